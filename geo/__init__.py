@@ -1,0 +1,8 @@
+"""Change-detection workbench: claims + areas of interest -> Sentinel scenes -> change polygons."""
+
+import logging
+
+__version__ = "0.1.0"
+ALGORITHM_VERSION = "cva-chi2/0.1"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,1 @@
+"""Change science: radiometric normalisation, change statistics, thresholds, change typing."""

@@ -1,0 +1,60 @@
+"""Thresholds that come from the statistic's distribution, and spatial regularisation of the decision."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy import stats
+from skimage.filters import apply_hysteresis_threshold
+
+
+def chi2_threshold(dof: int, alpha: float) -> float:
+    """The D² above which a no-change pixel falls with probability ``alpha``."""
+    return float(stats.chi2.isf(alpha, dof))
+
+
+def change_mask(
+    statistic: np.ndarray, valid: np.ndarray, dof: int, alpha: float, alpha_grow: float
+) -> np.ndarray:
+    """Significant change: seeds at ``alpha``, grown through neighbours significant at ``alpha_grow``
+    (hysteresis keeps whole objects without admitting isolated weak pixels), then a 3×3 opening."""
+    high, low = chi2_threshold(dof, alpha), chi2_threshold(dof, alpha_grow)
+    values = np.where(valid, statistic, 0.0)
+    mask = apply_hysteresis_threshold(values, low, high)
+    mask = ndi.binary_opening(mask, structure=np.ones((3, 3), bool))
+    return mask & valid
+
+
+def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray, edge_px: int = 2) -> np.ndarray:
+    """Drop edge pixels of each change region whose change is less than half the region's own.
+
+    A pixel straddling the border of a changed object carries part of its change; any significance test
+    keeps it, so regions come out a ring of pixels too large. Projecting each pixel's band-difference
+    vector on the region's core change vector gives the changed fraction of the pixel; the half-maximum
+    contour is the object's edge. Only pixels near the region's border are trimmed, so heterogeneous
+    change inside a region is never cut out. ``difference`` is (band, row, col); returns a mask.
+    """
+    mask = labels > 0
+    if not mask.any():
+        return mask
+    edge = mask & ~ndi.binary_erosion(mask, iterations=edge_px, border_value=0)
+    core = mask & ~edge
+    count = labels.max()
+    index = np.arange(1, count + 1)
+    # A region's core change: mean difference of its interior (or of all its pixels when it is thin).
+    core_labels = np.where(core, labels, 0)
+    has_core = np.bincount(core_labels.ravel(), minlength=count + 1)[1:] > 0
+    vectors = np.empty((count, difference.shape[0]))
+    for b in range(difference.shape[0]):
+        band = np.nan_to_num(difference[b])
+        vectors[:, b] = np.where(
+            has_core, ndi.mean(band, core_labels, index), ndi.mean(band, labels, index)
+        )
+    norm2 = (vectors**2).sum(axis=1)
+    rows, cols = np.nonzero(edge)
+    v = vectors[labels[rows, cols] - 1]
+    d = np.nan_to_num(difference[:, rows, cols]).T
+    fraction = (d * v).sum(axis=1) / np.maximum(norm2[labels[rows, cols] - 1], 1e-12)
+    out = mask.copy()
+    out[rows[fraction < 0.5], cols[fraction < 0.5]] = False
+    return out

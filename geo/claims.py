@@ -1,0 +1,217 @@
+"""Claims taken from source documents (``seeds/*.toml``), validated into immutable ``Claim`` values.
+
+A seeds file holds one ``[document]`` table (the source) and one ``[[claim]]`` table per claim.
+See ``seeds/README.md`` for the format.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+from geo.errors import ClaimError
+
+log = logging.getLogger(__name__)
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class Stance(StrEnum):
+    ASSERT = "assert"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Something a claim predicts the imagery would show, and whether 10 m pixels can show it."""
+
+    name: str
+    observable: bool
+    change_types: tuple[str, ...]
+    description: str
+
+
+# The controlled vocabulary of signatures. Change types are those the change stage assigns.
+SIGNATURES: dict[str, Signature] = {
+    s.name: s
+    for s in (
+        Signature("large_vessels_at_berth", True, ("vessel", "new_bright_surface"),
+                  "ships over ~25 m at berth or anchor"),
+        Signature("vehicle_parks", True, ("new_bright_surface",), "rows of vehicles or equipment in the open"),
+        Signature("tent_camps", True, ("new_bright_surface", "vegetation_loss"), "new tent or shelter camps"),
+        Signature("new_construction", True, ("new_bright_surface",), "new buildings, hard standing"),
+        Signature("earthworks", True, ("bare_soil", "vegetation_loss"), "berms, trenches, cleared ground"),
+        Signature("cleared_land", True, ("vegetation_loss", "bare_soil"), "vegetation removed"),
+        Signature("flags", False, (), "a flag: far below a 10 m pixel"),
+        Signature("personnel", False, (), "people: far below a 10 m pixel"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"window end {self.end} is before its start {self.start}")
+
+    def bracketed_by(self, before: date, after: date) -> bool:
+        """True when a scene pair (before, after) lies on either side of the whole window."""
+        return before <= self.start and after >= self.end
+
+    def to_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    claimant: str
+    statement: str
+    source: str
+    date_stated: date
+    stance: Stance
+    aoi_ids: tuple[str, ...]
+    window: TimeWindow
+    signatures: tuple[str, ...]
+    notes: str = ""
+    denies: tuple[str, ...] = ()
+    source_url: str = ""
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def observable(self) -> bool:
+        """Whether any expected signature is within reach of 10 m pixels."""
+        return any(SIGNATURES[s].observable for s in self.signatures)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "claimant": self.claimant,
+            "statement": self.statement,
+            "source": self.source,
+            "source_url": self.source_url,
+            "date_stated": self.date_stated.isoformat(),
+            "stance": str(self.stance),
+            "aoi_ids": list(self.aoi_ids),
+            "window": self.window.to_dict(),
+            "signatures": list(self.signatures),
+            "observable": self.observable,
+            "denies": list(self.denies),
+            "notes": self.notes,
+        }
+
+
+def _text(entry: Mapping, key: str, where: str, required: bool = True) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ClaimError(f"{where}: field '{key}' must be a non-empty string")
+    return value.strip()
+
+
+def _date(entry: Mapping, key: str, where: str) -> date:
+    value = entry.get(key)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {value!r}")
+
+
+def _ids(entry: Mapping, key: str, where: str, required: bool = True) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
+        raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids")
+    return tuple(value)
+
+
+def claim_from_table(entry: Mapping, document: Mapping, where: str, path: Path | None = None) -> Claim:
+    claim_id = entry.get("id")
+    if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
+        raise ClaimError(f"{where}: claim 'id' must be a lower-case slug, got {claim_id!r}")
+    where = f"{where} claim {claim_id!r}"
+    stance_text = entry.get("stance", "assert")
+    try:
+        stance = Stance(stance_text)
+    except ValueError:
+        raise ClaimError(f"{where}: stance must be 'assert' or 'deny', got {stance_text!r}") from None
+    window_table = entry.get("window")
+    if not isinstance(window_table, Mapping):
+        raise ClaimError(f"{where}: missing [window] with start and end dates")
+    start, end = _date(window_table, "start", where), _date(window_table, "end", where)
+    if end < start:
+        raise ClaimError(f"{where}: window end {end} is before its start {start}")
+    signatures = _ids(entry, "signatures", where)
+    unknown = [s for s in signatures if s not in SIGNATURES]
+    if unknown:
+        raise ClaimError(f"{where}: unknown signature(s) {unknown}; known: {', '.join(SIGNATURES)}")
+    denies = _ids(entry, "denies", where, required=False)
+    if stance is Stance.DENY and not denies:
+        raise ClaimError(f"{where}: a 'deny' claim must list the claim ids it denies in 'denies'")
+    return Claim(
+        id=claim_id,
+        claimant=_text(entry, "claimant", where),
+        statement=_text(entry, "statement", where),
+        source=_text(entry, "source", where, required=False) or _text(document, "title", where),
+        source_url=_text(entry, "source_url", where, required=False) or str(document.get("url", "")),
+        date_stated=_date(entry, "date_stated", where),
+        stance=stance,
+        aoi_ids=_ids(entry, "aoi_ids", where),
+        window=TimeWindow(start, end),
+        signatures=signatures,
+        notes=_text(entry, "notes", where, required=False),
+        denies=denies,
+        path=path,
+    )
+
+
+def load_claims_file(path: Path) -> list[Claim]:
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ClaimError(f"{path}: cannot read claims file ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ClaimError(f"{path}: malformed TOML ({exc})") from None
+    document = data.get("document", {})
+    if not isinstance(document, Mapping):
+        raise ClaimError(f"{path}: [document] must be a table")
+    tables = data.get("claim", [])
+    if not isinstance(tables, list) or not tables:
+        raise ClaimError(f"{path}: no [[claim]] tables found")
+    return [claim_from_table(t, document, str(path), path) for t in tables]
+
+
+def load_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> dict[str, Claim]:
+    """All claims in ``directory`` keyed by id, cross-checked against AOI ids and each other."""
+    claims: dict[str, Claim] = {}
+    for path in sorted(Path(directory).glob("*.toml")):
+        for claim in load_claims_file(path):
+            if claim.id in claims:
+                raise ClaimError(f"{path}: claim id {claim.id!r} is already defined in {claims[claim.id].path}")
+            claims[claim.id] = claim
+    if known_aoi_ids is not None:
+        check_references(claims, set(known_aoi_ids))
+    return claims
+
+
+def check_references(claims: Mapping[str, Claim], known_aoi_ids: set[str]) -> None:
+    for claim in claims.values():
+        for aoi_id in claim.aoi_ids:
+            if aoi_id not in known_aoi_ids:
+                raise ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {aoi_id!r}")
+        for denied in claim.denies:
+            if denied not in claims:
+                raise ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {denied!r}")

@@ -1,0 +1,85 @@
+"""``geo aoi list|show`` and ``geo claims list|show``: browse the project's AOIs and claims."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+from shapely.geometry import mapping
+
+from geo.aoi import load_aois, resolve_aoi
+from geo.claims import check_references, load_claims
+from geo.cli import console
+from geo.cli.options import aoi_dir_option, aoi_folder, json_option, seeds_dir_option, seeds_folder
+from geo.errors import ClaimError
+
+
+@click.group("aoi")
+def aoi_group() -> None:
+    """Areas of interest (aoi/*.geojson)."""
+
+
+@aoi_group.command("list")
+@aoi_dir_option
+@json_option
+def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
+    """List AOIs with kind, country and area."""
+    aois = load_aois(aoi_folder(aoi_dir))
+    if as_json:
+        click.echo(json.dumps([a.summary() for a in aois.values()], indent=2))
+        return
+    table = Table("id", "name", "country", "kind", "area km2")
+    for aoi in aois.values():
+        table.add_row(aoi.id, aoi.name, aoi.country, aoi.kind, f"{aoi.area_km2:.1f}")
+    console.stdout.print(table)
+
+
+@aoi_group.command("show")
+@click.argument("aoi_ref")
+@aoi_dir_option
+def aoi_show(aoi_ref: str, aoi_dir: Path | None) -> None:
+    """Show one AOI (id or file) as validated JSON."""
+    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
+    click.echo(json.dumps({**aoi.summary(), "bounds": list(aoi.geometry.bounds), "geometry": mapping(aoi.geometry)}, indent=2))
+
+
+@click.group("claims")
+def claims_group() -> None:
+    """Claims taken from source documents (seeds/*.toml)."""
+
+
+def _claims(aoi_dir: Path | None, seeds_dir: Path | None) -> dict:
+    claims = load_claims(seeds_folder(seeds_dir))
+    check_references(claims, set(load_aois(aoi_folder(aoi_dir))))
+    return claims
+
+
+@claims_group.command("list")
+@aoi_dir_option
+@seeds_dir_option
+@json_option
+def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> None:
+    """List claims with claimant, stance, window and AOIs."""
+    claims = _claims(aoi_dir, seeds_dir)
+    if as_json:
+        click.echo(json.dumps([c.summary() for c in claims.values()], indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "claimant", "stance", "window", "AOIs", "observable")
+    for c in claims.values():
+        table.add_row(c.id, c.claimant, str(c.stance), f"{c.window.start}..{c.window.end}",
+                      ", ".join(c.aoi_ids), "yes" if c.observable else "no")
+    console.stdout.print(table)
+
+
+@claims_group.command("show")
+@click.argument("claim_id")
+@aoi_dir_option
+@seeds_dir_option
+def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+    """Show one claim as JSON."""
+    claims = _claims(aoi_dir, seeds_dir)
+    if claim_id not in claims:
+        raise ClaimError(f"unknown claim id {claim_id!r} (known: {', '.join(sorted(claims))})")
+    click.echo(json.dumps(claims[claim_id].summary(), indent=2, ensure_ascii=False))

@@ -1,0 +1,96 @@
+"""``geo run``: one change job for one AOI (and its claims) between two scenes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from geo.aoi import AOI, load_aois, resolve_aoi
+from geo.claims import Claim, check_references, load_claims
+from geo.cli import console
+from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
+from geo.errors import ClaimError
+from geo.link import claim_index
+from geo.outputs.atomic import check_output_dir
+from geo.pipeline import Job, run_job, write_outputs
+from geo.scenes.pairs import select_pair
+from geo.scenes.source import open_source
+
+
+def load_job_inputs(
+    aoi_ref: str, claim_ids: Sequence[str], aoi_dir: Path, seeds_dir: Path
+) -> tuple[AOI, list[Claim]]:
+    """The AOI (id or file) and the claims to test on it, cross-checked against each other."""
+    aois = load_aois(aoi_dir)
+    aoi = resolve_aoi(aoi_ref, aoi_dir)
+    known = set(aois) | {aoi.id}
+    claims = load_claims(seeds_dir)
+    check_references(claims, known)
+    unknown = [c for c in claim_ids if c not in claims]
+    if unknown:
+        raise ClaimError(f"unknown claim id(s) {', '.join(unknown)} (known: {', '.join(sorted(claims))})")
+    chosen = claim_index(claims, aoi, claim_ids)
+    for claim in chosen:
+        if aoi.id not in claim.aoi_ids:
+            raise ClaimError(f"claim {claim.id!r} does not name AOI {aoi.id!r} (it names {', '.join(claim.aoi_ids)})")
+    return aoi, chosen
+
+
+def execute(
+    aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path
+) -> None:
+    check_output_dir(out)
+    scene_source = open_source(source)
+    with console.progress(f"change job {aoi.id}") as step:
+        step("searching scenes")
+        pair = select_pair(scene_source, aoi, claims, before, after)
+        result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
+        step("writing outputs")
+        written = write_outputs(result, out)
+    print_summary(result.manifest, result.claims, result.features, written)
+
+
+def print_summary(manifest: dict, claims: list[dict], features: list, written: list[Path]) -> None:
+    scenes = manifest["scenes"]
+    out = console.stdout
+    out.print(f"[bold]AOI[/] {manifest['aoi']['id']}: {scenes['before']['id']} ({scenes['before']['datetime'][:10]})"
+              f" -> {scenes['after']['id']} ({scenes['after']['datetime'][:10]})")
+    shift = manifest["coregistration"]
+    if shift:
+        out.print(f"co-registration: dx={shift['dx_px']:+.3f} px, dy={shift['dy_px']:+.3f} px (quality {shift['quality']:.2f})")
+    for warning in manifest["warnings"]:
+        out.print(f"[yellow]warning:[/] {warning}")
+    types = Counter(p["change_type"] for _, p in features)
+    area = sum(p["area_m2"] for _, p in features) / 1e6
+    kinds = ", ".join(f"{n} {t}" for t, n in types.most_common()) or "none"
+    out.print(f"[bold]{len(features)} change polygons[/] ({area:.3f} km2; {kinds}); "
+              f"clear fraction of AOI {manifest['clear_fraction']:.0%}")
+    for claim in claims:
+        out.print(f"  claim {claim['claim_id']}: [bold]{claim['verdict']}[/] — {claim['rationale']}")
+    if not claims:
+        out.print("  no claims touch this AOI")
+    out.print("files: " + ", ".join(str(p) for p in written))
+
+
+@click.command("run")
+@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
+@click.option("--claim", "claim_ids", multiple=True, help="Claim id to test (repeatable) [default: all claims naming the AOI].")
+@click.option("--before", default=None, help="Before scene: item id, or a date YYYY-MM-DD (latest scene on or before it).")
+@click.option("--after", default=None, help="After scene: item id, or a date YYYY-MM-DD (earliest scene on or after it).")
+@click.option("--source", default="earth-search", show_default=True,
+              help="'earth-search', a STAC API URL, or a local STAC catalog (e.g. scenes/demo).")
+@out_option
+@aoi_dir_option
+@seeds_dir_option
+def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str,
+                out: Path, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+    """Detect change over an AOI between a before and an after scene; link it to claims.
+
+    Without --before/--after the pair brackets the claims' time windows.
+    Writes changes.geojson (RFC 7946), claims.json and manifest.json into --out.
+    """
+    aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
+    execute(aoi, claims, source, before, after, out)

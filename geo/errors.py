@@ -1,0 +1,48 @@
+"""One exception hierarchy for the workbench.
+
+Every user-facing failure is a ``GeoError``; the CLI turns it into a one-line message and exit code 1.
+Each class also inherits the matching builtin (as rasterio.errors does) so callers that catch
+``ValueError`` or ``OSError`` keep working.  Anything that is not a ``GeoError`` is a bug: exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class GeoError(Exception):
+    """Base of every error the workbench raises on purpose (bad input, unusable data)."""
+
+
+class AOIError(GeoError, ValueError):
+    """An area-of-interest file or geometry is malformed or unusable."""
+
+
+class ClaimError(GeoError, ValueError):
+    """A claims (seeds) file is malformed or refers to something unknown."""
+
+
+class DateError(GeoError, ValueError):
+    """A date or time window is malformed (unparseable, end before start)."""
+
+
+class SceneError(GeoError, OSError):
+    """A scene or raster cannot be found, opened or read."""
+
+
+class RasterError(SceneError):
+    """A raster is corrupt, lacks a CRS/georeference, or holds no valid pixels."""
+
+
+class ArchiveError(SceneError):
+    """A remote archive (STAC API, COG host) failed after retries."""
+
+
+class OverlapError(GeoError, ValueError):
+    """Two inputs that must overlap (AOI and scene, reference and target) do not."""
+
+
+class CoregError(GeoError, RuntimeError):
+    """Co-registration could not find a reliable shift."""
+
+
+class OutputError(GeoError, OSError):
+    """An output location cannot be written."""

@@ -1,0 +1,81 @@
+"""The grid value type: CRS + affine transform + shape, passed everywhere instead of loose tuples."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from affine import Affine
+from pyproj import CRS
+from rasterio.crs import CRS as RioCRS
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up raster grid. ``shape`` is (rows, cols); pixel (0, 0) is the top-left corner."""
+
+    crs: RioCRS
+    transform: Affine
+    shape: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        rows, cols = self.shape
+        if rows <= 0 or cols <= 0:
+            raise ValueError(f"grid shape must be positive, got {self.shape}")
+
+    @property
+    def height(self) -> int:
+        return self.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.shape[1]
+
+    @property
+    def res(self) -> tuple[float, float]:
+        return (abs(self.transform.a), abs(self.transform.e))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) in the grid's CRS."""
+        left, top = self.transform @ (0, 0)
+        right, bottom = self.transform @ (self.width, self.height)
+        return (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
+
+    @property
+    def pixel_area(self) -> float:
+        return abs(self.transform.a * self.transform.e - self.transform.b * self.transform.d)
+
+    def shifted(self, dx_px: float, dy_px: float) -> Grid:
+        """The same grid moved by (dx_px, dy_px) pixels (columns east, rows south)."""
+        return Grid(self.crs, self.transform @ Affine.translation(dx_px, dy_px), self.shape)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "crs": self.crs.to_string(),
+            "transform": list(self.transform)[:6],
+            "shape": list(self.shape),
+        }
+
+    @classmethod
+    def covering(
+        cls, crs: RioCRS, bounds: tuple[float, float, float, float], resolution: float
+    ) -> Grid:
+        """The smallest grid of ``resolution`` snapped to multiples of it that covers ``bounds``."""
+        left, bottom, right, top = bounds
+        left = math.floor(left / resolution) * resolution
+        top = math.ceil(top / resolution) * resolution
+        cols = max(1, math.ceil((right - left) / resolution - 1e-9))
+        rows = max(1, math.ceil((top - bottom) / resolution - 1e-9))
+        return cls(crs, Affine(resolution, 0.0, left, 0.0, -resolution, top), (rows, cols))
+
+
+def utm_crs_for(lon: float, lat: float) -> RioCRS:
+    """The WGS 84 / UTM zone CRS containing (lon, lat) — the grid Sentinel-2 itself uses."""
+    zone = min(60, max(1, int((lon + 180.0) // 6.0) + 1))
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    return RioCRS.from_epsg(epsg)
+
+
+def is_geographic(crs: RioCRS) -> bool:
+    return bool(CRS.from_user_input(crs.to_wkt()).is_geographic)

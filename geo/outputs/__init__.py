@@ -1,0 +1,1 @@
+"""Outputs: files users open (GeoJSON, JSON summaries), written atomically."""

@@ -1,0 +1,60 @@
+"""Atomic output: everything is written into a hidden staging folder and moved into place only when the
+whole job has succeeded, so a failed run leaves no partial files behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from geo.errors import OutputError
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def check_output_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: output path exists and is not a folder")
+    ancestor = _existing_ancestor(out)
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
+        raise OutputError(f"{out}: cannot create output folder ({ancestor} is not writable)")
+
+
+@contextmanager
+def staged_dir(out: Path) -> Iterator[Path]:
+    """Yield a staging folder; on success move its files into ``out`` (created if needed), atomically
+    per file; on any exception remove the staging folder and leave ``out`` as it was."""
+    out = Path(out)
+    check_output_dir(out)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=_existing_ancestor(out.parent)))
+    try:
+        yield stage
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            for item in sorted(stage.iterdir()):
+                os.replace(item, out / item.name)
+        except OSError as exc:
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            raise OutputError(f"{out}: cannot move outputs into place ({exc})") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON through a temporary file and rename, so readers never see half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,33 @@
+"""Where the project's data folders (aoi/, seeds/, scenes/) live.
+
+``GEO_ROOT`` overrides the default, which is the checkout the package was installed from
+(``pip install -e .``).  Nothing here touches the disk at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    env = os.environ.get("GEO_ROOT")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent
+
+
+def aoi_dir() -> Path:
+    return project_root() / "aoi"
+
+
+def seeds_dir() -> Path:
+    return project_root() / "seeds"
+
+
+def scenes_dir() -> Path:
+    return project_root() / "scenes"
+
+
+def demo_catalog() -> Path:
+    return scenes_dir() / "demo" / "catalog.json"

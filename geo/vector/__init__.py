@@ -1,0 +1,1 @@
+"""Vector stage: change masks to clean polygons with attributes."""

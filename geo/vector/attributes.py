@@ -1,0 +1,87 @@
+"""Per-polygon attributes (the DESIGN contract) from the rasters a job produced."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import ndimage as ndi
+from shapely.geometry.base import BaseGeometry
+
+from geo.change.classify import classify, indices
+from geo.geometry import WGS84, polygonal, reproject
+from geo.grid import Grid
+from geo.vector.polygonize import Region
+
+
+@dataclass(frozen=True)
+class PairIdentity:
+    aoi_id: str
+    before_scene: str
+    after_scene: str
+    before_date: str
+    after_date: str
+    algorithm_version: str
+
+
+def change_id(identity: PairIdentity, geometry: BaseGeometry) -> str:
+    """Stable across reruns of the same job (same AOI, scenes, algorithm and place)."""
+    point = geometry.representative_point()
+    key = f"{identity.aoi_id}|{identity.before_scene}|{identity.after_scene}|{identity.algorithm_version}|{point.x:.0f},{point.y:.0f}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def region_features(
+    regions: Sequence[Region],
+    labels: np.ndarray,
+    statistic: np.ndarray,
+    strong_threshold: float,
+    before: np.ndarray,
+    after: np.ndarray,
+    bands: Sequence[str],
+    grid: Grid,
+    aoi_projected: BaseGeometry,
+    identity: PairIdentity,
+) -> list[tuple[BaseGeometry, dict[str, Any]]]:
+    """GeoJSON-ready (lon/lat geometry, properties) per region, clipped to the AOI."""
+    if not regions:
+        return []
+    index = np.arange(1, labels.max() + 1)
+    score = ndi.mean(np.nan_to_num(statistic), labels, index)
+    strong = ndi.mean(np.nan_to_num(statistic) > strong_threshold, labels, index)
+    means_before = [ndi.mean(np.nan_to_num(before[b]), labels, index) for b in range(len(bands))]
+    means_after = [ndi.mean(np.nan_to_num(after[b]), labels, index) for b in range(len(bands))]
+    crs = grid.crs.to_string()
+    features = []
+    for region in regions:
+        clipped = polygonal(region.geometry.intersection(aoi_projected))
+        if clipped.is_empty:
+            continue
+        i = region.label - 1
+        area = float(clipped.area)
+        change_type, type_confidence = classify(
+            indices({b: float(means_before[k][i]) for k, b in enumerate(bands)}),
+            indices({b: float(means_after[k][i]) for k, b in enumerate(bands)}),
+            area,
+        )
+        props: dict[str, Any] = {
+            "change_id": change_id(identity, clipped),
+            "aoi_id": identity.aoi_id,
+            "claim_ids": [],
+            "before_scene": identity.before_scene,
+            "after_scene": identity.after_scene,
+            "before_date": identity.before_date,
+            "after_date": identity.after_date,
+            "area_m2": round(area, 1),
+            "score": round(float(score[i]), 3),
+            "confidence": round(float(strong[i]), 3),
+            "change_type": change_type,
+            "type_confidence": round(type_confidence, 3),
+            "pixels": region.pixels,
+            "algorithm_version": identity.algorithm_version,
+        }
+        features.append((reproject(clipped, crs, WGS84), props))
+    return features

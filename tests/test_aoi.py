@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from shapely.geometry import box, mapping
+
+from geo.aoi import aoi_from_geojson, load_aoi, load_aois, resolve_aoi
+from geo.errors import AOIError
+from tests.conftest import REPO
+
+REAL_AOIS = {
+    "chongjin-port", "hungnam-port", "musudan", "vladivostok-port", "ussuriysk", "khabarovsk",
+    "blagoveshchensk", "sergeevka-training-ground", "pokrovsk", "demo-nantes-port",
+}
+
+
+def feature(geometry, **props):
+    return {"type": "Feature", "properties": {"id": "x", "name": "x", **props}, "geometry": geometry}
+
+
+def test_project_aois_are_all_valid_and_in_place():
+    aois = load_aois(REPO / "aoi")
+    assert set(aois) == REAL_AOIS
+    vladivostok = aois["vladivostok-port"]
+    assert vladivostok.geometry.contains(box(131.88, 43.10, 131.90, 43.11))  # Golden Horn Bay
+    assert 5 < vladivostok.area_km2 < 50
+    assert all(a.approximate and a.source for a in aois.values() if a.kind != "demo")
+
+
+def test_utm_grid_snaps_to_resolution_and_covers_aoi():
+    aoi = load_aoi(REPO / "aoi" / "vladivostok-port.geojson")
+    grid = aoi.utm_grid(10.0, margin_m=300)
+    assert grid.crs.to_epsg() == 32652  # 131.9 E -> UTM zone 52N
+    assert grid.transform.c % 10 == 0 and grid.transform.f % 10 == 0
+    left, bottom, right, top = aoi.projected(grid.crs.to_string()).bounds
+    g_left, g_bottom, g_right, g_top = grid.bounds
+    assert g_left <= left - 300 and g_right >= right + 300 and g_bottom <= bottom - 300 and g_top >= top + 300
+
+
+@pytest.mark.parametrize(
+    "geometry, message",
+    [
+        (mapping(box(179.9, 10, 180.5, 10.1)), "out of lon/lat range"),
+        (mapping(box(-179.95, 10, 179.95, 10.05)), "antimeridian"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [0.05, 0.05], [0.05, 0], [0, 0.05], [0, 0]]]}, "invalid polygon"),
+        (mapping(box(10, 10, 10.0001, 10.0001)), "sane range"),
+        (mapping(box(0, 0, 5, 5)), "sane range"),
+        ({"type": "Point", "coordinates": [1, 2]}, "Polygon or MultiPolygon"),
+        ({"type": "Polygon", "coordinates": "nonsense"}, "malformed geometry"),
+    ],
+)
+def test_bad_geometries_are_refused_with_a_reason(geometry, message):
+    with pytest.raises(AOIError, match=message):
+        aoi_from_geojson(feature(geometry), "bad.geojson")
+
+
+def test_malformed_json_names_file_and_position(tmp_path):
+    path = tmp_path / "broken.geojson"
+    path.write_text('{"type": "Feature", "properties": {"id": "a"')
+    with pytest.raises(AOIError, match=r"broken.geojson: malformed GeoJSON .* line 1"):
+        load_aoi(path)
+
+
+def test_bad_id_and_kind_refused():
+    with pytest.raises(AOIError, match="slug"):
+        aoi_from_geojson(feature(mapping(box(0, 0, 0.05, 0.05)), id="Bad Id"), "f")
+    with pytest.raises(AOIError, match="kind"):
+        aoi_from_geojson(feature(mapping(box(0, 0, 0.05, 0.05)), kind="castle"), "f")
+
+
+def test_duplicate_ids_and_unknown_reference(tmp_path):
+    for name in ("a.geojson", "b.geojson"):
+        (tmp_path / name).write_text(json.dumps(feature(mapping(box(0, 0, 0.05, 0.05)))))
+    with pytest.raises(AOIError, match="already defined"):
+        load_aois(tmp_path)
+    with pytest.raises(AOIError, match="unknown AOI id 'nowhere'"):
+        resolve_aoi("nowhere", REPO / "aoi")
