@@ -31,3 +31,16 @@ def scenes_dir() -> Path:
 
 def demo_catalog() -> Path:
     return scenes_dir() / "demo" / "catalog.json"
+
+
+def shared_data() -> Path:
+    """The read-only shared data folder (``shared/data`` beside or above the checkout), or
+    ``$GEO_SHARED_DATA``. Returned even when absent, so callers can name it in their message."""
+    env = os.environ.get("GEO_SHARED_DATA")
+    if env:
+        return Path(env)
+    for parent in project_root().resolve().parents:
+        candidate = parent / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return project_root().parent / "shared" / "data"

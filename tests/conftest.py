@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from geo import paths
 from tests import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = paths.shared_data()
 
 CLAIMS_TOML = """
 [document]
