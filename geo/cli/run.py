@@ -61,7 +61,7 @@ def print_summary(manifest: dict, claims: list[dict], features: list, written: l
     shift = manifest["coregistration"]
     if shift:
         out.print(f"co-registration: dx={shift['dx_px']:+.3f} px, dy={shift['dy_px']:+.3f} px (quality {shift['quality']:.2f})")
-    for warning in manifest["warnings"]:
+    for warning in manifest["scenes"]["selection"].get("warnings", []) + manifest["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}")
     types = Counter(p["change_type"] for _, p in features)
     area = sum(p["area_m2"] for _, p in features) / 1e6
