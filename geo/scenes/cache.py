@@ -154,7 +154,7 @@ class SceneCache:
         path = self.root / _safe(str(item["id"])) / ITEM_FILE
         try:
             with atomic_path(path) as tmp:
-                tmp.write_text(json.dumps(item, default=str), encoding="utf-8")
+                tmp.write_text(json.dumps(dict(item), default=str), encoding="utf-8")
         except OSError as exc:
             log.warning("cannot write cached item %s (%s)", path, exc)
 

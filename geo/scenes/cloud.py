@@ -76,9 +76,9 @@ def scl_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCov
     observed = inside & ~np.ma.getmaskarray(scl) & (classes != SCL_NODATA)
     masked = observed & np.isin(classes, SCL_MASKED)
     total = float(inside.sum())
-    nodata = 1.0 - observed.sum() / total
-    cloud = masked.sum() / total
-    return AoiCover(clear=max(0.0, 1.0 - nodata - cloud), cloud=float(cloud), nodata=float(nodata), method="scl")
+    nodata = 1.0 - float(observed.sum()) / total
+    cloud = float(masked.sum()) / total
+    return AoiCover(clear=max(0.0, 1.0 - nodata - cloud), cloud=cloud, nodata=nodata, method="scl")
 
 
 def aoi_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCover:

@@ -22,11 +22,13 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
+from rasterio.warp import reproject
 from rasterio.warp import transform as transform_points
 from shapely.geometry import box
 
 from geo.errors import OverlapError, RasterError
-from geo.geometry import WGS84, reproject
+from geo.geometry import WGS84
+from geo.geometry import reproject as reproject_geometry
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
 from geo.scenes.gdal_env import gdal_env
@@ -89,7 +91,7 @@ def source_resolution(src: DatasetReader, grid: Grid) -> float | None:
     if src.crs == grid.crs:
         return abs(src.transform.a)
     col, row = src.width / 2, src.height / 2
-    xs, ys = zip(*(src.transform * (c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))))
+    xs, ys = zip(*(src.transform @ (c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))))
     gx, gy = transform_points(src.crs, grid.crs, list(xs), list(ys))
     east = np.hypot(gx[1] - gx[0], gy[1] - gy[0])
     south = np.hypot(gx[2] - gx[0], gy[2] - gy[0])
@@ -109,6 +111,14 @@ def overview_level(src: DatasetReader, grid: Grid) -> int | None:
 
 
 def _warp(src: DatasetReader, grid: Grid, resampling: Resampling, nodata: float) -> np.ma.MaskedArray:
+    gcps, gcp_crs = src.gcps
+    if gcps and src.transform.is_identity:
+        # Georeferenced by ground control points only (Sentinel-1 GRD): GDAL's GCP transformer, through
+        # reproject (WarpedVRT cannot take GCPs); the warper still reads only the source windows it needs.
+        out = np.full(grid.shape, nodata, dtype=src.dtypes[0])
+        reproject(rasterio.band(src, 1), out, gcps=gcps, src_crs=gcp_crs, src_nodata=nodata,
+                  dst_crs=grid.crs, dst_transform=grid.transform, dst_nodata=nodata, resampling=resampling)
+        return np.ma.masked_equal(out, nodata) if not np.isnan(nodata) else np.ma.masked_invalid(out)
     with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
                    resampling=resampling, src_nodata=nodata, nodata=nodata) as vrt:
         return vrt.read(1, masked=True)
@@ -129,6 +139,19 @@ def _read_raw(href: str, grid: Grid, resampling: Resampling, nodata: float | Non
         log.debug("%s: reading overview %d for a %.1f m grid", href, level, grid.res[0])
         with rasterio.open(href, overview_level=level) as overview:
             return _warp(overview, grid, resampling, src_nodata), src_nodata
+
+
+def gdal_message(exc: BaseException) -> str:
+    """The messages of a rasterio error and of the GDAL errors behind it, in one line (rasterio puts the
+    HTTP status of a failed read in the chained exception, not in the one raised)."""
+    messages: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(messages) < 5:
+        text = " ".join(str(seen).split())
+        if text and "See previous exception" not in text and text not in messages:
+            messages.append(text)
+        seen = seen.__cause__ or seen.__context__
+    return "; ".join(messages) or type(exc).__name__
 
 
 def _non_cached(href: str) -> dict[str, str]:
@@ -155,7 +178,7 @@ def read_window(
         try:
             return _read_raw(asset.href, grid, resampling, asset.nodata, {})[0]
         except RasterioError as exc:
-            raise RasterError(f"{what}: cannot read raster ({exc})") from None
+            raise RasterError(f"{what}: cannot read raster ({gdal_message(exc)})") from None
         except RasterError as exc:
             raise RasterError(f"scene {scene_id} asset {asset.key!r}: {exc}") from None
     cache = cache if cache is not None else SceneCache.default()
@@ -170,7 +193,7 @@ def read_window(
         return _read_raw(sign_href(asset.href), grid, resampling, asset.nodata, env)
 
     def retryable(exc: Exception) -> str | None:
-        return (str(exc) or type(exc).__name__) if isinstance(exc, RasterioError) else None
+        return gdal_message(exc) if isinstance(exc, RasterioError) else None
 
     try:
         data, nodata = with_retries(attempt, asset.href, what, policy, retryable)
@@ -193,7 +216,7 @@ def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cub
 
 def check_overlap(scene: Scene, grid: Grid) -> None:
     left, bottom, right, top = grid.bounds
-    footprint = reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
+    footprint = reproject_geometry(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
     if not scene.geometry.intersects(footprint):
         raise OverlapError(f"scene {scene.id} does not cover the requested area (grid bounds {grid.bounds})")
 

@@ -108,29 +108,30 @@ def is_transient(message: str) -> bool:
     return status is None or status in RETRY_STATUSES or status >= 500
 
 
-def retry_after_hint(href: str, policy: RetryPolicy) -> float | None:
-    """Ask the host once how long to back off: GDAL does not expose the Retry-After of the response it
-    gave up on, so a HEAD request reads it. None when the host sends none (or is now fine)."""
+def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
+    """Ask the host once about ``href`` after a failed read: (HTTP status, Retry-After seconds or None).
+    GDAL neither honours Retry-After nor always reports the status behind a failed tile read, so a HEAD
+    request tells how long the host wants us to wait, and whether waiting can help at all."""
     try:
         response = requests.head(
             sign_href(href), timeout=(policy.connect_timeout_s, policy.read_timeout_s), allow_redirects=True
         )
     except (requests.RequestException, ArchiveError):
-        return None
+        return None, None
     value = response.headers.get("Retry-After")
     if response.status_code not in (429, 503) or value is None:
-        return None
+        return response.status_code, None
     try:
-        return float(Retry().parse_retry_after(value))
+        return response.status_code, float(Retry().parse_retry_after(value))
     except Exception:  # urllib3 raises InvalidHeader for a malformed value: then there is no hint
-        return None
+        return response.status_code, None
 
 
 def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPolicy,
                  retryable: Callable[[Exception], str | None]) -> T:
     """Call ``read(attempt)`` until it succeeds. ``retryable(exc)`` returns the failure text when ``exc``
     is a remote failure worth retrying (else None: re-raised at once). Raises ``ArchiveError`` naming
-    ``what`` after the last attempt."""
+    ``what`` after the last attempt, or at once when the failure cannot heal (403, 404, ...)."""
     for attempt in range(policy.attempts):
         try:
             return read(attempt)
@@ -140,10 +141,12 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
                 raise
             if not is_transient(message):
                 raise ArchiveError(f"{what}: {message}") from None
+            status, hint = probe(href, policy)
+            if status is not None and not (status < 400 or status in RETRY_STATUSES or status >= 500):
+                raise ArchiveError(f"{what}: {message} (HTTP {status})") from None
             if attempt + 1 == policy.attempts:
-                raise ArchiveError(f"{what}: failed after {policy.attempts} attempts ({message})") from None
-            status = http_status(message)
-            hint = retry_after_hint(href, policy) if status in (429, 503) else None
+                detail = f"; HTTP {status}" if status is not None and status >= 400 else ""
+                raise ArchiveError(f"{what}: failed after {policy.attempts} attempts ({message}{detail})") from None
             wait = policy.wait(attempt, hint)
             log.warning("%s: %s; retry %d/%d in %.1f s", what, message, attempt + 1, policy.attempts - 1, wait)
             time.sleep(wait)

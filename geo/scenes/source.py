@@ -100,6 +100,13 @@ class LocalCatalog:
         return list(self._scenes)
 
 
+def _describe(exc: Exception) -> str:
+    """An archive failure in one line: HTTP status and the start of the server's message."""
+    status = getattr(exc, "status_code", None)
+    text = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return f"HTTP {status}: {text}" if status else text
+
+
 class StacApi:
     """A STAC API searched with pystac-client: retries, timeouts, paging (``next`` links), and item JSON
     kept in the scene cache so that a scene named by id is looked up once."""
@@ -119,9 +126,10 @@ class StacApi:
 
             stac_io = RetryingStacApiIO(self.policy or RetryPolicy.from_env())
             try:
-                self._client = Client.open(self.name, stac_io=stac_io)
+                # Client.open resets the I/O's timeout to its own argument: pass it again.
+                self._client = Client.open(self.name, stac_io=stac_io, timeout=stac_io.timeout)
             except (APIError, OSError, pystac.STACError, json.JSONDecodeError) as exc:
-                raise ArchiveError(f"{self.name}: cannot open STAC API ({exc})") from None
+                raise ArchiveError(f"{self.name}: cannot open STAC API ({_describe(exc)})") from None
         return self._client
 
     def _items(self, what: str, **query: Any) -> list[pystac.Item]:
@@ -131,7 +139,7 @@ class StacApi:
             search = self._open().search(collections=list(self.collections), limit=PAGE_SIZE, **query)
             return list(search.items())
         except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError) as exc:
-            raise ArchiveError(f"{self.name}: {what} failed ({str(exc)[:300]})") from None
+            raise ArchiveError(f"{self.name}: {what} failed ({_describe(exc)})") from None
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:
         lo, hi = _day_range(start, end)
