@@ -248,3 +248,23 @@ def tile_bytes(path: Path, grid, kernel_px: int = 2) -> tuple[int, int]:
                 total += src.block_size(1, i, j)
                 count += 1
     return total, count
+
+
+def local_catalog(folder: Path, specs: list[S2Spec]) -> Path:
+    """The same kind of items as ``s2_item`` in a static catalog on disk (bands: the demo files)."""
+    import pystac
+
+    catalog = pystac.Catalog("local-test", "local test scenes")
+    for spec in specs:
+        item = pystac.Item(spec.item_id, demo_footprint(), list(_bounds(demo_footprint())), spec.when,
+                           {"platform": "sentinel-2a", "sat:relative_orbit": spec.orbit,
+                            "eo:cloud_cover": spec.eo_cloud_cover, "s2:processing_baseline": spec.baseline})
+        for band in S2_BANDS:
+            item.add_asset(band, pystac.Asset(str(DEMO_SCENES[spec.pixels] / f"{band}.tif"), roles=["data", "reflectance"],
+                                              extra_fields={"raster:bands": [{"nodata": 0, "scale": 1e-4, "offset": 0}]}))
+        scl = planted_scl(folder / "scl" / f"{spec.item_id}.tif", list(spec.clouds))
+        item.add_asset("scl", pystac.Asset(str(scl), roles=["data"]))
+        catalog.add_item(item)
+    catalog.normalize_hrefs(str(folder))
+    catalog.save(catalog_type=pystac.CatalogType.ABSOLUTE_PUBLISHED)
+    return folder / "catalog.json"
