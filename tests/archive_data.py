@@ -158,18 +158,21 @@ def big_cog(path: Path, blocksize: int = 512) -> Path:
     return write_cog(path, data, crs, transform, 0, blocksize=blocksize)
 
 
-def big_item(server: ArchiveServer, cog: Path, item_id: str, when: datetime) -> dict[str, Any]:
+def big_item(server: ArchiveServer, cog: Path, item_id: str, when: datetime, bands: tuple[str, ...] = ("red",),
+             collection: str = "sentinel-2-l2a") -> dict[str, Any]:
+    """An item whose ``bands`` are all the big COG, each at its own URL (so each is fetched)."""
     with rasterio.open(cog) as src:
         footprint = reproject(box(*src.bounds), src.crs.to_string(), WGS84)
-    href = server.add_file(unique(f"big/{item_id}/red.tif"), cog)
+    assets = {band: {"href": server.add_file(unique(f"big/{item_id}/{band}.tif"), cog),
+                     "roles": ["data", "reflectance"], "type": "image/tiff",
+                     "raster:bands": [{"nodata": 0, "data_type": "uint16", "scale": 0.0001, "offset": 0}]}
+              for band in bands}
     item = {
-        "type": "Feature", "stac_version": "1.0.0", "id": item_id, "collection": "sentinel-2-l2a",
+        "type": "Feature", "stac_version": "1.0.0", "id": item_id, "collection": collection,
         "geometry": mapping(footprint), "bbox": list(footprint.bounds),
         "properties": {"datetime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "platform": "sentinel-2a",
                        "s2:processing_baseline": "02.02", "sat:relative_orbit": 22},
-        "assets": {"red": {"href": href, "roles": ["data", "reflectance"], "type": "image/tiff",
-                           "raster:bands": [{"nodata": 0, "data_type": "uint16", "scale": 0.0001, "offset": 0}]}},
-        "links": [],
+        "assets": assets, "links": [],
     }
     server.add_item(item)
     return item

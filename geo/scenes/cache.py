@@ -121,8 +121,11 @@ class SceneCache:
     def store(self, key: CacheKey, data: np.ma.MaskedArray, nodata: float, href: str) -> Path:
         path = self.path_for(key)
         grid = key.grid
+        # ZSTD level 1: about as small as deflate here, three times faster to write (measured).
+        predictor = 3 if np.issubdtype(data.dtype, np.floating) else 2
         profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=data.dtype,
-                       crs=grid.crs, transform=grid.transform, nodata=nodata, compress="deflate")
+                       crs=grid.crs, transform=grid.transform, nodata=nodata, compress="zstd", zstd_level=1,
+                       predictor=predictor)
         if grid.width >= 256 and grid.height >= 256:
             profile.update(tiled=True, blockxsize=256, blockysize=256)
         try:

@@ -1,7 +1,8 @@
 """Windowed reads: every asset of a scene onto one target grid, as float values with a validity mask.
 
-Only the part of each file under the grid is read (GDAL's warper asks for the source windows it needs),
-so a small AOI over a 110 km tile costs a few tiles of each COG, not the file. When the grid is coarser
+Only the part of each file under the grid (plus the resampling kernel's reach) is read, so a small AOI
+over a 110 km tile costs a few tiles of each COG, not the file; it is then resampled onto the grid in
+memory, or copied when the grid is the file's own pixel grid. When the grid is coarser
 than the file, the coarsest overview still at least as fine as the grid is read instead of full
 resolution. Remote windows go through the scene cache and are retried (``geo.scenes.remote``); local
 files are read directly.
@@ -10,6 +11,7 @@ files are read directly.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +23,8 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader
-from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window, from_bounds
 from rasterio.warp import reproject
 from rasterio.warp import transform as transform_points
 from shapely.geometry import box
@@ -110,18 +113,75 @@ def overview_level(src: DatasetReader, grid: Grid) -> int | None:
     return usable[-1] if usable else None
 
 
+def aligned_window(src: DatasetReader, grid: Grid) -> Window | None:
+    """The window of ``src`` that *is* ``grid`` (same CRS, same pixel size, whole-pixel offset), or None.
+    The common Sentinel-2 case: a 10 m AOI grid in the tile's own UTM zone, snapped to 10 m."""
+    a, g = src.transform, grid.transform
+    if src.crs is None or src.crs != grid.crs or a.b or a.d or g.b or g.d:
+        return None
+    if not (np.isclose(a.a, g.a, rtol=1e-9) and np.isclose(a.e, g.e, rtol=1e-9)):
+        return None
+    col, row = (g.c - a.c) / a.a, (g.f - a.f) / a.e
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    return Window(round(col), round(row), grid.width, grid.height)
+
+
+def _copy(src: DatasetReader, window: Window, grid: Grid, nodata: float) -> np.ma.MaskedArray:
+    """Pixels of an aligned window as they are (no resampling), nodata outside the file."""
+    out = np.full(grid.shape, nodata, dtype=src.dtypes[0])
+    inner = window.intersection(Window(0, 0, src.width, src.height)) if _overlaps(window, src) else None
+    if inner is not None:
+        r0, c0 = int(inner.row_off - window.row_off), int(inner.col_off - window.col_off)
+        out[r0:r0 + int(inner.height), c0:c0 + int(inner.width)] = src.read(1, window=inner)
+    return _masked(out, nodata)
+
+
+def _overlaps(window: Window, src: DatasetReader) -> bool:
+    return (window.col_off < src.width and window.row_off < src.height
+            and window.col_off + window.width > 0 and window.row_off + window.height > 0)
+
+
+def _masked(out: np.ndarray, nodata: float) -> np.ma.MaskedArray:
+    return np.ma.masked_invalid(out) if np.isnan(nodata) else np.ma.masked_equal(out, nodata)
+
+
+def source_window(src: DatasetReader, grid: Grid, resampling: Resampling) -> Window | None:
+    """The part of ``src`` under ``grid``, grown by the resampling kernel's reach, clipped to the file
+    (None when they do not meet)."""
+    left, bottom, right, top = transform_bounds(grid.crs, src.crs, *grid.bounds, densify_pts=21)
+    window = from_bounds(left, bottom, right, top, src.transform)
+    size = source_resolution(src, grid) or min(grid.res)
+    pad = 3 + math.ceil(min(grid.res) / size)  # cubic reaches 2 px, lanczos 3; coarser grids average more
+    col0, row0 = math.floor(window.col_off) - pad, math.floor(window.row_off) - pad
+    col1 = math.ceil(window.col_off + window.width) + pad
+    row1 = math.ceil(window.row_off + window.height) + pad
+    col0, row0, col1, row1 = max(col0, 0), max(row0, 0), min(col1, src.width), min(row1, src.height)
+    if col1 <= col0 or row1 <= row0:
+        return None
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
 def _warp(src: DatasetReader, grid: Grid, resampling: Resampling, nodata: float) -> np.ma.MaskedArray:
+    window = aligned_window(src, grid)
+    if window is not None:  # no resampling to do: read the pixels (any kernel would return them unchanged)
+        return _copy(src, window, grid, nodata)
+    out = np.full(grid.shape, nodata, dtype=src.dtypes[0])
     gcps, gcp_crs = src.gcps
     if gcps and src.transform.is_identity:
-        # Georeferenced by ground control points only (Sentinel-1 GRD): GDAL's GCP transformer, through
-        # reproject (WarpedVRT cannot take GCPs); the warper still reads only the source windows it needs.
-        out = np.full(grid.shape, nodata, dtype=src.dtypes[0])
+        # Georeferenced by ground control points only (Sentinel-1 GRD): GDAL's GCP transformer; the
+        # warper reads only the source windows it needs.
         reproject(rasterio.band(src, 1), out, gcps=gcps, src_crs=gcp_crs, src_nodata=nodata,
                   dst_crs=grid.crs, dst_transform=grid.transform, dst_nodata=nodata, resampling=resampling)
-        return np.ma.masked_equal(out, nodata) if not np.isnan(nodata) else np.ma.masked_invalid(out)
-    with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                   resampling=resampling, src_nodata=nodata, nodata=nodata) as vrt:
-        return vrt.read(1, masked=True)
+        return _masked(out, nodata)
+    # Read the window in one go (GDAL fetches its tiles in one merged, parallel request), then resample
+    # in memory: measured faster over HTTP than letting a WarpedVRT pull blocks chunk by chunk.
+    window = source_window(src, grid, resampling)
+    if window is not None:
+        data = src.read(1, window=window)
+        reproject(data, out, src_transform=src.window_transform(window), src_crs=src.crs, src_nodata=nodata,
+                  dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=nodata, resampling=resampling)
+    return _masked(out, nodata)
 
 
 def _read_raw(href: str, grid: Grid, resampling: Resampling, nodata: float | None,

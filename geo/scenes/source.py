@@ -135,8 +135,9 @@ class StacApi:
     def _items(self, what: str, **query: Any) -> list[pystac.Item]:
         from pystac_client.exceptions import APIError
 
+        client = self._open()
         try:
-            search = self._open().search(collections=list(self.collections), limit=PAGE_SIZE, **query)
+            search = client.search(collections=list(self.collections), limit=PAGE_SIZE, **query)
             return list(search.items())
         except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError) as exc:
             raise ArchiveError(f"{self.name}: {what} failed ({_describe(exc)})") from None

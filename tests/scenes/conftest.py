@@ -64,3 +64,13 @@ def big_cog(tmp_path_factory):
 @pytest.fixture(scope="session")
 def nantes_aoi():
     return load_aoi(REPO / "aoi" / "demo-nantes-port.geojson")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``live`` touch the real archives: they run only when asked for (``pytest -m live``)."""
+    if "live" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="touches the real internet archives; run with: pytest -m live")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
