@@ -123,8 +123,8 @@ def assess_assertion(claim: Claim, features: Sequence[Feature], context: PairCon
         )
         return Verdict(CONSISTENT, round(confidence, 3), (
             f"{len(matches)} change(s) of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
-            f"appeared between {context.before_date} and {context.after_date}; the strongest is "
-            f"{best:.0%} certain of its kind.{timing}"
+            f"appeared between {context.before_date} and {context.after_date}; the strongest scores {best:.0%} "
+            f"(share of its pixels far past the change threshold, times how sure its kind is).{timing}"
         ), tuple(p["change_id"] for p in matches))
     persistence = _persistence(claim, context)
     confidence = min(NO_EVIDENCE_CAP, context.clear_fraction * persistence)

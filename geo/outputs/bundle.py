@@ -12,9 +12,10 @@ from geo.outputs.cog import true_colour, write_cog
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.gpkg import write_geopackage
 from geo.outputs.render import display_stretch
+from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, GEOPACKAGE, REPORT, STATISTIC, load_run
-from geo.outputs.styles import changes_qml, statistic_qml, true_colour_qml
+from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
 from geo.pipeline import JobResult
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def write_rasters(result: JobResult, out: Path) -> None:
     write_cog(out / STATISTIC, result.statistic, grid, ["chi-square change statistic"],
               {"statistic": str(statistic["name"]), "dof": str(statistic["dof"])})
     _write_text((out / STATISTIC).with_suffix(".qml"),
-                statistic_qml(statistic["threshold_grow"], statistic["threshold_seed"]))
+                to_qml(statistic_style(statistic["threshold_grow"], statistic["threshold_seed"])))
     for name, stack in ((BEFORE_RGB, result.before), (AFTER_RGB, result.after)):
         rgb = true_colour(stack.data, stack.bands)
         if rgb is None:
@@ -41,17 +42,18 @@ def write_rasters(result: JobResult, out: Path) -> None:
             continue
         write_cog(out / name, rgb, grid, ["red", "green", "blue"],
                   {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": "reflectance"})
-        _write_text((out / name).with_suffix(".qml"), true_colour_qml(display_stretch(rgb)))
+        _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb))))
 
 
 def write_run_extras(result: JobResult, out: Path) -> None:
-    """Extra writer for ``write_outputs``: AOI, rasters, QGIS styles, GeoPackage, report."""
+    """Extra writer for ``write_outputs``: AOI, rasters, QGIS styles, GeoPackage, QGIS project, report."""
     if result.aoi is None:
         raise ValueError("JobResult without its AOI: cannot write the AOI layer")
     write_feature_collection(out / AOI, [(result.aoi.geometry, {**result.aoi.summary()})])
     write_rasters(result, out)
     types = sorted({str(p.get("change_type", "other")) for _, p in result.features})
-    _write_text(out / "changes.qml", changes_qml(types))
+    _write_text(out / "changes.qml", to_qml(changes_style(types)))
     run = load_run(out, manifest=result.manifest)
     write_geopackage(out / GEOPACKAGE, [run])
+    write_project(out / PROJECT, run)
     write_report(out / REPORT, [run])

@@ -17,10 +17,11 @@ from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
 from geo.errors import OutputError
 from geo.outputs.run_data import RunData
-from geo.outputs.styles import aois_qml, changes_qml, claims_qml
+from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml
 
 GEOMETRY_COLUMN = "geom"
 WGS84 = "EPSG:4326"
+GPKG_VERSION = "1.2"  # GDAL 3.10 writes 1.4 by default, which the GDAL under QGIS 3.22 warns about
 
 
 def _utc(values: Sequence[datetime]) -> pd.Series:
@@ -114,18 +115,19 @@ def styles_frame(styles: dict[str, str]) -> pd.DataFrame:
 def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     """Write the runs' changes, AOIs and claim verdicts with their default styles; replace atomically."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # GDAL wants the .gpkg extension
     tmp.unlink(missing_ok=True)
     changes = changes_frame(runs)
+    types = changes["change_type"].dropna().unique() if len(changes) else ()
     layers = {
-        "changes": (changes, changes_qml(changes["change_type"].dropna().unique() if len(changes) else ())),
-        "aois": (aois_frame(runs), aois_qml()),
-        "claims": (claims_frame(runs), claims_qml()),
+        "changes": (changes, to_qml(changes_style(types))),
+        "aois": (aois_frame(runs), to_qml(aois_style())),
+        "claims": (claims_frame(runs), to_qml(claims_style())),
     }
     try:
         for name, (frame, _) in layers.items():
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                    GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES")
+                                    GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
         pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml) in layers.items()}), tmp,
                                 layer="layer_styles", driver="GPKG", FID="id")
         os.replace(tmp, path)

@@ -37,14 +37,26 @@ VERDICT_HELP = (
 )
 
 
+def percent(value: object) -> str:
+    """0.864 -> '86%'; blanks for missing values."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{100 * float(value):.0f}%"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("geo.outputs", "templates"),
         autoescape=True,  # every value, including claim text, is HTML-escaped
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["pct"] = percent
+    return environment
 
 
 def _asset(name: str) -> str:
@@ -143,6 +155,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
     summary = [
         {"claim_id": c["entry"]["claim_id"], "aoi_id": s["aoi"]["id"], "verdict": c["entry"]["verdict"],
          "colour": c["verdict_colour"], "label": c["entry"].get("confidence_label", ""),
+         "confidence": c["entry"].get("confidence"),
          "anchor": f"{s['aoi']['id']}--{c['entry']['claim_id']}"}
         for s in sections for c in s["cards"]
     ]

@@ -8,6 +8,7 @@ statistic as a ramp that starts at the detection threshold.
 
 from __future__ import annotations
 
+import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 
@@ -84,12 +85,14 @@ def _common_tail(root: ET.Element, display_field: str, map_tip: str) -> None:
     ET.SubElement(root, "layerGeometryType").text = str(GEOMETRY_POLYGON)
 
 
-def _serialise(root: ET.Element) -> str:
+def to_qml(root: ET.Element) -> str:
+    """A style as QML text (a copy is indented, the element is left as it was)."""
+    root = copy.deepcopy(root)
     ET.indent(root)
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def changes_qml(types_present: Iterable[str] = ()) -> str:
+def changes_style(types_present: Iterable[str] = ()) -> ET.Element:
     """Change polygons coloured by ``change_type``, alive from ``before_date`` to ``after_date``."""
     types = list(CHANGE_TYPE_COLOURS) + sorted(set(types_present) - set(CHANGE_TYPE_COLOURS))
     root = _document()
@@ -101,10 +104,10 @@ def changes_qml(types_present: Iterable[str] = ()) -> str:
         ' confidence [% "confidence" %]<br>[% "before_date" %] → [% "after_date" %]<br>'
         'claims: [% "claim_ids" %]'
     ))
-    return _serialise(root)
+    return root
 
 
-def claims_qml() -> str:
+def claims_style() -> ET.Element:
     """Claim x AOI rows coloured by verdict, alive during the claim window."""
     root = _document()
     _temporal(root, "window_start", "window_end")
@@ -114,10 +117,10 @@ def claims_qml() -> str:
         '<b>[% "claim_id" %]</b> on [% "aoi_id" %]<br><i>[% "verdict" %]</i> ([% "confidence_label" %])'
         '<br>[% "rationale" %]'
     ))
-    return _serialise(root)
+    return root
 
 
-def aois_qml() -> str:
+def aois_style() -> ET.Element:
     """Areas of interest: a dashed outline, no fill, so the imagery under them stays visible."""
     root = _document()
     renderer = ET.SubElement(root, "renderer-v2", {
@@ -127,7 +130,7 @@ def aois_qml() -> str:
     symbols = ET.SubElement(renderer, "symbols")
     _fill_symbol(symbols, "0", "#ffd400", 0, 0.8, outline_style="dash", fill=False)
     _common_tail(root, "name", '<b>[% "name" %]</b> ([% "id" %])<br>[% "source" %]')
-    return _serialise(root)
+    return root
 
 
 def _pipe(root: ET.Element) -> ET.Element:
@@ -153,7 +156,7 @@ def _raster_tail(pipe: ET.Element, root: ET.Element) -> None:
     ET.SubElement(root, "blendMode").text = "0"
 
 
-def true_colour_qml(stretch: Sequence[tuple[float, float]]) -> str:
+def true_colour_style(stretch: Sequence[tuple[float, float]]) -> ET.Element:
     """Bands 1-3 as red, green, blue, each stretched linearly over its (low, high) reflectance."""
     root = _document("raster")
     pipe = _pipe(root)
@@ -167,10 +170,10 @@ def true_colour_qml(stretch: Sequence[tuple[float, float]]) -> str:
         ET.SubElement(enhancement, "maxValue").text = f"{high:.6g}"
         ET.SubElement(enhancement, "algorithm").text = "StretchToMinimumMaximum"
     _raster_tail(pipe, root)
-    return _serialise(root)
+    return root
 
 
-def statistic_qml(threshold_grow: float, threshold_seed: float) -> str:
+def statistic_style(threshold_grow: float, threshold_seed: float) -> ET.Element:
     """The chi-square change statistic: transparent below the grow threshold, yellow to dark red above."""
     top = 8.0 * threshold_seed
     stops = (
@@ -193,4 +196,4 @@ def statistic_qml(threshold_grow: float, threshold_seed: float) -> str:
     for value, colour, alpha, label in stops:
         ET.SubElement(shader, "item", value=f"{value:.6g}", color=colour, alpha=str(alpha), label=label)
     _raster_tail(pipe, root)
-    return _serialise(root)
+    return root
