@@ -47,6 +47,11 @@ class ProjectLayer:
     time_range: tuple[datetime, datetime] | None = None  # fixed range for rasters
 
 
+def _layer_id(name: str) -> str:
+    """QGIS keeps a layer id from the project only when it is longer than 10 characters."""
+    return f"geo_{name}_layer"
+
+
 def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -101,14 +106,14 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     types = sorted({str(p.get("change_type", "other")) for _, p in run.features})
     gpkg = f"./{GEOPACKAGE}|layername="
     layers = [
-        ProjectLayer("aois", "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style()),
-        ProjectLayer("changes", "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types)),
-        ProjectLayer("claims", "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False),
+        ProjectLayer(_layer_id("aois"), "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style()),
+        ProjectLayer(_layer_id("changes"), "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types)),
+        ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False),
     ]
     statistic = run.manifest["statistic"]
     if run.raster(STATISTIC):
         layers.append(ProjectLayer(
-            "change_statistic", "change statistic (chi-square)", "raster", f"./{STATISTIC}", grid_crs,
+            _layer_id("change_statistic"), "change statistic (chi-square)", "raster", f"./{STATISTIC}", grid_crs,
             statistic_style(statistic["threshold_grow"], statistic["threshold_seed"]), False,
         ))
     for name, label, time_range in (
@@ -119,7 +124,7 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
         if path is not None:
             rgb, _ = read_raster(path)
             layers.append(ProjectLayer(
-                name.removesuffix(".tif"), label, "raster", f"./{name}", grid_crs,
+                _layer_id(name.removesuffix(".tif")), label, "raster", f"./{name}", grid_crs,
                 true_colour_style(display_stretch(rgb)), True, time_range,
             ))
     return layers

@@ -1,8 +1,10 @@
 """Run by Debian's /usr/bin/python3 (PyQGIS), never by the project's interpreter: open layers the way
 QGIS does and print what QGIS sees as JSON. The tests decide what is right.
 
-stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "ranges": [["start", "end"], ...]}
-stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}}}
+stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "projects": [{"key", "path"}],
+        "ranges": [["start", "end"], ...]}
+stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}},
+         "projects": {key: {"read": bool, "layers": {name: {...}}, "time_range": [start, end]}}}
 """
 
 import json
@@ -16,6 +18,7 @@ from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsDateTimeRange,
     QgsFeatureRequest,
+    QgsProject,
     QgsRasterLayer,
     QgsVectorLayer,
     QgsVectorLayerTemporalContext,
@@ -28,9 +31,8 @@ def _time(text):
     return QDateTime.fromString(text, Qt.ISODate)
 
 
-def vector_facts(uri, ranges):
-    layer = QgsVectorLayer(uri, "probe", "ogr")
-    facts = {"valid": layer.isValid()}
+def vector_facts(layer, ranges):
+    facts = {"valid": layer.isValid(), "kind": "vector"}
     if not layer.isValid():
         facts["error"] = layer.error().summary()
         return facts
@@ -48,8 +50,11 @@ def vector_facts(uri, ranges):
         facts["class_attribute"] = renderer.classAttribute()
         facts["categories"] = [str(c.value()) for c in renderer.categories()]
         facts["category_colours"] = {str(c.value()): c.symbol().color().name() for c in renderer.categories()}
+    if renderer is not None and renderer.type() == "singleSymbol":
+        properties = renderer.symbol().symbolLayer(0).properties()
+        facts["symbol"] = {k: properties.get(k) for k in ("style", "outline_style", "outline_color")}
     styles = layer.listStylesInDatabase()
-    facts["styles_in_database"] = list(styles[2]) if styles and styles[0] > 0 else []
+    facts["styles_for_layer"] = list(styles[2])[: styles[0]] if styles else []
     temporal = layer.temporalProperties()
     facts["temporal"] = {
         "active": temporal.isActive(),
@@ -70,9 +75,8 @@ def vector_facts(uri, ranges):
     return facts
 
 
-def raster_facts(path):
-    layer = QgsRasterLayer(path, "probe")
-    facts = {"valid": layer.isValid()}
+def raster_facts(layer, ranges):
+    facts = {"valid": layer.isValid(), "kind": "raster"}
     if not layer.isValid():
         facts["error"] = layer.error().summary()
         return facts
@@ -95,18 +99,45 @@ def raster_facts(path):
     if renderer.type() == "singlebandpseudocolor":
         shader = renderer.shader().rasterShaderFunction()
         facts["ramp"] = [[item.value, item.color.alpha()] for item in shader.colorRampItemList()]
+    temporal = layer.temporalProperties()
+    facts["temporal"] = {"active": temporal.isActive()}
+    facts["visible_in"] = [
+        (not temporal.isActive()) or temporal.isVisibleInTemporalRange(QgsDateTimeRange(_time(a), _time(b)))
+        for a, b in ranges
+    ]
+    return facts
+
+
+def project_facts(path, ranges):
+    project = QgsProject.instance()
+    project.clear()
+    facts = {"read": project.read(path), "layers": {}}
+    for node in project.layerTreeRoot().findLayers():
+        layer = node.layer()
+        if layer is None:
+            facts["layers"][node.name()] = {"valid": False}
+            continue
+        probe = vector_facts if isinstance(layer, QgsVectorLayer) else raster_facts
+        facts["layers"][node.name()] = {**probe(layer, ranges), "checked": node.isVisible()}
+    time_range = project.timeSettings().temporalRange()
+    facts["time_range"] = [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]
+    project.clear()
     return facts
 
 
 def main():
     spec = json.load(sys.stdin)
+    ranges = spec.get("ranges", [])
     app = QgsApplication([], False)
     app.initQgis()
     try:
         out = {
             "qgis": Qgis.QGIS_VERSION,
-            "vectors": {v["key"]: vector_facts(v["uri"], spec.get("ranges", [])) for v in spec.get("vectors", [])},
-            "rasters": {r["key"]: raster_facts(r["path"]) for r in spec.get("rasters", [])},
+            "vectors": {v["key"]: vector_facts(QgsVectorLayer(v["uri"], v["key"], "ogr"), ranges)
+                        for v in spec.get("vectors", [])},
+            "rasters": {r["key"]: raster_facts(QgsRasterLayer(r["path"], r["key"]), ranges)
+                        for r in spec.get("rasters", [])},
+            "projects": {p["key"]: project_facts(p["path"], ranges) for p in spec.get("projects", [])},
         }
     finally:
         app.exitQgis()
