@@ -5,6 +5,7 @@ writer, so it all lands atomically with the rest of the run.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -53,7 +54,8 @@ def write_run_extras(result: JobResult, out: Path) -> None:
     write_rasters(result, out)
     types = sorted({str(p.get("change_type", "other")) for _, p in result.features})
     _write_text(out / "changes.qml", to_qml(changes_style(types)))
-    run = load_run(out, manifest=result.manifest)
+    # The manifest as it will read back from manifest.json, so `geo report` later renders the same page.
+    run = load_run(out, manifest=json.loads(json.dumps(result.manifest, default=str)))
     write_geopackage(out / GEOPACKAGE, [run])
     write_project(out / PROJECT, run)
     write_report(out / REPORT, [run])

@@ -47,6 +47,13 @@ def percent(value: object) -> str:
         return str(value)
 
 
+def plain(value: object) -> str:
+    """Lists as comma-separated text, so parameters read as values, not Python."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("geo.outputs", "templates"),
@@ -56,6 +63,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["pct"] = percent
+    environment.filters["plain"] = plain
     return environment
 
 
