@@ -6,7 +6,6 @@ dataset, through a temporary name and a rename.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import rasterio.shutil
 from rasterio.io import MemoryFile
 
 from geo.errors import OutputError, RasterError
+from geo.outputs.atomic import replacing
 from geo.grid import Grid
 from geo.scenes.read import open_raster
 
@@ -36,9 +36,8 @@ def write_cog(path: Path, data: np.ndarray, grid: Grid, band_names: Sequence[str
         "driver": "GTiff", "dtype": "float32", "count": stack.shape[0], "width": grid.width,
         "height": grid.height, "crs": grid.crs, "transform": grid.transform, "nodata": float("nan"),
     }
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with MemoryFile() as memory:
+        with MemoryFile() as memory, replacing(path) as tmp:
             with memory.open(**profile) as dataset:
                 dataset.write(stack)
                 for index, name in enumerate(band_names, start=1):
@@ -47,9 +46,7 @@ def write_cog(path: Path, data: np.ndarray, grid: Grid, band_names: Sequence[str
                     dataset.update_tags(**tags)
             with memory.open() as dataset:
                 rasterio.shutil.copy(dataset, tmp, driver="COG", **COG_OPTIONS)
-        os.replace(tmp, path)
     except rasterio.errors.RasterioError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({exc})") from None
     return path
 

@@ -5,7 +5,6 @@ temporal controller, EPSG:4326 like the GeoJSON.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +15,7 @@ import pyogrio
 from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
 from geo.errors import OutputError
+from geo.outputs.atomic import replacing
 from geo.outputs.run_data import RunData
 from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml
 
@@ -115,8 +115,6 @@ def styles_frame(styles: dict[str, str]) -> pd.DataFrame:
 def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     """Write the runs' changes, AOIs and claim verdicts with their default styles; replace atomically."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # GDAL wants the .gpkg extension
-    tmp.unlink(missing_ok=True)
     changes = changes_frame(runs)
     types = changes["change_type"].dropna().unique() if len(changes) else ()
     layers = {
@@ -125,13 +123,12 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
         "claims": (claims_frame(runs), to_qml(claims_style())),
     }
     try:
-        for name, (frame, _) in layers.items():
-            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                    GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
-        pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml) in layers.items()}), tmp,
-                                layer="layer_styles", driver="GPKG", FID="id")
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            for name, (frame, _) in layers.items():
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
+                                        GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
+            pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml) in layers.items()}), tmp,
+                                    layer="layer_styles", driver="GPKG", FID="id")
     except (DataSourceError, FieldError, GeometryError, OSError) as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write GeoPackage ({exc})") from None
     return path

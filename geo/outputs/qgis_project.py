@@ -10,7 +10,6 @@ survive only in a project. Paths are relative, so the run folder can be moved or
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
@@ -19,9 +18,10 @@ from pathlib import Path
 
 from pyproj import CRS
 
+from geo.outputs.atomic import replacing
 from geo.outputs.render import display_stretch
-from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData
 from geo.outputs.cog import read_raster
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData
 from geo.outputs.styles import (
     QGIS_VERSION,
     aois_style,
@@ -99,6 +99,18 @@ def _tree(parent: ET.Element, layers: list[ProjectLayer]) -> None:
         })
 
 
+def _raster_style(path: Path) -> ET.Element:
+    """The true-colour style of the QML sidecar written with the COG, else one computed from its pixels."""
+    sidecar = path.with_suffix(".qml")
+    if sidecar.exists():
+        try:
+            return ET.parse(sidecar).getroot()
+        except ET.ParseError:
+            pass  # a damaged sidecar: fall back to the pixels
+    rgb, _ = read_raster(path)
+    return true_colour_style(display_stretch(rgb))
+
+
 def project_layers(run: RunData) -> list[ProjectLayer]:
     """The run's layers, top of the legend first; rasters only when their COG is in the folder."""
     before, after = run.scene_datetime("before"), run.scene_datetime("after")
@@ -122,10 +134,9 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     ):
         path = run.raster(name)
         if path is not None:
-            rgb, _ = read_raster(path)
             layers.append(ProjectLayer(
                 _layer_id(name.removesuffix(".tif")), label, "raster", f"./{name}", grid_crs,
-                true_colour_style(display_stretch(rgb)), True, time_range,
+                _raster_style(path), True, time_range,
             ))
     return layers
 
@@ -169,8 +180,6 @@ def write_project(path: Path, run: RunData) -> Path:
     root = project_document(run)
     ET.indent(root)
     text = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(path.with_suffix(".qgs").name, text)
-    os.replace(tmp, path)
     return path

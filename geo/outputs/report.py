@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ import jinja2
 
 from geo import __version__
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL
+from geo.outputs.atomic import replacing
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.report_views import Pictures, build_pictures
 from geo.outputs.run_data import RunData
@@ -181,8 +181,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
 
 def write_report(path: Path, runs: Sequence[RunData]) -> Path:
     """Render and write the report through a temporary file and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_report(runs), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    html = render_report(runs)
+    with replacing(Path(path)) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)
