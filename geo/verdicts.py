@@ -76,7 +76,7 @@ def window_share(claim: Claim, context: PairContext) -> float:
     """Share of the interval between the two scenes that the claim window covers (0..1)."""
     span = (context.after_date - context.before_date).days
     window = (claim.window.end - claim.window.start).days + 1
-    return 1.0 if span <= 0 else min(1.0, window / span)
+    return 1.0 if span <= 0 else round(min(1.0, window / span), 2)  # rounded: the same figure everywhere
 
 
 def _persistence(claim: Claim, context: PairContext) -> float:
@@ -118,7 +118,7 @@ def assess_assertion(claim: Claim, features: Sequence[Feature], context: PairCon
         confidence = best * (0.5 + 0.5 * share)
         area = sum(float(p.get("area_m2", 0)) for p in matches)
         timing = "" if share >= 0.99 else (
-            f" The claim window covers {share:.0%} of the {(context.after_date - context.before_date).days} days"
+            f" The claim window covers {100 * share:.0f}% of the {(context.after_date - context.before_date).days} days"
             " between the scenes, so some of these changes may predate or follow it."
         )
         return Verdict(CONSISTENT, round(confidence, 3), (
@@ -207,7 +207,7 @@ def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: Pair
             "claim": claim.summary(),
             "window": claim.window.to_dict(),
             "pair_brackets_window": claim.window.bracketed_by(context.before_date, context.after_date),
-            "window_share_of_pair": round(window_share(claim, context), 3),
+            "window_share_of_pair": window_share(claim, context),
             "scenes": context.scenes_considered(),
             "clear_fraction": round(context.clear_fraction, 4),
             "signatures": list(claim.signatures),

@@ -87,7 +87,8 @@ def _change_row(props: dict[str, Any], expected: set[str]) -> dict[str, Any]:
         "id": str(props.get("change_id", "")), "type": kind, "label": kind.replace("_", " "),
         "colour": change_colour(kind), "predicted": kind in expected,
         "area_m2": float(props.get("area_m2", 0)), "confidence": props.get("confidence"),
-        "type_confidence": props.get("type_confidence"), "score": props.get("score"),
+        "type_confidence": props.get("type_confidence"),
+        "score": None if props.get("score") is None else f"{float(props['score']):,.1f}",
     }
 
 
@@ -103,7 +104,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         chip_title = "Strongest changes of the predicted kinds"
         chip_features = evidence[:MAX_CHIPS]
     else:
-        chip_title = "Largest changes (none of the predicted kinds)"
+        chip_title = "Largest changes linked to the claim"
         chip_features = sorted(linked, key=lambda gp: -float(gp[1].get("area_m2", 0)))[:3]
     counts = Counter(p.get("change_type", "other") for _, p in linked)
     areas: Counter[str] = Counter()
