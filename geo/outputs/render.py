@@ -86,7 +86,7 @@ class PixelFrame:
     row_off: float = 0.0
 
     def _to_pixels(self) -> Affine:
-        return Affine.scale(self.scale) * Affine.translation(-self.col_off, -self.row_off) * ~self.grid.transform
+        return Affine.scale(self.scale) @ Affine.translation(-self.col_off, -self.row_off) @ ~self.grid.transform
 
     def svg_path(self, geometry: BaseGeometry) -> str:
         """An SVG path (even-odd rings) of a lon/lat polygon in this frame's pixel units."""
@@ -98,7 +98,7 @@ class PixelFrame:
             if polygon.geom_type != "Polygon" or polygon.is_empty:
                 continue
             for ring in (polygon.exterior, *polygon.interiors):
-                points = [to_px * xy for xy in ring.coords]
+                points = [to_px @ xy for xy in ring.coords]
                 parts.append("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) + " Z")
         return " ".join(parts)
 
@@ -106,8 +106,8 @@ class PixelFrame:
         """(col_min, row_min, col_max, row_max) of a lon/lat geometry on the full-resolution grid."""
         left, bottom, right, top = reproject(geometry, WGS84, self.grid.crs.to_string()).bounds
         inverse = ~self.grid.transform
-        c0, r0 = inverse * (left, top)
-        c1, r1 = inverse * (right, bottom)
+        c0, r0 = inverse @ (left, top)
+        c1, r1 = inverse @ (right, bottom)
         return min(c0, c1), min(r0, r1), max(c0, c1), max(r0, r1)
 
 

@@ -4,6 +4,7 @@ The synthetic project has three planted roofs, so counts and verdicts are known.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import zipfile
 import xml.etree.ElementTree as ET
@@ -122,3 +123,32 @@ def test_project_is_a_zip_with_relative_sources(synthetic_output):
     sources = [m.findtext("datasource") for m in root.iter("maplayer")]
     assert sources and all(s.startswith("./") for s in sources)
     assert root.find("properties/Paths/Absolute").text == "false"
+
+
+def test_demo_writes_report_geopackage_and_project(demo_output):
+    for name in ("report.html", "changes.gpkg", "project.qgz", "before_rgb.tif", "after_rgb.tif",
+                 "change_statistic.tif", "changes.qml", "aoi.geojson"):
+        assert (demo_output / name).stat().st_size > 0, name
+    n = len(_geojson(demo_output)["features"])
+    assert len(pyogrio.read_dataframe(demo_output / "changes.gpkg", layer="changes")) == n
+    assert "demo-nantes-construction" in (demo_output / "report.html").read_text()
+
+
+def test_a_run_without_changes_still_writes_every_layer(synthetic_output, tmp_path):
+    from geo.outputs.gpkg import write_geopackage
+    from geo.outputs.report import render_report
+    from geo.outputs.run_data import load_run
+
+    folder = tmp_path / "quiet"
+    shutil.copytree(synthetic_output, folder)
+    (folder / "changes.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    claims = json.loads((folder / "claims.json").read_text())
+    for entry in claims:
+        entry.update(evidence=[], n_changes=0, n_matching=0, change_types={}, verdict="no evidence found")
+    (folder / "claims.json").write_text(json.dumps(claims))
+    run = load_run(folder)
+    write_geopackage(folder / "quiet.gpkg", [run])
+    assert len(pyogrio.read_dataframe(folder / "quiet.gpkg", layer="changes")) == 0
+    assert len(pyogrio.read_dataframe(folder / "quiet.gpkg", layer="claims")) == 3
+    html = render_report([run])
+    assert "0 change polygons" in html and 'class="chip"' not in html
