@@ -72,6 +72,10 @@ def vector_facts(layer, ranges):
             request.setFilterExpression(expression)
         counts.append(sum(1 for _ in layer.getFeatures(request)))
     facts["temporal_counts"] = counts
+    # What "Restore default style" in the layer's properties does: QGIS 3.22 then keeps the style's time settings.
+    layer.loadDefaultStyle()
+    facts["temporal_after_restore"] = {"active": temporal.isActive(), "mode": int(temporal.mode()),
+                                       "start_field": temporal.startField(), "end_field": temporal.endField()}
     return facts
 
 

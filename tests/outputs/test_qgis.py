@@ -108,6 +108,14 @@ def test_before_after_and_window_are_datetime_fields(synthetic_seen):
     assert claims["variant_types"]["window_start"] == claims["variant_types"]["window_end"] == DATETIME
 
 
+def test_geopackage_style_carries_the_time_settings(synthetic_seen):
+    changes = synthetic_seen["vectors"]["changes"]
+    # on open QGIS 3.22 resets time settings from the provider; restoring the default style brings them back
+    assert changes["temporal_after_restore"] == {
+        "active": True, "mode": 2, "start_field": "before_date", "end_field": "after_date"}
+    assert synthetic_seen["vectors"]["claims"]["temporal_after_restore"]["start_field"] == "window_start"
+
+
 def test_project_layers_load_styled_and_time_aware(synthetic_seen):
     project = synthetic_seen["projects"]["project"]
     assert project["read"] is True
