@@ -74,6 +74,11 @@ def print_summary(manifest: dict, claims: list[dict], features: list, written: l
     if not claims:
         out.print("  no claims touch this AOI")
     out.print("files: " + ", ".join(str(p) for p in written))
+    names = {p.name: p for p in written}
+    if "report.html" in names:
+        out.print(f"[bold]evidence report:[/] {names['report.html']} (open in a browser)")
+    if "project.qgz" in names:
+        out.print(f"[bold]QGIS:[/] {names['project.qgz']} (styled, time-aware layers; or open changes.gpkg)")
 
 
 @click.command("run")
