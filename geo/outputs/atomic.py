@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -61,15 +62,14 @@ def write_json(path: Path, data: Any) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a unique temporary path beside ``path`` to write to; rename it onto ``path`` when the block
-    succeeds, delete it when it fails. Readers see the old file or the whole new one, never a part, and
-    concurrent writers of the same path cannot interleave (last rename wins)."""
+def replacing(path: Path, unique: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same extension, so drivers that check it are happy); on
+    success rename it over ``path``, on any exception remove it. ``unique`` gives every call its own
+    temporary name, for paths that several threads or processes may write at once (last rename wins)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    tmp = Path(name)
+    token = f".{os.getpid()}-{secrets.token_hex(4)}" if unique else ""
+    tmp = path.with_name(f".{path.stem}{token}.tmp{path.suffix}")
+    tmp.unlink(missing_ok=True)
     try:
         yield tmp
         os.replace(tmp, path)

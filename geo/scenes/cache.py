@@ -28,7 +28,7 @@ from rasterio.errors import RasterioError
 from geo import paths
 from geo.errors import SceneError
 from geo.grid import Grid
-from geo.outputs.atomic import atomic_path
+from geo.outputs.atomic import replacing
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,8 @@ class SceneCache:
         if grid.width >= 256 and grid.height >= 256:
             profile.update(tiled=True, blockxsize=256, blockysize=256)
         try:
-            with atomic_path(path) as tmp:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(path, unique=True) as tmp:
                 with rasterio.open(tmp, "w", **profile) as dst:
                     dst.write(data.filled(nodata), 1)
                     dst.update_tags(GEO_CACHE_KEY=key.digest, GEO_CACHE_ITEM=key.item_id,
@@ -156,7 +157,8 @@ class SceneCache:
     def store_item(self, item: Mapping[str, Any]) -> None:
         path = self.root / _safe(str(item["id"])) / ITEM_FILE
         try:
-            with atomic_path(path) as tmp:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(path, unique=True) as tmp:
                 tmp.write_text(json.dumps(dict(item), default=str), encoding="utf-8")
         except OSError as exc:
             log.warning("cannot write cached item %s (%s)", path, exc)
