@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader
@@ -179,7 +180,8 @@ def _warp(src: DatasetReader, grid: Grid, resampling: Resampling, nodata: float)
     window = source_window(src, grid, resampling)
     if window is not None:
         data = src.read(1, window=window)
-        reproject(data, out, src_transform=src.window_transform(window), src_crs=src.crs, src_nodata=nodata,
+        origin = src.transform @ Affine.translation(window.col_off, window.row_off)
+        reproject(data, out, src_transform=origin, src_crs=src.crs, src_nodata=nodata,
                   dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=nodata, resampling=resampling)
     return _masked(out, nodata)
 
