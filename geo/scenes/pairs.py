@@ -152,12 +152,17 @@ def _why(candidate: Candidate, side: str, anchor: date | None, fixed: bool, othe
         return "named by id"
     where = "on or before" if side == "before" else "on or after"
     cover = candidate.cover
-    clear = f"{cover.clear:.0%} of the AOI clear ({cover.method})" if cover else "clearness unknown"
-    kind = "closest clear scene" if candidate.clear >= MIN_CLEAR else f"no scene >= {MIN_CLEAR:.0%} clear; the clearest"
+    if cover is not None and cover.method == "scl":
+        kind = "closest clear scene" if candidate.clear >= MIN_CLEAR else f"no scene >= {MIN_CLEAR:.0%} clear; the clearest"
+        state = f"{cover.clear:.0%} of the AOI clear by its SCL"
+    else:
+        kind = "closest scene covering the AOI"
+        judged = "SAR: cloud does not matter" if cover and cover.method == "sar" else "cloud not judged: no SCL"
+        state = f"{cover.clear:.0%} of the AOI covered, {judged}" if cover else "coverage unknown"
     orbit = candidate.scene.relative_orbit
     same = orbit is not None and orbit == other.scene.relative_orbit
     orbit_text = f"; relative orbit {orbit}{' as the other scene' if same else ''}" if orbit is not None else ""
-    return f"{kind} {where} {anchor} ({candidate.gap_days} days away; {clear}{orbit_text})"
+    return f"{kind} {where} {anchor} ({candidate.gap_days} days away; {state}{orbit_text})"
 
 
 def _anchors(claims: Sequence[Claim], before: str | None, after: str | None) -> tuple[date | None, date | None, str]:
