@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+PERMANENT_STATUSES = (400, 401, 403, 404, 410)  # waiting will not make these succeed
 REMOTE_PREFIXES = ("http://", "https://", "/vsicurl", "/vsis3/", "/vsiaz/", "/vsigs/", "s3://")
 BLOB_STORAGE_DOMAIN = ".blob.core.windows.net"  # Planetary Computer assets: need a SAS token
 _HTTP_CODE = re.compile(r"HTTP (?:response )?code:? ?(\d{3})", re.IGNORECASE)
@@ -102,10 +103,9 @@ def http_status(message: str) -> int | None:
 
 
 def is_transient(message: str) -> bool:
-    """Whether a failed remote read is worth retrying: 408/429/5xx, and transport or decoding failures
-    (timeouts, resets, truncated or corrupt bodies). Other 4xx (403, 404) will not heal by waiting."""
-    status = http_status(message)
-    return status is None or status in RETRY_STATUSES or status >= 500
+    """Whether a failed remote read is worth retrying: anything but 400/401/403/404/410 (which will not heal
+    by waiting) — 408/429/5xx, timeouts, resets, truncated or corrupt bodies."""
+    return http_status(message) not in PERMANENT_STATUSES
 
 
 def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
@@ -142,7 +142,7 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
             if not is_transient(message):
                 raise ArchiveError(f"{what}: {message}") from None
             status, hint = probe(href, policy)
-            if status is not None and not (status < 400 or status in RETRY_STATUSES or status >= 500):
+            if status in PERMANENT_STATUSES:
                 raise ArchiveError(f"{what}: {message} (HTTP {status})") from None
             if attempt + 1 == policy.attempts:
                 detail = f"; HTTP {status}" if status is not None and status >= 400 else ""
