@@ -103,6 +103,15 @@ def processing_baseline(properties: Mapping[str, object]) -> tuple[int, int] | N
         return None
 
 
+def _common_name(asset_fields: Mapping[str, object]) -> str | None:
+    """The eo:bands common name of a single-band optical asset (``blue``, ``nir``, ``swir16`` ...)."""
+    bands = asset_fields.get("eo:bands")
+    if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping):
+        name = bands[0].get("common_name")
+        return str(name) if name else None
+    return None
+
+
 def _first_band(asset_fields: Mapping[str, object]) -> Mapping[str, Any]:
     bands = asset_fields.get("raster:bands")
     if isinstance(bands, list) and bands and isinstance(bands[0], Mapping):
@@ -145,18 +154,27 @@ def scene_from_item(item: pystac.Item) -> Scene:
     else:
         when = item.datetime
     assets: dict[str, Asset] = {}
+    aliases: dict[str, Asset] = {}
     for key, asset in item.assets.items():
         roles = asset.roles or []
-        if "data" not in roles and key != SCL_ASSET:
+        if "data" not in roles and key.lower() != SCL_ASSET:
             continue
         fields = asset.extra_fields
-        if key == SCL_ASSET:  # a class map (Earth Search tags it "reflectance" too): never scaled
+        common = _common_name(fields)
+        if key.lower() == SCL_ASSET:  # a class map (Earth Search tags it "reflectance" too): never scaled
             scale, offset = 1.0, 0.0
         else:
-            scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles)
+            # Planetary Computer's B02...B12 carry no "reflectance" role, only eo:bands
+            scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles or bool(common))
         nodata = _first_band(fields).get("nodata")
         assets[key] = Asset(key, asset.get_absolute_href() or asset.href, scale, offset,
                             None if nodata is None else float(nodata))
+        # Earth Search names (blue, nir, swir16, scl ...) for archives that key assets by band (B02, SCL)
+        alias = SCL_ASSET if key.lower() == SCL_ASSET else common
+        if alias and alias != key:
+            aliases.setdefault(alias, assets[key])
+    for alias, asset in aliases.items():
+        assets.setdefault(alias, asset)
     if item.geometry is None:
         raise SceneError(f"STAC item {item.id}: no geometry")
     return Scene(
