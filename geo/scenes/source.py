@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -103,7 +104,7 @@ class LocalCatalog:
 def _describe(exc: Exception) -> str:
     """An archive failure in one line: HTTP status and the start of the server's message."""
     status = getattr(exc, "status_code", None)
-    text = " ".join(str(exc).split())[:200] or type(exc).__name__
+    text = re.sub(r"\(Caused by (\w+)\(.*", r"(\1)", " ".join(str(exc).split()))[:200] or type(exc).__name__
     return f"HTTP {status}: {text}" if status else text
 
 
