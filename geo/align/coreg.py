@@ -85,6 +85,14 @@ def mask_bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = 6.0, g
     return valid & ~_grow(bright, grow_px)
 
 
+def clean_masks(
+    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validity masks without non-finite values and bright outliers (clouds the scene's mask missed)."""
+    ref_valid, tgt_valid = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
+    return mask_bright_outliers(ref, ref_valid), mask_bright_outliers(tgt, tgt_valid)
+
+
 def _grow(mask: np.ndarray, pixels: int, block: int = 4) -> np.ndarray:
     """``mask`` dilated by at least ``pixels`` (up to ``block`` more), computed on ``block``-px cells:
     a square maximum filter at full resolution over a whole scene costs far more."""
@@ -106,8 +114,8 @@ def prepare(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
         return None
     out = np.where(valid, (image - values.mean()) / std, 0.0).astype(np.float32)
     if not valid.all():
-        weight = ndi.gaussian_filter(valid.astype(np.float32), 3.0)
-        filled = ndi.gaussian_filter(out, 3.0) / np.maximum(weight, 1e-6)
+        weight = _lowpass(valid.astype(np.float32))
+        filled = _lowpass(out) / np.maximum(weight, 1e-6)
         out = np.where(valid, out, np.where(weight > 1e-3, filled, 0.0)).astype(np.float32)
     # Band-pass (difference of Gaussians): field edges, roads and buildings register; whole fields that
     # brightened or darkened between dates (crops, haze) would not, and would drown them.
@@ -186,41 +194,72 @@ def fit_windows(
     size: int,
     start: tuple[int, int],
     tolerance: float = 1e-3,
+    max_iterations: int = 20,
 ) -> tuple[lk.Fit, np.ndarray]:
     """Lucas-Kanade shift of each ``size`` window at ``origins`` (row, col), all starting from ``start``.
 
-    Each window is prepared (standardised, filled, smoothed, spline-filtered) on its own neighbourhood, so
-    the cost follows the windows, not the image. Returns the fits and which windows could be prepared.
+    Images are prepared (standardised, filled, band-passed, spline-filtered) once over the windows'
+    bounding box when the windows cover most of it (a tie-point grid), else window by window (a few
+    windows of a large scene): the cost follows the pixels used. Returns the fits and which windows
+    could be prepared.
     """
-    sx, sy = start
-    pad = CONTEXT + lk.MARGIN
     n = len(origins)
+    m = lk.MARGIN
     ref_w = np.zeros((n, size, size), np.float32)
     ref_gx, ref_gy = np.zeros_like(ref_w), np.zeros_like(ref_w)
     fit_w = np.zeros((n, size, size), bool)
-    coeff_w = np.zeros((n, size + 2 * lk.MARGIN, size + 2 * lk.MARGIN), np.float32)
+    coeff_w = np.zeros((n, size + 2 * m, size + 2 * m), np.float32)
     ok = np.zeros(n, bool)
-    rows, cols = ref.shape
+    top, left = origins.min(axis=0)
+    bottom, right = origins.max(axis=0) + size
+    whole = n * size * size > 0.5 * (bottom - top) * (right - left)
+    planes = _planes(ref, tgt, ref_valid, tgt_valid, top, left, bottom - top, right - left, start) if whole else None
     for i, (r, c) in enumerate(origins):
-        # REF neighbourhood and TGT neighbourhood around where the window lands in TGT
-        ref_region = _region(ref, ref_valid, r - CONTEXT, c - CONTEXT, size + 2 * CONTEXT)
-        tgt_region = _region(tgt, tgt_valid, r + sy - pad, c + sx - pad, size + 2 * pad)
-        ref_p, tgt_p = prepare(*ref_region), prepare(*tgt_region)
-        if ref_p is None or tgt_p is None:
+        if whole:
+            r0, c0, here = r - top, c - left, planes
+        else:
+            r0, c0, here = 0, 0, _planes(ref, tgt, ref_valid, tgt_valid, r, c, size, size, start)
+        if here is None:
             continue
-        ok[i] = True
-        inner = slice(CONTEXT, CONTEXT + size)
-        ref_w[i] = ref_p[inner, inner]
-        ref_gx[i] = _derivative(ref_p, axis=1)[inner, inner]
-        ref_gy[i] = _derivative(ref_p, axis=0)[inner, inner]
-        # TGT pixels that stay usable wherever within MARGIN the window moves
-        tgt_ok = _erode(tgt_region[1], BORDER + lk.MARGIN)
-        fit_w[i] = _erode(ref_region[1], BORDER)[inner, inner] & tgt_ok[pad:pad + size, pad:pad + size]
-        coeffs = ndi.spline_filter(tgt_p, order=3, output=np.float32)
-        coeff_w[i] = coeffs[CONTEXT:CONTEXT + size + 2 * lk.MARGIN, CONTEXT:CONTEXT + size + 2 * lk.MARGIN]
-    starts = np.tile(np.array([sx, sy], np.int64), (n, 1))
+        window, slab = np.s_[r0:r0 + size, c0:c0 + size], np.s_[r0:r0 + size + 2 * m, c0:c0 + size + 2 * m]
+        ref_w[i], ref_gx[i], ref_gy[i] = here.ref[window], here.ref_gx[window], here.ref_gy[window]
+        fit_w[i] = here.fit[window]
+        coeff_w[i] = here.coeffs[slab]
+        ok[i] = fit_w[i].any()
+    starts = np.tile(np.array(start, np.int64), (n, 1))
     windows = lk.Windows(ref_w, fit_w, coeff_w, starts, ref_gx, ref_gy)
-    return lk.refine(windows, tolerance=tolerance), ok
+    return lk.refine(windows, max_iterations=max_iterations, tolerance=tolerance), ok
+
+
+@dataclass(frozen=True)
+class _Planes:
+    """Prepared arrays over a rectangle of the REF grid (TGT ones cut where the rectangle lands in TGT)."""
+
+    ref: np.ndarray
+    ref_gx: np.ndarray
+    ref_gy: np.ndarray
+    fit: np.ndarray  # usable in REF, and in TGT wherever within MARGIN the window moves
+    coeffs: np.ndarray  # TGT spline coefficients, MARGIN wider on each side
+
+
+def _planes(
+    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
+    r0: int, c0: int, h: int, w: int, start: tuple[int, int],
+) -> _Planes | None:
+    sx, sy = start
+    m, pad = lk.MARGIN, CONTEXT + lk.MARGIN
+    ref_image, ref_ok = _region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT)
+    tgt_image, tgt_ok = _region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad)
+    ref_p, tgt_p = prepare(ref_image, ref_ok), prepare(tgt_image, tgt_ok)
+    if ref_p is None or tgt_p is None:
+        return None
+    inner = np.s_[CONTEXT:CONTEXT + h, CONTEXT:CONTEXT + w]
+    fit = _erode(ref_ok, BORDER)[inner] & _erode(tgt_ok, BORDER + m)[pad:pad + h, pad:pad + w]
+    coeffs = ndi.spline_filter(tgt_p, order=3, output=np.float32)
+    return _Planes(
+        ref_p[inner], _derivative(ref_p, axis=1)[inner], _derivative(ref_p, axis=0)[inner], fit,
+        coeffs[CONTEXT:CONTEXT + h + 2 * m, CONTEXT:CONTEXT + w + 2 * m],
+    )
 
 
 def _derivative(image: np.ndarray, axis: int) -> np.ndarray:
@@ -233,13 +272,13 @@ def _erode(valid: np.ndarray, pixels: int) -> np.ndarray:
     return ndi.minimum_filter(valid.astype(np.uint8), size=2 * pixels + 1, mode="constant", cval=0) > 0
 
 
-def _region(image: np.ndarray, valid: np.ndarray, r0: int, c0: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """A ``size``-square cut at (r0, c0); parts outside the image are invalid."""
-    out = np.zeros((size, size), np.float32)
-    ok = np.zeros((size, size), bool)
+def _region(image: np.ndarray, valid: np.ndarray, r0: int, c0: int, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """An ``h`` x ``w`` cut at (r0, c0); parts outside the image are invalid."""
+    out = np.zeros((h, w), np.float32)
+    ok = np.zeros((h, w), bool)
     rows, cols = image.shape
     rs, cs = max(r0, 0), max(c0, 0)
-    re, ce = min(r0 + size, rows), min(c0 + size, cols)
+    re, ce = min(r0 + h, rows), min(c0 + w, cols)
     if re > rs and ce > cs:
         out[rs - r0:re - r0, cs - c0:ce - c0] = image[rs:re, cs:ce]
         ok[rs - r0:re - r0, cs - c0:ce - c0] = valid[rs:re, cs:ce]
@@ -263,7 +302,7 @@ def estimate_shift(
     overlap = int((ref_valid & tgt_valid).sum())
     if overlap < MIN_VALID_PIXELS:
         raise CoregError(f"reference and target overlap on only {overlap} valid pixels (need {MIN_VALID_PIXELS})")
-    ref_valid, tgt_valid = mask_bright_outliers(ref, ref_valid), mask_bright_outliers(tgt, tgt_valid)
+    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid)
     both = ref_valid & tgt_valid
     size = min(window, *ref.shape)
     picks = _windows_for(ref, both, size, n_windows)
