@@ -14,7 +14,6 @@ A pure translation can instead be applied with no resampling at all, by moving t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import numpy as np
 import rasterio
@@ -26,11 +25,10 @@ from scipy import ndimage as ndi
 
 from geo.grid import Grid
 from geo.outputs.atomic import atomic_file
-from geo.scenes.read import open_raster
+from geo.scenes.read import Displacement, open_raster
 
 log = logging.getLogger(__name__)
 
-Displacement = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # (rows, cols) -> (dx, dy)
 LATTICE = 16
 BLOCK_ROWS = 512
 
