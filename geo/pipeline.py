@@ -112,20 +112,20 @@ def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tu
     return shift, None
 
 
-def local_model(before: Stack, after: Stack, p: Params, shift: Shift) -> tuple[LocalModel | None, str | None]:
-    """A local model worth applying (it departs from the global shift by ``coreg_local_min_px`` somewhere),
-    else None; a warning when the tie points did not allow one."""
+def local_model(before: Stack, after: Stack, p: Params, shift: Shift) -> tuple[LocalModel | None, bool, str | None]:
+    """(model, worth applying, warning): the local model is applied only where it departs from the global
+    shift by ``coreg_local_min_px`` somewhere; a warning when the tie points did not allow one."""
     try:
         model = estimate_local(before.band(p.coreg_band), after.band(p.coreg_band), before.valid, after.valid,
                                shift, p.coreg_window, p.coreg_spacing)
     except CoregError as exc:
         warning = f"local co-registration not used (global shift applied): {exc}"
         log.warning(warning)
-        return None, warning
+        return None, False, warning
     summary = model.summary(before.grid.shape)
     departure = max(abs(v - s) for s, pair in ((shift.dx_px, summary["range_dx_px"]),
                                                (shift.dy_px, summary["range_dy_px"])) for v in pair)
-    return (model if departure >= p.coreg_local_min_px else None), None
+    return model, departure >= p.coreg_local_min_px, None
 
 
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:
@@ -141,12 +141,12 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         shift, warning = coregister(before, after, p.coreg_band, p.min_coreg_quality)
         if warning:
             warnings.append(warning)
-        model = None
+        model, use_local = None, False
         if shift is not None and p.coreg_local:
-            model, warning = local_model(before, after, p, shift)
+            model, use_local, warning = local_model(before, after, p, shift)
             if warning:
                 warnings.append(warning)
-    if model is not None:
+    if model is not None and use_local:
         with timer.step("resample after scene"):
             # One resampling of the source pixels through the local model.
             after = read_stack(job.after, p.bands, grid, displacement=model.displacement)
@@ -190,7 +190,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "parameters": asdict(p),
         "coregistration": shift.to_dict(grid) if shift else None,
         "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,
-        "coregistration_applied": "local " + model.kind if model is not None else ("translation" if shift else None),
+        "coregistration_applied": f"local {model.kind}" if use_local else ("translation" if shift else None),
         "normalisation": {b: f.to_dict() for b, f in zip(p.bands, fits)},
         "statistic": {"name": stat.name, "dof": stat.dof, "threshold_seed": chi2_threshold(stat.dof, p.alpha),
                       "threshold_grow": chi2_threshold(stat.dof, p.alpha_grow)},

@@ -306,6 +306,9 @@ def estimate_shift(
     both = ref_valid & tgt_valid
     size = min(window, *ref.shape)
     picks = _windows_for(ref, both, size, n_windows)
+    while not picks and size >= 128:  # a small or ragged overlap: smaller windows
+        size //= 2
+        picks = _windows_for(ref, both, size, n_windows)
     if not picks:
         raise CoregError("no window of the overlap has enough valid, textured pixels in both images")
     origins = np.array([(r, c) for r, c, _ in picks])

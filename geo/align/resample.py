@@ -48,10 +48,10 @@ def source_positions(
     lat_c = np.unique(np.append(np.arange(0, cols[-1], LATTICE), cols[-1]))
     rr, cc = np.meshgrid(lat_r, lat_c, indexing="ij")
     dx, dy = displacement(rr, cc)
-    x, y = grid.transform * (cc + 0.5 + dx, rr + 0.5 + dy)  # pixel centres in map units
+    x, y = grid.transform @ (cc + 0.5 + dx, rr + 0.5 + dy)  # pixel centres in map units
     if src.crs != grid.crs:
         x, y = (np.asarray(v).reshape(rr.shape) for v in transform_points(grid.crs, src.crs, x.ravel(), y.ravel()))
-    src_c, src_r = ~src.transform * (x, y)
+    src_c, src_r = ~src.transform @ (x, y)
     lattice_r, lattice_c = src_r - 0.5, src_c - 0.5
     # bilinear from the lattice to every pixel
     fr = np.interp(rows, lat_r, np.arange(len(lat_r)))
@@ -124,8 +124,8 @@ def shifted_transform(src_transform: Affine, src_crs, grid: Grid, dx_px: float, 
 
     The shift is measured in REF-grid pixels; it is taken into TGT's CRS at the centre of ``grid``."""
     rows, cols = grid.height / 2, grid.width / 2
-    x0, y0 = grid.transform * (cols, rows)
-    x1, y1 = grid.transform * (cols + dx_px, rows + dy_px)
+    x0, y0 = grid.transform @ (cols, rows)
+    x1, y1 = grid.transform @ (cols + dx_px, rows + dy_px)
     if src_crs != grid.crs:
         (x0, x1), (y0, y1) = transform_points(grid.crs, src_crs, [x0, x1], [y0, y1])
     return Affine.translation(-(x1 - x0), -(y1 - y0)) * src_transform
