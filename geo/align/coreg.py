@@ -30,6 +30,7 @@ MIN_VALID_PIXELS = 2_000
 MIN_QUALITY = 0.2
 SMOOTH_SIGMA = 1.0  # pre-smoothing (same on both images): damps aliasing before spline interpolation
 HIGHPASS_BOX = 7
+FILL_BOX = 11  # invalid pixels take the mean of their valid neighbours in this box
 BORDER = 4  # pixels next to invalid data are left out of the fit (smoothing and spline support)
 CONTEXT = 8  # extra pixels around each window so smoothing and the spline prefilter see real data
 BLOCK = 16
@@ -74,7 +75,7 @@ class Shift:
 def mask_bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = 6.0, grow_px: int = 10) -> np.ndarray:
     """``valid`` without pixels far brighter than the scene (clouds, glint, saturation), grown a little so
     their soft edges go too. Unmasked, a cloud dominates the correlation of a whole scene."""
-    values = image[valid][:: max(1, int(valid.sum()) // 50_000)]  # a subsample pins the median
+    values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
     if values.size == 0:
         return valid
     median = np.median(values)
@@ -103,20 +104,31 @@ def _grow(mask: np.ndarray, pixels: int, block: int = 4) -> np.ndarray:
     return np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
 
 
-def prepare(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
-    """Zero mean, unit variance over valid pixels, invalid ones filled from their valid neighbours (no
-    sharp jumps for the filters to spread), then smoothed. None when there is no texture."""
+def _standardised(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
+    """Zero mean, unit variance over valid pixels; invalid ones 0 (the mean). None without texture."""
+    values = image[valid]
+    std = float(values.std()) if values.size >= 16 else 0.0
+    if not np.isfinite(std) or std == 0:
+        return None
+    return np.where(valid, (image - values.mean()) / std, 0.0).astype(np.float32)
+
+
+def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None) -> np.ndarray | None:
+    """Zero mean, unit variance over valid pixels, the ``fill`` ones (default: the invalid ones) filled
+    from their valid neighbours (no sharp jumps for the filters to spread), then band-passed. None when
+    there is no texture."""
     values = image[valid]
     if values.size < 16:
         return None
     std = float(values.std())
     if not np.isfinite(std) or std == 0:
         return None
-    out = np.where(valid, (image - values.mean()) / std, 0.0).astype(np.float32)
-    if not valid.all():
-        weight = _lowpass(valid.astype(np.float32))
-        filled = _lowpass(out) / np.maximum(weight, 1e-6)
-        out = np.where(valid, out, np.where(weight > 1e-3, filled, 0.0)).astype(np.float32)
+    fill = ~valid if fill is None else fill
+    out = np.where(fill, 0.0, (image - values.mean()) / std).astype(np.float32)
+    if fill.any():
+        weight = ndi.uniform_filter((~fill).astype(np.float32), FILL_BOX)
+        filled = ndi.uniform_filter(out, FILL_BOX) / np.maximum(weight, 1e-6)
+        out = np.where(fill, np.where(weight > 1e-3, filled, 0.0), out).astype(np.float32)
     # Band-pass (difference of Gaussians): field edges, roads and buildings register; whole fields that
     # brightened or darkened between dates (crops, haze) would not, and would drown them.
     smooth = ndi.gaussian_filter(out, SMOOTH_SIGMA, truncate=3.0)
@@ -134,19 +146,20 @@ def usable(valid: np.ndarray) -> np.ndarray:
 
 
 def texture_map(image: np.ndarray, valid: np.ndarray, block: int = BLOCK) -> np.ndarray:
-    """Per ``block``-square: valid fraction x standard deviation of the valid values (crop to blocks)."""
+    """Per ``block``-square: RMS gradient (what pins a Lucas-Kanade shift) x valid fraction; 0 for blocks
+    under 90% valid (nodata, cloud)."""
     rows, cols = image.shape[0] // block, image.shape[1] // block
     if rows == 0 or cols == 0:
         return np.zeros((max(rows, 1), max(cols, 1)))
+    x = np.where(valid, image, 0.0).astype(np.float32)[: rows * block, : cols * block]
+    v = valid[: rows * block, : cols * block]
+    energy = np.zeros(x.shape, np.float32)
+    energy[:, :-1] = np.where(v[:, 1:] & v[:, :-1], (x[:, 1:] - x[:, :-1]) ** 2, 0)
+    energy[:-1, :] += np.where(v[1:, :] & v[:-1, :], (x[1:, :] - x[:-1, :]) ** 2, 0)
     shape = (rows, block, cols, block)
-    v = valid[: rows * block, : cols * block].reshape(shape)
-    x = np.where(v, image[: rows * block, : cols * block].reshape(shape), 0.0)
-    n = v.sum(axis=(1, 3))
-    with np.errstate(all="ignore"):
-        mean = x.sum(axis=(1, 3)) / n
-        var = (x * x).sum(axis=(1, 3)) / n - mean**2
-    score = np.sqrt(np.clip(np.nan_to_num(var), 0, None)) * n / block**2
-    return np.where(n >= 0.9 * block**2, score, 0.0)  # blocks with nodata or cloud do not count
+    n = v.reshape(shape).sum(axis=(1, 3))
+    score = np.sqrt(energy.reshape(shape).sum(axis=(1, 3)) / np.maximum(n, 1)) * n / block**2
+    return np.where(n >= 0.9 * block**2, score, 0.0)
 
 
 def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:
@@ -170,7 +183,7 @@ def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tupl
 
 
 def integer_shift(ref: np.ndarray, tgt: np.ndarray) -> tuple[int, int]:
-    """(dx, dy) to the nearest pixel by phase correlation of two prepared (filled, smoothed) windows.
+    """(dx, dy) to the nearest pixel by phase correlation of two standardised windows (invalid = mean).
 
     A Hann taper stops the window edges (a discontinuity for the FFT) from voting for zero shift. Masked
     NCC (Padfield) was tried first: on real pairs its small-overlap lags produce spurious peaks."""
@@ -248,9 +261,9 @@ def _planes(
 ) -> _Planes | None:
     sx, sy = start
     m, pad = lk.MARGIN, CONTEXT + lk.MARGIN
-    ref_image, ref_ok = _region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT)
-    tgt_image, tgt_ok = _region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad)
-    ref_p, tgt_p = prepare(ref_image, ref_ok), prepare(tgt_image, tgt_ok)
+    ref_image, ref_ok, ref_fill = _region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT)
+    tgt_image, tgt_ok, tgt_fill = _region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad)
+    ref_p, tgt_p = prepare(ref_image, ref_ok, ref_fill), prepare(tgt_image, tgt_ok, tgt_fill)
     if ref_p is None or tgt_p is None:
         return None
     inner = np.s_[CONTEXT:CONTEXT + h, CONTEXT:CONTEXT + w]
@@ -272,17 +285,18 @@ def _erode(valid: np.ndarray, pixels: int) -> np.ndarray:
     return ndi.minimum_filter(valid.astype(np.uint8), size=2 * pixels + 1, mode="constant", cval=0) > 0
 
 
-def _region(image: np.ndarray, valid: np.ndarray, r0: int, c0: int, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """An ``h`` x ``w`` cut at (r0, c0); parts outside the image are invalid."""
-    out = np.zeros((h, w), np.float32)
-    ok = np.zeros((h, w), bool)
+def _region(
+    image: np.ndarray, valid: np.ndarray, r0: int, c0: int, h: int, w: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An ``h`` x ``w`` cut at (r0, c0): (values, valid, needs filling). Beyond the image edge values are
+    the edge's own (replicated: plausible for the filters, no filling needed) but not valid."""
     rows, cols = image.shape
-    rs, cs = max(r0, 0), max(c0, 0)
-    re, ce = min(r0 + h, rows), min(c0 + w, cols)
-    if re > rs and ce > cs:
-        out[rs - r0:re - r0, cs - c0:ce - c0] = image[rs:re, cs:ce]
-        ok[rs - r0:re - r0, cs - c0:ce - c0] = valid[rs:re, cs:ce]
-    return out, ok & np.isfinite(out)
+    r = np.clip(np.arange(r0, r0 + h), 0, rows - 1)
+    c = np.clip(np.arange(c0, c0 + w), 0, cols - 1)
+    inside = ((np.arange(r0, r0 + h) == r)[:, None]) & ((np.arange(c0, c0 + w) == c)[None, :])
+    out = image[np.ix_(r, c)].astype(np.float32)
+    ok = valid[np.ix_(r, c)] & np.isfinite(out)
+    return out, ok & inside, ~ok
 
 
 def estimate_shift(
@@ -315,7 +329,7 @@ def estimate_shift(
     votes = []
     for r, c in origins[:3]:
         win = (slice(r, r + size), slice(c, c + size))
-        ref0, tgt0 = prepare(ref[win], ref_valid[win]), prepare(tgt[win], tgt_valid[win])
+        ref0, tgt0 = _standardised(ref[win], ref_valid[win]), _standardised(tgt[win], tgt_valid[win])
         if ref0 is not None and tgt0 is not None:
             votes.append(integer_shift(ref0, tgt0))
     if not votes:
@@ -338,8 +352,7 @@ def _windows_for(ref: np.ndarray, both: np.ndarray, size: int, n_windows: int) -
     if size == min(ref.shape) and max(ref.shape) - size < size // 4:
         return [(0, 0, 1.0)] if both.sum() >= MIN_VALID_PIXELS else []
     block = max(4, min(BLOCK, size // 8))
-    ref32 = np.where(both, ref, 0).astype(np.float32)
-    score = texture_map(ref32 - _lowpass(ref32), both, block)
+    score = texture_map(ref, both, block)
     cells = max(1, int(round(np.sqrt(n_windows))))
     picks = choose_windows(score, size // block, cells)
     # windows covering about a quarter of the overlap are plenty; more only costs time
@@ -356,7 +369,8 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
     off) dropped, the rest averaged with weights from their standard errors and correlation."""
     good = ok & np.isfinite(fit.sigma) & (fit.quality > 0)
     if not good.any():
-        raise CoregError("no window gave a usable shift (no overlap of valid, textured pixels)")
+        raise CoregError("no reliable shift: no window converged (images too different, too cloudy, or not "
+                         "the same place)")
     dx, dy = fit.dx[good], fit.dy[good]
     mx, my = np.median(dx), np.median(dy)
     dist = np.hypot(dx - mx, dy - my)
