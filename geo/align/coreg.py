@@ -305,7 +305,7 @@ def estimate_shift(
     ref_valid: np.ndarray | None = None,
     tgt_valid: np.ndarray | None = None,
     min_quality: float = MIN_QUALITY,
-    window: int = 256,
+    window: int = 128,
     n_windows: int = 9,
 ) -> Shift:
     """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel."""
