@@ -3,12 +3,15 @@
 Convention (DESIGN): a feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
 
 1. very bright outliers (clouds, glint) are masked in both images;
-2. up to ``n_windows`` square windows are chosen where both images are valid and REF has texture, spread
-   over the overlap (one per cell of a 3x3 partition), so the estimate speaks for the whole overlap;
-3. the integer shift comes from normalised cross-correlation of the best window (masked, Padfield's
-   method in scikit-image, when it holds invalid pixels);
-4. every window is refined to sub-pixel by batched Lucas-Kanade (``geo.align.lk``);
+2. up to ``n_windows`` square windows are chosen where both images are valid and REF has most gradient
+   energy, spread over the overlap (one per cell of a 3x3 partition), so the estimate speaks for the
+   whole overlap;
+3. the integer shift comes from phase correlation of the best three windows (their consensus);
+4. every window is refined to sub-pixel by batched Lucas-Kanade (``geo.align.lk``) on band-passed images;
 5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision.
+
+Masks are honoured throughout: invalid pixels never enter a fit (their neighbours within the smoothing
+and spline support are left out too).
 """
 
 from __future__ import annotations
@@ -138,11 +141,6 @@ def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None
 def _lowpass(image: np.ndarray) -> np.ndarray:
     """Two 7-px box filters: a Gaussian of sigma ~2.8 px at a cost that does not grow with its width."""
     return ndi.uniform_filter(ndi.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
-
-
-def usable(valid: np.ndarray) -> np.ndarray:
-    """Valid pixels far enough from invalid ones for smoothing and cubic sampling."""
-    return ndi.binary_erosion(valid, iterations=BORDER, border_value=0)
 
 
 def texture_map(image: np.ndarray, valid: np.ndarray, block: int = BLOCK) -> np.ndarray:
