@@ -384,3 +384,13 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
     sigma_total = float(np.hypot(sigma_mean, spread / np.sqrt(len(dx)))) if len(dx) > 1 else sigma_mean
     return Shift(x, y, float((w * quality).sum()), int(pixels.sum()), fit.iterations, "global",
                  sigma_total, int(len(dx)), spread)
+
+
+def combine_shifts(shifts: list[Shift]) -> Shift:
+    """One translation from shifts measured separately (windows read one by one), as ``combine``."""
+    fit = lk.Fit(
+        np.array([s.dx_px for s in shifts]), np.array([s.dy_px for s in shifts]),
+        np.array([s.quality for s in shifts]), np.array([s.sigma_px for s in shifts]),
+        np.array([s.n_pixels for s in shifts]), np.ones(len(shifts), bool), max(s.iterations for s in shifts),
+    )
+    return combine(fit, np.ones(len(shifts), bool))

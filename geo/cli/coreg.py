@@ -9,7 +9,7 @@ import click
 
 from geo.align.coreg import estimate_shift
 from geo.align.local import estimate_local
-from geo.align.pair import read_pair
+from geo.align.pair import estimate_shift_from_files, read_pair
 from geo.align.resample import translation, write_shifted, write_warped
 from geo.cli import console
 from geo.errors import TiePointError
@@ -42,9 +42,13 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
-    pair = read_pair(ref, tgt, band)
-    shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
-    result: dict[str, object] = dict(shift.to_dict(pair.grid))
+    if local:  # tie points need the whole overlap
+        pair = read_pair(ref, tgt, band)
+        grid = pair.grid
+        shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
+    else:  # a few windows are enough for one translation: read those, not the files
+        shift, grid = estimate_shift_from_files(ref, tgt, band)
+    result: dict[str, object] = dict(shift.to_dict(grid))
     warnings: list[str] = []
     model = None
     if local:
@@ -60,10 +64,10 @@ def coreg_command(
     result["applied_model"] = model.kind if model is not None else "translation"
     if apply_to:
         if keep_grid:
-            write_shifted(tgt, pair.grid, shift.dx_px, shift.dy_px, apply_to)
+            write_shifted(tgt, grid, shift.dx_px, shift.dy_px, apply_to)
         else:
             displacement = model.displacement if model is not None else translation(shift.dx_px, shift.dy_px)
-            write_warped(tgt, pair.grid, displacement, apply_to)
+            write_warped(tgt, grid, displacement, apply_to)
         result["output"] = apply_to
     result["warnings"] = warnings
     if as_json:

@@ -153,3 +153,24 @@ def test_bad_band_names_the_file(tmp_path, scene, geo_cli):
     ref, tgt = _pair(tmp_path, scene, 0.5, 0.5)
     result = geo_cli("coreg", ref, tgt, "--band", "3")
     assert result.returncode == 1 and "ref.tif" in result.stderr and "band 3" in result.stderr
+
+
+def test_large_overlap_is_measured_from_windows_read_alone(tmp_path, geo_cli):
+    """Past 4 windows across, the global shift reads an overview and a few windows, not the files."""
+    from geo.align.pair import estimate_shift_from_files
+
+    big = 1500 + 4000 * texture((760, 760), seed=21)
+    dx, dy = -1.28, 0.64
+    moved = fourier_shift(big, dx, dy)
+    moved[300:420, 200:380] = 0  # nodata hole (masked cloud) in TGT
+    profile = dict(tiled=True, blockxsize=256, blockysize=256)
+    ref = _write(tmp_path / "ref.tif", big[:720, :740], _utm(), **profile)
+    tgt = _write(tmp_path / "tgt.tif", moved[10:, 15:], _utm(15, 10), **profile)
+    shift, grid = estimate_shift_from_files(ref, tgt)
+    assert grid.shape == (710, 725)
+    assert shift.n_windows >= 4
+    assert (shift.dx_px, shift.dy_px) == pytest.approx((dx, dy), abs=0.02)
+    result = geo_cli("coreg", ref, tgt, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["dx_px"], report["dy_px"]) == pytest.approx((dx, dy), abs=0.02)
