@@ -6,7 +6,7 @@ Sampling and its exact derivatives are separable 4-tap B-spline sums, evaluated 
 array slicing: no per-pixel interpolation calls, no full-image shifts. One global shift is a batch of
 one; a tie-point grid is a batch of hundreds. The fixed point is the minimum of the interpolated sum of
 squares, so it does not depend on how a correlation peak is interpolated (what limits peak-fitting
-methods such as AROSICS to ~0.05–0.1 px).
+methods such as AROSICS: 0.01 px global, 0.06 px local on exact shifts in benchmarks/coreg.py).
 """
 
 from __future__ import annotations
