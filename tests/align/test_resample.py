@@ -45,3 +45,37 @@ def test_displacement_read_matches_gdal_translation(synthetic_project):
     both = model.valid & gdal.valid
     difference = np.abs(model.data[0][both] - gdal.data[0][both])
     assert np.median(difference) < 0.002 * np.median(np.abs(gdal.data[0][both]))
+
+
+def test_pipeline_applies_a_local_model_when_the_shift_varies(tmp_path):
+    """An after scene whose misregistration grows across the AOI: the pipeline's local step chooses the
+    model and reading through it leaves no residual anywhere."""
+    from geo.pipeline import Params, local_model
+    from tests import synthetic
+    from tests.align.fields import displace
+
+    shape = (384, 384)
+    scene = synthetic.textured_background(shape, np.random.default_rng(8))
+
+    def field(r, c):
+        return 0.2 + 0.8 * c / shape[1], -0.5 + 0.6 * r / shape[0]
+
+    moved = np.stack([displace(band, field)[0] for band in scene])
+    items = [
+        synthetic.write_scene(tmp_path / "b", "B", synthetic.utc(2020, 3, 1), scene),
+        synthetic.write_scene(tmp_path / "a", "A", synthetic.utc(2020, 8, 1), moved),
+    ]
+    source = LocalCatalog(synthetic.write_catalog(tmp_path, items))
+    grid = _inner_grid(shape)
+    before, after = read_stack(source.get("B"), BANDS, grid), read_stack(source.get("A"), BANDS, grid)
+    nir = BANDS.index("nir")
+    shift = estimate_shift(before.data[nir], after.data[nir], before.valid, after.valid)
+    model, use_local, warning = local_model(before, after, Params(), shift)
+    assert warning is None and use_local and model.kind == "affine"
+    aligned = read_stack(source.get("A"), BANDS, grid, displacement=model.displacement)
+    from geo.align.local import measure_tie_points
+
+    start = estimate_shift(before.data[nir], aligned.data[nir], before.valid, aligned.valid)
+    points = measure_tie_points(before.data[nir], aligned.data[nir], before.valid, aligned.valid, start, 64, 64)
+    assert points.inlier.sum() >= 16
+    assert np.abs(points.dx[points.inlier]).max() < 0.05 and np.abs(points.dy[points.inlier]).max() < 0.05
