@@ -26,7 +26,7 @@ from scipy import ndimage as ndi
 from geo.grid import Grid
 from geo.vessels.clutter import ClutterFit, ClutterKind, fit_clutter
 from geo.vessels.cluster import clusters, seeded_clusters
-from geo.vessels.model import Detection
+from geo.vessels.model import DetectorOutput
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,9 @@ def _channel(intensity: np.ndarray, sea: np.ndarray, pfa: float, p: SarParams) -
 
 def detect_sar(
     channels: Mapping[str, np.ndarray], sea: np.ndarray, grid: Grid, params: SarParams = SarParams()
-) -> tuple[list[Detection], dict[str, Any]]:
+) -> DetectorOutput:
     """Ship candidates in SAR intensity ``channels`` (e.g. {"vv": .., "vh": ..}, linear power on ``grid``,
-    NaN where invalid) over the boolean ``sea`` mask. Returns detections and per-channel diagnostics."""
+    NaN where invalid) over the boolean ``sea`` mask."""
     if not channels:
         raise ValueError("detect_sar needs at least one intensity channel")
     per_channel_pfa = params.pfa / len(channels)
@@ -112,7 +112,10 @@ def detect_sar(
     for r in results.values():
         seeds |= np.nan_to_num(r.ratio) > r.threshold
         grow |= np.nan_to_num(r.ratio) > r.grow_threshold
-    grow &= sea
+    observed = sea.copy()
+    for values in channels.values():
+        observed &= np.isfinite(values)
+    grow &= observed
     labels = seeded_clusters(grow, seeds)
 
     def score(pixel_values: Mapping[str, float]) -> tuple[float, float]:
@@ -131,4 +134,4 @@ def detect_sar(
         "seed_pixels": int(seeds.sum()),
         "clusters_rejected": rejected,
     }
-    return detections, diagnostics
+    return DetectorOutput(tuple(detections), observed, diagnostics)

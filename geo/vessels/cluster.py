@@ -21,13 +21,13 @@ from geo.vessels.model import Detection
 Scorer = Callable[[Mapping[str, float]], tuple[float, float]]
 
 
-def seeded_clusters(grow: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Label the 8-connected components of ``grow | seeds`` that contain a seed, numbered 1..n."""
+def seeded_clusters(grow: np.ndarray, seeds: np.ndarray, min_seeds: int = 1) -> np.ndarray:
+    """Label the 8-connected components of ``grow | seeds`` holding at least ``min_seeds`` seed pixels,
+    numbered 1..n."""
     labels, count = ndi.label(grow | seeds, structure=EIGHT)
     if count == 0:
         return labels.astype(np.int32)
-    seeded = np.zeros(count + 1, bool)
-    seeded[np.unique(labels[seeds])] = True
+    seeded = np.bincount(labels[seeds], minlength=count + 1) >= min_seeds
     seeded[0] = False
     renumber = np.zeros(count + 1, np.int32)
     renumber[seeded] = np.arange(1, int(seeded.sum()) + 1)

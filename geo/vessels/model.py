@@ -55,3 +55,12 @@ def detection_id(aoi_id: str, scene_id: str, sensor: str, x: float, y: float) ->
     """Stable across reruns: same AOI, scene, sensor, algorithm and position (to 10 m)."""
     key = f"{aoi_id}|{scene_id}|{sensor}|{VESSELS_VERSION}|{round(x / 10):d},{round(y / 10):d}"
     return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DetectorOutput:
+    """A detector's answer on one grid: detections, the sea pixels it could examine, and diagnostics."""
+
+    detections: tuple[Detection, ...]
+    observed: Any  # bool array on the grid: sea pixels that were valid, cloud-free and tested
+    diagnostics: dict[str, Any]
