@@ -36,7 +36,7 @@ def seeded_clusters(grow: np.ndarray, seeds: np.ndarray, min_seeds: int = 1) -> 
 
 def shape_of(rows: np.ndarray, cols: np.ndarray, grid: Grid) -> tuple[float, float, float, float, float]:
     """(x, y, length_m, width_m, heading_deg) of pixel centres ``rows``/``cols`` on a north-up ``grid``."""
-    xs, ys = grid.transform * (cols + 0.5, rows + 0.5)
+    xs, ys = grid.transform @ (cols + 0.5, rows + 0.5)
     x, y = float(np.mean(xs)), float(np.mean(ys))
     pixel = math.sqrt(grid.pixel_area)
     if len(xs) < 2:

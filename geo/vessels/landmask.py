@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,7 +88,8 @@ def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandPara
     """Land (True) from VV intensities of one or more dates on ``grid`` (NaN where invalid)."""
     stack = np.stack([np.asarray(v, dtype=np.float32) for v in vv])
     if len(stack) >= MIN_SCENES_FOR_MEDIAN:
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels (outside every footprint)
             db = _to_db(np.nanmedian(stack, axis=0))
         land = np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db
         method = f"sar-temporal-median/{len(stack)} scenes"
@@ -115,7 +117,8 @@ def optical_land_mask(
     SCL water class of a single scene (``scl_water``)."""
     stack = np.stack([np.asarray(v, dtype=np.float32) for v in water_index])
     if len(stack) >= MIN_SCENES_FOR_MEDIAN:
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             median = np.nanmedian(stack, axis=0)
         water = np.nan_to_num(median, nan=-1.0) > 0.0
         method = f"ndwi-temporal-median/{len(stack)} scenes"
