@@ -28,7 +28,7 @@ from scipy import ndimage as ndi
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.vessels.cfar import detect_sar  # noqa: E402
+from geo.vessels.cfar import SarParams, detect_sar  # noqa: E402
 from geo.vessels.optical import detect_optical  # noqa: E402
 from tests.vessels import sea  # noqa: E402
 
@@ -73,8 +73,8 @@ def score(points: list[Point], ships: list[sea.Ship], sea_km2: float) -> dict[st
             "false_alarms": false, "false_alarms_per_km2": round(false / sea_km2, 4), "by": by}
 
 
-def ours_sar(bands: dict[str, np.ndarray]) -> list[Point]:
-    out = detect_sar(bands, np.ones(SHAPE, bool), sea.scene_grid(SHAPE))
+def ours_sar(bands: dict[str, np.ndarray], pfa: float = 1e-6) -> list[Point]:
+    out = detect_sar(bands, np.ones(SHAPE, bool), sea.scene_grid(SHAPE), SarParams(pfa=pfa))
     inverse = ~sea.scene_grid(SHAPE).transform
     return [tuple(reversed(inverse @ (d.x, d.y))) for d in out.detections]  # type: ignore[misc]
 
@@ -148,6 +148,8 @@ def main() -> None:
 
     sar: dict[str, Callable[[dict[str, np.ndarray]], list[Point]]] = {
         "workbench CFAR (gamma/K, trimmed, VV+VH, pfa 1e-6)": ours_sar,
+        # the same at a looser level: detection at a false-alarm density nearer the global threshold's
+        "workbench CFAR (gamma/K, trimmed, VV+VH, pfa 1e-4)": lambda bands: ours_sar(bands, 1e-4),
         "global threshold (VV mean + 5 sd)": global_threshold_sar,
     }
     strait_status = "not installed (pip install strait-observatory): compared against the global threshold only"

@@ -60,7 +60,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
     """
     from dataclasses import replace
 
-    from geo.vessels.job import VesselParams, find_scenes, run_vessels, vessel_claims, write_vessel_outputs
+    from geo.vessels.job import (VesselParams, default_sensors, find_scenes, run_vessels, vessel_claims,
+                                write_vessel_outputs)
 
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
     if last < first:
@@ -73,7 +74,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
     params = VesselParams()
     if pfa is not None:
         params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
-    sensors = (sensor,) if sensor else (("s2",) if source == "earth-search" else ("s1", "s2"))
+    sensors = (sensor,) if sensor else default_sensors(source)
     with console.progress(f"vessels {aoi.id}") as step:
         step("searching scenes")
         scenes = find_scenes(source, aoi, first, last, sensors)

@@ -81,6 +81,11 @@ def scene_sensor(scene: Scene) -> str | None:
     return None
 
 
+def default_sensors(source: str) -> tuple[str, ...]:
+    """Earth Search serves Sentinel-2 only (its Sentinel-1 is not anonymous); other sources may hold both."""
+    return ("s2",) if source == "earth-search" else ("s1", "s2")
+
+
 def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[str]) -> list[Scene]:
     """Scenes of ``sensors`` over ``aoi`` in [start, end], from a local catalog or a STAC API."""
     opened: SceneSource = open_source(source)
@@ -295,7 +300,11 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     p = run.manifest["parameters"]["evidence"]
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
                                             "min_observed_fraction": p["min_observed_fraction"], "rows": run.rows})
-    windows = [(c.id, c.window.start, c.window.end) for c in run.claims if VESSEL_SIGNATURE in c.signatures]
+    by_window: dict[tuple[date, date], list[str]] = {}
+    for claim in run.claims:
+        if VESSEL_SIGNATURE in claim.signatures:
+            by_window.setdefault((claim.window.start, claim.window.end), []).append(claim.id)
+    windows = [(", ".join(ids), start, end) for (start, end), ids in by_window.items()]
     plot_series([folder / "timeseries.svg", folder / "timeseries.png"], run.rows,
                 f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
                 p["min_observed_fraction"], p["large_length_m"])
@@ -307,3 +316,27 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
 def _safe(name: str) -> str:
     """A scene id as a file name (ids may hold characters file systems dislike)."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def vessel_job(
+    aoi: AOI,
+    claims: Sequence[Claim],
+    source: str,
+    sensors: Sequence[str] | None = None,
+    period: tuple[date, date] | None = None,
+    params: VesselParams = VesselParams(),
+    progress: Progress | None = None,
+) -> VesselRun | None:
+    """The hook for ``geo run`` / ``geo recheck``: when a claim on ``aoi`` predicts vessels, search the
+    period (default: 180 days before the earliest window to 14 days after the last) and run the vessel
+    job; None when no claim predicts vessels. Add ``run.evidence`` to the claims' verdicts and write the
+    files with ``write_vessel_outputs(run, stage / "vessels")``."""
+    relevant = vessel_claims(claims, aoi)
+    if not relevant:
+        return None
+    start, end = period or default_period(relevant)
+    wanted = tuple(sensors) if sensors else default_sensors(source)
+    scenes = find_scenes(source, aoi, start, end, wanted)
+    if not scenes:
+        raise SceneError(f"no {'/'.join(wanted)} scene over AOI {aoi.id!r} between {start} and {end} in {source}")
+    return run_vessels(aoi, scenes, relevant, params, (), progress)
