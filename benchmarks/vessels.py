@@ -134,8 +134,10 @@ def merge(results: list[dict[str, object]], seconds: list[float], sea_km2: float
     false = sum(int(r["false_alarms"]) for r in results)
     km2 = len(results) * sea_km2
     by_keys = results[0]["by"].keys()  # type: ignore[union-attr]
-    by = {k: round(float(np.mean([r["by"][k] for r in results if r["by"][k] is not None])), 4)  # type: ignore[index]
-          for k in by_keys}
+    by: dict[str, float | None] = {}
+    for key in by_keys:
+        rates = [r["by"][key] for r in results if r["by"][key] is not None]  # type: ignore[index]
+        by[key] = round(float(np.mean(rates)), 4) if rates else None
     return {"detection_rate": round(detected / ships, 4), "false_alarms_per_km2": round(false / km2, 4),
             "seconds_per_scene": round(float(np.mean(seconds)), 3), "ships": ships, "false_alarms": false, "by": by}
 

@@ -54,7 +54,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
                     seeds_dir: Path | None) -> None:
     """Detect vessels in every scene over an AOI between --from and --to; count them per date.
 
-    Writes detections/<scene>.geojson and vessels.geojson (RFC 7946), timeseries.csv|json|svg|png,
+    Writes detections-<scene>.geojson and vessels.geojson (RFC 7946), timeseries.csv|json|svg|png,
     evidence.json (claims whose signature is vessels: a rise in large vessels inside the claim window
     against the AOI's own earlier dates) and vessels-manifest.json into --out.
     """
@@ -83,7 +83,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
         run = run_vessels(aoi, scenes, claims, params, land, step)
         step("writing outputs")
         with staged_dir(out) as stage:
-            written = [out / p.relative_to(stage) for p in write_vessel_outputs(run, stage)]
+            written = [out / p.name for p in write_vessel_outputs(run, stage)]
     _summary(run, written, out)
 
 

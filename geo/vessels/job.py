@@ -34,7 +34,7 @@ from geo.scenes.read import check_overlap, read_asset
 from geo.scenes.source import SceneSource, StacApi, open_source
 from geo.vessels.cfar import SarParams, detect_sar
 from geo.vessels.evidence import VESSEL_SIGNATURE, EvidenceParams, evidence_for_claims
-from geo.vessels.landmask import LandParams, ndwi, optical_land_mask, rasterize_land, sar_land_mask
+from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask, water_index
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OPTICAL_BANDS, OpticalParams, detect_optical
 from geo.vessels.series import plot_series, series_rows, write_csv
@@ -111,10 +111,11 @@ class SceneBands:
     scl: np.ndarray | None
 
     def mask_input(self) -> np.ndarray:
-        """What the land mask is built from: co-pol intensity (SAR) or NDWI (optical), NaN if invalid."""
+        """What the land mask is built from: co-pol intensity (SAR) or MNDWI (optical), NaN if invalid."""
         if self.sensor == "s1":
             return self.bands[next(iter(self.bands))]
-        return np.where(self.valid, ndwi(self.bands["green"], self.bands["nir"]), np.nan)
+        b = self.bands
+        return np.where(self.valid, water_index(b["green"], b["nir"], b.get("swir16")), np.nan)
 
 
 def read_scene(scene: Scene, grid: Grid) -> SceneBands:
@@ -282,18 +283,19 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
 
 
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
-    """The run's files into ``folder`` (a staging folder: see ``geo.outputs.atomic.staged_dir``):
-    ``detections/<scene>.geojson`` per scene and ``vessels.geojson`` (all scenes), both RFC 7946 and
+    """The run's files into ``folder`` (a staging folder: see ``geo.outputs.atomic.staged_dir``, which
+    moves files, not folders, into place): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
+    (all scenes), both RFC 7946 and
     holding the detections inside the AOI; ``timeseries.csv|json|svg|png``; ``evidence.json``;
     ``vessels-manifest.json``."""
     folder = Path(folder)
-    (folder / "detections").mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     inside = _contains(aoi_mask(run.aoi, run.grid), run.grid)
     everything = []
     for result in run.results:
         features = [_feature(d, result, run.aoi.id, run.grid) for d in result.detections if inside(d.x, d.y)]
         everything += features
-        write_json(folder / "detections" / f"{_safe(result.scene_id)}.geojson",
+        write_json(folder / f"detections-{_safe(result.scene_id)}.geojson",
                    {"type": "FeatureCollection", "features": features})
     write_json(folder / "vessels.geojson", {"type": "FeatureCollection", "features": everything})
     write_csv(folder / "timeseries.csv", run.rows)
@@ -310,7 +312,7 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
                 p["min_observed_fraction"], p["large_length_m"])
     write_json(folder / "evidence.json", run.evidence)
     write_json(folder / "vessels-manifest.json", run.manifest)
-    return sorted(path for path in folder.rglob("*") if path.is_file() and not path.name.startswith("."))
+    return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
 
 
 def _safe(name: str) -> str:
@@ -330,7 +332,8 @@ def vessel_job(
     """The hook for ``geo run`` / ``geo recheck``: when a claim on ``aoi`` predicts vessels, search the
     period (default: 180 days before the earliest window to 14 days after the last) and run the vessel
     job; None when no claim predicts vessels. Add ``run.evidence`` to the claims' verdicts and write the
-    files with ``write_vessel_outputs(run, stage / "vessels")``."""
+    files with ``write_vessel_outputs(run, stage)`` into the run's own staging folder (its file names do
+    not collide with the change job's; ``staged_dir`` moves files, not sub-folders, into place)."""
     relevant = vessel_claims(claims, aoi)
     if not relevant:
         return None

@@ -3,7 +3,7 @@
 The mask comes from the imagery itself, preferably from the AOI's own time series:
 
 * **Time-series mask (default with >= 3 scenes).** Ships come and go; quays, piers, breakwaters, cranes
-  and moored pontoons stay. The per-pixel temporal median (SAR: VV intensity; optical: NDWI) shows the
+  and moored pontoons stay. The per-pixel temporal median (SAR: VV intensity; optical: MNDWI) shows the
   fixed scene without the transient ships, so a ship at berth next to a pier is detectable while the pier
   is masked. A vessel present on more than half the dates is treated as a structure: it is part of the
   baseline, which is what a "rise in vessel presence" is measured against anyway.
@@ -48,6 +48,8 @@ class LandParams:
     buffer_px: int = 2
     max_vessel_length_m: float = 400.0  # single-scene mode: bright regions longer than this are land
     max_vessel_area_m2: float = 400.0 * 70.0
+    max_water_threshold: float = 0.3  # optical: the water/land split of the water index lies in [0, 0.3]
+    min_water_m2: float = 50_000.0  # 5 ha: a basin 250 m x 200 m; smaller "water" among land is not sea
 
 
 def _to_db(intensity: np.ndarray) -> np.ndarray:
@@ -101,36 +103,60 @@ def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandPara
         db = _to_db(np.where(np.isfinite(stack[0]), smooth, np.nan))
         land = _larger_than_vessels(np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db, grid, p)
         method = "sar-single-scene"
-    return _buffer(land, p.buffer_px), method
+    return _buffer(~_drop_small_water(~land, grid, p), p.buffer_px), method
 
 
-def ndwi(green: np.ndarray, nir: np.ndarray) -> np.ndarray:
-    """McFeeters NDWI: water > 0; ships, land and cloud < 0 or near it."""
+def water_index(green: np.ndarray, nir: np.ndarray, swir16: np.ndarray | None = None) -> np.ndarray:
+    """Water > 0. With SWIR 1.6 um, Xu's MNDWI (green - SWIR) / (green + SWIR): built-up land, dark roofs
+    and asphalt, which McFeeters' NDWI (green - NIR) / (green + NIR) often calls water, reflect SWIR and
+    come out negative. Ships, land and cloud are < 0 in both."""
+    other = nir if swir16 is None else swir16
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (green - nir) / (green + nir)
+        return (green - other) / (green + other)
+
+
+def _water_threshold(index: np.ndarray, p: LandParams) -> float:
+    """Otsu's split of the index between water and land, kept within [0, max_water_threshold]: 0 is
+    the textbook level, but over top-of-atmosphere (L1C) data haze lifts urban MNDWI to ~0.1 while open
+    water stays ~0.8, and the bimodal split follows that."""
+    values = index[np.isfinite(index)]
+    if values.size < 2 or np.ptp(values) <= 0:
+        return 0.0
+    return float(np.clip(threshold_otsu(values), 0.0, p.max_water_threshold))
+
+
+def _drop_small_water(water: np.ndarray, grid: Grid, p: LandParams) -> np.ndarray:
+    """Water bodies smaller than ``min_water_m2`` are not a port's water: dark pixels among land (SAR:
+    tarmac, shadow; optical: wet roofs, shade) that would let bright land objects pass for ships."""
+    labels, count = ndi.label(water, structure=EIGHT)
+    if count == 0:
+        return water
+    large = np.bincount(labels.ravel(), minlength=count + 1) * grid.pixel_area >= p.min_water_m2
+    large[0] = False
+    return large[labels]
 
 
 def optical_land_mask(
-    water_index: Sequence[np.ndarray], grid: Grid, p: LandParams = LandParams(), scl_water: np.ndarray | None = None
+    indices: Sequence[np.ndarray], grid: Grid, p: LandParams = LandParams(), scl_water: np.ndarray | None = None
 ) -> tuple[np.ndarray, str]:
-    """Land (True) from NDWI of one or more dates (NaN where invalid or cloud), optionally OR-ed with the
-    SCL water class of a single scene (``scl_water``)."""
-    stack = np.stack([np.asarray(v, dtype=np.float32) for v in water_index])
+    """Land (True) from a water index (``water_index``) of one or more dates (NaN where invalid or cloud),
+    optionally OR-ed with the SCL water class of a single scene (``scl_water``)."""
+    stack = np.stack([np.asarray(v, dtype=np.float32) for v in indices])
     if len(stack) >= MIN_SCENES_FOR_MEDIAN:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             median = np.nanmedian(stack, axis=0)
-        water = np.nan_to_num(median, nan=-1.0) > 0.0
-        method = f"ndwi-temporal-median/{len(stack)} scenes"
+        water = np.nan_to_num(median, nan=-1.0) > _water_threshold(median, p)
+        method = f"water-index-temporal-median/{len(stack)} scenes"
     else:
-        water = np.nan_to_num(stack[0], nan=-1.0) > 0.0
+        water = np.nan_to_num(stack[0], nan=-1.0) > _water_threshold(stack[0], p)
         if scl_water is not None:
             water |= scl_water
-        method = "ndwi-single-scene" + ("+scl" if scl_water is not None else "")
+        method = "water-index-single-scene" + ("+scl" if scl_water is not None else "")
         # Ships are non-water holes in the water: fill those smaller than a ship (the time-series median
         # has no ships, and there a small hole is a fixed structure, e.g. a detached breakwater).
         water |= ~_larger_than_vessels(~water, grid, p)
-    return _buffer(~water, p.buffer_px), method
+    return _buffer(~_drop_small_water(water, grid, p), p.buffer_px), method
 
 
 def rasterize_land(polygons: Sequence[BaseGeometry], grid: Grid) -> np.ndarray:

@@ -34,10 +34,10 @@ def test_outputs_and_schema(s1_run):
     out, _ = s1_run
     names = {p.name for p in out.iterdir()}
     assert {"vessels.geojson", "timeseries.csv", "timeseries.json", "timeseries.svg", "timeseries.png",
-            "evidence.json", "vessels-manifest.json", "detections"} <= names
-    per_scene = sorted(p.name for p in (out / "detections").iterdir())
+            "evidence.json", "vessels-manifest.json"} <= names
+    per_scene = sorted(out.glob("detections-*.geojson"))
     assert len(per_scene) == len(BASELINE_DATES) + len(WINDOW_DATES)
-    collection = json.loads((out / "detections" / per_scene[0]).read_text())
+    collection = json.loads(per_scene[0].read_text())
     assert collection["type"] == "FeatureCollection" and "crs" not in collection
     for feature in collection["features"]:
         props = feature["properties"]
@@ -114,7 +114,7 @@ def test_s2_series_with_cloud(port_project, tmp_path, geo_cli):
         else:
             assert abs(int(row["n_vessels"]) - len(planted)) <= 1, (row, len(planted))
     manifest = json.loads((out / "vessels-manifest.json").read_text())
-    assert manifest["land_mask"]["s2"].startswith("ndwi-temporal-median/")
+    assert manifest["land_mask"]["s2"].startswith("water-index-temporal-median/")
 
 
 def test_bad_inputs(port_project, tmp_path, geo_cli):

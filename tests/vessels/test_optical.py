@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.vessels.landmask import ndwi, optical_land_mask
+from geo.vessels.landmask import optical_land_mask, water_index
 from geo.vessels.optical import detect_optical
 from tests.vessels import sea
 from tests.vessels.test_cfar import _matches
@@ -45,10 +45,10 @@ def test_ships_found_cloud_and_glint_ignored(scene):
     assert np.median(errors) < 0.15
 
 
-def test_single_scene_water_mask_from_ndwi(scene):
+def test_single_scene_water_mask_from_mndwi(scene):
     bands, ships, land = scene
-    mask, method = optical_land_mask([ndwi(bands["green"], bands["nir"])], GRID)
-    assert method == "ndwi-single-scene"
+    mask, method = optical_land_mask([water_index(bands["green"], bands["nir"], bands["swir16"])], GRID)
+    assert method == "water-index-single-scene"
     assert mask[land].all()
     # ships are holes in the water, filled: none of the open-water ships is land
     for ship in ships:
