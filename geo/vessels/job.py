@@ -220,7 +220,9 @@ def run_vessels(
             if len(group) < 3:
                 scene_land, method = _land_mask([bands], sensor, grid, params.land) if bands.valid.any() \
                     else (np.zeros(grid.shape, bool), "none (no valid pixels)")
-                land = scene_land | layer
+                # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as
+                # unobserved sea, so a clouded date reports a low observed fraction instead of less sea.
+                land = (scene_land & bands.valid) | layer
                 masks[sensor] = method
             results.append(detect_scene(bands, land, grid, inside, params, method + ("+layer" if layer.any() else "")))
     rows = series_rows(results, _contains(inside, grid), params.evidence.large_length_m)

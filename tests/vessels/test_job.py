@@ -31,3 +31,18 @@ def test_scene_sensor(port_project):
     sensors = {s.id: scene_sensor(s) for s in LocalCatalog(port_project.catalog).all()}
     assert {v for k, v in sensors.items() if k.startswith("S1")} == {"s1"}
     assert {v for k, v in sensors.items() if k.startswith("S2")} == {"s2"}
+
+
+def test_single_clouded_scene_reports_unobserved_water(port_project):
+    from geo.vessels.job import run_vessels
+
+    aoi = load_aoi(port_project.aoi_dir / "test-port.geojson")
+    catalog = LocalCatalog(port_project.catalog)
+    clear = run_vessels(aoi, [catalog.get("S2A_TEST_20210501")])
+    cloudy = run_vessels(aoi, [catalog.get("S2A_TEST_20210521")])
+    assert clear.rows[0]["land_mask"].startswith("water-index-single-scene")
+    assert clear.rows[0]["observed_fraction"] > 0.95
+    # the 45 px cloud (6,360 px, + a 3 px buffer) over ~53,000 px of the AOI's water: the date says it
+    # saw ~13 % less, not that there was less sea
+    assert 0.82 < cloudy.rows[0]["observed_fraction"] < 0.9
+    assert cloudy.results[0].sea_px >= 0.95 * clear.results[0].sea_px
