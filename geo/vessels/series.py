@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from geo.outputs.atomic import replacing
 from geo.vessels.model import SceneDetections
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,10 @@ def series_rows(
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with replacing(Path(path)) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def plot_series(
@@ -100,9 +97,8 @@ def plot_series(
     area_ax.grid(alpha=0.3)
     figure.autofmt_xdate()
     figure.tight_layout()
-    for path in paths:
-        path = Path(path)
-        tmp = path.with_name(f".tmp.{path.name}")
-        figure.savefig(tmp, format=path.suffix.lstrip("."), dpi=110, metadata={"Date": None} if path.suffix == ".svg" else None)
-        os.replace(tmp, path)
+    for path in map(Path, paths):
+        with replacing(path) as tmp:
+            figure.savefig(tmp, format=path.suffix.lstrip("."), dpi=110,
+                           metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(figure)
