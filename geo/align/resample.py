@@ -14,6 +14,8 @@ A pure translation can instead be applied with no resampling at all, by moving t
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import numpy as np
 import rasterio
@@ -24,7 +26,8 @@ from rasterio.windows import Window
 from scipy import ndimage as ndi
 
 from geo.grid import Grid
-from geo.outputs.atomic import atomic_file
+from geo.errors import OutputError
+from geo.outputs.atomic import replacing
 from geo.scenes.read import Displacement, open_raster
 
 log = logging.getLogger(__name__)
@@ -110,7 +113,7 @@ def write_warped(
         profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=src.count, dtype=dtype,
                        crs=grid.crs, transform=grid.transform, nodata=nodata, tiled=True, compress="deflate",
                        blockxsize=256, blockysize=256)
-        with atomic_file(out_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        with _replacing(out_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             for band in range(1, src.count + 1):
                 values, valid = warp_band(src, band, grid, displacement, nodata)
                 if np.issubdtype(np.dtype(dtype), np.integer):
@@ -138,6 +141,15 @@ def write_shifted(tgt_path: str, grid: Grid, dx_px: float, dy_px: float, out_pat
         profile.update(driver="GTiff", transform=shifted_transform(src.transform, src.crs, grid, dx_px, dy_px))
         for key in ("blockxsize", "blockysize", "tiled"):
             profile.pop(key, None)
-        with atomic_file(out_path) as tmp, rasterio.open(tmp, "w", **profile, tiled=True) as dst:
+        with _replacing(out_path) as tmp, rasterio.open(tmp, "w", **profile, tiled=True) as dst:
             for _, window in src.block_windows(1):
                 dst.write(src.read(window=window), window=window)
+
+
+def _replacing(out_path: str):
+    """``replacing`` (temp file + rename) after checking the output can be written at all."""
+    path = Path(out_path)
+    parent = path.absolute().parent
+    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise OutputError(f"{out_path}: cannot write a raster there (not a writable file path)")
+    return replacing(path)

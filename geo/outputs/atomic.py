@@ -61,17 +61,12 @@ def write_json(path: Path, data: Any) -> None:
 
 
 @contextmanager
-def atomic_file(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place on success, remove it on failure."""
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same extension, so drivers that check it are happy); on
+    success rename it over ``path``, on any exception remove it."""
     path = Path(path)
-    parent = path.absolute().parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise OutputError(f"{path}: cannot write there ({parent} is not a writable folder)")
-    if path.is_dir():
-        raise OutputError(f"{path}: output path is a folder")
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    tmp.unlink(missing_ok=True)
     try:
         yield tmp
         os.replace(tmp, path)
