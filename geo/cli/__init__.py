@@ -35,9 +35,11 @@ def _register() -> None:
     from geo.cli.report import report_command
     from geo.cli.run import run_command
     from geo.cli.scenes import scenes_group
+    from geo.cli.vessels import vessels_command
 
     for command in (demo_command, run_command, coreg_command, aoi_group, claims_group, report_command):
         cli.add_command(command)
+    cli.add_command(vessels_command)
     cli.add_command(scenes_group)
 
 

@@ -45,12 +45,13 @@ class CacheKey:
     asset: str
     grid: Grid
     resampling: str
+    variant: str = ""  # anything else the values depend on (e.g. a co-registration model's fingerprint)
 
     @property
     def digest(self) -> str:
         transform = [round(v, 6) for v in list(self.grid.transform)[:6]]
         text = json.dumps([CACHE_VERSION, self.item_id, self.asset, self.grid.crs.to_wkt(), transform,
-                           list(self.grid.shape), self.resampling])
+                           list(self.grid.shape), self.resampling, self.variant])
         return hashlib.sha256(text.encode()).hexdigest()
 
 

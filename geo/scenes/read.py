@@ -6,8 +6,9 @@ files are read directly. Failures name the item and the asset.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -22,9 +23,13 @@ from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Asset, Scene
 from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
-from geo.scenes.warp import gdal_message, open_raster, read_onto  # noqa: F401  (open_raster: re-exported)
+from geo.scenes.warp import gdal_message, open_raster, read_displaced, read_onto  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
+
+# (rows, cols) of a grid -> (dx, dy) px: where each pixel's content lies in the source (geo.align)
+Displacement = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+DISPLACEMENT_LATTICE = 16
 
 READ_THREADS = 4  # remote reads wait on the network, not the CPU
 SAR_POLARISATIONS = ("vv", "vh")
@@ -58,6 +63,17 @@ def _non_cached(href: str) -> dict[str, str]:
     return {"CPL_VSIL_CURL_NON_CACHED": path}
 
 
+def displacement_digest(displacement: Displacement, grid: Grid) -> str:
+    """A fingerprint of a displacement model on ``grid`` (its values on a 16 px lattice, to 1e-4 px), so a
+    window read through the same model is found in the cache on a rerun."""
+    rows = np.unique(np.append(np.arange(0, grid.height, DISPLACEMENT_LATTICE), grid.height - 1)).astype(float)
+    cols = np.unique(np.append(np.arange(0, grid.width, DISPLACEMENT_LATTICE), grid.width - 1)).astype(float)
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    dx, dy = displacement(rr, cc)
+    values = np.round(np.stack([np.asarray(dx, float), np.asarray(dy, float)]), 4) + 0.0  # no -0.0
+    return hashlib.sha256(values.tobytes()).hexdigest()[:16]
+
+
 def read_window(
     scene_id: str,
     asset: Asset,
@@ -65,30 +81,39 @@ def read_window(
     resampling: Resampling = Resampling.cubic,
     cache: SceneCache | None = None,
     policy: RetryPolicy | None = None,
+    displacement: Displacement | None = None,
 ) -> np.ma.MaskedArray:
     """The raw values (DN, before scale/offset) of one asset on ``grid``, masked where nodata.
 
-    Remote assets come from the scene cache when this window was read before; otherwise they are read
-    with retries and then cached. Failures raise ``RasterError``/``ArchiveError`` naming item and asset.
+    With ``displacement`` (a local co-registration model) the source pixels are resampled once through
+    it (``geo.align.resample``) instead of through GDAL's warper. Remote assets come from the scene cache
+    when this window was read before; otherwise they are read with retries and then cached. Failures
+    raise ``RasterError``/``ArchiveError`` naming item and asset.
     """
     what = f"scene {scene_id} asset {asset.key!r} ({asset.href})"
+
+    def read(href: str, env: dict[str, str]) -> tuple[np.ma.MaskedArray, float]:
+        if displacement is None:
+            return read_onto(href, grid, resampling, asset.nodata, env)
+        return read_displaced(href, grid, displacement, resampling, asset.nodata, env)
+
     if not is_remote(asset.href):
         try:
-            return read_onto(asset.href, grid, resampling, asset.nodata, {})[0]
+            return read(asset.href, {})[0]
         except RasterioError as exc:
             raise RasterError(f"{what}: cannot read raster ({gdal_message(exc)})") from None
         except RasterError as exc:
             raise RasterError(f"scene {scene_id} asset {asset.key!r}: {exc}") from None
     cache = cache if cache is not None else SceneCache.default()
-    key = CacheKey(scene_id, asset.key, grid, resampling.name)
+    variant = "" if displacement is None else f"displaced:{displacement_digest(displacement, grid)}"
+    key = CacheKey(scene_id, asset.key, grid, resampling.name, variant)
     cached = cache.load(key)
     if cached is not None:
         return cached
     policy = policy or RetryPolicy.from_env()
 
     def attempt(number: int) -> tuple[np.ma.MaskedArray, float]:
-        env = _non_cached(asset.href) if number else {}
-        return read_onto(sign_href(asset.href), grid, resampling, asset.nodata, env)
+        return read(sign_href(asset.href), _non_cached(asset.href) if number else {})
 
     def retryable(exc: Exception) -> str | None:
         return gdal_message(exc) if isinstance(exc, RasterioError) else None
@@ -102,9 +127,12 @@ def read_window(
 
 
 def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cubic, scene_id: str = "",
-               cache: SceneCache | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One asset onto ``grid``: (float32 values with scale/offset applied, NaN where invalid; bool validity)."""
-    raw = read_window(scene_id or "?", asset, grid, resampling, cache)
+               cache: SceneCache | None = None, displacement: Displacement | None = None,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """One asset onto ``grid``: (float32 values with scale/offset applied, NaN where invalid; bool validity).
+    Without ``scene_id`` the file itself names the cache entry (two scenes never share one)."""
+    item = scene_id or "file-" + hashlib.sha256(asset.href.encode()).hexdigest()[:16]
+    raw = read_window(item, asset, grid, resampling, cache, displacement=displacement)
     valid = ~np.ma.getmaskarray(raw)
     values = raw.filled(0).astype(np.float32) * np.float32(asset.scale) + np.float32(asset.offset)
     valid &= np.isfinite(values)
@@ -120,13 +148,15 @@ def check_overlap(scene: Scene, grid: Grid) -> None:
 
 
 def _read_many(scene: Scene, requests: Sequence[tuple[str, Resampling]], grid: Grid,
-               cache: SceneCache | None) -> list[tuple[np.ndarray, np.ndarray]]:
+               cache: SceneCache | None, displacement: Displacement | None = None,
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
     assets = [(scene.asset(name), resampling) for name, resampling in requests]  # fail early on a missing one
     if len(assets) == 1:
-        results = [read_asset(assets[0][0], grid, assets[0][1], scene.id, cache)]
+        results = [read_asset(assets[0][0], grid, assets[0][1], scene.id, cache, displacement)]
     else:
         with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(assets))) as pool:
-            futures = [pool.submit(read_asset, a, grid, resampling, scene.id, cache) for a, resampling in assets]
+            futures = [pool.submit(read_asset, a, grid, resampling, scene.id, cache, displacement)
+                       for a, resampling in assets]
             results = [f.result() for f in futures]
     if scene.stac is not None and any(is_remote(a.href) for a, _ in assets):
         # Keep the item beside its windows: a rerun naming this scene by id needs no lookup.
@@ -141,14 +171,16 @@ def read_stack(
     resampling: Resampling = Resampling.cubic,
     cloud_mask: bool = True,
     cache: SceneCache | None = None,
+    displacement: Displacement | None = None,
 ) -> Stack:
-    """Read ``bands`` of ``scene`` onto ``grid``; mask nodata and, where the scene has SCL, clouds."""
+    """Read ``bands`` of ``scene`` onto ``grid``; mask nodata and, where the scene has SCL, clouds.
+    ``displacement``: read through a local co-registration model (see ``read_window``)."""
     check_overlap(scene, grid)
     masked_clouds = cloud_mask and SCL_ASSET in scene.assets
     requests = [(name, resampling) for name in bands]
     if masked_clouds:
         requests.append((SCL_ASSET, Resampling.nearest))
-    results = _read_many(scene, requests, grid, cache)
+    results = _read_many(scene, requests, grid, cache, displacement)
     data = np.empty((len(bands), grid.height, grid.width), dtype=np.float32)
     valid = np.ones(grid.shape, dtype=bool)
     for index in range(len(bands)):

@@ -175,3 +175,21 @@ def gdal_message(exc: BaseException) -> str:
             messages.append(text)
         seen = seen.__cause__ or seen.__context__
     return "; ".join(messages) or type(exc).__name__
+
+
+def read_displaced(href: str, grid: Grid, displacement: Any, resampling: Resampling, nodata: float | None,
+                   env: dict[str, Any]) -> tuple[np.ma.MaskedArray, float]:
+    """One file onto ``grid`` through a displacement model: one resampling of the source pixels
+    (``geo.align.resample.warp_band``). Float32 values, NaN (masked) where invalid."""
+    from geo.align.resample import warp_band  # align depends on scenes, not the reverse
+
+    with gdal_env(**env):
+        with rasterio.open(href) as src:
+            _georeferenced(src, href)
+            src_nodata = nodata if nodata is not None else src.nodata
+            if src_nodata is None:
+                src_nodata = DEFAULT_NODATA
+            order = 0 if resampling == Resampling.nearest else 3
+            values, valid = warp_band(src, 1, grid, displacement, src_nodata, order)
+    out = np.where(valid, values, np.nan).astype(np.float32)
+    return np.ma.masked_invalid(out), float("nan")
