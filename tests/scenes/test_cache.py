@@ -132,3 +132,45 @@ def test_killed_download_leaves_nothing_behind(loopback, fresh_scene, nantes_aoi
             proc.kill()
     assert SceneCache(cache_dir).entries() == []
     assert not [p for p in cache_dir.rglob("*.tif")] if cache_dir.exists() else True
+
+
+def test_reads_through_a_coregistration_model_are_cached_by_its_values(loopback, fresh_scene, nantes_aoi, tmp_path):
+    from geo.align.resample import translation
+
+    scene = fresh_scene("displaced")
+    cache = SceneCache(tmp_path / "cache")
+    grid = nantes_aoi.utm_grid(10.0)
+    moved = read_stack(scene, ["red"], grid, cloud_mask=False, cache=cache, displacement=translation(0.5, -0.25))
+    local = read_stack(scene_with_local_files(scene), ["red"], grid, cloud_mask=False,
+                       displacement=translation(0.5, -0.25))
+    assert np.array_equal(moved.data, local.data, equal_nan=True)
+    loopback.clear()
+    again = read_stack(scene, ["red"], grid, cloud_mask=False, cache=cache, displacement=translation(0.5, -0.25))
+    assert cache.hits == 1 and loopback.records() == []
+    assert np.array_equal(moved.data, again.data, equal_nan=True)
+    read_stack(scene, ["red"], grid, cloud_mask=False, cache=cache, displacement=translation(0.5, -0.5))
+    assert cache.hits == 1 and len(cache.entries()) == 2  # another model, another entry
+
+
+def scene_with_local_files(scene):
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from tests.archive_data import DEMO_SCENES
+
+    assets = {k: replace(a, href=str(DEMO_SCENES["2015"] / f"{k}.tif")) for k, a in scene.assets.items() if k != "scl"}
+    return replace(scene, assets=MappingProxyType(assets))
+
+
+def test_reads_without_a_scene_id_never_share_an_entry(loopback, fresh_scene, nantes_aoi, tmp_path):
+    from geo.scenes.read import read_asset
+
+    first, second = fresh_scene("anon1"), fresh_scene("anon2")
+    second_asset = second.asset("red").__class__("red", second.asset("red").href.replace("/red.tif", "/nir.tif"),
+                                                  1e-4, 0.0, 0)
+    cache = SceneCache(tmp_path / "cache")
+    grid = nantes_aoi.utm_grid(10.0)
+    red, _ = read_asset(first.asset("red"), grid, cache=cache)
+    nir, _ = read_asset(second_asset, grid, cache=cache)
+    assert cache.hits == 0 and len(cache.entries()) == 2
+    assert not np.allclose(red, nir, equal_nan=True)
