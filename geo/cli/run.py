@@ -44,7 +44,7 @@ def execute(
     aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path
 ) -> None:
     check_output_dir(out)
-    scene_source = open_source(source)
+    scene_source = open_source(source, "s2")  # the change job reads Sentinel-2 bands
     with console.progress(f"change job {aoi.id}") as step:
         step("searching scenes")
         pair = select_pair(scene_source, aoi, claims, before, after)

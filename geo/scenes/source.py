@@ -171,20 +171,22 @@ def check_sensor(sensor: str) -> str:
     return sensor
 
 
-def open_source(source: str, sensor: str = "s2", collections: Sequence[str] | None = None,
+def open_source(source: str, sensor: str | None = None, collections: Sequence[str] | None = None,
                 cache: SceneCache | None = None) -> SceneSource:
     """``earth-search``, ``planetary-computer``, any STAC API URL, or a local STAC catalog (file or
-    folder), searched for ``sensor`` (``s2`` or ``s1``) in ``collections`` (default: per archive)."""
-    check_sensor(sensor)
+    folder), searched for ``sensor`` (``s2`` or ``s1``) in ``collections`` (default: per archive). Without
+    a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
+    if sensor is not None:
+        check_sensor(sensor)
     cache = cache if cache is not None else SceneCache.default()
     if source in ARCHIVES:
         archive = ARCHIVES[source]
-        chosen = tuple(collections or archive.collections.get(sensor, ()))
+        chosen = tuple(collections or archive.collections.get(sensor or "s2", ()))
         if not chosen:
             raise SceneError(f"source {source!r} has no {sensor} collection ({archive.note})")
         return StacApi(archive.url, chosen, cache)
     if source.startswith(("http://", "https://")):
-        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[sensor]), cache)
+        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[sensor or "s2"]), cache)
     path = Path(source)
     if not path.exists():
         raise SceneError(
