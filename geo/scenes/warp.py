@@ -147,18 +147,22 @@ def _warp(src: DatasetReader, grid: Grid, resampling: Resampling, nodata: float)
     return _masked(out, nodata)
 
 
+@contextmanager
+def _source(href: str, env: dict[str, Any], nodata: float | None) -> Iterator[tuple[DatasetReader, float]]:
+    """The opened, georeferenced file and its nodata value (the item's, the file's, else 0)."""
+    with gdal_env(**env), rasterio.open(href) as src:
+        _georeferenced(src, href)
+        src_nodata = nodata if nodata is not None else src.nodata
+        yield src, DEFAULT_NODATA if src_nodata is None else src_nodata
+
+
 def read_onto(href: str, grid: Grid, resampling: Resampling, nodata: float | None,
               env: dict[str, Any]) -> tuple[np.ma.MaskedArray, float]:
     """One file onto ``grid`` (raises rasterio's errors as they come, for the caller to classify)."""
-    with gdal_env(**env):
-        with rasterio.open(href) as src:
-            _georeferenced(src, href)
-            src_nodata = nodata if nodata is not None else src.nodata
-            if src_nodata is None:
-                src_nodata = DEFAULT_NODATA
-            level = overview_level(src, grid)
-            if level is None:
-                return _warp(src, grid, resampling, src_nodata), src_nodata
+    with _source(href, env, nodata) as (src, src_nodata):
+        level = overview_level(src, grid)
+        if level is None:
+            return _warp(src, grid, resampling, src_nodata), src_nodata
         log.debug("%s: reading overview %d for a %.1f m grid", href, level, grid.res[0])
         with rasterio.open(href, overview_level=level) as overview:
             return _warp(overview, grid, resampling, src_nodata), src_nodata
@@ -183,13 +187,8 @@ def read_displaced(href: str, grid: Grid, displacement: Any, resampling: Resampl
     (``geo.align.resample.warp_band``). Float32 values, NaN (masked) where invalid."""
     from geo.align.resample import warp_band  # align depends on scenes, not the reverse
 
-    with gdal_env(**env):
-        with rasterio.open(href) as src:
-            _georeferenced(src, href)
-            src_nodata = nodata if nodata is not None else src.nodata
-            if src_nodata is None:
-                src_nodata = DEFAULT_NODATA
-            order = 0 if resampling == Resampling.nearest else 3
-            values, valid = warp_band(src, 1, grid, displacement, src_nodata, order)
+    with _source(href, env, nodata) as (src, src_nodata):
+        order = 0 if resampling == Resampling.nearest else 3
+        values, valid = warp_band(src, 1, grid, displacement, src_nodata, order)
     out = np.where(valid, values, np.nan).astype(np.float32)
     return np.ma.masked_invalid(out), float("nan")
