@@ -32,10 +32,12 @@ def _register() -> None:
     from geo.cli.catalog import aoi_group, claims_group
     from geo.cli.coreg import coreg_command
     from geo.cli.demo import demo_command
+    from geo.cli.recheck import recheck_command
     from geo.cli.run import run_command
 
     for command in (demo_command, run_command, coreg_command, aoi_group, claims_group):
         cli.add_command(command)
+    cli.add_command(recheck_command)
 
 
 _register()

@@ -1,0 +1,164 @@
+"""A synthetic project for re-checks: four AOIs on one scene footprint, a series of dated scenes in which
+roofs appear at known dates and places, and a local STAC catalog to which scenes are added between runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pystac
+import pytest
+from shapely.geometry import box
+
+from geo.geometry import WGS84, reproject
+from tests import synthetic
+from tests.synthetic import CRS_UTM, ORIGIN, Rect
+
+SHAPE = (240, 240)
+DATES = ((2021, 3, 1), (2021, 4, 1), (2021, 5, 1), (2021, 6, 1))
+SCENE_IDS = tuple(f"S2A_SYN_{y}{m:02d}{d:02d}" for y, m, d in DATES)
+SHIFTS = ((0.0, 0.0), (0.3, -0.2), (-0.25, 0.4), (0.15, 0.35))
+# AOI id -> (row0, col0, row1, col1) in scene pixels
+AOIS = {
+    "site-a": (20, 20, 110, 110),
+    "site-b": (20, 130, 110, 220),
+    "site-c": (130, 20, 220, 110),
+    "site-d": (130, 130, 220, 220),
+}
+# date index -> {AOI: roofs appearing at that date}
+PLANTS = {
+    1: {"site-a": (Rect(40, 40, 20, 20),), "site-c": (Rect(150, 50, 18, 24),)},
+    2: {"site-b": (Rect(50, 150, 20, 22),), "site-a": (Rect(80, 70, 16, 20),)},
+    3: {"site-d": (Rect(160, 160, 22, 20),), "site-b": (Rect(85, 180, 15, 25),)},
+}
+SINCE = "2021-03-01"
+
+CLAIMS = """
+[document]
+title = "synthetic re-check claims"
+
+[[claim]]
+id = "a-build"
+claimant = "test"
+statement = "Roofs went up on site A in March."
+date_stated = 2021-04-20
+stance = "assert"
+aoi_ids = ["site-a"]
+window = { start = 2021-03-05, end = 2021-03-25 }
+signatures = ["new_construction"]
+
+[[claim]]
+id = "b-build"
+claimant = "test"
+statement = "Roofs went up on site B in March."
+date_stated = 2021-04-20
+stance = "assert"
+aoi_ids = ["site-b"]
+window = { start = 2021-03-05, end = 2021-03-25 }
+signatures = ["new_construction"]
+
+[[claim]]
+id = "d-build"
+claimant = "test"
+statement = "Roofs go up on site D in mid May."
+date_stated = 2021-05-05
+stance = "assert"
+aoi_ids = ["site-d"]
+window = { start = 2021-05-10, end = 2021-05-25 }
+signatures = ["new_construction"]
+"""
+
+
+def box_lonlat(row0: int, col0: int, row1: int, col1: int) -> tuple[float, float, float, float]:
+    left, right = ORIGIN[0] + col0 * 10, ORIGIN[0] + col1 * 10
+    top, bottom = ORIGIN[1] - row0 * 10, ORIGIN[1] - row1 * 10
+    return reproject(box(left, bottom, right, top), CRS_UTM.to_string(), WGS84).bounds
+
+
+def rect_lonlat(rect: Rect):
+    return reproject(box(ORIGIN[0] + rect.col * 10, ORIGIN[1] - (rect.row + rect.height) * 10,
+                         ORIGIN[0] + (rect.col + rect.width) * 10, ORIGIN[1] - rect.row * 10),
+                     CRS_UTM.to_string(), WGS84)
+
+
+@dataclass
+class Series:
+    root: Path
+    aoi_dir: Path
+    seeds_dir: Path
+    scenes_dir: Path
+    items: dict[str, pystac.Item] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> Path:
+        return self.scenes_dir / "catalog.json"
+
+    def publish(self, count: int) -> None:
+        """Make the first ``count`` scenes of the series visible in the catalog."""
+        synthetic.write_catalog(self.scenes_dir, [self.items[i].clone() for i in SCENE_IDS[:count]])
+
+    def scene_files(self, scene_id: str) -> list[Path]:
+        return sorted((self.scenes_dir / "data" / scene_id).glob("*.tif"))
+
+    def args(self, store: Path, *extra: str) -> list[str]:
+        return ["recheck", "--store", str(store), "--source", str(self.catalog), "--aoi-dir", str(self.aoi_dir),
+                "--seeds-dir", str(self.seeds_dir), *extra]
+
+
+def build_series(root: Path, aois: dict[str, tuple[int, int, int, int]] = AOIS, claims: str = CLAIMS) -> Series:
+    plants = {k: tuple(r for rects in by_aoi.values() for r in rects) for k, by_aoi in PLANTS.items()}
+    stacks = synthetic.make_series(SHAPE, SHIFTS, plants)
+    series = Series(root, root / "aoi", root / "seeds", root / "scenes")
+    for scene_id, (y, m, d), stack in zip(SCENE_IDS, DATES, stacks):
+        series.items[scene_id] = synthetic.write_scene(series.scenes_dir / "data" / scene_id, scene_id,
+                                                       synthetic.utc(y, m, d), stack)
+    series.aoi_dir.mkdir(parents=True)
+    for aoi_id, pixels in aois.items():
+        synthetic.write_aoi(series.aoi_dir / f"{aoi_id}.geojson", aoi_id, box_lonlat(*pixels))
+    series.seeds_dir.mkdir()
+    (series.seeds_dir / "claims.toml").write_text(claims)
+    return series
+
+
+@pytest.fixture
+def series(tmp_path: Path) -> Series:
+    project = build_series(tmp_path / "project")
+    project.publish(3)
+    return project
+
+
+VOLATILE = {"recorded_at", "started_at", "finished_at", "host", "pid", "notified_at", "last_change", "update_time",
+            "manifest"}
+
+
+def dump_store(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, without the columns that record when and where (wall clock, host, pid,
+    per-step timings), and with run summaries stripped of their timestamps."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                             "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        out = {}
+        for table in tables:
+            cursor = conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
+            names = [d[0] for d in cursor.description]
+            rows = []
+            for row in cursor:
+                values = []
+                for name, value in zip(names, row):
+                    if name in VOLATILE:
+                        continue
+                    if name == "summary" and table == "runs":
+                        value = stable_summary(json.loads(value))
+                    values.append(value)
+                rows.append(tuple(values))
+            out[table] = rows
+        return out
+    finally:
+        conn.close()
+
+
+def stable_summary(summary: dict) -> str:
+    return json.dumps({k: v for k, v in summary.items() if k not in ("started_at", "finished_at")}, sort_keys=True)
