@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     warnings.filterwarnings("ignore", category=UserWarning, module="rasterio")
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
+        # Without standalone mode click *returns* the code of ctx.exit(N) / raise Exit(N) instead of raising.
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -70,4 +71,4 @@ def main(argv: Sequence[str] | None = None) -> None:
         log.debug("internal error", exc_info=True)
         stderr.print(f"internal error: {type(exc).__name__}: {exc} (set GEO_DEBUG=1 for the traceback)", markup=False)
         sys.exit(2)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

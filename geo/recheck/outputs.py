@@ -1,8 +1,10 @@
 """Files a re-check leaves beside its store, all derived from the store after the run is committed:
 
 ``<out>/runs/<run>/changes.geojson`` (RFC 7946, the run's new change polygons), ``<out>/runs/<run>/summary.json``
-(what was new) and ``<out>/latest.json`` (the newest run's summary). Because they are pure functions of the
-store, a re-check that died after committing rewrites them identically on its next start (``repair``).
+(what was new), ``<out>/latest.json`` (the newest run's summary) and ``<out>/<store>.qlr`` (QGIS layer
+definition: the store's cumulative ``changes`` layer on the time slider, and its AOIs). Because they are pure
+functions of the store, a re-check that died after committing rewrites them identically on its next start
+(``repair``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from geo.outputs.atomic import staged_dir, write_json
 from geo.outputs.geojson import write_feature_collection
 from geo.store import Store
+from geo.store.qgis import layer_definition
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,17 @@ def run_files(out: Path, run_id: int) -> dict[str, str]:
     return {"changes": str(folder / "changes.geojson"), "summary": str(folder / "summary.json")}
 
 
+def write_layer_definition(store: Store, out: Path) -> Path:
+    path = out / f"{store.path.stem}.qlr"
+    text = layer_definition(store.path, out)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return path
+
+
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     """The run's GeoJSON and summary, moved into place atomically (summary last: it marks completion)."""
     folder = run_dir(out, run_id)
@@ -45,6 +59,7 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     latest = store.run_ids()[-1]
     if latest == run_id:
         write_json(out / "latest.json", store.run_summary(run_id))
+    write_layer_definition(store, out)
     log.info("run %d outputs written to %s", run_id, folder)
     return folder / "summary.json"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from xml.sax.saxutils import quoteattr
 
 from geo.store import gpkg
+from geo.store.qgis import temporal_qml
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -87,19 +87,6 @@ def _v1(conn: sqlite3.Connection) -> None:
         gpkg.register_attributes(conn, table, description)
 
 
-def temporal_qml(field: str) -> str:
-    """A QGIS style holding only the Temporal category: features appear at ``field`` and accumulate."""
-    return (
-        '<!DOCTYPE qgis PUBLIC \'http://mrcc.com/qgis.dtd\' \'SYSTEM\'>\n'
-        '<qgis version="3.22.0" styleCategories="Temporal">\n'
-        f' <temporal enabled="1" mode="1" startField={quoteattr(field)} endField="" durationField=""'
-        ' durationUnit="min" fixedDuration="0" startExpression="" endExpression="" accumulate="1" limitMode="0">\n'
-        '  <fixedRange><start></start><end></end></fixedRange>\n'
-        ' </temporal>\n'
-        '</qgis>\n'
-    )
-
-
 def _v2(conn: sqlite3.Connection) -> None:
     """QGIS loads a layer's default style from ``layer_styles``: make ``changes`` temporal on open."""
     conn.execute(
@@ -116,7 +103,7 @@ def _v2(conn: sqlite3.Connection) -> None:
                styleQML, styleSLD, useAsDefault, description, owner, ui)
            VALUES ('', '', 'changes', 'geom', 'changes (temporal)', ?, '', 1,
                    'time slider: each change appears at first_seen and stays', '', '')""",
-        (temporal_qml("first_seen"),),
+        (temporal_qml(),),
     )
 
 
