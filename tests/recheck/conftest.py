@@ -4,8 +4,10 @@ roofs appear at known dates and places, and a local STAC catalog to which scenes
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pystac
@@ -13,6 +15,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.geometry import WGS84, reproject
+from geo.recheck.run import RecheckRequest, recheck
 from tests import synthetic
 from tests.synthetic import CRS_UTM, ORIGIN, Rect
 
@@ -89,18 +92,23 @@ class Series:
     aoi_dir: Path
     seeds_dir: Path
     scenes_dir: Path
-    items: dict[str, pystac.Item] = field(default_factory=dict)
 
     @property
     def catalog(self) -> Path:
         return self.scenes_dir / "catalog.json"
 
-    def publish(self, count: int) -> None:
-        """Make the first ``count`` scenes of the series visible in the catalog."""
-        synthetic.write_catalog(self.scenes_dir, [self.items[i].clone() for i in SCENE_IDS[:count]])
+    def item(self, scene_id: str) -> pystac.Item:
+        return pystac.Item.from_file(str(self.scenes_dir / "items" / f"{scene_id}.json"))
 
-    def scene_files(self, scene_id: str) -> list[Path]:
-        return sorted((self.scenes_dir / "data" / scene_id).glob("*.tif"))
+    def publish(self, count: int, extra: tuple[str, ...] = ()) -> None:
+        """Make the first ``count`` scenes of the series (and ``extra`` ones) visible in the catalog."""
+        ids = sorted((*SCENE_IDS[:count], *extra))
+        synthetic.write_catalog(self.scenes_dir, [self.item(i) for i in ids])
+
+    def add_scene(self, scene_id: str, when, stack) -> None:
+        item = synthetic.write_scene(self.scenes_dir / "data" / scene_id, scene_id, when, stack)
+        (self.scenes_dir / "items").mkdir(exist_ok=True)
+        (self.scenes_dir / "items" / f"{scene_id}.json").write_text(json.dumps(item.to_dict()))
 
     def args(self, store: Path, *extra: str) -> list[str]:
         return ["recheck", "--store", str(store), "--source", str(self.catalog), "--aoi-dir", str(self.aoi_dir),
@@ -112,8 +120,7 @@ def build_series(root: Path, aois: dict[str, tuple[int, int, int, int]] = AOIS, 
     stacks = synthetic.make_series(SHAPE, SHIFTS, plants)
     series = Series(root, root / "aoi", root / "seeds", root / "scenes")
     for scene_id, (y, m, d), stack in zip(SCENE_IDS, DATES, stacks):
-        series.items[scene_id] = synthetic.write_scene(series.scenes_dir / "data" / scene_id, scene_id,
-                                                       synthetic.utc(y, m, d), stack)
+        series.add_scene(scene_id, synthetic.utc(y, m, d), stack)
     series.aoi_dir.mkdir(parents=True)
     for aoi_id, pixels in aois.items():
         synthetic.write_aoi(series.aoi_dir / f"{aoi_id}.geojson", aoi_id, box_lonlat(*pixels))
@@ -122,11 +129,44 @@ def build_series(root: Path, aois: dict[str, tuple[int, int, int, int]] = AOIS, 
     return series
 
 
+def series_in(root: Path) -> Series:
+    project = root / "project"
+    return Series(project, project / "aoi", project / "seeds", project / "scenes")
+
+
+def request(series: Series, store: Path, **overrides) -> RecheckRequest:
+    settings = dict(store=store, source=str(series.catalog), aoi_refs=tuple(AOIS), since=date(2021, 3, 1),
+                    aoi_dir=series.aoi_dir, seeds_dir=series.seeds_dir)
+    settings.update(overrides)
+    return RecheckRequest(**settings)
+
+
 @pytest.fixture
 def series(tmp_path: Path) -> Series:
+    """A fresh project with the first three scenes published; no store yet."""
     project = build_series(tmp_path / "project")
     project.publish(3)
     return project
+
+
+@pytest.fixture(scope="session")
+def first_run_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Once per session: the project with three scenes published, re-checked once into ``s.gpkg``."""
+    root = tmp_path_factory.mktemp("first-run")
+    project = build_series(root / "project")
+    project.publish(3)
+    recheck(request(project, root / "s.gpkg"))
+    return root
+
+
+@pytest.fixture
+def first_run(first_run_master: Path, tmp_path: Path) -> tuple[Series, Path]:
+    """A private copy of ``first_run_master`` (project, store, outputs): (series, store path)."""
+    root = tmp_path / "copy"
+    shutil.copytree(first_run_master, root)
+    for path in (root / "project" / "scenes").rglob("*.json"):  # the catalog holds absolute hrefs
+        path.write_text(path.read_text().replace(str(first_run_master), str(root)))
+    return series_in(root), root / "s.gpkg"
 
 
 VOLATILE = {"recorded_at", "started_at", "finished_at", "host", "pid", "notified_at", "last_change", "update_time",
