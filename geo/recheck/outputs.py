@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ def write_layer_definition(store: Store, out: Path) -> Path:
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     """The run's GeoJSON and summary, moved into place atomically (summary last: it marks completion)."""
     folder = run_dir(out, run_id)
+    folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
     with staged_dir(folder) as stage:
         write_feature_collection(stage / "changes.geojson", store.changes(run_id=run_id))
         write_json(stage / "summary.json", store.run_summary(run_id))
@@ -64,8 +66,18 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     return folder / "summary.json"
 
 
+def _remove_stale_staging(out: Path) -> None:
+    """Staging folders and temporary files left by a re-check killed while writing. They are only ever
+    created under the writer lock, which the caller holds, so none of them is in use."""
+    for path in (out / "runs").glob(".*.partial"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in out.glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+
+
 def repair(store: Store, out: Path) -> list[int]:
     """Write the outputs of committed runs whose files are missing (a re-check killed after its commit)."""
+    _remove_stale_staging(out)
     repaired = [r for r in store.run_ids() if not (run_dir(out, r) / "summary.json").exists()]
     for run_id in repaired:
         write_run_outputs(store, run_id, out)

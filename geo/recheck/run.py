@@ -25,7 +25,7 @@ from geo.errors import AOIError, DateError, GeoError
 from geo.outputs.atomic import check_output_dir
 from geo.pipeline import Params
 from geo.recheck import outputs
-from geo.recheck.plan import AoiPlan, plan_aoi
+from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.recheck.process import AoiOutcome, PairOutcome, run_plans
 from geo.recheck.verdicts import segment, window_verdicts
 from geo.scenes.source import SceneSource, open_source
@@ -74,12 +74,14 @@ class RecheckReport:
         return self.summary["failed_aois"]
 
 
-def _select_aois(store: Store, refs: Sequence[str], known: dict[str, AOI], aoi_dir: Path) -> list[AOI]:
-    """AOIs by id (aoi/ folder, else as recorded in the store) or GeoJSON file; default: the store's AOIs."""
+def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: dict[str, AOI],
+                 aoi_dir: Path) -> list[AOI]:
+    """AOIs by id (aoi/ folder, else as recorded in the store) or GeoJSON file; default: the store's AOIs.
+    ``store`` is None before the store exists."""
     if not refs:
-        refs = store.aoi_ids()
+        refs = store.aoi_ids() if store else []
         if not refs:
-            raise AOIError(f"{store.path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
+            raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
     chosen: dict[str, AOI] = {}
     for ref in refs:
         if ref in known:
@@ -88,17 +90,16 @@ def _select_aois(store: Store, refs: Sequence[str], known: dict[str, AOI], aoi_d
             if not Path(ref).is_file():
                 raise AOIError(f"{ref}: AOI file does not exist")
             aoi = load_aoi(Path(ref))
-        elif (feature := store.aoi_feature(ref)) is not None:
-            aoi = aoi_from_geojson(feature, f"{store.path}: stored AOI {ref!r}")
+        elif store and (feature := store.aoi_feature(ref)) is not None:
+            aoi = aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
         else:
-            names = ", ".join(sorted(set(known) | set(store.aoi_ids()))) or "none"
+            names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
             raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
         chosen[aoi.id] = aoi
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _claims(seeds_dir: Path, aoi_ids: set[str]) -> list[Claim]:
-    claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
+def _claims(claims: dict[str, Claim], aoi_ids: set[str]) -> list[Claim]:
     check_references(claims, aoi_ids)
     return [claims[k] for k in sorted(claims)]
 
@@ -225,16 +226,24 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     if request.since and request.since > today:
         raise DateError(f"--since {request.since} is in the future (today is {today})")
     step = progress or (lambda _message: None)
+    # Bad input fails here, before the store or its lock file is created.
+    aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
+    known = load_aois(aoi_dir) if aoi_dir.is_dir() else {}
+    all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
+    source = open_source(request.source)
+    Store.check(store_path)
+    if not store_path.exists():
+        new_aois = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
+        claims = _claims(all_claims, {a.id for a in new_aois} | set(known))
+        for aoi in new_aois:
+            baseline_date(aoi, claims, request.since)
     with writer_lock(store_path, request.wait_s), Store.open(store_path) as store:
         report = RecheckReport({}, out)
         report.repaired_runs = outputs.repair(store, out)
         if request.on_new:
             report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
-        aoi_dir = request.aoi_dir or paths.aoi_dir()
-        known = load_aois(aoi_dir) if aoi_dir.is_dir() else {}
-        aois = _select_aois(store, request.aoi_refs, known, aoi_dir)
-        claims = _claims(request.seeds_dir or paths.seeds_dir(), {a.id for a in aois} | set(known))
-        source = open_source(request.source)
+        aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
+        claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request)
         if not failed and not any(p.has_work for p in plans):

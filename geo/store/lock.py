@@ -44,16 +44,21 @@ def writer_lock(store: Path, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the store's writer lock; wait up to ``wait_s`` seconds for it, else ``StoreLockedError``."""
     path = lock_path(Path(store))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
     except OSError as exc:
         raise StoreError(f"{path}: cannot create the store's lock file ({exc.strerror or exc})") from None
     try:
         deadline = time.monotonic() + max(wait_s, 0.0)
+        waiting = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waiting and wait_s > 0:
+                    waiting = True
+                    log.info("%s is locked by %s; waiting up to %g s", store, _holder(fd), wait_s)
                 if time.monotonic() >= deadline:
                     waited = f"waited {wait_s:g} s" if wait_s > 0 else "use --wait SECONDS to wait for it"
                     raise StoreLockedError(

@@ -74,6 +74,17 @@ class PairRow:
     run_id: int
 
 
+def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
+    version = schema.schema_version(conn)
+    if version is None:
+        raise StoreError(f"{path}: an SQLite/GeoPackage file, but not a results store (no store_meta table)")
+    if version > schema.LATEST:
+        raise StoreError(
+            f"{path}: store schema version {version} is newer than this workbench supports ({schema.LATEST}); upgrade geo"
+        )
+    return version
+
+
 class Store:
     """An open results store. Use ``Store.open``; close it (or use it as a context manager) when done."""
 
@@ -87,8 +98,7 @@ class Store:
         """Open (and, with ``create``, create or migrate) the store at ``path``. Migrating writes, so the
         caller must hold the writer lock when ``create`` is true."""
         path = Path(path)
-        if path.is_dir():
-            raise StoreError(f"{path}: the store path is a folder; give a file such as {path / 'recheck.gpkg'}")
+        cls.check(path)
         if not path.exists() and not create:
             raise StoreError(f"{path}: no such results store")
         if create:
@@ -111,16 +121,28 @@ class Store:
             raise
         return store
 
+    @staticmethod
+    def check(path: Path) -> None:
+        """Raise ``StoreError`` unless ``path`` is missing or a store this workbench can use; writes nothing."""
+        path = Path(path)
+        if path.is_dir():
+            raise StoreError(f"{path}: the store path is a folder; give a file such as {path / 'recheck.gpkg'}")
+        if not path.exists():
+            return
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the results store ({exc})") from None
+        try:
+            _checked_version(conn, path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a results store (not a readable SQLite/GeoPackage file: {exc})") from None
+        finally:
+            conn.close()
+
     def _prepare(self, create: bool) -> None:
         self.conn.execute("PRAGMA foreign_keys = ON")
-        version = schema.schema_version(self.conn)
-        if version is None:
-            raise StoreError(f"{self.path}: an SQLite/GeoPackage file, but not a results store (no store_meta table)")
-        if version > schema.LATEST:
-            raise StoreError(
-                f"{self.path}: store schema version {version} is newer than this workbench supports "
-                f"({schema.LATEST}); upgrade geo"
-            )
+        version = _checked_version(self.conn, self.path)
         if version < schema.LATEST and not create:
             raise StoreError(f"{self.path}: store schema version {version} needs migrating; open it for writing")
         if create:
