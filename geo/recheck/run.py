@@ -254,6 +254,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
             return report
         outcomes = {o.aoi_id: o for o in run_plans(plans, request.params, request.workers, request.scheduler, step)}
         step("recording the run")
+        log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
         with store.transaction():
             recorded = now_utc()
             run_id = store.insert_run(started, source.name, ALGORITHM_VERSION, __version__, socket.gethostname(),

@@ -173,9 +173,10 @@ VOLATILE = {"recorded_at", "started_at", "finished_at", "host", "pid", "notified
             "manifest"}
 
 
-def dump_store(path: Path) -> dict[str, list[tuple]]:
+def dump_store(path: Path, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
     """Every row of every table, without the columns that record when and where (wall clock, host, pid,
-    per-step timings), and with run summaries stripped of their timestamps."""
+    per-step timings) or any named in ``ignore``, and with run summaries stripped of the same keys."""
+    skip = VOLATILE | set(ignore)
     conn = sqlite3.connect(path)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -188,10 +189,10 @@ def dump_store(path: Path) -> dict[str, list[tuple]]:
             for row in cursor:
                 values = []
                 for name, value in zip(names, row):
-                    if name in VOLATILE:
+                    if name in skip:
                         continue
                     if name == "summary" and table == "runs":
-                        value = stable_summary(json.loads(value))
+                        value = stable_summary(json.loads(value), ignore)
                     values.append(value)
                 rows.append(tuple(values))
             out[table] = rows
@@ -200,5 +201,19 @@ def dump_store(path: Path) -> dict[str, list[tuple]]:
         conn.close()
 
 
-def stable_summary(summary: dict) -> str:
-    return json.dumps({k: v for k, v in summary.items() if k not in ("started_at", "finished_at")}, sort_keys=True)
+def stable_summary(summary: dict, ignore: tuple[str, ...] = ()) -> str:
+    drop = {"started_at", "finished_at", *ignore}
+    return json.dumps({k: v for k, v in summary.items() if k not in drop}, sort_keys=True)
+
+
+def output_files(folder: Path) -> dict[str, object]:
+    """The files of an outputs folder; run summaries without their timestamps, the rest byte for byte."""
+    out: dict[str, object] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            name = str(path.relative_to(folder))
+            if path.name in ("summary.json", "latest.json"):
+                out[name] = stable_summary(json.loads(path.read_text()))
+            else:
+                out[name] = path.read_bytes()
+    return out

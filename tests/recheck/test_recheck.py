@@ -20,7 +20,7 @@ from geo.recheck.run import recheck
 from geo.scenes.source import LocalCatalog
 from geo.store import Store, parse_utc
 from tests import synthetic
-from tests.recheck.conftest import PLANTS, SCENE_IDS, SHIFTS, dump_store, rect_lonlat, request
+from tests.recheck.conftest import PLANTS, SCENE_IDS, SHIFTS, dump_store, output_files, rect_lonlat, request
 
 RUN1_PAIRS = [(SCENE_IDS[0], SCENE_IDS[1]), (SCENE_IDS[1], SCENE_IDS[2])]
 
@@ -233,3 +233,16 @@ def test_scene_stack_values_are_what_the_series_promises():
     red = synthetic.BANDS.index("red")
     assert np.median(stacks[1][red][inner]) < 0.15 < np.median(stacks[2][red][inner])
     assert np.median(stacks[3][red][inner]) > 0.25
+
+
+def test_lost_run_files_are_rewritten_identically(first_run):
+    """A re-check killed after its commit but before its files: the next one writes them from the store."""
+    series, store = first_run
+    out = store.with_name("s-outputs")
+    before = output_files(out)
+    shutil.rmtree(out / "runs" / "000001")
+    (out / "latest.json").unlink()
+    (out / "runs" / ".000001.abc.partial").mkdir()  # a staging folder left by the killed writer
+    report = recheck(request(series, store))
+    assert report.repaired_runs == [1] and report.run_id is None
+    assert output_files(out) == before
