@@ -58,3 +58,7 @@ class StoreError(GeoError, OSError):
 
 class StoreLockedError(StoreError):
     """Another re-check holds the store's writer lock."""
+
+
+class ClusterError(GeoError, OSError):
+    """The Dask scheduler named by the user cannot be reached."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import ArchiveError, EmptyReadError, GeoError, OverlapError
+from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.pipeline import Job, Params, run_job
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
@@ -92,21 +92,36 @@ def _transportable(plan: AoiPlan) -> AoiPlan:
 
 
 @contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """dask.distributed logs every scheduler/worker event at INFO: keep a cron job's output to what matters."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextmanager
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``workers`` processes."""
     from distributed import Client, LocalCluster
 
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise ArchiveError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({exc})") from None
-        with client:
-            yield client
-        return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield client
+    with _quiet_distributed():
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, ValueError) as exc:
+                raise ClusterError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({exc})") from None
+            with client:
+                yield client
+            return
+        # No dashboard; its HTTP server (health checks) on a free port, so clusters never compete for 8787.
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR) as cluster:
+            with Client(cluster) as client:
+                yield client
 
 
 def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int = 1, scheduler: str | None = None,
