@@ -130,7 +130,7 @@ class Store:
         if not path.exists():
             return
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the results store ({exc})") from None
         try:

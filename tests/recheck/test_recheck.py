@@ -99,6 +99,10 @@ def test_recheck_with_no_new_scenes_reads_no_pixels_and_changes_nothing(first_ru
     assert [f["aoi_id"] for f in report.failed_aois] == ["site-a", "site-b", "site-c", "site-d"]
     assert all(".tif" in f["error"] for f in report.failed_aois)
     assert report.summary["n_pairs"] == 0
+    # and the failed AOIs are retried by the next run, from where they stopped
+    shutil.move(tmp_path / "rasters-away", series.scenes_dir / "data")
+    retry = recheck(request(series, store))
+    assert not retry.failed_aois and retry.summary["n_pairs"] == 4 and retry.summary["n_new_changes"] == 2
 
 
 def test_new_scene_only_the_new_pair_is_processed(first_run):
