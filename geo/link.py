@@ -1,14 +1,13 @@
-"""Claims <-> change polygons, and a verdict per claim for one AOI and one scene pair.
+"""Claims <-> change polygons for one AOI and one scene pair; the verdict vocabulary.
 
 A polygon is linked to a claim when it intersects one of the claim's AOIs and the scene pair brackets the
 claim's window (before scene on or before the window start, after scene on or after its end).
-Verdicts never say "proven": imagery can be consistent with a claim, show no evidence, or be unable to
-see the claimed signature at all.
+Verdicts (``geo.verdicts``) never say "proven": imagery can be consistent with a claim, show no evidence,
+or be unable to see the claimed signature at all.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +16,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from geo.aoi import AOI
-from geo.claims import SIGNATURES, Claim, Stance
+from geo.claims import SIGNATURES, Claim
 
 CONSISTENT = "consistent with the claim"
 NO_EVIDENCE = "no evidence found"
@@ -35,10 +34,27 @@ class PairContext:
     after_date: date
     clear_fraction: float  # share of the AOI with valid, cloud-free pixels on both dates
     min_clear_fraction: float = 0.5
+    # The scenes of the pair (their summaries) and the clear share of the AOI in each one alone.
+    before_scene: Mapping[str, Any] | None = None
+    after_scene: Mapping[str, Any] | None = None
+    before_clear_fraction: float | None = None
+    after_clear_fraction: float | None = None
 
     @property
     def clear(self) -> bool:
         return self.clear_fraction >= self.min_clear_fraction
+
+    def scenes_considered(self) -> list[dict[str, Any]]:
+        """The scenes this verdict rests on: id, date, role and the clear share of the AOI in each."""
+        out = []
+        for role, scene, when, clear in (
+            ("before", self.before_scene, self.before_date, self.before_clear_fraction),
+            ("after", self.after_scene, self.after_date, self.after_clear_fraction),
+        ):
+            entry = {"role": role, "date": when.isoformat(), **dict(scene or {})}
+            entry["clear_fraction"] = None if clear is None else round(clear, 4)
+            out.append(entry)
+        return out
 
 
 def linked_claims(claims: Sequence[Claim], context: PairContext) -> list[Claim]:
@@ -59,80 +75,14 @@ def expected_types(claim: Claim) -> set[str]:
     return {t for s in claim.signatures for t in SIGNATURES[s].change_types}
 
 
-def _matching(claim: Claim, features: Sequence[Feature]) -> list[dict[str, Any]]:
-    wanted = expected_types(claim)
-    return [p for _, p in features if claim.id in p.get("claim_ids", []) and p.get("change_type") in wanted]
-
-
-def _assert_verdict(claim: Claim, features: Sequence[Feature], context: PairContext) -> tuple[str, str]:
-    if not claim.observable:
-        reach = ", ".join(claim.signatures)
-        return NOT_OBSERVABLE, f"the claimed signatures ({reach}) are below what 10 m pixels can show"
-    if not context.clear:
-        return NOT_OBSERVABLE, (
-            f"only {context.clear_fraction:.0%} of the AOI was clear on both dates "
-            f"(need {context.min_clear_fraction:.0%})"
-        )
-    if not claim.window.bracketed_by(context.before_date, context.after_date):
-        return NOT_TESTED, (
-            f"the scene pair ({context.before_date} / {context.after_date}) does not bracket the claim window "
-            f"{claim.window.start}..{claim.window.end}"
-        )
-    matches = _matching(claim, features)
-    if matches:
-        area = sum(float(p["area_m2"]) for p in matches)
-        kinds = ", ".join(f"{n} {t}" for t, n in Counter(p["change_type"] for p in matches).most_common())
-        return CONSISTENT, f"{len(matches)} change(s) of an expected type ({kinds}; {area:,.0f} m2) in the window"
-    return NO_EVIDENCE, (
-        f"clear imagery ({context.clear_fraction:.0%} of the AOI) shows no change of the expected types "
-        f"({', '.join(sorted(expected_types(claim)))}) between the scenes"
-    )
-
-
-def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: PairContext) -> list[dict[str, Any]]:
-    """One summary per claim that names this AOI: counts, areas, types, verdict and rationale."""
-    relevant = [c for c in claims if context.aoi.id in c.aoi_ids]
-    by_id: dict[str, tuple[str, str]] = {
-        c.id: _assert_verdict(c, features, context) for c in relevant if c.stance is Stance.ASSERT
-    }
-    out = []
-    for claim in relevant:
-        if claim.stance is Stance.DENY:
-            supported = [d for d in claim.denies if by_id.get(d, ("",))[0] == CONSISTENT]
-            if supported:
-                verdict, why = INCONSISTENT_WITH_DENIAL, (
-                    f"imagery on {context.aoi.id} is consistent with the denied claim(s) {', '.join(supported)}"
-                )
-            elif not context.clear:
-                verdict, why = _assert_verdict(claim, features, context)
-            else:
-                verdict, why = NO_EVIDENCE, "no evidence on this AOI for the denied claims; a denial cannot be confirmed by imagery"
-        else:
-            verdict, why = by_id[claim.id]
-        linked = [p for _, p in features if claim.id in p.get("claim_ids", [])]
-        out.append(
-            {
-                "claim_id": claim.id,
-                "aoi_id": context.aoi.id,
-                "stance": str(claim.stance),
-                "window": claim.window.to_dict(),
-                "pair_brackets_window": claim.window.bracketed_by(context.before_date, context.after_date),
-                "clear_fraction": round(context.clear_fraction, 4),
-                "signatures": list(claim.signatures),
-                "observable": claim.observable,
-                "n_changes": len(linked),
-                "area_m2": round(sum(float(p["area_m2"]) for p in linked), 1),
-                "change_types": dict(Counter(p["change_type"] for p in linked)),
-                "n_matching": len(_matching(claim, features)),
-                "verdict": verdict,
-                "rationale": why,
-            }
-        )
-    return out
-
-
 def claim_index(claims: Mapping[str, Claim], aoi: AOI, wanted: Sequence[str] | None) -> list[Claim]:
-    """The claims a job on ``aoi`` considers: those named, else every claim naming the AOI."""
-    if wanted:
-        return [claims[c] for c in wanted]
-    return [c for c in claims.values() if aoi.id in c.aoi_ids]
+    """The claims a job on ``aoi`` considers: those named (plus the claims a named denial denies on this
+    AOI, which its verdict rests on), else every claim naming the AOI."""
+    if not wanted:
+        return [c for c in claims.values() if aoi.id in c.aoi_ids]
+    chosen = [claims[c] for c in wanted]
+    denied = [
+        claims[d] for c in chosen for d in c.denies
+        if d in claims and aoi.id in claims[d].aoi_ids and d not in wanted
+    ]
+    return chosen + list({c.id: c for c in denied}.values())

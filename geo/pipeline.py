@@ -28,13 +28,14 @@ from geo.change.threshold import change_mask, chi2_threshold, trim_mixed_edges
 from geo.claims import Claim
 from geo.errors import CoregError
 from geo.grid import Grid
-from geo.link import PairContext, link_features, verdicts
+from geo.link import PairContext, link_features
 from geo.outputs.atomic import staged_dir, write_json
 from geo.outputs.geojson import write_feature_collection
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack, read_stack
 from geo.vector.attributes import PairIdentity, region_features
 from geo.vector.polygonize import label_regions, polygonize
+from geo.verdicts import verdicts
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class JobResult:
     after: Stack
     statistic: np.ndarray
     mask: np.ndarray
+    aoi: AOI | None = None
 
 
 class _Timer:
@@ -147,7 +149,13 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
             p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,
         )
     with timer.step("link claims"):
-        context = PairContext(job.aoi, job.before.date, job.after.date, clear_fraction, p.min_clear_fraction)
+        n_inside = max(int(inside.sum()), 1)
+        context = PairContext(
+            job.aoi, job.before.date, job.after.date, clear_fraction, p.min_clear_fraction,
+            before_scene=job.before.summary(), after_scene=job.after.summary(),
+            before_clear_fraction=float((before.valid & inside).sum() / n_inside),
+            after_clear_fraction=float((after.valid & inside).sum() / n_inside),
+        )
         link_features(features, job.claims, context)
         claim_summaries = verdicts(job.claims, features, context)
     manifest = {
@@ -169,7 +177,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "timings_s": timer.timings,
         "versions": package_versions(),
     }
-    return JobResult(features, claim_summaries, manifest, before, after, stat.values, mask)
+    return JobResult(features, claim_summaries, manifest, before, after, stat.values, mask, job.aoi)
 
 
 def package_versions() -> dict[str, str]:

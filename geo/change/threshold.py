@@ -47,9 +47,9 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray, edge_px: int = 
     vectors = np.empty((count, difference.shape[0]))
     for b in range(difference.shape[0]):
         band = np.nan_to_num(difference[b])
-        vectors[:, b] = np.where(
-            has_core, ndi.mean(band, core_labels, index), ndi.mean(band, labels, index)
-        )
+        with np.errstate(invalid="ignore", divide="ignore"):  # regions without a core: mean of nothing
+            core_mean = ndi.mean(band, core_labels, index)
+        vectors[:, b] = np.where(has_core, core_mean, ndi.mean(band, labels, index))
     norm2 = (vectors**2).sum(axis=1)
     rows, cols = np.nonzero(edge)
     v = vectors[labels[rows, cols] - 1]

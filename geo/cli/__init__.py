@@ -33,9 +33,10 @@ def _register() -> None:
     from geo.cli.coreg import coreg_command
     from geo.cli.demo import demo_command
     from geo.cli.recheck import recheck_command
+    from geo.cli.report import report_command
     from geo.cli.run import run_command
 
-    for command in (demo_command, run_command, coreg_command, aoi_group, claims_group):
+    for command in (demo_command, run_command, coreg_command, aoi_group, claims_group, report_command):
         cli.add_command(command)
     cli.add_command(recheck_command)
 

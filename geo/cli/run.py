@@ -15,6 +15,7 @@ from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_op
 from geo.errors import ClaimError
 from geo.link import claim_index
 from geo.outputs.atomic import check_output_dir
+from geo.outputs.bundle import write_run_extras
 from geo.pipeline import Job, run_job, write_outputs
 from geo.scenes.pairs import select_pair
 from geo.scenes.source import open_source
@@ -49,7 +50,7 @@ def execute(
         pair = select_pair(scene_source, aoi, claims, before, after)
         result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
         step("writing outputs")
-        written = write_outputs(result, out)
+        written = write_outputs(result, out, extra_writers=[write_run_extras])
     print_summary(result.manifest, result.claims, result.features, written)
 
 
@@ -73,6 +74,11 @@ def print_summary(manifest: dict, claims: list[dict], features: list, written: l
     if not claims:
         out.print("  no claims touch this AOI")
     out.print("files: " + ", ".join(str(p) for p in written))
+    names = {p.name: p for p in written}
+    if "report.html" in names:
+        out.print(f"[bold]evidence report:[/] {names['report.html']} (open in a browser)")
+    if "project.qgz" in names:
+        out.print(f"[bold]QGIS:[/] {names['project.qgz']} (styled, time-aware layers; or open changes.gpkg)")
 
 
 @click.command("run")

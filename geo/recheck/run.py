@@ -183,7 +183,8 @@ def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run
                          "previous_verdict": before, "changed": before != result.verdict["verdict"],
                          "covers_window": result.covers_window, "before_scene": result.before.id,
                          "after_scene": result.after.id, "n_changes": result.verdict["n_changes"],
-                         "n_matching": result.verdict["n_matching"], "rationale": result.verdict["rationale"]})
+                         "n_matching": result.verdict["n_matching"], "confidence": result.verdict.get("confidence"),
+                         "evidence": result.verdict.get("evidence", []), "rationale": result.verdict["rationale"]})
     return news
 
 

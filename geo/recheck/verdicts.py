@@ -4,8 +4,8 @@ A single chain pair (consecutive usable scenes) rarely brackets a claim's window
 is mostly "not tested". The *window verdict* judges a claim on the chain segment that covers its window:
 from the last chain scene on or before the window start to the first one on or after its end (or the
 newest scene, while the window is not yet covered). The changes of the segment's pairs together are the
-change over the segment; ``geo.link`` then gives the verdict exactly as for one pair spanning it, with the
-clear fraction of the segment's worst pair.
+change over the segment; ``geo.verdicts`` then gives the verdict exactly as for one pair spanning it, with
+the clear fraction of the segment's worst pair.
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.aoi import AOI
 from geo.claims import Claim
-from geo.link import PairContext, link_features, verdicts
+from geo.link import PairContext, link_features
 from geo.store import PairRow, SceneRef
+from geo.verdicts import verdicts
 
 Feature = tuple[BaseGeometry, dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class WindowVerdict:
-    verdict: dict[str, Any]  # a geo.link verdict summary, plus the segment's pairs and linked change ids
+    verdict: dict[str, Any]  # a geo.verdicts summary (claims.json entry), plus the segment's pair count
     before: SceneRef
     after: SceneRef
     covers_window: bool
@@ -66,7 +67,6 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
         verdict = next(v for v in verdicts(judged, features, context) if v["claim_id"] == claim.id)
         verdict["before_scene"], verdict["after_scene"] = before.id, after.id
         verdict["n_pairs"] = len(pairs)
-        verdict["change_ids"] = [p["change_id"] for _, p in features if claim.id in p["claim_ids"]]
         out.append(WindowVerdict(verdict, before, after, claim.window.bracketed_by(context.before_date,
                                                                                    context.after_date)))
     return out

@@ -18,7 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
-USER_VERSION = 10300  # GeoPackage 1.3 (what the store uses; Debian GDAL 3.6 warns on 1.4)
+USER_VERSION = 10200  # GeoPackage 1.2, like geo.outputs.gpkg: the GDAL under QGIS 3.22 warns about 1.4
 WGS84_SRS_ID = 4326
 
 _HEADER = struct.Struct("<2sBBi")  # magic, version, flags, srs_id (little-endian, flag bit 0 set)

@@ -1,57 +1,53 @@
-"""What QGIS needs to show the store over time: the temporal settings of the ``changes`` layer.
+"""How QGIS shows the store: the run outputs' styles (``geo.outputs.styles``), with the cumulative ``changes``
+layer on the time slider by ``first_seen`` — each change appears when a scene first shows it, and stays.
 
-They go two ways: as the layer's default style inside the store (``layer_styles``; QGIS applies it from
-"Layer Properties > Style > Default", and some QGIS versions on load), and as a layer definition file
-(``.qlr``) beside the run outputs, which QGIS opens (drag and drop, or Layer > Add from Layer Definition
-File) with the time slider already set up: each change appears at ``first_seen`` and stays.
+The style goes two ways: as the layer's default style inside the store (``layer_styles``; QGIS 3.22 applies
+its temporal part only from *Layer Properties > Style > Default*, see ``geo.outputs.qgis_project``), and in a
+layer definition file (``.qlr``) beside the run outputs, which QGIS opens (drag and drop, or *Layer > Add
+from Layer Definition File*) styled and with the time slider set up.
 """
 
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+
+from geo.outputs.qgis_project import ProjectLayer, _maplayer, _tree
+from geo.outputs.styles import aois_style, changes_style, to_qml
 
 TEMPORAL_FIELD = "first_seen"
+INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
 
 
-def temporal_element(field: str = TEMPORAL_FIELD, indent: str = " ") -> str:
-    """QGIS temporal settings: features appear at the instant in ``field`` and accumulate."""
-    return (
-        f'{indent}<temporal enabled="1" mode="1" startField={quoteattr(field)} endField="" durationField=""'
-        ' durationUnit="min" fixedDuration="0" startExpression="" endExpression="" accumulate="1" limitMode="0">\n'
-        f"{indent} <fixedRange><start></start><end></end></fixedRange>\n"
-        f"{indent}</temporal>\n"
-    )
+def changes_style_over_time(field: str = TEMPORAL_FIELD) -> ET.Element:
+    """The run outputs' change style, but alive from the instant in ``field`` on (accumulating)."""
+    style = changes_style()
+    temporal = style.find("temporal")
+    assert temporal is not None  # changes_style always carries temporal settings
+    temporal.attrib.update({"mode": str(INSTANT_FROM_FIELD), "startField": field, "endField": "",
+                            "accumulate": "1", "limitMode": "0"})
+    return style
 
 
-def temporal_qml(field: str = TEMPORAL_FIELD) -> str:
-    """A QGIS style holding only the Temporal category."""
-    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            '<qgis version="3.22.0" styleCategories="Temporal">\n' + temporal_element(field) + "</qgis>\n")
-
-
-def _maplayer(layer_id: str, source: str, name: str, temporal: bool) -> str:
-    return (
-        '  <maplayer type="vector" geometry="Polygon" wkbType="MultiPolygon">\n'
-        f"   <id>{layer_id}</id>\n   <datasource>{escape(source)}</datasource>\n   <layername>{name}</layername>\n"
-        "   <srs><spatialrefsys><authid>EPSG:4326</authid></spatialrefsys></srs>\n"
-        '   <provider encoding="UTF-8">ogr</provider>\n'
-        + (temporal_element(indent="   ") if temporal else "")
-        + "  </maplayer>\n"
-    )
+def changes_qml() -> str:
+    return to_qml(changes_style_over_time())
 
 
 def layer_definition(store: Path, folder: Path) -> str:
-    """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's ``changes`` (temporal) and
-    ``aois`` layers, the store named relative to ``folder`` so both can move together."""
+    """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's AOIs and its ``changes`` on the
+    time slider, the store named relative to ``folder`` so both can move together."""
     path = os.path.relpath(Path(store).absolute(), Path(folder).absolute())
-    layers = (("geo_recheck_changes", "changes", True), ("geo_recheck_aois", "aois", False))
-    tree = "".join(
-        f'  <layer-tree-layer expanded="1" providerKey="ogr" id="{i}" name="{n}" checked="Qt::Checked"'
-        f" source={quoteattr(f'{path}|layername={n}')}/>\n" for i, n, _ in layers
-    )
-    maps = "".join(_maplayer(i, f"{path}|layername={n}", n, t) for i, n, t in layers)
-    return ("<!DOCTYPE qgis-layer-definition>\n<qlr>\n"
-            f' <layer-tree-group expanded="1" name="" checked="Qt::Checked">\n{tree} </layer-tree-group>\n'
-            f" <maplayers>\n{maps} </maplayers>\n</qlr>\n")
+    layers = [
+        ProjectLayer("geo_recheck_aois_layer", "areas of interest", "vector", f"{path}|layername=aois", "EPSG:4326",
+                     aois_style()),
+        ProjectLayer("geo_recheck_changes_layer", "changes (re-checks)", "vector", f"{path}|layername=changes",
+                     "EPSG:4326", changes_style_over_time()),
+    ]
+    root = ET.Element("qlr")
+    _tree(root, layers)
+    maplayers = ET.SubElement(root, "maplayers")
+    for layer in layers:
+        _maplayer(maplayers, layer)
+    ET.indent(root)
+    return "<!DOCTYPE qgis-layer-definition>\n" + ET.tostring(root, encoding="unicode") + "\n"

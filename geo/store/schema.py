@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 
 from geo.store import gpkg
-from geo.store.qgis import temporal_qml
+from geo.store.qgis import changes_qml
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -70,8 +70,8 @@ _V1_TABLES = (
     """CREATE TABLE verdicts (
         fid INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('pair', 'window')),
         aoi_id TEXT NOT NULL, claim_id TEXT NOT NULL, before_scene TEXT NOT NULL, after_scene TEXT NOT NULL,
-        algorithm_version TEXT NOT NULL, verdict TEXT NOT NULL, rationale TEXT, n_changes INTEGER,
-        n_matching INTEGER, clear_fraction REAL, covers_window BOOLEAN, details TEXT,
+        algorithm_version TEXT NOT NULL, verdict TEXT NOT NULL, confidence REAL, rationale TEXT, n_changes INTEGER,
+        n_matching INTEGER, clear_fraction REAL, covers_window BOOLEAN, evidence TEXT, details TEXT,
         run_id INTEGER NOT NULL REFERENCES runs(run_id), recorded_at DATETIME NOT NULL,
         UNIQUE (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version))""",
 )
@@ -101,9 +101,9 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute(
         """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName,
                styleQML, styleSLD, useAsDefault, description, owner, ui)
-           VALUES ('', '', 'changes', 'geom', 'changes (temporal)', ?, '', 1,
+           VALUES ('', '', 'changes', 'geom', 'changes over time', ?, '', 1,
                    'time slider: each change appears at first_seen and stays', '', '')""",
-        (temporal_qml(),),
+        (changes_qml(),),
     )
 
 

@@ -366,10 +366,11 @@ class Store:
         """Record a verdict; False (and nothing written) when this exact one is already recorded."""
         cursor = self.conn.execute(
             "INSERT INTO verdicts (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version, verdict, "
-            "rationale, n_changes, n_matching, clear_fraction, covers_window, details, run_id, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "confidence, rationale, n_changes, n_matching, clear_fraction, covers_window, evidence, details, run_id, "
+            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (kind, verdict["aoi_id"], verdict["claim_id"], before, after, algorithm_version, verdict["verdict"],
-             verdict["rationale"], verdict["n_changes"], verdict["n_matching"], verdict["clear_fraction"],
-             covers_window, json.dumps(dict(verdict), sort_keys=True), run_id, recorded_at),
+             verdict.get("confidence"), verdict["rationale"], verdict["n_changes"], verdict["n_matching"],
+             verdict["clear_fraction"], covers_window, ",".join(verdict.get("evidence", [])),
+             json.dumps(dict(verdict), sort_keys=True, default=str), run_id, recorded_at),
         )
         return cursor.rowcount == 1

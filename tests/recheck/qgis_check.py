@@ -52,8 +52,9 @@ def main():
     ok, error = QgsLayerDefinition.loadLayerDefinition(qlr, project, project.layerTreeRoot())
     out["qlr"] = {"loaded": ok, "error": error, "layers": {}}
     for layer in project.mapLayers().values():
-        entry = {"valid": layer.isValid(), "count": layer.featureCount(), **temporal(layer)}
-        if layer.name() == "changes":
+        entry = {"valid": layer.isValid(), "count": layer.featureCount(), "renderer": layer.renderer().type(),
+                 **temporal(layer)}
+        if layer.name() == "changes (re-checks)":
             entry["shown_at_moment"] = shown_at(layer, moment)
         out["qlr"]["layers"][layer.name()] = entry
     print(json.dumps(out), flush=True)

@@ -55,8 +55,10 @@ def test_qgis_shows_changes_over_time(qgis, first_run):
     temporal = {"active": True, "instant_from_field": True, "start_field": "first_seen", "accumulate": True}
     assert seen["default_style"] == temporal
     layers = seen["qlr"]["layers"]
-    assert seen["qlr"]["loaded"] and set(layers) == {"changes", "aois"}
-    assert {k: layers["changes"][k] for k in temporal} == temporal
-    assert layers["changes"]["valid"] and layers["changes"]["count"] == 6 and layers["aois"]["valid"]
+    assert seen["qlr"]["loaded"] and set(layers) == {"changes (re-checks)", "areas of interest"}
+    changes_layer = layers["changes (re-checks)"]
+    assert {k: changes_layer[k] for k in temporal} == temporal
+    assert changes_layer["valid"] and changes_layer["count"] == 6 and layers["areas of interest"]["valid"]
+    assert changes_layer["renderer"] == "categorizedSymbol"  # the run outputs' colours by change type
     # the time slider at 15 May 2021 shows the changes first seen before it, not those of June
-    assert layers["changes"]["shown_at_moment"] == early
+    assert changes_layer["shown_at_moment"] == early

@@ -1,0 +1,40 @@
+"""``geo report``: rebuild the evidence report from the output folder(s) of earlier runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geo.cli import console
+from geo.errors import OutputError
+from geo.outputs.atomic import check_output_dir
+from geo.outputs.report import write_report
+from geo.outputs.run_data import REPORT, load_run
+
+
+@click.command("report")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help=f"HTML file to write [default: RUN_DIR/{REPORT} for one run; required for several].")
+def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
+    """Write the evidence report (one self-contained HTML file) from the output folder of `geo run`/`geo demo`.
+
+    Several RUN_DIRs (one per AOI) make one report with a section per area.
+    """
+    if out is None:
+        if len(run_dirs) > 1:
+            raise click.UsageError("several run folders: say where the combined report goes with --out FILE")
+        out = run_dirs[0] / REPORT
+    runs = [load_run(d) for d in run_dirs]
+    aoi_ids = [r.aoi_id for r in runs]
+    duplicates = sorted({a for a in aoi_ids if aoi_ids.count(a) > 1})
+    if duplicates:
+        raise OutputError(f"several run folders cover the same AOI ({', '.join(duplicates)}): give one run per AOI")
+    if out.exists() and out.is_dir():
+        raise OutputError(f"{out}: is a folder; --out names the HTML file to write")
+    check_output_dir(out.parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_report(out, runs)
+    n_claims = sum(len(r.claims) for r in runs)
+    console.stdout.print(f"report: {out} ({len(runs)} area(s), {n_claims} claim verdict(s))")

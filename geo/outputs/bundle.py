@@ -1,0 +1,61 @@
+"""Everything a run writes besides its GeoJSON and JSON: the AOI, the COGs with their QGIS styles, the
+``changes.qml`` sidecar, the GeoPackage and the report. Passed to ``pipeline.write_outputs`` as an extra
+writer, so it all lands atomically with the rest of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from geo.outputs.cog import true_colour, write_cog
+from geo.outputs.geojson import write_feature_collection
+from geo.outputs.gpkg import write_geopackage
+from geo.outputs.render import display_stretch
+from geo.outputs.qgis_project import PROJECT, write_project
+from geo.outputs.report import write_report
+from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, GEOPACKAGE, REPORT, STATISTIC, load_run
+from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
+from geo.pipeline import JobResult
+
+log = logging.getLogger(__name__)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def write_rasters(result: JobResult, out: Path) -> None:
+    """The change statistic and before/after true colour as COGs, each with a QML sidecar."""
+    grid = result.before.grid
+    statistic = result.manifest["statistic"]
+    write_cog(out / STATISTIC, result.statistic, grid, ["chi-square change statistic"],
+              {"statistic": str(statistic["name"]), "dof": str(statistic["dof"])})
+    _write_text((out / STATISTIC).with_suffix(".qml"),
+                to_qml(statistic_style(statistic["threshold_grow"], statistic["threshold_seed"])))
+    for name, stack in ((BEFORE_RGB, result.before), (AFTER_RGB, result.after)):
+        rgb = true_colour(stack.data, stack.bands)
+        if rgb is None:
+            warning = f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"
+            log.warning(warning)
+            result.manifest.setdefault("warnings", []).append(warning)
+            continue
+        write_cog(out / name, rgb, grid, ["red", "green", "blue"],
+                  {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": "reflectance"})
+        _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb))))
+
+
+def write_run_extras(result: JobResult, out: Path) -> None:
+    """Extra writer for ``write_outputs``: AOI, rasters, QGIS styles, GeoPackage, QGIS project, report."""
+    if result.aoi is None:
+        raise ValueError("JobResult without its AOI: cannot write the AOI layer")
+    write_feature_collection(out / AOI, [(result.aoi.geometry, {**result.aoi.summary()})])
+    write_rasters(result, out)
+    types = sorted({str(p.get("change_type", "other")) for _, p in result.features})
+    _write_text(out / "changes.qml", to_qml(changes_style(types)))
+    # The manifest as it will read back from manifest.json, so `geo report` later renders the same page.
+    run = load_run(out, manifest=json.loads(json.dumps(result.manifest, default=str)))
+    write_geopackage(out / GEOPACKAGE, [run])
+    write_project(out / PROJECT, run)
+    write_report(out / REPORT, [run])

@@ -1,0 +1,134 @@
+"""The run as one GeoPackage for QGIS: layers ``changes``, ``aois`` and ``claims``, each with its default
+style in the ``layer_styles`` table (the table and columns QGIS itself creates), DateTime fields for the
+temporal controller, EPSG:4326 like the GeoJSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataSourceError, FieldError, GeometryError
+
+from geo.errors import OutputError
+from geo.outputs.atomic import replacing
+from geo.outputs.run_data import RunData
+from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml
+
+GEOMETRY_COLUMN = "geom"
+WGS84 = "EPSG:4326"
+GPKG_VERSION = "1.2"  # GDAL 3.10 writes 1.4 by default, which the GDAL under QGIS 3.22 warns about
+
+
+def _utc(values: Sequence[datetime]) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True)).astype("datetime64[ms, UTC]")
+
+
+def _window_time(text: str, end: bool) -> datetime:
+    """Claim windows are whole days: start at 00:00 UTC, end at 23:59:59 UTC."""
+    day = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return day.replace(hour=23, minute=59, second=59) if end else day
+
+
+def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
+    rows, geometries = [], []
+    for run in runs:
+        before, after = run.scene_datetime("before"), run.scene_datetime("after")
+        evidence: dict[str, list[str]] = {}
+        for claim in run.claims:
+            for change in claim.get("evidence", []):
+                evidence.setdefault(change, []).append(claim["claim_id"])
+        for geometry, props in run.features:
+            row = dict(props)
+            row["claim_ids"] = ",".join(props.get("claim_ids", []))
+            row["evidence_for"] = ",".join(evidence.get(props.get("change_id", ""), []))
+            row["before_date"], row["after_date"] = before, after
+            rows.append(row)
+            geometries.append(geometry)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["change_id", "aoi_id", "claim_ids", "evidence_for", "change_type",
+                                      "area_m2", "confidence", "before_date", "after_date"])
+    frame["before_date"] = _utc(frame["before_date"].tolist())
+    frame["after_date"] = _utc(frame["after_date"].tolist())
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
+
+
+def aois_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
+    rows = {}
+    for run in runs:
+        rows[run.aoi_id] = ({
+            "id": run.aoi_id, "name": run.aoi.get("name", run.aoi_id), "country": run.aoi.get("country", ""),
+            "kind": run.aoi.get("kind", ""), "area_km2": run.aoi.get("area_km2"),
+            "approximate": bool(run.aoi.get("approximate", True)), "source": run.aoi.get("source", ""),
+            "clear_fraction": run.manifest.get("clear_fraction"),
+        }, run.aoi_geometry)
+    frame = pd.DataFrame([r for r, _ in rows.values()])
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([g for _, g in rows.values()], crs=WGS84))
+
+
+def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
+    rows, geometries = [], []
+    for run in runs:
+        for entry in run.claims:
+            claim = entry.get("claim", {})
+            rows.append({
+                "claim_id": entry["claim_id"], "aoi_id": entry["aoi_id"], "stance": entry.get("stance", ""),
+                "claimant": claim.get("claimant", ""), "statement": claim.get("statement", ""),
+                "source": claim.get("source", ""), "source_url": claim.get("source_url", ""),
+                "window_start": _window_time(entry["window"]["start"], end=False),
+                "window_end": _window_time(entry["window"]["end"], end=True),
+                "verdict": entry["verdict"], "confidence": entry.get("confidence"),
+                "confidence_label": entry.get("confidence_label", ""), "rationale": entry.get("rationale", ""),
+                "n_changes": entry.get("n_changes", 0), "n_matching": entry.get("n_matching", 0),
+                "clear_fraction": entry.get("clear_fraction"),
+                "before_scene": run.manifest["scenes"]["before"]["id"],
+                "after_scene": run.manifest["scenes"]["after"]["id"],
+            })
+            geometries.append(run.aoi_geometry)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["claim_id", "aoi_id", "verdict", "window_start", "window_end"])
+    frame["window_start"] = _utc(frame["window_start"].tolist())
+    frame["window_end"] = _utc(frame["window_end"].tolist())
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
+
+
+def styles_frame(styles: dict[str, str]) -> pd.DataFrame:
+    """Rows of QGIS's ``layer_styles`` table: one default style per layer."""
+    now = datetime.now(timezone.utc)
+    return pd.DataFrame([
+        {
+            "f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
+            "f_geometry_column": GEOMETRY_COLUMN, "styleName": layer, "styleQML": qml, "styleSLD": "",
+            "useAsDefault": True, "description": f"default style of {layer} (geo workbench)", "owner": "",
+            "ui": "", "update_time": now,
+        }
+        for layer, qml in styles.items()
+    ]).astype({"update_time": "datetime64[ms, UTC]"})
+
+
+def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
+    """Write the runs' changes, AOIs and claim verdicts with their default styles; replace atomically."""
+    path = Path(path)
+    changes = changes_frame(runs)
+    types = changes["change_type"].dropna().unique() if len(changes) else ()
+    layers = {
+        "changes": (changes, to_qml(changes_style(types))),
+        "aois": (aois_frame(runs), to_qml(aois_style())),
+        "claims": (claims_frame(runs), to_qml(claims_style())),
+    }
+    try:
+        with replacing(path) as tmp:
+            for name, (frame, _) in layers.items():
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
+                                        GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
+            pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml) in layers.items()}), tmp,
+                                    layer="layer_styles", driver="GPKG", FID="id")
+    except (DataSourceError, FieldError, GeometryError, OSError) as exc:
+        raise OutputError(f"{path}: cannot write GeoPackage ({exc})") from None
+    return path

@@ -1,0 +1,36 @@
+"""Colours shared by the QGIS styles and the HTML report, so a change type looks the same in both."""
+
+from __future__ import annotations
+
+from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
+
+# Change types come from geo.change.classify by name; a type not listed here gets OTHER_COLOUR.
+CHANGE_TYPE_COLOURS: dict[str, str] = {
+    "new_bright_surface": "#e6194b",
+    "vegetation_loss": "#f58231",
+    "bare_soil": "#c99a2e",
+    "vessel": "#4363d8",
+    "water_to_land": "#9a6324",
+    "land_to_water": "#42d4f4",
+    "vegetation_gain": "#3cb44b",
+    "darkening": "#911eb4",
+    "other": "#a9a9a9",
+}
+OTHER_COLOUR = "#808080"
+
+VERDICT_COLOURS: dict[str, str] = {
+    CONSISTENT: "#c0392b",
+    INCONSISTENT_WITH_DENIAL: "#8e44ad",
+    NO_EVIDENCE: "#2471a3",
+    NOT_OBSERVABLE: "#7f8c8d",
+    NOT_TESTED: "#b3b6b7",
+}
+
+
+def change_colour(change_type: str) -> str:
+    return CHANGE_TYPE_COLOURS.get(change_type, OTHER_COLOUR)
+
+
+def rgb_triplet(hex_colour: str) -> tuple[int, int, int]:
+    value = hex_colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)

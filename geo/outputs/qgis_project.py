@@ -1,0 +1,185 @@
+"""A QGIS project (``project.qgz``) that opens a run ready to read: every layer styled, in a sensible
+order, and time-aware — the change polygons live from the before to the after scene, each claim during
+its window, and the before/after images one after the other, so the temporal controller steps from the
+before picture to the after one.
+
+Why a project as well as styles in the GeoPackage: QGIS (at least up to 3.22) applies a layer's default
+style when it opens it but then resets the temporal settings from the data provider, so temporal settings
+survive only in a project. Paths are relative, so the run folder can be moved or shared whole.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pyproj import CRS
+
+from geo.outputs.atomic import replacing
+from geo.outputs.render import display_stretch
+from geo.outputs.cog import read_raster
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData
+from geo.outputs.styles import (
+    QGIS_VERSION,
+    aois_style,
+    changes_style,
+    claims_style,
+    statistic_style,
+    true_colour_style,
+)
+
+PROJECT = "project.qgz"
+AFTER_SHOWN_FOR = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ProjectLayer:
+    layer_id: str
+    name: str
+    kind: str  # "vector" or "raster"
+    source: str  # relative to the project file
+    crs: str
+    style: ET.Element
+    visible: bool = True
+    time_range: tuple[datetime, datetime] | None = None  # fixed range for rasters
+
+
+def _layer_id(name: str) -> str:
+    """QGIS keeps a layer id from the project only when it is longer than 10 characters."""
+    return f"geo_{name}_layer"
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _spatialrefsys(parent: ET.Element, crs_text: str) -> None:
+    crs = CRS.from_user_input(crs_text)
+    srs = ET.SubElement(parent, "spatialrefsys")
+    ET.SubElement(srs, "wkt").text = crs.to_wkt()
+    authority = crs.to_authority()
+    ET.SubElement(srs, "authid").text = f"{authority[0]}:{authority[1]}" if authority else ""
+    ET.SubElement(srs, "description").text = crs.name
+    ET.SubElement(srs, "geographicflag").text = "true" if crs.is_geographic else "false"
+
+
+def _maplayer(parent: ET.Element, layer: ProjectLayer) -> None:
+    element = ET.SubElement(parent, "maplayer", type=layer.kind, styleCategories="AllStyleCategories")
+    if layer.kind == "vector":
+        element.set("geometry", "Polygon")
+        element.set("wkbType", "MultiPolygon")
+    ET.SubElement(element, "id").text = layer.layer_id
+    ET.SubElement(element, "datasource").text = layer.source
+    ET.SubElement(element, "layername").text = layer.name
+    _spatialrefsys(ET.SubElement(element, "srs"), layer.crs)
+    provider = ET.SubElement(element, "provider")
+    provider.text = "ogr" if layer.kind == "vector" else "gdal"
+    if layer.kind == "vector":
+        provider.set("encoding", "UTF-8")
+    if layer.time_range is not None:
+        start, end = layer.time_range
+        temporal = ET.SubElement(element, "temporal", enabled="1", mode="0", fetchMode="0")
+        fixed = ET.SubElement(temporal, "fixedRange")
+        ET.SubElement(fixed, "start").text = _iso(start)
+        ET.SubElement(fixed, "end").text = _iso(end)
+    for child in layer.style:  # the same renderer, temporal settings and map tips as the QML styles
+        element.append(child)
+
+
+def _tree(parent: ET.Element, layers: list[ProjectLayer]) -> None:
+    group = ET.SubElement(parent, "layer-tree-group")
+    for layer in layers:
+        ET.SubElement(group, "layer-tree-layer", {
+            "id": layer.layer_id, "name": layer.name, "source": layer.source, "expanded": "1",
+            "providerKey": "ogr" if layer.kind == "vector" else "gdal",
+            "checked": "Qt::Checked" if layer.visible else "Qt::Unchecked",
+        })
+
+
+def _raster_style(path: Path) -> ET.Element:
+    """The true-colour style of the QML sidecar written with the COG, else one computed from its pixels."""
+    sidecar = path.with_suffix(".qml")
+    if sidecar.exists():
+        try:
+            return ET.parse(sidecar).getroot()
+        except ET.ParseError:
+            pass  # a damaged sidecar: fall back to the pixels
+    rgb, _ = read_raster(path)
+    return true_colour_style(display_stretch(rgb))
+
+
+def project_layers(run: RunData) -> list[ProjectLayer]:
+    """The run's layers, top of the legend first; rasters only when their COG is in the folder."""
+    before, after = run.scene_datetime("before"), run.scene_datetime("after")
+    grid_crs = str(run.manifest["grid"]["crs"])
+    types = sorted({str(p.get("change_type", "other")) for _, p in run.features})
+    gpkg = f"./{GEOPACKAGE}|layername="
+    layers = [
+        ProjectLayer(_layer_id("aois"), "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style()),
+        ProjectLayer(_layer_id("changes"), "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types)),
+        ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False),
+    ]
+    statistic = run.manifest["statistic"]
+    if run.raster(STATISTIC):
+        layers.append(ProjectLayer(
+            _layer_id("change_statistic"), "change statistic (chi-square)", "raster", f"./{STATISTIC}", grid_crs,
+            statistic_style(statistic["threshold_grow"], statistic["threshold_seed"]), False,
+        ))
+    for name, label, time_range in (
+        (AFTER_RGB, f"after {after.date()}", (after, after + AFTER_SHOWN_FOR)),
+        (BEFORE_RGB, f"before {before.date()}", (before, after - timedelta(seconds=1))),
+    ):
+        path = run.raster(name)
+        if path is not None:
+            layers.append(ProjectLayer(
+                _layer_id(name.removesuffix(".tif")), label, "raster", f"./{name}", grid_crs,
+                _raster_style(path), True, time_range,
+            ))
+    return layers
+
+
+def project_document(run: RunData) -> ET.Element:
+    before, after = run.scene_datetime("before"), run.scene_datetime("after")
+    grid = run.manifest["grid"]
+    layers = project_layers(run)
+    root = ET.Element("qgis", version=QGIS_VERSION, projectname=f"geo run: {run.aoi.get('name', run.aoi_id)}")
+    ET.SubElement(root, "homePath", path="")
+    ET.SubElement(root, "title").text = f"Changes over {run.aoi.get('name', run.aoi_id)}"
+    _spatialrefsys(ET.SubElement(root, "projectCrs"), str(grid["crs"]))
+    _tree(root, layers)
+    canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas")
+    ET.SubElement(canvas, "units").text = "meters"
+    a, _, c, _, e, f = grid["transform"]
+    rows, cols = grid["shape"]
+    extent = ET.SubElement(canvas, "extent")
+    for tag, value in (("xmin", c), ("ymin", f + e * rows), ("xmax", c + a * cols), ("ymax", f)):
+        ET.SubElement(extent, tag).text = f"{value:.3f}"
+    _spatialrefsys(ET.SubElement(canvas, "destinationsrs"), str(grid["crs"]))
+    project_layers_element = ET.SubElement(root, "projectlayers")
+    for layer in layers:
+        _maplayer(project_layers_element, layer)
+    order = ET.SubElement(root, "layerorder")
+    for layer in layers:
+        ET.SubElement(order, "layer", id=layer.layer_id)
+    properties = ET.SubElement(root, "properties")
+    ET.SubElement(ET.SubElement(properties, "Paths"), "Absolute", type="bool").text = "false"
+    time_settings = ET.SubElement(root, "ProjectTimeSettings", cumulativeTemporalRange="0", timeStep="1",
+                                  timeStepUnit="d", frameRate="1")
+    time_range = ET.SubElement(time_settings, "TemporalRange")
+    ET.SubElement(time_range, "start").text = _iso(before)
+    ET.SubElement(time_range, "end").text = _iso(after + AFTER_SHOWN_FOR)
+    return root
+
+
+def write_project(path: Path, run: RunData) -> Path:
+    """Write ``project.qgz`` (a zip holding the .qgs XML) beside the run's layers."""
+    path = Path(path)
+    root = project_document(run)
+    ET.indent(root)
+    text = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+    with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(path.with_suffix(".qgs").name, text)
+    return path

@@ -1,0 +1,188 @@
+"""The evidence report: one self-contained HTML file (jinja2, images as data URIs) per set of runs.
+
+Claim text comes from untrusted documents: the template environment escapes every value, the only
+script is the report's own (allowed by its hash in a Content-Security-Policy), and links are kept only
+for http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import jinja2
+
+from geo import __version__
+from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL
+from geo.outputs.atomic import replacing
+from geo.outputs.palette import VERDICT_COLOURS, change_colour
+from geo.outputs.report_views import Pictures, build_pictures
+from geo.outputs.run_data import RunData
+
+MAX_TABLE_ROWS = 15
+MAX_CHIPS = 6
+VERDICT_HELP = (
+    ("consistent with the claim", "changes of the kinds the claim predicts appeared between the two scenes"),
+    ("inconsistent with the denial", "a claim this denial denies has such evidence on the same area"),
+    ("no evidence found", "the area was seen clearly and no such change appeared; absence is not disproof"),
+    ("not observable", "the predicted signature is below 10 m pixels, or cloud hid the area"),
+    ("not tested", "the two scenes do not lie on either side of the claim window"),
+)
+
+
+def percent(value: object) -> str:
+    """0.864 -> '86%'; blanks for missing values."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{100 * float(value):.0f}%"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def plain(value: object) -> str:
+    """Lists as comma-separated text, so parameters read as values, not Python."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("geo.outputs", "templates"),
+        autoescape=True,  # every value, including claim text, is HTML-escaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["pct"] = percent
+    environment.filters["plain"] = plain
+    return environment
+
+
+def _asset(name: str) -> str:
+    return resources.files("geo.outputs").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def csp_hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+def safe_url(url: str) -> str | None:
+    """The URL when it is plain http(s), else None (the text is still shown, not linked)."""
+    parsed = urlparse(url.strip())
+    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def _change_row(props: dict[str, Any], expected: set[str]) -> dict[str, Any]:
+    kind = str(props.get("change_type", "other"))
+    return {
+        "id": str(props.get("change_id", "")), "type": kind, "label": kind.replace("_", " "),
+        "colour": change_colour(kind), "predicted": kind in expected,
+        "area_m2": float(props.get("area_m2", 0)), "confidence": props.get("confidence"),
+        "type_confidence": props.get("type_confidence"),
+        "score": None if props.get("score") is None else f"{float(props['score']):,.1f}",
+    }
+
+
+def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict[str, Any]:
+    expected = set(entry.get("expected_change_types", []))
+    claim_id = entry["claim_id"]
+    linked = [(g, p) for g, p in run.features if claim_id in p.get("claim_ids", [])]
+    evidence_ids = list(entry.get("evidence", []))
+    by_id = {p.get("change_id"): (g, p) for g, p in linked}
+    by_id.update({p.get("change_id"): (g, p) for g, p in run.features if p.get("change_id") in evidence_ids})
+    evidence = [by_id[c] for c in evidence_ids if c in by_id]
+    if evidence:
+        chip_title = "Strongest changes of the predicted kinds"
+        chip_features = evidence[:MAX_CHIPS]
+    else:
+        chip_title = "Largest changes linked to the claim"
+        chip_features = sorted(linked, key=lambda gp: -float(gp[1].get("area_m2", 0)))[:3]
+    counts = Counter(p.get("change_type", "other") for _, p in linked)
+    areas: Counter[str] = Counter()
+    for _, p in linked:
+        areas[p.get("change_type", "other")] += float(p.get("area_m2", 0))
+    by_type = [
+        {"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n, "area_m2": areas[t],
+         "predicted": t in expected}
+        for t, n in sorted(counts.items(), key=lambda kv: (kv[0] not in expected, -areas[kv[0]]))
+    ]
+    table_source = evidence if evidence else sorted(linked, key=lambda gp: -float(gp[1].get("area_m2", 0)))
+    claim = entry.get("claim", {})
+    source_url = str(claim.get("source_url", ""))
+    return {
+        "entry": entry,
+        "claim": claim,
+        "source_link": safe_url(source_url),
+        "source_url": source_url,
+        "verdict_colour": VERDICT_COLOURS.get(entry["verdict"], "#555555"),
+        "positive": entry["verdict"] in (CONSISTENT, INCONSISTENT_WITH_DENIAL),
+        "confidence_pct": None if entry.get("confidence") is None else round(100 * float(entry["confidence"])),
+        "by_type": by_type,
+        "rows": [_change_row(p, expected) for _, p in table_source[:MAX_TABLE_ROWS]],
+        "more_rows": max(0, len(table_source) - MAX_TABLE_ROWS),
+        "table_title": "Changes of the predicted kinds" if evidence else "Changes linked to the claim, largest first",
+        "chip_title": chip_title,
+        "chips": pictures.chips(chip_features),
+        "expected": sorted(t.replace("_", " ") for t in expected),
+    }
+
+
+def _section(run: RunData) -> dict[str, Any]:
+    pictures = build_pictures(run)
+    types = Counter(p.get("change_type", "other") for _, p in run.features)
+    manifest = run.manifest
+    return {
+        "run": run,
+        "aoi": run.aoi,
+        "manifest": manifest,
+        "pictures": pictures,
+        "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
+                   for t, n in types.most_common()],
+        "n_changes": len(run.features),
+        "area_km2": sum(float(p.get("area_m2", 0)) for _, p in run.features) / 1e6,
+        "cards": [_claim_card(e, run, pictures) for e in run.claims],
+        "scenes": run.claims[0]["scenes"] if run.claims and run.claims[0].get("scenes") else [
+            {"role": r, **manifest["scenes"][r], "clear_fraction": None} for r in ("before", "after")
+        ],
+    }
+
+
+def render_report(runs: Sequence[RunData], generated: datetime | None = None) -> str:
+    """The report's HTML for one or more runs (one section per AOI, one card per claim)."""
+    environment = _environment()
+    script, style = _asset("report.js"), _asset("report.css")
+    sections = [_section(run) for run in runs]
+    summary = [
+        {"claim_id": c["entry"]["claim_id"], "aoi_id": s["aoi"]["id"], "verdict": c["entry"]["verdict"],
+         "colour": c["verdict_colour"], "label": c["entry"].get("confidence_label", ""),
+         "confidence": c["entry"].get("confidence"),
+         "anchor": f"{s['aoi']['id']}--{c['entry']['claim_id']}"}
+        for s in sections for c in s["cards"]
+    ]
+    return environment.get_template("report.html.j2").render(
+        sections=sections,
+        summary=summary,
+        verdict_help=[(v, VERDICT_COLOURS[v], h) for v, h in VERDICT_HELP],
+        script=script,
+        style=style,
+        script_hash=csp_hash(script),
+        version=__version__,
+        generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def write_report(path: Path, runs: Sequence[RunData]) -> Path:
+    """Render and write the report through a temporary file and a rename."""
+    html = render_report(runs)
+    with replacing(Path(path)) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)

@@ -1,0 +1,118 @@
+"""The pictures of one run for the report: the before/after swipe view of the AOI and per-change chips.
+
+Everything is built from the run's files (the true-colour COGs and the change polygons), so
+``geo report`` can rebuild it after the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from geo.grid import Grid
+from geo.outputs.cog import read_raster
+from geo.outputs.palette import change_colour
+from geo.outputs.render import (
+    PixelFrame,
+    chip_window,
+    crop,
+    data_uri,
+    display_stretch,
+    thumbnail,
+    to_rgb8,
+)
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
+
+log = logging.getLogger(__name__)
+
+VIEW_MAX_SIDE = 1000  # px of the swipe view; larger AOIs are shown averaged down
+CHIP_SIDE = 40  # px (400 m) around a change, more when the change is larger
+
+
+@dataclass(frozen=True)
+class Outline:
+    change_id: str
+    change_type: str
+    colour: str
+    path: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Chip:
+    change: dict[str, Any]
+    colour: str
+    before_uri: str
+    after_uri: str
+    size: int  # chip side in image pixels (10 m each)
+    path: str  # the change outline in chip pixels
+
+
+@dataclass
+class Pictures:
+    """What the report shows of one run; ``available`` is False when the true-colour COGs are missing."""
+
+    available: bool
+    width: int = 0
+    height: int = 0
+    before_uri: str = ""
+    after_uri: str = ""
+    aoi_path: str = ""
+    outlines: list[Outline] = field(default_factory=list)
+    note: str = ""
+    stretch: dict[str, Any] = field(default_factory=dict)
+    _images: tuple[np.ndarray, np.ndarray] | None = None
+    _grid: Grid | None = None
+
+    def chips(self, features: Sequence[tuple[BaseGeometry, dict[str, Any]]]) -> list[Chip]:
+        """Before/after chips around each change in ``features``, with its outline."""
+        if self._images is None or self._grid is None:
+            return []
+        before, after = self._images
+        out = []
+        for geometry, props in features:
+            frame = PixelFrame(self._grid)
+            window = chip_window(frame.pixel_bounds(geometry), before.shape[:2], CHIP_SIDE)
+            local = PixelFrame(self._grid, 1.0, window[1], window[0])
+            out.append(Chip(
+                props, change_colour(props.get("change_type", "")), data_uri(crop(before, window)),
+                data_uri(crop(after, window)), window[2], local.svg_path(geometry),
+            ))
+        return out
+
+
+def _title(props: dict[str, Any]) -> str:
+    kind = str(props.get("change_type", "?")).replace("_", " ")
+    return f"{kind}: {float(props.get('area_m2', 0)):,.0f} m², confidence {props.get('confidence', '?')}"
+
+
+def build_pictures(run: RunData) -> Pictures:
+    before_path, after_path = run.raster(BEFORE_RGB), run.raster(AFTER_RGB)
+    if before_path is None or after_path is None:
+        missing = ", ".join(n for n, p in ((BEFORE_RGB, before_path), (AFTER_RGB, after_path)) if p is None)
+        log.warning("run %s: no true-colour images (%s missing)", run.folder, missing)
+        return Pictures(False, note=f"No true-colour images in the run folder ({missing} missing).")
+    before_rgb, grid = read_raster(before_path)
+    after_rgb, _ = read_raster(after_path)
+    stretch_before, stretch_after = display_stretch(before_rgb), display_stretch(after_rgb)
+    before8, after8 = to_rgb8(before_rgb, stretch_before), to_rgb8(after_rgb, stretch_after)
+    view_before, scale = thumbnail(before8, VIEW_MAX_SIDE)
+    view_after, _ = thumbnail(after8, VIEW_MAX_SIDE)
+    frame = PixelFrame(grid, scale)
+    outlines = [
+        Outline(str(p.get("change_id", "")), str(p.get("change_type", "other")),
+                change_colour(str(p.get("change_type", ""))), frame.svg_path(g), _title(p))
+        for g, p in run.features
+    ]
+    note = "" if scale >= 1.0 else f"Shown at {1 / scale:.1f}× 10 m per pixel (averaged); chips are full resolution."
+    return Pictures(
+        True, view_before.shape[1], view_before.shape[0], data_uri(view_before, "JPEG"), data_uri(view_after, "JPEG"),
+        frame.svg_path(run.aoi_geometry), outlines, note,
+        {"before": [list(s) for s in stretch_before], "after": [list(s) for s in stretch_after]},
+        (before8, after8), grid,
+    )

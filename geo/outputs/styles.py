@@ -1,0 +1,199 @@
+"""QGIS layer styles (QML) for a run's layers, built as XML from the run's own values.
+
+Vector styles carry a categorised renderer, map tips and the layer's temporal settings (features live
+from a start to an end DateTime field), so the layer opens styled and the temporal controller works.
+Raster styles fix the renderer and its stretch, so before and after open as true colour and the change
+statistic as a ramp that starts at the detection threshold.
+"""
+
+from __future__ import annotations
+
+import copy
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+
+from geo.outputs.palette import CHANGE_TYPE_COLOURS, VERDICT_COLOURS, change_colour, rgb_triplet
+
+QGIS_VERSION = "3.22.0"  # the oldest QGIS whose QML these follow (Debian bookworm ships 3.22)
+TEMPORAL_START_AND_END_FIELDS = 2  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromFields
+GEOMETRY_POLYGON = 2
+
+
+def _option_map(parent: ET.Element, values: dict[str, str]) -> None:
+    options = ET.SubElement(parent, "Option", type="Map")
+    for key, value in values.items():
+        ET.SubElement(options, "Option", name=key, type="QString", value=value)
+
+
+def _fill_symbol(parent: ET.Element, name: str, colour: str, fill_alpha: int, outline_width: float,
+                 outline_style: str = "solid", fill: bool = True) -> None:
+    r, g, b = rgb_triplet(colour)
+    symbol = ET.SubElement(parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0")
+    layer = ET.SubElement(symbol, "layer", {"class": "SimpleFill", "enabled": "1", "pass": "0", "locked": "0"})
+    _option_map(layer, {
+        "color": f"{r},{g},{b},{fill_alpha}",
+        "style": "solid" if fill else "no",
+        "outline_color": f"{r},{g},{b},255",
+        "outline_style": outline_style,
+        "outline_width": f"{outline_width}",
+        "outline_width_unit": "MM",
+        "joinstyle": "miter",
+        "offset": "0,0",
+        "offset_unit": "MM",
+        "border_width_map_unit_scale": "3x:0,0,0,0,0,0",
+    })
+
+
+def _document(layer_type: str | None = None) -> ET.Element:
+    root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="AllStyleCategories")
+    if layer_type:
+        root.set("type", layer_type)
+    return root
+
+
+def _temporal(root: ET.Element, start_field: str, end_field: str) -> None:
+    temporal = ET.SubElement(root, "temporal", {
+        "enabled": "1", "mode": str(TEMPORAL_START_AND_END_FIELDS), "startField": start_field,
+        "endField": end_field, "limitMode": "1", "accumulate": "0", "durationUnit": "d",
+        "fixedDuration": "0", "durationField": "", "startExpression": "", "endExpression": "",
+    })
+    fixed = ET.SubElement(temporal, "fixedRange")
+    ET.SubElement(fixed, "start")
+    ET.SubElement(fixed, "end")
+
+
+def _categorised(root: ET.Element, field: str, categories: Sequence[tuple[str, str, str]], fill_alpha: int,
+                 outline_width: float, catch_all: str | None) -> None:
+    renderer = ET.SubElement(root, "renderer-v2", {
+        "type": "categorizedSymbol", "attr": field, "forceraster": "0", "symbollevels": "0",
+        "enableorderby": "0", "referencescale": "-1",
+    })
+    cats = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    rows = list(categories) + ([("", "other values", catch_all)] if catch_all else [])
+    for index, (value, label, colour) in enumerate(rows):
+        ET.SubElement(cats, "category", render="true", symbol=str(index), value=value, label=label, type="string")
+        _fill_symbol(symbols, str(index), colour, fill_alpha, outline_width)
+
+
+def _common_tail(root: ET.Element, display_field: str, map_tip: str) -> None:
+    ET.SubElement(root, "blendMode").text = "0"
+    ET.SubElement(root, "featureBlendMode").text = "0"
+    ET.SubElement(root, "layerOpacity").text = "1"
+    ET.SubElement(root, "previewExpression").text = f'"{display_field}"'
+    ET.SubElement(root, "mapTip").text = map_tip
+    ET.SubElement(root, "layerGeometryType").text = str(GEOMETRY_POLYGON)
+
+
+def to_qml(root: ET.Element) -> str:
+    """A style as QML text (a copy is indented, the element is left as it was)."""
+    root = copy.deepcopy(root)
+    ET.indent(root)
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def changes_style(types_present: Iterable[str] = ()) -> ET.Element:
+    """Change polygons coloured by ``change_type``, alive from ``before_date`` to ``after_date``."""
+    types = list(CHANGE_TYPE_COLOURS) + sorted(set(types_present) - set(CHANGE_TYPE_COLOURS))
+    root = _document()
+    _temporal(root, "before_date", "after_date")
+    _categorised(root, "change_type", [(t, t.replace("_", " "), change_colour(t)) for t in types],
+                 fill_alpha=70, outline_width=0.5, catch_all=change_colour("__unknown__"))
+    _common_tail(root, "change_type", (
+        '<b>[% replace("change_type", \'_\', \' \') %]</b><br>[% format_number("area_m2", 0) %] m²,'
+        ' confidence [% "confidence" %]<br>[% "before_date" %] → [% "after_date" %]<br>'
+        'claims: [% "claim_ids" %]'
+    ))
+    return root
+
+
+def claims_style() -> ET.Element:
+    """Claim x AOI rows coloured by verdict, alive during the claim window."""
+    root = _document()
+    _temporal(root, "window_start", "window_end")
+    _categorised(root, "verdict", [(v, v, c) for v, c in VERDICT_COLOURS.items()],
+                 fill_alpha=40, outline_width=0.8, catch_all=None)
+    _common_tail(root, "claim_id", (
+        '<b>[% "claim_id" %]</b> on [% "aoi_id" %]<br><i>[% "verdict" %]</i> ([% "confidence_label" %])'
+        '<br>[% "rationale" %]'
+    ))
+    return root
+
+
+def aois_style() -> ET.Element:
+    """Areas of interest: a dashed outline, no fill, so the imagery under them stays visible."""
+    root = _document()
+    renderer = ET.SubElement(root, "renderer-v2", {
+        "type": "singleSymbol", "forceraster": "0", "symbollevels": "0", "enableorderby": "0",
+        "referencescale": "-1",
+    })
+    symbols = ET.SubElement(renderer, "symbols")
+    _fill_symbol(symbols, "0", "#ffd400", 0, 0.8, outline_style="dash", fill=False)
+    _common_tail(root, "name", '<b>[% "name" %]</b> ([% "id" %])<br>[% "source" %]')
+    return root
+
+
+def _pipe(root: ET.Element) -> ET.Element:
+    pipe = ET.SubElement(root, "pipe")
+    provider = ET.SubElement(pipe, "provider")
+    ET.SubElement(provider, "resampling", enabled="false", maxOversampling="2",
+                  zoomedInResamplingMethod="nearestNeighbour", zoomedOutResamplingMethod="nearestNeighbour")
+    return pipe
+
+
+def _min_max_origin(renderer: ET.Element) -> None:
+    origin = ET.SubElement(renderer, "minMaxOrigin")
+    for tag, text in (("limits", "None"), ("extent", "WholeRaster"), ("statAccuracy", "Estimated"),
+                      ("cumulativeCutLower", "0.02"), ("cumulativeCutUpper", "0.98"), ("stdDevFactor", "2")):
+        ET.SubElement(origin, tag).text = text
+
+
+def _raster_tail(pipe: ET.Element, root: ET.Element) -> None:
+    ET.SubElement(pipe, "brightnesscontrast", brightness="0", contrast="0", gamma="1")
+    ET.SubElement(pipe, "huesaturation", saturation="0", grayscaleMode="0", colorizeOn="0", colorizeStrength="100",
+                  colorizeRed="255", colorizeGreen="128", colorizeBlue="128")
+    ET.SubElement(pipe, "rasterresampler", maxOversampling="2")
+    ET.SubElement(root, "blendMode").text = "0"
+
+
+def true_colour_style(stretch: Sequence[tuple[float, float]]) -> ET.Element:
+    """Bands 1-3 as red, green, blue, each stretched linearly over its (low, high) reflectance."""
+    root = _document("raster")
+    pipe = _pipe(root)
+    renderer = ET.SubElement(pipe, "rasterrenderer", type="multibandcolor", redBand="1", greenBand="2",
+                             blueBand="3", opacity="1", alphaBand="-1", nodataColor="")
+    ET.SubElement(renderer, "rasterTransparency")
+    _min_max_origin(renderer)
+    for colour, (low, high) in zip(("red", "green", "blue"), stretch):
+        enhancement = ET.SubElement(renderer, f"{colour}ContrastEnhancement")
+        ET.SubElement(enhancement, "minValue").text = f"{low:.6g}"
+        ET.SubElement(enhancement, "maxValue").text = f"{high:.6g}"
+        ET.SubElement(enhancement, "algorithm").text = "StretchToMinimumMaximum"
+    _raster_tail(pipe, root)
+    return root
+
+
+def statistic_style(threshold_grow: float, threshold_seed: float) -> ET.Element:
+    """The chi-square change statistic: transparent below the grow threshold, yellow to dark red above."""
+    top = 8.0 * threshold_seed
+    stops = (
+        (threshold_grow, "#ffffb2", 0, "below detection"),
+        (threshold_grow * 1.0001, "#fecc5c", 200, f"{threshold_grow:.0f} (grow threshold)"),
+        (threshold_seed, "#fd8d3c", 230, f"{threshold_seed:.0f} (seed threshold)"),
+        (top / 2.0, "#f03b20", 255, f"{top / 2.0:.0f}"),
+        (top, "#bd0026", 255, f"{top:.0f}"),
+    )
+    root = _document("raster")
+    pipe = _pipe(root)
+    renderer = ET.SubElement(pipe, "rasterrenderer", type="singlebandpseudocolor", band="1", opacity="1",
+                             alphaBand="-1", nodataColor="", classificationMin="0", classificationMax=f"{top:.6g}")
+    ET.SubElement(renderer, "rasterTransparency")
+    _min_max_origin(renderer)
+    shader = ET.SubElement(ET.SubElement(renderer, "rastershader"), "colorrampshader", colorRampType="INTERPOLATED",
+                           classificationMode="2", minimumValue="0", maximumValue=f"{top:.6g}", clip="0",
+                           labelPrecision="0")
+    ET.SubElement(shader, "item", value="0", color="#ffffb2", alpha="0", label="no change")
+    for value, colour, alpha, label in stops:
+        ET.SubElement(shader, "item", value=f"{value:.6g}", color=colour, alpha=str(alpha), label=label)
+    _raster_tail(pipe, root)
+    return root

@@ -1,0 +1,228 @@
+"""A verdict per claim and AOI, with a confidence and a plain-language rationale.
+
+The imagery can be *consistent with* a claim, show *no evidence* for it, be unable to see it at all
+(*not observable*: the signature is below what 10 m pixels show, or the AOI was clouded), or, for a
+denial, be *inconsistent with the denial* because a claim it denies has evidence on the same AOI. A pair
+of scenes that does not bracket the claim's window leaves the claim *not tested*. Nothing is "proven".
+
+Confidence is a number in 0..1 with a label (low / medium / high) and says how much the verdict itself
+can be relied on, from the factors the rationale names:
+
+* consistent: the strongest matching change (share of strongly significant pixels x type confidence),
+  discounted when the claim window covers only part of the interval between the two scenes (a change
+  seen between the scenes may have happened outside the window);
+* no evidence: the clear share of the AOI, discounted for transient signatures (ships, vehicles) when the
+  after scene was taken long after the window closed; capped because changes smaller than the minimum
+  polygon are not seen at all;
+* not observable: certain for a signature below the sensor's reach; for cloud, how far below the needed
+  clear share the AOI was.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from geo.claims import SIGNATURES, Claim, Stance
+from geo.link import (
+    CONSISTENT,
+    INCONSISTENT_WITH_DENIAL,
+    NO_EVIDENCE,
+    NOT_OBSERVABLE,
+    NOT_TESTED,
+    Feature,
+    PairContext,
+    expected_types,
+)
+
+# Signatures whose evidence comes and goes within days (ships sail, vehicles move): absence of evidence
+# in an after scene long after the window says little.
+TRANSIENT_SIGNATURES = frozenset({"large_vessels_at_berth", "vehicle_parks"})
+TRANSIENT_HALF_LIFE_DAYS = 7.0
+NO_EVIDENCE_CAP = 0.8  # changes below the minimum polygon size are invisible to the method
+LABELS = ((0.7, "high"), (0.4, "medium"), (0.0, "low"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    confidence: float | None  # None when the claim was not tested
+    rationale: str
+    evidence: tuple[str, ...] = ()  # change_ids of the matching changes, strongest first
+
+    @property
+    def confidence_label(self) -> str:
+        if self.confidence is None:
+            return "n/a"
+        return next(label for cut, label in LABELS if self.confidence >= cut)
+
+
+def _strength(props: Mapping[str, Any]) -> float:
+    """How strongly one change supports its type: significant-pixel share x type confidence."""
+    return float(props.get("confidence", 0.0)) * float(props.get("type_confidence", 1.0))
+
+
+def matching_changes(claim: Claim, features: Sequence[Feature]) -> list[dict[str, Any]]:
+    """Changes linked to ``claim`` whose type is one the claim's signatures predict, strongest first."""
+    wanted = expected_types(claim)
+    found = [p for _, p in features if claim.id in p.get("claim_ids", []) and p.get("change_type") in wanted]
+    return sorted(found, key=lambda p: (-_strength(p), -float(p.get("area_m2", 0))))
+
+
+def window_share(claim: Claim, context: PairContext) -> float:
+    """Share of the interval between the two scenes that the claim window covers (0..1)."""
+    span = (context.after_date - context.before_date).days
+    window = (claim.window.end - claim.window.start).days + 1
+    return 1.0 if span <= 0 else round(min(1.0, window / span), 2)  # rounded: the same figure everywhere
+
+
+def _persistence(claim: Claim, context: PairContext) -> float:
+    """1 when a missing signature would still show in the after scene; less for transient ones seen late."""
+    observable = [s for s in claim.signatures if SIGNATURES[s].observable]
+    if any(s not in TRANSIENT_SIGNATURES for s in observable):
+        return 1.0
+    late_days = max(0, (context.after_date - claim.window.end).days)
+    return math.exp(-math.log(2) * late_days / TRANSIENT_HALF_LIFE_DAYS)
+
+
+def _kinds(changes: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(p["change_type"] for p in changes).most_common())
+
+
+def assess_assertion(claim: Claim, features: Sequence[Feature], context: PairContext) -> Verdict:
+    """The verdict on an asserting claim (or on what a denial denies) from one scene pair over one AOI."""
+    if not claim.observable:
+        reach = ", ".join(s.replace("_", " ") for s in claim.signatures)
+        return Verdict(NOT_OBSERVABLE, 1.0, (
+            f"What the claim predicts ({reach}) is smaller than what 10 m Sentinel-2 pixels can show, "
+            "so the imagery can neither support nor contradict it."
+        ))
+    if not claim.window.bracketed_by(context.before_date, context.after_date):
+        return Verdict(NOT_TESTED, None, (
+            f"The scenes ({context.before_date} and {context.after_date}) do not lie on either side of the "
+            f"claim window {claim.window.start} to {claim.window.end}, so this pair cannot test it."
+        ))
+    if not context.clear:
+        shortfall = 1.0 - context.clear_fraction / context.min_clear_fraction
+        return Verdict(NOT_OBSERVABLE, round(0.5 + 0.5 * shortfall, 3), (
+            f"Only {context.clear_fraction:.0%} of the area was free of cloud and gaps on both dates "
+            f"(at least {context.min_clear_fraction:.0%} is needed), so the ground was not seen."
+        ))
+    share = window_share(claim, context)
+    matches = matching_changes(claim, features)
+    if matches:
+        best = _strength(matches[0])
+        confidence = best * (0.5 + 0.5 * share)
+        area = sum(float(p.get("area_m2", 0)) for p in matches)
+        timing = "" if share >= 0.99 else (
+            f" The claim window covers {100 * share:.0f}% of the {(context.after_date - context.before_date).days} days"
+            " between the scenes, so some of these changes may predate or follow it."
+        )
+        return Verdict(CONSISTENT, round(confidence, 3), (
+            f"{len(matches)} change(s) of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
+            f"appeared between {context.before_date} and {context.after_date}; the strongest scores {best:.0%} "
+            f"(share of its pixels far past the change threshold, times how sure its kind is).{timing}"
+        ), tuple(p["change_id"] for p in matches))
+    persistence = _persistence(claim, context)
+    confidence = min(NO_EVIDENCE_CAP, context.clear_fraction * persistence)
+    wanted = ", ".join(sorted(t.replace("_", " ") for t in expected_types(claim)))
+    late = "" if persistence >= 0.99 else (
+        f" What it predicts is short-lived and the after scene is {(context.after_date - claim.window.end).days} days "
+        "after the window, so it may have come and gone unseen."
+    )
+    return Verdict(NO_EVIDENCE, round(confidence, 3), (
+        f"{context.clear_fraction:.0%} of the area was clear on both dates and no change of the predicted kinds "
+        f"({wanted}) appeared between {context.before_date} and {context.after_date}.{late}"
+    ))
+
+
+def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequence[Feature],
+                  context: PairContext) -> Verdict:
+    """A denial is contradicted on this AOI when a claim it denies is supported here; never confirmed."""
+    supported = {d: denied[d] for d in denial.denies if d in denied and denied[d].verdict == CONSISTENT}
+    if supported:
+        strongest = max(v.confidence or 0.0 for v in supported.values())
+        names = ", ".join(supported)
+        evidence = tuple(dict.fromkeys(c for v in supported.values() for c in v.evidence))
+        return Verdict(INCONSISTENT_WITH_DENIAL, round(strongest, 3), (
+            f"The imagery here is consistent with the denied claim(s) {names}: {len(evidence)} change(s) of the "
+            "kinds they predict appeared in their window."
+        ), evidence)
+    tested = [denied[d] for d in denial.denies if d in denied]
+    if not tested:
+        # None of the denied claims names this AOI: test what the denial itself says would be missing.
+        own = assess_assertion(denial, features, context)
+        if own.verdict == CONSISTENT:
+            return Verdict(INCONSISTENT_WITH_DENIAL, own.confidence, own.rationale, own.evidence)
+        tested = [own]
+    if all(v.verdict in (NOT_OBSERVABLE, NOT_TESTED) for v in tested):
+        worst = tested[0]
+        return Verdict(worst.verdict, worst.confidence, "The denied claims cannot be checked here: "
+                       + worst.rationale[0].lower() + worst.rationale[1:])
+    return Verdict(NO_EVIDENCE, 0.2, (
+        "No change of the kinds the denied claims predict appeared here. That does not confirm the denial: "
+        "absence in 10 m imagery cannot show that something did not happen."
+    ))
+
+
+def assess(claims: Sequence[Claim], features: Sequence[Feature], context: PairContext) -> dict[str, Verdict]:
+    """A verdict for every claim naming the context's AOI (denials after what they deny)."""
+    relevant = {c.id: c for c in claims if context.aoi.id in c.aoi_ids}
+    out = {cid: assess_assertion(c, features, context) for cid, c in relevant.items() if c.stance is Stance.ASSERT}
+    asserted = dict(out)
+    for cid, claim in relevant.items():
+        if claim.stance is Stance.DENY:
+            out[cid] = assess_denial(claim, asserted, features, context)
+    return out
+
+
+def _signature_matches(claim: Claim, features: Sequence[Feature]) -> dict[str, int]:
+    linked = [p for _, p in features if claim.id in p.get("claim_ids", [])]
+    return {
+        s: sum(1 for p in linked if p.get("change_type") in SIGNATURES[s].change_types)
+        for s in claim.signatures
+    }
+
+
+def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: PairContext) -> list[dict[str, Any]]:
+    """claims.json entries: one per claim naming the AOI, with the evidence behind its verdict."""
+    assessed = assess(claims, features, context)
+    out = []
+    for claim in claims:
+        if claim.id not in assessed:
+            continue
+        verdict = assessed[claim.id]
+        linked = [p for _, p in features if claim.id in p.get("claim_ids", [])]
+        matching = matching_changes(claim, features) if claim.stance is Stance.ASSERT else [
+            p for _, p in features if p.get("change_id") in set(verdict.evidence)
+        ]
+        out.append({
+            "claim_id": claim.id,
+            "aoi_id": context.aoi.id,
+            "aoi_name": context.aoi.name,
+            "stance": str(claim.stance),
+            "claim": claim.summary(),
+            "window": claim.window.to_dict(),
+            "pair_brackets_window": claim.window.bracketed_by(context.before_date, context.after_date),
+            "window_share_of_pair": window_share(claim, context),
+            "scenes": context.scenes_considered(),
+            "clear_fraction": round(context.clear_fraction, 4),
+            "signatures": list(claim.signatures),
+            "observable": claim.observable,
+            "expected_change_types": sorted(expected_types(claim)),
+            "n_changes": len(linked),
+            "area_m2": round(sum(float(p.get("area_m2", 0)) for p in linked), 1),
+            "change_types": dict(Counter(p.get("change_type", "other") for p in linked).most_common()),
+            "signature_matches": _signature_matches(claim, features),
+            "n_matching": len(matching),
+            "matching_area_m2": round(sum(float(p.get("area_m2", 0)) for p in matching), 1),
+            "evidence": list(verdict.evidence),
+            "verdict": verdict.verdict,
+            "confidence": verdict.confidence,
+            "confidence_label": verdict.confidence_label,
+            "rationale": verdict.rationale,
+        })
+    return out

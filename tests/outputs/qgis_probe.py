@@ -1,0 +1,152 @@
+"""Run by Debian's /usr/bin/python3 (PyQGIS), never by the project's interpreter: open layers the way
+QGIS does and print what QGIS sees as JSON. The tests decide what is right.
+
+stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "projects": [{"key", "path"}],
+        "ranges": [["start", "end"], ...]}
+stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}},
+         "projects": {key: {"read": bool, "layers": {name: {...}}, "time_range": [start, end]}}}
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from qgis.core import (  # noqa: E402
+    Qgis,
+    QgsApplication,
+    QgsDateTimeRange,
+    QgsFeatureRequest,
+    QgsProject,
+    QgsRasterLayer,
+    QgsVectorLayer,
+    QgsVectorLayerTemporalContext,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QDateTime, Qt  # noqa: E402
+
+
+def _time(text):
+    return QDateTime.fromString(text, Qt.ISODate)
+
+
+def vector_facts(layer, ranges):
+    facts = {"valid": layer.isValid(), "kind": "vector"}
+    if not layer.isValid():
+        facts["error"] = layer.error().summary()
+        return facts
+    renderer = layer.renderer()
+    facts.update(
+        count=layer.featureCount(),
+        crs=layer.crs().authid(),
+        geometry=QgsWkbTypes.displayString(layer.wkbType()),
+        fields={f.name(): f.typeName() for f in layer.fields()},
+        variant_types={f.name(): int(f.type()) for f in layer.fields()},
+        renderer=renderer.type() if renderer else None,
+        invalid_geometries=sum(1 for f in layer.getFeatures() if not f.geometry().isGeosValid()),
+    )
+    if renderer is not None and renderer.type() == "categorizedSymbol":
+        facts["class_attribute"] = renderer.classAttribute()
+        facts["categories"] = [str(c.value()) for c in renderer.categories()]
+        facts["category_colours"] = {str(c.value()): c.symbol().color().name() for c in renderer.categories()}
+    if renderer is not None and renderer.type() == "singleSymbol":
+        properties = renderer.symbol().symbolLayer(0).properties()
+        facts["symbol"] = {k: properties.get(k) for k in ("style", "outline_style", "outline_color")}
+    styles = layer.listStylesInDatabase()
+    facts["styles_for_layer"] = list(styles[2])[: styles[0]] if styles else []
+    temporal = layer.temporalProperties()
+    facts["temporal"] = {
+        "active": temporal.isActive(),
+        "mode": int(temporal.mode()),
+        "start_field": temporal.startField(),
+        "end_field": temporal.endField(),
+    }
+    counts = []
+    context = QgsVectorLayerTemporalContext()
+    context.setLayer(layer)
+    for start, end in ranges:
+        expression = temporal.createFilterString(context, QgsDateTimeRange(_time(start), _time(end)))
+        request = QgsFeatureRequest()
+        if expression:
+            request.setFilterExpression(expression)
+        counts.append(sum(1 for _ in layer.getFeatures(request)))
+    facts["temporal_counts"] = counts
+    # What "Restore default style" in the layer's properties does: QGIS 3.22 then keeps the style's time settings.
+    layer.loadDefaultStyle()
+    facts["temporal_after_restore"] = {"active": temporal.isActive(), "mode": int(temporal.mode()),
+                                       "start_field": temporal.startField(), "end_field": temporal.endField()}
+    return facts
+
+
+def raster_facts(layer, ranges):
+    facts = {"valid": layer.isValid(), "kind": "raster"}
+    if not layer.isValid():
+        facts["error"] = layer.error().summary()
+        return facts
+    renderer = layer.renderer()
+    provider = layer.dataProvider()
+    facts.update(
+        crs=layer.crs().authid(),
+        bands=layer.bandCount(),
+        width=layer.width(),
+        height=layer.height(),
+        renderer=renderer.type(),
+        overviews=provider.hasPyramids() if hasattr(provider, "hasPyramids") else None,
+    )
+    if renderer.type() == "multibandcolor":
+        facts["stretch"] = [
+            [e.minimumValue(), e.maximumValue()] if e else None
+            for e in (renderer.redContrastEnhancement(), renderer.greenContrastEnhancement(),
+                      renderer.blueContrastEnhancement())
+        ]
+    if renderer.type() == "singlebandpseudocolor":
+        shader = renderer.shader().rasterShaderFunction()
+        facts["ramp"] = [[item.value, item.color.alpha()] for item in shader.colorRampItemList()]
+    temporal = layer.temporalProperties()
+    facts["temporal"] = {"active": temporal.isActive()}
+    facts["visible_in"] = [
+        (not temporal.isActive()) or temporal.isVisibleInTemporalRange(QgsDateTimeRange(_time(a), _time(b)))
+        for a, b in ranges
+    ]
+    return facts
+
+
+def project_facts(path, ranges):
+    project = QgsProject.instance()
+    project.clear()
+    facts = {"read": project.read(path), "layers": {}}
+    for node in project.layerTreeRoot().findLayers():
+        layer = node.layer()
+        if layer is None:
+            facts["layers"][node.name()] = {"valid": False}
+            continue
+        probe = vector_facts if isinstance(layer, QgsVectorLayer) else raster_facts
+        facts["layers"][node.name()] = {**probe(layer, ranges), "checked": node.isVisible()}
+    time_range = project.timeSettings().temporalRange()
+    facts["time_range"] = [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]
+    project.clear()
+    return facts
+
+
+def main():
+    spec = json.load(sys.stdin)
+    ranges = spec.get("ranges", [])
+    app = QgsApplication([], False)
+    app.initQgis()
+    try:
+        out = {
+            "qgis": Qgis.QGIS_VERSION,
+            "vectors": {v["key"]: vector_facts(QgsVectorLayer(v["uri"], v["key"], "ogr"), ranges)
+                        for v in spec.get("vectors", [])},
+            "rasters": {r["key"]: raster_facts(QgsRasterLayer(r["path"], r["key"]), ranges)
+                        for r in spec.get("rasters", [])},
+            "projects": {p["key"]: project_facts(p["path"], ranges) for p in spec.get("projects", [])},
+        }
+    finally:
+        app.exitQgis()
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

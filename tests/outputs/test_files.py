@@ -1,0 +1,154 @@
+"""The run's QGIS-ready files read back with GDAL (pyogrio, rasterio): layers, fields, styles, COGs.
+The synthetic project has three planted roofs, so counts and verdicts are known."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import zipfile
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pyogrio
+import pytest
+import rasterio
+
+from geo.outputs.cog import is_cog
+
+
+def _geojson(folder):
+    return json.loads((folder / "changes.geojson").read_text())
+
+
+def test_geopackage_layers_counts_and_crs(synthetic_output):
+    gpkg = synthetic_output / "changes.gpkg"
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert {"changes", "aois", "claims", "layer_styles"} <= set(layers)
+    assert layers["layer_styles"] is None  # an attribute table, registered in gpkg_contents
+    changes = pyogrio.read_dataframe(gpkg, layer="changes")
+    assert len(changes) == len(_geojson(synthetic_output)["features"]) == 3
+    assert changes.crs.to_epsg() == 4326
+    assert set(changes["change_type"]) == {"new_bright_surface"}
+    assert set(changes["evidence_for"]) == {"test-construction,test-denial"}
+    claims = pyogrio.read_dataframe(gpkg, layer="claims").set_index("claim_id")
+    assert dict(claims["verdict"]) == {
+        "test-construction": "consistent with the claim",
+        "test-denial": "inconsistent with the denial",
+        "test-later": "not tested",
+    }
+    assert len(pyogrio.read_dataframe(gpkg, layer="aois")) == 1
+
+
+def test_geopackage_before_after_are_datetimes(synthetic_output):
+    gpkg = synthetic_output / "changes.gpkg"
+    info = pyogrio.read_info(gpkg, layer="changes")
+    types = dict(zip(info["fields"], info["dtypes"]))
+    assert types["before_date"].startswith("datetime64") and types["after_date"].startswith("datetime64")
+    changes = pyogrio.read_dataframe(gpkg, layer="changes")
+    assert str(changes["before_date"].iloc[0])[:16] == "2020-03-01 10:30"
+    assert str(changes["after_date"].iloc[0])[:16] == "2020-08-01 10:30"
+    claims = pyogrio.read_dataframe(gpkg, layer="claims")
+    assert str(claims["window_start"].min())[:10] == "2020-04-01"
+
+
+def test_layer_styles_table_is_the_one_qgis_reads(synthetic_output):
+    with sqlite3.connect(synthetic_output / "changes.gpkg") as db:
+        rows = db.execute(
+            "SELECT f_table_name, f_table_schema, f_geometry_column, styleName, useAsDefault, styleQML "
+            "FROM layer_styles ORDER BY f_table_name").fetchall()
+        contents = dict(db.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
+        geometry_columns = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+    assert contents["layer_styles"] == "attributes"
+    assert [r[0] for r in rows] == ["aois", "changes", "claims"]
+    for table, schema, geometry_column, name, default, qml in rows:
+        assert schema == "" and default == 1 and name == table
+        assert geometry_column == geometry_columns[table]
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        assert root.tag == "qgis"
+    changes_qml = ET.fromstring(rows[1][5].split("\n", 1)[1])
+    renderer = changes_qml.find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "change_type"
+    temporal = changes_qml.find("temporal")
+    assert (temporal.get("enabled"), temporal.get("mode"), temporal.get("startField"), temporal.get("endField")) == (
+        "1", "2", "before_date", "after_date")
+
+
+def test_sidecar_qml_beside_geojson(synthetic_output):
+    qml = (synthetic_output / "changes.qml").read_text()
+    root = ET.fromstring(qml.split("\n", 1)[1])
+    assert root.find("renderer-v2").get("attr") == "change_type"
+    values = [c.get("value") for c in root.find("renderer-v2/categories")]
+    assert "new_bright_surface" in values and "" in values  # every known type plus a catch-all
+
+
+@pytest.mark.parametrize("name, bands", [("change_statistic.tif", 1), ("before_rgb.tif", 3), ("after_rgb.tif", 3)])
+def test_rasters_are_cogs_on_the_run_grid(synthetic_output, name, bands):
+    path = synthetic_output / name
+    assert is_cog(path)
+    manifest = json.loads((synthetic_output / "manifest.json").read_text())
+    with rasterio.open(path) as src:
+        assert src.count == bands
+        assert src.crs.to_string() == manifest["grid"]["crs"]
+        assert list(src.transform)[:6] == pytest.approx(manifest["grid"]["transform"])
+        assert [src.height, src.width] == manifest["grid"]["shape"]
+        assert src.block_shapes[0] == (256, 256) and src.overviews(1)
+        data = src.read(masked=True)
+        descriptions = src.descriptions
+    assert np.isfinite(data.compressed()).all()
+    if bands == 3:
+        # synthetic reflectance: background 0.06-0.09 in the visible, roofs 0.25-0.30
+        assert 0.02 < float(np.median(data.compressed())) < 0.2
+        assert descriptions == ("red", "green", "blue")
+
+
+def test_statistic_is_high_on_planted_changes(synthetic_output, synthetic_project):
+    manifest = json.loads((synthetic_output / "manifest.json").read_text())
+    with rasterio.open(synthetic_output / "change_statistic.tif") as src:
+        statistic = src.read(1)
+        # the first planted roof (rows 60-90, cols 70-110 of the scene grid) in this grid's pixels
+        rect = synthetic_project.rects[0]
+        x, y = rasterio.transform.xy(rasterio.Affine(10, 0, 500_000, 0, -10, 5_000_000),
+                                     rect.row + rect.height / 2, rect.col + rect.width / 2)
+        row, col = src.index(x, y)
+    seed = manifest["statistic"]["threshold_seed"]
+    assert statistic[row, col] > seed
+    assert np.nanmedian(statistic) < manifest["statistic"]["threshold_grow"]
+
+
+def test_project_is_a_zip_with_relative_sources(synthetic_output):
+    with zipfile.ZipFile(synthetic_output / "project.qgz") as archive:
+        [name] = archive.namelist()
+        root = ET.fromstring(archive.read(name).decode().split("\n", 1)[1])
+    sources = [m.findtext("datasource") for m in root.iter("maplayer")]
+    assert sources and all(s.startswith("./") for s in sources)
+    assert root.find("properties/Paths/Absolute").text == "false"
+
+
+def test_demo_writes_report_geopackage_and_project(demo_output):
+    for name in ("report.html", "changes.gpkg", "project.qgz", "before_rgb.tif", "after_rgb.tif",
+                 "change_statistic.tif", "changes.qml", "aoi.geojson"):
+        assert (demo_output / name).stat().st_size > 0, name
+    n = len(_geojson(demo_output)["features"])
+    assert len(pyogrio.read_dataframe(demo_output / "changes.gpkg", layer="changes")) == n
+    assert "demo-nantes-construction" in (demo_output / "report.html").read_text()
+
+
+def test_a_run_without_changes_still_writes_every_layer(synthetic_output, tmp_path):
+    from geo.outputs.gpkg import write_geopackage
+    from geo.outputs.report import render_report
+    from geo.outputs.run_data import load_run
+
+    folder = tmp_path / "quiet"
+    shutil.copytree(synthetic_output, folder)
+    (folder / "changes.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    claims = json.loads((folder / "claims.json").read_text())
+    for entry in claims:
+        entry.update(evidence=[], n_changes=0, n_matching=0, change_types={}, verdict="no evidence found")
+    (folder / "claims.json").write_text(json.dumps(claims))
+    run = load_run(folder)
+    write_geopackage(folder / "quiet.gpkg", [run])
+    assert len(pyogrio.read_dataframe(folder / "quiet.gpkg", layer="changes")) == 0
+    assert len(pyogrio.read_dataframe(folder / "quiet.gpkg", layer="claims")) == 3
+    html = render_report([run])
+    assert "0 change polygons" in html and 'class="chip"' not in html

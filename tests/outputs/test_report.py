@@ -1,0 +1,121 @@
+"""The HTML report as a file: self-contained, escaped, its script pinned by hash; ``geo report`` rebuilds
+it from a run folder and refuses bad folders with a clear message."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+
+import pytest
+
+from tests.conftest import run_geo
+
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+
+def hostile_copy(folder, tmp_path):
+    """A copy of a run whose claim texts are hostile (the report must show them as text)."""
+    copy = tmp_path / "hostile"
+    shutil.copytree(folder, copy)
+    claims = json.loads((copy / "claims.json").read_text())
+    for entry in claims:
+        entry["claim"].update(statement=f"Troops {HOSTILE} arrived", claimant=f"Agency {HOSTILE}",
+                              source=f"Paper {HOSTILE}", source_url="javascript:window.__pwned = 3",
+                              notes=f"note {HOSTILE}")
+        entry["rationale"] += f" {HOSTILE}"
+    (copy / "claims.json").write_text(json.dumps(claims))
+    (copy / "report.html").unlink()
+    result = run_geo("report", str(copy))
+    assert result.returncode == 0, result.stderr
+    return copy
+
+
+def test_report_is_self_contained(synthetic_output):
+    html = (synthetic_output / "report.html").read_text()
+    assert "<link" not in html and "@import" not in html
+    sources = re.findall(r'\bsrc="([^"]*)"', html)
+    assert sources and all(s.startswith("data:image/") for s in sources)
+    assert not re.search(r'(href|src)="(https?:)?//', html)
+
+
+def test_only_the_reports_own_script_is_allowed(synthetic_output):
+    html = (synthetic_output / "report.html").read_text()
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
+    assert f"script-src 'sha256-{digest}'" in policy and "default-src 'none'" in policy
+
+
+def test_report_shows_every_verdict_with_its_rationale(synthetic_output):
+    html = (synthetic_output / "report.html").read_text()
+    claims = json.loads((synthetic_output / "claims.json").read_text())
+    assert len(claims) == 3
+    for entry in claims:
+        assert f'id="test-site--{entry["claim_id"]}"' in html
+        assert entry["rationale"].replace("'", "&#39;") in html
+    assert html.count('class="chip"') >= 3  # before/after chips around the planted roofs
+    assert "S2A_TEST_20200301" in html and "S2A_TEST_20200801" in html  # provenance
+
+
+def test_hostile_claim_text_is_escaped(synthetic_output, tmp_path):
+    html = (hostile_copy(synthetic_output, tmp_path) / "report.html").read_text()
+    assert "window.__pwned = 1</script>" not in html
+    assert '<img src=x' not in html
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
+    assert 'href="javascript:' not in html  # a non-http source URL is shown, never linked
+
+
+def test_geo_report_rebuilds_the_report(synthetic_output, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(synthetic_output, copy)
+    original = (copy / "report.html").read_text()
+    (copy / "report.html").unlink()
+    result = run_geo("report", str(copy))
+    assert result.returncode == 0, result.stderr
+    rebuilt = (copy / "report.html").read_text()
+    stamp = re.compile(r"Generated [0-9-]+ [0-9:]+ UTC")
+    assert stamp.sub("", rebuilt) == stamp.sub("", original)
+
+
+def test_geo_report_combines_runs_of_several_areas(synthetic_output, demo_output, tmp_path):
+    out = tmp_path / "combined.html"
+    result = run_geo("report", str(synthetic_output), str(demo_output), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    assert 'id="aoi-test-site"' in html and 'id="aoi-demo-nantes-port"' in html
+    assert "2 area(s), 4 claim verdict(s)" in result.stdout
+
+
+@pytest.mark.parametrize("breakage, needle", [
+    ("missing-folder", "not a folder"),
+    ("no-claims", "claims.json: missing"),
+    ("bad-json", "claims.json: not readable JSON"),
+    ("old-claims", "lacks"),
+    ("no-aoi", "aoi.geojson: missing"),
+])
+def test_geo_report_rejects_bad_run_folders(synthetic_output, tmp_path, breakage, needle):
+    folder = tmp_path / "run"
+    if breakage != "missing-folder":
+        shutil.copytree(synthetic_output, folder)
+        (folder / "report.html").unlink()
+    if breakage == "no-claims":
+        (folder / "claims.json").unlink()
+    elif breakage == "bad-json":
+        (folder / "claims.json").write_text("[{")
+    elif breakage == "old-claims":
+        (folder / "claims.json").write_text(json.dumps([{"claim_id": "x", "verdict": "not tested"}]))
+    elif breakage == "no-aoi":
+        (folder / "aoi.geojson").unlink()
+    result = run_geo("report", str(folder))
+    assert result.returncode == 1, result.stderr
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    assert not (folder / "report.html").exists()
+
+
+def test_geo_report_needs_out_for_several_runs(synthetic_output):
+    result = run_geo("report", str(synthetic_output), str(synthetic_output))
+    assert result.returncode == 1 and "--out" in result.stderr

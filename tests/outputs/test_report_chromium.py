@@ -1,0 +1,106 @@
+"""The report in a real browser (headless Debian Chromium): it loads without console errors, it is not a
+blank page, the swipe slider changes what is shown, and hostile claim text stays text."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.outputs import browser
+from tests.outputs.test_report import HOSTILE, hostile_copy
+
+pytestmark = pytest.mark.chromium
+
+
+@pytest.fixture(scope="module")
+def driver():
+    reason = browser.missing()
+    if reason:
+        pytest.skip(reason)
+    with browser.chromium() as chrome:
+        yield chrome
+
+
+def open_report(driver, path):
+    driver.get(path.resolve().as_uri())
+    driver.get_log("browser")  # drop anything from before this page
+    driver.refresh()
+    assert driver.execute_script("return document.readyState") == "complete"
+
+
+def errors(driver):
+    return [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
+
+
+def picture(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float)
+
+
+def set_swipe(driver, element, keys):
+    element.send_keys(keys)  # keyboard on the range input: real input events
+    return driver.execute_script(
+        "return getComputedStyle(document.querySelector('[data-swipe]')).getPropertyValue('--pos').trim()")
+
+
+def test_demo_report_loads_without_errors_and_is_not_blank(driver, demo_output):
+    open_report(driver, demo_output / "report.html")
+    assert errors(driver) == []
+    assert driver.execute_script("return document.images.length") >= 4
+    assert driver.execute_script("return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    shot = picture(driver.get_screenshot_as_png())
+    assert shot.std() > 20, "screenshot is (nearly) one colour"
+    assert len(np.unique(shot.reshape(-1, 3), axis=0)) > 2000  # imagery, not just text on white
+    assert "consistent with the claim" in driver.find_element("css selector", ".claim .badge").text
+
+
+def test_swipe_changes_the_visible_image(driver, demo_output):
+    from selenium.webdriver.common.keys import Keys
+
+    driver.set_window_size(1280, 1500)  # the whole picture on screen, so screenshots line up
+    open_report(driver, demo_output / "report.html")
+    stage = driver.find_element("css selector", "[data-swipe]")
+    driver.execute_script("arguments[0].scrollIntoView()", stage)
+    slider = driver.find_element("css selector", "[data-swipe-range]")
+    assert set_swipe(driver, slider, Keys.HOME) == "0%"  # after image everywhere
+    all_after = picture(stage.screenshot_as_png)
+    assert set_swipe(driver, slider, Keys.END) == "100%"  # before image everywhere
+    all_before = picture(stage.screenshot_as_png)
+    difference = np.abs(all_after - all_before).mean()
+    assert difference > 10, f"swiping barely changed the view (mean difference {difference:.1f})"
+    # dragging on the picture moves the divider to the pointer
+    from selenium.webdriver import ActionChains
+
+    ActionChains(driver).move_to_element_with_offset(stage, -stage.size["width"] // 4, 0).click_and_hold() \
+        .move_by_offset(1, 0).release().perform()
+    position = float(slider.get_attribute("value"))
+    assert 20 < position < 30, position
+    half = picture(stage.screenshot_as_png)
+    width = half.shape[1]
+    left, right = slice(0, int(0.2 * width)), slice(int(0.3 * width), width)
+    assert np.abs(half[:, left] - all_before[:, left]).mean() < 3  # before shows left of the line
+    assert np.abs(half[:, right] - all_after[:, right]).mean() < 3  # after shows right of it
+    assert errors(driver) == []
+
+
+def test_outline_toggle_hides_change_outlines(driver, demo_output):
+    open_report(driver, demo_output / "report.html")
+    outline = driver.find_element("css selector", "[data-swipe] path.change")
+    assert outline.value_of_css_property("display") != "none"
+    driver.find_element("css selector", "[data-outlines]").click()
+    assert outline.value_of_css_property("display") == "none"
+
+
+def test_hostile_claim_text_shows_as_text_and_never_runs(driver, synthetic_output, tmp_path):
+    folder = hostile_copy(synthetic_output, tmp_path)
+    open_report(driver, folder / "report.html")
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    assert driver.execute_script("return document.scripts.length") == 1  # the report's own
+    statement = driver.find_element("css selector", ".statement").text
+    assert HOSTILE in statement  # shown literally
+    assert driver.execute_script("return document.querySelectorAll('.claim img[src=\"x\"]').length") == 0
+    links = driver.execute_script("return Array.from(document.links).map(a => a.href)")
+    assert not any(link.startswith("javascript:") for link in links)
+    assert errors(driver) == []

@@ -1,0 +1,186 @@
+"""Verdict logic on synthetic cases with known truth: which verdict, how confident, and why."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from shapely.geometry import box
+
+from geo.aoi import AOI
+from geo.claims import Claim, Stance, TimeWindow
+from geo.link import (
+    CONSISTENT,
+    INCONSISTENT_WITH_DENIAL,
+    NO_EVIDENCE,
+    NOT_OBSERVABLE,
+    NOT_TESTED,
+    PairContext,
+    claim_index,
+    link_features,
+)
+from geo.verdicts import assess, verdicts
+
+SITE = AOI("site", "Test site", "XX", "port", box(10.0, 50.0, 10.05, 50.03), "synthetic")
+ELSEWHERE = AOI("elsewhere", "Other site", "XX", "base", box(20.0, 50.0, 20.05, 50.03), "synthetic")
+BEFORE, AFTER = date(2024, 10, 1), date(2024, 10, 20)
+
+
+def claim(cid, signatures=("new_construction",), stance=Stance.ASSERT, denies=(), aois=("site",),
+          window=(date(2024, 10, 8), date(2024, 10, 13))):
+    return Claim(cid, "someone", f"statement of {cid}", "doc", date(2024, 10, 18), stance, tuple(aois),
+                 TimeWindow(*window), tuple(signatures), denies=tuple(denies))
+
+
+def change(change_type, area=5_000.0, confidence=0.95, type_confidence=0.9, where=SITE, cid=None):
+    geometry = where.geometry.centroid.buffer(0.002)
+    return (geometry, {"change_id": cid or f"c-{change_type}-{area:.0f}", "change_type": change_type,
+                       "area_m2": area, "confidence": confidence, "type_confidence": type_confidence})
+
+
+def context(clear=1.0, before=BEFORE, after=AFTER, aoi=SITE):
+    return PairContext(aoi, before, after, clear, 0.5, {"id": "S2_BEFORE"}, {"id": "S2_AFTER"}, clear, clear)
+
+
+def judge(claims, features, ctx=None):
+    ctx = ctx or context()
+    link_features(features, claims, ctx)
+    return assess(claims, features, ctx), ctx
+
+
+def test_change_of_expected_type_is_consistent():
+    c = claim("build")
+    result, _ = judge([c], [change("new_bright_surface"), change("darkening", cid="dark")])
+    v = result["build"]
+    assert v.verdict == CONSISTENT
+    assert v.evidence == ("c-new_bright_surface-5000",)  # the darkening is not evidence
+    # strength 0.95 * 0.9, window 6 days of a 19-day pair: 0.855 * (0.5 + 0.5 * 6/19)
+    assert v.confidence == pytest.approx(0.855 * (0.5 + 0.5 * 0.32), abs=1e-3)  # 6/19 rounded to 0.32
+    assert v.confidence_label == "medium"
+    assert "1 change(s) of a kind the claim predicts" in v.rationale and "may predate" in v.rationale
+    assert "proven" not in v.rationale.lower()
+
+
+def test_stronger_evidence_and_tighter_pair_raise_confidence():
+    c = claim("build")
+    weak, _ = judge([c], [change("new_bright_surface", confidence=0.4)])
+    strong, _ = judge([c], [change("new_bright_surface", confidence=1.0, type_confidence=1.0)],
+                      context(before=date(2024, 10, 7), after=date(2024, 10, 14)))
+    assert weak["build"].confidence < strong["build"].confidence
+    assert strong["build"].confidence == pytest.approx(1.0 * (0.5 + 0.5 * 0.86), abs=1e-3)
+    assert strong["build"].confidence_label == "high"
+
+
+def test_clear_scenes_without_change_is_no_evidence():
+    c = claim("build")
+    result, _ = judge([c], [])
+    v = result["build"]
+    assert v.verdict == NO_EVIDENCE
+    assert v.confidence == pytest.approx(0.8)  # capped: changes below the minimum polygon are unseen
+    assert "100% of the area was clear" in v.rationale
+
+
+def test_changes_of_other_types_are_no_evidence():
+    result, _ = judge([claim("build")], [change("vegetation_gain"), change("darkening", cid="d")])
+    assert result["build"].verdict == NO_EVIDENCE
+    assert result["build"].evidence == ()
+
+
+def test_transient_signature_seen_late_lowers_no_evidence_confidence():
+    ships = claim("ships", signatures=("large_vessels_at_berth",))
+    soon, _ = judge([ships], [], context(after=date(2024, 10, 14)))
+    late, _ = judge([ships], [], context(after=date(2024, 11, 10)))
+    assert soon["ships"].verdict == late["ships"].verdict == NO_EVIDENCE
+    # after scene 1 day vs 28 days after the window, half-life 7 days
+    assert soon["ships"].confidence == pytest.approx(min(0.8, 2 ** (-1 / 7)), abs=1e-3)
+    assert late["ships"].confidence == pytest.approx(2 ** (-28 / 7), abs=1e-3)
+    assert "short-lived" in late["ships"].rationale
+
+
+def test_all_cloud_is_not_observable():
+    c = claim("build")
+    result, _ = judge([c], [change("new_bright_surface")], context(clear=0.0))
+    v = result["build"]
+    assert v.verdict == NOT_OBSERVABLE
+    assert v.confidence == pytest.approx(1.0)
+    assert "Only 0% of the area was free of cloud" in v.rationale
+
+
+def test_partly_clouded_below_threshold_is_not_observable_with_less_confidence():
+    result, _ = judge([claim("build")], [], context(clear=0.4))
+    assert result["build"].verdict == NOT_OBSERVABLE
+    assert result["build"].confidence == pytest.approx(0.5 + 0.5 * (1 - 0.4 / 0.5))
+
+
+def test_signature_below_reach_is_not_observable_whatever_the_pixels():
+    flags = claim("flags", signatures=("flags", "personnel"))
+    result, _ = judge([flags], [change("new_bright_surface")])
+    assert result["flags"].verdict == NOT_OBSERVABLE
+    assert "smaller than what 10 m" in result["flags"].rationale
+
+
+def test_pair_not_bracketing_window_is_not_tested():
+    late = claim("late", window=(date(2024, 10, 25), date(2024, 10, 30)))
+    result, _ = judge([late], [change("new_bright_surface")])
+    assert result["late"].verdict == NOT_TESTED and result["late"].confidence is None
+    assert result["late"].confidence_label == "n/a"
+
+
+def test_denial_of_supported_claim_on_same_aoi_is_inconsistent():
+    asserted = claim("build")
+    denial = claim("deny", stance=Stance.DENY, denies=("build",))
+    result, _ = judge([asserted, denial], [change("new_bright_surface")])
+    assert result["build"].verdict == CONSISTENT
+    v = result["deny"]
+    assert v.verdict == INCONSISTENT_WITH_DENIAL
+    assert v.confidence == result["build"].confidence
+    assert v.evidence == result["build"].evidence
+    assert "build" in v.rationale
+
+
+def test_denial_without_evidence_is_never_confirmed():
+    asserted, denial = claim("build"), claim("deny", stance=Stance.DENY, denies=("build",))
+    result, _ = judge([asserted, denial], [])
+    assert result["deny"].verdict == NO_EVIDENCE
+    assert result["deny"].confidence == pytest.approx(0.2)
+    assert "does not confirm the denial" in result["deny"].rationale
+
+
+def test_denial_of_claim_about_another_aoi_tests_its_own_signatures():
+    elsewhere = claim("build-elsewhere", aois=("elsewhere",))
+    denial = claim("deny", stance=Stance.DENY, denies=("build-elsewhere",), aois=("site", "elsewhere"))
+    result, _ = judge([elsewhere, denial], [change("new_bright_surface")])
+    assert "build-elsewhere" not in result  # it does not name this AOI
+    assert result["deny"].verdict == INCONSISTENT_WITH_DENIAL
+
+
+def test_denial_of_unobservable_claims_is_not_observable():
+    flags = claim("flags", signatures=("flags",))
+    denial = claim("deny", stance=Stance.DENY, denies=("flags",), signatures=("flags",))
+    result, _ = judge([flags, denial], [change("new_bright_surface")])
+    assert result["deny"].verdict == NOT_OBSERVABLE
+
+
+def test_claim_index_brings_in_what_a_named_denial_denies():
+    claims = {c.id: c for c in (claim("build"), claim("other", aois=("elsewhere",)),
+                                claim("deny", stance=Stance.DENY, denies=("build", "other")))}
+    chosen = claim_index(claims, SITE, ["deny"])
+    assert [c.id for c in chosen] == ["deny", "build"]
+
+
+def test_claims_json_entries_carry_scenes_counts_and_claim_text():
+    asserted = claim("build", signatures=("new_construction", "cleared_land"))
+    features = [change("new_bright_surface", 3000), change("vegetation_loss", 2000), change("darkening", 700, cid="d")]
+    ctx = context(clear=0.9)
+    link_features(features, [asserted], ctx)
+    [entry] = verdicts([asserted], features, ctx)
+    assert entry["verdict"] == CONSISTENT
+    assert entry["n_changes"] == 3 and entry["n_matching"] == 2
+    assert entry["change_types"] == {"new_bright_surface": 1, "vegetation_loss": 1, "darkening": 1}
+    assert entry["signature_matches"] == {"new_construction": 1, "cleared_land": 1}
+    assert entry["matching_area_m2"] == pytest.approx(5000.0)
+    assert entry["clear_fraction"] == pytest.approx(0.9)
+    assert [s["role"] for s in entry["scenes"]] == ["before", "after"]
+    assert entry["scenes"][0]["id"] == "S2_BEFORE" and entry["scenes"][1]["clear_fraction"] == pytest.approx(0.9)
+    assert entry["claim"]["statement"] == "statement of build"
+    assert entry["confidence_label"] in ("low", "medium", "high")
