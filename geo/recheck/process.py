@@ -10,7 +10,8 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -86,7 +87,11 @@ def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
 def _transportable(plan: AoiPlan) -> AoiPlan:
     """Scenes hold read-only mapping proxies, which do not pickle: send plain dicts to the workers."""
     def plain(scene: Scene | None) -> Scene | None:
-        return None if scene is None else replace(scene, assets=dict(scene.assets), properties=dict(scene.properties))
+        if scene is None:
+            return None
+        proxies = {f.name: dict(value) for f in fields(scene)
+                   if isinstance(value := getattr(scene, f.name), MappingProxyType)}
+        return replace(scene, **proxies)
 
     return replace(plan, head=plain(plan.head), pending=tuple(plain(s) for s in plan.pending), seen=())
 
