@@ -7,8 +7,8 @@ per cell of a grid over the footprint), then in one run:
 
 1. re-checks every AOI serially (``--workers 1``, in-process) into a fresh store: AOIs per minute;
 2. the same with ``--workers 2`` (a new local Dask cluster of 2 worker processes, its start-up included);
-3. the same on an already running, warmed-up cluster (``--scheduler``) of 1 and of 2 workers: the
-   parallel speed-up without start-up costs;
+3. the same on already running, warmed-up clusters (``--scheduler``) of 1 and of 2 workers, alternating,
+   best of 2 each: the parallel speed-up without start-up costs;
 4. re-checks the first store again with nothing new: seconds in-process (median of 5) and for the whole
    ``geo recheck`` command, next to ``geo --version`` as the reference for interpreter + import start-up.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -72,18 +73,31 @@ def timed_recheck(request: RecheckRequest) -> tuple[float, object]:
     return time.perf_counter() - start, report
 
 
-def warm_cluster_run(workers: int, request: RecheckRequest) -> float:
-    """Seconds for ``request`` on a running cluster whose workers have already imported the pipeline."""
+def warm_cluster_runs(make_request, repeats: int = 2) -> dict[int, float]:
+    """Best seconds per worker count (1, 2) for a fresh store each time, on running clusters whose workers
+    have already imported the pipeline; the counts alternate so that other load on the machine hits both."""
     import importlib
     from dataclasses import replace
 
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            client.run(importlib.import_module, "geo.recheck.process")
-        seconds, _ = timed_recheck(replace(request, scheduler=cluster.scheduler_address))
-    return seconds
+    clusters = {n: LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                silence_logs=logging.ERROR)
+                for n in (1, 2)}
+    best: dict[int, float] = {}
+    try:
+        for n, cluster in clusters.items():
+            with Client(cluster) as client:
+                client.run(importlib.import_module, "geo.recheck.process")
+        for attempt in range(repeats):
+            for n, cluster in clusters.items():
+                request = replace(make_request(f"warm{n}-{attempt}.gpkg"), scheduler=cluster.scheduler_address)
+                seconds, _ = timed_recheck(request)
+                best[n] = min(best.get(n, seconds), seconds)
+    finally:
+        for cluster in clusters.values():
+            cluster.close()
+    return best
 
 
 def wall_s(command: list[str], repeats: int = 3) -> float:
@@ -111,7 +125,7 @@ def main() -> None:
 
     serial_s, serial = timed_recheck(request(root / "serial.gpkg"))
     parallel_s, parallel = timed_recheck(request(root / "parallel.gpkg", workers=2))
-    warm = {n: warm_cluster_run(n, request(root / f"warm{n}.gpkg")) for n in (1, 2)}
+    warm = warm_cluster_runs(lambda name: request(root / name))
     noop_times = []
     for _ in range(5):
         seconds, report = timed_recheck(request(root / "serial.gpkg"))
@@ -131,8 +145,9 @@ def main() -> None:
         "workers_1": {"seconds": round(serial_s, 2), "aois_per_minute": round(60 * len(ids) / serial_s, 1)},
         "workers_2": {"seconds": round(parallel_s, 2), "aois_per_minute": round(60 * len(ids) / parallel_s, 1),
                       "includes": "LocalCluster start-up and the workers' imports"},
-        "warm_cluster": {f"workers_{n}": {"seconds": round(s, 2), "aois_per_minute": round(60 * len(ids) / s, 1)}
-                         for n, s in warm.items()},
+        "warm_cluster_best_of_2": {f"workers_{n}": {"seconds": round(s, 2),
+                                                     "aois_per_minute": round(60 * len(ids) / s, 1)}
+                                   for n, s in warm.items()},
         "warm_speedup_2_vs_1": round(warm[1] / warm[2], 2),
         "noop": {
             "in_process_s_median": round(statistics.median(noop_times), 4),
