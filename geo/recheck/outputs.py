@@ -90,6 +90,7 @@ def repair(store: Store, out: Path) -> list[int]:
             current = None
         if current != ids[-1]:
             write_json(latest, store.run_summary(ids[-1]))
+        write_layer_definition(store, out)  # rewritten only when missing or the store moved
     if repaired:
         log.warning("rewrote the outputs of run(s) %s, committed by a re-check that did not finish", repaired)
     return repaired
