@@ -44,6 +44,10 @@ class CoregError(GeoError, RuntimeError):
     """Co-registration could not find a reliable shift."""
 
 
+class TiePointError(CoregError):
+    """Too few reliable tie points for a local model (callers may fall back to the global shift)."""
+
+
 class OutputError(GeoError, OSError):
     """An output location cannot be written."""
 

@@ -21,6 +21,7 @@ from rasterio import features as rio_features
 
 from geo import ALGORITHM_VERSION, __version__
 from geo.align.coreg import Shift, estimate_shift
+from geo.align.local import LocalModel, estimate_local
 from geo.aoi import AOI
 from geo.change.normalise import normalise
 from geo.change.stats import mahalanobis_change
@@ -55,6 +56,10 @@ class Params:
     min_area_px: int = 8
     min_clear_fraction: float = 0.5
     min_coreg_quality: float = 0.2
+    coreg_local: bool = True  # fit a local model from tie points; applied when it departs from the shift
+    coreg_window: int = 64
+    coreg_spacing: int = 64
+    coreg_local_min_px: float = 0.1  # apply the local model only if it departs this far from the shift
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,22 @@ def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tu
     return shift, None
 
 
+def local_model(before: Stack, after: Stack, p: Params, shift: Shift) -> tuple[LocalModel | None, bool, str | None]:
+    """(model, worth applying, warning): the local model is applied only where it departs from the global
+    shift by ``coreg_local_min_px`` somewhere; a warning when the tie points did not allow one."""
+    try:
+        model = estimate_local(before.band(p.coreg_band), after.band(p.coreg_band), before.valid, after.valid,
+                               shift, p.coreg_window, p.coreg_spacing)
+    except CoregError as exc:
+        warning = f"local co-registration not used (global shift applied): {exc}"
+        log.warning(warning)
+        return None, False, warning
+    summary = model.summary(before.grid.shape)
+    departure = max(abs(v - s) for s, pair in ((shift.dx_px, summary["range_dx_px"]),
+                                               (shift.dy_px, summary["range_dy_px"])) for v in pair)
+    return model, departure >= p.coreg_local_min_px, None
+
+
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     p = job.params
     timer = _Timer(progress)
@@ -122,7 +143,16 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         shift, warning = coregister(before, after, p.coreg_band, p.min_coreg_quality)
         if warning:
             warnings.append(warning)
-    if shift is not None:
+        model, use_local = None, False
+        if shift is not None and p.coreg_local:
+            model, use_local, warning = local_model(before, after, p, shift)
+            if warning:
+                warnings.append(warning)
+    if model is not None and use_local:
+        with timer.step("resample after scene"):
+            # One resampling of the source pixels through the local model.
+            after = read_stack(job.after, p.bands, grid, displacement=model.displacement)
+    elif shift is not None:
         with timer.step("resample after scene"):
             # One resampling from the source files onto the grid moved by the shift.
             after = read_stack(job.after, p.bands, grid.shifted(shift.dx_px, shift.dy_px))
@@ -167,6 +197,8 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "grid": grid.to_dict(),
         "parameters": asdict(p),
         "coregistration": shift.to_dict(grid) if shift else None,
+        "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,
+        "coregistration_applied": f"local {model.kind}" if use_local else ("translation" if shift else None),
         "normalisation": {b: f.to_dict() for b, f in zip(p.bands, fits)},
         "statistic": {"name": stat.name, "dof": stat.dof, "threshold_seed": chi2_threshold(stat.dof, p.alpha),
                       "threshold_grow": chi2_threshold(stat.dof, p.alpha_grow)},

@@ -35,10 +35,12 @@ def _register() -> None:
     from geo.cli.recheck import recheck_command
     from geo.cli.report import report_command
     from geo.cli.run import run_command
+    from geo.cli.vessels import vessels_command
 
     for command in (demo_command, run_command, coreg_command, aoi_group, claims_group, report_command):
         cli.add_command(command)
     cli.add_command(recheck_command)
+    cli.add_command(vessels_command)
 
 
 _register()

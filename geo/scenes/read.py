@@ -7,7 +7,7 @@ so a small AOI over a 110 km tile costs a few tiles of each COG, not the file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -25,6 +25,9 @@ from geo.scenes.gdal_env import gdal_env
 from geo.scenes.model import SCL_MASKED, Asset, Scene
 
 log = logging.getLogger(__name__)
+
+# (rows, cols) of a grid -> (dx, dy) px: where each pixel's content lies in the source (geo.align)
+Displacement = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,25 @@ def open_raster(href: str) -> Iterator[DatasetReader]:
         raise RasterError(f"{href}: cannot read raster ({exc})") from None
 
 
-def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cubic) -> tuple[np.ndarray, np.ndarray]:
-    """One asset onto ``grid``: (float32 values with scale/offset applied, bool validity)."""
+def read_asset(
+    asset: Asset, grid: Grid, resampling: Resampling = Resampling.cubic, displacement: Displacement | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One asset onto ``grid``: (float32 values with scale/offset applied, bool validity).
+
+    With ``displacement`` (a local co-registration model), the source pixels are resampled once through
+    it instead of through GDAL's warper (``geo.align.resample``)."""
     with open_raster(asset.href) as src:
         src_nodata = asset.nodata if asset.nodata is not None else src.nodata
         if src_nodata is None:
             src_nodata = 0  # Sentinel-2 DN 0 is "no data" in every product level
+        if displacement is not None:
+            from geo.align.resample import warp_band  # align depends on scenes, not the reverse
+
+            order = 0 if resampling == Resampling.nearest else 3
+            raw_values, raw_valid = warp_band(src, 1, grid, displacement, src_nodata, order)
+            values = raw_values * np.float32(asset.scale) + np.float32(asset.offset)
+            values[~raw_valid] = np.nan
+            return values, raw_valid
         with WarpedVRT(
             src,
             crs=grid.crs,
@@ -98,17 +114,18 @@ def read_stack(
     grid: Grid,
     resampling: Resampling = Resampling.cubic,
     cloud_mask: bool = True,
+    displacement: Displacement | None = None,
 ) -> Stack:
     """Read ``bands`` of ``scene`` onto ``grid``; mask nodata and, where the scene has SCL, clouds."""
     check_overlap(scene, grid)
     data = np.empty((len(bands), grid.height, grid.width), dtype=np.float32)
     valid = np.ones(grid.shape, dtype=bool)
     for index, name in enumerate(bands):
-        data[index], band_valid = read_asset(scene.asset(name), grid, resampling)
+        data[index], band_valid = read_asset(scene.asset(name), grid, resampling, displacement)
         valid &= band_valid
     masked_clouds = cloud_mask and "scl" in scene.assets
     if masked_clouds:
-        scl, scl_valid = read_asset(scene.asset("scl"), grid, Resampling.nearest)
+        scl, scl_valid = read_asset(scene.asset("scl"), grid, Resampling.nearest, displacement)
         valid &= scl_valid & ~np.isin(scl, SCL_MASKED)
     data[:, ~valid] = np.nan
     if not valid.any():

@@ -1,0 +1,99 @@
+"""``geo vessels``: ships per scene over an AOI, the AOI's vessel-count series, and claim evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geo.cli import console
+from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
+from geo.cli.run import load_job_inputs
+from geo.errors import AOIError, DateError, SceneError
+from geo.outputs.atomic import check_output_dir, staged_dir
+from geo.scenes.pairs import parse_date
+
+
+def _land_layer(path: Path | None) -> list:
+    """Polygons of a land layer (any vector file GDAL reads), as lon/lat shapely geometries."""
+    if path is None:
+        return []
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError hierarchy
+        raise AOIError(f"{path}: cannot read land layer ({exc})") from None
+    if frame.crs is None:
+        raise AOIError(f"{path}: land layer has no CRS")
+    polygons = [g for g in frame.to_crs("EPSG:4326").geometry if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
+    if not polygons:
+        raise AOIError(f"{path}: land layer holds no polygons")
+    return polygons
+
+
+@click.command("vessels")
+@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
+@click.option("--from", "start", required=True, help="First date of the period (YYYY-MM-DD).")
+@click.option("--to", "end", required=True, help="Last date of the period (YYYY-MM-DD).")
+@click.option("--sensor", type=click.Choice(["s1", "s2"]), default=None,
+              help="Only Sentinel-1 (SAR CFAR) or Sentinel-2 (optical) scenes [default: every sensor the source has].")
+@click.option("--source", default="earth-search", show_default=True,
+              help="'earth-search' (Sentinel-2), a STAC API URL, or a local STAC catalog.")
+@click.option("--claim", "claim_ids", multiple=True,
+              help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
+@click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Land polygons (GeoJSON/GeoPackage) added to the land mask built from the imagery.")
+@click.option("--pfa", type=click.FloatRange(1e-12, 1e-2), default=None,
+              help="Pixel false-alarm rate of the SAR CFAR and the optical test [default: 1e-6].")
+@out_option
+@aoi_dir_option
+@seeds_dir_option
+def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, source: str, claim_ids: tuple[str, ...],
+                    land_path: Path | None, pfa: float | None, out: Path, aoi_dir: Path | None,
+                    seeds_dir: Path | None) -> None:
+    """Detect vessels in every scene over an AOI between --from and --to; count them per date.
+
+    Writes detections-<scene>.geojson and vessels.geojson (RFC 7946), timeseries.csv|json|svg|png,
+    evidence.json (claims whose signature is vessels: a rise in large vessels inside the claim window
+    against the AOI's own earlier dates) and vessels-manifest.json into --out.
+    """
+    from dataclasses import replace
+
+    from geo.vessels.job import (VesselParams, default_sensors, find_scenes, run_vessels, vessel_claims,
+                                write_vessel_outputs)
+
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise DateError(f"--to {last} is before --from {first}")
+    check_output_dir(out)
+    aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
+    if not claim_ids:
+        claims = vessel_claims(claims, aoi)
+    land = _land_layer(land_path)
+    params = VesselParams()
+    if pfa is not None:
+        params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
+    sensors = (sensor,) if sensor else default_sensors(source)
+    with console.progress(f"vessels {aoi.id}") as step:
+        step("searching scenes")
+        scenes = find_scenes(source, aoi, first, last, sensors)
+        if not scenes:
+            raise SceneError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {first} and {last} in {source}")
+        run = run_vessels(aoi, scenes, claims, params, land, step)
+        step("writing outputs")
+        with staged_dir(out) as stage:
+            written = [out / p.name for p in write_vessel_outputs(run, stage)]
+    _summary(run, written, out)
+
+
+def _summary(run, written: list[Path], out: Path) -> None:  # type: ignore[no-untyped-def]
+    echo = console.stdout.print
+    echo(f"[bold]AOI[/] {run.aoi.id}: {len(run.results)} scene(s), land mask {run.manifest['land_mask']}")
+    for row in run.rows:
+        echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessels ({row['n_large']} >= "
+             f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "
+             f"{row['total_area_m2'] / 1e3:.1f}k m2, saw {row['observed_fraction']:.0%} of the water")
+    for item in run.evidence:
+        echo(f"  claim {item['claim_id']}: [bold]{item['verdict']}[/] — {item['rationale']}")
+    echo(f"files: {len(written)} in {out} (timeseries.csv, timeseries.svg, evidence.json, vessels.geojson, ...)")

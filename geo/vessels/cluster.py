@@ -1,0 +1,94 @@
+"""Target pixels -> one detection per 8-connected cluster, with its footprint, length, width and area.
+
+Length and width come from the second moments of the cluster's pixel centres: a segment of length l
+sampled every d metres has variance (l^2 - d^2) / 12 along it, so l = sqrt(12 * lambda + d^2), where
+lambda is the covariance eigenvalue along the axis. A one-pixel cluster measures one pixel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from geo.grid import Grid
+from geo.vector.polygonize import EIGHT, polygonize
+from geo.vessels.model import Detection
+
+# (per-channel peak value inside the cluster) -> (score, peak)
+Scorer = Callable[[Mapping[str, float]], tuple[float, float]]
+
+
+def seeded_clusters(grow: np.ndarray, seeds: np.ndarray, min_seeds: int = 1) -> np.ndarray:
+    """Label the 8-connected components of ``grow | seeds`` holding at least ``min_seeds`` seed pixels,
+    numbered 1..n."""
+    labels, count = ndi.label(grow | seeds, structure=EIGHT)
+    if count == 0:
+        return labels.astype(np.int32)
+    seeded = np.bincount(labels[seeds], minlength=count + 1) >= min_seeds
+    seeded[0] = False
+    renumber = np.zeros(count + 1, np.int32)
+    renumber[seeded] = np.arange(1, int(seeded.sum()) + 1)
+    return renumber[labels]
+
+
+def shape_of(rows: np.ndarray, cols: np.ndarray, grid: Grid) -> tuple[float, float, float, float, float]:
+    """(x, y, length_m, width_m, heading_deg) of pixel centres ``rows``/``cols`` on a north-up ``grid``."""
+    xs, ys = grid.transform @ (cols + 0.5, rows + 0.5)
+    x, y = float(np.mean(xs)), float(np.mean(ys))
+    pixel = math.sqrt(grid.pixel_area)
+    if len(xs) < 2:
+        return x, y, pixel, pixel, 0.0
+    cov = np.cov(np.vstack([xs, ys]))
+    eigenvalues, vectors = np.linalg.eigh(cov)
+    minor, major = np.maximum(eigenvalues, 0.0)
+    length = math.sqrt(12.0 * major + pixel**2)
+    width = math.sqrt(12.0 * minor + pixel**2)
+    ex, ey = vectors[:, 1]
+    heading = math.degrees(math.atan2(ex, ey)) % 180.0
+    return x, y, length, width, heading
+
+
+def clusters(
+    labels: np.ndarray,
+    grid: Grid,
+    values: Mapping[str, np.ndarray],
+    scorer: Scorer,
+    min_pixels: int,
+    max_length_m: float,
+) -> tuple[list[Detection], dict[str, int]]:
+    """One ``Detection`` per label of size >= ``min_pixels`` and length <= ``max_length_m``; the counts
+    of clusters rejected for being too small or too long are returned alongside."""
+    count = int(labels.max())
+    rejected = {"too_small": 0, "too_long": 0}
+    if count == 0:
+        return [], rejected
+    index = np.arange(1, count + 1)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    peaks = {name: ndi.maximum(np.nan_to_num(v, nan=-np.inf), labels, index) for name, v in values.items()}
+    keep = np.zeros(count + 1, bool)
+    measured: dict[int, tuple[float, float, float, float, float]] = {}
+    for label, region in zip(index, ndi.find_objects(labels)):
+        if sizes[label] < min_pixels:
+            rejected["too_small"] += 1
+            continue
+        rows, cols = np.nonzero(labels[region] == label)
+        shape = shape_of(rows + region[0].start, cols + region[1].start, grid)
+        if shape[2] > max_length_m:
+            rejected["too_long"] += 1
+            continue
+        keep[label] = True
+        measured[int(label)] = shape
+    kept_labels = np.where(keep[labels], labels, 0)
+    detections = []
+    for region in polygonize(kept_labels, grid):
+        x, y, length, width, heading = measured[region.label]
+        score, peak = scorer({name: float(p[region.label - 1]) for name, p in peaks.items()})
+        detections.append(Detection(
+            geometry=region.geometry, x=x, y=y, length_m=round(length, 1), width_m=round(width, 1),
+            heading_deg=round(heading, 1), area_m2=round(region.pixels * grid.pixel_area, 1),
+            pixels=region.pixels, score=score, peak=peak,
+        ))
+    return detections, rejected

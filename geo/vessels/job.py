@@ -1,0 +1,347 @@
+"""One vessel job: an AOI and a period -> detections per scene, the AOI's count series, claim evidence.
+
+I/O lives at the edges: ``find_scenes`` (a scene source), ``read_scene`` (windowed reads onto the AOI's
+grid) and ``write_vessel_outputs``. ``run_vessels`` is what ``geo vessels`` calls, and what ``geo run`` /
+``geo recheck`` call for claims whose signature is vessels.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasterio.enums import Resampling
+from shapely.geometry import Point
+
+from geo import __version__
+from geo.aoi import AOI
+from geo.claims import Claim
+from geo.errors import SceneError
+from geo.grid import Grid
+from geo.geometry import WGS84, reproject
+from geo.outputs.atomic import write_json
+from geo.outputs.geojson import rfc7946_geometry
+from geo.pipeline import aoi_mask
+from geo.scenes.model import Scene
+from geo.scenes.read import check_overlap, read_asset
+from geo.scenes.source import SceneSource, StacApi, open_source
+from geo.vessels.cfar import SarParams, detect_sar
+from geo.vessels.evidence import VESSEL_SIGNATURE, EvidenceParams, evidence_for_claims
+from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask, water_index
+from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
+from geo.vessels.optical import OPTICAL_BANDS, OpticalParams, detect_optical
+from geo.vessels.series import plot_series, series_rows, write_csv
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+SAR_CHANNELS = ("vv", "vh", "hh", "hv")  # co- and cross-polarised; IW over the sea is VV+VH
+SCL_WATER = 6
+STAC_COLLECTIONS = {"s1": ("sentinel-1-rtc",), "s2": ("sentinel-2-l2a",)}
+
+
+@dataclass(frozen=True)
+class VesselParams:
+    resolution: float = 10.0
+    margin_m: float = 500.0  # read beyond the AOI: the CFAR background ring needs context at its edges
+    mask_scenes: int = 12  # at most this many scenes (evenly spread) build the time-series land mask
+    sar: SarParams = SarParams()
+    optical: OpticalParams = OpticalParams()
+    land: LandParams = LandParams()
+    evidence: EvidenceParams = EvidenceParams()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class VesselRun:
+    aoi: AOI
+    grid: Grid
+    results: list[SceneDetections]
+    rows: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    claims: tuple[Claim, ...] = field(default=())
+
+
+def scene_sensor(scene: Scene) -> str | None:
+    """``s1`` for SAR items (polarisation assets), ``s2`` for optical items (green + nir), else None."""
+    if any(c in scene.assets for c in SAR_CHANNELS):
+        return "s1"
+    if {"green", "nir"} <= set(scene.assets):
+        return "s2"
+    return None
+
+
+def default_sensors(source: str) -> tuple[str, ...]:
+    """Earth Search serves Sentinel-2 only (its Sentinel-1 is not anonymous); other sources may hold both."""
+    return ("s2",) if source == "earth-search" else ("s1", "s2")
+
+
+def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[str]) -> list[Scene]:
+    """Scenes of ``sensors`` over ``aoi`` in [start, end], from a local catalog or a STAC API."""
+    opened: SceneSource = open_source(source)
+    scenes: list[Scene] = []
+    if isinstance(opened, StacApi):
+        if source == "earth-search" and "s1" in sensors:
+            raise SceneError("earth-search serves no anonymous Sentinel-1: give --source a STAC API serving "
+                             "sentinel-1-rtc, or a local STAC catalog")
+        for sensor in sensors:
+            scenes += StacApi(opened.name, STAC_COLLECTIONS[sensor]).search(aoi.geometry, start, end)
+    else:
+        scenes = opened.search(aoi.geometry, start, end)
+    chosen = [s for s in scenes if scene_sensor(s) in sensors]
+    return sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime)
+
+
+@dataclass(frozen=True)
+class SceneBands:
+    scene: Scene
+    sensor: str
+    bands: dict[str, np.ndarray]  # SAR: linear intensity; optical: reflectance; NaN where invalid
+    valid: np.ndarray
+    scl: np.ndarray | None
+
+    def mask_input(self) -> np.ndarray:
+        """What the land mask is built from: co-pol intensity (SAR) or MNDWI (optical), NaN if invalid."""
+        if self.sensor == "s1":
+            return self.bands[next(iter(self.bands))]
+        b = self.bands
+        return np.where(self.valid, water_index(b["green"], b["nir"], b.get("swir16")), np.nan)
+
+
+def read_scene(scene: Scene, grid: Grid) -> SceneBands:
+    """The bands a detector needs, on ``grid``. A scene with no valid pixel over the grid is returned all
+    invalid (a clouded date is a fact of the series, not an error); unreadable files raise."""
+    sensor = scene_sensor(scene)
+    check_overlap(scene, grid)
+    valid = np.ones(grid.shape, bool)
+    bands: dict[str, np.ndarray] = {}
+    scl = None
+    if sensor == "s1":
+        # Intensity is resampled linearly (cubic overshoots below zero); GRD assets hold amplitude DN,
+        # whose square is proportional to intensity (CFAR is scale-free, so no calibration is needed).
+        amplitude = "grd" in scene.collection.lower()
+        for name in [c for c in SAR_CHANNELS if c in scene.assets][:2]:
+            values, ok = read_asset(scene.asset(name), grid, Resampling.bilinear)
+            bands[name] = values**2 if amplitude else values
+            valid &= ok & (values > 0)
+    elif sensor == "s2":
+        for name in OPTICAL_BANDS:
+            values, ok = read_asset(scene.asset(name), grid, Resampling.bilinear)
+            bands[name], valid = values, valid & ok
+        if "scl" in scene.assets:
+            from geo.scenes.model import SCL_MASKED
+
+            scl_values, scl_ok = read_asset(scene.asset("scl"), grid, Resampling.nearest)
+            scl = np.where(scl_ok, scl_values, 0).astype(np.uint8)
+            valid &= scl_ok & ~np.isin(scl, SCL_MASKED)
+    else:
+        raise SceneError(f"scene {scene.id}: neither Sentinel-1 (vv/vh assets) nor Sentinel-2 (green/nir assets)")
+    for values in bands.values():
+        values[~valid] = np.nan
+    return SceneBands(scene, sensor, bands, valid, scl)
+
+
+def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:
+    if len(items) <= n:
+        return list(items)
+    picks = np.unique(np.round(np.linspace(0, len(items) - 1, n)).astype(int))
+    return [items[i] for i in picks]
+
+
+def _land_mask(stacks: Sequence[SceneBands], sensor: str, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
+    inputs = [s.mask_input() for s in stacks]
+    if sensor == "s1":
+        return sar_land_mask(inputs, grid, p)
+    scl_water = stacks[0].scl == SCL_WATER if len(stacks) == 1 and stacks[0].scl is not None else None
+    return optical_land_mask(inputs, grid, p, scl_water)
+
+
+def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.ndarray, p: VesselParams,
+                 land_method: str) -> SceneDetections:
+    """Run the sensor's detector on one scene over the sea (``~land``) and count what it saw in the AOI."""
+    sea = ~land
+    if not bands.valid.any():
+        out = DetectorOutput((), np.zeros(grid.shape, bool), {"skipped": "no valid pixels"})
+    elif bands.sensor == "s1":
+        out = detect_sar(bands.bands, sea & bands.valid, grid, p.sar)
+    else:
+        out = detect_optical(bands.bands, bands.valid, sea, grid, p.optical)
+    return SceneDetections(
+        scene_id=bands.scene.id, datetime=bands.scene.datetime, sensor=bands.sensor,
+        detections=out.detections, sea_px=int((sea & inside).sum()),
+        observed_px=int((out.observed & inside).sum()), pixel_area_m2=grid.pixel_area,
+        diagnostics={**out.diagnostics, "land_mask": land_method},
+    )
+
+
+def run_vessels(
+    aoi: AOI,
+    scenes: Sequence[Scene],
+    claims: Sequence[Claim] = (),
+    params: VesselParams = VesselParams(),
+    land_polygons: Sequence[Any] = (),
+    progress: Progress | None = None,
+) -> VesselRun:
+    """Detect vessels in every scene over ``aoi``, build its series and the evidence for ``claims``."""
+    started = time.perf_counter()
+    grid = aoi.utm_grid(params.resolution, params.margin_m)
+    inside = aoi_mask(aoi, grid)
+    layer = rasterize_land(land_polygons, grid)
+    results: list[SceneDetections] = []
+    masks: dict[str, str] = {}
+    for sensor in ("s1", "s2"):
+        group = [s for s in scenes if scene_sensor(s) == sensor]
+        if not group:
+            continue
+        cache: dict[str, SceneBands] = {}
+        if len(group) >= 3:
+            for scene in _evenly(group, params.mask_scenes):
+                if progress:
+                    progress(f"reading {scene.id} (land mask)")
+                cache[scene.id] = read_scene(scene, grid)
+            land, method = _land_mask([b for b in cache.values() if b.valid.any()] or list(cache.values()),
+                                      sensor, grid, params.land)
+            land |= layer
+            masks[sensor] = method
+        for scene in group:
+            if progress:
+                progress(f"detecting in {scene.id}")
+            bands = cache.pop(scene.id, None) or read_scene(scene, grid)
+            if len(group) < 3:
+                scene_land, method = _land_mask([bands], sensor, grid, params.land) if bands.valid.any() \
+                    else (np.zeros(grid.shape, bool), "none (no valid pixels)")
+                # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as
+                # unobserved sea, so a clouded date reports a low observed fraction instead of less sea.
+                land = (scene_land & bands.valid) | layer
+                masks[sensor] = method
+            results.append(detect_scene(bands, land, grid, inside, params, method + ("+layer" if layer.any() else "")))
+    rows = series_rows(results, _contains(inside, grid), params.evidence.large_length_m)
+    evidence = evidence_for_claims(claims, aoi.id, rows, params.evidence)
+    manifest = {
+        "workbench_version": __version__,
+        "algorithm_version": VESSELS_VERSION,
+        "aoi": aoi.summary(),
+        "grid": grid.to_dict(),
+        "scenes": [s.summary() | {"sensor": scene_sensor(s)} for s in scenes],
+        "land_mask": masks,
+        "land_layer_pixels": int(layer.sum()),
+        "parameters": params.to_dict(),
+        "per_scene": {r.scene_id: {"n_detections_grid": len(r.detections), "observed_fraction": round(r.observed_fraction, 4),
+                                   **r.diagnostics} for r in results},
+        "claims": [c.id for c in claims],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return VesselRun(aoi, grid, results, rows, evidence, manifest, tuple(claims))
+
+
+def _contains(inside: np.ndarray, grid: Grid) -> Callable[[float, float], bool]:
+    inverse = ~grid.transform
+
+    def contains(x: float, y: float) -> bool:
+        col, row = inverse @ (x, y)
+        r, c = int(math.floor(row)), int(math.floor(col))
+        return 0 <= r < grid.height and 0 <= c < grid.width and bool(inside[r, c])
+
+    return contains
+
+
+def vessel_claims(claims: Sequence[Claim], aoi: AOI) -> list[Claim]:
+    """The claims on ``aoi`` whose expected signatures include vessels (asserting, or denying such)."""
+    return [c for c in claims if aoi.id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
+
+
+def default_period(claims: Sequence[Claim], baseline_days: int = 180, after_days: int = 14) -> tuple[date, date]:
+    """A period covering the claims' windows plus a baseline before them (for ``geo run`` / ``recheck``)."""
+    if not claims:
+        raise ValueError("no claims to derive a vessel period from")
+    start = min(c.window.start for c in claims) - timedelta(days=baseline_days)
+    end = max(c.window.end for c in claims) + timedelta(days=after_days)
+    return start, end
+
+
+def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -> dict[str, Any]:
+    lon, lat = reproject(Point(detection.x, detection.y), grid.crs.to_string(), WGS84).coords[0]
+    identifier = detection_id(aoi_id, result.scene_id, result.sensor, detection.x, detection.y)
+    props = {
+        "detection_id": identifier, "aoi_id": aoi_id, "scene": result.scene_id,
+        "datetime": result.datetime.isoformat(), "date": result.datetime.date().isoformat(),
+        "sensor": result.sensor, "length_m": detection.length_m, "width_m": detection.width_m,
+        "heading_deg": detection.heading_deg, "area_m2": detection.area_m2, "pixels": detection.pixels,
+        "score": detection.score, "peak": detection.peak, "lon": round(lon, 7), "lat": round(lat, 7),
+        "algorithm_version": VESSELS_VERSION,
+    }
+    geometry = reproject(detection.geometry, grid.crs.to_string(), WGS84)
+    return {"type": "Feature", "id": identifier, "geometry": rfc7946_geometry(geometry), "properties": props}
+
+
+def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
+    """The run's files into ``folder`` (a staging folder: see ``geo.outputs.atomic.staged_dir``, which
+    moves files, not folders, into place): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
+    (all scenes), both RFC 7946 and
+    holding the detections inside the AOI; ``timeseries.csv|json|svg|png``; ``evidence.json``;
+    ``vessels-manifest.json``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    inside = _contains(aoi_mask(run.aoi, run.grid), run.grid)
+    everything = []
+    for result in run.results:
+        features = [_feature(d, result, run.aoi.id, run.grid) for d in result.detections if inside(d.x, d.y)]
+        everything += features
+        write_json(folder / f"detections-{_safe(result.scene_id)}.geojson",
+                   {"type": "FeatureCollection", "features": features})
+    write_json(folder / "vessels.geojson", {"type": "FeatureCollection", "features": everything})
+    write_csv(folder / "timeseries.csv", run.rows)
+    p = run.manifest["parameters"]["evidence"]
+    write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
+                                            "min_observed_fraction": p["min_observed_fraction"], "rows": run.rows})
+    by_window: dict[tuple[date, date], list[str]] = {}
+    for claim in run.claims:
+        if VESSEL_SIGNATURE in claim.signatures:
+            by_window.setdefault((claim.window.start, claim.window.end), []).append(claim.id)
+    windows = [(", ".join(ids), start, end) for (start, end), ids in by_window.items()]
+    plot_series([folder / "timeseries.svg", folder / "timeseries.png"], run.rows,
+                f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
+                p["min_observed_fraction"], p["large_length_m"])
+    write_json(folder / "evidence.json", run.evidence)
+    write_json(folder / "vessels-manifest.json", run.manifest)
+    return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
+
+
+def _safe(name: str) -> str:
+    """A scene id as a file name (ids may hold characters file systems dislike)."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def vessel_job(
+    aoi: AOI,
+    claims: Sequence[Claim],
+    source: str,
+    sensors: Sequence[str] | None = None,
+    period: tuple[date, date] | None = None,
+    params: VesselParams = VesselParams(),
+    progress: Progress | None = None,
+) -> VesselRun | None:
+    """The hook for ``geo run`` / ``geo recheck``: when a claim on ``aoi`` predicts vessels, search the
+    period (default: 180 days before the earliest window to 14 days after the last) and run the vessel
+    job; None when no claim predicts vessels. Add ``run.evidence`` to the claims' verdicts and write the
+    files with ``write_vessel_outputs(run, stage)`` into the run's own staging folder (its file names do
+    not collide with the change job's; ``staged_dir`` moves files, not sub-folders, into place)."""
+    relevant = vessel_claims(claims, aoi)
+    if not relevant:
+        return None
+    start, end = period or default_period(relevant)
+    wanted = tuple(sensors) if sensors else default_sensors(source)
+    scenes = find_scenes(source, aoi, start, end, wanted)
+    if not scenes:
+        raise SceneError(f"no {'/'.join(wanted)} scene over AOI {aoi.id!r} between {start} and {end} in {source}")
+    return run_vessels(aoi, scenes, relevant, params, (), progress)

@@ -1,0 +1,167 @@
+"""Where the sea is: land and fixed harbour structures must never count as ships.
+
+The mask comes from the imagery itself, preferably from the AOI's own time series:
+
+* **Time-series mask (default with >= 3 scenes).** Ships come and go; quays, piers, breakwaters, cranes
+  and moored pontoons stay. The per-pixel temporal median (SAR: VV intensity; optical: MNDWI) shows the
+  fixed scene without the transient ships, so a ship at berth next to a pier is detectable while the pier
+  is masked. A vessel present on more than half the dates is treated as a structure: it is part of the
+  baseline, which is what a "rise in vessel presence" is measured against anyway.
+* **Single-scene mask (fewer scenes).** Bright (SAR) or non-water (optical) regions that are larger than
+  any ship are land; smaller ones are left to the detector. A ship moored against a quay touches the
+  land region and is then masked with it (single-scene counts miss ships at berth), and a detached
+  structure smaller than a ship (a short breakwater, a buoy) is not masked (add a land layer).
+* **A land layer** (``--land FILE``: polygons, e.g. OpenStreetMap land polygons for the port) can be added
+  to either; its polygons are burnt into the mask. No layer ships with the project: a global coastline at
+  harbour scale (piers 20 m wide) is not available under a licence and size fit to ship.
+
+All masks are buffered by ``buffer_px`` pixels of land: shoreline pixels mix land and water, SAR side
+lobes of bright quays spill into the water, and dates differ by a fraction of a pixel.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rasterio import features as rio_features
+from scipy import ndimage as ndi
+from shapely.geometry.base import BaseGeometry
+from skimage.filters import threshold_otsu
+
+from geo.geometry import WGS84, reproject
+from geo.grid import Grid
+from geo.vector.polygonize import EIGHT
+
+log = logging.getLogger(__name__)
+
+MIN_SCENES_FOR_MEDIAN = 3
+
+
+@dataclass(frozen=True)
+class LandParams:
+    sar_margin_db: float = 6.0  # land/structure: temporal-median VV this far above the sea's own level
+    buffer_px: int = 2
+    max_vessel_length_m: float = 400.0  # single-scene mode: bright regions longer than this are land
+    max_vessel_area_m2: float = 400.0 * 70.0
+    max_water_threshold: float = 0.3  # optical: the water/land split of the water index lies in [0, 0.3]
+    min_water_m2: float = 50_000.0  # 5 ha: a basin 250 m x 200 m; smaller "water" among land is not sea
+
+
+def _to_db(intensity: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 10.0 * np.log10(np.where(intensity > 0, intensity, np.nan))
+
+
+def _sea_level_db(db: np.ndarray) -> float:
+    """The sea's typical level: the median of the darker of the two Otsu classes (sea is darkest)."""
+    values = db[np.isfinite(db)]
+    if values.size == 0:
+        raise ValueError("no valid pixels to build a land mask from")
+    if np.ptp(values) <= 0:
+        return float(values[0])
+    split = threshold_otsu(values)
+    return float(np.median(values[values <= split]))
+
+
+def _buffer(land: np.ndarray, buffer_px: int) -> np.ndarray:
+    return ndi.binary_dilation(land, structure=EIGHT, iterations=buffer_px) if buffer_px > 0 and land.any() else land
+
+
+def _larger_than_vessels(mask: np.ndarray, grid: Grid, p: LandParams) -> np.ndarray:
+    """The connected regions of ``mask`` that no ship could be: longer or larger than the largest ship."""
+    labels, count = ndi.label(mask, structure=EIGHT)
+    if count == 0:
+        return mask
+    pixel = math.sqrt(grid.pixel_area)
+    keep = np.zeros(count + 1, bool)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    for label, region in enumerate(ndi.find_objects(labels), start=1):
+        extent = math.hypot(region[0].stop - region[0].start, region[1].stop - region[1].start) * pixel
+        keep[label] = extent > p.max_vessel_length_m or sizes[label] * grid.pixel_area > p.max_vessel_area_m2
+    return keep[labels]
+
+
+def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandParams()) -> tuple[np.ndarray, str]:
+    """Land (True) from VV intensities of one or more dates on ``grid`` (NaN where invalid)."""
+    stack = np.stack([np.asarray(v, dtype=np.float32) for v in vv])
+    if len(stack) >= MIN_SCENES_FOR_MEDIAN:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels (outside every footprint)
+            db = _to_db(np.nanmedian(stack, axis=0))
+        land = np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db
+        method = f"sar-temporal-median/{len(stack)} scenes"
+    else:
+        # One date: speckle forbids a pixel test; a 5x5 mean (linear) steadies it, then only regions
+        # larger than a ship are land.
+        single = np.nan_to_num(stack[0], nan=0.0)
+        smooth = ndi.uniform_filter(single, 5) / np.maximum(ndi.uniform_filter(np.isfinite(stack[0]) * 1.0, 5), 1e-6)
+        db = _to_db(np.where(np.isfinite(stack[0]), smooth, np.nan))
+        land = _larger_than_vessels(np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db, grid, p)
+        method = "sar-single-scene"
+    return _buffer(~_drop_small_water(~land, grid, p), p.buffer_px), method
+
+
+def water_index(green: np.ndarray, nir: np.ndarray, swir16: np.ndarray | None = None) -> np.ndarray:
+    """Water > 0. With SWIR 1.6 um, Xu's MNDWI (green - SWIR) / (green + SWIR): built-up land, dark roofs
+    and asphalt, which McFeeters' NDWI (green - NIR) / (green + NIR) often calls water, reflect SWIR and
+    come out negative. Ships, land and cloud are < 0 in both."""
+    other = nir if swir16 is None else swir16
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (green - other) / (green + other)
+
+
+def _water_threshold(index: np.ndarray, p: LandParams) -> float:
+    """Otsu's split of the index between water and land, kept within [0, max_water_threshold]: 0 is
+    the textbook level, but over top-of-atmosphere (L1C) data haze lifts urban MNDWI to ~0.1 while open
+    water stays ~0.8, and the bimodal split follows that."""
+    values = index[np.isfinite(index)]
+    if values.size < 2 or np.ptp(values) <= 0:
+        return 0.0
+    return float(np.clip(threshold_otsu(values), 0.0, p.max_water_threshold))
+
+
+def _drop_small_water(water: np.ndarray, grid: Grid, p: LandParams) -> np.ndarray:
+    """Water bodies smaller than ``min_water_m2`` are not a port's water: dark pixels among land (SAR:
+    tarmac, shadow; optical: wet roofs, shade) that would let bright land objects pass for ships."""
+    labels, count = ndi.label(water, structure=EIGHT)
+    if count == 0:
+        return water
+    large = np.bincount(labels.ravel(), minlength=count + 1) * grid.pixel_area >= p.min_water_m2
+    large[0] = False
+    return large[labels]
+
+
+def optical_land_mask(
+    indices: Sequence[np.ndarray], grid: Grid, p: LandParams = LandParams(), scl_water: np.ndarray | None = None
+) -> tuple[np.ndarray, str]:
+    """Land (True) from a water index (``water_index``) of one or more dates (NaN where invalid or cloud),
+    optionally OR-ed with the SCL water class of a single scene (``scl_water``)."""
+    stack = np.stack([np.asarray(v, dtype=np.float32) for v in indices])
+    if len(stack) >= MIN_SCENES_FOR_MEDIAN:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(stack, axis=0)
+        water = np.nan_to_num(median, nan=-1.0) > _water_threshold(median, p)
+        method = f"water-index-temporal-median/{len(stack)} scenes"
+    else:
+        water = np.nan_to_num(stack[0], nan=-1.0) > _water_threshold(stack[0], p)
+        if scl_water is not None:
+            water |= scl_water
+        method = "water-index-single-scene" + ("+scl" if scl_water is not None else "")
+        # Ships are non-water holes in the water: fill those smaller than a ship (the time-series median
+        # has no ships, and there a small hole is a fixed structure, e.g. a detached breakwater).
+        water |= ~_larger_than_vessels(~water, grid, p)
+    return _buffer(~_drop_small_water(water, grid, p), p.buffer_px), method
+
+
+def rasterize_land(polygons: Sequence[BaseGeometry], grid: Grid) -> np.ndarray:
+    """Burn lon/lat land polygons (a user's land layer) onto ``grid``."""
+    shapes = [reproject(g, WGS84, grid.crs.to_string()) for g in polygons if not g.is_empty]
+    if not shapes:
+        return np.zeros(grid.shape, bool)
+    return rio_features.geometry_mask(shapes, grid.shape, grid.transform, invert=True, all_touched=True)

@@ -1,0 +1,66 @@
+"""Value types of the vessel stage: one detection, one scene's detections, and the settings of a run."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+VESSELS_VERSION = "vessels/0.1"
+SENSORS = ("s1", "s2")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected vessel. ``geometry`` is its pixel footprint in the grid's CRS."""
+
+    geometry: BaseGeometry
+    x: float  # centroid, grid CRS
+    y: float
+    length_m: float
+    width_m: float
+    heading_deg: float  # orientation of the long axis, degrees clockwise from grid north, in [0, 180)
+    area_m2: float
+    pixels: int
+    score: float  # -log10 of the clutter model's tail probability at the brightest pixel (higher = surer)
+    peak: float  # brightest pixel's value in units of the local background (SAR: ratio, S2: robust z)
+
+
+@dataclass(frozen=True)
+class SceneDetections:
+    """What a detector found in one scene over one grid, and how much of the sea it could see."""
+
+    scene_id: str
+    datetime: datetime
+    sensor: str
+    detections: tuple[Detection, ...]
+    sea_px: int  # sea pixels of the reference sea mask inside the AOI
+    observed_px: int  # of those, pixels the detector could examine (valid, not cloud)
+    pixel_area_m2: float
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def observed_fraction(self) -> float:
+        return self.observed_px / self.sea_px if self.sea_px else 0.0
+
+    @property
+    def observed_km2(self) -> float:
+        return self.observed_px * self.pixel_area_m2 / 1e6
+
+
+def detection_id(aoi_id: str, scene_id: str, sensor: str, x: float, y: float) -> str:
+    """Stable across reruns: same AOI, scene, sensor, algorithm and position (to 10 m)."""
+    key = f"{aoi_id}|{scene_id}|{sensor}|{VESSELS_VERSION}|{round(x / 10):d},{round(y / 10):d}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DetectorOutput:
+    """A detector's answer on one grid: detections, the sea pixels it could examine, and diagnostics."""
+
+    detections: tuple[Detection, ...]
+    observed: Any  # bool array on the grid: sea pixels that were valid, cloud-free and tested
+    diagnostics: dict[str, Any]
