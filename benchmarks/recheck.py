@@ -7,8 +7,8 @@ per cell of a grid over the footprint), then in one run:
 
 1. re-checks every AOI serially (``--workers 1``, in-process) into a fresh store: AOIs per minute;
 2. the same with ``--workers 2`` (a new local Dask cluster of 2 worker processes, its start-up included);
-3. the same on already running, warmed-up clusters (``--scheduler``) of 1 and of 2 workers, alternating,
-   best of 2 each: the parallel speed-up without start-up costs;
+3. the same on an already running, warmed-up cluster (``--scheduler``) of 1 and of 2 workers, one cluster
+   at a time, alternating, best of 2 each: the parallel speed-up without start-up costs;
 4. re-checks the first store again with nothing new: seconds in-process (median of 5) and for the whole
    ``geo recheck`` command, next to ``geo --version`` as the reference for interpreter + import start-up.
 
@@ -74,29 +74,24 @@ def timed_recheck(request: RecheckRequest) -> tuple[float, object]:
 
 
 def warm_cluster_runs(make_request, repeats: int = 2) -> dict[int, float]:
-    """Best seconds per worker count (1, 2) for a fresh store each time, on running clusters whose workers
-    have already imported the pipeline; the counts alternate so that other load on the machine hits both."""
+    """Best seconds per worker count (1, 2) for a fresh store each time, on a running cluster (one at a
+    time) whose workers have already imported the pipeline; the counts alternate so that other load on
+    the machine hits both."""
     import importlib
     from dataclasses import replace
 
     from distributed import Client, LocalCluster
 
-    clusters = {n: LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                silence_logs=logging.ERROR)
-                for n in (1, 2)}
     best: dict[int, float] = {}
-    try:
-        for n, cluster in clusters.items():
-            with Client(cluster) as client:
-                client.run(importlib.import_module, "geo.recheck.process")
-        for attempt in range(repeats):
-            for n, cluster in clusters.items():
+    for attempt in range(repeats):
+        for n in (1, 2):
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=logging.ERROR) as cluster:
+                with Client(cluster) as client:
+                    client.run(importlib.import_module, "geo.recheck.process")
                 request = replace(make_request(f"warm{n}-{attempt}.gpkg"), scheduler=cluster.scheduler_address)
                 seconds, _ = timed_recheck(request)
-                best[n] = min(best.get(n, seconds), seconds)
-    finally:
-        for cluster in clusters.values():
-            cluster.close()
+            best[n] = min(best.get(n, seconds), seconds)
     return best
 
 
