@@ -32,12 +32,14 @@ def _register() -> None:
     from geo.cli.catalog import aoi_group, claims_group
     from geo.cli.coreg import coreg_command
     from geo.cli.demo import demo_command
+    from geo.cli.recheck import recheck_command
     from geo.cli.report import report_command
     from geo.cli.run import run_command
     from geo.cli.vessels import vessels_command
 
     for command in (demo_command, run_command, coreg_command, aoi_group, claims_group, report_command):
         cli.add_command(command)
+    cli.add_command(recheck_command)
     cli.add_command(vessels_command)
 
 
@@ -50,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     warnings.filterwarnings("ignore", category=UserWarning, module="rasterio")
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
+        # Without standalone mode click *returns* the code of ctx.exit(N) / raise Exit(N) instead of raising.
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -71,4 +74,4 @@ def main(argv: Sequence[str] | None = None) -> None:
         log.debug("internal error", exc_info=True)
         stderr.print(f"internal error: {type(exc).__name__}: {exc} (set GEO_DEBUG=1 for the traceback)", markup=False)
         sys.exit(2)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
