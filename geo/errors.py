@@ -50,3 +50,19 @@ class TiePointError(CoregError):
 
 class OutputError(GeoError, OSError):
     """An output location cannot be written."""
+
+
+class EmptyReadError(RasterError):
+    """No valid pixel of a scene falls on the requested grid (all nodata or masked as cloud)."""
+
+
+class StoreError(GeoError, OSError):
+    """A results store cannot be opened or written, is not a store, or is from a newer workbench."""
+
+
+class StoreLockedError(StoreError):
+    """Another re-check holds the store's writer lock."""
+
+
+class ClusterError(GeoError, OSError):
+    """The Dask scheduler named by the user cannot be reached."""

@@ -17,7 +17,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from shapely.geometry import box
 
-from geo.errors import OverlapError, RasterError
+from geo.errors import EmptyReadError, OverlapError, RasterError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
@@ -191,7 +191,7 @@ def read_stack(
         valid &= scl_valid & ~np.isin(scl, SCL_MASKED)
     data[:, ~valid] = np.nan
     if not valid.any():
-        raise RasterError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
+        raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
     log.debug("read %s: %d bands, %.1f%% valid", scene.id, len(bands), 100 * valid.mean())
     return Stack(scene, grid, tuple(bands), data, valid, masked_clouds)
 
