@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasterio import features as rio_features
 
 from geo import ALGORITHM_VERSION, __version__
 from geo.align.coreg import Shift, estimate_shift
@@ -99,8 +98,7 @@ class _Timer:
 
 
 def aoi_mask(aoi: AOI, grid: Grid) -> np.ndarray:
-    shape = aoi.projected(grid.crs.to_string())
-    return rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
+    return aoi.pixel_mask(grid)
 
 
 def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tuple[Shift | None, str | None]:
