@@ -220,5 +220,5 @@ def read_sar(
     valid = np.logical_and.reduce([v for _, v in results])
     data[:, ~valid] = np.nan
     if not valid.any():
-        raise RasterError(f"scene {scene.id}: no valid SAR pixels over the area")
+        raise EmptyReadError(f"scene {scene.id}: no valid SAR pixels over the area")
     return Stack(scene, grid, tuple(keys), data, valid, False, sar_quantity(scene))
