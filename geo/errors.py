@@ -28,6 +28,10 @@ class SceneError(GeoError, OSError):
     """A scene or raster cannot be found, opened or read."""
 
 
+class NoScenesError(SceneError):
+    """No scene of the wanted sensor(s) covers the AOI in the period asked for."""
+
+
 class RasterError(SceneError):
     """A raster is corrupt, lacks a CRS/georeference, or holds no valid pixels."""
 

@@ -103,3 +103,25 @@ def run_geo(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 @pytest.fixture
 def geo_cli():
     return run_geo
+
+
+@pytest.fixture(scope="session")
+def port_project(tmp_path_factory: pytest.TempPathFactory):
+    """A synthetic port with planted ships (Sentinel-1 and -2 series) and vessel claims: tests/vessels/port.py."""
+    from tests.vessels import port
+
+    return port.build(tmp_path_factory.mktemp("port"))
+
+
+@pytest.fixture(scope="session")
+def port_run_output(tmp_path_factory: pytest.TempPathFactory, port_project) -> Path:
+    """``geo run`` on the synthetic port: the change job on two Sentinel-2 dates and, for its vessel claims,
+    the vessel job on every Sentinel-1 and -2 scene around their windows."""
+    out = tmp_path_factory.mktemp("port-run") / "out"
+    result = run_geo(
+        "run", "--aoi", "test-port", "--source", str(port_project.catalog), "--out", str(out),
+        "--before", "2021-05-01", "--after", "2021-06-12",
+        "--aoi-dir", str(port_project.aoi_dir), "--seeds-dir", str(port_project.seeds_dir),
+    )
+    assert result.returncode == 0, result.stderr
+    return out

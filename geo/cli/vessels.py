@@ -9,7 +9,7 @@ import click
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
 from geo.cli.run import load_job_inputs
-from geo.errors import AOIError, DateError, SceneError
+from geo.errors import AOIError, DateError
 from geo.outputs.atomic import check_output_dir, staged_dir
 from geo.scenes.pairs import parse_date
 
@@ -60,8 +60,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
     """
     from dataclasses import replace
 
-    from geo.vessels.job import (VesselParams, default_sensors, find_scenes, run_vessels, vessel_claims,
-                                write_vessel_outputs)
+    from geo.vessels.job import (VesselParams, default_sensors, find_scenes, no_scenes, run_vessels, vessel_claims,
+                                 write_vessel_outputs)
 
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
     if last < first:
@@ -79,7 +79,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
         step("searching scenes")
         scenes = find_scenes(source, aoi, first, last, sensors)
         if not scenes:
-            raise SceneError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {first} and {last} in {source}")
+            raise no_scenes(sensors, aoi, first, last, source)
         run = run_vessels(aoi, scenes, claims, params, land, step)
         step("writing outputs")
         with staged_dir(out) as stage:

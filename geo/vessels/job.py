@@ -23,15 +23,15 @@ from shapely.geometry import Point
 from geo import __version__
 from geo.aoi import AOI
 from geo.claims import Claim
-from geo.errors import SceneError
+from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
 from geo.outputs.atomic import write_json
 from geo.outputs.geojson import rfc7946_geometry
 from geo.pipeline import aoi_mask
-from geo.scenes.model import Scene
-from geo.scenes.read import check_overlap, read_asset
-from geo.scenes.source import SceneSource, StacApi, open_source
+from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
+from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
+from geo.scenes.source import open_source
 from geo.vessels.cfar import SarParams, detect_sar
 from geo.vessels.evidence import VESSEL_SIGNATURE, EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask, water_index
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 SAR_CHANNELS = ("vv", "vh", "hh", "hv")  # co- and cross-polarised; IW over the sea is VV+VH
 SCL_WATER = 6
-STAC_COLLECTIONS = {"s1": ("sentinel-1-rtc",), "s2": ("sentinel-2-l2a",)}
 
 
 @dataclass(frozen=True)
@@ -73,12 +72,11 @@ class VesselRun:
 
 
 def scene_sensor(scene: Scene) -> str | None:
-    """``s1`` for SAR items (polarisation assets), ``s2`` for optical items (green + nir), else None."""
-    if any(c in scene.assets for c in SAR_CHANNELS):
-        return "s1"
-    if {"green", "nir"} <= set(scene.assets):
-        return "s2"
-    return None
+    """The detector a scene feeds: its sensor (``Scene.sensor``: ``s1`` or ``s2``) when it holds the assets
+    that detector reads (a polarisation; green + nir), else None."""
+    if scene.sensor == "s1":
+        return "s1" if any(c in scene.assets for c in SAR_CHANNELS) else None
+    return "s2" if {"green", "nir"} <= set(scene.assets) else None
 
 
 def default_sensors(source: str) -> tuple[str, ...]:
@@ -87,17 +85,17 @@ def default_sensors(source: str) -> tuple[str, ...]:
 
 
 def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[str]) -> list[Scene]:
-    """Scenes of ``sensors`` over ``aoi`` in [start, end], from a local catalog or a STAC API."""
-    opened: SceneSource = open_source(source)
+    """Scenes of ``sensors`` over ``aoi`` in [start, end], each sensor searched in its own collections
+    (``geo.scenes.source.open_source``: Sentinel-1 on the Planetary Computer or any STAC API's
+    ``sentinel-1-rtc``, Sentinel-2 L2A, or a local catalog filtered by sensor). Scenes lacking the assets
+    their detector reads are left out, with a warning."""
     scenes: list[Scene] = []
-    if isinstance(opened, StacApi):
-        if source == "earth-search" and "s1" in sensors:
-            raise SceneError("earth-search serves no anonymous Sentinel-1: give --source a STAC API serving "
-                             "sentinel-1-rtc, or a local STAC catalog")
-        for sensor in sensors:
-            scenes += StacApi(opened.name, STAC_COLLECTIONS[sensor]).search(aoi.geometry, start, end)
-    else:
-        scenes = opened.search(aoi.geometry, start, end)
+    for sensor in sensors:
+        scenes += open_source(source, sensor).search(aoi.geometry, start, end)
+    unusable = sorted({s.id for s in scenes if scene_sensor(s) is None})
+    if unusable:
+        log.warning("%d scene(s) without the assets a vessel detector reads, left out: %s", len(unusable),
+                    ", ".join(unusable))
     chosen = [s for s in scenes if scene_sensor(s) in sensors]
     return sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime)
 
@@ -118,37 +116,49 @@ class SceneBands:
         return np.where(self.valid, water_index(b["green"], b["nir"], b.get("swir16")), np.nan)
 
 
-def read_scene(scene: Scene, grid: Grid) -> SceneBands:
-    """The bands a detector needs, on ``grid``. A scene with no valid pixel over the grid is returned all
-    invalid (a clouded date is a fact of the series, not an error); unreadable files raise."""
-    sensor = scene_sensor(scene)
-    check_overlap(scene, grid)
-    valid = np.ones(grid.shape, bool)
-    bands: dict[str, np.ndarray] = {}
-    scl = None
-    if sensor == "s1":
-        # Intensity is resampled linearly (cubic overshoots below zero); GRD assets hold amplitude DN,
-        # whose square is proportional to intensity (CFAR is scale-free, so no calibration is needed).
-        amplitude = "grd" in scene.collection.lower()
-        for name in [c for c in SAR_CHANNELS if c in scene.assets][:2]:
-            values, ok = read_asset(scene.asset(name), grid, Resampling.bilinear)
-            bands[name] = values**2 if amplitude else values
-            valid &= ok & (values > 0)
-    elif sensor == "s2":
-        for name in OPTICAL_BANDS:
-            values, ok = read_asset(scene.asset(name), grid, Resampling.bilinear)
-            bands[name], valid = values, valid & ok
-        if "scl" in scene.assets:
-            from geo.scenes.model import SCL_MASKED
+def _nothing_valid(scene: Scene, sensor: str, names: Sequence[str], grid: Grid) -> SceneBands:
+    empty = np.full(grid.shape, np.nan, np.float32)
+    return SceneBands(scene, sensor, {n: empty.copy() for n in names}, np.zeros(grid.shape, bool), None)
 
-            scl_values, scl_ok = read_asset(scene.asset("scl"), grid, Resampling.nearest)
-            scl = np.where(scl_ok, scl_values, 0).astype(np.uint8)
-            valid &= scl_ok & ~np.isin(scl, SCL_MASKED)
-    else:
+
+def _read_sar(scene: Scene, grid: Grid) -> SceneBands:
+    polarisations = [c for c in SAR_CHANNELS if c in scene.assets][:2]
+    try:
+        stack = read_sar(scene, grid, polarisations)  # bilinear: cubic overshoots below zero
+    except EmptyReadError:
+        return _nothing_valid(scene, "s1", polarisations, grid)
+    # The CFAR works on intensity. RTC is linear power already; GRD DN are amplitudes, whose square is
+    # proportional to intensity (the CFAR is scale-free, so no calibration is needed).
+    data = stack.data**2 if stack.quantity == "dn" else stack.data
+    valid = stack.valid & np.all(data > 0, axis=0)
+    data[:, ~valid] = np.nan
+    return SceneBands(scene, "s1", dict(zip(stack.bands, data)), valid, None)
+
+
+def _read_optical(scene: Scene, grid: Grid) -> SceneBands:
+    try:
+        stack = read_stack(scene, OPTICAL_BANDS, grid, Resampling.bilinear, cloud_mask=False)
+    except EmptyReadError:
+        return _nothing_valid(scene, "s2", OPTICAL_BANDS, grid)
+    valid, scl = stack.valid.copy(), None
+    if SCL_ASSET in scene.assets:
+        values, ok = read_asset(scene.asset(SCL_ASSET), grid, Resampling.nearest, scene.id)
+        scl = np.where(ok, values, 0).astype(np.uint8)
+        valid &= ok & ~np.isin(scl, SCL_MASKED)
+    data = stack.data
+    data[:, ~valid] = np.nan
+    return SceneBands(scene, "s2", dict(zip(stack.bands, data)), valid, scl)
+
+
+def read_scene(scene: Scene, grid: Grid) -> SceneBands:
+    """The bands a detector needs, on ``grid`` (windowed reads through ``geo.scenes.read``: cached, retried,
+    Planetary Computer URLs signed). A scene with no valid pixel over the grid is returned all invalid (a
+    clouded date is a fact of the series, not an error); unreadable files raise."""
+    sensor = scene_sensor(scene)
+    if sensor is None:
         raise SceneError(f"scene {scene.id}: neither Sentinel-1 (vv/vh assets) nor Sentinel-2 (green/nir assets)")
-    for values in bands.values():
-        values[~valid] = np.nan
-    return SceneBands(scene, sensor, bands, valid, scl)
+    check_overlap(scene, grid)
+    return _read_sar(scene, grid) if sensor == "s1" else _read_optical(scene, grid)
 
 
 def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:
@@ -343,5 +353,9 @@ def vessel_job(
     wanted = tuple(sensors) if sensors else default_sensors(source)
     scenes = find_scenes(source, aoi, start, end, wanted)
     if not scenes:
-        raise SceneError(f"no {'/'.join(wanted)} scene over AOI {aoi.id!r} between {start} and {end} in {source}")
+        raise no_scenes(wanted, aoi, start, end, source)
     return run_vessels(aoi, scenes, relevant, params, (), progress)
+
+
+def no_scenes(sensors: Sequence[str], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:
+    return NoScenesError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {start} and {end} in {source}")

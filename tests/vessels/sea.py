@@ -122,14 +122,14 @@ def optical_scene(
     shape: tuple[int, int], ships: list[Ship], seed: int = 0, land: np.ndarray | None = None,
     cloud: tuple[int, int, int] | None = None, glint: bool = True,
 ) -> dict[str, np.ndarray]:
-    """S2-like reflectances (blue, green, red, nir, swir16) of water with waves, an optional glint band
+    """S2-like reflectances (blue, green, red, nir, swir16, swir22: every band ``geo run`` reads) of water with waves, an optional glint band
     (raised, more textured reflectance over the right quarter), planted hulls (nir ~0.2), land, and a
     cloud disc (row, col, radius px)."""
     rng = np.random.default_rng(seed)
-    water = {"blue": 0.06, "green": 0.05, "red": 0.03, "nir": 0.012, "swir16": 0.006}
-    hull = {"blue": 0.16, "green": 0.17, "red": 0.18, "nir": 0.20, "swir16": 0.15}
-    soil = {"blue": 0.07, "green": 0.09, "red": 0.11, "nir": 0.28, "swir16": 0.24}
-    cloud_r = {"blue": 0.45, "green": 0.45, "red": 0.46, "nir": 0.48, "swir16": 0.35}
+    water = {"blue": 0.06, "green": 0.05, "red": 0.03, "nir": 0.012, "swir16": 0.006, "swir22": 0.004}
+    hull = {"blue": 0.16, "green": 0.17, "red": 0.18, "nir": 0.20, "swir16": 0.15, "swir22": 0.12}
+    soil = {"blue": 0.07, "green": 0.09, "red": 0.11, "nir": 0.28, "swir16": 0.24, "swir22": 0.17}
+    cloud_r = {"blue": 0.45, "green": 0.45, "red": 0.46, "nir": 0.48, "swir16": 0.35, "swir22": 0.28}
     waves = rng.normal(size=shape)
     glint_level = np.zeros(shape)
     if glint:
@@ -159,18 +159,21 @@ def _write_band(path: Path, array: np.ndarray, transform: Affine, dtype: str, no
         dst.write(array.astype(dtype), 1)
 
 
-def _item(item_id: str, when: datetime, shape: tuple[int, int], properties: dict) -> pystac.Item:
+def _item(item_id: str, when: datetime, shape: tuple[int, int], properties: dict,
+          collection: str | None = None) -> pystac.Item:
     grid = scene_grid(shape)
     footprint = reproject(box(*grid.bounds), CRS_UTM.to_string(), WGS84)
-    return pystac.Item(item_id, mapping(footprint), list(footprint.bounds), when, properties)
+    return pystac.Item(item_id, mapping(footprint), list(footprint.bounds), when, properties, collection=collection)
 
 
 def write_s1_item(folder: Path, item_id: str, when: datetime, bands: dict[str, np.ndarray]) -> pystac.Item:
-    """An RTC-like item: float32 linear gamma0 ``vv``/``vh`` assets (role data, no reflectance), nodata NaN."""
+    """An RTC item (collection ``sentinel-1-rtc``, as on the Planetary Computer): float32 linear gamma0
+    ``vv``/``vh`` assets (role data, no reflectance), nodata NaN."""
     folder.mkdir(parents=True, exist_ok=True)
     shape = bands["vv"].shape
     item = _item(item_id, when, shape, {"platform": "sentinel-1a", "constellation": "sentinel-1",
-                                        "sar:polarizations": ["VV", "VH"], "sar:instrument_mode": "IW"})
+                                        "sar:polarizations": ["VV", "VH"], "sar:instrument_mode": "IW"},
+                 collection="sentinel-1-rtc")
     for name, array in bands.items():
         _write_band(folder / f"{name}.tif", array, scene_grid(shape).transform, "float32", float("nan"))
         item.add_asset(name, pystac.Asset(href=str(folder / f"{name}.tif"), media_type=pystac.MediaType.GEOTIFF,

@@ -11,19 +11,7 @@ from shapely.geometry import shape
 
 from geo.geometry import WGS84, reproject
 from tests.vessels import sea
-from tests.vessels.conftest import BASELINE_DATES, CLOUDY_S2, S2_DATES, SHAPE, WINDOW_DATES
-
-
-@pytest.fixture(scope="module")
-def s1_run(port_project, tmp_path_factory):
-    from tests.conftest import run_geo
-
-    out = tmp_path_factory.mktemp("vessels") / "out"
-    result = run_geo("vessels", "--aoi", "test-port", "--from", "2021-03-25", "--to", "2021-06-30", "--sensor", "s1",
-                     "--source", str(port_project.catalog), "--aoi-dir", str(port_project.aoi_dir),
-                     "--seeds-dir", str(port_project.seeds_dir), "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out, result
+from tests.vessels.port import BASELINE_DATES, CLOUDY_S2, S2_DATES, SHAPE, WINDOW_DATES
 
 
 def _inside_aoi(ship: sea.Ship) -> bool:
