@@ -46,6 +46,13 @@ NO_EVIDENCE_CAP = 0.8  # changes below the minimum polygon size are invisible to
 LABELS = ((0.7, "high"), (0.4, "medium"), (0.0, "low"))
 
 
+def confidence_label(confidence: float | None) -> str:
+    """low / medium / high for a confidence in 0..1; n/a when there is none (claim not tested)."""
+    if confidence is None:
+        return "n/a"
+    return next(label for cut, label in LABELS if confidence >= cut)
+
+
 @dataclass(frozen=True)
 class Verdict:
     verdict: str
@@ -55,9 +62,7 @@ class Verdict:
 
     @property
     def confidence_label(self) -> str:
-        if self.confidence is None:
-            return "n/a"
-        return next(label for cut, label in LABELS if self.confidence >= cut)
+        return confidence_label(self.confidence)
 
 
 def _strength(props: Mapping[str, Any]) -> float:

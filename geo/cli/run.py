@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -16,9 +16,12 @@ from geo.errors import ClaimError
 from geo.link import claim_index
 from geo.outputs.atomic import check_output_dir
 from geo.outputs.bundle import write_run_extras
-from geo.pipeline import Job, run_job, write_outputs
+from geo.pipeline import Job, JobResult, run_job, write_outputs
 from geo.scenes.pairs import select_pair
 from geo.scenes.source import open_source
+
+Writer = Callable[[JobResult, Path], None]
+VESSELS = "large_vessels_at_berth"  # claims with this signature also get the vessel job's evidence
 
 
 def load_job_inputs(
@@ -49,8 +52,15 @@ def execute(
         step("searching scenes")
         pair = select_pair(scene_source, aoi, claims, before, after)
         result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
+        writers: list[Writer] = [write_run_extras]
+        if any(VESSELS in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
+            from geo.vessels.hook import add_vessel_evidence
+
+            vessel_files = add_vessel_evidence(result, claims, source, step)
+            if vessel_files is not None:
+                writers.insert(0, vessel_files)  # before the report and GeoPackage, which show them
         step("writing outputs")
-        written = write_outputs(result, out, extra_writers=[write_run_extras])
+        written = write_outputs(result, out, extra_writers=writers)
     print_summary(result.manifest, result.claims, result.features, written)
 
 
@@ -69,8 +79,15 @@ def print_summary(manifest: dict, claims: list[dict], features: list, written: l
     kinds = ", ".join(f"{n} {t}" for t, n in types.most_common()) or "none"
     out.print(f"[bold]{len(features)} change polygons[/] ({area:.3f} km2; {kinds}); "
               f"clear fraction of AOI {manifest['clear_fraction']:.0%}")
+    vessels = manifest.get("vessels")
+    if vessels:
+        start, end = vessels["period"]
+        found = f", {vessels['n_detections']} vessel detections (timeseries.svg)" if vessels["n_scenes"] else ""
+        out.print(f"vessel counts: {vessels['n_scenes']} {'/'.join(vessels['sensors'])} scene(s) from {start} to {end}"
+                  f"{found}")
     for claim in claims:
-        out.print(f"  claim {claim['claim_id']}: [bold]{claim['verdict']}[/] — {claim['rationale']}")
+        source = f" [by {claim['verdict_source']}]" if "verdict_source" in claim else ""
+        out.print(f"  claim {claim['claim_id']}: [bold]{claim['verdict']}[/]{source} — {claim['rationale']}")
     if not claims:
         out.print("  no claims touch this AOI")
     out.print("files: " + ", ".join(str(p) for p in written))

@@ -1,6 +1,7 @@
-"""The run as one GeoPackage for QGIS: layers ``changes``, ``aois`` and ``claims``, each with its default
-style in the ``layer_styles`` table (the table and columns QGIS itself creates), DateTime fields for the
-temporal controller, EPSG:4326 like the GeoJSON.
+"""The run as one GeoPackage for QGIS: layers ``changes``, ``aois`` and ``claims`` (and ``vessels``, the
+vessel detections, when a claim predicted vessels), each with its default style in the ``layer_styles``
+table (the table and columns QGIS itself creates), DateTime fields for the temporal controller, EPSG:4326
+like the GeoJSON.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pyogrio.errors import DataSourceError, FieldError, GeometryError
 from geo.errors import OutputError
 from geo.outputs.atomic import replacing
 from geo.outputs.run_data import RunData
-from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml
+from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml, vessels_style
 
 GEOMETRY_COLUMN = "geom"
 WGS84 = "EPSG:4326"
@@ -86,6 +87,10 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
                 "confidence_label": entry.get("confidence_label", ""), "rationale": entry.get("rationale", ""),
                 "n_changes": entry.get("n_changes", 0), "n_matching": entry.get("n_matching", 0),
                 "clear_fraction": entry.get("clear_fraction"),
+                # with vessel evidence (geo.vessels.verdicts): which line of evidence decided, the counts' own
+                "verdict_source": entry.get("verdict_source", "change polygons"),
+                "vessel_verdict": (entry.get("vessel_evidence") or {}).get("verdict", ""),
+                "vessel_p_value": (entry.get("vessel_evidence") or {}).get("p_value"),
                 "before_scene": run.manifest["scenes"]["before"]["id"],
                 "after_scene": run.manifest["scenes"]["after"]["id"],
             })
@@ -96,6 +101,22 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
     frame["window_start"] = _utc(frame["window_start"].tolist())
     frame["window_end"] = _utc(frame["window_end"].tolist())
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
+
+
+VESSEL_COLUMNS = ("detection_id", "aoi_id", "scene", "sensor", "datetime", "date", "length_m", "width_m",
+                  "heading_deg", "area_m2", "pixels", "score", "peak", "lon", "lat", "algorithm_version")
+
+
+def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
+    """Vessel detections of the runs that made them (None when none did); ``datetime`` = acquisition time."""
+    found = [run.vessels for run in runs if run.vessels is not None]
+    if not found:
+        return None
+    pairs = [(g, p) for vessels in found for g, p in vessels.detections]
+    frame = pd.DataFrame([{k: p.get(k) for k in VESSEL_COLUMNS} for _, p in pairs], columns=list(VESSEL_COLUMNS))
+    frame["datetime"] = _utc(frame["datetime"].tolist())
+    frame["pixels"] = frame["pixels"].astype("int64")
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([g for g, _ in pairs], crs=WGS84), crs=WGS84)
 
 
 def styles_frame(styles: dict[str, str]) -> pd.DataFrame:
@@ -122,6 +143,9 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
         "aois": (aois_frame(runs), to_qml(aois_style())),
         "claims": (claims_frame(runs), to_qml(claims_style())),
     }
+    vessels = vessels_frame(runs)
+    if vessels is not None:
+        layers["vessels"] = (vessels, to_qml(vessels_style()))
     try:
         with replacing(path) as tmp:
             for name, (frame, _) in layers.items():

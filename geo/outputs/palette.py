@@ -27,6 +27,10 @@ VERDICT_COLOURS: dict[str, str] = {
 }
 
 
+# Vessel detections and counts per sensor: the same in the QGIS style and the report's plot.
+SENSOR_COLOURS: dict[str, str] = {"s1": "#1f5fa8", "s2": "#c2571a"}
+
+
 def change_colour(change_type: str) -> str:
     return CHANGE_TYPE_COLOURS.get(change_type, OTHER_COLOUR)
 

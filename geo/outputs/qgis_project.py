@@ -29,6 +29,7 @@ from geo.outputs.styles import (
     claims_style,
     statistic_style,
     true_colour_style,
+    vessels_style,
 )
 
 PROJECT = "project.qgz"
@@ -120,6 +121,8 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     layers = [
         ProjectLayer(_layer_id("aois"), "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style()),
         ProjectLayer(_layer_id("changes"), "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types)),
+        *([ProjectLayer(_layer_id("vessels"), "vessel detections", "vector", gpkg + "vessels", "EPSG:4326",
+                        vessels_style())] if run.vessels is not None else []),
         ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False),
     ]
     statistic = run.manifest["statistic"]
@@ -141,8 +144,17 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     return layers
 
 
+def time_range(run: RunData) -> tuple[datetime, datetime]:
+    """From the before scene to a day after the after scene, widened to the vessel series' dates."""
+    start, end = run.scene_datetime("before"), run.scene_datetime("after") + AFTER_SHOWN_FOR
+    if run.vessels is not None and run.vessels.rows:
+        dates = run.vessels.datetimes()
+        start, end = min(start, *dates), max(end, max(dates) + AFTER_SHOWN_FOR)
+    return start, end
+
+
 def project_document(run: RunData) -> ET.Element:
-    before, after = run.scene_datetime("before"), run.scene_datetime("after")
+    start, end = time_range(run)
     grid = run.manifest["grid"]
     layers = project_layers(run)
     root = ET.Element("qgis", version=QGIS_VERSION, projectname=f"geo run: {run.aoi.get('name', run.aoi_id)}")
@@ -168,9 +180,9 @@ def project_document(run: RunData) -> ET.Element:
     ET.SubElement(ET.SubElement(properties, "Paths"), "Absolute", type="bool").text = "false"
     time_settings = ET.SubElement(root, "ProjectTimeSettings", cumulativeTemporalRange="0", timeStep="1",
                                   timeStepUnit="d", frameRate="1")
-    time_range = ET.SubElement(time_settings, "TemporalRange")
-    ET.SubElement(time_range, "start").text = _iso(before)
-    ET.SubElement(time_range, "end").text = _iso(after + AFTER_SHOWN_FOR)
+    temporal_range = ET.SubElement(time_settings, "TemporalRange")
+    ET.SubElement(temporal_range, "start").text = _iso(start)
+    ET.SubElement(temporal_range, "end").text = _iso(end)
     return root
 
 

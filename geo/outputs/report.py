@@ -23,7 +23,7 @@ from geo import __version__
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL
 from geo.outputs.atomic import replacing
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
-from geo.outputs.report_views import Pictures, build_pictures
+from geo.outputs.report_views import Pictures, build_pictures, vessel_view
 from geo.outputs.run_data import RunData
 
 MAX_TABLE_ROWS = 15
@@ -34,6 +34,11 @@ VERDICT_HELP = (
     ("no evidence found", "the area was seen clearly and no such change appeared; absence is not disproof"),
     ("not observable", "the predicted signature is below 10 m pixels, or cloud hid the area"),
     ("not tested", "the two scenes do not lie on either side of the claim window"),
+)
+VESSEL_HELP = (
+    "For claims that predict ships, large vessels are also counted on every Sentinel-1 and Sentinel-2 date "
+    "around the claim window: a significant rise inside the window against the area's own earlier dates "
+    "decides; when the counts cannot be tested the change polygons decide. Both judgements are shown."
 )
 
 
@@ -133,6 +138,9 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         "chip_title": chip_title,
         "chips": pictures.chips(chip_features),
         "expected": sorted(t.replace("_", " ") for t in expected),
+        "vessel": entry.get("vessel_evidence"),
+        "vessel_colour": VERDICT_COLOURS.get((entry.get("vessel_evidence") or {}).get("verdict", ""), "#555555"),
+        "change_judgement": entry.get("change_verdict"),
     }
 
 
@@ -150,6 +158,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "n_changes": len(run.features),
         "area_km2": sum(float(p.get("area_m2", 0)) for _, p in run.features) / 1e6,
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
+        "vessels": vessel_view(run.vessels),
         "scenes": run.claims[0]["scenes"] if run.claims and run.claims[0].get("scenes") else [
             {"role": r, **manifest["scenes"][r], "clear_fraction": None} for r in ("before", "after")
         ],
@@ -172,6 +181,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
         sections=sections,
         summary=summary,
         verdict_help=[(v, VERDICT_COLOURS[v], h) for v, h in VERDICT_HELP],
+        vessel_help=VESSEL_HELP if any(s["vessels"] for s in sections) else "",
         script=script,
         style=style,
         script_hash=csp_hash(script),

@@ -1,4 +1,5 @@
-"""The pictures of one run for the report: the before/after swipe view of the AOI and per-change chips.
+"""The pictures of one run for the report: the before/after swipe view of the AOI, per-change chips, and
+the vessel count plot.
 
 Everything is built from the run's files (the true-colour COGs and the change polygons), so
 ``geo report`` can rebuild it after the run.
@@ -6,9 +7,11 @@ Everything is built from the run's files (the true-colour COGs and the change po
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +29,7 @@ from geo.outputs.render import (
     thumbnail,
     to_rgb8,
 )
-from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData, VesselData
 
 log = logging.getLogger(__name__)
 
@@ -115,4 +118,41 @@ def build_pictures(run: RunData) -> Pictures:
         frame.svg_path(run.aoi_geometry), outlines, note,
         {"before": [list(s) for s in stretch_before], "after": [list(s) for s in stretch_after]},
         (before8, after8), grid,
+    )
+
+
+@dataclass(frozen=True)
+class VesselView:
+    plot_uri: str  # the series plot (SVG) as a data: URI, or "" when the file is not an SVG
+    rows: list[dict[str, Any]]
+    large_length_m: float
+    min_observed_fraction: float
+    sensors: list[str]
+    period: list[str]
+    n_detections: int
+    note: str = ""
+
+
+def svg_uri(path: Path) -> str:
+    """An SVG file as a ``data:image/svg+xml`` URI for an ``<img>``: drawn by the browser as an image, never
+    as part of the page, so nothing in the file can run (no script, no links, no style leaking out) and
+    the report's CSP (``img-src data:``) allows it. "" when the file is not an SVG."""
+    data = path.read_bytes()
+    head = data[:512].lstrip().lower()
+    if not (head.startswith(b"<?xml") or head.startswith(b"<svg")) or b"<svg" not in data[:4096].lower():
+        log.warning("%s: not an SVG image, not shown", path)
+        return ""
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+
+
+def vessel_view(vessels: VesselData | None) -> VesselView | None:
+    if vessels is None:
+        return None
+    uri = svg_uri(vessels.plot)
+    m = vessels.manifest
+    sensors = sorted({str(r["sensor"]) for r in vessels.rows})
+    return VesselView(
+        uri, vessels.rows, vessels.large_length_m, vessels.min_observed_fraction, sensors,
+        [str(d) for d in m.get("period", [])] or ([vessels.rows[0]["date"], vessels.rows[-1]["date"]] if vessels.rows else []),
+        len(vessels.detections), "" if uri else f"{vessels.plot.name} is not an SVG image: the plot is not shown.",
     )

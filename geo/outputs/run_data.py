@@ -1,8 +1,10 @@
 """A run folder read back: what the GeoPackage and the report are built from.
 
 A run writes ``changes.geojson``, ``claims.json``, ``manifest.json``, ``aoi.geojson`` and the COGs
-(``before_rgb.tif``, ``after_rgb.tif``, ``change_statistic.tif``); ``load_run`` reads them and checks
-they are there and well formed, so ``geo report RUN_DIR`` fails with a message naming the bad file.
+(``before_rgb.tif``, ``after_rgb.tif``, ``change_statistic.tif``), and, when a claim predicts vessels, the
+vessel job's files (``vessels-manifest.json``, ``vessels.geojson``, ``timeseries.json|svg``,
+``evidence.json``); ``load_run`` reads them and checks they are there and well formed, so
+``geo report RUN_DIR`` fails with a message naming the bad file.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ AFTER_RGB = "after_rgb.tif"
 STATISTIC = "change_statistic.tif"
 GEOPACKAGE = "changes.gpkg"
 REPORT = "report.html"
+# Written by the vessel job (geo.vessels.job.write_vessel_outputs) when a claim predicts vessels.
+VESSEL_MANIFEST = "vessels-manifest.json"
+VESSEL_DETECTIONS = "vessels.geojson"
+VESSEL_SERIES = "timeseries.json"
+VESSEL_EVIDENCE = "evidence.json"
+VESSEL_PLOT = "timeseries.svg"
 
 
 CLAIM_KEYS = (
@@ -41,6 +49,28 @@ class RunFolderError(OutputError):
 
 
 @dataclass(frozen=True)
+class VesselData:
+    """The vessel job's part of a run: detections (lon/lat), the count series, evidence, the plot."""
+
+    detections: list[tuple[BaseGeometry, dict[str, Any]]]
+    rows: list[dict[str, Any]]
+    large_length_m: float
+    min_observed_fraction: float
+    evidence: list[dict[str, Any]]
+    plot: Path
+    manifest: dict[str, Any]
+
+    def datetimes(self) -> list[datetime]:
+        """Acquisition times of the series' dates (UTC)."""
+        return [_utc(row["datetime"]) for row in self.rows]
+
+
+def _utc(text: object) -> datetime:
+    when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
 class RunData:
     folder: Path
     aoi: dict[str, Any]  # the AOI summary (id, name, ...)
@@ -48,6 +78,7 @@ class RunData:
     features: list[tuple[BaseGeometry, dict[str, Any]]]  # lon/lat
     claims: list[dict[str, Any]]
     manifest: dict[str, Any]
+    vessels: VesselData | None = None
 
     @property
     def aoi_id(self) -> str:
@@ -59,9 +90,7 @@ class RunData:
 
     def scene_datetime(self, role: str) -> datetime:
         """Acquisition time of the before/after scene (UTC), from the manifest."""
-        text = self.manifest["scenes"][role]["datetime"]
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return _utc(self.manifest["scenes"][role]["datetime"])
 
 
 def _json(path: Path) -> Any:
@@ -108,4 +137,27 @@ def load_run(folder: Path, manifest: dict[str, Any] | None = None) -> RunData:
     for key in ("scenes", "aoi"):
         if key not in manifest:
             raise RunFolderError(f"{folder / MANIFEST}: no {key!r} entry")
-    return RunData(folder, {**manifest["aoi"], **props}, geometry, _features(folder / CHANGES), claims, manifest)
+    return RunData(folder, {**manifest["aoi"], **props}, geometry, _features(folder / CHANGES), claims, manifest,
+                   load_vessels(folder))
+
+
+def load_vessels(folder: Path) -> VesselData | None:
+    """The vessel job's files of a run folder, or None when the run made none (no claim predicts vessels)."""
+    if not (folder / VESSEL_MANIFEST).exists():
+        return None
+    manifest = _json(folder / VESSEL_MANIFEST)
+    series = _json(folder / VESSEL_SERIES)
+    evidence = _json(folder / VESSEL_EVIDENCE)
+    try:
+        rows = list(series["rows"])
+        for row in rows:
+            _utc(row["datetime"]), int(row["n_vessels"]), int(row["n_large"]), float(row["observed_fraction"])
+        large, observed = float(series["large_length_m"]), float(series["min_observed_fraction"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RunFolderError(f"{folder / VESSEL_SERIES}: not a vessel count series ({exc})") from None
+    if not isinstance(evidence, list) or not all(isinstance(e, dict) and "claim_id" in e for e in evidence):
+        raise RunFolderError(f"{folder / VESSEL_EVIDENCE}: expected a list of claim evidence")
+    if not (folder / VESSEL_PLOT).is_file():
+        raise RunFolderError(f"{folder / VESSEL_PLOT}: missing (the vessel job writes it with {VESSEL_SERIES})")
+    return VesselData(_features(folder / VESSEL_DETECTIONS), rows, large, observed, evidence, folder / VESSEL_PLOT,
+                      manifest)

@@ -12,10 +12,11 @@ import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 
-from geo.outputs.palette import CHANGE_TYPE_COLOURS, VERDICT_COLOURS, change_colour, rgb_triplet
+from geo.outputs.palette import CHANGE_TYPE_COLOURS, SENSOR_COLOURS, VERDICT_COLOURS, change_colour, rgb_triplet
 
 QGIS_VERSION = "3.22.0"  # the oldest QGIS whose QML these follow (Debian bookworm ships 3.22)
 TEMPORAL_START_AND_END_FIELDS = 2  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromFields
+TEMPORAL_INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
 GEOMETRY_POLYGON = 2
 
 
@@ -51,9 +52,10 @@ def _document(layer_type: str | None = None) -> ET.Element:
     return root
 
 
-def _temporal(root: ET.Element, start_field: str, end_field: str) -> None:
+def _temporal(root: ET.Element, start_field: str, end_field: str = "",
+              mode: int = TEMPORAL_START_AND_END_FIELDS) -> None:
     temporal = ET.SubElement(root, "temporal", {
-        "enabled": "1", "mode": str(TEMPORAL_START_AND_END_FIELDS), "startField": start_field,
+        "enabled": "1", "mode": str(mode), "startField": start_field,
         "endField": end_field, "limitMode": "1", "accumulate": "0", "durationUnit": "d",
         "fixedDuration": "0", "durationField": "", "startExpression": "", "endExpression": "",
     })
@@ -116,6 +118,19 @@ def claims_style() -> ET.Element:
     _common_tail(root, "claim_id", (
         '<b>[% "claim_id" %]</b> on [% "aoi_id" %]<br><i>[% "verdict" %]</i> ([% "confidence_label" %])'
         '<br>[% "rationale" %]'
+    ))
+    return root
+
+
+def vessels_style() -> ET.Element:
+    """Vessel detections coloured by sensor, each shown at its scene's acquisition time (an instant)."""
+    root = _document()
+    _temporal(root, "datetime", mode=TEMPORAL_INSTANT_FROM_FIELD)
+    _categorised(root, "sensor", [(s, f"{s.upper()} detection", c) for s, c in SENSOR_COLOURS.items()],
+                 fill_alpha=150, outline_width=0.4, catch_all=None)
+    _common_tail(root, "detection_id", (
+        '<b>vessel</b> ([% upper("sensor") %]) [% format_number("length_m", 0) %] m long, '
+        '[% format_number("area_m2", 0) %] m², score [% "score" %]<br>[% "datetime" %]<br>scene [% "scene" %]'
     ))
     return root
 

@@ -14,6 +14,12 @@ The test: a one-sided **negative-binomial posterior-predictive test** of the win
   then has a beta-negative-binomial predictive distribution, and the p-value is its upper tail at the
   observed sum. Under no change the p-value is (conservatively) uniform; the tests check that on
   simulated series.
+
+Each verdict carries a confidence (0..1, labelled like ``geo.verdicts``): a significant rise, 1 - p; no rise,
+the share of the AOI's water the window's scenes saw, capped like the change verdicts (ships shorter than
+the large-vessel length, or hidden among others, are not counted); a window clouded over, how far its view
+fell short of the needed share; a denial, that of the denied claim it contradicts (0.2 when none: absence
+cannot confirm a denial).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from scipy import special, stats
 
 from geo.claims import Claim, Stance
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
+from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
 
 VESSEL_SIGNATURE = "large_vessels_at_berth"
 METHOD = "negative-binomial posterior-predictive test (one-sided, window sum vs AOI baseline)"
@@ -112,11 +119,13 @@ def vessel_evidence(
     tests: dict[str, CountTest] = {}
     reasons: list[str] = []
     window_clouded = False
+    seen: dict[str, list[float]] = {"tested": [], "clouded": []}  # observed fractions of the window's dates
     for sensor in sensors:
         baseline, window, window_seen = _split(rows, start, end, params, sensor)
         if not window:
             if window_seen:
                 window_clouded = True
+                seen["clouded"] += [float(r["observed_fraction"]) for r in window_seen]
                 reasons.append(f"{sensor}: the {len(window_seen)} scene(s) in the window saw less than "
                                f"{params.min_observed_fraction:.0%} of the AOI's water (cloud or nodata)")
             else:
@@ -127,6 +136,7 @@ def vessel_evidence(
                            f"(need {params.min_baseline_dates}; start the period earlier)")
             continue
         tests[sensor] = count_rise_test([r["n_large"] for r in baseline], [r["n_large"] for r in window])
+        seen["tested"] += [float(r["observed_fraction"]) for r in window]
     result: dict[str, Any] = {
         "claim_id": claim.id, "aoi_id": aoi_id, "signature": VESSEL_SIGNATURE,
         "window": claim.window.to_dict(), "large_length_m": params.large_length_m, "alpha": params.alpha,
@@ -134,7 +144,12 @@ def vessel_evidence(
     }
     if not tests:
         verdict = NOT_OBSERVABLE if window_clouded and not any("no scene" in r for r in reasons) else NOT_TESTED
-        return {**result, "verdict": verdict, "p_value": None, "rationale": "; ".join(reasons) or "no scenes"}
+        confidence = None
+        if verdict == NOT_OBSERVABLE:
+            shortfall = 1.0 - float(np.mean(seen["clouded"])) / params.min_observed_fraction
+            confidence = round(0.5 + 0.5 * max(0.0, shortfall), 3)
+        return {**result, "verdict": verdict, "p_value": None, **_confidence(confidence),
+                "rationale": "; ".join(reasons) or "no scenes"}
     # Several sensors are several tests of one hypothesis: Bonferroni.
     sensor, best = min(tests.items(), key=lambda item: item[1].p_value)
     p_value = min(1.0, best.p_value * len(tests))
@@ -147,11 +162,18 @@ def vessel_evidence(
     )
     if p_value < params.alpha and window_mean > best.baseline_mean:
         verdict, rationale = CONSISTENT, f"significant rise at alpha {params.alpha}: {summary}"
+        confidence = 1.0 - p_value
     else:
         verdict, rationale = NO_EVIDENCE, f"no significant rise at alpha {params.alpha}: {summary}"
+        confidence = min(NO_EVIDENCE_CAP, float(np.mean(seen["tested"])))
     if reasons:
         rationale += "; " + "; ".join(reasons)
-    return {**result, "verdict": verdict, "p_value": float(f"{p_value:.4g}"), "sensor": sensor, "rationale": rationale}
+    return {**result, "verdict": verdict, "p_value": float(f"{p_value:.4g}"), "sensor": sensor,
+            **_confidence(round(confidence, 3)), "rationale": rationale}
+
+
+def _confidence(value: float | None) -> dict[str, Any]:
+    return {"confidence": value, "confidence_label": confidence_label(value)}
 
 
 def evidence_for_claims(
@@ -165,11 +187,13 @@ def evidence_for_claims(
         if claim.stance is Stance.DENY and aoi_id in claim.aoi_ids and VESSEL_SIGNATURE in claim.signatures:
             supported = [d for d in claim.denies if asserted.get(d, {}).get("verdict") == CONSISTENT]
             verdict = INCONSISTENT_WITH_DENIAL if supported else NO_EVIDENCE
+            confidence = max(asserted[d]["confidence"] for d in supported) if supported else 0.2
             rationale = (f"a significant rise in large vessels on {aoi_id} supports the denied claim(s) "
                          f"{', '.join(supported)}" if supported else
                          f"no significant vessel rise on {aoi_id} for the denied claims; imagery cannot confirm a denial")
             out.append({"claim_id": claim.id, "aoi_id": aoi_id, "signature": VESSEL_SIGNATURE,
-                        "window": claim.window.to_dict(), "verdict": verdict, "p_value": None, "rationale": rationale})
+                        "window": claim.window.to_dict(), "verdict": verdict, "p_value": None,
+                        **_confidence(confidence), "rationale": rationale})
     return out
 
 

@@ -354,7 +354,9 @@ def vessel_job(
     scenes = find_scenes(source, aoi, start, end, wanted)
     if not scenes:
         raise no_scenes(wanted, aoi, start, end, source)
-    return run_vessels(aoi, scenes, relevant, params, (), progress)
+    run = run_vessels(aoi, scenes, relevant, params, (), progress)
+    run.manifest.update(source=source, sensors=list(wanted), period=[start.isoformat(), end.isoformat()])
+    return run
 
 
 def no_scenes(sensors: Sequence[str], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.outputs.atomic import replacing
+from geo.outputs.palette import SENSOR_COLOURS
 from geo.vessels.model import SceneDetections
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def plot_series(
 
     figure: Figure = plt.figure(figsize=(9, 5.5))
     counts_ax, area_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    colours = {"s1": "#1f5fa8", "s2": "#c2571a"}
+    colours = SENSOR_COLOURS
     for sensor in sorted({r["sensor"] for r in rows}):
         mine = [r for r in rows if r["sensor"] == sensor]
         when = [date.fromisoformat(r["date"]) for r in mine]

@@ -172,3 +172,33 @@ def test_project_still_opens_when_the_run_folder_moves(qgis_available, synthetic
     shutil.copytree(synthetic_output, moved)
     seen = probe({"projects": [{"key": "p", "path": str(moved / "project.qgz")}], "ranges": []})
     assert seen["projects"]["p"]["read"] and all(v["valid"] for v in seen["projects"]["p"]["layers"].values())
+
+
+VESSEL_DAYS = ("2021-04-01", "2021-06-11", "2021-06-12", "2021-06-01")  # S1 date, S1 window date, S2 date, none
+
+
+def test_vessel_detections_open_styled_and_on_the_time_slider(qgis_available, port_run_output):
+    gpkg = port_run_output / "changes.gpkg"
+    ranges = [[f"{day}T00:00:00Z", f"{day}T23:59:59Z"] for day in VESSEL_DAYS]
+    seen = probe({"vectors": [{"key": "vessels", "uri": f"{gpkg}|layername=vessels"}],
+                  "projects": [{"key": "project", "path": str(port_run_output / "project.qgz")}],
+                  "ranges": ranges})
+    features = json.loads((port_run_output / "vessels.geojson").read_text())["features"]
+    per_day = [sum(1 for f in features if f["properties"]["date"] == day) for day in VESSEL_DAYS]
+    assert per_day[0] > 0 and per_day[1] > per_day[0] and per_day[2] > 0 and per_day[3] == 0
+    layer = seen["vectors"]["vessels"]
+    assert layer["valid"] and layer["count"] == len(features) and layer["crs"] == "EPSG:4326"
+    assert layer["invalid_geometries"] == 0
+    assert layer["variant_types"]["datetime"] == DATETIME
+    # the GeoPackage's default style: coloured by sensor, instants at the acquisition time
+    assert layer["styles_for_layer"] == ["vessels"]
+    assert layer["renderer"] == "categorizedSymbol" and layer["class_attribute"] == "sensor"
+    assert layer["category_colours"] == {"s1": "#1f5fa8", "s2": "#c2571a"}
+    assert layer["temporal_after_restore"] == {"active": True, "mode": 1, "start_field": "datetime", "end_field": ""}
+    project = seen["projects"]["project"]
+    assert project["read"] and all(v["valid"] for v in project["layers"].values()), project["layers"]
+    in_project = project["layers"]["vessel detections"]
+    assert in_project["temporal"]["active"] and in_project["temporal"]["start_field"] == "datetime"
+    assert in_project["temporal_counts"] == per_day  # each date's ships, on that date's frame only
+    # the project's time range spans the vessel series (1 April .. 13 June), not only the change pair
+    assert project["time_range"][0].startswith("2021-04-01") and project["time_range"][1].startswith("2021-06-14")

@@ -4,11 +4,13 @@ blank page, the swipe slider changes what is shown, and hostile claim text stays
 from __future__ import annotations
 
 import io
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import run_geo
 from tests.outputs import browser
 from tests.outputs.test_report import HOSTILE, hostile_copy
 
@@ -103,4 +105,40 @@ def test_hostile_claim_text_shows_as_text_and_never_runs(driver, synthetic_outpu
     assert driver.execute_script("return document.querySelectorAll('.claim img[src=\"x\"]').length") == 0
     links = driver.execute_script("return Array.from(document.links).map(a => a.href)")
     assert not any(link.startswith("javascript:") for link in links)
+    assert errors(driver) == []
+
+
+def test_vessel_plot_and_evidence_show(driver, port_run_output):
+    driver.set_window_size(1280, 900)
+    open_report(driver, port_run_output / "report.html")
+    assert errors(driver) == []  # the CSP lets the inlined SVG plot through (img-src data:)
+    plot = driver.find_element("css selector", "[data-vessel-plot]")
+    driver.execute_script("arguments[0].scrollIntoView()", plot)
+    assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", plot)
+    assert plot.size["width"] > 500 and plot.size["height"] > 250
+    shot = picture(plot.screenshot_as_png)
+    assert shot.std() > 20, "the plot is (nearly) one colour"
+    s1_blue = np.abs(shot - np.array([0x1F, 0x5F, 0xA8])).sum(axis=2) < 40
+    assert s1_blue.sum() > 200  # the Sentinel-1 series is drawn in its colour
+    rationale = driver.find_element("css selector", '[id="test-port--test-ships"] .vessel-rationale').text
+    assert "significant rise" in rationale and "p = " in rationale
+    badge = driver.find_element("css selector", '[id="test-port--test-ships"] .badge').text
+    assert badge == "consistent with the claim"
+
+
+def test_a_plot_file_with_script_stays_an_inert_image(driver, port_run_output, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(port_run_output, copy)
+    (copy / "timeseries.svg").write_text(
+        '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" '
+        'onload="window.__pwned = 5"><script>window.__pwned = 4</script>'
+        '<rect width="400" height="200" fill="#c2571a"/></svg>')
+    (copy / "report.html").unlink()
+    result = run_geo("report", str(copy))
+    assert result.returncode == 0, result.stderr
+    open_report(driver, copy / "report.html")
+    plot = driver.find_element("css selector", "[data-vessel-plot]")
+    assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", plot)
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    assert driver.execute_script("return document.scripts.length") == 1
     assert errors(driver) == []

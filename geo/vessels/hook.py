@@ -1,0 +1,67 @@
+"""The vessel job inside ``geo run``: for the claims whose signatures include vessels, count ships on every
+Sentinel-1/-2 date around their windows, merge that evidence into their verdicts (``geo.vessels.verdicts``)
+and hand back the writer of the vessel files, so they land in the run folder with everything else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from geo.claims import Claim
+from geo.errors import NoScenesError
+from geo.link import NOT_TESTED
+from geo.pipeline import JobResult
+from geo.vessels.evidence import evidence_for_claims
+from geo.vessels.job import Progress, VesselRun, default_period, default_sensors, vessel_claims, vessel_job, \
+    write_vessel_outputs
+from geo.vessels.model import VESSELS_VERSION
+from geo.vessels.verdicts import merge_vessel_evidence
+
+log = logging.getLogger(__name__)
+
+Writer = Callable[[JobResult, Path], None]
+
+
+def _summary(run: VesselRun) -> dict[str, object]:
+    """What the run's manifest says of the vessel job (the details are in vessels-manifest.json)."""
+    m = run.manifest
+    return {
+        "algorithm_version": VESSELS_VERSION, "source": m.get("source"), "sensors": m.get("sensors"),
+        "period": m.get("period"), "n_scenes": len(run.results), "n_dates": len(run.rows),
+        "n_detections": sum(r["n_vessels"] for r in run.rows), "land_mask": m["land_mask"],
+        "claims": m["claims"], "seconds": m["seconds"], "details": "vessels-manifest.json",
+        "verdict_rule": "geo.vessels.verdicts (README: Vessel evidence in geo run)",
+    }
+
+
+def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
+                        progress: Progress | None = None) -> Writer | None:
+    """Run the vessel job for ``result``'s AOI when a claim predicts vessels; merge its evidence into
+    ``result.claims`` and note it in the manifest. Returns the writer of the vessel files (an extra writer
+    for ``pipeline.write_outputs``), or None when there is nothing to write."""
+    aoi = result.aoi
+    if aoi is None or not vessel_claims(claims, aoi):
+        return None
+    try:
+        run = vessel_job(aoi, claims, source, progress=progress)
+    except NoScenesError as exc:
+        # No scene to count ships on: the change verdicts stand, and every vessel claim says why.
+        relevant = vessel_claims(claims, aoi)
+        start, end = default_period(relevant)
+        evidence = [{**e, "rationale": str(exc)} if e["verdict"] == NOT_TESTED else e
+                    for e in evidence_for_claims(relevant, aoi.id, [])]
+        result.claims = merge_vessel_evidence(result.claims, evidence, claims, result.features)
+        result.manifest["warnings"].append(f"vessel counts not made: {exc}")
+        result.manifest["vessels"] = {"algorithm_version": VESSELS_VERSION, "source": source,
+                                      "sensors": list(default_sensors(source)),
+                                      "period": [start.isoformat(), end.isoformat()], "n_scenes": 0}
+        log.warning("vessel counts not made: %s", exc)
+        return None
+    result.claims = merge_vessel_evidence(result.claims, run.evidence, claims, result.features)
+    result.manifest["vessels"] = _summary(run)
+
+    def write(_result: JobResult, stage: Path) -> None:
+        write_vessel_outputs(run, stage)
+
+    return write
