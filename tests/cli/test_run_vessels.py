@@ -107,3 +107,36 @@ def test_geo_report_rebuilds_the_vessel_part(port_run_output, tmp_path):
     assert result.returncode == 0, result.stderr
     stamp = re.compile(r"Generated [0-9-]+ [0-9:]+ UTC")
     assert stamp.sub("", (copy / "report.html").read_text()) == stamp.sub("", (port_run_output / "report.html").read_text())
+
+
+def test_no_scene_to_count_ships_on_leaves_the_change_verdict_and_says_why(synthetic_project, tmp_path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(synthetic_project.seeds_dir, seeds)
+    (seeds / "ships.toml").write_text('''
+[document]
+title = "a ship claim long after the scenes"
+
+[[claim]]
+id = "test-ships-late"
+claimant = "test"
+statement = "Ships came in January 2023."
+date_stated = 2023-02-01
+stance = "assert"
+aoi_ids = ["test-site"]
+window = { start = 2023-01-01, end = 2023-01-05 }
+signatures = ["large_vessels_at_berth"]
+''')
+    out = tmp_path / "out"
+    result = run_geo("run", "--aoi", "test-site", "--source", str(synthetic_project.catalog), "--out", str(out),
+                     "--before", "2020-03-01", "--after", "2020-08-01", "--aoi-dir", str(synthetic_project.aoi_dir),
+                     "--seeds-dir", str(seeds))
+    assert result.returncode == 0, result.stderr
+    late = _claims(out)["test-ships-late"]
+    assert late["verdict"] == "not tested" and late["verdict_source"] == "change polygons"
+    assert late["vessel_evidence"]["verdict"] == "not tested"
+    assert "no s1/s2 scene over AOI 'test-site' between 2022-07-05 and 2023-01-19" in late["rationale"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["vessels"]["n_scenes"] == 0
+    assert any(w.startswith("vessel counts not made: no s1/s2 scene") for w in manifest["warnings"])
+    assert not (out / "vessels.geojson").exists()
+    assert _claims(out)["test-construction"]["verdict"] == "consistent with the claim"  # the others as before
