@@ -45,11 +45,16 @@ def print_report(report) -> None:  # type: ignore[no-untyped-def]
                       + (f", {skipped} scene(s) skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}")
+        if entry.get("vessels"):
+            vessels = entry["vessels"]
+            out.print(f"  {entry['aoi_id']}: vessels counted on {len(vessels['new_scenes'])} new scene(s); "
+                      f"series of {vessels['n_dates']} date(s)")
     for verdict in summary["verdicts"]:
         if verdict["changed"]:
             was = verdict["previous_verdict"] or "none"
-            out.print(f"  claim {verdict['claim_id']} on {verdict['aoi_id']}: [bold]{verdict['verdict']}[/] (was {was})"
-                      f" — {verdict['rationale']}")
+            by = " (vessel counts)" if verdict.get("kind") == "vessels" else ""
+            out.print(f"  claim {verdict['claim_id']} on {verdict['aoi_id']}{by}: [bold]{verdict['verdict']}[/] "
+                      f"(was {was}) — {verdict['rationale']}")
     for failure in summary["failed_aois"]:
         out.print(f"  [red]failed[/] {failure['aoi_id']}: {failure['error']}")
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from geo.aoi import AOI
 from geo.claims import Claim
@@ -39,6 +40,7 @@ class AoiPlan:
     seen: tuple[Scene, ...]  # scenes the search returned that the store has not recorded for this AOI
     baseline_reason: str | None = None  # set when the chain starts in this run
     deferred: int = 0  # new scenes left for a later run by --max-pairs
+    vessels: Any = None  # a geo.recheck.vessels.VesselPlan when a claim on the AOI predicts vessels
 
     @property
     def starts_chain(self) -> bool:
@@ -46,7 +48,7 @@ class AoiPlan:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.pending or self.seen or self.starts_chain)
+        return bool(self.pending or self.seen or self.starts_chain or (self.vessels and self.vessels.pending))
 
 
 def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date:

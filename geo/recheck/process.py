@@ -45,6 +45,7 @@ class AoiOutcome:
     aoi_id: str
     pairs: list[PairOutcome] = field(default_factory=list)
     error: str | None = None  # the chain stopped here; the remaining scenes are retried next run
+    vessels: Any = None  # a geo.recheck.vessels.VesselOutcome when the plan had scenes to count ships on
 
 
 def ref(scene: Scene) -> SceneRef:
@@ -81,6 +82,10 @@ def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
         outcome.pairs.append(PairOutcome(ref(head), ref(scene), "done", "", clear, result.features, result.claims,
                                          result.manifest))
         head = scene
+    if plan.vessels is not None and plan.vessels.pending:
+        from geo.recheck.vessels import count_vessels
+
+        outcome.vessels = count_vessels(plan.aoi, plan.vessels)
     return outcome
 
 
@@ -93,7 +98,8 @@ def _transportable(plan: AoiPlan) -> AoiPlan:
                    if isinstance(value := getattr(scene, f.name), MappingProxyType)}
         return replace(scene, **proxies)
 
-    return replace(plan, head=plain(plan.head), pending=tuple(plain(s) for s in plan.pending), seen=())
+    vessels = plan.vessels and replace(plan.vessels, pending=tuple(plain(s) for s in plan.vessels.pending))
+    return replace(plan, head=plain(plan.head), pending=tuple(plain(s) for s in plan.pending), seen=(), vessels=vessels)
 
 
 @contextmanager
@@ -132,14 +138,15 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
 def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int = 1, scheduler: str | None = None,
               progress: Progress | None = None) -> list[AoiOutcome]:
     """Outcomes in the order of ``plans``, whatever order the tasks finished in."""
-    plans = [p for p in plans if p.pending]
+    plans = [p for p in plans if p.pending or (p.vessels is not None and p.vessels.pending)]
     if not plans:
         return []
     if scheduler is None and workers <= 1:
         outcomes = []
         for index, plan in enumerate(plans, 1):
             if progress:
-                progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s)")
+                counting = f", {len(plan.vessels.pending)} to count vessels on" if plan.vessels else ""
+                progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s){counting}")
             outcomes.append(process_plan(plan, params))
         return outcomes
     from distributed import as_completed

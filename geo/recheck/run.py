@@ -13,7 +13,7 @@ import socket
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from geo.store import SceneRef, Store, now_utc, writer_lock
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+VESSELS = "large_vessels_at_berth"  # AOIs with claims predicting this also get vessel counts
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,13 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
         try:
-            plans.append(plan_aoi(source, aoi, mine, store.chain(aoi.id, ALGORITHM_VERSION),
-                                  store.seen_scene_ids(aoi.id), today, request.since, request.max_pairs))
+            plan = plan_aoi(source, aoi, mine, store.chain(aoi.id, ALGORITHM_VERSION), store.seen_scene_ids(aoi.id),
+                            today, request.since, request.max_pairs)
+            if any(VESSELS in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
+                from geo.recheck.vessels import plan_vessels
+
+                plan = replace(plan, vessels=plan_vessels(store, request.source, aoi, mine, today))
+            plans.append(plan)
         except DateError:
             raise
         except GeoError as exc:  # the archive is down for this AOI: the others go on
@@ -149,6 +155,13 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
     store.set_chain(aoi.id, ALGORITHM_VERSION, baseline, reason, head, run_id)
     news = _record_window_verdicts(store, aoi, claims, run_id, recorded, params) if any(
         p.status == "done" for p in pairs) else []
+    vessels = None
+    if plan.vessels is not None and outcome is not None and outcome.vessels is not None \
+            and outcome.vessels.error is None:
+        from geo.recheck.vessels import record_vessels
+
+        vessels, vessel_news = record_vessels(store, aoi, plan.vessels, outcome.vessels, run_id, recorded)
+        news.extend(vessel_news)
     entry = {
         "aoi_id": aoi.id,
         "baseline_scene": baseline.id if plan.starts_chain else None,
@@ -160,6 +173,7 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
         "head_scene": head.id,
         "deferred_scenes": plan.deferred,
         "n_new_changes": sum(len(p.features) for p in pairs),
+        **({"vessels": vessels} if vessels is not None else {}),
     }
     return entry, news
 
@@ -179,7 +193,7 @@ def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run
         if store.add_verdict("window", result.verdict, result.before.id, result.after.id, ALGORITHM_VERSION,
                              result.covers_window, run_id, recorded):
             before = previous["verdict"] if previous else None
-            news.append({"claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
+            news.append({"kind": "window", "claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
                          "previous_verdict": before, "changed": before != result.verdict["verdict"],
                          "covers_window": result.covers_window, "before_scene": result.before.id,
                          "after_scene": result.after.id, "n_changes": result.verdict["n_changes"],
@@ -231,7 +245,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
     known = load_aois(aoi_dir) if aoi_dir.is_dir() else {}
     all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
-    source = open_source(request.source)
+    source = open_source(request.source, "s2")  # the change chain reads Sentinel-2 (vessels: geo.recheck.vessels)
     Store.check(store_path)
     if not store_path.exists():
         new_aois = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
@@ -269,8 +283,11 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                                                   run_id, recorded, request.params)
                 entries.append(entry)
                 news.extend(verdict_news)
-                if (outcome := outcomes.get(plan.aoi.id)) and outcome.error:
-                    failed[plan.aoi.id] = outcome.error
+                outcome = outcomes.get(plan.aoi.id)
+                errors = [e for e in (outcome.error if outcome else None,
+                                      outcome.vessels.error if outcome and outcome.vessels else None) if e]
+                if errors:
+                    failed[plan.aoi.id] = "; ".join(errors)
             summary = _summary(run_id, started, now_utc(), source.name, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)

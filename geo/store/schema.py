@@ -107,9 +107,54 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
+# Added by migration 3 (kept apart from ATTRIBUTE_TABLES: migration 1 registers exactly those).
+VESSEL_TABLES = {
+    "vessel_series": "vessel counts per AOI and scene (geo vessels), appended by re-checks of AOIs whose claims "
+                     "predict ships; the evidence is recomputed over the whole stored series each run",
+    "vessel_masks": "per AOI and sensor: the time-series land mask of the AOI's first vessel run, kept so later "
+                    "runs judge their new scenes against the same sea",
+}
+
+_V3_VERDICTS = """CREATE TABLE verdicts_v3 (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('pair', 'window', 'vessels')),
+        aoi_id TEXT NOT NULL, claim_id TEXT NOT NULL, before_scene TEXT NOT NULL, after_scene TEXT NOT NULL,
+        algorithm_version TEXT NOT NULL, verdict TEXT NOT NULL, confidence REAL, rationale TEXT, n_changes INTEGER,
+        n_matching INTEGER, clear_fraction REAL, covers_window BOOLEAN, evidence TEXT, details TEXT,
+        run_id INTEGER NOT NULL REFERENCES runs(run_id), recorded_at DATETIME NOT NULL,
+        UNIQUE (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version))"""
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    """Vessel count series and land masks; verdict history of kind 'vessels' (the count evidence over the
+    stored series: before/after scene = its first and last scene)."""
+    conn.execute(
+        """CREATE TABLE vessel_series (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, algorithm_version TEXT NOT NULL,
+            scene_id TEXT NOT NULL, sensor TEXT NOT NULL, date DATE NOT NULL, datetime DATETIME NOT NULL,
+            n_vessels INTEGER NOT NULL, n_large INTEGER NOT NULL, total_area_m2 REAL, large_area_m2 REAL,
+            observed_fraction REAL NOT NULL, observed_km2 REAL, land_mask TEXT,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id), recorded_at DATETIME NOT NULL,
+            UNIQUE (aoi_id, scene_id, algorithm_version))"""
+    )
+    conn.execute(
+        """CREATE TABLE vessel_masks (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, algorithm_version TEXT NOT NULL,
+            sensor TEXT NOT NULL, grid TEXT NOT NULL, method TEXT, mask BLOB NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id), UNIQUE (aoi_id, sensor, algorithm_version))"""
+    )
+    for table, description in VESSEL_TABLES.items():
+        gpkg.register_attributes(conn, table, description)
+    # SQLite cannot change a CHECK constraint in place: copy the history into the new table, swap.
+    conn.execute(_V3_VERDICTS)
+    conn.execute("INSERT INTO verdicts_v3 SELECT * FROM verdicts")
+    conn.execute("DROP TABLE verdicts")
+    conn.execute("ALTER TABLE verdicts_v3 RENAME TO verdicts")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
+    (3, "vessel count series and land masks; vessel verdicts in the history", _v3),
 )
 LATEST = MIGRATIONS[-1][0]
 

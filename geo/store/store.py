@@ -252,7 +252,7 @@ class Store:
         ))
 
     def count(self, table: str) -> int:
-        if table not in schema.FEATURE_LAYERS and table not in schema.ATTRIBUTE_TABLES:
+        if table not in {**schema.FEATURE_LAYERS, **schema.ATTRIBUTE_TABLES, **schema.VESSEL_TABLES}:
             raise ValueError(f"unknown store table {table!r}")
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -369,8 +369,8 @@ class Store:
             "confidence, rationale, n_changes, n_matching, clear_fraction, covers_window, evidence, details, run_id, "
             "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (kind, verdict["aoi_id"], verdict["claim_id"], before, after, algorithm_version, verdict["verdict"],
-             verdict.get("confidence"), verdict["rationale"], verdict["n_changes"], verdict["n_matching"],
-             verdict["clear_fraction"], covers_window, ",".join(verdict.get("evidence", [])),
+             verdict.get("confidence"), verdict["rationale"], verdict.get("n_changes"), verdict.get("n_matching"),
+             verdict.get("clear_fraction"), covers_window, ",".join(verdict.get("evidence", [])),
              json.dumps(dict(verdict), sort_keys=True, default=str), run_id, recorded_at),
         )
         return cursor.rowcount == 1

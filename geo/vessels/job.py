@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,7 +37,7 @@ from geo.vessels.evidence import VESSEL_SIGNATURE, EvidenceParams, evidence_for_
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask, water_index
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OPTICAL_BANDS, OpticalParams, detect_optical
-from geo.vessels.series import plot_series, series_rows, write_csv
+from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,23 @@ class VesselParams:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class LandMask:
+    mask: np.ndarray  # bool, True = land, on the AOI's vessel grid
+    method: str
+
+
 @dataclass
 class VesselRun:
     aoi: AOI
     grid: Grid
     results: list[SceneDetections]
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # the series: one row per date and sensor
     evidence: list[dict[str, Any]]
     manifest: dict[str, Any]
     claims: tuple[Claim, ...] = field(default=())
+    scene_rows: list[dict[str, Any]] = field(default_factory=list)  # one row per scene
+    land_masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks built by this run
 
 
 def scene_sensor(scene: Scene) -> str | None:
@@ -201,33 +209,42 @@ def run_vessels(
     params: VesselParams = VesselParams(),
     land_polygons: Sequence[Any] = (),
     progress: Progress | None = None,
+    land_masks: Mapping[str, LandMask] | None = None,
 ) -> VesselRun:
-    """Detect vessels in every scene over ``aoi``, build its series and the evidence for ``claims``."""
+    """Detect vessels in every scene over ``aoi``, build its series and the evidence for ``claims``.
+    ``land_masks``: per sensor, a time-series land mask made earlier on this AOI's grid (re-checks keep the
+    mask of their first run, so that a later run's few new scenes are judged against the same sea)."""
     started = time.perf_counter()
     grid = aoi.utm_grid(params.resolution, params.margin_m)
     inside = aoi_mask(aoi, grid)
     layer = rasterize_land(land_polygons, grid)
     results: list[SceneDetections] = []
     masks: dict[str, str] = {}
+    built: dict[str, LandMask] = {}
     for sensor in ("s1", "s2"):
         group = [s for s in scenes if scene_sensor(s) == sensor]
         if not group:
             continue
         cache: dict[str, SceneBands] = {}
-        if len(group) >= 3:
+        given = (land_masks or {}).get(sensor)
+        if given is not None and given.mask.shape == grid.shape:
+            land, method = given.mask | layer, f"{given.method} (kept from an earlier run)"
+            masks[sensor] = method
+        elif len(group) >= 3:
             for scene in _evenly(group, params.mask_scenes):
                 if progress:
                     progress(f"reading {scene.id} (land mask)")
                 cache[scene.id] = read_scene(scene, grid)
             land, method = _land_mask([b for b in cache.values() if b.valid.any()] or list(cache.values()),
                                       sensor, grid, params.land)
+            built[sensor] = LandMask(land.copy(), method)
             land |= layer
             masks[sensor] = method
         for scene in group:
             if progress:
                 progress(f"detecting in {scene.id}")
             bands = cache.pop(scene.id, None) or read_scene(scene, grid)
-            if len(group) < 3:
+            if given is None and len(group) < 3:
                 scene_land, method = _land_mask([bands], sensor, grid, params.land) if bands.valid.any() \
                     else (np.zeros(grid.shape, bool), "none (no valid pixels)")
                 # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as
@@ -235,7 +252,9 @@ def run_vessels(
                 land = (scene_land & bands.valid) | layer
                 masks[sensor] = method
             results.append(detect_scene(bands, land, grid, inside, params, method + ("+layer" if layer.any() else "")))
-    rows = series_rows(results, _contains(inside, grid), params.evidence.large_length_m)
+    contains = _contains(inside, grid)
+    scene_rows = [scene_row(r, contains, params.evidence.large_length_m) for r in results]
+    rows = one_row_per_date(scene_rows)
     evidence = evidence_for_claims(claims, aoi.id, rows, params.evidence)
     manifest = {
         "workbench_version": __version__,
@@ -251,7 +270,7 @@ def run_vessels(
         "claims": [c.id for c in claims],
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return VesselRun(aoi, grid, results, rows, evidence, manifest, tuple(claims))
+    return VesselRun(aoi, grid, results, rows, evidence, manifest, tuple(claims), scene_rows, built)
 
 
 def _contains(inside: np.ndarray, grid: Grid) -> Callable[[float, float], bool]:

@@ -19,37 +19,44 @@ COLUMNS = ("date", "datetime", "sensor", "scene", "n_vessels", "n_large", "total
            "observed_fraction", "observed_km2", "land_mask")
 
 
-def series_rows(
-    results: Sequence[SceneDetections], aoi_contains, large_length_m: float
-) -> list[dict[str, Any]]:
-    """One row per (date, sensor): counts and areas of the detections whose centre ``aoi_contains(x, y)``.
-    When a sensor has two scenes on one date (adjacent slices, both satellites), the one that saw more
-    of the AOI's water is kept; the other is named in ``dropped_scenes``."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for result in results:
-        inside = [d for d in result.detections if aoi_contains(d.x, d.y)]
-        large = [d for d in inside if d.length_m >= large_length_m]
-        row = {
-            "date": result.datetime.date().isoformat(),
-            "datetime": result.datetime.isoformat(),
-            "sensor": result.sensor,
-            "scene": result.scene_id,
-            "n_vessels": len(inside),
-            "n_large": len(large),
-            "total_area_m2": round(sum(d.area_m2 for d in inside), 1),
-            "large_area_m2": round(sum(d.area_m2 for d in large), 1),
-            "observed_fraction": round(result.observed_fraction, 4),
-            "observed_km2": round(result.observed_km2, 4),
-            "land_mask": result.diagnostics.get("land_mask", ""),
-            "dropped_scenes": [],
-        }
+def scene_row(result: SceneDetections, aoi_contains, large_length_m: float) -> dict[str, Any]:
+    """One scene's counts and areas of the detections whose centre ``aoi_contains(x, y)``."""
+    inside = [d for d in result.detections if aoi_contains(d.x, d.y)]
+    large = [d for d in inside if d.length_m >= large_length_m]
+    return {
+        "date": result.datetime.date().isoformat(),
+        "datetime": result.datetime.isoformat(),
+        "sensor": result.sensor,
+        "scene": result.scene_id,
+        "n_vessels": len(inside),
+        "n_large": len(large),
+        "total_area_m2": round(sum(d.area_m2 for d in inside), 1),
+        "large_area_m2": round(sum(d.area_m2 for d in large), 1),
+        "observed_fraction": round(result.observed_fraction, 4),
+        "observed_km2": round(result.observed_km2, 4),
+        "land_mask": result.diagnostics.get("land_mask", ""),
+    }
+
+
+def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The series: one row per (date, sensor). When a sensor has two scenes on one date (adjacent slices,
+    both satellites), the one that saw more of the AOI's water is kept; the other is named in
+    ``dropped_scenes``. Sorted by time."""
+    kept: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: (r["datetime"], r["scene"])):
+        row = {**row, "dropped_scenes": list(row.get("dropped_scenes", []))}
         key = (row["date"], row["sensor"])
-        if key in rows:
-            keep, drop = sorted((rows[key], row), key=lambda r: -r["observed_fraction"])
+        if key in kept:
+            keep, drop = sorted((kept[key], row), key=lambda r: -r["observed_fraction"])
             keep["dropped_scenes"] = [*keep["dropped_scenes"], drop["scene"]]
             row = keep
-        rows[key] = row
-    return sorted(rows.values(), key=lambda r: (r["datetime"], r["sensor"]))
+        kept[key] = row
+    return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"]))
+
+
+def series_rows(results: Sequence[SceneDetections], aoi_contains, large_length_m: float) -> list[dict[str, Any]]:
+    """The series of ``results``: ``one_row_per_date`` of their ``scene_row``s."""
+    return one_row_per_date([scene_row(r, aoi_contains, large_length_m) for r in results])
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -87,12 +87,38 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     conn.close()
     assert not _tables(path) >= {"layer_styles"}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 2
+        assert store.schema_version == schema.LATEST == 3
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
     assert 'startField="first_seen"' in qml and 'accumulate="1"' in qml
     assert conn.execute("PRAGMA application_id").fetchone()[0] == gpkg.APPLICATION_ID
+
+
+def test_migration_3_keeps_the_verdict_history_and_adds_the_vessel_tables(tmp_path):
+    path = tmp_path / "v2.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=2) == [1, 2]
+    conn.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('t', 't', '{}')")
+    conn.execute("INSERT INTO verdicts (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version, verdict, "
+                 "rationale, run_id, recorded_at) VALUES ('window', 'x', 'c', 'B', 'A', 'v', 'no evidence found', "
+                 "'why', 1, 't')")
+    conn.execute("COMMIT")
+    with pytest.raises(sqlite3.IntegrityError):  # version 2 knows no vessel verdicts
+        conn.execute("INSERT INTO verdicts (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version, "
+                     "verdict, run_id, recorded_at) VALUES ('vessels', 'x', 'c', 'B', 'A', 'v', 'v', 1, 't')")
+    conn.close()
+    with writer_lock(path), Store.open(path) as store:
+        assert store.schema_version == 3
+        assert store.count("verdicts") == 1 and store.count("vessel_series") == 0
+        with store.transaction():
+            assert store.add_verdict("vessels", {"aoi_id": "x", "claim_id": "c", "verdict": "not tested",
+                                                 "rationale": "no scene"}, "B", "A", "vessels/0.1", False, 1, "t")
+        rows = store.conn.execute("SELECT kind, verdict, rationale FROM verdicts ORDER BY fid").fetchall()
+    assert rows == [("window", "no evidence found", "why"), ("vessels", "not tested", "no scene")]
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"verdicts", "vessel_series", "vessel_masks"} <= layers  # registered GeoPackage attribute tables
 
 
 def _tables(path):

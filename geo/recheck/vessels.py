@@ -1,0 +1,133 @@
+"""Vessel counts in re-checks, for AOIs whose claims predict ships.
+
+Each re-check asks the source which Sentinel-1/-2 scenes exist over the AOI from the vessel period's start
+(180 days before the earliest such claim window) to today, counts ships only in scenes the store has not
+counted yet, appends one row per scene to ``vessel_series``, and recomputes the claims' vessel evidence over
+the whole stored series (``geo.vessels.evidence``), recording it in the verdict history (kind ``vessels``)
+when it differs from what is recorded. The land mask of the AOI's first vessel run (a time-series median
+when it had >= 3 scenes of a sensor) is kept in the store and reused, so a later run's one or two new
+scenes are judged against the same sea. A re-check with no new scene reads no pixels and writes nothing.
+
+Each recorded vessel verdict also carries, under ``combined``, the verdict its claim gets when the counts
+are merged with the claim's latest window verdict from the change polygons, by the rule of ``geo run``
+(``geo.vessels.verdicts``), so the two histories never disagree unexplained.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from geo import ALGORITHM_VERSION
+from geo.aoi import AOI
+from geo.claims import Claim
+from geo.errors import GeoError
+from geo.scenes.model import Scene
+from geo.store import Store
+from geo.store.vessels import (add_vessel_rows, latest_vessel_verdict, set_vessel_mask, vessel_mask, vessel_rows,
+                               vessel_scene_ids)
+from geo.vessels.evidence import evidence_for_claims
+from geo.vessels.job import LandMask, VesselParams, default_period, default_sensors, find_scenes, run_vessels, \
+    vessel_claims
+from geo.vessels.model import VESSELS_VERSION
+from geo.vessels.series import one_row_per_date
+from geo.vessels.verdicts import merge_vessel_evidence
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VesselPlan:
+    claims: tuple[Claim, ...]  # the AOI's claims whose signatures include vessels
+    sensors: tuple[str, ...]
+    start: date
+    pending: tuple[Scene, ...]  # scenes not counted yet, oldest first
+    masks: dict[str, LandMask] = field(default_factory=dict)  # kept from the AOI's first vessel run
+
+
+@dataclass
+class VesselOutcome:
+    rows: list[dict[str, Any]] = field(default_factory=list)  # one per pending scene
+    masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks this run built
+    grid: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], today: date,
+                 params: VesselParams = VesselParams()) -> VesselPlan | None:
+    """The scenes to count over ``aoi`` (a search, no pixels); None when no claim on it predicts vessels."""
+    relevant = vessel_claims(claims, aoi)
+    if not relevant:
+        return None
+    start = default_period(relevant)[0]
+    sensors = default_sensors(source)
+    scenes = find_scenes(source, aoi, start, today, sensors) if start <= today else []
+    counted = vessel_scene_ids(store, aoi.id, VESSELS_VERSION)
+    pending = tuple(s for s in scenes if s.id not in counted)
+    grid = aoi.utm_grid(params.resolution, params.margin_m).to_dict()
+    masks = {}
+    for sensor in sensors:
+        stored = vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, grid) if pending else None
+        if stored is not None:
+            masks[sensor] = LandMask(*stored)
+    log.info("%s: %d scene(s) to count vessels on", aoi.id, len(pending))
+    return VesselPlan(tuple(relevant), sensors, start, pending, masks)
+
+
+def count_vessels(aoi: AOI, plan: VesselPlan, params: VesselParams = VesselParams()) -> VesselOutcome:
+    """Count ships in the plan's pending scenes (reads pixels, writes nothing)."""
+    try:
+        run = run_vessels(aoi, plan.pending, plan.claims, params, land_masks=plan.masks)
+    except GeoError as exc:  # an unreadable scene, the archive down: counted again next run
+        return VesselOutcome(error=f"vessel counts: {exc}")
+    return VesselOutcome(run.scene_rows, run.land_masks, run.grid.to_dict())
+
+
+def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[dict[str, Any]]) -> dict[str, dict]:
+    """The claims' latest window verdicts (change polygons) merged with the vessel evidence."""
+    windows = [w for c in claims if (w := store.latest_window_verdict(aoi.id, c.id, ALGORITHM_VERSION))]
+    if not windows:
+        return {}
+    wanted = {c for w in windows for c in w.get("evidence", [])}
+    features = [f for f in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION)
+                if f[1]["change_id"] in wanted]
+    merged = merge_vessel_evidence(windows, evidence, claims, features)
+    keys = ("verdict", "confidence", "confidence_label", "verdict_source", "rationale", "before_scene", "after_scene")
+    return {m["claim_id"]: {k: m.get(k) for k in keys} for m in merged if "verdict_source" in m}
+
+
+def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutcome, run_id: int,
+                   recorded: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Append the new rows and masks; recompute the evidence over the stored series and record what changed.
+    Returns the AOI's ``vessels`` summary entry and its verdict news."""
+    added = add_vessel_rows(store, aoi.id, VESSELS_VERSION, outcome.rows, run_id, recorded)
+    for sensor, land in outcome.masks.items():
+        set_vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, outcome.grid, land.method, land.mask, run_id)
+    rows = one_row_per_date(vessel_rows(store, aoi.id, VESSELS_VERSION))
+    entry = {"new_scenes": [r["scene"] for r in outcome.rows], "n_counted": added, "n_dates": len(rows),
+             "sensors": list(plan.sensors), "period_start": plan.start.isoformat()}
+    if not rows:
+        return entry, []
+    evidence = evidence_for_claims(plan.claims, aoi.id, rows, VesselParams().evidence)
+    combined = _combined(store, aoi, plan.claims, evidence)
+    first, last = rows[0]["scene"], rows[-1]["scene"]
+    news = []
+    for item in evidence:
+        claim_id = item["claim_id"]
+        covers = date.fromisoformat(rows[-1]["date"]) >= date.fromisoformat(item["window"]["end"])
+        details = {**item, "n_dates": len(rows), "first_scene": first, "last_scene": last,
+                   **({"combined": combined[claim_id]} if claim_id in combined else {})}
+        previous = latest_vessel_verdict(store, aoi.id, claim_id, VESSELS_VERSION)
+        if store.add_verdict("vessels", details, first, last, VESSELS_VERSION, covers, run_id, recorded):
+            was = previous["verdict"] if previous else None
+            news.append({"kind": "vessels", "claim_id": claim_id, "aoi_id": aoi.id, "verdict": item["verdict"],
+                         "previous_verdict": was, "changed": was != item["verdict"], "covers_window": covers,
+                         "p_value": item.get("p_value"), "confidence": item.get("confidence"), "n_dates": len(rows),
+                         "first_scene": first, "last_scene": last, "rationale": item["rationale"],
+                         "combined": combined.get(claim_id)})
+    entry["evidence"] = [{"claim_id": e["claim_id"], "verdict": e["verdict"], "p_value": e.get("p_value")}
+                         for e in evidence]
+    return entry, news

@@ -1,0 +1,88 @@
+"""The store's vessel tables (schema migration 3): per-scene vessel counts of re-checked AOIs, and the land
+mask each AOI's first vessel run built, so later runs count their new scenes against the same sea.
+
+Functions over an open ``Store``; writers call them inside its ``transaction()`` like every other write.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from geo.store.store import Store, iso_utc, parse_utc
+
+SERIES_FIELDS = ("scene_id", "sensor", "date", "datetime", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
+                 "observed_fraction", "observed_km2", "land_mask", "run_id")
+
+
+def vessel_scene_ids(store: Store, aoi_id: str, algorithm_version: str) -> set[str]:
+    return {r[0] for r in store.conn.execute(
+        "SELECT scene_id FROM vessel_series WHERE aoi_id = ? AND algorithm_version = ?", (aoi_id, algorithm_version))}
+
+
+def add_vessel_rows(store: Store, aoi_id: str, algorithm_version: str, rows: Sequence[Mapping[str, Any]],
+                    run_id: int, recorded_at: str) -> int:
+    """Append per-scene rows (``geo.vessels.series.scene_row``); a scene already stored is kept as it was.
+    Returns how many were added."""
+    cursor = store.conn.executemany(
+        "INSERT INTO vessel_series (aoi_id, algorithm_version, scene_id, sensor, date, datetime, n_vessels, n_large, "
+        "total_area_m2, large_area_m2, observed_fraction, observed_km2, land_mask, run_id, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(aoi_id, algorithm_version, r["scene"], r["sensor"], r["date"], iso_utc(parse_utc(str(r["datetime"]))),
+          r["n_vessels"], r["n_large"], r["total_area_m2"], r["large_area_m2"], r["observed_fraction"],
+          r["observed_km2"], r["land_mask"], run_id, recorded_at) for r in rows],
+    )
+    return cursor.rowcount
+
+
+def vessel_rows(store: Store, aoi_id: str, algorithm_version: str) -> list[dict[str, Any]]:
+    """The AOI's stored per-scene rows, oldest first, in the form ``scene_row`` made them."""
+    cursor = store.conn.execute(
+        f"SELECT {', '.join(SERIES_FIELDS)} FROM vessel_series WHERE aoi_id = ? AND algorithm_version = ? "
+        "ORDER BY datetime, scene_id", (aoi_id, algorithm_version))
+    rows = []
+    for values in cursor:
+        row = dict(zip(SERIES_FIELDS, values))
+        row["scene"] = row.pop("scene_id")
+        rows.append(row)
+    return rows
+
+
+def vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: str,
+                grid: Mapping[str, Any]) -> tuple[np.ndarray, str] | None:
+    """The stored land mask (bool array, method) of ``sensor`` on ``grid``; None when there is none, or when it
+    was made on another grid (the AOI changed)."""
+    row = store.conn.execute(
+        "SELECT grid, method, mask FROM vessel_masks WHERE aoi_id = ? AND sensor = ? AND algorithm_version = ?",
+        (aoi_id, sensor, algorithm_version)).fetchone()
+    if row is None or json.loads(row[0]) != json.loads(json.dumps(dict(grid))):
+        return None
+    rows, cols = grid["shape"]
+    bits = np.frombuffer(zlib.decompress(row[2]), np.uint8)
+    return np.unpackbits(bits, count=rows * cols).astype(bool).reshape(rows, cols), str(row[1])
+
+
+def set_vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: str, grid: Mapping[str, Any],
+                    method: str, mask: np.ndarray, run_id: int) -> None:
+    """Keep ``mask`` (packed bits, deflated: a few kB) unless the AOI already has one on the same grid."""
+    if vessel_mask(store, aoi_id, sensor, algorithm_version, grid) is not None:
+        return
+    blob = zlib.compress(np.packbits(np.asarray(mask, bool).ravel()).tobytes(), 9)
+    store.conn.execute(
+        "INSERT INTO vessel_masks (aoi_id, algorithm_version, sensor, grid, method, mask, run_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aoi_id, sensor, algorithm_version) DO UPDATE SET "
+        "grid = excluded.grid, method = excluded.method, mask = excluded.mask, run_id = excluded.run_id",
+        (aoi_id, algorithm_version, sensor, json.dumps(dict(grid), sort_keys=True), method, blob, run_id),
+    )
+
+
+def latest_vessel_verdict(store: Store, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
+    row = store.conn.execute(
+        "SELECT details FROM verdicts WHERE kind = 'vessels' AND aoi_id = ? AND claim_id = ? "
+        "AND algorithm_version = ? ORDER BY fid DESC LIMIT 1", (aoi_id, claim_id, algorithm_version),
+    ).fetchone()
+    return json.loads(row[0]) if row else None
