@@ -39,7 +39,8 @@ def _land_layer(path: Path | None) -> list:
 @click.option("--sensor", type=click.Choice(["s1", "s2"]), default=None,
               help="Only Sentinel-1 (SAR CFAR) or Sentinel-2 (optical) scenes [default: every sensor the source has].")
 @click.option("--source", default="earth-search", show_default=True,
-              help="'earth-search' (Sentinel-2), a STAC API URL, or a local STAC catalog.")
+              help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), a STAC API "
+                   "URL, or a local STAC catalog.")
 @click.option("--claim", "claim_ids", multiple=True,
               help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
