@@ -6,7 +6,6 @@ import csv
 import json
 
 import numpy as np
-import pytest
 from shapely.geometry import shape
 
 from geo.geometry import WGS84, reproject
