@@ -46,3 +46,11 @@ class CoregError(GeoError, RuntimeError):
 
 class OutputError(GeoError, OSError):
     """An output location cannot be written."""
+
+
+class ChangeError(GeoError, ValueError):
+    """Change detection cannot run on these inputs (too few valid pixels, degenerate bands, bad parameters)."""
+
+
+class DatasetError(GeoError, ValueError):
+    """An evaluation dataset (e.g. OSCD) is missing files or holds malformed ones."""

@@ -20,21 +20,19 @@ import numpy as np
 from rasterio import features as rio_features
 
 from geo import ALGORITHM_VERSION, __version__
-from geo.align.coreg import Shift, estimate_shift
+from geo.align.stack import read_aligned
 from geo.aoi import AOI
-from geo.change.normalise import normalise
-from geo.change.stats import mahalanobis_change
-from geo.change.threshold import change_mask, chi2_threshold, trim_mixed_edges
+from geo.change.detect import DEFAULT_METHOD, ChiSquareParams, detect
+from geo.change.threshold import change_regions
 from geo.claims import Claim
-from geo.errors import CoregError
 from geo.grid import Grid
 from geo.link import PairContext, link_features
 from geo.outputs.atomic import staged_dir, write_json
 from geo.outputs.geojson import write_feature_collection
 from geo.scenes.model import Scene
-from geo.scenes.read import Stack, read_stack
+from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity, region_features
-from geo.vector.polygonize import label_regions, polygonize
+from geo.vector.polygonize import polygonize
 from geo.verdicts import verdicts
 
 log = logging.getLogger(__name__)
@@ -48,10 +46,10 @@ class Params:
     resolution: float = 10.0
     margin_m: float = 300.0  # read beyond the AOI so co-registration has context at the edges
     bands: tuple[str, ...] = ("blue", "green", "red", "nir", "swir16", "swir22")
-    coreg_band: str = "nir"
-    alpha: float = 1e-4  # significance of a change seed pixel (chi-square tail)
-    alpha_grow: float = 1e-2  # significance for growing a seed into its neighbours
-    strong_alpha: float = 1e-6  # "strong" pixels, used for the confidence figure
+    coreg_band: str = "red"  # the change detector's band (visible bands also agree on the shift better)
+    method: str = DEFAULT_METHOD  # geo.change.detect.METHODS
+    alpha: float = 1e-4  # chi-square methods: significance of a change seed pixel
+    alpha_grow: float = 1e-2  # chi-square methods: significance for growing a seed into its neighbours
     min_area_px: int = 8
     min_clear_fraction: float = 0.5
     min_coreg_quality: float = 0.2
@@ -98,54 +96,31 @@ def aoi_mask(aoi: AOI, grid: Grid) -> np.ndarray:
     return rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
 
 
-def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tuple[Shift | None, str | None]:
-    """The after scene's shift relative to the before scene, or None with a warning when unreliable."""
-    try:
-        shift = estimate_shift(before.band(band), after.band(band), before.valid, after.valid, min_quality)
-    except CoregError as exc:
-        warning = f"co-registration skipped: {exc}"
-        log.warning(warning)
-        return None, warning
-    return shift, None
-
-
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     p = job.params
     timer = _Timer(progress)
     warnings: list[str] = []
     grid = job.aoi.utm_grid(p.resolution, p.margin_m)
-    with timer.step("read before scene"):
-        before = read_stack(job.before, p.bands, grid)
-    with timer.step("read after scene"):
-        after = read_stack(job.after, p.bands, grid)
-    with timer.step("co-register"):
-        shift, warning = coregister(before, after, p.coreg_band, p.min_coreg_quality)
-        if warning:
-            warnings.append(warning)
-    if shift is not None:
-        with timer.step("resample after scene"):
-            # One resampling from the source files onto the grid moved by the shift.
-            after = read_stack(job.after, p.bands, grid.shifted(shift.dx_px, shift.dy_px))
-            after = Stack(after.scene, grid, after.bands, after.data, after.valid, after.cloud_masked)
+    pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, timer.step)
+    before, after, shift = pair.before, pair.after, pair.shift
+    if pair.warning:
+        warnings.append(pair.warning)
     inside = aoi_mask(job.aoi, grid)
     valid = before.valid & after.valid
     clear_fraction = float((valid & inside).sum() / max(inside.sum(), 1))
-    with timer.step("normalise"):
-        after_n, fits, invariant = normalise(before.data, after.data, valid)
     with timer.step("change statistic"):
-        stat = mahalanobis_change(before.data, after_n, valid, invariant)
-        mask = change_mask(stat.values, valid, stat.dof, p.alpha, p.alpha_grow) & inside
+        found = detect(before.data, after.data, valid, p.bands, p.method, chi_square=ChiSquareParams(p.alpha, p.alpha_grow))
+        after_n = found.after_normalised
     with timer.step("polygonise"):
-        labels, _ = label_regions(mask, p.min_area_px)
-        mask = trim_mixed_edges(labels, after_n - before.data)
-        labels, _ = label_regions(mask, p.min_area_px)
+        labels = change_regions(found.mask & inside, after_n - before.data, p.min_area_px)
+        mask = labels > 0
         regions = polygonize(labels, grid)
         identity = PairIdentity(
             job.aoi.id, job.before.id, job.after.id,
             job.before.date.isoformat(), job.after.date.isoformat(), ALGORITHM_VERSION,
         )
         features = region_features(
-            regions, labels, stat.values, chi2_threshold(stat.dof, p.strong_alpha), before.data, after_n,
+            regions, labels, found.statistic.values, found.strong_threshold, before.data, after_n,
             p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,
         )
     with timer.step("link claims"):
@@ -167,9 +142,8 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "grid": grid.to_dict(),
         "parameters": asdict(p),
         "coregistration": shift.to_dict(grid) if shift else None,
-        "normalisation": {b: f.to_dict() for b, f in zip(p.bands, fits)},
-        "statistic": {"name": stat.name, "dof": stat.dof, "threshold_seed": chi2_threshold(stat.dof, p.alpha),
-                      "threshold_grow": chi2_threshold(stat.dof, p.alpha_grow)},
+        "normalisation": {b: f.to_dict() for b, f in zip(p.bands, found.fits)},
+        "statistic": found.summary(),
         "cloud_masked": {"before": before.cloud_masked, "after": after.cloud_masked},
         "clear_fraction": round(clear_fraction, 4),
         "n_changes": len(features),
@@ -177,7 +151,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "timings_s": timer.timings,
         "versions": package_versions(),
     }
-    return JobResult(features, claim_summaries, manifest, before, after, stat.values, mask, job.aoi)
+    return JobResult(features, claim_summaries, manifest, before, after, found.statistic.values, mask, job.aoi)
 
 
 def package_versions() -> dict[str, str]:
