@@ -101,7 +101,7 @@ def detect(
     """Change between two co-registered (band, row, col) stacks of reflectance over ``valid`` pixels."""
     if method not in METHODS:
         raise ChangeError(f"unknown change method {method!r}; choose one of {', '.join(METHODS)}")
-    after_n, fits, invariant, mad = normalise(before, after, valid)
+    after_n, fits, _, mad = normalise(before, after, valid)
     if method == "cva-otsu":
         stat = cva_magnitude(before, after, valid)
         threshold = otsu_threshold(stat.values, valid)
@@ -113,7 +113,7 @@ def detect(
         mask = drop_small(valid & (np.nan_to_num(stat.values) > p.threshold), p.min_area_px)
         return Detection(method, stat, mask, p.threshold, 2 * p.threshold, after_n, fits, mad, p.to_dict())
     if method == "cva-chi2":
-        stat = mahalanobis_change(before, after_n, valid, invariant)
+        stat = mahalanobis_change(before, after_n, valid)
     elif method == "irmad-chi2":
         stat = irmad_change(mad)
     else:

@@ -70,25 +70,25 @@ def _trimmed_covariance(d: np.ndarray, start: np.ndarray, keep: float = 0.9, ite
     return cov
 
 
-def whitened_chi2(differences: np.ndarray, valid: np.ndarray, seed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """D² of (k, row, col) differences under a robust no-change covariance (started from ``seed`` pixels),
-    and that covariance."""
+def whitened_chi2(differences: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """D² of (k, row, col) differences under a robust no-change covariance, and that covariance.
+
+    The trimming starts from all pixels and works inwards: started from a hand-picked "unchanged" core it
+    would begin too small and, trimming at a fixed quantile, stay too small (every pixel significant)."""
     k = differences.shape[0]
     d = differences[:, valid].astype(np.float64)
-    start = seed[valid] if seed is not None else np.ones(d.shape[1], bool)
-    if start.sum() <= 10 * k:
-        start = np.ones(d.shape[1], bool)
     if d.shape[1] <= 10 * k:
         raise ChangeError(f"a chi-square statistic over {k} variables needs more than {10 * k} valid pixels")
-    cov = _trimmed_covariance(d, start)
+    d = d - np.median(d, axis=1, keepdims=True)
+    cov = _trimmed_covariance(d, np.ones(d.shape[1], bool))
     values = np.full(valid.shape, np.nan, dtype=np.float32)
     values[valid] = np.einsum("in,ij,jn->n", d, np.linalg.pinv(cov), d)
     return values, cov
 
 
-def mahalanobis_change(before: np.ndarray, after: np.ndarray, valid: np.ndarray, invariant: np.ndarray) -> ChangeStatistic:
-    """D² of (after − before) per pixel (after normalised onto before); ``invariant`` seeds the covariance."""
-    values, cov = whitened_chi2(after - before, valid, invariant)
+def mahalanobis_change(before: np.ndarray, after: np.ndarray, valid: np.ndarray) -> ChangeStatistic:
+    """D² of (after − before) per pixel, after normalised onto before (CVA on normalised bands, whitened)."""
+    values, cov = whitened_chi2(after - before, valid)
     return ChangeStatistic(values, "cva-chi2", before.shape[0], {"covariance": cov.round(8).tolist()})
 
 

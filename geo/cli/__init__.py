@@ -32,6 +32,7 @@ def _register() -> None:
     from geo.cli.catalog import aoi_group, claims_group
     from geo.cli.coreg import coreg_command
     from geo.cli.demo import demo_command
+    from geo.cli.eval import eval_group
     from geo.cli.report import report_command
     from geo.cli.run import run_command
     from geo.cli.vessels import vessels_command
@@ -39,6 +40,7 @@ def _register() -> None:
     for command in (demo_command, run_command, coreg_command, aoi_group, claims_group, report_command):
         cli.add_command(command)
     cli.add_command(vessels_command)
+    cli.add_command(eval_group)
 
 
 _register()

@@ -8,8 +8,10 @@ grid of ``imgs_1/*_B04.tif``. Some ``imgs_2`` bands are a few pixels smaller tha
 
 Per city: every band of both dates is read onto the label grid through the pipeline's reader (cubic), the
 second date co-registered on the red band and re-read (``geo.align.stack``), clouds screened with the
-cirrus band (L1C has no SCL), then ``geo.change.detect``. Pixels without data on both dates are predicted
-"no change" but still scored. The labels are read after detection, for scoring only.
+cirrus band (L1C has no SCL), then ``geo.change.detect`` and the job's own region step (sieve, trim mixed
+edges: ``geo.change.threshold.change_regions``) — the mask scored is the one a job would polygonise.
+Pixels without data on both dates are predicted "no change" but still scored. The labels are read after
+detection, for scoring only.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ from shapely.geometry import box
 
 from geo import ALGORITHM_VERSION
 from geo.align.stack import AlignedPair, read_aligned
-from geo.change.detect import DEFAULT_METHOD, Detection, LocalParams, detect
+from geo.change.detect import DEFAULT_METHOD, LocalParams, detect
+from geo.change.threshold import change_regions
 from geo.errors import DatasetError
 from geo.eval.scoring import Confusion, mean_metrics
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
+from geo.pipeline import Params
 from geo.scenes.cloud import cirrus_cloud_mask
 from geo.scenes.model import Asset, Scene
 from geo.scenes.read import open_raster, read_stack
@@ -49,6 +53,7 @@ CIRRUS = ("cirrus", "B10")
 COREG_BAND = "red"  # the detector's band; on OSCD the visible bands agree on the shift better than NIR
 MIN_COREG_QUALITY = 0.2
 L1C_SCALE = 1e-4  # L1C before processing baseline 04.00: reflectance = DN / 10000
+MIN_REGION_PX = Params().min_area_px  # the job's own sieve
 METRICS = ("precision", "recall", "f1", "iou", "seconds")
 
 
@@ -161,11 +166,9 @@ def read_city(city: City) -> tuple[AlignedPair, np.ndarray]:
     return pair, valid
 
 
-def evaluate_city(
-    root: Path, name: str, methods: Sequence[str] = (DEFAULT_METHOD,), local: LocalParams | None = None
-) -> list[CityScore]:
+def evaluate_city(city: City, methods: Sequence[str] = (DEFAULT_METHOD,), local: LocalParams | None = None) -> list[CityScore]:
     """Scores of each method on one city. ``seconds`` is reading + co-registration + that method."""
-    city = load_city(root, name)
+    name = city.name
     start = time.perf_counter()
     pair, valid = read_city(city)
     read_seconds = time.perf_counter() - start
@@ -174,19 +177,20 @@ def evaluate_city(
     for method in methods:
         t0 = time.perf_counter()
         result = detect(pair.before.data, pair.after.data, valid, pair.before.bands, method, local)
+        predicted = change_regions(result.mask, result.after_normalised - pair.before.data, MIN_REGION_PX) > 0
         seconds = read_seconds + time.perf_counter() - t0
         extra = {
             "shift_px": [round(pair.shift.dx_px, 3), round(pair.shift.dy_px, 3)] if pair.shift else None,
             "cloud_fraction": round(float(1 - valid.mean()), 4),
-            "changed_fraction": round(float(result.mask.mean()), 4),
+            "changed_fraction": round(float(predicted.mean()), 4),
             "labelled_fraction": round(float(truth.mean()), 4),
         }
-        scores.append(CityScore(name, method, Confusion.of(result.mask, truth), seconds, extra))
+        scores.append(CityScore(name, method, Confusion.of(predicted, truth), seconds, extra))
         log.info("%s %s: F1 %.3f in %.1f s", name, method, scores[-1].confusion.f1, seconds)
     return scores
 
 
-def summary(scores: Sequence[CityScore], method: str, root: Path, detection: Detection | None = None) -> dict[str, Any]:
+def summary(scores: Sequence[CityScore], method: str) -> dict[str, Any]:
     rows = [s.to_dict() for s in scores if s.method == method]
     pooled = Confusion(0, 0, 0, 0)
     for s in scores:
@@ -207,15 +211,16 @@ def evaluate(
 ) -> dict[str, Any]:
     """Per-city and mean scores of each method: {"dataset", "root", "methods": {method: summary}}."""
     names = list(cities) if cities else discover(root)
+    loaded = [load_city(root, name) for name in names]  # every name checked before any work
     scores: list[CityScore] = []
-    for name in names:
+    for city in loaded:
         if progress:
-            progress(name)
-        scores.extend(evaluate_city(root, name, methods, local))
+            progress(city.name)
+        scores.extend(evaluate_city(city, methods, local))
     return {
         "dataset": "oscd",
         "root": str(root),
         "cities": names,
-        "methods": {m: summary(scores, m, root) for m in methods},
+        "methods": {m: summary(scores, m) for m in methods},
         "parameters": {"local-regression": (local or LocalParams.shipped()).to_dict()},
     }
