@@ -22,6 +22,7 @@ from rasterio import features as rio_features
 from geo import ALGORITHM_VERSION, __version__
 from geo.align.stack import read_aligned
 from geo.aoi import AOI
+from geo.change.classify import scene_levels
 from geo.change.detect import DEFAULT_METHOD, ChiSquareParams, detect
 from geo.change.threshold import change_regions
 from geo.claims import Claim
@@ -112,7 +113,8 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         found = detect(before.data, after.data, valid, p.bands, p.method, chi_square=ChiSquareParams(p.alpha, p.alpha_grow))
         after_n = found.after_normalised
     with timer.step("polygonise"):
-        labels = change_regions(found.mask & inside, after_n - before.data, p.min_area_px)
+        min_area = max(p.min_area_px, found.min_area_px)
+        labels = change_regions(found.mask & inside, after_n - before.data, min_area, found.edge_px)
         mask = labels > 0
         regions = polygonize(labels, grid)
         identity = PairIdentity(
@@ -122,6 +124,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         features = region_features(
             regions, labels, found.statistic.values, found.strong_threshold, before.data, after_n,
             p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,
+            scene_levels(before.data, after_n, valid, p.bands),
         )
     with timer.step("link claims"):
         n_inside = max(int(inside.sum()), 1)

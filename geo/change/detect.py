@@ -56,6 +56,10 @@ class LocalParams:
         return asdict(self)
 
 
+def edge_band(sigma_px: float) -> int:
+    return max(2, int(round(1.5 * sigma_px)))
+
+
 @dataclass(frozen=True)
 class ChiSquareParams:
     alpha: float = 1e-4  # significance of a seed pixel
@@ -74,6 +78,18 @@ class Detection:
     fits: list[BandFit]
     irmad: IRMAD
     parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def min_area_px(self) -> int:
+        """The detector's own minimum region area (0 when it has none); the region step applies it again
+        after trimming edges, so what is output is never smaller."""
+        return int(self.parameters.get("min_area_px", 0))
+
+    @property
+    def edge_px(self) -> int:
+        """How far outside an object a decision can spill: ~1.5σ of a smoothed statistic, at least 2 px
+        (mixed pixels, residual misregistration). The region step trims that band back to the half-maximum."""
+        return edge_band(float(self.parameters.get("sigma_px", 0.0)))
 
     def summary(self) -> dict[str, Any]:
         return {

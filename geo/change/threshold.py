@@ -81,9 +81,10 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray, edge_px: int = 
     return out
 
 
-def change_regions(mask: np.ndarray, difference: np.ndarray, min_area_px: int) -> np.ndarray:
+def change_regions(mask: np.ndarray, difference: np.ndarray, min_area_px: int, edge_px: int = 2) -> np.ndarray:
     """Labelled change regions (0 = none) as the job outputs them: regions under ``min_area_px`` sieved
-    away, mixed edge pixels trimmed, sieved again. The evaluation scores exactly this."""
+    away, mixed edge pixels within ``edge_px`` of a border trimmed, sieved again. The evaluation scores
+    exactly this."""
     labels, _ = label_regions(mask, min_area_px)
-    labels, _ = label_regions(trim_mixed_edges(labels, difference), min_area_px)
+    labels, _ = label_regions(trim_mixed_edges(labels, difference, edge_px), min_area_px)
     return labels

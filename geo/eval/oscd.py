@@ -177,7 +177,9 @@ def evaluate_city(city: City, methods: Sequence[str] = (DEFAULT_METHOD,), local:
     for method in methods:
         t0 = time.perf_counter()
         result = detect(pair.before.data, pair.after.data, valid, pair.before.bands, method, local)
-        predicted = change_regions(result.mask, result.after_normalised - pair.before.data, MIN_REGION_PX) > 0
+        min_area = max(MIN_REGION_PX, result.min_area_px)
+        predicted = change_regions(result.mask, result.after_normalised - pair.before.data, min_area,
+                                   result.edge_px) > 0
         seconds = read_seconds + time.perf_counter() - t0
         extra = {
             "shift_px": [round(pair.shift.dx_px, 3), round(pair.shift.dy_px, 3)] if pair.shift else None,

@@ -21,7 +21,7 @@ def pair(request):
 def test_planted_roofs_found(pair, method):
     valid = np.ones(pair.truth.shape, bool)
     found = detect(pair.before, pair.after, valid, BANDS, method)
-    regions = change_regions(found.mask, found.after_normalised - pair.before, 8) > 0
+    regions = change_regions(found.mask, found.after_normalised - pair.before, max(8, found.min_area_px), found.edge_px) > 0
     score = Confusion.of(regions, pair.truth)
     assert score.f1 >= 0.95, f"{method}: F1 {score.f1:.3f} (precision {score.precision:.3f}, recall {score.recall:.3f})"
     assert found.summary()["method"] == method
