@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import shapely
 from pyproj import Geod
+from rasterio import features as rio_features
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -53,6 +55,11 @@ class AOI:
 
     def projected(self, crs: str) -> BaseGeometry:
         return reproject(self.geometry, WGS84, crs)
+
+    def pixel_mask(self, grid: Grid) -> np.ndarray:
+        """True for the pixels of ``grid`` whose centres fall inside the AOI."""
+        shape = self.projected(grid.crs.to_string())
+        return rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
 
     def summary(self) -> dict[str, object]:
         return {

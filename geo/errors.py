@@ -44,6 +44,10 @@ class CoregError(GeoError, RuntimeError):
     """Co-registration could not find a reliable shift."""
 
 
+class TiePointError(CoregError):
+    """Too few reliable tie points for a local model (callers may fall back to the global shift)."""
+
+
 class OutputError(GeoError, OSError):
     """An output location cannot be written."""
 
@@ -54,3 +58,19 @@ class ChangeError(GeoError, ValueError):
 
 class DatasetError(GeoError, ValueError):
     """An evaluation dataset (e.g. OSCD) is missing files or holds malformed ones."""
+
+
+class EmptyReadError(RasterError):
+    """No valid pixel of a scene falls on the requested grid (all nodata or masked as cloud)."""
+
+
+class StoreError(GeoError, OSError):
+    """A results store cannot be opened or written, is not a store, or is from a newer workbench."""
+
+
+class StoreLockedError(StoreError):
+    """Another re-check holds the store's writer lock."""
+
+
+class ClusterError(GeoError, OSError):
+    """The Dask scheduler named by the user cannot be reached."""

@@ -29,6 +29,12 @@ def scenes_dir() -> Path:
     return project_root() / "scenes"
 
 
+def scene_cache_dir() -> Path:
+    """Where remote scene windows are cached (``scenes/cache``), or ``$GEO_SCENE_CACHE``."""
+    env = os.environ.get("GEO_SCENE_CACHE")
+    return Path(env) if env else scenes_dir() / "cache"
+
+
 def demo_catalog() -> Path:
     return scenes_dir() / "demo" / "catalog.json"
 

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasterio import features as rio_features
 
 from geo import ALGORITHM_VERSION, __version__
-from geo.align.stack import read_aligned
+from geo.align.coreg import Shift
+from geo.align.local import LocalModel
+from geo.align.stack import LocalCoregParams, read_aligned
+from geo.align.stack import local_model as _local_model
 from geo.aoi import AOI
 from geo.change.classify import scene_levels
 from geo.change.detect import DEFAULT_METHOD, ChiSquareParams, detect
@@ -54,6 +56,10 @@ class Params:
     min_area_px: int = 8
     min_clear_fraction: float = 0.5
     min_coreg_quality: float = 0.2
+    coreg_local: bool = True  # fit a local model from tie points; applied when it departs from the shift
+    coreg_window: int = 64
+    coreg_spacing: int = 64
+    coreg_local_min_px: float = 0.1  # apply the local model only if it departs this far from the shift
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,17 @@ class _Timer:
 
 
 def aoi_mask(aoi: AOI, grid: Grid) -> np.ndarray:
-    shape = aoi.projected(grid.crs.to_string())
-    return rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
+    return aoi.pixel_mask(grid)
+
+
+def local_coreg(p: Params) -> LocalCoregParams | None:
+    return LocalCoregParams(p.coreg_window, p.coreg_spacing, p.coreg_local_min_px) if p.coreg_local else None
+
+
+def local_model(before: Stack, after: Stack, p: Params, shift: Shift) -> tuple[LocalModel | None, bool, str | None]:
+    """The job's local co-registration step (``geo.align.stack.local_model`` with the job's parameters)."""
+    return _local_model(before, after, p.coreg_band, shift, LocalCoregParams(p.coreg_window, p.coreg_spacing,
+                                                                              p.coreg_local_min_px))
 
 
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:
@@ -102,10 +117,10 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     timer = _Timer(progress)
     warnings: list[str] = []
     grid = job.aoi.utm_grid(p.resolution, p.margin_m)
-    pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, timer.step)
-    before, after, shift = pair.before, pair.after, pair.shift
-    if pair.warning:
-        warnings.append(pair.warning)
+    pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, timer.step,
+                        local_coreg(p))
+    before, after, shift, model = pair.before, pair.after, pair.shift, pair.model
+    warnings.extend(pair.warnings)
     inside = aoi_mask(job.aoi, grid)
     valid = before.valid & after.valid
     clear_fraction = float((valid & inside).sum() / max(inside.sum(), 1))
@@ -145,6 +160,8 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "grid": grid.to_dict(),
         "parameters": asdict(p),
         "coregistration": shift.to_dict(grid) if shift else None,
+        "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,
+        "coregistration_applied": pair.applied,
         "normalisation": {b: f.to_dict() for b, f in zip(p.bands, found.fits)},
         "statistic": found.summary(),
         "cloud_masked": {"before": before.cloud_masked, "after": after.cloud_masked},

@@ -149,3 +149,31 @@ def write_aoi(path: Path, aoi_id: str, bounds: tuple[float, float, float, float]
 
 def utc(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, 10, 30, tzinfo=timezone.utc)
+
+
+
+def make_series(
+    shape: tuple[int, int],
+    shifts: tuple[tuple[float, float], ...],
+    plants: dict[int, tuple[Rect, ...]],
+    noise: float = 0.004,
+    psf_sigma: float = 0.6,
+    seed: int = 11,
+) -> list[np.ndarray]:
+    """One stack per date over the same ground: scene k shows every roof planted at dates <= k (``plants``
+    maps a date index to the rectangles that appear then, in the ground frame), is blurred by a Gaussian
+    sensor PSF (real images are band-limited; a razor-sharp roof edge would alias under resampling) and
+    is moved by ``shifts[k]``."""
+    rng = np.random.default_rng(seed)
+    ground = textured_background(shape, rng)
+    stacks = []
+    for k, (dx, dy) in enumerate(shifts):
+        scene = ground.copy()
+        for when, rects in sorted(plants.items()):
+            if when <= k:
+                for rect in rects:
+                    scene[:, rect.mask(shape)] = ROOF[:, None]
+        scene = fourier_shift(ndi.gaussian_filter(scene, (0, psf_sigma, psf_sigma)), dx, dy)
+        gain, offset = 1 + 0.03 * rng.standard_normal(), 0.005 * rng.standard_normal()
+        stacks.append(gain * scene + offset + rng.normal(scale=noise, size=scene.shape))
+    return stacks

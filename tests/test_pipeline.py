@@ -89,3 +89,12 @@ def test_manifest_records_inputs_and_timings(result):
     assert m["n_changes"] == len(result.features) == 3
     assert set(m["timings_s"]) >= {"read before scene", "co-register", "change statistic", "polygonise"}
     assert m["versions"]["rasterio"] and m["versions"]["gdal"]
+
+
+def test_manifest_records_local_coregistration(result, synthetic_project):
+    """A pure translation: tie points agree with the global shift, so the translation is what gets applied."""
+    local = result.manifest["coregistration_local"]
+    assert local["n_inliers"] >= 8
+    assert local["mean_dx_px"] == pytest.approx(synthetic_project.shift[0], abs=0.05)
+    assert local["mean_dy_px"] == pytest.approx(synthetic_project.shift[1], abs=0.05)
+    assert result.manifest["coregistration_applied"] == "translation"

@@ -2,12 +2,16 @@
 
 Convention (DESIGN): a feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
 
-Two stages:
-1. integer shift by masked normalised cross-correlation (Padfield's FFT method in scikit-image), which
-   ignores invalid pixels instead of treating them as data;
-2. sub-pixel refinement by iterative least squares (Lucas-Kanade with a gain/offset term and robust
-   weights): TGT sampled at x + d by cubic splines is fitted to a·REF + b. Its fixed point does not depend
-   on interpolation of the correlation peak, which is what limits peak-fitting methods to ~0.1 px.
+1. very bright outliers (clouds, glint) are masked in both images;
+2. up to ``n_windows`` square windows are chosen where both images are valid and REF has most gradient
+   energy, spread over the overlap (one per cell of a 3x3 partition), so the estimate speaks for the
+   whole overlap;
+3. the integer shift comes from phase correlation of the best three windows (their consensus);
+4. every window is refined to sub-pixel by batched Lucas-Kanade (``geo.align.lk``) on band-passed images;
+5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision.
+
+Masks are honoured throughout: invalid pixels never enter a fit (their neighbours within the smoothing
+and spline support are left out too).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 
+from geo.align import lk
 from geo.errors import CoregError
 from geo.grid import Grid
 
@@ -27,12 +32,17 @@ log = logging.getLogger(__name__)
 MIN_VALID_PIXELS = 2_000
 MIN_QUALITY = 0.2
 SMOOTH_SIGMA = 1.0  # pre-smoothing (same on both images): damps aliasing before spline interpolation
-BORDER = 4  # pixels next to invalid data or the edge are left out of the fit (spline ringing)
+HIGHPASS_BOX = 7
+FILL_BOX = 11  # invalid pixels take the mean of their valid neighbours in this box
+BORDER = 4  # pixels next to invalid data are left out of the fit (smoothing and spline support)
+CONTEXT = 8  # extra pixels around each window so smoothing and the spline prefilter see real data
+BLOCK = 16
+FIVE_POINT = np.array([1.0, -8.0, 0.0, 8.0, -1.0], np.float32) / 12.0  # texture map resolution for window selection
 
 
 @dataclass(frozen=True)
 class Shift:
-    """Displacement of TGT relative to REF in pixels of the common grid, with a reliability figure."""
+    """Displacement of TGT relative to REF in pixels of the common grid, with reliability figures."""
 
     dx_px: float
     dy_px: float
@@ -40,6 +50,9 @@ class Shift:
     n_pixels: int
     iterations: int = 0
     method: str = "global"
+    sigma_px: float = 0.0  # standard error of the shift
+    n_windows: int = 1
+    spread_px: float = 0.0  # RMS disagreement between the windows (local variation + noise)
 
     def metres(self, grid: Grid) -> tuple[float, float]:
         """(dx_m, dy_m): the displacement in map units — east and north positive."""
@@ -55,125 +68,233 @@ class Shift:
         if grid is not None:
             dx_m, dy_m = self.metres(grid)
             out.update(dx_m=round(dx_m, 3), dy_m=round(dy_m, 3))
-        out.update(n_pixels=self.n_pixels, iterations=self.iterations, method=self.method)
+        out.update(
+            sigma_px=round(self.sigma_px, 4), n_windows=self.n_windows, spread_px=round(self.spread_px, 4),
+            n_pixels=self.n_pixels, iterations=self.iterations, method=self.method,
+        )
         return out
-
-
-def _standardise(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Zero mean, unit variance over valid pixels; invalid pixels set to 0 so filters see no NaN."""
-    values = image[valid]
-    out = np.zeros(image.shape, dtype=np.float64)
-    std = values.std()
-    if std == 0 or not np.isfinite(std):
-        raise CoregError("image has no texture over its valid pixels (constant values)")
-    out[valid] = (values - values.mean()) / std
-    return out
 
 
 def mask_bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = 6.0, grow_px: int = 10) -> np.ndarray:
     """``valid`` without pixels far brighter than the scene (clouds, glint, saturation), grown a little so
     their soft edges go too. Unmasked, a cloud dominates the correlation of a whole scene."""
-    values = image[valid]
+    values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
+    if values.size == 0:
+        return valid
     median = np.median(values)
     spread = 1.4826 * np.median(np.abs(values - median))
     bright = valid & (image > median + k * spread)
     if not bright.any():
         return valid
-    return valid & ~ndi.binary_dilation(bright, iterations=grow_px)
+    return valid & ~_grow(bright, grow_px)
 
 
-def best_window(valid: np.ndarray, size: int) -> tuple[slice, slice]:
-    """The ``size``-square window (or the whole image when smaller) holding the most valid pixels."""
-    rows, cols = valid.shape
-    h, w = min(size, rows), min(size, cols)
-    if (h, w) == (rows, cols):
-        return slice(0, rows), slice(0, cols)
-    step = max(1, size // 8)
-    integral = np.pad(valid.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    r0 = np.arange(0, rows - h + 1, step)
-    c0 = np.arange(0, cols - w + 1, step)
-    rr, cc = np.meshgrid(r0, c0, indexing="ij")
-    counts = integral[rr + h, cc + w] - integral[rr, cc + w] - integral[rr + h, cc] + integral[rr, cc]
-    i, j = np.unravel_index(np.argmax(counts), counts.shape)
-    return slice(int(r0[i]), int(r0[i]) + h), slice(int(c0[j]), int(c0[j]) + w)
+def clean_masks(
+    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validity masks without non-finite values and bright outliers (clouds the scene's mask missed)."""
+    ref_valid, tgt_valid = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
+    return mask_bright_outliers(ref, ref_valid), mask_bright_outliers(tgt, tgt_valid)
 
 
-def _prepare(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    valid = valid & np.isfinite(image)
-    return ndi.gaussian_filter(_standardise(image, valid), SMOOTH_SIGMA)
+def _grow(mask: np.ndarray, pixels: int, block: int = 4) -> np.ndarray:
+    """``mask`` dilated by at least ``pixels`` (up to ``block`` more), computed on ``block``-px cells:
+    a square maximum filter at full resolution over a whole scene costs far more."""
+    rows, cols = mask.shape
+    pr, pc = -rows % block, -cols % block
+    coarse = np.pad(mask, ((0, pr), (0, pc))).reshape((rows + pr) // block, block, (cols + pc) // block, block)
+    coarse = ndi.maximum_filter(coarse.any(axis=(1, 3)), size=2 * (-(-pixels // block)) + 1)
+    return np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
 
 
-def _usable(valid: np.ndarray) -> np.ndarray:
-    """Valid pixels far enough from invalid ones and the edge for smoothing + cubic sampling."""
-    inner = ndi.binary_erosion(valid, iterations=BORDER, border_value=0)
-    return inner
+def _standardised(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
+    """Zero mean, unit variance over valid pixels; invalid ones 0 (the mean). None without texture."""
+    values = image[valid]
+    std = float(values.std()) if values.size >= 16 else 0.0
+    if not np.isfinite(std) or std == 0:
+        return None
+    return np.where(valid, (image - values.mean()) / std, 0.0).astype(np.float32)
 
 
-def _derivative(image: np.ndarray, axis: int) -> np.ndarray:
-    """Five-point central difference: far less high-frequency bias than np.gradient, so Gauss-Newton
-    steps are nearly exact and the refinement converges in a few iterations."""
-    kernel = np.array([-1.0, 8.0, 0.0, -8.0, 1.0]) / 12.0
-    return ndi.correlate1d(image, kernel[::-1], axis=axis, mode="nearest")
+def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None) -> np.ndarray | None:
+    """Zero mean, unit variance over valid pixels, the ``fill`` ones (default: the invalid ones) filled
+    from their valid neighbours (no sharp jumps for the filters to spread), then band-passed. None when
+    there is no texture."""
+    values = image[valid]
+    if values.size < 16:
+        return None
+    std = float(values.std())
+    if not np.isfinite(std) or std == 0:
+        return None
+    fill = ~valid if fill is None else fill
+    out = np.where(fill, 0.0, (image - values.mean()) / std).astype(np.float32)
+    if fill.any():
+        weight = ndi.uniform_filter((~fill).astype(np.float32), FILL_BOX)
+        filled = ndi.uniform_filter(out, FILL_BOX) / np.maximum(weight, 1e-6)
+        out = np.where(fill, np.where(weight > 1e-3, filled, 0.0), out).astype(np.float32)
+    # Band-pass (difference of Gaussians): field edges, roads and buildings register; whole fields that
+    # brightened or darkened between dates (crops, haze) would not, and would drown them.
+    smooth = ndi.gaussian_filter(out, SMOOTH_SIGMA, truncate=3.0)
+    return smooth - _lowpass(smooth)
 
 
-def integer_shift(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray) -> tuple[int, int]:
-    """(dx, dy) to the nearest pixel by masked normalised cross-correlation."""
-    shift = phase_cross_correlation(
-        ref, tgt, reference_mask=ref_valid, moving_mask=tgt_valid, overlap_ratio=0.3
-    )[0]
+def _lowpass(image: np.ndarray) -> np.ndarray:
+    """Two 7-px box filters: a Gaussian of sigma ~2.8 px at a cost that does not grow with its width."""
+    return ndi.uniform_filter(ndi.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
+
+
+def texture_map(image: np.ndarray, valid: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """Per ``block``-square: RMS gradient (what pins a Lucas-Kanade shift) x valid fraction; 0 for blocks
+    under 90% valid (nodata, cloud)."""
+    rows, cols = image.shape[0] // block, image.shape[1] // block
+    if rows == 0 or cols == 0:
+        return np.zeros((max(rows, 1), max(cols, 1)))
+    x = np.where(valid, image, 0.0).astype(np.float32)[: rows * block, : cols * block]
+    v = valid[: rows * block, : cols * block]
+    energy = np.zeros(x.shape, np.float32)
+    energy[:, :-1] = np.where(v[:, 1:] & v[:, :-1], (x[:, 1:] - x[:, :-1]) ** 2, 0)
+    energy[:-1, :] += np.where(v[1:, :] & v[:-1, :], (x[1:, :] - x[:-1, :]) ** 2, 0)
+    shape = (rows, block, cols, block)
+    n = v.reshape(shape).sum(axis=(1, 3))
+    score = np.sqrt(energy.reshape(shape).sum(axis=(1, 3)) / np.maximum(n, 1)) * n / block**2
+    return np.where(n >= 0.9 * block**2, score, 0.0)
+
+
+def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:
+    """The best ``size_blocks``-square window (top-left block, total score) in each of cells x cells parts."""
+    rows, cols = score.shape
+    h, w = min(size_blocks, rows), min(size_blocks, cols)
+    integral = np.pad(score.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
+    full = (score > 0).astype(np.int32)
+    full_int = np.pad(full.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    covered = (full_int[h:, w:] - full_int[:-h, w:] - full_int[h:, :-w] + full_int[:-h, :-w]) / (h * w)
+    sums = np.where(covered >= 0.5, sums, 0.0)  # at least half the window usable
+    picks = []
+    for rows_part in np.array_split(np.arange(sums.shape[0]), min(cells, sums.shape[0])):
+        for cols_part in np.array_split(np.arange(sums.shape[1]), min(cells, sums.shape[1])):
+            part = sums[np.ix_(rows_part, cols_part)]
+            i, j = np.unravel_index(np.argmax(part), part.shape)
+            if part[i, j] > 0:
+                picks.append((int(rows_part[i]), int(cols_part[j]), float(part[i, j])))
+    return sorted(set(picks), key=lambda p: -p[2])
+
+
+def integer_shift(ref: np.ndarray, tgt: np.ndarray) -> tuple[int, int]:
+    """(dx, dy) to the nearest pixel by phase correlation of two standardised windows (invalid = mean).
+
+    A Hann taper stops the window edges (a discontinuity for the FFT) from voting for zero shift. Masked
+    NCC (Padfield) was tried first: on real pairs its small-overlap lags produce spurious peaks."""
+    taper = np.outer(np.hanning(ref.shape[0]), np.hanning(ref.shape[1])).astype(np.float32)
+    shift = phase_cross_correlation(ref * taper, tgt * taper)[0]
     return int(round(-shift[1])), int(round(-shift[0]))
 
 
-def refine_shift(
+def consensus_shift(votes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The integer shift most windows agree with (within 1 px); the best window's on a tie."""
+    support = [sum(abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1 for b in votes) for a in votes]
+    return votes[int(np.argmax(support))]
+
+
+def fit_windows(
     ref: np.ndarray,
     tgt: np.ndarray,
-    fit_mask: np.ndarray,
-    tgt_usable: np.ndarray,
-    start: tuple[float, float],
-    max_iterations: int = 30,
-    tolerance: float = 2e-4,
-) -> tuple[float, float, float, int, int]:
-    """Least-squares sub-pixel refinement from ``start``; returns (dx, dy, quality, n_pixels, iterations)."""
-    coeffs = ndi.spline_filter(tgt, order=3)
-    gx_coeffs = ndi.spline_filter(_derivative(tgt, axis=1), order=3)
-    gy_coeffs = ndi.spline_filter(_derivative(tgt, axis=0), order=3)
-    usable = tgt_usable.astype(np.float32)
-    dx, dy = start
-    weights = fit_mask.astype(np.float64)
-    quality, n_used, iteration = 0.0, 0, 0
-    for iteration in range(1, max_iterations + 1):
-        # A pure translation: sampling TGT at x + d is a shift by -d of the whole image.
-        offset_rc = (dy, dx)
-        inside = fit_mask & (ndi.shift(usable, (-dy, -dx), order=0, mode="constant", cval=0.0) > 0.5)
-        if inside.sum() < MIN_VALID_PIXELS:
-            raise CoregError(f"too few overlapping valid pixels after shifting ({int(inside.sum())})")
-        sample = lambda c: ndi.shift(c, (-offset_rc[0], -offset_rc[1]), order=3, mode="constant", prefilter=False)[inside]
-        warped, gx, gy = sample(coeffs), sample(gx_coeffs), sample(gy_coeffs)
-        r = ref[inside]
-        w = weights[inside]
-        design = np.column_stack([gx, gy, -r, -np.ones_like(r)])
-        sw = np.sqrt(w)
-        solution, *_ = np.linalg.lstsq(design * sw[:, None], -warped * sw, rcond=None)
-        step_x, step_y, gain, offset = solution
-        residual = warped - gain * r - offset
-        # Tukey biweight on residuals: real change and leftover cloud edges stop pulling the fit.
-        scale = 1.4826 * np.median(np.abs(residual)) + 1e-12
-        u = residual / (4.685 * scale)
-        new_w = np.where(np.abs(u) < 1, (1 - u**2) ** 2, 0.0)
-        weights[:] = 0.0
-        weights[inside] = new_w
-        dx, dy = dx + step_x, dy + step_y
-        n_used = int(inside.sum())
-        wc = new_w / max(new_w.sum(), 1e-12)
-        wm_a, wm_b = (wc * warped).sum(), (wc * r).sum()
-        cov = (wc * (warped - wm_a) * (r - wm_b)).sum()
-        var_a, var_b = (wc * (warped - wm_a) ** 2).sum(), (wc * (r - wm_b) ** 2).sum()
-        quality = float(cov / np.sqrt(var_a * var_b + 1e-24))
-        if abs(step_x) < tolerance and abs(step_y) < tolerance:
-            break
-        if abs(dx - start[0]) > 3 or abs(dy - start[1]) > 3:
-            raise CoregError("sub-pixel refinement diverged from the correlation peak")
-    return float(dx), float(dy), max(0.0, quality), n_used, iteration
+    ref_valid: np.ndarray,
+    tgt_valid: np.ndarray,
+    origins: np.ndarray,
+    size: int,
+    start: tuple[int, int],
+    tolerance: float = 1e-3,
+    max_iterations: int = 20,
+) -> tuple[lk.Fit, np.ndarray]:
+    """Lucas-Kanade shift of each ``size`` window at ``origins`` (row, col), all starting from ``start``.
+
+    Images are prepared (standardised, filled, band-passed, spline-filtered) once over the windows'
+    bounding box when the windows cover most of it (a tie-point grid), else window by window (a few
+    windows of a large scene): the cost follows the pixels used. Returns the fits and which windows
+    could be prepared.
+    """
+    n = len(origins)
+    m = lk.MARGIN
+    ref_w = np.zeros((n, size, size), np.float32)
+    ref_gx, ref_gy = np.zeros_like(ref_w), np.zeros_like(ref_w)
+    fit_w = np.zeros((n, size, size), bool)
+    coeff_w = np.zeros((n, size + 2 * m, size + 2 * m), np.float32)
+    ok = np.zeros(n, bool)
+    top, left = origins.min(axis=0)
+    bottom, right = origins.max(axis=0) + size
+    whole = n * size * size > 0.5 * (bottom - top) * (right - left)
+    planes = _planes(ref, tgt, ref_valid, tgt_valid, top, left, bottom - top, right - left, start) if whole else None
+    for i, (r, c) in enumerate(origins):
+        if whole:
+            r0, c0, here = r - top, c - left, planes
+        else:
+            r0, c0, here = 0, 0, _planes(ref, tgt, ref_valid, tgt_valid, r, c, size, size, start)
+        if here is None:
+            continue
+        window, slab = np.s_[r0:r0 + size, c0:c0 + size], np.s_[r0:r0 + size + 2 * m, c0:c0 + size + 2 * m]
+        ref_w[i], ref_gx[i], ref_gy[i] = here.ref[window], here.ref_gx[window], here.ref_gy[window]
+        fit_w[i] = here.fit[window]
+        coeff_w[i] = here.coeffs[slab]
+        ok[i] = fit_w[i].any()
+    starts = np.tile(np.array(start, np.int64), (n, 1))
+    windows = lk.Windows(ref_w, fit_w, coeff_w, starts, ref_gx, ref_gy)
+    return lk.refine(windows, max_iterations=max_iterations, tolerance=tolerance), ok
+
+
+@dataclass(frozen=True)
+class _Planes:
+    """Prepared arrays over a rectangle of the REF grid (TGT ones cut where the rectangle lands in TGT)."""
+
+    ref: np.ndarray
+    ref_gx: np.ndarray
+    ref_gy: np.ndarray
+    fit: np.ndarray  # usable in REF, and in TGT wherever within MARGIN the window moves
+    coeffs: np.ndarray  # TGT spline coefficients, MARGIN wider on each side
+
+
+def _planes(
+    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
+    r0: int, c0: int, h: int, w: int, start: tuple[int, int],
+) -> _Planes | None:
+    sx, sy = start
+    m, pad = lk.MARGIN, CONTEXT + lk.MARGIN
+    ref_image, ref_ok, ref_fill = _region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT)
+    tgt_image, tgt_ok, tgt_fill = _region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad)
+    ref_p, tgt_p = prepare(ref_image, ref_ok, ref_fill), prepare(tgt_image, tgt_ok, tgt_fill)
+    if ref_p is None or tgt_p is None:
+        return None
+    inner = np.s_[CONTEXT:CONTEXT + h, CONTEXT:CONTEXT + w]
+    fit = _erode(ref_ok, BORDER)[inner] & _erode(tgt_ok, BORDER + m)[pad:pad + h, pad:pad + w]
+    coeffs = ndi.spline_filter(tgt_p, order=3, output=np.float32)
+    return _Planes(
+        ref_p[inner], _derivative(ref_p, axis=1)[inner], _derivative(ref_p, axis=0)[inner], fit,
+        coeffs[CONTEXT:CONTEXT + h + 2 * m, CONTEXT:CONTEXT + w + 2 * m],
+    )
+
+
+def _derivative(image: np.ndarray, axis: int) -> np.ndarray:
+    """Five-point central difference: near-exact on the smoothed images."""
+    return ndi.correlate1d(image, FIVE_POINT, axis=axis, mode="nearest")
+
+
+def _erode(valid: np.ndarray, pixels: int) -> np.ndarray:
+    """Square erosion with the outside counted invalid (a separable minimum filter: fast)."""
+    return ndi.minimum_filter(valid.astype(np.uint8), size=2 * pixels + 1, mode="constant", cval=0) > 0
+
+
+def _region(
+    image: np.ndarray, valid: np.ndarray, r0: int, c0: int, h: int, w: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An ``h`` x ``w`` cut at (r0, c0): (values, valid, needs filling). Beyond the image edge values are
+    the edge's own (replicated: plausible for the filters, no filling needed) but not valid."""
+    rows, cols = image.shape
+    r = np.clip(np.arange(r0, r0 + h), 0, rows - 1)
+    c = np.clip(np.arange(c0, c0 + w), 0, cols - 1)
+    inside = ((np.arange(r0, r0 + h) == r)[:, None]) & ((np.arange(c0, c0 + w) == c)[None, :])
+    out = image[np.ix_(r, c)].astype(np.float32)
+    ok = valid[np.ix_(r, c)] & np.isfinite(out)
+    return out, ok & inside, ~ok
 
 
 def estimate_shift(
@@ -182,13 +303,10 @@ def estimate_shift(
     ref_valid: np.ndarray | None = None,
     tgt_valid: np.ndarray | None = None,
     min_quality: float = MIN_QUALITY,
-    window: int = 1024,
+    window: int = 128,
+    n_windows: int = 9,
 ) -> Shift:
-    """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel.
-
-    Works on the ``window``-square part of the overlap with the most valid pixels: a translation is the
-    same everywhere, and a million pixels pin it far below 0.01 px.
-    """
+    """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel."""
     if ref.shape != tgt.shape:
         raise CoregError(f"reference and target must share a grid; shapes {ref.shape} and {tgt.shape} differ")
     ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
@@ -196,18 +314,83 @@ def estimate_shift(
     overlap = int((ref_valid & tgt_valid).sum())
     if overlap < MIN_VALID_PIXELS:
         raise CoregError(f"reference and target overlap on only {overlap} valid pixels (need {MIN_VALID_PIXELS})")
-    ref_valid, tgt_valid = mask_bright_outliers(ref, ref_valid), mask_bright_outliers(tgt, tgt_valid)
-    rows, cols = best_window(ref_valid & tgt_valid, window)
-    ref, tgt, ref_valid, tgt_valid = ref[rows, cols], tgt[rows, cols], ref_valid[rows, cols], tgt_valid[rows, cols]
-    ref_p, tgt_p = _prepare(ref, ref_valid), _prepare(tgt, tgt_valid)
-    start = integer_shift(ref_p, tgt_p, ref_valid, tgt_valid)
-    fit_mask = _usable(ref_valid)
-    dx, dy, quality, n_used, iterations = refine_shift(ref_p, tgt_p, fit_mask, _usable(tgt_valid), start)
-    shift = Shift(dx, dy, quality, n_used, iterations)
-    log.info("global shift dx=%.3f dy=%.3f px, quality %.3f over %d px", dx, dy, quality, n_used)
-    if quality < min_quality:
+    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid)
+    both = ref_valid & tgt_valid
+    size = min(window, *ref.shape)
+    picks = _windows_for(ref, both, size, n_windows)
+    while not picks and size >= 128:  # a small or ragged overlap: smaller windows
+        size //= 2
+        picks = _windows_for(ref, both, size, n_windows)
+    if not picks:
+        raise CoregError("no window of the overlap has enough valid, textured pixels in both images")
+    origins = np.array([(r, c) for r, c, _ in picks])
+    votes = []
+    for r, c in origins[:3]:
+        win = (slice(r, r + size), slice(c, c + size))
+        ref0, tgt0 = _standardised(ref[win], ref_valid[win]), _standardised(tgt[win], tgt_valid[win])
+        if ref0 is not None and tgt0 is not None:
+            votes.append(integer_shift(ref0, tgt0))
+    if not votes:
+        raise CoregError("image has no texture over its valid pixels (constant values)")
+    start = consensus_shift(votes)
+    fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, size, start, tolerance=2e-4)
+    shift = combine(fit, ok & (fit.n_pixels >= MIN_VALID_PIXELS // 4))
+    log.info("global shift dx=%.3f dy=%.3f px (sigma %.4f, %d windows, spread %.3f), quality %.3f",
+             shift.dx_px, shift.dy_px, shift.sigma_px, shift.n_windows, shift.spread_px, shift.quality)
+    if shift.quality < min_quality:
         raise CoregError(
-            f"no reliable shift: correlation {quality:.2f} after alignment is below {min_quality} "
+            f"no reliable shift: correlation {shift.quality:.2f} after alignment is below {min_quality} "
             "(images too different, too cloudy, or not the same place)"
         )
     return shift
+
+
+def _windows_for(ref: np.ndarray, both: np.ndarray, size: int, n_windows: int) -> list[tuple[int, int, float]]:
+    """Top-left pixels of the chosen windows (best first); the whole image when it is one window."""
+    if size == min(ref.shape) and max(ref.shape) - size < size // 4:
+        return [(0, 0, 1.0)] if both.sum() >= MIN_VALID_PIXELS else []
+    block = max(4, min(BLOCK, size // 8))
+    score = texture_map(ref, both, block)
+    cells = max(1, int(round(np.sqrt(n_windows))))
+    picks = choose_windows(score, size // block, cells)
+    # windows covering about a quarter of the overlap are plenty; more only costs time
+    n_windows = int(np.clip(0.25 * both.sum() / size**2, 1, n_windows))
+    out = []
+    for br, bc, s in picks[:n_windows]:
+        r, c = min(br * block, ref.shape[0] - size), min(bc * block, ref.shape[1] - size)
+        out.append((r, c, s))
+    return out
+
+
+def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
+    """One translation from the windows: outliers (> 3 robust spreads from the median, at least 0.1 px
+    off) dropped, the rest averaged with weights from their standard errors and correlation."""
+    good = ok & np.isfinite(fit.sigma) & (fit.quality > 0)
+    if not good.any():
+        raise CoregError("no reliable shift: no window converged (images too different, too cloudy, or not "
+                         "the same place)")
+    dx, dy = fit.dx[good], fit.dy[good]
+    mx, my = np.median(dx), np.median(dy)
+    dist = np.hypot(dx - mx, dy - my)
+    keep = dist <= max(0.1, 3 * 1.4826 * np.median(dist))
+    sigma, quality, pixels = fit.sigma[good][keep], fit.quality[good][keep], fit.n_pixels[good][keep]
+    dx, dy = dx[keep], dy[keep]
+    w = quality**2 / np.maximum(sigma, 1e-4) ** 2
+    w /= w.sum()
+    x, y = float((w * dx).sum()), float((w * dy).sum())
+    spread = float(np.sqrt((w * ((dx - x) ** 2 + (dy - y) ** 2)).sum())) if len(dx) > 1 else 0.0
+    sigma_mean = float(np.sqrt((w**2 * sigma**2).sum()))
+    # The windows' spread bounds how well one translation describes the overlap.
+    sigma_total = float(np.hypot(sigma_mean, spread / np.sqrt(len(dx)))) if len(dx) > 1 else sigma_mean
+    return Shift(x, y, float((w * quality).sum()), int(pixels.sum()), fit.iterations, "global",
+                 sigma_total, int(len(dx)), spread)
+
+
+def combine_shifts(shifts: list[Shift]) -> Shift:
+    """One translation from shifts measured separately (windows read one by one), as ``combine``."""
+    fit = lk.Fit(
+        np.array([s.dx_px for s in shifts]), np.array([s.dy_px for s in shifts]),
+        np.array([s.quality for s in shifts]), np.array([s.sigma_px for s in shifts]),
+        np.array([s.n_pixels for s in shifts]), np.ones(len(shifts), bool), max(s.iterations for s in shifts),
+    )
+    return combine(fit, np.ones(len(shifts), bool))

@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 user error (a one-line message naming the bad input), 2 inte
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -19,7 +20,37 @@ from geo.errors import GeoError
 log = logging.getLogger("geo")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Command name -> "module:attribute". Modules are imported only when their command runs (or for --help):
+# importing the whole pipeline costs seconds, and `geo recheck` with nothing new must finish in under one.
+COMMANDS = {
+    "demo": "geo.cli.demo:demo_command",
+    "run": "geo.cli.run:run_command",
+    "coreg": "geo.cli.coreg:coreg_command",
+    "aoi": "geo.cli.catalog:aoi_group",
+    "claims": "geo.cli.catalog:claims_group",
+    "report": "geo.cli.report:report_command",
+    "recheck": "geo.cli.recheck:recheck_command",
+    "vessels": "geo.cli.vessels:vessels_command",
+    "eval": "geo.cli.eval:eval_group",
+    "scenes": "geo.cli.scenes:scenes_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="geo")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:
@@ -28,31 +59,14 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-def _register() -> None:
-    from geo.cli.catalog import aoi_group, claims_group
-    from geo.cli.coreg import coreg_command
-    from geo.cli.demo import demo_command
-    from geo.cli.eval import eval_group
-    from geo.cli.report import report_command
-    from geo.cli.run import run_command
-    from geo.cli.vessels import vessels_command
-
-    for command in (demo_command, run_command, coreg_command, aoi_group, claims_group, report_command):
-        cli.add_command(command)
-    cli.add_command(vessels_command)
-    cli.add_command(eval_group)
-
-
-_register()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: map errors to exit codes, never show a traceback for user errors."""
     from geo.cli.console import stderr
 
     warnings.filterwarnings("ignore", category=UserWarning, module="rasterio")
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
+        # Without standalone mode click *returns* the code of ctx.exit(N) / raise Exit(N) instead of raising.
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -73,4 +87,4 @@ def main(argv: Sequence[str] | None = None) -> None:
         log.debug("internal error", exc_info=True)
         stderr.print(f"internal error: {type(exc).__name__}: {exc} (set GEO_DEBUG=1 for the traceback)", markup=False)
         sys.exit(2)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

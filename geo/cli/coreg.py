@@ -1,34 +1,97 @@
-"""``geo coreg``: the shift between two rasters of the same place."""
+"""``geo coreg``: the shift (or local displacement model) between two rasters of the same place."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import click
 
 from geo.align.coreg import estimate_shift
-from geo.align.pair import read_pair
+from geo.align.local import estimate_local
+from geo.align.pair import estimate_shift_from_files, read_pair
+from geo.align.resample import translation, write_shifted, write_warped
 from geo.cli import console
+from geo.errors import TiePointError
+
+log = logging.getLogger(__name__)
 
 
 @click.command("coreg")
 @click.argument("ref", type=click.Path(dir_okay=False))
 @click.argument("tgt", type=click.Path(dir_okay=False))
 @click.option("--band", default=1, show_default=True, help="Band index (1-based) used in both files.")
-@click.option("--json", "as_json", is_flag=True, help="Print the shift as JSON.")
-def coreg_command(ref: str, tgt: str, band: int, as_json: bool) -> None:
-    """Global sub-pixel shift of TGT relative to REF.
+@click.option("--local", "local", is_flag=True, help="Also fit a local model from a grid of tie points.")
+@click.option("--window", default=128, show_default=True, help="Tie-point window size (px of REF).")
+@click.option("--spacing", default=128, show_default=True, help="Tie-point grid spacing (px of REF).")
+@click.option("--min-points", default=8, show_default=True, help="Fewest reliable tie points for a local model.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) instead of falling back to the global shift.")
+@click.option("--apply", "apply_to", type=click.Path(dir_okay=False), default=None,
+              help="Write TGT corrected, resampled once onto REF's grid over the overlap (GeoTIFF).")
+@click.option("--keep-grid", is_flag=True,
+              help="With --apply and no --local: keep TGT's own pixels and correct its geotransform instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def coreg_command(
+    ref: str, tgt: str, band: int, local: bool, window: int, spacing: int, min_points: int, strict: bool,
+    apply_to: str | None, keep_grid: bool, as_json: bool,
+) -> None:
+    """Sub-pixel shift of TGT relative to REF; with --local, a displacement model from tie points.
 
     A feature at (col, row) in REF is at (col + dx_px, row + dy_px) in TGT; columns grow east, rows south.
     dx_m/dy_m are the same shift in map units of REF (east and north positive).
     """
-    pair = read_pair(ref, tgt, band)
-    shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
-    result = shift.to_dict(pair.grid)
+    if keep_grid and (local or not apply_to):
+        raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
+    if local:  # tie points need the whole overlap
+        pair = read_pair(ref, tgt, band)
+        grid = pair.grid
+        shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
+    else:  # a few windows are enough for one translation: read those, not the files
+        shift, grid = estimate_shift_from_files(ref, tgt, band)
+    result: dict[str, object] = dict(shift.to_dict(grid))
+    warnings: list[str] = []
+    model = None
+    if local:
+        try:
+            model = estimate_local(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, shift, window, spacing,
+                                   min_points)
+            result["local"] = model.summary(pair.grid.shape, pair.grid)
+        except TiePointError as exc:
+            if strict:
+                raise
+            warnings.append(f"local model not used, fell back to the global shift: {exc}")
+            log.warning(warnings[-1])
+    result["applied_model"] = model.kind if model is not None else "translation"
+    if apply_to:
+        if keep_grid:
+            write_shifted(tgt, grid, shift.dx_px, shift.dy_px, apply_to)
+        else:
+            displacement = model.displacement if model is not None else translation(shift.dx_px, shift.dy_px)
+            write_warped(tgt, grid, displacement, apply_to)
+        result["output"] = apply_to
+    result["warnings"] = warnings
     if as_json:
         click.echo(json.dumps(result))
         return
-    console.stdout.print(
-        f"dx = {result['dx_px']:+.4f} px ({result['dx_m']:+.3f} m), dy = {result['dy_px']:+.4f} px "
-        f"({result['dy_m']:+.3f} m), quality {result['quality']:.3f} over {result['n_pixels']} pixels"
+    _print(result)
+
+
+def _print(result: dict) -> None:
+    out = console.stdout
+    out.print(
+        f"global: dx = {result['dx_px']:+.4f} px ({result['dx_m']:+.3f} m), dy = {result['dy_px']:+.4f} px "
+        f"({result['dy_m']:+.3f} m) ± {result['sigma_px']:.4f} px, quality {result['quality']:.3f}, "
+        f"{result['n_windows']} windows agreeing to {result['spread_px']:.3f} px"
     )
+    if "local" in result:
+        loc = result["local"]
+        out.print(
+            f"local ({loc['model']}): {loc['n_inliers']} of {loc['n_points']} tie points used, "
+            f"residual {loc['rmse_px']:.3f} px (cross-validated {loc['cv_rmse_px']:.3f}); "
+            f"dx {loc['range_dx_px'][0]:+.3f}..{loc['range_dx_px'][1]:+.3f}, "
+            f"dy {loc['range_dy_px'][0]:+.3f}..{loc['range_dy_px'][1]:+.3f} px"
+        )
+    for warning in result["warnings"]:
+        out.print(f"warning: {warning}", markup=False)
+    if "output" in result:
+        out.print(f"wrote {result['output']}", markup=False)

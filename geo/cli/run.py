@@ -44,7 +44,7 @@ def execute(
     aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path
 ) -> None:
     check_output_dir(out)
-    scene_source = open_source(source)
+    scene_source = open_source(source, "s2")  # the change job reads Sentinel-2 bands
     with console.progress(f"change job {aoi.id}") as step:
         step("searching scenes")
         pair = select_pair(scene_source, aoi, claims, before, after)
@@ -62,7 +62,7 @@ def print_summary(manifest: dict, claims: list[dict], features: list, written: l
     shift = manifest["coregistration"]
     if shift:
         out.print(f"co-registration: dx={shift['dx_px']:+.3f} px, dy={shift['dy_px']:+.3f} px (quality {shift['quality']:.2f})")
-    for warning in manifest["warnings"]:
+    for warning in manifest["scenes"]["selection"].get("warnings", []) + manifest["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}")
     types = Counter(p["change_type"] for _, p in features)
     area = sum(p["area_m2"] for _, p in features) / 1e6

@@ -40,8 +40,8 @@ from geo.errors import DatasetError
 from geo.eval.scoring import Confusion, mean_metrics
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.pipeline import Params
-from geo.scenes.cloud import cirrus_cloud_mask
+from geo.pipeline import Params, local_coreg
+from geo.scenes.cirrus import cirrus_cloud_mask
 from geo.scenes.model import Asset, Scene
 from geo.scenes.read import open_raster, read_stack
 
@@ -158,7 +158,8 @@ def read_labels(city: City) -> np.ndarray:
 
 def read_city(city: City) -> tuple[AlignedPair, np.ndarray]:
     """The co-registered pair on the label grid, and the validity mask with clouds removed."""
-    pair = read_aligned(city.before, city.after, tuple(BANDS), city.grid, COREG_BAND, MIN_COREG_QUALITY)
+    pair = read_aligned(city.before, city.after, tuple(BANDS), city.grid, COREG_BAND, MIN_COREG_QUALITY,
+                        local=local_coreg(Params()))
     valid = pair.before.valid & pair.after.valid
     for scene in (city.before, city.after):
         cirrus = read_stack(scene, (CIRRUS[0],), city.grid)
@@ -183,6 +184,7 @@ def evaluate_city(city: City, methods: Sequence[str] = (DEFAULT_METHOD,), local:
         seconds = read_seconds + time.perf_counter() - t0
         extra = {
             "shift_px": [round(pair.shift.dx_px, 3), round(pair.shift.dy_px, 3)] if pair.shift else None,
+            "coregistration_applied": pair.applied,
             "cloud_fraction": round(float(1 - valid.mean()), 4),
             "changed_fraction": round(float(predicted.mean()), 4),
             "labelled_fraction": round(float(truth.mean()), 4),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -61,11 +62,13 @@ def write_json(path: Path, data: Any) -> None:
 
 
 @contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, unique: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (same extension, so drivers that check it are happy); on
-    success rename it over ``path``, on any exception remove it."""
+    success rename it over ``path``, on any exception remove it. ``unique`` gives every call its own
+    temporary name, for paths that several threads or processes may write at once (last rename wins)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    token = f".{os.getpid()}-{secrets.token_hex(4)}" if unique else ""
+    tmp = path.with_name(f".{path.stem}{token}.tmp{path.suffix}")
     tmp.unlink(missing_ok=True)
     try:
         yield tmp

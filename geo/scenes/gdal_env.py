@@ -1,7 +1,13 @@
-"""GDAL settings for reading remote Cloud-Optimised GeoTIFFs, gathered and explained in one place."""
+"""GDAL settings for reading remote Cloud-Optimised GeoTIFFs, gathered and explained in one place.
+
+Every raster open in the workbench goes through ``gdal_env()``. A ``GDAL_*``/``CPL_*``/``VSI_*`` variable
+set in the user's environment wins over these defaults (``rasterio.Env`` options would otherwise shadow
+it), so ``GDAL_HTTP_MAX_RETRY=10 geo run ...`` does what a GDAL user expects.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import rasterio
@@ -13,9 +19,14 @@ REMOTE_COG_DEFAULTS: dict[str, Any] = {
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.TIF,.tiff",
     # Fetch adjacent tiles in one ranged request.
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
-    # GDAL does not retry by default; archives do return transient 5xx/429.
+    # GDAL does not retry by default; archives do return transient 5xx/429. GDAL doubles the delay at
+    # each retry but ignores Retry-After (measured with GDAL 3.10): geo.scenes.remote adds a second,
+    # slower layer that honours it.
     "GDAL_HTTP_MAX_RETRY": "3",
     "GDAL_HTTP_RETRY_DELAY": "1",
+    # A stalled connection must fail (and be retried), not hang the job.
+    "GDAL_HTTP_CONNECTTIMEOUT": "10",
+    "GDAL_HTTP_TIMEOUT": "60",
     # First request reads the header and the tile index of a typical S2 COG in one go.
     "GDAL_INGESTED_BYTES_AT_OPEN": "32000",
     "GDAL_HTTP_MULTIPLEX": "YES",
@@ -24,5 +35,6 @@ REMOTE_COG_DEFAULTS: dict[str, Any] = {
 
 
 def gdal_env(**overrides: Any) -> rasterio.Env:
-    """A ``rasterio.Env`` with the remote-COG defaults, overridable per call."""
-    return rasterio.Env(**{**REMOTE_COG_DEFAULTS, **overrides})
+    """A ``rasterio.Env`` with the remote-COG defaults (the user's environment first), overridable per call."""
+    options = {key: os.environ.get(key, value) for key, value in REMOTE_COG_DEFAULTS.items()}
+    return rasterio.Env(**{**options, **overrides})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
+from typing import Any
 
 import pystac
 from shapely.geometry import shape
@@ -15,8 +17,15 @@ from geo.errors import SceneError
 
 # Sentinel-2 L2A (Earth Search) masks these SCL classes: no data, saturated, cloud shadow, clouds, cirrus.
 SCL_MASKED = (0, 1, 3, 8, 9, 10)
+SCL_NODATA = 0
+SCL_ASSET = "scl"
 BASELINE_OFFSET_FROM = (4, 0)  # processing baseline 04.00 (25 Jan 2022) added DN offset -1000
 S2_QUANTIFICATION = 10000.0
+# Earth Search's sentinel-2-l2a already subtracted the offset from the pixels of items flagged so, while
+# their raster:bands still declare offset -0.1 (Element84/earth-search#66, cirrus-earth-search#21).
+BOA_OFFSET_APPLIED = "earthsearch:boa_offset_applied"
+SENSORS = ("s2", "s1")
+_PRODUCT_ORBIT = re.compile(r"_R(\d{3})_")
 
 
 @dataclass(frozen=True)
@@ -37,10 +46,32 @@ class Scene:
     collection: str = ""
     platform: str = ""
     properties: Mapping[str, object] = field(default_factory=dict)
+    stac: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)  # the item as JSON
 
     @property
     def date(self) -> date:
         return self.datetime.date()
+
+    @property
+    def sensor(self) -> str:
+        """``s1`` (SAR) or ``s2`` (optical), from the collection, platform or SAR properties."""
+        names = (self.collection.lower(), self.platform.lower())
+        if any(n.startswith("sentinel-1") for n in names) or "sar:instrument_mode" in self.properties:
+            return "s1"
+        return "s2"
+
+    @property
+    def relative_orbit(self) -> int | None:
+        """Relative orbit (same orbit = same viewing geometry): ``sat:relative_orbit``, else the R### of
+        the Sentinel-2 product name."""
+        value = self.properties.get("sat:relative_orbit")
+        if value is not None:
+            try:
+                return int(value)  # type: ignore[call-overload]
+            except (TypeError, ValueError):
+                return None
+        match = _PRODUCT_ORBIT.search(str(self.properties.get("s2:product_uri", "")))
+        return int(match.group(1)) if match else None
 
     def asset(self, key: str) -> Asset:
         try:
@@ -54,7 +85,9 @@ class Scene:
             "datetime": self.datetime.isoformat(),
             "collection": self.collection,
             "platform": self.platform,
-            "relative_orbit": self.properties.get("sat:relative_orbit"),
+            "sensor": self.sensor,
+            "relative_orbit": self.relative_orbit,
+            "orbit_state": self.properties.get("sat:orbit_state"),
             "eo:cloud_cover": self.properties.get("eo:cloud_cover"),
         }
 
@@ -70,21 +103,46 @@ def processing_baseline(properties: Mapping[str, object]) -> tuple[int, int] | N
         return None
 
 
+def _common_name(asset_fields: Mapping[str, object]) -> str | None:
+    """The eo:bands common name of a single-band optical asset (``blue``, ``nir``, ``swir16`` ...)."""
+    bands = asset_fields.get("eo:bands")
+    if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping):
+        name = bands[0].get("common_name")
+        return str(name) if name else None
+    return None
+
+
+def _first_band(asset_fields: Mapping[str, object]) -> Mapping[str, Any]:
+    bands = asset_fields.get("raster:bands")
+    if isinstance(bands, list) and bands and isinstance(bands[0], Mapping):
+        return bands[0]
+    return {}
+
+
 def reflectance_scaling(
     asset_fields: Mapping[str, object], properties: Mapping[str, object], is_reflectance: bool
 ) -> tuple[float, float]:
-    """(scale, offset) turning DN into reflectance: the item's raster:bands first, else the baseline rule."""
-    bands = asset_fields.get("raster:bands")
-    if isinstance(bands, list) and bands and isinstance(bands[0], Mapping):
-        scale, offset = bands[0].get("scale"), bands[0].get("offset")
-        if scale is not None or offset is not None:
-            return float(scale if scale is not None else 1.0), float(offset if offset is not None else 0.0)
-    if not is_reflectance:
-        return 1.0, 0.0
+    """(scale, offset) turning DN into reflectance.
+
+    The item's ``raster:bands`` first, else the processing-baseline rule (DN offset -1000 from 04.00),
+    with two corrections for known archive metadata faults: an item flagged
+    ``earthsearch:boa_offset_applied`` has the offset already taken out of its pixels, and no product
+    older than baseline 04.00 carries an offset, whatever its raster:bands say.
+    """
+    band = _first_band(asset_fields)
     baseline = processing_baseline(properties)
-    if baseline is not None and baseline >= BASELINE_OFFSET_FROM:
-        return 1.0 / S2_QUANTIFICATION, -1000.0 / S2_QUANTIFICATION
-    return 1.0 / S2_QUANTIFICATION, 0.0
+    scale, offset = band.get("scale"), band.get("offset")
+    if scale is None and offset is None:
+        if not is_reflectance:
+            return 1.0, 0.0
+        scale = 1.0 / S2_QUANTIFICATION
+        offset = -1000.0 / S2_QUANTIFICATION if baseline is not None and baseline >= BASELINE_OFFSET_FROM else 0.0
+    scale = float(scale if scale is not None else 1.0)
+    offset = float(offset if offset is not None else 0.0)
+    if is_reflectance and offset and (properties.get(BOA_OFFSET_APPLIED) is True
+                                      or (baseline is not None and baseline < BASELINE_OFFSET_FROM)):
+        offset = 0.0
+    return scale, offset
 
 
 def scene_from_item(item: pystac.Item) -> Scene:
@@ -96,17 +154,27 @@ def scene_from_item(item: pystac.Item) -> Scene:
     else:
         when = item.datetime
     assets: dict[str, Asset] = {}
+    aliases: dict[str, Asset] = {}
     for key, asset in item.assets.items():
         roles = asset.roles or []
-        if "data" not in roles and key != "scl":
+        if "data" not in roles and key.lower() != SCL_ASSET:
             continue
         fields = asset.extra_fields
-        scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles)
-        nodata = None
-        bands = fields.get("raster:bands")
-        if isinstance(bands, list) and bands and isinstance(bands[0], Mapping):
-            nodata = bands[0].get("nodata")
-        assets[key] = Asset(key, asset.get_absolute_href() or asset.href, scale, offset, nodata)
+        common = _common_name(fields)
+        if key.lower() == SCL_ASSET:  # a class map (Earth Search tags it "reflectance" too): never scaled
+            scale, offset = 1.0, 0.0
+        else:
+            # Planetary Computer's B02...B12 carry no "reflectance" role, only eo:bands
+            scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles or bool(common))
+        nodata = _first_band(fields).get("nodata")
+        assets[key] = Asset(key, asset.get_absolute_href() or asset.href, scale, offset,
+                            None if nodata is None else float(nodata))
+        # Earth Search names (blue, nir, swir16, scl ...) for archives that key assets by band (B02, SCL)
+        alias = SCL_ASSET if key.lower() == SCL_ASSET else common
+        if alias and alias != key:
+            aliases.setdefault(alias, assets[key])
+    for alias, asset in aliases.items():
+        assets.setdefault(alias, asset)
     if item.geometry is None:
         raise SceneError(f"STAC item {item.id}: no geometry")
     return Scene(
@@ -117,4 +185,5 @@ def scene_from_item(item: pystac.Item) -> Scene:
         collection=item.collection_id or "",
         platform=str(item.properties.get("platform", item.properties.get("constellation", ""))),
         properties=MappingProxyType(dict(item.properties)),
+        stac=MappingProxyType(item.to_dict(include_self_link=False, transform_hrefs=False)),
     )

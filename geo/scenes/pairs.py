@@ -1,17 +1,26 @@
-"""Choosing the before/after scenes of a job: from item ids, from dates, or from the claims' windows."""
+"""Choosing the before/after scenes of a job: from item ids, from dates, or from the claims' windows.
+
+The rule, in order: the AOI must be clear (cloud judged inside the AOI, ``geo.scenes.cloud``); then the
+scenes closest to the window win (the before scene on or before its start, the after scene on or after
+its end); a pair on the same relative orbit (same viewing geometry, so less false change) is preferred,
+worth ``ORBIT_PENALTY_DAYS`` of extra distance. Searching widens from 30 to 90 to 365 days only while no
+clear scene is found. Every candidate judged, and why the pair won, goes into the manifest.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import DateError, SceneError
+from geo.scenes.cache import SceneCache
+from geo.scenes.cloud import AoiCover, aoi_covers
 from geo.scenes.model import Scene
 from geo.scenes.source import SceneSource
 
@@ -19,6 +28,29 @@ log = logging.getLogger(__name__)
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_MAX_GAP_DAYS = 365
+SEARCH_HORIZONS_DAYS = (30, 90, 365)
+MIN_CLEAR = 0.8  # share of the AOI that must be clear for a scene to count as "clear"
+ORBIT_PENALTY_DAYS = 10  # a pair on different relative orbits must be this many days closer to win
+BATCH = 6  # candidates judged at a time, nearest first
+MAX_JUDGED = 24  # per side: SCL windows read before settling for the clearest seen
+
+
+@dataclass(frozen=True)
+class Candidate:
+    scene: Scene
+    gap_days: int  # days from the anchor date (before: anchor - date; after: date - anchor)
+    cover: AoiCover | None = None
+
+    @property
+    def clear(self) -> float:
+        return self.cover.clear if self.cover and self.cover.usable else -1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.scene
+        out: dict[str, Any] = {"id": s.id, "date": s.date.isoformat(), "platform": s.platform,
+                               "relative_orbit": s.relative_orbit, "gap_days": self.gap_days}
+        out.update(self.cover.to_dict() if self.cover else {})
+        return out
 
 
 @dataclass(frozen=True)
@@ -35,28 +67,120 @@ def parse_date(text: str, option: str) -> date:
         raise DateError(f"{option} {text!r}: not a date (YYYY-MM-DD)") from None
 
 
-def _pick(source: SceneSource, aoi: AOI, when: date, side: str, max_gap_days: int) -> Scene:
-    if side == "before":
-        scenes = source.search(aoi.geometry, when - timedelta(days=max_gap_days), when)
-        candidates = [s for s in scenes if s.date <= when]
-        chosen = max(candidates, key=lambda s: s.datetime) if candidates else None
+class _Side:
+    """The candidates on one side of the window, searched and judged lazily (nearest first)."""
+
+    def __init__(self, source: SceneSource, aoi: AOI, anchor: date, side: str, max_gap: int,
+                 cache: SceneCache | None) -> None:
+        self.source, self.aoi, self.anchor, self.side, self.max_gap, self.cache = source, aoi, anchor, side, max_gap, cache
+        self.horizon = 0
+        self.pool: list[Candidate] = []  # everything found so far, nearest first
+        self.judged: dict[str, Candidate] = {}
+
+    def _gap(self, scene: Scene) -> int:
+        return (self.anchor - scene.date).days if self.side == "before" else (scene.date - self.anchor).days
+
+    def _search(self, horizon: int) -> None:
+        if self.side == "before":
+            scenes = self.source.search(self.aoi.geometry, self.anchor - timedelta(days=horizon), self.anchor)
+        else:
+            scenes = self.source.search(self.aoi.geometry, self.anchor, self.anchor + timedelta(days=horizon))
+        found = [Candidate(s, self._gap(s)) for s in scenes if 0 <= self._gap(s) <= horizon]
+        self.pool = sorted(found, key=lambda c: (c.gap_days, c.scene.id))
+        self.horizon = horizon
+
+    def judge(self, candidates: Sequence[Candidate]) -> None:
+        todo = [c for c in candidates if c.scene.id not in self.judged]
+        for candidate, cover in zip(todo, aoi_covers([c.scene for c in todo], self.aoi, self.cache)):
+            self.judged[candidate.scene.id] = replace(candidate, cover=cover)
+
+    def clear_ones(self) -> list[Candidate]:
+        return [c for c in self.judged.values() if c.clear >= MIN_CLEAR]
+
+    def explore(self) -> None:
+        """Judge candidates nearest first until a clear one is found, widening the search as needed."""
+        horizons = [h for h in SEARCH_HORIZONS_DAYS if h < self.max_gap] + [self.max_gap]
+        for horizon in horizons:
+            self._search(horizon)
+            while not self.clear_ones() and len(self.judged) < MAX_JUDGED:
+                batch = [c for c in self.pool if c.scene.id not in self.judged][:BATCH]
+                if not batch:
+                    break
+                self.judge(batch)
+            if self.clear_ones() or len(self.judged) >= MAX_JUDGED:
+                return
+
+    def usable(self) -> list[Candidate]:
+        """Clear candidates, or (none being clear) the clearest one seen, for a pair to be made at all."""
+        clear = self.clear_ones()
+        if clear:
+            return clear
+        seen = [c for c in self.judged.values() if c.clear >= 0]
+        return [max(seen, key=lambda c: (c.clear, -c.gap_days))] if seen else []
+
+
+def _cost(before: Candidate, after: Candidate) -> float:
+    orbits = before.scene.relative_orbit, after.scene.relative_orbit
+    penalty = ORBIT_PENALTY_DAYS if None not in orbits and orbits[0] != orbits[1] else 0
+    return before.gap_days + after.gap_days + penalty
+
+
+def _best(befores: Sequence[Candidate], afters: Sequence[Candidate]) -> tuple[Candidate, Candidate] | None:
+    pairs = [(b, a) for b in befores for a in afters if b.scene.datetime < a.scene.datetime]
+    if not pairs:
+        return None
+    return min(pairs, key=lambda p: (_cost(*p), -min(p[0].clear, p[1].clear), p[0].scene.id, p[1].scene.id))
+
+
+def _same_orbit_alternatives(side: _Side, chosen: Candidate, orbit: int | None) -> list[Candidate]:
+    """Unjudged candidates on ``orbit`` close enough to beat ``chosen`` once the orbit penalty counts."""
+    if orbit is None:
+        return []
+    return [c for c in side.pool if c.scene.id not in side.judged and c.scene.relative_orbit == orbit
+            and c.gap_days < chosen.gap_days + ORBIT_PENALTY_DAYS]
+
+
+def _fixed(source: SceneSource, aoi: AOI, scene_id: str, anchor: date | None, side: str,
+           cache: SceneCache | None) -> Candidate:
+    scene = source.get(scene_id)
+    gap = 0 if anchor is None else abs((scene.date - anchor).days)
+    return Candidate(scene, gap, aoi_covers([scene], aoi, cache)[0])
+
+
+def _why(candidate: Candidate, side: str, anchor: date | None, fixed: bool, other: Candidate) -> str:
+    if fixed:
+        return "named by id"
+    where = "on or before" if side == "before" else "on or after"
+    cover = candidate.cover
+    if cover is not None and cover.method == "scl":
+        kind = "closest clear scene" if candidate.clear >= MIN_CLEAR else f"no scene >= {MIN_CLEAR:.0%} clear; the clearest"
+        state = f"{cover.clear:.0%} of the AOI clear by its SCL"
     else:
-        scenes = source.search(aoi.geometry, when, when + timedelta(days=max_gap_days))
-        candidates = [s for s in scenes if s.date >= when]
-        chosen = min(candidates, key=lambda s: s.datetime) if candidates else None
-    if chosen is None:
-        direction = "on or before" if side == "before" else "on or after"
-        raise SceneError(
-            f"no scene over AOI {aoi.id!r} {direction} {when} within {max_gap_days} days in {source.name}"
-        )
-    return chosen
+        kind = "closest scene covering the AOI"
+        judged = "SAR: cloud does not matter" if cover and cover.method == "sar" else "cloud not judged: no SCL"
+        state = f"{cover.clear:.0%} of the AOI covered, {judged}" if cover else "coverage unknown"
+    orbit = candidate.scene.relative_orbit
+    same = orbit is not None and orbit == other.scene.relative_orbit
+    orbit_text = f"; relative orbit {orbit}{' as the other scene' if same else ''}" if orbit is not None else ""
+    return f"{kind} {where} {anchor} ({candidate.gap_days} days away; {state}{orbit_text})"
 
 
-def _resolve(source: SceneSource, aoi: AOI, ref: str, side: str, max_gap_days: int) -> tuple[Scene, str]:
-    if DATE_PATTERN.match(ref):
-        when = parse_date(ref, f"--{side}")
-        return _pick(source, aoi, when, side, max_gap_days), f"{'latest' if side == 'before' else 'earliest'} scene {'on or before' if side == 'before' else 'on or after'} {when}"
-    return source.get(ref), "named by id"
+def _anchors(claims: Sequence[Claim], before: str | None, after: str | None) -> tuple[date | None, date | None, str]:
+    windows = [c.window for c in claims]
+    if (before is None or after is None) and not windows:
+        missing = "--before" if before is None else "--after"
+        raise DateError(f"no {missing} given and no claim window to derive it from (use {missing} or --claim)")
+    before_anchor = min(w.start for w in windows) if windows else None
+    after_anchor = max(w.end for w in windows) if windows else None
+    origin = "claim windows"
+    if before is not None and DATE_PATTERN.match(before):
+        before_anchor, origin = parse_date(before, "--before"), "--before/--after"
+    if after is not None and DATE_PATTERN.match(after):
+        after_anchor, origin = parse_date(after, "--after"), "--before/--after"
+    if before is not None and after is not None and DATE_PATTERN.match(before) and DATE_PATTERN.match(after):
+        if after_anchor < before_anchor:  # type: ignore[operator]
+            raise DateError(f"--after {after_anchor} is before --before {before_anchor}: the window end is before its start")
+    return before_anchor, after_anchor, origin
 
 
 def select_pair(
@@ -66,28 +190,69 @@ def select_pair(
     before: str | None = None,
     after: str | None = None,
     max_gap_days: int = DEFAULT_MAX_GAP_DAYS,
+    cache: SceneCache | None = None,
 ) -> Pair:
-    """Before/after scenes over ``aoi``. Without ``before``/``after``, bracket the claims' windows."""
-    windows = [c.window for c in claims]
-    if before is None:
-        if not windows:
-            raise DateError("no --before given and no claim window to derive it from (use --before or --claim)")
-        before = min(w.start for w in windows).isoformat()
-    if after is None:
-        if not windows:
-            raise DateError("no --after given and no claim window to derive it from (use --after or --claim)")
-        after = max(w.end for w in windows).isoformat()
-    if DATE_PATTERN.match(before) and DATE_PATTERN.match(after):
-        start, end = parse_date(before, "--before"), parse_date(after, "--after")
-        if end < start:
-            raise DateError(f"--after {end} is before --before {start}: the window end is before its start")
-    before_scene, before_why = _resolve(source, aoi, before, "before", max_gap_days)
-    after_scene, after_why = _resolve(source, aoi, after, "after", max_gap_days)
-    if after_scene.datetime <= before_scene.datetime:
-        raise DateError(
-            f"after scene {after_scene.id} ({after_scene.date}) is not later than before scene "
-            f"{before_scene.id} ({before_scene.date})"
-        )
-    reason = {"before": before_why, "after": after_why, "source": source.name}
-    log.info("pair: %s -> %s", before_scene.id, after_scene.id)
-    return Pair(before_scene, after_scene, reason)
+    """Before/after scenes over ``aoi``: ``before``/``after`` are item ids or dates; without them the
+    pair brackets the claims' windows. See the module doc for the rule."""
+    before_anchor, after_anchor, origin = _anchors(claims, before, after)
+    fixed_before = before is not None and not DATE_PATTERN.match(before)
+    fixed_after = after is not None and not DATE_PATTERN.match(after)
+    sides: dict[str, _Side] = {}
+    options: dict[str, list[Candidate]] = {}
+    for name, ref, anchor, fixed in (("before", before, before_anchor, fixed_before),
+                                     ("after", after, after_anchor, fixed_after)):
+        if fixed:
+            options[name] = [_fixed(source, aoi, str(ref), anchor, name, cache)]
+            continue
+        side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache)  # type: ignore[arg-type]
+        side.explore()
+        options[name] = side.usable()
+        if not options[name]:
+            direction = "on or before" if name == "before" else "on or after"
+            reason = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
+            raise SceneError(
+                f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{reason}"
+            )
+    best = _best(options["before"], options["after"])
+    if best is not None and _cost(*best) > best[0].gap_days + best[1].gap_days:
+        # Cross-orbit winner: look for a same-orbit partner that the first pass did not judge.
+        for name, other in (("before", best[1]), ("after", best[0])):
+            if name in sides:
+                side = sides[name]
+                side.judge(_same_orbit_alternatives(side, best[0] if name == "before" else best[1],
+                                                    other.scene.relative_orbit)[:BATCH])
+                options[name] = side.usable()
+        best = _best(options["before"], options["after"])
+    if best is None:
+        b, a = options["before"][0].scene, options["after"][0].scene
+        raise DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date})")
+    chosen_before, chosen_after = best
+    warnings = [
+        f"{name} scene {c.scene.id}: only {c.clear:.0%} of the AOI is clear (no candidate reached {MIN_CLEAR:.0%})"
+        for name, c in (("before", chosen_before), ("after", chosen_after))
+        if c.cover is not None and c.cover.method == "scl" and c.clear < MIN_CLEAR
+    ]
+    warnings += [f"candidate {c.scene.id} skipped: {c.cover.error}" for s in sides.values()
+                 for c in s.judged.values() if c.cover is not None and c.cover.error]
+    orbits = chosen_before.scene.relative_orbit, chosen_after.scene.relative_orbit
+    reason = {
+        "method": "automatic" if not (fixed_before and fixed_after) else "named by id",
+        "source": source.name,
+        "rule": (f"AOI clear (>= {MIN_CLEAR:.0%} of its pixels clear, judged inside the AOI), then closest to the "
+                 f"window, same relative orbit preferred (a different orbit costs {ORBIT_PENALTY_DAYS} days)"),
+        "anchors": {"before": before_anchor.isoformat() if before_anchor else None,
+                    "after": after_anchor.isoformat() if after_anchor else None, "from": origin},
+        "before": {**chosen_before.to_dict(),
+                   "why": _why(chosen_before, "before", before_anchor, fixed_before, chosen_after)},
+        "after": {**chosen_after.to_dict(),
+                  "why": _why(chosen_after, "after", after_anchor, fixed_after, chosen_before)},
+        "same_relative_orbit": None if None in orbits else orbits[0] == orbits[1],
+        "searched_days": {name: s.horizon for name, s in sides.items()},
+        "candidates": {name: [c.to_dict() for c in sorted(s.judged.values(), key=lambda c: c.gap_days)]
+                       for name, s in sides.items()},
+        "warnings": warnings,
+    }
+    for warning in warnings:
+        log.warning(warning)
+    log.info("pair: %s -> %s", chosen_before.scene.id, chosen_after.scene.id)
+    return Pair(chosen_before.scene, chosen_after.scene, reason)

@@ -1,35 +1,45 @@
-"""Windowed reads: every band of a scene onto one target grid, as float reflectance with a validity mask.
-
-Only the part of each file under the grid is read (GDAL's warper asks for the source windows it needs),
-so a small AOI over a 110 km tile costs a few tiles of each COG, not the file.
+"""Scenes onto one target grid: every asset read over the grid's window only (``geo.scenes.warp``) and
+turned into float values with a validity mask; Sentinel-2 reflectance with SCL cloud masking, Sentinel-1
+backscatter. Remote windows come from the scene cache, or are read with retries and then cached; local
+files are read directly. Failures name the item and the asset.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import rasterio
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
-from rasterio.io import DatasetReader
-from rasterio.vrt import WarpedVRT
+from shapely.geometry import box
 
-from geo.errors import OverlapError, RasterError
+from geo.errors import EmptyReadError, OverlapError, RasterError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.scenes.gdal_env import gdal_env
-from geo.scenes.model import SCL_MASKED, Asset, Scene
+from geo.scenes.cache import CacheKey, SceneCache
+from geo.scenes.model import SCL_ASSET, SCL_MASKED, Asset, Scene
+from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
+from geo.scenes.warp import gdal_message, open_raster, read_displaced, read_onto  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
+
+# (rows, cols) of a grid -> (dx, dy) px: where each pixel's content lies in the source (geo.align)
+Displacement = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+DISPLACEMENT_LATTICE = 16
+
+READ_THREADS = 4  # remote reads wait on the network, not the CPU
+SAR_POLARISATIONS = ("vv", "vh")
 
 
 @dataclass(frozen=True)
 class Stack:
-    """Bands of one scene on one grid. ``data`` is float32 (band, row, col), NaN where not ``valid``."""
+    """Bands of one scene on one grid. ``data`` is float32 (band, row, col), NaN where not ``valid``.
+    ``quantity`` says what the values are: ``reflectance`` (S2), ``gamma0_linear`` (S1 RTC, linear
+    power) or ``dn`` (S1 GRD digital numbers, amplitude)."""
 
     scene: Scene
     grid: Grid
@@ -37,6 +47,7 @@ class Stack:
     data: np.ndarray
     valid: np.ndarray
     cloud_masked: bool
+    quantity: str = "reflectance"
 
     def band(self, name: str) -> np.ndarray:
         return self.data[self.bands.index(name)]
@@ -46,50 +57,111 @@ class Stack:
         return float(self.valid.mean())
 
 
-@contextmanager
-def open_raster(href: str) -> Iterator[DatasetReader]:
-    """Open a georeferenced raster or raise ``RasterError`` naming it (corrupt, missing, no CRS)."""
+def _non_cached(href: str) -> dict[str, str]:
+    """GDAL settings that make a retry fetch ``href`` again instead of reusing what it cached in-process."""
+    path = href if href.startswith("/vsi") else f"/vsicurl/{href}"
+    return {"CPL_VSIL_CURL_NON_CACHED": path}
+
+
+def displacement_digest(displacement: Displacement, grid: Grid) -> str:
+    """A fingerprint of a displacement model on ``grid`` (its values on a 16 px lattice, to 1e-4 px), so a
+    window read through the same model is found in the cache on a rerun."""
+    rows = np.unique(np.append(np.arange(0, grid.height, DISPLACEMENT_LATTICE), grid.height - 1)).astype(float)
+    cols = np.unique(np.append(np.arange(0, grid.width, DISPLACEMENT_LATTICE), grid.width - 1)).astype(float)
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    dx, dy = displacement(rr, cc)
+    values = np.round(np.stack([np.asarray(dx, float), np.asarray(dy, float)]), 4) + 0.0  # no -0.0
+    return hashlib.sha256(values.tobytes()).hexdigest()[:16]
+
+
+def read_window(
+    scene_id: str,
+    asset: Asset,
+    grid: Grid,
+    resampling: Resampling = Resampling.cubic,
+    cache: SceneCache | None = None,
+    policy: RetryPolicy | None = None,
+    displacement: Displacement | None = None,
+) -> np.ma.MaskedArray:
+    """The raw values (DN, before scale/offset) of one asset on ``grid``, masked where nodata.
+
+    With ``displacement`` (a local co-registration model) the source pixels are resampled once through
+    it (``geo.align.resample``) instead of through GDAL's warper. Remote assets come from the scene cache
+    when this window was read before; otherwise they are read with retries and then cached. Failures
+    raise ``RasterError``/``ArchiveError`` naming item and asset.
+    """
+    what = f"scene {scene_id} asset {asset.key!r} ({asset.href})"
+
+    def read(href: str, env: dict[str, str]) -> tuple[np.ma.MaskedArray, float]:
+        if displacement is None:
+            return read_onto(href, grid, resampling, asset.nodata, env)
+        return read_displaced(href, grid, displacement, resampling, asset.nodata, env)
+
+    if not is_remote(asset.href):
+        try:
+            return read(asset.href, {})[0]
+        except RasterioError as exc:
+            raise RasterError(f"{what}: cannot read raster ({gdal_message(exc)})") from None
+        except RasterError as exc:
+            raise RasterError(f"scene {scene_id} asset {asset.key!r}: {exc}") from None
+    cache = cache if cache is not None else SceneCache.default()
+    variant = "" if displacement is None else f"displaced:{displacement_digest(displacement, grid)}"
+    key = CacheKey(scene_id, asset.key, grid, resampling.name, variant)
+    cached = cache.load(key)
+    if cached is not None:
+        return cached
+    policy = policy or RetryPolicy.from_env()
+
+    def attempt(number: int) -> tuple[np.ma.MaskedArray, float]:
+        return read(sign_href(asset.href), _non_cached(asset.href) if number else {})
+
+    def retryable(exc: Exception) -> str | None:
+        return gdal_message(exc) if isinstance(exc, RasterioError) else None
+
     try:
-        with gdal_env(), rasterio.open(href) as src:
-            if src.crs is None:
-                raise RasterError(f"{href}: raster has no CRS (georeference missing)")
-            if src.transform.is_identity:
-                raise RasterError(f"{href}: raster has no geotransform (georeference missing)")
-            yield src
-    except RasterioError as exc:
-        raise RasterError(f"{href}: cannot read raster ({exc})") from None
+        data, nodata = with_retries(attempt, asset.href, what, policy, retryable)
+    except RasterError as exc:  # not georeferenced: no retry helps
+        raise RasterError(f"scene {scene_id} asset {asset.key!r}: {exc}") from None
+    cache.store(key, data, nodata, asset.href)
+    return data
 
 
-def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cubic) -> tuple[np.ndarray, np.ndarray]:
-    """One asset onto ``grid``: (float32 values with scale/offset applied, bool validity)."""
-    with open_raster(asset.href) as src:
-        src_nodata = asset.nodata if asset.nodata is not None else src.nodata
-        if src_nodata is None:
-            src_nodata = 0  # Sentinel-2 DN 0 is "no data" in every product level
-        with WarpedVRT(
-            src,
-            crs=grid.crs,
-            transform=grid.transform,
-            width=grid.width,
-            height=grid.height,
-            resampling=resampling,
-            src_nodata=src_nodata,
-            nodata=src_nodata,
-        ) as vrt:
-            raw = vrt.read(1, masked=True)
+def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cubic, scene_id: str = "",
+               cache: SceneCache | None = None, displacement: Displacement | None = None,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """One asset onto ``grid``: (float32 values with scale/offset applied, NaN where invalid; bool validity).
+    Without ``scene_id`` the file itself names the cache entry (two scenes never share one)."""
+    item = scene_id or "file-" + hashlib.sha256(asset.href.encode()).hexdigest()[:16]
+    raw = read_window(item, asset, grid, resampling, cache, displacement=displacement)
     valid = ~np.ma.getmaskarray(raw)
     values = raw.filled(0).astype(np.float32) * np.float32(asset.scale) + np.float32(asset.offset)
+    valid &= np.isfinite(values)
     values[~valid] = np.nan
     return values, valid
 
 
 def check_overlap(scene: Scene, grid: Grid) -> None:
     left, bottom, right, top = grid.bounds
-    from shapely.geometry import box
-
     footprint = reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
     if not scene.geometry.intersects(footprint):
         raise OverlapError(f"scene {scene.id} does not cover the requested area (grid bounds {grid.bounds})")
+
+
+def _read_many(scene: Scene, requests: Sequence[tuple[str, Resampling]], grid: Grid,
+               cache: SceneCache | None, displacement: Displacement | None = None,
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+    assets = [(scene.asset(name), resampling) for name, resampling in requests]  # fail early on a missing one
+    if len(assets) == 1:
+        results = [read_asset(assets[0][0], grid, assets[0][1], scene.id, cache, displacement)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(assets))) as pool:
+            futures = [pool.submit(read_asset, a, grid, resampling, scene.id, cache, displacement)
+                       for a, resampling in assets]
+            results = [f.result() for f in futures]
+    if scene.stac is not None and any(is_remote(a.href) for a, _ in assets):
+        # Keep the item beside its windows: a rerun naming this scene by id needs no lookup.
+        (cache if cache is not None else SceneCache.default()).store_item(scene.stac)
+    return results
 
 
 def read_stack(
@@ -98,20 +170,55 @@ def read_stack(
     grid: Grid,
     resampling: Resampling = Resampling.cubic,
     cloud_mask: bool = True,
+    cache: SceneCache | None = None,
+    displacement: Displacement | None = None,
 ) -> Stack:
-    """Read ``bands`` of ``scene`` onto ``grid``; mask nodata and, where the scene has SCL, clouds."""
+    """Read ``bands`` of ``scene`` onto ``grid``; mask nodata and, where the scene has SCL, clouds.
+    ``displacement``: read through a local co-registration model (see ``read_window``)."""
     check_overlap(scene, grid)
+    masked_clouds = cloud_mask and SCL_ASSET in scene.assets
+    requests = [(name, resampling) for name in bands]
+    if masked_clouds:
+        requests.append((SCL_ASSET, Resampling.nearest))
+    results = _read_many(scene, requests, grid, cache, displacement)
     data = np.empty((len(bands), grid.height, grid.width), dtype=np.float32)
     valid = np.ones(grid.shape, dtype=bool)
-    for index, name in enumerate(bands):
-        data[index], band_valid = read_asset(scene.asset(name), grid, resampling)
+    for index in range(len(bands)):
+        data[index], band_valid = results[index]
         valid &= band_valid
-    masked_clouds = cloud_mask and "scl" in scene.assets
     if masked_clouds:
-        scl, scl_valid = read_asset(scene.asset("scl"), grid, Resampling.nearest)
+        scl, scl_valid = results[-1]
         valid &= scl_valid & ~np.isin(scl, SCL_MASKED)
     data[:, ~valid] = np.nan
     if not valid.any():
-        raise RasterError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
+        raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
     log.debug("read %s: %d bands, %.1f%% valid", scene.id, len(bands), 100 * valid.mean())
     return Stack(scene, grid, tuple(bands), data, valid, masked_clouds)
+
+
+def sar_quantity(scene: Scene) -> str:
+    """What a Sentinel-1 item's pixels are: RTC collections hold terrain-corrected gamma0 as linear
+    power; GRD holds digital numbers (amplitude), uncalibrated."""
+    return "gamma0_linear" if "rtc" in scene.collection.lower() else "dn"
+
+
+def read_sar(
+    scene: Scene,
+    grid: Grid,
+    polarisations: Sequence[str] = SAR_POLARISATIONS,
+    resampling: Resampling = Resampling.bilinear,
+    cache: SceneCache | None = None,
+) -> Stack:
+    """Sentinel-1 backscatter (``vv``, ``vh``, ...) of ``scene`` onto ``grid``; ``Stack.quantity`` says
+    whether it is RTC linear power or GRD DN. Bilinear by default: it keeps power non-negative."""
+    if scene.sensor != "s1":
+        raise RasterError(f"scene {scene.id} is not a Sentinel-1 scene (collection {scene.collection!r})")
+    check_overlap(scene, grid)
+    keys = [p.lower() for p in polarisations]
+    results = _read_many(scene, [(key, resampling) for key in keys], grid, cache)
+    data = np.stack([values for values, _ in results]).astype(np.float32)
+    valid = np.logical_and.reduce([v for _, v in results])
+    data[:, ~valid] = np.nan
+    if not valid.any():
+        raise EmptyReadError(f"scene {scene.id}: no valid SAR pixels over the area")
+    return Stack(scene, grid, tuple(keys), data, valid, False, sar_quantity(scene))

@@ -1,0 +1,243 @@
+"""Local alignment: a grid of tie points over the overlap, outlier rejection, a fitted displacement model.
+
+Each tie point is a ``window``-square Lucas-Kanade fit (the same batched solver as the global shift,
+started from it). Points are kept when their fit converged, correlates, and pins the shift (standard
+error); then the normalised median test (Westerweel & Scarano 2005, the standard for PIV vector fields)
+drops points that disagree with their neighbours. The model is an affine displacement, or a smoothing
+thin-plate spline when cross-validation says the data demand it: the smooth field must predict left-out
+points clearly better than the affine one.
+
+Positions are pixel-index coordinates of the common grid (the centre of pixel (row, col) is (row, col)).
+A feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.interpolate import RBFInterpolator
+from scipy.spatial import cKDTree
+
+from geo.align.coreg import MIN_VALID_PIXELS, Shift, clean_masks, fit_windows
+from geo.errors import CoregError, TiePointError
+from geo.grid import Grid
+
+log = logging.getLogger(__name__)
+
+MEDIAN_TEST_EPS = 0.1  # px: the noise floor of the normalised median test
+MEDIAN_TEST_LIMIT = 2.0
+SMOOTHING = (1e-4, 1e-3, 1e-2, 1e-1)  # thin-plate smoothing candidates (coordinates scaled to ~unit range)
+SMOOTH_GAIN = 0.8  # the smooth field must cut the cross-validated error to below this share of affine's
+MIN_POINTS_SMOOTH = 25
+
+
+@dataclass(frozen=True)
+class TiePoints:
+    row: np.ndarray
+    col: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    quality: np.ndarray
+    sigma: np.ndarray
+    reliable: np.ndarray  # converged, correlated, precise
+    inlier: np.ndarray  # reliable and consistent with its neighbours
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A displacement field over the common grid, fitted to the inlier tie points."""
+
+    kind: str  # "affine" or "smooth"
+    points: TiePoints
+    rmse_px: float  # inliers' residual to the model
+    cv_rmse_px: float  # cross-validated prediction error of the chosen model
+    affine: np.ndarray  # (2, 3): dx, dy = A @ (1, u, v), u/v scaled coordinates
+    scale: float
+    _smooth: RBFInterpolator | None = field(default=None, repr=False)
+
+    def displacement(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(dx, dy) at the given positions (any matching shapes)."""
+        rows, cols = np.broadcast_arrays(np.asarray(rows, float), np.asarray(cols, float))
+        if self._smooth is None:
+            u, v = cols / self.scale, rows / self.scale
+            return (self.affine[0, 0] + self.affine[0, 1] * u + self.affine[0, 2] * v,
+                    self.affine[1, 0] + self.affine[1, 1] * u + self.affine[1, 2] * v)
+        values = self._smooth(np.column_stack([cols.ravel(), rows.ravel()]) / self.scale)
+        return values[:, 0].reshape(rows.shape), values[:, 1].reshape(rows.shape)
+
+    def field(self, rows: np.ndarray, cols: np.ndarray, step: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """(dx, dy) on the lattice ``rows`` x ``cols`` (1-D index vectors). The smooth field is evaluated
+        every ``step`` px and interpolated bilinearly: it varies over tens of pixels, not one."""
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        if self._smooth is None:
+            return self.displacement(rr, cc)
+        coarse_r = np.arange(rows.min(), rows.max() + step, step, dtype=float)
+        coarse_c = np.arange(cols.min(), cols.max() + step, step, dtype=float)
+        dx, dy = self.displacement(*np.meshgrid(coarse_r, coarse_c, indexing="ij"))
+        at = [(rr - rows.min()) / step, (cc - cols.min()) / step]
+        return (ndi.map_coordinates(dx, at, order=1, mode="nearest"),
+                ndi.map_coordinates(dy, at, order=1, mode="nearest"))
+
+    def summary(self, shape: tuple[int, int], grid: Grid | None = None) -> dict[str, object]:
+        rows = np.linspace(0, shape[0] - 1, 33)
+        cols = np.linspace(0, shape[1] - 1, 33)
+        dx, dy = self.field(rows, cols)
+        p = self.points
+        out: dict[str, object] = {
+            "model": self.kind,
+            "n_points": len(p),
+            "n_reliable": int(p.reliable.sum()),
+            "n_inliers": int(p.inlier.sum()),
+            "rmse_px": round(self.rmse_px, 4),
+            "cv_rmse_px": round(self.cv_rmse_px, 4),
+            "mean_dx_px": round(float(dx.mean()), 4),
+            "mean_dy_px": round(float(dy.mean()), 4),
+            "range_dx_px": [round(float(dx.min()), 4), round(float(dx.max()), 4)],
+            "range_dy_px": [round(float(dy.min()), 4), round(float(dy.max()), 4)],
+        }
+        if grid is not None:
+            out.update(mean_dx_m=round(float(dx.mean()) * grid.transform.a, 3),
+                       mean_dy_m=round(float(dy.mean()) * grid.transform.e, 3))
+        return out
+
+
+def tie_point_origins(valid: np.ndarray, window: int, spacing: int, min_valid: float = 0.6) -> np.ndarray:
+    """Top-left corners (row, col) of a regular grid of windows with enough valid pixels."""
+    rows, cols = valid.shape
+    if rows < window or cols < window:
+        return np.zeros((0, 2), np.int64)
+    r0 = np.arange((rows - window) % spacing // 2, rows - window + 1, spacing)
+    c0 = np.arange((cols - window) % spacing // 2, cols - window + 1, spacing)
+    rr, cc = (a.ravel() for a in np.meshgrid(r0, c0, indexing="ij"))
+    integral = np.pad(valid.cumsum(0, dtype=np.int32).cumsum(1), ((1, 0), (1, 0)))
+    count = integral[rr + window, cc + window] - integral[rr, cc + window] - integral[rr + window, cc] + integral[rr, cc]
+    keep = count >= min_valid * window * window
+    return np.column_stack([rr[keep], cc[keep]])
+
+
+def measure_tie_points(
+    ref: np.ndarray,
+    tgt: np.ndarray,
+    ref_valid: np.ndarray,
+    tgt_valid: np.ndarray,
+    start: Shift,
+    window: int = 64,
+    spacing: int = 64,
+    min_quality: float = 0.5,
+    max_sigma: float = 0.05,
+) -> TiePoints:
+    """Per-window shifts over a regular grid, started from the global shift ``start``."""
+    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid)
+    origins = tie_point_origins(ref_valid & tgt_valid, window, spacing)
+    if len(origins) == 0:
+        empty = np.zeros(0)
+        return TiePoints(empty, empty, empty, empty, empty, empty, empty.astype(bool), empty.astype(bool))
+    begin = (int(round(start.dx_px)), int(round(start.dy_px)))
+    fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, window, begin, max_iterations=10)
+    reliable = (ok & fit.converged & (fit.quality >= min_quality) & (fit.sigma <= max_sigma)
+                & (fit.n_pixels >= 0.5 * window * window))
+    centre = (window - 1) / 2
+    row, col = origins[:, 0] + centre, origins[:, 1] + centre
+    inlier = reliable & median_test(row, col, fit.dx, fit.dy, reliable, spacing)
+    return TiePoints(row, col, fit.dx, fit.dy, fit.quality, fit.sigma, reliable, inlier)
+
+
+def median_test(
+    row: np.ndarray, col: np.ndarray, dx: np.ndarray, dy: np.ndarray, use: np.ndarray, spacing: float
+) -> np.ndarray:
+    """Normalised median test over each point's (up to 8) reliable neighbours within 2.5 spacings."""
+    keep = use.copy()
+    index = np.flatnonzero(use)
+    if index.size < 4:
+        return keep
+    tree = cKDTree(np.column_stack([col[index], row[index]]))
+    k = min(9, index.size)
+    dist, nbr = tree.query(np.column_stack([col[index], row[index]]), k=k)
+    for i, (d_i, n_i) in enumerate(zip(dist, nbr)):
+        near = n_i[(d_i > 0) & (d_i <= 2.5 * spacing)]
+        if near.size < 3:
+            continue  # too isolated to judge
+        for values in (dx[index], dy[index]):
+            med = np.median(values[near])
+            residual_med = np.median(np.abs(values[near] - med))
+            if abs(values[i] - med) / (residual_med + MEDIAN_TEST_EPS) > MEDIAN_TEST_LIMIT:
+                keep[index[i]] = False
+    return keep
+
+
+def fit_model(points: TiePoints, shape: tuple[int, int], min_points: int = 8, folds: int = 5) -> LocalModel:
+    """Affine displacement, or a smoothing thin-plate spline when it predicts left-out points better."""
+    use = points.inlier
+    n = int(use.sum())
+    if n < min_points:
+        raise TiePointError(
+            f"only {n} reliable tie points of {len(points)} (need {min_points}): too little texture, "
+            "too much cloud or change, or an overlap too small for the window size"
+        )
+    scale = float(max(shape))
+    xy = np.column_stack([points.col[use], points.row[use]]) / scale
+    d = np.column_stack([points.dx[use], points.dy[use]])
+    affine = _affine(xy, d)
+    folds_of = np.random.default_rng(0).permutation(n) % min(folds, n)
+    cv_affine = _cv(xy, d, folds_of, lambda a, b: (lambda q: _affine_eval(_affine(a, b), q)))
+    kind, smooth, cv_best = "affine", None, cv_affine
+    if n >= MIN_POINTS_SMOOTH:
+        for s in SMOOTHING:
+            make = lambda a, b, s=s: RBFInterpolator(a, b, kernel="thin_plate_spline", smoothing=s * len(a), degree=1)
+            cv = _cv(xy, d, folds_of, make)
+            if cv < SMOOTH_GAIN * cv_affine and cv < cv_best:
+                kind, cv_best = "smooth", cv
+                smooth = make(xy, d)
+    predicted = smooth(xy) if smooth is not None else _affine_eval(affine, xy)
+    rmse = float(np.sqrt(np.mean(np.sum((predicted - d) ** 2, axis=1))))
+    log.info("local model %s from %d tie points: rmse %.3f px, cross-validated %.3f px (affine %.3f)",
+             kind, n, rmse, cv_best, cv_affine)
+    return LocalModel(kind, points, rmse, cv_best, affine.T, scale, smooth)
+
+
+def _affine(xy: np.ndarray, d: np.ndarray) -> np.ndarray:
+    design = np.column_stack([np.ones(len(xy)), xy])
+    return np.linalg.lstsq(design, d, rcond=None)[0]  # (3, 2)
+
+
+def _affine_eval(coef: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.ones(len(xy)), xy]) @ coef
+
+
+def _cv(xy: np.ndarray, d: np.ndarray, folds_of: np.ndarray, make) -> float:
+    """Root mean square error of predicting each fold from the others (vector error, px)."""
+    errors = []
+    for f in np.unique(folds_of):
+        test = folds_of == f
+        if test.all():
+            continue
+        model = make(xy[~test], d[~test])
+        errors.append(np.sum((model(xy[test]) - d[test]) ** 2, axis=1))
+    return float(np.sqrt(np.mean(np.concatenate(errors)))) if errors else np.inf
+
+
+def estimate_local(
+    ref: np.ndarray,
+    tgt: np.ndarray,
+    ref_valid: np.ndarray | None,
+    tgt_valid: np.ndarray | None,
+    start: Shift,
+    window: int = 64,
+    spacing: int = 64,
+    min_points: int = 8,
+) -> LocalModel:
+    """Tie points + fitted model; ``TiePointError`` when too few points are reliable."""
+    if window < 16 or spacing < 1:
+        raise CoregError(f"tie-point window must be >= 16 px and spacing >= 1 px (got {window}, {spacing})")
+    ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
+    tgt_valid = np.isfinite(tgt) if tgt_valid is None else tgt_valid & np.isfinite(tgt)
+    if int((ref_valid & tgt_valid).sum()) < MIN_VALID_PIXELS:
+        raise CoregError("reference and target overlap on too few valid pixels for tie points")
+    points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing)
+    return fit_model(points, ref.shape, min_points)

@@ -1,0 +1,111 @@
+"""``geo recheck``: the scheduled re-check of AOIs against new scenes, accumulating in a results store.
+
+Exit codes (for cron and systemd): 0 ok (new results or nothing new), 1 user error, 2 internal error,
+3 the store is locked by another re-check, 4 some AOIs failed (the others are recorded; the failed ones
+are retried next run), 5 the --on-new command failed (results are recorded; it is retried next run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import click
+
+from geo.cli import console
+from geo.cli.options import aoi_dir_option, seeds_dir_option
+from geo.errors import StoreLockedError
+from geo.scenes.pairs import parse_date
+
+EXIT_LOCKED = 3
+EXIT_AOIS_FAILED = 4
+EXIT_HOOK_FAILED = 5
+DEFAULT_STORE = "recheck.gpkg"
+
+
+def print_report(report) -> None:  # type: ignore[no-untyped-def]
+    out = console.stdout
+    summary = report.summary
+    for run_id in report.repaired_runs:
+        out.print(f"[yellow]repaired[/] the files of run {run_id} (its re-check stopped after committing)")
+    if report.run_id is None:
+        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; store unchanged")
+        return
+    types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
+    out.print(f"[bold]run {report.run_id}[/]: {summary['n_pairs']} new pair(s), "
+              f"[bold]{summary['n_new_changes']} new change(s)[/] ({types}) in {report.elapsed_s:.1f} s")
+    for entry in summary["aois"]:
+        if entry["pairs"] or entry["baseline_scene"]:
+            done = [p for p in entry["pairs"] if p["status"] == "done"]
+            skipped = len(entry["pairs"]) - len(done)
+            start = f" baseline {entry['baseline_scene']};" if entry["baseline_scene"] else ""
+            out.print(f"  {entry['aoi_id']}:{start} {len(done)} pair(s), {entry['n_new_changes']} change(s)"
+                      + (f", {skipped} scene(s) skipped" if skipped else "")
+                      + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
+                      + f"; head {entry['head_scene']}")
+    for verdict in summary["verdicts"]:
+        if verdict["changed"]:
+            was = verdict["previous_verdict"] or "none"
+            out.print(f"  claim {verdict['claim_id']} on {verdict['aoi_id']}: [bold]{verdict['verdict']}[/] (was {was})"
+                      f" — {verdict['rationale']}")
+    for failure in summary["failed_aois"]:
+        out.print(f"  [red]failed[/] {failure['aoi_id']}: {failure['error']}")
+    out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
+
+
+@click.command("recheck")
+@click.option("--store", type=click.Path(path_type=Path), default=lambda: os.environ.get("GEO_STORE", DEFAULT_STORE),
+              show_default=f"$GEO_STORE or {DEFAULT_STORE}", help="The results store (a GeoPackage; created if missing).")
+@click.option("--aoi", "aoi_refs", multiple=True,
+              help="AOI id or GeoJSON file to re-check (repeatable) [default: every AOI already in the store].")
+@click.option("--since", default=None, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
+              "their earliest claim window); scenes acquired before it are ignored.")
+@click.option("--source", default="earth-search", show_default=True,
+              help="'earth-search', a STAC API URL, or a local STAC catalog (e.g. scenes/demo).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder for per-run files [default: <store name>-outputs beside the store].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Process AOIs in parallel on a local Dask cluster of N worker processes (1 = in this process).")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://host:8786) to use instead.")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
+@click.option("--on-new", default=None, metavar="CMD",
+              help="Shell command run when a run finds new changes or a verdict changes: the summary JSON on stdin, "
+                   "its path in $GEO_RECHECK_SUMMARY.")
+@click.option("--max-pairs", type=click.IntRange(min=1), default=None,
+              help="At most N new scenes per AOI per run; the rest wait for the next run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary JSON instead of text.")
+@aoi_dir_option
+@seeds_dir_option
+def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str, out: Path | None,
+                    workers: int, scheduler: str | None, wait_s: float, on_new: str | None, max_pairs: int | None,
+                    as_json: bool, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+    """Re-check AOIs: process only scenes newer than the last processed one, append the results to a store.
+
+    Idempotent: a pair (AOI, before scene, after scene, algorithm version) is processed once; with no new
+    scenes nothing is read or written. Exit codes: 0 ok, 1 user error, 2 internal error, 3 store locked
+    by another re-check, 4 some AOIs failed (retried next run), 5 the --on-new command failed.
+    """
+    from geo.recheck.run import RecheckRequest, recheck
+
+    since_date: date | None = parse_date(since, "--since") if since else None
+    request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
+                             workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new, max_pairs=max_pairs,
+                             aoi_dir=aoi_dir, seeds_dir=seeds_dir)
+    try:
+        with console.progress("re-check") as step:
+            report = recheck(request, step)
+    except StoreLockedError as exc:
+        console.stderr.print(f"[bold red]Locked:[/] {exc}", markup=True, highlight=False)
+        raise click.exceptions.Exit(EXIT_LOCKED) from None
+    if as_json:
+        click.echo(json.dumps(report.summary, indent=2))
+    else:
+        print_report(report)
+    if report.failed_aois:
+        raise click.exceptions.Exit(EXIT_AOIS_FAILED)
+    if report.hook_failed_runs:
+        console.stderr.print(f"--on-new command failed for run(s) {report.hook_failed_runs}; retried next run")
+        raise click.exceptions.Exit(EXIT_HOOK_FAILED)

@@ -1,0 +1,136 @@
+"""``geo scenes search`` and ``geo scenes cache list|clear``: find scenes over an AOI, manage the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from geo.aoi import resolve_aoi
+from geo.cli import console
+from geo.cli.options import aoi_dir_option, aoi_folder, json_option
+from geo.errors import DateError
+from geo.scenes.cache import SceneCache
+from geo.scenes.cloud import AoiCover, aoi_covers, rank_by_clear
+from geo.scenes.model import SENSORS, Scene
+from geo.scenes.pairs import parse_date
+from geo.scenes.source import ARCHIVES, open_source
+
+
+@click.group("scenes")
+def scenes_group() -> None:
+    """Sentinel scenes: search archives over an AOI; the local scene cache."""
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
+    return {
+        "id": scene.id,
+        "datetime": scene.datetime.isoformat(),
+        "date": scene.date.isoformat(),
+        "platform": scene.platform,
+        "collection": scene.collection,
+        "sensor": scene.sensor,
+        "relative_orbit": scene.relative_orbit,
+        "orbit_state": scene.properties.get("sat:orbit_state"),
+        "tile_cloud_cover": scene.properties.get("eo:cloud_cover"),
+        **cover.to_dict(),
+    }
+
+
+@scenes_group.command("search")
+@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
+@click.option("--from", "start", required=True, help="First acquisition date, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last acquisition date, YYYY-MM-DD.")
+@click.option("--sensor", type=click.Choice(SENSORS), default="s2", show_default=True,
+              help="s2: Sentinel-2 L2A (optical); s1: Sentinel-1 (SAR, Planetary Computer).")
+@click.option("--max-cloud", type=click.FloatRange(0, 100), default=None,
+              help="Hide scenes with more than PCT percent of the AOI under cloud (judged inside the AOI).")
+@click.option("--source", default=None,
+              help=f"{', '.join(ARCHIVES)}, a STAC API URL, or a local STAC catalog "
+                   "[default: earth-search for s2, planetary-computer for s1].")
+@click.option("--collection", "collections", multiple=True, help="STAC collection to search (repeatable).")
+@click.option("--sort", type=click.Choice(["clear", "date"]), default="clear", show_default=True,
+              help="clear: most of the AOI clear first; date: oldest first.")
+@aoi_dir_option
+@json_option
+def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: float | None, source: str | None,
+                   collections: tuple[str, ...], sort: str, aoi_dir: Path | None, as_json: bool) -> None:
+    """Scenes over an AOI between two dates, with the clear, cloud and nodata fractions *inside the AOI*
+    (Sentinel-2: counted from the scene classification window over the AOI only)."""
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise DateError(f"--to {last} is before --from {first}")
+    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
+    source = source or ("planetary-computer" if sensor == "s1" else "earth-search")
+    scene_source = open_source(source, sensor, collections or None)
+    with console.stderr.status(f"searching {scene_source.name}"):
+        scenes = scene_source.search(aoi.geometry, first, last)
+    with console.stderr.status(f"judging cloud over {aoi.id} for {len(scenes)} scenes"):
+        covers = aoi_covers(scenes, aoi)
+    ranked = rank_by_clear(scenes, covers)
+    if sort == "date":
+        ranked.sort(key=lambda sc: sc[0].datetime)
+    shown = [(s, c) for s, c in ranked if max_cloud is None or c.cloud is None or 100 * c.cloud <= max_cloud]
+    hidden = len(ranked) - len(shown)
+    rows = [scene_row(s, c) for s, c in shown]
+    if as_json:
+        click.echo(json.dumps({"aoi": aoi.id, "source": scene_source.name, "sensor": sensor, "from": first.isoformat(),
+                               "to": last.isoformat(), "max_cloud": max_cloud, "hidden_by_max_cloud": hidden,
+                               "scenes": rows}, indent=2))
+        return
+    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud",
+                  title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
+    for row, (_, cover) in zip(rows, shown):
+        orbit = "" if row["relative_orbit"] is None else str(row["relative_orbit"])
+        if row["orbit_state"]:
+            orbit += f" {row['orbit_state']}"
+        tile = row["tile_cloud_cover"]
+        table.add_row(row["date"], row["id"], row["platform"], orbit,
+                      "error" if cover.error else _percent(cover.clear), _percent(cover.cloud),
+                      _percent(cover.nodata), "" if tile is None else f"{float(tile):.0f}%")
+    console.stdout.print(table)
+    if hidden:
+        console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
+    for row in rows:
+        if row.get("error"):
+            console.stdout.print(f"[yellow]warning:[/] {row['id']}: cloud not judged: {row['error']}")
+
+
+@scenes_group.group("cache")
+def cache_group() -> None:
+    """The scene cache (scenes/cache, or $GEO_SCENE_CACHE): windows already read from remote archives."""
+
+
+@cache_group.command("list")
+@json_option
+def cache_list(as_json: bool) -> None:
+    """List cached windows: item, asset, grid, size."""
+    cache = SceneCache.default()
+    entries = cache.entries()
+    if as_json:
+        click.echo(json.dumps({"root": str(cache.root), "entries": [e.to_dict() for e in entries],
+                               "bytes": sum(e.size_bytes for e in entries)}, indent=2))
+        return
+    table = Table("item", "asset", "crs", "shape", "res m", "resampling", "KB", "created",
+                  title=f"{len(entries)} cached windows in {cache.root}")
+    for e in entries:
+        table.add_row(e.item_id, e.asset, e.crs, f"{e.shape[0]}x{e.shape[1]}", f"{e.resolution:g}", e.resampling,
+                      f"{e.size_bytes / 1024:.0f}", e.created)
+    console.stdout.print(table)
+    console.stdout.print(f"total {sum(e.size_bytes for e in entries) / 1e6:.1f} MB")
+
+
+@cache_group.command("clear")
+@click.option("--item", "item_id", default=None, help="Only this item's windows.")
+def cache_clear(item_id: str | None) -> None:
+    """Delete cached windows (and leftovers of interrupted writes)."""
+    cache = SceneCache.default()
+    files, size = cache.clear(item_id)
+    console.stdout.print(f"removed {files} file(s), {size / 1e6:.1f} MB from {cache.root}")

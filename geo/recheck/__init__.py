@@ -1,0 +1,1 @@
+"""Scheduled re-checks: only new scenes are processed, results accumulate in a store (``geo.store``)."""

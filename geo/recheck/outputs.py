@@ -1,0 +1,127 @@
+"""Files a re-check leaves beside its store, all derived from the store after the run is committed:
+
+``<out>/runs/<run>/changes.geojson`` (RFC 7946, the run's new change polygons), ``<out>/runs/<run>/summary.json``
+(what was new), ``<out>/latest.json`` (the newest run's summary) and ``<out>/<store>.qlr`` (QGIS layer
+definition: the store's cumulative ``changes`` layer on the time slider, and its AOIs). Because they are pure
+functions of the store, a re-check that died after committing rewrites them identically on its next start
+(``repair``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from geo.outputs.atomic import staged_dir, write_json
+from geo.outputs.geojson import write_feature_collection
+from geo.store import Store
+from geo.store.qgis import layer_definition
+
+log = logging.getLogger(__name__)
+
+HOOK_TIMEOUT_S = 600
+
+
+def default_out(store: Path) -> Path:
+    return store.with_name(f"{store.stem}-outputs")
+
+
+def run_dir(out: Path, run_id: int) -> Path:
+    return out / "runs" / f"{run_id:06d}"
+
+
+def run_files(out: Path, run_id: int) -> dict[str, str]:
+    folder = run_dir(out, run_id).relative_to(out)
+    return {"changes": str(folder / "changes.geojson"), "summary": str(folder / "summary.json")}
+
+
+def write_layer_definition(store: Store, out: Path) -> Path:
+    path = out / f"{store.path.stem}.qlr"
+    text = layer_definition(store.path, out)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return path
+
+
+def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
+    """The run's GeoJSON and summary, moved into place atomically (summary last: it marks completion)."""
+    folder = run_dir(out, run_id)
+    folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
+    with staged_dir(folder) as stage:
+        write_feature_collection(stage / "changes.geojson", store.changes(run_id=run_id))
+        write_json(stage / "summary.json", store.run_summary(run_id))
+    latest = store.run_ids()[-1]
+    if latest == run_id:
+        write_json(out / "latest.json", store.run_summary(run_id))
+    write_layer_definition(store, out)
+    log.info("run %d outputs written to %s", run_id, folder)
+    return folder / "summary.json"
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Staging folders and temporary files left by a re-check killed while writing. They are only ever
+    created under the writer lock, which the caller holds, so none of them is in use."""
+    for path in (out / "runs").glob(".*.partial"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in out.glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+
+
+def repair(store: Store, out: Path) -> list[int]:
+    """Write the outputs of committed runs whose files are missing (a re-check killed after its commit)."""
+    _remove_stale_staging(out)
+    repaired = [r for r in store.run_ids() if not (run_dir(out, r) / "summary.json").exists()]
+    for run_id in repaired:
+        write_run_outputs(store, run_id, out)
+    ids = store.run_ids()
+    if ids and ids[-1] not in repaired:
+        latest = out / "latest.json"
+        try:
+            current = json.loads(latest.read_text()).get("run_id")
+        except (OSError, ValueError):
+            current = None
+        if current != ids[-1]:
+            write_json(latest, store.run_summary(ids[-1]))
+        write_layer_definition(store, out)  # rewritten only when missing or the store moved
+    if repaired:
+        log.warning("rewrote the outputs of run(s) %s, committed by a re-check that did not finish", repaired)
+    return repaired
+
+
+def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Path) -> int:
+    """Run ``command`` with ``sh -c``: the summary JSON on stdin, its path in $GEO_RECHECK_SUMMARY."""
+    env = {**os.environ, "GEO_RECHECK_SUMMARY": str(summary_path.absolute()),
+           "GEO_RECHECK_RUN": str(summary["run_id"]), "GEO_RECHECK_STORE": str(store.absolute())}
+    try:
+        proc = subprocess.run(["/bin/sh", "-c", command], input=json.dumps(summary, indent=2), text=True, env=env,
+                              timeout=HOOK_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        log.error("--on-new command timed out after %d s", HOOK_TIMEOUT_S)
+        return 124
+    if proc.returncode != 0:
+        log.error("--on-new command exited with %d", proc.returncode)
+    return proc.returncode
+
+
+def notify_pending(store: Store, out: Path, command: str) -> tuple[list[int], list[int]]:
+    """Run ``command`` for every run with news whose --on-new command has not yet succeeded (at least once
+    delivery; the current command, so a fixed command delivers what a broken one missed).
+    Returns (runs notified, runs whose command failed)."""
+    notified, failed = [], []
+    for run_id, _recorded_command in store.pending_notifications():
+        summary_path = run_dir(out, run_id) / "summary.json"
+        if run_hook(command, summary_path, store.run_summary(run_id), store.path) == 0:
+            with store.transaction():
+                store.mark_notified(run_id)
+            notified.append(run_id)
+        else:
+            failed.append(run_id)
+    return notified, failed

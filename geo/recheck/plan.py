@@ -1,0 +1,103 @@
+"""Which scenes are new for an AOI, asked only through the ``SceneSource`` protocol (no pixels read).
+
+Pair policy (a chain): each AOI keeps a *head*, the newest usable after-scene of its chain. Every scene
+acquired after the head becomes, in acquisition order, the after-scene of a pair whose before-scene is the
+head; when the pair is usable it becomes the new head. A new AOI starts its chain at a *baseline*: the
+latest scene on or before ``--since`` or, without it, the start of the earliest claim window naming the AOI
+(else the first scene after that date). Claim windows are judged over the chain segment that covers them
+(``verdicts.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from geo.aoi import AOI
+from geo.claims import Claim
+from geo.errors import DateError
+from geo.scenes.model import Scene
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS
+from geo.scenes.source import SceneSource
+from geo.store import Chain
+
+log = logging.getLogger(__name__)
+
+
+def scene_order(scene: Scene) -> tuple:
+    return (scene.datetime, scene.id)
+
+
+@dataclass(frozen=True)
+class AoiPlan:
+    aoi: AOI
+    claims: tuple[Claim, ...]
+    head: Scene | None  # before-scene of the first new pair; None when the AOI has no scene yet
+    pending: tuple[Scene, ...]  # new scenes after the head, oldest first (at most --max-pairs)
+    seen: tuple[Scene, ...]  # scenes the search returned that the store has not recorded for this AOI
+    baseline_reason: str | None = None  # set when the chain starts in this run
+    deferred: int = 0  # new scenes left for a later run by --max-pairs
+
+    @property
+    def starts_chain(self) -> bool:
+        return self.baseline_reason is not None and self.head is not None
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.pending or self.seen or self.starts_chain)
+
+
+def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date:
+    if since is not None:
+        return since
+    starts = [c.window.start for c in claims if aoi.id in c.aoi_ids]
+    if not starts:
+        raise DateError(f"AOI {aoi.id!r} has no claims naming it and no --since was given: "
+                        "cannot choose the baseline scene of its re-checks (give --since DATE)")
+    return min(starts)
+
+
+def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> tuple[Scene | None, str, list[Scene]]:
+    """The latest scene on or before ``when`` (within the usual gap), else the first one after it."""
+    before = source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when)
+    if before:
+        scene = max(before, key=scene_order)
+        return scene, f"latest scene on or before {when}", before
+    after = source.search(aoi.geometry, when, today) if when <= today else []
+    if after:
+        scene = min(after, key=scene_order)
+        return scene, f"no scene on or before {when} within {DEFAULT_MAX_GAP_DAYS} days: first scene after it", after
+    return None, f"no scene over the AOI since {when - timedelta(days=DEFAULT_MAX_GAP_DAYS)}", []
+
+
+def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
+             today: date, since: date | None = None, max_pairs: int | None = None) -> AoiPlan:
+    """The new work for one AOI: searches the source, reads no pixels."""
+    baseline_reason = None
+    searched: list[Scene] = []
+    if chain is None:
+        start = baseline_date(aoi, claims, since)
+        head, baseline_reason, searched = choose_baseline(source, aoi, start, today)
+        if head is None:
+            log.info("%s: %s", aoi.id, baseline_reason)
+            return AoiPlan(aoi, tuple(claims), None, (), (), baseline_reason)
+        head_key = scene_order(head)
+    else:
+        head = None
+        head_key = (chain.head.datetime, chain.head.id)
+    search_from = head_key[0].date()
+    if since is not None and since > search_from:
+        search_from = since
+    scenes = source.search(aoi.geometry, search_from, today) if search_from <= today else []
+    if head is None:
+        head = next((s for s in scenes if s.id == chain.head.id), None)  # type: ignore[union-attr]
+    new = sorted((s for s in scenes if scene_order(s) > head_key), key=scene_order)
+    if new and head is None:
+        head = source.get(chain.head.id)  # type: ignore[union-attr]
+    pending = new if max_pairs is None else new[:max_pairs]
+    by_id = {s.id: s for s in [*searched, *scenes]}
+    seen = tuple(sorted((s for i, s in by_id.items() if i not in seen_ids), key=scene_order))
+    log.info("%s: head %s, %d new scene(s)", aoi.id, head_key[1], len(new))
+    return AoiPlan(aoi, tuple(claims), head, tuple(pending), seen, baseline_reason, len(new) - len(pending))

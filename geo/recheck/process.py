@@ -1,0 +1,161 @@
+"""Running the new pairs of each AOI: serially in this process, or one task per AOI on Dask.
+
+A task reads pixels and computes, and writes nothing: its ``AoiOutcome`` flows back to the one process
+that writes the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
+from geo.pipeline import Job, Params, run_job
+from geo.recheck.plan import AoiPlan
+from geo.scenes.model import Scene
+from geo.store import SceneRef
+
+log = logging.getLogger(__name__)
+
+Feature = tuple[BaseGeometry, dict[str, Any]]
+Progress = Callable[[str], None]
+
+
+@dataclass
+class PairOutcome:
+    before: SceneRef
+    after: SceneRef
+    status: str  # "done", or "skipped" (not usable: too cloudy, no valid pixels, not later than the head)
+    reason: str
+    clear_fraction: float | None = None
+    features: list[Feature] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
+
+
+@dataclass
+class AoiOutcome:
+    aoi_id: str
+    pairs: list[PairOutcome] = field(default_factory=list)
+    error: str | None = None  # the chain stopped here; the remaining scenes are retried next run
+
+
+def ref(scene: Scene) -> SceneRef:
+    return SceneRef(scene.id, scene.datetime)
+
+
+def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
+    """Walk the AOI's new scenes in order, moving the chain head on every usable pair."""
+    outcome = AoiOutcome(plan.aoi.id)
+    head = plan.head
+    for scene in plan.pending:
+        assert head is not None  # a plan with pending scenes has a head
+        if scene.datetime <= head.datetime:
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", "not acquired after the before scene"))
+            continue
+        reason = {"policy": "chain", "before": f"chain head {head.id}", "after": "next new scene"}
+        try:
+            result = run_job(Job(plan.aoi, plan.claims, head, scene, params, reason))
+        except (EmptyReadError, OverlapError) as exc:
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
+            continue
+        except GeoError as exc:  # unreadable scene, archive down: stop here, retry from here next run
+            outcome.error = f"{scene.id}: {exc}"
+            break
+        except Exception as exc:  # a bug: stop this AOI, keep the others, report it
+            log.exception("internal error on AOI %s, scene %s", plan.aoi.id, scene.id)
+            outcome.error = f"{scene.id}: internal error: {type(exc).__name__}: {exc}"
+            break
+        clear = float(result.manifest["clear_fraction"])
+        if clear < params.min_clear_fraction:
+            why = f"only {clear:.0%} of the AOI clear on both dates (need {params.min_clear_fraction:.0%})"
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest))
+            continue
+        outcome.pairs.append(PairOutcome(ref(head), ref(scene), "done", "", clear, result.features, result.claims,
+                                         result.manifest))
+        head = scene
+    return outcome
+
+
+def _transportable(plan: AoiPlan) -> AoiPlan:
+    """Scenes hold read-only mapping proxies, which do not pickle: send plain dicts to the workers."""
+    def plain(scene: Scene | None) -> Scene | None:
+        if scene is None:
+            return None
+        proxies = {f.name: dict(value) for f in fields(scene)
+                   if isinstance(value := getattr(scene, f.name), MappingProxyType)}
+        return replace(scene, **proxies)
+
+    return replace(plan, head=plain(plan.head), pending=tuple(plain(s) for s in plan.pending), seen=())
+
+
+@contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """dask.distributed logs every scheduler/worker event at INFO: keep a cron job's output to what matters."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextmanager
+def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``workers`` processes."""
+    from distributed import Client, LocalCluster
+
+    with _quiet_distributed():
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, ValueError) as exc:
+                raise ClusterError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({exc})") from None
+            with client:
+                yield client
+            return
+        # No dashboard; its HTTP server (health checks) on a free port, so clusters never compete for 8787.
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR) as cluster:
+            with Client(cluster) as client:
+                yield client
+
+
+def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int = 1, scheduler: str | None = None,
+              progress: Progress | None = None) -> list[AoiOutcome]:
+    """Outcomes in the order of ``plans``, whatever order the tasks finished in."""
+    plans = [p for p in plans if p.pending]
+    if not plans:
+        return []
+    if scheduler is None and workers <= 1:
+        outcomes = []
+        for index, plan in enumerate(plans, 1):
+            if progress:
+                progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s)")
+            outcomes.append(process_plan(plan, params))
+        return outcomes
+    from distributed import as_completed
+
+    with dask_client(workers, scheduler) as client:
+        token = uuid.uuid4().hex[:8]
+        futures = {client.submit(process_plan, _transportable(p), params, key=f"recheck-{p.aoi.id}-{token}",
+                                 pure=False): p.aoi.id for p in plans}
+        results: dict[str, AoiOutcome] = {}
+        for done, future in enumerate(as_completed(futures), 1):
+            aoi_id = futures[future]
+            try:
+                results[aoi_id] = future.result()
+            except Exception as exc:  # the worker died or the cluster failed: this AOI is retried next run
+                log.warning("AOI %s failed on the cluster: %s", aoi_id, exc)
+                results[aoi_id] = AoiOutcome(aoi_id, error=f"cluster task failed: {type(exc).__name__}: {exc}")
+            if progress:
+                progress(f"{done}/{len(futures)} AOIs done on the cluster")
+    return [results[p.aoi.id] for p in plans]

@@ -1,0 +1,290 @@
+"""One scheduled re-check: lock the store, find what is new, process it, record it in one transaction, write
+the run's files, tell whoever asked (``--on-new``).
+
+A re-check that finds nothing new reads no pixels and writes nothing: the store and its outputs stay as they
+were.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from geo import ALGORITHM_VERSION, __version__, paths
+from geo.aoi import AOI, aoi_from_geojson, load_aoi, load_aois
+from geo.claims import Claim, check_references, load_claims
+from geo.errors import AOIError, DateError, GeoError
+from geo.outputs.atomic import check_output_dir
+from geo.pipeline import Params
+from geo.recheck import outputs
+from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
+from geo.recheck.process import AoiOutcome, PairOutcome, run_plans
+from geo.recheck.verdicts import segment, window_verdicts
+from geo.scenes.source import SceneSource, open_source
+from geo.store import SceneRef, Store, now_utc, writer_lock
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RecheckRequest:
+    store: Path
+    out: Path | None = None
+    aoi_refs: tuple[str, ...] = ()
+    since: date | None = None
+    source: str = "earth-search"
+    workers: int = 1
+    scheduler: str | None = None
+    wait_s: float = 0.0
+    on_new: str | None = None
+    max_pairs: int | None = None
+    aoi_dir: Path | None = None
+    seeds_dir: Path | None = None
+    today: date | None = None  # the search end; None = today (UTC)
+    params: Params = Params()
+
+    def arguments(self) -> dict[str, Any]:
+        return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
+                "source": self.source, "workers": self.workers, "scheduler": self.scheduler,
+                "max_pairs": self.max_pairs}
+
+
+@dataclass
+class RecheckReport:
+    summary: dict[str, Any]
+    out: Path
+    run_id: int | None = None
+    repaired_runs: list[int] = field(default_factory=list)
+    notified_runs: list[int] = field(default_factory=list)
+    hook_failed_runs: list[int] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def failed_aois(self) -> list[dict[str, str]]:
+        return self.summary["failed_aois"]
+
+
+def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: dict[str, AOI],
+                 aoi_dir: Path) -> list[AOI]:
+    """AOIs by id (aoi/ folder, else as recorded in the store) or GeoJSON file; default: the store's AOIs.
+    ``store`` is None before the store exists."""
+    if not refs:
+        refs = store.aoi_ids() if store else []
+        if not refs:
+            raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
+    chosen: dict[str, AOI] = {}
+    for ref in refs:
+        if ref in known:
+            aoi = known[ref]
+        elif ref.endswith((".geojson", ".json")) or Path(ref).is_file():
+            if not Path(ref).is_file():
+                raise AOIError(f"{ref}: AOI file does not exist")
+            aoi = load_aoi(Path(ref))
+        elif store and (feature := store.aoi_feature(ref)) is not None:
+            aoi = aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
+        else:
+            names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
+            raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
+        chosen[aoi.id] = aoi
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def _claims(claims: dict[str, Claim], aoi_ids: set[str]) -> list[Claim]:
+    check_references(claims, aoi_ids)
+    return [claims[k] for k in sorted(claims)]
+
+
+def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
+              request: RecheckRequest) -> tuple[list[AoiPlan], dict[str, str]]:
+    plans, failed = [], {}
+    for aoi in aois:
+        mine = [c for c in claims if aoi.id in c.aoi_ids]
+        try:
+            plans.append(plan_aoi(source, aoi, mine, store.chain(aoi.id, ALGORITHM_VERSION),
+                                  store.seen_scene_ids(aoi.id), today, request.since, request.max_pairs))
+        except DateError:
+            raise
+        except GeoError as exc:  # the archive is down for this AOI: the others go on
+            log.warning("AOI %s: search failed: %s", aoi.id, exc)
+            failed[aoi.id] = f"search failed: {exc}"
+    return plans, failed
+
+
+def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: Sequence[Claim], source: str,
+                run_id: int, recorded: str, params: Params) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Write one AOI's part of the run; return its summary entry and its window-verdict news."""
+    aoi = plan.aoi
+    store.upsert_aoi(aoi, run_id)
+    for claim in plan.claims:
+        store.upsert_claim(claim, run_id)
+    for scene in plan.seen:
+        store.add_scene(aoi.id, scene.summary(), source, run_id)
+    chain = store.chain(aoi.id, ALGORITHM_VERSION)
+    if chain is None:
+        assert plan.head is not None and plan.baseline_reason is not None
+        baseline, reason = SceneRef(plan.head.id, plan.head.datetime), plan.baseline_reason
+        head = baseline
+    else:
+        baseline, reason, head = chain.baseline, chain.baseline_reason, chain.head
+    pairs: list[PairOutcome] = outcome.pairs if outcome else []
+    for pair in pairs:
+        store.add_pair(aoi.id, ALGORITHM_VERSION, pair.before, pair.after, pair.status, pair.reason,
+                       pair.clear_fraction, len(pair.features), pair.manifest, run_id)
+        if pair.status == "done":
+            store.add_changes(pair.features, pair.after.datetime, run_id, recorded)
+            for verdict in pair.verdicts:
+                store.add_verdict("pair", verdict, pair.before.id, pair.after.id, ALGORITHM_VERSION,
+                                  bool(verdict.get("pair_brackets_window")), run_id, recorded)
+            head = pair.after
+    store.set_chain(aoi.id, ALGORITHM_VERSION, baseline, reason, head, run_id)
+    news = _record_window_verdicts(store, aoi, claims, run_id, recorded, params) if any(
+        p.status == "done" for p in pairs) else []
+    entry = {
+        "aoi_id": aoi.id,
+        "baseline_scene": baseline.id if plan.starts_chain else None,
+        "baseline_reason": reason if plan.starts_chain else None,
+        "new_scenes": [s.id for s in plan.seen],
+        "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
+                   "clear_fraction": p.clear_fraction, "n_changes": len(p.features),
+                   "change_types": sorted(f[1]["change_type"] for f in p.features)} for p in pairs],
+        "head_scene": head.id,
+        "deferred_scenes": plan.deferred,
+        "n_new_changes": sum(len(p.features) for p in pairs),
+    }
+    return entry, news
+
+
+def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
+                            params: Params) -> list[dict[str, Any]]:
+    chain = store.pairs(aoi.id, ALGORITHM_VERSION)
+    needed = {p.after.id for c in claims if aoi.id in c.aoi_ids and (span := segment(chain, c))
+              for p in chain[span[0]:span[1]]}
+    by_after: dict[str, list] = defaultdict(list)
+    for feature in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION, after_scenes=sorted(needed)):
+        by_after[feature[1]["after_scene"]].append(feature)
+    news = []
+    for result in window_verdicts(aoi, claims, chain, by_after, params.min_clear_fraction):
+        claim_id = result.verdict["claim_id"]
+        previous = store.latest_window_verdict(aoi.id, claim_id, ALGORITHM_VERSION)
+        if store.add_verdict("window", result.verdict, result.before.id, result.after.id, ALGORITHM_VERSION,
+                             result.covers_window, run_id, recorded):
+            before = previous["verdict"] if previous else None
+            news.append({"claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
+                         "previous_verdict": before, "changed": before != result.verdict["verdict"],
+                         "covers_window": result.covers_window, "before_scene": result.before.id,
+                         "after_scene": result.after.id, "n_changes": result.verdict["n_changes"],
+                         "n_matching": result.verdict["n_matching"], "confidence": result.verdict.get("confidence"),
+                         "evidence": result.verdict.get("evidence", []), "rationale": result.verdict["rationale"]})
+    return news
+
+
+def _summary(run_id: int | None, started: str, finished: str, source: str, entries: list[dict[str, Any]],
+             verdict_news: list[dict[str, Any]], failed: dict[str, str], files: dict[str, str]) -> dict[str, Any]:
+    types = Counter(t for e in entries for p in e["pairs"] for t in p.get("change_types", []))
+    n_new = sum(e["n_new_changes"] for e in entries)
+    return {
+        "run_id": run_id,
+        "started_at": started,
+        "finished_at": finished,
+        "source": source,
+        "algorithm_version": ALGORITHM_VERSION,
+        "workbench_version": __version__,
+        "has_new": bool(n_new or any(v["changed"] for v in verdict_news)),
+        "n_pairs": sum(1 for e in entries for p in e["pairs"] if p["status"] == "done"),
+        "n_new_changes": n_new,
+        "new_changes_by_type": dict(sorted(types.items())),
+        "aois": entries,
+        "verdicts": verdict_news,
+        "failed_aois": [{"aoi_id": k, "error": v} for k, v in sorted(failed.items())],
+        "files": files,
+    }
+
+
+def _quiet_entry(plan: AoiPlan) -> dict[str, Any]:
+    return {"aoi_id": plan.aoi.id, "baseline_scene": None, "baseline_reason": plan.baseline_reason if plan.head is None
+            else None, "new_scenes": [], "pairs": [], "head_scene": plan.head.id if plan.head else None,
+            "deferred_scenes": 0, "n_new_changes": 0}
+
+
+def recheck(request: RecheckRequest, progress: Progress | None = None) -> RecheckReport:
+    """Re-check the AOIs of ``request``; see the module docstring."""
+    clock = time.perf_counter()
+    started = now_utc()
+    store_path = Path(request.store)
+    out = Path(request.out) if request.out else outputs.default_out(store_path)
+    check_output_dir(out)
+    today = request.today or datetime.now(timezone.utc).date()
+    if request.since and request.since > today:
+        raise DateError(f"--since {request.since} is in the future (today is {today})")
+    step = progress or (lambda _message: None)
+    # Bad input fails here, before the store or its lock file is created.
+    aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
+    known = load_aois(aoi_dir) if aoi_dir.is_dir() else {}
+    all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
+    source = open_source(request.source)
+    Store.check(store_path)
+    if not store_path.exists():
+        new_aois = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
+        claims = _claims(all_claims, {a.id for a in new_aois} | set(known))
+        for aoi in new_aois:
+            baseline_date(aoi, claims, request.since)
+    with writer_lock(store_path, request.wait_s), Store.open(store_path) as store:
+        report = RecheckReport({}, out)
+        report.repaired_runs = outputs.repair(store, out)
+        if request.on_new:
+            report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
+        aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
+        claims = _claims(all_claims, {a.id for a in aois} | set(known))
+        step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
+        plans, failed = _plan_all(store, source, aois, claims, today, request)
+        if not failed and not any(p.has_work for p in plans):
+            report.summary = _summary(None, started, now_utc(), source.name, [_quiet_entry(p) for p in plans], [],
+                                      {}, {})
+            report.elapsed_s = time.perf_counter() - clock
+            log.info("nothing new: %d AOI(s) checked in %.3f s", len(plans), report.elapsed_s)
+            return report
+        outcomes = {o.aoi_id: o for o in run_plans(plans, request.params, request.workers, request.scheduler, step)}
+        step("recording the run")
+        log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
+        with store.transaction():
+            recorded = now_utc()
+            run_id = store.insert_run(started, source.name, ALGORITHM_VERSION, __version__, socket.gethostname(),
+                                      os.getpid(), request.arguments(), request.on_new)
+            entries, news = [], []
+            for plan in plans:
+                if not plan.has_work:
+                    entries.append(_quiet_entry(plan))
+                    continue
+                entry, verdict_news = _record_aoi(store, plan, outcomes.get(plan.aoi.id), claims, source.name,
+                                                  run_id, recorded, request.params)
+                entries.append(entry)
+                news.extend(verdict_news)
+                if (outcome := outcomes.get(plan.aoi.id)) and outcome.error:
+                    failed[plan.aoi.id] = outcome.error
+            summary = _summary(run_id, started, now_utc(), source.name, entries, news, failed,
+                               outputs.run_files(out, run_id))
+            store.finish_run(run_id, summary["finished_at"], summary)
+        log.info("run %d committed", run_id)
+        step("writing the run's files")
+        summary_path = outputs.write_run_outputs(store, run_id, out)
+        report.run_id, report.summary = run_id, summary
+        if request.on_new and summary["has_new"]:
+            if outputs.run_hook(request.on_new, summary_path, summary, store_path) == 0:
+                with store.transaction():
+                    store.mark_notified(run_id)
+                report.notified_runs.append(run_id)
+            else:
+                report.hook_failed_runs.append(run_id)
+    report.elapsed_s = time.perf_counter() - clock
+    return report
+

@@ -1,0 +1,72 @@
+"""Claim verdicts over an AOI's chain of pairs.
+
+A single chain pair (consecutive usable scenes) rarely brackets a claim's window, so each pair's own verdict
+is mostly "not tested". The *window verdict* judges a claim on the chain segment that covers its window:
+from the last chain scene on or before the window start to the first one on or after its end (or the
+newest scene, while the window is not yet covered). The changes of the segment's pairs together are the
+change over the segment; ``geo.verdicts`` then gives the verdict exactly as for one pair spanning it, with
+the clear fraction of the segment's worst pair.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from geo.aoi import AOI
+from geo.claims import Claim
+from geo.link import PairContext, link_features
+from geo.store import PairRow, SceneRef
+from geo.verdicts import verdicts
+
+Feature = tuple[BaseGeometry, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class WindowVerdict:
+    verdict: dict[str, Any]  # a geo.verdicts summary (claims.json entry), plus the segment's pair count
+    before: SceneRef
+    after: SceneRef
+    covers_window: bool
+
+
+def segment(chain: Sequence[PairRow], claim: Claim) -> tuple[int, int] | None:
+    """Indices [i, j) of the chain pairs covering ``claim``'s window (as far as the chain reaches)."""
+    if not chain:
+        return None
+    points = [chain[0].before] + [p.after for p in chain]
+    starts = [k for k, p in enumerate(points) if p.datetime.date() <= claim.window.start]
+    first = starts[-1] if starts else 0
+    ends = [k for k in range(first + 1, len(points)) if points[k].datetime.date() >= claim.window.end]
+    last = ends[0] if ends else len(points) - 1
+    return (first, last) if last > first else None
+
+
+def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
+                    changes_by_after: Mapping[str, Sequence[Feature]], min_clear_fraction: float) -> list[WindowVerdict]:
+    """One verdict per claim naming ``aoi`` whose window the chain has reached."""
+    by_id = {c.id: c for c in claims}
+    out = []
+    for claim in claims:
+        if aoi.id not in claim.aoi_ids:
+            continue
+        span = segment(chain, claim)
+        if span is None:
+            continue
+        pairs = chain[span[0]:span[1]]
+        before, after = pairs[0].before, pairs[-1].after
+        features = [copy.deepcopy(f) for p in pairs for f in changes_by_after.get(p.after.id, ())]
+        clear = min(p.clear_fraction if p.clear_fraction is not None else 0.0 for p in pairs)
+        context = PairContext(aoi, before.datetime.date(), after.datetime.date(), clear, min_clear_fraction)
+        judged = [claim] + [by_id[d] for d in claim.denies if d in by_id]
+        link_features(features, judged, context)
+        verdict = next(v for v in verdicts(judged, features, context) if v["claim_id"] == claim.id)
+        verdict["before_scene"], verdict["after_scene"] = before.id, after.id
+        verdict["n_pairs"] = len(pairs)
+        out.append(WindowVerdict(verdict, before, after, claim.window.bracketed_by(context.before_date,
+                                                                                   context.after_date)))
+    return out

@@ -1,0 +1,204 @@
+"""Talking to remote archives: retry policy, STAC API I/O with retries, URL signing, fault classification.
+
+Two layers of retries, because the two clients differ:
+
+* STAC API (pystac-client on requests/urllib3): HTTP 429/5xx are retried by urllib3 with exponential
+  backoff, honouring ``Retry-After`` (capped); dropped connections, timeouts and truncated bodies are
+  retried here, since urllib3 has already returned when the body turns out short.
+* COG reads (GDAL /vsicurl/): GDAL retries each ranged request itself (``geo.scenes.gdal_env``) but
+  ignores ``Retry-After``; whatever still fails is retried here per asset, waiting at least the server's
+  ``Retry-After`` when it sent one, and without GDAL's in-process cache so a bad body is fetched again.
+
+After the last attempt the caller raises ``ArchiveError`` naming the item and the asset.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+import requests
+from pystac_client.exceptions import APIError
+from pystac_client.stac_api_io import StacApiIO
+from urllib3.util.retry import Retry
+
+from geo.errors import ArchiveError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+PERMANENT_STATUSES = (400, 401, 403, 404, 410)  # waiting will not make these succeed
+REMOTE_PREFIXES = ("http://", "https://", "/vsicurl", "/vsis3/", "/vsiaz/", "/vsigs/", "s3://")
+BLOB_STORAGE_DOMAIN = ".blob.core.windows.net"  # Planetary Computer assets: need a SAS token
+_HTTP_CODE = re.compile(r"HTTP (?:response )?code:? ?(\d{3})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try a remote request. ``GEO_HTTP_*`` environment variables override the defaults."""
+
+    attempts: int = 3  # tries per STAC request / per asset read (each COG try also has GDAL's own retries)
+    backoff_s: float = 1.0  # first wait; doubled at each retry
+    max_wait_s: float = 60.0  # cap on any single wait, Retry-After included
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        def number(name: str, default: float) -> float:
+            text = os.environ.get(name)
+            if text is None:
+                return default
+            try:
+                return float(text)
+            except ValueError:
+                raise ArchiveError(f"environment variable {name}={text!r} is not a number") from None
+
+        base = cls()
+        return cls(
+            attempts=max(1, int(number("GEO_HTTP_ATTEMPTS", base.attempts))),
+            backoff_s=number("GEO_HTTP_BACKOFF", base.backoff_s),
+            max_wait_s=number("GEO_HTTP_MAX_WAIT", base.max_wait_s),
+            connect_timeout_s=number("GEO_HTTP_CONNECT_TIMEOUT", base.connect_timeout_s),
+            read_timeout_s=number("GEO_HTTP_TIMEOUT", base.read_timeout_s),
+        )
+
+    def wait(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number ``attempt + 1``: backoff, at least Retry-After, capped."""
+        wait = self.backoff_s * 2**attempt
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return min(wait, self.max_wait_s)
+
+
+def is_remote(href: str) -> bool:
+    return href.startswith(REMOTE_PREFIXES)
+
+
+def sign_href(href: str) -> str:
+    """The href ready to open: Planetary Computer blob URLs get a SAS token (``planetary-computer``
+    package, tokens cached by it); every other href is returned unchanged. Signing happens at read time
+    because tokens expire, so cached items keep their unsigned hrefs."""
+    if not urlparse(href).netloc.endswith(BLOB_STORAGE_DOMAIN):
+        return href
+    import planetary_computer
+
+    try:
+        return planetary_computer.sign_url(href)
+    except (requests.RequestException, ValueError) as exc:
+        raise ArchiveError(f"{href}: cannot get a Planetary Computer SAS token ({exc})") from None
+
+
+def http_status(message: str) -> int | None:
+    """The HTTP status GDAL reported in an error message, if any."""
+    match = _HTTP_CODE.search(message)
+    return int(match.group(1)) if match else None
+
+
+def is_transient(message: str) -> bool:
+    """Whether a failed remote read is worth retrying: anything but 400/401/403/404/410 (which will not heal
+    by waiting) — 408/429/5xx, timeouts, resets, truncated or corrupt bodies."""
+    return http_status(message) not in PERMANENT_STATUSES
+
+
+def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
+    """Ask the host once about ``href`` after a failed read: (HTTP status, Retry-After seconds or None).
+    GDAL neither honours Retry-After nor always reports the status behind a failed tile read, so a HEAD
+    request tells how long the host wants us to wait, and whether waiting can help at all."""
+    try:
+        response = requests.head(
+            sign_href(href), timeout=(policy.connect_timeout_s, policy.read_timeout_s), allow_redirects=True
+        )
+    except (requests.RequestException, ArchiveError):
+        return None, None
+    value = response.headers.get("Retry-After")
+    if response.status_code not in (429, 503) or value is None:
+        return response.status_code, None
+    try:
+        return response.status_code, float(Retry().parse_retry_after(value))
+    except Exception:  # urllib3 raises InvalidHeader for a malformed value: then there is no hint
+        return response.status_code, None
+
+
+def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPolicy,
+                 retryable: Callable[[Exception], str | None]) -> T:
+    """Call ``read(attempt)`` until it succeeds. ``retryable(exc)`` returns the failure text when ``exc``
+    is a remote failure worth retrying (else None: re-raised at once). Raises ``ArchiveError`` naming
+    ``what`` after the last attempt, or at once when the failure cannot heal (403, 404, ...)."""
+    for attempt in range(policy.attempts):
+        try:
+            return read(attempt)
+        except Exception as exc:
+            message = retryable(exc)
+            if message is None:
+                raise
+            if not is_transient(message):
+                raise ArchiveError(f"{what}: {message}") from None
+            status, hint = probe(href, policy)
+            if status in PERMANENT_STATUSES:
+                raise ArchiveError(f"{what}: {message} (HTTP {status})") from None
+            if attempt + 1 == policy.attempts:
+                detail = f"; HTTP {status}" if status is not None and status >= 400 else ""
+                raise ArchiveError(f"{what}: failed after {policy.attempts} attempts ({message}{detail})") from None
+            wait = policy.wait(attempt, hint)
+            log.warning("%s: %s; retry %d/%d in %.1f s", what, message, attempt + 1, policy.attempts - 1, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+class _CappedRetry(Retry):
+    """urllib3's Retry (exponential backoff, Retry-After honoured) with a cap on Retry-After."""
+
+    def __init__(self, *args: Any, max_retry_after: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_retry_after = max_retry_after
+
+    def new(self, **kwargs: Any) -> _CappedRetry:
+        retry = super().new(**kwargs)
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, self.max_retry_after)
+
+
+_TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                     requests.exceptions.ContentDecodingError)
+
+
+class RetryingStacApiIO(StacApiIO):
+    """pystac-client's I/O with timeouts, status retries (urllib3) and transport retries (here)."""
+
+    def __init__(self, policy: RetryPolicy, **kwargs: Any) -> None:
+        status_retry = _CappedRetry(
+            total=policy.attempts - 1, connect=0, read=0, other=0, status=policy.attempts - 1,
+            backoff_factor=policy.backoff_s / 2,  # urllib3 waits 0, then factor * 2**(n-1): 0, b, 2b, ...
+            backoff_max=policy.max_wait_s, status_forcelist=RETRY_STATUSES, allowed_methods=None,
+            respect_retry_after_header=True, raise_on_status=False, max_retry_after=policy.max_wait_s,
+        )
+        super().__init__(timeout=(policy.connect_timeout_s, policy.read_timeout_s), max_retries=status_retry,
+                         **kwargs)
+        self.policy = policy
+
+    def request(self, href: str, method: str | None = None, headers: dict[str, str] | None = None,
+                parameters: dict[str, Any] | None = None) -> str:
+        for attempt in range(self.policy.attempts):
+            try:
+                return super().request(href, method=method, headers=headers, parameters=parameters)
+            except APIError as exc:
+                cause = exc.__context__
+                if not isinstance(cause, _TRANSPORT_ERRORS) or attempt + 1 == self.policy.attempts:
+                    raise
+                wait = self.policy.wait(attempt)
+                log.warning("%s %s: %s; retry %d/%d in %.1f s", method or "GET", href, type(cause).__name__,
+                            attempt + 1, self.policy.attempts - 1, wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")

@@ -1,0 +1,79 @@
+"""The single-writer lock of a store: an exclusive ``flock`` on ``<store>.lock``.
+
+The kernel releases the lock when its holder exits for any reason (SIGKILL included), so a crashed
+re-check never leaves a stale lock. The holder writes who it is into the file, so a refused re-check can
+say which process it is waiting for. The lock file is never deleted: deleting it would let a waiter lock a
+file nobody else can see any more.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from geo.errors import StoreError, StoreLockedError
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1
+
+
+def lock_path(store: Path) -> Path:
+    return store.with_name(store.name + ".lock")
+
+
+def _holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+        info = json.loads(text)
+        return f"pid {info['pid']} on {info['host']}, since {info['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"
+
+
+@contextmanager
+def writer_lock(store: Path, wait_s: float = 0.0) -> Iterator[None]:
+    """Hold the store's writer lock; wait up to ``wait_s`` seconds for it, else ``StoreLockedError``."""
+    path = lock_path(Path(store))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the store's lock file ({exc.strerror or exc})") from None
+    try:
+        deadline = time.monotonic() + max(wait_s, 0.0)
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waiting and wait_s > 0:
+                    waiting = True
+                    log.info("%s is locked by %s; waiting up to %g s", store, _holder(fd), wait_s)
+                if time.monotonic() >= deadline:
+                    waited = f"waited {wait_s:g} s" if wait_s > 0 else "use --wait SECONDS to wait for it"
+                    raise StoreLockedError(
+                        f"{store}: another re-check is writing this store ({_holder(fd)}); {waited}"
+                    ) from None
+                time.sleep(POLL_S)
+        info = {"pid": os.getpid(), "host": socket.gethostname(),
+                "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        log.info("lock acquired on %s", store)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

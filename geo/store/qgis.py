@@ -1,0 +1,53 @@
+"""How QGIS shows the store: the run outputs' styles (``geo.outputs.styles``), with the cumulative ``changes``
+layer on the time slider by ``first_seen`` — each change appears when a scene first shows it, and stays.
+
+The style goes two ways: as the layer's default style inside the store (``layer_styles``; QGIS 3.22 applies
+its temporal part only from *Layer Properties > Style > Default*, see ``geo.outputs.qgis_project``), and in a
+layer definition file (``.qlr``) beside the run outputs, which QGIS opens (drag and drop, or *Layer > Add
+from Layer Definition File*) styled and with the time slider set up.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from geo.outputs.qgis_project import ProjectLayer, _maplayer, _tree
+from geo.outputs.styles import aois_style, changes_style, to_qml
+
+TEMPORAL_FIELD = "first_seen"
+INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
+
+
+def changes_style_over_time(field: str = TEMPORAL_FIELD) -> ET.Element:
+    """The run outputs' change style, but alive from the instant in ``field`` on (accumulating)."""
+    style = changes_style()
+    temporal = style.find("temporal")
+    assert temporal is not None  # changes_style always carries temporal settings
+    temporal.attrib.update({"mode": str(INSTANT_FROM_FIELD), "startField": field, "endField": "",
+                            "accumulate": "1", "limitMode": "0"})
+    return style
+
+
+def changes_qml() -> str:
+    return to_qml(changes_style_over_time())
+
+
+def layer_definition(store: Path, folder: Path) -> str:
+    """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's AOIs and its ``changes`` on the
+    time slider, the store named relative to ``folder`` so both can move together."""
+    path = os.path.relpath(Path(store).absolute(), Path(folder).absolute())
+    layers = [
+        ProjectLayer("geo_recheck_aois_layer", "areas of interest", "vector", f"{path}|layername=aois", "EPSG:4326",
+                     aois_style()),
+        ProjectLayer("geo_recheck_changes_layer", "changes (re-checks)", "vector", f"{path}|layername=changes",
+                     "EPSG:4326", changes_style_over_time()),
+    ]
+    root = ET.Element("qlr")
+    _tree(root, layers)
+    maplayers = ET.SubElement(root, "maplayers")
+    for layer in layers:
+        _maplayer(maplayers, layer)
+    ET.indent(root)
+    return "<!DOCTYPE qgis-layer-definition>\n" + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,140 @@
+"""The store's schema as numbered migrations.
+
+``store_meta.schema_version`` says how far a store has been migrated; opening a store applies the missing
+migrations in order, each in the caller's transaction. A store from a newer workbench is refused rather
+than guessed at. Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from geo.store import gpkg
+from geo.store.qgis import changes_qml
+
+Migration = Callable[[sqlite3.Connection], None]
+
+# Feature layers (lon/lat MULTIPOLYGON) and attribute tables, with what QGIS shows as their description.
+FEATURE_LAYERS = {
+    "aois": "areas of interest under re-check (as first registered, updated when the AOI file changes)",
+    "changes": "every change polygon found by re-checks; first_seen = acquisition time of the scene showing it",
+}
+ATTRIBUTE_TABLES = {
+    "claims": "claims tested on the store's AOIs (latest version of each)",
+    "scenes": "scenes seen over each AOI, with the run that first saw them",
+    "chains": "per AOI and algorithm version: the baseline scene and the newest usable after-scene",
+    "runs": "one row per re-check that recorded something; summary = what was new",
+    "pairs": "scene pairs processed (done) or skipped (too cloudy / unreadable); key = AOI, scenes, algorithm",
+    "verdicts": "verdict history: per pair, and per claim window over the chain of pairs covering it",
+}
+
+_V1_TABLES = (
+    "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE aois (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON, aoi_id TEXT NOT NULL UNIQUE, name TEXT,
+        kind TEXT, country TEXT, source TEXT, approximate BOOLEAN, area_km2 REAL, feature TEXT NOT NULL,
+        first_run INTEGER NOT NULL, updated_run INTEGER NOT NULL)""",
+    """CREATE TABLE claims (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, claim_id TEXT NOT NULL UNIQUE, stance TEXT, aoi_ids TEXT,
+        window_start DATE, window_end DATE, signatures TEXT, claimant TEXT, statement TEXT, summary TEXT NOT NULL,
+        updated_run INTEGER NOT NULL)""",
+    """CREATE TABLE scenes (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, scene_id TEXT NOT NULL, datetime DATETIME NOT NULL,
+        collection TEXT, platform TEXT, cloud_cover REAL, source TEXT, first_seen_run INTEGER NOT NULL,
+        UNIQUE (aoi_id, scene_id))""",
+    """CREATE TABLE chains (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, algorithm_version TEXT NOT NULL,
+        baseline_scene TEXT NOT NULL, baseline_datetime DATETIME NOT NULL, baseline_reason TEXT,
+        head_scene TEXT NOT NULL, head_datetime DATETIME NOT NULL, updated_run INTEGER NOT NULL,
+        UNIQUE (aoi_id, algorithm_version))""",
+    """CREATE TABLE runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT, started_at DATETIME NOT NULL, finished_at DATETIME NOT NULL,
+        source TEXT, algorithm_version TEXT, workbench_version TEXT, host TEXT, pid INTEGER, arguments TEXT,
+        n_aois INTEGER, n_pairs INTEGER, n_new_changes INTEGER, n_failed_aois INTEGER, has_new BOOLEAN,
+        summary TEXT NOT NULL, on_new TEXT, notified_at DATETIME)""",
+    """CREATE TABLE pairs (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, before_scene TEXT NOT NULL,
+        after_scene TEXT NOT NULL, algorithm_version TEXT NOT NULL, before_datetime DATETIME, after_datetime DATETIME,
+        status TEXT NOT NULL CHECK (status IN ('done', 'skipped')), reason TEXT, clear_fraction REAL,
+        n_changes INTEGER, coreg_dx_px REAL, coreg_dy_px REAL, coreg_quality REAL, manifest TEXT,
+        run_id INTEGER NOT NULL REFERENCES runs(run_id),
+        UNIQUE (aoi_id, before_scene, after_scene, algorithm_version))""",
+    """CREATE TABLE changes (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON, change_id TEXT NOT NULL UNIQUE,
+        aoi_id TEXT NOT NULL, claim_ids TEXT, before_scene TEXT NOT NULL, after_scene TEXT NOT NULL,
+        before_date DATE, after_date DATE, first_seen DATETIME NOT NULL, area_m2 REAL, score REAL, confidence REAL,
+        change_type TEXT, type_confidence REAL, pixels INTEGER, algorithm_version TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(run_id), recorded_at DATETIME NOT NULL)""",
+    "CREATE INDEX changes_pair ON changes (aoi_id, algorithm_version, after_scene)",
+    """CREATE TABLE verdicts (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('pair', 'window')),
+        aoi_id TEXT NOT NULL, claim_id TEXT NOT NULL, before_scene TEXT NOT NULL, after_scene TEXT NOT NULL,
+        algorithm_version TEXT NOT NULL, verdict TEXT NOT NULL, confidence REAL, rationale TEXT, n_changes INTEGER,
+        n_matching INTEGER, clear_fraction REAL, covers_window BOOLEAN, evidence TEXT, details TEXT,
+        run_id INTEGER NOT NULL REFERENCES runs(run_id), recorded_at DATETIME NOT NULL,
+        UNIQUE (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version))""",
+)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    gpkg.create_core(conn)
+    for sql in _V1_TABLES:
+        conn.execute(sql)
+    for table, description in FEATURE_LAYERS.items():
+        gpkg.register_features(conn, table, description)
+    for table, description in ATTRIBUTE_TABLES.items():
+        gpkg.register_attributes(conn, table, description)
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """QGIS loads a layer's default style from ``layer_styles``: make ``changes`` temporal on open."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS layer_styles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+            f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+            useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+            update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+    )
+    if not conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchone():
+        gpkg.register_attributes(conn, "layer_styles", "QGIS layer styles")
+    conn.execute(
+        """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName,
+               styleQML, styleSLD, useAsDefault, description, owner, ui)
+           VALUES ('', '', 'changes', 'geom', 'changes over time', ?, '', 1,
+                   'time slider: each change appears at first_seen and stays', '', '')""",
+        (changes_qml(),),
+    )
+
+
+MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
+    (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
+    (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
+)
+LATEST = MIGRATIONS[-1][0]
+
+
+def schema_version(conn: sqlite3.Connection) -> int | None:
+    """The store's schema version; 0 for an empty database; None when it holds tables but is no store."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return 0
+    if "store_meta" not in tables:
+        return None
+    row = conn.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else None
+
+
+def migrate(conn: sqlite3.Connection, current: int, upto: int = LATEST) -> list[int]:
+    """Apply migrations ``current+1 .. upto`` (inside the caller's transaction); return those applied."""
+    applied = []
+    for version, _description, apply in MIGRATIONS:
+        if current < version <= upto:
+            apply(conn)
+            conn.execute(
+                "INSERT INTO store_meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(version),),
+            )
+            applied.append(version)
+    return applied

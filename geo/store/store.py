@@ -1,0 +1,376 @@
+"""The results store of scheduled re-checks: one GeoPackage (SQLite) file.
+
+Feature layers ``aois`` and ``changes`` open directly in QGIS (``changes`` is temporal by ``first_seen``);
+the attribute tables hold claims, scenes seen, per-AOI chains, runs, pairs and the verdict history (see
+``schema.py``). Writers must hold ``lock.writer_lock`` and write a whole re-check inside one
+``transaction()``: a crash at any point leaves the store as it was before the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from geo.aoi import AOI
+from geo.claims import Claim
+from geo.errors import StoreError
+from geo.store import gpkg, schema
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 60.0  # other SQLite users (QGIS reading) only ever hold the database briefly
+Feature = tuple[BaseGeometry, dict[str, Any]]
+CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scene", "before_date", "after_date",
+                 "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
+                 "algorithm_version", "run_id")
+
+
+def iso_utc(moment: datetime) -> str:
+    """GeoPackage DATETIME text: UTC, millisecond precision, 'Z' suffix."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def now_utc() -> str:
+    return iso_utc(datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class SceneRef:
+    id: str
+    datetime: datetime
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Where an AOI's re-checks stand for one algorithm version."""
+
+    baseline: SceneRef
+    baseline_reason: str
+    head: SceneRef  # newest usable after-scene (the baseline until a pair is done)
+
+
+@dataclass(frozen=True)
+class PairRow:
+    before: SceneRef
+    after: SceneRef
+    status: str
+    clear_fraction: float | None
+    run_id: int
+
+
+def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
+    version = schema.schema_version(conn)
+    if version is None:
+        raise StoreError(f"{path}: an SQLite/GeoPackage file, but not a results store (no store_meta table)")
+    if version > schema.LATEST:
+        raise StoreError(
+            f"{path}: store schema version {version} is newer than this workbench supports ({schema.LATEST}); upgrade geo"
+        )
+    return version
+
+
+class Store:
+    """An open results store. Use ``Store.open``; close it (or use it as a context manager) when done."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    # -- opening ---------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, create: bool = True) -> Store:
+        """Open (and, with ``create``, create or migrate) the store at ``path``. Migrating writes, so the
+        caller must hold the writer lock when ``create`` is true."""
+        path = Path(path)
+        cls.check(path)
+        if not path.exists() and not create:
+            raise StoreError(f"{path}: no such results store")
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot create the store's folder ({exc.strerror or exc})") from None
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the results store ({exc})") from None
+        store = cls(path, conn)
+        try:
+            store._prepare(create)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path}: not a results store (not a readable SQLite/GeoPackage file: {exc})") from None
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @staticmethod
+    def check(path: Path) -> None:
+        """Raise ``StoreError`` unless ``path`` is missing or a store this workbench can use; writes nothing."""
+        path = Path(path)
+        if path.is_dir():
+            raise StoreError(f"{path}: the store path is a folder; give a file such as {path / 'recheck.gpkg'}")
+        if not path.exists():
+            return
+        try:
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the results store ({exc})") from None
+        try:
+            _checked_version(conn, path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a results store (not a readable SQLite/GeoPackage file: {exc})") from None
+        finally:
+            conn.close()
+
+    def _prepare(self, create: bool) -> None:
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        version = _checked_version(self.conn, self.path)
+        if version < schema.LATEST and not create:
+            raise StoreError(f"{self.path}: store schema version {version} needs migrating; open it for writing")
+        if create:
+            # WAL: readers (QGIS) never block the writer and never see a half-written run.
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+        if version < schema.LATEST:
+            with self.transaction():
+                applied = schema.migrate(self.conn, version)
+            log.info("%s: schema migrated %d -> %d (%s)", self.path, version, schema.LATEST, applied)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: everything inside commits together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return schema.schema_version(self.conn) or 0
+
+    # -- reads -----------------------------------------------------------------------------------------
+    def aoi_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT aoi_id FROM aois ORDER BY aoi_id")]
+
+    def aoi_feature(self, aoi_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT feature FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def chain(self, aoi_id: str, algorithm_version: str) -> Chain | None:
+        row = self.conn.execute(
+            "SELECT baseline_scene, baseline_datetime, baseline_reason, head_scene, head_datetime FROM chains "
+            "WHERE aoi_id = ? AND algorithm_version = ?", (aoi_id, algorithm_version),
+        ).fetchone()
+        if row is None:
+            return None
+        return Chain(SceneRef(row[0], parse_utc(row[1])), row[2] or "", SceneRef(row[3], parse_utc(row[4])))
+
+    def seen_scene_ids(self, aoi_id: str) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT scene_id FROM scenes WHERE aoi_id = ?", (aoi_id,))}
+
+    def pairs(self, aoi_id: str, algorithm_version: str, status: str = "done") -> list[PairRow]:
+        rows = self.conn.execute(
+            "SELECT before_scene, before_datetime, after_scene, after_datetime, status, clear_fraction, run_id "
+            "FROM pairs WHERE aoi_id = ? AND algorithm_version = ? AND status = ? ORDER BY after_datetime, fid",
+            (aoi_id, algorithm_version, status),
+        )
+        return [PairRow(SceneRef(r[0], parse_utc(r[1])), SceneRef(r[2], parse_utc(r[3])), r[4], r[5], r[6])
+                for r in rows]
+
+    def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
+                after_scenes: Sequence[str] | None = None) -> list[Feature]:
+        """Change polygons (lon/lat) with their attributes, in the order they were recorded."""
+        where, args = [], []
+        for column, value in (("run_id", run_id), ("aoi_id", aoi_id), ("algorithm_version", algorithm_version)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if after_scenes is not None:
+            where.append(f"after_scene IN ({', '.join('?' * len(after_scenes))})")
+            args.extend(after_scenes)
+        sql = f"SELECT geom, {', '.join(CHANGE_FIELDS)} FROM changes"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        features = []
+        for row in self.conn.execute(sql + " ORDER BY fid", args):
+            props = dict(zip(CHANGE_FIELDS, row[1:]))
+            props["claim_ids"] = json.loads(props["claim_ids"] or "[]")
+            features.append((gpkg.decode(row[0]), props))
+        return features
+
+    def latest_window_verdict(self, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT details FROM verdicts WHERE kind = 'window' AND aoi_id = ? AND claim_id = ? "
+            "AND algorithm_version = ? ORDER BY fid DESC LIMIT 1", (aoi_id, claim_id, algorithm_version),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def run_ids(self) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT run_id FROM runs ORDER BY run_id")]
+
+    def run_summary(self, run_id: int) -> dict[str, Any]:
+        row = self.conn.execute("SELECT summary FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no run {run_id}")
+        return json.loads(row[0])
+
+    def pending_notifications(self) -> list[tuple[int, str]]:
+        """(run id, command) of runs whose --on-new command has not yet succeeded."""
+        return list(self.conn.execute(
+            "SELECT run_id, on_new FROM runs WHERE has_new AND on_new IS NOT NULL AND notified_at IS NULL "
+            "ORDER BY run_id"
+        ))
+
+    def count(self, table: str) -> int:
+        if table not in schema.FEATURE_LAYERS and table not in schema.ATTRIBUTE_TABLES:
+            raise ValueError(f"unknown store table {table!r}")
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    # -- writes (inside transaction()) -----------------------------------------------------------------
+    def insert_run(self, started_at: str, source: str, algorithm_version: str, workbench_version: str,
+                   host: str, pid: int, arguments: Mapping[str, Any], on_new: str | None) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO runs (started_at, finished_at, source, algorithm_version, workbench_version, host, pid, "
+            "arguments, summary, on_new) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
+            (started_at, started_at, source, algorithm_version, workbench_version, host, pid,
+             json.dumps(dict(arguments), sort_keys=True), on_new),
+        )
+        return int(cursor.lastrowid)
+
+    def finish_run(self, run_id: int, finished_at: str, summary: Mapping[str, Any]) -> None:
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?, n_aois = ?, n_pairs = ?, n_new_changes = ?, n_failed_aois = ?, "
+            "has_new = ?, summary = ? WHERE run_id = ?",
+            (finished_at, len(summary["aois"]), summary["n_pairs"], summary["n_new_changes"],
+             len(summary["failed_aois"]), bool(summary["has_new"]), json.dumps(summary, sort_keys=True), run_id),
+        )
+
+    def mark_notified(self, run_id: int) -> None:
+        self.conn.execute("UPDATE runs SET notified_at = ? WHERE run_id = ?", (now_utc(), run_id))
+
+    def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
+        feature = {"type": "Feature", "geometry": mapping(aoi.geometry),
+                   "properties": {"id": aoi.id, "name": aoi.name, "country": aoi.country, "kind": aoi.kind,
+                                  "source": aoi.source, "approximate": aoi.approximate}}
+        text = json.dumps(feature, sort_keys=True)
+        if self.aoi_feature(aoi.id) == json.loads(text):
+            return
+        self.conn.execute(
+            "INSERT INTO aois (geom, aoi_id, name, kind, country, source, approximate, area_km2, feature, "
+            "first_run, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aoi_id) DO UPDATE SET "
+            "geom = excluded.geom, name = excluded.name, kind = excluded.kind, country = excluded.country, "
+            "source = excluded.source, approximate = excluded.approximate, area_km2 = excluded.area_km2, "
+            "feature = excluded.feature, updated_run = excluded.updated_run",
+            (gpkg.encode(gpkg.as_multipolygon(aoi.geometry)), aoi.id, aoi.name, aoi.kind, aoi.country, aoi.source,
+             aoi.approximate, round(aoi.area_km2, 4), text, run_id, run_id),
+        )
+        gpkg.touch(self.conn, "aois", now_utc(), [aoi.geometry])
+
+    def upsert_claim(self, claim: Claim, run_id: int) -> None:
+        summary = json.dumps(claim.summary(), sort_keys=True)
+        row = self.conn.execute("SELECT summary FROM claims WHERE claim_id = ?", (claim.id,)).fetchone()
+        if row and row[0] == summary:
+            return
+        self.conn.execute(
+            "INSERT INTO claims (claim_id, stance, aoi_ids, window_start, window_end, signatures, claimant, "
+            "statement, summary, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (claim_id) DO UPDATE "
+            "SET stance = excluded.stance, aoi_ids = excluded.aoi_ids, window_start = excluded.window_start, "
+            "window_end = excluded.window_end, signatures = excluded.signatures, claimant = excluded.claimant, "
+            "statement = excluded.statement, summary = excluded.summary, updated_run = excluded.updated_run",
+            (claim.id, str(claim.stance), json.dumps(list(claim.aoi_ids)), claim.window.start.isoformat(),
+             claim.window.end.isoformat(), json.dumps(list(claim.signatures)), claim.claimant, claim.statement,
+             summary, run_id),
+        )
+
+    def add_scene(self, aoi_id: str, summary: Mapping[str, Any], source: str, run_id: int) -> None:
+        self.conn.execute(
+            "INSERT INTO scenes (aoi_id, scene_id, datetime, collection, platform, cloud_cover, source, "
+            "first_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aoi_id, scene_id) DO NOTHING",
+            (aoi_id, summary["id"], iso_utc(parse_utc(str(summary["datetime"]))), summary.get("collection"),
+             summary.get("platform"), summary.get("eo:cloud_cover"), source, run_id),
+        )
+
+    def set_chain(self, aoi_id: str, algorithm_version: str, baseline: SceneRef, baseline_reason: str,
+                  head: SceneRef, run_id: int) -> None:
+        self.conn.execute(
+            "INSERT INTO chains (aoi_id, algorithm_version, baseline_scene, baseline_datetime, baseline_reason, "
+            "head_scene, head_datetime, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (aoi_id, algorithm_version) DO UPDATE SET head_scene = excluded.head_scene, "
+            "head_datetime = excluded.head_datetime, updated_run = excluded.updated_run",
+            (aoi_id, algorithm_version, baseline.id, iso_utc(baseline.datetime), baseline_reason, head.id,
+             iso_utc(head.datetime), run_id),
+        )
+
+    def add_pair(self, aoi_id: str, algorithm_version: str, before: SceneRef, after: SceneRef, status: str,
+                 reason: str, clear_fraction: float | None, n_changes: int, manifest: Mapping[str, Any] | None,
+                 run_id: int) -> None:
+        shift = (manifest or {}).get("coregistration") or {}
+        self.conn.execute(
+            "INSERT INTO pairs (aoi_id, before_scene, after_scene, algorithm_version, before_datetime, "
+            "after_datetime, status, reason, clear_fraction, n_changes, coreg_dx_px, coreg_dy_px, coreg_quality, "
+            "manifest, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (aoi_id, before.id, after.id, algorithm_version, iso_utc(before.datetime), iso_utc(after.datetime),
+             status, reason, clear_fraction, n_changes, shift.get("dx_px"), shift.get("dy_px"), shift.get("quality"),
+             json.dumps(manifest, sort_keys=True, default=str) if manifest else None, run_id),
+        )
+
+    def add_changes(self, features: Sequence[Feature], first_seen: datetime, run_id: int, recorded_at: str) -> None:
+        rows = []
+        for geometry, props in features:
+            rows.append((
+                gpkg.encode(gpkg.as_multipolygon(geometry)), props["change_id"], props["aoi_id"],
+                json.dumps(list(props.get("claim_ids", []))), props["before_scene"], props["after_scene"],
+                props["before_date"], props["after_date"], iso_utc(first_seen), props["area_m2"], props["score"],
+                props["confidence"], props["change_type"], props.get("type_confidence"), props.get("pixels"),
+                props["algorithm_version"], run_id, recorded_at,
+            ))
+        self.conn.executemany(
+            f"INSERT INTO changes (geom, {', '.join(CHANGE_FIELDS)}, recorded_at) "
+            f"VALUES ({', '.join('?' * (len(CHANGE_FIELDS) + 2))})", rows,
+        )
+        if features:
+            gpkg.touch(self.conn, "changes", recorded_at, [g for g, _ in features])
+
+    def add_verdict(self, kind: str, verdict: Mapping[str, Any], before: str, after: str, algorithm_version: str,
+                    covers_window: bool, run_id: int, recorded_at: str) -> bool:
+        """Record a verdict; False (and nothing written) when this exact one is already recorded."""
+        cursor = self.conn.execute(
+            "INSERT INTO verdicts (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version, verdict, "
+            "confidence, rationale, n_changes, n_matching, clear_fraction, covers_window, evidence, details, run_id, "
+            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (kind, verdict["aoi_id"], verdict["claim_id"], before, after, algorithm_version, verdict["verdict"],
+             verdict.get("confidence"), verdict["rationale"], verdict["n_changes"], verdict["n_matching"],
+             verdict["clear_fraction"], covers_window, ",".join(verdict.get("evidence", [])),
+             json.dumps(dict(verdict), sort_keys=True, default=str), run_id, recorded_at),
+        )
+        return cursor.rowcount == 1

@@ -1,0 +1,88 @@
+"""The local model recovers known affine and smoothly varying displacements; failure paths are clear."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.align.coreg import estimate_shift
+from geo.align.local import estimate_local, median_test
+from geo.errors import TiePointError
+from tests.align.fields import displace, texture
+
+SHAPE = (448, 448)
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return texture(SHAPE)
+
+
+def _field_error(model, truth, shape, margin=40):
+    rows = np.arange(margin, shape[0] - margin, 8)
+    cols = np.arange(margin, shape[1] - margin, 8)
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    dx, dy = model.field(rows, cols)
+    tx, ty = truth(rr.astype(float), cc.astype(float))
+    error = np.hypot(dx - tx, dy - ty)
+    return float(error.max()), float(np.sqrt(np.mean(error**2)))
+
+
+def test_affine_field_recovered(ref):
+    def affine(r, c):
+        return 0.6 + 0.9 * c / SHAPE[1] - 0.2 * r / SHAPE[0], -1.2 + 0.7 * r / SHAPE[0]
+
+    tgt, truth = displace(ref, affine)
+    shift = estimate_shift(ref, tgt)
+    model = estimate_local(ref, tgt, None, None, shift, window=64, spacing=48)
+    assert model.kind == "affine"
+    assert model.points.inlier.sum() >= 40
+    assert _field_error(model, truth, SHAPE)[0] < 0.05
+    # the global shift lies within the field's range
+    assert 0.4 <= shift.dx_px <= 1.5 and -1.2 <= shift.dy_px <= -0.5
+
+
+def test_smooth_field_recovered_and_chosen_over_affine(ref):
+    def wave(r, c):
+        return (0.5 + 0.6 * np.sin(2 * np.pi * c / SHAPE[1]), -0.4 + 0.5 * np.cos(2 * np.pi * r / SHAPE[0]))
+
+    tgt, truth = displace(ref, wave)
+    shift = estimate_shift(ref, tgt)
+    model = estimate_local(ref, tgt, None, None, shift, window=48, spacing=32)
+    assert model.kind == "smooth"
+    worst, rms = _field_error(model, truth, SHAPE, margin=48)
+    assert rms < 0.03 and worst < 0.12
+    assert model.cv_rmse_px < 0.05
+
+
+def test_tie_points_under_clouds_are_not_used(ref):
+    tgt, truth = displace(ref, lambda r, c: (np.full_like(c, 1.3), np.full_like(r, -0.4)))
+    valid = np.ones(SHAPE, bool)
+    valid[100:260, 150:330] = False  # a masked cloud
+    tgt = np.where(valid, tgt, 5 * tgt.max())
+    shift = estimate_shift(ref, tgt, None, valid)
+    model = estimate_local(ref, tgt, None, valid, shift, window=64, spacing=48)
+    p = model.points
+    # windows mostly under the cloud (centre 16 px inside it) are not measured; the rest stay exact
+    inside = (p.row > 100 + 16) & (p.row < 260 - 16) & (p.col > 150 + 16) & (p.col < 330 - 16)
+    assert inside.sum() == 0 or not p.inlier[inside].any()
+    assert p.inlier.sum() >= 30
+    assert np.abs(p.dx[p.inlier] - 1.3).max() < 0.05 and np.abs(p.dy[p.inlier] + 0.4).max() < 0.05
+
+
+def test_too_few_tie_points_is_a_tie_point_error(ref):
+    tgt, _ = displace(ref, lambda r, c: (np.full_like(c, 0.5), np.full_like(r, 0.5)))
+    valid = np.zeros(SHAPE, bool)
+    valid[:140, :140] = True  # room for 4 windows of 64 at spacing 64
+    shift = estimate_shift(ref, tgt, valid, valid)
+    with pytest.raises(TiePointError, match=r"only \d+ reliable tie points"):
+        estimate_local(ref, tgt, valid, valid, shift, window=64, spacing=64, min_points=8)
+
+
+def test_median_test_drops_a_wild_point():
+    rows, cols = np.meshgrid(np.arange(5) * 50.0, np.arange(5) * 50.0, indexing="ij")
+    dx = np.full(25, 0.5) + np.random.default_rng(0).normal(scale=0.01, size=25)
+    dy = np.zeros(25)
+    dx[12] = 1.4  # the centre point disagrees with all its neighbours
+    keep = median_test(rows.ravel(), cols.ravel(), dx, dy, np.ones(25, bool), 50)
+    assert not keep[12] and keep.sum() == 24

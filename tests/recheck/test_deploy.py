@@ -1,0 +1,65 @@
+"""The scheduling examples in deploy/ are real: their ``geo recheck`` command lines parse with the real
+command, the crontab line is well formed, and systemd accepts the units."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from geo.cli.recheck import recheck_command
+from tests.conftest import REPO
+
+DEPLOY = REPO / "deploy"
+
+
+def recheck_args(command: str) -> list[str]:
+    words = shlex.split(command)
+    start = words.index("recheck")
+    assert words[start - 1].endswith("/geo"), words
+    end = next((i for i, w in enumerate(words) if i > start and w in (">>", ">", "|", "&&")), len(words))
+    return words[start + 1:end]
+
+
+def parse(args: list[str]) -> dict:
+    context = recheck_command.make_context("recheck", list(args))  # raises on an unknown or malformed option
+    return context.params
+
+
+def test_crontab_line_runs_a_valid_recheck():
+    lines = [line for line in (DEPLOY / "cron" / "geo-recheck.crontab").read_text().splitlines()
+             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    assert len(lines) == 1
+    fields = lines[0].split(None, 5)
+    minute, hour = fields[0], fields[1]
+    assert minute.isdigit() and all(h.isdigit() for h in hour.split(","))
+    params = parse(recheck_args(fields[5]))
+    assert params["store"] == Path("/srv/geo/recheck.gpkg") and params["wait_s"] == 600 and params["on_new"]
+
+
+def test_systemd_service_runs_a_valid_recheck():
+    service = (DEPLOY / "systemd" / "geo-recheck.service").read_text()
+    [exec_start] = [line.split("=", 1)[1] for line in service.splitlines() if line.startswith("ExecStart=")]
+    params = parse(recheck_args(exec_start))
+    assert params["store"] == Path("/srv/geo/recheck.gpkg") and params["on_new"] == "/srv/geo/bin/notify-analysts"
+    assert "SuccessExitStatus=3" in service
+
+
+def test_systemd_accepts_the_units(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not installed")
+    # the example's paths and user do not exist here: point them at ones that do
+    service = (DEPLOY / "systemd" / "geo-recheck.service").read_text()
+    service = (service.replace("/srv/geo/venv/bin/geo", "/bin/true").replace("User=geo", "User=root")
+               .replace("Group=geo", "Group=root").replace("WorkingDirectory=/srv/geo", f"WorkingDirectory={tmp_path}"))
+    (tmp_path / "geo-recheck.service").write_text(service)
+    shutil.copy(DEPLOY / "systemd" / "geo-recheck.timer", tmp_path)
+    proc = subprocess.run([analyze, "verify", str(tmp_path / "geo-recheck.timer"), str(tmp_path / "geo-recheck.service")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    calendar = subprocess.run([analyze, "calendar", "*-*-* 06,18:15:00 UTC"], capture_output=True, text=True, timeout=60)
+    assert calendar.returncode == 0 and "OnCalendar=*-*-* 06,18:15:00 UTC" in (DEPLOY / "systemd" / "geo-recheck.timer").read_text()

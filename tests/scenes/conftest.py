@@ -1,0 +1,76 @@
+"""Fixtures for archive tests: one loopback archive per session (tests/archive_server.py) holding real
+COGs and STAC items (tests/archive_data.py), fast retry settings, and a private scene cache per test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from geo.aoi import load_aoi
+from tests import archive_data
+from tests.archive_server import ArchiveServer
+from tests.conftest import REPO
+
+# Retries fast enough for tests; the defaults (1 s doubling, GDAL 3 x 1 s) are for real archives.
+FAST_NETWORK = {
+    "GEO_HTTP_BACKOFF": "0.05",
+    "GEO_HTTP_MAX_WAIT": "3",
+    "GEO_HTTP_TIMEOUT": "5",
+    "GDAL_HTTP_RETRY_DELAY": "0.05",
+    "GDAL_HTTP_TIMEOUT": "5",
+}
+
+
+@dataclass(frozen=True)
+class Archive:
+    server: ArchiveServer
+    folder: Path
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory):
+    server = ArchiveServer(page_size=2).start()
+    folder = tmp_path_factory.mktemp("archive")
+    for spec in archive_data.SELECTION_SCENES:
+        archive_data.s2_item(server, folder, spec)
+    yield Archive(server, folder)
+    server.stop()
+
+
+@pytest.fixture
+def loopback(archive):
+    """The session's archive server with an empty request log and no faults (none leak out either)."""
+    archive.server.clear()
+    yield archive.server
+    archive.server.clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_network(monkeypatch, tmp_path):
+    for key, value in FAST_NETWORK.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GEO_SCENE_CACHE", str(tmp_path / "scene-cache"))
+    return tmp_path / "scene-cache"
+
+
+@pytest.fixture(scope="session")
+def big_cog(tmp_path_factory):
+    """A real 24 x 32 km 10 m band as a COG with 512 px tiles and overviews."""
+    return archive_data.big_cog(tmp_path_factory.mktemp("big") / "red.tif")
+
+
+@pytest.fixture(scope="session")
+def nantes_aoi():
+    return load_aoi(REPO / "aoi" / "demo-nantes-port.geojson")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``live`` touch the real archives: they run only when asked for (``pytest -m live``)."""
+    if "live" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="touches the real internet archives; run with: pytest -m live")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)

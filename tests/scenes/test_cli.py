@@ -1,0 +1,147 @@
+"""The archive path as a user drives it: ``geo scenes search``, ``geo scenes cache``, and ``geo run`` finding
+and reading scenes from a STAC API (the loopback archive) end to end, rerun from cache, and failing cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from shapely.geometry import shape
+from shapely.ops import unary_union
+
+from tests import archive_data
+from tests.conftest import run_geo
+from tests.scenes.conftest import FAST_NETWORK
+
+DEMO_RUN = ("--aoi", "demo-nantes-port", "--claim", "demo-nantes-construction")
+
+
+@pytest.fixture
+def geo(fast_network):
+    env = {**FAST_NETWORK, "GEO_SCENE_CACHE": str(fast_network)}
+
+    def call(*args: str, **extra_env: str):
+        return run_geo(*args, env={**env, **extra_env})
+    return call
+
+
+def test_search_json_ranks_by_clear_aoi(geo, loopback):
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-12-01", "--to", "2017-12-31",
+                 "--source", loopback.url, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["source"] == loopback.url and data["hidden_by_max_cloud"] == 0
+    rows = data["scenes"]
+    assert len(rows) == 6 and rows[-1]["id"] == "S2A_T30TXT_20170702_A3"
+    assert [r["clear_fraction"] for r in rows[:4]] == [1.0] * 4
+    b2 = next(r for r in rows if r["id"] == "S2A_T30TXT_20151221_B2")
+    assert b2 == {**b2, "date": "2015-12-21", "platform": "sentinel-2a", "relative_orbit": 51,
+                  "tile_cloud_cover": 85, "cloud_fraction": 0.0, "nodata_fraction": 0.0, "cover_method": "scl"}
+    # paging: 6 items at 2 per page
+    assert len([r for r in loopback.records("/search") if r.method == "POST"]) == 3
+
+
+def test_search_table_and_max_cloud(geo, loopback):
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-12-01", "--to", "2017-12-31",
+                 "--source", loopback.url, "--max-cloud", "50", "--sort", "date")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if "S2A_T30TXT" in line]
+    ids = [next(w for w in line.split() if w.startswith("S2A_T30TXT")) for line in lines]
+    assert ids == ["S2A_T30TXT_20151216_B3", "S2A_T30TXT_20151221_B2", "S2A_T30TXT_20170701_A1",
+                   "S2A_T30TXT_20170704_A2"]
+    assert "2 more scene(s) have over 50% of the AOI under cloud" in result.stdout
+    assert "85%" in result.stdout  # the tile's own figure, shown for contrast
+
+
+def test_search_sentinel1(geo, loopback):
+    footprint = archive_data.demo_footprint()
+    archive_data.s1_item(loopback, "S1A_IW_RTC_NANTES_1", archive_data.utc(2017, 7, 3),
+                         {"vv": f"{loopback.url}/none/vv.tif", "vh": f"{loopback.url}/none/vh.tif"},
+                         "sentinel-1-rtc", footprint)
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-07-01", "--to", "2017-07-31",
+                 "--sensor", "s1", "--source", loopback.url, "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["scenes"]
+    assert [r["id"] for r in rows] == ["S1A_IW_RTC_NANTES_1"]
+    assert rows[0]["sensor"] == "s1" and rows[0]["cover_method"] == "sar" and rows[0]["clear_fraction"] == 1.0
+    assert rows[0]["orbit_state"] == "ascending"
+
+
+def test_search_bad_input(geo, loopback):
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-07-31", "--to", "2017-07-01",
+                 "--source", loopback.url)
+    assert result.returncode == 1 and "--to 2017-07-01 is before --from 2017-07-31" in result.stderr
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-07-01", "--to", "2017-07-31",
+                 "--sensor", "s1", "--source", "earth-search")
+    assert result.returncode == 1 and "planetary-computer" in result.stderr and "Traceback" not in result.stderr
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-07-01", "--to", "2017-07-31",
+                 "--source", "http://127.0.0.1:9", GEO_HTTP_ATTEMPTS="1")
+    assert result.returncode == 1 and "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
+
+
+def _changes(out):
+    data = json.loads((out / "changes.geojson").read_text())
+    return unary_union([shape(f["geometry"]) for f in data["features"]]), data["features"]
+
+
+@pytest.fixture(scope="module")
+def demo_changes(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = run_geo("demo", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return _changes(out)
+
+
+def test_run_finds_reads_and_reruns_from_cache(geo, loopback, tmp_path, demo_changes, fast_network):
+    out = tmp_path / "out"
+    result = geo("run", *DEMO_RUN, "--source", loopback.url, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    selection = manifest["scenes"]["selection"]
+    assert manifest["scenes"]["before"]["id"] == "S2A_T30TXT_20151221_B2"
+    assert manifest["scenes"]["after"]["id"] == "S2A_T30TXT_20170704_A2"
+    assert selection["method"] == "automatic" and selection["same_relative_orbit"] is True
+    assert manifest["cloud_masked"] == {"before": True, "after": True}
+    # same pixels as the shipped demo pair: the same changes, now read over HTTP
+    union, features = _changes(out)
+    demo_union, _ = demo_changes
+    iou = union.intersection(demo_union).area / union.union(demo_union).area
+    assert features and iou > 0.8, iou
+    first_bytes = loopback.bytes_sent("/files/")
+    assert first_bytes > 0
+    listing = geo("scenes", "cache", "list", "--json")
+    entries = json.loads(listing.stdout)["entries"]
+    assert {e["item_id"] for e in entries} >= {"S2A_T30TXT_20151221_B2", "S2A_T30TXT_20170704_A2"}
+
+    loopback.clear()  # rerun: the search is asked again, the pixels come from the cache
+    again = geo("run", *DEMO_RUN, "--source", loopback.url, "--out", str(tmp_path / "again"))
+    assert again.returncode == 0, again.stderr
+    assert loopback.records("/files/") == []
+    assert (tmp_path / "again" / "changes.geojson").read_text() == (out / "changes.geojson").read_text()
+
+    loopback.clear()  # with the pair named by id, nothing at all is asked of the archive
+    named = geo("run", *DEMO_RUN, "--source", loopback.url, "--before", "S2A_T30TXT_20151221_B2",
+                "--after", "S2A_T30TXT_20170704_A2", "--out", str(tmp_path / "named"))
+    assert named.returncode == 0, named.stderr
+    assert loopback.records() == []
+
+    cleared = geo("scenes", "cache", "clear")
+    assert cleared.returncode == 0 and "removed" in cleared.stdout
+    assert json.loads(geo("scenes", "cache", "list", "--json").stdout)["entries"] == []
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "status"])
+def test_run_with_a_broken_asset_fails_cleanly(geo, loopback, tmp_path, kind, fast_network):
+    loopback.inject(kind, match="20170704_A2/nir.tif", methods=("GET", "HEAD"), status=503, times=-1,
+                    min_offset=1 if kind == "corrupt" else 0)
+    out = tmp_path / "out"
+    result = geo("run", *DEMO_RUN, "--source", loopback.url, "--out", str(out), GDAL_HTTP_MAX_RETRY="1")
+    assert result.returncode == 1, result.stderr
+    assert "scene S2A_T30TXT_20170704_A2 asset 'nir'" in result.stderr and "after 3 attempts" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and not list(tmp_path.glob(".out.*"))
+    cached = {(p.parent.name, p.name.split("-")[0]) for p in fast_network.rglob("*.tif")}
+    assert ("S2A_T30TXT_20170704_A2", "nir") not in cached
+    assert not [p for p in fast_network.rglob("*.tmp*")]
+    assert os.environ.get("GEO_SCENE_CACHE") == str(fast_network)

@@ -1,0 +1,152 @@
+"""The store is a GeoPackage GDAL reads as written, migrates old schemas, and refuses what it is not."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+import geopandas
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from geo.errors import StoreError
+from geo.store import SceneRef, Store, gpkg, schema, writer_lock
+
+WHEN = datetime(2021, 4, 1, 10, 30, 12, 345000, tzinfo=timezone.utc)
+
+
+def _props(change_id: str, area: float) -> dict:
+    return {"change_id": change_id, "aoi_id": "x", "claim_ids": ["c1"], "before_scene": "B", "after_scene": "A",
+            "before_date": "2021-03-01", "after_date": "2021-04-01", "area_m2": area, "score": 41.5,
+            "confidence": 0.9, "change_type": "new_bright_surface", "type_confidence": 0.8, "pixels": 40,
+            "algorithm_version": "v"}
+
+
+def _store_with_changes(path, geometries):
+    with writer_lock(path), Store.open(path) as store, store.transaction():
+        run_id = store.insert_run("2021-01-01T00:00:00.000Z", "src", "v", "0", "h", 1, {}, None)
+        store.add_pair("x", "v", SceneRef("B", WHEN), SceneRef("A", WHEN), "done", "", 1.0, len(geometries), None,
+                       run_id)
+        store.add_changes([(g, _props(f"id{i}", g.area)) for i, g in enumerate(geometries)], WHEN, run_id,
+                          "2021-01-01T00:00:00.000Z")
+    return run_id
+
+
+@pytest.mark.parametrize("geometry", [
+    box(3.0, 45.0, 3.001, 45.002),
+    Polygon([(0, 0), (1, 0), (1, 1), (0, 1)], [[(0.2, 0.2), (0.2, 0.4), (0.4, 0.4), (0.4, 0.2)]]),
+    MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3.5)]),
+    MultiPolygon(),
+])
+def test_geometry_blob_round_trip(geometry):
+    blob = gpkg.encode(geometry)
+    assert blob[:2] == b"GP"
+    assert shapely.equals_exact(gpkg.decode(blob), geometry, 0) or (geometry.is_empty and gpkg.decode(blob).is_empty)
+
+
+def test_gdal_reads_the_changes_layer_exactly(tmp_path):
+    path = tmp_path / "s.gpkg"
+    geometries = [box(3.0, 45.0, 3.001, 45.002), MultiPolygon([box(3.01, 45.01, 3.02, 45.02), box(3.03, 45.0, 3.04, 45.01)])]
+    _store_with_changes(path, geometries)
+    layers = dict(pyogrio.list_layers(path))
+    assert layers["changes"] == "MultiPolygon" and layers["aois"] == "MultiPolygon"
+    assert {"claims", "scenes", "runs", "pairs", "verdicts", "chains"} <= set(layers)
+    frame = geopandas.read_file(path, layer="changes")
+    assert frame.crs.to_epsg() == 4326
+    assert list(frame["change_id"]) == ["id0", "id1"]
+    for got, want in zip(frame.geometry, geometries):
+        assert got.equals_exact(gpkg.as_multipolygon(want), 0)
+    assert str(frame["first_seen"].dtype).startswith("datetime64")
+    assert frame["first_seen"][0] == WHEN  # a UTC timestamp, to the millisecond
+    assert frame["area_m2"].dtype == float
+    info = pyogrio.read_info(path, layer="changes")
+    np.testing.assert_allclose(info["total_bounds"], [3.0, 45.0, 3.04, 45.02])
+
+
+def test_store_reads_back_what_it_wrote(tmp_path):
+    path = tmp_path / "s.gpkg"
+    geometries = [box(3.0, 45.0, 3.001, 45.002)]
+    run_id = _store_with_changes(path, geometries)
+    with Store.open(path, create=False) as store:
+        [(geometry, props)] = store.changes(run_id=run_id)
+        assert geometry.equals_exact(gpkg.as_multipolygon(geometries[0]), 0)
+        assert props["claim_ids"] == ["c1"] and props["first_seen"] == "2021-04-01T10:30:12.345Z"
+        assert [(p.before.id, p.after.id, p.after.datetime) for p in store.pairs("x", "v")] == [("B", "A", WHEN)]
+        assert store.changes(run_id=run_id + 1) == []
+
+
+def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
+    path = tmp_path / "old.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=1) == [1]
+    conn.execute("COMMIT")
+    conn.close()
+    assert not _tables(path) >= {"layer_styles"}
+    with writer_lock(path), Store.open(path) as store:
+        assert store.schema_version == schema.LATEST == 2
+    assert "layer_styles" in _tables(path)
+    conn = sqlite3.connect(path)
+    [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
+    assert 'startField="first_seen"' in qml and 'accumulate="1"' in qml
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == gpkg.APPLICATION_ID
+
+
+def _tables(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+
+
+def test_a_store_from_a_newer_workbench_is_refused(tmp_path):
+    path = tmp_path / "new.gpkg"
+    with writer_lock(path), Store.open(path):
+        pass
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"new\.gpkg: store schema version 99 is newer"):
+        Store.open(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not a database at all, just text\n" * 10, "not a readable SQLite/GeoPackage file"),
+    (None, r"not a results store \(no store_meta table\)"),
+])
+def test_files_that_are_not_stores_are_refused(tmp_path, content, message):
+    path = tmp_path / "other.gpkg"
+    if content is None:
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE something (x)")
+        conn.commit()
+        conn.close()
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=message) as info:
+        Store.open(path)
+    assert "other.gpkg" in str(info.value)
+    assert path.read_bytes() == before
+
+
+def test_a_folder_is_not_a_store(tmp_path):
+    with pytest.raises(StoreError, match="is a folder"):
+        Store.open(tmp_path)
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path):
+    path = tmp_path / "s.gpkg"
+    _store_with_changes(path, [box(0, 0, 1, 1)])
+    with writer_lock(path), Store.open(path) as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.insert_run("2021-01-02T00:00:00.000Z", "src", "v", "0", "h", 1, {}, None)
+            store.add_changes([(box(5, 5, 6, 6), _props("new", 1.0))], WHEN, 2, "2021-01-02T00:00:00.000Z")
+            raise RuntimeError("killed half way")
+        assert store.run_ids() == [1]
+        assert [p["change_id"] for _, p in store.changes()] == ["id0"]
