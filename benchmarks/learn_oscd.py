@@ -3,7 +3,8 @@
     python benchmarks/learn_oscd.py [--root ../shared/data/oscd] [--out geo/change/params/local_regression.json]
                                     [--sensitivity] [--scores FILE]
 
-Two parameters are learnt: the decision threshold and the minimum region area. Three are fixed by
+Three parameters are learnt: the decision threshold, the seed level (a multiple of the threshold that
+some pixel of a region must reach) and the minimum region area. Three are fixed by
 reasoning, not fitted: the red band (vegetation absorbs it, so seasons change it least while soil,
 concrete and roofs stand out), a 96 px (~1 km) neighbourhood for the local regression (several times the
 largest construction site, so a site cannot explain itself away) and a 1.5 px Gaussian footprint (the
@@ -33,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo.change.detect import edge_band  # noqa: E402
+from geo.change.detect import edge_band, local_decision  # noqa: E402
 from geo.change.normalise import normalise  # noqa: E402
 from geo.change.stats import local_change  # noqa: E402
 from geo.change.threshold import change_regions, drop_small  # noqa: E402
@@ -44,6 +45,7 @@ from geo.outputs.atomic import write_json  # noqa: E402
 FIXED = {"band": ("red",), "window_px": (96,), "sigma_px": (1.5,)}
 SENSITIVITY = {"band": ("green", "red"), "window_px": (48, 96, 128), "sigma_px": (1.0, 1.5, 2.0)}
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(2.4, 3.85, 0.1))
+SEED_FACTORS = (1.0, 1.25, 1.5, 2.0)
 MIN_AREAS = (8, 16, 24, 32)
 
 log = logging.getLogger("learn_oscd")
@@ -52,8 +54,8 @@ log = logging.getLogger("learn_oscd")
 def score_grid(root: Path, cities: list[str], grid: dict[str, tuple]) -> tuple[list[dict[str, object]], np.ndarray]:
     """(candidates, F1 array candidates × cities) over ``grid`` × thresholds × minimum areas."""
     bands, windows, sigmas = grid["band"], grid["window_px"], grid["sigma_px"]
-    candidates = [dict(band=b, window_px=w, sigma_px=s, threshold=float(t), min_area_px=a)
-                  for b, w, s, t, a in itertools.product(bands, windows, sigmas, THRESHOLDS, MIN_AREAS)]
+    candidates = [dict(band=b, window_px=w, sigma_px=s, threshold=float(t), seed_factor=f, min_area_px=a)
+                  for b, w, s, t, f, a in itertools.product(bands, windows, sigmas, THRESHOLDS, SEED_FACTORS, MIN_AREAS)]
     f1 = np.zeros((len(candidates), len(cities)))
     for j, name in enumerate(cities):
         start = time.perf_counter()
@@ -67,7 +69,7 @@ def score_grid(root: Path, cities: list[str], grid: dict[str, tuple]) -> tuple[l
                       for b, w, s in itertools.product(bands, windows, sigmas)}
         for i, c in enumerate(candidates):
             stat = statistics[(c["band"], c["window_px"], c["sigma_px"])]
-            mask = drop_small(valid & (stat > c["threshold"]), int(c["min_area_px"]))
+            mask = drop_small(local_decision(stat, valid, c["threshold"], c["seed_factor"]), int(c["min_area_px"]))
             min_area = max(MIN_REGION_PX, int(c["min_area_px"]))  # as the job: Detection.min_area_px
             predicted = change_regions(mask, difference, min_area, edge_band(c["sigma_px"])) > 0
             f1[i, j] = Confusion.of(predicted, truth).f1
@@ -115,7 +117,7 @@ def main() -> None:
             "cities": cities,
             "objective": "mean over cities of F1 of the change class, after the job's region step",
             "fixed": {k: v[0] for k, v in FIXED.items()},
-            "learnt_over": {"threshold": THRESHOLDS, "min_area_px": MIN_AREAS},
+            "learnt_over": {"threshold": THRESHOLDS, "seed_factor": SEED_FACTORS, "min_area_px": MIN_AREAS},
             "f1_per_city": {c: round(float(v), 4) for c, v in zip(cities, f1[best])},
             "f1_mean": round(float(mean[best]), 4),
             "leave_one_city_out_f1": {c: round(float(v), 4) for c, v in zip(cities, held)},

@@ -9,7 +9,7 @@ turns it into a decision with a threshold and spatial regularisation:
 ``cva-chi2``        Mahalanobis D² of normalised band differences, chi-square significance, hysteresis
 ``irmad-chi2``      IR-MAD chi-square, chi-square significance, hysteresis
 ``index-chi2``      (dNDVI, dNDWI, dNDBI) whitened, chi-square significance, hysteresis
-``local-regression`` red-band local-regression residual, learnt threshold, regions under a minimum area dropped
+``local-regression`` red-band local-regression residual, learnt threshold with a seed level, small regions dropped
 ==================  =========================================================================================
 
 The chi-square methods flag most of a real scene a season or two apart: a Gaussian no-change model is
@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+from skimage.filters import apply_hysteresis_threshold
 
 from geo.change.normalise import IRMAD, BandFit, normalise
 from geo.change.stats import ChangeStatistic, cva_magnitude, index_change, irmad_change, local_change, mahalanobis_change
@@ -45,6 +46,7 @@ class LocalParams:
     window_px: int = 96  # neighbourhood of the local fit (~1 km at 10 m)
     sigma_px: float = 1.5  # Gaussian footprint of the decision (~object scale)
     threshold: float = 3.0  # mean |z| of the residuals, in robust standard deviations
+    seed_factor: float = 1.0  # a region must reach seed_factor × threshold somewhere (hysteresis)
     min_area_px: int = 16  # regions smaller than this are dropped
 
     @classmethod
@@ -54,6 +56,16 @@ class LocalParams:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_factor: float) -> np.ndarray:
+    """Pixels above ``threshold`` in regions that reach ``seed_factor × threshold`` somewhere: an object
+    needs a clearly changed core, so the faint rim that residual misregistration leaves along the edges of
+    bright, unchanged objects is not one."""
+    values = np.where(valid, np.nan_to_num(score), 0.0)
+    if seed_factor <= 1.0:
+        return valid & (values > threshold)
+    return valid & apply_hysteresis_threshold(values, threshold, seed_factor * threshold)
 
 
 def edge_band(sigma_px: float) -> int:
@@ -126,7 +138,7 @@ def detect(
     if method == "local-regression":
         p = local or LocalParams.shipped()
         stat = local_change(before, after_n, valid, bands, p.band, p.window_px, p.sigma_px)
-        mask = drop_small(valid & (np.nan_to_num(stat.values) > p.threshold), p.min_area_px)
+        mask = drop_small(local_decision(stat.values, valid, p.threshold, p.seed_factor), p.min_area_px)
         return Detection(method, stat, mask, p.threshold, 2 * p.threshold, after_n, fits, mad, p.to_dict())
     if method == "cva-chi2":
         stat = mahalanobis_change(before, after_n, valid)
