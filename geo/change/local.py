@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 BLOCK_PX = 8
+PRECISION = 1e-4  # one Sentinel-2 digital number in reflectance: no residual is known better than this
 
 
 def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
@@ -58,18 +59,19 @@ def local_linear_fit(
         mx, my = sx / sw, sy / sw
         var = sxx / sw - mx * mx
         cov = sxy / sw - mx * my
-        # A flat neighbourhood (open water) has no slope to fit: the ridge turns it into an offset.
-        gain = cov / (var + 1e-3 * max(g_var, 1e-12))
+        # A neighbourhood flat to the data's precision has no slope to fit: the ridge makes it an offset.
+        gain = cov / (var + PRECISION**2)
     gain = np.where(enough, gain, g_gain)
     offset = np.where(enough, my - gain * mx, gy - g_gain * gx)
     return _to_pixels(gain, block_px, x.shape), _to_pixels(offset, block_px, x.shape)
 
 
-def robust_z(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """(values − median) / (1.4826 · MAD) over ``valid``; NaN elsewhere."""
+def robust_z(values: np.ndarray, valid: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """(values − median) / max(1.4826 · MAD, ``floor``) over ``valid``; NaN elsewhere. The floor is the
+    data's own precision: two identical images must not turn rounding errors into change."""
     v = values[valid]
     median = np.median(v)
-    scale = 1.4826 * np.median(np.abs(v - median))
+    scale = max(1.4826 * float(np.median(np.abs(v - median))), floor)
     if not np.isfinite(scale) or scale <= 0:
         scale = float(np.std(v)) or 1.0
     out = np.full(values.shape, np.nan, dtype=np.float32)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from geo.change.local import local_regression_residual, masked_gaussian, robust_z
+from geo.change.local import PRECISION, local_regression_residual, masked_gaussian, robust_z
 from geo.change.normalise import IRMAD
 from geo.errors import ChangeError
 
@@ -129,8 +129,8 @@ def local_change(
     """
     x = _band(before, bands, band).astype(np.float64)
     y = _band(after, bands, band).astype(np.float64)
-    forward = robust_z(local_regression_residual(x, y, valid, window_px), valid)
-    backward = robust_z(local_regression_residual(y, x, valid, window_px), valid)
+    forward = robust_z(local_regression_residual(x, y, valid, window_px), valid, PRECISION)
+    backward = robust_z(local_regression_residual(y, x, valid, window_px), valid, PRECISION)
     score = 0.5 * (masked_gaussian(np.abs(forward), valid, sigma_px) + masked_gaussian(np.abs(backward), valid, sigma_px))
     return ChangeStatistic(score.astype(np.float32), "local-regression",
                            details={"band": band, "window_px": window_px, "sigma_px": sigma_px})

@@ -49,3 +49,14 @@ def test_robust_z_and_masked_gaussian():
     assert z[0, 1] == pytest.approx(0.0) and np.isnan(z[0, 3])
     smooth = masked_gaussian(np.where(valid, 1.0, 50.0), valid, 1.0)
     assert np.allclose(smooth[valid], 1.0)  # invalid values never leak in
+
+
+def test_identical_images_have_no_change():
+    """Rounding errors of the fit are not change: the scale never drops below the data's precision."""
+    from geo.change.stats import local_change
+    from tests.change.scenes import BANDS, seasonal_pair
+
+    pair = seasonal_pair()
+    valid = np.ones(pair.truth.shape, bool)
+    score = local_change(pair.after, pair.after.copy(), valid, BANDS, "red", 96, 1.5).values
+    assert np.nanmax(score) < 0.5
