@@ -56,6 +56,14 @@ class OutputError(GeoError, OSError):
     """An output location cannot be written."""
 
 
+class ChangeError(GeoError, ValueError):
+    """Change detection cannot run on these inputs (too few valid pixels, degenerate bands, bad parameters)."""
+
+
+class DatasetError(GeoError, ValueError):
+    """An evaluation dataset (e.g. OSCD) is missing files or holds malformed ones."""
+
+
 class EmptyReadError(RasterError):
     """No valid pixel of a scene falls on the requested grid (all nodata or masked as cloud)."""
 

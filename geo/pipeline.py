@@ -19,22 +19,23 @@ from typing import Any
 import numpy as np
 
 from geo import ALGORITHM_VERSION, __version__
-from geo.align.coreg import Shift, estimate_shift
-from geo.align.local import LocalModel, estimate_local
+from geo.align.coreg import Shift
+from geo.align.local import LocalModel
+from geo.align.stack import LocalCoregParams, read_aligned
+from geo.align.stack import local_model as _local_model
 from geo.aoi import AOI
-from geo.change.normalise import normalise
-from geo.change.stats import mahalanobis_change
-from geo.change.threshold import change_mask, chi2_threshold, trim_mixed_edges
+from geo.change.classify import scene_levels
+from geo.change.detect import DEFAULT_METHOD, ChiSquareParams, detect
+from geo.change.threshold import change_regions
 from geo.claims import Claim
-from geo.errors import CoregError
 from geo.grid import Grid
 from geo.link import PairContext, link_features
 from geo.outputs.atomic import staged_dir, write_json
 from geo.outputs.geojson import write_feature_collection
 from geo.scenes.model import Scene
-from geo.scenes.read import Stack, read_stack
+from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity, region_features
-from geo.vector.polygonize import label_regions, polygonize
+from geo.vector.polygonize import polygonize
 from geo.verdicts import verdicts
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,10 @@ class Params:
     resolution: float = 10.0
     margin_m: float = 300.0  # read beyond the AOI so co-registration has context at the edges
     bands: tuple[str, ...] = ("blue", "green", "red", "nir", "swir16", "swir22")
-    coreg_band: str = "nir"
-    alpha: float = 1e-4  # significance of a change seed pixel (chi-square tail)
-    alpha_grow: float = 1e-2  # significance for growing a seed into its neighbours
-    strong_alpha: float = 1e-6  # "strong" pixels, used for the confidence figure
+    coreg_band: str = "red"  # the change detector's band (visible bands also agree on the shift better)
+    method: str = DEFAULT_METHOD  # geo.change.detect.METHODS
+    alpha: float = 1e-4  # chi-square methods: significance of a change seed pixel
+    alpha_grow: float = 1e-2  # chi-square methods: significance for growing a seed into its neighbours
     min_area_px: int = 8
     min_clear_fraction: float = 0.5
     min_coreg_quality: float = 0.2
@@ -101,31 +102,14 @@ def aoi_mask(aoi: AOI, grid: Grid) -> np.ndarray:
     return aoi.pixel_mask(grid)
 
 
-def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tuple[Shift | None, str | None]:
-    """The after scene's shift relative to the before scene, or None with a warning when unreliable."""
-    try:
-        shift = estimate_shift(before.band(band), after.band(band), before.valid, after.valid, min_quality)
-    except CoregError as exc:
-        warning = f"co-registration skipped: {exc}"
-        log.warning(warning)
-        return None, warning
-    return shift, None
+def local_coreg(p: Params) -> LocalCoregParams | None:
+    return LocalCoregParams(p.coreg_window, p.coreg_spacing, p.coreg_local_min_px) if p.coreg_local else None
 
 
 def local_model(before: Stack, after: Stack, p: Params, shift: Shift) -> tuple[LocalModel | None, bool, str | None]:
-    """(model, worth applying, warning): the local model is applied only where it departs from the global
-    shift by ``coreg_local_min_px`` somewhere; a warning when the tie points did not allow one."""
-    try:
-        model = estimate_local(before.band(p.coreg_band), after.band(p.coreg_band), before.valid, after.valid,
-                               shift, p.coreg_window, p.coreg_spacing)
-    except CoregError as exc:
-        warning = f"local co-registration not used (global shift applied): {exc}"
-        log.warning(warning)
-        return None, False, warning
-    summary = model.summary(before.grid.shape)
-    departure = max(abs(v - s) for s, pair in ((shift.dx_px, summary["range_dx_px"]),
-                                               (shift.dy_px, summary["range_dy_px"])) for v in pair)
-    return model, departure >= p.coreg_local_min_px, None
+    """The job's local co-registration step (``geo.align.stack.local_model`` with the job's parameters)."""
+    return _local_model(before, after, p.coreg_band, shift, LocalCoregParams(p.coreg_window, p.coreg_spacing,
+                                                                              p.coreg_local_min_px))
 
 
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:
@@ -133,48 +117,29 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     timer = _Timer(progress)
     warnings: list[str] = []
     grid = job.aoi.utm_grid(p.resolution, p.margin_m)
-    with timer.step("read before scene"):
-        before = read_stack(job.before, p.bands, grid)
-    with timer.step("read after scene"):
-        after = read_stack(job.after, p.bands, grid)
-    with timer.step("co-register"):
-        shift, warning = coregister(before, after, p.coreg_band, p.min_coreg_quality)
-        if warning:
-            warnings.append(warning)
-        model, use_local = None, False
-        if shift is not None and p.coreg_local:
-            model, use_local, warning = local_model(before, after, p, shift)
-            if warning:
-                warnings.append(warning)
-    if model is not None and use_local:
-        with timer.step("resample after scene"):
-            # One resampling of the source pixels through the local model.
-            after = read_stack(job.after, p.bands, grid, displacement=model.displacement)
-    elif shift is not None:
-        with timer.step("resample after scene"):
-            # One resampling from the source files onto the grid moved by the shift.
-            after = read_stack(job.after, p.bands, grid.shifted(shift.dx_px, shift.dy_px))
-            after = Stack(after.scene, grid, after.bands, after.data, after.valid, after.cloud_masked)
+    pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, timer.step,
+                        local_coreg(p))
+    before, after, shift, model = pair.before, pair.after, pair.shift, pair.model
+    warnings.extend(pair.warnings)
     inside = aoi_mask(job.aoi, grid)
     valid = before.valid & after.valid
     clear_fraction = float((valid & inside).sum() / max(inside.sum(), 1))
-    with timer.step("normalise"):
-        after_n, fits, invariant = normalise(before.data, after.data, valid)
     with timer.step("change statistic"):
-        stat = mahalanobis_change(before.data, after_n, valid, invariant)
-        mask = change_mask(stat.values, valid, stat.dof, p.alpha, p.alpha_grow) & inside
+        found = detect(before.data, after.data, valid, p.bands, p.method, chi_square=ChiSquareParams(p.alpha, p.alpha_grow))
+        after_n = found.after_normalised
     with timer.step("polygonise"):
-        labels, _ = label_regions(mask, p.min_area_px)
-        mask = trim_mixed_edges(labels, after_n - before.data)
-        labels, _ = label_regions(mask, p.min_area_px)
+        min_area = max(p.min_area_px, found.min_area_px)
+        labels = change_regions(found.mask & inside, after_n - before.data, min_area, found.edge_px)
+        mask = labels > 0
         regions = polygonize(labels, grid)
         identity = PairIdentity(
             job.aoi.id, job.before.id, job.after.id,
             job.before.date.isoformat(), job.after.date.isoformat(), ALGORITHM_VERSION,
         )
         features = region_features(
-            regions, labels, stat.values, chi2_threshold(stat.dof, p.strong_alpha), before.data, after_n,
+            regions, labels, found.statistic.values, found.strong_threshold, before.data, after_n,
             p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,
+            scene_levels(before.data, after_n, valid, p.bands),
         )
     with timer.step("link claims"):
         n_inside = max(int(inside.sum()), 1)
@@ -196,10 +161,9 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "parameters": asdict(p),
         "coregistration": shift.to_dict(grid) if shift else None,
         "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,
-        "coregistration_applied": f"local {model.kind}" if use_local else ("translation" if shift else None),
-        "normalisation": {b: f.to_dict() for b, f in zip(p.bands, fits)},
-        "statistic": {"name": stat.name, "dof": stat.dof, "threshold_seed": chi2_threshold(stat.dof, p.alpha),
-                      "threshold_grow": chi2_threshold(stat.dof, p.alpha_grow)},
+        "coregistration_applied": pair.applied,
+        "normalisation": {b: f.to_dict() for b, f in zip(p.bands, found.fits)},
+        "statistic": found.summary(),
         "cloud_masked": {"before": before.cloud_masked, "after": after.cloud_masked},
         "clear_fraction": round(clear_fraction, 4),
         "n_changes": len(features),
@@ -207,7 +171,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "timings_s": timer.timings,
         "versions": package_versions(),
     }
-    return JobResult(features, claim_summaries, manifest, before, after, stat.values, mask, job.aoi)
+    return JobResult(features, claim_summaries, manifest, before, after, found.statistic.values, mask, job.aoi)
 
 
 def package_versions() -> dict[str, str]:

@@ -31,6 +31,7 @@ COMMANDS = {
     "report": "geo.cli.report:report_command",
     "recheck": "geo.cli.recheck:recheck_command",
     "vessels": "geo.cli.vessels:vessels_command",
+    "eval": "geo.cli.eval:eval_group",
     "scenes": "geo.cli.scenes:scenes_group",
 }
 

@@ -30,7 +30,7 @@ def write_rasters(result: JobResult, out: Path) -> None:
     """The change statistic and before/after true colour as COGs, each with a QML sidecar."""
     grid = result.before.grid
     statistic = result.manifest["statistic"]
-    write_cog(out / STATISTIC, result.statistic, grid, ["chi-square change statistic"],
+    write_cog(out / STATISTIC, result.statistic, grid, [f"{statistic['name']} change statistic"],
               {"statistic": str(statistic["name"]), "dof": str(statistic["dof"])})
     _write_text((out / STATISTIC).with_suffix(".qml"),
                 to_qml(statistic_style(statistic["threshold_grow"], statistic["threshold_seed"])))

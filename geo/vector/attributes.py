@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from shapely.geometry.base import BaseGeometry
 
-from geo.change.classify import classify, indices
+from geo.change.classify import SceneLevels, classify, indices
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
 from geo.vector.polygonize import Region
@@ -45,8 +45,10 @@ def region_features(
     grid: Grid,
     aoi_projected: BaseGeometry,
     identity: PairIdentity,
+    levels: SceneLevels = SceneLevels(),
 ) -> list[tuple[BaseGeometry, dict[str, Any]]]:
-    """GeoJSON-ready (lon/lat geometry, properties) per region, clipped to the AOI."""
+    """GeoJSON-ready (lon/lat geometry, properties) per region, clipped to the AOI. ``levels``: what is
+    water in this scene (``geo.change.classify.scene_levels``)."""
     if not regions:
         return []
     index = np.arange(1, labels.max() + 1)
@@ -66,6 +68,7 @@ def region_features(
             indices({b: float(means_before[k][i]) for k, b in enumerate(bands)}),
             indices({b: float(means_after[k][i]) for k, b in enumerate(bands)}),
             area,
+            levels,
         )
         props: dict[str, Any] = {
             "change_id": change_id(identity, clipped),

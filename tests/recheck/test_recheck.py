@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import rasterio
 
+from geo import ALGORITHM_VERSION
 from geo.aoi import load_aoi
 from geo.claims import load_claims
 from geo.errors import DateError
@@ -63,12 +64,12 @@ def test_first_recheck_finds_each_planted_roof_once_at_its_date(first_run):
         changes = opened.changes()
         assert_planted_roofs_found(changes, upto=2)
         for aoi_id in ("site-a", "site-b", "site-c", "site-d"):
-            pairs = opened.pairs(aoi_id, "cva-chi2/0.1")
+            pairs = opened.pairs(aoi_id, ALGORITHM_VERSION)
             assert [(p.before.id, p.after.id) for p in pairs] == RUN1_PAIRS
-            assert opened.chain(aoi_id, "cva-chi2/0.1").head.id == SCENE_IDS[2]
-        assert opened.latest_window_verdict("site-a", "a-build", "cva-chi2/0.1")["verdict"] == "consistent with the claim"
-        assert opened.latest_window_verdict("site-b", "b-build", "cva-chi2/0.1")["verdict"] == "no evidence found"
-        assert opened.latest_window_verdict("site-d", "d-build", "cva-chi2/0.1") is None  # window not reached
+            assert opened.chain(aoi_id, ALGORITHM_VERSION).head.id == SCENE_IDS[2]
+        assert opened.latest_window_verdict("site-a", "a-build", ALGORITHM_VERSION)["verdict"] == "consistent with the claim"
+        assert opened.latest_window_verdict("site-b", "b-build", ALGORITHM_VERSION)["verdict"] == "no evidence found"
+        assert opened.latest_window_verdict("site-d", "d-build", ALGORITHM_VERSION) is None  # window not reached
     verdicts = {v["claim_id"]: v for v in summary["verdicts"]}
     assert verdicts["a-build"]["covers_window"] and verdicts["a-build"]["n_matching"] == 1
     # the run's files: its new changes as RFC 7946 GeoJSON, its summary, the latest summary, a QGIS layer file

@@ -1,0 +1,63 @@
+"""OSCD change-detection benchmark: every change method side by side on the same reads, per city and mean,
+with seconds per city, and the baseline (raw change-vector magnitude + Otsu) in the same run.
+
+    python benchmarks/oscd.py [--root ../shared/data/oscd] [--cities a,b] [--out benchmarks/results/oscd.json]
+
+Each city goes through the evaluation harness (``geo.eval.oscd``: the pipeline's reader onto the label
+grid, co-registration, cirrus cloud screen, then each method and the job's region step). Seconds per city
+are reading + co-registration + that method, wall clock, on whatever else the machine is doing.
+Also in the JSON: the leave-one-city-out F1 of the shipped ``local-regression`` parameters, copied from
+their provenance (``benchmarks/learn_oscd.py``), the figure to expect on a city none of them were fitted on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from geo import ALGORITHM_VERSION  # noqa: E402
+from geo.change.detect import METHODS, PARAMS_RESOURCE  # noqa: E402
+from geo.eval.oscd import default_root, evaluate  # noqa: E402
+from geo.outputs.atomic import write_json  # noqa: E402
+
+BASELINE = "cva-otsu"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=default_root())
+    parser.add_argument("--cities", default=None, help="comma-separated [default: all under ROOT]")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "oscd.json")
+    args = parser.parse_args()
+    cities = [c for c in args.cities.split(",") if c] if args.cities else None
+    start = time.perf_counter()
+    result = evaluate(args.root, cities, METHODS, progress=lambda name: print(f"  {name}", file=sys.stderr))
+    shipped = json.loads((ROOT / "geo" / "change" / "params" / PARAMS_RESOURCE).read_text())["provenance"]
+    result["shipped_parameters_leave_one_city_out"] = {
+        "f1_per_city": shipped.get("leave_one_city_out_f1"),
+        "f1_mean": shipped.get("leave_one_city_out_f1_mean"),
+    }
+    result["baseline"] = BASELINE
+    result["machine"] = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version()}
+    result["algorithm_version"] = ALGORITHM_VERSION
+    result["total_seconds"] = round(time.perf_counter() - start, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(args.out, result)
+    names = result["cities"]
+    print(f"{'method':<18}" + "".join(f"{c[:11]:>12}" for c in names) + f"{'mean F1':>10}{'mean s':>8}")
+    for method, summary in result["methods"].items():
+        row = "".join(f"{r['f1']:>12.3f}" for r in summary["cities"])
+        print(f"{method:<18}{row}{summary['mean']['f1']:>10.3f}{summary['mean']['seconds']:>8.1f}")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Local relative normalisation: each date predicted from the other by a linear fit over its neighbourhood.
+
+A global gain and offset per band cannot follow what varies across a scene between two dates a season
+apart: haze and adjacency, sun elevation (shadow length, dark/bright contrast), the phenology of the local
+land-cover mix, a river turning turbid. Over a neighbourhood of a few hundred metres those effects are
+close to linear in reflectance, so a robust local regression absorbs them and leaves, as residual, what
+the neighbourhood cannot explain: an object that appeared, vanished or changed material.
+
+Moments are accumulated per block and box-filtered over the window, then interpolated back to pixels, so
+the cost is a few passes over the image whatever the window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+BLOCK_PX = 8
+PRECISION = 1e-4  # one Sentinel-2 digital number in reflectance: no residual is known better than this
+
+
+def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
+    rows, cols = values.shape
+    h, w = -(-rows // block), -(-cols // block)
+    padded = np.zeros((h * block, w * block), dtype=np.float64)
+    padded[:rows, :cols] = values
+    return padded.reshape(h, block, w, block).sum(axis=(1, 3))
+
+
+def _to_pixels(blocks: np.ndarray, block: int, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear interpolation of block-centre values back onto the pixel grid."""
+    rows = (np.arange(shape[0]) + 0.5) / block - 0.5
+    cols = (np.arange(shape[1]) + 0.5) / block - 0.5
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    return ndi.map_coordinates(blocks, [rr, cc], order=1, mode="nearest")
+
+
+def local_linear_fit(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray, window_px: int, block_px: int = BLOCK_PX
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel (gain, offset) of the weighted least-squares line y ≈ gain·x + offset over a
+    ``window_px``-square neighbourhood (to the nearest block). Zero-weight pixels take no part; where a
+    neighbourhood has almost no weight the global fit is used."""
+    w = weights.astype(np.float64)
+    x = np.where(w > 0, x, 0.0).astype(np.float64)
+    y = np.where(w > 0, y, 0.0).astype(np.float64)
+    size = max(1, int(round(window_px / block_px)))
+    sums = [ndi.uniform_filter(_block_sums(v, block_px), size=size, mode="constant")
+            for v in (w, w * x, w * y, w * x * x, w * x * y)]
+    sw, sx, sy, sxx, sxy = sums
+    total = w.sum()
+    if total <= 0:
+        return np.ones_like(x), np.zeros_like(x)
+    gx, gy = (w * x).sum() / total, (w * y).sum() / total
+    g_var = (w * x * x).sum() / total - gx * gx
+    g_gain = ((w * x * y).sum() / total - gx * gy) / max(g_var, 1e-12)
+    enough = sw > 0.1 * block_px**2  # a tenth of the neighbourhood valid (sums are per-block means)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx, my = sx / sw, sy / sw
+        var = sxx / sw - mx * mx
+        cov = sxy / sw - mx * my
+        # A neighbourhood flat to the data's precision has no slope to fit: the ridge makes it an offset.
+        gain = cov / (var + PRECISION**2)
+    gain = np.where(enough, gain, g_gain)
+    offset = np.where(enough, my - gain * mx, gy - g_gain * gx)
+    return _to_pixels(gain, block_px, x.shape), _to_pixels(offset, block_px, x.shape)
+
+
+def robust_z(values: np.ndarray, valid: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """(values − median) / max(1.4826 · MAD, ``floor``) over ``valid``; NaN elsewhere. The floor is the
+    data's own precision: two identical images must not turn rounding errors into change."""
+    v = values[valid]
+    median = np.median(v)
+    scale = max(1.4826 * float(np.median(np.abs(v - median))), floor)
+    if not np.isfinite(scale) or scale <= 0:
+        scale = float(np.std(v)) or 1.0
+    out = np.full(values.shape, np.nan, dtype=np.float32)
+    out[valid] = (v - median) / scale
+    return out
+
+
+def local_regression_residual(
+    x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, iterations: int = 2, clip: float = 3.0
+) -> np.ndarray:
+    """y minus its local linear prediction from x, NaN where invalid. After the first fit, pixels whose
+    residual is beyond ``clip`` robust standard deviations are left out of the next one, so the changes
+    themselves do not bend the fit."""
+    weights = valid.astype(np.float64)
+    residual = np.zeros(x.shape)
+    for _ in range(max(1, iterations)):
+        gain, offset = local_linear_fit(x, y, weights, window_px)
+        residual = np.where(valid, y - (gain * np.nan_to_num(x) + offset), np.nan)
+        z = robust_z(residual, valid)
+        weights = (valid & (np.abs(np.nan_to_num(z)) < clip)).astype(np.float64)
+    return residual
+
+
+def masked_gaussian(values: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian-weighted mean over valid pixels only (normalised convolution); NaN where invalid."""
+    if sigma <= 0:
+        return np.where(valid, values, np.nan)
+    num = ndi.gaussian_filter(np.where(valid, values, 0.0).astype(np.float64), sigma)
+    den = ndi.gaussian_filter(valid.astype(np.float64), sigma)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    return np.where(valid, out, np.nan)

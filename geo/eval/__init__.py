@@ -1,0 +1,1 @@
+"""Evaluation of the change methods against labelled data (OSCD)."""

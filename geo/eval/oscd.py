@@ -1,0 +1,230 @@
+"""The Onera Satellite Change Detection (OSCD) evaluation: the pipeline's own stages on each city, scored
+against its labels.
+
+Layout of ``<root>/<city>/``: ``imgs_1/`` and ``imgs_2/`` hold one GeoTIFF per Sentinel-2 L1C band
+(``*_B04.tif`` …, uint16 TOA DN = 10000·reflectance, EPSG:4326, 10/20/60 m bands on different grids),
+``dates.txt`` the two dates and ``cm.tif`` the labels: **1 = no change, 2 = change**, no georeference, on the
+grid of ``imgs_1/*_B04.tif``. Some ``imgs_2`` bands are a few pixels smaller than ``imgs_1``.
+
+Per city: every band of both dates is read onto the label grid through the pipeline's reader (cubic), the
+second date co-registered on the red band and re-read (``geo.align.stack``), clouds screened with the
+cirrus band (L1C has no SCL), then ``geo.change.detect`` and the job's own region step (sieve, trim mixed
+edges: ``geo.change.threshold.change_regions``) — the mask scored is the one a job would polygonise.
+Pixels without data on both dates are predicted "no change" but still scored. The labels are read after
+detection, for scoring only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from shapely.geometry import box
+
+from geo import ALGORITHM_VERSION
+from geo.align.stack import AlignedPair, read_aligned
+from geo.change.detect import DEFAULT_METHOD, LocalParams, detect
+from geo.change.threshold import change_regions
+from geo.errors import DatasetError
+from geo.eval.scoring import Confusion, mean_metrics
+from geo.geometry import WGS84, reproject
+from geo.grid import Grid
+from geo.pipeline import Params, local_coreg
+from geo.scenes.cirrus import cirrus_cloud_mask
+from geo.scenes.model import Asset, Scene
+from geo.scenes.read import open_raster, read_stack
+
+log = logging.getLogger(__name__)
+
+# Earth Search asset name -> Sentinel-2 band file suffix; the same bands the pipeline uses, plus cirrus.
+BANDS = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "swir16": "B11", "swir22": "B12"}
+CIRRUS = ("cirrus", "B10")
+COREG_BAND = "red"  # the detector's band; on OSCD the visible bands agree on the shift better than NIR
+MIN_COREG_QUALITY = 0.2
+L1C_SCALE = 1e-4  # L1C before processing baseline 04.00: reflectance = DN / 10000
+MIN_REGION_PX = Params().min_area_px  # the job's own sieve
+METRICS = ("precision", "recall", "f1", "iou", "seconds")
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    folder: Path
+    before: Scene
+    after: Scene
+    grid: Grid  # the label grid (imgs_1 B04)
+
+
+@dataclass(frozen=True)
+class CityScore:
+    city: str
+    method: str
+    confusion: Confusion
+    seconds: float
+    extra: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.confusion.metrics()
+        return {"city": self.city, **{k: round(v, 4) for k, v in m.items()}, "seconds": round(self.seconds, 2),
+                "tp": self.confusion.tp, "fp": self.confusion.fp, "fn": self.confusion.fn, **self.extra}
+
+
+def default_root() -> Path:
+    from geo.paths import shared_data
+
+    return shared_data() / "oscd"
+
+
+def discover(root: Path) -> list[str]:
+    """City folders under ``root`` (those holding a ``cm.tif``), sorted."""
+    if not root.is_dir():
+        raise DatasetError(f"OSCD root {root} is not a folder")
+    cities = sorted(p.name for p in root.iterdir() if (p / "cm.tif").is_file())
+    if not cities:
+        raise DatasetError(f"OSCD root {root} holds no city folders with a cm.tif")
+    return cities
+
+
+def _band_file(folder: Path, suffix: str) -> Path:
+    matches = sorted(folder.glob(f"*_{suffix}.tif"))
+    if len(matches) != 1:
+        found = "none" if not matches else ", ".join(m.name for m in matches)
+        raise DatasetError(f"{folder}: expected one *_{suffix}.tif, found {found}")
+    return matches[0]
+
+
+def _dates(folder: Path) -> tuple[datetime, datetime]:
+    path = folder / "dates.txt"
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    found = dict(re.findall(r"date_([12])\s*:\s*(\d{8})", text))
+    if set(found) != {"1", "2"}:
+        raise DatasetError(f"{path}: expected lines 'date_1: YYYYMMDD' and 'date_2: YYYYMMDD'")
+    try:
+        return tuple(datetime.strptime(found[k], "%Y%m%d").replace(tzinfo=timezone.utc) for k in "12")  # type: ignore[return-value]
+    except ValueError:
+        raise DatasetError(f"{path}: not a valid date: {found}") from None
+
+
+def _scene(city: str, folder: Path, date: datetime, geometry: Any) -> Scene:
+    assets = {name: Asset(name, str(_band_file(folder, suffix)), L1C_SCALE, 0.0, 0)
+              for name, suffix in (*BANDS.items(), CIRRUS)}
+    return Scene(f"oscd-{city}-{folder.name}-{date:%Y%m%d}", date, geometry, MappingProxyType(assets),
+                 collection="oscd", properties=MappingProxyType({"s2:product_type": "S2MSI1C"}))
+
+
+def load_city(root: Path, name: str) -> City:
+    folder = root / name
+    if not folder.is_dir():
+        raise DatasetError(f"OSCD city {name!r} not found under {root} (have: {', '.join(discover(root))})")
+    first, second = _dates(folder)
+    with open_raster(str(_band_file(folder / "imgs_1", "B04"))) as src:
+        grid = Grid(src.crs, src.transform, (src.height, src.width))
+    footprint = reproject(box(*grid.bounds), grid.crs.to_string(), WGS84)
+    return City(name, folder, _scene(name, folder / "imgs_1", first, footprint),
+                _scene(name, folder / "imgs_2", second, footprint), grid)
+
+
+def read_labels(city: City) -> np.ndarray:
+    """The change mask (True = change) from ``cm.tif`` (1 = no change, 2 = change) on the label grid."""
+    path = city.folder / "cm.tif"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                values = src.read(1)
+    except (RasterioError, OSError) as exc:
+        raise DatasetError(f"{path}: cannot read labels ({exc})") from None
+    if values.shape != city.grid.shape:
+        raise DatasetError(f"{path}: labels are {values.shape} but imgs_1 B04 is {city.grid.shape}")
+    unexpected = np.setdiff1d(np.unique(values), [1, 2])
+    if unexpected.size:
+        raise DatasetError(f"{path}: label values must be 1 (no change) or 2 (change), found {unexpected.tolist()}")
+    return values == 2
+
+
+def read_city(city: City) -> tuple[AlignedPair, np.ndarray]:
+    """The co-registered pair on the label grid, and the validity mask with clouds removed."""
+    pair = read_aligned(city.before, city.after, tuple(BANDS), city.grid, COREG_BAND, MIN_COREG_QUALITY,
+                        local=local_coreg(Params()))
+    valid = pair.before.valid & pair.after.valid
+    for scene in (city.before, city.after):
+        cirrus = read_stack(scene, (CIRRUS[0],), city.grid)
+        valid &= ~cirrus_cloud_mask(cirrus.data[0], cirrus.valid)
+    return pair, valid
+
+
+def evaluate_city(city: City, methods: Sequence[str] = (DEFAULT_METHOD,), local: LocalParams | None = None) -> list[CityScore]:
+    """Scores of each method on one city. ``seconds`` is reading + co-registration + that method."""
+    name = city.name
+    start = time.perf_counter()
+    pair, valid = read_city(city)
+    read_seconds = time.perf_counter() - start
+    truth = read_labels(city)
+    scores = []
+    for method in methods:
+        t0 = time.perf_counter()
+        result = detect(pair.before.data, pair.after.data, valid, pair.before.bands, method, local)
+        min_area = max(MIN_REGION_PX, result.min_area_px)
+        predicted = change_regions(result.mask, result.after_normalised - pair.before.data, min_area,
+                                   result.edge_px) > 0
+        seconds = read_seconds + time.perf_counter() - t0
+        extra = {
+            "shift_px": [round(pair.shift.dx_px, 3), round(pair.shift.dy_px, 3)] if pair.shift else None,
+            "coregistration_applied": pair.applied,
+            "cloud_fraction": round(float(1 - valid.mean()), 4),
+            "changed_fraction": round(float(predicted.mean()), 4),
+            "labelled_fraction": round(float(truth.mean()), 4),
+        }
+        scores.append(CityScore(name, method, Confusion.of(predicted, truth), seconds, extra))
+        log.info("%s %s: F1 %.3f in %.1f s", name, method, scores[-1].confusion.f1, seconds)
+    return scores
+
+
+def summary(scores: Sequence[CityScore], method: str) -> dict[str, Any]:
+    rows = [s.to_dict() for s in scores if s.method == method]
+    pooled = Confusion(0, 0, 0, 0)
+    for s in scores:
+        if s.method == method:
+            pooled = pooled + s.confusion
+    return {
+        "method": method,
+        "algorithm_version": ALGORITHM_VERSION,
+        "cities": rows,
+        "mean": {k: round(v, 4) for k, v in mean_metrics(rows, METRICS).items()},
+        "pooled": {k: round(v, 4) for k, v in pooled.metrics().items()},
+    }
+
+
+def evaluate(
+    root: Path, cities: Sequence[str] | None = None, methods: Sequence[str] = (DEFAULT_METHOD,),
+    local: LocalParams | None = None, progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Per-city and mean scores of each method: {"dataset", "root", "methods": {method: summary}}."""
+    names = list(cities) if cities else discover(root)
+    loaded = [load_city(root, name) for name in names]  # every name checked before any work
+    scores: list[CityScore] = []
+    for city in loaded:
+        if progress:
+            progress(city.name)
+        scores.extend(evaluate_city(city, methods, local))
+    return {
+        "dataset": "oscd",
+        "root": str(root),
+        "cities": names,
+        "methods": {m: summary(scores, m) for m in methods},
+        "parameters": {"local-regression": (local or LocalParams.shipped()).to_dict()},
+    }

@@ -1,0 +1,60 @@
+"""Change typing from region means: each type from spectra that show it, with a confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.change.classify import SceneLevels, classify, indices, scene_levels, water_level
+from tests.change.scenes import BANDS, ROOF, URBAN, VEGETATION, WATER
+
+BARE = np.array([0.12, 0.15, 0.18, 0.24, 0.32, 0.28])
+ASPHALT = np.array([0.05, 0.06, 0.06, 0.08, 0.10, 0.09])
+SHIP = np.array([0.20, 0.21, 0.22, 0.25, 0.18, 0.14])
+LEVELS = SceneLevels(water_index=0.1, dark_nir=0.08)
+
+
+def _ix(spectrum):
+    return indices(dict(zip(BANDS, map(float, spectrum))))
+
+
+@pytest.mark.parametrize("before, after, area, expected", [
+    (WATER, SHIP, 2_000.0, "vessel"),
+    (WATER, URBAN, 200_000.0, "water_to_land"),
+    (URBAN, WATER, 20_000.0, "land_to_water"),
+    (VEGETATION, ROOF, 5_000.0, "new_bright_surface"),
+    (URBAN, ROOF, 5_000.0, "new_bright_surface"),
+    (VEGETATION, BARE, 20_000.0, "bare_soil"),
+    (VEGETATION, 0.5 * VEGETATION + 0.5 * ASPHALT, 20_000.0, "vegetation_loss"),
+    (BARE, VEGETATION, 20_000.0, "vegetation_gain"),
+    (BARE, ASPHALT, 5_000.0, "darkening"),
+    (WATER, WATER * 1.6, 50_000.0, "water_change"),
+])
+def test_types(before, after, area, expected):
+    change_type, confidence = classify(_ix(before), _ix(after), area, LEVELS)
+    assert change_type == expected
+    assert 0.5 <= confidence <= 1.0
+
+
+def test_confidence_grows_with_the_deciding_change():
+    weak = classify(_ix(URBAN), _ix(URBAN + 0.03), 1000.0, LEVELS)
+    strong = classify(_ix(URBAN), _ix(URBAN + 0.06), 1000.0, LEVELS)
+    assert weak[0] == strong[0] == "new_bright_surface" and strong[1] > weak[1]
+
+
+def test_hazy_city_is_not_water():
+    """Top-of-atmosphere winter data: urban MNDWI above 0, yet NIR far from water-dark."""
+    hazy = np.array([0.17, 0.16, 0.12, 0.12, 0.10, 0.08])
+    assert _ix(hazy).water > LEVELS.water_index
+    assert classify(_ix(hazy), _ix(hazy + 0.05), 5_000.0, LEVELS)[0] == "new_bright_surface"
+
+
+def test_scene_levels_split_water_from_land():
+    rng = np.random.default_rng(0)
+    shape = (100, 100)
+    scene = np.where(np.arange(100)[None, :, None] < 30, WATER[:, None, None], URBAN[:, None, None]) * np.ones((6, *shape))
+    scene = scene + rng.normal(scale=0.003, size=scene.shape)
+    levels = scene_levels(scene, scene, np.ones(shape, bool), BANDS)
+    assert 0.0 <= levels.water_index <= 0.3
+    assert levels.is_water(_ix(WATER)) and not levels.is_water(_ix(URBAN))
+    assert water_level(np.full(10, 0.2)) == 0.0  # no contrast: the textbook level

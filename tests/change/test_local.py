@@ -1,0 +1,62 @@
+"""Local regression: follows radiometry that varies across the scene, leaves objects as residual."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.change.local import local_linear_fit, local_regression_residual, masked_gaussian, robust_z
+
+
+def _scene(shape=(200, 240), seed=0):
+    rng = np.random.default_rng(seed)
+    x = 0.1 + 0.05 * rng.random(shape)
+    rows, cols = np.mgrid[0:shape[0], 0:shape[1]]
+    gain = 1.0 + 0.3 * cols / shape[1]  # a gain and an offset that drift across the scene
+    offset = 0.02 * rows / shape[0]
+    return x, gain, offset
+
+
+def test_local_fit_follows_a_drifting_gain_and_offset():
+    x, gain, offset = _scene()
+    y = gain * x + offset
+    g, o = local_linear_fit(x, y, np.ones(x.shape), window_px=32)
+    inner = (slice(24, -24), slice(24, -24))  # a 32 px window sees a nearly constant drift
+    assert np.abs(g - gain)[inner].max() < 0.02
+    assert np.abs(o - offset)[inner].max() < 0.003
+
+
+def test_residual_isolates_a_planted_object_and_ignores_invalid_pixels():
+    x, gain, offset = _scene(seed=1)
+    y = gain * x + offset + np.random.default_rng(2).normal(scale=0.002, size=x.shape)
+    y[80:92, 100:115] += 0.15
+    valid = np.ones(x.shape, bool)
+    valid[:, :10] = False
+    x[:, :10] = np.nan  # invalid pixels may hold anything
+    residual = local_regression_residual(x, y, valid, window_px=48)
+    z = robust_z(residual, valid)
+    assert np.isnan(residual[:, :10]).all()
+    assert np.nanmin(z[80:92, 100:115]) > 20
+    outside = valid.copy()
+    outside[75:97, 95:120] = False
+    assert np.nanpercentile(np.abs(z[outside]), 99) < 4
+
+
+def test_robust_z_and_masked_gaussian():
+    values = np.array([[1.0, 2.0, 3.0, 100.0]])
+    valid = np.array([[True, True, True, False]])
+    z = robust_z(values, valid)
+    assert z[0, 1] == pytest.approx(0.0) and np.isnan(z[0, 3])
+    smooth = masked_gaussian(np.where(valid, 1.0, 50.0), valid, 1.0)
+    assert np.allclose(smooth[valid], 1.0)  # invalid values never leak in
+
+
+def test_identical_images_have_no_change():
+    """Rounding errors of the fit are not change: the scale never drops below the data's precision."""
+    from geo.change.stats import local_change
+    from tests.change.scenes import BANDS, seasonal_pair
+
+    pair = seasonal_pair()
+    valid = np.ones(pair.truth.shape, bool)
+    score = local_change(pair.after, pair.after.copy(), valid, BANDS, "red", 96, 1.5).values
+    assert np.nanmax(score) < 0.5
