@@ -44,14 +44,20 @@ def load_job_inputs(
 
 
 def execute(
-    aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path
+    aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path,
+    sensor: str = "s2",
 ) -> None:
     check_output_dir(out)
-    scene_source = open_source(source, "s2")  # the change job reads Sentinel-2 bands
+    scene_source = open_source(source, sensor)  # s2: Sentinel-2 bands; s1: VV/VH backscatter
     with console.progress(f"change job {aoi.id}") as step:
         step("searching scenes")
-        pair = select_pair(scene_source, aoi, claims, before, after)
-        result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
+        if sensor == "s1":  # SAR change for clouded AOIs: geo.sar_pipeline
+            from geo.sar_pipeline import sar_job
+
+            result = sar_job(scene_source, aoi, claims, before, after, step)
+        else:
+            pair = select_pair(scene_source, aoi, claims, before, after)
+            result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
         writers: list[Writer] = [write_run_extras]
         if any(VESSELS in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
             from geo.vessels.hook import add_vessel_evidence
@@ -104,16 +110,20 @@ def print_summary(manifest: dict, claims: list[dict], features: list, written: l
 @click.option("--before", default=None, help="Before scene: item id, or a date YYYY-MM-DD (latest scene on or before it).")
 @click.option("--after", default=None, help="After scene: item id, or a date YYYY-MM-DD (earliest scene on or after it).")
 @click.option("--source", default="earth-search", show_default=True,
-              help="'earth-search', a STAC API URL, or a local STAC catalog (e.g. scenes/demo).")
+              help="'earth-search', 'planetary-computer' (needed for --sensor s1), a STAC API URL, or a local "
+                   "STAC catalog (e.g. scenes/demo).")
+@click.option("--sensor", type=click.Choice(("s2", "s1")), default="s2", show_default=True,
+              help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "
+                   "log-ratio test, omnibus dating over the series).")
 @out_option
 @aoi_dir_option
 @seeds_dir_option
 def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str,
-                out: Path, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+                sensor: str, out: Path, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Detect change over an AOI between a before and an after scene; link it to claims.
 
     Without --before/--after the pair brackets the claims' time windows.
     Writes changes.geojson (RFC 7946), claims.json and manifest.json into --out.
     """
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
-    execute(aoi, claims, source, before, after, out)
+    execute(aoi, claims, source, before, after, out, sensor)

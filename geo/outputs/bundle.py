@@ -9,7 +9,7 @@ import json
 import logging
 from pathlib import Path
 
-from geo.outputs.cog import true_colour, write_cog
+from geo.outputs.cog import sar_display, true_colour, write_cog
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.gpkg import write_geopackage
 from geo.outputs.render import display_stretch
@@ -35,6 +35,13 @@ def write_rasters(result: JobResult, out: Path) -> None:
     _write_text((out / STATISTIC).with_suffix(".qml"),
                 to_qml(statistic_style(statistic["threshold_grow"], statistic["threshold_seed"])))
     for name, stack in ((BEFORE_RGB, result.before), (AFTER_RGB, result.after)):
+        if stack.quantity != "reflectance":  # Sentinel-1: VV backscatter in dB, grey
+            rgb = sar_display(stack.data, stack.bands)
+            write_cog(out / name, rgb, grid, [f"{stack.bands[0]}_db"] * 3,
+                      {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(),
+                       "units": f"{stack.bands[0].upper()} backscatter, dB"})
+            _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb))))
+            continue
         rgb = true_colour(stack.data, stack.bands)
         if rgb is None:
             warning = f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"

@@ -58,6 +58,14 @@ def true_colour(data: np.ndarray, bands: Sequence[str]) -> np.ndarray | None:
     return np.stack([data[list(bands).index(b)] for b in TRUE_COLOUR])
 
 
+def sar_display(data: np.ndarray, bands: Sequence[str]) -> np.ndarray:
+    """(3, rows, cols) grey picture of a SAR stack: its first (co-polarised, VV) band in dB on all three
+    bands, so the report and QGIS show radar scenes as they show true colour."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        db = 10.0 * np.log10(np.where(data[0] > 0, data[0], np.nan))
+    return np.stack([db, db, db])
+
+
 def read_raster(path: Path) -> tuple[np.ndarray, Grid]:
     """A run's COG back as float32 (bands, rows, cols) with NaN for nodata, and its grid."""
     with open_raster(str(path)) as src:

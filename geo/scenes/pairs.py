@@ -165,7 +165,7 @@ def _why(candidate: Candidate, side: str, anchor: date | None, fixed: bool, othe
     return f"{kind} {where} {anchor} ({candidate.gap_days} days away; {state}{orbit_text})"
 
 
-def _anchors(claims: Sequence[Claim], before: str | None, after: str | None) -> tuple[date | None, date | None, str]:
+def claim_anchors(claims: Sequence[Claim], before: str | None, after: str | None) -> tuple[date | None, date | None, str]:
     windows = [c.window for c in claims]
     if (before is None or after is None) and not windows:
         missing = "--before" if before is None else "--after"
@@ -194,7 +194,7 @@ def select_pair(
 ) -> Pair:
     """Before/after scenes over ``aoi``: ``before``/``after`` are item ids or dates; without them the
     pair brackets the claims' windows. See the module doc for the rule."""
-    before_anchor, after_anchor, origin = _anchors(claims, before, after)
+    before_anchor, after_anchor, origin = claim_anchors(claims, before, after)
     fixed_before = before is not None and not DATE_PATTERN.match(before)
     fixed_after = after is not None and not DATE_PATTERN.match(after)
     sides: dict[str, _Side] = {}

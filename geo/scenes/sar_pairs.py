@@ -1,0 +1,177 @@
+"""Choosing the Sentinel-1 scenes of a SAR change job: a before/after pair bracketing the claims' windows,
+and the series of scenes between them for the omnibus test.
+
+Radar backscatter depends on the viewing geometry: the same ground seen from another relative orbit (another
+incidence angle) or the other pass direction (ascending vs descending: the opposite look side) is brighter
+or darker for reasons that are not change. So a pair, and a series, is only ever made of scenes sharing
+relative orbit *and* orbit direction; there is no fallback to a mixed pair. Cloud does not matter to radar:
+a scene is judged by how much of the AOI its footprint covers. Within one geometry the scenes closest to
+the window win (the before scene on or before its start, the after scene on or after its end).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from geo.aoi import AOI
+from geo.claims import Claim
+from geo.errors import DateError, NoScenesError, SceneError
+from geo.scenes.cloud import footprint_coverage
+from geo.scenes.model import Scene
+from geo.scenes.pairs import DATE_PATTERN, DEFAULT_MAX_GAP_DAYS, claim_anchors
+from geo.scenes.source import SceneSource
+
+log = logging.getLogger(__name__)
+
+MIN_COVERAGE = 0.5  # share of the AOI a scene's footprint must cover to be a candidate
+MAX_SERIES = 12  # scenes in the omnibus series at most (both ends always kept)
+GEOMETRY_NOTE = ("Scenes of a pair (and of the series) share relative orbit and orbit direction: backscatter "
+                 "depends on the incidence angle and look side, so scenes from different orbits would show "
+                 "change where there is none.")
+
+Geometry = tuple[int, str]  # (relative orbit, orbit direction)
+
+
+@dataclass(frozen=True)
+class SarPair:
+    before: Scene
+    after: Scene
+    series: tuple[Scene, ...]  # same-geometry scenes from before to after inclusive, by date
+    reason: dict[str, Any]
+
+
+def geometry(scene: Scene) -> Geometry | None:
+    """(relative orbit, ascending/descending), or None when the item does not say."""
+    orbit, state = scene.relative_orbit, scene.properties.get("sat:orbit_state")
+    return None if orbit is None or not state else (orbit, str(state).lower())
+
+
+def _describe(key: Geometry | None) -> str:
+    return "unknown orbit" if key is None else f"relative orbit {key[0]} {key[1]}"
+
+
+def _geometries(candidates: Sequence[tuple[Scene, float]]) -> str:
+    counts: dict[str, int] = defaultdict(int)
+    for scene, _ in candidates:
+        counts[_describe(geometry(scene))] += 1
+    return ", ".join(f"{name} ({n} scene{'s' if n > 1 else ''})" for name, n in sorted(counts.items()))
+
+
+def _covering(scenes: Sequence[Scene], aoi: AOI) -> list[tuple[Scene, float]]:
+    out = []
+    for scene in scenes:
+        if scene.sensor != "s1":
+            continue
+        coverage = footprint_coverage(scene, aoi)
+        if coverage >= MIN_COVERAGE:
+            out.append((scene, coverage))
+    return out
+
+
+def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, side: str,
+          max_gap: int) -> tuple[list[tuple[Scene, float]], bool]:
+    """Candidates (scene, AOI coverage) on one side; True when the user named the scene by id."""
+    if ref is not None and not DATE_PATTERN.match(ref):
+        scene = source.get(ref)
+        if scene.sensor != "s1":
+            raise SceneError(f"--{side} {ref}: not a Sentinel-1 scene (collection {scene.collection!r})")
+        return [(scene, footprint_coverage(scene, aoi))], True
+    assert anchor is not None
+    lo, hi = (anchor - timedelta(days=max_gap), anchor) if side == "before" else (anchor, anchor + timedelta(days=max_gap))
+    found = _covering(source.search(aoi.geometry, lo, hi), aoi)
+    if not found:
+        where = "on or before" if side == "before" else "on or after"
+        raise NoScenesError(f"no Sentinel-1 scene covering at least {MIN_COVERAGE:.0%} of AOI {aoi.id!r} {where} "
+                            f"{anchor} within {max_gap} days in {source.name}")
+    return found, False
+
+
+def _gap(scene: Scene, anchor: date | None, side: str) -> int:
+    if anchor is None:
+        return 0
+    return (anchor - scene.date).days if side == "before" else (scene.date - anchor).days
+
+
+def _series(source: SceneSource, aoi: AOI, before: Scene, after: Scene) -> list[Scene]:
+    """Same-geometry scenes from ``before`` to ``after`` inclusive, one per date (the best covering), at
+    most ``MAX_SERIES`` spread evenly."""
+    key = geometry(before)
+    by_date: dict[date, tuple[Scene, float]] = {}
+    for scene, coverage in _covering(source.search(aoi.geometry, before.date, after.date), aoi):
+        if geometry(scene) != key or not before.datetime <= scene.datetime <= after.datetime:
+            continue
+        if scene.date not in by_date or coverage > by_date[scene.date][1]:
+            by_date[scene.date] = (scene, coverage)
+    by_date[before.date], by_date[after.date] = (before, 1.0), (after, 1.0)
+    scenes = [by_date[d][0] for d in sorted(by_date)]
+    if len(scenes) > MAX_SERIES:
+        picks = np.unique(np.round(np.linspace(0, len(scenes) - 1, MAX_SERIES)).astype(int))
+        scenes = [scenes[i] for i in picks]
+    return scenes
+
+
+def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], before: str | None = None,
+                    after: str | None = None, max_gap_days: int = DEFAULT_MAX_GAP_DAYS) -> SarPair:
+    """The Sentinel-1 pair (and series) for a SAR change job over ``aoi``; ``before``/``after`` are item ids
+    or dates, else the pair brackets the claims' windows. See the module doc for the rule."""
+    before_anchor, after_anchor, origin = claim_anchors(claims, before, after)
+    befores, fixed_before = _side(source, aoi, before, before_anchor, "before", max_gap_days)
+    afters, fixed_after = _side(source, aoi, after, after_anchor, "after", max_gap_days)
+    pairs = [(b, a) for b in befores for a in afters
+             if geometry(b[0]) is not None and geometry(b[0]) == geometry(a[0]) and b[0].datetime < a[0].datetime]
+    if not pairs:
+        if fixed_before and fixed_after and befores[0][0].datetime >= afters[0][0].datetime:
+            b, a = befores[0][0], afters[0][0]
+            raise DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date})")
+        raise SceneError(
+            f"no Sentinel-1 pair over AOI {aoi.id!r} on the same relative orbit and orbit direction: before "
+            f"{before_anchor or before}: {_geometries(befores)}; after {after_anchor or after}: {_geometries(afters)}. "
+            "Scenes from different orbits see the ground at other angles, which fakes change; "
+            "name other dates or scenes (--before/--after)"
+        )
+
+    def cost(pair: tuple[tuple[Scene, float], tuple[Scene, float]]) -> tuple[float, ...]:
+        (b, cb), (a, ca) = pair
+        return (_gap(b, before_anchor, "before") + _gap(a, after_anchor, "after"), -min(cb, ca), b.datetime.timestamp())
+
+    (chosen_before, cover_before), (chosen_after, cover_after) = min(pairs, key=cost)
+    series = _series(source, aoi, chosen_before, chosen_after)
+    key = geometry(chosen_before)
+    others = sorted({_describe(geometry(s)) for s, _ in befores + afters} - {_describe(key)})
+    reason = {
+        "method": "named by id" if fixed_before and fixed_after else "automatic",
+        "source": source.name,
+        "sensor": "s1",
+        "rule": (f"same relative orbit and orbit direction (required), footprint covering >= {MIN_COVERAGE:.0%} "
+                 "of the AOI, then closest to the window; cloud does not matter to radar"),
+        "geometry": {"relative_orbit": key[0], "orbit_state": key[1]} if key else None,
+        "geometry_note": GEOMETRY_NOTE,
+        "other_geometries_seen": others,
+        "anchors": {"before": before_anchor.isoformat() if before_anchor else None,
+                    "after": after_anchor.isoformat() if after_anchor else None, "from": origin},
+        "before": _entry(chosen_before, cover_before, before_anchor, "before", fixed_before),
+        "after": _entry(chosen_after, cover_after, after_anchor, "after", fixed_after),
+        "same_relative_orbit": True,
+        "series": [s.id for s in series],
+        "candidates": {"before": len(befores), "after": len(afters)},
+        "warnings": [],
+    }
+    log.info("SAR pair: %s -> %s (%s; series of %d)", chosen_before.id, chosen_after.id, _describe(key), len(series))
+    return SarPair(chosen_before, chosen_after, tuple(series), reason)
+
+
+def _entry(scene: Scene, coverage: float, anchor: date | None, side: str, fixed: bool) -> dict[str, Any]:
+    gap = _gap(scene, anchor, side)
+    where = "on or before" if side == "before" else "on or after"
+    why = "named by id" if fixed else (f"closest same-geometry scene {where} {anchor} ({gap} days away; "
+                                       f"{coverage:.0%} of the AOI inside its footprint)")
+    return {"id": scene.id, "date": scene.date.isoformat(), "platform": scene.platform,
+            "relative_orbit": scene.relative_orbit, "orbit_state": scene.properties.get("sat:orbit_state"),
+            "gap_days": gap, "coverage": round(coverage, 4), "why": why}
