@@ -57,7 +57,7 @@ class SarParams:
     margin_m: float = 100.0  # context beyond the AOI for the speckle filter's window
     alpha: float = 1e-3  # false-alarm rate per pixel of the combined (VV, VH) test
     strong_alpha: float = 1e-5  # "far past the threshold": a region's confidence is its share of these
-    looks: float = 4.4  # nominal looks of S1 IW GRD/RTC; shapes the speckle filter only (tests estimate theirs)
+    looks: float | None = None  # looks of the intensities; None: estimated from the pair's unfiltered log-ratio
     filter_size: int = 7
     min_area_px: int = 8
     edge_window: int = 3  # trimming: window of the unfiltered log-ratio whose half maximum is an object's edge
@@ -126,10 +126,10 @@ def local_log_ratio(before: Stack, after: Stack, window: int) -> np.ndarray:
     return np.where(weight > 0, out / np.maximum(weight, 1e-9), 0.0)
 
 
-def _filtered_vv(stack: Stack, p: SarParams) -> np.ndarray:
+def _filtered_vv(stack: Stack, looks: float, p: SarParams) -> np.ndarray:
     vv = stack.band(stack.bands[0])  # co-polarised first (VV, or HH)
     filled = np.where(stack.valid, vv, np.nanmedian(vv[stack.valid]))
-    return np.where(stack.valid, lee_filter(filled, p.looks, p.filter_size), np.nan)
+    return np.where(stack.valid, lee_filter(filled, looks, p.filter_size), np.nan)
 
 
 def _multilook(stack: Stack, window: int) -> np.ndarray:
@@ -251,7 +251,8 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
         increase = change_regions(test.changed & inside & (test.log_ratio > 0), local, p.min_area_px, p.edge_px)
         decrease = change_regions(test.changed & inside & (test.log_ratio < 0), local, p.min_area_px, p.edge_px)
         labels = np.where(decrease > 0, decrease + increase.max(), increase).astype(np.int32)
-        filtered = [_filtered_vv(s, p) for s in stacks]
+        looks = next(iter(test.tests.values())).raw_looks
+        filtered = [_filtered_vv(s, looks, p) for s in stacks]
         valid_any = np.logical_or.reduce([s.valid for s in stacks])
         water = water_mask(filtered, valid_any, p.water_db, p.min_area_px)
         dark = tuple(to_db(np.nan_to_num(f, nan=np.inf)) < p.water_db for f in (filtered[0], filtered[-1]))
@@ -284,12 +285,14 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
         "quantity": {"before": before.quantity, "after": after.quantity},
         "statistic": {
             "name": "SAR log-ratio, -log10 p (Bonferroni over " + ", ".join(b.upper() for b in before.bands) + ")",
-            "dof": int(round(2 * min(t.looks for t in test.tests.values()))),
+            "dof": int(round(2 * min(t.looks for t in test.tests.values()))),  # of the median filtered pixel
             "threshold_grow": -math.log10(p.alpha), "threshold_seed": -math.log10(p.strong_alpha),
             "alpha": p.alpha,
-            "test": ("per polarisation: ln(after/before) of Lee-filtered intensities ~ ln F(2L, 2L) under no change, "
-                     "two-sided; combined: changed if min(p) < alpha / n_polarisations (Bonferroni)"),
-            "per_polarisation": {pol: {"looks": round(t.looks, 2), "bounds_db": [round(b * DB_PER_NEPER, 3) for b in t.bounds],
+            "test": ("per polarisation: ln(after/before) of Lee-filtered intensities (same weights on both dates) "
+                     "~ ln F(2L', 2L') under no change, L' each pixel's equivalent looks, two-sided; combined: "
+                     "changed if min(p) < alpha / n_polarisations (Bonferroni)"),
+            "per_polarisation": {pol: {"looks": round(t.raw_looks, 2), "filtered_looks_median": round(t.looks, 1),
+                                       "bounds_db": [round(b * DB_PER_NEPER, 3) for b in t.bounds],
                                        "changed_fraction": round(float(t.changed[inside].mean()), 6)}
                                  for pol, t in test.tests.items()},
             "changed_fraction": round(float(test.changed[inside].mean()), 6),

@@ -6,8 +6,9 @@ significance level rather than a tuned threshold:
 * ``log_ratio_change`` — a pair. Speckle is multiplicative, so change is a ratio. Each date is speckle
   filtered (Lee's MMSE filter); where nothing changed the ratio of two L-look intensities follows an F
   distribution with (2L, 2L) degrees of freedom, so ln(after / before) is tested two-sided at ``alpha``.
-  The equivalent number of looks of the *filtered* pair is estimated from the log-ratio itself — most
-  pixels do not change, and var ln F(2L, 2L) = 2·ψ₁(L) — so the test calibrates itself.
+  L is estimated from the unfiltered log-ratio — most pixels do not change, and var ln F(2L, 2L) =
+  2·ψ₁(L) — so the test calibrates itself; each filtered pixel is tested with its own equivalent looks
+  (Lee's weight says how much it was averaged), so textured land is not flooded with false alarms.
 * ``omnibus_change`` — a time series of k dual-polarisation intensity images (Conradsen et al. 2016, the
   complex Wishart omnibus test; with intensities only, the diagonal case: each channel a gamma variable).
   Q tests "all k dates have the same backscatter"; −2ρ ln Q is chi-square with (k − 1) degrees of freedom
@@ -36,24 +37,37 @@ def _positive(values: np.ndarray, name: str) -> np.ndarray:
     return values
 
 
-def lee_filter(intensity: np.ndarray, looks: float, size: int = 7) -> np.ndarray:
-    """Lee's minimum-mean-square-error speckle filter: in a ``size`` window with mean m and variance v,
-    x̂ = m + w (I − m), w = var(x) / v, var(x) = (v − m²/L) / (1 + 1/L). Flat areas get the window mean
-    (w → 0), edges and point targets keep their own value (w → 1)."""
+def lee_weight(intensity: np.ndarray, looks: float, size: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """The window mean m and Lee's weight w = var(x) / v (v the window variance, var(x) = (v − m²/L) /
+    (1 + 1/L)) of every pixel: 0 on flat speckle, towards 1 on edges, texture and point targets."""
     if size < 1 or size % 2 == 0:
         raise ChangeError(f"speckle filter size must be an odd number >= 1, got {size}")
     if looks <= 0:
         raise ChangeError(f"number of looks must be positive, got {looks}")
     intensity = np.asarray(intensity, dtype=np.float64)
     if size == 1:
-        return intensity.copy()
+        return intensity.copy(), np.ones(intensity.shape)
     mean = ndi.uniform_filter(intensity, size, mode="reflect")
     variance = np.maximum(ndi.uniform_filter(intensity**2, size, mode="reflect") - mean**2, 0.0)
     cu2 = 1.0 / looks  # squared coefficient of variation of L-look speckle
     signal_var = np.maximum((variance - mean**2 * cu2) / (1.0 + cu2), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(variance > 0, signal_var / variance, 0.0)
-    return mean + np.clip(weight, 0.0, 1.0) * (intensity - mean)
+    return mean, np.clip(weight, 0.0, 1.0)
+
+
+def lee_filter(intensity: np.ndarray, looks: float, size: int = 7) -> np.ndarray:
+    """Lee's minimum-mean-square-error speckle filter: x̂ = m + w (I − m) (``lee_weight``). Flat areas get
+    the window mean (w → 0), edges and point targets keep their own value (w → 1)."""
+    mean, weight = lee_weight(intensity, looks, size)
+    return mean + weight * (np.asarray(intensity, dtype=np.float64) - mean)
+
+
+def filtered_looks(looks: float, weight: np.ndarray, size: int) -> np.ndarray:
+    """Equivalent looks of x̂ = (1 − w) m + w I for L-look speckle, m the mean of n = size² pixels that
+    include I: var(x̂)/mean² = [w² + (1 − w²)/n] / L. Between L (w = 1) and n·L (w = 0)."""
+    n = float(size * size)
+    return looks / (weight**2 + (1.0 - weight**2) / n)
 
 
 def looks_from_log_ratio_spread(log_ratio: np.ndarray) -> float:
@@ -69,18 +83,28 @@ def looks_from_log_ratio_spread(log_ratio: np.ndarray) -> float:
 @dataclass(frozen=True)
 class PairChange:
     log_ratio: np.ndarray  # ln(after / before) of the filtered intensities; > 0 brighter
-    p_value: np.ndarray  # two-sided, under "no change" (F(2L, 2L) ratio)
+    p_value: np.ndarray  # two-sided, under "no change" (F(2L, 2L) ratio, L per pixel)
     changed: np.ndarray
-    looks: float  # equivalent number of looks used by the test
-    bounds: tuple[float, float]  # log-ratio acceptance interval at ``alpha``
+    looks: float  # median equivalent number of looks of the filtered pixels
+    bounds: tuple[float, float]  # log-ratio acceptance interval at ``alpha`` for the median looks
     alpha: float
+    raw_looks: float = 0.0  # looks of the unfiltered intensities (given, or estimated from the raw ratio)
+    looks_map: np.ndarray | None = None  # equivalent looks per pixel used by the test
 
 
 def log_ratio_change(
-    before: np.ndarray, after: np.ndarray, looks: float, alpha: float = 1e-3, filter_size: int = 7,
+    before: np.ndarray, after: np.ndarray, looks: float | None = None, alpha: float = 1e-3, filter_size: int = 7,
     valid: np.ndarray | None = None,
 ) -> PairChange:
-    """Change between two co-registered intensity images of ``looks`` looks, at significance ``alpha``."""
+    """Change between two co-registered intensity images at significance ``alpha``. ``looks``: the
+    images' number of looks; None estimates it from the unfiltered log-ratio (stable texture cancels in a
+    ratio, so what is left is speckle: var ln F(2L, 2L) = 2ψ₁(L); most pixels do not change).
+
+    Both dates are filtered with the same Lee weights (their average), so each pixel's filtered ratio
+    compares like with like, and is tested against F(2L', 2L') with L' its own equivalent looks
+    (``filtered_looks``): flat areas are averaged over the window and tested tightly, textured areas
+    and edges keep more speckle and are tested loosely. One global ENL would flood textured land
+    with false alarms."""
     before, after = _positive(before, "before"), _positive(after, "after")
     if before.shape != after.shape:
         raise ChangeError(f"before {before.shape} and after {after.shape} intensity images differ in shape")
@@ -91,18 +115,26 @@ def log_ratio_change(
         ok &= valid
     if ok.sum() < 100:
         raise ChangeError("SAR log-ratio needs at least 100 pixels with positive intensity on both dates")
-    fill = np.median(before[ok])
-    b = lee_filter(np.where(ok, before, fill), looks, filter_size)
-    a = lee_filter(np.where(ok, after, np.median(after[ok])), looks, filter_size)
+    b_in = np.where(ok, before, np.median(before[ok]))
+    a_in = np.where(ok, after, np.median(after[ok]))
+    if looks is None:
+        looks = looks_from_log_ratio_spread(np.log(a_in[ok] / b_in[ok]))
+    mean_b, weight_b = lee_weight(b_in, looks, filter_size)
+    mean_a, weight_a = lee_weight(a_in, looks, filter_size)
+    weight = (weight_b + weight_a) / 2.0
+    b = mean_b + weight * (b_in - mean_b)
+    a = mean_a + weight * (a_in - mean_a)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.where(ok & (a > 0) & (b > 0), np.log(a / b), np.nan)
-    enl = float(looks) if filter_size == 1 else looks_from_log_ratio_spread(log_ratio)
+    enl = np.minimum(filtered_looks(float(looks), weight, filter_size), MAX_LOOKS)
     dof = 2.0 * enl
     cdf = stats.f.cdf(np.exp(np.nan_to_num(log_ratio)), dof, dof)
     p_value = np.where(ok, 2.0 * np.minimum(cdf, 1.0 - cdf), np.nan)
-    bounds = (float(np.log(stats.f.ppf(alpha / 2, dof, dof))), float(np.log(stats.f.isf(alpha / 2, dof, dof))))
+    typical = float(np.median(enl[ok]))
+    bounds = (float(np.log(stats.f.ppf(alpha / 2, 2 * typical, 2 * typical))),
+              float(np.log(stats.f.isf(alpha / 2, 2 * typical, 2 * typical))))
     changed = ok & (np.nan_to_num(p_value, nan=1.0) < alpha)
-    return PairChange(log_ratio, p_value, changed, enl, bounds, alpha)
+    return PairChange(log_ratio, p_value, changed, typical, bounds, alpha, float(looks), np.where(ok, enl, np.nan))
 
 
 @dataclass(frozen=True)
