@@ -281,7 +281,7 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
         "grid": grid.to_dict(),
         "parameters": asdict(p),
         "coregistration": None,
-        "coregistration_note": "not applied: same-orbit Sentinel-1 scenes geocoded by the archive agree to a few metres",
+        "coregistration_note": "same-orbit Sentinel-1 scenes geocoded by the archive agree to a few metres",
         "quantity": {"before": before.quantity, "after": after.quantity},
         "statistic": {
             "name": "SAR log-ratio, -log10 p (Bonferroni over " + ", ".join(b.upper() for b in before.bands) + ")",
