@@ -71,13 +71,19 @@ def filtered_looks(looks: float, weight: np.ndarray, size: int) -> np.ndarray:
 
 
 def looks_from_log_ratio_spread(log_ratio: np.ndarray) -> float:
-    """ENL L such that var ln F(2L, 2L) = 2ψ₁(L) matches the log-ratio's robust variance (MAD)."""
+    """ENL L whose ln F(2L, 2L) has the log-ratio's median absolute deviation. ln F(2L, 2L) is symmetric
+    about 0, so its MAD is its upper quartile; matching quartiles (not a normal's 1.4826·MAD to the
+    variance 2ψ₁(L)) keeps the heavier-than-normal tails from biasing L high, which would raise the
+    false-alarm rate. Robust to a minority of changed pixels."""
     values = log_ratio[np.isfinite(log_ratio)]
-    spread = 1.4826 * np.median(np.abs(values - np.median(values)))
-    target = spread**2 / 2.0
-    if target <= special.polygamma(1, MAX_LOOKS):
+    mad = float(np.median(np.abs(values - np.median(values))))
+
+    def gap(n: float) -> float:
+        return float(np.log(stats.f.ppf(0.75, 2 * n, 2 * n))) - mad
+
+    if gap(MAX_LOOKS) >= 0:
         return MAX_LOOKS
-    return float(optimize.brentq(lambda n: special.polygamma(1, n) - target, 1e-3, MAX_LOOKS))
+    return float(optimize.brentq(gap, 1e-2, MAX_LOOKS))
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ def log_ratio_change(
     images' number of looks; None estimates it from the unfiltered log-ratio (stable texture cancels in a
     ratio, so what is left is speckle: var ln F(2L, 2L) = 2ψ₁(L); most pixels do not change).
 
-    Both dates are filtered with the same Lee weights (their average), so each pixel's filtered ratio
+    Both dates are filtered with the same Lee weights (the larger of the two), so each pixel's filtered ratio
     compares like with like, and is tested against F(2L', 2L') with L' its own equivalent looks
     (``filtered_looks``): flat areas are averaged over the window and tested tightly, textured areas
     and edges keep more speckle and are tested loosely. One global ENL would flood textured land
@@ -121,7 +127,7 @@ def log_ratio_change(
         looks = looks_from_log_ratio_spread(np.log(a_in[ok] / b_in[ok]))
     mean_b, weight_b = lee_weight(b_in, looks, filter_size)
     mean_a, weight_a = lee_weight(a_in, looks, filter_size)
-    weight = (weight_b + weight_a) / 2.0
+    weight = np.maximum(weight_b, weight_a)  # as little smoothing as either date needs (measured best calibrated)
     b = mean_b + weight * (b_in - mean_b)
     a = mean_a + weight * (a_in - mean_a)
     with np.errstate(divide="ignore", invalid="ignore"):
