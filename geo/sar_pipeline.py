@@ -39,7 +39,7 @@ from geo.pipeline import JobResult, Progress, _Timer, aoi_mask, package_versions
 from geo.scenes.read import Stack, sar_quantity
 from geo.scenes.sar_pairs import SarPair, select_sar_pair
 from geo.scenes.source import SceneSource
-from geo.vector.attributes import PairIdentity, change_id
+from geo.vector.attributes import PairIdentity, contract_properties
 from geo.change.threshold import change_regions
 from geo.vector.polygonize import polygonize
 from geo.verdicts import verdicts
@@ -185,17 +185,14 @@ def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentit
         area = float(clipped.area)
         kind, type_confidence = sar_change_type(SarRegion(area, float(db_best[i]), float(water_share[i]),
                                                           float(dark_before[i]), float(dark_after[i])))
-        props: dict[str, Any] = {
-            "change_id": change_id(identity, clipped), "aoi_id": identity.aoi_id, "claim_ids": [],
-            "before_scene": identity.before_scene, "after_scene": identity.after_scene,
-            "before_date": identity.before_date, "after_date": identity.after_date,
-            "area_m2": round(area, 1), "score": round(float(score[i]), 3), "confidence": round(float(strong[i]), 3),
-            "change_type": kind, "type_confidence": round(type_confidence, 3), "pixels": region.pixels,
-            "algorithm_version": identity.algorithm_version, "sensor": "s1",
+        props = contract_properties(identity, clipped, float(score[i]), float(strong[i]), kind, type_confidence,
+                                    region.pixels)
+        props.update({
+            "sensor": "s1",
             "backscatter": "increase" if db_best[i] > 0 else "decrease",
             **{f"db_change_{pol}": round(float(v[i]), 2) for pol, v in db_pol.items()},
             "water_share": round(float(water_share[i]), 3),
-        }
+        })
         if series is not None:
             props.update(_dating(series, labels[slices[i]] == region.label, slices[i]))
         features.append((reproject(clipped, grid.crs.to_string(), WGS84), props))

@@ -34,6 +34,28 @@ def change_id(identity: PairIdentity, geometry: BaseGeometry) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
+def contract_properties(identity: PairIdentity, clipped: BaseGeometry, score: float, confidence: float,
+                        change_type: str, type_confidence: float, pixels: int) -> dict[str, Any]:
+    """The DESIGN contract's attributes of one change polygon (``clipped``: in the grid's CRS, clipped to
+    the AOI); ``claim_ids`` are filled in by ``geo.link``."""
+    return {
+        "change_id": change_id(identity, clipped),
+        "aoi_id": identity.aoi_id,
+        "claim_ids": [],
+        "before_scene": identity.before_scene,
+        "after_scene": identity.after_scene,
+        "before_date": identity.before_date,
+        "after_date": identity.after_date,
+        "area_m2": round(float(clipped.area), 1),
+        "score": round(score, 3),
+        "confidence": round(confidence, 3),
+        "change_type": change_type,
+        "type_confidence": round(type_confidence, 3),
+        "pixels": pixels,
+        "algorithm_version": identity.algorithm_version,
+    }
+
+
 def region_features(
     regions: Sequence[Region],
     labels: np.ndarray,
@@ -70,21 +92,7 @@ def region_features(
             area,
             levels,
         )
-        props: dict[str, Any] = {
-            "change_id": change_id(identity, clipped),
-            "aoi_id": identity.aoi_id,
-            "claim_ids": [],
-            "before_scene": identity.before_scene,
-            "after_scene": identity.after_scene,
-            "before_date": identity.before_date,
-            "after_date": identity.after_date,
-            "area_m2": round(area, 1),
-            "score": round(float(score[i]), 3),
-            "confidence": round(float(strong[i]), 3),
-            "change_type": change_type,
-            "type_confidence": round(type_confidence, 3),
-            "pixels": region.pixels,
-            "algorithm_version": identity.algorithm_version,
-        }
+        props = contract_properties(identity, clipped, float(score[i]), float(strong[i]), change_type,
+                                    type_confidence, region.pixels)
         features.append((reproject(clipped, crs, WGS84), props))
     return features
