@@ -31,7 +31,7 @@ from geo.aoi import AOI
 from geo.change.sar import PairChange, lee_filter, log_ratio_change, looks_from_log_ratio_spread, omnibus_change
 from geo.change.sar_types import WATER_DB, SarRegion, sar_change_type, to_db, water_mask
 from geo.claims import Claim
-from geo.errors import ChangeError, SceneError
+from geo.errors import ChangeError, EmptyReadError, SceneError
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
 from geo.link import PairContext, link_features
@@ -82,7 +82,7 @@ def read_backscatter(scene: Any, grid: Grid, role: str) -> Stack:
     if bands.sensor != "s1":
         raise SceneError(f"{role} scene {scene.id}: not a Sentinel-1 scene")
     if not bands.valid.any():
-        raise SceneError(f"{role} scene {scene.id}: no valid SAR pixels over the AOI")
+        raise EmptyReadError(f"{role} scene {scene.id}: no valid SAR pixels over the AOI")
     names = tuple(bands.bands)
     quantity = sar_quantity(scene)
     return Stack(scene, grid, names, np.stack([bands.bands[n] for n in names]), bands.valid, False,
@@ -237,7 +237,7 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
                     continue
                 try:
                     stacks.append(read_backscatter(scene, grid, "series"))
-                except SceneError as exc:
+                except EmptyReadError as exc:  # nodata over the AOI: a fact of the series; read failures raise
                     warnings.append(f"series scene {scene.id} left out: {exc}")
         if len(stacks) >= 3:
             with timer.step("omnibus test"):

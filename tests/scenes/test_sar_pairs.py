@@ -1,0 +1,78 @@
+"""Sentinel-1 pair and series selection (``geo.scenes.sar_pairs``) on a local catalog of RTC-like items:
+same relative orbit and direction required, closest to the window, one scene per date in the series."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from geo.aoi import resolve_aoi
+from geo.claims import load_claims
+from geo.errors import DateError, NoScenesError, SceneError
+from geo.scenes import sar_pairs
+from geo.scenes.sar_pairs import select_sar_pair
+from geo.scenes.source import LocalCatalog
+from tests.change import sar_scenes as sim
+
+TINY = {"vv": np.ones((4, 4), np.float32), "vh": np.ones((4, 4), np.float32)}  # selection reads no pixels
+
+
+def _setup(tmp_path, scenes):
+    aoi_dir, seeds_dir = sim.project(tmp_path / "project")
+    catalog = LocalCatalog(sim.local_catalog(tmp_path / "catalog", scenes), "s1")
+    return catalog, resolve_aoi("sar-site", aoi_dir), list(load_claims(seeds_dir).values())
+
+
+def _scene(name, when, orbit=sim.ORBIT, state=sim.STATE):
+    return (name, when, TINY, orbit, state)
+
+
+def test_same_geometry_pair_closest_to_the_window_and_its_series(tmp_path):
+    d = sim.DATES
+    scenes = [_scene(f"A{i}", when) for i, when in enumerate(d)]
+    scenes += [_scene("A2-slice", d[2] + timedelta(seconds=20)),  # the next slice of the same pass
+               _scene("D-near", d[0] + timedelta(days=1), 45, "descending"),  # nearer the window, other geometry
+               _scene("A-late", d[4] + timedelta(days=12), sim.ORBIT, "descending")]  # same orbit, other direction
+    catalog, aoi, claims = _setup(tmp_path, scenes)
+    pair = select_sar_pair(catalog, aoi, claims)
+    assert (pair.before.id, pair.after.id) == ("A0", "A4")
+    assert [s.date for s in pair.series] == d_dates(d)  # one scene per date, other geometries left out
+    assert pair.reason["geometry"] == {"relative_orbit": sim.ORBIT, "orbit_state": sim.STATE}
+    assert pair.reason["other_geometries_seen"] == ["relative orbit 118 descending", "relative orbit 45 descending"]
+    assert pair.reason["before"]["gap_days"] == 2 and pair.reason["after"]["gap_days"] == 2
+    # dates instead of the claims' windows
+    pair = select_sar_pair(catalog, aoi, claims, before=d[1].date().isoformat(), after=d[3].date().isoformat())
+    assert (pair.before.id, pair.after.id) == ("A1", "A3") and len(pair.series) == 3
+
+
+def d_dates(dates):
+    return [when.date() for when in dates]
+
+
+def test_series_is_capped_evenly_keeping_both_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr(sar_pairs, "MAX_SERIES", 3)
+    scenes = [_scene(f"A{i}", when) for i, when in enumerate(sim.DATES)]
+    catalog, aoi, claims = _setup(tmp_path, scenes)
+    pair = select_sar_pair(catalog, aoi, claims)
+    assert [s.id for s in pair.series] == ["A0", "A2", "A4"]
+
+
+def test_named_scenes_must_share_geometry_and_order(tmp_path):
+    scenes = [_scene("A0", sim.DATES[0]), _scene("A4", sim.DATES[4]),
+              _scene("D4", sim.DATES[4], 45, "descending"), _scene("U4", sim.DATES[4], None, None)]
+    catalog, aoi, claims = _setup(tmp_path, scenes)
+    with pytest.raises(SceneError, match="same relative orbit and orbit direction.*relative orbit 45 descending"):
+        select_sar_pair(catalog, aoi, claims, before="A0", after="D4")
+    with pytest.raises(SceneError, match="unknown orbit"):  # an item that does not say cannot be checked
+        select_sar_pair(catalog, aoi, claims, before="A0", after="U4")
+    with pytest.raises(DateError, match="not later than"):
+        select_sar_pair(catalog, aoi, claims, before="A4", after="A0")
+    assert select_sar_pair(catalog, aoi, claims, before="A0", after="A4").reason["method"] == "named by id"
+
+
+def test_no_scene_before_the_window(tmp_path):
+    catalog, aoi, claims = _setup(tmp_path, [_scene("A4", sim.DATES[4])])
+    with pytest.raises(NoScenesError, match="no Sentinel-1 scene .* on or before"):
+        select_sar_pair(catalog, aoi, claims)
