@@ -7,10 +7,6 @@ import logging
 
 import click
 
-from geo.align.coreg import estimate_shift
-from geo.align.local import estimate_local
-from geo.align.pair import estimate_shift_from_files, read_pair
-from geo.align.resample import translation, write_shifted, write_warped
 from geo.cli import console
 from geo.errors import TiePointError
 
@@ -42,13 +38,21 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
+    # imported here, not at the top: a global shift is timed end to end, start-up included
+    from geo.align.pair import estimate_shift_from_files, read_pair
+
     if local:  # tie points need the whole overlap
+        from geo.align.coreg import estimate_shift
+        from geo.align.local import estimate_local
+
         pair = read_pair(ref, tgt, band)
         grid = pair.grid
         shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
+        result: dict[str, object] = dict(shift.to_dict(grid))
     else:  # a few windows are enough for one translation: read those, not the files
-        shift, grid = estimate_shift_from_files(ref, tgt, band)
-    result: dict[str, object] = dict(shift.to_dict(grid))
+        measured = estimate_shift_from_files(ref, tgt, band)
+        shift, grid = measured.shift, measured.grid
+        result = measured.to_dict()
     warnings: list[str] = []
     model = None
     if local:
@@ -63,6 +67,8 @@ def coreg_command(
             log.warning(warnings[-1])
     result["applied_model"] = model.kind if model is not None else "translation"
     if apply_to:
+        from geo.align.resample import translation, write_shifted, write_warped
+
         if keep_grid:
             write_shifted(tgt, grid, shift.dx_px, shift.dy_px, apply_to)
         else:

@@ -172,7 +172,8 @@ def test_large_overlap_is_measured_from_windows_read_alone(tmp_path, geo_cli):
     profile = dict(tiled=True, blockxsize=256, blockysize=256)
     ref = _write(tmp_path / "ref.tif", big[:720, :740], _utm(), **profile)
     tgt = _write(tmp_path / "tgt.tif", moved[10:, 15:], _utm(15, 10), **profile)
-    shift, grid = estimate_shift_from_files(ref, tgt)
+    measured = estimate_shift_from_files(ref, tgt)
+    shift, grid = measured.shift, measured.grid
     assert grid.shape == (710, 725)
     assert shift.n_windows >= 4
     assert (shift.dx_px, shift.dy_px) == pytest.approx((dx, dy), abs=0.02)
