@@ -200,8 +200,7 @@ COLD_SNIPPETS = {
     # each runs in a fresh interpreter (cold GDAL block cache), timing only the call itself
     "geo_global": """
 from geo.align.pair import estimate_shift_from_files
-s, grid = estimate_shift_from_files(REF, TGT)
-result = s.to_dict(grid)
+result = estimate_shift_from_files(REF, TGT).to_dict()
 """,
     "geo_local": """
 from geo.align.coreg import estimate_shift

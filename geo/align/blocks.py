@@ -88,7 +88,7 @@ def layout(src: DatasetReader, grid: Grid) -> BlockLayout:
 def _pixel_mapping(src: DatasetReader, grid: Grid) -> Affine:
     """(col, row) of ``src`` -> (col, row) of ``grid``, as an affine transform."""
     if src.crs == grid.crs:
-        return ~grid.transform * src.transform
+        return ~grid.transform @ src.transform
     col, row, step = src.width / 2, src.height / 2, max(1.0, min(src.width, src.height) / 4)
     xs, ys = zip(*(src.transform @ p for p in ((col, row), (col + step, row), (col, row + step))))
     gx, gy = transform_points(src.crs, grid.crs, list(xs), list(ys))
@@ -97,17 +97,26 @@ def _pixel_mapping(src: DatasetReader, grid: Grid) -> Affine:
     return Affine(a, 0.0, c0 - a * col, 0.0, e, r0 - e * row)
 
 
-def read_cost(layouts: list[BlockLayout], rects: list[tuple[int, int, int, int]]) -> ReadCost:
-    """Distinct blocks of each layout touched by the (top, left, bottom, right) rectangles."""
-    blocks = pixels = 0
-    for lay in layouts:
-        used = np.zeros(lay.shape, bool)
-        for top, left, bottom, right in rects:
-            i0, i1, j0, j1 = (int(v) for v in lay.ranges(top, left, bottom, right))
-            used[i0:i1, j0:j1] = True
-        blocks += int(used.sum())
-        pixels += int(lay.pixels[used].sum())
-    return ReadCost(blocks, pixels)
+def touched(lay: BlockLayout, rects: list[tuple[float, float, float, float]]) -> np.ndarray:
+    """Which blocks of ``lay`` the (top, left, bottom, right) rectangles touch."""
+    used = np.zeros(lay.shape, bool)
+    for rect in rects:
+        i0, i1, j0, j1 = (int(v) for v in lay.ranges(*rect))
+        used[i0:i1, j0:j1] = True
+    return used
+
+
+def read_cost(layouts: list[BlockLayout], used: list[np.ndarray]) -> ReadCost:
+    """Blocks (and their pixels) marked in ``used``, one mask per layout."""
+    return ReadCost(int(sum(u.sum() for u in used)),
+                    int(sum(lay.pixels[u].sum() for lay, u in zip(layouts, used))))
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    origins: list[tuple[int, int]]  # top-left (row, col) of each window, best first
+    blocks: list[np.ndarray]  # per layout: the blocks the windows' reads touch
+    cost: ReadCost
 
 
 def plan_windows(
@@ -118,46 +127,75 @@ def plan_windows(
     layouts: list[BlockLayout],
     budget: int,
     n_windows: int,
-    separation: int | None = None,
-) -> list[tuple[int, int]]:
-    """Top-left pixels of up to ``n_windows`` non-overlapping ``window``-square windows, best first.
+) -> WindowPlan:
+    """Top-left pixels of up to ``n_windows`` non-overlapping ``window``-square windows.
 
     ``sums[i, j]`` is the texture score of the window whose top-left is (i * cell, j * cell) (0 where it
-    is unusable); each window is read with ``margin`` px around it. Greedy on texture per decoded pixel:
-    the first window maximises texture / cost of its blocks; each next one texture / (new pixels + the
-    first's cost), so blocks already decoded come cheap but a clearly better window elsewhere is still
-    worth new blocks (which also spreads the windows), as long as the decoded pixels stay within
-    ``budget``. Candidates have at least ``MIN_TEXTURE_SHARE`` of a top window's texture (the 95th
-    percentile: the very best may be a town or a cloud edge the masks missed)."""
+    is unusable); each window is read with ``margin`` px around it. Candidates have at least
+    ``MIN_TEXTURE_SHARE`` of a top window's texture (the 95th percentile: the very best may be a town or
+    a cloud edge the masks missed).
+
+    1. Blocks: candidates are grouped by the blocks their reads touch (inside one block of each file, or
+       straddling a few). Groups are taken greedily by their best window's texture per pixel of blocks
+       not yet decoded, while the decoded pixels stay within ``budget`` (the first group always); a
+       group whose blocks are all decoded by then comes free.
+    2. Windows: the best window of each group in turn (best group first), round after round, skipping
+       windows that overlap those chosen: the windows spread over the decoded blocks.
+    """
+    decoded = [np.zeros(lay.shape, bool) for lay in layouts]
     usable = sums[sums > 0]
     if usable.size == 0:
-        return []
+        return WindowPlan([], decoded, ReadCost(0, 0))
     ii, jj = np.nonzero(sums >= MIN_TEXTURE_SHARE * np.percentile(usable, 95))
     score = sums[ii, jj]
     top, left = ii * cell, jj * cell
-    rects = (top - margin - WARP_SUPPORT, left - margin - WARP_SUPPORT,
-             top + window + margin + WARP_SUPPORT, left + window + margin + WARP_SUPPORT)
-    spans = [lay.ranges(*rects) for lay in layouts]
-    decoded = [np.zeros(lay.shape, bool) for lay in layouts]
-    free = np.ones(len(score), bool)
-    spent, price = 0, 0
-    chosen: list[tuple[int, int]] = []
-    while len(chosen) < n_windows and free.any():
-        extra = sum(_rect_sums(np.where(done, 0, lay.pixels), *span)
-                    for lay, done, span in zip(layouts, decoded, spans))
-        allowed = free & ((spent + extra <= budget) | (not chosen))
-        if not allowed.any():
+    spans = [lay.ranges(*footprint(top, left, window, margin)) for lay in layouts]
+    keys, group = np.unique(np.column_stack([a for span in spans for a in span]), axis=0, return_inverse=True)
+    group = group.ravel()
+    best = np.zeros(len(keys))
+    np.maximum.at(best, group, score)
+    selected = np.zeros(len(keys), bool)
+    spent = 0
+    while True:
+        extra = sum(_rect_sums(np.where(done, 0, lay.pixels), *keys[:, 4 * n:4 * n + 4].T)
+                    for n, (lay, done) in enumerate(zip(layouts, decoded)))
+        selected |= extra == 0
+        open_ = ~selected & ((spent + extra <= budget) | (spent == 0))
+        if not open_.any():
             break
-        value = np.where(allowed, score / np.maximum(extra + price, 1), -1.0)
-        k = int(np.argmax(value))
-        chosen.append((int(top[k]), int(left[k])))
-        spent += int(extra[k])
-        price = price or int(extra[k])
-        for done, (i0, i1, j0, j1) in zip(decoded, spans):
-            done[i0[k]:i1[k], j0[k]:j1[k]] = True
-        sep = separation or window
-        free &= (np.abs(top - top[k]) >= sep) | (np.abs(left - left[k]) >= sep)
+        g = int(np.argmax(np.where(open_, best / np.maximum(extra, 1), -1.0)))
+        for n, done in enumerate(decoded):
+            i0, i1, j0, j1 = keys[g, 4 * n:4 * n + 4]
+            done[i0:i1, j0:j1] = True
+        spent += int(extra[g])
+        selected[g] = True
+    chosen = _round_robin(score, group, top, left, window, np.flatnonzero(selected)[np.argsort(-best[selected])],
+                          n_windows)
+    used = [touched(lay, [footprint(top[k], left[k], window, margin) for k in chosen]) for lay in layouts]
+    return WindowPlan([(int(top[k]), int(left[k])) for k in chosen], used, read_cost(layouts, used))
+
+
+def _round_robin(score, group, top, left, window: int, order: np.ndarray, n_windows: int) -> list[int]:
+    """Candidate indices: the best free one of each group in ``order``, round after round."""
+    free = np.isin(group, order)
+    chosen: list[int] = []
+    while len(chosen) < n_windows and free.any():
+        for g in order:
+            members = free & (group == g)
+            if not members.any():
+                continue
+            k = int(np.argmax(np.where(members, score, -np.inf)))
+            chosen.append(k)
+            free &= (np.abs(top - top[k]) >= window) | (np.abs(left - left[k]) >= window)
+            if len(chosen) == n_windows:
+                break
     return chosen
+
+
+def footprint(top, left, window: int, margin: int) -> tuple:
+    """(top, left, bottom, right) that reading a window with ``margin`` around it touches."""
+    pad = margin + WARP_SUPPORT
+    return (top - pad, left - pad, top + window + pad, left + window + pad)
 
 
 def _rect_sums(values: np.ndarray, i0, i1, j0, j1) -> np.ndarray:

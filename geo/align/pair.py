@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from geo.align import lk
-from geo.align.blocks import ReadCost, layout, plan_windows, read_cost
+from geo.align.blocks import ReadCost, layout, plan_windows
 from geo.align.coreg import (
     BLOCK, CONTEXT, MIN_QUALITY, Shift, clean_masks, combine_shifts, estimate_shift, texture_map, window_agreement,
     window_sums,
@@ -30,7 +31,7 @@ from geo.scenes.warp import open_raster
 
 log = logging.getLogger(__name__)
 
-READ_BUDGET = 4 * 1024 * 1024  # decoded pixels (both files) for the global shift: four 1024-px blocks
+READ_BUDGET = 4_200_000  # decoded pixels (both files) for the global shift: about four 1024-px blocks
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,12 @@ def _read_many(ref, tgt, band: int, windows: list[Window], factor: int = 1) -> l
         grids.append(Grid(ref.crs, transform, shape))
 
     def read_ref() -> list[np.ndarray]:
-        with gdal_env():
+        with gdal_env():  # GDAL options set in a worker thread are that thread's own
             return [_read_window(ref, band, w, g.shape) for w, g in zip(windows, grids)]
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ref_job = pool.submit(read_ref)
+        # in a copy of this context: rasterio keeps file openers (e.g. Python file objects) there
+        ref_job = pool.submit(contextvars.copy_context().run, read_ref)
         tgt_values = _warped(tgt, band, grids, factor)
         ref_values = ref_job.result()
     return [RasterPair(g, r, t, _valid(r, ref.nodata), _valid(t, 0))
@@ -160,44 +162,52 @@ class FileShift:
 
 def estimate_shift_from_files(
     ref_path: str, tgt_path: str, band: int = 1, window: int = 128, n_windows: int = 9, factor: int = 8,
-    min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET, separation: int | None = None,
+    min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET,
 ) -> FileShift:
-    """The global shift reading windows, not files: an overview (1/``factor``, cheap from COG or JPEG2000
-    overviews) scores the overlap for clear, textured windows; up to ``n_windows`` of them are chosen
-    so that the blocks they touch in both files stay within ``read_budget`` decoded pixels
-    (``geo.align.blocks``), and only those are read at full resolution and measured."""
+    """The global shift between two raster files, reading windows, not files (see ``estimate_shift_from_datasets``)."""
     with open_pair(ref_path, tgt_path, band) as (ref, tgt):
-        overlap = _overlap(ref, tgt, ref_path, tgt_path)
-        grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
-        if min(grid.shape) < 4 * window:  # small: the whole overlap is cheap enough
-            pair = _read(ref, tgt, band, overlap)
-            return FileShift(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
-                                            window, n_windows), grid)
-        coarse = _read(ref, tgt, band, overlap, factor)
-        ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid)
-        block = max(1, BLOCK // factor)
-        size_blocks = window // (block * factor)
-        sums = window_sums(texture_map(coarse.ref, ref_ok & tgt_ok, block), size_blocks)
-        agreement = window_agreement(coarse.ref, coarse.tgt, ref_ok & tgt_ok, block, size_blocks)
-        if agreement is not None:  # texture where both dates agree
-            sums = sums * np.clip(agreement, 0, 1) ** 2
-        margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
-        layouts = [layout(ref, grid), layout(tgt, grid)]
-        picks = plan_windows(sums, block * factor, window, margin, layouts, read_budget, n_windows, separation)
-        regions = [Window(overlap.col_off + c - margin, overlap.row_off + r - margin,
-                          window + 2 * margin, window + 2 * margin) for r, c in picks]
-        rects = [(r - margin, c - margin, r + window + margin, c + window + margin) for r, c in picks]
-        shifts = []
-        for (r, c), pair in zip(picks, _read_many(ref, tgt, band, regions)):
-            try:
-                shifts.append(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
-                                             window, 1))
-            except CoregError as exc:
-                log.info("window at row %d, col %d skipped: %s", r, c, exc)
-        cost = read_cost(layouts, rects)
-    log.info("%d windows read, %d blocks (%d pixels) decoded", len(picks), cost.blocks, cost.pixels)
+        return estimate_shift_from_datasets(ref, tgt, band, window, n_windows, factor, min_quality, read_budget)
+
+
+def estimate_shift_from_datasets(
+    ref: DatasetReader, tgt: DatasetReader, band: int = 1, window: int = 128, n_windows: int = 9,
+    factor: int = 8, min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET,
+) -> FileShift:
+    """The global shift reading windows: an overview (1/``factor``, cheap from COG or JPEG2000 overviews)
+    scores the overlap for clear, textured windows where both dates agree; up to ``n_windows`` of them
+    are chosen so that the blocks they touch in both files stay within ``read_budget`` decoded pixels
+    (``geo.align.blocks``), and only those are read at full resolution and measured."""
+    overlap = _overlap(ref, tgt, ref.name, tgt.name)
+    grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
+    if min(grid.shape) < 4 * window:  # small: the whole overlap is cheap enough
+        return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
+    coarse = _read(ref, tgt, band, overlap, factor)
+    ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid)
+    block = max(1, BLOCK // factor)
+    size_blocks = window // (block * factor)
+    sums = window_sums(texture_map(coarse.ref, ref_ok & tgt_ok, block), size_blocks)
+    agreement = window_agreement(coarse.ref, coarse.tgt, ref_ok & tgt_ok, block, size_blocks)
+    if agreement is not None:  # texture where both dates agree
+        sums = sums * np.clip(agreement, 0, 1) ** 2
+    margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
+    layouts = [layout(ref, grid), layout(tgt, grid)]
+    plan = plan_windows(sums, block * factor, window, margin, layouts, read_budget, n_windows)
+    regions = [Window(overlap.col_off + c - margin, overlap.row_off + r - margin,
+                      window + 2 * margin, window + 2 * margin) for r, c in plan.origins]
+    shifts = []
+    for (r, c), pair in zip(plan.origins, _read_many(ref, tgt, band, regions)):
+        try:
+            shifts.append(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
+                                         window, 1))
+        except CoregError as exc:
+            log.info("window at row %d, col %d skipped: %s", r, c, exc)
+    log.info("%d windows read, %d blocks (%d pixels) decoded", len(regions), plan.cost.blocks, plan.cost.pixels)
     if not shifts:  # nothing clear enough in the overview's picks: fall back to the whole overlap
-        pair = read_pair(ref_path, tgt_path, band)
-        return FileShift(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
-                                        window, n_windows), pair.grid)
-    return FileShift(combine_shifts(shifts), grid, cost)
+        return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
+    return FileShift(combine_shifts(shifts), grid, plan.cost)
+
+
+def _whole_overlap_shift(ref, tgt, band: int, overlap: Window, window: int, n_windows: int,
+                         min_quality: float) -> Shift:
+    pair = _read(ref, tgt, band, overlap)
+    return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window, n_windows)
