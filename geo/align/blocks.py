@@ -175,7 +175,8 @@ def plan_windows(
     return WindowPlan([(int(top[k]), int(left[k])) for k in chosen], used, read_cost(layouts, used))
 
 
-def _round_robin(score, group, top, left, window: int, order: np.ndarray, n_windows: int) -> list[int]:
+def _round_robin(score: np.ndarray, group: np.ndarray, top: np.ndarray, left: np.ndarray, window: int,
+                 order: np.ndarray, n_windows: int) -> list[int]:
     """Candidate indices: the best free one of each group in ``order``, round after round."""
     free = np.isin(group, order)
     chosen: list[int] = []
