@@ -181,3 +181,9 @@ def test_large_overlap_is_measured_from_windows_read_alone(tmp_path, geo_cli):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["dx_px"], report["dy_px"]) == pytest.approx((dx, dy), abs=0.02)
+    assert report["blocks_decoded"] == measured.read.blocks  # what it cost is reported
+    tight = geo_cli("coreg", ref, tgt, "--json", "--read-budget", "0.2")
+    assert tight.returncode == 0, tight.stderr
+    tight_report = json.loads(tight.stdout)
+    assert tight_report["pixels_decoded"] <= 200_000 < report["pixels_decoded"]
+    assert (tight_report["dx_px"], tight_report["dy_px"]) == pytest.approx((dx, dy), abs=0.02)
