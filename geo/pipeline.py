@@ -19,10 +19,7 @@ from typing import Any
 import numpy as np
 
 from geo import ALGORITHM_VERSION, __version__
-from geo.align.coreg import Shift
-from geo.align.local import LocalModel
 from geo.align.stack import LocalCoregParams, read_aligned
-from geo.align.stack import local_model as _local_model
 from geo.aoi import AOI
 from geo.change.classify import scene_levels
 from geo.change.detect import DEFAULT_METHOD, ChiSquareParams, detect
@@ -104,12 +101,6 @@ def aoi_mask(aoi: AOI, grid: Grid) -> np.ndarray:
 
 def local_coreg(p: Params) -> LocalCoregParams | None:
     return LocalCoregParams(p.coreg_window, p.coreg_spacing, p.coreg_local_min_px) if p.coreg_local else None
-
-
-def local_model(before: Stack, after: Stack, p: Params, shift: Shift) -> tuple[LocalModel | None, bool, str | None]:
-    """The job's local co-registration step (``geo.align.stack.local_model`` with the job's parameters)."""
-    return _local_model(before, after, p.coreg_band, shift, LocalCoregParams(p.coreg_window, p.coreg_spacing,
-                                                                              p.coreg_local_min_px))
 
 
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
@@ -149,11 +150,19 @@ SELECTION_SCENES = (
 )
 
 
+def _core_ref() -> Path:
+    """The shared co-registration crop, or a skip naming where it was looked for (a checkout without
+    ../shared/data: these tests need its real pixels)."""
+    if not CORE_REF.is_file():
+        pytest.skip(f"shared data not found: {CORE_REF} (set GEO_SHARED_DATA)")
+    return CORE_REF
+
+
 def big_cog(path: Path, blocksize: int = 512) -> Path:
     """The 24 x 32 km real 10 m band of the co-registration pair as a COG (tiles ``blocksize``, overviews)."""
     if path.exists():
         return path
-    with rasterio.open(CORE_REF) as src:
+    with rasterio.open(_core_ref()) as src:
         data, crs, transform = src.read(1), src.crs, src.transform
     return write_cog(path, data, crs, transform, 0, blocksize=blocksize)
 
@@ -182,7 +191,7 @@ def sar_cogs(folder: Path, size: int = 600) -> dict[str, Path]:
     """Sentinel-1-like COGs from a real 10 m crop (a stand-in for backscatter: the reader, not the physics,
     is under test): RTC float32 linear power with nodata -32768 on a left border, and a GRD uint16 DN file
     georeferenced only by ground control points, as GRD is."""
-    with rasterio.open(CORE_REF) as src:
+    with rasterio.open(_core_ref()) as src:
         window = Window(800, 1200, size, size)
         dn = src.read(1, window=window).astype(np.float32)
         transform, crs = src.window_transform(window), src.crs

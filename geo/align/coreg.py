@@ -36,8 +36,8 @@ HIGHPASS_BOX = 7
 FILL_BOX = 11  # invalid pixels take the mean of their valid neighbours in this box
 BORDER = 4  # pixels next to invalid data are left out of the fit (smoothing and spline support)
 CONTEXT = 8  # extra pixels around each window so smoothing and the spline prefilter see real data
-BLOCK = 16
-FIVE_POINT = np.array([1.0, -8.0, 0.0, 8.0, -1.0], np.float32) / 12.0  # texture map resolution for window selection
+BLOCK = 16  # texture map resolution for window selection
+FIVE_POINT = np.array([1.0, -8.0, 0.0, 8.0, -1.0], np.float32) / 12.0  # central first derivative
 
 
 @dataclass(frozen=True)
@@ -160,16 +160,46 @@ def texture_map(image: np.ndarray, valid: np.ndarray, block: int = BLOCK) -> np.
     return np.where(n >= 0.9 * block**2, score, 0.0)
 
 
-def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:
-    """The best ``size_blocks``-square window (top-left block, total score) in each of cells x cells parts."""
+def window_sums(score: np.ndarray, size_blocks: int, covered: float = 0.5) -> np.ndarray:
+    """Total score of every ``size_blocks``-square window of blocks (indexed by its top-left block);
+    0 where less than the ``covered`` share of the window is usable (score > 0)."""
     rows, cols = score.shape
     h, w = min(size_blocks, rows), min(size_blocks, cols)
-    integral = np.pad(score.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
-    full = (score > 0).astype(np.int32)
-    full_int = np.pad(full.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    covered = (full_int[h:, w:] - full_int[:-h, w:] - full_int[h:, :-w] + full_int[:-h, :-w]) / (h * w)
-    sums = np.where(covered >= 0.5, sums, 0.0)  # at least half the window usable
+
+    def box(values: np.ndarray) -> np.ndarray:
+        integral = np.pad(values.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+        return integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
+
+    if covered <= 0:
+        return box(score)
+    return np.where(box((score > 0).astype(np.int32)) >= covered * h * w, box(score), 0.0)
+
+
+def window_agreement(
+    ref: np.ndarray, tgt: np.ndarray, valid: np.ndarray, block: int, size_blocks: int
+) -> np.ndarray | None:
+    """Correlation of the band-passed images over every window of ``size_blocks`` x ``block`` px, laid
+    out as ``window_sums``: where the two dates look alike (haze, thin cloud and change pull it down,
+    which texture alone does not see). None when either image has no texture."""
+    a, b = prepare(ref, valid), prepare(tgt, valid)
+    if a is None or b is None:
+        return None
+    rows, cols = ref.shape[0] // block, ref.shape[1] // block
+    shape = (rows, block, cols, block)
+    v = valid[: rows * block, : cols * block]
+    a, b = (np.where(v, x[: rows * block, : cols * block], 0.0) for x in (a, b))
+    per_block = [x.reshape(shape).sum(axis=(1, 3)) for x in (v.astype(np.float32), a, b, a * a, b * b, a * b)]
+    n, sa, sb, saa, sbb, sab = (window_sums(x, size_blocks, covered=0.0) for x in per_block)
+    with np.errstate(all="ignore"):
+        n = np.maximum(n, 1)
+        cov = sab - sa * sb / n
+        ncc = cov / np.sqrt((saa - sa * sa / n) * (sbb - sb * sb / n))
+    return np.nan_to_num(ncc, nan=0.0)
+
+
+def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:
+    """The best ``size_blocks``-square window (top-left block, total score) in each of cells x cells parts."""
+    sums = window_sums(score, size_blocks)
     picks = []
     for rows_part in np.array_split(np.arange(sums.shape[0]), min(cells, sums.shape[0])):
         for cols_part in np.array_split(np.arange(sums.shape[1]), min(cells, sums.shape[1])):
@@ -375,7 +405,8 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
     keep = dist <= max(0.1, 3 * 1.4826 * np.median(dist))
     sigma, quality, pixels = fit.sigma[good][keep], fit.quality[good][keep], fit.n_pixels[good][keep]
     dx, dy = dx[keep], dy[keep]
-    w = quality**2 / np.maximum(sigma, 1e-4) ** 2
+    sigma = np.maximum(sigma, 1e-4)
+    w = quality**2 / (sigma**2 + _between_windows_variance(dx, dy, sigma))
     w /= w.sum()
     x, y = float((w * dx).sum()), float((w * dy).sum())
     spread = float(np.sqrt((w * ((dx - x) ** 2 + (dy - y) ** 2)).sum())) if len(dx) > 1 else 0.0
@@ -384,6 +415,22 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
     sigma_total = float(np.hypot(sigma_mean, spread / np.sqrt(len(dx)))) if len(dx) > 1 else sigma_mean
     return Shift(x, y, float((w * quality).sum()), int(pixels.sum()), fit.iterations, "global",
                  sigma_total, int(len(dx)), spread)
+
+
+def _between_windows_variance(dx: np.ndarray, dy: np.ndarray, sigma: np.ndarray) -> float:
+    """How much more the windows disagree than their standard errors say (DerSimonian-Laird, per
+    component, averaged): on real pairs, scene change and haze move a window's shift by more than its
+    noise, and weights from the standard errors alone would let the sharpest window or two decide."""
+    if len(dx) < 2:
+        return 0.0
+    w = 1 / sigma**2
+    scale = w.sum() - (w**2).sum() / w.sum()
+    tau2 = []
+    for values in (dx, dy):
+        mean = (w * values).sum() / w.sum()
+        q = (w * (values - mean) ** 2).sum()
+        tau2.append(max(0.0, (q - (len(values) - 1)) / scale))
+    return float(np.mean(tau2))
 
 
 def combine_shifts(shifts: list[Shift]) -> Shift:

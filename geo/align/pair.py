@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,14 +19,19 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from geo.align import lk
+from geo.align.blocks import ReadCost, layout, plan_windows
 from geo.align.coreg import (
-    CONTEXT, MIN_QUALITY, Shift, choose_windows, clean_masks, combine_shifts, estimate_shift, texture_map,
+    BLOCK, CONTEXT, MIN_QUALITY, Shift, clean_masks, combine_shifts, estimate_shift, texture_map, window_agreement,
+    window_sums,
 )
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
-from geo.scenes.read import open_raster
+from geo.scenes.gdal_env import gdal_env
+from geo.scenes.warp import open_raster
 
 log = logging.getLogger(__name__)
+
+READ_BUDGET = 4_200_000  # decoded pixels (both files) for the global shift: about four 1024-px blocks
 
 
 @dataclass(frozen=True)
@@ -59,18 +66,43 @@ def _overlap(ref, tgt, ref_path: str, tgt_path: str) -> Window:
 
 def _read(ref, tgt, band: int, window: Window, factor: int = 1) -> RasterPair:
     """REF over ``window`` (decimated by ``factor``, averaging) and TGT warped onto the same grid."""
-    shape = (max(1, int(window.height) // factor), max(1, int(window.width) // factor))
-    transform = ref.window_transform(window) @ Affine.scale(window.width / shape[1], window.height / shape[0])
-    grid = Grid(ref.crs, transform, shape)
-    ref_values = _read_window(ref, band, window, shape)
+    return _read_many(ref, tgt, band, [window], factor)[0]
+
+
+def _read_many(ref, tgt, band: int, windows: list[Window], factor: int = 1) -> list[RasterPair]:
+    """``_read`` for each window, the two files in two threads: decoding (most of the cost of a JPEG2000
+    or remote read) releases the GIL, so the files decode side by side; each keeps its own dataset."""
+    grids = []
+    for window in windows:
+        shape = (max(1, int(window.height) // factor), max(1, int(window.width) // factor))
+        transform = ref.window_transform(window) @ Affine.scale(window.width / shape[1], window.height / shape[0])
+        grids.append(Grid(ref.crs, transform, shape))
+
+    def read_ref() -> list[np.ndarray]:
+        with gdal_env():  # GDAL options set in a worker thread are that thread's own
+            return [_read_window(ref, band, w, g.shape) for w, g in zip(windows, grids)]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # in a copy of this context: rasterio keeps file openers (e.g. Python file objects) there
+        ref_job = pool.submit(contextvars.copy_context().run, read_ref)
+        tgt_values = _warped(tgt, band, grids, factor)
+        ref_values = ref_job.result()
+    return [RasterPair(g, r, t, _valid(r, ref.nodata), _valid(t, 0))
+            for g, r, t in zip(grids, ref_values, tgt_values)]
+
+
+def _warped(tgt: DatasetReader, band: int, grids: list[Grid], factor: int) -> list[np.ndarray]:
+    """TGT resampled onto each grid: cubic when TGT is as fine or coarser, averaging when it is much
+    finer (cubic would alias)."""
+    out = []
     with _overview(tgt, factor) as source:
-        # cubic when TGT is as fine or coarser; averaging when it is much finer (cubic would alias)
-        finer = source.crs == ref.crs and abs(source.transform.a) * 1.5 <= abs(grid.transform.a)
-        with WarpedVRT(source, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                       resampling=Resampling.average if finer else Resampling.cubic,
-                       src_nodata=tgt.nodata if tgt.nodata is not None else 0, nodata=0) as vrt:
-            tgt_values = vrt.read(band).astype(np.float64)
-    return RasterPair(grid, ref_values, tgt_values, _valid(ref_values, ref.nodata), _valid(tgt_values, 0))
+        for grid in grids:
+            finer = source.crs == grid.crs and abs(source.transform.a) * 1.5 <= abs(grid.transform.a)
+            with WarpedVRT(source, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
+                           resampling=Resampling.average if finer else Resampling.cubic,
+                           src_nodata=tgt.nodata if tgt.nodata is not None else 0, nodata=0) as vrt:
+                out.append(vrt.read(band).astype(np.float64))
+    return out
 
 
 def _read_window(src: DatasetReader, band: int, window: Window, shape: tuple[int, int]) -> np.ndarray:
@@ -113,38 +145,69 @@ def read_pair(ref_path: str, tgt_path: str, band: int = 1) -> RasterPair:
         return _read(ref, tgt, band, _overlap(ref, tgt, ref_path, tgt_path))
 
 
+@dataclass(frozen=True)
+class FileShift:
+    """The global shift measured from files, the overlap grid it refers to, and what reading cost."""
+
+    shift: Shift
+    grid: Grid  # REF's lattice over the overlap
+    read: ReadCost | None = None  # None when the whole overlap was read
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = dict(self.shift.to_dict(self.grid))
+        if self.read is not None:
+            out.update(self.read.to_dict())
+        return out
+
+
 def estimate_shift_from_files(
     ref_path: str, tgt_path: str, band: int = 1, window: int = 128, n_windows: int = 9, factor: int = 8,
-    min_quality: float = MIN_QUALITY,
-) -> tuple[Shift, Grid]:
-    """The global shift reading windows, not files: an overview (1/``factor``, cheap from COG or JPEG2000
-    overviews) picks clear, textured windows; only those are read at full resolution and measured.
-    Returns the shift and the overlap grid (REF's lattice) it refers to."""
+    min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET,
+) -> FileShift:
+    """The global shift between two raster files, reading windows, not files (see ``estimate_shift_from_datasets``)."""
     with open_pair(ref_path, tgt_path, band) as (ref, tgt):
-        overlap = _overlap(ref, tgt, ref_path, tgt_path)
-        grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
-        if min(grid.shape) < 4 * window:  # small: the whole overlap is cheap enough
-            pair = _read(ref, tgt, band, overlap)
-            return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window,
-                                  n_windows), grid
-        coarse = _read(ref, tgt, band, overlap, factor)
-        ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid)
-        block = max(1, 16 // factor)
-        score = texture_map(coarse.ref, ref_ok & tgt_ok, block)
-        picks = choose_windows(score, window // (block * factor), max(1, int(np.sqrt(n_windows))))[:n_windows]
-        margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
-        shifts = []
-        for br, bc, _ in picks:
-            r, c = br * block * factor - margin, bc * block * factor - margin
-            region = Window(overlap.col_off + c, overlap.row_off + r, window + 2 * margin, window + 2 * margin)
-            pair = _read(ref, tgt, band, region)
-            try:
-                shifts.append(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
-                                             window, 1))
-            except CoregError as exc:
-                log.info("window at row %d, col %d skipped: %s", r, c, exc)
+        return estimate_shift_from_datasets(ref, tgt, band, window, n_windows, factor, min_quality, read_budget)
+
+
+def estimate_shift_from_datasets(
+    ref: DatasetReader, tgt: DatasetReader, band: int = 1, window: int = 128, n_windows: int = 9,
+    factor: int = 8, min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET,
+) -> FileShift:
+    """The global shift reading windows: an overview (1/``factor``, cheap from COG or JPEG2000 overviews)
+    scores the overlap for clear, textured windows where both dates agree; up to ``n_windows`` of them
+    are chosen so that the blocks they touch in both files stay within ``read_budget`` decoded pixels
+    (``geo.align.blocks``), and only those are read at full resolution and measured."""
+    overlap = _overlap(ref, tgt, ref.name, tgt.name)
+    grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
+    if min(grid.shape) < 4 * window:  # small: the whole overlap is cheap enough
+        return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
+    coarse = _read(ref, tgt, band, overlap, factor)
+    ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid)
+    block = max(1, BLOCK // factor)
+    size_blocks = window // (block * factor)
+    sums = window_sums(texture_map(coarse.ref, ref_ok & tgt_ok, block), size_blocks)
+    agreement = window_agreement(coarse.ref, coarse.tgt, ref_ok & tgt_ok, block, size_blocks)
+    if agreement is not None:  # texture where both dates agree
+        sums = sums * np.clip(agreement, 0, 1) ** 2
+    margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
+    layouts = [layout(ref, grid), layout(tgt, grid)]
+    plan = plan_windows(sums, block * factor, window, margin, layouts, read_budget, n_windows)
+    regions = [Window(overlap.col_off + c - margin, overlap.row_off + r - margin,
+                      window + 2 * margin, window + 2 * margin) for r, c in plan.origins]
+    shifts = []
+    for (r, c), pair in zip(plan.origins, _read_many(ref, tgt, band, regions)):
+        try:
+            shifts.append(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
+                                         window, 1))
+        except CoregError as exc:
+            log.info("window at row %d, col %d skipped: %s", r, c, exc)
+    log.info("%d windows read, %d blocks (%d pixels) decoded", len(regions), plan.cost.blocks, plan.cost.pixels)
     if not shifts:  # nothing clear enough in the overview's picks: fall back to the whole overlap
-        pair = read_pair(ref_path, tgt_path, band)
-        return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window,
-                              n_windows), pair.grid
-    return combine_shifts(shifts), grid
+        return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
+    return FileShift(combine_shifts(shifts), grid, plan.cost)
+
+
+def _whole_overlap_shift(ref, tgt, band: int, overlap: Window, window: int, n_windows: int,
+                         min_quality: float) -> Shift:
+    pair = _read(ref, tgt, band, overlap)
+    return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window, n_windows)

@@ -7,10 +7,6 @@ import logging
 
 import click
 
-from geo.align.coreg import estimate_shift
-from geo.align.local import estimate_local
-from geo.align.pair import estimate_shift_from_files, read_pair
-from geo.align.resample import translation, write_shifted, write_warped
 from geo.cli import console
 from geo.errors import TiePointError
 
@@ -25,6 +21,9 @@ log = logging.getLogger(__name__)
 @click.option("--window", default=128, show_default=True, help="Tie-point window size (px of REF).")
 @click.option("--spacing", default=128, show_default=True, help="Tie-point grid spacing (px of REF).")
 @click.option("--min-points", default=8, show_default=True, help="Fewest reliable tie points for a local model.")
+@click.option("--read-budget", default=4.2, show_default=True, type=click.FloatRange(min=0),
+              help="Global shift without --local: millions of pixels it may decode in both files together "
+                   "(its windows are chosen inside few blocks/tiles; more budget spreads them wider).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) instead of falling back to the global shift.")
 @click.option("--apply", "apply_to", type=click.Path(dir_okay=False), default=None,
               help="Write TGT corrected, resampled once onto REF's grid over the overlap (GeoTIFF).")
@@ -32,8 +31,8 @@ log = logging.getLogger(__name__)
               help="With --apply and no --local: keep TGT's own pixels and correct its geotransform instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def coreg_command(
-    ref: str, tgt: str, band: int, local: bool, window: int, spacing: int, min_points: int, strict: bool,
-    apply_to: str | None, keep_grid: bool, as_json: bool,
+    ref: str, tgt: str, band: int, local: bool, window: int, spacing: int, min_points: int, read_budget: float,
+    strict: bool, apply_to: str | None, keep_grid: bool, as_json: bool,
 ) -> None:
     """Sub-pixel shift of TGT relative to REF; with --local, a displacement model from tie points.
 
@@ -42,13 +41,21 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
+    # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
+    from geo.align.pair import estimate_shift_from_files, read_pair
+
     if local:  # tie points need the whole overlap
+        from geo.align.coreg import estimate_shift
+        from geo.align.local import estimate_local
+
         pair = read_pair(ref, tgt, band)
         grid = pair.grid
         shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
+        result: dict[str, object] = dict(shift.to_dict(grid))
     else:  # a few windows are enough for one translation: read those, not the files
-        shift, grid = estimate_shift_from_files(ref, tgt, band)
-    result: dict[str, object] = dict(shift.to_dict(grid))
+        measured = estimate_shift_from_files(ref, tgt, band, read_budget=int(read_budget * 1e6))
+        shift, grid = measured.shift, measured.grid
+        result = measured.to_dict()
     warnings: list[str] = []
     model = None
     if local:
@@ -63,6 +70,8 @@ def coreg_command(
             log.warning(warnings[-1])
     result["applied_model"] = model.kind if model is not None else "translation"
     if apply_to:
+        from geo.align.resample import translation, write_shifted, write_warped
+
         if keep_grid:
             write_shifted(tgt, grid, shift.dx_px, shift.dy_px, apply_to)
         else:

@@ -172,7 +172,8 @@ def test_large_overlap_is_measured_from_windows_read_alone(tmp_path, geo_cli):
     profile = dict(tiled=True, blockxsize=256, blockysize=256)
     ref = _write(tmp_path / "ref.tif", big[:720, :740], _utm(), **profile)
     tgt = _write(tmp_path / "tgt.tif", moved[10:, 15:], _utm(15, 10), **profile)
-    shift, grid = estimate_shift_from_files(ref, tgt)
+    measured = estimate_shift_from_files(ref, tgt)
+    shift, grid = measured.shift, measured.grid
     assert grid.shape == (710, 725)
     assert shift.n_windows >= 4
     assert (shift.dx_px, shift.dy_px) == pytest.approx((dx, dy), abs=0.02)
@@ -180,3 +181,9 @@ def test_large_overlap_is_measured_from_windows_read_alone(tmp_path, geo_cli):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["dx_px"], report["dy_px"]) == pytest.approx((dx, dy), abs=0.02)
+    assert report["blocks_decoded"] == measured.read.blocks  # what it cost is reported
+    tight = geo_cli("coreg", ref, tgt, "--json", "--read-budget", "0.2")
+    assert tight.returncode == 0, tight.stderr
+    tight_report = json.loads(tight.stdout)
+    assert tight_report["pixels_decoded"] <= 200_000 < report["pixels_decoded"]
+    assert (tight_report["dx_px"], tight_report["dy_px"]) == pytest.approx((dx, dy), abs=0.02)

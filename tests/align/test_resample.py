@@ -50,7 +50,8 @@ def test_displacement_read_matches_gdal_translation(synthetic_project):
 def test_pipeline_applies_a_local_model_when_the_shift_varies(tmp_path):
     """An after scene whose misregistration grows across the AOI: the pipeline's local step chooses the
     model and reading through it leaves no residual anywhere."""
-    from geo.pipeline import Params, local_model
+    from geo.align.stack import local_model
+    from geo.pipeline import Params, local_coreg
     from tests import synthetic
     from tests.align.fields import displace
 
@@ -70,7 +71,7 @@ def test_pipeline_applies_a_local_model_when_the_shift_varies(tmp_path):
     before, after = read_stack(source.get("B"), BANDS, grid), read_stack(source.get("A"), BANDS, grid)
     nir = BANDS.index("nir")
     shift = estimate_shift(before.data[nir], after.data[nir], before.valid, after.valid)
-    model, use_local, warning = local_model(before, after, Params(), shift)
+    model, use_local, warning = local_model(before, after, "nir", shift, local_coreg(Params()))
     assert warning is None and use_local and model.kind == "affine"
     aligned = read_stack(source.get("A"), BANDS, grid, displacement=model.displacement)
     from geo.align.local import measure_tie_points

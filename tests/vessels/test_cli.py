@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 
-import numpy as np
 from shapely.geometry import shape
 
 from geo.geometry import WGS84, reproject
