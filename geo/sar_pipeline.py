@@ -32,14 +32,14 @@ from geo.change.sar import PairChange, lee_filter, log_ratio_change, looks_from_
 from geo.change.sar_types import WATER_DB, SarRegion, sar_change_type, to_db, water_mask
 from geo.claims import Claim
 from geo.errors import ChangeError, EmptyReadError, SceneError
-from geo.geometry import WGS84, polygonal, reproject
+from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.link import PairContext, link_features
 from geo.pipeline import JobResult, Progress, _Timer, aoi_mask, package_versions
 from geo.scenes.read import Stack, sar_quantity
 from geo.scenes.sar_pairs import SarPair, select_sar_pair
 from geo.scenes.source import SceneSource
-from geo.vector.attributes import PairIdentity, contract_properties
+from geo.vector.attributes import PairIdentity, clipped_regions, contract_properties
 from geo.change.threshold import change_regions
 from geo.vector.polygonize import polygonize
 from geo.verdicts import verdicts
@@ -177,10 +177,7 @@ def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentit
     slices = ndi.find_objects(labels)
     aoi_projected = aoi.projected(grid.crs.to_string())
     features = []
-    for region in regions:
-        clipped = polygonal(region.geometry.intersection(aoi_projected))
-        if clipped.is_empty:
-            continue
+    for region, clipped in clipped_regions(regions, aoi_projected):
         i = region.label - 1
         area = float(clipped.area)
         kind, type_confidence = sar_change_type(SarRegion(area, float(db_best[i]), float(water_share[i]),

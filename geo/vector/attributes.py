@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,14 @@ def contract_properties(identity: PairIdentity, clipped: BaseGeometry, score: fl
     }
 
 
+def clipped_regions(regions: Sequence[Region], aoi_projected: BaseGeometry) -> Iterator[tuple[Region, BaseGeometry]]:
+    """Each region with its polygon clipped to the AOI (in the grid's CRS); regions outside it left out."""
+    for region in regions:
+        clipped = polygonal(region.geometry.intersection(aoi_projected))
+        if not clipped.is_empty:
+            yield region, clipped
+
+
 def region_features(
     regions: Sequence[Region],
     labels: np.ndarray,
@@ -80,10 +88,7 @@ def region_features(
     means_after = [ndi.mean(np.nan_to_num(after[b]), labels, index) for b in range(len(bands))]
     crs = grid.crs.to_string()
     features = []
-    for region in regions:
-        clipped = polygonal(region.geometry.intersection(aoi_projected))
-        if clipped.is_empty:
-            continue
+    for region, clipped in clipped_regions(regions, aoi_projected):
         i = region.label - 1
         area = float(clipped.area)
         change_type, type_confidence = classify(
