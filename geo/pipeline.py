@@ -81,7 +81,7 @@ class JobResult:
     aoi: AOI | None = None
 
 
-class _Timer:
+class StepTimer:
     def __init__(self, progress: Progress | None) -> None:
         self.timings: dict[str, float] = {}
         self._progress = progress
@@ -105,7 +105,7 @@ def local_coreg(p: Params) -> LocalCoregParams | None:
 
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     p = job.params
-    timer = _Timer(progress)
+    timer = StepTimer(progress)
     warnings: list[str] = []
     grid = job.aoi.utm_grid(p.resolution, p.margin_m)
     pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, timer.step,

@@ -30,17 +30,17 @@ from geo import __version__
 from geo.aoi import AOI
 from geo.change.sar import PairChange, lee_filter, log_ratio_change, looks_from_log_ratio_spread, omnibus_change
 from geo.change.sar_types import WATER_DB, SarRegion, sar_change_type, to_db, water_mask
+from geo.change.threshold import change_regions
 from geo.claims import Claim
 from geo.errors import ChangeError, EmptyReadError, SceneError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.link import PairContext, link_features
-from geo.pipeline import JobResult, Progress, _Timer, aoi_mask, package_versions
+from geo.pipeline import JobResult, Progress, StepTimer, aoi_mask, package_versions
 from geo.scenes.read import Stack, sar_quantity
 from geo.scenes.sar_pairs import SarPair, select_sar_pair
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity, clipped_regions, contract_properties
-from geo.change.threshold import change_regions
 from geo.vector.polygonize import polygonize
 from geo.verdicts import verdicts
 from geo.vessels.job import read_scene
@@ -214,7 +214,7 @@ def _dating(series: tuple[Any, Sequence[Stack]], inside: np.ndarray, where: tupl
 
 def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
     p, aoi, pair = job.params, job.aoi, job.pair
-    timer = _Timer(progress)
+    timer = StepTimer(progress)
     warnings: list[str] = []
     grid = aoi.utm_grid(p.resolution, p.margin_m)
     inside = aoi_mask(aoi, grid)
