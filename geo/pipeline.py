@@ -103,6 +103,24 @@ def local_coreg(p: Params) -> LocalCoregParams | None:
     return LocalCoregParams(p.coreg_window, p.coreg_spacing, p.coreg_local_min_px) if p.coreg_local else None
 
 
+def judge_claims(
+    aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
+    features: list[tuple[Any, dict[str, Any]]],
+) -> tuple[PairContext, list[dict[str, Any]]]:
+    """Link ``features`` to ``claims`` (in place) and judge each claim on the pair; the pair's context holds
+    the share of the AOI (``inside``) valid on both dates and on each alone."""
+    n_inside = max(int(inside.sum()), 1)
+    context = PairContext(
+        aoi, before.scene.date, after.scene.date,
+        float((before.valid & after.valid & inside).sum() / n_inside), min_clear_fraction,
+        before_scene=before.scene.summary(), after_scene=after.scene.summary(),
+        before_clear_fraction=float((before.valid & inside).sum() / n_inside),
+        after_clear_fraction=float((after.valid & inside).sum() / n_inside),
+    )
+    link_features(features, claims, context)
+    return context, verdicts(claims, features, context)
+
+
 def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     p = job.params
     timer = StepTimer(progress)
@@ -114,7 +132,6 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     warnings.extend(pair.warnings)
     inside = aoi_mask(job.aoi, grid)
     valid = before.valid & after.valid
-    clear_fraction = float((valid & inside).sum() / max(inside.sum(), 1))
     with timer.step("change statistic"):
         found = detect(before.data, after.data, valid, p.bands, p.method, chi_square=ChiSquareParams(p.alpha, p.alpha_grow))
         after_n = found.after_normalised
@@ -133,15 +150,8 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
             scene_levels(before.data, after_n, valid, p.bands),
         )
     with timer.step("link claims"):
-        n_inside = max(int(inside.sum()), 1)
-        context = PairContext(
-            job.aoi, job.before.date, job.after.date, clear_fraction, p.min_clear_fraction,
-            before_scene=job.before.summary(), after_scene=job.after.summary(),
-            before_clear_fraction=float((before.valid & inside).sum() / n_inside),
-            after_clear_fraction=float((after.valid & inside).sum() / n_inside),
-        )
-        link_features(features, job.claims, context)
-        claim_summaries = verdicts(job.claims, features, context)
+        context, claim_summaries = judge_claims(job.aoi, job.claims, before, after, inside, p.min_clear_fraction,
+                                                features)
     manifest = {
         "workbench_version": __version__,
         "algorithm_version": ALGORITHM_VERSION,
@@ -156,7 +166,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         "normalisation": {b: f.to_dict() for b, f in zip(p.bands, found.fits)},
         "statistic": found.summary(),
         "cloud_masked": {"before": before.cloud_masked, "after": after.cloud_masked},
-        "clear_fraction": round(clear_fraction, 4),
+        "clear_fraction": round(context.clear_fraction, 4),
         "n_changes": len(features),
         "warnings": warnings,
         "timings_s": timer.timings,

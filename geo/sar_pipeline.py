@@ -35,14 +35,12 @@ from geo.claims import Claim
 from geo.errors import ChangeError, EmptyReadError, SceneError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.link import PairContext, link_features
-from geo.pipeline import JobResult, Progress, StepTimer, aoi_mask, package_versions
+from geo.pipeline import JobResult, Progress, StepTimer, aoi_mask, judge_claims, package_versions
 from geo.scenes.read import Stack, sar_quantity
 from geo.scenes.sar_pairs import SarPair, select_sar_pair
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity, clipped_regions, contract_properties
 from geo.vector.polygonize import polygonize
-from geo.verdicts import verdicts
 from geo.vessels.job import read_scene
 
 log = logging.getLogger(__name__)
@@ -95,6 +93,11 @@ class PairTest:
     p_value: np.ndarray  # Bonferroni-combined, NaN where invalid
     log_ratio: np.ndarray  # ln(after / before) of the most significant polarisation per pixel
     changed: np.ndarray
+
+    @property
+    def significance(self) -> np.ndarray:
+        """-log10 of the combined p-value (the change statistic), NaN where invalid."""
+        return -np.log10(np.maximum(self.p_value, 1e-300))
 
 
 def pair_test(before: Stack, after: Stack, p: SarParams) -> PairTest:
@@ -167,8 +170,7 @@ def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentit
     if not regions:
         return []
     index = np.arange(1, labels.max() + 1)
-    statistic = -np.log10(np.maximum(np.nan_to_num(test.p_value, nan=1.0), 1e-300))
-    score = ndi.mean(statistic, labels, index)
+    score = ndi.mean(np.nan_to_num(test.significance, nan=0.0), labels, index)
     strong = _shares(np.nan_to_num(test.p_value, nan=1.0) < p.strong_alpha, labels, index)
     db_best = ndi.median(test.log_ratio * DB_PER_NEPER, labels, index)
     db_pol = {pol: ndi.median(np.nan_to_num(t.log_ratio) * DB_PER_NEPER, labels, index) for pol, t in test.tests.items()}
@@ -253,18 +255,9 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
         identity = PairIdentity(aoi.id, pair.before.id, pair.after.id, pair.before.date.isoformat(),
                                 pair.after.date.isoformat(), SAR_VERSION)
         features = sar_features(labels, grid, aoi, identity, test, water, dark, series, p)  # type: ignore[arg-type]
-    n_inside = max(int(inside.sum()), 1)
-    clear_fraction = float((before.valid & after.valid & inside).sum() / n_inside)
     with timer.step("link claims"):
-        context = PairContext(
-            aoi, pair.before.date, pair.after.date, clear_fraction, p.min_clear_fraction,
-            before_scene=pair.before.summary(), after_scene=pair.after.summary(),
-            before_clear_fraction=float((before.valid & inside).sum() / n_inside),
-            after_clear_fraction=float((after.valid & inside).sum() / n_inside),
-        )
-        link_features(features, job.claims, context)
-        claim_summaries = verdicts(job.claims, features, context)
-    statistic = np.where(np.isfinite(test.p_value), -np.log10(np.maximum(np.nan_to_num(test.p_value, nan=1.0), 1e-300)), np.nan)
+        context, claim_summaries = judge_claims(aoi, job.claims, before, after, inside, p.min_clear_fraction,
+                                                features)
     manifest = {
         "workbench_version": __version__,
         "algorithm_version": SAR_VERSION,
@@ -294,14 +287,14 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
         "omnibus": _omnibus_summary(series, series_looks if series else None, inside, p, pair),
         "water_fraction": round(float(water[inside].mean()), 4),
         "cloud_masked": {"before": False, "after": False},
-        "clear_fraction": round(clear_fraction, 4),
+        "clear_fraction": round(context.clear_fraction, 4),
         "clear_fraction_note": "radar sees through cloud: only missing data (nodata, outside the footprint) counts",
         "n_changes": len(features),
         "warnings": warnings,
         "timings_s": timer.timings,
         "versions": package_versions(),
     }
-    return JobResult(features, claim_summaries, manifest, before, after, statistic, labels > 0, aoi)
+    return JobResult(features, claim_summaries, manifest, before, after, test.significance, labels > 0, aoi)
 
 
 def _omnibus_summary(series: tuple[Any, Sequence[Stack]] | None, looks: float | None, inside: np.ndarray,
