@@ -87,11 +87,12 @@ def local_regression_residual(
     themselves do not bend the fit."""
     weights = valid.astype(np.float64)
     residual = np.zeros(x.shape)
-    for _ in range(max(1, iterations)):
+    for i in range(max(1, iterations)):
+        if i:  # leave out what the previous fit could not explain
+            z = robust_z(residual, valid)
+            weights = (valid & (np.abs(np.nan_to_num(z)) < clip)).astype(np.float64)
         gain, offset = local_linear_fit(x, y, weights, window_px)
         residual = np.where(valid, y - (gain * np.nan_to_num(x) + offset), np.nan)
-        z = robust_z(residual, valid)
-        weights = (valid & (np.abs(np.nan_to_num(z)) < clip)).astype(np.float64)
     return residual
 
 
