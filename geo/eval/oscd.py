@@ -50,10 +50,9 @@ log = logging.getLogger(__name__)
 # Earth Search asset name -> Sentinel-2 band file suffix; the same bands the pipeline uses, plus cirrus.
 BANDS = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "swir16": "B11", "swir22": "B12"}
 CIRRUS = ("cirrus", "B10")
-COREG_BAND = "red"  # the detector's band; on OSCD the visible bands agree on the shift better than NIR
-MIN_COREG_QUALITY = 0.2
+JOB = Params()  # what a job does: its co-registration band and quality, local step and sieve
 L1C_SCALE = 1e-4  # L1C before processing baseline 04.00: reflectance = DN / 10000
-MIN_REGION_PX = Params().min_area_px  # the job's own sieve
+MIN_REGION_PX = JOB.min_area_px
 METRICS = ("precision", "recall", "f1", "iou", "seconds")
 
 
@@ -158,8 +157,8 @@ def read_labels(city: City) -> np.ndarray:
 
 def read_city(city: City) -> tuple[AlignedPair, np.ndarray]:
     """The co-registered pair on the label grid, and the validity mask with clouds removed."""
-    pair = read_aligned(city.before, city.after, tuple(BANDS), city.grid, COREG_BAND, MIN_COREG_QUALITY,
-                        local=local_coreg(Params()))
+    pair = read_aligned(city.before, city.after, tuple(BANDS), city.grid, JOB.coreg_band, JOB.min_coreg_quality,
+                        local=local_coreg(JOB))
     valid = pair.before.valid & pair.after.valid
     for scene in (city.before, city.after):
         cirrus = read_stack(scene, (CIRRUS[0],), city.grid)
