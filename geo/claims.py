@@ -37,11 +37,14 @@ class Signature:
     description: str
 
 
+# Ships: counted per date by the vessel job (geo.vessels), besides the change polygons' types.
+VESSEL_SIGNATURE = "large_vessels_at_berth"
+
 # The controlled vocabulary of signatures. Change types are those the change stage assigns.
 SIGNATURES: dict[str, Signature] = {
     s.name: s
     for s in (
-        Signature("large_vessels_at_berth", True, ("vessel", "new_bright_surface"),
+        Signature(VESSEL_SIGNATURE, True, ("vessel", "new_bright_surface"),
                   "ships over ~25 m at berth or anchor"),
         Signature("vehicle_parks", True, ("new_bright_surface",), "rows of vehicles or equipment in the open"),
         Signature("tent_camps", True, ("new_bright_surface", "vegetation_loss"), "new tent or shelter camps"),

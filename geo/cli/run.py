@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from geo.aoi import AOI, load_aois, resolve_aoi
-from geo.claims import Claim, check_references, load_claims
+from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
 from geo.errors import ClaimError
@@ -21,7 +21,6 @@ from geo.scenes.pairs import select_pair
 from geo.scenes.source import open_source
 
 Writer = Callable[[JobResult, Path], None]
-VESSELS = "large_vessels_at_berth"  # claims with this signature also get the vessel job's evidence
 
 
 def load_job_inputs(
@@ -59,7 +58,7 @@ def execute(
             pair = select_pair(scene_source, aoi, claims, before, after)
             result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
         writers: list[Writer] = [write_run_extras]
-        if any(VESSELS in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
+        if any(VESSEL_SIGNATURE in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
             from geo.vessels.hook import add_vessel_evidence
 
             vessel_files = add_vessel_evidence(result, claims, source, step)

@@ -20,7 +20,7 @@ from typing import Any
 
 from geo import ALGORITHM_VERSION, __version__, paths
 from geo.aoi import AOI, aoi_from_geojson, load_aoi, load_aois
-from geo.claims import Claim, check_references, load_claims
+from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.outputs.atomic import check_output_dir
 from geo.pipeline import Params
@@ -34,7 +34,6 @@ from geo.store import SceneRef, Store, now_utc, writer_lock
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-VESSELS = "large_vessels_at_berth"  # AOIs with claims predicting this also get vessel counts
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         try:
             plan = plan_aoi(source, aoi, mine, store.chain(aoi.id, ALGORITHM_VERSION), store.seen_scene_ids(aoi.id),
                             today, request.since, request.max_pairs)
-            if any(VESSELS in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
+            if any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 
                 plan = replace(plan, vessels=plan_vessels(store, request.source, aoi, mine, today))

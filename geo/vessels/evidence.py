@@ -32,11 +32,10 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from geo.claims import Claim, Stance
+from geo.claims import VESSEL_SIGNATURE, Claim, Stance
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
 
-VESSEL_SIGNATURE = "large_vessels_at_berth"
 METHOD = "negative-binomial posterior-predictive test (one-sided, window sum vs AOI baseline)"
 PRIOR = 0.5  # Beta(1/2, 1/2) on the NB probability (Jeffreys for a Poisson rate in the limit)
 

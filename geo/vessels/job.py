@@ -22,7 +22,7 @@ from shapely.geometry import Point
 
 from geo import __version__
 from geo.aoi import AOI
-from geo.claims import Claim
+from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
@@ -33,7 +33,7 @@ from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
 from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
 from geo.scenes.source import open_source
 from geo.vessels.cfar import SarParams, detect_sar
-from geo.vessels.evidence import VESSEL_SIGNATURE, EvidenceParams, evidence_for_claims
+from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask, water_index
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OPTICAL_BANDS, OpticalParams, detect_optical

@@ -27,10 +27,9 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from geo.claims import SIGNATURES, Claim, Stance
+from geo.claims import SIGNATURES, VESSEL_SIGNATURE, Claim, Stance
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED, Feature
 from geo.verdicts import confidence_label
-from geo.vessels.evidence import VESSEL_SIGNATURE
 
 COUNTS = "vessel counts"
 CHANGES = "change polygons"
