@@ -29,7 +29,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from geo.change.classify import VESSEL_MAX_AREA_M2
-from geo.vector.polygonize import label_regions
+from geo.vector.polygonize import EIGHT, label_regions
 
 WATER_DB = -15.0  # VV below this on every date (speckle-filtered) is water
 MIN_WATER_SHARE = 0.5
@@ -46,7 +46,7 @@ def water_mask(filtered_vv: Sequence[np.ndarray], valid: np.ndarray, water_db: f
     of specks by an opening and of blobs under ``min_pixels``."""
     low = np.fmin.reduce([np.where(np.isfinite(v), v, np.nan) for v in filtered_vv])
     water = valid & (to_db(np.nan_to_num(low, nan=np.inf)) < water_db)
-    water = ndi.binary_opening(water, structure=np.ones((3, 3), bool))
+    water = ndi.binary_opening(water, structure=EIGHT)
     labels, _ = label_regions(water, min_pixels)
     return labels > 0
 

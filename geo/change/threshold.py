@@ -7,9 +7,7 @@ from scipy import ndimage as ndi
 from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
-from geo.vector.polygonize import label_regions
-
-EIGHT = np.ones((3, 3), bool)
+from geo.vector.polygonize import EIGHT, label_regions
 
 
 def chi2_threshold(dof: int, alpha: float) -> float:
@@ -42,7 +40,7 @@ def change_mask(
     high, low = chi2_threshold(dof, alpha), chi2_threshold(dof, alpha_grow)
     values = np.where(valid, statistic, 0.0)
     mask = apply_hysteresis_threshold(values, low, high)
-    mask = ndi.binary_opening(mask, structure=np.ones((3, 3), bool))
+    mask = ndi.binary_opening(mask, structure=EIGHT)
     return mask & valid
 
 

@@ -16,12 +16,12 @@ import pyogrio
 from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
 from geo.errors import OutputError
+from geo.geometry import WGS84
 from geo.outputs.atomic import replacing
 from geo.outputs.run_data import RunData
 from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml, vessels_style
 
 GEOMETRY_COLUMN = "geom"
-WGS84 = "EPSG:4326"
 GPKG_VERSION = "1.2"  # GDAL 3.10 writes 1.4 by default, which the GDAL under QGIS 3.22 warns about
 
 

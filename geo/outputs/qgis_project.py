@@ -28,6 +28,7 @@ from geo.outputs.styles import (
     changes_style,
     claims_style,
     statistic_style,
+    to_qml,
     true_colour_style,
     vessels_style,
 )
@@ -189,9 +190,7 @@ def project_document(run: RunData) -> ET.Element:
 def write_project(path: Path, run: RunData) -> Path:
     """Write ``project.qgz`` (a zip holding the .qgs XML) beside the run's layers."""
     path = Path(path)
-    root = project_document(run)
-    ET.indent(root)
-    text = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+    text = to_qml(project_document(run))  # the same XML prologue as a style
     with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(path.with_suffix(".qgs").name, text)
     return path
