@@ -37,19 +37,17 @@ def write_rasters(result: JobResult, out: Path) -> None:
     for name, stack in ((BEFORE_RGB, result.before), (AFTER_RGB, result.after)):
         if stack.quantity != "reflectance":  # Sentinel-1: VV backscatter in dB, grey
             rgb = sar_display(stack.data, stack.bands)
-            write_cog(out / name, rgb, grid, [f"{stack.bands[0]}_db"] * 3,
-                      {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(),
-                       "units": f"{stack.bands[0].upper()} backscatter, dB"})
-            _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb))))
-            continue
-        rgb = true_colour(stack.data, stack.bands)
-        if rgb is None:
-            warning = f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"
-            log.warning(warning)
-            result.manifest.setdefault("warnings", []).append(warning)
-            continue
-        write_cog(out / name, rgb, grid, ["red", "green", "blue"],
-                  {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": "reflectance"})
+            names, units = [f"{stack.bands[0]}_db"] * 3, f"{stack.bands[0].upper()} backscatter, dB"
+        else:
+            rgb = true_colour(stack.data, stack.bands)
+            names, units = ["red", "green", "blue"], "reflectance"
+            if rgb is None:
+                warning = f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"
+                log.warning(warning)
+                result.manifest.setdefault("warnings", []).append(warning)
+                continue
+        write_cog(out / name, rgb, grid, names,
+                  {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": units})
         _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb))))
 
 
