@@ -184,8 +184,8 @@ def assess(claims: Sequence[Claim], features: Sequence[Feature], context: PairCo
     return out
 
 
-def _signature_matches(claim: Claim, features: Sequence[Feature]) -> dict[str, int]:
-    linked = [p for _, p in features if claim.id in p.get("claim_ids", [])]
+def _signature_matches(claim: Claim, linked: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """How many of the claim's linked changes each of its signatures predicts."""
     return {
         s: sum(1 for p in linked if p.get("change_type") in SIGNATURES[s].change_types)
         for s in claim.signatures
@@ -201,8 +201,9 @@ def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: Pair
             continue
         verdict = assessed[claim.id]
         linked = [p for _, p in features if claim.id in p.get("claim_ids", [])]
+        evidence = set(verdict.evidence)
         matching = matching_changes(claim, features) if claim.stance is Stance.ASSERT else [
-            p for _, p in features if p.get("change_id") in set(verdict.evidence)
+            p for _, p in features if p.get("change_id") in evidence
         ]
         out.append({
             "claim_id": claim.id,
@@ -221,7 +222,7 @@ def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: Pair
             "n_changes": len(linked),
             "area_m2": round(sum(float(p.get("area_m2", 0)) for p in linked), 1),
             "change_types": dict(Counter(p.get("change_type", "other") for p in linked).most_common()),
-            "signature_matches": _signature_matches(claim, features),
+            "signature_matches": _signature_matches(claim, linked),
             "n_matching": len(matching),
             "matching_area_m2": round(sum(float(p.get("area_m2", 0)) for p in matching), 1),
             "evidence": list(verdict.evidence),
