@@ -27,7 +27,7 @@ from geo.align.coreg import (
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
 from geo.scenes.gdal_env import gdal_env
-from geo.scenes.warp import open_raster
+from geo.scenes.warp import open_raster, read_filled
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +106,13 @@ def _warped(tgt: DatasetReader, band: int, grids: list[Grid], factor: int) -> li
 
 
 def _read_window(src: DatasetReader, band: int, window: Window, shape: tuple[int, int]) -> np.ndarray:
-    """``window`` of ``src`` (0 beyond its edge) at ``shape``. Not rasterio's boundless read: that goes
-    through a VRT which re-decodes (JPEG2000) tiles on every call instead of using GDAL's block cache."""
+    """``window`` of ``src`` (0 beyond its edge, ``read_filled``) at ``shape``."""
     inside = window.intersection(Window(0, 0, src.width, src.height))
     if (inside.width, inside.height) == (window.width, window.height):
         return src.read(band, window=window, out_shape=shape, resampling=Resampling.average).astype(np.float64)
     if shape != (int(window.height), int(window.width)):
         raise ValueError("decimated reads must lie inside the raster")
-    out = np.zeros(shape, np.float64)
-    r, c = int(inside.row_off - window.row_off), int(inside.col_off - window.col_off)
-    out[r:r + int(inside.height), c:c + int(inside.width)] = src.read(band, window=inside)
-    return out
+    return read_filled(src, band, window, 0).astype(np.float64)
 
 
 @contextmanager

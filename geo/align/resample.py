@@ -29,6 +29,7 @@ from geo.grid import Grid
 from geo.errors import OutputError
 from geo.outputs.atomic import replacing
 from geo.scenes.read import Displacement, open_raster
+from geo.scenes.warp import read_filled
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def warp_band(
         r1 = int(np.ceil(np.nanmax(pos_r))) + margin + 1
         c1 = int(np.ceil(np.nanmax(pos_c))) + margin + 1
         window = Window(c0, r0, c1 - c0, r1 - r0)
-        raw = src.read(band, window=window, boundless=True, fill_value=nodata if nodata is not None else 0)
+        raw = read_filled(src, band, window, nodata if nodata is not None else 0)
         ok = raw != nodata if nodata is not None else np.ones(raw.shape, bool)
         data = np.where(ok, raw, 0).astype(np.float32)
         if factor >= 1.5:  # downsampling: average first (area-like), or the spline would alias

@@ -89,14 +89,21 @@ def aligned_window(src: DatasetReader, grid: Grid) -> Window | None:
     return Window(round(col), round(row), grid.width, grid.height)
 
 
+def read_filled(src: DatasetReader, band: int, window: Window, fill: float) -> np.ndarray:
+    """``window`` of one band as stored, ``fill`` beyond the file's edge. Not rasterio's boundless read:
+    that goes through a VRT which re-decodes (JPEG2000) tiles on every call instead of using GDAL's block
+    cache."""
+    out = np.full((int(window.height), int(window.width)), fill, dtype=src.dtypes[band - 1])
+    if _overlaps(window, src):
+        inner = window.intersection(Window(0, 0, src.width, src.height))
+        r0, c0 = int(inner.row_off - window.row_off), int(inner.col_off - window.col_off)
+        out[r0:r0 + int(inner.height), c0:c0 + int(inner.width)] = src.read(band, window=inner)
+    return out
+
+
 def _copy(src: DatasetReader, window: Window, grid: Grid, nodata: float) -> np.ma.MaskedArray:
     """Pixels of an aligned window as they are (no resampling), nodata outside the file."""
-    out = np.full(grid.shape, nodata, dtype=src.dtypes[0])
-    inner = window.intersection(Window(0, 0, src.width, src.height)) if _overlaps(window, src) else None
-    if inner is not None:
-        r0, c0 = int(inner.row_off - window.row_off), int(inner.col_off - window.col_off)
-        out[r0:r0 + int(inner.height), c0:c0 + int(inner.width)] = src.read(1, window=inner)
-    return _masked(out, nodata)
+    return _masked(read_filled(src, 1, window, nodata), nodata)
 
 
 def _overlaps(window: Window, src: DatasetReader) -> bool:
