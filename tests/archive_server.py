@@ -76,6 +76,7 @@ class ArchiveServer:
     files: dict[str, Path] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     log: list[Record] = field(default_factory=list)
+    epoch: int = 0  # bumped by clear(): requests from before it stay out of the new log
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -128,9 +129,12 @@ class ArchiveServer:
         return fault
 
     def clear(self) -> None:
+        """No faults and an empty log; a request that arrived before (e.g. one still stalled by a
+        ``slow`` fault of an earlier test) is not logged when it completes."""
         with self._lock:
             self.faults.clear()
             self.log.clear()
+            self.epoch += 1
 
     def records(self, prefix: str = "/") -> list[Record]:
         with self._lock:
@@ -153,9 +157,10 @@ class ArchiveServer:
                 return fault
         return None
 
-    def _record(self, record: Record) -> None:
+    def _record(self, record: Record, epoch: int | None = None) -> None:
         with self._lock:
-            self.log.append(record)
+            if epoch is None or epoch == self.epoch:
+                self.log.append(record)
 
     # -- search ------------------------------------------------------------------------------------
     def search(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -236,9 +241,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None, method: str = "GET",
               fault: Fault | None = None, rng: str | None = None, length: int | None = None) -> None:
         host, path, _ = self._target()
+        epoch = self.archive.epoch  # the log this request belongs to
         if fault and fault.kind == "drop":
             self.close_connection = True
-            self.archive._record(Record(method, path, rng, 0, 0, time.time(), host, "drop"))
+            self.archive._record(Record(method, path, rng, 0, 0, time.time(), host, "drop"), epoch)
             return
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
@@ -247,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = b"" if method == "HEAD" else body[: len(body) // 3] if fault and fault.kind == "truncate" else body
         # Logged before the body goes out: the client may act on the last byte before this thread resumes.
         record = Record(method, path, rng, status, len(payload), time.time(), host, fault.kind if fault else None)
-        self.archive._record(record)
+        self.archive._record(record, epoch)
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
