@@ -12,11 +12,10 @@ from rich.table import Table
 from geo.aoi import resolve_aoi
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, json_option
-from geo.errors import DateError
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers, rank_by_clear
 from geo.scenes.model import SENSORS, Scene
-from geo.scenes.pairs import parse_date
+from geo.scenes.pairs import parse_period
 from geo.scenes.source import ARCHIVES, open_source
 
 
@@ -64,9 +63,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: f
                    collections: tuple[str, ...], sort: str, aoi_dir: Path | None, as_json: bool) -> None:
     """Scenes over an AOI between two dates, with the clear, cloud and nodata fractions *inside the AOI*
     (Sentinel-2: counted from the scene classification window over the AOI only)."""
-    first, last = parse_date(start, "--from"), parse_date(end, "--to")
-    if last < first:
-        raise DateError(f"--to {last} is before --from {first}")
+    first, last = parse_period(start, end)
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
     source = source or ("planetary-computer" if sensor == "s1" else "earth-search")
     scene_source = open_source(source, sensor, collections or None)

@@ -9,9 +9,9 @@ import click
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
 from geo.cli.run import load_job_inputs
-from geo.errors import AOIError, DateError
+from geo.errors import AOIError
 from geo.outputs.atomic import check_output_dir, staged_dir
-from geo.scenes.pairs import parse_date
+from geo.scenes.pairs import parse_period
 
 
 def _land_layer(path: Path | None) -> list:
@@ -64,9 +64,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
     from geo.vessels.job import (VesselParams, default_sensors, find_scenes, no_scenes, run_vessels, vessel_claims,
                                  write_vessel_outputs)
 
-    first, last = parse_date(start, "--from"), parse_date(end, "--to")
-    if last < first:
-        raise DateError(f"--to {last} is before --from {first}")
+    first, last = parse_period(start, end)
     check_output_dir(out)
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
     if not claim_ids:

@@ -67,6 +67,14 @@ def parse_date(text: str, option: str) -> date:
         raise DateError(f"{option} {text!r}: not a date (YYYY-MM-DD)") from None
 
 
+def parse_period(start: str, end: str) -> tuple[date, date]:
+    """``--from``/``--to`` as dates, the end not before the start."""
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise DateError(f"--to {last} is before --from {first}")
+    return first, last
+
+
 class _Side:
     """The candidates on one side of the window, searched and judged lazily (nearest first)."""
 
@@ -140,7 +148,7 @@ def _same_orbit_alternatives(side: _Side, chosen: Candidate, orbit: int | None) 
             and c.gap_days < chosen.gap_days + ORBIT_PENALTY_DAYS]
 
 
-def _fixed(source: SceneSource, aoi: AOI, scene_id: str, anchor: date | None, side: str,
+def _fixed(source: SceneSource, aoi: AOI, scene_id: str, anchor: date | None,
            cache: SceneCache | None) -> Candidate:
     scene = source.get(scene_id)
     gap = 0 if anchor is None else abs((scene.date - anchor).days)
@@ -202,7 +210,7 @@ def select_pair(
     for name, ref, anchor, fixed in (("before", before, before_anchor, fixed_before),
                                      ("after", after, after_anchor, fixed_after)):
         if fixed:
-            options[name] = [_fixed(source, aoi, str(ref), anchor, name, cache)]
+            options[name] = [_fixed(source, aoi, str(ref), anchor, cache)]
             continue
         side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache)  # type: ignore[arg-type]
         side.explore()
