@@ -80,7 +80,6 @@ def read_window(
     grid: Grid,
     resampling: Resampling = Resampling.cubic,
     cache: SceneCache | None = None,
-    policy: RetryPolicy | None = None,
     displacement: Displacement | None = None,
 ) -> np.ma.MaskedArray:
     """The raw values (DN, before scale/offset) of one asset on ``grid``, masked where nodata.
@@ -110,7 +109,7 @@ def read_window(
     cached = cache.load(key)
     if cached is not None:
         return cached
-    policy = policy or RetryPolicy.from_env()
+    policy = RetryPolicy.from_env()
 
     def attempt(number: int) -> tuple[np.ma.MaskedArray, float]:
         return read(sign_href(asset.href), _non_cached(asset.href) if number else {})
