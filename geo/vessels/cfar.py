@@ -18,7 +18,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -72,7 +72,13 @@ def ring_mean(values: np.ndarray, use: np.ndarray, guard: int, outer: int) -> tu
     return mean, count
 
 
-def local_background(intensity: np.ndarray, use: np.ndarray, p: SarParams) -> np.ndarray:
+class RingParams(Protocol):
+    guard_px: int
+    background_px: int
+    min_background_px: int
+
+
+def local_background(intensity: np.ndarray, use: np.ndarray, p: RingParams) -> np.ndarray:
     """Ring mean with fallbacks where the ring holds too few sea pixels (narrow basins, coast)."""
     mean, count = ring_mean(intensity, use, p.guard_px, p.background_px)
     wide, wide_count = ring_mean(intensity, use, p.guard_px, 3 * p.background_px)

@@ -34,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 from skimage.filters import threshold_otsu
 
 from geo.geometry import WGS84, reproject
+from geo.change.threshold import drop_small
 from geo.grid import Grid
 from geo.vector.polygonize import EIGHT
 
@@ -128,12 +129,7 @@ def _water_threshold(index: np.ndarray, p: LandParams) -> float:
 def _drop_small_water(water: np.ndarray, grid: Grid, p: LandParams) -> np.ndarray:
     """Water bodies smaller than ``min_water_m2`` are not a port's water: dark pixels among land (SAR:
     tarmac, shadow; optical: wet roofs, shade) that would let bright land objects pass for ships."""
-    labels, count = ndi.label(water, structure=EIGHT)
-    if count == 0:
-        return water
-    large = np.bincount(labels.ravel(), minlength=count + 1) * grid.pixel_area >= p.min_water_m2
-    large[0] = False
-    return large[labels]
+    return drop_small(water, math.ceil(p.min_water_m2 / grid.pixel_area))
 
 
 def optical_land_mask(

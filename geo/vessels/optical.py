@@ -33,7 +33,8 @@ from scipy import stats
 
 from geo.grid import Grid
 from geo.vector.polygonize import EIGHT
-from geo.vessels.cfar import ring_mean
+from geo.change.threshold import drop_small
+from geo.vessels.cfar import local_background
 from geo.vessels.cluster import clusters, seeded_clusters
 from geo.vessels.model import DetectorOutput
 
@@ -68,27 +69,14 @@ class OpticalParams:
 
 def _larger_than(mask: np.ndarray, pixel_area: float, max_area_m2: float) -> np.ndarray:
     """The 8-connected regions of ``mask`` covering more than ``max_area_m2``."""
-    labels, count = ndi.label(mask, structure=EIGHT)
-    if count == 0:
-        return mask
-    big = np.bincount(labels.ravel(), minlength=count + 1) * pixel_area > max_area_m2
-    big[0] = False
-    return big[labels]
+    return drop_small(mask, math.floor(max_area_m2 / pixel_area) + 1)
 
 
 def _ring_stats(values: np.ndarray, use: np.ndarray, p: OpticalParams) -> tuple[np.ndarray, np.ndarray]:
-    """Local mean and sd of ``values`` over ``use`` in the ring, widening where the ring is thin."""
-    mean, count = ring_mean(values, use, p.guard_px, p.background_px)
-    square, _ = ring_mean(values * values, use, p.guard_px, p.background_px)
-    wide_mean, wide_count = ring_mean(values, use, p.guard_px, 3 * p.background_px)
-    wide_square, _ = ring_mean(values * values, use, p.guard_px, 3 * p.background_px)
-    narrow = count >= p.min_background_px
-    mean = np.where(narrow, mean, np.where(wide_count >= p.min_background_px, wide_mean, np.nan))
-    square = np.where(narrow, square, np.where(wide_count >= p.min_background_px, wide_square, np.nan))
-    if use.any():
-        overall = values[use]
-        mean = np.where(np.isnan(mean), overall.mean(), mean)
-        square = np.where(np.isnan(square), (overall**2).mean(), square)
+    """Local mean and sd of ``values`` over ``use`` in the ring, widening where the ring is thin (the SAR
+    detector's background, of the values and of their squares)."""
+    mean = local_background(values, use, p)
+    square = local_background(values * values, use, p)
     sd = np.sqrt(np.maximum(square - mean**2, 0.0))
     return mean, np.maximum(sd, p.noise_floor)
 
