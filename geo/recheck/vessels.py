@@ -27,8 +27,7 @@ from geo.claims import Claim
 from geo.errors import GeoError
 from geo.scenes.model import Scene
 from geo.store import Store
-from geo.store.vessels import (add_vessel_rows, latest_vessel_verdict, set_vessel_mask, vessel_mask, vessel_rows,
-                               vessel_scene_ids)
+from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scene_ids
 from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import LandMask, VesselParams, default_period, default_sensors, find_scenes, run_vessels, \
     vessel_claims
@@ -120,7 +119,7 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
         covers = date.fromisoformat(rows[-1]["date"]) >= date.fromisoformat(item["window"]["end"])
         details = {**item, "n_dates": len(rows), "first_scene": first, "last_scene": last,
                    **({"combined": combined[claim_id]} if claim_id in combined else {})}
-        previous = latest_vessel_verdict(store, aoi.id, claim_id, VESSELS_VERSION)
+        previous = store.latest_verdict("vessels", aoi.id, claim_id, VESSELS_VERSION)
         if store.add_verdict("vessels", details, first, last, VESSELS_VERSION, covers, run_id, recorded):
             was = previous["verdict"] if previous else None
             news.append({"kind": "vessels", "claim_id": claim_id, "aoi_id": aoi.id, "verdict": item["verdict"],

@@ -228,12 +228,16 @@ class Store:
             features.append((gpkg.decode(row[0]), props))
         return features
 
-    def latest_window_verdict(self, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
+    def latest_verdict(self, kind: str, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
+        """The newest verdict of ``kind`` ('window', 'vessels', ...) on a claim and AOI, or None."""
         row = self.conn.execute(
-            "SELECT details FROM verdicts WHERE kind = 'window' AND aoi_id = ? AND claim_id = ? "
-            "AND algorithm_version = ? ORDER BY fid DESC LIMIT 1", (aoi_id, claim_id, algorithm_version),
+            "SELECT details FROM verdicts WHERE kind = ? AND aoi_id = ? AND claim_id = ? "
+            "AND algorithm_version = ? ORDER BY fid DESC LIMIT 1", (kind, aoi_id, claim_id, algorithm_version),
         ).fetchone()
         return json.loads(row[0]) if row else None
+
+    def latest_window_verdict(self, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
+        return self.latest_verdict("window", aoi_id, claim_id, algorithm_version)
 
     def run_ids(self) -> list[int]:
         return [r[0] for r in self.conn.execute("SELECT run_id FROM runs ORDER BY run_id")]

@@ -78,11 +78,3 @@ def set_vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: s
         "grid = excluded.grid, method = excluded.method, mask = excluded.mask, run_id = excluded.run_id",
         (aoi_id, algorithm_version, sensor, json.dumps(dict(grid), sort_keys=True), method, blob, run_id),
     )
-
-
-def latest_vessel_verdict(store: Store, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
-    row = store.conn.execute(
-        "SELECT details FROM verdicts WHERE kind = 'vessels' AND aoi_id = ? AND claim_id = ? "
-        "AND algorithm_version = ? ORDER BY fid DESC LIMIT 1", (aoi_id, claim_id, algorithm_version),
-    ).fetchone()
-    return json.loads(row[0]) if row else None
