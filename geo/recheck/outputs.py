@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from geo.outputs.atomic import staged_dir, write_json
+from geo.outputs.atomic import staged_dir, write_json, write_text
 from geo.outputs.geojson import write_feature_collection
 from geo.store import Store
 from geo.store.qgis import layer_definition
@@ -45,9 +45,7 @@ def write_layer_definition(store: Store, out: Path) -> Path:
     text = layer_definition(store.path, out)
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         out.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text(path, text)
     return path
 
 
