@@ -87,20 +87,30 @@ def indices(means: Mapping[str, float]) -> Indices:
     )
 
 
-def water_index(stack: np.ndarray, bands: tuple[str, ...] | list[str]) -> np.ndarray:
-    """The per-pixel water index ``indices`` uses, for a (band, row, col) stack."""
-    other = "swir16" if "swir16" in bands else "nir"
-    green, second = stack[list(bands).index("green")], stack[list(bands).index(other)]
+def water_index(green: np.ndarray, nir: np.ndarray | None, swir16: np.ndarray | None = None) -> np.ndarray:
+    """Water > 0, per pixel (the index ``indices`` uses). With SWIR 1.6 um, Xu's MNDWI (green - SWIR) /
+    (green + SWIR): built-up land, dark roofs and asphalt, which McFeeters' NDWI (green - NIR) /
+    (green + NIR) often calls water, reflect SWIR and come out negative. Ships, land and cloud are < 0
+    in both."""
+    other = nir if swir16 is None else swir16
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (green - second) / (green + second)
+        return (green - other) / (green + other)
 
 
-def water_level(*water: np.ndarray) -> float:
-    """The scene's split between water and land of the water index (NaN ignored), within [0, 0.3]."""
+def _stack_water_index(stack: np.ndarray, bands: tuple[str, ...] | list[str]) -> np.ndarray:
+    names = list(bands)
+    green, nir, swir16 = (stack[names.index(b)] if b in names else None for b in ("green", "nir", "swir16"))
+    return water_index(green, nir, swir16)
+
+
+def water_level(*water: np.ndarray, max_level: float = MAX_WATER_LEVEL) -> float:
+    """Otsu's split of the water index between water and land (NaN ignored), kept within [0, max_level]:
+    0 is the textbook level, but over top-of-atmosphere (L1C) data haze lifts urban MNDWI to ~0.1 while
+    open water stays ~0.8, and the bimodal split follows that."""
     values = np.concatenate([w[np.isfinite(w)].ravel() for w in water]) if water else np.array([])
     if values.size < 2 or np.ptp(values) <= 0:
         return 0.0
-    return float(np.clip(threshold_otsu(values), 0.0, MAX_WATER_LEVEL))
+    return float(np.clip(threshold_otsu(values), 0.0, max_level))
 
 
 def scene_levels(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: tuple[str, ...] | list[str]) -> SceneLevels:
@@ -108,7 +118,7 @@ def scene_levels(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands
     if not valid.any():
         return SceneLevels()
     nir = np.concatenate([before[list(bands).index("nir")][valid], after[list(bands).index("nir")][valid]])
-    return SceneLevels(water_level(water_index(before, bands)[valid], water_index(after, bands)[valid]),
+    return SceneLevels(water_level(_stack_water_index(before, bands)[valid], _stack_water_index(after, bands)[valid]),
                        0.5 * float(np.nanmedian(nir)))
 
 

@@ -22,6 +22,7 @@ from shapely.geometry import Point
 
 from geo import __version__
 from geo.aoi import AOI
+from geo.change.classify import water_index
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
@@ -34,7 +35,7 @@ from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
 from geo.scenes.source import open_source
 from geo.vessels.cfar import SarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
-from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask, water_index
+from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OPTICAL_BANDS, OpticalParams, detect_optical
 from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_csv

@@ -34,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 from skimage.filters import threshold_otsu
 
 from geo.geometry import WGS84, reproject
+from geo.change.classify import water_level
 from geo.change.threshold import drop_small
 from geo.grid import Grid
 from geo.vector.polygonize import EIGHT
@@ -107,23 +108,8 @@ def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandPara
     return _buffer(~_drop_small_water(~land, grid, p), p.buffer_px), method
 
 
-def water_index(green: np.ndarray, nir: np.ndarray, swir16: np.ndarray | None = None) -> np.ndarray:
-    """Water > 0. With SWIR 1.6 um, Xu's MNDWI (green - SWIR) / (green + SWIR): built-up land, dark roofs
-    and asphalt, which McFeeters' NDWI (green - NIR) / (green + NIR) often calls water, reflect SWIR and
-    come out negative. Ships, land and cloud are < 0 in both."""
-    other = nir if swir16 is None else swir16
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (green - other) / (green + other)
-
-
 def _water_threshold(index: np.ndarray, p: LandParams) -> float:
-    """Otsu's split of the index between water and land, kept within [0, max_water_threshold]: 0 is
-    the textbook level, but over top-of-atmosphere (L1C) data haze lifts urban MNDWI to ~0.1 while open
-    water stays ~0.8, and the bimodal split follows that."""
-    values = index[np.isfinite(index)]
-    if values.size < 2 or np.ptp(values) <= 0:
-        return 0.0
-    return float(np.clip(threshold_otsu(values), 0.0, p.max_water_threshold))
+    return water_level(index, max_level=p.max_water_threshold)
 
 
 def _drop_small_water(water: np.ndarray, grid: Grid, p: LandParams) -> np.ndarray:

@@ -15,7 +15,7 @@ from geo.aoi import load_aoi
 from geo.geometry import WGS84, reproject
 from geo.scenes.source import LocalCatalog
 from geo.vessels.job import read_scene
-from geo.vessels.landmask import water_index
+from geo.change.classify import water_index
 
 
 def test_demo_detections_lie_on_the_loire(geo_cli, tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.vessels.landmask import optical_land_mask, water_index
+from geo.change.classify import water_index
+from geo.vessels.landmask import optical_land_mask
 from geo.vessels.optical import detect_optical
 from tests.vessels import sea
 from tests.vessels.test_cfar import _matches
