@@ -155,6 +155,9 @@ class SceneCache:
             return None
         return data if isinstance(data, dict) and data.get("id") == item_id else None
 
+    def has_item(self, item_id: str) -> bool:
+        return (self.root / _safe(item_id) / ITEM_FILE).is_file()
+
     def store_item(self, item: Mapping[str, Any]) -> None:
         path = self.root / _safe(str(item["id"])) / ITEM_FILE
         try:

@@ -158,8 +158,11 @@ def _read_many(scene: Scene, requests: Sequence[tuple[str, Resampling]], grid: G
                        for a, resampling in assets]
             results = [f.result() for f in futures]
     if scene.stac is not None and any(is_remote(a.href) for a, _ in assets):
-        # Keep the item beside its windows: a rerun naming this scene by id needs no lookup.
-        (cache if cache is not None else SceneCache.default()).store_item(scene.stac)
+        # Keep the item beside its windows: a rerun naming this scene by id needs no lookup. Once is
+        # enough (a job reads a scene several times; a warm rerun then writes nothing).
+        cache = cache if cache is not None else SceneCache.default()
+        if not cache.has_item(scene.id):
+            cache.store_item(scene.stac)
     return results
 
 
