@@ -44,6 +44,8 @@ def coreg_command(
     # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
     from geo.align.pair import estimate_shift_from_files, read_pair
 
+    warnings: list[str] = []
+    model = None
     if local:  # tie points need the whole overlap
         from geo.align.coreg import estimate_shift
         from geo.align.local import estimate_local
@@ -52,22 +54,19 @@ def coreg_command(
         grid = pair.grid
         shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
         result: dict[str, object] = dict(shift.to_dict(grid))
-    else:  # a few windows are enough for one translation: read those, not the files
-        measured = estimate_shift_from_files(ref, tgt, band, read_budget=int(read_budget * 1e6))
-        shift, grid = measured.shift, measured.grid
-        result = measured.to_dict()
-    warnings: list[str] = []
-    model = None
-    if local:
         try:
             model = estimate_local(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, shift, window, spacing,
                                    min_points)
-            result["local"] = model.summary(pair.grid.shape, pair.grid)
+            result["local"] = model.summary(grid.shape, grid)
         except TiePointError as exc:
             if strict:
                 raise
             warnings.append(f"local model not used, fell back to the global shift: {exc}")
             log.warning(warnings[-1])
+    else:  # a few windows are enough for one translation: read those, not the files
+        measured = estimate_shift_from_files(ref, tgt, band, read_budget=int(read_budget * 1e6))
+        shift, grid = measured.shift, measured.grid
+        result = measured.to_dict()
     result["applied_model"] = model.kind if model is not None else "translation"
     if apply_to:
         from geo.align.resample import translation, write_shifted, write_warped
