@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
-from pyproj import Geod
+from pyproj import CRS, Geod
+from pyproj.exceptions import CRSError
 from rasterio import features as rio_features
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
@@ -107,7 +110,9 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
 
 
 def aoi_from_geojson(data: object, where: str, path: Path | None = None) -> AOI:
-    """Build an AOI from a parsed GeoJSON Feature (or a FeatureCollection holding exactly one)."""
+    """Build a registry AOI from a parsed GeoJSON Feature (or a FeatureCollection holding exactly one).
+
+    Registry AOIs (``aoi/``, the store) are strict: a lower-case slug ``id``, a known ``kind``, lon/lat."""
     if isinstance(data, Mapping) and data.get("type") == "FeatureCollection":
         features = data.get("features") or []
         if len(features) != 1:
@@ -115,42 +120,143 @@ def aoi_from_geojson(data: object, where: str, path: Path | None = None) -> AOI:
         data = features[0]
     if not isinstance(data, Mapping) or data.get("type") != "Feature":
         raise AOIError(f"{where}: expected a GeoJSON Feature with id/name properties")
-    props = data.get("properties") or {}
-    if not isinstance(props, Mapping):
-        raise AOIError(f"{where}: 'properties' must be an object")
+    props = _properties(data, where)
     aoi_id = props.get("id", data.get("id"))
     if not isinstance(aoi_id, str) or not ID_PATTERN.match(aoi_id):
         raise AOIError(f"{where}: property 'id' must be a lower-case slug like 'vladivostok-port', got {aoi_id!r}")
     kind = props.get("kind", "other")
     if kind not in KINDS:
         raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
-    try:
-        geometry = shape(data.get("geometry"))
-    except Exception as exc:  # shapely raises several types for malformed GeoJSON geometry
-        raise AOIError(f"{where}: malformed geometry ({exc})") from None
     return AOI(
         id=aoi_id,
         name=str(props.get("name", aoi_id)),
         country=str(props.get("country", "")),
         kind=kind,
-        geometry=validate_geometry(geometry, where),
+        geometry=validate_geometry(_shape(data.get("geometry"), where), where),
         source=str(props.get("source", "")),
         approximate=bool(props.get("approximate", True)),
         path=path,
     )
 
 
-def load_aoi(path: Path) -> AOI:
+def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
+    """An AOI from a file a user drew or exported (geojson.io, QGIS, another tool): any polygon GeoJSON.
+
+    A Feature, a FeatureCollection of one or more polygon features (their union is the AOI) or a bare
+    Polygon/MultiPolygon. The id is the ``id`` property when it is a slug, else the file name slugified; the
+    name is the ``name`` property (features' names joined), else the file name. A ``crs`` member naming
+    another CRS than lon/lat (old GeoJSON, QGIS exports) is honoured by reprojecting to lon/lat.
+    """
+    where = str(path)
+    if not isinstance(data, Mapping):
+        raise AOIError(f"{where}: expected a GeoJSON object (Feature, FeatureCollection or Polygon)")
+    kind_of = data.get("type")
+    if kind_of == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list) or not features:
+            raise AOIError(f"{where}: the FeatureCollection holds no features")
+    elif kind_of == "Feature":
+        features = [data]
+    elif kind_of in ("Polygon", "MultiPolygon"):
+        features = [{"type": "Feature", "properties": {}, "geometry": data}]
+    else:
+        raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection or Polygon, got type {kind_of!r}")
+    source_crs = _declared_crs(data, where)
+    parts, names = [], []
+    for index, feature in enumerate(features):
+        at = f"{where}: feature {index + 1}" if len(features) > 1 else where
+        if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+            raise AOIError(f"{at}: expected a GeoJSON Feature")
+        geometry = shapely.force_2d(_shape(feature.get("geometry"), at))
+        if not isinstance(geometry, (Polygon, MultiPolygon)):
+            raise AOIError(f"{at}: geometry must be a Polygon or MultiPolygon, got {geometry.geom_type}")
+        if source_crs is not None:
+            geometry = reproject(geometry, source_crs, WGS84)
+        parts.append(geometry)
+        name = _properties(feature, at).get("name")
+        if isinstance(name, str) and name.strip() and name.strip() not in names:
+            names.append(name.strip())
+    geometry = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    props = _properties(features[0], where) if len(features) == 1 else {}
+    given_id = props.get("id", features[0].get("id") if len(features) == 1 else None)
+    aoi_id = given_id if isinstance(given_id, str) and ID_PATTERN.match(given_id) else slugify(path.stem)
+    kind = props.get("kind") if props.get("kind") in KINDS else "other"
+    return AOI(
+        id=aoi_id,
+        name=" + ".join(names) or path.stem,
+        country=str(props.get("country", "")),
+        kind=kind,
+        geometry=validate_geometry(geometry, where),
+        source=str(props.get("source") or f"drawn area ({path.name}, {len(features)} feature(s))"),
+        approximate=bool(props.get("approximate", True)),
+        path=path,
+    )
+
+
+def slugify(text: str) -> str:
+    """'Área 51 (draft)' -> 'area-51-draft': a lower-case slug usable as an AOI id and in file names."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-_")[:64].strip("-")
+    if slug:
+        return slug
+    return "aoi-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]  # a name with no latin letters
+
+
+def _properties(feature: Mapping, where: str) -> Mapping:
+    props = feature.get("properties") or {}
+    if not isinstance(props, Mapping):
+        raise AOIError(f"{where}: 'properties' must be an object")
+    return props
+
+
+def _shape(geometry: object, where: str) -> BaseGeometry:
+    if geometry is None:
+        raise AOIError(f"{where}: the feature has no geometry")
+    try:
+        return shape(geometry)
+    except Exception as exc:  # shapely raises several types for malformed GeoJSON geometry
+        raise AOIError(f"{where}: malformed geometry ({exc})") from None
+
+
+def _declared_crs(data: Mapping, where: str) -> str | None:
+    """The CRS a pre-RFC 7946 ``crs`` member names, or None for lon/lat (absent, CRS84 or EPSG:4326)."""
+    member = data.get("crs")
+    if member is None:
+        return None
+    name = (member.get("properties") or {}).get("name") if isinstance(member, Mapping) else None
+    if not isinstance(name, str):
+        raise AOIError(f"{where}: cannot read the 'crs' member {member!r} (expected a named CRS)")
+    try:
+        crs = CRS.from_user_input(name)
+    except CRSError:
+        raise AOIError(f"{where}: unknown CRS {name!r} in the 'crs' member") from None
+    if crs.equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        return None
+    return crs.to_string()
+
+
+def read_geojson(path: Path) -> object:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise AOIError(f"{path}: cannot read AOI file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-    return aoi_from_geojson(data, str(path), path)
+
+
+def load_aoi(path: Path) -> AOI:
+    """A registry AOI file (strict: see ``aoi_from_geojson``)."""
+    return aoi_from_geojson(read_geojson(path), str(path), Path(path))
+
+
+def load_drawn_aoi(path: Path) -> AOI:
+    """A user's own AOI file (lenient: see ``drawn_aoi_from_geojson``)."""
+    return drawn_aoi_from_geojson(read_geojson(path), Path(path))
 
 
 def load_aois(directory: Path) -> dict[str, AOI]:
@@ -165,12 +271,12 @@ def load_aois(directory: Path) -> dict[str, AOI]:
 
 
 def resolve_aoi(ref: str, directory: Path) -> AOI:
-    """``ref`` is an AOI id from ``directory`` or a path to a GeoJSON file."""
+    """``ref`` is an AOI id from ``directory`` (strict) or a path to any polygon GeoJSON file (drawn)."""
     candidate = Path(ref)
     if ref.endswith((".geojson", ".json")) or candidate.exists():
-        if not candidate.exists():
+        if not candidate.is_file():
             raise AOIError(f"{ref}: AOI file does not exist")
-        return load_aoi(candidate)
+        return load_drawn_aoi(candidate)
     aois = load_aois(directory)
     if ref not in aois:
         known = ", ".join(sorted(aois)) or "none"

@@ -160,7 +160,9 @@ def _section(run: RunData) -> dict[str, Any]:
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
         "vessels": vessel_view(run.vessels),
         "scenes": run.claims[0]["scenes"] if run.claims and run.claims[0].get("scenes") else [
-            {"role": r, **manifest["scenes"][r], "clear_fraction": None} for r in ("before", "after")
+            # No claim: the manifest's scene summaries (acquisition ``datetime``; no per-scene clear share)
+            {"role": r, **manifest["scenes"][r], "date": str(manifest["scenes"][r]["datetime"])[:10],
+             "clear_fraction": None} for r in ("before", "after")
         ],
     }
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import ALGORITHM_VERSION, __version__, paths
-from geo.aoi import AOI, aoi_from_geojson, load_aoi, load_aois
+from geo.aoi import AOI, aoi_from_geojson, load_aois, load_drawn_aoi
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.outputs.atomic import check_output_dir
@@ -89,7 +89,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
         elif ref.endswith((".geojson", ".json")) or Path(ref).is_file():
             if not Path(ref).is_file():
                 raise AOIError(f"{ref}: AOI file does not exist")
-            aoi = load_aoi(Path(ref))
+            aoi = load_drawn_aoi(Path(ref))
         elif store and (feature := store.aoi_feature(ref)) is not None:
             aoi = aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
         else:
