@@ -55,13 +55,17 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:
     """Satellite-imagery change-detection workbench: claims + AOIs -> Sentinel scenes -> change polygons."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from geo.cli.console import warning_log
+
+    root = logging.getLogger()
+    root.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    if warning_log not in root.handlers:
+        root.addHandler(warning_log)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: map errors to exit codes, never show a traceback for user errors."""
-    from geo.cli.console import stderr
+    from geo.cli.console import clean, esc, stderr
 
     warnings.filterwarnings("ignore", category=UserWarning, module="rasterio")
     try:
@@ -73,10 +77,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         stderr.print("Aborted.")
         sys.exit(1)
     except click.ClickException as exc:
+        exc.message = clean(exc.message)  # the message quotes what the user typed
         exc.show()
         sys.exit(1)
     except GeoError as exc:
-        stderr.print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False)
+        stderr.print(f"[bold red]Error:[/] {esc(exc)}", markup=True)
         sys.exit(1)
     except KeyboardInterrupt:
         stderr.print("Interrupted.")
@@ -85,6 +90,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         if os.environ.get("GEO_DEBUG"):
             raise
         log.debug("internal error", exc_info=True)
-        stderr.print(f"internal error: {type(exc).__name__}: {exc} (set GEO_DEBUG=1 for the traceback)", markup=False)
+        stderr.print(f"internal error: {type(exc).__name__}: {exc} (set GEO_DEBUG=1 for the traceback)")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -1,18 +1,85 @@
-"""Terminal output for the CLI: results on stdout, progress and errors on stderr (rich)."""
+"""Terminal output for the CLI: results on stdout, progress, warnings and errors on stderr (rich).
+
+Names, claim text, paths and scene ids come from users and archives, so nothing printed is taken as
+rich markup unless a call asks for it (``markup=True``, with every value passed through ``esc``), and
+control characters (escape sequences that clear the screen or set the title) never reach the terminal.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# C0 and C1 control characters, DEL included; newline and tab are layout and kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(value: object) -> str:
+    """``value`` as text without control characters (ESC, CSI, BEL, CR, NUL, ...)."""
+    return _CONTROL.sub("", str(value))
+
+
+def esc(value: object) -> str:
+    """``value`` made safe to insert into a markup template: cleaned, and rich markup escaped."""
+    return escape(clean(value))
+
+
+class SafeConsole(Console):
+    """A console that cleans every string it renders (print arguments, table cells) of control characters;
+    markup and emoji codes are off by default."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(highlight=False, soft_wrap=True, markup=False, emoji=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: object) -> Text:  # type: ignore[override]
+        return super().render_str(clean(text), **kwargs)
+
+
+stdout = SafeConsole()
+stderr = SafeConsole(stderr=True)
+
+
+class WarningLog(logging.Handler):
+    """The CLI's log handler: one line per record on stderr, warnings as ``warning: ...``; remembers the
+    warnings it printed so a command's summary does not print them a second time."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.shown: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string in a log call must not kill the command
+            message = str(record.msg)
+        if record.levelno == logging.WARNING:
+            self.shown.add(message)
+            stderr.print(f"warning: {message}")
+        else:
+            stderr.print(f"{record.levelname} {record.name}: {message}")
+
+
+warning_log = WarningLog(logging.NOTSET)
+
+
+def print_warnings(warnings: list[str], console: Console = stdout) -> None:
+    """Print each warning once: those the log already showed on stderr are not repeated."""
+    seen = set(warning_log.shown)
+    for warning in warnings:
+        if warning not in seen:
+            seen.add(warning)
+            console.print(f"[yellow]warning:[/] {esc(warning)}", markup=True)
 
 
 @contextmanager
 def progress(title: str) -> Iterator[Callable[[str], None]]:
     """A spinner on stderr naming the current step; yields the callback the pipeline calls per step."""
-    with stderr.status(title) as status:
-        yield lambda step: status.update(f"{title}: {step}")
+    # A Status parses str as markup whatever the console says: give it Text.
+    with stderr.status(Text(clean(title))) as status:
+        yield lambda step: status.update(Text(clean(f"{title}: {step}")))

@@ -100,6 +100,6 @@ def _print(result: dict) -> None:
             f"dy {loc['range_dy_px'][0]:+.3f}..{loc['range_dy_px'][1]:+.3f} px"
         )
     for warning in result["warnings"]:
-        out.print(f"warning: {warning}", markup=False)
+        out.print(f"warning: {warning}")
     if "output" in result:
-        out.print(f"wrote {result['output']}", markup=False)
+        out.print(f"wrote {result['output']}")

@@ -50,7 +50,7 @@ def oscd_command(root: Path | None, cities: str | None, methods: tuple[str, ...]
         write_json(json_out, result)
     out = console.stdout
     for method, summary in result["methods"].items():
-        out.print(f"[bold]{method}[/]")
+        out.print(f"[bold]{console.esc(method)}[/]", markup=True)
         out.print(f"  {'city':<14}{'precision':>10}{'recall':>8}{'F1':>8}{'IoU':>8}{'seconds':>9}")
         for row in [*summary["cities"], {"city": "mean", **summary["mean"]}]:
             out.print(f"  {row['city']:<14}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}"

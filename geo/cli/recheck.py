@@ -26,16 +26,17 @@ DEFAULT_STORE = "recheck.gpkg"
 
 
 def print_report(report) -> None:  # type: ignore[no-untyped-def]
-    out = console.stdout
+    out, esc = console.stdout, console.esc
     summary = report.summary
     for run_id in report.repaired_runs:
-        out.print(f"[yellow]repaired[/] the files of run {run_id} (its re-check stopped after committing)")
+        out.print(f"[yellow]repaired[/] the files of run {run_id} (its re-check stopped after committing)", markup=True)
     if report.run_id is None:
         out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; store unchanged")
         return
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
     out.print(f"[bold]run {report.run_id}[/]: {summary['n_pairs']} new pair(s), "
-              f"[bold]{summary['n_new_changes']} new change(s)[/] ({types}) in {report.elapsed_s:.1f} s")
+              f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}) in {report.elapsed_s:.1f} s",
+              markup=True)
     for entry in summary["aois"]:
         if entry["pairs"] or entry["baseline_scene"]:
             done = [p for p in entry["pairs"] if p["status"] == "done"]
@@ -53,10 +54,10 @@ def print_report(report) -> None:  # type: ignore[no-untyped-def]
         if verdict["changed"]:
             was = verdict["previous_verdict"] or "none"
             by = " (vessel counts)" if verdict.get("kind") == "vessels" else ""
-            out.print(f"  claim {verdict['claim_id']} on {verdict['aoi_id']}{by}: [bold]{verdict['verdict']}[/] "
-                      f"(was {was}) — {verdict['rationale']}")
+            out.print(f"  claim {esc(verdict['claim_id'])} on {esc(verdict['aoi_id'])}{by}: "
+                      f"[bold]{esc(verdict['verdict'])}[/] (was {esc(was)}) — {esc(verdict['rationale'])}", markup=True)
     for failure in summary["failed_aois"]:
-        out.print(f"  [red]failed[/] {failure['aoi_id']}: {failure['error']}")
+        out.print(f"  [red]failed[/] {esc(failure['aoi_id'])}: {esc(failure['error'])}", markup=True)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
 
 
@@ -103,7 +104,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
         with console.progress("re-check") as step:
             report = recheck(request, step)
     except StoreLockedError as exc:
-        console.stderr.print(f"[bold red]Locked:[/] {exc}", markup=True, highlight=False)
+        console.stderr.print(f"[bold red]Locked:[/] {console.esc(exc)}", markup=True)
         raise click.exceptions.Exit(EXIT_LOCKED) from None
     if as_json:
         click.echo(json.dumps(report.summary, indent=2))

@@ -17,7 +17,7 @@ from geo.link import claim_index
 from geo.outputs.atomic import check_output_dir
 from geo.outputs.bundle import write_run_extras
 from geo.pipeline import Job, JobResult, run_job, write_outputs
-from geo.scenes.pairs import select_pair
+from geo.scenes.pairs import check_scene_ref, select_pair
 from geo.scenes.source import open_source
 
 Writer = Callable[[JobResult, Path], None]
@@ -72,18 +72,19 @@ def execute(
 def print_summary(manifest: dict, claims: list[dict], features: list, written: list[Path]) -> None:
     scenes = manifest["scenes"]
     out = console.stdout
-    out.print(f"[bold]AOI[/] {manifest['aoi']['id']}: {scenes['before']['id']} ({scenes['before']['datetime'][:10]})"
-              f" -> {scenes['after']['id']} ({scenes['after']['datetime'][:10]})")
+    esc = console.esc
+    out.print(f"[bold]AOI[/] {esc(manifest['aoi']['id'])}: {esc(scenes['before']['id'])} "
+              f"({scenes['before']['datetime'][:10]}) -> {esc(scenes['after']['id'])} "
+              f"({scenes['after']['datetime'][:10]})", markup=True)
     shift = manifest["coregistration"]
     if shift:
         out.print(f"co-registration: dx={shift['dx_px']:+.3f} px, dy={shift['dy_px']:+.3f} px (quality {shift['quality']:.2f})")
-    for warning in manifest["scenes"]["selection"].get("warnings", []) + manifest["warnings"]:
-        out.print(f"[yellow]warning:[/] {warning}")
+    console.print_warnings(manifest["scenes"]["selection"].get("warnings", []) + manifest["warnings"])
     types = Counter(p["change_type"] for _, p in features)
     area = sum(p["area_m2"] for _, p in features) / 1e6
     kinds = ", ".join(f"{n} {t}" for t, n in types.most_common()) or "none"
     out.print(f"[bold]{len(features)} change polygons[/] ({area:.3f} km2; {kinds}); "
-              f"clear fraction of AOI {manifest['clear_fraction']:.0%}")
+              f"clear fraction of AOI {manifest['clear_fraction']:.0%}", markup=True)
     vessels = manifest.get("vessels")
     if vessels:
         start, end = vessels["period"]
@@ -91,23 +92,27 @@ def print_summary(manifest: dict, claims: list[dict], features: list, written: l
         out.print(f"vessel counts: {vessels['n_scenes']} {'/'.join(vessels['sensors'])} scene(s) from {start} to {end}"
                   f"{found}")
     for claim in claims:
-        source = f" [by {claim['verdict_source']}]" if "verdict_source" in claim else ""
-        out.print(f"  claim {claim['claim_id']}: [bold]{claim['verdict']}[/]{source} — {claim['rationale']}")
+        source = " " + esc(f"[by {claim['verdict_source']}]") if "verdict_source" in claim else ""
+        out.print(f"  claim {esc(claim['claim_id'])}: [bold]{esc(claim['verdict'])}[/]{source} — "
+                  f"{esc(claim['rationale'])}", markup=True)
     if not claims:
         out.print("  no claims touch this AOI")
     out.print("files: " + ", ".join(str(p) for p in written))
     names = {p.name: p for p in written}
     if "report.html" in names:
-        out.print(f"[bold]evidence report:[/] {names['report.html']} (open in a browser)")
+        out.print(f"[bold]evidence report:[/] {esc(names['report.html'])} (open in a browser)", markup=True)
     if "project.qgz" in names:
-        out.print(f"[bold]QGIS:[/] {names['project.qgz']} (styled, time-aware layers; or open changes.gpkg)")
+        out.print(f"[bold]QGIS:[/] {esc(names['project.qgz'])} (styled, time-aware layers; or open changes.gpkg)",
+                  markup=True)
 
 
 @click.command("run")
 @click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id to test (repeatable) [default: all claims naming the AOI].")
-@click.option("--before", default=None, help="Before scene: item id, or a date YYYY-MM-DD (latest scene on or before it).")
-@click.option("--after", default=None, help="After scene: item id, or a date YYYY-MM-DD (earliest scene on or after it).")
+@click.option("--before", default=None, metavar="DATE|ITEM",
+              help="Before scene: an ISO date YYYY-MM-DD (the best scene on or before it) or a scene item id.")
+@click.option("--after", default=None, metavar="DATE|ITEM",
+              help="After scene: an ISO date YYYY-MM-DD (the best scene on or after it) or a scene item id.")
 @click.option("--source", default="earth-search", show_default=True,
               help="'earth-search', 'planetary-computer' (needed for --sensor s1), a STAC API URL, or a local "
                    "STAC catalog (e.g. scenes/demo).")
@@ -124,5 +129,7 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     Without --before/--after the pair brackets the claims' time windows.
     Writes changes.geojson (RFC 7946), claims.json and manifest.json into --out.
     """
+    check_scene_ref(before, "--before")
+    check_scene_ref(after, "--after")
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
     execute(aoi, claims, source, before, after, out, sensor)

@@ -97,7 +97,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: f
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
     for row in rows:
         if row.get("error"):
-            console.stdout.print(f"[yellow]warning:[/] {row['id']}: cloud not judged: {row['error']}")
+            console.stdout.print(f"[yellow]warning:[/] {console.esc(row['id'])}: cloud not judged: "
+                                 f"{console.esc(row['error'])}", markup=True)
 
 
 @scenes_group.group("cache")

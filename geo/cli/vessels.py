@@ -87,12 +87,14 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
 
 
 def _summary(run, written: list[Path], out: Path) -> None:  # type: ignore[no-untyped-def]
-    echo = console.stdout.print
-    echo(f"[bold]AOI[/] {run.aoi.id}: {len(run.results)} scene(s), land mask {run.manifest['land_mask']}")
+    echo, esc = console.stdout.print, console.esc
+    echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(run.manifest['land_mask'])}",
+         markup=True)
     for row in run.rows:
         echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessels ({row['n_large']} >= "
              f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "
              f"{row['total_area_m2'] / 1e3:.1f}k m2, saw {row['observed_fraction']:.0%} of the water")
     for item in run.evidence:
-        echo(f"  claim {item['claim_id']}: [bold]{item['verdict']}[/] — {item['rationale']}")
+        echo(f"  claim {esc(item['claim_id'])}: [bold]{esc(item['verdict'])}[/] — {esc(item['rationale'])}",
+             markup=True)
     echo(f"files: {len(written)} in {out} (timeseries.csv, timeseries.svg, evidence.json, vessels.geojson, ...)")

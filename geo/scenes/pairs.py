@@ -61,10 +61,35 @@ class Pair:
 
 
 def parse_date(text: str, option: str) -> date:
+    if not DATE_PATTERN.match(text):  # fromisoformat also takes 20150821 and 2015-W34-5
+        raise DateError(f"{option} {text!r}: not a date; dates are ISO YYYY-MM-DD (e.g. 2015-08-21)")
     try:
         return date.fromisoformat(text)
-    except ValueError:
-        raise DateError(f"{option} {text!r}: not a date (YYYY-MM-DD)") from None
+    except ValueError as exc:
+        raise DateError(f"{option} {text!r}: not a valid date ({exc})") from None
+
+
+# What people type for a date that is not ISO: 21/08/2015, 2015/8/21, 21.08.2015, 20150821, 2015-08-21T10:00,
+# "21 Aug 2015". Item ids (S2A_MSIL2A_..., S2B_33UUU_20200801_0_L2A) match none of these.
+_DATE_LIKE = (
+    re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$"),
+    re.compile(r"^\d{8}$"),
+    re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[T ]"),
+    re.compile(r"(?i)^(?=.*\d)(?=.*\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)[\w ,.'/-]+$"),
+)
+
+
+def check_scene_ref(text: str | None, option: str) -> None:
+    """``--before``/``--after`` take an ISO date or an item id: a date written any other way is an error
+    naming the format, not an item id that no archive holds."""
+    if text is None:
+        return
+    if DATE_PATTERN.match(text):
+        parse_date(text, option)  # 2015-02-30 is no date
+        return
+    if any(pattern.search(text.strip()) for pattern in _DATE_LIKE):
+        raise DateError(f"{option} {text!r}: dates are ISO YYYY-MM-DD (e.g. 2015-08-21); anything else is taken "
+                        "as a scene item id")
 
 
 def parse_period(start: str, end: str) -> tuple[date, date]:

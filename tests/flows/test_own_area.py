@@ -1,0 +1,115 @@
+"""An analyst's own area: a polygon drawn elsewhere (no id, no claim), dates as people type them."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pyogrio
+import pytest
+from shapely.geometry import shape
+
+from tests.flows.conftest import AFTER_ID, BEFORE_ID, DEMO_CATALOG, DRAWN_RING, drawn_aoi
+
+RUN_FILES = {"changes.geojson", "claims.json", "manifest.json", "report.html", "changes.gpkg", "project.qgz",
+             "before_rgb.tif", "after_rgb.tif", "change_statistic.tif", "aoi.geojson"}
+
+
+def assert_claim_free_run(out, aoi_id: str, name: str, before: str, after: str) -> list[dict]:
+    assert RUN_FILES <= {p.name for p in out.iterdir()}
+    collection = json.loads((out / "changes.geojson").read_text())
+    features = collection["features"]
+    assert features, "the Nantes port changed between the scenes: polygons expected"
+    drawn = shape({"type": "Polygon", "coordinates": [DRAWN_RING]})
+    for feature in features:
+        props = feature["properties"]
+        assert props["aoi_id"] == aoi_id and props["claim_ids"] == []
+        assert (props["before_scene"], props["after_scene"]) == (before, after)
+        assert shape(feature["geometry"]).buffer(1e-6).within(drawn.buffer(1e-4))  # clipped to the drawn area
+    assert json.loads((out / "claims.json").read_text()) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["aoi"]["id"] == aoi_id and manifest["aoi"]["name"] == name and manifest["claims"] == []
+    layers = dict(pyogrio.list_layers(out / "changes.gpkg"))
+    assert len(pyogrio.read_dataframe(out / "changes.gpkg", layer="changes")) == len(features)
+    assert "aois" in layers
+    with zipfile.ZipFile(out / "project.qgz") as project:
+        qgs = next(n for n in project.namelist() if n.endswith(".qgs"))
+        assert "changes" in project.read(qgs).decode("utf-8")
+    report = (out / "report.html").read_text()
+    assert name in report and before in report and after in report
+    assert "No claim names these areas." in report
+    return features
+
+
+def test_claim_free_job_on_a_drawn_area_with_the_demo_catalog(user):
+    aoi = drawn_aoi(user.home / "My harbour area.geojson")
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "out")
+    assert result.returncode == 0, result.output
+    features = assert_claim_free_run(user.home / "out", "my-harbour-area", "My harbour area",
+                                     "S2A_30TXT_20150821_L1C_nantes", "S2_30TXT_20171014_L1C_nantes")
+    assert f"{len(features)} change polygons" in result.stdout
+    assert "no claims touch this AOI" in result.stdout
+
+
+def test_claim_free_job_on_a_drawn_area_against_a_stac_api(user, flow_archive):
+    aoi = drawn_aoi(user.home / "area.geojson", properties={"name": "Quai Wilson"})
+    result = user("run", "--aoi", str(aoi), "--source", flow_archive.url, "--before", "2015-12-20",
+                  "--after", "2017-06-25", "--out", "out")
+    assert result.returncode == 0, result.output
+    assert_claim_free_run(user.home / "out", "area", "Quai Wilson", BEFORE_ID, AFTER_ID)
+
+
+def test_qgis_export_of_two_features_in_web_mercator_is_their_union(user):
+    from pyproj import Transformer
+
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    west = [[-1.565, 47.19], [-1.55, 47.19], [-1.55, 47.215], [-1.565, 47.215], [-1.565, 47.19]]
+    east = [[-1.55, 47.19], [-1.535, 47.19], [-1.535, 47.215], [-1.55, 47.215], [-1.55, 47.19]]
+    rings = [[list(to_mercator.transform(x, y)) for x, y in ring] for ring in (west, east)]
+    aoi = drawn_aoi(user.home / "export.geojson", rings, {"name": "half"}, crs="urn:ogc:def:crs:EPSG::3857")
+    result = user("aoi", "show", str(aoi))
+    assert result.returncode == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["id"] == "export" and shown["name"] == "half" and shown["kind"] == "other"
+    union = shape(shown["geometry"])
+    assert union.geom_type == "Polygon"  # the two halves share an edge: one polygon
+    assert union.symmetric_difference(shape({"type": "Polygon", "coordinates": [DRAWN_RING]})).area < 1e-9
+
+
+def test_registry_aois_stay_strict(user):
+    folder = user.home / "aoi"
+    folder.mkdir()
+    drawn_aoi(folder / "no-id.geojson")
+    result = user("aoi", "list", "--aoi-dir", str(folder))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no-id.geojson" in result.stderr and "property 'id' must be a lower-case slug" in result.stderr
+
+
+@pytest.mark.parametrize("typed", ["21/08/2015", "2015/08/21", "21.08.2015", "20150821", "21 Aug 2015",
+                                   "2015-08-21T10:30:00"])
+def test_dates_as_people_type_them_are_refused_naming_the_format(user, typed):
+    aoi = drawn_aoi(user.home / "area.geojson")
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", typed,
+                  "--after", "2017-10-14", "--out", "out")
+    assert result.returncode == 1, result.output
+    assert f"--before {typed!r}" in result.stderr and "YYYY-MM-DD" in result.stderr
+    assert "no scene with id" not in result.stderr and "Traceback" not in result.stderr
+    assert not (user.home / "out").exists()
+
+
+def test_impossible_iso_date_is_named(user):
+    aoi = drawn_aoi(user.home / "area.geojson")
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                  "--after", "2017-02-30", "--out", "out")
+    assert result.returncode == 1
+    assert "--after '2017-02-30': not a valid date" in result.stderr
+    assert not (user.home / "out").exists()
+
+
+def test_help_says_dates_are_iso_or_item_ids(user):
+    result = user("run", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--before DATE|ITEM" in text and "--after DATE|ITEM" in text
+    assert text.count("ISO date YYYY-MM-DD") == 2 and text.count("scene item id") == 2

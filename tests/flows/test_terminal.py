@@ -1,0 +1,76 @@
+"""What the terminal shows: user and archive text printed as text (never markup, never control sequences),
+ids never cut, each warning once."""
+
+from __future__ import annotations
+
+import re
+
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+
+HOSTILE_CLAIMS = """
+[document]
+title = "hostile \\u001b]0;pwned\\u0007 document"
+
+[[claim]]
+id = "a-very-long-claim-identifier-that-a-narrow-terminal-would-cut-short"
+claimant = "[red]Ministry[/red] \\u001b[2J of [bold]Truth"
+statement = "Troops arrived. \\u001b[31mred\\u001b[0m"
+date_stated = 2024-10-18
+stance = "assert"
+aoi_ids = ["site"]
+window = { start = 2024-10-08, end = 2024-10-13 }
+signatures = ["vehicle_parks"]
+"""
+
+
+def write_project(home):
+    (home / "aoi").mkdir()
+    drawn = drawn_aoi(home / "aoi" / "site.geojson", properties={"id": "site", "name": "[blink]Site[/blink]"})
+    (home / "seeds").mkdir()
+    (home / "seeds" / "claims.toml").write_text(HOSTILE_CLAIMS)
+    return drawn
+
+
+def test_claims_list_prints_user_text_as_text_and_never_cuts_ids(user):
+    write_project(user.home)
+    for columns in (60, 80):
+        result = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds", columns=columns)
+        assert result.returncode == 0, result.output
+        assert "a-very-long-claim-identifier-that-a-narrow-terminal-would-cut-short" in result.stdout
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    wide = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds", columns=200)
+    assert "[red]Ministry[/red]" in wide.stdout and "[bold]Truth" in wide.stdout  # shown, not interpreted
+    aois = user("aoi", "list", "--aoi-dir", "aoi", columns=200)
+    assert "[blink]Site[/blink]" in aois.stdout
+
+
+def test_markup_in_an_aoi_reference_is_an_error_message_not_a_traceback(user):
+    result = user("run", "--aoi", "[/bold]x", "--out", "o")
+    assert result.returncode == 1
+    assert "unknown AOI id '[/bold]x'" in result.stderr and "Traceback" not in result.output
+    result = user("run", "--aoi", "[red]gone[/red].geojson", "--out", "o")
+    assert result.returncode == 1 and "[red]gone[/red].geojson: AOI file does not exist" in result.stderr
+
+
+def test_paths_with_brackets_are_printed_as_they_are_and_warnings_print_once(user):
+    # West of the demo scenes' texture: the local co-registration finds too few tie points and warns.
+    west = [[-1.60, 47.20], [-1.56, 47.20], [-1.56, 47.22], [-1.60, 47.22], [-1.60, 47.20]]
+    aoi = drawn_aoi(user.home / "area.geojson", [west])
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "results [v2]")
+    assert result.returncode == 0, result.output
+    assert (user.home / "results [v2]" / "report.html").is_file()
+    assert "evidence report: results [v2]/report.html" in result.stdout
+    warnings = re.findall(r"warning: (local co-registration not used[^\n]*)", result.output)
+    assert len(warnings) == 1, result.output
+
+
+def test_control_characters_from_files_never_reach_the_terminal(user):
+    write_project(user.home)
+    result = user("claims", "show", "a-very-long-claim-identifier-that-a-narrow-terminal-would-cut-short",
+                  "--aoi-dir", "aoi", "--seeds-dir", "seeds")
+    assert result.returncode == 0 and "\x1b" not in result.stdout  # JSON escapes them: \u001b
+    assert "\\u001b[31mred" in result.stdout
+    bad = user("run", "--aoi", "site", "--claim", "nope\x1b[2J", "--aoi-dir", "aoi", "--seeds-dir", "seeds",
+               "--out", "o")
+    assert bad.returncode == 1 and "\x1b" not in bad.output and "unknown claim id" in bad.stderr
