@@ -107,9 +107,8 @@ def _maplayer(parent: ET.Element, layer: ProjectLayer) -> None:
     for child in layer.style:  # the same renderer, temporal settings, aliases and map tips as the QML styles
         if not (child.tag == "temporal" and layer.time_range is not None):
             element.append(child)
-    for name, value in layer.style.attrib.items():  # e.g. labelsEnabled
-        if name not in ("version", "styleCategories", "type"):
-            element.set(name, value)
+    if "labelsEnabled" in layer.style.attrib:  # on the style's root in a QML, on <maplayer> in a project
+        element.set("labelsEnabled", layer.style.attrib["labelsEnabled"])
 
 
 def _tree(parent: ET.Element, layers: list[ProjectLayer]) -> None:

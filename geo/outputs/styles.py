@@ -24,7 +24,8 @@ AOI_COLOUR = "#ffd400"
 
 # Readable field names (QGIS shows them in the attribute table, forms and identify results).
 CHANGE_ALIASES = {
-    "change_id": "Change id", "id": "Change id (GeoJSON id)", "aoi_id": "Area of interest", "claim_ids": "Claims in the area",
+    "change_id": "Change id", "id": "Change id (GeoJSON id)", "aoi_id": "Area of interest",
+    "claim_ids": "Claims in the area",
     "evidence_for": "Evidence for claims", "before_scene": "Before scene", "after_scene": "After scene",
     "before_date": "Before (acquired, UTC)", "after_date": "After (acquired, UTC)", "area_m2": "Area (m²)",
     "score": "Change score", "confidence": "Confidence", "change_type": "Change type",
