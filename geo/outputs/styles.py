@@ -1,7 +1,9 @@
 """QGIS layer styles (QML) for a run's layers, built as XML from the run's own values.
 
 Vector styles carry a categorised renderer, map tips and the layer's temporal settings (features live
-from a start to an end DateTime field), so the layer opens styled and the temporal controller works.
+from a start to an end DateTime field), so the layer opens styled and the temporal controller works; the
+change, claim and AOI styles also give readable field names (aliases), no labels, and outlines over a
+contrasting halo that read on dark and bright imagery alike.
 Raster styles fix the renderer and its stretch, so before and after open as true colour and the change
 statistic as a ramp that starts at the detection threshold.
 """
@@ -55,7 +57,8 @@ def _option_map(parent: ET.Element, values: dict[str, str]) -> None:
 
 def _contrasting(colour: str) -> str:
     """White or black, whichever stands out more against ``colour`` (WCAG contrast of relative luminance)."""
-    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb_triplet(colour)]
+    srgb = [c / 255 for c in rgb_triplet(colour)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in srgb]
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
 
