@@ -1,15 +1,20 @@
-"""A QGIS project (``project.qgz``) that opens a run ready to read: every layer styled, in a sensible
-order, and time-aware — the change polygons live from the before to the after scene, each claim during
-its window, and the before/after images one after the other, so the temporal controller steps from the
-before picture to the after one.
+"""A QGIS project (``project.qgz``) that opens a run ready to read: the job's UTM grid as project CRS and
+initial view, every layer styled, in a sensible order, and time-aware — the before/after images one after
+the other, the change outlines over both of them, each claim during its window — so the temporal
+controller steps from the before picture to the after one with the changes drawn on each.
 
 Why a project as well as styles in the GeoPackage: QGIS (at least up to 3.22) applies a layer's default
 style when it opens it but then resets the temporal settings from the data provider, so temporal settings
 survive only in a project. Paths are relative, so the run folder can be moved or shared whole.
+
+The XML follows what QGIS 3.22 itself writes where QGIS is strict: it reads ``<projectCrs>`` only when the
+project property ``SpatialRefSys/ProjectionsEnabled`` is set (without it the project has no CRS and the
+vector layers are not drawn over the rasters), and a ``<spatialrefsys>`` it can read carries the WKT.
 """
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
@@ -46,7 +51,7 @@ class ProjectLayer:
     crs: str
     style: ET.Element
     visible: bool = True
-    time_range: tuple[datetime, datetime] | None = None  # fixed range for rasters
+    time_range: tuple[datetime, datetime] | None = None  # a fixed range, instead of the style's
 
 
 def _layer_id(name: str) -> str:
@@ -59,13 +64,25 @@ def _iso(when: datetime) -> str:
 
 
 def _spatialrefsys(parent: ET.Element, crs_text: str) -> None:
+    """The CRS as QGIS writes it (less its internal ``srsid``): WKT first, which QGIS reads losslessly."""
     crs = CRS.from_user_input(crs_text)
-    srs = ET.SubElement(parent, "spatialrefsys")
-    ET.SubElement(srs, "wkt").text = crs.to_wkt()
     authority = crs.to_authority()
-    ET.SubElement(srs, "authid").text = f"{authority[0]}:{authority[1]}" if authority else ""
-    ET.SubElement(srs, "description").text = crs.name
-    ET.SubElement(srs, "geographicflag").text = "true" if crs.is_geographic else "false"
+    with warnings.catch_warnings():  # pyproj warns that PROJ strings are lossy: the WKT is the real record
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4() or ""
+    ellipsoid = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
+    srs = ET.SubElement(parent, "spatialrefsys")
+    for tag, text in (
+        ("wkt", crs.to_wkt()),
+        ("proj4", proj4),
+        ("srid", authority[1] if authority and authority[0] == "EPSG" else ""),
+        ("authid", f"{authority[0]}:{authority[1]}" if authority else ""),
+        ("description", crs.name),
+        ("projectionacronym", next((p[6:] for p in proj4.split() if p.startswith("+proj=")), "")),
+        ("ellipsoidacronym", f"{ellipsoid['authority']}:{ellipsoid['code']}" if ellipsoid else ""),
+        ("geographicflag", "true" if crs.is_geographic else "false"),
+    ):
+        ET.SubElement(srs, tag).text = text
 
 
 def _maplayer(parent: ET.Element, layer: ProjectLayer) -> None:
@@ -81,14 +98,17 @@ def _maplayer(parent: ET.Element, layer: ProjectLayer) -> None:
     provider.text = "ogr" if layer.kind == "vector" else "gdal"
     if layer.kind == "vector":
         provider.set("encoding", "UTF-8")
-    if layer.time_range is not None:
+    if layer.time_range is not None:  # a fixed range replaces the style's own temporal settings
         start, end = layer.time_range
-        temporal = ET.SubElement(element, "temporal", enabled="1", mode="0", fetchMode="0")
+        temporal = ET.SubElement(element, "temporal", enabled="1", mode="0", fetchMode="0", limitMode="1")
         fixed = ET.SubElement(temporal, "fixedRange")
         ET.SubElement(fixed, "start").text = _iso(start)
         ET.SubElement(fixed, "end").text = _iso(end)
-    for child in layer.style:  # the same renderer, temporal settings and map tips as the QML styles
-        element.append(child)
+    for child in layer.style:  # the same renderer, temporal settings, aliases and map tips as the QML styles
+        if not (child.tag == "temporal" and layer.time_range is not None):
+            element.append(child)
+    if "labelsEnabled" in layer.style.attrib:  # on the style's root in a QML, on <maplayer> in a project
+        element.set("labelsEnabled", layer.style.attrib["labelsEnabled"])
 
 
 def _tree(parent: ET.Element, layers: list[ProjectLayer]) -> None:
@@ -119,9 +139,13 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     grid_crs = str(run.manifest["grid"]["crs"])
     types = sorted({str(p.get("change_type", "other")) for _, p in run.features})
     gpkg = f"./{GEOPACKAGE}|layername="
+    # All of a run's changes share the pair's dates: they are drawn over both images, for as long as either
+    # shows (up to the after image's end, where per-feature end dates would drop them).
+    images_shown = (before, after + AFTER_SHOWN_FOR)
     layers = [
         ProjectLayer(_layer_id("aois"), "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style()),
-        ProjectLayer(_layer_id("changes"), "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types)),
+        ProjectLayer(_layer_id("changes"), "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types),
+                     time_range=images_shown),
         *([ProjectLayer(_layer_id("vessels"), "vessel detections", "vector", gpkg + "vessels", "EPSG:4326",
                         vessels_style())] if run.vessels is not None else []),
         ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False),
@@ -154,23 +178,38 @@ def time_range(run: RunData) -> tuple[datetime, datetime]:
     return start, end
 
 
+def grid_extent(run: RunData) -> tuple[float, float, float, float]:
+    """The job grid's (xmin, ymin, xmax, ymax) in its CRS: the project's initial view."""
+    a, _, c, _, e, f = run.manifest["grid"]["transform"]
+    rows, cols = run.manifest["grid"]["shape"]
+    xs, ys = (c, c + a * cols), (f, f + e * rows)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _extent(parent: ET.Element, tag: str, extent: tuple[float, float, float, float], as_attributes: bool) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    for name, value in zip(("xmin", "ymin", "xmax", "ymax"), extent):
+        if as_attributes:
+            element.set(name, f"{value:.3f}")
+        else:
+            ET.SubElement(element, name).text = f"{value:.3f}"
+    return element
+
+
 def project_document(run: RunData) -> ET.Element:
     start, end = time_range(run)
-    grid = run.manifest["grid"]
+    grid_crs = str(run.manifest["grid"]["crs"])
+    extent = grid_extent(run)
     layers = project_layers(run)
     root = ET.Element("qgis", version=QGIS_VERSION, projectname=f"geo run: {run.aoi.get('name', run.aoi_id)}")
     ET.SubElement(root, "homePath", path="")
     ET.SubElement(root, "title").text = f"Changes over {run.aoi.get('name', run.aoi_id)}"
-    _spatialrefsys(ET.SubElement(root, "projectCrs"), str(grid["crs"]))
+    _spatialrefsys(ET.SubElement(root, "projectCrs"), grid_crs)
     _tree(root, layers)
     canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas")
     ET.SubElement(canvas, "units").text = "meters"
-    a, _, c, _, e, f = grid["transform"]
-    rows, cols = grid["shape"]
-    extent = ET.SubElement(canvas, "extent")
-    for tag, value in (("xmin", c), ("ymin", f + e * rows), ("xmax", c + a * cols), ("ymax", f)):
-        ET.SubElement(extent, tag).text = f"{value:.3f}"
-    _spatialrefsys(ET.SubElement(canvas, "destinationsrs"), str(grid["crs"]))
+    _extent(canvas, "extent", extent, as_attributes=False)
+    _spatialrefsys(ET.SubElement(canvas, "destinationsrs"), grid_crs)
     project_layers_element = ET.SubElement(root, "projectlayers")
     for layer in layers:
         _maplayer(project_layers_element, layer)
@@ -179,6 +218,11 @@ def project_document(run: RunData) -> ET.Element:
         ET.SubElement(order, "layer", id=layer.layer_id)
     properties = ET.SubElement(root, "properties")
     ET.SubElement(ET.SubElement(properties, "Paths"), "Absolute", type="bool").text = "false"
+    # without this QGIS ignores <projectCrs> and the project has no CRS
+    ET.SubElement(ET.SubElement(properties, "SpatialRefSys"), "ProjectionsEnabled", type="int").text = "1"
+    view = ET.SubElement(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
+    ET.SubElement(view, "Scales")
+    _spatialrefsys(_extent(view, "DefaultViewExtent", extent, as_attributes=True), grid_crs)
     time_settings = ET.SubElement(root, "ProjectTimeSettings", cumulativeTemporalRange="0", timeStep="1",
                                   timeStepUnit="d", frameRate="1")
     temporal_range = ET.SubElement(time_settings, "TemporalRange")

@@ -1,7 +1,9 @@
 """QGIS layer styles (QML) for a run's layers, built as XML from the run's own values.
 
 Vector styles carry a categorised renderer, map tips and the layer's temporal settings (features live
-from a start to an end DateTime field), so the layer opens styled and the temporal controller works.
+from a start to an end DateTime field), so the layer opens styled and the temporal controller works; the
+change, claim and AOI styles also give readable field names (aliases), no labels, and outlines over a
+contrasting halo that read on dark and bright imagery alike.
 Raster styles fix the renderer and its stretch, so before and after open as true colour and the change
 statistic as a ramp that starts at the detection threshold.
 """
@@ -18,6 +20,33 @@ QGIS_VERSION = "3.22.0"  # the oldest QGIS whose QML these follow (Debian bookwo
 TEMPORAL_START_AND_END_FIELDS = 2  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromFields
 TEMPORAL_INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
 GEOMETRY_POLYGON = 2
+HALO_WIDTH_FACTOR = 2.0  # the halo line is twice as wide as the coloured outline it sits under
+HALO_ALPHA = 190
+AOI_COLOUR = "#ffd400"
+
+# Readable field names (QGIS shows them in the attribute table, forms and identify results).
+CHANGE_ALIASES = {
+    "change_id": "Change id", "id": "Change id (GeoJSON id)", "aoi_id": "Area of interest",
+    "claim_ids": "Claims in the area",
+    "evidence_for": "Evidence for claims", "before_scene": "Before scene", "after_scene": "After scene",
+    "before_date": "Before (acquired, UTC)", "after_date": "After (acquired, UTC)", "area_m2": "Area (m²)",
+    "score": "Change score", "confidence": "Confidence", "change_type": "Change type",
+    "type_confidence": "Change type confidence", "pixels": "Pixels", "algorithm_version": "Algorithm version",
+    "first_seen": "First seen (acquired, UTC)", "run_id": "Re-check run", "recorded_at": "Recorded at (UTC)",
+}
+CLAIM_ALIASES = {
+    "claim_id": "Claim", "aoi_id": "Area of interest", "stance": "Stance", "claimant": "Claimant",
+    "statement": "Statement", "source": "Source", "source_url": "Source link", "window_start": "Window start (UTC)",
+    "window_end": "Window end (UTC)", "verdict": "Verdict", "confidence": "Confidence",
+    "confidence_label": "Confidence (in words)", "rationale": "Rationale", "n_changes": "Changes in the area",
+    "n_matching": "Changes matching the claim", "clear_fraction": "Clear share of the area",
+    "verdict_source": "Verdict decided by", "vessel_verdict": "Vessel verdict", "vessel_p_value": "Vessel p-value",
+    "before_scene": "Before scene", "after_scene": "After scene",
+}
+AOI_ALIASES = {
+    "id": "Id", "name": "Name", "country": "Country", "kind": "Kind", "area_km2": "Area (km²)",
+    "approximate": "Approximate outline", "source": "Outline source", "clear_fraction": "Clear share in the run",
+}
 
 
 def _option_map(parent: ET.Element, values: dict[str, str]) -> None:
@@ -26,15 +55,22 @@ def _option_map(parent: ET.Element, values: dict[str, str]) -> None:
         ET.SubElement(options, "Option", name=key, type="QString", value=value)
 
 
-def _fill_symbol(parent: ET.Element, name: str, colour: str, fill_alpha: int, outline_width: float,
-                 outline_style: str = "solid", fill: bool = True) -> None:
-    r, g, b = rgb_triplet(colour)
-    symbol = ET.SubElement(parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0")
+def _contrasting(colour: str) -> str:
+    """White or black, whichever stands out more against ``colour`` (WCAG contrast of relative luminance)."""
+    srgb = [c / 255 for c in rgb_triplet(colour)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in srgb]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def _simple_fill(symbol: ET.Element, colour: str, fill_alpha: int, outline: str, outline_alpha: int,
+                 outline_width: float, outline_style: str) -> None:
+    (r, g, b), (outline_r, outline_g, outline_b) = rgb_triplet(colour), rgb_triplet(outline)
     layer = ET.SubElement(symbol, "layer", {"class": "SimpleFill", "enabled": "1", "pass": "0", "locked": "0"})
     _option_map(layer, {
         "color": f"{r},{g},{b},{fill_alpha}",
-        "style": "solid" if fill else "no",
-        "outline_color": f"{r},{g},{b},255",
+        "style": "solid" if fill_alpha else "no",
+        "outline_color": f"{outline_r},{outline_g},{outline_b},{outline_alpha}",
         "outline_style": outline_style,
         "outline_width": f"{outline_width}",
         "outline_width_unit": "MM",
@@ -43,6 +79,16 @@ def _fill_symbol(parent: ET.Element, name: str, colour: str, fill_alpha: int, ou
         "offset_unit": "MM",
         "border_width_map_unit_scale": "3x:0,0,0,0,0,0",
     })
+
+
+def _fill_symbol(parent: ET.Element, name: str, colour: str, fill_alpha: int, outline_width: float,
+                 outline_style: str = "solid", halo: bool = False) -> None:
+    """A polygon symbol: a ``colour`` outline over a ``fill_alpha`` tint (0: no fill); with ``halo``, a line
+    twice as wide in the contrasting colour under it, so the outline reads on dark and bright imagery alike."""
+    symbol = ET.SubElement(parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0")
+    if halo:
+        _simple_fill(symbol, colour, 0, _contrasting(colour), HALO_ALPHA, outline_width * HALO_WIDTH_FACTOR, "solid")
+    _simple_fill(symbol, colour, fill_alpha, colour, 255, outline_width, outline_style)
 
 
 def _document(layer_type: str | None = None) -> ET.Element:
@@ -65,7 +111,7 @@ def _temporal(root: ET.Element, start_field: str, end_field: str = "",
 
 
 def _categorised(root: ET.Element, field: str, categories: Sequence[tuple[str, str, str]], fill_alpha: int,
-                 outline_width: float, catch_all: str | None) -> None:
+                 outline_width: float, catch_all: str | None, halo: bool = False) -> None:
     renderer = ET.SubElement(root, "renderer-v2", {
         "type": "categorizedSymbol", "attr": field, "forceraster": "0", "symbollevels": "0",
         "enableorderby": "0", "referencescale": "-1",
@@ -75,10 +121,20 @@ def _categorised(root: ET.Element, field: str, categories: Sequence[tuple[str, s
     rows = list(categories) + ([("", "other values", catch_all)] if catch_all else [])
     for index, (value, label, colour) in enumerate(rows):
         ET.SubElement(cats, "category", render="true", symbol=str(index), value=value, label=label, type="string")
-        _fill_symbol(symbols, str(index), colour, fill_alpha, outline_width)
+        _fill_symbol(symbols, str(index), colour, fill_alpha, outline_width, halo=halo)
 
 
-def _common_tail(root: ET.Element, display_field: str, map_tip: str) -> None:
+def _aliases(root: ET.Element, aliases: dict[str, str]) -> None:
+    element = ET.SubElement(root, "aliases")
+    for field, alias in aliases.items():
+        ET.SubElement(element, "alias", field=field, name=alias)
+
+
+def _common_tail(root: ET.Element, display_field: str, map_tip: str, aliases: dict[str, str] | None = None) -> None:
+    """What every vector style ends with: no labels (map tips instead), field aliases, blending, map tip."""
+    root.set("labelsEnabled", "0")
+    if aliases:
+        _aliases(root, aliases)
     ET.SubElement(root, "blendMode").text = "0"
     ET.SubElement(root, "featureBlendMode").text = "0"
     ET.SubElement(root, "layerOpacity").text = "1"
@@ -95,17 +151,18 @@ def to_qml(root: ET.Element) -> str:
 
 
 def changes_style(types_present: Iterable[str] = ()) -> ET.Element:
-    """Change polygons coloured by ``change_type``, alive from ``before_date`` to ``after_date``."""
+    """Change polygons outlined in the colour of their ``change_type`` over a contrasting halo, lightly
+    tinted, no labels; alive from ``before_date`` to ``after_date``."""
     types = list(CHANGE_TYPE_COLOURS) + sorted(set(types_present) - set(CHANGE_TYPE_COLOURS))
     root = _document()
     _temporal(root, "before_date", "after_date")
     _categorised(root, "change_type", [(t, t.replace("_", " "), change_colour(t)) for t in types],
-                 fill_alpha=70, outline_width=0.5, catch_all=change_colour("__unknown__"))
+                 fill_alpha=40, outline_width=0.6, catch_all=change_colour("__unknown__"), halo=True)
     _common_tail(root, "change_type", (
         '<b>[% replace("change_type", \'_\', \' \') %]</b><br>[% format_number("area_m2", 0) %] m²,'
         ' confidence [% "confidence" %]<br>[% "before_date" %] → [% "after_date" %]<br>'
         'claims: [% "claim_ids" %]'
-    ))
+    ), CHANGE_ALIASES)
     return root
 
 
@@ -114,11 +171,11 @@ def claims_style() -> ET.Element:
     root = _document()
     _temporal(root, "window_start", "window_end")
     _categorised(root, "verdict", [(v, v, c) for v, c in VERDICT_COLOURS.items()],
-                 fill_alpha=40, outline_width=0.8, catch_all=None)
+                 fill_alpha=40, outline_width=0.6, catch_all=None, halo=True)
     _common_tail(root, "claim_id", (
         '<b>[% "claim_id" %]</b> on [% "aoi_id" %]<br><i>[% "verdict" %]</i> ([% "confidence_label" %])'
         '<br>[% "rationale" %]'
-    ))
+    ), CLAIM_ALIASES)
     return root
 
 
@@ -136,15 +193,15 @@ def vessels_style() -> ET.Element:
 
 
 def aois_style() -> ET.Element:
-    """Areas of interest: a dashed outline, no fill, so the imagery under them stays visible."""
+    """Areas of interest: a dashed outline over a contrasting halo, no fill, so the imagery stays visible."""
     root = _document()
     renderer = ET.SubElement(root, "renderer-v2", {
         "type": "singleSymbol", "forceraster": "0", "symbollevels": "0", "enableorderby": "0",
         "referencescale": "-1",
     })
     symbols = ET.SubElement(renderer, "symbols")
-    _fill_symbol(symbols, "0", "#ffd400", 0, 0.8, outline_style="dash", fill=False)
-    _common_tail(root, "name", '<b>[% "name" %]</b> ([% "id" %])<br>[% "source" %]')
+    _fill_symbol(symbols, "0", AOI_COLOUR, 0, 0.6, outline_style="dash", halo=True)
+    _common_tail(root, "name", '<b>[% "name" %]</b> ([% "id" %])<br>[% "source" %]', AOI_ALIASES)
     return root
 
 

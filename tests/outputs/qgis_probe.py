@@ -4,7 +4,10 @@ QGIS does and print what QGIS sees as JSON. The tests decide what is right.
 stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "projects": [{"key", "path"}],
         "ranges": [["start", "end"], ...]}
 stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}},
-         "projects": {key: {"read": bool, "layers": {name: {...}}, "time_range": [start, end]}}}
+         "projects": {key: {"read": bool, "crs": {"valid", "authid"}, "layers": {name: {...}},
+                            "time_range": [start, end]}}}
+A layer's "temporal_counts" are the features the temporal controller draws in each range (none when the
+layer itself is out of the range).
 """
 
 import json
@@ -22,6 +25,7 @@ from qgis.core import (  # noqa: E402
     QgsRasterLayer,
     QgsVectorLayer,
     QgsVectorLayerTemporalContext,
+    QgsVectorLayerTemporalProperties,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QDateTime, Qt  # noqa: E402
@@ -45,14 +49,19 @@ def vector_facts(layer, ranges):
         variant_types={f.name(): int(f.type()) for f in layer.fields()},
         renderer=renderer.type() if renderer else None,
         invalid_geometries=sum(1 for f in layer.getFeatures() if not f.geometry().isGeosValid()),
+        aliases={f.name(): f.alias() for f in layer.fields()},
+        labels=layer.labelsEnabled(),
     )
     if renderer is not None and renderer.type() == "categorizedSymbol":
         facts["class_attribute"] = renderer.classAttribute()
         facts["categories"] = [str(c.value()) for c in renderer.categories()]
         facts["category_colours"] = {str(c.value()): c.symbol().color().name() for c in renderer.categories()}
-    if renderer is not None and renderer.type() == "singleSymbol":
-        properties = renderer.symbol().symbolLayer(0).properties()
-        facts["symbol"] = {k: properties.get(k) for k in ("style", "outline_style", "outline_color")}
+    if renderer is not None and renderer.type() == "singleSymbol":  # each symbol layer, bottom first
+        symbol = renderer.symbol()
+        facts["symbol_layers"] = [
+            {k: symbol.symbolLayer(i).properties().get(k) for k in ("style", "outline_style", "outline_color")}
+            for i in range(symbol.symbolLayerCount())
+        ]
     styles = layer.listStylesInDatabase()
     facts["styles_for_layer"] = list(styles[2])[: styles[0]] if styles else []
     temporal = layer.temporalProperties()
@@ -62,10 +71,16 @@ def vector_facts(layer, ranges):
         "start_field": temporal.startField(),
         "end_field": temporal.endField(),
     }
+    if temporal.mode() == QgsVectorLayerTemporalProperties.ModeFixedTemporalRange:
+        fixed = temporal.fixedTemporalRange()
+        facts["temporal"]["fixed_range"] = [fixed.begin().toString(Qt.ISODate), fixed.end().toString(Qt.ISODate)]
     counts = []
     context = QgsVectorLayerTemporalContext()
     context.setLayer(layer)
     for start, end in ranges:
+        if temporal.isActive() and not temporal.isVisibleInTemporalRange(QgsDateTimeRange(_time(start), _time(end))):
+            counts.append(0)
+            continue
         expression = temporal.createFilterString(context, QgsDateTimeRange(_time(start), _time(end)))
         request = QgsFeatureRequest()
         if expression:
@@ -116,6 +131,7 @@ def project_facts(path, ranges):
     project = QgsProject.instance()
     project.clear()
     facts = {"read": project.read(path), "layers": {}}
+    facts["crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
     for node in project.layerTreeRoot().findLayers():
         layer = node.layer()
         if layer is None:

@@ -1,6 +1,7 @@
 """The run's layers opened by real QGIS (Debian's python3-qgis, headless), the way a user opens them:
-the GeoPackage layers and the GeoJSON with their default styles, the COGs, and the project with its
-temporal settings. The probe runs under /usr/bin/python3 in a subprocess and reports what QGIS sees."""
+the GeoPackage layers and the GeoJSON with their default styles, the COGs, and the project with its CRS and
+temporal settings — and the project's map rendered, to see the change outlines land on the imagery. The
+probe and the renderer run under /usr/bin/python3 in a subprocess and report what QGIS sees."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+import geopandas
+import numpy as np
 import pytest
+import shapely
+from PIL import Image
+
+from geo.outputs.palette import change_colour, rgb_triplet
+from geo.outputs.styles import AOI_COLOUR
 
 pytestmark = pytest.mark.qgis
 
@@ -57,6 +67,8 @@ RANGES = {
     "claim_window": ["2020-05-01T00:00:00Z", "2020-05-02T00:00:00Z"],
     "late_claim": ["2020-07-15T00:00:00Z", "2020-07-16T00:00:00Z"],
     "after_scene": ["2020-08-01T10:30:00Z", "2020-08-02T10:30:00Z"],  # the controller's frame at the after scene
+    "after_instant": ["2020-08-01T10:30:00Z", "2020-08-01T10:30:00Z"],  # the controller exactly at the after scene
+    "project_end": ["2020-08-02T10:30:00Z", "2020-08-02T10:30:00Z"],  # the last instant of the time range
 }
 
 
@@ -92,8 +104,10 @@ def test_default_styles_from_the_geopackage_are_applied(synthetic_seen):
     assert changes["category_colours"]["new_bright_surface"] == "#e6194b"
     assert claims["renderer"] == "categorizedSymbol" and claims["class_attribute"] == "verdict"
     assert "inconsistent with the denial" in claims["categories"]
-    # QGIS's own default for polygons is a solid random fill: a dashed empty outline is our style
-    assert aois["symbol"]["style"] == "no" and aois["symbol"]["outline_style"] == "dash"
+    # QGIS's own default for polygons is a solid random fill: ours is a dashed outline on a dark halo, no fill
+    halo, outline = aois["symbol_layers"]
+    assert outline == {"style": "no", "outline_style": "dash", "outline_color": "255,212,0,255"}
+    assert halo == {"style": "no", "outline_style": "solid", "outline_color": "0,0,0,190"}
 
 
 def test_geojson_sidecar_style_is_applied(synthetic_seen):
@@ -116,23 +130,44 @@ def test_geopackage_style_carries_the_time_settings(synthetic_seen):
     assert synthetic_seen["vectors"]["claims"]["temporal_after_restore"]["start_field"] == "window_start"
 
 
-def test_project_layers_load_styled_and_time_aware(synthetic_seen):
+def test_project_layers_load_styled_and_time_aware(synthetic_seen, synthetic_output):
     project = synthetic_seen["projects"]["project"]
     assert project["read"] is True
+    grid_crs = json.loads((synthetic_output / "manifest.json").read_text())["grid"]["crs"]
+    assert project["crs"] == {"valid": True, "authid": grid_crs}
     layers = project["layers"]
     assert all(layer["valid"] for layer in layers.values()), layers
     changes, claims = layers["changes"], layers["claim verdicts"]
-    assert changes["temporal"] == {"active": True, "mode": 2, "start_field": "before_date", "end_field": "after_date"}
+    # one pair: the changes are drawn for as long as either image shows (the project's whole time range)
+    assert changes["temporal"]["active"] and changes["temporal"]["mode"] == 0  # fixed range
+    assert changes["temporal"]["fixed_range"] == project["time_range"]
     assert claims["temporal"]["active"] and claims["temporal"]["start_field"] == "window_start"
-    # the temporal controller's frames: changes live between the scenes, claims during their window
-    assert changes["temporal_counts"] == [0, 3, 3, 3]
-    assert claims["temporal_counts"] == [0, 2, 0, 0]
+    # the temporal controller's frames: changes over both images, claims during their window
+    assert changes["temporal_counts"] == [0, 3, 3, 3, 3, 3]
+    assert claims["temporal_counts"] == [0, 2, 0, 0, 0, 0]
     before = next(v for k, v in layers.items() if k.startswith("before"))
     after = next(v for k, v in layers.items() if k.startswith("after"))
-    assert before["visible_in"] == [False, True, True, False]
-    assert after["visible_in"] == [False, False, False, True]
-    assert project["time_range"][0].startswith("2020-03-01") and project["time_range"][1].startswith("2020-08-02")
+    assert before["visible_in"] == [False, True, True, False, False, False]
+    assert after["visible_in"] == [False, False, False, True, True, True]
+    assert project["time_range"] == ["2020-03-01T10:30:00Z", "2020-08-02T10:30:00Z"]
     assert layers["changes"]["checked"] and not layers["claim verdicts"]["checked"]
+
+
+def test_layers_have_readable_field_names_and_no_labels(synthetic_seen):
+    """Aliases from the default styles (GeoPackage, GeoJSON sidecar) and in the project; no labels anywhere."""
+    vectors, in_project = synthetic_seen["vectors"], synthetic_seen["projects"]["project"]["layers"]
+    opened = {**{f"gpkg {k}": v for k, v in vectors.items()},
+              **{f"project {k}": in_project[k] for k in ("changes", "claim verdicts", "areas of interest")}}
+    for name, layer in opened.items():
+        fields = {field: alias for field, alias in layer["aliases"].items() if field != "fid"}
+        unnamed = [field for field, alias in fields.items() if not alias or alias == field]
+        assert fields and not unnamed, (name, unnamed)
+        assert layer["labels"] is False, name
+    for layer in ("gpkg changes", "gpkg geojson", "project changes"):
+        assert opened[layer]["aliases"]["change_type"] == "Change type"
+        assert opened[layer]["aliases"]["area_m2"] == "Area (m²)"
+    assert opened["project claim verdicts"]["aliases"]["verdict"] == "Verdict"
+    assert opened["gpkg aois"]["aliases"]["name"] == "Name"
 
 
 def test_cogs_load_as_valid_raster_layers_with_their_styles(synthetic_seen, synthetic_output):
@@ -202,3 +237,137 @@ def test_vessel_detections_open_styled_and_on_the_time_slider(qgis_available, po
     assert in_project["temporal_counts"] == per_day  # each date's ships, on that date's frame only
     # the project's time range spans the vessel series (1 April .. 13 June), not only the change pair
     assert project["time_range"][0].startswith("2021-04-01") and project["time_range"][1].startswith("2021-06-14")
+
+
+# The demo's project drawn as QGIS draws it (tests/outputs/qgis_render.py): PNGs whose pixels the tests read.
+RENDERER = Path(__file__).with_name("qgis_render.py")
+PIXELS_PER_CELL = 2  # the grid's 10 m cells on 2 pixels: a laptop canvas showing the whole AOI
+COLOUR_TOLERANCE = 25  # per 0-255 channel: room for antialiasing, far below the colours' distances
+
+
+@dataclass(frozen=True)
+class DemoRender:
+    facts: dict
+    images: dict[str, np.ndarray]
+    grid_crs: str
+    bounds: tuple[float, float, float, float]
+    changes: geopandas.GeoDataFrame  # in the grid's CRS
+    aoi: geopandas.GeoDataFrame
+    before: str
+    after: str
+
+
+@pytest.fixture(scope="module")
+def demo_render(qgis_available, demo_output, tmp_path_factory) -> DemoRender:
+    manifest = json.loads((demo_output / "manifest.json").read_text())
+    grid = manifest["grid"]
+    (a, _, c, _, e, f), (rows, cols) = grid["transform"], grid["shape"]
+    bounds = (c, f + e * rows, c + a * cols, f)
+    scenes = manifest["scenes"]
+    before, after = (datetime.fromisoformat(scenes[k]["datetime"]) for k in ("before", "after"))
+    after_layer, before_layer = f"after {after.date()}", f"before {before.date()}"
+    out_dir = tmp_path_factory.mktemp("renders")
+    instant = lambda moment: [moment.strftime("%Y-%m-%dT%H:%M:%SZ")] * 2  # noqa: E731
+    renders = [
+        {"key": "checked"},  # what the project shows on open, without the temporal controller
+        {"key": "at_after", "at": instant(after)},
+        {"key": "at_before", "at": instant(before)},
+        {"key": "at_end", "at": "end"},
+        {"key": "after_only", "layers": [after_layer]},
+        {"key": "rasters_only", "layers": [after_layer, before_layer]},
+    ]
+    spec = {"project": str(demo_output / "project.qgz"), "out_dir": str(out_dir), "renders": renders,
+            "size": [cols * PIXELS_PER_CELL, rows * PIXELS_PER_CELL]}
+    proc = subprocess.run([SYSTEM_PYTHON, str(RENDERER)], input=json.dumps(spec), capture_output=True, text=True,
+                          env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    facts = json.loads(proc.stdout)
+    images = {key: np.asarray(Image.open(r["png"]).convert("RGB")).astype(int) for key, r in facts["renders"].items()}
+    return DemoRender(facts, images, grid["crs"], bounds,
+                      geopandas.read_file(demo_output / "changes.geojson").to_crs(grid["crs"]),
+                      geopandas.read_file(demo_output / "aoi.geojson").to_crs(grid["crs"]), before_layer, after_layer)
+
+
+def _pixel(render: DemoRender, x: float, y: float) -> tuple[int, int]:
+    """(row, col) of the map point (x, y) in a render of the grid's bounds."""
+    size = (render.bounds[2] - render.bounds[0]) / render.images["checked"].shape[1]
+    return int((render.bounds[3] - y) // size), int((x - render.bounds[0]) // size)
+
+
+def _outline_samples(geometry, step_m: float = 10.0):
+    """Points every ``step_m`` along every ring of a (multi)polygon."""
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        for ring in (polygon.exterior, *polygon.interiors):
+            n = max(int(ring.length // step_m), 4)
+            yield from (ring.interpolate(i * ring.length / n) for i in range(n))
+
+
+def _share_in_colour(render: DemoRender, image: str, frame: geopandas.GeoDataFrame, colour_of) -> float:
+    """Share of the points along the frame's outlines whose pixel in ``image`` has the outline's colour."""
+    hits = []
+    for _, row in frame.iterrows():
+        colour = np.array(rgb_triplet(colour_of(row)))
+        for point in _outline_samples(row.geometry):
+            pixel = render.images[image][_pixel(render, point.x, point.y)]
+            hits.append(np.abs(pixel - colour).max() <= COLOUR_TOLERANCE)
+    return float(np.mean(hits))
+
+
+def _change_outlines(render: DemoRender, image: str) -> float:
+    return _share_in_colour(render, image, render.changes, lambda row: change_colour(row["change_type"]))
+
+
+def _away_from_outlines(render: DemoRender, every_px: int = 20) -> list[tuple[int, int]]:
+    """Pixels at least 40 m from any change polygon and from the AOI outline: imagery only."""
+    keep_out = shapely.union_all([*render.changes.geometry.buffer(40.0), *render.aoi.geometry.boundary.buffer(40.0)])
+    height, width = render.images["checked"].shape[:2]
+    size = (render.bounds[2] - render.bounds[0]) / width
+    grid = [(row, col) for row in range(every_px // 2, height, every_px) for col in range(every_px // 2, width, every_px)]
+    return [(row, col) for row, col in grid
+            if not keep_out.contains(shapely.Point(render.bounds[0] + (col + 0.5) * size,
+                                                   render.bounds[3] - (row + 0.5) * size))]
+
+
+def _same_pixels(render: DemoRender, a: str, b: str, pixels: list[tuple[int, int]]) -> float:
+    rows, cols = np.array(pixels).T
+    return float(np.mean(np.abs(render.images[a][rows, cols] - render.images[b][rows, cols]).max(axis=1) <= 2))
+
+
+def test_project_crs_and_view_are_the_job_grid(demo_render):
+    facts = demo_render.facts
+    assert facts["read"] is True
+    assert facts["crs"] == {"valid": True, "authid": demo_render.grid_crs}
+    assert facts["view_extent"] == pytest.approx(list(demo_render.bounds), abs=1e-3)
+    for render in facts["renders"].values():
+        assert render["errors"] == []
+        assert render["extent"] == pytest.approx(list(demo_render.bounds), abs=1e-3)
+        assert render["map_units_per_pixel"] == pytest.approx(10.0 / PIXELS_PER_CELL)
+
+
+def test_change_outlines_are_drawn_over_the_imagery_where_the_changes_are(demo_render):
+    checked = demo_render.facts["renders"]["checked"]
+    assert checked["layers"] == ["areas of interest", "changes", demo_render.after, demo_render.before]
+    # the pixels along every change polygon carry its type's outline colour, which the imagery alone does not
+    assert len(demo_render.changes) > 10
+    assert _change_outlines(demo_render, "checked") > 0.9
+    assert _change_outlines(demo_render, "rasters_only") < 0.02
+    # the AOI's dashed outline: about half of its length in the AOI colour
+    aoi_share = _share_in_colour(demo_render, "checked", demo_render.aoi, lambda _: AOI_COLOUR)
+    assert aoi_share > 0.3
+    assert _share_in_colour(demo_render, "rasters_only", demo_render.aoi, lambda _: AOI_COLOUR) < 0.02
+
+
+def test_at_the_after_scene_the_outlines_show_over_the_after_image(demo_render):
+    imagery = _away_from_outlines(demo_render)
+    assert len(imagery) > 300
+    for key in ("at_after", "at_end"):  # the after scene's instant, and the last instant of the time range
+        assert demo_render.facts["renders"][key]["drawn"] == ["areas of interest", "changes", demo_render.after]
+        assert _change_outlines(demo_render, key) > 0.9, key
+        assert _same_pixels(demo_render, key, "after_only", imagery) > 0.98, key
+
+
+def test_at_the_before_scene_the_outlines_show_over_the_before_image(demo_render):
+    assert demo_render.facts["renders"]["at_before"]["drawn"] == ["areas of interest", "changes", demo_render.before]
+    assert _change_outlines(demo_render, "at_before") > 0.9
+    # two years apart, the two images differ almost everywhere
+    assert _same_pixels(demo_render, "at_before", "after_only", _away_from_outlines(demo_render)) < 0.5

@@ -53,7 +53,8 @@ def main():
     out["qlr"] = {"loaded": ok, "error": error, "layers": {}}
     for layer in project.mapLayers().values():
         entry = {"valid": layer.isValid(), "count": layer.featureCount(), "renderer": layer.renderer().type(),
-                 **temporal(layer)}
+                 "crs": layer.crs().authid() if layer.crs().isValid() else None,
+                 "aliases": {f.name(): f.alias() for f in layer.fields()}, **temporal(layer)}
         if layer.name() == "changes (re-checks)":
             entry["shown_at_moment"] = shown_at(layer, moment)
         out["qlr"]["layers"][layer.name()] = entry

@@ -60,5 +60,8 @@ def test_qgis_shows_changes_over_time(qgis, first_run):
     assert {k: changes_layer[k] for k in temporal} == temporal
     assert changes_layer["valid"] and changes_layer["count"] == 6 and layers["areas of interest"]["valid"]
     assert changes_layer["renderer"] == "categorizedSymbol"  # the run outputs' colours by change type
+    assert {layer["crs"] for layer in layers.values()} == {"EPSG:4326"}
+    assert changes_layer["aliases"]["first_seen"] == "First seen (acquired, UTC)"
+    assert changes_layer["aliases"]["change_type"] == "Change type"
     # the time slider at 15 May 2021 shows the changes first seen before it, not those of June
     assert changes_layer["shown_at_moment"] == early
