@@ -92,12 +92,16 @@ def search_footprint(geometry: BaseGeometry) -> BaseGeometry:
     return orient(footprint)
 
 
-def safe_scenes(scenes: Sequence[Scene], source: str) -> list[Scene]:
-    """``scenes`` without those whose id cannot name a scene cache folder, refused with one warning."""
+def safe_scenes(scenes: Sequence[Scene], source: str, warned: set[str] | None = None) -> list[Scene]:
+    """``scenes`` without those whose id cannot name a scene cache folder, refused with one warning (none
+    for ids already in ``warned``, which grows)."""
     refused = [s.id for s in scenes if unsafe_id_reason(s.id) is not None]
-    if refused:
+    news = [i for i in refused if warned is None or i not in warned]
+    if warned is not None:
+        warned.update(news)
+    if news:
         log.warning("%s: refused %d item(s) whose id is not a plain name (cannot be a cache folder): %s",
-                    source, len(refused), ", ".join(shown_id(i) for i in refused[:5]) + (" ..." if len(refused) > 5 else ""))
+                    source, len(news), ", ".join(shown_id(i) for i in news[:5]) + (" ..." if len(news) > 5 else ""))
     return [s for s in scenes if s.id not in refused]
 
 
@@ -165,6 +169,7 @@ class StacApi:
         self.policy = policy
         self.limits = limits
         self._client: Any = None
+        self._refused: set[str] = set()  # unsafe ids already warned about
 
     def _open(self) -> Any:
         if self._client is None:
@@ -201,7 +206,7 @@ class StacApi:
         lo, hi = _day_range(start, end)
         scenes = self._scenes("search", intersects=mapping(search_footprint(geometry)), datetime=[lo, hi])
         # the footprint may cover more than the AOI
-        found = [s for s in safe_scenes(scenes, self.name) if s.geometry.intersects(geometry)]
+        found = [s for s in safe_scenes(scenes, self.name, self._refused) if s.geometry.intersects(geometry)]
         log.info("%s: %d items in %s from %s to %s", self.name, len(found), ",".join(self.collections), start, end)
         return sorted(found, key=lambda s: s.datetime)
 
