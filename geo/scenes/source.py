@@ -223,7 +223,7 @@ class StacApi:
         if scene is None and answer:
             others = ", ".join(shown_id(s.id) for s in answer[:3]) + (" ..." if len(answer) > 3 else "")
             raise ArchiveError(f"{self.name}: asked for item {shown_id(scene_id)}, the archive answered with "
-                               f"another item: {others}")
+                               f"{'another item' if len(answer) == 1 else 'other items'}: {others}")
         if scene is None:
             raise SceneError(f"{self.name}: no scene with id {scene_id!r} in {', '.join(self.collections)}")
         if self.cache and scene.stac is not None:

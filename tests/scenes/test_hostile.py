@@ -308,7 +308,7 @@ def test_lookup_answered_with_another_item_is_refused(geo, loopback, tmp_path, f
     result = geo("run", *DEMO_RUN, "--source", loopback.url, "--before", B1, "--after", "2017-07-01",
                  "--out", str(out))
     assert result.returncode == 1, result.stderr
-    assert (f"{loopback.url}: asked for item '{B1}', the archive answered with another item: '{B3}', '{B2}'"
+    assert (f"{loopback.url}: asked for item '{B1}', the archive answered with other items: '{B3}', '{B2}'"
             in result.stderr)
     assert not out.exists() and "Traceback" not in result.stderr
     assert not list(fast_network.rglob("item-*.json")) and loopback.records("/files/") == []
