@@ -98,16 +98,19 @@ class S2Spec:
     baseline: str = "02.01"
 
 
-def s2_item(server: ArchiveServer, tmp: Path, spec: S2Spec, collection: str = "sentinel-2-l2a") -> dict[str, Any]:
-    """Register a Sentinel-2 L2A-like item (Earth Search asset names, raster:bands) with the server."""
+def s2_item(server: ArchiveServer, tmp: Path, spec: S2Spec, collection: str = "sentinel-2-l2a",
+            files_as: str | None = None) -> dict[str, Any]:
+    """Register a Sentinel-2 L2A-like item (Earth Search asset names, raster:bands) with the server; its files
+    are served under ``files/s2/<files_as or item id>/`` (a hostile id needs a harmless ``files_as``)."""
+    name = files_as or spec.item_id
     assets: dict[str, Any] = {}
     for band in S2_BANDS:
-        href = server.add_file(f"files/s2/{spec.item_id}/{band}.tif", DEMO_SCENES[spec.pixels] / f"{band}.tif")
+        href = server.add_file(f"files/s2/{name}/{band}.tif", DEMO_SCENES[spec.pixels] / f"{band}.tif")
         assets[band] = {"href": href, "type": "image/tiff; application=geotiff; profile=cloud-optimized",
                         "roles": ["data", "reflectance"],
                         "raster:bands": [{"nodata": 0, "data_type": "uint16", "scale": 0.0001, "offset": 0.0}]}
-    scl = planted_scl(tmp / spec.item_id / "scl.tif", list(spec.clouds))
-    assets["scl"] = {"href": server.add_file(f"files/s2/{spec.item_id}/scl.tif", scl),
+    scl = planted_scl(tmp / name / "scl.tif", list(spec.clouds))
+    assets["scl"] = {"href": server.add_file(f"files/s2/{name}/scl.tif", scl),
                      "type": "image/tiff; application=geotiff; profile=cloud-optimized", "roles": ["data"],
                      "raster:bands": [{"nodata": 0, "data_type": "uint8"}]}
     footprint = demo_footprint()

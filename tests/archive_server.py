@@ -11,7 +11,11 @@ It is a real HTTP server (``http.server`` in a thread) that the real clients (py
   for ``*.blob.core.windows.net`` arriving through this server as an HTTP proxy are refused (403) unless
   they carry that token, as Azure does.
 * Injectable faults per path: an HTTP status (with ``Retry-After``), a slow response, a truncated body, a
-  corrupt body, a dropped connection. Every request is recorded with the body bytes actually sent.
+  corrupt body, a dropped connection; and faults of a broken search: a ``next`` link that loops back
+  (``loop``: the same token again; ``loop-fresh``: a new token, the same items again), one that never ends
+  (``endless``: new items on every page), and ``ignore-ids`` (an ``ids`` filter ignored: a lookup answered
+  with other items). Every request is recorded with the body bytes actually sent and, for a POST, those
+  received.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 class Fault:
     """What to do to matching requests, ``times`` times (-1: always)."""
 
-    kind: str  # status | slow | truncate | corrupt | drop
+    kind: str  # status | slow | truncate | corrupt | drop | loop | loop-fresh | endless | ignore-ids
     match: str = ""  # substring of the request path
     methods: tuple[str, ...] = ("GET",)
     times: int = 1
@@ -66,6 +70,7 @@ class Record:
     at: float
     host: str = ""
     fault: str | None = None
+    received: bytes = b""  # the request body (POST)
 
 
 @dataclass
@@ -163,11 +168,12 @@ class ArchiveServer:
                 self.log.append(record)
 
     # -- search ------------------------------------------------------------------------------------
-    def search(self, query: dict[str, Any]) -> dict[str, Any]:
+    def search(self, query: dict[str, Any], fault: Fault | None = None) -> dict[str, Any]:
+        kind = fault.kind if fault else ""
         collections = query.get("collections") or list(self.items)
         if isinstance(collections, str):
             collections = collections.split(",")
-        ids = query.get("ids")
+        ids = None if kind == "ignore-ids" else query.get("ids")
         if isinstance(ids, str):
             ids = ids.split(",")
         geometry = None
@@ -195,13 +201,19 @@ class ArchiveServer:
                 matched.append(item)
         matched.sort(key=lambda i: (i["properties"]["datetime"], i["id"]))
         limit = min(int(query.get("limit") or self.page_size), self.page_size)
-        offset = int(str(query.get("token", "offset:0")).split(":")[1])
+        token = str(query.get("token", "offset:0"))
+        turn = int(token.split(":")[1])
+        offset = 0 if kind in ("loop", "loop-fresh", "endless") else turn
         page = matched[offset:offset + limit]
+        if kind == "endless":  # items never seen before on every page
+            page = [{**item, "id": f"{item['id']}-{turn}"} for item in page]
+        following = {"loop": "offset:0", "loop-fresh": f"fresh:{turn + 1}", "endless": f"fresh:{turn + 1}"}.get(
+            kind, f"offset:{offset + limit}" if offset + limit < len(matched) else None)
         links = [{"rel": "root", "href": self.url + "/"}]
-        if offset + limit < len(matched):
+        if following is not None:
             body = {k: v for k, v in query.items() if k != "token"}
             links.append({"rel": "next", "href": self.url + "/search", "method": "POST", "type": "application/geo+json",
-                          "body": {**body, "token": f"offset:{offset + limit}"}, "merge": False})
+                          "body": {**body, "token": following}, "merge": False})
         return {"type": "FeatureCollection", "features": page, "links": links,
                 "numberMatched": len(matched), "numberReturned": len(page)}
 
@@ -239,7 +251,8 @@ class _Handler(BaseHTTPRequestHandler):
         return host, parts.path or "/", parts.query
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None, method: str = "GET",
-              fault: Fault | None = None, rng: str | None = None, length: int | None = None) -> None:
+              fault: Fault | None = None, rng: str | None = None, length: int | None = None,
+              received: bytes = b"") -> None:
         host, path, _ = self._target()
         epoch = self.archive.epoch  # the log this request belongs to
         if fault and fault.kind == "drop":
@@ -252,7 +265,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = bytes((b * 7 + 13) % 256 for b in body)
         payload = b"" if method == "HEAD" else body[: len(body) // 3] if fault and fault.kind == "truncate" else body
         # Logged before the body goes out: the client may act on the last byte before this thread resumes.
-        record = Record(method, path, rng, status, len(payload), time.time(), host, fault.kind if fault else None)
+        record = Record(method, path, rng, status, len(payload), time.time(), host, fault.kind if fault else None,
+                        received)
         self.archive._record(record, epoch)
         self.send_response(status)
         for key, value in (headers or {}).items():
@@ -267,8 +281,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "truncate":
             self.close_connection = True
 
-    def _json(self, data: Any, status: int = 200, method: str = "GET", fault: Fault | None = None) -> None:
-        self._send(status, json.dumps(data).encode(), {"Content-Type": "application/json"}, method, fault)
+    def _json(self, data: Any, status: int = 200, method: str = "GET", fault: Fault | None = None,
+              received: bytes = b"") -> None:
+        self._send(status, json.dumps(data).encode(), {"Content-Type": "application/json"}, method, fault,
+                   received=received)
 
     def _status_fault(self, fault: Fault, method: str, rng: str | None = None) -> None:
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
@@ -284,13 +300,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         host, path, _ = self._target()
         length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
+        received = self.rfile.read(length)
+        body = json.loads(received or b"{}")
         fault = self.archive._take_fault("POST", path, None)
         if fault and fault.kind == "status":
             return self._status_fault(fault, "POST")
         if path.rstrip("/").endswith("/search"):
-            return self._json(self.archive.search(body), method="POST", fault=fault)
-        self._json({"code": "NotFound"}, 404, "POST")
+            return self._json(self.archive.search(body, fault), method="POST", fault=fault, received=received)
+        self._json({"code": "NotFound"}, 404, "POST", received=received)
 
     def _serve(self, method: str) -> None:
         host, path, query = self._target()
@@ -333,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"conformsTo": CONFORMANCE}, method=method, fault=fault)
         if parts == ["search"]:
             params = {k: v[0] for k, v in parse_qs(query).items()}
-            return self._json(archive.search(params), method=method, fault=fault)
+            return self._json(archive.search(params, fault), method=method, fault=fault)
         if parts[0] == "collections":
             if len(parts) == 1:
                 return self._json({"collections": list(archive.collections.values()), "links": []}, method=method)

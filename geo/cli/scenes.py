@@ -12,11 +12,14 @@ from rich.table import Table
 from geo.aoi import resolve_aoi
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, json_option
-from geo.scenes.cache import SceneCache
-from geo.scenes.cloud import AoiCover, aoi_covers, rank_by_clear
+from geo.errors import SceneError
+from geo.scenes.cache import SceneCache, shown_id, unsafe_id_reason
+from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
 from geo.scenes.model import SENSORS, Scene
 from geo.scenes.pairs import parse_period
 from geo.scenes.source import ARCHIVES, open_source
+
+MAX_JUDGED = 100  # scenes whose cloud inside the AOI a search judges (one SCL window read each)
 
 
 @click.group("scenes")
@@ -57,10 +60,14 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
 @click.option("--collection", "collections", multiple=True, help="STAC collection to search (repeatable).")
 @click.option("--sort", type=click.Choice(["clear", "date"]), default="clear", show_default=True,
               help="clear: most of the AOI clear first; date: oldest first.")
+@click.option("--max-judged", type=click.IntRange(min=1), default=MAX_JUDGED, show_default=True,
+              help="Judge cloud inside the AOI (one SCL read each) for at most N scenes, those with the lowest "
+                   "tile cloud cover; the others are counted, not shown.")
 @aoi_dir_option
 @json_option
 def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: float | None, source: str | None,
-                   collections: tuple[str, ...], sort: str, aoi_dir: Path | None, as_json: bool) -> None:
+                   collections: tuple[str, ...], sort: str, max_judged: int, aoi_dir: Path | None,
+                   as_json: bool) -> None:
     """Scenes over an AOI between two dates, with the clear, cloud and nodata fractions *inside the AOI*
     (Sentinel-2: counted from the scene classification window over the AOI only)."""
     first, last = parse_period(start, end)
@@ -68,7 +75,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: f
     source = source or ("planetary-computer" if sensor == "s1" else "earth-search")
     scene_source = open_source(source, sensor, collections or None)
     with console.stderr.status(f"searching {scene_source.name}"):
-        scenes = scene_source.search(aoi.geometry, first, last)
+        found = scene_source.search(aoi.geometry, first, last)
+    scenes, unjudged = most_promising(found, max_judged)
     with console.stderr.status(f"judging cloud over {aoi.id} for {len(scenes)} scenes"):
         covers = aoi_covers(scenes, aoi)
     ranked = rank_by_clear(scenes, covers)
@@ -80,7 +88,9 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: f
     if as_json:
         click.echo(json.dumps({"aoi": aoi.id, "source": scene_source.name, "sensor": sensor, "from": first.isoformat(),
                                "to": last.isoformat(), "max_cloud": max_cloud, "hidden_by_max_cloud": hidden,
-                               "scenes": rows}, indent=2))
+                               "max_judged": max_judged, "scenes": rows,
+                               "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
+                                              for s in unjudged]}, indent=2))
         return
     table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud",
                   title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
@@ -95,6 +105,9 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: f
     console.stdout.print(table)
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
+    if unjudged:
+        console.stdout.print(f"{len(unjudged)} more scene(s) not judged: only the {max_judged} with the lowest tile "
+                             "cloud cover were (--max-judged; or narrow --from/--to)")
     for row in rows:
         if row.get("error"):
             console.stdout.print(f"[yellow]warning:[/] {console.esc(row['id'])}: cloud not judged: "
@@ -126,9 +139,14 @@ def cache_list(as_json: bool) -> None:
 
 
 @cache_group.command("clear")
-@click.option("--item", "item_id", default=None, help="Only this item's windows.")
+@click.option("--item", "item_id", default=None,
+              help="Only this item's windows (an item id: a plain name, never a path).")
 def cache_clear(item_id: str | None) -> None:
-    """Delete cached windows (and leftovers of interrupted writes)."""
+    """Delete cached windows (and leftovers of interrupted writes). Nothing outside the cache is touched:
+    an --item that is not a plain name (., .., a path) is refused."""
+    reason = None if item_id is None else unsafe_id_reason(item_id)
+    if reason is not None:
+        raise SceneError(f"--item {shown_id(str(item_id))}: not an item id ({reason}); nothing removed")
     cache = SceneCache.default()
     files, size = cache.clear(item_id)
     console.stdout.print(f"removed {files} file(s), {size / 1e6:.1f} MB from {cache.root}")

@@ -1,10 +1,17 @@
 """The scene cache: windows of remote assets already read onto a grid, so a rerun reads nothing remote.
 
-One GeoTIFF per (item id, asset, grid, resampling) under ``scenes/cache/<item id>/`` holding the raw
-values on the grid (DN, before scale/offset) with their nodata, plus the item's STAC JSON. Entries are
-written to a temporary file and renamed into place only after the whole window was read, so a crashed or
-failed download leaves no entry that a later run could mistake for data; a leftover temporary file is
-never read and ``clear`` removes it. An entry that no longer opens is dropped and read again.
+One GeoTIFF per (item id, asset href, grid, resampling) under ``scenes/cache/<item id>/`` holding the raw
+values on the grid (DN, before scale/offset) with their nodata, plus the item's STAC JSON per source
+(``item-<hash of the source>.json``: two archives may hold items with the same id, and a lookup must get
+its own archive's item and hrefs). Entries are written to a temporary file and renamed into place only
+after the whole window was read, so a crashed or failed download leaves no entry that a later run could
+mistake for data; a leftover temporary file is never read and ``clear`` removes it. An entry that no
+longer opens is dropped and read again.
+
+Item ids come from archives, so they are checked before they name a folder: a safe id is a plain name (not
+``.`` or ``..``, no ``/``, ``\\``, NUL or other control character, at most ``MAX_ID_BYTES``) whose folder
+resolves to a direct child of the cache root. Anything else raises ``SceneError``; nothing is ever
+written or removed outside the root.
 """
 
 from __future__ import annotations
@@ -32,26 +39,29 @@ from geo.outputs.atomic import replacing
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
-ITEM_FILE = "item.json"
+CACHE_VERSION = 2  # 2: windows keyed by their file's href too
+MAX_ID_BYTES = 200  # file names stop at 255 bytes; leave room for what is appended
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_NOT_IN_ID = re.compile(r"[/\\\x00-\x1f\x7f]")  # separators (either OS) and control characters, NUL included
 
 
 @dataclass(frozen=True)
 class CacheKey:
-    """What a cached window depends on: the item, the asset, the target grid and the resampling."""
+    """What a cached window depends on: the item, the asset and its file, the target grid and the
+    resampling. The href (without its query: signatures expire) tells apart two archives' items of one id."""
 
     item_id: str
     asset: str
     grid: Grid
     resampling: str
     variant: str = ""  # anything else the values depend on (e.g. a co-registration model's fingerprint)
+    href: str = ""
 
     @property
     def digest(self) -> str:
         transform = [round(v, 6) for v in list(self.grid.transform)[:6]]
         text = json.dumps([CACHE_VERSION, self.item_id, self.asset, self.grid.crs.to_wkt(), transform,
-                           list(self.grid.shape), self.resampling, self.variant])
+                           list(self.grid.shape), self.resampling, self.variant, self.href.split("?")[0]])
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -74,7 +84,29 @@ class CacheEntry:
 
 
 def _safe(name: str) -> str:
-    return _UNSAFE.sub("_", name) or "_"
+    return _UNSAFE.sub("_", name)[:64] or "_"
+
+
+def unsafe_id_reason(item_id: str) -> str | None:
+    """Why ``item_id`` cannot name a folder of the cache, or None when it can."""
+    if not item_id:
+        return "it is empty"
+    if item_id in (".", ".."):
+        return "it names a folder relative to the cache"
+    if _NOT_IN_ID.search(item_id):
+        return "it holds a path separator or a control character"
+    if len(item_id.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
+        return f"it is longer than {MAX_ID_BYTES} bytes"
+    return None
+
+
+def shown_id(item_id: str) -> str:
+    """An id as it can be printed: quoted, escapes visible, cut when long."""
+    return repr(item_id if len(item_id) <= 80 else item_id[:80] + "...")
+
+
+def _source_key(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 class SceneCache:
@@ -90,8 +122,18 @@ class SceneCache:
     def default(cls) -> SceneCache:
         return cls(paths.scene_cache_dir())
 
+    def item_dir(self, item_id: str) -> Path:
+        """The folder of ``item_id``'s entries; ``SceneError`` unless it is a safe name inside the root."""
+        reason = unsafe_id_reason(item_id)
+        folder = self.root / item_id
+        if reason is None and folder.resolve().parent != self.root.resolve():
+            reason = "its folder resolves outside the cache (a link?)"
+        if reason is not None:
+            raise SceneError(f"item id {shown_id(item_id)} cannot name a scene cache folder in {self.root}: {reason}")
+        return folder
+
     def path_for(self, key: CacheKey) -> Path:
-        return self.root / _safe(key.item_id) / f"{_safe(key.asset)}-{key.digest[:16]}.tif"
+        return self.item_dir(key.item_id) / f"{_safe(key.asset)}-{key.digest[:16]}.tif"
 
     def _count(self, hit: bool) -> None:
         with self._lock:
@@ -143,8 +185,12 @@ class SceneCache:
             log.warning("cannot write scene cache entry %s (%s)", path, exc)
         return path
 
-    def load_item(self, item_id: str) -> dict[str, Any] | None:
-        path = self.root / _safe(item_id) / ITEM_FILE
+    def _item_path(self, item_id: str, source: str) -> Path:
+        return self.item_dir(item_id) / f"item-{_source_key(source)}.json"
+
+    def load_item(self, item_id: str, source: str) -> dict[str, Any] | None:
+        """The STAC JSON of ``item_id`` as ``source`` (an archive's URL or a catalog's path) gave it."""
+        path = self._item_path(item_id, source)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -153,17 +199,20 @@ class SceneCache:
             log.warning("dropping unreadable cached item %s (%s)", path, exc)
             path.unlink(missing_ok=True)
             return None
-        return data if isinstance(data, dict) and data.get("id") == item_id else None
+        if not isinstance(data, dict) or data.get("source") != source:
+            return None
+        item = data.get("item")
+        return item if isinstance(item, dict) and item.get("id") == item_id else None
 
-    def has_item(self, item_id: str) -> bool:
-        return (self.root / _safe(item_id) / ITEM_FILE).is_file()
+    def has_item(self, item_id: str, source: str) -> bool:
+        return self._item_path(item_id, source).is_file()
 
-    def store_item(self, item: Mapping[str, Any]) -> None:
-        path = self.root / _safe(str(item["id"])) / ITEM_FILE
+    def store_item(self, item: Mapping[str, Any], source: str) -> None:
+        path = self._item_path(str(item["id"]), source)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with replacing(path, unique=True) as tmp:
-                tmp.write_text(json.dumps(dict(item), default=str), encoding="utf-8")
+                tmp.write_text(json.dumps({"source": source, "item": dict(item)}, default=str), encoding="utf-8")
         except OSError as exc:
             log.warning("cannot write cached item %s (%s)", path, exc)
 
@@ -189,12 +238,15 @@ class SceneCache:
     def clear(self, item_id: str | None = None) -> tuple[int, int]:
         """Delete every entry (or those of one item), leftovers of crashed writes included.
         Returns (files removed, bytes freed)."""
-        if not self.root.exists():
-            return 0, 0
-        folders = [self.root / _safe(item_id)] if item_id else [p for p in self.root.iterdir() if p.is_dir()]
+        if item_id is not None:
+            folders = [self.item_dir(item_id)]  # refuses an id that is not a plain name inside the root
+        elif self.root.is_dir():
+            folders = [p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()]
+        else:
+            folders = []
         files = bytes_ = 0
         for folder in folders:
-            if not folder.is_dir():
+            if not folder.is_dir() or folder.is_symlink():
                 continue
             for path in folder.rglob("*"):
                 if path.is_file():

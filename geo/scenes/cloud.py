@@ -108,6 +108,28 @@ def aoi_covers(scenes: Sequence[Scene], aoi: AOI, cache: SceneCache | None = Non
         return list(pool.map(lambda s: _safe_cover(s, aoi, cache), scenes))
 
 
+def needs_scl(scene: Scene) -> bool:
+    """Whether judging ``scene`` reads pixels (its SCL window); SAR and SCL-less scenes need none."""
+    return scene.sensor == "s2" and SCL_ASSET in scene.assets
+
+
+def tile_cloud(scene: Scene) -> float:
+    """The item's own ``eo:cloud_cover`` (whole tile, percent); 100 when absent or not a number."""
+    try:
+        return float(scene.properties.get("eo:cloud_cover"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 100.0
+
+
+def most_promising(scenes: Sequence[Scene], limit: int) -> tuple[list[Scene], list[Scene]]:
+    """(scenes to judge, scenes left unjudged): judging reads each scene's SCL window, so at most ``limit``
+    scenes that need one are judged, those with the lowest tile ``eo:cloud_cover`` first (then the
+    earliest); scenes judged without a read are always kept. Both lists keep the input order."""
+    costly = sorted((s for s in scenes if needs_scl(s)), key=lambda s: (tile_cloud(s), s.datetime, s.id))
+    left = {id(s) for s in costly[limit:]}
+    return [s for s in scenes if id(s) not in left], [s for s in scenes if id(s) in left]
+
+
 def rank_by_clear(scenes: Sequence[Scene], covers: Sequence[AoiCover]) -> list[tuple[Scene, AoiCover]]:
     """Scenes by clear fraction inside the AOI (best first), then by date."""
     return sorted(zip(scenes, covers), key=lambda sc: (-sc[1].clear, sc[0].datetime))

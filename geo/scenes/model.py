@@ -47,6 +47,7 @@ class Scene:
     platform: str = ""
     properties: Mapping[str, object] = field(default_factory=dict)
     stac: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)  # the item as JSON
+    source: str = field(default="", compare=False)  # the archive URL or catalog path it came from
 
     @property
     def date(self) -> date:
@@ -145,7 +146,9 @@ def reflectance_scaling(
     return scale, offset
 
 
-def scene_from_item(item: pystac.Item) -> Scene:
+def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
+    """The scene of a STAC item; ``source`` names the archive or catalog that gave it (the scene cache keeps
+    items per source)."""
     if item.datetime is None:
         start = item.properties.get("start_datetime")
         if not start:
@@ -186,4 +189,5 @@ def scene_from_item(item: pystac.Item) -> Scene:
         platform=str(item.properties.get("platform", item.properties.get("constellation", ""))),
         properties=MappingProxyType(dict(item.properties)),
         stac=MappingProxyType(item.to_dict(include_self_link=False, transform_hrefs=False)),
+        source=source,
     )

@@ -105,7 +105,7 @@ def read_window(
             raise RasterError(f"scene {scene_id} asset {asset.key!r}: {exc}") from None
     cache = cache if cache is not None else SceneCache.default()
     variant = "" if displacement is None else f"displaced:{displacement_digest(displacement, grid)}"
-    key = CacheKey(scene_id, asset.key, grid, resampling.name, variant)
+    key = CacheKey(scene_id, asset.key, grid, resampling.name, variant, asset.href)
     cached = cache.load(key)
     if cached is not None:
         return cached
@@ -157,12 +157,12 @@ def _read_many(scene: Scene, requests: Sequence[tuple[str, Resampling]], grid: G
             futures = [pool.submit(read_asset, a, grid, resampling, scene.id, cache, displacement)
                        for a, resampling in assets]
             results = [f.result() for f in futures]
-    if scene.stac is not None and any(is_remote(a.href) for a, _ in assets):
-        # Keep the item beside its windows: a rerun naming this scene by id needs no lookup. Once is
-        # enough (a job reads a scene several times; a warm rerun then writes nothing).
+    if scene.stac is not None and scene.source and any(is_remote(a.href) for a, _ in assets):
+        # Keep the item beside its windows: a rerun naming this scene by id in the same source needs no
+        # lookup. Once is enough (a job reads a scene several times; a warm rerun then writes nothing).
         cache = cache if cache is not None else SceneCache.default()
-        if not cache.has_item(scene.id):
-            cache.store_item(scene.stac)
+        if not cache.has_item(scene.id, scene.source):
+            cache.store_item(scene.stac, scene.source)
     return results
 
 

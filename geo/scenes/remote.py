@@ -40,6 +40,17 @@ BLOB_STORAGE_DOMAIN = ".blob.core.windows.net"  # Planetary Computer assets: nee
 _HTTP_CODE = re.compile(r"HTTP (?:response )?code:? ?(\d{3})", re.IGNORECASE)
 
 
+def env_number(name: str, default: float) -> float:
+    """A number from the environment variable ``name`` (``default`` when unset); ``ArchiveError`` if not one."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ArchiveError(f"environment variable {name}={text!r} is not a number") from None
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard to try a remote request. ``GEO_HTTP_*`` environment variables override the defaults."""
@@ -52,22 +63,13 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
-        def number(name: str, default: float) -> float:
-            text = os.environ.get(name)
-            if text is None:
-                return default
-            try:
-                return float(text)
-            except ValueError:
-                raise ArchiveError(f"environment variable {name}={text!r} is not a number") from None
-
         base = cls()
         return cls(
-            attempts=max(1, int(number("GEO_HTTP_ATTEMPTS", base.attempts))),
-            backoff_s=number("GEO_HTTP_BACKOFF", base.backoff_s),
-            max_wait_s=number("GEO_HTTP_MAX_WAIT", base.max_wait_s),
-            connect_timeout_s=number("GEO_HTTP_CONNECT_TIMEOUT", base.connect_timeout_s),
-            read_timeout_s=number("GEO_HTTP_TIMEOUT", base.read_timeout_s),
+            attempts=max(1, int(env_number("GEO_HTTP_ATTEMPTS", base.attempts))),
+            backoff_s=env_number("GEO_HTTP_BACKOFF", base.backoff_s),
+            max_wait_s=env_number("GEO_HTTP_MAX_WAIT", base.max_wait_s),
+            connect_timeout_s=env_number("GEO_HTTP_CONNECT_TIMEOUT", base.connect_timeout_s),
+            read_timeout_s=env_number("GEO_HTTP_TIMEOUT", base.read_timeout_s),
         )
 
     def wait(self, attempt: int, retry_after: float | None = None) -> float:

@@ -4,6 +4,12 @@ Both answer the same two questions — which scenes cover this AOI in this perio
 id — so the pipeline never knows where its pixels come from. Sources are per sensor: Sentinel-2 L2A
 (optical, default) or Sentinel-1 (SAR; on the Planetary Computer, whose asset URLs are signed at read
 time by ``geo.scenes.remote.sign_href``).
+
+What an archive says is checked, not trusted: paging stops on a loop or beyond caps
+(``geo.scenes.paging``), items whose id cannot be a file name are refused with a warning (ids name scene
+cache folders), and a lookup by id must answer with that id. Archives are sent a footprint of at most
+``MAX_FOOTPRINT_VERTICES`` vertices covering the AOI (``search_footprint``); what they return is then
+filtered against the exact AOI.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pystac
-from shapely.geometry import mapping
+import shapely
+from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
 
 from geo.errors import ArchiveError, SceneError
-from geo.scenes.cache import SceneCache
+from geo.scenes.cache import SceneCache, shown_id, unsafe_id_reason
 from geo.scenes.model import SENSORS, Scene, scene_from_item
+from geo.scenes.paging import SearchLimits, checked_features, first_page
 from geo.scenes.remote import RetryingStacApiIO, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -33,6 +42,8 @@ PLANETARY_COMPUTER = "https://planetarycomputer.microsoft.com/api/stac/v1"
 # Collections searched on any STAC API that is not one of the named archives below.
 DEFAULT_COLLECTIONS: Mapping[str, tuple[str, ...]] = {"s2": ("sentinel-2-l2a",), "s1": ("sentinel-1-rtc",)}
 PAGE_SIZE = 100
+MAX_FOOTPRINT_VERTICES = 64  # an AOI with more is sent to archives as a simpler polygon covering it
+_WORLD = box(-180.0, -90.0, 180.0, 90.0)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,45 @@ class SceneSource(Protocol):
         """The scene with this id, or ``SceneError``."""
 
 
+def search_footprint(geometry: BaseGeometry) -> BaseGeometry:
+    """What an archive is asked about: ``geometry`` itself when it has at most ``MAX_FOOTPRINT_VERTICES``
+    vertices, else its convex hull, simplified and grown by the simplification's tolerance until it has
+    few vertices (a Douglas-Peucker simplification stays within its tolerance of the hull, so the grown
+    polygon still covers it), else its bounding box. The result always covers ``geometry``."""
+    if shapely.get_num_coordinates(geometry) <= MAX_FOOTPRINT_VERTICES:
+        return geometry
+    hull = footprint = geometry.convex_hull
+    left, bottom, right, top = geometry.bounds
+    tolerance, size = 1e-4 * max(right - left, top - bottom), max(right - left, top - bottom)
+    while shapely.get_num_coordinates(footprint) > MAX_FOOTPRINT_VERTICES and tolerance < size:
+        footprint = hull.simplify(tolerance).buffer(tolerance, join_style="mitre", mitre_limit=10.0)
+        tolerance *= 2
+    footprint = footprint.intersection(_WORLD)
+    if (not isinstance(footprint, shapely.Polygon) or not footprint.covers(geometry)
+            or shapely.get_num_coordinates(footprint) > MAX_FOOTPRINT_VERTICES):
+        footprint = box(left, bottom, right, top)
+    return orient(footprint)
+
+
+def safe_scenes(scenes: Sequence[Scene], source: str, warned: set[str] | None = None) -> list[Scene]:
+    """``scenes`` without those whose id cannot name a scene cache folder, refused with one warning (none
+    for ids already in ``warned``, which grows)."""
+    refused = [s.id for s in scenes if unsafe_id_reason(s.id) is not None]
+    news = [i for i in refused if warned is None or i not in warned]
+    if warned is not None:
+        warned.update(news)
+    if news:
+        log.warning("%s: refused %d item(s) whose id is not a plain name (cannot be a cache folder): %s",
+                    source, len(news), ", ".join(shown_id(i) for i in news[:5]) + (" ..." if len(news) > 5 else ""))
+    return [s for s in scenes if s.id not in refused]
+
+
+def check_item_id(item_id: str, source: str) -> None:
+    reason = unsafe_id_reason(item_id)
+    if reason is not None:
+        raise SceneError(f"{source}: item id {shown_id(item_id)} is not a plain name ({reason})")
+
+
 def _day_range(start: date, end: date) -> tuple[datetime, datetime]:
     return (
         datetime.combine(start, time.min, tzinfo=timezone.utc),
@@ -75,17 +125,15 @@ class LocalCatalog:
         path = Path(path)
         if path.is_dir():
             path = path / "catalog.json"
+        self.name = str(path)
         try:
             catalog = pystac.Catalog.from_file(str(path))
-            self._scenes = sorted(
-                (scene_from_item(item) for item in catalog.get_items(recursive=True)),
-                key=lambda s: s.datetime,
-            )
+            scenes = [scene_from_item(item, self.name) for item in catalog.get_items(recursive=True)]
         except (OSError, pystac.STACError, ValueError, KeyError) as exc:
             raise SceneError(f"{path}: not a readable STAC catalog ({exc})") from None
+        self._scenes = sorted(safe_scenes(scenes, self.name), key=lambda s: s.datetime)
         if sensor is not None:
             self._scenes = [s for s in self._scenes if s.sensor == sensor]
-        self.name = str(path)
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:
         lo, hi = _day_range(start, end)
@@ -109,16 +157,19 @@ def _describe(exc: Exception) -> str:
 
 
 class StacApi:
-    """A STAC API searched with pystac-client: retries, timeouts, paging (``next`` links), and item JSON
-    kept in the scene cache so that a scene named by id is looked up once."""
+    """A STAC API searched with pystac-client: retries, timeouts, paging (``next`` links, checked), and item
+    JSON kept in the scene cache (per archive) so that a scene named by id is looked up once."""
 
     def __init__(self, url: str, collections: Sequence[str] = DEFAULT_COLLECTIONS["s2"],
-                 cache: SceneCache | None = None, policy: RetryPolicy | None = None) -> None:
+                 cache: SceneCache | None = None, policy: RetryPolicy | None = None,
+                 limits: SearchLimits | None = None) -> None:
         self.name = url
         self.collections = tuple(collections)
         self.cache = cache
         self.policy = policy
+        self.limits = limits
         self._client: Any = None
+        self._refused: set[str] = set()  # unsafe ids already warned about
 
     def _open(self) -> Any:
         if self._client is None:
@@ -133,35 +184,50 @@ class StacApi:
                 raise ArchiveError(f"{self.name}: cannot open STAC API ({_describe(exc)})") from None
         return self._client
 
-    def _items(self, what: str, **query: Any) -> list[pystac.Item]:
+    def _scenes(self, what: str, one_page: bool = False, **query: Any) -> list[Scene]:
+        """The scenes a search answers: every page (checked: ``geo.scenes.paging``), or the first only."""
         from pystac_client.exceptions import APIError
 
         client = self._open()
         try:
             search = client.search(collections=list(self.collections), limit=PAGE_SIZE, **query)
-            return list(search.items())
-        except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError) as exc:
+            pages = search.pages_as_dicts()
+            limits = self.limits or SearchLimits.from_env()
+            features = first_page(pages) if one_page else checked_features(pages, self.name, limits)
+            scenes = [scene_from_item(pystac.Item.from_dict(f, root=client, preserve_dict=False), self.name)
+                      for f in features]
+        except SceneError:
+            raise
+        except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ArchiveError(f"{self.name}: {what} failed ({_describe(exc)})") from None
+        return scenes
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:
         lo, hi = _day_range(start, end)
-        items = self._items("search", intersects=mapping(geometry), datetime=[lo, hi])
-        log.info("%s: %d items in %s from %s to %s", self.name, len(items), ",".join(self.collections), start, end)
-        return sorted((scene_from_item(i) for i in items), key=lambda s: s.datetime)
+        scenes = self._scenes("search", intersects=mapping(search_footprint(geometry)), datetime=[lo, hi])
+        # the footprint may cover more than the AOI
+        found = [s for s in safe_scenes(scenes, self.name, self._refused) if s.geometry.intersects(geometry)]
+        log.info("%s: %d items in %s from %s to %s", self.name, len(found), ",".join(self.collections), start, end)
+        return sorted(found, key=lambda s: s.datetime)
 
     def get(self, scene_id: str) -> Scene:
-        cached = self.cache.load_item(scene_id) if self.cache else None
-        if cached is not None:
+        check_item_id(scene_id, self.name)
+        cached = self.cache.load_item(scene_id, self.name) if self.cache else None
+        if cached is not None and cached.get("collection") in self.collections:
             try:
-                return scene_from_item(pystac.Item.from_dict(cached))
+                return scene_from_item(pystac.Item.from_dict(cached), self.name)
             except (pystac.STACError, ValueError, KeyError, TypeError) as exc:
                 log.warning("ignoring unreadable cached item %s (%s)", scene_id, exc)
-        items = self._items(f"lookup of {scene_id!r}", ids=[scene_id])
-        if not items:
+        answer = self._scenes(f"lookup of {scene_id!r}", one_page=True, ids=[scene_id])
+        scene = next((s for s in answer if s.id == scene_id), None)
+        if scene is None and answer:
+            others = ", ".join(shown_id(s.id) for s in answer[:3]) + (" ..." if len(answer) > 3 else "")
+            raise ArchiveError(f"{self.name}: asked for item {shown_id(scene_id)}, the archive answered with "
+                               f"{'another item' if len(answer) == 1 else 'other items'}: {others}")
+        if scene is None:
             raise SceneError(f"{self.name}: no scene with id {scene_id!r} in {', '.join(self.collections)}")
-        scene = scene_from_item(items[0])
         if self.cache and scene.stac is not None:
-            self.cache.store_item(scene.stac)
+            self.cache.store_item(scene.stac, self.name)
         return scene
 
 

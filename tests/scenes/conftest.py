@@ -11,7 +11,7 @@ import pytest
 from geo.aoi import load_aoi
 from tests import archive_data
 from tests.archive_server import ArchiveServer
-from tests.conftest import REPO
+from tests.conftest import REPO, run_geo
 
 # Retries fast enough for tests; the defaults (1 s doubling, GDAL 3 x 1 s) are for real archives.
 FAST_NETWORK = {
@@ -53,6 +53,16 @@ def fast_network(monkeypatch, tmp_path):
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("GEO_SCENE_CACHE", str(tmp_path / "scene-cache"))
     return tmp_path / "scene-cache"
+
+
+@pytest.fixture
+def geo(fast_network):
+    """``geo ARGS`` in a subprocess with fast retries and this test's scene cache (extra env as keywords)."""
+    env = {**FAST_NETWORK, "GEO_SCENE_CACHE": str(fast_network)}
+
+    def call(*args: str, cwd: Path | None = None, **extra_env: str):
+        return run_geo(*args, env={**env, **extra_env}, cwd=cwd)
+    return call
 
 
 @pytest.fixture(scope="session")

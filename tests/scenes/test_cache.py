@@ -45,7 +45,7 @@ def test_rerun_reads_nothing_remote(loopback, fresh_scene, nantes_aoi, tmp_path)
     entries = cache.entries()
     assert sorted(e.asset for e in entries) == sorted([*S2_BANDS, "scl"])
     assert {e.item_id for e in entries} == {scene.id} and {e.shape for e in entries} == {grid.shape}
-    assert (tmp_path / "cache" / scene.id / "item.json").exists()
+    assert cache.load_item(scene.id, loopback.url) == dict(scene.stac)  # kept beside its windows, per archive
 
 
 def test_another_grid_is_another_entry(loopback, fresh_scene, nantes_aoi, tmp_path):
@@ -79,7 +79,7 @@ def test_leftover_of_a_crashed_write_is_never_read(loopback, fresh_scene, nantes
     scene = fresh_scene("crash")
     cache = SceneCache(tmp_path / "cache")
     grid = nantes_aoi.utm_grid(10.0)
-    key = CacheKey(scene.id, "red", grid, "cubic")
+    key = CacheKey(scene.id, "red", grid, "cubic", href=scene.asset("red").href)
     final = cache.path_for(key)
     final.parent.mkdir(parents=True)
     leftover = final.with_name(f".{final.stem}.4242-x1y2z3.tmp.tif")
@@ -96,7 +96,7 @@ def test_damaged_entry_is_dropped_and_read_again(loopback, fresh_scene, nantes_a
     cache = SceneCache(tmp_path / "cache")
     grid = nantes_aoi.utm_grid(10.0)
     first = read_stack(scene, ["red"], grid, cloud_mask=False, cache=cache)
-    path = cache.path_for(CacheKey(scene.id, "red", grid, "cubic"))
+    path = cache.path_for(CacheKey(scene.id, "red", grid, "cubic", href=scene.asset("red").href))
     path.write_bytes(path.read_bytes()[:300])
     misses = cache.misses
     again = read_stack(scene, ["red"], grid, cloud_mask=False, cache=cache)

@@ -12,18 +12,8 @@ from shapely.ops import unary_union
 
 from tests import archive_data
 from tests.conftest import run_geo
-from tests.scenes.conftest import FAST_NETWORK
 
 DEMO_RUN = ("--aoi", "demo-nantes-port", "--claim", "demo-nantes-construction")
-
-
-@pytest.fixture
-def geo(fast_network):
-    env = {**FAST_NETWORK, "GEO_SCENE_CACHE": str(fast_network)}
-
-    def call(*args: str, **extra_env: str):
-        return run_geo(*args, env={**env, **extra_env})
-    return call
 
 
 def test_search_json_ranks_by_clear_aoi(geo, loopback):
