@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from geo.outputs.atomic import staged_dir, write_json, write_text
+from geo.outputs.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
 from geo.outputs.geojson import write_feature_collection
 from geo.store import Store
 from geo.store.qgis import layer_definition
@@ -29,6 +29,12 @@ HOOK_TIMEOUT_S = 600
 
 def default_out(store: Path) -> Path:
     return store.with_name(f"{store.stem}-outputs")
+
+
+def check_out(out: Path, store: Path, given: bool) -> None:
+    """Refuse, before any work, an output folder (or a store name) whose files could not be written."""
+    check_output_root(out, "--out" if given else "--store")  # the default folder is named after the store
+    check_output_file(out / f"{store.stem}.qlr", "--store")
 
 
 def run_dir(out: Path, run_id: int) -> Path:
@@ -50,10 +56,10 @@ def write_layer_definition(store: Store, out: Path) -> Path:
 
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
-    """The run's GeoJSON and summary, moved into place atomically (summary last: it marks completion)."""
+    """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``)."""
     folder = run_dir(out, run_id)
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
-    with staged_dir(folder) as stage:
+    with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds
         write_feature_collection(stage / "changes.geojson", store.changes(run_id=run_id))
         write_json(stage / "summary.json", store.run_summary(run_id))
     latest = store.run_ids()[-1]
