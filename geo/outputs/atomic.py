@@ -1,6 +1,6 @@
 """Atomic output: a run's folder is written whole into a hidden staging folder beside it and swapped into
 place in one step when the job has succeeded, so the folder always holds one complete run, the old or the
-new, never a mix, and a failed or killed run leaves it as it was.
+new, never a mix: a failed run leaves it as it was, a killed one leaves the old run or the new.
 
 The swap is ``renameat2(RENAME_EXCHANGE)`` on Linux (one system call: there is no moment without a folder);
 elsewhere, or on file systems without it, two renames (``out`` -> ``.out.<pid>-<token>.old``, stage ->
@@ -22,10 +22,10 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from geo.errors import OutputError
 
@@ -130,8 +130,8 @@ def check_output_dir(out: Path, option: str = "--out", replace_any: bool = False
         entries = sorted(p.name for p in out.iterdir())
         if entries:
             listed = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
-            raise OutputError(f"{option} {shown}: holds files no geo run wrote ({listed}; a run folder has "
-                              f"{MARKER}); give a new or empty folder, or an earlier run's folder")
+            raise OutputError(f"{option} {shown}: not empty ({listed}) and not a complete geo run folder (no "
+                              f"{MARKER}); a run replaces the whole folder: give a new or empty one")
 
 
 def check_output_file(path: Path, option: str = "--out", unique: bool = False) -> None:
@@ -253,15 +253,32 @@ def _swap(stage: Path, out: Path) -> Path | None:
     raise OSError(errno.EBUSY, "other runs keep replacing it", str(out))
 
 
+def _remove_empty(folders: Sequence[Path]) -> None:
+    for path in folders:  # deepest first
+        try:
+            path.rmdir()
+        except OSError:
+            return
+
+
 def _make_parents(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns those created, deepest first."""
+    """Create ``folder`` and its missing parents; returns those this call created, deepest first."""
     missing = []
     while not os.path.lexists(folder):
         missing.append(folder)
         folder = folder.parent
-    for path in reversed(missing):
-        path.mkdir(exist_ok=True)
-    return missing
+    made: list[Path] = []
+    try:
+        for path in reversed(missing):
+            try:
+                path.mkdir()
+            except FileExistsError:  # made by another run meanwhile: not ours to remove
+                continue
+            made.insert(0, path)
+    except OSError as exc:
+        _remove_empty(made)
+        raise OutputError(f"{path}: cannot create the output folder ({exc})") from None
+    return made
 
 
 def _link_or_copy(source: str | Path, target: str | Path) -> None:
@@ -295,21 +312,24 @@ def _carry_over(out: Path, stage: Path, own: Sequence[str]) -> None:
 @contextmanager
 def staged_dir(out: Path, replace_any: bool = False) -> Iterator[Path]:
     """Yield a staging folder beside ``out``; when the block succeeds, write ``MARKER`` into it and swap it
-    into place whole (see the module docstring). On any exception (or a kill) ``out`` stays as it was and
-    nothing else is left behind. ``replace_any``: ``out`` is a folder only the workbench writes (replace it
-    whatever it holds, carry nothing over)."""
+    into place whole (see the module docstring). On any exception ``out`` stays as it was and nothing is
+    left behind; a kill leaves at most the staging folder, which the next run into ``out`` removes.
+    ``replace_any``: ``out`` is a folder only the workbench writes (replace it whatever it holds, carry
+    nothing over)."""
     check_output_dir(out, replace_any=replace_any)
     out = _absolute(Path(out))
     created = _make_parents(out.parent)
     recover_output_dir(out)
-    stage = _owned_name(out, STAGING, os.getpid(), secrets.token_hex(4))
-    stage.mkdir()
-    remove = stage
+    stage = remove = _owned_name(out, STAGING, os.getpid(), secrets.token_hex(4))
     try:
+        stage.mkdir()
         yield stage
         own = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
         if not replace_any:
-            _carry_over(out, stage, own)
+            try:
+                _carry_over(out, stage, own)
+            except OSError as exc:
+                raise OutputError(f"{out}: cannot keep the files added to it in the new run folder ({exc})") from None
         write_json(stage / MARKER, {"files": own})  # no time or pid: reruns that agree write the same bytes
         try:
             remove = _swap(stage, out)
@@ -319,11 +339,7 @@ def staged_dir(out: Path, replace_any: bool = False) -> Iterator[Path]:
     finally:
         if remove is not None:
             shutil.rmtree(remove, ignore_errors=True)
-        for path in created:  # a failed run leaves no folders either
-            try:
-                path.rmdir()
-            except OSError:
-                break
+        _remove_empty(created)  # a failed run leaves no folders either
 
 
 # ---------------------------------------------------------------- single files
