@@ -71,9 +71,10 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
 
 
 def _remove_stale_staging(out: Path) -> None:
-    """Staging folders and temporary files left by a re-check killed while writing. They are only ever
-    created under the writer lock, which the caller holds, so none of them is in use."""
-    for path in (out / "runs").glob(".*.partial"):
+    """Staging (and swapped-out) folders and temporary files left by a re-check killed while writing. They are
+    only ever created under the writer lock, which the caller holds, so none of them is in use; a run folder
+    they leave missing is rewritten from the store by ``repair``."""
+    for path in [*(out / "runs").glob(".*.partial"), *(out / "runs").glob(".*.old")]:
         shutil.rmtree(path, ignore_errors=True)
     for path in out.glob(".*.tmp"):
         path.unlink(missing_ok=True)
