@@ -189,7 +189,8 @@ def package_versions() -> dict[str, str]:
 
 
 def write_outputs(result: JobResult, out: Path, extra_writers: Sequence[Callable[[JobResult, Path], None]] = ()) -> list[Path]:
-    """Write the run's files into ``out`` atomically (all or nothing). Returns the final paths."""
+    """Write the run's files into ``out``: staged, then swapped into place whole (``staged_dir``: the folder
+    holds this run or the previous one, never a mix). Returns the final paths."""
     with staged_dir(out) as stage:
         write_feature_collection(stage / "changes.geojson", result.features)
         write_json(stage / "claims.json", result.claims)

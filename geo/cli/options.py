@@ -18,7 +18,7 @@ seeds_dir_option = click.option(
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 out_option = click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="Output folder (created; files replaced atomically)."
+    "--out", type=click.Path(path_type=Path), required=True, help="Output folder (created, or replaced whole by the new run in one step; see README)."
 )
 
 

@@ -8,7 +8,7 @@ import click
 
 from geo.cli import console
 from geo.errors import OutputError
-from geo.outputs.atomic import check_output_dir
+from geo.outputs.atomic import check_output_file
 from geo.outputs.report import write_report
 from geo.outputs.run_data import REPORT, load_run
 
@@ -26,14 +26,12 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
         if len(run_dirs) > 1:
             raise click.UsageError("several run folders: say where the combined report goes with --out FILE")
         out = run_dirs[0] / REPORT
+    check_output_file(out)
     runs = [load_run(d) for d in run_dirs]
     aoi_ids = [r.aoi_id for r in runs]
     duplicates = sorted({a for a in aoi_ids if aoi_ids.count(a) > 1})
     if duplicates:
         raise OutputError(f"several run folders cover the same AOI ({', '.join(duplicates)}): give one run per AOI")
-    if out.exists() and out.is_dir():
-        raise OutputError(f"{out}: is a folder; --out names the HTML file to write")
-    check_output_dir(out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_report(out, runs)
     n_claims = sum(len(r.claims) for r in runs)

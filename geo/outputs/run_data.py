@@ -4,7 +4,8 @@ A run writes ``changes.geojson``, ``claims.json``, ``manifest.json``, ``aoi.geoj
 (``before_rgb.tif``, ``after_rgb.tif``, ``change_statistic.tif``), and, when a claim predicts vessels, the
 vessel job's files (``vessels-manifest.json``, ``vessels.geojson``, ``timeseries.json|svg``,
 ``evidence.json``); ``load_run`` reads them and checks they are there and well formed, so
-``geo report RUN_DIR`` fails with a message naming the bad file.
+``geo report RUN_DIR`` fails with a message naming the bad file. A run writes its folder whole and marks it
+complete last (``geo.outputs.atomic``): a folder without the marker is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import OutputError
+from geo.outputs.atomic import MARKER, recover_output_dir
 
 CHANGES = "changes.geojson"
 CLAIMS = "claims.json"
@@ -119,8 +121,14 @@ def load_run(folder: Path, manifest: dict[str, Any] | None = None) -> RunData:
     """Read a run folder. ``manifest`` stands in for ``manifest.json`` while a run is still writing."""
     folder = Path(folder)
     if not folder.is_dir():
+        recover_output_dir(folder)  # a run killed halfway through replacing it: its previous run comes back
+    if not folder.is_dir():
         raise RunFolderError(f"{folder}: not a folder (give the output folder of `geo run` or `geo demo`)")
-    manifest = manifest if manifest is not None else _json(folder / MANIFEST)
+    if manifest is None:
+        if not (folder / MARKER).is_file():
+            raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
+                                 "an interrupted run, a partial copy, or one from an older workbench); run it again")
+        manifest = _json(folder / MANIFEST)
     claims = _json(folder / CLAIMS)
     if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
         raise RunFolderError(f"{folder / CLAIMS}: expected a list of claim verdicts")

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from geo.outputs.atomic import staged_dir, write_json, write_text
+from geo.outputs.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
 from geo.outputs.geojson import write_feature_collection
 from geo.store import Store
 from geo.store.qgis import layer_definition
@@ -29,6 +29,12 @@ HOOK_TIMEOUT_S = 600
 
 def default_out(store: Path) -> Path:
     return store.with_name(f"{store.stem}-outputs")
+
+
+def check_out(out: Path, store: Path, given: bool) -> None:
+    """Refuse, before any work, an output folder (or a store name) whose files could not be written."""
+    check_output_root(out, "--out" if given else "--store")  # the default folder is named after the store
+    check_output_file(out / f"{store.stem}.qlr", "--store")
 
 
 def run_dir(out: Path, run_id: int) -> Path:
@@ -50,10 +56,10 @@ def write_layer_definition(store: Store, out: Path) -> Path:
 
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
-    """The run's GeoJSON and summary, moved into place atomically (summary last: it marks completion)."""
+    """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``)."""
     folder = run_dir(out, run_id)
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
-    with staged_dir(folder) as stage:
+    with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds
         write_feature_collection(stage / "changes.geojson", store.changes(run_id=run_id))
         write_json(stage / "summary.json", store.run_summary(run_id))
     latest = store.run_ids()[-1]
@@ -65,9 +71,10 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
 
 
 def _remove_stale_staging(out: Path) -> None:
-    """Staging folders and temporary files left by a re-check killed while writing. They are only ever
-    created under the writer lock, which the caller holds, so none of them is in use."""
-    for path in (out / "runs").glob(".*.partial"):
+    """Staging (and swapped-out) folders and temporary files left by a re-check killed while writing. They are
+    only ever created under the writer lock, which the caller holds, so none of them is in use; a run folder
+    they leave missing is rewritten from the store by ``repair``."""
+    for path in [*(out / "runs").glob(".*.partial"), *(out / "runs").glob(".*.old")]:
         shutil.rmtree(path, ignore_errors=True)
     for path in out.glob(".*.tmp"):
         path.unlink(missing_ok=True)

@@ -22,7 +22,6 @@ from geo import ALGORITHM_VERSION, __version__, paths
 from geo.aoi import AOI, aoi_from_geojson, load_aois, load_drawn_aoi
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
-from geo.outputs.atomic import check_output_dir
 from geo.pipeline import Params
 from geo.recheck import outputs
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
@@ -235,7 +234,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     started = now_utc()
     store_path = Path(request.store)
     out = Path(request.out) if request.out else outputs.default_out(store_path)
-    check_output_dir(out)
+    outputs.check_out(out, store_path, given=request.out is not None)
     today = request.today or datetime.now(timezone.utc).date()
     if request.since and request.since > today:
         raise DateError(f"--since {request.since} is in the future (today is {today})")

@@ -316,7 +316,7 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
 
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.outputs.atomic.staged_dir``, which
-    moves files, not folders, into place): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
+    swaps it into place whole): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
     (all scenes), both RFC 7946 and
     holding the detections inside the AOI; ``timeseries.csv|json|svg|png``; ``evidence.json``;
     ``vessels-manifest.json``."""
@@ -365,7 +365,7 @@ def vessel_job(
     period (default: 180 days before the earliest window to 14 days after the last) and run the vessel
     job; None when no claim predicts vessels. Add ``run.evidence`` to the claims' verdicts and write the
     files with ``write_vessel_outputs(run, stage)`` into the run's own staging folder (its file names do
-    not collide with the change job's; ``staged_dir`` moves files, not sub-folders, into place)."""
+    not collide with the change job's)."""
     relevant = vessel_claims(claims, aoi)
     if not relevant:
         return None

@@ -248,6 +248,9 @@ def test_lost_run_files_are_rewritten_identically(first_run):
     shutil.rmtree(out / "runs" / "000001")
     (out / "latest.json").unlink()
     (out / "runs" / ".000001.abc.partial").mkdir()  # a staging folder left by the killed writer
+    swapped_out = out / "runs" / ".000002.4194303-0123abcd.old"  # a folder a killed swap left
+    swapped_out.mkdir()
+    (swapped_out / "summary.json").write_text("{}")
     report = recheck(request(series, store))
     assert report.repaired_runs == [1] and report.run_id is None
     assert output_files(out) == before
