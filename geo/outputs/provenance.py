@@ -1,0 +1,51 @@
+"""Provenance without the machine: local paths in a run's manifest and report are written so they name
+the same thing on any machine and leak nothing about this one (user names, folder layout).
+
+A path inside the project (``geo.paths.project_root``: the shipped ``scenes/demo/catalog.json``, the scene
+cache) is written relative to the project; any other local path as its folder and file name (the
+catalog's name, e.g. ``my-scenes/catalog.json``). URLs are kept as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath, PurePosixPath
+from typing import Any
+from urllib.parse import urlparse
+
+from geo import paths
+
+
+def _is_local_path(text: str) -> bool:
+    if not text or "\n" in text:
+        return False
+    scheme = urlparse(text).scheme
+    if scheme == "file":
+        return True
+    if scheme and len(scheme) > 1:  # http, https, s3 ... (a one-letter scheme is a Windows drive)
+        return False
+    return PurePath(text).is_absolute() or (len(text) > 2 and text[1] == ":" and text[2] in "/\\")
+
+
+def portable_path(text: str) -> str:
+    """``text`` itself unless it is an absolute local path; then the project-relative path or its last two
+    parts (module docstring)."""
+    if not _is_local_path(text):
+        return text
+    local = urlparse(text).path if text.startswith("file:") else text
+    path = PurePosixPath(local.replace("\\", "/"))
+    root = PurePosixPath(str(paths.project_root().resolve()).replace("\\", "/"))
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return "/".join(path.parts[-2:]) if len(path.parts) > 2 else path.name
+
+
+def portable(value: Any) -> Any:
+    """A copy of a JSON-like value with every absolute local path string made portable."""
+    if isinstance(value, str):
+        return portable_path(value)
+    if isinstance(value, dict):
+        return {k: portable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [portable(v) for v in value]
+    return value
