@@ -37,7 +37,7 @@ def kml_colour(hex_colour: str, alpha: int = 255) -> str:
 
 
 def style_id(change_type: str) -> str:
-    return f"change-{change_type}"
+    return f"style-{change_type}"
 
 
 def kml_value(value: Any) -> str:
