@@ -76,7 +76,7 @@ def plain(value: object) -> str:
     """Lists as comma-separated text, so parameters read as values, not Python."""
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
-    return str(value)
+    return "not set" if value is None else str(value)
 
 
 def _environment() -> jinja2.Environment:
