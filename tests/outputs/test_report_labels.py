@@ -84,3 +84,14 @@ def test_a_chi_square_run_keeps_its_own_labels(synthetic_project, tmp_path):
     assert "mean |z|" not in html
     labels = _ramp_labels(texts["change_statistic.qml"])
     assert f"{statistic['threshold_seed']:.3g} χ²: seed level (α = 0.0001)" in labels
+
+
+def test_portable_paths_keep_urls_and_drop_the_machine():
+    from geo.outputs.provenance import portable, portable_path
+
+    assert portable_path("https://earth-search.aws.element84.com/v1") == "https://earth-search.aws.element84.com/v1"
+    assert portable_path("earth-search") == "earth-search"
+    assert portable_path("/home/analyst/work/my-scenes/catalog.json") == "my-scenes/catalog.json"
+    assert portable_path("file:///home/analyst/cache/S2B_X/B04.tif") == "S2B_X/B04.tif"
+    assert portable_path(str(REPO / "scenes" / "demo" / "catalog.json")) == "scenes/demo/catalog.json"
+    assert portable({"a": ["/srv/x/y/z.tif", 3, None]}) == {"a": ["y/z.tif", 3, None]}
