@@ -1,10 +1,10 @@
 """A verdict per claim and AOI, with a confidence and a plain-language rationale.
 
 The imagery can be *consistent with* a claim, show only *weak evidence* for it, show *no evidence* for it,
-be unable to see it at all
-(*not observable*: the signature is below what 10 m pixels show, or the AOI was clouded), or, for a
-denial, be *inconsistent with the denial* because a claim it denies has evidence on the same AOI. A pair
-of scenes that does not bracket the claim's window leaves the claim *not tested*. Nothing is "proven".
+be unable to see it at all (*not observable*: the signature is below what 10 m pixels show, or the AOI was
+clouded), or, for a denial, be *inconsistent with the denial* because a claim it denies has evidence on the
+same AOI. A pair of scenes that does not bracket the claim's window leaves the claim *not tested*. Nothing
+is "proven".
 
 The minimum evidence rule: changes of the predicted kinds support a claim (*consistent*) only when those
 of them that are clearly significant (strength = share of pixels past the strong level x type confidence,
