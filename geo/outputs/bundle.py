@@ -9,6 +9,7 @@ import json
 import logging
 from pathlib import Path
 
+from geo.outputs.atomic import write_json
 from geo.outputs.cog import sar_display, true_colour, write_cog
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.gpkg import write_geopackage
@@ -17,7 +18,7 @@ from geo.outputs.render import display_stretch
 from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.provenance import portable
 from geo.outputs.report import write_report
-from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, GEOPACKAGE, REPORT, STATISTIC, load_run
+from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, REPORT, STATISTIC, load_run
 from geo.outputs.statistic import describe
 from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
 from geo.pipeline import JobResult
@@ -62,10 +63,13 @@ def write_run_extras(result: JobResult, out: Path) -> None:
     report; the manifest's local paths made portable first (``provenance``)."""
     if result.aoi is None:
         raise ValueError("JobResult without its AOI: cannot write the AOI layer")
-    # No path of this machine in the provenance (manifest.json is written after this, from the same dict).
+    # No path of this machine in the provenance: manifest.json is written after this, from the same dict;
+    # claims.json (rationales may name the catalog searched) was written before, so again.
     portable_manifest = portable(result.manifest)
     result.manifest.clear()
     result.manifest.update(portable_manifest)
+    result.claims = portable(result.claims)
+    write_json(out / CLAIMS, result.claims)
     write_feature_collection(out / AOI, [(result.aoi.geometry, {**result.aoi.summary()})])
     scenes = result.manifest["scenes"]
     write_kml(out / KML, result.features, f"Changes in {result.aoi.name}: {scenes['before']['datetime'][:10]} to "

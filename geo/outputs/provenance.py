@@ -3,11 +3,13 @@ the same thing on any machine and leak nothing about this one (user names, folde
 
 A path inside the project (``geo.paths.project_root``: the shipped ``scenes/demo/catalog.json``, the scene
 cache) is written relative to the project; any other local path as its folder and file name (the
-catalog's name, e.g. ``my-scenes/catalog.json``). URLs are kept as they are.
+catalog's name, e.g. ``my-scenes/catalog.json``). URLs are kept as they are. Paths inside messages
+(a warning naming the catalog it searched) are rewritten the same way.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
@@ -40,10 +42,27 @@ def portable_path(text: str) -> str:
         return "/".join(path.parts[-2:]) if len(path.parts) > 2 else path.name
 
 
+# An absolute POSIX path inside a message: starts a word (not part of a URL or of "km/h"), two slashes or more.
+EMBEDDED_PATH = re.compile(r"(?<![\w.:/~-])/[^\s'\"<>/]+(?:/[^\s'\"<>/]+)+")
+
+
+def portable_text(text: str) -> str:
+    """``text`` with its absolute local paths made portable, whether it is one or mentions some."""
+    if _is_local_path(text):
+        return portable_path(text)
+    return EMBEDDED_PATH.sub(lambda match: _trimmed(match.group(0)), text)
+
+
+def _trimmed(path: str) -> str:
+    """A path found in prose, without the punctuation that ends its sentence."""
+    stripped = path.rstrip(".,;:)]")
+    return portable_path(stripped) + path[len(stripped):]
+
+
 def portable(value: Any) -> Any:
-    """A copy of a JSON-like value with every absolute local path string made portable."""
+    """A copy of a JSON-like value with every absolute local path made portable (``portable_text``)."""
     if isinstance(value, str):
-        return portable_path(value)
+        return portable_text(value)
     if isinstance(value, dict):
         return {k: portable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -95,3 +95,6 @@ def test_portable_paths_keep_urls_and_drop_the_machine():
     assert portable_path("file:///home/analyst/cache/S2B_X/B04.tif") == "S2B_X/B04.tif"
     assert portable_path(str(REPO / "scenes" / "demo" / "catalog.json")) == "scenes/demo/catalog.json"
     assert portable({"a": ["/srv/x/y/z.tif", 3, None]}) == {"a": ["y/z.tif", 3, None]}
+    # inside messages too (a warning naming the catalog searched), leaving URLs, units and band pairs alone
+    assert portable("no s1/s2 scene in /home/analyst/p/scenes/catalog.json. See https://a.org/b/c, 10 km/h") == (
+        "no s1/s2 scene in scenes/catalog.json. See https://a.org/b/c, 10 km/h")
