@@ -2,8 +2,9 @@
 
 A polygon is linked to a claim when it intersects one of the claim's AOIs and the scene pair brackets the
 claim's window (before scene on or before the window start, after scene on or after its end).
-Verdicts (``geo.verdicts``) never say "proven": imagery can be consistent with a claim, show no evidence,
-or be unable to see the claimed signature at all.
+Verdicts (``geo.verdicts``) never say "proven": imagery can be consistent with a claim, show only weak
+evidence (changes of the predicted kinds below the minimum evidence rule), show no evidence, or be unable to
+see the claimed signature at all.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from geo.aoi import AOI
 from geo.claims import SIGNATURES, Claim
 
 CONSISTENT = "consistent with the claim"
+WEAK_EVIDENCE = "weak evidence"
 NO_EVIDENCE = "no evidence found"
 NOT_OBSERVABLE = "not observable"
 INCONSISTENT_WITH_DENIAL = "inconsistent with the denial"
 NOT_TESTED = "not tested"
+# Every verdict, strongest support first: the order of legends and style categories.
+VERDICTS = (CONSISTENT, INCONSISTENT_WITH_DENIAL, WEAK_EVIDENCE, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED)
 
 Feature = tuple[BaseGeometry, dict[str, Any]]
 

@@ -272,6 +272,7 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
         "quantity": {"before": before.quantity, "after": after.quantity},
         "statistic": {
             "name": "SAR log-ratio, -log10 p (Bonferroni over " + ", ".join(b.upper() for b in before.bands) + ")",
+            "unit": "−log₁₀ p",  # the report's and the style's label (geo.outputs.statistic)
             "dof": int(round(2 * min(t.looks for t in test.tests.values()))),  # of the median filtered pixel
             "threshold_grow": -math.log10(p.alpha), "threshold_seed": -math.log10(p.strong_alpha),
             "alpha": p.alpha,

@@ -1,9 +1,15 @@
 """A verdict per claim and AOI, with a confidence and a plain-language rationale.
 
-The imagery can be *consistent with* a claim, show *no evidence* for it, be unable to see it at all
-(*not observable*: the signature is below what 10 m pixels show, or the AOI was clouded), or, for a
-denial, be *inconsistent with the denial* because a claim it denies has evidence on the same AOI. A pair
-of scenes that does not bracket the claim's window leaves the claim *not tested*. Nothing is "proven".
+The imagery can be *consistent with* a claim, show only *weak evidence* for it, show *no evidence* for it,
+be unable to see it at all (*not observable*: the signature is below what 10 m pixels show, or the AOI was
+clouded), or, for a denial, be *inconsistent with the denial* because a claim it denies has evidence on the
+same AOI. A pair of scenes that does not bracket the claim's window leaves the claim *not tested*. Nothing
+is "proven".
+
+The minimum evidence rule: changes of the predicted kinds support a claim (*consistent*) only when those
+of them that are clearly significant (strength = share of pixels past the strong level x type confidence,
+at least ``MIN_EVIDENCE_STRENGTH``) cover at least ``MIN_EVIDENCE_AREA_M2`` together. Matching changes that
+fall short (one small polygon, or faint ones) give *weak evidence*, never the same verdict as a strong find.
 
 Confidence is a number in 0..1 with a label (low / medium / high) and says how much the verdict itself
 can be relied on, from the factors the rationale names:
@@ -11,6 +17,8 @@ can be relied on, from the factors the rationale names:
 * consistent: the strongest matching change (share of strongly significant pixels x type confidence),
   discounted when the claim window covers only part of the interval between the two scenes (a change
   seen between the scenes may have happened outside the window);
+* weak evidence: the same figure, capped below "medium" (``WEAK_EVIDENCE_CAP``): it never reads better
+  than low;
 * no evidence: the clear share of the AOI, discounted for transient signatures (ships, vehicles) when the
   after scene was taken long after the window closed; capped because changes smaller than the minimum
   polygon are not seen at all;
@@ -33,6 +41,7 @@ from geo.link import (
     NO_EVIDENCE,
     NOT_OBSERVABLE,
     NOT_TESTED,
+    WEAK_EVIDENCE,
     Feature,
     PairContext,
     expected_types,
@@ -44,6 +53,10 @@ TRANSIENT_SIGNATURES = frozenset({"large_vessels_at_berth", "vehicle_parks"})
 TRANSIENT_HALF_LIFE_DAYS = 7.0
 NO_EVIDENCE_CAP = 0.8  # changes below the minimum polygon size are invisible to the method
 LABELS = ((0.7, "high"), (0.4, "medium"), (0.0, "low"))
+# The minimum evidence rule (module docstring).
+MIN_EVIDENCE_STRENGTH = 0.25  # a quarter of a change's pixels past the strong level (x its type confidence)
+MIN_EVIDENCE_AREA_M2 = 2_000.0  # 20 pixels of 10 m: 2.5 x the smallest polygon a job keeps (8 px)
+WEAK_EVIDENCE_CAP = 0.39  # below the "medium" cut: weak evidence always reads "low"
 
 
 def confidence_label(confidence: float | None) -> str:
@@ -77,6 +90,22 @@ def matching_changes(claim: Claim, features: Sequence[Feature]) -> list[dict[str
     return sorted(found, key=lambda p: (-_strength(p), -float(p.get("area_m2", 0))))
 
 
+def passing_changes(matches: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The matching changes strong enough to count towards the minimum evidence rule."""
+    return [p for p in matches if _strength(p) >= MIN_EVIDENCE_STRENGTH]
+
+
+def minimum_evidence(matches: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The minimum evidence rule applied to a claim's matching changes: its thresholds, what passed, and
+    whether the rule is met (claims.json ``minimum_evidence``)."""
+    passing = passing_changes(matches)
+    area = sum(float(p.get("area_m2", 0)) for p in passing)
+    return {
+        "min_strength": MIN_EVIDENCE_STRENGTH, "min_area_m2": MIN_EVIDENCE_AREA_M2,
+        "n_passing": len(passing), "passing_area_m2": round(area, 1), "met": area >= MIN_EVIDENCE_AREA_M2,
+    }
+
+
 def window_share(claim: Claim, context: PairContext) -> float:
     """Share of the interval between the two scenes that the claim window covers (0..1)."""
     span = (context.after_date - context.before_date).days
@@ -95,6 +124,33 @@ def _persistence(claim: Claim, context: PairContext) -> float:
 
 def _kinds(changes: Sequence[Mapping[str, Any]]) -> str:
     return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(p["change_type"] for p in changes).most_common())
+
+
+def _evidence_verdict(matches: Sequence[Mapping[str, Any]], share: float, context: PairContext) -> Verdict:
+    """Consistent, or weak evidence, from the matching changes (strongest first) by the minimum evidence rule."""
+    best = _strength(matches[0])
+    confidence = best * (0.5 + 0.5 * share)
+    area = sum(float(p.get("area_m2", 0)) for p in matches)
+    rule = minimum_evidence(matches)
+    found = (
+        f"{len(matches)} change(s) of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
+        f"appeared between {context.before_date} and {context.after_date}; the strongest scores {best:.0%} "
+        "(share of its pixels far past the change threshold, times how sure its kind is)."
+    )
+    passing = (
+        f" {rule['n_passing']} of them score at least {MIN_EVIDENCE_STRENGTH:.0%}, covering "
+        f"{rule['passing_area_m2']:,.0f} m² (the minimum evidence is {MIN_EVIDENCE_AREA_M2:,.0f} m² of such changes)"
+    )
+    timing = "" if share >= 0.99 else (
+        f" The claim window covers {100 * share:.0f}% of the {(context.after_date - context.before_date).days} days"
+        " between the scenes, so some of these changes may predate or follow it."
+    )
+    evidence = tuple(p["change_id"] for p in matches)
+    if rule["met"]:
+        return Verdict(CONSISTENT, round(confidence, 3), found + passing + "." + timing, evidence)
+    return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (
+        found + passing + ": too small or too faint to count as support for the claim." + timing
+    ), evidence)
 
 
 def assess_assertion(claim: Claim, features: Sequence[Feature], context: PairContext) -> Verdict:
@@ -119,18 +175,7 @@ def assess_assertion(claim: Claim, features: Sequence[Feature], context: PairCon
     share = window_share(claim, context)
     matches = matching_changes(claim, features)
     if matches:
-        best = _strength(matches[0])
-        confidence = best * (0.5 + 0.5 * share)
-        area = sum(float(p.get("area_m2", 0)) for p in matches)
-        timing = "" if share >= 0.99 else (
-            f" The claim window covers {100 * share:.0f}% of the {(context.after_date - context.before_date).days} days"
-            " between the scenes, so some of these changes may predate or follow it."
-        )
-        return Verdict(CONSISTENT, round(confidence, 3), (
-            f"{len(matches)} change(s) of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
-            f"appeared between {context.before_date} and {context.after_date}; the strongest scores {best:.0%} "
-            f"(share of its pixels far past the change threshold, times how sure its kind is).{timing}"
-        ), tuple(p["change_id"] for p in matches))
+        return _evidence_verdict(matches, share, context)
     persistence = _persistence(claim, context)
     confidence = min(NO_EVIDENCE_CAP, context.clear_fraction * persistence)
     wanted = ", ".join(sorted(t.replace("_", " ") for t in expected_types(claim)))
@@ -162,7 +207,17 @@ def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequen
         own = assess_assertion(denial, features, context)
         if own.verdict == CONSISTENT:
             return Verdict(INCONSISTENT_WITH_DENIAL, own.confidence, own.rationale, own.evidence)
+        if own.verdict == WEAK_EVIDENCE:
+            return Verdict(WEAK_EVIDENCE, own.confidence, "Against the denial, only weak evidence: " + own.rationale,
+                           own.evidence)
         tested = [own]
+    weak = {d: denied[d] for d in denial.denies if d in denied and denied[d].verdict == WEAK_EVIDENCE}
+    if weak:
+        evidence = tuple(dict.fromkeys(c for v in weak.values() for c in v.evidence))
+        return Verdict(WEAK_EVIDENCE, max(v.confidence or 0.0 for v in weak.values()), (
+            f"Against the denial, only weak evidence: {len(evidence)} change(s) of the kinds the denied claim(s) "
+            f"{', '.join(weak)} predict appeared here, too small or too faint to count as support for them."
+        ), evidence)
     if all(v.verdict in (NOT_OBSERVABLE, NOT_TESTED) for v in tested):
         worst = tested[0]
         return Verdict(worst.verdict, worst.confidence, "The denied claims cannot be checked here: "
@@ -226,6 +281,7 @@ def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: Pair
             "n_matching": len(matching),
             "matching_area_m2": round(sum(float(p.get("area_m2", 0)) for p in matching), 1),
             "evidence": list(verdict.evidence),
+            "minimum_evidence": minimum_evidence(matching),
             "verdict": verdict.verdict,
             "confidence": verdict.confidence,
             "confidence_label": verdict.confidence_label,

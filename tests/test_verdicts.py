@@ -15,11 +15,12 @@ from geo.link import (
     NO_EVIDENCE,
     NOT_OBSERVABLE,
     NOT_TESTED,
+    WEAK_EVIDENCE,
     PairContext,
     claim_index,
     link_features,
 )
-from geo.verdicts import assess, verdicts
+from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH, assess, verdicts
 
 SITE = AOI("site", "Test site", "XX", "port", box(10.0, 50.0, 10.05, 50.03), "synthetic")
 ELSEWHERE = AOI("elsewhere", "Other site", "XX", "base", box(20.0, 50.0, 20.05, 50.03), "synthetic")
@@ -184,3 +185,44 @@ def test_claims_json_entries_carry_scenes_counts_and_claim_text():
     assert entry["scenes"][0]["id"] == "S2_BEFORE" and entry["scenes"][1]["clear_fraction"] == pytest.approx(0.9)
     assert entry["claim"]["statement"] == "statement of build"
     assert entry["confidence_label"] in ("low", "medium", "high")
+
+
+# The minimum evidence rule, at both sides of each threshold: passing changes (strength = confidence x type
+# confidence >= MIN_EVIDENCE_STRENGTH) must cover MIN_EVIDENCE_AREA_M2 together.
+@pytest.mark.parametrize("changes, verdict, confidence, label", [
+    # the case: a single smallest polygon (8 px) with no strongly significant pixel
+    ([(800.0, 0.0, 1.0)], WEAK_EVIDENCE, 0.0, "low"),
+    # exactly at the rule: 2,000 m² at strength 0.25 -> consistent; confidence 0.25 x (0.5 + 0.5 x 0.32)
+    ([(2_000.0, 0.25, 1.0)], CONSISTENT, 0.165, "low"),
+    # area just short, however strong: weak, confidence capped below medium (1.0 x 0.66 -> 0.39)
+    ([(1_900.0, 1.0, 1.0)], WEAK_EVIDENCE, 0.39, "low"),
+    # strength just short (0.3 x 0.8 = 0.24), however large: weak
+    ([(50_000.0, 0.3, 0.8)], WEAK_EVIDENCE, round(0.24 * 0.66, 3), "low"),
+    # two passing changes add up to the area; a faint large one does not count towards it
+    ([(1_000.0, 1.0, 1.0), (1_000.0, 0.5, 1.0), (9_000.0, 0.1, 1.0)], CONSISTENT, 0.66, "medium"),
+    ([(1_000.0, 1.0, 1.0), (9_000.0, 0.1, 1.0)], WEAK_EVIDENCE, 0.39, "low"),
+])
+def test_minimum_evidence_rule(changes, verdict, confidence, label):
+    features = [change("new_bright_surface", area, conf, tconf, cid=f"c{i}")
+                for i, (area, conf, tconf) in enumerate(changes)]
+    c = claim("build")
+    result, ctx = judge([c], features)
+    v = result["build"]
+    assert (v.verdict, v.confidence, v.confidence_label) == (verdict, pytest.approx(confidence, abs=1e-3), label)
+    assert set(v.evidence) == {f"c{i}" for i in range(len(changes))}  # weak or not, the changes are shown
+    [entry] = verdicts([c], features, ctx)
+    rule = entry["minimum_evidence"]
+    assert rule["met"] is (verdict == CONSISTENT)
+    assert (rule["min_strength"], rule["min_area_m2"]) == (MIN_EVIDENCE_STRENGTH, MIN_EVIDENCE_AREA_M2)
+    passing = [(a, s * t) for a, s, t in changes if s * t >= MIN_EVIDENCE_STRENGTH]
+    assert rule["n_passing"] == len(passing) and rule["passing_area_m2"] == pytest.approx(sum(a for a, _ in passing))
+    if verdict == WEAK_EVIDENCE:
+        assert "too small or too faint" in v.rationale
+
+
+def test_weak_evidence_for_a_denied_claim_makes_the_denial_weak_not_inconsistent():
+    asserted, denial = claim("build"), claim("deny", stance=Stance.DENY, denies=("build",))
+    result, _ = judge([asserted, denial], [change("new_bright_surface", 800.0, 0.0, 1.0, cid="tiny")])
+    assert result["build"].verdict == WEAK_EVIDENCE
+    assert result["deny"].verdict == WEAK_EVIDENCE and result["deny"].evidence == ("tiny",)
+    assert result["deny"].confidence_label == "low" and "only weak evidence" in result["deny"].rationale

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from typing import Any
 
@@ -78,6 +78,76 @@ class ChiSquareParams:
     alpha_grow: float = 1e-2  # significance for growing seeds into their neighbours
 
 
+# Job settings (geo.pipeline.Params) that only configure a detector: a detector's summary lists the ones it
+# used under its own ``parameters``; the others describe nothing that ran.
+DETECTOR_SETTINGS = ("method", *(f.name for f in fields(ChiSquareParams)))
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level of the statistic that the detector applied, and what it decided there."""
+
+    key: str  # detection, grow, seed or strong (the keys of the output styles)
+    value: float
+    label: str  # e.g. "seed level (1.5 × detection)"
+    role: str  # what the level does, in words
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": round(self.value, 4), "label": self.label, "role": self.role}
+
+
+@dataclass(frozen=True)
+class Description:
+    """How a detector describes itself in manifests, reports and styles."""
+
+    label: str  # what the statistic is, e.g. "local-regression residual of the red band"
+    unit: str  # short, for column headings: "mean |z|", "χ²", "reflectance"
+    unit_long: str  # what one unit is, in words
+    levels: tuple[Level, ...]
+
+
+STRONG_ROLE = "a polygon's confidence is the share of its pixels above it"
+
+
+def _local_description(p: LocalParams) -> Description:
+    seed = p.threshold * p.seed_factor
+    levels = [Level("detection", p.threshold, "detection level", "pixels above it can be change")]
+    if p.seed_factor > 1.0:
+        levels.append(Level("seed", seed, f"seed level ({p.seed_factor:g} × detection)",
+                            "a changed region must reach it somewhere"))
+    levels.append(Level("strong", 2 * p.threshold, "strong level (2 × detection)", STRONG_ROLE))
+    return Description(
+        f"local-regression residual of the {p.band} band", "mean |z|",
+        f"robust standard deviations of the residual, averaged over a Gaussian footprint (σ {p.sigma_px:g} px)",
+        tuple(levels),
+    )
+
+
+CHI_SQUARE_LABELS = {
+    "cva-chi2": "Mahalanobis D² of the normalised band differences",
+    "irmad-chi2": "IR-MAD chi-square of the canonical differences",
+    "index-chi2": "whitened change of NDVI, NDWI and NDBI",
+}
+
+
+def _chi_square_description(method: str, dof: int, p: ChiSquareParams) -> Description:
+    return Description(
+        CHI_SQUARE_LABELS[method], "χ²", f"chi-square with {dof} degrees of freedom where nothing changed", (
+            Level("grow", chi2_threshold(dof, p.alpha_grow), f"grow level (α = {p.alpha_grow:g})",
+                  "seeds grow through neighbours above it"),
+            Level("seed", chi2_threshold(dof, p.alpha), f"seed level (α = {p.alpha:g})",
+                  "a change must reach it somewhere; " + STRONG_ROLE),
+        ))
+
+
+def _otsu_description(threshold: float) -> Description:
+    return Description(
+        "change-vector magnitude (raw bands)", "reflectance", "length of the band-difference vector in reflectance", (
+            Level("detection", threshold, "Otsu threshold", "pixels above it are change"),
+            Level("strong", 2 * threshold, "strong level (2 × threshold)", STRONG_ROLE),
+        ))
+
+
 @dataclass(frozen=True)
 class Detection:
     method: str
@@ -89,6 +159,7 @@ class Detection:
     after_normalised: np.ndarray
     fits: list[BandFit]
     irmad: IRMAD
+    description: Description
     parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,13 +175,21 @@ class Detection:
         return edge_band(float(self.parameters.get("sigma_px", 0.0)))
 
     def summary(self) -> dict[str, Any]:
+        """The detector as it ran (manifest ``statistic``): every label, legend and provenance line of the
+        outputs comes from here. ``threshold_grow`` is the lowest level a changed pixel can have,
+        ``threshold_seed`` the level a region must reach (the grow level when there is none)."""
+        levels = {level.key: level.value for level in self.description.levels}
         return {
             "method": self.method,
             "name": self.statistic.name,
-            "dof": self.statistic.dof,
-            # Names shared with the output styles: transparent below the grow level, seed level marked.
+            "label": self.description.label,
+            "unit": self.description.unit,
+            "unit_long": self.description.unit_long,
+            **({"dof": self.statistic.dof} if self.statistic.dof is not None else {}),
             "threshold_grow": round(self.threshold, 4),
-            "threshold_seed": round(self.strong_threshold, 4),
+            "threshold_seed": round(levels.get("seed", self.threshold), 4),
+            "threshold_strong": round(self.strong_threshold, 4),
+            "levels": [level.to_dict() for level in self.description.levels],
             "parameters": self.parameters,
             "irmad": self.irmad.to_dict(),
             "changed_fraction": round(float(self.mask.mean()), 5),
@@ -134,12 +213,13 @@ def detect(
         stat = cva_magnitude(before, after, valid)
         threshold = otsu_threshold(stat.values, valid)
         mask = valid & (np.nan_to_num(stat.values) > threshold)
-        return Detection(method, stat, mask, threshold, 2 * threshold, after_n, fits, mad)
+        return Detection(method, stat, mask, threshold, 2 * threshold, after_n, fits, mad, _otsu_description(threshold))
     if method == "local-regression":
         p = local or LocalParams.shipped()
         stat = local_change(before, after_n, valid, bands, p.band, p.window_px, p.sigma_px)
         mask = drop_small(local_decision(stat.values, valid, p.threshold, p.seed_factor), p.min_area_px)
-        return Detection(method, stat, mask, p.threshold, 2 * p.threshold, after_n, fits, mad, p.to_dict())
+        return Detection(method, stat, mask, p.threshold, 2 * p.threshold, after_n, fits, mad, _local_description(p),
+                         p.to_dict())
     if method == "cva-chi2":
         stat = mahalanobis_change(before, after_n, valid)
     elif method == "irmad-chi2":
@@ -149,4 +229,5 @@ def detect(
     dof = int(stat.dof or 1)
     mask = change_mask(stat.values, valid, dof, chi_square.alpha, chi_square.alpha_grow)
     return Detection(method, stat, mask, chi2_threshold(dof, chi_square.alpha_grow), chi2_threshold(dof, chi_square.alpha),
-                     after_n, fits, mad, asdict(chi_square))
+                     after_n, fits, mad, _chi_square_description(method, dof, chi_square),
+                     asdict(chi_square))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
+from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED, WEAK_EVIDENCE
 
 # Change types come from geo.change.classify by name; a type not listed here gets OTHER_COLOUR.
 CHANGE_TYPE_COLOURS: dict[str, str] = {
@@ -19,12 +19,14 @@ CHANGE_TYPE_COLOURS: dict[str, str] = {
 }
 OTHER_COLOUR = "#808080"
 
+# In the order of geo.link.VERDICTS; every colour carries white text (contrast >= 4.5:1).
 VERDICT_COLOURS: dict[str, str] = {
     CONSISTENT: "#c0392b",
     INCONSISTENT_WITH_DENIAL: "#8e44ad",
+    WEAK_EVIDENCE: "#a15c07",
     NO_EVIDENCE: "#2471a3",
-    NOT_OBSERVABLE: "#7f8c8d",
-    NOT_TESTED: "#b3b6b7",
+    NOT_OBSERVABLE: "#5d6d7e",
+    NOT_TESTED: "#6e7677",
 }
 
 

@@ -27,6 +27,7 @@ from geo.outputs.atomic import replacing
 from geo.outputs.render import display_stretch
 from geo.outputs.cog import read_raster
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData
+from geo.outputs.statistic import describe
 from geo.outputs.styles import (
     QGIS_VERSION,
     aois_style,
@@ -153,8 +154,8 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     statistic = run.manifest["statistic"]
     if run.raster(STATISTIC):
         layers.append(ProjectLayer(
-            _layer_id("change_statistic"), "change statistic (chi-square)", "raster", f"./{STATISTIC}", grid_crs,
-            statistic_style(statistic["threshold_grow"], statistic["threshold_seed"]), False,
+            _layer_id("change_statistic"), f"change statistic ({describe(statistic).method})", "raster",
+            f"./{STATISTIC}", grid_crs, statistic_style(statistic), False,
         ))
     for name, label, time_range in (
         (AFTER_RGB, f"after {after.date()}", (after, after + AFTER_SHOWN_FOR)),

@@ -1,4 +1,5 @@
-"""Pictures for the report: stretched true colour as inlined images, polygons as SVG paths in pixel space.
+"""Pictures for the report: stretched true colour as inlined images, polygons as SVG paths in pixel space,
+and the map furniture of each picture (scale bar, north arrow, corner coordinates) computed from its grid.
 
 The stretch is per band and per date (2nd to 98th percentile of the valid pixels) so each date reads
 well on its own; the same stretch goes into the true-colour COGs' QGIS styles.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from affine import Affine
 from PIL import Image
+from pyproj import Geod
+from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import WGS84, reproject
@@ -126,3 +130,56 @@ def chip_window(bounds: tuple[float, float, float, float], shape: tuple[int, int
 def crop(image: np.ndarray, window: Sequence[int]) -> np.ndarray:
     row, col, rows, cols = window
     return image[row:row + rows, col:col + cols]
+
+
+SCALE_BAR_SHARE = 0.25  # the scale bar is the longest 1-2-5 length up to this share of the picture's width
+WGS84_GEOD = Geod(ellps="WGS84")
+
+
+def nice_length(max_m: float) -> float:
+    """The longest 1, 2 or 5 x 10^k metres not above ``max_m``."""
+    exponent = math.floor(math.log10(max_m))
+    return max(step * 10.0 ** exponent for step in (1, 2, 5) if step * 10.0 ** exponent <= max_m)
+
+
+def length_label(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
+def lat_lon_text(lat: float, lon: float, places: int = 5) -> str:
+    """47.21234° N, 1.55123° W"""
+    return f"{abs(lat):.{places}f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.{places}f}° {'E' if lon >= 0 else 'W'}"
+
+
+@dataclass(frozen=True)
+class Furniture:
+    """Scale bar, north arrow and corner coordinates of a picture of a window of a grid."""
+
+    scale_m: float  # length of the scale bar on the ground
+    scale_label: str  # "500 m", "1 km"
+    scale_percent: float  # the bar's length as a share of the picture's width, in %
+    width_m: float  # the picture's width on the ground (geodesic, along its middle row)
+    north_deg: float  # true north, clockwise from the picture's up
+    corners: dict[str, tuple[float, float]]  # (lat, lon) of the outer corners: nw, ne, sw, se
+
+    def corner_text(self, corner: str) -> str:
+        return lat_lon_text(*self.corners[corner], places=4)
+
+
+def furniture(grid: Grid, window: Sequence[int] | None = None) -> Furniture:
+    """The furniture of a picture showing ``window`` (row, col, rows, cols) of ``grid``, whole grid by default."""
+    row, col, rows, cols = window or (0, 0, grid.height, grid.width)
+    crs = grid.crs.to_string()
+    mid = row + rows / 2
+    pixel_points = [(col, row), (col + cols, row), (col, row + rows), (col + cols, row + rows),
+                    (col, mid), (col + cols, mid), (col + cols / 2, mid)]
+    lonlat = list(reproject(MultiPoint([grid.transform @ xy for xy in pixel_points]), crs, WGS84).geoms)
+    (nw, ne, sw, se, west, east, centre) = [(p.y, p.x) for p in lonlat]
+    width_m = WGS84_GEOD.inv(west[1], west[0], east[1], east[0])[2]
+    # True north: a step north from the centre, back onto the grid, as a direction in the picture.
+    north = reproject(MultiPoint([(centre[1], centre[0] + 1e-3)]), WGS84, crs).geoms[0]
+    centre_px, north_px = pixel_points[-1], ~grid.transform @ (north.x, north.y)
+    north_deg = math.degrees(math.atan2(north_px[0] - centre_px[0], centre_px[1] - north_px[1]))
+    scale_m = nice_length(SCALE_BAR_SHARE * width_m)
+    return Furniture(scale_m, length_label(scale_m), round(100 * scale_m / width_m, 3), width_m, round(north_deg, 2),
+                     {"nw": nw, "ne": ne, "sw": sw, "se": se})

@@ -18,22 +18,42 @@ from typing import Any
 from urllib.parse import urlparse
 
 import jinja2
+from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
-from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL
+from geo.link import (
+    CONSISTENT,
+    INCONSISTENT_WITH_DENIAL,
+    NO_EVIDENCE,
+    NOT_OBSERVABLE,
+    NOT_TESTED,
+    VERDICTS,
+    WEAK_EVIDENCE,
+)
 from geo.outputs.atomic import replacing
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
-from geo.outputs.report_views import Pictures, build_pictures, vessel_view
+from geo.outputs.provenance import portable_path
+from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import RunData
+from geo.outputs.statistic import describe, job_parameters
+from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH
 
 MAX_TABLE_ROWS = 15
 MAX_CHIPS = 6
-VERDICT_HELP = (
-    ("consistent with the claim", "changes of the kinds the claim predicts appeared between the two scenes"),
-    ("inconsistent with the denial", "a claim this denial denies has such evidence on the same area"),
-    ("no evidence found", "the area was seen clearly and no such change appeared; absence is not disproof"),
-    ("not observable", "the predicted signature is below 10 m pixels, or cloud hid the area"),
-    ("not tested", "the two scenes do not lie on either side of the claim window"),
+VERDICT_HELP = {
+    CONSISTENT: "changes of the kinds the claim predicts appeared between the two scenes and pass the minimum "
+                "evidence rule",
+    INCONSISTENT_WITH_DENIAL: "a claim this denial denies has such evidence on the same area",
+    WEAK_EVIDENCE: "changes of the predicted kinds appeared, but too small or too faint to pass the minimum "
+                   "evidence rule",
+    NO_EVIDENCE: "the area was seen clearly and no such change appeared; absence is not disproof",
+    NOT_OBSERVABLE: "the predicted signature is below 10 m pixels, or cloud hid the area",
+    NOT_TESTED: "the two scenes do not lie on either side of the claim window",
+}
+EVIDENCE_RULE = (
+    f"Minimum evidence: changes of the predicted kinds count only when at least {MIN_EVIDENCE_STRENGTH:.0%} of "
+    "their pixels are far past the change threshold (times how sure their kind is), and together they must cover "
+    f"{MIN_EVIDENCE_AREA_M2:,.0f} m² ({MIN_EVIDENCE_AREA_M2 / 100:.0f} pixels of 10 m)."
 )
 VESSEL_HELP = (
     "For claims that predict ships, large vessels are also counted on every Sentinel-1 and Sentinel-2 date "
@@ -56,7 +76,7 @@ def plain(value: object) -> str:
     """Lists as comma-separated text, so parameters read as values, not Python."""
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
-    return str(value)
+    return "not set" if value is None else str(value)
 
 
 def _environment() -> jinja2.Environment:
@@ -86,15 +106,32 @@ def safe_url(url: str) -> str | None:
     return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
-def _change_row(props: dict[str, Any], expected: set[str]) -> dict[str, Any]:
+def score_text(value: object) -> str:
+    """A change's mean statistic: two decimals for small values (z-scores), none for large (chi-square)."""
+    if value is None or value == "":
+        return ""
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}"
+
+
+def _change_row(geometry: BaseGeometry, props: dict[str, Any], expected: set[str]) -> dict[str, Any]:
     kind = str(props.get("change_type", "other"))
     return {
         "id": str(props.get("change_id", "")), "type": kind, "label": kind.replace("_", " "),
         "colour": change_colour(kind), "predicted": kind in expected,
         "area_m2": float(props.get("area_m2", 0)), "confidence": props.get("confidence"),
-        "type_confidence": props.get("type_confidence"),
-        "score": None if props.get("score") is None else f"{float(props['score']):,.1f}",
+        "type_confidence": props.get("type_confidence"), "score": score_text(props.get("score")),
+        "place": Place.of(geometry),
     }
+
+
+def badge(verdict: str, label: str | None, key: bool = False) -> dict[str, str]:
+    """A verdict badge: its colour, and its confidence both written and drawn (solid for high, hatched for
+    medium, outlined for low, dotted for none), so a weak verdict never looks like a strong one. ``key``: a
+    plain solid badge for the legend of verdicts."""
+    level = "key" if key else label if label in ("low", "medium", "high") else "none"
+    return {"verdict": verdict, "colour": VERDICT_COLOURS.get(verdict, "#555555"), "level": level,
+            "label": "" if level in ("none", "key") else f"{level} confidence"}
 
 
 def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict[str, Any]:
@@ -129,17 +166,19 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         "source_link": safe_url(source_url),
         "source_url": source_url,
         "verdict_colour": VERDICT_COLOURS.get(entry["verdict"], "#555555"),
+        "badge": badge(entry["verdict"], entry.get("confidence_label")),
         "positive": entry["verdict"] in (CONSISTENT, INCONSISTENT_WITH_DENIAL),
         "confidence_pct": None if entry.get("confidence") is None else round(100 * float(entry["confidence"])),
         "by_type": by_type,
-        "rows": [_change_row(p, expected) for _, p in table_source[:MAX_TABLE_ROWS]],
+        "rows": [_change_row(g, p, expected) for g, p in table_source[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(table_source) - MAX_TABLE_ROWS),
         "table_title": "Changes of the predicted kinds" if evidence else "Changes linked to the claim, largest first",
         "chip_title": chip_title,
         "chips": pictures.chips(chip_features),
         "expected": sorted(t.replace("_", " ") for t in expected),
         "vessel": entry.get("vessel_evidence"),
-        "vessel_colour": VERDICT_COLOURS.get((entry.get("vessel_evidence") or {}).get("verdict", ""), "#555555"),
+        "vessel_badge": badge((entry.get("vessel_evidence") or {}).get("verdict", ""),
+                              (entry.get("vessel_evidence") or {}).get("confidence_label")),
         "change_judgement": entry.get("change_verdict"),
     }
 
@@ -152,6 +191,9 @@ def _section(run: RunData) -> dict[str, Any]:
         "run": run,
         "aoi": run.aoi,
         "manifest": manifest,
+        "statistic": describe(manifest["statistic"]),
+        "job_parameters": job_parameters(manifest),
+        "scene_source": portable_path(str(manifest["scenes"].get("selection", {}).get("source", ""))),
         "pictures": pictures,
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
@@ -173,16 +215,17 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
     script, style = _asset("report.js"), _asset("report.css")
     sections = [_section(run) for run in runs]
     summary = [
-        {"claim_id": c["entry"]["claim_id"], "aoi_id": s["aoi"]["id"], "verdict": c["entry"]["verdict"],
-         "colour": c["verdict_colour"], "label": c["entry"].get("confidence_label", ""),
-         "confidence": c["entry"].get("confidence"),
+        {"claim_id": c["entry"]["claim_id"], "aoi_id": s["aoi"]["id"], "badge": c["badge"],
+         "label": c["entry"].get("confidence_label", ""), "confidence": c["entry"].get("confidence"),
          "anchor": f"{s['aoi']['id']}--{c['entry']['claim_id']}"}
         for s in sections for c in s["cards"]
     ]
     return environment.get_template("report.html.j2").render(
         sections=sections,
         summary=summary,
-        verdict_help=[(v, VERDICT_COLOURS[v], h) for v, h in VERDICT_HELP],
+        verdict_help=[(badge(v, None, key=True), VERDICT_HELP[v]) for v in VERDICTS],
+        confidence_examples=[badge(CONSISTENT, level) for level in ("high", "medium", "low")],
+        evidence_rule=EVIDENCE_RULE,
         vessel_help=VESSEL_HELP if any(s["vessels"] for s in sections) else "",
         script=script,
         style=style,

@@ -21,11 +21,14 @@ from geo.grid import Grid
 from geo.outputs.cog import read_raster
 from geo.outputs.palette import change_colour
 from geo.outputs.render import (
+    Furniture,
     PixelFrame,
     chip_window,
     crop,
     data_uri,
     display_stretch,
+    furniture,
+    lat_lon_text,
     thumbnail,
     to_rgb8,
 )
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 
 VIEW_MAX_SIDE = 1000  # px of the swipe view; larger AOIs are shown averaged down
 CHIP_SIDE = 40  # px (400 m) around a change, more when the change is larger
+COORDINATE_PLACES = 6  # ~0.1 m: well inside a 10 m pixel
+OSM_ZOOM = 17  # a few hundred metres across: the change and its surroundings
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,33 @@ class Outline:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A change's centroid (of its lon/lat polygon, as in changes.geojson) and where to open it."""
+
+    lat: float
+    lon: float
+
+    @classmethod
+    def of(cls, geometry: BaseGeometry) -> Place:
+        centre = geometry.centroid
+        return cls(round(centre.y, COORDINATE_PLACES), round(centre.x, COORDINATE_PLACES))
+
+    @property
+    def text(self) -> str:
+        return lat_lon_text(self.lat, self.lon)
+
+    @property
+    def osm_url(self) -> str:
+        return (f"https://www.openstreetmap.org/?mlat={self.lat:.6f}&mlon={self.lon:.6f}"
+                f"#map={OSM_ZOOM}/{self.lat:.6f}/{self.lon:.6f}")
+
+    @property
+    def geo_uri(self) -> str:
+        """RFC 5870: opens the spot in the device's map app."""
+        return f"geo:{self.lat:.6f},{self.lon:.6f}"
+
+
+@dataclass(frozen=True)
 class Chip:
     change: dict[str, Any]
     colour: str
@@ -54,6 +86,8 @@ class Chip:
     after_uri: str
     size: int  # chip side in image pixels (10 m each)
     path: str  # the change outline in chip pixels
+    furniture: Furniture  # scale bar, north arrow, corners of the chip
+    place: Place  # the change's centroid and links to it on a web map
 
 
 @dataclass
@@ -69,6 +103,7 @@ class Pictures:
     outlines: list[Outline] = field(default_factory=list)
     note: str = ""
     stretch: dict[str, Any] = field(default_factory=dict)
+    furniture: Furniture | None = None
     _images: tuple[np.ndarray, np.ndarray] | None = None
     _grid: Grid | None = None
 
@@ -84,7 +119,8 @@ class Pictures:
             local = PixelFrame(self._grid, 1.0, window[1], window[0])
             out.append(Chip(
                 props, change_colour(props.get("change_type", "")), data_uri(crop(before, window)),
-                data_uri(crop(after, window)), window[2], local.svg_path(geometry),
+                data_uri(crop(after, window)), window[2], local.svg_path(geometry), furniture(self._grid, window),
+                Place.of(geometry),
             ))
         return out
 
@@ -117,7 +153,7 @@ def build_pictures(run: RunData) -> Pictures:
         True, view_before.shape[1], view_before.shape[0], data_uri(view_before, "JPEG"), data_uri(view_after, "JPEG"),
         frame.svg_path(run.aoi_geometry), outlines, note,
         {"before": [list(s) for s in stretch_before], "after": [list(s) for s in stretch_after]},
-        (before8, after8), grid,
+        furniture(grid), (before8, after8), grid,
     )
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import copy
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from geo.outputs.palette import CHANGE_TYPE_COLOURS, SENSOR_COLOURS, VERDICT_COLOURS, change_colour, rgb_triplet
+from geo.outputs.statistic import describe
 
 QGIS_VERSION = "3.22.0"  # the oldest QGIS whose QML these follow (Debian bookworm ships 3.22)
 TEMPORAL_START_AND_END_FIELDS = 2  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromFields
@@ -245,16 +247,22 @@ def true_colour_style(stretch: Sequence[tuple[float, float]]) -> ET.Element:
     return root
 
 
-def statistic_style(threshold_grow: float, threshold_seed: float) -> ET.Element:
-    """The chi-square change statistic: transparent below the grow threshold, yellow to dark red above."""
-    top = 8.0 * threshold_seed
-    stops = (
-        (threshold_grow, "#ffffb2", 0, "below detection"),
-        (threshold_grow * 1.0001, "#fecc5c", 200, f"{threshold_grow:.0f} (grow threshold)"),
-        (threshold_seed, "#fd8d3c", 230, f"{threshold_seed:.0f} (seed threshold)"),
-        (top / 2.0, "#f03b20", 255, f"{top / 2.0:.0f}"),
-        (top, "#bd0026", 255, f"{top:.0f}"),
-    )
+LEVEL_COLOURS = ("#fecc5c", "#fd8d3c", "#f66a2a", "#f03b20")  # the detector's levels, lowest first
+
+
+def statistic_style(statistic: Mapping[str, Any]) -> ET.Element:
+    """The change statistic of the detector that ran (``manifest["statistic"]``): transparent below its
+    lowest level, then yellow to dark red, a class at each level it applied, labelled in its own unit."""
+    view = describe(statistic)
+    top = view.top
+    levels = sorted({level.value: level for level in reversed(view.levels)}.values(), key=lambda level: level.value)
+    unit = f" {view.unit}" if view.unit else ""
+    stops = [(view.grow, "#ffffb2", 0, f"below the {levels[0].label}")]
+    for index, level in enumerate(levels):
+        value = level.value * 1.0001 if index == 0 else level.value  # just above: the level itself is clear
+        colour = LEVEL_COLOURS[min(index, len(LEVEL_COLOURS) - 1)]
+        stops.append((value, colour, 200 if index == 0 else 230, f"{level.value:.3g}{unit}: {level.label}"))
+    stops.append((top, "#bd0026", 255, f"{top:.3g}{unit} and above"))
     root = _document("raster")
     pipe = _pipe(root)
     renderer = ET.SubElement(pipe, "rasterrenderer", type="singlebandpseudocolor", band="1", opacity="1",
@@ -263,7 +271,7 @@ def statistic_style(threshold_grow: float, threshold_seed: float) -> ET.Element:
     _min_max_origin(renderer)
     shader = ET.SubElement(ET.SubElement(renderer, "rastershader"), "colorrampshader", colorRampType="INTERPOLATED",
                            classificationMode="2", minimumValue="0", maximumValue=f"{top:.6g}", clip="0",
-                           labelPrecision="0")
+                           labelPrecision="2")
     ET.SubElement(shader, "item", value="0", color="#ffffb2", alpha="0", label="no change")
     for value, colour, alpha, label in stops:
         ET.SubElement(shader, "item", value=f"{value:.6g}", color=colour, alpha=str(alpha), label=label)

@@ -1,6 +1,7 @@
 """Files a re-check leaves beside its store, all derived from the store after the run is committed:
 
-``<out>/runs/<run>/changes.geojson`` (RFC 7946, the run's new change polygons), ``<out>/runs/<run>/summary.json``
+``<out>/runs/<run>/changes.geojson`` (RFC 7946, the run's new change polygons) and ``changes.kml`` (the same,
+for Google Earth), ``<out>/runs/<run>/summary.json``
 (what was new), ``<out>/latest.json`` (the newest run's summary) and ``<out>/<store>.qlr`` (QGIS layer
 definition: the store's cumulative ``changes`` layer on the time slider, and its AOIs). Because they are pure
 functions of the store, a re-check that died after committing rewrites them identically on its next start
@@ -19,6 +20,7 @@ from typing import Any
 
 from geo.outputs.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
 from geo.outputs.geojson import write_feature_collection
+from geo.outputs.kml import KML, write_kml
 from geo.store import Store
 from geo.store.qgis import layer_definition
 
@@ -60,7 +62,9 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     folder = run_dir(out, run_id)
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
     with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds
-        write_feature_collection(stage / "changes.geojson", store.changes(run_id=run_id))
+        changes = store.changes(run_id=run_id)
+        write_feature_collection(stage / "changes.geojson", changes)
+        write_kml(stage / KML, changes, f"Changes new in re-check run {run_id}")
         write_json(stage / "summary.json", store.run_summary(run_id))
     latest = store.run_ids()[-1]
     if latest == run_id:

@@ -12,10 +12,12 @@ them. The rule, for an asserting claim, first match wins:
    signatures predicts (vehicle parks, tent camps ...) -> *consistent with the claim* (change polygons);
 3. the count test ran and found no rise -> *no evidence found* (vessel counts) — it decides for the vessel
    signature, even when a pair shows vessel-typed changes;
-4. otherwise the change verdict stands (change polygons), the count test's reason given beside it.
+4. otherwise the change verdict stands (change polygons; it may be *weak evidence*), the count test's
+   reason given beside it.
 
 A denial is then judged on the merged verdicts of the claims it denies, as ``geo.verdicts`` judges it on
-change polygons alone: *inconsistent with the denial* when one of them is consistent here, never confirmed.
+change polygons alone: *inconsistent with the denial* when one of them is consistent here, *weak evidence*
+when one has only weak evidence, never confirmed.
 
 Nothing is hidden: the entry keeps both judgements (``change_verdict``, ``vessel_evidence``), says which
 decided (``verdict_source``), and its ``rationale`` gives the deciding reason first, then the other.
@@ -28,7 +30,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from geo.claims import SIGNATURES, VESSEL_SIGNATURE, Claim, Stance
-from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED, Feature
+from geo.link import (
+    CONSISTENT,
+    INCONSISTENT_WITH_DENIAL,
+    NO_EVIDENCE,
+    NOT_OBSERVABLE,
+    NOT_TESTED,
+    WEAK_EVIDENCE,
+    Feature,
+)
 from geo.verdicts import confidence_label
 
 COUNTS = "vessel counts"
@@ -51,7 +61,7 @@ def _set(entry: dict[str, Any], verdict: str, confidence: float | None, source: 
     entry.update(verdict=verdict, confidence=confidence, confidence_label=confidence_label(confidence),
                  verdict_source=source)
     entry["rationale"] = " ".join([_sentence(lead), *(_sentence(o) for o in others)])
-    if verdict not in (CONSISTENT, INCONSISTENT_WITH_DENIAL):
+    if verdict not in (CONSISTENT, INCONSISTENT_WITH_DENIAL, WEAK_EVIDENCE):
         entry["evidence"] = []
 
 
@@ -99,6 +109,13 @@ def merge_denial(entry: dict[str, Any], denied: Sequence[Mapping[str, Any]], ves
         sources = " and ".join(dict.fromkeys(e.get("verdict_source", CHANGES) for e in supported))
         _set(entry, INCONSISTENT_WITH_DENIAL, max(e["confidence"] or 0.0 for e in supported), sources,
              f"The imagery here is consistent with the denied claim(s) {names}", [])
+    elif weak := [e for e in denied if e["verdict"] == WEAK_EVIDENCE]:
+        entry["evidence"] = list(dict.fromkeys(c for e in weak for c in e.get("evidence", [])))
+        _set(entry, WEAK_EVIDENCE, max(e["confidence"] or 0.0 for e in weak),
+             " and ".join(dict.fromkeys(e.get("verdict_source", CHANGES) for e in weak)),
+             "Against the denial, only weak evidence: the denied claim(s) "
+             f"{', '.join(e['claim_id'] for e in weak)} have changes of their kinds here, too small or too faint "
+             "to count as support", [])
     elif all(e["verdict"] in (NOT_OBSERVABLE, NOT_TESTED) for e in denied):
         worst = denied[0]
         _set(entry, worst["verdict"], worst["confidence"], worst.get("verdict_source", CHANGES),

@@ -38,7 +38,12 @@ def test_report_is_self_contained(synthetic_output):
     assert "<link" not in html and "@import" not in html
     sources = re.findall(r'\bsrc="([^"]*)"', html)
     assert sources and all(s.startswith("data:image/") for s in sources)
-    assert not re.search(r'(href|src)="(https?:)?//', html)
+    assert not re.search(r'src="(https?:)?//', html) and "url(" not in html
+    # Links to the web open a page when clicked (a change on OpenStreetMap); they load nothing into the report
+    # and pass no referrer.
+    links = re.findall(r'<a [^>]*href="(?:https?:)?//[^"]*"[^>]*>', html)
+    assert links and all('rel="noopener noreferrer"' in a for a in links)
+    assert all("https://www.openstreetmap.org/?mlat=" in a for a in links)
 
 
 def test_only_the_reports_own_script_is_allowed(synthetic_output):

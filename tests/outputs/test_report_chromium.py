@@ -123,7 +123,7 @@ def test_vessel_plot_and_evidence_show(driver, port_run_output):
     rationale = driver.find_element("css selector", '[id="test-port--test-ships"] .vessel-rationale').text
     assert "significant rise" in rationale and "p = " in rationale
     badge = driver.find_element("css selector", '[id="test-port--test-ships"] .badge').text
-    assert badge == "consistent with the claim"
+    assert badge == "consistent with the claim ●●● high confidence"
 
 
 def test_a_plot_file_with_script_stays_an_inert_image(driver, port_run_output, tmp_path):
@@ -141,4 +141,37 @@ def test_a_plot_file_with_script_stays_an_inert_image(driver, port_run_output, t
     assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", plot)
     assert driver.execute_script("return typeof window.__pwned") == "undefined"
     assert driver.execute_script("return document.scripts.length") == 1
+    assert errors(driver) == []
+
+
+def test_map_furniture_is_drawn_to_scale_and_clear_of_the_labels(driver, demo_output):
+    driver.set_window_size(1280, 1500)
+    open_report(driver, demo_output / "report.html")
+    stage = driver.find_element("css selector", "[data-swipe]")
+    bar = stage.find_element("css selector", ".scalebar")
+    metres, width_m = float(bar.get_attribute("data-scale-m")), float(bar.get_attribute("data-width-m"))
+    drawn = bar.size["width"] / stage.size["width"]  # on screen, whatever the window size
+    assert drawn == pytest.approx(metres / width_m, abs=2 / stage.size["width"])
+    assert bar.text in ("1 km", "2 km", "500 m")
+
+    def box(element):
+        r = element.rect
+        return r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"]
+
+    def inside(inner, outer):
+        return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+    def overlap(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    arrow = stage.find_element("css selector", "svg.north")
+    labels = [stage.find_element("css selector", s) for s in (".tag.before", ".tag.after", ".corner.nw",
+                                                                ".corner.se")]
+    furniture = [arrow, bar, *labels]
+    assert all(inside(box(f), box(stage)) for f in furniture)
+    assert not any(overlap(box(a), box(b)) for i, a in enumerate(furniture) for b in furniture[i + 1:])
+    # the badge shows its confidence: hatched fill for "medium", written out too
+    badge = driver.find_element("css selector", ".claim .badge")
+    assert "medium confidence" in badge.text
+    assert "repeating-linear-gradient" in badge.value_of_css_property("background-image")
     assert errors(driver) == []

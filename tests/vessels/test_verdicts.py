@@ -14,6 +14,7 @@ from geo.vessels.verdicts import merge_vessel_evidence
 CONSISTENT, NO_EVIDENCE, NOT_TESTED, NOT_OBSERVABLE = (
     "consistent with the claim", "no evidence found", "not tested", "not observable")
 INCONSISTENT = "inconsistent with the denial"
+WEAK = "weak evidence"
 
 
 def claim(claim_id: str, signatures=("large_vessels_at_berth",), stance=Stance.ASSERT, denies=()) -> Claim:
@@ -80,10 +81,14 @@ def test_claims_without_vessel_evidence_are_untouched():
     ((CONSISTENT, 0.6, ("c-vessel",)), (NO_EVIDENCE, 0.8), (NO_EVIDENCE, 0.2)),
     ((NOT_TESTED, None, ()), (CONSISTENT, 0.99), (INCONSISTENT, 0.99)),
     ((NOT_TESTED, None, ()), (NOT_TESTED, None), (NOT_TESTED, None)),
+    # weak change evidence for the denied claim: it stands when the counts cannot test, and so does the
+    # denial's "weak evidence"; counts that found no rise overrule it
+    ((WEAK, 0.3, ("c-vessel",)), (NOT_TESTED, None), (WEAK, 0.3)),
+    ((WEAK, 0.3, ("c-vessel",)), (NO_EVIDENCE, 0.8), (NO_EVIDENCE, 0.2)),
 ])
 def test_denial_follows_the_merged_verdicts_of_what_it_denies(ships_change, ships_counts, expected):
     ships, denial = claim("ships"), claim("denial", stance=Stance.DENY, denies=("ships",))
-    change_denial = INCONSISTENT if ships_change[0] == CONSISTENT else NO_EVIDENCE
+    change_denial = {CONSISTENT: INCONSISTENT, WEAK: WEAK}.get(ships_change[0], NO_EVIDENCE)
     entries = [entry("ships", *ships_change), entry("denial", change_denial, 0.6, ships_change[2])]
     evidence = [counts("ships", *ships_counts), counts("denial", NO_EVIDENCE, 0.2)]
     merged = {e["claim_id"]: e for e in merge_vessel_evidence(entries, evidence, [ships, denial], FEATURES)}
@@ -91,5 +96,7 @@ def test_denial_follows_the_merged_verdicts_of_what_it_denies(ships_change, ship
     assert merged["denial"]["change_verdict"]["verdict"] == change_denial
     if expected[0] == INCONSISTENT:
         assert "ships (by vessel counts)" in merged["denial"]["rationale"]
+    elif expected[0] == WEAK:
+        assert merged["denial"]["evidence"] == ["c-vessel"] and "only weak evidence" in merged["denial"]["rationale"]
     else:
         assert merged["denial"]["evidence"] == []

@@ -5,6 +5,31 @@
     range.value = String(value);
     stage.style.setProperty("--pos", value + "%");
   }
+  function corner(stage, name) {
+    return (stage.getAttribute("data-" + name) || "").split(",").map(Number);
+  }
+  function latLonText(lat, lon) {
+    return Math.abs(lat).toFixed(5) + "\u00b0 " + (lat >= 0 ? "N" : "S") + ", " +
+      Math.abs(lon).toFixed(5) + "\u00b0 " + (lon >= 0 ? "E" : "W");
+  }
+  // Where the pointer is, in lat/lon: bilinear between the picture's corners (exact to well under a pixel
+  // over an AOI-sized UTM grid).
+  function showPointer(stage, readout, event) {
+    var nw = corner(stage, "nw"), ne = corner(stage, "ne"), sw = corner(stage, "sw"), se = corner(stage, "se");
+    if (!readout || nw.length !== 2 || se.length !== 2) {
+      return;
+    }
+    var box = stage.getBoundingClientRect();
+    var u = (event.clientX - box.left) / box.width, v = (event.clientY - box.top) / box.height;
+    if (u < 0 || u > 1 || v < 0 || v > 1) {
+      return;
+    }
+    function mix(i) {
+      var top = nw[i] + (ne[i] - nw[i]) * u, bottom = sw[i] + (se[i] - sw[i]) * u;
+      return top + (bottom - top) * v;
+    }
+    readout.textContent = "Pointer: " + latLonText(mix(0), mix(1)) + ".";
+  }
   document.querySelectorAll("[data-viewer]").forEach(function (viewer) {
     var stage = viewer.querySelector("[data-swipe]");
     var range = viewer.querySelector("[data-swipe-range]");
@@ -25,10 +50,12 @@
       stage.setPointerCapture(event.pointerId);
       follow(event);
     });
+    var readout = viewer.querySelector("[data-coords]");
     stage.addEventListener("pointermove", function (event) {
       if (dragging) {
         follow(event);
       }
+      showPointer(stage, readout, event);
     });
     stage.addEventListener("pointerup", function () {
       dragging = false;

@@ -1,0 +1,114 @@
+"""``changes.kml``: the change polygons for Google Earth and any KML viewer, beside ``changes.geojson``.
+
+One Placemark per change, the same geometry as the GeoJSON (same snapping, lon/lat) and the same attributes
+as KML ``ExtendedData``; each change type is a shared ``Style`` in the colours of the QGIS styles and the
+report (``palette.CHANGE_TYPE_COLOURS``).
+
+Written with ``xml.etree`` rather than a library: GDAL's KML/LIBKML drivers (through pyogrio) write the
+attributes but not per-feature styles (a feature style is not a field, and pyogrio cannot set one), and
+the KML writers on PyPI are either unmaintained (simplekml, pykml) or bring a geometry stack of their own
+(fastkml) for what is a few fixed elements of OGC KML 2.2. GDAL reads the file back in the tests.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from geo.outputs.atomic import write_text
+from geo.outputs.geojson import rfc7946_geometry
+from geo.outputs.palette import CHANGE_TYPE_COLOURS, change_colour, rgb_triplet
+
+KML = "changes.kml"
+KML_NAMESPACE = "http://www.opengis.net/kml/2.2"
+FILL_ALPHA = 70  # of 255, as the QGIS changes style: the image stays visible under the fill
+LINE_WIDTH = 2.0
+
+
+def kml_colour(hex_colour: str, alpha: int = 255) -> str:
+    """``#rrggbb`` as KML's ``aabbggrr``."""
+    r, g, b = rgb_triplet(hex_colour)
+    return f"{alpha:02x}{b:02x}{g:02x}{r:02x}"
+
+
+def style_id(change_type: str) -> str:
+    return f"style-{change_type}"
+
+
+def kml_value(value: Any) -> str:
+    """An attribute as ExtendedData text: lists comma-separated, missing values empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _style(document: ET.Element, change_type: str) -> None:
+    colour = change_colour(change_type)
+    style = ET.SubElement(document, "Style", id=style_id(change_type))
+    line = ET.SubElement(style, "LineStyle")
+    ET.SubElement(line, "color").text = kml_colour(colour)
+    ET.SubElement(line, "width").text = f"{LINE_WIDTH:g}"
+    poly = ET.SubElement(style, "PolyStyle")
+    ET.SubElement(poly, "color").text = kml_colour(colour, FILL_ALPHA)
+
+
+def _ring(parent: ET.Element, boundary: str, coordinates: Sequence[Sequence[float]]) -> None:
+    ring = ET.SubElement(ET.SubElement(parent, boundary), "LinearRing")
+    ET.SubElement(ring, "coordinates").text = " ".join(f"{x:.7f},{y:.7f}" for x, y in coordinates)
+
+
+def _polygons(parent: ET.Element, geometry: BaseGeometry) -> None:
+    """A (multi)polygon as KML ``Polygon`` or ``MultiGeometry``, rings as in the GeoJSON."""
+    snapped = shape(rfc7946_geometry(geometry))
+    parts = [snapped] if snapped.geom_type == "Polygon" else [g for g in getattr(snapped, "geoms", [])
+                                                              if g.geom_type == "Polygon"]
+    container = parent if len(parts) == 1 else ET.SubElement(parent, "MultiGeometry")
+    for polygon in parts:
+        element = ET.SubElement(container, "Polygon")
+        _ring(element, "outerBoundaryIs", polygon.exterior.coords)
+        for interior in polygon.interiors:
+            _ring(element, "innerBoundaryIs", interior.coords)
+
+
+def _placemark(document: ET.Element, geometry: BaseGeometry, props: Mapping[str, Any]) -> None:
+    kind = str(props.get("change_type", "other"))
+    label = kind.replace("_", " ")
+    placemark = ET.SubElement(document, "Placemark", id=f"change-{props.get('change_id', '')}")
+    ET.SubElement(placemark, "name").text = f"{label}, {float(props.get('area_m2', 0)):,.0f} m²"
+    ET.SubElement(placemark, "description").text = (
+        f"{label} between {props.get('before_date', '?')} and {props.get('after_date', '?')}; "
+        f"confidence {kml_value(props.get('confidence'))}; claims: {kml_value(props.get('claim_ids')) or 'none'}"
+    )
+    ET.SubElement(placemark, "styleUrl").text = f"#{style_id(kind)}"
+    extended = ET.SubElement(placemark, "ExtendedData")
+    for key, value in props.items():
+        data = ET.SubElement(extended, "Data", name=str(key))
+        ET.SubElement(data, "value").text = kml_value(value)
+    _polygons(placemark, geometry)
+
+
+def kml_document(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], name: str) -> str:
+    """The KML text of ``features`` (lon/lat geometries and their attributes)."""
+    root = ET.Element("kml", xmlns=KML_NAMESPACE)  # plain tags in KML's default namespace
+    document = ET.SubElement(root, "Document")
+    ET.SubElement(document, "name").text = name
+    present = {str(p.get("change_type", "other")) for _, p in features}
+    for change_type in [*CHANGE_TYPE_COLOURS, *sorted(present - set(CHANGE_TYPE_COLOURS))]:
+        _style(document, change_type)
+    for geometry, props in features:
+        _placemark(document, geometry, props)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_kml(path: Path, features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], name: str) -> Path:
+    """Write ``changes.kml`` through a temporary file and a rename."""
+    write_text(Path(path), kml_document(features, name))
+    return Path(path)

@@ -1,0 +1,70 @@
+"""``changes.kml`` beside ``changes.geojson``: one Placemark per change, the same attributes and geometry,
+styled by change type in the report's colours; read back as XML and by GDAL's own KML reader."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pyogrio
+import pytest
+from shapely.geometry import shape
+
+NS = {"k": "http://www.opengis.net/kml/2.2"}
+# KML colours are aabbggrr: new_bright_surface is #e6194b in the palette, vegetation loss #f58231.
+NEW_BRIGHT_SURFACE_LINE, NEW_BRIGHT_SURFACE_FILL = "ff4b19e6", "464b19e6"
+
+
+def _placemarks(folder):
+    root = ET.parse(folder / "changes.kml").getroot()
+    styles = {s.get("id"): s for s in root.iterfind(".//k:Style", NS)}
+    out = {}
+    for placemark in root.iterfind(".//k:Placemark", NS):
+        data = {d.get("name"): d.findtext("k:value", default="", namespaces=NS)
+                for d in placemark.iterfind("k:ExtendedData/k:Data", NS)}
+        style = styles[placemark.findtext("k:styleUrl", namespaces=NS).lstrip("#")]
+        rings = [[tuple(map(float, xy.split(","))) for xy in c.text.split()]
+                 for c in placemark.iterfind(".//k:outerBoundaryIs/k:LinearRing/k:coordinates", NS)]
+        out[data["change_id"]] = {
+            "data": data, "name": placemark.findtext("k:name", namespaces=NS), "rings": rings,
+            "line": style.findtext("k:LineStyle/k:color", namespaces=NS),
+            "fill": style.findtext("k:PolyStyle/k:color", namespaces=NS),
+        }
+    return out
+
+
+def _expected(value):
+    return ",".join(value) if isinstance(value, list) else "" if value is None else str(value)
+
+
+@pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
+def test_one_placemark_per_change_with_its_attributes_and_style(run, request):
+    folder = request.getfixturevalue(run)
+    features = json.loads((folder / "changes.geojson").read_text())["features"]
+    placemarks = _placemarks(folder)
+    assert len(placemarks) == len(features) > 0
+    for feature in features:
+        props = feature["properties"]
+        mark = placemarks[props["change_id"]]
+        assert mark["data"] == {k: _expected(v) for k, v in props.items()}
+        assert mark["name"] == f"{props['change_type'].replace('_', ' ')}, {props['area_m2']:,.0f} m²"
+        geometry = feature["geometry"]
+        exteriors = [geometry["coordinates"][0]] if geometry["type"] == "Polygon" else [
+            polygon[0] for polygon in geometry["coordinates"]]
+        assert mark["rings"] == [[tuple(xy) for xy in ring] for ring in exteriors]
+        if props["change_type"] == "new_bright_surface":
+            assert (mark["line"], mark["fill"]) == (NEW_BRIGHT_SURFACE_LINE, NEW_BRIGHT_SURFACE_FILL)
+    kinds = {p["data"]["change_type"]: p["line"] for p in placemarks.values()}
+    assert kinds.get("vegetation_loss", "ff3182f5") == "ff3182f5"  # each kind its own colour
+
+
+def test_gdal_reads_the_kml_as_the_geojson(synthetic_output):
+    kml = pyogrio.read_dataframe(synthetic_output / "changes.kml").set_index("change_id")
+    features = json.loads((synthetic_output / "changes.geojson").read_text())["features"]
+    assert sorted(kml.index) == sorted(f["properties"]["change_id"] for f in features) and len(kml) == 3
+    for feature in features:
+        props, row = feature["properties"], kml.loc[feature["properties"]["change_id"]]
+        assert row["geometry"].equals_exact(shape(feature["geometry"]), 1e-9)
+        assert float(row["area_m2"]) == props["area_m2"] and row["claim_ids"] == ",".join(props["claim_ids"])
+    aoi = shape(json.loads((synthetic_output / "aoi.geojson").read_text())["features"][0]["geometry"])
+    assert aoi.buffer(1e-6).contains(kml.geometry.union_all())

@@ -1,0 +1,100 @@
+"""Every label of the statistic comes from the detector that ran: the default ``local-regression`` run says
+mean |z| and the seed level it applied (threshold × seed factor), never χ², degrees of freedom or the
+chi-square significance settings it does not use; a chi-square run keeps its own. Provenance names no
+path of this machine."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from geo.aoi import load_aoi
+from geo.change.detect import LocalParams
+from geo.claims import load_claims
+from geo.outputs.bundle import write_run_extras
+from geo.pipeline import Job, Params, run_job, write_outputs
+from geo.scenes.source import LocalCatalog
+from tests.conftest import REPO
+
+CHI_SQUARE_WORDS = ("χ²", "chi-square", "degrees of freedom", "α =", "<dt>alpha", "alpha grow")
+
+
+def _texts(folder):
+    return {name: (folder / name).read_text() for name in ("report.html", "manifest.json", "claims.json",
+                                                          "change_statistic.qml")}
+
+
+def _ramp_labels(qml: str) -> list[str]:
+    return [item.get("label") for item in ET.fromstring(qml.split("\n", 1)[1]).iter("item")]
+
+
+@pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
+def test_local_regression_run_is_labelled_as_such(run, request):
+    folder = request.getfixturevalue(run)
+    texts = _texts(folder)
+    html = texts["report.html"]
+    shipped = LocalParams.shipped()
+    seed = shipped.threshold * shipped.seed_factor
+    statistic = json.loads(texts["manifest.json"])["statistic"]
+    assert statistic["threshold_seed"] == pytest.approx(seed) == pytest.approx(4.05)
+    assert statistic["threshold_grow"] == pytest.approx(shipped.threshold)
+    assert "Score (mean |z|)" in html
+    assert f"{seed:.3g} mean |z|: seed level ({shipped.seed_factor:g} × detection)" in html
+    assert f"{shipped.threshold:.3g} mean |z|: detection level" in html
+    assert f"{2 * shipped.threshold:.3g} mean |z|: strong level (2 × detection)" in html
+    assert "local-regression residual of the red band" in html
+    for word in CHI_SQUARE_WORDS:
+        assert word not in html, word
+    assert "seed threshold" not in html and "None" not in re.sub(r"<[^>]+>", " ", html).split()
+    labels = _ramp_labels(texts["change_statistic.qml"])
+    assert f"{seed:.3g} mean |z|: seed level ({shipped.seed_factor:g} × detection)" in labels
+    assert not any("χ²" in label or "threshold" in label for label in labels)
+
+
+@pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
+def test_provenance_names_no_path_of_this_machine(run, request, tmp_path_factory):
+    folder = request.getfixturevalue(run)
+    machine = {str(REPO), str(tmp_path_factory.getbasetemp()), str(folder), "/tmp/", "/home/", "/root/"}
+    for name, text in _texts(folder).items():
+        for path in machine:
+            assert path not in text, (name, path)
+    source = json.loads((folder / "manifest.json").read_text())["scenes"]["selection"]["source"]
+    assert source == {"synthetic_output": "scenes/catalog.json", "demo_output": "scenes/demo/catalog.json"}[run]
+    assert f"<dt>Scene source</dt><dd>{source}</dd>" in (folder / "report.html").read_text()
+
+
+def test_a_chi_square_run_keeps_its_own_labels(synthetic_project, tmp_path):
+    aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
+    claims = tuple(load_claims(synthetic_project.seeds_dir).values())
+    source = LocalCatalog(synthetic_project.catalog)
+    job = Job(aoi, claims, source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"),
+              params=Params(method="cva-chi2"))
+    write_outputs(run_job(job), tmp_path / "out", extra_writers=[write_run_extras])
+    texts = _texts(tmp_path / "out")
+    html = texts["report.html"]
+    statistic = json.loads(texts["manifest.json"])["statistic"]
+    assert statistic["dof"] == 6 and statistic["method"] == "cva-chi2"
+    assert "Score (χ²)" in html and "6 degrees of freedom" in html
+    assert f"{statistic['threshold_seed']:.3g} χ²: seed level (α = 0.0001)" in html
+    assert f"{statistic['threshold_grow']:.3g} χ²: grow level (α = 0.01)" in html
+    assert "<dt>detector: alpha</dt><dd>0.0001</dd>" in html
+    assert "mean |z|" not in html
+    labels = _ramp_labels(texts["change_statistic.qml"])
+    assert f"{statistic['threshold_seed']:.3g} χ²: seed level (α = 0.0001)" in labels
+
+
+def test_portable_paths_keep_urls_and_drop_the_machine():
+    from geo.outputs.provenance import portable, portable_path
+
+    assert portable_path("https://earth-search.aws.element84.com/v1") == "https://earth-search.aws.element84.com/v1"
+    assert portable_path("earth-search") == "earth-search"
+    assert portable_path("/home/analyst/work/my-scenes/catalog.json") == "my-scenes/catalog.json"
+    assert portable_path("file:///home/analyst/cache/S2B_X/B04.tif") == "S2B_X/B04.tif"
+    assert portable_path(str(REPO / "scenes" / "demo" / "catalog.json")) == "scenes/demo/catalog.json"
+    assert portable({"a": ["/srv/x/y/z.tif", 3, None]}) == {"a": ["y/z.tif", 3, None]}
+    # inside messages too (a warning naming the catalog searched), leaving URLs, units and band pairs alone
+    assert portable("no s1/s2 scene in /home/analyst/p/scenes/catalog.json. See https://a.org/b/c, 10 km/h") == (
+        "no s1/s2 scene in scenes/catalog.json. See https://a.org/b/c, 10 km/h")
