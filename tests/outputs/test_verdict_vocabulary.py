@@ -21,7 +21,9 @@ def test_claims_style_has_one_category_per_verdict(synthetic_output):
     categories = [(c.get("value"), c.get("symbol")) for c in root.iter("category")]
     assert [value for value, _ in categories] == list(VERDICTS)
     assert "weak evidence" in VERDICTS
-    colours = {s.get("name"): s.find(".//Option[@name='outline_color']").get("value") for s in root.iter("symbol")}
+    # Each symbol draws a contrasting halo under the outline: the outline is its top (last) symbol layer.
+    colours = {s.get("name"): [o.get("value") for o in s.iter("Option") if o.get("name") == "outline_color"][-1]
+               for s in root.iter("symbol")}
     for value, symbol in categories:
         assert colours[symbol] == ",".join(map(str, rgb_triplet(VERDICT_COLOURS[value]))) + ",255"
 
