@@ -183,6 +183,19 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
     }
 
 
+def _overview(run: RunData, pictures: Pictures) -> dict[str, Any] | None:
+    """A claim-free run's own changes, largest first: chips and a table like a claim card's."""
+    largest = sorted(run.features, key=lambda gp: -float(gp[1].get("area_m2", 0)))
+    if not largest:
+        return None
+    return {
+        "chip_title": "Largest changes", "chips": pictures.chips(largest[:MAX_CHIPS]),
+        "table_title": "Change polygons, largest first",
+        "rows": [_change_row(g, p, set()) for g, p in largest[:MAX_TABLE_ROWS]],
+        "more_rows": max(0, len(largest) - MAX_TABLE_ROWS),
+    }
+
+
 def _section(run: RunData) -> dict[str, Any]:
     pictures = build_pictures(run)
     types = Counter(p.get("change_type", "other") for _, p in run.features)
@@ -200,6 +213,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "n_changes": len(run.features),
         "area_km2": sum(float(p.get("area_m2", 0)) for _, p in run.features) / 1e6,
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
+        "overview": None if run.claims else _overview(run, pictures),
         "vessels": vessel_view(run.vessels),
         "scenes": run.claims[0]["scenes"] if run.claims and run.claims[0].get("scenes") else [
             # No claim: the manifest's scene summaries (acquisition ``datetime``; no per-scene clear share)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import pyogrio
@@ -38,6 +39,12 @@ def assert_claim_free_run(out, aoi_id: str, name: str, before: str, after: str) 
     report = (out / "report.html").read_text()
     assert name in report and before in report and after in report
     assert "No claim names these areas." in report
+    # Without claim cards the area's own changes are listed, largest first, each with its place.
+    assert "Changes in the area" in report
+    areas = sorted((f["properties"]["area_m2"] for f in features), reverse=True)[:15]
+    rows = re.findall(r'<tr data-change-id="([0-9a-f]+)">.*?<td class="num">([\d,]+)</td>', report)
+    assert [float(area.replace(",", "")) for _, area in rows] == [round(a) for a in areas]
+    assert report.count("https://www.openstreetmap.org/?mlat=") >= len(rows)
     return features
 
 
