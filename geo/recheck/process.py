@@ -147,7 +147,12 @@ def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int 
             if progress:
                 counting = f", {len(plan.vessels.pending)} to count vessels on" if plan.vessels else ""
                 progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s){counting}")
-            outcomes.append(process_plan(plan, params))
+            try:
+                outcomes.append(process_plan(plan, params))
+            except Exception as exc:  # a bug outside a pair (vessel counts): this AOI is retried, the others go on
+                log.error("AOI %s failed: %s: %s", plan.aoi.id, type(exc).__name__, exc)
+                log.debug("AOI %s: traceback", plan.aoi.id, exc_info=exc)
+                outcomes.append(AoiOutcome(plan.aoi.id, error=f"internal error: {type(exc).__name__}: {exc}"))
         return outcomes
     from distributed import as_completed
 

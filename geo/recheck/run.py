@@ -104,14 +104,25 @@ def _claims(claims: dict[str, Claim], aoi_ids: set[str]) -> list[Claim]:
     return [claims[k] for k in sorted(claims)]
 
 
+def _internal_error(aoi_id: str, doing: str, exc: Exception) -> str:
+    """Log a bug met while ``doing`` one AOI's part (its traceback at -vv, as the CLI does); return the
+    message for the run's failed AOIs (the AOI is retried next run, the others go on)."""
+    message = f"internal error while {doing}: {type(exc).__name__}: {exc}"
+    log.error("AOI %s: %s", aoi_id, message)
+    log.debug("AOI %s: traceback", aoi_id, exc_info=exc)
+    return message
+
+
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
               request: RecheckRequest) -> tuple[list[AoiPlan], dict[str, str]]:
     plans, failed = [], {}
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
+        chain = store.chain(aoi.id, ALGORITHM_VERSION)
+        paired = store.paired_after(aoi.id, ALGORITHM_VERSION, chain.head.id) if chain else set()
         try:
-            plan = plan_aoi(source, aoi, mine, store.chain(aoi.id, ALGORITHM_VERSION), store.seen_scene_ids(aoi.id),
-                            today, request.since, request.max_pairs)
+            plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, request.since,
+                            request.max_pairs, paired)
             if any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 
@@ -122,6 +133,8 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         except GeoError as exc:  # the archive is down for this AOI: the others go on
             log.warning("AOI %s: search failed: %s", aoi.id, exc)
             failed[aoi.id] = f"search failed: {exc}"
+        except Exception as exc:  # a bug: this AOI is reported and retried, the others go on
+            failed[aoi.id] = _internal_error(aoi.id, "searching", exc)
     return plans, failed
 
 
@@ -278,11 +291,19 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                 if not plan.has_work:
                     entries.append(_quiet_entry(plan))
                     continue
-                entry, verdict_news = _record_aoi(store, plan, outcomes.get(plan.aoi.id), claims, source.name,
-                                                  run_id, recorded, request.params)
+                outcome = outcomes.get(plan.aoi.id)
+                try:
+                    with store.savepoint("aoi"):  # one AOI's failure undoes its own part only
+                        entry, verdict_news = _record_aoi(store, plan, outcome, claims, source.name, run_id,
+                                                          recorded, request.params)
+                except Exception as exc:
+                    if not store.in_transaction:  # the database undid the whole run (disk full, I/O)
+                        raise
+                    failed[plan.aoi.id] = _internal_error(plan.aoi.id, "recording (its part of the run is undone)", exc)
+                    entries.append(_quiet_entry(plan))
+                    continue
                 entries.append(entry)
                 news.extend(verdict_news)
-                outcome = outcomes.get(plan.aoi.id)
                 errors = [e for e in (outcome.error if outcome else None,
                                       outcome.vessels.error if outcome and outcome.vessels else None) if e]
                 if errors:
