@@ -27,7 +27,7 @@ from geo.pipeline import Params
 from geo.recheck import outputs
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.recheck.process import AoiOutcome, PairOutcome, run_plans
-from geo.recheck.verdicts import segment, window_verdicts
+from geo.recheck.verdicts import to_judge, window_verdicts
 from geo.scenes.source import SceneSource, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
 
@@ -193,13 +193,16 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
 def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
                             params: Params) -> list[dict[str, Any]]:
     chain = store.pairs(aoi.id, ALGORITHM_VERSION)
-    needed = {p.after.id for c in claims if aoi.id in c.aoi_ids and (span := segment(chain, c))
-              for p in chain[span[0]:span[1]]}
+    spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, ALGORITHM_VERSION))
+    log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
+    if not spans:
+        return []
+    needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
     by_after: dict[str, list] = defaultdict(list)
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION, after_scenes=sorted(needed)):
         by_after[feature[1]["after_scene"]].append(feature)
     news = []
-    for result in window_verdicts(aoi, claims, chain, by_after, params.min_clear_fraction):
+    for result in window_verdicts(aoi, claims, chain, by_after, params.min_clear_fraction, spans):
         claim_id = result.verdict["claim_id"]
         previous = store.latest_window_verdict(aoi.id, claim_id, ALGORITHM_VERSION)
         if store.add_verdict("window", result.verdict, result.before.id, result.after.id, ALGORITHM_VERSION,

@@ -262,6 +262,13 @@ class Store:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def verdict_keys(self, kind: str, aoi_id: str, algorithm_version: str) -> set[tuple[str, str, str]]:
+        """(claim id, before scene, after scene) of every verdict of ``kind`` recorded on the AOI: with the kind,
+        AOI and algorithm version, the verdicts' unique key."""
+        return {(r[0], r[1], r[2]) for r in self.conn.execute(
+            "SELECT claim_id, before_scene, after_scene FROM verdicts WHERE kind = ? AND aoi_id = ? "
+            "AND algorithm_version = ?", (kind, aoi_id, algorithm_version))}
+
     def latest_window_verdict(self, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
         return self.latest_verdict("window", aoi_id, claim_id, algorithm_version)
 
