@@ -17,7 +17,6 @@ import click
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, seeds_dir_option
 from geo.errors import StoreLockedError
-from geo.scenes.pairs import parse_date
 
 EXIT_LOCKED = 3
 EXIT_AOIS_FAILED = 4
@@ -95,7 +94,11 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     """
     from geo.recheck.run import RecheckRequest, recheck
 
-    since_date: date | None = parse_date(since, "--since") if since else None
+    since_date: date | None = None
+    if since:
+        from geo.scenes.pairs import parse_date  # pair selection imports the pixel readers: only when needed
+
+        since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new, max_pairs=max_pairs,
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir)

@@ -20,7 +20,7 @@ from typing import Any
 from geo.outputs.atomic import staged_dir, write_json, write_text
 from geo.outputs.geojson import write_feature_collection
 from geo.store import Store
-from geo.store.qgis import layer_definition
+from geo.store.qgis import changes_source, layer_definition
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,27 @@ def run_files(out: Path, run_id: int) -> dict[str, str]:
     return {"changes": str(folder / "changes.geojson"), "summary": str(folder / "summary.json")}
 
 
+def layer_definition_path(store: Store, out: Path) -> Path:
+    return out / f"{store.path.stem}.qlr"
+
+
 def write_layer_definition(store: Store, out: Path) -> Path:
-    path = out / f"{store.path.stem}.qlr"
+    path = layer_definition_path(store, out)
     text = layer_definition(store.path, out)
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         out.mkdir(parents=True, exist_ok=True)
         write_text(path, text)
     return path
+
+
+def _names_store(store: Store, out: Path) -> bool:
+    """Whether the layer definition exists and points at the store where it is now: a cheap check for a run
+    with nothing new (a run with news rewrites the file whenever its text differs)."""
+    try:
+        text = layer_definition_path(store, out).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return changes_source(store.path, out) in text
 
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
@@ -88,7 +102,8 @@ def repair(store: Store, out: Path) -> list[int]:
             current = None
         if current != ids[-1]:
             write_json(latest, store.run_summary(ids[-1]))
-        write_layer_definition(store, out)  # rewritten only when missing or the store moved
+        if not _names_store(store, out):  # missing, or the store moved
+            write_layer_definition(store, out)
     if repaired:
         log.warning("rewrote the outputs of run(s) %s, committed by a re-check that did not finish", repaired)
     return repaired

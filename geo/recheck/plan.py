@@ -21,7 +21,6 @@ from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import DateError
 from geo.scenes.model import Scene
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS
 from geo.scenes.source import SceneSource
 from geo.store import Chain
 
@@ -64,6 +63,8 @@ def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date
 
 def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> tuple[Scene | None, str, list[Scene]]:
     """The latest scene on or before ``when`` (within the usual gap), else the first one after it."""
+    from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS  # pair selection imports the pixel readers
+
     before = source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when)
     if before:
         scene = max(before, key=scene_order)

@@ -2,7 +2,9 @@
 the run's files, tell whoever asked (``--on-new``).
 
 A re-check that finds nothing new reads no pixels and writes nothing: the store and its outputs stay as they
-were.
+were. It also imports nothing of the processing path (the pipeline, co-registration, scipy: seconds of
+imports against a tenth of a second of work), which is imported only when there is something to process;
+``tests/recheck/test_noop_imports.py`` holds this.
 """
 
 from __future__ import annotations
@@ -16,20 +18,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo import ALGORITHM_VERSION, __version__, paths
 from geo.aoi import AOI, aoi_from_geojson, load_aoi, load_aois
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.outputs.atomic import check_output_dir
-from geo.pipeline import Params
 from geo.recheck import outputs
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
-from geo.recheck.process import AoiOutcome, PairOutcome, run_plans
-from geo.recheck.verdicts import to_judge, window_verdicts
 from geo.scenes.source import SceneSource, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
+
+if TYPE_CHECKING:  # the processing path, imported when there is something to process
+    from geo.pipeline import Params
+    from geo.recheck.process import AoiOutcome, PairOutcome
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class RecheckRequest:
     aoi_dir: Path | None = None
     seeds_dir: Path | None = None
     today: date | None = None  # the search end; None = today (UTC)
-    params: Params = Params()
+    params: Params | None = None  # None: geo.pipeline.Params()
 
     def arguments(self) -> dict[str, Any]:
         return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
@@ -192,6 +195,8 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
 
 def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
                             params: Params) -> list[dict[str, Any]]:
+    from geo.recheck.verdicts import to_judge, window_verdicts
+
     chain = store.pairs(aoi.id, ALGORITHM_VERSION)
     spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, ALGORITHM_VERSION))
     log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
@@ -282,7 +287,11 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
             report.elapsed_s = time.perf_counter() - clock
             log.info("nothing new: %d AOI(s) checked in %.3f s", len(plans), report.elapsed_s)
             return report
-        outcomes = {o.aoi_id: o for o in run_plans(plans, request.params, request.workers, request.scheduler, step)}
+        from geo.pipeline import Params
+        from geo.recheck.process import run_plans
+
+        params = request.params or Params()
+        outcomes = {o.aoi_id: o for o in run_plans(plans, params, request.workers, request.scheduler, step)}
         step("recording the run")
         log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
         with store.transaction():
@@ -298,7 +307,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                 try:
                     with store.savepoint("aoi"):  # one AOI's failure undoes its own part only
                         entry, verdict_news = _record_aoi(store, plan, outcome, claims, source.name, run_id,
-                                                          recorded, request.params)
+                                                          recorded, params)
                 except Exception as exc:
                     if not store.in_transaction:  # the database undid the whole run (disk full, I/O)
                         raise

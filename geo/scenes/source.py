@@ -15,16 +15,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pystac
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import ArchiveError, SceneError
-from geo.scenes.cache import SceneCache
 from geo.scenes.model import SENSORS, Scene, scene_from_item
-from geo.scenes.remote import RetryingStacApiIO, RetryPolicy
+
+if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP
+    from geo.scenes.cache import SceneCache
+    from geo.scenes.remote import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,8 @@ class StacApi:
             from pystac_client import Client
             from pystac_client.exceptions import APIError
 
+            from geo.scenes.remote import RetryingStacApiIO, RetryPolicy
+
             stac_io = RetryingStacApiIO(self.policy or RetryPolicy.from_env())
             try:
                 # Client.open resets the I/O's timeout to its own argument: pass it again.
@@ -178,7 +182,10 @@ def open_source(source: str, sensor: str | None = None, collections: Sequence[st
     a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
     if sensor is not None:
         check_sensor(sensor)
-    cache = cache if cache is not None else SceneCache.default()
+    if cache is None and (source in ARCHIVES or source.startswith(("http://", "https://"))):
+        from geo.scenes.cache import SceneCache
+
+        cache = SceneCache.default()
     if source in ARCHIVES:
         archive = ARCHIVES[source]
         chosen = tuple(collections or archive.collections.get(sensor or "s2", ()))

@@ -4,6 +4,7 @@ roofs appear at known dates and places, and a local STAC catalog to which scenes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -241,3 +242,13 @@ def output_files(folder: Path) -> dict[str, object]:
             else:
                 out[name] = path.read_bytes()
     return out
+
+
+_IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)\s*$", re.MULTILINE)
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """The modules Python's import profiler (``PYTHONPROFILEIMPORTTIME=1``) listed on ``stderr``: every one
+    the process imported, but for those imported by ``importlib.import_module`` itself, which bypasses the
+    profiler (the CLI's command modules; what they import is listed)."""
+    return set(_IMPORT_LINE.findall(stderr))

@@ -12,7 +12,7 @@ import rasterio
 
 from tests import archive_data
 from tests.archive_server import ArchiveServer
-from tests.recheck.conftest import SCENE_IDS, build_series, dump_store
+from tests.recheck.conftest import SCENE_IDS, build_series, dump_store, imported_modules
 from tests.scenes.conftest import FAST_NETWORK
 
 SITES = ("site-a", "site-d")  # two of the series' four AOIs keep the test short
@@ -86,8 +86,12 @@ def test_new_scene_on_the_archive_only_the_new_pair_is_read(archive_series, tmp_
     # Nothing new: the archive is asked which scenes exist, no pixel is read, the store is unchanged.
     rows = dump_store(store)
     server.clear()
-    third = geo_cli(*args, env=env)
-    assert third.returncode == 0, third.stderr
+    third = geo_cli(*args, env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert third.returncode == 0, third.stderr[-3000:]
     assert json.loads(third.stdout)["run_id"] is None
     assert server.records("/search") and server.records("/files/") == []
     assert dump_store(store) == rows
+    # nor is any of the processing path imported (the STAC client is)
+    modules = imported_modules(third.stderr)
+    assert "pystac_client" in modules
+    assert [m for m in modules if m.split(".")[0] == "scipy" or m.startswith(("geo.pipeline", "geo.align"))] == []
