@@ -25,6 +25,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ from geo.recheck.run import RecheckRequest, recheck  # noqa: E402
 from tests import synthetic  # noqa: E402
 
 CELL = 40  # AOI size in pixels (400 m)
+FLOOR_IMPORTS = "import numpy, shapely, pyproj, pystac, sqlite3, tomllib, click, rich.console"
 GAP = 24  # pixels between AOIs
 
 
@@ -99,28 +101,37 @@ def warm_cluster_runs(make_request, repeats: int = 2) -> dict[int, float]:
     return best
 
 
-def _wall_s(command: list[str]) -> float:
-    """Seconds of ``command`` as a whole process, running this checkout's ``geo`` as an installed package
-    runs: with its modules' bytecode cached (``pip install`` compiles it; PYTHONDONTWRITEBYTECODE would make
-    every run compile the modules it imports, and the no-op imports more of them than ``--version``)."""
+def _run(command: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``command`` as a whole process, running this checkout's ``geo`` as an installed
+    package runs: with its modules' bytecode cached (``pip install`` compiles it; PYTHONDONTWRITEBYTECODE
+    would make every run compile the modules it imports, and the no-op imports more of them than
+    ``--version``). CPU (user + system, from the kernel's accounting of the reaped child) moves less than
+    wall time with the machine's other load."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def paired_wall_s(command: list[str], reference: list[str], runs: int) -> dict[str, float]:
-    """Whole-process wall seconds of ``command`` and ``reference``, started in turn (A B A B ...) after one
-    unmeasured run of each, so that the machine's drifting load hits both; the ratio is taken pair by pair.
-    Medians, and the ratio's spread."""
-    _wall_s(command), _wall_s(reference)
-    pairs = [(_wall_s(command), _wall_s(reference)) for _ in range(runs)]
-    ratios = [a / b for a, b in pairs]
-    return {"wall_s_median": round(statistics.median(a for a, _ in pairs), 3),
-            "reference_wall_s_median": round(statistics.median(b for _, b in pairs), 3),
-            "ratio_median": round(statistics.median(ratios), 2),
-            "ratio_min": round(min(ratios), 2), "ratio_max": round(max(ratios), 2), "runs": runs}
+    """``command`` and ``reference`` as whole processes, started in turn (A B A B ...) after one unmeasured
+    run of each, so that the machine's drifting load hits both; ratios taken pair by pair. Medians, and the
+    wall ratio's spread."""
+    _run(command), _run(reference)
+    pairs = [(_run(command), _run(reference)) for _ in range(runs)]
+    wall = [a[0] / b[0] for a, b in pairs]
+    cpu = [a[1] / b[1] for a, b in pairs]
+    return {"wall_s_median": round(statistics.median(a[0] for a, _ in pairs), 3),
+            "reference_wall_s_median": round(statistics.median(b[0] for _, b in pairs), 3),
+            "ratio_median": round(statistics.median(wall), 2),
+            "ratio_min": round(min(wall), 2), "ratio_max": round(max(wall), 2),
+            "cpu_s_median": round(statistics.median(a[1] for a, _ in pairs), 3),
+            "reference_cpu_s_median": round(statistics.median(b[1] for _, b in pairs), 3),
+            "cpu_ratio_median": round(statistics.median(cpu), 2), "runs": runs}
 
 
 def stac_api_noop(root: Path, catalog: Path, aoi_dir: Path, seeds_dir: Path, ids: tuple[str, ...],
@@ -164,7 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--aois", type=int, default=50)
     parser.add_argument("--noop-only", action="store_true", help="only the no-op figures (steps 1 and 4)")
-    parser.add_argument("--runs", type=int, default=11, help="paired runs of each whole-process no-op timing")
+    parser.add_argument("--runs", type=int, default=21, help="paired runs of each whole-process no-op timing")
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "recheck.json",
                         help="also write the JSON here")
     args = parser.parse_args()
@@ -202,6 +213,10 @@ def main() -> None:
         "cli_vs_geo_version": paired_wall_s(cli, geo + ["--version"], args.runs),
         "stac_api_cli_vs_geo_version": stac_api_noop(root, catalog, aoi_dir, seeds_dir, ids, args.runs),
         "stac_api_note": "one search request per AOI; the loopback server answers each in about 40 ms",
+        # What no no-op can avoid: the libraries that validate AOIs (shapely, pyproj's geodesic area), read a
+        # STAC catalog (pystac), the store, the claims, and the CLI's own.
+        "floor_imports_vs_geo_version": paired_wall_s([sys.executable, "-c", FLOOR_IMPORTS], geo + ["--version"],
+                                                      args.runs),
         "goal_ratio_at_most": 3.0,
     }
     result["machine"] = {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}

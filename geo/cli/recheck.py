@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -103,7 +104,10 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new, max_pairs=max_pairs,
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir)
     try:
-        with console.progress("re-check") as step:
+        # A spinner only for a person watching: cron and systemd write stderr to a log (and the spinner's
+        # thread costs a no-op run a tenth of its time).
+        spinner = console.progress("re-check") if console.stderr.is_terminal else nullcontext(None)
+        with spinner as step:
             report = recheck(request, step)
     except StoreLockedError as exc:
         console.stderr.print(f"[bold red]Locked:[/] {exc}", markup=True, highlight=False)

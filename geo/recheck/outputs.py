@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +110,8 @@ def repair(store: Store, out: Path) -> list[int]:
 
 def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Path) -> int:
     """Run ``command`` with ``sh -c``: the summary JSON on stdin, its path in $GEO_RECHECK_SUMMARY."""
+    import subprocess  # only runs with news call it
+
     env = {**os.environ, "GEO_RECHECK_SUMMARY": str(summary_path.absolute()),
            "GEO_RECHECK_RUN": str(summary["run_id"]), "GEO_RECHECK_STORE": str(store.absolute())}
     try:

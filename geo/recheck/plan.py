@@ -3,10 +3,10 @@
 Pair policy (a chain): each AOI keeps a *head*, the newest usable after-scene of its chain. Every scene
 acquired after the head becomes, in acquisition order, the after-scene of a pair whose before-scene is the
 head; when the pair is usable it becomes the new head. A pair is tried once: a scene whose pair with the
-head is recorded (an unusable one, skipped) is not offered again, and the chain goes around it. A new AOI starts its chain at a *baseline*: the
-latest scene on or before ``--since`` or, without it, the start of the earliest claim window naming the AOI
-(else the first scene after that date). Claim windows are judged over the chain segment that covers them
-(``verdicts.py``).
+head is recorded (an unusable one, skipped) is not offered again, and the chain goes around it. A new AOI
+starts its chain at a *baseline*: the latest scene on or before ``--since`` or, without it, the start of the
+earliest claim window naming the AOI (else the first scene after that date). Claim windows are judged over
+the chain segment that covers them (``verdicts.py``).
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from geo.aoi import AOI
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.pipeline import Job, Params, run_job
-from geo.aoi import AOI
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
 from geo.scenes.read import read_stack

@@ -10,11 +10,13 @@ from Layer Definition File*) styled and with the time slider set up.
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-# geo.outputs.qgis_project and .styles are imported where used: their raster helpers pull in rasterio, and a
-# re-check with nothing new opens the store (and checks its .qlr) without them.
+# The XML and QGIS writers are imported where used (geo.outputs.qgis_project pulls in rasterio): a re-check
+# with nothing new opens the store, and checks its .qlr, without them.
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 TEMPORAL_FIELD = "first_seen"
 INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
@@ -47,6 +49,8 @@ def changes_source(store: Path, folder: Path) -> str:
 def layer_definition(store: Path, folder: Path) -> str:
     """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's AOIs and its ``changes`` on the
     time slider (``changes_source``)."""
+    import xml.etree.ElementTree as ET
+
     from geo.outputs.qgis_project import ProjectLayer, _maplayer, _tree
     from geo.outputs.styles import aois_style
 
