@@ -10,18 +10,20 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from pyproj import CRS, Geod
 from pyproj.exceptions import CRSError
-from rasterio import features as rio_features
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import AOIError
 from geo.geometry import WGS84, reproject
-from geo.grid import Grid, utm_crs_for
+
+if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels are involved: a re-check
+    from geo.grid import Grid  # with nothing new loads AOIs and reads none
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class AOI:
 
     def utm_grid(self, resolution: float = 10.0, margin_m: float = 0.0) -> Grid:
         """A UTM grid covering the AOI (plus ``margin_m`` on each side), snapped to ``resolution``."""
+        from geo.grid import Grid, utm_crs_for
+
         crs = utm_crs_for(self.geometry.centroid.x, self.geometry.centroid.y)
         left, bottom, right, top = self.projected(crs.to_string()).bounds
         bounds = (left - margin_m, bottom - margin_m, right + margin_m, top + margin_m)
@@ -64,6 +68,8 @@ class AOI:
 
     def pixel_mask(self, grid: Grid) -> np.ndarray:
         """True for the pixels of ``grid`` whose centres fall inside the AOI."""
+        from rasterio import features as rio_features
+
         shape = self.projected(grid.crs.to_string())
         return rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
 

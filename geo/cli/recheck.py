@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,6 @@ import click
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, seeds_dir_option
 from geo.errors import StoreLockedError
-from geo.scenes.pairs import parse_date
 
 EXIT_LOCKED = 3
 EXIT_AOIS_FAILED = 4
@@ -96,12 +96,19 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     """
     from geo.recheck.run import RecheckRequest, recheck
 
-    since_date: date | None = parse_date(since, "--since") if since else None
+    since_date: date | None = None
+    if since:
+        from geo.scenes.pairs import parse_date  # pair selection imports the pixel readers: only when needed
+
+        since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new, max_pairs=max_pairs,
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir)
     try:
-        with console.progress("re-check") as step:
+        # A spinner only for a person watching: cron and systemd write stderr to a log (and the spinner's
+        # thread costs a no-op run a tenth of its time).
+        spinner = console.progress("re-check") if console.stderr.is_terminal else nullcontext(None)
+        with spinner as step:
             report = recheck(request, step)
     except StoreLockedError as exc:
         console.stderr.print(f"[bold red]Locked:[/] {console.esc(exc)}", markup=True)

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from geo.outputs.atomic import check_output_file, check_output_root, staged_dir,
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.kml import KML, write_kml
 from geo.store import Store
-from geo.store.qgis import layer_definition
+from geo.store.qgis import changes_source, layer_definition
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +47,27 @@ def run_files(out: Path, run_id: int) -> dict[str, str]:
     return {"changes": str(folder / "changes.geojson"), "summary": str(folder / "summary.json")}
 
 
+def layer_definition_path(store: Store, out: Path) -> Path:
+    return out / f"{store.path.stem}.qlr"
+
+
 def write_layer_definition(store: Store, out: Path) -> Path:
-    path = out / f"{store.path.stem}.qlr"
+    path = layer_definition_path(store, out)
     text = layer_definition(store.path, out)
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         out.mkdir(parents=True, exist_ok=True)
         write_text(path, text)
     return path
+
+
+def _names_store(store: Store, out: Path) -> bool:
+    """Whether the layer definition exists and points at the store where it is now: a cheap check for a run
+    with nothing new (a run with news rewrites the file whenever its text differs)."""
+    try:
+        text = layer_definition_path(store, out).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return changes_source(store.path, out) in text
 
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
@@ -99,7 +112,8 @@ def repair(store: Store, out: Path) -> list[int]:
             current = None
         if current != ids[-1]:
             write_json(latest, store.run_summary(ids[-1]))
-        write_layer_definition(store, out)  # rewritten only when missing or the store moved
+        if not _names_store(store, out):  # missing, or the store moved
+            write_layer_definition(store, out)
     if repaired:
         log.warning("rewrote the outputs of run(s) %s, committed by a re-check that did not finish", repaired)
     return repaired
@@ -107,6 +121,8 @@ def repair(store: Store, out: Path) -> list[int]:
 
 def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Path) -> int:
     """Run ``command`` with ``sh -c``: the summary JSON on stdin, its path in $GEO_RECHECK_SUMMARY."""
+    import subprocess  # only runs with news call it
+
     env = {**os.environ, "GEO_RECHECK_SUMMARY": str(summary_path.absolute()),
            "GEO_RECHECK_RUN": str(summary["run_id"]), "GEO_RECHECK_STORE": str(store.absolute())}
     try:

@@ -2,16 +2,17 @@
 
 Pair policy (a chain): each AOI keeps a *head*, the newest usable after-scene of its chain. Every scene
 acquired after the head becomes, in acquisition order, the after-scene of a pair whose before-scene is the
-head; when the pair is usable it becomes the new head. A new AOI starts its chain at a *baseline*: the
-latest scene on or before ``--since`` or, without it, the start of the earliest claim window naming the AOI
-(else the first scene after that date). Claim windows are judged over the chain segment that covers them
-(``verdicts.py``).
+head; when the pair is usable it becomes the new head. A pair is tried once: a scene whose pair with the
+head is recorded (an unusable one, skipped) is not offered again, and the chain goes around it. A new AOI
+starts its chain at a *baseline*: the latest scene on or before ``--since`` or, without it, the start of the
+earliest claim window naming the AOI (else the first scene after that date). Claim windows are judged over
+the chain segment that covers them (``verdicts.py``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +21,6 @@ from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import DateError
 from geo.scenes.model import Scene
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS
 from geo.scenes.source import SceneSource
 from geo.store import Chain
 
@@ -63,6 +63,8 @@ def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date
 
 def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> tuple[Scene | None, str, list[Scene]]:
     """The latest scene on or before ``when`` (within the usual gap), else the first one after it."""
+    from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS  # pair selection imports the pixel readers
+
     before = source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when)
     if before:
         scene = max(before, key=scene_order)
@@ -75,8 +77,10 @@ def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> t
 
 
 def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
-             today: date, since: date | None = None, max_pairs: int | None = None) -> AoiPlan:
-    """The new work for one AOI: searches the source, reads no pixels."""
+             today: date, since: date | None = None, max_pairs: int | None = None,
+             paired: Collection[str] = ()) -> AoiPlan:
+    """The new work for one AOI: searches the source, reads no pixels. ``paired``: scenes already paired
+    with the chain head (a skipped pair is never retried: the chain goes around that scene)."""
     baseline_reason = None
     searched: list[Scene] = []
     if chain is None:
@@ -95,7 +99,7 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     scenes = source.search(aoi.geometry, search_from, today) if search_from <= today else []
     if head is None:
         head = next((s for s in scenes if s.id == chain.head.id), None)  # type: ignore[union-attr]
-    new = sorted((s for s in scenes if scene_order(s) > head_key), key=scene_order)
+    new = sorted((s for s in scenes if scene_order(s) > head_key and s.id not in paired), key=scene_order)
     if new and head is None:
         head = source.get(chain.head.id)  # type: ignore[union-attr]
     pending = new if max_pairs is None else new[:max_pairs]

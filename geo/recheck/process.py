@@ -16,10 +16,13 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from geo.aoi import AOI
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.pipeline import Job, Params, run_job
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
+from geo.scenes.read import read_stack
+from geo.scenes.remote import is_remote
 from geo.store import SceneRef
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,19 @@ def ref(scene: Scene) -> SceneRef:
     return SceneRef(scene.id, scene.datetime)
 
 
+def keep_head_window(aoi: AOI, head: Scene, params: Params) -> None:
+    """Put the new head's window on the AOI grid into the scene cache now, while its tiles are fresh in
+    GDAL's in-process cache: the head was read onto the grid moved by its co-registration (as an after
+    scene), and the next re-check reads it unmoved (as the before scene, like ``geo.pipeline.run_job``),
+    which would otherwise fetch it from the archive again. Local files are not cached: nothing to keep."""
+    if not any(is_remote(a.href) for a in head.assets.values()):
+        return
+    try:
+        read_stack(head, params.bands, aoi.utm_grid(params.resolution, params.margin_m))
+    except GeoError as exc:  # the next re-check reads it then
+        log.warning("AOI %s: head scene %s not cached for the next re-check: %s", aoi.id, head.id, exc)
+
+
 def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
     """Walk the AOI's new scenes in order, moving the chain head on every usable pair."""
     outcome = AoiOutcome(plan.aoi.id)
@@ -82,6 +98,8 @@ def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
         outcome.pairs.append(PairOutcome(ref(head), ref(scene), "done", "", clear, result.features, result.claims,
                                          result.manifest))
         head = scene
+        if scene is plan.pending[-1]:
+            keep_head_window(plan.aoi, head, params)
     if plan.vessels is not None and plan.vessels.pending:
         from geo.recheck.vessels import count_vessels
 
@@ -147,7 +165,12 @@ def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int 
             if progress:
                 counting = f", {len(plan.vessels.pending)} to count vessels on" if plan.vessels else ""
                 progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s){counting}")
-            outcomes.append(process_plan(plan, params))
+            try:
+                outcomes.append(process_plan(plan, params))
+            except Exception as exc:  # a bug outside a pair (vessel counts): this AOI is retried, the others go on
+                log.error("AOI %s failed: %s: %s", plan.aoi.id, type(exc).__name__, exc)
+                log.debug("AOI %s: traceback", plan.aoi.id, exc_info=exc)
+                outcomes.append(AoiOutcome(plan.aoi.id, error=f"internal error: {type(exc).__name__}: {exc}"))
         return outcomes
     from distributed import as_completed
 

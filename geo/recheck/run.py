@@ -2,7 +2,9 @@
 the run's files, tell whoever asked (``--on-new``).
 
 A re-check that finds nothing new reads no pixels and writes nothing: the store and its outputs stay as they
-were.
+were. It also imports nothing of the processing path (the pipeline, co-registration, scipy: seconds of
+imports against a tenth of a second of work), which is imported only when there is something to process;
+``tests/recheck/test_noop_imports.py`` holds this.
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo import ALGORITHM_VERSION, __version__, paths
 from geo.aoi import AOI, aoi_from_geojson, load_aois, load_drawn_aoi
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
-from geo.pipeline import Params
 from geo.recheck import outputs
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
-from geo.recheck.process import AoiOutcome, PairOutcome, run_plans
-from geo.recheck.verdicts import segment, window_verdicts
 from geo.scenes.source import SceneSource, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
+
+if TYPE_CHECKING:  # the processing path, imported when there is something to process
+    from geo.pipeline import Params
+    from geo.recheck.process import AoiOutcome, PairOutcome
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class RecheckRequest:
     aoi_dir: Path | None = None
     seeds_dir: Path | None = None
     today: date | None = None  # the search end; None = today (UTC)
-    params: Params = Params()
+    params: Params | None = None  # None: geo.pipeline.Params()
 
     def arguments(self) -> dict[str, Any]:
         return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
@@ -103,14 +106,25 @@ def _claims(claims: dict[str, Claim], aoi_ids: set[str]) -> list[Claim]:
     return [claims[k] for k in sorted(claims)]
 
 
+def _internal_error(aoi_id: str, doing: str, exc: Exception) -> str:
+    """Log a bug met while ``doing`` one AOI's part (its traceback at -vv, as the CLI does); return the
+    message for the run's failed AOIs (the AOI is retried next run, the others go on)."""
+    message = f"internal error while {doing}: {type(exc).__name__}: {exc}"
+    log.error("AOI %s: %s", aoi_id, message)
+    log.debug("AOI %s: traceback", aoi_id, exc_info=exc)
+    return message
+
+
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
               request: RecheckRequest) -> tuple[list[AoiPlan], dict[str, str]]:
     plans, failed = [], {}
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
+        chain = store.chain(aoi.id, ALGORITHM_VERSION)
+        paired = store.paired_after(aoi.id, ALGORITHM_VERSION, chain.head.id) if chain else set()
         try:
-            plan = plan_aoi(source, aoi, mine, store.chain(aoi.id, ALGORITHM_VERSION), store.seen_scene_ids(aoi.id),
-                            today, request.since, request.max_pairs)
+            plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, request.since,
+                            request.max_pairs, paired)
             if any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 
@@ -121,6 +135,8 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         except GeoError as exc:  # the archive is down for this AOI: the others go on
             log.warning("AOI %s: search failed: %s", aoi.id, exc)
             failed[aoi.id] = f"search failed: {exc}"
+        except Exception as exc:  # a bug: this AOI is reported and retried, the others go on
+            failed[aoi.id] = _internal_error(aoi.id, "searching", exc)
     return plans, failed
 
 
@@ -178,14 +194,19 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
 
 def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
                             params: Params) -> list[dict[str, Any]]:
+    from geo.recheck.verdicts import to_judge, window_verdicts
+
     chain = store.pairs(aoi.id, ALGORITHM_VERSION)
-    needed = {p.after.id for c in claims if aoi.id in c.aoi_ids and (span := segment(chain, c))
-              for p in chain[span[0]:span[1]]}
+    spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, ALGORITHM_VERSION))
+    log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
+    if not spans:
+        return []
+    needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
     by_after: dict[str, list] = defaultdict(list)
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION, after_scenes=sorted(needed)):
         by_after[feature[1]["after_scene"]].append(feature)
     news = []
-    for result in window_verdicts(aoi, claims, chain, by_after, params.min_clear_fraction):
+    for result in window_verdicts(aoi, claims, chain, by_after, params.min_clear_fraction, spans):
         claim_id = result.verdict["claim_id"]
         previous = store.latest_window_verdict(aoi.id, claim_id, ALGORITHM_VERSION)
         if store.add_verdict("window", result.verdict, result.before.id, result.after.id, ALGORITHM_VERSION,
@@ -265,7 +286,11 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
             report.elapsed_s = time.perf_counter() - clock
             log.info("nothing new: %d AOI(s) checked in %.3f s", len(plans), report.elapsed_s)
             return report
-        outcomes = {o.aoi_id: o for o in run_plans(plans, request.params, request.workers, request.scheduler, step)}
+        from geo.pipeline import Params
+        from geo.recheck.process import run_plans
+
+        params = request.params or Params()
+        outcomes = {o.aoi_id: o for o in run_plans(plans, params, request.workers, request.scheduler, step)}
         step("recording the run")
         log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
         with store.transaction():
@@ -277,11 +302,19 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                 if not plan.has_work:
                     entries.append(_quiet_entry(plan))
                     continue
-                entry, verdict_news = _record_aoi(store, plan, outcomes.get(plan.aoi.id), claims, source.name,
-                                                  run_id, recorded, request.params)
+                outcome = outcomes.get(plan.aoi.id)
+                try:
+                    with store.savepoint("aoi"):  # one AOI's failure undoes its own part only
+                        entry, verdict_news = _record_aoi(store, plan, outcome, claims, source.name, run_id,
+                                                          recorded, params)
+                except Exception as exc:
+                    if not store.in_transaction:  # the database undid the whole run (disk full, I/O)
+                        raise
+                    failed[plan.aoi.id] = _internal_error(plan.aoi.id, "recording (its part of the run is undone)", exc)
+                    entries.append(_quiet_entry(plan))
+                    continue
                 entries.append(entry)
                 news.extend(verdict_news)
-                outcome = outcomes.get(plan.aoi.id)
                 errors = [e for e in (outcome.error if outcome else None,
                                       outcome.vessels.error if outcome and outcome.vessels else None) if e]
                 if errors:

@@ -11,7 +11,7 @@ the clear fraction of the segment's worst pair.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,15 +46,33 @@ def segment(chain: Sequence[PairRow], claim: Claim) -> tuple[int, int] | None:
     return (first, last) if last > first else None
 
 
+def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged: Collection[tuple[str, str, str]],
+             ) -> dict[str, tuple[int, int]]:
+    """The claims naming ``aoi`` whose segment has no verdict yet among ``judged`` (claim id, before scene,
+    after scene), with their segment: a claim whose window a new pair touches (its segment grew) or that
+    was never judged. The chain only grows at its head, so a segment with the same ends holds the same pairs
+    and its verdict could not differ."""
+    out = {}
+    for claim in claims:
+        if aoi.id in claim.aoi_ids and (span := segment(chain, claim)):
+            ends = (chain[span[0]].before.id, chain[span[1] - 1].after.id)
+            if (claim.id, *ends) not in judged:
+                out[claim.id] = span
+    return out
+
+
 def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
-                    changes_by_after: Mapping[str, Sequence[Feature]], min_clear_fraction: float) -> list[WindowVerdict]:
-    """One verdict per claim naming ``aoi`` whose window the chain has reached."""
+                    changes_by_after: Mapping[str, Sequence[Feature]], min_clear_fraction: float,
+                    spans: Mapping[str, tuple[int, int]] | None = None) -> list[WindowVerdict]:
+    """One verdict per claim naming ``aoi`` whose window the chain has reached; with ``spans`` (claim id ->
+    segment, from ``to_judge``) only those claims. ``claims`` are all of them: a denial is judged with the
+    claims it denies."""
     by_id = {c.id: c for c in claims}
     out = []
     for claim in claims:
         if aoi.id not in claim.aoi_ids:
             continue
-        span = segment(chain, claim)
+        span = segment(chain, claim) if spans is None else spans.get(claim.id)
         if span is None:
             continue
         pairs = chain[span[0]:span[1]]

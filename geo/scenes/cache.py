@@ -35,14 +35,13 @@ from rasterio.errors import RasterioError
 from geo import paths
 from geo.errors import SceneError
 from geo.grid import Grid
+from geo.scenes.ids import MAX_ID_BYTES, shown_id, unsafe_id_reason
 from geo.outputs.atomic import replacing
 
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 2  # 2: windows keyed by their file's href too
-MAX_ID_BYTES = 200  # file names stop at 255 bytes; leave room for what is appended
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-_NOT_IN_ID = re.compile(r"[/\\\x00-\x1f\x7f]")  # separators (either OS) and control characters, NUL included
 
 
 @dataclass(frozen=True)
@@ -85,24 +84,6 @@ class CacheEntry:
 
 def _safe(name: str) -> str:
     return _UNSAFE.sub("_", name)[:64] or "_"
-
-
-def unsafe_id_reason(item_id: str) -> str | None:
-    """Why ``item_id`` cannot name a folder of the cache, or None when it can."""
-    if not item_id:
-        return "it is empty"
-    if item_id in (".", ".."):
-        return "it names a folder relative to the cache"
-    if _NOT_IN_ID.search(item_id):
-        return "it holds a path separator or a control character"
-    if len(item_id.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
-        return f"it is longer than {MAX_ID_BYTES} bytes"
-    return None
-
-
-def shown_id(item_id: str) -> str:
-    """An id as it can be printed: quoted, escapes visible, cut when long."""
-    return repr(item_id if len(item_id) <= 80 else item_id[:80] + "...")
 
 
 def _source_key(source: str) -> str:

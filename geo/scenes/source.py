@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pystac
 import shapely
@@ -30,10 +30,13 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from geo.errors import ArchiveError, SceneError
-from geo.scenes.cache import SceneCache, shown_id, unsafe_id_reason
+from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import SENSORS, Scene, scene_from_item
-from geo.scenes.paging import SearchLimits, checked_features, first_page
-from geo.scenes.remote import RetryingStacApiIO, RetryPolicy
+
+if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP
+    from geo.scenes.cache import SceneCache
+    from geo.scenes.paging import SearchLimits
+    from geo.scenes.remote import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +179,8 @@ class StacApi:
             from pystac_client import Client
             from pystac_client.exceptions import APIError
 
+            from geo.scenes.remote import RetryingStacApiIO, RetryPolicy
+
             stac_io = RetryingStacApiIO(self.policy or RetryPolicy.from_env())
             try:
                 # Client.open resets the I/O's timeout to its own argument: pass it again.
@@ -192,6 +197,8 @@ class StacApi:
         try:
             search = client.search(collections=list(self.collections), limit=PAGE_SIZE, **query)
             pages = search.pages_as_dicts()
+            from geo.scenes.paging import SearchLimits, checked_features, first_page
+
             limits = self.limits or SearchLimits.from_env()
             features = first_page(pages) if one_page else checked_features(pages, self.name, limits)
             scenes = [scene_from_item(pystac.Item.from_dict(f, root=client, preserve_dict=False), self.name)
@@ -244,7 +251,10 @@ def open_source(source: str, sensor: str | None = None, collections: Sequence[st
     a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
     if sensor is not None:
         check_sensor(sensor)
-    cache = cache if cache is not None else SceneCache.default()
+    if cache is None and (source in ARCHIVES or source.startswith(("http://", "https://"))):
+        from geo.scenes.cache import SceneCache
+
+        cache = SceneCache.default()
     if source in ARCHIVES:
         archive = ARCHIVES[source]
         chosen = tuple(collections or archive.collections.get(sensor or "s2", ()))

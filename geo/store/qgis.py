@@ -10,11 +10,13 @@ from Layer Definition File*) styled and with the time slider set up.
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geo.outputs.qgis_project import ProjectLayer, _maplayer, _tree
-from geo.outputs.styles import aois_style, changes_style, to_qml
+# The XML and QGIS writers are imported where used (geo.outputs.qgis_project pulls in rasterio): a re-check
+# with nothing new opens the store, and checks its .qlr, without them.
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 TEMPORAL_FIELD = "first_seen"
 INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
@@ -22,6 +24,8 @@ INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeIn
 
 def changes_style_over_time(field: str = TEMPORAL_FIELD) -> ET.Element:
     """The run outputs' change style, but alive from the instant in ``field`` on (accumulating)."""
+    from geo.outputs.styles import changes_style
+
     style = changes_style()
     temporal = style.find("temporal")
     assert temporal is not None  # changes_style always carries temporal settings
@@ -31,17 +35,30 @@ def changes_style_over_time(field: str = TEMPORAL_FIELD) -> ET.Element:
 
 
 def changes_qml() -> str:
+    from geo.outputs.styles import to_qml
+
     return to_qml(changes_style_over_time())
+
+
+def changes_source(store: Path, folder: Path) -> str:
+    """The data source of the store's ``changes`` layer in a layer definition saved in ``folder``: the store
+    named relative to ``folder``, so both can move together."""
+    return f"{os.path.relpath(Path(store).absolute(), Path(folder).absolute())}|layername=changes"
 
 
 def layer_definition(store: Path, folder: Path) -> str:
     """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's AOIs and its ``changes`` on the
-    time slider, the store named relative to ``folder`` so both can move together."""
+    time slider (``changes_source``)."""
+    import xml.etree.ElementTree as ET
+
+    from geo.outputs.qgis_project import ProjectLayer, _maplayer, _tree
+    from geo.outputs.styles import aois_style
+
     path = os.path.relpath(Path(store).absolute(), Path(folder).absolute())
     layers = [
         ProjectLayer("geo_recheck_aois_layer", "areas of interest", "vector", f"{path}|layername=aois", "EPSG:4326",
                      aois_style()),
-        ProjectLayer("geo_recheck_changes_layer", "changes (re-checks)", "vector", f"{path}|layername=changes",
+        ProjectLayer("geo_recheck_changes_layer", "changes (re-checks)", "vector", changes_source(store, folder),
                      "EPSG:4326", changes_style_over_time()),
     ]
     root = ET.Element("qlr")

@@ -170,9 +170,28 @@ class Store:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self, name: str) -> Iterator[None]:
+        """A nested part of the open ``transaction()``: on an error only this part is undone, and the error
+        goes on to the caller, who may keep the rest of the transaction."""
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:  # some errors (disk full, I/O) already rolled everything back
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+            raise
+        self.conn.execute(f"RELEASE {name}")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
 
     @property
     def schema_version(self) -> int:
@@ -207,6 +226,13 @@ class Store:
         return [PairRow(SceneRef(r[0], parse_utc(r[1])), SceneRef(r[2], parse_utc(r[3])), r[4], r[5], r[6])
                 for r in rows]
 
+    def paired_after(self, aoi_id: str, algorithm_version: str, before_scene: str) -> set[str]:
+        """Scenes already paired (done or skipped) with ``before_scene`` as their before scene: a pair is
+        processed once, so the planner never offers them again."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT after_scene FROM pairs WHERE aoi_id = ? AND algorithm_version = ? AND before_scene = ?",
+            (aoi_id, algorithm_version, before_scene))}
+
     def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
                 after_scenes: Sequence[str] | None = None) -> list[Feature]:
         """Change polygons (lon/lat) with their attributes, in the order they were recorded."""
@@ -235,6 +261,13 @@ class Store:
             "AND algorithm_version = ? ORDER BY fid DESC LIMIT 1", (kind, aoi_id, claim_id, algorithm_version),
         ).fetchone()
         return json.loads(row[0]) if row else None
+
+    def verdict_keys(self, kind: str, aoi_id: str, algorithm_version: str) -> set[tuple[str, str, str]]:
+        """(claim id, before scene, after scene) of every verdict of ``kind`` recorded on the AOI: with the kind,
+        AOI and algorithm version, the verdicts' unique key."""
+        return {(r[0], r[1], r[2]) for r in self.conn.execute(
+            "SELECT claim_id, before_scene, after_scene FROM verdicts WHERE kind = ? AND aoi_id = ? "
+            "AND algorithm_version = ?", (kind, aoi_id, algorithm_version))}
 
     def latest_window_verdict(self, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
         return self.latest_verdict("window", aoi_id, claim_id, algorithm_version)

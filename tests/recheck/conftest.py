@@ -4,14 +4,17 @@ roofs appear at known dates and places, and a local STAC catalog to which scenes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pystac
 import pytest
+import rasterio
 from shapely.geometry import box
 
 from geo.geometry import WGS84, reproject
@@ -37,6 +40,7 @@ PLANTS = {
     3: {"site-d": (Rect(160, 160, 22, 20),), "site-b": (Rect(85, 180, 15, 25),)},
 }
 SINCE = "2021-03-01"
+SCL_VEGETATION, SCL_CLOUD_HIGH = 4, 9
 
 CLAIMS = """
 [document]
@@ -108,6 +112,27 @@ class Series:
     def add_scene(self, scene_id: str, when, stack) -> None:
         item = synthetic.write_scene(self.scenes_dir / "data" / scene_id, scene_id, when, stack)
         (self.scenes_dir / "items").mkdir(exist_ok=True)
+        (self.scenes_dir / "items" / f"{scene_id}.json").write_text(json.dumps(item.to_dict()))
+
+    def add_clouded_scene(self, scene_id: str, when, shift: tuple[float, float], clouded: tuple[int, int, int, int],
+                          upto: int = 2) -> None:
+        """A scene showing the roofs planted at dates <= ``upto``, moved by ``shift``, with an SCL band that
+        says 'cloud, high probability' over the ``clouded`` pixel box (row0, col0, row1, col1) and
+        'vegetation' elsewhere, as Sentinel-2 L2A does."""
+        plants = {k: tuple(r for rects in by_aoi.values() for r in rects) for k, by_aoi in PLANTS.items() if k <= upto}
+        stack = synthetic.make_series(SHAPE, (*SHIFTS[:upto], shift), plants)[upto]
+        self.add_scene(scene_id, when, stack)
+        folder = self.scenes_dir / "data" / scene_id
+        scl = np.full(SHAPE, SCL_VEGETATION, np.uint8)
+        row0, col0, row1, col1 = clouded
+        scl[row0:row1, col0:col1] = SCL_CLOUD_HIGH
+        with rasterio.open(folder / "blue.tif") as ref:
+            profile = {**ref.profile, "dtype": "uint8", "nodata": 0}
+        with rasterio.open(folder / "scl.tif", "w", **profile) as dst:
+            dst.write(scl, 1)
+        item = self.item(scene_id)
+        item.add_asset("scl", pystac.Asset(href=str(folder / "scl.tif"), media_type=pystac.MediaType.GEOTIFF,
+                                           roles=["data"]))
         (self.scenes_dir / "items" / f"{scene_id}.json").write_text(json.dumps(item.to_dict()))
 
     def args(self, store: Path, *extra: str) -> list[str]:
@@ -217,3 +242,13 @@ def output_files(folder: Path) -> dict[str, object]:
             else:
                 out[name] = path.read_bytes()
     return out
+
+
+_IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)\s*$", re.MULTILINE)
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """The modules Python's import profiler (``PYTHONPROFILEIMPORTTIME=1``) listed on ``stderr``: every one
+    the process imported, but for those imported by ``importlib.import_module`` itself, which bypasses the
+    profiler (the CLI's command modules; what they import is listed)."""
+    return set(_IMPORT_LINE.findall(stderr))

@@ -5,13 +5,14 @@ and a re-check with nothing new makes no COG request at all (the server counts e
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import rasterio
 
 from tests import archive_data
 from tests.archive_server import ArchiveServer
-from tests.recheck.conftest import SCENE_IDS, build_series, dump_store
+from tests.recheck.conftest import SCENE_IDS, build_series, dump_store, imported_modules
 from tests.scenes.conftest import FAST_NETWORK
 
 SITES = ("site-a", "site-d")  # two of the series' four AOIs keep the test short
@@ -36,6 +37,16 @@ def archive_series(tmp_path):
     server.stop()
 
 
+def fetched_ranges(records) -> dict[str, list[tuple[int, int]]]:
+    """Per file, the byte ranges sent (first, last), in order."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for record in records:
+        if record.method == "GET" and record.bytes_sent:
+            first = int(re.match(r"bytes=(\d+)-", record.range).group(1)) if record.range else 0
+            out.setdefault(record.path, []).append((first, first + record.bytes_sent - 1))
+    return {path: sorted(ranges) for path, ranges in out.items()}
+
+
 def test_new_scene_on_the_archive_only_the_new_pair_is_read(archive_series, tmp_path, geo_cli):
     server, series, items = archive_series
     env = {**FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
@@ -46,12 +57,13 @@ def test_new_scene_on_the_archive_only_the_new_pair_is_read(archive_series, tmp_
         server.add_item(items[scene_id])
     first = geo_cli(*args, *[a for s in SITES for a in ("--aoi", s)], env=env)
     assert first.returncode == 0, first.stderr
-    assert {r.path.split("/")[2] for r in server.records("/files/")} == set(SCENE_IDS[:3])
+    first_reads = server.records("/files/")
+    assert {r.path.split("/")[2] for r in first_reads} == set(SCENE_IDS[:3])
 
     # A fourth scene appears on the archive: the next re-check (the store's AOIs, as cron runs it) reads
-    # only the new pair's scenes and records only the new pair. The head scene is read again: it was read
-    # as an after scene onto the grid moved by its co-registration shift (one resampling), so its windows
-    # on the unmoved grid are not in the cache; no older scene is touched.
+    # only the new scene and records only the new pair. The head scene, read by the first run as an after
+    # scene (onto the grid moved by its co-registration) and kept in the scene cache on the AOI grid then,
+    # is not fetched again to be the before scene; no older scene is touched.
     server.clear()
     server.add_item(items[SCENE_IDS[3]])
     second = geo_cli(*args, env=env)
@@ -64,14 +76,22 @@ def test_new_scene_on_the_archive_only_the_new_pair_is_read(archive_series, tmp_
         assert entry["new_scenes"] == [SCENE_IDS[3]]
     assert {e["aoi_id"]: e["n_new_changes"] for e in summary["aois"]} == {"site-a": 0, "site-d": 1}
     cog = server.records("/files/")
-    assert cog and {r.path.split("/")[2] for r in cog} == {SCENE_IDS[2], SCENE_IDS[3]}
+    assert cog and {r.path.split("/")[2] for r in cog} == {SCENE_IDS[3]}
     assert all(r.status in (200, 206) for r in cog)
+    # Over both runs, every byte of every file was fetched once: S1, before and after scene of the first
+    # run's two pairs, and the head S2 included.
+    for path, fetched in fetched_ranges([*first_reads, *cog]).items():
+        assert all(a[1] < b[0] for a, b in zip(fetched, fetched[1:])), (path, fetched)
 
     # Nothing new: the archive is asked which scenes exist, no pixel is read, the store is unchanged.
     rows = dump_store(store)
     server.clear()
-    third = geo_cli(*args, env=env)
-    assert third.returncode == 0, third.stderr
+    third = geo_cli(*args, env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert third.returncode == 0, third.stderr[-3000:]
     assert json.loads(third.stdout)["run_id"] is None
     assert server.records("/search") and server.records("/files/") == []
     assert dump_store(store) == rows
+    # nor is any of the processing path imported (the STAC client is)
+    modules = imported_modules(third.stderr)
+    assert "pystac_client" in modules
+    assert [m for m in modules if m.split(".")[0] == "scipy" or m.startswith(("geo.pipeline", "geo.align"))] == []

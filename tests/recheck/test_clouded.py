@@ -1,0 +1,130 @@
+"""A clouded newest scene must not wedge the cron job: the skipped pair is recorded once, later re-checks do
+nothing until a usable scene arrives, and the chain then goes around the clouded scene. Several AOIs share
+the store; the clouded one never holds the others back, nor does a failure while recording one AOI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from geo import ALGORITHM_VERSION
+from geo.store import Store
+from tests import synthetic
+from tests.recheck.conftest import AOIS, PLANTS, SCENE_IDS, dump_store, rect_lonlat
+
+CLOUDED = "S2A_SYN_20210515"  # between SCENE_IDS[2] (1 May) and SCENE_IDS[3] (1 June)
+S0, S1, S2, S5 = SCENE_IDS  # S5: the next usable scene after the clouded one
+SKIP_REASON = "only 0% of the AOI clear on both dates (need 50%)"
+
+
+def pairs(store, aoi_id: str) -> list[tuple]:
+    with sqlite3.connect(store) as conn:
+        return list(conn.execute(
+            "SELECT before_scene, after_scene, status, reason, n_changes, run_id FROM pairs "
+            "WHERE aoi_id = ? AND algorithm_version = ? ORDER BY fid", (aoi_id, ALGORITHM_VERSION)))
+
+
+def window_verdicts(store, claim_id: str) -> list[tuple]:
+    with sqlite3.connect(store) as conn:
+        rows = conn.execute("SELECT before_scene, after_scene, verdict, covers_window, details, run_id FROM verdicts "
+                            "WHERE kind = 'window' AND claim_id = ? ORDER BY fid", (claim_id,))
+        return [(b, a, v, bool(c), json.loads(d)["n_pairs"], r) for b, a, v, c, d, r in rows]
+
+
+def add_clouded_scene(series) -> None:
+    """Site A under a cloud (and its 300 m margin clear: the read is not empty), the other sites clear."""
+    row0, col0, row1, col1 = AOIS["site-a"]
+    series.add_clouded_scene(CLOUDED, synthetic.utc(2021, 5, 15), (0.2, -0.3), (row0 - 2, col0 - 2, row1 + 2, col1 + 2))
+
+
+def test_clouded_scene_is_skipped_once_and_the_chain_goes_around_it(first_run, geo_cli, tmp_path):
+    series, store = first_run  # run 1: S0 -> S1 -> S2 over the four sites, head S2
+    add_clouded_scene(series)
+
+    series.publish(3, extra=(CLOUDED,))
+    clouded = geo_cli(*series.args(store, "--json"))
+    assert clouded.returncode == 0, clouded.stderr
+    entries = {e["aoi_id"]: e for e in json.loads(clouded.stdout)["aois"]}
+    assert entries["site-a"]["pairs"][0]["status"] == "skipped" and entries["site-a"]["head_scene"] == S2
+    for aoi_id in ("site-b", "site-c", "site-d"):
+        assert [(p["before_scene"], p["after_scene"], p["status"]) for p in entries[aoi_id]["pairs"]] == [
+            (S2, CLOUDED, "done")]
+        assert entries[aoi_id]["head_scene"] == CLOUDED
+
+    # The cron job's next run: nothing new, and nothing read (the rasters are gone) or written.
+    rows = dump_store(store)
+    (series.scenes_dir / "data").rename(tmp_path / "rasters-away")
+    idle = geo_cli(*series.args(store))
+    assert idle.returncode == 0, idle.stderr
+    assert "nothing new: 4 AOI(s) checked" in idle.stdout
+    assert dump_store(store) == rows
+    (tmp_path / "rasters-away").rename(series.scenes_dir / "data")
+
+    series.publish(4, extra=(CLOUDED,))
+    clear = geo_cli(*series.args(store, "--json"))
+    assert clear.returncode == 0, clear.stderr
+    summary = json.loads(clear.stdout)
+    assert summary["run_id"] == 3 and summary["failed_aois"] == []
+
+    # Site A: the clouded pair recorded once, with its reason; the chain went from the head to S5.
+    assert pairs(store, "site-a") == [(S0, S1, "done", "", 1, 1), (S1, S2, "done", "", 1, 1),
+                                      (S2, CLOUDED, "skipped", SKIP_REASON, 0, 2), (S2, S5, "done", "", 0, 3)]
+    # The clear sites went through the clouded scene; the roofs of S5 are found by its pair.
+    for aoi_id in ("site-b", "site-c", "site-d"):
+        assert [p[:3] for p in pairs(store, aoi_id)] == [(S0, S1, "done"), (S1, S2, "done"), (S2, CLOUDED, "done"),
+                                                          (CLOUDED, S5, "done")]
+    with Store.open(store, create=False) as opened:
+        for aoi_id in AOIS:
+            assert opened.chain(aoi_id, ALGORITHM_VERSION).head.id == S5
+        changes = opened.changes()
+    found = sorted((p["aoi_id"], p["before_scene"], p["after_scene"], p["run_id"]) for _, p in changes)
+    assert found == [("site-a", S0, S1, 1), ("site-a", S1, S2, 1), ("site-b", S1, S2, 1), ("site-b", CLOUDED, S5, 3),
+                     ("site-c", S0, S1, 1), ("site-d", CLOUDED, S5, 3)]
+    for aoi_id, rects in PLANTS[3].items():  # each roof of S5 is where it was planted
+        [hit] = [p for g, p in changes if p["after_scene"] == S5 and g.intersects(rect_lonlat(rects[0]))]
+        assert hit["aoi_id"] == aoi_id and hit["change_type"] == "new_bright_surface"
+
+    # Window verdicts: d-build (10-25 May) was "not yet covered" over S2 -> clouded scene, and is now judged
+    # over S2 -> clouded -> S5 (two pairs), which shows its roof. a-build and b-build (March) are untouched.
+    assert window_verdicts(store, "d-build") == [
+        (S2, CLOUDED, "not tested", False, 1, 2), (S2, S5, "consistent with the claim", True, 2, 3)]
+    assert [v[:3] for v in window_verdicts(store, "a-build")] == [(S0, S1, "consistent with the claim")]
+    assert [v[:3] for v in window_verdicts(store, "b-build")] == [(S0, S1, "no evidence found")]
+
+    # And the next run is a no-op again.
+    assert "nothing new: 4 AOI(s) checked" in geo_cli(*series.args(store)).stdout
+
+
+FAIL_SITE_D = """CREATE TRIGGER fail_site_d BEFORE INSERT ON changes WHEN NEW.aoi_id = 'site-d'
+                 BEGIN SELECT RAISE(ABORT, 'injected failure for site-d'); END"""
+
+
+def test_a_failure_recording_one_aoi_keeps_the_others(first_run, geo_cli):
+    series, store = first_run
+    series.publish(4)
+    with sqlite3.connect(store) as conn:  # a real fault in the real store, hit only by site D's change
+        conn.execute(FAIL_SITE_D)
+    failed = geo_cli(*series.args(store, "--json"))
+    assert failed.returncode == 4, (failed.returncode, failed.stderr[-2000:])
+    summary = json.loads(failed.stdout)
+    [failure] = summary["failed_aois"]
+    assert failure["aoi_id"] == "site-d" and "injected failure for site-d" in failure["error"]
+    assert "Traceback" not in failed.stderr
+    with Store.open(store, create=False) as opened:
+        assert opened.run_ids() == [1, 2]
+        new = sorted((p["aoi_id"], p["after_scene"]) for _, p in opened.changes(run_id=2))
+        assert new == [("site-b", S5)]  # site D's roof is not recorded, site B's is
+        for aoi_id in ("site-a", "site-b", "site-c"):
+            assert opened.chain(aoi_id, ALGORITHM_VERSION).head.id == S5
+        assert opened.chain("site-d", ALGORITHM_VERSION).head.id == S2  # nothing of site D's part was kept
+        assert S5 not in opened.seen_scene_ids("site-d")
+    assert [p[:3] for p in pairs(store, "site-d")] == [(S0, S1, "done"), (S1, S2, "done")]
+
+    with sqlite3.connect(store) as conn:
+        conn.execute("DROP TRIGGER fail_site_d")
+    retry = geo_cli(*series.args(store, "--json"))
+    assert retry.returncode == 0, retry.stderr
+    entries = {e["aoi_id"]: e for e in json.loads(retry.stdout)["aois"]}
+    assert [(p["before_scene"], p["after_scene"], p["n_changes"]) for p in entries["site-d"]["pairs"]] == [(S2, S5, 1)]
+    assert all(not entries[a]["pairs"] for a in ("site-a", "site-b", "site-c"))
+    assert [p[:3] for p in pairs(store, "site-d")][-1] == (S2, S5, "done")

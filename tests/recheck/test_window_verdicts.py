@@ -1,0 +1,79 @@
+"""Window verdicts are re-judged only for the claims whose chain segment a new pair touches (or that were
+never judged): the verdict of a claim whose window lies elsewhere cannot differ, so it is neither judged
+again nor written again."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import geo.recheck.verdicts as window_module
+from geo.recheck.run import recheck
+from tests.recheck.conftest import SCENE_IDS, build_series, request
+
+
+def verdict_rows(store) -> list[tuple]:
+    with sqlite3.connect(store) as conn:
+        return list(conn.execute("SELECT aoi_id, claim_id, before_scene, after_scene, verdict, run_id FROM verdicts "
+                                 "WHERE kind = 'window' ORDER BY fid"))
+
+
+def judging_spy(monkeypatch) -> list[tuple[str, ...]]:
+    """Records, per call of the verdict rules in a window verdict, the claims judged (the claim first)."""
+    calls: list[tuple[str, ...]] = []
+    rules = window_module.verdicts
+
+    def spy(claims, features, context):
+        calls.append(tuple(c.id for c in claims))
+        return rules(claims, features, context)
+
+    monkeypatch.setattr(window_module, "verdicts", spy)
+    return calls
+
+
+def test_only_claims_whose_window_a_new_pair_touches_are_judged(first_run, monkeypatch):
+    series, store = first_run  # run 1 judged a-build and b-build (March windows) over S0 -> S1
+    before = verdict_rows(store)
+    assert [r[1:4] for r in before] == [("a-build", SCENE_IDS[0], SCENE_IDS[1]),
+                                        ("b-build", SCENE_IDS[0], SCENE_IDS[1])]
+    judged = judging_spy(monkeypatch)
+    series.publish(4)  # a new pair S2 -> S3 on every site; only d-build's window (10-25 May) lies on it
+    report = recheck(request(series, store))
+    assert report.summary["n_pairs"] == 4
+    assert judged == [("d-build",)]  # a-build and b-build: no work at all
+    after = verdict_rows(store)
+    assert after[:2] == before  # and no new rows for them
+    assert [r[1:] for r in after[2:]] == [("d-build", SCENE_IDS[2], SCENE_IDS[3], "consistent with the claim", 2)]
+
+
+DENIAL = """
+[[claim]]
+id = "a-denied"
+claimant = "test"
+statement = "Nothing was built on site A in March."
+date_stated = 2021-04-21
+stance = "deny"
+denies = ["a-build"]
+aoi_ids = ["site-a"]
+window = { start = 2021-03-05, end = 2021-03-25 }
+signatures = ["new_construction"]
+"""
+
+
+def test_a_claim_never_judged_is_judged_with_the_claims_it_denies(tmp_path, monkeypatch):
+    """A claim added to the seeds after its window was passed by the chain is judged at the AOI's next new
+    pair (its segment has no verdict yet), together with the claim it denies, whose own verdict is not
+    judged again."""
+    from tests.recheck.conftest import CLAIMS
+
+    series = build_series(tmp_path / "project")
+    series.publish(2)
+    store = tmp_path / "s.gpkg"
+    recheck(request(series, store, aoi_refs=("site-a",)))
+    (series.seeds_dir / "claims.toml").write_text(CLAIMS + DENIAL)
+    judged = judging_spy(monkeypatch)
+    series.publish(3)
+    recheck(request(series, store, aoi_refs=("site-a",)))
+    assert judged == [("a-denied", "a-build")]
+    assert [r[1:5] for r in verdict_rows(store)] == [
+        ("a-build", SCENE_IDS[0], SCENE_IDS[1], "consistent with the claim"),
+        ("a-denied", SCENE_IDS[0], SCENE_IDS[1], "inconsistent with the denial")]
