@@ -22,7 +22,7 @@ def _store_files(folder):
 
 @pytest.mark.parametrize("extra, needles", [
     (("--aoi", "no-such-site"), ("unknown AOI id 'no-such-site'", "site-a")),
-    (("--aoi", "site-a", "--since", "2021-13-01"), ("--since '2021-13-01': not a date",)),
+    (("--aoi", "site-a", "--since", "2021-13-01"), ("--since '2021-13-01': not a valid date (month must be in 1..12)",)),
     ((), ("the store has no AOIs yet", "--aoi")),
 ])
 def test_bad_input_exit_1_names_it_and_creates_nothing(series, tmp_path, geo_cli, extra, needles):
