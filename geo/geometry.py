@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 from shapely.geometry.polygon import orient
 
 WGS84 = "EPSG:4326"
@@ -33,21 +33,24 @@ def reproject(geometry: BaseGeometry, src: str, dst: str) -> BaseGeometry:
 
 def right_handed(geometry: BaseGeometry) -> BaseGeometry:
     """RFC 7946 ring order: exteriors counter-clockwise, holes clockwise (lon/lat axes)."""
-    if geometry.geom_type == "Polygon":
+    if isinstance(geometry, shapely.Polygon):
         return orient(geometry, sign=1.0)
-    if geometry.geom_type == "MultiPolygon":
+    if isinstance(geometry, shapely.MultiPolygon):
         return shapely.MultiPolygon([orient(p, sign=1.0) for p in geometry.geoms])
     return geometry
 
 
 def polygonal(geometry: BaseGeometry) -> BaseGeometry:
     """Keep only the polygonal part of ``geometry`` (make_valid can return collections with lines)."""
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+    if isinstance(geometry, (shapely.Polygon, shapely.MultiPolygon)):
         return geometry
-    parts = [g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    flat = []
+    parts: list[BaseGeometry] = list(geometry.geoms) if isinstance(geometry, BaseMultipartGeometry) else []
+    flat: list[shapely.Polygon] = []
     for part in parts:
-        flat.extend(part.geoms if part.geom_type == "MultiPolygon" else [part])
+        if isinstance(part, shapely.MultiPolygon):
+            flat.extend(part.geoms)
+        elif isinstance(part, shapely.Polygon):
+            flat.append(part)
     if not flat:
         return shapely.Polygon()
     return flat[0] if len(flat) == 1 else shapely.MultiPolygon(flat)
