@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -11,6 +12,7 @@ from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 from shapely.geometry.polygon import orient
 
 WGS84 = "EPSG:4326"
+GeometryT = TypeVar("GeometryT", bound=BaseGeometry)
 
 
 @lru_cache(maxsize=32)
@@ -18,8 +20,8 @@ def _transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def reproject(geometry: BaseGeometry, src: str, dst: str) -> BaseGeometry:
-    """``geometry`` moved from CRS ``src`` to ``dst`` (any pyproj input; axis order x/lon first)."""
+def reproject(geometry: GeometryT, src: str, dst: str) -> GeometryT:
+    """``geometry`` moved from CRS ``src`` to ``dst`` (any pyproj input; axis order x/lon first), same kind."""
     if src == dst:
         return geometry
     transformer = _transformer(src, dst)
@@ -38,6 +40,15 @@ def right_handed(geometry: BaseGeometry) -> BaseGeometry:
     if isinstance(geometry, shapely.MultiPolygon):
         return shapely.MultiPolygon([orient(p, sign=1.0) for p in geometry.geoms])
     return geometry
+
+
+def polygon_parts(geometry: BaseGeometry) -> list[shapely.Polygon]:
+    """``geometry`` itself if a polygon, else the polygon members of a multi-part geometry (not flattened)."""
+    if isinstance(geometry, shapely.Polygon):
+        return [geometry]
+    if isinstance(geometry, BaseMultipartGeometry):
+        return [part for part in geometry.geoms if isinstance(part, shapely.Polygon)]
+    return []
 
 
 def polygonal(geometry: BaseGeometry) -> BaseGeometry:

@@ -13,13 +13,14 @@ the KML writers on PyPI are either unmaintained (simplekml, pykml) or bring a ge
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.geometry import polygon_parts
 from geo.outputs.atomic import write_text
 from geo.outputs.geojson import rfc7946_geometry
 from geo.outputs.palette import CHANGE_TYPE_COLOURS, change_colour, rgb_triplet
@@ -59,7 +60,7 @@ def _style(document: ET.Element, change_type: str) -> None:
     ET.SubElement(poly, "color").text = kml_colour(colour, FILL_ALPHA)
 
 
-def _ring(parent: ET.Element, boundary: str, coordinates: Sequence[Sequence[float]]) -> None:
+def _ring(parent: ET.Element, boundary: str, coordinates: Iterable[Sequence[float]]) -> None:
     ring = ET.SubElement(ET.SubElement(parent, boundary), "LinearRing")
     ET.SubElement(ring, "coordinates").text = " ".join(f"{x:.7f},{y:.7f}" for x, y in coordinates)
 
@@ -67,8 +68,7 @@ def _ring(parent: ET.Element, boundary: str, coordinates: Sequence[Sequence[floa
 def _polygons(parent: ET.Element, geometry: BaseGeometry) -> None:
     """A (multi)polygon as KML ``Polygon`` or ``MultiGeometry``, rings as in the GeoJSON."""
     snapped = shape(rfc7946_geometry(geometry))
-    parts = [snapped] if snapped.geom_type == "Polygon" else [g for g in getattr(snapped, "geoms", [])
-                                                              if g.geom_type == "Polygon"]
+    parts = polygon_parts(snapped)
     container = parent if len(parts) == 1 else ET.SubElement(parent, "MultiGeometry")
     for polygon in parts:
         element = ET.SubElement(container, "Polygon")

@@ -20,7 +20,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
-from geo.geometry import WGS84, reproject
+from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
 
 Stretch = tuple[tuple[float, float], ...]
@@ -90,16 +90,16 @@ class PixelFrame:
     row_off: float = 0.0
 
     def _to_pixels(self) -> Affine:
-        return Affine.scale(self.scale) @ Affine.translation(-self.col_off, -self.row_off) @ ~self.grid.transform
+        inverse: Affine = ~self.grid.transform  # affine's ``~`` is unannotated
+        return Affine.scale(self.scale) @ Affine.translation(-self.col_off, -self.row_off) @ inverse
 
     def svg_path(self, geometry: BaseGeometry) -> str:
         """An SVG path (even-odd rings) of a lon/lat polygon in this frame's pixel units."""
         projected = reproject(geometry, WGS84, self.grid.crs.to_string())
         to_px = self._to_pixels()
-        polygons = [projected] if projected.geom_type == "Polygon" else list(getattr(projected, "geoms", []))
         parts = []
-        for polygon in polygons:
-            if polygon.geom_type != "Polygon" or polygon.is_empty:
+        for polygon in polygon_parts(projected):
+            if polygon.is_empty:
                 continue
             for ring in (polygon.exterior, *polygon.interiors):
                 points = [to_px @ xy for xy in ring.coords]
