@@ -115,8 +115,9 @@ def needs_scl(scene: Scene) -> bool:
 
 def tile_cloud(scene: Scene) -> float:
     """The item's own ``eo:cloud_cover`` (whole tile, percent); 100 when absent or not a number."""
+    value = scene.properties.get("eo:cloud_cover")
     try:
-        return float(scene.properties.get("eo:cloud_cover"))  # type: ignore[arg-type]
+        return float(value) if isinstance(value, (int, float, str)) else 100.0
     except (TypeError, ValueError):
         return 100.0
 

@@ -68,7 +68,7 @@ class Scene:
         value = self.properties.get("sat:relative_orbit")
         if value is not None:
             try:
-                return int(value)  # type: ignore[call-overload]
+                return int(value) if isinstance(value, (int, float, str)) else None
             except (TypeError, ValueError):
                 return None
         match = _PRODUCT_ORBIT.search(str(self.properties.get("s2:product_uri", "")))
@@ -176,8 +176,8 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
         alias = SCL_ASSET if key.lower() == SCL_ASSET else common
         if alias and alias != key:
             aliases.setdefault(alias, assets[key])
-    for alias, asset in aliases.items():
-        assets.setdefault(alias, asset)
+    for alias, aliased in aliases.items():
+        assets.setdefault(alias, aliased)
     if item.geometry is None:
         raise SceneError(f"STAC item {item.id}: no geometry")
     return Scene(
