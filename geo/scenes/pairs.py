@@ -206,13 +206,14 @@ def claim_anchors(claims: Sequence[Claim], before: str | None, after: str | None
     before_anchor = min(w.start for w in windows) if windows else None
     after_anchor = max(w.end for w in windows) if windows else None
     origin = "claim windows"
-    if before is not None and DATE_PATTERN.match(before):
-        before_anchor, origin = parse_date(before, "--before"), "--before/--after"
-    if after is not None and DATE_PATTERN.match(after):
-        after_anchor, origin = parse_date(after, "--after"), "--before/--after"
-    if before is not None and after is not None and DATE_PATTERN.match(before) and DATE_PATTERN.match(after):
-        if after_anchor < before_anchor:  # type: ignore[operator]
-            raise DateError(f"--after {after_anchor} is before --before {before_anchor}: the window end is before its start")
+    before_date = parse_date(before, "--before") if before is not None and DATE_PATTERN.match(before) else None
+    after_date = parse_date(after, "--after") if after is not None and DATE_PATTERN.match(after) else None
+    if before_date is not None:
+        before_anchor, origin = before_date, "--before/--after"
+    if after_date is not None:
+        after_anchor, origin = after_date, "--before/--after"
+    if before_date is not None and after_date is not None and after_date < before_date:
+        raise DateError(f"--after {after_date} is before --before {before_date}: the window end is before its start")
     return before_anchor, after_anchor, origin
 
 
@@ -237,14 +238,15 @@ def select_pair(
         if fixed:
             options[name] = [_fixed(source, aoi, str(ref), anchor, cache)]
             continue
-        side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache)  # type: ignore[arg-type]
+        assert anchor is not None  # claim_anchors gives a date to every side not named by id
+        side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache)
         side.explore()
         options[name] = side.usable()
         if not options[name]:
             direction = "on or before" if name == "before" else "on or after"
-            reason = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
+            failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
             raise SceneError(
-                f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{reason}"
+                f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{failed}"
             )
     best = _best(options["before"], options["after"])
     if best is not None and _cost(*best) > best[0].gap_days + best[1].gap_days:
