@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from geo.aoi import AOI
@@ -27,7 +27,7 @@ from geo.store import Chain
 log = logging.getLogger(__name__)
 
 
-def scene_order(scene: Scene) -> tuple:
+def scene_order(scene: Scene) -> tuple[datetime, str]:
     return (scene.datetime, scene.id)
 
 
@@ -98,10 +98,10 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
         search_from = since
     scenes = source.search(aoi.geometry, search_from, today) if search_from <= today else []
     if head is None:
-        head = next((s for s in scenes if s.id == chain.head.id), None)  # type: ignore[union-attr]
+        head = next((s for s in scenes if s.id == head_key[1]), None)  # the chain's head, as searched
     new = sorted((s for s in scenes if scene_order(s) > head_key and s.id not in paired), key=scene_order)
     if new and head is None:
-        head = source.get(chain.head.id)  # type: ignore[union-attr]
+        head = source.get(head_key[1])
     pending = new if max_pairs is None else new[:max_pairs]
     by_id = {s.id: s for s in [*searched, *scenes]}
     seen = tuple(sorted((s for i, s in by_id.items() if i not in seen_ids), key=scene_order))

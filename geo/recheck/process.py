@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
 
@@ -24,6 +24,9 @@ from geo.scenes.model import Scene
 from geo.scenes.read import read_stack
 from geo.scenes.remote import is_remote
 from geo.store import SceneRef
+
+if TYPE_CHECKING:  # the cluster client is imported only when a cluster is used
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +112,14 @@ def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
 
 def _transportable(plan: AoiPlan) -> AoiPlan:
     """Scenes hold read-only mapping proxies, which do not pickle: send plain dicts to the workers."""
-    def plain(scene: Scene | None) -> Scene | None:
-        if scene is None:
-            return None
-        proxies = {f.name: dict(value) for f in fields(scene)
-                   if isinstance(value := getattr(scene, f.name), MappingProxyType)}
+    def plain(scene: Scene) -> Scene:
+        proxies: dict[str, Any] = {f.name: dict(value) for f in fields(scene)
+                                   if isinstance(value := getattr(scene, f.name), MappingProxyType)}
         return replace(scene, **proxies)
 
     vessels = plan.vessels and replace(plan.vessels, pending=tuple(plain(s) for s in plan.vessels.pending))
-    return replace(plan, head=plain(plan.head), pending=tuple(plain(s) for s in plan.pending), seen=(), vessels=vessels)
+    head = None if plan.head is None else plain(plan.head)
+    return replace(plan, head=head, pending=tuple(plain(s) for s in plan.pending), seen=(), vessels=vessels)
 
 
 @contextmanager
@@ -133,7 +135,7 @@ def _quiet_distributed() -> Iterator[None]:
 
 
 @contextmanager
-def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
     """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``workers`` processes."""
     from distributed import Client, LocalCluster
 

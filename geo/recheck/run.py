@@ -32,6 +32,7 @@ from geo.store import SceneRef, Store, now_utc, writer_lock
 if TYPE_CHECKING:  # the processing path, imported when there is something to process
     from geo.pipeline import Params
     from geo.recheck.process import AoiOutcome, PairOutcome
+    from geo.store.store import Feature
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ class RecheckReport:
 
     @property
     def failed_aois(self) -> list[dict[str, str]]:
-        return self.summary["failed_aois"]
+        failed: list[dict[str, str]] = self.summary["failed_aois"]  # the summary is a JSON document
+        return failed
 
 
 def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: dict[str, AOI],
@@ -202,7 +204,7 @@ def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run
     if not spans:
         return []
     needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
-    by_after: dict[str, list] = defaultdict(list)
+    by_after: dict[str, list[Feature]] = defaultdict(list)
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION, after_scenes=sorted(needed)):
         by_after[feature[1]["after_scene"]].append(feature)
     news = []

@@ -85,7 +85,7 @@ def count_vessels(aoi: AOI, plan: VesselPlan, params: VesselParams = VesselParam
     return VesselOutcome(run.scene_rows, run.land_masks, run.grid.to_dict())
 
 
-def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[dict[str, Any]]) -> dict[str, dict]:
+def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The claims' latest window verdicts (change polygons) merged with the vessel evidence."""
     windows = [w for c in claims if (w := store.latest_window_verdict(aoi.id, c.id, ALGORITHM_VERSION))]
     if not windows:
