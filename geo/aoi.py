@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
@@ -71,7 +71,8 @@ class AOI:
         from rasterio import features as rio_features
 
         shape = self.projected(grid.crs.to_string())
-        return rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
+        mask: np.ndarray = rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
+        return mask
 
     def summary(self) -> dict[str, object]:
         return {
@@ -204,7 +205,8 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
     props = _properties(features[0], where) if len(features) == 1 else {}
     given_id = props.get("id", features[0].get("id") if len(features) == 1 else None)
     aoi_id = given_id if isinstance(given_id, str) and ID_PATTERN.match(given_id) else slugify(path.stem)
-    kind = props.get("kind") if props.get("kind") in KINDS else "other"
+    given_kind = props.get("kind")
+    kind = given_kind if isinstance(given_kind, str) and given_kind in KINDS else "other"
     return AOI(
         id=aoi_id,
         name=" + ".join(names) or path.stem,
@@ -226,7 +228,7 @@ def slugify(text: str) -> str:
     return "aoi-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]  # a name with no latin letters
 
 
-def _properties(feature: Mapping, where: str) -> Mapping:
+def _properties(feature: Mapping[str, object], where: str) -> Mapping[str, object]:
     props = feature.get("properties") or {}
     if not isinstance(props, Mapping):
         raise AOIError(f"{where}: 'properties' must be an object")
@@ -237,12 +239,12 @@ def _shape(geometry: object, where: str) -> BaseGeometry:
     if geometry is None:
         raise AOIError(f"{where}: the feature has no geometry")
     try:
-        return shape(geometry)
+        return shape(cast("dict[str, Any]", geometry))  # shapely rejects any other value: caught below
     except Exception as exc:  # shapely raises several types for malformed GeoJSON geometry
         raise AOIError(f"{where}: malformed geometry ({exc})") from None
 
 
-def _declared_crs(data: Mapping, where: str) -> str | None:
+def _declared_crs(data: Mapping[str, object], where: str) -> str | None:
     """The CRS a pre-RFC 7946 ``crs`` member names, or None for lon/lat (absent, CRS84 or EPSG:4326)."""
     member = data.get("crs")
     if member is None:

@@ -113,14 +113,14 @@ class Claim:
         }
 
 
-def _text(entry: Mapping, key: str, where: str, required: bool = True) -> str:
+def _text(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> str:
     value = entry.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
         raise ClaimError(f"{where}: field '{key}' must be a non-empty string")
     return value.strip()
 
 
-def _date(entry: Mapping, key: str, where: str) -> date:
+def _date(entry: Mapping[str, object], key: str, where: str) -> date:
     value = entry.get(key)
     if isinstance(value, date):
         return value
@@ -132,21 +132,21 @@ def _date(entry: Mapping, key: str, where: str) -> date:
     raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {value!r}")
 
 
-def _ids(entry: Mapping, key: str, where: str, required: bool = True) -> tuple[str, ...]:
+def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
         raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids")
     return tuple(value)
 
 
-def claim_from_table(entry: Mapping, document: Mapping, where: str, path: Path | None = None) -> Claim:
+def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object], where: str, path: Path | None = None) -> Claim:
     claim_id = entry.get("id")
     if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
         raise ClaimError(f"{where}: claim 'id' must be a lower-case slug, got {claim_id!r}")
     where = f"{where} claim {claim_id!r}"
     stance_text = entry.get("stance", "assert")
     try:
-        stance = Stance(stance_text)
+        stance = Stance(str(stance_text))  # no TOML value but the strings themselves reads as a stance
     except ValueError:
         raise ClaimError(f"{where}: stance must be 'assert' or 'deny', got {stance_text!r}") from None
     window_table = entry.get("window")
