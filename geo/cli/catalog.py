@@ -11,7 +11,7 @@ from rich.table import Column, Table
 from shapely.geometry import mapping
 
 from geo.aoi import load_aois, resolve_aoi
-from geo.claims import check_references, load_claims
+from geo.claims import Claim, check_references, load_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, json_option, seeds_dir_option, seeds_folder
 from geo.errors import ClaimError
@@ -61,7 +61,7 @@ def claims_group() -> None:
     """Claims taken from source documents (seeds/*.toml)."""
 
 
-def _claims(aoi_dir: Path | None, seeds_dir: Path | None) -> dict:
+def _claims(aoi_dir: Path | None, seeds_dir: Path | None) -> dict[str, Claim]:
     claims = load_claims(seeds_folder(seeds_dir))
     check_references(claims, set(load_aois(aoi_folder(aoi_dir))))
     return claims

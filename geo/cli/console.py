@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -34,10 +35,10 @@ class SafeConsole(Console):
     """A console that cleans every string it renders (print arguments, table cells) of control characters;
     markup and emoji codes are off by default."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:  # rich's own keyword arguments, passed through
         super().__init__(highlight=False, soft_wrap=True, markup=False, emoji=False, **kwargs)
 
-    def render_str(self, text: str, **kwargs: object) -> Text:  # type: ignore[override]
+    def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(clean(text), **kwargs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import click
 
@@ -84,7 +85,7 @@ def coreg_command(
     _print(result)
 
 
-def _print(result: dict) -> None:
+def _print(result: dict[str, Any]) -> None:
     out = console.stdout
     out.print(
         f"global: dx = {result['dx_px']:+.4f} px ({result['dx_m']:+.3f} m), dy = {result['dy_px']:+.4f} px "

@@ -12,6 +12,7 @@ import os
 from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,13 +20,16 @@ from geo.cli import console
 from geo.cli.options import aoi_dir_option, seeds_dir_option
 from geo.errors import StoreLockedError
 
+if TYPE_CHECKING:  # imported by the command itself, so --help stays light
+    from geo.recheck.run import RecheckReport
+
 EXIT_LOCKED = 3
 EXIT_AOIS_FAILED = 4
 EXIT_HOOK_FAILED = 5
 DEFAULT_STORE = "recheck.gpkg"
 
 
-def print_report(report) -> None:  # type: ignore[no-untyped-def]
+def print_report(report: RecheckReport) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
     for run_id in report.repaired_runs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,7 +14,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
 from geo.errors import ClaimError
-from geo.link import claim_index
+from geo.link import Feature, claim_index
 from geo.outputs.atomic import check_output_dir
 from geo.outputs.bundle import write_run_extras
 from geo.pipeline import Job, JobResult, run_job, write_outputs
@@ -69,7 +70,8 @@ def execute(
     print_summary(result.manifest, result.claims, result.features, written)
 
 
-def print_summary(manifest: dict, claims: list[dict], features: list, written: list[Path]) -> None:
+def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], features: Sequence[Feature],
+                  written: list[Path]) -> None:
     scenes = manifest["scenes"]
     out = console.stdout
     esc = console.esc

@@ -13,7 +13,8 @@ from geo.aoi import resolve_aoi
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, json_option
 from geo.errors import SceneError
-from geo.scenes.cache import SceneCache, shown_id, unsafe_id_reason
+from geo.scenes.cache import SceneCache
+from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
 from geo.scenes.model import SENSORS, Scene
 from geo.scenes.pairs import parse_period

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,8 +14,13 @@ from geo.errors import AOIError
 from geo.outputs.atomic import check_output_dir, staged_dir
 from geo.scenes.pairs import parse_period
 
+if TYPE_CHECKING:  # imported by the command itself, so --help stays light
+    from shapely.geometry.base import BaseGeometry
 
-def _land_layer(path: Path | None) -> list:
+    from geo.vessels.job import VesselRun
+
+
+def _land_layer(path: Path | None) -> list[BaseGeometry]:
     """Polygons of a land layer (any vector file GDAL reads), as lon/lat shapely geometries."""
     if path is None:
         return []
@@ -86,7 +92,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
     _summary(run, written, out)
 
 
-def _summary(run, written: list[Path], out: Path) -> None:  # type: ignore[no-untyped-def]
+def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     echo, esc = console.stdout.print, console.esc
     echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(run.manifest['land_mask'])}",
          markup=True)
