@@ -279,7 +279,8 @@ class Store:
         row = self.conn.execute("SELECT summary FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no run {run_id}")
-        return json.loads(row[0])
+        summary: dict[str, Any] = json.loads(row[0])
+        return summary
 
     def pending_notifications(self) -> list[tuple[int, str]]:
         """(run id, command) of runs whose --on-new command has not yet succeeded."""
@@ -302,7 +303,8 @@ class Store:
             (started_at, started_at, source, algorithm_version, workbench_version, host, pid,
              json.dumps(dict(arguments), sort_keys=True), on_new),
         )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # sqlite sets it after every INSERT
+        return cursor.lastrowid
 
     def finish_run(self, run_id: int, finished_at: str, summary: Mapping[str, Any]) -> None:
         self.conn.execute(
