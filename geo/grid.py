@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from affine import Affine
 from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,12 @@ class Grid:
         left, top = self.transform @ (0, 0)
         right, bottom = self.transform @ (self.width, self.height)
         return (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
+
+    def xy(self, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map x, y of the pixel positions ``cols``, ``rows`` (arrays; n + 0.5 is a pixel centre): the
+        transform applied element-wise, as ``transform @ (cols, rows)`` does (whose annotations say scalars)."""
+        t = self.transform
+        return cols * t.a + rows * t.b + t.c, cols * t.d + rows * t.e + t.f
 
     @property
     def pixel_area(self) -> float:

@@ -72,10 +72,13 @@ def ring_mean(values: np.ndarray, use: np.ndarray, guard: int, outer: int) -> tu
     return mean, count
 
 
-class RingParams(Protocol):
-    guard_px: int
-    background_px: int
-    min_background_px: int
+class RingParams(Protocol):  # read-only members: the parameter classes are frozen dataclasses
+    @property
+    def guard_px(self) -> int: ...
+    @property
+    def background_px(self) -> int: ...
+    @property
+    def min_background_px(self) -> int: ...
 
 
 def local_background(intensity: np.ndarray, use: np.ndarray, p: RingParams) -> np.ndarray:

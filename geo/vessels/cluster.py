@@ -36,7 +36,7 @@ def seeded_clusters(grow: np.ndarray, seeds: np.ndarray, min_seeds: int = 1) -> 
 
 def shape_of(rows: np.ndarray, cols: np.ndarray, grid: Grid) -> tuple[float, float, float, float, float]:
     """(x, y, length_m, width_m, heading_deg) of pixel centres ``rows``/``cols`` on a north-up ``grid``."""
-    xs, ys = grid.transform @ (cols + 0.5, rows + 0.5)
+    xs, ys = grid.xy(cols + 0.5, rows + 0.5)
     x, y = float(np.mean(xs)), float(np.mean(ys))
     pixel = math.sqrt(grid.pixel_area)
     if len(xs) < 2:
@@ -83,12 +83,12 @@ def clusters(
         measured[int(label)] = shape
     kept_labels = np.where(keep[labels], labels, 0)
     detections = []
-    for region in polygonize(kept_labels, grid):
-        x, y, length, width, heading = measured[region.label]
-        score, peak = scorer({name: float(p[region.label - 1]) for name, p in peaks.items()})
+    for kept in polygonize(kept_labels, grid):
+        x, y, length, width, heading = measured[kept.label]
+        score, peak = scorer({name: float(p[kept.label - 1]) for name, p in peaks.items()})
         detections.append(Detection(
-            geometry=region.geometry, x=x, y=y, length_m=round(length, 1), width_m=round(width, 1),
-            heading_deg=round(heading, 1), area_m2=round(region.pixels * grid.pixel_area, 1),
-            pixels=region.pixels, score=score, peak=peak,
+            geometry=kept.geometry, x=x, y=y, length_m=round(length, 1), width_m=round(width, 1),
+            heading_deg=round(heading, 1), area_m2=round(kept.pixels * grid.pixel_area, 1),
+            pixels=kept.pixels, score=score, peak=peak,
         ))
     return detections, rejected

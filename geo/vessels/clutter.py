@@ -54,7 +54,8 @@ class GammaClutter:
         return float(stats.gamma.isf(pfa, self.looks, scale=self.mean / self.looks))
 
     def logpdf(self, values: np.ndarray) -> np.ndarray:
-        return stats.gamma.logpdf(values, self.looks, scale=self.mean / self.looks)
+        logpdf: np.ndarray = stats.gamma.logpdf(values, self.looks, scale=self.mean / self.looks)
+        return logpdf
 
     def to_dict(self) -> dict[str, float | str]:
         return {"model": self.name, "looks": round(self.looks, 4), "mean": round(self.mean, 6)}
@@ -76,10 +77,11 @@ class KClutter:
         arg = 2.0 * np.sqrt(lk * nu * values / mu)
         # log K_v(x) = log(kve(v, x)) - x keeps the Bessel function finite for large arguments
         log_bessel = np.log(np.maximum(special.kve(nu - lk, arg), 1e-300)) - arg
-        return (
+        logpdf: np.ndarray = (
             math.log(2.0) + 0.5 * (lk + nu) * math.log(lk * nu / mu) + (0.5 * (lk + nu) - 1.0) * np.log(values)
             - special.gammaln(lk) - special.gammaln(nu) + log_bessel
         )
+        return logpdf
 
     def sf(self, value: float) -> float:
         """P(I > value) = E_texture[ Q(looks, looks * value / (mean * texture)) ], integrated over log texture."""

@@ -97,7 +97,11 @@ def count_rise_test(baseline: Sequence[int], window: Sequence[int]) -> CountTest
                      k * mean, observed, min(max(p_value, 0.0), 1.0))
 
 
-def _split(rows: Sequence[Mapping[str, Any]], start: date, end: date, p: EvidenceParams, sensor: str):
+Rows = list[Mapping[str, Any]]
+
+
+def _split(rows: Sequence[Mapping[str, Any]], start: date, end: date, p: EvidenceParams,
+           sensor: str) -> tuple[Rows, Rows, Rows]:
     usable = [r for r in rows if r["sensor"] == sensor and r["observed_fraction"] >= p.min_observed_fraction]
     seen = [r for r in rows if r["sensor"] == sensor]
     baseline = [r for r in usable if date.fromisoformat(r["date"]) < start]

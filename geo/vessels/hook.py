@@ -58,6 +58,8 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
                                       "period": [start.isoformat(), end.isoformat()], "n_scenes": 0}
         log.warning("vessel counts not made: %s", exc)
         return None
+    if run is None:  # no claim predicts vessels (checked above)
+        return None
     result.claims = merge_vessel_evidence(result.claims, run.evidence, claims, result.features)
     result.manifest["vessels"] = _summary(run)
 

@@ -146,4 +146,5 @@ def rasterize_land(polygons: Sequence[BaseGeometry], grid: Grid) -> np.ndarray:
     shapes = [reproject(g, WGS84, grid.crs.to_string()) for g in polygons if not g.is_empty]
     if not shapes:
         return np.zeros(grid.shape, bool)
-    return rio_features.geometry_mask(shapes, grid.shape, grid.transform, invert=True, all_touched=True)
+    land: np.ndarray = rio_features.geometry_mask(shapes, grid.shape, grid.transform, invert=True, all_touched=True)
+    return land

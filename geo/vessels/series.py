@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ COLUMNS = ("date", "datetime", "sensor", "scene", "n_vessels", "n_large", "total
            "observed_fraction", "observed_km2", "land_mask")
 
 
-def scene_row(result: SceneDetections, aoi_contains, large_length_m: float) -> dict[str, Any]:
+def scene_row(result: SceneDetections, aoi_contains: Callable[[float, float], bool],
+              large_length_m: float) -> dict[str, Any]:
     """One scene's counts and areas of the detections whose centre ``aoi_contains(x, y)``."""
     inside = [d for d in result.detections if aoi_contains(d.x, d.y)]
     large = [d for d in inside if d.length_m >= large_length_m]
@@ -54,7 +55,8 @@ def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"]))
 
 
-def series_rows(results: Sequence[SceneDetections], aoi_contains, large_length_m: float) -> list[dict[str, Any]]:
+def series_rows(results: Sequence[SceneDetections], aoi_contains: Callable[[float, float], bool],
+                large_length_m: float) -> list[dict[str, Any]]:
     """The series of ``results``: ``one_row_per_date`` of their ``scene_row``s."""
     return one_row_per_date([scene_row(r, aoi_contains, large_length_m) for r in results])
 
