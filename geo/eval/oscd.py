@@ -113,9 +113,10 @@ def _dates(folder: Path) -> tuple[datetime, datetime]:
     if set(found) != {"1", "2"}:
         raise DatasetError(f"{path}: expected lines 'date_1: YYYYMMDD' and 'date_2: YYYYMMDD'")
     try:
-        return tuple(datetime.strptime(found[k], "%Y%m%d").replace(tzinfo=timezone.utc) for k in "12")  # type: ignore[return-value]
+        first, second = (datetime.strptime(found[k], "%Y%m%d").replace(tzinfo=timezone.utc) for k in "12")
     except ValueError:
         raise DatasetError(f"{path}: not a valid date: {found}") from None
+    return first, second
 
 
 def _scene(city: str, folder: Path, date: datetime, geometry: Any) -> Scene:
@@ -144,7 +145,7 @@ def read_labels(city: City) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as src:
-                values = src.read(1)
+                values: np.ndarray = src.read(1)
     except (RasterioError, OSError) as exc:
         raise DatasetError(f"{path}: cannot read labels ({exc})") from None
     if values.shape != city.grid.shape:
@@ -152,7 +153,8 @@ def read_labels(city: City) -> np.ndarray:
     unexpected = np.setdiff1d(np.unique(values), [1, 2])
     if unexpected.size:
         raise DatasetError(f"{path}: label values must be 1 (no change) or 2 (change), found {unexpected.tolist()}")
-    return values == 2
+    changed: np.ndarray = values == 2
+    return changed
 
 
 def read_city(city: City) -> tuple[AlignedPair, np.ndarray]:
