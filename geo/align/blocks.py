@@ -157,8 +157,8 @@ def plan_windows(
     selected = np.zeros(len(keys), bool)
     spent = 0
     while True:
-        extra = sum(_rect_sums(np.where(done, 0, lay.pixels), *keys[:, 4 * n:4 * n + 4].T)
-                    for n, (lay, done) in enumerate(zip(layouts, decoded)))
+        extra = np.sum([_rect_sums(np.where(done, 0, lay.pixels), *keys[:, 4 * n:4 * n + 4].T)
+                        for n, (lay, done) in enumerate(zip(layouts, decoded))], axis=0)
         selected |= extra == 0
         open_ = ~selected & ((spent + extra <= budget) | (spent == 0))
         if not open_.any():

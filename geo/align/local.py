@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -84,12 +85,12 @@ class LocalModel:
         return (ndi.map_coordinates(dx, at, order=1, mode="nearest"),
                 ndi.map_coordinates(dy, at, order=1, mode="nearest"))
 
-    def summary(self, shape: tuple[int, int], grid: Grid | None = None) -> dict[str, object]:
+    def summary(self, shape: tuple[int, int], grid: Grid | None = None) -> dict[str, Any]:
         rows = np.linspace(0, shape[0] - 1, 33)
         cols = np.linspace(0, shape[1] - 1, 33)
         dx, dy = self.field(rows, cols)
         p = self.points
-        out: dict[str, object] = {
+        out: dict[str, Any] = {  # a JSON record (manifest)
             "model": self.kind,
             "n_points": len(p),
             "n_reliable": int(p.reliable.sum()),
@@ -158,7 +159,7 @@ def median_test(
         return keep
     tree = cKDTree(np.column_stack([col[index], row[index]]))
     k = min(9, index.size)
-    dist, nbr = tree.query(np.column_stack([col[index], row[index]]), k=k)
+    dist, nbr = map(np.asarray, tree.query(np.column_stack([col[index], row[index]]), k=k))  # (n, k) arrays for k > 1
     for i, (d_i, n_i) in enumerate(zip(dist, nbr)):
         near = n_i[(d_i > 0) & (d_i <= 2.5 * spacing)]
         if near.size < 3:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import rasterio
@@ -34,6 +35,7 @@ from geo.scenes.warp import read_filled
 log = logging.getLogger(__name__)
 
 LATTICE = 16
+SplineOrder = Literal[0, 1, 2, 3, 4, 5]  # the orders scipy's map_coordinates takes
 BLOCK_ROWS = 512
 
 
@@ -70,7 +72,7 @@ def warp_band(
     grid: Grid,
     displacement: Displacement,
     nodata: float | None,
-    order: int = 3,
+    order: SplineOrder = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One band of ``src`` on ``grid`` through ``displacement``: (float32 values, valid)."""
     values = np.zeros(grid.shape, np.float32)

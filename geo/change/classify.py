@@ -99,7 +99,8 @@ def water_index(green: np.ndarray, nir: np.ndarray | None, swir16: np.ndarray | 
 
 def _stack_water_index(stack: np.ndarray, bands: tuple[str, ...] | list[str]) -> np.ndarray:
     names = list(bands)
-    green, nir, swir16 = (stack[names.index(b)] if b in names else None for b in ("green", "nir", "swir16"))
+    green = stack[names.index("green")]  # required, like nir in scene_levels
+    nir, swir16 = (stack[names.index(b)] if b in names else None for b in ("nir", "swir16"))
     return water_index(green, nir, swir16)
 
 

@@ -320,7 +320,8 @@ def staged_dir(out: Path, replace_any: bool = False) -> Iterator[Path]:
     out = _absolute(Path(out))
     created = _make_parents(out.parent)
     recover_output_dir(out)
-    stage = remove = _owned_name(out, STAGING, os.getpid(), secrets.token_hex(4))
+    stage = _owned_name(out, STAGING, os.getpid(), secrets.token_hex(4))
+    remove: Path | None = stage
     try:
         stage.mkdir()
         yield stage

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat
 from urllib.parse import urlparse
 
 import jinja2
@@ -67,8 +67,8 @@ def percent(value: object) -> str:
     if value is None or value == "":
         return ""
     try:
-        return f"{100 * float(value):.0f}%"
-    except (TypeError, ValueError):
+        return f"{100 * float(value):.0f}%" if isinstance(value, (SupportsFloat, str)) else str(value)
+    except ValueError:
         return str(value)
 
 
@@ -149,7 +149,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         chip_title = "Largest changes linked to the claim"
         chip_features = sorted(linked, key=lambda gp: -float(gp[1].get("area_m2", 0)))[:3]
     counts = Counter(p.get("change_type", "other") for _, p in linked)
-    areas: Counter[str] = Counter()
+    areas: defaultdict[str, float] = defaultdict(float)
     for _, p in linked:
         areas[p.get("change_type", "other")] += float(p.get("area_m2", 0))
     by_type = [

@@ -8,7 +8,7 @@ import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import rasterio
@@ -195,7 +195,7 @@ def read_displaced(href: str, grid: Grid, displacement: Any, resampling: Resampl
     from geo.align.resample import warp_band  # align depends on scenes, not the reverse
 
     with _source(href, env, nodata) as (src, src_nodata):
-        order = 0 if resampling == Resampling.nearest else 3
+        order: Literal[0, 3] = 0 if resampling == Resampling.nearest else 3
         values, valid = warp_band(src, 1, grid, displacement, src_nodata, order)
     out = np.where(valid, values, np.nan).astype(np.float32)
     return np.ma.masked_invalid(out), float("nan")
