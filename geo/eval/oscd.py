@@ -43,7 +43,8 @@ from geo.grid import Grid
 from geo.pipeline import Params, local_coreg
 from geo.scenes.cirrus import cirrus_cloud_mask
 from geo.scenes.model import Asset, Scene
-from geo.scenes.read import open_raster, read_stack
+from geo.scenes.read import read_stack
+from geo.scenes.warp import open_raster
 
 log = logging.getLogger(__name__)
 

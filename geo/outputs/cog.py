@@ -17,7 +17,7 @@ from rasterio.io import MemoryFile
 from geo.errors import OutputError, RasterError
 from geo.outputs.atomic import replacing
 from geo.grid import Grid
-from geo.scenes.read import open_raster
+from geo.scenes.warp import open_raster
 
 TRUE_COLOUR = ("red", "green", "blue")
 COG_OPTIONS = {"compress": "deflate", "predictor": "3", "blocksize": "256", "overview_resampling": "average"}
@@ -77,6 +77,6 @@ def is_cog(path: Path) -> bool:
     """True when GDAL reports the file's layout as COG (what its COG driver writes)."""
     try:
         with rasterio.open(path) as src:
-            return src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+            return bool(src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG")
     except rasterio.errors.RasterioError as exc:
         raise RasterError(f"{path}: cannot read raster ({exc})") from None

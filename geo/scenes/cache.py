@@ -133,7 +133,7 @@ class SceneCache:
             with rasterio.open(path) as src:
                 if src.tags().get("GEO_CACHE_KEY") != key.digest or src.shape != key.grid.shape:
                     raise ValueError("key mismatch")
-                data = src.read(1, masked=True)
+                data: np.ma.MaskedArray = src.read(1, masked=True)
         except (RasterioError, ValueError) as exc:
             log.warning("dropping unreadable cache entry %s (%s)", path, exc)
             path.unlink(missing_ok=True)

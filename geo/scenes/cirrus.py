@@ -25,7 +25,7 @@ def cirrus_cloud_mask(cirrus: np.ndarray, valid: np.ndarray, grow_px: int = GROW
         return np.zeros(cirrus.shape, bool)
     level = float(np.median(cirrus[usable]))
     smooth = ndi.gaussian_filter(np.where(usable, cirrus, level), 2.0)
-    cloud = usable & (smooth > CIRRUS_FACTOR * level + CIRRUS_MARGIN)
+    cloud: np.ndarray = usable & (smooth > CIRRUS_FACTOR * level + CIRRUS_MARGIN)
     if cloud.any() and grow_px > 0:
         cloud = ndi.binary_dilation(cloud, iterations=grow_px)
     return cloud

@@ -74,7 +74,7 @@ class RetryPolicy:
 
     def wait(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number ``attempt + 1``: backoff, at least Retry-After, capped."""
-        wait = self.backoff_s * 2**attempt
+        wait = self.backoff_s * 2.0**attempt
         if retry_after is not None:
             wait = max(wait, retry_after)
         return min(wait, self.max_wait_s)
@@ -93,7 +93,8 @@ def sign_href(href: str) -> str:
     import planetary_computer
 
     try:
-        return planetary_computer.sign_url(href)
+        signed: str = planetary_computer.sign_url(href)
+        return signed
     except (requests.RequestException, ValueError) as exc:
         raise ArchiveError(f"{href}: cannot get a Planetary Computer SAS token ({exc})") from None
 
