@@ -13,9 +13,11 @@ Positions are pixel indices of the overlap grid (REF's lattice over the overlap)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from affine import Affine
+from numpy.typing import ArrayLike
 from rasterio.io import DatasetReader
 from rasterio.warp import transform as transform_points
 
@@ -39,12 +41,12 @@ class BlockLayout:
     def shape(self) -> tuple[int, int]:
         return self.pixels.shape
 
-    def ranges(self, top, left, bottom, right) -> tuple[np.ndarray, ...]:
+    def ranges(self, top: ArrayLike, left: ArrayLike, bottom: ArrayLike, right: ArrayLike) -> tuple[np.ndarray, ...]:
         """Block index ranges [i0, i1) x [j0, j1) that rectangles [top, bottom) x [left, right) touch
         (array arguments, one rectangle each); empty where a rectangle misses the raster."""
         n_rows, n_cols = self.shape
 
-        def span(edges, lo, hi, n):
+        def span(edges: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
             first = np.clip(np.searchsorted(edges, lo, side="right") - 1, 0, n)
             last = np.clip(np.searchsorted(edges, hi, side="left"), 0, n)
             return first, np.maximum(last, first)
@@ -88,7 +90,8 @@ def layout(src: DatasetReader, grid: Grid) -> BlockLayout:
 def _pixel_mapping(src: DatasetReader, grid: Grid) -> Affine:
     """(col, row) of ``src`` -> (col, row) of ``grid``, as an affine transform."""
     if src.crs == grid.crs:
-        return ~grid.transform @ src.transform
+        mapping: Affine = ~grid.transform @ src.transform  # unannotated: affine's ``~``, rasterio
+        return mapping
     col, row, step = src.width / 2, src.height / 2, max(1.0, min(src.width, src.height) / 4)
     xs, ys = zip(*(src.transform @ p for p in ((col, row), (col + step, row), (col, row + step))))
     gx, gy = transform_points(src.crs, grid.crs, list(xs), list(ys))
@@ -193,13 +196,17 @@ def _round_robin(score: np.ndarray, group: np.ndarray, top: np.ndarray, left: np
     return chosen
 
 
-def footprint(top, left, window: int, margin: int) -> tuple:
+Coordinate = TypeVar("Coordinate", np.ndarray, int)  # one rectangle, or an array of them
+
+
+def footprint(top: Coordinate, left: Coordinate, window: int, margin: int) -> tuple[Coordinate, ...]:
     """(top, left, bottom, right) that reading a window with ``margin`` around it touches."""
     pad = margin + WARP_SUPPORT
     return (top - pad, left - pad, top + window + pad, left + window + pad)
 
 
-def _rect_sums(values: np.ndarray, i0, i1, j0, j1) -> np.ndarray:
+def _rect_sums(values: np.ndarray, i0: np.ndarray, i1: np.ndarray, j0: np.ndarray, j1: np.ndarray) -> np.ndarray:
     """Sums of ``values`` over [i0, i1) x [j0, j1), per rectangle (a summed-area table)."""
     table = np.pad(values.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    return table[i1, j1] - table[i0, j1] - table[i1, j0] + table[i0, j0]
+    sums: np.ndarray = table[i1, j1] - table[i0, j1] - table[i1, j0] + table[i0, j0]
+    return sums

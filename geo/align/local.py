@@ -14,6 +14,7 @@ A feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,7 +191,9 @@ def fit_model(points: TiePoints, shape: tuple[int, int], min_points: int = 8, fo
     kind, smooth, cv_best = "affine", None, cv_affine
     if n >= MIN_POINTS_SMOOTH:
         for s in SMOOTHING:
-            make = lambda a, b, s=s: RBFInterpolator(a, b, kernel="thin_plate_spline", smoothing=s * len(a), degree=1)
+            def make(a: np.ndarray, b: np.ndarray, s: float = s) -> RBFInterpolator:
+                return RBFInterpolator(a, b, kernel="thin_plate_spline", smoothing=s * len(a), degree=1)
+
             cv = _cv(xy, d, folds_of, make)
             if cv < SMOOTH_GAIN * cv_affine and cv < cv_best:
                 kind, cv_best = "smooth", cv
@@ -204,14 +207,17 @@ def fit_model(points: TiePoints, shape: tuple[int, int], min_points: int = 8, fo
 
 def _affine(xy: np.ndarray, d: np.ndarray) -> np.ndarray:
     design = np.column_stack([np.ones(len(xy)), xy])
-    return np.linalg.lstsq(design, d, rcond=None)[0]  # (3, 2)
+    coef: np.ndarray = np.linalg.lstsq(design, d, rcond=None)[0]  # (3, 2)
+    return coef
 
 
 def _affine_eval(coef: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.ones(len(xy)), xy]) @ coef
+    predicted: np.ndarray = np.column_stack([np.ones(len(xy)), xy]) @ coef
+    return predicted
 
 
-def _cv(xy: np.ndarray, d: np.ndarray, folds_of: np.ndarray, make) -> float:
+def _cv(xy: np.ndarray, d: np.ndarray, folds_of: np.ndarray,
+        make: Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]) -> float:
     """Root mean square error of predicting each fold from the others (vector error, px)."""
     errors = []
     for f in np.unique(folds_of):

@@ -47,10 +47,11 @@ def _valid(values: np.ndarray, nodata: float | None) -> np.ndarray:
     valid = np.isfinite(values)
     if nodata is not None:
         valid &= values != nodata
-    return valid & (values != 0)  # Sentinel-2 DN 0 is "no data"
+    known: np.ndarray = valid & (values != 0)  # Sentinel-2 DN 0 is "no data"
+    return known
 
 
-def _overlap(ref, tgt, ref_path: str, tgt_path: str) -> Window:
+def _overlap(ref: DatasetReader, tgt: DatasetReader, ref_path: str, tgt_path: str) -> Window:
     """The window of REF covering the overlap of the two rasters."""
     tgt_bounds = transform_bounds(tgt.crs, ref.crs, *tgt.bounds, densify_pts=21)
     left, bottom = max(ref.bounds.left, tgt_bounds[0]), max(ref.bounds.bottom, tgt_bounds[1])
@@ -64,12 +65,12 @@ def _overlap(ref, tgt, ref_path: str, tgt_path: str) -> Window:
     return window
 
 
-def _read(ref, tgt, band: int, window: Window, factor: int = 1) -> RasterPair:
+def _read(ref: DatasetReader, tgt: DatasetReader, band: int, window: Window, factor: int = 1) -> RasterPair:
     """REF over ``window`` (decimated by ``factor``, averaging) and TGT warped onto the same grid."""
     return _read_many(ref, tgt, band, [window], factor)[0]
 
 
-def _read_many(ref, tgt, band: int, windows: list[Window], factor: int = 1) -> list[RasterPair]:
+def _read_many(ref: DatasetReader, tgt: DatasetReader, band: int, windows: list[Window], factor: int = 1) -> list[RasterPair]:
     """``_read`` for each window, the two files in two threads: decoding (most of the cost of a JPEG2000
     or remote read) releases the GIL, so the files decode side by side; each keeps its own dataset."""
     grids = []
@@ -109,7 +110,8 @@ def _read_window(src: DatasetReader, band: int, window: Window, shape: tuple[int
     """``window`` of ``src`` (0 beyond its edge, ``read_filled``) at ``shape``."""
     inside = window.intersection(Window(0, 0, src.width, src.height))
     if (inside.width, inside.height) == (window.width, window.height):
-        return src.read(band, window=window, out_shape=shape, resampling=Resampling.average).astype(np.float64)
+        values: np.ndarray = src.read(band, window=window, out_shape=shape, resampling=Resampling.average)
+        return values.astype(np.float64)
     if shape != (int(window.height), int(window.width)):
         raise ValueError("decimated reads must lie inside the raster")
     return read_filled(src, band, window, 0).astype(np.float64)
@@ -203,7 +205,7 @@ def estimate_shift_from_datasets(
     return FileShift(combine_shifts(shifts), grid, plan.cost)
 
 
-def _whole_overlap_shift(ref, tgt, band: int, overlap: Window, window: int, n_windows: int,
+def _whole_overlap_shift(ref: DatasetReader, tgt: DatasetReader, band: int, overlap: Window, window: int, n_windows: int,
                          min_quality: float) -> Shift:
     pair = _read(ref, tgt, band, overlap)
     return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window, n_windows)
