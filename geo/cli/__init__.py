@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         stderr.print("Aborted.")
         sys.exit(1)
     except click.ClickException as exc:
-        exc.message = clean(exc.message)  # the message quotes what the user typed
+        # The message quotes what the user typed. click >= 8.5 types it Final; show() reads it, so replace it.
+        setattr(exc, "message", clean(exc.message))
         exc.show()
         sys.exit(1)
     except GeoError as exc:
