@@ -15,7 +15,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from geo.aoi import AOI
 from geo.claims import Claim
@@ -23,6 +23,9 @@ from geo.errors import DateError
 from geo.scenes.model import Scene
 from geo.scenes.source import SceneSource
 from geo.store import Chain
+
+if TYPE_CHECKING:  # the vessel job is imported only when a claim predicts vessels
+    from geo.recheck.vessels import VesselPlan
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ class AoiPlan:
     seen: tuple[Scene, ...]  # scenes the search returned that the store has not recorded for this AOI
     baseline_reason: str | None = None  # set when the chain starts in this run
     deferred: int = 0  # new scenes left for a later run by --max-pairs
-    vessels: Any = None  # a geo.recheck.vessels.VesselPlan when a claim on the AOI predicts vessels
+    vessels: VesselPlan | None = None  # when a claim on the AOI predicts vessels
 
     @property
     def starts_chain(self) -> bool:

@@ -28,6 +28,8 @@ from geo.store import SceneRef
 if TYPE_CHECKING:  # the cluster client is imported only when a cluster is used
     from distributed import Client
 
+    from geo.recheck.vessels import VesselOutcome
+
 log = logging.getLogger(__name__)
 
 Feature = tuple[BaseGeometry, dict[str, Any]]
@@ -51,7 +53,7 @@ class AoiOutcome:
     aoi_id: str
     pairs: list[PairOutcome] = field(default_factory=list)
     error: str | None = None  # the chain stopped here; the remaining scenes are retried next run
-    vessels: Any = None  # a geo.recheck.vessels.VesselOutcome when the plan had scenes to count ships on
+    vessels: VesselOutcome | None = None  # when the plan had scenes to count ships on
 
 
 def ref(scene: Scene) -> SceneRef:

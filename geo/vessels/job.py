@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from rasterio.enums import Resampling
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
 from geo.aoi import AOI
@@ -208,7 +209,7 @@ def run_vessels(
     scenes: Sequence[Scene],
     claims: Sequence[Claim] = (),
     params: VesselParams = VesselParams(),
-    land_polygons: Sequence[Any] = (),
+    land_polygons: Sequence[BaseGeometry] = (),
     progress: Progress | None = None,
     land_masks: Mapping[str, LandMask] | None = None,
 ) -> VesselRun:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    import numpy as np
 
 VESSELS_VERSION = "vessels/0.1"
 SENSORS = ("s1", "s2")
@@ -62,5 +65,5 @@ class DetectorOutput:
     """A detector's answer on one grid: detections, the sea pixels it could examine, and diagnostics."""
 
     detections: tuple[Detection, ...]
-    observed: Any  # bool array on the grid: sea pixels that were valid, cloud-free and tested
+    observed: np.ndarray  # bool array on the grid: sea pixels that were valid, cloud-free and tested
     diagnostics: dict[str, Any]
