@@ -251,10 +251,11 @@ def run_sar_job(job: SarJob, progress: Progress | None = None) -> JobResult:
         filtered = [_filtered_vv(s, looks, p) for s in stacks]
         valid_any = np.logical_or.reduce([s.valid for s in stacks])
         water = water_mask(filtered, valid_any, p.water_db, p.min_area_px)
-        dark = tuple(to_db(np.nan_to_num(f, nan=np.inf)) < p.water_db for f in (filtered[0], filtered[-1]))
+        dark_before, dark_after = (to_db(np.nan_to_num(f, nan=np.inf)) < p.water_db
+                                   for f in (filtered[0], filtered[-1]))
         identity = PairIdentity(aoi.id, pair.before.id, pair.after.id, pair.before.date.isoformat(),
                                 pair.after.date.isoformat(), SAR_VERSION)
-        features = sar_features(labels, grid, aoi, identity, test, water, dark, series, p)  # type: ignore[arg-type]
+        features = sar_features(labels, grid, aoi, identity, test, water, (dark_before, dark_after), series, p)
     with timer.step("link claims"):
         context, claim_summaries = judge_claims(aoi, job.claims, before, after, inside, p.min_clear_fraction,
                                                 features)

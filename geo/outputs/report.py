@@ -106,11 +106,11 @@ def safe_url(url: str) -> str | None:
     return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
-def score_text(value: object) -> str:
+def score_text(value: SupportsFloat | str | None) -> str:
     """A change's mean statistic: two decimals for small values (z-scores), none for large (chi-square)."""
     if value is None or value == "":
         return ""
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}"
 
 
