@@ -86,7 +86,8 @@ def mask_bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = 6.0, g
     bright = valid & (image > median + k * spread)
     if not bright.any():
         return valid
-    return valid & ~_grow(bright, grow_px)
+    usable: np.ndarray = valid & ~_grow(bright, grow_px)
+    return usable
 
 
 def clean_masks(
@@ -104,7 +105,8 @@ def _grow(mask: np.ndarray, pixels: int, block: int = 4) -> np.ndarray:
     pr, pc = -rows % block, -cols % block
     coarse = np.pad(mask, ((0, pr), (0, pc))).reshape((rows + pr) // block, block, (cols + pc) // block, block)
     coarse = ndi.maximum_filter(coarse.any(axis=(1, 3)), size=2 * (-(-pixels // block)) + 1)
-    return np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
+    grown: np.ndarray = np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
+    return grown
 
 
 def _standardised(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
@@ -135,7 +137,8 @@ def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None
     # Band-pass (difference of Gaussians): field edges, roads and buildings register; whole fields that
     # brightened or darkened between dates (crops, haze) would not, and would drown them.
     smooth = ndi.gaussian_filter(out, SMOOTH_SIGMA, truncate=3.0)
-    return smooth - _lowpass(smooth)
+    high_pass: np.ndarray = smooth - _lowpass(smooth)
+    return high_pass
 
 
 def _lowpass(image: np.ndarray) -> np.ndarray:
@@ -168,7 +171,8 @@ def window_sums(score: np.ndarray, size_blocks: int, covered: float = 0.5) -> np
 
     def box(values: np.ndarray) -> np.ndarray:
         integral = np.pad(values.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-        return integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
+        sums: np.ndarray = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
+        return sums
 
     if covered <= 0:
         return box(score)
@@ -194,7 +198,8 @@ def window_agreement(
         n = np.maximum(n, 1)
         cov = sab - sa * sb / n
         ncc = cov / np.sqrt((saa - sa * sa / n) * (sbb - sb * sb / n))
-    return np.nan_to_num(ncc, nan=0.0)
+    scores: np.ndarray = np.nan_to_num(ncc, nan=0.0)
+    return scores
 
 
 def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:

@@ -94,7 +94,8 @@ def water_index(green: np.ndarray, nir: np.ndarray | None, swir16: np.ndarray | 
     in both."""
     other = nir if swir16 is None else swir16
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (green - other) / (green + other)
+        index: np.ndarray = (green - other) / (green + other)
+        return index
 
 
 def _stack_water_index(stack: np.ndarray, bands: tuple[str, ...] | list[str]) -> np.ndarray:

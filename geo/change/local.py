@@ -24,7 +24,8 @@ def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
     h, w = -(-rows // block), -(-cols // block)
     padded = np.zeros((h * block, w * block), dtype=np.float64)
     padded[:rows, :cols] = values
-    return padded.reshape(h, block, w, block).sum(axis=(1, 3))
+    sums: np.ndarray = padded.reshape(h, block, w, block).sum(axis=(1, 3))
+    return sums
 
 
 def _to_pixels(blocks: np.ndarray, block: int, shape: tuple[int, int]) -> np.ndarray:

@@ -89,17 +89,20 @@ def _canonical(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray,
 
 
 def _variates(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
-    return a.T @ (x - mx[:, None]) - b.T @ (y - my[:, None])
+    variates: np.ndarray = a.T @ (x - mx[:, None]) - b.T @ (y - my[:, None])
+    return variates
 
 
 def _robust_variance(mad: np.ndarray) -> np.ndarray:
     centred = mad - np.median(mad, axis=1, keepdims=True)
     scale = 1.4826 * np.median(np.abs(centred), axis=1)
-    return np.maximum(scale, 1e-12) ** 2
+    variance: np.ndarray = np.maximum(scale, 1e-12) ** 2
+    return variance
 
 
 def _chi2(mad: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    return ((mad - np.median(mad, axis=1, keepdims=True)) ** 2 / variance[:, None]).sum(0)
+    chi2: np.ndarray = ((mad - np.median(mad, axis=1, keepdims=True)) ** 2 / variance[:, None]).sum(0)
+    return chi2
 
 
 def irmad(
@@ -145,11 +148,12 @@ def irmad(
 def invariant_pixels(result: IRMAD, valid: np.ndarray, min_probability: float = 0.9) -> np.ndarray:
     """Pixels IR-MAD finds unchanged with probability above ``min_probability``; on real pairs far apart in
     time that set can be tiny, so it is topped up to the 5 % least-changed pixels when too small."""
-    invariant = valid & (np.nan_to_num(result.no_change) > min_probability)
+    invariant: np.ndarray = valid & (np.nan_to_num(result.no_change) > min_probability)
     if invariant.sum() >= MIN_INVARIANT:
         return invariant
     cut = np.nanpercentile(result.chi2[valid], 5.0)
-    return valid & (np.nan_to_num(result.chi2, nan=np.inf) <= cut)
+    least_changed: np.ndarray = valid & (np.nan_to_num(result.chi2, nan=np.inf) <= cut)
+    return least_changed
 
 
 def normalise(

@@ -60,7 +60,8 @@ def lee_filter(intensity: np.ndarray, looks: float, size: int = 7) -> np.ndarray
     """Lee's minimum-mean-square-error speckle filter: x̂ = m + w (I − m) (``lee_weight``). Flat areas get
     the window mean (w → 0), edges and point targets keep their own value (w → 1)."""
     mean, weight = lee_weight(intensity, looks, size)
-    return mean + weight * (np.asarray(intensity, dtype=np.float64) - mean)
+    filtered: np.ndarray = mean + weight * (np.asarray(intensity, dtype=np.float64) - mean)
+    return filtered
 
 
 def filtered_looks(looks: float, weight: np.ndarray, size: int) -> np.ndarray:

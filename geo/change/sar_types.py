@@ -37,7 +37,8 @@ MIN_WATER_SHARE = 0.5
 
 def to_db(intensity: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return 10.0 * np.log10(intensity)
+        db: np.ndarray = 10.0 * np.log10(intensity)
+        return db
 
 
 def water_mask(filtered_vv: Sequence[np.ndarray], valid: np.ndarray, water_db: float = WATER_DB,

@@ -40,7 +40,8 @@ class ChangeStatistic:
 
 def _band(stack: np.ndarray, bands: Sequence[str], name: str) -> np.ndarray:
     try:
-        return stack[list(bands).index(name)]
+        band: np.ndarray = stack[list(bands).index(name)]
+        return band
     except ValueError:
         raise ChangeError(f"band {name!r} is needed but the stack has only {', '.join(bands)}") from None
 

@@ -41,7 +41,8 @@ def change_mask(
     values = np.where(valid, statistic, 0.0)
     mask = apply_hysteresis_threshold(values, low, high)
     mask = ndi.binary_opening(mask, structure=EIGHT)
-    return mask & valid
+    changed: np.ndarray = mask & valid
+    return changed
 
 
 def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray, edge_px: int = 2) -> np.ndarray:
