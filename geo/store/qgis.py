@@ -14,19 +14,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from geo.outputs.qgis_project import ProjectLayer, _maplayer, _tree
-from geo.outputs.styles import aois_style, changes_style, to_qml
+from geo.outputs.styles import aois_style, as_datetime, changes_style, to_qml
 
 TEMPORAL_FIELD = "first_seen"
-INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
 
 
 def changes_style_over_time(field: str = TEMPORAL_FIELD) -> ET.Element:
-    """The run outputs' change style, but alive from the instant in ``field`` on (accumulating)."""
+    """The run outputs' change style, but alive from the instant in ``field`` on (no end: accumulating)."""
     style = changes_style()
     temporal = style.find("temporal")
     assert temporal is not None  # changes_style always carries temporal settings
-    temporal.attrib.update({"mode": str(INSTANT_FROM_FIELD), "startField": field, "endField": "",
-                            "accumulate": "1", "limitMode": "0"})
+    temporal.attrib.update({"startField": field, "endField": "", "startExpression": as_datetime(field),
+                            "endExpression": ""})
     return style
 
 
