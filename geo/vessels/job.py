@@ -28,6 +28,7 @@ from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
 from geo.outputs.atomic import write_json
+from geo.outputs.provenance import portable
 from geo.outputs.geojson import rfc7946_geometry
 from geo.pipeline import aoi_mask
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
@@ -342,8 +343,8 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     plot_series([folder / "timeseries.svg", folder / "timeseries.png"], run.rows,
                 f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
                 p["min_observed_fraction"], p["large_length_m"])
-    write_json(folder / "evidence.json", run.evidence)
-    write_json(folder / "vessels-manifest.json", run.manifest)
+    write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder
+    write_json(folder / "vessels-manifest.json", portable(run.manifest))
     return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
 
 
