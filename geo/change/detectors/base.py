@@ -150,8 +150,17 @@ class Detector(ABC, Generic[P]):
     job_settings: ClassVar[tuple[str, ...]] = ()  # job settings (geo.pipeline.Params) that are parameters of it
 
     def __init__(self, params: P) -> None:
-        self.params = params
-        self.algorithm_version = f"{self.name}/{self.version}+{parameter_digest(params)}"
+        self._params = params
+        self._algorithm_version = f"{self.name}/{self.version}+{parameter_digest(params)}"
+
+    @property
+    def params(self) -> P:
+        return self._params
+
+    @property
+    def algorithm_version(self) -> str:
+        """``name/version+digest`` of the parameters it runs with."""
+        return self._algorithm_version
 
     @classmethod
     @abstractmethod
