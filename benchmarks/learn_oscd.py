@@ -34,7 +34,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo.change.detect import edge_band, local_decision  # noqa: E402
+from geo.change.detectors.base import edge_band  # noqa: E402
+from geo.change.detectors.local_regression import local_decision  # noqa: E402
 from geo.change.normalise import normalise  # noqa: E402
 from geo.change.stats import local_change  # noqa: E402
 from geo.change.threshold import change_regions, drop_small  # noqa: E402

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from geo import ALGORITHM_VERSION
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import GeoError
@@ -85,13 +84,15 @@ def count_vessels(aoi: AOI, plan: VesselPlan, params: VesselParams = VesselParam
     return VesselOutcome(run.scene_rows, run.land_masks, run.grid.to_dict())
 
 
-def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[dict[str, Any]]) -> dict[str, dict]:
-    """The claims' latest window verdicts (change polygons) merged with the vessel evidence."""
-    windows = [w for c in claims if (w := store.latest_window_verdict(aoi.id, c.id, ALGORITHM_VERSION))]
+def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[dict[str, Any]],
+              change_version: str) -> dict[str, dict]:
+    """The claims' latest window verdicts (change polygons of ``change_version``) merged with the vessel
+    evidence."""
+    windows = [w for c in claims if (w := store.latest_window_verdict(aoi.id, c.id, change_version))]
     if not windows:
         return {}
     wanted = {c for w in windows for c in w.get("evidence", [])}
-    features = [f for f in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION)
+    features = [f for f in store.changes(aoi_id=aoi.id, algorithm_version=change_version)
                 if f[1]["change_id"] in wanted]
     merged = merge_vessel_evidence(windows, evidence, claims, features)
     keys = ("verdict", "confidence", "confidence_label", "verdict_source", "rationale", "before_scene", "after_scene")
@@ -99,7 +100,7 @@ def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[di
 
 
 def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutcome, run_id: int,
-                   recorded: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                   recorded: str, change_version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Append the new rows and masks; recompute the evidence over the stored series and record what changed.
     Returns the AOI's ``vessels`` summary entry and its verdict news."""
     added = add_vessel_rows(store, aoi.id, VESSELS_VERSION, outcome.rows, run_id, recorded)
@@ -111,7 +112,7 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
     if not rows:
         return entry, []
     evidence = evidence_for_claims(plan.claims, aoi.id, rows, VesselParams().evidence)
-    combined = _combined(store, aoi, plan.claims, evidence)
+    combined = _combined(store, aoi, plan.claims, evidence, change_version)
     first, last = rows[0]["scene"], rows[-1]["scene"]
     news = []
     for item in evidence:

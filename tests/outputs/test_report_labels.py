@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from geo.aoi import load_aoi
-from geo.change.detect import LocalParams
+from geo.change.detectors.local_regression import LocalParams
 from geo.claims import load_claims
 from geo.outputs.bundle import write_run_extras
 from geo.pipeline import Job, Params, run_job, write_outputs
