@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo import ALGORITHM_VERSION  # noqa: E402
+from geo.atomic import write_json  # noqa: E402
 from geo.change.detect import METHODS, PARAMS_RESOURCE  # noqa: E402
 from geo.eval.oscd import default_root, evaluate  # noqa: E402
-from geo.outputs.atomic import write_json  # noqa: E402
 
 BASELINE = "cva-otsu"
 

@@ -21,13 +21,13 @@ import numpy as np
 from geo import ALGORITHM_VERSION, __version__
 from geo.align.stack import LocalCoregParams, read_aligned
 from geo.aoi import AOI
+from geo.atomic import staged_dir, write_json
 from geo.change.classify import scene_levels
 from geo.change.detect import DEFAULT_METHOD, ChiSquareParams, detect
 from geo.change.threshold import change_regions
 from geo.claims import Claim
 from geo.grid import Grid
 from geo.link import PairContext, link_features
-from geo.outputs.atomic import staged_dir, write_json
 from geo.outputs.geojson import write_feature_collection
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack

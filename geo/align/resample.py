@@ -25,9 +25,9 @@ from rasterio.warp import transform as transform_points
 from rasterio.windows import Window
 from scipy import ndimage as ndi
 
+from geo.atomic import replacing
 from geo.grid import Grid
 from geo.errors import OutputError
-from geo.outputs.atomic import replacing
 from geo.scenes.read import Displacement, open_raster
 from geo.scenes.warp import read_filled
 

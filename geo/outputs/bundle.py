@@ -9,7 +9,7 @@ import json
 import logging
 from pathlib import Path
 
-from geo.outputs.atomic import write_json
+from geo.atomic import write_json
 from geo.outputs.cog import sar_display, true_colour, write_cog
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.gpkg import write_geopackage

@@ -15,9 +15,9 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
+from geo.atomic import replacing
 from geo.errors import OutputError
 from geo.geometry import WGS84
-from geo.outputs.atomic import replacing
 from geo.outputs.run_data import RunData
 from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml, vessels_style
 

@@ -22,12 +22,12 @@ from shapely.geometry import Point
 
 from geo import __version__
 from geo.aoi import AOI
+from geo.atomic import write_json
 from geo.change.classify import water_index
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
-from geo.outputs.atomic import write_json
 from geo.outputs.geojson import rfc7946_geometry
 from geo.pipeline import aoi_mask
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
@@ -315,7 +315,7 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
 
 
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
-    """The run's files into ``folder`` (a staging folder: see ``geo.outputs.atomic.staged_dir``, which
+    """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
     (all scenes), both RFC 7946 and
     holding the detections inside the AOI; ``timeseries.csv|json|svg|png``; ``evidence.json``;
