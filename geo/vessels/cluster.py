@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from scipy import ndimage as ndi
 
+from geo.change.labels import EIGHT
 from geo.grid import Grid
-from geo.vector.polygonize import EIGHT, polygonize
+from geo.vector.polygonize import polygonize
 from geo.vessels.model import Detection
 
 # (per-channel peak value inside the cluster) -> (score, peak)
