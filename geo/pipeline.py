@@ -29,6 +29,7 @@ from geo.claims import Claim
 from geo.grid import Grid
 from geo.link import PairContext, link_features
 from geo.outputs.geojson import write_feature_collection
+from geo.results import JobResult
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity, region_features
@@ -67,18 +68,6 @@ class Job:
     after: Scene
     params: Params = Params()
     pair_reason: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class JobResult:
-    features: list[tuple[Any, dict[str, Any]]]
-    claims: list[dict[str, Any]]
-    manifest: dict[str, Any]
-    before: Stack
-    after: Stack
-    statistic: np.ndarray
-    mask: np.ndarray
-    aoi: AOI | None = None
 
 
 class StepTimer:

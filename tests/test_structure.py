@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("geo.align",),
     ("geo.change",),
     ("geo.vector",),
-    ("geo.link", "geo.verdicts"),
+    ("geo.link", "geo.verdicts", "geo.results"),
     ("geo.outputs",),
     ("geo.store",),
     ("geo.pipeline", "geo.sar_pipeline", "geo.vessels"),  # the jobs (the vessel job's folder whole)

@@ -16,7 +16,8 @@ from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_op
 from geo.errors import ClaimError
 from geo.link import claim_index
 from geo.outputs.bundle import write_run_extras
-from geo.pipeline import Job, JobResult, run_job, write_outputs
+from geo.pipeline import Job, run_job, write_outputs
+from geo.results import JobResult
 from geo.scenes.pairs import check_scene_ref, select_pair
 from geo.scenes.source import open_source
 

@@ -21,7 +21,7 @@ from geo.outputs.report import write_report
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, REPORT, STATISTIC, load_run
 from geo.outputs.statistic import describe
 from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
-from geo.pipeline import JobResult
+from geo.results import JobResult
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from geo.claims import Claim
 from geo.errors import NoScenesError
 from geo.link import NOT_TESTED
-from geo.pipeline import JobResult
+from geo.results import JobResult
 from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import Progress, VesselRun, default_period, default_sensors, vessel_claims, vessel_job, \
     write_vessel_outputs
