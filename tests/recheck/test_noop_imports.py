@@ -8,7 +8,7 @@ from __future__ import annotations
 from tests.recheck.conftest import dump_store, imported_modules
 
 PROCESSING = ("scipy", "rasterio", "geo.pipeline", "geo.align", "geo.change", "geo.scenes.read", "geo.recheck.process",
-              "geo.recheck.verdicts", "geo.outputs.qgis_project")
+              "geo.recheck.window_verdicts", "geo.outputs.qgis_project")
 
 
 def loaded(modules: set[str], package: str) -> list[str]:
