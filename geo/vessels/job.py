@@ -33,7 +33,7 @@ from geo.pipeline import aoi_mask
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
 from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
 from geo.scenes.source import open_source
-from geo.vessels.cfar import SarParams, detect_sar
+from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
@@ -52,7 +52,7 @@ class VesselParams:
     resolution: float = 10.0
     margin_m: float = 500.0  # read beyond the AOI: the CFAR background ring needs context at its edges
     mask_scenes: int = 12  # at most this many scenes (evenly spread) build the time-series land mask
-    sar: SarParams = SarParams()
+    sar: CfarParams = CfarParams()
     optical: OpticalParams = OpticalParams()
     land: LandParams = LandParams()
     evidence: EvidenceParams = EvidenceParams()
