@@ -119,11 +119,11 @@ def graph() -> dict[str, set[str]]:
     return import_graph(PACKAGE)
 
 
-def test_the_graph_is_the_package_s_imports(graph):
-    # known arrows: at the top of a module, inside a function (the SAR job, imported when asked for), a
-    # submodule named by ``from geo import paths``, a package's ``__init__`` handing names on
+def test_the_graph_holds_known_imports(graph):
+    # at the top of a module; inside a function only (window verdicts, imported when a pair was processed);
+    # a submodule named by ``from geo import paths``; a package's ``__init__`` handing names on
     assert "geo.errors" in graph["geo.aoi"]
-    assert "geo.sar_pipeline" in graph["geo.cli.run"]
+    assert "geo.recheck.window_verdicts" in graph["geo.recheck.run"]
     assert "geo.paths" in graph["geo.scenes.cache"]
     assert "geo.store.store" in graph["geo.store"]
 
