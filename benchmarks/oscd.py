@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from geo.atomic import write_json  # noqa: E402
 from geo.change.detectors import DETECTORS, build_detector  # noqa: E402
 from geo.change.detectors.local_regression import PARAMS_RESOURCE  # noqa: E402
 from geo.eval.oscd import default_root, evaluate  # noqa: E402
-from geo.outputs.atomic import write_json  # noqa: E402
 
 BASELINE = "cva-otsu"
 

@@ -21,14 +21,15 @@ import numpy as np
 from geo import __version__
 from geo.align.stack import LocalCoregParams, read_aligned
 from geo.aoi import AOI
+from geo.atomic import staged_dir, write_json
 from geo.change.classify import scene_levels
 from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
 from geo.change.threshold import change_regions
 from geo.claims import Claim
 from geo.grid import Grid
 from geo.link import PairContext, link_features
-from geo.outputs.atomic import staged_dir, write_json
 from geo.outputs.geojson import write_feature_collection
+from geo.results import JobResult
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity, region_features
@@ -68,18 +69,6 @@ class Job:
     params: Params = Params()
     pair_reason: dict[str, Any] = field(default_factory=dict)
     detector: Detector[Any] | None = None  # None: the one ``params`` names; callers running many jobs build it once
-
-
-@dataclass
-class JobResult:
-    features: list[tuple[Any, dict[str, Any]]]
-    claims: list[dict[str, Any]]
-    manifest: dict[str, Any]
-    before: Stack
-    after: Stack
-    statistic: np.ndarray
-    mask: np.ndarray
-    aoi: AOI | None = None
 
 
 class StepTimer:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from geo.atomic import write_json
 from geo.change.detectors import DEFAULT_METHOD, DETECTORS, build_detector
 from geo.cli import console
-from geo.outputs.atomic import write_json
 
 
 @click.group("eval")

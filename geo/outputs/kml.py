@@ -20,7 +20,7 @@ from typing import Any
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.outputs.atomic import write_text
+from geo.atomic import write_text
 from geo.outputs.geojson import rfc7946_geometry
 from geo.outputs.palette import CHANGE_TYPE_COLOURS, change_colour, rgb_triplet
 

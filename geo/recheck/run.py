@@ -201,7 +201,7 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
 
 def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
                             params: Params, version: str) -> list[dict[str, Any]]:
-    from geo.recheck.verdicts import to_judge, window_verdicts
+    from geo.recheck.window_verdicts import to_judge, window_verdicts
 
     chain = store.pairs(aoi.id, version)
     spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, version))

@@ -10,7 +10,7 @@ scenes are judged against the same sea. A re-check with no new scene reads no pi
 
 Each recorded vessel verdict also carries, under ``combined``, the verdict its claim gets when the counts
 are merged with the claim's latest window verdict from the change polygons, by the rule of ``geo run``
-(``geo.vessels.verdicts``), so the two histories never disagree unexplained.
+(``geo.vessels.merged_verdicts``), so the two histories never disagree unexplained.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, ves
 from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import LandMask, VesselParams, default_period, default_sensors, find_scenes, run_vessels, \
     vessel_claims
+from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
 from geo.vessels.series import one_row_per_date
-from geo.vessels.verdicts import merge_vessel_evidence
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tests.recheck.conftest import dump_store, imported_modules
 
 PROCESSING = ("scipy", "skimage", "rasterio", "geo.pipeline", "geo.align", "geo.change", "geo.scenes.read",
-              "geo.recheck.process", "geo.recheck.verdicts", "geo.outputs.qgis_project")
+              "geo.recheck.process", "geo.recheck.window_verdicts", "geo.outputs.qgis_project")
 REGISTRY = ("geo.change", "geo.change.params", "geo.change.detectors")
 
 
