@@ -34,13 +34,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo.change.detect import edge_band, local_decision  # noqa: E402
+from geo.atomic import write_json  # noqa: E402
+from geo.change.detectors.base import edge_band  # noqa: E402
+from geo.change.detectors.local_regression import local_decision  # noqa: E402
 from geo.change.normalise import normalise  # noqa: E402
 from geo.change.stats import local_change  # noqa: E402
 from geo.change.threshold import change_regions, drop_small  # noqa: E402
 from geo.eval.oscd import MIN_REGION_PX, default_root, discover, load_city, read_city, read_labels  # noqa: E402
 from geo.eval.scoring import Confusion  # noqa: E402
-from geo.outputs.atomic import write_json  # noqa: E402
 
 FIXED = {"band": ("red",), "window_px": (96,), "sigma_px": (1.5,)}
 SENSITIVITY = {"band": ("green", "red"), "window_px": (48, 96, 128), "sigma_px": (1.0, 1.5, 2.0)}

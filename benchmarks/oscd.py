@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import ALGORITHM_VERSION  # noqa: E402
-from geo.change.detect import METHODS, PARAMS_RESOURCE  # noqa: E402
+from geo.atomic import write_json  # noqa: E402
+from geo.change.detectors import DETECTORS, build_detector  # noqa: E402
+from geo.change.detectors.local_regression import PARAMS_RESOURCE  # noqa: E402
 from geo.eval.oscd import default_root, evaluate  # noqa: E402
-from geo.outputs.atomic import write_json  # noqa: E402
 
 BASELINE = "cva-otsu"
 
@@ -39,7 +39,8 @@ def main() -> None:
     args = parser.parse_args()
     cities = [c for c in args.cities.split(",") if c] if args.cities else None
     start = time.perf_counter()
-    result = evaluate(args.root, cities, METHODS, progress=lambda name: print(f"  {name}", file=sys.stderr))
+    detectors = [build_detector(name) for name in DETECTORS]
+    result = evaluate(args.root, cities, detectors, progress=lambda name: print(f"  {name}", file=sys.stderr))
     shipped = json.loads((ROOT / "geo" / "change" / "params" / PARAMS_RESOURCE).read_text())["provenance"]
     result["shipped_parameters_leave_one_city_out"] = {
         "f1_per_city": shipped.get("leave_one_city_out_f1"),
@@ -47,7 +48,7 @@ def main() -> None:
     }
     result["baseline"] = BASELINE
     result["machine"] = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version()}
-    result["algorithm_version"] = ALGORITHM_VERSION
+    result["algorithm_versions"] = {d.name: d.algorithm_version for d in detectors}
     result["total_seconds"] = round(time.perf_counter() - start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, result)

@@ -28,7 +28,7 @@ from scipy import ndimage as ndi
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.vessels.cfar import SarParams, detect_sar  # noqa: E402
+from geo.vessels.cfar import CfarParams, detect_sar  # noqa: E402
 from geo.vessels.optical import detect_optical  # noqa: E402
 from tests.vessels import sea  # noqa: E402
 
@@ -74,7 +74,7 @@ def score(points: list[Point], ships: list[sea.Ship], sea_km2: float) -> dict[st
 
 
 def ours_sar(bands: dict[str, np.ndarray], pfa: float = 1e-6) -> list[Point]:
-    out = detect_sar(bands, np.ones(SHAPE, bool), sea.scene_grid(SHAPE), SarParams(pfa=pfa))
+    out = detect_sar(bands, np.ones(SHAPE, bool), sea.scene_grid(SHAPE), CfarParams(pfa=pfa))
     inverse = ~sea.scene_grid(SHAPE).transform
     return [tuple(reversed(inverse @ (d.x, d.y))) for d in out.detections]  # type: ignore[misc]
 

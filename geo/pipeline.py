@@ -18,17 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from geo import ALGORITHM_VERSION, __version__
+from geo import __version__
 from geo.align.stack import LocalCoregParams, read_aligned
 from geo.aoi import AOI
+from geo.atomic import staged_dir, write_json
 from geo.change.classify import scene_levels
-from geo.change.detect import DEFAULT_METHOD, ChiSquareParams, detect
+from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
 from geo.change.threshold import change_regions
 from geo.claims import Claim
 from geo.grid import Grid
 from geo.link import PairContext, link_features
-from geo.outputs.atomic import staged_dir, write_json
 from geo.outputs.geojson import write_feature_collection
+from geo.results import JobResult
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity, region_features
@@ -47,7 +48,7 @@ class Params:
     margin_m: float = 300.0  # read beyond the AOI so co-registration has context at the edges
     bands: tuple[str, ...] = ("blue", "green", "red", "nir", "swir16", "swir22")
     coreg_band: str = "red"  # the change detector's band (visible bands also agree on the shift better)
-    method: str = DEFAULT_METHOD  # geo.change.detect.METHODS
+    method: str = DEFAULT_METHOD  # a name in geo.change.detectors.DETECTORS
     alpha: float = 1e-4  # chi-square methods: significance of a change seed pixel
     alpha_grow: float = 1e-2  # chi-square methods: significance for growing a seed into its neighbours
     min_area_px: int = 8
@@ -67,18 +68,7 @@ class Job:
     after: Scene
     params: Params = Params()
     pair_reason: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class JobResult:
-    features: list[tuple[Any, dict[str, Any]]]
-    claims: list[dict[str, Any]]
-    manifest: dict[str, Any]
-    before: Stack
-    after: Stack
-    statistic: np.ndarray
-    mask: np.ndarray
-    aoi: AOI | None = None
+    detector: Detector[Any] | None = None  # None: the one ``params`` names; callers running many jobs build it once
 
 
 class StepTimer:
@@ -125,6 +115,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     p = job.params
     timer = StepTimer(progress)
     warnings: list[str] = []
+    detector = job.detector if job.detector is not None else build_detector(p.method, asdict(p))
     grid = job.aoi.utm_grid(p.resolution, p.margin_m)
     pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, timer.step,
                         local_coreg(p))
@@ -133,7 +124,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
     inside = aoi_mask(job.aoi, grid)
     valid = before.valid & after.valid
     with timer.step("change statistic"):
-        found = detect(before.data, after.data, valid, p.bands, p.method, chi_square=ChiSquareParams(p.alpha, p.alpha_grow))
+        found = detector.detect(before.data, after.data, valid, p.bands)
         after_n = found.after_normalised
     with timer.step("polygonise"):
         min_area = max(p.min_area_px, found.min_area_px)
@@ -142,7 +133,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
         regions = polygonize(labels, grid)
         identity = PairIdentity(
             job.aoi.id, job.before.id, job.after.id,
-            job.before.date.isoformat(), job.after.date.isoformat(), ALGORITHM_VERSION,
+            job.before.date.isoformat(), job.after.date.isoformat(), found.algorithm_version,
         )
         features = region_features(
             regions, labels, found.statistic.values, found.strong_threshold, before.data, after_n,
@@ -154,7 +145,7 @@ def run_job(job: Job, progress: Progress | None = None) -> JobResult:
                                                 features)
     manifest = {
         "workbench_version": __version__,
-        "algorithm_version": ALGORITHM_VERSION,
+        "algorithm_version": found.algorithm_version,
         "aoi": job.aoi.summary(),
         "claims": [c.id for c in job.claims],
         "scenes": {"before": job.before.summary(), "after": job.after.summary(), "selection": job.pair_reason},

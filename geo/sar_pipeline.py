@@ -35,7 +35,8 @@ from geo.claims import Claim
 from geo.errors import ChangeError, EmptyReadError, SceneError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.pipeline import JobResult, Progress, StepTimer, aoi_mask, judge_claims, package_versions
+from geo.pipeline import Progress, StepTimer, aoi_mask, judge_claims, package_versions
+from geo.results import JobResult
 from geo.scenes.read import Stack, sar_quantity
 from geo.scenes.sar_pairs import SarPair, select_sar_pair
 from geo.scenes.source import SceneSource

@@ -29,7 +29,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from geo.change.classify import VESSEL_MAX_AREA_M2
-from geo.vector.polygonize import EIGHT, label_regions
+from geo.change.labels import EIGHT, label_regions
 
 WATER_DB = -15.0  # VV below this on every date (speckle-filtered) is water
 MIN_WATER_SHARE = 0.5

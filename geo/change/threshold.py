@@ -7,7 +7,7 @@ from scipy import ndimage as ndi
 from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
-from geo.vector.polygonize import EIGHT, label_regions
+from geo.change.labels import EIGHT, label_regions
 
 
 def chi2_threshold(dof: int, alpha: float) -> float:

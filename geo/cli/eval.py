@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from geo.change.detect import DEFAULT_METHOD, METHODS
+from geo.atomic import write_json
+from geo.change.detectors import DEFAULT_METHOD, DETECTORS, build_detector
 from geo.cli import console
-from geo.outputs.atomic import write_json
 
 
 @click.group("eval")
@@ -29,7 +29,7 @@ def _cities(value: str | None) -> list[str] | None:
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="OSCD folder with one sub-folder per city [default: ../shared/data/oscd].")
 @click.option("--cities", default=None, help="Comma-separated city names [default: every city under ROOT].")
-@click.option("--method", "methods", type=click.Choice(METHODS), multiple=True,
+@click.option("--method", "methods", type=click.Choice(tuple(DETECTORS)), multiple=True,
               help=f"Change method (repeatable) [default: {DEFAULT_METHOD}].")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write per-city and mean scores to this JSON file.")
@@ -41,7 +41,7 @@ def oscd_command(root: Path | None, cities: str | None, methods: tuple[str, ...]
     from geo.eval.oscd import default_root, evaluate
 
     root = root if root is not None else default_root()
-    chosen = list(methods) or [DEFAULT_METHOD]
+    chosen = [build_detector(m) for m in methods or (DEFAULT_METHOD,)]
     if json_out is not None and json_out.parent and not json_out.parent.is_dir():
         raise click.BadParameter(f"folder {json_out.parent} does not exist", param_hint="--json")
     with console.progress("OSCD evaluation") as step:

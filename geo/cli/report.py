@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from geo.atomic import check_output_file
 from geo.cli import console
 from geo.errors import OutputError
-from geo.outputs.atomic import check_output_file
 from geo.outputs.report import write_report
 from geo.outputs.run_data import REPORT, load_run
 

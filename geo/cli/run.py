@@ -10,14 +10,15 @@ from typing import Any
 import click
 
 from geo.aoi import AOI, load_aois, resolve_aoi
+from geo.atomic import check_output_dir
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
 from geo.errors import ClaimError
 from geo.link import Feature, claim_index
-from geo.outputs.atomic import check_output_dir
 from geo.outputs.bundle import write_run_extras
-from geo.pipeline import Job, JobResult, run_job, write_outputs
+from geo.pipeline import Job, run_job, write_outputs
+from geo.results import JobResult
 from geo.scenes.pairs import check_scene_ref, select_pair
 from geo.scenes.source import open_source
 

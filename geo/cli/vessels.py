@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
 from geo.cli.run import load_job_inputs
 from geo.errors import AOIError
-from geo.outputs.atomic import check_output_dir, staged_dir
 from geo.scenes.pairs import parse_period
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light

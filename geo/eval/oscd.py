@@ -8,8 +8,9 @@ grid of ``imgs_1/*_B04.tif``. Some ``imgs_2`` bands are a few pixels smaller tha
 
 Per city: every band of both dates is read onto the label grid through the pipeline's reader (cubic), the
 second date co-registered on the red band and re-read (``geo.align.stack``), clouds screened with the
-cirrus band (L1C has no SCL), then ``geo.change.detect`` and the job's own region step (sieve, trim mixed
-edges: ``geo.change.threshold.change_regions``) — the mask scored is the one a job would polygonise.
+cirrus band (L1C has no SCL), then each detector (``geo.change.detectors``) and the job's own region step
+(sieve, trim mixed edges: ``geo.change.threshold.change_regions``) — the mask scored is the one a job would
+polygonise.
 Pixels without data on both dates are predicted "no change" but still scored. The labels are read after
 detection, for scoring only.
 """
@@ -32,9 +33,8 @@ import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from shapely.geometry import box
 
-from geo import ALGORITHM_VERSION
 from geo.align.stack import AlignedPair, read_aligned
-from geo.change.detect import DEFAULT_METHOD, LocalParams, detect
+from geo.change.detectors import Detector, build_detector
 from geo.change.threshold import change_regions
 from geo.errors import DatasetError
 from geo.eval.scoring import Confusion, mean_metrics
@@ -169,17 +169,17 @@ def read_city(city: City) -> tuple[AlignedPair, np.ndarray]:
     return pair, valid
 
 
-def evaluate_city(city: City, methods: Sequence[str] = (DEFAULT_METHOD,), local: LocalParams | None = None) -> list[CityScore]:
-    """Scores of each method on one city. ``seconds`` is reading + co-registration + that method."""
+def evaluate_city(city: City, detectors: Sequence[Detector[Any]]) -> list[CityScore]:
+    """Scores of each detector on one city. ``seconds`` is reading + co-registration + that detector."""
     name = city.name
     start = time.perf_counter()
     pair, valid = read_city(city)
     read_seconds = time.perf_counter() - start
     truth = read_labels(city)
     scores = []
-    for method in methods:
+    for detector in detectors:
         t0 = time.perf_counter()
-        result = detect(pair.before.data, pair.after.data, valid, pair.before.bands, method, local)
+        result = detector.detect(pair.before.data, pair.after.data, valid, pair.before.bands)
         min_area = max(MIN_REGION_PX, result.min_area_px)
         predicted = change_regions(result.mask, result.after_normalised - pair.before.data, min_area,
                                    result.edge_px) > 0
@@ -191,20 +191,20 @@ def evaluate_city(city: City, methods: Sequence[str] = (DEFAULT_METHOD,), local:
             "changed_fraction": round(float(predicted.mean()), 4),
             "labelled_fraction": round(float(truth.mean()), 4),
         }
-        scores.append(CityScore(name, method, Confusion.of(predicted, truth), seconds, extra))
-        log.info("%s %s: F1 %.3f in %.1f s", name, method, scores[-1].confusion.f1, seconds)
+        scores.append(CityScore(name, detector.name, Confusion.of(predicted, truth), seconds, extra))
+        log.info("%s %s: F1 %.3f in %.1f s", name, detector.name, scores[-1].confusion.f1, seconds)
     return scores
 
 
-def summary(scores: Sequence[CityScore], method: str) -> dict[str, Any]:
-    rows = [s.to_dict() for s in scores if s.method == method]
+def summary(scores: Sequence[CityScore], detector: Detector[Any]) -> dict[str, Any]:
+    rows = [s.to_dict() for s in scores if s.method == detector.name]
     pooled = Confusion(0, 0, 0, 0)
     for s in scores:
-        if s.method == method:
+        if s.method == detector.name:
             pooled = pooled + s.confusion
     return {
-        "method": method,
-        "algorithm_version": ALGORITHM_VERSION,
+        "method": detector.name,
+        "algorithm_version": detector.algorithm_version,
         "cities": rows,
         "mean": {k: round(v, 4) for k, v in mean_metrics(rows, METRICS).items()},
         "pooled": {k: round(v, 4) for k, v in pooled.metrics().items()},
@@ -212,21 +212,23 @@ def summary(scores: Sequence[CityScore], method: str) -> dict[str, Any]:
 
 
 def evaluate(
-    root: Path, cities: Sequence[str] | None = None, methods: Sequence[str] = (DEFAULT_METHOD,),
-    local: LocalParams | None = None, progress: Callable[[str], None] | None = None,
+    root: Path, cities: Sequence[str] | None = None, detectors: Sequence[Detector[Any]] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Per-city and mean scores of each method: {"dataset", "root", "methods": {method: summary}}."""
+    """Per-city and mean scores of each detector (default: the default one): {"dataset", "root",
+    "methods": {name: summary}, "parameters": {name: its parameters}}."""
+    detectors = list(detectors) or [build_detector()]
     names = list(cities) if cities else discover(root)
     loaded = [load_city(root, name) for name in names]  # every name checked before any work
     scores: list[CityScore] = []
     for city in loaded:
         if progress:
             progress(city.name)
-        scores.extend(evaluate_city(city, methods, local))
+        scores.extend(evaluate_city(city, detectors))
     return {
         "dataset": "oscd",
         "root": str(root),
         "cities": names,
-        "methods": {m: summary(scores, m) for m in methods},
-        "parameters": {"local-regression": (local or LocalParams.shipped()).to_dict()},
+        "methods": {d.name: summary(scores, d) for d in detectors},
+        "parameters": {d.name: d.parameters() for d in detectors},
     }

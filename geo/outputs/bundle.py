@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.outputs.atomic import write_json
+from geo.atomic import write_json
 from geo.outputs.cog import sar_display, true_colour, write_cog
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.gpkg import write_geopackage
@@ -23,7 +23,7 @@ from geo.outputs.report import write_report
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, REPORT, STATISTIC, load_run
 from geo.outputs.statistic import describe
 from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
-from geo.pipeline import JobResult
+from geo.results import JobResult
 
 log = logging.getLogger(__name__)
 

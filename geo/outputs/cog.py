@@ -14,8 +14,8 @@ import rasterio
 import rasterio.shutil
 from rasterio.io import MemoryFile
 
+from geo.atomic import replacing
 from geo.errors import OutputError, RasterError
-from geo.outputs.atomic import replacing
 from geo.grid import Grid
 from geo.scenes.warp import open_raster
 

@@ -10,8 +10,8 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from geo.atomic import write_json
 from geo.geometry import right_handed
-from geo.outputs.atomic import write_json
 
 COORDINATE_PRECISION = 1e-7  # ~1 cm: far below a pixel, keeps files small
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
+from geo.atomic import replacing
 from geo.errors import OutputError
 from geo.geometry import WGS84
-from geo.outputs.atomic import replacing
 from geo.outputs.run_data import RunData
 from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml, vessels_style
 
@@ -87,7 +87,7 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
                 "confidence_label": entry.get("confidence_label", ""), "rationale": entry.get("rationale", ""),
                 "n_changes": entry.get("n_changes", 0), "n_matching": entry.get("n_matching", 0),
                 "clear_fraction": entry.get("clear_fraction"),
-                # with vessel evidence (geo.vessels.verdicts): which line of evidence decided, the counts' own
+                # with vessel evidence (geo.vessels.merged_verdicts): which line of evidence decided, the counts' own
                 "verdict_source": entry.get("verdict_source", "change polygons"),
                 "vessel_verdict": (entry.get("vessel_evidence") or {}).get("verdict", ""),
                 "vessel_p_value": (entry.get("vessel_evidence") or {}).get("p_value"),

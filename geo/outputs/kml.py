@@ -21,7 +21,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import polygon_parts
-from geo.outputs.atomic import write_text
+from geo.atomic import write_text
 from geo.outputs.geojson import rfc7946_geometry
 from geo.outputs.palette import CHANGE_TYPE_COLOURS, change_colour, rgb_triplet
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pyproj import CRS
 
-from geo.outputs.atomic import replacing
+from geo.atomic import replacing
 from geo.outputs.render import display_stretch
 from geo.outputs.cog import read_raster
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData

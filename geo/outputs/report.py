@@ -30,7 +30,7 @@ from geo.link import (
     VERDICTS,
     WEAK_EVIDENCE,
 )
-from geo.outputs.atomic import replacing
+from geo.atomic import replacing
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view

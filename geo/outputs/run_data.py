@@ -5,7 +5,7 @@ A run writes ``changes.geojson``, ``claims.json``, ``manifest.json``, ``aoi.geoj
 vessel job's files (``vessels-manifest.json``, ``vessels.geojson``, ``timeseries.json|svg``,
 ``evidence.json``); ``load_run`` reads them and checks they are there and well formed, so
 ``geo report RUN_DIR`` fails with a message naming the bad file. A run writes its folder whole and marks it
-complete last (``geo.outputs.atomic``): a folder without the marker is refused.
+complete last (``geo.atomic``): a folder without the marker is refused.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.atomic import MARKER, recover_output_dir
 from geo.errors import OutputError
-from geo.outputs.atomic import MARKER, recover_output_dir
 
 CHANGES = "changes.geojson"
 CLAIMS = "claims.json"

@@ -1,5 +1,5 @@
 """The change statistic as the outputs name it: label, unit and the levels that were applied, read from a
-run's manifest (``statistic``, written by the detector that ran: ``geo.change.detect.Detection.summary``).
+run's manifest (``statistic``, written by the detector that ran: ``geo.change.detectors.Detection.summary``).
 
 Manifests built by hand (the SAR job) or by older versions carry only a name and the grow and seed
 thresholds; ``describe`` fills in the rest from those, so the report and the styles never invent a label
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from geo.change.detect import DETECTOR_SETTINGS
+from geo.change.detectors import detector_settings
 
 
 @dataclass(frozen=True)
@@ -74,4 +74,5 @@ def job_parameters(manifest: Mapping[str, Any]) -> dict[str, Any]:
     parameters = dict(manifest.get("parameters", {}))
     if "parameters" not in manifest.get("statistic", {}):
         return parameters
-    return {k: v for k, v in parameters.items() if k not in DETECTOR_SETTINGS}
+    configure = detector_settings()
+    return {k: v for k, v in parameters.items() if k not in configure}

@@ -19,8 +19,8 @@ from geo.outputs.palette import CHANGE_TYPE_COLOURS, SENSOR_COLOURS, VERDICT_COL
 from geo.outputs.statistic import describe
 
 QGIS_VERSION = "3.22.0"  # the oldest QGIS whose QML these follow (Debian bookworm ships 3.22)
-TEMPORAL_START_AND_END_FIELDS = 2  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromFields
-TEMPORAL_INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
+TEMPORAL_FROM_EXPRESSIONS = 4  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions
+TEMPORAL_INCLUDE_END = 1  # Qgis::VectorTemporalLimitMode::IncludeBeginIncludeEnd
 GEOMETRY_POLYGON = 2
 HALO_WIDTH_FACTOR = 2.0  # the halo line is twice as wide as the coloured outline it sits under
 HALO_ALPHA = 190
@@ -100,12 +100,21 @@ def _document(layer_type: str | None = None) -> ET.Element:
     return root
 
 
-def _temporal(root: ET.Element, start_field: str, end_field: str = "",
-              mode: int = TEMPORAL_START_AND_END_FIELDS) -> None:
+def as_datetime(field: str) -> str:
+    """A QGIS expression for a DateTime field's value, compared by QGIS itself. On a plain field QGIS 3.22
+    hands the time filter to the GeoPackage as text ('2017-10-14T11:09:59.000Z' <= '2017-10-14T11:09:59.000'),
+    which is false at the field's own instant; a function call is not handed over."""
+    return f'to_datetime("{field}")'
+
+
+def _temporal(root: ET.Element, start_field: str, end_field: str) -> None:
+    """Features live from ``start_field`` to ``end_field``, both instants included (the same field twice: an
+    instant). Expressions rather than the field modes: see ``as_datetime``."""
     temporal = ET.SubElement(root, "temporal", {
-        "enabled": "1", "mode": str(mode), "startField": start_field,
-        "endField": end_field, "limitMode": "1", "accumulate": "0", "durationUnit": "d",
-        "fixedDuration": "0", "durationField": "", "startExpression": "", "endExpression": "",
+        "enabled": "1", "mode": str(TEMPORAL_FROM_EXPRESSIONS), "startField": start_field,
+        "endField": end_field, "limitMode": str(TEMPORAL_INCLUDE_END), "accumulate": "0", "durationUnit": "d",
+        "fixedDuration": "0", "durationField": "", "startExpression": as_datetime(start_field),
+        "endExpression": as_datetime(end_field),
     })
     fixed = ET.SubElement(temporal, "fixedRange")
     ET.SubElement(fixed, "start")
@@ -184,7 +193,7 @@ def claims_style() -> ET.Element:
 def vessels_style() -> ET.Element:
     """Vessel detections coloured by sensor, each shown at its scene's acquisition time (an instant)."""
     root = _document()
-    _temporal(root, "datetime", mode=TEMPORAL_INSTANT_FROM_FIELD)
+    _temporal(root, "datetime", "datetime")
     _categorised(root, "sensor", [(s, f"{s.upper()} detection", c) for s, c in SENSOR_COLOURS.items()],
                  fill_alpha=150, outline_width=0.4, catch_all=None)
     _common_tail(root, "detection_id", (

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from geo.outputs.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
+from geo.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.kml import KML, write_kml
 from geo.store import Store

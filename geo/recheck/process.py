@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry.base import BaseGeometry
 
 from geo.aoi import AOI
+from geo.change.detectors import Detector
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.pipeline import Job, Params, run_job
 from geo.recheck.plan import AoiPlan
@@ -73,8 +74,9 @@ def keep_head_window(aoi: AOI, head: Scene, params: Params) -> None:
         log.warning("AOI %s: head scene %s not cached for the next re-check: %s", aoi.id, head.id, exc)
 
 
-def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
-    """Walk the AOI's new scenes in order, moving the chain head on every usable pair."""
+def process_plan(plan: AoiPlan, params: Params, detector: Detector[Any]) -> AoiOutcome:
+    """Walk the AOI's new scenes in order, moving the chain head on every usable pair; ``detector`` is the
+    one ``params`` name, built once for the run (its algorithm version keys the chain)."""
     outcome = AoiOutcome(plan.aoi.id)
     head = plan.head
     for scene in plan.pending:
@@ -84,7 +86,7 @@ def process_plan(plan: AoiPlan, params: Params = Params()) -> AoiOutcome:
             continue
         reason = {"policy": "chain", "before": f"chain head {head.id}", "after": "next new scene"}
         try:
-            result = run_job(Job(plan.aoi, plan.claims, head, scene, params, reason))
+            result = run_job(Job(plan.aoi, plan.claims, head, scene, params, reason, detector))
         except (EmptyReadError, OverlapError) as exc:
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
             continue
@@ -157,8 +159,8 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
                 yield client
 
 
-def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int = 1, scheduler: str | None = None,
-              progress: Progress | None = None) -> list[AoiOutcome]:
+def run_plans(plans: Sequence[AoiPlan], params: Params, detector: Detector[Any], workers: int = 1,
+              scheduler: str | None = None, progress: Progress | None = None) -> list[AoiOutcome]:
     """Outcomes in the order of ``plans``, whatever order the tasks finished in."""
     plans = [p for p in plans if p.pending or (p.vessels is not None and p.vessels.pending)]
     if not plans:
@@ -170,7 +172,7 @@ def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int 
                 counting = f", {len(plan.vessels.pending)} to count vessels on" if plan.vessels else ""
                 progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s){counting}")
             try:
-                outcomes.append(process_plan(plan, params))
+                outcomes.append(process_plan(plan, params, detector))
             except Exception as exc:  # a bug outside a pair (vessel counts): this AOI is retried, the others go on
                 log.error("AOI %s failed: %s: %s", plan.aoi.id, type(exc).__name__, exc)
                 log.debug("AOI %s: traceback", plan.aoi.id, exc_info=exc)
@@ -180,7 +182,7 @@ def run_plans(plans: Sequence[AoiPlan], params: Params = Params(), workers: int 
 
     with dask_client(workers, scheduler) as client:
         token = uuid.uuid4().hex[:8]
-        futures = {client.submit(process_plan, _transportable(p), params, key=f"recheck-{p.aoi.id}-{token}",
+        futures = {client.submit(process_plan, _transportable(p), params, detector, key=f"recheck-{p.aoi.id}-{token}",
                                  pure=False): p.aoi.id for p in plans}
         results: dict[str, AoiOutcome] = {}
         for done, future in enumerate(as_completed(futures), 1):

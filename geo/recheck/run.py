@@ -15,13 +15,14 @@ import socket
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo import ALGORITHM_VERSION, __version__, paths
+from geo import __version__, paths
 from geo.aoi import AOI, aoi_from_geojson, load_aois, load_drawn_aoi
+from geo.change.detectors import Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.recheck import outputs
@@ -55,6 +56,10 @@ class RecheckRequest:
     seeds_dir: Path | None = None
     today: date | None = None  # the search end; None = today (UTC)
     params: Params | None = None  # None: geo.pipeline.Params()
+
+    def detector(self) -> Detector[Any]:
+        """The change detector of the run, built once: its algorithm version keys the store's chains."""
+        return build_detector(self.params.method, asdict(self.params)) if self.params else build_detector()
 
     def arguments(self) -> dict[str, Any]:
         return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
@@ -118,12 +123,12 @@ def _internal_error(aoi_id: str, doing: str, exc: Exception) -> str:
 
 
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
-              request: RecheckRequest) -> tuple[list[AoiPlan], dict[str, str]]:
+              request: RecheckRequest, version: str) -> tuple[list[AoiPlan], dict[str, str]]:
     plans, failed = [], {}
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
-        chain = store.chain(aoi.id, ALGORITHM_VERSION)
-        paired = store.paired_after(aoi.id, ALGORITHM_VERSION, chain.head.id) if chain else set()
+        chain = store.chain(aoi.id, version)
+        paired = store.paired_after(aoi.id, version, chain.head.id) if chain else set()
         try:
             plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, request.since,
                             request.max_pairs, paired)
@@ -143,15 +148,17 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
 
 
 def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: Sequence[Claim], source: str,
-                run_id: int, recorded: str, params: Params) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Write one AOI's part of the run; return its summary entry and its window-verdict news."""
+                run_id: int, recorded: str, params: Params,
+                version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Write one AOI's part of the run (``version``: the change detector's, the key of its chain); return
+    its summary entry and its window-verdict news."""
     aoi = plan.aoi
     store.upsert_aoi(aoi, run_id)
     for claim in plan.claims:
         store.upsert_claim(claim, run_id)
     for scene in plan.seen:
         store.add_scene(aoi.id, scene.summary(), source, run_id)
-    chain = store.chain(aoi.id, ALGORITHM_VERSION)
+    chain = store.chain(aoi.id, version)
     if chain is None:
         assert plan.head is not None and plan.baseline_reason is not None
         baseline, reason = SceneRef(plan.head.id, plan.head.datetime), plan.baseline_reason
@@ -160,23 +167,23 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
         baseline, reason, head = chain.baseline, chain.baseline_reason, chain.head
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
     for pair in pairs:
-        store.add_pair(aoi.id, ALGORITHM_VERSION, pair.before, pair.after, pair.status, pair.reason,
+        store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
                        pair.clear_fraction, len(pair.features), pair.manifest, run_id)
         if pair.status == "done":
             store.add_changes(pair.features, pair.after.datetime, run_id, recorded)
             for verdict in pair.verdicts:
-                store.add_verdict("pair", verdict, pair.before.id, pair.after.id, ALGORITHM_VERSION,
+                store.add_verdict("pair", verdict, pair.before.id, pair.after.id, version,
                                   bool(verdict.get("pair_brackets_window")), run_id, recorded)
             head = pair.after
-    store.set_chain(aoi.id, ALGORITHM_VERSION, baseline, reason, head, run_id)
-    news = _record_window_verdicts(store, aoi, claims, run_id, recorded, params) if any(
+    store.set_chain(aoi.id, version, baseline, reason, head, run_id)
+    news = _record_window_verdicts(store, aoi, claims, run_id, recorded, params, version) if any(
         p.status == "done" for p in pairs) else []
     vessels = None
     if plan.vessels is not None and outcome is not None and outcome.vessels is not None \
             and outcome.vessels.error is None:
         from geo.recheck.vessels import record_vessels
 
-        vessels, vessel_news = record_vessels(store, aoi, plan.vessels, outcome.vessels, run_id, recorded)
+        vessels, vessel_news = record_vessels(store, aoi, plan.vessels, outcome.vessels, run_id, recorded, version)
         news.extend(vessel_news)
     entry = {
         "aoi_id": aoi.id,
@@ -195,23 +202,23 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
 
 
 def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
-                            params: Params) -> list[dict[str, Any]]:
-    from geo.recheck.verdicts import to_judge, window_verdicts
+                            params: Params, version: str) -> list[dict[str, Any]]:
+    from geo.recheck.window_verdicts import to_judge, window_verdicts
 
-    chain = store.pairs(aoi.id, ALGORITHM_VERSION)
-    spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, ALGORITHM_VERSION))
+    chain = store.pairs(aoi.id, version)
+    spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, version))
     log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
     if not spans:
         return []
     needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
     by_after: dict[str, list[Feature]] = defaultdict(list)
-    for feature in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION, after_scenes=sorted(needed)):
+    for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):
         by_after[feature[1]["after_scene"]].append(feature)
     news = []
     for result in window_verdicts(aoi, claims, chain, by_after, params.min_clear_fraction, spans):
         claim_id = result.verdict["claim_id"]
-        previous = store.latest_window_verdict(aoi.id, claim_id, ALGORITHM_VERSION)
-        if store.add_verdict("window", result.verdict, result.before.id, result.after.id, ALGORITHM_VERSION,
+        previous = store.latest_window_verdict(aoi.id, claim_id, version)
+        if store.add_verdict("window", result.verdict, result.before.id, result.after.id, version,
                              result.covers_window, run_id, recorded):
             before = previous["verdict"] if previous else None
             news.append({"kind": "window", "claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
@@ -223,8 +230,9 @@ def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run
     return news
 
 
-def _summary(run_id: int | None, started: str, finished: str, source: str, entries: list[dict[str, Any]],
-             verdict_news: list[dict[str, Any]], failed: dict[str, str], files: dict[str, str]) -> dict[str, Any]:
+def _summary(run_id: int | None, started: str, finished: str, source: str, version: str,
+             entries: list[dict[str, Any]], verdict_news: list[dict[str, Any]], failed: dict[str, str],
+             files: dict[str, str]) -> dict[str, Any]:
     types = Counter(t for e in entries for p in e["pairs"] for t in p.get("change_types", []))
     n_new = sum(e["n_new_changes"] for e in entries)
     return {
@@ -232,7 +240,7 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, entri
         "started_at": started,
         "finished_at": finished,
         "source": source,
-        "algorithm_version": ALGORITHM_VERSION,
+        "algorithm_version": version,
         "workbench_version": __version__,
         "has_new": bool(n_new or any(v["changed"] for v in verdict_news)),
         "n_pairs": sum(1 for e in entries for p in e["pairs"] if p["status"] == "done"),
@@ -267,6 +275,8 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     known = load_aois(aoi_dir) if aoi_dir.is_dir() else {}
     all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
     source = open_source(request.source, "s2")  # the change chain reads Sentinel-2 (vessels: geo.recheck.vessels)
+    detector = request.detector()
+    version = detector.algorithm_version
     Store.check(store_path)
     if not store_path.exists():
         new_aois = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
@@ -281,10 +291,10 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
         aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
         claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
-        plans, failed = _plan_all(store, source, aois, claims, today, request)
+        plans, failed = _plan_all(store, source, aois, claims, today, request, version)
         if not failed and not any(p.has_work for p in plans):
-            report.summary = _summary(None, started, now_utc(), source.name, [_quiet_entry(p) for p in plans], [],
-                                      {}, {})
+            report.summary = _summary(None, started, now_utc(), source.name, version,
+                                      [_quiet_entry(p) for p in plans], [], {}, {})
             report.elapsed_s = time.perf_counter() - clock
             log.info("nothing new: %d AOI(s) checked in %.3f s", len(plans), report.elapsed_s)
             return report
@@ -292,12 +302,12 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
         from geo.recheck.process import run_plans
 
         params = request.params or Params()
-        outcomes = {o.aoi_id: o for o in run_plans(plans, params, request.workers, request.scheduler, step)}
+        outcomes = {o.aoi_id: o for o in run_plans(plans, params, detector, request.workers, request.scheduler, step)}
         step("recording the run")
         log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
         with store.transaction():
             recorded = now_utc()
-            run_id = store.insert_run(started, source.name, ALGORITHM_VERSION, __version__, socket.gethostname(),
+            run_id = store.insert_run(started, source.name, version, __version__, socket.gethostname(),
                                       os.getpid(), request.arguments(), request.on_new)
             entries, news = [], []
             for plan in plans:
@@ -308,7 +318,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                 try:
                     with store.savepoint("aoi"):  # one AOI's failure undoes its own part only
                         entry, verdict_news = _record_aoi(store, plan, outcome, claims, source.name, run_id,
-                                                          recorded, params)
+                                                          recorded, params, version)
                 except Exception as exc:
                     if not store.in_transaction:  # the database undid the whole run (disk full, I/O)
                         raise
@@ -321,7 +331,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                                       outcome.vessels.error if outcome and outcome.vessels else None) if e]
                 if errors:
                     failed[plan.aoi.id] = "; ".join(errors)
-            summary = _summary(run_id, started, now_utc(), source.name, entries, news, failed,
+            summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)
         log.info("run %d committed", run_id)

@@ -10,7 +10,7 @@ scenes are judged against the same sea. A re-check with no new scene reads no pi
 
 Each recorded vessel verdict also carries, under ``combined``, the verdict its claim gets when the counts
 are merged with the claim's latest window verdict from the change polygons, by the rule of ``geo run``
-(``geo.vessels.verdicts``), so the two histories never disagree unexplained.
+(``geo.vessels.merged_verdicts``), so the two histories never disagree unexplained.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from geo import ALGORITHM_VERSION
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import GeoError
@@ -31,9 +30,9 @@ from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, ves
 from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import LandMask, VesselParams, default_period, default_sensors, find_scenes, run_vessels, \
     vessel_claims
+from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
 from geo.vessels.series import one_row_per_date
-from geo.vessels.verdicts import merge_vessel_evidence
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +84,15 @@ def count_vessels(aoi: AOI, plan: VesselPlan, params: VesselParams = VesselParam
     return VesselOutcome(run.scene_rows, run.land_masks, run.grid.to_dict())
 
 
-def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The claims' latest window verdicts (change polygons) merged with the vessel evidence."""
-    windows = [w for c in claims if (w := store.latest_window_verdict(aoi.id, c.id, ALGORITHM_VERSION))]
+def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[dict[str, Any]],
+              change_version: str) -> dict[str, dict[str, Any]]:
+    """The claims' latest window verdicts (change polygons of ``change_version``) merged with the vessel
+    evidence."""
+    windows = [w for c in claims if (w := store.latest_window_verdict(aoi.id, c.id, change_version))]
     if not windows:
         return {}
     wanted = {c for w in windows for c in w.get("evidence", [])}
-    features = [f for f in store.changes(aoi_id=aoi.id, algorithm_version=ALGORITHM_VERSION)
+    features = [f for f in store.changes(aoi_id=aoi.id, algorithm_version=change_version)
                 if f[1]["change_id"] in wanted]
     merged = merge_vessel_evidence(windows, evidence, claims, features)
     keys = ("verdict", "confidence", "confidence_label", "verdict_source", "rationale", "before_scene", "after_scene")
@@ -99,7 +100,7 @@ def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[di
 
 
 def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutcome, run_id: int,
-                   recorded: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                   recorded: str, change_version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Append the new rows and masks; recompute the evidence over the stored series and record what changed.
     Returns the AOI's ``vessels`` summary entry and its verdict news."""
     added = add_vessel_rows(store, aoi.id, VESSELS_VERSION, outcome.rows, run_id, recorded)
@@ -111,7 +112,7 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
     if not rows:
         return entry, []
     evidence = evidence_for_claims(plan.claims, aoi.id, rows, VesselParams().evidence)
-    combined = _combined(store, aoi, plan.claims, evidence)
+    combined = _combined(store, aoi, plan.claims, evidence, change_version)
     first, last = rows[0]["scene"], rows[-1]["scene"]
     news = []
     for item in evidence:

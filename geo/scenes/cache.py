@@ -33,10 +33,10 @@ import rasterio
 from rasterio.errors import RasterioError
 
 from geo import paths
+from geo.atomic import replacing
 from geo.errors import SceneError
 from geo.grid import Grid
 from geo.scenes.ids import MAX_ID_BYTES, shown_id, unsafe_id_reason
-from geo.outputs.atomic import replacing
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rasterio.enums import Resampling
@@ -23,12 +24,13 @@ from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Asset, Scene
 from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
-from geo.scenes.warp import gdal_message, open_raster, read_displaced, read_onto  # noqa: F401  (re-exported)
+from geo.scenes.warp import gdal_message, open_raster, read_onto  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:  # scipy comes with it, needed only for reads through a co-registration model
+    from geo.scenes.displace import Displacement
 
 log = logging.getLogger(__name__)
 
-# (rows, cols) of a grid -> (dx, dy) px: where each pixel's content lies in the source (geo.align)
-Displacement = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 DISPLACEMENT_LATTICE = 16
 
 READ_THREADS = 4  # remote reads wait on the network, not the CPU
@@ -85,7 +87,7 @@ def read_window(
     """The raw values (DN, before scale/offset) of one asset on ``grid``, masked where nodata.
 
     With ``displacement`` (a local co-registration model) the source pixels are resampled once through
-    it (``geo.align.resample``) instead of through GDAL's warper. Remote assets come from the scene cache
+    it (``geo.scenes.displace``) instead of through GDAL's warper. Remote assets come from the scene cache
     when this window was read before; otherwise they are read with retries and then cached. Failures
     raise ``RasterError``/``ArchiveError`` naming item and asset.
     """
@@ -94,6 +96,8 @@ def read_window(
     def read(href: str, env: dict[str, str]) -> tuple[np.ma.MaskedArray, float]:
         if displacement is None:
             return read_onto(href, grid, resampling, asset.nodata, env)
+        from geo.scenes.displace import read_displaced  # scipy: only reads through a model need it
+
         return read_displaced(href, grid, displacement, resampling, asset.nodata, env)
 
     if not is_remote(asset.href):

@@ -8,7 +8,7 @@ import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -155,7 +155,7 @@ def _warp(src: DatasetReader, grid: Grid, resampling: Resampling, nodata: float)
 
 
 @contextmanager
-def _source(href: str, env: dict[str, Any], nodata: float | None) -> Iterator[tuple[DatasetReader, float]]:
+def opened_source(href: str, env: dict[str, Any], nodata: float | None) -> Iterator[tuple[DatasetReader, float]]:
     """The opened, georeferenced file and its nodata value (the item's, the file's, else 0)."""
     with gdal_env(**env), rasterio.open(href) as src:
         _georeferenced(src, href)
@@ -166,7 +166,7 @@ def _source(href: str, env: dict[str, Any], nodata: float | None) -> Iterator[tu
 def read_onto(href: str, grid: Grid, resampling: Resampling, nodata: float | None,
               env: dict[str, Any]) -> tuple[np.ma.MaskedArray, float]:
     """One file onto ``grid`` (raises rasterio's errors as they come, for the caller to classify)."""
-    with _source(href, env, nodata) as (src, src_nodata):
+    with opened_source(href, env, nodata) as (src, src_nodata):
         level = overview_level(src, grid)
         if level is None:
             return _warp(src, grid, resampling, src_nodata), src_nodata
@@ -186,16 +186,3 @@ def gdal_message(exc: BaseException) -> str:
             messages.append(text)
         seen = seen.__cause__ or seen.__context__
     return "; ".join(messages) or type(exc).__name__
-
-
-def read_displaced(href: str, grid: Grid, displacement: Any, resampling: Resampling, nodata: float | None,
-                   env: dict[str, Any]) -> tuple[np.ma.MaskedArray, float]:
-    """One file onto ``grid`` through a displacement model: one resampling of the source pixels
-    (``geo.align.resample.warp_band``). Float32 values, NaN (masked) where invalid."""
-    from geo.align.resample import warp_band  # align depends on scenes, not the reverse
-
-    with _source(href, env, nodata) as (src, src_nodata):
-        order: Literal[0, 3] = 0 if resampling == Resampling.nearest else 3
-        values, valid = warp_band(src, 1, grid, displacement, src_nodata, order)
-    out = np.where(valid, values, np.nan).astype(np.float32)
-    return np.ma.masked_invalid(out), float("nan")

@@ -19,18 +19,17 @@ if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
 TEMPORAL_FIELD = "first_seen"
-INSTANT_FROM_FIELD = 1  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
 
 
 def changes_style_over_time(field: str = TEMPORAL_FIELD) -> ET.Element:
-    """The run outputs' change style, but alive from the instant in ``field`` on (accumulating)."""
-    from geo.outputs.styles import changes_style
+    """The run outputs' change style, but alive from the instant in ``field`` on (no end: accumulating)."""
+    from geo.outputs.styles import as_datetime, changes_style
 
     style = changes_style()
     temporal = style.find("temporal")
     assert temporal is not None  # changes_style always carries temporal settings
-    temporal.attrib.update({"mode": str(INSTANT_FROM_FIELD), "startField": field, "endField": "",
-                            "accumulate": "1", "limitMode": "0"})
+    temporal.attrib.update({"startField": field, "endField": "", "startExpression": as_datetime(field),
+                            "endExpression": ""})
     return style
 
 

@@ -8,14 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from rasterio import features
-from scipy import ndimage as ndi
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import polygonal
 from geo.grid import Grid
-
-EIGHT = np.ones((3, 3), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -23,13 +20,6 @@ class Region:
     label: int
     geometry: BaseGeometry  # in the grid's CRS
     pixels: int
-
-
-def label_regions(mask: np.ndarray, min_pixels: int) -> tuple[np.ndarray, int]:
-    """Sieve away regions smaller than ``min_pixels`` (8-connected), then label what is left 1..n."""
-    sieved = features.sieve(mask.astype(np.uint8), size=min_pixels, connectivity=8) if mask.any() else mask
-    labels, count = ndi.label(np.asarray(sieved, dtype=bool), structure=EIGHT)
-    return labels.astype(np.int32), int(count)
 
 
 def polygonize(labels: np.ndarray, grid: Grid) -> list[Region]:

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SarParams:
+class CfarParams:
     pfa: float = 1e-6  # pixel false-alarm rate of the fused VV+VH detector
     grow_pfa: float = 1e-3  # a detected pixel's neighbours join its cluster above this level
     censor_pfa: float = 1e-3  # first pass: pixels above this are left out of the background
@@ -91,7 +91,7 @@ def local_background(intensity: np.ndarray, use: np.ndarray, p: RingParams) -> n
     return np.where(np.isnan(background), overall, background)
 
 
-def _channel(intensity: np.ndarray, sea: np.ndarray, pfa: float, p: SarParams) -> ChannelResult:
+def _channel(intensity: np.ndarray, sea: np.ndarray, pfa: float, p: CfarParams) -> ChannelResult:
     positive = sea & np.isfinite(intensity) & (intensity > 0)
     # Pass 1: untrimmed background, lenient level -> pixels to leave out of the background. A gamma fit
     # is enough here (the censoring level need not be exact) and costs a fraction of a K fit.
@@ -107,7 +107,7 @@ def _channel(intensity: np.ndarray, sea: np.ndarray, pfa: float, p: SarParams) -
 
 
 def detect_sar(
-    channels: Mapping[str, np.ndarray], sea: np.ndarray, grid: Grid, params: SarParams = SarParams()
+    channels: Mapping[str, np.ndarray], sea: np.ndarray, grid: Grid, params: CfarParams = CfarParams()
 ) -> DetectorOutput:
     """Ship candidates in SAR intensity ``channels`` (e.g. {"vv": .., "vh": ..}, linear power on ``grid``,
     NaN where invalid) over the boolean ``sea`` mask."""

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from scipy import ndimage as ndi
 
+from geo.change.labels import EIGHT
 from geo.grid import Grid
-from geo.vector.polygonize import EIGHT, polygonize
-from geo.vessels.model import Detection
+from geo.vector.polygonize import polygonize
+from geo.vessels.model import VesselDetection
 
 # (per-channel peak value inside the cluster) -> (score, peak)
 Scorer = Callable[[Mapping[str, float]], tuple[float, float]]
@@ -58,8 +59,8 @@ def clusters(
     scorer: Scorer,
     min_pixels: int,
     max_length_m: float,
-) -> tuple[list[Detection], dict[str, int]]:
-    """One ``Detection`` per label of size >= ``min_pixels`` and length <= ``max_length_m``; the counts
+) -> tuple[list[VesselDetection], dict[str, int]]:
+    """One ``VesselDetection`` per label of size >= ``min_pixels`` and length <= ``max_length_m``; the counts
     of clusters rejected for being too small or too long are returned alongside."""
     count = int(labels.max())
     rejected = {"too_small": 0, "too_long": 0}
@@ -86,7 +87,7 @@ def clusters(
     for kept in polygonize(kept_labels, grid):
         x, y, length, width, heading = measured[kept.label]
         score, peak = scorer({name: float(p[kept.label - 1]) for name, p in peaks.items()})
-        detections.append(Detection(
+        detections.append(VesselDetection(
             geometry=kept.geometry, x=x, y=y, length_m=round(length, 1), width_m=round(width, 1),
             heading_deg=round(heading, 1), area_m2=round(kept.pixels * grid.pixel_area, 1),
             pixels=kept.pixels, score=score, peak=peak,

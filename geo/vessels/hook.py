@@ -1,5 +1,5 @@
 """The vessel job inside ``geo run``: for the claims whose signatures include vessels, count ships on every
-Sentinel-1/-2 date around their windows, merge that evidence into their verdicts (``geo.vessels.verdicts``)
+Sentinel-1/-2 date around their windows, merge that evidence into their verdicts (``geo.vessels.merged_verdicts``)
 and hand back the writer of the vessel files, so they land in the run folder with everything else."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 from geo.claims import Claim
 from geo.errors import NoScenesError
 from geo.link import NOT_TESTED
-from geo.pipeline import JobResult
+from geo.results import JobResult
 from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import Progress, VesselRun, default_period, default_sensors, vessel_claims, vessel_job, \
     write_vessel_outputs
+from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
-from geo.vessels.verdicts import merge_vessel_evidence
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def _summary(run: VesselRun) -> dict[str, object]:
         "period": m.get("period"), "n_scenes": len(run.results), "n_dates": len(run.rows),
         "n_detections": sum(r["n_vessels"] for r in run.rows), "land_mask": m["land_mask"],
         "claims": m["claims"], "seconds": m["seconds"], "details": "vessels-manifest.json",
-        "verdict_rule": "geo.vessels.verdicts (README: Vessel evidence in geo run)",
+        "verdict_rule": "geo.vessels.merged_verdicts (README: Vessel evidence in geo run)",
     }
 
 

@@ -23,18 +23,20 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
 from geo.aoi import AOI
+from geo.atomic import write_json
 from geo.change.classify import water_index
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
-from geo.outputs.atomic import write_json
+from geo.atomic import write_json
+from geo.outputs.provenance import portable
 from geo.outputs.geojson import rfc7946_geometry
 from geo.pipeline import aoi_mask
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
 from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
 from geo.scenes.source import open_source
-from geo.vessels.cfar import SarParams, detect_sar
+from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
@@ -53,7 +55,7 @@ class VesselParams:
     resolution: float = 10.0
     margin_m: float = 500.0  # read beyond the AOI: the CFAR background ring needs context at its edges
     mask_scenes: int = 12  # at most this many scenes (evenly spread) build the time-series land mask
-    sar: SarParams = SarParams()
+    sar: CfarParams = CfarParams()
     optical: OpticalParams = OpticalParams()
     land: LandParams = LandParams()
     evidence: EvidenceParams = EvidenceParams()
@@ -316,7 +318,7 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
 
 
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
-    """The run's files into ``folder`` (a staging folder: see ``geo.outputs.atomic.staged_dir``, which
+    """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
     (all scenes), both RFC 7946 and
     holding the detections inside the AOI; ``timeseries.csv|json|svg|png``; ``evidence.json``;
@@ -343,8 +345,8 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     plot_series([folder / "timeseries.svg", folder / "timeseries.png"], run.rows,
                 f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
                 p["min_observed_fraction"], p["large_length_m"])
-    write_json(folder / "evidence.json", run.evidence)
-    write_json(folder / "vessels-manifest.json", run.manifest)
+    write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder
+    write_json(folder / "vessels-manifest.json", portable(run.manifest))
     return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
 
 

@@ -35,9 +35,9 @@ from skimage.filters import threshold_otsu
 
 from geo.geometry import WGS84, reproject
 from geo.change.classify import water_level
+from geo.change.labels import EIGHT
 from geo.change.threshold import drop_small
 from geo.grid import Grid
-from geo.vector.polygonize import EIGHT
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ SENSORS = ("s1", "s2")
 
 
 @dataclass(frozen=True)
-class Detection:
+class VesselDetection:
     """One detected vessel. ``geometry`` is its pixel footprint in the grid's CRS."""
 
     geometry: BaseGeometry
@@ -39,7 +39,7 @@ class SceneDetections:
     scene_id: str
     datetime: datetime
     sensor: str
-    detections: tuple[Detection, ...]
+    detections: tuple[VesselDetection, ...]
     sea_px: int  # sea pixels of the reference sea mask inside the AOI
     observed_px: int  # of those, pixels the detector could examine (valid, not cloud)
     pixel_area_m2: float
@@ -64,6 +64,6 @@ def detection_id(aoi_id: str, scene_id: str, sensor: str, x: float, y: float) ->
 class DetectorOutput:
     """A detector's answer on one grid: detections, the sea pixels it could examine, and diagnostics."""
 
-    detections: tuple[Detection, ...]
+    detections: tuple[VesselDetection, ...]
     observed: np.ndarray  # bool array on the grid: sea pixels that were valid, cloud-free and tested
     diagnostics: dict[str, Any]

@@ -31,8 +31,8 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy import stats
 
+from geo.change.labels import EIGHT
 from geo.grid import Grid
-from geo.vector.polygonize import EIGHT
 from geo.change.threshold import drop_small
 from geo.vessels.cfar import local_background
 from geo.vessels.cluster import clusters, seeded_clusters

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from geo.outputs.atomic import replacing
+from geo.atomic import replacing
 from geo.outputs.palette import SENSOR_COLOURS
 from geo.vessels.model import SceneDetections
 

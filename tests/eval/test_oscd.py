@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
+from geo.change.detectors import build_detector
 from geo.errors import DatasetError
 from geo.eval.oscd import default_root, evaluate, load_city, read_labels
 from tests.eval.oscd_fixture import write_city
@@ -26,7 +28,8 @@ def dataset(tmp_path_factory):
 
 def test_synthetic_cities_scored_with_known_truth(dataset):
     root, truth = dataset
-    result = evaluate(root, None, ["local-regression", "cva-otsu"])
+    detectors = [build_detector("local-regression"), build_detector("cva-otsu")]
+    result = evaluate(root, None, detectors)
     assert result["cities"] == ["alpha", "beta"]
     summary = result["methods"]["local-regression"]
     assert METRICS <= set(summary["mean"]) and len(summary["cities"]) == 2
@@ -38,6 +41,10 @@ def test_synthetic_cities_scored_with_known_truth(dataset):
     assert 0.02 < alpha["cloud_fraction"] < 0.2  # the cloud (and the cropped edge) is masked, not "change"
     assert summary["mean"]["f1"] == pytest.approx(np.mean([r["f1"] for r in summary["cities"]]), abs=1e-3)
     assert "cva-otsu" in result["methods"]
+    # each method's scores name the algorithm that made them: its version and parameters
+    assert {m: s["algorithm_version"] for m, s in result["methods"].items()} == {
+        "local-regression": detectors[0].algorithm_version, "cva-otsu": detectors[1].algorithm_version}
+    assert result["parameters"] == {"local-regression": asdict(detectors[0].params), "cva-otsu": {}}
 
 
 def test_labels_are_read_on_the_b04_grid(dataset):

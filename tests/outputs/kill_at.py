@@ -27,7 +27,7 @@ def main() -> None:
     options, args = sys.argv[4:sys.argv.index("--")], sys.argv[sys.argv.index("--") + 1:]
     in_staging = "--in-staging" in options
     if "--no-exchange" in options:
-        from geo.outputs import atomic
+        from geo import atomic
 
         atomic.rename_exchange = lambda _source, _target: False  # type: ignore[assignment]
     state = {"staging": False, "count": 0}

@@ -65,15 +65,27 @@ def vector_facts(layer, ranges):
     styles = layer.listStylesInDatabase()
     facts["styles_for_layer"] = list(styles[2])[: styles[0]] if styles else []
     temporal = layer.temporalProperties()
-    facts["temporal"] = {
-        "active": temporal.isActive(),
-        "mode": int(temporal.mode()),
-        "start_field": temporal.startField(),
-        "end_field": temporal.endField(),
-    }
+    facts["temporal"] = temporal_settings(temporal)
     if temporal.mode() == QgsVectorLayerTemporalProperties.ModeFixedTemporalRange:
         fixed = temporal.fixedTemporalRange()
         facts["temporal"]["fixed_range"] = [fixed.begin().toString(Qt.ISODate), fixed.end().toString(Qt.ISODate)]
+    facts["temporal_counts"] = temporal_counts(layer, ranges)
+    # What "Restore default style" in the layer's properties does: QGIS 3.22 then keeps the style's time settings.
+    layer.loadDefaultStyle()
+    facts["temporal_after_restore"] = temporal_settings(temporal)
+    facts["temporal_counts_after_restore"] = temporal_counts(layer, ranges)
+    return facts
+
+
+def temporal_settings(temporal):
+    return {"active": temporal.isActive(), "mode": int(temporal.mode()), "start_field": temporal.startField(),
+            "end_field": temporal.endField(), "start_expression": temporal.startExpression(),
+            "end_expression": temporal.endExpression()}
+
+
+def temporal_counts(layer, ranges):
+    """Features drawn in each range: the filter the map renderer applies, run through the layer's provider."""
+    temporal = layer.temporalProperties()
     counts = []
     context = QgsVectorLayerTemporalContext()
     context.setLayer(layer)
@@ -86,12 +98,7 @@ def vector_facts(layer, ranges):
         if expression:
             request.setFilterExpression(expression)
         counts.append(sum(1 for _ in layer.getFeatures(request)))
-    facts["temporal_counts"] = counts
-    # What "Restore default style" in the layer's properties does: QGIS 3.22 then keeps the style's time settings.
-    layer.loadDefaultStyle()
-    facts["temporal_after_restore"] = {"active": temporal.isActive(), "mode": int(temporal.mode()),
-                                       "start_field": temporal.startField(), "end_field": temporal.endField()}
-    return facts
+    return counts
 
 
 def raster_facts(layer, ranges):

@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import SyntheticProject, run_geo
 
 KILL_AT = Path(__file__).with_name("kill_at.py")
-MARKER = ".geo-complete.json"  # written last into a run folder (geo.outputs.atomic.MARKER)
+MARKER = ".geo-complete.json"  # written last into a run folder (geo.atomic.MARKER)
 
 
 def run_args(project: SyntheticProject, out: Path, *extra: str, source: Path | None = None) -> list[str]:

@@ -70,8 +70,8 @@ def test_layer_styles_table_is_the_one_qgis_reads(synthetic_output):
     renderer = changes_qml.find("renderer-v2")
     assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "change_type"
     temporal = changes_qml.find("temporal")
-    assert (temporal.get("enabled"), temporal.get("mode"), temporal.get("startField"), temporal.get("endField")) == (
-        "1", "2", "before_date", "after_date")
+    assert (temporal.get("enabled"), temporal.get("startExpression"), temporal.get("endExpression")) == (
+        "1", 'to_datetime("before_date")', 'to_datetime("after_date")')
 
 
 def test_sidecar_qml_beside_geojson(synthetic_output):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from PIL import Image
@@ -28,6 +29,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).with_name("qgis_probe.py")
 DATETIME = 16  # QVariant::DateTime
 DATE = 14  # QVariant::Date
+FROM_EXPRESSIONS = 4  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions
 
 
 def _qgis_missing() -> str | None:
@@ -69,6 +71,8 @@ RANGES = {
     "after_scene": ["2020-08-01T10:30:00Z", "2020-08-02T10:30:00Z"],  # the controller's frame at the after scene
     "after_instant": ["2020-08-01T10:30:00Z", "2020-08-01T10:30:00Z"],  # the controller exactly at the after scene
     "project_end": ["2020-08-02T10:30:00Z", "2020-08-02T10:30:00Z"],  # the last instant of the time range
+    "claim_start": ["2020-04-01T00:00:00Z", "2020-04-01T00:00:00Z"],  # exactly when the claims' window opens
+    "claim_end": ["2020-06-30T23:59:59Z", "2020-06-30T23:59:59Z"],  # and its last instant
 }
 
 
@@ -126,8 +130,11 @@ def test_geopackage_style_carries_the_time_settings(synthetic_seen):
     changes = synthetic_seen["vectors"]["changes"]
     # on open QGIS 3.22 resets time settings from the provider; restoring the default style brings them back
     assert changes["temporal_after_restore"] == {
-        "active": True, "mode": 2, "start_field": "before_date", "end_field": "after_date"}
-    assert synthetic_seen["vectors"]["claims"]["temporal_after_restore"]["start_field"] == "window_start"
+        "active": True, "mode": FROM_EXPRESSIONS, "start_field": "before_date", "end_field": "after_date",
+        "start_expression": 'to_datetime("before_date")', "end_expression": 'to_datetime("after_date")'}
+    claims = synthetic_seen["vectors"]["claims"]["temporal_after_restore"]
+    assert (claims["start_expression"], claims["end_expression"]) == ('to_datetime("window_start")',
+                                                                     'to_datetime("window_end")')
 
 
 def test_project_layers_load_styled_and_time_aware(synthetic_seen, synthetic_output):
@@ -143,12 +150,12 @@ def test_project_layers_load_styled_and_time_aware(synthetic_seen, synthetic_out
     assert changes["temporal"]["fixed_range"] == project["time_range"]
     assert claims["temporal"]["active"] and claims["temporal"]["start_field"] == "window_start"
     # the temporal controller's frames: changes over both images, claims during their window
-    assert changes["temporal_counts"] == [0, 3, 3, 3, 3, 3]
-    assert claims["temporal_counts"] == [0, 2, 0, 0, 0, 0]
+    assert changes["temporal_counts"] == [0, 3, 3, 3, 3, 3, 3, 3]
+    assert claims["temporal_counts"] == [0, 2, 0, 0, 0, 0, 2, 2]
     before = next(v for k, v in layers.items() if k.startswith("before"))
     after = next(v for k, v in layers.items() if k.startswith("after"))
-    assert before["visible_in"] == [False, True, True, False, False, False]
-    assert after["visible_in"] == [False, False, False, True, True, True]
+    assert before["visible_in"] == [False, True, True, False, False, False, True, True]
+    assert after["visible_in"] == [False, False, False, True, True, True, False, False]
     assert project["time_range"] == ["2020-03-01T10:30:00Z", "2020-08-02T10:30:00Z"]
     assert layers["changes"]["checked"] and not layers["claim verdicts"]["checked"]
 
@@ -229,7 +236,10 @@ def test_vessel_detections_open_styled_and_on_the_time_slider(qgis_available, po
     assert layer["styles_for_layer"] == ["vessels"]
     assert layer["renderer"] == "categorizedSymbol" and layer["class_attribute"] == "sensor"
     assert layer["category_colours"] == {"s1": "#1f5fa8", "s2": "#c2571a"}
-    assert layer["temporal_after_restore"] == {"active": True, "mode": 1, "start_field": "datetime", "end_field": ""}
+    instant = 'to_datetime("datetime")'  # from and to the same instant
+    assert layer["temporal_after_restore"] == {"active": True, "mode": FROM_EXPRESSIONS, "start_field": "datetime",
+                                               "end_field": "datetime", "start_expression": instant,
+                                               "end_expression": instant}
     project = seen["projects"]["project"]
     assert project["read"] and all(v["valid"] for v in project["layers"].values()), project["layers"]
     in_project = project["layers"]["vessel detections"]
@@ -237,6 +247,22 @@ def test_vessel_detections_open_styled_and_on_the_time_slider(qgis_available, po
     assert in_project["temporal_counts"] == per_day  # each date's ships, on that date's frame only
     # the project's time range spans the vessel series (1 April .. 13 June), not only the change pair
     assert project["time_range"][0].startswith("2021-04-01") and project["time_range"][1].startswith("2021-06-14")
+
+
+def test_each_vessel_detection_shows_at_its_own_instant(qgis_available, port_run_output):
+    """The time slider exactly at a scene's acquisition instant draws that scene's ships (QGIS 3.22 compiles a
+    field's time filter into a comparison of the GeoPackage's text with its own, which missed them)."""
+    features = json.loads((port_run_output / "vessels.geojson").read_text())["features"]
+    instants = sorted({f["properties"]["datetime"] for f in features})
+    per_instant = [sum(1 for f in features if f["properties"]["datetime"] == t) for t in instants]
+    assert len(instants) > 3 and all(per_instant)
+    gpkg = port_run_output / "changes.gpkg"
+    seen = probe({"vectors": [{"key": "vessels", "uri": f"{gpkg}|layername=vessels"}],
+                  "projects": [{"key": "project", "path": str(port_run_output / "project.qgz")}],
+                  "ranges": [[t, t] for t in instants]})
+    assert seen["projects"]["project"]["layers"]["vessel detections"]["temporal_counts"] == per_instant
+    # the GeoPackage's own default style, once restored, sets the same time filter
+    assert seen["vectors"]["vessels"]["temporal_counts_after_restore"] == per_instant
 
 
 # The demo's project drawn as QGIS draws it (tests/outputs/qgis_render.py): PNGs whose pixels the tests read.
@@ -255,6 +281,16 @@ class DemoRender:
     aoi: geopandas.GeoDataFrame
     before: str
     after: str
+
+
+def render(project: Path, renders: list[dict], size: tuple[int, int], out_dir: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """What tests/outputs/qgis_render.py reports, and its PNGs as RGB arrays by render key."""
+    spec = {"project": str(project), "out_dir": str(out_dir), "renders": renders, "size": list(size)}
+    proc = subprocess.run([SYSTEM_PYTHON, str(RENDERER)], input=json.dumps(spec), capture_output=True, text=True,
+                          env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    facts = json.loads(proc.stdout)
+    return facts, {key: np.asarray(Image.open(r["png"]).convert("RGB")).astype(int) for key, r in facts["renders"].items()}
 
 
 @pytest.fixture(scope="module")
@@ -276,13 +312,8 @@ def demo_render(qgis_available, demo_output, tmp_path_factory) -> DemoRender:
         {"key": "after_only", "layers": [after_layer]},
         {"key": "rasters_only", "layers": [after_layer, before_layer]},
     ]
-    spec = {"project": str(demo_output / "project.qgz"), "out_dir": str(out_dir), "renders": renders,
-            "size": [cols * PIXELS_PER_CELL, rows * PIXELS_PER_CELL]}
-    proc = subprocess.run([SYSTEM_PYTHON, str(RENDERER)], input=json.dumps(spec), capture_output=True, text=True,
-                          env=_env(), timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    facts = json.loads(proc.stdout)
-    images = {key: np.asarray(Image.open(r["png"]).convert("RGB")).astype(int) for key, r in facts["renders"].items()}
+    facts, images = render(demo_output / "project.qgz", renders, (cols * PIXELS_PER_CELL, rows * PIXELS_PER_CELL),
+                           out_dir)
     return DemoRender(facts, images, grid["crs"], bounds,
                       geopandas.read_file(demo_output / "changes.geojson").to_crs(grid["crs"]),
                       geopandas.read_file(demo_output / "aoi.geojson").to_crs(grid["crs"]), before_layer, after_layer)
@@ -371,3 +402,24 @@ def test_at_the_before_scene_the_outlines_show_over_the_before_image(demo_render
     assert _change_outlines(demo_render, "at_before") > 0.9
     # two years apart, the two images differ almost everywhere
     assert _same_pixels(demo_render, "at_before", "after_only", _away_from_outlines(demo_render)) < 0.5
+
+
+def test_vessels_are_drawn_at_exactly_their_instant(qgis_available, port_run_output, tmp_path):
+    """The port project drawn with the time slider exactly at the first scene's acquisition instant: a mark
+    under every ship of that scene; a second earlier, none."""
+    manifest = json.loads((port_run_output / "manifest.json").read_text())
+    rows, cols = manifest["grid"]["shape"]
+    vessels = geopandas.read_file(port_run_output / "vessels.geojson").to_crs(manifest["grid"]["crs"])
+    first = vessels["datetime"].min()
+    ships = vessels[vessels["datetime"] == first].geometry.representative_point()
+    assert len(ships) > 0
+    at = lambda moment: {"layers": ["vessel detections"], "at": [moment.strftime("%Y-%m-%dT%H:%M:%SZ")] * 2}  # noqa: E731
+    facts, images = render(port_run_output / "project.qgz",
+                           [{"key": "exact", **at(first)}, {"key": "before", **at(first - pd.Timedelta(seconds=1))}],
+                           (cols * PIXELS_PER_CELL, rows * PIXELS_PER_CELL), tmp_path)
+    xmin, _, _, ymax = facts["renders"]["exact"]["extent"]
+    size = facts["renders"]["exact"]["map_units_per_pixel"]
+    pixels = [(int((ymax - p.y) // size), int((p.x - xmin) // size)) for p in ships]
+    marked = {key: [bool(np.abs(image[row, col] - 255).max() > COLOUR_TOLERANCE) for row, col in pixels]
+              for key, image in images.items()}
+    assert all(marked["exact"]) and not any(marked["before"])

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from geo.aoi import load_aoi
-from geo.change.detect import LocalParams
+from geo.change.detectors.local_regression import LocalParams
 from geo.claims import load_claims
 from geo.outputs.bundle import write_run_extras
 from geo.pipeline import Job, Params, run_job, write_outputs
@@ -22,9 +22,12 @@ from tests.conftest import REPO
 CHI_SQUARE_WORDS = ("χ²", "chi-square", "degrees of freedom", "α =", "<dt>alpha", "alpha grow")
 
 
+TEXT_SUFFIXES = {".html", ".json", ".geojson", ".qml", ".csv", ".kml", ".svg"}
+
+
 def _texts(folder):
-    return {name: (folder / name).read_text() for name in ("report.html", "manifest.json", "claims.json",
-                                                          "change_statistic.qml")}
+    """Every text file of the run folder (the vessel job's too, when it ran)."""
+    return {p.name: p.read_text() for p in sorted(folder.iterdir()) if p.suffix in TEXT_SUFFIXES}
 
 
 def _ramp_labels(qml: str) -> list[str]:
@@ -54,7 +57,7 @@ def test_local_regression_run_is_labelled_as_such(run, request):
     assert not any("χ²" in label or "threshold" in label for label in labels)
 
 
-@pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
+@pytest.mark.parametrize("run", ["synthetic_output", "demo_output", "port_run_output"])
 def test_provenance_names_no_path_of_this_machine(run, request, tmp_path_factory):
     folder = request.getfixturevalue(run)
     machine = {str(REPO), str(tmp_path_factory.getbasetemp()), str(folder), "/tmp/", "/home/", "/root/"}
@@ -62,7 +65,8 @@ def test_provenance_names_no_path_of_this_machine(run, request, tmp_path_factory
         for path in machine:
             assert path not in text, (name, path)
     source = json.loads((folder / "manifest.json").read_text())["scenes"]["selection"]["source"]
-    assert source == {"synthetic_output": "scenes/catalog.json", "demo_output": "scenes/demo/catalog.json"}[run]
+    assert source == {"synthetic_output": "scenes/catalog.json", "demo_output": "scenes/demo/catalog.json",
+                      "port_run_output": "scenes/catalog.json"}[run]
     assert f"<dt>Scene source</dt><dd>{source}</dd>" in (folder / "report.html").read_text()
 
 

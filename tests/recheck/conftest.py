@@ -17,6 +17,7 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
+from geo.change.detectors import build_detector
 from geo.geometry import WGS84, reproject
 from geo.recheck.run import RecheckRequest, recheck
 from tests import synthetic
@@ -40,6 +41,7 @@ PLANTS = {
     3: {"site-d": (Rect(160, 160, 22, 20),), "site-b": (Rect(85, 180, 15, 25),)},
 }
 SINCE = "2021-03-01"
+ALGORITHM_VERSION = build_detector().algorithm_version  # the default detector's: it keys the store's chains
 SCL_VEGETATION, SCL_CLOUD_HIGH = 4, 9
 
 CLAIMS = """

@@ -1,7 +1,7 @@
 """Run by Debian's /usr/bin/python3 (PyQGIS), not the project's interpreter: open a re-check store as a QGIS
 user would — its layers directly, and the .qlr layer definition beside the outputs — and print JSON.
 
-usage: qgis_check.py STORE QLR MOMENT   (MOMENT: ISO date-time to put the time slider at)
+usage: qgis_check.py STORE QLR MOMENT...   (MOMENT: ISO date-time to put the time slider at)
 """
 
 import json
@@ -31,14 +31,14 @@ def temporal(layer):
     props = layer.temporalProperties()
     return {
         "active": props.isActive(),
-        "instant_from_field": props.mode() == QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField,
-        "start_field": props.startField(),
-        "accumulate": props.accumulateFeatures(),
+        "from_expressions": props.mode() == QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions,
+        "start_expression": props.startExpression(),
+        "end_expression": props.endExpression(),
     }
 
 
 def main():
-    store, qlr, moment = sys.argv[1:4]
+    store, qlr, moments = sys.argv[1], sys.argv[2], sys.argv[3:]
     out = {"direct": {}}
     for name in ("changes", "aois", "verdicts", "runs", "pairs"):
         layer = QgsVectorLayer(f"{store}|layername={name}", name, "ogr")
@@ -56,7 +56,7 @@ def main():
                  "crs": layer.crs().authid() if layer.crs().isValid() else None,
                  "aliases": {f.name(): f.alias() for f in layer.fields()}, **temporal(layer)}
         if layer.name() == "changes (re-checks)":
-            entry["shown_at_moment"] = shown_at(layer, moment)
+            entry["shown_at"] = {moment: shown_at(layer, moment) for moment in moments}
         out["qlr"]["layers"][layer.name()] = entry
     print(json.dumps(out), flush=True)
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from geo import ALGORITHM_VERSION
 from geo.store import Store
 from tests import synthetic
-from tests.recheck.conftest import AOIS, PLANTS, SCENE_IDS, dump_store, rect_lonlat
+from tests.recheck.conftest import ALGORITHM_VERSION, AOIS, PLANTS, SCENE_IDS, dump_store, rect_lonlat
 
 CLOUDED = "S2A_SYN_20210515"  # between SCENE_IDS[2] (1 May) and SCENE_IDS[3] (1 June)
 S0, S1, S2, S5 = SCENE_IDS  # S5: the next usable scene after the clouded one

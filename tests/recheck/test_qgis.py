@@ -1,5 +1,5 @@
 """The store and its layer definition opened by real QGIS (Debian's PyQGIS, in a subprocess): every layer
-valid, ``changes`` on the time slider by first_seen, accumulating."""
+valid, ``changes`` on the time slider by first_seen, accumulating — also at exactly a change's own instant."""
 
 from __future__ import annotations
 
@@ -42,9 +42,13 @@ def test_qgis_shows_changes_over_time(qgis, first_run):
         changes = opened.changes()
     early = sorted(p["change_id"] for _, p in changes if p["first_seen"] < "2021-05-15")
     assert 0 < len(early) < len(changes) == 6
+    # the time slider at exactly the instant a later scene first showed changes: those appear, with the earlier
+    latest = max(p["first_seen"] for _, p in changes)
+    by_latest = sorted(p["change_id"] for _, p in changes if p["first_seen"] <= latest)
+    assert latest.endswith("Z") and len(by_latest) == 6 and latest > "2021-05-15"
     qlr = store.with_name("s-outputs") / "s.qlr"
     env = {"QT_QPA_PLATFORM": "offscreen", "HOME": str(store.parent), "PATH": os.environ.get("PATH", "/usr/bin")}
-    proc = subprocess.run([str(QGIS_PYTHON), str(CHECKER), str(store), str(qlr), "2021-05-15T00:00:00Z"],
+    proc = subprocess.run([str(QGIS_PYTHON), str(CHECKER), str(store), str(qlr), "2021-05-15T00:00:00Z", latest],
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -52,7 +56,9 @@ def test_qgis_shows_changes_over_time(qgis, first_run):
     assert seen["direct"]["changes"]["count"] == 6 and seen["direct"]["aois"]["count"] == 4
     assert seen["direct"]["runs"]["count"] == 2
     assert seen["first_seen_is_datetime"] and seen["crs"] == "EPSG:4326"
-    temporal = {"active": True, "instant_from_field": True, "start_field": "first_seen", "accumulate": True}
+    # from first_seen on, no end: each change stays once shown
+    temporal = {"active": True, "from_expressions": True, "start_expression": 'to_datetime("first_seen")',
+                "end_expression": ""}
     assert seen["default_style"] == temporal
     layers = seen["qlr"]["layers"]
     assert seen["qlr"]["loaded"] and set(layers) == {"changes (re-checks)", "areas of interest"}
@@ -63,5 +69,6 @@ def test_qgis_shows_changes_over_time(qgis, first_run):
     assert {layer["crs"] for layer in layers.values()} == {"EPSG:4326"}
     assert changes_layer["aliases"]["first_seen"] == "First seen (acquired, UTC)"
     assert changes_layer["aliases"]["change_type"] == "Change type"
-    # the time slider at 15 May 2021 shows the changes first seen before it, not those of June
-    assert changes_layer["shown_at_moment"] == early
+    # the time slider at 15 May 2021 shows the changes first seen before it, not those of June; at the June
+    # scene's instant all of them
+    assert changes_layer["shown_at"] == {"2021-05-15T00:00:00Z": early, latest: by_latest}

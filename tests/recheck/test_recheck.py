@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import rasterio
 
-from geo import ALGORITHM_VERSION
 from geo.aoi import load_aoi
 from geo.claims import load_claims
 from geo.errors import DateError
@@ -22,7 +21,7 @@ from geo.recheck.run import recheck
 from geo.scenes.source import LocalCatalog
 from geo.store import Store, parse_utc
 from tests import synthetic
-from tests.recheck.conftest import PLANTS, SCENE_IDS, SHIFTS, dump_store, output_files, rect_lonlat, request
+from tests.recheck.conftest import ALGORITHM_VERSION, PLANTS, SCENE_IDS, SHIFTS, dump_store, output_files, rect_lonlat, request
 
 RUN1_PAIRS = [(SCENE_IDS[0], SCENE_IDS[1]), (SCENE_IDS[1], SCENE_IDS[2])]
 

@@ -12,12 +12,11 @@ from datetime import date
 import pystac
 import pytest
 
-from geo import ALGORITHM_VERSION
 from geo.recheck.run import RecheckRequest, recheck
 from geo.store import Store
 from geo.store.vessels import vessel_rows
 from tests import synthetic
-from tests.recheck.conftest import dump_store
+from tests.recheck.conftest import ALGORITHM_VERSION, dump_store
 
 LATE = ("S1A_TEST_20210611", "S1A_TEST_20210613", "S2A_TEST_20210612")  # published for the second run
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import geo.recheck.verdicts as window_module
+import geo.recheck.window_verdicts as window_module
 from geo.recheck.run import recheck
 from tests.recheck.conftest import SCENE_IDS, build_series, request
 

@@ -3,10 +3,13 @@ COGs and STAC items (tests/archive_data.py), fast retry settings, and a private 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import rasterio
 
 from geo.aoi import load_aoi
 from tests import archive_data
@@ -39,10 +42,27 @@ def archive(tmp_path_factory):
     server.stop()
 
 
+def forget_remote_reads() -> None:
+    """Make this process's GDAL forget what it fetched over HTTP (file sizes and byte ranges, per URL).
+
+    GDAL keeps them for the life of the process and answers a later open of the same URL without a request,
+    so a test counting the archive's traffic would see none if an earlier test read the same file. Each
+    ``geo`` command is a fresh process; this gives a test the same cold start. rasterio has no call for it,
+    so ask the libgdal it loaded (its wheel bundles one; a system build links the system's)."""
+    here = Path(rasterio.__file__).parent
+    bundled = sorted([*here.parent.glob("rasterio.libs/libgdal*"), *here.glob(".dylibs/libgdal*")])
+    library = str(bundled[0]) if bundled else ctypes.util.find_library("gdal")
+    if library is None:
+        raise RuntimeError("cannot find the GDAL library rasterio uses, to clear its /vsicurl/ cache")
+    ctypes.CDLL(library).VSICurlClearCache()
+
+
 @pytest.fixture
 def loopback(archive):
-    """The session's archive server with an empty request log and no faults (none leak out either)."""
+    """The session's archive server with an empty request log, no faults (none leak out either) and a GDAL
+    that fetches its files anew (``forget_remote_reads``), so the log holds every read the test causes."""
     archive.server.clear()
+    forget_remote_reads()
     yield archive.server
     archive.server.clear()
 

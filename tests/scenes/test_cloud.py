@@ -14,6 +14,7 @@ from geo.scenes.model import Scene
 from geo.scenes.source import LocalCatalog, StacApi
 from tests import archive_data
 from tests.conftest import REPO
+from tests.scenes.conftest import forget_remote_reads
 
 
 def planted_cloud_fraction(clouds, aoi) -> float:
@@ -43,6 +44,20 @@ def test_aoi_fractions_match_the_planted_clouds(loopback, candidates, nantes_aoi
     files = loopback.records("/files/")
     assert files and all(r.path.endswith("/scl.tif") for r in files)
     assert loopback.bytes_sent("/files/") < 120_000
+
+
+def test_wire_counts_do_not_depend_on_earlier_reads(loopback, candidates, nantes_aoi, tmp_path):
+    # GDAL answers a second read of a URL in one process from memory, without a request: the counts
+    # above would be empty after any test that read the same files, unless GDAL forgets (as `loopback` does).
+    aoi_covers(candidates, nantes_aoi, SceneCache(tmp_path / "first"))
+    first = [r.path for r in loopback.records("/files/")]
+    assert first
+    loopback.clear()
+    aoi_covers(candidates, nantes_aoi, SceneCache(tmp_path / "second"))
+    assert loopback.records("/files/") == []
+    forget_remote_reads()
+    aoi_covers(candidates, nantes_aoi, SceneCache(tmp_path / "third"))
+    assert sorted(r.path for r in loopback.records("/files/")) == sorted(first)
 
 
 def test_ranking_uses_the_aoi_not_the_tile(candidates, nantes_aoi, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 import geopandas
@@ -91,7 +92,9 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
-    assert 'startField="first_seen"' in qml and 'accumulate="1"' in qml
+    temporal = ET.fromstring(qml.split("\n", 1)[1]).find("temporal")
+    # from first_seen on, with no end: each change stays once shown
+    assert (temporal.get("startExpression"), temporal.get("endExpression")) == ('to_datetime("first_seen")', "")
     assert conn.execute("PRAGMA application_id").fetchone()[0] == gpkg.APPLICATION_ID
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from geo.vessels.cfar import SarParams, detect_sar
+from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.landmask import LandParams, rasterize_land, sar_land_mask
 from tests.vessels import sea
 
@@ -40,7 +40,7 @@ def test_pixel_false_alarm_rate_matches_chosen_level(texture):
     bands = sea.sar_scene(SHAPE, [], looks=4.0, texture=texture, seed=5)
     sea_mask = np.ones(SHAPE, bool)
     for pfa in (1e-3, 1e-4):
-        out = detect_sar({"vv": bands["vv"]}, sea_mask, GRID, SarParams(pfa=pfa, clutter="auto", min_pixels=1))
+        out = detect_sar({"vv": bands["vv"]}, sea_mask, GRID, CfarParams(pfa=pfa, clutter="auto", min_pixels=1))
         expected = pfa * sea_mask.sum()
         observed = out.diagnostics["seed_pixels"]
         assert abs(observed - expected) < 4 * math.sqrt(expected) + 0.1 * expected, (pfa, observed, expected)

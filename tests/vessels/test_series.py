@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 from shapely.geometry import Point
 
-from geo.vessels.model import Detection, SceneDetections
+from geo.vessels.model import SceneDetections, VesselDetection
 from geo.vessels.series import series_rows
 
 
 def _det(x, length):
-    return Detection(Point(x, 0).buffer(5), x, 0.0, length, 10.0, 0.0, length * 10, 3, 10.0, 20.0)
+    return VesselDetection(Point(x, 0).buffer(5), x, 0.0, length, 10.0, 0.0, length * 10, 3, 10.0, 20.0)
 
 
 def _scene(scene_id, day, detections, observed):

@@ -1,4 +1,4 @@
-"""The rule that merges vessel-count evidence into a claim's change-polygon verdict (geo.vessels.verdicts):
+"""The rule that merges vessel-count evidence into a claim's change-polygon verdict (geo.vessels.merged_verdicts):
 every branch, on hand-made verdicts, and both judgements always kept and shown."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.claims import Claim, Stance, TimeWindow
-from geo.vessels.verdicts import merge_vessel_evidence
+from geo.vessels.merged_verdicts import merge_vessel_evidence
 
 CONSISTENT, NO_EVIDENCE, NOT_TESTED, NOT_OBSERVABLE = (
     "consistent with the claim", "no evidence found", "not tested", "not observable")

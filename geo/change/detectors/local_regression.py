@@ -1,0 +1,78 @@
+"""``local-regression``: the red band of each date predicted from the other by a robust linear fit over
+its ~1 km neighbourhood; the residuals in robust standard deviations, averaged over a Gaussian footprint,
+decided with a learnt threshold and seed level, small regions dropped (README, *The detector*). Its
+parameters are learnt by ``benchmarks/learn_oscd.py`` and ship in ``geo/change/params/``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from geo.change.detectors.base import STRONG_ROLE, Decision, Description, Detector, Level, NormalisedPair
+
+PARAMS_RESOURCE = "local_regression.json"
+
+
+@dataclass(frozen=True)
+class LocalParams:
+    """Parameters of ``local-regression``. ``shipped()`` reads the values learnt on the OSCD dev cities."""
+
+    band: str = "red"
+    window_px: int = 96  # neighbourhood of the local fit (~1 km at 10 m)
+    sigma_px: float = 1.5  # Gaussian footprint of the decision (~object scale)
+    threshold: float = 3.0  # mean |z| of the residuals, in robust standard deviations
+    seed_factor: float = 1.0  # a region must reach seed_factor × threshold somewhere (hysteresis)
+    min_area_px: int = 16  # regions smaller than this are dropped
+
+    @classmethod
+    def shipped(cls) -> LocalParams:
+        data = json.loads(resources.files("geo.change.params").joinpath(PARAMS_RESOURCE).read_text())
+        return cls(**{k: data["parameters"][k] for k in cls.__dataclass_fields__})
+
+
+def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_factor: float) -> np.ndarray:
+    """Pixels above ``threshold`` in regions that reach ``seed_factor × threshold`` somewhere: an object
+    needs a clearly changed core, so the faint rim that residual misregistration leaves along the edges of
+    bright, unchanged objects is not one."""
+    from skimage.filters import apply_hysteresis_threshold
+
+    values = np.where(valid, np.nan_to_num(score), 0.0)
+    if seed_factor <= 1.0:
+        return valid & (values > threshold)
+    seeded: np.ndarray = valid & apply_hysteresis_threshold(values, threshold, seed_factor * threshold)
+    return seeded
+
+
+class LocalRegression(Detector[LocalParams]):
+    name = "local-regression"
+    version = "0.2"
+
+    @classmethod
+    def default_params(cls) -> LocalParams:
+        return LocalParams.shipped()
+
+    def decide(self, pair: NormalisedPair) -> Decision:
+        from geo.change.stats import local_change
+        from geo.change.threshold import drop_small
+
+        p = self.params
+        statistic = local_change(pair.before, pair.after_normalised, pair.valid, pair.bands, p.band, p.window_px,
+                                 p.sigma_px)
+        mask = drop_small(local_decision(statistic.values, pair.valid, p.threshold, p.seed_factor), p.min_area_px)
+        return Decision(statistic, mask, p.threshold, 2 * p.threshold)
+
+    def describe(self, decided: Decision) -> Description:
+        p = self.params
+        levels = [Level("detection", p.threshold, "detection level", "pixels above it can be change")]
+        if p.seed_factor > 1.0:
+            levels.append(Level("seed", p.threshold * p.seed_factor, f"seed level ({p.seed_factor:g} × detection)",
+                                "a changed region must reach it somewhere"))
+        levels.append(Level("strong", 2 * p.threshold, "strong level (2 × detection)", STRONG_ROLE))
+        return Description(
+            f"local-regression residual of the {p.band} band", "mean |z|",
+            f"robust standard deviations of the residual, averaged over a Gaussian footprint (σ {p.sigma_px:g} px)",
+            tuple(levels),
+        )

@@ -1,0 +1,24 @@
+"""What a change job returns (``geo.pipeline``, ``geo.sar_pipeline``): the type that the writers of a run
+folder (``geo.outputs``) and the vessel evidence take, so that they need not import a job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geo.aoi import AOI
+from geo.scenes.read import Stack
+
+
+@dataclass
+class JobResult:
+    features: list[tuple[Any, dict[str, Any]]]
+    claims: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    before: Stack
+    after: Stack
+    statistic: np.ndarray
+    mask: np.ndarray
+    aoi: AOI | None = None
