@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # the version is read without shapely (geo.recheck.quick)
+    from shapely.geometry.base import BaseGeometry
 
 VESSELS_VERSION = "vessels/0.1"
 SENSORS = ("s1", "s2")
