@@ -187,18 +187,29 @@ def _describe(exc: Exception) -> str:
 
 class StacApi:
     """A STAC API searched with pystac-client: retries, timeouts, paging (``next`` links, checked), and item
-    JSON kept in the scene cache (per archive) so that a scene named by id is looked up once."""
+    JSON kept in the scene cache (per archive) so that a scene named by id is looked up once. With
+    ``default_cache`` and no ``cache``, the default scene cache is opened at the first lookup by id (the cache
+    module imports the pixel readers, which a search that finds nothing new does not need)."""
 
     def __init__(self, url: str, collections: Sequence[str] = DEFAULT_COLLECTIONS["s2"],
                  cache: SceneCache | None = None, policy: RetryPolicy | None = None,
-                 limits: SearchLimits | None = None) -> None:
+                 limits: SearchLimits | None = None, default_cache: bool = False) -> None:
         self.name = url
         self.collections = tuple(collections)
-        self.cache = cache
+        self._cache = cache
+        self._default_cache = default_cache
         self.policy = policy
         self.limits = limits
         self._client: Any = None
         self._refused: set[str] = set()  # unsafe ids already warned about
+
+    @property
+    def cache(self) -> SceneCache | None:
+        if self._cache is None and self._default_cache:
+            from geo.scenes.cache import SceneCache
+
+            self._cache = SceneCache.default()
+        return self._cache
 
     def _open(self) -> Any:
         if self._client is None:
@@ -279,18 +290,15 @@ def open_source(source: str, sensor: str | None = None, collections: Sequence[st
     a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
     if sensor is not None:
         check_sensor(sensor)
-    if cache is None and (source in ARCHIVES or source.startswith(("http://", "https://"))):
-        from geo.scenes.cache import SceneCache
-
-        cache = SceneCache.default()
     if source in ARCHIVES:
         archive = ARCHIVES[source]
         chosen = tuple(collections or archive.collections.get(sensor or "s2", ()))
         if not chosen:
             raise SceneError(f"source {source!r} has no {sensor} collection ({archive.note})")
-        return StacApi(archive.url, chosen, cache)
+        return StacApi(archive.url, chosen, cache, default_cache=True)
     if source.startswith(("http://", "https://")):
-        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[sensor or "s2"]), cache)
+        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[sensor or "s2"]), cache,
+                       default_cache=True)
     path = Path(source)
     if not path.exists():
         raise SceneError(
