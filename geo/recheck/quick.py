@@ -166,38 +166,44 @@ def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], o
     return all(i.id in counted for i in found)
 
 
-def _undecided(what: str) -> None:
-    log.info("not certain that nothing is new (%s): the full re-check decides", what)
-
-
 def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
                 refs: Sequence[str], since: date | None, source: str, today: date) -> list[QuietAoi] | None:
     """The AOIs re-checked (``refs``, else the store's), each with nothing new, in id order; None when that
     is not certain. ``files``: the AOI files by id; ``source``: the source as the user named it."""
+    answer = _answer(store, catalog, files, claims, refs, since, source, today)
+    if isinstance(answer, str):
+        log.info("not certain that nothing is new (%s): the full re-check decides", answer)
+        return None
+    return answer
+
+
+def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
+            refs: Sequence[str], since: date | None, source: str, today: date) -> list[QuietAoi] | str:
+    """``nothing_new``'s answer, or why it has none."""
     boxes: dict[str, Box] = {}
     for ref in sorted(set(refs)) if refs else store.aoi_ids():
         box = _stored_box(store, ref, files)
         if box is None:
-            return _undecided(f"AOI {ref!r} is not in the store as it is on disk")
+            return f"AOI {ref!r} is not in the store as it is on disk"
         boxes[ref] = box
     if not boxes:
-        return _undecided("no AOI")
+        return "no AOI"
     try:
         check_references(claims, set(boxes) | set(files))
     except ClaimError:
-        return _undecided("a claim names an unknown AOI")
+        return "a claim names an unknown AOI"
     quiet = []
     for aoi_id, box in boxes.items():
         chain = store.chain(aoi_id, ALGORITHM_VERSION)
         if chain is None:
-            return _undecided(f"AOI {aoi_id!r} has no chain yet")
+            return f"AOI {aoi_id!r} has no chain yet"
         over = [i for i in catalog.items if overlaps(i.box, box)]
         entry = _quiet_chain(store, aoi_id, chain, over, since, today)
         if entry is None:
-            return _undecided(f"AOI {aoi_id!r} has a scene that may be new")
+            return f"AOI {aoi_id!r} has a scene that may be new"
         ships = [c for c in claims.values() if aoi_id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
         if ships and not _vessel_scenes_counted(store, aoi_id, ships, over, source, today):
-            return _undecided(f"AOI {aoi_id!r} has a scene that may be new to its vessel counts")
+            return f"AOI {aoi_id!r} has a scene that may be new to its vessel counts"
         log.info("%s: head %s, nothing new", aoi_id, chain.head.id)
         quiet.append(entry)
     return quiet
