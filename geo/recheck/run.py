@@ -281,11 +281,11 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
     known = index_aois(aoi_dir) if aoi_dir.is_dir() else {}
     all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
-    # A local catalog is first read in brief (quick.py); anything in it the full source would refuse, it
-    # refuses here as always.
+    # With a store to compare with, a local catalog is first read in brief (quick.py); when that read fails or
+    # meets an item it does not take, the full source is opened here and reports any error, as always.
     catalog_file = local_catalog_file(request.source) if store_path.is_file() else None
     brief = quick.read_catalog(catalog_file) if catalog_file else None
-    # the change chain reads Sentinel-2 (vessels: geo.recheck.vessels)
+    # The change chain reads Sentinel-2 (vessels: geo.recheck.vessels).
     source: SceneSource | None = open_source(request.source, "s2") if brief is None else None
     Store.check(store_path)
     if not store_path.exists():
