@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import unicodedata
@@ -19,6 +18,8 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.aoi_files import (ID_PATTERN, KINDS, AoiFeature, feature_properties, index_aois, read_geojson,
+                           registry_feature)
 from geo.errors import AOIError
 from geo.geometry import WGS84, reproject
 
@@ -27,12 +28,9 @@ if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels 
 
 log = logging.getLogger(__name__)
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
 MIN_AREA_KM2 = 0.01
 MAX_AREA_KM2 = 10_000.0
-# Beyond these an AOI is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far fewer.
-MAX_AOI_FILE_BYTES = 10_000_000
+# Beyond this an AOI is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far fewer.
 MAX_AOI_VERTICES = 100_000
 _GEOD = Geod(ellps="WGS84")
 
@@ -90,17 +88,6 @@ def geodesic_area_m2(geometry: BaseGeometry) -> float:
     return abs(_GEOD.geometry_area_perimeter(geometry)[0])
 
 
-def check_aoi_file_size(path: Path) -> None:
-    """Refuse an AOI file over ``MAX_AOI_FILE_BYTES`` before reading it (a 180 MB file took 88 s, 1.9 GB)."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return  # reading it reports why
-    if size > MAX_AOI_FILE_BYTES:
-        raise AOIError(f"{path}: AOI file is {size / 1e6:.1f} MB, over the {MAX_AOI_FILE_BYTES / 1e6:g} MB limit "
-                       "(simplify the polygon, e.g. QGIS Vector > Geometry Tools > Simplify)")
-
-
 def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPolygon:
     """Check a lon/lat polygon is usable as an AOI; raise ``AOIError`` naming ``where`` if not."""
     if not isinstance(geometry, (Polygon, MultiPolygon)):
@@ -138,29 +125,21 @@ def aoi_from_geojson(data: object, where: str, path: Path | None = None) -> AOI:
     """Build a registry AOI from a parsed GeoJSON Feature (or a FeatureCollection holding exactly one).
 
     Registry AOIs (``aoi/``, the store) are strict: a lower-case slug ``id``, a known ``kind``, lon/lat."""
-    if isinstance(data, Mapping) and data.get("type") == "FeatureCollection":
-        features = data.get("features") or []
-        if len(features) != 1:
-            raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}")
-        data = features[0]
-    if not isinstance(data, Mapping) or data.get("type") != "Feature":
-        raise AOIError(f"{where}: expected a GeoJSON Feature with id/name properties")
-    props = _properties(data, where)
-    aoi_id = props.get("id", data.get("id"))
-    if not isinstance(aoi_id, str) or not ID_PATTERN.match(aoi_id):
-        raise AOIError(f"{where}: property 'id' must be a lower-case slug like 'vladivostok-port', got {aoi_id!r}")
-    kind = props.get("kind", "other")
-    if kind not in KINDS:
-        raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+    return aoi_from_feature(registry_feature(data, where, path))
+
+
+def aoi_from_feature(entry: AoiFeature) -> AOI:
+    """The AOI of a registry Feature whose id and kind are checked (``geo.aoi_files``): its geometry checked."""
+    props, where = entry.properties, entry.where
     return AOI(
-        id=aoi_id,
-        name=str(props.get("name", aoi_id)),
+        id=entry.id,
+        name=str(props.get("name", entry.id)),
         country=str(props.get("country", "")),
-        kind=kind,
-        geometry=validate_geometry(_shape(data.get("geometry"), where), where),
+        kind=entry.kind,
+        geometry=validate_geometry(_shape(entry.feature.get("geometry"), where), where),
         source=str(props.get("source", "")),
         approximate=bool(props.get("approximate", True)),
-        path=path,
+        path=entry.path,
     )
 
 
@@ -198,11 +177,11 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         if source_crs is not None:
             geometry = reproject(geometry, source_crs, WGS84)
         parts.append(geometry)
-        name = _properties(feature, at).get("name")
+        name = feature_properties(feature, at).get("name")
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())
     geometry = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-    props = _properties(features[0], where) if len(features) == 1 else {}
+    props = feature_properties(features[0], where) if len(features) == 1 else {}
     given_id = props.get("id", features[0].get("id") if len(features) == 1 else None)
     aoi_id = given_id if isinstance(given_id, str) and ID_PATTERN.match(given_id) else slugify(path.stem)
     given_kind = props.get("kind")
@@ -226,13 +205,6 @@ def slugify(text: str) -> str:
     if slug:
         return slug
     return "aoi-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]  # a name with no latin letters
-
-
-def _properties(feature: Mapping[str, object], where: str) -> Mapping[str, object]:
-    props = feature.get("properties") or {}
-    if not isinstance(props, Mapping):
-        raise AOIError(f"{where}: 'properties' must be an object")
-    return props
 
 
 def _shape(geometry: object, where: str) -> BaseGeometry:
@@ -261,21 +233,6 @@ def _declared_crs(data: Mapping[str, object], where: str) -> str | None:
     return crs.to_string()
 
 
-def read_geojson(path: Path) -> object:
-    path = Path(path)
-    check_aoi_file_size(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AOIError(f"{path}: cannot read AOI file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-
-
 def load_aoi(path: Path) -> AOI:
     """A registry AOI file (strict: see ``aoi_from_geojson``)."""
     return aoi_from_geojson(read_geojson(path), str(path), Path(path))
@@ -288,13 +245,7 @@ def load_drawn_aoi(path: Path) -> AOI:
 
 def load_aois(directory: Path) -> dict[str, AOI]:
     """All AOIs in ``directory`` keyed by id; duplicate ids are an error, not a silent overwrite."""
-    aois: dict[str, AOI] = {}
-    for path in sorted(Path(directory).glob("*.geojson")):
-        aoi = load_aoi(path)
-        if aoi.id in aois:
-            raise AOIError(f"{path}: AOI id {aoi.id!r} is already defined in {aois[aoi.id].path}")
-        aois[aoi.id] = aoi
-    return aois
+    return {aoi_id: aoi_from_feature(entry) for aoi_id, entry in index_aois(directory).items()}
 
 
 def resolve_aoi(ref: str, directory: Path) -> AOI:

@@ -102,7 +102,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
     since_date: date | None = None
     if since:
-        from geo.scenes.pairs import parse_date  # pair selection imports the pixel readers: only when needed
+        from geo.dates import parse_date
 
         since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,

@@ -67,8 +67,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, sour
     """
     from dataclasses import replace
 
-    from geo.vessels.job import (VesselParams, default_sensors, find_scenes, no_scenes, run_vessels, vessel_claims,
-                                 write_vessel_outputs)
+    from geo.vessels.job import VesselParams, find_scenes, no_scenes, run_vessels, write_vessel_outputs
+    from geo.vessels.period import default_sensors, vessel_claims
 
     first, last = parse_period(start, end)
     check_output_dir(out)

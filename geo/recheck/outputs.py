@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from geo.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
-from geo.outputs.geojson import write_feature_collection
-from geo.outputs.kml import KML, write_kml
 from geo.store import Store
 from geo.store.qgis import changes_source, layer_definition
 
@@ -72,6 +70,9 @@ def _names_store(store: Store, out: Path) -> bool:
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``)."""
+    from geo.outputs.geojson import write_feature_collection  # shapely: not for a re-check with nothing new
+    from geo.outputs.kml import KML, write_kml
+
     folder = run_dir(out, run_id)
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
     with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds

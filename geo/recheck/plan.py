@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import DateError
-from geo.scenes.model import Scene
-from geo.scenes.source import SceneSource
-from geo.store import Chain
 
-if TYPE_CHECKING:  # the vessel job is imported only when a claim predicts vessels
-    from geo.recheck.vessels import VesselPlan
+if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
+    from geo.aoi import AOI
+    from geo.scenes.model import Scene
+    from geo.scenes.source import SceneSource
+    from geo.recheck.vessels import VesselPlan  # the vessel job is imported only when a claim predicts vessels
+    from geo.store import Chain
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,11 @@ def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date
     return min(starts)
 
 
+def search_start(head: datetime, since: date | None) -> date:
+    """The first day searched for scenes after a chain's head: the head's day, or ``since`` when later."""
+    return since if since is not None and since > head.date() else head.date()
+
+
 def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> tuple[Scene | None, str, list[Scene]]:
     """The latest scene on or before ``when`` (within the usual gap), else the first one after it."""
     from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS  # pair selection imports the pixel readers
@@ -96,9 +101,7 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     else:
         head = None
         head_key = (chain.head.datetime, chain.head.id)
-    search_from = head_key[0].date()
-    if since is not None and since > search_from:
-        search_from = since
+    search_from = search_start(head_key[0], since)
     scenes = source.search(aoi.geometry, search_from, today) if search_from <= today else []
     if head is None:
         head = next((s for s in scenes if s.id == head_key[1]), None)  # the chain's head, as searched

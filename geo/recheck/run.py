@@ -4,7 +4,8 @@ the run's files, tell whoever asked (``--on-new``).
 A re-check that finds nothing new reads no pixels and writes nothing: the store and its outputs stay as they
 were. It also imports nothing of the processing path (the pipeline, co-registration, scipy: seconds of
 imports against a tenth of a second of work), which is imported only when there is something to process;
-``tests/recheck/test_noop_imports.py`` holds this.
+over a local catalog not even the geometry stack (shapely, pyproj, numpy): ``quick.py`` tells it that nothing
+is new from plain numbers. ``tests/recheck/test_noop_imports.py`` holds this.
 """
 
 from __future__ import annotations
@@ -14,23 +15,24 @@ import os
 import socket
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
-from geo.aoi import AOI, aoi_from_geojson, load_aois, load_drawn_aoi
+from geo.aoi_files import AoiFeature, index_aois
 from geo.change.detectors import Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
-from geo.recheck import outputs
+from geo.recheck import outputs, quick
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
-from geo.scenes.source import SceneSource, open_source
+from geo.scenes.source import SceneSource, local_catalog_file, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
 
-if TYPE_CHECKING:  # the processing path, imported when there is something to process
+if TYPE_CHECKING:  # imported when there is something to process (the AOIs' geometry: when not quick.py's case)
+    from geo.aoi import AOI
     from geo.pipeline import Params
     from geo.recheck.process import AoiOutcome, PairOutcome
     from geo.store.store import Feature
@@ -83,10 +85,13 @@ class RecheckReport:
         return failed
 
 
-def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: dict[str, AOI],
+def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: Mapping[str, AoiFeature],
                  aoi_dir: Path) -> list[AOI]:
     """AOIs by id (aoi/ folder, else as recorded in the store) or GeoJSON file; default: the store's AOIs.
-    ``store`` is None before the store exists."""
+    ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
+    in the aoi/ folder: a file with a bad polygon holds up its own re-checks, not the others'."""
+    from geo.aoi import aoi_from_feature, aoi_from_geojson, load_drawn_aoi
+
     if not refs:
         refs = store.aoi_ids() if store else []
         if not refs:
@@ -94,7 +99,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
     chosen: dict[str, AOI] = {}
     for ref in refs:
         if ref in known:
-            aoi = known[ref]
+            aoi = aoi_from_feature(known[ref])
         elif ref.endswith((".geojson", ".json")) or Path(ref).is_file():
             if not Path(ref).is_file():
                 raise AOIError(f"{ref}: AOI file does not exist")
@@ -253,10 +258,22 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, versi
     }
 
 
+def _idle_entry(aoi_id: str, head_scene: str | None, baseline_reason: str | None = None) -> dict[str, Any]:
+    return {"aoi_id": aoi_id, "baseline_scene": None, "baseline_reason": baseline_reason, "new_scenes": [],
+            "pairs": [], "head_scene": head_scene, "deferred_scenes": 0, "n_new_changes": 0}
+
+
 def _quiet_entry(plan: AoiPlan) -> dict[str, Any]:
-    return {"aoi_id": plan.aoi.id, "baseline_scene": None, "baseline_reason": plan.baseline_reason if plan.head is None
-            else None, "new_scenes": [], "pairs": [], "head_scene": plan.head.id if plan.head else None,
-            "deferred_scenes": 0, "n_new_changes": 0}
+    return _idle_entry(plan.aoi.id, plan.head.id if plan.head else None,
+                       plan.baseline_reason if plan.head is None else None)
+
+
+def _nothing_new(report: RecheckReport, started: str, source: str, version: str, entries: list[dict[str, Any]],
+                 clock: float) -> RecheckReport:
+    report.summary = _summary(None, started, now_utc(), source, version, entries, [], {}, {})
+    report.elapsed_s = time.perf_counter() - clock
+    log.info("nothing new: %d AOI(s) checked in %.3f s", len(entries), report.elapsed_s)
+    return report
 
 
 def recheck(request: RecheckRequest, progress: Progress | None = None) -> RecheckReport:
@@ -272,11 +289,16 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     step = progress or (lambda _message: None)
     # Bad input fails here, before the store or its lock file is created.
     aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
-    known = load_aois(aoi_dir) if aoi_dir.is_dir() else {}
+    known = index_aois(aoi_dir) if aoi_dir.is_dir() else {}
     all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
-    source = open_source(request.source, "s2")  # the change chain reads Sentinel-2 (vessels: geo.recheck.vessels)
     detector = request.detector()
     version = detector.algorithm_version
+    # With a store to compare with, a local catalog is first read in brief (quick.py); when that read fails or
+    # meets an item it does not take, the full source is opened here and reports any error, as always.
+    catalog_file = local_catalog_file(request.source) if store_path.is_file() else None
+    brief = quick.read_catalog(catalog_file) if catalog_file else None
+    # The change chain reads Sentinel-2 (vessels: geo.recheck.vessels).
+    source: SceneSource | None = open_source(request.source, "s2") if brief is None else None
     Store.check(store_path)
     if not store_path.exists():
         new_aois = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
@@ -288,16 +310,21 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
         report.repaired_runs = outputs.repair(store, out)
         if request.on_new:
             report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
+        if brief is not None:
+            step(f"asking {brief.name} whether anything is new")
+            idle = quick.nothing_new(store, brief, known, all_claims, request.aoi_refs, request.since,
+                                     request.source, today, version)
+            if idle is not None:
+                return _nothing_new(report, started, brief.name, version,
+                                    [_idle_entry(i.aoi_id, i.head_scene) for i in idle], clock)
+        if source is None:
+            source = open_source(request.source, "s2")
         aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
         claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
         if not failed and not any(p.has_work for p in plans):
-            report.summary = _summary(None, started, now_utc(), source.name, version,
-                                      [_quiet_entry(p) for p in plans], [], {}, {})
-            report.elapsed_s = time.perf_counter() - clock
-            log.info("nothing new: %d AOI(s) checked in %.3f s", len(plans), report.elapsed_s)
-            return report
+            return _nothing_new(report, started, source.name, version, [_quiet_entry(p) for p in plans], clock)
         from geo.pipeline import Params
         from geo.recheck.process import run_plans
 

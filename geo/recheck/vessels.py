@@ -28,8 +28,8 @@ from geo.scenes.model import Scene
 from geo.store import Store
 from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scene_ids
 from geo.vessels.evidence import evidence_for_claims
-from geo.vessels.job import LandMask, VesselParams, default_period, default_sensors, find_scenes, run_vessels, \
-    vessel_claims
+from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
+from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
 from geo.vessels.series import one_row_per_date

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pystac
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
 from geo.errors import SceneError
+
+if TYPE_CHECKING:  # shapely only where footprints are built: a re-check with nothing new needs none
+    from shapely.geometry.base import BaseGeometry
 
 # Sentinel-2 L2A (Earth Search) masks these SCL classes: no data, saturated, cloud shadow, clouds, cirrus.
 SCL_MASKED = (0, 1, 3, 8, 9, 10)
@@ -56,10 +57,7 @@ class Scene:
     @property
     def sensor(self) -> str:
         """``s1`` (SAR) or ``s2`` (optical), from the collection, platform or SAR properties."""
-        names = (self.collection.lower(), self.platform.lower())
-        if any(n.startswith("sentinel-1") for n in names) or "sar:instrument_mode" in self.properties:
-            return "s1"
-        return "s2"
+        return sensor_of(self.collection, self.platform, self.properties)
 
     @property
     def relative_orbit(self) -> int | None:
@@ -91,6 +89,32 @@ class Scene:
             "orbit_state": self.properties.get("sat:orbit_state"),
             "eo:cloud_cover": self.properties.get("eo:cloud_cover"),
         }
+
+
+def sensor_of(collection: str, platform: str, properties: Mapping[str, object]) -> str:
+    """``s1`` (SAR) or ``s2`` (optical), from an item's collection, platform or SAR properties."""
+    names = (collection.lower(), platform.lower())
+    if any(n.startswith("sentinel-1") for n in names) or "sar:instrument_mode" in properties:
+        return "s1"
+    return "s2"
+
+
+def item_datetime(item: pystac.Item) -> datetime:
+    """When a STAC item was acquired: its ``datetime``, else its ``start_datetime``."""
+    if item.datetime is not None:
+        return item.datetime
+    start = item.properties.get("start_datetime")
+    if not start:
+        raise SceneError(f"STAC item {item.id}: no datetime")
+    return datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+
+
+def item_platform(item: pystac.Item) -> str:
+    return str(item.properties.get("platform", item.properties.get("constellation", "")))
+
+
+def item_sensor(item: pystac.Item) -> str:
+    return sensor_of(item.collection_id or "", item_platform(item), item.properties)
 
 
 def processing_baseline(properties: Mapping[str, object]) -> tuple[int, int] | None:
@@ -149,13 +173,9 @@ def reflectance_scaling(
 def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
     """The scene of a STAC item; ``source`` names the archive or catalog that gave it (the scene cache keeps
     items per source)."""
-    if item.datetime is None:
-        start = item.properties.get("start_datetime")
-        if not start:
-            raise SceneError(f"STAC item {item.id}: no datetime")
-        when = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
-    else:
-        when = item.datetime
+    from shapely.geometry import shape
+
+    when = item_datetime(item)
     assets: dict[str, Asset] = {}
     aliases: dict[str, Asset] = {}
     for key, asset in item.assets.items():
@@ -186,7 +206,7 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
         geometry=shape(item.geometry),
         assets=MappingProxyType(assets),
         collection=item.collection_id or "",
-        platform=str(item.properties.get("platform", item.properties.get("constellation", ""))),
+        platform=item_platform(item),
         properties=MappingProxyType(dict(item.properties)),
         stac=MappingProxyType(item.to_dict(include_self_link=False, transform_hrefs=False)),
         source=source,

@@ -18,6 +18,7 @@ from typing import Any
 
 from geo.aoi import AOI
 from geo.claims import Claim
+from geo.dates import DATE_PATTERN, parse_date
 from geo.errors import DateError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
@@ -26,7 +27,6 @@ from geo.scenes.source import SceneSource
 
 log = logging.getLogger(__name__)
 
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_MAX_GAP_DAYS = 365
 SEARCH_HORIZONS_DAYS = (30, 90, 365)
 MIN_CLEAR = 0.8  # share of the AOI that must be clear for a scene to count as "clear"
@@ -58,15 +58,6 @@ class Pair:
     before: Scene
     after: Scene
     reason: dict[str, Any]
-
-
-def parse_date(text: str, option: str) -> date:
-    if not DATE_PATTERN.match(text):  # fromisoformat also takes 20150821 and 2015-W34-5
-        raise DateError(f"{option} {text!r}: not a date; dates are ISO YYYY-MM-DD (e.g. 2015-08-21)")
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise DateError(f"{option} {text!r}: not a valid date ({exc})") from None
 
 
 # What people type for a date that is not ISO: 21/08/2015, 2015/8/21, 21.08.2015, 20150821, 2015-08-21T10:00,

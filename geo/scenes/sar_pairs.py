@@ -25,7 +25,8 @@ from geo.claims import Claim
 from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes.cloud import footprint_coverage
 from geo.scenes.model import Scene
-from geo.scenes.pairs import DATE_PATTERN, DEFAULT_MAX_GAP_DAYS, claim_anchors
+from geo.dates import DATE_PATTERN
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors
 from geo.scenes.source import SceneSource
 
 log = logging.getLogger(__name__)

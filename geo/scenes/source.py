@@ -24,16 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pystac
-import shapely
-from shapely.geometry import box, mapping
-from shapely.geometry.base import BaseGeometry
-from shapely.geometry.polygon import orient
 
 from geo.errors import ArchiveError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import SENSORS, Scene, scene_from_item
 
-if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP
+if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP,
+    from shapely.geometry.base import BaseGeometry  # and listing its items (geo.recheck.quick) no shapely
+
     from geo.scenes.cache import SceneCache
     from geo.scenes.paging import SearchLimits
     from geo.scenes.remote import RetryPolicy
@@ -46,7 +44,6 @@ PLANETARY_COMPUTER = "https://planetarycomputer.microsoft.com/api/stac/v1"
 DEFAULT_COLLECTIONS: Mapping[str, tuple[str, ...]] = {"s2": ("sentinel-2-l2a",), "s1": ("sentinel-1-rtc",)}
 PAGE_SIZE = 100
 MAX_FOOTPRINT_VERTICES = 64  # an AOI with more is sent to archives as a simpler polygon covering it
-_WORLD = box(-180.0, -90.0, 180.0, 90.0)
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,10 @@ def search_footprint(geometry: BaseGeometry) -> BaseGeometry:
     vertices, else its convex hull, simplified and grown by the simplification's tolerance until it has
     few vertices (a Douglas-Peucker simplification stays within its tolerance of the hull, so the grown
     polygon still covers it), else its bounding box. The result always covers ``geometry``."""
+    import shapely
+    from shapely.geometry import box
+    from shapely.geometry.polygon import orient
+
     if shapely.get_num_coordinates(geometry) <= MAX_FOOTPRINT_VERTICES:
         return geometry
     hull = footprint = geometry.convex_hull
@@ -88,7 +89,7 @@ def search_footprint(geometry: BaseGeometry) -> BaseGeometry:
     while shapely.get_num_coordinates(footprint) > MAX_FOOTPRINT_VERTICES and tolerance < size:
         footprint = hull.simplify(tolerance).buffer(tolerance, join_style="mitre", mitre_limit=10.0)
         tolerance *= 2
-    footprint = footprint.intersection(_WORLD)
+    footprint = footprint.intersection(box(-180.0, -90.0, 180.0, 90.0))
     if (not isinstance(footprint, shapely.Polygon) or not footprint.covers(geometry)
             or shapely.get_num_coordinates(footprint) > MAX_FOOTPRINT_VERTICES):
         footprint = box(left, bottom, right, top)
@@ -114,32 +115,57 @@ def check_item_id(item_id: str, source: str) -> None:
         raise SceneError(f"{source}: item id {shown_id(item_id)} is not a plain name ({reason})")
 
 
-def _day_range(start: date, end: date) -> tuple[datetime, datetime]:
+def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     return (
         datetime.combine(start, time.min, tzinfo=timezone.utc),
         datetime.combine(end, time.max, tzinfo=timezone.utc),
     )
 
 
+_UNREADABLE = (OSError, pystac.STACError, ValueError, KeyError)  # what reading a broken catalog raises
+
+
+def _unreadable(path: Path, exc: Exception) -> SceneError:
+    return SceneError(f"{path}: not a readable STAC catalog ({exc})")
+
+
+def catalog_file(path: Path) -> Path:
+    """A local catalog named by its file or by the folder holding its ``catalog.json``."""
+    return path / "catalog.json" if path.is_dir() else path
+
+
+def local_catalog_file(source: str) -> Path | None:
+    """The catalog file of ``source`` when it names a local catalog (an existing path), not an archive or URL."""
+    if source in ARCHIVES or source.startswith(("http://", "https://")) or not Path(source).exists():
+        return None
+    return catalog_file(Path(source))
+
+
+def catalog_items(path: Path) -> list[pystac.Item]:
+    """Every item of the local STAC catalog file ``path``, as pystac reads it; ``SceneError`` when it cannot."""
+    try:
+        return list(pystac.Catalog.from_file(str(path)).get_items(recursive=True))
+    except _UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
+
+
 class LocalCatalog:
     """A static STAC catalog on disk (pystac), e.g. ``scenes/demo/catalog.json``."""
 
     def __init__(self, path: Path, sensor: str | None = None) -> None:
-        path = Path(path)
-        if path.is_dir():
-            path = path / "catalog.json"
+        path = catalog_file(Path(path))
         self.name = str(path)
+        items = catalog_items(path)
         try:
-            catalog = pystac.Catalog.from_file(str(path))
-            scenes = [scene_from_item(item, self.name) for item in catalog.get_items(recursive=True)]
-        except (OSError, pystac.STACError, ValueError, KeyError) as exc:
-            raise SceneError(f"{path}: not a readable STAC catalog ({exc})") from None
+            scenes = [scene_from_item(item, self.name) for item in items]
+        except _UNREADABLE as exc:
+            raise _unreadable(path, exc) from None
         self._scenes = sorted(safe_scenes(scenes, self.name), key=lambda s: s.datetime)
         if sensor is not None:
             self._scenes = [s for s in self._scenes if s.sensor == sensor]
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:
-        lo, hi = _day_range(start, end)
+        lo, hi = day_range(start, end)
         return [s for s in self._scenes if lo <= s.datetime <= hi and s.geometry.intersects(geometry)]
 
     def get(self, scene_id: str) -> Scene:
@@ -161,18 +187,29 @@ def _describe(exc: Exception) -> str:
 
 class StacApi:
     """A STAC API searched with pystac-client: retries, timeouts, paging (``next`` links, checked), and item
-    JSON kept in the scene cache (per archive) so that a scene named by id is looked up once."""
+    JSON kept in the scene cache (per archive) so that a scene named by id is looked up once. With
+    ``default_cache`` and no ``cache``, the default scene cache is opened at the first lookup by id (the cache
+    module imports the pixel readers, which a search that finds nothing new does not need)."""
 
     def __init__(self, url: str, collections: Sequence[str] = DEFAULT_COLLECTIONS["s2"],
                  cache: SceneCache | None = None, policy: RetryPolicy | None = None,
-                 limits: SearchLimits | None = None) -> None:
+                 limits: SearchLimits | None = None, default_cache: bool = False) -> None:
         self.name = url
         self.collections = tuple(collections)
-        self.cache = cache
+        self._cache = cache
+        self._default_cache = default_cache
         self.policy = policy
         self.limits = limits
         self._client: Any = None
         self._refused: set[str] = set()  # unsafe ids already warned about
+
+    @property
+    def cache(self) -> SceneCache | None:
+        if self._cache is None and self._default_cache:
+            from geo.scenes.cache import SceneCache
+
+            self._cache = SceneCache.default()
+        return self._cache
 
     def _open(self) -> Any:
         if self._client is None:
@@ -210,7 +247,9 @@ class StacApi:
         return scenes
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:
-        lo, hi = _day_range(start, end)
+        from shapely.geometry import mapping
+
+        lo, hi = day_range(start, end)
         scenes = self._scenes("search", intersects=mapping(search_footprint(geometry)), datetime=[lo, hi])
         # the footprint may cover more than the AOI
         found = [s for s in safe_scenes(scenes, self.name, self._refused) if s.geometry.intersects(geometry)]
@@ -251,18 +290,15 @@ def open_source(source: str, sensor: str | None = None, collections: Sequence[st
     a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
     if sensor is not None:
         check_sensor(sensor)
-    if cache is None and (source in ARCHIVES or source.startswith(("http://", "https://"))):
-        from geo.scenes.cache import SceneCache
-
-        cache = SceneCache.default()
     if source in ARCHIVES:
         archive = ARCHIVES[source]
         chosen = tuple(collections or archive.collections.get(sensor or "s2", ()))
         if not chosen:
             raise SceneError(f"source {source!r} has no {sensor} collection ({archive.note})")
-        return StacApi(archive.url, chosen, cache)
+        return StacApi(archive.url, chosen, cache, default_cache=True)
     if source.startswith(("http://", "https://")):
-        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[sensor or "s2"]), cache)
+        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[sensor or "s2"]), cache,
+                       default_cache=True)
     path = Path(source)
     if not path.exists():
         raise SceneError(

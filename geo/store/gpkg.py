@@ -11,11 +11,11 @@ from __future__ import annotations
 import sqlite3
 import struct
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import shapely
-from pyproj import CRS
-from shapely.geometry import MultiPolygon, Polygon
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # shapely and pyproj where geometry is written or read: a re-check with nothing new needs none
+    from shapely.geometry import MultiPolygon
+    from shapely.geometry.base import BaseGeometry
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10200  # GeoPackage 1.2, like geo.outputs.gpkg: the GDAL under QGIS 3.22 warns about 1.4
@@ -49,6 +49,8 @@ CORE_TABLES = (
 
 def create_core(conn: sqlite3.Connection) -> None:
     """The mandatory GeoPackage tables and spatial reference systems (-1, 0 and EPSG:4326)."""
+    from pyproj import CRS
+
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")
     for sql in CORE_TABLES:
@@ -98,6 +100,8 @@ def touch(conn: sqlite3.Connection, table: str, timestamp: str, geometries: Iter
 
 def as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
     """Feature layers are declared MULTIPOLYGON, so single polygons are wrapped."""
+    from shapely.geometry import MultiPolygon, Polygon
+
     if isinstance(geometry, Polygon):
         return MultiPolygon([geometry]) if not geometry.is_empty else MultiPolygon()
     if isinstance(geometry, MultiPolygon):
@@ -107,6 +111,8 @@ def as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
 
 def encode(geometry: BaseGeometry, srs_id: int = WGS84_SRS_ID) -> bytes:
     """A GeoPackage geometry blob: header (+ XY envelope) and ISO WKB, little-endian."""
+    import shapely
+
     wkb = shapely.to_wkb(geometry, byte_order=1, output_dimension=2)
     if geometry.is_empty:
         return _HEADER.pack(b"GP", 0, 0b0000_0001 | _FLAG_EMPTY, srs_id) + wkb
@@ -116,6 +122,8 @@ def encode(geometry: BaseGeometry, srs_id: int = WGS84_SRS_ID) -> bytes:
 
 def decode(blob: bytes) -> BaseGeometry:
     """The geometry of a GeoPackage blob (any envelope, either byte order)."""
+    import shapely
+
     if blob[:2] != b"GP":
         raise ValueError("not a GeoPackage geometry blob (no 'GP' magic)")
     flags = blob[3]

@@ -16,20 +16,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shapely.geometry import mapping
-from shapely.geometry.base import BaseGeometry
-
-from geo.aoi import AOI
-from geo.claims import Claim
 from geo.errors import StoreError
 from geo.store import gpkg, schema
+
+if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or read: a re-check with nothing
+    from shapely.geometry.base import BaseGeometry  # new reads its store without them (geo.recheck.quick)
+
+    from geo.aoi import AOI
+    from geo.claims import Claim
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 60.0  # other SQLite users (QGIS reading) only ever hold the database briefly
-Feature = tuple[BaseGeometry, dict[str, Any]]
+Feature = tuple["BaseGeometry", dict[str, Any]]
 CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scene", "before_date", "after_date",
                  "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
                  "algorithm_version", "run_id")
@@ -318,6 +319,8 @@ class Store:
         self.conn.execute("UPDATE runs SET notified_at = ? WHERE run_id = ?", (now_utc(), run_id))
 
     def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
+        from shapely.geometry import mapping
+
         feature = {"type": "Feature", "geometry": mapping(aoi.geometry),
                    "properties": {"id": aoi.id, "name": aoi.name, "country": aoi.country, "kind": aoi.kind,
                                   "source": aoi.source, "approximate": aoi.approximate}}

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from geo.store.store import Store, iso_utc, parse_utc
+
+if TYPE_CHECKING:  # numpy for the masks only: a re-check with nothing new reads which scenes are counted
+    import numpy as np
 
 SERIES_FIELDS = ("scene_id", "sensor", "date", "datetime", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
                  "observed_fraction", "observed_km2", "land_mask", "run_id")
@@ -61,6 +62,8 @@ def vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: str,
         (aoi_id, sensor, algorithm_version)).fetchone()
     if row is None or json.loads(row[0]) != json.loads(json.dumps(dict(grid))):
         return None
+    import numpy as np
+
     rows, cols = grid["shape"]
     bits = np.frombuffer(zlib.decompress(row[2]), np.uint8)
     return np.unpackbits(bits, count=rows * cols).astype(bool).reshape(rows, cols), str(row[1])
@@ -69,6 +72,8 @@ def vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: str,
 def set_vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: str, grid: Mapping[str, Any],
                     method: str, mask: np.ndarray, run_id: int) -> None:
     """Keep ``mask`` (packed bits, deflated: a few kB) unless the AOI already has one on the same grid."""
+    import numpy as np
+
     if vessel_mask(store, aoi_id, sensor, algorithm_version, grid) is not None:
         return
     blob = zlib.compress(np.packbits(np.asarray(mask, bool).ravel()).tobytes(), 9)

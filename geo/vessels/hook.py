@@ -13,8 +13,8 @@ from geo.errors import NoScenesError
 from geo.link import NOT_TESTED
 from geo.results import JobResult
 from geo.vessels.evidence import evidence_for_claims
-from geo.vessels.job import Progress, VesselRun, default_period, default_sensors, vessel_claims, vessel_job, \
-    write_vessel_outputs
+from geo.vessels.job import Progress, VesselRun, vessel_job, write_vessel_outputs
+from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
 

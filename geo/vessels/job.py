@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OPTICAL_BANDS, OpticalParams, detect_optical
+from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
 from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_csv
 
 log = logging.getLogger(__name__)
@@ -89,11 +90,6 @@ def scene_sensor(scene: Scene) -> str | None:
     if scene.sensor == "s1":
         return "s1" if any(c in scene.assets for c in SAR_CHANNELS) else None
     return "s2" if {"green", "nir"} <= set(scene.assets) else None
-
-
-def default_sensors(source: str) -> tuple[str, ...]:
-    """Earth Search serves Sentinel-2 only (its Sentinel-1 is not anonymous); other sources may hold both."""
-    return ("s2",) if source == "earth-search" else ("s1", "s2")
 
 
 def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[str]) -> list[Scene]:
@@ -286,20 +282,6 @@ def _contains(inside: np.ndarray, grid: Grid) -> Callable[[float, float], bool]:
         return 0 <= r < grid.height and 0 <= c < grid.width and bool(inside[r, c])
 
     return contains
-
-
-def vessel_claims(claims: Sequence[Claim], aoi: AOI) -> list[Claim]:
-    """The claims on ``aoi`` whose expected signatures include vessels (asserting, or denying such)."""
-    return [c for c in claims if aoi.id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
-
-
-def default_period(claims: Sequence[Claim], baseline_days: int = 180, after_days: int = 14) -> tuple[date, date]:
-    """A period covering the claims' windows plus a baseline before them (for ``geo run`` / ``recheck``)."""
-    if not claims:
-        raise ValueError("no claims to derive a vessel period from")
-    start = min(c.window.start for c in claims) - timedelta(days=baseline_days)
-    end = max(c.window.end for c in claims) + timedelta(days=after_days)
-    return start, end
 
 
 def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -> dict[str, Any]:

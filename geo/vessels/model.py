@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # the version is read without shapely (geo.recheck.quick)
+    from shapely.geometry.base import BaseGeometry
 
 if TYPE_CHECKING:
     import numpy as np

@@ -91,7 +91,8 @@ def test_new_scene_on_the_archive_only_the_new_pair_is_read(archive_series, tmp_
     assert json.loads(third.stdout)["run_id"] is None
     assert server.records("/search") and server.records("/files/") == []
     assert dump_store(store) == rows
-    # nor is any of the processing path imported (the STAC client is)
+    # nor is any of the processing path imported (the STAC client is), nor the pixel readers of the scene cache
     modules = imported_modules(third.stderr)
     assert "pystac_client" in modules
-    assert [m for m in modules if m.split(".")[0] == "scipy" or m.startswith(("geo.pipeline", "geo.align"))] == []
+    assert [m for m in modules if m.split(".")[0] in ("scipy", "rasterio")
+            or m.startswith(("geo.pipeline", "geo.align", "geo.scenes.cache", "geo.scenes.read"))] == []

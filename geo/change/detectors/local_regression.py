@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from geo.change.detectors.base import STRONG_ROLE, Decision, Description, Detector, Level, NormalisedPair
+
+if TYPE_CHECKING:  # numpy is imported where the science runs: the registry is read without it
+    import numpy as np
 
 PARAMS_RESOURCE = "local_regression.json"
 
@@ -37,6 +39,7 @@ def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_
     """Pixels above ``threshold`` in regions that reach ``seed_factor × threshold`` somewhere: an object
     needs a clearly changed core, so the faint rim that residual misregistration leaves along the edges of
     bright, unchanged objects is not one."""
+    import numpy as np
     from skimage.filters import apply_hysteresis_threshold
 
     values = np.where(valid, np.nan_to_num(score), 0.0)

@@ -1,0 +1,100 @@
+"""AOI files read, their ids and kinds checked, their geometry not yet: the light half of ``geo.aoi``.
+
+Apart from ``geo.aoi`` (shapely, pyproj, numpy: a tenth of a second of imports) so that a re-check can list
+the project's AOIs by id and validate only those it re-checks; one with nothing new validates none
+(``geo.recheck.quick`` compares them with the store, where they were stored validated).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo.errors import AOIError
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
+# Beyond this an AOI file is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far less.
+MAX_AOI_FILE_BYTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class AoiFeature:
+    """A registry AOI's GeoJSON Feature whose id and kind are checked; its geometry is checked by
+    ``geo.aoi.aoi_from_feature``."""
+
+    id: str
+    kind: str
+    feature: Mapping[str, Any]
+    properties: Mapping[str, Any]
+    where: str  # names the AOI in messages: its file, or the store
+    path: Path | None = None
+
+
+def check_aoi_file_size(path: Path) -> None:
+    """Refuse an AOI file over ``MAX_AOI_FILE_BYTES`` before reading it (a 180 MB file took 88 s, 1.9 GB)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # reading it reports why
+    if size > MAX_AOI_FILE_BYTES:
+        raise AOIError(f"{path}: AOI file is {size / 1e6:.1f} MB, over the {MAX_AOI_FILE_BYTES / 1e6:g} MB limit "
+                       "(simplify the polygon, e.g. QGIS Vector > Geometry Tools > Simplify)")
+
+
+def read_geojson(path: Path) -> object:
+    path = Path(path)
+    check_aoi_file_size(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AOIError(f"{path}: cannot read AOI file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+
+
+def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    props = feature.get("properties") or {}
+    if not isinstance(props, Mapping):
+        raise AOIError(f"{where}: 'properties' must be an object")
+    return props
+
+
+def registry_feature(data: object, where: str, path: Path | None = None) -> AoiFeature:
+    """The Feature of a registry AOI (or of a FeatureCollection holding exactly one), with its id and kind
+    checked: a lower-case slug ``id``, a known ``kind``."""
+    if isinstance(data, Mapping) and data.get("type") == "FeatureCollection":
+        features = data.get("features") or []
+        if len(features) != 1:
+            raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}")
+        data = features[0]
+    if not isinstance(data, Mapping) or data.get("type") != "Feature":
+        raise AOIError(f"{where}: expected a GeoJSON Feature with id/name properties")
+    props = feature_properties(data, where)
+    aoi_id = props.get("id", data.get("id"))
+    if not isinstance(aoi_id, str) or not ID_PATTERN.match(aoi_id):
+        raise AOIError(f"{where}: property 'id' must be a lower-case slug like 'vladivostok-port', got {aoi_id!r}")
+    kind = props.get("kind", "other")
+    if kind not in KINDS:
+        raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+    return AoiFeature(aoi_id, kind, data, props, where, path)
+
+
+def index_aois(directory: Path) -> dict[str, AoiFeature]:
+    """The registry AOI files of ``directory`` by id, geometry unchecked; duplicate ids are an error, not a
+    silent overwrite."""
+    found: dict[str, AoiFeature] = {}
+    for path in sorted(Path(directory).glob("*.geojson")):
+        entry = registry_feature(read_geojson(path), str(path), path)
+        if entry.id in found:
+            raise AOIError(f"{path}: AOI id {entry.id!r} is already defined in {found[entry.id].path}")
+        found[entry.id] = entry
+    return found

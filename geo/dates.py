@@ -1,0 +1,19 @@
+"""Dates typed on the command line: ISO ``YYYY-MM-DD`` only, refused with a message naming the option."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from geo.errors import DateError
+
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: str, option: str) -> date:
+    if not DATE_PATTERN.match(text):  # fromisoformat also takes 20150821 and 2015-W34-5
+        raise DateError(f"{option} {text!r}: not a date; dates are ISO YYYY-MM-DD (e.g. 2015-08-21)")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise DateError(f"{option} {text!r}: not a valid date ({exc})") from None

@@ -1,0 +1,210 @@
+"""Is anything new? A re-check's "nothing new" decided from plain numbers, over a local catalog.
+
+A scheduled re-check mostly finds nothing new, and then its time is its imports: checking AOI and footprint
+geometry takes shapely, pyproj and numpy, a tenth of a second against milliseconds of work. This module
+answers without them, from each catalog item's datetime, sensor and footprint bounding box, and from the
+store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
+one), chain head, scenes seen, scenes paired with the head, and vessel scenes counted. A bounding-box test
+keeps every item the exact footprint test of the planner keeps (and perhaps a few more), so when none of
+those is new for any AOI, the planner (``plan.py``, and ``vessels.py`` for AOIs with ship claims) would find
+nothing either.
+
+Whenever something could be new, or is not as this module expects (an AOI new to the store, changed on
+disk, given as a drawn file or without a chain; an item without a datetime or footprint, or with an unsafe
+id; a claim naming an unknown AOI), it answers None and the re-check takes the full path, which decides,
+and reports any error. An item the box test keeps and the exact test rejects thus costs a run its imports,
+not its result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from geo.aoi_files import AoiFeature
+from geo.claims import VESSEL_SIGNATURE, Claim, check_references
+from geo.errors import ClaimError, SceneError
+from geo.recheck.plan import search_start
+from geo.scenes.ids import unsafe_id_reason
+from geo.scenes.model import item_datetime, item_sensor
+from geo.scenes.source import catalog_items, day_range
+from geo.store import Chain, Store
+from geo.store.vessels import vessel_scene_ids
+from geo.vessels.model import VESSELS_VERSION
+from geo.vessels.period import default_period, default_sensors
+
+log = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
+
+
+@dataclass(frozen=True)
+class ItemBrief:
+    """What deciding "nothing new" asks of a catalog item."""
+
+    id: str
+    datetime: datetime
+    sensor: str  # s1 or s2, as geo.scenes.model.Scene.sensor says
+    box: Box  # of its footprint
+
+
+@dataclass(frozen=True)
+class CatalogBrief:
+    name: str  # the catalog file, as the full source names itself
+    items: tuple[ItemBrief, ...]
+
+
+@dataclass(frozen=True)
+class QuietAoi:
+    aoi_id: str
+    head_scene: str | None  # the chain head when the search finds it, as the planner reports it
+
+
+def _positions(node: object) -> Iterator[tuple[float, float]]:
+    """The (x, y) of every position of GeoJSON ``coordinates``; ValueError when they are not positions."""
+    if not isinstance(node, list):
+        raise ValueError("not a coordinate array")
+    if node and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in node):
+        if len(node) < 2:
+            raise ValueError("a position needs x and y")
+        yield float(node[0]), float(node[1])
+        return
+    for child in node:
+        yield from _positions(child)
+
+
+def geojson_box(geometry: object) -> Box | None:
+    """The bounding box of a GeoJSON geometry (not a collection), or None when it has no readable position."""
+    if not isinstance(geometry, Mapping):
+        return None
+    try:
+        points = list(_positions(geometry.get("coordinates")))
+    except ValueError:
+        return None
+    if not points:
+        return None
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    """Whether two boxes share a point (touching counts, as it does for shapely's ``intersects``)."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def read_catalog(path: Path) -> CatalogBrief | None:
+    """The items of the local catalog file ``path`` in brief; None when one of them is not as the full
+    source (``geo.scenes.source.LocalCatalog``) takes it without a word, or the catalog cannot be read."""
+    try:
+        items = catalog_items(path)
+    except SceneError:
+        return None
+    briefs = []
+    for item in items:
+        box = geojson_box(item.geometry)
+        if box is None or unsafe_id_reason(item.id) is not None:
+            return None
+        try:
+            when = item_datetime(item)
+        except (SceneError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        briefs.append(ItemBrief(item.id, when, item_sensor(item), box))
+    return CatalogBrief(str(path), tuple(briefs))
+
+
+def _same_geometry(a: object, b: object) -> bool:
+    return (isinstance(a, Mapping) and isinstance(b, Mapping) and a.get("type") == b.get("type")
+            and a.get("coordinates") == b.get("coordinates"))
+
+
+def _stored_box(store: Store, ref: str, files: Mapping[str, AoiFeature]) -> Box | None:
+    """The box of the AOI ``ref`` names (as ``run._select_aois`` resolves it) when it is in the store as it
+    is on disk, so was validated when stored."""
+    if ref not in files and (ref.endswith((".geojson", ".json")) or Path(ref).is_file()):
+        return None  # a drawn AOI file
+    stored = store.aoi_feature(ref)
+    if stored is None:
+        return None
+    if ref in files and not _same_geometry(files[ref].feature.get("geometry"), stored.get("geometry")):
+        return None
+    return geojson_box(stored.get("geometry"))
+
+
+def _within(items: Sequence[ItemBrief], start: date, end: date) -> list[ItemBrief]:
+    """The items acquired in [start, end], as a source's search takes the days."""
+    if start > end:
+        return []
+    lo, hi = day_range(start, end)
+    return [i for i in items if lo <= i.datetime <= hi]
+
+
+def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBrief], since: date | None,
+                 today: date, version: str) -> QuietAoi | None:
+    """``plan.plan_aoi`` on box-tested items: None when one of them may be new to the chain (acquired after
+    the head and not yet paired with it) or not yet seen over the AOI."""
+    found = _within([i for i in over if i.sensor == "s2"], search_start(chain.head.datetime, since), today)
+    seen = store.seen_scene_ids(aoi_id)
+    paired = store.paired_after(aoi_id, version, chain.head.id)
+    head_key = (chain.head.datetime, chain.head.id)
+    if any(i.id not in seen or ((i.datetime, i.id) > head_key and i.id not in paired) for i in found):
+        return None
+    return QuietAoi(aoi_id, chain.head.id if any(i.id == chain.head.id for i in found) else None)
+
+
+def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], over: Sequence[ItemBrief],
+                           source: str, today: date) -> bool:
+    """``vessels.plan_vessels`` on box-tested items: whether every one of them is counted already."""
+    sensors = default_sensors(source)
+    found = _within([i for i in over if i.sensor in sensors], default_period(claims)[0], today)
+    counted = vessel_scene_ids(store, aoi_id, VESSELS_VERSION)
+    return all(i.id in counted for i in found)
+
+
+def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
+                refs: Sequence[str], since: date | None, source: str, today: date,
+                version: str) -> list[QuietAoi] | None:
+    """The AOIs re-checked (``refs``, else the store's), each with nothing new, in id order; None when that
+    is not certain. ``files``: the AOI files by id; ``source``: the source as the user named it;
+    ``version``: the change detector's algorithm version, which keys the chains."""
+    answer = _answer(store, catalog, files, claims, refs, since, source, today, version)
+    if isinstance(answer, str):
+        log.info("not certain that nothing is new (%s): the full re-check decides", answer)
+        return None
+    return answer
+
+
+def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
+            refs: Sequence[str], since: date | None, source: str, today: date, version: str) -> list[QuietAoi] | str:
+    """``nothing_new``'s answer, or why it has none."""
+    boxes: dict[str, Box] = {}
+    for ref in sorted(set(refs)) if refs else store.aoi_ids():
+        box = _stored_box(store, ref, files)
+        if box is None:
+            return f"AOI {ref!r} is not in the store as it is on disk"
+        boxes[ref] = box
+    if not boxes:
+        return "no AOI"
+    try:
+        check_references(claims, set(boxes) | set(files))
+    except ClaimError:
+        return "a claim names an unknown AOI"
+    quiet = []
+    for aoi_id, box in boxes.items():
+        chain = store.chain(aoi_id, version)
+        if chain is None:
+            return f"AOI {aoi_id!r} has no chain yet"
+        over = [i for i in catalog.items if overlaps(i.box, box)]
+        entry = _quiet_chain(store, aoi_id, chain, over, since, today, version)
+        if entry is None:
+            return f"AOI {aoi_id!r} has a scene that may be new"
+        ships = [c for c in claims.values() if aoi_id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
+        if ships and not _vessel_scenes_counted(store, aoi_id, ships, over, source, today):
+            return f"AOI {aoi_id!r} has a scene that may be new to its vessel counts"
+        log.info("%s: head %s, nothing new", aoi_id, chain.head.id)
+        quiet.append(entry)
+    return quiet

@@ -1,0 +1,33 @@
+"""Which scenes a vessel count looks at: the claims predicting ships, the period around their windows, the
+sensors of a source. Apart from ``geo.vessels.job`` (the detectors and readers) so that a re-check can ask
+whether any such scene is new without importing them (``geo.recheck.quick``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from geo.claims import VESSEL_SIGNATURE, Claim
+
+if TYPE_CHECKING:
+    from geo.aoi import AOI
+
+
+def vessel_claims(claims: Sequence[Claim], aoi: AOI) -> list[Claim]:
+    """The claims on ``aoi`` whose expected signatures include vessels (asserting, or denying such)."""
+    return [c for c in claims if aoi.id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
+
+
+def default_period(claims: Sequence[Claim], baseline_days: int = 180, after_days: int = 14) -> tuple[date, date]:
+    """A period covering the claims' windows plus a baseline before them (for ``geo run`` / ``recheck``)."""
+    if not claims:
+        raise ValueError("no claims to derive a vessel period from")
+    start = min(c.window.start for c in claims) - timedelta(days=baseline_days)
+    end = max(c.window.end for c in claims) + timedelta(days=after_days)
+    return start, end
+
+
+def default_sensors(source: str) -> tuple[str, ...]:
+    """Earth Search serves Sentinel-2 only (its Sentinel-1 is not anonymous); other sources may hold both."""
+    return ("s2",) if source == "earth-search" else ("s1", "s2")
