@@ -16,9 +16,10 @@ from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_op
 from geo.errors import ClaimError
 from geo.link import claim_index
 from geo.outputs.bundle import write_run_extras
-from geo.pipeline import Job, run_job, write_outputs
+from geo.jobs.kits import kit_for
+from geo.jobs.spine import run_job, write_outputs
 from geo.results import JobResult
-from geo.scenes.pairs import check_scene_ref, select_pair
+from geo.scenes.pairs import check_scene_ref
 from geo.scenes.source import open_source
 
 Writer = Callable[[JobResult, Path], None]
@@ -51,13 +52,8 @@ def execute(
     scene_source = open_source(source, sensor)  # s2: Sentinel-2 bands; s1: VV/VH backscatter
     with console.progress(f"change job {aoi.id}") as step:
         step("searching scenes")
-        if sensor == "s1":  # SAR change for clouded AOIs: geo.sar_pipeline
-            from geo.sar_pipeline import sar_job
-
-            result = sar_job(scene_source, aoi, claims, before, after, step)
-        else:
-            pair = select_pair(scene_source, aoi, claims, before, after)
-            result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
+        kit = kit_for(sensor)  # s1: SAR change for clouded AOIs
+        result = run_job(kit.select(scene_source, aoi, claims, before, after), kit, step)
         writers: list[Writer] = [write_run_extras]
         if any(VESSEL_SIGNATURE in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
             from geo.vessels.hook import add_vessel_evidence

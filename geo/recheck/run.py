@@ -31,7 +31,7 @@ from geo.scenes.source import SceneSource, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
 
 if TYPE_CHECKING:  # the processing path, imported when there is something to process
-    from geo.pipeline import Params
+    from geo.jobs.optical_kit import Params
     from geo.recheck.process import AoiOutcome, PairOutcome
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class RecheckRequest:
     aoi_dir: Path | None = None
     seeds_dir: Path | None = None
     today: date | None = None  # the search end; None = today (UTC)
-    params: Params | None = None  # None: geo.pipeline.Params()
+    params: Params | None = None  # None: geo.jobs.optical_kit.Params()
 
     def detector(self) -> Detector[Any]:
         """The change detector of the run, built once: its algorithm version keys the store's chains."""
@@ -296,7 +296,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
             report.elapsed_s = time.perf_counter() - clock
             log.info("nothing new: %d AOI(s) checked in %.3f s", len(plans), report.elapsed_s)
             return report
-        from geo.pipeline import Params
+        from geo.jobs.optical_kit import Params
         from geo.recheck.process import run_plans
 
         params = request.params or Params()

@@ -24,6 +24,7 @@ from typing import Any
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import GeoError
+from geo.grid import Grid
 from geo.scenes.model import Scene
 from geo.store import Store
 from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scene_ids
@@ -65,7 +66,7 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
     scenes = find_scenes(source, aoi, start, today, sensors) if start <= today else []
     counted = vessel_scene_ids(store, aoi.id, VESSELS_VERSION)
     pending = tuple(s for s in scenes if s.id not in counted)
-    grid = aoi.utm_grid(params.resolution, params.margin_m).to_dict()
+    grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
     masks = {}
     for sensor in sensors:
         stored = vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, grid) if pending else None

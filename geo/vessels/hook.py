@@ -39,7 +39,7 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
                         progress: Progress | None = None) -> Writer | None:
     """Run the vessel job for ``result``'s AOI when a claim predicts vessels; merge its evidence into
     ``result.claims`` and note it in the manifest. Returns the writer of the vessel files (an extra writer
-    for ``pipeline.write_outputs``), or None when there is nothing to write."""
+    for ``geo.jobs.spine.write_outputs``), or None when there is nothing to write."""
     aoi = result.aoi
     if aoi is None or not vessel_claims(claims, aoi):
         return None

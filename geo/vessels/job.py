@@ -28,10 +28,9 @@ from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
-from geo.atomic import write_json
 from geo.outputs.provenance import portable
 from geo.outputs.geojson import rfc7946_geometry
-from geo.pipeline import aoi_mask
+from geo.jobs.steps import Progress
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
 from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
 from geo.scenes.source import open_source
@@ -44,7 +43,6 @@ from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_c
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
 SAR_CHANNELS = ("vv", "vh", "hh", "hv")  # co- and cross-polarised; IW over the sea is VV+VH
 SCL_WATER = 6
 
@@ -218,8 +216,8 @@ def run_vessels(
     ``land_masks``: per sensor, a time-series land mask made earlier on this AOI's grid (re-checks keep the
     mask of their first run, so that a later run's few new scenes are judged against the same sea)."""
     started = time.perf_counter()
-    grid = aoi.utm_grid(params.resolution, params.margin_m)
-    inside = aoi_mask(aoi, grid)
+    grid = Grid.from_aoi(aoi, params.resolution, params.margin_m)
+    inside = aoi.pixel_mask(grid)
     layer = rasterize_land(land_polygons, grid)
     results: list[SceneDetections] = []
     masks: dict[str, str] = {}
@@ -324,7 +322,7 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     ``vessels-manifest.json``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    inside = _contains(aoi_mask(run.aoi, run.grid), run.grid)
+    inside = _contains(run.aoi.pixel_mask(run.grid), run.grid)
     everything = []
     for result in run.results:
         features = [_feature(d, result, run.aoi.id, run.grid) for d in result.detections if inside(d.x, d.y)]

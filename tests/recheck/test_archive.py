@@ -94,4 +94,4 @@ def test_new_scene_on_the_archive_only_the_new_pair_is_read(archive_series, tmp_
     # nor is any of the processing path imported (the STAC client is)
     modules = imported_modules(third.stderr)
     assert "pystac_client" in modules
-    assert [m for m in modules if m.split(".")[0] == "scipy" or m.startswith(("geo.pipeline", "geo.align"))] == []
+    assert [m for m in modules if m.split(".")[0] == "scipy" or m.startswith(("geo.jobs", "geo.align"))] == []

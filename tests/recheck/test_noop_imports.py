@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tests.recheck.conftest import dump_store, imported_modules
 
-PROCESSING = ("scipy", "skimage", "rasterio", "geo.pipeline", "geo.align", "geo.change", "geo.scenes.read",
+PROCESSING = ("scipy", "skimage", "rasterio", "geo.jobs", "geo.align", "geo.change", "geo.scenes.read",
               "geo.recheck.process", "geo.recheck.window_verdicts", "geo.outputs.qgis_project")
 REGISTRY = ("geo.change", "geo.change.params", "geo.change.detectors")
 
@@ -44,5 +44,5 @@ def test_a_recheck_with_news_does_import_the_processing_path(first_run, geo_cli)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "run 2:" in result.stdout
     modules = imported_modules(result.stderr)
-    assert all(loaded(modules, p) for p in ("scipy", "skimage", "rasterio", "geo.pipeline", "geo.align", "geo.change",
+    assert all(loaded(modules, p) for p in ("scipy", "skimage", "rasterio", "geo.jobs", "geo.align", "geo.change",
                                             "geo.recheck.process"))
