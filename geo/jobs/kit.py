@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.grid import Grid
-from geo.scenes.model import Scene
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.read import Stack
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity
@@ -68,7 +68,7 @@ class SensorKit(Protocol):
     """One sensor's part of a change job; the spine does the rest."""
 
     @property
-    def sensor(self) -> str: ...
+    def sensor(self) -> Sensor: ...
 
     @property
     def algorithm_version(self) -> str:

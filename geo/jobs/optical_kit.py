@@ -17,7 +17,7 @@ from geo.change.threshold import change_regions
 from geo.claims import Claim
 from geo.grid import Grid
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, Step
-from geo.scenes.model import Scene
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import select_pair
 from geo.scenes.read import Stack, read_stack
 from geo.scenes.source import SceneSource
@@ -51,7 +51,7 @@ class OpticalKit:
     """Sentinel-2 change: ``params`` and the detector they name (``detector``: one built already, for
     callers running many jobs, e.g. a re-check)."""
 
-    sensor = "s2"
+    sensor = Sensor.S2
 
     def __init__(self, params: Params = Params(), detector: Detector[Any] | None = None) -> None:
         self.params = params

@@ -33,7 +33,7 @@ from geo.errors import EmptyReadError, SceneError
 from geo.grid import Grid
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, Step
 from geo.jobs.sar_regions import DB_PER_NEPER, DatedSeries, sar_features
-from geo.scenes.model import Scene
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.read import Stack, sar_quantity
 from geo.scenes.sar_pairs import select_sar_pair
 from geo.scenes.source import SceneSource
@@ -62,7 +62,7 @@ class SarParams:
 class SarKit:
     """Sentinel-1 change: the log-ratio pair test, dated by the omnibus test over the series."""
 
-    sensor = "s1"
+    sensor = Sensor.S1
     algorithm_version = SAR_VERSION
 
     def __init__(self, params: SarParams = SarParams()) -> None:
@@ -92,7 +92,7 @@ class SarKit:
         """VV/VH intensity of ``scene`` on ``grid`` as a Stack (NaN where invalid); a scene with no valid
         pixel over the AOI is an error."""
         bands = read_scene(scene, grid)
-        if bands.sensor != "s1":
+        if bands.sensor is not Sensor.S1:
             raise SceneError(f"{role} scene {scene.id}: not a Sentinel-1 scene")
         if not bands.valid.any():
             raise EmptyReadError(f"{role} scene {scene.id}: no valid SAR pixels over the AOI")

@@ -17,6 +17,7 @@ from geo.change.sar_types import SarRegion, sar_change_type
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.jobs.kit import Feature
+from geo.scenes.model import Sensor
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity, clipped_regions, contract_properties
 from geo.vector.polygonize import polygonize
@@ -56,7 +57,7 @@ def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentit
         props = contract_properties(identity, clipped, float(score[i]), float(strong[i]), kind, type_confidence,
                                     region.pixels)
         props.update({
-            "sensor": "s1",
+            "sensor": Sensor.S1.value,
             "backscatter": "increase" if db_best[i] > 0 else "decrease",
             **{f"db_change_{pol}": round(float(v[i]), 2) for pol, v in db_pol.items()},
             "water_share": round(float(water_share[i]), 3),

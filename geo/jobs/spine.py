@@ -68,7 +68,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     manifest = {
         "workbench_version": __version__,
         "algorithm_version": kit.algorithm_version,
-        "sensor": kit.sensor,
+        "sensor": kit.sensor.value,
         "aoi": job.aoi.summary(),
         "claims": [c.id for c in job.claims],
         "scenes": {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)},

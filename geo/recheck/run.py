@@ -27,6 +27,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.recheck import outputs
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
+from geo.scenes.model import Sensor
 from geo.scenes.source import SceneSource, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
 
@@ -272,7 +273,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
     known = load_aois(aoi_dir) if aoi_dir.is_dir() else {}
     all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
-    source = open_source(request.source, "s2")  # the change chain reads Sentinel-2 (vessels: geo.recheck.vessels)
+    source = open_source(request.source, Sensor.S2)  # the change chain reads Sentinel-2 (vessels: geo.recheck.vessels)
     detector = request.detector()
     version = detector.algorithm_version
     Store.check(store_path)

@@ -25,7 +25,7 @@ from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import GeoError
 from geo.grid import Grid
-from geo.scenes.model import Scene
+from geo.scenes.model import Scene, Sensor
 from geo.store import Store
 from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scene_ids
 from geo.vessels.evidence import evidence_for_claims
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class VesselPlan:
     claims: tuple[Claim, ...]  # the AOI's claims whose signatures include vessels
-    sensors: tuple[str, ...]
+    sensors: tuple[Sensor, ...]
     start: date
     pending: tuple[Scene, ...]  # scenes not counted yet, oldest first
     masks: dict[str, LandMask] = field(default_factory=dict)  # kept from the AOI's first vessel run

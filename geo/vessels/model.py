@@ -10,7 +10,6 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 VESSELS_VERSION = "vessels/0.1"
-SENSORS = ("s1", "s2")
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,10 @@ def test_manifest_records_local_coregistration(result, synthetic_project):
     assert local["mean_dx_px"] == pytest.approx(synthetic_project.shift[0], abs=0.05)
     assert local["mean_dy_px"] == pytest.approx(synthetic_project.shift[1], abs=0.05)
     assert result.manifest["coregistration_applied"] == "translation"
+
+
+def test_manifest_names_the_sensor_and_the_grid_around_the_aoi(result, synthetic_project):
+    aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
+    assert result.manifest["sensor"] == "s2"
+    assert result.manifest["grid"] == Grid.from_aoi(aoi, 10.0, 300.0).to_dict()
+    assert result.manifest["grid"] != Grid.from_aoi(aoi, 10.0, 0.0).to_dict()
