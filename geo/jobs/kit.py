@@ -1,15 +1,16 @@
 """The contract between the change job's spine (``geo.jobs.spine``) and a sensor: the job's inputs, what a
 kit hands back at each stage, and the ``SensorKit`` protocol itself.
 
-A new sensor is one module with a class that has these members, and one line in ``geo.jobs.kits.KITS``.
+A new sensor is one module with a class that has these members (``ParamsKit`` gives those read from its
+parameters), and one line in ``geo.jobs.kits.KITS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -105,3 +106,43 @@ class SensorKit(Protocol):
                identity: PairIdentity, step: Step) -> FoundChanges:
         """Changes on the pair inside the AOI (``inside``), their features stamped with ``identity``."""
         ...
+
+
+class KitParams(Protocol):
+    """What the spine reads from a kit's parameters (a frozen dataclass, written whole to the manifest)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def resolution(self) -> float: ...
+
+    @property
+    def margin_m(self) -> float: ...
+
+    @property
+    def min_clear_fraction(self) -> float: ...
+
+
+Params_ = TypeVar("Params_", bound=KitParams)
+
+
+class ParamsKit(Generic[Params_]):
+    """The ``SensorKit`` members a kit takes from its parameters; kits subclass it."""
+
+    def __init__(self, params: Params_) -> None:
+        self.params = params
+
+    @property
+    def resolution(self) -> float:
+        return self.params.resolution
+
+    @property
+    def margin_m(self) -> float:
+        return self.params.margin_m
+
+    @property
+    def min_clear_fraction(self) -> float:
+        return self.params.min_clear_fraction
+
+    def parameters(self) -> dict[str, Any]:
+        return asdict(self.params)

@@ -16,7 +16,7 @@ from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
 from geo.change.threshold import change_regions
 from geo.claims import Claim
 from geo.grid import Grid
-from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, Step
+from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import select_pair
 from geo.scenes.read import Stack, read_stack
@@ -47,34 +47,19 @@ def local_coreg(p: Params) -> LocalCoregParams | None:
     return LocalCoregParams(p.coreg_window, p.coreg_spacing, p.coreg_local_min_px) if p.coreg_local else None
 
 
-class OpticalKit:
+class OpticalKit(ParamsKit[Params]):
     """Sentinel-2 change: ``params`` and the detector they name (``detector``: one built already, for
     callers running many jobs, e.g. a re-check)."""
 
     sensor = Sensor.S2
 
     def __init__(self, params: Params = Params(), detector: Detector[Any] | None = None) -> None:
-        self.params = params
+        super().__init__(params)
         self.detector = detector if detector is not None else build_detector(params.method, asdict(params))
 
     @property
     def algorithm_version(self) -> str:
         return self.detector.algorithm_version
-
-    @property
-    def resolution(self) -> float:
-        return self.params.resolution
-
-    @property
-    def margin_m(self) -> float:
-        return self.params.margin_m
-
-    @property
-    def min_clear_fraction(self) -> float:
-        return self.params.min_clear_fraction
-
-    def parameters(self) -> dict[str, Any]:
-        return asdict(self.params)
 
     def select(self, source: SceneSource, aoi: AOI, claims: Sequence[Claim], before: str | None,
                after: str | None) -> ChangeJob:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from geo.change.threshold import change_regions
 from geo.claims import Claim
 from geo.errors import EmptyReadError, SceneError
 from geo.grid import Grid
-from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, Step
+from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.jobs.sar_regions import DB_PER_NEPER, DatedSeries, sar_features
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.read import Stack, sar_quantity
@@ -59,29 +59,14 @@ class SarParams:
     min_clear_fraction: float = 0.5
 
 
-class SarKit:
+class SarKit(ParamsKit[SarParams]):
     """Sentinel-1 change: the log-ratio pair test, dated by the omnibus test over the series."""
 
     sensor = Sensor.S1
     algorithm_version = SAR_VERSION
 
     def __init__(self, params: SarParams = SarParams()) -> None:
-        self.params = params
-
-    @property
-    def resolution(self) -> float:
-        return self.params.resolution
-
-    @property
-    def margin_m(self) -> float:
-        return self.params.margin_m
-
-    @property
-    def min_clear_fraction(self) -> float:
-        return self.params.min_clear_fraction
-
-    def parameters(self) -> dict[str, Any]:
-        return asdict(self.params)
+        super().__init__(params)
 
     def select(self, source: SceneSource, aoi: AOI, claims: Sequence[Claim], before: str | None,
                after: str | None) -> ChangeJob:
