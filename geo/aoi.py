@@ -53,13 +53,11 @@ class AOI:
         return geodesic_area_m2(self.geometry) / 1e6
 
     def utm_grid(self, resolution: float = 10.0, margin_m: float = 0.0) -> Grid:
-        """A UTM grid covering the AOI (plus ``margin_m`` on each side), snapped to ``resolution``."""
-        from geo.grid import Grid, utm_crs_for
+        """A UTM grid covering the AOI (plus ``margin_m`` on each side), snapped to ``resolution``
+        (``Grid.from_aoi``, where the jobs make theirs)."""
+        from geo.grid import Grid
 
-        crs = utm_crs_for(self.geometry.centroid.x, self.geometry.centroid.y)
-        left, bottom, right, top = self.projected(crs.to_string()).bounds
-        bounds = (left - margin_m, bottom - margin_m, right + margin_m, top + margin_m)
-        return Grid.covering(crs, bounds, resolution)
+        return Grid.from_aoi(self, resolution, margin_m)
 
     def projected(self, crs: str) -> BaseGeometry:
         return reproject(self.geometry, WGS84, crs)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from affine import Affine
 from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
+from shapely.geometry.base import BaseGeometry
+
+from geo.geometry import WGS84, reproject
+
+
+class Located(Protocol):
+    """Anything with a lon/lat ``geometry`` (an ``geo.aoi.AOI``; the grid module sits below it)."""
+
+    @property
+    def geometry(self) -> BaseGeometry: ...
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,6 +88,16 @@ class Grid:
         cols = max(1, math.ceil((right - left) / resolution - 1e-9))
         rows = max(1, math.ceil((top - bottom) / resolution - 1e-9))
         return cls(crs, Affine(resolution, 0.0, left, 0.0, -resolution, top), (rows, cols))
+
+    @classmethod
+    def from_aoi(cls, aoi: Located, resolution: float = 10.0, margin_m: float = 0.0) -> Grid:
+        """The UTM grid of a job on ``aoi``: covering it plus ``margin_m`` on each side (context for
+        co-registration, a speckle filter or a CFAR ring), snapped to ``resolution``, in the UTM zone of
+        its centroid."""
+        centroid = aoi.geometry.centroid
+        crs = utm_crs_for(centroid.x, centroid.y)
+        left, bottom, right, top = reproject(aoi.geometry, WGS84, crs.to_string()).bounds
+        return cls.covering(crs, (left - margin_m, bottom - margin_m, right + margin_m, top + margin_m), resolution)
 
 
 def utm_crs_for(lon: float, lat: float) -> RioCRS:

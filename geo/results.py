@@ -1,4 +1,4 @@
-"""What a change job returns (``geo.pipeline``, ``geo.sar_pipeline``): the type that the writers of a run
+"""What a change job returns (``geo.jobs.spine.run_job``): the type that the writers of a run
 folder (``geo.outputs``) and the vessel evidence take, so that they need not import a job."""
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("geo.link", "geo.verdicts", "geo.results"),
     ("geo.outputs",),
     ("geo.store",),
-    ("geo.pipeline", "geo.sar_pipeline", "geo.vessels"),  # the jobs (the vessel job's folder whole)
+    ("geo.jobs", "geo.vessels"),  # the jobs (both folders whole)
     ("geo.recheck", "geo.eval"),
     ("geo.cli", "geo.__main__"),
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-NOT_YET_STRICT = 4
+NOT_YET_STRICT = 3
 ERROR = re.compile(r"^(geo/\S+)\.py:\d+: error: ", re.MULTILINE)
 
 

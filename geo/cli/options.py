@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from geo import paths
+from geo.scenes.model import Sensor
+
+Command = TypeVar("Command", bound=Callable[..., object])
 
 aoi_dir_option = click.option(
     "--aoi-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -20,6 +25,16 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 out_option = click.option(
     "--out", type=click.Path(path_type=Path), required=True, help="Output folder (created, or replaced whole by the new run in one step; see README)."
 )
+
+
+def _sensor(_context: click.Context, _param: click.Parameter, value: str | None) -> Sensor | None:
+    return Sensor(value) if value is not None else None
+
+
+def sensor_option(default: Sensor | None, help: str) -> Callable[[Command], Command]:
+    """``--sensor s1|s2``, handed to the command as a ``Sensor`` (None when not given and no default)."""
+    return click.option("--sensor", type=click.Choice([s.value for s in Sensor]), callback=_sensor,
+                        default=default.value if default else None, show_default=default is not None, help=help)
 
 
 def aoi_folder(value: Path | None) -> Path:

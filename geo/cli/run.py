@@ -13,13 +13,15 @@ from geo.aoi import AOI, load_aois, resolve_aoi
 from geo.atomic import check_output_dir
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
+from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
 from geo.errors import ClaimError
 from geo.link import Feature, claim_index
 from geo.outputs.bundle import write_run_extras
-from geo.pipeline import Job, run_job, write_outputs
+from geo.jobs.kits import kit_for
+from geo.jobs.spine import run_job, write_outputs
 from geo.results import JobResult
-from geo.scenes.pairs import check_scene_ref, select_pair
+from geo.scenes.model import Sensor
+from geo.scenes.pairs import check_scene_ref
 from geo.scenes.source import open_source
 
 Writer = Callable[[JobResult, Path], None]
@@ -46,19 +48,14 @@ def load_job_inputs(
 
 def execute(
     aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path,
-    sensor: str = "s2",
+    sensor: Sensor = Sensor.S2,
 ) -> None:
     check_output_dir(out)
     scene_source = open_source(source, sensor)  # s2: Sentinel-2 bands; s1: VV/VH backscatter
     with console.progress(f"change job {aoi.id}") as step:
         step("searching scenes")
-        if sensor == "s1":  # SAR change for clouded AOIs: geo.sar_pipeline
-            from geo.sar_pipeline import sar_job
-
-            result = sar_job(scene_source, aoi, claims, before, after, step)
-        else:
-            pair = select_pair(scene_source, aoi, claims, before, after)
-            result = run_job(Job(aoi, tuple(claims), pair.before, pair.after, pair_reason=pair.reason), step)
+        kit = kit_for(sensor)  # s1: SAR change for clouded AOIs
+        result = run_job(kit.select(scene_source, aoi, claims, before, after), kit, step)
         writers: list[Writer] = [write_run_extras]
         if any(VESSEL_SIGNATURE in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
             from geo.vessels.hook import add_vessel_evidence
@@ -119,14 +116,14 @@ def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], featur
 @click.option("--source", default="earth-search", show_default=True,
               help="'earth-search', 'planetary-computer' (needed for --sensor s1), a STAC API URL, or a local "
                    "STAC catalog (e.g. scenes/demo).")
-@click.option("--sensor", type=click.Choice(("s2", "s1")), default="s2", show_default=True,
+@sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "
                    "log-ratio test, omnibus dating over the series).")
 @out_option
 @aoi_dir_option
 @seeds_dir_option
 def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str,
-                sensor: str, out: Path, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+                sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Detect change over an AOI between a before and an after scene; link it to claims.
 
     Without --before/--after the pair brackets the claims' time windows.

@@ -11,12 +11,12 @@ from rich.table import Table
 
 from geo.aoi import resolve_aoi
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, json_option
+from geo.cli.options import aoi_dir_option, aoi_folder, json_option, sensor_option
 from geo.errors import SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
-from geo.scenes.model import SENSORS, Scene
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import parse_period
 from geo.scenes.source import ARCHIVES, open_source
 
@@ -51,7 +51,7 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
 @click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
 @click.option("--from", "start", required=True, help="First acquisition date, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last acquisition date, YYYY-MM-DD.")
-@click.option("--sensor", type=click.Choice(SENSORS), default="s2", show_default=True,
+@sensor_option(Sensor.S2,
               help="s2: Sentinel-2 L2A (optical); s1: Sentinel-1 (SAR, Planetary Computer).")
 @click.option("--max-cloud", type=click.FloatRange(0, 100), default=None,
               help="Hide scenes with more than PCT percent of the AOI under cloud (judged inside the AOI).")
@@ -66,14 +66,14 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
                    "tile cloud cover; the others are counted, not shown.")
 @aoi_dir_option
 @json_option
-def search_command(aoi_ref: str, start: str, end: str, sensor: str, max_cloud: float | None, source: str | None,
+def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud: float | None, source: str | None,
                    collections: tuple[str, ...], sort: str, max_judged: int, aoi_dir: Path | None,
                    as_json: bool) -> None:
     """Scenes over an AOI between two dates, with the clear, cloud and nodata fractions *inside the AOI*
     (Sentinel-2: counted from the scene classification window over the AOI only)."""
     first, last = parse_period(start, end)
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
-    source = source or ("planetary-computer" if sensor == "s1" else "earth-search")
+    source = source or ("planetary-computer" if sensor is Sensor.S1 else "earth-search")
     scene_source = open_source(source, sensor, collections or None)
     with console.stderr.status(f"searching {scene_source.name}"):
         found = scene_source.search(aoi.geometry, first, last)

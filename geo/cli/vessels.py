@@ -9,9 +9,10 @@ import click
 
 from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder
+from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
 from geo.cli.run import load_job_inputs
 from geo.errors import AOIError
+from geo.scenes.model import Sensor
 from geo.scenes.pairs import parse_period
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
@@ -42,7 +43,7 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
 @click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
 @click.option("--from", "start", required=True, help="First date of the period (YYYY-MM-DD).")
 @click.option("--to", "end", required=True, help="Last date of the period (YYYY-MM-DD).")
-@click.option("--sensor", type=click.Choice(["s1", "s2"]), default=None,
+@sensor_option(None,
               help="Only Sentinel-1 (SAR CFAR) or Sentinel-2 (optical) scenes [default: every sensor the source has].")
 @click.option("--source", default="earth-search", show_default=True,
               help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), a STAC API "
@@ -56,7 +57,7 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
 @out_option
 @aoi_dir_option
 @seeds_dir_option
-def vessels_command(aoi_ref: str, start: str, end: str, sensor: str | None, source: str, claim_ids: tuple[str, ...],
+def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, source: str, claim_ids: tuple[str, ...],
                     land_path: Path | None, pfa: float | None, out: Path, aoi_dir: Path | None,
                     seeds_dir: Path | None) -> None:
     """Detect vessels in every scene over an AOI between --from and --to; count them per date.

@@ -40,7 +40,7 @@ from geo.errors import DatasetError
 from geo.eval.scoring import Confusion, mean_metrics
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.pipeline import Params, local_coreg
+from geo.jobs.optical_kit import Params, local_coreg
 from geo.scenes.cirrus import cirrus_cloud_mask
 from geo.scenes.model import Asset, Scene
 from geo.scenes.read import read_stack

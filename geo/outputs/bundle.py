@@ -1,5 +1,5 @@
 """Everything a run writes besides its GeoJSON and JSON: the AOI, ``changes.kml``, the COGs with their QGIS
-styles, the ``changes.qml`` sidecar, the GeoPackage and the report. Passed to ``pipeline.write_outputs`` as an extra
+styles, the ``changes.qml`` sidecar, the GeoPackage and the report. Passed to ``geo.jobs.spine.write_outputs`` as an extra
 writer, so it all lands atomically with the rest of the run.
 """
 

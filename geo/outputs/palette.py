@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED, WEAK_EVIDENCE
+from geo.scenes.model import Sensor
 
 # Change types come from geo.change.classify by name; a type not listed here gets OTHER_COLOUR.
 CHANGE_TYPE_COLOURS: dict[str, str] = {
@@ -31,7 +32,7 @@ VERDICT_COLOURS: dict[str, str] = {
 
 
 # Vessel detections and counts per sensor: the same in the QGIS style and the report's plot.
-SENSOR_COLOURS: dict[str, str] = {"s1": "#1f5fa8", "s2": "#c2571a"}
+SENSOR_COLOURS: dict[Sensor, str] = {Sensor.S1: "#1f5fa8", Sensor.S2: "#c2571a"}
 
 
 def change_colour(change_type: str) -> str:

@@ -19,7 +19,10 @@ from shapely.geometry.base import BaseGeometry
 from geo.aoi import AOI
 from geo.change.detectors import Detector
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
-from geo.pipeline import Job, Params, run_job
+from geo.grid import Grid
+from geo.jobs.kit import ChangeJob
+from geo.jobs.optical_kit import OpticalKit, Params
+from geo.jobs.spine import run_job
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
 from geo.scenes.read import read_stack
@@ -64,12 +67,12 @@ def ref(scene: Scene) -> SceneRef:
 def keep_head_window(aoi: AOI, head: Scene, params: Params) -> None:
     """Put the new head's window on the AOI grid into the scene cache now, while its tiles are fresh in
     GDAL's in-process cache: the head was read onto the grid moved by its co-registration (as an after
-    scene), and the next re-check reads it unmoved (as the before scene, like ``geo.pipeline.run_job``),
+    scene), and the next re-check reads it unmoved (as the before scene, like ``geo.jobs.spine.run_job``),
     which would otherwise fetch it from the archive again. Local files are not cached: nothing to keep."""
     if not any(is_remote(a.href) for a in head.assets.values()):
         return
     try:
-        read_stack(head, params.bands, aoi.utm_grid(params.resolution, params.margin_m))
+        read_stack(head, params.bands, Grid.from_aoi(aoi, params.resolution, params.margin_m))
     except GeoError as exc:  # the next re-check reads it then
         log.warning("AOI %s: head scene %s not cached for the next re-check: %s", aoi.id, head.id, exc)
 
@@ -78,6 +81,7 @@ def process_plan(plan: AoiPlan, params: Params, detector: Detector[Any]) -> AoiO
     """Walk the AOI's new scenes in order, moving the chain head on every usable pair; ``detector`` is the
     one ``params`` name, built once for the run (its algorithm version keys the chain)."""
     outcome = AoiOutcome(plan.aoi.id)
+    kit = OpticalKit(params, detector)
     head = plan.head
     for scene in plan.pending:
         assert head is not None  # a plan with pending scenes has a head
@@ -86,7 +90,7 @@ def process_plan(plan: AoiPlan, params: Params, detector: Detector[Any]) -> AoiO
             continue
         reason = {"policy": "chain", "before": f"chain head {head.id}", "after": "next new scene"}
         try:
-            result = run_job(Job(plan.aoi, plan.claims, head, scene, params, reason, detector))
+            result = run_job(ChangeJob(plan.aoi, plan.claims, head, scene, reason), kit)
         except (EmptyReadError, OverlapError) as exc:
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
             continue

@@ -29,7 +29,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
 from geo.recheck.plan import search_start
 from geo.scenes.ids import unsafe_id_reason
-from geo.scenes.model import item_datetime, item_sensor
+from geo.scenes.model import Sensor, item_datetime, item_sensor
 from geo.scenes.source import catalog_items, day_range
 from geo.store import Chain, Store
 from geo.store.vessels import vessel_scene_ids
@@ -47,7 +47,7 @@ class ItemBrief:
 
     id: str
     datetime: datetime
-    sensor: str  # s1 or s2, as geo.scenes.model.Scene.sensor says
+    sensor: Sensor  # as geo.scenes.model.Scene.sensor says
     box: Box  # of its footprint
 
 
@@ -147,7 +147,7 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
                  today: date, version: str) -> QuietAoi | None:
     """``plan.plan_aoi`` on box-tested items: None when one of them may be new to the chain (acquired after
     the head and not yet paired with it) or not yet seen over the AOI."""
-    found = _within([i for i in over if i.sensor == "s2"], search_start(chain.head.datetime, since), today)
+    found = _within([i for i in over if i.sensor is Sensor.S2], search_start(chain.head.datetime, since), today)
     seen = store.seen_scene_ids(aoi_id)
     paired = store.paired_after(aoi_id, version, chain.head.id)
     head_key = (chain.head.datetime, chain.head.id)

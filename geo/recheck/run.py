@@ -28,12 +28,13 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.recheck import outputs, quick
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
+from geo.scenes.model import Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
 
 if TYPE_CHECKING:  # imported when there is something to process (the AOIs' geometry: when not quick.py's case)
     from geo.aoi import AOI
-    from geo.pipeline import Params
+    from geo.jobs.optical_kit import Params
     from geo.recheck.process import AoiOutcome, PairOutcome
     from geo.store.store import Feature
 
@@ -57,7 +58,7 @@ class RecheckRequest:
     aoi_dir: Path | None = None
     seeds_dir: Path | None = None
     today: date | None = None  # the search end; None = today (UTC)
-    params: Params | None = None  # None: geo.pipeline.Params()
+    params: Params | None = None  # None: geo.jobs.optical_kit.Params()
 
     def detector(self) -> Detector[Any]:
         """The change detector of the run, built once: its algorithm version keys the store's chains."""
@@ -298,7 +299,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
     catalog_file = local_catalog_file(request.source) if store_path.is_file() else None
     brief = quick.read_catalog(catalog_file) if catalog_file else None
     # The change chain reads Sentinel-2 (vessels: geo.recheck.vessels).
-    source: SceneSource | None = open_source(request.source, "s2") if brief is None else None
+    source: SceneSource | None = open_source(request.source, Sensor.S2) if brief is None else None
     Store.check(store_path)
     if not store_path.exists():
         new_aois = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
@@ -318,14 +319,14 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                 return _nothing_new(report, started, brief.name, version,
                                     [_idle_entry(i.aoi_id, i.head_scene) for i in idle], clock)
         if source is None:
-            source = open_source(request.source, "s2")
+            source = open_source(request.source, Sensor.S2)
         aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
         claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
         if not failed and not any(p.has_work for p in plans):
             return _nothing_new(report, started, source.name, version, [_quiet_entry(p) for p in plans], clock)
-        from geo.pipeline import Params
+        from geo.jobs.optical_kit import Params
         from geo.recheck.process import run_plans
 
         params = request.params or Params()

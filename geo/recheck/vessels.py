@@ -24,7 +24,8 @@ from typing import Any
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import GeoError
-from geo.scenes.model import Scene
+from geo.grid import Grid
+from geo.scenes.model import Scene, Sensor
 from geo.store import Store
 from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scene_ids
 from geo.vessels.evidence import evidence_for_claims
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class VesselPlan:
     claims: tuple[Claim, ...]  # the AOI's claims whose signatures include vessels
-    sensors: tuple[str, ...]
+    sensors: tuple[Sensor, ...]
     start: date
     pending: tuple[Scene, ...]  # scenes not counted yet, oldest first
     masks: dict[str, LandMask] = field(default_factory=dict)  # kept from the AOI's first vessel run
@@ -65,8 +66,8 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
     scenes = find_scenes(source, aoi, start, today, sensors) if start <= today else []
     counted = vessel_scene_ids(store, aoi.id, VESSELS_VERSION)
     pending = tuple(s for s in scenes if s.id not in counted)
-    grid = aoi.utm_grid(params.resolution, params.margin_m).to_dict()
-    masks = {}
+    grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
+    masks: dict[str, LandMask] = {}
     for sensor in sensors:
         stored = vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, grid) if pending else None
         if stored is not None:

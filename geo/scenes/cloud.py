@@ -21,7 +21,7 @@ from geo.aoi import AOI
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
 from geo.scenes.cache import SceneCache
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, SCL_NODATA, Scene
+from geo.scenes.model import SCL_ASSET, SCL_MASKED, SCL_NODATA, Scene, Sensor
 from geo.scenes.read import read_window
 
 log = logging.getLogger(__name__)
@@ -82,10 +82,10 @@ def scl_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCov
 
 
 def aoi_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCover:
-    if scene.sensor == "s2" and SCL_ASSET in scene.assets:
+    if scene.sensor is Sensor.S2 and SCL_ASSET in scene.assets:
         return scl_cover(scene, aoi, cache)
     covered = footprint_coverage(scene, aoi)
-    if scene.sensor == "s1":
+    if scene.sensor is Sensor.S1:
         return AoiCover(clear=covered, cloud=0.0, nodata=1.0 - covered, method="sar")
     return AoiCover(clear=covered, cloud=None, nodata=1.0 - covered, method="footprint")
 
@@ -110,7 +110,7 @@ def aoi_covers(scenes: Sequence[Scene], aoi: AOI, cache: SceneCache | None = Non
 
 def needs_scl(scene: Scene) -> bool:
     """Whether judging ``scene`` reads pixels (its SCL window); SAR and SCL-less scenes need none."""
-    return scene.sensor == "s2" and SCL_ASSET in scene.assets
+    return scene.sensor is Sensor.S2 and SCL_ASSET in scene.assets
 
 
 def tile_cloud(scene: Scene) -> float:

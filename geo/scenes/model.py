@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,15 @@ S2_QUANTIFICATION = 10000.0
 # Earth Search's sentinel-2-l2a already subtracted the offset from the pixels of items flagged so, while
 # their raster:bands still declare offset -0.1 (Element84/earth-search#66, cirrus-earth-search#21).
 BOA_OFFSET_APPLIED = "earthsearch:boa_offset_applied"
-SENSORS = ("s2", "s1")
+
+
+class Sensor(StrEnum):
+    """The mission a scene comes from; its value is what the CLI takes and the JSON outputs hold."""
+
+    S2 = "s2"  # Sentinel-2 MSI: optical
+    S1 = "s1"  # Sentinel-1 C-band SAR: sees through cloud
+
+
 _PRODUCT_ORBIT = re.compile(r"_R(\d{3})_")
 
 
@@ -55,7 +64,7 @@ class Scene:
         return self.datetime.date()
 
     @property
-    def sensor(self) -> str:
+    def sensor(self) -> Sensor:
         """``s1`` (SAR) or ``s2`` (optical), from the collection, platform or SAR properties."""
         return sensor_of(self.collection, self.platform, self.properties)
 
@@ -91,12 +100,12 @@ class Scene:
         }
 
 
-def sensor_of(collection: str, platform: str, properties: Mapping[str, object]) -> str:
+def sensor_of(collection: str, platform: str, properties: Mapping[str, object]) -> Sensor:
     """``s1`` (SAR) or ``s2`` (optical), from an item's collection, platform or SAR properties."""
     names = (collection.lower(), platform.lower())
     if any(n.startswith("sentinel-1") for n in names) or "sar:instrument_mode" in properties:
-        return "s1"
-    return "s2"
+        return Sensor.S1
+    return Sensor.S2
 
 
 def item_datetime(item: pystac.Item) -> datetime:
@@ -113,7 +122,7 @@ def item_platform(item: pystac.Item) -> str:
     return str(item.properties.get("platform", item.properties.get("constellation", "")))
 
 
-def item_sensor(item: pystac.Item) -> str:
+def item_sensor(item: pystac.Item) -> Sensor:
     return sensor_of(item.collection_id or "", item_platform(item), item.properties)
 
 

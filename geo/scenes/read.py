@@ -22,7 +22,7 @@ from geo.errors import EmptyReadError, OverlapError, RasterError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, Asset, Scene
+from geo.scenes.model import SCL_ASSET, SCL_MASKED, Asset, Scene, Sensor
 from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
 from geo.scenes.warp import gdal_message, open_raster, read_onto  # noqa: F401  (re-exported)
 
@@ -217,7 +217,7 @@ def read_sar(
 ) -> Stack:
     """Sentinel-1 backscatter (``vv``, ``vh``, ...) of ``scene`` onto ``grid``; ``Stack.quantity`` says
     whether it is RTC linear power or GRD DN. Bilinear by default: it keeps power non-negative."""
-    if scene.sensor != "s1":
+    if scene.sensor is not Sensor.S1:
         raise RasterError(f"scene {scene.id} is not a Sentinel-1 scene (collection {scene.collection!r})")
     check_overlap(scene, grid)
     keys = [p.lower() for p in polarisations]

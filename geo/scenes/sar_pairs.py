@@ -24,8 +24,8 @@ from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes.cloud import footprint_coverage
-from geo.scenes.model import Scene
 from geo.dates import DATE_PATTERN
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors
 from geo.scenes.source import SceneSource
 
@@ -68,7 +68,7 @@ def _geometries(candidates: Sequence[tuple[Scene, float]]) -> str:
 def _covering(scenes: Sequence[Scene], aoi: AOI) -> list[tuple[Scene, float]]:
     out = []
     for scene in scenes:
-        if scene.sensor != "s1":
+        if scene.sensor is not Sensor.S1:
             continue
         coverage = footprint_coverage(scene, aoi)
         if coverage >= MIN_COVERAGE:
@@ -81,7 +81,7 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
     """Candidates (scene, AOI coverage) on one side; True when the user named the scene by id."""
     if ref is not None and not DATE_PATTERN.match(ref):
         scene = source.get(ref)
-        if scene.sensor != "s1":
+        if scene.sensor is not Sensor.S1:
             raise SceneError(f"--{side} {ref}: not a Sentinel-1 scene (collection {scene.collection!r})")
         return [(scene, footprint_coverage(scene, aoi))], True
     assert anchor is not None
@@ -149,7 +149,7 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
     reason = {
         "method": "named by id" if fixed_before and fixed_after else "automatic",
         "source": source.name,
-        "sensor": "s1",
+        "sensor": Sensor.S1,
         "rule": (f"same relative orbit and orbit direction (required), footprint covering >= {MIN_COVERAGE:.0%} "
                  "of the AOI, then closest to the window; cloud does not matter to radar"),
         "geometry": {"relative_orbit": key[0], "orbit_state": key[1]} if key else None,

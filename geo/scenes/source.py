@@ -27,7 +27,7 @@ import pystac
 
 from geo.errors import ArchiveError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
-from geo.scenes.model import SENSORS, Scene, scene_from_item
+from geo.scenes.model import Scene, Sensor, scene_from_item
 
 if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP,
     from shapely.geometry.base import BaseGeometry  # and listing its items (geo.recheck.quick) no shapely
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 EARTH_SEARCH = "https://earth-search.aws.element84.com/v1"
 PLANETARY_COMPUTER = "https://planetarycomputer.microsoft.com/api/stac/v1"
 # Collections searched on any STAC API that is not one of the named archives below.
-DEFAULT_COLLECTIONS: Mapping[str, tuple[str, ...]] = {"s2": ("sentinel-2-l2a",), "s1": ("sentinel-1-rtc",)}
+DEFAULT_COLLECTIONS: Mapping[Sensor, tuple[str, ...]] = {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-rtc",)}
 PAGE_SIZE = 100
 MAX_FOOTPRINT_VERTICES = 64  # an AOI with more is sent to archives as a simpler polygon covering it
 
@@ -51,14 +51,14 @@ class Archive:
     """A public archive known by name: its STAC API and the collections holding each sensor."""
 
     url: str
-    collections: Mapping[str, tuple[str, ...]]
+    collections: Mapping[Sensor, tuple[str, ...]]
     note: str = ""
 
 
 ARCHIVES: Mapping[str, Archive] = {
-    "earth-search": Archive(EARTH_SEARCH, {"s2": ("sentinel-2-l2a",)},
+    "earth-search": Archive(EARTH_SEARCH, {Sensor.S2: ("sentinel-2-l2a",)},
                             "Sentinel-1 is not anonymous on AWS: use --source planetary-computer"),
-    "planetary-computer": Archive(PLANETARY_COMPUTER, {"s2": ("sentinel-2-l2a",), "s1": ("sentinel-1-rtc",)}),
+    "planetary-computer": Archive(PLANETARY_COMPUTER, {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-rtc",)}),
 }
 
 
@@ -152,7 +152,7 @@ def catalog_items(path: Path) -> list[pystac.Item]:
 class LocalCatalog:
     """A static STAC catalog on disk (pystac), e.g. ``scenes/demo/catalog.json``."""
 
-    def __init__(self, path: Path, sensor: str | None = None) -> None:
+    def __init__(self, path: Path, sensor: Sensor | None = None) -> None:
         path = catalog_file(Path(path))
         self.name = str(path)
         items = catalog_items(path)
@@ -191,7 +191,7 @@ class StacApi:
     ``default_cache`` and no ``cache``, the default scene cache is opened at the first lookup by id (the cache
     module imports the pixel readers, which a search that finds nothing new does not need)."""
 
-    def __init__(self, url: str, collections: Sequence[str] = DEFAULT_COLLECTIONS["s2"],
+    def __init__(self, url: str, collections: Sequence[str] = DEFAULT_COLLECTIONS[Sensor.S2],
                  cache: SceneCache | None = None, policy: RetryPolicy | None = None,
                  limits: SearchLimits | None = None, default_cache: bool = False) -> None:
         self.name = url
@@ -277,27 +277,28 @@ class StacApi:
         return scene
 
 
-def check_sensor(sensor: str) -> str:
-    if sensor not in SENSORS:
-        raise SceneError(f"unknown sensor {sensor!r} (use one of {', '.join(SENSORS)})")
-    return sensor
+def check_sensor(sensor: str) -> Sensor:
+    """``sensor`` as a ``Sensor``, or a clear error naming the known ones."""
+    try:
+        return Sensor(sensor)
+    except ValueError:
+        raise SceneError(f"unknown sensor {sensor!r} (use one of {', '.join(Sensor)})") from None
 
 
-def open_source(source: str, sensor: str | None = None, collections: Sequence[str] | None = None,
+def open_source(source: str, sensor: Sensor | str | None = None, collections: Sequence[str] | None = None,
                 cache: SceneCache | None = None) -> SceneSource:
     """``earth-search``, ``planetary-computer``, any STAC API URL, or a local STAC catalog (file or
     folder), searched for ``sensor`` (``s2`` or ``s1``) in ``collections`` (default: per archive). Without
     a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
-    if sensor is not None:
-        check_sensor(sensor)
+    kind = check_sensor(sensor) if sensor is not None else None
     if source in ARCHIVES:
         archive = ARCHIVES[source]
-        chosen = tuple(collections or archive.collections.get(sensor or "s2", ()))
+        chosen = tuple(collections or archive.collections.get(kind or Sensor.S2, ()))
         if not chosen:
-            raise SceneError(f"source {source!r} has no {sensor} collection ({archive.note})")
+            raise SceneError(f"source {source!r} has no {kind} collection ({archive.note})")
         return StacApi(archive.url, chosen, cache, default_cache=True)
     if source.startswith(("http://", "https://")):
-        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[sensor or "s2"]), cache,
+        return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[kind or Sensor.S2]), cache,
                        default_cache=True)
     path = Path(source)
     if not path.exists():
@@ -305,4 +306,4 @@ def open_source(source: str, sensor: str | None = None, collections: Sequence[st
             f"scene source {source!r} is neither {', '.join(repr(a) for a in ARCHIVES)}, a URL, "
             "nor an existing catalog path"
         )
-    return LocalCatalog(path, sensor)
+    return LocalCatalog(path, kind)

@@ -13,7 +13,8 @@ from geo.errors import NoScenesError
 from geo.link import NOT_TESTED
 from geo.results import JobResult
 from geo.vessels.evidence import evidence_for_claims
-from geo.vessels.job import Progress, VesselRun, vessel_job, write_vessel_outputs
+from geo.jobs.steps import Progress
+from geo.vessels.job import VesselRun, vessel_job, write_vessel_outputs
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
@@ -39,7 +40,7 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
                         progress: Progress | None = None) -> Writer | None:
     """Run the vessel job for ``result``'s AOI when a claim predicts vessels; merge its evidence into
     ``result.claims`` and note it in the manifest. Returns the writer of the vessel files (an extra writer
-    for ``pipeline.write_outputs``), or None when there is nothing to write."""
+    for ``geo.jobs.spine.write_outputs``), or None when there is nothing to write."""
     aoi = result.aoi
     if aoi is None or not vessel_claims(claims, aoi):
         return None

@@ -29,11 +29,10 @@ from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import EmptyReadError, NoScenesError, SceneError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
-from geo.atomic import write_json
 from geo.outputs.provenance import portable
 from geo.outputs.geojson import rfc7946_geometry
-from geo.pipeline import aoi_mask
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene
+from geo.jobs.steps import Progress
+from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene, Sensor
 from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
 from geo.scenes.source import open_source
 from geo.vessels.cfar import CfarParams, detect_sar
@@ -46,7 +45,6 @@ from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_c
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
 SAR_CHANNELS = ("vv", "vh", "hh", "hv")  # co- and cross-polarised; IW over the sea is VV+VH
 SCL_WATER = 6
 
@@ -84,15 +82,15 @@ class VesselRun:
     land_masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks built by this run
 
 
-def scene_sensor(scene: Scene) -> str | None:
-    """The detector a scene feeds: its sensor (``Scene.sensor``: ``s1`` or ``s2``) when it holds the assets
-    that detector reads (a polarisation; green + nir), else None."""
-    if scene.sensor == "s1":
-        return "s1" if any(c in scene.assets for c in SAR_CHANNELS) else None
-    return "s2" if {"green", "nir"} <= set(scene.assets) else None
+def scene_sensor(scene: Scene) -> Sensor | None:
+    """The detector a scene feeds: its sensor (``Scene.sensor``) when it holds the assets that detector
+    reads (a polarisation; green + nir), else None."""
+    if scene.sensor is Sensor.S1:
+        return Sensor.S1 if any(c in scene.assets for c in SAR_CHANNELS) else None
+    return Sensor.S2 if {"green", "nir"} <= set(scene.assets) else None
 
 
-def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[str]) -> list[Scene]:
+def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[Sensor]) -> list[Scene]:
     """Scenes of ``sensors`` over ``aoi`` in [start, end], each sensor searched in its own collections
     (``geo.scenes.source.open_source``: Sentinel-1 on the Planetary Computer or any STAC API's
     ``sentinel-1-rtc``, Sentinel-2 L2A, or a local catalog filtered by sensor). Scenes lacking the assets
@@ -111,20 +109,20 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
 @dataclass(frozen=True)
 class SceneBands:
     scene: Scene
-    sensor: str
+    sensor: Sensor
     bands: dict[str, np.ndarray]  # SAR: linear intensity; optical: reflectance; NaN where invalid
     valid: np.ndarray
     scl: np.ndarray | None
 
     def mask_input(self) -> np.ndarray:
         """What the land mask is built from: co-pol intensity (SAR) or MNDWI (optical), NaN if invalid."""
-        if self.sensor == "s1":
+        if self.sensor is Sensor.S1:
             return self.bands[next(iter(self.bands))]
         b = self.bands
         return np.where(self.valid, water_index(b["green"], b["nir"], b.get("swir16")), np.nan)
 
 
-def _nothing_valid(scene: Scene, sensor: str, names: Sequence[str], grid: Grid) -> SceneBands:
+def _nothing_valid(scene: Scene, sensor: Sensor, names: Sequence[str], grid: Grid) -> SceneBands:
     empty = np.full(grid.shape, np.nan, np.float32)
     return SceneBands(scene, sensor, {n: empty.copy() for n in names}, np.zeros(grid.shape, bool), None)
 
@@ -134,20 +132,20 @@ def _read_sar(scene: Scene, grid: Grid) -> SceneBands:
     try:
         stack = read_sar(scene, grid, polarisations)  # bilinear: cubic overshoots below zero
     except EmptyReadError:
-        return _nothing_valid(scene, "s1", polarisations, grid)
+        return _nothing_valid(scene, Sensor.S1, polarisations, grid)
     # The CFAR works on intensity. RTC is linear power already; GRD DN are amplitudes, whose square is
     # proportional to intensity (the CFAR is scale-free, so no calibration is needed).
     data = stack.data**2 if stack.quantity == "dn" else stack.data
     valid = stack.valid & np.all(data > 0, axis=0)
     data[:, ~valid] = np.nan
-    return SceneBands(scene, "s1", dict(zip(stack.bands, data)), valid, None)
+    return SceneBands(scene, Sensor.S1, dict(zip(stack.bands, data)), valid, None)
 
 
 def _read_optical(scene: Scene, grid: Grid) -> SceneBands:
     try:
         stack = read_stack(scene, OPTICAL_BANDS, grid, Resampling.bilinear, cloud_mask=False)
     except EmptyReadError:
-        return _nothing_valid(scene, "s2", OPTICAL_BANDS, grid)
+        return _nothing_valid(scene, Sensor.S2, OPTICAL_BANDS, grid)
     valid, scl = stack.valid.copy(), None
     if SCL_ASSET in scene.assets:
         values, ok = read_asset(scene.asset(SCL_ASSET), grid, Resampling.nearest, scene.id)
@@ -155,7 +153,7 @@ def _read_optical(scene: Scene, grid: Grid) -> SceneBands:
         valid &= ok & ~np.isin(scl, SCL_MASKED)
     data = stack.data
     data[:, ~valid] = np.nan
-    return SceneBands(scene, "s2", dict(zip(stack.bands, data)), valid, scl)
+    return SceneBands(scene, Sensor.S2, dict(zip(stack.bands, data)), valid, scl)
 
 
 def read_scene(scene: Scene, grid: Grid) -> SceneBands:
@@ -166,7 +164,7 @@ def read_scene(scene: Scene, grid: Grid) -> SceneBands:
     if sensor is None:
         raise SceneError(f"scene {scene.id}: neither Sentinel-1 (vv/vh assets) nor Sentinel-2 (green/nir assets)")
     check_overlap(scene, grid)
-    return _read_sar(scene, grid) if sensor == "s1" else _read_optical(scene, grid)
+    return _read_sar(scene, grid) if sensor is Sensor.S1 else _read_optical(scene, grid)
 
 
 def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:
@@ -176,9 +174,9 @@ def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:
     return [items[i] for i in picks]
 
 
-def _land_mask(stacks: Sequence[SceneBands], sensor: str, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
+def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
     inputs = [s.mask_input() for s in stacks]
-    if sensor == "s1":
+    if sensor is Sensor.S1:
         return sar_land_mask(inputs, grid, p)
     scl_water = stacks[0].scl == SCL_WATER if len(stacks) == 1 and stacks[0].scl is not None else None
     return optical_land_mask(inputs, grid, p, scl_water)
@@ -190,12 +188,12 @@ def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.nda
     sea = ~land
     if not bands.valid.any():
         out = DetectorOutput((), np.zeros(grid.shape, bool), {"skipped": "no valid pixels"})
-    elif bands.sensor == "s1":
+    elif bands.sensor is Sensor.S1:
         out = detect_sar(bands.bands, sea & bands.valid, grid, p.sar)
     else:
         out = detect_optical(bands.bands, bands.valid, sea, grid, p.optical)
     return SceneDetections(
-        scene_id=bands.scene.id, datetime=bands.scene.datetime, sensor=bands.sensor,
+        scene_id=bands.scene.id, datetime=bands.scene.datetime, sensor=bands.sensor.value,
         detections=out.detections, sea_px=int((sea & inside).sum()),
         observed_px=int((out.observed & inside).sum()), pixel_area_m2=grid.pixel_area,
         diagnostics={**out.diagnostics, "land_mask": land_method},
@@ -215,13 +213,13 @@ def run_vessels(
     ``land_masks``: per sensor, a time-series land mask made earlier on this AOI's grid (re-checks keep the
     mask of their first run, so that a later run's few new scenes are judged against the same sea)."""
     started = time.perf_counter()
-    grid = aoi.utm_grid(params.resolution, params.margin_m)
-    inside = aoi_mask(aoi, grid)
+    grid = Grid.from_aoi(aoi, params.resolution, params.margin_m)
+    inside = aoi.pixel_mask(grid)
     layer = rasterize_land(land_polygons, grid)
     results: list[SceneDetections] = []
     masks: dict[str, str] = {}
     built: dict[str, LandMask] = {}
-    for sensor in ("s1", "s2"):
+    for sensor in (Sensor.S1, Sensor.S2):
         group = [s for s in scenes if scene_sensor(s) == sensor]
         if not group:
             continue
@@ -307,7 +305,7 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     ``vessels-manifest.json``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    inside = _contains(aoi_mask(run.aoi, run.grid), run.grid)
+    inside = _contains(run.aoi.pixel_mask(run.grid), run.grid)
     everything = []
     for result in run.results:
         features = [_feature(d, result, run.aoi.id, run.grid) for d in result.detections if inside(d.x, d.y)]
@@ -341,7 +339,7 @@ def vessel_job(
     aoi: AOI,
     claims: Sequence[Claim],
     source: str,
-    sensors: Sequence[str] | None = None,
+    sensors: Sequence[Sensor] | None = None,
     period: tuple[date, date] | None = None,
     params: VesselParams = VesselParams(),
     progress: Progress | None = None,
@@ -364,5 +362,5 @@ def vessel_job(
     return run
 
 
-def no_scenes(sensors: Sequence[str], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:
+def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:
     return NoScenesError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {start} and {end} in {source}")

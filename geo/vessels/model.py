@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 VESSELS_VERSION = "vessels/0.1"
-SENSORS = ("s1", "s2")
 
 
 @dataclass(frozen=True)

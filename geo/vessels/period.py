@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from geo.claims import VESSEL_SIGNATURE, Claim
+from geo.scenes.model import Sensor
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
@@ -28,6 +29,6 @@ def default_period(claims: Sequence[Claim], baseline_days: int = 180, after_days
     return start, end
 
 
-def default_sensors(source: str) -> tuple[str, ...]:
+def default_sensors(source: str) -> tuple[Sensor, ...]:
     """Earth Search serves Sentinel-2 only (its Sentinel-1 is not anonymous); other sources may hold both."""
-    return ("s2",) if source == "earth-search" else ("s1", "s2")
+    return (Sensor.S2,) if source == "earth-search" else (Sensor.S1, Sensor.S2)

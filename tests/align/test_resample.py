@@ -51,7 +51,7 @@ def test_pipeline_applies_a_local_model_when_the_shift_varies(tmp_path):
     """An after scene whose misregistration grows across the AOI: the pipeline's local step chooses the
     model and reading through it leaves no residual anywhere."""
     from geo.align.stack import local_model
-    from geo.pipeline import Params, local_coreg
+    from geo.jobs.optical_kit import Params, local_coreg
     from tests import synthetic
     from tests.align.fields import displace
 

@@ -15,10 +15,12 @@ from geo.change.detectors import DETECTORS
 from geo.claims import load_claims
 from geo.errors import ChangeError
 from geo.geometry import WGS84, reproject
-from geo.pipeline import Job, Params, run_job, write_outputs
+from geo.jobs.kit import ChangeJob
+from geo.jobs.optical_kit import OpticalKit, Params
+from geo.jobs.spine import run_job, write_outputs
 from geo.scenes.source import LocalCatalog
 from tests.change.toy_detector import Brighter
-from tests.test_pipeline import _scene_grid
+from tests.jobs.test_optical_job import _scene_grid
 
 
 @pytest.fixture
@@ -30,9 +32,8 @@ def test_toy_detector_runs_through_the_job(toy_registered, synthetic_project, tm
     aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
     claims = tuple(load_claims(synthetic_project.seeds_dir).values())
     source = LocalCatalog(synthetic_project.catalog)
-    job = Job(aoi, claims, source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"),
-              params=Params(method="toy-brighter"))
-    result = run_job(job)
+    job = ChangeJob(aoi, claims, source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"))
+    result = run_job(job, OpticalKit(Params(method="toy-brighter")))
     version = Brighter(Brighter.default_params()).algorithm_version
     assert version.startswith("toy-brighter/1.0+")
 
@@ -63,7 +64,6 @@ def test_toy_detector_runs_through_the_job(toy_registered, synthetic_project, tm
 def test_an_unregistered_method_is_a_clear_error(synthetic_project):
     aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
     source = LocalCatalog(synthetic_project.catalog)
-    job = Job(aoi, (), source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"),
-              params=Params(method="toy-brighter"))
+    job = ChangeJob(aoi, (), source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"))
     with pytest.raises(ChangeError, match="unknown change method 'toy-brighter'"):
-        run_job(job)
+        run_job(job, OpticalKit(Params(method="toy-brighter")))

@@ -15,7 +15,9 @@ from geo.aoi import load_aoi
 from geo.change.detectors.local_regression import LocalParams
 from geo.claims import load_claims
 from geo.outputs.bundle import write_run_extras
-from geo.pipeline import Job, Params, run_job, write_outputs
+from geo.jobs.kit import ChangeJob
+from geo.jobs.optical_kit import OpticalKit, Params
+from geo.jobs.spine import run_job, write_outputs
 from geo.scenes.source import LocalCatalog
 from tests.conftest import REPO
 
@@ -74,9 +76,8 @@ def test_a_chi_square_run_keeps_its_own_labels(synthetic_project, tmp_path):
     aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
     claims = tuple(load_claims(synthetic_project.seeds_dir).values())
     source = LocalCatalog(synthetic_project.catalog)
-    job = Job(aoi, claims, source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"),
-              params=Params(method="cva-chi2"))
-    write_outputs(run_job(job), tmp_path / "out", extra_writers=[write_run_extras])
+    job = ChangeJob(aoi, claims, source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"))
+    write_outputs(run_job(job, OpticalKit(Params(method="cva-chi2"))), tmp_path / "out", extra_writers=[write_run_extras])
     texts = _texts(tmp_path / "out")
     html = texts["report.html"]
     statistic = json.loads(texts["manifest.json"])["statistic"]

@@ -95,4 +95,4 @@ def test_new_scene_on_the_archive_only_the_new_pair_is_read(archive_series, tmp_
     modules = imported_modules(third.stderr)
     assert "pystac_client" in modules
     assert [m for m in modules if m.split(".")[0] in ("scipy", "rasterio")
-            or m.startswith(("geo.pipeline", "geo.align", "geo.scenes.cache", "geo.scenes.read"))] == []
+            or m.startswith(("geo.jobs", "geo.align", "geo.scenes.cache", "geo.scenes.read"))] == []

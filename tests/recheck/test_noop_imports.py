@@ -20,7 +20,7 @@ from geo.recheck.run import RecheckRequest, recheck
 from tests import synthetic
 from tests.recheck.conftest import SCENE_IDS, dump_store, imported_modules
 
-PROCESSING = ("scipy", "skimage", "rasterio", "geo.pipeline", "geo.align", "geo.change", "geo.scenes.read",
+PROCESSING = ("scipy", "skimage", "rasterio", "geo.jobs", "geo.align", "geo.change", "geo.scenes.read",
               "geo.recheck.process", "geo.recheck.window_verdicts", "geo.outputs.qgis_project")
 REGISTRY = ("geo.change", "geo.change.params", "geo.change.detectors")
 GEOMETRY = ("numpy", "shapely", "pyproj", "geo.aoi", "geo.geometry", "geo.vessels.job")
@@ -68,7 +68,7 @@ def test_a_recheck_with_news_does_import_the_processing_path(first_run, geo_cli)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "run 2:" in result.stdout
     modules = imported_modules(result.stderr)
-    assert all(loaded(modules, p) for p in ("scipy", "skimage", "rasterio", "geo.pipeline", "geo.align", "geo.change",
+    assert all(loaded(modules, p) for p in ("scipy", "skimage", "rasterio", "geo.jobs", "geo.align", "geo.change",
                                             "geo.recheck.process", "numpy", "shapely", "pyproj"))
 
 

@@ -43,7 +43,7 @@ DEFAULT_METHOD = LocalRegression.name
 
 def build_detector(method: str = DEFAULT_METHOD, settings: Mapping[str, Any] = MappingProxyType({})) -> Detector[Any]:
     """The detector registered as ``method``, its parameters read now (learnt ones from the package) and
-    those it takes from the job's ``settings`` (``geo.pipeline.Params`` as a mapping)."""
+    those it takes from the job's ``settings`` (``geo.jobs.optical_kit.Params`` as a mapping)."""
     try:
         detector = DETECTORS[method]
     except KeyError:

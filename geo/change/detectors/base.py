@@ -147,7 +147,7 @@ class Detector(ABC, Generic[P]):
 
     name: ClassVar[str]
     version: ClassVar[str]
-    job_settings: ClassVar[tuple[str, ...]] = ()  # job settings (geo.pipeline.Params) that are parameters of it
+    job_settings: ClassVar[tuple[str, ...]] = ()  # job settings (geo.jobs.optical_kit.Params) that are parameters of it
 
     def __init__(self, params: P) -> None:
         self._params = params

@@ -10,7 +10,9 @@ from geo.aoi import load_aoi
 from geo.claims import load_claims
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.pipeline import Job, run_job
+from geo.jobs.kit import ChangeJob
+from geo.jobs.optical_kit import OpticalKit
+from geo.jobs.spine import run_job
 from geo.scenes.source import LocalCatalog
 from tests.synthetic import CRS_UTM, ORIGIN
 from affine import Affine
@@ -22,7 +24,7 @@ def result(synthetic_project):
     claims = tuple(load_claims(synthetic_project.seeds_dir).values())
     source = LocalCatalog(synthetic_project.catalog)
     before, after = source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801")
-    return run_job(Job(aoi, claims, before, after))
+    return run_job(ChangeJob(aoi, claims, before, after), OpticalKit())
 
 
 def _scene_grid(shape):
@@ -98,3 +100,10 @@ def test_manifest_records_local_coregistration(result, synthetic_project):
     assert local["mean_dx_px"] == pytest.approx(synthetic_project.shift[0], abs=0.05)
     assert local["mean_dy_px"] == pytest.approx(synthetic_project.shift[1], abs=0.05)
     assert result.manifest["coregistration_applied"] == "translation"
+
+
+def test_manifest_names_the_sensor_and_the_grid_around_the_aoi(result, synthetic_project):
+    aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
+    assert result.manifest["sensor"] == "s2"
+    assert result.manifest["grid"] == Grid.from_aoi(aoi, 10.0, 300.0).to_dict()
+    assert result.manifest["grid"] != Grid.from_aoi(aoi, 10.0, 0.0).to_dict()

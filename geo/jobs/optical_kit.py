@@ -1,0 +1,100 @@
+"""The Sentinel-2 kit of the change job: surface reflectance bands, co-registered (a global shift, or a
+local model where the shift varies), and a registered change detector (``geo.change.detectors``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from geo.align.stack import LocalCoregParams, read_aligned
+from geo.aoi import AOI
+from geo.change.classify import scene_levels
+from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
+from geo.change.threshold import change_regions
+from geo.claims import Claim
+from geo.grid import Grid
+from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
+from geo.scenes.model import Scene, Sensor
+from geo.scenes.pairs import select_pair
+from geo.scenes.read import Stack, read_stack
+from geo.scenes.source import SceneSource
+from geo.vector.attributes import PairIdentity, region_features
+from geo.vector.polygonize import polygonize
+
+
+@dataclass(frozen=True)
+class Params:
+    resolution: float = 10.0
+    margin_m: float = 300.0  # read beyond the AOI so co-registration has context at the edges
+    bands: tuple[str, ...] = ("blue", "green", "red", "nir", "swir16", "swir22")
+    coreg_band: str = "red"  # the change detector's band (visible bands also agree on the shift better)
+    method: str = DEFAULT_METHOD  # a name in geo.change.detectors.DETECTORS
+    alpha: float = 1e-4  # chi-square methods: significance of a change seed pixel
+    alpha_grow: float = 1e-2  # chi-square methods: significance for growing a seed into its neighbours
+    min_area_px: int = 8
+    min_clear_fraction: float = 0.5
+    min_coreg_quality: float = 0.2
+    coreg_local: bool = True  # fit a local model from tie points; applied when it departs from the shift
+    coreg_window: int = 64
+    coreg_spacing: int = 64
+    coreg_local_min_px: float = 0.1  # apply the local model only if it departs this far from the shift
+
+
+def local_coreg(p: Params) -> LocalCoregParams | None:
+    return LocalCoregParams(p.coreg_window, p.coreg_spacing, p.coreg_local_min_px) if p.coreg_local else None
+
+
+class OpticalKit(ParamsKit[Params]):
+    """Sentinel-2 change: ``params`` and the detector they name (``detector``: one built already, for
+    callers running many jobs, e.g. a re-check)."""
+
+    sensor = Sensor.S2
+
+    def __init__(self, params: Params = Params(), detector: Detector[Any] | None = None) -> None:
+        super().__init__(params)
+        self.detector = detector if detector is not None else build_detector(params.method, asdict(params))
+
+    @property
+    def algorithm_version(self) -> str:
+        return self.detector.algorithm_version
+
+    def select(self, source: SceneSource, aoi: AOI, claims: Sequence[Claim], before: str | None,
+               after: str | None) -> ChangeJob:
+        pair = select_pair(source, aoi, claims, before, after)
+        return ChangeJob(aoi, tuple(claims), pair.before, pair.after, pair.reason)
+
+    def read(self, scene: Scene, grid: Grid, role: str = "scene") -> Stack:
+        return read_stack(scene, self.params.bands, grid)
+
+    def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:
+        p = self.params
+        pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, step,
+                            local_coreg(p))
+        shift, model = pair.shift, pair.model
+        return AlignedStacks(pair.before, pair.after, {
+            "coregistration": shift.to_dict(grid) if shift else None,
+            "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,
+            "coregistration_applied": pair.applied,
+        }, pair.warnings)
+
+    def detect(self, job: ChangeJob, pair: AlignedStacks, grid: Grid, inside: np.ndarray,
+               identity: PairIdentity, step: Step) -> FoundChanges:
+        p, before = self.params, pair.before
+        valid = before.valid & pair.after.valid
+        with step("change statistic"):
+            found = self.detector.detect(before.data, pair.after.data, valid, p.bands)
+            after_n = found.after_normalised
+        with step("polygonise"):
+            min_area = max(p.min_area_px, found.min_area_px)
+            labels = change_regions(found.mask & inside, after_n - before.data, min_area, found.edge_px)
+            features = region_features(
+                polygonize(labels, grid), labels, found.statistic.values, found.strong_threshold, before.data,
+                after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,
+                scene_levels(before.data, after_n, valid, p.bands),
+            )
+        normalisation = {b: f.to_dict() for b, f in zip(p.bands, found.fits)}
+        return FoundChanges(features, found.statistic.values, labels > 0, found.summary(),
+                            {"normalisation": normalisation})

@@ -1,0 +1,101 @@
+"""One change job for any sensor: an AOI, its claims and a scene pair -> change polygons, claim verdicts,
+manifest.
+
+The stages, in order: the grid from the AOI (``Grid.from_aoi``, the kit's resolution and margin), the AOI
+mask, the kit's ``align`` (read both scenes, move the after scene onto the before one), the kit's ``detect``
+(change statistic, regions, features stamped with the pair's identity), the claims linked and judged, the
+manifest. Pure orchestration: the only I/O is the kit's reads and, in ``write_outputs``, the run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geo import __version__
+from geo.aoi import AOI
+from geo.atomic import staged_dir, write_json
+from geo.claims import Claim
+from geo.grid import Grid
+from geo.jobs.kit import ChangeJob, Feature, SensorKit
+from geo.jobs.steps import Progress, StepTimer, package_versions
+from geo.link import PairContext, link_features
+from geo.outputs.geojson import write_feature_collection
+from geo.results import JobResult
+from geo.scenes.read import Stack
+from geo.vector.attributes import PairIdentity
+from geo.verdicts import verdicts
+
+log = logging.getLogger(__name__)
+
+
+def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
+    return PairIdentity(job.aoi.id, job.before.id, job.after.id, job.before.date.isoformat(),
+                        job.after.date.isoformat(), algorithm_version)
+
+
+def judge_claims(
+    aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
+    features: list[Feature],
+) -> tuple[PairContext, list[dict[str, Any]]]:
+    """Link ``features`` to ``claims`` (in place) and judge each claim on the pair; the pair's context holds
+    the share of the AOI (``inside``) valid on both dates and on each alone."""
+    n_inside = max(int(inside.sum()), 1)
+    context = PairContext(
+        aoi, before.scene.date, after.scene.date,
+        float((before.valid & after.valid & inside).sum() / n_inside), min_clear_fraction,
+        before_scene=before.scene.summary(), after_scene=after.scene.summary(),
+        before_clear_fraction=float((before.valid & inside).sum() / n_inside),
+        after_clear_fraction=float((after.valid & inside).sum() / n_inside),
+    )
+    link_features(features, claims, context)
+    return context, verdicts(claims, features, context)
+
+
+def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) -> JobResult:
+    timer = StepTimer(progress)
+    grid = Grid.from_aoi(job.aoi, kit.resolution, kit.margin_m)
+    inside = job.aoi.pixel_mask(grid)
+    pair = kit.align(job, grid, timer.step)
+    found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
+    with timer.step("link claims"):
+        context, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
+                                               kit.min_clear_fraction, found.features)
+    manifest = {
+        "workbench_version": __version__,
+        "algorithm_version": kit.algorithm_version,
+        "sensor": kit.sensor.value,
+        "aoi": job.aoi.summary(),
+        "claims": [c.id for c in job.claims],
+        "scenes": {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)},
+        "grid": grid.to_dict(),
+        "parameters": kit.parameters(),
+        **pair.manifest,
+        **found.manifest,
+        "statistic": found.description,
+        "cloud_masked": {"before": pair.before.cloud_masked, "after": pair.after.cloud_masked},
+        "clear_fraction": round(context.clear_fraction, 4),
+        "n_changes": len(found.features),
+        "warnings": [*pair.warnings, *found.warnings],
+        "timings_s": timer.timings,
+        "versions": package_versions(),
+    }
+    return JobResult(found.features, claim_verdicts, manifest, pair.before, pair.after, found.statistic, found.mask,
+                     job.aoi)
+
+
+def write_outputs(result: JobResult, out: Path, extra_writers: Sequence[Callable[[JobResult, Path], None]] = ()) -> list[Path]:
+    """Write the run's files into ``out``: staged, then swapped into place whole (``staged_dir``: the folder
+    holds this run or the previous one, never a mix). Returns the final paths."""
+    with staged_dir(out) as stage:
+        write_feature_collection(stage / "changes.geojson", result.features)
+        write_json(stage / "claims.json", result.claims)
+        for writer in extra_writers:
+            writer(result, stage)
+        write_json(stage / "manifest.json", result.manifest)
+        names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
+    return [Path(out) / n for n in names]
