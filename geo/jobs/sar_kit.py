@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from geo.aoi import AOI
+from geo.change.detectors import SAR_VERSION
 from geo.change.sar_pair import PairTest, filtered_co_pol, local_log_ratio, pair_test, series_test
 from geo.change.sar_types import WATER_DB, to_db, water_mask
 from geo.change.threshold import change_regions
@@ -40,7 +41,6 @@ from geo.scenes.sar_pairs import select_sar_pair
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity
 
-SAR_VERSION = "sar-logratio/0.1"
 
 
 @dataclass(frozen=True)

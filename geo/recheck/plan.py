@@ -12,7 +12,7 @@ the chain segment that covers them (``verdicts.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -86,9 +86,10 @@ def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> t
 
 def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
              today: date, since: date | None = None, max_pairs: int | None = None,
-             paired: Collection[str] = ()) -> AoiPlan:
+             paired: Collection[str] = (), pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
     """The new work for one AOI: searches the source, reads no pixels. ``paired``: scenes already paired
-    with the chain head (a skipped pair is never retried: the chain goes around that scene)."""
+    with the chain head (a skipped pair is never retried: the chain goes around that scene); ``pairable``:
+    whether a scene may pair with the head at all (Sentinel-1: same orbit geometry), else it is only seen."""
     baseline_reason = None
     searched: list[Scene] = []
     if chain is None:
@@ -108,6 +109,8 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     new = sorted((s for s in scenes if scene_order(s) > head_key and s.id not in paired), key=scene_order)
     if new and head is None:
         head = source.get(head_key[1])
+    if pairable is not None and head is not None:
+        new = [s for s in new if pairable(head, s)]
     pending = new if max_pairs is None else new[:max_pairs]
     by_id = {s.id: s for s in [*searched, *scenes]}
     seen = tuple(sorted((s for i, s in by_id.items() if i not in seen_ids), key=scene_order))

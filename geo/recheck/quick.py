@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from geo.aoi_files import AoiFeature
+from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
 from geo.recheck.plan import search_start
@@ -156,6 +157,17 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     return QuietAoi(aoi_id, chain.head.id if any(i.id == chain.head.id for i in found) else None)
 
 
+def _sentinel1_reason(store: Store, aoi_id: str, over: Sequence[ItemBrief], sensor_mode: str) -> str | None:
+    """Why the full path decides for an AOI's Sentinel-1 chain (a Sentinel-1 chain pairs only scenes of its
+    head's orbit geometry, which is the planner's to check), or None when the AOI has no such chain and
+    none starts whatever Sentinel-2 finds."""
+    if store.chain(aoi_id, SAR_VERSION) is not None:
+        return f"AOI {aoi_id!r} has a Sentinel-1 chain"
+    if sensor_mode == "both" and any(i.sensor is Sensor.S1 for i in over):
+        return f"AOI {aoi_id!r} may start a Sentinel-1 chain"
+    return None
+
+
 def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], over: Sequence[ItemBrief],
                            source: str, today: date) -> bool:
     """``vessels.plan_vessels`` on box-tested items: whether every one of them is counted already."""
@@ -167,11 +179,12 @@ def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], o
 
 def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
                 refs: Sequence[str], since: date | None, source: str, today: date,
-                version: str) -> list[QuietAoi] | None:
+                version: str, sensor_mode: str = "auto") -> list[QuietAoi] | None:
     """The AOIs re-checked (``refs``, else the store's), each with nothing new, in id order; None when that
     is not certain. ``files``: the AOI files by id; ``source``: the source as the user named it;
-    ``version``: the change detector's algorithm version, which keys the chains."""
-    answer = _answer(store, catalog, files, claims, refs, since, source, today, version)
+    ``version``: the change detector's algorithm version, which keys the chains; ``sensor_mode``: the
+    Sentinel-1 chain policy (``geo.recheck.sar_chain``)."""
+    answer = _answer(store, catalog, files, claims, refs, since, source, today, version, sensor_mode)
     if isinstance(answer, str):
         log.info("not certain that nothing is new (%s): the full re-check decides", answer)
         return None
@@ -179,7 +192,8 @@ def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeat
 
 
 def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
-            refs: Sequence[str], since: date | None, source: str, today: date, version: str) -> list[QuietAoi] | str:
+            refs: Sequence[str], since: date | None, source: str, today: date, version: str,
+            sensor_mode: str) -> list[QuietAoi] | str:
     """``nothing_new``'s answer, or why it has none."""
     boxes: dict[str, Box] = {}
     for ref in sorted(set(refs)) if refs else store.aoi_ids():
@@ -199,6 +213,8 @@ def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature]
         if chain is None:
             return f"AOI {aoi_id!r} has no chain yet"
         over = [i for i in catalog.items if overlaps(i.box, box)]
+        if sensor_mode != "s2" and (reason := _sentinel1_reason(store, aoi_id, over, sensor_mode)):
+            return reason
         entry = _quiet_chain(store, aoi_id, chain, over, since, today, version)
         if entry is None:
             return f"AOI {aoi_id!r} has a scene that may be new"
