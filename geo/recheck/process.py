@@ -47,6 +47,7 @@ class PairOutcome:
     features: list[Feature] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    obscured: bool = False  # skipped for want of clear pixels (cloud, or nothing valid over the AOI)
 
 
 @dataclass
@@ -88,7 +89,8 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
         try:
             result = run_job(ChangeJob(plan.aoi, plan.claims, head, scene, reason), kit)
         except (EmptyReadError, OverlapError) as exc:
-            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc),
+                                             obscured=isinstance(exc, EmptyReadError)))
             continue
         except GeoError as exc:  # unreadable scene, archive down: stop here, retry from here next run
             outcome.error = f"{scene.id}: {exc}"
@@ -100,7 +102,8 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
         clear = float(result.manifest["clear_fraction"])
         if clear < kit.min_clear_fraction:
             why = f"only {clear:.0%} of the AOI clear on both dates (need {kit.min_clear_fraction:.0%})"
-            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest))
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest,
+                                             obscured=True))
             continue
         outcome.pairs.append(PairOutcome(ref(head), ref(scene), "done", "", clear, result.features, result.claims,
                                          result.manifest))

@@ -20,11 +20,14 @@ scenes of other geometries are recorded as seen, never paired.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from geo.recheck.process import AoiOutcome
-from geo.scenes.model import Scene, Sensor
-from geo.scenes.sar_pairs import geometry
+from geo.scenes.model import Sensor
 from geo.scenes.source import ARCHIVES, LocalCatalog, SceneSource, open_source
+
+if TYPE_CHECKING:  # the processing path: imported when a chain has a pair to process
+    from geo.recheck.process import AoiOutcome
+    from geo.scenes.model import Scene
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +48,12 @@ def sentinel1_source(source: str, mode: str) -> SceneSource | None:
 
 def same_geometry(head: Scene, scene: Scene) -> bool:
     """Whether ``scene`` may pair with the chain's ``head``: same relative orbit and pass direction."""
+    from geo.scenes.sar_pairs import geometry  # pair selection imports the pixel readers
+
     key = geometry(head)
     return key is not None and geometry(scene) == key
 
 
 def clouded(outcome: AoiOutcome | None) -> bool:
-    """Whether a Sentinel-2 pair of the AOI was skipped for too little clear sky in this run."""
-    return outcome is not None and any(p.status == "skipped" and p.clear_fraction is not None
-                                       for p in outcome.pairs)
+    """Whether a Sentinel-2 pair of the AOI was skipped in this run for want of clear pixels over it."""
+    return outcome is not None and any(p.obscured for p in outcome.pairs)
