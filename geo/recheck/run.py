@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
 from geo.aoi_files import AoiFeature, index_aois
-from geo.change.detectors import Detector, build_detector
+from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
-from geo.recheck import outputs, quick
+from geo.recheck import outputs, quick, sar_chain
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
@@ -295,50 +295,6 @@ class ChainRun:
     outcomes: dict[str, AoiOutcome]
 
 
-@dataclass
-class Sentinel1Chains:
-    source: SceneSource
-    plans: list[AoiPlan]
-
-
-def _sentinel1_chains(store: Store, request: RecheckRequest, aois: Sequence[AOI], claims: Sequence[Claim],
-                      today: date, failed: dict[str, str]) -> Sentinel1Chains | None:
-    """The Sentinel-1 source and the plans of the Sentinel-1 chains that run whatever Sentinel-2 finds (the
-    AOIs that have one, every AOI with ``--sensor both``); None without Sentinel-1 (``geo.recheck.sar_chain``)."""
-    from geo.change.detectors import SAR_VERSION
-    from geo.recheck.sar_chain import same_geometry, sentinel1_source
-
-    source = sentinel1_source(request.source, request.sensor)
-    if source is None:
-        return None
-    ongoing = [a for a in aois if request.sensor == "both" or store.chain(a.id, SAR_VERSION) is not None]
-    plans, errors = _plan_all(store, source, ongoing, claims, today, request, SAR_VERSION, same_geometry)
-    _add_failures(failed, errors)
-    return Sentinel1Chains(source, plans)
-
-
-def _run_sentinel1(s1: Sentinel1Chains, store: Store, request: RecheckRequest, claims: Sequence[Claim], today: date,
-                   s2_plans: Sequence[AoiPlan], s2_outcomes: Mapping[str, AoiOutcome], failed: dict[str, str],
-                   step: Progress) -> ChainRun:
-    """Start the Sentinel-1 chains of AOIs whose Sentinel-2 pair was clouded in this run, and run them all."""
-    from geo.change.detectors import SAR_VERSION
-    from geo.jobs.sar_kit import SarKit
-    from geo.recheck.process import run_plans
-    from geo.recheck.sar_chain import clouded, same_geometry
-
-    planned = {p.aoi.id for p in s1.plans}
-    starting = [p.aoi for p in s2_plans if p.aoi.id not in planned and clouded(s2_outcomes.get(p.aoi.id))]
-    plans = list(s1.plans)
-    if starting:
-        log.info("Sentinel-2 clouded over %s: starting Sentinel-1 chain(s)", ", ".join(a.id for a in starting))
-        more, errors = _plan_all(store, s1.source, starting, claims, today, request, SAR_VERSION, same_geometry)
-        _add_failures(failed, errors)
-        plans += more
-    kit = SarKit()
-    outcomes = {o.aoi_id: o for o in run_plans(plans, kit, request.workers, request.scheduler, step)}
-    return ChainRun(Sensor.S1, SAR_VERSION, kit.min_clear_fraction, s1.source.name, plans, outcomes)
-
-
 def _add_failures(failed: dict[str, str], errors: Mapping[str, str], sensor: Sensor = Sensor.S1) -> None:
     for aoi_id, error in errors.items():
         message = f"{sensor.value} chain: {error}" if sensor is Sensor.S1 else error
@@ -422,7 +378,14 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
         claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
-        s1 = _sentinel1_chains(store, request, aois, claims, today, failed)
+
+        def plan_s1(s1_source: SceneSource, chosen: Sequence[AOI]) -> list[AoiPlan]:
+            s1_plans, errors = _plan_all(store, s1_source, chosen, claims, today, request, SAR_VERSION,
+                                         sar_chain.same_geometry)
+            _add_failures(failed, errors)
+            return s1_plans
+
+        s1 = sar_chain.ongoing_chains(store, request.sensor, request.source, aois, plan_s1)
         if not failed and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
             return _nothing_new(report, started, source.name, version, [_quiet_entry(p) for p in plans], clock)
         from geo.jobs.optical_kit import OpticalKit, Params
@@ -433,7 +396,10 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
         outcomes = {o.aoi_id: o for o in run_plans(plans, kit, request.workers, request.scheduler, step)}
         chains = [ChainRun(Sensor.S2, version, kit.min_clear_fraction, source.name, plans, outcomes)]
         if s1 is not None:
-            chains.append(_run_sentinel1(s1, store, request, claims, today, plans, outcomes, failed, step))
+            s1_plans, s1_outcomes, s1_clear = sar_chain.run_chains(
+                s1, plans, outcomes, plan_s1, lambda todo, s1_kit: run_plans(todo, s1_kit, request.workers,
+                                                                              request.scheduler, step))
+            chains.append(ChainRun(Sensor.S1, SAR_VERSION, s1_clear, s1.source.name, s1_plans, s1_outcomes))
         step("recording the run")
         log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
         with store.transaction():
