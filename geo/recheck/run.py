@@ -265,14 +265,16 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, versi
     }
 
 
-def _idle_entry(aoi_id: str, head_scene: str | None, baseline_reason: str | None = None) -> dict[str, Any]:
-    return {"aoi_id": aoi_id, "baseline_scene": None, "baseline_reason": baseline_reason, "new_scenes": [],
-            "pairs": [], "head_scene": head_scene, "deferred_scenes": 0, "n_new_changes": 0}
+def _idle_entry(aoi_id: str, version: str, head_scene: str | None, baseline_reason: str | None = None,
+                sensor: Sensor = Sensor.S2) -> dict[str, Any]:
+    return {"aoi_id": aoi_id, "sensor": sensor.value, "algorithm_version": version, "baseline_scene": None,
+            "baseline_reason": baseline_reason, "new_scenes": [], "pairs": [], "head_scene": head_scene,
+            "deferred_scenes": 0, "n_new_changes": 0}
 
 
-def _quiet_entry(plan: AoiPlan) -> dict[str, Any]:
-    return _idle_entry(plan.aoi.id, plan.head.id if plan.head else None,
-                       plan.baseline_reason if plan.head is None else None)
+def _quiet_entry(plan: AoiPlan, version: str, sensor: Sensor = Sensor.S2) -> dict[str, Any]:
+    return _idle_entry(plan.aoi.id, version, plan.head.id if plan.head else None,
+                       plan.baseline_reason if plan.head is None else None, sensor)
 
 
 def _nothing_new(report: RecheckReport, started: str, source: str, version: str, entries: list[dict[str, Any]],
@@ -308,7 +310,7 @@ def _record_chain(store: Store, chain: ChainRun, claims: Sequence[Claim], run_id
     for plan in chain.plans:
         if not plan.has_work:
             if chain.sensor is Sensor.S2:
-                entries.append(_quiet_entry(plan))
+                entries.append(_quiet_entry(plan, chain.version))
             continue
         outcome = chain.outcomes.get(plan.aoi.id)
         try:
@@ -320,7 +322,7 @@ def _record_chain(store: Store, chain: ChainRun, claims: Sequence[Claim], run_id
                 raise
             error = _internal_error(plan.aoi.id, "recording (its part of the run is undone)", exc)
             _add_failures(failed, {plan.aoi.id: error}, chain.sensor)
-            entries.append(_quiet_entry(plan))
+            entries.append(_quiet_entry(plan, chain.version, chain.sensor))
             continue
         entries.append(entry)
         news.extend(verdict_news)
@@ -371,7 +373,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                                      request.source, today, version, request.sensor)
             if idle is not None:
                 return _nothing_new(report, started, brief.name, version,
-                                    [_idle_entry(i.aoi_id, i.head_scene) for i in idle], clock)
+                                    [_idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
         if source is None:
             source = open_source(request.source, Sensor.S2)
         aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
@@ -387,7 +389,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
 
         s1 = sar_chain.ongoing_chains(store, request.sensor, request.source, aois, plan_s1)
         if not failed and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
-            return _nothing_new(report, started, source.name, version, [_quiet_entry(p) for p in plans], clock)
+            return _nothing_new(report, started, source.name, version, [_quiet_entry(p, version) for p in plans], clock)
         from geo.jobs.optical_kit import OpticalKit, Params
         from geo.recheck.process import run_plans
 

@@ -22,17 +22,21 @@ import pytest
 from geo.change.detectors import SAR_VERSION
 from tests import synthetic
 from tests.change import sar_scenes as sim
-from tests.recheck.conftest import ALGORITHM_VERSION, SHAPE, build_series, dump_store
+from tests.recheck.conftest import ALGORITHM_VERSION, SHAPE, build_series, dump_store, imported_modules
+from tests.recheck.test_noop_imports import PROFILE, assert_light
 
 S2_CLEAR, S2_CLOUDED, S2_LATER = "S2A_SYN_20220301", "S2A_SYN_20220420", "S2A_SYN_20220501"
 S1_IDS = sim.scene_ids()  # 1, 13, 25 March, 6 and 18 April 2022 on relative orbit 118 ascending
 OTHER = "S1A_IW_GRDH_1SDV_20220326_R045"  # another geometry, between the third and fourth dates
+LATE_OTHER = "S1A_IW_GRDH_1SDV_20220420_R045"  # another geometry after the chain's head (published later)
 AOI_PIXELS = (10, 10, 190, 230)  # the SAR project's AOI (10 px inside its 200 x 240 scene) on the S2 grid
 
 
 def _sar_items(folder) -> list[pystac.Item]:
     scenes = [s for s in sim.all_scenes() if s[0] != sim.OTHER_ID]
     scenes.append((OTHER, sim.DATES[2] + timedelta(days=1), sim.speckled(2, 999, geometry_gain=1.8), 45, "descending"))
+    scenes.append((LATE_OTHER, sim.DATES[4] + timedelta(days=2), sim.speckled(4, 998, geometry_gain=1.8), 45,
+                   "descending"))
     catalog = pystac.Catalog.from_file(str(sim.local_catalog(folder, scenes)))
     return [item.clone() for item in catalog.get_items()]
 
@@ -49,8 +53,9 @@ def project(tmp_path_factory):
     series.add_scene(S2_LATER, synthetic.utc(2022, 5, 1), synthetic.make_series(SHAPE, ((0.0, 0.0), (0.1, 0.2)), {})[1])
     sar = _sar_items(root / "sar")
 
-    def publish(*s2_ids: str) -> None:
-        synthetic.write_catalog(series.scenes_dir, [*(series.item(i) for i in s2_ids), *(i.clone() for i in sar)])
+    def publish(*s2_ids: str, late: bool = False) -> None:
+        s1 = [i.clone() for i in sar if late or i.id != LATE_OTHER]
+        synthetic.write_catalog(series.scenes_dir, [*(series.item(i) for i in s2_ids), *s1])
 
     publish(S2_CLEAR, S2_CLOUDED)
     return series, publish, root / "s.gpkg"
@@ -102,12 +107,13 @@ def test_clouded_site_is_rechecked_on_sentinel1(project, geo_cli):
                             "ORDER BY claim_id").fetchall()
     assert rows == [("sar-build", SAR_VERSION), ("sar-denial", SAR_VERSION)]
 
-    # A second re-check with nothing new: no run, nothing written.
+    # A second re-check with nothing new: no run, nothing written, decided without the processing path.
     rows_before = dump_store(store)
-    second = geo_cli(*series.args(store, "--aoi", "sar-site", "--json"), cwd=store.parent)
+    second = geo_cli(*series.args(store, "--aoi", "sar-site", "--json"), cwd=store.parent, env=PROFILE)
     assert second.returncode == 0, second.stderr[-3000:]
     assert json.loads(second.stdout)["run_id"] is None
     assert dump_store(store) == rows_before
+    assert_light(imported_modules(second.stderr))
 
     # A clear Sentinel-2 scene later: the Sentinel-2 chain goes around the clouded scene; Sentinel-1 has nothing new.
     publish(S2_CLEAR, S2_CLOUDED, S2_LATER)
@@ -119,6 +125,20 @@ def test_clouded_site_is_rechecked_on_sentinel1(project, geo_cli):
     assert _pairs(store, ALGORITHM_VERSION) == [(S2_CLEAR, S2_CLOUDED, "skipped", 0, 1),
                                                 (S2_CLEAR, S2_LATER, "done", 0, 2)]
     assert [p[4] for p in _pairs(store, SAR_VERSION)] == [1, 1, 1, 1]
+
+    # A Sentinel-1 scene on another orbit geometry after the head: recorded as seen, never paired; then quiet.
+    publish(S2_CLEAR, S2_CLOUDED, S2_LATER, late=True)
+    fourth = geo_cli(*series.args(store, "--aoi", "sar-site", "--json"), cwd=store.parent)
+    assert fourth.returncode == 0, fourth.stderr[-3000:]
+    summary = json.loads(fourth.stdout)
+    assert [(e["sensor"], e["new_scenes"], e["pairs"], e["head_scene"]) for e in summary["aois"]] == [
+        ("s2", [], [], S2_LATER), ("s1", [LATE_OTHER], [], S1_IDS[4])]
+    assert len(_pairs(store, SAR_VERSION)) == 4
+    rows_before = dump_store(store)
+    fifth = geo_cli(*series.args(store, "--aoi", "sar-site", "--json"), cwd=store.parent, env=PROFILE)
+    assert fifth.returncode == 0 and json.loads(fifth.stdout)["run_id"] is None, fifth.stderr[-3000:]
+    assert dump_store(store) == rows_before
+    assert_light(imported_modules(fifth.stderr))
 
 
 def test_sensor_s2_keeps_to_sentinel2(project, geo_cli, tmp_path):
