@@ -152,3 +152,19 @@ def test_sensor_s2_keeps_to_sentinel2(project, geo_cli, tmp_path):
     assert [(e["sensor"], e["pairs"][0]["status"]) for e in summary["aois"]] == [("s2", "skipped")]
     assert _pairs(store, SAR_VERSION) == [] and summary["verdicts"] == []
     assert np.isclose(summary["aois"][0]["pairs"][0]["clear_fraction"], 0.0)
+
+
+def test_sensor_both_runs_sentinel1_beside_a_clear_sentinel2_chain(project, geo_cli, tmp_path):
+    """``--sensor both``: a Sentinel-1 chain from the first re-check, though Sentinel-2 is clear; the text
+    report names the Sentinel-1 chain and its verdicts."""
+    series, publish, _ = project
+    publish(S2_CLEAR, S2_LATER)
+    store = tmp_path / "both.gpkg"
+    result = geo_cli(*series.args(store, "--aoi", "sar-site", "--sensor", "both"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _pairs(store, ALGORITHM_VERSION) == [(S2_CLEAR, S2_LATER, "done", 0, 1)]
+    assert [(b, a, s) for b, a, s, _, _ in _pairs(store, SAR_VERSION)] == [
+        (S1_IDS[i], S1_IDS[i + 1], "done") for i in range(4)]
+    lines = result.stdout.splitlines()
+    assert any(line.strip().startswith(f"sar-site (Sentinel-1): baseline {S1_IDS[0]}; 4 pair(s)") for line in lines), lines
+    assert any("claim sar-build on sar-site (Sentinel-1): consistent with the claim" in line for line in lines), lines
