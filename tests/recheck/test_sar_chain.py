@@ -33,7 +33,7 @@ AOI_PIXELS = (10, 10, 190, 230)  # the SAR project's AOI (10 px inside its 200 x
 
 
 def _sar_items(folder) -> list[pystac.Item]:
-    scenes = [s for s in sim.all_scenes() if s[0] != sim.OTHER_ID]
+    scenes = sim.all_scenes()  # its other-geometry scene is the latest before the claims' window: not a baseline
     scenes.append((OTHER, sim.DATES[2] + timedelta(days=1), sim.speckled(2, 999, geometry_gain=1.8), 45, "descending"))
     scenes.append((LATE_OTHER, sim.DATES[4] + timedelta(days=2), sim.speckled(4, 998, geometry_gain=1.8), 45,
                    "descending"))
@@ -83,7 +83,8 @@ def test_clouded_site_is_rechecked_on_sentinel1(project, geo_cli):
     # Sentinel-1: a chain of its own from the same baseline date, on one orbit geometry (the other one seen only).
     assert (s1["aoi_id"], s1["sensor"], s1["algorithm_version"]) == ("sar-site", "s1", SAR_VERSION)
     assert s1["baseline_scene"] == S1_IDS[0] and s1["head_scene"] == S1_IDS[4]
-    assert OTHER in s1["new_scenes"]
+    assert s1["baseline_reason"].endswith("the nearest whose orbit geometry has the most later scenes to pair with")
+    assert {OTHER, sim.OTHER_ID} <= set(s1["new_scenes"])
     pairs = _pairs(store, SAR_VERSION)
     assert [(b, a, s) for b, a, s, _, _ in pairs] == [(S1_IDS[i], S1_IDS[i + 1], "done") for i in range(4)]
     n_changes = [n for *_, n, _ in pairs]
