@@ -403,7 +403,7 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                                                                               request.scheduler, step))
             chains.append(ChainRun(Sensor.S1, SAR_VERSION, s1_clear, s1.source.name, s1_plans, s1_outcomes))
         step("recording the run")
-        log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
+        log.info("recording the run (%d chain(s) with news)", sum(p.has_work for c in chains for p in c.plans))
         with store.transaction():
             recorded = now_utc()
             run_id = store.insert_run(started, source.name, version, __version__, socket.gethostname(),
