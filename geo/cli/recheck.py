@@ -46,7 +46,8 @@ def print_report(report: RecheckReport) -> None:
             done = [p for p in entry["pairs"] if p["status"] == "done"]
             skipped = len(entry["pairs"]) - len(done)
             start = f" baseline {entry['baseline_scene']};" if entry["baseline_scene"] else ""
-            out.print(f"  {entry['aoi_id']}:{start} {len(done)} pair(s), {entry['n_new_changes']} change(s)"
+            chain = " (Sentinel-1)" if entry.get("sensor") == "s1" else ""
+            out.print(f"  {entry['aoi_id']}{chain}:{start} {len(done)} pair(s), {entry['n_new_changes']} change(s)"
                       + (f", {skipped} scene(s) skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}")
@@ -57,7 +58,8 @@ def print_report(report: RecheckReport) -> None:
     for verdict in summary["verdicts"]:
         if verdict["changed"]:
             was = verdict["previous_verdict"] or "none"
-            by = " (vessel counts)" if verdict.get("kind") == "vessels" else ""
+            by = " (vessel counts)" if verdict.get("kind") == "vessels" else (
+                " (Sentinel-1)" if verdict.get("sensor") == "s1" else "")
             out.print(f"  claim {esc(verdict['claim_id'])} on {esc(verdict['aoi_id'])}{by}: "
                       f"[bold]{esc(verdict['verdict'])}[/] (was {esc(was)}) — {esc(verdict['rationale'])}", markup=True)
     for failure in summary["failed_aois"]:
@@ -86,12 +88,15 @@ def print_report(report: RecheckReport) -> None:
                    "its path in $GEO_RECHECK_SUMMARY.")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=None,
               help="At most N new scenes per AOI per run; the rest wait for the next run.")
+@click.option("--sensor", type=click.Choice(["auto", "both", "s2"]), default="auto", show_default=True,
+              help="Sentinel-1 chains beside the Sentinel-2 ones: auto = for AOIs whose Sentinel-2 pair was "
+                   "clouded (from then on), both = for every AOI, s2 = none (only when the source has Sentinel-1).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary JSON instead of text.")
 @aoi_dir_option
 @seeds_dir_option
 def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str, out: Path | None,
                     workers: int, scheduler: str | None, wait_s: float, on_new: str | None, max_pairs: int | None,
-                    as_json: bool, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+                    sensor: str, as_json: bool, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Re-check AOIs: process only scenes newer than the last processed one, append the results to a store.
 
     Idempotent: a pair (AOI, before scene, after scene, algorithm version) is processed once; with no new
@@ -107,7 +112,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
         since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new, max_pairs=max_pairs,
-                             aoi_dir=aoi_dir, seeds_dir=seeds_dir)
+                             aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor)
     try:
         # A spinner only for a person watching: cron and systemd write stderr to a log (and the spinner's
         # thread costs a no-op run a tenth of its time).

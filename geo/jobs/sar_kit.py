@@ -1,7 +1,7 @@
 """The Sentinel-1 kit of the change job (``geo run --sensor s1``): for AOIs that cloud hides from Sentinel-2.
 
 A Sentinel-1 pair on one orbit geometry (``geo.scenes.sar_pairs``) is read onto the AOI's grid (VV and VH
-intensity, ``geo.vessels.job.read_scene``: windowed, cached, retried, Planetary Computer URLs signed); each
+intensity, ``geo.scenes.sar_read.read_scene``: windowed, cached, retried, Planetary Computer URLs signed); each
 polarisation gets the log-ratio test (``geo.change.sar.log_ratio_change``) at a significance level, and the
 two are combined by Bonferroni (``geo.change.sar_pair.pair_test``: a pixel changed if min(p_VV, p_VH) <
 alpha / 2, so the false-alarm rate of the pair stays at most alpha). Significant pixels make regions
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from geo.aoi import AOI
+from geo.change.detectors import SAR_VERSION
 from geo.change.sar_pair import PairTest, filtered_co_pol, local_log_ratio, pair_test, series_test
 from geo.change.sar_types import WATER_DB, to_db, water_mask
 from geo.change.threshold import change_regions
@@ -35,12 +36,11 @@ from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.jobs.sar_regions import DB_PER_NEPER, DatedSeries, sar_features
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.read import Stack, sar_quantity
+from geo.scenes.sar_read import read_scene
 from geo.scenes.sar_pairs import select_sar_pair
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity
-from geo.vessels.job import read_scene
 
-SAR_VERSION = "sar-logratio/0.1"
 
 
 @dataclass(frozen=True)

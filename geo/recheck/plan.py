@@ -12,7 +12,7 @@ the chain segment that covers them (``verdicts.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -84,11 +84,28 @@ def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> t
     return None, f"no scene over the AOI since {when - timedelta(days=DEFAULT_MAX_GAP_DAYS)}", []
 
 
+def pairable_baseline(head: Scene, reason: str, candidates: Sequence[Scene], pool: Sequence[Scene],
+                      pairable: Callable[[Scene, Scene], bool]) -> tuple[Scene, str]:
+    """For a chain that pairs only some scenes (Sentinel-1: one orbit geometry), the baseline among ``head``
+    and the other ``candidates``: the one with the most later scenes of ``pool`` to pair with (the densest
+    series; a lone scene of another orbit would leave the chain without pairs), the nearest ``head`` in time
+    among those."""
+    def rank(candidate: Scene) -> tuple[int, float, str]:
+        later = sum(1 for s in pool if scene_order(s) > scene_order(candidate) and pairable(candidate, s))
+        return -later, abs((candidate.datetime - head.datetime).total_seconds()), candidate.id
+
+    chosen = min([head, *candidates], key=rank)
+    if chosen is head:
+        return head, reason
+    return chosen, f"{reason}: the nearest whose orbit geometry has the most later scenes to pair with"
+
+
 def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
              today: date, since: date | None = None, max_pairs: int | None = None,
-             paired: Collection[str] = ()) -> AoiPlan:
+             paired: Collection[str] = (), pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
     """The new work for one AOI: searches the source, reads no pixels. ``paired``: scenes already paired
-    with the chain head (a skipped pair is never retried: the chain goes around that scene)."""
+    with the chain head (a skipped pair is never retried: the chain goes around that scene); ``pairable``:
+    whether a scene may pair with the head at all (Sentinel-1: same orbit geometry), else it is only seen."""
     baseline_reason = None
     searched: list[Scene] = []
     if chain is None:
@@ -105,11 +122,17 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     scenes = source.search(aoi.geometry, search_from, today) if search_from <= today else []
     if head is None:
         head = next((s for s in scenes if s.id == head_key[1]), None)  # the chain's head, as searched
+    by_id = {s.id: s for s in [*searched, *scenes]}
+    if chain is None and pairable is not None and head is not None:
+        head, baseline_reason = pairable_baseline(head, baseline_reason or "", searched, list(by_id.values()), pairable)
+        head_key = scene_order(head)
+        scenes = list(by_id.values())
     new = sorted((s for s in scenes if scene_order(s) > head_key and s.id not in paired), key=scene_order)
     if new and head is None:
         head = source.get(head_key[1])
+    if pairable is not None and head is not None:
+        new = [s for s in new if pairable(head, s)]
     pending = new if max_pairs is None else new[:max_pairs]
-    by_id = {s.id: s for s in [*searched, *scenes]}
     seen = tuple(sorted((s for i, s in by_id.items() if i not in seen_ids), key=scene_order))
     log.info("%s: head %s, %d new scene(s)", aoi.id, head_key[1], len(new))
     return AoiPlan(aoi, tuple(claims), head, tuple(pending), seen, baseline_reason, len(new) - len(pending))

@@ -17,15 +17,12 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry.base import BaseGeometry
 
 from geo.aoi import AOI
-from geo.change.detectors import Detector
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.grid import Grid
-from geo.jobs.kit import ChangeJob
-from geo.jobs.optical_kit import OpticalKit, Params
+from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.spine import run_job
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
-from geo.scenes.read import read_stack
 from geo.scenes.remote import is_remote
 from geo.store import SceneRef
 
@@ -50,6 +47,7 @@ class PairOutcome:
     features: list[Feature] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    obscured: bool = False  # skipped for want of clear pixels (cloud, or nothing valid over the AOI)
 
 
 @dataclass
@@ -64,7 +62,7 @@ def ref(scene: Scene) -> SceneRef:
     return SceneRef(scene.id, scene.datetime)
 
 
-def keep_head_window(aoi: AOI, head: Scene, params: Params) -> None:
+def keep_head_window(aoi: AOI, head: Scene, kit: SensorKit) -> None:
     """Put the new head's window on the AOI grid into the scene cache now, while its tiles are fresh in
     GDAL's in-process cache: the head was read onto the grid moved by its co-registration (as an after
     scene), and the next re-check reads it unmoved (as the before scene, like ``geo.jobs.spine.run_job``),
@@ -72,16 +70,15 @@ def keep_head_window(aoi: AOI, head: Scene, params: Params) -> None:
     if not any(is_remote(a.href) for a in head.assets.values()):
         return
     try:
-        read_stack(head, params.bands, Grid.from_aoi(aoi, params.resolution, params.margin_m))
+        kit.read(head, Grid.from_aoi(aoi, kit.resolution, kit.margin_m), "head")
     except GeoError as exc:  # the next re-check reads it then
         log.warning("AOI %s: head scene %s not cached for the next re-check: %s", aoi.id, head.id, exc)
 
 
-def process_plan(plan: AoiPlan, params: Params, detector: Detector[Any]) -> AoiOutcome:
-    """Walk the AOI's new scenes in order, moving the chain head on every usable pair; ``detector`` is the
-    one ``params`` name, built once for the run (its algorithm version keys the chain)."""
+def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
+    """Walk the AOI's new scenes in order, moving the chain head on every usable pair; ``kit``: the chain's
+    sensor kit, built once for the run (its algorithm version keys the chain)."""
     outcome = AoiOutcome(plan.aoi.id)
-    kit = OpticalKit(params, detector)
     head = plan.head
     for scene in plan.pending:
         assert head is not None  # a plan with pending scenes has a head
@@ -92,7 +89,8 @@ def process_plan(plan: AoiPlan, params: Params, detector: Detector[Any]) -> AoiO
         try:
             result = run_job(ChangeJob(plan.aoi, plan.claims, head, scene, reason), kit)
         except (EmptyReadError, OverlapError) as exc:
-            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc),
+                                             obscured=isinstance(exc, EmptyReadError)))
             continue
         except GeoError as exc:  # unreadable scene, archive down: stop here, retry from here next run
             outcome.error = f"{scene.id}: {exc}"
@@ -102,15 +100,16 @@ def process_plan(plan: AoiPlan, params: Params, detector: Detector[Any]) -> AoiO
             outcome.error = f"{scene.id}: internal error: {type(exc).__name__}: {exc}"
             break
         clear = float(result.manifest["clear_fraction"])
-        if clear < params.min_clear_fraction:
-            why = f"only {clear:.0%} of the AOI clear on both dates (need {params.min_clear_fraction:.0%})"
-            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest))
+        if clear < kit.min_clear_fraction:
+            why = f"only {clear:.0%} of the AOI clear on both dates (need {kit.min_clear_fraction:.0%})"
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest,
+                                             obscured=True))
             continue
         outcome.pairs.append(PairOutcome(ref(head), ref(scene), "done", "", clear, result.features, result.claims,
                                          result.manifest))
         head = scene
         if scene is plan.pending[-1]:
-            keep_head_window(plan.aoi, head, params)
+            keep_head_window(plan.aoi, head, kit)
     if plan.vessels is not None and plan.vessels.pending:
         from geo.recheck.vessels import count_vessels
 
@@ -163,7 +162,7 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
                 yield client
 
 
-def run_plans(plans: Sequence[AoiPlan], params: Params, detector: Detector[Any], workers: int = 1,
+def run_plans(plans: Sequence[AoiPlan], kit: SensorKit, workers: int = 1,
               scheduler: str | None = None, progress: Progress | None = None) -> list[AoiOutcome]:
     """Outcomes in the order of ``plans``, whatever order the tasks finished in."""
     plans = [p for p in plans if p.pending or (p.vessels is not None and p.vessels.pending)]
@@ -176,7 +175,7 @@ def run_plans(plans: Sequence[AoiPlan], params: Params, detector: Detector[Any],
                 counting = f", {len(plan.vessels.pending)} to count vessels on" if plan.vessels else ""
                 progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s){counting}")
             try:
-                outcomes.append(process_plan(plan, params, detector))
+                outcomes.append(process_plan(plan, kit))
             except Exception as exc:  # a bug outside a pair (vessel counts): this AOI is retried, the others go on
                 log.error("AOI %s failed: %s: %s", plan.aoi.id, type(exc).__name__, exc)
                 log.debug("AOI %s: traceback", plan.aoi.id, exc_info=exc)
@@ -186,7 +185,7 @@ def run_plans(plans: Sequence[AoiPlan], params: Params, detector: Detector[Any],
 
     with dask_client(workers, scheduler) as client:
         token = uuid.uuid4().hex[:8]
-        futures = {client.submit(process_plan, _transportable(p), params, detector, key=f"recheck-{p.aoi.id}-{token}",
+        futures = {client.submit(process_plan, _transportable(p), kit, key=f"recheck-{p.aoi.id}-{token}",
                                  pure=False): p.aoi.id for p in plans}
         results: dict[str, AoiOutcome] = {}
         for done, future in enumerate(as_completed(futures), 1):

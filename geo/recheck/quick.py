@@ -2,9 +2,10 @@
 
 A scheduled re-check mostly finds nothing new, and then its time is its imports: checking AOI and footprint
 geometry takes shapely, pyproj and numpy, a tenth of a second against milliseconds of work. This module
-answers without them, from each catalog item's datetime, sensor and footprint bounding box, and from the
-store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
-one), chain head, scenes seen, scenes paired with the head, and vessel scenes counted. A bounding-box test
+answers without them, from each catalog item's datetime, sensor, orbit geometry and footprint bounding box,
+and from the store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
+one), chain heads (Sentinel-2, and Sentinel-1 where ``geo.recheck.sar_chain`` started one: it pairs only its
+head's orbit geometry), scenes seen, scenes paired with the heads, and vessel scenes counted. A bounding-box test
 keeps every item the exact footprint test of the planner keeps (and perhaps a few more), so when none of
 those is new for any AOI, the planner (``plan.py``, and ``vessels.py`` for AOIs with ship claims) would find
 nothing either.
@@ -25,11 +26,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from geo.aoi_files import AoiFeature
+from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
 from geo.recheck.plan import search_start
 from geo.scenes.ids import unsafe_id_reason
-from geo.scenes.model import Sensor, item_datetime, item_sensor
+from geo.scenes.model import OrbitGeometry, Sensor, item_datetime, item_sensor, orbit_geometry_of
 from geo.scenes.source import catalog_items, day_range
 from geo.store import Chain, Store
 from geo.store.vessels import vessel_scene_ids
@@ -49,6 +51,7 @@ class ItemBrief:
     datetime: datetime
     sensor: Sensor  # as geo.scenes.model.Scene.sensor says
     box: Box  # of its footprint
+    orbit: OrbitGeometry | None = None  # as geo.scenes.model.Scene.orbit_geometry says
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def read_catalog(path: Path) -> CatalogBrief | None:
             return None
         if when.tzinfo is None:
             return None
-        briefs.append(ItemBrief(item.id, when, item_sensor(item), box))
+        briefs.append(ItemBrief(item.id, when, item_sensor(item), box, orbit_geometry_of(item.properties)))
     return CatalogBrief(str(path), tuple(briefs))
 
 
@@ -144,16 +147,43 @@ def _within(items: Sequence[ItemBrief], start: date, end: date) -> list[ItemBrie
 
 
 def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBrief], since: date | None,
-                 today: date, version: str) -> QuietAoi | None:
-    """``plan.plan_aoi`` on box-tested items: None when one of them may be new to the chain (acquired after
-    the head and not yet paired with it) or not yet seen over the AOI."""
-    found = _within([i for i in over if i.sensor is Sensor.S2], search_start(chain.head.datetime, since), today)
+                 today: date, version: str, sensor: Sensor = Sensor.S2,
+                 items: Mapping[str, ItemBrief] | None = None) -> QuietAoi | None:
+    """``plan.plan_aoi`` on box-tested items of ``sensor``: None when one of them may be new to the chain
+    (acquired after the head and not yet paired with it) or not yet seen over the AOI. ``items``: every
+    catalog item by id, for a Sentinel-1 chain, which pairs only scenes of its head's orbit geometry."""
+    found = _within([i for i in over if i.sensor is sensor], search_start(chain.head.datetime, since), today)
     seen = store.seen_scene_ids(aoi_id)
     paired = store.paired_after(aoi_id, version, chain.head.id)
     head_key = (chain.head.datetime, chain.head.id)
-    if any(i.id not in seen or ((i.datetime, i.id) > head_key and i.id not in paired) for i in found):
+    key: OrbitGeometry | None = None
+    if items is not None:
+        head = items.get(chain.head.id)
+        if head is None:
+            return None
+        key = head.orbit
+
+    def pairable(item: ItemBrief) -> bool:
+        return items is None or (key is not None and item.orbit == key)
+
+    if any(i.id not in seen or ((i.datetime, i.id) > head_key and i.id not in paired and pairable(i)) for i in found):
         return None
     return QuietAoi(aoi_id, chain.head.id if any(i.id == chain.head.id for i in found) else None)
+
+
+def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,
+                      today: date, sensor_mode: str) -> str | None:
+    """Why the AOI's Sentinel-1 chain may have news (``geo.recheck.sar_chain``), or None when it has none or
+    the AOI has no such chain and none starts whatever Sentinel-2 finds."""
+    chain = store.chain(aoi_id, SAR_VERSION)
+    if chain is None:
+        if sensor_mode == "both" and any(i.sensor is Sensor.S1 for i in over):
+            return f"AOI {aoi_id!r} may start a Sentinel-1 chain"
+        return None
+    items = {i.id: i for i in catalog.items}
+    if _quiet_chain(store, aoi_id, chain, over, since, today, SAR_VERSION, Sensor.S1, items) is None:
+        return f"AOI {aoi_id!r} has a Sentinel-1 scene that may be new"
+    return None
 
 
 def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], over: Sequence[ItemBrief],
@@ -167,11 +197,12 @@ def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], o
 
 def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
                 refs: Sequence[str], since: date | None, source: str, today: date,
-                version: str) -> list[QuietAoi] | None:
+                version: str, sensor_mode: str = "auto") -> list[QuietAoi] | None:
     """The AOIs re-checked (``refs``, else the store's), each with nothing new, in id order; None when that
     is not certain. ``files``: the AOI files by id; ``source``: the source as the user named it;
-    ``version``: the change detector's algorithm version, which keys the chains."""
-    answer = _answer(store, catalog, files, claims, refs, since, source, today, version)
+    ``version``: the change detector's algorithm version, which keys the chains; ``sensor_mode``: the
+    Sentinel-1 chain policy (``geo.recheck.sar_chain``)."""
+    answer = _answer(store, catalog, files, claims, refs, since, source, today, version, sensor_mode)
     if isinstance(answer, str):
         log.info("not certain that nothing is new (%s): the full re-check decides", answer)
         return None
@@ -179,7 +210,8 @@ def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeat
 
 
 def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],
-            refs: Sequence[str], since: date | None, source: str, today: date, version: str) -> list[QuietAoi] | str:
+            refs: Sequence[str], since: date | None, source: str, today: date, version: str,
+            sensor_mode: str) -> list[QuietAoi] | str:
     """``nothing_new``'s answer, or why it has none."""
     boxes: dict[str, Box] = {}
     for ref in sorted(set(refs)) if refs else store.aoi_ids():
@@ -199,6 +231,9 @@ def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature]
         if chain is None:
             return f"AOI {aoi_id!r} has no chain yet"
         over = [i for i in catalog.items if overlaps(i.box, box)]
+        if sensor_mode != "s2" and (reason := _sentinel1_reason(store, aoi_id, catalog, over, since, today,
+                                                                 sensor_mode)):
+            return reason
         entry = _quiet_chain(store, aoi_id, chain, over, since, today, version)
         if entry is None:
             return f"AOI {aoi_id!r} has a scene that may be new"

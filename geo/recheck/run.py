@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
 from geo.aoi_files import AoiFeature, index_aois
-from geo.change.detectors import Detector, build_detector
+from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
-from geo.recheck import outputs, quick
+from geo.recheck import outputs, quick, sar_chain
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
-from geo.scenes.model import Sensor
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
 from geo.store import SceneRef, Store, now_utc, writer_lock
 
@@ -59,6 +59,7 @@ class RecheckRequest:
     seeds_dir: Path | None = None
     today: date | None = None  # the search end; None = today (UTC)
     params: Params | None = None  # None: geo.jobs.optical_kit.Params()
+    sensor: str = "auto"  # the Sentinel-1 chain policy: auto, both or s2 (geo.recheck.sar_chain)
 
     def detector(self) -> Detector[Any]:
         """The change detector of the run, built once: its algorithm version keys the store's chains."""
@@ -67,7 +68,7 @@ class RecheckRequest:
     def arguments(self) -> dict[str, Any]:
         return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
                 "source": self.source, "workers": self.workers, "scheduler": self.scheduler,
-                "max_pairs": self.max_pairs}
+                "max_pairs": self.max_pairs, "sensor": self.sensor}
 
 
 @dataclass
@@ -129,7 +130,9 @@ def _internal_error(aoi_id: str, doing: str, exc: Exception) -> str:
 
 
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
-              request: RecheckRequest, version: str) -> tuple[list[AoiPlan], dict[str, str]]:
+              request: RecheckRequest, version: str,
+              pairable: Callable[[Scene, Scene], bool] | None = None) -> tuple[list[AoiPlan], dict[str, str]]:
+    """The plans of the chains keyed by ``version`` (vessel counts ride on the Sentinel-2 chain's plans)."""
     plans, failed = [], {}
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
@@ -137,8 +140,8 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         paired = store.paired_after(aoi.id, version, chain.head.id) if chain else set()
         try:
             plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, request.since,
-                            request.max_pairs, paired)
-            if any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
+                            request.max_pairs, paired, pairable)
+            if pairable is None and any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 
                 plan = replace(plan, vessels=plan_vessels(store, request.source, aoi, mine, today))
@@ -154,10 +157,10 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
 
 
 def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: Sequence[Claim], source: str,
-                run_id: int, recorded: str, params: Params,
-                version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Write one AOI's part of the run (``version``: the change detector's, the key of its chain); return
-    its summary entry and its window-verdict news."""
+                run_id: int, recorded: str, min_clear_fraction: float, version: str,
+                sensor: Sensor = Sensor.S2) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Write one chain's part of the run for an AOI (``version``: the kit's algorithm version, the key of
+    its chain; ``sensor``: the chain's); return its summary entry and its window-verdict news."""
     aoi = plan.aoi
     store.upsert_aoi(aoi, run_id)
     for claim in plan.claims:
@@ -182,7 +185,7 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
                                   bool(verdict.get("pair_brackets_window")), run_id, recorded)
             head = pair.after
     store.set_chain(aoi.id, version, baseline, reason, head, run_id)
-    news = _record_window_verdicts(store, aoi, claims, run_id, recorded, params, version) if any(
+    news = _record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor) if any(
         p.status == "done" for p in pairs) else []
     vessels = None
     if plan.vessels is not None and outcome is not None and outcome.vessels is not None \
@@ -193,6 +196,8 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
         news.extend(vessel_news)
     entry = {
         "aoi_id": aoi.id,
+        "sensor": sensor.value,
+        "algorithm_version": version,
         "baseline_scene": baseline.id if plan.starts_chain else None,
         "baseline_reason": reason if plan.starts_chain else None,
         "new_scenes": [s.id for s in plan.seen],
@@ -208,7 +213,7 @@ def _record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims:
 
 
 def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
-                            params: Params, version: str) -> list[dict[str, Any]]:
+                            min_clear_fraction: float, version: str, sensor: Sensor) -> list[dict[str, Any]]:
     from geo.recheck.window_verdicts import to_judge, window_verdicts
 
     chain = store.pairs(aoi.id, version)
@@ -221,13 +226,14 @@ def _record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):
         by_after[feature[1]["after_scene"]].append(feature)
     news = []
-    for result in window_verdicts(aoi, claims, chain, by_after, params.min_clear_fraction, spans):
+    for result in window_verdicts(aoi, claims, chain, by_after, min_clear_fraction, spans):
         claim_id = result.verdict["claim_id"]
         previous = store.latest_window_verdict(aoi.id, claim_id, version)
         if store.add_verdict("window", result.verdict, result.before.id, result.after.id, version,
                              result.covers_window, run_id, recorded):
             before = previous["verdict"] if previous else None
-            news.append({"kind": "window", "claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
+            news.append({"kind": "window", "sensor": sensor.value, "algorithm_version": version,
+                         "claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
                          "previous_verdict": before, "changed": before != result.verdict["verdict"],
                          "covers_window": result.covers_window, "before_scene": result.before.id,
                          "after_scene": result.after.id, "n_changes": result.verdict["n_changes"],
@@ -259,14 +265,16 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, versi
     }
 
 
-def _idle_entry(aoi_id: str, head_scene: str | None, baseline_reason: str | None = None) -> dict[str, Any]:
-    return {"aoi_id": aoi_id, "baseline_scene": None, "baseline_reason": baseline_reason, "new_scenes": [],
-            "pairs": [], "head_scene": head_scene, "deferred_scenes": 0, "n_new_changes": 0}
+def _idle_entry(aoi_id: str, version: str, head_scene: str | None, baseline_reason: str | None = None,
+                sensor: Sensor = Sensor.S2) -> dict[str, Any]:
+    return {"aoi_id": aoi_id, "sensor": sensor.value, "algorithm_version": version, "baseline_scene": None,
+            "baseline_reason": baseline_reason, "new_scenes": [], "pairs": [], "head_scene": head_scene,
+            "deferred_scenes": 0, "n_new_changes": 0}
 
 
-def _quiet_entry(plan: AoiPlan) -> dict[str, Any]:
-    return _idle_entry(plan.aoi.id, plan.head.id if plan.head else None,
-                       plan.baseline_reason if plan.head is None else None)
+def _quiet_entry(plan: AoiPlan, version: str, sensor: Sensor = Sensor.S2) -> dict[str, Any]:
+    return _idle_entry(plan.aoi.id, version, plan.head.id if plan.head else None,
+                       plan.baseline_reason if plan.head is None else None, sensor)
 
 
 def _nothing_new(report: RecheckReport, started: str, source: str, version: str, entries: list[dict[str, Any]],
@@ -275,6 +283,54 @@ def _nothing_new(report: RecheckReport, started: str, source: str, version: str,
     report.elapsed_s = time.perf_counter() - clock
     log.info("nothing new: %d AOI(s) checked in %.3f s", len(entries), report.elapsed_s)
     return report
+
+
+@dataclass(frozen=True)
+class ChainRun:
+    """One sensor's chains in a run: their plans and outcomes, recorded under ``version``."""
+
+    sensor: Sensor
+    version: str
+    min_clear_fraction: float
+    source: str
+    plans: list[AoiPlan]
+    outcomes: dict[str, AoiOutcome]
+
+
+def _add_failures(failed: dict[str, str], errors: Mapping[str, str], sensor: Sensor = Sensor.S1) -> None:
+    for aoi_id, error in errors.items():
+        message = f"{sensor.value} chain: {error}" if sensor is Sensor.S1 else error
+        failed[aoi_id] = f"{failed[aoi_id]}; {message}" if aoi_id in failed else message
+
+
+def _record_chain(store: Store, chain: ChainRun, claims: Sequence[Claim], run_id: int, recorded: str,
+                  failed: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Record one sensor's chains, each AOI in a savepoint (its failure undoes its own part only)."""
+    entries, news = [], []
+    for plan in chain.plans:
+        if not plan.has_work:
+            if chain.sensor is Sensor.S2:
+                entries.append(_quiet_entry(plan, chain.version))
+            continue
+        outcome = chain.outcomes.get(plan.aoi.id)
+        try:
+            with store.savepoint("aoi"):
+                entry, verdict_news = _record_aoi(store, plan, outcome, claims, chain.source, run_id, recorded,
+                                                  chain.min_clear_fraction, chain.version, chain.sensor)
+        except Exception as exc:
+            if not store.in_transaction:  # the database undid the whole run (disk full, I/O)
+                raise
+            error = _internal_error(plan.aoi.id, "recording (its part of the run is undone)", exc)
+            _add_failures(failed, {plan.aoi.id: error}, chain.sensor)
+            entries.append(_quiet_entry(plan, chain.version, chain.sensor))
+            continue
+        entries.append(entry)
+        news.extend(verdict_news)
+        errors = [e for e in (outcome.error if outcome else None,
+                              outcome.vessels.error if outcome and outcome.vessels else None) if e]
+        if errors:
+            _add_failures(failed, {plan.aoi.id: "; ".join(errors)}, chain.sensor)
+    return entries, news
 
 
 def recheck(request: RecheckRequest, progress: Progress | None = None) -> RecheckReport:
@@ -314,51 +370,49 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
         if brief is not None:
             step(f"asking {brief.name} whether anything is new")
             idle = quick.nothing_new(store, brief, known, all_claims, request.aoi_refs, request.since,
-                                     request.source, today, version)
+                                     request.source, today, version, request.sensor)
             if idle is not None:
                 return _nothing_new(report, started, brief.name, version,
-                                    [_idle_entry(i.aoi_id, i.head_scene) for i in idle], clock)
+                                    [_idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
         if source is None:
             source = open_source(request.source, Sensor.S2)
         aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
         claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
-        if not failed and not any(p.has_work for p in plans):
-            return _nothing_new(report, started, source.name, version, [_quiet_entry(p) for p in plans], clock)
-        from geo.jobs.optical_kit import Params
+
+        def plan_s1(s1_source: SceneSource, chosen: Sequence[AOI]) -> list[AoiPlan]:
+            s1_plans, errors = _plan_all(store, s1_source, chosen, claims, today, request, SAR_VERSION,
+                                         sar_chain.same_geometry)
+            _add_failures(failed, errors)
+            return s1_plans
+
+        s1 = sar_chain.ongoing_chains(store, request.sensor, request.source, aois, plan_s1)
+        if not failed and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+            return _nothing_new(report, started, source.name, version, [_quiet_entry(p, version) for p in plans], clock)
+        from geo.jobs.optical_kit import OpticalKit, Params
         from geo.recheck.process import run_plans
 
         params = request.params or Params()
-        outcomes = {o.aoi_id: o for o in run_plans(plans, params, detector, request.workers, request.scheduler, step)}
+        kit = OpticalKit(params, detector)
+        outcomes = {o.aoi_id: o for o in run_plans(plans, kit, request.workers, request.scheduler, step)}
+        chains = [ChainRun(Sensor.S2, version, kit.min_clear_fraction, source.name, plans, outcomes)]
+        if s1 is not None:
+            s1_plans, s1_outcomes, s1_clear = sar_chain.run_chains(
+                s1, plans, outcomes, plan_s1, lambda todo, s1_kit: run_plans(todo, s1_kit, request.workers,
+                                                                              request.scheduler, step))
+            chains.append(ChainRun(Sensor.S1, SAR_VERSION, s1_clear, s1.source.name, s1_plans, s1_outcomes))
         step("recording the run")
-        log.info("recording the run (%d AOI(s) with news)", sum(p.has_work for p in plans))
+        log.info("recording the run (%d chain(s) with news)", sum(p.has_work for c in chains for p in c.plans))
         with store.transaction():
             recorded = now_utc()
             run_id = store.insert_run(started, source.name, version, __version__, socket.gethostname(),
                                       os.getpid(), request.arguments(), request.on_new)
             entries, news = [], []
-            for plan in plans:
-                if not plan.has_work:
-                    entries.append(_quiet_entry(plan))
-                    continue
-                outcome = outcomes.get(plan.aoi.id)
-                try:
-                    with store.savepoint("aoi"):  # one AOI's failure undoes its own part only
-                        entry, verdict_news = _record_aoi(store, plan, outcome, claims, source.name, run_id,
-                                                          recorded, params, version)
-                except Exception as exc:
-                    if not store.in_transaction:  # the database undid the whole run (disk full, I/O)
-                        raise
-                    failed[plan.aoi.id] = _internal_error(plan.aoi.id, "recording (its part of the run is undone)", exc)
-                    entries.append(_quiet_entry(plan))
-                    continue
-                entries.append(entry)
-                news.extend(verdict_news)
-                errors = [e for e in (outcome.error if outcome else None,
-                                      outcome.vessels.error if outcome and outcome.vessels else None) if e]
-                if errors:
-                    failed[plan.aoi.id] = "; ".join(errors)
+            for chain in chains:
+                chain_entries, chain_news = _record_chain(store, chain, claims, run_id, recorded, failed)
+                entries += chain_entries
+                news += chain_news
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)

@@ -72,14 +72,12 @@ class Scene:
     def relative_orbit(self) -> int | None:
         """Relative orbit (same orbit = same viewing geometry): ``sat:relative_orbit``, else the R### of
         the Sentinel-2 product name."""
-        value = self.properties.get("sat:relative_orbit")
-        if value is not None:
-            try:
-                return int(value) if isinstance(value, (int, float, str)) else None
-            except (TypeError, ValueError):
-                return None
-        match = _PRODUCT_ORBIT.search(str(self.properties.get("s2:product_uri", "")))
-        return int(match.group(1)) if match else None
+        return relative_orbit_of(self.properties)
+
+    @property
+    def orbit_geometry(self) -> OrbitGeometry | None:
+        """(relative orbit, ascending/descending): the viewing geometry a SAR pair must share."""
+        return orbit_geometry_of(self.properties)
 
     def asset(self, key: str) -> Asset:
         try:
@@ -98,6 +96,27 @@ class Scene:
             "orbit_state": self.properties.get("sat:orbit_state"),
             "eo:cloud_cover": self.properties.get("eo:cloud_cover"),
         }
+
+
+OrbitGeometry = tuple[int, str]  # (relative orbit, orbit direction)
+
+
+def relative_orbit_of(properties: Mapping[str, object]) -> int | None:
+    """``sat:relative_orbit``, else the R### of the Sentinel-2 product name (``Scene.relative_orbit``)."""
+    value = properties.get("sat:relative_orbit")
+    if value is not None:
+        try:
+            return int(value) if isinstance(value, (int, float, str)) else None
+        except (TypeError, ValueError):
+            return None
+    match = _PRODUCT_ORBIT.search(str(properties.get("s2:product_uri", "")))
+    return int(match.group(1)) if match else None
+
+
+def orbit_geometry_of(properties: Mapping[str, object]) -> OrbitGeometry | None:
+    """(relative orbit, ascending/descending) from item properties, or None when they do not say."""
+    orbit, state = relative_orbit_of(properties), properties.get("sat:orbit_state")
+    return None if orbit is None or not state else (orbit, str(state).lower())
 
 
 def sensor_of(collection: str, platform: str, properties: Mapping[str, object]) -> Sensor:

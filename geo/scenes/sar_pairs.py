@@ -25,7 +25,7 @@ from geo.claims import Claim
 from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes.cloud import footprint_coverage
 from geo.dates import DATE_PATTERN
-from geo.scenes.model import Scene, Sensor
+from geo.scenes.model import OrbitGeometry, Scene, Sensor
 from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors
 from geo.scenes.source import SceneSource
 
@@ -37,7 +37,7 @@ GEOMETRY_NOTE = ("Scenes of a pair (and of the series) share relative orbit and 
                  "depends on the incidence angle and look side, so scenes from different orbits would show "
                  "change where there is none.")
 
-Geometry = tuple[int, str]  # (relative orbit, orbit direction)
+Geometry = OrbitGeometry
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,7 @@ class SarPair:
 
 def geometry(scene: Scene) -> Geometry | None:
     """(relative orbit, ascending/descending), or None when the item does not say."""
-    orbit, state = scene.relative_orbit, scene.properties.get("sat:orbit_state")
-    return None if orbit is None or not state else (orbit, str(state).lower())
+    return scene.orbit_geometry
 
 
 def _describe(key: Geometry | None) -> str:

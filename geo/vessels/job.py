@@ -1,8 +1,8 @@
 """One vessel job: an AOI and a period -> detections per scene, the AOI's count series, claim evidence.
 
-I/O lives at the edges: ``find_scenes`` (a scene source), ``read_scene`` (windowed reads onto the AOI's
-grid) and ``write_vessel_outputs``. ``run_vessels`` is what ``geo vessels`` calls, and what ``geo run`` /
-``geo recheck`` call for claims whose signature is vessels.
+I/O lives at the edges: ``find_scenes`` (a scene source), ``geo.scenes.sar_read.read_scene`` (windowed reads
+onto the AOI's grid) and ``write_vessel_outputs``. ``run_vessels`` is what ``geo vessels`` calls, and what
+``geo run`` / ``geo recheck`` call for claims whose signature is vessels.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasterio.enums import Resampling
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
@@ -26,26 +25,25 @@ from geo.aoi import AOI
 from geo.atomic import write_json
 from geo.change.classify import water_index
 from geo.claims import VESSEL_SIGNATURE, Claim
-from geo.errors import EmptyReadError, NoScenesError, SceneError
+from geo.errors import NoScenesError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
 from geo.outputs.provenance import portable
 from geo.outputs.geojson import rfc7946_geometry
 from geo.jobs.steps import Progress
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene, Sensor
-from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
+from geo.scenes.model import Scene, Sensor
+from geo.scenes.sar_read import SceneBands, read_scene, scene_sensor
 from geo.scenes.source import open_source
 from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
-from geo.vessels.optical import OPTICAL_BANDS, OpticalParams, detect_optical
+from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
 from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_csv
 
 log = logging.getLogger(__name__)
 
-SAR_CHANNELS = ("vv", "vh", "hh", "hv")  # co- and cross-polarised; IW over the sea is VV+VH
 SCL_WATER = 6
 
 
@@ -82,14 +80,6 @@ class VesselRun:
     land_masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks built by this run
 
 
-def scene_sensor(scene: Scene) -> Sensor | None:
-    """The detector a scene feeds: its sensor (``Scene.sensor``) when it holds the assets that detector
-    reads (a polarisation; green + nir), else None."""
-    if scene.sensor is Sensor.S1:
-        return Sensor.S1 if any(c in scene.assets for c in SAR_CHANNELS) else None
-    return Sensor.S2 if {"green", "nir"} <= set(scene.assets) else None
-
-
 def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[Sensor]) -> list[Scene]:
     """Scenes of ``sensors`` over ``aoi`` in [start, end], each sensor searched in its own collections
     (``geo.scenes.source.open_source``: Sentinel-1 on the Planetary Computer or any STAC API's
@@ -106,67 +96,6 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
     return sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime)
 
 
-@dataclass(frozen=True)
-class SceneBands:
-    scene: Scene
-    sensor: Sensor
-    bands: dict[str, np.ndarray]  # SAR: linear intensity; optical: reflectance; NaN where invalid
-    valid: np.ndarray
-    scl: np.ndarray | None
-
-    def mask_input(self) -> np.ndarray:
-        """What the land mask is built from: co-pol intensity (SAR) or MNDWI (optical), NaN if invalid."""
-        if self.sensor is Sensor.S1:
-            return self.bands[next(iter(self.bands))]
-        b = self.bands
-        return np.where(self.valid, water_index(b["green"], b["nir"], b.get("swir16")), np.nan)
-
-
-def _nothing_valid(scene: Scene, sensor: Sensor, names: Sequence[str], grid: Grid) -> SceneBands:
-    empty = np.full(grid.shape, np.nan, np.float32)
-    return SceneBands(scene, sensor, {n: empty.copy() for n in names}, np.zeros(grid.shape, bool), None)
-
-
-def _read_sar(scene: Scene, grid: Grid) -> SceneBands:
-    polarisations = [c for c in SAR_CHANNELS if c in scene.assets][:2]
-    try:
-        stack = read_sar(scene, grid, polarisations)  # bilinear: cubic overshoots below zero
-    except EmptyReadError:
-        return _nothing_valid(scene, Sensor.S1, polarisations, grid)
-    # The CFAR works on intensity. RTC is linear power already; GRD DN are amplitudes, whose square is
-    # proportional to intensity (the CFAR is scale-free, so no calibration is needed).
-    data = stack.data**2 if stack.quantity == "dn" else stack.data
-    valid = stack.valid & np.all(data > 0, axis=0)
-    data[:, ~valid] = np.nan
-    return SceneBands(scene, Sensor.S1, dict(zip(stack.bands, data)), valid, None)
-
-
-def _read_optical(scene: Scene, grid: Grid) -> SceneBands:
-    try:
-        stack = read_stack(scene, OPTICAL_BANDS, grid, Resampling.bilinear, cloud_mask=False)
-    except EmptyReadError:
-        return _nothing_valid(scene, Sensor.S2, OPTICAL_BANDS, grid)
-    valid, scl = stack.valid.copy(), None
-    if SCL_ASSET in scene.assets:
-        values, ok = read_asset(scene.asset(SCL_ASSET), grid, Resampling.nearest, scene.id)
-        scl = np.where(ok, values, 0).astype(np.uint8)
-        valid &= ok & ~np.isin(scl, SCL_MASKED)
-    data = stack.data
-    data[:, ~valid] = np.nan
-    return SceneBands(scene, Sensor.S2, dict(zip(stack.bands, data)), valid, scl)
-
-
-def read_scene(scene: Scene, grid: Grid) -> SceneBands:
-    """The bands a detector needs, on ``grid`` (windowed reads through ``geo.scenes.read``: cached, retried,
-    Planetary Computer URLs signed). A scene with no valid pixel over the grid is returned all invalid (a
-    clouded date is a fact of the series, not an error); unreadable files raise."""
-    sensor = scene_sensor(scene)
-    if sensor is None:
-        raise SceneError(f"scene {scene.id}: neither Sentinel-1 (vv/vh assets) nor Sentinel-2 (green/nir assets)")
-    check_overlap(scene, grid)
-    return _read_sar(scene, grid) if sensor is Sensor.S1 else _read_optical(scene, grid)
-
-
 def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:
     if len(items) <= n:
         return list(items)
@@ -174,8 +103,16 @@ def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:
     return [items[i] for i in picks]
 
 
+def _mask_input(bands: SceneBands) -> np.ndarray:
+    """What the land mask is built from: co-pol intensity (SAR) or MNDWI (optical), NaN if invalid."""
+    if bands.sensor is Sensor.S1:
+        return bands.bands[next(iter(bands.bands))]
+    b = bands.bands
+    return np.where(bands.valid, water_index(b["green"], b["nir"], b.get("swir16")), np.nan)
+
+
 def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
-    inputs = [s.mask_input() for s in stacks]
+    inputs = [_mask_input(s) for s in stacks]
     if sensor is Sensor.S1:
         return sar_land_mask(inputs, grid, p)
     scl_water = stacks[0].scl == SCL_WATER if len(stacks) == 1 and stacks[0].scl is not None else None

@@ -40,9 +40,6 @@ from geo.vessels.model import DetectorOutput
 
 log = logging.getLogger(__name__)
 
-OPTICAL_BANDS = ("blue", "green", "red", "nir", "swir16")
-
-
 @dataclass(frozen=True)
 class OpticalParams:
     pfa: float = 1e-6

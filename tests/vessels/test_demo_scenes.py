@@ -14,7 +14,7 @@ from geo import paths
 from geo.aoi import load_aoi
 from geo.geometry import WGS84, reproject
 from geo.scenes.source import LocalCatalog
-from geo.vessels.job import read_scene
+from geo.scenes.sar_read import read_scene
 from geo.change.classify import water_index
 
 

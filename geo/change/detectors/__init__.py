@@ -39,6 +39,9 @@ DETECTORS: dict[str, type[Detector[Any]]] = {
     CvaOtsu.name: CvaOtsu,
 }
 DEFAULT_METHOD = LocalRegression.name
+# The Sentinel-1 kit's algorithm version (``geo.jobs.sar_kit``), here with the optical detectors' because it
+# keys the store's Sentinel-1 chains and a re-check with nothing new reads it without the SAR science.
+SAR_VERSION = "sar-logratio/0.1"
 
 
 def build_detector(method: str = DEFAULT_METHOD, settings: Mapping[str, Any] = MappingProxyType({})) -> Detector[Any]:
