@@ -123,7 +123,7 @@ def test_the_graph_holds_known_imports(graph):
     # at the top of a module; inside a function only (window verdicts, imported when a pair was processed);
     # a submodule named by ``from geo import paths``; a package's ``__init__`` handing names on
     assert "geo.errors" in graph["geo.aoi"]
-    assert "geo.recheck.window_verdicts" in graph["geo.recheck.run"]
+    assert "geo.recheck.window_verdicts" in graph["geo.recheck.record"]
     assert "geo.paths" in graph["geo.scenes.cache"]
     assert "geo.store.store" in graph["geo.store"]
 

@@ -36,7 +36,7 @@ from geo import paths
 from geo.atomic import replacing
 from geo.errors import SceneError
 from geo.grid import Grid
-from geo.scenes.ids import MAX_ID_BYTES, shown_id, unsafe_id_reason
+from geo.scenes.ids import shown_id, unsafe_id_reason
 
 log = logging.getLogger(__name__)
 

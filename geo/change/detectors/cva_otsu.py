@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from geo.change.detectors.base import STRONG_ROLE, Decision, Description, Detector, Level, NoParams, NormalisedPair
-
-if TYPE_CHECKING:  # numpy is imported where the science runs: the registry is read without it
-    import numpy as np
 
 
 class CvaOtsu(Detector[NoParams]):

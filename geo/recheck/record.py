@@ -1,0 +1,178 @@
+"""Recording a re-check's results in the store: each AOI's chain part (pairs, changes, pair and window
+verdicts, vessel counts) in its own savepoint, and the summary entries of the AOIs with nothing new.
+Apart from ``run.py`` (which finds, processes and commits): nothing here reads pixels."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from geo.claims import Claim
+from geo.recheck.plan import AoiPlan
+from geo.scenes.model import Sensor
+from geo.store import SceneRef, Store
+
+if TYPE_CHECKING:  # the processing path's results and the AOIs' geometry: only when there is something to record
+    from geo.aoi import AOI
+    from geo.recheck.process import AoiOutcome, PairOutcome
+    from geo.store.store import Feature
+
+log = logging.getLogger(__name__)
+
+
+def internal_error(aoi_id: str, doing: str, exc: Exception) -> str:
+    """Log a bug met while ``doing`` one AOI's part (its traceback at -vv, as the CLI does); return the
+    message for the run's failed AOIs (the AOI is retried next run, the others go on)."""
+    message = f"internal error while {doing}: {type(exc).__name__}: {exc}"
+    log.error("AOI %s: %s", aoi_id, message)
+    log.debug("AOI %s: traceback", aoi_id, exc_info=exc)
+    return message
+
+
+def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: Sequence[Claim], source: str,
+                run_id: int, recorded: str, min_clear_fraction: float, version: str,
+                sensor: Sensor = Sensor.S2) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Write one chain's part of the run for an AOI (``version``: the kit's algorithm version, the key of
+    its chain; ``sensor``: the chain's); return its summary entry and its window-verdict news."""
+    aoi = plan.aoi
+    store.upsert_aoi(aoi, run_id)
+    for claim in plan.claims:
+        store.upsert_claim(claim, run_id)
+    for scene in plan.seen:
+        store.add_scene(aoi.id, scene.summary(), source, run_id)
+    chain = store.chain(aoi.id, version)
+    if chain is None:
+        assert plan.head is not None and plan.baseline_reason is not None
+        baseline, reason = SceneRef(plan.head.id, plan.head.datetime), plan.baseline_reason
+        head = baseline
+    else:
+        baseline, reason, head = chain.baseline, chain.baseline_reason, chain.head
+    pairs: list[PairOutcome] = outcome.pairs if outcome else []
+    for pair in pairs:
+        store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
+                       pair.clear_fraction, len(pair.features), pair.manifest, run_id)
+        if pair.status == "done":
+            store.add_changes(pair.features, pair.after.datetime, run_id, recorded)
+            for verdict in pair.verdicts:
+                store.add_verdict("pair", verdict, pair.before.id, pair.after.id, version,
+                                  bool(verdict.get("pair_brackets_window")), run_id, recorded)
+            head = pair.after
+    store.set_chain(aoi.id, version, baseline, reason, head, run_id)
+    news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor) if any(
+        p.status == "done" for p in pairs) else []
+    vessels = None
+    if plan.vessels is not None and outcome is not None and outcome.vessels is not None \
+            and outcome.vessels.error is None:
+        from geo.recheck.vessels import record_vessels
+
+        vessels, vessel_news = record_vessels(store, aoi, plan.vessels, outcome.vessels, run_id, recorded, version)
+        news.extend(vessel_news)
+    entry = {
+        "aoi_id": aoi.id,
+        "sensor": sensor.value,
+        "algorithm_version": version,
+        "baseline_scene": baseline.id if plan.starts_chain else None,
+        "baseline_reason": reason if plan.starts_chain else None,
+        "new_scenes": [s.id for s in plan.seen],
+        "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
+                   "clear_fraction": p.clear_fraction, "n_changes": len(p.features),
+                   "change_types": sorted(f[1]["change_type"] for f in p.features)} for p in pairs],
+        "head_scene": head.id,
+        "deferred_scenes": plan.deferred,
+        "n_new_changes": sum(len(p.features) for p in pairs),
+        **({"vessels": vessels} if vessels is not None else {}),
+    }
+    return entry, news
+
+
+def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
+                            min_clear_fraction: float, version: str, sensor: Sensor) -> list[dict[str, Any]]:
+    from geo.recheck.window_verdicts import to_judge, window_verdicts
+
+    chain = store.pairs(aoi.id, version)
+    spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, version))
+    log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
+    if not spans:
+        return []
+    needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
+    by_after: dict[str, list[Feature]] = defaultdict(list)
+    for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):
+        by_after[feature[1]["after_scene"]].append(feature)
+    news = []
+    for result in window_verdicts(aoi, claims, chain, by_after, min_clear_fraction, spans):
+        claim_id = result.verdict["claim_id"]
+        previous = store.latest_window_verdict(aoi.id, claim_id, version)
+        if store.add_verdict("window", result.verdict, result.before.id, result.after.id, version,
+                             result.covers_window, run_id, recorded):
+            before = previous["verdict"] if previous else None
+            news.append({"kind": "window", "sensor": sensor.value, "algorithm_version": version,
+                         "claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
+                         "previous_verdict": before, "changed": before != result.verdict["verdict"],
+                         "covers_window": result.covers_window, "before_scene": result.before.id,
+                         "after_scene": result.after.id, "n_changes": result.verdict["n_changes"],
+                         "n_matching": result.verdict["n_matching"], "confidence": result.verdict.get("confidence"),
+                         "evidence": result.verdict.get("evidence", []), "rationale": result.verdict["rationale"]})
+    return news
+
+
+def idle_entry(aoi_id: str, version: str, head_scene: str | None, baseline_reason: str | None = None,
+                sensor: Sensor = Sensor.S2) -> dict[str, Any]:
+    return {"aoi_id": aoi_id, "sensor": sensor.value, "algorithm_version": version, "baseline_scene": None,
+            "baseline_reason": baseline_reason, "new_scenes": [], "pairs": [], "head_scene": head_scene,
+            "deferred_scenes": 0, "n_new_changes": 0}
+
+
+def quiet_entry(plan: AoiPlan, version: str, sensor: Sensor = Sensor.S2) -> dict[str, Any]:
+    return idle_entry(plan.aoi.id, version, plan.head.id if plan.head else None,
+                       plan.baseline_reason if plan.head is None else None, sensor)
+
+
+@dataclass(frozen=True)
+class ChainRun:
+    """One sensor's chains in a run: their plans and outcomes, recorded under ``version``."""
+
+    sensor: Sensor
+    version: str
+    min_clear_fraction: float
+    source: str
+    plans: list[AoiPlan]
+    outcomes: dict[str, AoiOutcome]
+
+
+def add_failures(failed: dict[str, str], errors: Mapping[str, str], sensor: Sensor = Sensor.S1) -> None:
+    for aoi_id, error in errors.items():
+        message = f"{sensor.value} chain: {error}" if sensor is Sensor.S1 else error
+        failed[aoi_id] = f"{failed[aoi_id]}; {message}" if aoi_id in failed else message
+
+
+def record_chain(store: Store, chain: ChainRun, claims: Sequence[Claim], run_id: int, recorded: str,
+                  failed: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Record one sensor's chains, each AOI in a savepoint (its failure undoes its own part only)."""
+    entries, news = [], []
+    for plan in chain.plans:
+        if not plan.has_work:
+            if chain.sensor is Sensor.S2:
+                entries.append(quiet_entry(plan, chain.version))
+            continue
+        outcome = chain.outcomes.get(plan.aoi.id)
+        try:
+            with store.savepoint("aoi"):
+                entry, verdict_news = record_aoi(store, plan, outcome, claims, chain.source, run_id, recorded,
+                                                  chain.min_clear_fraction, chain.version, chain.sensor)
+        except Exception as exc:
+            if not store.in_transaction:  # the database undid the whole run (disk full, I/O)
+                raise
+            error = internal_error(plan.aoi.id, "recording (its part of the run is undone)", exc)
+            add_failures(failed, {plan.aoi.id: error}, chain.sensor)
+            entries.append(quiet_entry(plan, chain.version, chain.sensor))
+            continue
+        entries.append(entry)
+        news.extend(verdict_news)
+        errors = [e for e in (outcome.error if outcome else None,
+                              outcome.vessels.error if outcome and outcome.vessels else None) if e]
+        if errors:
+            add_failures(failed, {plan.aoi.id: "; ".join(errors)}, chain.sensor)
+    return entries, news
