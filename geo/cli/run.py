@@ -15,7 +15,8 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
 from geo.errors import ClaimError
-from geo.link import Feature, claim_index
+from geo.link import claim_index
+from geo.vector.feature import Feature
 from geo.outputs.bundle import write_run_extras
 from geo.jobs.kits import kit_for
 from geo.jobs.spine import run_job, write_outputs

@@ -21,13 +21,14 @@ from geo.aoi import AOI
 from geo.atomic import staged_dir, write_json
 from geo.claims import Claim
 from geo.grid import Grid
-from geo.jobs.kit import ChangeJob, Feature, SensorKit
+from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
 from geo.link import PairContext, link_features
 from geo.outputs.geojson import write_feature_collection
 from geo.results import JobResult
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity
+from geo.vector.feature import Feature
 from geo.verdicts import verdicts
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,10 @@ def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
 
 def judge_claims(
     aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
-    features: list[Feature],
-) -> tuple[PairContext, list[dict[str, Any]]]:
-    """Link ``features`` to ``claims`` (in place) and judge each claim on the pair; the pair's context holds
-    the share of the AOI (``inside``) valid on both dates and on each alone."""
+    features: Sequence[Feature],
+) -> tuple[PairContext, list[Feature], list[dict[str, Any]]]:
+    """Link ``features`` to ``claims`` and judge each claim on the pair: the pair's context (the share of the
+    AOI, ``inside``, valid on both dates and on each alone), the linked features and the verdicts."""
     n_inside = max(int(inside.sum()), 1)
     context = PairContext(
         aoi, before.scene.date, after.scene.date,
@@ -52,8 +53,8 @@ def judge_claims(
         before_clear_fraction=float((before.valid & inside).sum() / n_inside),
         after_clear_fraction=float((after.valid & inside).sum() / n_inside),
     )
-    link_features(features, claims, context)
-    return context, verdicts(claims, features, context)
+    linked = link_features(features, claims, context)
+    return context, linked, verdicts(claims, linked, context)
 
 
 def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) -> JobResult:
@@ -63,7 +64,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     pair = kit.align(job, grid, timer.step)
     found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
     with timer.step("link claims"):
-        context, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
+        context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
                                                kit.min_clear_fraction, found.features)
     manifest = {
         "workbench_version": __version__,
@@ -84,7 +85,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
         "timings_s": timer.timings,
         "versions": package_versions(),
     }
-    return JobResult(found.features, claim_verdicts, manifest, pair.before, pair.after, found.statistic, found.mask,
+    return JobResult(features, claim_verdicts, manifest, pair.before, pair.after, found.statistic, found.mask,
                      job.aoi)
 
 

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.atomic import MARKER, recover_output_dir
 from geo.errors import OutputError
+from geo.vector.feature import Feature
 
 CHANGES = "changes.geojson"
 CLAIMS = "claims.json"
@@ -54,7 +55,7 @@ class RunFolderError(OutputError):
 class VesselData:
     """The vessel job's part of a run: detections (lon/lat), the count series, evidence, the plot."""
 
-    detections: list[tuple[BaseGeometry, dict[str, Any]]]
+    detections: list[Feature]
     rows: list[dict[str, Any]]
     large_length_m: float
     min_observed_fraction: float
@@ -77,7 +78,7 @@ class RunData:
     folder: Path
     aoi: dict[str, Any]  # the AOI summary (id, name, ...)
     aoi_geometry: BaseGeometry  # lon/lat
-    features: list[tuple[BaseGeometry, dict[str, Any]]]  # lon/lat
+    features: list[Feature]  # lon/lat
     claims: list[dict[str, Any]]
     manifest: dict[str, Any]
     vessels: VesselData | None = None
@@ -104,7 +105,7 @@ def _json(path: Path) -> Any:
         raise RunFolderError(f"{path}: not readable JSON ({exc})") from None
 
 
-def _features(path: Path) -> list[tuple[BaseGeometry, dict[str, Any]]]:
+def _features(path: Path) -> list[Feature]:
     data = _json(path)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise RunFolderError(f"{path}: not a GeoJSON FeatureCollection")

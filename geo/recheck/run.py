@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # imported when there is something to process (the AOIs' geom
     from geo.aoi import AOI
     from geo.jobs.optical_kit import Params
     from geo.recheck.process import AoiOutcome, PairOutcome
-    from geo.store.store import Feature
+    from geo.vector.feature import Feature
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from geo.link import (
     NOT_OBSERVABLE,
     NOT_TESTED,
     WEAK_EVIDENCE,
-    Feature,
 )
+from geo.vector.feature import Feature
 from geo.verdicts import confidence_label
 
 COUNTS = "vessel counts"
