@@ -13,7 +13,7 @@ from geo.scenes.read import Stack
 from geo.vector.feature import Feature
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobResult:
     features: list[Feature]
     claims: list[dict[str, Any]]

@@ -4,27 +4,25 @@ manifest.
 The stages, in order: the grid from the AOI (``Grid.from_aoi``, the kit's resolution and margin), the AOI
 mask, the kit's ``align`` (read both scenes, move the after scene onto the before one), the kit's ``detect``
 (change statistic, regions, features stamped with the pair's identity), the claims linked and judged, the
-manifest. Pure orchestration: the only I/O is the kit's reads and, in ``write_outputs``, the run folder.
+manifest. Pure orchestration: the only I/O is the kit's reads (``geo.outputs.writers.write_run`` writes the
+run folder).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from geo import __version__
 from geo.aoi import AOI
-from geo.atomic import staged_dir, write_json
 from geo.claims import Claim
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
 from geo.link import PairContext, link_features
-from geo.outputs.geojson import write_feature_collection
 from geo.results import JobResult
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity
@@ -88,15 +86,3 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     return JobResult(features, claim_verdicts, manifest, pair.before, pair.after, found.statistic, found.mask,
                      job.aoi)
 
-
-def write_outputs(result: JobResult, out: Path, extra_writers: Sequence[Callable[[JobResult, Path], None]] = ()) -> list[Path]:
-    """Write the run's files into ``out``: staged, then swapped into place whole (``staged_dir``: the folder
-    holds this run or the previous one, never a mix). Returns the final paths."""
-    with staged_dir(out) as stage:
-        write_feature_collection(stage / "changes.geojson", result.features)
-        write_json(stage / "claims.json", result.claims)
-        for writer in extra_writers:
-            writer(result, stage)
-        write_json(stage / "manifest.json", result.manifest)
-        names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
-    return [Path(out) / n for n in names]

@@ -1,4 +1,5 @@
-"""A run folder read back: what the GeoPackage and the report are built from.
+"""A run folder read back, for ``geo report RUN_DIR``: the values the GeoPackage, QGIS project and report are built
+from (a run builds the same values from memory: ``geo.outputs.bundle.run_data``).
 
 A run writes ``changes.geojson``, ``claims.json``, ``manifest.json``, ``aoi.geojson`` and the COGs
 (``before_rgb.tif``, ``after_rgb.tif``, ``change_statistic.tif``), and, when a claim predicts vessels, the
