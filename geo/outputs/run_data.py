@@ -119,18 +119,17 @@ def _features(path: Path) -> list[Feature]:
     return out
 
 
-def load_run(folder: Path, manifest: dict[str, Any] | None = None) -> RunData:
-    """Read a run folder. ``manifest`` stands in for ``manifest.json`` while a run is still writing."""
+def load_run(folder: Path) -> RunData:
+    """Read a complete run folder (``geo report RUN_DIR``)."""
     folder = Path(folder)
     if not folder.is_dir():
         recover_output_dir(folder)  # a run killed halfway through replacing it: its previous run comes back
     if not folder.is_dir():
         raise RunFolderError(f"{folder}: not a folder (give the output folder of `geo run` or `geo demo`)")
-    if manifest is None:
-        if not (folder / MARKER).is_file():
-            raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
-                                 "an interrupted run, a partial copy, or one from an older workbench); run it again")
-        manifest = _json(folder / MANIFEST)
+    if not (folder / MARKER).is_file():
+        raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
+                             "an interrupted run, a partial copy, or one from an older workbench); run it again")
+    manifest = _json(folder / MANIFEST)
     claims = _json(folder / CLAIMS)
     if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
         raise RunFolderError(f"{folder / CLAIMS}: expected a list of claim verdicts")
