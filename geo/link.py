@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from shapely.geometry.base import BaseGeometry
+from geo.vector.feature import Feature
 
 from geo.aoi import AOI
 from geo.claims import SIGNATURES, Claim
@@ -28,7 +28,6 @@ NOT_TESTED = "not tested"
 # Every verdict, strongest support first: the order of legends and style categories.
 VERDICTS = (CONSISTENT, INCONSISTENT_WITH_DENIAL, WEAK_EVIDENCE, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED)
 
-Feature = tuple[BaseGeometry, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,12 @@ def linked_claims(claims: Sequence[Claim], context: PairContext) -> list[Claim]:
     ]
 
 
-def link_features(features: Sequence[Feature], claims: Sequence[Claim], context: PairContext) -> None:
-    """Fill each feature's ``claim_ids`` with the claims it supports or bears on."""
+def link_features(features: Sequence[Feature], claims: Sequence[Claim], context: PairContext) -> list[Feature]:
+    """The features, each with ``claim_ids`` naming the claims it supports or bears on (new attribute dicts:
+    the features given are left as they are)."""
     linked = linked_claims(claims, context)
-    for geometry, props in features:
-        props["claim_ids"] = [c.id for c in linked if geometry.intersects(context.aoi.geometry)]
+    return [(geometry, {**props, "claim_ids": [c.id for c in linked if geometry.intersects(context.aoi.geometry)]})
+            for geometry, props in features]
 
 
 def expected_types(claim: Claim) -> set[str]:

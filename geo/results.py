@@ -10,11 +10,12 @@ import numpy as np
 
 from geo.aoi import AOI
 from geo.scenes.read import Stack
+from geo.vector.feature import Feature
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobResult:
-    features: list[tuple[Any, dict[str, Any]]]
+    features: list[Feature]
     claims: list[dict[str, Any]]
     manifest: dict[str, Any]
     before: Stack

@@ -42,10 +42,10 @@ from geo.link import (
     NOT_OBSERVABLE,
     NOT_TESTED,
     WEAK_EVIDENCE,
-    Feature,
     PairContext,
     expected_types,
 )
+from geo.vector.feature import Feature
 
 # Signatures whose evidence comes and goes within days (ships sail, vehicles move): absence of evidence
 # in an after scene long after the window says little.

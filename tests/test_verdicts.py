@@ -45,8 +45,8 @@ def context(clear=1.0, before=BEFORE, after=AFTER, aoi=SITE):
 
 def judge(claims, features, ctx=None):
     ctx = ctx or context()
-    link_features(features, claims, ctx)
-    return assess(claims, features, ctx), ctx
+    linked = link_features(features, claims, ctx)
+    return assess(claims, linked, ctx), ctx
 
 
 def test_change_of_expected_type_is_consistent():
@@ -173,8 +173,7 @@ def test_claims_json_entries_carry_scenes_counts_and_claim_text():
     asserted = claim("build", signatures=("new_construction", "cleared_land"))
     features = [change("new_bright_surface", 3000), change("vegetation_loss", 2000), change("darkening", 700, cid="d")]
     ctx = context(clear=0.9)
-    link_features(features, [asserted], ctx)
-    [entry] = verdicts([asserted], features, ctx)
+    [entry] = verdicts([asserted], link_features(features, [asserted], ctx), ctx)
     assert entry["verdict"] == CONSISTENT
     assert entry["n_changes"] == 3 and entry["n_matching"] == 2
     assert entry["change_types"] == {"new_bright_surface": 1, "vegetation_loss": 1, "darkening": 1}
@@ -210,7 +209,7 @@ def test_minimum_evidence_rule(changes, verdict, confidence, label):
     v = result["build"]
     assert (v.verdict, v.confidence, v.confidence_label) == (verdict, pytest.approx(confidence, abs=1e-3), label)
     assert set(v.evidence) == {f"c{i}" for i in range(len(changes))}  # weak or not, the changes are shown
-    [entry] = verdicts([c], features, ctx)
+    [entry] = verdicts([c], link_features(features, [c], ctx), ctx)
     rule = entry["minimum_evidence"]
     assert rule["met"] is (verdict == CONSISTENT)
     assert (rule["min_strength"], rule["min_area_m2"]) == (MIN_EVIDENCE_STRENGTH, MIN_EVIDENCE_AREA_M2)
@@ -226,3 +225,13 @@ def test_weak_evidence_for_a_denied_claim_makes_the_denial_weak_not_inconsistent
     assert result["build"].verdict == WEAK_EVIDENCE
     assert result["deny"].verdict == WEAK_EVIDENCE and result["deny"].evidence == ("tiny",)
     assert result["deny"].confidence_label == "low" and "only weak evidence" in result["deny"].rationale
+
+
+def test_link_features_returns_linked_copies_and_leaves_the_features_given_alone():
+    asserted, elsewhere = claim("build"), claim("far", aois=("other",))
+    features = [change("new_bright_surface"), change("darkening", cid="d")]
+    before = [(g, dict(p)) for g, p in features]
+    linked = link_features(features, [asserted, elsewhere], context())
+    assert [p["claim_ids"] for _, p in linked] == [["build"], ["build"]]
+    assert [p for _, p in features] == [p for _, p in before]  # no claim_ids written into the inputs
+    assert all(g is g0 for (g, _), (g0, _) in zip(linked, features))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +15,15 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
 from geo.errors import ClaimError
-from geo.link import Feature, claim_index
-from geo.outputs.bundle import write_run_extras
+from geo.link import claim_index
 from geo.jobs.kits import kit_for
-from geo.jobs.spine import run_job, write_outputs
-from geo.results import JobResult
+from geo.jobs.spine import run_job
+from geo.outputs.bundle import folder_view
+from geo.outputs.writers import Write, write_run
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import check_scene_ref
 from geo.scenes.source import open_source
-
-Writer = Callable[[JobResult, Path], None]
+from geo.vector.feature import Feature
 
 
 def load_job_inputs(
@@ -56,16 +55,17 @@ def execute(
         step("searching scenes")
         kit = kit_for(sensor)  # s1: SAR change for clouded AOIs
         result = run_job(kit.select(scene_source, aoi, claims, before, after), kit, step)
-        writers: list[Writer] = [write_run_extras]
+        job_writers: list[Write] = []
         if any(VESSEL_SIGNATURE in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
             from geo.vessels.hook import add_vessel_evidence
 
-            vessel_files = add_vessel_evidence(result, claims, source, step)
+            result, vessel_files = add_vessel_evidence(result, claims, source, step)
             if vessel_files is not None:
-                writers.insert(0, vessel_files)  # before the report and GeoPackage, which show them
+                job_writers.append(vessel_files)
         step("writing outputs")
-        written = write_outputs(result, out, extra_writers=writers)
-    print_summary(result.manifest, result.claims, result.features, written)
+        written = write_run(result, out, job_writers)
+    shown = folder_view(result)  # what the folder records: with the warnings of files not written
+    print_summary(shown.manifest, shown.claims, shown.features, written)
 
 
 def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], features: Sequence[Feature],

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
-from shapely.geometry.base import BaseGeometry
+from geo.vector.feature import Feature
 
 from geo.aoi import AOI
 from geo.claims import Claim
@@ -23,7 +23,6 @@ from geo.scenes.read import Stack
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity
 
-Feature = tuple[BaseGeometry, dict[str, Any]]
 Step = Callable[[str], AbstractContextManager[None]]
 
 

@@ -16,7 +16,7 @@ from geo.change.sar_pair import PairTest
 from geo.change.sar_types import SarRegion, sar_change_type
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.jobs.kit import Feature
+from geo.vector.feature import Feature
 from geo.scenes.model import Sensor
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity, clipped_regions, contract_properties

@@ -4,30 +4,29 @@ manifest.
 The stages, in order: the grid from the AOI (``Grid.from_aoi``, the kit's resolution and margin), the AOI
 mask, the kit's ``align`` (read both scenes, move the after scene onto the before one), the kit's ``detect``
 (change statistic, regions, features stamped with the pair's identity), the claims linked and judged, the
-manifest. Pure orchestration: the only I/O is the kit's reads and, in ``write_outputs``, the run folder.
+manifest. Pure orchestration: the only I/O is the kit's reads (``geo.outputs.writers.write_run`` writes the
+run folder).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from geo import __version__
 from geo.aoi import AOI
-from geo.atomic import staged_dir, write_json
 from geo.claims import Claim
 from geo.grid import Grid
-from geo.jobs.kit import ChangeJob, Feature, SensorKit
+from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
 from geo.link import PairContext, link_features
-from geo.outputs.geojson import write_feature_collection
 from geo.results import JobResult
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity
+from geo.vector.feature import Feature
 from geo.verdicts import verdicts
 
 log = logging.getLogger(__name__)
@@ -40,10 +39,10 @@ def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
 
 def judge_claims(
     aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
-    features: list[Feature],
-) -> tuple[PairContext, list[dict[str, Any]]]:
-    """Link ``features`` to ``claims`` (in place) and judge each claim on the pair; the pair's context holds
-    the share of the AOI (``inside``) valid on both dates and on each alone."""
+    features: Sequence[Feature],
+) -> tuple[PairContext, list[Feature], list[dict[str, Any]]]:
+    """Link ``features`` to ``claims`` and judge each claim on the pair: the pair's context (the share of the
+    AOI, ``inside``, valid on both dates and on each alone), the linked features and the verdicts."""
     n_inside = max(int(inside.sum()), 1)
     context = PairContext(
         aoi, before.scene.date, after.scene.date,
@@ -52,8 +51,8 @@ def judge_claims(
         before_clear_fraction=float((before.valid & inside).sum() / n_inside),
         after_clear_fraction=float((after.valid & inside).sum() / n_inside),
     )
-    link_features(features, claims, context)
-    return context, verdicts(claims, features, context)
+    linked = link_features(features, claims, context)
+    return context, linked, verdicts(claims, linked, context)
 
 
 def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) -> JobResult:
@@ -63,7 +62,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     pair = kit.align(job, grid, timer.step)
     found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
     with timer.step("link claims"):
-        context, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
+        context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
                                                kit.min_clear_fraction, found.features)
     manifest = {
         "workbench_version": __version__,
@@ -84,18 +83,6 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
         "timings_s": timer.timings,
         "versions": package_versions(),
     }
-    return JobResult(found.features, claim_verdicts, manifest, pair.before, pair.after, found.statistic, found.mask,
+    return JobResult(features, claim_verdicts, manifest, pair.before, pair.after, found.statistic, found.mask,
                      job.aoi)
 
-
-def write_outputs(result: JobResult, out: Path, extra_writers: Sequence[Callable[[JobResult, Path], None]] = ()) -> list[Path]:
-    """Write the run's files into ``out``: staged, then swapped into place whole (``staged_dir``: the folder
-    holds this run or the previous one, never a mix). Returns the final paths."""
-    with staged_dir(out) as stage:
-        write_feature_collection(stage / "changes.geojson", result.features)
-        write_json(stage / "claims.json", result.claims)
-        for writer in extra_writers:
-            writer(result, stage)
-        write_json(stage / "manifest.json", result.manifest)
-        names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
-    return [Path(out) / n for n in names]

@@ -1,35 +1,74 @@
-"""Everything a run writes besides its GeoJSON and JSON: the AOI, ``changes.kml``, the COGs with their QGIS
-styles, the ``changes.qml`` sidecar, the GeoPackage and the report. Passed to ``geo.jobs.spine.write_outputs`` as an extra
-writer, so it all lands atomically with the rest of the run.
+"""The parts of a run folder that need more than one call (registered in ``geo.outputs.writers``): the AOI, the
+COGs with their QGIS styles, the ``changes.qml`` sidecar, and what the GeoPackage, QGIS project and report are
+built from.
+
+The writers take the result as its folder records it (``folder_view``: portable paths, a warning for each
+file not written) and never change it; the GeoPackage and report are built from the values in memory, not
+from the files just written (``geo report RUN_DIR`` reads a folder back with ``run_data.load_run``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from shapely.geometry import shape
 
-from geo.atomic import write_json
-from geo.outputs.cog import sar_display, true_colour, write_cog
-from geo.outputs.geojson import write_feature_collection
-from geo.outputs.gpkg import write_geopackage
-from geo.outputs.kml import KML, write_kml
+from geo.outputs.cog import TRUE_COLOUR, sar_display, true_colour, write_cog
+from geo.outputs.geojson import rfc7946_geometry, write_feature_collection
 from geo.outputs.render import display_stretch
-from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.provenance import portable
-from geo.outputs.report import write_report
-from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, REPORT, STATISTIC, load_run
+from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData, load_vessels
 from geo.outputs.statistic import describe
 from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
 from geo.results import JobResult
+from geo.scenes.read import Stack
 
 log = logging.getLogger(__name__)
+
+CHANGES_STYLE = "changes.qml"
 
 
 def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
+
+
+def _no_true_colour(name: str, stack: Stack) -> str | None:
+    """Why ``name`` (the true colour of an optical ``stack``) cannot be written, or None when it can."""
+    if stack.quantity != "reflectance" or set(TRUE_COLOUR) <= set(stack.bands):
+        return None
+    return f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"
+
+
+def folder_view(result: JobResult) -> JobResult:
+    """``result`` as its run folder records it, a new value: no path of this machine in the manifest or the
+    claims (rationales may name the catalog searched; ``provenance``), and in the manifest's warnings each
+    true-colour raster that will not be written."""
+    missing = [w for w in (_no_true_colour(BEFORE_RGB, result.before), _no_true_colour(AFTER_RGB, result.after)) if w]
+    manifest = {**result.manifest, "warnings": [*result.manifest.get("warnings", []), *missing]}
+    return replace(result, manifest=portable(manifest), claims=portable(result.claims))
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as its JSON file holds it (tuples as lists, dates as text): what a reader of the folder sees."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_data(result: JobResult, out: Path) -> RunData:
+    """What the GeoPackage, QGIS project and report show of ``result``, from memory: the values as the run's
+    files hold them (lon/lat geometry as ``changes.geojson`` writes it). The vessel job's part, written by its
+    own writer, is read from ``out``."""
+    if result.aoi is None:
+        raise ValueError("JobResult without its AOI: cannot write the AOI layer")
+    features = [(shape(rfc7946_geometry(g)), _as_json(p)) for g, p in result.features]
+    manifest = _as_json(result.manifest)
+    return RunData(out, {**manifest["aoi"], **_as_json(result.aoi.summary())},
+                   shape(rfc7946_geometry(result.aoi.geometry)), features, _as_json(result.claims), manifest,
+                   load_vessels(out))
 
 
 def write_rasters(result: JobResult, out: Path) -> None:
@@ -51,37 +90,21 @@ def write_rasters(result: JobResult, out: Path) -> None:
         else:
             rgb = true_colour(stack.data, stack.bands)
             names, units = ["red", "green", "blue"], "reflectance"
-            if rgb is None:
-                warning = f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"
-                log.warning(warning)
-                result.manifest.setdefault("warnings", []).append(warning)
+            if rgb is None:  # the manifest says so (folder_view)
+                log.warning("%s", _no_true_colour(name, stack))
                 continue
         write_cog(out / name, rgb, grid, names,
                   {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": units})
         _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb))))
 
 
-def write_run_extras(result: JobResult, out: Path) -> None:
-    """Extra writer for ``write_outputs``: AOI, ``changes.kml``, rasters, QGIS styles, GeoPackage, QGIS project,
-    report; the manifest's local paths made portable first (``provenance``)."""
+def write_aoi(result: JobResult, out: Path) -> None:
     if result.aoi is None:
         raise ValueError("JobResult without its AOI: cannot write the AOI layer")
-    # No path of this machine in the provenance: manifest.json is written after this, from the same dict;
-    # claims.json (rationales may name the catalog searched) was written before, so again.
-    portable_manifest = portable(result.manifest)
-    result.manifest.clear()
-    result.manifest.update(portable_manifest)
-    result.claims = portable(result.claims)
-    write_json(out / CLAIMS, result.claims)
     write_feature_collection(out / AOI, [(result.aoi.geometry, {**result.aoi.summary()})])
-    scenes = result.manifest["scenes"]
-    write_kml(out / KML, result.features, f"Changes in {result.aoi.name}: {scenes['before']['datetime'][:10]} to "
-                                          f"{scenes['after']['datetime'][:10]}")
-    write_rasters(result, out)
+
+
+def write_changes_style(result: JobResult, out: Path) -> None:
+    """``changes.qml`` beside ``changes.geojson``: the QGIS style of the change types this run found."""
     types = sorted({str(p.get("change_type", "other")) for _, p in result.features})
-    _write_text(out / "changes.qml", to_qml(changes_style(types)))
-    # The manifest as it will read back from manifest.json, so `geo report` later renders the same page.
-    run = load_run(out, manifest=json.loads(json.dumps(result.manifest, default=str)))
-    write_geopackage(out / GEOPACKAGE, [run])
-    write_project(out / PROJECT, run)
-    write_report(out / REPORT, [run])
+    _write_text(out / CHANGES_STYLE, to_qml(changes_style(types)))

@@ -33,6 +33,7 @@ from geo.outputs.render import (
     to_rgb8,
 )
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData, VesselData
+from geo.vector.feature import Feature
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Pictures:
     _images: tuple[np.ndarray, np.ndarray] | None = None
     _grid: Grid | None = None
 
-    def chips(self, features: Sequence[tuple[BaseGeometry, dict[str, Any]]]) -> list[Chip]:
+    def chips(self, features: Sequence[Feature]) -> list[Chip]:
         """Before/after chips around each change in ``features``, with its outline."""
         if self._images is None or self._grid is None:
             return []

@@ -1,4 +1,5 @@
-"""A run folder read back: what the GeoPackage and the report are built from.
+"""A run folder read back, for ``geo report RUN_DIR``: the values the GeoPackage, QGIS project and report are built
+from (a run builds the same values from memory: ``geo.outputs.bundle.run_data``).
 
 A run writes ``changes.geojson``, ``claims.json``, ``manifest.json``, ``aoi.geojson`` and the COGs
 (``before_rgb.tif``, ``after_rgb.tif``, ``change_statistic.tif``), and, when a claim predicts vessels, the
@@ -21,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.atomic import MARKER, recover_output_dir
 from geo.errors import OutputError
+from geo.vector.feature import Feature
 
 CHANGES = "changes.geojson"
 CLAIMS = "claims.json"
@@ -54,7 +56,7 @@ class RunFolderError(OutputError):
 class VesselData:
     """The vessel job's part of a run: detections (lon/lat), the count series, evidence, the plot."""
 
-    detections: list[tuple[BaseGeometry, dict[str, Any]]]
+    detections: list[Feature]
     rows: list[dict[str, Any]]
     large_length_m: float
     min_observed_fraction: float
@@ -77,7 +79,7 @@ class RunData:
     folder: Path
     aoi: dict[str, Any]  # the AOI summary (id, name, ...)
     aoi_geometry: BaseGeometry  # lon/lat
-    features: list[tuple[BaseGeometry, dict[str, Any]]]  # lon/lat
+    features: list[Feature]  # lon/lat
     claims: list[dict[str, Any]]
     manifest: dict[str, Any]
     vessels: VesselData | None = None
@@ -104,7 +106,7 @@ def _json(path: Path) -> Any:
         raise RunFolderError(f"{path}: not readable JSON ({exc})") from None
 
 
-def _features(path: Path) -> list[tuple[BaseGeometry, dict[str, Any]]]:
+def _features(path: Path) -> list[Feature]:
     data = _json(path)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise RunFolderError(f"{path}: not a GeoJSON FeatureCollection")
@@ -117,18 +119,17 @@ def _features(path: Path) -> list[tuple[BaseGeometry, dict[str, Any]]]:
     return out
 
 
-def load_run(folder: Path, manifest: dict[str, Any] | None = None) -> RunData:
-    """Read a run folder. ``manifest`` stands in for ``manifest.json`` while a run is still writing."""
+def load_run(folder: Path) -> RunData:
+    """Read a complete run folder (``geo report RUN_DIR``)."""
     folder = Path(folder)
     if not folder.is_dir():
         recover_output_dir(folder)  # a run killed halfway through replacing it: its previous run comes back
     if not folder.is_dir():
         raise RunFolderError(f"{folder}: not a folder (give the output folder of `geo run` or `geo demo`)")
-    if manifest is None:
-        if not (folder / MARKER).is_file():
-            raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
-                                 "an interrupted run, a partial copy, or one from an older workbench); run it again")
-        manifest = _json(folder / MANIFEST)
+    if not (folder / MARKER).is_file():
+        raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
+                             "an interrupted run, a partial copy, or one from an older workbench); run it again")
+    manifest = _json(folder / MANIFEST)
     claims = _json(folder / CLAIMS)
     if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
         raise RunFolderError(f"{folder / CLAIMS}: expected a list of claim verdicts")

@@ -70,15 +70,12 @@ def _names_store(store: Store, out: Path) -> bool:
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``)."""
-    from geo.outputs.geojson import write_feature_collection  # shapely: not for a re-check with nothing new
-    from geo.outputs.kml import KML, write_kml
+    from geo.outputs.layers import write_change_layers  # shapely: not for a re-check with nothing new
 
     folder = run_dir(out, run_id)
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
     with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds
-        changes = store.changes(run_id=run_id)
-        write_feature_collection(stage / "changes.geojson", changes)
-        write_kml(stage / KML, changes, f"Changes new in re-check run {run_id}")
+        write_change_layers(stage, store.changes(run_id=run_id), f"Changes new in re-check run {run_id}")
         write_json(stage / "summary.json", store.run_summary(run_id))
     latest = store.run_ids()[-1]
     if latest == run_id:

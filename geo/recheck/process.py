@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from shapely.geometry.base import BaseGeometry
+from geo.vector.feature import Feature
 
 from geo.aoi import AOI
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # the cluster client is imported only when a cluster is used
 
 log = logging.getLogger(__name__)
 
-Feature = tuple[BaseGeometry, dict[str, Any]]
 Progress = Callable[[str], None]
 
 

@@ -18,7 +18,7 @@ from geo.store import SceneRef, Store
 if TYPE_CHECKING:  # the processing path's results and the AOIs' geometry: only when there is something to record
     from geo.aoi import AOI
     from geo.recheck.process import AoiOutcome, PairOutcome
-    from geo.store.store import Feature
+    from geo.vector.feature import Feature
 
 log = logging.getLogger(__name__)
 

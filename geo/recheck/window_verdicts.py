@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shapely.geometry.base import BaseGeometry
+from geo.vector.feature import Feature
 
 from geo.aoi import AOI
 from geo.claims import Claim
@@ -23,7 +23,6 @@ from geo.link import PairContext, link_features
 from geo.store import PairRow, SceneRef
 from geo.verdicts import verdicts
 
-Feature = tuple[BaseGeometry, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
         clear = min(p.clear_fraction if p.clear_fraction is not None else 0.0 for p in pairs)
         context = PairContext(aoi, before.datetime.date(), after.datetime.date(), clear, min_clear_fraction)
         judged = [claim] + [by_id[d] for d in claim.denies if d in by_id]
-        link_features(features, judged, context)
+        features = link_features(features, judged, context)
         verdict = next(v for v in verdicts(judged, features, context) if v["claim_id"] == claim.id)
         verdict["before_scene"], verdict["after_scene"] = before.id, after.id
         verdict["n_pairs"] = len(pairs)

@@ -22,7 +22,7 @@ from geo.errors import StoreError
 from geo.store import gpkg, schema
 
 if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or read: a re-check with nothing
-    from shapely.geometry.base import BaseGeometry  # new reads its store without them (geo.recheck.quick)
+    from geo.vector.feature import Feature  # new reads its store without them (geo.recheck.quick)
 
     from geo.aoi import AOI
     from geo.claims import Claim
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or r
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 60.0  # other SQLite users (QGIS reading) only ever hold the database briefly
-Feature = tuple["BaseGeometry", dict[str, Any]]
 CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scene", "before_date", "after_date",
                  "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
                  "algorithm_version", "run_id")

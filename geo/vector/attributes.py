@@ -15,6 +15,7 @@ from geo.change.classify import SceneLevels, classify, indices
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
 from geo.vector.polygonize import Region
+from geo.vector.feature import Feature
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def region_features(
     aoi_projected: BaseGeometry,
     identity: PairIdentity,
     levels: SceneLevels = SceneLevels(),
-) -> list[tuple[BaseGeometry, dict[str, Any]]]:
+) -> list[Feature]:
     """GeoJSON-ready (lon/lat geometry, properties) per region, clipped to the AOI. ``levels``: what is
     water in this scene (``geo.change.classify.scene_levels``)."""
     if not regions:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from geo.claims import Claim
@@ -37,13 +38,14 @@ def _summary(run: VesselRun) -> dict[str, object]:
 
 
 def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
-                        progress: Progress | None = None) -> Writer | None:
-    """Run the vessel job for ``result``'s AOI when a claim predicts vessels; merge its evidence into
-    ``result.claims`` and note it in the manifest. Returns the writer of the vessel files (an extra writer
-    for ``geo.jobs.spine.write_outputs``), or None when there is nothing to write."""
+                        progress: Progress | None = None) -> tuple[JobResult, Writer | None]:
+    """Run the vessel job for ``result``'s AOI when a claim predicts vessels. Returns ``result`` with the
+    vessel evidence merged into its claims and noted in its manifest (a new value; ``result`` is left as it
+    is), and the writer of the vessel files (a job writer for ``geo.outputs.writers.write_run``) or None
+    when there is nothing to write."""
     aoi = result.aoi
     if aoi is None or not vessel_claims(claims, aoi):
-        return None
+        return result, None
     try:
         run = vessel_job(aoi, claims, source, progress=progress)
     except NoScenesError as exc:
@@ -52,19 +54,19 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
         start, end = default_period(relevant)
         evidence = [{**e, "rationale": str(exc)} if e["verdict"] == NOT_TESTED else e
                     for e in evidence_for_claims(relevant, aoi.id, [])]
-        result.claims = merge_vessel_evidence(result.claims, evidence, claims, result.features)
-        result.manifest["warnings"].append(f"vessel counts not made: {exc}")
-        result.manifest["vessels"] = {"algorithm_version": VESSELS_VERSION, "source": source,
-                                      "sensors": list(default_sensors(source)),
-                                      "period": [start.isoformat(), end.isoformat()], "n_scenes": 0}
         log.warning("vessel counts not made: %s", exc)
-        return None
+        summary = {"algorithm_version": VESSELS_VERSION, "source": source, "sensors": list(default_sensors(source)),
+                   "period": [start.isoformat(), end.isoformat()], "n_scenes": 0}
+        manifest = {**result.manifest, "warnings": [*result.manifest["warnings"], f"vessel counts not made: {exc}"],
+                    "vessels": summary}
+        return replace(result, claims=merge_vessel_evidence(result.claims, evidence, claims, result.features),
+                       manifest=manifest), None
     if run is None:  # no claim predicts vessels (checked above)
-        return None
-    result.claims = merge_vessel_evidence(result.claims, run.evidence, claims, result.features)
-    result.manifest["vessels"] = _summary(run)
+        return result, None
+    merged = replace(result, claims=merge_vessel_evidence(result.claims, run.evidence, claims, result.features),
+                     manifest={**result.manifest, "vessels": _summary(run)})
 
     def write(_result: JobResult, stage: Path) -> None:
         write_vessel_outputs(run, stage)
 
-    return write
+    return merged, write

@@ -37,8 +37,8 @@ from geo.link import (
     NOT_OBSERVABLE,
     NOT_TESTED,
     WEAK_EVIDENCE,
-    Feature,
 )
+from geo.vector.feature import Feature
 from geo.verdicts import confidence_label
 
 COUNTS = "vessel counts"
@@ -56,13 +56,14 @@ def _sentence(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
-def _set(entry: dict[str, Any], verdict: str, confidence: float | None, source: str, lead: str,
-         others: Sequence[str]) -> None:
-    entry.update(verdict=verdict, confidence=confidence, confidence_label=confidence_label(confidence),
-                 verdict_source=source)
-    entry["rationale"] = " ".join([_sentence(lead), *(_sentence(o) for o in others)])
+def _judged(verdict: str, confidence: float | None, source: str, lead: str, others: Sequence[str]) -> dict[str, Any]:
+    """The keys of a claims.json entry a merged judgement sets: the deciding reason first, then the others."""
+    out: dict[str, Any] = {"verdict": verdict, "confidence": confidence,
+                           "confidence_label": confidence_label(confidence), "verdict_source": source,
+                           "rationale": " ".join([_sentence(lead), *(_sentence(o) for o in others)])}
     if verdict not in (CONSISTENT, INCONSISTENT_WITH_DENIAL, WEAK_EVIDENCE):
-        entry["evidence"] = []
+        out["evidence"] = []
+    return out
 
 
 def other_signature_types(claim: Claim) -> set[str]:
@@ -71,12 +72,12 @@ def other_signature_types(claim: Claim) -> set[str]:
             for t in SIGNATURES[s].change_types}
 
 
-def merge_assertion(entry: dict[str, Any], vessel: Mapping[str, Any], claim: Claim,
-                    evidence_types: Sequence[str]) -> None:
-    """Apply the rule (module docstring) to one asserting claim's claims.json ``entry``, in place.
+def merge_assertion(entry: Mapping[str, Any], vessel: Mapping[str, Any], claim: Claim,
+                    evidence_types: Sequence[str]) -> dict[str, Any]:
+    """One asserting claim's claims.json ``entry`` judged by the rule (module docstring), a new entry.
     ``evidence_types``: the change types of the entry's matching changes."""
     change = _judgement(entry)
-    entry["change_verdict"], entry["vessel_evidence"] = change, dict(vessel)
+    base = {**entry, "change_verdict": change, "vessel_evidence": dict(vessel)}
     counts_text = f"Vessel counts ({vessel['verdict']}): {vessel['rationale']}"
     change_text = f"Change polygons ({change['verdict']}): {change['rationale']}"
     counts_ran = vessel["verdict"] in (CONSISTENT, NO_EVIDENCE)
@@ -84,52 +85,54 @@ def merge_assertion(entry: dict[str, Any], vessel: Mapping[str, Any], claim: Cla
         both = change["verdict"] == CONSISTENT
         confidence = max(vessel["confidence"], change["confidence"] or 0.0) if both else vessel["confidence"]
         source = f"{COUNTS} and {CHANGES}" if both else COUNTS
-        _set(entry, CONSISTENT, confidence, source, counts_text, [change_text])
-    elif change["verdict"] == CONSISTENT and (not counts_ran or other_signature_types(claim) & set(evidence_types)):
-        _set(entry, CONSISTENT, change["confidence"], CHANGES, change_text, [counts_text])
-    elif counts_ran:
+        return {**base, **_judged(CONSISTENT, confidence, source, counts_text, [change_text])}
+    if change["verdict"] == CONSISTENT and (not counts_ran or other_signature_types(claim) & set(evidence_types)):
+        return {**base, **_judged(CONSISTENT, change["confidence"], CHANGES, change_text, [counts_text])}
+    if counts_ran:
         note = [] if change["verdict"] != CONSISTENT else [
             "The changes of the predicted kinds between the scenes are vessel-typed only; the counts over every "
             "date decide for ships."]
-        _set(entry, NO_EVIDENCE, vessel["confidence"], COUNTS, counts_text, [*note, change_text])
-    else:
-        _set(entry, change["verdict"], change["confidence"], CHANGES, change_text, [counts_text])
+        return {**base, **_judged(NO_EVIDENCE, vessel["confidence"], COUNTS, counts_text, [*note, change_text])}
+    return {**base, **_judged(change["verdict"], change["confidence"], CHANGES, change_text, [counts_text])}
 
 
-def merge_denial(entry: dict[str, Any], denied: Sequence[Mapping[str, Any]], vessel: Mapping[str, Any] | None) -> None:
-    """A denial judged on the merged verdicts of the claims it denies (``denied``: their entries), in place."""
-    change = _judgement(entry)
-    entry["change_verdict"] = change
-    if vessel is not None:
-        entry["vessel_evidence"] = dict(vessel)
+def merge_denial(entry: Mapping[str, Any], denied: Sequence[Mapping[str, Any]],
+                 vessel: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A denial's claims.json ``entry`` judged on the merged verdicts of the claims it denies (``denied``: their
+    entries), a new entry."""
+    base = {**entry, "change_verdict": _judgement(entry), **({} if vessel is None else {"vessel_evidence": dict(vessel)})}
     supported = [e for e in denied if e["verdict"] == CONSISTENT]
     if supported:
         names = ", ".join(f"{e['claim_id']} (by {e.get('verdict_source', CHANGES)})" for e in supported)
-        entry["evidence"] = list(dict.fromkeys(c for e in supported for c in e.get("evidence", [])))
+        evidence = list(dict.fromkeys(c for e in supported for c in e.get("evidence", [])))
         sources = " and ".join(dict.fromkeys(e.get("verdict_source", CHANGES) for e in supported))
-        _set(entry, INCONSISTENT_WITH_DENIAL, max(e["confidence"] or 0.0 for e in supported), sources,
-             f"The imagery here is consistent with the denied claim(s) {names}", [])
-    elif weak := [e for e in denied if e["verdict"] == WEAK_EVIDENCE]:
-        entry["evidence"] = list(dict.fromkeys(c for e in weak for c in e.get("evidence", [])))
-        _set(entry, WEAK_EVIDENCE, max(e["confidence"] or 0.0 for e in weak),
-             " and ".join(dict.fromkeys(e.get("verdict_source", CHANGES) for e in weak)),
-             "Against the denial, only weak evidence: the denied claim(s) "
-             f"{', '.join(e['claim_id'] for e in weak)} have changes of their kinds here, too small or too faint "
-             "to count as support", [])
-    elif all(e["verdict"] in (NOT_OBSERVABLE, NOT_TESTED) for e in denied):
+        return {**base, "evidence": evidence, **_judged(
+            INCONSISTENT_WITH_DENIAL, max(e["confidence"] or 0.0 for e in supported), sources,
+            f"The imagery here is consistent with the denied claim(s) {names}", [])}
+    if weak := [e for e in denied if e["verdict"] == WEAK_EVIDENCE]:
+        evidence = list(dict.fromkeys(c for e in weak for c in e.get("evidence", [])))
+        return {**base, "evidence": evidence, **_judged(
+            WEAK_EVIDENCE, max(e["confidence"] or 0.0 for e in weak),
+            " and ".join(dict.fromkeys(e.get("verdict_source", CHANGES) for e in weak)),
+            "Against the denial, only weak evidence: the denied claim(s) "
+            f"{', '.join(e['claim_id'] for e in weak)} have changes of their kinds here, too small or too faint "
+            "to count as support", [])}
+    if all(e["verdict"] in (NOT_OBSERVABLE, NOT_TESTED) for e in denied):
         worst = denied[0]
-        _set(entry, worst["verdict"], worst["confidence"], worst.get("verdict_source", CHANGES),
-             f"The denied claims cannot be checked here: {worst['claim_id']}: {worst['rationale']}", [])
-    else:
-        _set(entry, NO_EVIDENCE, DENIAL_NO_EVIDENCE_CONFIDENCE, f"{COUNTS} and {CHANGES}",
-             "Neither the vessel counts nor the change polygons support the denied claims here. That does not "
-             "confirm the denial: absence in 10 m imagery cannot show that something did not happen", [])
+        return {**base, **_judged(worst["verdict"], worst["confidence"], worst.get("verdict_source", CHANGES),
+                                  f"The denied claims cannot be checked here: {worst['claim_id']}: "
+                                  f"{worst['rationale']}", [])}
+    return {**base, **_judged(
+        NO_EVIDENCE, DENIAL_NO_EVIDENCE_CONFIDENCE, f"{COUNTS} and {CHANGES}",
+        "Neither the vessel counts nor the change polygons support the denied claims here. That does not "
+        "confirm the denial: absence in 10 m imagery cannot show that something did not happen", [])}
 
 
 def merge_vessel_evidence(entries: Sequence[Mapping[str, Any]], evidence: Sequence[Mapping[str, Any]],
                           claims: Sequence[Claim], features: Sequence[Feature]) -> list[dict[str, Any]]:
-    """claims.json entries of one AOI with the vessel job's ``evidence`` merged in (module docstring); entries
-    of claims without vessel evidence are returned unchanged. ``features``: the run's change polygons."""
+    """claims.json entries of one AOI with the vessel job's ``evidence`` merged in (module docstring), new
+    entries (``entries`` are left as they are); those of claims without vessel evidence are copies.
+    ``features``: the run's change polygons."""
     out = [copy.deepcopy(dict(e)) for e in entries]
     by_id = {c.id: c for c in claims}
     vessel = {e["claim_id"]: e for e in evidence}
@@ -137,21 +140,22 @@ def merge_vessel_evidence(entries: Sequence[Mapping[str, Any]], evidence: Sequen
         return out
     types = {p.get("change_id"): str(p.get("change_type")) for _, p in features}
     assertions = {}
-    for entry in out:
+    for index, entry in enumerate(out):
         claim = by_id.get(entry["claim_id"])
         if claim is None or claim.stance is not Stance.ASSERT:
             continue
         if claim.id in vessel:
-            merge_assertion(entry, vessel[claim.id], claim, [types.get(c, "") for c in entry.get("evidence", [])])
-        assertions[claim.id] = entry
-    for entry in out:
+            out[index] = merge_assertion(entry, vessel[claim.id], claim,
+                                         [types.get(c, "") for c in entry.get("evidence", [])])
+        assertions[claim.id] = out[index]
+    for index, entry in enumerate(out):
         claim = by_id.get(entry["claim_id"])
         if claim is None or claim.stance is not Stance.DENY:
             continue
         denied = [assertions[d] for d in claim.denies if d in assertions]
         if denied and (claim.id in vessel or any(d["claim_id"] in vessel for d in denied)):
-            merge_denial(entry, denied, vessel.get(claim.id))
+            out[index] = merge_denial(entry, denied, vessel.get(claim.id))
         elif claim.id in vessel:  # none of the claims it denies is judged here: the change verdict stands
-            entry["change_verdict"], entry["vessel_evidence"] = _judgement(entry), dict(vessel[claim.id])
-            entry["verdict_source"] = CHANGES
+            out[index] = {**entry, "change_verdict": _judgement(entry), "vessel_evidence": dict(vessel[claim.id]),
+                          "verdict_source": CHANGES}
     return out

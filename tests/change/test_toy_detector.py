@@ -17,7 +17,8 @@ from geo.errors import ChangeError
 from geo.geometry import WGS84, reproject
 from geo.jobs.kit import ChangeJob
 from geo.jobs.optical_kit import OpticalKit, Params
-from geo.jobs.spine import run_job, write_outputs
+from geo.jobs.spine import run_job
+from geo.outputs.writers import write_run
 from geo.scenes.source import LocalCatalog
 from tests.change.toy_detector import Brighter
 from tests.jobs.test_optical_job import _scene_grid
@@ -54,7 +55,7 @@ def test_toy_detector_runs_through_the_job(toy_registered, synthetic_project, tm
     assert statistic["parameters"] == {"band": "red", "step": 0.08}
     assert statistic["threshold_grow"] == pytest.approx(0.08) and statistic["threshold_strong"] == pytest.approx(0.16)
 
-    write_outputs(result, tmp_path / "out")
+    write_run(result, tmp_path / "out")
     written = json.loads((tmp_path / "out" / "changes.geojson").read_text())["features"]
     assert len(written) == len(result.features) and {f["properties"]["algorithm_version"] for f in written} == {version}
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())

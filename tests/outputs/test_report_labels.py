@@ -14,10 +14,10 @@ import pytest
 from geo.aoi import load_aoi
 from geo.change.detectors.local_regression import LocalParams
 from geo.claims import load_claims
-from geo.outputs.bundle import write_run_extras
 from geo.jobs.kit import ChangeJob
 from geo.jobs.optical_kit import OpticalKit, Params
-from geo.jobs.spine import run_job, write_outputs
+from geo.jobs.spine import run_job
+from geo.outputs.writers import write_run
 from geo.scenes.source import LocalCatalog
 from tests.conftest import REPO
 
@@ -77,7 +77,7 @@ def test_a_chi_square_run_keeps_its_own_labels(synthetic_project, tmp_path):
     claims = tuple(load_claims(synthetic_project.seeds_dir).values())
     source = LocalCatalog(synthetic_project.catalog)
     job = ChangeJob(aoi, claims, source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"))
-    write_outputs(run_job(job, OpticalKit(Params(method="cva-chi2"))), tmp_path / "out", extra_writers=[write_run_extras])
+    write_run(run_job(job, OpticalKit(Params(method="cva-chi2"))), tmp_path / "out")
     texts = _texts(tmp_path / "out")
     html = texts["report.html"]
     statistic = json.loads(texts["manifest.json"])["statistic"]

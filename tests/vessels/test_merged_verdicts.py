@@ -3,13 +3,14 @@ every branch, on hand-made verdicts, and both judgements always kept and shown."
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import pytest
 from shapely.geometry import box
 
 from geo.claims import Claim, Stance, TimeWindow
-from geo.vessels.merged_verdicts import merge_vessel_evidence
+from geo.vessels.merged_verdicts import merge_assertion, merge_denial, merge_vessel_evidence
 
 CONSISTENT, NO_EVIDENCE, NOT_TESTED, NOT_OBSERVABLE = (
     "consistent with the claim", "no evidence found", "not tested", "not observable")
@@ -100,3 +101,19 @@ def test_denial_follows_the_merged_verdicts_of_what_it_denies(ships_change, ship
         assert merged["denial"]["evidence"] == ["c-vessel"] and "only weak evidence" in merged["denial"]["rationale"]
     else:
         assert merged["denial"]["evidence"] == []
+
+
+def test_merging_returns_new_entries_and_leaves_the_change_verdicts_alone():
+    """The rule returns new claims.json entries (keys in the order claims.json writes them); the change job's
+    entries and the vessel job's evidence are not written into."""
+    ships = claim("ships")
+    asserted, denied = entry("ships", CONSISTENT, 0.6, ("c-vessel",)), entry("denial", NO_EVIDENCE, 0.2)
+    evidence = counts("ships", NO_EVIDENCE, 0.78)
+    before = copy.deepcopy((asserted, denied, evidence))
+    merged = merge_assertion(asserted, evidence, ships, ["vessel"])
+    against = merge_denial(denied, [merged], None)
+    assert (asserted, denied, evidence) == before
+    assert list(merged) == [*asserted, "change_verdict", "vessel_evidence", "verdict_source"]
+    assert (merged["verdict"], merged["evidence"], merged["change_verdict"]["verdict"]) == (NO_EVIDENCE, [], CONSISTENT)
+    assert list(against) == [*denied, "change_verdict", "verdict_source"]
+    assert against["verdict"] == NO_EVIDENCE and against["confidence"] == 0.2

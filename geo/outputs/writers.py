@@ -1,0 +1,76 @@
+"""The writers of a run folder, in one registry: each a name, the files it makes and a function that takes
+the run's result and a folder and writes them, never changing the result.
+
+``geo run``/``geo demo`` write ``RUN_WRITERS`` in order (``write_run``); the change layers
+(``layers.CHANGE_LAYERS``: ``changes.geojson``, ``changes.kml``) are written by the same code for a run and for each
+``geo recheck`` run folder; ``geo report`` rebuilds ``report.html`` with ``report.write_report``, which the
+``report`` writer calls. A new format is one writer function and one line in ``layers.CHANGE_LAYERS`` (a
+layer of change polygons: a run and every re-check run folder write it) or ``RUN_WRITERS`` (anything else of a
+run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.atomic import staged_dir, write_json
+from geo.outputs.bundle import (CHANGES_STYLE, folder_view, run_data, write_aoi, write_changes_style,
+                                write_rasters)
+from geo.outputs.gpkg import write_geopackage
+from geo.outputs.layers import CHANGE_LAYERS, write_change_layers
+from geo.outputs.qgis_project import PROJECT, write_project
+from geo.outputs.report import write_report
+from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC
+from geo.results import JobResult
+
+Write = Callable[[JobResult, Path], object]  # what it returns is not used
+
+
+@dataclass(frozen=True)
+class OutputWriter:
+    name: str
+    files: tuple[str, ...]  # what it writes into the run folder (those it cannot make are left out, with a warning)
+    write: Write
+
+
+def _title(result: JobResult) -> str:
+    scenes = result.manifest["scenes"]
+    name = result.aoi.name if result.aoi is not None else result.manifest["aoi"]["id"]
+    return f"Changes in {name}: {scenes['before']['datetime'][:10]} to {scenes['after']['datetime'][:10]}"
+
+
+def _raster_files() -> tuple[str, ...]:
+    return tuple(f for name in (STATISTIC, BEFORE_RGB, AFTER_RGB) for f in (name, str(Path(name).with_suffix(".qml"))))
+
+
+RUN_WRITERS: tuple[OutputWriter, ...] = (
+    OutputWriter("change layers", tuple(layer.file for layer in CHANGE_LAYERS),
+                 lambda result, out: write_change_layers(out, result.features, _title(result))),
+    OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, result.claims)),
+    OutputWriter("aoi", (AOI,), write_aoi),
+    OutputWriter("rasters", _raster_files(), write_rasters),
+    OutputWriter("changes style", (CHANGES_STYLE,), write_changes_style),
+    OutputWriter("geopackage", (GEOPACKAGE,), lambda result, out: write_geopackage(out / GEOPACKAGE,
+                                                                                   [run_data(result, out)])),
+    OutputWriter("qgis project", (PROJECT,), lambda result, out: write_project(out / PROJECT, run_data(result, out))),
+    OutputWriter("report", (REPORT,), lambda result, out: write_report(out / REPORT, [run_data(result, out)])),
+    OutputWriter("manifest", (MANIFEST,), lambda result, out: write_json(out / MANIFEST, result.manifest)),
+)
+
+
+def write_run(result: JobResult, out: Path, job_writers: Sequence[Write] = (),
+              writers: Sequence[OutputWriter] = RUN_WRITERS) -> list[Path]:
+    """Write the run folder of ``result`` as the folder records it (``bundle.folder_view``): first the files
+    of the jobs beside the change job (``job_writers``: the vessel job's, which the GeoPackage and report
+    show), then ``writers`` in order. Staged, then swapped into place whole (``staged_dir``: the folder holds
+    this run or the previous one, never a mix). Returns the final paths."""
+    view = folder_view(result)
+    with staged_dir(out) as stage:
+        for job_writer in job_writers:
+            job_writer(view, stage)
+        for writer in writers:
+            writer.write(view, stage)
+        names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
+    return [Path(out) / n for n in names]

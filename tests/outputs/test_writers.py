@@ -1,0 +1,111 @@
+"""The writers of a run folder take a result and write: none changes the result (the folder's own view of it,
+with portable paths and the warnings of files not written, is a new value: ``bundle.folder_view``) and none
+reads back the files just written (the GeoPackage and report are built from the values in memory)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+from dataclasses import replace
+
+import pytest
+
+from geo.aoi import load_aoi
+from geo.claims import load_claims
+from geo.jobs.kit import ChangeJob
+from geo.jobs.optical_kit import OpticalKit, Params
+from geo.atomic import MARKER
+from geo.jobs.spine import run_job
+from geo.outputs.bundle import folder_view
+from geo.outputs.layers import CHANGE_LAYERS, ChangeLayer, write_change_layers
+from geo.outputs.writers import RUN_WRITERS, OutputWriter, write_run
+from geo.scenes.source import LocalCatalog
+
+
+@pytest.fixture(scope="module")
+def synthetic_result(synthetic_project):
+    aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
+    claims = tuple(load_claims(synthetic_project.seeds_dir).values())
+    source = LocalCatalog(synthetic_project.catalog)
+    job = ChangeJob(aoi, claims, source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"),
+                    {"source": str(synthetic_project.catalog)})
+    return run_job(job, OpticalKit(Params()))
+
+
+def test_writing_a_run_leaves_the_result_as_it_was(synthetic_result, synthetic_project, tmp_path):
+    # the after scene without red/green/blue: its true colour cannot be written, which the manifest must say
+    after = synthetic_result.after
+    result = replace(synthetic_result, after=replace(after, bands=tuple(f"x{b}" for b in after.bands)))
+    manifest, claims = copy.deepcopy(result.manifest), copy.deepcopy(result.claims)
+    assert str(synthetic_project.catalog) in json.dumps(manifest)  # a local path, for the folder to rewrite
+
+    written = write_run(result, tmp_path / "out")
+
+    assert (result.manifest, result.claims) == (manifest, claims)
+    on_disk = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    missing = f"after_rgb.tif not written: the run read no red/green/blue bands ({', '.join(result.after.bands)})"
+    assert on_disk["warnings"] == [*manifest["warnings"], missing]
+    assert on_disk["scenes"]["selection"]["source"] == "scenes/catalog.json"
+    assert str(synthetic_project.catalog) not in (tmp_path / "out" / "report.html").read_text()
+    names = {p.name for p in written}
+    assert "before_rgb.tif" in names and "after_rgb.tif" not in names
+    with sqlite3.connect(tmp_path / "out" / "changes.gpkg") as db:
+        assert db.execute("select count(*) from changes").fetchone()[0] == len(result.features) == 3
+
+
+def test_the_extras_need_none_of_the_files_written_before_them(synthetic_result, tmp_path):
+    """The GeoPackage, project and report come from the result in memory: written into an empty folder,
+    without the run's changes.geojson and claims.json beside them, they hold the run's changes and verdicts."""
+    result = folder_view(synthetic_result)
+    derived = ("geopackage", "qgis project", "report")
+    for writer in RUN_WRITERS:
+        if writer.name in derived:
+            writer.write(result, tmp_path)
+    assert not (tmp_path / "changes.geojson").exists() and not (tmp_path / "claims.json").exists()
+    with sqlite3.connect(tmp_path / "changes.gpkg") as db:
+        ids = sorted(r[0] for r in db.execute("select change_id from changes"))
+        verdicts = sorted(r[0] for r in db.execute("select verdict from claims"))
+    assert ids == sorted(p["change_id"] for _, p in result.features)
+    assert verdicts == sorted(c["verdict"] for c in result.claims) and verdicts
+    report = (tmp_path / "report.html").read_text()
+    assert all(c["verdict"] in report for c in result.claims)
+
+
+def test_every_file_of_a_run_comes_from_one_registered_writer(synthetic_result, tmp_path):
+    written = {p.name for p in write_run(synthetic_result, tmp_path / "out")}
+    listed = [f for writer in RUN_WRITERS for f in writer.files]
+    assert len(listed) == len(set(listed))  # no file claimed by two writers
+    assert written == set(listed) and len(written) == 15
+    assert (tmp_path / "out" / MARKER).is_file()
+    assert RUN_WRITERS[-1].files == ("manifest.json",)  # last: a folder with its manifest is complete
+
+
+def _toy_csv(result, out):
+    """A toy format: one line per change, its id and area."""
+    lines = [f"{p['change_id']},{p['area_m2']:.0f}" for _, p in result.features]
+    (out / "changes.csv").write_text("change_id,area_m2\n" + "\n".join(lines) + "\n")
+
+
+def test_a_new_run_format_is_one_writer_and_one_registry_line(synthetic_result, tmp_path):
+    writers = (*RUN_WRITERS[:-1], OutputWriter("csv", ("changes.csv",), _toy_csv), RUN_WRITERS[-1])
+    written = {p.name for p in write_run(synthetic_result, tmp_path / "out", writers=writers)}
+    assert written == {f for w in writers for f in w.files}
+    rows = (tmp_path / "out" / "changes.csv").read_text().splitlines()
+    assert rows[0] == "change_id,area_m2" and len(rows) == 1 + len(synthetic_result.features) == 4
+    assert {r.split(",")[0] for r in rows[1:]} == {p["change_id"] for _, p in synthetic_result.features}
+
+
+def _toy_wkt(path, features, title):
+    path.write_text("\n".join([f"# {title}", *(g.wkt for g, _ in features)]) + "\n")
+
+
+def test_a_new_change_layer_is_one_writer_and_one_registry_line(synthetic_result, tmp_path):
+    """The change layers of a run and of a re-check run folder come from the same registry."""
+    layers = (*CHANGE_LAYERS, ChangeLayer("wkt", "changes.wkt", _toy_wkt))
+    write_change_layers(tmp_path, synthetic_result.features, "toy title", layers)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["changes.geojson", "changes.kml", "changes.wkt"]
+    lines = (tmp_path / "changes.wkt").read_text().splitlines()
+    assert lines[0] == "# toy title" and len(lines) == 4 and all(line.startswith("POLYGON") for line in lines[1:])
+    geojson = json.loads((tmp_path / "changes.geojson").read_text())
+    assert len(geojson["features"]) == 3
