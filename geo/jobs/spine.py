@@ -55,6 +55,18 @@ def judge_claims(
     return context, linked, verdicts(claims, linked, context)
 
 
+def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[str]:
+    """A warning when too little of the AOI was seen on both dates (outside the scenes' footprint, no data, or
+    cloud): a claim-free job has no verdict to say it, and no change can be found where nothing was seen."""
+    if context.clear_fraction >= min_clear_fraction:
+        return []
+    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates (before "
+            f"{context.before_clear_fraction or 0:.0%}, after {context.after_clear_fraction or 0:.0%}: outside the "
+            "scenes, no data or cloud); no change can be found in the rest")
+    log.warning(text)
+    return [text]
+
+
 def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) -> JobResult:
     timer = StepTimer(progress)
     grid = Grid.from_aoi(job.aoi, kit.resolution, kit.margin_m)
@@ -79,7 +91,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
         "cloud_masked": {"before": pair.before.cloud_masked, "after": pair.after.cloud_masked},
         "clear_fraction": round(context.clear_fraction, 4),
         "n_changes": len(found.features),
-        "warnings": [*pair.warnings, *found.warnings],
+        "warnings": [*pair.warnings, *found.warnings, *coverage_warnings(context, kit.min_clear_fraction)],
         "timings_s": timer.timings,
         "versions": package_versions(),
     }

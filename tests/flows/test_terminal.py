@@ -3,6 +3,7 @@ ids never cut, each warning once."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
@@ -63,6 +64,13 @@ def test_paths_with_brackets_are_printed_as_they_are_and_warnings_print_once(use
     assert "evidence report: results [v2]/report.html" in result.stdout
     warnings = re.findall(r"warning: (local co-registration not used[^\n]*)", result.output)
     assert len(warnings) == 1, result.output
+    # Half of this area lies outside the demo scenes: the user is told, once, and the manifest says it too.
+    manifest = json.loads((user.home / "results [v2]" / "manifest.json").read_text())
+    seen = round(100 * manifest["clear_fraction"])
+    assert 30 < seen < 50
+    coverage = re.findall(r"warning: (only \d+% of the AOI was seen on both dates[^\n]*)", result.output)
+    assert len(coverage) == 1 and coverage[0].startswith(f"only {seen}% "), result.output
+    assert coverage[0] in manifest["warnings"]
 
 
 def test_control_characters_from_files_never_reach_the_terminal(user):
