@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import rasterio
 
 from tests import archive_data
 from tests.archive_server import ArchiveServer
-from tests.recheck.conftest import SCENE_IDS, build_series, dump_store, imported_modules
+from tests.recheck.conftest import SCENE_IDS, Series, build_series, dump_store, imported_modules
 from tests.scenes.conftest import FAST_NETWORK
 
 SITES = ("site-a", "site-d")  # two of the series' four AOIs keep the test short
@@ -23,18 +24,22 @@ def archive_series(tmp_path):
     """The re-check series served as Sentinel-2 L2A items and COGs; the items are published by the test."""
     series = build_series(tmp_path / "project")
     server = ArchiveServer(page_size=2).start()
-    items = {}
-    for scene_id in SCENE_IDS:
-        item = series.item(scene_id).to_dict(include_self_link=False)
-        for band, asset in item["assets"].items():
-            with rasterio.open(asset["href"]) as src:
-                data, crs, transform, nodata = src.read(1), src.crs, src.transform, src.nodata
-            cog = archive_data.write_cog(tmp_path / "cogs" / scene_id / f"{band}.tif", data, crs, transform, nodata)
-            asset["href"] = server.add_file(f"files/{scene_id}/{band}.tif", cog)
-        item.update(collection="sentinel-2-l2a", links=[])
-        items[scene_id] = item
+    items = {scene_id: archive_item(server, series, scene_id, tmp_path / "cogs") for scene_id in SCENE_IDS}
     yield server, series, items
     server.stop()
+
+
+def archive_item(server: ArchiveServer, series: Series, scene_id: str, cogs: Path) -> dict:
+    """A scene of the series as a Sentinel-2 L2A item of the archive, its bands COGs served under
+    ``files/<scene id>/`` (not yet published: ``server.add_item``)."""
+    item = series.item(scene_id).to_dict(include_self_link=False)
+    for band, asset in item["assets"].items():
+        with rasterio.open(asset["href"]) as src:
+            data, crs, transform, nodata = src.read(1), src.crs, src.transform, src.nodata
+        cog = archive_data.write_cog(cogs / scene_id / f"{band}.tif", data, crs, transform, nodata)
+        asset["href"] = server.add_file(f"files/{scene_id}/{band}.tif", cog)
+    item.update(collection="sentinel-2-l2a", links=[])
+    return item
 
 
 def fetched_ranges(records) -> dict[str, list[tuple[int, int]]]:
