@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 
 import numpy as np
 import rasterio
 from affine import Affine
+from rasterio.crs import CRS
 from rasterio.warp import transform as transform_points
 
 from geo.atomic import replacing
@@ -51,7 +53,7 @@ def write_warped(
                 dst.write(np.where(valid, values, nodata).astype(dtype), band)
 
 
-def shifted_transform(src_transform: Affine, src_crs, grid: Grid, dx_px: float, dy_px: float) -> Affine:
+def shifted_transform(src_transform: Affine, src_crs: CRS | None, grid: Grid, dx_px: float, dy_px: float) -> Affine:
     """TGT's geotransform moved so its content lands where REF has it (no resampling).
 
     The shift is measured in REF-grid pixels; it is taken into TGT's CRS at the centre of ``grid``."""
@@ -75,7 +77,7 @@ def write_shifted(tgt_path: str, grid: Grid, dx_px: float, dy_px: float, out_pat
                 dst.write(src.read(window=window), window=window)
 
 
-def _replacing(out_path: str):
+def _replacing(out_path: str) -> AbstractContextManager[Path]:
     """``replacing`` (temp file + rename) after checking the output can be written at all."""
     path = Path(out_path)
     parent = path.absolute().parent

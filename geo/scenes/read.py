@@ -52,7 +52,8 @@ class Stack:
     quantity: str = "reflectance"
 
     def band(self, name: str) -> np.ndarray:
-        return self.data[self.bands.index(name)]
+        band: np.ndarray = self.data[self.bands.index(name)]
+        return band
 
     @property
     def valid_fraction(self) -> float:

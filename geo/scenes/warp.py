@@ -54,7 +54,7 @@ def source_resolution(src: DatasetReader, grid: Grid) -> float | None:
     if src.crs is None or src.transform.is_identity:
         return None
     if src.crs == grid.crs:
-        return abs(src.transform.a)
+        return float(abs(src.transform.a))
     col, row = src.width / 2, src.height / 2
     xs, ys = zip(*(src.transform @ (c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))))
     gx, gy = transform_points(src.crs, grid.crs, list(xs), list(ys))
@@ -107,8 +107,8 @@ def _copy(src: DatasetReader, window: Window, grid: Grid, nodata: float) -> np.m
 
 
 def _overlaps(window: Window, src: DatasetReader) -> bool:
-    return (window.col_off < src.width and window.row_off < src.height
-            and window.col_off + window.width > 0 and window.row_off + window.height > 0)
+    return bool(window.col_off < src.width and window.row_off < src.height
+                and window.col_off + window.width > 0 and window.row_off + window.height > 0)
 
 
 def _masked(out: np.ndarray, nodata: float) -> np.ma.MaskedArray:
