@@ -36,6 +36,7 @@ from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import RunData
 from geo.outputs.statistic import describe, job_parameters
+from geo.vector.feature import Feature
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH
 
 MAX_TABLE_ROWS = 15
@@ -134,6 +135,10 @@ def badge(verdict: str, label: str | None, key: bool = False) -> dict[str, str]:
             "label": "" if level in ("none", "key") else f"{level} confidence"}
 
 
+def largest_first(features: Sequence[Feature]) -> list[Feature]:
+    return sorted(features, key=lambda gp: -float(gp[1].get("area_m2", 0)))
+
+
 def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict[str, Any]:
     expected = set(entry.get("expected_change_types", []))
     claim_id = entry["claim_id"]
@@ -147,7 +152,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         chip_features = evidence[:MAX_CHIPS]
     else:
         chip_title = "Largest changes linked to the claim"
-        chip_features = sorted(linked, key=lambda gp: -float(gp[1].get("area_m2", 0)))[:3]
+        chip_features = largest_first(linked)[:3]
     counts = Counter(p.get("change_type", "other") for _, p in linked)
     areas: defaultdict[str, float] = defaultdict(float)
     for _, p in linked:
@@ -157,7 +162,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
          "predicted": t in expected}
         for t, n in sorted(counts.items(), key=lambda kv: (kv[0] not in expected, -areas[kv[0]]))
     ]
-    table_source = evidence if evidence else sorted(linked, key=lambda gp: -float(gp[1].get("area_m2", 0)))
+    table_source = evidence if evidence else largest_first(linked)
     claim = entry.get("claim", {})
     source_url = str(claim.get("source_url", ""))
     return {
@@ -185,7 +190,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
 
 def _overview(run: RunData, pictures: Pictures) -> dict[str, Any] | None:
     """A claim-free run's own changes, largest first: chips and a table like a claim card's."""
-    largest = sorted(run.features, key=lambda gp: -float(gp[1].get("area_m2", 0)))
+    largest = largest_first(run.features)
     if not largest:
         return None
     return {

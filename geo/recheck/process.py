@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -21,6 +21,7 @@ from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.spine import run_job
+from geo.jobs.steps import Progress
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
 from geo.scenes.remote import is_remote
@@ -32,8 +33,6 @@ if TYPE_CHECKING:  # the cluster client is imported only when a cluster is used
     from geo.recheck.vessels import VesselOutcome
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
 
 
 @dataclass
