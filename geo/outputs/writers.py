@@ -45,6 +45,15 @@ def _raster_files() -> tuple[str, ...]:
     return tuple(f for name in (STATISTIC, BEFORE_RGB, AFTER_RGB) for f in (name, str(Path(name).with_suffix(".qml"))))
 
 
+def _write_client_views(result: JobResult, out: Path) -> None:
+    """The GeoPackage, QGIS project and report, all three from one view of the run (``bundle.run_data``:
+    features in lon/lat, the vessel job's files read once)."""
+    run = run_data(result, out)
+    write_geopackage(out / GEOPACKAGE, [run])
+    write_project(out / PROJECT, run)
+    write_report(out / REPORT, [run])
+
+
 RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("change layers", tuple(layer.file for layer in CHANGE_LAYERS),
                  lambda result, out: write_change_layers(out, result.features, _title(result))),
@@ -52,10 +61,7 @@ RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("aoi", (AOI,), write_aoi),
     OutputWriter("rasters", _raster_files(), write_rasters),
     OutputWriter("changes style", (CHANGES_STYLE,), write_changes_style),
-    OutputWriter("geopackage", (GEOPACKAGE,), lambda result, out: write_geopackage(out / GEOPACKAGE,
-                                                                                   [run_data(result, out)])),
-    OutputWriter("qgis project", (PROJECT,), lambda result, out: write_project(out / PROJECT, run_data(result, out))),
-    OutputWriter("report", (REPORT,), lambda result, out: write_report(out / REPORT, [run_data(result, out)])),
+    OutputWriter("client views", (GEOPACKAGE, PROJECT, REPORT), _write_client_views),
     OutputWriter("manifest", (MANIFEST,), lambda result, out: write_json(out / MANIFEST, result.manifest)),
 )
 

@@ -58,7 +58,7 @@ def test_the_extras_need_none_of_the_files_written_before_them(synthetic_result,
     """The GeoPackage, project and report come from the result in memory: written into an empty folder,
     without the run's changes.geojson and claims.json beside them, they hold the run's changes and verdicts."""
     result = folder_view(synthetic_result)
-    derived = ("geopackage", "qgis project", "report")
+    derived = ("client views",)  # the GeoPackage, project and report
     for writer in RUN_WRITERS:
         if writer.name in derived:
             writer.write(result, tmp_path)
