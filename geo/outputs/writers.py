@@ -4,7 +4,7 @@ the run's result and a folder and writes them, never changing the result.
 ``geo run``/``geo demo`` write ``RUN_WRITERS`` in order (``write_run``); the change layers
 (``layers.CHANGE_LAYERS``: ``changes.geojson``, ``changes.kml``) are written by the same code for a run and for each
 ``geo recheck`` run folder; ``geo report`` rebuilds ``report.html`` with ``report.write_report``, which the
-``report`` writer calls. A new format is one writer function and one line in ``layers.CHANGE_LAYERS`` (a
+``client views`` writer calls. A new format is one writer function and one line in ``layers.CHANGE_LAYERS`` (a
 layer of change polygons: a run and every re-check run folder write it) or ``RUN_WRITERS`` (anything else of a
 run).
 """
