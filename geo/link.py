@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
 from geo.claims import SIGNATURES, Claim
@@ -67,12 +67,11 @@ def linked_claims(claims: Sequence[Claim], context: PairContext) -> list[Claim]:
     ]
 
 
-def link_features(features: Sequence[Feature], claims: Sequence[Claim], context: PairContext) -> list[Feature]:
-    """The features, each with ``claim_ids`` naming the claims it supports or bears on (new attribute dicts:
-    the features given are left as they are)."""
+def link_features(features: Sequence[ChangeFeature], claims: Sequence[Claim],
+                  context: PairContext) -> list[ChangeFeature]:
+    """The features, each with ``claim_ids`` naming the claims it supports or bears on (new values)."""
     linked = linked_claims(claims, context)
-    return [(geometry, {**props, "claim_ids": [c.id for c in linked if geometry.intersects(context.aoi.geometry)]})
-            for geometry, props in features]
+    return [f.linked_to(c.id for c in linked if f.geometry.intersects(context.aoi.geometry)) for f in features]
 
 
 def expected_types(claim: Claim) -> set[str]:

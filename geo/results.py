@@ -10,12 +10,12 @@ import numpy as np
 
 from geo.aoi import AOI
 from geo.scenes.read import Stack
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 
 @dataclass(frozen=True)
 class JobResult:
-    features: list[Feature]
+    features: list[ChangeFeature]
     claims: list[dict[str, Any]]
     manifest: dict[str, Any]
     before: Stack

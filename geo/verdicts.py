@@ -45,7 +45,7 @@ from geo.link import (
     PairContext,
     expected_types,
 )
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 # Signatures whose evidence comes and goes within days (ships sail, vehicles move): absence of evidence
 # in an after scene long after the window says little.
@@ -78,28 +78,23 @@ class Verdict:
         return confidence_label(self.confidence)
 
 
-def _strength(props: Mapping[str, Any]) -> float:
-    """How strongly one change supports its type: significant-pixel share x type confidence."""
-    return float(props.get("confidence", 0.0)) * float(props.get("type_confidence", 1.0))
-
-
-def matching_changes(claim: Claim, features: Sequence[Feature]) -> list[dict[str, Any]]:
+def matching_changes(claim: Claim, features: Sequence[ChangeFeature]) -> list[ChangeFeature]:
     """Changes linked to ``claim`` whose type is one the claim's signatures predict, strongest first."""
     wanted = expected_types(claim)
-    found = [p for _, p in features if claim.id in p.get("claim_ids", []) and p.get("change_type") in wanted]
-    return sorted(found, key=lambda p: (-_strength(p), -float(p.get("area_m2", 0))))
+    found = [f for f in features if claim.id in f.claim_ids and f.change_type in wanted]
+    return sorted(found, key=lambda f: (-f.strength, -f.area_m2))
 
 
-def passing_changes(matches: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def passing_changes(matches: Sequence[ChangeFeature]) -> list[ChangeFeature]:
     """The matching changes strong enough to count towards the minimum evidence rule."""
-    return [p for p in matches if _strength(p) >= MIN_EVIDENCE_STRENGTH]
+    return [f for f in matches if f.strength >= MIN_EVIDENCE_STRENGTH]
 
 
-def minimum_evidence(matches: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def minimum_evidence(matches: Sequence[ChangeFeature]) -> dict[str, Any]:
     """The minimum evidence rule applied to a claim's matching changes: its thresholds, what passed, and
     whether the rule is met (claims.json ``minimum_evidence``)."""
     passing = passing_changes(matches)
-    area = sum(float(p.get("area_m2", 0)) for p in passing)
+    area = sum(f.area_m2 for f in passing)
     return {
         "min_strength": MIN_EVIDENCE_STRENGTH, "min_area_m2": MIN_EVIDENCE_AREA_M2,
         "n_passing": len(passing), "passing_area_m2": round(area, 1), "met": area >= MIN_EVIDENCE_AREA_M2,
@@ -122,15 +117,15 @@ def _persistence(claim: Claim, context: PairContext) -> float:
     return math.exp(-math.log(2) * late_days / TRANSIENT_HALF_LIFE_DAYS)
 
 
-def _kinds(changes: Sequence[Mapping[str, Any]]) -> str:
-    return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(p["change_type"] for p in changes).most_common())
+def _kinds(changes: Sequence[ChangeFeature]) -> str:
+    return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(f.change_type for f in changes).most_common())
 
 
-def _evidence_verdict(matches: Sequence[Mapping[str, Any]], share: float, context: PairContext) -> Verdict:
+def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, context: PairContext) -> Verdict:
     """Consistent, or weak evidence, from the matching changes (strongest first) by the minimum evidence rule."""
-    best = _strength(matches[0])
+    best = matches[0].strength
     confidence = best * (0.5 + 0.5 * share)
-    area = sum(float(p.get("area_m2", 0)) for p in matches)
+    area = sum(f.area_m2 for f in matches)
     rule = minimum_evidence(matches)
     found = (
         f"{len(matches)} change(s) of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
@@ -145,7 +140,7 @@ def _evidence_verdict(matches: Sequence[Mapping[str, Any]], share: float, contex
         f" The claim window covers {100 * share:.0f}% of the {(context.after_date - context.before_date).days} days"
         " between the scenes, so some of these changes may predate or follow it."
     )
-    evidence = tuple(p["change_id"] for p in matches)
+    evidence = tuple(f.change_id for f in matches)
     if rule["met"]:
         return Verdict(CONSISTENT, round(confidence, 3), found + passing + "." + timing, evidence)
     return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (
@@ -153,7 +148,7 @@ def _evidence_verdict(matches: Sequence[Mapping[str, Any]], share: float, contex
     ), evidence)
 
 
-def assess_assertion(claim: Claim, features: Sequence[Feature], context: PairContext) -> Verdict:
+def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: PairContext) -> Verdict:
     """The verdict on an asserting claim (or on what a denial denies) from one scene pair over one AOI."""
     if not claim.observable:
         reach = ", ".join(s.replace("_", " ") for s in claim.signatures)
@@ -189,7 +184,7 @@ def assess_assertion(claim: Claim, features: Sequence[Feature], context: PairCon
     ))
 
 
-def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequence[Feature],
+def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequence[ChangeFeature],
                   context: PairContext) -> Verdict:
     """A denial is contradicted on this AOI when a claim it denies is supported here; never confirmed."""
     supported = {d: denied[d] for d in denial.denies if d in denied and denied[d].verdict == CONSISTENT}
@@ -228,7 +223,7 @@ def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequen
     ))
 
 
-def assess(claims: Sequence[Claim], features: Sequence[Feature], context: PairContext) -> dict[str, Verdict]:
+def assess(claims: Sequence[Claim], features: Sequence[ChangeFeature], context: PairContext) -> dict[str, Verdict]:
     """A verdict for every claim naming the context's AOI (denials after what they deny)."""
     relevant = {c.id: c for c in claims if context.aoi.id in c.aoi_ids}
     out = {cid: assess_assertion(c, features, context) for cid, c in relevant.items() if c.stance is Stance.ASSERT}
@@ -239,15 +234,15 @@ def assess(claims: Sequence[Claim], features: Sequence[Feature], context: PairCo
     return out
 
 
-def _signature_matches(claim: Claim, linked: Sequence[dict[str, Any]]) -> dict[str, int]:
+def _signature_matches(claim: Claim, linked: Sequence[ChangeFeature]) -> dict[str, int]:
     """How many of the claim's linked changes each of its signatures predicts."""
     return {
-        s: sum(1 for p in linked if p.get("change_type") in SIGNATURES[s].change_types)
+        s: sum(1 for f in linked if f.change_type in SIGNATURES[s].change_types)
         for s in claim.signatures
     }
 
 
-def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: PairContext) -> list[dict[str, Any]]:
+def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context: PairContext) -> list[dict[str, Any]]:
     """claims.json entries: one per claim naming the AOI, with the evidence behind its verdict."""
     assessed = assess(claims, features, context)
     out = []
@@ -255,10 +250,10 @@ def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: Pair
         if claim.id not in assessed:
             continue
         verdict = assessed[claim.id]
-        linked = [p for _, p in features if claim.id in p.get("claim_ids", [])]
+        linked = [f for f in features if claim.id in f.claim_ids]
         evidence = set(verdict.evidence)
         matching = matching_changes(claim, features) if claim.stance is Stance.ASSERT else [
-            p for _, p in features if p.get("change_id") in evidence
+            f for f in features if f.change_id in evidence
         ]
         out.append({
             "claim_id": claim.id,
@@ -275,11 +270,11 @@ def verdicts(claims: Sequence[Claim], features: Sequence[Feature], context: Pair
             "observable": claim.observable,
             "expected_change_types": sorted(expected_types(claim)),
             "n_changes": len(linked),
-            "area_m2": round(sum(float(p.get("area_m2", 0)) for p in linked), 1),
-            "change_types": dict(Counter(p.get("change_type", "other") for p in linked).most_common()),
+            "area_m2": round(sum(f.area_m2 for f in linked), 1),
+            "change_types": dict(Counter(f.change_type for f in linked).most_common()),
             "signature_matches": _signature_matches(claim, linked),
             "n_matching": len(matching),
-            "matching_area_m2": round(sum(float(p.get("area_m2", 0)) for p in matching), 1),
+            "matching_area_m2": round(sum(f.area_m2 for f in matching), 1),
             "evidence": list(verdict.evidence),
             "minimum_evidence": minimum_evidence(matching),
             "verdict": verdict.verdict,

@@ -177,3 +177,16 @@ def make_series(
         gain, offset = 1 + 0.03 * rng.standard_normal(), 0.005 * rng.standard_normal()
         stacks.append(gain * scene + offset + rng.normal(scale=noise, size=scene.shape))
     return stacks
+
+
+def change_feature(geometry, change_type="new_bright_surface", change_id=None, **attributes):
+    """A change polygon (``geo.vector.feature.ChangeFeature``) with plausible contract attributes; those a
+    test cares about given by keyword."""
+    from geo.vector.feature import ChangeFeature
+
+    values = {"change_id": change_id or f"c-{change_type}", "aoi_id": "test-aoi", "before_scene": "S2_BEFORE",
+              "after_scene": "S2_AFTER", "before_date": "2021-03-01", "after_date": "2021-04-01",
+              "area_m2": 5_000.0, "score": 3.0, "confidence": 0.9, "change_type": change_type,
+              "type_confidence": 0.9, "pixels": 50, "algorithm_version": "test/0"}
+    values.update(attributes)
+    return ChangeFeature(geometry, **values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -20,6 +21,7 @@ from geo.link import (
     claim_index,
     link_features,
 )
+from tests.synthetic import change_feature
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH, assess, verdicts
 
 SITE = AOI("site", "Test site", "XX", "port", box(10.0, 50.0, 10.05, 50.03), "synthetic")
@@ -35,8 +37,8 @@ def claim(cid, signatures=("new_construction",), stance=Stance.ASSERT, denies=()
 
 def change(change_type, area=5_000.0, confidence=0.95, type_confidence=0.9, where=SITE, cid=None):
     geometry = where.geometry.centroid.buffer(0.002)
-    return (geometry, {"change_id": cid or f"c-{change_type}-{area:.0f}", "change_type": change_type,
-                       "area_m2": area, "confidence": confidence, "type_confidence": type_confidence})
+    return change_feature(geometry, change_type, cid or f"c-{change_type}-{area:.0f}", area_m2=area,
+                          confidence=confidence, type_confidence=type_confidence)
 
 
 def context(clear=1.0, before=BEFORE, after=AFTER, aoi=SITE):
@@ -230,8 +232,9 @@ def test_weak_evidence_for_a_denied_claim_makes_the_denial_weak_not_inconsistent
 def test_link_features_returns_linked_copies_and_leaves_the_features_given_alone():
     asserted, elsewhere = claim("build"), claim("far", aois=("other",))
     features = [change("new_bright_surface"), change("darkening", cid="d")]
-    before = [(g, dict(p)) for g, p in features]
     linked = link_features(features, [asserted, elsewhere], context())
-    assert [p["claim_ids"] for _, p in linked] == [["build"], ["build"]]
-    assert [p for _, p in features] == [p for _, p in before]  # no claim_ids written into the inputs
-    assert all(g is g0 for (g, _), (g0, _) in zip(linked, features))
+    assert [f.claim_ids for f in linked] == [("build",), ("build",)]
+    assert [f.claim_ids for f in features] == [(), ()]  # the inputs are values: nothing written into them
+    assert all(f.geometry is f0.geometry for f, f0 in zip(linked, features))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        features[0].claim_ids = ("build",)  # type: ignore[misc]

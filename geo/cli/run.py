@@ -23,7 +23,7 @@ from geo.outputs.writers import Write, write_run
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import check_scene_ref
 from geo.scenes.source import open_source
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 
 def load_job_inputs(
@@ -68,7 +68,7 @@ def execute(
     print_summary(shown.manifest, shown.claims, shown.features, written)
 
 
-def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], features: Sequence[Feature],
+def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], features: Sequence[ChangeFeature],
                   written: list[Path]) -> None:
     scenes = manifest["scenes"]
     out = console.stdout
@@ -80,8 +80,8 @@ def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], featur
     if shift:
         out.print(f"co-registration: dx={shift['dx_px']:+.3f} px, dy={shift['dy_px']:+.3f} px (quality {shift['quality']:.2f})")
     console.print_warnings(manifest["scenes"]["selection"].get("warnings", []) + manifest["warnings"])
-    types = Counter(p["change_type"] for _, p in features)
-    area = sum(p["area_m2"] for _, p in features) / 1e6
+    types = Counter(f.change_type for f in features)
+    area = sum(f.area_m2 for f in features) / 1e6
     kinds = ", ".join(f"{n} {t}" for t, n in types.most_common()) or "none"
     out.print(f"[bold]{len(features)} change polygons[/] ({area:.3f} km2; {kinds}); "
               f"clear fraction of AOI {manifest['clear_fraction']:.0%}", markup=True)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
 from geo.claims import Claim
@@ -56,7 +56,7 @@ class FoundChanges:
     contract's properties), the change statistic and mask on the grid, the statistic's description (the
     manifest's ``statistic``, which the report and styles read) and further manifest sections."""
 
-    features: list[Feature]
+    features: list[ChangeFeature]
     statistic: np.ndarray
     mask: np.ndarray
     description: dict[str, Any]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -14,12 +13,11 @@ from geo.aoi import AOI
 from geo.change.sar import SeriesChange
 from geo.change.sar_pair import PairTest
 from geo.change.sar_types import SarRegion, sar_change_type
-from geo.geometry import WGS84, reproject
 from geo.grid import Grid
-from geo.vector.feature import Feature
 from geo.scenes.model import Sensor
 from geo.scenes.read import Stack
-from geo.vector.attributes import PairIdentity, clipped_regions, contract_properties
+from geo.vector.attributes import PairIdentity, change_feature, clipped_regions
+from geo.vector.feature import ChangeFeature, ExtraValue
 from geo.vector.polygonize import polygonize
 
 DB_PER_NEPER = 10.0 / math.log(10.0)  # ln ratio -> dB
@@ -32,8 +30,8 @@ def _shares(mask: np.ndarray, labels: np.ndarray, index: np.ndarray) -> np.ndarr
 
 def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentity, test: PairTest,
                  water: np.ndarray, dark: tuple[np.ndarray, np.ndarray], series: DatedSeries | None,
-                 strong_alpha: float) -> list[Feature]:
-    """GeoJSON-ready (lon/lat geometry, properties) per region, clipped to the AOI (the DESIGN contract,
+                 strong_alpha: float) -> list[ChangeFeature]:
+    """A change feature per region, clipped to the AOI (the DESIGN contract,
     plus the dB change per polarisation and, with a series, the omnibus date of change); a region's
     confidence is its share of pixels past ``strong_alpha``."""
     regions = polygonize(labels, grid)
@@ -47,34 +45,34 @@ def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentit
     water_share = _shares(water, labels, index)
     dark_before, dark_after = (_shares(d, labels, index) for d in dark)
     slices = ndi.find_objects(labels)
-    aoi_projected = aoi.projected(grid.crs.to_string())
-    features = []
+    crs = grid.crs.to_string()
+    aoi_projected = aoi.projected(crs)
+    features: list[ChangeFeature] = []
     for region, clipped in clipped_regions(regions, aoi_projected):
         i = region.label - 1
         area = float(clipped.area)
         kind, type_confidence = sar_change_type(SarRegion(area, float(db_best[i]), float(water_share[i]),
                                                           float(dark_before[i]), float(dark_after[i])))
-        props = contract_properties(identity, clipped, float(score[i]), float(strong[i]), kind, type_confidence,
-                                    region.pixels)
-        props.update({
+        extra: dict[str, ExtraValue] = {
             "sensor": Sensor.S1.value,
             "backscatter": "increase" if db_best[i] > 0 else "decrease",
             **{f"db_change_{pol}": round(float(v[i]), 2) for pol, v in db_pol.items()},
             "water_share": round(float(water_share[i]), 3),
-        })
+        }
         if series is not None:
-            props.update(_dating(series, labels[slices[i]] == region.label, slices[i]))
-        features.append((reproject(clipped, grid.crs.to_string(), WGS84), props))
+            extra.update(_dating(series, labels[slices[i]] == region.label, slices[i]))
+        features.append(change_feature(identity, clipped, crs, float(score[i]), float(strong[i]), kind,
+                                       type_confidence, region.pixels, extra))
     return features
 
 
-def _dating(series: DatedSeries, inside: np.ndarray, where: tuple[slice, ...]) -> dict[str, Any]:
+def _dating(series: DatedSeries, inside: np.ndarray, where: tuple[slice, ...]) -> dict[str, ExtraValue]:
     """The omnibus verdict on one region: share of its pixels changed over the series, and the date of the
     first change most of those pixels agree on (between the scene before it and that scene)."""
     result, stacks = series
     changed = result.changed[where] & inside
     first = result.first_change[where][changed]
-    out: dict[str, Any] = {"omnibus_share": round(float(changed.sum() / max(inside.sum(), 1)), 3)}
+    out: dict[str, ExtraValue] = {"omnibus_share": round(float(changed.sum() / max(inside.sum(), 1)), 3)}
     first = first[first > 0]
     if first.size:
         j = int(np.bincount(first).argmax())

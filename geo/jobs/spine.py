@@ -26,7 +26,7 @@ from geo.link import PairContext, link_features
 from geo.results import JobResult
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 from geo.verdicts import verdicts
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
 
 def judge_claims(
     aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
-    features: Sequence[Feature],
-) -> tuple[PairContext, list[Feature], list[dict[str, Any]]]:
+    features: Sequence[ChangeFeature],
+) -> tuple[PairContext, list[ChangeFeature], list[dict[str, Any]]]:
     """Link ``features`` to ``claims`` and judge each claim on the pair: the pair's context (the share of the
     AOI, ``inside``, valid on both dates and on each alone), the linked features and the verdicts."""
     n_inside = max(int(inside.sum()), 1)

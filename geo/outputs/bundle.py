@@ -64,7 +64,7 @@ def run_data(result: JobResult, out: Path) -> RunData:
     own writer, is read from ``out``."""
     if result.aoi is None:
         raise ValueError("JobResult without its AOI: cannot write the AOI layer")
-    features = [(shape(rfc7946_geometry(g)), _as_json(p)) for g, p in result.features]
+    features = [replace(f, geometry=shape(rfc7946_geometry(f.geometry))) for f in result.features]
     manifest = _as_json(result.manifest)
     return RunData(out, {**manifest["aoi"], **_as_json(result.aoi.summary())},
                    shape(rfc7946_geometry(result.aoi.geometry)), features, _as_json(result.claims), manifest,
@@ -106,5 +106,5 @@ def write_aoi(result: JobResult, out: Path) -> None:
 
 def write_changes_style(result: JobResult, out: Path) -> None:
     """``changes.qml`` beside ``changes.geojson``: the QGIS style of the change types this run found."""
-    types = sorted({str(p.get("change_type", "other")) for _, p in result.features})
+    types = sorted({f.change_type for f in result.features})
     _write_text(out / CHANGES_STYLE, to_qml(changes_style(types)))

@@ -43,13 +43,13 @@ def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
         for claim in run.claims:
             for change in claim.get("evidence", []):
                 evidence.setdefault(change, []).append(claim["claim_id"])
-        for geometry, props in run.features:
-            row = dict(props)
-            row["claim_ids"] = ",".join(props.get("claim_ids", []))
-            row["evidence_for"] = ",".join(evidence.get(props.get("change_id", ""), []))
+        for feature in run.features:
+            row = feature.properties()
+            row["claim_ids"] = ",".join(feature.claim_ids)
+            row["evidence_for"] = ",".join(evidence.get(feature.change_id, []))
             row["before_date"], row["after_date"] = before, after
             rows.append(row)
-            geometries.append(geometry)
+            geometries.append(feature.geometry)
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=["change_id", "aoi_id", "claim_ids", "evidence_for", "change_type",
@@ -112,7 +112,7 @@ def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
     found = [run.vessels for run in runs if run.vessels is not None]
     if not found:
         return None
-    pairs = [(g, p) for vessels in found for g, p in vessels.detections]
+    pairs = [detection for vessels in found for detection in vessels.detections]
     frame = pd.DataFrame([{k: p.get(k) for k in VESSEL_COLUMNS} for _, p in pairs], columns=list(VESSEL_COLUMNS))
     frame["datetime"] = _utc(frame["datetime"].tolist())
     frame["pixels"] = frame["pixels"].astype("int64")

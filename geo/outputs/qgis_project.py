@@ -138,7 +138,7 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     """The run's layers, top of the legend first; rasters only when their COG is in the folder."""
     before, after = run.scene_datetime("before"), run.scene_datetime("after")
     grid_crs = str(run.manifest["grid"]["crs"])
-    types = sorted({str(p.get("change_type", "other")) for _, p in run.features})
+    types = sorted({f.change_type for f in run.features})
     gpkg = f"./{GEOPACKAGE}|layername="
     # All of a run's changes share the pair's dates: they are drawn over both images, for as long as either
     # shows (up to the after image's end, where per-feature end dates would drop them).

@@ -36,7 +36,7 @@ from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import RunData
 from geo.outputs.statistic import describe, job_parameters
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH
 
 MAX_TABLE_ROWS = 15
@@ -115,14 +115,14 @@ def score_text(value: SupportsFloat | str | None) -> str:
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}"
 
 
-def _change_row(geometry: BaseGeometry, props: dict[str, Any], expected: set[str]) -> dict[str, Any]:
-    kind = str(props.get("change_type", "other"))
+def _change_row(feature: ChangeFeature, expected: set[str]) -> dict[str, Any]:
+    kind = feature.change_type
     return {
-        "id": str(props.get("change_id", "")), "type": kind, "label": kind.replace("_", " "),
+        "id": feature.change_id, "type": kind, "label": kind.replace("_", " "),
         "colour": change_colour(kind), "predicted": kind in expected,
-        "area_m2": float(props.get("area_m2", 0)), "confidence": props.get("confidence"),
-        "type_confidence": props.get("type_confidence"), "score": score_text(props.get("score")),
-        "place": Place.of(geometry),
+        "area_m2": feature.area_m2, "confidence": feature.confidence,
+        "type_confidence": feature.type_confidence, "score": score_text(feature.score),
+        "place": Place.of(feature.geometry),
     }
 
 
@@ -135,17 +135,17 @@ def badge(verdict: str, label: str | None, key: bool = False) -> dict[str, str]:
             "label": "" if level in ("none", "key") else f"{level} confidence"}
 
 
-def largest_first(features: Sequence[Feature]) -> list[Feature]:
-    return sorted(features, key=lambda gp: -float(gp[1].get("area_m2", 0)))
+def largest_first(features: Sequence[ChangeFeature]) -> list[ChangeFeature]:
+    return sorted(features, key=lambda f: -f.area_m2)
 
 
 def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict[str, Any]:
     expected = set(entry.get("expected_change_types", []))
     claim_id = entry["claim_id"]
-    linked = [(g, p) for g, p in run.features if claim_id in p.get("claim_ids", [])]
+    linked = [f for f in run.features if claim_id in f.claim_ids]
     evidence_ids = list(entry.get("evidence", []))
-    by_id = {p.get("change_id"): (g, p) for g, p in linked}
-    by_id.update({p.get("change_id"): (g, p) for g, p in run.features if p.get("change_id") in evidence_ids})
+    by_id = {f.change_id: f for f in linked}
+    by_id.update({f.change_id: f for f in run.features if f.change_id in evidence_ids})
     evidence = [by_id[c] for c in evidence_ids if c in by_id]
     if evidence:
         chip_title = "Strongest changes of the predicted kinds"
@@ -153,10 +153,10 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
     else:
         chip_title = "Largest changes linked to the claim"
         chip_features = largest_first(linked)[:3]
-    counts = Counter(p.get("change_type", "other") for _, p in linked)
+    counts = Counter(f.change_type for f in linked)
     areas: defaultdict[str, float] = defaultdict(float)
-    for _, p in linked:
-        areas[p.get("change_type", "other")] += float(p.get("area_m2", 0))
+    for f in linked:
+        areas[f.change_type] += f.area_m2
     by_type = [
         {"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n, "area_m2": areas[t],
          "predicted": t in expected}
@@ -175,7 +175,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         "positive": entry["verdict"] in (CONSISTENT, INCONSISTENT_WITH_DENIAL),
         "confidence_pct": None if entry.get("confidence") is None else round(100 * float(entry["confidence"])),
         "by_type": by_type,
-        "rows": [_change_row(g, p, expected) for g, p in table_source[:MAX_TABLE_ROWS]],
+        "rows": [_change_row(f, expected) for f in table_source[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(table_source) - MAX_TABLE_ROWS),
         "table_title": "Changes of the predicted kinds" if evidence else "Changes linked to the claim, largest first",
         "chip_title": chip_title,
@@ -196,14 +196,14 @@ def _overview(run: RunData, pictures: Pictures) -> dict[str, Any] | None:
     return {
         "chip_title": "Largest changes", "chips": pictures.chips(largest[:MAX_CHIPS]),
         "table_title": "Change polygons, largest first",
-        "rows": [_change_row(g, p, set()) for g, p in largest[:MAX_TABLE_ROWS]],
+        "rows": [_change_row(f, set()) for f in largest[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(largest) - MAX_TABLE_ROWS),
     }
 
 
 def _section(run: RunData) -> dict[str, Any]:
     pictures = build_pictures(run)
-    types = Counter(p.get("change_type", "other") for _, p in run.features)
+    types = Counter(f.change_type for f in run.features)
     manifest = run.manifest
     return {
         "run": run,
@@ -216,7 +216,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
         "n_changes": len(run.features),
-        "area_km2": sum(float(p.get("area_m2", 0)) for _, p in run.features) / 1e6,
+        "area_km2": sum(f.area_m2 for f in run.features) / 1e6,
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
         "overview": None if run.claims else _overview(run, pictures),
         "vessels": vessel_view(run.vessels),

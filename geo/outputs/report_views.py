@@ -33,7 +33,7 @@ from geo.outputs.render import (
     to_rgb8,
 )
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData, VesselData
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 log = logging.getLogger(__name__)
 
@@ -108,27 +108,26 @@ class Pictures:
     _images: tuple[np.ndarray, np.ndarray] | None = None
     _grid: Grid | None = None
 
-    def chips(self, features: Sequence[Feature]) -> list[Chip]:
+    def chips(self, features: Sequence[ChangeFeature]) -> list[Chip]:
         """Before/after chips around each change in ``features``, with its outline."""
         if self._images is None or self._grid is None:
             return []
         before, after = self._images
         out = []
-        for geometry, props in features:
+        for feature in features:
             frame = PixelFrame(self._grid)
-            window = chip_window(frame.pixel_bounds(geometry), before.shape[:2], CHIP_SIDE)
+            window = chip_window(frame.pixel_bounds(feature.geometry), before.shape[:2], CHIP_SIDE)
             local = PixelFrame(self._grid, 1.0, window[1], window[0])
             out.append(Chip(
-                props, change_colour(props.get("change_type", "")), data_uri(crop(before, window)),
-                data_uri(crop(after, window)), window[2], local.svg_path(geometry), furniture(self._grid, window),
-                Place.of(geometry),
+                feature.properties(), change_colour(feature.change_type), data_uri(crop(before, window)),
+                data_uri(crop(after, window)), window[2], local.svg_path(feature.geometry),
+                furniture(self._grid, window), Place.of(feature.geometry),
             ))
         return out
 
 
-def _title(props: dict[str, Any]) -> str:
-    kind = str(props.get("change_type", "?")).replace("_", " ")
-    return f"{kind}: {float(props.get('area_m2', 0)):,.0f} m², confidence {props.get('confidence', '?')}"
+def _title(feature: ChangeFeature) -> str:
+    return f"{feature.change_type.replace('_', ' ')}: {feature.area_m2:,.0f} m², confidence {feature.confidence}"
 
 
 def build_pictures(run: RunData) -> Pictures:
@@ -145,9 +144,8 @@ def build_pictures(run: RunData) -> Pictures:
     view_after, _ = thumbnail(after8, VIEW_MAX_SIDE)
     frame = PixelFrame(grid, scale)
     outlines = [
-        Outline(str(p.get("change_id", "")), str(p.get("change_type", "other")),
-                change_colour(str(p.get("change_type", ""))), frame.svg_path(g), _title(p))
-        for g, p in run.features
+        Outline(f.change_id, f.change_type, change_colour(f.change_type), frame.svg_path(f.geometry), _title(f))
+        for f in run.features
     ]
     note = "" if scale >= 1.0 else f"Shown at {1 / scale:.1f}× 10 m per pixel (averaged); chips are full resolution."
     return Pictures(

@@ -15,14 +15,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.atomic import MARKER, recover_output_dir
 from geo.errors import OutputError
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 CHANGES = "changes.geojson"
 CLAIMS = "claims.json"
@@ -48,6 +48,10 @@ CLAIM_KEYS = (
 )
 
 
+# A GeoJSON feature as read: geometry (lon/lat) and properties (the AOI, vessel detections).
+GeoFeature: TypeAlias = tuple[BaseGeometry, dict[str, Any]]
+
+
 class RunFolderError(OutputError):
     """A run folder lacks a file the report needs, or holds a malformed one."""
 
@@ -56,7 +60,7 @@ class RunFolderError(OutputError):
 class VesselData:
     """The vessel job's part of a run: detections (lon/lat), the count series, evidence, the plot."""
 
-    detections: list[Feature]
+    detections: list[GeoFeature]
     rows: list[dict[str, Any]]
     large_length_m: float
     min_observed_fraction: float
@@ -79,7 +83,7 @@ class RunData:
     folder: Path
     aoi: dict[str, Any]  # the AOI summary (id, name, ...)
     aoi_geometry: BaseGeometry  # lon/lat
-    features: list[Feature]  # lon/lat
+    features: list[ChangeFeature]  # lon/lat
     claims: list[dict[str, Any]]
     manifest: dict[str, Any]
     vessels: VesselData | None = None
@@ -106,16 +110,30 @@ def _json(path: Path) -> Any:
         raise RunFolderError(f"{path}: not readable JSON ({exc})") from None
 
 
-def _features(path: Path) -> list[Feature]:
+def _features(path: Path) -> list[GeoFeature]:
     data = _json(path)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise RunFolderError(f"{path}: not a GeoJSON FeatureCollection")
-    out = []
+    out: list[GeoFeature] = []
     for index, feature in enumerate(data.get("features", [])):
         try:
             out.append((shape(feature["geometry"]), dict(feature.get("properties") or {})))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RunFolderError(f"{path}: feature {index} has a malformed geometry ({exc})") from None
+    return out
+
+
+def _change_features(path: Path) -> list[ChangeFeature]:
+    """``changes.geojson`` as change features; a feature lacking a contract attribute is named."""
+    out = []
+    for index, (geometry, props) in enumerate(_features(path)):
+        try:
+            out.append(ChangeFeature.from_properties(geometry, props))
+        except KeyError as exc:
+            raise RunFolderError(f"{path}: feature {index} lacks the attribute {exc} (written by an older "
+                                 "workbench? run again)") from None
+        except (TypeError, ValueError) as exc:
+            raise RunFolderError(f"{path}: feature {index} has a malformed attribute ({exc})") from None
     return out
 
 
@@ -146,7 +164,7 @@ def load_run(folder: Path) -> RunData:
     for key in ("scenes", "aoi"):
         if key not in manifest:
             raise RunFolderError(f"{folder / MANIFEST}: no {key!r} entry")
-    return RunData(folder, {**manifest["aoi"], **props}, geometry, _features(folder / CHANGES), claims, manifest,
+    return RunData(folder, {**manifest["aoi"], **props}, geometry, _change_features(folder / CHANGES), claims, manifest,
                    load_vessels(folder))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
@@ -42,7 +42,7 @@ class PairOutcome:
     status: str  # "done", or "skipped" (not usable: too cloudy, no valid pixels, not later than the head)
     reason: str
     clear_fraction: float | None = None
-    features: list[Feature] = field(default_factory=list)
+    features: list[ChangeFeature] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     obscured: bool = False  # skipped for want of clear pixels (cloud, or nothing valid over the AOI)

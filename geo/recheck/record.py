@@ -18,7 +18,7 @@ from geo.store import SceneRef, Store
 if TYPE_CHECKING:  # the processing path's results and the AOIs' geometry: only when there is something to record
     from geo.aoi import AOI
     from geo.recheck.process import AoiOutcome, PairOutcome
-    from geo.vector.feature import Feature
+    from geo.vector.feature import ChangeFeature
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         "new_scenes": [s.id for s in plan.seen],
         "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
                    "clear_fraction": p.clear_fraction, "n_changes": len(p.features),
-                   "change_types": sorted(f[1]["change_type"] for f in p.features)} for p in pairs],
+                   "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
         "head_scene": head.id,
         "deferred_scenes": plan.deferred,
         "n_new_changes": sum(len(p.features) for p in pairs),
@@ -98,9 +98,9 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
     if not spans:
         return []
     needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
-    by_after: dict[str, list[Feature]] = defaultdict(list)
+    by_after: dict[str, list[ChangeFeature]] = defaultdict(list)
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):
-        by_after[feature[1]["after_scene"]].append(feature)
+        by_after[feature.after_scene].append(feature)
     news = []
     for result in window_verdicts(aoi, claims, chain, by_after, min_clear_fraction, spans):
         claim_id = result.verdict["claim_id"]

@@ -94,7 +94,7 @@ def _combined(store: Store, aoi: AOI, claims: Sequence[Claim], evidence: list[di
         return {}
     wanted = {c for w in windows for c in w.get("evidence", [])}
     features = [f for f in store.changes(aoi_id=aoi.id, algorithm_version=change_version)
-                if f[1]["change_id"] in wanted]
+                if f.change_id in wanted]
     merged = merge_vessel_evidence(windows, evidence, claims, features)
     keys = ("verdict", "confidence", "confidence_label", "verdict_source", "rationale", "before_scene", "after_scene")
     return {m["claim_id"]: {k: m.get(k) for k in keys} for m in merged if "verdict_source" in m}

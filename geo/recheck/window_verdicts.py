@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
 from geo.claims import Claim
@@ -61,7 +61,7 @@ def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged
 
 
 def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
-                    changes_by_after: Mapping[str, Sequence[Feature]], min_clear_fraction: float,
+                    changes_by_after: Mapping[str, Sequence[ChangeFeature]], min_clear_fraction: float,
                     spans: Mapping[str, tuple[int, int]] | None = None) -> list[WindowVerdict]:
     """One verdict per claim naming ``aoi`` whose window the chain has reached; with ``spans`` (claim id ->
     segment, from ``to_judge``) only those claims. ``claims`` are all of them: a denial is judged with the

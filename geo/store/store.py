@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from geo.errors import StoreError
 from geo.store import gpkg, schema
 
-if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or read: a re-check with nothing
-    from geo.vector.feature import Feature  # new reads its store without them (geo.recheck.quick)
+from geo.vector.feature import ChangeFeature  # no shapely at import: the quick path reads the store without it
 
-    from geo.aoi import AOI
+if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or read: a re-check with nothing
+    from geo.aoi import AOI  # new reads its store without them (geo.recheck.quick)
     from geo.claims import Claim
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ class Store:
             (aoi_id, algorithm_version, before_scene))}
 
     def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
-                after_scenes: Sequence[str] | None = None) -> list[Feature]:
+                after_scenes: Sequence[str] | None = None) -> list[ChangeFeature]:
         """Change polygons (lon/lat) with their attributes, in the order they were recorded."""
         where, args = [], []
         for column, value in (("run_id", run_id), ("aoi_id", aoi_id), ("algorithm_version", algorithm_version)):
@@ -247,11 +247,11 @@ class Store:
         sql = f"SELECT geom, {', '.join(CHANGE_FIELDS)} FROM changes"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        features = []
+        features: list[ChangeFeature] = []
         for row in self.conn.execute(sql + " ORDER BY fid", args):
             props = dict(zip(CHANGE_FIELDS, row[1:]))
             props["claim_ids"] = json.loads(props["claim_ids"] or "[]")
-            features.append((gpkg.decode(row[0]), props))
+            features.append(ChangeFeature.from_properties(gpkg.decode(row[0]), props))
         return features
 
     def latest_verdict(self, kind: str, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
@@ -385,22 +385,20 @@ class Store:
              json.dumps(manifest, sort_keys=True, default=str) if manifest else None, run_id),
         )
 
-    def add_changes(self, features: Sequence[Feature], first_seen: datetime, run_id: int, recorded_at: str) -> None:
+    def add_changes(self, features: Sequence[ChangeFeature], first_seen: datetime, run_id: int, recorded_at: str) -> None:
         rows = []
-        for geometry, props in features:
+        for f in features:
             rows.append((
-                gpkg.encode(gpkg.as_multipolygon(geometry)), props["change_id"], props["aoi_id"],
-                json.dumps(list(props.get("claim_ids", []))), props["before_scene"], props["after_scene"],
-                props["before_date"], props["after_date"], iso_utc(first_seen), props["area_m2"], props["score"],
-                props["confidence"], props["change_type"], props.get("type_confidence"), props.get("pixels"),
-                props["algorithm_version"], run_id, recorded_at,
+                gpkg.encode(gpkg.as_multipolygon(f.geometry)), f.change_id, f.aoi_id, json.dumps(list(f.claim_ids)),
+                f.before_scene, f.after_scene, f.before_date, f.after_date, iso_utc(first_seen), f.area_m2, f.score,
+                f.confidence, f.change_type, f.type_confidence, f.pixels, f.algorithm_version, run_id, recorded_at,
             ))
         self.conn.executemany(
             f"INSERT INTO changes (geom, {', '.join(CHANGE_FIELDS)}, recorded_at) "
             f"VALUES ({', '.join('?' * (len(CHANGE_FIELDS) + 2))})", rows,
         )
         if features:
-            gpkg.touch(self.conn, "changes", recorded_at, [g for g, _ in features])
+            gpkg.touch(self.conn, "changes", recorded_at, [f.geometry for f in features])
 
     def add_verdict(self, kind: str, verdict: Mapping[str, Any], before: str, after: str, algorithm_version: str,
                     covers_window: bool, run_id: int, recorded_at: str) -> bool:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -15,7 +14,7 @@ from geo.change.classify import SceneLevels, classify, indices
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
 from geo.vector.polygonize import Region
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature, ExtraValue
 
 
 @dataclass(frozen=True)
@@ -35,26 +34,17 @@ def change_id(identity: PairIdentity, geometry: BaseGeometry) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
-def contract_properties(identity: PairIdentity, clipped: BaseGeometry, score: float, confidence: float,
-                        change_type: str, type_confidence: float, pixels: int) -> dict[str, Any]:
-    """The DESIGN contract's attributes of one change polygon (``clipped``: in the grid's CRS, clipped to
-    the AOI); ``claim_ids`` are filled in by ``geo.link``."""
-    return {
-        "change_id": change_id(identity, clipped),
-        "aoi_id": identity.aoi_id,
-        "claim_ids": [],
-        "before_scene": identity.before_scene,
-        "after_scene": identity.after_scene,
-        "before_date": identity.before_date,
-        "after_date": identity.after_date,
-        "area_m2": round(float(clipped.area), 1),
-        "score": round(score, 3),
-        "confidence": round(confidence, 3),
-        "change_type": change_type,
-        "type_confidence": round(type_confidence, 3),
-        "pixels": pixels,
-        "algorithm_version": identity.algorithm_version,
-    }
+def change_feature(identity: PairIdentity, clipped: BaseGeometry, crs: str, score: float, confidence: float,
+                   change_type: str, type_confidence: float, pixels: int,
+                   extra: Mapping[str, ExtraValue] | None = None) -> ChangeFeature:
+    """One change polygon with the DESIGN contract's attributes (``clipped``: in the grid's CRS ``crs``,
+    clipped to the AOI; the feature's geometry is lon/lat). ``claim_ids`` are given by ``geo.link``."""
+    return ChangeFeature(
+        reproject(clipped, crs, WGS84), change_id(identity, clipped), identity.aoi_id, identity.before_scene,
+        identity.after_scene, identity.before_date, identity.after_date, round(float(clipped.area), 1),
+        round(score, 3), round(confidence, 3), change_type, round(type_confidence, 3), pixels,
+        identity.algorithm_version, extra=dict(extra or {}),
+    )
 
 
 def clipped_regions(regions: Sequence[Region], aoi_projected: BaseGeometry) -> Iterator[tuple[Region, BaseGeometry]]:
@@ -77,8 +67,8 @@ def region_features(
     aoi_projected: BaseGeometry,
     identity: PairIdentity,
     levels: SceneLevels = SceneLevels(),
-) -> list[Feature]:
-    """GeoJSON-ready (lon/lat geometry, properties) per region, clipped to the AOI. ``levels``: what is
+) -> list[ChangeFeature]:
+    """A change feature per region, clipped to the AOI. ``levels``: what is
     water in this scene (``geo.change.classify.scene_levels``)."""
     if not regions:
         return []
@@ -88,7 +78,7 @@ def region_features(
     means_before = [ndi.mean(np.nan_to_num(before[b]), labels, index) for b in range(len(bands))]
     means_after = [ndi.mean(np.nan_to_num(after[b]), labels, index) for b in range(len(bands))]
     crs = grid.crs.to_string()
-    features = []
+    features: list[ChangeFeature] = []
     for region, clipped in clipped_regions(regions, aoi_projected):
         i = region.label - 1
         area = float(clipped.area)
@@ -98,7 +88,6 @@ def region_features(
             area,
             levels,
         )
-        props = contract_properties(identity, clipped, float(score[i]), float(strong[i]), change_type,
-                                    type_confidence, region.pixels)
-        features.append((reproject(clipped, crs, WGS84), props))
+        features.append(change_feature(identity, clipped, crs, float(score[i]), float(strong[i]), change_type,
+                                       type_confidence, region.pixels))
     return features

@@ -38,7 +38,7 @@ from geo.link import (
     NOT_TESTED,
     WEAK_EVIDENCE,
 )
-from geo.vector.feature import Feature
+from geo.vector.feature import ChangeFeature
 from geo.verdicts import confidence_label
 
 COUNTS = "vessel counts"
@@ -129,7 +129,7 @@ def merge_denial(entry: Mapping[str, Any], denied: Sequence[Mapping[str, Any]],
 
 
 def merge_vessel_evidence(entries: Sequence[Mapping[str, Any]], evidence: Sequence[Mapping[str, Any]],
-                          claims: Sequence[Claim], features: Sequence[Feature]) -> list[dict[str, Any]]:
+                          claims: Sequence[Claim], features: Sequence[ChangeFeature]) -> list[dict[str, Any]]:
     """claims.json entries of one AOI with the vessel job's ``evidence`` merged in (module docstring), new
     entries (``entries`` are left as they are); those of claims without vessel evidence are copies.
     ``features``: the run's change polygons."""
@@ -138,7 +138,7 @@ def merge_vessel_evidence(entries: Sequence[Mapping[str, Any]], evidence: Sequen
     vessel = {e["claim_id"]: e for e in evidence}
     if not vessel:
         return out
-    types = {p.get("change_id"): str(p.get("change_type")) for _, p in features}
+    types = {f.change_id: f.change_type for f in features}
     assertions = {}
     for index, entry in enumerate(out):
         claim = by_id.get(entry["claim_id"])

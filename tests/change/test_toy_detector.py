@@ -40,7 +40,7 @@ def test_toy_detector_runs_through_the_job(toy_registered, synthetic_project, tm
 
     # the three planted roofs (red 0.09 -> 0.30), one polygon each, and nothing else
     grid = _scene_grid(synthetic_project.shape)
-    shapes = [reproject(geometry, WGS84, grid.crs.to_string()) for geometry, _ in result.features]
+    shapes = [reproject(geometry, WGS84, grid.crs.to_string()) for geometry in (f.geometry for f in result.features)]
     found = rio_features.geometry_mask(shapes, grid.shape, grid.transform, invert=True)
     assert len(result.features) == len(synthetic_project.rects) == 3
     for rect in synthetic_project.rects:
@@ -48,7 +48,7 @@ def test_toy_detector_runs_through_the_job(toy_registered, synthetic_project, tm
         assert (found & truth).sum() >= 0.95 * truth.sum(), rect
     assert found.sum() <= 1.05 * np.any([r.mask(grid.shape) for r in synthetic_project.rects], axis=0).sum()
 
-    assert {p["algorithm_version"] for _, p in result.features} == {version}
+    assert {f.algorithm_version for f in result.features} == {version}
     assert result.manifest["algorithm_version"] == version
     statistic = result.manifest["statistic"]
     assert statistic["method"] == "toy-brighter" and statistic["label"] == "gain of the red band"

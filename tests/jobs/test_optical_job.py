@@ -32,7 +32,7 @@ def _scene_grid(shape):
 
 
 def _rasterize(features_, grid):
-    shapes = [reproject(geom, WGS84, grid.crs.to_string()) for geom, _ in features_]
+    shapes = [reproject(geom, WGS84, grid.crs.to_string()) for geom in (f.geometry for f in features_)]
     if not shapes:
         return np.zeros(grid.shape, bool)
     return features.geometry_mask(shapes, grid.shape, grid.transform, invert=True)
@@ -51,14 +51,14 @@ def test_every_planted_change_found_with_iou_and_area(result, synthetic_project)
     for rect in synthetic_project.rects:
         truth = rect.mask(grid.shape)
         # the polygons overlapping this rectangle
-        hits = [(g, p) for g, p in result.features if _rasterize([(g, p)], grid)[truth].any()]
+        hits = [f for f in result.features if _rasterize([f], grid)[truth].any()]
         assert hits, f"planted change {rect} not found"
         mine = _rasterize(hits, grid)
         iou = (mine & truth).sum() / (mine | truth).sum()
         assert iou >= 0.8, f"{rect}: IoU {iou:.2f}"
-        area = sum(p["area_m2"] for _, p in hits)
+        area = sum(f.area_m2 for f in hits)
         assert abs(area - truth.sum() * 100.0) <= 0.10 * truth.sum() * 100.0, f"{rect}: area {area} m2"
-        assert all(p["change_type"] == "new_bright_surface" for _, p in hits)
+        assert all(f.change_type == "new_bright_surface" for f in hits)
     # nothing large elsewhere
     truth_all = np.any([r.mask(grid.shape) for r in synthetic_project.rects], axis=0)
     outside = found & ~ndilate(truth_all, 2)
@@ -73,9 +73,9 @@ def ndilate(mask, n):
 
 def test_claims_linked_when_pair_brackets_window(result):
     assert result.features
-    for _, props in result.features:
+    for f in result.features:
         # test-later's window (Sep 2020) is after the after scene (Aug 2020): not linked
-        assert sorted(props["claim_ids"]) == ["test-construction", "test-denial"]
+        assert sorted(f.claim_ids) == ["test-construction", "test-denial"]
     verdicts = {c["claim_id"]: c["verdict"] for c in result.claims}
     assert verdicts == {
         "test-construction": "consistent with the claim",

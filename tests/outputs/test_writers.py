@@ -66,7 +66,7 @@ def test_the_extras_need_none_of_the_files_written_before_them(synthetic_result,
     with sqlite3.connect(tmp_path / "changes.gpkg") as db:
         ids = sorted(r[0] for r in db.execute("select change_id from changes"))
         verdicts = sorted(r[0] for r in db.execute("select verdict from claims"))
-    assert ids == sorted(p["change_id"] for _, p in result.features)
+    assert ids == sorted(f.change_id for f in result.features)
     assert verdicts == sorted(c["verdict"] for c in result.claims) and verdicts
     report = (tmp_path / "report.html").read_text()
     assert all(c["verdict"] in report for c in result.claims)
@@ -83,7 +83,7 @@ def test_every_file_of_a_run_comes_from_one_registered_writer(synthetic_result, 
 
 def _toy_csv(result, out):
     """A toy format: one line per change, its id and area."""
-    lines = [f"{p['change_id']},{p['area_m2']:.0f}" for _, p in result.features]
+    lines = [f"{f.change_id},{f.area_m2:.0f}" for f in result.features]
     (out / "changes.csv").write_text("change_id,area_m2\n" + "\n".join(lines) + "\n")
 
 
@@ -93,11 +93,11 @@ def test_a_new_run_format_is_one_writer_and_one_registry_line(synthetic_result, 
     assert written == {f for w in writers for f in w.files}
     rows = (tmp_path / "out" / "changes.csv").read_text().splitlines()
     assert rows[0] == "change_id,area_m2" and len(rows) == 1 + len(synthetic_result.features) == 4
-    assert {r.split(",")[0] for r in rows[1:]} == {p["change_id"] for _, p in synthetic_result.features}
+    assert {r.split(",")[0] for r in rows[1:]} == {f.change_id for f in synthetic_result.features}
 
 
 def _toy_wkt(path, features, title):
-    path.write_text("\n".join([f"# {title}", *(g.wkt for g, _ in features)]) + "\n")
+    path.write_text("\n".join([f"# {title}", *(f.geometry.wkt for f in features)]) + "\n")
 
 
 def test_a_new_change_layer_is_one_writer_and_one_registry_line(synthetic_result, tmp_path):

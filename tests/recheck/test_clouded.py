@@ -76,12 +76,12 @@ def test_clouded_scene_is_skipped_once_and_the_chain_goes_around_it(first_run, g
         for aoi_id in AOIS:
             assert opened.chain(aoi_id, ALGORITHM_VERSION).head.id == S5
         changes = opened.changes()
-    found = sorted((p["aoi_id"], p["before_scene"], p["after_scene"], p["run_id"]) for _, p in changes)
+    found = sorted((f.aoi_id, f.before_scene, f.after_scene, f.extra["run_id"]) for f in changes)
     assert found == [("site-a", S0, S1, 1), ("site-a", S1, S2, 1), ("site-b", S1, S2, 1), ("site-b", CLOUDED, S5, 3),
                      ("site-c", S0, S1, 1), ("site-d", CLOUDED, S5, 3)]
     for aoi_id, rects in PLANTS[3].items():  # each roof of S5 is where it was planted
-        [hit] = [p for g, p in changes if p["after_scene"] == S5 and g.intersects(rect_lonlat(rects[0]))]
-        assert hit["aoi_id"] == aoi_id and hit["change_type"] == "new_bright_surface"
+        [hit] = [f for f in changes if f.after_scene == S5 and f.geometry.intersects(rect_lonlat(rects[0]))]
+        assert hit.aoi_id == aoi_id and hit.change_type == "new_bright_surface"
 
     # Window verdicts: d-build (10-25 May) was "not yet covered" over S2 -> clouded scene, and is now judged
     # over S2 -> clouded -> S5 (two pairs), which shows its roof. a-build and b-build (March) are untouched.
@@ -111,7 +111,7 @@ def test_a_failure_recording_one_aoi_keeps_the_others(first_run, geo_cli):
     assert "Traceback" not in failed.stderr
     with Store.open(store, create=False) as opened:
         assert opened.run_ids() == [1, 2]
-        new = sorted((p["aoi_id"], p["after_scene"]) for _, p in opened.changes(run_id=2))
+        new = sorted((f.aoi_id, f.after_scene) for f in opened.changes(run_id=2))
         assert new == [("site-b", S5)]  # site D's roof is not recorded, site B's is
         for aoi_id in ("site-a", "site-b", "site-c"):
             assert opened.chain(aoi_id, ALGORITHM_VERSION).head.id == S5

@@ -50,7 +50,7 @@ def test_relearnt_parameters_start_new_chains(first_run, tmp_path, geo_cli):
                 assert [(p.before.id, p.after.id) for p in opened.pairs(aoi_id, version)] == RUN1_PAIRS
                 assert opened.chain(aoi_id, version).head.id == SCENE_IDS[2]
         new = opened.changes(run_id=2)
-        assert {p["algorithm_version"] for _, p in new} == {relearnt.algorithm_version}
+        assert {f.algorithm_version for f in new} == {relearnt.algorithm_version}
         assert_planted_roofs_found(new, upto=2)  # the planted roofs are strong enough for either threshold
     after = dump_store(store)
     for table in KEPT:

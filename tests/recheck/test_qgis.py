@@ -40,11 +40,11 @@ def test_qgis_shows_changes_over_time(qgis, first_run):
     recheck(request(series, store))
     with Store.open(store, create=False) as opened:
         changes = opened.changes()
-    early = sorted(p["change_id"] for _, p in changes if p["first_seen"] < "2021-05-15")
+    early = sorted(f.change_id for f in changes if f.extra["first_seen"] < "2021-05-15")
     assert 0 < len(early) < len(changes) == 6
     # the time slider at exactly the instant a later scene first showed changes: those appear, with the earlier
-    latest = max(p["first_seen"] for _, p in changes)
-    by_latest = sorted(p["change_id"] for _, p in changes if p["first_seen"] <= latest)
+    latest = max(f.extra["first_seen"] for f in changes)
+    by_latest = sorted(f.change_id for f in changes if f.extra["first_seen"] <= latest)
     assert latest.endswith("Z") and len(by_latest) == 6 and latest > "2021-05-15"
     qlr = store.with_name("s-outputs") / "s.qlr"
     env = {"QT_QPA_PLATFORM": "offscreen", "HOME": str(store.parent), "PATH": os.environ.get("PATH", "/usr/bin")}

@@ -43,15 +43,15 @@ def assert_planted_roofs_found(changes, upto: int) -> None:
             for rect in rects:
                 expected += 1
                 truth = rect_lonlat(rect)
-                hits = [p for g, p in changes if g.intersects(truth)]
+                hits = [f for f in changes if f.geometry.intersects(truth)]
                 assert len(hits) == 1, f"{aoi_id} roof {rect} at date {k}: {len(hits)} polygons"
                 hit = hits[0]
-                assert hit["aoi_id"] == aoi_id
-                assert (hit["before_scene"], hit["after_scene"]) == (SCENE_IDS[k - 1], SCENE_IDS[k])
-                assert parse_utc(hit["first_seen"]).date() == date(2021, 3 + k, 1)
-                assert hit["change_type"] == "new_bright_surface"
+                assert hit.aoi_id == aoi_id
+                assert (hit.before_scene, hit.after_scene) == (SCENE_IDS[k - 1], SCENE_IDS[k])
+                assert parse_utc(str(hit.extra["first_seen"])).date() == date(2021, 3 + k, 1)
+                assert hit.change_type == "new_bright_surface"
                 area = rect.height * rect.width * 100.0
-                assert abs(hit["area_m2"] - area) <= 0.12 * area, (rect, hit["area_m2"])
+                assert abs(hit.area_m2 - area) <= 0.12 * area, (rect, hit.area_m2)
     assert len(changes) == expected
 
 
@@ -76,13 +76,13 @@ def test_first_recheck_finds_each_planted_roof_once_at_its_date(first_run):
     out = store.with_name("s-outputs")
     collection = json.loads((out / "runs" / "000001" / "changes.geojson").read_text())
     assert sorted(f["properties"]["change_id"] for f in collection["features"]) == sorted(
-        p["change_id"] for _, p in changes)
+        f.change_id for f in changes)
     assert "crs" not in collection and collection["features"][0]["properties"]["first_seen"].endswith("Z")
     kml = ET.parse(out / "runs" / "000001" / "changes.kml").getroot()  # the same changes for Google Earth
     namespace = {"k": "http://www.opengis.net/kml/2.2"}
     assert sorted(d.findtext("k:value", namespaces=namespace) for d in kml.iterfind(
         ".//k:Placemark/k:ExtendedData/k:Data[@name='change_id']", namespace)) == sorted(
-        p["change_id"] for _, p in changes)
+        f.change_id for f in changes)
     assert json.loads((out / "runs" / "000001" / "summary.json").read_text()) == summary
     assert json.loads((out / "latest.json").read_text()) == summary
     assert (out / "s.qlr").is_file()
@@ -126,7 +126,7 @@ def test_new_scene_only_the_new_pair_is_processed(first_run):
     with Store.open(store, create=False) as opened:
         assert_planted_roofs_found(opened.changes(), upto=3)
         new = opened.changes(run_id=2)
-        assert sorted(p["aoi_id"] for _, p in new) == ["site-b", "site-d"]
+        assert sorted(f.aoi_id for f in new) == ["site-b", "site-d"]
         assert opened.count("pairs") == 12
     news = {v["claim_id"]: v for v in report.summary["verdicts"]}
     assert news["d-build"]["verdict"] == "consistent with the claim" and news["d-build"]["changed"]
@@ -183,7 +183,7 @@ def test_unusable_scene_is_skipped_and_the_chain_goes_around_it(tmp_path):
     with Store.open(tmp_path / "s.gpkg", create=False) as opened:
         changes = opened.changes()
     # the same roofs as without the unusable scene; on site c the copy of t1 shows nothing new
-    found = sorted((p["aoi_id"], p["after_scene"]) for _, p in changes)
+    found = sorted((f.aoi_id, f.after_scene) for f in changes)
     assert found == [("site-a", SCENE_IDS[1]), ("site-a", SCENE_IDS[2]), ("site-c", SCENE_IDS[1])]
 
 
@@ -198,7 +198,7 @@ def test_max_pairs_leaves_the_rest_for_the_next_run(series, tmp_path):
     assert [(p["before_scene"], p["after_scene"]) for p in entry["pairs"]] == RUN1_PAIRS[1:]
     assert recheck(request(series, store, max_pairs=1, aoi_refs=("site-a",))).run_id is None
     with Store.open(store, create=False) as opened:
-        assert sorted(p["after_scene"] for _, p in opened.changes()) == [SCENE_IDS[1], SCENE_IDS[2]]
+        assert sorted(f.after_scene for f in opened.changes()) == [SCENE_IDS[1], SCENE_IDS[2]]
 
 
 def _plan(series, aoi_id, since=None):

@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo.errors import StoreError
+from geo.vector.feature import ChangeFeature
 from geo.store import SceneRef, Store, gpkg, schema, writer_lock
 
 WHEN = datetime(2021, 4, 1, 10, 30, 12, 345000, tzinfo=timezone.utc)
@@ -31,7 +32,8 @@ def _store_with_changes(path, geometries):
         run_id = store.insert_run("2021-01-01T00:00:00.000Z", "src", "v", "0", "h", 1, {}, None)
         store.add_pair("x", "v", SceneRef("B", WHEN), SceneRef("A", WHEN), "done", "", 1.0, len(geometries), None,
                        run_id)
-        store.add_changes([(g, _props(f"id{i}", g.area)) for i, g in enumerate(geometries)], WHEN, run_id,
+        store.add_changes([ChangeFeature.from_properties(g, _props(f"id{i}", g.area)) for i, g in enumerate(geometries)],
+                          WHEN, run_id,
                           "2021-01-01T00:00:00.000Z")
     return run_id
 
@@ -72,9 +74,11 @@ def test_store_reads_back_what_it_wrote(tmp_path):
     geometries = [box(3.0, 45.0, 3.001, 45.002)]
     run_id = _store_with_changes(path, geometries)
     with Store.open(path, create=False) as store:
-        [(geometry, props)] = store.changes(run_id=run_id)
-        assert geometry.equals_exact(gpkg.as_multipolygon(geometries[0]), 0)
-        assert props["claim_ids"] == ["c1"] and props["first_seen"] == "2021-04-01T10:30:12.345Z"
+        [feature] = store.changes(run_id=run_id)
+        assert feature.geometry.equals_exact(gpkg.as_multipolygon(geometries[0]), 0)
+        assert feature.claim_ids == ("c1",) and feature.extra["first_seen"] == "2021-04-01T10:30:12.345Z"
+        assert feature.properties() == {**_props("id0", geometries[0].area), **feature.extra}
+        assert dict(feature.extra) == {"first_seen": "2021-04-01T10:30:12.345Z", "run_id": run_id}
         assert [(p.before.id, p.after.id, p.after.datetime) for p in store.pairs("x", "v")] == [("B", "A", WHEN)]
         assert store.changes(run_id=run_id + 1) == []
 
@@ -175,7 +179,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
     with writer_lock(path), Store.open(path) as store:
         with pytest.raises(RuntimeError), store.transaction():
             store.insert_run("2021-01-02T00:00:00.000Z", "src", "v", "0", "h", 1, {}, None)
-            store.add_changes([(box(5, 5, 6, 6), _props("new", 1.0))], WHEN, 2, "2021-01-02T00:00:00.000Z")
+            store.add_changes([ChangeFeature.from_properties(box(5, 5, 6, 6), _props("new", 1.0))], WHEN, 2, "2021-01-02T00:00:00.000Z")
             raise RuntimeError("killed half way")
         assert store.run_ids() == [1]
-        assert [p["change_id"] for _, p in store.changes()] == ["id0"]
+        assert [f.change_id for f in store.changes()] == ["id0"]

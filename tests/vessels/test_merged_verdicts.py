@@ -10,6 +10,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.claims import Claim, Stance, TimeWindow
+from tests.synthetic import change_feature
 from geo.vessels.merged_verdicts import merge_assertion, merge_denial, merge_vessel_evidence
 
 CONSISTENT, NO_EVIDENCE, NOT_TESTED, NOT_OBSERVABLE = (
@@ -33,8 +34,8 @@ def counts(claim_id: str, verdict: str, confidence: float | None, p_value: float
             "p_value": p_value, "rationale": f"counts say {verdict}"}
 
 
-FEATURES = [(box(0, 0, 1, 1), {"change_id": "c-vessel", "change_type": "vessel"}),
-            (box(2, 2, 3, 3), {"change_id": "c-bright", "change_type": "new_bright_surface"})]
+FEATURES = [change_feature(box(0, 0, 1, 1), "vessel", "c-vessel"),
+            change_feature(box(2, 2, 3, 3), "new_bright_surface", "c-bright")]
 
 
 @pytest.mark.parametrize("change, count, signatures, evidence, expected", [
