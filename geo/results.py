@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from geo.aoi import AOI
+from geo.claim_verdict import ClaimVerdict
 from geo.scenes.read import Stack
 from geo.vector.feature import ChangeFeature
 
@@ -16,7 +17,7 @@ from geo.vector.feature import ChangeFeature
 @dataclass(frozen=True)
 class JobResult:
     features: list[ChangeFeature]
-    claims: list[dict[str, Any]]
+    claims: list[ClaimVerdict]
     manifest: dict[str, Any]
     before: Stack
     after: Stack

@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from geo.claim_verdict import ClaimVerdict
 from geo.claims import SIGNATURES, Claim, Stance
 from geo.link import (
     CONSISTENT,
@@ -242,8 +243,8 @@ def _signature_matches(claim: Claim, linked: Sequence[ChangeFeature]) -> dict[st
     }
 
 
-def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context: PairContext) -> list[dict[str, Any]]:
-    """claims.json entries: one per claim naming the AOI, with the evidence behind its verdict."""
+def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context: PairContext) -> list[ClaimVerdict]:
+    """One per claim naming the AOI, with the evidence behind its verdict (claims.json's entries)."""
     assessed = assess(claims, features, context)
     out = []
     for claim in claims:
@@ -255,31 +256,31 @@ def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context
         matching = matching_changes(claim, features) if claim.stance is Stance.ASSERT else [
             f for f in features if f.change_id in evidence
         ]
-        out.append({
-            "claim_id": claim.id,
-            "aoi_id": context.aoi.id,
-            "aoi_name": context.aoi.name,
-            "stance": str(claim.stance),
-            "claim": claim.summary(),
-            "window": claim.window.to_dict(),
-            "pair_brackets_window": claim.window.bracketed_by(context.before_date, context.after_date),
-            "window_share_of_pair": window_share(claim, context),
-            "scenes": context.scenes_considered(),
-            "clear_fraction": round(context.clear_fraction, 4),
-            "signatures": list(claim.signatures),
-            "observable": claim.observable,
-            "expected_change_types": sorted(expected_types(claim)),
-            "n_changes": len(linked),
-            "area_m2": round(sum(f.area_m2 for f in linked), 1),
-            "change_types": dict(Counter(f.change_type for f in linked).most_common()),
-            "signature_matches": _signature_matches(claim, linked),
-            "n_matching": len(matching),
-            "matching_area_m2": round(sum(f.area_m2 for f in matching), 1),
-            "evidence": list(verdict.evidence),
-            "minimum_evidence": minimum_evidence(matching),
-            "verdict": verdict.verdict,
-            "confidence": verdict.confidence,
-            "confidence_label": verdict.confidence_label,
-            "rationale": verdict.rationale,
-        })
+        out.append(ClaimVerdict(
+            claim_id=claim.id,
+            aoi_id=context.aoi.id,
+            aoi_name=context.aoi.name,
+            stance=str(claim.stance),
+            claim=claim.summary(),
+            window=claim.window.to_dict(),
+            pair_brackets_window=claim.window.bracketed_by(context.before_date, context.after_date),
+            window_share_of_pair=window_share(claim, context),
+            scenes=tuple(context.scenes_considered()),
+            clear_fraction=round(context.clear_fraction, 4),
+            signatures=tuple(claim.signatures),
+            observable=claim.observable,
+            expected_change_types=tuple(sorted(expected_types(claim))),
+            n_changes=len(linked),
+            area_m2=round(sum(f.area_m2 for f in linked), 1),
+            change_types=dict(Counter(f.change_type for f in linked).most_common()),
+            signature_matches=_signature_matches(claim, linked),
+            n_matching=len(matching),
+            matching_area_m2=round(sum(f.area_m2 for f in matching), 1),
+            evidence=verdict.evidence,
+            minimum_evidence=minimum_evidence(matching),
+            verdict=verdict.verdict,
+            confidence=verdict.confidence,
+            confidence_label=verdict.confidence_label,
+            rationale=verdict.rationale,
+        ))
     return out

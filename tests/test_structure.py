@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("geo.align",),
     ("geo.change",),
     ("geo.vector",),
-    ("geo.link", "geo.verdicts", "geo.results"),
+    ("geo.link", "geo.claim_verdict", "geo.verdicts", "geo.results"),
     ("geo.outputs",),
     ("geo.store",),
     ("geo.jobs", "geo.vessels"),  # the jobs (both folders whole)

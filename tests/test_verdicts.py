@@ -22,6 +22,7 @@ from geo.link import (
     link_features,
 )
 from tests.synthetic import change_feature
+from geo.claim_verdict import ClaimVerdict
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH, assess, verdicts
 
 SITE = AOI("site", "Test site", "XX", "port", box(10.0, 50.0, 10.05, 50.03), "synthetic")
@@ -175,8 +176,10 @@ def test_claims_json_entries_carry_scenes_counts_and_claim_text():
     asserted = claim("build", signatures=("new_construction", "cleared_land"))
     features = [change("new_bright_surface", 3000), change("vegetation_loss", 2000), change("darkening", 700, cid="d")]
     ctx = context(clear=0.9)
-    [entry] = verdicts([asserted], link_features(features, [asserted], ctx), ctx)
-    assert entry["verdict"] == CONSISTENT
+    [verdict] = verdicts([asserted], link_features(features, [asserted], ctx), ctx)
+    entry = verdict.to_dict()  # as claims.json holds it
+    assert entry == ClaimVerdict.from_dict(entry).to_dict()
+    assert verdict.verdict == entry["verdict"] == CONSISTENT
     assert entry["n_changes"] == 3 and entry["n_matching"] == 2
     assert entry["change_types"] == {"new_bright_surface": 1, "vegetation_loss": 1, "darkening": 1}
     assert entry["signature_matches"] == {"new_construction": 1, "cleared_land": 1}
@@ -212,7 +215,7 @@ def test_minimum_evidence_rule(changes, verdict, confidence, label):
     assert (v.verdict, v.confidence, v.confidence_label) == (verdict, pytest.approx(confidence, abs=1e-3), label)
     assert set(v.evidence) == {f"c{i}" for i in range(len(changes))}  # weak or not, the changes are shown
     [entry] = verdicts([c], link_features(features, [c], ctx), ctx)
-    rule = entry["minimum_evidence"]
+    rule = entry.minimum_evidence
     assert rule["met"] is (verdict == CONSISTENT)
     assert (rule["min_strength"], rule["min_area_m2"]) == (MIN_EVIDENCE_STRENGTH, MIN_EVIDENCE_AREA_M2)
     passing = [(a, s * t) for a, s, t in changes if s * t >= MIN_EVIDENCE_STRENGTH]

@@ -9,8 +9,8 @@ import click
 from geo.atomic import check_output_file
 from geo.cli import console
 from geo.errors import OutputError
-from geo.outputs.report import write_report
 from geo.outputs.run_data import REPORT, load_run
+from geo.outputs.writers import VIEW_WRITERS
 
 
 @click.command("report")
@@ -33,6 +33,6 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
     if duplicates:
         raise OutputError(f"several run folders cover the same AOI ({', '.join(duplicates)}): give one run per AOI")
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_report(out, runs)
+    VIEW_WRITERS["report"].write(out, runs)
     n_claims = sum(len(r.claims) for r in runs)
     console.stdout.print(f"report: {out} ({len(runs)} area(s), {n_claims} claim verdict(s))")

@@ -11,6 +11,7 @@ import click
 
 from geo.aoi import AOI, load_aois, resolve_aoi
 from geo.atomic import check_output_dir
+from geo.claim_verdict import ClaimVerdict
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
@@ -68,7 +69,7 @@ def execute(
     print_summary(shown.manifest, shown.claims, shown.features, written)
 
 
-def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], features: Sequence[ChangeFeature],
+def print_summary(manifest: dict[str, Any], claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],
                   written: list[Path]) -> None:
     scenes = manifest["scenes"]
     out = console.stdout
@@ -92,9 +93,9 @@ def print_summary(manifest: dict[str, Any], claims: list[dict[str, Any]], featur
         out.print(f"vessel counts: {vessels['n_scenes']} {'/'.join(vessels['sensors'])} scene(s) from {start} to {end}"
                   f"{found}")
     for claim in claims:
-        source = " " + esc(f"[by {claim['verdict_source']}]") if "verdict_source" in claim else ""
-        out.print(f"  claim {esc(claim['claim_id'])}: [bold]{esc(claim['verdict'])}[/]{source} — "
-                  f"{esc(claim['rationale'])}", markup=True)
+        source = " " + esc(f"[by {claim.verdict_source}]") if claim.verdict_source else ""
+        out.print(f"  claim {esc(claim.claim_id)}: [bold]{esc(claim.verdict)}[/]{source} — "
+                  f"{esc(claim.rationale)}", markup=True)
     if not claims:
         out.print("  no claims touch this AOI")
     out.print("files: " + ", ".join(str(p) for p in written))

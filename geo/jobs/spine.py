@@ -18,6 +18,7 @@ import numpy as np
 
 from geo import __version__
 from geo.aoi import AOI
+from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
@@ -40,7 +41,7 @@ def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
 def judge_claims(
     aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
     features: Sequence[ChangeFeature],
-) -> tuple[PairContext, list[ChangeFeature], list[dict[str, Any]]]:
+) -> tuple[PairContext, list[ChangeFeature], list[ClaimVerdict]]:
     """Link ``features`` to ``claims`` and judge each claim on the pair: the pair's context (the share of the
     AOI, ``inside``, valid on both dates and on each alone), the linked features and the verdicts."""
     n_inside = max(int(inside.sum()), 1)

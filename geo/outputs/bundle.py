@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from shapely.geometry import shape
 
+from geo.claim_verdict import ClaimVerdict
 from geo.outputs.cog import TRUE_COLOUR, sar_display, true_colour, write_cog
 from geo.outputs.geojson import rfc7946_geometry, write_feature_collection
 from geo.outputs.render import display_stretch
@@ -50,7 +51,8 @@ def folder_view(result: JobResult) -> JobResult:
     true-colour raster that will not be written."""
     missing = [w for w in (_no_true_colour(BEFORE_RGB, result.before), _no_true_colour(AFTER_RGB, result.after)) if w]
     manifest = {**result.manifest, "warnings": [*result.manifest.get("warnings", []), *missing]}
-    return replace(result, manifest=portable(manifest), claims=portable(result.claims))
+    claims = [ClaimVerdict.from_dict(portable(c.to_dict())) for c in result.claims]
+    return replace(result, manifest=portable(manifest), claims=claims)
 
 
 def _as_json(value: Any) -> Any:
@@ -67,7 +69,7 @@ def run_data(result: JobResult, out: Path) -> RunData:
     features = [replace(f, geometry=shape(rfc7946_geometry(f.geometry))) for f in result.features]
     manifest = _as_json(result.manifest)
     return RunData(out, {**manifest["aoi"], **_as_json(result.aoi.summary())},
-                   shape(rfc7946_geometry(result.aoi.geometry)), features, _as_json(result.claims), manifest,
+                   shape(rfc7946_geometry(result.aoi.geometry)), features, [c.to_dict() for c in result.claims], manifest,
                    load_vessels(out))
 
 

@@ -3,8 +3,9 @@ the run's result and a folder and writes them, never changing the result.
 
 ``geo run``/``geo demo`` write ``RUN_WRITERS`` in order (``write_run``); the change layers
 (``layers.CHANGE_LAYERS``: ``changes.geojson``, ``changes.kml``) are written by the same code for a run and for each
-``geo recheck`` run folder; ``geo report`` rebuilds ``report.html`` with ``report.write_report``, which the
-``client views`` writer calls. A new format is one writer function and one line in ``layers.CHANGE_LAYERS`` (a
+``geo recheck`` run folder; the client views (``VIEW_WRITERS``: GeoPackage, QGIS project, report) are written
+from a run's view by the ``client views`` writer, and ``geo report`` rebuilds a report with the same ``report``
+view writer from run folders read back. A new format is one writer function and one line in ``layers.CHANGE_LAYERS`` (a
 layer of change polygons: a run and every re-check run folder write it) or ``RUN_WRITERS`` (anything else of a
 run).
 """
@@ -22,7 +23,8 @@ from geo.outputs.gpkg import write_geopackage
 from geo.outputs.layers import CHANGE_LAYERS, write_change_layers
 from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
-from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC
+from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC,
+                                  RunData)
 from geo.results import JobResult
 
 Write = Callable[[JobResult, Path], object]  # what it returns is not used
@@ -45,23 +47,39 @@ def _raster_files() -> tuple[str, ...]:
     return tuple(f for name in (STATISTIC, BEFORE_RGB, AFTER_RGB) for f in (name, str(Path(name).with_suffix(".qml"))))
 
 
+@dataclass(frozen=True)
+class ViewWriter:
+    """A client's view of one or more runs (``RunData``: from a run in memory, or read back from its folder by
+    ``geo report``): its file name in a run folder and ``write(path, runs)``."""
+
+    name: str
+    file: str
+    write: Callable[[Path, Sequence[RunData]], object]
+
+
+VIEW_WRITERS: dict[str, ViewWriter] = {w.name: w for w in (
+    ViewWriter("geopackage", GEOPACKAGE, write_geopackage),
+    ViewWriter("qgis project", PROJECT, lambda path, runs: write_project(path, runs[0])),
+    ViewWriter("report", REPORT, write_report),
+)}
+
+
 def _write_client_views(result: JobResult, out: Path) -> None:
-    """The GeoPackage, QGIS project and report, all three from one view of the run (``bundle.run_data``:
-    features in lon/lat, the vessel job's files read once)."""
+    """The client views (``VIEW_WRITERS``), all from one view of the run (``bundle.run_data``: features in
+    lon/lat, the vessel job's files read once)."""
     run = run_data(result, out)
-    write_geopackage(out / GEOPACKAGE, [run])
-    write_project(out / PROJECT, run)
-    write_report(out / REPORT, [run])
+    for writer in VIEW_WRITERS.values():
+        writer.write(out / writer.file, [run])
 
 
 RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("change layers", tuple(layer.file for layer in CHANGE_LAYERS),
                  lambda result, out: write_change_layers(out, result.features, _title(result))),
-    OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, result.claims)),
+    OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, [c.to_dict() for c in result.claims])),
     OutputWriter("aoi", (AOI,), write_aoi),
     OutputWriter("rasters", _raster_files(), write_rasters),
     OutputWriter("changes style", (CHANGES_STYLE,), write_changes_style),
-    OutputWriter("client views", (GEOPACKAGE, PROJECT, REPORT), _write_client_views),
+    OutputWriter("client views", tuple(w.file for w in VIEW_WRITERS.values()), _write_client_views),
     OutputWriter("manifest", (MANIFEST,), lambda result, out: write_json(out / MANIFEST, result.manifest)),
 )
 

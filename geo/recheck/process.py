@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
+from geo.claim_verdict import ClaimVerdict
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
@@ -43,7 +44,7 @@ class PairOutcome:
     reason: str
     clear_fraction: float | None = None
     features: list[ChangeFeature] = field(default_factory=list)
-    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[ClaimVerdict] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     obscured: bool = False  # skipped for want of clear pixels (cloud, or nothing valid over the AOI)
 

@@ -57,8 +57,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         if pair.status == "done":
             store.add_changes(pair.features, pair.after.datetime, run_id, recorded)
             for verdict in pair.verdicts:
-                store.add_verdict("pair", verdict, pair.before.id, pair.after.id, version,
-                                  bool(verdict.get("pair_brackets_window")), run_id, recorded)
+                store.add_verdict("pair", verdict.to_dict(), pair.before.id, pair.after.id, version,
+                                  verdict.pair_brackets_window, run_id, recorded)
             head = pair.after
     store.set_chain(aoi.id, version, baseline, reason, head, run_id)
     news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor) if any(
@@ -103,18 +103,19 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
         by_after[feature.after_scene].append(feature)
     news = []
     for result in window_verdicts(aoi, claims, chain, by_after, min_clear_fraction, spans):
-        claim_id = result.verdict["claim_id"]
+        verdict = result.verdict
+        claim_id = verdict.claim_id
         previous = store.latest_window_verdict(aoi.id, claim_id, version)
-        if store.add_verdict("window", result.verdict, result.before.id, result.after.id, version,
+        if store.add_verdict("window", verdict.to_dict(), result.before.id, result.after.id, version,
                              result.covers_window, run_id, recorded):
             before = previous["verdict"] if previous else None
             news.append({"kind": "window", "sensor": sensor.value, "algorithm_version": version,
-                         "claim_id": claim_id, "aoi_id": aoi.id, "verdict": result.verdict["verdict"],
-                         "previous_verdict": before, "changed": before != result.verdict["verdict"],
+                         "claim_id": claim_id, "aoi_id": aoi.id, "verdict": verdict.verdict,
+                         "previous_verdict": before, "changed": before != verdict.verdict,
                          "covers_window": result.covers_window, "before_scene": result.before.id,
-                         "after_scene": result.after.id, "n_changes": result.verdict["n_changes"],
-                         "n_matching": result.verdict["n_matching"], "confidence": result.verdict.get("confidence"),
-                         "evidence": result.verdict.get("evidence", []), "rationale": result.verdict["rationale"]})
+                         "after_scene": result.after.id, "n_changes": verdict.n_changes,
+                         "n_matching": verdict.n_matching, "confidence": verdict.confidence,
+                         "evidence": list(verdict.evidence), "rationale": verdict.rationale})
     return news
 
 

@@ -10,14 +10,14 @@ the clear fraction of the segment's worst pair.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
+from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
 from geo.link import PairContext, link_features
 from geo.store import PairRow, SceneRef
@@ -27,7 +27,7 @@ from geo.verdicts import verdicts
 
 @dataclass(frozen=True)
 class WindowVerdict:
-    verdict: dict[str, Any]  # a geo.verdicts summary (claims.json entry), plus the segment's pair count
+    verdict: ClaimVerdict  # extra: the segment's end scenes and pair count
     before: SceneRef
     after: SceneRef
     covers_window: bool
@@ -76,14 +76,13 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
             continue
         pairs = chain[span[0]:span[1]]
         before, after = pairs[0].before, pairs[-1].after
-        features = [copy.deepcopy(f) for p in pairs for f in changes_by_after.get(p.after.id, ())]
+        features = [f for p in pairs for f in changes_by_after.get(p.after.id, ())]
         clear = min(p.clear_fraction if p.clear_fraction is not None else 0.0 for p in pairs)
         context = PairContext(aoi, before.datetime.date(), after.datetime.date(), clear, min_clear_fraction)
         judged = [claim] + [by_id[d] for d in claim.denies if d in by_id]
         features = link_features(features, judged, context)
-        verdict = next(v for v in verdicts(judged, features, context) if v["claim_id"] == claim.id)
-        verdict["before_scene"], verdict["after_scene"] = before.id, after.id
-        verdict["n_pairs"] = len(pairs)
+        judgement = next(v for v in verdicts(judged, features, context) if v.claim_id == claim.id)
+        verdict = replace(judgement, extra={"before_scene": before.id, "after_scene": after.id, "n_pairs": len(pairs)})
         out.append(WindowVerdict(verdict, before, after, claim.window.bracketed_by(context.before_date,
                                                                                    context.after_date)))
     return out

@@ -5,10 +5,12 @@ and hand back the writer of the vessel files, so they land in the run folder wit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
 from geo.errors import NoScenesError
 from geo.link import NOT_TESTED
@@ -37,6 +39,13 @@ def _summary(run: VesselRun) -> dict[str, object]:
     }
 
 
+def _merged(result: JobResult, evidence: Sequence[Mapping[str, Any]], claims: Sequence[Claim]) -> list[ClaimVerdict]:
+    """``result``'s claim verdicts with the vessel evidence merged in (new values). The merge works on
+    claims.json entries, as it also merges verdicts a re-check store holds (``geo.recheck.vessels``)."""
+    entries = [c.to_dict() for c in result.claims]
+    return [ClaimVerdict.from_dict(e) for e in merge_vessel_evidence(entries, evidence, claims, result.features)]
+
+
 def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
                         progress: Progress | None = None) -> tuple[JobResult, Writer | None]:
     """Run the vessel job for ``result``'s AOI when a claim predicts vessels. Returns ``result`` with the
@@ -59,11 +68,10 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
                    "period": [start.isoformat(), end.isoformat()], "n_scenes": 0}
         manifest = {**result.manifest, "warnings": [*result.manifest["warnings"], f"vessel counts not made: {exc}"],
                     "vessels": summary}
-        return replace(result, claims=merge_vessel_evidence(result.claims, evidence, claims, result.features),
-                       manifest=manifest), None
+        return replace(result, claims=_merged(result, evidence, claims), manifest=manifest), None
     if run is None:  # no claim predicts vessels (checked above)
         return result, None
-    merged = replace(result, claims=merge_vessel_evidence(result.claims, run.evidence, claims, result.features),
+    merged = replace(result, claims=_merged(result, run.evidence, claims),
                      manifest={**result.manifest, "vessels": _summary(run)})
 
     def write(_result: JobResult, stage: Path) -> None:

@@ -76,7 +76,7 @@ def test_claims_linked_when_pair_brackets_window(result):
     for f in result.features:
         # test-later's window (Sep 2020) is after the after scene (Aug 2020): not linked
         assert sorted(f.claim_ids) == ["test-construction", "test-denial"]
-    verdicts = {c["claim_id"]: c["verdict"] for c in result.claims}
+    verdicts = {c.claim_id: c.verdict for c in result.claims}
     assert verdicts == {
         "test-construction": "consistent with the claim",
         "test-denial": "inconsistent with the denial",

@@ -67,9 +67,9 @@ def test_the_extras_need_none_of_the_files_written_before_them(synthetic_result,
         ids = sorted(r[0] for r in db.execute("select change_id from changes"))
         verdicts = sorted(r[0] for r in db.execute("select verdict from claims"))
     assert ids == sorted(f.change_id for f in result.features)
-    assert verdicts == sorted(c["verdict"] for c in result.claims) and verdicts
+    assert verdicts == sorted(c.verdict for c in result.claims) and verdicts
     report = (tmp_path / "report.html").read_text()
-    assert all(c["verdict"] in report for c in result.claims)
+    assert all(c.verdict in report for c in result.claims)
 
 
 def test_every_file_of_a_run_comes_from_one_registered_writer(synthetic_result, tmp_path):
