@@ -1,9 +1,10 @@
-"""What a change job returns (``geo.jobs.spine.run_job``): the type that the writers of a run
-folder (``geo.outputs``) and the vessel evidence take, so that they need not import a job."""
+"""What a change job returns (``geo.jobs.spine.run_job``): the types that the writers of a run folder
+(``geo.outputs``), the re-check store and the vessel evidence take, so that they need not import a job."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,62 @@ from geo.vector.feature import ChangeFeature
 
 
 @dataclass(frozen=True)
+class Manifest:
+    """What a run did (``manifest.json``; README "Outputs of a run"): versions, the AOI, scenes and grid,
+    parameters, the kit's own sections (co-registration, what its detector fitted), the statistic it
+    applied, coverage, warnings and timings. ``vessels``: the vessel job's summary, when it ran."""
+
+    workbench_version: str
+    algorithm_version: str
+    sensor: str
+    aoi: Mapping[str, Any]
+    claims: tuple[str, ...]
+    scenes: Mapping[str, Any]  # before, after (scene summaries) and the selection's reasons
+    grid: Mapping[str, Any]
+    parameters: Mapping[str, Any]
+    sections: Mapping[str, Any]  # the kit's sections, written at the top level (coregistration, irmad, ...)
+    statistic: Mapping[str, Any]  # the detector as it ran (geo.change.detectors.base.Detection.summary)
+    cloud_masked: Mapping[str, bool]
+    clear_fraction: float
+    n_changes: int
+    warnings: tuple[str, ...]
+    timings_s: Mapping[str, float]
+    versions: Mapping[str, str]
+    vessels: Mapping[str, Any] | None = None
+
+    @property
+    def coregistration(self) -> Mapping[str, Any] | None:
+        """The shift applied to the after scene (None when the kit does not co-register)."""
+        value = self.sections.get("coregistration")
+        return value if isinstance(value, Mapping) else None
+
+    def with_warnings(self, *more: str) -> Manifest:
+        return replace(self, warnings=(*self.warnings, *more))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest as ``manifest.json`` holds it, keys in the order written since the first version."""
+        head = {"workbench_version": self.workbench_version, "algorithm_version": self.algorithm_version,
+                "sensor": self.sensor, "aoi": dict(self.aoi), "claims": list(self.claims), "scenes": dict(self.scenes),
+                "grid": dict(self.grid), "parameters": dict(self.parameters)}
+        tail = {"statistic": dict(self.statistic), "cloud_masked": dict(self.cloud_masked),
+                "clear_fraction": self.clear_fraction, "n_changes": self.n_changes, "warnings": list(self.warnings),
+                "timings_s": dict(self.timings_s), "versions": dict(self.versions)}
+        return {**head, **self.sections, **tail, **({} if self.vessels is None else {"vessels": dict(self.vessels)})}
+
+    @classmethod
+    def from_dict(cls, manifest: Mapping[str, Any]) -> Manifest:
+        """The manifest a ``to_dict`` wrote (keys it does not know are the kit's sections)."""
+        known = {f.name for f in fields(cls)} - {"sections"}
+        given = {k: v for k, v in manifest.items() if k in known}
+        given["claims"], given["warnings"] = tuple(given["claims"]), tuple(given["warnings"])
+        return cls(**given, sections={k: v for k, v in manifest.items() if k not in known})
+
+
+@dataclass(frozen=True)
 class JobResult:
     features: list[ChangeFeature]
     claims: list[ClaimVerdict]
-    manifest: dict[str, Any]
+    manifest: Manifest
     before: Stack
     after: Stack
     statistic: np.ndarray

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -21,6 +20,7 @@ from geo.jobs.kits import kit_for
 from geo.jobs.spine import run_job
 from geo.outputs.bundle import folder_view
 from geo.outputs.writers import Write, write_run
+from geo.results import Manifest
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import check_scene_ref
 from geo.scenes.source import open_source
@@ -69,24 +69,24 @@ def execute(
     print_summary(shown.manifest, shown.claims, shown.features, written)
 
 
-def print_summary(manifest: dict[str, Any], claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],
+def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],
                   written: list[Path]) -> None:
-    scenes = manifest["scenes"]
+    scenes = manifest.scenes
     out = console.stdout
     esc = console.esc
-    out.print(f"[bold]AOI[/] {esc(manifest['aoi']['id'])}: {esc(scenes['before']['id'])} "
+    out.print(f"[bold]AOI[/] {esc(manifest.aoi['id'])}: {esc(scenes['before']['id'])} "
               f"({scenes['before']['datetime'][:10]}) -> {esc(scenes['after']['id'])} "
               f"({scenes['after']['datetime'][:10]})", markup=True)
-    shift = manifest["coregistration"]
+    shift = manifest.coregistration
     if shift:
         out.print(f"co-registration: dx={shift['dx_px']:+.3f} px, dy={shift['dy_px']:+.3f} px (quality {shift['quality']:.2f})")
-    console.print_warnings(manifest["scenes"]["selection"].get("warnings", []) + manifest["warnings"])
+    console.print_warnings([*scenes["selection"].get("warnings", []), *manifest.warnings])
     types = Counter(f.change_type for f in features)
     area = sum(f.area_m2 for f in features) / 1e6
     kinds = ", ".join(f"{n} {t}" for t, n in types.most_common()) or "none"
     out.print(f"[bold]{len(features)} change polygons[/] ({area:.3f} km2; {kinds}); "
-              f"clear fraction of AOI {manifest['clear_fraction']:.0%}", markup=True)
-    vessels = manifest.get("vessels")
+              f"clear fraction of AOI {manifest.clear_fraction:.0%}", markup=True)
+    vessels = manifest.vessels
     if vessels:
         start, end = vessels["period"]
         found = f", {vessels['n_detections']} vessel detections (timeseries.svg)" if vessels["n_scenes"] else ""

@@ -24,7 +24,7 @@ from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
 from geo.link import PairContext, link_features
-from geo.results import JobResult
+from geo.results import JobResult, Manifest
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity
 from geo.vector.feature import ChangeFeature
@@ -77,25 +77,24 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     with timer.step("link claims"):
         context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
                                                kit.min_clear_fraction, found.features)
-    manifest = {
-        "workbench_version": __version__,
-        "algorithm_version": kit.algorithm_version,
-        "sensor": kit.sensor.value,
-        "aoi": job.aoi.summary(),
-        "claims": [c.id for c in job.claims],
-        "scenes": {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)},
-        "grid": grid.to_dict(),
-        "parameters": kit.parameters(),
-        **pair.manifest,
-        **found.manifest,
-        "statistic": found.description,
-        "cloud_masked": {"before": pair.before.cloud_masked, "after": pair.after.cloud_masked},
-        "clear_fraction": round(context.clear_fraction, 4),
-        "n_changes": len(found.features),
-        "warnings": [*pair.warnings, *found.warnings, *coverage_warnings(context, kit.min_clear_fraction)],
-        "timings_s": timer.timings,
-        "versions": package_versions(),
-    }
+    manifest = Manifest(
+        workbench_version=__version__,
+        algorithm_version=kit.algorithm_version,
+        sensor=kit.sensor.value,
+        aoi=job.aoi.summary(),
+        claims=tuple(c.id for c in job.claims),
+        scenes={"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)},
+        grid=grid.to_dict(),
+        parameters=kit.parameters(),
+        sections={**pair.manifest, **found.manifest},
+        statistic=found.description,
+        cloud_masked={"before": pair.before.cloud_masked, "after": pair.after.cloud_masked},
+        clear_fraction=round(context.clear_fraction, 4),
+        n_changes=len(found.features),
+        warnings=(*pair.warnings, *found.warnings, *coverage_warnings(context, kit.min_clear_fraction)),
+        timings_s=timer.timings,
+        versions=package_versions(),
+    )
     return JobResult(features, claim_verdicts, manifest, pair.before, pair.after, found.statistic, found.mask,
                      job.aoi)
 

@@ -26,7 +26,7 @@ from geo.outputs.provenance import portable
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData, load_vessels
 from geo.outputs.statistic import describe
 from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
-from geo.results import JobResult
+from geo.results import JobResult, Manifest
 from geo.scenes.read import Stack
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,9 @@ def folder_view(result: JobResult) -> JobResult:
     claims (rationales may name the catalog searched; ``provenance``), and in the manifest's warnings each
     true-colour raster that will not be written."""
     missing = [w for w in (_no_true_colour(BEFORE_RGB, result.before), _no_true_colour(AFTER_RGB, result.after)) if w]
-    manifest = {**result.manifest, "warnings": [*result.manifest.get("warnings", []), *missing]}
+    manifest = Manifest.from_dict(portable(result.manifest.with_warnings(*missing).to_dict()))
     claims = [ClaimVerdict.from_dict(portable(c.to_dict())) for c in result.claims]
-    return replace(result, manifest=portable(manifest), claims=claims)
+    return replace(result, manifest=manifest, claims=claims)
 
 
 def _as_json(value: Any) -> Any:
@@ -67,7 +67,7 @@ def run_data(result: JobResult, out: Path) -> RunData:
     if result.aoi is None:
         raise ValueError("JobResult without its AOI: cannot write the AOI layer")
     features = [replace(f, geometry=shape(rfc7946_geometry(f.geometry))) for f in result.features]
-    manifest = _as_json(result.manifest)
+    manifest = _as_json(result.manifest.to_dict())
     return RunData(out, {**manifest["aoi"], **_as_json(result.aoi.summary())},
                    shape(rfc7946_geometry(result.aoi.geometry)), features, [c.to_dict() for c in result.claims], manifest,
                    load_vessels(out))
@@ -76,7 +76,7 @@ def run_data(result: JobResult, out: Path) -> RunData:
 def write_rasters(result: JobResult, out: Path) -> None:
     """The change statistic and before/after true colour as COGs, each with a QML sidecar."""
     grid = result.before.grid
-    statistic = result.manifest["statistic"]
+    statistic = result.manifest.statistic
     view = describe(statistic)
     tags = {"statistic": view.label, "method": view.method, "unit": view.unit_long or view.unit,
             **{f"level_{level.key}": f"{level.value:.6g} ({level.label})" for level in view.levels},

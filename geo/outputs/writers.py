@@ -38,8 +38,8 @@ class OutputWriter:
 
 
 def _title(result: JobResult) -> str:
-    scenes = result.manifest["scenes"]
-    name = result.aoi.name if result.aoi is not None else result.manifest["aoi"]["id"]
+    scenes = result.manifest.scenes
+    name = result.aoi.name if result.aoi is not None else result.manifest.aoi["id"]
     return f"Changes in {name}: {scenes['before']['datetime'][:10]} to {scenes['after']['datetime'][:10]}"
 
 
@@ -80,7 +80,7 @@ RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("rasters", _raster_files(), write_rasters),
     OutputWriter("changes style", (CHANGES_STYLE,), write_changes_style),
     OutputWriter("client views", tuple(w.file for w in VIEW_WRITERS.values()), _write_client_views),
-    OutputWriter("manifest", (MANIFEST,), lambda result, out: write_json(out / MANIFEST, result.manifest)),
+    OutputWriter("manifest", (MANIFEST,), lambda result, out: write_json(out / MANIFEST, result.manifest.to_dict())),
 )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
+from geo.results import Manifest
 from geo.claim_verdict import ClaimVerdict
 from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
 from geo.grid import Grid
@@ -45,7 +46,7 @@ class PairOutcome:
     clear_fraction: float | None = None
     features: list[ChangeFeature] = field(default_factory=list)
     verdicts: list[ClaimVerdict] = field(default_factory=list)
-    manifest: dict[str, Any] | None = None
+    manifest: Manifest | None = None
     obscured: bool = False  # skipped for want of clear pixels (cloud, or nothing valid over the AOI)
 
 
@@ -98,7 +99,7 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
             log.exception("internal error on AOI %s, scene %s", plan.aoi.id, scene.id)
             outcome.error = f"{scene.id}: internal error: {type(exc).__name__}: {exc}"
             break
-        clear = float(result.manifest["clear_fraction"])
+        clear = result.manifest.clear_fraction
         if clear < kit.min_clear_fraction:
             why = f"only {clear:.0%} of the AOI clear on both dates (need {kit.min_clear_fraction:.0%})"
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest,

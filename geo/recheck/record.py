@@ -53,7 +53,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
-                       pair.clear_fraction, len(pair.features), pair.manifest, run_id)
+                       pair.clear_fraction, len(pair.features),
+                       pair.manifest.to_dict() if pair.manifest else None, run_id)
         if pair.status == "done":
             store.add_changes(pair.features, pair.after.datetime, run_id, recorded)
             for verdict in pair.verdicts:

@@ -66,13 +66,12 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
         log.warning("vessel counts not made: %s", exc)
         summary = {"algorithm_version": VESSELS_VERSION, "source": source, "sensors": list(default_sensors(source)),
                    "period": [start.isoformat(), end.isoformat()], "n_scenes": 0}
-        manifest = {**result.manifest, "warnings": [*result.manifest["warnings"], f"vessel counts not made: {exc}"],
-                    "vessels": summary}
+        manifest = replace(result.manifest.with_warnings(f"vessel counts not made: {exc}"), vessels=summary)
         return replace(result, claims=_merged(result, evidence, claims), manifest=manifest), None
     if run is None:  # no claim predicts vessels (checked above)
         return result, None
     merged = replace(result, claims=_merged(result, run.evidence, claims),
-                     manifest={**result.manifest, "vessels": _summary(run)})
+                     manifest=replace(result.manifest, vessels=_summary(run)))
 
     def write(_result: JobResult, stage: Path) -> None:
         write_vessel_outputs(run, stage)

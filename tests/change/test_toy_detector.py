@@ -49,8 +49,8 @@ def test_toy_detector_runs_through_the_job(toy_registered, synthetic_project, tm
     assert found.sum() <= 1.05 * np.any([r.mask(grid.shape) for r in synthetic_project.rects], axis=0).sum()
 
     assert {f.algorithm_version for f in result.features} == {version}
-    assert result.manifest["algorithm_version"] == version
-    statistic = result.manifest["statistic"]
+    assert result.manifest.to_dict()["algorithm_version"] == version
+    statistic = result.manifest.to_dict()["statistic"]
     assert statistic["method"] == "toy-brighter" and statistic["label"] == "gain of the red band"
     assert statistic["parameters"] == {"band": "red", "step": 0.08}
     assert statistic["threshold_grow"] == pytest.approx(0.08) and statistic["threshold_strong"] == pytest.approx(0.16)

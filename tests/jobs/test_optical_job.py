@@ -40,7 +40,7 @@ def _rasterize(features_, grid):
 
 def test_shift_recovered_within_005_px(result, synthetic_project):
     dx, dy = synthetic_project.shift
-    shift = result.manifest["coregistration"]
+    shift = result.manifest.to_dict()["coregistration"]
     assert abs(shift["dx_px"] - dx) < 0.05
     assert abs(shift["dy_px"] - dy) < 0.05
 
@@ -85,7 +85,7 @@ def test_claims_linked_when_pair_brackets_window(result):
 
 
 def test_manifest_records_inputs_and_timings(result):
-    m = result.manifest
+    m = result.manifest.to_dict()
     assert m["scenes"]["before"]["id"] == "S2A_TEST_20200301"
     assert m["scenes"]["after"]["id"] == "S2A_TEST_20200801"
     assert m["n_changes"] == len(result.features) == 3
@@ -95,15 +95,15 @@ def test_manifest_records_inputs_and_timings(result):
 
 def test_manifest_records_local_coregistration(result, synthetic_project):
     """A pure translation: tie points agree with the global shift, so the translation is what gets applied."""
-    local = result.manifest["coregistration_local"]
+    local = result.manifest.to_dict()["coregistration_local"]
     assert local["n_inliers"] >= 8
     assert local["mean_dx_px"] == pytest.approx(synthetic_project.shift[0], abs=0.05)
     assert local["mean_dy_px"] == pytest.approx(synthetic_project.shift[1], abs=0.05)
-    assert result.manifest["coregistration_applied"] == "translation"
+    assert result.manifest.to_dict()["coregistration_applied"] == "translation"
 
 
 def test_manifest_names_the_sensor_and_the_grid_around_the_aoi(result, synthetic_project):
     aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
-    assert result.manifest["sensor"] == "s2"
-    assert result.manifest["grid"] == Grid.from_aoi(aoi, 10.0, 300.0).to_dict()
-    assert result.manifest["grid"] != Grid.from_aoi(aoi, 10.0, 0.0).to_dict()
+    assert result.manifest.to_dict()["sensor"] == "s2"
+    assert result.manifest.to_dict()["grid"] == Grid.from_aoi(aoi, 10.0, 300.0).to_dict()
+    assert result.manifest.to_dict()["grid"] != Grid.from_aoi(aoi, 10.0, 0.0).to_dict()

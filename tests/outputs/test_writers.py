@@ -38,14 +38,14 @@ def test_writing_a_run_leaves_the_result_as_it_was(synthetic_result, synthetic_p
     after = synthetic_result.after
     result = replace(synthetic_result, after=replace(after, bands=tuple(f"x{b}" for b in after.bands)))
     manifest, claims = copy.deepcopy(result.manifest), copy.deepcopy(result.claims)
-    assert str(synthetic_project.catalog) in json.dumps(manifest)  # a local path, for the folder to rewrite
+    assert str(synthetic_project.catalog) in json.dumps(manifest.to_dict())  # a local path, for the folder to rewrite
 
     written = write_run(result, tmp_path / "out")
 
     assert (result.manifest, result.claims) == (manifest, claims)
     on_disk = json.loads((tmp_path / "out" / "manifest.json").read_text())
     missing = f"after_rgb.tif not written: the run read no red/green/blue bands ({', '.join(result.after.bands)})"
-    assert on_disk["warnings"] == [*manifest["warnings"], missing]
+    assert on_disk["warnings"] == [*manifest.warnings, missing]
     assert on_disk["scenes"]["selection"]["source"] == "scenes/catalog.json"
     assert str(synthetic_project.catalog) not in (tmp_path / "out" / "report.html").read_text()
     names = {p.name for p in written}
