@@ -121,7 +121,7 @@ def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:
         ids = [item_id(p, versions[p.aoi_id]) for p in pairs]
         items = [_pair_item(store, p, stage / i, i) for p, i in zip(pairs, ids)]
         collection = _collection(store, items)
-        collection.normalize_hrefs(str(stage))
+        collection.normalize_hrefs(f"{stage}/")  # a folder (its staging name has a suffix pystac takes for a file)
         collection.make_all_asset_hrefs_relative()
         collection.save(pystac.CatalogType.SELF_CONTAINED)
     log.info("exported %d item(s) of %s as a STAC Collection in %s", len(items), store_path, dest)
