@@ -5,7 +5,8 @@ post-processing the algorithm dialog does (``handleAlgorithmResults``), then rep
 and render it to a PNG.
 
 stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command setting),
-        "params": {...} (the change job's, without AOI; "DRAWN": [[lon, lat], ...] is drawn as a polygon layer in
+        "algorithm": id (default geo:changejob),
+        "params": {...} (the algorithm's; "DRAWN": [[lon, lat], ...] is drawn as a polygon layer in
                   EPSG:3857, or "EXTENT_LONLAT": [xmin, ymin, xmax, ymax] given as an extent in EPSG:3857),
         "cancel_after_steps": int | null, "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
@@ -13,6 +14,7 @@ stdout: {"available", "started", "provider", "algorithms", "feedback", "results"
          "layers": [...] (the run's layers, top to bottom), "project_crs", "renders": {key: {"png", "extent", ...}}}
 """
 
+import gc
 import json
 import os
 import sys
@@ -180,10 +182,13 @@ def main():
     context.setProject(project)
     context.setFeedback(feedback)
     try:
-        report["results"] = {k: (v if isinstance(v, (str, int, float)) or v is None else str(v)) for k, v in
-                             processing.run("geo:changejob", params, feedback=feedback, context=context,
-                                            onFinish=handleAlgorithmResults).items()}
+        results = processing.run(spec.get("algorithm", "geo:changejob"), params, feedback=feedback, context=context,
+                                 onFinish=handleAlgorithmResults)
+        # a result layer (the corrected raster) is a path here: no layer object may outlive exitQgis()
+        report["results"] = {k: v if isinstance(v, (str, int, float)) or v is None else v.source()
+                             for k, v in results.items()}
         report["error"] = None
+        del results
     except Exception as exc:  # QgsProcessingException: what the user sees in the log
         report["results"], report["error"] = None, str(exc)
     report["feedback"] = {"progress": feedback.progress, "texts": feedback.texts, "infos": feedback.infos,
@@ -198,6 +203,9 @@ def main():
     if spec.get("project") and ordered:
         report["project_written"] = project.write(spec["project"])
     print(json.dumps(report))
+    del params, ordered, context, feedback
+    project.clear()
+    gc.collect()
     app.exitQgis()
 
 

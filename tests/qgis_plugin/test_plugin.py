@@ -19,11 +19,13 @@ from pathlib import Path
 import geopandas
 import numpy as np
 import pytest
+import rasterio
 import shapely
 from PIL import Image
 from shapely.geometry import Polygon
 
 from geo.outputs.palette import change_colour, rgb_triplet
+from tests.conftest import SHARED_DATA, run_geo
 from tests.flows.conftest import DRAWN_RING
 from tests.outputs.test_qgis import COLOUR_TOLERANCE, SYSTEM_PYTHON, _env, _outline_samples, _qgis_missing
 
@@ -33,6 +35,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHECKER = Path(__file__).with_name("plugin_check.py")
 DEMO = REPO / "scenes" / "demo"
 BEFORE, AFTER = "2015-08-21", "2017-10-14"
+CORE_PAIR_FILES = ("ref_S2A_20160608T153121_T33UUU_sub.jp2", "tgt_S2A_20160529T153631_T33UUU_sub.jp2")
+FROM_EXPRESSIONS = 4  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions
 STEPS = ["searching scenes", "read before scene", "co-register", "read after scene", "change statistic",
          "polygonise", "link claims", "writing outputs"]
 
@@ -72,8 +76,9 @@ def geo_bin(tmp_path_factory) -> Path:
 
 
 def check(plugins: Path, params: dict, path: str, setting: str | None = None, cancel_after: int | None = None,
-          renders: list[dict] | None = None, project: Path | None = None) -> dict:
+          renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob") -> dict:
     spec = {"plugins_dir": str(plugins), "setting": setting, "params": params, "cancel_after_steps": cancel_after,
+            "algorithm": algorithm,
             "renders": renders or [], "project": str(project) if project else None}
     # A fresh home: QGIS keeps settings (the provider's geo command among them) in the user's profile.
     env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent)}
@@ -234,3 +239,57 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
     assert facts["results"] is None and facts["error"].startswith("geo run failed: Error:")
     assert "--before" in facts["error"] and "YYYY-MM-DD" in facts["error"]
     assert not (tmp_path / "bad").exists()
+
+
+def test_rebuild_report_of_the_run(qgis_ready, plugins_dir, geo_bin, drawn, tmp_path):
+    _, run = drawn
+    report = tmp_path / "again.html"
+    facts = check(plugins_dir, {"RUN_DIR": str(run), "OUTPUT": str(report)}, f"{geo_bin}:/usr/bin:/bin",
+                  algorithm="geo:rebuildreport")
+    assert facts["error"] is None, facts["feedback"]
+    assert facts["results"]["OUTPUT"] == str(report)
+    html = report.read_text()
+    changes = json.loads((run / "changes.geojson").read_text())["features"]
+    assert "harbour east" in html and all(f["properties"]["change_id"] in html for f in changes)
+
+
+def test_coregistration_gives_what_geo_coreg_gives(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    ref, tgt = (SHARED_DATA / "coreg-pair" / name for name in CORE_PAIR_FILES)
+    if not ref.exists():
+        pytest.skip("../shared/data/coreg-pair not present")
+    corrected = tmp_path / "corrected.tif"
+    facts = check(plugins_dir, {"REFERENCE": str(ref), "TARGET": str(tgt), "CORRECTED": str(corrected)},
+                  f"{geo_bin}:/usr/bin:/bin", algorithm="geo:coregistration")
+    assert facts["error"] is None, facts["feedback"]
+    direct = run_geo("coreg", str(ref), str(tgt), "--json")
+    assert direct.returncode == 0, direct.stderr
+    expected = json.loads(direct.stdout)
+    for name in ("dx_px", "dy_px", "dx_m", "dy_m", "quality"):
+        assert facts["results"][name.upper()] == pytest.approx(expected[name], abs=1e-9), name
+    assert abs(expected["dx_px"]) + abs(expected["dy_px"]) > 0.1  # a real shift, not zeros passed through
+    assert facts["results"]["CORRECTED"] == str(corrected)
+    with rasterio.open(corrected) as fixed, rasterio.open(ref) as reference:
+        assert fixed.crs == reference.crs and fixed.res == reference.res
+
+
+def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugins_dir, geo_bin, port_project,
+                                                               tmp_path):
+    aoi = port_project.aoi_dir / "test-port.geojson"
+    out = tmp_path / "vessels"
+    params = {"AOI": str(aoi), "FROM": "2021-05-20", "TO": "2021-06-14", "SENSOR": 1,
+              "SOURCE": str(port_project.catalog), "OUTPUT": str(out)}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin", algorithm="geo:vesselcounts")
+    assert facts["error"] is None, facts["feedback"]
+    direct_out = tmp_path / "direct"
+    direct = run_geo("vessels", "--aoi", str(aoi), "--from", "2021-05-20", "--to", "2021-06-14", "--sensor", "s1",
+                     "--source", str(port_project.catalog), "--out", str(direct_out))
+    assert direct.returncode == 0, direct.stderr
+    rows = lambda folder: [(r["scene"], r["n_vessels"], r["n_large"])  # noqa: E731
+                           for r in json.loads((folder / "timeseries.json").read_text())["rows"]]
+    assert rows(out) == rows(direct_out) and len(rows(out)) == 3
+    baseline, *window = rows(out)
+    assert all(n_large > baseline[2] for _, _, n_large in window)  # the ships planted in the claim window
+    [vessels] = facts["layers"]
+    detections = json.loads((out / "vessels.geojson").read_text())["features"]
+    assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
+    assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
