@@ -5,22 +5,36 @@ that is down — the re-check is recorded and exits 0 all the same, with a warni
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 
 import pytest
 from shapely.geometry import Point
 
+from tests.archive_server import ArchiveServer
 from tests.recheck.conftest import PLANTS, rect_lonlat
-from tests.webhook_receiver import WebhookReceiver, down_url
 
 SECRET = "/services/T000/B000/s3cr3t-token"
 
 
 @pytest.fixture
 def receiver():
-    server = WebhookReceiver().start()
+    """The loopback server as a Slack-like incoming webhook at SECRET (200 "ok"), faults injectable."""
+    server = ArchiveServer(webhooks={SECRET}).start()
     yield server
     server.stop()
+
+
+def _posts(server: ArchiveServer) -> list:
+    return [r for r in server.log if r.method == "POST"]
+
+
+def down_url() -> str:
+    """A loopback URL nobody listens on (a port bound, then closed): connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 def _run_count(store) -> int:
@@ -34,10 +48,8 @@ def test_an_alert_with_the_new_changes_and_changed_verdicts_arrives(first_run, r
     result = geo_cli(*series.args(store, "--notify", receiver.url + SECRET, "--json"))
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert [d.path for d in receiver.log] == [SECRET]  # one POST, to the URL given
-    delivery = receiver.log[0]
-    assert delivery.content_type == "application/json"
-    body = delivery.json()
+    assert [(r.path, r.status) for r in _posts(receiver)] == [(SECRET, 200)]  # one POST, to the URL given
+    body = json.loads(_posts(receiver)[0].received)
     assert body["run_id"] == summary["run_id"] == 2
     changes = body["new_changes"]
     assert len(changes) == body["n_new_changes"] == summary["n_new_changes"] == 2
@@ -69,11 +81,11 @@ def test_an_alert_with_the_new_changes_and_changed_verdicts_arrives(first_run, r
 def test_a_failing_receiver_is_retried_with_backoff(first_run, receiver, geo_cli):
     series, store = first_run
     series.publish(4)
-    receiver.statuses = [503, 500]
+    receiver.inject("status", match=SECRET, methods=("POST",), status=503, times=2)
     result = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
     assert result.returncode == 0, result.stderr
-    assert [d.status for d in receiver.log] == [503, 500, 200]
-    assert receiver.log[0].body == receiver.log[2].body  # the same message each time
+    assert [r.status for r in _posts(receiver)] == [503, 503, 200]
+    assert json.loads(_posts(receiver)[2].received)["run_id"] == 2
     assert "not delivered" not in result.stderr
 
 
@@ -94,10 +106,10 @@ def test_a_receiver_that_is_down_warns_and_the_recheck_stands(first_run, geo_cli
 def test_a_receiver_answering_errors_to_the_end_warns(first_run, receiver, geo_cli):
     series, store = first_run
     series.publish(4)
-    receiver.statuses = [503] * 10
+    receiver.inject("status", match=SECRET, methods=("POST",), status=500, times=-1)
     result = geo_cli(*series.args(store, "--notify", receiver.url + SECRET, "--notify-retries", "1"))
     assert result.returncode == 0, result.stderr
-    assert len(receiver.log) == 2 and not receiver.delivered
+    assert [r.status for r in _posts(receiver)] == [500, 500]
     assert "not delivered" in result.stderr and _run_count(store) == 2
 
 
@@ -105,7 +117,7 @@ def test_nothing_new_sends_nothing(first_run, receiver, geo_cli):
     series, store = first_run
     result = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
     assert result.returncode == 0 and "nothing new" in result.stdout
-    assert receiver.log == []
+    assert _posts(receiver) == []
 
 
 @pytest.mark.parametrize("url", ["hooks.example.org/T0", "ftp://example.org/x", "https:///nohost"])
