@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from geo import __version__
 from geo.atomic import write_json
+from geo.outputs.provenance import portable_path
 from geo.outputs.run_data import MANIFEST
 
 if TYPE_CHECKING:
@@ -122,16 +123,27 @@ def change_item(item_id: str, geometry: dict[str, Any], before: SceneLink, after
 
 
 @lru_cache(maxsize=8)
-def _catalog_item_files(catalog: str) -> dict[str, str]:
-    """Item id → item file of a local catalog (read once per catalog and process)."""
+def _catalog_item_files(catalog: Path, _modified_ns: int) -> dict[str, str]:
+    """Item id → item file of a local catalog (read once per catalog version and process)."""
     from geo.scenes.source import catalog_items
 
-    return {item.id: str(item.get_self_href()) for item in catalog_items(Path(catalog)) if item.get_self_href()}
+    return {item.id: str(item.get_self_href()) for item in catalog_items(catalog) if item.get_self_href()}
+
+
+def _local_href(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` when they share a folder below the file system's root (a run beside or
+    inside the project: resolvable, and it names only folders between the two); otherwise its portable form
+    (``provenance``: project-relative, or its last two parts), which names nothing of this machine."""
+    folder = Path(folder).absolute()
+    common = Path(os.path.commonpath([folder, path]))
+    if common != common.parent:
+        return Path(os.path.relpath(path, folder)).as_posix()
+    return portable_path(str(path))
 
 
 def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -> str | None:
     """The href of a scene's STAC item: on a STAC API ``<api>/collections/<collection>/items/<id>``; in a local
-    catalog its item file, relative to ``folder`` (where the item referring to it lives)."""
+    catalog its item file (``_local_href``: relative to ``folder``, where the item referring to it lives)."""
     if source.startswith(("http://", "https://")):
         if not collection:
             return None
@@ -139,11 +151,14 @@ def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -
     if not source:
         return None
     try:
-        path = _catalog_item_files(str(Path(source).absolute())).get(scene_id)
+        from geo.scenes.source import catalog_file
+
+        catalog = catalog_file(Path(source)).absolute()
+        path = _catalog_item_files(catalog, catalog.stat().st_mtime_ns).get(scene_id)
     except Exception as exc:  # a catalog moved or gone since the run: the link is left out, not the item
         log.warning("cannot read the catalog %s for scene %s: %s", source, scene_id, exc)
         return None
-    return os.path.relpath(path, Path(folder).absolute()) if path else None
+    return _local_href(Path(path), folder) if path else None
 
 
 def _link(scene: Scene, folder: Path) -> SceneLink:

@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from geo.outputs.stac_item import COG, PROCESSING_EXTENSION
 from tests.stac_offline import offline_validation
 
+REPO = Path(__file__).resolve().parents[2]
 CORE_ITEM = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema/item.json"
 
 
@@ -69,13 +70,30 @@ def test_every_file_of_the_folder_is_an_asset_with_its_media_type(demo_output):
         assert Path(asset.get_absolute_href()).is_file(), asset.href
 
 
-def test_derived_from_links_resolve_to_the_source_scene_items(demo_output):
+def _linked_ids(item: pystac.Item, base: Path | None = None) -> list[str]:
+    hrefs = [link.get_absolute_href() if base is None else str(base / link.href)
+             for link in item.get_links("derived_from")]
+    return [pystac.Item.from_file(href).id for href in hrefs]
+
+
+def test_derived_from_links_resolve_to_the_source_scene_items(synthetic_output):
+    """The run folder and the catalog share a folder (here the session's temporary one): a relative link that
+    resolves from the item, naming nothing above that folder."""
+    item = _item(synthetic_output)
+    manifest = json.loads((synthetic_output / "manifest.json").read_text())
+    assert _linked_ids(item) == [manifest["scenes"]["before"]["id"], manifest["scenes"]["after"]["id"]]
+    hrefs = [link.href for link in item.get_links("derived_from")]
+    assert all(h.startswith("../") and "/tmp/" not in h and "pytest-of" not in h for h in hrefs), hrefs
+
+
+def test_a_catalog_sharing_no_folder_with_the_run_is_linked_by_its_portable_path(demo_output):
+    """The demo catalog (in the project) and a run under /tmp share only the root: the link is the catalog's
+    project-relative path, as the manifest names it, never a path of this machine."""
     item = _item(demo_output)
     manifest = json.loads((demo_output / "manifest.json").read_text())
-    links = item.get_links("derived_from")
-    sources = [pystac.Item.from_file(link.get_absolute_href()) for link in links]
-    assert [s.id for s in sources] == [manifest["scenes"]["before"]["id"], manifest["scenes"]["after"]["id"]]
-    assert not any(Path(link.href).is_absolute() for link in links)  # relative: the folders move together
+    ids = [manifest["scenes"]["before"]["id"], manifest["scenes"]["after"]["id"]]
+    assert [link.href for link in item.get_links("derived_from")] == [f"scenes/demo/{i}/{i}.json" for i in ids]
+    assert _linked_ids(item, REPO) == ids
 
 
 def test_a_wrong_processing_field_fails_validation(demo_output):
