@@ -38,7 +38,7 @@ def test_the_store_exported_as_a_valid_collection_of_its_pairs(first_run, tmp_pa
     assert f"STAC collection of {len(pairs)} item(s)" in result.stderr
     collection = pystac.Collection.from_file(str(dest / "collection.json"))
     with offline_validation() as validator:
-        pystac.validation.validate_all(collection.to_dict(), str(dest / "collection.json"))
+        pystac.validation.validate_all_dict(collection.to_dict(), str(dest / "collection.json"))
     assert validator.fetched == []
     items = {i.id: i for i in collection.get_items()}
     assert len(items) == len(pairs)
