@@ -10,6 +10,8 @@ It is a real HTTP server (``http.server`` in a thread) that the real clients (py
 * A Planetary-Computer-like SAS token endpoint (``/api/sas/v1/token/{account}/{container}``); requests
   for ``*.blob.core.windows.net`` arriving through this server as an HTTP proxy are refused (403) unless
   they carry that token, as Azure does.
+* Webhooks: a POST to a path in ``webhooks`` is answered ``200 ok``, as a Slack incoming webhook (``geo recheck
+  --notify``); status faults apply to it as to any request.
 * Injectable faults per path: an HTTP status (with ``Retry-After``), a slow response, a truncated body, a
   corrupt body, a dropped connection; and faults of a broken search: a ``next`` link that loops back
   (``loop``: the same token again; ``loop-fresh``: a new token, the same items again), one that never ends
@@ -80,6 +82,7 @@ class ArchiveServer:
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    webhooks: set[str] = field(default_factory=set)  # POST paths answered 200 "ok"
     log: list[Record] = field(default_factory=list)
     epoch: int = 0  # bumped by clear(): requests from before it stay out of the new log
 
@@ -307,6 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._status_fault(fault, "POST")
         if path.rstrip("/").endswith("/search"):
             return self._json(self.archive.search(body, fault), method="POST", fault=fault, received=received)
+        if path in self.archive.webhooks:
+            return self._send(200, b"ok", {"Content-Type": "text/plain"}, "POST", fault, received=received)
         self._json({"code": "NotFound"}, 404, "POST", received=received)
 
     def _serve(self, method: str) -> None:

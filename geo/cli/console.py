@@ -8,6 +8,7 @@ control characters (escape sequences that clear the screen or set the title) nev
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,9 +79,16 @@ def print_warnings(warnings: list[str], console: Console = stdout) -> None:
             console.print(f"[yellow]warning:[/] {esc(warning)}", markup=True)
 
 
+PROGRESS_LINES = "GEO_PROGRESS"  # =lines: one "progress: TITLE: STEP" line per step (for the QGIS plugin)
+
+
 @contextmanager
 def progress(title: str) -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr naming the current step; yields the callback the pipeline calls per step."""
+    """A spinner on stderr naming the current step; yields the callback the pipeline calls per step. With
+    ``GEO_PROGRESS=lines`` a line per step instead, which a program running ``geo`` reads as it comes."""
+    if os.environ.get(PROGRESS_LINES) == "lines":
+        yield lambda step: stderr.print(f"progress: {clean(title)}: {clean(step)}")
+        return
     # A Status parses str as markup whatever the console says: give it Text.
     with stderr.status(Text(clean(title))) as status:
         yield lambda step: status.update(Text(clean(f"{title}: {step}")))

@@ -67,6 +67,15 @@ def print_report(report: RecheckReport) -> None:
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
 
 
+def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> str | None:
+    from geo.recheck.notify import shown, url_problem
+
+    problem = url_problem(url) if url is not None else None
+    if url is not None and problem:
+        raise click.BadParameter(f"{shown(url)}: {problem}", param_hint="--notify")
+    return url
+
+
 @click.command("recheck")
 @click.option("--store", type=click.Path(path_type=Path), default=lambda: os.environ.get("GEO_STORE", DEFAULT_STORE),
               show_default=f"$GEO_STORE or {DEFAULT_STORE}", help="The results store (a GeoPackage; created if missing).")
@@ -91,12 +100,20 @@ def print_report(report: RecheckReport) -> None:
 @click.option("--sensor", type=click.Choice(["auto", "both", "s2"]), default="auto", show_default=True,
               help="Sentinel-1 chains beside the Sentinel-2 ones: auto = for AOIs whose Sentinel-2 pair was "
                    "clouded (from then on), both = for every AOI, s2 = none (only when the source has Sentinel-1).")
+@click.option("--notify", default=None, metavar="URL", callback=_webhook,
+              help="Webhook POSTed a JSON summary (new changes with centroids and types, changed verdicts, files; "
+                   "Slack-compatible 'text') when a run finds something; retried with backoff, a failure only warns.")
+@click.option("--notify-retries", type=click.IntRange(min=0), default=4, show_default=True,
+              help="Retries of --notify after connection errors and 429/5xx answers (backoff 0.5 s, doubling).")
+@click.option("--export-stac", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
+              help="After the re-check, write the store as a STAC Collection (one item per processed pair) into DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary JSON instead of text.")
 @aoi_dir_option
 @seeds_dir_option
 def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str, out: Path | None,
                     workers: int, scheduler: str | None, wait_s: float, on_new: str | None, max_pairs: int | None,
-                    sensor: str, as_json: bool, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+                    sensor: str, notify: str | None, notify_retries: int, export_stac: Path | None, as_json: bool,
+                    aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Re-check AOIs: process only scenes newer than the last processed one, append the results to a store.
 
     Idempotent: a pair (AOI, before scene, after scene, algorithm version) is processed once; with no new
@@ -112,7 +129,12 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
         since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new, max_pairs=max_pairs,
-                             aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor)
+                             aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor, notify=notify,
+                             notify_retries=notify_retries)
+    if export_stac is not None:
+        from geo.atomic import check_output_dir
+
+        check_output_dir(export_stac, "--export-stac")  # before any work: nothing created when it is refused
     try:
         # A spinner only for a person watching: cron and systemd write stderr to a log (and the spinner's
         # thread costs a no-op run a tenth of its time).
@@ -126,6 +148,11 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
         click.echo(json.dumps(report.summary, indent=2))
     else:
         print_report(report)
+    if export_stac is not None:
+        from geo.recheck.stac_export import export_collection
+
+        collection, n_items = export_collection(store, export_stac)
+        console.stderr.print(f"STAC collection of {n_items} item(s): {console.esc(collection)}")
     if report.failed_aois:
         raise click.exceptions.Exit(EXIT_AOIS_FAILED)
     if report.hook_failed_runs:

@@ -25,6 +25,7 @@ from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
 from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC,
                                   RunData)
+from geo.outputs.stac_item import STAC_ITEM, write_stac_item
 from geo.results import JobResult
 
 Write = Callable[[JobResult, Path], object]  # what it returns is not used
@@ -80,6 +81,7 @@ RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("rasters", _raster_files(), write_rasters),
     OutputWriter("changes style", (CHANGES_STYLE,), write_changes_style),
     OutputWriter("client views", tuple(w.file for w in VIEW_WRITERS.values()), _write_client_views),
+    OutputWriter("stac item", (STAC_ITEM,), write_stac_item),
     OutputWriter("manifest", (MANIFEST,), lambda result, out: write_json(out / MANIFEST, result.manifest.to_dict())),
 )
 

@@ -26,7 +26,7 @@ from geo.aoi_files import AoiFeature, index_aois
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
-from geo.recheck import outputs, quick, sar_chain
+from geo.recheck import notify, outputs, quick, sar_chain
 from geo.recheck.record import ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.scenes.model import Scene, Sensor
@@ -59,6 +59,8 @@ class RecheckRequest:
     today: date | None = None  # the search end; None = today (UTC)
     params: Params | None = None  # None: geo.jobs.optical_kit.Params()
     sensor: str = "auto"  # the Sentinel-1 chain policy: auto, both or s2 (geo.recheck.sar_chain)
+    notify: str | None = None  # webhook URL (geo.recheck.notify); never stored: it may hold a token
+    notify_retries: int = 4
 
     def detector(self) -> Detector[Any]:
         """The change detector of the run, built once: its algorithm version keys the store's chains."""
@@ -78,6 +80,7 @@ class RecheckReport:
     repaired_runs: list[int] = field(default_factory=list)
     notified_runs: list[int] = field(default_factory=list)
     hook_failed_runs: list[int] = field(default_factory=list)
+    alert_failed: bool = False  # --notify: the webhook did not take the run's summary (a warning, not a failure)
     elapsed_s: float = 0.0
 
     @property
@@ -271,6 +274,10 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
                 report.notified_runs.append(run_id)
             else:
                 report.hook_failed_runs.append(run_id)
+        body = notify.alert(store, summary, out) if request.notify and summary["has_new"] else None
+    if request.notify and summary["has_new"]:  # after the lock is released: retries hold up no other re-check
+        policy = notify.AlertRetry(request.notify_retries)
+        report.alert_failed = body is None or not notify.deliver(request.notify, body, policy)
     report.elapsed_s = time.perf_counter() - clock
     return report
 

@@ -1,0 +1,193 @@
+"""A change job's results as a STAC Item, so the STAC tools of the field (pystac, STAC Browser, stac-fastapi
+loaders) can index and read them: ``item.json`` in each run folder, and the items of ``geo recheck
+--export-stac`` (``geo.recheck.stac_export``).
+
+The item's geometry is the AOI (lon/lat), ``start_datetime``/``end_datetime`` the pair's acquisition times,
+its assets the run's files with roles and media types, ``derived_from`` links to the source scenes' items,
+and the processing extension names the software and the detector's algorithm version. pystac builds and
+writes it; hrefs are relative to the item (the folder moves as a whole).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from geo import __version__
+from geo.atomic import write_json
+from geo.outputs.provenance import portable_path
+from geo.outputs.run_data import MANIFEST
+
+if TYPE_CHECKING:
+    import pystac
+
+    from geo.results import JobResult
+    from geo.scenes.model import Scene
+
+log = logging.getLogger(__name__)
+
+STAC_ITEM = "item.json"
+PROCESSING_EXTENSION = "https://stac-extensions.github.io/processing/v1.1.0/schema.json"
+SOFTWARE = "geo-change-workbench"
+COG = "image/tiff; application=geotiff; profile=cloud-optimized"
+
+# Media type and roles per file suffix; a name listed in _ROLES overrides the roles.
+_BY_SUFFIX: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    ".geojson": ("application/geo+json", ("data",)),
+    ".kml": ("application/vnd.google-earth.kml+xml", ("data",)),
+    ".gpkg": ("application/geopackage+sqlite3", ("data",)),
+    ".tif": (COG, ("data",)),
+    ".qml": ("application/xml", ("style",)),
+    ".qgz": ("application/zip", ("visual",)),
+    ".html": ("text/html", ("overview",)),
+    ".json": ("application/json", ("metadata",)),
+    ".csv": ("text/csv", ("data",)),
+    ".svg": ("image/svg+xml", ("overview",)),
+    ".png": ("image/png", ("overview",)),
+}
+_ROLES: Mapping[str, tuple[str, ...]] = {
+    "before_rgb.tif": ("visual",),
+    "after_rgb.tif": ("visual",),
+    "aoi.geojson": ("metadata",),
+    "report.html": ("overview", "report"),
+    "project.qgz": ("visual", "qgis-project"),
+}
+
+
+@dataclass(frozen=True)
+class SceneLink:
+    """A source scene as the item records it: id, acquisition time and, when known, its STAC item's href."""
+
+    id: str
+    datetime: datetime
+    href: str | None
+
+
+def asset_of(name: str, href: str | None = None, title: str | None = None) -> pystac.Asset | None:
+    """The asset of the file ``name`` (its href ``href``, default the name itself), or None for a file type
+    the item does not list."""
+    import pystac
+
+    suffix = Path(name).suffix.lower()
+    if suffix not in _BY_SUFFIX:
+        return None
+    media_type, roles = _BY_SUFFIX[suffix]
+    return pystac.Asset(href or name, title=title or name, media_type=media_type,
+                        roles=list(_ROLES.get(name, roles)))
+
+
+def asset_key(name: str) -> str:
+    """``changes.geojson`` → ``changes-geojson``: unique per file and readable."""
+    return name.replace(".", "-")
+
+
+def software(algorithm_version: str) -> dict[str, str]:
+    """``processing:software``: the workbench and the detector (``name/version+digest`` split at the slash)."""
+    name, _, version = algorithm_version.partition("/")
+    return {SOFTWARE: __version__, name: version or algorithm_version}
+
+
+def change_item(item_id: str, geometry: dict[str, Any], before: SceneLink, after: SceneLink,
+                algorithm_version: str, assets: Mapping[str, pystac.Asset],
+                properties: Mapping[str, Any] | None = None) -> pystac.Item:
+    """The STAC Item of one change job: ``geometry`` is the AOI (GeoJSON, lon/lat)."""
+    import pystac
+    from shapely.geometry import shape
+
+    item = pystac.Item(item_id, geometry, list(shape(geometry).bounds), None,
+                       {**(properties or {}), "geo:algorithm_version": algorithm_version},
+                       start_datetime=before.datetime, end_datetime=after.datetime,
+                       stac_extensions=[PROCESSING_EXTENSION])
+    item.properties.update({
+        "processing:level": "L4",  # derived from analysis of lower-level data
+        "processing:lineage": f"Change detection ({algorithm_version}) between Sentinel scenes {before.id} "
+                              f"({before.datetime.date()}) and {after.id} ({after.datetime.date()})",
+        "processing:software": software(algorithm_version),
+    })
+    for scene in (before, after):
+        if scene.href:
+            item.add_link(pystac.Link("derived_from", scene.href, media_type="application/geo+json",
+                                      title=f"source scene {scene.id}"))
+        else:
+            log.warning("item %s: no STAC item href known for scene %s (no derived_from link)", item_id, scene.id)
+    for key, asset in assets.items():
+        item.add_asset(key, asset)
+    return item
+
+
+@lru_cache(maxsize=8)
+def _catalog_item_files(catalog: Path, _modified_ns: int) -> dict[str, str]:
+    """Item id → item file of a local catalog (read once per catalog version and process)."""
+    from geo.scenes.source import catalog_items
+
+    return {item.id: str(item.get_self_href()) for item in catalog_items(catalog) if item.get_self_href()}
+
+
+def _local_href(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` when they share a folder below the file system's root (a run beside or
+    inside the project: resolvable, and it names only folders between the two); otherwise its portable form
+    (``provenance``: project-relative, or its last two parts), which names nothing of this machine."""
+    folder = Path(folder).absolute()
+    common = Path(os.path.commonpath([folder, path]))
+    if common != common.parent:
+        return Path(os.path.relpath(path, folder)).as_posix()
+    return portable_path(str(path))
+
+
+def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -> str | None:
+    """The href of a scene's STAC item: on a STAC API ``<api>/collections/<collection>/items/<id>``; in a local
+    catalog its item file (``_local_href``: relative to ``folder``, where the item referring to it lives)."""
+    if source.startswith(("http://", "https://")):
+        if not collection:
+            return None
+        return f"{source.rstrip('/')}/collections/{quote(collection)}/items/{quote(scene_id)}"
+    if not source:
+        return None
+    try:
+        from geo.scenes.source import catalog_file
+
+        catalog = catalog_file(Path(source)).absolute()
+        path = _catalog_item_files(catalog, catalog.stat().st_mtime_ns).get(scene_id)
+    except Exception as exc:  # a catalog moved or gone since the run: the link is left out, not the item
+        log.warning("cannot read the catalog %s for scene %s: %s", source, scene_id, exc)
+        return None
+    return _local_href(Path(path), folder) if path else None
+
+
+def _link(scene: Scene, folder: Path) -> SceneLink:
+    return SceneLink(scene.id, scene.datetime, scene_item_href(scene.id, scene.collection, scene.source, folder))
+
+
+def write_item(path: Path, item: pystac.Item) -> None:
+    """``item`` as JSON at ``path``, its hrefs as given (relative ones stay relative)."""
+    write_json(path, item.to_dict(include_self_link=False, transform_hrefs=False))
+
+
+def run_assets(names: Sequence[str]) -> dict[str, pystac.Asset]:
+    return {asset_key(n): a for n in sorted(names) if n != STAC_ITEM and (a := asset_of(n)) is not None}
+
+
+def write_stac_item(result: JobResult, out: Path) -> None:
+    """``item.json`` of a run folder: every file the writers before it made there, and ``manifest.json``
+    (written last, after this)."""
+    from geo.outputs.geojson import rfc7946_geometry
+
+    if result.aoi is None:
+        raise ValueError("JobResult without its AOI: cannot write the STAC item")
+    manifest = result.manifest
+    before, after = result.before.scene, result.after.scene
+    names = [p.name for p in Path(out).iterdir() if p.is_file() and not p.name.startswith(".")]
+    properties = {"title": f"Changes in {result.aoi.name}", "geo:aoi_id": result.aoi.id,
+                  "geo:sensor": manifest.sensor, "geo:n_changes": len(result.features),
+                  "geo:claim_ids": sorted({c.claim_id for c in result.claims})}
+    item = change_item(f"{result.aoi.id}_{before.id}_{after.id}", rfc7946_geometry(result.aoi.geometry),
+                       _link(before, out), _link(after, out), manifest.algorithm_version,
+                       run_assets([*names, MANIFEST]), properties)
+    write_item(Path(out) / STAC_ITEM, item)

@@ -1,0 +1,173 @@
+"""``geo recheck --notify URL``: a re-check that finds something POSTs a JSON summary to a webhook (Slack,
+Mattermost, Teams' and Discord's Slack-compatible endpoints, or any HTTP service).
+
+The body holds the run's new changes (id, AOI, type, area, score, centroid), the window verdicts that
+changed, links to the run's files, and a Slack-compatible ``text`` that says it in a few lines. It is sent
+after the store is committed and the run's files are written, so it never holds up or undoes a re-check:
+connection errors and 429/5xx answers are retried with exponential backoff (urllib3's ``Retry``, honouring
+``Retry-After``); a webhook still failing after that is a warning, not a failed re-check.
+
+The URL often carries a secret (Slack's webhook path is one), so it is never logged or stored: messages name
+its host only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from urllib3.util import Retry
+
+    from geo.store import Store
+    from geo.vector.feature import ChangeFeature
+
+log = logging.getLogger(__name__)
+
+COORDINATE_PLACES = 6  # as the report and changes.geojson: ~0.1 m
+MAX_LISTED = 10  # changes and verdicts spelled out in the text; the JSON lists them all
+
+
+@dataclass(frozen=True)
+class AlertRetry:
+    """Attempts after the first, and the backoff between them (urllib3's: none before the first retry, then
+    ``backoff_s * 2**(n-1)`` s: 1, 2, 4 s with the defaults)."""
+
+    retries: int = 4
+    backoff_s: float = 0.5
+    timeout_s: float = 10.0  # per attempt (connect and read)
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as a webhook, or None: it must be http(s) with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL with a host (e.g. https://hooks.example.org/services/T0/B0)"
+    return None
+
+
+def shown(url: str) -> str:
+    """The URL as logs show it: scheme and host, never the path or query that may hold a token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…" if parts.netloc else "(not a URL)"
+
+
+def _change(feature: ChangeFeature) -> dict[str, Any]:
+    centre = feature.geometry.centroid
+    return {"change_id": feature.change_id, "aoi_id": feature.aoi_id, "change_type": feature.change_type,
+            "area_m2": feature.area_m2, "score": feature.score, "confidence": feature.confidence,
+            "first_seen": feature.extra.get("first_seen"), "before_scene": feature.before_scene,
+            "after_scene": feature.after_scene, "claim_ids": list(feature.claim_ids),
+            "centroid": {"lon": round(centre.x, COORDINATE_PLACES), "lat": round(centre.y, COORDINATE_PLACES)}}
+
+
+def _verdict(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("claim_id", "aoi_id", "kind", "sensor", "verdict", "previous_verdict", "confidence", "rationale")
+    return {k: verdict.get(k) for k in keys}
+
+
+def _text(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]],
+          files: Mapping[str, str]) -> str:
+    """A few lines for a chat channel (Slack's ``text``: plain text with its three escapes)."""
+    types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
+    lines = [f"geo recheck run {summary['run_id']}: {summary['n_new_changes']} new change(s) ({types}), "
+             f"{len(verdicts)} verdict(s) changed"]
+    for change in changes[:MAX_LISTED]:
+        at = change["centroid"]
+        lines.append(f"• {change['change_type']} in {change['aoi_id']}: {change['area_m2']:.0f} m² at "
+                     f"{at['lat']:.5f}, {at['lon']:.5f} (first seen {str(change['first_seen'])[:10]})")
+    for verdict in verdicts[:MAX_LISTED]:
+        lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}: {verdict['verdict']} "
+                     f"(was {verdict['previous_verdict'] or 'none'})")
+    hidden = max(0, len(changes) - MAX_LISTED) + max(0, len(verdicts) - MAX_LISTED)
+    if hidden:
+        lines.append(f"… and {hidden} more in the summary")
+    if "summary" in files:
+        lines.append(f"summary: {files['summary']}")
+    text = "\n".join(lines)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def payload(store: Store, summary: Mapping[str, Any], out: Path) -> dict[str, Any]:
+    """The JSON body for the run of ``summary``: its new changes, the verdicts that changed, its files
+    (absolute paths and ``file:`` URIs on the machine that ran it), and the Slack-compatible ``text``."""
+    changes = [_change(f) for f in store.changes(run_id=summary["run_id"])]
+    verdicts = [_verdict(v) for v in summary["verdicts"] if v["changed"]]
+    folder = Path(out).absolute()
+    files = {name: str(folder / relative) for name, relative in summary["files"].items()}
+    return {
+        "text": _text(summary, changes, verdicts, files),
+        "run_id": summary["run_id"],
+        "store": str(store.path.absolute()),
+        "finished_at": summary["finished_at"],
+        "algorithm_version": summary["algorithm_version"],
+        "n_new_changes": summary["n_new_changes"],
+        "new_changes_by_type": summary["new_changes_by_type"],
+        "new_changes": changes,
+        "verdicts_changed": verdicts,
+        "failed_aois": summary["failed_aois"],
+        "files": files,
+        "file_uris": {name: Path(path).as_uri() for name, path in files.items()},
+    }
+
+
+def post(url: str, body: Mapping[str, Any], policy: AlertRetry = AlertRetry()) -> str | None:
+    """POST ``body`` as JSON, retrying connection errors and 429/5xx with backoff. None when delivered (a
+    2xx answer), else why not (one line, the URL's host only)."""
+    from urllib3.util import Retry
+
+    retry = Retry(total=policy.retries, backoff_factor=policy.backoff_s, status_forcelist=(429, 500, 502, 503, 504),
+                  allowed_methods=frozenset({"POST"}), respect_retry_after_header=True, raise_on_status=False)
+    # urllib3 logs each retry with the URL's path, which may be the webhook's secret: it says so in one line.
+    pool_log = logging.getLogger("urllib3.connectionpool")
+    level = pool_log.level
+    pool_log.setLevel(logging.ERROR)
+    try:
+        return _post(url, body, policy, retry)
+    finally:
+        pool_log.setLevel(level)
+
+
+def _post(url: str, body: Mapping[str, Any], policy: AlertRetry, retry: Retry) -> str | None:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    with requests.Session() as session:
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        session.mount("https://", HTTPAdapter(max_retries=retry))
+        try:
+            response = session.post(url, json=body, timeout=policy.timeout_s,
+                                    headers={"User-Agent": "geo-recheck-notify"})
+        except requests.RequestException as exc:
+            return f"{shown(url)}: {type(exc).__name__} after {policy.retries + 1} attempt(s)"
+    if not response.ok:
+        return f"{shown(url)}: HTTP {response.status_code} {response.text[:120]!r}"
+    return None
+
+
+def alert(store: Store, summary: Mapping[str, Any], out: Path) -> dict[str, Any] | None:
+    """``payload``, built while the store is open (after its commit); None, with a warning, when it cannot
+    be (a bug here must not turn a recorded re-check into a failed one)."""
+    try:
+        return payload(store, summary, out)
+    except Exception as exc:
+        log.warning("--notify: run %s: cannot build the message: %s: %s", summary["run_id"], type(exc).__name__, exc)
+        return None
+
+
+def deliver(url: str, body: Mapping[str, Any], policy: AlertRetry = AlertRetry()) -> bool:
+    """Send ``body`` to ``url`` (after the store's lock is released: retries hold up no other re-check);
+    True when delivered, else a warning and False."""
+    try:
+        failure = post(url, body, policy)
+    except Exception as exc:  # as in alert(): the run stands
+        failure = f"{shown(url)}: {type(exc).__name__}: {exc}"
+    if failure is not None:
+        log.warning("--notify: run %s not delivered: %s", body.get("run_id"), failure)
+        return False
+    log.info("--notify: run %s delivered to %s", body.get("run_id"), shown(url))
+    return True

@@ -1,0 +1,43 @@
+"""What the workbench's algorithms share: a name in the ``geo`` provider, the scene source and date
+parameters, and one way to run ``geo``."""
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingParameterString
+
+from ..runner import run_geo
+
+SOURCE = "SOURCE"
+
+
+class GeoAlgorithm(QgsProcessingAlgorithm):
+    NAME = ""
+    TITLE = ""
+    HELP = ""
+
+    def createInstance(self):  # noqa: N802 (QGIS's names)
+        return type(self)()
+
+    def name(self):
+        return self.NAME
+
+    def displayName(self):  # noqa: N802
+        return self.TITLE
+
+    def group(self):
+        return "Change workbench"
+
+    def groupId(self):  # noqa: N802
+        return "workbench"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.HELP
+
+    def source_parameter(self):
+        return QgsProcessingParameterString(
+            SOURCE, "Scene source: earth-search, planetary-computer, a STAC API URL or a local STAC catalog",
+            defaultValue="earth-search")
+
+    def text(self, parameters, name, context):
+        return (self.parameterAsString(parameters, name, context) or "").strip()
+
+    def geo(self, args, feedback, expected_steps=1):
+        return run_geo(args, feedback, expected_steps)

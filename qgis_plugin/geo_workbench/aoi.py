@@ -1,0 +1,73 @@
+"""The area an algorithm works on, as the GeoJSON file ``geo --aoi FILE`` takes: the polygons of a layer (its
+selected features when the user ticks *Selected features only*) or an extent (the canvas extent, a layer's),
+in lon/lat (EPSG:4326, RFC 7946). ``geo`` names the area after the file: the layer's name, or ``extent``."""
+
+import json
+import os
+import re
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsGeometry,
+    QgsProcessingException,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessing,
+    QgsProcessingUtils,
+    QgsWkbTypes,
+)
+
+AOI = "AOI"
+EXTENT = "EXTENT"
+LONLAT = QgsCoordinateReferenceSystem("EPSG:4326")
+
+
+def aoi_parameters():
+    return [
+        QgsProcessingParameterFeatureSource(AOI, "Area of interest (polygons; their union)",
+                                            [QgsProcessing.TypeVectorPolygon], optional=True),
+        QgsProcessingParameterExtent(EXTENT, "…or an extent (e.g. the map canvas)", optional=True),
+    ]
+
+
+def _slug(name):
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "area"
+
+
+def _polygons(algorithm, parameters, context, feedback):
+    """(name, [lon/lat polygon geometries]) from the AOI layer, else the extent."""
+    source = algorithm.parameterAsSource(parameters, AOI, context)
+    if source is not None:
+        to_lonlat = QgsCoordinateTransform(source.sourceCrs(), LONLAT, context.transformContext())
+        geometries = []
+        for feature in source.getFeatures():
+            geometry = QgsGeometry(feature.geometry())
+            if geometry.isEmpty() or QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
+                continue
+            geometry.transform(to_lonlat)
+            geometries.append(geometry)
+        if not geometries:
+            raise QgsProcessingException("the AOI layer has no polygon (or none selected)")
+        name = source.sourceName() or "area"
+        return name, geometries
+    if parameters.get(EXTENT):
+        extent = algorithm.parameterAsExtentGeometry(parameters, EXTENT, context, LONLAT)
+        if extent is None or extent.isEmpty():
+            raise QgsProcessingException("the extent is empty")
+        return "extent", [extent]
+    raise QgsProcessingException("give an area of interest: a polygon layer, or an extent (the canvas extent)")
+
+
+def write_aoi(algorithm, parameters, context, feedback):
+    """The AOI as a GeoJSON file in Processing's temporary folder; returns its path."""
+    name, geometries = _polygons(algorithm, parameters, context, feedback)
+    folder = os.path.join(QgsProcessingUtils.tempFolder(), f"geo-aoi-{os.getpid()}-{id(algorithm):x}")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{_slug(name)}.geojson")
+    union = QgsGeometry.unaryUnion(geometries) if len(geometries) > 1 else geometries[0]
+    features = [{"type": "Feature", "properties": {"name": name}, "geometry": json.loads(union.asJson(7))}]
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump({"type": "FeatureCollection", "features": features}, out)
+    feedback.pushInfo(f"area of interest: {name} ({len(geometries)} polygon(s)) written to {path}")
+    return path

@@ -1,0 +1,138 @@
+"""A run folder's layers loaded into the project the Processing way (``addLayerToLoadOnCompletion``), and
+set up when they arrive (``RunLayerSetup``, a layer post-processor): the run's own styles (QML sidecars of
+the COGs, the GeoPackage's default styles), the time slider as in the run's ``project.qgz`` (the before image
+until the after scene, the after image for a day from it, the changes over both), a stacking order that
+shows the change outlines over the imagery, and the project CRS (the job's UTM grid) when the project has
+none yet."""
+
+import json
+import os
+from datetime import timedelta
+
+from qgis.core import (
+    QgsDateTimeRange,
+    QgsLayerTreeLayer,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsRasterLayer,
+    QgsRasterLayerTemporalProperties,
+    QgsVectorLayer,
+    QgsVectorLayerTemporalProperties,
+)
+from qgis.PyQt.QtCore import QDateTime, Qt
+
+RANK = "geo_workbench/rank"  # top to bottom in the layer tree
+RUN = "geo_workbench/run"
+# Processing runs a copy of the algorithm and deletes it before it loads the layers: the post-processors
+# must outlive it (each one leaves this list once it has run).
+_PENDING = []
+
+
+def _qtime(moment):
+    return QDateTime.fromString(moment.strftime("%Y-%m-%dT%H:%M:%S"), Qt.ISODate).toUTC()
+
+
+def _parse(text):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class RunLayerSetup(QgsProcessingLayerPostProcessorInterface):
+    """Applied to each layer of a run when QGIS has added it to the project."""
+
+    def __init__(self, run_folder, rank, time_range, style=None):
+        super().__init__()
+        self.run_folder = run_folder
+        self.rank = rank
+        self.time_range = time_range  # (start, end) datetimes, or None: no time filter
+        self.style = style  # a QML file to apply, or None: the layer's default style
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+        if self in _PENDING:
+            _PENDING.remove(self)
+        if self.style:
+            layer.loadNamedStyle(self.style)
+        else:
+            layer.loadDefaultStyle()
+        layer.setCustomProperty(RANK, self.rank)
+        layer.setCustomProperty(RUN, self.run_folder)
+        if self.time_range is not None:
+            start, end = (_qtime(t) for t in self.time_range)
+            properties = layer.temporalProperties()
+            properties.setIsActive(True)
+            if isinstance(layer, QgsRasterLayer):
+                properties.setMode(QgsRasterLayerTemporalProperties.ModeFixedTemporalRange)
+            else:
+                properties.setMode(QgsVectorLayerTemporalProperties.ModeFixedTemporalRange)
+            properties.setFixedTemporalRange(QgsDateTimeRange(start, end))
+        project = context.project()
+        if project is not None:
+            if not project.crs().isValid() and isinstance(layer, QgsRasterLayer):
+                project.setCrs(layer.crs())  # the job's UTM grid: the COGs are on it
+            _restack(project, self.run_folder)
+        layer.triggerRepaint()
+
+
+def _restack(project, run_folder):
+    """Order the run's layers in their group by rank (change outlines on top, imagery at the bottom): clones are
+    inserted in order before the originals are removed (a layer left in no node would leave the project)."""
+    for group in {id(n.parent()): n.parent() for n in project.layerTreeRoot().findLayers()}.values():
+        ours = [c for c in group.children() if isinstance(c, QgsLayerTreeLayer) and c.layer() is not None
+                and c.layer().customProperty(RUN) == run_folder]
+        ordered = sorted(ours, key=lambda node: int(node.layer().customProperty(RANK)))
+        if ordered == ours:
+            continue
+        first = min(group.children().index(n) for n in ours)
+        group.insertChildNodes(first, [n.clone() for n in ordered])
+        for node in ours:
+            group.removeChildNode(node)
+
+
+def pair_times(folder):
+    """(before, after) acquisition times from the run's manifest."""
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as source:
+        scenes = json.load(source)["scenes"]
+    return _parse(scenes["before"]["datetime"]), _parse(scenes["after"]["datetime"])
+
+
+class LayerLoader:
+    """Checks a run's layers valid and has Processing load them into the project when the algorithm
+    finishes; keeps the post-processors alive until then."""
+
+    def __init__(self, context, output_name):
+        self.context = context
+        self.output_name = output_name
+
+    def add(self, layer, run_folder, rank, time_range=None, style=None):
+        if not layer.isValid():
+            raise QgsProcessingException(f"QGIS cannot open {layer.source()} (layer {layer.name()})")
+        self.context.temporaryLayerStore().addMapLayer(layer)
+        details = QgsProcessingContext.LayerDetails(layer.name(), self.context.project(), self.output_name)
+        setup = RunLayerSetup(run_folder, rank, time_range, style)
+        _PENDING.append(setup)
+        details.setPostProcessor(setup)
+        self.context.addLayerToLoadOnCompletion(layer.id(), details)
+        return layer
+
+
+def load_change_run(loader, folder, feedback):
+    """The change job's layers: changes and AOI from the GeoPackage, the statistic and the two true-colour
+    COGs (each with its QML sidecar)."""
+    before, after = pair_times(folder)
+    day = timedelta(days=1)
+    gpkg = os.path.join(folder, "changes.gpkg")
+    layers = [
+        (QgsVectorLayer(f"{gpkg}|layername=changes", "Changes", "ogr"), 0, (before, after + day)),
+        (QgsVectorLayer(f"{gpkg}|layername=aois", "Area of interest", "ogr"), 1, None),
+        (QgsRasterLayer(os.path.join(folder, "change_statistic.tif"), "Change statistic"), 2, (before, after + day)),
+        (QgsRasterLayer(os.path.join(folder, "after_rgb.tif"), f"After {after.date()}"), 3, (after, after + day)),
+        (QgsRasterLayer(os.path.join(folder, "before_rgb.tif"), f"Before {before.date()}"), 4, (before, after)),
+    ]
+    for layer, rank, time_range in layers:
+        if isinstance(layer, QgsRasterLayer) and not os.path.exists(layer.source()):
+            feedback.pushWarning(f"{os.path.basename(layer.source())} not written by the run: not loaded")
+            continue
+        loader.add(layer, folder, rank, time_range)
+    return [layer for layer, _, _ in layers]

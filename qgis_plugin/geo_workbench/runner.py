@@ -1,0 +1,134 @@
+"""Run the installed ``geo`` command for an algorithm: find it, stream what it says into the Processing
+feedback as it comes, and stop it when the user cancels.
+
+QGIS's own Python usually lacks the workbench's dependencies (rasterio, scipy, pystac...), so the plugin never
+imports ``geo``: it runs the command the user installed (in a virtual environment, with pipx...), found on
+PATH or set in Processing > Options > Providers (a command line: ``/opt/geo/bin/geo`` or
+``/usr/bin/python3 -m geo``). ``GEO_PROGRESS=lines`` makes ``geo`` print one ``progress: TITLE: STEP`` line
+per step on stderr instead of a terminal spinner.
+"""
+
+import os
+import queue
+import shlex
+import shutil
+import signal
+import subprocess
+import threading
+
+from qgis.core import QgsProcessingException
+
+GEO_COMMAND_SETTING = "GEO_WORKBENCH_COMMAND"
+GEO_COMMAND_ENV = "GEO_WORKBENCH_COMMAND"  # the same, for scripts and tests (the setting wins)
+POLL_S = 0.1
+STOP_GRACE_S = 5.0
+
+
+def geo_command():
+    """The command line that runs ``geo``: the provider's setting, else $GEO_WORKBENCH_COMMAND, else ``geo`` on
+    PATH; a clear error when none is found."""
+    configured = ""
+    try:
+        from processing.core.ProcessingConfig import ProcessingConfig
+
+        configured = ProcessingConfig.getSetting(GEO_COMMAND_SETTING) or ""
+    except Exception:  # Processing's settings not loaded (the provider not registered yet)
+        configured = ""
+    configured = configured.strip() or os.environ.get(GEO_COMMAND_ENV, "").strip()
+    if configured:
+        return shlex.split(configured)
+    found = shutil.which("geo")
+    if not found:
+        raise QgsProcessingException(
+            "the geo command was not found on PATH: install the workbench (pip install .) or set "
+            "its path in Processing > Options > Providers > Geo change workbench")
+    return [found]
+
+
+def _read_lines(stream, lines):
+    for line in iter(stream.readline, ""):
+        lines.put(line.rstrip("\n"))
+    stream.close()
+
+
+def _read_all(stream, out):
+    out.append(stream.read())
+    stream.close()
+
+
+def _stop(proc, feedback):
+    """End ``geo`` and anything it started (its own process group): SIGTERM, then SIGKILL after a grace."""
+    for sig, wait in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    feedback.pushInfo(f"geo (pid {proc.pid}) stopped: canceled")
+
+
+class StepProgress:
+    """Turns ``geo``'s lines into feedback: a step advances the bar (``expected_steps`` of them make 95 %),
+    warnings and errors are shown as such, the rest as console output."""
+
+    def __init__(self, feedback, expected_steps):
+        self.feedback = feedback
+        self.expected = max(1, expected_steps)
+        self.steps = 0
+        self.errors = []
+
+    def __call__(self, line):
+        if line.startswith("progress: "):
+            self.steps += 1
+            self.feedback.setProgressText(line[len("progress: "):])
+            self.feedback.setProgress(min(95.0, 95.0 * self.steps / self.expected))
+        elif line.startswith("warning: "):
+            self.feedback.pushWarning(line)
+        elif line.startswith(("Error:", "error:", "internal error:", "Usage:")) or self.errors:
+            self.errors.append(line)
+            self.feedback.reportError(line)
+        else:
+            self.feedback.pushConsoleInfo(line)
+
+
+def run_geo(args, feedback, expected_steps=1, cwd=None):
+    """Run ``geo ARGS``; returns its stdout. Raises ``QgsProcessingException`` when it fails (its error
+    message) or is canceled (after stopping it)."""
+    command = [*geo_command(), *args]
+    feedback.pushCommandInfo(" ".join(shlex.quote(a) for a in command))
+    env = {**os.environ, "GEO_PROGRESS": "lines", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    try:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                text=True, encoding="utf-8", errors="replace", env=env, cwd=cwd,
+                                start_new_session=True)
+    except OSError as exc:
+        raise QgsProcessingException(f"cannot run {command[0]}: {exc}") from None
+    feedback.pushInfo(f"geo started (pid {proc.pid})")
+    lines, out = queue.Queue(), []
+    readers = [threading.Thread(target=_read_lines, args=(proc.stderr, lines), daemon=True),
+               threading.Thread(target=_read_all, args=(proc.stdout, out), daemon=True)]
+    for reader in readers:
+        reader.start()
+    show = StepProgress(feedback, expected_steps)
+    while True:
+        if feedback.isCanceled():
+            _stop(proc, feedback)
+            raise QgsProcessingException("canceled: geo was stopped")
+        try:
+            show(lines.get(timeout=POLL_S))
+        except queue.Empty:
+            if proc.poll() is not None and not readers[0].is_alive():
+                break
+    for reader in readers:
+        reader.join()
+    while not lines.empty():
+        show(lines.get())
+    if proc.returncode != 0:
+        why = " ".join(show.errors) or f"exit code {proc.returncode}"
+        raise QgsProcessingException(f"geo {args[0]} failed: {why}")
+    feedback.setProgress(100.0)
+    return "".join(out)

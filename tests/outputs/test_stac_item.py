@@ -1,0 +1,108 @@
+"""Each run folder's ``item.json``: valid STAC (pystac's JSON-schema validation, offline: core schemas and
+the processing extension), read back with pystac, and true to the run: the AOI's geometry, the pair's
+acquisition times, an asset per file with its media type, ``derived_from`` links that resolve to the
+source scenes' items."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pystac
+import pytest
+import shapely
+from pystac.errors import STACValidationError
+from shapely.geometry import shape
+
+from geo.outputs.stac_item import COG, PROCESSING_EXTENSION
+from tests.stac_offline import offline_validation
+
+REPO = Path(__file__).resolve().parents[2]
+CORE_ITEM = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema/item.json"
+
+
+def _item(folder: Path) -> pystac.Item:
+    return pystac.Item.from_file(str(folder / "item.json"))
+
+
+@pytest.mark.parametrize("run", ["demo_output", "synthetic_output"])
+def test_item_validates_offline_against_core_and_processing_schemas(run, request):
+    folder = request.getfixturevalue(run)
+    with offline_validation() as validator:
+        validated = _item(folder).validate()
+    assert CORE_ITEM in validated and PROCESSING_EXTENSION in validated
+    assert validator.fetched == []
+
+
+def test_item_describes_the_demo_run(demo_output):
+    item = _item(demo_output)
+    manifest = json.loads((demo_output / "manifest.json").read_text())
+    aoi = json.loads((demo_output / "aoi.geojson").read_text())["features"][0]["geometry"]
+    assert shapely.equals(shape(item.geometry), shape(aoi))
+    assert item.bbox == pytest.approx(list(shape(aoi).bounds))
+    assert item.datetime is None
+    assert item.common_metadata.start_datetime == datetime.fromisoformat(manifest["scenes"]["before"]["datetime"])
+    assert item.common_metadata.end_datetime == datetime.fromisoformat(manifest["scenes"]["after"]["datetime"])
+    assert item.properties["geo:aoi_id"] == "demo-nantes-port"
+    changes = json.loads((demo_output / "changes.geojson").read_text())["features"]
+    assert item.properties["geo:n_changes"] == len(changes) == manifest["n_changes"]
+    assert item.properties["geo:claim_ids"] == ["demo-nantes-construction"]
+    # the processing extension names the detector's version as the run recorded it
+    name, version = manifest["algorithm_version"].split("/")
+    assert item.properties["processing:software"] == {"geo-change-workbench": manifest["workbench_version"],
+                                                      name: version}
+    assert item.stac_extensions == [PROCESSING_EXTENSION]
+
+
+def test_every_file_of_the_folder_is_an_asset_with_its_media_type(demo_output):
+    item = _item(demo_output)
+    files = {p.name for p in demo_output.iterdir() if not p.name.startswith(".")} - {"item.json"}
+    by_file = {a.href: a for a in item.assets.values()}
+    assert set(by_file) == files
+    assert by_file["changes.geojson"].media_type == "application/geo+json" and "data" in by_file["changes.geojson"].roles
+    assert by_file["changes.gpkg"].media_type == "application/geopackage+sqlite3"
+    assert by_file["change_statistic.tif"].media_type == COG and by_file["change_statistic.tif"].roles == ["data"]
+    assert by_file["before_rgb.tif"].roles == ["visual"] and by_file["after_rgb.tif"].media_type == COG
+    assert by_file["report.html"].media_type == "text/html" and "overview" in by_file["report.html"].roles
+    assert by_file["manifest.json"].roles == ["metadata"]
+    for asset in item.assets.values():  # resolved against the item's own location
+        assert Path(asset.get_absolute_href()).is_file(), asset.href
+
+
+def _linked_ids(item: pystac.Item, base: Path | None = None) -> list[str]:
+    hrefs = [link.get_absolute_href() if base is None else str(base / link.href)
+             for link in item.get_links("derived_from")]
+    return [pystac.Item.from_file(href).id for href in hrefs]
+
+
+def test_derived_from_links_resolve_to_the_source_scene_items(synthetic_output):
+    """The run folder and the catalog share a folder (here the session's temporary one): a relative link that
+    resolves from the item, naming nothing above that folder."""
+    item = _item(synthetic_output)
+    manifest = json.loads((synthetic_output / "manifest.json").read_text())
+    assert _linked_ids(item) == [manifest["scenes"]["before"]["id"], manifest["scenes"]["after"]["id"]]
+    hrefs = [link.href for link in item.get_links("derived_from")]
+    assert all(h.startswith("../") and "/tmp/" not in h and "pytest-of" not in h for h in hrefs), hrefs
+
+
+def test_a_catalog_sharing_no_folder_with_the_run_is_linked_by_its_portable_path(demo_output):
+    """The demo catalog (in the project) and a run under /tmp share only the root: the link is the catalog's
+    project-relative path, as the manifest names it, never a path of this machine."""
+    item = _item(demo_output)
+    manifest = json.loads((demo_output / "manifest.json").read_text())
+    ids = [manifest["scenes"]["before"]["id"], manifest["scenes"]["after"]["id"]]
+    assert [link.href for link in item.get_links("derived_from")] == [f"scenes/demo/{i}/{i}.json" for i in ids]
+    assert _linked_ids(item, REPO) == ids
+
+
+def test_a_wrong_processing_field_fails_validation(demo_output):
+    """The offline schemas do check the extension: software must map names to version strings."""
+    data = json.loads((demo_output / "item.json").read_text())
+    data["properties"]["processing:software"] = "geo 0.1.0"
+    with offline_validation(), pytest.raises(STACValidationError, match="processing"):
+        pystac.Item.from_dict(data).validate()
+    data["properties"]["processing:software"] = {"geo": "0.1.0"}
+    data["properties"]["processing:unknown"] = 1
+    with offline_validation(), pytest.raises(STACValidationError):
+        pystac.Item.from_dict(data).validate()

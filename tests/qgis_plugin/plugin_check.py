@@ -1,0 +1,213 @@
+"""Run by Debian's /usr/bin/python3 (PyQGIS), never by the project's interpreter: install the plugin as QGIS
+does (a plugin folder found by qgis.utils, started with startProcessingPlugin, as QGIS starts plugins with
+hasProcessingProvider=yes), draw a polygon, run ``processing.run("geo:changejob", ...)`` with the
+post-processing the algorithm dialog does (``handleAlgorithmResults``), then report what the project holds
+and render it to a PNG.
+
+stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command setting),
+        "algorithm": id (default geo:changejob),
+        "params": {...} (the algorithm's; "DRAWN": [[lon, lat], ...] is drawn as a polygon layer in
+                  EPSG:3857, or "EXTENT_LONLAT": [xmin, ymin, xmax, ymax] given as an extent in EPSG:3857),
+        "cancel_after_steps": int | null, "renders": [{"key", "png", "at": ISO instant | null}],
+        "project": path | null}
+stdout: {"available", "started", "provider", "algorithms", "feedback", "results" | null, "error" | null,
+         "layers": [...] (the run's layers, top to bottom), "project_crs", "renders": {key: {"png", "extent", ...}}}
+"""
+
+import gc
+import json
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from qgis.core import (  # noqa: E402
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsDateTimeRange,
+    QgsFeature,
+    QgsGeometry,
+    QgsMapRendererSequentialJob,
+    QgsMapSettings,
+    QgsPointXY,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import QDateTime, QSize, Qt  # noqa: E402
+from qgis.PyQt.QtGui import QColor  # noqa: E402
+
+MERCATOR = QgsCoordinateReferenceSystem("EPSG:3857")
+LONLAT = QgsCoordinateReferenceSystem("EPSG:4326")
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """What the algorithm reports; cancels itself after ``cancel_after`` progress steps."""
+
+    def __init__(self, cancel_after=None):
+        super().__init__()
+        self.cancel_after = cancel_after
+        self.progress = []
+        self.texts = []
+        self.infos = []
+        self.warnings = []
+        self.errors = []
+        self.progressChanged.connect(self.progress.append)
+
+    def setProgressText(self, text):  # noqa: N802
+        self.texts.append(text)
+        super().setProgressText(text)
+        if self.cancel_after is not None and len(self.texts) >= self.cancel_after:
+            self.cancel()
+
+    def pushInfo(self, info):  # noqa: N802
+        self.infos.append(info)
+        super().pushInfo(info)
+
+    def pushWarning(self, warning):  # noqa: N802
+        self.warnings.append(warning)
+        super().pushWarning(warning)
+
+    def reportError(self, error, fatalError=False):  # noqa: N802, N803
+        self.errors.append(error)
+        super().reportError(error, fatalError)
+
+
+def drawn_layer(ring):
+    """A memory polygon layer in Web Mercator, as a user draws one on an OpenStreetMap background."""
+    layer = QgsVectorLayer("Polygon?crs=EPSG:3857&field=name:string", "harbour east", "memory")
+    to_mercator = QgsCoordinateTransform(LONLAT, MERCATOR, QgsProject.instance())
+    geometry = QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]])
+    geometry.transform(to_mercator)
+    feature = QgsFeature(layer.fields())
+    feature.setGeometry(geometry)
+    feature.setAttribute("name", "harbour east")
+    layer.dataProvider().addFeatures([feature])
+    QgsProject.instance().addMapLayer(layer, False)  # in the project (as drawn), not drawn on the map here
+    return layer
+
+
+def extent_text(bounds):
+    to_mercator = QgsCoordinateTransform(LONLAT, MERCATOR, QgsProject.instance())
+    box = to_mercator.transformBoundingBox(QgsRectangle(*bounds))
+    return f"{box.xMinimum()},{box.xMaximum()},{box.yMinimum()},{box.yMaximum()} [EPSG:3857]"
+
+
+def describe(layer):
+    properties = layer.temporalProperties()
+    time_range = properties.fixedTemporalRange() if properties.isActive() else None
+    renderer = layer.renderer()
+    info = {
+        "name": layer.name(), "valid": layer.isValid(), "source": layer.source(),
+        "kind": "raster" if isinstance(layer, QgsRasterLayer) else "vector",
+        "crs": {"valid": layer.crs().isValid(), "authid": layer.crs().authid()},
+        "renderer": renderer.type() if renderer is not None else None,
+        "temporal": {"active": properties.isActive(), "mode": int(properties.mode()),
+                     "range": [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]
+                     if time_range is not None else None},
+        "rank": layer.customProperty("geo_workbench/rank"),
+    }
+    if isinstance(layer, QgsVectorLayer):
+        info["features"] = layer.featureCount()
+        if renderer is not None and renderer.type() == "categorizedSymbol":
+            info["categories"] = {c.value(): c.symbol().symbolLayer(0).strokeColor().name()
+                                  for c in renderer.categories()}
+            info["attribute"] = renderer.classAttribute()
+    return info
+
+
+def render(project, layers, png, at=None):
+    """The layers drawn at the AOI layer's extent in the project CRS (at an instant of the time slider)."""
+    settings = QgsMapSettings()
+    settings.setDestinationCrs(project.crs())
+    settings.setTransformContext(project.transformContext())
+    settings.setLayers(layers)
+    settings.setOutputSize(QSize(900, 900))
+    settings.setOutputDpi(96)
+    settings.setBackgroundColor(QColor(255, 255, 255))
+    aoi = next(layer for layer in layers if layer.name() == "Area of interest")
+    extent = QgsCoordinateTransform(aoi.crs(), project.crs(), project).transformBoundingBox(aoi.extent())
+    extent.scale(1.05)
+    settings.setExtent(extent)
+    if at is not None:
+        moment = QDateTime.fromString(at, Qt.ISODate)
+        settings.setIsTemporal(True)
+        settings.setTemporalRange(QgsDateTimeRange(moment, moment))
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    job.renderedImage().save(png, "PNG")
+    visible = settings.visibleExtent()
+    return {"png": png, "errors": [e.message for e in job.errors()], "width": 900,
+            "extent": [visible.xMinimum(), visible.yMinimum(), visible.xMaximum(), visible.yMaximum()]}
+
+
+def main():
+    spec = json.load(sys.stdin)
+    app = QgsApplication([], False)
+    app.setPrefixPath("/usr", True)
+    app.initQgis()
+    sys.path.insert(0, "/usr/share/qgis/python/plugins")
+    import processing
+    import qgis.utils
+    from processing.core.Processing import Processing
+    from processing.core.ProcessingConfig import ProcessingConfig
+    from processing.gui.Postprocessing import handleAlgorithmResults
+
+    Processing.initialize()
+    # the plugin installed from its zip, found and started by QGIS's own plugin loader
+    qgis.utils.plugin_paths = [spec["plugins_dir"]]
+    sys.path.insert(0, spec["plugins_dir"])
+    qgis.utils.updateAvailablePlugins()
+    report = {"available": "geo_workbench" in qgis.utils.available_plugins,
+              "started": qgis.utils.loadPlugin("geo_workbench") and qgis.utils.startProcessingPlugin("geo_workbench")}
+    provider = QgsApplication.processingRegistry().providerById("geo")
+    report["provider"] = {"name": provider.name() if provider else None}
+    report["algorithms"] = sorted(a.id() for a in provider.algorithms()) if provider else []
+    if spec.get("setting") is not None:
+        ProcessingConfig.setSettingValue("GEO_WORKBENCH_COMMAND", spec["setting"])
+
+    project = QgsProject.instance()
+    params = dict(spec["params"])
+    if "DRAWN" in params:
+        params["AOI"] = drawn_layer(params.pop("DRAWN"))
+    if "EXTENT_LONLAT" in params:
+        params["EXTENT"] = extent_text(params.pop("EXTENT_LONLAT"))
+    feedback = RecordingFeedback(spec.get("cancel_after_steps"))
+    context = QgsProcessingContext()
+    context.setProject(project)
+    context.setFeedback(feedback)
+    try:
+        results = processing.run(spec.get("algorithm", "geo:changejob"), params, feedback=feedback, context=context,
+                                 onFinish=handleAlgorithmResults)
+        # a result layer (the corrected raster) is a path here: no layer object may outlive exitQgis()
+        report["results"] = {k: v if isinstance(v, (str, int, float)) or v is None else v.source()
+                             for k, v in results.items()}
+        report["error"] = None
+        del results
+    except Exception as exc:  # QgsProcessingException: what the user sees in the log
+        report["results"], report["error"] = None, str(exc)
+    report["feedback"] = {"progress": feedback.progress, "texts": feedback.texts, "infos": feedback.infos,
+                          "warnings": feedback.warnings, "errors": feedback.errors,
+                          "canceled": feedback.isCanceled()}
+    ordered = [node.layer() for node in project.layerTreeRoot().findLayers() if node.layer() is not None
+               and node.layer().customProperty("geo_workbench/run")]
+    report["layers"] = [describe(layer) for layer in ordered]
+    report["project_crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
+    report["renders"] = {r["key"]: render(project, ordered, r["png"], r.get("at"))
+                         for r in spec.get("renders", [])} if ordered else {}
+    if spec.get("project") and ordered:
+        report["project_written"] = project.write(spec["project"])
+    print(json.dumps(report))
+    del params, ordered, context, feedback
+    project.clear()
+    gc.collect()
+    app.exitQgis()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""The QGIS plugin as a user gets it: the zip built by the documented command, installed into a plugins
+folder, started by QGIS's own plugin loader in Debian's PyQGIS (headless), and ``processing.run(
+"geo:changejob", ...)`` on a polygon drawn in Web Mercator over the demo scenes — with the post-processing
+of the algorithm dialog. The algorithm runs the real ``geo`` (a wrapper on PATH standing for the installed
+command); the test reads the project QGIS ends up with and the PNGs it renders (in the test's output folder)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import geopandas
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from PIL import Image
+from shapely.geometry import Polygon
+
+from geo.outputs.palette import change_colour, rgb_triplet
+from tests.conftest import SHARED_DATA, run_geo
+from tests.flows.conftest import DRAWN_RING
+from tests.outputs.test_qgis import COLOUR_TOLERANCE, SYSTEM_PYTHON, _env, _outline_samples, _qgis_missing
+
+pytestmark = pytest.mark.qgis
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKER = Path(__file__).with_name("plugin_check.py")
+DEMO = REPO / "scenes" / "demo"
+BEFORE, AFTER = "2015-08-21", "2017-10-14"
+CORE_PAIR_FILES = ("ref_S2A_20160608T153121_T33UUU_sub.jp2", "tgt_S2A_20160529T153631_T33UUU_sub.jp2")
+FROM_EXPRESSIONS = 4  # QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions
+STEPS = ["searching scenes", "read before scene", "co-register", "read after scene", "change statistic",
+         "polygonise", "link claims", "writing outputs"]
+
+
+@pytest.fixture(scope="module")
+def qgis_ready():
+    reason = _qgis_missing()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def plugins_dir(tmp_path_factory) -> Path:
+    """The zip of ``python qgis_plugin/build.py --out DIR`` (README), unpacked as QGIS installs a plugin zip."""
+    dist = tmp_path_factory.mktemp("dist")
+    built = subprocess.run([sys.executable, str(REPO / "qgis_plugin" / "build.py"), "--out", str(dist)],
+                           capture_output=True, text=True, cwd=tmp_path_factory.getbasetemp(), timeout=60)
+    assert built.returncode == 0, built.stderr
+    archive = Path(built.stdout.strip())
+    assert archive.parent == dist and re.fullmatch(r"geo_workbench-\d+\.\d+\.\d+\.zip", archive.name)
+    plugins = tmp_path_factory.mktemp("profile") / "python" / "plugins"
+    with zipfile.ZipFile(archive) as zipped:
+        names = zipped.namelist()
+        assert {n.split("/")[0] for n in names} == {"geo_workbench"}
+        assert "geo_workbench/metadata.txt" in names and "geo_workbench/__init__.py" in names
+        zipped.extractall(plugins)
+    return plugins
+
+
+@pytest.fixture(scope="module")
+def geo_bin(tmp_path_factory) -> Path:
+    """A folder with ``geo``: this checkout's workbench run by the project's interpreter (as pip installs it)."""
+    folder = tmp_path_factory.mktemp("bin")
+    (folder / "geo").write_text(f'#!/bin/sh\nPYTHONPATH={REPO} exec {sys.executable} -m geo "$@"\n')
+    (folder / "geo").chmod(0o755)
+    return folder
+
+
+def check(plugins: Path, params: dict, path: str, setting: str | None = None, cancel_after: int | None = None,
+          renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob") -> dict:
+    spec = {"plugins_dir": str(plugins), "setting": setting, "params": params, "cancel_after_steps": cancel_after,
+            "algorithm": algorithm,
+            "renders": renders or [], "project": str(project) if project else None}
+    # A fresh home: QGIS keeps settings (the provider's geo command among them) in the user's profile.
+    env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent)}
+    proc = subprocess.run([SYSTEM_PYTHON, str(CHECKER)], input=json.dumps(spec), capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def _instant(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def drawn(qgis_ready, plugins_dir, geo_bin, tmp_path_factory):
+    """The change job on a polygon drawn in EPSG:3857, geo found on PATH; renders with and without time."""
+    work = tmp_path_factory.mktemp("drawn-job")
+    out = work / "harbour-run"
+    manifest_times = [datetime.fromisoformat(t) for t in ("2015-08-21T11:00:00+00:00", "2017-10-14T11:09:59+00:00")]
+    renders = [{"key": "all", "png": str(work / "change-job.png")},
+               {"key": "at_before", "png": str(work / "at-before.png"), "at": _instant(manifest_times[0])},
+               {"key": "at_after", "png": str(work / "at-after.png"), "at": _instant(manifest_times[1])}]
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin", renders=renders,
+                  project=work / "with-results.qgz")
+    return facts, out
+
+
+def test_the_zip_installs_and_registers_the_provider(drawn):
+    facts, _ = drawn
+    assert facts["available"] and facts["started"]
+    assert facts["provider"]["name"] == "Geo change workbench"
+    assert facts["algorithms"] == ["geo:changejob", "geo:coregistration", "geo:rebuildreport", "geo:vesselcounts"]
+
+
+def test_the_job_ran_on_the_drawn_polygon(drawn):
+    facts, out = drawn
+    assert facts["error"] is None, facts["feedback"]
+    changes = geopandas.read_file(out / "changes.geojson")
+    assert facts["results"]["N_CHANGES"] == len(changes) > 5
+    assert facts["results"]["OUTPUT"] == str(out) and facts["results"]["ITEM"] == str(out / "item.json")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["aoi"]["id"] == "harbour-east"  # the layer's name
+    assert manifest["aoi"]["name"] == "harbour east"
+    # the polygon drawn in Web Mercator arrives in lon/lat where it was drawn
+    aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
+    drawn_polygon = Polygon(DRAWN_RING)
+    assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
+    assert all(drawn_polygon.buffer(1e-6).contains(g) for g in changes.geometry)
+
+
+def test_progress_is_streamed_step_by_step(drawn):
+    feedback = drawn[0]["feedback"]
+    steps = [t.split(": ", 1)[1] for t in feedback["texts"] if t.startswith("change job harbour-east: ")]
+    assert steps == STEPS
+    job_progress = feedback["progress"][:feedback["progress"].index(100.0) + 1]
+    assert job_progress == sorted(job_progress) and len(job_progress) == len(STEPS) + 1
+    assert any(i.startswith("geo started (pid ") for i in feedback["infos"])
+
+
+def test_layers_load_valid_styled_and_time_aware(drawn):
+    facts, out = drawn
+    manifest = json.loads((out / "manifest.json").read_text())
+    before, after = (datetime.fromisoformat(manifest["scenes"][k]["datetime"]) for k in ("before", "after"))
+    day = timedelta(days=1)
+    layers = {layer["name"]: layer for layer in facts["layers"]}
+    assert list(layers) == ["Changes", "Area of interest", "Change statistic", f"After {after.date()}",
+                            f"Before {before.date()}"]  # top to bottom: outlines over the imagery
+    assert all(layer["valid"] and layer["crs"]["valid"] for layer in layers.values())
+    assert facts["project_crs"] == {"valid": True, "authid": manifest["grid"]["crs"]}
+    changes = layers["Changes"]
+    assert changes["features"] == facts["results"]["N_CHANGES"]
+    assert changes["renderer"] == "categorizedSymbol" and changes["attribute"] == "change_type"
+    types = set(geopandas.read_file(out / "changes.geojson")["change_type"])
+    assert types <= set(changes["categories"])
+    for name, file in (("Change statistic", "change_statistic.qml"), (f"After {after.date()}", "after_rgb.qml")):
+        qml = (out / file).read_text()
+        assert layers[name]["renderer"] == re.search(r'<rasterrenderer type="(\w+)"', qml).group(1)
+    assert layers[f"Before {before.date()}"]["renderer"] == "multibandcolor"
+    spans = {name: layer["temporal"]["range"] for name, layer in layers.items() if layer["temporal"]["active"]}
+    assert spans == {
+        "Changes": [_instant(before), _instant(after + day)],
+        "Change statistic": [_instant(before), _instant(after + day)],
+        f"After {after.date()}": [_instant(after), _instant(after + day)],
+        f"Before {before.date()}": [_instant(before), _instant(after)],
+    }
+
+
+def _image(render: dict) -> np.ndarray:
+    return np.asarray(Image.open(render["png"]).convert("RGB")).astype(int)
+
+
+def _outline_share(render: dict, changes: geopandas.GeoDataFrame) -> float:
+    image = _image(render)
+    xmin, _, xmax, ymax = render["extent"]
+    size = (xmax - xmin) / render["width"]
+    hits = []
+    for _, row in changes.iterrows():
+        colour = np.array(rgb_triplet(change_colour(row["change_type"])))
+        for point in _outline_samples(row.geometry):
+            pixel = image[int((ymax - point.y) // size), int((point.x - xmin) // size)]
+            hits.append(np.abs(pixel - colour).max() <= COLOUR_TOLERANCE)
+    return float(np.mean(hits))
+
+
+def test_the_rendered_map_shows_the_change_outlines_over_the_imagery(drawn):
+    facts, out = drawn
+    renders = facts["renders"]
+    assert all(r["errors"] == [] and Path(r["png"]).stat().st_size > 10_000 for r in renders.values())
+    crs = facts["project_crs"]["authid"]
+    changes = geopandas.read_file(out / "changes.geojson").to_crs(crs)
+    for key in ("all", "at_before", "at_after"):
+        assert _outline_share(renders[key], changes) > 0.9, key
+    # the time slider switches the imagery: away from the outlines, the before and after renders differ
+    before, after = _image(renders["at_before"]), _image(renders["at_after"])
+    keep_out = shapely.union_all([*changes.geometry.buffer(40.0)])
+    xmin, _, xmax, ymax = renders["all"]["extent"]
+    size = (xmax - xmin) / renders["all"]["width"]
+    pixels = [(r, c) for r in range(10, 900, 30) for c in range(10, 900, 30)
+              if not keep_out.contains(shapely.Point(xmin + (c + 0.5) * size, ymax - (r + 0.5) * size))]
+    rows, cols = np.array(pixels).T
+    same = np.abs(before[rows, cols] - after[rows, cols]).max(axis=1) <= 2
+    assert len(pixels) > 500 and same.mean() < 0.5
+
+
+def test_cancel_stops_geo_and_loads_nothing(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    out = tmp_path / "canceled"
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin", cancel_after=2)
+    assert facts["results"] is None and "canceled" in facts["error"]
+    stopped = [i for i in facts["feedback"]["infos"] if i.startswith("geo (pid ")]
+    assert len(stopped) == 1 and stopped[0].endswith("stopped: canceled")
+    pid = int(re.search(r"pid (\d+)", stopped[0]).group(1))
+    assert not Path(f"/proc/{pid}").exists()
+    assert facts["layers"] == [] and not (out / ".geo-complete.json").exists()
+    assert len([t for t in facts["feedback"]["texts"] if t.startswith("change job")]) < len(STEPS)
+
+
+def test_the_canvas_extent_and_a_configured_geo_command(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """geo not on PATH: found through the provider's setting; the area is an extent given in EPSG:3857."""
+    out = tmp_path / "extent-run"
+    params = {"EXTENT_LONLAT": [-1.565, 47.19, -1.535, 47.215], "SOURCE": str(DEMO), "BEFORE": BEFORE,
+              "AFTER": AFTER, "OUTPUT": str(out)}
+    missing = check(plugins_dir, params, "/usr/bin:/bin")
+    assert missing["results"] is None and "geo command was not found on PATH" in missing["error"]
+    facts = check(plugins_dir, params, "/usr/bin:/bin", setting=str(geo_bin / "geo"))
+    assert facts["error"] is None, facts["feedback"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["aoi"]["id"] == "extent"
+    assert facts["results"]["N_CHANGES"] == len(json.loads((out / "changes.geojson").read_text())["features"]) > 5
+    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+
+
+def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    params = {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": "21/08/2015", "AFTER": AFTER,
+              "OUTPUT": str(tmp_path / "bad")}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["results"] is None and facts["error"].startswith("geo run failed: Error:")
+    assert "--before" in facts["error"] and "YYYY-MM-DD" in facts["error"]
+    assert not (tmp_path / "bad").exists()
+
+
+def test_rebuild_report_of_the_run(qgis_ready, plugins_dir, geo_bin, drawn, tmp_path):
+    _, run = drawn
+    report = tmp_path / "again.html"
+    facts = check(plugins_dir, {"RUN_DIR": str(run), "OUTPUT": str(report)}, f"{geo_bin}:/usr/bin:/bin",
+                  algorithm="geo:rebuildreport")
+    assert facts["error"] is None, facts["feedback"]
+    assert facts["results"]["OUTPUT"] == str(report)
+    html = report.read_text()
+    changes = json.loads((run / "changes.geojson").read_text())["features"]
+    assert "harbour east" in html and all(f["properties"]["change_id"] in html for f in changes)
+
+
+def test_coregistration_gives_what_geo_coreg_gives(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    ref, tgt = (SHARED_DATA / "coreg-pair" / name for name in CORE_PAIR_FILES)
+    if not ref.exists():
+        pytest.skip("../shared/data/coreg-pair not present")
+    corrected = tmp_path / "corrected.tif"
+    facts = check(plugins_dir, {"REFERENCE": str(ref), "TARGET": str(tgt), "CORRECTED": str(corrected)},
+                  f"{geo_bin}:/usr/bin:/bin", algorithm="geo:coregistration")
+    assert facts["error"] is None, facts["feedback"]
+    direct = run_geo("coreg", str(ref), str(tgt), "--json")
+    assert direct.returncode == 0, direct.stderr
+    expected = json.loads(direct.stdout)
+    for name in ("dx_px", "dy_px", "dx_m", "dy_m", "quality"):
+        assert facts["results"][name.upper()] == pytest.approx(expected[name], abs=1e-9), name
+    assert abs(expected["dx_px"]) + abs(expected["dy_px"]) > 0.1  # a real shift, not zeros passed through
+    assert facts["results"]["CORRECTED"] == str(corrected)
+    with rasterio.open(corrected) as fixed, rasterio.open(ref) as reference:
+        assert fixed.crs == reference.crs and fixed.res == reference.res
+
+
+def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugins_dir, geo_bin, port_project,
+                                                               tmp_path):
+    aoi = port_project.aoi_dir / "test-port.geojson"
+    out = tmp_path / "vessels"
+    params = {"AOI": str(aoi), "FROM": "2021-05-20", "TO": "2021-06-14", "SENSOR": 1,
+              "SOURCE": str(port_project.catalog), "OUTPUT": str(out)}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin", algorithm="geo:vesselcounts")
+    assert facts["error"] is None, facts["feedback"]
+    direct_out = tmp_path / "direct"
+    direct = run_geo("vessels", "--aoi", str(aoi), "--from", "2021-05-20", "--to", "2021-06-14", "--sensor", "s1",
+                     "--source", str(port_project.catalog), "--out", str(direct_out))
+    assert direct.returncode == 0, direct.stderr
+    rows = lambda folder: [(r["scene"], r["n_vessels"], r["n_large"])  # noqa: E731
+                           for r in json.loads((folder / "timeseries.json").read_text())["rows"]]
+    assert rows(out) == rows(direct_out) and len(rows(out)) == 3
+    baseline, *window = rows(out)
+    assert all(n_large > baseline[2] for _, _, n_large in window)  # the ships planted in the claim window
+    [vessels] = facts["layers"]
+    detections = json.loads((out / "vessels.geojson").read_text())["features"]
+    assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
+    assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
