@@ -24,12 +24,14 @@ from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 
 from geo.align import lk
+from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
 from geo.errors import CoregError
 from geo.grid import Grid
 
 log = logging.getLogger(__name__)
 
 MIN_VALID_PIXELS = 2_000
+MIN_WINDOW = 32  # px: the smallest global window (32 x 32 still pins a shift to ~0.01 px on real texture)
 MIN_QUALITY = 0.2
 SMOOTH_SIGMA = 1.0  # pre-smoothing (same on both images): damps aliasing before spline interpolation
 HIGHPASS_BOX = 7
@@ -73,40 +75,6 @@ class Shift:
             n_pixels=self.n_pixels, iterations=self.iterations, method=self.method,
         )
         return out
-
-
-def mask_bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = 6.0, grow_px: int = 10) -> np.ndarray:
-    """``valid`` without pixels far brighter than the scene (clouds, glint, saturation), grown a little so
-    their soft edges go too. Unmasked, a cloud dominates the correlation of a whole scene."""
-    values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
-    if values.size == 0:
-        return valid
-    median = np.median(values)
-    spread = 1.4826 * np.median(np.abs(values - median))
-    bright = valid & (image > median + k * spread)
-    if not bright.any():
-        return valid
-    usable: np.ndarray = valid & ~_grow(bright, grow_px)
-    return usable
-
-
-def clean_masks(
-    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validity masks without non-finite values and bright outliers (clouds the scene's mask missed)."""
-    ref_valid, tgt_valid = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
-    return mask_bright_outliers(ref, ref_valid), mask_bright_outliers(tgt, tgt_valid)
-
-
-def _grow(mask: np.ndarray, pixels: int, block: int = 4) -> np.ndarray:
-    """``mask`` dilated by at least ``pixels`` (up to ``block`` more), computed on ``block``-px cells:
-    a square maximum filter at full resolution over a whole scene costs far more."""
-    rows, cols = mask.shape
-    pr, pc = -rows % block, -cols % block
-    coarse = np.pad(mask, ((0, pr), (0, pc))).reshape((rows + pr) // block, block, (cols + pc) // block, block)
-    coarse = ndi.maximum_filter(coarse.any(axis=(1, 3)), size=2 * (-(-pixels // block)) + 1)
-    grown: np.ndarray = np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
-    return grown
 
 
 def _standardised(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
@@ -203,16 +171,40 @@ def window_agreement(
 
 
 def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:
-    """The best ``size_blocks``-square window (top-left block, total score) in each of cells x cells parts."""
+    """The best ``size_blocks``-square window (top-left block, total score) in each of cells x cells parts
+    of the overlap, best part first, each clear of the windows already chosen: windows that share pixels
+    would agree for that reason alone, and their spread would understate the error."""
     sums = window_sums(score, size_blocks)
-    picks = []
-    for rows_part in np.array_split(np.arange(sums.shape[0]), min(cells, sums.shape[0])):
-        for cols_part in np.array_split(np.arange(sums.shape[1]), min(cells, sums.shape[1])):
-            part = sums[np.ix_(rows_part, cols_part)]
-            i, j = np.unravel_index(np.argmax(part), part.shape)
-            if part[i, j] > 0:
-                picks.append((int(rows_part[i]), int(cols_part[j]), float(part[i, j])))
-    return sorted(set(picks), key=lambda p: -p[2])
+    parts = [np.ix_(rows, cols)
+             for rows in np.array_split(np.arange(sums.shape[0]), min(cells, sums.shape[0]))
+             for cols in np.array_split(np.arange(sums.shape[1]), min(cells, sums.shape[1]))]
+    free = sums > 0
+    picks: list[tuple[int, int, float]] = []
+    while True:
+        best = [(float(np.where(free[part], sums[part], 0).max()), k) for k, part in enumerate(parts)
+                if free[part].any()]
+        if not best:
+            return picks
+        _, k = max(best)
+        part_sums = np.where(free[parts[k]], sums[parts[k]], 0)
+        i, j = np.unravel_index(np.argmax(part_sums), part_sums.shape)
+        r, c = int(parts[k][0][i, 0]), int(parts[k][1][0, j])
+        picks.append((r, c, float(sums[r, c])))
+        free[max(0, r - size_blocks + 1):r + size_blocks, max(0, c - size_blocks + 1):c + size_blocks] = False
+        parts.pop(k)
+
+
+def tile_windows(score: np.ndarray, size_blocks: int, first: tuple[int, int]) -> list[tuple[int, int, float]]:
+    """Windows (top-left block, total score) tiling the blocks from ``first`` (the overlap's top-left)
+    edge to edge, best first: on an overlap a few windows wide, the most separate windows that fit."""
+    sums = window_sums(score, size_blocks)
+    rows = np.arange(first[0], sums.shape[0], size_blocks)
+    cols = np.arange(first[1], sums.shape[1], size_blocks)
+    # the last tile flush with the far edge (the overlap is rarely a whole number of windows)
+    rows, cols = (np.unique(np.append(a, n - 1)) if n - 1 - a[-1] > size_blocks // 2 else a
+                  for a, n in ((rows, sums.shape[0]), (cols, sums.shape[1])))
+    picks = [(int(r), int(c), float(sums[r, c])) for r in rows for c in cols if sums[r, c] > 0]
+    return sorted(picks, key=lambda p: -p[2])
 
 
 def integer_shift(ref: np.ndarray, tgt: np.ndarray) -> tuple[int, int]:
@@ -340,8 +332,11 @@ def estimate_shift(
     min_quality: float = MIN_QUALITY,
     window: int = 128,
     n_windows: int = 9,
+    pixel_m: float = DEFAULT_PIXEL_M,
 ) -> Shift:
-    """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel."""
+    """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel; ``pixel_m``
+    (the pixel side in metres) sizes the cloud mask. ``window`` is the largest window side: a small
+    overlap gets smaller windows (``global_window_size``)."""
     if ref.shape != tgt.shape:
         raise CoregError(f"reference and target must share a grid; shapes {ref.shape} and {tgt.shape} differ")
     ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
@@ -349,15 +344,14 @@ def estimate_shift(
     overlap = int((ref_valid & tgt_valid).sum())
     if overlap < MIN_VALID_PIXELS:
         raise CoregError(f"reference and target overlap on only {overlap} valid pixels (need {MIN_VALID_PIXELS})")
-    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid)
+    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     both = ref_valid & tgt_valid
-    size = min(window, *ref.shape)
-    picks = _windows_for(ref, both, size, n_windows)
-    while not picks and size >= 128:  # a small or ragged overlap: smaller windows
-        size //= 2
-        picks = _windows_for(ref, both, size, n_windows)
+    size, picks = _windows_for(ref, both, window, n_windows)
     if not picks:
-        raise CoregError("no window of the overlap has enough valid, textured pixels in both images")
+        raise CoregError(
+            f"no {MIN_WINDOW}-px window of the overlap has enough valid, textured pixels in both images "
+            f"({int(both.sum())} usable pixels after masking nodata and one-date bright regions such as clouds)"
+        )
     origins = np.array([(r, c) for r, c, _ in picks])
     votes = []
     for r, c in origins[:3]:
@@ -380,21 +374,46 @@ def estimate_shift(
     return shift
 
 
-def _windows_for(ref: np.ndarray, both: np.ndarray, size: int, n_windows: int) -> list[tuple[int, int, float]]:
-    """Top-left pixels of the chosen windows (best first); the whole image when it is one window."""
-    if size == min(ref.shape) and max(ref.shape) - size < size // 4:
-        return [(0, 0, 1.0)] if both.sum() >= MIN_VALID_PIXELS else []
-    block = max(4, min(BLOCK, size // 8))
-    score = texture_map(ref, both, block)
-    cells = max(1, int(round(np.sqrt(n_windows))))
-    picks = choose_windows(score, size // block, cells)
-    # windows covering about a quarter of the overlap are plenty; more only costs time
-    n_windows = int(np.clip(0.25 * both.sum() / size**2, 1, n_windows))
+def global_window_size(rows: int, cols: int, window: int, n_windows: int) -> int:
+    """The window side for the global shift: ``window``, smaller when the overlap's bounding box
+    (``rows`` x ``cols``) would not hold about ``min(n_windows, 4)`` separate windows (their spread is what
+    makes the stated error honest), never under ``MIN_WINDOW``; a multiple of the texture block."""
+    across = int(np.ceil(np.sqrt(min(n_windows, 4))))
+    size = max(MIN_WINDOW, min(window, rows // across, cols // across))
+    block = _texture_block(size)
+    return size // block * block
+
+
+def _texture_block(size: int) -> int:
+    return max(4, min(BLOCK, size // 8))
+
+
+def _windows_for(ref: np.ndarray, both: np.ndarray, window: int, n_windows: int
+                 ) -> tuple[int, list[tuple[int, int, float]]]:
+    """(window side, top-left pixels of the chosen windows, best first): the side fits the overlap
+    (``global_window_size``) and halves while no window of it is usable (a ragged overlap)."""
+    rows, cols = np.nonzero(both.any(axis=1))[0], np.nonzero(both.any(axis=0))[0]
+    if rows.size == 0:
+        return MIN_WINDOW, []
+    size = global_window_size(int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1), window, n_windows)
+    while True:
+        block = _texture_block(size)
+        score = texture_map(ref, both, block)
+        if min(rows[-1] - rows[0], cols[-1] - cols[0]) < 3 * size:  # a few windows: tile, don't scatter
+            picks = tile_windows(score, size // block, (rows[0] // block, cols[0] // block))
+        else:
+            picks = choose_windows(score, size // block, max(1, int(round(np.sqrt(n_windows)))))
+        if picks or size // 2 < MIN_WINDOW:
+            break
+        size = size // 2 // _texture_block(size // 2) * _texture_block(size // 2)
+    # windows covering about a quarter of a large overlap are plenty (more only cost time); a small one
+    # gets as many as fit, for their spread
+    wanted = int(np.clip(max(4, 0.25 * both.sum() / size**2), 1, n_windows))
     out = []
-    for br, bc, s in picks[:n_windows]:
+    for br, bc, s in picks[:wanted]:
         r, c = min(br * block, ref.shape[0] - size), min(bc * block, ref.shape[1] - size)
         out.append((r, c, s))
-    return out
+    return size, out
 
 
 def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:

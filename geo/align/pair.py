@@ -21,9 +21,10 @@ from rasterio.windows import Window, from_bounds
 from geo.align import lk
 from geo.align.blocks import ReadCost, layout, plan_windows
 from geo.align.coreg import (
-    BLOCK, CONTEXT, MIN_QUALITY, Shift, clean_masks, combine_shifts, estimate_shift, texture_map, window_agreement,
+    BLOCK, CONTEXT, MIN_QUALITY, Shift, combine_shifts, estimate_shift, texture_map, window_agreement,
     window_sums,
 )
+from geo.align.masks import clean_masks, pixel_size_m
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
 from geo.scenes.gdal_env import gdal_env
@@ -180,7 +181,8 @@ def estimate_shift_from_datasets(
     if min(grid.shape) < 4 * window:  # small: the whole overlap is cheap enough
         return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
     coarse = _read(ref, tgt, band, overlap, factor)
-    ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid)
+    ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid,
+                                 pixel_size_m(coarse.grid))
     block = max(1, BLOCK // factor)
     size_blocks = window // (block * factor)
     sums = window_sums(texture_map(coarse.ref, ref_ok & tgt_ok, block), size_blocks)
@@ -196,7 +198,7 @@ def estimate_shift_from_datasets(
     for (r, c), pair in zip(plan.origins, _read_many(ref, tgt, band, regions)):
         try:
             shifts.append(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
-                                         window, 1))
+                                         window, 1, pixel_size_m(pair.grid)))
         except CoregError as exc:
             log.info("window at row %d, col %d skipped: %s", r, c, exc)
     log.info("%d windows read, %d blocks (%d pixels) decoded", len(regions), plan.cost.blocks, plan.cost.pixels)
@@ -208,4 +210,10 @@ def estimate_shift_from_datasets(
 def _whole_overlap_shift(ref: DatasetReader, tgt: DatasetReader, band: int, overlap: Window, window: int, n_windows: int,
                          min_quality: float) -> Shift:
     pair = _read(ref, tgt, band, overlap)
-    return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window, n_windows)
+    return pair_shift(pair, min_quality, window, n_windows)
+
+
+def pair_shift(pair: RasterPair, min_quality: float = MIN_QUALITY, window: int = 128, n_windows: int = 9) -> Shift:
+    """``estimate_shift`` on a pair read onto one grid (the cloud mask sized by its pixels)."""
+    return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window, n_windows,
+                          pixel_size_m(pair.grid))

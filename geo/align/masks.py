@@ -1,0 +1,99 @@
+"""Which pixels a shift may be measured on: bright things seen on one date only (clouds, glint) are left out.
+
+A cloud is far brighter than the ground and sits in one image only: unmasked, it dominates the
+correlation of a whole scene. Bright *ground* (roofs, sand, greenhouses) is just as bright but is there on
+both dates, and it is the sharpest texture a small urban image has. So a bright region is masked only when
+the other image is not also bright there; a masked region loses a halo of ``HALO_M`` metres too (a
+cloud's soft, thinner edge is not bright enough to be caught but still differs between dates). Both
+distances are in metres, so the mask means the same at 10 m and at 40 m.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from geo.grid import Grid, is_geographic
+
+BRIGHT_SD = 6.0  # robust standard deviations above the median: brighter than any ordinary ground
+MATCH_SD = 3.0  # the other date counts as bright there from this level (a roof just under BRIGHT_SD on
+# one date is still the same roof)
+HALO_M = 100.0  # masked around a one-date bright region (Fmask grows clouds by 3 px of 30 m: 90 m)
+MATCH_M = 30.0  # a bright pixel is "seen on both dates" if the other date is bright within this distance:
+# Sentinel-2's multi-temporal misregistration (< 12 m spec, a few pixels at worst) plus the object's edge
+MATCHED_SHARE = 0.5  # a bright region seen on both dates for at least this share of its pixels is ground
+DEFAULT_PIXEL_M = 10.0  # arrays without a grid: Sentinel-2's finest bands
+
+
+def pixel_size_m(grid: Grid) -> float:
+    """Mean pixel side in metres (geographic grids: at the grid's centre latitude)."""
+    a, e = grid.res
+    if is_geographic(grid.crs):
+        lat = math.radians((grid.bounds[1] + grid.bounds[3]) / 2)
+        return math.sqrt(a * 111_320.0 * math.cos(lat) * e * 110_574.0)
+    factor = grid.crs.linear_units_factor[1] if grid.crs.is_projected else 1.0
+    return math.sqrt(a * e) * factor
+
+
+def bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = BRIGHT_SD) -> np.ndarray:
+    """Valid pixels more than ``k`` robust standard deviations above the median."""
+    values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
+    if values.size == 0:
+        return np.zeros(image.shape, bool)
+    median = np.median(values)
+    spread = 1.4826 * np.median(np.abs(values - median))
+    bright: np.ndarray = valid & (image > median + k * spread)
+    return bright
+
+
+def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: np.ndarray,
+                    match_px: int) -> np.ndarray:
+    """The connected regions of ``bright`` that the other date does not also show bright
+    (``other_bright``, within ``match_px``) over at least ``MATCHED_SHARE`` of the pixels it saw."""
+    if not bright.any():
+        return bright
+    labels, n = ndi.label(bright, structure=np.ones((3, 3), bool))
+    near = _grow(other_bright, match_px) if other_bright.any() else other_bright
+    seen = np.bincount(labels.ravel(), weights=other_valid.ravel(), minlength=n + 1)
+    matched = np.bincount(labels.ravel(), weights=(near & other_valid).ravel(), minlength=n + 1)
+    one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
+    one_date[0] = False
+    mask: np.ndarray = one_date[labels]
+    return mask
+
+
+def clean_masks(
+    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
+    pixel_m: float = DEFAULT_PIXEL_M,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validity masks without non-finite values and without bright regions seen on one date only (clouds
+    the scene's mask missed, glint), each with its ``HALO_M`` halo; ``pixel_m`` is the pixel side."""
+    ref_valid, tgt_valid = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
+    ref_bright, tgt_bright = bright_outliers(ref, ref_valid), bright_outliers(tgt, tgt_valid)
+    ref_light, tgt_light = bright_outliers(ref, ref_valid, MATCH_SD), bright_outliers(tgt, tgt_valid, MATCH_SD)
+    match_px = max(2, math.ceil(MATCH_M / pixel_m))
+    halo_px = max(1, math.ceil(HALO_M / pixel_m))
+    out = []
+    for valid, bright, other_light, other_valid in ((ref_valid, ref_bright, tgt_light, tgt_valid),
+                                                    (tgt_valid, tgt_bright, ref_light, ref_valid)):
+        cloud = one_date_bright(bright, other_light, other_valid, match_px)
+        out.append(valid & ~_grow(cloud, halo_px) if cloud.any() else valid)
+    return out[0], out[1]
+
+
+def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """``mask`` dilated by at least ``pixels`` (square). Wide dilations run on cells of up to 4 px
+    (over-growing by less than a cell): a wide maximum filter at full resolution over a whole scene
+    costs far more."""
+    block = max(1, min(4, pixels // 3))
+    if block == 1:
+        exact: np.ndarray = ndi.maximum_filter(mask, size=2 * pixels + 1)
+        return exact
+    rows, cols = mask.shape
+    pr, pc = -rows % block, -cols % block
+    coarse = np.pad(mask, ((0, pr), (0, pc))).reshape((rows + pr) // block, block, (cols + pc) // block, block)
+    coarse = ndi.maximum_filter(coarse.any(axis=(1, 3)), size=2 * (-(-pixels // block)) + 1)
+    grown: np.ndarray = np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
+    return grown
