@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MIN_VALID_PIXELS = 2_000
 MIN_WINDOW = 32  # px: the smallest global window (32 x 32 still pins a shift to ~0.01 px on real texture)
 MIN_QUALITY = 0.2
+INTERPOLATION_ERROR_PX = 0.002  # RMS error on exact known shifts of small real crops (tests/align/crops.py)
 SMOOTH_SIGMA = 1.0  # pre-smoothing (same on both images): damps aliasing before spline interpolation
 HIGHPASS_BOX = 7
 FILL_BOX = 11  # invalid pixels take the mean of their valid neighbours in this box
@@ -435,8 +436,10 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
     x, y = float((w * dx).sum()), float((w * dy).sum())
     spread = float(np.sqrt((w * ((dx - x) ** 2 + (dy - y) ** 2)).sum())) if len(dx) > 1 else 0.0
     sigma_mean = float(np.sqrt((w**2 * sigma**2).sum()))
-    # The windows' spread bounds how well one translation describes the overlap.
-    sigma_total = float(np.hypot(sigma_mean, spread / np.sqrt(len(dx)))) if len(dx) > 1 else sigma_mean
+    # The windows' spread bounds how well one translation describes the overlap (n - 1: few windows
+    # understate it); the floor is the method's own error on exact shifts, which no spread shows.
+    between = spread / np.sqrt(len(dx) - 1) if len(dx) > 1 else 0.0
+    sigma_total = float(np.sqrt(sigma_mean**2 + between**2 + INTERPOLATION_ERROR_PX**2))
     return Shift(x, y, float((w * quality).sum()), int(pixels.sum()), fit.iterations, "global",
                  sigma_total, int(len(dx)), spread)
 

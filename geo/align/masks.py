@@ -3,9 +3,9 @@
 A cloud is far brighter than the ground and sits in one image only: unmasked, it dominates the
 correlation of a whole scene. Bright *ground* (roofs, sand, greenhouses) is just as bright but is there on
 both dates, and it is the sharpest texture a small urban image has. So a bright region is masked only when
-the other image is not also bright there; a masked region loses a halo of ``HALO_M`` metres too (a
-cloud's soft, thinner edge is not bright enough to be caught but still differs between dates). Both
-distances are in metres, so the mask means the same at 10 m and at 40 m.
+the other image is not also bright there; a cloud-sized one (``CLOUD_M2``) loses a halo of ``HALO_M``
+metres too (a cloud's soft, thinner edge is not bright enough to be caught but still differs between
+dates). Distances and areas are in metres, so the mask means the same at 10 m and at 40 m.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ HALO_M = 100.0  # masked around a one-date bright region (Fmask grows clouds by 
 MATCH_M = 30.0  # a bright pixel is "seen on both dates" if the other date is bright within this distance:
 # Sentinel-2's multi-temporal misregistration (< 12 m spec, a few pixels at worst) plus the object's edge
 MATCHED_SHARE = 0.5  # a bright region seen on both dates for at least this share of its pixels is ground
+CLOUD_M2 = 10_000.0  # one-date bright regions of at least a hectare are clouds and get the halo; smaller
+# ones (glint, a car, a new roof) are masked alone: their edges fall in the fit's own border margin
 DEFAULT_PIXEL_M = 10.0  # arrays without a grid: Sentinel-2's finest bands
 
 
@@ -50,14 +52,18 @@ def bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = BRIGHT_SD) 
 
 def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: np.ndarray,
                     match_px: int) -> np.ndarray:
-    """The connected regions of ``bright`` that the other date does not also show bright
-    (``other_bright``, within ``match_px``) over at least ``MATCHED_SHARE`` of the pixels it saw."""
+    """The connected regions of ``bright`` the other date does not also show: fewer of its
+    ``other_bright`` pixels lie within ``match_px`` of the region than ``MATCHED_SHARE`` of the region's
+    pixels the other date saw. (Counts, not overlap: among dense bright roofs any cloud is near one.)"""
     if not bright.any():
         return bright
     labels, n = ndi.label(bright, structure=np.ones((3, 3), bool))
-    near = _grow(other_bright, match_px) if other_bright.any() else other_bright
+    # each bright pixel of the other date counts once, for the region nearest to it
+    distance, (rows, cols) = ndi.distance_transform_cdt(~bright, metric="chessboard", return_indices=True)
+    owner = labels[rows, cols]
+    counted = (distance <= match_px) & other_bright & other_valid
     seen = np.bincount(labels.ravel(), weights=other_valid.ravel(), minlength=n + 1)
-    matched = np.bincount(labels.ravel(), weights=(near & other_valid).ravel(), minlength=n + 1)
+    matched = np.bincount(owner[counted], minlength=n + 1)
     one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
     one_date[0] = False
     mask: np.ndarray = one_date[labels]
@@ -75,12 +81,23 @@ def clean_masks(
     ref_light, tgt_light = bright_outliers(ref, ref_valid, MATCH_SD), bright_outliers(tgt, tgt_valid, MATCH_SD)
     match_px = max(2, math.ceil(MATCH_M / pixel_m))
     halo_px = max(1, math.ceil(HALO_M / pixel_m))
+    cloud_px = max(1, math.ceil(CLOUD_M2 / pixel_m**2))
     out = []
     for valid, bright, other_light, other_valid in ((ref_valid, ref_bright, tgt_light, tgt_valid),
                                                     (tgt_valid, tgt_bright, ref_light, ref_valid)):
-        cloud = one_date_bright(bright, other_light, other_valid, match_px)
-        out.append(valid & ~_grow(cloud, halo_px) if cloud.any() else valid)
+        bright_alone = one_date_bright(bright, other_light, other_valid, match_px)
+        cloud = _large_regions(bright_alone, cloud_px)
+        out.append(valid & ~bright_alone & ~_grow(cloud, halo_px) if cloud.any() else valid & ~bright_alone)
     return out[0], out[1]
+
+
+def _large_regions(mask: np.ndarray, min_pixels: int) -> np.ndarray:
+    """The connected regions of ``mask`` of at least ``min_pixels``."""
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
+    large = np.bincount(labels.ravel()) >= min_pixels
+    large[0] = False
+    kept: np.ndarray = large[labels]
+    return kept
 
 
 def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
