@@ -38,11 +38,14 @@ from rasterio.windows import Window
 from scipy.spatial import cKDTree
 from skimage.registration import phase_cross_correlation
 
-from geo import paths
-from geo.align.coreg import estimate_shift
-from geo.align.local import estimate_local, tie_point_origins
-from geo.align.pair import read_pair
-from geo.align.resample import translation, write_warped
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the small known-shift crops are defined with the tests
+
+from geo import paths  # noqa: E402
+from geo.align.coreg import estimate_shift  # noqa: E402
+from geo.align.local import estimate_local, tie_point_origins  # noqa: E402
+from geo.align.pair import read_pair  # noqa: E402
+from geo.align.resample import translation, write_warped  # noqa: E402
 
 PAIR = "coreg-pair"
 REF_NAME = "ref_S2A_20160608T153121_T33UUU_sub.jp2"
@@ -52,14 +55,9 @@ GT = (500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
 PROJ = "EPSG:32633"
 
 
-def fourier_shift(image: np.ndarray, dx: float, dy: float, pad: int = 64) -> np.ndarray:
-    """``image`` moved by (dx, dy): the feature at (c, r) goes to (c + dx, r + dy). Symmetric padding
-    makes the periodic extension continuous, so the kept interior is the exact band-limited shift."""
-    padded = np.pad(image, pad, mode="symmetric")
-    ky = np.fft.fftfreq(padded.shape[0])[:, None]
-    kx = np.fft.fftfreq(padded.shape[1])[None, :]
-    moved = np.real(np.fft.ifft2(np.fft.fft2(padded) * np.exp(-2j * np.pi * (kx * dx + ky * dy))))
-    return moved[pad:-pad, pad:-pad]
+from tests.align.crops import CROPS, fourier_shift  # noqa: E402
+
+REFERENCE_COMMIT = "9f9f435"  # "today's default" of issue 17: the code before the small-image changes
 
 
 def crops(data: Path, size: int) -> list[tuple[str, np.ndarray]]:
@@ -74,6 +72,85 @@ def crops(data: Path, size: int) -> list[tuple[str, np.ndarray]]:
             win = Window((w - min(size, w)) // 2, (h - min(size, h)) // 2, min(size, w), min(size, h))
             out.append((f"oscd-{city}-B08", src.read(1, window=win).astype(float)))
     return out
+
+
+SMALL_CROP_SNIPPET = """
+import inspect, json, sys, time, warnings
+import numpy as np
+warnings.filterwarnings("ignore")
+from geo.align.coreg import estimate_shift
+from geo.errors import CoregError
+from tests.align.crops import CROPS, shifted_pair
+data, arosics = sys.argv[1], sys.argv[2] == "arosics"
+metres = "pixel_m" in inspect.signature(estimate_shift).parameters
+rows = []
+for crop in CROPS:
+    ref, tgt = shifted_pair(__import__("pathlib").Path(data), crop)
+    row = {"crop": crop.name, "shape": list(ref.shape), "pixel_m": crop.pixel_m, "true": list(crop.shift)}
+    start = time.perf_counter()
+    try:
+        if arosics:
+            from arosics import COREG
+            from geoarray import GeoArray
+            gt, proj = (500000.0, crop.pixel_m, 0.0, 5000000.0, 0.0, -crop.pixel_m), "EPSG:32633"
+            ws = min(256, min(ref.shape) // 8 * 8)
+            c = COREG(GeoArray(ref.astype(np.float32), gt, proj), GeoArray(tgt.astype(np.float32), gt, proj),
+                      ws=(ws, ws), q=True)
+            c.calculate_spatial_shifts()
+            dx, dy, sigma = -c.x_shift_px, -c.y_shift_px, None
+        else:
+            s = estimate_shift(ref, tgt, **({"pixel_m": crop.pixel_m} if metres else {}))
+            dx, dy, sigma = s.dx_px, s.dy_px, s.sigma_px
+            row["n_windows"] = s.n_windows
+        row.update(dx=round(float(dx), 5), dy=round(float(dy), 5),
+                   error_px=round(float(np.hypot(dx - crop.shift[0], dy - crop.shift[1])), 5))
+        if sigma is not None:
+            row["sigma_px"] = round(float(sigma), 5)
+    except Exception as exc:  # a failure is a result here: its message is recorded
+        row["failed"] = f"{type(exc).__name__}: {exc}"
+    row["s"] = round(time.perf_counter() - start, 3)
+    rows.append(row)
+print(json.dumps(rows))
+"""
+
+
+def _checkout(commit: str, into: Path) -> Path:
+    """``geo/`` of ``commit`` extracted under ``into`` (the reference implementation for this run)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "geo"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def _small_crop_run(geo_path: Path, data: Path, tool: str) -> list[dict]:
+    """The crops measured by the ``geo`` found at ``geo_path`` (or AROSICS) in a fresh interpreter."""
+    env = {**__import__("os").environ, "PYTHONPATH": f"{geo_path}:{ROOT}"}
+    proc = subprocess.run([sys.executable, "-c", SMALL_CROP_SNIPPET, str(data), tool], capture_output=True,
+                          text=True, check=True, env=env, cwd=str(geo_path))
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def small_crop_section(data: Path, use_arosics: bool, reference: str = REFERENCE_COMMIT) -> dict:
+    """Known shifts on small real crops (tests/align/crops.py: 68-190 px; OSCD cities at 40 m, AOI-sized
+    10 m crops): this code, the reference commit's (today's default) and AROSICS, in the same run."""
+    runs = {"geo": _small_crop_run(ROOT, data, "geo")}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs[f"geo@{reference}"] = _small_crop_run(_checkout(reference, Path(tmp)), data, "geo")
+    if use_arosics:
+        runs["arosics"] = _small_crop_run(ROOT, data, "arosics")
+    summary = {}
+    for tool, rows in runs.items():
+        errors = [r["error_px"] for r in rows if "error_px" in r]
+        z = [r["error_px"] / np.sqrt(2) / r["sigma_px"] for r in rows if r.get("sigma_px")]
+        summary[tool] = {
+            "n_pairs": len(rows), "n_failed": sum("failed" in r for r in rows),
+            "n_within_0.01_px": sum(e <= 0.01 for e in errors),
+            "rmse_px_per_component": rmse([e / np.sqrt(2) for e in errors]),
+            "max_error_px": max(errors) if errors else None,
+            "rms_error_over_sigma": rmse(list(z)),
+            "seconds_per_pair": float(np.mean([r["s"] for r in rows])),
+        }
+        logging.info("small crops, %s: %s", tool, summary[tool])
+    return {"crops": [c.name for c in CROPS], "summary": summary, "runs": runs}
 
 
 def known_shifts(n: int, seed: int = 42) -> list[tuple[float, float]]:
@@ -353,6 +430,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "coreg.json")
     parser.add_argument("--no-arosics", action="store_true", help="geo only (no reference in this run)")
     parser.add_argument("--quick", action="store_true", help="8 pairs, no real pair")
+    parser.add_argument("--reference", default=REFERENCE_COMMIT, help="commit whose geo is today's default")
     parser.add_argument("--pairs", type=int, default=10)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -371,12 +449,14 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
         "arosics": _version("arosics") if use_arosics else None,
         "known_shifts": known_shift_section(data, 8 if args.quick else args.pairs, 416, use_arosics),
+        "small_crops": small_crop_section(data, use_arosics, args.reference),
     }
     if not args.quick:
         report["real_pair"] = real_pair_section(data, use_arosics)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps({"known_shifts": report["known_shifts"]["summary"],
+                      "small_crops": report["small_crops"]["summary"],
                       "real_pair": {k: v for k, v in report.get("real_pair", {}).items() if k != "pairs"}}, indent=2))
 
 
