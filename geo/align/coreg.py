@@ -2,13 +2,13 @@
 
 Convention (DESIGN): a feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
 
-1. very bright outliers (clouds, glint) are masked in both images;
-2. up to ``n_windows`` square windows are chosen where both images are valid and REF has most gradient
-   energy, spread over the overlap (one per cell of a 3x3 partition), so the estimate speaks for the
-   whole overlap;
+1. bright regions seen on one date only (clouds, glint) are masked, sized in metres (``geo.align.masks``);
+2. up to ``n_windows`` separate square windows are chosen where both images are valid and REF has most
+   gradient energy, spread over the overlap, or tiling it when it is small (``geo.align.windows``);
 3. the integer shift comes from phase correlation of the best three windows (their consensus);
 4. every window is refined to sub-pixel by batched Lucas-Kanade (``geo.align.lk``) on band-passed images;
-5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision.
+5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision;
+   the stated error adds their spread and the method's own error on exact shifts.
 
 Masks are honoured throughout: invalid pixels never enter a fit (their neighbours within the smoothing
 and spline support are left out too).
@@ -25,13 +25,13 @@ from skimage.registration import phase_cross_correlation
 
 from geo.align import lk
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
+from geo.align.windows import MIN_WINDOW, windows_for
 from geo.errors import CoregError
 from geo.grid import Grid
 
 log = logging.getLogger(__name__)
 
 MIN_VALID_PIXELS = 2_000
-MIN_WINDOW = 32  # px: the smallest global window (32 x 32 still pins a shift to ~0.01 px on real texture)
 MIN_QUALITY = 0.2
 INTERPOLATION_ERROR_PX = 0.002  # RMS error on exact known shifts of small real crops (tests/align/crops.py)
 SMOOTH_SIGMA = 1.0  # pre-smoothing (same on both images): damps aliasing before spline interpolation
@@ -39,7 +39,6 @@ HIGHPASS_BOX = 7
 FILL_BOX = 11  # invalid pixels take the mean of their valid neighbours in this box
 BORDER = 4  # pixels next to invalid data are left out of the fit (smoothing and spline support)
 CONTEXT = 8  # extra pixels around each window so smoothing and the spline prefilter see real data
-BLOCK = 16  # texture map resolution for window selection
 FIVE_POINT = np.array([1.0, -8.0, 0.0, 8.0, -1.0], np.float32) / 12.0  # central first derivative
 
 
@@ -113,99 +112,6 @@ def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None
 def _lowpass(image: np.ndarray) -> np.ndarray:
     """Two 7-px box filters: a Gaussian of sigma ~2.8 px at a cost that does not grow with its width."""
     return ndi.uniform_filter(ndi.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
-
-
-def texture_map(image: np.ndarray, valid: np.ndarray, block: int = BLOCK) -> np.ndarray:
-    """Per ``block``-square: RMS gradient (what pins a Lucas-Kanade shift) x valid fraction; 0 for blocks
-    under 90% valid (nodata, cloud)."""
-    rows, cols = image.shape[0] // block, image.shape[1] // block
-    if rows == 0 or cols == 0:
-        return np.zeros((max(rows, 1), max(cols, 1)))
-    x = np.where(valid, image, 0.0).astype(np.float32)[: rows * block, : cols * block]
-    v = valid[: rows * block, : cols * block]
-    energy = np.zeros(x.shape, np.float32)
-    energy[:, :-1] = np.where(v[:, 1:] & v[:, :-1], (x[:, 1:] - x[:, :-1]) ** 2, 0)
-    energy[:-1, :] += np.where(v[1:, :] & v[:-1, :], (x[1:, :] - x[:-1, :]) ** 2, 0)
-    shape = (rows, block, cols, block)
-    n = v.reshape(shape).sum(axis=(1, 3))
-    score = np.sqrt(energy.reshape(shape).sum(axis=(1, 3)) / np.maximum(n, 1)) * n / block**2
-    return np.where(n >= 0.9 * block**2, score, 0.0)
-
-
-def window_sums(score: np.ndarray, size_blocks: int, covered: float = 0.5) -> np.ndarray:
-    """Total score of every ``size_blocks``-square window of blocks (indexed by its top-left block);
-    0 where less than the ``covered`` share of the window is usable (score > 0)."""
-    rows, cols = score.shape
-    h, w = min(size_blocks, rows), min(size_blocks, cols)
-
-    def box(values: np.ndarray) -> np.ndarray:
-        integral = np.pad(values.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-        sums: np.ndarray = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
-        return sums
-
-    if covered <= 0:
-        return box(score)
-    return np.where(box((score > 0).astype(np.int32)) >= covered * h * w, box(score), 0.0)
-
-
-def window_agreement(
-    ref: np.ndarray, tgt: np.ndarray, valid: np.ndarray, block: int, size_blocks: int
-) -> np.ndarray | None:
-    """Correlation of the band-passed images over every window of ``size_blocks`` x ``block`` px, laid
-    out as ``window_sums``: where the two dates look alike (haze, thin cloud and change pull it down,
-    which texture alone does not see). None when either image has no texture."""
-    a, b = prepare(ref, valid), prepare(tgt, valid)
-    if a is None or b is None:
-        return None
-    rows, cols = ref.shape[0] // block, ref.shape[1] // block
-    shape = (rows, block, cols, block)
-    v = valid[: rows * block, : cols * block]
-    a, b = (np.where(v, x[: rows * block, : cols * block], 0.0) for x in (a, b))
-    per_block = [x.reshape(shape).sum(axis=(1, 3)) for x in (v.astype(np.float32), a, b, a * a, b * b, a * b)]
-    n, sa, sb, saa, sbb, sab = (window_sums(x, size_blocks, covered=0.0) for x in per_block)
-    with np.errstate(all="ignore"):
-        n = np.maximum(n, 1)
-        cov = sab - sa * sb / n
-        ncc = cov / np.sqrt((saa - sa * sa / n) * (sbb - sb * sb / n))
-    scores: np.ndarray = np.nan_to_num(ncc, nan=0.0)
-    return scores
-
-
-def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:
-    """The best ``size_blocks``-square window (top-left block, total score) in each of cells x cells parts
-    of the overlap, best part first, each clear of the windows already chosen: windows that share pixels
-    would agree for that reason alone, and their spread would understate the error."""
-    sums = window_sums(score, size_blocks)
-    parts = [np.ix_(rows, cols)
-             for rows in np.array_split(np.arange(sums.shape[0]), min(cells, sums.shape[0]))
-             for cols in np.array_split(np.arange(sums.shape[1]), min(cells, sums.shape[1]))]
-    free = sums > 0
-    picks: list[tuple[int, int, float]] = []
-    while True:
-        best = [(float(np.where(free[part], sums[part], 0).max()), k) for k, part in enumerate(parts)
-                if free[part].any()]
-        if not best:
-            return picks
-        _, k = max(best)
-        part_sums = np.where(free[parts[k]], sums[parts[k]], 0)
-        i, j = np.unravel_index(np.argmax(part_sums), part_sums.shape)
-        r, c = int(parts[k][0][i, 0]), int(parts[k][1][0, j])
-        picks.append((r, c, float(sums[r, c])))
-        free[max(0, r - size_blocks + 1):r + size_blocks, max(0, c - size_blocks + 1):c + size_blocks] = False
-        parts.pop(k)
-
-
-def tile_windows(score: np.ndarray, size_blocks: int, first: tuple[int, int]) -> list[tuple[int, int, float]]:
-    """Windows (top-left block, total score) tiling the blocks from ``first`` (the overlap's top-left)
-    edge to edge, best first: on an overlap a few windows wide, the most separate windows that fit."""
-    sums = window_sums(score, size_blocks)
-    rows = np.arange(first[0], sums.shape[0], size_blocks)
-    cols = np.arange(first[1], sums.shape[1], size_blocks)
-    # the last tile flush with the far edge (the overlap is rarely a whole number of windows)
-    rows, cols = (np.unique(np.append(a, n - 1)) if n - 1 - a[-1] > size_blocks // 2 else a
-                  for a, n in ((rows, sums.shape[0]), (cols, sums.shape[1])))
-    picks = [(int(r), int(c), float(sums[r, c])) for r in rows for c in cols if sums[r, c] > 0]
-    return sorted(picks, key=lambda p: -p[2])
 
 
 def integer_shift(ref: np.ndarray, tgt: np.ndarray) -> tuple[int, int]:
@@ -347,7 +253,7 @@ def estimate_shift(
         raise CoregError(f"reference and target overlap on only {overlap} valid pixels (need {MIN_VALID_PIXELS})")
     ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     both = ref_valid & tgt_valid
-    size, picks = _windows_for(ref, both, window, n_windows)
+    size, picks = windows_for(ref, both, window, n_windows)
     if not picks:
         raise CoregError(
             f"no {MIN_WINDOW}-px window of the overlap has enough valid, textured pixels in both images "
@@ -373,48 +279,6 @@ def estimate_shift(
             "(images too different, too cloudy, or not the same place)"
         )
     return shift
-
-
-def global_window_size(rows: int, cols: int, window: int, n_windows: int) -> int:
-    """The window side for the global shift: ``window``, smaller when the overlap's bounding box
-    (``rows`` x ``cols``) would not hold about ``min(n_windows, 4)`` separate windows (their spread is what
-    makes the stated error honest), never under ``MIN_WINDOW``; a multiple of the texture block."""
-    across = int(np.ceil(np.sqrt(min(n_windows, 4))))
-    size = max(MIN_WINDOW, min(window, rows // across, cols // across))
-    block = _texture_block(size)
-    return size // block * block
-
-
-def _texture_block(size: int) -> int:
-    return max(4, min(BLOCK, size // 8))
-
-
-def _windows_for(ref: np.ndarray, both: np.ndarray, window: int, n_windows: int
-                 ) -> tuple[int, list[tuple[int, int, float]]]:
-    """(window side, top-left pixels of the chosen windows, best first): the side fits the overlap
-    (``global_window_size``) and halves while no window of it is usable (a ragged overlap)."""
-    rows, cols = np.nonzero(both.any(axis=1))[0], np.nonzero(both.any(axis=0))[0]
-    if rows.size == 0:
-        return MIN_WINDOW, []
-    size = global_window_size(int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1), window, n_windows)
-    while True:
-        block = _texture_block(size)
-        score = texture_map(ref, both, block)
-        if min(rows[-1] - rows[0], cols[-1] - cols[0]) < 3 * size:  # a few windows: tile, don't scatter
-            picks = tile_windows(score, size // block, (rows[0] // block, cols[0] // block))
-        else:
-            picks = choose_windows(score, size // block, max(1, int(round(np.sqrt(n_windows)))))
-        if picks or size // 2 < MIN_WINDOW:
-            break
-        size = size // 2 // _texture_block(size // 2) * _texture_block(size // 2)
-    # windows covering about a quarter of a large overlap are plenty (more only cost time); a small one
-    # gets as many as fit, for their spread
-    wanted = int(np.clip(max(4, 0.25 * both.sum() / size**2), 1, n_windows))
-    out = []
-    for br, bc, s in picks[:wanted]:
-        r, c = min(br * block, ref.shape[0] - size), min(bc * block, ref.shape[1] - size)
-        out.append((r, c, s))
-    return size, out
 
 
 def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:

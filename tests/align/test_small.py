@@ -15,7 +15,8 @@ import rasterio
 from affine import Affine
 from scipy import ndimage as ndi
 
-from geo.align.coreg import estimate_shift, global_window_size
+from geo.align.coreg import estimate_shift
+from geo.align.windows import global_window_size
 from geo.errors import CoregError
 from tests.align.crops import CROPS, shifted_pair
 from tests.conftest import SHARED_DATA
