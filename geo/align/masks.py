@@ -39,35 +39,46 @@ def pixel_size_m(grid: Grid) -> float:
     return math.sqrt(a * e) * factor
 
 
-def bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = BRIGHT_SD) -> np.ndarray:
-    """Valid pixels more than ``k`` robust standard deviations above the median."""
+def robust_level(image: np.ndarray, valid: np.ndarray) -> tuple[float, float] | None:
+    """(median, robust standard deviation) of the valid pixels; None without any."""
     values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
     if values.size == 0:
+        return None
+    median = float(np.median(values))
+    return median, 1.4826 * float(np.median(np.abs(values - median)))
+
+
+def bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = BRIGHT_SD,
+                    level: tuple[float, float] | None = None) -> np.ndarray:
+    """Valid pixels more than ``k`` robust standard deviations above the median (``level``, if known)."""
+    level = level or robust_level(image, valid)
+    if level is None:
         return np.zeros(image.shape, bool)
-    median = np.median(values)
-    spread = 1.4826 * np.median(np.abs(values - median))
-    bright: np.ndarray = valid & (image > median + k * spread)
+    bright: np.ndarray = valid & (image > level[0] + k * level[1])
     return bright
 
 
-def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: np.ndarray,
-                    match_px: int) -> np.ndarray:
-    """The connected regions of ``bright`` the other date does not also show: fewer of its
-    ``other_bright`` pixels lie within ``match_px`` of the region than ``MATCHED_SHARE`` of the region's
-    pixels the other date saw. (Counts, not overlap: among dense bright roofs any cloud is near one.)"""
+def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: np.ndarray, match_px: int,
+                    cloud_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """(all, cloud-sized): the connected regions of ``bright`` the other date does not also show, and
+    those of them of at least ``cloud_px`` pixels. A region is shown by the other date when at least
+    ``MATCHED_SHARE`` as many ``other_bright`` pixels as the region has (where the other date saw) lie
+    within ``match_px`` of it. (Counts, not overlap: among dense bright roofs any cloud is near one.)"""
     if not bright.any():
-        return bright
+        return bright, bright
     labels, n = ndi.label(bright, structure=np.ones((3, 3), bool))
-    # each bright pixel of the other date counts once, for the region nearest to it
-    distance, (rows, cols) = ndi.distance_transform_cdt(~bright, metric="chessboard", return_indices=True)
-    owner = labels[rows, cols]
-    counted = (distance <= match_px) & other_bright & other_valid
+    # the other date's bright pixels within reach of each region, each counted for one region: where the
+    # reaches of two regions meet, the highest label takes them in one count and the lowest in the other
+    size = 2 * match_px + 1
+    counted = (other_bright & other_valid).ravel()
+    highest = ndi.maximum_filter(labels, size=size).ravel()[counted]
+    lowest = -ndi.maximum_filter(np.where(labels > 0, -labels, -(n + 1)), size=size).ravel()[counted]
+    matched = np.maximum(np.bincount(highest, minlength=n + 2), np.bincount(lowest, minlength=n + 2))[: n + 1]
     seen = np.bincount(labels.ravel(), weights=other_valid.ravel(), minlength=n + 1)
-    matched = np.bincount(owner[counted], minlength=n + 1)
     one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
     one_date[0] = False
-    mask: np.ndarray = one_date[labels]
-    return mask
+    cloud = one_date & (np.bincount(labels.ravel(), minlength=n + 1) >= cloud_px)
+    return one_date[labels], cloud[labels]
 
 
 def clean_masks(
@@ -75,29 +86,21 @@ def clean_masks(
     pixel_m: float = DEFAULT_PIXEL_M,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validity masks without non-finite values and without bright regions seen on one date only (clouds
-    the scene's mask missed, glint), each with its ``HALO_M`` halo; ``pixel_m`` is the pixel side."""
+    the scene's mask missed, glint), cloud-sized ones with their ``HALO_M`` halo; ``pixel_m`` is the
+    pixel side."""
     ref_valid, tgt_valid = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
-    ref_bright, tgt_bright = bright_outliers(ref, ref_valid), bright_outliers(tgt, tgt_valid)
-    ref_light, tgt_light = bright_outliers(ref, ref_valid, MATCH_SD), bright_outliers(tgt, tgt_valid, MATCH_SD)
+    levels = robust_level(ref, ref_valid), robust_level(tgt, tgt_valid)
+    bright = [bright_outliers(x, v, BRIGHT_SD, lv) for x, v, lv in zip((ref, tgt), (ref_valid, tgt_valid), levels)]
+    light = [bright_outliers(x, v, MATCH_SD, lv) for x, v, lv in zip((ref, tgt), (ref_valid, tgt_valid), levels)]
     match_px = max(2, math.ceil(MATCH_M / pixel_m))
     halo_px = max(1, math.ceil(HALO_M / pixel_m))
     cloud_px = max(1, math.ceil(CLOUD_M2 / pixel_m**2))
     out = []
-    for valid, bright, other_light, other_valid in ((ref_valid, ref_bright, tgt_light, tgt_valid),
-                                                    (tgt_valid, tgt_bright, ref_light, ref_valid)):
-        bright_alone = one_date_bright(bright, other_light, other_valid, match_px)
-        cloud = _large_regions(bright_alone, cloud_px)
-        out.append(valid & ~bright_alone & ~_grow(cloud, halo_px) if cloud.any() else valid & ~bright_alone)
+    for valid, own, other_light, other_valid in ((ref_valid, bright[0], light[1], tgt_valid),
+                                                 (tgt_valid, bright[1], light[0], ref_valid)):
+        alone, cloud = one_date_bright(own, other_light, other_valid, match_px, cloud_px)
+        out.append(valid & ~alone & ~_grow(cloud, halo_px) if cloud.any() else valid & ~alone)
     return out[0], out[1]
-
-
-def _large_regions(mask: np.ndarray, min_pixels: int) -> np.ndarray:
-    """The connected regions of ``mask`` of at least ``min_pixels``."""
-    labels, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
-    large = np.bincount(labels.ravel()) >= min_pixels
-    large[0] = False
-    kept: np.ndarray = large[labels]
-    return kept
 
 
 def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
