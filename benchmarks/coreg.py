@@ -110,6 +110,20 @@ for crop in CROPS:
         row["failed"] = f"{type(exc).__name__}: {exc}"
     row["s"] = round(time.perf_counter() - start, 3)
     rows.append(row)
+from geo.align.local import measure_tie_points
+from tests.align.crops import Crop
+ties = []
+for city in ("aguasclaras", "bercy", "bordeaux", "nantes", "paris", "pisa", "rennes"):
+    ref, tgt = shifted_pair(__import__("pathlib").Path(data), Crop(city, f"oscd/{city}", (0, 0, 0, 0), "B04", 1, (0.8, -1.3), 10.0))
+    valid = np.ones(ref.shape, bool)
+    if arosics:
+        break
+    start = estimate_shift(ref, tgt, **({"pixel_m": 10.0} if metres else {}))
+    points = measure_tie_points(ref, tgt, valid, valid, start, 64, 64, **({"pixel_m": 10.0} if metres else {}))
+    error = np.hypot(points.dx - 0.8, points.dy + 1.3)[points.reliable]
+    ties.append({"city": city, "shape": list(ref.shape), "n_points": len(points), "n_reliable": int(points.reliable.sum()),
+                 "max_error_px": round(float(error.max()), 4) if error.size else None})
+rows.append({"tie_points_10m_B04": ties})
 print(json.dumps(rows))
 """
 
@@ -195,6 +209,7 @@ def small_crop_section(data: Path, use_arosics: bool, reference: str = REFERENCE
         runs["arosics"] = _small_crop_run(ROOT, str(data), "arosics")
     summary = {}
     for tool, rows in runs.items():
+        ties = rows.pop()["tie_points_10m_B04"]
         errors = [r["error_px"] for r in rows if "error_px" in r]
         z = [r["error_px"] / np.sqrt(2) / r["sigma_px"] for r in rows if r.get("sigma_px")]
         summary[tool] = {
@@ -204,6 +219,8 @@ def small_crop_section(data: Path, use_arosics: bool, reference: str = REFERENCE
             "max_error_px": max(errors) if errors else None,
             "rms_error_over_sigma": rmse(list(z)),
             "seconds_per_pair": float(np.mean([r["s"] for r in rows])),
+            "tie_points_10m_B04": {"n_points": sum(t["n_points"] for t in ties),
+                                   "n_reliable": sum(t["n_reliable"] for t in ties), "cities": ties},
         }
         logging.info("small crops, %s: %s", tool, summary[tool])
     return {"crops": [c.name for c in CROPS], "summary": summary, "runs": runs}

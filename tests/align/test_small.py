@@ -83,3 +83,20 @@ def test_cli_on_small_40m_files(tmp_path, geo_cli):
     assert (out["dx_px"], out["dy_px"]) == pytest.approx(crop.shift, abs=0.01)
     assert out["dy_m"] == pytest.approx(-40 * crop.shift[1], abs=0.4)
     assert out["n_windows"] >= 3 and out["sigma_px"] >= 0.002
+
+
+@needs_data
+def test_tie_points_on_a_bright_urban_city():
+    """Paris at 10 m in B04 (bright roofs): tie points everywhere, all reliable (the metre-less mask left
+    18 windows placeable and 9 reliable)."""
+    from geo.align.local import measure_tie_points
+    from tests.align.crops import Crop
+
+    crop = Crop("paris-10m-B04", "oscd/paris", (0, 0, 0, 0), "B04", 1, (0.8, -1.3), 10.0)
+    ref, tgt = shifted_pair(SHARED_DATA, crop)
+    valid = np.ones(ref.shape, bool)
+    start = estimate_shift(ref, tgt, pixel_m=10.0)
+    points = measure_tie_points(ref, tgt, valid, valid, start, 64, 64, pixel_m=10.0)
+    assert len(points) >= 25 and points.reliable.all()
+    errors = np.hypot(points.dx - 0.8, points.dy + 1.3)
+    assert errors.max() <= 0.01
