@@ -23,7 +23,8 @@ MATCH_SD = 3.0  # the other date counts as bright there from this level (a roof 
 HALO_M = 100.0  # masked around a one-date bright region (Fmask grows clouds by 3 px of 30 m: 90 m)
 MATCH_M = 30.0  # a bright pixel is "seen on both dates" if the other date is bright within this distance:
 # Sentinel-2's multi-temporal misregistration (< 12 m spec, a few pixels at worst) plus the object's edge
-MATCHED_SHARE = 0.5  # a bright region seen on both dates for at least this share of its pixels is ground
+MATCHED_SHARE = 0.5  # a bright region is ground when the other date has at least half as many bright
+# pixels within MATCH_M of it
 CLOUD_M2 = 10_000.0  # one-date bright regions of at least a hectare are clouds and get the halo; smaller
 # ones (glint, a car, a new roof) are masked alone: their edges fall in the fit's own border margin
 DEFAULT_PIXEL_M = 10.0  # arrays without a grid: Sentinel-2's finest bands

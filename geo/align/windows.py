@@ -71,15 +71,19 @@ def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tupl
         parts.pop(k)
 
 
-def tile_windows(score: np.ndarray, size_blocks: int, first: tuple[int, int]) -> list[tuple[int, int, float]]:
-    """Windows (top-left block, total score) tiling the blocks from ``first`` (the overlap's top-left)
-    edge to edge, best first: on an overlap a few windows wide, the most separate windows that fit."""
+def tile_windows(score: np.ndarray, size_blocks: int, first: tuple[int, int], end: tuple[int, int]
+                 ) -> list[tuple[int, int, float]]:
+    """Windows (top-left block, total score) side by side over the overlap's blocks [``first``, ``end``),
+    as many as fit without sharing pixels, spread evenly, best first: on an overlap a few windows wide,
+    the most separate windows there are."""
     sums = window_sums(score, size_blocks)
-    rows = np.arange(first[0], sums.shape[0], size_blocks)
-    cols = np.arange(first[1], sums.shape[1], size_blocks)
-    # the last tile flush with the far edge (the overlap is rarely a whole number of windows)
-    rows, cols = (np.unique(np.append(a, n - 1)) if n - 1 - a[-1] > size_blocks // 2 else a
-                  for a, n in ((rows, sums.shape[0]), (cols, sums.shape[1])))
+
+    def spread(start: int, last: int) -> np.ndarray:
+        count = (last - start) // size_blocks + 1  # windows that fit between ``start`` and ``last``
+        return np.unique(np.linspace(start, last, max(count, 1)).round().astype(int)) if last >= start else np.zeros(0, int)
+
+    rows = spread(first[0], min(end[0] - size_blocks, sums.shape[0] - 1))
+    cols = spread(first[1], min(end[1] - size_blocks, sums.shape[1] - 1))
     picks = [(int(r), int(c), float(sums[r, c])) for r in rows for c in cols if sums[r, c] > 0]
     return sorted(picks, key=lambda p: -p[2])
 
@@ -110,7 +114,8 @@ def windows_for(ref: np.ndarray, both: np.ndarray, window: int, n_windows: int
         block = _texture_block(size)
         score = texture_map(ref, both, block)
         if min(rows[-1] - rows[0], cols[-1] - cols[0]) < 3 * size:  # a few windows: tile, don't scatter
-            picks = tile_windows(score, size // block, (rows[0] // block, cols[0] // block))
+            picks = tile_windows(score, size // block, (-(-rows[0] // block), -(-cols[0] // block)),
+                                 ((rows[-1] + 1) // block, (cols[-1] + 1) // block))
         else:
             picks = choose_windows(score, size // block, max(1, int(round(np.sqrt(n_windows)))))
         if picks or size // 2 < MIN_WINDOW:
