@@ -5,7 +5,7 @@ Convention (DESIGN): a feature at (col, row) in REF is at (col + dx, row + dy) i
 1. bright regions seen on one date only (clouds, glint) are masked, sized in metres (``geo.align.masks``);
 2. up to ``n_windows`` separate square windows are chosen where both images are valid and REF has most
    gradient energy, spread over the overlap, or tiling it when it is small (``geo.align.windows``);
-3. the integer shift comes from phase correlation of the best three windows (their consensus);
+3. the integer shift comes from phase correlation of the windows (their cross-power spectra summed);
 4. every window is refined to sub-pixel by batched Lucas-Kanade (``geo.align.lk``) on band-passed images;
 5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision;
    the stated error adds their spread and the method's own error on exact shifts.
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.registration import phase_cross_correlation
 
 from geo.align import lk
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
@@ -114,20 +113,24 @@ def _lowpass(image: np.ndarray) -> np.ndarray:
     return ndi.uniform_filter(ndi.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
 
 
-def integer_shift(ref: np.ndarray, tgt: np.ndarray) -> tuple[int, int]:
-    """(dx, dy) to the nearest pixel by phase correlation of two standardised windows (invalid = mean).
+def integer_shift(windows: list[tuple[np.ndarray, np.ndarray]]) -> tuple[int, int]:
+    """(dx, dy) to the nearest pixel by phase correlation of standardised (REF, TGT) windows of one size
+    (invalid = mean), their normalised cross-power spectra summed: the windows that see the shift add up
+    at one peak, a window on cloud or change spreads its noise. (A vote per window let the most textured
+    one win a tie, on a small two-date image with the wrong integer shift.)
 
     A Hann taper stops the window edges (a discontinuity for the FFT) from voting for zero shift. Masked
     NCC (Padfield) was tried first: on real pairs its small-overlap lags produce spurious peaks."""
-    taper = np.outer(np.hanning(ref.shape[0]), np.hanning(ref.shape[1])).astype(np.float32)
-    shift = phase_cross_correlation(ref * taper, tgt * taper)[0]
-    return int(round(-shift[1])), int(round(-shift[0]))
-
-
-def consensus_shift(votes: list[tuple[int, int]]) -> tuple[int, int]:
-    """The integer shift most windows agree with (within 1 px); the best window's on a tie."""
-    support = [sum(abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1 for b in votes) for a in votes]
-    return votes[int(np.argmax(support))]
+    rows, cols = windows[0][0].shape
+    taper = np.outer(np.hanning(rows), np.hanning(cols)).astype(np.float32)
+    summed = np.zeros((rows, cols), complex)
+    for ref, tgt in windows:
+        cross = np.fft.fft2(ref * taper) * np.conj(np.fft.fft2(tgt * taper))
+        summed += cross / np.maximum(np.abs(cross), 1e-12)
+    peak = np.unravel_index(np.argmax(np.fft.ifft2(summed).real), (rows, cols))
+    # the peak sits at minus the shift (modulo the window)
+    dy, dx = (-(p if p <= n // 2 else p - n) for p, n in zip(peak, (rows, cols)))
+    return int(dx), int(dy)
 
 
 def fit_windows(
@@ -260,15 +263,15 @@ def estimate_shift(
             f"({int(both.sum())} usable pixels after masking nodata and one-date bright regions such as clouds)"
         )
     origins = np.array([(r, c) for r, c, _ in picks])
-    votes = []
-    for r, c in origins[:3]:
+    standardised = []
+    for r, c in origins:
         win = (slice(r, r + size), slice(c, c + size))
         ref0, tgt0 = _standardised(ref[win], ref_valid[win]), _standardised(tgt[win], tgt_valid[win])
         if ref0 is not None and tgt0 is not None:
-            votes.append(integer_shift(ref0, tgt0))
-    if not votes:
+            standardised.append((ref0, tgt0))
+    if not standardised:
         raise CoregError("image has no texture over its valid pixels (constant values)")
-    start = consensus_shift(votes)
+    start = integer_shift(standardised)
     fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, size, start, tolerance=2e-4)
     shift = combine(fit, ok & (fit.n_pixels >= MIN_VALID_PIXELS // 4))
     log.info("global shift dx=%.3f dy=%.3f px (sigma %.4f, %d windows, spread %.3f), quality %.3f",

@@ -113,7 +113,7 @@ def windows_for(ref: np.ndarray, both: np.ndarray, window: int, n_windows: int
     while True:
         block = _texture_block(size)
         score = texture_map(ref, both, block)
-        if min(rows[-1] - rows[0], cols[-1] - cols[0]) < 3 * size:  # a few windows: tile, don't scatter
+        if n_windows > 1 and min(rows[-1] - rows[0], cols[-1] - cols[0]) < 3 * size:  # a few: tile them
             picks = tile_windows(score, size // block, (-(-rows[0] // block), -(-cols[0] // block)),
                                  ((rows[-1] + 1) // block, (cols[-1] + 1) // block))
         else:
