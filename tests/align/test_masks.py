@@ -40,3 +40,18 @@ def test_one_date_cloud_is_masked_with_a_halo_in_metres(scene, pixel_m):
     far = distance_px > halo_px + 4 + 2  # beyond the halo (grown on cells of up to 4 px), plus a roof
     assert tgt_ok[far].mean() > 0.99
     assert ref_ok.mean() > 0.99  # the clear date keeps its pixels
+
+
+def test_pixel_size_in_metres_for_projected_and_geographic_grids():
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    from geo.align.masks import pixel_size_m
+    from geo.grid import Grid
+
+    assert pixel_size_m(Grid(CRS.from_epsg(32633), Affine(40, 0, 5e5, 0, -40, 5e6), (10, 10))) == pytest.approx(40)
+    # OSCD Paris: 1.164e-4 deg at 48.87 N is 8.5 m east-west by 12.9 m north-south
+    paris = Grid(CRS.from_epsg(4326), Affine(1.1642e-4, 0, 2.3, 0, -1.1635e-4, 48.9), (408, 390))
+    assert pixel_size_m(paris) == pytest.approx(np.sqrt(1.1642e-4 * 111_320 * np.cos(np.radians(48.876))
+                                                         * 1.1635e-4 * 110_574), rel=1e-3)
+    assert 10 < pixel_size_m(paris) < 11
