@@ -2,13 +2,13 @@
 
 Convention (DESIGN): a feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
 
-1. very bright outliers (clouds, glint) are masked in both images;
-2. up to ``n_windows`` square windows are chosen where both images are valid and REF has most gradient
-   energy, spread over the overlap (one per cell of a 3x3 partition), so the estimate speaks for the
-   whole overlap;
-3. the integer shift comes from phase correlation of the best three windows (their consensus);
+1. bright regions seen on one date only (clouds, glint) are masked, sized in metres (``geo.align.masks``);
+2. up to ``n_windows`` separate square windows are chosen where both images are valid and REF has most
+   gradient energy, spread over the overlap, or tiling it when it is small (``geo.align.windows``);
+3. the integer shift comes from phase correlation of the windows (their cross-power spectra summed);
 4. every window is refined to sub-pixel by batched Lucas-Kanade (``geo.align.lk``) on band-passed images;
-5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision.
+5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision;
+   the stated error adds their spread and the method's own error on exact shifts.
 
 Masks are honoured throughout: invalid pixels never enter a fit (their neighbours within the smoothing
 and spline support are left out too).
@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.registration import phase_cross_correlation
 
 from geo.align import lk
+from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
+from geo.align.windows import MIN_WINDOW, windows_for
 from geo.errors import CoregError
 from geo.grid import Grid
 
@@ -31,12 +32,12 @@ log = logging.getLogger(__name__)
 
 MIN_VALID_PIXELS = 2_000
 MIN_QUALITY = 0.2
+INTERPOLATION_ERROR_PX = 0.002  # RMS error on exact known shifts of small real crops (tests/align/crops.py)
 SMOOTH_SIGMA = 1.0  # pre-smoothing (same on both images): damps aliasing before spline interpolation
 HIGHPASS_BOX = 7
 FILL_BOX = 11  # invalid pixels take the mean of their valid neighbours in this box
 BORDER = 4  # pixels next to invalid data are left out of the fit (smoothing and spline support)
 CONTEXT = 8  # extra pixels around each window so smoothing and the spline prefilter see real data
-BLOCK = 16  # texture map resolution for window selection
 FIVE_POINT = np.array([1.0, -8.0, 0.0, 8.0, -1.0], np.float32) / 12.0  # central first derivative
 
 
@@ -73,40 +74,6 @@ class Shift:
             n_pixels=self.n_pixels, iterations=self.iterations, method=self.method,
         )
         return out
-
-
-def mask_bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = 6.0, grow_px: int = 10) -> np.ndarray:
-    """``valid`` without pixels far brighter than the scene (clouds, glint, saturation), grown a little so
-    their soft edges go too. Unmasked, a cloud dominates the correlation of a whole scene."""
-    values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
-    if values.size == 0:
-        return valid
-    median = np.median(values)
-    spread = 1.4826 * np.median(np.abs(values - median))
-    bright = valid & (image > median + k * spread)
-    if not bright.any():
-        return valid
-    usable: np.ndarray = valid & ~_grow(bright, grow_px)
-    return usable
-
-
-def clean_masks(
-    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validity masks without non-finite values and bright outliers (clouds the scene's mask missed)."""
-    ref_valid, tgt_valid = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
-    return mask_bright_outliers(ref, ref_valid), mask_bright_outliers(tgt, tgt_valid)
-
-
-def _grow(mask: np.ndarray, pixels: int, block: int = 4) -> np.ndarray:
-    """``mask`` dilated by at least ``pixels`` (up to ``block`` more), computed on ``block``-px cells:
-    a square maximum filter at full resolution over a whole scene costs far more."""
-    rows, cols = mask.shape
-    pr, pc = -rows % block, -cols % block
-    coarse = np.pad(mask, ((0, pr), (0, pc))).reshape((rows + pr) // block, block, (cols + pc) // block, block)
-    coarse = ndi.maximum_filter(coarse.any(axis=(1, 3)), size=2 * (-(-pixels // block)) + 1)
-    grown: np.ndarray = np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
-    return grown
 
 
 def _standardised(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
@@ -146,89 +113,24 @@ def _lowpass(image: np.ndarray) -> np.ndarray:
     return ndi.uniform_filter(ndi.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
 
 
-def texture_map(image: np.ndarray, valid: np.ndarray, block: int = BLOCK) -> np.ndarray:
-    """Per ``block``-square: RMS gradient (what pins a Lucas-Kanade shift) x valid fraction; 0 for blocks
-    under 90% valid (nodata, cloud)."""
-    rows, cols = image.shape[0] // block, image.shape[1] // block
-    if rows == 0 or cols == 0:
-        return np.zeros((max(rows, 1), max(cols, 1)))
-    x = np.where(valid, image, 0.0).astype(np.float32)[: rows * block, : cols * block]
-    v = valid[: rows * block, : cols * block]
-    energy = np.zeros(x.shape, np.float32)
-    energy[:, :-1] = np.where(v[:, 1:] & v[:, :-1], (x[:, 1:] - x[:, :-1]) ** 2, 0)
-    energy[:-1, :] += np.where(v[1:, :] & v[:-1, :], (x[1:, :] - x[:-1, :]) ** 2, 0)
-    shape = (rows, block, cols, block)
-    n = v.reshape(shape).sum(axis=(1, 3))
-    score = np.sqrt(energy.reshape(shape).sum(axis=(1, 3)) / np.maximum(n, 1)) * n / block**2
-    return np.where(n >= 0.9 * block**2, score, 0.0)
-
-
-def window_sums(score: np.ndarray, size_blocks: int, covered: float = 0.5) -> np.ndarray:
-    """Total score of every ``size_blocks``-square window of blocks (indexed by its top-left block);
-    0 where less than the ``covered`` share of the window is usable (score > 0)."""
-    rows, cols = score.shape
-    h, w = min(size_blocks, rows), min(size_blocks, cols)
-
-    def box(values: np.ndarray) -> np.ndarray:
-        integral = np.pad(values.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-        sums: np.ndarray = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
-        return sums
-
-    if covered <= 0:
-        return box(score)
-    return np.where(box((score > 0).astype(np.int32)) >= covered * h * w, box(score), 0.0)
-
-
-def window_agreement(
-    ref: np.ndarray, tgt: np.ndarray, valid: np.ndarray, block: int, size_blocks: int
-) -> np.ndarray | None:
-    """Correlation of the band-passed images over every window of ``size_blocks`` x ``block`` px, laid
-    out as ``window_sums``: where the two dates look alike (haze, thin cloud and change pull it down,
-    which texture alone does not see). None when either image has no texture."""
-    a, b = prepare(ref, valid), prepare(tgt, valid)
-    if a is None or b is None:
-        return None
-    rows, cols = ref.shape[0] // block, ref.shape[1] // block
-    shape = (rows, block, cols, block)
-    v = valid[: rows * block, : cols * block]
-    a, b = (np.where(v, x[: rows * block, : cols * block], 0.0) for x in (a, b))
-    per_block = [x.reshape(shape).sum(axis=(1, 3)) for x in (v.astype(np.float32), a, b, a * a, b * b, a * b)]
-    n, sa, sb, saa, sbb, sab = (window_sums(x, size_blocks, covered=0.0) for x in per_block)
-    with np.errstate(all="ignore"):
-        n = np.maximum(n, 1)
-        cov = sab - sa * sb / n
-        ncc = cov / np.sqrt((saa - sa * sa / n) * (sbb - sb * sb / n))
-    scores: np.ndarray = np.nan_to_num(ncc, nan=0.0)
-    return scores
-
-
-def choose_windows(score: np.ndarray, size_blocks: int, cells: int) -> list[tuple[int, int, float]]:
-    """The best ``size_blocks``-square window (top-left block, total score) in each of cells x cells parts."""
-    sums = window_sums(score, size_blocks)
-    picks = []
-    for rows_part in np.array_split(np.arange(sums.shape[0]), min(cells, sums.shape[0])):
-        for cols_part in np.array_split(np.arange(sums.shape[1]), min(cells, sums.shape[1])):
-            part = sums[np.ix_(rows_part, cols_part)]
-            i, j = np.unravel_index(np.argmax(part), part.shape)
-            if part[i, j] > 0:
-                picks.append((int(rows_part[i]), int(cols_part[j]), float(part[i, j])))
-    return sorted(set(picks), key=lambda p: -p[2])
-
-
-def integer_shift(ref: np.ndarray, tgt: np.ndarray) -> tuple[int, int]:
-    """(dx, dy) to the nearest pixel by phase correlation of two standardised windows (invalid = mean).
+def integer_shift(windows: list[tuple[np.ndarray, np.ndarray]]) -> tuple[int, int]:
+    """(dx, dy) to the nearest pixel by phase correlation of standardised (REF, TGT) windows of one size
+    (invalid = mean), their normalised cross-power spectra summed: the windows that see the shift add up
+    at one peak, a window on cloud or change spreads its noise. (A vote per window let the most textured
+    one win a tie, on a small two-date image with the wrong integer shift.)
 
     A Hann taper stops the window edges (a discontinuity for the FFT) from voting for zero shift. Masked
     NCC (Padfield) was tried first: on real pairs its small-overlap lags produce spurious peaks."""
-    taper = np.outer(np.hanning(ref.shape[0]), np.hanning(ref.shape[1])).astype(np.float32)
-    shift = phase_cross_correlation(ref * taper, tgt * taper)[0]
-    return int(round(-shift[1])), int(round(-shift[0]))
-
-
-def consensus_shift(votes: list[tuple[int, int]]) -> tuple[int, int]:
-    """The integer shift most windows agree with (within 1 px); the best window's on a tie."""
-    support = [sum(abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1 for b in votes) for a in votes]
-    return votes[int(np.argmax(support))]
+    rows, cols = windows[0][0].shape
+    taper = np.outer(np.hanning(rows), np.hanning(cols)).astype(np.float32)
+    summed = np.zeros((rows, cols), complex)
+    for ref, tgt in windows:
+        cross = np.fft.fft2(ref * taper) * np.conj(np.fft.fft2(tgt * taper))
+        summed += cross / np.maximum(np.abs(cross), 1e-12)
+    peak = np.unravel_index(np.argmax(np.fft.ifft2(summed).real), (rows, cols))
+    # the peak sits at minus the shift (modulo the window)
+    dy, dx = (-(p if p <= n // 2 else p - n) for p, n in zip(peak, (rows, cols)))
+    return int(dx), int(dy)
 
 
 def fit_windows(
@@ -340,8 +242,11 @@ def estimate_shift(
     min_quality: float = MIN_QUALITY,
     window: int = 128,
     n_windows: int = 9,
+    pixel_m: float = DEFAULT_PIXEL_M,
 ) -> Shift:
-    """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel."""
+    """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel; ``pixel_m``
+    (the pixel side in metres) sizes the cloud mask. ``window`` is the largest window side: a small
+    overlap gets smaller windows (``global_window_size``)."""
     if ref.shape != tgt.shape:
         raise CoregError(f"reference and target must share a grid; shapes {ref.shape} and {tgt.shape} differ")
     ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
@@ -349,25 +254,24 @@ def estimate_shift(
     overlap = int((ref_valid & tgt_valid).sum())
     if overlap < MIN_VALID_PIXELS:
         raise CoregError(f"reference and target overlap on only {overlap} valid pixels (need {MIN_VALID_PIXELS})")
-    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid)
+    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     both = ref_valid & tgt_valid
-    size = min(window, *ref.shape)
-    picks = _windows_for(ref, both, size, n_windows)
-    while not picks and size >= 128:  # a small or ragged overlap: smaller windows
-        size //= 2
-        picks = _windows_for(ref, both, size, n_windows)
+    size, picks = windows_for(ref, both, window, n_windows)
     if not picks:
-        raise CoregError("no window of the overlap has enough valid, textured pixels in both images")
+        raise CoregError(
+            f"no {MIN_WINDOW}-px window of the overlap has enough valid, textured pixels in both images "
+            f"({int(both.sum())} usable pixels after masking nodata and one-date bright regions such as clouds)"
+        )
     origins = np.array([(r, c) for r, c, _ in picks])
-    votes = []
-    for r, c in origins[:3]:
+    standardised = []
+    for r, c in origins:
         win = (slice(r, r + size), slice(c, c + size))
         ref0, tgt0 = _standardised(ref[win], ref_valid[win]), _standardised(tgt[win], tgt_valid[win])
         if ref0 is not None and tgt0 is not None:
-            votes.append(integer_shift(ref0, tgt0))
-    if not votes:
+            standardised.append((ref0, tgt0))
+    if not standardised:
         raise CoregError("image has no texture over its valid pixels (constant values)")
-    start = consensus_shift(votes)
+    start = integer_shift(standardised)
     fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, size, start, tolerance=2e-4)
     shift = combine(fit, ok & (fit.n_pixels >= MIN_VALID_PIXELS // 4))
     log.info("global shift dx=%.3f dy=%.3f px (sigma %.4f, %d windows, spread %.3f), quality %.3f",
@@ -378,23 +282,6 @@ def estimate_shift(
             "(images too different, too cloudy, or not the same place)"
         )
     return shift
-
-
-def _windows_for(ref: np.ndarray, both: np.ndarray, size: int, n_windows: int) -> list[tuple[int, int, float]]:
-    """Top-left pixels of the chosen windows (best first); the whole image when it is one window."""
-    if size == min(ref.shape) and max(ref.shape) - size < size // 4:
-        return [(0, 0, 1.0)] if both.sum() >= MIN_VALID_PIXELS else []
-    block = max(4, min(BLOCK, size // 8))
-    score = texture_map(ref, both, block)
-    cells = max(1, int(round(np.sqrt(n_windows))))
-    picks = choose_windows(score, size // block, cells)
-    # windows covering about a quarter of the overlap are plenty; more only costs time
-    n_windows = int(np.clip(0.25 * both.sum() / size**2, 1, n_windows))
-    out = []
-    for br, bc, s in picks[:n_windows]:
-        r, c = min(br * block, ref.shape[0] - size), min(bc * block, ref.shape[1] - size)
-        out.append((r, c, s))
-    return out
 
 
 def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
@@ -416,8 +303,10 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
     x, y = float((w * dx).sum()), float((w * dy).sum())
     spread = float(np.sqrt((w * ((dx - x) ** 2 + (dy - y) ** 2)).sum())) if len(dx) > 1 else 0.0
     sigma_mean = float(np.sqrt((w**2 * sigma**2).sum()))
-    # The windows' spread bounds how well one translation describes the overlap.
-    sigma_total = float(np.hypot(sigma_mean, spread / np.sqrt(len(dx)))) if len(dx) > 1 else sigma_mean
+    # The windows' spread bounds how well one translation describes the overlap (n - 1: few windows
+    # understate it); the floor is the method's own error on exact shifts, which no spread shows.
+    between = spread / np.sqrt(len(dx) - 1) if len(dx) > 1 else 0.0
+    sigma_total = float(np.sqrt(sigma_mean**2 + between**2 + INTERPOLATION_ERROR_PX**2))
     return Shift(x, y, float((w * quality).sum()), int(pixels.sum()), fit.iterations, "global",
                  sigma_total, int(len(dx)), spread)
 

@@ -23,7 +23,8 @@ from scipy import ndimage as ndi
 from scipy.interpolate import RBFInterpolator
 from scipy.spatial import cKDTree
 
-from geo.align.coreg import MIN_VALID_PIXELS, Shift, clean_masks, fit_windows
+from geo.align.coreg import MIN_VALID_PIXELS, Shift, fit_windows
+from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
 from geo.errors import CoregError, TiePointError
 from geo.grid import Grid
 
@@ -133,9 +134,10 @@ def measure_tie_points(
     spacing: int = 64,
     min_quality: float = 0.5,
     max_sigma: float = 0.05,
+    pixel_m: float = DEFAULT_PIXEL_M,
 ) -> TiePoints:
     """Per-window shifts over a regular grid, started from the global shift ``start``."""
-    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid)
+    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     origins = tie_point_origins(ref_valid & tgt_valid, window, spacing)
     if len(origins) == 0:
         empty = np.zeros(0)
@@ -238,6 +240,7 @@ def estimate_local(
     window: int = 64,
     spacing: int = 64,
     min_points: int = 8,
+    pixel_m: float = DEFAULT_PIXEL_M,
 ) -> LocalModel:
     """Tie points + fitted model; ``TiePointError`` when too few points are reliable."""
     if window < 16 or spacing < 1:
@@ -246,5 +249,5 @@ def estimate_local(
     tgt_valid = np.isfinite(tgt) if tgt_valid is None else tgt_valid & np.isfinite(tgt)
     if int((ref_valid & tgt_valid).sum()) < MIN_VALID_PIXELS:
         raise CoregError("reference and target overlap on too few valid pixels for tie points")
-    points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing)
+    points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing, pixel_m=pixel_m)
     return fit_model(points, ref.shape, min_points)

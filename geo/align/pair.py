@@ -20,10 +20,9 @@ from rasterio.windows import Window, from_bounds
 
 from geo.align import lk
 from geo.align.blocks import ReadCost, layout, plan_windows
-from geo.align.coreg import (
-    BLOCK, CONTEXT, MIN_QUALITY, Shift, clean_masks, combine_shifts, estimate_shift, texture_map, window_agreement,
-    window_sums,
-)
+from geo.align.coreg import CONTEXT, MIN_QUALITY, Shift, combine_shifts, estimate_shift, prepare
+from geo.align.masks import clean_masks, pixel_size_m
+from geo.align.windows import BLOCK, texture_map, window_sums
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
 from geo.scenes.gdal_env import gdal_env
@@ -180,7 +179,8 @@ def estimate_shift_from_datasets(
     if min(grid.shape) < 4 * window:  # small: the whole overlap is cheap enough
         return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
     coarse = _read(ref, tgt, band, overlap, factor)
-    ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid)
+    ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid,
+                                 pixel_size_m(coarse.grid))
     block = max(1, BLOCK // factor)
     size_blocks = window // (block * factor)
     sums = window_sums(texture_map(coarse.ref, ref_ok & tgt_ok, block), size_blocks)
@@ -196,7 +196,7 @@ def estimate_shift_from_datasets(
     for (r, c), pair in zip(plan.origins, _read_many(ref, tgt, band, regions)):
         try:
             shifts.append(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
-                                         window, 1))
+                                         window, 1, pixel_size_m(pair.grid)))
         except CoregError as exc:
             log.info("window at row %d, col %d skipped: %s", r, c, exc)
     log.info("%d windows read, %d blocks (%d pixels) decoded", len(regions), plan.cost.blocks, plan.cost.pixels)
@@ -208,4 +208,33 @@ def estimate_shift_from_datasets(
 def _whole_overlap_shift(ref: DatasetReader, tgt: DatasetReader, band: int, overlap: Window, window: int, n_windows: int,
                          min_quality: float) -> Shift:
     pair = _read(ref, tgt, band, overlap)
-    return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window, n_windows)
+    return pair_shift(pair, min_quality, window, n_windows)
+
+
+def pair_shift(pair: RasterPair, min_quality: float = MIN_QUALITY, window: int = 128, n_windows: int = 9) -> Shift:
+    """``estimate_shift`` on a pair read onto one grid (the cloud mask sized by its pixels)."""
+    return estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality, window, n_windows,
+                          pixel_size_m(pair.grid))
+
+
+def window_agreement(
+    ref: np.ndarray, tgt: np.ndarray, valid: np.ndarray, block: int, size_blocks: int
+) -> np.ndarray | None:
+    """Correlation of the band-passed images over every window of ``size_blocks`` x ``block`` px, laid
+    out as ``window_sums``: where the two dates look alike (haze, thin cloud and change pull it down,
+    which texture alone does not see). None when either image has no texture."""
+    a, b = prepare(ref, valid), prepare(tgt, valid)
+    if a is None or b is None:
+        return None
+    rows, cols = ref.shape[0] // block, ref.shape[1] // block
+    shape = (rows, block, cols, block)
+    v = valid[: rows * block, : cols * block]
+    a, b = (np.where(v, x[: rows * block, : cols * block], 0.0) for x in (a, b))
+    per_block = [x.reshape(shape).sum(axis=(1, 3)) for x in (v.astype(np.float32), a, b, a * a, b * b, a * b)]
+    n, sa, sb, saa, sbb, sab = (window_sums(x, size_blocks, covered=0.0) for x in per_block)
+    with np.errstate(all="ignore"):
+        n = np.maximum(n, 1)
+        cov = sab - sa * sb / n
+        ncc = cov / np.sqrt((saa - sa * sa / n) * (sbb - sb * sb / n))
+    scores: np.ndarray = np.nan_to_num(ncc, nan=0.0)
+    return scores

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from geo.align.coreg import Shift, estimate_shift
 from geo.align.local import LocalModel, estimate_local
+from geo.align.masks import pixel_size_m
 from geo.errors import CoregError
 from geo.grid import Grid
 from geo.scenes.model import Scene
@@ -51,7 +52,8 @@ class AlignedPair:
 def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tuple[Shift | None, str | None]:
     """The after scene's shift relative to the before scene, or None with a warning when unreliable."""
     try:
-        shift = estimate_shift(before.band(band), after.band(band), before.valid, after.valid, min_quality)
+        shift = estimate_shift(before.band(band), after.band(band), before.valid, after.valid, min_quality,
+                               pixel_m=pixel_size_m(before.grid))
     except CoregError as exc:
         warning = f"co-registration skipped: {exc}"
         log.warning(warning)
@@ -65,7 +67,8 @@ def local_model(
     """(model, worth applying, warning): the local model is applied only where it departs from the global
     shift by ``min_departure_px`` somewhere; a warning when the tie points did not allow one."""
     try:
-        model = estimate_local(before.band(band), after.band(band), before.valid, after.valid, shift, p.window, p.spacing)
+        model = estimate_local(before.band(band), after.band(band), before.valid, after.valid, shift, p.window, p.spacing,
+                               pixel_m=pixel_size_m(before.grid))
     except CoregError as exc:
         warning = f"local co-registration not used (global shift applied): {exc}"
         log.warning(warning)

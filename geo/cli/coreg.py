@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import click
 
 from geo.cli import console
-from geo.errors import TiePointError
-
-log = logging.getLogger(__name__)
 
 
 @click.command("coreg")
@@ -43,42 +39,10 @@ def coreg_command(
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
     # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
-    from geo.align.pair import estimate_shift_from_files, read_pair
+    from geo.align.files import LocalSettings, coregister_files
 
-    warnings: list[str] = []
-    model = None
-    if local:  # tie points need the whole overlap
-        from geo.align.coreg import estimate_shift
-        from geo.align.local import estimate_local
-
-        pair = read_pair(ref, tgt, band)
-        grid = pair.grid
-        shift = estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid)
-        result: dict[str, object] = dict(shift.to_dict(grid))
-        try:
-            model = estimate_local(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, shift, window, spacing,
-                                   min_points)
-            result["local"] = model.summary(grid.shape, grid)
-        except TiePointError as exc:
-            if strict:
-                raise
-            warnings.append(f"local model not used, fell back to the global shift: {exc}")
-            log.warning(warnings[-1])
-    else:  # a few windows are enough for one translation: read those, not the files
-        measured = estimate_shift_from_files(ref, tgt, band, read_budget=int(read_budget * 1e6))
-        shift, grid = measured.shift, measured.grid
-        result = measured.to_dict()
-    result["applied_model"] = model.kind if model is not None else "translation"
-    if apply_to:
-        from geo.align.resample import translation, write_shifted, write_warped
-
-        if keep_grid:
-            write_shifted(tgt, grid, shift.dx_px, shift.dy_px, apply_to)
-        else:
-            displacement = model.displacement if model is not None else translation(shift.dx_px, shift.dy_px)
-            write_warped(tgt, grid, displacement, apply_to)
-        result["output"] = apply_to
-    result["warnings"] = warnings
+    settings = LocalSettings(window, spacing, min_points, strict) if local else None
+    result = coregister_files(ref, tgt, band, settings, int(read_budget * 1e6), apply_to, keep_grid).record
     if as_json:
         click.echo(json.dumps(result))
         return

@@ -1,0 +1,120 @@
+"""Which pixels a shift may be measured on: bright things seen on one date only (clouds, glint) are left out.
+
+A cloud is far brighter than the ground and sits in one image only: unmasked, it dominates the
+correlation of a whole scene. Bright *ground* (roofs, sand, greenhouses) is just as bright but is there on
+both dates, and it is the sharpest texture a small urban image has. So a bright region is masked only when
+the other image is not also bright there; a cloud-sized one (``CLOUD_M2``) loses a halo of ``HALO_M``
+metres too (a cloud's soft, thinner edge is not bright enough to be caught but still differs between
+dates). Distances and areas are in metres, so the mask means the same at 10 m and at 40 m.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from geo.grid import Grid, is_geographic
+
+BRIGHT_SD = 6.0  # robust standard deviations above the median: brighter than any ordinary ground
+MATCH_SD = 3.0  # the other date counts as bright there from this level (a roof just under BRIGHT_SD on
+# one date is still the same roof)
+HALO_M = 100.0  # masked around a one-date bright region (Fmask grows clouds by 3 px of 30 m: 90 m)
+MATCH_M = 30.0  # a bright pixel is "seen on both dates" if the other date is bright within this distance:
+# Sentinel-2's multi-temporal misregistration (< 12 m spec, a few pixels at worst) plus the object's edge
+MATCHED_SHARE = 0.5  # a bright region is ground when the other date has at least half as many bright
+# pixels within MATCH_M of it
+CLOUD_M2 = 10_000.0  # one-date bright regions of at least a hectare are clouds and get the halo; smaller
+# ones (glint, a car, a new roof) are masked alone: their edges fall in the fit's own border margin
+DEFAULT_PIXEL_M = 10.0  # arrays without a grid: Sentinel-2's finest bands
+
+
+def pixel_size_m(grid: Grid) -> float:
+    """Mean pixel side in metres (geographic grids: at the grid's centre latitude)."""
+    a, e = grid.res
+    if is_geographic(grid.crs):
+        lat = math.radians((grid.bounds[1] + grid.bounds[3]) / 2)
+        return math.sqrt(a * 111_320.0 * math.cos(lat) * e * 110_574.0)
+    factor = grid.crs.linear_units_factor[1] if grid.crs.is_projected else 1.0
+    return math.sqrt(a * e) * factor
+
+
+def robust_level(image: np.ndarray, valid: np.ndarray) -> tuple[float, float] | None:
+    """(median, robust standard deviation) of the valid pixels; None without any."""
+    values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
+    if values.size == 0:
+        return None
+    median = float(np.median(values))
+    return median, 1.4826 * float(np.median(np.abs(values - median)))
+
+
+def bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = BRIGHT_SD,
+                    level: tuple[float, float] | None = None) -> np.ndarray:
+    """Valid pixels more than ``k`` robust standard deviations above the median (``level``, if known)."""
+    level = level or robust_level(image, valid)
+    if level is None:
+        return np.zeros(image.shape, bool)
+    bright: np.ndarray = valid & (image > level[0] + k * level[1])
+    return bright
+
+
+def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: np.ndarray, match_px: int,
+                    cloud_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """(all, cloud-sized): the connected regions of ``bright`` the other date does not also show, and
+    those of them of at least ``cloud_px`` pixels. A region is shown by the other date when at least
+    ``MATCHED_SHARE`` as many ``other_bright`` pixels as the region has (where the other date saw) lie
+    within ``match_px`` of it. (Counts, not overlap: among dense bright roofs any cloud is near one.)"""
+    if not bright.any():
+        return bright, bright
+    labels, n = ndi.label(bright, structure=np.ones((3, 3), bool))
+    # the other date's bright pixels within reach of each region, each counted for one region: where the
+    # reaches of two regions meet, the highest label takes them in one count and the lowest in the other
+    size = 2 * match_px + 1
+    counted = (other_bright & other_valid).ravel()
+    highest = ndi.maximum_filter(labels, size=size).ravel()[counted]
+    lowest = -ndi.maximum_filter(np.where(labels > 0, -labels, -(n + 1)), size=size).ravel()[counted]
+    matched = np.maximum(np.bincount(highest, minlength=n + 2), np.bincount(lowest, minlength=n + 2))[: n + 1]
+    seen = np.bincount(labels.ravel(), weights=other_valid.ravel(), minlength=n + 1)
+    one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
+    one_date[0] = False
+    cloud = one_date & (np.bincount(labels.ravel(), minlength=n + 1) >= cloud_px)
+    return one_date[labels], cloud[labels]
+
+
+def clean_masks(
+    ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
+    pixel_m: float = DEFAULT_PIXEL_M,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validity masks without non-finite values and without bright regions seen on one date only (clouds
+    the scene's mask missed, glint), cloud-sized ones with their ``HALO_M`` halo; ``pixel_m`` is the
+    pixel side."""
+    ref_valid, tgt_valid = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
+    levels = robust_level(ref, ref_valid), robust_level(tgt, tgt_valid)
+    bright = [bright_outliers(x, v, BRIGHT_SD, lv) for x, v, lv in zip((ref, tgt), (ref_valid, tgt_valid), levels)]
+    light = [bright_outliers(x, v, MATCH_SD, lv) for x, v, lv in zip((ref, tgt), (ref_valid, tgt_valid), levels)]
+    match_px = max(2, math.ceil(MATCH_M / pixel_m))
+    halo_px = max(1, math.ceil(HALO_M / pixel_m))
+    cloud_px = max(1, math.ceil(CLOUD_M2 / pixel_m**2))
+    out = []
+    for valid, own, other_light, other_valid in ((ref_valid, bright[0], light[1], tgt_valid),
+                                                 (tgt_valid, bright[1], light[0], ref_valid)):
+        alone, cloud = one_date_bright(own, other_light, other_valid, match_px, cloud_px)
+        out.append(valid & ~alone & ~_grow(cloud, halo_px) if cloud.any() else valid & ~alone)
+    return out[0], out[1]
+
+
+def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """``mask`` dilated by at least ``pixels`` (square). Wide dilations run on cells of up to 4 px
+    (over-growing by less than a cell): a wide maximum filter at full resolution over a whole scene
+    costs far more."""
+    block = max(1, min(4, pixels // 3))
+    if block == 1:
+        exact: np.ndarray = ndi.maximum_filter(mask, size=2 * pixels + 1)
+        return exact
+    rows, cols = mask.shape
+    pr, pc = -rows % block, -cols % block
+    coarse = np.pad(mask, ((0, pr), (0, pc))).reshape((rows + pr) // block, block, (cols + pc) // block, block)
+    coarse = ndi.maximum_filter(coarse.any(axis=(1, 3)), size=2 * (-(-pixels // block)) + 1)
+    grown: np.ndarray = np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
+    return grown

@@ -1,0 +1,57 @@
+"""The cloud mask: bright ground seen on both dates is texture; a one-date bright region (a cloud) goes,
+with a halo of ``HALO_M`` metres whatever the pixel size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from geo.align.masks import HALO_M, clean_masks
+
+SHAPE = (200, 200)
+
+
+@pytest.fixture(scope="module")
+def scene():
+    rng = np.random.default_rng(11)
+    ground = 1000 + 100 * ndi.gaussian_filter(rng.normal(size=SHAPE), 2)
+    roofs = rng.random(SHAPE) < 0.03  # 3 % bright roofs, scattered (a small town)
+    return np.where(roofs, 4000.0, ground), roofs
+
+
+def test_bright_roofs_on_both_dates_are_kept(scene):
+    image, roofs = scene
+    valid = np.ones(SHAPE, bool)
+    ref_ok, tgt_ok = clean_masks(image, np.roll(image, 1, axis=1), valid, valid, pixel_m=40.0)
+    assert ref_ok.mean() > 0.99 and tgt_ok.mean() > 0.99
+
+
+@pytest.mark.parametrize("pixel_m", [10.0, 40.0])
+def test_one_date_cloud_is_masked_with_a_halo_in_metres(scene, pixel_m):
+    image, _ = scene
+    rows, cols = np.mgrid[: SHAPE[0], : SHAPE[1]]
+    distance_px = np.hypot(rows - 100, cols - 100) - 20  # from the edge of a 20-px-radius cloud
+    cloudy = np.where(distance_px <= 0, 9000.0, image)
+    valid = np.ones(SHAPE, bool)
+    ref_ok, tgt_ok = clean_masks(image, cloudy, valid, valid, pixel_m)
+    halo_px = HALO_M / pixel_m
+    assert not tgt_ok[distance_px <= halo_px].any()  # the cloud and its halo
+    far = distance_px > halo_px + 4 + 2  # beyond the halo (grown on cells of up to 4 px), plus a roof
+    assert tgt_ok[far].mean() > 0.99
+    assert ref_ok.mean() > 0.99  # the clear date keeps its pixels
+
+
+def test_pixel_size_in_metres_for_projected_and_geographic_grids():
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    from geo.align.masks import pixel_size_m
+    from geo.grid import Grid
+
+    assert pixel_size_m(Grid(CRS.from_epsg(32633), Affine(40, 0, 5e5, 0, -40, 5e6), (10, 10))) == pytest.approx(40)
+    # OSCD Paris: 1.164e-4 deg at 48.87 N is 8.5 m east-west by 12.9 m north-south
+    paris = Grid(CRS.from_epsg(4326), Affine(1.1642e-4, 0, 2.3, 0, -1.1635e-4, 48.9), (408, 390))
+    assert pixel_size_m(paris) == pytest.approx(np.sqrt(1.1642e-4 * 111_320 * np.cos(np.radians(48.876))
+                                                         * 1.1635e-4 * 110_574), rel=1e-3)
+    assert 10 < pixel_size_m(paris) < 11
