@@ -119,6 +119,16 @@ def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: Land
     return optical_land_mask(inputs, grid, p, scl_water)
 
 
+def single_scene_land(bands: SceneBands, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
+    """The land model of one scene alone (too few dates for a time-series model)."""
+    if not bands.valid.any():
+        return np.zeros(grid.shape, bool), "none (no valid pixels)"
+    land, method = _land_mask([bands], bands.sensor, grid, p)
+    # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as unobserved
+    # sea, so a clouded date reports a low observed fraction instead of less sea.
+    return land & bands.valid, method
+
+
 def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.ndarray, p: VesselParams,
                  land_method: str) -> SceneDetections:
     """Run the sensor's detector on one scene over the sea (``~land``) and count what it saw in the AOI."""
@@ -180,11 +190,8 @@ def run_vessels(
                 progress(f"detecting in {scene.id}")
             bands = cache.pop(scene.id, None) or read_scene(scene, grid)
             if given is None and len(group) < 3:
-                scene_land, method = _land_mask([bands], sensor, grid, params.land) if bands.valid.any() \
-                    else (np.zeros(grid.shape, bool), "none (no valid pixels)")
-                # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as
-                # unobserved sea, so a clouded date reports a low observed fraction instead of less sea.
-                land = (scene_land & bands.valid) | layer
+                scene_land, method = single_scene_land(bands, grid, params.land)
+                land = scene_land | layer
                 masks[sensor] = method
             results.append(detect_scene(bands, land, grid, inside, params, method + ("+layer" if layer.any() else "")))
     contains = _contains(inside, grid)
