@@ -38,6 +38,7 @@ from geo.change.classify import water_level
 from geo.change.labels import EIGHT
 from geo.change.threshold import drop_small
 from geo.grid import Grid
+from geo.vessels.berths import BerthParams, objects_on_water
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class LandParams:
     max_vessel_area_m2: float = 400.0 * 70.0
     max_water_threshold: float = 0.3  # optical: the water/land split of the water index lies in [0, 0.3]
     min_water_m2: float = 50_000.0  # 5 ha: a basin 250 m x 200 m; smaller "water" among land is not sea
+    berths: BerthParams = BerthParams()
+    keep_objects_on_water: bool = True  # single-scene optical: False is the model before berthed ships (benchmark)
 
 
 def _to_db(intensity: np.ndarray) -> np.ndarray:
@@ -131,13 +134,24 @@ def optical_land_mask(
         water = np.nan_to_num(median, nan=-1.0) > _water_threshold(median, p)
         method = f"water-index-temporal-median/{len(stack)} scenes"
     else:
-        water = np.nan_to_num(stack[0], nan=-1.0) > _water_threshold(stack[0], p)
+        single = np.nan_to_num(stack[0], nan=-1.0)
+        if p.keep_objects_on_water:
+            # A 3x3 median steadies the index of hazy or rippled water near 0 (noise would break the
+            # water into specks between which the shape test below finds "objects").
+            single = ndi.median_filter(single, 3)
+        water = single > _water_threshold(stack[0], p)
         if scl_water is not None:
             water |= scl_water
-        method = "water-index-single-scene" + ("+scl" if scl_water is not None else "")
-        # Ships are non-water holes in the water: fill those smaller than a ship (the time-series median
-        # has no ships, and there a small hole is a fixed structure, e.g. a detached breakwater).
-        water |= ~_larger_than_vessels(~water, grid, p)
+        method = "water-index-single-scene" + ("+objects-on-water" if p.keep_objects_on_water else "") \
+            + ("+scl" if scl_water is not None else "")
+        # Ships are non-water on the water: detached ones smaller than a ship, and ship-shaped ones that
+        # the water brackets along their length, berthed or not (geo.vessels.berths), stay sea, and the
+        # land's buffer does not eat them. (The time-series median has no ships, and there a small hole
+        # is a fixed structure.)
+        on_water = objects_on_water(~water, math.sqrt(grid.pixel_area), p.berths) if p.keep_objects_on_water \
+            else np.zeros(water.shape, bool)
+        water |= ~_larger_than_vessels(~water, grid, p) | on_water
+        return _buffer(~_drop_small_water(water, grid, p), p.buffer_px) & ~on_water, method
     return _buffer(~_drop_small_water(water, grid, p), p.buffer_px), method
 
 

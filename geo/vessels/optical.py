@@ -88,7 +88,9 @@ def detect_optical(
     nir = np.asarray(bands["nir"], dtype=np.float64)
     # Thick cloud first (bright in blue and larger than any ship), so it never enters a background.
     blue = np.nan_to_num(np.asarray(bands["blue"], dtype=np.float64))
-    cloud = _larger_than(valid & (blue > p.cloud_blue), grid.pixel_area, p.max_area_m2) | ~valid
+    # Over the sea only: bright roofs and quays are larger than a ship too, and calling them cloud would
+    # make every ship berthed beside them a "cloud edge".
+    cloud = _larger_than(valid & sea & (blue > p.cloud_blue), grid.pixel_area, p.max_area_m2) | ~valid
     unobservable = ndi.binary_dilation(cloud, structure=EIGHT, iterations=p.cloud_buffer_px)
     water = sea & ~unobservable & np.isfinite(nir)
     if water.sum() < p.min_background_px:
