@@ -136,3 +136,17 @@ def geo_vessels(params: VesselParams = VesselParams()) -> Detector:
         return [tuple(reversed(inverse * (d.x, d.y))) for d in result.detections]  # type: ignore[misc]
 
     return run
+
+
+def real_table(detectors: dict[str, Detector], ports: Sequence[Port]) -> dict[str, object]:
+    """Every detector on every port: per-port and pooled figures."""
+    truths = {port.name: truth_of(port) for port in ports}
+    table: dict[str, object] = {}
+    for name, detector in detectors.items():
+        parts, per_port = [], {}
+        for port in ports:
+            hits, false = match(detector(port), truths[port.name])
+            parts.append((hits, false, truths[port.name]))
+            per_port[port.name] = {"found": int(hits.sum()), "ships": len(hits), "false_alarms": false}
+        table[name] = {"pooled": pooled(parts), "per_port": per_port}
+    return table
