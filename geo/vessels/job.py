@@ -116,7 +116,11 @@ def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: Land
     if sensor is Sensor.S1:
         return sar_land_mask(inputs, grid, p)
     scl_water = stacks[0].scl == SCL_WATER if len(stacks) == 1 and stacks[0].scl is not None else None
-    return optical_land_mask(inputs, grid, p, scl_water)
+    vegetation = None
+    if len(stacks) == 1 and "red" in stacks[0].bands:
+        b = stacks[0].bands
+        vegetation = np.nan_to_num(water_index(b["nir"], b["red"])) > p.max_hull_ndvi  # NDVI: the same ratio
+    return optical_land_mask(inputs, grid, p, scl_water, vegetation)
 
 
 def single_scene_land(bands: SceneBands, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:

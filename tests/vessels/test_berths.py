@@ -1,21 +1,27 @@
 """The single-scene land model and the optical detector on small crops of a REAL port (Durban, sen2ships,
 Sentinel-2 L2A with expert ship masks), cut at test time from ../shared/data/sen2ships: ships moored along
-a finger pier stay sea (the pier stays land), and the surf on the beach is no ship."""
+a finger pier stay sea (the pier stays land), and the surf on the beach is no ship. Plus the run
+measure the land model rests on, on a drawn mask."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
+from geo import paths
 from geo.change.classify import water_index
+from geo.vessels.berths import bracketed_runs
 from geo.vessels.landmask import LandParams, optical_land_mask
 from geo.vessels.optical import detect_optical
 from tests.vessels import sen2ships
 
-pytestmark = pytest.mark.skipif(not sen2ships.available(), reason="no sen2ships ports in ../shared/data")
+real = pytest.mark.skipif(not sen2ships.available(), reason="no sen2ships ports in ../shared/data")
 
-BERTHS = (slice(380, 520), slice(680, 860))  # a finger pier with 8 labelled ships alongside, 1 in open water
+CONTEXT = (slice(300, 700), slice(600, 1000))  # the land model sees 4 km around the berths
+BERTHS = (slice(80, 220), slice(80, 260))  # within CONTEXT: a finger pier, 8 labelled ships at berth, 1 in open water
 SURF = (slice(600, 800), slice(950, 1150))  # beach, surf line and open sea; no ship
 
 
@@ -31,27 +37,48 @@ def _land(crop: sen2ships.Port, keep: bool) -> np.ndarray:
     return mask
 
 
+def test_bracketed_runs_measure_only_runs_with_water_at_both_ends():
+    non_water = np.array([[0, 1, 1, 1, 0, 1, 1],   # a 3-run bracketed; a 2-run reaching the edge
+                          [1, 1, 0, 0, 1, 0, 0],   # a 2-run from the edge; a 1-run bracketed
+                          [0, 1, 1, 0, 0, 0, 0]], bool)
+    water = ~non_water
+    water[2, 0] = False  # nodata, not water: the run after it is not bracketed
+    assert bracketed_runs(non_water, water).tolist() == [[0, 3, 3, 3, 0, 0, 0],
+                                                         [0, 0, 0, 0, 1, 0, 0],
+                                                         [0, 0, 0, 0, 0, 0, 0]]
+
+
+@real
 def test_berthed_ships_stay_sea_and_the_pier_stays_land(durban):
-    crop = durban.crop(*BERTHS)
-    ships = crop.ships > 0
-    assert len(np.unique(crop.ships[ships])) == 9
-    land = _land(crop, keep=True)
-    assert (~land[ships]).mean() > 0.5  # most hull pixels are sea (edges mix with the quay)
-    kept = [k for k in np.unique(crop.ships[ships]) if (~land[crop.ships == k]).mean() > 0.3]
-    assert len(kept) >= 7  # of 8 berthed (and 1 in open water); measured: 7
-    # the single-scene model before it painted them land
-    assert (~_land(crop, keep=False)[ships]).mean() < 0.1
-    # the pier and quays: non-water pixels 3+ pixels away from any ship stay land
-    b = crop.bands
+    crop = durban.crop(*CONTEXT)
+    land, before = _land(crop, keep=True)[BERTHS], _land(crop, keep=False)[BERTHS]
+    labels = crop.ships[BERTHS]
+    ships = labels > 0
+    assert len(np.unique(labels[ships])) == 9
+    kept = [k for k in np.unique(labels[ships]) if (~land[labels == k]).mean() > 0.5]
+    assert len(kept) >= 8  # measured: 8 of 9 (one berthed hull is dark, half water by its index)
+    assert (~before[ships]).mean() < 0.1  # the model before painted them land
+    # the pier and quays: clearly dry pixels 3+ pixels away from any ship stay land
+    b = {name: band[BERTHS] for name, band in crop.bands.items()}
     dry = np.nan_to_num(water_index(b["green"], b["nir"], b["swir16"]), nan=-1.0) < -0.1
     pier = dry & ~ndi.binary_dilation(ships, iterations=3)
-    assert pier.sum() > 2000 and land[pier].mean() > 0.99
+    assert pier.sum() > 2000 and land[pier].mean() > 0.985
 
 
+@real
 def test_surf_line_is_no_ship(durban):
     crop = durban.crop(*SURF)
     land = _land(crop, keep=True)
-    valid = np.ones(crop.grid.shape, bool)
-    out = detect_optical(crop.bands, valid, ~land, crop.grid)
+    out = detect_optical(crop.bands, np.ones(crop.grid.shape, bool), ~land, crop.grid)
     assert out.detections == ()
     assert out.diagnostics["clusters_rejected"]["foam"] >= 3  # the surf was seen, and rejected as foam
+
+
+def test_berthed_flag_names_the_land_model(geo_cli, tmp_path):
+    out = tmp_path / "nantes"
+    result = geo_cli("vessels", "--aoi", "demo-nantes-port", "--from", "2015-01-01", "--to", "2018-01-01",
+                     "--source", str(paths.demo_catalog()), "--sensor", "s2", "--berthed", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "vessels-manifest.json").read_text())
+    assert manifest["land_mask"]["s2"] == "water-index-single-scene+objects-on-water"
+    assert manifest["parameters"]["land"]["keep_objects_on_water"] is True
