@@ -79,9 +79,7 @@ def _ship_shaped(runs: np.ndarray, not_hull: np.ndarray, pixel_m: float, p: Bert
     """Pieces (8-connected) of bracketed pixels (``runs`` > 0) shaped like a ship lying along the rows."""
     labels, count = ndi.label(runs > 0, structure=EIGHT)
     keep = np.zeros(count + 1, bool)
-    for label, region in enumerate(ndi.find_objects(labels), start=1):
-        if region is None:
-            continue
+    for label, region in enumerate(ndi.find_objects(labels), start=1):  # labels are 1..count: no gaps
         inside = labels[region] == label
         rows, cols = np.nonzero(inside)
         length, width, axis = _axis(rows, cols)

@@ -57,7 +57,7 @@ class LandParams:
     berths: BerthParams = BerthParams()
     # Single-scene optical: keep ship-shaped objects on the water (berthed ships) as sea. Off by default:
     # on the shipped hazy L1C Nantes pair it lets urban land in (31 detections against <= 8).
-    keep_objects_on_water: bool = True
+    keep_objects_on_water: bool = False
 
 
 def _to_db(intensity: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ class Port:
         return int(self.ships.max())
 
     def crop(self, rows: slice, cols: slice) -> Port:
-        t = self.grid.transform * Affine.translation(cols.start, rows.start)
+        t = self.grid.transform @ Affine.translation(cols.start, rows.start)
         ships = self.ships[rows, cols]
         grid = Grid(self.grid.crs, t, ships.shape)
         return Port(self.name, self.date, grid, {k: v[rows, cols].copy() for k, v in self.bands.items()},
@@ -85,7 +85,7 @@ def load_port(name: str, root: Path | None = None) -> Port:
     ships = np.zeros(grid.shape, np.int32)
     for k, annotation in enumerate(coco["annotations"], start=1):
         ships[_rle_mask(annotation["segmentation"]["counts"], grid.shape) & (ships == 0)] = k
-    x, y = grid.transform * (grid.width / 2, grid.height / 2)
+    x, y = grid.transform @ (grid.width / 2, grid.height / 2)
     lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)[1]
     return Port(name, date, grid, bands, ships, float(lat))
 

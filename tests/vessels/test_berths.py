@@ -77,7 +77,8 @@ def test_surf_line_is_no_ship(durban):
 def test_berthed_flag_names_the_land_model(geo_cli, tmp_path):
     out = tmp_path / "nantes"
     result = geo_cli("vessels", "--aoi", "demo-nantes-port", "--from", "2015-01-01", "--to", "2018-01-01",
-                     "--source", str(paths.demo_catalog()), "--sensor", "s2", "--berthed", "--out", str(out))
+                     "--source", str(paths.demo_catalog()), "--sensor", "s2", "--berthed", "--out", str(out),
+                     cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "vessels-manifest.json").read_text())
     assert manifest["land_mask"]["s2"] == "water-index-single-scene+objects-on-water"
