@@ -19,12 +19,15 @@ neighbour, and an index image to carry the result back to the original pixels).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from geo.change.labels import EIGHT
+from geo.grid import Grid
+from geo.vessels.model import VesselDetection
 
 DIRECTIONS = 16  # 11.25 degrees apart: a ship's axis is within 5.6 degrees of one of them
 
@@ -120,3 +123,30 @@ def objects_on_water(non_water: np.ndarray, pixel_m: float, p: BerthParams = Ber
     # nearest-neighbour rotation skips a pixel here and there: close those pinholes within the non-water
     closed: np.ndarray = ndi.binary_closing(kept.reshape(rows, cols), structure=EIGHT) & non_water
     return closed
+
+
+def mark_at_berth(detections: Sequence[VesselDetection], land: np.ndarray, grid: Grid,
+                  berth_m: float = 30.0) -> tuple[VesselDetection, ...]:
+    """``detections`` with ``at_berth`` set: a hull whose side lies within ``berth_m`` of ``land`` (its
+    centre within half its width plus ``berth_m``), or of a hull at berth (moored side by side)."""
+    if not detections:
+        return tuple(detections)
+    pixel = math.sqrt(grid.pixel_area)
+    distance = ndi.distance_transform_edt(~land) * pixel
+    inverse = ~grid.transform
+    berthed = []
+    for d in detections:
+        col, row = inverse @ (d.x, d.y)
+        r, c = min(max(int(row), 0), grid.height - 1), min(max(int(col), 0), grid.width - 1)
+        berthed.append(bool(distance[r, c] - d.width_m / 2 <= berth_m))
+    changed = True
+    while changed:  # side by side: next to a hull at berth, hull edge to hull edge
+        changed = False
+        for i, d in enumerate(detections):
+            if berthed[i]:
+                continue
+            if any(berthed[j] and math.hypot(d.x - o.x, d.y - o.y) - (d.width_m + o.width_m) / 2 <= berth_m
+                   and math.hypot(d.x - o.x, d.y - o.y) <= (d.length_m + o.length_m) / 2
+                   for j, o in enumerate(detections)):
+                berthed[i] = changed = True
+    return tuple(replace(d, at_berth=b) for d, b in zip(detections, berthed))

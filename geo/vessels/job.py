@@ -34,6 +34,7 @@ from geo.jobs.steps import Progress
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.sar_read import SceneBands, read_scene, scene_sensor
 from geo.scenes.source import open_source
+from geo.vessels.berths import mark_at_berth
 from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
@@ -52,6 +53,7 @@ class VesselParams:
     resolution: float = 10.0
     margin_m: float = 500.0  # read beyond the AOI: the CFAR background ring needs context at its edges
     mask_scenes: int = 12  # at most this many scenes (evenly spread) build the time-series land mask
+    berth_m: float = 30.0  # a hull this close to the land mask (or to a hull at berth) is at berth
     sar: CfarParams = CfarParams()
     optical: OpticalParams = OpticalParams()
     land: LandParams = LandParams()
@@ -145,7 +147,7 @@ def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.nda
         out = detect_optical(bands.bands, bands.valid, sea, grid, p.optical)
     return SceneDetections(
         scene_id=bands.scene.id, datetime=bands.scene.datetime, sensor=bands.sensor.value,
-        detections=out.detections, sea_px=int((sea & inside).sum()),
+        detections=mark_at_berth(out.detections, land, grid, p.berth_m), sea_px=int((sea & inside).sum()),
         observed_px=int((out.observed & inside).sum()), pixel_area_m2=grid.pixel_area,
         diagnostics={**out.diagnostics, "land_mask": land_method},
     )
@@ -238,7 +240,7 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
         "datetime": result.datetime.isoformat(), "date": result.datetime.date().isoformat(),
         "sensor": result.sensor, "length_m": detection.length_m, "width_m": detection.width_m,
         "heading_deg": detection.heading_deg, "area_m2": detection.area_m2, "pixels": detection.pixels,
-        "score": detection.score, "peak": detection.peak, "lon": round(lon, 7), "lat": round(lat, 7),
+        "score": detection.score, "peak": detection.peak, "at_berth": detection.at_berth, "lon": round(lon, 7), "lat": round(lat, 7),
         "algorithm_version": VESSELS_VERSION,
     }
     geometry = reproject(detection.geometry, grid.crs.to_string(), WGS84)

@@ -83,3 +83,26 @@ def test_berthed_flag_names_the_land_model(geo_cli, tmp_path):
     manifest = json.loads((out / "vessels-manifest.json").read_text())
     assert manifest["land_mask"]["s2"] == "water-index-single-scene+objects-on-water"
     assert manifest["parameters"]["land"]["keep_objects_on_water"] is True
+
+
+def test_hulls_alongside_the_quay_or_beside_a_berthed_hull_are_at_berth():
+    from shapely.geometry import Point
+
+    from geo.vessels.berths import mark_at_berth
+    from geo.vessels.model import VesselDetection
+    from tests.vessels.sea import scene_grid
+
+    grid = scene_grid((100, 100))
+    land = np.zeros(grid.shape, bool)
+    land[:, :20] = True  # a quay along column 20
+
+    def hull(col: float, row: float = 50.0, width: float = 30.0) -> VesselDetection:
+        x, y = grid.transform @ (col, row)
+        return VesselDetection(Point(x, y).buffer(5), x, y, 150.0, width, 0.0, 4500.0, 45, 10.0, 20.0)
+
+    alongside, outboard, anchored, next_to_anchored = hull(22.5), hull(26.0), hull(70.0), hull(73.5)
+    marked = mark_at_berth([alongside, outboard, anchored, next_to_anchored], land, grid, berth_m=30.0)
+    assert [d.at_berth for d in marked] == [True, True, False, False]
+    # centre 40 m from the quay's last pixel, side 25 m: at berth; a narrow hull 80 m off: at anchor
+    assert mark_at_berth([hull(23.0)], land, grid)[0].at_berth
+    assert not mark_at_berth([hull(27.0, width=10.0)], land, grid)[0].at_berth
