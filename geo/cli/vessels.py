@@ -54,11 +54,14 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
               help="Land polygons (GeoJSON/GeoPackage) added to the land mask built from the imagery.")
 @click.option("--pfa", type=click.FloatRange(1e-12, 1e-2), default=None,
               help="Pixel false-alarm rate of the SAR CFAR and the optical test [default: 1e-6].")
+@click.option("--berthed", is_flag=True, default=False,
+              help="Sentinel-2 with fewer than 3 scenes: keep ship-shaped objects on the water (ships at berth) "
+                   "out of the land mask. Experimental: more ships found, more false alarms (README).")
 @out_option
 @aoi_dir_option
 @seeds_dir_option
 def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, source: str, claim_ids: tuple[str, ...],
-                    land_path: Path | None, pfa: float | None, out: Path, aoi_dir: Path | None,
+                    land_path: Path | None, pfa: float | None, berthed: bool, out: Path, aoi_dir: Path | None,
                     seeds_dir: Path | None) -> None:
     """Detect vessels in every scene over an AOI between --from and --to; count them per date.
 
@@ -80,6 +83,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     params = VesselParams()
     if pfa is not None:
         params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
+    if berthed:
+        params = replace(params, land=replace(params.land, keep_objects_on_water=True))
     sensors = (sensor,) if sensor else default_sensors(source)
     with console.progress(f"vessels {aoi.id}") as step:
         step("searching scenes")

@@ -34,6 +34,7 @@ from geo.jobs.steps import Progress
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.sar_read import SceneBands, read_scene, scene_sensor
 from geo.scenes.source import open_source
+from geo.vessels.berths import mark_at_berth
 from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
@@ -52,6 +53,7 @@ class VesselParams:
     resolution: float = 10.0
     margin_m: float = 500.0  # read beyond the AOI: the CFAR background ring needs context at its edges
     mask_scenes: int = 12  # at most this many scenes (evenly spread) build the time-series land mask
+    berth_m: float = 30.0  # a hull this close to the land mask (or to a hull at berth) is at berth
     sar: CfarParams = CfarParams()
     optical: OpticalParams = OpticalParams()
     land: LandParams = LandParams()
@@ -116,7 +118,21 @@ def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: Land
     if sensor is Sensor.S1:
         return sar_land_mask(inputs, grid, p)
     scl_water = stacks[0].scl == SCL_WATER if len(stacks) == 1 and stacks[0].scl is not None else None
-    return optical_land_mask(inputs, grid, p, scl_water)
+    vegetation = None
+    if len(stacks) == 1 and "red" in stacks[0].bands:
+        b = stacks[0].bands
+        vegetation = np.nan_to_num(water_index(b["nir"], b["red"])) > p.max_hull_ndvi  # NDVI: the same ratio
+    return optical_land_mask(inputs, grid, p, scl_water, vegetation)
+
+
+def single_scene_land(bands: SceneBands, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
+    """The land model of one scene alone (too few dates for a time-series model)."""
+    if not bands.valid.any():
+        return np.zeros(grid.shape, bool), "none (no valid pixels)"
+    land, method = _land_mask([bands], bands.sensor, grid, p)
+    # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as unobserved
+    # sea, so a clouded date reports a low observed fraction instead of less sea.
+    return land & bands.valid, method
 
 
 def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.ndarray, p: VesselParams,
@@ -131,7 +147,7 @@ def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.nda
         out = detect_optical(bands.bands, bands.valid, sea, grid, p.optical)
     return SceneDetections(
         scene_id=bands.scene.id, datetime=bands.scene.datetime, sensor=bands.sensor.value,
-        detections=out.detections, sea_px=int((sea & inside).sum()),
+        detections=mark_at_berth(out.detections, land, grid, p.berth_m), sea_px=int((sea & inside).sum()),
         observed_px=int((out.observed & inside).sum()), pixel_area_m2=grid.pixel_area,
         diagnostics={**out.diagnostics, "land_mask": land_method},
     )
@@ -180,11 +196,8 @@ def run_vessels(
                 progress(f"detecting in {scene.id}")
             bands = cache.pop(scene.id, None) or read_scene(scene, grid)
             if given is None and len(group) < 3:
-                scene_land, method = _land_mask([bands], sensor, grid, params.land) if bands.valid.any() \
-                    else (np.zeros(grid.shape, bool), "none (no valid pixels)")
-                # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as
-                # unobserved sea, so a clouded date reports a low observed fraction instead of less sea.
-                land = (scene_land & bands.valid) | layer
+                scene_land, method = single_scene_land(bands, grid, params.land)
+                land = scene_land | layer
                 masks[sensor] = method
             results.append(detect_scene(bands, land, grid, inside, params, method + ("+layer" if layer.any() else "")))
     contains = _contains(inside, grid)
@@ -227,7 +240,7 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
         "datetime": result.datetime.isoformat(), "date": result.datetime.date().isoformat(),
         "sensor": result.sensor, "length_m": detection.length_m, "width_m": detection.width_m,
         "heading_deg": detection.heading_deg, "area_m2": detection.area_m2, "pixels": detection.pixels,
-        "score": detection.score, "peak": detection.peak, "lon": round(lon, 7), "lat": round(lat, 7),
+        "score": detection.score, "peak": detection.peak, "at_berth": detection.at_berth, "lon": round(lon, 7), "lat": round(lat, 7),
         "algorithm_version": VESSELS_VERSION,
     }
     geometry = reproject(detection.geometry, grid.crs.to_string(), WGS84)

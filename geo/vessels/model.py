@@ -30,6 +30,7 @@ class VesselDetection:
     pixels: int
     score: float  # -log10 of the clutter model's tail probability at the brightest pixel (higher = surer)
     peak: float  # brightest pixel's value in units of the local background (SAR: ratio, S2: robust z)
+    at_berth: bool = False  # alongside the land mask's quays, or moored beside a ship that is (else at anchor)
 
 
 @dataclass(frozen=True)

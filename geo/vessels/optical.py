@@ -59,6 +59,9 @@ class OpticalParams:
     cloud_buffer_px: int = 3
     cloud_blue: float = 0.2  # blue reflectance of thick cloud (water, glint and most hulls stay below)
     glint_swir: float = 0.02  # median water SWIR above this: the scene is glint-affected
+    # Surf, whitecaps and wakes are foam: white in the visible, far less bright in SWIR than in NIR (water
+    # under the foam absorbs SWIR); hulls, decks and containers are about as bright in SWIR as in NIR.
+    foam_swir_ratio: float = 0.3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +70,24 @@ class OpticalParams:
 def _larger_than(mask: np.ndarray, pixel_area: float, max_area_m2: float) -> np.ndarray:
     """The 8-connected regions of ``mask`` covering more than ``max_area_m2``."""
     return drop_small(mask, math.floor(max_area_m2 / pixel_area) + 1)
+
+
+def _drop_foam(labels: np.ndarray, bands: Mapping[str, np.ndarray], water: np.ndarray,
+               p: OpticalParams) -> tuple[np.ndarray, int]:
+    """Clusters whose excess over the water is foam-like (SWIR excess < ``foam_swir_ratio`` x NIR excess and
+    green excess > NIR excess) are dropped; needs green and swir16, else nothing is dropped."""
+    count = int(labels.max())
+    if count == 0 or "swir16" not in bands or "green" not in bands:
+        return labels, 0
+    index = np.arange(1, count + 1)
+    excess = {}
+    for name in ("nir", "swir16", "green"):
+        band = np.nan_to_num(np.asarray(bands[name], dtype=np.float64))
+        excess[name] = np.asarray(ndi.mean(band, labels, index)) - float(np.median(band[water]))
+    foam = (excess["swir16"] < p.foam_swir_ratio * excess["nir"]) & (excess["green"] > excess["nir"])
+    drop = np.concatenate([[True], foam])
+    relabelled, _ = ndi.label((labels > 0) & ~drop[labels], structure=EIGHT)
+    return relabelled, int(foam.sum())
 
 
 def _ring_stats(values: np.ndarray, use: np.ndarray, p: OpticalParams) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +134,7 @@ def detect_optical(
     touching[np.unique(labels[near_cloud & (labels > 0)])] = True
     touching[0] = False
     labels, _ = ndi.label((labels > 0) & ~touching[labels], structure=EIGHT)
+    labels, foam = _drop_foam(labels, bands, water, p)
 
     def score(peak: Mapping[str, float]) -> tuple[float, float]:
         value = peak["z"]
@@ -125,7 +147,8 @@ def detect_optical(
     diagnostics = {
         "threshold_z": round(float(stats.norm.isf(p.pfa)), 3),
         "seed_pixels": int(seeds.sum()),
-        "clusters_rejected": {**rejected, "touching_cloud_or_too_large": int(touching.sum())},
+        "clusters_rejected": {**rejected, "touching_cloud_or_too_large": int(touching.sum()),
+                              "foam": foam},
         "water_nir_median": round(float(np.median(nir[water])), 4),
         "water_swir16_median": None if glint is None else round(glint, 4),
         "glint": None if glint is None else glint > p.glint_swir,

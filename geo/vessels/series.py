@@ -16,7 +16,9 @@ from geo.vessels.model import SceneDetections
 log = logging.getLogger(__name__)
 
 COLUMNS = ("date", "datetime", "sensor", "scene", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
-           "observed_fraction", "observed_km2", "land_mask")
+           "observed_fraction", "observed_km2", "land_mask", "n_100m", "n_at_berth", "n_at_anchor",
+           "n_100m_at_berth")
+TROOP_SHIP_M = 100.0  # the size class a claim about troop transport turns on
 
 
 def scene_row(result: SceneDetections, aoi_contains: Callable[[float, float], bool],
@@ -36,6 +38,10 @@ def scene_row(result: SceneDetections, aoi_contains: Callable[[float, float], bo
         "observed_fraction": round(result.observed_fraction, 4),
         "observed_km2": round(result.observed_km2, 4),
         "land_mask": result.diagnostics.get("land_mask", ""),
+        "n_100m": sum(d.length_m >= TROOP_SHIP_M for d in inside),
+        "n_at_berth": sum(d.at_berth for d in inside),
+        "n_at_anchor": sum(not d.at_berth for d in inside),
+        "n_100m_at_berth": sum(d.at_berth and d.length_m >= TROOP_SHIP_M for d in inside),
     }
 
 
