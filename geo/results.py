@@ -5,14 +5,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
-
-from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
-from geo.scenes.read import Stack
 from geo.vector.feature import ChangeFeature
+
+if TYPE_CHECKING:  # light to import: the run folder's readers take these types without the raster stack
+    import numpy as np
+    from shapely.geometry.base import BaseGeometry
+
+    from geo.aoi import AOI
+    from geo.scenes.read import Stack
+
+# A GeoJSON feature as written or read: geometry (lon/lat) and properties (the AOI, vessel detections).
+GeoFeature: TypeAlias = tuple["BaseGeometry", dict[str, Any]]
+
+
+def utc_datetime(text: object) -> datetime:
+    """An ISO date-time (``Z`` or an offset; naive taken as UTC) as an aware UTC datetime."""
+    when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class VesselData:
+    """The vessel job's part of a run, as its files hold it: detections inside the AOI (lon/lat), the count
+    series, the claims' evidence, the plot's file and the vessel manifest. A run makes it in memory
+    (``geo.vessels.job.vessel_data``); ``geo report`` reads it back from the folder."""
+
+    detections: list[GeoFeature]
+    rows: list[dict[str, Any]]
+    large_length_m: float
+    min_observed_fraction: float
+    evidence: list[dict[str, Any]]
+    plot: Path
+    manifest: dict[str, Any]
+
+    def datetimes(self) -> list[datetime]:
+        """Acquisition times of the series' dates (UTC)."""
+        return [utc_datetime(row["datetime"]) for row in self.rows]
 
 
 @dataclass(frozen=True)
@@ -77,3 +110,4 @@ class JobResult:
     statistic: np.ndarray
     mask: np.ndarray
     aoi: AOI | None = None
+    vessels: VesselData | None = None  # when a claim predicts vessels and the vessel job counted them

@@ -9,7 +9,6 @@ from the files just written (``geo report RUN_DIR`` reads a folder back with ``r
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -22,8 +21,8 @@ from geo.claim_verdict import ClaimVerdict
 from geo.outputs.cog import TRUE_COLOUR, sar_display, true_colour, write_cog
 from geo.outputs.geojson import rfc7946_geometry, write_feature_collection
 from geo.outputs.render import display_stretch
-from geo.outputs.provenance import portable
-from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData, load_vessels
+from geo.outputs.provenance import as_json, portable
+from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData
 from geo.outputs.statistic import describe
 from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
 from geo.results import JobResult, Manifest
@@ -55,22 +54,17 @@ def folder_view(result: JobResult) -> JobResult:
     return replace(result, manifest=manifest, claims=claims)
 
 
-def _as_json(value: Any) -> Any:
-    """``value`` as its JSON file holds it (tuples as lists, dates as text): what a reader of the folder sees."""
-    return json.loads(json.dumps(value, default=str))
-
-
 def run_data(result: JobResult, out: Path) -> RunData:
     """What the GeoPackage, QGIS project and report show of ``result``, from memory: the values as the run's
-    files hold them (lon/lat geometry as ``changes.geojson`` writes it). The vessel job's part, written by its
-    own writer, is read from ``out``."""
+    files hold them (lon/lat geometry as ``changes.geojson`` writes it), the vessel job's part included (its
+    plot is the file its writer put in ``out``)."""
     if result.aoi is None:
         raise ValueError("JobResult without its AOI: cannot write the AOI layer")
     features = [replace(f, geometry=shape(rfc7946_geometry(f.geometry))) for f in result.features]
-    manifest = _as_json(result.manifest.to_dict())
-    return RunData(out, {**manifest["aoi"], **_as_json(result.aoi.summary())},
+    manifest = as_json(result.manifest.to_dict())
+    return RunData(out, {**manifest["aoi"], **as_json(result.aoi.summary())},
                    shape(rfc7946_geometry(result.aoi.geometry)), features, [c.to_dict() for c in result.claims], manifest,
-                   load_vessels(out))
+                   None if result.vessels is None else replace(result.vessels, plot=out / result.vessels.plot.name))
 
 
 def write_rasters(result: JobResult, out: Path) -> None:

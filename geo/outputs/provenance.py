@@ -9,6 +9,7 @@ catalog's name, e.g. ``my-scenes/catalog.json``). URLs are kept as they are. Pat
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import PurePath, PurePosixPath
 from typing import Any
@@ -68,3 +69,8 @@ def portable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [portable(v) for v in value]
     return value
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as its JSON file holds it (tuples as lists, dates as text): what a reader of the folder sees."""
+    return json.loads(json.dumps(value, default=str))

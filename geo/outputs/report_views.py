@@ -32,7 +32,8 @@ from geo.outputs.render import (
     thumbnail,
     to_rgb8,
 )
-from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData, VesselData
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
+from geo.results import VesselData
 from geo.vector.feature import ChangeFeature
 
 log = logging.getLogger(__name__)

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.atomic import MARKER, recover_output_dir
 from geo.errors import OutputError
+from geo.results import GeoFeature, VesselData, utc_datetime
 from geo.vector.feature import ChangeFeature
 
 CHANGES = "changes.geojson"
@@ -48,34 +49,8 @@ CLAIM_KEYS = (
 )
 
 
-# A GeoJSON feature as read: geometry (lon/lat) and properties (the AOI, vessel detections).
-GeoFeature: TypeAlias = tuple[BaseGeometry, dict[str, Any]]
-
-
 class RunFolderError(OutputError):
     """A run folder lacks a file the report needs, or holds a malformed one."""
-
-
-@dataclass(frozen=True)
-class VesselData:
-    """The vessel job's part of a run: detections (lon/lat), the count series, evidence, the plot."""
-
-    detections: list[GeoFeature]
-    rows: list[dict[str, Any]]
-    large_length_m: float
-    min_observed_fraction: float
-    evidence: list[dict[str, Any]]
-    plot: Path
-    manifest: dict[str, Any]
-
-    def datetimes(self) -> list[datetime]:
-        """Acquisition times of the series' dates (UTC)."""
-        return [_utc(row["datetime"]) for row in self.rows]
-
-
-def _utc(text: object) -> datetime:
-    when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -98,7 +73,7 @@ class RunData:
 
     def scene_datetime(self, role: str) -> datetime:
         """Acquisition time of the before/after scene (UTC), from the manifest."""
-        return _utc(self.manifest["scenes"][role]["datetime"])
+        return utc_datetime(self.manifest["scenes"][role]["datetime"])
 
 
 def _json(path: Path) -> Any:
@@ -178,7 +153,7 @@ def load_vessels(folder: Path) -> VesselData | None:
     try:
         rows = list(series["rows"])
         for row in rows:
-            _utc(row["datetime"]), int(row["n_vessels"]), int(row["n_large"]), float(row["observed_fraction"])
+            utc_datetime(row["datetime"]), int(row["n_vessels"]), int(row["n_large"]), float(row["observed_fraction"])
         large, observed = float(series["large_length_m"]), float(series["min_observed_fraction"])
     except (KeyError, TypeError, ValueError) as exc:
         raise RunFolderError(f"{folder / VESSEL_SERIES}: not a vessel count series ({exc})") from None

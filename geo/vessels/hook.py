@@ -17,7 +17,7 @@ from geo.link import NOT_TESTED
 from geo.results import JobResult
 from geo.vessels.evidence import evidence_for_claims
 from geo.jobs.steps import Progress
-from geo.vessels.job import VesselRun, vessel_job, write_vessel_outputs
+from geo.vessels.job import VesselRun, vessel_data, vessel_job, write_vessel_outputs
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
@@ -71,7 +71,7 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
     if run is None:  # no claim predicts vessels (checked above)
         return result, None
     merged = replace(result, claims=_merged(result, run.evidence, claims),
-                     manifest=replace(result.manifest, vessels=_summary(run)))
+                     manifest=replace(result.manifest, vessels=_summary(run)), vessels=vessel_data(run))
 
     def write(_result: JobResult, stage: Path) -> None:
         write_vessel_outputs(run, stage)

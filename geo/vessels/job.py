@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from shapely.geometry import Point
+from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
@@ -28,9 +28,11 @@ from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import NoScenesError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
-from geo.outputs.provenance import portable
+from geo.outputs.provenance import as_json, portable
 from geo.outputs.geojson import rfc7946_geometry
+from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
 from geo.jobs.steps import Progress
+from geo.results import VesselData
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.sar_read import SceneBands, read_scene, scene_sensor
 from geo.scenes.source import open_source
@@ -247,6 +249,22 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
     return {"type": "Feature", "id": identifier, "geometry": rfc7946_geometry(geometry), "properties": props}
 
 
+def _features_by_scene(run: VesselRun) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each scene's detections inside the AOI as GeoJSON features (RFC 7946, lon/lat)."""
+    inside = _contains(run.aoi.pixel_mask(run.grid), run.grid)
+    return [(result.scene_id, [_feature(d, result, run.aoi.id, run.grid) for d in result.detections
+                               if inside(d.x, d.y)]) for result in run.results]
+
+
+def vessel_data(run: VesselRun) -> VesselData:
+    """The run as its files hold it (``write_vessel_outputs``), from memory: what the GeoPackage, QGIS project
+    and report show of it. ``plot`` is the plot's file name in the run folder."""
+    detections = [(shape(f["geometry"]), f["properties"]) for _, features in _features_by_scene(run) for f in features]
+    p = run.manifest["parameters"]["evidence"]
+    return VesselData(detections, as_json(run.rows), float(p["large_length_m"]), float(p["min_observed_fraction"]),
+                      as_json(portable(run.evidence)), Path(VESSEL_PLOT), as_json(portable(run.manifest)))
+
+
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
@@ -255,14 +273,12 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     ``vessels-manifest.json``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    inside = _contains(run.aoi.pixel_mask(run.grid), run.grid)
     everything = []
-    for result in run.results:
-        features = [_feature(d, result, run.aoi.id, run.grid) for d in result.detections if inside(d.x, d.y)]
+    for scene_id, features in _features_by_scene(run):
         everything += features
-        write_json(folder / f"detections-{_safe(result.scene_id)}.geojson",
+        write_json(folder / f"detections-{_safe(scene_id)}.geojson",
                    {"type": "FeatureCollection", "features": features})
-    write_json(folder / "vessels.geojson", {"type": "FeatureCollection", "features": everything})
+    write_json(folder / VESSEL_DETECTIONS, {"type": "FeatureCollection", "features": everything})
     write_csv(folder / "timeseries.csv", run.rows)
     p = run.manifest["parameters"]["evidence"]
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
@@ -272,7 +288,7 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
         if VESSEL_SIGNATURE in claim.signatures:
             by_window.setdefault((claim.window.start, claim.window.end), []).append(claim.id)
     windows = [(", ".join(ids), start, end) for (start, end), ids in by_window.items()]
-    plot_series([folder / "timeseries.svg", folder / "timeseries.png"], run.rows,
+    plot_series([folder / VESSEL_PLOT, folder / "timeseries.png"], run.rows,
                 f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
                 p["min_observed_fraction"], p["large_length_m"])
     write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder

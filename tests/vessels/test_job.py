@@ -6,7 +6,8 @@ from datetime import date
 
 from geo.aoi import load_aoi
 from geo.claims import load_claims
-from geo.vessels.job import default_period, scene_sensor, vessel_job, write_vessel_outputs
+from geo.outputs.run_data import load_vessels
+from geo.vessels.job import default_period, scene_sensor, vessel_data, vessel_job, write_vessel_outputs
 from geo.scenes.source import LocalCatalog
 
 
@@ -22,6 +23,14 @@ def test_vessel_job_on_claims(port_project, tmp_path):
     assert by_claim["test-ships"]["verdict"] == "not tested" and "baseline" in by_claim["test-ships"]["rationale"]
     written = write_vessel_outputs(run, tmp_path / "vessels")
     assert (tmp_path / "vessels" / "timeseries.svg") in written
+    # what the GeoPackage and report show of a run is made in memory, and is what its files say
+    view, files = vessel_data(run), load_vessels(tmp_path / "vessels")
+    assert files is not None and view.detections and len(view.detections) == len(files.detections)
+    assert [p for _, p in view.detections] == [p for _, p in files.detections]
+    assert all(g.equals_exact(h, 0) for (g, _), (h, _) in zip(view.detections, files.detections))
+    assert (view.rows, view.evidence, view.manifest) == (files.rows, files.evidence, files.manifest)
+    assert (view.large_length_m, view.min_observed_fraction) == (files.large_length_m, files.min_observed_fraction)
+    assert view.plot.name == files.plot.name
     # an AOI whose claims predict no vessels: nothing to do
     other = [c for c in claims if "large_vessels_at_berth" not in c.signatures]
     assert vessel_job(aoi, other, str(port_project.catalog)) is None
