@@ -72,7 +72,8 @@ class Reference:
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nan_to_num((a - b) / (a + b))
+        ratio: np.ndarray = np.nan_to_num((a - b) / (a + b))
+    return ratio
 
 
 def _tiles(mask: np.ndarray, order: np.ndarray, limit: int) -> Iterator[np.ndarray]:
