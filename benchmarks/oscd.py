@@ -74,10 +74,11 @@ def print_typing(typing: dict[str, Any]) -> None:
     """The confusion matrix: a row per reference class, a column per type that occurs."""
     matrix, accuracy = typing["matrix"], typing["accuracy"]
     used = [t for t in next(iter(matrix.values())) if any(row[t] for row in matrix.values())]
-    print(f"\n{'typing: class':<17}" + "".join(f"{t[:10]:>11}" for t in used) + f"{'accuracy':>10}")
+    print(f"\n{'typing: class':<17}" + "".join(f"{t:>{len(t) + 2}}" for t in used) + f"{'accuracy':>10}")
     for kind, row in matrix.items():
         acc = accuracy[kind]
-        print(f"{kind:<17}" + "".join(f"{row[t]:>11}" for t in used) + (f"{acc:>10.2f}" if acc is not None else f"{'-':>10}"))
+        print(f"{kind:<17}" + "".join(f"{row[t]:>{len(t) + 2}}" for t in used)
+              + (f"{acc:>10.2f}" if acc is not None else f"{'-':>10}"))
     print(f"mean class accuracy {typing['mean_class_accuracy']}, overall {typing['overall_accuracy']}")
 
 
