@@ -75,6 +75,10 @@ def _window(window: int) -> Callable[[CityData], np.ndarray]:
     return lambda city: _smoothed(city, _abs_z(city, "red", window=window))
 
 
+def _two_windows(city: CityData) -> np.ndarray:
+    return 0.5 * (_window(48)(city) + _window(128)(city))
+
+
 def _reweighted(city: CityData) -> np.ndarray:
     return _smoothed(city, _abs_z(city, "red", iterations=4, clip=2.0))
 
@@ -109,6 +113,7 @@ DIRECTIONS: dict[str, tuple[Statistic, Refine | None]] = {
     "multi-scale: max of sigma 1.5 and 4 px": (_multiscale, None),
     "window 64 px": (_window(64), None),
     "window 128 px": (_window(128), None),
+    "two windows: mean of 48 and 128 px": (_two_windows, None),
     "re-weighting: 4 passes, clip 2 sd": (_reweighted, None),
     "objects: Felzenszwalb segments >= 30 %": (DEFAULT, _objects),
 }
