@@ -2,6 +2,7 @@
 
     python benchmarks/learn_oscd.py [--root ../shared/data/oscd] [--out geo/change/params/local_regression.json]
                                     [--sensitivity] [--scores FILE]
+    python benchmarks/learn_oscd.py --directions [--directions-out benchmarks/results/oscd_directions.json]
 
 Three parameters are learnt: the decision threshold, the seed level (a multiple of the threshold that
 some pixel of a region must reach) and the minimum region area. Three are fixed by
@@ -17,6 +18,10 @@ maximise the mean F1 over cities (every city counts the same). Leave-one-city-ou
 parameters that maximise the mean over the *other* cities, scored on the held-out one — the figure to
 expect on a city never seen. The labels are used here, offline, and nowhere at run time; the result ships
 as JSON in the package.
+
+``--directions`` writes nothing to the package: it scores other statistics and decisions side by side with
+the default (``DIRECTIONS``), each with its threshold, seed level and minimum area chosen the same way, and
+reports their leave-one-city-out F1 — a direction is adopted only if that beats the default's.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from geo.change.stats import local_change  # noqa: E402
 from geo.change.threshold import change_regions, drop_small  # noqa: E402
 from geo.eval.oscd import MIN_REGION_PX, default_root, discover, load_city, read_city, read_labels  # noqa: E402
 from geo.eval.scoring import Confusion  # noqa: E402
+
+from benchmarks.oscd_directions import compare_directions  # noqa: E402
 
 FIXED = {"band": ("red",), "window_px": (96,), "sigma_px": (1.5,)}
 SENSITIVITY = {"band": ("green", "red"), "window_px": (48, 96, 128), "sigma_px": (1.0, 1.5, 2.0)}
@@ -94,8 +101,18 @@ def main() -> None:
     parser.add_argument("--scores", type=Path, help="also write every candidate's per-city F1 here (JSON)")
     parser.add_argument("--sensitivity", action="store_true",
                         help="also score other bands, windows and footprints (reported, not chosen from)")
+    parser.add_argument("--directions", action="store_true",
+                        help="only compare other statistics/decisions with the default, leave-one-city-out")
+    parser.add_argument("--directions-out", type=Path, default=REPO / "benchmarks" / "results" / "oscd_directions.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.directions:
+        args.directions_out.parent.mkdir(parents=True, exist_ok=True)
+        result = compare_directions(args.root, discover(args.root), leave_one_out)
+        write_json(args.directions_out, result)
+        for name, row in result["directions"].items():
+            print(f"{name:<44}{row['f1_mean']:>8.4f}{row['leave_one_city_out_f1_mean']:>8.4f}")
+        return
     cities = discover(args.root)
     candidates, f1 = score_grid(args.root, cities, SENSITIVITY if args.sensitivity else FIXED)
     if args.scores:

@@ -7,7 +7,10 @@ Each city goes through the evaluation harness (``geo.eval.oscd``: the pipeline's
 grid, co-registration, cirrus cloud screen, then each method and the job's region step). Seconds per city
 are reading + co-registration + that method, wall clock, on whatever else the machine is doing.
 Also in the JSON: the leave-one-city-out F1 of the shipped ``local-regression`` parameters, copied from
-their provenance (``benchmarks/learn_oscd.py``), the figure to expect on a city none of them were fitted on.
+their provenance (``benchmarks/learn_oscd.py``), the figure to expect on a city none of them were fitted on;
+and ``typing``: change typing scored on a labelled set of regions from the same cities
+(``geo.eval.change_types``: OSCD construction, water, vegetation, simulated shadow), its confusion matrix
+printed too (``--no-typing`` skips it).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from geo.atomic import write_json  # noqa: E402
 from geo.change.detectors import DETECTORS, build_detector  # noqa: E402
 from geo.change.detectors.local_regression import PARAMS_RESOURCE  # noqa: E402
+from geo.eval.change_types import evaluate_typing  # noqa: E402
 from geo.eval.oscd import default_root, evaluate  # noqa: E402
 
 BASELINE = "cva-otsu"
@@ -36,6 +41,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=default_root())
     parser.add_argument("--cities", default=None, help="comma-separated [default: all under ROOT]")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "oscd.json")
+    parser.add_argument("--no-typing", action="store_true", help="skip the change-typing confusion matrix")
     args = parser.parse_args()
     cities = [c for c in args.cities.split(",") if c] if args.cities else None
     start = time.perf_counter()
@@ -46,6 +52,8 @@ def main() -> None:
         "f1_per_city": shipped.get("leave_one_city_out_f1"),
         "f1_mean": shipped.get("leave_one_city_out_f1_mean"),
     }
+    if not args.no_typing:
+        result["typing"] = evaluate_typing(args.root, cities, progress=lambda name: print(f"  typing {name}", file=sys.stderr))
     result["baseline"] = BASELINE
     result["machine"] = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version()}
     result["algorithm_versions"] = {d.name: d.algorithm_version for d in detectors}
@@ -57,7 +65,21 @@ def main() -> None:
     for method, summary in result["methods"].items():
         row = "".join(f"{r['f1']:>12.3f}" for r in summary["cities"])
         print(f"{method:<18}{row}{summary['mean']['f1']:>10.3f}{summary['mean']['seconds']:>8.1f}")
+    if "typing" in result:
+        print_typing(result["typing"])
     print(f"written {args.out}")
+
+
+def print_typing(typing: dict[str, Any]) -> None:
+    """The confusion matrix: a row per reference class, a column per type that occurs."""
+    matrix, accuracy = typing["matrix"], typing["accuracy"]
+    used = [t for t in next(iter(matrix.values())) if any(row[t] for row in matrix.values())]
+    print(f"\n{'typing: class':<17}" + "".join(f"{t:>{len(t) + 2}}" for t in used) + f"{'accuracy':>10}")
+    for kind, row in matrix.items():
+        acc = accuracy[kind]
+        print(f"{kind:<17}" + "".join(f"{row[t]:>{len(t) + 2}}" for t in used)
+              + (f"{acc:>10.2f}" if acc is not None else f"{'-':>10}"))
+    print(f"mean class accuracy {typing['mean_class_accuracy']}, overall {typing['overall_accuracy']}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ CHANGE_TYPE_COLOURS: dict[str, str] = {
     "land_to_water": "#42d4f4",
     "vegetation_gain": "#3cb44b",
     "darkening": "#911eb4",
+    "shadow": "#6f7389",  # low priority (never claim evidence): muted
     "water_change": "#469990",
     "other": "#a9a9a9",
 }

@@ -58,3 +58,54 @@ def test_scene_levels_split_water_from_land():
     assert 0.0 <= levels.water_index <= 0.3
     assert levels.is_water(_ix(WATER)) and not levels.is_water(_ix(URBAN))
     assert water_level(np.full(10, 0.2)) == 0.0  # no contrast: the textbook level
+
+
+# Sunlit spectra put into shadow as physics does it: above the path radiance every band keeps the
+# diffuse skylight's share of its light, a third in the blue and a few per cent in the SWIR.
+PATH = np.array([0.06, 0.05, 0.04, 0.02, 0.01, 0.005])
+SKYLIGHT = np.array([0.35, 0.25, 0.2, 0.12, 0.06, 0.04])
+SHADED_LEVELS = SceneLevels(water_index=0.1, dark_nir=0.08, path=(0.05, 0.02, 0.0075))
+
+
+def _shaded(spectrum):
+    return PATH + (spectrum - PATH).clip(0) * SKYLIGHT
+
+
+@pytest.mark.parametrize("lit", [VEGETATION + PATH, 0.3 * URBAN + 0.7 * VEGETATION + PATH])
+def test_a_shadow_cast_or_gone_is_shadow(lit):
+    """On main a shadow was vegetation loss / gain. (In shadow, grey surfaces keep more red than NIR above
+    the path radiance, like open water: those stay water types, see ``geo.change.classify``.)"""
+    shaded = _shaded(lit)
+    assert classify(_ix(lit), _ix(shaded), 3_000.0, SHADED_LEVELS)[0] == "shadow"
+    assert classify(_ix(shaded), _ix(lit), 3_000.0, SHADED_LEVELS)[0] == "shadow"
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    (BARE, ASPHALT, "darkening"),  # a site built on darkens every band about as much: not a shadow
+    (np.array([0.22, 0.24, 0.26, 0.30, 0.33, 0.30]), np.array([0.10, 0.10, 0.11, 0.21, 0.28, 0.27]), "darkening"),
+    (URBAN, WATER, "land_to_water"),  # open water (NIR below red) on the after date: water, not shadow
+    (WATER, SHIP, "vessel"),
+])
+def test_material_change_and_open_water_are_not_shadow(before, after, expected):
+    assert classify(_ix(before + PATH), _ix(after + PATH), 3_000.0, SHADED_LEVELS)[0] == expected
+
+
+def test_turbid_water_on_both_dates_is_a_water_change():
+    """Sediment lifts a river's NIR above the scene's water-dark level (main typed it vessel or darkening);
+    water still absorbs NIR more than red, so both dates are water and the change is the water's."""
+    clear = np.array([0.07, 0.08, 0.06, 0.05, 0.02, 0.015])
+    turbid = np.array([0.09, 0.12, 0.13, 0.11, 0.04, 0.03])
+    levels = SceneLevels(water_index=0.1, dark_nir=0.08)
+    assert _ix(turbid).nir >= levels.dark_nir and _ix(turbid).ndvi < 0
+    assert classify(_ix(clear), _ix(turbid), 20_000.0, levels)[0] == "water_change"
+    assert classify(_ix(turbid), _ix(clear), 20_000.0, levels)[0] == "water_change"
+    bright_land = np.array([0.17, 0.18, 0.19, 0.18, 0.06, 0.05])  # NDVI < 0 but NIR above the median
+    assert not levels.is_water(_ix(bright_land))
+
+
+def test_every_change_type_has_a_colour():
+    from geo.change.classify import CHANGE_TYPES
+    from geo.outputs.palette import CHANGE_TYPE_COLOURS, OTHER_COLOUR
+
+    assert set(CHANGE_TYPES) == set(CHANGE_TYPE_COLOURS)
+    assert CHANGE_TYPE_COLOURS["shadow"] != OTHER_COLOUR
