@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from geo.change.sampling import sampled
+
 BLOCK_PX = 8
 PRECISION = 1e-4  # one Sentinel-2 digital number in reflectance: no residual is known better than this
 
@@ -71,10 +73,11 @@ def robust_z(values: np.ndarray, valid: np.ndarray, floor: float = 0.0) -> np.nd
     """(values − median) / max(1.4826 · MAD, ``floor``) over ``valid``; NaN elsewhere. The floor is the
     data's own precision: two identical images must not turn rounding errors into change."""
     v = values[valid]
-    median = np.median(v)
-    scale = max(1.4826 * float(np.median(np.abs(v - median))), floor)
+    sample = sampled(v)  # all of them up to a million: a tile's scale is pinned as well by a sample
+    median = np.median(sample)
+    scale = max(1.4826 * float(np.median(np.abs(sample - median))), floor)
     if not np.isfinite(scale) or scale <= 0:
-        scale = float(np.std(v)) or 1.0
+        scale = float(np.std(sample)) or 1.0
     out = np.full(values.shape, np.nan, dtype=np.float32)
     out[valid] = (v - median) / scale
     return out

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, special
 
+from geo.change.sampling import sampled
 from geo.errors import ChangeError
 
 log = logging.getLogger(__name__)
 
 MIN_INVARIANT = 500
+CHUNK_PX = 1 << 20  # valid pixels per pass of the chi-square over the whole pair (~50 MB of float64 variates)
 
 
 @dataclass(frozen=True)
@@ -107,21 +109,24 @@ def _chi2(mad: np.ndarray, variance: np.ndarray) -> np.ndarray:
 
 def irmad(
     before: np.ndarray, after: np.ndarray, valid: np.ndarray, max_iterations: int = 30,
-    tolerance: float = 1e-3, sample: int = 30_000, seed: int = 0,
+    tolerance: float = 1e-3, sample: int = 30_000, seed: int = 0, chunk: int = CHUNK_PX,
 ) -> IRMAD:
     """IR-MAD of two (band, row, col) stacks over ``valid`` pixels.
 
     The weights are iterated on a fixed random sample of valid pixels (thirty thousand pin six canonical
-    correlations to ~0.005); the chi-square statistic is then computed for all.
+    correlations to ~0.005). The MAD variates' centre and robust scale come from at most a million valid
+    pixels (``geo.change.sampling``: all of them in smaller pairs); the chi-square statistic is then computed
+    for every valid pixel, ``chunk`` pixels at a time, so memory stays that of the two float32 images.
     """
     k = before.shape[0]
     n_valid = int(valid.sum())
     if n_valid < 10 * k:
         raise ChangeError(f"IR-MAD needs at least {10 * k} valid pixels, the pair has {n_valid}")
-    x_all, y_all = before[:, valid].astype(np.float64), after[:, valid].astype(np.float64)
+    flat = np.flatnonzero(valid)
+    x_flat, y_flat = before.reshape(k, -1), after.reshape(k, -1)
     rng = np.random.default_rng(seed)
-    pick = rng.choice(n_valid, sample, replace=False) if n_valid > sample else np.arange(n_valid)
-    x, y = x_all[:, pick], y_all[:, pick]
+    pick = flat[rng.choice(n_valid, sample, replace=False)] if n_valid > sample else flat
+    x, y = x_flat[:, pick].astype(np.float64), y_flat[:, pick].astype(np.float64)
     weights = np.ones(x.shape[1])
     rho_old = np.full(k, -1.0)
     converged, iteration = False, 0
@@ -136,13 +141,19 @@ def irmad(
             converged = True
             break
         rho_old = rho
-    chi2 = np.full(valid.shape, np.nan, dtype=np.float32)
-    all_mad = _variates(x_all, y_all, a, b, mx, my)
-    chi2[valid] = _chi2(all_mad, _robust_variance(all_mad))
-    no_change = np.full(valid.shape, np.nan, dtype=np.float32)
-    no_change[valid] = special.chdtrc(k, chi2[valid])
+    scale_pick = sampled(flat, seed=seed + 1)
+    scale_mad = _variates(x_flat[:, scale_pick].astype(np.float64), y_flat[:, scale_pick].astype(np.float64),
+                          a, b, mx, my)
+    centre, variance = np.median(scale_mad, axis=1, keepdims=True), _robust_variance(scale_mad)
+    chi2 = np.full(valid.size, np.nan, dtype=np.float32)
+    no_change = np.full(valid.size, np.nan, dtype=np.float32)
+    for start in range(0, n_valid, chunk):
+        part = flat[start:start + chunk]
+        part_mad = _variates(x_flat[:, part].astype(np.float64), y_flat[:, part].astype(np.float64), a, b, mx, my)
+        chi2[part] = ((part_mad - centre) ** 2 / variance[:, None]).sum(0)
+        no_change[part] = special.chdtrc(k, chi2[part])
     log.debug("IR-MAD: %d iterations, rho %s", iteration, np.round(rho, 4))
-    return IRMAD(chi2, no_change, rho, k, iteration, converged)
+    return IRMAD(chi2.reshape(valid.shape), no_change.reshape(valid.shape), rho, k, iteration, converged)
 
 
 def invariant_pixels(result: IRMAD, valid: np.ndarray, min_probability: float = 0.9) -> np.ndarray:
@@ -151,7 +162,7 @@ def invariant_pixels(result: IRMAD, valid: np.ndarray, min_probability: float = 
     invariant: np.ndarray = valid & (np.nan_to_num(result.no_change) > min_probability)
     if invariant.sum() >= MIN_INVARIANT:
         return invariant
-    cut = np.nanpercentile(result.chi2[valid], 5.0)
+    cut = np.nanpercentile(sampled(result.chi2[valid]), 5.0)
     least_changed: np.ndarray = valid & (np.nan_to_num(result.chi2, nan=np.inf) <= cut)
     return least_changed
 
@@ -166,9 +177,10 @@ def normalise(
     n = int(invariant.sum())
     out = np.empty_like(after)
     fits = []
+    fit_pixels = sampled(np.flatnonzero(invariant))  # a million pin a line as well as a tile's worth
     for band in range(before.shape[0]):
-        slope, intercept = orthogonal_fit(before[band][invariant].astype(np.float64),
-                                          after[band][invariant].astype(np.float64))
+        slope, intercept = orthogonal_fit(before[band].ravel()[fit_pixels].astype(np.float64),
+                                          after[band].ravel()[fit_pixels].astype(np.float64))
         if not np.isfinite(slope) or abs(slope) < 1e-6:
             slope, intercept = 1.0, 0.0
         out[band] = (after[band] - intercept) / slope
