@@ -24,18 +24,31 @@ PRECISION = 1e-4  # one Sentinel-2 digital number in reflectance: no residual is
 def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
     rows, cols = values.shape
     h, w = -(-rows // block), -(-cols // block)
-    padded = np.zeros((h * block, w * block), dtype=np.float64)
-    padded[:rows, :cols] = values
-    sums: np.ndarray = padded.reshape(h, block, w, block).sum(axis=(1, 3))
+    if (rows, cols) != (h * block, w * block):  # zeros complete the last blocks
+        padded = np.zeros((h * block, w * block), dtype=np.float64)
+        padded[:rows, :cols] = values
+        values = padded
+    # along rows first, then down the columns of the (much smaller) result: two contiguous reductions
+    sums: np.ndarray = values.reshape(h * block, w, block).sum(axis=2).reshape(h, block, w).sum(axis=1)
     return sums
 
 
+def _axis_weights(n: int, block: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``n`` pixels along an axis of ``size`` blocks: the blocks below and above each pixel centre and
+    the weight of the one above (clamped at the ends: the edge blocks' values extend outwards)."""
+    at = np.clip((np.arange(n) + 0.5) / block - 0.5, 0.0, size - 1)
+    low = np.minimum(at.astype(np.intp), max(size - 2, 0))
+    return low, np.minimum(low + 1, size - 1), at - low
+
+
 def _to_pixels(blocks: np.ndarray, block: int, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear interpolation of block-centre values back onto the pixel grid."""
-    rows = (np.arange(shape[0]) + 0.5) / block - 0.5
-    cols = (np.arange(shape[1]) + 0.5) / block - 0.5
-    rr, cc = np.meshgrid(rows, cols, indexing="ij")
-    return ndi.map_coordinates(blocks, [rr, cc], order=1, mode="nearest")
+    """Bilinear interpolation of block-centre values back onto the pixel grid, one axis after the other
+    (a few passes over the pixels, no coordinate arrays)."""
+    r0, r1, fr = _axis_weights(shape[0], block, blocks.shape[0])
+    c0, c1, fc = _axis_weights(shape[1], block, blocks.shape[1])
+    rows = blocks[r0] * (1 - fr)[:, None] + blocks[r1] * fr[:, None]
+    pixels: np.ndarray = rows[:, c0] * (1 - fc) + rows[:, c1] * fc
+    return pixels
 
 
 Line = tuple[float, float]  # (gain, offset) of y ≈ gain·x + offset
