@@ -13,9 +13,12 @@ fresh processes, median of --repeat runs:
   (``os.wait4``, the operating system's own accounting);
 * the raw read: the same pixels (every band of both scenes over the job's grid, at their own resolution)
   decoded with rasterio in a fresh process: seconds of the reads only, imports excluded;
-* their ratio (job ÷ raw read).
+* their ratio (job ÷ raw read);
+* side by side in the same run, in turn: the job of another checkout (``--reference ../main``: the code
+  before this change) and the job with ``--workers N`` (blocks on a local Dask cluster).
 
-    python benchmarks/scale.py [--sizes 1,100,720,2944,9900,tile] [--repeat 3] [--out benchmarks/results/scale.json]
+    python benchmarks/scale.py [--sizes 1,100,720,2944,9900,tile] [--repeat 3] [--repeat-large 1]
+                               [--reference DIR] [--workers 2] [--out benchmarks/results/scale.json]
 
 Contains modified Copernicus Sentinel data 2015-2017.
 """
@@ -27,6 +30,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -125,12 +129,13 @@ def write_aoi(bounds: tuple[float, float, float, float], path: Path) -> None:
                                 "geometry": mapping(shape)}))
 
 
-def run_measured(args: list[str], cwd: Path) -> tuple[float, int, int, str]:
-    """Wall seconds, peak RSS bytes and exit code of a child process (its own rusage), and its stderr tail."""
+def run_measured(args: list[str], cwd: Path, code: Path = ROOT) -> tuple[float, int, int, str]:
+    """Wall seconds, peak RSS bytes and exit code of a child process (its own rusage: the largest of it and
+    the processes it waited for, e.g. Dask workers), and its stderr tail. ``code``: the checkout it runs."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                env={**os.environ, "PYTHONPATH": str(code)})
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         err.seek(0)
@@ -162,37 +167,67 @@ def raw_read(bounds: tuple[float, float, float, float], catalog: Path) -> tuple[
     return float(figures["seconds"]), int(figures["pixels"])
 
 
-def measure(size: str, catalog: Path, repeat: int, work: Path) -> dict[str, object]:
+def job(size: str, aoi: Path, catalog: Path, work: Path, run: int, code: Path = ROOT,
+        extra: tuple[str, ...] = ()) -> tuple[float, int, str | None]:
+    """One ``geo run`` of the AOI: (wall s, peak RSS bytes, failure or None)."""
+    out = work / f"out-{size}-{run}-{abs(hash((str(code), extra)))}"
+    wall, peak, code_, tail = run_measured(
+        [sys.executable, "-m", "geo", "run", "--aoi", str(aoi), "--source", str(catalog),
+         "--before", SCENES[0][0], "--after", SCENES[1][0], "--out", str(out), *extra], work, code)
+    shutil.rmtree(out, ignore_errors=True)
+    failure = None
+    if code_ != 0:
+        failure = f"exit {code_}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
+    return wall, peak, failure
+
+
+def figures(walls: list[float], peaks: list[int], failure: str | None) -> dict[str, object]:
+    out: dict[str, object] = {"runs": len(walls), "peak_rss_mib": round(max(peaks) / 2**20) if peaks else None}
+    if walls:
+        out.update(wall_s=round(statistics.median(walls), 2), wall_all_s=[round(w, 2) for w in walls])
+    if failure:
+        out["failure"] = failure
+    return out
+
+
+def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path | None,
+            workers: int) -> dict[str, object]:
     bounds = aoi_square(size)
     grid = (bounds[0] - MARGIN_M, bounds[1] - MARGIN_M, bounds[2] + MARGIN_M, bounds[3] + MARGIN_M)
     aoi = work / f"aoi-{size}.geojson"
     write_aoi(bounds, aoi)
-    jobs, peaks, raws = [], [], []
-    failure = None
-    for k in range(repeat):
-        out = work / f"out-{size}-{k}"
-        wall, peak, code, tail = run_measured(
-            [sys.executable, "-m", "geo", "run", "--aoi", str(aoi), "--source", str(catalog),
-             "--before", SCENES[0][0], "--after", SCENES[1][0], "--out", str(out)], work)
-        if code != 0:
-            failure = f"exit {code}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
-            peaks.append(peak)
-            break
-        jobs.append(wall)
-        peaks.append(peak)
-        raws.append(raw_read(grid, catalog)[0])
-        print(f"  {size}: run {k + 1}: {wall:.1f} s, {peak / 2**20:.0f} MiB, raw {raws[-1]:.2f} s",
-              file=sys.stderr, flush=True)
     area = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) / 1e6
     grid_px = round((grid[2] - grid[0]) / 10) * round((grid[3] - grid[1]) / 10)
-    result: dict[str, object] = {"size": size, "aoi_km2": round(area, 1), "grid_mpx": round(grid_px / 1e6, 2),
-                                 "runs": len(jobs), "peak_rss_mib": round(max(peaks) / 2**20)}
-    if jobs:
-        job, raw = statistics.median(jobs), statistics.median(raws)
-        result.update(wall_s=round(job, 2), raw_read_s=round(raw, 3), job_over_raw=round(job / raw, 1),
-                      wall_all_s=[round(w, 2) for w in jobs])
-    if failure:
-        result["failure"] = failure
+    result: dict[str, object] = {"size": size, "aoi_km2": round(area, 1), "grid_mpx": round(grid_px / 1e6, 2)}
+    variants: dict[str, tuple[Path, tuple[str, ...]]] = {"job": (ROOT, ())}
+    if reference is not None:
+        variants["reference"] = (reference, ())
+    if workers > 1:
+        variants[f"job_{workers}_workers"] = (ROOT, ("--workers", str(workers)))
+    walls: dict[str, list[float]] = {name: [] for name in variants}
+    peaks: dict[str, list[int]] = {name: [] for name in variants}
+    failures: dict[str, str | None] = {name: None for name in variants}
+    raws = []
+    for k in range(repeat):  # the variants in turn, so drift of the shared machine's speed hits them alike
+        for name, (code, extra) in variants.items():
+            if failures[name]:
+                continue
+            wall, peak, failure = job(size, aoi, catalog, work, k, code, extra)
+            peaks[name].append(peak)
+            if failure:
+                failures[name] = failure
+            else:
+                walls[name].append(wall)
+            print(f"  {size}: {name} run {k + 1}: {wall:.1f} s, {peak / 2**20:.0f} MiB {failure or ''}",
+                  file=sys.stderr, flush=True)
+        raws.append(raw_read(grid, catalog)[0])
+    raw = statistics.median(raws)
+    result["raw_read_s"] = round(raw, 3)
+    for name in variants:
+        row = figures(walls[name], peaks[name], failures[name])
+        if walls[name]:
+            row["over_raw"] = round(statistics.median(walls[name]) / raw, 1)
+        result[name] = row
     return result
 
 
@@ -202,6 +237,11 @@ def main() -> None:
     parser.add_argument("--scenes", type=Path, default=Path(tempfile.gettempdir()) / "geo-scale-scenes")
     parser.add_argument("--sizes", default="1,100,720,2944,9900,tile")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat-large", type=int, default=1, help="runs of sizes over 500 km2")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="another checkout (e.g. main) whose job runs side by side, up to --reference-max-km2")
+    parser.add_argument("--reference-max-km2", type=float, default=1000.0)
+    parser.add_argument("--workers", type=int, default=1, help="also run each size with --workers N (Dask)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -211,9 +251,13 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
-            rows.append(measure(size, catalog, args.repeat, Path(tmp)))
+            large = size == "tile" or float(size) > 500
+            reference = args.reference if size != "tile" and float(size) <= args.reference_max_km2 else None
+            rows.append(measure(size, catalog, args.repeat_large if large else args.repeat, Path(tmp), reference,
+                                args.workers))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+              "reference": str(args.reference) if args.reference else None,
               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "sizes": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")

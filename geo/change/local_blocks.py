@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.change.tiling import CORE_PX, Block, BlockRunner, iter_windows, layout, run_serial, spread
+from geo.change import tiling
+from geo.change.tiling import Block, BlockRunner, iter_windows, layout, run_serial, spread
 from geo.change.local import (
     BLOCK_PX, PRECISION, Line, line_from_sums, line_sums, local_linear_fit, masked_gaussian, robust_scale, scaled,
 )
@@ -130,11 +131,11 @@ def _block_score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit,
 
 
 def apply_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, runner: BlockRunner = run_serial,
-                core_px: int = CORE_PX, halo: int | None = None) -> np.ndarray:
+                core_px: int | None = None, halo: int | None = None) -> np.ndarray:
     """Phase 2: the statistic of the whole grid, block by block (``runner``: here or on a cluster) with a
     halo of the statistic's reach (``halo_px``) unless told otherwise."""
     halo = halo_px(fit.window_px, fit.sigma_px) if halo is None else halo
-    blocks = layout(valid.shape, halo, core_px, BLOCK_PX)
+    blocks = layout(valid.shape, halo, core_px or tiling.CORE_PX, BLOCK_PX)
     arguments = [(*images, fit, block.core_in_window) for block, images in zip(blocks, iter_windows(blocks, x, y, valid))]
     out = np.empty(valid.shape, np.float32)
     for block, values in zip(blocks, runner(_block_score, arguments)):
@@ -148,9 +149,10 @@ def whole(shape: tuple[int, int]) -> list[Block]:
 
 
 def local_statistic(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, sigma_px: float,
-                    runner: BlockRunner = run_serial, core_px: int = CORE_PX) -> tuple[np.ndarray, LocalFit]:
+                    runner: BlockRunner = run_serial, core_px: int | None = None) -> tuple[np.ndarray, LocalFit]:
     """The statistic and the global quantities it used: a grid of one block fitted and computed whole in
     one pass (exactly as ever); a larger one in two phases, block by block."""
+    core_px = core_px or tiling.CORE_PX
     if len(layout(valid.shape, halo_px(window_px, sigma_px), core_px, BLOCK_PX)) > 1:
         fit = fit_local(x, y, valid, window_px, sigma_px)
         return apply_local(x, y, valid, fit, runner, core_px), fit

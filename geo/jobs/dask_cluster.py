@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from geo.errors import ClusterError
@@ -87,11 +87,19 @@ def dask_runner(client: Client) -> BlockRunner:
 
 @contextmanager
 def block_runner(workers: int = 1, scheduler: str | None = None) -> Iterator[BlockRunner]:
-    """Blocks run here (one worker, no scheduler) or on a Dask cluster for the duration of the context."""
+    """Blocks run here (one worker, no scheduler) or on a Dask cluster, connected to (or started) only when
+    a grid of more than one block asks for it, and closed at the end of the context."""
     from geo.change.tiling import run_serial
 
     if scheduler is None and workers <= 1:
         yield run_serial
         return
-    with dask_client(workers, scheduler) as client:
-        yield dask_runner(client)
+    with ExitStack() as stack:
+        started: list[BlockRunner] = []
+
+        def run(function: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> list[T]:
+            if not started:
+                started.append(dask_runner(stack.enter_context(dask_client(workers, scheduler))))
+            return started[0](function, arguments)
+
+        yield run
