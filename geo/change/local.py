@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from geo.change.sampling import sampled
+from geo.grid import bilinear
 
 BLOCK_PX = 8
 PRECISION = 1e-4  # one Sentinel-2 digital number in reflectance: no residual is known better than this
@@ -33,22 +34,9 @@ def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
     return sums
 
 
-def _axis_weights(n: int, block: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For ``n`` pixels along an axis of ``size`` blocks: the blocks below and above each pixel centre and
-    the weight of the one above (clamped at the ends: the edge blocks' values extend outwards)."""
-    at = np.clip((np.arange(n) + 0.5) / block - 0.5, 0.0, size - 1)
-    low = np.minimum(at.astype(np.intp), max(size - 2, 0))
-    return low, np.minimum(low + 1, size - 1), at - low
-
-
 def _to_pixels(blocks: np.ndarray, block: int, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear interpolation of block-centre values back onto the pixel grid, one axis after the other
-    (a few passes over the pixels, no coordinate arrays)."""
-    r0, r1, fr = _axis_weights(shape[0], block, blocks.shape[0])
-    c0, c1, fc = _axis_weights(shape[1], block, blocks.shape[1])
-    rows = blocks[r0] * (1 - fr)[:, None] + blocks[r1] * fr[:, None]
-    pixels: np.ndarray = rows[:, c0] * (1 - fc) + rows[:, c1] * fc
-    return pixels
+    """Bilinear interpolation of block-centre values back onto the pixel grid."""
+    return bilinear(blocks, (np.arange(shape[0]) + 0.5) / block - 0.5, (np.arange(shape[1]) + 0.5) / block - 0.5)
 
 
 Line = tuple[float, float]  # (gain, offset) of y ≈ gain·x + offset

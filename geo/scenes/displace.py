@@ -23,7 +23,7 @@ from rasterio.warp import transform as transform_points
 from rasterio.windows import Window
 from scipy import ndimage as ndi
 
-from geo.grid import Grid
+from geo.grid import Grid, bilinear
 from geo.scenes.warp import opened_source, read_filled
 
 SplineOrder = Literal[0, 1, 2, 3, 4, 5]  # the orders scipy's map_coordinates takes
@@ -76,8 +76,7 @@ def source_positions(
     # bilinear from the lattice to every pixel
     fr = np.interp(rows, lat_r, np.arange(len(lat_r)))
     fc = np.interp(cols, lat_c, np.arange(len(lat_c)))
-    at = np.meshgrid(fr, fc, indexing="ij")
-    return (ndi.map_coordinates(lattice_r, at, order=1), ndi.map_coordinates(lattice_c, at, order=1))
+    return bilinear(lattice_r, fr, fc), bilinear(lattice_c, fr, fc)
 
 
 def warp_band(
