@@ -87,12 +87,17 @@ def dask_runner(client: Client) -> BlockRunner:
 
 @contextmanager
 def block_runner(workers: int = 1, scheduler: str | None = None) -> Iterator[BlockRunner]:
-    """Blocks run here (one worker, no scheduler) or on a Dask cluster, connected to (or started) only when
-    a grid of more than one block asks for it, and closed at the end of the context."""
+    """Blocks run here (one worker, no scheduler) or on a Dask cluster: a named scheduler is connected to at
+    once (a wrong address fails before any work), a local cluster started only when a grid of more than one
+    block asks for it; closed at the end of the context."""
     from geo.change.tiling import run_serial
 
     if scheduler is None and workers <= 1:
         yield run_serial
+        return
+    if scheduler is not None:
+        with dask_client(workers, scheduler) as client:
+            yield dask_runner(client)
         return
     with ExitStack() as stack:
         started: list[BlockRunner] = []
