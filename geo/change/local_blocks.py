@@ -22,14 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.change import tiling
-from geo.change.tiling import Block, BlockRunner, iter_windows, layout, run_serial, spread
 from geo.change.local import (
     BLOCK_PX, PRECISION, Line, line_from_sums, line_sums, local_linear_fit, masked_gaussian, robust_scale, scaled,
 )
+from geo.change.tiling import Block, BlockRunner, iter_windows, layout, run_serial, spread
 
 SAMPLE_CORE_PX = 256
 SAMPLE_WINDOWS = 16
-ITERATIONS, CLIP = 2, 3.0  # as geo.change.local.local_regression_residual
+ITERATIONS, CLIP = 2, 3.0  # two fits; the second leaves out residuals beyond 3 robust deviations
 
 
 @dataclass(frozen=True)
@@ -115,12 +115,18 @@ def _fit_direction(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: i
     return ResidualFit(tuple(lines), tuple(centres)), previous
 
 
+def sample_windows(valid: np.ndarray, halo: int) -> list[Block]:
+    """``SAMPLE_WINDOWS`` windows spread among those whose core holds valid pixels: an AOI half over no-data
+    (outside the scenes, cloud) still gets its whole sample where there is data."""
+    candidates = [b for b in layout(valid.shape, halo, SAMPLE_CORE_PX, BLOCK_PX) if valid[b.core].any()]
+    return spread(candidates, SAMPLE_WINDOWS)
+
+
 def fit_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, sigma_px: float,
               windows: Sequence[Block] | None = None) -> LocalFit:
-    """Phase 1: the global quantities from sample ``windows`` (by default ``SAMPLE_WINDOWS`` spread ones)."""
+    """Phase 1: the global quantities from sample ``windows`` (by default ``sample_windows``)."""
     if windows is None:
-        halo = halo_px(window_px, sigma_px)
-        windows = spread(layout(valid.shape, halo, SAMPLE_CORE_PX, BLOCK_PX), SAMPLE_WINDOWS)
+        windows = sample_windows(valid, halo_px(window_px, sigma_px))
     return LocalFit(_fit_direction(x, y, valid, window_px, windows)[0],
                     _fit_direction(y, x, valid, window_px, windows)[0], window_px, sigma_px)
 

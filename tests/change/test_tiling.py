@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geo.change.tiling import Block, layout, spread
-from geo.change.local_blocks import apply_local, fit_local, halo_px, local_statistic, whole
+from geo.change.local_blocks import apply_local, fit_local, halo_px, local_statistic, sample_windows, whole
 from tests.change.scenes import BANDS, seasonal_pair
 
 RED = BANDS.index("red")
@@ -65,3 +65,14 @@ def test_sampled_quantities_find_the_same_changes(pair):
     assert (sampled[roofs] > level).mean() == pytest.approx((exact[roofs] > level).mean(), abs=0.02)
     assert (sampled[roofs] > level).mean() > 0.9
     assert abs(int((sampled[valid & ~made.truth] > level).sum()) - int((exact[valid & ~made.truth] > level).sum())) < 0.002 * valid.sum()
+
+
+def test_the_sample_windows_are_where_the_data_is():
+    """A grid of 5 x 5 sample cores, data only in its two right columns: all 10 of those are sampled (16 at
+    most), none without data; with data everywhere 16 spread over the grid."""
+    valid = np.zeros((1200, 1200), bool)
+    valid[:, 800:] = True
+    windows = sample_windows(valid, 120)
+    assert len(windows) == 10 and all(valid[w.core].any() for w in windows)
+    spread_out = sample_windows(np.ones((1200, 1200), bool), 120)
+    assert len(spread_out) == 16 and len({w.row0 for w in spread_out}) == 5 and len({w.col0 for w in spread_out}) == 5
