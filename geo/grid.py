@@ -109,3 +109,21 @@ def utm_crs_for(lon: float, lat: float) -> RioCRS:
 
 def is_geographic(crs: RioCRS) -> bool:
     return bool(CRS.from_user_input(crs.to_wkt()).is_geographic)
+
+
+def bilinear(lattice: np.ndarray, rows_at: np.ndarray, cols_at: np.ndarray) -> np.ndarray:
+    """``lattice`` values at fractional lattice coordinates: (len(rows_at), len(cols_at)) by bilinear
+    interpolation, one axis after the other (a few passes over the output, no coordinate arrays);
+    coordinates beyond the lattice take its edge values."""
+    import numpy as np
+
+    def axis(at: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        at = np.clip(at, 0.0, size - 1)
+        low = np.minimum(at.astype(np.intp), max(size - 2, 0))
+        return low, np.minimum(low + 1, size - 1), at - low
+
+    r0, r1, fr = axis(rows_at, lattice.shape[0])
+    c0, c1, fc = axis(cols_at, lattice.shape[1])
+    rows = lattice[r0] * (1 - fr)[:, None] + lattice[r1] * fr[:, None]
+    values: np.ndarray = rows[:, c0] * (1 - fc) + rows[:, c1] * fc
+    return values

@@ -88,9 +88,11 @@ class LocalModel:
                 ndi.map_coordinates(dy, at, order=1, mode="nearest"))
 
     def summary(self, shape: tuple[int, int], grid: Grid | None = None) -> dict[str, Any]:
+        """The model over a 33 x 33 lattice spanning ``shape``, evaluated at those points (1,089 of them,
+        whatever the grid's size; a field over the whole grid cost seconds per call on large AOIs)."""
         rows = np.linspace(0, shape[0] - 1, 33)
         cols = np.linspace(0, shape[1] - 1, 33)
-        dx, dy = self.field(rows, cols)
+        dx, dy = self.displacement(*np.meshgrid(rows, cols, indexing="ij"))
         p = self.points
         out: dict[str, Any] = {  # a JSON record (manifest)
             "model": self.kind,

@@ -18,6 +18,7 @@ from geo.align.local import LocalModel, estimate_local
 from geo.align.masks import pixel_size_m
 from geo.errors import CoregError
 from geo.grid import Grid
+from geo.scenes.displace import SharedDisplacement
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack, read_stack
 
@@ -102,7 +103,7 @@ def read_aligned(
         warnings.append(warning)
     with step("read after scene"):
         if model is not None and use_local:
-            after = read_stack(after_scene, bands, grid, displacement=model.displacement)
+            after = read_stack(after_scene, bands, grid, displacement=SharedDisplacement(model.displacement))
         else:
             moved = grid.shifted(shift.dx_px, shift.dy_px) if shift is not None else grid
             after = read_stack(after_scene, bands, moved)

@@ -15,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from geo.change.sampling import sampled
+from geo.grid import bilinear
+
 BLOCK_PX = 8
 PRECISION = 1e-4  # one Sentinel-2 digital number in reflectance: no residual is known better than this
 
@@ -22,26 +25,47 @@ PRECISION = 1e-4  # one Sentinel-2 digital number in reflectance: no residual is
 def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
     rows, cols = values.shape
     h, w = -(-rows // block), -(-cols // block)
-    padded = np.zeros((h * block, w * block), dtype=np.float64)
-    padded[:rows, :cols] = values
-    sums: np.ndarray = padded.reshape(h, block, w, block).sum(axis=(1, 3))
+    if (rows, cols) != (h * block, w * block):  # zeros complete the last blocks
+        padded = np.zeros((h * block, w * block), dtype=np.float64)
+        padded[:rows, :cols] = values
+        values = padded
+    # along rows first, then down the columns of the (much smaller) result: two contiguous reductions
+    sums: np.ndarray = values.reshape(h * block, w, block).sum(axis=2).reshape(h, block, w).sum(axis=1)
     return sums
 
 
 def _to_pixels(blocks: np.ndarray, block: int, shape: tuple[int, int]) -> np.ndarray:
     """Bilinear interpolation of block-centre values back onto the pixel grid."""
-    rows = (np.arange(shape[0]) + 0.5) / block - 0.5
-    cols = (np.arange(shape[1]) + 0.5) / block - 0.5
-    rr, cc = np.meshgrid(rows, cols, indexing="ij")
-    return ndi.map_coordinates(blocks, [rr, cc], order=1, mode="nearest")
+    return bilinear(blocks, (np.arange(shape[0]) + 0.5) / block - 0.5, (np.arange(shape[1]) + 0.5) / block - 0.5)
+
+
+Line = tuple[float, float]  # (gain, offset) of y ≈ gain·x + offset
+
+
+def line_sums(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(Σw, Σwx, Σwy, Σwx², Σwxy): what a weighted line needs, summable over blocks."""
+    return np.array([w.sum(), (w * x).sum(), (w * y).sum(), (w * x * x).sum(), (w * x * y).sum()])
+
+
+def line_from_sums(sums: np.ndarray) -> Line | None:
+    """The weighted least-squares line of ``line_sums``; None without weight."""
+    total = sums[0]
+    if total <= 0:
+        return None
+    gx, gy = sums[1] / total, sums[2] / total
+    g_var = sums[3] / total - gx * gx
+    g_gain = (sums[4] / total - gx * gy) / max(g_var, 1e-12)
+    return float(g_gain), float(gy - g_gain * gx)
 
 
 def local_linear_fit(
-    x: np.ndarray, y: np.ndarray, weights: np.ndarray, window_px: int, block_px: int = BLOCK_PX
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray, window_px: int, block_px: int = BLOCK_PX,
+    line: Line | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel (gain, offset) of the weighted least-squares line y ≈ gain·x + offset over a
     ``window_px``-square neighbourhood (to the nearest block). Zero-weight pixels take no part; where a
-    neighbourhood has almost no weight the global fit is used."""
+    neighbourhood has almost no weight the global ``line`` is used (by default the fit over all of x, y:
+    a block of a larger image is given the image's)."""
     w = weights.astype(np.float64)
     x = np.where(w > 0, x, 0.0).astype(np.float64)
     y = np.where(w > 0, y, 0.0).astype(np.float64)
@@ -49,12 +73,10 @@ def local_linear_fit(
     sums = [ndi.uniform_filter(_block_sums(v, block_px), size=size, mode="constant")
             for v in (w, w * x, w * y, w * x * x, w * x * y)]
     sw, sx, sy, sxx, sxy = sums
-    total = w.sum()
-    if total <= 0:
+    line = line if line is not None else line_from_sums(line_sums(x, y, w))
+    if line is None:
         return np.ones_like(x), np.zeros_like(x)
-    gx, gy = (w * x).sum() / total, (w * y).sum() / total
-    g_var = (w * x * x).sum() / total - gx * gx
-    g_gain = ((w * x * y).sum() / total - gx * gy) / max(g_var, 1e-12)
+    g_gain, g_offset = line
     enough = sw > 0.1 * block_px**2  # a tenth of the neighbourhood valid (sums are per-block means)
     with np.errstate(invalid="ignore", divide="ignore"):
         mx, my = sx / sw, sy / sw
@@ -63,38 +85,32 @@ def local_linear_fit(
         # A neighbourhood flat to the data's precision has no slope to fit: the ridge makes it an offset.
         gain = cov / (var + PRECISION**2)
     gain = np.where(enough, gain, g_gain)
-    offset = np.where(enough, my - gain * mx, gy - g_gain * gx)
+    offset = np.where(enough, my - gain * mx, g_offset)
     return _to_pixels(gain, block_px, x.shape), _to_pixels(offset, block_px, x.shape)
+
+
+def robust_scale(values: np.ndarray, floor: float = 0.0) -> tuple[float, float]:
+    """(median, max(1.4826 · MAD, ``floor``)) of 1-D ``values``, from at most a million of them."""
+    sample = sampled(values)  # all of them up to a million: a tile's scale is pinned as well by a sample
+    median = np.median(sample)
+    scale = max(1.4826 * float(np.median(np.abs(sample - median))), floor)
+    if not np.isfinite(scale) or scale <= 0:
+        scale = float(np.std(sample)) or 1.0
+    return float(median), scale
 
 
 def robust_z(values: np.ndarray, valid: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """(values − median) / max(1.4826 · MAD, ``floor``) over ``valid``; NaN elsewhere. The floor is the
     data's own precision: two identical images must not turn rounding errors into change."""
-    v = values[valid]
-    median = np.median(v)
-    scale = max(1.4826 * float(np.median(np.abs(v - median))), floor)
-    if not np.isfinite(scale) or scale <= 0:
-        scale = float(np.std(v)) or 1.0
+    return scaled(values, valid, robust_scale(values[valid], floor))
+
+
+def scaled(values: np.ndarray, valid: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
+    """(values − median) / scale over ``valid`` as float32, NaN elsewhere; ``centre`` = (median, scale)."""
+    median, scale = centre
     out = np.full(values.shape, np.nan, dtype=np.float32)
-    out[valid] = (v - median) / scale
+    out[valid] = (values[valid] - median) / scale
     return out
-
-
-def local_regression_residual(
-    x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, iterations: int = 2, clip: float = 3.0
-) -> np.ndarray:
-    """y minus its local linear prediction from x, NaN where invalid. After the first fit, pixels whose
-    residual is beyond ``clip`` robust standard deviations are left out of the next one, so the changes
-    themselves do not bend the fit."""
-    weights = valid.astype(np.float64)
-    residual = np.zeros(x.shape)
-    for i in range(max(1, iterations)):
-        if i:  # leave out what the previous fit could not explain
-            z = robust_z(residual, valid)
-            weights = (valid & (np.abs(np.nan_to_num(z)) < clip)).astype(np.float64)
-        gain, offset = local_linear_fit(x, y, weights, window_px)
-        residual = np.where(valid, y - (gain * np.nan_to_num(x) + offset), np.nan)
-    return residual
 
 
 def masked_gaussian(values: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:

@@ -19,16 +19,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import linalg, special
 
+from geo.change.sampling import sample_index, sampled
 from geo.errors import ChangeError
 
 log = logging.getLogger(__name__)
 
 MIN_INVARIANT = 500
+CHUNK_PX = 1 << 20  # pixels per slab of the chi-square over the whole pair (~50 MB of float64 variates)
 
 
 @dataclass(frozen=True)
@@ -42,19 +45,70 @@ class BandFit:
 
 
 @dataclass(frozen=True)
-class IRMAD:
-    """IR-MAD of one image pair. ``chi2`` and ``no_change`` are images (NaN where invalid)."""
+class MadTransform:
+    """The fitted IR-MAD: canonical vectors and means of both dates, the MAD variates' centre and variance."""
 
-    chi2: np.ndarray
-    no_change: np.ndarray  # P(chi2_k > Z): the probability of a value this large where nothing changed
+    a: np.ndarray
+    b: np.ndarray
+    mx: np.ndarray
+    my: np.ndarray
+    centre: np.ndarray  # (k, 1)
+    variance: np.ndarray  # (k,)
+
+    def chi2(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Z = Σ M_i² / σ_i² of (k, n) pixels of both dates (float64)."""
+        mad = _variates(x.astype(np.float64), y.astype(np.float64), self.a, self.b, self.mx, self.my)
+        return _standardised_sum(mad, self.centre, self.variance)
+
+
+@dataclass(frozen=True)
+class IRMAD:
+    """IR-MAD of one image pair. ``chi2`` and ``no_change`` are images (NaN where invalid), computed from the
+    pair on first use (slabs of ``chunk`` pixels): the default detector needs them only at sampled pixels
+    (``at``), so a large pair never holds them."""
+
     rho: np.ndarray  # canonical correlations, ascending (first MAD variate = largest change variance)
     dof: int
     iterations: int
     converged: bool
+    transform: MadTransform = field(repr=False, compare=False)
+    before: np.ndarray = field(repr=False, compare=False)
+    after: np.ndarray = field(repr=False, compare=False)
+    valid: np.ndarray = field(repr=False, compare=False)
+    chunk: int = CHUNK_PX
 
     def to_dict(self) -> dict[str, object]:
         return {"rho": [round(float(r), 5) for r in self.rho], "dof": self.dof,
                 "iterations": self.iterations, "converged": self.converged}
+
+    def at(self, pixels: np.ndarray) -> np.ndarray:
+        """Z at flat pixel indices (float32, as in ``chi2``)."""
+        k = self.dof
+        values: np.ndarray = self.transform.chi2(self.before.reshape(k, -1)[:, pixels],
+                                                 self.after.reshape(k, -1)[:, pixels]).astype(np.float32)
+        return values
+
+    @property
+    def chi2(self) -> np.ndarray:
+        return self._images[0]
+
+    @property
+    def no_change(self) -> np.ndarray:
+        """P(chi2_k > Z): the probability of a value this large where nothing changed."""
+        return self._images[1]
+
+    @cached_property
+    def _images(self) -> tuple[np.ndarray, np.ndarray]:
+        k, valid = self.dof, self.valid
+        chi2 = np.full(valid.shape, np.nan, dtype=np.float32)
+        no_change = np.full(valid.shape, np.nan, dtype=np.float32)
+        rows = max(1, self.chunk // valid.shape[1])
+        for start in range(0, valid.shape[0], rows):  # contiguous slabs of rows: no gathering of scattered pixels
+            slab, ok = slice(start, start + rows), valid[start:start + rows]
+            values = self.transform.chi2(self.before[:, slab].reshape(k, -1), self.after[:, slab].reshape(k, -1))
+            chi2[slab] = np.where(ok.ravel(), values, np.nan).reshape(ok.shape)
+            no_change[slab] = np.where(ok, special.chdtrc(k, chi2[slab]), np.nan)
+        return chi2, no_change
 
 
 def orthogonal_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -101,27 +155,34 @@ def _robust_variance(mad: np.ndarray) -> np.ndarray:
 
 
 def _chi2(mad: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    chi2: np.ndarray = ((mad - np.median(mad, axis=1, keepdims=True)) ** 2 / variance[:, None]).sum(0)
+    return _standardised_sum(mad, np.median(mad, axis=1, keepdims=True), variance)
+
+
+def _standardised_sum(mad: np.ndarray, centre: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    chi2: np.ndarray = ((mad - centre) ** 2 / variance[:, None]).sum(0)
     return chi2
 
 
 def irmad(
     before: np.ndarray, after: np.ndarray, valid: np.ndarray, max_iterations: int = 30,
-    tolerance: float = 1e-3, sample: int = 30_000, seed: int = 0,
+    tolerance: float = 1e-3, sample: int = 30_000, seed: int = 0, chunk: int = CHUNK_PX,
 ) -> IRMAD:
     """IR-MAD of two (band, row, col) stacks over ``valid`` pixels.
 
     The weights are iterated on a fixed random sample of valid pixels (thirty thousand pin six canonical
-    correlations to ~0.005); the chi-square statistic is then computed for all.
+    correlations to ~0.005). The MAD variates' centre and robust scale come from at most a million valid
+    pixels (``geo.change.sampling``: all of them in smaller pairs); the chi-square statistic is then computed
+    for every valid pixel in slabs of rows of about ``chunk`` pixels, so memory stays that of the two float32 images.
     """
     k = before.shape[0]
     n_valid = int(valid.sum())
     if n_valid < 10 * k:
         raise ChangeError(f"IR-MAD needs at least {10 * k} valid pixels, the pair has {n_valid}")
-    x_all, y_all = before[:, valid].astype(np.float64), after[:, valid].astype(np.float64)
+    flat = np.flatnonzero(valid)
+    x_flat, y_flat = before.reshape(k, -1), after.reshape(k, -1)
     rng = np.random.default_rng(seed)
-    pick = rng.choice(n_valid, sample, replace=False) if n_valid > sample else np.arange(n_valid)
-    x, y = x_all[:, pick], y_all[:, pick]
+    pick = flat[rng.choice(n_valid, sample, replace=False)] if n_valid > sample else flat
+    x, y = x_flat[:, pick].astype(np.float64), y_flat[:, pick].astype(np.float64)
     weights = np.ones(x.shape[1])
     rho_old = np.full(k, -1.0)
     converged, iteration = False, 0
@@ -136,24 +197,28 @@ def irmad(
             converged = True
             break
         rho_old = rho
-    chi2 = np.full(valid.shape, np.nan, dtype=np.float32)
-    all_mad = _variates(x_all, y_all, a, b, mx, my)
-    chi2[valid] = _chi2(all_mad, _robust_variance(all_mad))
-    no_change = np.full(valid.shape, np.nan, dtype=np.float32)
-    no_change[valid] = special.chdtrc(k, chi2[valid])
+    scale_pick = sampled(flat, seed=seed + 1)
+    scale_mad = _variates(x_flat[:, scale_pick].astype(np.float64), y_flat[:, scale_pick].astype(np.float64),
+                          a, b, mx, my)
+    transform = MadTransform(a, b, mx, my, np.median(scale_mad, axis=1, keepdims=True), _robust_variance(scale_mad))
     log.debug("IR-MAD: %d iterations, rho %s", iteration, np.round(rho, 4))
-    return IRMAD(chi2, no_change, rho, k, iteration, converged)
+    return IRMAD(rho, k, iteration, converged, transform, before, after, valid, chunk)
 
 
 def invariant_pixels(result: IRMAD, valid: np.ndarray, min_probability: float = 0.9) -> np.ndarray:
-    """Pixels IR-MAD finds unchanged with probability above ``min_probability``; on real pairs far apart in
-    time that set can be tiny, so it is topped up to the 5 % least-changed pixels when too small."""
-    invariant: np.ndarray = valid & (np.nan_to_num(result.no_change) > min_probability)
-    if invariant.sum() >= MIN_INVARIANT:
-        return invariant
-    cut = np.nanpercentile(result.chi2[valid], 5.0)
-    least_changed: np.ndarray = valid & (np.nan_to_num(result.chi2, nan=np.inf) <= cut)
-    return least_changed
+    """Pixels IR-MAD finds unchanged with probability above ``min_probability``, among at most a million
+    valid pixels (all of them in smaller pairs: they are what the normalisation fits); on real pairs far
+    apart in time that set can be tiny, so it is topped up to the 5 % least-changed pixels when too small."""
+    flat = np.flatnonzero(valid)
+    pick = sample_index(flat.size, seed=2)
+    pixels = flat if pick is None else flat[np.unique(pick)]
+    chi2 = result.at(pixels)
+    keep = special.chdtrc(result.dof, chi2) > min_probability
+    if keep.sum() < MIN_INVARIANT:
+        keep = chi2 <= np.percentile(chi2, 5.0)
+    invariant = np.zeros(valid.shape, bool)
+    invariant.ravel()[pixels[keep]] = True
+    return invariant
 
 
 def normalise(
@@ -166,9 +231,10 @@ def normalise(
     n = int(invariant.sum())
     out = np.empty_like(after)
     fits = []
+    fit_pixels = np.flatnonzero(invariant)  # among at most a million: they pin a line as well as a tile's worth
     for band in range(before.shape[0]):
-        slope, intercept = orthogonal_fit(before[band][invariant].astype(np.float64),
-                                          after[band][invariant].astype(np.float64))
+        slope, intercept = orthogonal_fit(before[band].ravel()[fit_pixels].astype(np.float64),
+                                          after[band].ravel()[fit_pixels].astype(np.float64))
         if not np.isfinite(slope) or abs(slope) < 1e-6:
             slope, intercept = 1.0, 0.0
         out[band] = (after[band] - intercept) / slope

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from geo.change.local import PRECISION, local_regression_residual, masked_gaussian, robust_z
+from geo.change.tiling import BlockRunner, run_serial
+from geo.change.local_blocks import local_statistic
 from geo.change.normalise import IRMAD
 from geo.errors import ChangeError
 
@@ -119,7 +120,7 @@ def index_change(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands
 
 def local_change(
     before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: Sequence[str], band: str,
-    window_px: int, sigma_px: float,
+    window_px: int, sigma_px: float, runner: BlockRunner | None = None,
 ) -> ChangeStatistic:
     """Mean absolute robust z of the local-regression residuals of ``band`` — after predicted from before
     and before from after — over a Gaussian footprint of ``sigma_px``.
@@ -127,11 +128,9 @@ def local_change(
     Both directions, because a change that one date's neighbourhood explains well (a bright roof among
     bright roofs) can stand out from the other's. The red band: vegetation absorbs it (chlorophyll), so
     leaf-out, harvests and season change it little, while soil, concrete, roofs and water differ strongly.
+    A grid larger than one block (``geo.change.local_blocks``) is computed block by block, by ``runner``.
     """
-    x = _band(before, bands, band).astype(np.float64)
-    y = _band(after, bands, band).astype(np.float64)
-    forward = robust_z(local_regression_residual(x, y, valid, window_px), valid, PRECISION)
-    backward = robust_z(local_regression_residual(y, x, valid, window_px), valid, PRECISION)
-    score = 0.5 * (masked_gaussian(np.abs(forward), valid, sigma_px) + masked_gaussian(np.abs(backward), valid, sigma_px))
-    return ChangeStatistic(score.astype(np.float32), "local-regression",
-                           details={"band": band, "window_px": window_px, "sigma_px": sigma_px})
+    score, _ = local_statistic(_band(before, bands, band), _band(after, bands, band), valid, window_px, sigma_px,
+                               runner or run_serial)
+    return ChangeStatistic(score, "local-regression", details={"band": band, "window_px": window_px,
+                                                               "sigma_px": sigma_px})

@@ -7,7 +7,7 @@ from scipy import ndimage as ndi
 from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
-from geo.change.labels import EIGHT, label_regions
+from geo.change.labels import EIGHT, label_means, label_regions, labelled_pixels
 
 
 def chi2_threshold(dof: int, alpha: float) -> float:
@@ -59,17 +59,14 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray, edge_px: int = 
         return mask
     edge = mask & ~ndi.binary_erosion(mask, iterations=edge_px, border_value=0)
     core = mask & ~edge
-    count = labels.max()
-    index = np.arange(1, count + 1)
+    count = int(labels.max())
     # A region's core change: mean difference of its interior (or of all its pixels when it is thin).
-    core_labels = np.where(core, labels, 0)
-    has_core = np.bincount(core_labels.ravel(), minlength=count + 1)[1:] > 0
-    vectors = np.empty((count, difference.shape[0]))
-    for b in range(difference.shape[0]):
-        band = np.nan_to_num(difference[b])
-        with np.errstate(invalid="ignore", divide="ignore"):  # regions without a core: mean of nothing
-            core_mean = ndi.mean(band, core_labels, index)
-        vectors[:, b] = np.where(has_core, core_mean, ndi.mean(band, labels, index))
+    where, selected = labelled_pixels(labels)
+    in_core = core.ravel()[where]
+    bands = [np.nan_to_num(difference[b].ravel()[where]) for b in range(difference.shape[0])]
+    core_means = label_means(selected[in_core], [band[in_core] for band in bands], count)
+    has_core = np.bincount(selected[in_core], minlength=count + 1)[1:] > 0
+    vectors = np.where(has_core, core_means, label_means(selected, bands, count)).T
     norm2 = (vectors**2).sum(axis=1)
     rows, cols = np.nonzero(edge)
     v = vectors[labels[rows, cols] - 1]

@@ -16,6 +16,7 @@ from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
 from geo.errors import ClaimError
 from geo.link import claim_index
+from geo.jobs.dask_cluster import block_runner
 from geo.jobs.kits import kit_for
 from geo.jobs.spine import run_job
 from geo.outputs.bundle import folder_view
@@ -48,13 +49,13 @@ def load_job_inputs(
 
 def execute(
     aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path,
-    sensor: Sensor = Sensor.S2,
+    sensor: Sensor = Sensor.S2, workers: int = 1, scheduler: str | None = None,
 ) -> None:
     check_output_dir(out)
     scene_source = open_source(source, sensor)  # s2: Sentinel-2 bands; s1: VV/VH backscatter
-    with console.progress(f"change job {aoi.id}") as step:
+    with console.progress(f"change job {aoi.id}") as step, block_runner(workers, scheduler) as runner:
         step("searching scenes")
-        kit = kit_for(sensor)  # s1: SAR change for clouded AOIs
+        kit = kit_for(sensor, runner)  # s1: SAR change for clouded AOIs
         result = run_job(kit.select(scene_source, aoi, claims, before, after), kit, step)
         job_writers: list[Write] = []
         if any(VESSEL_SIGNATURE in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
@@ -123,8 +124,14 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
 @out_option
 @aoi_dir_option
 @seeds_dir_option
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Compute the blocks of a large AOI's change statistic on a local Dask cluster of this many "
+                   "processes (1: in this process).")
+@click.option("--scheduler", default=None,
+              help="Address of an existing Dask scheduler (tcp://host:8786) to compute the blocks on instead.")
 def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str,
-                sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+                sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None, workers: int,
+                scheduler: str | None) -> None:
     """Detect change over an AOI between a before and an after scene; link it to claims.
 
     Without --before/--after the pair brackets the claims' time windows.
@@ -133,4 +140,4 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     check_scene_ref(before, "--before")
     check_scene_ref(after, "--after")
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
-    execute(aoi, claims, source, before, after, out, sensor)
+    execute(aoi, claims, source, before, after, out, sensor, workers, scheduler)

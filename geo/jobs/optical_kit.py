@@ -11,6 +11,7 @@ import numpy as np
 
 from geo.align.stack import LocalCoregParams, read_aligned
 from geo.aoi import AOI
+from geo.change.tiling import BlockRunner, run_serial
 from geo.change.classify import scene_levels
 from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
 from geo.change.threshold import change_regions
@@ -49,13 +50,15 @@ def local_coreg(p: Params) -> LocalCoregParams | None:
 
 class OpticalKit(ParamsKit[Params]):
     """Sentinel-2 change: ``params`` and the detector they name (``detector``: one built already, for
-    callers running many jobs, e.g. a re-check)."""
+    callers running many jobs, e.g. a re-check); ``runner`` computes the blocks of a large grid."""
 
     sensor = Sensor.S2
 
-    def __init__(self, params: Params = Params(), detector: Detector[Any] | None = None) -> None:
+    def __init__(self, params: Params = Params(), detector: Detector[Any] | None = None,
+                 runner: BlockRunner = run_serial) -> None:
         super().__init__(params)
         self.detector = detector if detector is not None else build_detector(params.method, asdict(params))
+        self.runner = runner  # computes the blocks of a large grid: here, or on a Dask cluster
 
     @property
     def algorithm_version(self) -> str:
@@ -85,7 +88,7 @@ class OpticalKit(ParamsKit[Params]):
         p, before = self.params, pair.before
         valid = before.valid & pair.after.valid
         with step("change statistic"):
-            found = self.detector.detect(before.data, pair.after.data, valid, p.bands)
+            found = self.detector.detect(before.data, pair.after.data, valid, p.bands, self.runner)
             after_n = found.after_normalised
         with step("polygonise"):
             min_area = max(p.min_area_px, found.min_area_px)

@@ -79,7 +79,7 @@ def write_rasters(result: JobResult, out: Path) -> None:
               {k: v for k, v in tags.items() if v})
     _write_text((out / STATISTIC).with_suffix(".qml"), to_qml(statistic_style(statistic)))
     for name, stack in ((BEFORE_RGB, result.before), (AFTER_RGB, result.after)):
-        rgb: np.ndarray | None  # None: no true colour (checked below)
+        rgb: np.ndarray | list[np.ndarray] | None  # None: no true colour (checked below)
         if stack.quantity != "reflectance":  # Sentinel-1: VV backscatter in dB, grey
             rgb = sar_display(stack.data, stack.bands)
             names, units = [f"{stack.bands[0]}_db"] * 3, f"{stack.bands[0].upper()} backscatter, dB"

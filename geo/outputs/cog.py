@@ -1,18 +1,20 @@
 """Cloud-Optimised GeoTIFFs of a run's rasters: the change statistic and before/after true colour.
 
-Written with GDAL's own COG driver (tiled, DEFLATE, internal overviews, IFDs first) from an in-memory
-dataset, through a temporary name and a rename.
+Written with GDAL's own COG driver (tiled, DEFLATE, internal overviews, IFDs first) from a temporary
+tiled GeoTIFF written band by band in strips of rows (memory stays a strip's, not a second copy of the
+raster), through a temporary name and a rename.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import rasterio
 import rasterio.shutil
-from rasterio.io import MemoryFile
+from rasterio.windows import Window
 
 from geo.atomic import replacing
 from geo.errors import OutputError, RasterError
@@ -23,39 +25,47 @@ TRUE_COLOUR = ("red", "green", "blue")
 COG_OPTIONS = {"compress": "deflate", "predictor": "3", "blocksize": "256", "overview_resampling": "average"}
 
 
-def write_cog(path: Path, data: np.ndarray, grid: Grid, band_names: Sequence[str] = (),
+STRIP_ROWS = 1024
+
+
+def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, band_names: Sequence[str] = (),
               tags: dict[str, str] | None = None) -> Path:
-    """Write float32 ``data`` (bands, rows, cols) or (rows, cols) on ``grid`` as a COG; NaN is nodata."""
+    """Write ``data`` as float32 on ``grid`` as a COG; NaN is nodata. ``data``: (bands, rows, cols),
+    (rows, cols), or a sequence of (rows, cols) bands (views of a stack: nothing is copied whole)."""
     path = Path(path)
-    stack = np.asarray(data, dtype=np.float32)
-    if stack.ndim == 2:
-        stack = stack[None]
-    if stack.shape[1:] != grid.shape:
-        raise OutputError(f"{path}: raster shape {stack.shape[1:]} does not match its grid {grid.shape}")
+    bands = [data] if isinstance(data, np.ndarray) and data.ndim == 2 else list(data)
+    for band in bands:
+        if band.shape != grid.shape:
+            raise OutputError(f"{path}: raster shape {band.shape} does not match its grid {grid.shape}")
     profile = {
-        "driver": "GTiff", "dtype": "float32", "count": stack.shape[0], "width": grid.width,
-        "height": grid.height, "crs": grid.crs, "transform": grid.transform, "nodata": float("nan"),
+        "driver": "GTiff", "dtype": "float32", "count": len(bands), "width": grid.width, "height": grid.height,
+        "crs": grid.crs, "transform": grid.transform, "nodata": float("nan"), "tiled": True,
+        "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER",
     }
     try:
-        with MemoryFile() as memory, replacing(path) as tmp:
-            with memory.open(**profile) as dataset:
-                dataset.write(stack)
+        with replacing(path) as tmp, tempfile.TemporaryDirectory(dir=path.parent, prefix=".cog-") as folder:
+            source = Path(folder) / "source.tif"
+            with rasterio.open(source, "w", **profile) as dataset:
+                for index, band in enumerate(bands, start=1):
+                    for start in range(0, grid.height, STRIP_ROWS):
+                        strip = np.asarray(band[start:start + STRIP_ROWS], dtype=np.float32)
+                        dataset.write(strip, index, window=Window(0, start, grid.width, strip.shape[0]))
                 for index, name in enumerate(band_names, start=1):
                     dataset.set_band_description(index, name)
                 if tags:
                     dataset.update_tags(**tags)
-            with memory.open() as dataset:
+            with rasterio.open(source) as dataset:
                 rasterio.shutil.copy(dataset, tmp, driver="COG", **COG_OPTIONS)
     except rasterio.errors.RasterioError as exc:
         raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({exc})") from None
     return path
 
 
-def true_colour(data: np.ndarray, bands: Sequence[str]) -> np.ndarray | None:
-    """(3, rows, cols) red/green/blue reflectance from a stack, or None when a band is missing."""
+def true_colour(data: np.ndarray, bands: Sequence[str]) -> list[np.ndarray] | None:
+    """Red, green and blue reflectance of a stack (views of its bands), or None when a band is missing."""
     if not all(b in bands for b in TRUE_COLOUR):
         return None
-    return np.stack([data[list(bands).index(b)] for b in TRUE_COLOUR])
+    return [data[list(bands).index(b)] for b in TRUE_COLOUR]
 
 
 def sar_display(data: np.ndarray, bands: Sequence[str]) -> np.ndarray:

@@ -20,6 +20,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
+from geo.change.sampling import sampled
 from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
 
@@ -29,11 +30,12 @@ GAMMA = 1.0 / 1.4  # lifts dark water and shadow so structure there stays visibl
 NODATA_GREY = 40
 
 
-def display_stretch(rgb: np.ndarray) -> Stretch:
-    """(low, high) reflectance per band from the valid pixels of a (3, rows, cols) stack."""
+def display_stretch(rgb: np.ndarray | Sequence[np.ndarray]) -> Stretch:
+    """(low, high) reflectance per band from the valid pixels of a (3, rows, cols) stack (from at most a
+    million of them: a display stretch needs no more)."""
     out = []
     for band in rgb:
-        values = band[np.isfinite(band)]
+        values = sampled(band[np.isfinite(band)])
         if values.size == 0:
             out.append((0.0, 0.3))
             continue

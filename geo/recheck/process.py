@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -17,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
-from geo.results import Manifest
 from geo.claim_verdict import ClaimVerdict
-from geo.errors import ClusterError, EmptyReadError, GeoError, OverlapError
+from geo.errors import EmptyReadError, GeoError, OverlapError
+from geo.results import Manifest
 from geo.grid import Grid
+from geo.jobs.dask_cluster import dask_client
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.spine import run_job
 from geo.jobs.steps import Progress
@@ -29,9 +29,7 @@ from geo.scenes.model import Scene
 from geo.scenes.remote import is_remote
 from geo.store import SceneRef
 
-if TYPE_CHECKING:  # the cluster client is imported only when a cluster is used
-    from distributed import Client
-
+if TYPE_CHECKING:
     from geo.recheck.vessels import VesselOutcome
 
 log = logging.getLogger(__name__)
@@ -127,39 +125,6 @@ def _transportable(plan: AoiPlan) -> AoiPlan:
     vessels = plan.vessels and replace(plan.vessels, pending=tuple(plain(s) for s in plan.vessels.pending))
     head = None if plan.head is None else plain(plan.head)
     return replace(plan, head=head, pending=tuple(plain(s) for s in plan.pending), seen=(), vessels=vessels)
-
-
-@contextmanager
-def _quiet_distributed() -> Iterator[None]:
-    """dask.distributed logs every scheduler/worker event at INFO: keep a cron job's output to what matters."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-@contextmanager
-def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
-    """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``workers`` processes."""
-    from distributed import Client, LocalCluster
-
-    with _quiet_distributed():
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout="20s")
-            except (OSError, ValueError) as exc:
-                raise ClusterError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({exc})") from None
-            with client:
-                yield client
-            return
-        # No dashboard; its HTTP server (health checks) on a free port, so clusters never compete for 8787.
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR) as cluster:
-            with Client(cluster) as client:
-                yield client
 
 
 def run_plans(plans: Sequence[AoiPlan], kit: SensorKit, workers: int = 1,

@@ -7,10 +7,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage as ndi
 from shapely.geometry.base import BaseGeometry
 
 from geo.change.classify import SceneLevels, classify, indices
+from geo.change.labels import label_means, labelled_pixels
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
 from geo.vector.polygonize import Region
@@ -72,11 +72,12 @@ def region_features(
     water in this scene (``geo.change.classify.scene_levels``)."""
     if not regions:
         return []
-    index = np.arange(1, labels.max() + 1)
-    score = ndi.mean(np.nan_to_num(statistic), labels, index)
-    strong = ndi.mean(np.nan_to_num(statistic) > strong_threshold, labels, index)
-    means_before = [ndi.mean(np.nan_to_num(before[b]), labels, index) for b in range(len(bands))]
-    means_after = [ndi.mean(np.nan_to_num(after[b]), labels, index) for b in range(len(bands))]
+    count = int(labels.max())
+    where, selected = labelled_pixels(labels)  # one selection of the changed pixels, not a pass per mean
+    values = np.nan_to_num(statistic.ravel()[where])
+    score, strong = label_means(selected, [values, (values > strong_threshold).astype(np.float64)], count)
+    means_before = label_means(selected, [np.nan_to_num(b.ravel()[where]) for b in before[:len(bands)]], count)
+    means_after = label_means(selected, [np.nan_to_num(a.ravel()[where]) for a in after[:len(bands)]], count)
     crs = grid.crs.to_string()
     features: list[ChangeFeature] = []
     for region, clipped in clipped_regions(regions, aoi_projected):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.change.local import local_linear_fit, local_regression_residual, masked_gaussian, robust_z
+from geo.change.local import local_linear_fit, masked_gaussian, robust_z
+from geo.change.local_blocks import local_regression_residual
 
 
 def _scene(shape=(200, 240), seed=0):

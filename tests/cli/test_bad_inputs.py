@@ -126,3 +126,10 @@ def test_output_path_is_a_file(geo_cli, project):
     (project / "out").write_text("not a folder")
     result, _ = run(geo_cli, project)
     assert result.returncode == 1 and "not a folder" in result.stderr
+
+
+def test_unreachable_scheduler(geo_cli, project):
+    """A wrong --scheduler address fails before any work, even for an AOI of one block."""
+    result, out = run(geo_cli, project, *CLAIMS, "--scheduler", "tcp://127.0.0.1:9")
+    assert_user_error(result, out, "--scheduler tcp://127.0.0.1:9: cannot connect to the Dask scheduler")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -107,3 +107,26 @@ def test_manifest_names_the_sensor_and_the_grid_around_the_aoi(result, synthetic
     assert result.manifest.to_dict()["sensor"] == "s2"
     assert result.manifest.to_dict()["grid"] == Grid.from_aoi(aoi, 10.0, 300.0).to_dict()
     assert result.manifest.to_dict()["grid"] != Grid.from_aoi(aoi, 10.0, 0.0).to_dict()
+
+
+def test_a_blocked_job_on_dask_gives_what_it_gives_in_this_process(synthetic_project, monkeypatch):
+    """Blocks of 96 px make the synthetic grid several blocks: the statistic's global quantities come from
+    sample windows and each block is computed with its halo, here or on a two-worker Dask cluster."""
+    from geo.change import tiling
+    from geo.jobs.dask_cluster import block_runner
+
+    monkeypatch.setattr(tiling, "CORE_PX", 96)
+    aoi = load_aoi(synthetic_project.aoi_dir / "test-site.geojson")
+    source = LocalCatalog(synthetic_project.catalog)
+    job = ChangeJob(aoi, (), source.get("S2A_TEST_20200301"), source.get("S2A_TEST_20200801"))
+    assert len(tiling.layout(Grid.from_aoi(aoi, 10.0, 300.0).shape, 0, 96)) > 4
+    serial = run_job(job, OpticalKit())
+    with block_runner(workers=2) as runner:
+        on_dask = run_job(job, OpticalKit(runner=runner))
+    assert np.array_equal(on_dask.statistic, serial.statistic, equal_nan=True)
+    assert [(f.geometry.wkt, f.properties()) for f in on_dask.features] == [
+        (f.geometry.wkt, f.properties()) for f in serial.features]
+    grid = _scene_grid(synthetic_project.shape)
+    found = _rasterize(serial.features, grid)
+    for rect in synthetic_project.rects:  # every planted roof is still found
+        assert found[rect.mask(synthetic_project.shape)].mean() > 0.7

@@ -7,6 +7,23 @@ version, is a new algorithm: it is stamped on every feature and manifest and key
 
 A re-check with nothing new builds the detector only for that key, and must not import the science
 (scipy, scikit-image: ``tests/recheck/test_noop_imports.py``); detectors import it inside ``decide``.
+
+**Large grids: two phases, bounded memory.** A statistic over a whole Sentinel-2 tile (120 Mpx) cannot be
+computed with whole-image float64 temporaries. A detector whose statistic reads a neighbourhood (a local
+fit, a filter, a footprint) splits it in two phases, as ``local-regression`` does
+(``geo.change.local_blocks``):
+
+1. *fit*: every global quantity (a normalisation, a robust centre and scale, a fallback fit, a
+   covariance, a threshold) from a bounded sample (``geo.change.sampling``: exact up to a million pixels;
+   ``geo.change.normalise`` fits IR-MAD this way), or from sums streamed over blocks;
+2. *apply*: the per-pixel statistic block by block (``geo.change.tiling.layout``), each block read with a
+   halo at least the statistic's reach, so its core equals the whole-image statistic given the same global
+   quantities; blocks go through ``NormalisedPair.runner`` (this process, or a Dask cluster: a
+   module-level function of the block's own arrays).
+
+A grid of one block may be computed whole (the same figures). Keep per-pixel arrays float32 unless a
+precision is shown to matter. The decision on the statistic (thresholds, hysteresis, region sieving) and
+polygonising (``geo.vector.polygonize``: per block, merged across seams) run on the assembled grid.
 """
 
 from __future__ import annotations
@@ -24,6 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from geo.change.normalise import IRMAD, BandFit
+    from geo.change.tiling import BlockRunner
     from geo.change.stats import ChangeStatistic
 
 P = TypeVar("P", bound="DataclassInstance")
@@ -81,6 +99,7 @@ class NormalisedPair:
     valid: np.ndarray
     bands: tuple[str, ...]
     irmad: IRMAD
+    runner: BlockRunner | None = None  # who computes blocks of a large grid (None: this process; module notes)
 
 
 @dataclass(frozen=True)
@@ -176,13 +195,15 @@ class Detector(ABC, Generic[P]):
     def parameters(self) -> dict[str, Any]:
         return asdict(self.params)
 
-    def detect(self, before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: Sequence[str]) -> Detection:
+    def detect(self, before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: Sequence[str],
+               runner: BlockRunner | None = None) -> Detection:
         """Change between two co-registered (band, row, col) stacks of reflectance over ``valid`` pixels.
-        Every detector's after stack is normalised: change typing and polygon edges use it."""
+        Every detector's after stack is normalised: change typing and polygon edges use it. ``runner``
+        computes the blocks of a large grid (see the module notes)."""
         from geo.change.normalise import normalise
 
         after_normalised, fits, _, irmad = normalise(before, after, valid)
-        decided = self.decide(NormalisedPair(before, after, after_normalised, valid, tuple(bands), irmad))
+        decided = self.decide(NormalisedPair(before, after, after_normalised, valid, tuple(bands), irmad, runner))
         return Detection(
             self.name, self.algorithm_version, decided.statistic, decided.mask, decided.threshold,
             decided.strong_threshold, after_normalised, fits, irmad, self.describe(decided), self.parameters(),

@@ -63,7 +63,7 @@ class LocalRegression(Detector[LocalParams]):
 
         p = self.params
         statistic = local_change(pair.before, pair.after_normalised, pair.valid, pair.bands, p.band, p.window_px,
-                                 p.sigma_px)
+                                 p.sigma_px, pair.runner)
         mask = drop_small(local_decision(statistic.values, pair.valid, p.threshold, p.seed_factor), p.min_area_px)
         return Decision(statistic, mask, p.threshold, 2 * p.threshold)
 

@@ -1,0 +1,176 @@
+"""The local-regression change statistic (``geo.change.stats.local_change``) of a grid too large to compute
+at once: two phases, as every blocked detector (``geo.change.detectors.base``).
+
+1. **Fit** the global quantities on a sample: per direction (after from before, before from after) and per
+   iteration of the residual, the fallback line (where a neighbourhood has too little weight) and the robust
+   centre and scale of the residual. They are measured on windows spread evenly over the grid, together a
+   million core pixels or more (``SAMPLE_WINDOWS`` of ``SAMPLE_CORE_PX``², each with its own halo): the
+   scale of a tile's residual is pinned as well by them as by the whole tile.
+2. **Apply** them block by block (``geo.change.tiling``, a halo of the fits' and the footprint's reach), on
+   one process or on a Dask cluster. With the whole-image quantities given, a block's core is the
+   whole-image statistic (tested); only the sampled quantities differ, by their sampling error.
+
+A grid of one block is computed whole, as before: small jobs are unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.change import tiling
+from geo.change.local import (
+    BLOCK_PX, PRECISION, Line, line_from_sums, line_sums, local_linear_fit, masked_gaussian, robust_scale, scaled,
+)
+from geo.change.tiling import Block, BlockRunner, iter_windows, layout, run_serial, spread
+
+SAMPLE_CORE_PX = 256
+SAMPLE_WINDOWS = 16
+ITERATIONS, CLIP = 2, 3.0  # two fits; the second leaves out residuals beyond 3 robust deviations
+
+
+@dataclass(frozen=True)
+class ResidualFit:
+    """The global quantities of one direction's residual, per iteration."""
+
+    lines: tuple[Line | None, ...]
+    centres: tuple[tuple[float, float], ...]  # (median, scale) of each iteration's residual
+
+
+@dataclass(frozen=True)
+class LocalFit:
+    forward: ResidualFit  # after predicted from before
+    backward: ResidualFit  # before predicted from after
+    window_px: int
+    sigma_px: float
+
+
+def halo_px(window_px: int, sigma_px: float, iterations: int = ITERATIONS) -> int:
+    """How far a pixel's statistic reads: per fit half the window plus one moment block (bilinear
+    interpolation between block centres), then the Gaussian footprint (scipy truncates it at 4σ). The
+    tests find the cores exact with this halo and not with one moment block less."""
+    reach = iterations * (window_px // 2 + BLOCK_PX) + math.ceil(4 * sigma_px) + 1
+    return -(-reach // BLOCK_PX) * BLOCK_PX
+
+
+def step(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, line: Line | None,
+         previous: tuple[np.ndarray, tuple[float, float]] | None = None) -> np.ndarray:
+    """One iteration of the residual: y minus its local prediction from x, NaN where invalid. The fit leaves
+    out pixels whose ``previous`` residual (with its centre and scale) is beyond ``CLIP`` deviations."""
+    weights = valid.astype(np.float64) if previous is None else _kept(valid, *previous)
+    gain, offset = local_linear_fit(x, y, weights, window_px, line=line)
+    out: np.ndarray = np.where(valid, y - (gain * np.nan_to_num(x) + offset), np.nan)
+    return out
+
+
+def _kept(valid: np.ndarray, previous: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
+    kept: np.ndarray = (valid & (np.abs(np.nan_to_num(scaled(previous, valid, centre))) < CLIP)).astype(np.float64)
+    return kept
+
+
+def residual(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, fit: ResidualFit) -> np.ndarray:
+    """y minus its local prediction from x after every iteration of ``fit``."""
+    out = step(x, y, valid, window_px, fit.lines[0])
+    for i in range(1, len(fit.lines)):
+        out = step(x, y, valid, window_px, fit.lines[i], (out, fit.centres[i - 1]))
+    return out
+
+
+def score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit) -> np.ndarray:
+    """The statistic over one window: mean |z| of both directions' residuals over a Gaussian footprint."""
+    return _combine(residual(x, y, valid, fit.window_px, fit.forward),
+                    residual(y, x, valid, fit.window_px, fit.backward), valid, fit)
+
+
+def _combine(forward: np.ndarray, backward: np.ndarray, valid: np.ndarray, fit: LocalFit) -> np.ndarray:
+    z_forward = scaled(forward, valid, fit.forward.centres[-1])
+    z_backward = scaled(backward, valid, fit.backward.centres[-1])
+    both: np.ndarray = 0.5 * (masked_gaussian(np.abs(z_forward), valid, fit.sigma_px)
+                              + masked_gaussian(np.abs(z_backward), valid, fit.sigma_px))
+    return both.astype(np.float32)
+
+
+def _fit_direction(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int,
+                   windows: Sequence[Block]) -> tuple[ResidualFit, list[np.ndarray]]:
+    """Each iteration's line from the sample windows' cores (weighted as that iteration weighs them), then
+    the centre and scale of its residual there; each window's last residual is kept for the next, and the
+    final ones are returned with the fit."""
+    lines: list[Line | None] = []
+    centres: list[tuple[float, float]] = []
+    parts = [(x[b.window], y[b.window], valid[b.window], b.core_in_window) for b in windows]
+    previous: list[np.ndarray] = []  # each window's residual of the last iteration
+    for i in range(ITERATIONS):
+        sums = np.zeros(5)
+        for index, (xs, ys, ok, core) in enumerate(parts):
+            w = (_kept(ok, previous[index], centres[-1]) if i else ok.astype(np.float64))[core]
+            sums += line_sums(np.where(w > 0, xs[core], 0.0), np.where(w > 0, ys[core], 0.0), w)
+        lines.append(line_from_sums(sums))
+        previous = [step(xs, ys, ok, window_px, lines[-1], (previous[index], centres[-1]) if i else None)
+                    for index, (xs, ys, ok, _) in enumerate(parts)]
+        values = np.concatenate([r[core][ok[core]] for r, (_, _, ok, core) in zip(previous, parts)])
+        centres.append(robust_scale(values, PRECISION if i == ITERATIONS - 1 else 0.0))
+    return ResidualFit(tuple(lines), tuple(centres)), previous
+
+
+def sample_windows(valid: np.ndarray, halo: int) -> list[Block]:
+    """``SAMPLE_WINDOWS`` windows spread among those whose core holds valid pixels: an AOI half over no-data
+    (outside the scenes, cloud) still gets its whole sample where there is data."""
+    candidates = [b for b in layout(valid.shape, halo, SAMPLE_CORE_PX, BLOCK_PX) if valid[b.core].any()]
+    return spread(candidates, SAMPLE_WINDOWS)
+
+
+def fit_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, sigma_px: float,
+              windows: Sequence[Block] | None = None) -> LocalFit:
+    """Phase 1: the global quantities from sample ``windows`` (by default ``sample_windows``)."""
+    if windows is None:
+        windows = sample_windows(valid, halo_px(window_px, sigma_px))
+    return LocalFit(_fit_direction(x, y, valid, window_px, windows)[0],
+                    _fit_direction(y, x, valid, window_px, windows)[0], window_px, sigma_px)
+
+
+def _block_score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit,
+                 core: tuple[slice, slice]) -> np.ndarray:
+    return score(x, y, valid, fit)[core]
+
+
+def apply_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, runner: BlockRunner = run_serial,
+                core_px: int | None = None, halo: int | None = None) -> np.ndarray:
+    """Phase 2: the statistic of the whole grid, block by block (``runner``: here or on a cluster) with a
+    halo of the statistic's reach (``halo_px``) unless told otherwise."""
+    halo = halo_px(fit.window_px, fit.sigma_px) if halo is None else halo
+    blocks = layout(valid.shape, halo, core_px or tiling.CORE_PX, BLOCK_PX)
+    arguments = [(*images, fit, block.core_in_window) for block, images in zip(blocks, iter_windows(blocks, x, y, valid))]
+    out = np.empty(valid.shape, np.float32)
+    for block, values in zip(blocks, runner(_block_score, arguments)):
+        out[block.core] = values
+    return out
+
+
+def whole(shape: tuple[int, int]) -> list[Block]:
+    """The grid as one block, its own window."""
+    return layout(shape, 0, max(shape))
+
+
+def local_statistic(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, sigma_px: float,
+                    runner: BlockRunner = run_serial, core_px: int | None = None) -> tuple[np.ndarray, LocalFit]:
+    """The statistic and the global quantities it used: a grid of one block fitted and computed whole in
+    one pass (exactly as ever); a larger one in two phases, block by block."""
+    core_px = core_px or tiling.CORE_PX
+    if len(layout(valid.shape, halo_px(window_px, sigma_px), core_px, BLOCK_PX)) > 1:
+        fit = fit_local(x, y, valid, window_px, sigma_px)
+        return apply_local(x, y, valid, fit, runner, core_px), fit
+    forward, [forward_residual] = _fit_direction(x, y, valid, window_px, whole(valid.shape))
+    backward, [backward_residual] = _fit_direction(y, x, valid, window_px, whole(valid.shape))
+    fit = LocalFit(forward, backward, window_px, sigma_px)
+    return _combine(forward_residual, backward_residual, valid, fit), fit
+
+
+def local_regression_residual(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int) -> np.ndarray:
+    """y minus its local linear prediction from x over the whole image, after both iterations; NaN where
+    invalid. After the first fit, pixels whose residual is beyond ``CLIP`` robust standard deviations are
+    left out of the next one, so the changes themselves do not bend the fit."""
+    _, [last] = _fit_direction(x, y, valid, window_px, whole(valid.shape))
+    return last

@@ -1,0 +1,60 @@
+"""Global statistics from bounded samples, chunked IR-MAD and one-pass labelled means: the same figures as
+the whole-image computations they replace (exactly where the sample is the whole), bounded work beyond."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from geo.change.labels import label_means, labelled_pixels
+from geo.change.local import robust_z
+from geo.change.normalise import irmad
+from geo.change.sampling import SAMPLE_MAX, sample_index, sampled_median
+from tests.change.scenes import gaussian_no_change
+
+
+def test_small_inputs_are_not_sampled_and_large_ones_are_pinned_by_the_sample():
+    assert sample_index(SAMPLE_MAX) is None
+    values = np.random.default_rng(3).normal(5.0, 2.0, 3 * SAMPLE_MAX)
+    pick = sample_index(values.size)
+    assert pick is not None and pick.size == SAMPLE_MAX
+    assert np.array_equal(pick, sample_index(values.size))  # fixed: reruns give the same figures
+    # the standard error of a median of 1e6 normal values is 1.25 * 2 / 1000 = 0.0025
+    assert sampled_median(values) == pytest.approx(np.median(values), abs=0.01)
+    assert sampled_median(values) != np.median(values)
+
+
+def test_robust_z_of_a_large_image_matches_the_whole_image_scale():
+    rng = np.random.default_rng(5)
+    values = rng.normal(0.3, 0.05, (1100, 1000))
+    values[:50] += 1.0  # a changed strip must not move the robust scale
+    valid = np.ones(values.shape, bool)
+    z = robust_z(values, valid)
+    exact = (values - np.median(values)) / (1.4826 * np.median(np.abs(values - np.median(values))))
+    assert np.abs(z - exact).max() < 0.01 * np.abs(exact).max()
+    assert np.median(z[:50]) > 15  # the changed strip stands out by its 1.0 over a 0.05 scale
+
+
+def test_irmad_chi_square_does_not_depend_on_the_chunk_size():
+    before, after = gaussian_no_change(seed=4)
+    valid = np.ones(before.shape[1:], bool)
+    valid[:7] = False
+    whole = irmad(before, after, valid)
+    chunked = irmad(before, after, valid, chunk=997)
+    assert np.array_equal(whole.chi2, chunked.chi2, equal_nan=True)
+    assert np.array_equal(whole.no_change, chunked.no_change, equal_nan=True)
+    assert np.isnan(whole.chi2[:7]).all() and np.isfinite(whole.chi2[7:]).all()
+    # no change: the statistic is chi-square with k dof, mean k
+    assert np.nanmean(whole.chi2) == pytest.approx(before.shape[0], rel=0.1)
+
+
+def test_label_means_are_scipy_means_in_one_selection():
+    rng = np.random.default_rng(9)
+    labels, count = ndi.label(rng.random((200, 300)) > 0.7)
+    image = rng.normal(size=labels.shape).astype(np.float32)
+    where, selected = labelled_pixels(labels)
+    assert np.array_equal(selected, labels[labels > 0])
+    [means] = label_means(selected, [image.ravel()[where]], count + 2)  # two labels with no pixel
+    assert np.array_equal(means[:count], ndi.mean(image, labels, np.arange(1, count + 1)))
+    assert np.isnan(means[count:]).all()
