@@ -136,16 +136,19 @@ def _along(non_water: np.ndarray, k: int, pixel_m: float, p: BerthParams, not_hu
 
 
 def _on_own_axis(objects: np.ndarray, non_water: np.ndarray, pixel_m: float, p: BerthParams) -> np.ndarray:
-    """``objects`` without the pixels that are not bracketed along their object's own long axis."""
+    """``objects`` without the pixels that are not bracketed along their object's own long axis (along any
+    direction within ``max_axis_deg`` of it: a squat group of hulls abreast has no sharp axis)."""
     labels, count = ndi.label(objects, structure=EIGHT)
-    direction = np.zeros(count + 1, np.int64)
+    step = 180.0 / DIRECTIONS
+    near = np.zeros((count + 1, DIRECTIONS), bool)
     for label, region in enumerate(ndi.find_objects(labels), start=1):
         rows, cols = np.nonzero(labels[region] == label)
-        _, _, axis = _axis(rows, cols)  # degrees from the row direction
-        direction[label] = int(round((axis % 180.0) / (180.0 / DIRECTIONS))) % DIRECTIONS
+        axis = _axis(rows, cols)[2] % 180.0  # degrees from the row direction
+        offset = np.abs((np.arange(DIRECTIONS) * step - axis + 90.0) % 180.0 - 90.0)
+        near[label] = offset <= max(p.max_axis_deg, step / 2)
     keep = np.zeros(objects.shape, bool)
-    for k in np.unique(direction[1:]):
-        members = objects & (direction[labels] == k)
+    for k in np.flatnonzero(near[1:].any(axis=0)):
+        members = objects & near[labels, k]
         keep |= members & ndi.binary_closing(_along(non_water, int(k), pixel_m, p, None), structure=EIGHT)
     return keep
 

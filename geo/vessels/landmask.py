@@ -60,6 +60,7 @@ class LandParams:
     berths: BerthParams = BerthParams()
     # SAR single scene: the bright mask is 5x5-smoothed, so hulls come out ~40 m wider and squatter
     # (three abreast are about as wide as long); 450 m still caps one hull's bracketed run.
+    sar_objects_on_water: bool = True  # False: the size rule alone (before issue 16; the benchmark's reference)
     sar_berths: BerthParams = BerthParams(max_width_m=130.0, min_elongation=1.6, min_length_m=30.0,
                                           min_width_px=3.5, own_axis=True)
     # Single-scene optical: keep ship-shaped objects on the water (berthed ships) as sea. Off by default:
@@ -117,9 +118,11 @@ def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandPara
         smooth = ndi.uniform_filter(single, 5) / np.maximum(ndi.uniform_filter(np.isfinite(stack[0]) * 1.0, 5), 1e-6)
         db = _to_db(np.where(np.isfinite(stack[0]), smooth, np.nan))
         bright = np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db
-        on_water = objects_on_water(bright, math.sqrt(grid.pixel_area), p.sar_berths)
+        on_water = objects_on_water(bright, math.sqrt(grid.pixel_area), p.sar_berths) if p.sar_objects_on_water \
+            else np.zeros(bright.shape, bool)
         water = ~_larger_than_vessels(bright, grid, p) | on_water
-        return _buffer(~_drop_small_water(water, grid, p), p.buffer_px) & ~on_water, "sar-single-scene+objects-on-water"
+        method = "sar-single-scene" + ("+objects-on-water" if p.sar_objects_on_water else "")
+        return _buffer(~_drop_small_water(water, grid, p), p.buffer_px) & ~on_water, method
     return _buffer(~_drop_small_water(~land, grid, p), p.buffer_px), method
 
 
