@@ -58,9 +58,9 @@ class LandParams:
     max_hull_ndvi: float = 0.25  # hulls, decks and cargo are not green: NDVI above this is a vegetated bank
     min_water_m2: float = 50_000.0  # 5 ha: a basin 250 m x 200 m; smaller "water" among land is not sea
     berths: BerthParams = BerthParams()
+    sar_objects_on_water: bool = True  # False: the size rule alone (before issue 16; the benchmark's reference)
     # SAR single scene: the bright mask is 5x5-smoothed, so hulls come out ~40 m wider and squatter
     # (three abreast are about as wide as long); 450 m still caps one hull's bracketed run.
-    sar_objects_on_water: bool = True  # False: the size rule alone (before issue 16; the benchmark's reference)
     sar_berths: BerthParams = BerthParams(max_width_m=130.0, min_elongation=1.6, min_length_m=30.0,
                                           min_width_px=3.5, own_axis=True)
     # Single-scene optical: keep ship-shaped objects on the water (berthed ships) as sea. Off by default:
