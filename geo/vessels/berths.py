@@ -135,20 +135,31 @@ def _along(non_water: np.ndarray, k: int, pixel_m: float, p: BerthParams, not_hu
     return kept.reshape(rows, cols)
 
 
+def _rectangle_axis(rows: np.ndarray, cols: np.ndarray) -> float:
+    """Direction (degrees from the row direction, rows down) of the long side of the smallest rectangle
+    around the pixels: the axis of straight-sided objects, even squat or lopsided ones (hulls abreast of
+    unequal lengths), where the second moments tilt."""
+    from shapely.geometry import MultiPoint
+
+    corners = [(c + dc, r + dr) for r, c in zip(rows.tolist(), cols.tolist()) for dr in (0, 1) for dc in (0, 1)]
+    rectangle = MultiPoint(corners).convex_hull.minimum_rotated_rectangle
+    xs, ys = rectangle.exterior.coords.xy
+    sides = [(xs[i + 1] - xs[i], ys[i + 1] - ys[i]) for i in range(2)]
+    dx, dy = max(sides, key=lambda side: math.hypot(*side))
+    return math.degrees(math.atan2(dy, dx)) % 180.0
+
+
 def _on_own_axis(objects: np.ndarray, non_water: np.ndarray, pixel_m: float, p: BerthParams) -> np.ndarray:
-    """``objects`` without the pixels that are not bracketed along their object's own long axis (along any
-    direction within ``max_axis_deg`` of it: a squat group of hulls abreast has no sharp axis)."""
+    """``objects`` without the pixels that are not bracketed along their object's own long axis (the
+    nearest of the directions)."""
     labels, count = ndi.label(objects, structure=EIGHT)
-    step = 180.0 / DIRECTIONS
-    near = np.zeros((count + 1, DIRECTIONS), bool)
+    direction = np.zeros(count + 1, np.int64)
     for label, region in enumerate(ndi.find_objects(labels), start=1):
         rows, cols = np.nonzero(labels[region] == label)
-        axis = _axis(rows, cols)[2] % 180.0  # degrees from the row direction
-        offset = np.abs((np.arange(DIRECTIONS) * step - axis + 90.0) % 180.0 - 90.0)
-        near[label] = offset <= max(p.max_axis_deg, step / 2)
+        direction[label] = int(round(_rectangle_axis(rows, cols) / (180.0 / DIRECTIONS))) % DIRECTIONS
     keep = np.zeros(objects.shape, bool)
-    for k in np.flatnonzero(near[1:].any(axis=0)):
-        members = objects & near[labels, k]
+    for k in np.unique(direction[1:]):
+        members = objects & (direction[labels] == k)
         keep |= members & ndi.binary_closing(_along(non_water, int(k), pixel_m, p, None), structure=EIGHT)
     return keep
 
