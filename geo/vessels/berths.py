@@ -139,10 +139,13 @@ def _rectangle_axis(rows: np.ndarray, cols: np.ndarray) -> float:
     """Direction (degrees from the row direction, rows down) of the long side of the smallest rectangle
     around the pixels: the axis of straight-sided objects, even squat or lopsided ones (hulls abreast of
     unequal lengths), where the second moments tilt."""
-    from shapely.geometry import MultiPoint
+    from shapely import oriented_envelope
+    from shapely.geometry import MultiPoint, Polygon
 
     corners = [(c + dc, r + dr) for r, c in zip(rows.tolist(), cols.tolist()) for dr in (0, 1) for dc in (0, 1)]
-    rectangle = MultiPoint(corners).convex_hull.minimum_rotated_rectangle
+    rectangle = oriented_envelope(MultiPoint(corners))
+    if not isinstance(rectangle, Polygon):  # pixel corners always span an area: this only narrows the type
+        return 0.0
     xs, ys = rectangle.exterior.coords.xy
     sides = [(xs[i + 1] - xs[i], ys[i + 1] - ys[i]) for i in range(2)]
     dx, dy = max(sides, key=lambda side: math.hypot(*side))
