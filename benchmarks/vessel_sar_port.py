@@ -18,7 +18,7 @@ from geo.vessels.model import VesselDetection
 from tests.vessels import sar_port, sea
 
 MODELS = {"shape (objects on water; default)": LandParams(),
-          "size rule (regions > 400 m / 2.8 ha are land; before)": LandParams(sar_objects_on_water=False)}
+          "size rule (regions > 400 m / 2.8 ha are land; before)": LandParams(sar_objects_on_water=False, sar_smooth_px=5)}
 
 
 def _hits(detections: tuple[VesselDetection, ...], ships: list[sea.Ship]) -> tuple[list[bool], int]:
