@@ -52,9 +52,12 @@ def test_big_ships_alone_in_open_water_are_sea_and_found(port_result):
 
 def test_ships_moored_abreast_at_the_pier_are_found(port_result):
     port, land, _, out = port_result
-    assert sum(land[s.coverage(sar_port.SHAPE) > 0.5].mean() < 0.5 for s in port.moored) >= 3
+    # the pier's own pixels stay land; under half of each hull alongside it is taken for the pier
+    assert all(land[s.coverage(sar_port.SHAPE) > 0.5].mean() < 0.5 for s in port.moored)
+    assert land[sar_port.coast()[1]].mean() > 0.99
     hits, _ = _found(out.detections, port.moored)
-    assert sum(hits) >= 3  # measured: 3 of 5 (see the README: abreast groups at a pier are a known limit)
+    # measured: 4 or 5 of 5 (three abreast beside the pier are sometimes split in two: see the README)
+    assert sum(hits) >= 4 and all(hits[k] for k in (0, 1, 3, 4))
 
 
 def test_land_stays_land_and_false_alarms_stay_bounded(port_result):
