@@ -7,32 +7,16 @@ missed because of its size") is held to."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
 
 from geo.vessels.cfar import detect_sar
 from geo.vessels.landmask import LandParams, sar_land_mask
-from geo.vessels.model import VesselDetection
 from tests.vessels import sar_port, sea
 
 MODELS = {"shape (objects on water; default)": LandParams(),
           "size rule (regions > 400 m / 2.8 ha are land; before)": LandParams(sar_objects_on_water=False, sar_smooth_px=5)}
-
-
-def _hits(detections: tuple[VesselDetection, ...], ships: list[sea.Ship]) -> tuple[list[bool], int]:
-    grid = sea.scene_grid(sar_port.SHAPE)
-    used: set[int] = set()
-    hits = []
-    for ship in ships:
-        x, y = grid.transform @ (ship.col, ship.row)
-        options = [(math.hypot(d.x - x, d.y - y), i) for i, d in enumerate(detections) if i not in used]
-        best = min(options, default=(math.inf, -1))
-        hits.append(best[0] <= ship.length_m / 2 + 15)
-        if hits[-1]:
-            used.add(best[1])
-    return hits, len(detections) - len(used)
 
 
 def sar_port_table(seeds: int = 4, contrasts_db: tuple[float, ...] = (15.0, 10.0)) -> dict[str, object]:
@@ -47,7 +31,7 @@ def sar_port_table(seeds: int = 4, contrasts_db: tuple[float, ...] = (15.0, 10.0
                 port = sar_port.port_scene(seed, contrast)
                 land, _ = sar_land_mask([port.vv], grid, replace(params))
                 out = detect_sar(port.bands(), ~land, grid)
-                hits, extra = _hits(out.detections, port.ships)
+                hits, extra = sar_port.match(out.detections, port.ships)
                 false += extra
                 for ship, hit in zip(port.ships, hits):
                     key = f"{ship.length_m:.0f} m alone" if ship in port.alone else "moored abreast at the pier"

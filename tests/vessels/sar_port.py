@@ -10,11 +10,13 @@ side lobes of every bright hull (-13 dB first lobe, decaying as 1/k^2) smeared a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
 
+from geo.vessels.model import VesselDetection
 from tests.vessels import sea
 
 SHAPE = (600, 800)
@@ -101,3 +103,19 @@ def port_scene(seed: int = 0, contrast_db: float = 15.0) -> Port:
         scatter = scatter + _side_lobes(bright)
         out[name] = (scatter * rng.gamma(ENL, 1.0 / ENL, size=SHAPE)).astype(np.float32)
     return Port(out["vv"], out["vh"], land | pier, alone, moored)
+
+
+def match(detections: Sequence[VesselDetection], ships: Sequence[sea.Ship]) -> tuple[list[bool], int]:
+    """(per ship: found, false alarms). Greedy one-to-one: per ship, the nearest unused detection within half
+    its length + 15 m."""
+    grid = sea.scene_grid(SHAPE)
+    used: set[int] = set()
+    hits = []
+    for ship in ships:
+        x, y = grid.transform @ (ship.col, ship.row)
+        options = [(math.hypot(d.x - x, d.y - y), i) for i, d in enumerate(detections) if i not in used]
+        best = min(options, default=(math.inf, -1))
+        hits.append(best[0] <= ship.length_m / 2 + 15)
+        if hits[-1]:
+            used.add(best[1])
+    return hits, len(detections) - len(used)

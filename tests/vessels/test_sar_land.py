@@ -4,8 +4,6 @@ with ships of 30-400 m alone in open water and five moored side by side along th
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -14,21 +12,6 @@ from geo.vessels.landmask import sar_land_mask
 from tests.vessels import sar_port, sea
 
 GRID = sea.scene_grid(sar_port.SHAPE)
-
-
-def _found(detections, ships):
-    """Greedy one-to-one: per ship, the nearest unused detection within half its length + 15 m."""
-    used: set[int] = set()
-    hits = []
-    for ship in ships:
-        x, y = GRID.transform @ (ship.col, ship.row)
-        options = [(math.hypot(d.x - x, d.y - y), i) for i, d in enumerate(detections) if i not in used]
-        best = min(options, default=(math.inf, -1))
-        hit = best[0] <= ship.length_m / 2 + 15
-        if hit:
-            used.add(best[1])
-        hits.append(hit)
-    return hits, len(detections) - len(used)
 
 
 @pytest.fixture(scope="module", params=[1, 2])
@@ -44,7 +27,7 @@ def test_big_ships_alone_in_open_water_are_sea_and_found(port_result):
     assert method == "sar-single-scene+objects-on-water"
     for ship in port.alone:
         assert not land[ship.coverage(sar_port.SHAPE) > 0.5].any(), ship.length_m
-    hits, _ = _found(out.detections, port.alone)
+    hits, _ = sar_port.match(out.detections, port.alone)
     assert hits == [True] * 5
     lengths = sorted(d.length_m for d in out.detections if d.length_m > 250)
     assert lengths and 350 <= lengths[-1] <= 460  # the 400 m hull is measured as one ship of its length
@@ -55,7 +38,7 @@ def test_ships_moored_abreast_at_the_pier_are_found(port_result):
     # the pier's own pixels stay land; under half of each hull alongside it is taken for the pier
     assert all(land[s.coverage(sar_port.SHAPE) > 0.5].mean() < 0.5 for s in port.moored)
     assert land[sar_port.coast()[1]].mean() > 0.99
-    hits, _ = _found(out.detections, port.moored)
+    hits, _ = sar_port.match(out.detections, port.moored)
     # measured: 4 or 5 of 5 (three abreast beside the pier are sometimes split in two: see the README)
     assert sum(hits) >= 4 and all(hits[k] for k in (0, 1, 3, 4))
 
@@ -64,6 +47,6 @@ def test_land_stays_land_and_false_alarms_stay_bounded(port_result):
     port, land, _, out = port_result
     coast, _ = sar_port.coast()
     assert land[coast].mean() > 0.995
-    _, false = _found(out.detections, port.ships)
+    _, false = sar_port.match(out.detections, port.ships)
     assert false <= 1
     assert land[:, 320:].mean() < 0.001  # open water stays sea
