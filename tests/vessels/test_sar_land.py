@@ -4,7 +4,6 @@ with ships of 30-400 m alone in open water and five moored side by side along th
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from geo.vessels.cfar import detect_sar
