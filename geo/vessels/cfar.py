@@ -42,9 +42,9 @@ class CfarParams:
     min_background_px: int = 200  # fewer sea pixels than this in the ring: use a wider ring, then the scene
     min_pixels: int = 2  # smaller clusters are not counted (a 25 m ship covers >= 2 pixels of 10 m)
     max_length_m: float = 500.0  # longer bright objects are not ships (structures the land mask missed)
-    # hulls abreast: a cluster n times wider than one hull of its length (beam ~ length / 6, ships are
+    # hulls abreast: a cluster n times wider than one hull of its length (beam ~ length / 6.5, ships are
     # 5-8 beams long) is n hulls; clusters narrower than 1.5 x min_beam_m are never split
-    length_per_beam: float = 6.0
+    length_per_beam: float = 6.5
     min_beam_m: float = 25.0
     object_margin_db: float = 6.0  # 5x5 mean this far above the sea's median: a target, kept out of the background
 
