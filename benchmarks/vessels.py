@@ -1,5 +1,7 @@
 """Vessel detection benchmark, two tables.
 
+0. SAR single-date port (``benchmarks/vessel_sar_port.py``, synthetic): recall by ship length for the
+   single-scene land model by shape, side by side with the size rule it replaced.
 1. Real data (``benchmarks/vessel_ports.py``): ``geo vessels``' Sentinel-2 path on the six shared sen2ships
    ports (real L2A scenes, expert ship masks), side by side with the land model it replaced, in the same
    run: recall, precision, F1, false alarms per km², at berth / open water, by ship length. Skipped, with a
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.vessel_ports import geo_vessels, leave_one_port_out, real_table  # noqa: E402
+from benchmarks.vessel_sar_port import print_table, sar_port_table  # noqa: E402
 from geo.vessels.berths import BerthParams  # noqa: E402
 from geo.vessels.cfar import CfarParams, detect_sar  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
@@ -156,11 +159,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenes", type=int, default=2, help="scenes per clutter type")
     parser.add_argument("--real-only", action="store_true", help="only the real-data table")
+    parser.add_argument("--sar-port-only", action="store_true", help="only the synthetic SAR port table")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "vessels.json")
     args = parser.parse_args()
+    sar_port = sar_port_table()
+    print_table(sar_port)
+    if args.sar_port_only:
+        write(args.out.with_name("vessels-sar-port.json"), {"sar_port_single_scene": sar_port})
+        return
     real = real_ports()
     if args.real_only:
-        write(args.out, {"real_sentinel2_ports": real, "python": platform.python_version()})
+        write(args.out, {"real_sentinel2_ports": real, "sar_port_single_scene": sar_port,
+                         "python": platform.python_version()})
         return
 
     sar: dict[str, Callable[[dict[str, np.ndarray]], list[Point]]] = {
@@ -177,6 +187,7 @@ def main() -> None:
             strait_status = f"strait-observatory {metadata.version('strait-observatory')}"
     report: dict[str, object] = {
         "real_sentinel2_ports": real,
+        "sar_port_single_scene": sar_port,
         "scene": {"shape": list(SHAPE), "pixel_m": sea.PIXEL, "km2": SHAPE[0] * SHAPE[1] * sea.PIXEL**2 / 1e6,
                   "ships_per_scene": N_SHIPS, "ship_length_m": [20, 250], "contrast_db": [7, 16],
                   "looks": LOOKS, "scenes_per_clutter": args.scenes},

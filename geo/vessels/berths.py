@@ -43,6 +43,9 @@ class BerthParams:
     min_fill: float = 0.5  # pixels / (length x width): a hull is solid, a web of specks is not
     min_run_fraction: float = 0.6  # median bracketed run / piece length: a hull is bracketed end to end
     max_not_hull: float = 0.2  # fraction of a piece that may be what no hull is (e.g. vegetation)
+    # Re-test each kept object along its own long axis (nearest direction): pixels not bracketed there are
+    # land. A pier is bracketed by slanting lines across its tip; along its axis its run reaches land.
+    own_axis: bool = False
 
 
 def bracketed_runs(non_water: np.ndarray, water: np.ndarray) -> np.ndarray:
@@ -101,28 +104,67 @@ def objects_on_water(non_water: np.ndarray, pixel_m: float, p: BerthParams = Ber
     """Non-water pixels (True in ``non_water``) that belong to ship-shaped objects on the water, joined to
     land or not (see the module's docstring). ``not_hull``: pixels that cannot be part of a ship (e.g.
     vegetation); a piece made of more than ``max_not_hull`` of them stays land."""
+    not_hull = np.zeros(non_water.shape, bool) if not_hull is None else not_hull
+    kept = np.zeros(non_water.shape, bool)
+    for k in range(DIRECTIONS):
+        kept |= _along(non_water, k, pixel_m, p, not_hull)
+    # nearest-neighbour rotation skips a pixel here and there: close those pinholes within the non-water
+    closed: np.ndarray = ndi.binary_closing(kept, structure=EIGHT) & non_water
+    return _on_own_axis(closed, non_water, pixel_m, p) if p.own_axis else closed
+
+
+def _along(non_water: np.ndarray, k: int, pixel_m: float, p: BerthParams, not_hull: np.ndarray | None) -> np.ndarray:
+    """Pixels bracketed along direction ``k`` (of ``DIRECTIONS``): of ship-shaped pieces lying along it
+    when ``not_hull`` is given, else every bracketed pixel."""
     rows, cols = non_water.shape
     index = np.arange(1, rows * cols + 1, dtype=np.int32).reshape(rows, cols)
-    not_hull = np.zeros(non_water.shape, bool) if not_hull is None else not_hull
-    max_run = p.max_length_m / pixel_m
+    degrees = 180.0 * k / DIRECTIONS
+
+    def turned(a: np.ndarray) -> np.ndarray:
+        out: np.ndarray = ndi.rotate(a, degrees, order=0, reshape=True, cval=0, prefilter=False)
+        return out
+
+    source = turned(index)
+    inside = source > 0
+    dry = turned(non_water.astype(np.uint8)) > 0
+    runs = bracketed_runs(dry & inside, ~dry & inside)
+    runs = np.where(runs < p.max_length_m / pixel_m, runs, 0)
+    hits = runs > 0 if not_hull is None else _ship_shaped(runs, turned(not_hull.astype(np.uint8)) > 0, pixel_m, p)
     kept = np.zeros(rows * cols, bool)
-    for k in range(DIRECTIONS):
-        degrees = 180.0 * k / DIRECTIONS
+    kept[source[hits] - 1] = True
+    return kept.reshape(rows, cols)
 
-        def turned(a: np.ndarray) -> np.ndarray:
-            out: np.ndarray = ndi.rotate(a, degrees, order=0, reshape=True, cval=0, prefilter=False)
-            return out
 
-        source = turned(index)
-        inside = source > 0
-        dry = turned(non_water.astype(np.uint8)) > 0
-        runs = bracketed_runs(dry & inside, ~dry & inside)
-        runs = np.where(runs < max_run, runs, 0)
-        hits = _ship_shaped(runs, turned(not_hull.astype(np.uint8)) > 0, pixel_m, p)
-        kept[source[hits] - 1] = True
-    # nearest-neighbour rotation skips a pixel here and there: close those pinholes within the non-water
-    closed: np.ndarray = ndi.binary_closing(kept.reshape(rows, cols), structure=EIGHT) & non_water
-    return closed
+def _rectangle_axis(rows: np.ndarray, cols: np.ndarray) -> float:
+    """Direction (degrees from the row direction, rows down) of the long side of the smallest rectangle
+    around the pixels: the axis of straight-sided objects, even squat or lopsided ones (hulls abreast of
+    unequal lengths), where the second moments tilt."""
+    from shapely import oriented_envelope
+    from shapely.geometry import MultiPoint, Polygon
+
+    corners = [(c + dc, r + dr) for r, c in zip(rows.tolist(), cols.tolist()) for dr in (0, 1) for dc in (0, 1)]
+    rectangle = oriented_envelope(MultiPoint(corners))
+    if not isinstance(rectangle, Polygon):  # pixel corners always span an area: this only narrows the type
+        return 0.0
+    xs, ys = rectangle.exterior.coords.xy
+    sides = [(xs[i + 1] - xs[i], ys[i + 1] - ys[i]) for i in range(2)]
+    dx, dy = max(sides, key=lambda side: math.hypot(*side))
+    return math.degrees(math.atan2(dy, dx)) % 180.0
+
+
+def _on_own_axis(objects: np.ndarray, non_water: np.ndarray, pixel_m: float, p: BerthParams) -> np.ndarray:
+    """``objects`` without the pixels that are not bracketed along their object's own long axis (the
+    nearest of the directions)."""
+    labels, count = ndi.label(objects, structure=EIGHT)
+    direction = np.zeros(count + 1, np.int64)
+    for label, region in enumerate(ndi.find_objects(labels), start=1):
+        rows, cols = np.nonzero(labels[region] == label)
+        direction[label] = int(round(_rectangle_axis(rows, cols) / (180.0 / DIRECTIONS))) % DIRECTIONS
+    keep = np.zeros(objects.shape, bool)
+    for k in np.unique(direction[1:]):
+        members = objects & (direction[labels] == k)
+        keep |= members & ndi.binary_closing(_along(non_water, int(k), pixel_m, p, None), structure=EIGHT)
+    return keep
 
 
 def mark_at_berth(detections: Sequence[VesselDetection], land: np.ndarray, grid: Grid,

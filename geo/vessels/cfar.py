@@ -25,7 +25,7 @@ from scipy import ndimage as ndi
 
 from geo.grid import Grid
 from geo.vessels.clutter import ClutterFit, ClutterKind, fit_clutter
-from geo.vessels.cluster import clusters, seeded_clusters
+from geo.vessels.cluster import clusters, seeded_clusters, split_abreast
 from geo.vessels.model import DetectorOutput
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,11 @@ class CfarParams:
     min_background_px: int = 200  # fewer sea pixels than this in the ring: use a wider ring, then the scene
     min_pixels: int = 2  # smaller clusters are not counted (a 25 m ship covers >= 2 pixels of 10 m)
     max_length_m: float = 500.0  # longer bright objects are not ships (structures the land mask missed)
+    # hulls abreast: a cluster n times wider than one hull of its length (beam ~ length / 6.5, ships are
+    # 5-8 beams long) is n hulls; clusters narrower than 1.5 x min_beam_m are never split
+    length_per_beam: float = 6.5
+    min_beam_m: float = 25.0
+    object_margin_db: float = 6.0  # 5x5 mean this far above the sea's median: a target, kept out of the background
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,18 +96,33 @@ def local_background(intensity: np.ndarray, use: np.ndarray, p: RingParams) -> n
     return np.where(np.isnan(background), overall, background)
 
 
+def bright_objects(intensity: np.ndarray, positive: np.ndarray, margin_db: float) -> np.ndarray:
+    """Pixels whose 5x5 mean is ``margin_db`` above the sea's median: big hulls (and their smear) that
+    would fill a ring and raise their own background, kept out of it from the start."""
+    values = np.where(positive, intensity, 0.0)
+    weight = ndi.uniform_filter(positive.astype(np.float64), 5)
+    mean = ndi.uniform_filter(values, 5) / np.maximum(weight, 1e-6)
+    level = float(np.median(intensity[positive])) * 10 ** (margin_db / 10)
+    bright: np.ndarray = positive & (mean > level)
+    return bright
+
+
 def _channel(intensity: np.ndarray, sea: np.ndarray, pfa: float, p: CfarParams) -> ChannelResult:
     positive = sea & np.isfinite(intensity) & (intensity > 0)
-    # Pass 1: untrimmed background, lenient level -> pixels to leave out of the background. A gamma fit
-    # is enough here (the censoring level need not be exact) and costs a fraction of a K fit.
-    ratio = intensity / local_background(intensity, positive, p)
-    first = fit_clutter(ratio[positive], "gamma")
-    bright = positive & (ratio > first.model.isf(p.censor_pfa))
+    # Pass 1: background without the obvious targets, lenient level -> pixels to leave out of the
+    # background. A gamma fit is enough here (the censoring level need not be exact) and costs a fraction
+    # of a K fit.
+    objects = bright_objects(intensity, positive, p.object_margin_db)
+    ratio = intensity / local_background(intensity, positive & ~objects, p)
+    first = fit_clutter(ratio[positive & ~objects], "gamma")
+    bright = positive & ((ratio > first.model.isf(p.censor_pfa)) | objects)
     censored = ndi.binary_dilation(bright, iterations=2)
     # Pass 2: trimmed background and the final clutter fit.
     background = local_background(intensity, positive & ~censored, p)
     ratio = np.where(positive, intensity / background, np.nan)
-    fit = fit_clutter(ratio[positive], p.clutter, seed=1)
+    # the clutter is fitted on the sea without the obvious targets (whose smear would fatten its tail);
+    # the remaining speckle tail is handled by the truncated fit
+    fit = fit_clutter(ratio[positive & ~ndi.binary_dilation(objects, iterations=2)], p.clutter, seed=1)
     return ChannelResult(ratio, fit, fit.model.isf(pfa), fit.model.isf(p.grow_pfa))
 
 
@@ -125,7 +145,7 @@ def detect_sar(
     for values in channels.values():
         observed &= np.isfinite(values)
     grow &= observed
-    labels = seeded_clusters(grow, seeds)
+    labels = split_abreast(seeded_clusters(grow, seeds), seeds, grid, params.length_per_beam, params.min_beam_m)
 
     def score(pixel_values: Mapping[str, float]) -> tuple[float, float]:
         # The most significant channel at the cluster's peak: -log10 of its clutter tail probability.

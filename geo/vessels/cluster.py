@@ -35,6 +35,35 @@ def seeded_clusters(grow: np.ndarray, seeds: np.ndarray, min_seeds: int = 1) -> 
     return renumber[labels]
 
 
+def split_abreast(labels: np.ndarray, core: np.ndarray, grid: Grid, length_per_beam: float,
+                  min_beam_m: float) -> np.ndarray:
+    """Split clusters of hulls moored side by side (one bright blob in SAR: no water between them at 10 m)
+    into equal slabs across their long axis: a cluster whose ``core`` (its brightest pixels: the hulls
+    without the side lobes that lengthen the grown cluster) is ``n`` times wider than one hull of its
+    length (beam = length / ``length_per_beam``, at least ``min_beam_m``) is ``n`` hulls. Labels
+    renumbered 1..m."""
+    out = np.zeros_like(labels)
+    next_label = 1
+    for label, region in enumerate(ndi.find_objects(labels), start=1):  # seeded_clusters numbers 1..n
+        rows, cols = np.nonzero(labels[region] == label)
+        rows, cols = rows + region[0].start, cols + region[1].start
+        strong = core[rows, cols]
+        _, _, length, width, heading = shape_of(rows[strong], cols[strong], grid) if strong.sum() >= 2 \
+            else shape_of(rows, cols, grid)
+        parts = max(1, int(round(width / max(length / length_per_beam, min_beam_m))))
+        if parts > 1:
+            # across the long axis (heading clockwise from north; rows grow south)
+            theta = math.radians(heading)
+            across = cols * math.cos(theta) + rows * math.sin(theta)
+            edges = np.linspace(across.min(), across.max(), parts + 1)[1:-1]
+            slab = np.searchsorted(edges, across)
+        else:
+            slab = np.zeros(rows.size, np.int64)
+        out[rows, cols] = next_label + slab
+        next_label += parts
+    return out
+
+
 def shape_of(rows: np.ndarray, cols: np.ndarray, grid: Grid) -> tuple[float, float, float, float, float]:
     """(x, y, length_m, width_m, heading_deg) of pixel centres ``rows``/``cols`` on a north-up ``grid``."""
     xs, ys = grid.xy(cols + 0.5, rows + 0.5)

@@ -15,6 +15,14 @@ The test: a one-sided **negative-binomial posterior-predictive test** of the win
   observed sum. Under no change the p-value is (conservatively) uniform; the tests check that on
   simulated series.
 
+What is counted: ships >= 100 m (``n_100m``: the class troop transport turns on), and, where the land model
+sees ships at berth (a time-series median, or objects on the water in a single scene), also those at berth
+(``n_100m_at_berth``) as a second test; every sensor x count is one test of one hypothesis (Bonferroni).
+Series without these columns (stores written before them) fall back to ``n_large``. Each test reports
+the uncertainty with the counts: a 95 % interval of the window's and of the baseline's mean count per
+scene (Garwood's exact Poisson interval, widened by the baseline's over-dispersion variance / mean), the
+95 % range of the window sum the baseline predicts, and the share of the AOI's water the dates saw.
+
 Each verdict carries a confidence (0..1, labelled like ``geo.verdicts``): a significant rise, 1 - p; no rise,
 the share of the AOI's water the window's scenes saw, capped like the change verdicts (ships shorter than
 the large-vessel length, or hidden among others, are not counted); a window clouded over, how far its view
@@ -25,7 +33,7 @@ cannot confirm a denial).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -46,6 +54,14 @@ class EvidenceParams:
     min_baseline_dates: int = 4
     min_observed_fraction: float = 0.8  # a date counts only if this share of the AOI's sea was seen
     large_length_m: float = 50.0
+    count: str = "n_100m"  # the count tested (series column), everywhere the land model allows
+    berth_count: str = "n_100m_at_berth"  # tested too where the land model sees ships at berth
+    fallback_count: str = "n_large"  # series stored before the size-class columns
+    interval: float = 0.95
+
+
+BERTH_AWARE_LAND = ("temporal-median", "objects-on-water")  # land_mask methods that keep berthed ships as sea
+COUNT_NAMES = {"n_100m": "ships >= 100 m", "n_100m_at_berth": "ships >= 100 m at berth"}
 
 
 @dataclass(frozen=True)
@@ -58,11 +74,28 @@ class CountTest:
     expected_window_sum: float
     observed_window_sum: int
     p_value: float
+    # uncertainty (``interval``, e.g. 95 %): the window's and the baseline's mean count per scene, and the
+    # range of the window sum the baseline predicts
+    window_mean_interval: tuple[float, float] = (0.0, 0.0)
+    baseline_mean_interval: tuple[float, float] = (0.0, 0.0)
+    predicted_window_sum_interval: tuple[int, int] = (0, 0)
+    interval: float = 0.95
+    count: str = "n_large"  # the series column tested
+    window_observed_fraction: float | None = None  # mean share of the AOI's water the dates saw
+    baseline_observed_fraction: float | None = None
     method: str = METHOD
+
+    @property
+    def window_mean(self) -> float:
+        return self.observed_window_sum / len(self.window)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["baseline"], out["window"] = list(self.baseline), list(self.window)
+        out["window_mean"] = round(self.window_mean, 4)
+        for key in ("window_mean_interval", "baseline_mean_interval"):
+            out[key] = [round(v, 3) for v in out[key]]
+        out["predicted_window_sum_interval"] = list(self.predicted_window_sum_interval)
         for key in ("baseline_mean", "baseline_variance", "expected_window_sum"):
             out[key] = round(out[key], 4)
         out["dispersion_r"] = None if self.dispersion_r is None else round(self.dispersion_r, 4)
@@ -76,25 +109,47 @@ def _bnb_log_pmf(s: np.ndarray, n: float, a: float, b: float) -> np.ndarray:
             + special.betaln(a + n, b + s) - special.betaln(a, b))
 
 
-def count_rise_test(baseline: Sequence[int], window: Sequence[int]) -> CountTest:
-    """P(window sum >= observed | baseline) under the NB predictive; small means a significant rise."""
+def mean_interval(counts: Sequence[int], level: float, dispersion: float = 1.0) -> tuple[float, float]:
+    """Interval of the mean count per date: Garwood's exact Poisson interval on the total, widened for an
+    over-dispersed series (quasi-Poisson: the total divided by ``dispersion`` = variance / mean >= 1)."""
+    n, total = len(counts), float(sum(counts))
+    phi = max(1.0, dispersion)
+    tail = (1.0 - level) / 2
+    low = 0.0 if total == 0 else stats.chi2.ppf(tail, 2 * total / phi) / 2
+    high = stats.chi2.ppf(1.0 - tail, 2 * total / phi + 2) / 2
+    return float(low * phi / n), float(high * phi / n)
+
+
+def _central(pmf: np.ndarray, level: float) -> tuple[int, int]:
+    cdf = np.cumsum(pmf)
+    tail = (1.0 - level) / 2
+    return int(np.searchsorted(cdf, tail)), int(np.searchsorted(cdf, 1.0 - tail))
+
+
+def count_rise_test(baseline: Sequence[int], window: Sequence[int], level: float = 0.95) -> CountTest:
+    """P(window sum >= observed | baseline) under the NB predictive; small means a significant rise. With
+    ``level`` intervals of the window's and the baseline's mean and of the predicted window sum."""
     if len(baseline) < 2 or len(window) == 0:
         raise ValueError("need at least 2 baseline counts and 1 window count")
     x = np.asarray(baseline, dtype=float)
     n, k, total = len(x), len(window), float(x.sum())
     observed = int(sum(window))
     mean, variance = float(x.mean()), float(x.var(ddof=1))
+    support = np.arange(int(max(observed, k * mean) * 10 + 100))  # the predictive's mass lies far below
     if variance > mean > 0:
         r = mean * mean / (variance - mean)
-        log_pmf = _bnb_log_pmf(np.arange(observed), k * r, PRIOR + n * r, PRIOR + total)
-        p_value = float(max(0.0, 1.0 - np.exp(log_pmf).sum())) if observed > 0 else 1.0
+        pmf = np.exp(_bnb_log_pmf(support, k * r, PRIOR + n * r, PRIOR + total))
+        p_value = float(max(0.0, 1.0 - pmf[:observed].sum())) if observed > 0 else 1.0
         dispersion: float | None = r
     else:
         # Poisson rate with a Jeffreys Gamma(T + 1/2, n) posterior -> the window sum is NB(T + 1/2, n/(n+k)).
+        pmf = stats.nbinom.pmf(support, total + 0.5, n / (n + k))
         p_value = float(stats.nbinom.sf(observed - 1, total + 0.5, n / (n + k))) if observed > 0 else 1.0
         dispersion = None
+    phi = variance / mean if mean > 0 else 1.0
     return CountTest(tuple(int(v) for v in baseline), tuple(int(v) for v in window), mean, variance, dispersion,
-                     k * mean, observed, min(max(p_value, 0.0), 1.0))
+                     k * mean, observed, min(max(p_value, 0.0), 1.0),
+                     mean_interval(window, level, phi), mean_interval(baseline, level, phi), _central(pmf, level), level)
 
 
 Rows = list[Mapping[str, Any]]
@@ -138,11 +193,16 @@ def vessel_evidence(
             reasons.append(f"{sensor}: only {len(baseline)} usable baseline date(s) before {start} "
                            f"(need {params.min_baseline_dates}; start the period earlier)")
             continue
-        tests[sensor] = count_rise_test([r["n_large"] for r in baseline], [r["n_large"] for r in window])
+        for name, column in _counts(baseline + window, params).items():
+            test = count_rise_test([r[column] for r in baseline], [r[column] for r in window], params.interval)
+            tests[f"{sensor}{name}"] = replace(
+                test, count=column, window_observed_fraction=_mean_seen(window),
+                baseline_observed_fraction=_mean_seen(baseline))
         seen["tested"] += [float(r["observed_fraction"]) for r in window]
     result: dict[str, Any] = {
         "claim_id": claim.id, "aoi_id": aoi_id, "signature": VESSEL_SIGNATURE,
         "window": claim.window.to_dict(), "large_length_m": params.large_length_m, "alpha": params.alpha,
+        "count": params.count,
         "tests": {s: t.to_dict() for s, t in tests.items()},
     }
     if not tests:
@@ -153,16 +213,13 @@ def vessel_evidence(
             confidence = round(0.5 + 0.5 * max(0.0, shortfall), 3)
         return {**result, "verdict": verdict, "p_value": None, **_confidence(confidence),
                 "rationale": "; ".join(reasons) or "no scenes"}
-    # Several sensors are several tests of one hypothesis: Bonferroni.
-    sensor, best = min(tests.items(), key=lambda item: item[1].p_value)
+    # Several sensors and counts are several tests of one hypothesis: Bonferroni.
+    name, best = min(tests.items(), key=lambda item: item[1].p_value)
+    sensor = name.split(" ")[0]
     p_value = min(1.0, best.p_value * len(tests))
-    window_mean = best.observed_window_sum / len(best.window)
-    summary = (
-        f"{sensor}: large vessels (>= {params.large_length_m:.0f} m) in the window {window_mean:.1f} per scene over "
-        f"{len(best.window)} scene(s) vs baseline {best.baseline_mean:.1f} per scene over {len(best.baseline)} dates "
-        f"(variance {best.baseline_variance:.1f}); {METHOD}: p = {p_value:.3g}"
-        + (f" (Bonferroni over {len(tests)} sensors)" if len(tests) > 1 else "")
-    )
+    window_mean = best.window_mean
+    summary = f"{_describe(name, best, params)}; {METHOD}: p = {p_value:.3g}" + (
+        f" (Bonferroni over {len(tests)} tests: {', '.join(tests)})" if len(tests) > 1 else "")
     if p_value < params.alpha and window_mean > best.baseline_mean:
         verdict, rationale = CONSISTENT, f"significant rise at alpha {params.alpha}: {summary}"
         confidence = 1.0 - p_value
@@ -173,6 +230,32 @@ def vessel_evidence(
         rationale += "; " + "; ".join(reasons)
     return {**result, "verdict": verdict, "p_value": float(f"{p_value:.4g}"), "sensor": sensor,
             **_confidence(round(confidence, 3)), "rationale": rationale}
+
+
+def _counts(rows: Rows, p: EvidenceParams) -> dict[str, str]:
+    """The columns to test for one sensor's rows, by test-name suffix: ``count`` (or ``fallback_count`` in
+    series stored without it) and, where every row's land model keeps berthed ships as sea, ``berth_count``."""
+    if not all(p.count in r for r in rows):
+        return {"": p.fallback_count}
+    berths = all(p.berth_count in r and any(m in str(r.get("land_mask", "")) for m in BERTH_AWARE_LAND)
+                 for r in rows)
+    return {"": p.count, " at berth": p.berth_count} if berths else {"": p.count}
+
+
+def _mean_seen(rows: Rows) -> float:
+    return round(float(np.mean([float(r["observed_fraction"]) for r in rows])), 4)
+
+
+def _describe(name: str, t: CountTest, p: EvidenceParams) -> str:
+    what = COUNT_NAMES.get(t.count, f"large vessels (>= {p.large_length_m:.0f} m)")
+    level = f"{t.interval:.0%}"
+    return (f"{name}: {what} in the window {t.window_mean:.1f} per scene ({level} {t.window_mean_interval[0]:.1f}-"
+            f"{t.window_mean_interval[1]:.1f}) over {len(t.window)} scene(s) seeing {t.window_observed_fraction:.0%} "
+            f"of the water vs baseline {t.baseline_mean:.1f} per scene ({level} {t.baseline_mean_interval[0]:.1f}-"
+            f"{t.baseline_mean_interval[1]:.1f}; variance {t.baseline_variance:.1f}) over {len(t.baseline)} dates "
+            f"seeing {t.baseline_observed_fraction:.0%}; the baseline predicts a window sum of "
+            f"{t.predicted_window_sum_interval[0]}-{t.predicted_window_sum_interval[1]} ({level}), observed "
+            f"{t.observed_window_sum}")
 
 
 def _confidence(value: float | None) -> dict[str, Any]:

@@ -8,9 +8,12 @@ The mask comes from the imagery itself, preferably from the AOI's own time serie
   is masked. A vessel present on more than half the dates is treated as a structure: it is part of the
   baseline, which is what a "rise in vessel presence" is measured against anyway.
 * **Single-scene mask (fewer scenes).** Bright (SAR) or non-water (optical) regions that are larger than
-  any ship are land; smaller ones are left to the detector. A ship moored against a quay touches the
-  land region and is then masked with it (single-scene counts miss ships at berth), and a detached
-  structure smaller than a ship (a short breakwater, a buoy) is not masked (add a land layer).
+  any ship are land; smaller ones are left to the detector. Size alone would eat big ships (a 300 m hull
+  with its smear is larger than 2.8 ha) and every ship touching a quay, so bright regions that the water
+  brackets along their own length (``geo.vessels.berths``: a hull, alone or moored alongside a pier or
+  side by side; not a pier, whose root is on land, nor a coast) stay sea whatever their size (SAR
+  always; optical with ``keep_objects_on_water``). A detached structure smaller than a ship (a short
+  breakwater, a buoy) is not masked (add a land layer).
 * **A land layer** (``--land FILE``: polygons, e.g. OpenStreetMap land polygons for the port) can be added
   to either; its polygons are burnt into the mask. No layer ships with the project: a global coastline at
   harbour scale (piers 20 m wide) is not available under a licence and size fit to ship.
@@ -55,6 +58,13 @@ class LandParams:
     max_hull_ndvi: float = 0.25  # hulls, decks and cargo are not green: NDVI above this is a vegetated bank
     min_water_m2: float = 50_000.0  # 5 ha: a basin 250 m x 200 m; smaller "water" among land is not sea
     berths: BerthParams = BerthParams()
+    # SAR single scene: False = the size rule alone on a 5x5 mean (before issue 16; the benchmark's reference)
+    sar_objects_on_water: bool = True
+    # the bright mask is a 3x3 mean (5x5 smeared a pier over the hulls moored alongside it), so hulls come
+    # out ~20 m wider and squatter (three abreast are about as wide as long); 450 m caps one hull's run
+    sar_smooth_px: int = 3
+    sar_berths: BerthParams = BerthParams(max_width_m=130.0, min_elongation=1.6, min_length_m=30.0,
+                                          min_width_px=3.5, own_axis=True)
     # Single-scene optical: keep ship-shaped objects on the water (berthed ships) as sea. Off by default:
     # on the shipped hazy L1C Nantes pair it lets urban land in (31 detections against <= 8).
     keep_objects_on_water: bool = False
@@ -104,13 +114,18 @@ def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandPara
         land = np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db
         method = f"sar-temporal-median/{len(stack)} scenes"
     else:
-        # One date: speckle forbids a pixel test; a 5x5 mean (linear) steadies it, then only regions
-        # larger than a ship are land.
+        # One date: speckle forbids a pixel test; a 3x3 mean (linear; 40 looks at ENL 4.4) steadies it, then
+        # regions larger than a ship are land unless the water brackets them along their length.
         single = np.nan_to_num(stack[0], nan=0.0)
-        smooth = ndi.uniform_filter(single, 5) / np.maximum(ndi.uniform_filter(np.isfinite(stack[0]) * 1.0, 5), 1e-6)
+        size = p.sar_smooth_px
+        smooth = ndi.uniform_filter(single, size) / np.maximum(ndi.uniform_filter(np.isfinite(stack[0]) * 1.0, size), 1e-6)
         db = _to_db(np.where(np.isfinite(stack[0]), smooth, np.nan))
-        land = _larger_than_vessels(np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db, grid, p)
-        method = "sar-single-scene"
+        bright = np.nan_to_num(db, nan=-np.inf) > _sea_level_db(db) + p.sar_margin_db
+        on_water = objects_on_water(bright, math.sqrt(grid.pixel_area), p.sar_berths) if p.sar_objects_on_water \
+            else np.zeros(bright.shape, bool)
+        water = ~_larger_than_vessels(bright, grid, p) | on_water
+        method = "sar-single-scene" + ("+objects-on-water" if p.sar_objects_on_water else "")
+        return _buffer(~_drop_small_water(water, grid, p), p.buffer_px) & ~on_water, method
     return _buffer(~_drop_small_water(~land, grid, p), p.buffer_px), method
 
 

@@ -110,7 +110,7 @@ def test_single_scene_land_mask_keeps_land_and_piers_but_not_ships():
     ship = sea.Ship(300, 450, 150.0, 24.0, 30.0, 20.0)
     bands = sea.sar_scene((400, 600), [ship], texture=6.0, seed=30, land=land, structures=structures)
     mask, method = sar_land_mask([bands["vv"]], grid, LandParams())
-    assert method == "sar-single-scene"
+    assert method == "sar-single-scene+objects-on-water"
     assert mask[land].mean() > 0.99 and mask[structures].mean() > 0.99  # piers touch land; the breakwater is 450 m
     assert not mask[295:306, 440:461].any()
 

@@ -66,14 +66,20 @@ def test_land_mask_is_the_time_series_median(s1_run):
     assert manifest["land_mask"]["s1"].startswith("sar-temporal-median/")
 
 
-def test_evidence_rise_in_window_is_significant(s1_run):
+def test_evidence_rise_in_window_is_significant(s1_run, port_project):
     out, result = s1_run
     evidence = {e["claim_id"]: e for e in json.loads((out / "evidence.json").read_text())}
     ships = evidence["test-ships"]
     assert ships["verdict"] == "consistent with the claim", ships
     assert ships["p_value"] < 0.01
     assert "negative-binomial" in ships["rationale"] and "p = " in ships["rationale"]
-    assert ships["tests"]["s1"]["window"] == [9, 9] or sum(ships["tests"]["s1"]["window"]) >= 16
+    # the ships >= 100 m planted in the window's scenes (within one per date, as the lengths are measured)
+    planted = [sum(s.length_m >= 100 and _inside_aoi(s) for s in port_project.ships[f"S1A_TEST_{d:%Y%m%d}"])
+               for d in WINDOW_DATES]
+    test = ships["tests"]["s1"]
+    assert test["count"] == "n_100m" and all(abs(a - b) <= 1 for a, b in zip(test["window"], planted))
+    low, high = test["predicted_window_sum_interval"]
+    assert high < test["observed_window_sum"] and test["window_observed_fraction"] > 0.95
     # 7 May is an ordinary date: tested, no rise. 9-11 May holds no scene: not tested, and said so.
     assert evidence["test-quiet"]["verdict"] == "no evidence found"
     assert evidence["test-quiet"]["p_value"] > 0.2

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from geo.claims import Claim, Stance, TimeWindow
-from geo.vessels.evidence import EvidenceParams, count_rise_test, evidence_for_claims, poisson_p_value
+from geo.vessels.evidence import EvidenceParams, count_rise_test, evidence_for_claims, mean_interval, poisson_p_value
 
 BASELINE = [3, 2, 4, 5, 1, 3, 2, 6, 3, 2, 5, 3]
 
@@ -75,3 +75,67 @@ def test_two_sensors_are_corrected_for_multiple_testing():
     result = evidence_for_claims([_claim(window_day, window_day)], "port", rows, EvidenceParams())[0]
     assert result["p_value"] == pytest.approx(min(1.0, 2 * single), rel=1e-3)
     assert "Bonferroni" in result["rationale"]
+
+
+def test_intervals_of_known_counts():
+    # Garwood's exact 95 % interval for 10 events: 4.795 .. 18.390; over-dispersion (variance = 2 x mean) widens it
+    assert mean_interval([10], 0.95) == pytest.approx((4.7954, 18.3904), abs=1e-3)
+    low, high = mean_interval([10], 0.95, dispersion=2.0)
+    assert low < 4.0 and high > 22.0
+    assert mean_interval([0, 0], 0.95)[0] == 0.0
+    # a flat baseline of 4 per date predicts one window date at 1..9; 12 lies outside
+    test = count_rise_test([4] * 12, [12])
+    assert test.predicted_window_sum_interval == (1, 9) and test.p_value < 0.005
+    assert test.baseline_mean_interval[0] < 4 < test.baseline_mean_interval[1]
+    assert test.window_mean_interval[0] > test.baseline_mean_interval[1]
+
+
+@pytest.mark.parametrize("mean,r", [(8.0, 2.0), (3.0, None)])
+def test_intervals_cover_at_their_level(mean, r):
+    """On simulated port series (over-dispersed NB, and Poisson) the baseline-mean interval covers the true
+    mean and the predicted range holds the next date about 95 % of the time."""
+    rng = np.random.default_rng(2)
+    covered, predicted = [], []
+    for _ in range(600):
+        x = rng.poisson(mean, 13) if r is None else rng.negative_binomial(r, r / (r + mean), 13)
+        test = count_rise_test(x[:12], x[12:])
+        covered.append(test.baseline_mean_interval[0] <= mean <= test.baseline_mean_interval[1])
+        predicted.append(test.predicted_window_sum_interval[0] <= x[12] <= test.predicted_window_sum_interval[1])
+    assert np.mean(covered) > 0.88 and np.mean(predicted) > 0.92
+
+
+def _size_rows(all_100m, at_berth, land_mask="sar-temporal-median/13 scenes", start=date(2021, 4, 1)):
+    return [{"date": (start + timedelta(days=6 * i)).isoformat(), "sensor": "s1", "n_large": a + 5,
+             "n_100m": a, "n_100m_at_berth": b, "observed_fraction": 0.97, "land_mask": land_mask}
+            for i, (a, b) in enumerate(zip(all_100m, at_berth))]
+
+
+WINDOW_DAY = date(2021, 4, 1) + timedelta(days=6 * 12)
+
+
+def test_counts_tested_are_ships_of_100_m_and_at_berth_where_the_land_model_sees_berths():
+    anchorage = [3, 2, 4, 5, 1, 3, 2, 6, 3, 2, 5, 3]
+    berth = [1, 0, 1, 2, 0, 1, 1, 1, 0, 1, 2, 1]
+    claim = _claim(WINDOW_DAY, WINDOW_DAY)
+    # the ships >= 100 m at berth rise (6 against about 1), all ships >= 100 m not significantly (6 against about 3)
+    [result] = evidence_for_claims([claim], "port", _size_rows(anchorage + [6], berth + [6]))
+    assert set(result["tests"]) == {"s1", "s1 at berth"} and result["count"] == "n_100m"
+    at_berth = count_rise_test(berth, [6])
+    assert result["verdict"] == "consistent with the claim" and result["sensor"] == "s1"
+    assert result["p_value"] == pytest.approx(2 * at_berth.p_value, rel=1e-3)  # Bonferroni over two counts
+    assert "ships >= 100 m at berth" in result["rationale"] and "Bonferroni over 2 tests" in result["rationale"]
+    details = result["tests"]["s1 at berth"]
+    assert details["count"] == "n_100m_at_berth" and details["window"] == [6] and details["baseline"] == berth
+    assert details["window_observed_fraction"] == 0.97 and details["baseline_observed_fraction"] == 0.97
+    assert details["predicted_window_sum_interval"][1] < 6 and len(details["window_mean_interval"]) == 2
+    # a land model that masks berthed ships (size rule): only all ships >= 100 m are tested, and 6 is no rise
+    [blind] = evidence_for_claims([claim], "port", _size_rows(anchorage + [6], berth + [6], "sar-single-scene"))
+    assert set(blind["tests"]) == {"s1"} and blind["tests"]["s1"]["count"] == "n_100m"
+    assert blind["verdict"] == "no evidence found" and blind["p_value"] > 0.05
+    assert "ships >= 100 m in the window 6.0 per scene (95% " in blind["rationale"]
+    # series stored before the size classes: the large-vessel count
+    legacy = [{k: v for k, v in row.items() if k not in ("n_100m", "n_100m_at_berth")}
+              for row in _size_rows(anchorage + [6], berth + [6])]
+    [old] = evidence_for_claims([claim], "port", legacy)
+    assert set(old["tests"]) == {"s1"} and old["tests"]["s1"]["count"] == "n_large"
+    assert old["tests"]["s1"]["window"] == [11]
