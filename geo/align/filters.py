@@ -5,11 +5,15 @@ Why not scipy itself: ``geo coreg`` on a small pair spent more time importing ``
 CPU, through ``scipy.special`` and numpy's lazily-loaded submodules) than measuring the shift. The filters
 here follow ndimage's own arithmetic (lines in float64, the same order of sums, a float32 result after each
 axis), so a shift and everything computed from it are unchanged (``tests/align/test_filters.py`` compares
-them with scipy's, element for element).
+them with scipy's, element for element). Images of a million pixels or more (a job's whole grid) go to
+scipy's compiled filters after all: same results, faster, and a line buffer of memory where these hold a
+block of lines in float64; there the import is a small part of the work.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -18,9 +22,26 @@ PadMode = Literal["symmetric", "edge"]  # numpy's names for ndimage's "reflect" 
 CUBIC_POLE = -0.267949192431122706472553658494127633  # sqrt(3) - 2: the cubic B-spline's one pole
 
 
-def _lines(image: np.ndarray, axis: int, before: int, after: int, mode: PadMode) -> np.ndarray:
-    """``image`` as float64 with ``axis`` moved first (each column a line), padded along it as ``np.pad``
-    would (one gather: np.pad's own overhead was a tenth of a small pair's co-registration)."""
+LINE_BLOCK_VALUES = 1 << 22  # float64 values of the lines filtered at once (32 MiB): numpy's vector speed,
+# and memory that does not grow with the image (ndimage itself works a line at a time)
+Kernel = Callable[[np.ndarray], np.ndarray]
+SCIPY_FROM_PIXELS = 1_000_000  # from this size scipy's compiled filters (same results, a line buffer of
+# memory, several times faster) repay their import (~0.2 s): whole grids in a job; a small pair stays in numpy
+
+
+def _ndimage(image: np.ndarray) -> ModuleType | None:
+    """scipy.ndimage for a large ``image``, None for a small one."""
+    if image.size < SCIPY_FROM_PIXELS:
+        return None
+    from scipy import ndimage
+
+    return ndimage
+
+
+def _along(image: np.ndarray, axis: int, before: int, after: int, mode: PadMode, kernel: Kernel) -> np.ndarray:
+    """``kernel`` run on every line of a 2-D ``image`` along ``axis``, a block of lines at a time: it gets
+    them as float64 (line length + ``before`` + ``after``, lines) padded as ``np.pad`` would, and returns
+    (line length, lines); float32 out, as ndimage writes each axis's result."""
     n = image.shape[axis]
     at = np.arange(-before, n + after)
     if mode == "edge":
@@ -28,12 +49,14 @@ def _lines(image: np.ndarray, axis: int, before: int, after: int, mode: PadMode)
     else:  # symmetric: the line mirrored at both ends, as often as needed
         at = at % (2 * n)
         at = np.where(at >= n, 2 * n - 1 - at, at)
-    lines: np.ndarray = np.moveaxis(image, axis, 0)[at].astype(np.float64)
-    return lines
-
-
-def _back(lines: np.ndarray, axis: int) -> np.ndarray:
-    return np.ascontiguousarray(np.moveaxis(lines.astype(np.float32), 0, axis))
+    lines = np.moveaxis(image, axis, 0)
+    out = np.empty(image.shape, np.float32)
+    out_lines = np.moveaxis(out, axis, 0)
+    step = max(1, LINE_BLOCK_VALUES // len(at))
+    for first in range(0, lines.shape[1], step):
+        block = np.s_[:, first:first + step]
+        out_lines[block] = kernel(lines[block][at].astype(np.float64))
+    return out
 
 
 def correlate1d(image: np.ndarray, weights: np.ndarray, axis: int, mode: PadMode) -> np.ndarray:
@@ -43,12 +66,20 @@ def correlate1d(image: np.ndarray, weights: np.ndarray, axis: int, mode: PadMode
     if len(w) % 2 == 0 or not (np.array_equal(w, w[::-1]) or np.array_equal(w, -w[::-1])):
         raise ValueError("only odd symmetric or antisymmetric kernels are supported")
     sign = 1.0 if np.array_equal(w, w[::-1]) else -1.0
-    padded = _lines(image, axis, half, half, mode)
-    n = padded.shape[0] - 2 * half
-    out = padded[half:half + n] * w[half]
-    for k in range(half, 0, -1):  # farthest taps first, as ndimage sums them
-        out += (padded[half - k:half - k + n] + sign * padded[half + k:half + k + n]) * w[half - k]
-    return _back(out, axis)
+    n = image.shape[axis]
+    ndi = _ndimage(image)
+    if ndi is not None:
+        filtered: np.ndarray = ndi.correlate1d(image, w, axis=axis, output=np.float32,
+                                               mode="nearest" if mode == "edge" else "reflect")
+        return filtered
+
+    def correlate(padded: np.ndarray) -> np.ndarray:
+        out: np.ndarray = padded[half:half + n] * w[half]
+        for k in range(half, 0, -1):  # farthest taps first, as ndimage sums them
+            out += (padded[half - k:half - k + n] + sign * padded[half + k:half + k + n]) * w[half - k]
+        return out
+
+    return _along(image, axis, half, half, mode, correlate)
 
 
 def gaussian_filter(image: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
@@ -64,66 +95,94 @@ def gaussian_filter(image: np.ndarray, sigma: float, truncate: float = 4.0) -> n
 
 
 def uniform_filter(image: np.ndarray, size: int) -> np.ndarray:
-    """``ndimage.uniform_filter`` (mode "reflect"): the mean over a ``size`` box, kept as ndimage keeps it
-    (a running sum, updated by the entering and leaving values, divided by ``size``), float32 out."""
+    """``ndimage.uniform_filter`` (mode "reflect") of a 2-D image: the mean over a ``size`` box, kept as
+    ndimage keeps it (a running sum, updated by the entering and leaving values, divided by ``size``),
+    float32 out."""
+
+    def running_mean(padded: np.ndarray) -> np.ndarray:
+        n = padded.shape[0] - size + 1
+        steps = np.empty((n,) + padded.shape[1:])
+        steps[0] = padded[0]
+        for k in range(1, size):
+            steps[0] += padded[k]
+        steps[1:] = padded[size:size + n - 1] - padded[:n - 1]
+        means: np.ndarray = np.cumsum(steps, axis=0) / size  # a cumulative sum adds in order, as the loop does
+        return means
+
+    ndi = _ndimage(image)
+    if ndi is not None:
+        filtered: np.ndarray = ndi.uniform_filter(image, size, output=np.float32)
+        return filtered
     out = image
     for axis in range(image.ndim):
-        before = size // 2
-        padded = _lines(out, axis, before, size - before - 1, "symmetric")
-        n = padded.shape[0] - size + 1
-        first = padded[0].copy()
-        for k in range(1, size):
-            first += padded[k]
-        steps = np.empty((n,) + padded.shape[1:])
-        steps[0] = first
-        steps[1:] = padded[size:size + n - 1] - padded[:n - 1]
-        out = _back(np.cumsum(steps, axis=0) / size, axis)  # a cumulative sum adds in order, as the loop does
+        out = _along(out, axis, size // 2, size - size // 2 - 1, "symmetric", running_mean)
     return out
 
 
 def spline_filter(image: np.ndarray) -> np.ndarray:
-    """``ndimage.spline_filter(image, order=3, output=np.float32)`` (mode "mirror"): cubic B-spline
-    coefficients, the recursive filter run along each axis over all lines at once."""
+    """``ndimage.spline_filter(image, order=3, output=np.float32)`` (mode "mirror") of a 2-D image: cubic
+    B-spline coefficients, the recursive filter run along each axis over a block of lines at once."""
     z = CUBIC_POLE
+
+    def recursive(c: np.ndarray) -> np.ndarray:
+        n = c.shape[0]
+        if n < 2:
+            return c
+        c *= (1.0 - z) * (1.0 - 1.0 / z)
+        z_n_1 = z ** (n - 1)
+        # the causal start: c0 + z^(n-1) c[n-1] + sum over i of z^i (c[i] + z^(n-1) c[n-1-i]), the powers
+        # multiplied up and the terms added in order, as ndimage's loop does
+        terms = np.empty_like(c[:n - 1])
+        terms[0] = c[0] + z_n_1 * c[n - 1]
+        powers = np.cumprod(np.full(n - 2, z))[:, None]
+        terms[1:] = powers * (c[1:n - 1] + z_n_1 * c[n - 2:0:-1])
+        c[0] = np.cumsum(terms, axis=0)[-1] / (1 - z_n_1 * z_n_1)
+        for i in range(1, n):
+            c[i] += z * c[i - 1]
+        c[n - 1] = (z * c[n - 2] + c[n - 1]) * z / (z * z - 1)
+        for i in range(n - 2, -1, -1):
+            c[i] = z * (c[i + 1] - c[i])
+        return c
+
+    ndi = _ndimage(image)
+    if ndi is not None:
+        filtered: np.ndarray = ndi.spline_filter(image, order=3, output=np.float32)
+        return filtered
     out = image
     for axis in range(image.ndim):
-        c = _lines(out, axis, 0, 0, "edge")
-        n = c.shape[0]
-        if n > 1:
-            c *= (1.0 - z) * (1.0 - 1.0 / z)
-            z_n_1 = z ** (n - 1)
-            # the causal start: c0 + z^(n-1) c[n-1] + sum over i of z^i (c[i] + z^(n-1) c[n-1-i]), the
-            # powers multiplied up and the terms added in order, as ndimage's loop does
-            terms = np.empty_like(c[:max(n - 1, 1)])
-            terms[0] = c[0] + z_n_1 * c[n - 1]
-            powers = np.cumprod(np.full(n - 2, z))[:, None]
-            terms[1:] = powers * (c[1:n - 1] + z_n_1 * c[n - 2:0:-1])
-            c[0] = np.cumsum(terms, axis=0)[-1] / (1 - z_n_1 * z_n_1)
-            for i in range(1, n):
-                c[i] += z * c[i - 1]
-            c[n - 1] = (z * c[n - 2] + c[n - 1]) * z / (z * z - 1)
-            for i in range(n - 2, -1, -1):
-                c[i] = z * (c[i + 1] - c[i])
-        out = _back(c, axis)
+        out = _along(out, axis, 0, 0, "edge", recursive)
     return out
 
 
 def all_within(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """True where every pixel within ``pixels`` (a square) is True, the outside counted False: a binary
-    erosion, from a summed-area table of the mask (exact: integer counts)."""
-    side = 2 * pixels + 1
-    rows, cols = mask.shape
-    counts = np.zeros((rows + 2 * pixels + 1, cols + 2 * pixels + 1), np.int64)  # a row and column of 0 first
-    counts[pixels + 1:pixels + 1 + rows, pixels + 1:pixels + 1 + cols] = mask
-    counts = counts.cumsum(0).cumsum(1)
-    box = counts[side:, side:] - counts[:-side, side:] - counts[side:, :-side] + counts[:-side, :-side]
-    inside: np.ndarray = box == side * side
-    return inside
+    """True where every pixel within ``pixels`` (a square) of a 2-D ``mask`` is True, the outside counted
+    False: a binary erosion, along one axis then the other (exact, and a byte a pixel of memory)."""
+    ndi = _ndimage(mask)
+    if ndi is not None:
+        eroded: np.ndarray = ndi.minimum_filter(mask.astype(np.uint8), size=2 * pixels + 1, mode="constant", cval=0) > 0
+        return eroded
+    out = mask.astype(bool)
+    for axis in range(2):
+        n = out.shape[axis]
+        shape = list(out.shape)
+        shape[axis] = n + 2 * pixels
+        padded = np.zeros(shape, bool)  # the outside: False
+        lines, eroded = np.moveaxis(padded, axis, 0), np.moveaxis(out, axis, 0)
+        lines[pixels:pixels + n] = eroded
+        kept = lines[:n].copy()
+        for k in range(1, 2 * pixels + 1):
+            kept &= lines[k:k + n]
+        out = np.ascontiguousarray(np.moveaxis(kept, 0, axis))
+    return out
 
 
 def maximum_filter(image: np.ndarray, size: int) -> np.ndarray:
     """``ndimage.maximum_filter(image, size)`` (a square, mode "reflect"): the maximum along each axis in
     turn (exact: no arithmetic)."""
+    ndi = _ndimage(image)
+    if ndi is not None:
+        peaks: np.ndarray = ndi.maximum_filter(image, size=size)
+        return peaks
     before = size // 2
     out = image
     for axis in range(image.ndim):
@@ -145,6 +204,10 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     included. The runs are a forest, each pointing to a smaller run of its region; rounds of "hook every
     linked pair of roots, the larger under the smaller, then follow parents to the roots"
     (Shiloach-Vishkin) end when no link joins two roots. A run's root is then its region's first run."""
+    ndi = _ndimage(mask)
+    if ndi is not None:
+        labelled, count = ndi.label(mask, structure=np.ones((3, 3), bool))
+        return labelled, int(count)
     height, width = mask.shape
     edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
     start_row, start_col = np.nonzero(edges == 1)

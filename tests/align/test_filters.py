@@ -27,8 +27,13 @@ def images() -> list[np.ndarray]:
     return out
 
 
+@pytest.mark.parametrize("block", [None, 40])
 @pytest.mark.parametrize("image", images(), ids=lambda a: "x".join(map(str, a.shape)))
-def test_filters_equal_scipy_bit_for_bit(image):
+def test_filters_equal_scipy_bit_for_bit(image, block, monkeypatch):
+    """Lines are filtered a block at a time (memory bounded on a large grid): one block, or many."""
+    if block:
+        monkeypatch.setattr(filters, "LINE_BLOCK_VALUES", block)
+    assert image.size < filters.SCIPY_FROM_PIXELS  # numpy's own filters (large images go to scipy's)
     pairs = {
         "uniform 7": (filters.uniform_filter(image, 7), ndi.uniform_filter(image, 7)),
         "uniform 11": (filters.uniform_filter(image, 11), ndi.uniform_filter(image, 11)),
@@ -74,6 +79,7 @@ def masks() -> list[np.ndarray]:
 
 @pytest.mark.parametrize("mask", masks(), ids=lambda m: f"{m.shape}-{m.mean():.2f}")
 def test_label_equals_scipy_numbering_included(mask):
+    assert mask.size < filters.SCIPY_FROM_PIXELS
     labels, count = filters.label(mask)
     expected, expected_count = ndi.label(mask, structure=np.ones((3, 3), bool))
     assert count == expected_count
