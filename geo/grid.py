@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from affine import Affine
-from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
-from shapely.geometry.base import BaseGeometry
 
-from geo.geometry import WGS84, reproject
+if TYPE_CHECKING:  # pyproj and shapely are imported where used: reading and co-registering rasters needs neither
+    import numpy as np
+    from shapely.geometry.base import BaseGeometry
 
 
 class Located(Protocol):
@@ -19,9 +19,6 @@ class Located(Protocol):
 
     @property
     def geometry(self) -> BaseGeometry: ...
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -94,6 +91,8 @@ class Grid:
         """The UTM grid of a job on ``aoi``: covering it plus ``margin_m`` on each side (context for
         co-registration, a speckle filter or a CFAR ring), snapped to ``resolution``, in the UTM zone of
         its centroid."""
+        from geo.geometry import WGS84, reproject
+
         centroid = aoi.geometry.centroid
         crs = utm_crs_for(centroid.x, centroid.y)
         left, bottom, right, top = reproject(aoi.geometry, WGS84, crs.to_string()).bounds
@@ -108,6 +107,10 @@ def utm_crs_for(lon: float, lat: float) -> RioCRS:
 
 
 def is_geographic(crs: RioCRS) -> bool:
+    if crs.is_projected:  # rasterio knows that much; pyproj (and its import) only for the others
+        return False
+    from pyproj import CRS
+
     return bool(CRS.from_user_input(crs.to_wkt()).is_geographic)
 
 

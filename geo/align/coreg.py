@@ -20,9 +20,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage as ndi
-
-from geo.align import lk
+from geo.align import filters, lk
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
 from geo.align.windows import MIN_WINDOW, windows_for
 from geo.errors import CoregError
@@ -98,19 +96,19 @@ def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None
     fill = ~valid if fill is None else fill
     out = np.where(fill, 0.0, (image - values.mean()) / std).astype(np.float32)
     if fill.any():
-        weight = ndi.uniform_filter((~fill).astype(np.float32), FILL_BOX)
-        filled = ndi.uniform_filter(out, FILL_BOX) / np.maximum(weight, 1e-6)
+        weight = filters.uniform_filter((~fill).astype(np.float32), FILL_BOX)
+        filled = filters.uniform_filter(out, FILL_BOX) / np.maximum(weight, 1e-6)
         out = np.where(fill, np.where(weight > 1e-3, filled, 0.0), out).astype(np.float32)
     # Band-pass (difference of Gaussians): field edges, roads and buildings register; whole fields that
     # brightened or darkened between dates (crops, haze) would not, and would drown them.
-    smooth = ndi.gaussian_filter(out, SMOOTH_SIGMA, truncate=3.0)
+    smooth = filters.gaussian_filter(out, SMOOTH_SIGMA, truncate=3.0)
     high_pass: np.ndarray = smooth - _lowpass(smooth)
     return high_pass
 
 
 def _lowpass(image: np.ndarray) -> np.ndarray:
     """Two 7-px box filters: a Gaussian of sigma ~2.8 px at a cost that does not grow with its width."""
-    return ndi.uniform_filter(ndi.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
+    return filters.uniform_filter(filters.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
 
 
 def integer_shift(windows: list[tuple[np.ndarray, np.ndarray]]) -> tuple[int, int]:
@@ -203,7 +201,7 @@ def _planes(
         return None
     inner = np.s_[CONTEXT:CONTEXT + h, CONTEXT:CONTEXT + w]
     fit = _erode(ref_ok, BORDER)[inner] & _erode(tgt_ok, BORDER + m)[pad:pad + h, pad:pad + w]
-    coeffs = ndi.spline_filter(tgt_p, order=3, output=np.float32)
+    coeffs = filters.spline_filter(tgt_p)
     return _Planes(
         ref_p[inner], _derivative(ref_p, axis=1)[inner], _derivative(ref_p, axis=0)[inner], fit,
         coeffs[CONTEXT:CONTEXT + h + 2 * m, CONTEXT:CONTEXT + w + 2 * m],
@@ -212,12 +210,12 @@ def _planes(
 
 def _derivative(image: np.ndarray, axis: int) -> np.ndarray:
     """Five-point central difference: near-exact on the smoothed images."""
-    return ndi.correlate1d(image, FIVE_POINT, axis=axis, mode="nearest")
+    return filters.correlate1d(image, FIVE_POINT, axis, "edge")
 
 
 def _erode(valid: np.ndarray, pixels: int) -> np.ndarray:
     """Square erosion with the outside counted invalid (a separable minimum filter: fast)."""
-    return ndi.minimum_filter(valid.astype(np.uint8), size=2 * pixels + 1, mode="constant", cval=0) > 0
+    return filters.all_within(valid, pixels)
 
 
 def _region(

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import ndimage as ndi
 
+from geo.align import filters
 from geo.grid import Grid, is_geographic
 
 BRIGHT_SD = 6.0  # robust standard deviations above the median: brighter than any ordinary ground
@@ -67,13 +67,13 @@ def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: n
     within ``match_px`` of it. (Counts, not overlap: among dense bright roofs any cloud is near one.)"""
     if not bright.any():
         return bright, bright
-    labels, n = ndi.label(bright, structure=np.ones((3, 3), bool))
+    labels, n = filters.label(bright)
     # the other date's bright pixels within reach of each region, each counted for one region: where the
     # reaches of two regions meet, the highest label takes them in one count and the lowest in the other
     size = 2 * match_px + 1
     counted = (other_bright & other_valid).ravel()
-    highest = ndi.maximum_filter(labels, size=size).ravel()[counted]
-    lowest = -ndi.maximum_filter(np.where(labels > 0, -labels, -(n + 1)), size=size).ravel()[counted]
+    highest = filters.maximum_filter(labels, size).ravel()[counted]
+    lowest = -filters.maximum_filter(np.where(labels > 0, -labels, -(n + 1)), size).ravel()[counted]
     matched = np.maximum(np.bincount(highest, minlength=n + 2), np.bincount(lowest, minlength=n + 2))[: n + 1]
     seen = np.bincount(labels.ravel(), weights=other_valid.ravel(), minlength=n + 1)
     one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
@@ -110,11 +110,11 @@ def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
     costs far more."""
     block = max(1, min(4, pixels // 3))
     if block == 1:
-        exact: np.ndarray = ndi.maximum_filter(mask, size=2 * pixels + 1)
+        exact: np.ndarray = filters.maximum_filter(mask, 2 * pixels + 1)
         return exact
     rows, cols = mask.shape
     pr, pc = -rows % block, -cols % block
     coarse = np.pad(mask, ((0, pr), (0, pc))).reshape((rows + pr) // block, block, (cols + pc) // block, block)
-    coarse = ndi.maximum_filter(coarse.any(axis=(1, 3)), size=2 * (-(-pixels // block)) + 1)
+    coarse = filters.maximum_filter(np.asarray(coarse.any(axis=(1, 3))), 2 * (-(-pixels // block)) + 1)
     grown: np.ndarray = np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)[:rows, :cols] | mask
     return grown

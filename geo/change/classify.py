@@ -123,10 +123,11 @@ def water_index(green: np.ndarray, nir: np.ndarray | None, swir16: np.ndarray | 
         return index
 
 
-def _stack_water_index(stack: np.ndarray, bands: tuple[str, ...] | list[str]) -> np.ndarray:
+def _stack_water_index(stack: np.ndarray, bands: tuple[str, ...] | list[str], valid: np.ndarray) -> np.ndarray:
+    """The water index of a stack's ``valid`` pixels (computed on those only: no whole-grid temporaries)."""
     names = list(bands)
-    green = stack[names.index("green")]  # required, like nir in scene_levels
-    nir, swir16 = (stack[names.index(b)] if b in names else None for b in ("nir", "swir16"))
+    green = stack[names.index("green")][valid]  # required, like nir in scene_levels
+    nir, swir16 = (stack[names.index(b)][valid] if b in names else None for b in ("nir", "swir16"))
     return water_index(green, nir, swir16)
 
 
@@ -145,7 +146,7 @@ def _dark_level(stacks: tuple[np.ndarray, ...], bands: list[str], group: tuple[s
     present = [bands.index(b) for b in group if b in bands]
     if not present:
         return 0.0
-    values = np.concatenate([stack[present][:, valid].mean(axis=0) for stack in stacks])
+    values = np.concatenate([np.stack([stack[b][valid] for b in present]).mean(axis=0) for stack in stacks])
     return float(np.nanpercentile(values, DARK_PERCENTILE))
 
 
@@ -157,7 +158,7 @@ def scene_levels(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands
     nir = np.concatenate([before[names.index("nir")][valid], after[names.index("nir")][valid]])
     path = tuple(_dark_level((before, after), names, group, valid)
                  for group in (("blue", "green", "red"), ("nir",), ("swir16", "swir22")))
-    return SceneLevels(water_level(_stack_water_index(before, bands)[valid], _stack_water_index(after, bands)[valid]),
+    return SceneLevels(water_level(_stack_water_index(before, bands, valid), _stack_water_index(after, bands, valid)),
                        0.5 * float(np.nanmedian(nir)), (path[0], path[1], path[2]))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage as ndi
 from scipy import stats
@@ -45,14 +47,35 @@ def change_mask(
     return changed
 
 
-def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray, edge_px: int = 2) -> np.ndarray:
+@dataclass(frozen=True)
+class StackDifference:
+    """``after - before`` of two (band, row, col) stacks, computed only at the pixels asked for: the whole
+    difference would be a third stack in memory, and trimming needs it only on change regions."""
+
+    after: np.ndarray
+    before: np.ndarray
+
+    def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        values: np.ndarray = self.after[:, rows, cols] - self.before[:, rows, cols]
+        return values
+
+
+def _difference_at(difference: np.ndarray | StackDifference, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(band, n) change vectors at the pixels (``rows``, ``cols``), NaN as 0."""
+    values = difference.at(rows, cols) if isinstance(difference, StackDifference) else difference[:, rows, cols]
+    filled: np.ndarray = np.nan_to_num(values)
+    return filled
+
+
+def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray | StackDifference, edge_px: int = 2) -> np.ndarray:
     """Drop edge pixels of each change region whose change is less than half the region's own.
 
     A pixel straddling the border of a changed object carries part of its change; any significance test
     keeps it, so regions come out a ring of pixels too large. Projecting each pixel's band-difference
     vector on the region's core change vector gives the changed fraction of the pixel; the half-maximum
     contour is the object's edge. Only pixels near the region's border are trimmed, so heterogeneous
-    change inside a region is never cut out. ``difference`` is (band, row, col); returns a mask.
+    change inside a region is never cut out. ``difference`` is (band, row, col), or the two stacks it
+    comes from; returns a mask.
     """
     mask = labels > 0
     if not mask.any():
@@ -63,21 +86,22 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray, edge_px: int = 
     # A region's core change: mean difference of its interior (or of all its pixels when it is thin).
     where, selected = labelled_pixels(labels)
     in_core = core.ravel()[where]
-    bands = [np.nan_to_num(difference[b].ravel()[where]) for b in range(difference.shape[0])]
+    bands = list(_difference_at(difference, *np.divmod(where, labels.shape[1])))
     core_means = label_means(selected[in_core], [band[in_core] for band in bands], count)
     has_core = np.bincount(selected[in_core], minlength=count + 1)[1:] > 0
     vectors = np.where(has_core, core_means, label_means(selected, bands, count)).T
     norm2 = (vectors**2).sum(axis=1)
     rows, cols = np.nonzero(edge)
     v = vectors[labels[rows, cols] - 1]
-    d = np.nan_to_num(difference[:, rows, cols]).T
+    d = _difference_at(difference, rows, cols).T
     fraction = (d * v).sum(axis=1) / np.maximum(norm2[labels[rows, cols] - 1], 1e-12)
     out = mask.copy()
     out[rows[fraction < 0.5], cols[fraction < 0.5]] = False
     return out
 
 
-def change_regions(mask: np.ndarray, difference: np.ndarray, min_area_px: int, edge_px: int = 2) -> np.ndarray:
+def change_regions(mask: np.ndarray, difference: np.ndarray | StackDifference, min_area_px: int,
+                   edge_px: int = 2) -> np.ndarray:
     """Labelled change regions (0 = none) as the job outputs them: regions under ``min_area_px`` sieved
     away, mixed edge pixels within ``edge_px`` of a border trimmed, sieved again. The evaluation scores
     exactly this."""

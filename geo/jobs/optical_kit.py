@@ -14,7 +14,7 @@ from geo.aoi import AOI
 from geo.change.tiling import BlockRunner, run_serial
 from geo.change.classify import scene_levels
 from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
-from geo.change.threshold import change_regions
+from geo.change.threshold import StackDifference, change_regions
 from geo.claims import Claim
 from geo.grid import Grid
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
@@ -92,7 +92,7 @@ class OpticalKit(ParamsKit[Params]):
             after_n = found.after_normalised
         with step("polygonise"):
             min_area = max(p.min_area_px, found.min_area_px)
-            labels = change_regions(found.mask & inside, after_n - before.data, min_area, found.edge_px)
+            labels = change_regions(found.mask & inside, StackDifference(after_n, before.data), min_area, found.edge_px)
             features = region_features(
                 polygonize(labels, grid), labels, found.statistic.values, found.strong_threshold, before.data,
                 after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 import rasterio.shutil
+from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from geo.atomic import replacing
@@ -76,11 +77,36 @@ def sar_display(data: np.ndarray, bands: Sequence[str]) -> np.ndarray:
     return np.stack([db, db, db])
 
 
-def read_raster(path: Path) -> tuple[np.ndarray, Grid]:
-    """A run's COG back as float32 (bands, rows, cols) with NaN for nodata, and its grid."""
+def view_shape(shape: tuple[int, int], max_side: int) -> tuple[tuple[int, int], float]:
+    """((rows, cols), scale) of a picture of a ``shape`` grid whose longer side is at most ``max_side``."""
+    rows, cols = shape
+    scale = min(1.0, max_side / max(rows, cols))
+    if scale >= 1.0:
+        return shape, 1.0
+    return (max(1, round(rows * scale)), max(1, round(cols * scale))), scale
+
+
+def read_view(path: Path, max_side: int) -> tuple[np.ndarray, Grid, float]:
+    """A run's COG back as float32 (bands, rows, cols) with NaN for nodata, averaged down so its longer side
+    is at most ``max_side`` (read from its overviews: a large grid is never read whole); with its full
+    grid and the scale (1: the pixels themselves)."""
     with open_raster(str(path)) as src:
-        data = src.read(masked=True).astype(np.float32).filled(np.nan)
-        return data, Grid(src.crs, src.transform, (src.height, src.width))
+        grid = Grid(src.crs, src.transform, (src.height, src.width))
+        (rows, cols), scale = view_shape(grid.shape, max_side)
+        if scale >= 1.0:
+            data = src.read(masked=True)
+        else:
+            data = src.read(masked=True, out_shape=(src.count, rows, cols), resampling=Resampling.average)
+        return data.astype(np.float32).filled(np.nan), grid, scale
+
+
+def read_window(path: Path, window: Sequence[int]) -> np.ndarray:
+    """The (row, col, rows, cols) ``window`` of a run's COG at full resolution, as ``read_view`` gives it."""
+    row, col, rows, cols = window
+    with open_raster(str(path)) as src:
+        data = src.read(masked=True, window=Window(col, row, cols, rows))
+        values: np.ndarray = data.astype(np.float32).filled(np.nan)
+        return values
 
 
 def is_cog(path: Path) -> bool:

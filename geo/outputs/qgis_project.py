@@ -25,7 +25,7 @@ from pyproj import CRS
 
 from geo.atomic import replacing
 from geo.outputs.render import display_stretch
-from geo.outputs.cog import read_raster
+from geo.outputs.cog import read_view
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData
 from geo.outputs.statistic import describe
 from geo.outputs.styles import (
@@ -122,6 +122,9 @@ def _tree(parent: ET.Element, layers: list[ProjectLayer]) -> None:
         })
 
 
+STYLE_MAX_SIDE = 1000  # px: a COG without its sidecar is styled from an averaged-down read (a million pixels)
+
+
 def _raster_style(path: Path) -> ET.Element:
     """The true-colour style of the QML sidecar written with the COG, else one computed from its pixels."""
     sidecar = path.with_suffix(".qml")
@@ -130,7 +133,7 @@ def _raster_style(path: Path) -> ET.Element:
             return ET.parse(sidecar).getroot()
         except ET.ParseError:
             pass  # a damaged sidecar: fall back to the pixels
-    rgb, _ = read_raster(path)
+    rgb, _, _ = read_view(path, STYLE_MAX_SIDE)
     return true_colour_style(display_stretch(rgb))
 
 

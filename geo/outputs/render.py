@@ -67,16 +67,6 @@ def data_uri(image: np.ndarray, fmt: str = "PNG", quality: int = 88) -> str:
     return f"data:{mime};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def thumbnail(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """Shrink an image so its longer side is at most ``max_side`` (area-averaged); returns the scale."""
-    rows, cols = image.shape[:2]
-    scale = min(1.0, max_side / max(rows, cols))
-    if scale >= 1.0:
-        return image, 1.0
-    size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
-    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BOX)), scale
-
-
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour enlargement: chips show the real 10 m pixels, not a smoothed guess."""
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
@@ -127,11 +117,6 @@ def chip_window(bounds: tuple[float, float, float, float], shape: tuple[int, int
     col = int(np.clip(round(centre_c - side / 2), 0, shape[1] - side))
     row = int(np.clip(round(centre_r - side / 2), 0, shape[0] - side))
     return row, col, side, side
-
-
-def crop(image: np.ndarray, window: Sequence[int]) -> np.ndarray:
-    row, col, rows, cols = window
-    return image[row:row + rows, col:col + cols]
 
 
 SCALE_BAR_SHARE = 0.25  # the scale bar is the longest 1-2-5 length up to this share of the picture's width

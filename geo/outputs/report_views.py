@@ -18,18 +18,17 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from geo.grid import Grid
-from geo.outputs.cog import read_raster
+from geo.outputs.cog import read_view, read_window
 from geo.outputs.palette import change_colour
 from geo.outputs.render import (
     Furniture,
     PixelFrame,
+    Stretch,
     chip_window,
-    crop,
     data_uri,
     display_stretch,
     furniture,
     lat_lon_text,
-    thumbnail,
     to_rgb8,
 )
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
@@ -106,25 +105,37 @@ class Pictures:
     note: str = ""
     stretch: dict[str, Any] = field(default_factory=dict)
     furniture: Furniture | None = None
-    _images: tuple[np.ndarray, np.ndarray] | None = None
+    _sources: tuple[TrueColour, TrueColour] | None = None
     _grid: Grid | None = None
 
     def chips(self, features: Sequence[ChangeFeature]) -> list[Chip]:
-        """Before/after chips around each change in ``features``, with its outline."""
-        if self._images is None or self._grid is None:
+        """Before/after chips around each change in ``features``, with its outline: each read from the COGs
+        at full resolution (a window around the change, not the whole raster)."""
+        if self._sources is None or self._grid is None:
             return []
-        before, after = self._images
+        before, after = self._sources
         out = []
         for feature in features:
             frame = PixelFrame(self._grid)
-            window = chip_window(frame.pixel_bounds(feature.geometry), before.shape[:2], CHIP_SIDE)
+            window = chip_window(frame.pixel_bounds(feature.geometry), self._grid.shape, CHIP_SIDE)
             local = PixelFrame(self._grid, 1.0, window[1], window[0])
             out.append(Chip(
-                feature.properties(), change_colour(feature.change_type), data_uri(crop(before, window)),
-                data_uri(crop(after, window)), window[2], local.svg_path(feature.geometry),
+                feature.properties(), change_colour(feature.change_type), data_uri(before.chip(window)),
+                data_uri(after.chip(window)), window[2], local.svg_path(feature.geometry),
                 furniture(self._grid, window), Place.of(feature.geometry),
             ))
         return out
+
+
+@dataclass(frozen=True)
+class TrueColour:
+    """A true-colour COG of the run and the display stretch it is shown with."""
+
+    path: Path
+    stretch: Stretch
+
+    def chip(self, window: Sequence[int]) -> np.ndarray:
+        return to_rgb8(read_window(self.path, window), self.stretch)
 
 
 def _title(feature: ChangeFeature) -> str:
@@ -137,12 +148,11 @@ def build_pictures(run: RunData) -> Pictures:
         missing = ", ".join(n for n, p in ((BEFORE_RGB, before_path), (AFTER_RGB, after_path)) if p is None)
         log.warning("run %s: no true-colour images (%s missing)", run.folder, missing)
         return Pictures(False, note=f"No true-colour images in the run folder ({missing} missing).")
-    before_rgb, grid = read_raster(before_path)
-    after_rgb, _ = read_raster(after_path)
+    # a picture of at most VIEW_MAX_SIDE px a side (from the COGs' overviews), its stretch from those pixels
+    before_rgb, grid, scale = read_view(before_path, VIEW_MAX_SIDE)
+    after_rgb, _, _ = read_view(after_path, VIEW_MAX_SIDE)
     stretch_before, stretch_after = display_stretch(before_rgb), display_stretch(after_rgb)
-    before8, after8 = to_rgb8(before_rgb, stretch_before), to_rgb8(after_rgb, stretch_after)
-    view_before, scale = thumbnail(before8, VIEW_MAX_SIDE)
-    view_after, _ = thumbnail(after8, VIEW_MAX_SIDE)
+    view_before, view_after = to_rgb8(before_rgb, stretch_before), to_rgb8(after_rgb, stretch_after)
     frame = PixelFrame(grid, scale)
     outlines = [
         Outline(f.change_id, f.change_type, change_colour(f.change_type), frame.svg_path(f.geometry), _title(f))
@@ -153,7 +163,7 @@ def build_pictures(run: RunData) -> Pictures:
         True, view_before.shape[1], view_before.shape[0], data_uri(view_before, "JPEG"), data_uri(view_after, "JPEG"),
         frame.svg_path(run.aoi_geometry), outlines, note,
         {"before": [list(s) for s in stretch_before], "after": [list(s) for s in stretch_after]},
-        furniture(grid), (before8, after8), grid,
+        furniture(grid), (TrueColour(before_path, stretch_before), TrueColour(after_path, stretch_after)), grid,
     )
 
 

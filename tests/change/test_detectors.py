@@ -12,7 +12,7 @@ import pytest
 from geo.change.detectors import DEFAULT_METHOD, DETECTORS, build_detector, detector_settings
 from geo.change.detectors.chi_square import ChiSquareParams
 from geo.change.detectors.local_regression import LocalParams, LocalRegression
-from geo.change.threshold import change_regions
+from geo.change.threshold import StackDifference, change_regions
 from geo.errors import ChangeError
 from geo.eval.scoring import Confusion
 from tests.change.scenes import BANDS, seasonal_pair
@@ -33,6 +33,20 @@ def test_planted_roofs_found(pair, method):
     assert score.f1 >= 0.95, f"{method}: F1 {score.f1:.3f} (precision {score.precision:.3f}, recall {score.recall:.3f})"
     assert found.summary()["method"] == method
     assert found.algorithm_version == detector.algorithm_version
+
+
+def test_regions_from_the_two_stacks_equal_those_from_their_difference(pair):
+    """The job passes the stacks (the difference is taken at the change regions only, not as a whole third
+    stack): the regions are the same, NaN pixels (no data on one date) included."""
+    before, after = pair.before.astype(np.float32), pair.after.astype(np.float32)
+    found = build_detector("local-regression").detect(before, after, np.ones(pair.truth.shape, bool), BANDS)
+    after_n = found.after_normalised
+    after_n[2, 95:110, 95:110] = np.nan  # inside a planted roof's region
+    args = (max(8, found.min_area_px), found.edge_px)
+    from_stacks = change_regions(found.mask, StackDifference(after_n, before), *args)
+    whole = change_regions(found.mask, after_n - before, *args)
+    assert whole.max() >= 3 and (whole > 0).sum() < (found.mask > 0).sum()  # regions, and edge pixels trimmed
+    assert np.array_equal(from_stacks, whole)
 
 
 def test_local_regression_small_object_and_invalid_pixels():

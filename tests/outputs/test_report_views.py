@@ -1,0 +1,103 @@
+"""The report's pictures of a large run: a view averaged down to at most 1,000 px (read from the COGs'
+overviews) and chips read at full resolution around each change; the true-colour COGs are never read
+whole (they were: two float32 copies of three bands, and their masked copies, for the whole grid)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import tracemalloc
+
+import numpy as np
+import pytest
+from affine import Affine
+from PIL import Image
+from rasterio.crs import CRS
+from shapely.geometry import box
+
+from geo.geometry import WGS84, reproject
+from geo.grid import Grid
+from geo.outputs.cog import read_view, read_window, write_cog
+from geo.outputs.render import display_stretch, to_rgb8
+from geo.outputs.report_views import VIEW_MAX_SIDE, build_pictures
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
+from geo.vector.feature import ChangeFeature
+
+SHAPE = (2400, 2000)
+GRID = Grid(CRS.from_epsg(32630), Affine(10, 0, 500000, 0, -10, 5000000), SHAPE)
+
+
+def true_colour(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    rgb = (rng.random((3, *SHAPE), dtype=np.float32) * 0.3).astype(np.float32)
+    rgb[:, 100:160, 300:420] = np.nan  # no data
+    return rgb
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("large-run")
+    images = {BEFORE_RGB: true_colour(1), AFTER_RGB: true_colour(2)}
+    for name, rgb in images.items():
+        write_cog(folder / name, rgb, GRID, ["red", "green", "blue"])
+    return folder, images
+
+
+def lonlat(col0: int, row0: int, col1: int, row1: int):
+    (x0, y0), (x1, y1) = GRID.transform @ (col0, row1), GRID.transform @ (col1, row0)
+    return reproject(box(x0, y0, x1, y1), GRID.crs.to_string(), WGS84)
+
+
+def png_pixels(uri: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"))
+
+
+def feature(geometry) -> ChangeFeature:
+    return ChangeFeature(geometry, "c1", "aoi", "b", "a", "2020-01-01", "2021-01-01", 900.0, 3.0, 0.8,
+                         "new_building", 0.9, 9, "test")
+
+
+def test_a_large_cog_is_read_averaged_down_and_windows_at_full_resolution(run_folder):
+    folder, images = run_folder
+    full = images[BEFORE_RGB]
+    view, grid, scale = read_view(folder / BEFORE_RGB, VIEW_MAX_SIDE)
+    assert grid == GRID and scale == pytest.approx(1000 / 2400)
+    assert view.shape == (3, 1000, 833) and view.dtype == np.float32
+    # each view pixel averages ~2.4 x 2.4 full pixels: uniform noise of mean 0.15 comes out near 0.15
+    assert abs(float(np.nanmean(view)) - 0.15) < 0.002 and float(np.nanstd(view)) < 0.5 * float(np.nanstd(full))
+    assert np.isnan(view[:, 45:65, 130:170]).all()  # the no-data patch stays no data
+    chip = read_window(folder / BEFORE_RGB, (90, 290, 40, 50))
+    assert np.array_equal(chip, full[:, 90:130, 290:340], equal_nan=True)
+
+
+def test_a_small_cog_is_read_as_it_is(tmp_path):
+    grid = Grid(GRID.crs, GRID.transform, (300, 200))
+    rgb = true_colour(3)[:, :300, :200]
+    write_cog(tmp_path / "rgb.tif", rgb, grid)
+    view, _, scale = read_view(tmp_path / "rgb.tif", VIEW_MAX_SIDE)
+    assert scale == 1.0 and np.array_equal(view, rgb, equal_nan=True)
+
+
+def test_report_pictures_of_a_large_run_never_hold_the_whole_rasters(run_folder):
+    folder, images = run_folder
+    aoi = lonlat(0, 0, SHAPE[1], SHAPE[0])
+    change = feature(lonlat(1500, 2000, 1504, 2004))  # centred on pixel corner (1502, 2002)
+    run = RunData(folder, {"id": "aoi"}, aoi, [change], [], {})
+    tracemalloc.start()
+    try:
+        pictures = build_pictures(run)
+        chips = pictures.chips([change])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    whole = 2 * images[BEFORE_RGB].nbytes  # both dates' three bands, float32, read once (110 MiB)
+    # what is held is a few copies of the 1000 x 833 view (10 MiB each), however large the grid
+    assert peak < whole / 2, f"peak {peak / 2**20:.0f} MiB of Python allocations; whole rasters {whole / 2**20:.0f} MiB"
+    assert (pictures.width, pictures.height) == (833, 1000)
+    # the chip is the full-resolution pixels around the change, stretched as the view is
+    (chip,) = chips
+    assert chip.size == 40
+    stretch = display_stretch(read_view(folder / AFTER_RGB, VIEW_MAX_SIDE)[0])
+    assert pictures.stretch["after"] == [list(s) for s in stretch]
+    expected = to_rgb8(images[AFTER_RGB][:, 1982:2022, 1482:1522], stretch)
+    assert np.array_equal(png_pixels(chip.after_uri), expected)
