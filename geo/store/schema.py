@@ -77,6 +77,9 @@ _V1_TABLES = (
 )
 
 
+# Vessel counts by class (migration 4), nullable: rows of older stores have none.
+VESSEL_CLASS_COLUMNS = ("n_100m", "n_at_berth", "n_at_anchor", "n_100m_at_berth")
+
 def _v1(conn: sqlite3.Connection) -> None:
     gpkg.create_core(conn)
     for sql in _V1_TABLES:
@@ -151,10 +154,18 @@ def _v3(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE verdicts_v3 RENAME TO verdicts")
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    """Size classes and berths of the vessel counts (``geo.vessels.series``): rows stored before stay NULL there,
+    and a series holding such rows is tested on ``n_large`` (``geo.vessels.evidence``)."""
+    for column in VESSEL_CLASS_COLUMNS:
+        conn.execute(f"ALTER TABLE vessel_series ADD COLUMN {column} INTEGER")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
     (3, "vessel count series and land masks; vessel verdicts in the history", _v3),
+    (4, "vessel counts by size class (>= 100 m) and berth", _v4),
 )
 LATEST = MIGRATIONS[-1][0]
 

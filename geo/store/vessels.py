@@ -11,13 +11,14 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from geo.store.schema import VESSEL_CLASS_COLUMNS
 from geo.store.store import Store, iso_utc, parse_utc
 
 if TYPE_CHECKING:  # numpy for the masks only: a re-check with nothing new reads which scenes are counted
     import numpy as np
 
 SERIES_FIELDS = ("scene_id", "sensor", "date", "datetime", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
-                 "observed_fraction", "observed_km2", "land_mask", "run_id")
+                 "observed_fraction", "observed_km2", "land_mask", "run_id", *VESSEL_CLASS_COLUMNS)
 
 
 def vessel_scene_ids(store: Store, aoi_id: str, algorithm_version: str) -> set[str]:
@@ -31,11 +32,13 @@ def add_vessel_rows(store: Store, aoi_id: str, algorithm_version: str, rows: Seq
     Returns how many were added."""
     cursor = store.conn.executemany(
         "INSERT INTO vessel_series (aoi_id, algorithm_version, scene_id, sensor, date, datetime, n_vessels, n_large, "
-        "total_area_m2, large_area_m2, observed_fraction, observed_km2, land_mask, run_id, recorded_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        f"total_area_m2, large_area_m2, observed_fraction, observed_km2, land_mask, run_id, recorded_at, "
+        f"{', '.join(VESSEL_CLASS_COLUMNS)}) VALUES ({', '.join('?' * (15 + len(VESSEL_CLASS_COLUMNS)))}) "
+        "ON CONFLICT DO NOTHING",
         [(aoi_id, algorithm_version, r["scene"], r["sensor"], r["date"], iso_utc(parse_utc(str(r["datetime"]))),
           r["n_vessels"], r["n_large"], r["total_area_m2"], r["large_area_m2"], r["observed_fraction"],
-          r["observed_km2"], r["land_mask"], run_id, recorded_at) for r in rows],
+          r["observed_km2"], r["land_mask"], run_id, recorded_at, *(r.get(c) for c in VESSEL_CLASS_COLUMNS))
+         for r in rows],
     )
     return cursor.rowcount
 
@@ -49,6 +52,9 @@ def vessel_rows(store: Store, aoi_id: str, algorithm_version: str) -> list[dict[
     for values in cursor:
         row = dict(zip(SERIES_FIELDS, values))
         row["scene"] = row.pop("scene_id")
+        for column in VESSEL_CLASS_COLUMNS:  # none in rows stored before migration 4: the series says so
+            if row[column] is None:
+                del row[column]
         rows.append(row)
     return rows
 

@@ -92,7 +92,12 @@ def test_vessel_series_accumulates_and_the_evidence_is_recomputed_over_it(port_p
     assert [(v, r) for v, _, _, r, _ in ships] == [("not tested", 1), ("consistent with the claim", 2)]
     verdict, before, after, _, details = ships[-1]
     assert (before, after) == ("S1A_TEST_20210401", "S1A_TEST_20210613")  # first and last scene of the series
-    assert details["p_value"] < 0.01 and details["tests"]["s1"]["baseline"] == [2, 1, 3, 3, 3, 2, 3, 1, 3, 2]
+    # ships >= 100 m (the class troop transport turns on), as the stored series now keeps them (migration 4)
+    test = details["tests"]["s1"]
+    assert details["p_value"] < 0.01 and test["count"] == "n_100m"
+    baseline = [r for r in stored if r["sensor"] == "s1" and r["date"] < "2021-06-10"]
+    assert test["baseline"] == [r["n_100m"] for r in baseline] and len(baseline) == 10
+    assert test["baseline"] != [r["n_large"] for r in baseline]  # (n_large: 2, 1, 3, 3, 3, 2, 3, 1, 3, 2)
     news = {(v["kind"], v["claim_id"]): v for v in second.summary["verdicts"]}
     assert news[("vessels", "test-ships")]["changed"] and news[("vessels", "test-ships")]["previous_verdict"] == "not tested"
     assert news[("vessels", "test-denial")]["verdict"] == "inconsistent with the denial"

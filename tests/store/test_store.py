@@ -92,7 +92,7 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     conn.close()
     assert not _tables(path) >= {"layer_styles"}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 3
+        assert store.schema_version == schema.LATEST == 4
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
@@ -117,7 +117,7 @@ def test_migration_3_keeps_the_verdict_history_and_adds_the_vessel_tables(tmp_pa
                      "verdict, run_id, recorded_at) VALUES ('vessels', 'x', 'c', 'B', 'A', 'v', 'v', 1, 't')")
     conn.close()
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == schema.LATEST
         assert store.count("verdicts") == 1 and store.count("vessel_series") == 0
         with store.transaction():
             assert store.add_verdict("vessels", {"aoi_id": "x", "claim_id": "c", "verdict": "not tested",
@@ -183,3 +183,28 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
             raise RuntimeError("killed half way")
         assert store.run_ids() == [1]
         assert [f.change_id for f in store.changes()] == ["id0"]
+
+
+def test_migration_4_adds_the_vessel_size_classes_and_old_rows_say_they_have_none(tmp_path):
+    from geo.store.vessels import add_vessel_rows, vessel_rows
+
+    path = tmp_path / "v3.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=3) == [1, 2, 3]
+    conn.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('t', 't', '{}')")
+    conn.execute("INSERT INTO vessel_series (aoi_id, algorithm_version, scene_id, sensor, date, datetime, n_vessels, "
+                 "n_large, observed_fraction, run_id, recorded_at) VALUES ('port', 'vessels/0.1', 'OLD', 's1', "
+                 "'2021-04-01', '2021-04-01T06:00:00.000Z', 5, 3, 0.98, 1, 't')")
+    conn.execute("COMMIT")
+    conn.close()
+    new = {"scene": "NEW", "sensor": "s1", "date": "2021-04-13", "datetime": "2021-04-13T06:00:00Z", "n_vessels": 6,
+           "n_large": 4, "total_area_m2": 1.0, "large_area_m2": 1.0, "observed_fraction": 0.97, "observed_km2": 2.0,
+           "land_mask": "sar-temporal-median/0.1", "n_100m": 2, "n_at_berth": 4, "n_at_anchor": 2, "n_100m_at_berth": 1}
+    with writer_lock(path), Store.open(path) as store:
+        assert store.schema_version == schema.LATEST == 4
+        with store.transaction():
+            assert add_vessel_rows(store, "port", "vessels/0.1", [new], 1, "t") == 1
+        old_row, new_row = vessel_rows(store, "port", "vessels/0.1")
+    assert old_row["scene"] == "OLD" and not set(schema.VESSEL_CLASS_COLUMNS) & set(old_row)
+    assert {c: new_row[c] for c in schema.VESSEL_CLASS_COLUMNS} == {c: new[c] for c in schema.VESSEL_CLASS_COLUMNS}
