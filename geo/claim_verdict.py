@@ -67,13 +67,11 @@ class ClaimVerdict:
         """The verdict an entry describes (``claims.json``, a store row's details); a KeyError names a
         missing key."""
         names = [f.name for f in fields(cls) if f.name != "extra"]
-        given = {name: entry[name] for name in names if name in entry or name not in _OPTIONAL}
+        given = {name: entry[name] for name in names if name in entry or name not in VESSEL_KEYS}
         for name in ("scenes", "signatures", "expected_change_types", "evidence"):
             given[name] = tuple(given[name])
         return cls(**given, extra={k: v for k, v in entry.items() if k not in names})
 
-
-_OPTIONAL = frozenset(VESSEL_KEYS)
 
 
 def _plain(value: Any) -> Any:

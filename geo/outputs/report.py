@@ -18,7 +18,6 @@ from typing import Any, SupportsFloat
 from urllib.parse import urlparse
 
 import jinja2
-from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
 from geo.link import (
