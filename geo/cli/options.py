@@ -37,6 +37,16 @@ def sensor_option(default: Sensor | None, help: str) -> Callable[[Command], Comm
                         default=default.value if default else None, show_default=default is not None, help=help)
 
 
+def workers_count(_context: click.Context, param: click.Parameter, value: str) -> int | None:
+    """``--workers``: ``auto`` (None: the job decides from its grid and the machine) or a count of at least 1."""
+    text = value.strip().lower()
+    if text == "auto":
+        return None
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise click.BadParameter(f"{value!r} is neither 'auto' nor a whole number of at least 1", param=param)
+
+
 def aoi_folder(value: Path | None) -> Path:
     return value if value is not None else paths.aoi_dir()
 

@@ -13,7 +13,9 @@ from geo.atomic import check_output_dir
 from geo.claim_verdict import ClaimVerdict
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
+from geo.cli.options import (
+    aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option, workers_count,
+)
 from geo.errors import ClaimError
 from geo.link import claim_index
 from geo.jobs.dask_cluster import block_runner
@@ -49,7 +51,7 @@ def load_job_inputs(
 
 def execute(
     aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path,
-    sensor: Sensor = Sensor.S2, workers: int = 1, scheduler: str | None = None,
+    sensor: Sensor = Sensor.S2, workers: int | None = None, scheduler: str | None = None,
 ) -> None:
     check_output_dir(out)
     scene_source = open_source(source, sensor)  # s2: Sentinel-2 bands; s1: VV/VH backscatter
@@ -124,13 +126,14 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
 @out_option
 @aoi_dir_option
 @seeds_dir_option
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--workers", metavar="auto|N", callback=workers_count, default="auto", show_default=True,
               help="Compute the blocks of a large AOI's change statistic on a local Dask cluster of this many "
-                   "processes (1: in this process).")
+                   "processes (1: in this process; auto: a cluster only for a grid of 4 blocks or more on a "
+                   "machine of 4 cores or more, a worker per spare core, at most 4).")
 @click.option("--scheduler", default=None,
               help="Address of an existing Dask scheduler (tcp://host:8786) to compute the blocks on instead.")
 def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str,
-                sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None, workers: int,
+                sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None, workers: int | None,
                 scheduler: str | None) -> None:
     """Detect change over an AOI between a before and an after scene; link it to claims.
 

@@ -133,3 +133,9 @@ def test_unreachable_scheduler(geo_cli, project):
     result, out = run(geo_cli, project, *CLAIMS, "--scheduler", "tcp://127.0.0.1:9")
     assert_user_error(result, out, "--scheduler tcp://127.0.0.1:9: cannot connect to the Dask scheduler")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("workers", ["0", "two", "-1"])
+def test_workers_neither_auto_nor_a_count(geo_cli, project, workers):
+    result, out = run(geo_cli, project, *CLAIMS, "--workers", workers)
+    assert_user_error(result, out, "--workers", f"'{workers}' is neither 'auto' nor a whole number of at least 1")
