@@ -153,6 +153,10 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
         collection, n_items = export_collection(store, export_stac)
         console.stderr.print(f"STAC collection of {n_items} item(s): {console.esc(collection)}")
+    if report.late_alerts:
+        console.stderr.print(f"--notify: delivered the alert(s) of earlier run(s) {report.late_alerts} (late)")
+    if report.alert_failed:
+        console.stderr.print("--notify: an alert was not delivered; it is sent again at the next re-check with --notify")
     if report.failed_aois:
         raise click.exceptions.Exit(EXIT_AOIS_FAILED)
     if report.hook_failed_runs:

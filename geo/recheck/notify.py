@@ -92,15 +92,18 @@ def _text(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdict
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def payload(store: Store, summary: Mapping[str, Any], out: Path) -> dict[str, Any]:
+def payload(store: Store, summary: Mapping[str, Any], out: Path, late: bool = False) -> dict[str, Any]:
     """The JSON body for the run of ``summary``: its new changes, the verdicts that changed, its files
-    (absolute paths and ``file:`` URIs on the machine that ran it), and the Slack-compatible ``text``."""
+    (absolute paths and ``file:`` URIs on the machine that ran it), and the Slack-compatible ``text``;
+    ``late``: sent at a later re-check, the webhook having not taken it at the run's own."""
     changes = [_change(f) for f in store.changes(run_id=summary["run_id"])]
     verdicts = [_verdict(v) for v in summary["verdicts"] if v["changed"]]
     folder = Path(out).absolute()
     files = {name: str(folder / relative) for name, relative in summary["files"].items()}
+    text = _text(summary, changes, verdicts, files)
     return {
-        "text": _text(summary, changes, verdicts, files),
+        "text": f"(late: not delivered when the run was recorded)\n{text}" if late else text,
+        "late": late,
         "run_id": summary["run_id"],
         "store": str(store.path.absolute()),
         "finished_at": summary["finished_at"],
@@ -149,11 +152,11 @@ def _post(url: str, body: Mapping[str, Any], policy: AlertRetry, retry: Retry) -
     return None
 
 
-def alert(store: Store, summary: Mapping[str, Any], out: Path) -> dict[str, Any] | None:
+def alert(store: Store, summary: Mapping[str, Any], out: Path, late: bool = False) -> dict[str, Any] | None:
     """``payload``, built while the store is open (after its commit); None, with a warning, when it cannot
     be (a bug here must not turn a recorded re-check into a failed one)."""
     try:
-        return payload(store, summary, out)
+        return payload(store, summary, out, late)
     except Exception as exc:
         log.warning("--notify: run %s: cannot build the message: %s: %s", summary["run_id"], type(exc).__name__, exc)
         return None

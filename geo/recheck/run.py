@@ -80,7 +80,8 @@ class RecheckReport:
     repaired_runs: list[int] = field(default_factory=list)
     notified_runs: list[int] = field(default_factory=list)
     hook_failed_runs: list[int] = field(default_factory=list)
-    alert_failed: bool = False  # --notify: the webhook did not take the run's summary (a warning, not a failure)
+    alert_failed: bool = False  # --notify: the webhook did not take an alert (a warning, not a failure)
+    late_alerts: list[int] = field(default_factory=list)  # earlier runs whose alerts the webhook took this time
     elapsed_s: float = 0.0
 
     @property
@@ -181,7 +182,47 @@ def _nothing_new(report: RecheckReport, started: str, source: str, version: str,
 
 
 def recheck(request: RecheckRequest, progress: Progress | None = None) -> RecheckReport:
-    """Re-check the AOIs of ``request``; see the module docstring."""
+    """Re-check the AOIs of ``request``; see the module docstring. With ``--notify``, the webhook gets this
+    run's alert and those of earlier runs it did not take, after the store's lock is released."""
+    alerts: list[dict[str, Any]] = []
+    report = _recheck(request, progress, alerts)
+    if alerts:
+        _deliver_alerts(request, report, alerts)
+    return report
+
+
+def _deliver_alerts(request: RecheckRequest, report: RecheckReport, alerts: Sequence[dict[str, Any]]) -> None:
+    """Send ``alerts`` (retries hold up no other re-check: the lock is not held), then take the lock again
+    briefly to clear the delivered ones. A run whose alert is not delivered stays pending for the next
+    re-check with --notify; one delivered but not cleared (the store was locked meanwhile) is sent again then."""
+    assert request.notify is not None
+    policy = notify.AlertRetry(request.notify_retries)
+    delivered = [body["run_id"] for body in alerts if notify.deliver(request.notify, body, policy)]
+    report.alert_failed = report.alert_failed or len(delivered) < len(alerts)
+    report.late_alerts = [r for r in delivered if r != report.run_id]
+    if not delivered:
+        return
+    try:
+        with writer_lock(Path(request.store), request.wait_s), Store.open(Path(request.store)) as store:
+            with store.transaction():
+                store.set_alert_pending(delivered, False)
+    except GeoError as exc:
+        log.warning("--notify: run(s) %s delivered but not marked so (%s): they are sent again next time",
+                    delivered, exc)
+
+
+def _pending_alerts(store: Store, out: Path) -> list[dict[str, Any]]:
+    """The alerts of earlier runs no webhook has taken, marked ``late``; a run whose alert cannot be built
+    is left out with a warning (``notify.alert``) and stays pending."""
+    bodies = []
+    for run_id in store.pending_alerts():
+        body = notify.alert(store, store.run_summary(run_id), out, late=True)
+        if body is not None:
+            bodies.append(body)
+    return bodies
+
+
+def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[dict[str, Any]]) -> RecheckReport:
     clock = time.perf_counter()
     started = now_utc()
     store_path = Path(request.store)
@@ -214,6 +255,8 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
         report.repaired_runs = outputs.repair(store, out)
         if request.on_new:
             report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
+        if request.notify:
+            alerts += _pending_alerts(store, out)
         if brief is not None:
             step(f"asking {brief.name} whether anything is new")
             idle = quick.nothing_new(store, brief, known, all_claims, request.aoi_refs, request.since,
@@ -263,6 +306,8 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)
+            if request.notify and summary["has_new"]:  # pending until a webhook takes it, whatever happens next
+                store.set_alert_pending([run_id], True)
         log.info("run %d committed", run_id)
         step("writing the run's files")
         summary_path = outputs.write_run_outputs(store, run_id, out)
@@ -275,9 +320,9 @@ def recheck(request: RecheckRequest, progress: Progress | None = None) -> Rechec
             else:
                 report.hook_failed_runs.append(run_id)
         body = notify.alert(store, summary, out) if request.notify and summary["has_new"] else None
-    if request.notify and summary["has_new"]:  # after the lock is released: retries hold up no other re-check
-        policy = notify.AlertRetry(request.notify_retries)
-        report.alert_failed = body is None or not notify.deliver(request.notify, body, policy)
+        if body is not None:
+            alerts.append(body)
+        report.alert_failed = bool(request.notify and summary["has_new"] and body is None)
     report.elapsed_s = time.perf_counter() - clock
     return report
 

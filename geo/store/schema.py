@@ -161,11 +161,18 @@ def _v4(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE vessel_series ADD COLUMN {column} INTEGER")
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    """Webhook alerts (``--notify``) not yet delivered: a run keeps its alert pending until a webhook takes it,
+    so a receiver that was down gets it at a later re-check (runs recorded before: none pending)."""
+    conn.execute("ALTER TABLE runs ADD COLUMN alert_pending BOOLEAN NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
     (3, "vessel count series and land masks; vessel verdicts in the history", _v3),
     (4, "vessel counts by size class (>= 100 m) and berth", _v4),
+    (5, "webhook alerts pending delivery", _v5),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -289,6 +289,10 @@ class Store:
             "ORDER BY run_id"
         ))
 
+    def pending_alerts(self) -> list[int]:
+        """Runs whose ``--notify`` alert no webhook has taken yet, oldest first."""
+        return [r[0] for r in self.conn.execute("SELECT run_id FROM runs WHERE alert_pending ORDER BY run_id")]
+
     def count(self, table: str) -> int:
         if table not in {**schema.FEATURE_LAYERS, **schema.ATTRIBUTE_TABLES, **schema.VESSEL_TABLES}:
             raise ValueError(f"unknown store table {table!r}")
@@ -316,6 +320,9 @@ class Store:
 
     def mark_notified(self, run_id: int) -> None:
         self.conn.execute("UPDATE runs SET notified_at = ? WHERE run_id = ?", (now_utc(), run_id))
+
+    def set_alert_pending(self, run_ids: Sequence[int], pending: bool) -> None:
+        self.conn.executemany("UPDATE runs SET alert_pending = ? WHERE run_id = ?", [(pending, r) for r in run_ids])
 
     def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
         from shapely.geometry import mapping

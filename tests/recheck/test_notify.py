@@ -127,3 +127,38 @@ def test_a_bad_url_is_refused_before_anything_is_created(series, tmp_path, geo_c
     assert result.returncode == 1
     assert "--notify" in result.stderr and "not an http(s) URL" in result.stderr and "Traceback" not in result.stderr
     assert not store.exists() and not store.with_name("new-outputs").exists()
+
+
+def _pending(store) -> list[int]:
+    with sqlite3.connect(store) as conn:
+        return [r[0] for r in conn.execute("SELECT run_id FROM runs WHERE alert_pending ORDER BY run_id")]
+
+
+def test_an_alert_not_delivered_is_sent_at_the_next_recheck_and_only_once(first_run, receiver, geo_cli):
+    series, store = first_run
+    series.publish(4)
+    missed = geo_cli(*series.args(store, "--notify", down_url() + SECRET, "--notify-retries", "0"))
+    assert missed.returncode == 0 and "--notify: run 2 not delivered" in missed.stderr
+    assert "sent again at the next re-check" in missed.stderr
+    assert _pending(store) == [2]
+    # The next re-check finds nothing new, the webhook is back: run 2's alert arrives, marked late.
+    later = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
+    assert later.returncode == 0 and "nothing new" in later.stdout, later.stderr
+    assert [(r.path, r.status) for r in _posts(receiver)] == [(SECRET, 200)]
+    body = json.loads(_posts(receiver)[0].received)
+    assert (body["run_id"], body["late"], body["n_new_changes"]) == (2, True, 2)
+    assert sorted(c["aoi_id"] for c in body["new_changes"]) == ["site-b", "site-d"]
+    assert body["text"].startswith("(late: not delivered when the run was recorded)\ngeo recheck run 2: 2 new change(s)")
+    assert "delivered the alert(s) of earlier run(s) [2] (late)" in later.stderr
+    assert _pending(store) == []
+    again = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
+    assert again.returncode == 0 and len(_posts(receiver)) == 1  # delivered once: not sent again
+
+
+def test_a_run_without_notify_leaves_no_alert_pending(first_run, receiver, geo_cli):
+    series, store = first_run
+    series.publish(4)
+    result = geo_cli(*series.args(store))
+    assert result.returncode == 0 and _pending(store) == []
+    later = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
+    assert later.returncode == 0 and _posts(receiver) == []  # nobody asked for run 2's alert
