@@ -91,3 +91,21 @@ def test_same_orbit_partner_is_looked_for_beyond_the_first_batch(tmp_path, nante
     assert 7 < ORBIT_PENALTY_DAYS
     assert (pair.before.id, pair.after.id) == ("L_B_51", "L_A_51_DAY8")
     assert len(pair.reason["candidates"]["after"]) == 7  # the first batch of 6 + the orbit-51 one
+
+
+def test_a_local_catalog_says_which_dates_it_holds_or_where_its_scenes_are(nantes_aoi):
+    """The shipped demo catalog (two real scenes over Nantes): a date out of its range names the dates it
+    has; an AOI drawn beside its scenes names where both are, so nobody goes looking for other dates."""
+    from dataclasses import replace
+
+    from shapely.affinity import translate
+
+    demo = LocalCatalog(REPO / "scenes" / "demo")
+    with pytest.raises(SceneError, match=r"on or before 2014-06-01 within 365 days in .*catalog\.json "
+                                         r"\(its 2 date\(s\) over the AOI: 2015-08-21, 2017-10-14\)$"):
+        select_pair(demo, nantes_aoi, [], before="2014-06-01", after="2017-07-01")
+    beside = replace(nantes_aoi, id="beside", geometry=translate(nantes_aoi.geometry, xoff=-0.2))  # 15 km west
+    with pytest.raises(SceneError, match=r"no scene of the catalog touches the AOI on any date \(the AOI: lon "
+                                         r"-1\.7700\.\.-1\.7200, lat 47\.1850\.\.47\.2250; the catalog's 2 scene\(s\): "
+                                         r"lon -1\.5774\.\.-1\.5122, lat 47\.1756\.\.47\.2341\)"):
+        select_pair(demo, beside, [], before="2016-01-01", after="2017-01-01")
