@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from geo.atomic import staged_dir, write_json
 from geo.store import Store
-from geo.store.store import parse_utc
+from geo.store.times import parse_utc
 
 if TYPE_CHECKING:
     import pystac

@@ -14,12 +14,14 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import StoreError
 from geo.store import gpkg, schema
+from geo.store.runs import RunLog
+from geo.store.times import iso_utc, now_utc, parse_utc
 
 from geo.vector.feature import ChangeFeature  # no shapely at import: the quick path reads the store without it
 
@@ -33,21 +35,6 @@ BUSY_TIMEOUT_S = 60.0  # other SQLite users (QGIS reading) only ever hold the da
 CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scene", "before_date", "after_date",
                  "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
                  "algorithm_version", "run_id")
-
-
-def iso_utc(moment: datetime) -> str:
-    """GeoPackage DATETIME text: UTC, millisecond precision, 'Z' suffix."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def now_utc() -> str:
-    return iso_utc(datetime.now(timezone.utc))
 
 
 @dataclass(frozen=True)
@@ -85,7 +72,7 @@ def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-class Store:
+class Store(RunLog):
     """An open results store. Use ``Store.open``; close it (or use it as a context manager) when done."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -272,58 +259,12 @@ class Store:
     def latest_window_verdict(self, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
         return self.latest_verdict("window", aoi_id, claim_id, algorithm_version)
 
-    def run_ids(self) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT run_id FROM runs ORDER BY run_id")]
-
-    def run_summary(self, run_id: int) -> dict[str, Any]:
-        row = self.conn.execute("SELECT summary FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"{self.path}: no run {run_id}")
-        summary: dict[str, Any] = json.loads(row[0])
-        return summary
-
-    def pending_notifications(self) -> list[tuple[int, str]]:
-        """(run id, command) of runs whose --on-new command has not yet succeeded."""
-        return list(self.conn.execute(
-            "SELECT run_id, on_new FROM runs WHERE has_new AND on_new IS NOT NULL AND notified_at IS NULL "
-            "ORDER BY run_id"
-        ))
-
-    def pending_alerts(self) -> list[int]:
-        """Runs whose ``--notify`` alert no webhook has taken yet, oldest first."""
-        return [r[0] for r in self.conn.execute("SELECT run_id FROM runs WHERE alert_pending ORDER BY run_id")]
-
     def count(self, table: str) -> int:
         if table not in {**schema.FEATURE_LAYERS, **schema.ATTRIBUTE_TABLES, **schema.VESSEL_TABLES}:
             raise ValueError(f"unknown store table {table!r}")
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     # -- writes (inside transaction()) -----------------------------------------------------------------
-    def insert_run(self, started_at: str, source: str, algorithm_version: str, workbench_version: str,
-                   host: str, pid: int, arguments: Mapping[str, Any], on_new: str | None) -> int:
-        cursor = self.conn.execute(
-            "INSERT INTO runs (started_at, finished_at, source, algorithm_version, workbench_version, host, pid, "
-            "arguments, summary, on_new) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
-            (started_at, started_at, source, algorithm_version, workbench_version, host, pid,
-             json.dumps(dict(arguments), sort_keys=True), on_new),
-        )
-        assert cursor.lastrowid is not None  # sqlite sets it after every INSERT
-        return cursor.lastrowid
-
-    def finish_run(self, run_id: int, finished_at: str, summary: Mapping[str, Any]) -> None:
-        self.conn.execute(
-            "UPDATE runs SET finished_at = ?, n_aois = ?, n_pairs = ?, n_new_changes = ?, n_failed_aois = ?, "
-            "has_new = ?, summary = ? WHERE run_id = ?",
-            (finished_at, len(summary["aois"]), summary["n_pairs"], summary["n_new_changes"],
-             len(summary["failed_aois"]), bool(summary["has_new"]), json.dumps(summary, sort_keys=True), run_id),
-        )
-
-    def mark_notified(self, run_id: int) -> None:
-        self.conn.execute("UPDATE runs SET notified_at = ? WHERE run_id = ?", (now_utc(), run_id))
-
-    def set_alert_pending(self, run_ids: Sequence[int], pending: bool) -> None:
-        self.conn.executemany("UPDATE runs SET alert_pending = ? WHERE run_id = ?", [(pending, r) for r in run_ids])
-
     def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
         from shapely.geometry import mapping
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from geo.store.schema import VESSEL_CLASS_COLUMNS
-from geo.store.store import Store, iso_utc, parse_utc
+from geo.store.store import Store
+from geo.store.times import iso_utc, parse_utc
 
 if TYPE_CHECKING:  # numpy for the masks only: a re-check with nothing new reads which scenes are counted
     import numpy as np
