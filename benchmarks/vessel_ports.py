@@ -30,6 +30,7 @@ from geo.scenes.sar_read import SceneBands
 from geo.scenes.model import Sensor
 from geo.vessels.cluster import shape_of
 from geo.vessels.job import VesselParams, detect_scene, single_scene_land
+from geo.vessels.model import SceneDetections, VesselDetection
 from tests.vessels.sen2ships import Port
 
 BERTH_PX = 3
@@ -71,10 +72,10 @@ def truth_of(port: Port) -> Truth:
     return Truth(boxes, at_berth, np.array(lengths), water)
 
 
-def match(points: Sequence[tuple[float, float]], truth: Truth) -> tuple[np.ndarray, int]:
-    """(hit per ship, false alarms)."""
+def assign(points: Sequence[tuple[float, float]], truth: Truth) -> list[int]:
+    """Per detection, the index of the ship it hits (-1: a false alarm)."""
     hits = np.zeros(len(truth.boxes), bool)
-    false = 0
+    out = []
     for row, col in points:
         best: tuple[float, int] | None = None
         for k, (r0, c0, r1, c1) in enumerate(truth.boxes):
@@ -82,11 +83,18 @@ def match(points: Sequence[tuple[float, float]], truth: Truth) -> tuple[np.ndarr
             if not hits[k] and r0 - g <= row < r1 + g and c0 - g <= col < c1 + g:
                 d = math.hypot(row - (r0 + r1) / 2, col - (c0 + c1) / 2)
                 best = (d, k) if best is None or d < best[0] else best
-        if best is None:
-            false += 1
-        else:
+        out.append(-1 if best is None else best[1])
+        if best is not None:
             hits[best[1]] = True
-    return hits, false
+    return out
+
+
+def match(points: Sequence[tuple[float, float]], truth: Truth) -> tuple[np.ndarray, int]:
+    """(hit per ship, false alarms)."""
+    ships = assign(points, truth)
+    hits = np.zeros(len(truth.boxes), bool)
+    hits[[k for k in ships if k >= 0]] = True
+    return hits, ships.count(-1)
 
 
 def figures(hits: np.ndarray, false: int, truth: Truth) -> dict[str, object]:
@@ -124,16 +132,26 @@ def scene_bands(port: Port) -> SceneBands:
     return SceneBands(scene, Sensor.S2, dict(port.bands), valid, None)
 
 
+def scene_result(port: Port, params: VesselParams) -> tuple[SceneDetections, np.ndarray]:
+    """``geo vessels``' own single-scene Sentinel-2 path (land model + detector) on a port: its result and
+    the land model it ran with."""
+    bands = scene_bands(port)
+    land, method = single_scene_land(bands, port.grid, params.land)
+    inside = np.ones(port.grid.shape, bool)
+    return detect_scene(bands, land, port.grid, inside, params, method), land
+
+
+def centres(detections: Sequence[VesselDetection], port: Port) -> list[tuple[float, float]]:
+    """(row, col) of each detection's centre on the port's grid."""
+    inverse = ~port.grid.transform
+    return [tuple(reversed(inverse @ (d.x, d.y))) for d in detections]  # type: ignore[misc]
+
+
 def geo_vessels(params: VesselParams = VesselParams()) -> Detector:
-    """``geo vessels``' own single-scene Sentinel-2 path (land model + detector) on a port."""
+    """``geo vessels``' single-scene Sentinel-2 path as a detector of centres."""
 
     def run(port: Port) -> list[tuple[float, float]]:
-        bands = scene_bands(port)
-        land, method = single_scene_land(bands, port.grid, params.land)
-        inside = np.ones(port.grid.shape, bool)
-        result = detect_scene(bands, land, port.grid, inside, params, method)
-        inverse = ~port.grid.transform
-        return [tuple(reversed(inverse @ (d.x, d.y))) for d in result.detections]  # type: ignore[misc]
+        return centres(scene_result(port, params)[0].detections, port)
 
     return run
 

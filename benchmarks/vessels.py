@@ -3,8 +3,10 @@
 0. SAR single-date port (``benchmarks/vessel_sar_port.py``, synthetic): recall by ship length for the
    single-scene land model by shape, side by side with the size rule it replaced.
 1. Real data (``benchmarks/vessel_ports.py``): ``geo vessels``' Sentinel-2 path on the six shared sen2ships
-   ports (real L2A scenes, expert ship masks), side by side with the land model it replaced, in the same
-   run: recall, precision, F1, false alarms per km², at berth / open water, by ship length. Skipped, with a
+   ports (real L2A scenes, expert ship masks), default and ``--berthed`` side by side with ``--berthed``
+   before its hull model, in the same run: recall, precision, F1, false alarms per km², at berth / open
+   water, by ship length; and the hull model in-sample and leave one port out
+   (``benchmarks/vessel_ship_model.py``). Skipped, with a
    note in the JSON, when ../shared/data/sen2ships is absent. strait-observatory is a Sentinel-1 package:
    it does not apply to these optical scenes.
 2. Synthetic scenes with known ships: detection rate, false alarms per km² and seconds per scene, for the
@@ -38,11 +40,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.vessel_ports import geo_vessels, leave_one_port_out, real_table  # noqa: E402
 from benchmarks.vessel_sar_port import print_table, sar_port_table  # noqa: E402
+from benchmarks.vessel_ship_model import CANDIDATES, collect, model_table, print_rows, shipped  # noqa: E402
 from geo.vessels.berths import BerthParams  # noqa: E402
 from geo.vessels.cfar import CfarParams, detect_sar  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
 from geo.vessels.landmask import LandParams  # noqa: E402
-from geo.vessels.optical import detect_optical  # noqa: E402
+from geo.vessels.optical import OpticalParams, detect_optical  # noqa: E402
+from geo.vessels.ship_model import shipped_model  # noqa: E402
 from tests.vessels import sea, sen2ships  # noqa: E402
 
 SHAPE = (1000, 1000)
@@ -238,30 +242,33 @@ def write(out: Path, report: dict[str, object]) -> None:
 
 
 def real_ports() -> dict[str, object]:
-    """Table 1: the six shared sen2ships ports (see ``benchmarks/vessel_ports.py``)."""
+    """Table 1: the six shared sen2ships ports (see ``benchmarks/vessel_ports.py``), and the hull model of
+    ``--berthed`` in-sample and leave one port out (``benchmarks/vessel_ship_model.py``)."""
     if not sen2ships.available():
         return {"skipped": f"no sen2ships ports in {sen2ships.data_root()}"}
     ports = [sen2ships.load_port(name) for name in sen2ships.PORTS]
+    berthed = VesselParams(land=LandParams(keep_objects_on_water=True), optical=OpticalParams(ship_model=True))
     detectors = {
         "geo vessels S2 (default land model: ship-sized holes only)": geo_vessels(),
-        "geo vessels S2, land model keeping objects on water (opt-in)":
-            geo_vessels(VesselParams(land=LandParams(keep_objects_on_water=True))),
+        "land model keeping objects on water, no hull model (--berthed before the hull model)": geo_vessels(CANDIDATES),
+        "geo vessels S2 --berthed (objects on water + shipped hull model; in-sample)": geo_vessels(berthed),
     }
     table = real_table(detectors, ports)
     settings = {f"min_run_fraction={run}, max_not_hull={hull}": geo_vessels(VesselParams(land=LandParams(
         keep_objects_on_water=True, berths=BerthParams(min_run_fraction=run, max_not_hull=hull))))
         for run in (0.6, 0.8) for hull in (0.05, 0.2)}
     lopo = leave_one_port_out(settings, ports)
+    parts = collect(ports)
+    hull_model = model_table(parts)
+    reproduced = shipped(parts) == shipped_model()
     print("Real Sentinel-2 ports (sen2ships, six development ports):")
-    for name, row in table.items():
-        r = row["pooled"]  # type: ignore[index]
-        print(f"  {name:60s} F1 {r['f1']:.3f}  recall {r['recall']:.3f}  precision {r['precision']:.3f}"
-              f"  at berth {r['at_berth']['recall']}  open water {r['open_water']['recall']}"
-              f"  false/km2 {r['false_alarms_per_km2']}")
-    r = lopo["pooled"]  # type: ignore[assignment]
-    print(f"  leave-one-port-out (objects on water, 4 settings)            F1 {r['f1']:.3f}  recall {r['recall']:.3f}"
-          f"  precision {r['precision']:.3f}  at berth {r['at_berth']['recall']}")
-    return {"leave_one_port_out_objects_on_water": lopo, "ports": list(sen2ships.PORTS), "ships": sum(p.n_ships for p in ports),
+    print_rows({name: row["pooled"] for name, row in table.items()})  # type: ignore[index]
+    print_rows({"objects on water, no hull model, leave one port out (4 settings)": lopo["pooled"]})
+    print_rows(hull_model)
+    print(f"  shipped hull model = the one trained on the six ports: {reproduced}")
+    return {"leave_one_port_out_objects_on_water": lopo, "hull_model": hull_model,
+            "shipped_hull_model_reproduced": reproduced, "ports": list(sen2ships.PORTS),
+            "ships": sum(p.n_ships for p in ports),
             "strait_observatory": "not applicable (Sentinel-1 only; these scenes are Sentinel-2)",
             "table": table}
 

@@ -56,7 +56,8 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
               help="Pixel false-alarm rate of the SAR CFAR and the optical test [default: 1e-6].")
 @click.option("--berthed", is_flag=True, default=False,
               help="Sentinel-2 with fewer than 3 scenes: keep ship-shaped objects on the water (ships at berth) "
-                   "out of the land mask. Experimental: more ships found, more false alarms (README).")
+                   "out of the land mask, and keep only candidates the hull model takes for hulls. Experimental: "
+                   "more ships found, more false alarms (README).")
 @out_option
 @aoi_dir_option
 @seeds_dir_option
@@ -84,7 +85,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     if pfa is not None:
         params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
     if berthed:
-        params = replace(params, land=replace(params.land, keep_objects_on_water=True))
+        params = replace(params, land=replace(params.land, keep_objects_on_water=True),
+                         optical=replace(params.optical, ship_model=True))
     sensors = (sensor,) if sensor else default_sensors(source)
     with console.progress(f"vessels {aoi.id}") as step:
         step("searching scenes")

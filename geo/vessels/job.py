@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -193,15 +193,20 @@ def run_vessels(
             built[sensor] = LandMask(land.copy(), method)
             land |= layer
             masks[sensor] = method
+        single = given is None and len(group) < 3
+        # the hull model sorts what a single-scene land model lets through; a time-series mask has masked the
+        # quay-side clutter already (and the model was fitted on single-scene candidates)
+        scene_params = params if single else replace(params, optical=replace(params.optical, ship_model=False))
         for scene in group:
             if progress:
                 progress(f"detecting in {scene.id}")
             bands = cache.pop(scene.id, None) or read_scene(scene, grid)
-            if given is None and len(group) < 3:
+            if single:
                 scene_land, method = single_scene_land(bands, grid, params.land)
                 land = scene_land | layer
                 masks[sensor] = method
-            results.append(detect_scene(bands, land, grid, inside, params, method + ("+layer" if layer.any() else "")))
+            results.append(detect_scene(bands, land, grid, inside, scene_params,
+                                        method + ("+layer" if layer.any() else "")))
     contains = _contains(inside, grid)
     scene_rows = [scene_row(r, contains, params.evidence.large_length_m) for r in results]
     rows = one_row_per_date(scene_rows)

@@ -37,6 +37,7 @@ from geo.change.threshold import drop_small
 from geo.vessels.cfar import local_background
 from geo.vessels.cluster import clusters, seeded_clusters
 from geo.vessels.model import DetectorOutput
+from geo.vessels.ship_model import keep_hulls, shipped_model
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ class OpticalParams:
     # Surf, whitecaps and wakes are foam: white in the visible, far less bright in SWIR than in NIR (water
     # under the foam absorbs SWIR); hulls, decks and containers are about as bright in SWIR as in NIR.
     foam_swir_ratio: float = 0.3
+    # Keep only candidates the shipped hull model (geo.vessels.ship_model) takes for hulls: quay-side
+    # containers, cranes and shore pieces that a single-scene land model keeping berthed ships lets through.
+    ship_model: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +145,10 @@ def detect_optical(
         return round(min(-math.log10(max(float(stats.norm.sf(value)), 1e-300)), 300.0), 2), round(value, 2)
 
     detections, rejected = clusters(labels, grid, {"z": z}, score, p.min_pixels, p.max_length_m)
+    if p.ship_model:
+        hulls = keep_hulls(detections, bands, ~sea, grid, shipped_model())
+        rejected["not_hull"] = len(detections) - len(hulls)
+        detections = list(hulls)
     observed = water & ~unobservable
     swir = bands.get("swir16")
     glint = float(np.nanmedian(np.asarray(swir)[water])) if swir is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 from shapely.geometry import shape
 
 from geo.geometry import WGS84, reproject
@@ -89,11 +90,14 @@ def test_evidence_rise_in_window_is_significant(s1_run, port_project):
     assert "test-ships: consistent with the claim" in result.stdout.replace("[bold]", "")
 
 
-def test_s2_series_with_cloud(port_project, tmp_path, geo_cli):
+@pytest.mark.parametrize("flags", [(), ("--berthed",)])
+def test_s2_series_with_cloud(port_project, tmp_path, geo_cli, flags):
+    """With >= 3 scenes the time-series land model decides, ``--berthed`` or not (its single-scene land model
+    and hull model do not apply)."""
     out = tmp_path / "s2"
     result = geo_cli("vessels", "--aoi", "test-port", "--from", "2021-04-25", "--to", "2021-06-30", "--sensor", "s2",
                      "--source", str(port_project.catalog), "--aoi-dir", str(port_project.aoi_dir),
-                     "--seeds-dir", str(port_project.seeds_dir), "--out", str(out))
+                     "--seeds-dir", str(port_project.seeds_dir), "--out", str(out), *flags)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader((out / "timeseries.csv").open()))
     assert len(rows) == len(S2_DATES)
@@ -107,6 +111,7 @@ def test_s2_series_with_cloud(port_project, tmp_path, geo_cli):
             assert abs(int(row["n_vessels"]) - len(planted)) <= 1, (row, len(planted))
     manifest = json.loads((out / "vessels-manifest.json").read_text())
     assert manifest["land_mask"]["s2"].startswith("water-index-temporal-median/")
+    assert not any("not_hull" in scene["clusters_rejected"] for scene in manifest["per_scene"].values())
 
 
 def test_bad_inputs(port_project, tmp_path, geo_cli):
