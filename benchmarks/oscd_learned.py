@@ -18,7 +18,11 @@ on; the job's region step (``change_regions``) is applied to every mask, as in `
   region features (area, peak and mean statistic, mean band and index changes, both dates' NDVI/NDBI and
   brightness, the statistic around the region).
 * ``self-training per pair``: no labels; per pair a logistic regression on the pixel features learns the
-  statistic's confident tails (> 4: change, < 1.5: not) and rescales the statistic by 2·its probability.
+  statistic's confident tails (> 4: change, < 1.5: not) and rescales the statistic by 2·its probability;
+  also with other tails and regularisation (``SELF_TRAINING``), to show how much the figure depends on them,
+  and with them chosen on the six cities among those (the honest figure of the method).
+* ``statistic: red predicted from all six bands``: not a learner; the default statistic with a local
+  multivariate regression (each date's red from the other's six bands) instead of red from red.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from geo.atomic import write_json  # noqa: E402
 from geo.change.detectors.base import edge_band  # noqa: E402
 from geo.change.detectors.local_regression import LocalParams  # noqa: E402
 from geo.change.labels import EIGHT  # noqa: E402
-from geo.change.local import masked_gaussian, robust_scale  # noqa: E402
+from geo.change.local import (  # noqa: E402
+    BLOCK_PX, PRECISION, _block_sums, _to_pixels, masked_gaussian, robust_scale, robust_z,
+)
 from geo.change.stats import INDICES, local_change, normalised_difference  # noqa: E402
 from geo.change.threshold import change_regions, drop_small  # noqa: E402
 from geo.eval.oscd import MIN_REGION_PX, default_root, discover  # noqa: E402
@@ -56,6 +62,9 @@ log = logging.getLogger("oscd_learned")
 SHIPPED = LocalParams.shipped()
 SIGMAS = (SHIPPED.sigma_px, 4.0)  # the decision's footprint and a context one
 NEGATIVES_PER_CITY = 20_000  # no-change pixels sampled per training city (all its change pixels are used)
+# (change above, no change below, C) of self-training: the first chosen before any was scored, the others
+# say how much its figure depends on that choice
+SELF_TRAINING = ((4.0, 1.5, 0.1), (3.0, 1.0, 0.1), (5.0, 2.0, 0.1), (4.0, 1.5, 1.0), (4.0, 1.5, 0.01))
 Level = tuple[float, float, int]  # (low, seed, minimum area): a region needs a pixel above seed
 Features = dict[str, np.ndarray]
 
@@ -154,8 +163,10 @@ def _train_rows(city: CityData, x: np.ndarray, rng: np.random.Generator) -> tupl
     return x[rows], truth[rows]
 
 
-def leave_one_out_learnt(cities: Sequence[CityData], scores_of: Callable[[list[int], int], tuple[np.ndarray, np.ndarray]],
-                         ) -> tuple[np.ndarray, list[int]]:
+Learner = Callable[[list[int], int], tuple[np.ndarray, np.ndarray]]
+
+
+def leave_one_out_learnt(cities: Sequence[CityData], scores_of: Learner) -> tuple[np.ndarray, list[int]]:
     """Held-out F1 per city: ``scores_of(train, held)`` fits on ``train`` and returns (F1 levels × train
     cities, F1 per level on ``held``); the level with the best mean on ``train`` is scored."""
     held, chosen = np.empty(len(cities)), []
@@ -168,7 +179,8 @@ def leave_one_out_learnt(cities: Sequence[CityData], scores_of: Callable[[list[i
     return held, chosen
 
 
-def pixel_learner(cities: Sequence[CityData], features: Sequence[Features], names: Sequence[str]) -> Any:
+def pixel_learner(cities: Sequence[CityData], features: Sequence[Features],
+                  names: Sequence[str]) -> tuple[Learner, list[Level]]:
     designs = [_design(f, names) for f in features]
     levels = logit_levels()
 
@@ -176,7 +188,9 @@ def pixel_learner(cities: Sequence[CityData], features: Sequence[Features], name
         rng = np.random.default_rng(0)
         rows = [_train_rows(cities[i], designs[i], rng) for i in train]
         model = _logistic(*_balanced([r[0] for r in rows], [r[1] for r in rows]))
-        score = lambda i: region_scores(cities[i], model(designs[i]).reshape(cities[i].truth.shape), levels)  # noqa: E731
+        def score(i: int) -> np.ndarray:
+            return region_scores(cities[i], model(designs[i]).reshape(cities[i].truth.shape), levels)
+
         return np.stack([score(i) for i in train], axis=1), score(held)
 
     return scores_of, levels
@@ -190,7 +204,8 @@ def region_candidates(city: CityData, features: Features) -> tuple[np.ndarray, n
     index = np.arange(1, count + 1)
     area = ndi.sum(np.ones_like(statistic), labels, index)
     columns = [np.log(area), np.log(ndi.maximum(statistic, labels, index)), np.log(ndi.mean(statistic, labels, index))]
-    columns += [ndi.mean(values, labels, index) for name, values in features.items() if name.endswith(f"σ{SHIPPED.sigma_px:g}")]
+    small = f"σ{SHIPPED.sigma_px:g}"
+    columns += [ndi.mean(values, labels, index) for name, values in features.items() if name.endswith(small)]
     for stack in (city.before, city.after):
         columns += [ndi.mean(normalised_difference(stack, city.bands, i), labels, index) for i in ("ndvi", "ndbi")]
         columns.append(ndi.mean(stack.mean(axis=0), labels, index))
@@ -199,7 +214,7 @@ def region_candidates(city: CityData, features: Features) -> tuple[np.ndarray, n
     return labels, np.nan_to_num(np.stack(columns, axis=1)), ndi.mean(city.truth, labels, index)
 
 
-def region_learner(cities: Sequence[CityData], features: Sequence[Features]) -> Any:
+def region_learner(cities: Sequence[CityData], features: Sequence[Features]) -> tuple[Learner, list[Level]]:
     regions = [region_candidates(c, f) for c, f in zip(cities, features)]
     levels = [(p, p, a) for p, a in itertools.product((-2.0, -1.0, 0.0, 1.0, 2.0), (8, 16))]
 
@@ -219,17 +234,18 @@ def region_learner(cities: Sequence[CityData], features: Sequence[Features]) -> 
     return scores_of, levels
 
 
-def self_trained(city: CityData, features: Features) -> np.ndarray:
-    """The statistic × 2·P(change), P learnt on this pair alone from the statistic's confident tails."""
+def self_trained(city: CityData, features: Features, high: float, low: float, c: float) -> np.ndarray:
+    """The statistic × 2·P(change), P learnt on this pair alone from the statistic's confident tails
+    (above ``high``: change, below ``low``: not; ``c`` the inverse regularisation)."""
     statistic = features[f"local {SHIPPED.band} σ{SHIPPED.sigma_px:g}"]
     names = [n for n in features if not n.startswith("local")]
     x = _design(features, names)[city.valid.ravel()]
     s = statistic[city.valid]
     rng = np.random.default_rng(0)
-    positive, negative = np.flatnonzero(s > 4.0), np.flatnonzero(s < 1.5)
+    positive, negative = np.flatnonzero(s > high), np.flatnonzero(s < low)
     negative = rng.choice(negative, min(NEGATIVES_PER_CITY, negative.size), replace=False)
     rows = np.concatenate([positive, negative])
-    model = _logistic(x[rows], np.arange(rows.size) < positive.size, c=0.1)
+    model = _logistic(x[rows], np.arange(rows.size) < positive.size, c=c)
     out = np.zeros_like(statistic)
     out[city.valid] = s * 2.0 / (1.0 + np.exp(-model(x)))
     return out
@@ -238,6 +254,57 @@ def self_trained(city: CityData, features: Features) -> np.ndarray:
 def _row(cities: list[str], held: np.ndarray, extra: dict[str, Any]) -> dict[str, Any]:
     return {"leave_one_city_out_f1": {c: round(float(v), 4) for c, v in zip(cities, held)},
             "leave_one_city_out_f1_mean": round(float(held.mean()), 4), **extra}
+
+
+def _statistic_row(cities: list[str], f1: np.ndarray) -> dict[str, Any]:
+    """A statistic's row from its F1 (levels × cities): held out, best on all, best per city."""
+    return _row(cities, leave_one_out(f1), {"f1_mean_dev": round(float(f1.mean(axis=1).max()), 4),
+                                            "oracle_per_city_f1_mean": round(float(f1.max(axis=0).mean()), 4)})
+
+
+def multivariate_statistic(city: CityData) -> np.ndarray:
+    """The default statistic with each date's red band predicted from all six bands of the other date (a
+    local multivariate linear regression, ridge at the data's precision) instead of its red band alone."""
+    red = city.bands.index(SHIPPED.band)
+    before = np.where(city.valid, np.nan_to_num(city.before.astype(np.float64)), 0.0)
+    after = np.where(city.valid, np.nan_to_num(city.after.astype(np.float64)), 0.0)
+    halves = [masked_gaussian(_multivariate_z(x, y[red], city.valid), city.valid, SHIPPED.sigma_px)
+              for x, y in ((before, after), (after, before))]
+    return np.nan_to_num(0.5 * (halves[0] + halves[1]))
+
+
+def _multivariate_z(predictors: np.ndarray, target: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """|robust z| of the residual after two fits, the second without residuals beyond 3 robust SDs."""
+    weights = valid.astype(np.float64)
+    for _ in range(2):
+        residual = np.where(valid, target - _local_prediction(predictors, target, weights), np.nan)
+        z = np.nan_to_num(robust_z(residual, valid, PRECISION))
+        weights = (valid & (np.abs(z) < 3.0)).astype(np.float64)
+    return np.abs(z)
+
+
+def _local_prediction(predictors: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted least-squares prediction of ``target`` from ``predictors`` (+ an offset) over each
+    ~``window_px`` neighbourhood: moments summed per 8 px block, box-filtered, solved per block, the
+    coefficients interpolated back to pixels (as ``geo.change.local.local_linear_fit`` for one predictor)."""
+    terms = np.concatenate([predictors, np.ones((1, *target.shape))])
+    k = terms.shape[0]
+    size = max(1, round(SHIPPED.window_px / BLOCK_PX))
+
+    def moment(values: np.ndarray) -> np.ndarray:
+        filtered: np.ndarray = ndi.uniform_filter(_block_sums(values, BLOCK_PX), size=size, mode="constant")
+        return filtered
+
+    gram = np.stack([np.stack([moment(weights * terms[i] * terms[j]) for j in range(k)], -1) for i in range(k)], -2)
+    right = np.stack([moment(weights * terms[i] * target) for i in range(k)], -1)
+    total = moment(weights)
+    ridge = np.eye(k) * PRECISION**2 * total[..., None, None]
+    ridge[..., k - 1, k - 1] = 0.0  # the offset is not shrunk
+    enough = total > 0.1 * BLOCK_PX**2
+    gram = np.where(enough[..., None, None], gram + ridge, np.eye(k))
+    coefficients = np.linalg.solve(gram, np.where(enough[..., None], right, 0.0)[..., None])[..., 0]
+    prediction: np.ndarray = sum(_to_pixels(coefficients[..., i], BLOCK_PX, target.shape) * terms[i] for i in range(k))
+    return prediction
 
 
 def compare(root: Path, names: list[str]) -> dict[str, Any]:
@@ -250,9 +317,7 @@ def compare(root: Path, names: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     statistic = f"local {SHIPPED.band} σ{SHIPPED.sigma_px:g}"
     default = np.stack([region_scores(c, f[statistic], default_levels()) for c, f in zip(cities, features)], axis=1)
-    out["default (local-regression, shipped grid)"] = _row(names, leave_one_out(default), {
-        "f1_mean_dev": round(float(default.mean(axis=1).max()), 4),
-        "oracle_per_city_f1_mean": round(float(default.max(axis=0).mean()), 4)})
+    out["default (local-regression, shipped grid)"] = _statistic_row(names, default)
     every = list(features[0])
     for label, chosen in ((f"pixel logistic, {len(every)} features", every),
                           ("pixel logistic, the statistic at two footprints", every[:2])):
@@ -263,9 +328,17 @@ def compare(root: Path, names: list[str]) -> dict[str, Any]:
     scores_of, levels = region_learner(cities, features)
     held, picks = leave_one_out_learnt(cities, scores_of)
     out["region logistic over the default's regions"] = _row(names, held, {"levels_chosen": [levels[i] for i in picks]})
-    trained = np.stack([region_scores(c, self_trained(c, f), default_levels()) for c, f in zip(cities, features)], axis=1)
-    out["self-training per pair (no labels)"] = _row(names, leave_one_out(trained), {
-        "oracle_per_city_f1_mean": round(float(trained.max(axis=0).mean()), 4)})
+    every_variant = []
+    for high, low, c in SELF_TRAINING:
+        trained = np.stack([region_scores(city, self_trained(city, f, high, low, c), default_levels())
+                            for city, f in zip(cities, features)], axis=1)
+        every_variant.append(trained)
+        out[f"self-training per pair, tails > {high:g} / < {low:g}, C {c:g}"] = _statistic_row(names, trained)
+    # the honest figure of self-training as a method: its tails and C chosen on six cities with the levels
+    out["self-training, tails and C chosen on the six"] = _row(names, leave_one_out(np.concatenate(every_variant)), {})
+    multivariate = np.stack([region_scores(city, multivariate_statistic(city), default_levels()) for city in cities],
+                            axis=1)
+    out["statistic: red predicted from all six bands"] = _statistic_row(names, multivariate)
     return {"cities": names, "features": every, "directions": out}
 
 
@@ -276,17 +349,22 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     start = time.perf_counter()
-    result = compare(args.root, discover(args.root))
+    result = {**compare(args.root, discover(args.root)), "total_seconds": 0.0}
     result["total_seconds"] = round(time.perf_counter() - start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, result)
-    names = result["cities"]
-    print(f"{'direction':<50}" + "".join(f"{c[:11]:>12}" for c in names) + f"{'LOO mean':>10}")
-    for label, row in result["directions"].items():
-        print(f"{label:<50}" + "".join(f"{row['leave_one_city_out_f1'][c]:>12.3f}" for c in names)
-              + f"{row['leave_one_city_out_f1_mean']:>10.4f}")
-    print(f"written {args.out}")
+    print("\n".join(table(result)) + f"\nwritten {args.out}")
 
+
+def table(result: dict[str, Any]) -> list[str]:
+    """Leave-one-city-out F1: a row per direction, a column per city and the mean."""
+    names = result["cities"]
+    lines = [f"{'direction':<58}" + "".join(f"{c[:11]:>12}" for c in names) + f"{'LOO mean':>10}"]
+    for label, row in result["directions"].items():
+        held = row["leave_one_city_out_f1"]
+        lines.append(f"{label:<58}" + "".join(f"{held[c]:>12.3f}" for c in names)
+                     + f"{row['leave_one_city_out_f1_mean']:>10.4f}")
+    return lines
 
 if __name__ == "__main__":
     main()
