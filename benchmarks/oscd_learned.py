@@ -17,8 +17,10 @@ on; the job's region step (``change_regions``) is applied to every mask, as in `
 * ``region logistic``: the default's regions as candidates, kept or dropped by a logistic regression on
   region features (area, peak and mean statistic, mean band and index changes, both dates' NDVI/NDBI and
   brightness, the statistic around the region).
-* ``self-training per pair``: no labels; per pair a logistic regression on the pixel features learns the
-  statistic's confident tails (> 4: change, < 1.5: not) and rescales the statistic by 2·its probability;
+* ``self-training per pair``: the ``self-trained`` detector's statistic (``geo.change.self_training``): no
+  labels; per pair a logistic regression on the band and index changes learns the statistic's confident
+  tails (> 4: change, < 1.5: not) and rescales the statistic by 2·its probability; ``--write`` writes its
+  decision levels (best mean F1 on the 7 cities) to ``geo/change/params/self_trained.json``;
   also with other tails and regularisation (``SELF_TRAINING``), to show how much the figure depends on them,
   and with them chosen on the six cities among those (the honest figure of the method).
 * ``statistic: red predicted from all six bands``: not a learner; the default statistic with a local
@@ -49,6 +51,7 @@ from geo.change.labels import EIGHT  # noqa: E402
 from geo.change.local import (  # noqa: E402
     BLOCK_PX, PRECISION, _block_sums, _to_pixels, masked_gaussian, robust_scale, robust_z,
 )
+from geo.change.self_training import reweighted  # noqa: E402
 from geo.change.stats import INDICES, local_change, normalised_difference  # noqa: E402
 from geo.change.threshold import change_regions, drop_small  # noqa: E402
 from geo.eval.oscd import MIN_REGION_PX, default_root, discover  # noqa: E402
@@ -58,6 +61,7 @@ from benchmarks.learn_oscd import MIN_AREAS, SEED_FACTORS, THRESHOLDS, leave_one
 from benchmarks.oscd_directions import CityData, _read  # noqa: E402
 
 log = logging.getLogger("oscd_learned")
+PARAMS_OUT = REPO / "geo" / "change" / "params" / "self_trained.json"
 
 SHIPPED = LocalParams.shipped()
 SIGMAS = (SHIPPED.sigma_px, 4.0)  # the decision's footprint and a context one
@@ -235,20 +239,12 @@ def region_learner(cities: Sequence[CityData], features: Sequence[Features]) -> 
 
 
 def self_trained(city: CityData, features: Features, high: float, low: float, c: float) -> np.ndarray:
-    """The statistic × 2·P(change), P learnt on this pair alone from the statistic's confident tails
-    (above ``high``: change, below ``low``: not; ``c`` the inverse regularisation)."""
+    """The ``self-trained`` detector's statistic (``geo.change.self_training``): the default statistic ×
+    2·P(change), P learnt on this pair alone from the statistic's tails (above ``high``: change, below
+    ``low``: not; ``c`` the inverse regularisation)."""
     statistic = features[f"local {SHIPPED.band} σ{SHIPPED.sigma_px:g}"]
-    names = [n for n in features if not n.startswith("local")]
-    x = _design(features, names)[city.valid.ravel()]
-    s = statistic[city.valid]
-    rng = np.random.default_rng(0)
-    positive, negative = np.flatnonzero(s > high), np.flatnonzero(s < low)
-    negative = rng.choice(negative, min(NEGATIVES_PER_CITY, negative.size), replace=False)
-    rows = np.concatenate([positive, negative])
-    model = _logistic(x[rows], np.arange(rows.size) < positive.size, c=c)
-    out = np.zeros_like(statistic)
-    out[city.valid] = s * 2.0 / (1.0 + np.exp(-model(x)))
-    return out
+    values, _ = reweighted(city.before, city.after, city.valid, city.bands, statistic, high, low, c)
+    return np.nan_to_num(values)
 
 
 def _row(cities: list[str], held: np.ndarray, extra: dict[str, Any]) -> dict[str, Any]:
@@ -336,16 +332,37 @@ def compare(root: Path, names: list[str]) -> dict[str, Any]:
         out[f"self-training per pair, tails > {high:g} / < {low:g}, C {c:g}"] = _statistic_row(names, trained)
     # the honest figure of self-training as a method: its tails and C chosen on six cities with the levels
     out["self-training, tails and C chosen on the six"] = _row(names, leave_one_out(np.concatenate(every_variant)), {})
+    shipped = every_variant[0]  # the tails and C fixed before any was scored: the detector's
+    best = int(np.argmax(shipped.mean(axis=1)))
+    threshold, seed, area = default_levels()[best]
+    parameters = {"band": SHIPPED.band, "window_px": SHIPPED.window_px, "sigma_px": SHIPPED.sigma_px,
+                  "high": SELF_TRAINING[0][0], "low": SELF_TRAINING[0][1], "c": SELF_TRAINING[0][2],
+                  "threshold": float(threshold), "seed_factor": round(float(seed / threshold), 4),
+                  "min_area_px": int(area)}
     multivariate = np.stack([region_scores(city, multivariate_statistic(city), default_levels()) for city in cities],
                             axis=1)
     out["statistic: red predicted from all six bands"] = _statistic_row(names, multivariate)
-    return {"cities": names, "features": every, "directions": out}
+    self_trained_params = {"parameters": parameters, "provenance": {
+        "script": "benchmarks/oscd_learned.py --write",
+        "dataset": "OSCD (Onera Satellite Change Detection), labels read offline only",
+        "cities": names,
+        "objective": "mean over cities of F1 of the change class, after the job's region step",
+        "fixed": {k: parameters[k] for k in ("band", "window_px", "sigma_px", "high", "low", "c")},
+        "learnt_over": {"threshold": THRESHOLDS, "seed_factor": SEED_FACTORS, "min_area_px": MIN_AREAS},
+        "f1_per_city": {c: round(float(v), 4) for c, v in zip(names, shipped[best])},
+        "f1_mean": round(float(shipped[best].mean()), 4),
+        **{k: v for k, v in out[f"self-training per pair, tails > {SELF_TRAINING[0][0]:g} / < {SELF_TRAINING[0][1]:g}, "
+                                f"C {SELF_TRAINING[0][2]:g}"].items() if k.startswith("leave_one_city_out")},
+    }}
+    return {"cities": names, "features": every, "directions": out, "self_trained": self_trained_params}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=default_root())
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "oscd_learned.json")
+    parser.add_argument("--write", action="store_true",
+                        help=f"also write the self-trained detector's parameters to {PARAMS_OUT.relative_to(REPO)}")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     start = time.perf_counter()
@@ -353,6 +370,8 @@ def main() -> None:
     result["total_seconds"] = round(time.perf_counter() - start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, result)
+    if args.write:
+        write_json(PARAMS_OUT, result["self_trained"])
     print("\n".join(table(result)) + f"\nwritten {args.out}")
 
 

@@ -49,6 +49,16 @@ def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_
     return seeded
 
 
+def decision_levels(threshold: float, seed_factor: float) -> tuple[Level, ...]:
+    """The levels ``local_decision`` applies (and the strong level), for the outputs."""
+    levels = [Level("detection", threshold, "detection level", "pixels above it can be change")]
+    if seed_factor > 1.0:
+        levels.append(Level("seed", threshold * seed_factor, f"seed level ({seed_factor:g} × detection)",
+                            "a changed region must reach it somewhere"))
+    levels.append(Level("strong", 2 * threshold, "strong level (2 × detection)", STRONG_ROLE))
+    return tuple(levels)
+
+
 class LocalRegression(Detector[LocalParams]):
     name = "local-regression"
     version = "0.2"
@@ -69,13 +79,8 @@ class LocalRegression(Detector[LocalParams]):
 
     def describe(self, decided: Decision) -> Description:
         p = self.params
-        levels = [Level("detection", p.threshold, "detection level", "pixels above it can be change")]
-        if p.seed_factor > 1.0:
-            levels.append(Level("seed", p.threshold * p.seed_factor, f"seed level ({p.seed_factor:g} × detection)",
-                                "a changed region must reach it somewhere"))
-        levels.append(Level("strong", 2 * p.threshold, "strong level (2 × detection)", STRONG_ROLE))
         return Description(
             f"local-regression residual of the {p.band} band", "mean |z|",
             f"robust standard deviations of the residual, averaged over a Gaussian footprint (σ {p.sigma_px:g} px)",
-            tuple(levels),
+            decision_levels(p.threshold, p.seed_factor),
         )
