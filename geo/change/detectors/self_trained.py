@@ -5,12 +5,10 @@ decision levels are learnt by ``benchmarks/oscd_learned.py --write`` and ship in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 
 from geo.change.detectors.base import Decision, Description, Detector, NormalisedPair
-from geo.change.detectors.local_regression import decision_levels, local_decision
+from geo.change.detectors.local_regression import decision_levels, local_regions, read_shipped
 
 PARAMS_RESOURCE = "self_trained.json"
 
@@ -31,8 +29,7 @@ class SelfTrainedParams:
 
     @classmethod
     def shipped(cls) -> SelfTrainedParams:
-        data = json.loads(resources.files("geo.change.params").joinpath(PARAMS_RESOURCE).read_text())
-        return cls(**{k: data["parameters"][k] for k in cls.__dataclass_fields__})
+        return cls(**read_shipped(PARAMS_RESOURCE, cls.__dataclass_fields__))
 
 
 class SelfTrained(Detector[SelfTrainedParams]):
@@ -46,16 +43,14 @@ class SelfTrained(Detector[SelfTrainedParams]):
     def decide(self, pair: NormalisedPair) -> Decision:
         from geo.change.self_training import reweighted
         from geo.change.stats import ChangeStatistic, local_change
-        from geo.change.threshold import drop_small
         from geo.change.tiling import run_serial
 
-        p = self.params
-        statistic = local_change(pair.before, pair.after_normalised, pair.valid, pair.bands, p.band, p.window_px,
-                                 p.sigma_px, pair.runner)
-        values, model = reweighted(pair.before, pair.after_normalised, pair.valid, pair.bands, statistic.values,
-                                   p.high, p.low, p.c, pair.runner or run_serial)
-        details = {**statistic.details, "self_trained": model is not None}
-        mask = drop_small(local_decision(values, pair.valid, p.threshold, p.seed_factor), p.min_area_px)
+        p, a, b = self.params, pair.after_normalised, pair.before
+        statistic = local_change(b, a, pair.valid, pair.bands, p.band, p.window_px, p.sigma_px, pair.runner)
+        values, model = reweighted(b, a, pair.valid, pair.bands, statistic.values, p.high, p.low, p.c,
+                                   pair.runner or run_serial)
+        details = {**statistic.details, "self_trained": model is not None}  # False: no tail, the statistic as is
+        mask = local_regions(values, pair.valid, p.threshold, p.seed_factor, p.min_area_px)
         return Decision(ChangeStatistic(values, self.name, details=details), mask, p.threshold, 2 * p.threshold)
 
     def describe(self, decided: Decision) -> Description:
