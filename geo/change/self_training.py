@@ -151,6 +151,8 @@ def reweighted(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: 
     arguments, order = [], []
     for block, (b, a, ok) in zip(blocks, windows):
         inside = (rows_at >= block.row0) & (rows_at < block.row1) & (cols_at >= block.col0) & (cols_at < block.col1)
+        if not inside.any():  # no training pixel: its features are computed once, when applied
+            continue
         picked = np.stack([rows_at[inside] - block.row0, cols_at[inside] - block.col0], axis=1)
         arguments.append((b, a, ok, tuple(bands), centres, block.core_in_window, picked))
         order.append(np.flatnonzero(inside))
