@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from geo.change import tiling
-from geo.change.local import masked_gaussian, robust_scale
+from geo.change.local import robust_scale
 from geo.change.sampling import sample_index
 from geo.change.stats import INDICES, normalised_difference
 from geo.change.tiling import BlockRunner, iter_windows, layout, run_serial
@@ -73,13 +73,19 @@ def features(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: Se
              centres: np.ndarray) -> np.ndarray:
     """(feature, row, col) float32: the raw changes in robust SDs (bands' absolute), over each footprint."""
     changes = raw_changes(before, after, valid, bands)
-    out = []
+    # masked_gaussian's normalised convolution, its denominator (the valid pixels' weight) filtered once
+    weights = {sigma: ndi.gaussian_filter(valid.astype(np.float64), sigma) for sigma in SIGMAS}
+    out = np.empty((len(changes) * len(SIGMAS), *valid.shape), np.float32)
     for k, change in enumerate(changes):
         z = (change - centres[k, 0]) / centres[k, 1]
         if k < len(bands):
             z = np.abs(z)
-        out += [np.nan_to_num(masked_gaussian(z, valid, sigma)) for sigma in SIGMAS]
-    return np.stack(out).astype(np.float32)
+        z = np.where(valid, z, 0.0).astype(np.float64)
+        for j, sigma in enumerate(SIGMAS):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = ndi.gaussian_filter(z, sigma) / weights[sigma]
+            out[k * len(SIGMAS) + j] = np.where(valid, np.nan_to_num(mean), 0.0)
+    return out
 
 
 def halo_px() -> int:
@@ -130,9 +136,13 @@ def _block_rows(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands:
 
 def _block_reweighted(before: np.ndarray, after: np.ndarray, valid: np.ndarray, statistic: np.ndarray,
                       bands: Sequence[str], centres: np.ndarray, model: Model, core: tuple[slice, slice]) -> np.ndarray:
-    values = features(before, after, valid, bands, centres)[(slice(None), *core)]
+    return _apply(features(before, after, valid, bands, centres)[(slice(None), *core)], statistic[core], model)
+
+
+def _apply(values: np.ndarray, statistic: np.ndarray, model: Model) -> np.ndarray:
+    """The statistic × 2 P(change) given the features ``values`` (feature, row, col)."""
     logit = model.logit(values.reshape(values.shape[0], -1).T).reshape(values.shape[1:])
-    out: np.ndarray = (np.nan_to_num(statistic[core]) * 2.0 / (1.0 + np.exp(-logit))).astype(np.float32)
+    out: np.ndarray = (np.nan_to_num(statistic) * 2.0 / (1.0 + np.exp(-logit))).astype(np.float32)
     return out
 
 
@@ -146,6 +156,10 @@ def reweighted(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: 
     if labels.all() or not labels.any():
         return statistic, None
     blocks = layout(valid.shape, halo_px(), core_px or tiling.CORE_PX)
+    if len(blocks) == 1:  # a small grid: its features computed once, for the fit and the statistic alike
+        values = features(before, after, valid, bands, centres)
+        model = fit_logistic(values.reshape(values.shape[0], -1)[:, indices].T, labels, c)
+        return np.where(valid, _apply(values, statistic, model), np.nan).astype(np.float32), model
     windows = list(iter_windows(blocks, before, after, valid))
     rows_at, cols_at = np.unravel_index(indices, valid.shape)
     arguments, order = [], []
