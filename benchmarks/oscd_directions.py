@@ -20,7 +20,8 @@ import numpy as np
 
 from geo.change.detectors.base import edge_band
 from geo.change.detectors.local_regression import local_decision
-from geo.change.local import PRECISION, local_regression_residual, masked_gaussian, robust_z
+from geo.change.local import PRECISION, local_linear_fit, masked_gaussian, robust_z
+from geo.change.local_blocks import CLIP, ITERATIONS, local_regression_residual
 from geo.change.normalise import normalise
 from geo.change.threshold import change_regions, drop_small
 from geo.eval.oscd import MIN_REGION_PX, load_city, read_city, read_labels
@@ -49,10 +50,24 @@ def _abs_z(city: CityData, band: str, window: int = 96, iterations: int = 2, cli
     x, y = city.before[i].astype(np.float64), city.after[i].astype(np.float64)
 
     def one_way(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        residual = local_regression_residual(a, b, city.valid, window, iterations, clip)
+        if (iterations, clip) == (ITERATIONS, CLIP):
+            residual = local_regression_residual(a, b, city.valid, window)
+        else:
+            residual = _reweighted_residual(a, b, city.valid, window, iterations, clip)
         return np.abs(np.nan_to_num(robust_z(residual, city.valid, PRECISION)))
 
     return one_way(x, y), one_way(y, x)
+
+
+def _reweighted_residual(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window: int, iterations: int,
+                         clip: float) -> np.ndarray:
+    """The local-regression residual with its own number of passes and clip (the job's are fixed)."""
+    weights = valid.astype(np.float64)
+    for _ in range(iterations):
+        gain, offset = local_linear_fit(x, y, weights, window)
+        residual: np.ndarray = np.where(valid, y - (gain * np.nan_to_num(x) + offset), np.nan)
+        weights = (valid & (np.abs(np.nan_to_num(robust_z(residual, valid))) < clip)).astype(np.float64)
+    return residual
 
 
 def _smoothed(city: CityData, zs: tuple[np.ndarray, np.ndarray], sigma: float = SIGMA_PX) -> np.ndarray:

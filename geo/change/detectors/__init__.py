@@ -9,6 +9,7 @@ regularisation:
 ``irmad-chi2``      IR-MAD chi-square, chi-square significance, hysteresis
 ``index-chi2``      (dNDVI, dNDWI, dNDBI) whitened, chi-square significance, hysteresis
 ``cva-otsu``        baseline: raw change-vector magnitude, Otsu threshold, no normalisation
+``self-trained``    ``local-regression``'s statistic × 2 P(change), P learnt per pair on its own tails
 ==================  =========================================================================================
 
 ``local-regression`` is the default (the best on OSCD; see README). Adding a detector: a module here with
@@ -27,6 +28,7 @@ from geo.change.detectors.cva_otsu import CvaOtsu
 from geo.change.detectors.index_chi2 import IndexChi2
 from geo.change.detectors.irmad_chi2 import IrmadChi2
 from geo.change.detectors.local_regression import LocalRegression
+from geo.change.detectors.self_trained import SelfTrained
 from geo.errors import ChangeError
 
 __all__ = ["DEFAULT_METHOD", "DETECTORS", "Detection", "Detector", "build_detector", "detector_settings"]
@@ -37,6 +39,7 @@ DETECTORS: dict[str, type[Detector[Any]]] = {
     IrmadChi2.name: IrmadChi2,
     IndexChi2.name: IndexChi2,
     CvaOtsu.name: CvaOtsu,
+    SelfTrained.name: SelfTrained,
 }
 DEFAULT_METHOD = LocalRegression.name
 # The Sentinel-1 kit's algorithm version (``geo.jobs.sar_kit``), here with the optical detectors' because it

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from geo.change.detectors.base import STRONG_ROLE, Decision, Description, Detector, Level, NormalisedPair
 
@@ -31,8 +32,13 @@ class LocalParams:
 
     @classmethod
     def shipped(cls) -> LocalParams:
-        data = json.loads(resources.files("geo.change.params").joinpath(PARAMS_RESOURCE).read_text())
-        return cls(**{k: data["parameters"][k] for k in cls.__dataclass_fields__})
+        return cls(**read_shipped(PARAMS_RESOURCE, cls.__dataclass_fields__))
+
+
+def read_shipped(resource: str, names: Iterable[str]) -> dict[str, Any]:
+    """The parameters ``names`` from a learnt parameter file shipped in ``geo.change.params``."""
+    data = json.loads(resources.files("geo.change.params").joinpath(resource).read_text())
+    return {k: data["parameters"][k] for k in names}
 
 
 def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_factor: float) -> np.ndarray:
@@ -49,6 +55,23 @@ def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_
     return seeded
 
 
+def local_regions(score: np.ndarray, valid: np.ndarray, threshold: float, seed_factor: float,
+                  min_area_px: int) -> np.ndarray:
+    """``local_decision`` without its regions smaller than ``min_area_px``."""
+    from geo.change.threshold import drop_small
+
+    return drop_small(local_decision(score, valid, threshold, seed_factor), min_area_px)
+
+def decision_levels(threshold: float, seed_factor: float) -> tuple[Level, ...]:
+    """The levels ``local_decision`` applies (and the strong level), for the outputs."""
+    levels = [Level("detection", threshold, "detection level", "pixels above it can be change")]
+    if seed_factor > 1.0:
+        levels.append(Level("seed", threshold * seed_factor, f"seed level ({seed_factor:g} × detection)",
+                            "a changed region must reach it somewhere"))
+    levels.append(Level("strong", 2 * threshold, "strong level (2 × detection)", STRONG_ROLE))
+    return tuple(levels)
+
+
 class LocalRegression(Detector[LocalParams]):
     name = "local-regression"
     version = "0.2"
@@ -59,23 +82,17 @@ class LocalRegression(Detector[LocalParams]):
 
     def decide(self, pair: NormalisedPair) -> Decision:
         from geo.change.stats import local_change
-        from geo.change.threshold import drop_small
 
         p = self.params
         statistic = local_change(pair.before, pair.after_normalised, pair.valid, pair.bands, p.band, p.window_px,
                                  p.sigma_px, pair.runner)
-        mask = drop_small(local_decision(statistic.values, pair.valid, p.threshold, p.seed_factor), p.min_area_px)
+        mask = local_regions(statistic.values, pair.valid, p.threshold, p.seed_factor, p.min_area_px)
         return Decision(statistic, mask, p.threshold, 2 * p.threshold)
 
     def describe(self, decided: Decision) -> Description:
         p = self.params
-        levels = [Level("detection", p.threshold, "detection level", "pixels above it can be change")]
-        if p.seed_factor > 1.0:
-            levels.append(Level("seed", p.threshold * p.seed_factor, f"seed level ({p.seed_factor:g} × detection)",
-                                "a changed region must reach it somewhere"))
-        levels.append(Level("strong", 2 * p.threshold, "strong level (2 × detection)", STRONG_ROLE))
         return Description(
             f"local-regression residual of the {p.band} band", "mean |z|",
             f"robust standard deviations of the residual, averaged over a Gaussian footprint (σ {p.sigma_px:g} px)",
-            tuple(levels),
+            decision_levels(p.threshold, p.seed_factor),
         )
