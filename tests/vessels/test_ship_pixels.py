@@ -1,0 +1,80 @@
+"""The ship pixel model of ``geo vessels --berthed``: the per-pixel measures on a drawn scene of known
+values, the tree evaluation against hand-computed sums, the shipped file's contract, and on crops of REAL
+ports (sen2ships, cut at test time) a berthed ship the single-scene land model eats is kept as sea by it
+while a container yard stays land."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from geo.change.classify import water_index
+from geo.vessels.landmask import LandParams, optical_land_mask
+from geo.vessels.ship_pixels import PIXEL_FEATURES, PixelModel, pixel_features, ship_pixels, shipped_pixel_model
+from tests.vessels import sen2ships
+
+real = pytest.mark.skipif(not sen2ships.available(), reason="no sen2ships ports in ../shared/data")
+
+
+def _drawn() -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Water (columns >= 30) at NIR 0.01, SWIR 0.005; land (columns < 30) at NIR 0.2, SWIR 0.3."""
+    shape = (60, 60)
+    land = np.zeros(shape, bool)
+    land[:, :30] = True
+    bands = {"blue": np.where(land, 0.1, 0.05), "green": np.where(land, 0.12, 0.06), "red": np.where(land, 0.14, 0.03),
+             "nir": np.where(land, 0.2, 0.01), "swir16": np.where(land, 0.3, 0.005)}
+    return {k: v.astype(np.float32) for k, v in bands.items()}, ~land
+
+
+def test_pixel_features_measure_the_drawn_shore():
+    bands, water = _drawn()
+    f = dict(zip(PIXEL_FEATURES, pixel_features(bands, water)))
+    row = 30
+    # a land pixel 5 px from the water (column 25): 5 px to the nearest water pixel (column 30)
+    assert f["log_water_distance"][row, 25] == pytest.approx(math.log1p(5.0))
+    assert f["log_water_distance"][row, 40] == 0.0
+    # water share of the 11 x 11 window centred 2 px inside the land: 3 of 11 columns
+    assert f["water_11"][row, 27] == pytest.approx(3 / 11, abs=1e-5)
+    assert f["water_25"][row, 5] == 0.0
+    # contrast to the nearby water (NIR 0.01) and the spectrum shape of the land
+    assert f["nir_contrast_10"][row, 25] == pytest.approx(0.19, abs=1e-5)
+    assert f["swir_minus_nir"][row, 25] == pytest.approx(0.1, abs=1e-6)
+    assert f["mndwi"][row, 25] == pytest.approx((0.12 - 0.3) / (0.12 + 0.3), abs=1e-5)
+    assert f["nir_sd_3"][row, 10] == pytest.approx(0.0, abs=1e-4)  # flat land: no texture
+
+
+def test_pixel_model_sums_the_leaves_it_reaches():
+    # one stump on nir (<= 0.1: leaf 1, else leaf 2) and one on water_5 (<= 0.5: leaf 1, else leaf 2)
+    stump = {"nir": ((0, -1, -1), (0.1, 0.0, 0.0), (1, 0, 0), (2, 0, 0), (0.0, -1.0, 2.0)),
+             "water_5": ((1, -1, -1), (0.5, 0.0, 0.0), (1, 0, 0), (2, 0, 0), (0.0, 0.5, -0.25))}
+    model = PixelModel(("nir", "water_5"), -0.5, 1.0, (stump["nir"], stump["water_5"]), 0.5, 4)
+    table = np.array([[0.05, 0.2], [0.3, 0.2], [0.3, 0.9]])
+    logistic = [1 / (1 + math.exp(-s)) for s in (-0.5 - 1.0 + 0.5, -0.5 + 2.0 + 0.5, -0.5 + 2.0 - 0.25)]
+    assert model.probability(table) == pytest.approx(logistic)
+    assert PixelModel.from_dict(model.to_dict()) == model
+    with pytest.raises(ValueError, match="unknown pixel features: hue"):
+        PixelModel.from_dict({**model.to_dict(), "features": ["hue", "nir"]})
+
+
+def test_shipped_pixel_model_contract():
+    model = shipped_pixel_model()
+    assert set(model.features) <= set(PIXEL_FEATURES) and 0.0 < model.threshold < 1.0 and model.min_pixels >= 1
+    assert "sen2ships" in model.trained_on and len(model.trees) >= 10
+    # nothing on plain water or plain land far from it
+    bands, water = _drawn()
+    pieces = ship_pixels(bands, water, model)
+    assert not pieces[:, :20].any() and not pieces[:, 30:].any()
+
+
+def _land(crop: sen2ships.Port, ship_pixels_on: bool) -> np.ndarray:
+    b = crop.bands
+    from functools import partial
+
+    from geo.vessels.ship_pixels import ship_pixels as pixels_of
+
+    like = partial(pixels_of, b, model=shipped_pixel_model()) if ship_pixels_on else None
+    mask, _ = optical_land_mask([water_index(b["green"], b["nir"], b["swir16"])], crop.grid,
+                                LandParams(keep_objects_on_water=True, ship_pixels=ship_pixels_on), ship_like=like)
+    return mask
