@@ -25,7 +25,6 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.vessel_ports import scene_bands  # noqa: E402
-from benchmarks.vessel_ship_model import SHIPPED_FEATURES, collect, kept, print_rows, scored, train  # noqa: E402
-from benchmarks.vessel_ports import match, pooled  # noqa: E402
+from benchmarks.vessel_ship_model import SHIPPED_FEATURES, collect, print_rows, scored, train  # noqa: E402
+from geo.change.classify import water_index, water_level  # noqa: E402
 from geo.vessels import landmask  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
 from geo.vessels.landmask import LandParams, steady_water  # noqa: E402
-from geo.change.classify import water_level  # noqa: E402
 from geo.vessels.ship_pixels import PIXEL_FEATURES, SHIPPED_PIXELS, PixelModel, near_water, pixel_features  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
 
@@ -58,15 +56,10 @@ Table = tuple[np.ndarray, np.ndarray]  # (pixels x PIXEL_FEATURES, ship per pixe
 def port_water(port: sen2ships.Port, p: LandParams = LandParams()) -> np.ndarray:
     """The land model's steady water of one port scene (what the pixel model sees at run time)."""
     bands = scene_bands(port)
-    index = np.where(bands.valid, landmask_index(bands.bands), np.nan)
+    b = bands.bands
+    index = np.where(bands.valid, water_index(b["green"], b["nir"], b["swir16"]), np.nan)
     return steady_water(np.nan_to_num(index, nan=-1.0), water_level(index, max_level=p.max_water_threshold), None,
                         port.grid, p)
-
-
-def landmask_index(b: dict[str, np.ndarray]) -> np.ndarray:
-    from geo.change.classify import water_index
-
-    return water_index(b["green"], b["nir"], b.get("swir16"))
 
 
 def pixel_table(port: sen2ships.Port) -> Table:
@@ -125,16 +118,17 @@ def cached_objects_on_water() -> Callable[..., np.ndarray]:
 
 def end_to_end(ports: Sequence[sen2ships.Port], tables: Sequence[Table]) -> dict[str, object]:
     """Leave one port out, pixel model and hull model both fitted on the other five (see the docstring)."""
+    original = landmask.objects_on_water
     landmask.objects_on_water = cached_objects_on_water()  # type: ignore[assignment]
-    held_parts, hull_parts, models = [], [], []
-    for k, port in enumerate(ports):
-        pixel = fit([t for i, t in enumerate(tables) if i != k])
-        parts = collect(ports, PIXELS, pixel)
-        hull = train([p for i, p in enumerate(parts) if i != k], SHIPPED_FEATURES)
-        held_parts.append(parts[k])
-        hull_parts.append(hull)
-        models.append(pixel)
-        print(f"  {port.name}: held out", flush=True)
+    held_parts, hull_parts = [], []
+    try:
+        for k, port in enumerate(ports):
+            pixel = fit([t for i, t in enumerate(tables) if i != k])
+            parts = collect(ports, PIXELS, pixel)
+            held_parts.append(parts[k])
+            hull_parts.append(train([p for i, p in enumerate(parts) if i != k], SHIPPED_FEATURES))
+    finally:
+        landmask.objects_on_water = original  # type: ignore[assignment]
     return {
         "candidates (pixel model + berths), leave one port out": scored(held_parts, [None] * len(held_parts)),
         "candidates + hull model, leave one port out": {**scored(held_parts, hull_parts),
