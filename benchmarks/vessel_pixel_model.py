@@ -44,7 +44,7 @@ from tests.vessels import sen2ships  # noqa: E402
 
 NEGATIVES_PER_PORT = 40_000
 TREES, DEPTH, RATE = 100, 3, 0.1
-PIXEL_THRESHOLD = 0.4
+PIXEL_THRESHOLD = 0.5
 MIN_PIXELS = 4
 SEED = 0
 PIXELS = VesselParams(land=LandParams(keep_objects_on_water=True, ship_pixels=True))  # --berthed, no hull model
