@@ -33,13 +33,13 @@ PIXEL_FEATURES = (
     "swir_contrast_10", "water_5", "water_11", "water_25", "log_water_distance", "nir_sd_3", "mndwi_mean_5",
 )
 SHIP_PIXEL_BANDS = ("blue", "green", "red", "nir", "swir16")
-NEAR_WATER_PX = 25  # 250 m: the beam of the widest hull moored abreast of two others, and then some
+NEAR_WATER_PX = 25  # 250 m: the width of three hulls moored abreast against the quay, and then some
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: np.ndarray = a / b
-    return np.nan_to_num(out)
+        out: np.ndarray = np.nan_to_num(a / b)
+    return out
 
 
 def _water_background(band: np.ndarray, water: np.ndarray, sigma: float) -> np.ndarray:
