@@ -31,6 +31,7 @@ from geo.scenes.model import Sensor
 from geo.vessels.cluster import shape_of
 from geo.vessels.job import VesselParams, detect_scene, single_scene_land
 from geo.vessels.model import SceneDetections, VesselDetection
+from geo.vessels.ship_pixels import PixelModel
 from tests.vessels.sen2ships import Port
 
 BERTH_PX = 3
@@ -132,11 +133,12 @@ def scene_bands(port: Port) -> SceneBands:
     return SceneBands(scene, Sensor.S2, dict(port.bands), valid, None)
 
 
-def scene_result(port: Port, params: VesselParams) -> tuple[SceneDetections, np.ndarray]:
+def scene_result(port: Port, params: VesselParams,
+                 pixel_model: PixelModel | None = None) -> tuple[SceneDetections, np.ndarray]:
     """``geo vessels``' own single-scene Sentinel-2 path (land model + detector) on a port: its result and
-    the land model it ran with."""
+    the land model it ran with (``pixel_model``: the ship pixel model, if not the shipped one)."""
     bands = scene_bands(port)
-    land, method = single_scene_land(bands, port.grid, params.land)
+    land, method = single_scene_land(bands, port.grid, params.land, pixel_model)
     inside = np.ones(port.grid.shape, bool)
     return detect_scene(bands, land, port.grid, inside, params, method), land
 

@@ -36,6 +36,7 @@ from geo.vessels.candidates import FEATURES, candidate_features  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
 from geo.vessels.landmask import LandParams  # noqa: E402
 from geo.vessels.ship_model import SHIPPED, ShipModel  # noqa: E402
+from geo.vessels.ship_pixels import PixelModel  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
 
 SHIPPED_FEATURES = ("mndwi", "swir_over_nir", "log_elongation")  # dry, not SWIR-bright, elongated
@@ -55,10 +56,12 @@ class PortCandidates:
     truth: Truth
 
 
-def collect(ports: Sequence[sen2ships.Port]) -> list[PortCandidates]:
+def collect(ports: Sequence[sen2ships.Port], params: VesselParams = CANDIDATES,
+            pixel_model: PixelModel | None = None) -> list[PortCandidates]:
+    """Each port's candidates under ``params`` (default: ``--berthed`` without the hull model)."""
     out = []
     for port in ports:
-        result, land = scene_result(port, CANDIDATES)
+        result, land = scene_result(port, params, pixel_model)
         truth = truth_of(port)
         points = centres(result.detections, port)
         table = candidate_features(result.detections, port.bands, land, port.grid)

@@ -6,7 +6,8 @@
    ports (real L2A scenes, expert ship masks), default and ``--berthed`` side by side with ``--berthed``
    before its hull model, in the same run: recall, precision, F1, false alarms per km², at berth / open
    water, by ship length; and the hull model in-sample and leave one port out
-   (``benchmarks/vessel_ship_model.py``). Skipped, with a
+   (``benchmarks/vessel_ship_model.py``); and the ship pixel model's candidates, with and without a hull
+   model, leave one port out (``benchmarks/vessel_pixel_model.py``). Skipped, with a
    note in the JSON, when ../shared/data/sen2ships is absent. strait-observatory is a Sentinel-1 package:
    it does not apply to these optical scenes.
 2. Synthetic scenes with known ships: detection rate, false alarms per km² and seconds per scene, for the
@@ -39,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.vessel_ports import geo_vessels, leave_one_port_out, real_table  # noqa: E402
+from benchmarks.vessel_pixel_model import end_to_end, pixel_table  # noqa: E402
+from benchmarks.vessel_pixel_model import shipped as pixel_shipped  # noqa: E402
 from benchmarks.vessel_sar_port import print_table, sar_port_table  # noqa: E402
 from benchmarks.vessel_ship_model import CANDIDATES, collect, model_table, print_rows, shipped  # noqa: E402
 from geo.vessels.berths import BerthParams  # noqa: E402
@@ -47,6 +50,7 @@ from geo.vessels.job import VesselParams  # noqa: E402
 from geo.vessels.landmask import LandParams  # noqa: E402
 from geo.vessels.optical import OpticalParams, detect_optical  # noqa: E402
 from geo.vessels.ship_model import shipped_model  # noqa: E402
+from geo.vessels.ship_pixels import shipped_pixel_model  # noqa: E402
 from tests.vessels import sea, sen2ships  # noqa: E402
 
 SHAPE = (1000, 1000)
@@ -261,13 +265,19 @@ def real_ports() -> dict[str, object]:
     parts = collect(ports)
     hull_model = model_table(parts)
     reproduced = shipped(parts) == shipped_model()
+    tables = [pixel_table(port) for port in ports]
+    pixel_model = end_to_end(ports, tables)
+    pixel_reproduced = pixel_shipped(tables) == shipped_pixel_model()
     print("Real Sentinel-2 ports (sen2ships, six development ports):")
     print_rows({name: row["pooled"] for name, row in table.items()})  # type: ignore[index]
     print_rows({"objects on water, no hull model, leave one port out (4 settings)": lopo["pooled"]})
     print_rows(hull_model)
+    print_rows(pixel_model)
     print(f"  shipped hull model = the one trained on the six ports: {reproduced}")
+    print(f"  shipped ship pixel model = the one trained on the six ports: {pixel_reproduced}")
     return {"leave_one_port_out_objects_on_water": lopo, "hull_model": hull_model,
-            "shipped_hull_model_reproduced": reproduced, "ports": list(sen2ships.PORTS),
+            "shipped_hull_model_reproduced": reproduced, "ship_pixel_model": pixel_model,
+            "shipped_ship_pixel_model_reproduced": pixel_reproduced, "ports": list(sen2ships.PORTS),
             "ships": sum(p.n_ships for p in ports),
             "strait_observatory": "not applicable (Sentinel-1 only; these scenes are Sentinel-2)",
             "table": table}

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from geo.vessels.berths import mark_at_berth
 from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
+from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, shipped_pixel_model
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
@@ -115,23 +117,29 @@ def _mask_input(bands: SceneBands) -> np.ndarray:
     return np.where(bands.valid, water_index(b["green"], b["nir"], b.get("swir16")), np.nan)
 
 
-def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
+def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: LandParams,
+               pixel_model: PixelModel | None = None) -> tuple[np.ndarray, str]:
     inputs = [_mask_input(s) for s in stacks]
     if sensor is Sensor.S1:
         return sar_land_mask(inputs, grid, p)
     scl_water = stacks[0].scl == SCL_WATER if len(stacks) == 1 and stacks[0].scl is not None else None
     vegetation = None
+    ship_like = None
     if len(stacks) == 1 and "red" in stacks[0].bands:
         b = stacks[0].bands
         vegetation = np.nan_to_num(water_index(b["nir"], b["red"])) > p.max_hull_ndvi  # NDVI: the same ratio
-    return optical_land_mask(inputs, grid, p, scl_water, vegetation)
+        if p.ship_pixels and all(name in b for name in SHIP_PIXEL_BANDS):
+            ship_like = partial(ship_pixels, b, model=pixel_model or shipped_pixel_model())
+    return optical_land_mask(inputs, grid, p, scl_water, vegetation, ship_like)
 
 
-def single_scene_land(bands: SceneBands, grid: Grid, p: LandParams) -> tuple[np.ndarray, str]:
-    """The land model of one scene alone (too few dates for a time-series model)."""
+def single_scene_land(bands: SceneBands, grid: Grid, p: LandParams,
+                      pixel_model: PixelModel | None = None) -> tuple[np.ndarray, str]:
+    """The land model of one scene alone (too few dates for a time-series model); ``pixel_model``: the
+    ship pixel model of ``p.ship_pixels`` (default: the shipped one)."""
     if not bands.valid.any():
         return np.zeros(grid.shape, bool), "none (no valid pixels)"
-    land, method = _land_mask([bands], bands.sensor, grid, p)
+    land, method = _land_mask([bands], bands.sensor, grid, p, pixel_model)
     # Pixels this scene cannot see (cloud, nodata) are not known to be land: they count as unobserved
     # sea, so a clouded date reports a low observed fraction instead of less sea.
     return land & bands.valid, method

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +46,8 @@ from geo.vessels.berths import BerthParams, objects_on_water
 log = logging.getLogger(__name__)
 
 MIN_SCENES_FOR_MEDIAN = 3
+
+ShipLike = Callable[[np.ndarray], np.ndarray]  # the scene's water -> its non-water pixels that are ship
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class LandParams:
     # Single-scene optical: keep ship-shaped objects on the water (berthed ships) as sea. Off by default:
     # on the shipped hazy L1C Nantes pair it lets urban land in (31 detections against <= 8).
     keep_objects_on_water: bool = False
+    # With keep_objects_on_water: also keep the pieces the shipped per-pixel ship model
+    # (geo.vessels.ship_pixels) takes for ship: berthed hulls the water does not bracket (loaded container
+    # ships beside their yard, ferries bow-on in a slip).
+    ship_pixels: bool = False
 
 
 def _to_db(intensity: np.ndarray) -> np.ndarray:
@@ -141,11 +147,13 @@ def _drop_small_water(water: np.ndarray, grid: Grid, p: LandParams) -> np.ndarra
 
 def optical_land_mask(
     indices: Sequence[np.ndarray], grid: Grid, p: LandParams = LandParams(), scl_water: np.ndarray | None = None,
-    vegetation: np.ndarray | None = None,
+    vegetation: np.ndarray | None = None, ship_like: ShipLike | None = None,
 ) -> tuple[np.ndarray, str]:
     """Land (True) from a water index (``water_index``) of one or more dates (NaN where invalid or cloud),
     optionally OR-ed with the SCL water class of a single scene (``scl_water``). ``vegetation`` (single
-    scene): pixels no hull can be (green banks), never taken for objects on the water."""
+    scene): pixels no hull can be (green banks), never taken for objects on the water. ``ship_like``
+    (single scene, with ``keep_objects_on_water``): given the scene's water, the non-water pixels that are
+    ship (e.g. ``geo.vessels.ship_pixels``), kept as objects on the water too."""
     stack = np.stack([np.asarray(v, dtype=np.float32) for v in indices])
     if len(stack) >= MIN_SCENES_FOR_MEDIAN:
         with warnings.catch_warnings():
@@ -163,9 +171,10 @@ def optical_land_mask(
         # ones that the water brackets along their length, berthed or not, stay sea, and the land's buffer
         # does not eat them. (The time-series median has no ships, and there a small hole is a fixed
         # structure.)
-        on_water = _objects_on_water(index, level, scl_water, grid, p, vegetation) if p.keep_objects_on_water \
-            else np.zeros(water.shape, bool)
+        on_water = _objects_on_water(index, level, scl_water, grid, p, vegetation, ship_like) \
+            if p.keep_objects_on_water else np.zeros(water.shape, bool)
         method = "water-index-single-scene" + ("+objects-on-water" if p.keep_objects_on_water else "") \
+            + ("+ship-pixels" if p.keep_objects_on_water and ship_like is not None else "") \
             + ("+scl" if scl_water is not None else "")
         water |= ~_larger_than_vessels(~water, grid, p) | on_water
         return _buffer(~_drop_small_water(water, grid, p), p.buffer_px) & ~on_water, method
@@ -173,15 +182,23 @@ def optical_land_mask(
 
 
 def _objects_on_water(index: np.ndarray, level: float, scl_water: np.ndarray | None, grid: Grid, p: LandParams,
-                      vegetation: np.ndarray | None) -> np.ndarray:
+                      vegetation: np.ndarray | None, ship_like: ShipLike | None = None) -> np.ndarray:
     """Ship-shaped objects on the water (``geo.vessels.berths``). The water that brackets them is steadied
     by a 3x3 median (hazy or rippled water near the level breaks into specks, between which anything is
     "bracketed"), and only the port's water counts (small "water" among land, e.g. wet roofs, is land)."""
+    steady = steady_water(index, level, scl_water, grid, p)
+    kept = objects_on_water(~steady, math.sqrt(grid.pixel_area), p.berths, vegetation)
+    return kept if ship_like is None else kept | (ship_like(steady) & ~steady)
+
+
+def steady_water(index: np.ndarray, level: float, scl_water: np.ndarray | None, grid: Grid,
+                 p: LandParams) -> np.ndarray:
+    """One scene's port water for objects on the water: the water index (NaN as -1) above ``level`` after a
+    3x3 median, OR-ed with SCL water, without water bodies under ``min_water_m2``."""
     steady = ndi.median_filter(index, 3) > level
     if scl_water is not None:
         steady |= scl_water
-    steady = _drop_small_water(steady, grid, p)
-    return objects_on_water(~steady, math.sqrt(grid.pixel_area), p.berths, vegetation)
+    return _drop_small_water(steady, grid, p)
 
 
 def rasterize_land(polygons: Sequence[BaseGeometry], grid: Grid) -> np.ndarray:
