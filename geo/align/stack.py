@@ -21,6 +21,8 @@ from geo.grid import Grid
 from geo.scenes.displace import SharedDisplacement
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack, read_stack
+from geo.scenes.read_blocks import read_stack_blocks
+from geo.scenes.scratch import release
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +89,15 @@ def _no_step(name: str) -> AbstractContextManager[None]:
 def read_aligned(
     before_scene: Scene, after_scene: Scene, bands: Sequence[str], grid: Grid, coreg_band: str,
     min_quality: float, step: Step = _no_step, local: LocalCoregParams | None = None,
+    block_px: int | None = None,
 ) -> AlignedPair:
-    """Both scenes' ``bands`` on ``grid``, the after scene shifted (or warped, ``local``) onto the before."""
+    """Both scenes' ``bands`` on ``grid``, the after scene shifted (or warped, ``local``) onto the before.
+    ``block_px``: read both by blocks of that side into scratch stacks on disk (``geo.scenes.read_blocks``:
+    a grid too large to hold); the co-registration band of the after scene is then the only one held."""
     warnings: list[str] = []
     with step("read before scene"):
-        before = read_stack(before_scene, bands, grid)
+        before = (read_stack(before_scene, bands, grid) if block_px is None
+                  else read_stack_blocks(before_scene, bands, grid, block_px))
     with step("co-register"):
         probe = read_stack(after_scene, (coreg_band,), grid)
         shift, warning = coregister(before, probe, coreg_band, min_quality)
@@ -99,13 +105,16 @@ def read_aligned(
         if shift is not None and local is not None:
             model, use_local, local_warning = local_model(before, probe, coreg_band, shift, local)
             warning = warning or local_warning
+        del probe
+        release()
     if warning:
         warnings.append(warning)
     with step("read after scene"):
-        if model is not None and use_local:
-            after = read_stack(after_scene, bands, grid, displacement=SharedDisplacement(model.displacement))
+        displacement = SharedDisplacement(model.displacement) if model is not None and use_local else None
+        moved = grid.shifted(shift.dx_px, shift.dy_px) if shift is not None and displacement is None else grid
+        if block_px is not None:
+            after = read_stack_blocks(after_scene, bands, grid, block_px, moved, displacement)
         else:
-            moved = grid.shifted(shift.dx_px, shift.dy_px) if shift is not None else grid
-            after = read_stack(after_scene, bands, moved)
+            after = read_stack(after_scene, bands, moved, displacement=displacement)
             after = Stack(after.scene, grid, after.bands, after.data, after.valid, after.cloud_masked)
     return AlignedPair(before, after, shift, model, use_local, tuple(warnings))

@@ -10,6 +10,7 @@ from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
 from geo.change.labels import EIGHT, label_means, label_regions, labelled_pixels
+from geo.scenes.scratch import take_pixels
 
 
 def chi2_threshold(dof: int, alpha: float) -> float:
@@ -56,7 +57,8 @@ class StackDifference:
     before: np.ndarray
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        values: np.ndarray = self.after[:, rows, cols] - self.before[:, rows, cols]
+        pixels = rows * self.after.shape[-1] + cols  # scratch stacks are read in strips (``take_pixels``)
+        values: np.ndarray = take_pixels(self.after, pixels) - take_pixels(self.before, pixels)
         return values
 
 
