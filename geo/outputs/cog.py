@@ -28,7 +28,7 @@ COG_OPTIONS = {"compress": "deflate", "predictor": "3", "blocksize": "256", "ove
 
 
 STRIP_ROWS = 1024
-GDAL_CACHE_MB = 256  # GDAL's block cache while writing (its default, 5 % of RAM, is held by the process)
+GDAL_CACHE_BYTES = 256 << 20  # GDAL's block cache while writing (its default, 5 % of RAM, is held by the process)
 
 
 def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, band_names: Sequence[str] = (),
@@ -47,7 +47,7 @@ def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, b
     }
     try:
         with (replacing(path) as tmp, tempfile.TemporaryDirectory(dir=path.parent, prefix=".cog-") as folder,
-              rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)):
+              rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES)):
             source = Path(folder) / "source.tif"
             with rasterio.open(source, "w", **profile) as dataset:
                 for index, band in enumerate(bands, start=1):
