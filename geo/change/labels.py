@@ -13,7 +13,7 @@ def label_regions(mask: np.ndarray, min_pixels: int) -> tuple[np.ndarray, int]:
     """Sieve away regions smaller than ``min_pixels`` (8-connected), then label what is left 1..n."""
     sieved = features.sieve(mask.astype(np.uint8), size=min_pixels, connectivity=8) if mask.any() else mask
     labels, count = ndi.label(np.asarray(sieved, dtype=bool), structure=EIGHT)
-    return labels.astype(np.int32), int(count)
+    return labels.astype(np.int32, copy=False), int(count)  # (no second copy of a large grid's labels)
 
 
 def labelled_pixels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

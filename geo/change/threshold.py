@@ -108,5 +108,7 @@ def change_regions(mask: np.ndarray, difference: np.ndarray | StackDifference, m
     away, mixed edge pixels within ``edge_px`` of a border trimmed, sieved again. The evaluation scores
     exactly this."""
     labels, _ = label_regions(mask, min_area_px)
-    labels, _ = label_regions(trim_mixed_edges(labels, difference, edge_px), min_area_px)
+    trimmed = trim_mixed_edges(labels, difference, edge_px)
+    del labels  # a large grid's labels are 4 bytes a pixel: one set at a time
+    labels, _ = label_regions(trimmed, min_area_px)
     return labels

@@ -99,17 +99,19 @@ class OpticalKit(ParamsKit[Params]):
                identity: PairIdentity, step: Step) -> FoundChanges:
         p, before = self.params, pair.before
         valid = before.valid & pair.after.valid
+        release()  # (the masks of a large grid are on disk)
         with step("change statistic"):
             found = self.detector.detect(before.data, pair.after.data, valid, p.bands, self.runner)
             after_n = found.after_normalised
             release()
         with step("polygonise"):
+            levels = scene_levels(before.data, after_n, valid, p.bands)
+            del valid  # (a large grid holds as few whole-grid masks at once as it can)
             min_area = max(p.min_area_px, found.min_area_px)
             labels = change_regions(found.mask & inside, StackDifference(after_n, before.data), min_area, found.edge_px)
             features = region_features(
                 polygonize(labels, grid), labels, found.statistic.values, found.strong_threshold, before.data,
-                after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,
-                scene_levels(before.data, after_n, valid, p.bands),
+                after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity, levels,
             )
             release()
         normalisation = {b: f.to_dict() for b, f in zip(p.bands, found.fits)}

@@ -1,8 +1,8 @@
 """A scene onto a grid too large to hold, block by block: each block's window of the grid read as
-``read_stack`` reads a whole grid, into a scratch stack on disk (``geo.scenes.scratch``); only the validity
-mask (one byte a pixel) is held. The values are those of a whole read wherever the reading is exact per
-pixel (GDAL's warp onto a grid of the source's CRS; a displacement model read in rows of 512 from block
-origins that are multiples of 512), and within float rounding otherwise.
+``read_stack`` reads a whole grid, into a scratch stack and validity mask on disk (``geo.scenes.scratch``).
+The values are those of a whole read wherever the reading is exact per pixel (GDAL's warp onto a grid of
+the source's CRS; a displacement model read in rows of 512 from block origins that are multiples of
+512), and within float rounding otherwise.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def read_stack_blocks(scene: Scene, bands: Sequence[str], grid: Grid, block_px: 
     check_overlap(scene, grid)
     source = read_grid or grid
     data = scratch_array((len(bands), *grid.shape), np.float32)
-    valid = np.zeros(grid.shape, bool)
+    valid = scratch_array(grid.shape, bool)  # on disk too: a whole tile's is 120 MB a date
     masked = False
     for row0, col0, rows, cols in grid_windows(grid.shape, block_px):
         moved = None if displacement is None else OffsetDisplacement(displacement, row0, col0)
@@ -68,8 +68,9 @@ def read_stack_blocks(scene: Scene, bands: Sequence[str], grid: Grid, block_px: 
         data[:, row0:row0 + rows, col0:col0 + cols] = values
         valid[row0:row0 + rows, col0:col0 + cols] = ok
         release()
-    if not valid.any():
+    fraction = float(valid.mean())
+    release()
+    if not fraction:
         raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
-    log.debug("read %s by blocks of %d px: %d bands, %.1f%% valid", scene.id, block_px, len(bands),
-              100 * valid.mean())
+    log.debug("read %s by blocks of %d px: %d bands, %.1f%% valid", scene.id, block_px, len(bands), 100 * fraction)
     return Stack(scene, grid, tuple(bands), data, valid, masked)

@@ -47,6 +47,7 @@ def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_
     if seed_factor <= 1.0:
         return low
     labels, count = ndi.label(low)
+    del low  # a large grid's masks are 1 byte a pixel each, its labels 4
     seeded = np.zeros(count + 1, bool)
     seeded[labels[above(score, valid, seed_factor * threshold)]] = True
     seeded[0] = False
