@@ -172,9 +172,12 @@ def fit_in_bands(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_va
     parts = [fit_windows(ref, tgt, ref_valid, tgt_valid, origins[band == b], window, begin, max_iterations=10)
              for b in np.unique(band)]  # origins come row by row: the bands keep their order
     fits = [f for f, _ in parts]
-    joined = Fit(*(np.concatenate([getattr(f, name) for f in fits])
-                   for name in ("dx", "dy", "quality", "sigma", "n_pixels", "converged")),
-                 iterations=max(f.iterations for f in fits))
+
+    def joined_(name: str) -> np.ndarray:
+        return np.concatenate([getattr(f, name) for f in fits])
+
+    joined = Fit(joined_("dx"), joined_("dy"), joined_("quality"), joined_("sigma"), joined_("n_pixels"),
+                 joined_("converged"), max(f.iterations for f in fits))
     return joined, np.concatenate([ok for _, ok in parts])
 
 

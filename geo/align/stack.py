@@ -88,7 +88,7 @@ def departs(model: LocalModel, shift: Shift, shape: tuple[int, int], p: LocalCor
     summary = model.summary(shape)
     departure = max(abs(v - s) for s, pair in ((shift.dx_px, summary["range_dx_px"]),
                                                (shift.dy_px, summary["range_dy_px"])) for v in pair)
-    return departure >= p.min_departure_px
+    return bool(departure >= p.min_departure_px)
 
 
 def coregister_by_tiles(
