@@ -11,8 +11,10 @@ EIGHT = np.ones((3, 3), dtype=bool)
 
 def label_regions(mask: np.ndarray, min_pixels: int) -> tuple[np.ndarray, int]:
     """Sieve away regions smaller than ``min_pixels`` (8-connected), then label what is left 1..n."""
-    sieved = features.sieve(mask.astype(np.uint8), size=min_pixels, connectivity=8) if mask.any() else mask
-    labels, count = ndi.label(np.asarray(sieved, dtype=bool), structure=EIGHT)
+    # (the mask's own bytes as 0/1, and the sieved bytes labelled as they are: no copies of a large grid)
+    as_bytes = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    sieved = features.sieve(as_bytes, size=min_pixels, connectivity=8) if mask.any() else as_bytes
+    labels, count = ndi.label(sieved, structure=EIGHT)
     return labels.astype(np.int32, copy=False), int(count)  # (no second copy of a large grid's labels)
 
 

@@ -82,12 +82,13 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray | StackDifferenc
     mask = labels > 0
     if not mask.any():
         return mask
-    edge = mask & ~ndi.binary_erosion(mask, iterations=edge_px, border_value=0)
-    core = mask & ~edge
+    edge = ndi.binary_erosion(mask, iterations=edge_px, border_value=0)  # in place from here: a large grid's
+    np.logical_not(edge, out=edge)  # masks are 120 MB each
+    np.logical_and(edge, mask, out=edge)
     count = int(labels.max())
     # A region's core change: mean difference of its interior (or of all its pixels when it is thin).
     where, selected = labelled_pixels(labels)
-    in_core = core.ravel()[where]
+    in_core = ~edge.ravel()[where]  # the labelled pixels off the edge
     bands = list(_difference_at(difference, *np.divmod(where, labels.shape[1])))
     core_means = label_means(selected[in_core], [band[in_core] for band in bands], count)
     has_core = np.bincount(selected[in_core], minlength=count + 1)[1:] > 0
@@ -97,7 +98,7 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray | StackDifferenc
     v = vectors[labels[rows, cols] - 1]
     d = _difference_at(difference, rows, cols).T
     fraction = (d * v).sum(axis=1) / np.maximum(norm2[labels[rows, cols] - 1], 1e-12)
-    out = mask.copy()
+    out = mask  # (its own: made above)
     out[rows[fraction < 0.5], cols[fraction < 0.5]] = False
     return out
 

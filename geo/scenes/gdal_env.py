@@ -34,7 +34,7 @@ REMOTE_COG_DEFAULTS: dict[str, Any] = {
 }
 # GDAL's block cache, bytes (rasterio sets it as a number): its default, 5 % of the machine's memory, would be
 # held by a job's process; a large job reads by windows, each once. A GDAL_CACHEMAX of the user's wins.
-CACHE_MAX_BYTES = 256 << 20
+CACHE_MAX_BYTES = 128 << 20
 
 
 def gdal_env(**overrides: Any) -> rasterio.Env:

@@ -49,7 +49,10 @@ def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_
     labels, count = ndi.label(low)
     del low  # a large grid's masks are 1 byte a pixel each, its labels 4
     seeded = np.zeros(count + 1, bool)
-    seeded[labels[above(score, valid, seed_factor * threshold)]] = True
+    rows = 1024
+    for start in range(0, valid.shape[0], rows):  # the regions reaching the seed level, a strip at a time
+        strip = slice(start, start + rows)
+        seeded[labels[strip][above(score[strip], valid[strip], seed_factor * threshold)]] = True
     seeded[0] = False
     kept: np.ndarray = seeded[labels]
     return kept
