@@ -95,22 +95,22 @@ def take_pixels(stack: np.ndarray, pixels: np.ndarray, strip_rows: int = 512) ->
     return out
 
 
-def nth_valid(valid: np.ndarray, ranks: np.ndarray | None = None) -> np.ndarray:
+def nth_valid(valid: np.ndarray, ranks: np.ndarray | None = None, strip_px: int = 1 << 22) -> np.ndarray:
     """``np.flatnonzero(valid)[ranks]`` (all of them when ``ranks`` is None) without the index of every valid
-    pixel of a large grid (8 bytes each): the ranks are found row by row."""
-    if ranks is None:
-        return np.flatnonzero(valid)
-    counts = np.count_nonzero(valid, axis=1)
+    pixel of a large grid (8 bytes each): the ranks are found in strips of rows of about ``strip_px``."""
+    height, width = valid.shape
+    rows = max(1, strip_px // max(width, 1))
+    if ranks is None or rows >= height:
+        every = np.flatnonzero(valid)
+        return every if ranks is None else every[ranks]
+    counts = np.array([np.count_nonzero(valid[top:top + rows]) for top in range(0, height, rows)])
     ends = np.cumsum(counts)
-    rows = np.searchsorted(ends, ranks, side="right")
-    order = np.argsort(rows, kind="stable")
+    strip_of = np.searchsorted(ends, ranks, side="right")
     out = np.empty(ranks.shape, np.int64)
-    split = np.flatnonzero(np.diff(rows[order])) + 1
-    for group in np.split(order, split):
-        if group.size:
-            row = int(rows[group[0]])
-            cols = np.flatnonzero(valid[row])[ranks[group] - (ends[row] - counts[row])]
-            out[group] = row * valid.shape[1] + cols
+    for strip in np.unique(strip_of):
+        chosen = strip_of == strip
+        top = int(strip) * rows
+        out[chosen] = np.flatnonzero(valid[top:top + rows])[ranks[chosen] - (ends[strip] - counts[strip])] + top * width
     return out
 
 
