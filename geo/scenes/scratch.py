@@ -12,7 +12,6 @@ memory stays that of a window.
 
 from __future__ import annotations
 
-import logging
 import mmap
 import os
 import tempfile
@@ -21,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import DTypeLike
-
-log = logging.getLogger(__name__)
 
 SCRATCH_ENV = "GEO_SCRATCH"
 
@@ -34,29 +31,17 @@ def scratch_folder() -> Path:
     return Path(os.environ.get(SCRATCH_ENV) or tempfile.gettempdir())
 
 
-def scratch_array(shape: tuple[int, ...], dtype: DTypeLike = np.float32, fill: float | None = None,
-                  folder: Path | None = None) -> np.ndarray:
-    """A new array of ``shape`` in a nameless scratch file (zeros, or ``fill``), freed with the array."""
+def scratch_array(shape: tuple[int, ...], dtype: DTypeLike = np.float32, folder: Path | None = None) -> np.ndarray:
+    """A new array of zeros of ``shape`` in a nameless scratch file, freed with the array."""
     dtype = np.dtype(dtype)
-    size = max(int(np.prod(shape)) * dtype.itemsize, 1)
+    count = int(np.prod(shape))
+    size = max(count * dtype.itemsize, 1)
     with tempfile.TemporaryFile(dir=folder or scratch_folder()) as handle:  # no name: nothing to clean up
         handle.truncate(size)
         mapped = mmap.mmap(handle.fileno(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
     _live.add(mapped)
-    array: np.ndarray = np.frombuffer(mapped, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
-    if fill is not None and fill != 0:
-        for part in array.reshape(shape[0], -1) if len(shape) > 1 else (array,):
-            part[...] = fill
-            release()
+    array: np.ndarray = np.frombuffer(mapped, dtype=dtype, count=count).reshape(shape)
     return array
-
-
-def scratch_copy(values: np.ndarray, folder: Path | None = None) -> np.ndarray:
-    """``values`` moved into a scratch array."""
-    out = scratch_array(values.shape, values.dtype, folder=folder)
-    out[...] = values
-    release()
-    return out
 
 
 def release() -> None:
