@@ -34,3 +34,12 @@ def label_means(selected_labels: np.ndarray, values: list[np.ndarray], count: in
     with np.errstate(invalid="ignore", divide="ignore"):
         means: np.ndarray = sums / pixels
     return means
+
+
+def region_sizes(labels: np.ndarray, count: int, rows: int = 1024) -> np.ndarray:
+    """Pixels per label 0..count, counted in strips of rows: ``bincount`` of a whole grid's labels would
+    first copy them as 8-byte integers (1 GB at a Sentinel-2 tile)."""
+    sizes = np.zeros(count + 1, np.int64)
+    for start in range(0, labels.shape[0], rows):
+        sizes += np.bincount(labels[start:start + rows].ravel(), minlength=count + 1)
+    return sizes

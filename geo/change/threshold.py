@@ -9,7 +9,7 @@ from scipy import ndimage as ndi
 from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
-from geo.change.labels import EIGHT, label_means, label_regions, labelled_pixels
+from geo.change.labels import EIGHT, label_means, label_regions, labelled_pixels, region_sizes
 from geo.scenes.scratch import take_pixels
 
 
@@ -28,8 +28,8 @@ def drop_small(mask: np.ndarray, min_pixels: int) -> np.ndarray:
     """``mask`` without its 8-connected regions smaller than ``min_pixels``."""
     if min_pixels <= 1 or not mask.any():
         return mask
-    labels, _ = ndi.label(mask, structure=EIGHT)
-    sizes = np.bincount(labels.ravel())
+    labels, count = ndi.label(mask, structure=EIGHT)
+    sizes = region_sizes(labels, count)
     keep = sizes >= min_pixels
     keep[0] = False
     return keep[labels]
