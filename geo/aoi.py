@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels 
 log = logging.getLogger(__name__)
 
 MIN_AREA_KM2 = 0.01
-MAX_AREA_KM2 = 10_000.0
+MAX_AREA_KM2 = 15_000.0  # a whole Sentinel-2 tile (~12,000 km2) with room; its job runs out of core in ~2 GiB
 # Beyond this an AOI is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far fewer.
 MAX_AOI_VERTICES = 100_000
 _GEOD = Geod(ellps="WGS84")

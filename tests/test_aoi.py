@@ -76,3 +76,11 @@ def test_duplicate_ids_and_unknown_reference(tmp_path):
         load_aois(tmp_path)
     with pytest.raises(AOIError, match="unknown AOI id 'nowhere'"):
         resolve_aoi("nowhere", REPO / "aoi")
+
+
+def test_a_whole_sentinel2_tile_is_taken_and_a_larger_area_refused():
+    """The limit is 15,000 km²: a whole tile (110 km square, ~12,000 km²) runs out of core in 2 GiB."""
+    tile = aoi_from_geojson(feature(mapping(box(-1.6, 46.8, -0.16, 47.8))), "tile.geojson")
+    assert 11_500 < tile.area_km2 < 12_500
+    with pytest.raises(AOIError, match=r"area 1\.5\d+e\+04 km2 is outside the sane range \[0.01, 15000.0\]"):
+        aoi_from_geojson(feature(mapping(box(-1.6, 46.8, 0.25, 47.8))), "wide.geojson")

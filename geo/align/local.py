@@ -24,12 +24,15 @@ from scipy.interpolate import RBFInterpolator
 from scipy.spatial import cKDTree
 
 from geo.align.coreg import MIN_VALID_PIXELS, Shift, fit_windows
+from geo.align.lk import Fit
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
 from geo.errors import CoregError, TiePointError
 from geo.grid import Grid
 
 log = logging.getLogger(__name__)
 
+MAX_MODEL_POINTS = 2000  # inliers a model is fitted to (spread evenly when there are more)
+BAND_PX = 1 << 21  # grid pixels of a band of tie points fitted at once
 MEDIAN_TEST_EPS = 0.1  # px: the noise floor of the normalised median test
 MEDIAN_TEST_LIMIT = 2.0
 SMOOTHING = (1e-4, 1e-3, 1e-2, 1e-1)  # thin-plate smoothing candidates (coordinates scaled to ~unit range)
@@ -120,9 +123,12 @@ def tie_point_origins(valid: np.ndarray, window: int, spacing: int, min_valid: f
     r0 = np.arange((rows - window) % spacing // 2, rows - window + 1, spacing)
     c0 = np.arange((cols - window) % spacing // 2, cols - window + 1, spacing)
     rr, cc = (a.ravel() for a in np.meshgrid(r0, c0, indexing="ij"))
-    integral = np.pad(valid.cumsum(0, dtype=np.int32).cumsum(1), ((1, 0), (1, 0)))
-    count = integral[rr + window, cc + window] - integral[rr, cc + window] - integral[rr + window, cc] + integral[rr, cc]
-    keep = count >= min_valid * window * window
+    # Valid pixels per window, a row of windows at a time: no whole-grid integral image (12 bytes a pixel).
+    count = np.empty((len(r0), len(c0)), np.int64)
+    for i, top in enumerate(r0):
+        columns = np.pad(np.count_nonzero(valid[top:top + window], axis=0).cumsum(), (1, 0))
+        count[i] = columns[c0 + window] - columns[c0]
+    keep = count.ravel() >= min_valid * window * window
     return np.column_stack([rr[keep], cc[keep]])
 
 
@@ -145,13 +151,34 @@ def measure_tie_points(
         empty = np.zeros(0)
         return TiePoints(empty, empty, empty, empty, empty, empty, empty.astype(bool), empty.astype(bool))
     begin = (int(round(start.dx_px)), int(round(start.dy_px)))
-    fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, window, begin, max_iterations=10)
+    fit, ok = fit_in_bands(ref, tgt, ref_valid, tgt_valid, origins, window, begin)
     reliable = (ok & fit.converged & (fit.quality >= min_quality) & (fit.sigma <= max_sigma)
                 & (fit.n_pixels >= 0.5 * window * window))
     centre = (window - 1) / 2
     row, col = origins[:, 0] + centre, origins[:, 1] + centre
     inlier = reliable & median_test(row, col, fit.dx, fit.dy, reliable, spacing)
     return TiePoints(row, col, fit.dx, fit.dy, fit.quality, fit.sigma, reliable, inlier)
+
+
+def fit_in_bands(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
+                 origins: np.ndarray, window: int, begin: tuple[int, int]) -> tuple[Fit, np.ndarray]:
+    """``fit_windows`` over the tie points a band of rows at a time (``BAND_PX`` pixels of the grid): its
+    prepared planes and per-window arrays (~100 bytes a pixel) stay a band's, not a large grid's. A grid
+    of one band is fitted at once, as before."""
+    rows = max(window, BAND_PX // max(ref.shape[1], 1))
+    band = origins[:, 0] // rows
+    if band.min() == band.max():
+        return fit_windows(ref, tgt, ref_valid, tgt_valid, origins, window, begin, max_iterations=10)
+    parts = [fit_windows(ref, tgt, ref_valid, tgt_valid, origins[band == b], window, begin, max_iterations=10)
+             for b in np.unique(band)]  # origins come row by row: the bands keep their order
+    fits = [f for f, _ in parts]
+
+    def joined_(name: str) -> np.ndarray:
+        return np.concatenate([getattr(f, name) for f in fits])
+
+    joined = Fit(joined_("dx"), joined_("dy"), joined_("quality"), joined_("sigma"), joined_("n_pixels"),
+                 joined_("converged"), max(f.iterations for f in fits))
+    return joined, np.concatenate([ok for _, ok in parts])
 
 
 def median_test(
@@ -178,7 +205,10 @@ def median_test(
 
 
 def fit_model(points: TiePoints, shape: tuple[int, int], min_points: int = 8, folds: int = 5) -> LocalModel:
-    """Affine displacement, or a smoothing thin-plate spline when it predicts left-out points better."""
+    """Affine displacement, or a smoothing thin-plate spline when it predicts left-out points better.
+    Fitted to at most ``MAX_MODEL_POINTS`` inliers, spread evenly in raster order: a spline's dense system
+    grows with their square (29,000 tie points of a whole tile would take 7 GB), and a smooth field
+    needs no more."""
     use = points.inlier
     n = int(use.sum())
     if n < min_points:
@@ -186,6 +216,10 @@ def fit_model(points: TiePoints, shape: tuple[int, int], min_points: int = 8, fo
             f"only {n} reliable tie points of {len(points)} (need {min_points}): too little texture, "
             "too much cloud or change, or an overlap too small for the window size"
         )
+    if n > MAX_MODEL_POINTS:
+        chosen = np.flatnonzero(use)[np.round(np.linspace(0, n - 1, MAX_MODEL_POINTS)).astype(int)]
+        use, n = np.zeros(len(points), bool), MAX_MODEL_POINTS
+        use[chosen] = True
     scale = float(max(shape))
     xy = np.column_stack([points.col[use], points.row[use]]) / scale
     d = np.column_stack([points.dx[use], points.dy[use]])

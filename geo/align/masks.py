@@ -16,6 +16,7 @@ import numpy as np
 
 from geo.align import filters
 from geo.grid import Grid, is_geographic
+from geo.scenes.scratch import nth_valid
 
 BRIGHT_SD = 6.0  # robust standard deviations above the median: brighter than any ordinary ground
 MATCH_SD = 3.0  # the other date counts as bright there from this level (a roof just under BRIGHT_SD on
@@ -27,6 +28,7 @@ MATCHED_SHARE = 0.5  # a bright region is ground when the other date has at leas
 # pixels within MATCH_M of it
 CLOUD_M2 = 10_000.0  # one-date bright regions of at least a hectare are clouds and get the halo; smaller
 # ones (glint, a car, a new roof) are masked alone: their edges fall in the fit's own border margin
+STRIP_PX = 1 << 22  # pixels of a strip of rows over which a large image's masks are worked out at once
 DEFAULT_PIXEL_M = 10.0  # arrays without a grid: Sentinel-2's finest bands
 
 
@@ -42,7 +44,8 @@ def pixel_size_m(grid: Grid) -> float:
 
 def robust_level(image: np.ndarray, valid: np.ndarray) -> tuple[float, float] | None:
     """(median, robust standard deviation) of the valid pixels; None without any."""
-    values = image[valid][:: max(1, int(valid.sum()) // 20_000)]  # a subsample pins the median
+    n = int(np.count_nonzero(valid))  # a subsample pins the median; read at its pixels only
+    values = image.ravel()[nth_valid(valid, np.arange(0, n, max(1, n // 20_000)))]
     if values.size == 0:
         return None
     median = float(np.median(values))
@@ -69,13 +72,21 @@ def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: n
         return bright, bright
     labels, n = filters.label(bright)
     # the other date's bright pixels within reach of each region, each counted for one region: where the
-    # reaches of two regions meet, the highest label takes them in one count and the lowest in the other
+    # reaches of two regions meet, the highest label takes them in one count and the lowest in the other.
+    # In strips of rows with a halo of the reach: the filters' temporaries stay a strip's.
     size = 2 * match_px + 1
-    counted = (other_bright & other_valid).ravel()
-    highest = filters.maximum_filter(labels, size).ravel()[counted]
-    lowest = -filters.maximum_filter(np.where(labels > 0, -labels, -(n + 1)), size).ravel()[counted]
-    matched = np.maximum(np.bincount(highest, minlength=n + 2), np.bincount(lowest, minlength=n + 2))[: n + 1]
-    seen = np.bincount(labels.ravel(), weights=other_valid.ravel(), minlength=n + 1)
+    counted = other_bright & other_valid
+    highest, lowest, seen = [], [], np.zeros(n + 1)
+    rows = max(STRIP_PX // max(labels.shape[1], 1), size)
+    for top in range(0, labels.shape[0], rows):
+        r0, r1 = max(top - match_px, 0), min(top + rows + match_px, labels.shape[0])
+        part, core = labels[r0:r1], np.s_[top - r0:top - r0 + rows]
+        here = counted[top:top + rows]
+        highest.append(filters.maximum_filter(part, size)[core][here])
+        lowest.append(-filters.maximum_filter(np.where(part > 0, -part, -(n + 1)), size)[core][here])
+        seen += np.bincount(labels[top:top + rows][other_valid[top:top + rows]], minlength=n + 1)
+    matched = np.maximum(np.bincount(np.concatenate(highest), minlength=n + 2),
+                         np.bincount(np.concatenate(lowest), minlength=n + 2))[: n + 1]
     one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
     one_date[0] = False
     cloud = one_date & (np.bincount(labels.ravel(), minlength=n + 1) >= cloud_px)

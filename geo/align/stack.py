@@ -11,20 +11,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
-from geo.align.coreg import Shift, estimate_shift
-from geo.align.local import LocalModel, estimate_local
+import numpy as np
+
+from geo.align.coreg import Shift, combine_shifts, estimate_shift
+from geo.align.local import LocalModel, TiePoints, estimate_local, fit_model, measure_tie_points
 from geo.align.masks import pixel_size_m
 from geo.errors import CoregError
 from geo.grid import Grid
 from geo.scenes.displace import SharedDisplacement
 from geo.scenes.model import Scene
-from geo.scenes.read import Stack, read_stack
+from geo.scenes.read import Stack, read_bands, read_stack
+from geo.scenes.read_blocks import grid_windows, read_stack_blocks, window_grid
+from geo.scenes.scratch import release
 
 log = logging.getLogger(__name__)
 
 Step = Callable[[str], AbstractContextManager[None]]
+
+COREG_TILE_PX = 3072  # a grid read by blocks and larger than this is co-registered tile by tile
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,59 @@ def local_model(
         warning = f"local co-registration not used (global shift applied): {exc}"
         log.warning(warning)
         return None, False, warning
-    summary = model.summary(before.grid.shape)
+    return model, departs(model, shift, before.grid.shape, p), None
+
+
+def departs(model: LocalModel, shift: Shift, shape: tuple[int, int], p: LocalCoregParams) -> bool:
+    """Whether ``model`` departs from ``shift`` by ``min_departure_px`` somewhere over a grid of ``shape``."""
+    summary = model.summary(shape)
     departure = max(abs(v - s) for s, pair in ((shift.dx_px, summary["range_dx_px"]),
                                                (shift.dy_px, summary["range_dy_px"])) for v in pair)
-    return model, departure >= p.min_departure_px, None
+    return bool(departure >= p.min_departure_px)
+
+
+def coregister_by_tiles(
+    before: Stack, after_scene: Scene, band: str, min_quality: float, local: LocalCoregParams | None,
+    tile_px: int = COREG_TILE_PX,
+) -> tuple[Shift | None, LocalModel | None, bool, str | None]:
+    """(shift, local model, worth applying, warning) of a grid too large to co-register whole: each tile of
+    ``tile_px`` measured on its own (the after scene's band read over it; its shift, and its tie points
+    started from it), the tiles' shifts combined, one model fitted to all their tie points. Memory is a
+    tile's (whole, the masks and tie-point windows take ~35 bytes a pixel)."""
+    grid, pixel_m = before.grid, pixel_size_m(before.grid)
+    shifts: list[Shift] = []
+    points: list[TiePoints] = []
+    for row0, col0, rows, cols in grid_windows(grid.shape, tile_px):
+        window = np.s_[row0:row0 + rows, col0:col0 + cols]
+        ref, ref_valid = np.array(before.band(band)[window]), before.valid[window]
+        release()
+        values, tgt_valid, _ = read_bands(after_scene, (band,), window_grid(grid, row0, col0, rows, cols))
+        tgt = values[0]
+        try:
+            shift = estimate_shift(ref, tgt, ref_valid, tgt_valid, min_quality, pixel_m=pixel_m)
+        except CoregError as exc:
+            log.debug("co-registration tile at (%d, %d) skipped: %s", row0, col0, exc)
+            continue
+        shifts.append(shift)
+        if local is not None:
+            found = measure_tie_points(ref, tgt, ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt), shift,
+                                       local.window, local.spacing, pixel_m=pixel_m)
+            points.append(replace(found, row=found.row + row0, col=found.col + col0))
+    if not shifts:
+        warning = "co-registration skipped: no part of the area gave a reliable shift"
+        log.warning(warning)
+        return None, None, False, warning
+    shift = combine_shifts(shifts)
+    if local is None:
+        return shift, None, False, None
+    joined = TiePoints(*(np.concatenate([getattr(p, f.name) for p in points]) for f in fields(TiePoints)))
+    try:
+        model = fit_model(joined, grid.shape)
+    except CoregError as exc:
+        warning = f"local co-registration not used (global shift applied): {exc}"
+        log.warning(warning)
+        return shift, None, False, warning
+    return shift, model, departs(model, shift, grid.shape, local), None
 
 
 def _no_step(name: str) -> AbstractContextManager[None]:
@@ -87,25 +142,36 @@ def _no_step(name: str) -> AbstractContextManager[None]:
 def read_aligned(
     before_scene: Scene, after_scene: Scene, bands: Sequence[str], grid: Grid, coreg_band: str,
     min_quality: float, step: Step = _no_step, local: LocalCoregParams | None = None,
+    block_px: int | None = None,
 ) -> AlignedPair:
-    """Both scenes' ``bands`` on ``grid``, the after scene shifted (or warped, ``local``) onto the before."""
+    """Both scenes' ``bands`` on ``grid``, the after scene shifted (or warped, ``local``) onto the before.
+    ``block_px``: read both by blocks of that side into scratch stacks on disk (``geo.scenes.read_blocks``:
+    a grid too large to hold); the co-registration band of the after scene is then the only one held."""
     warnings: list[str] = []
     with step("read before scene"):
-        before = read_stack(before_scene, bands, grid)
+        before = (read_stack(before_scene, bands, grid) if block_px is None
+                  else read_stack_blocks(before_scene, bands, grid, block_px))
     with step("co-register"):
-        probe = read_stack(after_scene, (coreg_band,), grid)
-        shift, warning = coregister(before, probe, coreg_band, min_quality)
-        model, use_local = None, False
-        if shift is not None and local is not None:
-            model, use_local, local_warning = local_model(before, probe, coreg_band, shift, local)
-            warning = warning or local_warning
+        if block_px is not None and max(grid.shape) > COREG_TILE_PX:
+            shift, model, use_local, warning = coregister_by_tiles(before, after_scene, coreg_band, min_quality,
+                                                                   local)
+        else:
+            probe = read_stack(after_scene, (coreg_band,), grid)
+            shift, warning = coregister(before, probe, coreg_band, min_quality)
+            model, use_local = None, False
+            if shift is not None and local is not None:
+                model, use_local, local_warning = local_model(before, probe, coreg_band, shift, local)
+                warning = warning or local_warning
+            del probe
+        release()
     if warning:
         warnings.append(warning)
     with step("read after scene"):
-        if model is not None and use_local:
-            after = read_stack(after_scene, bands, grid, displacement=SharedDisplacement(model.displacement))
+        displacement = SharedDisplacement(model.displacement) if model is not None and use_local else None
+        moved = grid.shifted(shift.dx_px, shift.dy_px) if shift is not None and displacement is None else grid
+        if block_px is not None:
+            after = read_stack_blocks(after_scene, bands, grid, block_px, moved, displacement)
         else:
-            moved = grid.shifted(shift.dx_px, shift.dy_px) if shift is not None else grid
-            after = read_stack(after_scene, bands, moved)
+            after = read_stack(after_scene, bands, moved, displacement=displacement)
             after = Stack(after.scene, grid, after.bands, after.data, after.valid, after.cloud_masked)
     return AlignedPair(before, after, shift, model, use_local, tuple(warnings))

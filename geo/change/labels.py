@@ -11,9 +11,11 @@ EIGHT = np.ones((3, 3), dtype=bool)
 
 def label_regions(mask: np.ndarray, min_pixels: int) -> tuple[np.ndarray, int]:
     """Sieve away regions smaller than ``min_pixels`` (8-connected), then label what is left 1..n."""
-    sieved = features.sieve(mask.astype(np.uint8), size=min_pixels, connectivity=8) if mask.any() else mask
-    labels, count = ndi.label(np.asarray(sieved, dtype=bool), structure=EIGHT)
-    return labels.astype(np.int32), int(count)
+    # (the mask's own bytes as 0/1, and the sieved bytes labelled as they are: no copies of a large grid)
+    as_bytes = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    sieved = features.sieve(as_bytes, size=min_pixels, connectivity=8) if mask.any() else as_bytes
+    labels, count = ndi.label(sieved, structure=EIGHT)
+    return labels.astype(np.int32, copy=False), int(count)  # (no second copy of a large grid's labels)
 
 
 def labelled_pixels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -32,3 +34,12 @@ def label_means(selected_labels: np.ndarray, values: list[np.ndarray], count: in
     with np.errstate(invalid="ignore", divide="ignore"):
         means: np.ndarray = sums / pixels
     return means
+
+
+def region_sizes(labels: np.ndarray, count: int, rows: int = 1024) -> np.ndarray:
+    """Pixels per label 0..count, counted in strips of rows: ``bincount`` of a whole grid's labels would
+    first copy them as 8-byte integers (1 GB at a Sentinel-2 tile)."""
+    sizes = np.zeros(count + 1, np.int64)
+    for start in range(0, labels.shape[0], rows):
+        sizes += np.bincount(labels[start:start + rows].ravel(), minlength=count + 1)
+    return sizes

@@ -26,8 +26,10 @@ from geo.change.local import (
     BLOCK_PX, PRECISION, Line, line_from_sums, line_sums, local_linear_fit, masked_gaussian, robust_scale, scaled,
 )
 from geo.change.tiling import Block, BlockRunner, iter_windows, layout, run_serial, spread
+from geo.scenes.scratch import is_scratch, release, scratch_array
 
 SAMPLE_CORE_PX = 256
+BATCH_BLOCKS = 4  # blocks of a grid on disk given to the runner at once (a few per worker of a small cluster)
 SAMPLE_WINDOWS = 16
 ITERATIONS, CLIP = 2, 3.0  # two fits; the second leaves out residuals beyond 3 robust deviations
 
@@ -142,10 +144,20 @@ def apply_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, 
     halo of the statistic's reach (``halo_px``) unless told otherwise."""
     halo = halo_px(fit.window_px, fit.sigma_px) if halo is None else halo
     blocks = layout(valid.shape, halo, core_px or tiling.CORE_PX, BLOCK_PX)
-    arguments = [(*images, fit, block.core_in_window) for block, images in zip(blocks, iter_windows(blocks, x, y, valid))]
-    out = np.empty(valid.shape, np.float32)
-    for block, values in zip(blocks, runner(_block_score, arguments)):
-        out[block.core] = values
+    on_disk = is_scratch(x) or is_scratch(y)
+    out = scratch_array(valid.shape, np.float32) if on_disk else np.empty(valid.shape, np.float32)
+    # Scratch inputs: a batch of blocks at a time, their windows copied out and the pages handed back after
+    # each batch, so memory is a batch's (a runner's workers get the windows' own arrays either way).
+    batch = BATCH_BLOCKS if on_disk else len(blocks)
+    for start in range(0, len(blocks), batch):
+        part = blocks[start:start + batch]
+        windows = iter_windows(part, x, y, valid)
+        arguments = [(*(np.array(w) if on_disk else w for w in images), fit, block.core_in_window)
+                     for block, images in zip(part, windows)]
+        for block, values in zip(part, runner(_block_score, arguments)):
+            out[block.core] = values
+        del arguments
+        release()
     return out
 
 

@@ -25,12 +25,14 @@ from functools import cached_property
 import numpy as np
 from scipy import linalg, special
 
-from geo.change.sampling import sample_index, sampled
+from geo.change.sampling import sample_index
+from geo.scenes.scratch import is_scratch, nth_valid, release, scratch_array, take_pixels
 from geo.errors import ChangeError
 
 log = logging.getLogger(__name__)
 
 MIN_INVARIANT = 500
+STRIP_ROWS = 1024  # rows of a scratch stack normalised at once
 CHUNK_PX = 1 << 20  # pixels per slab of the chi-square over the whole pair (~50 MB of float64 variates)
 
 
@@ -83,9 +85,8 @@ class IRMAD:
 
     def at(self, pixels: np.ndarray) -> np.ndarray:
         """Z at flat pixel indices (float32, as in ``chi2``)."""
-        k = self.dof
-        values: np.ndarray = self.transform.chi2(self.before.reshape(k, -1)[:, pixels],
-                                                 self.after.reshape(k, -1)[:, pixels]).astype(np.float32)
+        values: np.ndarray = self.transform.chi2(take_pixels(self.before, pixels),
+                                                 take_pixels(self.after, pixels)).astype(np.float32)
         return values
 
     @property
@@ -178,11 +179,9 @@ def irmad(
     n_valid = int(valid.sum())
     if n_valid < 10 * k:
         raise ChangeError(f"IR-MAD needs at least {10 * k} valid pixels, the pair has {n_valid}")
-    flat = np.flatnonzero(valid)
-    x_flat, y_flat = before.reshape(k, -1), after.reshape(k, -1)
     rng = np.random.default_rng(seed)
-    pick = flat[rng.choice(n_valid, sample, replace=False)] if n_valid > sample else flat
-    x, y = x_flat[:, pick].astype(np.float64), y_flat[:, pick].astype(np.float64)
+    pick = nth_valid(valid, rng.choice(n_valid, sample, replace=False) if n_valid > sample else None)
+    x, y = take_pixels(before, pick).astype(np.float64), take_pixels(after, pick).astype(np.float64)
     weights = np.ones(x.shape[1])
     rho_old = np.full(k, -1.0)
     converged, iteration = False, 0
@@ -197,9 +196,9 @@ def irmad(
             converged = True
             break
         rho_old = rho
-    scale_pick = sampled(flat, seed=seed + 1)
-    scale_mad = _variates(x_flat[:, scale_pick].astype(np.float64), y_flat[:, scale_pick].astype(np.float64),
-                          a, b, mx, my)
+    scale_pick = nth_valid(valid, sample_index(n_valid, seed=seed + 1))
+    scale_mad = _variates(take_pixels(before, scale_pick).astype(np.float64),
+                          take_pixels(after, scale_pick).astype(np.float64), a, b, mx, my)
     transform = MadTransform(a, b, mx, my, np.median(scale_mad, axis=1, keepdims=True), _robust_variance(scale_mad))
     log.debug("IR-MAD: %d iterations, rho %s", iteration, np.round(rho, 4))
     return IRMAD(rho, k, iteration, converged, transform, before, after, valid, chunk)
@@ -209,9 +208,8 @@ def invariant_pixels(result: IRMAD, valid: np.ndarray, min_probability: float = 
     """Pixels IR-MAD finds unchanged with probability above ``min_probability``, among at most a million
     valid pixels (all of them in smaller pairs: they are what the normalisation fits); on real pairs far
     apart in time that set can be tiny, so it is topped up to the 5 % least-changed pixels when too small."""
-    flat = np.flatnonzero(valid)
-    pick = sample_index(flat.size, seed=2)
-    pixels = flat if pick is None else flat[np.unique(pick)]
+    pick = sample_index(int(np.count_nonzero(valid)), seed=2)
+    pixels = nth_valid(valid, None if pick is None else np.unique(pick))
     chi2 = result.at(pixels)
     keep = special.chdtrc(result.dof, chi2) > min_probability
     if keep.sum() < MIN_INVARIANT:
@@ -229,14 +227,18 @@ def normalise(
     result = irmad(before, after, valid)
     invariant = invariant_pixels(result, valid)
     n = int(invariant.sum())
-    out = np.empty_like(after)
+    on_disk = is_scratch(after)  # a grid too large to hold: the normalised stack goes to disk too
+    out = scratch_array(after.shape, after.dtype) if on_disk else np.empty_like(after)
     fits = []
     fit_pixels = np.flatnonzero(invariant)  # among at most a million: they pin a line as well as a tile's worth
+    x_fit, y_fit = take_pixels(before, fit_pixels), take_pixels(after, fit_pixels)
+    rows = STRIP_ROWS if on_disk else after.shape[1]
     for band in range(before.shape[0]):
-        slope, intercept = orthogonal_fit(before[band].ravel()[fit_pixels].astype(np.float64),
-                                          after[band].ravel()[fit_pixels].astype(np.float64))
+        slope, intercept = orthogonal_fit(x_fit[band].astype(np.float64), y_fit[band].astype(np.float64))
         if not np.isfinite(slope) or abs(slope) < 1e-6:
             slope, intercept = 1.0, 0.0
-        out[band] = (after[band] - intercept) / slope
+        for start in range(0, after.shape[1], rows):
+            out[band, start:start + rows] = (after[band, start:start + rows] - intercept) / slope
+            release()
         fits.append(BandFit(slope, intercept, n))
     return out, fits, invariant, result

@@ -9,7 +9,8 @@ from scipy import ndimage as ndi
 from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
-from geo.change.labels import EIGHT, label_means, label_regions, labelled_pixels
+from geo.change.labels import EIGHT, label_means, label_regions, labelled_pixels, region_sizes
+from geo.scenes.scratch import take_pixels
 
 
 def chi2_threshold(dof: int, alpha: float) -> float:
@@ -27,8 +28,8 @@ def drop_small(mask: np.ndarray, min_pixels: int) -> np.ndarray:
     """``mask`` without its 8-connected regions smaller than ``min_pixels``."""
     if min_pixels <= 1 or not mask.any():
         return mask
-    labels, _ = ndi.label(mask, structure=EIGHT)
-    sizes = np.bincount(labels.ravel())
+    labels, count = ndi.label(mask, structure=EIGHT)
+    sizes = region_sizes(labels, count)
     keep = sizes >= min_pixels
     keep[0] = False
     return keep[labels]
@@ -56,7 +57,8 @@ class StackDifference:
     before: np.ndarray
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        values: np.ndarray = self.after[:, rows, cols] - self.before[:, rows, cols]
+        pixels = rows * self.after.shape[-1] + cols  # scratch stacks are read in strips (``take_pixels``)
+        values: np.ndarray = take_pixels(self.after, pixels) - take_pixels(self.before, pixels)
         return values
 
 
@@ -80,12 +82,13 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray | StackDifferenc
     mask = labels > 0
     if not mask.any():
         return mask
-    edge = mask & ~ndi.binary_erosion(mask, iterations=edge_px, border_value=0)
-    core = mask & ~edge
+    edge = ndi.binary_erosion(mask, iterations=edge_px, border_value=0)  # in place from here: a large grid's
+    np.logical_not(edge, out=edge)  # masks are 120 MB each
+    np.logical_and(edge, mask, out=edge)
     count = int(labels.max())
     # A region's core change: mean difference of its interior (or of all its pixels when it is thin).
     where, selected = labelled_pixels(labels)
-    in_core = core.ravel()[where]
+    in_core = ~edge.ravel()[where]  # the labelled pixels off the edge
     bands = list(_difference_at(difference, *np.divmod(where, labels.shape[1])))
     core_means = label_means(selected[in_core], [band[in_core] for band in bands], count)
     has_core = np.bincount(selected[in_core], minlength=count + 1)[1:] > 0
@@ -95,7 +98,7 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray | StackDifferenc
     v = vectors[labels[rows, cols] - 1]
     d = _difference_at(difference, rows, cols).T
     fraction = (d * v).sum(axis=1) / np.maximum(norm2[labels[rows, cols] - 1], 1e-12)
-    out = mask.copy()
+    out = mask  # (its own: made above)
     out[rows[fraction < 0.5], cols[fraction < 0.5]] = False
     return out
 
@@ -106,5 +109,7 @@ def change_regions(mask: np.ndarray, difference: np.ndarray | StackDifference, m
     away, mixed edge pixels within ``edge_px`` of a border trimmed, sieved again. The evaluation scores
     exactly this."""
     labels, _ = label_regions(mask, min_area_px)
-    labels, _ = label_regions(trim_mixed_edges(labels, difference, edge_px), min_area_px)
+    trimmed = trim_mixed_edges(labels, difference, edge_px)
+    del labels  # a large grid's labels are 4 bytes a pixel: one set at a time
+    labels, _ = label_regions(trimmed, min_area_px)
     return labels

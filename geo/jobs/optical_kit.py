@@ -11,6 +11,7 @@ import numpy as np
 
 from geo.align.stack import LocalCoregParams, read_aligned
 from geo.aoi import AOI
+from geo.change import tiling
 from geo.change.tiling import BlockRunner, run_serial
 from geo.change.classify import scene_levels
 from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
@@ -21,6 +22,8 @@ from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import select_pair
 from geo.scenes.read import Stack, read_stack
+from geo.scenes.read_blocks import READ_BLOCK_PX
+from geo.scenes.scratch import release
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity, region_features
 from geo.vector.polygonize import polygonize
@@ -55,10 +58,19 @@ class OpticalKit(ParamsKit[Params]):
     sensor = Sensor.S2
 
     def __init__(self, params: Params = Params(), detector: Detector[Any] | None = None,
-                 runner: BlockRunner = run_serial) -> None:
+                 runner: BlockRunner = run_serial, out_of_core: bool | None = None) -> None:
         super().__init__(params)
         self.detector = detector if detector is not None else build_detector(params.method, asdict(params))
         self.runner = runner  # computes the blocks of a large grid: here, or on a Dask cluster
+        self.out_of_core = out_of_core  # None: a grid of more than one block is read onto disk
+
+    def read_block_px(self, grid: Grid) -> int | None:
+        """Read by blocks of this side into scratch stacks on disk (``geo.scenes.read_blocks``), or None:
+        whole, in memory. By default a grid of more than one block of the statistic is read by blocks."""
+        large = len(tiling.layout(grid.shape, 0, tiling.CORE_PX)) > 1
+        if not (large if self.out_of_core is None else self.out_of_core):
+            return None
+        return min(READ_BLOCK_PX, 4 * tiling.CORE_PX)
 
     @property
     def algorithm_version(self) -> str:
@@ -75,7 +87,7 @@ class OpticalKit(ParamsKit[Params]):
     def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:
         p = self.params
         pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, step,
-                            local_coreg(p))
+                            local_coreg(p), self.read_block_px(grid))
         shift, model = pair.shift, pair.model
         return AlignedStacks(pair.before, pair.after, {
             "coregistration": shift.to_dict(grid) if shift else None,
@@ -87,17 +99,21 @@ class OpticalKit(ParamsKit[Params]):
                identity: PairIdentity, step: Step) -> FoundChanges:
         p, before = self.params, pair.before
         valid = before.valid & pair.after.valid
+        release()  # (the masks of a large grid are on disk)
         with step("change statistic"):
             found = self.detector.detect(before.data, pair.after.data, valid, p.bands, self.runner)
             after_n = found.after_normalised
+            release()
         with step("polygonise"):
+            levels = scene_levels(before.data, after_n, valid, p.bands)
+            del valid  # (a large grid holds as few whole-grid masks at once as it can)
             min_area = max(p.min_area_px, found.min_area_px)
             labels = change_regions(found.mask & inside, StackDifference(after_n, before.data), min_area, found.edge_px)
             features = region_features(
                 polygonize(labels, grid), labels, found.statistic.values, found.strong_threshold, before.data,
-                after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity,
-                scene_levels(before.data, after_n, valid, p.bands),
+                after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity, levels,
             )
+            release()
         normalisation = {b: f.to_dict() for b, f in zip(p.bands, found.fits)}
         return FoundChanges(features, found.statistic.values, labels > 0, found.summary(),
                             {"normalisation": normalisation})

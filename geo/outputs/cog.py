@@ -20,6 +20,7 @@ from rasterio.windows import Window
 from geo.atomic import replacing
 from geo.errors import OutputError, RasterError
 from geo.grid import Grid
+from geo.scenes.scratch import release
 from geo.scenes.warp import open_raster
 
 TRUE_COLOUR = ("red", "green", "blue")
@@ -27,6 +28,7 @@ COG_OPTIONS = {"compress": "deflate", "predictor": "3", "blocksize": "256", "ove
 
 
 STRIP_ROWS = 1024
+GDAL_CACHE_BYTES = 256 << 20  # GDAL's block cache while writing (its default, 5 % of RAM, is held by the process)
 
 
 def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, band_names: Sequence[str] = (),
@@ -44,13 +46,15 @@ def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, b
         "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER",
     }
     try:
-        with replacing(path) as tmp, tempfile.TemporaryDirectory(dir=path.parent, prefix=".cog-") as folder:
+        with (replacing(path) as tmp, tempfile.TemporaryDirectory(dir=path.parent, prefix=".cog-") as folder,
+              rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES)):
             source = Path(folder) / "source.tif"
             with rasterio.open(source, "w", **profile) as dataset:
                 for index, band in enumerate(bands, start=1):
                     for start in range(0, grid.height, STRIP_ROWS):
                         strip = np.asarray(band[start:start + STRIP_ROWS], dtype=np.float32)
                         dataset.write(strip, index, window=Window(0, start, grid.width, strip.shape[0]))
+                        release()  # a band on disk (a large job's scratch stack): hand its pages back
                 for index, name in enumerate(band_names, start=1):
                     dataset.set_band_description(index, name)
                 if tags:

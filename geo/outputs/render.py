@@ -20,9 +20,10 @@ from pyproj import Geod
 from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
-from geo.change.sampling import sampled
+from geo.change.sampling import sample_index
 from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
+from geo.scenes.scratch import finite_mask, nth_valid, take_pixels
 
 Stretch = tuple[tuple[float, float], ...]
 PERCENTILES = (2.0, 98.0)
@@ -34,8 +35,10 @@ def display_stretch(rgb: np.ndarray | Sequence[np.ndarray]) -> Stretch:
     """(low, high) reflectance per band from the valid pixels of a (3, rows, cols) stack (from at most a
     million of them: a display stretch needs no more)."""
     out = []
-    for band in rgb:
-        values = sampled(band[np.isfinite(band)])
+    for band in rgb:  # the sample read at its pixels only: a band may be a scratch array on disk
+        finite = finite_mask(band)
+        pick = sample_index(int(np.count_nonzero(finite)))
+        values = take_pixels(band[None], nth_valid(finite, pick))[0]
         if values.size == 0:
             out.append((0.0, 0.3))
             continue

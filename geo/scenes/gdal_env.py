@@ -32,9 +32,14 @@ REMOTE_COG_DEFAULTS: dict[str, Any] = {
     "GDAL_HTTP_MULTIPLEX": "YES",
     "VSI_CACHE": "TRUE",
 }
+# GDAL's block cache, bytes (rasterio sets it as a number): its default, 5 % of the machine's memory, would be
+# held by a job's process; a large job reads by windows, each once. A GDAL_CACHEMAX of the user's wins.
+CACHE_MAX_BYTES = 128 << 20
 
 
 def gdal_env(**overrides: Any) -> rasterio.Env:
     """A ``rasterio.Env`` with the remote-COG defaults (the user's environment first), overridable per call."""
     options = {key: os.environ.get(key, value) for key, value in REMOTE_COG_DEFAULTS.items()}
+    if "GDAL_CACHEMAX" not in os.environ:
+        options["GDAL_CACHEMAX"] = CACHE_MAX_BYTES
     return rasterio.Env(**{**options, **overrides})

@@ -183,6 +183,19 @@ def read_stack(
     """Read ``bands`` of ``scene`` onto ``grid``; mask nodata and, where the scene has SCL, clouds.
     ``displacement``: read through a local co-registration model (see ``read_window``)."""
     check_overlap(scene, grid)
+    data, valid, masked_clouds = read_bands(scene, bands, grid, resampling, cloud_mask, cache, displacement)
+    if not valid.any():
+        raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
+    log.debug("read %s: %d bands, %.1f%% valid", scene.id, len(bands), 100 * valid.mean())
+    return Stack(scene, grid, tuple(bands), data, valid, masked_clouds)
+
+
+def read_bands(
+    scene: Scene, bands: Sequence[str], grid: Grid, resampling: Resampling = Resampling.cubic,
+    cloud_mask: bool = True, cache: SceneCache | None = None, displacement: Displacement | None = None,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``read_stack``'s (data, valid, cloud masked) without its checks: a window of a larger grid may lie
+    outside the scene or hold no valid pixel."""
     masked_clouds = cloud_mask and SCL_ASSET in scene.assets
     requests = [(name, resampling) for name in bands]
     if masked_clouds:
@@ -197,10 +210,7 @@ def read_stack(
         scl, scl_valid = results[-1]
         valid &= scl_valid & ~np.isin(scl, SCL_MASKED)
     data[:, ~valid] = np.nan
-    if not valid.any():
-        raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
-    log.debug("read %s: %d bands, %.1f%% valid", scene.id, len(bands), 100 * valid.mean())
-    return Stack(scene, grid, tuple(bands), data, valid, masked_clouds)
+    return data, valid, masked_clouds
 
 
 def sar_quantity(scene: Scene) -> str:

@@ -13,6 +13,7 @@ from geo.change.classify import SceneLevels, classify, indices
 from geo.change.labels import label_means, labelled_pixels
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
+from geo.scenes.scratch import take_pixels
 from geo.vector.polygonize import Region
 from geo.vector.feature import ChangeFeature, ExtraValue
 
@@ -74,10 +75,10 @@ def region_features(
         return []
     count = int(labels.max())
     where, selected = labelled_pixels(labels)  # one selection of the changed pixels, not a pass per mean
-    values = np.nan_to_num(statistic.ravel()[where])
+    values = np.nan_to_num(take_pixels(statistic[None], where)[0])  # (a scratch array: read in strips)
     score, strong = label_means(selected, [values, (values > strong_threshold).astype(np.float64)], count)
-    means_before = label_means(selected, [np.nan_to_num(b.ravel()[where]) for b in before[:len(bands)]], count)
-    means_after = label_means(selected, [np.nan_to_num(a.ravel()[where]) for a in after[:len(bands)]], count)
+    means_before = label_means(selected, list(np.nan_to_num(take_pixels(before[:len(bands)], where))), count)
+    means_after = label_means(selected, list(np.nan_to_num(take_pixels(after[:len(bands)], where))), count)
     crs = grid.crs.to_string()
     features: list[ChangeFeature] = []
     for region, clipped in clipped_regions(regions, aoi_projected):

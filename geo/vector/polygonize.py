@@ -17,6 +17,7 @@ from rasterio import features
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.change.labels import region_sizes
 from geo.change.tiling import layout
 from geo.geometry import polygonal
 from geo.grid import Grid
@@ -42,7 +43,7 @@ def polygonize(labels: np.ndarray, grid: Grid, block_px: int = BLOCK_PX) -> list
         for geojson, value in features.shapes(piece, mask=piece > 0, transform=transform, connectivity=8):
             parts[int(value)].append(shape(geojson))
             blocks[int(value)].add(index)
-    counts = np.bincount(labels.ravel())
+    counts = region_sizes(labels, int(labels.max()))
     regions = []
     for label in sorted(parts):
         geometry = shapely.make_valid(shapely.union_all(parts[label]))

@@ -44,15 +44,38 @@ def read_shipped(resource: str, names: Iterable[str]) -> dict[str, Any]:
 def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_factor: float) -> np.ndarray:
     """Pixels above ``threshold`` in regions that reach ``seed_factor × threshold`` somewhere: an object
     needs a clearly changed core, so the faint rim that residual misregistration leaves along the edges of
-    bright, unchanged objects is not one."""
+    bright, unchanged objects is not one. (scikit-image's hysteresis, 4-connected, on masks made in strips
+    of rows: no float64 copy of a large grid's statistic.)"""
     import numpy as np
-    from skimage.filters import apply_hysteresis_threshold
+    from scipy import ndimage as ndi
 
-    values = np.where(valid, np.nan_to_num(score), 0.0)
+    low = above(score, valid, threshold)
     if seed_factor <= 1.0:
-        return valid & (values > threshold)
-    seeded: np.ndarray = valid & apply_hysteresis_threshold(values, threshold, seed_factor * threshold)
-    return seeded
+        return low
+    labels, count = ndi.label(low)
+    del low  # a large grid's masks are 1 byte a pixel each, its labels 4
+    seeded = np.zeros(count + 1, bool)
+    rows = 1024
+    for start in range(0, valid.shape[0], rows):  # the regions reaching the seed level, a strip at a time
+        strip = slice(start, start + rows)
+        seeded[labels[strip][above(score[strip], valid[strip], seed_factor * threshold)]] = True
+    seeded[0] = False
+    kept: np.ndarray = seeded[labels]
+    return kept
+
+
+def above(score: np.ndarray, valid: np.ndarray, level: float, rows: int = 1024) -> np.ndarray:
+    """``valid & (score > level)`` (``level`` >= 0: NaN is never above it), in strips of ``rows`` rows."""
+    import numpy as np
+
+    from geo.scenes.scratch import release
+
+    out = np.empty(valid.shape, bool)
+    for start in range(0, valid.shape[0], rows):
+        strip = slice(start, start + rows)
+        out[strip] = valid[strip] & (score[strip] > level)
+        release()
+    return out
 
 
 def local_regions(score: np.ndarray, valid: np.ndarray, threshold: float, seed_factor: float,

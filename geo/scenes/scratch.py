@@ -1,0 +1,108 @@
+"""Arrays on disk for grids too large to hold: a large job's stacks, statistic and masks live in nameless
+scratch files mapped into memory, and are used as any numpy array.
+
+A scratch array is a file opened without a name (``O_TMPFILE``, or created and unlinked at once) in the
+scratch folder (``$GEO_SCRATCH``, else the system's temporary folder; it must be on disk, not ``tmpfs``),
+mapped shared: nothing is ever left behind, whether the job ends, fails or is killed, and its pages are
+written back to the file by the kernel instead of being held. Pages a computation reads or writes stay in
+the process until ``release()`` hands them back to the page cache (``MADV_DONTNEED``: the data stays in
+the file), so code that walks a large grid by windows calls it after each window and the process's
+memory stays that of a window.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tempfile
+import weakref
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+SCRATCH_ENV = "GEO_SCRATCH"
+
+_live: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()
+
+
+def scratch_folder() -> Path:
+    """Where scratch arrays are made: ``$GEO_SCRATCH``, else the system's temporary folder."""
+    return Path(os.environ.get(SCRATCH_ENV) or tempfile.gettempdir())
+
+
+def scratch_array(shape: tuple[int, ...], dtype: DTypeLike = np.float32, folder: Path | None = None) -> np.ndarray:
+    """A new array of zeros of ``shape`` in a nameless scratch file, freed with the array."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape))
+    size = max(count * dtype.itemsize, 1)
+    with tempfile.TemporaryFile(dir=folder or scratch_folder()) as handle:  # no name: nothing to clean up
+        handle.truncate(size)
+        mapped = mmap.mmap(handle.fileno(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    _live.add(mapped)
+    array: np.ndarray = np.frombuffer(mapped, dtype=dtype, count=count).reshape(shape)
+    return array
+
+
+def release() -> None:
+    """Hand the pages of every live scratch array back to the page cache (their data stays in the files)."""
+    for mapped in list(_live):
+        mapped.madvise(mmap.MADV_DONTNEED)
+
+
+def is_scratch(array: np.ndarray) -> bool:
+    """True when ``array`` (or the array it is a view of) lives in a scratch file."""
+    base: object = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return isinstance(base, mmap.mmap) and base in _live
+
+
+def take_pixels(stack: np.ndarray, pixels: np.ndarray, strip_rows: int = 512) -> np.ndarray:
+    """(band, n) values of a (band, row, col) ``stack`` at flat pixel indices, as ``stack.reshape(k, -1)[:,
+    pixels]`` gives them; a scratch stack is read in strips of rows, its pages handed back after each."""
+    k, height, width = stack.shape
+    flat = stack.reshape(k, -1)
+    if not is_scratch(stack):
+        values: np.ndarray = flat[:, pixels]
+        return values
+    order = np.argsort(pixels, kind="stable")
+    ordered = pixels[order]
+    out = np.empty((k, pixels.size), stack.dtype)
+    step = strip_rows * width
+    bounds = np.searchsorted(ordered, np.arange(0, height * width + step, step))
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        if end > start:
+            out[:, order[start:end]] = flat[:, ordered[start:end]]
+            release()
+    return out
+
+
+def nth_valid(valid: np.ndarray, ranks: np.ndarray | None = None, strip_px: int = 1 << 22) -> np.ndarray:
+    """``np.flatnonzero(valid)[ranks]`` (all of them when ``ranks`` is None) without the index of every valid
+    pixel of a large grid (8 bytes each): the ranks are found in strips of rows of about ``strip_px``."""
+    height, width = valid.shape
+    rows = max(1, strip_px // max(width, 1))
+    if ranks is None or rows >= height:
+        every = np.flatnonzero(valid)
+        return every if ranks is None else every[ranks]
+    counts = np.array([np.count_nonzero(valid[top:top + rows]) for top in range(0, height, rows)])
+    ends = np.cumsum(counts)
+    strip_of = np.searchsorted(ends, ranks, side="right")
+    out = np.empty(ranks.shape, np.int64)
+    for strip in np.unique(strip_of):
+        chosen = strip_of == strip
+        top = int(strip) * rows
+        out[chosen] = np.flatnonzero(valid[top:top + rows])[ranks[chosen] - (ends[strip] - counts[strip])] + top * width
+    return out
+
+
+def finite_mask(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
+    """``np.isfinite(band)`` of a (row, col) band, in strips of rows (a scratch band's pages handed back)."""
+    out = np.empty(band.shape, bool)
+    for start in range(0, band.shape[0], strip_rows):
+        out[start:start + strip_rows] = np.isfinite(band[start:start + strip_rows])
+        release()
+    return out
