@@ -9,13 +9,29 @@ from scipy import ndimage as ndi
 EIGHT = np.ones((3, 3), dtype=bool)
 
 
-def label_regions(mask: np.ndarray, min_pixels: int) -> tuple[np.ndarray, int]:
-    """Sieve away regions smaller than ``min_pixels`` (8-connected), then label what is left 1..n."""
+def label_regions(mask: np.ndarray, min_pixels: int, compact: bool = False) -> tuple[np.ndarray, int]:
+    """Sieve away regions smaller than ``min_pixels`` (8-connected), then label what is left 1..n (int32;
+    ``compact``: uint16 when the count fits, for a caller that does no arithmetic on the labels that could
+    pass 65,535)."""
     # (the mask's own bytes as 0/1, and the sieved bytes labelled as they are: no copies of a large grid)
     as_bytes = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
     sieved = features.sieve(as_bytes, size=min_pixels, connectivity=8) if mask.any() else as_bytes
-    labels, count = ndi.label(sieved, structure=EIGHT)
-    return labels.astype(np.int32, copy=False), int(count)  # (no second copy of a large grid's labels)
+    most = np.count_nonzero(sieved) // max(min_pixels, 1) if compact else None  # each region left has min_pixels
+    return label_compact(sieved, EIGHT, most)
+
+
+def label_compact(mask: np.ndarray, structure: np.ndarray, most: int | None) -> tuple[np.ndarray, int]:
+    """``ndi.label(mask, structure)`` as uint16 when ``most`` (the count expected at most) fits in it, else
+    int32: a Sentinel-2 tile's labels are 240 MB instead of 480. The same numbers either way; scipy checks
+    they fit (it raises if they do not: then they are made again as int32)."""
+    if most is not None and most <= np.iinfo(np.uint16).max:
+        try:
+            small, count = ndi.label(mask, structure=structure, output=np.uint16)
+            return small, int(count)
+        except RuntimeError:  # more regions than ``most``
+            pass
+    labels, count = ndi.label(mask, structure=structure, output=np.int32)
+    return labels, int(count)
 
 
 def labelled_pixels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from scipy import ndimage as ndi
 from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
-from geo.change.labels import EIGHT, label_means, label_regions, labelled_pixels, region_sizes
+from geo.change.labels import EIGHT, label_compact, label_means, label_regions, labelled_pixels, region_sizes
 from geo.scenes.scratch import take_pixels
 
 
@@ -24,11 +24,12 @@ def otsu_threshold(statistic: np.ndarray, valid: np.ndarray) -> float:
     return float(threshold_otsu(values)) if values.size and values.min() < values.max() else float("inf")
 
 
-def drop_small(mask: np.ndarray, min_pixels: int) -> np.ndarray:
-    """``mask`` without its 8-connected regions smaller than ``min_pixels``."""
+def drop_small(mask: np.ndarray, min_pixels: int, most_regions: int | None = None) -> np.ndarray:
+    """``mask`` without its 8-connected regions smaller than ``min_pixels``. ``most_regions``: a bound on
+    their count, when the caller knows one (the labels are then uint16 if it fits: ``label_compact``)."""
     if min_pixels <= 1 or not mask.any():
         return mask
-    labels, count = ndi.label(mask, structure=EIGHT)
+    labels, count = label_compact(mask, EIGHT, most_regions)
     sizes = region_sizes(labels, count)
     keep = sizes >= min_pixels
     keep[0] = False
@@ -104,12 +105,12 @@ def trim_mixed_edges(labels: np.ndarray, difference: np.ndarray | StackDifferenc
 
 
 def change_regions(mask: np.ndarray, difference: np.ndarray | StackDifference, min_area_px: int,
-                   edge_px: int = 2) -> np.ndarray:
+                   edge_px: int = 2, compact: bool = False) -> np.ndarray:
     """Labelled change regions (0 = none) as the job outputs them: regions under ``min_area_px`` sieved
     away, mixed edge pixels within ``edge_px`` of a border trimmed, sieved again. The evaluation scores
-    exactly this."""
-    labels, _ = label_regions(mask, min_area_px)
+    exactly this. ``compact``: uint16 labels when their count fits (``label_regions``)."""
+    labels, _ = label_regions(mask, min_area_px, compact)
     trimmed = trim_mixed_edges(labels, difference, edge_px)
-    del labels  # a large grid's labels are 4 bytes a pixel: one set at a time
-    labels, _ = label_regions(trimmed, min_area_px)
+    del labels  # a large grid's labels are 2-4 bytes a pixel: one set at a time
+    labels, _ = label_regions(trimmed, min_area_px, compact)
     return labels

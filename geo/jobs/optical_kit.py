@@ -108,7 +108,8 @@ class OpticalKit(ParamsKit[Params]):
             levels = scene_levels(before.data, after_n, valid, p.bands)
             del valid  # (a large grid holds as few whole-grid masks at once as it can)
             min_area = max(p.min_area_px, found.min_area_px)
-            labels = change_regions(found.mask & inside, StackDifference(after_n, before.data), min_area, found.edge_px)
+            labels = change_regions(found.mask & inside, StackDifference(after_n, before.data), min_area, found.edge_px,
+                                    compact=True)  # (no arithmetic on them: uint16 when they fit)
             features = region_features(
                 polygonize(labels, grid), labels, found.statistic.values, found.strong_threshold, before.data,
                 after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity, levels,

@@ -46,12 +46,18 @@ def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_
     needs a clearly changed core, so the faint rim that residual misregistration leaves along the edges of
     bright, unchanged objects is not one. (scikit-image's hysteresis, 4-connected, on masks made in strips
     of rows: no float64 copy of a large grid's statistic.)"""
+    return seeded_regions(score, valid, threshold, seed_factor)[0]
+
+
+def seeded_regions(score: np.ndarray, valid: np.ndarray, threshold: float,
+                   seed_factor: float) -> tuple[np.ndarray, int | None]:
+    """``local_decision`` and the number of 4-connected regions it kept (None: not counted, no seed level)."""
     import numpy as np
     from scipy import ndimage as ndi
 
     low = above(score, valid, threshold)
     if seed_factor <= 1.0:
-        return low
+        return low, None
     labels, count = ndi.label(low)
     del low  # a large grid's masks are 1 byte a pixel each, its labels 4
     seeded = np.zeros(count + 1, bool)
@@ -61,7 +67,7 @@ def local_decision(score: np.ndarray, valid: np.ndarray, threshold: float, seed_
         seeded[labels[strip][above(score[strip], valid[strip], seed_factor * threshold)]] = True
     seeded[0] = False
     kept: np.ndarray = seeded[labels]
-    return kept
+    return kept, int(np.count_nonzero(seeded))
 
 
 def above(score: np.ndarray, valid: np.ndarray, level: float, rows: int = 1024) -> np.ndarray:
@@ -80,10 +86,12 @@ def above(score: np.ndarray, valid: np.ndarray, level: float, rows: int = 1024) 
 
 def local_regions(score: np.ndarray, valid: np.ndarray, threshold: float, seed_factor: float,
                   min_area_px: int) -> np.ndarray:
-    """``local_decision`` without its regions smaller than ``min_area_px``."""
+    """``local_decision`` without its regions smaller than ``min_area_px`` (8-connected: no more of them
+    than the 4-connected regions kept, so their labels can be as small as that count allows)."""
     from geo.change.threshold import drop_small
 
-    return drop_small(local_decision(score, valid, threshold, seed_factor), min_area_px)
+    kept, regions = seeded_regions(score, valid, threshold, seed_factor)
+    return drop_small(kept, min_area_px, regions)
 
 def decision_levels(threshold: float, seed_factor: float) -> tuple[Level, ...]:
     """The levels ``local_decision`` applies (and the strong level), for the outputs."""
