@@ -16,7 +16,7 @@ A grid of one block is computed whole, as before: small jobs are unchanged.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +95,15 @@ def _combine(forward: np.ndarray, backward: np.ndarray, valid: np.ndarray, fit: 
     return both.astype(np.float32)
 
 
+def _windows_of(windows: Sequence[Block], x: np.ndarray, y: np.ndarray,
+                valid: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, tuple[slice, slice]]]:
+    """Each window's (x, y, valid, core), one at a time: a scratch band's pages are handed back after each
+    (the sample windows of a tile's two bands held at once were ~700 MB of the process)."""
+    for b in windows:
+        yield x[b.window], y[b.window], valid[b.window], b.core_in_window
+        release()
+
+
 def _fit_direction(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int,
                    windows: Sequence[Block]) -> tuple[ResidualFit, list[np.ndarray]]:
     """Each iteration's line from the sample windows' cores (weighted as that iteration weighs them), then
@@ -102,17 +111,17 @@ def _fit_direction(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: i
     final ones are returned with the fit."""
     lines: list[Line | None] = []
     centres: list[tuple[float, float]] = []
-    parts = [(x[b.window], y[b.window], valid[b.window], b.core_in_window) for b in windows]
     previous: list[np.ndarray] = []  # each window's residual of the last iteration
     for i in range(ITERATIONS):
         sums = np.zeros(5)
-        for index, (xs, ys, ok, core) in enumerate(parts):
+        for index, (xs, ys, ok, core) in enumerate(_windows_of(windows, x, y, valid)):
             w = (_kept(ok, previous[index], centres[-1]) if i else ok.astype(np.float64))[core]
             sums += line_sums(np.where(w > 0, xs[core], 0.0), np.where(w > 0, ys[core], 0.0), w)
         lines.append(line_from_sums(sums))
         previous = [step(xs, ys, ok, window_px, lines[-1], (previous[index], centres[-1]) if i else None)
-                    for index, (xs, ys, ok, _) in enumerate(parts)]
-        values = np.concatenate([r[core][ok[core]] for r, (_, _, ok, core) in zip(previous, parts)])
+                    for index, (xs, ys, ok, _) in enumerate(_windows_of(windows, x, y, valid))]
+        values = np.concatenate([r[b.core_in_window][valid[b.window][b.core_in_window]]
+                                 for r, b in zip(previous, windows)])
         centres.append(robust_scale(values, PRECISION if i == ITERATIONS - 1 else 0.0))
     return ResidualFit(tuple(lines), tuple(centres)), previous
 
