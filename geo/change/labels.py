@@ -16,7 +16,8 @@ def label_regions(mask: np.ndarray, min_pixels: int, compact: bool = False) -> t
     # (the mask's own bytes as 0/1, and the sieved bytes labelled as they are: no copies of a large grid)
     as_bytes = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
     sieved = features.sieve(as_bytes, size=min_pixels, connectivity=8) if mask.any() else as_bytes
-    most = np.count_nonzero(sieved) // max(min_pixels, 1) if compact else None  # each region left has min_pixels
+    # (each region left has min_pixels, and a first pixel: the bound is the tighter of the two)
+    most = min(np.count_nonzero(sieved) // max(min_pixels, 1), most_regions(sieved, eight=True)) if compact else None
     return label_compact(sieved, EIGHT, most)
 
 
@@ -34,18 +35,22 @@ def label_compact(mask: np.ndarray, structure: np.ndarray, most: int | None) -> 
     return labels, int(count)
 
 
-def most_regions4(mask: np.ndarray, rows: int = 1024) -> int:
-    """A bound on the 4-connected regions of ``mask``: its pixels with neither the pixel above nor the one
-    to the left in it (each region's first pixel in row order is one), counted in strips of rows."""
+def most_regions(mask: np.ndarray, eight: bool = False, rows: int = 1024) -> int:
+    """A bound on the 4- (or ``eight``-) connected regions of ``mask``: its pixels with none of the
+    neighbours before them in row order in it (each region's first pixel is one), counted in strips of rows."""
     most = 0
     for start in range(0, mask.shape[0], rows):
         strip = mask[start:start + rows]
-        above = np.zeros_like(strip)
-        above[1:] = strip[:-1]
+        up = np.zeros_like(strip)
+        up[1:] = strip[:-1]
         if start:
-            above[0] = mask[start - 1]
-        above[:, 1:] |= strip[:, :-1]  # (above, or to the left)
-        most += int(np.count_nonzero(strip & ~above))
+            up[0] = mask[start - 1]
+        earlier = up.copy()
+        if eight:
+            earlier[:, 1:] |= up[:, :-1]
+            earlier[:, :-1] |= up[:, 1:]
+        earlier[:, 1:] |= strip[:, :-1]
+        most += int(np.count_nonzero(strip & ~earlier))
     return most
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from geo.change.detectors.local_regression import local_decision, local_regions
-from geo.change.labels import EIGHT, label_compact, label_regions, most_regions4
+from geo.change.labels import EIGHT, label_compact, label_regions, most_regions
 from geo.change.threshold import change_regions, drop_small
 
 
@@ -50,10 +50,14 @@ def test_local_regions_with_a_counted_bound_equal_the_decision_then_the_sieve():
     assert 0 < got.sum() < reference.size and np.array_equal(got, reference)
 
 
-def test_the_bound_on_4_connected_regions_holds_and_is_reached_by_separate_blocks():
+def test_the_bound_on_4_or_8_connected_regions_holds_and_is_reached_by_separate_blocks():
     for seed in range(4):
         mask = _blobs((257, 190), seed)  # (strips of 64 rows: regions that cross them)
-        assert most_regions4(mask, rows=64) >= ndi.label(mask)[1] > 10
+        assert most_regions(mask, rows=64) >= ndi.label(mask)[1] > 10
+        assert most_regions(mask, eight=True, rows=64) >= ndi.label(mask, EIGHT)[1] > 10
     squares = np.zeros((40, 40), bool)
     squares[1::4, 1::4] = squares[2::4, 2::4] = True  # 100 diagonal pairs: 200 4-connected regions
-    assert most_regions4(squares, rows=7) == ndi.label(squares)[1] == 200
+    assert most_regions(squares, rows=7) == ndi.label(squares)[1] == 200
+    assert most_regions(squares, eight=True, rows=7) == ndi.label(squares, EIGHT)[1] == 100
+    squares[2::4, 2::4], squares[2::4, :-1:4] = False, True  # anti-diagonal pairs: joined only 8-connected
+    assert most_regions(squares, eight=True, rows=7) == ndi.label(squares, EIGHT)[1] == 100

@@ -55,12 +55,12 @@ def seeded_regions(score: np.ndarray, valid: np.ndarray, threshold: float,
     import numpy as np
     from scipy import ndimage as ndi
 
-    from geo.change.labels import label_compact, most_regions4
+    from geo.change.labels import label_compact, most_regions
 
     low = above(score, valid, threshold)
     if seed_factor <= 1.0:
         return low, None
-    labels, count = label_compact(low, ndi.generate_binary_structure(2, 1), most_regions4(low))
+    labels, count = label_compact(low, ndi.generate_binary_structure(2, 1), most_regions(low))
     del low  # a large grid's masks are 1 byte a pixel each, its labels 2 or 4
     seeded = np.zeros(count + 1, bool)
     rows = 1024
