@@ -17,7 +17,7 @@ def label_regions(mask: np.ndarray, min_pixels: int, compact: bool = False) -> t
     as_bytes = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
     sieved = features.sieve(as_bytes, size=min_pixels, connectivity=8) if mask.any() else as_bytes
     # (each region left has min_pixels, and a first pixel: the bound is the tighter of the two)
-    most = min(np.count_nonzero(sieved) // max(min_pixels, 1), most_regions(sieved, eight=True)) if compact else None
+    most = min(int(np.count_nonzero(sieved)) // max(min_pixels, 1), most_regions(sieved, eight=True)) if compact else None
     return label_compact(sieved, EIGHT, most)
 
 
@@ -27,12 +27,12 @@ def label_compact(mask: np.ndarray, structure: np.ndarray, most: int | None) -> 
     they fit (it raises if they do not: then they are made again as int32)."""
     if most is not None and most <= np.iinfo(np.uint16).max:
         try:
-            small, count = ndi.label(mask, structure=structure, output=np.uint16)
-            return small, int(count)
+            small = np.empty(mask.shape, np.uint16)  # (scipy's stubs list only int32 and intp outputs)
+            return small, int(ndi.label(mask, structure=structure, output=small))  # type: ignore[arg-type]
         except RuntimeError:  # more regions than ``most``
             pass
-    labels, count = ndi.label(mask, structure=structure, output=np.int32)
-    return labels, int(count)
+    labels = np.empty(mask.shape, np.int32)
+    return labels, int(ndi.label(mask, structure=structure, output=labels))
 
 
 def most_regions(mask: np.ndarray, eight: bool = False, rows: int = 1024) -> int:

@@ -33,7 +33,8 @@ def drop_small(mask: np.ndarray, min_pixels: int, most_regions: int | None = Non
     sizes = region_sizes(labels, count)
     keep = sizes >= min_pixels
     keep[0] = False
-    return keep[labels]
+    kept: np.ndarray = keep[labels]
+    return kept
 
 
 def change_mask(
