@@ -76,5 +76,9 @@ class StoreLockedError(StoreError):
     """Another re-check holds the store's writer lock."""
 
 
+class ScratchError(GeoError, OSError):
+    """The scratch folder cannot hold a large job's arrays (missing, not writable, or too little room)."""
+
+
 class ClusterError(GeoError, OSError):
     """The Dask scheduler named by the user cannot be reached."""

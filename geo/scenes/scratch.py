@@ -12,6 +12,7 @@ memory stays that of a window.
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import tempfile
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import DTypeLike
+
+from geo.errors import ScratchError
 
 SCRATCH_ENV = "GEO_SCRATCH"
 
@@ -36,12 +39,31 @@ def scratch_array(shape: tuple[int, ...], dtype: DTypeLike = np.float32, folder:
     dtype = np.dtype(dtype)
     count = int(np.prod(shape))
     size = max(count * dtype.itemsize, 1)
-    with tempfile.TemporaryFile(dir=folder or scratch_folder()) as handle:  # no name: nothing to clean up
-        handle.truncate(size)
-        mapped = mmap.mmap(handle.fileno(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    where = folder or scratch_folder()
+    try:
+        with tempfile.TemporaryFile(dir=where) as handle:  # no name: nothing to clean up
+            _reserve(handle.fileno(), size)
+            mapped = mmap.mmap(handle.fileno(), size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    except OSError as exc:
+        raise ScratchError(
+            f"{where}: cannot hold a {size / 2**20:,.0f} MiB scratch array of this large job "
+            f"({exc.strerror or exc}); set {SCRATCH_ENV} to a folder on a disk with room (a whole tile needs ~6 GB)"
+        ) from None
     _live.add(mapped)
     array: np.ndarray = np.frombuffer(mapped, dtype=dtype, count=count).reshape(shape)
     return array
+
+
+def _reserve(fd: int, size: int) -> None:
+    """Give the file its blocks now: a sparse file on a full disk would fail later, when a page is written
+    through the mapping, as a crash (SIGBUS) instead of an error. A file system that cannot reserve
+    (no ``fallocate``) gets a sparse file."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            raise
+        os.ftruncate(fd, size)
 
 
 def release() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 import os
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +16,12 @@ import pytest
 from geo.aoi import load_aoi
 from geo.change import tiling
 from geo.change.detectors.base import Decision, NormalisedPair
-from geo.errors import ChangeError
+from geo.errors import ChangeError, ScratchError
 from geo.jobs.kit import ChangeJob
 from geo.jobs.optical_kit import OpticalKit
 from geo.jobs.spine import run_job
 from geo.outputs.writers import write_run
-from geo.scenes.scratch import SCRATCH_ENV, is_scratch
+from geo.scenes.scratch import SCRATCH_ENV, is_scratch, scratch_array
 from geo.scenes.source import LocalCatalog
 from tests.change.toy_detector import Brighter
 
@@ -81,3 +83,24 @@ def test_a_failing_out_of_core_job_leaves_no_scratch_behind(job, scratch):
     gc.collect()
     assert message == "no change statistic on this pair"
     assert not mapped_from(scratch) and not os.listdir(scratch)
+
+
+def test_a_scratch_folder_that_cannot_hold_the_job_is_a_clear_error(job, scratch, monkeypatch):
+    """A missing scratch folder, or one on a disk without room for the stacks, fails before any pixel is read
+    into it (the file's blocks are reserved up front: a sparse file on a full disk would crash the process
+    with SIGBUS at the first page written through the mapping)."""
+    missing = scratch / "not-there"
+    monkeypatch.setenv(SCRATCH_ENV, str(missing))
+    with pytest.raises(ScratchError, match=rf"^{re.escape(str(missing))}: cannot hold a \d+ MiB scratch array of "
+                                           r"this large job \(No such file or directory\); set GEO_SCRATCH to a "
+                                           r"folder on a disk with room"):
+        run_job(job, OpticalKit())
+    free = shutil.disk_usage(scratch).free
+    with pytest.raises(ScratchError, match=r"No space left on device"):
+        scratch_array((free // 4 + 2**30,), np.float32, folder=scratch)  # 4 GiB more than the disk has
+    gc.collect()
+    assert not mapped_from(scratch) and not os.listdir(scratch)
+    before = shutil.disk_usage(scratch).free
+    reserved = scratch_array((32, 1024, 1024), np.float32, folder=scratch)  # 128 MiB
+    assert before - shutil.disk_usage(scratch).free >= 100 * 2**20  # its blocks given now: not a sparse file
+    del reserved
