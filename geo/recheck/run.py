@@ -197,7 +197,11 @@ def _deliver_alerts(request: RecheckRequest, report: RecheckReport, alerts: Sequ
     re-check with --notify; one delivered but not cleared (the store was locked meanwhile) is sent again then."""
     assert request.notify is not None
     policy = notify.AlertRetry(request.notify_retries)
-    delivered = [body["run_id"] for body in alerts if notify.deliver(request.notify, body, policy)]
+    delivered: list[int] = []
+    for body in alerts:  # oldest first; after a failure the webhook is down: the rest wait for the next re-check
+        if not notify.deliver(request.notify, body, policy):
+            break
+        delivered.append(body["run_id"])
     report.alert_failed = report.alert_failed or len(delivered) < len(alerts)
     report.late_alerts = [r for r in delivered if r != report.run_id]
     if not delivered:

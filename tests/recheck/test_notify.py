@@ -162,3 +162,19 @@ def test_a_run_without_notify_leaves_no_alert_pending(first_run, receiver, geo_c
     assert result.returncode == 0 and _pending(store) == []
     later = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
     assert later.returncode == 0 and _posts(receiver) == []  # nobody asked for run 2's alert
+
+
+def test_a_pending_alert_refused_again_stays_pending_until_the_webhook_takes_it(first_run, receiver, geo_cli):
+    series, store = first_run
+    down = down_url() + SECRET
+    series.publish(4)
+    assert geo_cli(*series.args(store, "--notify", down, "--notify-retries", "0")).returncode == 0
+    assert _pending(store) == [2]
+    # the webhook answers an error: the alert stays pending, tried once more at the next re-check
+    receiver.inject("status", match=SECRET, methods=("POST",), status=500, times=1)
+    failing = geo_cli(*series.args(store, "--notify", receiver.url + SECRET, "--notify-retries", "0"))
+    assert failing.returncode == 0 and [r.status for r in _posts(receiver)] == [500]
+    assert _pending(store) == [2]
+    healthy = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
+    assert healthy.returncode == 0 and [r.status for r in _posts(receiver)] == [500, 200]
+    assert json.loads(_posts(receiver)[1].received)["run_id"] == 2 and _pending(store) == []
