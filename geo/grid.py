@@ -67,6 +67,10 @@ class Grid:
         """The same grid moved by (dx_px, dy_px) pixels (columns east, rows south)."""
         return Grid(self.crs, self.transform @ Affine.translation(dx_px, dy_px), self.shape)
 
+    def window(self, row0: int, col0: int, rows: int, cols: int) -> Grid:
+        """The ``rows`` x ``cols`` part of the grid starting at pixel (``row0``, ``col0``)."""
+        return Grid(self.crs, self.transform @ Affine.translation(col0, row0), (rows, cols))
+
     def to_dict(self) -> dict[str, object]:
         return {
             "crs": self.crs.to_string(),

@@ -23,7 +23,7 @@ from geo.grid import Grid
 from geo.scenes.displace import SharedDisplacement
 from geo.scenes.model import Scene
 from geo.scenes.read import Stack, read_bands, read_stack
-from geo.scenes.read_blocks import grid_windows, read_stack_blocks, window_grid
+from geo.scenes.read_blocks import grid_windows, read_stack_blocks
 from geo.scenes.scratch import release
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def coregister_by_tiles(
         window = np.s_[row0:row0 + rows, col0:col0 + cols]
         ref, ref_valid = np.array(before.band(band)[window]), before.valid[window]
         release()
-        values, tgt_valid, _ = read_bands(after_scene, (band,), window_grid(grid, row0, col0, rows, cols))
+        values, tgt_valid, _ = read_bands(after_scene, (band,), grid.window(row0, col0, rows, cols))
         tgt = values[0]
         try:
             shift = estimate_shift(ref, tgt, ref_valid, tgt_valid, min_quality, pixel_m=pixel_m)

@@ -12,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from affine import Affine
 
 from geo.errors import EmptyReadError
 from geo.grid import Grid
@@ -26,11 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 READ_BLOCK_PX = 2048  # a block of 6 bands and SCL: ~120 MB while read
-
-
-def window_grid(grid: Grid, row0: int, col0: int, rows: int, cols: int) -> Grid:
-    """The ``rows`` x ``cols`` window of ``grid`` starting at (``row0``, ``col0``)."""
-    return Grid(grid.crs, grid.transform @ Affine.translation(col0, row0), (rows, cols))
 
 
 def grid_windows(shape: tuple[int, int], block_px: int) -> Iterator[tuple[int, int, int, int]]:
@@ -63,7 +57,7 @@ def read_stack_blocks(scene: Scene, bands: Sequence[str], grid: Grid, block_px: 
     masked = False
     for row0, col0, rows, cols in grid_windows(grid.shape, block_px):
         moved = None if displacement is None else OffsetDisplacement(displacement, row0, col0)
-        values, ok, masked = read_bands(scene, bands, window_grid(source, row0, col0, rows, cols),
+        values, ok, masked = read_bands(scene, bands, source.window(row0, col0, rows, cols),
                                         displacement=moved)
         data[:, row0:row0 + rows, col0:col0 + cols] = values
         valid[row0:row0 + rows, col0:col0 + cols] = ok
