@@ -2,7 +2,8 @@
 scratch files mapped into memory, and are used as any numpy array.
 
 A scratch array is a file opened without a name (``O_TMPFILE``, or created and unlinked at once) in the
-scratch folder (``$GEO_SCRATCH``, else the system's temporary folder; it must be on disk, not ``tmpfs``),
+scratch folder (``$GEO_SCRATCH``, else the system's temporary folder; it must be on disk, not ``tmpfs``:
+a warning says so),
 mapped shared: nothing is ever left behind, whether the job ends, fails or is killed, and its pages are
 written back to the file by the kernel instead of being held. Pages a computation reads or writes stay in
 the process until ``release()`` hands them back to the page cache (``MADV_DONTNEED``: the data stays in
@@ -13,6 +14,8 @@ memory stays that of a window.
 from __future__ import annotations
 
 import errno
+import functools
+import logging
 import mmap
 import os
 import tempfile
@@ -25,6 +28,9 @@ from numpy.typing import DTypeLike
 from geo.errors import ScratchError
 
 SCRATCH_ENV = "GEO_SCRATCH"
+MEMORY_FILE_SYSTEMS = frozenset({"tmpfs", "ramfs"})
+
+log = logging.getLogger(__name__)
 
 _live: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()
 
@@ -40,6 +46,7 @@ def scratch_array(shape: tuple[int, ...], dtype: DTypeLike = np.float32, folder:
     count = int(np.prod(shape))
     size = max(count * dtype.itemsize, 1)
     where = folder or scratch_folder()
+    _warn_if_in_memory(where)
     try:
         with tempfile.TemporaryFile(dir=where) as handle:  # no name: nothing to clean up
             _reserve(handle.fileno(), size)
@@ -52,6 +59,41 @@ def scratch_array(shape: tuple[int, ...], dtype: DTypeLike = np.float32, folder:
     _live.add(mapped)
     array: np.ndarray = np.frombuffer(mapped, dtype=dtype, count=count).reshape(shape)
     return array
+
+
+def file_system_of(folder: Path, mountinfo: str | None = None) -> str | None:
+    """The type of the file system ``folder`` is on (``ext4``, ``tmpfs`` ...) from the kernel's mount table
+    (``/proc/self/mountinfo``: the last mount of the longest mount point holding the folder wins), or None
+    where there is no such table."""
+    if mountinfo is None:
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text()
+        except OSError:
+            return None
+    target = os.path.realpath(folder)
+    best: tuple[int, str] | None = None
+    for line in mountinfo.splitlines():
+        fields, _, after = line.partition(" - ")
+        parts = fields.split()
+        if len(parts) < 5 or not after:
+            continue
+        point = parts[4].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= best[0]):
+            best = (len(point), after.split()[0])
+    return None if best is None else best[1]
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_if_in_memory(folder: Path) -> None:
+    """Say once per folder when scratch files there are RAM (``tmpfs``): the job then holds its scratch
+    arrays in memory after all, which is what they exist to avoid."""
+    kind = file_system_of(folder)
+    if kind in MEMORY_FILE_SYSTEMS:
+        log.warning(
+            "scratch folder %s is in memory (%s): this large job's scratch arrays will take RAM, not disk "
+            "(a whole tile needs ~6 GB); set %s to a folder on disk", folder, kind, SCRATCH_ENV,
+        )
 
 
 def _reserve(fd: int, size: int) -> None:
