@@ -68,11 +68,13 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
 
     Writes detections-<scene>.geojson and vessels.geojson (RFC 7946), timeseries.csv|json|svg|png,
     evidence.json (claims whose signature is vessels: a rise in large vessels inside the claim window
-    against the AOI's own earlier dates) and vessels-manifest.json into --out.
+    against the AOI's own earlier dates), vessels-manifest.json and item.json (the folder as a STAC Item)
+    into --out.
     """
     from dataclasses import replace
 
-    from geo.vessels.job import VesselParams, find_scenes, no_scenes, run_vessels, write_vessel_outputs
+    from geo.vessels.job import (VesselParams, find_scenes, no_scenes, run_vessels, write_vessel_item,
+                                 write_vessel_outputs)
     from geo.vessels.period import default_sensors, vessel_claims
 
     first, last = parse_period(start, end)
@@ -96,7 +98,9 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
         run = run_vessels(aoi, scenes, claims, params, land, step)
         step("writing outputs")
         with staged_dir(out) as stage:
-            written = [out / p.name for p in write_vessel_outputs(run, stage)]
+            write_vessel_outputs(run, stage)
+            write_vessel_item(run, scenes, stage)
+            written = sorted(out / p.name for p in stage.iterdir() if p.is_file() and not p.name.startswith("."))
     _summary(run, written, out)
 
 

@@ -98,20 +98,30 @@ def change_item(item_id: str, geometry: dict[str, Any], before: SceneLink, after
                 algorithm_version: str, assets: Mapping[str, pystac.Asset],
                 properties: Mapping[str, Any] | None = None) -> pystac.Item:
     """The STAC Item of one change job: ``geometry`` is the AOI (GeoJSON, lon/lat)."""
+    lineage = (f"Change detection ({algorithm_version}) between Sentinel scenes {before.id} "
+               f"({before.datetime.date()}) and {after.id} ({after.datetime.date()})")
+    return derived_item(item_id, geometry, (before, after), algorithm_version, lineage, assets, properties)
+
+
+def derived_item(item_id: str, geometry: dict[str, Any], scenes: Sequence[SceneLink], algorithm_version: str,
+                 lineage: str, assets: Mapping[str, pystac.Asset],
+                 properties: Mapping[str, Any] | None = None) -> pystac.Item:
+    """The STAC Item of a product derived from ``scenes`` (at least one) over ``geometry`` (GeoJSON, lon/lat):
+    its time range theirs, a ``derived_from`` link to each scene's item, the processing extension."""
     import pystac
     from shapely.geometry import shape
 
+    times = [scene.datetime for scene in scenes]
     item = pystac.Item(item_id, geometry, list(shape(geometry).bounds), None,
                        {**(properties or {}), "geo:algorithm_version": algorithm_version},
-                       start_datetime=before.datetime, end_datetime=after.datetime,
+                       start_datetime=min(times), end_datetime=max(times),
                        stac_extensions=[PROCESSING_EXTENSION])
     item.properties.update({
         "processing:level": "L4",  # derived from analysis of lower-level data
-        "processing:lineage": f"Change detection ({algorithm_version}) between Sentinel scenes {before.id} "
-                              f"({before.datetime.date()}) and {after.id} ({after.datetime.date()})",
+        "processing:lineage": lineage,
         "processing:software": software(algorithm_version),
     })
-    for scene in (before, after):
+    for scene in scenes:
         if scene.href:
             item.add_link(pystac.Link("derived_from", scene.href, media_type="application/geo+json",
                                       title=f"source scene {scene.id}"))
@@ -161,7 +171,8 @@ def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -
     return _local_href(Path(path), folder) if path else None
 
 
-def _link(scene: Scene, folder: Path) -> SceneLink:
+def scene_link(scene: Scene, folder: Path) -> SceneLink:
+    """``scene`` as an item in ``folder`` links to it."""
     return SceneLink(scene.id, scene.datetime, scene_item_href(scene.id, scene.collection, scene.source, folder))
 
 
@@ -188,6 +199,6 @@ def write_stac_item(result: JobResult, out: Path) -> None:
                   "geo:sensor": manifest.sensor, "geo:n_changes": len(result.features),
                   "geo:claim_ids": sorted({c.claim_id for c in result.claims})}
     item = change_item(f"{result.aoi.id}_{before.id}_{after.id}", rfc7946_geometry(result.aoi.geometry),
-                       _link(before, out), _link(after, out), manifest.algorithm_version,
+                       scene_link(before, out), scene_link(after, out), manifest.algorithm_version,
                        run_assets([*names, MANIFEST]), properties)
     write_item(Path(out) / STAC_ITEM, item)

@@ -309,6 +309,24 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
 
 
+def write_vessel_item(run: VesselRun, scenes: Sequence[Scene], folder: Path) -> None:
+    """``item.json``: the vessel run folder as a STAC Item (``geo.outputs.stac_item``), its assets the files
+    already in ``folder``, a ``derived_from`` link to each scene searched, its time range theirs."""
+    from geo.outputs.stac_item import STAC_ITEM, derived_item, run_assets, scene_link, write_item
+
+    folder = Path(folder)
+    first, last = min(s.datetime for s in scenes).date(), max(s.datetime for s in scenes).date()
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    properties = {"title": f"Vessels in {run.aoi.name}", "geo:aoi_id": run.aoi.id,
+                  "geo:n_scenes": len(scenes), "geo:n_detections": sum(r["n_vessels"] for r in run.scene_rows),
+                  "geo:claim_ids": sorted({c.id for c in run.claims})}
+    lineage = f"Vessel detection ({VESSELS_VERSION}) in {len(scenes)} Sentinel scene(s) from {first} to {last}"
+    item = derived_item(f"{run.aoi.id}_vessels_{first}_{last}", rfc7946_geometry(run.aoi.geometry),
+                        [scene_link(s, folder) for s in scenes], VESSELS_VERSION, lineage, run_assets(names),
+                        properties)
+    write_item(folder / STAC_ITEM, item)
+
+
 def _safe(name: str) -> str:
     """A scene id as a file name (ids may hold characters file systems dislike)."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -36,6 +36,28 @@ def test_outputs_and_schema(s1_run):
     assert (out / "timeseries.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_run_folder_is_a_stac_item(s1_run, port_project):
+    """``item.json`` lists every file of the folder, spans the scenes' dates and links each scene's item."""
+    import pystac
+
+    out, _ = s1_run
+    item = pystac.Item.from_file(str(out / "item.json"))
+    files = {p.name for p in out.iterdir() if p.is_file() and p.name != "item.json" and not p.name.startswith(".")}
+    assert {a.href for a in item.assets.values()} == files
+    assert item.assets["vessels-geojson"].media_type == "application/geo+json"
+    dates = sorted([*BASELINE_DATES, *WINDOW_DATES])
+    assert item.properties["start_datetime"][:10] == f"{dates[0]:%Y-%m-%d}"
+    assert item.properties["end_datetime"][:10] == f"{dates[-1]:%Y-%m-%d}"
+    assert item.properties["geo:n_scenes"] == len(dates) and item.properties["geo:aoi_id"] == "test-port"
+    rows = list(csv.DictReader((out / "timeseries.csv").open()))
+    assert item.properties["geo:n_detections"] == sum(int(r["n_vessels"]) for r in rows)
+    sources = [link for link in item.links if link.rel == "derived_from"]
+    assert len(sources) == len(dates)
+    assert all((out / link.href).resolve().is_file() for link in sources)  # the catalog's item files
+    lon, lat = shape(item.geometry).centroid.coords[0]
+    assert 2.9 < lon < 3.1 and 45.0 < lat < 45.2
+
+
 def test_counts_match_planted_ships(s1_run, port_project):
     """Each date's count equals the ships planted inside the AOI (within one), piers never count."""
     out, _ = s1_run
