@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.recheck import paired_wall_s  # noqa: E402
+from benchmarks.recheck import paired_wall_s, print_and_write  # noqa: E402
 from tests.align.crops import COREG_PAIR_512, write_pair  # noqa: E402
 from tests.conftest import SHARED_DATA  # noqa: E402
 
@@ -78,10 +77,7 @@ def main() -> None:
         "boto3_installed": importlib.util.find_spec("boto3") is not None,  # not imported by geo coreg either way
         "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)},
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(text + "\n")
+    print_and_write(result, args.json)
 
 
 if __name__ == "__main__":
