@@ -222,10 +222,15 @@ def main() -> None:
         "goal_ratio_at_most": 3.0,
     }
     result["machine"] = {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
+    print_and_write(result, args.json)
+
+
+def print_and_write(result: dict[str, object], path: Path) -> None:
+    """A benchmark's figures printed as JSON and written to ``path``."""
     text = json.dumps(result, indent=2)
     print(text)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(text + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
 
 
 if __name__ == "__main__":

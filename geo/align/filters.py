@@ -55,7 +55,8 @@ def _along(image: np.ndarray, axis: int, before: int, after: int, mode: PadMode,
     step = max(1, LINE_BLOCK_VALUES // len(at))
     for first in range(0, lines.shape[1], step):
         block = np.s_[:, first:first + step]
-        out_lines[block] = kernel(lines[block][at].astype(np.float64))
+        # lines made float64 and contiguous first: one gather of whole rows (the same values)
+        out_lines[block] = kernel(np.ascontiguousarray(lines[block], np.float64)[at])
     return out
 
 

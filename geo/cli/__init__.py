@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 user error (a one-line message naming the bad input), 2 inte
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -65,7 +66,18 @@ def cli(verbose: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point: map errors to exit codes, never show a traceback for user errors."""
+    """Console-script entry point: map errors to exit codes, never show a traceback for user errors. It ends
+    the process (``sys.exit``)."""
+    try:
+        _run(argv)
+    finally:
+        # The process ends next: the collector's passes over every object at interpreter exit (~0.04 s of
+        # CPU once numpy and rasterio are loaded) would only free memory the system takes back anyway.
+        # Exit handlers (atexit, weakref.finalize) and reference-counted clean-up still run.
+        gc.freeze()
+
+
+def _run(argv: Sequence[str] | None) -> None:
     from geo.cli.console import clean, esc, stderr
 
     warnings.filterwarnings("ignore", category=UserWarning, module="rasterio")

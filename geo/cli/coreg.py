@@ -38,6 +38,9 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
+    from geo.cli.start_up import light_start
+
+    light_start()  # before numpy and rasterio are imported
     # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
     from geo.align.files import LocalSettings, coregister_files
 

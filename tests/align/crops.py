@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from affine import Affine
 from rasterio.windows import Window
 
 MARGIN = 8  # px cut from each side after shifting: the shifted border has no counterpart in REF
@@ -46,6 +47,9 @@ CROPS = [  # names say the size in px: REF is the crop minus MARGIN on each side
     Crop("coreg-pair-10m-206x266", "coreg-pair/ref_S2A_20160608T153121_T33UUU_sub.jp2", (600, 1500, 206, 266), "", 1,
          (-1.183, 2.476), 10.0),
 ]
+# a 512 px pair: large enough for ``geo coreg``'s windowed path (an overview, then chosen windows read)
+COREG_PAIR_512 = Crop("coreg-pair-10m-512", "coreg-pair/ref_S2A_20160608T153121_T33UUU_sub.jp2", (900, 700, 528, 528),
+                      "", 1, (0.431, -1.274), 10.0)
 
 
 def fourier_shift(image: np.ndarray, dx: float, dy: float, pad: int = 64) -> np.ndarray:
@@ -84,3 +88,13 @@ def shifted_pair(data: Path, crop: Crop) -> tuple[np.ndarray, np.ndarray]:
 def pairs(data: Path) -> Iterator[tuple[Crop, np.ndarray, np.ndarray]]:
     for crop in CROPS:
         yield (crop, *shifted_pair(data, crop))
+
+
+def write_pair(folder: Path, data: Path, crop: Crop) -> None:
+    """The crop's pair as ``ref.tif`` and ``tgt.tif`` (float32 GeoTIFFs on one UTM grid) in ``folder``."""
+    ref, tgt = shifted_pair(data, crop)
+    transform = Affine(crop.pixel_m, 0, 500000, 0, -crop.pixel_m, 5000000)
+    for name, image in (("ref.tif", ref), ("tgt.tif", tgt)):
+        with rasterio.open(folder / name, "w", driver="GTiff", width=image.shape[1], height=image.shape[0],
+                           count=1, dtype="float32", crs="EPSG:32630", transform=transform) as dst:
+            dst.write(image.astype(np.float32), 1)

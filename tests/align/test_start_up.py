@@ -1,6 +1,7 @@
 """``geo coreg`` of a small pair imports what measuring a shift needs and nothing else: numpy and rasterio,
 not scipy (its import cost more than the measurement: the estimator's filters are numpy's,
-``geo.align.filters``), nor the geometry stack (pyproj, shapely), the tie-point model or the pipeline.
+``geo.align.filters``), nor the geometry stack (pyproj, shapely), the tie-point model or the pipeline, nor boto3
+when it is installed (rasterio would import it; ``geo.cli.start_up`` defers it to rasterio's first S3 session).
 
 The real command runs in a subprocess with Python's import profiler on (``PYTHONPROFILEIMPORTTIME``), which
 lists every module the process imported on stderr; each run also has to find its known shift."""
@@ -9,44 +10,30 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-import rasterio
-from affine import Affine
 
-from tests.align.crops import CROPS, Crop, shifted_pair
+from tests.align.crops import COREG_PAIR_512, CROPS, write_pair
 from tests.conftest import SHARED_DATA
 from tests.recheck.conftest import imported_modules
 
 needs_data = pytest.mark.skipif(not (SHARED_DATA / "oscd").exists(), reason="../shared/data not present")
 
-NOT_NEEDED = ("scipy", "skimage", "pyproj", "shapely", "geo.align.local", "geo.align.resample", "geo.scenes.displace",
-              "geo.scenes.read", "geo.change", "geo.jobs", "geo.outputs", "geo.geometry", "geo.aoi")
+NOT_NEEDED = ("scipy", "skimage", "pyproj", "shapely", "boto3", "botocore", "geo.align.local", "geo.align.resample",
+              "geo.scenes.displace", "geo.scenes.read", "geo.change", "geo.jobs", "geo.outputs", "geo.geometry", "geo.aoi")
 PROFILE = {"PYTHONPROFILEIMPORTTIME": "1"}
 # 40 m Bordeaux (bright roofs: the one-date-bright mask labels regions) is measured on its whole overlap; a
 # 512 px crop of the co-registration pair's REF through the windowed path (overview, then chosen windows)
-PAIRS = [next(c for c in CROPS if c.name == "bordeaux-40m-B04"),
-         Crop("coreg-pair-10m-512", "coreg-pair/ref_S2A_20160608T153121_T33UUU_sub.jp2", (900, 700, 528, 528), "",
-              1, (0.431, -1.274), 10.0)]
+PAIRS = [next(c for c in CROPS if c.name == "bordeaux-40m-B04"), COREG_PAIR_512]
 
 
 def loaded(modules: set[str], package: str) -> list[str]:
     return sorted(m for m in modules if m == package or m.startswith(package + "."))
 
 
-def write_pair(folder, crop: Crop) -> None:
-    ref, tgt = shifted_pair(SHARED_DATA, crop)
-    transform = Affine(crop.pixel_m, 0, 500000, 0, -crop.pixel_m, 5000000)
-    for name, image in (("ref.tif", ref), ("tgt.tif", tgt)):
-        with rasterio.open(folder / name, "w", driver="GTiff", width=image.shape[1], height=image.shape[0],
-                           count=1, dtype="float32", crs="EPSG:32630", transform=transform) as dst:
-            dst.write(image.astype(np.float32), 1)
-
-
 @needs_data
 @pytest.mark.parametrize("crop", PAIRS, ids=[c.name for c in PAIRS])
 def test_coreg_of_a_small_pair_imports_neither_scipy_nor_geometry(crop, tmp_path, geo_cli):
-    write_pair(tmp_path, crop)
+    write_pair(tmp_path, SHARED_DATA, crop)
     result = geo_cli("coreg", "ref.tif", "tgt.tif", "--json", cwd=tmp_path, env=PROFILE)
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout)
@@ -61,7 +48,7 @@ def test_coreg_of_a_small_pair_imports_neither_scipy_nor_geometry(crop, tmp_path
 @needs_data
 def test_the_local_model_does_import_scipy(tmp_path, geo_cli):
     """Control for the test above: the same profile lists scipy when the path needs it (tie points)."""
-    write_pair(tmp_path, PAIRS[1])
+    write_pair(tmp_path, SHARED_DATA, PAIRS[1])
     result = geo_cli("coreg", "ref.tif", "tgt.tif", "--json", "--local", cwd=tmp_path, env=PROFILE)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout)["local"]["n_points"] >= 8

@@ -1,0 +1,73 @@
+"""``geo.cli.start_up.light_start``: what ``geo coreg`` does before importing numpy and rasterio. Each case runs
+in a fresh interpreter (what it changes is the process's first import of those libraries)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+AWS_SESSION = """
+import json, sys, types
+{prelude}
+import rasterio.session as rs
+imported_with_rasterio = "boto3" in sys.modules
+cls = rs.Session.cls_from_path("s3://a-bucket/scene.tif")
+session = cls(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret", region_name="eu-west-1")
+boto3 = sys.modules["boto3"]
+print(json.dumps({{"imported_with_rasterio": imported_with_rasterio, "session": cls.__name__,
+                  "credentials": session.credentials, "boto3_is_real": type(boto3) is types.ModuleType
+                  and hasattr(boto3, "Session") and "botocore" in sys.modules}}))
+"""
+LIGHT = "from geo.cli.start_up import light_start\nlight_start()"
+
+
+def run_python(code: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "AWS_NO_SIGN_REQUEST")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env={**full_env, **(env or {})}, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result: dict[str, object] = json.loads(proc.stdout)
+    return result
+
+
+@pytest.mark.parametrize("prelude", ["", LIGHT], ids=["rasterio-as-is", "light-start"])
+def test_boto3_is_imported_when_rasterio_signs_an_s3_request(prelude):
+    """rasterio imports boto3 with itself (control); after ``light_start`` only at the first S3 session,
+    which is the same: an AWS session from the real boto3, with the credentials given."""
+    pytest.importorskip("boto3")
+    out = run_python(AWS_SESSION.format(prelude=prelude))
+    assert out == {
+        "imported_with_rasterio": prelude == "", "session": "AWSSession", "boto3_is_real": True,
+        "credentials": {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "not-a-secret",
+                        "aws_region": "eu-west-1"},
+    }
+
+
+BLAS_THREADS = """
+import json
+{prelude}
+import numpy, threadpoolctl
+print(json.dumps(sorted({{p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}})))
+"""
+
+
+@pytest.mark.parametrize(("prelude", "env", "threads"), [
+    (LIGHT, {}, [1]),
+    (LIGHT, {"OPENBLAS_NUM_THREADS": "2"}, [2]),  # the user's setting wins
+])
+def test_numpy_starts_one_blas_thread(prelude, env, threads):
+    pytest.importorskip("threadpoolctl")
+    assert run_python(BLAS_THREADS.format(prelude=prelude), env) == threads
+
+
+def test_a_process_that_already_imported_rasterio_is_left_as_it_is():
+    pytest.importorskip("boto3")
+    code = ("import json, os, sys, types, rasterio\n" + LIGHT + "\nimport rasterio.session as rs\n"
+            "print(json.dumps([type(rs.boto3) is types.ModuleType, 'OPENBLAS_NUM_THREADS' in os.environ]))")
+    assert run_python(code) == [True, False]  # numpy came with rasterio: its threads are started
