@@ -73,8 +73,8 @@ def test_detector_finds_the_roofs_not_the_season_nor_single_pixel_flickers(flick
 
 def test_detector_registered_with_the_shipped_parameters():
     data = json.loads(resources.files("geo.change.params").joinpath(PARAMS_RESOURCE).read_text())
-    detector = build_detector("local-fusion")
-    assert DETECTORS["local-fusion"] is type(detector)
+    detector = build_detector()
+    assert DETECTORS["local-fusion"] is type(detector)  # the default
     parameters = data["parameters"]
     assert detector.params == LocalFusionParams.shipped() == LocalFusionParams(
         **{**parameters, "windows_px": tuple(parameters["windows_px"]), "sigmas_px": tuple(parameters["sigmas_px"])})

@@ -13,7 +13,7 @@ regularisation:
 ``local-fusion``    ``local-regression``'s statistic, per-pixel minimum over windows 48/96 px × footprints σ 1/2 px
 ==================  =========================================================================================
 
-``local-regression`` is the default (the best on OSCD; see README). Adding a detector: a module here with
+``local-fusion`` is the default (the best on OSCD held out, leave-one-city-out; see README). Adding a detector: a module here with
 a ``Detector`` subclass (``base.py``), and its line in ``DETECTORS``.
 """
 
@@ -44,7 +44,7 @@ DETECTORS: dict[str, type[Detector[Any]]] = {
     SelfTrained.name: SelfTrained,
     LocalFusion.name: LocalFusion,
 }
-DEFAULT_METHOD = LocalRegression.name
+DEFAULT_METHOD = LocalFusion.name
 # The Sentinel-1 kit's algorithm version (``geo.jobs.sar_kit``), here with the optical detectors' because it
 # keys the store's Sentinel-1 chains and a re-check with nothing new reads it without the SAR science.
 SAR_VERSION = "sar-logratio/0.1"

@@ -65,7 +65,7 @@ class LocalFusion(Detector[LocalFusionParams]):
         sigmas = "/".join(f"{s:g}" for s in p.sigmas_px)
         return Description(
             f"local-regression residual of the {p.band} band, minimum over windows {windows} px × σ {sigmas} px",
-            "min mean |z|",
+            "mean |z|",
             f"robust standard deviations of the residual over a Gaussian footprint, the lowest of the {windows} px "
             f"neighbourhoods' fits and the σ {sigmas} px footprints",
             decision_levels(p.threshold, p.seed_factor),
