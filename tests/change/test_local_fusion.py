@@ -13,7 +13,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from geo.change.detectors import DETECTORS, build_detector
-from geo.change.detectors.local_fusion import PARAMS_RESOURCE, LocalFusionParams
+from geo.change.detectors.local_fusion import PARAMS_RESOURCE, LocalFusionParams, lower_in_place
 from geo.change.local_blocks import apply_local, halo_px, local_statistic
 from geo.change.stats import local_change
 from tests.change.scenes import BANDS, seasonal_pair
@@ -80,3 +80,13 @@ def test_detector_registered_with_the_shipped_parameters():
         **{**parameters, "windows_px": tuple(parameters["windows_px"]), "sigmas_px": tuple(parameters["sigmas_px"])})
     assert data["provenance"]["script"] == "benchmarks/oscd_statistics.py --write"
     assert detector.algorithm_version.startswith("local-fusion/0.1+")
+
+
+def test_lower_in_place_in_strips_is_the_nan_aware_minimum():
+    rng = np.random.default_rng(0)
+    values, other = rng.normal(size=(2, 10, 7)).astype(np.float32)
+    values[0, :3], other[0, 2:5], other[9, :] = np.nan, np.nan, np.nan  # NaN only where both are
+    expected = np.fmin(values, other)
+    lower_in_place(values, other, rows=3)  # strips that do not divide the rows
+    np.testing.assert_array_equal(values, expected)
+    assert np.isnan(values[0, 2]) and not np.isnan(values[0, :2]).any() and not np.isnan(values[9]).any()

@@ -9,9 +9,13 @@ leaves at one footprint do not survive the minimum; a real object stands out at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from geo.change.detectors.base import Decision, Description, Detector, NormalisedPair
 from geo.change.detectors.local_regression import decision_levels, local_regions, read_shipped
+
+if TYPE_CHECKING:  # numpy is imported where the science runs: the registry is read without it
+    import numpy as np
 
 PARAMS_RESOURCE = "local_fusion.json"
 
@@ -34,6 +38,19 @@ class LocalFusionParams:
         return cls(**{**values, "windows_px": tuple(values["windows_px"]), "sigmas_px": tuple(values["sigmas_px"])})
 
 
+def lower_in_place(values: np.ndarray, other: np.ndarray, rows: int = 1024) -> None:
+    """``values`` ← the per-pixel minimum of both (NaN only where both are), in strips of ``rows`` rows: the
+    pages of a large grid's scratch arrays are handed back after each strip."""
+    import numpy as np
+
+    from geo.scenes.scratch import release
+
+    for start in range(0, values.shape[0], rows):
+        strip = slice(start, start + rows)
+        np.fmin(values[strip], other[strip], out=values[strip])
+        release()
+
+
 class LocalFusion(Detector[LocalFusionParams]):
     name = "local-fusion"
     version = "0.1"
@@ -43,8 +60,6 @@ class LocalFusion(Detector[LocalFusionParams]):
         return LocalFusionParams.shipped()
 
     def decide(self, pair: NormalisedPair) -> Decision:
-        import numpy as np
-
         from geo.change.stats import ChangeStatistic, local_change
 
         p = self.params
@@ -53,7 +68,11 @@ class LocalFusion(Detector[LocalFusionParams]):
         for window in p.windows_px:  # each window's residuals once, all footprints from them
             statistic = local_change(pair.before, pair.after_normalised, pair.valid, pair.bands, p.band, window,
                                      first, pair.runner, min_over_sigmas_px=tuple(others))
-            values = statistic.values if values is None else np.fmin(values, statistic.values, out=values)
+            if values is None:
+                values = statistic.values
+            else:
+                lower_in_place(values, statistic.values)
+            del statistic  # a large grid's statistic is a scratch file: one more at a time, not one per window
         assert values is not None, "windows_px is never empty"
         details: dict[str, object] = {"band": p.band, "windows_px": list(p.windows_px), "sigmas_px": list(p.sigmas_px)}
         mask = local_regions(values, pair.valid, p.threshold, p.seed_factor, p.min_area_px)
