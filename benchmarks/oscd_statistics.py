@@ -1,7 +1,8 @@
-"""Other change statistics screened against the default ``local-regression`` on the OSCD cities.
+"""Other change statistics screened against ``local-regression`` ("default" here: the default before this
+screen made ``local-fusion`` one) on the OSCD cities.
 
-    python benchmarks/oscd_statistics.py [--root ../shared/data/oscd] [--only NAME ...] [--ap-only]
-                                         [--out benchmarks/results/oscd_statistics.json]
+    python benchmarks/oscd_statistics.py [--root ../shared/data/oscd] [--only NAME ...] [--ap-only] [--fresh]
+                                         [--write [FILE]] [--out benchmarks/results/oscd_statistics.json]
 
 Each candidate is first scored by per-pixel average precision per city (label-free: nothing is chosen),
 then by leave-one-city-out F1 through the decision grid of ``benchmarks/oscd_directions.py`` (threshold,
@@ -50,11 +51,11 @@ log = logging.getLogger("oscd_statistics")
 CACHE = Path("/tmp/oscd_statistics_cache")
 
 
-def _cached(root: Path, name: str) -> CityData:
+def _cached(root: Path, name: str, fresh: bool = False) -> CityData:
     """One city read through the harness, kept in /tmp between runs (reading and co-registration are most
-    of a run's time)."""
+    of a run's time); ``fresh`` reads it again (after a change to the reader or the co-registration)."""
     path = CACHE / f"{name}.npz"
-    if path.exists():
+    if path.exists() and not fresh:
         d = np.load(path)
         return CityData(d["before"], d["after"], d["valid"], d["truth"], tuple(str(b) for b in d["bands"]))
     city = _read(root, name)
@@ -338,6 +339,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=default_root())
     parser.add_argument("--only", nargs="*", help="candidate names (prefix match); the default always runs")
+    parser.add_argument("--fresh", action="store_true", help=f"read every city again, not from {CACHE}")
     parser.add_argument("--ap-only", action="store_true", help="average precision only, no decision grid")
     parser.add_argument("--write", type=Path, nargs="?", const=REPO / "geo" / "change" / "params" / "local_fusion.json",
                         help="also write the learnt levels of the shipped local-fusion detector (its candidate)")
@@ -352,7 +354,7 @@ def main() -> None:
     f1 = {n: np.zeros((n_grid, len(cities))) for n in names}
     for j, city_name in enumerate(cities):
         start = time.perf_counter()
-        city = _cached(args.root, city_name)
+        city = _cached(args.root, city_name, args.fresh)
         for n in names:
             statistic = CANDIDATES[n](city).astype(np.float32)
             ap[n][j] = average_precision(statistic, city)
