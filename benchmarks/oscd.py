@@ -6,8 +6,9 @@ with seconds per city, and the baseline (raw change-vector magnitude + Otsu) in 
 Each city goes through the evaluation harness (``geo.eval.oscd``: the pipeline's reader onto the label
 grid, co-registration, cirrus cloud screen, then each method and the job's region step). Seconds per city
 are reading + co-registration + that method, wall clock, on whatever else the machine is doing.
-Also in the JSON: the leave-one-city-out F1 of the shipped ``local-regression`` parameters, copied from
-their provenance (``benchmarks/learn_oscd.py``), the figure to expect on a city none of them were fitted on;
+Also in the JSON: the leave-one-city-out F1 of the shipped ``local-fusion`` (the default) and
+``local-regression`` parameters, copied from their provenance (``benchmarks/oscd_statistics.py``,
+``benchmarks/learn_oscd.py``), the figure to expect on a city none of them were fitted on;
 and ``typing``: change typing scored on a labelled set of regions from the same cities
 (``geo.eval.change_types``: OSCD construction, water, vegetation, simulated shadow), its confusion matrix
 printed too (``--no-typing`` skips it).
@@ -29,11 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from geo.atomic import write_json  # noqa: E402
 from geo.change.detectors import DETECTORS, build_detector  # noqa: E402
+from geo.change.detectors.local_fusion import PARAMS_RESOURCE as FUSION_PARAMS  # noqa: E402
 from geo.change.detectors.local_regression import PARAMS_RESOURCE  # noqa: E402
 from geo.eval.change_types import evaluate_typing  # noqa: E402
 from geo.eval.oscd import default_root, evaluate  # noqa: E402
 
 BASELINE = "cva-otsu"
+LEARNT = {"local-fusion": FUSION_PARAMS, "local-regression": PARAMS_RESOURCE}  # methods with a learnt provenance
 
 
 def main() -> None:
@@ -47,11 +50,13 @@ def main() -> None:
     start = time.perf_counter()
     detectors = [build_detector(name) for name in DETECTORS]
     result = evaluate(args.root, cities, detectors, progress=lambda name: print(f"  {name}", file=sys.stderr))
-    shipped = json.loads((ROOT / "geo" / "change" / "params" / PARAMS_RESOURCE).read_text())["provenance"]
-    result["shipped_parameters_leave_one_city_out"] = {
-        "f1_per_city": shipped.get("leave_one_city_out_f1"),
-        "f1_mean": shipped.get("leave_one_city_out_f1_mean"),
-    }
+    result["shipped_parameters_leave_one_city_out"] = {}
+    for method, resource in LEARNT.items():
+        shipped = json.loads((ROOT / "geo" / "change" / "params" / resource).read_text())["provenance"]
+        result["shipped_parameters_leave_one_city_out"][method] = {
+            "f1_per_city": shipped.get("leave_one_city_out_f1"),
+            "f1_mean": shipped.get("leave_one_city_out_f1_mean"),
+        }
     if not args.no_typing:
         result["typing"] = evaluate_typing(args.root, cities, progress=lambda name: print(f"  typing {name}", file=sys.stderr))
     result["baseline"] = BASELINE

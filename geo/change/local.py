@@ -84,8 +84,9 @@ def local_linear_fit(
         cov = sxy / sw - mx * my
         # A neighbourhood flat to the data's precision has no slope to fit: the ridge makes it an offset.
         gain = cov / (var + PRECISION**2)
-    gain = np.where(enough, gain, g_gain)
-    offset = np.where(enough, my - gain * mx, g_offset)
+        gain = np.where(enough, gain, g_gain)
+        # where a neighbourhood is all but empty its means can be ±inf (round-off weight): the global line
+        offset = np.where(enough, my - gain * mx, g_offset)
     return _to_pixels(gain, block_px, x.shape), _to_pixels(offset, block_px, x.shape)
 
 

@@ -48,6 +48,12 @@ class LocalFit:
     backward: ResidualFit  # before predicted from after
     window_px: int
     sigma_px: float
+    # Other footprints: the statistic is then the per-pixel minimum over all of them (``local-fusion``).
+    min_over_sigmas_px: tuple[float, ...] = ()
+
+    @property
+    def footprints_px(self) -> tuple[float, ...]:
+        return (self.sigma_px, *self.min_over_sigmas_px)
 
 
 def halo_px(window_px: int, sigma_px: float, iterations: int = ITERATIONS) -> int:
@@ -88,11 +94,14 @@ def score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit) -> np.
 
 
 def _combine(forward: np.ndarray, backward: np.ndarray, valid: np.ndarray, fit: LocalFit) -> np.ndarray:
-    z_forward = scaled(forward, valid, fit.forward.centres[-1])
-    z_backward = scaled(backward, valid, fit.backward.centres[-1])
-    both: np.ndarray = 0.5 * (masked_gaussian(np.abs(z_forward), valid, fit.sigma_px)
-                              + masked_gaussian(np.abs(z_backward), valid, fit.sigma_px))
-    return both.astype(np.float32)
+    z_forward = np.abs(scaled(forward, valid, fit.forward.centres[-1]))
+    z_backward = np.abs(scaled(backward, valid, fit.backward.centres[-1]))
+    out: np.ndarray | None = None
+    for sigma in fit.footprints_px:
+        both = (0.5 * (masked_gaussian(z_forward, valid, sigma) + masked_gaussian(z_backward, valid, sigma))).astype(np.float32)
+        out = both if out is None else np.fmin(out, both, out=out)
+    assert out is not None  # footprints_px holds sigma_px at least
+    return out
 
 
 def _windows_of(windows: Sequence[Block], x: np.ndarray, y: np.ndarray,
@@ -134,12 +143,12 @@ def sample_windows(valid: np.ndarray, halo: int) -> list[Block]:
 
 
 def fit_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, sigma_px: float,
-              windows: Sequence[Block] | None = None) -> LocalFit:
+              windows: Sequence[Block] | None = None, min_over_sigmas_px: tuple[float, ...] = ()) -> LocalFit:
     """Phase 1: the global quantities from sample ``windows`` (by default ``sample_windows``)."""
     if windows is None:
-        windows = sample_windows(valid, halo_px(window_px, sigma_px))
+        windows = sample_windows(valid, halo_px(window_px, max((sigma_px, *min_over_sigmas_px))))
     return LocalFit(_fit_direction(x, y, valid, window_px, windows)[0],
-                    _fit_direction(y, x, valid, window_px, windows)[0], window_px, sigma_px)
+                    _fit_direction(y, x, valid, window_px, windows)[0], window_px, sigma_px, min_over_sigmas_px)
 
 
 def _block_score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit,
@@ -151,7 +160,7 @@ def apply_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, 
                 core_px: int | None = None, halo: int | None = None) -> np.ndarray:
     """Phase 2: the statistic of the whole grid, block by block (``runner``: here or on a cluster) with a
     halo of the statistic's reach (``halo_px``) unless told otherwise."""
-    halo = halo_px(fit.window_px, fit.sigma_px) if halo is None else halo
+    halo = halo_px(fit.window_px, max(fit.footprints_px)) if halo is None else halo
     blocks = layout(valid.shape, halo, core_px or tiling.CORE_PX, BLOCK_PX)
     on_disk = is_scratch(x) or is_scratch(y)
     out = scratch_array(valid.shape, np.float32) if on_disk else np.empty(valid.shape, np.float32)
@@ -176,16 +185,18 @@ def whole(shape: tuple[int, int]) -> list[Block]:
 
 
 def local_statistic(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, sigma_px: float,
-                    runner: BlockRunner = run_serial, core_px: int | None = None) -> tuple[np.ndarray, LocalFit]:
+                    runner: BlockRunner = run_serial, core_px: int | None = None,
+                    min_over_sigmas_px: tuple[float, ...] = ()) -> tuple[np.ndarray, LocalFit]:
     """The statistic and the global quantities it used: a grid of one block fitted and computed whole in
-    one pass (exactly as ever); a larger one in two phases, block by block."""
+    one pass (exactly as ever); a larger one in two phases, block by block. ``min_over_sigmas_px``: other
+    footprints, the statistic the per-pixel minimum over all (the residuals computed once)."""
     core_px = core_px or tiling.CORE_PX
-    if len(layout(valid.shape, halo_px(window_px, sigma_px), core_px, BLOCK_PX)) > 1:
-        fit = fit_local(x, y, valid, window_px, sigma_px)
+    if len(layout(valid.shape, halo_px(window_px, max((sigma_px, *min_over_sigmas_px))), core_px, BLOCK_PX)) > 1:
+        fit = fit_local(x, y, valid, window_px, sigma_px, min_over_sigmas_px=min_over_sigmas_px)
         return apply_local(x, y, valid, fit, runner, core_px), fit
     forward, [forward_residual] = _fit_direction(x, y, valid, window_px, whole(valid.shape))
     backward, [backward_residual] = _fit_direction(y, x, valid, window_px, whole(valid.shape))
-    fit = LocalFit(forward, backward, window_px, sigma_px)
+    fit = LocalFit(forward, backward, window_px, sigma_px, min_over_sigmas_px)
     return _combine(forward_residual, backward_residual, valid, fit), fit
 
 

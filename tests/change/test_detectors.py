@@ -11,6 +11,7 @@ import pytest
 
 from geo.change.detectors import DEFAULT_METHOD, DETECTORS, build_detector, detector_settings
 from geo.change.detectors.chi_square import ChiSquareParams
+from geo.change.detectors.local_fusion import LocalFusionParams
 from geo.change.detectors.local_regression import LocalParams, LocalRegression
 from geo.change.threshold import StackDifference, change_regions
 from geo.errors import ChangeError
@@ -62,14 +63,14 @@ def test_local_regression_small_object_and_invalid_pixels():
 def test_shipped_parameters_are_read_from_the_package():
     shipped = LocalParams.shipped()
     assert shipped.band in BANDS and shipped.window_px > 0 and shipped.threshold > 0
-    assert build_detector().params == shipped and DEFAULT_METHOD == "local-regression"
+    assert build_detector("local-regression").params == shipped and DEFAULT_METHOD == "local-fusion"
 
 
 def test_algorithm_version_is_name_version_and_parameter_digest():
     versions = {name: build_detector(name).algorithm_version for name in DETECTORS}
     for name, version in versions.items():
         assert re.fullmatch(rf"{re.escape(name)}/{re.escape(DETECTORS[name].version)}\+[0-9a-f]{{8}}", version)
-    shipped = build_detector()
+    shipped = build_detector("local-regression")
     assert shipped.algorithm_version.startswith("local-regression/0.2+")
     # any effective parameter moves the digest, the same parameters give the same version
     relearnt = LocalRegression(replace(shipped.params, threshold=shipped.params.threshold + 0.1))
@@ -83,18 +84,19 @@ def test_algorithm_version_is_name_version_and_parameter_digest():
     assert detector_settings() == {"method", "alpha", "alpha_grow"}
 
 
-def test_learnt_parameters_are_read_when_built_not_when_run(monkeypatch):
+@pytest.mark.parametrize("method, params", [("local-regression", LocalParams), ("local-fusion", LocalFusionParams)])
+def test_learnt_parameters_are_read_when_built_not_when_run(monkeypatch, method, params):
     """The parameters that ran are the ones the version names: a parameter file changed (or gone) after the
     detector was built changes nothing in what it detects or stamps."""
     pair = seasonal_pair()
     valid = np.ones(pair.truth.shape, bool)
-    detector = build_detector()
+    detector = build_detector(method)
     expected = detector.detect(pair.before, pair.after, valid, BANDS)
 
     def unreadable(cls):
         raise AssertionError("learnt parameters read at run time")
 
-    monkeypatch.setattr(LocalParams, "shipped", classmethod(unreadable))
+    monkeypatch.setattr(params, "shipped", classmethod(unreadable))
     found = detector.detect(pair.before, pair.after, valid, BANDS)
     assert np.array_equal(found.mask, expected.mask) and found.algorithm_version == expected.algorithm_version
     assert found.summary()["parameters"] == expected.summary()["parameters"] == asdict(detector.params)

@@ -63,7 +63,7 @@ def test_cli_writes_json_and_prints_a_table(dataset, geo_cli, tmp_path):
     result = geo_cli("eval", "oscd", "--root", str(root), "--cities", "beta", "--json", str(out))
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
-    row = data["methods"]["local-regression"]["cities"][0]
+    row = data["methods"]["local-fusion"]["cities"][0]  # the default
     assert row["city"] == "beta" and row["f1"] >= 0.9
     assert "mean" in result.stdout and "beta" in result.stdout
 
@@ -110,7 +110,7 @@ REAL = default_root()
 @pytest.mark.skipif(not (REAL / "rennes" / "cm.tif").is_file(), reason=f"OSCD shared data not found at {REAL}")
 def test_real_city_rennes():
     """Regression guard on real labelled data (the full table is benchmarks/oscd.py's job)."""
-    summary = evaluate(REAL, ["rennes"])["methods"]["local-regression"]
+    summary = evaluate(REAL, ["rennes"])["methods"]["local-fusion"]  # the default
     row = summary["cities"][0]
     assert row["f1"] >= 0.5, row
     assert row["precision"] >= 0.35 and row["recall"] >= 0.5, row

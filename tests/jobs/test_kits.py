@@ -17,7 +17,7 @@ def test_every_sensor_has_its_kit():
         assert kit_for(sensor).sensor is sensor
     assert isinstance(kit_for(Sensor.S2), OpticalKit) and isinstance(kit_for(Sensor("s1")), SarKit)
     assert kit_for(Sensor.S1).algorithm_version == SAR_VERSION
-    assert kit_for(Sensor.S2).algorithm_version.startswith("local-regression/")
+    assert kit_for(Sensor.S2).algorithm_version.startswith("local-fusion/")
 
 
 def test_each_kit_reads_its_own_margin_around_the_aoi():

@@ -1,4 +1,4 @@
-"""Every label of the statistic comes from the detector that ran: the default ``local-regression`` run says
+"""Every label of the statistic comes from the detector that ran: the default ``local-fusion`` run says
 mean |z| and the seed level it applied (threshold × seed factor), never χ², degrees of freedom or the
 chi-square significance settings it does not use; a chi-square run keeps its own. Provenance names no
 path of this machine."""
@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from geo.aoi import load_aoi
-from geo.change.detectors.local_regression import LocalParams
+from geo.change.detectors.local_fusion import LocalFusionParams
 from geo.claims import load_claims
 from geo.jobs.kit import ChangeJob
 from geo.jobs.optical_kit import OpticalKit, Params
@@ -37,20 +37,20 @@ def _ramp_labels(qml: str) -> list[str]:
 
 
 @pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
-def test_local_regression_run_is_labelled_as_such(run, request):
+def test_default_run_is_labelled_as_such(run, request):
     folder = request.getfixturevalue(run)
     texts = _texts(folder)
     html = texts["report.html"]
-    shipped = LocalParams.shipped()
+    shipped = LocalFusionParams.shipped()
     seed = shipped.threshold * shipped.seed_factor
     statistic = json.loads(texts["manifest.json"])["statistic"]
-    assert statistic["threshold_seed"] == pytest.approx(seed) == pytest.approx(4.05)
+    assert statistic["threshold_seed"] == pytest.approx(seed) == pytest.approx(3.3)
     assert statistic["threshold_grow"] == pytest.approx(shipped.threshold)
     assert "Score (mean |z|)" in html
     assert f"{seed:.3g} mean |z|: seed level ({shipped.seed_factor:g} × detection)" in html
     assert f"{shipped.threshold:.3g} mean |z|: detection level" in html
     assert f"{2 * shipped.threshold:.3g} mean |z|: strong level (2 × detection)" in html
-    assert "local-regression residual of the red band" in html
+    assert "local-regression residual of the red band, minimum over windows 48/96 px × σ 1/2 px" in html
     for word in CHI_SQUARE_WORDS:
         assert word not in html, word
     assert "seed threshold" not in html and "None" not in re.sub(r"<[^>]+>", " ", html).split()

@@ -1,5 +1,5 @@
 """The store keys pairs and chains by the change detector's algorithm version, which digests its effective
-parameters: re-learnt parameters shipped in the package (``geo/change/params/local_regression.json``)
+parameters: re-learnt parameters shipped in the package (``geo/change/params/local_fusion.json``, the default's)
 start new chains from the baseline and leave the old ones as they were, as a new version does; the
 unchanged package still finds nothing new on its own chains."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import geo
 from geo.change.detectors import build_detector
-from geo.change.detectors.local_regression import PARAMS_RESOURCE, LocalRegression
+from geo.change.detectors.local_fusion import PARAMS_RESOURCE, LocalFusion
 from geo.store import Store
 from tests.recheck.conftest import AOIS, SCENE_IDS, SINCE, dump_store
 from tests.recheck.test_recheck import RUN1_PAIRS, assert_planted_roofs_found
@@ -21,8 +21,8 @@ KEPT = ("pairs", "changes", "chains", "verdicts")  # run 1's rows of these stay 
 
 
 def package_with_threshold(folder: Path, threshold: float) -> Path:
-    """A copy of the ``geo`` package under ``folder`` whose learnt local-regression threshold is ``threshold``,
-    as ``benchmarks/learn_oscd.py`` would write it; returns the folder to put on ``PYTHONPATH``."""
+    """A copy of the ``geo`` package under ``folder`` whose learnt local-fusion threshold is ``threshold``,
+    as ``benchmarks/oscd_statistics.py --write`` would write it; returns the folder to put on ``PYTHONPATH``."""
     shutil.copytree(Path(geo.__file__).parent, folder / "geo", ignore=shutil.ignore_patterns("__pycache__"))
     learnt = folder / "geo" / "change" / "params" / PARAMS_RESOURCE
     data = json.loads(learnt.read_text())
@@ -34,7 +34,7 @@ def package_with_threshold(folder: Path, threshold: float) -> Path:
 def test_relearnt_parameters_start_new_chains(first_run, tmp_path, geo_cli):
     series, store = first_run
     shipped = build_detector()
-    relearnt = LocalRegression(replace(shipped.params, threshold=shipped.params.threshold + 0.2))
+    relearnt = LocalFusion(replace(shipped.params, threshold=shipped.params.threshold + 0.2))
     assert relearnt.algorithm_version != shipped.algorithm_version
     before = dump_store(store)
     site = package_with_threshold(tmp_path / "site", relearnt.params.threshold)

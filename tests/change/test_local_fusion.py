@@ -1,0 +1,92 @@
+"""The ``local-fusion`` detector on synthetic pairs with known truth: its statistic is the per-pixel minimum
+of the local-regression statistic over its windows and footprints (block by block as whole), it finds the
+planted roofs and not the season, an isolated one-pixel flicker that one footprint sees does not survive
+the minimum, and its parameters ship in the package."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from geo.change.detectors import DETECTORS, build_detector
+from geo.change.detectors.local_fusion import PARAMS_RESOURCE, LocalFusionParams, lower_in_place
+from geo.change.local_blocks import apply_local, halo_px, local_statistic
+from geo.change.stats import local_change
+from tests.change.scenes import BANDS, seasonal_pair
+
+RED = BANDS.index("red")
+
+
+def test_minimum_over_footprints_is_the_minimum_of_each_footprints_statistic_and_blocks_equal_whole():
+    pair = seasonal_pair(shape=(300, 280), regional=True)
+    valid = np.ones(pair.truth.shape, bool)
+    valid[100:130, 50:90] = False  # a cloud across block seams
+    x, y = pair.before[RED], pair.after[RED]
+    fused, fit = local_statistic(x, y, valid, 32, 1.0, core_px=10_000, min_over_sigmas_px=(2.0,))
+    one = local_statistic(x, y, valid, 32, 1.0, core_px=10_000)[0]
+    two = local_statistic(x, y, valid, 32, 2.0, core_px=10_000)[0]
+    np.testing.assert_array_equal(fused, np.fmin(one, two))
+    assert (fused[valid] < one[valid]).any() and (fused[valid] < two[valid]).any()  # each footprint is lower somewhere
+    assert np.isnan(fused[~valid]).all()
+    assert halo_px(32, 2.0) > halo_px(32, 1.0)  # the halo is the widest footprint's
+    np.testing.assert_array_equal(apply_local(x, y, valid, fit, core_px=96), fused)
+
+
+@pytest.fixture(scope="module")
+def flickered():
+    """The seasonal pair with planted roofs, plus one-pixel bright flickers in the after image (a car, a
+    glint) that no analyst wants as change."""
+    pair = seasonal_pair(regional=True)
+    after = pair.after.copy()
+    flickers = [(15 + 28 * i, 240) for i in range(8)]  # ≥ 30 px from every roof
+    for r, c in flickers:
+        after[:, r, c] += 0.18
+    return pair, after, flickers
+
+
+def test_detector_finds_the_roofs_not_the_season_nor_single_pixel_flickers(flickered):
+    pair, after, flickers = flickered
+    valid = np.ones(pair.truth.shape, bool)
+    detector = build_detector("local-fusion")
+    found = detector.detect(pair.before, after, valid, BANDS)
+    p = detector.params
+    # the statistic is the minimum over each window at each footprint, on the normalised after image
+    each = [local_change(pair.before, found.after_normalised, valid, BANDS, "red", w, s).values
+            for w in p.windows_px for s in p.sigmas_px]
+    np.testing.assert_allclose(found.statistic.values, np.min(each, axis=0), rtol=1e-6)
+    mask = found.mask
+    assert (mask & pair.truth).sum() / pair.truth.sum() > 0.8  # the roofs
+    near_roofs = ndi.binary_dilation(pair.truth, iterations=3)  # their rims are the region step's to trim
+    assert (mask & ~near_roofs).sum() < 0.02 * pair.truth.sum()  # not the season or the haze
+    flicker_pixels = np.zeros_like(mask)
+    for r, c in flickers:
+        flicker_pixels[r - 1:r + 2, c - 1:c + 2] = True
+    assert not (mask & flicker_pixels).any()
+    # the narrowest footprint alone sees every flicker above the seed level
+    narrow = local_change(pair.before, found.after_normalised, valid, BANDS, "red", 96, 1.0).values
+    assert all(narrow[r, c] > p.threshold * p.seed_factor for r, c in flickers)
+
+
+def test_detector_registered_with_the_shipped_parameters():
+    data = json.loads(resources.files("geo.change.params").joinpath(PARAMS_RESOURCE).read_text())
+    detector = build_detector()
+    assert DETECTORS["local-fusion"] is type(detector)  # the default
+    parameters = data["parameters"]
+    assert detector.params == LocalFusionParams.shipped() == LocalFusionParams(
+        **{**parameters, "windows_px": tuple(parameters["windows_px"]), "sigmas_px": tuple(parameters["sigmas_px"])})
+    assert data["provenance"]["script"] == "benchmarks/oscd_statistics.py --write"
+    assert detector.algorithm_version.startswith("local-fusion/0.1+")
+
+
+def test_lower_in_place_in_strips_is_the_nan_aware_minimum():
+    rng = np.random.default_rng(0)
+    values, other = rng.normal(size=(2, 10, 7)).astype(np.float32)
+    values[0, :3], other[0, 2:5], other[9, :] = np.nan, np.nan, np.nan  # NaN only where both are
+    expected = np.fmin(values, other)
+    lower_in_place(values, other, rows=3)  # strips that do not divide the rows
+    np.testing.assert_array_equal(values, expected)
+    assert np.isnan(values[0, 2]) and not np.isnan(values[0, :2]).any() and not np.isnan(values[9]).any()
