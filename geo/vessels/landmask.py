@@ -146,13 +146,21 @@ def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandPara
 def dark_water(index: np.ndarray, nir: np.ndarray, swir16: np.ndarray, p: LandParams) -> np.ndarray:
     """One scene's water that glint makes too bright in SWIR for the water index (``index``, NaN where
     invalid): darker in NIR and SWIR than the index's own water (its median NIR) plus
-    ``dark_water_margin``, and not rising from NIR to SWIR by more than ``dark_water_rise``."""
+    ``dark_water_margin``, not rising from NIR to SWIR by more than ``dark_water_rise``, and joined to the
+    index's water (4-connected)."""
     water = np.nan_to_num(index, nan=-1.0) > _water_threshold(index, p)
     nir, swir16 = np.nan_to_num(nir, nan=1.0), np.nan_to_num(swir16, nan=1.0)
     if not water.any():
         return np.zeros(index.shape, bool)
-    dark = float(np.median(nir[water])) + p.dark_water_margin
-    out: np.ndarray = (nir < dark) & (swir16 < dark) & (swir16 <= nir + p.dark_water_rise)
+    level = float(np.median(nir[water])) + p.dark_water_margin
+    dark = (nir < level) & (swir16 < level) & (swir16 <= nir + p.dark_water_rise)
+    # only as the index's water reaches on: a glinted basin opens onto the harbour; dark roofs, shade and
+    # asphalt inland (hazy L1C cities) do not
+    labels, _ = ndi.label(dark | water)
+    reached = np.zeros(int(labels.max()) + 1, bool)
+    reached[labels[water]] = True
+    reached[0] = False
+    out: np.ndarray = dark & reached[labels]
     return out
 
 
