@@ -92,3 +92,14 @@ def test_glinted_basins_are_water_and_their_berthed_ships_are_found_at_their_len
     dry = (b["nir"] > 0.15) & ~ndi.binary_dilation(crop.ships > 0, iterations=3)
     assert dry.sum() > 5000
     assert land_after[dry].mean() >= 0.96 and land_before[dry].mean() - land_after[dry].mean() <= 0.02
+
+
+@real
+def test_the_benchmark_reads_clear_water_at_nir_0_as_data_not_nodata():
+    # Valencia (sen2ships): 16 055 clear-water pixels have NIR 0 with the other bands > 0; as nodata they
+    # broke the water that brackets the berthed ships. Nodata is every band at 0 (none in these scenes).
+    port = sen2ships.load_port("valencia")
+    zero_nir = port.bands["nir"] <= 0
+    assert zero_nir.sum() > 10_000
+    valid = scene_bands(port).valid
+    assert valid[zero_nir].all() and valid.all()
