@@ -129,7 +129,9 @@ def pooled(parts: Sequence[tuple[np.ndarray, int, Truth]]) -> dict[str, object]:
 def scene_bands(port: Port) -> SceneBands:
     when = datetime.fromisoformat(port.date).replace(tzinfo=timezone.utc)
     scene = Scene(f"sen2ships-{port.name}", when, box(0, 0, 1, 1), {}, collection="sentinel-2-l2a")
-    valid = np.all([np.isfinite(b) & (b > 0) for b in port.bands.values()], axis=0)
+    # nodata is every band 0; one band at 0 is dark water (Valencia: 16 055 pixels of clear water at NIR 0,
+    # which as "invalid" broke the water that brackets its berthed ships)
+    valid = np.all([np.isfinite(b) for b in port.bands.values()], axis=0) & np.any([b > 0 for b in port.bands.values()], axis=0)
     return SceneBands(scene, Sensor.S2, dict(port.bands), valid, None)
 
 

@@ -43,7 +43,7 @@ from benchmarks.vessel_ports import geo_vessels, leave_one_port_out, real_table 
 from benchmarks.vessel_pixel_model import end_to_end, pixel_table  # noqa: E402
 from benchmarks.vessel_pixel_model import shipped as pixel_shipped  # noqa: E402
 from benchmarks.vessel_sar_port import print_table, sar_port_table  # noqa: E402
-from benchmarks.vessel_ship_model import CANDIDATES, collect, model_table, print_rows, shipped  # noqa: E402
+from benchmarks.vessel_ship_model import CANDIDATES, CANDIDATES_BEFORE, collect, model_table, print_rows, shipped  # noqa: E402
 from geo.vessels.berths import BerthParams  # noqa: E402
 from geo.vessels.cfar import CfarParams, detect_sar  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
@@ -255,6 +255,7 @@ def real_ports() -> dict[str, object]:
     detectors = {
         "geo vessels S2 (default land model: ship-sized holes only)": geo_vessels(),
         "land model keeping objects on water, no hull model (--berthed before the hull model)": geo_vessels(CANDIDATES),
+        "the same before the glint-water rule": geo_vessels(CANDIDATES_BEFORE),
         "geo vessels S2 --berthed (objects on water + shipped hull model; in-sample)": geo_vessels(berthed),
     }
     table = real_table(detectors, ports)
@@ -263,7 +264,7 @@ def real_ports() -> dict[str, object]:
         for run in (0.6, 0.8) for hull in (0.05, 0.2)}
     lopo = leave_one_port_out(settings, ports)
     parts = collect(ports)
-    hull_model = model_table(parts)
+    hull_model = model_table(parts, collect(ports, CANDIDATES_BEFORE))
     reproduced = shipped(parts) == shipped_model()
     tables = [pixel_table(port) for port in ports]
     pixel_model = end_to_end(ports, tables)

@@ -40,7 +40,7 @@ from geo.scenes.source import open_source
 from geo.vessels.berths import mark_at_berth
 from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
-from geo.vessels.landmask import LandParams, optical_land_mask, rasterize_land, sar_land_mask
+from geo.vessels.landmask import LandParams, dark_water, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, shipped_pixel_model
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
@@ -123,6 +123,9 @@ def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: Land
     if sensor is Sensor.S1:
         return sar_land_mask(inputs, grid, p)
     scl_water = stacks[0].scl == SCL_WATER if len(stacks) == 1 and stacks[0].scl is not None else None
+    dark = None
+    if len(stacks) == 1 and p.keep_objects_on_water and p.dark_water and "swir16" in stacks[0].bands:
+        dark = dark_water(inputs[0], stacks[0].bands["nir"], stacks[0].bands["swir16"], p)
     vegetation = None
     ship_like = None
     if len(stacks) == 1 and "red" in stacks[0].bands:
@@ -130,7 +133,7 @@ def _land_mask(stacks: Sequence[SceneBands], sensor: Sensor, grid: Grid, p: Land
         vegetation = np.nan_to_num(water_index(b["nir"], b["red"])) > p.max_hull_ndvi  # NDVI: the same ratio
         if p.ship_pixels and all(name in b for name in SHIP_PIXEL_BANDS):
             ship_like = partial(ship_pixels, b, model=pixel_model or shipped_pixel_model())
-    return optical_land_mask(inputs, grid, p, scl_water, vegetation, ship_like)
+    return optical_land_mask(inputs, grid, p, scl_water, vegetation, ship_like, dark)
 
 
 def single_scene_land(bands: SceneBands, grid: Grid, p: LandParams,

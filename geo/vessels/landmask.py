@@ -74,6 +74,14 @@ class LandParams:
     # (geo.vessels.ship_pixels) takes for ship: berthed hulls the water does not bracket (loaded container
     # ships beside their yard, ferries bow-on in a slip).
     ship_pixels: bool = False
+    # Single-scene optical (with keep_objects_on_water): sun glint lifts water's SWIR up to its green, so
+    # glinted basins come out MNDWI < 0 like land (Algiers: -0.05, its quays +0.04). Dark pixels, flat
+    # from NIR to SWIR, count as water too (``dark_water``): NIR and SWIR within ``dark_water_margin`` of
+    # the MNDWI water's median NIR, SWIR at most ``dark_water_rise`` above NIR (asphalt, roofs and soil
+    # rise to SWIR).
+    dark_water: bool = True
+    dark_water_margin: float = 0.03
+    dark_water_rise: float = 0.01
 
 
 def _to_db(intensity: np.ndarray) -> np.ndarray:
@@ -135,6 +143,27 @@ def sar_land_mask(vv: Sequence[np.ndarray], grid: Grid, p: LandParams = LandPara
     return _buffer(~_drop_small_water(~land, grid, p), p.buffer_px), method
 
 
+def dark_water(index: np.ndarray, nir: np.ndarray, swir16: np.ndarray, p: LandParams) -> np.ndarray:
+    """One scene's water that glint makes too bright in SWIR for the water index (``index``, NaN where
+    invalid): darker in NIR and SWIR than the index's own water (its median NIR) plus
+    ``dark_water_margin``, not rising from NIR to SWIR by more than ``dark_water_rise``, and joined to the
+    index's water (4-connected)."""
+    water = np.nan_to_num(index, nan=-1.0) > _water_threshold(index, p)
+    nir, swir16 = np.nan_to_num(nir, nan=1.0), np.nan_to_num(swir16, nan=1.0)
+    if not water.any():
+        return np.zeros(index.shape, bool)
+    level = float(np.median(nir[water])) + p.dark_water_margin
+    dark = (nir < level) & (swir16 < level) & (swir16 <= nir + p.dark_water_rise)
+    # only as the index's water reaches on: a glinted basin opens onto the harbour; dark roofs, shade and
+    # asphalt inland (hazy L1C cities) do not
+    labels, _ = ndi.label(dark | water)
+    reached = np.zeros(int(labels.max()) + 1, bool)
+    reached[labels[water]] = True
+    reached[0] = False
+    out: np.ndarray = dark & reached[labels]
+    return out
+
+
 def _water_threshold(index: np.ndarray, p: LandParams) -> float:
     return water_level(index, max_level=p.max_water_threshold)
 
@@ -147,10 +176,11 @@ def _drop_small_water(water: np.ndarray, grid: Grid, p: LandParams) -> np.ndarra
 
 def optical_land_mask(
     indices: Sequence[np.ndarray], grid: Grid, p: LandParams = LandParams(), scl_water: np.ndarray | None = None,
-    vegetation: np.ndarray | None = None, ship_like: ShipLike | None = None,
+    vegetation: np.ndarray | None = None, ship_like: ShipLike | None = None, dark: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str]:
     """Land (True) from a water index (``water_index``) of one or more dates (NaN where invalid or cloud),
-    optionally OR-ed with the SCL water class of a single scene (``scl_water``). ``vegetation`` (single
+    optionally OR-ed with the SCL water class of a single scene (``scl_water``) and with its glinted water
+    (``dark``, from ``dark_water``; with ``keep_objects_on_water``). ``vegetation`` (single
     scene): pixels no hull can be (green banks), never taken for objects on the water. ``ship_like``
     (single scene, with ``keep_objects_on_water``): given the scene's water, the non-water pixels that are
     ship (e.g. ``geo.vessels.ship_pixels``), kept as objects on the water too."""
@@ -165,17 +195,19 @@ def optical_land_mask(
         index = np.nan_to_num(stack[0], nan=-1.0)
         level = _water_threshold(stack[0], p)
         water = index > level
-        if scl_water is not None:
-            water |= scl_water
+        dark = dark if p.keep_objects_on_water else None
+        known = scl_water if dark is None else dark if scl_water is None else scl_water | dark
+        if known is not None:
+            water |= known
         # Ships are non-water on the water: detached ones smaller than a ship, and (optionally) ship-shaped
         # ones that the water brackets along their length, berthed or not, stay sea, and the land's buffer
         # does not eat them. (The time-series median has no ships, and there a small hole is a fixed
         # structure.)
-        on_water = _objects_on_water(index, level, scl_water, grid, p, vegetation, ship_like) \
+        on_water = _objects_on_water(index, level, known, grid, p, vegetation, ship_like) \
             if p.keep_objects_on_water else np.zeros(water.shape, bool)
         method = "water-index-single-scene" + ("+objects-on-water" if p.keep_objects_on_water else "") \
             + ("+ship-pixels" if p.keep_objects_on_water and ship_like is not None else "") \
-            + ("+scl" if scl_water is not None else "")
+            + ("+dark-water" if dark is not None else "") + ("+scl" if scl_water is not None else "")
         water |= ~_larger_than_vessels(~water, grid, p) | on_water
         return _buffer(~_drop_small_water(water, grid, p), p.buffer_px) & ~on_water, method
     return _buffer(~_drop_small_water(water, grid, p), p.buffer_px), method

@@ -1,6 +1,6 @@
 """The hull model of ``geo vessels --berthed``: the candidate measures on drawn hulls of known shape and
 spectrum, the shipped model's decisions on them, and on a crop of a REAL port (Durban, sen2ships) it keeps
-every berthed ship the detector found while dropping quay-side false alarms."""
+most berthed ships the detector found while dropping most quay-side false alarms."""
 
 from __future__ import annotations
 
@@ -24,12 +24,16 @@ BERTHED, ANCHORED, BLOCK = (100.0, 43.0), (60.0, 140.0), (160.0, 140.0)  # (row,
 
 def _scene() -> tuple[dict[str, np.ndarray], np.ndarray]:
     """A quay (columns < 40), a 150 x 30 m hull alongside it, one at anchor, and a 60 x 60 m block as
-    bright in NIR as a hull but brighter in SWIR than in NIR (a concrete pontoon)."""
+    bright in NIR as a hull but brighter in SWIR than in NIR (a concrete pontoon). The hulls are dry like
+    the labelled ones (green 0.04 under ``sea``'s hull: MNDWI -0.07 inside the hull, -0.01 over the candidate with its edge pixels; the labelled hulls'
+    candidates median -0.09; ``sea``'s own hull, +0.06, is wetter than three in four of them)."""
     land = np.zeros(SHAPE, bool)
     land[:, :40] = True
     objects = [sea.Ship(*BERTHED, 150.0, 30.0, 0.0), sea.Ship(*ANCHORED, 150.0, 30.0, 0.0), sea.Ship(*BLOCK, 60.0, 60.0, 0.0)]
     bands = sea.optical_scene(SHAPE, objects, seed=1, land=land, glint=False)
     block = objects[2].coverage(SHAPE) > 0.5
+    hulls = objects[0].coverage(SHAPE) + objects[1].coverage(SHAPE)
+    bands["green"] = (bands["green"] - 0.04 * np.clip(hulls, 0.0, 1.0)).astype(np.float32)
     bands["swir16"] = np.where(block, 1.4 * bands["nir"], bands["swir16"]).astype(np.float32)
     return bands, land
 
@@ -93,6 +97,7 @@ def test_on_durban_the_hull_model_keeps_the_berthed_ships_and_drops_quay_clutter
         out = detect_optical(b, np.ones(port.grid.shape, bool), ~land, port.grid, OpticalParams(ship_model=model))
         ships = assign(centres(out.detections, port), truth)
         results[model] = (sum(1 for k in ships if k >= 0 and truth.at_berth[k]), ships.count(-1))
-    # measured: 17 berthed ships found either way; false alarms 27 without the model, 19 with it
-    assert results[False][0] == results[True][0] >= 15
-    assert results[True][1] <= results[False][1] - 6
+    # measured: 17 berthed ships and 27 false alarms without the model, 14 and 11 with it (the model fitted
+    # on the glint-water candidates: threshold 0.17; the one before it, 0.12, kept 17 with 19 false alarms)
+    assert results[False][0] >= 15 and results[True][0] >= 13
+    assert results[True][1] <= 12 and results[True][1] <= results[False][1] - 14
