@@ -143,9 +143,11 @@ def measure_tie_points(
     min_quality: float = 0.5,
     max_sigma: float = 0.05,
     pixel_m: float = DEFAULT_PIXEL_M,
+    cleaned: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TiePoints:
-    """Per-window shifts over a regular grid, started from the global shift ``start``."""
-    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
+    """Per-window shifts over a regular grid, started from the global shift ``start``; ``cleaned``: the masks
+    ``clean_masks`` gives for these (the global shift's own, when the caller has them)."""
+    ref_valid, tgt_valid = cleaned or clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     origins = tie_point_origins(ref_valid & tgt_valid, window, spacing)
     if len(origins) == 0:
         empty = np.zeros(0)
@@ -277,13 +279,16 @@ def estimate_local(
     spacing: int = 64,
     min_points: int = 8,
     pixel_m: float = DEFAULT_PIXEL_M,
+    cleaned: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LocalModel:
-    """Tie points + fitted model; ``TiePointError`` when too few points are reliable."""
+    """Tie points + fitted model; ``TiePointError`` when too few points are reliable. ``cleaned``: the masks
+    ``clean_masks`` gives for these images and masks, when the caller has them."""
     if window < 16 or spacing < 1:
         raise CoregError(f"tie-point window must be >= 16 px and spacing >= 1 px (got {window}, {spacing})")
     ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
     tgt_valid = np.isfinite(tgt) if tgt_valid is None else tgt_valid & np.isfinite(tgt)
     if int((ref_valid & tgt_valid).sum()) < MIN_VALID_PIXELS:
         raise CoregError("reference and target overlap on too few valid pixels for tie points")
-    points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing, pixel_m=pixel_m)
+    points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing, pixel_m=pixel_m,
+                                cleaned=cleaned)
     return fit_model(points, ref.shape, min_points)
