@@ -14,6 +14,7 @@ A feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from geo.grid import Grid
 log = logging.getLogger(__name__)
 
 MAX_MODEL_POINTS = 2000  # inliers a model is fitted to (spread evenly when there are more)
+MEASURED_POINTS = 2 * MAX_MODEL_POINTS  # tie points a grid co-registered by tiles is measured at, about at most
 BAND_PX = 1 << 21  # grid pixels of a band of tie points fitted at once
 MEDIAN_TEST_EPS = 0.1  # px: the noise floor of the normalised median test
 MEDIAN_TEST_LIMIT = 2.0
@@ -130,6 +132,14 @@ def tie_point_origins(valid: np.ndarray, window: int, spacing: int, min_valid: f
         count[i] = columns[c0 + window] - columns[c0]
     keep = count.ravel() >= min_valid * window * window
     return np.column_stack([rr[keep], cc[keep]])
+
+
+def sparse_spacing(shape: tuple[int, int], spacing: int) -> int:
+    """The tie-point spacing of a grid co-registered by tiles: ``spacing``, times the smallest whole factor
+    that keeps its regular grid of points to ``MEASURED_POINTS``. Its model is fitted to at most
+    ``MAX_MODEL_POINTS`` of them; measuring a whole tile's ~29,000 took most of its co-registration."""
+    n = (shape[0] // spacing) * (shape[1] // spacing)
+    return spacing * max(1, math.ceil(math.sqrt(n / MEASURED_POINTS)))
 
 
 def measure_tie_points(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from geo.align.coreg import Shift, combine_shifts, estimate_shift
-from geo.align.local import LocalModel, TiePoints, estimate_local, fit_model, measure_tie_points
+from geo.align.local import LocalModel, TiePoints, estimate_local, fit_model, measure_tie_points, sparse_spacing
 from geo.align.masks import clean_masks, pixel_size_m
 from geo.errors import CoregError
 from geo.grid import Grid
@@ -107,9 +107,11 @@ def coregister_by_tiles(
 ) -> tuple[Shift | None, LocalModel | None, bool, str | None]:
     """(shift, local model, worth applying, warning) of a grid too large to co-register whole: each tile of
     ``tile_px`` measured on its own (the after scene's band read over it; its shift, and its tie points
-    started from it), the tiles' shifts combined, one model fitted to all their tie points. Memory is a
-    tile's (whole, the masks and tie-point windows take ~35 bytes a pixel)."""
+    started from it), the tiles' shifts combined, one model fitted to all their tie points (at the spacing
+    ``sparse_spacing`` widens to what a model uses). Memory is a tile's (whole, the masks and tie-point
+    windows take ~35 bytes a pixel)."""
     grid, pixel_m = before.grid, pixel_size_m(before.grid)
+    spacing = sparse_spacing(grid.shape, local.spacing) if local is not None else 0
     shifts: list[Shift] = []
     points: list[TiePoints] = []
     for row0, col0, rows, cols in grid_windows(grid.shape, tile_px):
@@ -127,7 +129,7 @@ def coregister_by_tiles(
             continue
         shifts.append(shift)
         if local is not None:
-            found = measure_tie_points(ref, tgt, *usable, shift, local.window, local.spacing, pixel_m=pixel_m,
+            found = measure_tie_points(ref, tgt, *usable, shift, local.window, spacing, pixel_m=pixel_m,
                                        cleaned=cleaned)
             points.append(replace(found, row=found.row + row0, col=found.col + col0))
     if not shifts:
