@@ -29,8 +29,13 @@ def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
         padded = np.zeros((h * block, w * block), dtype=np.float64)
         padded[:rows, :cols] = values
         values = padded
-    # along rows first, then down the columns of the (much smaller) result: two contiguous reductions
-    sums: np.ndarray = values.reshape(h * block, w, block).sum(axis=2).reshape(h, block, w).sum(axis=1)
+    # along rows first, then down the columns of the (much smaller) result
+    if block == 8:  # numpy adds 8 neighbours pairwise; the same sums from strided columns, ~2x faster
+        c = [values[:, k::8] for k in range(8)]
+        across = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]))
+    else:
+        across = values.reshape(h * block, w, block).sum(axis=2)
+    sums: np.ndarray = across.reshape(h, block, w).sum(axis=1)
     return sums
 
 
