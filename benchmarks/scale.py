@@ -169,17 +169,20 @@ def raw_read(bounds: tuple[float, float, float, float], catalog: Path) -> tuple[
 
 
 def job(size: str, aoi: Path, catalog: Path, work: Path, run: int, code: Path = ROOT,
-        extra: tuple[str, ...] = ()) -> tuple[float, int, str | None, float]:
-    """One ``geo run`` of the AOI: (wall s, peak RSS bytes, failure or None, CPU s)."""
+        extra: tuple[str, ...] = ()) -> tuple[float, int, str | None, float, dict[str, float]]:
+    """One ``geo run`` of the AOI: (wall s, peak RSS bytes, failure or None, CPU s, the manifest's step
+    timings)."""
     out = work / f"out-{size}-{run}-{abs(hash((str(code), extra)))}"
     wall, peak, code_, tail, cpu = run_measured(
         [sys.executable, "-m", "geo", "run", "--aoi", str(aoi), "--source", str(catalog),
          "--before", SCENES[0][0], "--after", SCENES[1][0], "--out", str(out), *extra], work, code)
+    manifest = out / "manifest.json"
+    steps = json.loads(manifest.read_text()).get("timings_s", {}) if manifest.exists() else {}
     shutil.rmtree(out, ignore_errors=True)
     failure = None
     if code_ != 0:
         failure = f"exit {code_}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
-    return wall, peak, failure, cpu
+    return wall, peak, failure, cpu, steps
 
 
 def figures(walls: list[float], peaks: list[int], failure: str | None, cpus: list[float]) -> dict[str, object]:
@@ -210,12 +213,13 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
     peaks: dict[str, list[int]] = {name: [] for name in variants}
     failures: dict[str, str | None] = {name: None for name in variants}
     cpus: dict[str, list[float]] = {name: [] for name in variants}
+    steps: dict[str, dict[str, float]] = {}  # each variant's last run's step timings
     raws = []
     for k in range(repeat):  # the variants in turn, so drift of the shared machine's speed hits them alike
         for name, (code, extra) in variants.items():
             if failures[name]:
                 continue
-            wall, peak, failure, cpu = job(size, aoi, catalog, work, k, code, extra)
+            wall, peak, failure, cpu, steps[name] = job(size, aoi, catalog, work, k, code, extra)
             peaks[name].append(peak)
             if failure:
                 failures[name] = failure
@@ -229,6 +233,8 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
     result["raw_read_s"] = round(raw, 3)
     for name in variants:
         row = figures(walls[name], peaks[name], failures[name], cpus[name])
+        if steps.get(name):
+            row["steps_s"] = steps[name]
         if walls[name]:
             row["over_raw"] = round(statistics.median(walls[name]) / raw, 1)
         result[name] = row

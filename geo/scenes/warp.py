@@ -113,7 +113,8 @@ def _overlaps(window: Window, src: DatasetReader) -> bool:
 
 
 def _masked(out: np.ndarray, nodata: float) -> np.ma.MaskedArray:
-    return np.ma.masked_invalid(out) if np.isnan(nodata) else np.ma.masked_equal(out, nodata)
+    """``out`` (the caller's own array, not copied) masked where nodata."""
+    return np.ma.masked_invalid(out, copy=False) if np.isnan(nodata) else np.ma.masked_equal(out, nodata, copy=False)
 
 
 def source_window(src: DatasetReader, grid: Grid, resampling: Resampling) -> Window | None:
