@@ -9,13 +9,14 @@ For each AOI size (a square centred on the tile; "tile" = the whole tile less th
 fresh processes, median of --repeat runs:
 
 * the job: ``python -m geo run --aoi AOI --source CATALOG --before ID --after ID`` end to end (start-up,
-  read, co-registration, detection, polygons, every output): wall seconds and the process's peak RSS
-  (``os.wait4``, the operating system's own accounting);
+  read, co-registration, detection, polygons, every output): wall seconds, CPU seconds and the process's
+  peak RSS (``os.wait4``, the operating system's own accounting), and the manifest's step timings;
 * the raw read: the same pixels (every band of both scenes over the job's grid, at their own resolution)
   decoded with rasterio in a fresh process: seconds of the reads only, imports excluded;
 * their ratio (job ÷ raw read);
 * side by side in the same run, in turn: the job of another checkout (``--reference ../main``: the code
-  before this change) and the job with ``--workers N`` (blocks on a local Dask cluster).
+  before this change; the whole tile too when ``--reference-max-km2`` reaches it) and the job with
+  ``--workers N`` (blocks on a local Dask cluster).
 
     python benchmarks/scale.py [--sizes 1,100,720,2944,9900,tile] [--repeat 3] [--repeat-large 1]
                                [--reference DIR] [--workers 2] [--out benchmarks/results/scale.json]
