@@ -9,13 +9,14 @@ For each AOI size (a square centred on the tile; "tile" = the whole tile less th
 fresh processes, median of --repeat runs:
 
 * the job: ``python -m geo run --aoi AOI --source CATALOG --before ID --after ID`` end to end (start-up,
-  read, co-registration, detection, polygons, every output): wall seconds and the process's peak RSS
-  (``os.wait4``, the operating system's own accounting);
+  read, co-registration, detection, polygons, every output): wall seconds, CPU seconds and the process's
+  peak RSS (``os.wait4``, the operating system's own accounting), and the manifest's step timings;
 * the raw read: the same pixels (every band of both scenes over the job's grid, at their own resolution)
   decoded with rasterio in a fresh process: seconds of the reads only, imports excluded;
 * their ratio (job ÷ raw read);
 * side by side in the same run, in turn: the job of another checkout (``--reference ../main``: the code
-  before this change) and the job with ``--workers N`` (blocks on a local Dask cluster).
+  before this change; the whole tile too when ``--reference-max-km2`` reaches it) and the job with
+  ``--workers N`` (blocks on a local Dask cluster).
 
     python benchmarks/scale.py [--sizes 1,100,720,2944,9900,tile] [--repeat 3] [--repeat-large 1]
                                [--reference DIR] [--workers 2] [--out benchmarks/results/scale.json]
@@ -129,9 +130,10 @@ def write_aoi(bounds: tuple[float, float, float, float], path: Path) -> None:
                                 "geometry": mapping(shape)}))
 
 
-def run_measured(args: list[str], cwd: Path, code: Path = ROOT) -> tuple[float, int, int, str]:
+def run_measured(args: list[str], cwd: Path, code: Path = ROOT) -> tuple[float, int, int, str, float]:
     """Wall seconds, peak RSS bytes and exit code of a child process (its own rusage: the largest of it and
-    the processes it waited for, e.g. Dask workers), and its stderr tail. ``code``: the checkout it runs."""
+    the processes it waited for, e.g. Dask workers), its stderr tail and its CPU seconds (user + system: on a
+    shared machine they vary less than the wall time). ``code``: the checkout it runs."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
@@ -140,7 +142,7 @@ def run_measured(args: list[str], cwd: Path, code: Path = ROOT) -> tuple[float, 
         wall = time.perf_counter() - start
         err.seek(0)
         tail = err.read().decode(errors="replace")[-2000:]
-    return wall, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status), tail
+    return wall, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status), tail, usage.ru_utime + usage.ru_stime
 
 
 RAW_READ = """
@@ -168,23 +170,27 @@ def raw_read(bounds: tuple[float, float, float, float], catalog: Path) -> tuple[
 
 
 def job(size: str, aoi: Path, catalog: Path, work: Path, run: int, code: Path = ROOT,
-        extra: tuple[str, ...] = ()) -> tuple[float, int, str | None]:
-    """One ``geo run`` of the AOI: (wall s, peak RSS bytes, failure or None)."""
+        extra: tuple[str, ...] = ()) -> tuple[float, int, str | None, float, dict[str, float]]:
+    """One ``geo run`` of the AOI: (wall s, peak RSS bytes, failure or None, CPU s, the manifest's step
+    timings)."""
     out = work / f"out-{size}-{run}-{abs(hash((str(code), extra)))}"
-    wall, peak, code_, tail = run_measured(
+    wall, peak, code_, tail, cpu = run_measured(
         [sys.executable, "-m", "geo", "run", "--aoi", str(aoi), "--source", str(catalog),
          "--before", SCENES[0][0], "--after", SCENES[1][0], "--out", str(out), *extra], work, code)
+    manifest = out / "manifest.json"
+    steps = json.loads(manifest.read_text()).get("timings_s", {}) if manifest.exists() else {}
     shutil.rmtree(out, ignore_errors=True)
     failure = None
     if code_ != 0:
         failure = f"exit {code_}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
-    return wall, peak, failure
+    return wall, peak, failure, cpu, steps
 
 
-def figures(walls: list[float], peaks: list[int], failure: str | None) -> dict[str, object]:
+def figures(walls: list[float], peaks: list[int], failure: str | None, cpus: list[float]) -> dict[str, object]:
     out: dict[str, object] = {"runs": len(walls), "peak_rss_mib": round(max(peaks) / 2**20) if peaks else None}
     if walls:
-        out.update(wall_s=round(statistics.median(walls), 2), wall_all_s=[round(w, 2) for w in walls])
+        out.update(wall_s=round(statistics.median(walls), 2), wall_all_s=[round(w, 2) for w in walls],
+                   cpu_s=round(statistics.median(cpus), 2))
     if failure:
         out["failure"] = failure
     return out
@@ -207,24 +213,29 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
     walls: dict[str, list[float]] = {name: [] for name in variants}
     peaks: dict[str, list[int]] = {name: [] for name in variants}
     failures: dict[str, str | None] = {name: None for name in variants}
+    cpus: dict[str, list[float]] = {name: [] for name in variants}
+    steps: dict[str, dict[str, float]] = {}  # each variant's last run's step timings
     raws = []
     for k in range(repeat):  # the variants in turn, so drift of the shared machine's speed hits them alike
         for name, (code, extra) in variants.items():
             if failures[name]:
                 continue
-            wall, peak, failure = job(size, aoi, catalog, work, k, code, extra)
+            wall, peak, failure, cpu, steps[name] = job(size, aoi, catalog, work, k, code, extra)
             peaks[name].append(peak)
             if failure:
                 failures[name] = failure
             else:
                 walls[name].append(wall)
-            print(f"  {size}: {name} run {k + 1}: {wall:.1f} s, {peak / 2**20:.0f} MiB {failure or ''}",
+                cpus[name].append(cpu)
+            print(f"  {size}: {name} run {k + 1}: {wall:.1f} s ({cpu:.1f} s CPU), {peak / 2**20:.0f} MiB {failure or ''}",
                   file=sys.stderr, flush=True)
         raws.append(raw_read(grid, catalog)[0])
     raw = statistics.median(raws)
     result["raw_read_s"] = round(raw, 3)
     for name in variants:
-        row = figures(walls[name], peaks[name], failures[name])
+        row = figures(walls[name], peaks[name], failures[name], cpus[name])
+        if steps.get(name):
+            row["steps_s"] = steps[name]
         if walls[name]:
             row["over_raw"] = round(statistics.median(walls[name]) / raw, 1)
         result[name] = row
@@ -252,7 +263,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
             large = size == "tile" or float(size) > 500
-            reference = args.reference if size != "tile" and float(size) <= args.reference_max_km2 else None
+            km2 = TILE_PX**2 / 1e4 if size == "tile" else float(size)
+            reference = args.reference if km2 <= args.reference_max_km2 else None
             rows.append(measure(size, catalog, args.repeat_large if large else args.repeat, Path(tmp), reference,
                                 args.workers))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)

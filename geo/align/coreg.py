@@ -241,10 +241,12 @@ def estimate_shift(
     window: int = 128,
     n_windows: int = 9,
     pixel_m: float = DEFAULT_PIXEL_M,
+    cleaned: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Shift:
     """Global translation of ``tgt`` relative to ``ref`` (same shape, same grid), sub-pixel; ``pixel_m``
     (the pixel side in metres) sizes the cloud mask. ``window`` is the largest window side: a small
-    overlap gets smaller windows (``global_window_size``)."""
+    overlap gets smaller windows (``global_window_size``). ``cleaned``: the masks ``clean_masks`` gives for
+    these images and masks, when the caller has them (it needs them for tie points too)."""
     if ref.shape != tgt.shape:
         raise CoregError(f"reference and target must share a grid; shapes {ref.shape} and {tgt.shape} differ")
     ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
@@ -252,7 +254,7 @@ def estimate_shift(
     overlap = int((ref_valid & tgt_valid).sum())
     if overlap < MIN_VALID_PIXELS:
         raise CoregError(f"reference and target overlap on only {overlap} valid pixels (need {MIN_VALID_PIXELS})")
-    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
+    ref_valid, tgt_valid = cleaned or clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     both = ref_valid & tgt_valid
     size, picks = windows_for(ref, both, window, n_windows)
     if not picks:

@@ -14,6 +14,7 @@ A feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from geo.grid import Grid
 log = logging.getLogger(__name__)
 
 MAX_MODEL_POINTS = 2000  # inliers a model is fitted to (spread evenly when there are more)
+MEASURED_POINTS = 2 * MAX_MODEL_POINTS  # tie points a grid co-registered by tiles is measured at, about at most
 BAND_PX = 1 << 21  # grid pixels of a band of tie points fitted at once
 MEDIAN_TEST_EPS = 0.1  # px: the noise floor of the normalised median test
 MEDIAN_TEST_LIMIT = 2.0
@@ -132,6 +134,14 @@ def tie_point_origins(valid: np.ndarray, window: int, spacing: int, min_valid: f
     return np.column_stack([rr[keep], cc[keep]])
 
 
+def sparse_spacing(shape: tuple[int, int], spacing: int) -> int:
+    """The tie-point spacing of a grid co-registered by tiles: ``spacing``, times the smallest whole factor
+    that keeps its regular grid of points to ``MEASURED_POINTS``. Its model is fitted to at most
+    ``MAX_MODEL_POINTS`` of them; measuring a whole tile's ~29,000 took most of its co-registration."""
+    n = (shape[0] // spacing) * (shape[1] // spacing)
+    return spacing * max(1, math.ceil(math.sqrt(n / MEASURED_POINTS)))
+
+
 def measure_tie_points(
     ref: np.ndarray,
     tgt: np.ndarray,
@@ -143,9 +153,11 @@ def measure_tie_points(
     min_quality: float = 0.5,
     max_sigma: float = 0.05,
     pixel_m: float = DEFAULT_PIXEL_M,
+    cleaned: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TiePoints:
-    """Per-window shifts over a regular grid, started from the global shift ``start``."""
-    ref_valid, tgt_valid = clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
+    """Per-window shifts over a regular grid, started from the global shift ``start``; ``cleaned``: the masks
+    ``clean_masks`` gives for these (the global shift's own, when the caller has them)."""
+    ref_valid, tgt_valid = cleaned or clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     origins = tie_point_origins(ref_valid & tgt_valid, window, spacing)
     if len(origins) == 0:
         empty = np.zeros(0)
@@ -277,13 +289,16 @@ def estimate_local(
     spacing: int = 64,
     min_points: int = 8,
     pixel_m: float = DEFAULT_PIXEL_M,
+    cleaned: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LocalModel:
-    """Tie points + fitted model; ``TiePointError`` when too few points are reliable."""
+    """Tie points + fitted model; ``TiePointError`` when too few points are reliable. ``cleaned``: the masks
+    ``clean_masks`` gives for these images and masks, when the caller has them."""
     if window < 16 or spacing < 1:
         raise CoregError(f"tie-point window must be >= 16 px and spacing >= 1 px (got {window}, {spacing})")
     ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
     tgt_valid = np.isfinite(tgt) if tgt_valid is None else tgt_valid & np.isfinite(tgt)
     if int((ref_valid & tgt_valid).sum()) < MIN_VALID_PIXELS:
         raise CoregError("reference and target overlap on too few valid pixels for tie points")
-    points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing, pixel_m=pixel_m)
+    points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing, pixel_m=pixel_m,
+                                cleaned=cleaned)
     return fit_model(points, ref.shape, min_points)

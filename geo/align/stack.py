@@ -16,8 +16,8 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from geo.align.coreg import Shift, combine_shifts, estimate_shift
-from geo.align.local import LocalModel, TiePoints, estimate_local, fit_model, measure_tie_points
-from geo.align.masks import pixel_size_m
+from geo.align.local import LocalModel, TiePoints, estimate_local, fit_model, measure_tie_points, sparse_spacing
+from geo.align.masks import clean_masks, pixel_size_m
 from geo.errors import CoregError
 from geo.grid import Grid
 from geo.scenes.displace import SharedDisplacement
@@ -56,11 +56,20 @@ class AlignedPair:
         return "translation" if self.shift else None
 
 
-def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tuple[Shift | None, str | None]:
-    """The after scene's shift relative to the before scene, or None with a warning when unreliable."""
+def cleaned_masks(before: Stack, after: Stack, band: str) -> tuple[np.ndarray, np.ndarray]:
+    """``clean_masks`` of the pair's ``band``: what the shift and the tie points are measured on."""
+    ref, tgt = before.band(band), after.band(band)
+    return clean_masks(ref, tgt, before.valid & np.isfinite(ref), after.valid & np.isfinite(tgt),
+                       pixel_size_m(before.grid))
+
+
+def coregister(before: Stack, after: Stack, band: str, min_quality: float,
+               cleaned: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Shift | None, str | None]:
+    """The after scene's shift relative to the before scene, or None with a warning when unreliable;
+    ``cleaned``: ``cleaned_masks`` of the pair, when the caller has them."""
     try:
         shift = estimate_shift(before.band(band), after.band(band), before.valid, after.valid, min_quality,
-                               pixel_m=pixel_size_m(before.grid))
+                               pixel_m=pixel_size_m(before.grid), cleaned=cleaned)
     except CoregError as exc:
         warning = f"co-registration skipped: {exc}"
         log.warning(warning)
@@ -69,13 +78,14 @@ def coregister(before: Stack, after: Stack, band: str, min_quality: float) -> tu
 
 
 def local_model(
-    before: Stack, after: Stack, band: str, shift: Shift, p: LocalCoregParams
+    before: Stack, after: Stack, band: str, shift: Shift, p: LocalCoregParams,
+    cleaned: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[LocalModel | None, bool, str | None]:
     """(model, worth applying, warning): the local model is applied only where it departs from the global
     shift by ``min_departure_px`` somewhere; a warning when the tie points did not allow one."""
     try:
         model = estimate_local(before.band(band), after.band(band), before.valid, after.valid, shift, p.window, p.spacing,
-                               pixel_m=pixel_size_m(before.grid))
+                               pixel_m=pixel_size_m(before.grid), cleaned=cleaned)
     except CoregError as exc:
         warning = f"local co-registration not used (global shift applied): {exc}"
         log.warning(warning)
@@ -97,9 +107,11 @@ def coregister_by_tiles(
 ) -> tuple[Shift | None, LocalModel | None, bool, str | None]:
     """(shift, local model, worth applying, warning) of a grid too large to co-register whole: each tile of
     ``tile_px`` measured on its own (the after scene's band read over it; its shift, and its tie points
-    started from it), the tiles' shifts combined, one model fitted to all their tie points. Memory is a
-    tile's (whole, the masks and tie-point windows take ~35 bytes a pixel)."""
+    started from it), the tiles' shifts combined, one model fitted to all their tie points (at the spacing
+    ``sparse_spacing`` widens to what a model uses). Memory is a tile's (whole, the masks and tie-point
+    windows take ~35 bytes a pixel)."""
     grid, pixel_m = before.grid, pixel_size_m(before.grid)
+    spacing = sparse_spacing(grid.shape, local.spacing) if local is not None else 0
     shifts: list[Shift] = []
     points: list[TiePoints] = []
     for row0, col0, rows, cols in grid_windows(grid.shape, tile_px):
@@ -108,15 +120,17 @@ def coregister_by_tiles(
         release()
         values, tgt_valid, _ = read_bands(after_scene, (band,), grid.window(row0, col0, rows, cols))
         tgt = values[0]
+        usable = ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt)
+        cleaned = clean_masks(ref, tgt, *usable, pixel_m)  # once for the shift and the tie points alike
         try:
-            shift = estimate_shift(ref, tgt, ref_valid, tgt_valid, min_quality, pixel_m=pixel_m)
+            shift = estimate_shift(ref, tgt, ref_valid, tgt_valid, min_quality, pixel_m=pixel_m, cleaned=cleaned)
         except CoregError as exc:
             log.debug("co-registration tile at (%d, %d) skipped: %s", row0, col0, exc)
             continue
         shifts.append(shift)
         if local is not None:
-            found = measure_tie_points(ref, tgt, ref_valid & np.isfinite(ref), tgt_valid & np.isfinite(tgt), shift,
-                                       local.window, local.spacing, pixel_m=pixel_m)
+            found = measure_tie_points(ref, tgt, *usable, shift, local.window, spacing, pixel_m=pixel_m,
+                                       cleaned=cleaned)
             points.append(replace(found, row=found.row + row0, col=found.col + col0))
     if not shifts:
         warning = "co-registration skipped: no part of the area gave a reliable shift"
@@ -157,12 +171,13 @@ def read_aligned(
                                                                    local)
         else:
             probe = read_stack(after_scene, (coreg_band,), grid)
-            shift, warning = coregister(before, probe, coreg_band, min_quality)
+            cleaned = cleaned_masks(before, probe, coreg_band)
+            shift, warning = coregister(before, probe, coreg_band, min_quality, cleaned)
             model, use_local = None, False
             if shift is not None and local is not None:
-                model, use_local, local_warning = local_model(before, probe, coreg_band, shift, local)
+                model, use_local, local_warning = local_model(before, probe, coreg_band, shift, local, cleaned)
                 warning = warning or local_warning
-            del probe
+            del probe, cleaned
         release()
     if warning:
         warnings.append(warning)

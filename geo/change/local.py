@@ -29,8 +29,13 @@ def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
         padded = np.zeros((h * block, w * block), dtype=np.float64)
         padded[:rows, :cols] = values
         values = padded
-    # along rows first, then down the columns of the (much smaller) result: two contiguous reductions
-    sums: np.ndarray = values.reshape(h * block, w, block).sum(axis=2).reshape(h, block, w).sum(axis=1)
+    # along rows first, then down the columns of the (much smaller) result
+    if block == 8:  # numpy adds 8 neighbours pairwise; the same sums from strided columns, ~2x faster
+        c = [values[:, k::8] for k in range(8)]
+        across = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]))
+    else:
+        across = values.reshape(h * block, w, block).sum(axis=2)
+    sums: np.ndarray = across.reshape(h, block, w).sum(axis=1)
     return sums
 
 
@@ -65,13 +70,14 @@ def local_linear_fit(
     """Per-pixel (gain, offset) of the weighted least-squares line y ≈ gain·x + offset over a
     ``window_px``-square neighbourhood (to the nearest block). Zero-weight pixels take no part; where a
     neighbourhood has almost no weight the global ``line`` is used (by default the fit over all of x, y:
-    a block of a larger image is given the image's)."""
+    a block of a larger image is given the image's). Boolean ``weights``: 1 where True, 0 elsewhere."""
     w = weights.astype(np.float64)
     x = np.where(w > 0, x, 0.0).astype(np.float64)
     y = np.where(w > 0, y, 0.0).astype(np.float64)
     size = max(1, int(round(window_px / block_px)))
-    sums = [ndi.uniform_filter(_block_sums(v, block_px), size=size, mode="constant")
-            for v in (w, w * x, w * y, w * x * x, w * x * y)]
+    # weights of 0 or 1 multiply nothing: w·x is x exactly (x is 0 where w is), and so on
+    moments = (w, x, y, x * x, x * y) if weights.dtype == bool else (w, w * x, w * y, w * x * x, w * x * y)
+    sums = [ndi.uniform_filter(_block_sums(v, block_px), size=size, mode="constant") for v in moments]
     sw, sx, sy, sxx, sxy = sums
     line = line if line is not None else line_from_sums(line_sums(x, y, w))
     if line is None:

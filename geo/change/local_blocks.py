@@ -68,14 +68,16 @@ def step(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, line: 
          previous: tuple[np.ndarray, tuple[float, float]] | None = None) -> np.ndarray:
     """One iteration of the residual: y minus its local prediction from x, NaN where invalid. The fit leaves
     out pixels whose ``previous`` residual (with its centre and scale) is beyond ``CLIP`` deviations."""
-    weights = valid.astype(np.float64) if previous is None else _kept(valid, *previous)
+    weights = valid if previous is None else _kept(valid, *previous)
     gain, offset = local_linear_fit(x, y, weights, window_px, line=line)
-    out: np.ndarray = np.where(valid, y - (gain * np.nan_to_num(x) + offset), np.nan)
+    # (x is finite where valid; elsewhere the prediction is not kept)
+    out: np.ndarray = np.where(valid, y - (gain * x + offset), np.nan)
     return out
 
 
 def _kept(valid: np.ndarray, previous: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
-    kept: np.ndarray = (valid & (np.abs(np.nan_to_num(scaled(previous, valid, centre))) < CLIP)).astype(np.float64)
+    """The valid pixels whose ``previous`` residual lies within ``CLIP`` deviations (bool)."""
+    kept: np.ndarray = valid & (np.abs(np.nan_to_num(scaled(previous, valid, centre))) < CLIP)
     return kept
 
 
@@ -124,7 +126,7 @@ def _fit_direction(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: i
     for i in range(ITERATIONS):
         sums = np.zeros(5)
         for index, (xs, ys, ok, core) in enumerate(_windows_of(windows, x, y, valid)):
-            w = (_kept(ok, previous[index], centres[-1]) if i else ok.astype(np.float64))[core]
+            w = (_kept(ok, previous[index], centres[-1]) if i else ok).astype(np.float64)[core]
             sums += line_sums(np.where(w > 0, xs[core], 0.0), np.where(w > 0, ys[core], 0.0), w)
         lines.append(line_from_sums(sums))
         previous = [step(xs, ys, ok, window_px, lines[-1], (previous[index], centres[-1]) if i else None)

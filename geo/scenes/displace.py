@@ -110,6 +110,11 @@ def warp_band(
             sampled = ndi.map_coordinates(data, at, order=0, mode="constant", cval=0.0)
         else:
             sampled = ndi.map_coordinates(data, at, order=order, mode="nearest", output=np.float32)
+        if ok.all() and np.isfinite(pos_r).all() and np.isfinite(pos_c).all():
+            # every position keeps ``margin`` px from the window's edge: the whole support is valid
+            values[start:start + n] = sampled
+            valid[start:start + n] = True
+            continue
         # valid where the whole interpolation support was valid in the source
         support = ndi.minimum_filter(ok.astype(np.uint8), size=4 if order else 1, mode="constant", cval=0)
         block_valid = ndi.map_coordinates(support, at, order=0, mode="constant", cval=0) > 0

@@ -138,7 +138,9 @@ def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cub
     item = scene_id or "file-" + hashlib.sha256(asset.href.encode()).hexdigest()[:16]
     raw = read_window(item, asset, grid, resampling, cache, displacement=displacement)
     valid = ~np.ma.getmaskarray(raw)
-    values = raw.filled(0).astype(np.float32) * np.float32(asset.scale) + np.float32(asset.offset)
+    values = np.ma.getdata(raw).astype(np.float32)  # (masked pixels become NaN below whatever they hold)
+    values *= np.float32(asset.scale)
+    values += np.float32(asset.offset)
     valid &= np.isfinite(values)
     values[~valid] = np.nan
     return values, valid

@@ -23,6 +23,7 @@ from rasterio.windows import Window, from_bounds
 from geo.errors import RasterError
 from geo.grid import Grid
 from geo.scenes.gdal_env import gdal_env
+from geo.scenes.separable import cubic_onto
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ def _overlaps(window: Window, src: DatasetReader) -> bool:
 
 
 def _masked(out: np.ndarray, nodata: float) -> np.ma.MaskedArray:
-    return np.ma.masked_invalid(out) if np.isnan(nodata) else np.ma.masked_equal(out, nodata)
+    """``out`` (the caller's own array, not copied) masked where nodata."""
+    return np.ma.masked_invalid(out, copy=False) if np.isnan(nodata) else np.ma.masked_equal(out, nodata, copy=False)
 
 
 def source_window(src: DatasetReader, grid: Grid, resampling: Resampling) -> Window | None:
@@ -149,6 +151,10 @@ def _warp(src: DatasetReader, grid: Grid, resampling: Resampling, nodata: float)
     if window is not None:
         data = src.read(1, window=window)
         origin = src.transform @ Affine.translation(window.col_off, window.row_off)
+        fast = (cubic_onto(data, origin, grid.transform, grid.shape, nodata)
+                if resampling == Resampling.cubic and src.crs == grid.crs else None)
+        if fast is not None:  # GDAL's values, without its per-pixel warp (geo.scenes.separable)
+            return _masked(fast, nodata)
         reproject(data, out, src_transform=origin, src_crs=src.crs, src_nodata=nodata,
                   dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=nodata, resampling=resampling)
     return _masked(out, nodata)

@@ -86,3 +86,18 @@ def test_median_test_drops_a_wild_point():
     dx[12] = 1.4  # the centre point disagrees with all its neighbours
     keep = median_test(rows.ravel(), cols.ravel(), dx, dy, np.ones(25, bool), 50)
     assert not keep[12] and keep.sum() == 24
+
+
+@pytest.mark.parametrize("side, spacing, expected", [
+    (2_740, 64, 64),  # 720 km²: co-registered whole anyway; 1,764 points, the spacing as asked
+    (5_486, 64, 128),  # 2,944 km²: 7,225 points at 64 px, 1,764 at 128
+    (10_920, 64, 192),  # a whole tile: 28,900 points at 64 px (its co-registration's most costly part), 3,136
+    (10_920, 200, 200),  # a spacing already sparse enough stays
+])
+def test_sparse_spacing_keeps_a_large_grid_to_the_points_a_model_uses(side, spacing, expected):
+    from geo.align.local import MEASURED_POINTS, sparse_spacing
+
+    got = sparse_spacing((side, side), spacing)
+    assert got == expected
+    assert (side // got) ** 2 <= MEASURED_POINTS or got == spacing
+    assert got == spacing or (side // (got - spacing)) ** 2 > MEASURED_POINTS  # the smallest factor that does

@@ -61,3 +61,20 @@ def test_identical_images_have_no_change():
     valid = np.ones(pair.truth.shape, bool)
     score = local_change(pair.after, pair.after.copy(), valid, BANDS, "red", 96, 1.5).values
     assert np.nanmax(score) < 0.5
+
+
+@pytest.mark.parametrize("shape", [(64, 80), (61, 77)])
+def test_block_sums_are_numpys_block_sums_bit_for_bit(shape):
+    """The 8 px moment sums from strided columns equal numpy's reshaped sum exactly (the statistic's values
+    must not move): zeros completing the last blocks included."""
+    from geo.change.local import _block_sums
+
+    rng = np.random.default_rng(3)
+    values = rng.random(shape) * rng.random(shape) ** 3 * 1e-3
+    padded = np.zeros((-(-shape[0] // 8) * 8, -(-shape[1] // 8) * 8))
+    padded[:shape[0], :shape[1]] = values
+    h, w = padded.shape[0] // 8, padded.shape[1] // 8
+    expected = padded.reshape(h * 8, w, 8).sum(axis=2).reshape(h, 8, w).sum(axis=1)
+    assert np.array_equal(_block_sums(values, 8), expected)
+    assert np.array_equal(_block_sums(values, 4), padded.reshape(h * 2 * 4, w * 2, 4).sum(axis=2)
+                          .reshape(h * 2, 4, w * 2).sum(axis=1))
