@@ -8,6 +8,7 @@ lists every module the process imported on stderr; each run also has to find its
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -42,7 +43,10 @@ def test_coreg_of_a_small_pair_imports_neither_scipy_nor_geometry(crop, tmp_path
     modules = imported_modules(result.stderr)
     for needed in ("numpy", "rasterio", "geo.align.coreg", "geo.align.filters", "geo.align.masks", "geo.align.lk"):
         assert needed in modules, needed  # the profile is complete
-    assert {p: loaded(modules, p) for p in NOT_NEEDED} == {p: [] for p in NOT_NEEDED}
+    # without boto3 installed, rasterio's attempt to import it is still listed (the profiler lists failed
+    # imports too): a path search, nothing loaded
+    checked = [p for p in NOT_NEEDED if p != "boto3" or importlib.util.find_spec("boto3") is not None]
+    assert {p: loaded(modules, p) for p in checked} == {p: [] for p in checked}
 
 
 @needs_data
