@@ -71,10 +71,18 @@ def coregister(before: Stack, after: Stack, band: str, min_quality: float,
         shift = estimate_shift(before.band(band), after.band(band), before.valid, after.valid, min_quality,
                                pixel_m=pixel_size_m(before.grid), cleaned=cleaned)
     except CoregError as exc:
-        warning = f"co-registration skipped: {exc}"
-        log.warning(warning)
-        return None, warning
+        return None, _warned(f"co-registration skipped: {exc}")
     return shift, None
+
+
+def _warned(warning: str) -> str:
+    """``warning``, logged: what the run's manifest records too."""
+    log.warning(warning)
+    return warning
+
+
+def _local_not_used(exc: CoregError) -> str:
+    return _warned(f"local co-registration not used (global shift applied): {exc}")
 
 
 def local_model(
@@ -87,9 +95,7 @@ def local_model(
         model = estimate_local(before.band(band), after.band(band), before.valid, after.valid, shift, p.window, p.spacing,
                                pixel_m=pixel_size_m(before.grid), cleaned=cleaned)
     except CoregError as exc:
-        warning = f"local co-registration not used (global shift applied): {exc}"
-        log.warning(warning)
-        return None, False, warning
+        return None, False, _local_not_used(exc)
     return model, departs(model, shift, before.grid.shape, p), None
 
 
@@ -133,9 +139,7 @@ def coregister_by_tiles(
                                        cleaned=cleaned)
             points.append(replace(found, row=found.row + row0, col=found.col + col0))
     if not shifts:
-        warning = "co-registration skipped: no part of the area gave a reliable shift"
-        log.warning(warning)
-        return None, None, False, warning
+        return None, None, False, _warned("co-registration skipped: no part of the area gave a reliable shift")
     shift = combine_shifts(shifts)
     if local is None:
         return shift, None, False, None
@@ -143,9 +147,7 @@ def coregister_by_tiles(
     try:
         model = fit_model(joined, grid.shape)
     except CoregError as exc:
-        warning = f"local co-registration not used (global shift applied): {exc}"
-        log.warning(warning)
-        return shift, None, False, warning
+        return shift, None, False, _local_not_used(exc)
     return shift, model, departs(model, shift, grid.shape, local), None
 
 

@@ -98,12 +98,12 @@ def cubic_onto(data: np.ndarray, transform: Affine, grid_transform: Affine, shap
         return None
     out = np.empty(shape, data.dtype)
     strip_rows = STRIP_ROWS * fy  # whole periods of the phases, so a strip starts at phase 0
+    strip_phases = [(p, b - reach_rows[0], w) for p, b, w in rows]  # from a strip's first tap row
     for top in range(0, shape[0], strip_rows):
         n = min(strip_rows, shape[0] - top)
         first = reach_rows[0] + top // fy  # the strip's first tap row
         source = data[first:first + _reach(rows, fy, n)[1] - reach_rows[0]]
         across = _along(source, 1, cols, fx, shape[1])
-        strip_phases = [(p, b - reach_rows[0], w) for p, b, w in rows]
         down = _along(across, 0, strip_phases, fy, n)
         out[top:top + n] = np.clip(np.floor(down + 0.5), info.min, info.max)
     out[out == nodata] = nodata + 1 if nodata < info.max else nodata - 1  # as GDAL: a valid pixel is not nodata

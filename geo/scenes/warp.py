@@ -137,27 +137,34 @@ def _warp(src: DatasetReader, grid: Grid, resampling: Resampling, nodata: float)
     window = aligned_window(src, grid)
     if window is not None:  # no resampling to do: read the pixels (any kernel would return them unchanged)
         return _copy(src, window, grid, nodata)
-    out = np.full(grid.shape, nodata, dtype=src.dtypes[0])
     gcps, gcp_crs = src.gcps
     if gcps and src.transform.is_identity:
         # Georeferenced by ground control points only (Sentinel-1 GRD): GDAL's GCP transformer; the
         # warper reads only the source windows it needs.
+        out = _nodata_grid(src, grid, nodata)
         reproject(rasterio.band(src, 1), out, gcps=gcps, src_crs=gcp_crs, src_nodata=nodata,
                   dst_crs=grid.crs, dst_transform=grid.transform, dst_nodata=nodata, resampling=resampling)
         return _masked(out, nodata)
     # Read the window in one go (GDAL fetches its tiles in one merged, parallel request), then resample
     # in memory: measured faster over HTTP than letting a WarpedVRT pull blocks chunk by chunk.
     window = source_window(src, grid, resampling)
-    if window is not None:
-        data = src.read(1, window=window)
-        origin = src.transform @ Affine.translation(window.col_off, window.row_off)
-        fast = (cubic_onto(data, origin, grid.transform, grid.shape, nodata)
-                if resampling == Resampling.cubic and src.crs == grid.crs else None)
-        if fast is not None:  # GDAL's values, without its per-pixel warp (geo.scenes.separable)
-            return _masked(fast, nodata)
-        reproject(data, out, src_transform=origin, src_crs=src.crs, src_nodata=nodata,
-                  dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=nodata, resampling=resampling)
+    if window is None:
+        return _masked(_nodata_grid(src, grid, nodata), nodata)
+    data = src.read(1, window=window)
+    origin = src.transform @ Affine.translation(window.col_off, window.row_off)
+    fast = (cubic_onto(data, origin, grid.transform, grid.shape, nodata)
+            if resampling == Resampling.cubic and src.crs == grid.crs else None)
+    if fast is not None:  # GDAL's values, without its per-pixel warp (geo.scenes.separable)
+        return _masked(fast, nodata)
+    out = _nodata_grid(src, grid, nodata)
+    reproject(data, out, src_transform=origin, src_crs=src.crs, src_nodata=nodata,
+              dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=nodata, resampling=resampling)
     return _masked(out, nodata)
+
+
+def _nodata_grid(src: DatasetReader, grid: Grid, nodata: float) -> np.ndarray:
+    """What GDAL warps into: ``grid``'s shape in the source's type, nodata where nothing lands."""
+    return np.full(grid.shape, nodata, dtype=src.dtypes[0])
 
 
 @contextmanager
