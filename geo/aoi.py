@@ -15,11 +15,11 @@ import numpy as np
 import shapely
 from pyproj import CRS, Geod
 from pyproj.exceptions import CRSError
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.aoi_files import (ID_PATTERN, KINDS, AoiFeature, feature_properties, index_aois, read_geojson,
-                           registry_feature)
+from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
+                           index_aois, names_a_file, read_geojson, registry_feature)
 from geo.errors import AOIError
 from geo.geometry import WGS84, reproject
 
@@ -33,6 +33,7 @@ MAX_AREA_KM2 = 15_000.0  # a whole Sentinel-2 tile (~12,000 km2) with room; its 
 # Beyond this an AOI is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far fewer.
 MAX_AOI_VERTICES = 100_000
 _GEOD = Geod(ellps="WGS84")
+DRAWN_PROPERTIES = ("id", "name", "kind", "country", "source")
 
 
 @dataclass(frozen=True)
@@ -237,8 +238,49 @@ def load_aoi(path: Path) -> AOI:
 
 
 def load_drawn_aoi(path: Path) -> AOI:
-    """A user's own AOI file (lenient: see ``drawn_aoi_from_geojson``)."""
-    return drawn_aoi_from_geojson(read_geojson(path), Path(path))
+    """A user's own AOI file (lenient: see ``drawn_aoi_from_geojson``): GeoJSON, or any polygon layer GDAL reads
+    (a GeoPackage or shapefile from QGIS, KML from Google Earth, FlatGeobuf...) in whatever CRS it declares."""
+    path = Path(path)
+    if path.suffix.lower() in GEOJSON_SUFFIXES:
+        return drawn_aoi_from_geojson(read_geojson(path), path)
+    return drawn_aoi_from_geojson(read_vector_layer(path), path)
+
+
+def read_vector_layer(path: Path) -> dict[str, object]:
+    """The polygon layer of a vector file as a lon/lat GeoJSON FeatureCollection (the AOI-relevant properties
+    only). A file of several layers must hold exactly one polygon layer: which one the user meant is not guessed."""
+    import pyogrio  # a GDAL vector reader: only for the files that are not GeoJSON
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    check_aoi_file_size(path)
+    try:
+        layers = [(str(name), str(kind)) for name, kind in pyogrio.list_layers(path)]
+    except DataSourceError as exc:
+        reason = str(exc).splitlines()[0].split(";")[0]  # GDAL's first sentence; the rest suggests driver prefixes
+        raise AOIError(f"{path}: not a GeoJSON file nor a vector file GDAL can read ({reason})") from None
+    if len(layers) > 1:
+        layers = [(name, kind) for name, kind in layers if "polygon" in kind.lower()]
+        if len(layers) != 1:
+            listed = ", ".join(name for name, _ in layers) or "none"
+            raise AOIError(f"{path}: holds {len(layers)} polygon layers ({listed}), expected 1 (save the AOI's "
+                           "layer alone, e.g. QGIS Export > Save Features As)")
+    if not layers:
+        raise AOIError(f"{path}: the file holds no layer")
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layers[0][0])
+    except (DataSourceError, DataLayerError) as exc:
+        raise AOIError(f"{path}: cannot read layer {layers[0][0]!r} ({str(exc).splitlines()[0]})") from None
+    if frame.crs is None:
+        raise AOIError(f"{path}: layer {layers[0][0]!r} declares no CRS (a shapefile needs its .prj beside it)")
+    frame = frame.to_crs(WGS84)
+    # Matched regardless of case: GDAL reads a KML placemark's <name> as "Name".
+    columns = {str(column).lower(): column for column in frame.columns if column != frame.geometry.name}
+    kept = {key: columns[key] for key in DRAWN_PROPERTIES if key in columns}
+    features = [{"type": "Feature",
+                 "properties": {key: row[column] for key, column in kept.items() if isinstance(row[column], str)},
+                 "geometry": None if geometry is None or geometry.is_empty else mapping(geometry)}
+                for geometry, (_, row) in zip(frame.geometry, frame.iterrows(), strict=True)]
+    return {"type": "FeatureCollection", "features": features}
 
 
 def load_aois(directory: Path) -> dict[str, AOI]:
@@ -247,9 +289,9 @@ def load_aois(directory: Path) -> dict[str, AOI]:
 
 
 def resolve_aoi(ref: str, directory: Path) -> AOI:
-    """``ref`` is an AOI id from ``directory`` (strict) or a path to any polygon GeoJSON file (drawn)."""
+    """``ref`` is an AOI id from ``directory`` (strict) or a path to a polygon file, GeoJSON or GDAL vector (drawn)."""
     candidate = Path(ref)
-    if ref.endswith((".geojson", ".json")) or candidate.exists():
+    if names_a_file(ref):
         if not candidate.is_file():
             raise AOIError(f"{ref}: AOI file does not exist")
         return load_drawn_aoi(candidate)

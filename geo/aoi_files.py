@@ -20,6 +20,9 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
 # Beyond this an AOI file is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far less.
 MAX_AOI_FILE_BYTES = 10_000_000
+GEOJSON_SUFFIXES = (".geojson", ".json")
+# Vector files GDAL reads that a user may give as an AOI: taken for a file even when missing ("does not exist").
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".kml", ".fgb", ".gml", ".sqlite")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ def check_aoi_file_size(path: Path) -> None:
     if size > MAX_AOI_FILE_BYTES:
         raise AOIError(f"{path}: AOI file is {size / 1e6:.1f} MB, over the {MAX_AOI_FILE_BYTES / 1e6:g} MB limit "
                        "(simplify the polygon, e.g. QGIS Vector > Geometry Tools > Simplify)")
+
+
+def names_a_file(ref: str) -> bool:
+    """Whether an ``--aoi`` value names a file (a drawn AOI) rather than an AOI id: by its suffix, or because
+    such a file exists."""
+    return Path(ref).suffix.lower() in GEOJSON_SUFFIXES + VECTOR_SUFFIXES or Path(ref).is_file()
 
 
 def read_geojson(path: Path) -> object:

@@ -80,7 +80,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--store", type=click.Path(path_type=Path), default=lambda: os.environ.get("GEO_STORE", DEFAULT_STORE),
               show_default=f"$GEO_STORE or {DEFAULT_STORE}", help="The results store (a GeoPackage; created if missing).")
 @click.option("--aoi", "aoi_refs", multiple=True,
-              help="AOI id or GeoJSON file to re-check (repeatable) [default: every AOI already in the store].")
+              help="AOI id or polygon file (GeoJSON, GeoPackage...) to re-check (repeatable) [default: every AOI "
+              "already in the store].")
 @click.option("--since", default=None, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
 @click.option("--source", default="earth-search", show_default=True,

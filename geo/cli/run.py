@@ -111,7 +111,7 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
 
 
 @click.command("run")
-@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
+@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id to test (repeatable) [default: all claims naming the AOI].")
 @click.option("--before", default=None, metavar="DATE|ITEM",
               help="Before scene: an ISO date YYYY-MM-DD (the best scene on or before it) or a scene item id.")

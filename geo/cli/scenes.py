@@ -48,7 +48,7 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
 
 
 @scenes_group.command("search")
-@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
+@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
 @click.option("--from", "start", required=True, help="First acquisition date, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last acquisition date, YYYY-MM-DD.")
 @sensor_option(Sensor.S2,

@@ -40,7 +40,7 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
 
 
 @click.command("vessels")
-@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a GeoJSON file.")
+@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
 @click.option("--from", "start", required=True, help="First date of the period (YYYY-MM-DD).")
 @click.option("--to", "end", required=True, help="Last date of the period (YYYY-MM-DD).")
 @sensor_option(None,

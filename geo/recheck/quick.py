@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from geo.aoi_files import AoiFeature
+from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
@@ -128,7 +128,7 @@ def _same_geometry(a: object, b: object) -> bool:
 def _stored_box(store: Store, ref: str, files: Mapping[str, AoiFeature]) -> Box | None:
     """The box of the AOI ``ref`` names (as ``run._select_aois`` resolves it) when it is in the store as it
     is on disk, so was validated when stored."""
-    if ref not in files and (ref.endswith((".geojson", ".json")) or Path(ref).is_file()):
+    if ref not in files and names_a_file(ref):
         return None  # a drawn AOI file
     stored = store.aoi_feature(ref)
     if stored is None:

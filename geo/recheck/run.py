@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
-from geo.aoi_files import AoiFeature, index_aois
+from geo.aoi_files import AoiFeature, index_aois, names_a_file
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
@@ -92,7 +92,7 @@ class RecheckReport:
 
 def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: Mapping[str, AoiFeature],
                  aoi_dir: Path) -> list[AOI]:
-    """AOIs by id (aoi/ folder, else as recorded in the store) or GeoJSON file; default: the store's AOIs.
+    """AOIs by id (aoi/ folder, else as recorded in the store) or drawn file (GeoJSON, GeoPackage...); default: the store's AOIs.
     ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
     in the aoi/ folder: a file with a bad polygon holds up its own re-checks, not the others'."""
     from geo.aoi import aoi_from_feature, aoi_from_geojson, load_drawn_aoi
@@ -105,7 +105,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
     for ref in refs:
         if ref in known:
             aoi = aoi_from_feature(known[ref])
-        elif ref.endswith((".geojson", ".json")) or Path(ref).is_file():
+        elif names_a_file(ref):
             if not Path(ref).is_file():
                 raise AOIError(f"{ref}: AOI file does not exist")
             aoi = load_drawn_aoi(Path(ref))

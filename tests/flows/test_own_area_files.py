@@ -1,0 +1,78 @@
+"""An analyst's own area saved from a GIS as something other than GeoJSON: a GeoPackage or shapefile from QGIS
+(in the project's CRS), a KML from Google Earth. Read by GDAL, reprojected to lon/lat, as a GeoJSON one is."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, Polygon, shape
+
+from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING
+
+DRAWN = Polygon(DRAWN_RING)
+
+
+def save_layer(path, crs: str = "EPSG:4326", layer: str | None = None, name: str | None = "Quai Wilson",
+               geometry=DRAWN, write_crs: bool = True) -> None:
+    frame = gpd.GeoDataFrame({"name": [name]}, geometry=[geometry], crs="EPSG:4326").to_crs(crs)
+    if not write_crs:
+        frame = frame.set_crs(None, allow_override=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'crs' was not provided")  # written without one on purpose
+        frame.to_file(path, layer=layer, driver="KML" if path.suffix == ".kml" else None)
+
+
+@pytest.mark.parametrize(("file_name", "crs"), [("harbour.gpkg", "EPSG:3857"), ("harbour.shp", "EPSG:2154"),
+                                                ("harbour.kml", "EPSG:4326"), ("harbour.fgb", "EPSG:32630")])
+def test_a_polygon_layer_in_any_crs_is_the_drawn_area(user, file_name, crs):
+    save_layer(user.home / file_name, crs)
+    result = user("aoi", "show", file_name)
+    assert result.returncode == 0, result.output
+    shown = json.loads(result.stdout)
+    assert (shown["id"], shown["name"], shown["kind"]) == ("harbour", "Quai Wilson", "other")
+    assert shown["source"] == f"drawn area ({file_name}, 1 feature(s))"
+    area = shape(shown["geometry"])
+    # Reprojected back to lon/lat: the drawn ring to within a millimetre's worth of degrees.
+    assert area.geom_type == "Polygon" and area.symmetric_difference(DRAWN).area < 1e-12
+
+
+def test_a_scene_search_takes_a_geopackage_area(user):
+    save_layer(user.home / "harbour.gpkg", "EPSG:2154")
+    result = user("scenes", "search", "--aoi", "harbour.gpkg", "--source", str(DEMO_CATALOG), "--from",
+                  "2015-01-01", "--to", "2018-01-01", "--json")
+    assert result.returncode == 0, result.output
+    found = {scene["id"] for scene in json.loads(result.stdout)["scenes"]}
+    assert found == {"S2A_30TXT_20150821_L1C_nantes", "S2_30TXT_20171014_L1C_nantes"}
+
+
+def test_the_one_polygon_layer_of_a_package_is_taken_beside_point_layers(user):
+    save_layer(user.home / "project.gpkg", layer="area")
+    save_layer(user.home / "project.gpkg", layer="sightings", geometry=Point(-1.55, 47.2))
+    result = user("aoi", "show", "project.gpkg")
+    assert result.returncode == 0, result.output
+    assert shape(json.loads(result.stdout)["geometry"]).symmetric_difference(DRAWN).area < 1e-12
+
+
+def bad_files(home):
+    save_layer(home / "two.gpkg", layer="east")
+    save_layer(home / "two.gpkg", layer="west")
+    save_layer(home / "points.gpkg", geometry=Point(-1.55, 47.2))
+    save_layer(home / "noprj.shp", write_crs=False)
+    (home / "junk.gpkg").write_bytes(b"\x00\x01 not a package")
+    return [("two.gpkg", "two.gpkg: holds 2 polygon layers (east, west), expected 1"),
+            ("points.gpkg", "points.gpkg: geometry must be a Polygon or MultiPolygon, got Point"),
+            ("noprj.shp", "noprj.shp: layer 'noprj' declares no CRS (a shapefile needs its .prj beside it)"),
+            ("junk.gpkg", "junk.gpkg: not a GeoJSON file nor a vector file GDAL can read"),
+            ("missing.gpkg", "missing.gpkg: AOI file does not exist")]
+
+
+def test_files_that_are_no_single_polygon_layer_are_refused_naming_why(user):
+    for file_name, message in bad_files(user.home):
+        result = user("run", "--aoi", file_name, "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                      "--after", "2017-10-14", "--out", "out")
+        assert result.returncode == 1, (file_name, result.output)
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert not (user.home / "out").exists()
