@@ -10,7 +10,9 @@ over those five keeping >= 0.5 of their ships at berth, applied to the sixth; th
 run:
 
 - the shipped hull model (logistic regression on mndwi, swir_over_nir, log_elongation): the reference;
-- the same plus each context measure, plus all 14, and on all 28 measures;
+- the same plus each context measure, plus all 14, and on all 28 measures; and plus the one context
+  measure (or none) that scores best leave one port out on the five training ports (nested: picking the
+  best of the rows above on all six is not a held-out figure);
 - gradient-boosted trees (scikit-learn, the ``bench`` extra) on all 28, threshold chosen on the five
   ports' in-sample probabilities or on out-of-fold ones (each of the five scored by trees fitted on the
   other four: in-sample tree probabilities are over-confident);
@@ -101,12 +103,12 @@ def _fitted(parts: Sequence[PortCandidates], columns: Sequence[int], fitter: Fit
     return lambda table: model(table[:, columns])
 
 
-def held_out(parts: Sequence[PortCandidates], names: Sequence[str], fitter: Fitter = logistic,
-             out_of_fold: bool = False) -> dict[str, object]:
-    """Leave one port out: fitted on five ports, thresholded on their (in-sample or out-of-fold)
-    probabilities, applied to the sixth; with the held-out ranking and the oracle threshold."""
+def _held_out(parts: Sequence[PortCandidates], names: Sequence[str], fitter: Fitter = logistic,
+              out_of_fold: bool = False) -> tuple[list[np.ndarray], dict[str, float]]:
+    """Per port, the probabilities of the model fitted on the other ports, and its threshold chosen on their
+    (in-sample or out-of-fold) probabilities."""
     columns = _columns(names)
-    probs, keep, thresholds = [], [], {}
+    probs, thresholds = [], {}
     for held in parts:
         rest = [p for p in parts if p is not held]
         model = _fitted(rest, columns, fitter)
@@ -116,10 +118,39 @@ def held_out(parts: Sequence[PortCandidates], names: Sequence[str], fitter: Fitt
             train_probs = [model(p.table) for p in rest]
         thresholds[held.name], _ = _choose(rest, train_probs)
         probs.append(model(held.table))
-        keep.append(probs[-1] >= thresholds[held.name])
+    return probs, thresholds
+
+
+def held_out(parts: Sequence[PortCandidates], names: Sequence[str], fitter: Fitter = logistic,
+             out_of_fold: bool = False) -> dict[str, object]:
+    """Leave one port out, with the held-out ranking and the oracle threshold."""
+    probs, thresholds = _held_out(parts, names, fitter, out_of_fold)
     oracle, _ = _choose(parts, probs)
-    return {**scored(parts, keep), "thresholds": thresholds, **ranking(parts, probs),
+    return {**scored(parts, [p >= thresholds[part.name] for p, part in zip(probs, parts)]), "thresholds": thresholds,
+            **ranking(parts, probs),
             "oracle": {"threshold": oracle, **_brief(scored(parts, [p >= oracle for p in probs]))}}
+
+
+def nested_added_measure(parts: Sequence[PortCandidates]) -> dict[str, object]:
+    """The shipped measures plus the context measure (or none) with the best leave-one-port-out F1 over the
+    five training ports (keeping >= 0.5 of their berthed ships), fitted on the five, applied to the sixth:
+    the honest figure for picking the best row above."""
+    options: list[tuple[str, ...]] = [(), *((name,) for name in CONTEXT)]
+    keep, chosen = [], {}
+
+    def quality(rest: Sequence[PortCandidates], option: tuple[str, ...]) -> tuple[bool, float]:
+        probs, thresholds = _held_out(rest, (*SHIPPED_FEATURES, *option))
+        r = scored(rest, [p >= thresholds[part.name] for p, part in zip(probs, rest)])
+        return float(r["at_berth"]["recall"] or 0.0) >= MIN_BERTH_RECALL, float(r["f1"])  # type: ignore[index]
+
+    for held in parts:
+        rest = [p for p in parts if p is not held]
+        option = max(options, key=lambda o: quality(rest, o))
+        chosen[held.name] = "+".join(option) or "none"
+        model = _fitted(rest, _columns((*SHIPPED_FEATURES, *option)), logistic)
+        threshold, _ = _choose(rest, [model(p.table) for p in rest])
+        keep.append(model(held.table) >= threshold)
+    return {**scored(parts, keep), "chosen": chosen}
 
 
 def ranking(parts: Sequence[PortCandidates], probs: Sequence[np.ndarray]) -> dict[str, float]:
@@ -160,6 +191,7 @@ def table(parts: Sequence[PortCandidates]) -> dict[str, object]:
     for name in CONTEXT:
         rows[f"shipped 3 + {name}"] = held_out(parts, (*SHIPPED_FEATURES, name))
     rows[f"shipped 3 + all {len(CONTEXT)} context measures"] = held_out(parts, (*SHIPPED_FEATURES, *CONTEXT))
+    rows["shipped 3 + the best context measure, chosen on the five (nested)"] = nested_added_measure(parts)
     rows[f"logistic on all {len(MEASURES)} measures"] = held_out(parts, MEASURES)
     rows[f"trees on all {len(MEASURES)}, threshold in-sample"] = held_out(parts, MEASURES, trees)
     rows[f"trees on all {len(MEASURES)}, threshold out-of-fold"] = held_out(parts, MEASURES, trees, out_of_fold=True)
