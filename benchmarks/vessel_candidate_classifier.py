@@ -67,9 +67,9 @@ def logistic(x: np.ndarray, hit: np.ndarray) -> Predictor:
 
 
 def trees(x: np.ndarray, hit: np.ndarray) -> Predictor:
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]
 
-    model = HistGradientBoostingClassifier(random_state=0, **TREES).fit(x, hit)  # type: ignore[arg-type]
+    model = HistGradientBoostingClassifier(random_state=0, **TREES).fit(x, hit)
     return lambda rows: np.asarray(model.predict_proba(rows)[:, 1])
 
 
@@ -88,7 +88,7 @@ def _choose(parts: Sequence[PortCandidates], probs: Sequence[np.ndarray],
         if len(vetoes[veto]):
             keep = [k & ~v for k, v in zip(keep, vetoes[veto])]
         r = scored(parts, keep)
-        return float(r["at_berth"]["recall"] or 0.0) >= MIN_BERTH_RECALL, float(r["f1"]), -threshold  # type: ignore[index]
+        return _at_berth(r) >= MIN_BERTH_RECALL, float(r["f1"]), -threshold  # type: ignore[arg-type]
 
     threshold, veto = max(itertools.product(THRESHOLDS, range(len(vetoes))), key=lambda tv: quality(float(tv[0]), tv[1]))
     return float(threshold), veto
@@ -141,7 +141,7 @@ def nested_added_measure(parts: Sequence[PortCandidates]) -> dict[str, object]:
     def quality(rest: Sequence[PortCandidates], option: tuple[str, ...]) -> tuple[bool, float]:
         probs, thresholds = _held_out(rest, (*SHIPPED_FEATURES, *option))
         r = scored(rest, [p >= thresholds[part.name] for p, part in zip(probs, rest)])
-        return float(r["at_berth"]["recall"] or 0.0) >= MIN_BERTH_RECALL, float(r["f1"])  # type: ignore[index]
+        return _at_berth(r) >= MIN_BERTH_RECALL, float(r["f1"])  # type: ignore[arg-type]
 
     for held in parts:
         rest = [p for p in parts if p is not held]
@@ -154,7 +154,7 @@ def nested_added_measure(parts: Sequence[PortCandidates]) -> dict[str, object]:
 
 
 def ranking(parts: Sequence[PortCandidates], probs: Sequence[np.ndarray]) -> dict[str, float]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from sklearn.metrics import average_precision_score, roc_auc_score  # type: ignore[import-untyped]
 
     hit, score = np.concatenate([p.hit for p in parts]), np.concatenate(probs)
     return {"held_out_auc": round(float(roc_auc_score(hit, score)), 3),
@@ -178,9 +178,15 @@ def enclosed_cascade(parts: Sequence[PortCandidates]) -> dict[str, object]:
     return {**scored(parts, keep), "chosen": chosen}
 
 
+def _at_berth(r: Mapping[str, object]) -> float:
+    """The share of the ships at berth found, in ``vessel_ports.figures``' result ``r``."""
+    berth = r["at_berth"]
+    assert isinstance(berth, dict)
+    return float(berth["recall"] or 0.0)
+
+
 def _brief(r: Mapping[str, object]) -> dict[str, object]:
-    return {key: r[key] for key in ("f1", "recall", "precision", "false_alarms")} | {
-        "at_berth": r["at_berth"]["recall"]}  # type: ignore[index]
+    return {key: r[key] for key in ("f1", "recall", "precision", "false_alarms")} | {"at_berth": _at_berth(r)}
 
 
 def table(parts: Sequence[PortCandidates]) -> dict[str, object]:

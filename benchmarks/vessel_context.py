@@ -17,10 +17,10 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from rasterio import features as rio_features
 from scipy import ndimage as ndi
 
 from geo.grid import Grid
+from geo.vessels.candidates import footprints
 from geo.vessels.model import VesselDetection
 
 CONTEXT = (
@@ -69,13 +69,12 @@ def _reach(land: np.ndarray, row: float, col: float, across: tuple[float, float]
 
 def context_features(detections: Sequence[VesselDetection], bands: Mapping[str, np.ndarray], land: np.ndarray,
                      grid: Grid) -> np.ndarray:
-    """One row of ``CONTEXT`` per detection (``bands``: reflectance with blue, green, red, nir, swir16;
-    ``land``: the land model the detector ran with, True = land)."""
+    """One row of ``CONTEXT`` per detection, in the frame of its own axis (``bands`` and ``land`` as for
+    ``geo.vessels.candidates.candidate_features``)."""
     out = np.zeros((len(detections), len(CONTEXT)))
     if not detections:
         return out
-    footprints = rio_features.rasterize([(d.geometry, k) for k, d in enumerate(detections, start=1)],
-                                        out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32")
+    labels = footprints(detections, grid)
     spectra_all = np.stack([np.nan_to_num(np.asarray(bands[name], dtype=np.float64)) for name in BANDS])
     pixel = math.sqrt(grid.pixel_area)
     for k, d in enumerate(detections, start=1):
@@ -90,10 +89,10 @@ def context_features(detections: Sequence[VesselDetection], bands: Mapping[str, 
         axis = (math.sin(heading), -math.cos(heading))  # (col, row) of grid north turned clockwise
         t = dx * axis[0] + dy * axis[1]  # along the axis
         s = -dx * axis[1] + dy * axis[0]  # across it
-        inside = footprints[window] == k
+        inside = labels[window] == k
         if not inside.any():
             inside = (np.abs(t) <= length / 2) & (np.abs(s) <= half_width)
-        free = footprints[window] == 0
+        free = labels[window] == 0
         lw = land[window]
         middle, across_body = np.abs(t) <= 0.4 * length, np.abs(s) <= half_width
         beside = free & middle & (np.abs(s) > half_width + 0.5) & (np.abs(s) <= half_width + STRIP_PX)
