@@ -1,7 +1,9 @@
 """The land-contact measures of the candidate-classifier benchmark (``benchmarks/vessel_context.py``) on
 drawn objects of known geometry and spectrum: a hull alongside a quay has land beside one long side only
 and water beyond both ends; a jetty has water beside both long sides and its root on land at one end; a
-piece in a slot between two quays has land on both sides."""
+piece in a slot between two quays has land on both sides. And on crops of REAL ports (sen2ships, cut at
+test time) through ``--berthed``'s own land model and detector: a ship at berth in Genoa and a jetty in
+Durban measure so too."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import pytest
 from shapely.geometry import box
 
 from benchmarks.vessel_context import CONTEXT, REACH_PX, context_features
+from benchmarks.vessel_ports import centres, scene_result
+from benchmarks.vessel_ship_model import CANDIDATES
 from geo.grid import Grid
 from geo.vessels.model import VesselDetection
-from tests.vessels import sea
+from tests.vessels import sea, sen2ships
 
 SHAPE = (120, 120)
 WATER = {"blue": 0.06, "green": 0.05, "red": 0.03, "nir": 0.02, "swir16": 0.01}
@@ -68,3 +72,30 @@ def test_contact_measures_tell_a_berthed_hull_from_a_jetty_and_a_piece_in_a_slot
     assert berthed["land_contact"] == pytest.approx(42 / 20)
     assert jetty["land_contact"] == pytest.approx(8 / 20)
     assert berthed["wet_share"] == 0.0  # the hull is dry (MNDWI < 0)
+
+
+# (port, rows, cols, the candidate's centre in the crop): a 160 m ship along a quay in Genoa's eastern
+# basin (labelled, at berth); a jetty off Durban's shore (no ship), both --berthed candidates
+GENOA_BERTHED = ("genoa", slice(400, 540), slice(1480, 1600), (71.0, 63.0))
+DURBAN_JETTY = ("durban", slice(500, 600), slice(730, 840), (45.0, 53.0))
+
+
+def _real_candidate(port_name: str, rows: slice, cols: slice, centre: tuple[float, float]) -> dict[str, float]:
+    port = sen2ships.load_port(port_name).crop(rows, cols)
+    result, land = scene_result(port, CANDIDATES)
+    points = centres(result.detections, port)
+    nearest = min(range(len(points)), key=lambda k: math.dist(points[k], centre))
+    assert math.dist(points[nearest], centre) <= 3.0
+    row = context_features([result.detections[nearest]], port.bands, land, port.grid)[0]
+    return dict(zip(CONTEXT, map(float, row)))
+
+
+@pytest.mark.skipif(not sen2ships.available(), reason="no sen2ships ports in ../shared/data")
+def test_on_real_crops_a_berthed_ship_touches_the_quay_along_its_side_and_a_jetty_at_its_root():
+    ship, jetty = _real_candidate(*GENOA_BERTHED), _real_candidate(*DURBAN_JETTY)
+    # measured: side 1.0 / 0.0, ends 0.14 / 0.0, contact 2.17, reach 0 on the quay side
+    assert ship["side_land_max"] >= 0.9 and ship["side_land_min"] <= 0.1 and ship["end_land_max"] <= 0.3
+    assert ship["land_contact"] >= 1.5 and ship["water_reach_min"] == 0.0 and ship["wet_share"] <= 0.1
+    # measured: side 0.0 / 0.0, ends 1.0 / 0.0, contact 0.84, water 6 px away on its narrower side
+    assert jetty["side_land_max"] <= 0.2 and jetty["end_land_max"] >= 0.9 and jetty["end_land_min"] <= 0.1
+    assert jetty["land_contact"] <= 1.0 and jetty["water_reach_min"] > 0.0
