@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,9 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.vessel_ports import Truth, assign, centres, match, pooled, scene_result, truth_of  # noqa: E402
+from geo.grid import Grid  # noqa: E402
 from geo.vessels.candidates import FEATURES, candidate_features  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
 from geo.vessels.landmask import LandParams  # noqa: E402
+from geo.vessels.model import VesselDetection  # noqa: E402
 from geo.vessels.ship_model import SHIPPED, ShipModel  # noqa: E402
 from geo.vessels.ship_pixels import PixelModel  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
@@ -49,6 +51,7 @@ CANDIDATES = VesselParams(land=LandParams(keep_objects_on_water=True))  # --bert
 # the same before the glint-water rule (geo.vessels.landmask.dark_water): the benchmark's reference row
 CANDIDATES_BEFORE = VesselParams(land=LandParams(keep_objects_on_water=True, dark_water=False))
 MODEL_PATH = ROOT / "geo" / "vessels" / "params" / SHIPPED
+Measures = Callable[[Sequence[VesselDetection], Mapping[str, np.ndarray], np.ndarray, Grid], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -61,21 +64,21 @@ class PortCandidates:
 
 
 def collect(ports: Sequence[sen2ships.Port], params: VesselParams = CANDIDATES,
-            pixel_model: PixelModel | None = None) -> list[PortCandidates]:
-    """Each port's candidates under ``params`` (default: ``--berthed`` without the hull model)."""
+            pixel_model: PixelModel | None = None, measures: Measures = candidate_features) -> list[PortCandidates]:
+    """Each port's candidates under ``params`` (default: ``--berthed`` without the hull model), measured by
+    ``measures`` (default: the hull model's ``FEATURES``)."""
     out = []
     for port in ports:
         result, land = scene_result(port, params, pixel_model)
         truth = truth_of(port)
         points = centres(result.detections, port)
-        table = candidate_features(result.detections, port.bands, land, port.grid)
+        table = measures(result.detections, port.bands, land, port.grid)
         out.append(PortCandidates(port.name, points, table, np.array(assign(points, truth)) >= 0, truth))
     return out
 
 
-def _fit(table: np.ndarray, hit: np.ndarray, features: Sequence[str]) -> ShipModel:
-    """Penalised logistic regression on the standardised ``features`` (threshold left at 0.5)."""
-    x = table[:, [FEATURES.index(f) for f in features]]
+def fit_logistic(x: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Penalised logistic regression on the standardised columns of ``x``: (mean, scale, weights, intercept)."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
     y = hit.astype(float)
@@ -87,8 +90,14 @@ def _fit(table: np.ndarray, hit: np.ndarray, features: Sequence[str]) -> ShipMod
                 z.T @ (1.0 / (1.0 + np.exp(-s)) - y) + PENALTY * penalty)
 
     w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
-    return ShipModel(tuple(features), tuple(np.round(mean, 6)), tuple(np.round(scale, 6)), tuple(np.round(w[:-1], 6)),
-                     round(float(w[-1]), 6), 0.5)
+    return mean, scale, w[:-1], float(w[-1])
+
+
+def _fit(table: np.ndarray, hit: np.ndarray, features: Sequence[str]) -> ShipModel:
+    """``fit_logistic`` on the ``features`` columns of a ``FEATURES`` table (threshold left at 0.5)."""
+    mean, scale, weights, intercept = fit_logistic(table[:, [FEATURES.index(f) for f in features]], hit)
+    return ShipModel(tuple(features), tuple(np.round(mean, 6)), tuple(np.round(scale, 6)), tuple(np.round(weights, 6)),
+                     round(intercept, 6), 0.5)
 
 
 def kept(part: PortCandidates, model: ShipModel) -> list[tuple[float, float]]:

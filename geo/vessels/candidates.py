@@ -40,6 +40,13 @@ def _mean(band: np.ndarray, where: np.ndarray) -> float:
     return float(values.mean()) if values.size else 0.0
 
 
+def footprints(detections: Sequence[VesselDetection], grid: Grid) -> np.ndarray:
+    """The detections' pixel footprints on ``grid``: k on the k-th detection's pixels (1-based), 0 elsewhere."""
+    out: np.ndarray = rio_features.rasterize([(d.geometry, k) for k, d in enumerate(detections, start=1)],
+                                             out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32")
+    return out
+
+
 def candidate_features(detections: Sequence[VesselDetection], bands: Mapping[str, np.ndarray], land: np.ndarray,
                        grid: Grid) -> np.ndarray:
     """One row of ``FEATURES`` per detection (``bands``: reflectance with blue, green, red, nir, swir16;
@@ -47,8 +54,7 @@ def candidate_features(detections: Sequence[VesselDetection], bands: Mapping[str
     out = np.zeros((len(detections), len(FEATURES)))
     if not detections:
         return out
-    footprints = rio_features.rasterize([(d.geometry, k) for k, d in enumerate(detections, start=1)],
-                                        out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32")
+    labels = footprints(detections, grid)
     b = {name: np.asarray(bands[name], dtype=np.float64) for name in ("blue", "green", "red", "nir", "swir16")}
     with np.errstate(divide="ignore", invalid="ignore"):
         mndwi = (b["green"] - b["swir16"]) / (b["green"] + b["swir16"])
@@ -60,12 +66,12 @@ def candidate_features(detections: Sequence[VesselDetection], bands: Mapping[str
         r0, r1 = max(int(r) - half, 0), min(int(r) + half + 1, rows)
         c0, c1 = max(int(c) - half, 0), min(int(c) + half + 1, cols)
         window = (slice(r0, r1), slice(c0, c1))
-        inside = footprints[window] == k
+        inside = labels[window] == k
         if not inside.any():  # a sliver polygon whose pixel centres fall outside it: its centre pixel
             inside[min(max(int(r) - r0, 0), r1 - r0 - 1), min(max(int(c) - c0, 0), c1 - c0 - 1)] = True
         near = ndi.binary_dilation(inside, iterations=NEAR_PX) & ~inside
         around = ndi.binary_dilation(inside, iterations=AROUND_PX) & ~ndi.binary_dilation(inside, iterations=NEAR_PX)
-        other = footprints[window] > 0
+        other = labels[window] > 0
         sea_near = near & ~land[window] & ~other
         sea_around = around & ~land[window] & ~other
         water_ref = sea_around if sea_around.sum() >= 5 else sea_near if sea_near.sum() >= 3 else ~land[window] & ~inside
