@@ -176,7 +176,10 @@ def estimate_shift_from_datasets(
     (``geo.align.blocks``), and only those are read at full resolution and measured."""
     overlap = _overlap(ref, tgt, ref.name, tgt.name)
     grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
-    if min(grid.shape) < 4 * window:  # small: the whole overlap is cheap enough
+    margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
+    # small (a few windows across, or no more pixels than the windows would read and measure one by one,
+    # an overview besides): the whole overlap is read and measured at once, which costs less
+    if min(grid.shape) < 4 * window or grid.shape[0] * grid.shape[1] <= n_windows * (window + 2 * margin) ** 2:
         return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
     coarse = _read(ref, tgt, band, overlap, factor)
     ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid,
@@ -187,7 +190,6 @@ def estimate_shift_from_datasets(
     agreement = window_agreement(coarse.ref, coarse.tgt, ref_ok & tgt_ok, block, size_blocks)
     if agreement is not None:  # texture where both dates agree
         sums = sums * np.clip(agreement, 0, 1) ** 2
-    margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
     layouts = [layout(ref, grid), layout(tgt, grid)]
     plan = plan_windows(sums, block * factor, window, margin, layouts, read_budget, n_windows)
     regions = [Window(overlap.col_off + c - margin, overlap.row_off + r - margin,
