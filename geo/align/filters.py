@@ -210,12 +210,16 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
         labelled, count = ndi.label(mask, structure=np.ones((3, 3), bool))
         return labelled, int(count)
     height, width = mask.shape
-    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    start_row, start_col = np.nonzero(edges == 1)
-    end_col = np.nonzero(edges == -1)[1] - 1  # inclusive; runs come in raster order, starts and ends alike
     labels = np.zeros(mask.shape, np.int32)
-    if len(start_row) == 0:
+    at = np.flatnonzero(mask)  # the mask's pixels in raster order: a pass over the image, then only them
+    if len(at) == 0:
         return labels, 0
+    row, col = np.divmod(at, width)
+    # a run starts where the previous pixel is not its left neighbour on the same row, and ends before
+    # the next start; runs come in raster order, starts and ends alike
+    starts = np.flatnonzero(np.concatenate(([True], (np.diff(at) != 1) | (np.diff(row) != 0))))
+    start_row, start_col = row[starts], col[starts]
+    end_col = col[np.append(starts[1:], len(at)) - 1]  # inclusive
     stride = width + 3  # keys of (row, col) in one sorted line, col from -1 to width + 1
     start_key, end_key = start_row * stride + start_col + 1, start_row * stride + end_col + 1
     # the runs of the row above that touch each run: end >= start - 1 and start <= end + 1
@@ -239,5 +243,5 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
                 break
             parent = jumped
     firsts, numbered = np.unique(parent, return_inverse=True)
-    labels[mask] = np.repeat(numbered + 1, end_col - start_col + 1)
+    labels.flat[at] = np.repeat(numbered + 1, end_col - start_col + 1)
     return labels, len(firsts)
