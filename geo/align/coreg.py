@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from geo.align import filters, lk
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
+from geo.align.quantiles import median
 from geo.align.windows import MIN_WINDOW, windows_for
 from geo.errors import CoregError
 from geo.grid import Grid
@@ -292,9 +293,9 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
         raise CoregError("no reliable shift: no window converged (images too different, too cloudy, or not "
                          "the same place)")
     dx, dy = fit.dx[good], fit.dy[good]
-    mx, my = np.median(dx), np.median(dy)
+    mx, my = median(dx), median(dy)
     dist = np.hypot(dx - mx, dy - my)
-    keep = dist <= max(0.1, 3 * 1.4826 * np.median(dist))
+    keep = dist <= max(0.1, 3 * 1.4826 * median(dist))
     sigma, quality, pixels = fit.sigma[good][keep], fit.quality[good][keep], fit.n_pixels[good][keep]
     dx, dy = dx[keep], dy[keep]
     sigma = np.maximum(sigma, 1e-4)

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from geo.align import filters
+from geo.align.quantiles import median
 from geo.grid import Grid, is_geographic
 from geo.scenes.scratch import nth_valid
 
@@ -49,8 +50,8 @@ def robust_level(image: np.ndarray, valid: np.ndarray) -> tuple[float, float] | 
     values = image.ravel()[ranks if n == valid.size else nth_valid(valid, ranks)]  # all valid: the ranks
     if values.size == 0:
         return None
-    median = float(np.median(values))
-    return median, 1.4826 * float(np.median(np.abs(values - median)))
+    middle = median(values)
+    return middle, 1.4826 * median(np.abs(values - middle))
 
 
 def bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = BRIGHT_SD,

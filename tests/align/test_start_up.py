@@ -1,7 +1,8 @@
 """``geo coreg`` of a small pair imports what measuring a shift needs and nothing else: numpy and rasterio,
 not scipy (its import cost more than the measurement: the estimator's filters are numpy's,
-``geo.align.filters``), nor the geometry stack (pyproj, shapely), the tie-point model or the pipeline, nor boto3
-when it is installed (rasterio would import it; ``geo.cli.start_up`` defers it to rasterio's first S3 session).
+``geo.align.filters``), nor numpy.ma (``np.median`` and ``np.unique`` import it: ``geo.align.quantiles``), nor
+the geometry stack (pyproj, shapely), the tie-point model or the pipeline, nor boto3 when it is installed
+(rasterio would import it; ``geo.cli.start_up`` defers it to rasterio's first S3 session).
 
 The real command runs in a subprocess with Python's import profiler on (``PYTHONPROFILEIMPORTTIME``), which
 lists every module the process imported on stderr; each run also has to find its known shift."""
@@ -19,7 +20,7 @@ from tests.recheck.conftest import imported_modules
 
 needs_data = pytest.mark.skipif(not (SHARED_DATA / "oscd").exists(), reason="../shared/data not present")
 
-NOT_NEEDED = ("scipy", "skimage", "pyproj", "shapely", "boto3", "botocore", "geo.align.local", "geo.align.resample",
+NOT_NEEDED = ("scipy", "skimage", "numpy.ma", "pyproj", "shapely", "boto3", "botocore", "geo.align.local", "geo.align.resample",
               "geo.scenes.displace", "geo.scenes.read", "geo.change", "geo.jobs", "geo.outputs", "geo.geometry", "geo.aoi")
 PROFILE = {"PYTHONPROFILEIMPORTTIME": "1"}
 # 40 m Bordeaux (bright roofs: the one-date-bright mask labels regions) and a 512 px crop of the co-registration
