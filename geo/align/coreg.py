@@ -220,12 +220,14 @@ def _planes(
     fit = _erode(ref_ok, BORDER)[inner] & _erode(tgt_ok, BORDER + m)[..., pad:pad + h, pad:pad + w]
     coeffs = filters.spline_filter(tgt_p)[..., CONTEXT:CONTEXT + h + 2 * m, CONTEXT:CONTEXT + w + 2 * m]
     textured = ref_textured & tgt_textured
-    planes = []
-    for plane in (ref_p[inner], _derivative(ref_p, axis=-1)[inner], _derivative(ref_p, axis=-2)[inner], fit, coeffs):
-        stacked = np.ascontiguousarray(plane.reshape((len(corners),) + plane.shape[-2:]))
-        stacked[~textured] = 0
-        planes.append(stacked)
-    return _Planes(*planes, textured)
+
+    def stacked(plane: np.ndarray) -> np.ndarray:  # one image per rectangle; 0 where it has no texture
+        out = np.ascontiguousarray(plane.reshape((len(corners),) + plane.shape[-2:]))
+        out[~textured] = 0
+        return out
+
+    return _Planes(stacked(ref_p[inner]), stacked(_derivative(ref_p, axis=-1)[inner]),
+                   stacked(_derivative(ref_p, axis=-2)[inner]), stacked(fit), stacked(coeffs), textured)
 
 
 def _derivative(image: np.ndarray, axis: int) -> np.ndarray:

@@ -83,7 +83,8 @@ def tile_windows(score: np.ndarray, size_blocks: int, first: tuple[int, int], en
         if last < start:
             return np.zeros(0, int)
         at = np.linspace(start, last, max(count, 1)).round().astype(int)  # sorted: repeats are neighbours
-        return at[np.append(True, np.diff(at) != 0)]  # (np.unique would import numpy.ma)
+        distinct: np.ndarray = at[np.append(True, np.diff(at) != 0)]  # (np.unique would import numpy.ma)
+        return distinct
 
     rows = spread(first[0], min(end[0] - size_blocks, sums.shape[0] - 1))
     cols = spread(first[1], min(end[1] - size_blocks, sums.shape[1] - 1))
