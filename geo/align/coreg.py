@@ -110,15 +110,26 @@ def prepare_stack(images: np.ndarray, valid: np.ndarray, fill: np.ndarray | None
     if images.ndim == 2:
         mean, std = mean[0], std[0]
     out = np.where(fill, 0.0, (images - mean) / std).astype(np.float32)
-    if fill.any():
-        weight = filters.uniform_filter((~fill).astype(np.float32), FILL_BOX)
-        filled = filters.uniform_filter(out, FILL_BOX) / np.maximum(weight, 1e-6)
-        out = np.where(fill, np.where(weight > 1e-3, filled, 0.0), out).astype(np.float32)
+    if images.ndim == 2:
+        out = _filled(out, fill) if fill.any() else out
+    else:  # only the images with pixels to fill
+        need = fill.any(axis=(1, 2))
+        if need.any():
+            out[need] = _filled(out[need], fill[need])
     # Band-pass (difference of Gaussians): field edges, roads and buildings register; whole fields that
     # brightened or darkened between dates (crops, haze) would not, and would drown them.
     smooth = filters.gaussian_filter(out, SMOOTH_SIGMA, truncate=3.0)
     high_pass: np.ndarray = smooth - _lowpass(smooth)
     return high_pass, textured
+
+
+def _filled(image: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """``image`` with its ``fill`` pixels the mean of their valid neighbours in a ``FILL_BOX`` box (0 with
+    none)."""
+    weight = filters.uniform_filter((~fill).astype(np.float32), FILL_BOX)
+    filled = filters.uniform_filter(image, FILL_BOX) / np.maximum(weight, 1e-6)
+    out: np.ndarray = np.where(fill, np.where(weight > 1e-3, filled, 0.0), image).astype(np.float32)
+    return out
 
 
 def _lowpass(image: np.ndarray) -> np.ndarray:
@@ -246,6 +257,11 @@ def _region(
     """An ``h`` x ``w`` cut at (r0, c0): (values, valid, needs filling). Beyond the image edge values are
     the edge's own (replicated: plausible for the filters, no filling needed) but not valid."""
     rows, cols = image.shape
+    if r0 >= 0 and c0 >= 0 and r0 + h <= rows and c0 + w <= cols:  # inside (the common case): a slice
+        cut = np.s_[r0:r0 + h, c0:c0 + w]
+        values = image[cut].astype(np.float32)
+        usable = valid[cut] & np.isfinite(values)
+        return values, usable, ~usable
     r = np.clip(np.arange(r0, r0 + h), 0, rows - 1)
     c = np.clip(np.arange(c0, c0 + w), 0, cols - 1)
     inside = ((np.arange(r0, r0 + h) == r)[:, None]) & ((np.arange(c0, c0 + w) == c)[None, :])
