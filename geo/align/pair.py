@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import rasterio
 from affine import Affine
-from rasterio.enums import Resampling
+from rasterio.enums import MaskFlags, Resampling
 from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
@@ -100,7 +100,7 @@ def _warped(tgt: DatasetReader, band: int, grids: list[Grid], factor: int) -> li
     out = []
     with _overview(tgt, factor) as source:
         for grid in grids:
-            window = aligned_window(source, grid) if factor == 1 else None
+            window = aligned_window(source, grid) if factor == 1 and _nodata_only(source, band) else None
             if window is not None:
                 out.append(_as_stored(source, band, window))
                 continue
@@ -110,6 +110,11 @@ def _warped(tgt: DatasetReader, band: int, grids: list[Grid], factor: int) -> li
                            src_nodata=tgt.nodata if tgt.nodata is not None else 0, nodata=0) as vrt:
                 out.append(vrt.read(band).astype(np.float64))
     return out
+
+
+def _nodata_only(src: DatasetReader, band: int) -> bool:
+    """The band's invalid pixels are its nodata value (or none): no mask band or alpha, which the warp honours."""
+    return set(src.mask_flag_enums[band - 1]) <= {MaskFlags.all_valid, MaskFlags.nodata}
 
 
 def _as_stored(tgt: DatasetReader, band: int, window: Window) -> np.ndarray:
