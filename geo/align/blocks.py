@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from rasterio.io import DatasetReader
 from rasterio.warp import transform as transform_points
 
+from geo.align.quantiles import percentile
 from geo.grid import Grid
 
 WARP_SUPPORT = 4  # px: the warper reads this far beyond a window (resampling kernel and rounding)
@@ -149,7 +150,7 @@ def plan_windows(
     usable = sums[sums > 0]
     if usable.size == 0:
         return WindowPlan([], decoded, ReadCost(0, 0))
-    ii, jj = np.nonzero(sums >= MIN_TEXTURE_SHARE * np.percentile(usable, 95))
+    ii, jj = np.nonzero(sums >= MIN_TEXTURE_SHARE * percentile(usable, 95))
     score = sums[ii, jj]
     top, left = ii * cell, jj * cell
     spans = [lay.ranges(*footprint(top, left, window, margin)) for lay in layouts]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from geo.align import filters, lk
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
+from geo.align.quantiles import median
 from geo.align.windows import MIN_WINDOW, windows_for
 from geo.errors import CoregError
 from geo.grid import Grid
@@ -87,23 +88,48 @@ def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None
     """Zero mean, unit variance over valid pixels, the ``fill`` ones (default: the invalid ones) filled
     from their valid neighbours (no sharp jumps for the filters to spread), then band-passed. None when
     there is no texture."""
-    values = image[valid]
-    if values.size < 16:
-        return None
-    std = float(values.std())
-    if not np.isfinite(std) or std == 0:
-        return None
+    prepared, textured = prepare_stack(image, valid, fill)
+    return prepared if textured[0] else None
+
+
+def prepare_stack(images: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``prepare`` of a 2-D image, or of each of a stack (image first) at once: the same values. Returns the
+    prepared image(s) and which have texture (one flag per image; the others' values are meaningless)."""
     fill = ~valid if fill is None else fill
-    out = np.where(fill, 0.0, (image - values.mean()) / std).astype(np.float32)
-    if fill.any():
-        weight = filters.uniform_filter((~fill).astype(np.float32), FILL_BOX)
-        filled = filters.uniform_filter(out, FILL_BOX) / np.maximum(weight, 1e-6)
-        out = np.where(fill, np.where(weight > 1e-3, filled, 0.0), out).astype(np.float32)
+    flat_images, flat_valid = images.reshape((-1,) + images.shape[-2:]), valid.reshape((-1,) + valid.shape[-2:])
+    # each image's mean and spread in its own type (float32 windows are standardised in float32)
+    kind = images.dtype if images.dtype.kind == "f" else np.dtype(np.float64)
+    mean, std = np.zeros((len(flat_images), 1, 1), kind), np.ones((len(flat_images), 1, 1), kind)
+    textured = np.zeros(len(flat_images), bool)
+    for k, (image, ok) in enumerate(zip(flat_images, flat_valid)):
+        values = image[ok]
+        spread = float(values.std()) if values.size >= 16 else 0.0
+        if np.isfinite(spread) and spread != 0:
+            mean[k], std[k], textured[k] = values.mean(), spread, True
+    if images.ndim == 2:
+        mean, std = mean[0], std[0]
+    out = np.where(fill, 0.0, (images - mean) / std).astype(np.float32)
+    if images.ndim == 2:
+        out = _filled(out, fill) if fill.any() else out
+    else:  # only the images with pixels to fill
+        need = fill.any(axis=(1, 2))
+        if need.any():
+            out[need] = _filled(out[need], fill[need])
     # Band-pass (difference of Gaussians): field edges, roads and buildings register; whole fields that
     # brightened or darkened between dates (crops, haze) would not, and would drown them.
     smooth = filters.gaussian_filter(out, SMOOTH_SIGMA, truncate=3.0)
     high_pass: np.ndarray = smooth - _lowpass(smooth)
-    return high_pass
+    return high_pass, textured
+
+
+def _filled(image: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """``image`` with its ``fill`` pixels the mean of their valid neighbours in a ``FILL_BOX`` box (0 with
+    none)."""
+    weight = filters.uniform_filter((~fill).astype(np.float32), FILL_BOX)
+    filled = filters.uniform_filter(image, FILL_BOX) / np.maximum(weight, 1e-6)
+    out: np.ndarray = np.where(fill, np.where(weight > 1e-3, filled, 0.0), image).astype(np.float32)
+    return out
 
 
 def _lowpass(image: np.ndarray) -> np.ndarray:
@@ -151,61 +177,68 @@ def fit_windows(
     """
     n = len(origins)
     m = lk.MARGIN
-    ref_w = np.zeros((n, size, size), np.float32)
-    ref_gx, ref_gy = np.zeros_like(ref_w), np.zeros_like(ref_w)
-    fit_w = np.zeros((n, size, size), bool)
-    coeff_w = np.zeros((n, size + 2 * m, size + 2 * m), np.float32)
-    ok = np.zeros(n, bool)
     top, left = origins.min(axis=0)
     bottom, right = origins.max(axis=0) + size
-    whole = n * size * size > 0.5 * (bottom - top) * (right - left)
-    planes = _planes(ref, tgt, ref_valid, tgt_valid, top, left, bottom - top, right - left, start) if whole else None
-    for i, (r, c) in enumerate(origins):
-        if whole:
-            r0, c0, here = r - top, c - left, planes
-        else:
-            r0, c0, here = 0, 0, _planes(ref, tgt, ref_valid, tgt_valid, r, c, size, size, start)
-        if here is None:
-            continue
-        window, slab = np.s_[r0:r0 + size, c0:c0 + size], np.s_[r0:r0 + size + 2 * m, c0:c0 + size + 2 * m]
-        ref_w[i], ref_gx[i], ref_gy[i] = here.ref[window], here.ref_gx[window], here.ref_gy[window]
-        fit_w[i] = here.fit[window]
-        coeff_w[i] = here.coeffs[slab]
-        ok[i] = fit_w[i].any()
+    if n * size * size > 0.5 * (bottom - top) * (right - left):  # one plane over the bounding box
+        box = _planes(ref, tgt, ref_valid, tgt_valid, np.array([(top, left)]), bottom - top, right - left, start)
+        ref_w, ref_gx, ref_gy, fit_w = (np.stack([plane[0, r - top:r - top + size, c - left:c - left + size]
+                                                  for r, c in origins])
+                                        for plane in (box.ref, box.ref_gx, box.ref_gy, box.fit))
+        coeff_w = np.stack([box.coeffs[0, r - top:r - top + size + 2 * m, c - left:c - left + size + 2 * m]
+                            for r, c in origins])
+        prepared = np.repeat(box.textured, n)
+    else:  # the windows alone, as one stack
+        stack = _planes(ref, tgt, ref_valid, tgt_valid, origins, size, size, start)
+        ref_w, ref_gx, ref_gy, fit_w, coeff_w = stack.ref, stack.ref_gx, stack.ref_gy, stack.fit, stack.coeffs
+        prepared = stack.textured
     starts = np.tile(np.array(start, np.int64), (n, 1))
     windows = lk.Windows(ref_w, fit_w, coeff_w, starts, ref_gx, ref_gy)
-    return lk.refine(windows, max_iterations=max_iterations, tolerance=tolerance), ok
+    return lk.refine(windows, max_iterations=max_iterations, tolerance=tolerance), prepared & fit_w.any(axis=(1, 2))
 
 
 @dataclass(frozen=True)
 class _Planes:
-    """Prepared arrays over a rectangle of the REF grid (TGT ones cut where the rectangle lands in TGT)."""
+    """Prepared arrays over rectangles of the REF grid (TGT ones cut where they land in TGT), stacked."""
 
     ref: np.ndarray
     ref_gx: np.ndarray
     ref_gy: np.ndarray
     fit: np.ndarray  # usable in REF, and in TGT wherever within MARGIN the window moves
     coeffs: np.ndarray  # TGT spline coefficients, MARGIN wider on each side
+    textured: np.ndarray  # per rectangle: both images have texture (else its planes are 0, fit False)
 
 
 def _planes(
     ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
-    r0: int, c0: int, h: int, w: int, start: tuple[int, int],
-) -> _Planes | None:
+    corners: np.ndarray, h: int, w: int, start: tuple[int, int],
+) -> _Planes:
+    """The planes of ``h`` x ``w`` rectangles at ``corners`` (row, col), filtered as one stack (a few
+    windows: one pass of each filter, not one per window); a single rectangle as a 2-D image (a large one
+    goes to scipy's filters)."""
     sx, sy = start
     m, pad = lk.MARGIN, CONTEXT + lk.MARGIN
-    ref_image, ref_ok, ref_fill = _region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT)
-    tgt_image, tgt_ok, tgt_fill = _region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad)
-    ref_p, tgt_p = prepare(ref_image, ref_ok, ref_fill), prepare(tgt_image, tgt_ok, tgt_fill)
-    if ref_p is None or tgt_p is None:
-        return None
-    inner = np.s_[CONTEXT:CONTEXT + h, CONTEXT:CONTEXT + w]
-    fit = _erode(ref_ok, BORDER)[inner] & _erode(tgt_ok, BORDER + m)[pad:pad + h, pad:pad + w]
-    coeffs = filters.spline_filter(tgt_p)
-    return _Planes(
-        ref_p[inner], _derivative(ref_p, axis=1)[inner], _derivative(ref_p, axis=0)[inner], fit,
-        coeffs[CONTEXT:CONTEXT + h + 2 * m, CONTEXT:CONTEXT + w + 2 * m],
-    )
+    refs = [_region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT) for r0, c0 in corners]
+    tgts = [_region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad) for r0, c0 in corners]
+
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return parts[0] if len(parts) == 1 else np.stack(parts)
+
+    ref_image, ref_ok, ref_fill = (joined([r[i] for r in refs]) for i in range(3))
+    tgt_image, tgt_ok, tgt_fill = (joined([t[i] for t in tgts]) for i in range(3))
+    ref_p, ref_textured = prepare_stack(ref_image, ref_ok, ref_fill)
+    tgt_p, tgt_textured = prepare_stack(tgt_image, tgt_ok, tgt_fill)
+    inner = np.s_[..., CONTEXT:CONTEXT + h, CONTEXT:CONTEXT + w]
+    fit = _erode(ref_ok, BORDER)[inner] & _erode(tgt_ok, BORDER + m)[..., pad:pad + h, pad:pad + w]
+    coeffs = filters.spline_filter(tgt_p)[..., CONTEXT:CONTEXT + h + 2 * m, CONTEXT:CONTEXT + w + 2 * m]
+    textured = ref_textured & tgt_textured
+
+    def stacked(plane: np.ndarray) -> np.ndarray:  # one image per rectangle; 0 where it has no texture
+        out = np.ascontiguousarray(plane.reshape((len(corners),) + plane.shape[-2:]))
+        out[~textured] = 0
+        return out
+
+    return _Planes(stacked(ref_p[inner]), stacked(_derivative(ref_p, axis=-1)[inner]),
+                   stacked(_derivative(ref_p, axis=-2)[inner]), stacked(fit), stacked(coeffs), textured)
 
 
 def _derivative(image: np.ndarray, axis: int) -> np.ndarray:
@@ -224,6 +257,11 @@ def _region(
     """An ``h`` x ``w`` cut at (r0, c0): (values, valid, needs filling). Beyond the image edge values are
     the edge's own (replicated: plausible for the filters, no filling needed) but not valid."""
     rows, cols = image.shape
+    if r0 >= 0 and c0 >= 0 and r0 + h <= rows and c0 + w <= cols:  # inside (the common case): a slice
+        cut = np.s_[r0:r0 + h, c0:c0 + w]
+        values = image[cut].astype(np.float32)
+        usable = valid[cut] & np.isfinite(values)
+        return values, usable, ~usable
     r = np.clip(np.arange(r0, r0 + h), 0, rows - 1)
     c = np.clip(np.arange(c0, c0 + w), 0, cols - 1)
     inside = ((np.arange(r0, r0 + h) == r)[:, None]) & ((np.arange(c0, c0 + w) == c)[None, :])
@@ -292,9 +330,9 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
         raise CoregError("no reliable shift: no window converged (images too different, too cloudy, or not "
                          "the same place)")
     dx, dy = fit.dx[good], fit.dy[good]
-    mx, my = np.median(dx), np.median(dy)
+    mx, my = median(dx), median(dy)
     dist = np.hypot(dx - mx, dy - my)
-    keep = dist <= max(0.1, 3 * 1.4826 * np.median(dist))
+    keep = dist <= max(0.1, 3 * 1.4826 * median(dist))
     sigma, quality, pixels = fit.sigma[good][keep], fit.quality[good][keep], fit.n_pixels[good][keep]
     dx, dy = dx[keep], dy[keep]
     sigma = np.maximum(sigma, 1e-4)

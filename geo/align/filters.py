@@ -20,6 +20,7 @@ import numpy as np
 
 PadMode = Literal["symmetric", "edge"]  # numpy's names for ndimage's "reflect" and "nearest"
 CUBIC_POLE = -0.267949192431122706472553658494127633  # sqrt(3) - 2: the cubic B-spline's one pole
+IMAGE_AXES = (-2, -1)  # rows, then columns (as ndimage runs a 2-D image's axes); a stack's first axis is its images
 
 
 LINE_BLOCK_VALUES = 1 << 22  # float64 values of the lines filtered at once (32 MiB): numpy's vector speed,
@@ -30,8 +31,8 @@ SCIPY_FROM_PIXELS = 1_000_000  # from this size scipy's compiled filters (same r
 
 
 def _ndimage(image: np.ndarray) -> ModuleType | None:
-    """scipy.ndimage for a large ``image``, None for a small one."""
-    if image.size < SCIPY_FROM_PIXELS:
+    """scipy.ndimage for a large 2-D ``image``, None for a small one or a stack (windows, each small)."""
+    if image.size < SCIPY_FROM_PIXELS or image.ndim != 2:
         return None
     from scipy import ndimage
 
@@ -39,9 +40,9 @@ def _ndimage(image: np.ndarray) -> ModuleType | None:
 
 
 def _along(image: np.ndarray, axis: int, before: int, after: int, mode: PadMode, kernel: Kernel) -> np.ndarray:
-    """``kernel`` run on every line of a 2-D ``image`` along ``axis``, a block of lines at a time: it gets
-    them as float64 (line length + ``before`` + ``after``, lines) padded as ``np.pad`` would, and returns
-    (line length, lines); float32 out, as ndimage writes each axis's result."""
+    """``kernel`` run on every line of a 2-D ``image`` (or a stack of them) along ``axis``, a block of lines
+    at a time: it gets them as float64 (line length + ``before`` + ``after``, lines...) padded as ``np.pad``
+    would, and returns (line length, lines...); float32 out, as ndimage writes each axis's result."""
     n = image.shape[axis]
     at = np.arange(-before, n + after)
     if mode == "edge":
@@ -84,21 +85,22 @@ def correlate1d(image: np.ndarray, weights: np.ndarray, axis: int, mode: PadMode
 
 
 def gaussian_filter(image: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
-    """``ndimage.gaussian_filter`` (mode "reflect") of a 2-D image, float32 out."""
+    """``ndimage.gaussian_filter`` (mode "reflect") of a 2-D image, float32 out; of a stack (windows,
+    image first), each image's."""
     radius = int(truncate * sigma + 0.5)
     x = np.arange(-radius, radius + 1)
     kernel = np.exp(-0.5 / (sigma * sigma) * x**2)
     kernel = kernel / kernel.sum()
     out = image
-    for axis in range(image.ndim):
+    for axis in IMAGE_AXES:
         out = correlate1d(out, kernel, axis, "symmetric")
     return out
 
 
 def uniform_filter(image: np.ndarray, size: int) -> np.ndarray:
-    """``ndimage.uniform_filter`` (mode "reflect") of a 2-D image: the mean over a ``size`` box, kept as
-    ndimage keeps it (a running sum, updated by the entering and leaving values, divided by ``size``),
-    float32 out."""
+    """``ndimage.uniform_filter`` (mode "reflect") of a 2-D image (or each of a stack): the mean over a
+    ``size`` box, kept as ndimage keeps it (a running sum, updated by the entering and leaving values,
+    divided by ``size``), float32 out."""
 
     def running_mean(padded: np.ndarray) -> np.ndarray:
         n = padded.shape[0] - size + 1
@@ -115,14 +117,15 @@ def uniform_filter(image: np.ndarray, size: int) -> np.ndarray:
         filtered: np.ndarray = ndi.uniform_filter(image, size, output=np.float32)
         return filtered
     out = image
-    for axis in range(image.ndim):
+    for axis in IMAGE_AXES:
         out = _along(out, axis, size // 2, size - size // 2 - 1, "symmetric", running_mean)
     return out
 
 
 def spline_filter(image: np.ndarray) -> np.ndarray:
-    """``ndimage.spline_filter(image, order=3, output=np.float32)`` (mode "mirror") of a 2-D image: cubic
-    B-spline coefficients, the recursive filter run along each axis over a block of lines at once."""
+    """``ndimage.spline_filter(image, order=3, output=np.float32)`` (mode "mirror") of a 2-D image (or each
+    of a stack): cubic B-spline coefficients, the recursive filter run along each axis over a block of lines
+    at once."""
     z = CUBIC_POLE
 
     def recursive(c: np.ndarray) -> np.ndarray:
@@ -135,7 +138,7 @@ def spline_filter(image: np.ndarray) -> np.ndarray:
         # multiplied up and the terms added in order, as ndimage's loop does
         terms = np.empty_like(c[:n - 1])
         terms[0] = c[0] + z_n_1 * c[n - 1]
-        powers = np.cumprod(np.full(n - 2, z))[:, None]
+        powers = np.cumprod(np.full(n - 2, z)).reshape((n - 2,) + (1,) * (c.ndim - 1))
         terms[1:] = powers * (c[1:n - 1] + z_n_1 * c[n - 2:0:-1])
         c[0] = np.cumsum(terms, axis=0)[-1] / (1 - z_n_1 * z_n_1)
         for i in range(1, n):
@@ -150,20 +153,21 @@ def spline_filter(image: np.ndarray) -> np.ndarray:
         filtered: np.ndarray = ndi.spline_filter(image, order=3, output=np.float32)
         return filtered
     out = image
-    for axis in range(image.ndim):
+    for axis in IMAGE_AXES:
         out = _along(out, axis, 0, 0, "edge", recursive)
     return out
 
 
 def all_within(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """True where every pixel within ``pixels`` (a square) of a 2-D ``mask`` is True, the outside counted
-    False: a binary erosion, along one axis then the other (exact, and a byte a pixel of memory)."""
+    """True where every pixel within ``pixels`` (a square) of a 2-D ``mask`` (or each of a stack) is True,
+    the outside counted False: a binary erosion, along one axis then the other (exact, and a byte a pixel
+    of memory)."""
     ndi = _ndimage(mask)
     if ndi is not None:
         eroded: np.ndarray = ndi.minimum_filter(mask.astype(np.uint8), size=2 * pixels + 1, mode="constant", cval=0) > 0
         return eroded
     out = mask.astype(bool)
-    for axis in range(2):
+    for axis in IMAGE_AXES:
         n = out.shape[axis]
         shape = list(out.shape)
         shape[axis] = n + 2 * pixels
@@ -210,12 +214,16 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
         labelled, count = ndi.label(mask, structure=np.ones((3, 3), bool))
         return labelled, int(count)
     height, width = mask.shape
-    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    start_row, start_col = np.nonzero(edges == 1)
-    end_col = np.nonzero(edges == -1)[1] - 1  # inclusive; runs come in raster order, starts and ends alike
     labels = np.zeros(mask.shape, np.int32)
-    if len(start_row) == 0:
+    at = np.flatnonzero(mask)  # the mask's pixels in raster order: a pass over the image, then only them
+    if len(at) == 0:
         return labels, 0
+    row, col = np.divmod(at, width)
+    # a run starts where the previous pixel is not its left neighbour on the same row, and ends before
+    # the next start; runs come in raster order, starts and ends alike
+    starts = np.flatnonzero(np.concatenate(([True], (np.diff(at) != 1) | (np.diff(row) != 0))))
+    start_row, start_col = row[starts], col[starts]
+    end_col = col[np.append(starts[1:], len(at)) - 1]  # inclusive
     stride = width + 3  # keys of (row, col) in one sorted line, col from -1 to width + 1
     start_key, end_key = start_row * stride + start_col + 1, start_row * stride + end_col + 1
     # the runs of the row above that touch each run: end >= start - 1 and start <= end + 1
@@ -239,5 +247,5 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
                 break
             parent = jumped
     firsts, numbered = np.unique(parent, return_inverse=True)
-    labels[mask] = np.repeat(numbered + 1, end_col - start_col + 1)
+    labels.flat[at] = np.repeat(numbered + 1, end_col - start_col + 1)
     return labels, len(firsts)

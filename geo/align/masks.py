@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from geo.align import filters
+from geo.align.quantiles import median
 from geo.grid import Grid, is_geographic
 from geo.scenes.scratch import nth_valid
 
@@ -45,11 +46,12 @@ def pixel_size_m(grid: Grid) -> float:
 def robust_level(image: np.ndarray, valid: np.ndarray) -> tuple[float, float] | None:
     """(median, robust standard deviation) of the valid pixels; None without any."""
     n = int(np.count_nonzero(valid))  # a subsample pins the median; read at its pixels only
-    values = image.ravel()[nth_valid(valid, np.arange(0, n, max(1, n // 20_000)))]
+    ranks = np.arange(0, n, max(1, n // 20_000))
+    values = image.ravel()[ranks if n == valid.size else nth_valid(valid, ranks)]  # all valid: the ranks
     if values.size == 0:
         return None
-    median = float(np.median(values))
-    return median, 1.4826 * float(np.median(np.abs(values - median)))
+    middle = median(values)
+    return middle, 1.4826 * median(np.abs(values - middle))
 
 
 def bright_outliers(image: np.ndarray, valid: np.ndarray, k: float = BRIGHT_SD,
@@ -73,10 +75,31 @@ def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: n
     labels, n = filters.label(bright)
     # the other date's bright pixels within reach of each region, each counted for one region: where the
     # reaches of two regions meet, the highest label takes them in one count and the lowest in the other.
-    # In strips of rows with a halo of the reach: the filters' temporaries stay a strip's.
     size = 2 * match_px + 1
     counted = other_bright & other_valid
-    highest, lowest, seen = [], [], np.zeros(n + 1)
+    at = np.flatnonzero(bright)  # the labelled pixels: counts and results are read and written there only
+    region = labels.ravel()[at]
+    if np.count_nonzero(counted) * size * size <= labels.size:  # few: their neighbourhoods alone
+        highest, lowest = _reach_at(labels, n, counted, match_px)
+        seen = np.bincount(region[other_valid.ravel()[at]], minlength=n + 1)
+    else:
+        highest, lowest, seen = _reach_filtered(labels, n, counted, other_valid, match_px)
+    matched = np.maximum(np.bincount(highest, minlength=n + 2), np.bincount(lowest, minlength=n + 2))[: n + 1]
+    one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
+    one_date[0] = False
+    cloud = one_date & (np.bincount(region, minlength=n + 1) >= cloud_px)
+    alone, cloudy = np.zeros(bright.shape, bool), np.zeros(bright.shape, bool)
+    alone.flat[at], cloudy.flat[at] = one_date[region], cloud[region]
+    return alone, cloudy
+
+
+def _reach_filtered(labels: np.ndarray, n: int, counted: np.ndarray, other_valid: np.ndarray, match_px: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(highest label, lowest label (n + 1: none) within ``match_px`` of each ``counted`` pixel, pixels of
+    each label where the other date saw) by maximum filters over the whole image, in strips of rows with a
+    halo of the reach: the filters' temporaries stay a strip's."""
+    size = 2 * match_px + 1
+    highest, lowest, seen = [], [], np.zeros(n + 1, np.int64)
     rows = max(STRIP_PX // max(labels.shape[1], 1), size)
     for top in range(0, labels.shape[0], rows):
         r0, r1 = max(top - match_px, 0), min(top + rows + match_px, labels.shape[0])
@@ -85,12 +108,24 @@ def one_date_bright(bright: np.ndarray, other_bright: np.ndarray, other_valid: n
         highest.append(filters.maximum_filter(part, size)[core][here])
         lowest.append(-filters.maximum_filter(np.where(part > 0, -part, -(n + 1)), size)[core][here])
         seen += np.bincount(labels[top:top + rows][other_valid[top:top + rows]], minlength=n + 1)
-    matched = np.maximum(np.bincount(np.concatenate(highest), minlength=n + 2),
-                         np.bincount(np.concatenate(lowest), minlength=n + 2))[: n + 1]
-    one_date = matched < MATCHED_SHARE * np.maximum(seen, 1)
-    one_date[0] = False
-    cloud = one_date & (np.bincount(labels.ravel(), minlength=n + 1) >= cloud_px)
-    return one_date[labels], cloud[labels]
+    return np.concatenate(highest), np.concatenate(lowest), seen
+
+
+def _reach_at(labels: np.ndarray, n: int, counted: np.ndarray, match_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_reach_filtered``'s labels read from each ``counted`` pixel's own square (mirrored at the image's
+    edges as the filter is): the same values at a cost in proportion to those pixels, a few of them."""
+    offsets = np.arange(-match_px, match_px + 1)
+
+    def mirrored(at: np.ndarray, length: int) -> np.ndarray:
+        at = at % (2 * length)
+        return np.where(at >= length, 2 * length - 1 - at, at)
+
+    rows, cols = np.nonzero(counted)
+    near = labels[mirrored(rows[:, None] + offsets, labels.shape[0])[:, :, None],
+                  mirrored(cols[:, None] + offsets, labels.shape[1])[:, None, :]].reshape(len(rows), -1)
+    highest = near.max(axis=1, initial=0)
+    lowest = np.where(near > 0, near, n + 1).min(axis=1, initial=n + 1)
+    return highest, lowest
 
 
 def clean_masks(

@@ -80,7 +80,11 @@ def tile_windows(score: np.ndarray, size_blocks: int, first: tuple[int, int], en
 
     def spread(start: int, last: int) -> np.ndarray:
         count = (last - start) // size_blocks + 1  # windows that fit between ``start`` and ``last``
-        return np.unique(np.linspace(start, last, max(count, 1)).round().astype(int)) if last >= start else np.zeros(0, int)
+        if last < start:
+            return np.zeros(0, int)
+        at = np.linspace(start, last, max(count, 1)).round().astype(int)  # sorted: repeats are neighbours
+        distinct: np.ndarray = at[np.append(True, np.diff(at) != 0)]  # (np.unique would import numpy.ma)
+        return distinct
 
     rows = spread(first[0], min(end[0] - size_blocks, sums.shape[0] - 1))
     cols = spread(first[1], min(end[1] - size_blocks, sums.shape[1] - 1))

@@ -38,11 +38,12 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
-    from geo.cli.start_up import light_start
+    from geo.cli.start_up import collector_paused, light_start
 
-    light_start()  # before numpy and rasterio are imported
-    # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
-    from geo.align.files import LocalSettings, coregister_files
+    with collector_paused():
+        light_start()  # before numpy and rasterio are imported
+        # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
+        from geo.align.files import LocalSettings, coregister_files
 
     settings = LocalSettings(window, spacing, min_points, strict) if local else None
     result = coregister_files(ref, tgt, band, settings, int(read_budget * 1e6), apply_to, keep_grid).record

@@ -11,11 +11,14 @@ not the command's own, and are avoided here (measured, whole process, against ``
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import os
 import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # a user's own setting wins; the thread count of every other command is left alone
 BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
@@ -42,3 +45,19 @@ def light_start() -> None:
         import rasterio.session  # noqa: F401  (binds the stand-in as its ``boto3``)
     finally:  # anyone else importing boto3 gets the real module
         del sys.modules["boto3"]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a block of imports, and what they created frozen (kept out of
+    later collections): importing numpy, rasterio and the command's modules creates tens of thousands of
+    objects that live as long as the process, and a collection set off every few hundred allocations would
+    walk them again and again. Back on afterwards (if it was on)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_on:
+            gc.enable()

@@ -123,3 +123,24 @@ def test_known_shift_on_real_sentinel2_crop():
         tgt = fourier_shift(real, dx, dy)
         shift = estimate_shift(real[16:-16, 16:-16], tgt[16:-16, 16:-16])
         assert (shift.dx_px, shift.dy_px) == pytest.approx((dx, dy), abs=0.05)
+
+
+def test_windows_fitted_as_one_stack_equal_each_fitted_alone(texture):
+    """The windows of a global shift are prepared and fitted together (one pass of each filter over the
+    stack); each window's fit is what it gets alone, a textureless window (a flat, masked patch) included,
+    which must come out as not fitted."""
+    from geo.align.coreg import fit_windows
+
+    tgt = fourier_shift(texture, 0.37, -1.21)
+    ref = texture.copy()
+    ref[:90, 140:240] = ref[:90, 140:240].mean()  # no texture at all under the third window and around it
+    valid = np.ones(ref.shape, bool)
+    origins = np.array([(100, 20), (20, 100), (12, 160), (140, 140)])
+    together, ok = fit_windows(ref, tgt, valid, valid, origins, 48, (0, -1), tolerance=2e-4)
+    assert ok.tolist() == [True, True, False, True]
+    for i, origin in enumerate(origins):
+        alone, alone_ok = fit_windows(ref, tgt, valid, valid, origin[None], 48, (0, -1), tolerance=2e-4)
+        assert alone_ok[0] == ok[i]
+        for field in ("dx", "dy", "quality", "sigma", "n_pixels"):
+            assert getattr(together, field)[i] == getattr(alone, field)[0], (i, field)
+    assert (together.dx[ok], together.dy[ok]) == (pytest.approx([0.37] * 3, abs=0.01), pytest.approx([-1.21] * 3, abs=0.01))

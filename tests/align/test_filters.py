@@ -61,6 +61,29 @@ def test_all_within_is_a_binary_erosion_with_the_outside_invalid(pixels):
     assert np.array_equal(got, expected)
 
 
+@pytest.mark.parametrize("shape", [(3, 41, 57), (2, 5, 1), (1, 30, 30)])
+def test_a_stack_is_filtered_image_by_image(shape):
+    """Windows stacked (image first) get each image's own filtering, bit for bit: the shift estimator
+    prepares its windows as one stack."""
+    rng = np.random.default_rng(shape[1])
+    stack = (rng.normal(0, 1, shape) * rng.uniform(0.1, 100, (shape[0], 1, 1))).astype(np.float32)
+    valid = rng.random(shape) > 0.05
+    per_image = {
+        "uniform 7": lambda x: filters.uniform_filter(x, 7),
+        "gaussian": lambda x: filters.gaussian_filter(x, 1.0, truncate=3.0),
+        "spline": filters.spline_filter,
+        "columns": lambda x: filters.correlate1d(x, FIVE_POINT, -1, "edge"),
+        "rows": lambda x: filters.correlate1d(x, FIVE_POINT, -2, "edge"),
+    }
+    for name, run in per_image.items():
+        together = run(stack)
+        assert together.shape == stack.shape, name
+        for k in range(shape[0]):
+            assert np.array_equal(together[k], run(stack[k])), (name, k)
+    eroded = filters.all_within(valid, 2)
+    assert all(np.array_equal(eroded[k], filters.all_within(valid[k], 2)) for k in range(shape[0]))
+
+
 def test_other_kernels_are_refused():
     with pytest.raises(ValueError, match="symmetric"):
         filters.correlate1d(np.zeros((4, 4), np.float32), np.array([1.0, 2.0, 4.0]), 0, "edge")

@@ -55,3 +55,25 @@ def test_pixel_size_in_metres_for_projected_and_geographic_grids():
     assert pixel_size_m(paris) == pytest.approx(np.sqrt(1.1642e-4 * 111_320 * np.cos(np.radians(48.876))
                                                          * 1.1635e-4 * 110_574), rel=1e-3)
     assert 10 < pixel_size_m(paris) < 11
+
+
+@pytest.mark.parametrize("match_px", [2, 3, 9])
+def test_labels_within_reach_read_at_few_pixels_equal_the_filtered_ones(match_px):
+    """The cloud mask reads the regions within reach of a few bright pixels of the other date from their
+    own squares (mirrored at the edges, as the maximum filter is), not by filtering the whole image:
+    the same labels, edges and corners included."""
+    from geo.align import filters
+    from geo.align.masks import _reach_at, _reach_filtered
+
+    rng = np.random.default_rng(match_px)
+    bright = ndi.gaussian_filter(rng.normal(size=(61, 47)), 1.5) > 0.25
+    labels, n = filters.label(bright)
+    counted = rng.random(bright.shape) < 0.05
+    counted[0, 0] = counted[-1, -1] = counted[0, -1] = counted[-1, 0] = True
+    valid = rng.random(bright.shape) < 0.9
+    highest, lowest, seen = _reach_filtered(labels, n, counted, valid, match_px)
+    at_highest, at_lowest = _reach_at(labels, n, counted, match_px)
+    assert n > 5 and 0 < (highest > 0).sum() < counted.sum()  # some pixels in reach of a region, some not
+    np.testing.assert_array_equal(at_highest, highest)
+    np.testing.assert_array_equal(at_lowest, lowest)
+    np.testing.assert_array_equal(np.bincount(labels[valid], minlength=n + 1), seen)

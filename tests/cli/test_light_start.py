@@ -71,3 +71,22 @@ def test_a_process_that_already_imported_rasterio_is_left_as_it_is():
     code = ("import json, os, sys, types, rasterio\n" + LIGHT + "\nimport rasterio.session as rs\n"
             "print(json.dumps([type(rs.boto3) is types.ModuleType, 'OPENBLAS_NUM_THREADS' in os.environ]))")
     assert run_python(code) == [True, False]  # numpy came with rasterio: its threads are started
+
+
+PAUSED = """
+import gc, json
+from geo.cli.start_up import collector_paused
+{before}
+frozen = gc.get_freeze_count()
+with collector_paused():
+    off_inside = not gc.isenabled()
+    made = [[i] for i in range(5000)]  # objects the collector tracks
+print(json.dumps({{"off_inside": off_inside, "on_after": gc.isenabled(), "frozen": gc.get_freeze_count() - frozen}}))
+"""
+
+
+@pytest.mark.parametrize("before, on_after", [("", True), ("gc.disable()", False)], ids=["was-on", "was-off"])
+def test_imports_run_with_the_collector_paused_and_what_they_made_frozen(before, on_after):
+    result = run_python(PAUSED.format(before=before))
+    assert result["off_inside"] is True and result["on_after"] is on_after
+    assert result["frozen"] >= 5000  # kept out of later collections
