@@ -50,3 +50,8 @@ def shared_data() -> Path:
         if candidate.is_dir():
             return candidate
     return project_root().parent / "shared" / "data"
+
+
+def visible_files(folder: Path) -> list[Path]:
+    """The files of ``folder`` a user sees in a listing (no dot files, no subfolders), sorted by name."""
+    return sorted(path for path in Path(folder).iterdir() if path.is_file() and not path.name.startswith("."))

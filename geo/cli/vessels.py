@@ -12,6 +12,7 @@ from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
 from geo.cli.run import load_job_inputs
 from geo.errors import AOIError
+from geo.paths import visible_files
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import parse_period
 
@@ -100,7 +101,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
         with staged_dir(out) as stage:
             write_vessel_outputs(run, stage)
             write_vessel_item(run, scenes, stage)
-            written = sorted(out / p.name for p in stage.iterdir() if p.is_file() and not p.name.startswith("."))
+            written = [out / path.name for path in visible_files(stage)]
     _summary(run, written, out)
 
 

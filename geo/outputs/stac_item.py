@@ -24,6 +24,7 @@ from geo import __version__
 from geo.atomic import write_json
 from geo.outputs.provenance import portable_path
 from geo.outputs.run_data import MANIFEST
+from geo.paths import visible_files
 
 if TYPE_CHECKING:
     import pystac
@@ -194,7 +195,7 @@ def write_stac_item(result: JobResult, out: Path) -> None:
         raise ValueError("JobResult without its AOI: cannot write the STAC item")
     manifest = result.manifest
     before, after = result.before.scene, result.after.scene
-    names = [p.name for p in Path(out).iterdir() if p.is_file() and not p.name.startswith(".")]
+    names = [path.name for path in visible_files(out)]
     properties = {"title": f"Changes in {result.aoi.name}", "geo:aoi_id": result.aoi.id,
                   "geo:sensor": manifest.sensor, "geo:n_changes": len(result.features),
                   "geo:claim_ids": sorted({c.claim_id for c in result.claims})}

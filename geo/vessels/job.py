@@ -32,6 +32,7 @@ from geo.geometry import WGS84, reproject
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.geojson import rfc7946_geometry
 from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
+from geo.paths import visible_files
 from geo.jobs.steps import Progress
 from geo.results import VesselData
 from geo.scenes.model import Scene, Sensor
@@ -309,7 +310,7 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
                 p["min_observed_fraction"], p["large_length_m"])
     write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder
     write_json(folder / "vessels-manifest.json", portable(run.manifest))
-    return sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
+    return visible_files(folder)
 
 
 def write_vessel_item(run: VesselRun, scenes: Sequence[Scene], folder: Path) -> None:
@@ -319,7 +320,7 @@ def write_vessel_item(run: VesselRun, scenes: Sequence[Scene], folder: Path) -> 
 
     folder = Path(folder)
     first, last = min(s.datetime for s in scenes).date(), max(s.datetime for s in scenes).date()
-    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    names = [path.name for path in visible_files(folder)]
     properties = {"title": f"Vessels in {run.aoi.name}", "geo:aoi_id": run.aoi.id,
                   "geo:n_scenes": len(scenes), "geo:n_detections": sum(r["n_vessels"] for r in run.scene_rows),
                   "geo:claim_ids": sorted({c.id for c in run.claims})}
