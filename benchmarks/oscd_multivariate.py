@@ -121,7 +121,7 @@ def _stacks(city: CityData, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndar
     return city.before[index].astype(np.float64), city.after[index].astype(np.float64)
 
 
-def _fused(valid: np.ndarray, pair_of_window: Callable[[int], ZPair]) -> np.ndarray:
+def fused(valid: np.ndarray, pair_of_window: Callable[[int], ZPair]) -> np.ndarray:
     """The per-pixel minimum over ``WINDOWS`` × ``SIGMAS`` of the two directions' mean |z| over the footprint."""
     parts = []
     for window in WINDOWS:
@@ -136,7 +136,7 @@ def chi_square(predicted: tuple[str, ...]) -> Callable[[CityData], np.ndarray]:
     """The equivalent |z| of the Mahalanobis distance of the ``predicted`` bands' residual vector."""
     def statistic(city: CityData) -> np.ndarray:
         before, after = _stacks(city, predicted)
-        return _fused(city.valid, lambda w: (multi_z(before, after, city.valid, w),
+        return fused(city.valid, lambda w: (multi_z(before, after, city.valid, w),
                                              multi_z(after, before, city.valid, w)))
     return statistic
 
@@ -155,6 +155,6 @@ def red_on(predictors: tuple[str, ...], clip_on_all: bool) -> Callable[[CityData
 
     def statistic(city: CityData) -> np.ndarray:
         before, after = _stacks(city, ALL_BANDS)
-        return _fused(city.valid, lambda w: (one_way(before, after, city.valid, w),
+        return fused(city.valid, lambda w: (one_way(before, after, city.valid, w),
                                              one_way(after, before, city.valid, w)))
     return statistic

@@ -20,8 +20,9 @@ Candidates (each a statistic the README's tables had not measured):
   to NIR), added to the red residual where positive;
 - after the fusion won: the smaller of the two directions' |z| instead of their mean, and the fused
   statistic re-weighted by ``self-trained``'s per-pair regression;
-- issue 17: the geometric / arithmetic mean of the four fused statistics instead of their minimum; the
-  larger of the two directions' |z|; multivariate local regression (``benchmarks/oscd_multivariate.py``).
+- issue 17: the geometric / arithmetic mean of the four fused statistics instead of their minimum, the
+  larger of the two directions' |z|, NIR texture contrast (``benchmarks/oscd_fusion_variants.py``);
+  multivariate local regression (``benchmarks/oscd_multivariate.py``).
   The graph-cut decision is screened by ``benchmarks/oscd_graphcut.py``.
 """
 
@@ -46,6 +47,9 @@ from geo.change.local_blocks import local_regression_residual  # noqa: E402
 from geo.eval.oscd import default_root, discover  # noqa: E402
 
 from benchmarks.learn_oscd import leave_one_out  # noqa: E402
+from benchmarks.oscd_fusion_variants import (  # noqa: E402
+    directions_max_fused, fusion_geometric_mean, fusion_mean, texture_ratio, texture_with_fusion,
+)
 from benchmarks.oscd_multivariate import ALL_BANDS, TEN_M, chi_square, red_on  # noqa: E402
 from benchmarks.oscd_directions import (  # noqa: E402
     MIN_AREAS, SEED_FACTORS, SIGMA_PX, THRESHOLDS, CityData, _read, _scores,
@@ -252,44 +256,6 @@ def fused_self_trained(city: CityData) -> np.ndarray:
 
 def fused_self_trained_sqrt(city: CityData) -> np.ndarray:
     return np.asarray(np.sqrt(2 * _self_trained_p(city)) * robust_min(city))
-
-
-def _fusion_parts(city: CityData) -> list[np.ndarray]:
-    return [_smooth_abs(city, red_z(city, w), s) for w in (48, 96) for s in (1.0, 2.0)]
-
-
-def fusion_geometric_mean(city: CityData) -> np.ndarray:
-    return np.exp(np.mean(np.log(np.maximum(_fusion_parts(city), 1e-6)), axis=0))
-
-
-def fusion_mean(city: CityData) -> np.ndarray:
-    return np.asarray(np.mean(_fusion_parts(city), axis=0))
-
-
-def directions_max_fused(city: CityData) -> np.ndarray:
-    """The larger of the two directions' |z| (instead of their mean), × 0.8 towards the mean's scale, fused."""
-    parts = []
-    for window in (48, 96):
-        forward, backward = red_z(city, window)
-        larger = np.maximum(np.abs(forward), np.abs(backward))
-        parts += [0.8 * np.nan_to_num(masked_gaussian(larger, city.valid, s)) for s in (1.0, 2.0)]
-    return np.asarray(np.min(parts, axis=0))
-
-
-def texture_ratio(city: CityData, band: str = "nir", sigma: float = 2.0) -> np.ndarray:
-    """|robust z| of the log ratio of the two dates' local variance of ``band`` (Gaussian window σ 2 px),
-    over the σ 1 px footprint: contrast of texture, blind to a change of brightness alone."""
-    def variance(image: np.ndarray) -> np.ndarray:
-        mean = masked_gaussian(image, city.valid, sigma)
-        return np.nan_to_num(masked_gaussian(image * image, city.valid, sigma) - mean * mean)
-    floor = (5 * PRECISION) ** 2
-    ratio = np.log((variance(_band(city, band, 1)) + floor) / (variance(_band(city, band, 0)) + floor))
-    z = np.abs(np.nan_to_num(robust_z(ratio, city.valid, PRECISION)))
-    return np.nan_to_num(masked_gaussian(z, city.valid, 1.0))
-
-
-def texture_with_fusion(city: CityData) -> np.ndarray:
-    return np.asarray(0.5 * (robust_min(city) + texture_ratio(city)))
 
 
 def robust_min_96(city: CityData) -> np.ndarray:
