@@ -14,10 +14,10 @@ from benchmarks.oscd_multivariate import equivalent_z, local_multi_fit, multi_z
 SHAPE = (160, 160)
 
 
-def _fields(count: int, seed: int = 0) -> np.ndarray:
+def _fields(count: int, seed: int = 0, shape: tuple[int, int] = SHAPE) -> np.ndarray:
     """``count`` smooth, textured reflectance-like bands."""
     rng = np.random.default_rng(seed)
-    return np.stack([0.1 + 0.05 * ndi.gaussian_filter(rng.normal(size=SHAPE), 2) / 0.14 for _ in range(count)])
+    return np.stack([0.1 + 0.05 * ndi.gaussian_filter(rng.normal(size=shape), 2) / 0.14 for _ in range(count)])
 
 
 def test_the_multivariate_fit_explains_a_mix_of_bands_that_no_one_band_explains() -> None:
@@ -34,11 +34,11 @@ def test_the_multivariate_fit_explains_a_mix_of_bands_that_no_one_band_explains(
 
 def test_a_planted_change_stands_out_in_the_equivalent_z() -> None:
     rng = np.random.default_rng(1)
-    before = _fields(3)
+    before = _fields(3, shape=(96, 96))
     after = 0.9 * before + 0.02 + rng.normal(0, 0.002, before.shape)
-    after[:, 70:78, 70:78] += np.array([0.03, -0.03, 0.02])[:, None, None]  # a new roof: every band moves
-    z = multi_z(before, after, np.ones(SHAPE, bool), 48)
-    inside, outside = z[71:77, 71:77], np.delete(z, np.s_[60:88], axis=0)
+    after[:, 44:52, 44:52] += np.array([0.03, -0.03, 0.02])[:, None, None]  # a new roof: every band moves
+    z = multi_z(before, after, np.ones((96, 96), bool), 32)
+    inside, outside = z[45:51, 45:51], np.delete(z, np.s_[36:60], axis=0)
     assert np.median(inside) > 8
     assert np.median(outside) == pytest.approx(0.674, abs=0.1)  # the median |z| of a standard normal
 
