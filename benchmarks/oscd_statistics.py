@@ -19,7 +19,11 @@ Candidates (each a statistic the README's tables had not measured):
 - built-up direction: the signed local-regression residual of NDBI (construction brightens SWIR relative
   to NIR), added to the red residual where positive;
 - after the fusion won: the smaller of the two directions' |z| instead of their mean, and the fused
-  statistic re-weighted by ``self-trained``'s per-pair regression.
+  statistic re-weighted by ``self-trained``'s per-pair regression;
+- issue 17: the geometric / arithmetic mean of the four fused statistics instead of their minimum, the
+  larger of the two directions' |z|, NIR texture contrast (``benchmarks/oscd_fusion_variants.py``);
+  multivariate local regression (``benchmarks/oscd_multivariate.py``).
+  The graph-cut decision is screened by ``benchmarks/oscd_graphcut.py``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ from geo.change.local_blocks import local_regression_residual  # noqa: E402
 from geo.eval.oscd import default_root, discover  # noqa: E402
 
 from benchmarks.learn_oscd import leave_one_out  # noqa: E402
+from benchmarks.oscd_fusion_variants import (  # noqa: E402
+    directions_max_fused, fusion_geometric_mean, fusion_mean, texture_ratio, texture_with_fusion,
+)
+from benchmarks.oscd_multivariate import ALL_BANDS, TEN_M, chi_square, red_on  # noqa: E402
 from benchmarks.oscd_directions import (  # noqa: E402
     MIN_AREAS, SEED_FACTORS, SIGMA_PX, THRESHOLDS, CityData, _read, _scores,
 )
@@ -302,6 +310,16 @@ CANDIDATES: dict[str, Callable[[CityData], np.ndarray]] = {
     "ndbi: signed built-up residual alone": ndbi_signed,
     "ndbi: red + 0.5 x signed built-up": ndbi_added,
     "ndbi: sqrt(red x (1 + built-up))": ndbi_geo,
+    "fusion: geometric mean of the four": fusion_geometric_mean,
+    "fusion: mean of the four": fusion_mean,
+    "directions: max of the two |z| (x 0.8), fused": directions_max_fused,
+    "texture: NIR local variance ratio": texture_ratio,
+    "texture: mean with the fusion": texture_with_fusion,
+    "multivariate: chi2 of all six bands on all six": chi_square(ALL_BANDS),
+    "multivariate: chi2 of the 10 m bands on them": chi_square(TEN_M),
+    "multivariate: red on all six, clip on all six": red_on(ALL_BANDS, True),
+    "multivariate: red on all six, clip on red": red_on(ALL_BANDS, False),
+    "multivariate: red on the 10 m bands": red_on(TEN_M, False),
 }
 
 
