@@ -206,7 +206,8 @@ def protrusions(non_water: np.ndarray, water: np.ndarray, pixel_m: float, p: Pro
         keep[label] = (p.min_length_m <= length * pixel_m <= p.max_length_m and width * pixel_m <= p.max_width_m
                        and water[grown][outline].mean() >= p.min_water_share
                        and not_hull[grown][inside].mean() <= p.max_not_hull)
-    return keep[labels]
+    kept: np.ndarray = keep[labels]
+    return kept
 
 
 def mark_at_berth(detections: Sequence[VesselDetection], land: np.ndarray, grid: Grid,

@@ -223,7 +223,7 @@ def _objects_on_water(index: np.ndarray, level: float, scl_water: np.ndarray | N
     by a 3x3 median (hazy or rippled water near the level breaks into specks, between which anything is
     "bracketed"), and only the port's water counts (small "water" among land, e.g. wet roofs, is land)."""
     steady = steady_water(index, level, scl_water, grid, p)
-    kept = objects_on_water(~steady, math.sqrt(grid.pixel_area), p.berths, vegetation) \
+    kept: np.ndarray = objects_on_water(~steady, math.sqrt(grid.pixel_area), p.berths, vegetation) \
         | protrusions(~steady, steady, math.sqrt(grid.pixel_area), p.protrusions, vegetation)
     return kept if ship_like is None else kept | (ship_like(steady) & ~steady)
 
