@@ -167,6 +167,49 @@ def _on_own_axis(objects: np.ndarray, non_water: np.ndarray, pixel_m: float, p: 
     return keep
 
 
+@dataclass(frozen=True)
+class ProtrusionParams:
+    """Fingers of non-water sticking out into the water (``protrusions``). Measured, not adopted: off by
+    default (``radius_px`` 0); ``benchmarks/vessel_protrusions.py`` scores radii 2-6 px."""
+
+    radius_px: int = 0  # disk of the opening: non-water narrower than about 2 x radius + 1 px sticks out; 0: off
+    min_length_m: float = 20.0
+    max_length_m: float = 150.0
+    max_width_m: float = 90.0
+    min_water_share: float = 0.3  # of the piece's outline (1 px out) on water: it sticks out into the water
+    max_not_hull: float = 0.2  # fraction of the piece that may be what no hull is (e.g. vegetation)
+
+
+def protrusions(non_water: np.ndarray, water: np.ndarray, pixel_m: float, p: ProtrusionParams = ProtrusionParams(),
+                not_hull: np.ndarray | None = None) -> np.ndarray:
+    """Narrow fingers of non-water sticking out of wider land into the water: the non-water a disk of
+    ``radius_px`` cannot reach (outside the morphological opening of ``non_water``), in pieces of a ship's
+    size with water along at least ``min_water_share`` of their outline (boats moored bow-on off a quay,
+    a bow sticking out past a quay's corner). A quay or a yard is wider than the disk and stays land, and
+    so does a straight quay edge (the disk reaches it), except the few pixels a round disk cannot reach in
+    a square corner (of a pier, or of land at the image's edge)."""
+    if p.radius_px <= 0:
+        return np.zeros(non_water.shape, bool)
+    r = p.radius_px
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    disk = xx * xx + yy * yy <= r * r + r
+    narrow = non_water & ~ndi.binary_opening(non_water, structure=disk)
+    labels, count = ndi.label(narrow, structure=EIGHT)
+    keep = np.zeros(count + 1, bool)
+    not_hull = np.zeros(non_water.shape, bool) if not_hull is None else not_hull
+    for label, region in enumerate(ndi.find_objects(labels), start=1):
+        grown = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in region)  # room for the outline
+        inside = labels[grown] == label
+        rows, cols = np.nonzero(inside)
+        length, width, _ = _axis(rows, cols)
+        outline = ndi.binary_dilation(inside, structure=EIGHT) & ~inside
+        keep[label] = (p.min_length_m <= length * pixel_m <= p.max_length_m and width * pixel_m <= p.max_width_m
+                       and water[grown][outline].mean() >= p.min_water_share
+                       and not_hull[grown][inside].mean() <= p.max_not_hull)
+    kept: np.ndarray = keep[labels]
+    return kept
+
+
 def mark_at_berth(detections: Sequence[VesselDetection], land: np.ndarray, grid: Grid,
                   berth_m: float = 30.0) -> tuple[VesselDetection, ...]:
     """``detections`` with ``at_berth`` set: a hull whose side lies within ``berth_m`` of ``land`` (its

@@ -41,7 +41,7 @@ from geo.change.classify import water_level
 from geo.change.labels import EIGHT
 from geo.change.threshold import drop_small
 from geo.grid import Grid
-from geo.vessels.berths import BerthParams, objects_on_water
+from geo.vessels.berths import BerthParams, ProtrusionParams, objects_on_water, protrusions
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,9 @@ class LandParams:
     max_hull_ndvi: float = 0.25  # hulls, decks and cargo are not green: NDVI above this is a vegetated bank
     min_water_m2: float = 50_000.0  # 5 ha: a basin 250 m x 200 m; smaller "water" among land is not sea
     berths: BerthParams = BerthParams()
+    # With keep_objects_on_water: also keep narrow fingers of non-water sticking out into the water
+    # (geo.vessels.berths.protrusions; radius_px=0: off)
+    protrusions: ProtrusionParams = ProtrusionParams()
     # SAR single scene: False = the size rule alone on a 5x5 mean (before issue 16; the benchmark's reference)
     sar_objects_on_water: bool = True
     # the bright mask is a 3x3 mean (5x5 smeared a pier over the hulls moored alongside it), so hulls come
@@ -207,6 +210,7 @@ def optical_land_mask(
             if p.keep_objects_on_water else np.zeros(water.shape, bool)
         method = "water-index-single-scene" + ("+objects-on-water" if p.keep_objects_on_water else "") \
             + ("+ship-pixels" if p.keep_objects_on_water and ship_like is not None else "") \
+            + ("+protrusions" if p.keep_objects_on_water and p.protrusions.radius_px > 0 else "") \
             + ("+dark-water" if dark is not None else "") + ("+scl" if scl_water is not None else "")
         water |= ~_larger_than_vessels(~water, grid, p) | on_water
         return _buffer(~_drop_small_water(water, grid, p), p.buffer_px) & ~on_water, method
@@ -219,7 +223,8 @@ def _objects_on_water(index: np.ndarray, level: float, scl_water: np.ndarray | N
     by a 3x3 median (hazy or rippled water near the level breaks into specks, between which anything is
     "bracketed"), and only the port's water counts (small "water" among land, e.g. wet roofs, is land)."""
     steady = steady_water(index, level, scl_water, grid, p)
-    kept = objects_on_water(~steady, math.sqrt(grid.pixel_area), p.berths, vegetation)
+    kept: np.ndarray = objects_on_water(~steady, math.sqrt(grid.pixel_area), p.berths, vegetation) \
+        | protrusions(~steady, steady, math.sqrt(grid.pixel_area), p.protrusions, vegetation)
     return kept if ship_like is None else kept | (ship_like(steady) & ~steady)
 
 
