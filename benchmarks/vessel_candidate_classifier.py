@@ -209,9 +209,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "vessel_candidate_classifier.json")
     args = parser.parse_args()
-    if not sen2ships.available():
-        sys.exit(f"no sen2ships ports in {sen2ships.data_root()}")
-    parts = collect([sen2ships.load_port(name) for name in sen2ships.PORTS], measures=all_measures)
+    parts = collect(sen2ships.ports_or_exit(), measures=all_measures)
     rows = table(parts)
     print("Candidate classifiers, leave one port out on the six sen2ships ports:")
     for name, row in rows.items():

@@ -144,9 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help=f"write the fitted model to {MODEL_PATH}")
     args = parser.parse_args()
-    if not sen2ships.available():
-        sys.exit(f"no sen2ships ports in {sen2ships.data_root()}")
-    ports = [sen2ships.load_port(name) for name in sen2ships.PORTS]
+    ports = sen2ships.ports_or_exit()
     tables = [pixel_table(port) for port in ports]
     if args.write:
         MODEL_PATH.write_text(json.dumps(shipped(tables).to_dict()) + "\n")

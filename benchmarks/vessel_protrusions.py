@@ -67,9 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "vessel_protrusions.json")
     args = parser.parse_args()
-    if not sen2ships.available():
-        sys.exit(f"no sen2ships ports in {sen2ships.data_root()}")
-    table = protrusion_table([sen2ships.load_port(name) for name in sen2ships.PORTS])
+    table = protrusion_table(sen2ships.ports_or_exit())
     print("Protrusions in --berthed's land model, six sen2ships ports:")
     print_rows(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)

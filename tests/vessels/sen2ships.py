@@ -93,3 +93,10 @@ def load_port(name: str, root: Path | None = None) -> Port:
 def available(root: Path | None = None) -> bool:
     folder = root or data_root()
     return all((folder / p).is_dir() for p in PORTS)
+
+
+def ports_or_exit() -> list[Port]:
+    """The six development ports, for a benchmark's command line: it stops naming the folder when they are absent."""
+    if not available():
+        raise SystemExit(f"no sen2ships ports in {data_root()}")
+    return [load_port(name) for name in PORTS]
