@@ -6,7 +6,10 @@ not the command's own, and are avoided here (measured, whole process, against ``
 * OpenBLAS, loaded with numpy, starts a worker thread per core that spins waiting for work (~0.05 s of CPU
   on two cores); the shift's linear algebra is 2 x 2 systems, which never use them;
 * rasterio imports boto3 whenever it is installed (~0.13 s with botocore and urllib3) but uses it only to
-  sign S3 requests (``rasterio.session.AWSSession``); it is imported at that first use instead.
+  sign S3 requests (``rasterio.session.AWSSession``); it is imported at that first use instead;
+* smaller ones: numpy sets the docstrings of its compiled functions one by one as it is imported (~0.005 s),
+  which no result reads (skipped), and rasterio imports the XML parser for VRT documents (~0.0015 s; at
+  first use instead).
 
 And one at the end: the interpreter's teardown (every module of numpy and rasterio emptied object by object,
 GDAL's own clean-up; ~0.01 s of CPU) frees memory the system takes back anyway. A command that has printed its
@@ -23,12 +26,18 @@ import importlib.util
 import os
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
 # a user's own setting wins; the thread count of every other command is left alone
 BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
+# numpy's docstrings for its compiled functions and types, set one by one at import (~0.005 s of CPU); a
+# command's results never read them (help() shows less in that process)
+NUMPY_DOCSTRINGS = ("numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars")
+# rasterio imports boto3 (if installed) to sign S3 requests, and the XML parser for VRT documents (a boundless
+# read, ~0.0015 s): both stand-ins for the real modules until an attribute is used
+RASTERIO_DEFERRED = ("boto3", "xml.etree.ElementTree")
 _QUICK_END = {"wanted": False}  # set by a command that has finished its work (this process's, not a module's state)
 
 
@@ -41,18 +50,32 @@ class DeferredModule(types.ModuleType):
 
 
 def light_start() -> None:
-    """Before the first import of numpy and rasterio: one BLAS thread, and boto3 imported by rasterio only
-    when it signs an S3 request. Nothing is done once they are imported (a caller in the same process)."""
+    """Import numpy and rasterio for a short command: one BLAS thread, numpy without its docstrings, and what
+    rasterio imports for paths the command may not take (boto3, the VRT XML parser) imported at their first
+    use. Nothing is done for a library already imported (a caller in the same process)."""
     if "numpy" not in sys.modules:
         for name, value in BLAS_THREADS.items():
             os.environ.setdefault(name, value)
-    if "rasterio" in sys.modules or "boto3" in sys.modules or importlib.util.find_spec("boto3") is None:
-        return
-    sys.modules["boto3"] = DeferredModule("boto3")
+        with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType):
+            import numpy  # noqa: F401
+    if "rasterio" not in sys.modules:
+        deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
+        with _standing_in(deferred, DeferredModule):
+            import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
+
+
+@contextmanager
+def _standing_in(names: Sequence[str], kind: type[types.ModuleType]) -> Iterator[None]:
+    """Stand-ins of ``kind`` in ``sys.modules`` for the modules ``names`` not yet imported, for a block of
+    imports; afterwards anyone importing those names gets the real modules."""
+    added = [name for name in names if name not in sys.modules]
+    for name in added:
+        sys.modules[name] = kind(name)
     try:
-        import rasterio.session  # noqa: F401  (binds the stand-in as its ``boto3``)
-    finally:  # anyone else importing boto3 gets the real module
-        del sys.modules["boto3"]
+        yield
+    finally:
+        for name in added:
+            del sys.modules[name]
 
 
 @contextmanager
