@@ -54,10 +54,15 @@ def _along(image: np.ndarray, axis: int, before: int, after: int, mode: PadMode,
     out = np.empty(image.shape, np.float32)
     out_lines = np.moveaxis(out, axis, 0)
     step = max(1, LINE_BLOCK_VALUES // len(at))
+    ends = np.r_[at[:before], at[before + n:]]  # the padding's positions (the middle is the line itself)
     for first in range(0, lines.shape[1], step):
-        block = np.s_[:, first:first + step]
-        # lines made float64 and contiguous first: one gather of whole rows (the same values)
-        out_lines[block] = kernel(np.ascontiguousarray(lines[block], np.float64)[at])
+        part = lines[:, first:first + step]
+        # one float64 copy, contiguous: the line in the middle, the few padding rows gathered from it
+        padded = np.empty((len(at),) + part.shape[1:])
+        padded[before:before + n] = part
+        if len(ends):
+            padded[np.r_[0:before, before + n:len(at)]] = padded[before + ends]
+        out_lines[:, first:first + step] = kernel(padded)
     return out
 
 
@@ -108,8 +113,9 @@ def uniform_filter(image: np.ndarray, size: int) -> np.ndarray:
         steps[0] = padded[0]
         for k in range(1, size):
             steps[0] += padded[k]
-        steps[1:] = padded[size:size + n - 1] - padded[:n - 1]
-        means: np.ndarray = np.cumsum(steps, axis=0) / size  # a cumulative sum adds in order, as the loop does
+        np.subtract(padded[size:size + n - 1], padded[:n - 1], out=steps[1:])
+        means: np.ndarray = np.cumsum(steps, axis=0, out=steps)  # a cumulative sum adds in order, as the loop does
+        means /= size
         return means
 
     ndi = _ndimage(image)
@@ -141,11 +147,16 @@ def spline_filter(image: np.ndarray) -> np.ndarray:
         powers = np.cumprod(np.full(n - 2, z)).reshape((n - 2,) + (1,) * (c.ndim - 1))
         terms[1:] = powers * (c[1:n - 1] + z_n_1 * c[n - 2:0:-1])
         c[0] = np.cumsum(terms, axis=0)[-1] / (1 - z_n_1 * z_n_1)
+        # the two recursions a line position at a time (each step needs the last): the same operations, into
+        # views made once and one scratch line (a step costs its call, not its few hundred values)
+        row, step = list(c), np.empty_like(c[0])
         for i in range(1, n):
-            c[i] += z * c[i - 1]
+            np.multiply(row[i - 1], z, out=step)
+            row[i] += step
         c[n - 1] = (z * c[n - 2] + c[n - 1]) * z / (z * z - 1)
         for i in range(n - 2, -1, -1):
-            c[i] = z * (c[i + 1] - c[i])
+            np.subtract(row[i + 1], row[i], out=step)
+            np.multiply(step, z, out=row[i])
         return c
 
     ndi = _ndimage(image)
