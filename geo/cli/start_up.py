@@ -8,8 +8,9 @@ not the command's own, and are avoided here (measured, whole process, against ``
 * rasterio imports boto3 whenever it is installed (~0.13 s with botocore and urllib3) but uses it only to
   sign S3 requests (``rasterio.session.AWSSession``); it is imported at that first use instead;
 * smaller ones: numpy sets the docstrings of its compiled functions one by one as it is imported (~0.005 s),
-  which no result reads (skipped), and rasterio imports the XML parser for VRT documents (~0.0015 s; at
-  first use instead).
+  which no result reads (skipped); rasterio imports the XML parser for VRT documents (~0.0015 s; at first
+  use instead); and Python loads compiled modules with every symbol of the libraries they pull in (GDAL's
+  tens of thousands) looked up at once (``RTLD_NOW``): lazy binding looks up those called (~0.004 s).
 
 And one at the end: the interpreter's teardown (every module of numpy and rasterio emptied object by object,
 GDAL's own clean-up; ~0.01 s of CPU) frees memory the system takes back anyway. A command that has printed its
@@ -53,15 +54,29 @@ def light_start() -> None:
     """Import numpy and rasterio for a short command: one BLAS thread, numpy without its docstrings, and what
     rasterio imports for paths the command may not take (boto3, the VRT XML parser) imported at their first
     use. Nothing is done for a library already imported (a caller in the same process)."""
-    if "numpy" not in sys.modules:
-        for name, value in BLAS_THREADS.items():
-            os.environ.setdefault(name, value)
-        with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType):
-            import numpy  # noqa: F401
-    if "rasterio" not in sys.modules:
-        deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
-        with _standing_in(deferred, DeferredModule):
-            import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
+    with _lazy_binding():
+        if "numpy" not in sys.modules:
+            for name, value in BLAS_THREADS.items():
+                os.environ.setdefault(name, value)
+            with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType):
+                import numpy  # noqa: F401
+        if "rasterio" not in sys.modules:
+            deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
+            with _standing_in(deferred, DeferredModule):
+                import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
+
+
+@contextmanager
+def _lazy_binding() -> Iterator[None]:
+    """Compiled modules (and the libraries they load: GDAL, PROJ, OpenBLAS ...) loaded with lazy binding for a
+    block of imports: a function's address is looked up at its first call, not every one of the tens of
+    thousands GDAL exports at load (Python's default, ``RTLD_NOW``; ~0.004 s of CPU). Back as it was after."""
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags & ~os.RTLD_NOW | os.RTLD_LAZY)
+    try:
+        yield
+    finally:
+        sys.setdlopenflags(flags)
 
 
 @contextmanager

@@ -120,3 +120,26 @@ def test_rasterios_vrt_parser_comes_at_first_use_and_numpy_without_its_docstring
         "deferred_after_import": prelude == LIGHT, "read": [[0, 0, 0], [0, 1, 2], [0, 4, 5]], "xml_is_real": True,
         "numpy_docstrings": prelude == "", "numpy_works": 2.0,
     }
+
+
+LOADING = """
+import json, os, sys
+before = sys.getdlopenflags()
+seen = []
+class Watch:  # notes the flags the compiled modules of numpy and rasterio are loaded with
+    def find_spec(self, name, path=None, target=None):
+        if name in ("numpy._core._multiarray_umath", "rasterio._base"):
+            seen.append(sys.getdlopenflags())
+        return None
+sys.meta_path.insert(0, Watch())
+{prelude}
+import numpy, rasterio
+print(json.dumps({{"lazy_while_loading": [bool(f & os.RTLD_LAZY) and not f & os.RTLD_NOW for f in seen],
+                  "restored": sys.getdlopenflags() == before}}))
+"""
+
+
+@pytest.mark.parametrize("prelude", ["", LIGHT], ids=["as-is", "light-start"])
+def test_numpy_and_gdal_are_loaded_with_lazy_binding_and_the_flags_restored(prelude):
+    assert run_python(LOADING.format(prelude=prelude)) == {
+        "lazy_while_loading": [prelude == LIGHT] * 2, "restored": True}
