@@ -8,8 +8,8 @@ not the command's own, and are avoided here (measured, whole process, against ``
 * rasterio imports boto3 whenever it is installed (~0.13 s with botocore and urllib3) but uses it only to
   sign S3 requests (``rasterio.session.AWSSession``); it is imported at that first use instead;
 * smaller ones: numpy sets the docstrings of its compiled functions one by one as it is imported (~0.005 s),
-  which no result reads (skipped); rasterio imports the XML parser for VRT documents (~0.0015 s; at first
-  use instead); and Python loads compiled modules with every symbol of the libraries they pull in (GDAL's
+  which no result reads (skipped); numpy imports ctypes for an array's ``.ctypes`` and rasterio the XML
+  parser for VRT documents (~0.001 s each; at first use instead); and Python loads compiled modules with every symbol of the libraries they pull in (GDAL's
   tens of thousands) looked up at once (``RTLD_NOW``): lazy binding looks up those called (~0.004 s).
 
 And one at the end: the interpreter's teardown (every module of numpy and rasterio emptied object by object,
@@ -36,6 +36,7 @@ BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
 # numpy's docstrings for its compiled functions and types, set one by one at import (~0.005 s of CPU); a
 # command's results never read them (help() shows less in that process)
 NUMPY_DOCSTRINGS = ("numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars")
+NUMPY_DEFERRED = ("ctypes",)  # numpy imports it for an array's ``.ctypes`` attribute: at that first use instead
 # rasterio imports boto3 (if installed) to sign S3 requests, and the XML parser for VRT documents (a boundless
 # read, ~0.0015 s): both stand-ins for the real modules until an attribute is used
 RASTERIO_DEFERRED = ("boto3", "xml.etree.ElementTree")
@@ -51,14 +52,15 @@ class DeferredModule(types.ModuleType):
 
 
 def light_start() -> None:
-    """Import numpy and rasterio for a short command: one BLAS thread, numpy without its docstrings, and what
-    rasterio imports for paths the command may not take (boto3, the VRT XML parser) imported at their first
-    use. Nothing is done for a library already imported (a caller in the same process)."""
+    """Import numpy and rasterio for a short command: one BLAS thread, numpy without its docstrings, lazy
+    binding, and what they import for paths the command may not take (ctypes, boto3, the VRT XML parser)
+    imported at their first use. Nothing is done for a library already imported (a caller in the same process)."""
     with _lazy_binding():
         if "numpy" not in sys.modules:
             for name, value in BLAS_THREADS.items():
                 os.environ.setdefault(name, value)
-            with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType):
+            deferred = [name for name in NUMPY_DEFERRED if importlib.util.find_spec(name) is not None]
+            with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType), _standing_in(deferred, DeferredModule):
                 import numpy  # noqa: F401
         if "rasterio" not in sys.modules:
             deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]

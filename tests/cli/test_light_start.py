@@ -98,26 +98,31 @@ import json, sys, types
 import numpy as np, rasterio
 from rasterio.transform import from_origin
 from rasterio.windows import Window
-deferred_after_import = "xml.etree.ElementTree" not in sys.modules
+deferred_after_import = [name not in sys.modules for name in ("xml.etree.ElementTree", "ctypes")]
+values = np.arange(3, dtype=np.int32)
+view = values.ctypes  # numpy's ctypes view of an array: ctypes is really imported from here on
+ctypes_view = [int(n) for n in view.shape] == [3] and view.data == values.__array_interface__["data"][0]
 path = sys.argv[1] + "/small.tif"
 with rasterio.open(path, "w", driver="GTiff", width=3, height=3, count=1, dtype="uint8", crs="EPSG:32630",
                    transform=from_origin(500000, 5000000, 10, 10)) as dst:
     dst.write(np.arange(1, 10, dtype="uint8").reshape(1, 3, 3))
 with rasterio.open(path) as src:  # a boundless read goes through a VRT document (rasterio.vrt's XML)
     read = src.read(1, window=Window(-1, -1, 3, 3), boundless=True, fill_value=0).tolist()
-print(json.dumps({{"deferred_after_import": deferred_after_import, "read": read,
+print(json.dumps({{"deferred_after_import": deferred_after_import, "read": read, "ctypes_view": ctypes_view,
                   "xml_is_real": type(sys.modules["xml.etree.ElementTree"]) is types.ModuleType,
                   "numpy_docstrings": np.array.__doc__ is not None, "numpy_works": float(np.median([3.0, 1.0, 2.0]))}}))
 """
 
 
 @pytest.mark.parametrize("prelude", ["", LIGHT], ids=["as-is", "light-start"])
-def test_rasterios_vrt_parser_comes_at_first_use_and_numpy_without_its_docstrings(prelude, tmp_path):
-    """After ``light_start`` rasterio's VRT XML parser is imported only when a read needs it (the read the same
-    as without), and numpy works without the docstrings of its compiled functions (control: as-is)."""
+def test_rasterios_vrt_parser_and_ctypes_come_at_first_use_and_numpy_without_its_docstrings(prelude, tmp_path):
+    """After ``light_start`` rasterio's VRT XML parser and ctypes are imported only when used (a boundless read,
+    an array's ``.ctypes``: the same as without), and numpy works without the docstrings of its compiled
+    functions (control: as-is)."""
     code = DEFERRED.format(prelude=prelude).replace("sys.argv[1]", repr(str(tmp_path)))
     assert run_python(code) == {
-        "deferred_after_import": prelude == LIGHT, "read": [[0, 0, 0], [0, 1, 2], [0, 4, 5]], "xml_is_real": True,
+        "deferred_after_import": [prelude == LIGHT] * 2, "read": [[0, 0, 0], [0, 1, 2], [0, 4, 5]], "xml_is_real": True,
+        "ctypes_view": True,
         "numpy_docstrings": prelude == "", "numpy_works": 2.0,
     }
 
