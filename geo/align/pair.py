@@ -156,7 +156,7 @@ def _as_stored(tgt: DatasetReader, band: int, window: Window) -> np.ndarray:
     """TGT's pixels over ``window`` of its own lattice, nodata (or 0 without one) and beyond its edge 0: what
     the cubic warp onto the same lattice returns (its kernel is 1 at a pixel's own centre, 0 at the others'),
     without warping every pixel (~10x the read of a small pair)."""
-    values = read_filled(tgt, band, window, 0).astype(np.float64)
+    values = read_filled(tgt, band, window, 0, "float64")
     if tgt.nodata is not None:
         values[np.isnan(values) if np.isnan(tgt.nodata) else values == tgt.nodata] = 0
     return values
@@ -165,12 +165,15 @@ def _as_stored(tgt: DatasetReader, band: int, window: Window) -> np.ndarray:
 def _read_window(src: DatasetReader, band: int, window: Window, shape: tuple[int, int]) -> np.ndarray:
     """``window`` of ``src`` (0 beyond its edge, ``read_filled``) at ``shape``."""
     inside = window.intersection(Window(0, 0, src.width, src.height))
+    full_size = shape == (int(window.height), int(window.width))
     if (inside.width, inside.height) == (window.width, window.height):
+        if full_size:  # as stored: GDAL converts the values (exactly) as it reads, no copy after
+            return read_filled(src, band, window, 0, "float64")
         values: np.ndarray = src.read(band, window=window, out_shape=shape, resampling=Resampling.average)
         return values.astype(np.float64)
-    if shape != (int(window.height), int(window.width)):
+    if not full_size:
         raise ValueError("decimated reads must lie inside the raster")
-    return read_filled(src, band, window, 0).astype(np.float64)
+    return read_filled(src, band, window, 0, "float64")
 
 
 @contextmanager
