@@ -41,7 +41,7 @@ def coreg_command(
     from geo.cli.start_up import collector_paused, light_start, want_quick_end
 
     with collector_paused():
-        light_start()  # before numpy and rasterio are imported
+        light_start()  # numpy and rasterio, imported for a short command (geo.cli.start_up)
         # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
         from geo.align.files import LocalSettings, coregister_files
 

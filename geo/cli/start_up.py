@@ -1,7 +1,7 @@
-"""What a short command does before it imports numpy and rasterio, so that start-up is not most of its time.
+"""How a short command imports numpy and rasterio, and ends, so that start-up is not most of its time.
 
-``geo coreg`` of a small pair measures in ~0.1 s; importing what it needs costs more. Two costs there are
-not the command's own, and are avoided here (measured, whole process, against ``geo --version``):
+``geo coreg`` of a small pair measures in ~0.03 s; importing what it needs costs more. Costs there that are
+not the command's own are avoided here (measured, whole process, against ``geo --version``):
 
 * OpenBLAS, loaded with numpy, starts a worker thread per core that spins waiting for work (~0.05 s of CPU
   on two cores); the shift's linear algebra is 2 x 2 systems, which never use them;
@@ -9,8 +9,9 @@ not the command's own, and are avoided here (measured, whole process, against ``
   sign S3 requests (``rasterio.session.AWSSession``); it is imported at that first use instead;
 * smaller ones: numpy sets the docstrings of its compiled functions one by one as it is imported (~0.005 s),
   which no result reads (skipped); numpy imports ctypes for an array's ``.ctypes`` and rasterio the XML
-  parser for VRT documents (~0.001 s each; at first use instead); and Python loads compiled modules with every symbol of the libraries they pull in (GDAL's
-  tens of thousands) looked up at once (``RTLD_NOW``): lazy binding looks up those called (~0.004 s).
+  parser for VRT documents (~0.001 s each; at first use instead); and Python loads compiled modules with
+  every symbol of the libraries they pull in (GDAL's tens of thousands) looked up at once (``RTLD_NOW``):
+  lazy binding looks up those called (~0.004 s).
 
 And one at the end: the interpreter's teardown (every module of numpy and rasterio emptied object by object,
 GDAL's own clean-up; ~0.01 s of CPU) frees memory the system takes back anyway. A command that has printed its
