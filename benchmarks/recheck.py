@@ -103,7 +103,7 @@ def warm_cluster_runs(make_request, repeats: int = 2) -> dict[int, float]:
     return best
 
 
-def _run(command: list[str]) -> tuple[float, float]:
+def _run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall, CPU) seconds of ``command`` as a whole process, running this checkout's ``geo`` as an installed
     package runs: with its modules' bytecode cached (``pip install`` compiles it; PYTHONDONTWRITEBYTECODE
     would make every run compile the modules it imports, and the no-op imports more of them than
@@ -113,18 +113,20 @@ def _run(command: list[str]) -> tuple[float, float]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=env)
+    subprocess.run(command, check=True, capture_output=True, env=env, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def paired_wall_s(command: list[str], reference: list[str], runs: int) -> dict[str, float]:
+def paired_wall_s(command: list[str], reference: list[str], runs: int, cwd: Path | None = None,
+                  reference_cwd: Path | None = None) -> dict[str, float]:
     """``command`` and ``reference`` as whole processes, started in turn (A B A B ...) after one unmeasured
     run of each, so that the machine's drifting load hits both; ratios taken pair by pair. Medians, and the
-    wall ratio's spread."""
-    _run(command), _run(reference)
-    pairs = [(_run(command), _run(reference)) for _ in range(runs)]
+    wall ratio's spread. ``cwd``/``reference_cwd``: where each runs (``python -m geo`` imports the ``geo`` of
+    its working folder first: another checkout's)."""
+    _run(command, cwd), _run(reference, reference_cwd)
+    pairs = [(_run(command, cwd), _run(reference, reference_cwd)) for _ in range(runs)]
     wall = [a[0] / b[0] for a, b in pairs]
     cpu = [a[1] / b[1] for a, b in pairs]
     return {"wall_s_median": round(statistics.median(a[0] for a, _ in pairs), 3),

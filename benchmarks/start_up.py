@@ -1,6 +1,7 @@
 """Start-up of ``geo coreg`` on a small pair against ``geo --version`` (goal: at most 3x), and what it is made of.
 
-    python benchmarks/start_up.py [--runs 9] [--json OUT]   (default OUT: benchmarks/results/start_up.json)
+    python benchmarks/start_up.py [--runs 9] [--json OUT] [--reference DIR]
+    (default OUT: benchmarks/results/start_up.json)
 
 Writes the 512 x 512 pair of the start-up test (a crop of the shared ``coreg-pair`` REF and its copy moved by
 a known sub-pixel shift, GeoTIFF) to a temporary folder, then times whole processes, each against
@@ -13,7 +14,10 @@ be added to both sides and flatter the ratio):
   imports them (``geo.cli.start_up.light_start``), and nothing else;
 * that floor and the first read: both files opened and one window read (GDAL registers its drivers).
 
-Also the measurement alone, in-process (median of 9 after a first call). Prints JSON and writes it.
+Also the measurement alone, in-process (median of 9 after a first call). With ``--reference DIR`` (another
+checkout of the project, e.g. ``git worktree add DIR main``), in the same run: its ``geo coreg`` against its own
+``geo --version``, and the two ``geo coreg`` paired (each started in its checkout, whose ``geo`` it imports).
+Prints JSON and writes it.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "start_up.json")
+    parser.add_argument("--reference", type=Path, help="another checkout, timed side by side")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="geo-start-up-"))
     write_pair(folder, SHARED_DATA, COREG_PAIR_512)
@@ -77,6 +82,16 @@ def main() -> None:
         "boto3_installed": importlib.util.find_spec("boto3") is not None,  # not imported by geo coreg either way
         "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)},
     }
+    if args.reference:
+        reference = args.reference.resolve()
+        pair = [str(folder / "ref.tif"), str(folder / "tgt.tif")]
+        result["reference"] = {
+            "checkout": str(reference),
+            "reference_coreg_vs_its_geo_version": paired_wall_s(geo + ["coreg", *pair, "--json"], version,
+                                                                args.runs, reference, reference),
+            "coreg_vs_reference_coreg": paired_wall_s(geo + ["coreg", *pair, "--json"],
+                                                      geo + ["coreg", *pair, "--json"], args.runs, folder, reference),
+        }
     print_and_write(result, args.json)
 
 

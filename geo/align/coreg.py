@@ -109,7 +109,7 @@ def prepare_stack(images: np.ndarray, valid: np.ndarray, fill: np.ndarray | None
             mean[k], std[k], textured[k] = values.mean(), spread, True
     if images.ndim == 2:
         mean, std = mean[0], std[0]
-    out = np.where(fill, 0.0, (images - mean) / std).astype(np.float32)
+    out = np.where(fill, 0.0, (images - mean) / std).astype(np.float32, copy=False)
     if images.ndim == 2:
         out = _filled(out, fill) if fill.any() else out
     else:  # only the images with pixels to fill

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LocalSettings:
+    """How ``--local`` places and judges its tie points."""
+
     window: int = 128  # tie-point window, px of REF
     spacing: int = 128  # tie-point grid spacing, px of REF
     min_points: int = 8

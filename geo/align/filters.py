@@ -12,6 +12,7 @@ block of lines in float64; there the import is a small part of the work.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from types import ModuleType
 from typing import Literal
@@ -44,21 +45,34 @@ def _along(image: np.ndarray, axis: int, before: int, after: int, mode: PadMode,
     at a time: it gets them as float64 (line length + ``before`` + ``after``, lines...) padded as ``np.pad``
     would, and returns (line length, lines...); float32 out, as ndimage writes each axis's result."""
     n = image.shape[axis]
-    at = np.arange(-before, n + after)
-    if mode == "edge":
-        at = np.clip(at, 0, n - 1)
-    else:  # symmetric: the line mirrored at both ends, as often as needed
-        at = at % (2 * n)
-        at = np.where(at >= n, 2 * n - 1 - at, at)
+    filled, sources = _padding(n, before, after, mode)
     lines = np.moveaxis(image, axis, 0)
     out = np.empty(image.shape, np.float32)
     out_lines = np.moveaxis(out, axis, 0)
-    step = max(1, LINE_BLOCK_VALUES // len(at))
+    step = max(1, LINE_BLOCK_VALUES // (n + before + after))
     for first in range(0, lines.shape[1], step):
-        block = np.s_[:, first:first + step]
-        # lines made float64 and contiguous first: one gather of whole rows (the same values)
-        out_lines[block] = kernel(np.ascontiguousarray(lines[block], np.float64)[at])
+        part = lines[:, first:first + step]
+        # one float64 copy, contiguous: the line in the middle, the few padding rows gathered from it
+        padded = np.empty((n + before + after,) + part.shape[1:])
+        padded[before:before + n] = part
+        if len(filled):
+            padded[filled] = padded[sources]
+        out_lines[:, first:first + step] = kernel(padded)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _padding(n: int, before: int, after: int, mode: PadMode) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of the padding in a padded line, the positions in it they copy): ``np.pad``'s "edge" or
+    "symmetric" (the line mirrored at both ends, as often as needed). The same few shapes recur: kept."""
+    at = np.arange(-before, n + after)
+    if mode == "edge":
+        at = np.clip(at, 0, n - 1)
+    else:
+        at = at % (2 * n)
+        at = np.where(at >= n, 2 * n - 1 - at, at)
+    filled = np.concatenate([np.arange(before), np.arange(before + n, n + before + after)])
+    return filled, at[filled] + before
 
 
 def correlate1d(image: np.ndarray, weights: np.ndarray, axis: int, mode: PadMode) -> np.ndarray:
@@ -108,8 +122,9 @@ def uniform_filter(image: np.ndarray, size: int) -> np.ndarray:
         steps[0] = padded[0]
         for k in range(1, size):
             steps[0] += padded[k]
-        steps[1:] = padded[size:size + n - 1] - padded[:n - 1]
-        means: np.ndarray = np.cumsum(steps, axis=0) / size  # a cumulative sum adds in order, as the loop does
+        np.subtract(padded[size:size + n - 1], padded[:n - 1], out=steps[1:])
+        means: np.ndarray = np.cumsum(steps, axis=0, out=steps)  # a cumulative sum adds in order, as the loop does
+        means /= size
         return means
 
     ndi = _ndimage(image)
@@ -141,11 +156,16 @@ def spline_filter(image: np.ndarray) -> np.ndarray:
         powers = np.cumprod(np.full(n - 2, z)).reshape((n - 2,) + (1,) * (c.ndim - 1))
         terms[1:] = powers * (c[1:n - 1] + z_n_1 * c[n - 2:0:-1])
         c[0] = np.cumsum(terms, axis=0)[-1] / (1 - z_n_1 * z_n_1)
+        # the two recursions a line position at a time (each step needs the last): the same operations, into
+        # views made once and one scratch line (a step costs its call, not its few hundred values)
+        row, step = list(c), np.empty_like(c[0])
         for i in range(1, n):
-            c[i] += z * c[i - 1]
+            np.multiply(row[i - 1], z, out=step)
+            row[i] += step
         c[n - 1] = (z * c[n - 2] + c[n - 1]) * z / (z * z - 1)
         for i in range(n - 2, -1, -1):
-            c[i] = z * (c[i + 1] - c[i])
+            np.subtract(row[i + 1], row[i], out=step)
+            np.multiply(step, z, out=row[i])
         return c
 
     ndi = _ndimage(image)
@@ -174,11 +194,20 @@ def all_within(mask: np.ndarray, pixels: int) -> np.ndarray:
         padded = np.zeros(shape, bool)  # the outside: False
         lines, eroded = np.moveaxis(padded, axis, 0), np.moveaxis(out, axis, 0)
         lines[pixels:pixels + n] = eroded
-        kept = lines[:n].copy()
-        for k in range(1, 2 * pixels + 1):
-            kept &= lines[k:k + n]
-        out = np.ascontiguousarray(np.moveaxis(kept, 0, axis))
+        out = np.ascontiguousarray(np.moveaxis(_all_of_runs(lines, 2 * pixels + 1), 0, axis))
     return out
+
+
+def _all_of_runs(lines: np.ndarray, width: int) -> np.ndarray:
+    """Element k: every one of ``lines[k:k + width]`` True (first axis). Runs of 2, 4, 8 ... built by halves,
+    then two overlapping runs of the largest power of two cover ``width``: ~log2(width) passes, not width."""
+    run, covered = lines, 1
+    while 2 * covered <= width:
+        run = run[:-covered] & run[covered:]
+        covered *= 2
+    count = len(lines) - width + 1
+    all_true: np.ndarray = run[:count] & run[width - covered:width - covered + count]
+    return all_true
 
 
 def maximum_filter(image: np.ndarray, size: int) -> np.ndarray:

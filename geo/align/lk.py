@@ -120,22 +120,24 @@ def refine(
         active = np.flatnonzero(alive & ~converged)
         if active.size == 0:
             break
+        # every window still in the batch (the common case): the arrays themselves, not copies of their rows
+        rows: slice | np.ndarray = slice(None) if active.size == n else active
         batch = windows if active.size == n else _subset(windows, active)
-        ref = ref_all[active]
-        warped, gx, gy = (a.reshape(active.size, -1) for a in sample(batch, dx[active], dy[active]))
-        a = gain[active]
+        ref = ref_all[rows]
+        warped, gx, gy = (a.reshape(active.size, -1) for a in sample(batch, dx[rows], dy[rows]))
+        a = gain[rows]
         if np.isfinite(a).all():
             # ESM: the mean of both images' gradients converges in far fewer steps than TGT's alone
-            gx = 0.5 * (gx + a[:, None].astype(np.float32) * rgx_all[active])
-            gy = 0.5 * (gy + a[:, None].astype(np.float32) * rgy_all[active])
-        solution = _solve(*_normal_equations([gx, gy, -ref, -np.ones_like(ref)], warped, weights[active]))
-        gain[active] = solution[:, 2]
+            gx = 0.5 * (gx + a[:, None].astype(np.float32) * rgx_all[rows])
+            gy = 0.5 * (gy + a[:, None].astype(np.float32) * rgy_all[rows])
+        solution = _solve(*_normal_equations([gx, gy, -ref, -np.ones_like(ref)], warped, weights[rows]))
+        gain[rows] = solution[:, 2]
         if iteration <= reweight_iterations:
             residual = warped - solution[:, 2, None] * ref - solution[:, 3, None]
-            weights[active] = _tukey(residual, fit_all[active])
+            weights[rows] = _tukey(residual, fit_all[rows])
         step_x, step_y = solution[:, 0], solution[:, 1]
-        dx[active] += step_x
-        dy[active] += step_y
+        dx[rows] += step_x
+        dy[rows] += step_y
         outside = (np.abs(dx - windows.start[:, 0]) > limit) | (np.abs(dy - windows.start[:, 1]) > limit)
         outside |= ~np.isfinite(dx) | ~np.isfinite(dy)
         alive &= ~outside

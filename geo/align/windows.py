@@ -23,10 +23,16 @@ def texture_map(image: np.ndarray, valid: np.ndarray, block: int = BLOCK) -> np.
     x = np.where(valid, image, 0.0).astype(np.float32)[: rows * block, : cols * block]
     v = valid[: rows * block, : cols * block]
     energy = np.zeros(x.shape, np.float32)
-    energy[:, :-1] = np.where(v[:, 1:] & v[:, :-1], (x[:, 1:] - x[:, :-1]) ** 2, 0)
-    energy[:-1, :] += np.where(v[1:, :] & v[:-1, :], (x[1:, :] - x[:-1, :]) ** 2, 0)
+    for axis in (1, 0):  # squared differences along rows, then columns, kept where both pixels are valid
+        ahead, behind = (np.s_[:, 1:], np.s_[:, :-1]) if axis == 1 else (np.s_[1:, :], np.s_[:-1, :])
+        step = x[ahead] - x[behind]
+        np.multiply(step, step, out=step)
+        step[~(v[ahead] & v[behind])] = 0
+        energy[behind] += step
     shape = (rows, block, cols, block)
-    n = v.reshape(shape).sum(axis=(1, 3))
+    # valid pixels per block: small counts summed as such (a boolean sum over two axes at once is slow)
+    n = v.reshape(rows, block, cols * block).sum(axis=1, dtype=np.int16).reshape(rows, cols, block).sum(
+        axis=2, dtype=np.int64)
     score = np.sqrt(energy.reshape(shape).sum(axis=(1, 3)) / np.maximum(n, 1)) * n / block**2
     return np.where(n >= 0.9 * block**2, score, 0.0)
 

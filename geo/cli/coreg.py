@@ -38,10 +38,10 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
-    from geo.cli.start_up import collector_paused, light_start
+    from geo.cli.start_up import collector_paused, light_start, want_quick_end
 
     with collector_paused():
-        light_start()  # before numpy and rasterio are imported
+        light_start()  # numpy and rasterio, imported for a short command (geo.cli.start_up)
         # imported here: the global path needs neither the tie-point nor the resampling modules (start-up time)
         from geo.align.files import LocalSettings, coregister_files
 
@@ -49,8 +49,9 @@ def coreg_command(
     result = coregister_files(ref, tgt, band, settings, int(read_budget * 1e6), apply_to, keep_grid).record
     if as_json:
         click.echo(json.dumps(result))
-        return
-    _print(result)
+    else:
+        _print(result)
+    want_quick_end()  # its files are closed and its read thread joined: nothing is left for the teardown
 
 
 def _print(result: dict[str, Any]) -> None:

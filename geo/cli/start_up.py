@@ -1,27 +1,47 @@
-"""What a short command does before it imports numpy and rasterio, so that start-up is not most of its time.
+"""How a short command imports numpy and rasterio, and ends, so that start-up is not most of its time.
 
-``geo coreg`` of a small pair measures in ~0.1 s; importing what it needs costs more. Two costs there are
-not the command's own, and are avoided here (measured, whole process, against ``geo --version``):
+``geo coreg`` of a small pair measures in ~0.03 s; importing what it needs costs more. Costs there that are
+not the command's own are avoided here (measured, whole process, against ``geo --version``):
 
 * OpenBLAS, loaded with numpy, starts a worker thread per core that spins waiting for work (~0.05 s of CPU
   on two cores); the shift's linear algebra is 2 x 2 systems, which never use them;
 * rasterio imports boto3 whenever it is installed (~0.13 s with botocore and urllib3) but uses it only to
-  sign S3 requests (``rasterio.session.AWSSession``); it is imported at that first use instead.
+  sign S3 requests (``rasterio.session.AWSSession``); it is imported at that first use instead;
+* smaller ones: numpy sets the docstrings of its compiled functions one by one as it is imported (~0.005 s),
+  which no result reads (skipped); numpy imports ctypes for an array's ``.ctypes`` and rasterio the XML
+  parser for VRT documents (~0.001 s each; at first use instead); and Python loads compiled modules with
+  every symbol of the libraries they pull in (GDAL's tens of thousands) looked up at once (``RTLD_NOW``):
+  lazy binding looks up those called (~0.004 s).
+
+And one at the end: the interpreter's teardown (every module of numpy and rasterio emptied object by object,
+GDAL's own clean-up; ~0.01 s of CPU) frees memory the system takes back anyway. A command that has printed its
+result and left no thread or file open asks for a quick end (``quick_end_wanted``); ``geo.cli.main`` then runs
+the exit handlers (``atexit``: logging's flush, ``weakref.finalize``) and ends the process (``end_now``).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import importlib.util
 import os
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import NoReturn
 
 # a user's own setting wins; the thread count of every other command is left alone
 BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
+# numpy's docstrings for its compiled functions and types, set one by one at import (~0.005 s of CPU); a
+# command's results never read them (help() shows less in that process)
+NUMPY_DOCSTRINGS = ("numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars")
+NUMPY_DEFERRED = ("ctypes",)  # numpy imports it for an array's ``.ctypes`` attribute: at that first use instead
+# rasterio imports boto3 (if installed) to sign S3 requests, and the XML parser for VRT documents (a boundless
+# read, ~0.0015 s): both stand-ins for the real modules until an attribute is used
+RASTERIO_DEFERRED = ("boto3", "xml.etree.ElementTree")
+_QUICK_END = {"wanted": False}  # set by a command that has finished its work (this process's, not a module's state)
 
 
 class DeferredModule(types.ModuleType):
@@ -33,18 +53,47 @@ class DeferredModule(types.ModuleType):
 
 
 def light_start() -> None:
-    """Before the first import of numpy and rasterio: one BLAS thread, and boto3 imported by rasterio only
-    when it signs an S3 request. Nothing is done once they are imported (a caller in the same process)."""
-    if "numpy" not in sys.modules:
-        for name, value in BLAS_THREADS.items():
-            os.environ.setdefault(name, value)
-    if "rasterio" in sys.modules or "boto3" in sys.modules or importlib.util.find_spec("boto3") is None:
-        return
-    sys.modules["boto3"] = DeferredModule("boto3")
+    """Import numpy and rasterio for a short command: one BLAS thread, numpy without its docstrings, lazy
+    binding, and what they import for paths the command may not take (ctypes, boto3, the VRT XML parser)
+    imported at their first use. Nothing is done for a library already imported (a caller in the same process)."""
+    with _lazy_binding():
+        if "numpy" not in sys.modules:
+            for name, value in BLAS_THREADS.items():
+                os.environ.setdefault(name, value)
+            deferred = [name for name in NUMPY_DEFERRED if importlib.util.find_spec(name) is not None]
+            with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType), _standing_in(deferred, DeferredModule):
+                import numpy  # noqa: F401
+        if "rasterio" not in sys.modules:
+            deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
+            with _standing_in(deferred, DeferredModule):
+                import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
+
+
+@contextmanager
+def _lazy_binding() -> Iterator[None]:
+    """Compiled modules (and the libraries they load: GDAL, PROJ, OpenBLAS ...) loaded with lazy binding for a
+    block of imports: a function's address is looked up at its first call, not every one of the tens of
+    thousands GDAL exports at load (Python's default, ``RTLD_NOW``; ~0.004 s of CPU). Back as it was after."""
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags & ~os.RTLD_NOW | os.RTLD_LAZY)
     try:
-        import rasterio.session  # noqa: F401  (binds the stand-in as its ``boto3``)
-    finally:  # anyone else importing boto3 gets the real module
-        del sys.modules["boto3"]
+        yield
+    finally:
+        sys.setdlopenflags(flags)
+
+
+@contextmanager
+def _standing_in(names: Sequence[str], kind: type[types.ModuleType]) -> Iterator[None]:
+    """Stand-ins of ``kind`` in ``sys.modules`` for the modules ``names`` not yet imported, for a block of
+    imports; afterwards anyone importing those names gets the real modules."""
+    added = [name for name in names if name not in sys.modules]
+    for name in added:
+        sys.modules[name] = kind(name)
+    try:
+        yield
+    finally:
+        for name in added:
+            del sys.modules[name]
 
 
 @contextmanager
@@ -61,3 +110,26 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
         if was_on:
             gc.enable()
+
+
+def want_quick_end() -> None:
+    """Called by a command once its result is printed and nothing it started is left running or open: the
+    process may end without the interpreter's teardown (``end_now``)."""
+    _QUICK_END["wanted"] = True
+
+
+def quick_end_wanted() -> bool:
+    return _QUICK_END["wanted"]
+
+
+def end_now(code: int) -> NoReturn:
+    """End the process with ``code``: the output streams flushed and the exit handlers run as at a normal
+    exit, then ``os._exit``, which skips emptying every module and the libraries' own clean-up. A stream
+    that cannot be flushed (a closed pipe) is left to the normal exit, which reports it."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    os._exit(code)

@@ -21,11 +21,14 @@ import os
 import tempfile
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from geo.errors import ScratchError
+
+if TYPE_CHECKING:  # numpy.typing is not imported at run time (a short command's start-up)
+    from numpy.typing import DTypeLike
 
 SCRATCH_ENV = "GEO_SCRATCH"
 MEMORY_FILE_SYSTEMS = frozenset({"tmpfs", "ramfs"})

@@ -90,15 +90,20 @@ def aligned_window(src: DatasetReader, grid: Grid) -> Window | None:
     return Window(round(col), round(row), grid.width, grid.height)
 
 
-def read_filled(src: DatasetReader, band: int, window: Window, fill: float) -> np.ndarray:
-    """``window`` of one band as stored, ``fill`` beyond the file's edge. Not rasterio's boundless read:
-    that goes through a VRT which re-decodes (JPEG2000) tiles on every call instead of using GDAL's block
-    cache."""
-    out = np.full((int(window.height), int(window.width)), fill, dtype=src.dtypes[band - 1])
-    if _overlaps(window, src):
-        inner = window.intersection(Window(0, 0, src.width, src.height))
+def read_filled(src: DatasetReader, band: int, window: Window, fill: float, dtype: str | None = None) -> np.ndarray:
+    """``window`` of one band as stored (as ``dtype``, converted by GDAL as it reads: default the file's own),
+    ``fill`` beyond the file's edge. Not rasterio's boundless read: that goes through a VRT which re-decodes
+    (JPEG2000) tiles on every call instead of using GDAL's block cache."""
+    dtype = dtype or src.dtypes[band - 1]
+    shape = (int(window.height), int(window.width))
+    inner = window.intersection(Window(0, 0, src.width, src.height)) if _overlaps(window, src) else None
+    if inner is not None and (inner.width, inner.height) == (window.width, window.height):  # all inside
+        inside: np.ndarray = src.read(band, window=window, out_dtype=dtype)
+        return inside
+    out = np.full(shape, fill, dtype=dtype)
+    if inner is not None:
         r0, c0 = int(inner.row_off - window.row_off), int(inner.col_off - window.col_off)
-        out[r0:r0 + int(inner.height), c0:c0 + int(inner.width)] = src.read(band, window=inner)
+        out[r0:r0 + int(inner.height), c0:c0 + int(inner.width)] = src.read(band, window=inner, out_dtype=dtype)
     return out
 
 

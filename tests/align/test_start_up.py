@@ -21,7 +21,10 @@ from tests.recheck.conftest import imported_modules
 needs_data = pytest.mark.skipif(not (SHARED_DATA / "oscd").exists(), reason="../shared/data not present")
 
 NOT_NEEDED = ("scipy", "skimage", "numpy.ma", "pyproj", "shapely", "boto3", "botocore", "geo.align.local", "geo.align.resample",
-              "geo.scenes.displace", "geo.scenes.read", "geo.change", "geo.jobs", "geo.outputs", "geo.geometry", "geo.aoi")
+              "geo.scenes.displace", "geo.scenes.read", "geo.change", "geo.jobs", "geo.outputs", "geo.geometry", "geo.aoi",
+              # numpy's docstrings and ctypes, rasterio's VRT XML parser, a thread pool (geo.cli.start_up, geo.align.pair)
+              "numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars", "ctypes", "xml.etree.ElementTree",
+              "concurrent.futures")
 PROFILE = {"PYTHONPROFILEIMPORTTIME": "1"}
 # 40 m Bordeaux (bright roofs: the one-date-bright mask labels regions) and a 512 px crop of the co-registration
 # pair's REF are measured on their whole overlap; a 768 px crop through the windowed path (overview, then

@@ -90,3 +90,61 @@ def test_imports_run_with_the_collector_paused_and_what_they_made_frozen(before,
     result = run_python(PAUSED.format(before=before))
     assert result["off_inside"] is True and result["on_after"] is on_after
     assert result["frozen"] >= 5000  # kept out of later collections
+
+
+DEFERRED = """
+import json, sys, types
+{prelude}
+import numpy as np, rasterio
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+deferred_after_import = [name not in sys.modules for name in ("xml.etree.ElementTree", "ctypes")]
+values = np.arange(3, dtype=np.int32)
+view = values.ctypes  # numpy's ctypes view of an array: ctypes is really imported from here on
+ctypes_view = [int(n) for n in view.shape] == [3] and view.data == values.__array_interface__["data"][0]
+path = sys.argv[1] + "/small.tif"
+with rasterio.open(path, "w", driver="GTiff", width=3, height=3, count=1, dtype="uint8", crs="EPSG:32630",
+                   transform=from_origin(500000, 5000000, 10, 10)) as dst:
+    dst.write(np.arange(1, 10, dtype="uint8").reshape(1, 3, 3))
+with rasterio.open(path) as src:  # a boundless read goes through a VRT document (rasterio.vrt's XML)
+    read = src.read(1, window=Window(-1, -1, 3, 3), boundless=True, fill_value=0).tolist()
+print(json.dumps({{"deferred_after_import": deferred_after_import, "read": read, "ctypes_view": ctypes_view,
+                  "xml_is_real": type(sys.modules["xml.etree.ElementTree"]) is types.ModuleType,
+                  "numpy_docstrings": np.array.__doc__ is not None, "numpy_works": float(np.median([3.0, 1.0, 2.0]))}}))
+"""
+
+
+@pytest.mark.parametrize("prelude", ["", LIGHT], ids=["as-is", "light-start"])
+def test_rasterios_vrt_parser_and_ctypes_come_at_first_use_and_numpy_without_its_docstrings(prelude, tmp_path):
+    """After ``light_start`` rasterio's VRT XML parser and ctypes are imported only when used (a boundless read,
+    an array's ``.ctypes``: the same as without), and numpy works without the docstrings of its compiled
+    functions (control: as-is)."""
+    code = DEFERRED.format(prelude=prelude).replace("sys.argv[1]", repr(str(tmp_path)))
+    assert run_python(code) == {
+        "deferred_after_import": [prelude == LIGHT] * 2, "read": [[0, 0, 0], [0, 1, 2], [0, 4, 5]], "xml_is_real": True,
+        "ctypes_view": True,
+        "numpy_docstrings": prelude == "", "numpy_works": 2.0,
+    }
+
+
+LOADING = """
+import json, os, sys
+before = sys.getdlopenflags()
+seen = []
+class Watch:  # notes the flags the compiled modules of numpy and rasterio are loaded with
+    def find_spec(self, name, path=None, target=None):
+        if name in ("numpy._core._multiarray_umath", "rasterio._base"):
+            seen.append(sys.getdlopenflags())
+        return None
+sys.meta_path.insert(0, Watch())
+{prelude}
+import numpy, rasterio
+print(json.dumps({{"lazy_while_loading": [bool(f & os.RTLD_LAZY) and not f & os.RTLD_NOW for f in seen],
+                  "restored": sys.getdlopenflags() == before}}))
+"""
+
+
+@pytest.mark.parametrize("prelude", ["", LIGHT], ids=["as-is", "light-start"])
+def test_numpy_and_gdal_are_loaded_with_lazy_binding_and_the_flags_restored(prelude):
+    assert run_python(LOADING.format(prelude=prelude)) == {
+        "lazy_while_loading": [prelude == LIGHT] * 2, "restored": True}

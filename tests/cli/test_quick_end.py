@@ -1,0 +1,64 @@
+"""``geo coreg`` ends its process without the interpreter's teardown once its result is out
+(``geo.cli.start_up.want_quick_end``, ``end_now``): the output is whole, exit handlers still run, and only a
+successful run ends that way. Each case drives the real entry point (``geo.cli.main``) in a fresh
+interpreter, with an exit handler and a (non-daemon) thread that outlives the command: the interpreter's normal
+end waits for such threads, the quick end does not (so a command asks for it only when it has none)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.align.crops import COREG_PAIR_512, write_pair
+from tests.conftest import REPO, SHARED_DATA
+
+needs_data = pytest.mark.skipif(not (SHARED_DATA / "oscd").exists(), reason="../shared/data not present")
+
+ENTRY = """
+import atexit, sys, threading, time
+from pathlib import Path
+out = Path(sys.argv[1])
+atexit.register(lambda: (out / "exit-handler").write_text("ran"))
+def late():  # still running when the command ends: a normal exit waits for it, a quick end does not
+    time.sleep(1.5)
+    (out / "late-thread").write_text("ran")
+threading.Thread(target=late).start()
+from geo.cli import main
+main(sys.argv[2:])
+"""
+
+
+def run_entry(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    proc = subprocess.run([sys.executable, "-c", ENTRY, str(marks), *args], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    return proc, {p.name for p in marks.iterdir()}
+
+
+@needs_data
+def test_coreg_output_is_whole_exit_handlers_run_and_the_process_ends_at_once(tmp_path):
+    write_pair(tmp_path, SHARED_DATA, COREG_PAIR_512)
+    proc, marks = run_entry(tmp_path, "coreg", "ref.tif", "tgt.tif", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)  # flushed before the process ended: the whole line
+    assert (out["dx_px"], out["dy_px"]) == pytest.approx(COREG_PAIR_512.shift, abs=0.01)
+    assert marks == {"exit-handler"}
+
+
+@needs_data
+def test_a_failed_coreg_and_other_commands_end_as_usual(tmp_path):
+    """Control: the process ends as usual (waiting for the thread) when coreg fails and after ``--version``."""
+    write_pair(tmp_path, SHARED_DATA, COREG_PAIR_512)
+    proc, marks = run_entry(tmp_path, "coreg", "ref.tif", "missing.tif", "--json")
+    assert proc.returncode == 1 and "missing.tif" in proc.stderr and proc.stdout == ""
+    assert marks == {"exit-handler", "late-thread"}
+    (tmp_path / "marks").rename(tmp_path / "marks-coreg")
+    proc, marks = run_entry(tmp_path, "--version")
+    assert proc.returncode == 0 and "geo" in proc.stdout
+    assert marks == {"exit-handler", "late-thread"}
