@@ -67,8 +67,9 @@ def moment_sums(x: np.ndarray, y: np.ndarray, weights: np.ndarray, block_px: int
     """The ``block_px`` block sums of (w, wx, wy, wx², wxy): what ``local_linear_fit`` filters over its window.
     Each block's sums are its own pixels' (the same numbers in any window whose blocks line up)."""
     w = weights.astype(np.float64)
-    x = np.where(w > 0, x, 0.0).astype(np.float64)
-    y = np.where(w > 0, y, 0.0).astype(np.float64)
+    kept = weights if weights.dtype == bool else w > 0
+    x = np.where(kept, x, 0.0).astype(np.float64)
+    y = np.where(kept, y, 0.0).astype(np.float64)
     # weights of 0 or 1 multiply nothing: w·x is x exactly (x is 0 where w is), and so on
     moments = (w, x, y, x * x, x * y) if weights.dtype == bool else (w, w * x, w * y, w * x * x, w * x * y)
     return [_block_sums(v, block_px) for v in moments]
@@ -137,8 +138,10 @@ def robust_z(values: np.ndarray, valid: np.ndarray, floor: float = 0.0) -> np.nd
 def scaled(values: np.ndarray, valid: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
     """(values − median) / scale over ``valid`` as float32, NaN elsewhere; ``centre`` = (median, scale)."""
     median, scale = centre
-    out = np.full(values.shape, np.nan, dtype=np.float32)
-    out[valid] = (values[valid] - median) / scale
+    shifted = np.subtract(values, median)  # over every pixel, in place: cheaper than selecting the valid ones
+    np.divide(shifted, scale, out=shifted)
+    out = shifted.astype(np.float32, copy=False)
+    out[~valid] = np.nan
     return out
 
 
@@ -147,11 +150,13 @@ def masked_gaussian(values: np.ndarray, valid: np.ndarray, sigma: float, den: np
     ``valid_weight(valid, sigma)`` when it is known already (it is the same for every image on ``valid``)."""
     if sigma <= 0:
         return np.where(valid, values, np.nan)
-    num = ndi.gaussian_filter(np.where(valid, values, 0.0).astype(np.float64), sigma)
+    # filtered in float64 (scipy reads each line as float64: the same numbers as a float64 copy, not made)
+    out: np.ndarray = ndi.gaussian_filter(np.where(valid, values, 0.0), sigma, output=np.float64)
     den = valid_weight(valid, sigma) if den is None else den
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = num / den
-    return np.where(valid, out, np.nan)
+        np.divide(out, den, out=out)
+    out[~valid] = np.nan
+    return out
 
 
 def valid_weight(valid: np.ndarray, sigma: float) -> np.ndarray:

@@ -124,7 +124,8 @@ def step(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, line: 
 
 def _kept(valid: np.ndarray, previous: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
     """The valid pixels whose ``previous`` residual lies within ``CLIP`` deviations (bool)."""
-    kept: np.ndarray = valid & (np.abs(np.nan_to_num(scaled(previous, valid, centre))) < CLIP)
+    z = np.nan_to_num(scaled(previous, valid, centre), copy=False)
+    kept: np.ndarray = valid & (np.abs(z, out=z) < CLIP)
     return kept
 
 
@@ -147,13 +148,16 @@ def score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, shared
 
 def _combine(forward: np.ndarray, backward: np.ndarray, valid: np.ndarray, fit: LocalFit,
              shared: SharedSums | None = None) -> np.ndarray:
-    z_forward = np.abs(scaled(forward, valid, fit.forward.centres[-1]))
-    z_backward = np.abs(scaled(backward, valid, fit.backward.centres[-1]))
+    z_forward, z_backward = (scaled(r, valid, f.centres[-1]) for r, f in ((forward, fit.forward), (backward, fit.backward)))
+    np.abs(z_forward, out=z_forward)
+    np.abs(z_backward, out=z_backward)
     out: np.ndarray | None = None
     for sigma in fit.footprints_px:
         den = valid_weight(valid, sigma) if shared is None else shared.weight(sigma)
-        both = (0.5 * (masked_gaussian(z_forward, valid, sigma, den)
-                       + masked_gaussian(z_backward, valid, sigma, den))).astype(np.float32)
+        mean = masked_gaussian(z_forward, valid, sigma, den)  # ½ (forward + backward), in place
+        mean += masked_gaussian(z_backward, valid, sigma, den)
+        mean *= 0.5
+        both = mean.astype(np.float32)
         out = both if out is None else np.fmin(out, both, out=out)
     assert out is not None  # footprints_px holds sigma_px at least
     return out
