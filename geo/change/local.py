@@ -39,9 +39,15 @@ def _block_sums(values: np.ndarray, block: int) -> np.ndarray:
     return sums
 
 
-def _to_pixels(blocks: np.ndarray, block: int, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear interpolation of block-centre values back onto the pixel grid."""
-    return bilinear(blocks, (np.arange(shape[0]) + 0.5) / block - 0.5, (np.arange(shape[1]) + 0.5) / block - 0.5)
+Pixels = tuple[slice, slice]  # a rectangle of an image's pixels (with start and stop)
+
+
+def _to_pixels(blocks: np.ndarray, block: int, shape: tuple[int, int], pixels: Pixels | None = None) -> np.ndarray:
+    """Bilinear interpolation of block-centre values back onto the pixel grid (only its ``pixels``: the
+    same values as there in the whole)."""
+    rows, cols = pixels or (slice(0, shape[0]), slice(0, shape[1]))
+    return bilinear(blocks, (np.arange(rows.start, rows.stop) + 0.5) / block - 0.5,
+                    (np.arange(cols.start, cols.stop) + 0.5) / block - 0.5)
 
 
 Line = tuple[float, float]  # (gain, offset) of y ≈ gain·x + offset
@@ -88,13 +94,14 @@ def both_moment_sums(x: np.ndarray, y: np.ndarray, valid: np.ndarray,
 
 def local_linear_fit(
     x: np.ndarray, y: np.ndarray, weights: np.ndarray, window_px: int, block_px: int = BLOCK_PX,
-    line: Line | None = None, block_moments: list[np.ndarray] | None = None,
+    line: Line | None = None, block_moments: list[np.ndarray] | None = None, pixels: Pixels | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel (gain, offset) of the weighted least-squares line y ≈ gain·x + offset over a
     ``window_px``-square neighbourhood (to the nearest block). Zero-weight pixels take no part; where a
     neighbourhood has almost no weight the global ``line`` is used (by default the fit over all of x, y:
     a block of a larger image is given the image's). Boolean ``weights``: 1 where True, 0 elsewhere.
-    ``block_moments``: ``moment_sums(x, y, weights, block_px)`` when they are known already."""
+    ``block_moments``: ``moment_sums(x, y, weights, block_px)`` when they are known already. ``pixels``: the
+    gain and offset of those pixels only (the fit still over the whole image)."""
     size = max(1, int(round(window_px / block_px)))
     blocks = moment_sums(x, y, weights, block_px) if block_moments is None else block_moments
     sums = [ndi.uniform_filter(v, size=size, mode="constant") for v in blocks]
@@ -103,8 +110,9 @@ def local_linear_fit(
         w = weights.astype(np.float64)
         line = line_from_sums(line_sums(np.where(w > 0, x, 0.0).astype(np.float64),
                                         np.where(w > 0, y, 0.0).astype(np.float64), w))
+    shape = x.shape if pixels is None else (pixels[0].stop - pixels[0].start, pixels[1].stop - pixels[1].start)
     if line is None:
-        return np.ones(x.shape), np.zeros(x.shape)
+        return np.ones(shape), np.zeros(shape)
     g_gain, g_offset = line
     enough = sw > 0.1 * block_px**2  # a tenth of the neighbourhood valid (sums are per-block means)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -116,7 +124,7 @@ def local_linear_fit(
         gain = np.where(enough, gain, g_gain)
         # where a neighbourhood is all but empty its means can be ±inf (round-off weight): the global line
         offset = np.where(enough, my - gain * mx, g_offset)
-    return _to_pixels(gain, block_px, x.shape), _to_pixels(offset, block_px, x.shape)
+    return _to_pixels(gain, block_px, x.shape, pixels), _to_pixels(offset, block_px, x.shape, pixels)
 
 
 def robust_scale(values: np.ndarray, floor: float = 0.0) -> tuple[float, float]:

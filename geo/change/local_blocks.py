@@ -23,7 +23,7 @@ import numpy as np
 
 from geo.change import tiling
 from geo.change.local import (
-    BLOCK_PX, PRECISION, Line, both_moment_sums, line_from_sums, line_sums, local_linear_fit, masked_gaussian,
+    BLOCK_PX, PRECISION, Line, Pixels, both_moment_sums, line_from_sums, line_sums, local_linear_fit, masked_gaussian,
     robust_scale, scaled, valid_weight,
 )
 from geo.change.tiling import Block, BlockRunner, iter_windows, layout, run_serial, spread
@@ -108,17 +108,19 @@ class SharedSums:
 
 def step(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, line: Line | None,
          previous: tuple[np.ndarray, tuple[float, float]] | None = None,
-         block_moments: list[np.ndarray] | None = None) -> np.ndarray:
+         block_moments: list[np.ndarray] | None = None, pixels: Pixels | None = None) -> np.ndarray:
     """One iteration of the residual: y minus its local prediction from x, NaN where invalid. The fit leaves
     out pixels whose ``previous`` residual (with its centre and scale) is beyond ``CLIP`` deviations.
-    ``block_moments``: the fit's moment sums when known (a first iteration's, ``SharedSums``)."""
+    ``block_moments``: the fit's moment sums when known (a first iteration's, ``SharedSums``); ``pixels``:
+    the residual of those only (the fit over the whole window)."""
     weights = valid if previous is None else _kept(valid, *previous)
-    gain, offset = local_linear_fit(x, y, weights, window_px, line=line, block_moments=block_moments)
+    gain, offset = local_linear_fit(x, y, weights, window_px, line=line, block_moments=block_moments, pixels=pixels)
+    at = pixels or (slice(None), slice(None))
     # (x is finite where valid; elsewhere the prediction is not kept): y − (gain·x + offset), in place
-    gain *= x
+    gain *= x[at]
     gain += offset
-    np.subtract(y, gain, out=gain)
-    gain[~valid] = np.nan
+    np.subtract(y[at], gain, out=gain)
+    gain[~valid[at]] = np.nan
     return gain
 
 
@@ -130,30 +132,49 @@ def _kept(valid: np.ndarray, previous: np.ndarray, centre: tuple[float, float]) 
 
 
 def residual(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, fit: ResidualFit,
-             first_moments: list[np.ndarray] | None = None) -> np.ndarray:
-    """y minus its local prediction from x after every iteration of ``fit``."""
-    out = step(x, y, valid, window_px, fit.lines[0], block_moments=first_moments)
+             first_moments: list[np.ndarray] | None = None, pixels: Pixels | None = None) -> np.ndarray:
+    """y minus its local prediction from x after every iteration of ``fit`` (at ``pixels`` only: the last
+    iteration's residual is computed there, the earlier ones, which weigh its fit, everywhere)."""
+    last = len(fit.lines) - 1
+    out = step(x, y, valid, window_px, fit.lines[0], block_moments=first_moments, pixels=None if last else pixels)
     for i in range(1, len(fit.lines)):
-        out = step(x, y, valid, window_px, fit.lines[i], (out, fit.centres[i - 1]))
+        out = step(x, y, valid, window_px, fit.lines[i], (out, fit.centres[i - 1]), pixels=pixels if i == last else None)
     return out
 
 
-def score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, shared: SharedSums | None = None) -> np.ndarray:
-    """The statistic over one window: mean |z| of both directions' residuals over a Gaussian footprint.
-    ``shared``: what it has in common with other windows' statistics of the same pixels."""
+def footprint_reach(fit: LocalFit) -> int:
+    """How far the widest Gaussian footprint reads (scipy's radius at its default truncation, 4σ)."""
+    return int(4.0 * max(max(fit.footprints_px), 0.0) + 0.5)
+
+
+def score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, shared: SharedSums | None = None,
+          core: Pixels | None = None) -> np.ndarray:
+    """The statistic over one window (on its ``core`` only, by default all of it): mean |z| of both
+    directions' residuals over a Gaussian footprint. ``shared``: what it has in common with other windows'
+    statistics of the same pixels. The last residuals and the footprints are worked out on the core and the
+    footprint's reach around it only: the same numbers there as over the whole window."""
     shared = SharedSums(x, y, valid) if shared is None else shared
-    return _combine(residual(x, y, valid, fit.window_px, fit.forward, shared.moments(True)),
-                    residual(y, x, valid, fit.window_px, fit.backward, shared.moments(False)), valid, fit, shared)
+    rows, cols = core or (slice(0, valid.shape[0]), slice(0, valid.shape[1]))
+    reach = footprint_reach(fit)
+    crop = (slice(max(rows.start - reach, 0), min(rows.stop + reach, valid.shape[0])),
+            slice(max(cols.start - reach, 0), min(cols.stop + reach, valid.shape[1])))
+    inner = (slice(rows.start - crop[0].start, rows.stop - crop[0].start),
+             slice(cols.start - crop[1].start, cols.stop - crop[1].start))
+    return _combine(residual(x, y, valid, fit.window_px, fit.forward, shared.moments(True), crop),
+                    residual(y, x, valid, fit.window_px, fit.backward, shared.moments(False), crop),
+                    valid[crop], fit, shared, crop)[inner]
 
 
 def _combine(forward: np.ndarray, backward: np.ndarray, valid: np.ndarray, fit: LocalFit,
-             shared: SharedSums | None = None) -> np.ndarray:
+             shared: SharedSums | None = None, crop: Pixels | None = None) -> np.ndarray:
+    """The statistic from both directions' last residuals (and ``valid``) over the window's ``crop``: exact
+    there but within the footprint's reach of its edges (unless they are the window's)."""
     z_forward, z_backward = (scaled(r, valid, f.centres[-1]) for r, f in ((forward, fit.forward), (backward, fit.backward)))
     np.abs(z_forward, out=z_forward)
     np.abs(z_backward, out=z_backward)
     out: np.ndarray | None = None
     for sigma in fit.footprints_px:
-        den = valid_weight(valid, sigma) if shared is None else shared.weight(sigma)
+        den = valid_weight(valid, sigma) if shared is None else shared.weight(sigma)[crop or (slice(None), slice(None))]
         mean = masked_gaussian(z_forward, valid, sigma, den)  # ½ (forward + backward), in place
         mean += masked_gaussian(z_backward, valid, sigma, den)
         mean *= 0.5
@@ -223,7 +244,7 @@ def _block_score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fits: Sequence
     shared = SharedSums(x, y, valid)
     out: np.ndarray | None = None
     for fit, (window, core) in zip(fits, parts):
-        values = score(x[window], y[window], valid[window], fit, shared.within(window))[core]
+        values = score(x[window], y[window], valid[window], fit, shared.within(window), core)
         out = values if out is None else np.fmin(out, values, out=out)
     assert out is not None, "fits is never empty"
     return out
