@@ -20,7 +20,7 @@ fresh processes, median of --repeat runs:
 
     python benchmarks/scale.py [--sizes 1,100,720,2944,9900,tile] [--repeat 3] [--repeat-large 1]
                                [--reference DIR] [--workers 2] [--out benchmarks/results/scale.json]
-                               [--keep DIR]  (run folders kept; the job's outputs compared with the reference's)
+                               [--compare]  (the job's outputs compared with the reference's, pixel for pixel)
 
 Contains modified Copernicus Sentinel data 2015-2017.
 """
@@ -245,7 +245,7 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
         for name, (code, extra) in variants.items():
             if failures[name]:
                 continue
-            kept = keep / f"{size}-{name}" if keep is not None and k == 0 else None
+            kept = keep / f"{size}-{name}" if keep is not None and k == 0 else None  # (first runs, compared below)
             wall, peak, failure, cpu, steps[name] = job(size, aoi, catalog, work, k, code, extra, kept)
             peaks[name].append(peak)
             if failure:
@@ -267,6 +267,9 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
         result[name] = row
     if keep is not None and reference is not None and not failures["job"] and not failures["reference"]:
         result["same_outputs_as_reference"] = same_outputs(keep / f"{size}-job", keep / f"{size}-reference")
+    if keep is not None:
+        for name in variants:  # compared: a tile's run folders are gigabytes
+            shutil.rmtree(keep / f"{size}-{name}", ignore_errors=True)
     return result
 
 
@@ -282,15 +285,13 @@ def main() -> None:
     parser.add_argument("--reference-max-km2", type=float, default=1000.0)
     parser.add_argument("--workers", type=int, default=1, help="also run each size with --workers N (Dask)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="keep each variant's first run folder here (SIZE-job, SIZE-reference, ...) and compare "
-                             "the job's outputs with the reference's (changes.geojson, claims.json, raster pixels)")
+    parser.add_argument("--compare", action="store_true",
+                        help="compare the job's outputs (first run) with the reference's: changes.geojson and "
+                             "claims.json byte for byte, each raster's pixels and overviews")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     oscd = args.oscd if args.oscd.exists() else Path("/work/shared/data/oscd")
     args.scenes.mkdir(parents=True, exist_ok=True)
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
     catalog = build_scenes(oscd, args.scenes)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -299,7 +300,7 @@ def main() -> None:
             km2 = TILE_PX**2 / 1e4 if size == "tile" else float(size)
             reference = args.reference if km2 <= args.reference_max_km2 else None
             rows.append(measure(size, catalog, args.repeat_large if large else args.repeat, Path(tmp), reference,
-                                args.workers, args.keep))
+                                args.workers, Path(tmp) if args.compare else None))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
               "reference": str(args.reference) if args.reference else None,
