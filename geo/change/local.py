@@ -146,7 +146,7 @@ def robust_z(values: np.ndarray, valid: np.ndarray, floor: float = 0.0) -> np.nd
 def scaled(values: np.ndarray, valid: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
     """(values − median) / scale over ``valid`` as float32, NaN elsewhere; ``centre`` = (median, scale)."""
     median, scale = centre
-    shifted = np.subtract(values, median)  # over every pixel, in place: cheaper than selecting the valid ones
+    shifted: np.ndarray = np.subtract(values, median)  # every pixel, in place: cheaper than selecting the valid
     np.divide(shifted, scale, out=shifted)
     out = shifted.astype(np.float32, copy=False)
     out[~valid] = np.nan
