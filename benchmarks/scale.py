@@ -20,6 +20,7 @@ fresh processes, median of --repeat runs:
 
     python benchmarks/scale.py [--sizes 1,100,720,2944,9900,tile] [--repeat 3] [--repeat-large 1]
                                [--reference DIR] [--workers 2] [--out benchmarks/results/scale.json]
+                               [--compare]  (the job's outputs compared with the reference's, pixel for pixel)
 
 Contains modified Copernicus Sentinel data 2015-2017.
 """
@@ -170,20 +171,44 @@ def raw_read(bounds: tuple[float, float, float, float], catalog: Path) -> tuple[
 
 
 def job(size: str, aoi: Path, catalog: Path, work: Path, run: int, code: Path = ROOT,
-        extra: tuple[str, ...] = ()) -> tuple[float, int, str | None, float, dict[str, float]]:
+        extra: tuple[str, ...] = (), keep: Path | None = None) -> tuple[float, int, str | None, float, dict[str, float]]:
     """One ``geo run`` of the AOI: (wall s, peak RSS bytes, failure or None, CPU s, the manifest's step
-    timings)."""
-    out = work / f"out-{size}-{run}-{abs(hash((str(code), extra)))}"
+    timings). ``keep``: the run folder is left there (written there: the same disk as the others')."""
+    out = keep or work / f"out-{size}-{run}-{abs(hash((str(code), extra)))}"
+    shutil.rmtree(out, ignore_errors=True)
     wall, peak, code_, tail, cpu = run_measured(
         [sys.executable, "-m", "geo", "run", "--aoi", str(aoi), "--source", str(catalog),
          "--before", SCENES[0][0], "--after", SCENES[1][0], "--out", str(out), *extra], work, code)
     manifest = out / "manifest.json"
     steps = json.loads(manifest.read_text()).get("timings_s", {}) if manifest.exists() else {}
-    shutil.rmtree(out, ignore_errors=True)
+    if keep is None:
+        shutil.rmtree(out, ignore_errors=True)
     failure = None
     if code_ != 0:
         failure = f"exit {code_}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
     return wall, peak, failure, cpu, steps
+
+
+def same_outputs(one: Path, other: Path) -> dict[str, bool]:
+    """Whether two run folders hold the same results: changes.geojson and claims.json byte for byte, each
+    raster's pixels (NaN equal to NaN) and those of each of its overviews, compared in strips of rows."""
+    import rasterio
+    from rasterio.windows import Window
+
+    same = {name: (one / name).read_bytes() == (other / name).read_bytes() for name in ("changes.geojson", "claims.json")}
+    for path in sorted(one.glob("*.tif")):
+        with rasterio.open(path) as a:
+            levels = len(a.overviews(1))
+        equal = True
+        for level in range(-1, levels):
+            opts = {} if level < 0 else {"overview_level": level}
+            with rasterio.open(path, **opts) as a, rasterio.open(other / path.name, **opts) as b:
+                equal = equal and (a.shape, a.count) == (b.shape, b.count)
+                for row in range(0, a.height, WRITE_ROWS):
+                    window = Window(0, row, a.width, min(WRITE_ROWS, a.height - row))
+                    equal = equal and bool(np.array_equal(a.read(window=window), b.read(window=window), equal_nan=True))
+        same[path.name] = equal
+    return same
 
 
 def figures(walls: list[float], peaks: list[int], failure: str | None, cpus: list[float]) -> dict[str, object]:
@@ -197,7 +222,7 @@ def figures(walls: list[float], peaks: list[int], failure: str | None, cpus: lis
 
 
 def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path | None,
-            workers: int) -> dict[str, object]:
+            workers: int, keep: Path | None = None) -> dict[str, object]:
     bounds = aoi_square(size)
     grid = (bounds[0] - MARGIN_M, bounds[1] - MARGIN_M, bounds[2] + MARGIN_M, bounds[3] + MARGIN_M)
     aoi = work / f"aoi-{size}.geojson"
@@ -220,7 +245,8 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
         for name, (code, extra) in variants.items():
             if failures[name]:
                 continue
-            wall, peak, failure, cpu, steps[name] = job(size, aoi, catalog, work, k, code, extra)
+            kept = keep / f"{size}-{name}" if keep is not None and k == 0 else None  # (first runs, compared below)
+            wall, peak, failure, cpu, steps[name] = job(size, aoi, catalog, work, k, code, extra, kept)
             peaks[name].append(peak)
             if failure:
                 failures[name] = failure
@@ -239,6 +265,11 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
         if walls[name]:
             row["over_raw"] = round(statistics.median(walls[name]) / raw, 1)
         result[name] = row
+    if keep is not None and reference is not None and not failures["job"] and not failures["reference"]:
+        result["same_outputs_as_reference"] = same_outputs(keep / f"{size}-job", keep / f"{size}-reference")
+    if keep is not None:
+        for name in variants:  # compared: a tile's run folders are gigabytes
+            shutil.rmtree(keep / f"{size}-{name}", ignore_errors=True)
     return result
 
 
@@ -254,6 +285,9 @@ def main() -> None:
     parser.add_argument("--reference-max-km2", type=float, default=1000.0)
     parser.add_argument("--workers", type=int, default=1, help="also run each size with --workers N (Dask)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
+    parser.add_argument("--compare", action="store_true",
+                        help="compare the job's outputs (first run) with the reference's: changes.geojson and "
+                             "claims.json byte for byte, each raster's pixels and overviews")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     oscd = args.oscd if args.oscd.exists() else Path("/work/shared/data/oscd")
@@ -266,7 +300,7 @@ def main() -> None:
             km2 = TILE_PX**2 / 1e4 if size == "tile" else float(size)
             reference = args.reference if km2 <= args.reference_max_km2 else None
             rows.append(measure(size, catalog, args.repeat_large if large else args.repeat, Path(tmp), reference,
-                                args.workers))
+                                args.workers, Path(tmp) if args.compare else None))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
               "reference": str(args.reference) if args.reference else None,

@@ -121,6 +121,7 @@ def index_change(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands
 def local_change(
     before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: Sequence[str], band: str,
     window_px: int, sigma_px: float, runner: BlockRunner | None = None, min_over_sigmas_px: tuple[float, ...] = (),
+    min_over_windows_px: tuple[int, ...] = (),
 ) -> ChangeStatistic:
     """Mean absolute robust z of the local-regression residuals of ``band`` — after predicted from before
     and before from after — over a Gaussian footprint of ``sigma_px``.
@@ -129,11 +130,15 @@ def local_change(
     bright roofs) can stand out from the other's. The red band: vegetation absorbs it (chlorophyll), so
     leaf-out, harvests and season change it little, while soil, concrete, roofs and water differ strongly.
     A grid larger than one block (``geo.change.local_blocks``) is computed block by block, by ``runner``.
-    ``min_over_sigmas_px``: other footprints, the statistic then the per-pixel minimum over all of them.
+    ``min_over_sigmas_px``, ``min_over_windows_px``: other footprints and windows, the statistic then the
+    per-pixel minimum over all of them (computed together: what they share is worked out once).
     """
     score, _ = local_statistic(_band(before, bands, band), _band(after, bands, band), valid, window_px, sigma_px,
-                               runner or run_serial, min_over_sigmas_px=min_over_sigmas_px)
+                               runner or run_serial, min_over_sigmas_px=min_over_sigmas_px,
+                               min_over_windows_px=min_over_windows_px)
     details: dict[str, object] = {"band": band, "window_px": window_px, "sigma_px": sigma_px}
     if min_over_sigmas_px:
         details["min_over_sigmas_px"] = list(min_over_sigmas_px)
+    if min_over_windows_px:
+        details["min_over_windows_px"] = list(min_over_windows_px)
     return ChangeStatistic(score, "local-regression", details=details)

@@ -78,3 +78,45 @@ def test_block_sums_are_numpys_block_sums_bit_for_bit(shape):
     assert np.array_equal(_block_sums(values, 8), expected)
     assert np.array_equal(_block_sums(values, 4), padded.reshape(h * 2 * 4, w * 2, 4).sum(axis=2)
                           .reshape(h * 2, 4, w * 2).sum(axis=1))
+
+
+def test_shared_moments_and_a_part_of_the_pixels_give_the_whole_fits_numbers():
+    """What the blocked statistic shares and crops (``both_moment_sums`` for both directions, ``pixels``)
+    changes no number of the fit: the same gains and offsets, bit for bit."""
+    from geo.change.local import both_moment_sums
+
+    x, gain, offset = _scene()
+    rng = np.random.default_rng(3)
+    y = (gain * x + offset + 0.01 * rng.normal(size=x.shape)).astype(np.float32)
+    x = x.astype(np.float32)
+    valid = rng.random(x.shape) > 0.1
+    forward, backward = both_moment_sums(x, y, valid)
+    for a, b, moments in ((x, y, forward), (y, x, backward)):
+        whole = local_linear_fit(a, b, valid, 40, line=(1.0, 0.0))
+        shared = local_linear_fit(a, b, valid, 40, line=(1.0, 0.0), block_moments=moments)
+        part = (slice(13, 151), slice(5, 203))
+        cropped = local_linear_fit(a, b, valid, 40, line=(1.0, 0.0), pixels=part)
+        for got_whole, got_shared, got_part in zip(whole, shared, cropped):
+            assert np.array_equal(got_shared, got_whole)
+            assert got_part.shape == (138, 198) and np.array_equal(got_part, got_whole[part])
+    assert not np.array_equal(local_linear_fit(x, y, valid, 40, line=(1.0, 0.0), block_moments=backward)[0],
+                              local_linear_fit(x, y, valid, 40, line=(1.0, 0.0))[0])  # the moments are used
+
+
+def test_bilinear_gives_the_two_axis_formula_bit_for_bit_whatever_the_dtypes():
+    from geo.grid import bilinear
+
+    rng = np.random.default_rng(5)
+    types = ((np.float64, np.float64, np.float64), (np.float32, np.float64, np.float64),
+             (np.float32, np.float32, np.float32), (np.float32, np.float32, np.float64))  # lattice, rows, cols
+    for lattice_type, rows_type, cols_type in types:
+        lattice = rng.random((7, 9)).astype(lattice_type)
+        rows_at = np.linspace(-0.7, 7.2, 41).astype(rows_type)
+        cols_at = np.linspace(-0.3, 8.9, 53).astype(cols_type)
+        r0 = np.minimum(np.clip(rows_at, 0, 6).astype(np.intp), 5)
+        c0 = np.minimum(np.clip(cols_at, 0, 8).astype(np.intp), 7)
+        fr, fc = np.clip(rows_at, 0, 6) - r0, np.clip(cols_at, 0, 8) - c0
+        rows = lattice[r0] * (1 - fr)[:, None] + lattice[r0 + 1] * fr[:, None]
+        expected = rows[:, c0] * (1 - fc) + rows[:, c0 + 1] * fc
+        got = bilinear(lattice, rows_at, cols_at)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)

@@ -13,7 +13,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from geo.change.detectors import DETECTORS, build_detector
-from geo.change.detectors.local_fusion import PARAMS_RESOURCE, LocalFusionParams, lower_in_place
+from geo.change.detectors.local_fusion import PARAMS_RESOURCE, LocalFusionParams
 from geo.change.local_blocks import apply_local, halo_px, local_statistic
 from geo.change.stats import local_change
 from tests.change.scenes import BANDS, seasonal_pair
@@ -82,11 +82,23 @@ def test_detector_registered_with_the_shipped_parameters():
     assert detector.algorithm_version.startswith("local-fusion/0.1+")
 
 
-def test_lower_in_place_in_strips_is_the_nan_aware_minimum():
-    rng = np.random.default_rng(0)
-    values, other = rng.normal(size=(2, 10, 7)).astype(np.float32)
-    values[0, :3], other[0, 2:5], other[9, :] = np.nan, np.nan, np.nan  # NaN only where both are
-    expected = np.fmin(values, other)
-    lower_in_place(values, other, rows=3)  # strips that do not divide the rows
-    np.testing.assert_array_equal(values, expected)
-    assert np.isnan(values[0, 2]) and not np.isnan(values[0, :2]).any() and not np.isnan(values[9]).any()
+@pytest.mark.parametrize("core_px", [96, 10_000])  # blocks (3 x 3, a cloud across seams) and the whole grid
+def test_windows_in_one_pass_are_each_windows_own_statistic_bit_for_bit(core_px):
+    """Several windows computed together (one pass over the blocks, their common sums worked out once, each
+    window on the block window its own halo gives) are the minimum of each window's own statistic, exactly."""
+    pair = seasonal_pair(shape=(280, 300), regional=True)
+    valid = np.ones(pair.truth.shape, bool)
+    valid[90:125, 80:120] = False
+    valid[:, :5] = False
+    x, y = pair.before[RED], pair.after[RED]
+    together, fit = local_statistic(x, y, valid, 24, 1.0, core_px=core_px, min_over_sigmas_px=(2.0,),
+                                    min_over_windows_px=(40,))
+    each = [local_statistic(x, y, valid, w, 1.0, core_px=core_px, min_over_sigmas_px=(2.0,))[0] for w in (24, 40)]
+    np.testing.assert_array_equal(together, np.fmin(*each))
+    assert fit.window_px == 24 and np.isnan(together[~valid]).all()
+    assert all((together[valid] < one[valid]).any() for one in each)  # each window is the lower somewhere
+    through = local_change(pair.before, pair.after, valid, BANDS, "red", 24, 1.0, min_over_sigmas_px=(2.0,),
+                           min_over_windows_px=(40,))
+    assert through.details["min_over_windows_px"] == [40]
+    if core_px == 10_000:
+        np.testing.assert_array_equal(through.values, together)

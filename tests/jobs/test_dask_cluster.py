@@ -17,12 +17,17 @@ def test_serial_and_dask_blocks_give_the_same_statistic():
     valid = np.ones(x.shape, bool)
     valid[100:140, 120:150] = False
     fit = fit_local(x, y, valid, 32, 1.5)
+    fits = [fit, fit_local(x, y, valid, 48, 1.5, min_over_sigmas_px=(2.5,))]  # two windows' minimum, as local-fusion
     serial = apply_local(x, y, valid, fit, run_serial, core_px=64)  # 5 x 6 blocks
+    serial_min = apply_local(x, y, valid, fits, run_serial, core_px=64)
     with block_runner(workers=2) as runner:
         assert runner is not run_serial
         on_cluster = apply_local(x, y, valid, fit, runner, core_px=64)
+        on_cluster_min = apply_local(x, y, valid, fits, runner, core_px=64)
     assert np.array_equal(on_cluster, serial, equal_nan=True)
+    assert np.array_equal(on_cluster_min, serial_min, equal_nan=True)
     assert np.isnan(serial[100:140, 120:150]).all() and np.nanmax(serial[made.truth]) > 10
+    assert (serial_min[valid] < serial[valid]).any() and (serial_min[valid] <= serial[valid]).all()
 
 
 def test_one_worker_without_a_scheduler_runs_here():

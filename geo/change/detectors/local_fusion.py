@@ -38,19 +38,6 @@ class LocalFusionParams:
         return cls(**{**values, "windows_px": tuple(values["windows_px"]), "sigmas_px": tuple(values["sigmas_px"])})
 
 
-def lower_in_place(values: np.ndarray, other: np.ndarray, rows: int = 1024) -> None:
-    """``values`` ← the per-pixel minimum of both (NaN only where both are), in strips of ``rows`` rows: the
-    pages of a large grid's scratch arrays are handed back after each strip."""
-    import numpy as np
-
-    from geo.scenes.scratch import release
-
-    for start in range(0, values.shape[0], rows):
-        strip = slice(start, start + rows)
-        np.fmin(values[strip], other[strip], out=values[strip])
-        release()
-
-
 class LocalFusion(Detector[LocalFusionParams]):
     name = "local-fusion"
     version = "0.1"
@@ -64,16 +51,11 @@ class LocalFusion(Detector[LocalFusionParams]):
 
         p = self.params
         first, *others = p.sigmas_px
-        values: np.ndarray | None = None
-        for window in p.windows_px:  # each window's residuals once, all footprints from them
-            statistic = local_change(pair.before, pair.after_normalised, pair.valid, pair.bands, p.band, window,
-                                     first, pair.runner, min_over_sigmas_px=tuple(others))
-            if values is None:
-                values = statistic.values
-            else:
-                lower_in_place(values, statistic.values)
-            del statistic  # a large grid's statistic is a scratch file: one more at a time, not one per window
-        assert values is not None, "windows_px is never empty"
+        window, *wider = p.windows_px
+        # every window and footprint in one pass over the blocks: each window's residuals once, for all
+        # footprints, and what the windows share (first moments, footprint weights, the blocks read) once
+        values = local_change(pair.before, pair.after_normalised, pair.valid, pair.bands, p.band, window, first,
+                              pair.runner, min_over_sigmas_px=tuple(others), min_over_windows_px=tuple(wider)).values
         details: dict[str, object] = {"band": p.band, "windows_px": list(p.windows_px), "sigmas_px": list(p.sigmas_px)}
         mask = local_regions(values, pair.valid, p.threshold, p.seed_factor, p.min_area_px)
         return Decision(ChangeStatistic(values, self.name, details=details), mask, p.threshold, 2 * p.threshold)
