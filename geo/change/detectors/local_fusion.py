@@ -9,13 +9,9 @@ leaves at one footprint do not survive the minimum; a real object stands out at 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from geo.change.detectors.base import Decision, Description, Detector, NormalisedPair
 from geo.change.detectors.local_regression import decision_levels, local_regions, read_shipped
-
-if TYPE_CHECKING:  # numpy is imported where the science runs: the registry is read without it
-    import numpy as np
 
 PARAMS_RESOURCE = "local_fusion.json"
 
