@@ -122,7 +122,7 @@ def _reach_at(labels: np.ndarray, n: int, counted: np.ndarray, match_px: int) ->
 
     rows, cols = np.nonzero(counted)
     near = labels[mirrored(rows[:, None] + offsets, labels.shape[0])[:, :, None],
-                  mirrored(cols[:, None] + offsets, labels.shape[1])[:, None, :]].reshape(len(rows), -1)
+                  mirrored(cols[:, None] + offsets, labels.shape[1])[:, None, :]].reshape(len(rows), offsets.size ** 2)
     highest = near.max(axis=1, initial=0)
     lowest = np.where(near > 0, near, n + 1).min(axis=1, initial=n + 1)
     return highest, lowest

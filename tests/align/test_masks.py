@@ -77,3 +77,20 @@ def test_labels_within_reach_read_at_few_pixels_equal_the_filtered_ones(match_px
     np.testing.assert_array_equal(at_highest, highest)
     np.testing.assert_array_equal(at_lowest, lowest)
     np.testing.assert_array_equal(np.bincount(labels[valid], minlength=n + 1), seen)
+
+
+def test_regions_when_the_other_date_has_no_light_pixel_are_all_one_date():
+    """The other date shows nothing bright: every region is one date's (masked), the large one a cloud, and
+    reading zero neighbourhoods is no error (it raised on a synthetic city: numpy cannot size the rows of an
+    empty selection)."""
+    from geo.align.masks import _reach_at, one_date_bright
+
+    bright = np.zeros((40, 40), bool)
+    bright[2:4, 2:4] = True  # 4 px
+    bright[20:30, 20:30] = True  # 100 px
+    none = np.zeros_like(bright)
+    alone, cloud = one_date_bright(bright, none, ~none, 3, 50)
+    np.testing.assert_array_equal(alone, bright)
+    assert cloud.sum() == 100 and cloud[20:30, 20:30].all()
+    highest, lowest = _reach_at(bright.astype(np.int32), 1, none, 3)
+    assert highest.shape == lowest.shape == (0,)
