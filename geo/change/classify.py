@@ -41,7 +41,8 @@ import numpy as np
 from skimage.filters import threshold_otsu
 
 from geo.change.sampling import sample_index
-from geo.scenes.scratch import nth_valid, take_pixels
+from geo.change.normalised_stack import NormalisedStack, stack_pixels
+from geo.scenes.scratch import nth_valid
 
 CHANGE_TYPES = (
     "vessel",
@@ -153,14 +154,14 @@ def _dark_level(stacks: tuple[np.ndarray, ...], bands: list[str], group: tuple[s
     return float(np.nanpercentile(values, DARK_PERCENTILE))
 
 
-def scene_levels(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: tuple[str, ...] | list[str]) -> SceneLevels:
+def scene_levels(before: np.ndarray, after: np.ndarray | NormalisedStack, valid: np.ndarray, bands: tuple[str, ...] | list[str]) -> SceneLevels:
     """The water and dark levels of a pair over its valid pixels (both dates pooled): all of them up to a
     million, else a fixed sample of a million (``geo.change.sampling``), read at those pixels only."""
     if not valid.any():
         return SceneLevels()
     pick = sample_index(int(np.count_nonzero(valid)))
     pixels = nth_valid(valid, None if pick is None else np.unique(pick))
-    before, after = take_pixels(before, pixels), take_pixels(after, pixels)  # (band, pixel)
+    before, after = stack_pixels(before, pixels), stack_pixels(after, pixels)  # (band, pixel)
     valid = np.ones(pixels.size, bool)
     names = list(bands)
     nir = np.concatenate([before[names.index("nir")][valid], after[names.index("nir")][valid]])

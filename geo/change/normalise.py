@@ -26,13 +26,13 @@ import numpy as np
 from scipy import linalg, special
 
 from geo.change.sampling import sample_index
-from geo.scenes.scratch import is_scratch, nth_valid, release, scratch_array, take_pixels
+from geo.change.normalised_stack import NormalisedStack
+from geo.scenes.scratch import nth_valid, take_pixels
 from geo.errors import ChangeError
 
 log = logging.getLogger(__name__)
 
 MIN_INVARIANT = 500
-STRIP_ROWS = 1024  # rows of a scratch stack normalised at once
 CHUNK_PX = 1 << 20  # pixels per slab of the chi-square over the whole pair (~50 MB of float64 variates)
 
 
@@ -219,26 +219,31 @@ def invariant_pixels(result: IRMAD, valid: np.ndarray, min_probability: float = 
     return invariant
 
 
-def normalise(
+def normalise_lazily(
     before: np.ndarray, after: np.ndarray, valid: np.ndarray
-) -> tuple[np.ndarray, list[BandFit], np.ndarray, IRMAD]:
+) -> tuple[NormalisedStack, list[BandFit], np.ndarray, IRMAD]:
     """``after`` mapped onto ``before``'s radiometry by orthogonal regression per band over IR-MAD's
-    invariant pixels. Returns (after_normalised, fits, invariant mask, IR-MAD result)."""
+    invariant pixels, as a stack normalised where it is read (``geo.change.normalised_stack``: a detector
+    reads one band, typing and edges a few pixels). Returns (after_normalised, fits, invariant mask, IR-MAD
+    result)."""
     result = irmad(before, after, valid)
     invariant = invariant_pixels(result, valid)
     n = int(invariant.sum())
-    on_disk = is_scratch(after)  # a grid too large to hold: the normalised stack goes to disk too
-    out = scratch_array(after.shape, after.dtype) if on_disk else np.empty_like(after)
     fits = []
     fit_pixels = np.flatnonzero(invariant)  # among at most a million: they pin a line as well as a tile's worth
     x_fit, y_fit = take_pixels(before, fit_pixels), take_pixels(after, fit_pixels)
-    rows = STRIP_ROWS if on_disk else after.shape[1]
     for band in range(before.shape[0]):
         slope, intercept = orthogonal_fit(x_fit[band].astype(np.float64), y_fit[band].astype(np.float64))
         if not np.isfinite(slope) or abs(slope) < 1e-6:
             slope, intercept = 1.0, 0.0
-        for start in range(0, after.shape[1], rows):
-            out[band, start:start + rows] = (after[band, start:start + rows] - intercept) / slope
-            release()
         fits.append(BandFit(slope, intercept, n))
-    return out, fits, invariant, result
+    stack = NormalisedStack(after, tuple(f.slope for f in fits), tuple(f.intercept for f in fits))
+    return stack, fits, invariant, result
+
+
+def normalise(
+    before: np.ndarray, after: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, list[BandFit], np.ndarray, IRMAD]:
+    """``normalise_lazily`` with the whole normalised stack computed (on scratch when ``after`` is)."""
+    stack, fits, invariant, result = normalise_lazily(before, after, valid)
+    return stack.materialise(), fits, invariant, result

@@ -21,6 +21,7 @@ from scipy import stats
 from geo.change.tiling import BlockRunner, run_serial
 from geo.change.local_blocks import local_statistic
 from geo.change.normalise import IRMAD
+from geo.change.normalised_stack import NormalisedStack
 from geo.errors import ChangeError
 
 # Spectral indices as normalised differences (a − b) / (a + b) of Earth Search band names.
@@ -39,7 +40,7 @@ class ChangeStatistic:
     details: dict[str, object] = field(default_factory=dict)
 
 
-def _band(stack: np.ndarray, bands: Sequence[str], name: str) -> np.ndarray:
+def _band(stack: np.ndarray | NormalisedStack, bands: Sequence[str], name: str) -> np.ndarray:
     try:
         band: np.ndarray = stack[list(bands).index(name)]
         return band
@@ -119,7 +120,7 @@ def index_change(before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands
 
 
 def local_change(
-    before: np.ndarray, after: np.ndarray, valid: np.ndarray, bands: Sequence[str], band: str,
+    before: np.ndarray, after: np.ndarray | NormalisedStack, valid: np.ndarray, bands: Sequence[str], band: str,
     window_px: int, sigma_px: float, runner: BlockRunner | None = None, min_over_sigmas_px: tuple[float, ...] = (),
     min_over_windows_px: tuple[int, ...] = (),
 ) -> ChangeStatistic:

@@ -10,6 +10,7 @@ from scipy import stats
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
 from geo.change.labels import EIGHT, label_compact, label_means, label_regions, labelled_pixels, region_sizes
+from geo.change.normalised_stack import NormalisedStack, stack_pixels
 from geo.scenes.scratch import take_pixels
 
 
@@ -55,12 +56,12 @@ class StackDifference:
     """``after - before`` of two (band, row, col) stacks, computed only at the pixels asked for: the whole
     difference would be a third stack in memory, and trimming needs it only on change regions."""
 
-    after: np.ndarray
+    after: np.ndarray | NormalisedStack
     before: np.ndarray
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         pixels = rows * self.after.shape[-1] + cols  # scratch stacks are read in strips (``take_pixels``)
-        values: np.ndarray = take_pixels(self.after, pixels) - take_pixels(self.before, pixels)
+        values: np.ndarray = stack_pixels(self.after, pixels) - take_pixels(self.before, pixels)
         return values
 
 

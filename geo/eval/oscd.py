@@ -181,7 +181,7 @@ def evaluate_city(city: City, detectors: Sequence[Detector[Any]]) -> list[CitySc
         t0 = time.perf_counter()
         result = detector.detect(pair.before.data, pair.after.data, valid, pair.before.bands)
         min_area = max(MIN_REGION_PX, result.min_area_px)
-        predicted = change_regions(result.mask, result.after_normalised - pair.before.data, min_area,
+        predicted = change_regions(result.mask, result.after_normalised.materialise() - pair.before.data, min_area,
                                    result.edge_px) > 0
         seconds = read_seconds + time.perf_counter() - t0
         extra = {

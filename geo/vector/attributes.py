@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.change.classify import SceneLevels, classify, indices
 from geo.change.labels import label_means, labelled_pixels
+from geo.change.normalised_stack import NormalisedStack, stack_pixels
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
 from geo.scenes.scratch import take_pixels
@@ -62,7 +63,7 @@ def region_features(
     statistic: np.ndarray,
     strong_threshold: float,
     before: np.ndarray,
-    after: np.ndarray,
+    after: np.ndarray | NormalisedStack,
     bands: Sequence[str],
     grid: Grid,
     aoi_projected: BaseGeometry,
@@ -78,7 +79,7 @@ def region_features(
     values = np.nan_to_num(take_pixels(statistic[None], where)[0])  # (a scratch array: read in strips)
     score, strong = label_means(selected, [values, (values > strong_threshold).astype(np.float64)], count)
     means_before = label_means(selected, list(np.nan_to_num(take_pixels(before[:len(bands)], where))), count)
-    means_after = label_means(selected, list(np.nan_to_num(take_pixels(after[:len(bands)], where))), count)
+    means_after = label_means(selected, list(np.nan_to_num(stack_pixels(after, where)[:len(bands)])), count)
     crs = grid.crs.to_string()
     features: list[ChangeFeature] = []
     for region, clipped in clipped_regions(regions, aoi_projected):

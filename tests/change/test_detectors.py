@@ -29,7 +29,7 @@ def test_planted_roofs_found(pair, method):
     valid = np.ones(pair.truth.shape, bool)
     detector = build_detector(method)
     found = detector.detect(pair.before, pair.after, valid, BANDS)
-    regions = change_regions(found.mask, found.after_normalised - pair.before, max(8, found.min_area_px), found.edge_px) > 0
+    regions = change_regions(found.mask, found.after_normalised.materialise() - pair.before, max(8, found.min_area_px), found.edge_px) > 0
     score = Confusion.of(regions, pair.truth)
     assert score.f1 >= 0.95, f"{method}: F1 {score.f1:.3f} (precision {score.precision:.3f}, recall {score.recall:.3f})"
     assert found.summary()["method"] == method
@@ -41,7 +41,7 @@ def test_regions_from_the_two_stacks_equal_those_from_their_difference(pair):
     stack): the regions are the same, NaN pixels (no data on one date) included."""
     before, after = pair.before.astype(np.float32), pair.after.astype(np.float32)
     found = build_detector("local-regression").detect(before, after, np.ones(pair.truth.shape, bool), BANDS)
-    after_n = found.after_normalised
+    after_n = found.after_normalised.materialise()
     after_n[2, 95:110, 95:110] = np.nan  # inside a planted roof's region
     args = (max(8, found.min_area_px), found.edge_px)
     from_stacks = change_regions(found.mask, StackDifference(after_n, before), *args)

@@ -71,7 +71,7 @@ class FailingDetector(Brighter):
     """Fails once both scenes are on disk, as a detector meeting a pair it cannot handle does."""
 
     def decide(self, pair: NormalisedPair) -> Decision:
-        assert is_scratch(pair.after_normalised)
+        assert is_scratch(pair.after_normalised.after)
         raise ChangeError("no change statistic on this pair")
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from geo.change.normalise import IRMAD, BandFit
+    from geo.change.normalised_stack import NormalisedStack
     from geo.change.tiling import BlockRunner
     from geo.change.stats import ChangeStatistic
 
@@ -95,7 +96,7 @@ class NormalisedPair:
 
     before: np.ndarray
     after: np.ndarray  # as read
-    after_normalised: np.ndarray
+    after_normalised: NormalisedStack
     valid: np.ndarray
     bands: tuple[str, ...]
     irmad: IRMAD
@@ -119,7 +120,7 @@ class Detection:
     mask: np.ndarray
     threshold: float  # see Decision
     strong_threshold: float
-    after_normalised: np.ndarray
+    after_normalised: NormalisedStack
     fits: list[BandFit]
     irmad: IRMAD
     description: Description
@@ -200,9 +201,9 @@ class Detector(ABC, Generic[P]):
         """Change between two co-registered (band, row, col) stacks of reflectance over ``valid`` pixels.
         Every detector's after stack is normalised: change typing and polygon edges use it. ``runner``
         computes the blocks of a large grid (see the module notes)."""
-        from geo.change.normalise import normalise
+        from geo.change.normalise import normalise_lazily
 
-        after_normalised, fits, _, irmad = normalise(before, after, valid)
+        after_normalised, fits, _, irmad = normalise_lazily(before, after, valid)
         decided = self.decide(NormalisedPair(before, after, after_normalised, valid, tuple(bands), irmad, runner))
         return Detection(
             self.name, self.algorithm_version, decided.statistic, decided.mask, decided.threshold,

@@ -19,4 +19,4 @@ class CvaChi2(ChiSquareDetector):
     def statistic(self, pair: NormalisedPair) -> ChangeStatistic:
         from geo.change.stats import mahalanobis_change
 
-        return mahalanobis_change(pair.before, pair.after_normalised, pair.valid)
+        return mahalanobis_change(pair.before, pair.after_normalised.materialise(), pair.valid)

@@ -19,4 +19,4 @@ class IndexChi2(ChiSquareDetector):
     def statistic(self, pair: NormalisedPair) -> ChangeStatistic:
         from geo.change.stats import index_change
 
-        return index_change(pair.before, pair.after_normalised, pair.valid, pair.bands)
+        return index_change(pair.before, pair.after_normalised.materialise(), pair.valid, pair.bands)

@@ -45,7 +45,7 @@ class SelfTrained(Detector[SelfTrainedParams]):
         from geo.change.stats import ChangeStatistic, local_change
         from geo.change.tiling import run_serial
 
-        p, a, b = self.params, pair.after_normalised, pair.before
+        p, a, b = self.params, pair.after_normalised.materialise(), pair.before
         statistic = local_change(b, a, pair.valid, pair.bands, p.band, p.window_px, p.sigma_px, pair.runner)
         values, model = reweighted(b, a, pair.valid, pair.bands, statistic.values, p.high, p.low, p.c,
                                    pair.runner or run_serial)
