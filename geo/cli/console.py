@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
 # C0 and C1 control characters, DEL included; newline and tab are layout and kept.
@@ -45,6 +46,21 @@ class SafeConsole(Console):
 
 stdout = SafeConsole()
 stderr = SafeConsole(stderr=True)
+
+
+def keep_whole(table: Table, **whole: Iterable[str]) -> None:
+    """Never cut or wrap the columns named in ``whole`` (header -> the values they will show), whatever the
+    terminal width: ids and dates are what other commands take (``--aoi``, ``--claim``, ``--before``), and a
+    figure cut in two reads as two; the other columns fold instead."""
+    for column in table.columns:
+        values = whole.get(str(column.header))
+        if values is None:  # folded, but never so narrow that it vanishes
+            column.overflow = "fold"
+            column.min_width = max(column.min_width or 0, 4)
+        else:
+            column.no_wrap = True
+            words = str(column.header).split()
+            column.min_width = max([len(clean(v)) for v in values] + [len(w) for w in words])
 
 
 class WarningLog(logging.Handler):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.table import Table
 
 from geo.aoi import resolve_aoi
@@ -30,6 +31,16 @@ def scenes_group() -> None:
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def _table_row(row: dict[str, Any], cover: AoiCover) -> tuple[str, ...]:
+    """A scene's cells in the search table: date, id, platform, orbit, clear, cloud, nodata, tile cloud."""
+    orbit = "" if row["relative_orbit"] is None else str(row["relative_orbit"])
+    if row["orbit_state"]:
+        orbit += f" {row['orbit_state']}"
+    tile = row["tile_cloud_cover"]
+    return (row["date"], row["id"], row["platform"], orbit, "error" if cover.error else _percent(cover.clear),
+            _percent(cover.cloud), _percent(cover.nodata), "" if tile is None else f"{float(tile):.0f}%")
 
 
 def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
@@ -93,16 +104,14 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                                "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
                                               for s in unjudged]}, indent=2))
         return
-    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud",
-                  title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
-    for row, (_, cover) in zip(rows, shown):
-        orbit = "" if row["relative_orbit"] is None else str(row["relative_orbit"])
-        if row["orbit_state"]:
-            orbit += f" {row['orbit_state']}"
-        tile = row["tile_cloud_cover"]
-        table.add_row(row["date"], row["id"], row["platform"], orbit,
-                      "error" if cover.error else _percent(cover.clear), _percent(cover.cloud),
-                      _percent(cover.nodata), "" if tile is None else f"{float(tile):.0f}%")
+    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud", box=box.SIMPLE_HEAD,
+                  padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
+    table_rows = [_table_row(row, cover) for row, (_, cover) in zip(rows, shown)]
+    figures = [cell for row in table_rows for cell in row[4:]]
+    console.keep_whole(table, date=[row[0] for row in table_rows], id=[row[1] for row in table_rows], clear=figures,
+                       cloud=figures, nodata=figures, **{"tile cloud": figures})
+    for table_row in table_rows:
+        table.add_row(*table_row)
     console.stdout.print(table)
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
@@ -132,6 +141,7 @@ def cache_list(as_json: bool) -> None:
         return
     table = Table("item", "asset", "crs", "shape", "res m", "resampling", "KB", "created",
                   title=f"{len(entries)} cached windows in {cache.root}")
+    console.keep_whole(table, item=[e.item_id for e in entries])
     for e in entries:
         table.add_row(e.item_id, e.asset, e.crs, f"{e.shape[0]}x{e.shape[1]}", f"{e.resolution:g}", e.resampling,
                       f"{e.size_bytes / 1024:.0f}", e.created)
