@@ -32,8 +32,6 @@ DEFAULT_STORE = "recheck.gpkg"
 def print_report(report: RecheckReport) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
-    for run_id in report.repaired_runs:
-        out.print(f"[yellow]repaired[/] the files of run {run_id} (its re-check stopped after committing)", markup=True)
     if report.run_id is None:
         out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; store unchanged")
         return

@@ -96,7 +96,8 @@ def _remove_stale_staging(out: Path) -> None:
 
 
 def repair(store: Store, out: Path) -> list[int]:
-    """Write the outputs of committed runs whose files are missing (a re-check killed after its commit)."""
+    """Write the outputs of committed runs whose files are missing (a re-check killed after its commit, or a
+    store moved or copied without its outputs folder)."""
     _remove_stale_staging(out)
     repaired = [r for r in store.run_ids() if not (run_dir(out, r) / "summary.json").exists()]
     for run_id in repaired:
@@ -113,7 +114,9 @@ def repair(store: Store, out: Path) -> list[int]:
         if not _names_store(store, out):  # missing, or the store moved
             write_layer_definition(store, out)
     if repaired:
-        log.warning("rewrote the outputs of run(s) %s, committed by a re-check that did not finish", repaired)
+        # Either cause is harmless (the files are derived from the store), and the user should know which.
+        log.warning("wrote the missing files of run(s) %s into %s from the store (a re-check stopped after its "
+                    "commit, or the store was moved or copied without that folder)", repaired, out)
     return repaired
 
 
