@@ -107,8 +107,9 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
 
 def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     echo, esc = console.stdout.print, console.esc
-    echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(run.manifest['land_mask'])}",
-         markup=True)
+    masks = ", ".join(f"{str(getattr(sensor, 'value', sensor))} {method}"  # Sensor enum keys, as in the manifest
+                      for sensor, method in run.manifest["land_mask"].items())
+    echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(masks)}", markup=True)
     for row in run.rows:
         echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessels ({row['n_large']} >= "
              f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "
