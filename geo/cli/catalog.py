@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -32,10 +31,9 @@ def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
         click.echo(json.dumps([a.summary() for a in aois.values()], indent=2))
         return
     table = Table("id", "name", "country", "kind", "area km2")
-    console.keep_whole(table, id=aois)
     for aoi in aois.values():
         table.add_row(aoi.id, aoi.name, aoi.country, aoi.kind, f"{aoi.area_km2:.1f}")
-    console.stdout.print(table)
+    console.print_table(table, "id")
 
 
 @aoi_group.command("show")
@@ -69,11 +67,10 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
         click.echo(json.dumps([c.summary() for c in claims.values()], indent=2, ensure_ascii=False))
         return
     table = Table("id", "claimant", "stance", "window", "AOIs", "observable")
-    console.keep_whole(table, id=claims)
     for c in claims.values():
         table.add_row(c.id, c.claimant, str(c.stance), f"{c.window.start}..{c.window.end}",
                       ", ".join(c.aoi_ids), "yes" if c.observable else "no")
-    console.stdout.print(table)
+    console.print_table(table, "id", "window")
 
 
 @claims_group.command("show")

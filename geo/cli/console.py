@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,19 +48,32 @@ stdout = SafeConsole()
 stderr = SafeConsole(stderr=True)
 
 
-def keep_whole(table: Table, **whole: Iterable[str]) -> None:
-    """Never cut or wrap the columns named in ``whole`` (header -> the values they will show), whatever the
-    terminal width: ids and dates are what other commands take (``--aoi``, ``--claim``, ``--before``), and a
-    figure cut in two reads as two; the other columns fold instead."""
+def print_table(table: Table, *whole: str, console: Console | None = None) -> None:
+    """Print ``table`` with the columns named in ``whole`` never cut or wrapped: ids and dates are what other
+    commands take (``--aoi``, ``--claim``, ``--before``), and a date cut in two reads as two. The other
+    columns fold. Where the terminal is too narrow even for that, the table is printed wider (the terminal
+    wraps its lines) rather than with columns squeezed to nothing."""
+    from rich.measure import Measurement
+
+    console = console or stdout
     for column in table.columns:
-        values = whole.get(str(column.header))
-        if values is None:  # folded, but never so narrow that it vanishes
+        column.no_wrap = str(column.header) in whole
+        words = [len(clean(word)) for text in (str(column.header), *map(str, column.cells)) for word in text.split()]
+        if column.no_wrap:
+            column.min_width = max(len(clean(cell)) for cell in (*map(str, column.cells), ""))
+            column.min_width = max(column.min_width, *words)
+        else:  # folded where it must, but never squeezed to nothing
             column.overflow = "fold"
-            column.min_width = max(column.min_width or 0, 4)
-        else:
-            column.no_wrap = True
-            words = str(column.header).split()
-            column.min_width = max([len(clean(v)) for v in values] + [len(w) for w in words])
+            column.min_width = min(max(words, default=1), 4)
+    folded = [column for column in table.columns if not column.no_wrap]
+    for column in folded:  # measured at their narrowest
+        column.max_width = column.min_width
+    needed = Measurement.get(console, console.options.update_width(1 << 16), table).minimum
+    for column in folded:
+        column.max_width = None
+    if needed > console.width:  # print(width=...) is capped at the console's own width
+        console = SafeConsole(width=needed, file=console.file)
+    console.print(table)
 
 
 class WarningLog(logging.Handler):

@@ -107,12 +107,9 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud", box=box.SIMPLE_HEAD,
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
     table_rows = [_table_row(row, cover) for row, (_, cover) in zip(rows, shown)]
-    figures = [cell for row in table_rows for cell in row[4:]]
-    console.keep_whole(table, date=[row[0] for row in table_rows], id=[row[1] for row in table_rows], clear=figures,
-                       cloud=figures, nodata=figures, **{"tile cloud": figures})
     for table_row in table_rows:
         table.add_row(*table_row)
-    console.stdout.print(table)
+    console.print_table(table, "date", "id")
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
     if unjudged:
@@ -141,11 +138,10 @@ def cache_list(as_json: bool) -> None:
         return
     table = Table("item", "asset", "crs", "shape", "res m", "resampling", "KB", "created",
                   title=f"{len(entries)} cached windows in {cache.root}")
-    console.keep_whole(table, item=[e.item_id for e in entries])
     for e in entries:
         table.add_row(e.item_id, e.asset, e.crs, f"{e.shape[0]}x{e.shape[1]}", f"{e.resolution:g}", e.resampling,
                       f"{e.size_bytes / 1024:.0f}", e.created)
-    console.stdout.print(table)
+    console.print_table(table, "item")
     console.stdout.print(f"total {sum(e.size_bytes for e in entries) / 1e6:.1f} MB")
 
 

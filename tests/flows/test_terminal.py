@@ -38,6 +38,7 @@ def test_claims_list_prints_user_text_as_text_and_never_cuts_ids(user):
         result = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds", columns=columns)
         assert result.returncode == 0, result.output
         assert "a-very-long-claim-identifier-that-a-narrow-terminal-would-cut-short" in result.stdout
+        assert "2024-10-08" in result.stdout and "2024-10-13" in result.stdout  # the window's dates never cut
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     wide = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds", columns=200)
     assert "[red]Ministry[/red]" in wide.stdout and "[bold]Truth" in wide.stdout  # shown, not interpreted
