@@ -102,6 +102,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
         if not refs:
             raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
     chosen: dict[str, AOI] = {}
+    given: dict[str, str] = {}  # AOI id -> the --aoi that named it first
     for ref in refs:
         if ref in known:
             aoi = aoi_from_feature(known[ref])
@@ -114,7 +115,12 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
         else:
             names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
             raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
+        if aoi.id in chosen and not chosen[aoi.id].geometry.equals(aoi.geometry):
+            # one area silently dropped would never be checked
+            raise AOIError(f"--aoi {ref}: its AOI id {aoi.id!r} is also that of --aoi {given[aoi.id]}, a different "
+                           "area; give each area its own id (file name, or an 'id' property)")
         chosen[aoi.id] = aoi
+        given.setdefault(aoi.id, ref)
     return [chosen[k] for k in sorted(chosen)]
 
 

@@ -27,3 +27,23 @@ def test_a_store_moved_without_its_outputs_gets_them_back_and_is_told_so_once(us
     told = [line for line in again.output.splitlines() if "run(s) [1]" in line or "run 1" in line]
     assert len(told) == 1 and "moved" in told[0] and "srv geo/store-outputs" in told[0], again.output
     assert "nothing new" in again.stdout
+
+
+def test_two_drawn_areas_of_the_same_name_are_refused_naming_both(user):
+    # Two folders' "site.geojson": different places, the same AOI id (from the file name). Taking one of them
+    # silently would leave the other never checked.
+    (user.home / "east").mkdir()
+    (user.home / "west").mkdir()
+    east = drawn_aoi(user.home / "east" / "site.geojson")
+    west = drawn_aoi(user.home / "west" / "site.geojson",
+                     [[[-1.575, 47.18], [-1.55, 47.18], [-1.55, 47.20], [-1.575, 47.20], [-1.575, 47.18]]])
+    result = user("recheck", "--store", "store.gpkg", "--aoi", "east/site.geojson", "--aoi", "west/site.geojson",
+                  "--source", str(DEMO_CATALOG), "--since", "2015-08-01")
+    assert result.returncode == 1, result.output
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "west/site.geojson" in result.stderr and "east/site.geojson" in result.stderr
+    assert "'site'" in result.stderr
+    assert sorted(p.name for p in user.home.iterdir()) == ["east", "west"]  # no store, no outputs
+    same = user("recheck", "--store", "store.gpkg", "--aoi", str(east), "--aoi", str(east), "--source",
+                str(DEMO_CATALOG), "--since", "2015-08-01")
+    assert same.returncode == 0 and "1 new pair(s)" in same.stdout, same.output  # the same file twice is fine
