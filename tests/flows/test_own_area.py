@@ -120,3 +120,16 @@ def test_help_says_dates_are_iso_or_item_ids(user):
     text = " ".join(result.stdout.split())
     assert "--before DATE|ITEM" in text and "--after DATE|ITEM" in text
     assert text.count("ISO date YYYY-MM-DD") == 2 and text.count("scene item id") == 2
+
+
+def test_a_report_over_two_runs_of_one_aoi_id_names_both_folders(user):
+    for folder in ("north", "south"):
+        (user.home / folder).mkdir()
+        aoi = drawn_aoi(user.home / folder / "site.geojson")
+        result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                      "--after", "2017-10-14", "--out", f"run-{folder}")
+        assert result.returncode == 0, result.output
+    both = user("report", "run-north", "run-south", "--out", "both.html")
+    assert both.returncode == 1 and not (user.home / "both.html").exists()
+    assert "run-north and run-south: runs of the same AOI 'site'" in both.stderr, both.stderr
+    assert "Traceback" not in both.stderr
