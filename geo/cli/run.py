@@ -118,8 +118,8 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
 @click.option("--after", default=None, metavar="DATE|ITEM",
               help="After scene: an ISO date YYYY-MM-DD (the best scene on or after it) or a scene item id.")
 @click.option("--source", default="earth-search", show_default=True,
-              help="'earth-search', 'planetary-computer' (needed for --sensor s1), a STAC API URL, or a local "
-                   "STAC catalog (e.g. scenes/demo).")
+              help="'earth-search', 'planetary-computer', a STAC API URL, or a local STAC catalog (e.g. "
+                   "scenes/demo); --sensor s1 needs one holding Sentinel-1 (not earth-search).")
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "
                    "log-ratio test, omnibus dating over the series).")

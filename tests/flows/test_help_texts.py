@@ -1,0 +1,27 @@
+"""What ``--help`` says matches what the command does."""
+
+from __future__ import annotations
+
+import re
+
+from urllib3.util.retry import Retry
+
+from geo.recheck.notify import AlertRetry
+
+
+def test_notify_retries_help_gives_the_waits_urllib3_makes(user):
+    policy = AlertRetry()
+    retry = Retry(total=policy.retries, backoff_factor=policy.backoff_s, status_forcelist=(503,))
+    waits = []
+    for _ in range(policy.retries):
+        retry = retry.increment(method="POST", url="/hook", error=ConnectionError("down"))
+        waits.append(retry.get_backoff_time())
+    assert waits == [0, 1, 2, 4]
+    text = re.sub(r"-\s+", "-", " ".join(user("recheck", "--help").stdout.split()))  # click wraps at hyphens
+    assert "(the first at once, then after 1, 2, 4 s..., or the answer's Retry-After)" in text
+
+
+def test_run_help_does_not_say_only_planetary_computer_serves_sentinel_1(user):
+    text = re.sub(r"-\s+", "-", " ".join(user("run", "--help").stdout.split()))
+    assert "needed for --sensor s1" not in text  # a STAC API URL or a local catalog of Sentinel-1 serves too
+    assert "--sensor s1 needs one holding Sentinel-1 (not earth-search)" in text
