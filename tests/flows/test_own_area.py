@@ -133,3 +133,16 @@ def test_a_report_over_two_runs_of_one_aoi_id_names_both_folders(user):
     assert both.returncode == 1 and not (user.home / "both.html").exists()
     assert "run-north and run-south: runs of the same AOI 'site'" in both.stderr, both.stderr
     assert "Traceback" not in both.stderr
+
+
+def test_scene_ids_of_scenes_elsewhere_are_refused_in_lon_lat(user):
+    # East of the demo scenes: the ids name scenes that exist, but not over this area.
+    east = [[-1.43, 47.20], [-1.39, 47.20], [-1.39, 47.22], [-1.43, 47.22], [-1.43, 47.20]]
+    aoi = drawn_aoi(user.home / "east.geojson", [east])
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before",
+                  "S2A_30TXT_20150821_L1C_nantes", "--after", "S2_30TXT_20171014_L1C_nantes", "--out", "east")
+    assert result.returncode == 1 and not (user.home / "east").exists()
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith("Error: scene S2A_30TXT_20150821_L1C_nantes does not cover"), line
+    assert "lon -1.43" in line and "lat 47.19" in line  # the area read (the AOI and a margin), in lon/lat
+    assert "the scene: lon -1.5774..-1.5122, lat 47.1756..47.2341" in line
