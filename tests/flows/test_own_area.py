@@ -146,3 +146,14 @@ def test_scene_ids_of_scenes_elsewhere_are_refused_in_lon_lat(user):
     assert "\n" not in line and line.startswith("Error: scene S2A_30TXT_20150821_L1C_nantes does not cover"), line
     assert "lon -1.43" in line and "lat 47.19" in line  # the area read (the AOI and a margin), in lon/lat
     assert "the scene: lon -1.5774..-1.5122, lat 47.1756..47.2341" in line
+
+
+def test_every_geojson_feature_of_a_run_has_a_string_id_as_rfc_7946_asks(user):
+    aoi = drawn_aoi(user.home / "harbour.geojson")
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "harbour")
+    assert result.returncode == 0, result.output
+    area = json.loads((user.home / "harbour" / "aoi.geojson").read_text())["features"]
+    assert [f["id"] for f in area] == ["harbour"]  # the AOI's id, not null
+    changes = json.loads((user.home / "harbour" / "changes.geojson").read_text())["features"]
+    assert changes and all(f["id"] == f["properties"]["change_id"] for f in changes)
