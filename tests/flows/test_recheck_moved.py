@@ -47,3 +47,20 @@ def test_two_drawn_areas_of_the_same_name_are_refused_naming_both(user):
     same = user("recheck", "--store", "store.gpkg", "--aoi", str(east), "--aoi", str(east), "--source",
                 str(DEMO_CATALOG), "--since", "2015-08-01")
     assert same.returncode == 0 and "1 new pair(s)" in same.stdout, same.output  # the same file twice is fine
+
+
+def test_a_redrawn_area_is_not_taken_in_silence(user):
+    # The area is drawn again (bigger) under the same file name after its first re-check: nothing new to pair,
+    # but the user is told the stored area differs and when the new one applies.
+    aoi = drawn_aoi(user.home / "site.geojson")
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "site.geojson", "--source", str(DEMO_CATALOG),
+                 "--since", "2015-08-01")
+    assert first.returncode == 0 and "1 new pair(s)" in first.stdout, first.output
+    assert "differs" not in first.output
+    drawn_aoi(aoi, [[[-1.57, 47.18], [-1.52, 47.18], [-1.52, 47.23], [-1.57, 47.23], [-1.57, 47.18]]])
+    again = user("recheck", "--store", "store.gpkg", "--aoi", "site.geojson", "--source", str(DEMO_CATALOG))
+    assert again.returncode == 0 and "nothing new" in again.stdout, again.output
+    told = [line for line in again.stderr.splitlines() if "differs" in line]
+    assert len(told) == 1 and "'site'" in told[0] and "pairs already processed keep" in told[0], again.output
+    same = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
+    assert same.returncode == 0 and "differs" not in same.output  # the store's own AOI: nothing to tell
