@@ -19,7 +19,7 @@ from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import parse_period
-from geo.scenes.source import ARCHIVES, open_source
+from geo.scenes.source import ARCHIVES, default_source, open_source
 
 MAX_JUDGED = 100  # scenes whose cloud inside the AOI a search judges (one SCL window read each)
 
@@ -84,7 +84,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     (Sentinel-2: counted from the scene classification window over the AOI only)."""
     first, last = parse_period(start, end)
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
-    source = source or ("planetary-computer" if sensor is Sensor.S1 else "earth-search")
+    source = source or default_source(sensor)
     scene_source = open_source(source, sensor, collections or None)
     with console.stderr.status(f"searching {scene_source.name}"):
         found = scene_source.search(aoi.geometry, first, last)

@@ -25,3 +25,17 @@ def test_run_help_does_not_say_only_planetary_computer_serves_sentinel_1(user):
     text = re.sub(r"-\s+", "-", " ".join(user("run", "--help").stdout.split()))
     assert "needed for --sensor s1" not in text  # a STAC API URL or a local catalog of Sentinel-1 serves too
     assert "--sensor s1 needs one holding Sentinel-1 (not earth-search)" in text
+
+
+def test_every_command_searches_the_same_archive_for_a_sensor_by_default(user):
+    # geo scenes search --sensor s1 finds scenes on Planetary Computer: geo run and geo vessels, given the
+    # ids it listed and no --source, look there too, not on Earth Search (which has no Sentinel-1).
+    for command in ("run", "vessels", "scenes search"):
+        text = re.sub(r"-\s+", "-", " ".join(user(*command.split(), "--help").stdout.split()))
+        assert "earth-search for s2, planetary-computer for s1" in text or (
+            "[default: earth-search; planetary-computer with --sensor s1]" in text), (command, text)
+    from geo.scenes.model import Sensor
+    from geo.scenes.source import default_source
+
+    assert (default_source(Sensor.S2), default_source(Sensor.S1), default_source(None)) == (
+        "earth-search", "planetary-computer", "earth-search")
