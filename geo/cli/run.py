@@ -138,8 +138,10 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
                 scheduler: str | None) -> None:
     """Detect change over an AOI between a before and an after scene; link it to claims.
 
-    Without --before/--after the pair brackets the claims' time windows.
-    Writes changes.geojson (RFC 7946), claims.json and manifest.json into --out.
+    Without --before/--after the pair brackets the claims' time windows. Writes into --out the change
+    polygons (changes.geojson, RFC 7946; changes.gpkg; changes.kml), the area (aoi.geojson), claims.json,
+    manifest.json, item.json, the evidence report (report.html), the imagery and statistic as COGs, and a
+    QGIS project (project.qgz).
     """
     check_scene_ref(before, "--before")
     check_scene_ref(after, "--after")

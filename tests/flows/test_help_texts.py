@@ -39,3 +39,18 @@ def test_every_command_searches_the_same_archive_for_a_sensor_by_default(user):
 
     assert (default_source(Sensor.S2), default_source(Sensor.S1), default_source(None)) == (
         "earth-search", "planetary-computer", "earth-search")
+
+
+def test_run_help_names_every_file_the_run_writes(user):
+    from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+
+    text = re.sub(r"-\s+", "-", " ".join(user("run", "--help").stdout.split()))
+    aoi = drawn_aoi(user.home / "harbour.geojson")
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "harbour")
+    assert result.returncode == 0, result.output
+    written = {p.name for p in (user.home / "harbour").iterdir() if not p.name.startswith(".")}
+    named = {name for name in written if name in text}
+    tifs = {name for name in written if name.endswith((".tif", ".qml"))}  # "COGs" (each with its style)
+    assert written - tifs == named, sorted(written - tifs - named)
+    assert "COGs" in text
