@@ -4,7 +4,11 @@ scheduled re-checks elsewhere: the next re-check writes the outputs beside it an
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+
+import pytest
 
 from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
 
@@ -64,3 +68,43 @@ def test_a_redrawn_area_is_not_taken_in_silence(user):
     assert len(told) == 1 and "'site'" in told[0] and "pairs already processed keep" in told[0], again.output
     same = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
     assert same.returncode == 0 and "differs" not in same.output  # the store's own AOI: nothing to tell
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write: chmod for a user; for root (whom chmod does not stop) a read-only bind mount."""
+    folder = tmp_path / "work" / "shared"
+    folder.mkdir(parents=True)
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    source = tmp_path / "shared-source"
+    source.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(source), str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot make a read-only folder as root here: {mounted.stderr.decode().strip()}")
+    try:
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        (source / "store.gpkg").write_bytes(b"")  # filled below through the writable side
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_store_in_a_folder_the_recheck_cannot_write_is_named_as_such(user, read_only_folder):
+    # systemd's User=geo and a store folder owned by root, or a read-only share: the store itself is fine.
+    aoi = drawn_aoi(user.home / "harbour.geojson")
+    made = user("recheck", "--store", "made/store.gpkg", "--aoi", str(aoi), "--source", str(DEMO_CATALOG),
+                "--since", "2015-08-01")
+    assert made.returncode == 0, made.output
+    if os.geteuid() == 0:
+        (read_only_folder.parent.parent / "shared-source" / "store.gpkg").write_bytes(
+            (user.home / "made" / "store.gpkg").read_bytes())
+    result = user("recheck", "--store", "shared/store.gpkg", "--source", str(DEMO_CATALOG), "--out", "outs")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "--store shared/store.gpkg: cannot write there" in result.stderr and "not writable" in result.stderr
+    assert "not a results store" not in result.stderr  # it is one
+    assert not (user.home / "outs").exists()
