@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 import click
-from rich.table import Column, Table
+from rich.table import Table
 from shapely.geometry import mapping
 
 from geo.aoi import load_aois, resolve_aoi
@@ -31,20 +30,10 @@ def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([a.summary() for a in aois.values()], indent=2))
         return
-    table = Table("name", "country", "kind", "area km2")
-    _id_column(table, aois)
+    table = Table("id", "name", "country", "kind", "area km2")
     for aoi in aois.values():
         table.add_row(aoi.id, aoi.name, aoi.country, aoi.kind, f"{aoi.area_km2:.1f}")
-    console.stdout.print(table)
-
-
-def _id_column(table: Table, ids: Iterable[str]) -> None:
-    """The id column first, never cut or wrapped whatever the terminal width: ids are what other commands
-    take (``--aoi``, ``--claim``); the other columns wrap instead."""
-    for column in table.columns:
-        column.overflow = "fold"
-    width = max((len(i) for i in ids), default=2)
-    table.columns.insert(0, Column("id", no_wrap=True, min_width=width))
+    console.print_table(table, "id")
 
 
 @aoi_group.command("show")
@@ -77,12 +66,11 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
     if as_json:
         click.echo(json.dumps([c.summary() for c in claims.values()], indent=2, ensure_ascii=False))
         return
-    table = Table("claimant", "stance", "window", "AOIs", "observable")
-    _id_column(table, claims)
+    table = Table("id", "claimant", "stance", "window", "AOIs", "observable")
     for c in claims.values():
         table.add_row(c.id, c.claimant, str(c.stance), f"{c.window.start}..{c.window.end}",
                       ", ".join(c.aoi_ids), "yes" if c.observable else "no")
-    console.stdout.print(table)
+    console.print_table(table, "id", "window")
 
 
 @claims_group.command("show")

@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
 # C0 and C1 control characters, DEL included; newline and tab are layout and kept.
@@ -45,6 +46,34 @@ class SafeConsole(Console):
 
 stdout = SafeConsole()
 stderr = SafeConsole(stderr=True)
+
+
+def print_table(table: Table, *whole: str, console: Console | None = None) -> None:
+    """Print ``table`` with the columns named in ``whole`` never cut or wrapped: ids and dates are what other
+    commands take (``--aoi``, ``--claim``, ``--before``), and a date cut in two reads as two. The other
+    columns fold. Where the terminal is too narrow even for that, the table is printed wider (the terminal
+    wraps its lines) rather than with columns squeezed to nothing."""
+    from rich.measure import Measurement
+
+    console = console or stdout
+    for column in table.columns:
+        column.no_wrap = str(column.header) in whole
+        words = [len(clean(word)) for text in (str(column.header), *map(str, column.cells)) for word in text.split()]
+        if column.no_wrap:
+            column.min_width = max(len(clean(cell)) for cell in (*map(str, column.cells), ""))
+            column.min_width = max(column.min_width, *words)
+        else:  # folded where it must, but never squeezed to nothing
+            column.overflow = "fold"
+            column.min_width = min(max(words, default=1), 4)
+    folded = [column for column in table.columns if not column.no_wrap]
+    for column in folded:  # measured at their narrowest
+        column.max_width = column.min_width
+    needed = Measurement.get(console, console.options.update_width(1 << 16), table).minimum
+    for column in folded:
+        column.max_width = None
+    if needed > console.width:  # print(width=...) is capped at the console's own width
+        console = SafeConsole(width=needed, file=console.file)
+    console.print(table)
 
 
 class WarningLog(logging.Handler):

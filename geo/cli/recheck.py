@@ -32,8 +32,6 @@ DEFAULT_STORE = "recheck.gpkg"
 def print_report(report: RecheckReport) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
-    for run_id in report.repaired_runs:
-        out.print(f"[yellow]repaired[/] the files of run {run_id} (its re-check stopped after committing)", markup=True)
     if report.run_id is None:
         out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; store unchanged")
         return
@@ -105,7 +103,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
               help="Webhook POSTed a JSON summary (new changes with centroids and types, changed verdicts, files; "
                    "Slack-compatible 'text') when a run finds something; retried with backoff, a failure only warns.")
 @click.option("--notify-retries", type=click.IntRange(min=0), default=4, show_default=True,
-              help="Retries of --notify after connection errors and 429/5xx answers (backoff 0.5 s, doubling).")
+              help="Retries of --notify after connection errors and 429/5xx answers (the first at once, then after "
+                   "1, 2, 4 s..., or the answer's Retry-After).")
 @click.option("--export-stac", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
               help="After the re-check, write the store as a STAC Collection (one item per processed pair) into DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary JSON instead of text.")

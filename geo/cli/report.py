@@ -28,10 +28,13 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
         out = run_dirs[0] / REPORT
     check_output_file(out)
     runs = [load_run(d) for d in run_dirs]
-    aoi_ids = [r.aoi_id for r in runs]
-    duplicates = sorted({a for a in aoi_ids if aoi_ids.count(a) > 1})
-    if duplicates:
-        raise OutputError(f"several run folders cover the same AOI ({', '.join(duplicates)}): give one run per AOI")
+    folders: dict[str, list[str]] = {}
+    for folder, run in zip(run_dirs, runs):
+        folders.setdefault(run.aoi_id, []).append(str(folder))
+    for aoi_id, named in folders.items():
+        if len(named) > 1:  # a section per AOI: which run would it show?
+            raise OutputError(f"{' and '.join(named)}: runs of the same AOI {aoi_id!r}; give one run per AOI "
+                              "(a drawn area's id is its file name or its 'id' property)")
     out.parent.mkdir(parents=True, exist_ok=True)
     VIEW_WRITERS["report"].write(out, runs)
     n_claims = sum(len(r.claims) for r in runs)

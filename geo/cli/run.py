@@ -26,7 +26,7 @@ from geo.outputs.writers import Write, write_run
 from geo.results import Manifest
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import check_scene_ref
-from geo.scenes.source import open_source
+from geo.scenes.source import default_source, open_source
 from geo.vector.feature import ChangeFeature
 
 
@@ -117,9 +117,10 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
               help="Before scene: an ISO date YYYY-MM-DD (the best scene on or before it) or a scene item id.")
 @click.option("--after", default=None, metavar="DATE|ITEM",
               help="After scene: an ISO date YYYY-MM-DD (the best scene on or after it) or a scene item id.")
-@click.option("--source", default="earth-search", show_default=True,
-              help="'earth-search', 'planetary-computer' (needed for --sensor s1), a STAC API URL, or a local "
-                   "STAC catalog (e.g. scenes/demo).")
+@click.option("--source", default=None,
+              help="'earth-search', 'planetary-computer', a STAC API URL, or a local STAC catalog (e.g. "
+                   "scenes/demo); --sensor s1 needs one holding Sentinel-1 (not earth-search) [default: "
+                   "earth-search for s2, planetary-computer for s1, as geo scenes search].")
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "
                    "log-ratio test, omnibus dating over the series).")
@@ -132,15 +133,17 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
                    "machine of 4 cores or more, a worker per spare core, at most 4).")
 @click.option("--scheduler", default=None,
               help="Address of an existing Dask scheduler (tcp://host:8786) to compute the blocks on instead.")
-def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str,
+def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str | None,
                 sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None, workers: int | None,
                 scheduler: str | None) -> None:
     """Detect change over an AOI between a before and an after scene; link it to claims.
 
-    Without --before/--after the pair brackets the claims' time windows.
-    Writes changes.geojson (RFC 7946), claims.json and manifest.json into --out.
+    Without --before/--after the pair brackets the claims' time windows. Writes into --out the change
+    polygons (changes.geojson, RFC 7946; changes.gpkg; changes.kml), the area (aoi.geojson), claims.json,
+    manifest.json, item.json, the evidence report (report.html), the imagery and statistic as COGs, and a
+    QGIS project (project.qgz).
     """
     check_scene_ref(before, "--before")
     check_scene_ref(after, "--after")
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
-    execute(aoi, claims, source, before, after, out, sensor, workers, scheduler)
+    execute(aoi, claims, source or default_source(sensor), before, after, out, sensor, workers, scheduler)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.table import Table
 
 from geo.aoi import resolve_aoi
@@ -18,7 +19,7 @@ from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import parse_period
-from geo.scenes.source import ARCHIVES, open_source
+from geo.scenes.source import ARCHIVES, default_source, open_source
 
 MAX_JUDGED = 100  # scenes whose cloud inside the AOI a search judges (one SCL window read each)
 
@@ -30,6 +31,16 @@ def scenes_group() -> None:
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def _table_row(row: dict[str, Any], cover: AoiCover) -> tuple[str, ...]:
+    """A scene's cells in the search table: date, id, platform, orbit, clear, cloud, nodata, tile cloud."""
+    orbit = "" if row["relative_orbit"] is None else str(row["relative_orbit"])
+    if row["orbit_state"]:
+        orbit += f" {row['orbit_state']}"
+    tile = row["tile_cloud_cover"]
+    return (row["date"], row["id"], row["platform"], orbit, "error" if cover.error else _percent(cover.clear),
+            _percent(cover.cloud), _percent(cover.nodata), "" if tile is None else f"{float(tile):.0f}%")
 
 
 def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
@@ -73,7 +84,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     (Sentinel-2: counted from the scene classification window over the AOI only)."""
     first, last = parse_period(start, end)
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
-    source = source or ("planetary-computer" if sensor is Sensor.S1 else "earth-search")
+    source = source or default_source(sensor)
     scene_source = open_source(source, sensor, collections or None)
     with console.stderr.status(f"searching {scene_source.name}"):
         found = scene_source.search(aoi.geometry, first, last)
@@ -93,17 +104,12 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                                "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
                                               for s in unjudged]}, indent=2))
         return
-    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud",
-                  title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
-    for row, (_, cover) in zip(rows, shown):
-        orbit = "" if row["relative_orbit"] is None else str(row["relative_orbit"])
-        if row["orbit_state"]:
-            orbit += f" {row['orbit_state']}"
-        tile = row["tile_cloud_cover"]
-        table.add_row(row["date"], row["id"], row["platform"], orbit,
-                      "error" if cover.error else _percent(cover.clear), _percent(cover.cloud),
-                      _percent(cover.nodata), "" if tile is None else f"{float(tile):.0f}%")
-    console.stdout.print(table)
+    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud", box=box.SIMPLE_HEAD,
+                  padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
+    table_rows = [_table_row(row, cover) for row, (_, cover) in zip(rows, shown)]
+    for table_row in table_rows:
+        table.add_row(*table_row)
+    console.print_table(table, "date", "id")
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
     if unjudged:
@@ -135,7 +141,7 @@ def cache_list(as_json: bool) -> None:
     for e in entries:
         table.add_row(e.item_id, e.asset, e.crs, f"{e.shape[0]}x{e.shape[1]}", f"{e.resolution:g}", e.resampling,
                       f"{e.size_bytes / 1024:.0f}", e.created)
-    console.stdout.print(table)
+    console.print_table(table, "item")
     console.stdout.print(f"total {sum(e.size_bytes for e in entries) / 1e6:.1f} MB")
 
 

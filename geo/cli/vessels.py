@@ -15,6 +15,7 @@ from geo.errors import AOIError
 from geo.paths import visible_files
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import parse_period
+from geo.scenes.source import default_source
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
     from shapely.geometry.base import BaseGeometry
@@ -46,9 +47,9 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
 @click.option("--to", "end", required=True, help="Last date of the period (YYYY-MM-DD).")
 @sensor_option(None,
               help="Only Sentinel-1 (SAR CFAR) or Sentinel-2 (optical) scenes [default: every sensor the source has].")
-@click.option("--source", default="earth-search", show_default=True,
+@click.option("--source", default=None,
               help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), a STAC API "
-                   "URL, or a local STAC catalog.")
+                   "URL, or a local STAC catalog [default: earth-search; planetary-computer with --sensor s1].")
 @click.option("--claim", "claim_ids", multiple=True,
               help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -62,7 +63,8 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
 @out_option
 @aoi_dir_option
 @seeds_dir_option
-def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, source: str, claim_ids: tuple[str, ...],
+def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, source: str | None,
+                    claim_ids: tuple[str, ...],
                     land_path: Path | None, pfa: float | None, berthed: bool, out: Path, aoi_dir: Path | None,
                     seeds_dir: Path | None) -> None:
     """Detect vessels in every scene over an AOI between --from and --to; count them per date.
@@ -90,6 +92,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     if berthed:
         params = replace(params, land=replace(params.land, keep_objects_on_water=True),
                          optical=replace(params.optical, ship_model=True))
+    source = source or default_source(sensor)
     sensors = (sensor,) if sensor else default_sensors(source)
     with console.progress(f"vessels {aoi.id}") as step:
         step("searching scenes")
@@ -107,8 +110,9 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
 
 def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     echo, esc = console.stdout.print, console.esc
-    echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(run.manifest['land_mask'])}",
-         markup=True)
+    masks = ", ".join(f"{str(getattr(sensor, 'value', sensor))} {method}"  # Sensor enum keys, as in the manifest
+                      for sensor, method in run.manifest["land_mask"].items())
+    echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(masks)}", markup=True)
     for row in run.rows:
         echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessels ({row['n_large']} >= "
              f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "

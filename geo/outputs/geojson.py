@@ -23,13 +23,17 @@ def rfc7946_geometry(geometry: BaseGeometry) -> dict[str, Any]:
 
 
 def feature_collection(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]]) -> dict[str, Any]:
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "id": props.get("change_id"), "geometry": rfc7946_geometry(geom), "properties": dict(props)}
-            for geom, props in features
-        ],
-    }
+    return {"type": "FeatureCollection", "features": [_feature(geom, props) for geom, props in features]}
+
+
+def _feature(geometry: BaseGeometry, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """A Feature whose ``id`` is the change's (or the AOI's) id; without one, no ``id`` member: RFC 7946 allows
+    only a string or a number there, not null."""
+    feature: dict[str, Any] = {"type": "Feature"}
+    identifier = properties.get("change_id", properties.get("id"))
+    if identifier is not None:
+        feature["id"] = identifier
+    return {**feature, "geometry": rfc7946_geometry(geometry), "properties": dict(properties)}
 
 
 def write_feature_collection(path: Path, features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]]) -> None:

@@ -7,6 +7,7 @@ like the GeoJSON.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from geo.errors import OutputError
 from geo.geometry import WGS84
 from geo.outputs.run_data import RunData
 from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml, vessels_style
+from geo.vector.feature import ChangeFeature
 
 GEOMETRY_COLUMN = "geom"
 GPKG_VERSION = "1.2"  # GDAL 3.10 writes 1.4 by default, which the GDAL under QGIS 3.22 warns about
@@ -33,6 +35,27 @@ def _window_time(text: str, end: bool) -> datetime:
     """Claim windows are whole days: start at 00:00 UTC, end at 23:59:59 UTC."""
     day = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
     return day.replace(hour=23, minute=59, second=59) if end else day
+
+
+# The columns of a layer with no row, of the types a row gives them: QGIS reads an empty layer as the layer
+# of a run that found something (same table; merging runs' layers works).
+_CHANGE_TYPES = {"str": "object", "float": "float64", "int": "int64", "tuple[str, ...]": "object"}
+CHANGE_COLUMNS = {**{f.name: _CHANGE_TYPES[str(f.type)] for f in fields(ChangeFeature)
+                     if f.name not in ("geometry", "extra")}, "evidence_for": "object"}
+CLAIM_COLUMNS = {
+    "claim_id": "object", "aoi_id": "object", "stance": "object", "claimant": "object", "statement": "object",
+    "source": "object", "source_url": "object", "window_start": "object", "window_end": "object",
+    "verdict": "object", "confidence": "float64", "confidence_label": "object", "rationale": "object",
+    "n_changes": "int64", "n_matching": "int64", "clear_fraction": "float64", "verdict_source": "object",
+    "vessel_verdict": "object", "vessel_p_value": "float64", "before_scene": "object", "after_scene": "object",
+}
+# Every layer holds (multi)polygons, also with no row: an empty layer of unknown geometry type opens in QGIS
+# as an attribute table, without its style and off the map.
+POLYGONS = "MultiPolygon"
+
+
+def _empty(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
 def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
@@ -50,10 +73,7 @@ def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
             row["before_date"], row["after_date"] = before, after
             rows.append(row)
             geometries.append(feature.geometry)
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame(columns=["change_id", "aoi_id", "claim_ids", "evidence_for", "change_type",
-                                      "area_m2", "confidence", "before_date", "after_date"])
+    frame = pd.DataFrame(rows) if rows else _empty(CHANGE_COLUMNS)
     frame["before_date"] = _utc(frame["before_date"].tolist())
     frame["after_date"] = _utc(frame["after_date"].tolist())
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
@@ -95,9 +115,7 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
                 "after_scene": run.manifest["scenes"]["after"]["id"],
             })
             geometries.append(run.aoi_geometry)
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame(columns=["claim_id", "aoi_id", "verdict", "window_start", "window_end"])
+    frame = (pd.DataFrame(rows) if rows else _empty(CLAIM_COLUMNS)).astype(CLAIM_COLUMNS)
     frame["window_start"] = _utc(frame["window_start"].tolist())
     frame["window_end"] = _utc(frame["window_end"].tolist())
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
@@ -138,20 +156,21 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     path = Path(path)
     changes = changes_frame(runs)
     types = changes["change_type"].dropna().unique() if len(changes) else ()
-    layers = {
-        "changes": (changes, to_qml(changes_style(types))),
-        "aois": (aois_frame(runs), to_qml(aois_style())),
-        "claims": (claims_frame(runs), to_qml(claims_style())),
+    layers: dict[str, tuple[geopandas.GeoDataFrame, str, str | None]] = {
+        "changes": (changes, to_qml(changes_style(types)), POLYGONS),
+        "aois": (aois_frame(runs), to_qml(aois_style()), POLYGONS),
+        "claims": (claims_frame(runs), to_qml(claims_style()), POLYGONS),
     }
     vessels = vessels_frame(runs)
     if vessels is not None:
-        layers["vessels"] = (vessels, to_qml(vessels_style()))
+        layers["vessels"] = (vessels, to_qml(vessels_style()), None)
     try:
         with replacing(path) as tmp:
-            for name, (frame, _) in layers.items():
+            for name, (frame, _, geometry_type) in layers.items():
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                        GEOMETRY_NAME=GEOMETRY_COLUMN, SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
-            pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml) in layers.items()}), tmp,
+                                        geometry_type=geometry_type, GEOMETRY_NAME=GEOMETRY_COLUMN,
+                                        SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
+            pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml, _) in layers.items()}), tmp,
                                     layer="layer_styles", driver="GPKG", FID="id")
     except (DataSourceError, FieldError, GeometryError, OSError) as exc:
         raise OutputError(f"{path}: cannot write GeoPackage ({exc})") from None

@@ -31,7 +31,9 @@ def default_out(store: Path) -> Path:
 
 
 def check_out(out: Path, store: Path, given: bool) -> None:
-    """Refuse, before any work, an output folder (or a store name) whose files could not be written."""
+    """Refuse, before any work, a store or an output folder whose files could not be written."""
+    if not store.is_dir():  # (a folder: Store.check names it)
+        check_output_file(store, "--store")  # SQLite writes -wal, -shm and the lock beside it, even to read
     check_output_root(out, "--out" if given else "--store")  # the default folder is named after the store
     check_output_file(out / f"{store.stem}.qlr", "--store")
 
@@ -96,7 +98,8 @@ def _remove_stale_staging(out: Path) -> None:
 
 
 def repair(store: Store, out: Path) -> list[int]:
-    """Write the outputs of committed runs whose files are missing (a re-check killed after its commit)."""
+    """Write the outputs of committed runs whose files are missing (a re-check killed after its commit, or a
+    store moved or copied without its outputs folder)."""
     _remove_stale_staging(out)
     repaired = [r for r in store.run_ids() if not (run_dir(out, r) / "summary.json").exists()]
     for run_id in repaired:
@@ -113,7 +116,9 @@ def repair(store: Store, out: Path) -> list[int]:
         if not _names_store(store, out):  # missing, or the store moved
             write_layer_definition(store, out)
     if repaired:
-        log.warning("rewrote the outputs of run(s) %s, committed by a re-check that did not finish", repaired)
+        # Either cause is harmless (the files are derived from the store), and the user should know which.
+        log.warning("wrote the missing files of run(s) %s into %s from the store (a re-check stopped after its "
+                    "commit, or the store was moved or copied without that folder)", repaired, out)
     return repaired
 
 

@@ -10,6 +10,7 @@ is new from plain numbers. ``tests/recheck/test_noop_imports.py`` holds this.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -102,6 +103,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
         if not refs:
             raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
     chosen: dict[str, AOI] = {}
+    given: dict[str, str] = {}  # AOI id -> the --aoi that named it first
     for ref in refs:
         if ref in known:
             aoi = aoi_from_feature(known[ref])
@@ -114,8 +116,25 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
         else:
             names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
             raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
+        if aoi.id in chosen and not chosen[aoi.id].geometry.equals(aoi.geometry):
+            # one area silently dropped would never be checked
+            raise AOIError(f"--aoi {ref}: its AOI id {aoi.id!r} is also that of --aoi {given[aoi.id]}, a different "
+                           "area; give each area its own id (file name, or an 'id' property)")
         chosen[aoi.id] = aoi
+        given.setdefault(aoi.id, ref)
     return [chosen[k] for k in sorted(chosen)]
+
+
+def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
+    """Say so when an AOI's area is not the one stored (its file redrawn): the chain goes on with the area it
+    is re-checked with (stored with the next pair), and what was processed keeps the old one."""
+    from shapely.geometry import mapping
+
+    for aoi in aois:
+        stored = store.aoi_feature(aoi.id)
+        if stored is not None and json.loads(json.dumps(mapping(aoi.geometry))) != stored.get("geometry"):
+            log.warning("AOI %r: the area differs from the one in the store (redrawn?); it applies to the pairs of "
+                        "new scenes re-checked with it, the pairs already processed keep the old one", aoi.id)
 
 
 def _claims(claims: dict[str, Claim], aoi_ids: set[str]) -> list[Claim]:
@@ -271,6 +290,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         if source is None:
             source = open_source(request.source, Sensor.S2)
         aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
+        _warn_redrawn(store, aois)
         claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)

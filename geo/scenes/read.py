@@ -149,8 +149,14 @@ def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cub
 def check_overlap(scene: Scene, grid: Grid) -> None:
     left, bottom, right, top = grid.bounds
     footprint = reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
-    if not scene.geometry.intersects(footprint):
-        raise OverlapError(f"scene {scene.id} does not cover the requested area (grid bounds {grid.bounds})")
+    if not scene.geometry.intersects(footprint):  # named in lon/lat, as the user drew the area
+        raise OverlapError(f"scene {scene.id} does not cover the requested area ({_lon_lat(footprint.bounds)}; the "
+                           f"scene: {_lon_lat(scene.geometry.bounds)})")
+
+
+def _lon_lat(bounds: tuple[float, float, float, float]) -> str:
+    west, south, east, north = bounds
+    return f"lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f}"
 
 
 def _read_many(scene: Scene, requests: Sequence[tuple[str, Resampling]], grid: Grid,

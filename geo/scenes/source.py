@@ -62,6 +62,12 @@ ARCHIVES: Mapping[str, Archive] = {
 }
 
 
+def default_source(sensor: Sensor | None) -> str:
+    """The archive a command searches when no --source is given: the first that serves ``sensor`` anonymously
+    (Earth Search for Sentinel-2, Planetary Computer for Sentinel-1)."""
+    return next(name for name, archive in ARCHIVES.items() if (sensor or Sensor.S2) in archive.collections)
+
+
 class SceneSource(Protocol):
     name: str
 

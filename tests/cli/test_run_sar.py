@@ -192,8 +192,8 @@ def test_no_scene_after_the_window_is_an_error(tmp_path):
 def test_earth_search_has_no_sentinel1_for_run(tmp_path):
     aoi_dir, seeds_dir = sim.project(tmp_path / "project")
     out = tmp_path / "out"
-    result = run_geo("run", "--aoi", "sar-site", "--sensor", "s1", "--aoi-dir", str(aoi_dir),
-                     "--seeds-dir", str(seeds_dir), "--out", str(out))  # default source: earth-search
+    result = run_geo("run", "--aoi", "sar-site", "--sensor", "s1", "--source", "earth-search", "--aoi-dir",
+                     str(aoi_dir), "--seeds-dir", str(seeds_dir), "--out", str(out))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "earth-search" in result.stderr and "planetary-computer" in result.stderr
     assert not out.exists()

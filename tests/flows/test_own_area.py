@@ -120,3 +120,40 @@ def test_help_says_dates_are_iso_or_item_ids(user):
     text = " ".join(result.stdout.split())
     assert "--before DATE|ITEM" in text and "--after DATE|ITEM" in text
     assert text.count("ISO date YYYY-MM-DD") == 2 and text.count("scene item id") == 2
+
+
+def test_a_report_over_two_runs_of_one_aoi_id_names_both_folders(user):
+    for folder in ("north", "south"):
+        (user.home / folder).mkdir()
+        aoi = drawn_aoi(user.home / folder / "site.geojson")
+        result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                      "--after", "2017-10-14", "--out", f"run-{folder}")
+        assert result.returncode == 0, result.output
+    both = user("report", "run-north", "run-south", "--out", "both.html")
+    assert both.returncode == 1 and not (user.home / "both.html").exists()
+    assert "run-north and run-south: runs of the same AOI 'site'" in both.stderr, both.stderr
+    assert "Traceback" not in both.stderr
+
+
+def test_scene_ids_of_scenes_elsewhere_are_refused_in_lon_lat(user):
+    # East of the demo scenes: the ids name scenes that exist, but not over this area.
+    east = [[-1.43, 47.20], [-1.39, 47.20], [-1.39, 47.22], [-1.43, 47.22], [-1.43, 47.20]]
+    aoi = drawn_aoi(user.home / "east.geojson", [east])
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before",
+                  "S2A_30TXT_20150821_L1C_nantes", "--after", "S2_30TXT_20171014_L1C_nantes", "--out", "east")
+    assert result.returncode == 1 and not (user.home / "east").exists()
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith("Error: scene S2A_30TXT_20150821_L1C_nantes does not cover"), line
+    assert "lon -1.43" in line and "lat 47.19" in line  # the area read (the AOI and a margin), in lon/lat
+    assert "the scene: lon -1.5774..-1.5122, lat 47.1756..47.2341" in line
+
+
+def test_every_geojson_feature_of_a_run_has_a_string_id_as_rfc_7946_asks(user):
+    aoi = drawn_aoi(user.home / "harbour.geojson")
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "harbour")
+    assert result.returncode == 0, result.output
+    area = json.loads((user.home / "harbour" / "aoi.geojson").read_text())["features"]
+    assert [f["id"] for f in area] == ["harbour"]  # the AOI's id, not null
+    changes = json.loads((user.home / "harbour" / "changes.geojson").read_text())["features"]
+    assert changes and all(f["id"] == f["properties"]["change_id"] for f in changes)

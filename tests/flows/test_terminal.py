@@ -38,6 +38,7 @@ def test_claims_list_prints_user_text_as_text_and_never_cuts_ids(user):
         result = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds", columns=columns)
         assert result.returncode == 0, result.output
         assert "a-very-long-claim-identifier-that-a-narrow-terminal-would-cut-short" in result.stdout
+        assert "2024-10-08" in result.stdout and "2024-10-13" in result.stdout  # the window's dates never cut
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     wide = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds", columns=200)
     assert "[red]Ministry[/red]" in wide.stdout and "[bold]Truth" in wide.stdout  # shown, not interpreted
@@ -82,3 +83,16 @@ def test_control_characters_from_files_never_reach_the_terminal(user):
     bad = user("run", "--aoi", "site", "--claim", "nope\x1b[2J", "--aoi-dir", "aoi", "--seeds-dir", "seeds",
                "--out", "o")
     assert bad.returncode == 1 and "\x1b" not in bad.output and "unknown claim id" in bad.stderr
+
+
+def test_scene_search_never_cuts_ids_or_dates_in_a_narrow_terminal(user):
+    # The ids are what --before/--after take: a user copies them from this table, in any terminal width.
+    aoi = drawn_aoi(user.home / "area.geojson")
+    for columns in (60, 80):
+        result = user("scenes", "search", "--aoi", str(aoi), "--from", "2015-01-01", "--to", "2018-01-01",
+                      "--source", str(DEMO_CATALOG), columns=columns)
+        assert result.returncode == 0, result.output
+        for scene_id, date in (("S2A_30TXT_20150821_L1C_nantes", "2015-08-21"),
+                               ("S2_30TXT_20171014_L1C_nantes", "2017-10-14")):
+            row = next(line for line in result.stdout.splitlines() if scene_id in line)
+            assert date in row, result.stdout

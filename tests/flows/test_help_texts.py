@@ -1,0 +1,56 @@
+"""What ``--help`` says matches what the command does."""
+
+from __future__ import annotations
+
+import re
+
+from urllib3.util.retry import Retry
+
+from geo.recheck.notify import AlertRetry
+
+
+def test_notify_retries_help_gives_the_waits_urllib3_makes(user):
+    policy = AlertRetry()
+    retry = Retry(total=policy.retries, backoff_factor=policy.backoff_s, status_forcelist=(503,))
+    waits = []
+    for _ in range(policy.retries):
+        retry = retry.increment(method="POST", url="/hook", error=ConnectionError("down"))
+        waits.append(retry.get_backoff_time())
+    assert waits == [0, 1, 2, 4]
+    text = re.sub(r"-\s+", "-", " ".join(user("recheck", "--help").stdout.split()))  # click wraps at hyphens
+    assert "(the first at once, then after 1, 2, 4 s..., or the answer's Retry-After)" in text
+
+
+def test_run_help_does_not_say_only_planetary_computer_serves_sentinel_1(user):
+    text = re.sub(r"-\s+", "-", " ".join(user("run", "--help").stdout.split()))
+    assert "needed for --sensor s1" not in text  # a STAC API URL or a local catalog of Sentinel-1 serves too
+    assert "--sensor s1 needs one holding Sentinel-1 (not earth-search)" in text
+
+
+def test_every_command_searches_the_same_archive_for_a_sensor_by_default(user):
+    # geo scenes search --sensor s1 finds scenes on Planetary Computer: geo run and geo vessels, given the
+    # ids it listed and no --source, look there too, not on Earth Search (which has no Sentinel-1).
+    for command in ("run", "vessels", "scenes search"):
+        text = re.sub(r"-\s+", "-", " ".join(user(*command.split(), "--help").stdout.split()))
+        assert "earth-search for s2, planetary-computer for s1" in text or (
+            "[default: earth-search; planetary-computer with --sensor s1]" in text), (command, text)
+    from geo.scenes.model import Sensor
+    from geo.scenes.source import default_source
+
+    assert (default_source(Sensor.S2), default_source(Sensor.S1), default_source(None)) == (
+        "earth-search", "planetary-computer", "earth-search")
+
+
+def test_run_help_names_every_file_the_run_writes(user):
+    from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+
+    text = re.sub(r"-\s+", "-", " ".join(user("run", "--help").stdout.split()))
+    aoi = drawn_aoi(user.home / "harbour.geojson")
+    result = user("run", "--aoi", str(aoi), "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "harbour")
+    assert result.returncode == 0, result.output
+    written = {p.name for p in (user.home / "harbour").iterdir() if not p.name.startswith(".")}
+    named = {name for name in written if name in text}
+    tifs = {name for name in written if name.endswith((".tif", ".qml"))}  # "COGs" (each with its style)
+    assert written - tifs == named, sorted(written - tifs - named)
+    assert "COGs" in text

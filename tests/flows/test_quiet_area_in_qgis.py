@@ -1,0 +1,39 @@
+"""A job that finds nothing (a quiet area, no claims) opened in QGIS: its ``changes`` and ``claims`` layers are
+still polygon layers with the full attribute table, styled, on the map and the time slider, like a run's
+with changes -- not attribute-only tables without a style, which is how QGIS shows a GeoPackage layer of
+unknown geometry type."""
+
+from __future__ import annotations
+
+import pyogrio
+import pytest
+
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+from tests.flows.test_terminal import write_project
+from tests.outputs.test_qgis import _qgis_missing, probe
+
+# East of the demo scenes' edge: 45 % of it seen, no change found there (the demo pair at this place).
+QUIET = [[-1.53, 47.20], [-1.49, 47.20], [-1.49, 47.22], [-1.53, 47.22], [-1.53, 47.20]]
+
+
+def test_a_run_without_changes_or_claims_opens_in_qgis_as_polygon_layers(user):
+    write_project(user.home)  # the busy run: the registry's AOI "site" with a claim
+    for name, aoi in (("quiet", str(drawn_aoi(user.home / "quiet.geojson", [QUIET]))), ("busy", "site")):
+        result = user("run", "--aoi", aoi, "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                      "--after", "2017-10-14", "--aoi-dir", "aoi", "--seeds-dir", "seeds", "--out", name)
+        assert result.returncode == 0, result.output
+    quiet, busy = user.home / "quiet" / "changes.gpkg", user.home / "busy" / "changes.gpkg"
+    for layer in ("changes", "claims"):
+        empty, full = pyogrio.read_info(quiet, layer=layer), pyogrio.read_info(busy, layer=layer)
+        assert empty["features"] == 0 and full["features"] > 0
+        assert empty["geometry_type"] == full["geometry_type"] == "MultiPolygon"
+        # the same columns of the same types as a run that found something (merging runs' layers works)
+        assert dict(zip(empty["fields"], empty["dtypes"])) == dict(zip(full["fields"], full["dtypes"]))
+    if _qgis_missing():
+        pytest.skip(_qgis_missing())
+    seen = probe({"vectors": [], "rasters": [], "ranges": [["2017-10-14T11:09:59Z", "2017-10-14T11:10:00Z"]],
+                  "projects": [{"key": "quiet", "path": str(user.home / "quiet" / "project.qgz")}]})
+    layers = seen["projects"]["quiet"]["layers"]
+    assert layers["changes"]["geometry"] == layers["claim verdicts"]["geometry"] == "MultiPolygon"
+    assert layers["changes"]["renderer"] == "categorizedSymbol" and layers["changes"]["crs"] == "EPSG:4326"
+    assert layers["claim verdicts"]["renderer"] == "categorizedSymbol"
