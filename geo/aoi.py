@@ -163,7 +163,8 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
     elif kind_of in ("Polygon", "MultiPolygon"):
         features = [{"type": "Feature", "properties": {}, "geometry": data}]
     else:
-        raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection or Polygon, got type {kind_of!r}")
+        raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection, Polygon or MultiPolygon, "
+                      f"got type {kind_of!r}")
     source_crs = _declared_crs(data, where)
     parts, names = [], []
     for index, feature in enumerate(features):

@@ -51,7 +51,9 @@ def check_aoi_file_size(path: Path) -> None:
 
 def names_a_file(ref: str) -> bool:
     """Whether an ``--aoi`` value names a file (a drawn AOI) rather than an AOI id: by its suffix, or because
-    such a file exists."""
+    such a file exists. A folder is neither: an error."""
+    if Path(ref).is_dir():
+        raise AOIError(f"{ref}: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, GeoPackage...)")
     return Path(ref).suffix.lower() in GEOJSON_SUFFIXES + VECTOR_SUFFIXES or Path(ref).is_file()
 
 

@@ -87,7 +87,7 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
     types = Counter(f.change_type for f in features)
     area = sum(f.area_m2 for f in features) / 1e6
     kinds = ", ".join(f"{n} {t}" for t, n in types.most_common()) or "none"
-    out.print(f"[bold]{len(features)} change polygons[/] ({area:.3f} km2; {kinds}); "
+    out.print(f"[bold]{len(features)} change polygon{'' if len(features) == 1 else 's'}[/] ({area:.3f} km2; {kinds}); "
               f"clear fraction of AOI {manifest.clear_fraction:.0%}", markup=True)
     vessels = manifest.vessels
     if vessels:

@@ -62,11 +62,13 @@ def bad_files(home):
     save_layer(home / "points.gpkg", geometry=Point(-1.55, 47.2))
     save_layer(home / "noprj.shp", write_crs=False)
     (home / "junk.gpkg").write_bytes(b"\x00\x01 not a package")
+    (home / "areas").mkdir()
     return [("two.gpkg", "two.gpkg: holds 2 polygon layers (east, west), expected 1"),
             ("points.gpkg", "points.gpkg: geometry must be a Polygon or MultiPolygon, got Point"),
             ("noprj.shp", "noprj.shp: layer 'noprj' declares no CRS (a shapefile needs its .prj beside it)"),
             ("junk.gpkg", "junk.gpkg: not a GeoJSON file nor a vector file GDAL can read"),
-            ("missing.gpkg", "missing.gpkg: AOI file does not exist")]
+            ("missing.gpkg", "missing.gpkg: AOI file does not exist"),
+            ("areas", "areas: is a folder; --aoi takes an AOI id or a polygon file")]
 
 
 def test_files_that_are_no_single_polygon_layer_are_refused_naming_why(user):
