@@ -81,6 +81,10 @@ def _replacing(out_path: str) -> AbstractContextManager[Path]:
     """``replacing`` (temp file + rename) after checking the output can be written at all."""
     path = Path(out_path)
     parent = path.absolute().parent
-    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise OutputError(f"{out_path}: cannot write a raster there (not a writable file path)")
+    if path.is_dir():
+        raise OutputError(f"{out_path}: cannot write a raster there (it is a folder; give a file name)")
+    if not parent.is_dir():
+        raise OutputError(f"{out_path}: cannot write a raster there (folder {parent} does not exist)")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out_path}: cannot write a raster there (folder {parent} is not writable)")
     return replacing(path)

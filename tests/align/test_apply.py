@@ -187,3 +187,12 @@ def test_large_overlap_is_measured_from_windows_read_alone(tmp_path, geo_cli):
     tight_report = json.loads(tight.stdout)
     assert tight_report["pixels_decoded"] <= 200_000 < report["pixels_decoded"]
     assert (tight_report["dx_px"], tight_report["dy_px"]) == pytest.approx((dx, dy), abs=0.02)
+
+
+def test_apply_to_a_path_it_cannot_write_names_why(tmp_path, scene, geo_cli):
+    ref, tgt = _pair(tmp_path, scene, 0.5, 0.5)
+    out = tmp_path / "missing" / "x.tif"
+    result = geo_cli("coreg", ref, tgt, "--apply", str(out))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{out}: cannot write a raster there (folder {tmp_path / 'missing'} does not exist)" in result.stderr
+    assert not (tmp_path / "missing").exists()
