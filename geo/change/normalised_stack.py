@@ -38,8 +38,10 @@ class NormalisedStack:
     def dtype(self) -> np.dtype[np.generic]:
         return self.after.dtype
 
-    def _apply(self, band: int, values: np.ndarray) -> np.ndarray:
-        out = np.empty(values.shape, self.after.dtype)  # assigned, as into a materialised stack: same cast
+    def _apply(self, band: int, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``values`` of ``band`` normalised into ``out`` (by default a new array of the after stack's dtype):
+        assigned, as into a materialised stack, so every read casts alike. The one place of the arithmetic."""
+        out = np.empty(values.shape, self.after.dtype) if out is None else out
         out[...] = (values - self.intercepts[band]) / self.slopes[band]
         return out
 
@@ -64,7 +66,7 @@ class NormalisedStack:
             out = scratch_array(source.shape, source.dtype) if on_disk else np.empty_like(source)
         rows = STRIP_ROWS if on_disk else max(source.shape[0], 1)
         for start in range(0, source.shape[0], rows):
-            out[start:start + rows] = (source[start:start + rows] - self.intercepts[band]) / self.slopes[band]
+            self._apply(band, source[start:start + rows], out[start:start + rows])
             release()
         return out
 
@@ -73,7 +75,7 @@ class NormalisedStack:
         values = take_pixels(self.after, pixels)
         out = np.empty(values.shape, self.after.dtype)
         for band in range(values.shape[0]):
-            out[band] = (values[band] - self.intercepts[band]) / self.slopes[band]
+            self._apply(band, values[band], out[band])
         return out
 
     def materialise(self) -> np.ndarray:
