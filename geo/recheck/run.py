@@ -10,7 +10,6 @@ is new from plain numbers. ``tests/recheck/test_noop_imports.py`` holds this.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -128,11 +127,8 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
 def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
     """Say so when an AOI's area is not the one stored (its file redrawn): the chain goes on with the area it
     is re-checked with (stored with the next pair), and what was processed keeps the old one."""
-    from shapely.geometry import mapping
-
     for aoi in aois:
-        stored = store.aoi_feature(aoi.id)
-        if stored is not None and json.loads(json.dumps(mapping(aoi.geometry))) != stored.get("geometry"):
+        if store.holds_other_area(aoi):
             log.warning("AOI %r: the area differs from the one in the store (redrawn?); it applies to the pairs of "
                         "new scenes re-checked with it, the pairs already processed keep the old one", aoi.id)
 

@@ -192,6 +192,11 @@ class Store(RunLog):
         row = self.conn.execute("SELECT feature FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def holds_other_area(self, aoi: AOI) -> bool:
+        """Whether the store holds ``aoi.id`` with another area than ``aoi``'s (compared as stored)."""
+        stored = self.aoi_feature(aoi.id)
+        return stored is not None and stored.get("geometry") != json.loads(_aoi_feature_text(aoi))["geometry"]
+
     def chain(self, aoi_id: str, algorithm_version: str) -> Chain | None:
         row = self.conn.execute(
             "SELECT baseline_scene, baseline_datetime, baseline_reason, head_scene, head_datetime FROM chains "
@@ -266,12 +271,7 @@ class Store(RunLog):
 
     # -- writes (inside transaction()) -----------------------------------------------------------------
     def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
-        from shapely.geometry import mapping
-
-        feature = {"type": "Feature", "geometry": mapping(aoi.geometry),
-                   "properties": {"id": aoi.id, "name": aoi.name, "country": aoi.country, "kind": aoi.kind,
-                                  "source": aoi.source, "approximate": aoi.approximate}}
-        text = json.dumps(feature, sort_keys=True)
+        text = _aoi_feature_text(aoi)
         if self.aoi_feature(aoi.id) == json.loads(text):
             return
         self.conn.execute(
@@ -361,3 +361,13 @@ class Store(RunLog):
              json.dumps(dict(verdict), sort_keys=True, default=str), run_id, recorded_at),
         )
         return cursor.rowcount == 1
+
+
+def _aoi_feature_text(aoi: AOI) -> str:
+    """``aoi`` as the store keeps it: a GeoJSON Feature, JSON with sorted keys."""
+    from shapely.geometry import mapping
+
+    feature = {"type": "Feature", "geometry": mapping(aoi.geometry),
+               "properties": {"id": aoi.id, "name": aoi.name, "country": aoi.country, "kind": aoi.kind,
+                              "source": aoi.source, "approximate": aoi.approximate}}
+    return json.dumps(feature, sort_keys=True)
