@@ -22,10 +22,11 @@ from geo.vessels.model import VesselDetection
 Scorer = Callable[[Mapping[str, float]], tuple[float, float]]
 
 
-def seeded_clusters(grow: np.ndarray, seeds: np.ndarray, min_seeds: int = 1) -> np.ndarray:
-    """Label the 8-connected components of ``grow | seeds`` holding at least ``min_seeds`` seed pixels,
-    numbered 1..n."""
-    labels, count = ndi.label(grow | seeds, structure=EIGHT)
+def seeded_clusters(grow: np.ndarray, seeds: np.ndarray, min_seeds: int = 1,
+                    structure: np.ndarray | None = EIGHT) -> np.ndarray:
+    """Label the connected components of ``grow | seeds`` (8-connected; ``structure=None``: 4-connected)
+    holding at least ``min_seeds`` seed pixels, numbered 1..n."""
+    labels, count = ndi.label(grow | seeds, structure=structure)
     if count == 0:
         return labels.astype(np.int32)
     seeded = np.bincount(labels[seeds], minlength=count + 1) >= min_seeds

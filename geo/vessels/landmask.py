@@ -42,6 +42,7 @@ from geo.change.labels import EIGHT
 from geo.change.threshold import drop_small
 from geo.grid import Grid
 from geo.vessels.berths import BerthParams, ProtrusionParams, objects_on_water, protrusions
+from geo.vessels.cluster import seeded_clusters
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +160,7 @@ def dark_water(index: np.ndarray, nir: np.ndarray, swir16: np.ndarray, p: LandPa
     dark = (nir < level) & (swir16 < level) & (swir16 <= nir + p.dark_water_rise)
     # only as the index's water reaches on: a glinted basin opens onto the harbour; dark roofs, shade and
     # asphalt inland (hazy L1C cities) do not
-    labels, _ = ndi.label(dark | water)
-    reached = np.zeros(int(labels.max()) + 1, bool)
-    reached[labels[water]] = True
-    reached[0] = False
-    out: np.ndarray = dark & reached[labels]
+    out: np.ndarray = dark & (seeded_clusters(dark, water, structure=None) > 0)
     return out
 
 
