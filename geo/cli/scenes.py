@@ -106,9 +106,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
         return
     table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud", box=box.SIMPLE_HEAD,
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
-    table_rows = [_table_row(row, cover) for row, (_, cover) in zip(rows, shown)]
-    for table_row in table_rows:
-        table.add_row(*table_row)
+    for row, (_, cover) in zip(rows, shown):
+        table.add_row(*_table_row(row, cover))
     console.print_table(table, "date", "id")
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
