@@ -57,7 +57,7 @@ def scratch_array(shape: tuple[int, ...], dtype: DTypeLike = np.float32, folder:
     except OSError as exc:
         raise ScratchError(
             f"{where}: cannot hold a {size / 2**20:,.0f} MiB scratch array of this large job "
-            f"({exc.strerror or exc}); set {SCRATCH_ENV} to a folder on a disk with room (a whole tile needs ~6 GB)"
+            f"({exc.strerror or exc}); set {SCRATCH_ENV} to a folder on a disk with room (a whole tile needs ~7 GB)"
         ) from None
     _live.add(mapped)
     array: np.ndarray = np.frombuffer(mapped, dtype=dtype, count=count).reshape(shape)
@@ -95,7 +95,7 @@ def _warn_if_in_memory(folder: Path) -> None:
     if kind in MEMORY_FILE_SYSTEMS:
         log.warning(
             "scratch folder %s is in memory (%s): this large job's scratch arrays will take RAM, not disk "
-            "(a whole tile needs ~6 GB); set %s to a folder on disk", folder, kind, SCRATCH_ENV,
+            "(a whole tile needs ~7 GB); set %s to a folder on disk", folder, kind, SCRATCH_ENV,
         )
 
 
