@@ -10,7 +10,8 @@ Engine's S2_CLOUD_PROBABILITY is, and masked at the package's threshold (0.4), a
 22 px and dilated by 11 px (chosen before scoring, not tuned). A pixel cloudy on either date is left out
 of the statistic (fits, robust scale, decision) and predicted "no change", as the cirrus mask's pixels
 are. s2cloudless finds no shadows; the OSCD folders carry no sun angles to project them from. Needs
-s2cloudless installed (``pip install s2cloudless``); the other candidates do not.
+s2cloudless installed (``pip install s2cloudless``); the other candidates do not. The probabilities are
+kept in ``CACHE``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ native 20 m grid, so the 2 × 2 average is again ~20 m of content); they are not
 own gain and offset absorb any global one. On that grid the fusion's windows (48 / 96 px) and footprints
 (σ 1 / 2 px) are halved in pixels — the same metres — and the statistic is brought back onto the 10 m grid
 bilinearly (pixel areas aligned). Fused with the 10 m red statistic by the minimum (a change must show at
-both scales / in both bands, as ``local-fusion`` fuses) or by the mean (an extra member).
+both scales / in both bands, as ``local-fusion`` fuses) or by the mean (an extra member). The bands read
+are kept in ``CACHE`` (``--fresh`` does not re-read them: delete it after a change to the reader).
 """
 
 from __future__ import annotations
