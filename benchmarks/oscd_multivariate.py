@@ -121,12 +121,12 @@ def _stacks(city: CityData, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndar
     return city.before[index].astype(np.float64), city.after[index].astype(np.float64)
 
 
-def fused(valid: np.ndarray, pair_of_window: Callable[[int], ZPair]) -> np.ndarray:
-    """The per-pixel minimum over ``WINDOWS`` × ``SIGMAS`` of the two directions' mean |z| over the footprint."""
+def fused(valid: np.ndarray, pair_of_window: Callable[[int], ZPair], sigmas: tuple[float, ...] = SIGMAS) -> np.ndarray:
+    """The per-pixel minimum over ``WINDOWS`` × ``sigmas`` of the two directions' mean |z| over the footprint."""
     parts = []
     for window in WINDOWS:
         forward, backward = pair_of_window(window)
-        for sigma in SIGMAS:
+        for sigma in sigmas:
             parts.append(0.5 * (masked_gaussian(np.abs(forward), valid, sigma)
                                 + masked_gaussian(np.abs(backward), valid, sigma)))
     return np.nan_to_num(np.min(parts, axis=0))

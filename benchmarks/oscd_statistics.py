@@ -22,7 +22,9 @@ Candidates (each a statistic the README's tables had not measured):
   statistic re-weighted by ``self-trained``'s per-pair regression;
 - issue 17: the geometric / arithmetic mean of the four fused statistics instead of their minimum, the
   larger of the two directions' |z|, NIR texture contrast (``benchmarks/oscd_fusion_variants.py``);
-  multivariate local regression (``benchmarks/oscd_multivariate.py``).
+  multivariate local regression (``benchmarks/oscd_multivariate.py``); the statistic on a 20 m grid, of
+  red and of the red-edge bands, fused with the 10 m one (``benchmarks/oscd_red_edge.py``); s2cloudless's
+  clouds masked (``benchmarks/oscd_clouds.py``).
   The graph-cut decision is screened by ``benchmarks/oscd_graphcut.py``.
 """
 
@@ -51,6 +53,8 @@ from benchmarks.oscd_fusion_variants import (  # noqa: E402
     directions_max_fused, fusion_geometric_mean, fusion_mean, texture_ratio, texture_with_fusion,
 )
 from benchmarks.oscd_multivariate import ALL_BANDS, TEN_M, chi_square, red_on  # noqa: E402
+from benchmarks.oscd_clouds import CANDIDATES as CLOUDS, with_cloud_probability  # noqa: E402
+from benchmarks.oscd_red_edge import CANDIDATES as AT_20M, with_red_edge  # noqa: E402
 from benchmarks.oscd_directions import (  # noqa: E402
     MIN_AREAS, SEED_FACTORS, SIGMA_PX, THRESHOLDS, CityData, _read, _scores,
 )
@@ -320,6 +324,8 @@ CANDIDATES: dict[str, Callable[[CityData], np.ndarray]] = {
     "multivariate: red on all six, clip on all six": red_on(ALL_BANDS, True),
     "multivariate: red on all six, clip on red": red_on(ALL_BANDS, False),
     "multivariate: red on the 10 m bands": red_on(TEN_M, False),
+    **AT_20M,
+    **CLOUDS,
 }
 
 
@@ -370,11 +376,18 @@ def main() -> None:
     n_grid = len(THRESHOLDS) * len(SEED_FACTORS) * len(MIN_AREAS)
     ap = {n: np.zeros(len(cities)) for n in names}
     f1 = {n: np.zeros((n_grid, len(cities))) for n in names}
+    seconds = {n: 0.0 for n in names}  # of computing the statistic (memos shared: marginal where they are)
     for j, city_name in enumerate(cities):
         start = time.perf_counter()
         city = _cached(args.root, city_name, args.fresh)
+        if any(n in AT_20M for n in names):
+            city = with_red_edge(args.root, city_name, city)
+        if any(n in CLOUDS for n in names):  # needs s2cloudless installed
+            city = with_cloud_probability(args.root, city_name, city)
         for n in names:
+            t0 = time.perf_counter()
             statistic = CANDIDATES[n](city).astype(np.float32)
+            seconds[n] += time.perf_counter() - t0
             ap[n][j] = average_precision(statistic, city)
             if not args.ap_only:
                 f1[n][:, j] = _scores(city, statistic, None)
@@ -384,7 +397,8 @@ def main() -> None:
     out = {}
     for n in names:
         row: dict[str, object] = {"average_precision": {c: round(float(v), 4) for c, v in zip(cities, ap[n])},
-                                  "average_precision_mean": round(float(ap[n].mean()), 4)}
+                                  "average_precision_mean": round(float(ap[n].mean()), 4),
+                                  "statistic_seconds_all_cities": round(seconds[n], 1)}
         if not args.ap_only:
             best = int(np.argmax(f1[n].mean(axis=1)))
             held = leave_one_out(f1[n])
@@ -402,11 +416,12 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, {"cities": cities, "grid": {"threshold": THRESHOLDS, "seed_factor": SEED_FACTORS,
                                                       "min_area_px": MIN_AREAS}, "candidates": out})
-    print(f"{'candidate':<48}{'AP':>7}" + "".join(f"{c[:6]:>8}" for c in cities) + f"{'dev':>8}{'LOO':>8}{'orc':>8}")
+    print(f"{'candidate':<48}{'AP':>7}" + "".join(f"{c[:6]:>8}" for c in cities) + f"{'dev':>8}{'LOO':>8}{'orc':>8}{'s':>7}")
     for n, row in out.items():
         aps = "".join(f"{v:>8.3f}" for v in ap[n])
         tail = "" if args.ap_only else (f"{row['f1_mean']:>8.4f}{row['leave_one_city_out_f1_mean']:>8.4f}"
                                         f"{row['oracle_per_city_f1_mean']:>8.4f}")
+        tail += f"{seconds[n]:>7.1f}"
         print(f"{n:<48}{row['average_precision_mean']:>7.4f}{aps}{tail}")
 
 
