@@ -107,6 +107,7 @@ class Pictures:
     furniture: Furniture | None = None
     _sources: tuple[TrueColour, TrueColour] | None = None
     _grid: Grid | None = None
+    gaps: bool = False  # either picture has pixels not seen on its date (drawn dark grey)
 
     def chips(self, features: Sequence[ChangeFeature]) -> list[Chip]:
         """Before/after chips around each change in ``features``, with its outline: each read from the COGs
@@ -164,6 +165,7 @@ def build_pictures(run: RunData) -> Pictures:
         frame.svg_path(run.aoi_geometry), outlines, note,
         {"before": [list(s) for s in stretch_before], "after": [list(s) for s in stretch_after]},
         furniture(grid), (TrueColour(before_path, stretch_before), TrueColour(after_path, stretch_after)), grid,
+        gaps=not (np.isfinite(before_rgb).all() and np.isfinite(after_rgb).all()),
     )
 
 
