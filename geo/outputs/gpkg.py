@@ -122,7 +122,7 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
 
 
 VESSEL_COLUMNS = ("detection_id", "aoi_id", "scene", "sensor", "datetime", "date", "length_m", "width_m",
-                  "heading_deg", "area_m2", "pixels", "score", "peak", "lon", "lat", "algorithm_version")
+                  "heading_deg", "area_m2", "pixels", "score", "peak", "at_berth", "lon", "lat", "algorithm_version")
 
 
 def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
@@ -134,6 +134,7 @@ def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
     frame = pd.DataFrame([{k: p.get(k) for k in VESSEL_COLUMNS} for _, p in pairs], columns=list(VESSEL_COLUMNS))
     frame["datetime"] = _utc(frame["datetime"].tolist())
     frame["pixels"] = frame["pixels"].astype("int64")
+    frame["at_berth"] = [bool(v) for v in frame["at_berth"]]  # None: a run's detections from before the berth test
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([g for g, _ in pairs], crs=WGS84), crs=WGS84)
 
 

@@ -76,6 +76,11 @@ def test_geopackage_has_the_vessel_detections_and_both_verdicts(port_run_output)
     assert sorted(vessels["detection_id"]) == sorted(f["properties"]["detection_id"] for f in detections)
     assert str(vessels["datetime"].dtype).startswith("datetime64")
     assert set(vessels["sensor"]) == {"s1", "s2"}
+    # every attribute of vessels.geojson (at_berth too: the berth test's own count), of the same values
+    by_id = {f["properties"]["detection_id"]: f["properties"] for f in detections}
+    assert set(by_id[vessels["detection_id"][0]]) - {"id"} <= set(vessels.columns)
+    assert vessels["at_berth"].dtype == bool and vessels["at_berth"].any()
+    assert [by_id[i]["at_berth"] for i in vessels["detection_id"]] == vessels["at_berth"].tolist()
     claims = pyogrio.read_dataframe(gpkg, layer="claims").set_index("claim_id")
     assert claims.loc["test-ships", "verdict_source"] == "vessel counts"
     assert claims.loc["test-ships", "vessel_p_value"] < 0.01
