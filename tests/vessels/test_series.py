@@ -54,8 +54,8 @@ def _svg_labels(svg: str, names) -> dict[str, tuple[float, float, float]]:
 def test_claim_window_names_on_the_plot_never_print_over_each_other(tmp_path):
     """Windows a few days apart (the synthetic port's test-quiet and test-gap) had their names drawn on one line,
     one over the other; a window at the end of the period had its name run past the plot's edge."""
-    rows = [{"date": (date(2021, 4, 1) + timedelta(days=d)).isoformat(), "sensor": "s1", "n_vessels": 3, "n_large": 2, "total_area_m2": 9000.0,
-             "observed_fraction": 1.0} for d in range(0, 74, 6)]
+    rows = [{"date": (date(2021, 4, 1) + timedelta(days=d)).isoformat(), "sensor": "s1", "n_vessels": 3,
+             "n_large": 2, "total_area_m2": 9000.0, "observed_fraction": 1.0} for d in range(0, 74, 6)]
     windows = [("test-quiet", date(2021, 5, 4), date(2021, 5, 8)), ("test-gap", date(2021, 5, 9), date(2021, 5, 11)),
                ("test-ships, test-denial", date(2021, 6, 10), date(2021, 6, 14))]
     svg = tmp_path / "timeseries.svg"
