@@ -176,8 +176,9 @@ class VesselView:
     large_length_m: float
     min_observed_fraction: float
     sensors: list[str]
-    period: list[str]
+    period: list[str]  # the period searched for scenes
     n_detections: int
+    dates: list[str] = field(default_factory=list)  # the first and last date counted
     note: str = ""
 
 
@@ -199,8 +200,10 @@ def vessel_view(vessels: VesselData | None) -> VesselView | None:
     uri = svg_uri(vessels.plot)
     m = vessels.manifest
     sensors = sorted({str(r["sensor"]) for r in vessels.rows})
+    dates = sorted(str(r["date"]) for r in vessels.rows)
     return VesselView(
         uri, vessels.rows, vessels.large_length_m, vessels.min_observed_fraction, sensors,
-        [str(d) for d in m.get("period", [])] or ([vessels.rows[0]["date"], vessels.rows[-1]["date"]] if vessels.rows else []),
-        len(vessels.detections), "" if uri else f"{vessels.plot.name} is not an SVG image: the plot is not shown.",
+        [str(d) for d in m.get("period", [])], len(vessels.detections),
+        dates=[dates[0], dates[-1]] if dates else [],
+        note="" if uri else f"{vessels.plot.name} is not an SVG image: the plot is not shown.",
     )

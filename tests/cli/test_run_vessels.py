@@ -91,6 +91,9 @@ def test_report_shows_the_vessel_plot_and_evidence(port_run_output):
     html = (port_run_output / "report.html").read_text()
     assert html.count('src="data:image/svg+xml;base64,') == 1 and "data-vessel-plot" in html
     assert 'id="vessels-test-port"' in html
+    # the dates counted, and apart from them the period searched (its first months have no scene)
+    assert ("16 dates (S1, S2) from 2021-04-01 to 2021-06-13 (searched 2020-11-07 to 2021-06-28), "
+            "52 detections inside the area.") in " ".join(html.split())
     claims = _claims(port_run_output)
     for entry in claims.values():  # the merged rationale and the counts' own, escaped like all text
         assert entry["rationale"].replace("'", "&#39;").replace(">", "&gt;") in html
