@@ -40,8 +40,12 @@ def _window_time(text: str, end: bool) -> datetime:
 # The columns of a layer with no row, of the types a row gives them: QGIS reads an empty layer as the layer
 # of a run that found something (same table; merging runs' layers works).
 _CHANGE_TYPES = {"str": "object", "float": "float64", "int": "int64", "tuple[str, ...]": "object"}
-CHANGE_COLUMNS = {**{f.name: _CHANGE_TYPES[str(f.type)] for f in fields(ChangeFeature)
-                     if f.name not in ("geometry", "extra")}, "evidence_for": "object"}
+_CHANGE_FIELDS = {f.name: _CHANGE_TYPES[str(f.type)] for f in fields(ChangeFeature)
+                  if f.name not in ("geometry", "extra")}
+# in the order ChangeFeature.properties() writes them (claim_ids third, as the contract lists it): the
+# attribute table of a run that found nothing has its columns where a busy run's has them
+CHANGE_COLUMNS = {**{name: _CHANGE_FIELDS[name] for name in ("change_id", "aoi_id", "claim_ids")},
+                  **_CHANGE_FIELDS, "evidence_for": "object"}
 CLAIM_COLUMNS = {
     "claim_id": "object", "aoi_id": "object", "stance": "object", "claimant": "object", "statement": "object",
     "source": "object", "source_url": "object", "window_start": "object", "window_end": "object",
@@ -122,7 +126,7 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
 
 
 VESSEL_COLUMNS = ("detection_id", "aoi_id", "scene", "sensor", "datetime", "date", "length_m", "width_m",
-                  "heading_deg", "area_m2", "pixels", "score", "peak", "lon", "lat", "algorithm_version")
+                  "heading_deg", "area_m2", "pixels", "score", "peak", "at_berth", "lon", "lat", "algorithm_version")
 
 
 def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
@@ -134,6 +138,7 @@ def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
     frame = pd.DataFrame([{k: p.get(k) for k in VESSEL_COLUMNS} for _, p in pairs], columns=list(VESSEL_COLUMNS))
     frame["datetime"] = _utc(frame["datetime"].tolist())
     frame["pixels"] = frame["pixels"].astype("int64")
+    frame["at_berth"] = [bool(v) for v in frame["at_berth"]]  # None: a run's detections from before the berth test
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([g for g, _ in pairs], crs=WGS84), crs=WGS84)
 
 

@@ -187,13 +187,26 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
     }
 
 
-def _overview(run: RunData, pictures: Pictures) -> dict[str, Any] | None:
-    """A claim-free run's own changes, largest first: chips and a table like a claim card's."""
+def nothing_found(clear_fraction: float, dates: Sequence[str]) -> str:
+    """The empty state of a claim-free run, in words: where no change was found, and where none could be."""
+    seen = round(100 * clear_fraction)
+    when = f"on both dates ({dates[0]} and {dates[1]})"
+    if seen >= 100:
+        return f"No change was found in the area, all of it seen {when}."
+    if seen <= 0:
+        return f"No change could be found: none of the area was seen {when} (outside the scenes, no data or cloud)."
+    return (f"No change was found in the {seen}% of the area seen {when}; the other {100 - seen}% was not seen "
+            "(outside the scenes, no data or cloud), so no change can be found there.")
+
+
+def _overview(run: RunData, pictures: Pictures, dates: Sequence[str]) -> dict[str, Any]:
+    """A claim-free run's own changes, largest first: chips and a table like a claim card's (or, with none,
+    the words saying so)."""
     largest = largest_first(run.features)
     if not largest:
-        return None
+        return {"empty": nothing_found(float(run.manifest.get("clear_fraction") or 0.0), dates)}
     return {
-        "chip_title": "Largest changes", "chips": pictures.chips(largest[:MAX_CHIPS]),
+        "empty": "", "chip_title": "Largest changes", "chips": pictures.chips(largest[:MAX_CHIPS]),
         "table_title": "Change polygons, largest first",
         "rows": [_change_row(f, set()) for f in largest[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(largest) - MAX_TABLE_ROWS),
@@ -204,6 +217,11 @@ def _section(run: RunData) -> dict[str, Any]:
     pictures = build_pictures(run)
     types = Counter(f.change_type for f in run.features)
     manifest = run.manifest
+    scenes = run.claims[0]["scenes"] if run.claims and run.claims[0].get("scenes") else [
+        # No claim: the manifest's scene summaries (acquisition ``datetime``; no per-scene clear share)
+        {"role": r, **manifest["scenes"][r], "date": str(manifest["scenes"][r]["datetime"])[:10],
+         "clear_fraction": None} for r in ("before", "after")
+    ]
     return {
         "run": run,
         "aoi": run.aoi,
@@ -217,13 +235,9 @@ def _section(run: RunData) -> dict[str, Any]:
         "n_changes": len(run.features),
         "area_km2": sum(f.area_m2 for f in run.features) / 1e6,
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
-        "overview": None if run.claims else _overview(run, pictures),
+        "overview": None if run.claims else _overview(run, pictures, [s["date"] for s in scenes]),
         "vessels": vessel_view(run.vessels),
-        "scenes": run.claims[0]["scenes"] if run.claims and run.claims[0].get("scenes") else [
-            # No claim: the manifest's scene summaries (acquisition ``datetime``; no per-scene clear share)
-            {"role": r, **manifest["scenes"][r], "date": str(manifest["scenes"][r]["datetime"])[:10],
-             "clear_fraction": None} for r in ("before", "after")
-        ],
+        "scenes": scenes,
     }
 
 

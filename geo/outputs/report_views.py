@@ -107,6 +107,7 @@ class Pictures:
     furniture: Furniture | None = None
     _sources: tuple[TrueColour, TrueColour] | None = None
     _grid: Grid | None = None
+    gaps: bool = False  # either picture has pixels not seen on its date (drawn dark grey)
 
     def chips(self, features: Sequence[ChangeFeature]) -> list[Chip]:
         """Before/after chips around each change in ``features``, with its outline: each read from the COGs
@@ -164,6 +165,7 @@ def build_pictures(run: RunData) -> Pictures:
         frame.svg_path(run.aoi_geometry), outlines, note,
         {"before": [list(s) for s in stretch_before], "after": [list(s) for s in stretch_after]},
         furniture(grid), (TrueColour(before_path, stretch_before), TrueColour(after_path, stretch_after)), grid,
+        gaps=not (np.isfinite(before_rgb).all() and np.isfinite(after_rgb).all()),
     )
 
 
@@ -174,8 +176,9 @@ class VesselView:
     large_length_m: float
     min_observed_fraction: float
     sensors: list[str]
-    period: list[str]
+    period: list[str]  # the period searched for scenes
     n_detections: int
+    dates: list[str] = field(default_factory=list)  # the first and last date counted
     note: str = ""
 
 
@@ -197,8 +200,10 @@ def vessel_view(vessels: VesselData | None) -> VesselView | None:
     uri = svg_uri(vessels.plot)
     m = vessels.manifest
     sensors = sorted({str(r["sensor"]) for r in vessels.rows})
+    dates = sorted(str(r["date"]) for r in vessels.rows)
     return VesselView(
         uri, vessels.rows, vessels.large_length_m, vessels.min_observed_fraction, sensors,
-        [str(d) for d in m.get("period", [])] or ([vessels.rows[0]["date"], vessels.rows[-1]["date"]] if vessels.rows else []),
-        len(vessels.detections), "" if uri else f"{vessels.plot.name} is not an SVG image: the plot is not shown.",
+        [str(d) for d in m.get("period", [])], len(vessels.detections),
+        dates=[dates[0], dates[-1]] if dates else [],
+        note="" if uri else f"{vessels.plot.name} is not an SVG image: the plot is not shown.",
     )

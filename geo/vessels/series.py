@@ -7,11 +7,15 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.atomic import replacing
 from geo.outputs.palette import SENSOR_COLOURS
 from geo.vessels.model import SceneDetections
+
+if TYPE_CHECKING:  # matplotlib is imported only where a plot is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,6 @@ def plot_series(
     for name, start, end in windows:
         for ax in (counts_ax, area_ax):
             ax.axvspan(start, end, color="#f2c230", alpha=0.3, lw=0)
-        counts_ax.text(start, 1.0, f" {name}", transform=counts_ax.get_xaxis_transform(), va="top", fontsize=8)
     counts_ax.set_ylabel("vessels per scene")
     counts_ax.set_title(title, fontsize=11)
     counts_ax.legend(fontsize=8, loc="upper left")
@@ -113,8 +116,38 @@ def plot_series(
     area_ax.grid(alpha=0.3)
     figure.autofmt_xdate()
     figure.tight_layout()
+    window_labels(counts_ax, windows)
     for path in map(Path, paths):
         with replacing(path) as tmp:
             figure.savefig(tmp, format=path.suffix.lstrip("."), dpi=110,
                            metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(figure)
+
+
+def window_labels(ax: Axes, windows: Sequence[tuple[str, date, date]]) -> list[Text]:
+    """Each claim window's name at the top of its shading, inside the plot (ending at the window's end when it
+    would run past the right edge), on the first line down where it covers no other window's name: windows a
+    few days apart otherwise print their names over each other."""
+    renderer = ax.get_figure(root=True).canvas.get_renderer()  # type: ignore[union-attr]
+    inside = ax.get_window_extent(renderer)
+    placed: list[Text] = []
+    for name, start, end in sorted(windows, key=lambda w: (w[1], w[2], w[0])):
+        for line in range(len(windows)):  # as many lines as names: the last always fits
+            text = _label(ax, f" {name}", start, "left", line)
+            if text.get_window_extent(renderer).x1 > inside.x1:
+                text.remove()
+                text = _label(ax, f"{name} ", end, "right", line)
+            box = text.get_window_extent(renderer)
+            if line == len(windows) - 1 or not any(box.overlaps(o.get_window_extent(renderer)) for o in placed):
+                break
+            text.remove()
+        placed.append(text)
+    return placed
+
+
+def _label(ax: Axes, words: str, when: date, align: str, line: int) -> Text:
+    from matplotlib import dates as mdates
+
+    x = float(mdates.date2num(when))  # type: ignore[no-untyped-call]
+    return ax.annotate(words, xy=(x, 1.0), xycoords=ax.get_xaxis_transform(),
+                       xytext=(0, -2 - 11 * line), textcoords="offset points", ha=align, va="top", fontsize=8)

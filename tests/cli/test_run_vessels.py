@@ -76,6 +76,11 @@ def test_geopackage_has_the_vessel_detections_and_both_verdicts(port_run_output)
     assert sorted(vessels["detection_id"]) == sorted(f["properties"]["detection_id"] for f in detections)
     assert str(vessels["datetime"].dtype).startswith("datetime64")
     assert set(vessels["sensor"]) == {"s1", "s2"}
+    # every attribute of vessels.geojson (at_berth too: the berth test's own count), of the same values
+    by_id = {f["properties"]["detection_id"]: f["properties"] for f in detections}
+    assert set(by_id[vessels["detection_id"][0]]) - {"id"} <= set(vessels.columns)
+    assert vessels["at_berth"].dtype == bool and vessels["at_berth"].any()
+    assert [by_id[i]["at_berth"] for i in vessels["detection_id"]] == vessels["at_berth"].tolist()
     claims = pyogrio.read_dataframe(gpkg, layer="claims").set_index("claim_id")
     assert claims.loc["test-ships", "verdict_source"] == "vessel counts"
     assert claims.loc["test-ships", "vessel_p_value"] < 0.01
@@ -86,6 +91,12 @@ def test_report_shows_the_vessel_plot_and_evidence(port_run_output):
     html = (port_run_output / "report.html").read_text()
     assert html.count('src="data:image/svg+xml;base64,') == 1 and "data-vessel-plot" in html
     assert 'id="vessels-test-port"' in html
+    # the dates counted, and apart from them the period searched (its first months have no scene)
+    assert ("16 dates (S1, S2) from 2021-04-01 to 2021-06-13 (searched 2020-11-07 to 2021-06-28), "
+            "52 detections inside the area.") in " ".join(html.split())
+    # each count test named in words: the sensor's id in capitals, the rest as written
+    assert "<dt>S1 large vessels</dt>" in html and "<dt>S1 large vessels at berth</dt>" in html
+    assert "AT BERTH" not in html
     claims = _claims(port_run_output)
     for entry in claims.values():  # the merged rationale and the counts' own, escaped like all text
         assert entry["rationale"].replace("'", "&#39;").replace(">", "&gt;") in html

@@ -151,7 +151,7 @@ def test_a_run_without_changes_still_writes_every_layer(synthetic_output, tmp_pa
     assert len(pyogrio.read_dataframe(folder / "quiet.gpkg", layer="changes")) == 0
     assert len(pyogrio.read_dataframe(folder / "quiet.gpkg", layer="claims")) == 3
     html = render_report([run])
-    assert "0 change polygons" in html and 'class="chip"' not in html
+    assert "No change polygon;" in html and "0 change polygons" not in html and 'class="chip"' not in html
 
 
 def test_cog_pixels_and_overviews_are_those_of_gdals_own_cog_copy(tmp_path):

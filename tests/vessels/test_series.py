@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 
 from shapely.geometry import Point
 
 from geo.vessels.model import SceneDetections, VesselDetection
-from geo.vessels.series import series_rows
+from geo.vessels.series import plot_series, series_rows
 
 
 def _det(x, length, at_berth=False):
@@ -34,3 +35,37 @@ def test_rows_count_inside_and_large_and_keep_best_scene_per_date():
     assert (rows[0]["n_100m"], rows[0]["n_at_berth"], rows[0]["n_at_anchor"], rows[0]["n_100m_at_berth"]) == (2, 1, 2, 1)
     assert rows[0]["dropped_scenes"] == ["b"]
     assert rows[0]["observed_fraction"] == 0.99 and rows[1]["n_vessels"] == 0
+
+
+def _svg_labels(svg: str, names) -> dict[str, tuple[float, float, float]]:
+    """(left x, baseline y, width) in the plot's points of each text in ``names``, as matplotlib's SVG draws it:
+    a comment with the text, then a group placed at its start, one glyph per ``<use>`` at its advance."""
+    out = {}
+    for name in names:
+        match = re.search(rf"<!--\s+{re.escape(name)}\s+-->\s*<g transform=\"translate\(([\d.]+) ([\d.]+)\) "
+                          rf"scale\(([\d.]+) -[\d.]+\)\">(.*?)</g>", svg, flags=re.S)
+        assert match, name
+        x, y, scale = (float(v) for v in match.groups()[:3])
+        advances = [float(a) for a in re.findall(r'<use xlink:href="#[^"]+" transform="translate\(([\d.]+)', match[4])]
+        out[name] = (x, y, (max(advances, default=0.0) + 60) * scale)
+    return out
+
+
+def test_claim_window_names_on_the_plot_never_print_over_each_other(tmp_path):
+    """Windows a few days apart (the synthetic port's test-quiet and test-gap) had their names drawn on one line,
+    one over the other; a window at the end of the period had its name run past the plot's edge."""
+    rows = [{"date": (date(2021, 4, 1) + timedelta(days=d)).isoformat(), "sensor": "s1", "n_vessels": 3,
+             "n_large": 2, "total_area_m2": 9000.0, "observed_fraction": 1.0} for d in range(0, 74, 6)]
+    windows = [("test-quiet", date(2021, 5, 4), date(2021, 5, 8)), ("test-gap", date(2021, 5, 9), date(2021, 5, 11)),
+               ("test-ships, test-denial", date(2021, 6, 10), date(2021, 6, 14))]
+    svg = tmp_path / "timeseries.svg"
+    plot_series([svg], rows, "Vessels", windows)
+    text = svg.read_text()
+    labels = _svg_labels(text, [name for name, _, _ in windows])
+    placed = sorted(labels.values())
+    for (x0, y0, w0), (x1, y1, _) in zip(placed, placed[1:]):
+        assert x0 + w0 <= x1 or abs(y0 - y1) >= 8, labels  # side by side, or on lines of their own
+    axes = re.search(r'<g id="patch_2">\s*<path d="M ([\d.]+) ([\d.]+) \nL ([\d.]+) ', text)
+    assert axes, "no axes frame"
+    left, right = float(axes[1]), float(axes[3])
+    assert all(left <= x and x + w <= right + 1 for x, _, w in labels.values()), (labels, left, right)
