@@ -31,7 +31,7 @@ from geo.recheck.record import ChainRun, add_failures, idle_entry, internal_erro
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
-from geo.store import Store, now_utc, writer_lock
+from geo.store import Store, now_utc, open_for_writing, writer_lock
 
 if TYPE_CHECKING:  # imported when there is something to process (the AOIs' geometry: when not quick.py's case)
     from geo.aoi import AOI
@@ -269,7 +269,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         claims = _claims(all_claims, {a.id for a in new_aois} | set(known))
         for aoi in new_aois:
             baseline_date(aoi, claims, request.since)
-    with writer_lock(store_path, request.wait_s), Store.open(store_path) as store:
+    # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
+    with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out)
         report.repaired_runs = outputs.repair(store, out)
         if request.on_new:
