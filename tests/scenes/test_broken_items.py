@@ -1,0 +1,64 @@
+"""Archives whose answers are broken one item at a time, driven through the CLI against loopback archives: an
+item that is no valid STAC (null datetime without start/end), one missing a band, one whose band href cannot
+be fetched from the archive (relative, or a local path). One bad item costs its own scene, named with why,
+never the whole search; a job that needs it fails naming it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import archive_data
+from tests.archive_data import S2Spec, utc
+from tests.archive_server import ArchiveServer
+
+BEFORE, BROKEN, LATER = "S2A_T30TXT_20151216_B", "S2A_T30TXT_20170701_X", "S2A_T30TXT_20170704_C"
+SEARCH = ("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-12-01", "--to", "2017-12-31", "--json")
+
+
+def broken_archive(folder: Path, breaks: Callable[[dict[str, Any]], None]) -> ArchiveServer:
+    """Three clear scenes over Nantes; the middle one (``BROKEN``) is handed to ``breaks``."""
+    server = ArchiveServer(page_size=2).start()
+    archive_data.s2_item(server, folder, S2Spec(BEFORE, utc(2015, 12, 16), 94, "2015"))
+    breaks(archive_data.s2_item(server, folder, S2Spec(BROKEN, utc(2017, 7, 1), 94, "2017")))
+    archive_data.s2_item(server, folder, S2Spec(LATER, utc(2017, 7, 4), 94, "2017"))
+    return server
+
+
+def _timeless(item: dict[str, Any]) -> None:
+    item["properties"]["start_datetime"] = item["properties"]["datetime"]  # the loopback API still files it
+    item["properties"]["datetime"] = None  # and no end_datetime: not valid STAC
+
+
+@pytest.fixture(scope="module")
+def timeless(tmp_path_factory) -> Iterator[ArchiveServer]:
+    server = broken_archive(tmp_path_factory.mktemp("timeless"), _timeless)
+    yield server
+    server.stop()
+
+
+def test_an_item_that_is_not_valid_stac_is_skipped_by_a_search_naming_it(geo, timeless, tmp_path):
+    result = geo(*SEARCH, "--source", timeless.url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [s["id"] for s in json.loads(result.stdout)["scenes"]] == [BEFORE, LATER]  # the others are kept
+    warnings = [line for line in result.stderr.splitlines() if BROKEN in line]
+    assert len(warnings) == 1 and "skipped 1 item(s) that are not valid STAC" in warnings[0]
+    assert "start_datetime and end_datetime must be supplied" in warnings[0] and "Traceback" not in result.stderr
+
+
+def test_a_run_pairs_around_an_invalid_item_and_refuses_it_by_id(geo, timeless, tmp_path):
+    around = geo("run", "--aoi", "demo-nantes-port", "--source", timeless.url, "--before", "2015-12-16",
+                 "--after", "2017-07-01", "--out", "around", cwd=tmp_path)
+    assert around.returncode == 0, around.stderr
+    scenes = json.loads((tmp_path / "around" / "manifest.json").read_text())["scenes"]
+    assert (scenes["before"]["id"], scenes["after"]["id"]) == (BEFORE, LATER)
+    named = geo("run", "--aoi", "demo-nantes-port", "--source", timeless.url, "--before", BEFORE, "--after", BROKEN,
+                "--out", "named", cwd=tmp_path)
+    assert named.returncode == 1 and "Traceback" not in named.stderr
+    assert named.stderr.count("\n") == 1, named.stderr
+    assert f"item '{BROKEN}' is not valid STAC (Invalid Item: If datetime is None" in named.stderr
+    assert not (tmp_path / "named").exists()
