@@ -144,6 +144,14 @@ class ChainRun:
     outcomes: dict[str, AoiOutcome]
 
 
+def register_failed(store: Store, aois: Sequence[AOI], failed: Mapping[str, str], run_id: int) -> None:
+    """AOIs named for the first time whose part failed (search, processing or recording): registered all the
+    same, so that the next re-check, run without --aoi, retries them (``Store.registered_since``)."""
+    for aoi in aois:
+        if aoi.id in failed and store.aoi_feature(aoi.id) is None:
+            store.upsert_aoi(aoi, run_id)
+
+
 def add_failures(failed: dict[str, str], errors: Mapping[str, str], sensor: Sensor = Sensor.S1) -> None:
     for aoi_id, error in errors.items():
         message = f"{sensor.value} chain: {error}" if sensor is Sensor.S1 else error

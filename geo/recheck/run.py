@@ -27,7 +27,8 @@ from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.recheck import notify, outputs, quick, sar_chain
-from geo.recheck.record import ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain
+from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
+                                register_failed)
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
@@ -147,8 +148,10 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         mine = [c for c in claims if aoi.id in c.aoi_ids]
         chain = store.chain(aoi.id, version)
         paired = store.paired_after(aoi.id, version, chain.head.id) if chain else set()
+        # a chain not started when its AOI was registered (that run failed) starts at that run's --since
+        since = request.since or (store.registered_since(aoi.id) if chain is None else None)
         try:
-            plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, request.since,
+            plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, since,
                             request.max_pairs, paired, pairable)
             if pairable is None and any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
@@ -324,6 +327,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 chain_entries, chain_news = record_chain(store, chain, claims, run_id, recorded, failed)
                 entries += chain_entries
                 news += chain_news
+            register_failed(store, aois, failed, run_id)
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)

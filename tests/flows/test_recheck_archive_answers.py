@@ -1,0 +1,45 @@
+"""``geo recheck`` against archives that answer badly, as cron runs it: the first re-check of a drawn area
+whose search fails, and later ones. What failed is retried by the next run without --aoi, from where the
+first run was asked to start; nothing is dropped in silence, no chain wedges."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+
+from tests.archive_server import ArchiveServer
+from tests.flows.conftest import drawn_aoi
+from tests.scenes.test_broken_items import BEFORE, BROKEN, LATER, broken_archive
+
+
+@pytest.fixture(scope="module")
+def clear_archive(tmp_path_factory) -> Iterator[ArchiveServer]:
+    """Three clear scenes over Nantes (nothing broken)."""
+    server = broken_archive(tmp_path_factory.mktemp("clear"), lambda item: None)
+    yield server
+    server.stop()
+
+
+def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_since(user, clear_archive):
+    drawn_aoi(user.home / "harbour.geojson")
+    clear_archive.clear()
+    clear_archive.inject("status", match="/search", methods=("POST",), times=-1, status=500)  # the archive is down
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", clear_archive.url,
+                 "--since", "2015-12-01")
+    clear_archive.clear()
+    assert first.returncode == 4, first.output
+    assert "failed harbour: search failed: " in first.stdout and "HTTP 500" in first.stdout
+    with sqlite3.connect(user.home / "store.gpkg") as db:  # registered, though nothing was found
+        assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("harbour", 1)]
+    # cron's next run names no AOI and no --since: the area is retried, its chain starting at the first --since
+    second = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+    assert second.returncode == 0, second.output
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000002" / "summary.json").read_text())
+    (entry,) = summary["aois"]
+    assert entry["baseline_scene"] == BEFORE
+    assert entry["baseline_reason"] == "no scene on or before 2015-12-01 within 365 days: first scene after it"
+    assert [(p["after_scene"], p["status"]) for p in entry["pairs"]] == [(BROKEN, "done"), (LATER, "done")]
+    assert summary["failed_aois"] == [] and summary["n_new_changes"] > 0
