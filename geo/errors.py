@@ -40,6 +40,15 @@ class ArchiveError(SceneError):
     """A remote archive (STAC API, COG host) failed after retries."""
 
 
+class UnusableSceneError(SceneError):
+    """A scene's item lacks what a job needs of it (a band asset, an href that can be fetched from its
+    archive): the item itself is at fault, and trying again later will not mend it."""
+
+    def __init__(self, scene_id: str, problem: str) -> None:
+        super().__init__(f"scene {scene_id}: {problem}")
+        self.scene_id = scene_id
+
+
 class OverlapError(GeoError, ValueError):
     """Two inputs that must overlap (AOI and scene, reference and target) do not."""
 

@@ -43,3 +43,29 @@ def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_s
     assert entry["baseline_reason"] == "no scene on or before 2015-12-01 within 365 days: first scene after it"
     assert [(p["after_scene"], p["status"]) for p in entry["pairs"]] == [(BROKEN, "done"), (LATER, "done")]
     assert summary["failed_aois"] == [] and summary["n_new_changes"] > 0
+
+
+@pytest.fixture(scope="module")
+def bandless_archive(tmp_path_factory) -> Iterator[ArchiveServer]:
+    """Three clear scenes over Nantes; the middle one's item has no red band."""
+    server = broken_archive(tmp_path_factory.mktemp("bandless"), lambda item: item["assets"].pop("red"))
+    yield server
+    server.stop()
+
+
+def test_a_scene_whose_item_lacks_a_band_is_skipped_with_why_and_the_chain_goes_around_it(user, bandless_archive):
+    # An item without the band will not grow one: retrying it every run (exit 4) would hold the chain up forever.
+    drawn_aoi(user.home / "harbour.geojson")
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", bandless_archive.url,
+                 "--since", "2015-12-01")
+    assert first.returncode == 0, first.output
+    assert f"warning: AOI harbour: scene skipped: scene {BROKEN}: no asset 'red'" in first.stderr
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000001" / "summary.json").read_text())
+    assert [(p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [(BROKEN, "skipped"),
+                                                                                     (LATER, "done")]
+    assert summary["aois"][0]["head_scene"] == LATER and summary["failed_aois"] == []
+    with sqlite3.connect(user.home / "store.gpkg") as db:  # the reason is kept with the pair
+        (reason,) = db.execute("SELECT reason FROM pairs WHERE after_scene = ?", (BROKEN,)).fetchone()
+    assert reason == f"scene {BROKEN}: no asset 'red' (has blue, green, nir, scl, swir16, swir22)"
+    again = user("recheck", "--store", "store.gpkg", "--source", bandless_archive.url)
+    assert again.returncode == 0 and "nothing new: 1 AOI(s) checked" in again.stdout, again.output

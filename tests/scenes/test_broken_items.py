@@ -62,3 +62,33 @@ def test_a_run_pairs_around_an_invalid_item_and_refuses_it_by_id(geo, timeless, 
     assert named.stderr.count("\n") == 1, named.stderr
     assert f"item '{BROKEN}' is not valid STAC (Invalid Item: If datetime is None" in named.stderr
     assert not (tmp_path / "named").exists()
+
+
+def _bandless(item: dict[str, Any]) -> None:
+    del item["assets"]["red"]
+
+
+def _relative(item: dict[str, Any]) -> None:
+    item["assets"]["red"]["href"] = "red.tif"  # and no self link to resolve it against
+
+
+def _local(item: dict[str, Any]) -> None:
+    item["assets"]["red"]["href"] = "file:///etc/hostname"
+
+
+@pytest.mark.parametrize("breaks, problem", [
+    (_bandless, "no asset 'red' (has blue, green, nir, scl, swir16, swir22)"),
+    (_relative, "asset 'red': href 'red.tif' is relative and the item has no self link to resolve it against"),
+    (_local, "asset 'red': href 'file:///etc/hostname' is a local path, not a file of the archive http://127.0.0.1:"),
+])
+def test_a_run_on_a_scene_whose_band_cannot_be_fetched_fails_naming_scene_and_band(geo, tmp_path, breaks, problem):
+    server = broken_archive(tmp_path / "archive", breaks)
+    (tmp_path / "red.tif").write_bytes(b"not the archive's file")  # what a relative href would have read
+    try:
+        result = geo("run", "--aoi", "demo-nantes-port", "--source", server.url, "--before", BEFORE, "--after", BROKEN,
+                      "--out", "out", cwd=tmp_path)
+    finally:
+        server.stop()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and f"Error: scene {BROKEN}: {problem}" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
