@@ -92,3 +92,21 @@ def test_a_run_on_a_scene_whose_band_cannot_be_fetched_fails_naming_scene_and_ba
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and f"Error: scene {BROKEN}: {problem}" in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("breaks, why", [(_bandless, "no readable red asset"), (_relative, "no readable red asset")])
+def test_vessels_leave_out_a_scene_whose_band_cannot_be_fetched_naming_it(geo, tmp_path, breaks, why):
+    # The optical vessel reader reads blue, green, red, nir and swir16: a scene lacking one is left out of the
+    # series with a warning, not the whole job failing (it did, on red), and not read from the working folder.
+    server = broken_archive(tmp_path / "archive", breaks)
+    (tmp_path / "red.tif").write_bytes(b"not the archive's file")
+    try:
+        result = geo("vessels", "--aoi", "demo-nantes-port", "--source", server.url, "--from", "2015-12-01",
+                     "--to", "2017-07-31", "--sensor", "s2", "--out", "ships", cwd=tmp_path)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    assert (f"warning: 1 scene(s) without the assets a vessel detector reads, left out: {BROKEN} ({why})"
+            in result.stderr)
+    rows = json.loads((tmp_path / "ships" / "timeseries.json").read_text())["rows"]
+    assert [(r["scene"], r["observed_fraction"]) for r in rows] == [(BEFORE, 1.0), (LATER, 1.0)]
