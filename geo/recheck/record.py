@@ -144,11 +144,12 @@ class ChainRun:
     outcomes: dict[str, AoiOutcome]
 
 
-def register_failed(store: Store, aois: Sequence[AOI], failed: Mapping[str, str], run_id: int) -> None:
-    """AOIs named for the first time whose part failed (search, processing or recording): registered all the
-    same, so that the next re-check, run without --aoi, retries them (``Store.registered_since``)."""
+def register_new(store: Store, aois: Sequence[AOI], run_id: int) -> None:
+    """AOIs named for the first time that the run recorded nothing of (their search failed or found no scene,
+    their part failed): registered all the same, so that the next re-check, run without --aoi, checks them
+    again, from the --since of this run (``Store.registered_since``)."""
     for aoi in aois:
-        if aoi.id in failed and store.aoi_feature(aoi.id) is None:
+        if store.aoi_feature(aoi.id) is None:
             store.upsert_aoi(aoi, run_id)
 
 

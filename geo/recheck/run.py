@@ -28,7 +28,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.recheck import notify, outputs, quick, sar_chain
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
-                                register_failed)
+                                register_new)
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
@@ -302,7 +302,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             return s1_plans
 
         s1 = sar_chain.ongoing_chains(store, request.sensor, request.source, aois, plan_s1)
-        if not failed and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+        unregistered = any(store.aoi_feature(a.id) is None for a in aois)  # a run registers them (register_new)
+        if not failed and not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
             return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock)
         from geo.jobs.optical_kit import OpticalKit, Params
         from geo.recheck.process import run_plans
@@ -327,7 +328,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 chain_entries, chain_news = record_chain(store, chain, claims, run_id, recorded, failed)
                 entries += chain_entries
                 news += chain_news
-            register_failed(store, aois, failed, run_id)
+            register_new(store, aois, run_id)
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.archive_server import ArchiveServer
-from tests.flows.conftest import drawn_aoi
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
 from tests.scenes.test_broken_items import BEFORE, BROKEN, LATER, broken_archive
 
 
@@ -43,6 +43,25 @@ def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_s
     assert entry["baseline_reason"] == "no scene on or before 2015-12-01 within 365 days: first scene after it"
     assert [(p["after_scene"], p["status"]) for p in entry["pairs"]] == [(BROKEN, "done"), (LATER, "done")]
     assert summary["failed_aois"] == [] and summary["n_new_changes"] > 0
+
+
+def test_an_area_no_scene_covers_yet_is_registered_and_checked_again_not_dropped(user):
+    # Watching a place before the source has imagery of it: the first re-check finds no scene at all. The area
+    # is registered all the same (cron's next run, with no --aoi, checks it again instead of failing).
+    paris = [[2.30, 48.85], [2.31, 48.85], [2.31, 48.86], [2.30, 48.86], [2.30, 48.85]]  # outside the demo scenes
+    drawn_aoi(user.home / "paris.geojson", [paris])
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "paris.geojson", "--source", str(DEMO_CATALOG),
+                 "--since", "2015-01-01")
+    assert first.returncode == 0, first.output
+    assert "run 1: 0 new pair(s)" in first.stdout
+    assert "paris: no chain yet: no scene over the AOI since 2014-01-01" in first.stdout
+    with sqlite3.connect(user.home / "store.gpkg") as db:
+        assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("paris", 1)]
+    cron = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
+    assert cron.returncode == 0, cron.output
+    assert "nothing new: 1 AOI(s) checked" in cron.stdout and "store unchanged" in cron.stdout
+    with sqlite3.connect(user.home / "store.gpkg") as db:  # no run recorded for finding nothing again
+        assert db.execute("SELECT count(*) FROM runs").fetchone() == (1,)
 
 
 @pytest.fixture(scope="module")
