@@ -293,9 +293,6 @@ def _readable_scenes(features: Sequence[Mapping[str, Any]], client: Any, source:
     why (no time, no geometry...)."""
     scenes, refused = [], {}
     for feature in features:
-        if not isinstance(feature, Mapping):
-            refused["(not an object)"] = f"a {type(feature).__name__} among the items"
-            continue
         try:
             item = pystac.Item.from_dict(dict(feature), root=client, preserve_dict=False)
             scenes.append(scene_from_item(item, source))
