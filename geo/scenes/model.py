@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -131,13 +131,15 @@ def sensor_of(collection: str, platform: str, properties: Mapping[str, object]) 
 
 
 def item_datetime(item: pystac.Item) -> datetime:
-    """When a STAC item was acquired: its ``datetime``, else its ``start_datetime``."""
-    if item.datetime is not None:
-        return item.datetime
-    start = item.properties.get("start_datetime")
-    if not start:
-        raise SceneError(f"STAC item {item.id}: no datetime")
-    return datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    """When a STAC item was acquired: its ``datetime``, else its ``start_datetime``; one written without a
+    time zone is taken as UTC (STAC's times are UTC), so that it compares with every other."""
+    when = item.datetime
+    if when is None:
+        start = item.properties.get("start_datetime")
+        if not start:
+            raise SceneError(f"STAC item {item.id}: no datetime")
+        when = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def item_platform(item: pystac.Item) -> str:

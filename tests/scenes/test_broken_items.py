@@ -110,3 +110,20 @@ def test_vessels_leave_out_a_scene_whose_band_cannot_be_fetched_naming_it(geo, t
             in result.stderr)
     rows = json.loads((tmp_path / "ships" / "timeseries.json").read_text())["rows"]
     assert [(r["scene"], r["observed_fraction"]) for r in rows] == [(BEFORE, 1.0), (LATER, 1.0)]
+
+
+def test_an_item_time_without_a_zone_is_taken_as_utc(geo, tmp_path):
+    # "2017-07-01T11:00:00" (no Z): STAC's times are UTC. Compared with the zoned times of the other items it
+    # was an internal error (exit 2) in every command.
+    def zoneless(item: dict[str, Any]) -> None:
+        item["properties"]["datetime"] = item["properties"]["datetime"].rstrip("Z")
+
+    server = broken_archive(tmp_path / "archive", zoneless)
+    try:
+        result = geo(*SEARCH, "--source", server.url, cwd=tmp_path)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    found = {s["id"]: s["datetime"] for s in json.loads(result.stdout)["scenes"]}
+    assert found == {BEFORE: "2015-12-16T11:00:00+00:00", BROKEN: "2017-07-01T11:00:00+00:00",
+                     LATER: "2017-07-04T11:00:00+00:00"}
