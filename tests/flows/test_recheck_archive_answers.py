@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import rasterio
 
+from tests import archive_data
 from tests.archive_server import ArchiveServer
 from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
 from tests.scenes.test_broken_items import BEFORE, BROKEN, LATER, broken_archive
@@ -64,27 +67,44 @@ def test_an_area_no_scene_covers_yet_is_registered_and_checked_again_not_dropped
         assert db.execute("SELECT count(*) FROM runs").fetchone() == (1,)
 
 
-@pytest.fixture(scope="module")
-def bandless_archive(tmp_path_factory) -> Iterator[ArchiveServer]:
-    """Three clear scenes over Nantes; the middle one's item has no red band."""
-    server = broken_archive(tmp_path_factory.mktemp("bandless"), lambda item: item["assets"].pop("red"))
-    yield server
-    server.stop()
+def _bandless(server: ArchiveServer, folder: Path) -> ArchiveServer:
+    server.items["sentinel-2-l2a"][1]["assets"].pop("red")
+    return server
 
 
-def test_a_scene_whose_item_lacks_a_band_is_skipped_with_why_and_the_chain_goes_around_it(user, bandless_archive):
-    # An item without the band will not grow one: retrying it every run (exit 4) would hold the chain up forever.
+def _ungeoreferenced(server: ArchiveServer, folder: Path) -> ArchiveServer:
+    """The red band served as a COG without CRS or geotransform (its pixels are the right ones)."""
+    path = f"/files/s2/{BROKEN}/red.tif"
+    with rasterio.open(server.files[path]) as src:
+        server.files[path] = archive_data.write_cog(folder / "red-nowhere.tif", src.read(1), None, None, src.nodata)
+    return server
+
+
+@pytest.mark.parametrize("breaks, why", [
+    (_bandless, "no asset 'red' (has blue, green, nir, scl, swir16, swir22)"),
+    (_ungeoreferenced, f"asset 'red': http://127.0.0.1:{{port}}/files/s2/{BROKEN}/red.tif: raster has no CRS "
+                       "(georeference missing)"),
+])
+def test_a_scene_whose_band_cannot_be_used_is_skipped_with_why_and_the_chain_goes_around_it(user, tmp_path, breaks,
+                                                                                          why):
+    # An item without the band will not grow one, a file without georeference will not gain one: retrying
+    # them every run (exit 4) would hold the chain up forever.
+    server = breaks(broken_archive(tmp_path / "archive", lambda item: None), tmp_path / "archive")
+    why = why.format(port=server.url.rsplit(":", 1)[1])
     drawn_aoi(user.home / "harbour.geojson")
-    first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", bandless_archive.url,
-                 "--since", "2015-12-01")
+    try:
+        first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", server.url,
+                     "--since", "2015-12-01")
+        again = user("recheck", "--store", "store.gpkg", "--source", server.url)
+    finally:
+        server.stop()
     assert first.returncode == 0, first.output
-    assert f"warning: AOI harbour: scene skipped: scene {BROKEN}: no asset 'red'" in first.stderr
+    assert f"warning: AOI harbour: scene skipped: scene {BROKEN}: {why}" in first.stderr
     summary = json.loads((user.home / "store-outputs" / "runs" / "000001" / "summary.json").read_text())
     assert [(p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [(BROKEN, "skipped"),
                                                                                      (LATER, "done")]
     assert summary["aois"][0]["head_scene"] == LATER and summary["failed_aois"] == []
     with sqlite3.connect(user.home / "store.gpkg") as db:  # the reason is kept with the pair
         (reason,) = db.execute("SELECT reason FROM pairs WHERE after_scene = ?", (BROKEN,)).fetchone()
-    assert reason == f"scene {BROKEN}: no asset 'red' (has blue, green, nir, scl, swir16, swir22)"
-    again = user("recheck", "--store", "store.gpkg", "--source", bandless_archive.url)
+    assert reason == f"scene {BROKEN}: {why}"
     assert again.returncode == 0 and "nothing new: 1 AOI(s) checked" in again.stdout, again.output
