@@ -127,3 +127,28 @@ def test_an_item_time_without_a_zone_is_taken_as_utc(geo, tmp_path):
     found = {s["id"]: s["datetime"] for s in json.loads(result.stdout)["scenes"]}
     assert found == {BEFORE: "2015-12-16T11:00:00+00:00", BROKEN: "2017-07-01T11:00:00+00:00",
                      LATER: "2017-07-04T11:00:00+00:00"}
+
+
+def test_a_bucket_href_without_credentials_is_one_error_with_the_way_out_not_retried(geo, tmp_path):
+    # s3:// with no credentials: waiting will not bring them (it was retried, a warning each time), and a public
+    # bucket needs only AWS_NO_SIGN_REQUEST. The environment is emptied of credentials: nothing leaves the machine.
+    def in_a_bucket(item: dict[str, Any]) -> None:
+        item["assets"]["red"]["href"] = "s3://geo-loopback-no-such-bucket/red.tif"
+
+    nowhere = tmp_path / "empty-aws-file"
+    nowhere.write_text("")
+    no_credentials = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "",
+                      "AWS_ROLE_ARN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_NO_SIGN_REQUEST": "NO",
+                      "CPL_AWS_CREDENTIALS_FILE": str(nowhere), "AWS_CONFIG_FILE": str(nowhere), "CPL_AWS_AUTODETECT_EC2": "NO"}
+    server = broken_archive(tmp_path / "archive", in_a_bucket)
+    try:
+        result = geo("run", "--aoi", "demo-nantes-port", "--source", server.url, "--before", BEFORE, "--after", BROKEN,
+                     "--out", "out", cwd=tmp_path, **no_credentials)
+    finally:
+        server.stop()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # no retry warnings
+    assert (f"Error: scene {BROKEN} asset 'red' (s3://geo-loopback-no-such-bucket/red.tif): no credentials for this "
+            "bucket: give them in the environment (AWS_ACCESS_KEY_ID ...), or AWS_NO_SIGN_REQUEST=YES for a public "
+            "S3 bucket (") in result.stderr
+    assert not (tmp_path / "out").exists()
