@@ -32,6 +32,10 @@ class NoScenesError(SceneError):
     """No scene of the wanted sensor(s) covers the AOI in the period asked for."""
 
 
+class MissingSceneError(SceneError):
+    """The scene source holds no scene of that id (never did, or no longer: an archive re-processed it)."""
+
+
 class RasterError(SceneError):
     """A raster is corrupt, lacks a CRS/georeference, or holds no valid pixels."""
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pystac
 
-from geo.errors import ArchiveError, SceneError
+from geo.errors import ArchiveError, MissingSceneError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import Scene, Sensor, scene_from_item
 
@@ -178,7 +178,7 @@ class LocalCatalog:
         for scene in self._scenes:
             if scene.id == scene_id:
                 return scene
-        raise SceneError(f"{self.name}: no scene with id {scene_id!r}")
+        raise MissingSceneError(f"{self.name}: no scene with id {scene_id!r}")
 
     def all(self) -> list[Scene]:
         return list(self._scenes)
@@ -281,7 +281,7 @@ class StacApi:
             raise ArchiveError(f"{self.name}: asked for item {shown_id(scene_id)}, the archive answered with "
                                f"{'another item' if len(answer) == 1 else 'other items'}: {others}")
         if scene is None:
-            raise SceneError(f"{self.name}: no scene with id {scene_id!r} in {', '.join(self.collections)}")
+            raise MissingSceneError(f"{self.name}: no scene with id {scene_id!r} in {', '.join(self.collections)}")
         if self.cache and scene.stac is not None:
             self.cache.store_item(scene.stac, self.name)
         return scene

@@ -4,7 +4,9 @@ first run was asked to start; nothing is dropped in silence, no chain wedges."""
 
 from __future__ import annotations
 
+import copy
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +110,31 @@ def test_a_scene_whose_band_cannot_be_used_is_skipped_with_why_and_the_chain_goe
         (reason,) = db.execute("SELECT reason FROM pairs WHERE after_scene = ?", (BROKEN,)).fetchone()
     assert reason == f"scene {BROKEN}: {why}"
     assert again.returncode == 0 and "nothing new: 1 AOI(s) checked" in again.stdout, again.output
+
+
+def test_a_chain_head_the_archive_withdrew_is_stood_in_for_not_a_failure_forever(user, tmp_path):
+    # Archives re-process scenes under new ids and drop the old items. Without the head's item in the scene
+    # cache (another machine, a cleared cache) the chain's before scene could not be looked up: the AOI failed
+    # at every run (exit 4) and no later scene was ever paired.
+    server = broken_archive(tmp_path / "archive", lambda item: None)
+    items = server.items["sentinel-2-l2a"]
+    later = items.pop()  # published after the first re-check
+    drawn_aoi(user.home / "harbour.geojson")
+    try:
+        first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", server.url,
+                     "--since", "2015-12-01")
+        assert first.returncode == 0 and f"head {BROKEN}" in first.stdout, first.output
+        head = items.pop()  # withdrawn, and published again under a new id
+        items += [{**copy.deepcopy(head), "id": f"{BROKEN}_v2"}, later]
+        shutil.rmtree(tmp_path / "scene-cache")
+        second = user("recheck", "--store", "store.gpkg", "--source", server.url)
+    finally:
+        server.stop()
+    assert second.returncode == 0, second.output
+    assert (f"warning: chain head {BROKEN} is gone ({server.url}: no scene with id '{BROKEN}' in sentinel-2-l2a): "
+            f"{BROKEN}_v2 stands in as the before scene") in second.stderr
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000002" / "summary.json").read_text())
+    (entry,) = summary["aois"]
+    assert [(p["before_scene"], p["after_scene"], p["status"]) for p in entry["pairs"]] == [
+        (f"{BROKEN}_v2", LATER, "done")]
+    assert entry["head_scene"] == LATER and summary["failed_aois"] == []
