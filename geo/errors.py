@@ -32,12 +32,25 @@ class NoScenesError(SceneError):
     """No scene of the wanted sensor(s) covers the AOI in the period asked for."""
 
 
+class MissingSceneError(SceneError):
+    """The scene source holds no scene of that id (never did, or no longer: an archive re-processed it)."""
+
+
 class RasterError(SceneError):
     """A raster is corrupt, lacks a CRS/georeference, or holds no valid pixels."""
 
 
 class ArchiveError(SceneError):
     """A remote archive (STAC API, COG host) failed after retries."""
+
+
+class UnusableSceneError(SceneError):
+    """A scene's item lacks what a job needs of it (a band asset, an href that can be fetched from its
+    archive): the item itself is at fault, and trying again later will not mend it."""
+
+    def __init__(self, scene_id: str, problem: str) -> None:
+        super().__init__(f"scene {scene_id}: {problem}")
+        self.scene_id = scene_id
 
 
 class OverlapError(GeoError, ValueError):

@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ class Fault:
     delay: float = 0.0
     min_offset: int = 0  # only ranged requests starting at or after this byte (e.g. tiles, not the header)
     agent: str = ""  # only clients whose User-Agent contains this (GDAL says "GDAL/...")
+    after: int = 0  # let this many matching requests through first (e.g. a search's first page)
 
 
 @dataclass
@@ -160,6 +161,9 @@ class ArchiveServer:
                     continue
                 if fault.min_offset and (start is None or start < fault.min_offset):
                     continue
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 if fault.times > 0:
                     fault.times -= 1
                 return fault
@@ -194,7 +198,7 @@ class ArchiveServer:
         matched = []
         for collection in collections:
             for item in self.items.get(collection, []):
-                when = _when(item["properties"]["datetime"])
+                when = _when(_acquired(item))
                 if ids and item["id"] not in ids:
                     continue
                 if (lo and when < lo) or (hi and when > hi):
@@ -202,7 +206,7 @@ class ArchiveServer:
                 if geometry is not None and not shape(item["geometry"]).intersects(geometry):
                     continue
                 matched.append(item)
-        matched.sort(key=lambda i: (i["properties"]["datetime"], i["id"]))
+        matched.sort(key=lambda i: (_acquired(i), i["id"]))
         limit = min(int(query.get("limit") or self.page_size), self.page_size)
         token = str(query.get("token", "offset:0"))
         turn = int(token.split(":")[1])
@@ -236,8 +240,15 @@ class ArchiveServer:
         }
 
 
+def _acquired(item: dict[str, Any]) -> str:
+    """An item's time as STAC allows it: ``datetime``, else (``datetime`` null) ``start_datetime``."""
+    properties = item["properties"]
+    return str(properties.get("datetime") or properties.get("start_datetime") or "")
+
+
 def _when(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # a time without zone: UTC, as STAC APIs take it
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -49,6 +49,8 @@ def print_report(report: RecheckReport) -> None:
                       + (f", {skipped} scene(s) skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}")
+        elif entry["baseline_reason"] and entry["head_scene"] is None:  # registered, waiting for its first scene
+            out.print(f"  {entry['aoi_id']}: no chain yet: {entry['baseline_reason']}")
         if entry.get("vessels"):
             vessels = entry["vessels"]
             out.print(f"  {entry['aoi_id']}: vessels counted on {len(vessels['new_scenes'])} new scene(s); "

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from geo.claims import Claim
-from geo.errors import DateError
+from geo.errors import DateError, MissingSceneError
 
 if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
     from geo.aoi import AOI
@@ -100,6 +100,17 @@ def pairable_baseline(head: Scene, reason: str, candidates: Sequence[Scene], poo
     return chosen, f"{reason}: the nearest whose orbit geometry has the most later scenes to pair with"
 
 
+def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene]) -> tuple[Scene, list[Scene]]:
+    """The chain's head, looked up by id, and the new scenes to pair with it. When the source no longer holds
+    the head (an archive re-processed the scene under a new id, or withdrew it) the oldest new scene stands in
+    as the head, with a warning, and the chain goes on from it: else no later scene could ever be paired."""
+    try:
+        return source.get(head_id), new
+    except MissingSceneError as exc:
+        log.warning("chain head %s is gone (%s): %s stands in as the before scene", head_id, exc, new[0].id)
+        return new[0], new[1:]
+
+
 def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
              today: date, since: date | None = None, max_pairs: int | None = None,
              paired: Collection[str] = (), pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
@@ -129,7 +140,7 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
         scenes = list(by_id.values())
     new = sorted((s for s in scenes if scene_order(s) > head_key and s.id not in paired), key=scene_order)
     if new and head is None:
-        head = source.get(head_key[1])
+        head, new = head_or_stand_in(source, head_key[1], new)
     if pairable is not None and head is not None:
         new = [s for s in new if pairable(head, s)]
     pending = new if max_pairs is None else new[:max_pairs]

@@ -17,7 +17,7 @@ from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
-from geo.errors import EmptyReadError, GeoError, OverlapError
+from geo.errors import EmptyReadError, GeoError, OverlapError, UnusableSceneError
 from geo.results import Manifest
 from geo.grid import Grid
 from geo.jobs.dask_cluster import dask_client
@@ -89,6 +89,13 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
         except (EmptyReadError, OverlapError) as exc:
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc),
                                              obscured=isinstance(exc, EmptyReadError)))
+            continue
+        except UnusableSceneError as exc:
+            if exc.scene_id != scene.id:  # the head's item: no later scene could pair with it either
+                outcome.error = f"{scene.id}: {exc}"
+                break
+            log.warning("AOI %s: scene skipped: %s", plan.aoi.id, exc)  # its item will not mend: go around it
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
             continue
         except GeoError as exc:  # unreadable scene, archive down: stop here, retry from here next run
             outcome.error = f"{scene.id}: {exc}"

@@ -144,6 +144,15 @@ class ChainRun:
     outcomes: dict[str, AoiOutcome]
 
 
+def register_new(store: Store, aois: Sequence[AOI], run_id: int) -> None:
+    """AOIs named for the first time that the run recorded nothing of (their search failed or found no scene,
+    their part failed): registered all the same, so that the next re-check, run without --aoi, checks them
+    again, from the --since of this run (``Store.registered_since``)."""
+    for aoi in aois:
+        if store.aoi_feature(aoi.id) is None:
+            store.upsert_aoi(aoi, run_id)
+
+
 def add_failures(failed: dict[str, str], errors: Mapping[str, str], sensor: Sensor = Sensor.S1) -> None:
     for aoi_id, error in errors.items():
         message = f"{sensor.value} chain: {error}" if sensor is Sensor.S1 else error

@@ -27,11 +27,12 @@ from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
 from geo.errors import AOIError, DateError, GeoError
 from geo.recheck import notify, outputs, quick, sar_chain
-from geo.recheck.record import ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain
+from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
+                                register_new)
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
-from geo.store import Store, now_utc, writer_lock
+from geo.store import Store, now_utc, open_for_writing, writer_lock
 
 if TYPE_CHECKING:  # imported when there is something to process (the AOIs' geometry: when not quick.py's case)
     from geo.aoi import AOI
@@ -147,8 +148,10 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         mine = [c for c in claims if aoi.id in c.aoi_ids]
         chain = store.chain(aoi.id, version)
         paired = store.paired_after(aoi.id, version, chain.head.id) if chain else set()
+        # a chain not started when its AOI was registered (that run failed) starts at that run's --since
+        since = request.since or (store.registered_since(aoi.id) if chain is None else None)
         try:
-            plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, request.since,
+            plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, since,
                             request.max_pairs, paired, pairable)
             if pairable is None and any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
@@ -269,7 +272,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         claims = _claims(all_claims, {a.id for a in new_aois} | set(known))
         for aoi in new_aois:
             baseline_date(aoi, claims, request.since)
-    with writer_lock(store_path, request.wait_s), Store.open(store_path) as store:
+    # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
+    with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out)
         report.repaired_runs = outputs.repair(store, out)
         if request.on_new:
@@ -298,7 +302,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             return s1_plans
 
         s1 = sar_chain.ongoing_chains(store, request.sensor, request.source, aois, plan_s1)
-        if not failed and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+        unregistered = any(store.aoi_feature(a.id) is None for a in aois)  # a run registers them (register_new)
+        if not failed and not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
             return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock)
         from geo.jobs.optical_kit import OpticalKit, Params
         from geo.recheck.process import run_plans
@@ -323,6 +328,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 chain_entries, chain_news = record_chain(store, chain, claims, run_id, recorded, failed)
                 entries += chain_entries
                 news += chain_news
+            register_new(store, aois, run_id)
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)

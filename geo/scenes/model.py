@@ -6,13 +6,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pystac
 
-from geo.errors import SceneError
+from geo.errors import SceneError, UnusableSceneError
 
 if TYPE_CHECKING:  # shapely only where footprints are built: a re-check with nothing new needs none
     from shapely.geometry.base import BaseGeometry
@@ -45,6 +45,7 @@ class Asset:
     scale: float = 1.0
     offset: float = 0.0
     nodata: float | None = None
+    problem: str | None = None  # why the href cannot be read (``Scene.asset`` refuses it), e.g. relative
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,12 @@ class Scene:
         return orbit_geometry_of(self.properties)
 
     def asset(self, key: str) -> Asset:
-        try:
-            return self.assets[key]
-        except KeyError:
-            raise SceneError(f"scene {self.id}: no asset {key!r} (has {', '.join(sorted(self.assets))})") from None
+        asset = self.assets.get(key)
+        if asset is None:
+            raise UnusableSceneError(self.id, f"no asset {key!r} (has {', '.join(sorted(self.assets))})")
+        if asset.problem is not None:
+            raise UnusableSceneError(self.id, f"asset {key!r}: {asset.problem}")
+        return asset
 
     def summary(self) -> dict[str, object]:
         return {
@@ -128,13 +131,15 @@ def sensor_of(collection: str, platform: str, properties: Mapping[str, object]) 
 
 
 def item_datetime(item: pystac.Item) -> datetime:
-    """When a STAC item was acquired: its ``datetime``, else its ``start_datetime``."""
-    if item.datetime is not None:
-        return item.datetime
-    start = item.properties.get("start_datetime")
-    if not start:
-        raise SceneError(f"STAC item {item.id}: no datetime")
-    return datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    """When a STAC item was acquired: its ``datetime``, else its ``start_datetime``; one written without a
+    time zone is taken as UTC (STAC's times are UTC), so that it compares with every other."""
+    when = item.datetime
+    if when is None:
+        start = item.properties.get("start_datetime")
+        if not start:
+            raise SceneError(f"STAC item {item.id}: no datetime")
+        when = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def item_platform(item: pystac.Item) -> str:
@@ -198,6 +203,20 @@ def reflectance_scaling(
     return scale, offset
 
 
+_FETCHED = ("http://", "https://", "s3://", "gs://", "az://", "/vsi")  # what an archive's asset may point at
+
+
+def _unreachable(href: str, source: str) -> str | None:
+    """Why an asset of an item from the archive ``source`` cannot be fetched, or None. An archive's item
+    points at files it serves: a relative href with no self link to resolve it against would be read from
+    the working folder, and a local path from this machine's disk."""
+    if not source.startswith(("http://", "https://")) or href.startswith(_FETCHED):
+        return None
+    if href.startswith(("/", "file:")):
+        return f"href {href!r} is a local path, not a file of the archive {source}"
+    return f"href {href!r} is relative and the item has no self link to resolve it against"
+
+
 def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
     """The scene of a STAC item; ``source`` names the archive or catalog that gave it (the scene cache keeps
     items per source)."""
@@ -218,8 +237,9 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
             # Planetary Computer's B02...B12 carry no "reflectance" role, only eo:bands
             scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles or bool(common))
         nodata = _first_band(fields).get("nodata")
-        assets[key] = Asset(key, asset.get_absolute_href() or asset.href, scale, offset,
-                            None if nodata is None else float(nodata))
+        href = asset.get_absolute_href() or asset.href
+        assets[key] = Asset(key, href, scale, offset, None if nodata is None else float(nodata),
+                            _unreachable(href, source))
         # Earth Search names (blue, nir, swir16, scl ...) for archives that key assets by band (B02, SCL)
         alias = SCL_ASSET if key.lower() == SCL_ASSET else common
         if alias and alias != key:

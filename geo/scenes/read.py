@@ -18,7 +18,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from shapely.geometry import box
 
-from geo.errors import EmptyReadError, OverlapError, RasterError
+from geo.errors import EmptyReadError, OverlapError, RasterError, SceneError, UnusableSceneError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
@@ -107,7 +107,7 @@ def read_window(
         except RasterioError as exc:
             raise RasterError(f"{what}: cannot read raster ({gdal_message(exc)})") from None
         except RasterError as exc:
-            raise RasterError(f"scene {scene_id} asset {asset.key!r}: {exc}") from None
+            raise _not_georeferenced(scene_id, asset, exc) from None
     cache = cache if cache is not None else SceneCache.default()
     variant = "" if displacement is None else f"displaced:{displacement_digest(displacement, grid)}"
     key = CacheKey(scene_id, asset.key, grid, resampling.name, variant, asset.href)
@@ -125,9 +125,17 @@ def read_window(
     try:
         data, nodata = with_retries(attempt, asset.href, what, policy, retryable)
     except RasterError as exc:  # not georeferenced: no retry helps
-        raise RasterError(f"scene {scene_id} asset {asset.key!r}: {exc}") from None
+        raise _not_georeferenced(scene_id, asset, exc) from None
     cache.store(key, data, nodata, asset.href)
     return data
+
+
+def _not_georeferenced(scene_id: str, asset: Asset, exc: RasterError) -> SceneError:
+    """A scene's file without georeference will not gain one: the scene is unusable (a re-check goes around
+    it, ``geo.recheck.process``), not failed for now."""
+    if not scene_id:
+        return RasterError(f"asset {asset.key!r}: {exc}")
+    return UnusableSceneError(scene_id, f"asset {asset.key!r}: {exc}")
 
 
 def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cubic, scene_id: str = "",

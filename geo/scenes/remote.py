@@ -38,6 +38,9 @@ PERMANENT_STATUSES = (400, 401, 403, 404, 410)  # waiting will not make these su
 REMOTE_PREFIXES = ("http://", "https://", "/vsicurl", "/vsis3/", "/vsiaz/", "/vsigs/", "s3://")
 BLOB_STORAGE_DOMAIN = ".blob.core.windows.net"  # Planetary Computer assets: need a SAS token
 _HTTP_CODE = re.compile(r"HTTP (?:response )?code:? ?(\d{3})", re.IGNORECASE)
+_NO_CREDENTIALS = re.compile(r"configuration options? not defined|credentials not filled", re.IGNORECASE)
+NO_CREDENTIALS_HINT = ("no credentials for this bucket: give them in the environment (AWS_ACCESS_KEY_ID ...), or "
+                       "AWS_NO_SIGN_REQUEST=YES for a public S3 bucket")
 
 
 def env_number(name: str, default: float) -> float:
@@ -105,10 +108,15 @@ def http_status(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def lacks_credentials(message: str) -> bool:
+    """Whether GDAL refused to read a bucket (s3://, gs://, az://) for want of credentials."""
+    return _NO_CREDENTIALS.search(message) is not None
+
+
 def is_transient(message: str) -> bool:
     """Whether a failed remote read is worth retrying: anything but 400/401/403/404/410 (which will not heal
-    by waiting) — 408/429/5xx, timeouts, resets, truncated or corrupt bodies."""
-    return http_status(message) not in PERMANENT_STATUSES
+    by waiting) or a bucket without credentials — 408/429/5xx, timeouts, resets, truncated or corrupt bodies."""
+    return http_status(message) not in PERMANENT_STATUSES and not lacks_credentials(message)
 
 
 def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
@@ -142,6 +150,8 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
             message = retryable(exc)
             if message is None:
                 raise
+            if lacks_credentials(message):
+                raise ArchiveError(f"{what}: {NO_CREDENTIALS_HINT} ({message})") from None
             if not is_transient(message):
                 raise ArchiveError(f"{what}: {message}") from None
             status, hint = probe(href, policy)

@@ -33,12 +33,24 @@ class SceneBands:
     scl: np.ndarray | None
 
 
+def _readable(scene: Scene, key: str) -> bool:
+    asset = scene.assets.get(key)
+    return asset is not None and asset.problem is None
+
+
+def lacking_assets(scene: Scene) -> str | None:
+    """What ``scene`` lacks that its sensor's reader reads (an asset absent, or at an href its archive does
+    not serve), or None when it has it all."""
+    if scene.sensor is Sensor.S1:
+        return None if any(_readable(scene, c) for c in SAR_CHANNELS) else f"no {'/'.join(SAR_CHANNELS)} asset"
+    lacking = [b for b in OPTICAL_BANDS if not _readable(scene, b)]
+    return f"no readable {', '.join(lacking)} asset" if lacking else None
+
+
 def scene_sensor(scene: Scene) -> Sensor | None:
     """The reader a scene takes: its sensor (``Scene.sensor``) when it holds the assets that reader needs (a
-    polarisation; green + nir), else None."""
-    if scene.sensor is Sensor.S1:
-        return Sensor.S1 if any(c in scene.assets for c in SAR_CHANNELS) else None
-    return Sensor.S2 if {"green", "nir"} <= set(scene.assets) else None
+    polarisation; the optical bands), else None (``lacking_assets`` says why)."""
+    return None if lacking_assets(scene) else scene.sensor
 
 
 def _nothing_valid(scene: Scene, sensor: Sensor, names: Sequence[str], grid: Grid) -> SceneBands:
@@ -47,7 +59,7 @@ def _nothing_valid(scene: Scene, sensor: Sensor, names: Sequence[str], grid: Gri
 
 
 def _read_sar(scene: Scene, grid: Grid) -> SceneBands:
-    polarisations = [c for c in SAR_CHANNELS if c in scene.assets][:2]
+    polarisations = [c for c in SAR_CHANNELS if _readable(scene, c)][:2]
     try:
         stack = read_sar(scene, grid, polarisations)  # bilinear: cubic overshoots below zero
     except EmptyReadError:

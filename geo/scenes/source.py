@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pystac
 
-from geo.errors import ArchiveError, SceneError
+from geo.errors import ArchiveError, MissingSceneError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import Scene, Sensor, scene_from_item
 
@@ -178,7 +178,7 @@ class LocalCatalog:
         for scene in self._scenes:
             if scene.id == scene_id:
                 return scene
-        raise SceneError(f"{self.name}: no scene with id {scene_id!r}")
+        raise MissingSceneError(f"{self.name}: no scene with id {scene_id!r}")
 
     def all(self) -> list[Scene]:
         return list(self._scenes)
@@ -207,7 +207,7 @@ class StacApi:
         self.policy = policy
         self.limits = limits
         self._client: Any = None
-        self._refused: set[str] = set()  # unsafe ids already warned about
+        self._refused: set[str] = set()  # ids already warned about (not a plain name, not valid STAC)
 
     @property
     def cache(self) -> SceneCache | None:
@@ -232,8 +232,9 @@ class StacApi:
                 raise ArchiveError(f"{self.name}: cannot open STAC API ({_describe(exc)})") from None
         return self._client
 
-    def _scenes(self, what: str, one_page: bool = False, **query: Any) -> list[Scene]:
-        """The scenes a search answers: every page (checked: ``geo.scenes.paging``), or the first only."""
+    def _scenes(self, what: str, one_page: bool = False, **query: Any) -> tuple[list[Scene], dict[str, str]]:
+        """The scenes a search answers: every page (checked: ``geo.scenes.paging``), or the first only; and
+        the items it answered that cannot be read as scenes (id: why), left out with a warning."""
         from pystac_client.exceptions import APIError
 
         client = self._open()
@@ -244,19 +245,20 @@ class StacApi:
 
             limits = self.limits or SearchLimits.from_env()
             features = first_page(pages) if one_page else checked_features(pages, self.name, limits)
-            scenes = [scene_from_item(pystac.Item.from_dict(f, root=client, preserve_dict=False), self.name)
-                      for f in features]
-        except SceneError:
-            raise
         except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ArchiveError(f"{self.name}: {what} failed ({_describe(exc)})") from None
-        return scenes
+        return _readable_scenes(features, client, self.name)
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:
         from shapely.geometry import mapping
 
         lo, hi = day_range(start, end)
-        scenes = self._scenes("search", intersects=mapping(search_footprint(geometry)), datetime=[lo, hi])
+        scenes, refused = self._scenes("search", intersects=mapping(search_footprint(geometry)), datetime=[lo, hi])
+        news = {i: r for i, r in refused.items() if i not in self._refused}
+        self._refused.update(news)
+        if news:  # one bad item costs its own scene, not the search
+            log.warning("%s: skipped %d item(s) that are not valid STAC: %s", self.name, len(news),
+                        "; ".join(f"{shown_id(i)}: {r}" for i, r in list(news.items())[:5]))
         # the footprint may cover more than the AOI
         found = [s for s in safe_scenes(scenes, self.name, self._refused) if s.geometry.intersects(geometry)]
         log.info("%s: %d items in %s from %s to %s", self.name, len(found), ",".join(self.collections), start, end)
@@ -270,17 +272,33 @@ class StacApi:
                 return scene_from_item(pystac.Item.from_dict(cached), self.name)
             except (pystac.STACError, ValueError, KeyError, TypeError) as exc:
                 log.warning("ignoring unreadable cached item %s (%s)", scene_id, exc)
-        answer = self._scenes(f"lookup of {scene_id!r}", one_page=True, ids=[scene_id])
+        answer, refused = self._scenes(f"lookup of {scene_id!r}", one_page=True, ids=[scene_id])
+        if scene_id in refused:
+            raise SceneError(f"{self.name}: item {shown_id(scene_id)} is not valid STAC ({refused[scene_id]})")
         scene = next((s for s in answer if s.id == scene_id), None)
         if scene is None and answer:
             others = ", ".join(shown_id(s.id) for s in answer[:3]) + (" ..." if len(answer) > 3 else "")
             raise ArchiveError(f"{self.name}: asked for item {shown_id(scene_id)}, the archive answered with "
                                f"{'another item' if len(answer) == 1 else 'other items'}: {others}")
         if scene is None:
-            raise SceneError(f"{self.name}: no scene with id {scene_id!r} in {', '.join(self.collections)}")
+            raise MissingSceneError(f"{self.name}: no scene with id {scene_id!r} in {', '.join(self.collections)}")
         if self.cache and scene.stac is not None:
             self.cache.store_item(scene.stac, self.name)
         return scene
+
+
+def _readable_scenes(features: Sequence[Mapping[str, Any]], client: Any, source: str
+                     ) -> tuple[list[Scene], dict[str, str]]:
+    """The scenes of ``features`` (a search's items), and the ids of those that are no valid STAC item with
+    why (no time, no geometry...)."""
+    scenes, refused = [], {}
+    for feature in features:
+        try:
+            item = pystac.Item.from_dict(dict(feature), root=client, preserve_dict=False)
+            scenes.append(scene_from_item(item, source))
+        except (pystac.STACError, SceneError, KeyError, TypeError, ValueError) as exc:
+            refused[str(feature.get("id", "(no id)"))] = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return scenes, refused
 
 
 def check_sensor(sensor: str) -> Sensor:

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,6 +196,14 @@ class Store(RunLog):
         """Whether the store holds ``aoi.id`` with another area than ``aoi``'s (compared as stored)."""
         stored = self.aoi_feature(aoi.id)
         return stored is not None and stored.get("geometry") != json.loads(_aoi_feature_text(aoi))["geometry"]
+
+    def registered_since(self, aoi_id: str) -> date | None:
+        """``--since`` of the re-check that registered the AOI: where its chains start when that run could not
+        start them (its search failed), so that a later run without --since starts them there."""
+        row = self.conn.execute("SELECT r.arguments FROM aois a JOIN runs r ON r.run_id = a.first_run "
+                                "WHERE a.aoi_id = ?", (aoi_id,)).fetchone()
+        since = json.loads(row[0]).get("since") if row else None
+        return date.fromisoformat(since) if since else None
 
     def chain(self, aoi_id: str, algorithm_version: str) -> Chain | None:
         row = self.conn.execute(

@@ -36,7 +36,7 @@ from geo.paths import visible_files
 from geo.jobs.steps import Progress
 from geo.results import VesselData
 from geo.scenes.model import Scene, Sensor
-from geo.scenes.sar_read import SceneBands, read_scene, scene_sensor
+from geo.scenes.sar_read import SceneBands, lacking_assets, read_scene, scene_sensor
 from geo.scenes.source import open_source
 from geo.vessels.berths import mark_at_berth
 from geo.vessels.cfar import CfarParams, detect_sar
@@ -95,10 +95,10 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
     scenes: list[Scene] = []
     for sensor in sensors:
         scenes += open_source(source, sensor).search(aoi.geometry, start, end)
-    unusable = sorted({s.id for s in scenes if scene_sensor(s) is None})
+    unusable = {s.id: why for s in scenes if (why := lacking_assets(s))}
     if unusable:
         log.warning("%d scene(s) without the assets a vessel detector reads, left out: %s", len(unusable),
-                    ", ".join(unusable))
+                    "; ".join(f"{i} ({why})" for i, why in sorted(unusable.items())))
     chosen = [s for s in scenes if scene_sensor(s) in sensors]
     return sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime)
 

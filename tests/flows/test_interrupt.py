@@ -32,3 +32,60 @@ def test_a_job_stopped_while_writing_its_folder_leaves_nothing(tmp_path, sig, co
     assert job.returncode == code, stdout + stderr
     assert said in stderr and "Traceback" not in stderr
     assert sorted(p.name for p in home.iterdir()) == ["harbour.geojson"]  # no run folder, no staging folder
+
+
+def _first_recheck_stopped_mid_run(home, env, sig, after_s: float = 0.5) -> subprocess.Popen:
+    """The first-ever ``geo recheck`` of a drawn area, sent ``sig`` ``after_s`` seconds after its store file
+    appeared: 0, while its schema is being written; 0.5, while it searches and reads scenes (it records its
+    run some 3 s after the store appears, on a quiet machine)."""
+    aoi = drawn_aoi(home / "harbour.geojson")
+    job = subprocess.Popen([*geo_command(), "recheck", "--store", "store.gpkg", "--aoi", str(aoi), "--source",
+                            str(DEMO_CATALOG), "--since", "2015-08-01"],
+                           cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (home / "store.gpkg").exists():
+        assert job.poll() is None and time.monotonic() < deadline, job.communicate()
+        time.sleep(0.002)
+    time.sleep(after_s)
+    job.send_signal(sig)
+    return job
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.5])
+@pytest.mark.parametrize("sig, code, said", [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Terminated.")])
+def test_a_first_recheck_stopped_mid_run_leaves_no_store_and_the_next_one_starts_afresh(tmp_path, sig, code, said,
+                                                                                        after_s):
+    home = tmp_path / "work"
+    home.mkdir()
+    env = {**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
+    job = _first_recheck_stopped_mid_run(home, env, sig, after_s)
+    stdout, stderr = job.communicate(timeout=60)
+    assert job.returncode == code, stdout + stderr
+    assert said in stderr and "Traceback" not in stderr and "run 1" not in stdout
+    # No store that looks made and holds nothing (the lock file stays: a waiter may hold it open).
+    assert sorted(p.name for p in home.iterdir()) == ["harbour.geojson", "store.gpkg.lock"]
+    again = subprocess.run([*geo_command(), "recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson",
+                            "--source", str(DEMO_CATALOG), "--since", "2015-08-01"],
+                           cwd=home, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "run 1: 1 new pair(s)" in again.stdout and "harbour: baseline S2A_30TXT_20150821_L1C_nantes" in again.stdout
+
+
+def test_a_blank_store_left_by_a_killed_first_recheck_is_removed_not_taken_for_a_store(tmp_path):
+    # SIGKILL (or a power cut) runs no clean-up: the store file stays, holding no run. The next re-check without
+    # --aoi is told the store has no AOIs and the blank file goes; one naming its AOI runs as a first re-check.
+    home = tmp_path / "work"
+    home.mkdir()
+    env = {**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
+    job = _first_recheck_stopped_mid_run(home, env, signal.SIGKILL)
+    job.communicate(timeout=60)
+    assert job.returncode == -signal.SIGKILL and (home / "store.gpkg").exists()
+    cron = subprocess.run([*geo_command(), "recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG)],
+                          cwd=home, env=env, capture_output=True, text=True, timeout=600)
+    assert cron.returncode == 1 and "Traceback" not in cron.stderr
+    assert cron.stderr.count("\n") == 1 and "store.gpkg: the store has no AOIs yet" in cron.stderr
+    assert not (home / "store.gpkg").exists() and not (home / "store-outputs").exists()
+    named = subprocess.run([*geo_command(), "recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson",
+                            "--source", str(DEMO_CATALOG), "--since", "2015-08-01"],
+                           cwd=home, env=env, capture_output=True, text=True, timeout=600)
+    assert named.returncode == 0 and "run 1: 1 new pair(s)" in named.stdout, named.stdout + named.stderr

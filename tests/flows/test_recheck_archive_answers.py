@@ -1,0 +1,140 @@
+"""``geo recheck`` against archives that answer badly, as cron runs it: the first re-check of a drawn area
+whose search fails, and later ones. What failed is retried by the next run without --aoi, from where the
+first run was asked to start; nothing is dropped in silence, no chain wedges."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import rasterio
+
+from tests import archive_data
+from tests.archive_server import ArchiveServer
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+from tests.scenes.test_broken_items import BEFORE, BROKEN, LATER, broken_archive
+
+
+@pytest.fixture(scope="module")
+def clear_archive(tmp_path_factory) -> Iterator[ArchiveServer]:
+    """Three clear scenes over Nantes (nothing broken)."""
+    server = broken_archive(tmp_path_factory.mktemp("clear"), lambda item: None)
+    yield server
+    server.stop()
+
+
+def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_since(user, clear_archive):
+    drawn_aoi(user.home / "harbour.geojson")
+    clear_archive.clear()
+    clear_archive.inject("status", match="/search", methods=("POST",), times=-1, status=500)  # the archive is down
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", clear_archive.url,
+                 "--since", "2015-12-01")
+    clear_archive.clear()
+    assert first.returncode == 4, first.output
+    assert "failed harbour: search failed: " in first.stdout and "HTTP 500" in first.stdout
+    with sqlite3.connect(user.home / "store.gpkg") as db:  # registered, though nothing was found
+        assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("harbour", 1)]
+    # cron's next run names no AOI and no --since: the area is retried, its chain starting at the first --since
+    second = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+    assert second.returncode == 0, second.output
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000002" / "summary.json").read_text())
+    (entry,) = summary["aois"]
+    assert entry["baseline_scene"] == BEFORE
+    assert entry["baseline_reason"] == "no scene on or before 2015-12-01 within 365 days: first scene after it"
+    assert [(p["after_scene"], p["status"]) for p in entry["pairs"]] == [(BROKEN, "done"), (LATER, "done")]
+    assert summary["failed_aois"] == [] and summary["n_new_changes"] > 0
+
+
+def test_an_area_no_scene_covers_yet_is_registered_and_checked_again_not_dropped(user):
+    # Watching a place before the source has imagery of it: the first re-check finds no scene at all. The area
+    # is registered all the same (cron's next run, with no --aoi, checks it again instead of failing).
+    paris = [[2.30, 48.85], [2.31, 48.85], [2.31, 48.86], [2.30, 48.86], [2.30, 48.85]]  # outside the demo scenes
+    drawn_aoi(user.home / "paris.geojson", [paris])
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "paris.geojson", "--source", str(DEMO_CATALOG),
+                 "--since", "2015-01-01")
+    assert first.returncode == 0, first.output
+    assert "run 1: 0 new pair(s)" in first.stdout
+    assert "paris: no chain yet: no scene over the AOI since 2014-01-01" in first.stdout
+    with sqlite3.connect(user.home / "store.gpkg") as db:
+        assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("paris", 1)]
+    cron = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
+    assert cron.returncode == 0, cron.output
+    assert "nothing new: 1 AOI(s) checked" in cron.stdout and "store unchanged" in cron.stdout
+    with sqlite3.connect(user.home / "store.gpkg") as db:  # no run recorded for finding nothing again
+        assert db.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+
+
+def _bandless(server: ArchiveServer, folder: Path) -> ArchiveServer:
+    server.items["sentinel-2-l2a"][1]["assets"].pop("red")
+    return server
+
+
+def _ungeoreferenced(server: ArchiveServer, folder: Path) -> ArchiveServer:
+    """The red band served as a COG without CRS or geotransform (its pixels are the right ones)."""
+    path = f"/files/s2/{BROKEN}/red.tif"
+    with rasterio.open(server.files[path]) as src:
+        server.files[path] = archive_data.write_cog(folder / "red-nowhere.tif", src.read(1), None, None, src.nodata)
+    return server
+
+
+@pytest.mark.parametrize("breaks, why", [
+    (_bandless, "no asset 'red' (has blue, green, nir, scl, swir16, swir22)"),
+    (_ungeoreferenced, f"asset 'red': http://127.0.0.1:{{port}}/files/s2/{BROKEN}/red.tif: raster has no CRS "
+                       "(georeference missing)"),
+])
+def test_a_scene_whose_band_cannot_be_used_is_skipped_with_why_and_the_chain_goes_around_it(user, tmp_path, breaks,
+                                                                                          why):
+    # An item without the band will not grow one, a file without georeference will not gain one: retrying
+    # them every run (exit 4) would hold the chain up forever.
+    server = breaks(broken_archive(tmp_path / "archive", lambda item: None), tmp_path / "archive")
+    why = why.format(port=server.url.rsplit(":", 1)[1])
+    drawn_aoi(user.home / "harbour.geojson")
+    try:
+        first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", server.url,
+                     "--since", "2015-12-01")
+        again = user("recheck", "--store", "store.gpkg", "--source", server.url)
+    finally:
+        server.stop()
+    assert first.returncode == 0, first.output
+    assert f"warning: AOI harbour: scene skipped: scene {BROKEN}: {why}" in first.stderr
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000001" / "summary.json").read_text())
+    assert [(p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [(BROKEN, "skipped"),
+                                                                                     (LATER, "done")]
+    assert summary["aois"][0]["head_scene"] == LATER and summary["failed_aois"] == []
+    with sqlite3.connect(user.home / "store.gpkg") as db:  # the reason is kept with the pair
+        (reason,) = db.execute("SELECT reason FROM pairs WHERE after_scene = ?", (BROKEN,)).fetchone()
+    assert reason == f"scene {BROKEN}: {why}"
+    assert again.returncode == 0 and "nothing new: 1 AOI(s) checked" in again.stdout, again.output
+
+
+def test_a_chain_head_the_archive_withdrew_is_stood_in_for_not_a_failure_forever(user, tmp_path):
+    # Archives re-process scenes under new ids and drop the old items. Without the head's item in the scene
+    # cache (another machine, a cleared cache) the chain's before scene could not be looked up: the AOI failed
+    # at every run (exit 4) and no later scene was ever paired.
+    server = broken_archive(tmp_path / "archive", lambda item: None)
+    items = server.items["sentinel-2-l2a"]
+    later = items.pop()  # published after the first re-check
+    drawn_aoi(user.home / "harbour.geojson")
+    try:
+        first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", server.url,
+                     "--since", "2015-12-01")
+        assert first.returncode == 0 and f"head {BROKEN}" in first.stdout, first.output
+        head = items.pop()  # withdrawn, and published again under a new id
+        items += [{**copy.deepcopy(head), "id": f"{BROKEN}_v2"}, later]
+        shutil.rmtree(tmp_path / "scene-cache")
+        second = user("recheck", "--store", "store.gpkg", "--source", server.url)
+    finally:
+        server.stop()
+    assert second.returncode == 0, second.output
+    assert (f"warning: chain head {BROKEN} is gone ({server.url}: no scene with id '{BROKEN}' in sentinel-2-l2a): "
+            f"{BROKEN}_v2 stands in as the before scene") in second.stderr
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000002" / "summary.json").read_text())
+    (entry,) = summary["aois"]
+    assert [(p["before_scene"], p["after_scene"], p["status"]) for p in entry["pairs"]] == [
+        (f"{BROKEN}_v2", LATER, "done")]
+    assert entry["head_scene"] == LATER and summary["failed_aois"] == []
