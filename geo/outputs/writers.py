@@ -25,7 +25,7 @@ from geo.outputs.layers import CHANGE_LAYERS, write_change_layers
 from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
 from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC,
-                                  RunData)
+                                  WRITER_TIMING, RunData)
 from geo.outputs.stac_item import STAC_ITEM, write_stac_item
 from geo.results import JobResult
 
@@ -103,6 +103,6 @@ def write_run(result: JobResult, out: Path, job_writers: Sequence[Write] = (),
         for writer in writers:
             start = time.perf_counter()
             writer.write(replace(view, manifest=replace(view.manifest, timings_s=dict(timings))), stage)
-            timings[f"write {writer.name}"] = round(time.perf_counter() - start, 3)
+            timings[WRITER_TIMING.format(writer.name)] = round(time.perf_counter() - start, 3)
         names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
     return [Path(out) / n for n in names]
