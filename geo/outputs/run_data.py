@@ -44,6 +44,8 @@ def job_timings(timings: Mapping[str, float]) -> dict[str, float]:
     the folder would otherwise show and the run's own report, written before them, could not)."""
     prefix = WRITER_TIMING.format("")
     return {key: value for key, value in timings.items() if not key.startswith(prefix)}
+
+
 # Written by the vessel job (geo.vessels.job.write_vessel_outputs) when a claim predicts vessels.
 VESSEL_MANIFEST = "vessels-manifest.json"
 VESSEL_DETECTIONS = "vessels.geojson"
