@@ -172,11 +172,13 @@ def _combine(forward: np.ndarray, backward: np.ndarray, valid: np.ndarray, fit: 
     z_forward, z_backward = (scaled(r, valid, f.centres[-1]) for r, f in ((forward, fit.forward), (backward, fit.backward)))
     np.abs(z_forward, out=z_forward)
     np.abs(z_backward, out=z_backward)
+    # ½ (forward + backward) filtered once, not each direction: the filter is linear, so this is the mean of
+    # the two directions' footprints to rounding (half the Gaussian filterings of the statistic)
+    both_directions = np.add(z_forward, z_backward, out=z_forward)
     out: np.ndarray | None = None
     for sigma in fit.footprints_px:
         den = valid_weight(valid, sigma) if shared is None else shared.weight(sigma)[crop or (slice(None), slice(None))]
-        mean = masked_gaussian(z_forward, valid, sigma, den)  # ½ (forward + backward), in place
-        mean += masked_gaussian(z_backward, valid, sigma, den)
+        mean = masked_gaussian(both_directions, valid, sigma, den)
         mean *= 0.5
         both = mean.astype(np.float32)
         out = both if out is None else np.fmin(out, both, out=out)

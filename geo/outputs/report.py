@@ -33,7 +33,7 @@ from geo.atomic import replacing
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
-from geo.outputs.run_data import RunData
+from geo.outputs.run_data import RunData, job_timings
 from geo.outputs.statistic import describe, job_parameters
 from geo.vector.feature import ChangeFeature
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH
@@ -228,6 +228,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "manifest": manifest,
         "statistic": describe(manifest["statistic"]),
         "job_parameters": job_parameters(manifest),
+        "timings": job_timings(manifest.get("timings_s", {})),
         "scene_source": portable_path(str(manifest["scenes"].get("selection", {}).get("source", ""))),
         "pictures": pictures,
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}

@@ -12,6 +12,7 @@ complete last (``geo.atomic``): a folder without the marker is refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,17 @@ AFTER_RGB = "after_rgb.tif"
 STATISTIC = "change_statistic.tif"
 GEOPACKAGE = "changes.gpkg"
 REPORT = "report.html"
+# The manifest's ``timings_s`` key of an output writer's seconds ("write rasters": geo.outputs.writers.write_run)
+WRITER_TIMING = "write {}"
+
+
+def job_timings(timings: Mapping[str, float]) -> dict[str, float]:
+    """The job's own steps of a manifest's ``timings_s``, without the output writers' (which a report rebuilt from
+    the folder would otherwise show and the run's own report, written before them, could not)."""
+    prefix = WRITER_TIMING.format("")
+    return {key: value for key, value in timings.items() if not key.startswith(prefix)}
+
+
 # Written by the vessel job (geo.vessels.job.write_vessel_outputs) when a claim predicts vessels.
 VESSEL_MANIFEST = "vessels-manifest.json"
 VESSEL_DETECTIONS = "vessels.geojson"

@@ -12,8 +12,9 @@ run).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from geo.atomic import staged_dir, write_json
@@ -24,7 +25,7 @@ from geo.outputs.layers import CHANGE_LAYERS, write_change_layers
 from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
 from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC,
-                                  RunData)
+                                  WRITER_TIMING, RunData)
 from geo.outputs.stac_item import STAC_ITEM, write_stac_item
 from geo.results import JobResult
 
@@ -90,13 +91,18 @@ def write_run(result: JobResult, out: Path, job_writers: Sequence[Write] = (),
               writers: Sequence[OutputWriter] = RUN_WRITERS) -> list[Path]:
     """Write the run folder of ``result`` as the folder records it (``bundle.folder_view``): first the files
     of the jobs beside the change job (``job_writers``: the vessel job's, which the GeoPackage and report
-    show), then ``writers`` in order. Staged, then swapped into place whole (``staged_dir``: the folder holds
-    this run or the previous one, never a mix). Returns the final paths."""
+    show), then ``writers`` in order, each timed: the view a writer is given holds in its manifest's
+    ``timings_s`` the seconds of the writers before it ("write rasters", ...; the manifest, written last, holds
+    them all). Staged, then swapped into place whole (``staged_dir``: the folder holds this run or the previous
+    one, never a mix). Returns the final paths."""
     view = folder_view(result)
+    timings = dict(view.manifest.timings_s)
     with staged_dir(out) as stage:
         for job_writer in job_writers:
             job_writer(view, stage)
         for writer in writers:
-            writer.write(view, stage)
+            start = time.perf_counter()
+            writer.write(replace(view, manifest=replace(view.manifest, timings_s=dict(timings))), stage)
+            timings[WRITER_TIMING.format(writer.name)] = round(time.perf_counter() - start, 3)
         names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
     return [Path(out) / n for n in names]

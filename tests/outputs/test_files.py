@@ -13,6 +13,7 @@ import numpy as np
 import pyogrio
 import pytest
 import rasterio
+from rasterio.enums import Compression
 
 from geo.outputs.cog import is_cog
 
@@ -93,6 +94,7 @@ def test_rasters_are_cogs_on_the_run_grid(synthetic_output, name, bands):
         assert list(src.transform)[:6] == pytest.approx(manifest["grid"]["transform"])
         assert [src.height, src.width] == manifest["grid"]["shape"]
         assert src.block_shapes[0] == (256, 256) and src.overviews(1)
+        assert src.compression == Compression.zstd  # lossless, ~half DEFLATE's CPU to write and read
         data = src.read(masked=True)
         descriptions = src.descriptions
     assert np.isfinite(data.compressed()).all()

@@ -54,6 +54,22 @@ def test_writing_a_run_leaves_the_result_as_it_was(synthetic_result, synthetic_p
         assert db.execute("select count(*) from changes").fetchone()[0] == len(result.features) == 3
 
 
+def test_the_manifest_times_every_writer_before_it(synthetic_result, tmp_path):
+    """The outputs' seconds are in the manifest (a large job spends a minute there): one "write NAME" per writer
+    but the manifest's own, after the job's steps; the report lists the job's steps only (a report rebuilt
+    from the folder, ``geo report``, is the same: tests/outputs/test_report.py)."""
+    write_run(synthetic_result, tmp_path / "out")
+
+    timings = json.loads((tmp_path / "out" / "manifest.json").read_text())["timings_s"]
+    steps = dict(synthetic_result.manifest.timings_s)
+    assert list(timings)[:len(steps)] == list(steps) and all(timings[k] == v for k, v in steps.items())
+    written = [w.name for w in RUN_WRITERS if w.name != "manifest"]
+    assert list(timings)[len(steps):] == [f"write {name}" for name in written]
+    assert all(isinstance(timings[f"write {name}"], float) and timings[f"write {name}"] >= 0 for name in written)
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert all(f"<dt>{step}</dt>" in report for step in steps) and "<dt>write " not in report
+
+
 def test_the_extras_need_none_of_the_files_written_before_them(synthetic_result, tmp_path):
     """The GeoPackage, project and report come from the result in memory: written into an empty folder,
     without the run's changes.geojson and claims.json beside them, they hold the run's changes and verdicts."""
