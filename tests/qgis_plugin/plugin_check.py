@@ -7,8 +7,10 @@ and render it to a PNG.
 stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command setting),
         "algorithm": id (default geo:changejob),
         "params": {...} (the algorithm's; "DRAWN": [[lon, lat], ...] is drawn as a polygon layer in
-                  EPSG:3857, or "EXTENT_LONLAT": [xmin, ymin, xmax, ymax] given as an extent in EPSG:3857),
-        "cancel_after_steps": int | null, "renders": [{"key", "png", "at": ISO instant | null}],
+                  EPSG:3857 (or "DRAWN_CRS"), or "EXTENT_LONLAT": [xmin, ymin, xmax, ymax] given as an extent
+                  in EPSG:3857),
+        "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
+        "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
 stdout: {"available", "started", "provider", "algorithms", "feedback", "results" | null, "error" | null,
          "layers": [...] (the run's layers, top to bottom), "project_crs", "renders": {key: {"png", "extent", ...}}}
@@ -77,10 +79,10 @@ class RecordingFeedback(QgsProcessingFeedback):
         super().reportError(error, fatalError)
 
 
-def drawn_layer(ring):
-    """A memory polygon layer in Web Mercator, as a user draws one on an OpenStreetMap background."""
-    layer = QgsVectorLayer("Polygon?crs=EPSG:3857&field=name:string", "harbour east", "memory")
-    to_mercator = QgsCoordinateTransform(LONLAT, MERCATOR, QgsProject.instance())
+def drawn_layer(ring, crs="EPSG:3857"):
+    """A memory polygon layer in Web Mercator (as a user draws one on an OpenStreetMap background) or ``crs``."""
+    layer = QgsVectorLayer(f"Polygon?crs={crs}&field=name:string", "harbour east", "memory")
+    to_mercator = QgsCoordinateTransform(LONLAT, QgsCoordinateReferenceSystem(crs), QgsProject.instance())
     geometry = QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]])
     geometry.transform(to_mercator)
     feature = QgsFeature(layer.fields())
@@ -174,7 +176,7 @@ def main():
     project = QgsProject.instance()
     params = dict(spec["params"])
     if "DRAWN" in params:
-        params["AOI"] = drawn_layer(params.pop("DRAWN"))
+        params["AOI"] = drawn_layer(params.pop("DRAWN"), params.pop("DRAWN_CRS", "EPSG:3857"))
     if "EXTENT_LONLAT" in params:
         params["EXTENT"] = extent_text(params.pop("EXTENT_LONLAT"))
     feedback = RecordingFeedback(spec.get("cancel_after_steps"))
@@ -182,8 +184,9 @@ def main():
     context.setProject(project)
     context.setFeedback(feedback)
     try:
-        results = processing.run(spec.get("algorithm", "geo:changejob"), params, feedback=feedback, context=context,
-                                 onFinish=handleAlgorithmResults)
+        for _ in range(spec.get("runs", 1)):  # a re-run into the same folder, as a user runs it again
+            results = processing.run(spec.get("algorithm", "geo:changejob"), params, feedback=feedback,
+                                     context=context, onFinish=handleAlgorithmResults)
         # a result layer (the corrected raster) is a path here: no layer object may outlive exitQgis()
         report["results"] = {k: v if isinstance(v, (str, int, float)) or v is None else v.source()
                              for k, v in results.items()}

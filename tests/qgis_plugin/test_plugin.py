@@ -76,9 +76,10 @@ def geo_bin(tmp_path_factory) -> Path:
 
 
 def check(plugins: Path, params: dict, path: str, setting: str | None = None, cancel_after: int | None = None,
-          renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob") -> dict:
+          renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob",
+          runs: int = 1) -> dict:
     spec = {"plugins_dir": str(plugins), "setting": setting, "params": params, "cancel_after_steps": cancel_after,
-            "algorithm": algorithm,
+            "algorithm": algorithm, "runs": runs,
             "renders": renders or [], "project": str(project) if project else None}
     # A fresh home: QGIS keeps settings (the provider's geo command among them) in the user's profile.
     env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent)}
@@ -230,6 +231,28 @@ def test_the_canvas_extent_and_a_configured_geo_command(qgis_ready, plugins_dir,
     assert manifest["aoi"]["id"] == "extent"
     assert facts["results"]["N_CHANGES"] == len(json.loads((out / "changes.geojson").read_text())["features"]) > 5
     assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+
+
+def test_a_rerun_into_the_same_folder_replaces_its_layers(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The job run twice into one folder (a polygon drawn in lon/lat): the project holds each layer once, on the
+    second run's files, not a second copy of every layer."""
+    out = tmp_path / "again"
+    params = {"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+              "OUTPUT": str(out)}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin", runs=2)
+    assert facts["error"] is None, facts["feedback"]
+    assert [t for t in facts["feedback"]["texts"] if t.endswith("writing outputs")] == [
+        "change job harbour-east: writing outputs"] * 2  # geo really ran twice
+    manifest = json.loads((out / "manifest.json").read_text())
+    after, before = (manifest["scenes"][k]["datetime"][:10] for k in ("after", "before"))
+    layers = facts["layers"]
+    assert [layer["name"] for layer in layers] == ["Changes", "Area of interest", "Change statistic",
+                                                  f"After {after}", f"Before {before}"]
+    assert all(layer["valid"] and layer["crs"]["valid"] and layer["source"].startswith(str(out)) for layer in layers)
+    assert layers[0]["features"] == facts["results"]["N_CHANGES"] > 5
+    drawn_polygon = Polygon(DRAWN_RING)
+    aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
+    assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
 
 
 def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_path):
