@@ -333,7 +333,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         summary_path = outputs.write_run_outputs(store, run_id, out)
         report.run_id, report.summary = run_id, summary
         if request.on_new and summary["has_new"]:
-            if outputs.run_hook(request.on_new, summary_path, summary, store_path) == 0:
+            if outputs.run_hook(request.on_new, summary_path, summary, store, out) == 0:
                 with store.transaction():
                     store.mark_notified(run_id)
                 report.notified_runs.append(run_id)

@@ -3,6 +3,7 @@ command, the crontab line is well formed, and systemd accepts the units."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 import shutil
@@ -98,7 +99,17 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     log = (srv / "log" / "recheck.log").read_text()
     assert "run 2: 4 new pair(s), 2 new change(s) (2 new_bright_surface)" in log
     [mail] = list(tmp_path.glob("mailbox.*"))
-    assert mail.read_text().startswith("mail -s geo re-check: new changes analysts@example.org\n")
+    subject, *body = mail.read_text().splitlines()
+    assert subject == "mail -s geo re-check: new changes analysts@example.org"
+    # a body to read, not the summary JSON: the counts, each change with its place, the verdict, the file
+    assert body[0] == "geo recheck run 2: 2 new change(s) (2 new_bright_surface), 1 verdict(s) changed"
+    changes = [line for line in body if line.startswith("• new_bright_surface in ")]
+    assert sorted(line.split()[3] for line in changes) == ["site-b:", "site-d:"]
+    place = re.compile(r": \d+ m² at -?\d+\.\d{5}, -?\d+\.\d{5} \(first seen 2021-06-01\)$")
+    assert all(place.search(line) for line in changes)
+    assert "• claim d-build on site-d: consistent with the claim (was none)" in body
+    assert body[-1] == f"summary: {srv / 'recheck-outputs' / 'runs' / '000002' / 'summary.json'}"
+    assert len(body) == 5 and not any("{" in line for line in body)
     again = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0 and again.stderr == ""
     logged = (srv / "log" / "recheck.log").read_text()
