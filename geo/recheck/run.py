@@ -25,7 +25,7 @@ from geo import __version__, paths
 from geo.aoi_files import AoiFeature, index_aois, names_a_file
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
-from geo.errors import AOIError, DateError, GeoError
+from geo.errors import AOIError, DateError, GeoError, StoreError
 from geo.recheck import notify, outputs, quick, sar_chain
 from geo.recheck.record import ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
@@ -245,6 +245,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     clock = time.perf_counter()
     started = now_utc()
     store_path = Path(request.store)
+    if not store_path.name:  # "" or "." (an empty variable in a cron line): the outputs are named after the file
+        raise StoreError(f"--store {str(request.store)!r}: names a folder, not the store's file; give a file such as "
+                         "recheck.gpkg")
     out = Path(request.out) if request.out else outputs.default_out(store_path)
     outputs.check_out(out, store_path, given=request.out is not None)
     today = request.today or datetime.now(timezone.utc).date()

@@ -35,6 +35,18 @@ def test_bad_input_exit_1_names_it_and_creates_nothing(series, tmp_path, geo_cli
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.parametrize("store", ["", "."])
+def test_a_store_path_that_names_no_file_is_bad_input(series, tmp_path, geo_cli, store):
+    """``--store ""`` (a cron line whose variable was empty) or ``.``: exit 1 naming it, not an internal error."""
+    args = series.args(tmp_path / "placeholder", "--aoi", "site-a", "--since", "2021-03-01")
+    args[args.index("--store") + 1] = store
+    result = geo_cli(*args, cwd=tmp_path)
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert result.stderr.strip() == ("Error: --store '.': names a folder, not the store's file; give a file such as "
+                                     "recheck.gpkg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]
+
+
 @pytest.mark.parametrize("overrides, error, message", [
     (dict(aoi_refs=("missing.geojson",)), AOIError, "missing.geojson: AOI file does not exist"),
     (dict(aoi_refs=("site-c",), since=None), DateError, "'site-c' has no claims naming it and no --since"),
