@@ -255,6 +255,56 @@ def test_a_rerun_into_the_same_folder_replaces_its_layers(qgis_ready, plugins_di
     assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
 
 
+FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the demo scenes
+
+
+@pytest.mark.parametrize("drawn, message", [
+    ({"DRAWN": []}, "AOI layer 'harbour east': has no polygon (empty); draw one in it, or give another layer"),
+    ({"DRAWN": DRAWN_RING, "DRAWN_KIND": "Point"},
+     "AOI layer 'harbour east': holds points, not polygons; give a polygon layer (or draw one)"),
+    ({"DRAWN": [FAR_RING, DRAWN_RING], "SELECTED": []},
+     "AOI layer 'harbour east': no polygon selected ('Selected features only' is ticked); select the polygons or "
+     "untick it"),
+])
+def test_an_aoi_layer_without_polygons_is_named_and_geo_not_started(qgis_ready, plugins_dir, geo_bin, tmp_path,
+                                                                     drawn, message):
+    out = tmp_path / "never"
+    facts = check(plugins_dir, {**drawn, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(out)},
+                  f"{geo_bin}:/usr/bin:/bin")
+    assert facts["results"] is None and facts["error"] == message
+    assert not any(i.startswith("geo started") for i in facts["feedback"]["infos"])
+    assert not any("Traceback" in line for line in facts["feedback"]["log"])
+    assert facts["layers"] == [] and not out.exists()
+
+
+def test_the_selected_polygon_of_a_layer_of_two_is_the_aoi(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    out = tmp_path / "selected"
+    facts = check(plugins_dir, {"DRAWN": [FAR_RING, DRAWN_RING], "SELECTED": [1], "SOURCE": str(DEMO),
+                                "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"] is None, facts["feedback"]
+    assert "area of interest: harbour east (1 polygon(s))" in facts["feedback"]["infos"][0]
+    aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
+    drawn_polygon = Polygon(DRAWN_RING)
+    assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area  # not the far one
+    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+
+
+@pytest.mark.parametrize("change, needles", [
+    ({"BEFORE": AFTER, "AFTER": BEFORE}, ["--after 2015-08-21 is before --before 2017-10-14"]),
+    ({"OUTPUT": "a-file/run"}, ["--out", "a-file is a file, not a folder"]),
+])
+def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready, plugins_dir, geo_bin, tmp_path,
+                                                                      change, needles):
+    (tmp_path / "a-file").write_text("not a folder\n")
+    params = {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": "run", **change}
+    params["OUTPUT"] = str(tmp_path / params["OUTPUT"])
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["results"] is None and facts["error"].startswith("geo run failed: Error: ")
+    assert "\n" not in facts["error"] and all(n in facts["error"] for n in needles), facts["error"]
+    assert not any("Traceback" in line for line in facts["feedback"]["log"])
+    assert facts["layers"] == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
 def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_path):
     params = {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": "21/08/2015", "AFTER": AFTER,
               "OUTPUT": str(tmp_path / "bad")}
