@@ -10,6 +10,7 @@ per step on stderr instead of a terminal spinner.
 
 import os
 import queue
+import re
 import shlex
 import shutil
 import signal
@@ -21,6 +22,7 @@ from qgis.core import QgsProcessingException
 GEO_COMMAND_SETTING = "GEO_WORKBENCH_COMMAND"
 GEO_COMMAND_ENV = "GEO_WORKBENCH_COMMAND"  # the same, for scripts and tests (the setting wins)
 POLL_S = 0.1
+COUNTED_STEP = re.compile(r"\((\d+)/(\d+)\)$")  # "detecting in ID (3/12)"
 STOP_GRACE_S = 5.0
 
 
@@ -72,20 +74,26 @@ def _stop(proc, feedback):
 
 
 class StepProgress:
-    """Turns ``geo``'s lines into feedback: a step advances the bar (``expected_steps`` of them make 95 %),
-    warnings and errors are shown as such, the rest as console output."""
+    """Turns ``geo``'s lines into feedback: a step advances the bar (``expected_steps`` of them make 95 %, or a
+    step counted ``(k/n)`` makes k/n of it; the bar never goes back), warnings and errors are shown as such,
+    the rest as console output."""
 
     def __init__(self, feedback, expected_steps):
         self.feedback = feedback
         self.expected = max(1, expected_steps)
         self.steps = 0
+        self.percent = 0.0
         self.errors = []
 
     def __call__(self, line):
         if line.startswith("progress: "):
             self.steps += 1
-            self.feedback.setProgressText(line[len("progress: "):])
-            self.feedback.setProgress(min(95.0, 95.0 * self.steps / self.expected))
+            text = line[len("progress: "):]
+            self.feedback.setProgressText(text)
+            counted = COUNTED_STEP.search(text)
+            done = int(counted[1]) / max(1, int(counted[2])) if counted else self.steps / self.expected
+            self.percent = max(self.percent, min(95.0, 95.0 * done))
+            self.feedback.setProgress(self.percent)
         elif line.startswith("warning: "):
             self.feedback.pushWarning(line)
         elif line.startswith(("Error:", "error:", "internal error:", "Usage:")) or self.errors:

@@ -366,3 +366,9 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     detections = json.loads((out / "vessels.geojson").read_text())["features"]
     assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
+    # the bar moves with each scene ("detecting in ID (k/n)"), not to 95 % at the search
+    feedback = facts["feedback"]
+    detecting = [t for t in feedback["texts"] if ": detecting in " in t]
+    assert [t.rsplit(" ", 1)[1] for t in detecting] == [f"({k}/3)" for k in (1, 2, 3)]
+    # search and the three land-mask reads: 1/20 of 95 % each; then the scenes: k/3 of it
+    assert feedback["progress"] == pytest.approx([4.75, 9.5, 14.25, 19.0, 95 / 3, 190 / 3, 95.0, 100.0])

@@ -16,6 +16,7 @@ from .base import SOURCE, GeoAlgorithm
 
 FROM, TO, SENSOR, OUTPUT = "FROM", "TO", "SENSOR", "OUTPUT"
 SENSORS = [None, "s1", "s2"]
+SEARCH_SHARE = 20  # the search is ~1/20 of the bar; the scenes ("detecting in ID (k/n)") move the rest
 
 
 class VesselCountsAlgorithm(GeoAlgorithm):
@@ -45,7 +46,7 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         sensor = SENSORS[self.parameterAsEnum(parameters, SENSOR, context)]
         if sensor:
             args += ["--sensor", sensor]
-        self.geo(args, feedback)
+        self.geo(args, feedback, SEARCH_SHARE)
         detections = QgsVectorLayer(os.path.join(out, "vessels.geojson"), "Vessels", "ogr")
         if detections.isValid() and "datetime" in detections.fields().names():
             properties = detections.temporalProperties()
