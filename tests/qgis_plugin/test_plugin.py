@@ -372,3 +372,16 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     assert [t.rsplit(" ", 1)[1] for t in detecting] == [f"({k}/3)" for k in (1, 2, 3)]
     # search and the three land-mask reads: 1/20 of 95 % each; then the scenes: k/3 of it
     assert feedback["progress"] == pytest.approx([4.75, 9.5, 14.25, 19.0, 95 / 3, 190 / 3, 95.0, 100.0])
+
+
+def test_vessel_counts_without_a_ship_load_no_empty_layer(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The Nantes river port on the demo scenes: no ship detected, so no layer without geometry type or CRS."""
+    out = tmp_path / "no-ships"
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "FROM": BEFORE, "TO": AFTER,
+                                "SOURCE": str(DEMO), "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin",
+                  algorithm="geo:vesselcounts")
+    assert facts["error"] is None, facts["feedback"]
+    assert json.loads((out / "vessels.geojson").read_text())["features"] == []
+    assert [r["n_vessels"] for r in json.loads((out / "timeseries.json").read_text())["rows"]] == [0, 0]
+    assert facts["layers"] == []
+    assert "no vessel detected: vessels.geojson is empty, no layer loaded" in facts["feedback"]["infos"]

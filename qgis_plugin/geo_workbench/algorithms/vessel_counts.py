@@ -54,6 +54,9 @@ class VesselCountsAlgorithm(GeoAlgorithm):
             properties.setMode(QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions)
             properties.setStartExpression('to_datetime("datetime")')
             properties.setEndExpression('to_datetime("datetime")')
-        if detections.isValid():
+        if detections.isValid() and detections.featureCount() == 0:
+            # an empty GeoJSON has no geometry type nor CRS: QGIS would show a table asking for a CRS
+            feedback.pushInfo("no vessel detected: vessels.geojson is empty, no layer loaded")
+        elif detections.isValid():
             LayerLoader(context, OUTPUT).add(detections, out, 0)
         return {OUTPUT: out}
