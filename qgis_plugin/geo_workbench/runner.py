@@ -21,6 +21,9 @@ from qgis.core import QgsProcessingException
 
 GEO_COMMAND_SETTING = "GEO_WORKBENCH_COMMAND"
 GEO_COMMAND_ENV = "GEO_WORKBENCH_COMMAND"  # the same, for scripts and tests (the setting wins)
+# What QGIS's launchers set for QGIS's own Python (OSGeo4W, the macOS bundle, some Linux scripts): another
+# interpreter, the one geo is installed in, reads the wrong standard library or packages with them.
+QGIS_PYTHON_SETTINGS = ("PYTHONHOME", "PYTHONPATH", "PYTHONEXECUTABLE")
 POLL_S = 0.1
 COUNTED_STEP = re.compile(r"\((\d+)/(\d+)\)$")  # "detecting in ID (3/12)"
 STOP_GRACE_S = 5.0
@@ -108,7 +111,8 @@ def run_geo(args, feedback, expected_steps=1, cwd=None):
     message) or is canceled (after stopping it)."""
     command = [*geo_command(), *args]
     feedback.pushCommandInfo(" ".join(shlex.quote(a) for a in command))
-    env = {**os.environ, "GEO_PROGRESS": "lines", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    env = {name: value for name, value in os.environ.items() if name not in QGIS_PYTHON_SETTINGS}
+    env.update({"GEO_PROGRESS": "lines", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"})
     try:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                 text=True, encoding="utf-8", errors="replace", env=env, cwd=cwd,

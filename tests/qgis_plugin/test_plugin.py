@@ -77,12 +77,12 @@ def geo_bin(tmp_path_factory) -> Path:
 
 def check(plugins: Path, params: dict, path: str, setting: str | None = None, cancel_after: int | None = None,
           renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob",
-          runs: int = 1) -> dict:
+          runs: int = 1, env: dict[str, str] | None = None) -> dict:
     spec = {"plugins_dir": str(plugins), "setting": setting, "params": params, "cancel_after_steps": cancel_after,
             "algorithm": algorithm, "runs": runs,
             "renders": renders or [], "project": str(project) if project else None}
     # A fresh home: QGIS keeps settings (the provider's geo command among them) in the user's profile.
-    env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent)}
+    env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent), **(env or {})}
     proc = subprocess.run([SYSTEM_PYTHON, str(CHECKER)], input=json.dumps(spec), capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -303,6 +303,26 @@ def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready,
     assert "\n" not in facts["error"] and all(n in facts["error"] for n in needles), facts["error"]
     assert not any("Traceback" in line for line in facts["feedback"]["log"])
     assert facts["layers"] == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_geo_in_its_own_environment_runs_under_qgis_launcher_settings(qgis_ready, plugins_dir, tmp_path):
+    """QGIS's launchers set PYTHONHOME, PYTHONPATH and PYTHONEXECUTABLE for QGIS's Python; ``geo`` installed in
+    another environment (a console script on its own interpreter, as pip writes it) must not inherit them."""
+    venv_geo = tmp_path / "venv" / "bin" / "geo"
+    venv_geo.parent.mkdir(parents=True)
+    venv_geo.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO)!r})  # the install\n"
+                        "from geo.cli import main\nsys.exit(main())\n")
+    venv_geo.chmod(0o755)
+    qgis_only = tmp_path / "qgis-python"  # stands for QGIS's own packages: a click geo must not import
+    (qgis_only / "click").mkdir(parents=True)
+    (qgis_only / "click" / "__init__.py").write_text("raise ImportError('QGIS's PYTHONPATH reached geo')\n")
+    out = tmp_path / "venv-run"
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(out)}, "/usr/bin:/bin", setting=str(venv_geo),
+                  env={"PYTHONHOME": "/usr", "PYTHONPATH": str(qgis_only), "PYTHONEXECUTABLE": SYSTEM_PYTHON})
+    assert facts["error"] is None, facts["feedback"]
+    assert facts["results"]["N_CHANGES"] == len(json.loads((out / "changes.geojson").read_text())["features"]) > 5
+    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
 def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_path):
