@@ -79,7 +79,8 @@ def _stop(proc, feedback):
 class StepProgress:
     """Turns ``geo``'s lines into feedback: a step advances the bar (``expected_steps`` of them make 95 %, or a
     step counted ``(k/n)`` makes k/n of it; the bar never goes back), warnings and errors are shown as such,
-    the rest as console output."""
+    the rest as console output. A Python traceback (``geo`` dying before its own error handling, e.g. an
+    install missing a package) is kept out of the log: its last line, the exception, becomes the error."""
 
     def __init__(self, feedback, expected_steps):
         self.feedback = feedback
@@ -87,9 +88,15 @@ class StepProgress:
         self.steps = 0
         self.percent = 0.0
         self.errors = []
+        self.in_traceback = False
+        self.crash = ""
 
     def __call__(self, line):
-        if line.startswith("progress: "):
+        if line.startswith("Traceback (most recent call last):") or self.in_traceback:
+            self.in_traceback = True
+            if line.strip() and not line[0].isspace() and not line.startswith("Traceback"):
+                self.crash = line.strip()  # "ModuleNotFoundError: No module named 'rasterio'"
+        elif line.startswith("progress: "):
             self.steps += 1
             text = line[len("progress: "):]
             self.feedback.setProgressText(text)
@@ -140,7 +147,9 @@ def run_geo(args, feedback, expected_steps=1, cwd=None):
     while not lines.empty():
         show(lines.get())
     if proc.returncode != 0:
-        why = " ".join(show.errors) or f"exit code {proc.returncode}"
+        why = " ".join(show.errors) or (
+            f"{show.crash} (geo could not start: run {shlex.quote(command[0])} --version in a terminal to see why)"
+            if show.crash else f"exit code {proc.returncode}")
         raise QgsProcessingException(f"geo {args[0]} failed: {why}")
     feedback.setProgress(100.0)
     return "".join(out)

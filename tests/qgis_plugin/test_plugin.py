@@ -325,6 +325,24 @@ def test_geo_in_its_own_environment_runs_under_qgis_launcher_settings(qgis_ready
     assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
+def test_a_geo_that_cannot_start_fails_with_the_exception_not_a_traceback(qgis_ready, plugins_dir, tmp_path):
+    """An install missing a package: Python's traceback stays out of QGIS's log; its last line is the error."""
+    broken = tmp_path / "venv" / "bin" / "geo"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO)!r})\n"
+                      "sys.modules['click'] = None  # as if the install lacked it\n"
+                      "from geo.cli import main\nsys.exit(main())\n")
+    broken.chmod(0o755)
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(tmp_path / "never")}, "/usr/bin:/bin", setting=str(broken))
+    assert facts["results"] is None
+    assert facts["error"] == (f"geo run failed: ModuleNotFoundError: import of click halted; None in sys.modules "
+                              f"(geo could not start: run {broken} --version in a terminal to see why)")
+    log = "\n".join(facts["feedback"]["log"])
+    assert "Traceback" not in log and 'File "' not in log
+    assert not (tmp_path / "never").exists()
+
+
 def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_path):
     params = {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": "21/08/2015", "AFTER": AFTER,
               "OUTPUT": str(tmp_path / "bad")}
