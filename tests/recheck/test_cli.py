@@ -154,3 +154,34 @@ def test_locked_store_exit_3_or_wait(first_run, geo_cli):
         holder.wait()
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT count(*) FROM pairs WHERE after_scene = ?", (SCENE_IDS[3],)).fetchone() == (4,)
+
+
+def test_a_stored_aoi_redrawn_invalid_fails_alone_at_a_scheduled_run(first_run, geo_cli):
+    """Cron's run (no --aoi: every AOI of the store) with one AOI file redrawn as a bow-tie: that AOI is the
+    run's failed AOI (exit 4) and the others are re-checked; named with --aoi it is bad input (exit 1)."""
+    series, store = first_run
+    series.publish(4)
+    path = series.aoi_dir / "site-a.geojson"
+    drawn = path.read_text()
+    data = json.loads(drawn)
+    geometry = data["features"][0]["geometry"] if "features" in data else data["geometry"]
+    ring = geometry["coordinates"][0]
+    geometry["coordinates"][0] = [ring[0], ring[2], ring[1], ring[3], ring[0]]  # the corners crossed
+    path.write_text(json.dumps(data))
+    named = geo_cli(*series.args(store, "--aoi", "site-a"))
+    assert named.returncode == 1 and "site-a.geojson: invalid polygon" in named.stderr, named.stderr
+    scheduled = geo_cli(*series.args(store, "--json"))
+    assert scheduled.returncode == 4, (scheduled.returncode, scheduled.stderr[-2000:])
+    assert "Traceback" not in scheduled.stderr
+    summary = json.loads(scheduled.stdout)
+    [failure] = summary["failed_aois"]
+    assert failure["aoi_id"] == "site-a" and "site-a.geojson: invalid polygon (Self-intersection" in failure["error"]
+    assert summary["run_id"] == 2 and summary["n_new_changes"] == 2
+    assert sorted(a["aoi_id"] for a in summary["aois"]) == ["site-b", "site-c", "site-d"]
+    with sqlite3.connect(store) as conn:
+        heads = dict(conn.execute("SELECT aoi_id, max(after_scene) FROM pairs GROUP BY aoi_id"))
+    assert heads == {"site-a": SCENE_IDS[2], "site-b": SCENE_IDS[3], "site-c": SCENE_IDS[3], "site-d": SCENE_IDS[3]}
+    path.write_text(drawn)  # drawn again: site-a catches up at the next run
+    fixed = geo_cli(*series.args(store, "--json"))
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert [a["aoi_id"] for a in json.loads(fixed.stdout)["aois"] if a["pairs"]] == ["site-a"]
