@@ -83,7 +83,9 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
     for verdict in verdicts[:MAX_LISTED]:
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}: {verdict['verdict']} "
                      f"(was {verdict['previous_verdict'] or 'none'})")
-    hidden = max(0, len(changes) - MAX_LISTED) + max(0, len(verdicts) - MAX_LISTED)
+    for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
+        lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")
+    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, summary["failed_aois"]))
     if hidden:
         lines.append(f"… and {hidden} more in the summary")
     if "summary" in files:

@@ -170,8 +170,13 @@ def test_a_stored_aoi_redrawn_invalid_fails_alone_at_a_scheduled_run(first_run, 
     path.write_text(json.dumps(data))
     named = geo_cli(*series.args(store, "--aoi", "site-a"))
     assert named.returncode == 1 and "site-a.geojson: invalid polygon" in named.stderr, named.stderr
-    scheduled = geo_cli(*series.args(store, "--json"))
+    mail = store.with_name("mail.txt")
+    scheduled = geo_cli(*series.args(store, "--json", "--on-new", f'echo "$GEO_RECHECK_TEXT" > {mail}'))
     assert scheduled.returncode == 4, (scheduled.returncode, scheduled.stderr[-2000:])
+    # the mail of the crontab says which AOI failed, beside what the others found
+    text = mail.read_text().splitlines()
+    assert text[0] == "geo recheck run 2: 2 new change(s) (2 new_bright_surface), 1 verdict(s) changed"
+    assert f"• failed site-a: {path}: invalid polygon (Self-intersection" in "\n".join(text)
     assert "Traceback" not in scheduled.stderr
     summary = json.loads(scheduled.stdout)
     [failure] = summary["failed_aois"]
