@@ -40,6 +40,8 @@ def geo_command():
     except Exception:  # Processing's settings not loaded (the provider not registered yet)
         configured = ""
     configured = configured.strip() or os.environ.get(GEO_COMMAND_ENV, "").strip()
+    if configured and os.path.isfile(configured):  # a path, spaces and all (~/My venvs/geo/bin/geo)
+        return [configured]
     if configured:
         return shlex.split(configured)
     found = shutil.which("geo")

@@ -307,8 +307,9 @@ def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready,
 
 def test_geo_in_its_own_environment_runs_under_qgis_launcher_settings(qgis_ready, plugins_dir, tmp_path):
     """QGIS's launchers set PYTHONHOME, PYTHONPATH and PYTHONEXECUTABLE for QGIS's Python; ``geo`` installed in
-    another environment (a console script on its own interpreter, as pip writes it) must not inherit them."""
-    venv_geo = tmp_path / "venv" / "bin" / "geo"
+    another environment (a console script on its own interpreter, as pip writes it) must not inherit them. Its
+    path, with a space, is set in the provider as a user pastes it (unquoted)."""
+    venv_geo = tmp_path / "my venvs" / "geo" / "bin" / "geo"  # set in the provider as pasted: spaces unquoted
     venv_geo.parent.mkdir(parents=True)
     venv_geo.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO)!r})  # the install\n"
                         "from geo.cli import main\nsys.exit(main())\n")
