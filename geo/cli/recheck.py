@@ -95,7 +95,7 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
               help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
 @click.option("--on-new", default=None, metavar="CMD",
               help="Shell command run when a run finds new changes or a verdict changes: the summary JSON on stdin, "
-                   "its path in $GEO_RECHECK_SUMMARY.")
+                   "its path in $GEO_RECHECK_SUMMARY, what it found in a few lines in $GEO_RECHECK_TEXT.")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=None,
               help="At most N new scenes per AOI per run; the rest wait for the next run.")
 @click.option("--sensor", type=click.Choice(["auto", "both", "s2"]), default="auto", show_default=True,

@@ -70,9 +70,9 @@ def _verdict(verdict: Mapping[str, Any]) -> dict[str, Any]:
     return {k: verdict.get(k) for k in keys}
 
 
-def _text(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]],
-          files: Mapping[str, str]) -> str:
-    """A few lines for a chat channel (Slack's ``text``: plain text with its three escapes)."""
+def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]],
+           files: Mapping[str, str]) -> str:
+    """A few plain lines saying what the run found: a chat message's or a mail's body."""
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
     lines = [f"geo recheck run {summary['run_id']}: {summary['n_new_changes']} new change(s) ({types}), "
              f"{len(verdicts)} verdict(s) changed"]
@@ -83,24 +83,37 @@ def _text(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdict
     for verdict in verdicts[:MAX_LISTED]:
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}: {verdict['verdict']} "
                      f"(was {verdict['previous_verdict'] or 'none'})")
-    hidden = max(0, len(changes) - MAX_LISTED) + max(0, len(verdicts) - MAX_LISTED)
+    for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
+        lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")
+    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, summary["failed_aois"]))
     if hidden:
         lines.append(f"… and {hidden} more in the summary")
     if "summary" in files:
         lines.append(f"summary: {files['summary']}")
-    text = "\n".join(lines)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "\n".join(lines)
+
+
+def _news(store: Store, summary: Mapping[str, Any], out: Path
+          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """The run's new changes, the verdicts it changed, and its files (absolute paths)."""
+    changes = [_change(f) for f in store.changes(run_id=summary["run_id"])]
+    verdicts = [_verdict(v) for v in summary["verdicts"] if v["changed"]]
+    folder = Path(out).absolute()
+    return changes, verdicts, {name: str(folder / relative) for name, relative in summary["files"].items()}
+
+
+def plain_text(store: Store, summary: Mapping[str, Any], out: Path) -> str:
+    """The lines of the webhook's ``text``, unescaped: ``--on-new``'s $GEO_RECHECK_TEXT (a mail's body)."""
+    return _lines(summary, *_news(store, summary, out))
 
 
 def payload(store: Store, summary: Mapping[str, Any], out: Path, late: bool = False) -> dict[str, Any]:
     """The JSON body for the run of ``summary``: its new changes, the verdicts that changed, its files
     (absolute paths and ``file:`` URIs on the machine that ran it), and the Slack-compatible ``text``;
     ``late``: sent at a later re-check, the webhook having not taken it at the run's own."""
-    changes = [_change(f) for f in store.changes(run_id=summary["run_id"])]
-    verdicts = [_verdict(v) for v in summary["verdicts"] if v["changed"]]
-    folder = Path(out).absolute()
-    files = {name: str(folder / relative) for name, relative in summary["files"].items()}
-    text = _text(summary, changes, verdicts, files)
+    changes, verdicts, files = _news(store, summary, out)
+    # Slack's ``text``: plain text with its three escapes
+    text = _lines(summary, changes, verdicts, files).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return {
         "text": f"(late: not delivered when the run was recorded)\n{text}" if late else text,
         "late": late,

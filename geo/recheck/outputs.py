@@ -122,12 +122,25 @@ def repair(store: Store, out: Path) -> list[int]:
     return repaired
 
 
-def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Path) -> int:
-    """Run ``command`` with ``sh -c``: the summary JSON on stdin, its path in $GEO_RECHECK_SUMMARY."""
+def _hook_text(store: Store, summary: dict[str, Any], out: Path) -> str:
+    """What the run found in a few lines ($GEO_RECHECK_TEXT, e.g. a mail's body); its first line alone when
+    the rest cannot be built (a bug here must not fail a recorded run)."""
+    from geo.recheck import notify  # only runs with news call it
+
+    try:
+        return notify.plain_text(store, summary, out)
+    except Exception as exc:
+        log.warning("--on-new: run %s: cannot list the changes: %s: %s", summary["run_id"], type(exc).__name__, exc)
+        return f"geo recheck run {summary['run_id']}: {summary['n_new_changes']} new change(s)"
+
+
+def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Store, out: Path) -> int:
+    """Run ``command`` with ``sh -c``: the summary JSON on stdin, its path in $GEO_RECHECK_SUMMARY, what it
+    found in a few plain lines in $GEO_RECHECK_TEXT."""
     import subprocess  # only runs with news call it
 
-    env = {**os.environ, "GEO_RECHECK_SUMMARY": str(summary_path.absolute()),
-           "GEO_RECHECK_RUN": str(summary["run_id"]), "GEO_RECHECK_STORE": str(store.absolute())}
+    env = {**os.environ, "GEO_RECHECK_SUMMARY": str(summary_path.absolute()), "GEO_RECHECK_RUN": str(summary["run_id"]),
+           "GEO_RECHECK_STORE": str(store.path.absolute()), "GEO_RECHECK_TEXT": _hook_text(store, summary, out)}
     try:
         proc = subprocess.run(["/bin/sh", "-c", command], input=json.dumps(summary, indent=2), text=True, env=env,
                               timeout=HOOK_TIMEOUT_S, check=False)
@@ -146,7 +159,7 @@ def notify_pending(store: Store, out: Path, command: str) -> tuple[list[int], li
     notified, failed = [], []
     for run_id, _recorded_command in store.pending_notifications():
         summary_path = run_dir(out, run_id) / "summary.json"
-        if run_hook(command, summary_path, store.run_summary(run_id), store.path) == 0:
+        if run_hook(command, summary_path, store.run_summary(run_id), store, out) == 0:
             with store.transaction():
                 store.mark_notified(run_id)
             notified.append(run_id)

@@ -25,7 +25,7 @@ from geo import __version__, paths
 from geo.aoi_files import AoiFeature, index_aois, names_a_file
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
-from geo.errors import AOIError, DateError, GeoError
+from geo.errors import AOIError, DateError, GeoError, StoreError
 from geo.recheck import notify, outputs, quick, sar_chain
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
                                 register_new)
@@ -92,37 +92,53 @@ class RecheckReport:
 
 
 def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: Mapping[str, AoiFeature],
-                 aoi_dir: Path) -> list[AOI]:
+                 aoi_dir: Path) -> tuple[list[AOI], dict[str, str]]:
     """AOIs by id (aoi/ folder, else as recorded in the store) or drawn file (GeoJSON, GeoPackage...); default: the store's AOIs.
     ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
-    in the aoi/ folder: a file with a bad polygon holds up its own re-checks, not the others'."""
-    from geo.aoi import aoi_from_feature, aoi_from_geojson, load_drawn_aoi
-
+    in the aoi/ folder: a file with a bad polygon holds up its own re-checks, not the others'. Returns the
+    AOIs and, when they are the store's (no --aoi: a scheduled run), those whose file is now bad: id -> why
+    (failed AOIs of the run, exit 4); an --aoi given on the command line that is bad stops the run (exit 1)."""
+    scheduled = not refs
     if not refs:
         refs = store.aoi_ids() if store else []
         if not refs:
             raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
     chosen: dict[str, AOI] = {}
     given: dict[str, str] = {}  # AOI id -> the --aoi that named it first
+    invalid: dict[str, str] = {}
     for ref in refs:
-        if ref in known:
-            aoi = aoi_from_feature(known[ref])
-        elif names_a_file(ref):
-            if not Path(ref).is_file():
-                raise AOIError(f"{ref}: AOI file does not exist")
-            aoi = load_drawn_aoi(Path(ref))
-        elif store and (feature := store.aoi_feature(ref)) is not None:
-            aoi = aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
-        else:
-            names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
-            raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
+        try:
+            aoi = _named_aoi(store, store_path, ref, known, aoi_dir)
+        except AOIError as exc:
+            if not scheduled:
+                raise
+            log.warning("AOI %s: %s", ref, exc)  # its file redrawn badly: this AOI waits, the others go on
+            invalid[ref] = str(exc)
+            continue
         if aoi.id in chosen and not chosen[aoi.id].geometry.equals(aoi.geometry):
             # one area silently dropped would never be checked
             raise AOIError(f"--aoi {ref}: its AOI id {aoi.id!r} is also that of --aoi {given[aoi.id]}, a different "
                            "area; give each area its own id (file name, or an 'id' property)")
         chosen[aoi.id] = aoi
         given.setdefault(aoi.id, ref)
-    return [chosen[k] for k in sorted(chosen)]
+    return [chosen[k] for k in sorted(chosen)], invalid
+
+
+def _named_aoi(store: Store | None, store_path: Path, ref: str, known: Mapping[str, AoiFeature],
+               aoi_dir: Path) -> AOI:
+    """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store."""
+    from geo.aoi import aoi_from_feature, aoi_from_geojson, load_drawn_aoi
+
+    if ref in known:
+        return aoi_from_feature(known[ref])
+    if names_a_file(ref):
+        if not Path(ref).is_file():
+            raise AOIError(f"{ref}: AOI file does not exist")
+        return load_drawn_aoi(Path(ref))
+    if store and (feature := store.aoi_feature(ref)) is not None:
+        return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
+    names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
+    raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
 
 
 def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
@@ -248,6 +264,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     clock = time.perf_counter()
     started = now_utc()
     store_path = Path(request.store)
+    if not store_path.name:  # "" or "." (an empty variable in a cron line): the outputs are named after the file
+        raise StoreError(f"--store {str(request.store)!r}: names a folder, not the store's file; give a file such as "
+                         "recheck.gpkg")
     out = Path(request.out) if request.out else outputs.default_out(store_path)
     outputs.check_out(out, store_path, given=request.out is not None)
     today = request.today or datetime.now(timezone.utc).date()
@@ -268,7 +287,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     source: SceneSource | None = open_source(request.source, Sensor.S2) if brief is None else None
     Store.check(store_path)
     if not store_path.exists():
-        new_aois = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
+        new_aois, _ = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
         claims = _claims(all_claims, {a.id for a in new_aois} | set(known))
         for aoi in new_aois:
             baseline_date(aoi, claims, request.since)
@@ -289,11 +308,12 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                                     [idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
         if source is None:
             source = open_source(request.source, Sensor.S2)
-        aois = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
+        aois, invalid = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
         _warn_redrawn(store, aois)
         claims = _claims(all_claims, {a.id for a in aois} | set(known))
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
+        failed.update(invalid)
 
         def plan_s1(s1_source: SceneSource, chosen: Sequence[AOI]) -> list[AoiPlan]:
             s1_plans, errors = _plan_all(store, s1_source, chosen, claims, today, request, SAR_VERSION,
@@ -339,7 +359,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         summary_path = outputs.write_run_outputs(store, run_id, out)
         report.run_id, report.summary = run_id, summary
         if request.on_new and summary["has_new"]:
-            if outputs.run_hook(request.on_new, summary_path, summary, store_path) == 0:
+            if outputs.run_hook(request.on_new, summary_path, summary, store, out) == 0:
                 with store.transaction():
                     store.mark_notified(run_id)
                 report.notified_runs.append(run_id)

@@ -186,6 +186,8 @@ def run_vessels(
     results: list[SceneDetections] = []
     masks: dict[str, str] = {}
     built: dict[str, LandMask] = {}
+    # "detecting in ID (k/n)": the count lets a progress bar move (QGIS's, with GEO_PROGRESS=lines)
+    total = sum(scene_sensor(s) in (Sensor.S1, Sensor.S2) for s in scenes)
     for sensor in (Sensor.S1, Sensor.S2):
         group = [s for s in scenes if scene_sensor(s) == sensor]
         if not group:
@@ -211,7 +213,7 @@ def run_vessels(
         scene_params = params if single else replace(params, optical=replace(params.optical, ship_model=False))
         for scene in group:
             if progress:
-                progress(f"detecting in {scene.id}")
+                progress(f"detecting in {scene.id} ({len(results) + 1}/{total})")
             bands = cache.pop(scene.id, None) or read_scene(scene, grid)
             if single:
                 scene_land, method = single_scene_land(bands, grid, params.land)

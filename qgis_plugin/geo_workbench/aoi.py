@@ -11,6 +11,7 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsGeometry,
     QgsProcessingException,
+    QgsProcessingFeatureSourceDefinition,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSource,
     QgsProcessing,
@@ -47,9 +48,9 @@ def _polygons(algorithm, parameters, context, feedback):
                 continue
             geometry.transform(to_lonlat)
             geometries.append(geometry)
-        if not geometries:
-            raise QgsProcessingException("the AOI layer has no polygon (or none selected)")
         name = source.sourceName() or "area"
+        if not geometries:
+            raise QgsProcessingException(_no_polygon(name, source, parameters.get(AOI)))
         return name, geometries
     if parameters.get(EXTENT):
         extent = algorithm.parameterAsExtentGeometry(parameters, EXTENT, context, LONLAT)
@@ -57,6 +58,18 @@ def _polygons(algorithm, parameters, context, feedback):
             raise QgsProcessingException("the extent is empty")
         return "extent", [extent]
     raise QgsProcessingException("give an area of interest: a polygon layer, or an extent (the canvas extent)")
+
+
+def _no_polygon(name, source, given):
+    """Why the AOI layer gave no polygon, naming it: a layer of points or lines, an empty selection, no feature."""
+    kind = QgsWkbTypes.geometryType(source.wkbType())
+    if kind != QgsWkbTypes.PolygonGeometry:
+        what = {QgsWkbTypes.PointGeometry: "points", QgsWkbTypes.LineGeometry: "lines"}.get(kind, "no geometry")
+        return f"AOI layer '{name}': holds {what}, not polygons; give a polygon layer (or draw one)"
+    if isinstance(given, QgsProcessingFeatureSourceDefinition) and given.selectedFeaturesOnly:
+        return (f"AOI layer '{name}': no polygon selected ('Selected features only' is ticked); select the "
+                "polygons or untick it")
+    return f"AOI layer '{name}': has no polygon (empty); draw one in it, or give another layer"
 
 
 def write_aoi(algorithm, parameters, context, feedback):

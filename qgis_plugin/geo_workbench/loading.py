@@ -69,10 +69,25 @@ class RunLayerSetup(QgsProcessingLayerPostProcessorInterface):
             properties.setFixedTemporalRange(QgsDateTimeRange(start, end))
         project = context.project()
         if project is not None:
+            _drop_earlier_load(project, layer, self.run_folder, self.rank)
             if not project.crs().isValid() and isinstance(layer, QgsRasterLayer):
                 project.setCrs(layer.crs())  # the job's UTM grid: the COGs are on it
             _restack(project, self.run_folder)
         layer.triggerRepaint()
+
+
+def _drop_earlier_load(project, layer, run_folder, rank):
+    """A run into a folder already loaded replaces its files: the layers of the earlier load (same folder, same
+    rank) leave the project, so a re-run shows each layer once, and on the new files."""
+    earlier = [other.id() for other in project.mapLayers().values()
+               if other.id() != layer.id() and _same_folder(other.customProperty(RUN), run_folder)
+               and str(other.customProperty(RANK)) == str(rank)]
+    if earlier:
+        project.removeMapLayers(earlier)
+
+
+def _same_folder(one, other):
+    return bool(one) and bool(other) and os.path.normpath(str(one)) == os.path.normpath(str(other))
 
 
 def _restack(project, run_folder):

@@ -10,6 +10,7 @@ per step on stderr instead of a terminal spinner.
 
 import os
 import queue
+import re
 import shlex
 import shutil
 import signal
@@ -20,7 +21,11 @@ from qgis.core import QgsProcessingException
 
 GEO_COMMAND_SETTING = "GEO_WORKBENCH_COMMAND"
 GEO_COMMAND_ENV = "GEO_WORKBENCH_COMMAND"  # the same, for scripts and tests (the setting wins)
+# What QGIS's launchers set for QGIS's own Python (OSGeo4W, the macOS bundle, some Linux scripts): another
+# interpreter, the one geo is installed in, reads the wrong standard library or packages with them.
+QGIS_PYTHON_SETTINGS = ("PYTHONHOME", "PYTHONPATH", "PYTHONEXECUTABLE")
 POLL_S = 0.1
+COUNTED_STEP = re.compile(r"\((\d+)/(\d+)\)$")  # "detecting in ID (3/12)"
 STOP_GRACE_S = 5.0
 
 
@@ -35,6 +40,8 @@ def geo_command():
     except Exception:  # Processing's settings not loaded (the provider not registered yet)
         configured = ""
     configured = configured.strip() or os.environ.get(GEO_COMMAND_ENV, "").strip()
+    if configured and os.path.isfile(configured):  # a path, spaces and all (~/My venvs/geo/bin/geo)
+        return [configured]
     if configured:
         return shlex.split(configured)
     found = shutil.which("geo")
@@ -72,20 +79,33 @@ def _stop(proc, feedback):
 
 
 class StepProgress:
-    """Turns ``geo``'s lines into feedback: a step advances the bar (``expected_steps`` of them make 95 %),
-    warnings and errors are shown as such, the rest as console output."""
+    """Turns ``geo``'s lines into feedback: a step advances the bar (``expected_steps`` of them make 95 %, or a
+    step counted ``(k/n)`` makes k/n of it; the bar never goes back), warnings and errors are shown as such,
+    the rest as console output. A Python traceback (``geo`` dying before its own error handling, e.g. an
+    install missing a package) is kept out of the log: its last line, the exception, becomes the error."""
 
     def __init__(self, feedback, expected_steps):
         self.feedback = feedback
         self.expected = max(1, expected_steps)
         self.steps = 0
+        self.percent = 0.0
         self.errors = []
+        self.in_traceback = False
+        self.crash = ""
 
     def __call__(self, line):
-        if line.startswith("progress: "):
+        if line.startswith("Traceback (most recent call last):") or self.in_traceback:
+            self.in_traceback = True
+            if line.strip() and not line[0].isspace() and not line.startswith("Traceback"):
+                self.crash = line.strip()  # "ModuleNotFoundError: No module named 'rasterio'"
+        elif line.startswith("progress: "):
             self.steps += 1
-            self.feedback.setProgressText(line[len("progress: "):])
-            self.feedback.setProgress(min(95.0, 95.0 * self.steps / self.expected))
+            text = line[len("progress: "):]
+            self.feedback.setProgressText(text)
+            counted = COUNTED_STEP.search(text)
+            done = int(counted[1]) / max(1, int(counted[2])) if counted else self.steps / self.expected
+            self.percent = max(self.percent, min(95.0, 95.0 * done))
+            self.feedback.setProgress(self.percent)
         elif line.startswith("warning: "):
             self.feedback.pushWarning(line)
         elif line.startswith(("Error:", "error:", "internal error:", "Usage:")) or self.errors:
@@ -100,7 +120,8 @@ def run_geo(args, feedback, expected_steps=1, cwd=None):
     message) or is canceled (after stopping it)."""
     command = [*geo_command(), *args]
     feedback.pushCommandInfo(" ".join(shlex.quote(a) for a in command))
-    env = {**os.environ, "GEO_PROGRESS": "lines", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    env = {name: value for name, value in os.environ.items() if name not in QGIS_PYTHON_SETTINGS}
+    env.update({"GEO_PROGRESS": "lines", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"})
     try:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                 text=True, encoding="utf-8", errors="replace", env=env, cwd=cwd,
@@ -128,7 +149,9 @@ def run_geo(args, feedback, expected_steps=1, cwd=None):
     while not lines.empty():
         show(lines.get())
     if proc.returncode != 0:
-        why = " ".join(show.errors) or f"exit code {proc.returncode}"
+        why = " ".join(show.errors) or (
+            f"{show.crash} (geo could not start: run {shlex.quote(command[0])} --version in a terminal to see why)"
+            if show.crash else f"exit code {proc.returncode}")
         raise QgsProcessingException(f"geo {args[0]} failed: {why}")
     feedback.setProgress(100.0)
     return "".join(out)

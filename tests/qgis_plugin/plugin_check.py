@@ -6,11 +6,15 @@ and render it to a PNG.
 
 stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command setting),
         "algorithm": id (default geo:changejob),
-        "params": {...} (the algorithm's; "DRAWN": [[lon, lat], ...] is drawn as a polygon layer in
-                  EPSG:3857, or "EXTENT_LONLAT": [xmin, ymin, xmax, ymax] given as an extent in EPSG:3857),
-        "cancel_after_steps": int | null, "renders": [{"key", "png", "at": ISO instant | null}],
+        "params": {...} (the algorithm's; "DRAWN": a ring [[lon, lat], ...] or a list of rings is drawn as a
+                  polygon layer in EPSG:3857, or "DRAWN_CRS"; "DRAWN_KIND": "Point" a point layer; "SELECTED":
+                  indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
+                  ymin, xmax, ymax] given as an extent in EPSG:3857),
+        "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
+        "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
-stdout: {"available", "started", "provider", "algorithms", "feedback", "results" | null, "error" | null,
+stdout: {"available", "started", "provider", "algorithms", "feedback" (with "log": QGIS's message log),
+         "results" | null, "error" | null,
          "layers": [...] (the run's layers, top to bottom), "project_crs", "renders": {key: {"png", "extent", ...}}}
 """
 
@@ -32,6 +36,7 @@ from qgis.core import (  # noqa: E402
     QgsMapSettings,
     QgsPointXY,
     QgsProcessingContext,
+    QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
     QgsProject,
     QgsRasterLayer,
@@ -77,16 +82,21 @@ class RecordingFeedback(QgsProcessingFeedback):
         super().reportError(error, fatalError)
 
 
-def drawn_layer(ring):
-    """A memory polygon layer in Web Mercator, as a user draws one on an OpenStreetMap background."""
-    layer = QgsVectorLayer("Polygon?crs=EPSG:3857&field=name:string", "harbour east", "memory")
-    to_mercator = QgsCoordinateTransform(LONLAT, MERCATOR, QgsProject.instance())
-    geometry = QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]])
-    geometry.transform(to_mercator)
-    feature = QgsFeature(layer.fields())
-    feature.setGeometry(geometry)
-    feature.setAttribute("name", "harbour east")
-    layer.dataProvider().addFeatures([feature])
+def drawn_layer(rings, crs="EPSG:3857", kind="Polygon"):
+    """A memory layer in Web Mercator (as a user draws one on an OpenStreetMap background) or ``crs``, of one
+    polygon per ring (none: an empty layer); ``kind`` "Point": a point at each ring's first vertex."""
+    layer = QgsVectorLayer(f"{kind}?crs={crs}&field=name:string", "harbour east", "memory")
+    to_layer = QgsCoordinateTransform(LONLAT, QgsCoordinateReferenceSystem(crs), QgsProject.instance())
+    features = []
+    for ring in rings:
+        geometry = (QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]]) if kind == "Polygon"
+                    else QgsGeometry.fromPointXY(QgsPointXY(*ring[0])))
+        geometry.transform(to_layer)
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(geometry)
+        feature.setAttribute("name", "harbour east")
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
     QgsProject.instance().addMapLayer(layer, False)  # in the project (as drawn), not drawn on the map here
     return layer
 
@@ -174,16 +184,26 @@ def main():
     project = QgsProject.instance()
     params = dict(spec["params"])
     if "DRAWN" in params:
-        params["AOI"] = drawn_layer(params.pop("DRAWN"))
+        rings = params.pop("DRAWN")
+        layer = drawn_layer(rings if not rings or isinstance(rings[0][0], list) else [rings],
+                            params.pop("DRAWN_CRS", "EPSG:3857"), params.pop("DRAWN_KIND", "Polygon"))
+        params["AOI"] = layer
+        if "SELECTED" in params:  # 'Selected features only' ticked, these features (by index) selected
+            ids = [feature.id() for feature in layer.getFeatures()]
+            layer.selectByIds([ids[i] for i in params.pop("SELECTED")])
+            params["AOI"] = QgsProcessingFeatureSourceDefinition(layer.id(), True)
     if "EXTENT_LONLAT" in params:
         params["EXTENT"] = extent_text(params.pop("EXTENT_LONLAT"))
+    logged = []  # QGIS's message log: what the Log Messages panel shows
+    QgsApplication.messageLog().messageReceived.connect(lambda message, tag, level: logged.append(message))
     feedback = RecordingFeedback(spec.get("cancel_after_steps"))
     context = QgsProcessingContext()
     context.setProject(project)
     context.setFeedback(feedback)
     try:
-        results = processing.run(spec.get("algorithm", "geo:changejob"), params, feedback=feedback, context=context,
-                                 onFinish=handleAlgorithmResults)
+        for _ in range(spec.get("runs", 1)):  # a re-run into the same folder, as a user runs it again
+            results = processing.run(spec.get("algorithm", "geo:changejob"), params, feedback=feedback,
+                                     context=context, onFinish=handleAlgorithmResults)
         # a result layer (the corrected raster) is a path here: no layer object may outlive exitQgis()
         report["results"] = {k: v if isinstance(v, (str, int, float)) or v is None else v.source()
                              for k, v in results.items()}
@@ -193,7 +213,7 @@ def main():
         report["results"], report["error"] = None, str(exc)
     report["feedback"] = {"progress": feedback.progress, "texts": feedback.texts, "infos": feedback.infos,
                           "warnings": feedback.warnings, "errors": feedback.errors,
-                          "canceled": feedback.isCanceled()}
+                          "canceled": feedback.isCanceled(), "log": logged}
     ordered = [node.layer() for node in project.layerTreeRoot().findLayers() if node.layer() is not None
                and node.layer().customProperty("geo_workbench/run")]
     report["layers"] = [describe(layer) for layer in ordered]

@@ -76,12 +76,13 @@ def geo_bin(tmp_path_factory) -> Path:
 
 
 def check(plugins: Path, params: dict, path: str, setting: str | None = None, cancel_after: int | None = None,
-          renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob") -> dict:
+          renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob",
+          runs: int = 1, env: dict[str, str] | None = None) -> dict:
     spec = {"plugins_dir": str(plugins), "setting": setting, "params": params, "cancel_after_steps": cancel_after,
-            "algorithm": algorithm,
+            "algorithm": algorithm, "runs": runs,
             "renders": renders or [], "project": str(project) if project else None}
     # A fresh home: QGIS keeps settings (the provider's geo command among them) in the user's profile.
-    env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent)}
+    env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent), **(env or {})}
     proc = subprocess.run([SYSTEM_PYTHON, str(CHECKER)], input=json.dumps(spec), capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -232,6 +233,117 @@ def test_the_canvas_extent_and_a_configured_geo_command(qgis_ready, plugins_dir,
     assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
+def test_a_rerun_into_the_same_folder_replaces_its_layers(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The job run twice into one folder (a polygon drawn in lon/lat): the project holds each layer once, on the
+    second run's files, not a second copy of every layer."""
+    out = tmp_path / "again"
+    params = {"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+              "OUTPUT": str(out)}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin", runs=2)
+    assert facts["error"] is None, facts["feedback"]
+    assert [t for t in facts["feedback"]["texts"] if t.endswith("writing outputs")] == [
+        "change job harbour-east: writing outputs"] * 2  # geo really ran twice
+    manifest = json.loads((out / "manifest.json").read_text())
+    after, before = (manifest["scenes"][k]["datetime"][:10] for k in ("after", "before"))
+    layers = facts["layers"]
+    assert [layer["name"] for layer in layers] == ["Changes", "Area of interest", "Change statistic",
+                                                  f"After {after}", f"Before {before}"]
+    assert all(layer["valid"] and layer["crs"]["valid"] and layer["source"].startswith(str(out)) for layer in layers)
+    assert layers[0]["features"] == facts["results"]["N_CHANGES"] > 5
+    drawn_polygon = Polygon(DRAWN_RING)
+    aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
+    assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
+
+
+FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the demo scenes
+
+
+@pytest.mark.parametrize("drawn, message", [
+    ({"DRAWN": []}, "AOI layer 'harbour east': has no polygon (empty); draw one in it, or give another layer"),
+    ({"DRAWN": DRAWN_RING, "DRAWN_KIND": "Point"},
+     "AOI layer 'harbour east': holds points, not polygons; give a polygon layer (or draw one)"),
+    ({"DRAWN": [FAR_RING, DRAWN_RING], "SELECTED": []},
+     "AOI layer 'harbour east': no polygon selected ('Selected features only' is ticked); select the polygons or "
+     "untick it"),
+])
+def test_an_aoi_layer_without_polygons_is_named_and_geo_not_started(qgis_ready, plugins_dir, geo_bin, tmp_path,
+                                                                     drawn, message):
+    out = tmp_path / "never"
+    facts = check(plugins_dir, {**drawn, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(out)},
+                  f"{geo_bin}:/usr/bin:/bin")
+    assert facts["results"] is None and facts["error"] == message
+    assert not any(i.startswith("geo started") for i in facts["feedback"]["infos"])
+    assert not any("Traceback" in line for line in facts["feedback"]["log"])
+    assert facts["layers"] == [] and not out.exists()
+
+
+def test_the_selected_polygon_of_a_layer_of_two_is_the_aoi(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    out = tmp_path / "selected"
+    facts = check(plugins_dir, {"DRAWN": [FAR_RING, DRAWN_RING], "SELECTED": [1], "SOURCE": str(DEMO),
+                                "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"] is None, facts["feedback"]
+    assert "area of interest: harbour east (1 polygon(s))" in facts["feedback"]["infos"][0]
+    aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
+    drawn_polygon = Polygon(DRAWN_RING)
+    assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area  # not the far one
+    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+
+
+@pytest.mark.parametrize("change, needles", [
+    ({"BEFORE": AFTER, "AFTER": BEFORE}, ["--after 2015-08-21 is before --before 2017-10-14"]),
+    ({"OUTPUT": "a-file/run"}, ["--out", "a-file is a file, not a folder"]),
+])
+def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready, plugins_dir, geo_bin, tmp_path,
+                                                                      change, needles):
+    (tmp_path / "a-file").write_text("not a folder\n")
+    params = {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": "run", **change}
+    params["OUTPUT"] = str(tmp_path / params["OUTPUT"])
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["results"] is None and facts["error"].startswith("geo run failed: Error: ")
+    assert "\n" not in facts["error"] and all(n in facts["error"] for n in needles), facts["error"]
+    assert not any("Traceback" in line for line in facts["feedback"]["log"])
+    assert facts["layers"] == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_geo_in_its_own_environment_runs_under_qgis_launcher_settings(qgis_ready, plugins_dir, tmp_path):
+    """QGIS's launchers set PYTHONHOME, PYTHONPATH and PYTHONEXECUTABLE for QGIS's Python; ``geo`` installed in
+    another environment (a console script on its own interpreter, as pip writes it) must not inherit them. Its
+    path, with a space, is set in the provider as a user pastes it (unquoted)."""
+    venv_geo = tmp_path / "my venvs" / "geo" / "bin" / "geo"  # set in the provider as pasted: spaces unquoted
+    venv_geo.parent.mkdir(parents=True)
+    venv_geo.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO)!r})  # the install\n"
+                        "from geo.cli import main\nsys.exit(main())\n")
+    venv_geo.chmod(0o755)
+    qgis_only = tmp_path / "qgis-python"  # stands for QGIS's own packages: a click geo must not import
+    (qgis_only / "click").mkdir(parents=True)
+    (qgis_only / "click" / "__init__.py").write_text("raise ImportError('QGIS's PYTHONPATH reached geo')\n")
+    out = tmp_path / "venv-run"
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(out)}, "/usr/bin:/bin", setting=str(venv_geo),
+                  env={"PYTHONHOME": "/usr", "PYTHONPATH": str(qgis_only), "PYTHONEXECUTABLE": SYSTEM_PYTHON})
+    assert facts["error"] is None, facts["feedback"]
+    assert facts["results"]["N_CHANGES"] == len(json.loads((out / "changes.geojson").read_text())["features"]) > 5
+    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+
+
+def test_a_geo_that_cannot_start_fails_with_the_exception_not_a_traceback(qgis_ready, plugins_dir, tmp_path):
+    """An install missing a package: Python's traceback stays out of QGIS's log; its last line is the error."""
+    broken = tmp_path / "venv" / "bin" / "geo"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO)!r})\n"
+                      "sys.modules['click'] = None  # as if the install lacked it\n"
+                      "from geo.cli import main\nsys.exit(main())\n")
+    broken.chmod(0o755)
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(tmp_path / "never")}, "/usr/bin:/bin", setting=str(broken))
+    assert facts["results"] is None
+    assert facts["error"] == (f"geo run failed: ModuleNotFoundError: import of click halted; None in sys.modules "
+                              f"(geo could not start: run {broken} --version in a terminal to see why)")
+    log = "\n".join(facts["feedback"]["log"])
+    assert "Traceback" not in log and 'File "' not in log
+    assert not (tmp_path / "never").exists()
+
+
 def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_path):
     params = {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": "21/08/2015", "AFTER": AFTER,
               "OUTPUT": str(tmp_path / "bad")}
@@ -293,3 +405,22 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     detections = json.loads((out / "vessels.geojson").read_text())["features"]
     assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
+    # the bar moves with each scene ("detecting in ID (k/n)"), not to 95 % at the search
+    feedback = facts["feedback"]
+    detecting = [t for t in feedback["texts"] if ": detecting in " in t]
+    assert [t.rsplit(" ", 1)[1] for t in detecting] == [f"({k}/3)" for k in (1, 2, 3)]
+    # search and the three land-mask reads: 1/20 of 95 % each; then the scenes: k/3 of it
+    assert feedback["progress"] == pytest.approx([4.75, 9.5, 14.25, 19.0, 95 / 3, 190 / 3, 95.0, 100.0])
+
+
+def test_vessel_counts_without_a_ship_load_no_empty_layer(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The Nantes river port on the demo scenes: no ship detected, so no layer without geometry type or CRS."""
+    out = tmp_path / "no-ships"
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "FROM": BEFORE, "TO": AFTER,
+                                "SOURCE": str(DEMO), "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin",
+                  algorithm="geo:vesselcounts")
+    assert facts["error"] is None, facts["feedback"]
+    assert json.loads((out / "vessels.geojson").read_text())["features"] == []
+    assert [r["n_vessels"] for r in json.loads((out / "timeseries.json").read_text())["rows"]] == [0, 0]
+    assert facts["layers"] == []
+    assert "no vessel detected: vessels.geojson is empty, no layer loaded" in facts["feedback"]["infos"]

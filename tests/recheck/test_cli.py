@@ -35,6 +35,18 @@ def test_bad_input_exit_1_names_it_and_creates_nothing(series, tmp_path, geo_cli
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.parametrize("store", ["", "."])
+def test_a_store_path_that_names_no_file_is_bad_input(series, tmp_path, geo_cli, store):
+    """``--store ""`` (a cron line whose variable was empty) or ``.``: exit 1 naming it, not an internal error."""
+    args = series.args(tmp_path / "placeholder", "--aoi", "site-a", "--since", "2021-03-01")
+    args[args.index("--store") + 1] = store
+    result = geo_cli(*args, cwd=tmp_path)
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert result.stderr.strip() == ("Error: --store '.': names a folder, not the store's file; give a file such as "
+                                     "recheck.gpkg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]
+
+
 @pytest.mark.parametrize("overrides, error, message", [
     (dict(aoi_refs=("missing.geojson",)), AOIError, "missing.geojson: AOI file does not exist"),
     (dict(aoi_refs=("site-c",), since=None), DateError, "'site-c' has no claims naming it and no --since"),
@@ -142,3 +154,39 @@ def test_locked_store_exit_3_or_wait(first_run, geo_cli):
         holder.wait()
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT count(*) FROM pairs WHERE after_scene = ?", (SCENE_IDS[3],)).fetchone() == (4,)
+
+
+def test_a_stored_aoi_redrawn_invalid_fails_alone_at_a_scheduled_run(first_run, geo_cli):
+    """Cron's run (no --aoi: every AOI of the store) with one AOI file redrawn as a bow-tie: that AOI is the
+    run's failed AOI (exit 4) and the others are re-checked; named with --aoi it is bad input (exit 1)."""
+    series, store = first_run
+    series.publish(4)
+    path = series.aoi_dir / "site-a.geojson"
+    drawn = path.read_text()
+    data = json.loads(drawn)
+    geometry = data["features"][0]["geometry"] if "features" in data else data["geometry"]
+    ring = geometry["coordinates"][0]
+    geometry["coordinates"][0] = [ring[0], ring[2], ring[1], ring[3], ring[0]]  # the corners crossed
+    path.write_text(json.dumps(data))
+    named = geo_cli(*series.args(store, "--aoi", "site-a"))
+    assert named.returncode == 1 and "site-a.geojson: invalid polygon" in named.stderr, named.stderr
+    mail = store.with_name("mail.txt")
+    scheduled = geo_cli(*series.args(store, "--json", "--on-new", f'echo "$GEO_RECHECK_TEXT" > {mail}'))
+    assert scheduled.returncode == 4, (scheduled.returncode, scheduled.stderr[-2000:])
+    # the mail of the crontab says which AOI failed, beside what the others found
+    text = mail.read_text().splitlines()
+    assert text[0] == "geo recheck run 2: 2 new change(s) (2 new_bright_surface), 1 verdict(s) changed"
+    assert f"• failed site-a: {path}: invalid polygon (Self-intersection" in "\n".join(text)
+    assert "Traceback" not in scheduled.stderr
+    summary = json.loads(scheduled.stdout)
+    [failure] = summary["failed_aois"]
+    assert failure["aoi_id"] == "site-a" and "site-a.geojson: invalid polygon (Self-intersection" in failure["error"]
+    assert summary["run_id"] == 2 and summary["n_new_changes"] == 2
+    assert sorted(a["aoi_id"] for a in summary["aois"]) == ["site-b", "site-c", "site-d"]
+    with sqlite3.connect(store) as conn:
+        heads = dict(conn.execute("SELECT aoi_id, max(after_scene) FROM pairs GROUP BY aoi_id"))
+    assert heads == {"site-a": SCENE_IDS[2], "site-b": SCENE_IDS[3], "site-c": SCENE_IDS[3], "site-d": SCENE_IDS[3]}
+    path.write_text(drawn)  # drawn again: site-a catches up at the next run
+    fixed = geo_cli(*series.args(store, "--json"))
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert [a["aoi_id"] for a in json.loads(fixed.stdout)["aois"] if a["pairs"]] == ["site-a"]

@@ -3,7 +3,9 @@ command, the crontab line is well formed, and systemd accepts the units."""
 
 from __future__ import annotations
 
+import re
 import shlex
+import sys
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,3 +65,53 @@ def test_systemd_accepts_the_units(tmp_path):
     assert proc.returncode == 0, proc.stderr
     calendar = subprocess.run([analyze, "calendar", "*-*-* 06,18:15:00 UTC"], capture_output=True, text=True, timeout=60)
     assert calendar.returncode == 0 and "OnCalendar=*-*-* 06,18:15:00 UTC" in (DEPLOY / "systemd" / "geo-recheck.timer").read_text()
+
+
+def _crontab_command() -> str:
+    [line] = [line for line in (DEPLOY / "cron" / "geo-recheck.crontab").read_text().splitlines()
+              if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    return line.split(None, 5)[5]
+
+
+def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path):
+    """The crontab's command line as cron runs it (``sh -c``, cron's PATH) in a fresh /srv/geo (no log folder
+    yet), the paths moved into a temporary folder, ``./venv/bin/geo`` this checkout over the test's catalog and
+    ``mail`` a stand-in that keeps what it is given: new results are logged and mailed, nothing new is not."""
+    series, store = first_run
+    srv = tmp_path / "srv"
+    (srv / "venv" / "bin").mkdir(parents=True)
+    shutil.copy(store, srv / "recheck.gpkg")
+    shutil.copytree(store.with_name("s-outputs"), srv / "recheck-outputs")
+    geo = srv / "venv" / "bin" / "geo"  # the installed command, over the test's archive and registry
+    geo.write_text(f'#!/bin/sh\nPYTHONPATH={REPO} exec {sys.executable} -m geo "$@" --source {series.catalog} '
+                   f'--aoi-dir {series.aoi_dir} --seeds-dir {series.seeds_dir}\n')
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "mail").write_text('#!/bin/sh\n{ echo "mail $*"; cat; } > "$MAILBOX.$$"\n')
+    for script in (geo, bin_dir / "mail"):
+        script.chmod(0o755)
+    command = _crontab_command().replace("/srv/geo", str(srv))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh", "LANG": "C.UTF-8",
+           "MAILBOX": str(tmp_path / "mailbox")}
+    series.publish(4)
+    first = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    log = (srv / "log" / "recheck.log").read_text()
+    assert "run 2: 4 new pair(s), 2 new change(s) (2 new_bright_surface)" in log
+    [mail] = list(tmp_path.glob("mailbox.*"))
+    subject, *body = mail.read_text().splitlines()
+    assert subject == "mail -s geo re-check: new changes analysts@example.org"
+    # a body to read, not the summary JSON: the counts, each change with its place, the verdict, the file
+    assert body[0] == "geo recheck run 2: 2 new change(s) (2 new_bright_surface), 1 verdict(s) changed"
+    changes = [line for line in body if line.startswith("• new_bright_surface in ")]
+    assert sorted(line.split()[3] for line in changes) == ["site-b:", "site-d:"]
+    place = re.compile(r": \d+ m² at -?\d+\.\d{5}, -?\d+\.\d{5} \(first seen 2021-06-01\)$")
+    assert all(place.search(line) for line in changes)
+    assert "• claim d-build on site-d: consistent with the claim (was none)" in body
+    assert body[-1] == f"summary: {srv / 'recheck-outputs' / 'runs' / '000002' / 'summary.json'}"
+    assert len(body) == 5 and not any("{" in line for line in body)
+    again = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0 and again.stderr == ""
+    logged = (srv / "log" / "recheck.log").read_text()
+    assert logged.startswith(log) and logged[len(log):].startswith("nothing new: 4 AOI(s) checked")
+    assert len(list(tmp_path.glob("mailbox.*"))) == 1  # nothing new: no mail

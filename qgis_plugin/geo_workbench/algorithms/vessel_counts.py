@@ -16,6 +16,7 @@ from .base import SOURCE, GeoAlgorithm
 
 FROM, TO, SENSOR, OUTPUT = "FROM", "TO", "SENSOR", "OUTPUT"
 SENSORS = [None, "s1", "s2"]
+SEARCH_SHARE = 20  # the search is ~1/20 of the bar; the scenes ("detecting in ID (k/n)") move the rest
 
 
 class VesselCountsAlgorithm(GeoAlgorithm):
@@ -45,7 +46,7 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         sensor = SENSORS[self.parameterAsEnum(parameters, SENSOR, context)]
         if sensor:
             args += ["--sensor", sensor]
-        self.geo(args, feedback)
+        self.geo(args, feedback, SEARCH_SHARE)
         detections = QgsVectorLayer(os.path.join(out, "vessels.geojson"), "Vessels", "ogr")
         if detections.isValid() and "datetime" in detections.fields().names():
             properties = detections.temporalProperties()
@@ -53,6 +54,9 @@ class VesselCountsAlgorithm(GeoAlgorithm):
             properties.setMode(QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions)
             properties.setStartExpression('to_datetime("datetime")')
             properties.setEndExpression('to_datetime("datetime")')
-        if detections.isValid():
+        if detections.isValid() and detections.featureCount() == 0:
+            # an empty GeoJSON has no geometry type nor CRS: QGIS would show a table asking for a CRS
+            feedback.pushInfo("no vessel detected: vessels.geojson is empty, no layer loaded")
+        elif detections.isValid():
             LayerLoader(context, OUTPUT).add(detections, out, 0)
         return {OUTPUT: out}
