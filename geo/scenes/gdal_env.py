@@ -7,7 +7,9 @@ it), so ``GDAL_HTTP_MAX_RETRY=10 geo run ...`` does what a GDAL user expects.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from typing import Any
 
 import rasterio
@@ -37,8 +39,31 @@ REMOTE_COG_DEFAULTS: dict[str, Any] = {
 CACHE_MAX_BYTES = 128 << 20
 
 
+# GDAL's own HTTP retry chatter, logged by rasterio as warnings: a read that fails after all retries is
+# reported once by geo.scenes.remote (scene, band, why), so these are shown only with -vv.
+_GDAL_HTTP_CHATTER = re.compile(r"Retrying again|HTTP (?:error|response) code", re.IGNORECASE)
+GDAL_LOGGER = "rasterio._env"  # where rasterio logs GDAL's CPLE warnings
+
+
+class GdalHttpChatter(logging.Filter):
+    """Drops GDAL's per-request HTTP retry warnings unless debug logging is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            return True
+        return _GDAL_HTTP_CHATTER.search(record.getMessage()) is None
+
+
+def quiet_gdal_http_chatter() -> None:
+    """Install the ``GdalHttpChatter`` filter on rasterio's GDAL logger (once)."""
+    logger = logging.getLogger(GDAL_LOGGER)
+    if not any(isinstance(f, GdalHttpChatter) for f in logger.filters):
+        logger.addFilter(GdalHttpChatter())
+
+
 def gdal_env(**overrides: Any) -> rasterio.Env:
     """A ``rasterio.Env`` with the remote-COG defaults (the user's environment first), overridable per call."""
+    quiet_gdal_http_chatter()
     options = {key: os.environ.get(key, value) for key, value in REMOTE_COG_DEFAULTS.items()}
     if "GDAL_CACHEMAX" not in os.environ:
         options["GDAL_CACHEMAX"] = CACHE_MAX_BYTES

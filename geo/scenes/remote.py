@@ -158,10 +158,13 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
             if status in PERMANENT_STATUSES:
                 raise ArchiveError(f"{what}: {message} (HTTP {status})") from None
             if attempt + 1 == policy.attempts:
-                detail = f"; HTTP {status}" if status is not None and status >= 400 else ""
+                shown = status is None or status < 400 or status == http_status(message)
+                detail = "" if shown else f"; HTTP {status}"
                 raise ArchiveError(f"{what}: failed after {policy.attempts} attempts ({message}{detail})") from None
             wait = policy.wait(attempt, hint)
-            log.warning("%s: %s; retry %d/%d in %.1f s", what, message, attempt + 1, policy.attempts - 1, wait)
+            # info, not warning: a read that heals is no news to a scheduled run; one that does not is
+            # reported once, by the caller, with the last failure
+            log.info("%s: %s; retry %d/%d in %.1f s", what, message, attempt + 1, policy.attempts - 1, wait)
             time.sleep(wait)
     raise AssertionError("unreachable")
 
