@@ -44,6 +44,15 @@ class ArchiveError(SceneError):
     """A remote archive (STAC API, COG host) failed after retries."""
 
 
+class AssetGoneError(ArchiveError):
+    """An asset's host says the file is not there (HTTP 404/410) or serves something that is not a raster
+    (a portal's HTML login or error page): a fact about the scene, which waiting will not change."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.reason = reason
+
+
 class UnusableSceneError(SceneError):
     """A scene's item lacks what a job needs of it (a band asset, an href that can be fetched from its
     archive): the item itself is at fault, and trying again later will not mend it."""

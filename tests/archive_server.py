@@ -343,7 +343,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _file(self, method: str, local: Path, rng: str | None, match: re.Match | None, fault: Fault | None) -> None:
         size = local.stat().st_size
-        headers = {"Accept-Ranges": "bytes", "Content-Type": "image/tiff"}
+        kind = "text/html; charset=utf-8" if local.suffix == ".html" else "image/tiff"  # a portal's page
+        headers = {"Accept-Ranges": "bytes", "Content-Type": kind}
         if match is None:
             return self._send(200, b"" if method == "HEAD" else local.read_bytes(), headers, method, fault, rng,
                               length=size)

@@ -18,7 +18,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from shapely.geometry import box
 
-from geo.errors import EmptyReadError, OverlapError, RasterError, SceneError, UnusableSceneError
+from geo.errors import AssetGoneError, EmptyReadError, OverlapError, RasterError, SceneError, UnusableSceneError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
@@ -126,6 +126,10 @@ def read_window(
         data, nodata = with_retries(attempt, asset.href, what, policy, retryable)
     except RasterError as exc:  # not georeferenced: no retry helps
         raise _not_georeferenced(scene_id, asset, exc) from None
+    except AssetGoneError as exc:  # 404, an HTML page: the scene's file, not the network
+        if not scene_id:
+            raise
+        raise UnusableSceneError(scene_id, f"asset {asset.key!r} ({asset.href}): {exc.reason}") from None
     cache.store(key, data, nodata, asset.href)
     return data
 

@@ -28,13 +28,16 @@ from pystac_client.exceptions import APIError
 from pystac_client.stac_api_io import StacApiIO
 from urllib3.util.retry import Retry
 
-from geo.errors import ArchiveError
+from geo.errors import ArchiveError, AssetGoneError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 PERMANENT_STATUSES = (400, 401, 403, 404, 410)  # waiting will not make these succeed
+GONE_STATUSES = (404, 410)  # the file is not there: the scene's fault, not the reader's (401/403: credentials)
+TEXT_STARTS = (b"<", b"{", b"[")  # HTML, XML or JSON where a raster was expected (a portal's page)
+SNIFF_BYTES = 512
 REMOTE_PREFIXES = ("http://", "https://", "/vsicurl", "/vsis3/", "/vsiaz/", "/vsigs/", "s3://")
 BLOB_STORAGE_DOMAIN = ".blob.core.windows.net"  # Planetary Computer assets: need a SAS token
 _HTTP_CODE = re.compile(r"HTTP (?:response )?code:? ?(\d{3})", re.IGNORECASE)
@@ -138,11 +141,30 @@ def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
         return response.status_code, None
 
 
+def not_a_raster(href: str, policy: RetryPolicy) -> str | None:
+    """What the host serves at ``href`` when it is text (HTML, XML, JSON) rather than a raster, else None.
+    GDAL only says the file is "not recognized"; a scrambled or truncated raster would say the same and is
+    worth fetching again, a portal's login or error page (status 200) is not."""
+    try:
+        response = requests.get(sign_href(href), headers={"Range": f"bytes=0-{SNIFF_BYTES - 1}"}, stream=True,
+                                timeout=(policy.connect_timeout_s, policy.read_timeout_s))
+        with response:
+            head = next(response.iter_content(SNIFF_BYTES), b"") if response.status_code < 300 else b""
+    except (requests.RequestException, ArchiveError):
+        return None
+    if not head.lstrip().startswith(TEXT_STARTS):
+        return None
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "text"
+    start = " ".join(head.decode("utf-8", "replace").split())[:60]
+    return f"not a raster: the host answers with {kind} ({start!r}...)"
+
+
 def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPolicy,
                  retryable: Callable[[Exception], str | None]) -> T:
     """Call ``read(attempt)`` until it succeeds. ``retryable(exc)`` returns the failure text when ``exc``
     is a remote failure worth retrying (else None: re-raised at once). Raises ``ArchiveError`` naming
-    ``what`` after the last attempt, or at once when the failure cannot heal (403, 404, ...)."""
+    ``what`` after the last attempt, or at once when the failure cannot heal (403, ...): ``AssetGoneError``
+    when the file is not there (404, 410) or is not a raster (an HTML page)."""
     for attempt in range(policy.attempts):
         try:
             return read(attempt)
@@ -152,11 +174,17 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
                 raise
             if lacks_credentials(message):
                 raise ArchiveError(f"{what}: {NO_CREDENTIALS_HINT} ({message})") from None
+            if http_status(message) in GONE_STATUSES:
+                raise AssetGoneError(what, message) from None
             if not is_transient(message):
                 raise ArchiveError(f"{what}: {message}") from None
             status, hint = probe(href, policy)
+            if status in GONE_STATUSES:
+                raise AssetGoneError(what, f"{message} (HTTP {status})") from None
             if status in PERMANENT_STATUSES:
                 raise ArchiveError(f"{what}: {message} (HTTP {status})") from None
+            if status is not None and status < 300 and (text := not_a_raster(href, policy)) is not None:
+                raise AssetGoneError(what, text) from None
             if attempt + 1 == policy.attempts:
                 shown = status is None or status < 400 or status == http_status(message)
                 detail = "" if shown else f"; HTTP {status}"

@@ -8,6 +8,7 @@ import copy
 import json
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,10 +83,29 @@ def _ungeoreferenced(server: ArchiveServer, folder: Path) -> ArchiveServer:
     return server
 
 
+def _not_served(server: ArchiveServer, folder: Path) -> ArchiveServer:
+    """The red band's URL answers 404 Not Found, at every run."""
+    del server.files[f"/files/s2/{BROKEN}/red.tif"]
+    return server
+
+
+def _login_page(server: ArchiveServer, folder: Path) -> ArchiveServer:
+    """The red band's URL answers 200 with a portal's HTML login page instead of the file."""
+    page = folder / "login.html"
+    page.write_text("<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please sign in</body></html>\n")
+    server.files[f"/files/s2/{BROKEN}/red.tif"] = page
+    return server
+
+
+RED_URL = f"http://127.0.0.1:{{port}}/files/s2/{BROKEN}/red.tif"
+
+
 @pytest.mark.parametrize("breaks, why", [
     (_bandless, "no asset 'red' (has blue, green, nir, scl, swir16, swir22)"),
-    (_ungeoreferenced, f"asset 'red': http://127.0.0.1:{{port}}/files/s2/{BROKEN}/red.tif: raster has no CRS "
-                       "(georeference missing)"),
+    (_ungeoreferenced, f"asset 'red': {RED_URL}: raster has no CRS (georeference missing)"),
+    (_not_served, f"asset 'red' ({RED_URL}): HTTP response code: 404"),
+    (_login_page, f"asset 'red' ({RED_URL}): not a raster: the host answers with text/html "
+                  "('<!DOCTYPE html> <html><head><title>Sign in</title></head><bo'...)"),
 ])
 def test_a_scene_whose_band_cannot_be_used_is_skipped_with_why_and_the_chain_goes_around_it(user, tmp_path, breaks,
                                                                                           why):
@@ -97,6 +117,7 @@ def test_a_scene_whose_band_cannot_be_used_is_skipped_with_why_and_the_chain_goe
     try:
         first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", server.url,
                      "--since", "2015-12-01")
+        first_end = time.time()
         again = user("recheck", "--store", "store.gpkg", "--source", server.url)
     finally:
         server.stop()
@@ -110,6 +131,30 @@ def test_a_scene_whose_band_cannot_be_used_is_skipped_with_why_and_the_chain_goe
         (reason,) = db.execute("SELECT reason FROM pairs WHERE after_scene = ?", (BROKEN,)).fetchone()
     assert reason == f"scene {BROKEN}: {why}"
     assert again.returncode == 0 and "nothing new: 1 AOI(s) checked" in again.stdout, again.output
+    # the second run did not fetch the broken scene's band again
+    assert [r for r in server.records(f"/files/s2/{BROKEN}/") if r.at > first_end] == []
+
+
+def test_a_band_the_host_cannot_serve_for_now_is_retried_by_the_next_run(user, tmp_path):
+    # 503 (or a timeout) is the host's trouble of the moment, not a fact about the scene: the AOI fails this
+    # run, and the next one reads the scene and pairs it, not going around it.
+    server = broken_archive(tmp_path / "archive", lambda item: None)
+    server.inject("status", match=f"/files/s2/{BROKEN}/red.tif", methods=("GET", "HEAD"), status=503, times=-1)
+    drawn_aoi(user.home / "harbour.geojson")
+    try:
+        first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", server.url,
+                     "--since", "2015-12-01")
+        server.faults.clear()
+        again = user("recheck", "--store", "store.gpkg", "--source", server.url)
+    finally:
+        server.stop()
+    assert first.returncode == 4, first.output
+    assert f"failed harbour: {BROKEN}: scene {BROKEN} asset 'red'" in first.stdout and "503" in first.stdout
+    assert "scene skipped" not in first.stderr
+    assert again.returncode == 0, again.output
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000002" / "summary.json").read_text())
+    assert [(p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [(BROKEN, "done"),
+                                                                                     (LATER, "done")]
 
 
 def test_a_chain_head_the_archive_withdrew_is_stood_in_for_not_a_failure_forever(user, tmp_path):
