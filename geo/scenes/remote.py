@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,6 +117,18 @@ def lacks_credentials(message: str) -> bool:
     return _NO_CREDENTIALS.search(message) is not None
 
 
+def aws_profile_problem(exc: Exception) -> str | None:
+    """What is wrong when rasterio's S3 session (boto3) refused the ``AWS_PROFILE`` the user set, else None.
+    botocore is only looked up, not imported: if it raised, it is loaded."""
+    botocore_errors = sys.modules.get("botocore.exceptions")
+    if botocore_errors is None or not isinstance(exc, botocore_errors.ProfileNotFound):
+        return None
+    profile = exc.kwargs.get("profile", os.environ.get("AWS_PROFILE", ""))
+    where = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    return (f"AWS_PROFILE={profile}: no such profile in {where} or the credentials file; set AWS_PROFILE to one "
+            "of their profiles, or unset it")
+
+
 def is_transient(message: str) -> bool:
     """Whether a failed remote read is worth retrying: anything but 400/401/403/404/410 (which will not heal
     by waiting) or a bucket without credentials — 408/429/5xx, timeouts, resets, truncated or corrupt bodies."""
@@ -171,6 +184,8 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
         except Exception as exc:
             message = retryable(exc)
             if message is None:
+                if (problem := aws_profile_problem(exc)) is not None:  # waiting will not create the profile
+                    raise ArchiveError(f"{what}: {problem}") from None
                 raise
             if lacks_credentials(message):
                 raise ArchiveError(f"{what}: {NO_CREDENTIALS_HINT} ({message})") from None

@@ -152,3 +152,32 @@ def test_a_bucket_href_without_credentials_is_one_error_with_the_way_out_not_ret
             "bucket: give them in the environment (AWS_ACCESS_KEY_ID ...), or AWS_NO_SIGN_REQUEST=YES for a public "
             "S3 bucket (") in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_aws_profile_that_does_not_exist_is_one_error_naming_it(geo, tmp_path):
+    # AWS_PROFILE left over from another project: boto3's ProfileNotFound, raised as rasterio opens an s3://
+    # href, was an internal error (exit 2). A run stops with one line naming the profile; a re-check fails the
+    # AOI with that reason (the next run, with the profile fixed, retries it).
+    def in_a_bucket(item: dict[str, Any]) -> None:
+        item["assets"]["red"]["href"] = "s3://geo-loopback-no-such-bucket/red.tif"
+
+    config = tmp_path / "aws-config"
+    config.write_text("[profile work]\nregion = eu-west-3\n")
+    env = {"AWS_PROFILE": "old-job", "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(config),
+           "CPL_AWS_CREDENTIALS_FILE": str(config), "CPL_AWS_AUTODETECT_EC2": "NO"}
+    why = (f"scene {BROKEN} asset 'red' (s3://geo-loopback-no-such-bucket/red.tif): AWS_PROFILE=old-job: no such "
+           f"profile in {config} or the credentials file; set AWS_PROFILE to one of their profiles, or unset it")
+    server = broken_archive(tmp_path / "archive", in_a_bucket)
+    try:
+        run = geo("run", "--aoi", "demo-nantes-port", "--source", server.url, "--before", BEFORE, "--after", BROKEN,
+                  "--out", "out", cwd=tmp_path, **env)
+        recheck = geo("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--source", server.url,
+                      "--since", "2015-12-01", "--json", cwd=tmp_path, **env)
+    finally:
+        server.stop()
+    assert run.returncode == 1 and run.stderr == f"Error: {why}\n", run.stderr
+    assert not (tmp_path / "out").exists()
+    assert recheck.returncode == 4, recheck.stderr
+    assert "Traceback" not in recheck.stderr and "internal error" not in recheck.stdout + recheck.stderr
+    summary = json.loads(recheck.stdout)
+    assert summary["failed_aois"] == [{"aoi_id": "demo-nantes-port", "error": f"{BROKEN}: {why}"}]
