@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
 from geo.aoi import AOI
-from geo.atomic import write_json
+from geo.atomic import write_json, write_text
 from geo.change.classify import water_index
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import NoScenesError
@@ -32,6 +32,7 @@ from geo.geometry import WGS84, reproject
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.geojson import rfc7946_geometry
 from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
+from geo.outputs.styles import to_qml, vessels_style
 from geo.paths import visible_files
 from geo.jobs.steps import Progress
 from geo.results import VesselData
@@ -50,6 +51,7 @@ from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_c
 
 log = logging.getLogger(__name__)
 
+VESSEL_STYLE = str(Path(VESSEL_DETECTIONS).with_suffix(".qml"))  # beside the layer: QGIS loads it with it
 SCL_WATER = 6
 
 
@@ -288,7 +290,8 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
     (all scenes), both RFC 7946 and
-    holding the detections inside the AOI; ``timeseries.csv|json|svg|png``; ``evidence.json``;
+    holding the detections inside the AOI, the latter with its QGIS style ``vessels.qml``;
+    ``timeseries.csv|json|svg|png``; ``evidence.json``;
     ``vessels-manifest.json``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -298,6 +301,8 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
         write_json(folder / f"detections-{_safe(scene_id)}.geojson",
                    {"type": "FeatureCollection", "features": features})
     write_json(folder / VESSEL_DETECTIONS, {"type": "FeatureCollection", "features": everything})
+    # QGIS applies a .qml of the same name when the layer is opened: the GeoPackage layer's style
+    write_text(folder / VESSEL_STYLE, to_qml(vessels_style()))
     write_csv(folder / "timeseries.csv", run.rows)
     p = run.manifest["parameters"]["evidence"]
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
