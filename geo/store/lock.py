@@ -2,8 +2,10 @@
 
 The kernel releases the lock when its holder exits for any reason (SIGKILL included), so a crashed
 re-check never leaves a stale lock. The holder writes who it is into the file, so a refused re-check can
-say which process it is waiting for. The lock file is never deleted: deleting it would let a waiter lock a
-file nobody else can see any more.
+say which process it is waiting for. The lock file is not deleted: deleting it would let a waiter lock a
+file nobody else can see any more. One exception: a writer that created the store's folder and stops with an
+error or an interrupt leaving nothing but the lock file in it removes the folder (a first re-check naming a new
+folder leaves no trace; ``geo.store.first_run`` removes the blank store file before).
 """
 
 from __future__ import annotations
@@ -30,6 +32,28 @@ def lock_path(store: Path) -> Path:
     return store.with_name(store.name + ".lock")
 
 
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_created(lock: Path, created: list[Path]) -> None:
+    """The folders ``created`` for the store (deepest first), if the lock file is all they hold."""
+    if not created or [p.name for p in created[0].iterdir()] != [lock.name]:
+        return
+    lock.unlink()
+    for folder in created:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (something else was put there meanwhile): keep it and its parents
+            return
+    log.info("%s: removed again (created for the store; no re-check finished in it)", created[-1])
+
+
 def _holder(fd: int) -> str:
     try:
         text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
@@ -43,6 +67,7 @@ def _holder(fd: int) -> str:
 def writer_lock(store: Path, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the store's writer lock; wait up to ``wait_s`` seconds for it, else ``StoreLockedError``."""
     path = lock_path(Path(store))
+    created = _missing_folders(path.parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
@@ -72,6 +97,9 @@ def writer_lock(store: Path, wait_s: float = 0.0) -> Iterator[None]:
         log.info("lock acquired on %s", store)
         try:
             yield
+        except BaseException:
+            _remove_created(path, created)  # still locked: no other writer is in the folder
+            raise
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)

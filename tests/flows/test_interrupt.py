@@ -34,16 +34,17 @@ def test_a_job_stopped_while_writing_its_folder_leaves_nothing(tmp_path, sig, co
     assert sorted(p.name for p in home.iterdir()) == ["harbour.geojson"]  # no run folder, no staging folder
 
 
-def _first_recheck_stopped_mid_run(home, env, sig, after_s: float = 0.5) -> subprocess.Popen:
+def _first_recheck_stopped_mid_run(home, env, sig, after_s: float = 0.5, store: str = "store.gpkg",
+                                   ) -> subprocess.Popen:
     """The first-ever ``geo recheck`` of a drawn area, sent ``sig`` ``after_s`` seconds after its store file
     appeared: 0, while its schema is being written; 0.5, while it searches and reads scenes (it records its
     run some 3 s after the store appears, on a quiet machine)."""
     aoi = drawn_aoi(home / "harbour.geojson")
-    job = subprocess.Popen([*geo_command(), "recheck", "--store", "store.gpkg", "--aoi", str(aoi), "--source",
+    job = subprocess.Popen([*geo_command(), "recheck", "--store", store, "--aoi", str(aoi), "--source",
                             str(DEMO_CATALOG), "--since", "2015-08-01"],
                            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not (home / "store.gpkg").exists():
+    while not (home / store).exists():
         assert job.poll() is None and time.monotonic() < deadline, job.communicate()
         time.sleep(0.002)
     time.sleep(after_s)
@@ -69,6 +70,25 @@ def test_a_first_recheck_stopped_mid_run_leaves_no_store_and_the_next_one_starts
                            cwd=home, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "run 1: 1 new pair(s)" in again.stdout and "harbour: baseline S2A_30TXT_20150821_L1C_nantes" in again.stdout
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.5])
+def test_a_first_recheck_stopped_mid_run_removes_the_store_folder_it_created(tmp_path, after_s):
+    # --store naming a new folder: the run creates it (and its parent) for the store and its lock file. Stopped
+    # before it records anything, it leaves no empty folder behind holding a lock file.
+    home = tmp_path / "work"
+    home.mkdir()
+    env = {**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
+    job = _first_recheck_stopped_mid_run(home, env, signal.SIGTERM, after_s, store="watch/harbour/store.gpkg")
+    stdout, stderr = job.communicate(timeout=60)
+    assert job.returncode == 143 and "Terminated." in stderr and "Traceback" not in stderr, stdout + stderr
+    assert sorted(p.name for p in home.iterdir()) == ["harbour.geojson"]
+    # a folder that was there before is kept: only what the run created goes
+    (home / "watch").mkdir()
+    job = _first_recheck_stopped_mid_run(home, env, signal.SIGTERM, after_s, store="watch/harbour/store.gpkg")
+    job.communicate(timeout=60)
+    assert job.returncode == 143
+    assert [p.relative_to(home).as_posix() for p in sorted(home.rglob("*"))] == ["harbour.geojson", "watch"]
 
 
 def test_a_blank_store_left_by_a_killed_first_recheck_is_removed_not_taken_for_a_store(tmp_path):
