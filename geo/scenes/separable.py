@@ -44,15 +44,19 @@ def _phases(n_out: int, start: float, factor: int) -> list[tuple[int, int, np.nd
 
 def _along(values: np.ndarray, axis: int, phases: list[tuple[int, int, np.ndarray]], factor: int,
            n_out: int) -> np.ndarray:
-    """The 4-tap sums of ``values`` along ``axis`` (float64, each tap's product added in turn, as GDAL)."""
-    from scipy.ndimage import correlate1d  # (scipy: only reads that resample need it)
-
+    """The 4-tap sums of ``values`` along ``axis`` (float64, each tap's product added in turn, as GDAL): whole
+    slices multiplied and added, a few passes over memory (scipy's ``correlate1d`` does the same sums line by
+    line, at three times the time)."""
     out = np.empty((n_out, values.shape[1]) if axis == 0 else (values.shape[0], n_out), np.float64)
     for phase, first, weights in phases:
         count = len(range(phase, n_out, factor))
-        summed = correlate1d(values[_at(axis, slice(first, first + count + 3))], weights, axis=axis,
-                             output=np.float64, origin=-2)  # [i]: taps i .. i + 3
-        out[_at(axis, slice(phase, n_out, factor))] = summed[_at(axis, slice(0, count))]
+        summed = out[_at(axis, slice(phase, n_out, factor))]  # a view: the phase's sums are made in place
+        for tap, weight in enumerate(weights):
+            product = np.multiply(values[_at(axis, slice(first + tap, first + tap + count))], weight, dtype=np.float64)
+            if tap:
+                summed += product
+            else:
+                summed[...] = product
     return out
 
 
