@@ -24,8 +24,10 @@ WRITTEN_CACHE = 1 << 15  # geometries: a whole tile's change polygons (~20,000) 
 def lonlat_as_written(geometry: BaseGeometry) -> BaseGeometry:
     """A lon/lat geometry as the run's files hold it: snapped to 1e-7 degrees (staying valid), RFC 7946 ring
     orientation. Kept by the geometry's value: the GeoJSON, the KML and the client views of a run snap the
-    same polygons (a tile's ~20,000 took ~1.3 s of CPU each time)."""
-    return right_handed(shapely.set_precision(geometry, COORDINATE_PRECISION))
+    same polygons (a tile's ~20,000 took ~1.3 s of CPU each time). Through WKB: the snapped geometry keeps
+    GEOS's fixed precision model, which would snap what is computed from it too (a centroid), as a geometry
+    read back from the file does not."""
+    return shapely.from_wkb(shapely.to_wkb(right_handed(shapely.set_precision(geometry, COORDINATE_PRECISION))))
 
 
 def rfc7946_geometry(geometry: BaseGeometry) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import Polygon, mapping
+from shapely.geometry import Polygon, mapping, shape
 
 from geo.change.sampling import sample_index
 from geo.geometry import right_handed
@@ -44,5 +44,8 @@ def test_a_polygon_is_snapped_once_for_all_the_files_of_a_run():
     assert written.equals_exact(right_handed(shapely.set_precision(polygon, COORDINATE_PRECISION)), 0.0)
     assert lonlat_as_written(Polygon(polygon.exterior.coords)) is written  # the same value: not snapped again
     assert rfc7946_geometry(polygon) == mapping(written)
+    # what is computed from it is what is computed from the file's geometry (no snapping precision kept)
+    assert written.centroid.equals_exact(shape(mapping(written)).centroid, 0.0)
+    assert shapely.get_precision(written) == 0.0
     coordinates = written.exterior.coords
     assert " ".join(f"{x:.7f},{y:.7f}" for x, y in coordinates) in kml_document([(polygon, {})], "t")
