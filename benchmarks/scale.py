@@ -193,12 +193,13 @@ def job(size: str, aoi: Path, catalog: Path, work: Path, run: int, code: Path = 
 
 
 def same_outputs(one: Path, other: Path) -> dict[str, bool]:
-    """Whether two run folders hold the same results: changes.geojson and claims.json byte for byte, each
+    """Whether two run folders hold the same results: changes.geojson, changes.kml and claims.json byte for byte, each
     raster's pixels (NaN equal to NaN) and those of each of its overviews, compared in strips of rows."""
     import rasterio
     from rasterio.windows import Window
 
-    same = {name: (one / name).read_bytes() == (other / name).read_bytes() for name in ("changes.geojson", "changes.kml", "claims.json")}
+    same = {name: (one / name).read_bytes() == (other / name).read_bytes()
+            for name in ("changes.geojson", "changes.kml", "claims.json")}
     for path in sorted(one.glob("*.tif")):
         with rasterio.open(path) as a:
             levels = len(a.overviews(1))
