@@ -294,8 +294,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="also run each size with --workers N (Dask)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
     parser.add_argument("--compare", action="store_true",
-                        help="compare the job's outputs (first run) with the reference's: changes.geojson and "
-                             "claims.json byte for byte, each raster's pixels and overviews")
+                        help="compare the job's outputs (first run) with the reference's: changes.geojson, "
+                             "changes.kml and claims.json byte for byte, each raster's pixels and overviews")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     oscd = args.oscd if args.oscd.exists() else Path("/work/shared/data/oscd")
