@@ -57,11 +57,13 @@ def _finite_sample(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
         release()
     ends = np.cumsum(counts)
     pick = sample_index(int(ends[-1]) if counts else 0)
-    strip_of = None if pick is None else np.searchsorted(ends, pick, side="right")
+    wanted: list[np.ndarray | None] = [None] * len(counts)  # each strip's ranks (None: all its finite values)
+    if pick is not None:
+        strip_of = np.searchsorted(ends, pick, side="right")
+        wanted = [pick[strip_of == index] - (ends[index] - counts[index]) for index in range(len(counts))]
     parts = []
-    for index, top in enumerate(strips):
-        chosen = None if strip_of is None else pick[strip_of == index] - (ends[index] - counts[index])
-        if chosen is not None and chosen.size == 0:
+    for top, chosen in zip(strips, wanted):
+        if chosen is not None and not chosen.size:
             continue
         strip = np.asarray(band[top:top + strip_rows])
         finite = strip[np.isfinite(strip)]
