@@ -171,31 +171,35 @@ def raw_read(bounds: tuple[float, float, float, float], catalog: Path) -> tuple[
 
 
 def job(size: str, aoi: Path, catalog: Path, work: Path, run: int, code: Path = ROOT,
-        extra: tuple[str, ...] = (), keep: Path | None = None) -> tuple[float, int, str | None, float, dict[str, float]]:
+        extra: tuple[str, ...] = (), keep: Path | None = None
+        ) -> tuple[float, int, str | None, float, dict[str, float], str | None]:
     """One ``geo run`` of the AOI: (wall s, peak RSS bytes, failure or None, CPU s, the manifest's step
-    timings). ``keep``: the run folder is left there (written there: the same disk as the others')."""
+    timings, the co-registration it applied: a translation or a local model the after scene is read
+    through). ``keep``: the run folder is left there (written there: the same disk as the others')."""
     out = keep or work / f"out-{size}-{run}-{abs(hash((str(code), extra)))}"
     shutil.rmtree(out, ignore_errors=True)
     wall, peak, code_, tail, cpu = run_measured(
         [sys.executable, "-m", "geo", "run", "--aoi", str(aoi), "--source", str(catalog),
          "--before", SCENES[0][0], "--after", SCENES[1][0], "--out", str(out), *extra], work, code)
     manifest = out / "manifest.json"
-    steps = json.loads(manifest.read_text()).get("timings_s", {}) if manifest.exists() else {}
+    written = json.loads(manifest.read_text()) if manifest.exists() else {}
+    steps, applied = written.get("timings_s", {}), written.get("coregistration_applied")
     if keep is None:
         shutil.rmtree(out, ignore_errors=True)
     failure = None
     if code_ != 0:
         failure = f"exit {code_}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
-    return wall, peak, failure, cpu, steps
+    return wall, peak, failure, cpu, steps, applied
 
 
 def same_outputs(one: Path, other: Path) -> dict[str, bool]:
-    """Whether two run folders hold the same results: changes.geojson and claims.json byte for byte, each
+    """Whether two run folders hold the same results: changes.geojson, changes.kml and claims.json byte for byte, each
     raster's pixels (NaN equal to NaN) and those of each of its overviews, compared in strips of rows."""
     import rasterio
     from rasterio.windows import Window
 
-    same = {name: (one / name).read_bytes() == (other / name).read_bytes() for name in ("changes.geojson", "claims.json")}
+    same = {name: (one / name).read_bytes() == (other / name).read_bytes()
+            for name in ("changes.geojson", "changes.kml", "claims.json")}
     for path in sorted(one.glob("*.tif")):
         with rasterio.open(path) as a:
             levels = len(a.overviews(1))
@@ -240,13 +244,15 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
     failures: dict[str, str | None] = {name: None for name in variants}
     cpus: dict[str, list[float]] = {name: [] for name in variants}
     steps: dict[str, dict[str, float]] = {}  # each variant's last run's step timings
+    applied: dict[str, str | None] = {}  # and the co-registration it applied
     raws = []
     for k in range(repeat):  # the variants in turn, so drift of the shared machine's speed hits them alike
         for name, (code, extra) in variants.items():
             if failures[name]:
                 continue
             kept = keep / f"{size}-{name}" if keep is not None and k == 0 else None  # (first runs, compared below)
-            wall, peak, failure, cpu, steps[name] = job(size, aoi, catalog, work, k, code, extra, kept)
+            wall, peak, failure, cpu, steps[name], applied[name] = job(size, aoi, catalog, work, k, code, extra,
+                                                                       kept)
             peaks[name].append(peak)
             if failure:
                 failures[name] = failure
@@ -262,6 +268,8 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
         row = figures(walls[name], peaks[name], failures[name], cpus[name])
         if steps.get(name):
             row["steps_s"] = steps[name]
+        if applied.get(name):
+            row["coregistration_applied"] = applied[name]
         if walls[name]:
             row["over_raw"] = round(statistics.median(walls[name]) / raw, 1)
         result[name] = row
@@ -286,8 +294,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="also run each size with --workers N (Dask)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
     parser.add_argument("--compare", action="store_true",
-                        help="compare the job's outputs (first run) with the reference's: changes.geojson and "
-                             "claims.json byte for byte, each raster's pixels and overviews")
+                        help="compare the job's outputs (first run) with the reference's: changes.geojson, "
+                             "changes.kml and claims.json byte for byte, each raster's pixels and overviews")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     oscd = args.oscd if args.oscd.exists() else Path("/work/shared/data/oscd")

@@ -14,11 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from shapely.geometry import shape
 
 from geo.claim_verdict import ClaimVerdict
 from geo.outputs.cog import TRUE_COLOUR, sar_display, true_colour, write_cog
-from geo.outputs.geojson import rfc7946_geometry, write_feature_collection
+from geo.outputs.geojson import lonlat_as_written, write_feature_collection
 from geo.outputs.render import display_stretch
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData
@@ -59,10 +58,10 @@ def run_data(result: JobResult, out: Path) -> RunData:
     plot is the file its writer put in ``out``)."""
     if result.aoi is None:
         raise ValueError("JobResult without its AOI: cannot write the AOI layer")
-    features = [replace(f, geometry=shape(rfc7946_geometry(f.geometry))) for f in result.features]
+    features = [replace(f, geometry=lonlat_as_written(f.geometry)) for f in result.features]
     manifest = as_json(result.manifest.to_dict())
     return RunData(out, {**manifest["aoi"], **as_json(result.aoi.summary())},
-                   shape(rfc7946_geometry(result.aoi.geometry)), features, [c.to_dict() for c in result.claims], manifest,
+                   lonlat_as_written(result.aoi.geometry), features, [c.to_dict() for c in result.claims], manifest,
                    None if result.vessels is None else replace(result.vessels, plot=out / result.vessels.plot.name))
 
 

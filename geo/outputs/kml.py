@@ -17,12 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import polygon_parts
 from geo.atomic import write_text
-from geo.outputs.geojson import rfc7946_geometry
+from geo.outputs.geojson import lonlat_as_written
 from geo.outputs.palette import CHANGE_TYPE_COLOURS, change_colour, rgb_triplet
 
 KML = "changes.kml"
@@ -67,8 +66,7 @@ def _ring(parent: ET.Element, boundary: str, coordinates: Iterable[Sequence[floa
 
 def _polygons(parent: ET.Element, geometry: BaseGeometry) -> None:
     """A (multi)polygon as KML ``Polygon`` or ``MultiGeometry``, rings as in the GeoJSON."""
-    snapped = shape(rfc7946_geometry(geometry))
-    parts = polygon_parts(snapped)
+    parts = polygon_parts(lonlat_as_written(geometry))
     container = parent if len(parts) == 1 else ET.SubElement(parent, "MultiGeometry")
     for polygon in parts:
         element = ET.SubElement(container, "Polygon")

@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.change.sampling import sample_index
 from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
-from geo.scenes.scratch import finite_mask, nth_valid, take_pixels
+from geo.scenes.scratch import release
 
 Stretch = tuple[tuple[float, float], ...]
 PERCENTILES = (2.0, 98.0)
@@ -35,16 +35,41 @@ def display_stretch(rgb: np.ndarray | Sequence[np.ndarray]) -> Stretch:
     """(low, high) reflectance per band from the valid pixels of a (3, rows, cols) stack (from at most a
     million of them: a display stretch needs no more)."""
     out = []
-    for band in rgb:  # the sample read at its pixels only: a band may be a scratch array on disk
-        finite = finite_mask(band)
-        pick = sample_index(int(np.count_nonzero(finite)))
-        values = take_pixels(band[None], nth_valid(finite, pick))[0]
+    for band in rgb:
+        values = _finite_sample(band)
         if values.size == 0:
             out.append((0.0, 0.3))
             continue
         low, high = np.percentile(values, PERCENTILES)
         out.append((float(low), float(max(high, low + 1e-4))))
     return tuple(out)
+
+
+def _finite_sample(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
+    """The finite values of a (row, col) band, or the fixed sample of them ``sample_index`` picks (as
+    ``band[np.isfinite(band)][pick]``, grouped by strip: a percentile does not depend on their order). Two
+    passes over strips of rows, a scratch band's pages handed back after each: one counts, one picks (no
+    mask or index of the whole band)."""
+    strips = range(0, band.shape[0], strip_rows)
+    counts = []
+    for top in strips:
+        counts.append(int(np.count_nonzero(np.isfinite(band[top:top + strip_rows]))))
+        release()
+    ends = np.cumsum(counts)
+    pick = sample_index(int(ends[-1]) if counts else 0)
+    wanted: list[np.ndarray | None] = [None] * len(counts)  # each strip's ranks (None: all its finite values)
+    if pick is not None:
+        strip_of = np.searchsorted(ends, pick, side="right")
+        wanted = [pick[strip_of == index] - (ends[index] - counts[index]) for index in range(len(counts))]
+    parts = []
+    for top, chosen in zip(strips, wanted):
+        if chosen is not None and not chosen.size:
+            continue
+        strip = np.asarray(band[top:top + strip_rows])
+        finite = strip[np.isfinite(strip)]
+        parts.append(finite if chosen is None else finite[chosen])
+        release()
+    return np.concatenate(parts) if parts else np.empty(0, np.float32)
 
 
 def to_rgb8(rgb: np.ndarray, stretch: Stretch) -> np.ndarray:

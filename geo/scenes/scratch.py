@@ -164,12 +164,3 @@ def nth_valid(valid: np.ndarray, ranks: np.ndarray | None = None, strip_px: int 
         top = int(strip) * rows
         out[chosen] = np.flatnonzero(valid[top:top + rows])[ranks[chosen] - (ends[strip] - counts[strip])] + top * width
     return out
-
-
-def finite_mask(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
-    """``np.isfinite(band)`` of a (row, col) band, in strips of rows (a scratch band's pages handed back)."""
-    out = np.empty(band.shape, bool)
-    for start in range(0, band.shape[0], strip_rows):
-        out[start:start + strip_rows] = np.isfinite(band[start:start + strip_rows])
-        release()
-    return out

@@ -44,15 +44,21 @@ def _phases(n_out: int, start: float, factor: int) -> list[tuple[int, int, np.nd
 
 def _along(values: np.ndarray, axis: int, phases: list[tuple[int, int, np.ndarray]], factor: int,
            n_out: int) -> np.ndarray:
-    """The 4-tap sums of ``values`` along ``axis`` (float64, each tap's product added in turn, as GDAL)."""
-    from scipy.ndimage import correlate1d  # (scipy: only reads that resample need it)
-
+    """The 4-tap sums of ``values`` along ``axis`` (float64, each tap's product added in turn, as GDAL): whole
+    slices multiplied and added, a few passes over memory (scipy's ``correlate1d`` does the same sums line by
+    line, at three times the time)."""
     out = np.empty((n_out, values.shape[1]) if axis == 0 else (values.shape[0], n_out), np.float64)
+    product = np.empty(0)
     for phase, first, weights in phases:
         count = len(range(phase, n_out, factor))
-        summed = correlate1d(values[_at(axis, slice(first, first + count + 3))], weights, axis=axis,
-                             output=np.float64, origin=-2)  # [i]: taps i .. i + 3
-        out[_at(axis, slice(phase, n_out, factor))] = summed[_at(axis, slice(0, count))]
+        summed = out[_at(axis, slice(phase, n_out, factor))]  # a view: the phase's sums are made in place
+        if product.shape != summed.shape:
+            product = np.empty(summed.shape, np.float64)  # one buffer for the taps (no fresh pages per product)
+        for tap, weight in enumerate(weights):
+            np.multiply(values[_at(axis, slice(first + tap, first + tap + count))], weight,
+                        out=product if tap else summed)
+            if tap:
+                summed += product
     return out
 
 
@@ -105,6 +111,7 @@ def cubic_onto(data: np.ndarray, transform: Affine, grid_transform: Affine, shap
         source = data[first:first + _reach(rows, fy, n)[1] - reach_rows[0]]
         across = _along(source, 1, cols, fx, shape[1])
         down = _along(across, 0, strip_phases, fy, n)
-        out[top:top + n] = np.clip(np.floor(down + 0.5), info.min, info.max)
+        down += 0.5  # rounded half up, clamped (in place: the same numbers as GDAL's)
+        out[top:top + n] = np.clip(np.floor(down, out=down), info.min, info.max, out=down)
     out[out == nodata] = nodata + 1 if nodata < info.max else nodata - 1  # as GDAL: a valid pixel is not nodata
     return out

@@ -1,0 +1,51 @@
+"""The display stretch and the written geometry, each computed once from what is passed on: the stretch's
+strip-wise sample is the whole band's, the snapped polygons are shared by a run's files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon, mapping, shape
+
+from geo.change.sampling import sample_index
+from geo.geometry import right_handed
+from geo.outputs.geojson import COORDINATE_PRECISION, lonlat_as_written, rfc7946_geometry
+from geo.outputs.kml import kml_document
+from geo.outputs.render import PERCENTILES, display_stretch
+from geo.scenes.scratch import scratch_array
+
+
+def whole_band_stretch(band: np.ndarray) -> tuple[float, float]:
+    """The stretch as computed before: the finite values of the whole band, sampled by ``sample_index``."""
+    finite = band[np.isfinite(band)]
+    pick = sample_index(finite.size)
+    values = finite if pick is None else finite[pick]
+    low, high = np.percentile(values, PERCENTILES)
+    return float(low), float(max(high, low + 1e-4))
+
+
+@pytest.mark.parametrize("shape", [(300, 200), (1300, 900)])  # all pixels / a million sampled of 1.17 M
+def test_the_stretch_read_in_strips_is_the_whole_bands(shape, tmp_path):
+    rng = np.random.default_rng(3)
+    band = scratch_array(shape, np.float32, tmp_path)
+    band[:] = rng.gamma(2.0, 0.05, shape).astype(np.float32)
+    band[rng.random(shape) < 0.2] = np.nan
+    band[:150] = np.nan  # whole strips without a valid pixel
+    stretch = display_stretch([band, np.full(shape, np.nan, np.float32)])
+    assert stretch[0] == whole_band_stretch(np.asarray(band))
+    assert stretch[1] == (0.0, 0.3)  # no valid pixel
+
+
+def test_a_polygon_is_snapped_once_for_all_the_files_of_a_run():
+    ring = [(-1.55 + 1e-9 * i, 47.2 + 0.013 * (i % 2) + 3.3e-9 * i) for i in range(4)]
+    polygon = Polygon([ring[0], ring[1], (-1.5, 47.3), ring[3]][::-1])  # clockwise, off the 1e-7 grid
+    written = lonlat_as_written(polygon)
+    assert written.equals_exact(right_handed(shapely.set_precision(polygon, COORDINATE_PRECISION)), 0.0)
+    assert lonlat_as_written(Polygon(polygon.exterior.coords)) is written  # the same value: not snapped again
+    assert rfc7946_geometry(polygon) == mapping(written)
+    # what is computed from it is what is computed from the file's geometry (no snapping precision kept)
+    assert written.centroid.equals_exact(shape(mapping(written)).centroid, 0.0)
+    assert shapely.get_precision(written) == 0.0
+    coordinates = written.exterior.coords
+    assert " ".join(f"{x:.7f},{y:.7f}" for x, y in coordinates) in kml_document([(polygon, {})], "t")
