@@ -129,10 +129,15 @@ def aws_profile_problem(exc: Exception) -> str | None:
             "of their profiles, or unset it")
 
 
-def is_transient(message: str) -> bool:
-    """Whether a failed remote read is worth retrying: anything but 400/401/403/404/410 (which will not heal
-    by waiting) or a bucket without credentials — 408/429/5xx, timeouts, resets, truncated or corrupt bodies."""
-    return http_status(message) not in PERMANENT_STATUSES and not lacks_credentials(message)
+def _cannot_heal(what: str, message: str, status: int | None, detail: str = "") -> ArchiveError | None:
+    """The error for a failed read whose HTTP ``status`` waiting will not change (400/401/403/404/410):
+    ``AssetGoneError`` when the file is not there (404, 410), else ``ArchiveError``; None for the statuses
+    worth retrying (408/429/5xx) and for no status (timeouts, resets, truncated or corrupt bodies)."""
+    if status in GONE_STATUSES:
+        return AssetGoneError(what, f"{message}{detail}")
+    if status in PERMANENT_STATUSES:
+        return ArchiveError(f"{what}: {message}{detail}")
+    return None
 
 
 def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
@@ -189,15 +194,11 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
                 raise
             if lacks_credentials(message):
                 raise ArchiveError(f"{what}: {NO_CREDENTIALS_HINT} ({message})") from None
-            if http_status(message) in GONE_STATUSES:
-                raise AssetGoneError(what, message) from None
-            if not is_transient(message):
-                raise ArchiveError(f"{what}: {message}") from None
-            status, hint = probe(href, policy)
-            if status in GONE_STATUSES:
-                raise AssetGoneError(what, f"{message} (HTTP {status})") from None
-            if status in PERMANENT_STATUSES:
-                raise ArchiveError(f"{what}: {message} (HTTP {status})") from None
+            if (final := _cannot_heal(what, message, http_status(message))) is not None:
+                raise final from None
+            status, hint = probe(href, policy)  # GDAL does not always say the status: the host is asked
+            if (final := _cannot_heal(what, message, status, f" (HTTP {status})")) is not None:
+                raise final from None
             if status is not None and status < 300 and (text := not_a_raster(href, policy)) is not None:
                 raise AssetGoneError(what, text) from None
             if attempt + 1 == policy.attempts:
