@@ -189,9 +189,9 @@ def run_vessels(
     masks: dict[str, str] = {}
     built: dict[str, LandMask] = {}
     # "detecting in ID (k/n)": the count lets a progress bar move (QGIS's, with GEO_PROGRESS=lines)
-    total = sum(scene_sensor(s) in (Sensor.S1, Sensor.S2) for s in scenes)
-    for sensor in (Sensor.S1, Sensor.S2):
-        group = [s for s in scenes if scene_sensor(s) == sensor]
+    groups = {sensor: [s for s in scenes if scene_sensor(s) == sensor] for sensor in (Sensor.S1, Sensor.S2)}
+    total = sum(len(group) for group in groups.values())
+    for sensor, group in groups.items():
         if not group:
             continue
         cache: dict[str, SceneBands] = {}
