@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -106,13 +106,19 @@ def safe_scenes(scenes: Sequence[Scene], source: str, warned: set[str] | None = 
     """``scenes`` without those whose id cannot name a scene cache folder, refused with one warning (none
     for ids already in ``warned``, which grows)."""
     refused = [s.id for s in scenes if unsafe_id_reason(s.id) is not None]
-    news = [i for i in refused if warned is None or i not in warned]
-    if warned is not None:
-        warned.update(news)
+    news = not_yet_warned(refused, warned)
     if news:
         log.warning("%s: refused %d item(s) whose id is not a plain name (cannot be a cache folder): %s",
                     source, len(news), ", ".join(shown_id(i) for i in news[:5]) + (" ..." if len(news) > 5 else ""))
     return [s for s in scenes if s.id not in refused]
+
+
+def not_yet_warned(ids: Iterable[str], warned: set[str] | None) -> list[str]:
+    """``ids`` not in ``warned`` (which grows by them): a refused item is warned about once per source."""
+    news = [i for i in ids if warned is None or i not in warned]
+    if warned is not None:
+        warned.update(news)
+    return news
 
 
 def check_item_id(item_id: str, source: str) -> None:
@@ -254,11 +260,10 @@ class StacApi:
 
         lo, hi = day_range(start, end)
         scenes, refused = self._scenes("search", intersects=mapping(search_footprint(geometry)), datetime=[lo, hi])
-        news = {i: r for i, r in refused.items() if i not in self._refused}
-        self._refused.update(news)
+        news = not_yet_warned(refused, self._refused)
         if news:  # one bad item costs its own scene, not the search
             log.warning("%s: skipped %d item(s) that are not valid STAC: %s", self.name, len(news),
-                        "; ".join(f"{shown_id(i)}: {r}" for i, r in list(news.items())[:5]))
+                        "; ".join(f"{shown_id(i)}: {refused[i]}" for i in news[:5]))
         # the footprint may cover more than the AOI
         found = [s for s in safe_scenes(scenes, self.name, self._refused) if s.geometry.intersects(geometry)]
         log.info("%s: %d items in %s from %s to %s", self.name, len(found), ",".join(self.collections), start, end)
