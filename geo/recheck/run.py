@@ -99,7 +99,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
     AOIs and, when they are the store's (no --aoi: a scheduled run), those whose file is now bad: id -> why
     (failed AOIs of the run, exit 4); an --aoi given on the command line that is bad stops the run (exit 1)."""
     scheduled = not refs
-    if not refs:
+    if scheduled:
         refs = store.aoi_ids() if store else []
         if not refs:
             raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
