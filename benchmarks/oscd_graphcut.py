@@ -37,7 +37,8 @@ from geo.eval.scoring import Confusion  # noqa: E402
 
 from benchmarks.learn_oscd import leave_one_out  # noqa: E402
 from benchmarks.oscd_directions import MIN_AREAS, SEED_FACTORS, THRESHOLDS, CityData, _scores  # noqa: E402
-from benchmarks.oscd_statistics import _cached, _min_over, robust_min  # noqa: E402
+from benchmarks.oscd_candidates import _min_over, robust_min  # noqa: E402
+from benchmarks.oscd_statistics import _cached  # noqa: E402
 
 log = logging.getLogger("oscd_graphcut")
 BETAS = (0.25, 0.5, 1.0, 2.0, 4.0)

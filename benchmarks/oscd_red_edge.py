@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geo.change.local import PRECISION, _block_sums, masked_gaussian, robust_z
+from geo.change.local import PRECISION, _block_sums, robust_z
 from geo.change.local_blocks import local_regression_residual
 
 from benchmarks.oscd_directions import CityData
 from benchmarks.oscd_fusion_variants import red_pair
-from benchmarks.oscd_multivariate import SIGMAS, WINDOWS, fused
+from benchmarks.oscd_multivariate import SIGMAS, fused
 
 if TYPE_CHECKING:
     from geo.align.stack import AlignedPair
