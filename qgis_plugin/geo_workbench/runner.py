@@ -80,8 +80,8 @@ def _stop(proc, feedback):
 
 class StepProgress:
     """Turns ``geo``'s lines into feedback: a step advances the bar (``expected_steps`` of them make 95 %, or a
-    step counted ``(k/n)`` makes k/n of it; the bar never goes back), warnings and errors are shown as such,
-    the rest as console output. A Python traceback (``geo`` dying before its own error handling, e.g. an
+    step counted ``(k/n)`` makes k/n of it; the bar never goes back), warnings are shown as such, error lines
+    are kept for the exception of a failed run (logged once, by it), the rest is console output. A Python traceback (``geo`` dying before its own error handling, e.g. an
     install missing a package) is kept out of the log: its last line, the exception, becomes the error."""
 
     def __init__(self, feedback, expected_steps):
@@ -109,8 +109,7 @@ class StepProgress:
         elif line.startswith("warning: "):
             self.feedback.pushWarning(line)
         elif line.startswith(("Error:", "error:", "internal error:", "Usage:")) or self.errors:
-            self.errors.append(line)
-            self.feedback.reportError(line)
+            self.errors.append(line)  # said once, by the exception a failed run raises (see run_geo)
         else:
             self.feedback.pushConsoleInfo(line)
 
@@ -153,5 +152,7 @@ def run_geo(args, feedback, expected_steps=1, cwd=None):
             f"{show.crash} (geo could not start: run {shlex.quote(command[0])} --version in a terminal to see why)"
             if show.crash else f"exit code {proc.returncode}")
         raise QgsProcessingException(f"geo {args[0]} failed: {why}")
+    for line in show.errors:  # error lines of a run that still succeeded: nowhere else to say them
+        feedback.reportError(line)
     feedback.setProgress(100.0)
     return "".join(out)

@@ -350,6 +350,7 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
     facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
     assert facts["results"] is None and facts["error"].startswith("geo run failed: Error:")
     assert "--before" in facts["error"] and "YYYY-MM-DD" in facts["error"]
+    assert facts["feedback"]["errors"] == []  # said once, by the exception (the dialog logged it twice)
     assert not (tmp_path / "bad").exists()
 
 
