@@ -61,6 +61,7 @@ class PortCandidates:
     table: np.ndarray  # FEATURES per candidate
     hit: np.ndarray  # bool per candidate: it hits a labelled ship
     truth: Truth
+    at_berth: np.ndarray  # bool per candidate: at berth by the land model's own rule (mark_at_berth)
 
 
 def collect(ports: Sequence[sen2ships.Port], params: VesselParams = CANDIDATES,
@@ -73,7 +74,8 @@ def collect(ports: Sequence[sen2ships.Port], params: VesselParams = CANDIDATES,
         truth = truth_of(port)
         points = centres(result.detections, port)
         table = measures(result.detections, port.bands, land, port.grid)
-        out.append(PortCandidates(port.name, points, table, np.array(assign(points, truth)) >= 0, truth))
+        out.append(PortCandidates(port.name, points, table, np.array(assign(points, truth)) >= 0, truth,
+                                  np.array([d.at_berth for d in result.detections], bool)))
     return out
 
 
@@ -93,7 +95,7 @@ def fit_logistic(x: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean, scale, w[:-1], float(w[-1])
 
 
-def _fit(table: np.ndarray, hit: np.ndarray, features: Sequence[str]) -> ShipModel:
+def fit_hull_model(table: np.ndarray, hit: np.ndarray, features: Sequence[str]) -> ShipModel:
     """``fit_logistic`` on the ``features`` columns of a ``FEATURES`` table (threshold left at 0.5)."""
     mean, scale, weights, intercept = fit_logistic(table[:, [FEATURES.index(f) for f in features]], hit)
     return ShipModel(tuple(features), tuple(np.round(mean, 6)), tuple(np.round(scale, 6)), tuple(np.round(weights, 6)),
@@ -115,7 +117,7 @@ def scored(parts: Sequence[PortCandidates], models: Sequence[ShipModel | None]) 
 def train(parts: Sequence[PortCandidates], features: Sequence[str], trained_on: str = "",
           floor: float = MIN_BERTH_RECALL) -> ShipModel:
     """The model fitted on ``parts``, its threshold the best F1 keeping >= ``floor`` of the ships at berth."""
-    model = _fit(np.vstack([p.table for p in parts]), np.concatenate([p.hit for p in parts]), features)
+    model = fit_hull_model(np.vstack([p.table for p in parts]), np.concatenate([p.hit for p in parts]), features)
 
     def quality(threshold: float) -> tuple[bool, float]:
         r = scored(parts, [replace(model, threshold=threshold)] * len(parts))
