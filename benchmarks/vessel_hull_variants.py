@@ -22,8 +22,6 @@ hull model: the best pooled F1 keeping >= 0.5 of their ships at berth), scored o
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -39,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.vessel_ports import assign, match, pooled  # noqa: E402
 from benchmarks.vessel_ship_model import (  # noqa: E402
     MIN_BERTH_RECALL, SHIPPED_FEATURES, THRESHOLDS, PortCandidates, collect, fit_hull_model, leave_one_port_out,
-    print_rows)
+    table_main)
 from geo.vessels.candidates import FEATURES  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
@@ -104,7 +102,7 @@ def _thresholds(parts: Sequence[PortCandidates], probs: Sequence[np.ndarray], op
 
     def quality(threshold: float, open_threshold: float) -> tuple[bool, float, float]:
         r = _scored(parts, [kept_by_place(p, q, threshold, open_threshold) for p, q in zip(parts, probs)])
-        return float(r["at_berth"]["recall"] or 0.0) >= MIN_BERTH_RECALL, float(r["f1"]), -threshold  # type: ignore[index]
+        return float(r["at_berth"]["recall"] or 0.0) >= MIN_BERTH_RECALL, float(r["f1"]), -threshold  # type: ignore[index,arg-type]
 
     if open_rule == "same":
         t = float(max(THRESHOLDS, key=lambda t: quality(float(t), float(t))))
@@ -166,15 +164,8 @@ def variants_table(ports: Sequence[sen2ships.Port]) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "vessel_hull_variants.json")
-    args = parser.parse_args()
-    table = variants_table(sen2ships.ports_or_exit())
-    print("Hull model variants on the six sen2ships ports, leave one port out:")
-    print_rows(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(table, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    table_main(__doc__, "vessel_hull_variants.json",
+               "Hull model variants on the six sen2ships ports, leave one port out:", variants_table)
 
 
 if __name__ == "__main__":

@@ -177,6 +177,21 @@ def print_rows(table: dict[str, object]) -> None:
               f"  false/km2 {r['false_alarms_per_km2']}")
 
 
+def table_main(doc: str | None, name: str, title: str,
+               build: Callable[[list[sen2ships.Port]], dict[str, object]]) -> None:
+    """A port-table benchmark's command line: ``build`` on the six ports, printed under ``title`` and written as
+    JSON to ``--out`` (default benchmarks/results/``name``)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / name)
+    args = parser.parse_args()
+    table = build(sen2ships.ports_or_exit())
+    print(title)
+    print_rows(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(table, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help=f"write the fitted model to {MODEL_PATH}")
