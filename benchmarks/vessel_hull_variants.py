@@ -12,7 +12,10 @@ six sen2ships development ports leave one port out, side by side with ``--berthe
    standardised within its own scene over that scene's candidates (no labels needed): centred on the
    median; robust z (median, 1.4826 x MAD); ranks ((rank - 0.5) / n); on all three shipped measures or on
    the two spectral ones (MNDWI, SWIR over NIR), elongation being geometric. Then fitted and applied as
-   shipped.
+   shipped. And the measures as measured *with* their ranks among the scene's candidates beside them
+   (``RANKED``, ``geo.vessels.ship_model.SCENE_RANK``), also with the at-berth floor chosen on the five
+   (nested); and, nested, the option among these (shipped, each normalisation, measures + ranks) with the
+   best leave-one-port-out F1 on the five training ports, so the choice is not made on the port scored.
 
 Every row: for each port, the model and its threshold(s) fitted on the other five (the threshold rule of the
 hull model: the best pooled F1 keeping >= 0.5 of their ships at berth), scored on it, the six pooled.
@@ -29,7 +32,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,13 +39,15 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.vessel_ports import assign, match, pooled  # noqa: E402
 from benchmarks.vessel_ship_model import (  # noqa: E402
     MIN_BERTH_RECALL, SHIPPED_FEATURES, THRESHOLDS, PortCandidates, collect, fit_hull_model, leave_one_port_out,
-    table_main)
+    nested_floor, scored, table_main, train)
 from geo.vessels.candidates import FEATURES  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
+from geo.vessels.ship_model import SCENE_RANK, scene_ranks  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
 
 DEDUPE_PX = 3.0
 SPECTRAL = ("mndwi", "swir_over_nir")
+RANKED = (*SHIPPED_FEATURES, *(SCENE_RANK + name for name in SHIPPED_FEATURES))  # measures + their scene ranks
 OPEN_RULES = ("same", "kept", "own threshold")  # open-water candidates: the at-berth threshold, all, their own
 Normaliser = Callable[[np.ndarray], np.ndarray]
 
@@ -62,9 +66,8 @@ def robust_z(x: np.ndarray) -> np.ndarray:
 
 
 def ranks(x: np.ndarray) -> np.ndarray:
-    """(rank - 0.5) / n per column, ties averaged: in (0, 1) whatever the scene's scale."""
-    out: np.ndarray = (stats.rankdata(x, axis=0) - 0.5) / max(len(x), 1)
-    return out
+    """``scene_ranks`` per column."""
+    return np.column_stack([scene_ranks(column) for column in x.T])
 
 
 NORMALISERS: dict[str, Normaliser] = {"median-centred": median_centred, "robust z": robust_z, "ranks": ranks}
@@ -120,9 +123,7 @@ def held_out_by_place(parts: Sequence[PortCandidates], open_rule: str, fit_at_be
     keeps, chosen = [], {}
     for held in parts:
         rest = [p for p in parts if p is not held]
-        use = [p.at_berth if fit_at_berth_only else np.ones(len(p.hit), bool) for p in rest]
-        model = fit_hull_model(np.vstack([p.table[u] for p, u in zip(rest, use)]),
-                               np.concatenate([p.hit[u] for p, u in zip(rest, use)]), features)
+        model = fit_hull_model(rest, features, [p.at_berth for p in rest] if fit_at_berth_only else None)
         threshold, open_threshold = _thresholds(rest, [model.probability(p.table) for p in rest], open_rule)
         chosen[held.name] = {"at_berth": threshold, "open_water": open_threshold}
         keeps.append(kept_by_place(held, model.probability(held.table), threshold, open_threshold))
@@ -156,11 +157,37 @@ def variants_table(ports: Sequence[sen2ships.Port]) -> dict[str, object]:
     for rule in ("kept", "own threshold"):
         table[f"1. + the default land model's open-water detections; open water: {rule}"] = held_out_by_place(
             union, rule)
+    options: dict[str, tuple[list[PortCandidates], Sequence[str]]] = {"shipped": (parts, SHIPPED_FEATURES)}
     for name, normaliser in NORMALISERS.items():
         for columns in (SHIPPED_FEATURES, SPECTRAL):
-            table[f"2. {name} per scene on {'+'.join(columns)}"] = leave_one_port_out(
-                scene_normalised(parts, normaliser, columns), SHIPPED_FEATURES)
+            normalised = scene_normalised(parts, normaliser, columns)
+            table[f"2. {name} per scene on {'+'.join(columns)}"] = leave_one_port_out(normalised, SHIPPED_FEATURES)
+            if columns == SHIPPED_FEATURES:
+                options[name] = (normalised, SHIPPED_FEATURES)
+    options["measures + scene ranks"] = (parts, RANKED)
+    table["2. measures + their scene ranks"] = leave_one_port_out(parts, RANKED)
+    table["2. measures + their scene ranks, at-berth floor chosen on the five (nested)"] = nested_floor(parts, RANKED)
+    table["--berthed, at-berth floor chosen on the five (nested)"] = nested_floor(parts, SHIPPED_FEATURES)
+    table["2. the option chosen on the five (nested)"] = nested_option(options)
     return table
+
+
+def nested_option(options: dict[str, tuple[list[PortCandidates], Sequence[str]]]) -> dict[str, object]:
+    """Leave one port out with the option (candidate tables, features) chosen per held-out port: the best
+    leave-one-port-out F1 over the other five."""
+    names = [p.name for p in next(iter(options.values()))[0]]
+    held_out, models, chosen = [], [], {}
+    for i, name in enumerate(names):
+        def quality(option: str) -> float:
+            parts, features = options[option]
+            return float(leave_one_port_out([p for j, p in enumerate(parts) if j != i], features)["f1"])  # type: ignore[arg-type]
+
+        best = max(options, key=quality)
+        parts, features = options[best]
+        chosen[name] = best
+        models.append(train([p for j, p in enumerate(parts) if j != i], features))
+        held_out.append(parts[i])
+    return {**scored(held_out, models), "chosen": chosen}
 
 
 def main() -> None:

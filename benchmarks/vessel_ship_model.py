@@ -38,7 +38,7 @@ from geo.vessels.candidates import FEATURES, candidate_features  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
 from geo.vessels.landmask import LandParams  # noqa: E402
 from geo.vessels.model import VesselDetection  # noqa: E402
-from geo.vessels.ship_model import SHIPPED, ShipModel  # noqa: E402
+from geo.vessels.ship_model import SHIPPED, ShipModel, model_inputs  # noqa: E402
 from geo.vessels.ship_pixels import PixelModel  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
 
@@ -95,9 +95,14 @@ def fit_logistic(x: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean, scale, w[:-1], float(w[-1])
 
 
-def fit_hull_model(table: np.ndarray, hit: np.ndarray, features: Sequence[str]) -> ShipModel:
-    """``fit_logistic`` on the ``features`` columns of a ``FEATURES`` table (threshold left at 0.5)."""
-    mean, scale, weights, intercept = fit_logistic(table[:, [FEATURES.index(f) for f in features]], hit)
+def fit_hull_model(parts: Sequence[PortCandidates], features: Sequence[str],
+                   use: Sequence[np.ndarray] | None = None) -> ShipModel:
+    """``fit_logistic`` on the ``features`` inputs of each port's candidates (``model_inputs``: a scene rank
+    ranks among its own port's candidates), only the ``use`` rows per port if given (threshold left at 0.5)."""
+    rows = use or [np.ones(len(p.hit), bool) for p in parts]
+    mean, scale, weights, intercept = fit_logistic(
+        np.vstack([model_inputs(p.table, features)[u] for p, u in zip(parts, rows)]),
+        np.concatenate([p.hit[u] for p, u in zip(parts, rows)]))
     return ShipModel(tuple(features), tuple(np.round(mean, 6)), tuple(np.round(scale, 6)), tuple(np.round(weights, 6)),
                      round(intercept, 6), 0.5)
 
@@ -117,7 +122,7 @@ def scored(parts: Sequence[PortCandidates], models: Sequence[ShipModel | None]) 
 def train(parts: Sequence[PortCandidates], features: Sequence[str], trained_on: str = "",
           floor: float = MIN_BERTH_RECALL) -> ShipModel:
     """The model fitted on ``parts``, its threshold the best F1 keeping >= ``floor`` of the ships at berth."""
-    model = fit_hull_model(np.vstack([p.table for p in parts]), np.concatenate([p.hit for p in parts]), features)
+    model = fit_hull_model(parts, features)
 
     def quality(threshold: float) -> tuple[bool, float]:
         r = scored(parts, [replace(model, threshold=threshold)] * len(parts))

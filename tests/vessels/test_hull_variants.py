@@ -15,7 +15,7 @@ import pytest
 from benchmarks.vessel_hull_variants import (
     kept_by_place, median_centred, ranks, robust_z, scene_normalised, with_default_open_water)
 from benchmarks.vessel_ports import Truth
-from benchmarks.vessel_ship_model import PortCandidates, collect
+from benchmarks.vessel_ship_model import PortCandidates, collect, fit_hull_model
 from geo.vessels.candidates import FEATURES
 from geo.vessels.job import VesselParams
 from geo.vessels.ship_model import shipped_model
@@ -101,3 +101,16 @@ def test_on_a_real_crop_an_open_water_ship_the_hull_model_drops_is_kept_when_ope
     assert len(default.points) == 1 and not default.at_berth[0]
     (union,) = with_default_open_water([part], [default])
     assert union.points == part.points
+
+
+def test_a_scene_rank_is_fitted_on_each_ports_own_ranks():
+    """Two ports, one measuring everything 10x higher: pooled, its candidates would hold every top rank;
+    ranked per port, each port's ranks are 1/8 .. 7/8 and their mean is 0.5."""
+    table = np.zeros((4, len(FEATURES)))
+    table[:, FEATURES.index("mndwi")] = [0.1, 0.2, 0.3, 0.4]
+    parts = [replace(_part(name, t, [True] * 4), hit=np.array([False, True, False, True]))
+             for name, t in (("a", table), ("b", table * 10.0))]
+    model = fit_hull_model(parts, ("mndwi", "scene_rank:mndwi"))
+    assert model.mean[1] == pytest.approx(0.5)
+    assert model.scale[1] == pytest.approx(float(np.std([0.125, 0.375, 0.625, 0.875])), abs=1e-6)
+    assert model.mean[0] == pytest.approx(1.375)  # the plain measure pooled: (1 + 10) x 0.25 / 2
