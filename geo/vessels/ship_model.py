@@ -1,7 +1,7 @@
 """Which Sentinel-2 ship candidates are hulls: a logistic model over a few candidate measures
 (``geo.vessels.candidates``), fitted on the six sen2ships development ports by
 ``benchmarks/vessel_ship_model.py`` and shipped as JSON (``geo/vessels/params/ship_model.json``); applied
-here with numpy only.
+here with numpy (and scipy's rankdata for scene ranks).
 
 The shipped model uses three measures a hull has and quay-side clutter mostly lacks: it is dry (the
 footprint's mean MNDWI is low), it is not brighter in SWIR than in NIR over the water (concrete, sand,
