@@ -14,8 +14,6 @@ other five (keeping >= 0.5 at berth), so the radius is not picked on the port it
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.vessel_ship_model import (  # noqa: E402
-    CANDIDATES, MIN_BERTH_RECALL, SHIPPED_FEATURES, PortCandidates, collect, leave_one_port_out, print_rows,
-    scored, train)
+    CANDIDATES, MIN_BERTH_RECALL, SHIPPED_FEATURES, PortCandidates, collect, leave_one_port_out, scored,
+    table_main, train)
 from geo.vessels.berths import ProtrusionParams  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
 
@@ -64,15 +62,8 @@ def protrusion_table(ports: list[sen2ships.Port]) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "vessel_protrusions.json")
-    args = parser.parse_args()
-    table = protrusion_table(sen2ships.ports_or_exit())
-    print("Protrusions in --berthed's land model, six sen2ships ports:")
-    print_rows(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(table, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    table_main(__doc__, "vessel_protrusions.json", "Protrusions in --berthed's land model, six sen2ships ports:",
+               protrusion_table)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from geo.vessels.candidates import FEATURES, candidate_features  # noqa: E402
 from geo.vessels.job import VesselParams  # noqa: E402
 from geo.vessels.landmask import LandParams  # noqa: E402
 from geo.vessels.model import VesselDetection  # noqa: E402
-from geo.vessels.ship_model import SHIPPED, ShipModel  # noqa: E402
+from geo.vessels.ship_model import SHIPPED, ShipModel, model_inputs  # noqa: E402
 from geo.vessels.ship_pixels import PixelModel  # noqa: E402
 from tests.vessels import sen2ships  # noqa: E402
 
@@ -61,6 +61,7 @@ class PortCandidates:
     table: np.ndarray  # FEATURES per candidate
     hit: np.ndarray  # bool per candidate: it hits a labelled ship
     truth: Truth
+    at_berth: np.ndarray  # bool per candidate: at berth by the land model's own rule (mark_at_berth)
 
 
 def collect(ports: Sequence[sen2ships.Port], params: VesselParams = CANDIDATES,
@@ -73,7 +74,8 @@ def collect(ports: Sequence[sen2ships.Port], params: VesselParams = CANDIDATES,
         truth = truth_of(port)
         points = centres(result.detections, port)
         table = measures(result.detections, port.bands, land, port.grid)
-        out.append(PortCandidates(port.name, points, table, np.array(assign(points, truth)) >= 0, truth))
+        out.append(PortCandidates(port.name, points, table, np.array(assign(points, truth)) >= 0, truth,
+                                  np.array([d.at_berth for d in result.detections], bool)))
     return out
 
 
@@ -93,9 +95,14 @@ def fit_logistic(x: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean, scale, w[:-1], float(w[-1])
 
 
-def _fit(table: np.ndarray, hit: np.ndarray, features: Sequence[str]) -> ShipModel:
-    """``fit_logistic`` on the ``features`` columns of a ``FEATURES`` table (threshold left at 0.5)."""
-    mean, scale, weights, intercept = fit_logistic(table[:, [FEATURES.index(f) for f in features]], hit)
+def fit_hull_model(parts: Sequence[PortCandidates], features: Sequence[str],
+                   use: Sequence[np.ndarray] | None = None) -> ShipModel:
+    """``fit_logistic`` on the ``features`` inputs of each port's candidates (``model_inputs``: a scene rank
+    ranks among its own port's candidates), only the ``use`` rows per port if given (threshold left at 0.5)."""
+    rows = use or [np.ones(len(p.hit), bool) for p in parts]
+    mean, scale, weights, intercept = fit_logistic(
+        np.vstack([model_inputs(p.table, features)[u] for p, u in zip(parts, rows)]),
+        np.concatenate([p.hit[u] for p, u in zip(parts, rows)]))
     return ShipModel(tuple(features), tuple(np.round(mean, 6)), tuple(np.round(scale, 6)), tuple(np.round(weights, 6)),
                      round(intercept, 6), 0.5)
 
@@ -115,7 +122,7 @@ def scored(parts: Sequence[PortCandidates], models: Sequence[ShipModel | None]) 
 def train(parts: Sequence[PortCandidates], features: Sequence[str], trained_on: str = "",
           floor: float = MIN_BERTH_RECALL) -> ShipModel:
     """The model fitted on ``parts``, its threshold the best F1 keeping >= ``floor`` of the ships at berth."""
-    model = _fit(np.vstack([p.table for p in parts]), np.concatenate([p.hit for p in parts]), features)
+    model = fit_hull_model(parts, features)
 
     def quality(threshold: float) -> tuple[bool, float]:
         r = scored(parts, [replace(model, threshold=threshold)] * len(parts))
@@ -173,6 +180,21 @@ def print_rows(table: dict[str, object]) -> None:
         print(f"  {name:70s} F1 {r['f1']:.3f}  recall {r['recall']:.3f}  precision {r['precision']:.3f}"
               f"  at berth {r['at_berth']['recall']}  open water {r['open_water']['recall']}"
               f"  false/km2 {r['false_alarms_per_km2']}")
+
+
+def table_main(doc: str | None, name: str, title: str,
+               build: Callable[[list[sen2ships.Port]], dict[str, object]]) -> None:
+    """A port-table benchmark's command line: ``build`` on the six ports, printed under ``title`` and written as
+    JSON to ``--out`` (default benchmarks/results/``name``)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / name)
+    args = parser.parse_args()
+    table = build(sen2ships.ports_or_exit())
+    print(title)
+    print_rows(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(table, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from geo.change.classify import water_index
 from geo.vessels.candidates import FEATURES, candidate_features
 from geo.vessels.landmask import LandParams, optical_land_mask
 from geo.vessels.optical import OpticalParams, detect_optical
-from geo.vessels.ship_model import ShipModel, shipped_model
+from geo.vessels.ship_model import ShipModel, model_inputs, scene_ranks, shipped_model
 from tests.vessels import sea, sen2ships
 
 SHAPE = (200, 200)
@@ -82,6 +82,25 @@ def test_ship_model_probability_is_the_logistic_of_the_standardised_features():
         ShipModel.from_dict({**model.to_dict(), "features": ["hue", "mndwi"]})
     assert set(shipped_model().features) <= set(FEATURES) and 0.0 < shipped_model().threshold < 1.0
 
+
+
+def test_a_scene_rank_input_is_the_measures_rank_among_the_scenes_own_candidates():
+    model = ShipModel(("swir_over_nir", "scene_rank:swir_over_nir"), (1.0, 0.5), (0.5, 0.25), (-1.0, -2.0), 0.0, 0.5)
+    table = np.zeros((4, len(FEATURES)))
+    table[:, FEATURES.index("swir_over_nir")] = [0.7, 1.2, 0.7, 0.9]
+    inputs = model_inputs(table, model.features)
+    # ranks (ties averaged) 1.5, 4, 1.5, 3 of 4 -> (rank - 0.5) / 4
+    assert inputs[:, 1].tolist() == [0.25, 0.875, 0.25, 0.625]
+    assert scene_ranks(np.array([5.0])).tolist() == [0.5]
+    # z = ((0.7 - 1) / 0.5, (0.25 - 0.5) / 0.25) = (-0.6, -1): s = 0.6 + 2
+    assert model.probability(table)[0] == pytest.approx(1 / (1 + math.exp(-2.6)))
+    # another scene measuring 0.3 higher throughout: the same ranks, so only the plain measure moves
+    shifted = table.copy()
+    shifted[:, FEATURES.index("swir_over_nir")] += 0.3
+    assert model_inputs(shifted, model.features)[:, 1].tolist() == inputs[:, 1].tolist()
+    assert ShipModel.from_dict(model.to_dict()) == model
+    with pytest.raises(ValueError, match="unknown candidate features: scene_rank:hue"):
+        ShipModel.from_dict({**model.to_dict(), "features": ["scene_rank:hue", "mndwi"]})
 
 @pytest.mark.skipif(not sen2ships.available(), reason="no sen2ships ports in ../shared/data")
 def test_on_durban_the_hull_model_keeps_the_berthed_ships_and_drops_quay_clutter():
