@@ -6,12 +6,13 @@ See ``seeds/README.md`` for the format.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -122,6 +123,9 @@ def _text(entry: Mapping[str, object], key: str, where: str, required: bool = Tr
 
 def _date(entry: Mapping[str, object], key: str, where: str) -> date:
     value = entry.get(key)
+    if isinstance(value, datetime):  # a TOML date-time (a date subclass): its day depends on the zone
+        raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got the date-time {value.isoformat()} "
+                         "(write the day alone)")
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -158,7 +162,9 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     signatures = _ids(entry, "signatures", where)
     unknown = [s for s in signatures if s not in SIGNATURES]
     if unknown:
-        raise ClaimError(f"{where}: unknown signature(s) {unknown}; known: {', '.join(SIGNATURES)}")
+        close = difflib.get_close_matches(unknown[0], SIGNATURES, n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ClaimError(f"{where}: unknown signature(s) {unknown}{guess}; known: {', '.join(SIGNATURES)}")
     denies = _ids(entry, "denies", where, required=False)
     if stance is Stance.DENY and not denies:
         raise ClaimError(f"{where}: a 'deny' claim must list the claim ids it denies in 'denies'")
@@ -179,8 +185,49 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     )
 
 
-def load_claims_file(path: Path) -> list[Claim]:
-    path = Path(path)
+@dataclass(frozen=True)
+class ClaimProblem:
+    """A claim, or a whole seeds file, that could not be taken; the AOIs it names when they can be told."""
+
+    error: ClaimError
+    claim_id: str | None = None
+    aoi_ids: tuple[str, ...] | None = None  # None: the file is too broken to tell which AOIs it concerns
+
+
+@dataclass(frozen=True)
+class ClaimSet:
+    """The claims of a seeds folder that are valid, and the problems of the others (skipped, not lost)."""
+
+    claims: dict[str, Claim]
+    problems: tuple[ClaimProblem, ...]
+
+    def wanted(self, claim_ids: Sequence[str]) -> dict[str, Claim]:
+        """The valid claims, once each claim asked for by id is among them; else why one is not: its own
+        problem, or a seeds file too broken to tell whether it holds it."""
+        missing = [c for c in claim_ids if c not in self.claims]
+        for claim_id in missing:
+            cause = next((p for p in self.problems if p.claim_id == claim_id), None) or next(
+                (p for p in self.problems if p.claim_id is None), None)
+            if cause is not None:
+                raise cause.error
+        if missing:
+            raise ClaimError(f"unknown claim id(s) {', '.join(missing)} (known: {', '.join(sorted(self.claims))})")
+        return self.claims
+
+    def warn_skipped(self) -> None:
+        """Log each problem as a warning: for commands that go on without the claims concerned."""
+        for problem in self.problems:
+            log.warning("%s (skipped: not needed here; `geo claims list` checks every claim)", problem.error)
+
+    def strict(self) -> dict[str, Claim]:
+        """The claims, or the first problem raised: for commands that need every claim."""
+        if self.problems:
+            raise self.problems[0].error
+        return self.claims
+
+
+def _claim_tables(path: Path) -> tuple[Mapping[str, object], list[object]]:
+    """The ``[document]`` table and the ``[[claim]]`` tables of a seeds file (errors are the whole file's)."""
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -194,27 +241,85 @@ def load_claims_file(path: Path) -> list[Claim]:
     tables = data.get("claim", [])
     if not isinstance(tables, list) or not tables:
         raise ClaimError(f"{path}: no [[claim]] tables found")
-    return [claim_from_table(t, document, str(path), path) for t in tables]
+    return document, tables
 
 
-def load_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> dict[str, Claim]:
-    """All claims in ``directory`` keyed by id, cross-checked against AOI ids and each other."""
-    claims: dict[str, Claim] = {}
-    for path in sorted(Path(directory).glob("*.toml")):
-        for claim in load_claims_file(path):
-            if claim.id in claims:
-                raise ClaimError(f"{path}: claim id {claim.id!r} is already defined in {claims[claim.id].path}")
-            claims[claim.id] = claim
-    if known_aoi_ids is not None:
-        check_references(claims, set(known_aoi_ids))
+def _file_claims(path: Path) -> tuple[list[Claim], list[ClaimProblem]]:
+    try:
+        document, tables = _claim_tables(path)
+    except ClaimError as exc:
+        return [], [ClaimProblem(exc)]
+    claims, problems = [], []
+    for number, table in enumerate(tables, 1):
+        if not isinstance(table, Mapping):
+            problems.append(ClaimProblem(ClaimError(f"{path}: claim {number} must be a [[claim]] table")))
+            continue
+        try:
+            claims.append(claim_from_table(table, document, str(path), path))
+        except ClaimError as exc:
+            raw_id, raw_aois = table.get("id"), table.get("aoi_ids")
+            named = tuple(raw_aois) if isinstance(raw_aois, list) and all(isinstance(a, str) for a in raw_aois) else None
+            problems.append(ClaimProblem(exc, raw_id if isinstance(raw_id, str) else None, named))
+    return claims, problems
+
+
+def load_claims_file(path: Path) -> list[Claim]:
+    claims, problems = _file_claims(Path(path))
+    if problems:
+        raise problems[0].error
     return claims
 
 
-def check_references(claims: Mapping[str, Claim], known_aoi_ids: set[str]) -> None:
+def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> ClaimSet:
+    """Every valid claim in ``directory`` by id, and the problems of the files and claims that are not: a
+    claim id defined twice is neither's, a claim naming an unknown AOI or denying an unknown claim is skipped."""
+    claims: dict[str, Claim] = {}
+    problems: list[ClaimProblem] = []
+    twice: set[str] = set()
+    for path in sorted(Path(directory).glob("*.toml")):
+        taken, file_problems = _file_claims(path)
+        problems += file_problems
+        for claim in taken:
+            if claim.id in claims:
+                first = claims[claim.id]
+                error = ClaimError(f"{path}: claim id {claim.id!r} is already defined in {first.path}")
+                problems.append(ClaimProblem(error, claim.id, first.aoi_ids + claim.aoi_ids))
+                twice.add(claim.id)
+                continue
+            claims[claim.id] = claim
+    for claim_id in twice:
+        del claims[claim_id]
+    if known_aoi_ids is not None:
+        referring = reference_problems(claims, set(known_aoi_ids))
+        problems += referring
+        for problem in referring:
+            claims.pop(problem.claim_id or "", None)
+    return ClaimSet(claims, tuple(problems))
+
+
+def load_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> dict[str, Claim]:
+    """All claims in ``directory`` keyed by id, cross-checked against AOI ids and each other; the first
+    problem of any file or claim is raised."""
+    return read_claims(directory, known_aoi_ids).strict()
+
+
+def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str]) -> list[ClaimProblem]:
+    """The claims naming an AOI that is not known, or denying a claim that is not there (first fault each)."""
+    problems = []
     for claim in claims.values():
-        for aoi_id in claim.aoi_ids:
-            if aoi_id not in known_aoi_ids:
-                raise ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {aoi_id!r}")
-        for denied in claim.denies:
-            if denied not in claims:
-                raise ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {denied!r}")
+        unknown_aoi = next((a for a in claim.aoi_ids if a not in known_aoi_ids), None)
+        unknown_denied = next((d for d in claim.denies if d not in claims), None)
+        if unknown_aoi is not None:
+            hint = " (aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names)" if "." in unknown_aoi else ""
+            error = ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {unknown_aoi!r}{hint}")
+        elif unknown_denied is not None:
+            error = ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {unknown_denied!r}")
+        else:
+            continue
+        problems.append(ClaimProblem(error, claim.id, claim.aoi_ids))
+    return problems
+
+
+def check_references(claims: Mapping[str, Claim], known_aoi_ids: set[str]) -> None:
+    for problem in reference_problems(claims, known_aoi_ids):
+        raise problem.error

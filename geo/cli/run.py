@@ -11,7 +11,8 @@ import click
 from geo.aoi import AOI, load_aois, resolve_aoi
 from geo.atomic import check_output_dir
 from geo.claim_verdict import ClaimVerdict
-from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
+from geo.aoi_files import names_a_file
+from geo.claims import VESSEL_SIGNATURE, Claim, read_claims
 from geo.cli import console
 from geo.cli.options import (
     aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option, workers_count,
@@ -33,15 +34,19 @@ from geo.vector.feature import ChangeFeature
 def load_job_inputs(
     aoi_ref: str, claim_ids: Sequence[str], aoi_dir: Path, seeds_dir: Path
 ) -> tuple[AOI, list[Claim]]:
-    """The AOI (id or file) and the claims to test on it, cross-checked against each other."""
+    """The AOI (id or file) and the claims to test on it, cross-checked against each other. A broken claim
+    or seeds file the job does not use is a warning; one it may use (one naming the AOI, or too broken to
+    tell, when the claims naming a registry AOI are taken) is an error."""
     aois = load_aois(aoi_dir)
     aoi = resolve_aoi(aoi_ref, aoi_dir)
-    known = set(aois) | {aoi.id}
-    claims = load_claims(seeds_dir)
-    check_references(claims, known)
-    unknown = [c for c in claim_ids if c not in claims]
-    if unknown:
-        raise ClaimError(f"unknown claim id(s) {', '.join(unknown)} (known: {', '.join(sorted(claims))})")
+    read = read_claims(seeds_dir, set(aois) | {aoi.id})
+    claims = read.wanted(claim_ids)
+    if not claim_ids:  # every claim naming the AOI is taken: a broken one may be among them
+        drawn = names_a_file(aoi_ref)  # claims name registry AOIs: a file too broken to read names no drawn one
+        for problem in read.problems:
+            if (not drawn) if problem.aoi_ids is None else aoi.id in problem.aoi_ids:
+                raise problem.error
+    read.warn_skipped()
     chosen = claim_index(claims, aoi, claim_ids)
     for claim in chosen:
         if aoi.id not in claim.aoi_ids:
