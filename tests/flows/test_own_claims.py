@@ -1,0 +1,138 @@
+"""An analyst's own claims and AOIs, written by hand beside the shipped ones, with the mistakes people make:
+a broken file or claim stops the commands that need it (one line naming the file, the claim and the fault,
+exit 1, nothing written) and is a warning for those that do not."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from tests.conftest import REPO
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+
+MY_CLAIM = """[document]
+title = "My analysis"
+
+[[claim]]
+id = "my-island-works"
+claimant = "Moi"
+statement = "Des grues sont arrivées sur l'Île de Nantes — new construction."
+date_stated = 2017-10-31
+aoi_ids = ["my-island"]
+window = { start = "2016-01-01", end = 2017-06-30 }
+signatures = ["new_construction"]
+"""
+
+BAD_CLAIM = """
+[[claim]]
+id = "{id}"
+claimant = "Someone"
+statement = "Something happened."
+date_stated = 2017-10-31
+aoi_ids = ["{aoi}"]
+window = {{ start = {start}, end = 2017-06-30 }}
+signatures = ["{signature}"]
+"""
+
+
+def my_project(home, *bad_files: tuple[str, str]):
+    """The shipped aoi/ and seeds/ copied into the user's folder, with their own AOI, claim and bad files."""
+    project = home / "project"
+    shutil.copytree(REPO / "aoi", project / "aoi")
+    shutil.copytree(REPO / "seeds", project / "seeds")
+    drawn_aoi(project / "aoi" / "my-island.geojson", properties={"id": "my-island", "name": "My island", "kind": "port"})
+    island = json.loads((project / "aoi" / "my-island.geojson").read_text())["features"][0]
+    (project / "aoi" / "my-island.geojson").write_text(json.dumps(island))  # a registry AOI is one Feature
+    (project / "seeds" / "mine.toml").write_text(MY_CLAIM, encoding="utf-8")
+    for name, text in bad_files:
+        (project / "seeds" / name).write_text(text, encoding="utf-8")
+    return ("--aoi-dir", str(project / "aoi"), "--seeds-dir", str(project / "seeds")), project
+
+
+def one_error_line(result, *needles: str) -> str:
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    line, = result.stderr.strip().splitlines()
+    for needle in needles:
+        assert needle in line, line
+    return line
+
+
+def test_a_syntax_error_stops_what_needs_every_claim_and_warns_elsewhere(user):
+    dirs, project = my_project(user.home, ("broken.toml", '[document]\ntitle = "x"\n[[claim]]\nid = "half\n'))
+    broken = str(project / "seeds" / "broken.toml")
+
+    listed = user("claims", "list", *dirs)  # the validator: every file must load
+    one_error_line(listed, broken, "malformed TOML")
+
+    shown = user("claims", "show", "my-island-works", *dirs)
+    assert shown.returncode == 0, shown.output
+    claim = json.loads(shown.stdout)
+    assert claim["window"] == {"start": "2016-01-01", "end": "2017-06-30"}  # a string date and a TOML date alike
+    assert claim["statement"].startswith("Des grues sont arrivées sur l'Île")
+    assert f"warning: {broken}: malformed TOML" in shown.stderr
+
+    out = user.home / "out-registry"
+    # The claims naming my-island are taken from every file: the broken one may hold one.
+    registry = user("run", "--aoi", "my-island", "--source", str(DEMO_CATALOG), "--out", str(out), *dirs)
+    one_error_line(registry, broken, "malformed TOML")
+    assert not out.exists()
+
+    out = user.home / "harbour"
+    drawn = user("run", "--aoi", str(drawn_aoi(user.home / "harbour.geojson")), "--source", str(DEMO_CATALOG),
+                 "--before", "2015-08-21", "--after", "2017-10-14", "--out", str(out), *dirs)
+    assert drawn.returncode == 0, drawn.output
+    assert f"warning: {broken}: malformed TOML" in drawn.stderr
+    assert json.loads((out / "claims.json").read_text()) == []
+    assert json.loads((out / "changes.geojson").read_text())["features"]
+
+
+def test_broken_claims_stop_the_jobs_that_use_them_only(user):
+    bad = ("[document]\ntitle = \"Hand-written\"\n"
+           + BAD_CLAIM.format(id="typo", aoi="chongjin-port", start="2016-01-01", signature="new_constructions")
+           + BAD_CLAIM.format(id="zoned", aoi="my-island", start="2016-01-01T00:00:00+02:00", signature="earthworks"))
+    twice = "[document]\ntitle = \"Copy\"\n" + BAD_CLAIM.format(
+        id="my-island-works", aoi="my-island", start="2016-01-01", signature="earthworks")
+    dirs, project = my_project(user.home, ("bad.toml", bad))
+    bad_path = str(project / "seeds" / "bad.toml")
+
+    typo = user("claims", "show", "typo", *dirs)
+    one_error_line(typo, bad_path, "claim 'typo'", "unknown signature(s) ['new_constructions']",
+                   "did you mean 'new_construction'?")
+    zoned = user("claims", "show", "zoned", *dirs)  # a date-time in TOML was taken, then broke geo run
+    one_error_line(zoned, bad_path, "claim 'zoned'", "field 'start' must be a date YYYY-MM-DD",
+                   "2016-01-01T00:00:00+02:00")
+
+    out = user.home / "out-all"
+    every = user("run", "--aoi", "my-island", "--source", str(DEMO_CATALOG), "--out", str(out), *dirs)
+    one_error_line(every, bad_path, "claim 'zoned'")  # it names my-island: its job cannot leave it out silently
+    assert not out.exists()
+
+    out = user.home / "out-mine"
+    mine = user("run", "--aoi", "my-island", "--claim", "my-island-works", "--source", str(DEMO_CATALOG),
+                "--out", str(out), *dirs)
+    assert mine.returncode == 0, mine.output
+    warnings = [line for line in mine.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2 and all(w.startswith(f"warning: {bad_path} claim '") for w in warnings)
+    assert "claim 'typo'" in warnings[0] and "claim 'zoned'" in warnings[1]
+    verdicts = json.loads((out / "claims.json").read_text())
+    assert [v["claim"]["id"] for v in verdicts] == ["my-island-works"]
+    assert verdicts[0]["verdict"] == "consistent with the claim"  # as the demo claim: the same window, same port
+
+    (project / "seeds" / "bad.toml").unlink()
+    (project / "seeds" / "copy.toml").write_text(twice, encoding="utf-8")
+    shown = user("claims", "show", "my-island-works", *dirs)  # defined twice: neither is taken
+    one_error_line(shown, str(project / "seeds" / "mine.toml"), "'my-island-works' is already defined in",
+                   str(project / "seeds" / "copy.toml"))
+    other = user("claims", "show", "demo-nantes-construction", *dirs)
+    assert other.returncode == 0 and json.loads(other.stdout)["aoi_ids"] == ["demo-nantes-port"]
+    assert "already defined" in other.stderr
+
+
+def test_aoi_ids_naming_a_file_says_ids_are_wanted(user):
+    named_file = MY_CLAIM.replace('aoi_ids = ["my-island"]', 'aoi_ids = ["aoi/my-island.geojson"]')
+    dirs, project = my_project(user.home)
+    (project / "seeds" / "mine.toml").write_text(named_file, encoding="utf-8")
+    listed = user("claims", "list", *dirs)
+    one_error_line(listed, "claim 'my-island-works' names unknown AOI 'aoi/my-island.geojson'",
+                   "aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names")
