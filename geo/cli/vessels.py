@@ -11,7 +11,8 @@ from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
 from geo.cli.run import load_job_inputs
-from geo.errors import AOIError
+from geo.claims import VESSEL_SIGNATURE, Claim
+from geo.errors import AOIError, ClaimError, OverlapError
 from geo.paths import visible_files
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import parse_period
@@ -20,11 +21,13 @@ from geo.scenes.source import default_source
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
     from shapely.geometry.base import BaseGeometry
 
+    from geo.aoi import AOI
     from geo.vessels.job import VesselRun
 
 
-def _land_layer(path: Path | None) -> list[BaseGeometry]:
-    """Polygons of a land layer (any vector file GDAL reads), as lon/lat shapely geometries."""
+def _land_layer(path: Path | None, aoi: AOI) -> list[BaseGeometry]:
+    """Polygons of a land layer (any vector file GDAL reads), as lon/lat shapely geometries; one of them must
+    touch the AOI (one that does not is the wrong file, or lon/lat swapped: it would mask nothing)."""
     if path is None:
         return []
     import geopandas as gpd
@@ -32,13 +35,26 @@ def _land_layer(path: Path | None) -> list[BaseGeometry]:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError hierarchy
-        raise AOIError(f"{path}: cannot read land layer ({exc})") from None
+        reason = str(exc).splitlines()[0].split(";")[0]  # GDAL's first sentence; the rest suggests driver prefixes
+        raise AOIError(f"{path}: cannot read land layer ({reason})") from None
     if frame.crs is None:
         raise AOIError(f"{path}: land layer has no CRS")
     polygons = [g for g in frame.to_crs("EPSG:4326").geometry if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
     if not polygons:
         raise AOIError(f"{path}: land layer holds no polygons")
+    if not any(polygon.intersects(aoi.geometry) for polygon in polygons):
+        west, south, east, north = (round(v, 4) for v in aoi.geometry.bounds)
+        raise OverlapError(f"{path}: no polygon of the land layer overlaps AOI {aoi.id!r} "
+                           f"(lon {west}..{east}, lat {south}..{north}; wrong file, or a CRS it does not declare?)")
     return polygons
+
+
+def _vessel_claims_only(claims: list[Claim]) -> None:
+    """A claim named with --claim must expect vessels: the vessel job tests no other signature."""
+    for claim in claims:
+        if VESSEL_SIGNATURE not in claim.signatures:
+            raise ClaimError(f"--claim {claim.id}: expects {', '.join(claim.signatures)}, not "
+                             f"{VESSEL_SIGNATURE}; geo vessels tests vessel claims only (geo run tests the others)")
 
 
 @click.command("vessels")
@@ -83,9 +99,11 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     first, last = parse_period(start, end)
     check_output_dir(out)
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
-    if not claim_ids:
+    if claim_ids:
+        _vessel_claims_only([c for c in claims if c.id in claim_ids])
+    else:
         claims = vessel_claims(claims, aoi)
-    land = _land_layer(land_path)
+    land = _land_layer(land_path, aoi)
     params = VesselParams()
     if pfa is not None:
         params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
