@@ -284,20 +284,35 @@ def read_vector_layer(path: Path) -> dict[str, object]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def load_aois(directory: Path) -> dict[str, AOI]:
-    """All AOIs in ``directory`` keyed by id; duplicate ids are an error, not a silent overwrite."""
-    return {aoi_id: aoi_from_feature(entry) for aoi_id, entry in index_aois(directory).items()}
+def load_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AOI]:
+    """All AOIs in ``directory`` keyed by id; duplicate ids are an error, not a silent overwrite. Given a
+    ``problems`` list, the files that cannot be taken are added to it and skipped (``index_aois``)."""
+    aois: dict[str, AOI] = {}
+    for aoi_id, entry in index_aois(directory, problems).items():
+        try:
+            aois[aoi_id] = aoi_from_feature(entry)
+        except AOIError as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
+    return aois
 
 
-def resolve_aoi(ref: str, directory: Path) -> AOI:
-    """``ref`` is an AOI id from ``directory`` (strict) or a path to a polygon file, GeoJSON or GDAL vector (drawn)."""
+def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = None) -> AOI:
+    """``ref`` is an AOI id from ``directory`` (strict) or a path to a polygon file, GeoJSON or GDAL vector (drawn).
+    Given a ``problems`` list, the other files of ``directory`` that cannot be taken go there (see ``load_aois``);
+    when ``ref`` is none of the good ones, the first of them is raised (the broken file may be the one meant)."""
     candidate = Path(ref)
     if names_a_file(ref):
         if not candidate.is_file():
             raise AOIError(f"{ref}: AOI file does not exist")
         return load_drawn_aoi(candidate)
-    aois = load_aois(directory)
+    aois = load_aois(directory, problems)
     if ref not in aois:
+        if problems:
+            raise problems[0]
         known = ", ".join(sorted(aois)) or "none"
-        raise AOIError(f"unknown AOI id {ref!r} (known in {directory}: {known})")
+        # Ids are the files' 'id' property, not their names: say so when a file bears the name asked for.
+        hint = next((f"{a.path.name} has id {a.id!r}; " for a in aois.values() if a.path and a.path.stem == ref), "")
+        raise AOIError(f"unknown AOI id {ref!r} ({hint}known in {directory}: {known})")
     return aois[ref]

@@ -99,13 +99,24 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
     return AoiFeature(aoi_id, kind, data, props, where, path)
 
 
-def index_aois(directory: Path) -> dict[str, AoiFeature]:
+def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AoiFeature]:
     """The registry AOI files of ``directory`` by id, geometry unchecked; duplicate ids are an error, not a
-    silent overwrite."""
+    silent overwrite. Given a ``problems`` list, a file that cannot be taken, or an id defined twice (then
+    neither file's), is added to it and skipped instead: for commands that need not every AOI."""
     found: dict[str, AoiFeature] = {}
+    twice: set[str] = set()
     for path in sorted(Path(directory).glob("*.geojson")):
-        entry = registry_feature(read_geojson(path), str(path), path)
-        if entry.id in found:
-            raise AOIError(f"{path}: AOI id {entry.id!r} is already defined in {found[entry.id].path}")
+        try:
+            entry = registry_feature(read_geojson(path), str(path), path)
+            if entry.id in found:
+                twice.add(entry.id)
+                raise AOIError(f"{path}: AOI id {entry.id!r} is already defined in {found[entry.id].path}")
+        except AOIError as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
+            continue
         found[entry.id] = entry
+    for aoi_id in twice:
+        del found[aoi_id]
     return found

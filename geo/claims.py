@@ -214,11 +214,6 @@ class ClaimSet:
             raise ClaimError(f"unknown claim id(s) {', '.join(missing)} (known: {', '.join(sorted(self.claims))})")
         return self.claims
 
-    def warn_skipped(self) -> None:
-        """Log each problem as a warning: for commands that go on without the claims concerned."""
-        for problem in self.problems:
-            log.warning("%s (skipped: not needed here; `geo claims list` checks every claim)", problem.error)
-
     def strict(self) -> dict[str, Claim]:
         """The claims, or the first problem raised: for commands that need every claim."""
         if self.problems:

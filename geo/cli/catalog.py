@@ -13,6 +13,7 @@ from geo.aoi import load_aois, resolve_aoi
 from geo.claims import Claim, load_claims, read_claims
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, json_option, seeds_dir_option, seeds_folder
+from geo.errors import AOIError
 
 
 @click.group("aoi")
@@ -40,7 +41,9 @@ def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
 @aoi_dir_option
 def aoi_show(aoi_ref: str, aoi_dir: Path | None) -> None:
     """Show one AOI (id or file) as validated JSON."""
-    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
+    skipped: list[AOIError] = []
+    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
+    console.warn_skipped(skipped, "`geo aoi list`")
     click.echo(json.dumps({**aoi.summary(), "bounds": list(aoi.geometry.bounds), "geometry": mapping(aoi.geometry)}, indent=2))
 
 
@@ -76,7 +79,8 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
 @seeds_dir_option
 def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Show one claim as JSON (other claims' faults are warnings; `geo claims list` checks them all)."""
-    read = read_claims(seeds_folder(seeds_dir), set(load_aois(aoi_folder(aoi_dir))))
+    skipped: list[AOIError] = []
+    read = read_claims(seeds_folder(seeds_dir), set(load_aois(aoi_folder(aoi_dir), skipped)))
     claim = read.wanted([claim_id])[claim_id]
-    read.warn_skipped()
+    console.warn_skipped([*skipped, *(p.error for p in read.problems)], "`geo aoi list` and `geo claims list`")
     click.echo(json.dumps(claim.summary(), indent=2, ensure_ascii=False))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -106,6 +106,12 @@ def print_warnings(warnings: list[str], console: Console = stdout) -> None:
         if warning not in seen:
             seen.add(warning)
             console.print(f"[yellow]warning:[/] {esc(warning)}", markup=True)
+
+
+def warn_skipped(problems: Iterable[Exception], checker: str) -> None:
+    """Warn, once each, of the broken AOI or claims files a command went on without (it did not need them)."""
+    for problem in problems:
+        logging.getLogger("geo.cli").warning("%s (skipped: not needed here; check with %s)", problem, checker)
 
 
 PROGRESS_LINES = "GEO_PROGRESS"  # =lines: one "progress: TITLE: STEP" line per step (for the QGIS plugin)

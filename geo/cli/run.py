@@ -17,7 +17,7 @@ from geo.cli import console
 from geo.cli.options import (
     aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option, workers_count,
 )
-from geo.errors import ClaimError
+from geo.errors import AOIError, ClaimError
 from geo.link import claim_index
 from geo.jobs.dask_cluster import block_runner
 from geo.jobs.kits import kit_for
@@ -37,8 +37,10 @@ def load_job_inputs(
     """The AOI (id or file) and the claims to test on it, cross-checked against each other. A broken claim
     or seeds file the job does not use is a warning; one it may use (one naming the AOI, or too broken to
     tell, when the claims naming a registry AOI are taken) is an error."""
-    aois = load_aois(aoi_dir)
-    aoi = resolve_aoi(aoi_ref, aoi_dir)
+    aoi = resolve_aoi(aoi_ref, aoi_dir, [])  # the other files of aoi/ may be broken: warned of below
+    skipped: list[AOIError] = []
+    aois = load_aois(aoi_dir, skipped)
+    console.warn_skipped(skipped, "`geo aoi list`")
     read = read_claims(seeds_dir, set(aois) | {aoi.id})
     claims = read.wanted(claim_ids)
     if not claim_ids:  # every claim naming the AOI is taken: a broken one may be among them
@@ -46,7 +48,7 @@ def load_job_inputs(
         for problem in read.problems:
             if (not drawn) if problem.aoi_ids is None else aoi.id in problem.aoi_ids:
                 raise problem.error
-    read.warn_skipped()
+    console.warn_skipped((p.error for p in read.problems), "`geo claims list`")
     chosen = claim_index(claims, aoi, claim_ids)
     for claim in chosen:
         if aoi.id not in claim.aoi_ids:

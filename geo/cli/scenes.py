@@ -13,7 +13,7 @@ from rich.table import Table
 from geo.aoi import resolve_aoi
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, json_option, sensor_option
-from geo.errors import SceneError
+from geo.errors import AOIError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
@@ -83,7 +83,9 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     """Scenes over an AOI between two dates, with the clear, cloud and nodata fractions *inside the AOI*
     (Sentinel-2: counted from the scene classification window over the AOI only)."""
     first, last = parse_period(start, end)
-    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir))
+    skipped: list[AOIError] = []
+    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
+    console.warn_skipped(skipped, "`geo aoi list`")
     source = source or default_source(sensor)
     scene_source = open_source(source, sensor, collections or None)
     with console.stderr.status(f"searching {scene_source.name}"):

@@ -136,3 +136,31 @@ def test_aoi_ids_naming_a_file_says_ids_are_wanted(user):
     listed = user("claims", "list", *dirs)
     one_error_line(listed, "claim 'my-island-works' names unknown AOI 'aoi/my-island.geojson'",
                    "aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names")
+
+
+def test_geo_demo_goes_on_past_broken_files_it_does_not_need(user):
+    dirs, project = my_project(user.home, ("broken.toml", "[document\n"))
+    (project / "aoi" / "half-drawn.geojson").write_text('{"type": "Feature", "properties": {"id": "half"}, ')
+    (project / "scenes").symlink_to(REPO / "scenes")  # GEO_ROOT moves scenes/ too: the demo's are there
+    root = {"GEO_ROOT": str(project)}
+
+    listed = user("aoi", "list", env=root)
+    one_error_line(listed, str(project / "aoi" / "half-drawn.geojson"), "malformed GeoJSON")
+
+    out = user.home / "demo"
+    demo = user("demo", "--out", str(out), env=root)
+    assert demo.returncode == 0, demo.output
+    warnings = [line for line in demo.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings[0].startswith(f"warning: {project / 'aoi' / 'half-drawn.geojson'}: malformed GeoJSON")
+    assert warnings[1].startswith(f"warning: {project / 'seeds' / 'broken.toml'}: malformed TOML")
+    assert warnings[0].endswith("(skipped: not needed here; check with `geo aoi list`)") and len(warnings) == 2
+    verdicts = json.loads((out / "claims.json").read_text())
+    assert [(v["claim_id"], v["verdict"]) for v in verdicts] == [("demo-nantes-construction", "consistent with the claim")]
+
+
+def test_an_aoi_asked_for_by_its_file_name_names_its_id(user):
+    dirs, project = my_project(user.home)
+    island = project / "aoi" / "my-island.geojson"
+    island.write_text(island.read_text().replace('"id": "my-island"', '"id": "my-isle"'))
+    shown = user("aoi", "show", "my-island", *dirs[:2])
+    one_error_line(shown, "unknown AOI id 'my-island' (my-island.geojson has id 'my-isle'; known in")
