@@ -58,6 +58,11 @@ SIGNATURES: dict[str, Signature] = {
 }
 
 
+# The fields a [[claim]] table may hold (seeds/README.md).
+CLAIM_FIELDS = ("id", "claimant", "statement", "source", "source_url", "date_stated", "stance", "denies", "aoi_ids",
+                "window", "signatures", "notes")
+
+
 @dataclass(frozen=True)
 class TimeWindow:
     start: date
@@ -143,11 +148,24 @@ def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = Tru
     return tuple(value)
 
 
+def _document_title(document: Mapping[str, object], where: str) -> str:
+    title = document.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise ClaimError(f"{where}: needs a 'source', or a 'title' in the file's [document] table")
+    return title.strip()
+
+
 def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object], where: str, path: Path | None = None) -> Claim:
     claim_id = entry.get("id")
     if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
         raise ClaimError(f"{where}: claim 'id' must be a lower-case slug, got {claim_id!r}")
     where = f"{where} claim {claim_id!r}"
+    unknown_fields = [key for key in entry if key not in CLAIM_FIELDS]
+    if unknown_fields:  # a misspelt optional field ('note', 'deny') would otherwise be dropped unseen
+        close = difflib.get_close_matches(unknown_fields[0], CLAIM_FIELDS, n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ClaimError(f"{where}: unknown field(s) {', '.join(map(repr, unknown_fields))}{guess}; "
+                         f"known: {', '.join(CLAIM_FIELDS)}")
     stance_text = entry.get("stance", "assert")
     try:
         stance = Stance(str(stance_text))  # no TOML value but the strings themselves reads as a stance
@@ -172,7 +190,7 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
         id=claim_id,
         claimant=_text(entry, "claimant", where),
         statement=_text(entry, "statement", where),
-        source=_text(entry, "source", where, required=False) or _text(document, "title", where),
+        source=_text(entry, "source", where, required=False) or _document_title(document, where),
         source_url=_text(entry, "source_url", where, required=False) or str(document.get("url", "")),
         date_stated=_date(entry, "date_stated", where),
         stance=stance,

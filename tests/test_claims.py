@@ -79,3 +79,21 @@ def test_window_bracketing():
     assert window.bracketed_by(date(2024, 10, 5), date(2024, 10, 15))
     assert not window.bracketed_by(date(2024, 10, 9), date(2024, 10, 15))
     assert not window.bracketed_by(date(2024, 10, 5), date(2024, 10, 12))
+
+
+def test_a_misspelt_optional_field_is_refused_not_dropped(tmp_path):
+    path = write(tmp_path)
+    path.write_text(path.read_text() + 'note = "satellite photos shown to the press"\n')
+    with pytest.raises(ClaimError) as caught:
+        load_claims_file(path)
+    assert str(caught.value).startswith(f"{path} claim 'c1': unknown field(s) 'note' (did you mean 'notes'?); known: id,")
+
+
+def test_a_claim_without_source_or_document_title_says_where_either_goes(tmp_path):
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace('title = "doc"', 'url = ""'))
+    with pytest.raises(ClaimError) as caught:
+        load_claims_file(path)
+    assert str(caught.value) == f"{path} claim 'c1': needs a 'source', or a 'title' in the file's [document] table"
+    path.write_text(path.read_text().replace('stance = "assert"', 'stance = "assert"\nsource = "NIS briefing"'))
+    assert load_claims_file(path)[0].source == "NIS briefing"
