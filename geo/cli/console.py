@@ -109,7 +109,7 @@ def print_warnings(warnings: list[str], console: Console = stdout) -> None:
 
 
 def warn_skipped(problems: Iterable[Exception], checker: str) -> None:
-    """Warn, once each, of the broken AOI or claims files a command went on without (it did not need them)."""
+    """Warn of each broken AOI or claims file (or claim) a command went on without: it did not need it."""
     for problem in problems:
         logging.getLogger("geo.cli").warning("%s (skipped: not needed here; check with %s)", problem, checker)
 
