@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
                            index_aois, names_a_file, read_geojson, registry_feature)
 from geo.errors import AOIError
-from geo.geometry import WGS84, reproject
+from geo.geometry import WGS84, reproject, right_handed
 
 if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels are involved: a re-check
     from geo.grid import Grid  # with nothing new loads AOIs and reads none
@@ -84,7 +84,8 @@ class AOI:
 
 
 def geodesic_area_m2(geometry: BaseGeometry) -> float:
-    return abs(_GEOD.geometry_area_perimeter(geometry)[0])
+    # pyproj sums the rings' signed areas: a hole wound like its exterior (as many tools write it) would be added
+    return abs(_GEOD.geometry_area_perimeter(right_handed(geometry))[0])
 
 
 def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPolygon:
@@ -112,12 +113,34 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
         reason = shapely.is_valid_reason(geometry)
         raise AOIError(f"{where}: invalid polygon ({reason})")
     area_km2 = geodesic_area_m2(geometry) / 1e6
-    if not MIN_AREA_KM2 <= area_km2 <= MAX_AREA_KM2:
+    if area_km2 < MIN_AREA_KM2:
+        raise AOIError(
+            f"{where}: area {area_km2 * 1e6:,.0f} m2 is below the minimum of {MIN_AREA_KM2 * 1e6:,.0f} m2 "
+            f"({MIN_AREA_KM2 * 1e4:.0f} pixels of 10 m, a {MIN_AREA_KM2 ** 0.5 * 1000:.0f} m square): draw a larger area"
+        )
+    if area_km2 > MAX_AREA_KM2:
         raise AOIError(
             f"{where}: area {area_km2:.4g} km2 is outside the sane range "
             f"[{MIN_AREA_KM2}, {MAX_AREA_KM2}] km2 (lon/lat swapped, or degrees mistaken for metres?)"
         )
+    _check_extent(geometry, where)
     return geometry
+
+
+def _check_extent(geometry: BaseGeometry, where: str) -> None:
+    """A job's grid covers the AOI's bounding box, not only its polygons: parts drawn far apart (a
+    FeatureCollection of areas in two cities) make a grid far larger than their area, which no job can hold."""
+    minx, miny, maxx, maxy = geometry.bounds
+    extent_km2 = geodesic_area_m2(shapely.box(minx, miny, maxx, maxy)) / 1e6
+    if extent_km2 > MAX_AREA_KM2:
+        width_km = _GEOD.inv(minx, (miny + maxy) / 2, maxx, (miny + maxy) / 2)[2] / 1e3
+        height_km = _GEOD.inv(minx, miny, minx, maxy)[2] / 1e3
+        advice = ("its parts lie far apart: give each its own AOI file" if isinstance(geometry, MultiPolygon)
+                  else "split the area into smaller AOIs")
+        raise AOIError(
+            f"{where}: the area's extent is {width_km:,.0f} x {height_km:,.0f} km ({extent_km2:,.0f} km2), over the "
+            f"{MAX_AREA_KM2:,.0f} km2 one job's grid covers; {advice}"
+        )
 
 
 def aoi_from_geojson(data: object, where: str, path: Path | None = None) -> AOI:

@@ -61,11 +61,18 @@ def read_geojson(path: Path) -> object:
     path = Path(path)
     check_aoi_file_size(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise AOIError(f"{path}: cannot read AOI file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
+    try:
+        # utf-8-sig: Notepad, PowerShell and some GIS exports start UTF-8 with a byte-order mark (RFC 8259 allows
+        # a parser to ignore it; GDAL does)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if b"\0" in raw[:4096]:
+            raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
+        raise AOIError(f"{path}: not UTF-8 text (byte {exc.start + 1}); GeoJSON is UTF-8: save the file again "
+                       "as UTF-8") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

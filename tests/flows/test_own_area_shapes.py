@@ -1,0 +1,94 @@
+"""An analyst's own area as other tools write it: a polygon with a hole wound like its exterior, parts far apart,
+an area smaller than the minimum, a file saved with a byte-order mark or in Latin-1. Each is either taken with
+its true area or refused in one line naming the file and what is wrong, before any work."""
+
+from __future__ import annotations
+
+import json
+
+from pyproj import Geod
+from shapely.geometry import box, mapping
+
+from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi
+
+GEOD = Geod(ellps="WGS84")
+OUTER = [[-1.565, 47.19], [-1.525, 47.19], [-1.525, 47.22], [-1.565, 47.22], [-1.565, 47.19]]
+# counter-clockwise, as its exterior: geojson.io's and many scripts' output; RFC 7946 asks for clockwise holes
+HOLE = [[-1.55, 47.2], [-1.54, 47.2], [-1.54, 47.21], [-1.55, 47.21], [-1.55, 47.2]]
+
+
+def box_km2(ring: list[list[float]]) -> float:
+    (x0, y0), (x1, y1) = ring[0], ring[2]
+    return abs(GEOD.geometry_area_perimeter(box(x0, y0, x1, y1))[0]) / 1e6
+
+
+def save(path, geometry: dict) -> None:
+    path.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}))
+
+
+def run_demo(user, aoi: str):
+    return user("run", "--aoi", aoi, "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                "2017-10-14", "--out", "out")
+
+
+def test_a_hole_wound_like_its_exterior_is_taken_out_of_the_area(user):
+    save(user.home / "quay.geojson", {"type": "Polygon", "coordinates": [OUTER, HOLE]})
+    result = user("aoi", "show", "quay.geojson")
+    assert result.returncode == 0, result.output
+    expected = box_km2(OUTER) - box_km2(HOLE)  # 10.11 - 0.84 km2; the hole was added before (10.95)
+    assert json.loads(result.stdout)["area_km2"] == round(expected, 3)
+
+
+def test_parts_drawn_far_apart_are_refused_before_any_work(user):
+    """Two small areas in Nantes and Paris: 12 km2 of polygons, but a job's grid covers their 290 x 187 km
+    extent; it ran for over ten minutes at 1.9 GB and was stopped."""
+    paris = [[2.3, 48.85], [2.33, 48.85], [2.33, 48.87], [2.3, 48.87], [2.3, 48.85]]
+    drawn_aoi(user.home / "two cities.geojson", [DRAWN_RING, paris])
+    for command in (("aoi", "show", "two cities.geojson"), ("scenes", "search", "--aoi", "two cities.geojson",
+                    "--source", str(DEMO_CATALOG), "--from", "2015-01-01", "--to", "2018-01-01")):
+        result = user(*command)
+        assert result.returncode == 1, result.output
+        assert result.stderr.strip().splitlines() == [
+            "Error: two cities.geojson: the area's extent is 290 x 187 km (54,249 km2), over the 15,000 km2 one "
+            "job's grid covers; its parts lie far apart: give each its own AOI file"]
+    result = run_demo(user, "two cities.geojson")
+    assert result.returncode == 1 and "extent is 290 x 187 km" in result.stderr and "Traceback" not in result.output
+    assert not (user.home / "out").exists()
+
+
+def test_an_area_below_the_minimum_says_so_not_that_lon_lat_may_be_swapped(user):
+    save(user.home / "one pixel.geojson", mapping(box(-1.55, 47.2, -1.5499, 47.2001)))  # 7.6 x 11.1 m
+    result = run_demo(user, "one pixel.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: one pixel.geojson: area 84 m2 is below the minimum of 10,000 m2 "
+                                     "(100 pixels of 10 m, a 100 m square): draw a larger area")
+    assert not (user.home / "out").exists()
+
+
+def test_a_geojson_saved_with_a_byte_order_mark_is_read(user):
+    """Notepad, PowerShell's Out-File and some exports start UTF-8 with a BOM; GDAL and QGIS read such files."""
+    path = drawn_aoi(user.home / "harbour.geojson", properties={"name": "Quai de la Fosse"})
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = user("scenes", "search", "--aoi", "harbour.geojson", "--source", str(DEMO_CATALOG), "--from",
+                  "2015-01-01", "--to", "2018-01-01", "--json")
+    assert result.returncode == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["aoi"] == "harbour"
+    assert {scene["id"]: scene["clear_fraction"] for scene in found["scenes"]} == {
+        "S2A_30TXT_20150821_L1C_nantes": 1.0, "S2_30TXT_20171014_L1C_nantes": 1.0}
+    shown = user("aoi", "show", "harbour.geojson")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["name"] == "Quai de la Fosse"
+
+
+def test_a_latin_1_geojson_is_named_as_not_utf_8_and_a_binary_one_as_not_text(user):
+    path = user.home / "quai.geojson"  # as an old export in the system's code page writes it
+    text = json.dumps({"type": "Feature", "properties": {"name": "Quai été"},
+                       "geometry": {"type": "Polygon", "coordinates": [DRAWN_RING]}}, ensure_ascii=False)
+    path.write_bytes(text.encode("latin-1"))
+    (user.home / "scene.geojson").write_bytes(b"II*\x00\x08\x00\x00\x00" + bytes(range(256)))  # a TIFF renamed
+    at = path.read_bytes().index(b"\xe9") + 1
+    for name, message in (("quai.geojson", f"not UTF-8 text (byte {at}); GeoJSON is UTF-8: save the file again "
+                           "as UTF-8"), ("scene.geojson", "not a text file (GeoJSON is UTF-8 text)")):
+        result = user("aoi", "show", name)
+        assert result.returncode == 1, result.output
+        assert result.stderr.strip() == f"Error: {name}: {message}"
