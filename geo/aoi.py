@@ -283,7 +283,7 @@ def read_vector_layer(path: Path) -> dict[str, object]:
         reason = str(exc).splitlines()[0].split(";")[0]  # GDAL's first sentence; the rest suggests driver prefixes
         raise AOIError(f"{path}: not a GeoJSON file nor a vector file GDAL can read ({reason})") from None
     if len(layers) > 1:
-        layers = [(name, kind) for name, kind in layers if "polygon" in kind.lower()]
+        layers = [(name, kind) for name, kind in layers if _holds_polygons(path, name, kind)]
         if len(layers) != 1:
             listed = ", ".join(name for name, _ in layers) or "none"
             raise AOIError(f"{path}: holds {len(layers)} polygon layers ({listed}), expected 1 (save the AOI's "
@@ -305,6 +305,21 @@ def read_vector_layer(path: Path) -> dict[str, object]:
                  "geometry": None if geometry is None or geometry.is_empty else mapping(geometry)}
                 for geometry, (_, row) in zip(frame.geometry, frame.iterrows(), strict=True)]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _holds_polygons(path: Path, layer: str, declared: str) -> bool:
+    """Whether a layer is a polygon layer: by its declared geometry type, or, when it declares none (KML's
+    folders, a GeoPackage's generic "Geometry" layer), by the geometries it holds."""
+    if declared.lower() != "unknown":
+        return "polygon" in declared.lower()
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer, columns=[])
+    except (DataSourceError, DataLayerError):
+        return False  # a layer GDAL cannot read is no candidate
+    return bool(frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any())
 
 
 def load_aois(directory: Path) -> dict[str, AOI]:

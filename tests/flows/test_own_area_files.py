@@ -78,3 +78,33 @@ def test_files_that_are_no_single_polygon_layer_are_refused_naming_why(user):
         assert result.returncode == 1, (file_name, result.output)
         assert message in result.stderr and "Traceback" not in result.stderr
         assert not (user.home / "out").exists()
+
+
+KML_FOLDERS = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>Survey</name>
+<Folder><name>Pins</name><Placemark><name>Gate</name><Point><coordinates>-1.55,47.2,0</coordinates></Point></Placemark>
+</Folder>
+<Folder><name>Areas</name><Placemark><name>Quai Wilson</name><Polygon><outerBoundaryIs><LinearRing><coordinates>
+{ring}</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Folder>
+</Document></kml>"""
+
+
+def test_a_google_earth_kml_with_a_folder_of_pins_beside_the_area_is_the_area(user):
+    """Google Earth saves each folder as a KML layer of no declared geometry type ("Unknown"): the one holding
+    polygons is the area (it was refused as "holds 0 polygon layers")."""
+    ring = " ".join(f"{lon},{lat},0" for lon, lat in DRAWN_RING)
+    (user.home / "survey.kml").write_text(KML_FOLDERS.format(ring=ring))
+    result = user("run", "--aoi", "survey.kml", "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "out")
+    assert result.returncode == 0, result.output
+    aoi = json.loads((user.home / "out" / "aoi.geojson").read_text())["features"][0]
+    assert (aoi["properties"]["id"], aoi["properties"]["name"]) == ("survey", "Quai Wilson")
+    assert shape(aoi["geometry"]).symmetric_difference(DRAWN).area < 1e-12
+    second = KML_FOLDERS.format(ring=ring).replace("</Document>", "<Folder><name>Quay 2</name><Placemark><Polygon>"
+                                                   f"<outerBoundaryIs><LinearRing><coordinates>{ring}</coordinates>"
+                                                   "</LinearRing></outerBoundaryIs></Polygon></Placemark></Folder>"
+                                                   "</Document>")
+    (user.home / "two areas.kml").write_text(second)
+    result = user("aoi", "show", "two areas.kml")
+    assert result.returncode == 1
+    assert "two areas.kml: holds 2 polygon layers (Areas, Quay 2), expected 1" in result.stderr
