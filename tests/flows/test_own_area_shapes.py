@@ -92,3 +92,20 @@ def test_a_latin_1_geojson_is_named_as_not_utf_8_and_a_binary_one_as_not_text(us
         result = user("aoi", "show", name)
         assert result.returncode == 1, result.output
         assert result.stderr.strip() == f"Error: {name}: {message}"
+
+
+def test_a_search_that_finds_nothing_in_a_catalog_says_where_its_scenes_are(user):
+    """An area drawn 40 km east of the demo scenes, and dates after them: the empty table says why."""
+    save(user.home / "east.geojson", mapping(box(-1.0, 47.19, -0.97, 47.215)))
+    drawn_aoi(user.home / "harbour.geojson")
+    for aoi, period, note in (
+            ("east.geojson", ("2015-01-01", "2018-01-01"), "no scene of the catalog touches the AOI on any date (the "
+             "AOI: lon -1.0000..-0.9700, lat 47.1900..47.2150; the catalog's 2 scene(s): lon -1.5774..-1.5122, lat "
+             "47.1756..47.2341)"),
+            ("harbour.geojson", ("2030-01-01", "2031-01-01"),
+             "the catalog's 2 date(s) over the AOI: 2015-08-21, 2017-10-14")):
+        result = user("scenes", "search", "--aoi", aoi, "--source", str(DEMO_CATALOG), "--from", period[0], "--to",
+                      period[1], columns=400)
+        assert result.returncode == 0, result.output
+        assert result.stdout.startswith(f"0 scenes over {aoi.removesuffix('.geojson')}")
+        assert f"none between {period[0]} and {period[1]}; {note}" in result.stdout
