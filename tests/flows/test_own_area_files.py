@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
+import zipfile
 
 import geopandas as gpd
 import pytest
@@ -108,3 +109,30 @@ def test_a_google_earth_kml_with_a_folder_of_pins_beside_the_area_is_the_area(us
     result = user("aoi", "show", "two areas.kml")
     assert result.returncode == 1
     assert "two areas.kml: holds 2 polygon layers (Areas, Quay 2), expected 1" in result.stderr
+
+
+@pytest.mark.parametrize("typed", ["harbour.kmz", "harbour.zip", "areas/harbour", "./harbour"])
+def test_a_mistyped_file_name_is_said_to_be_missing_not_an_unknown_aoi_id(user, typed):
+    """No AOI id has a suffix or a folder in it: Google Earth's .kmz and a zipped shapefile were taken for ids."""
+    result = user("run", "--aoi", typed, "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "out")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: {typed}: AOI file does not exist"
+    assert not (user.home / "out").exists()
+
+
+def test_google_earths_kmz_and_a_zipped_shapefile_are_read(user):
+    save_layer(user.home / "harbour.kml")
+    with zipfile.ZipFile(user.home / "harbour.kmz", "w") as kmz:
+        kmz.write(user.home / "harbour.kml", "doc.kml")
+    save_layer(user.home / "quay.shp", "EPSG:2154")
+    with zipfile.ZipFile(user.home / "quay.zip", "w") as archive:
+        for part in user.home.glob("quay.*"):
+            if part.suffix != ".zip":
+                archive.write(part, part.name)
+    for name in ("harbour.kmz", "quay.zip"):
+        result = user("aoi", "show", name)
+        assert result.returncode == 0, result.output
+        shown = json.loads(result.stdout)
+        assert (shown["id"], shown["name"]) == (name.split(".")[0], "Quai Wilson")
+        assert shape(shown["geometry"]).symmetric_difference(DRAWN).area < 1e-12
