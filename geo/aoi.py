@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
                            index_aois, names_a_file, read_geojson, registry_feature)
 from geo.errors import AOIError
-from geo.geometry import WGS84, reproject, right_handed
+from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
 if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels are involved: a re-check
     from geo.grid import Grid  # with nothing new loads AOIs and reads none
@@ -109,9 +109,7 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
             f"{where}: polygon spans {maxx - minx:.1f} degrees of longitude, so it crosses the "
             "antimeridian; split it into one AOI on each side of 180 degrees"
         )
-    if not geometry.is_valid:
-        reason = shapely.is_valid_reason(geometry)
-        raise AOIError(f"{where}: invalid polygon ({reason})")
+    _check_valid(geometry, where)
     area_km2 = geodesic_area_m2(geometry) / 1e6
     if area_km2 < MIN_AREA_KM2:
         raise AOIError(
@@ -125,6 +123,11 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
         )
     _check_extent(geometry, where)
     return geometry
+
+
+def _check_valid(geometry: BaseGeometry, where: str) -> None:
+    if not geometry.is_valid:
+        raise AOIError(f"{where}: invalid polygon ({shapely.is_valid_reason(geometry)})")
 
 
 def _check_extent(geometry: BaseGeometry, where: str) -> None:
@@ -199,7 +202,11 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
             raise AOIError(f"{at}: geometry must be a Polygon or MultiPolygon, got {geometry.geom_type}")
         if source_crs is not None:
             geometry = reproject(geometry, source_crs, WGS84)
-        parts.append(geometry)
+        # Each polygon checked alone, then all merged: a ring crossing itself is refused (GEOS cannot union it),
+        # while parts overlapping each other (two features, or a multi-part feature from QGIS) are one area.
+        for polygon in polygon_parts(geometry):
+            _check_valid(polygon, at)
+        parts.extend(polygon_parts(geometry))
         name = feature_properties(feature, at).get("name")
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())

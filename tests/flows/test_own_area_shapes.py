@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from pyproj import Geod
-from shapely.geometry import box, mapping
+from shapely.geometry import box, mapping, shape
 
 from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi
 
@@ -109,3 +109,30 @@ def test_a_search_that_finds_nothing_in_a_catalog_says_where_its_scenes_are(user
         assert result.returncode == 0, result.output
         assert result.stdout.startswith(f"0 scenes over {aoi.removesuffix('.geojson')}")
         assert f"none between {period[0]} and {period[1]}; {note}" in result.stdout
+
+
+BOW_TIE = [[-1.565, 47.19], [-1.525, 47.22], [-1.525, 47.19], [-1.565, 47.22], [-1.565, 47.19]]
+SQUARE = [[-1.56, 47.2], [-1.55, 47.2], [-1.55, 47.21], [-1.56, 47.21], [-1.56, 47.2]]
+OVERLAPPING = [[-1.555, 47.205], [-1.54, 47.205], [-1.54, 47.215], [-1.555, 47.215], [-1.555, 47.205]]
+
+
+def test_a_ring_crossing_itself_among_several_features_is_named_not_an_internal_error(user):
+    drawn_aoi(user.home / "sketch.geojson", [BOW_TIE, SQUARE])  # GEOS could not union it: exit 2 before
+    result = run_demo(user, "sketch.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == "Error: sketch.geojson: feature 1: invalid polygon (Self-intersection[-1.545 47.205])"
+    assert not (user.home / "out").exists()
+
+
+def test_overlapping_parts_of_one_multipart_feature_are_one_area_as_two_features_are(user):
+    """QGIS keeps a multi-part feature whose parts overlap; as two features they were merged, as one refused."""
+    save(user.home / "multipart.geojson", {"type": "MultiPolygon", "coordinates": [[SQUARE], [OVERLAPPING]]})
+    drawn_aoi(user.home / "two features.geojson", [SQUARE, OVERLAPPING])
+    union = box(-1.56, 47.2, -1.55, 47.21).union(box(-1.555, 47.205, -1.54, 47.215))
+    expected = abs(GEOD.geometry_area_perimeter(union)[0]) / 1e6
+    for name in ("multipart.geojson", "two features.geojson"):
+        result = user("aoi", "show", name)
+        assert result.returncode == 0, result.output
+        shown = json.loads(result.stdout)
+        assert shown["area_km2"] == round(expected, 3)
+        assert shape(shown["geometry"]).symmetric_difference(union).area < 1e-12
