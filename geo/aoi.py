@@ -112,9 +112,11 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
     _check_valid(geometry, where)
     area_km2 = geodesic_area_m2(geometry) / 1e6
     if area_km2 < MIN_AREA_KM2:
+        # under a square metre no one drew: lon/lat degrees read as metres (a CRS in metres declared for them)
+        advice = "draw a larger area" if area_km2 * 1e6 >= 1 else "lon/lat degrees read as metres? check the file's CRS"
         raise AOIError(
             f"{where}: area {area_km2 * 1e6:,.0f} m2 is below the minimum of {MIN_AREA_KM2 * 1e6:,.0f} m2 "
-            f"({MIN_AREA_KM2 * 1e4:.0f} pixels of 10 m, a {MIN_AREA_KM2 ** 0.5 * 1000:.0f} m square): draw a larger area"
+            f"({MIN_AREA_KM2 * 1e4:.0f} pixels of 10 m, a {MIN_AREA_KM2 ** 0.5 * 1000:.0f} m square): {advice}"
         )
     if area_km2 > MAX_AREA_KM2:
         raise AOIError(

@@ -63,6 +63,14 @@ def test_an_area_below_the_minimum_says_so_not_that_lon_lat_may_be_swapped(user)
     assert result.stderr.strip() == ("Error: one pixel.geojson: area 84 m2 is below the minimum of 10,000 m2 "
                                      "(100 pixels of 10 m, a 100 m square): draw a larger area")
     assert not (user.home / "out").exists()
+    # lon/lat under a stale 'crs' member in metres (UTM): a few square centimetres, which no one draws
+    drawn_aoi(user.home / "stale crs.geojson", crs="EPSG:32630")
+    result = run_demo(user, "stale crs.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: stale crs.geojson: area 0 m2 is below the minimum of 10,000 m2 (100 "
+                                     "pixels of 10 m, a 100 m square): lon/lat degrees read as metres? check the "
+                                     "file's CRS")
+    assert not (user.home / "out").exists()
 
 
 def test_a_geojson_saved_with_a_byte_order_mark_is_read(user):
