@@ -336,6 +336,20 @@ def load_aois(directory: Path) -> dict[str, AOI]:
     return {aoi_id: aoi_from_feature(entry) for aoi_id, entry in index_aois(directory).items()}
 
 
+def check_same_place(aoi: AOI, registry: Mapping[str, AOI]) -> None:
+    """Refuse a drawn area whose id (its file name's, or its ``id`` property) is a registry AOI's that it does not
+    touch: the claims naming that id would be judged on other ground ('musudan.geojson' drawn over Nantes). A
+    redrawn outline of the same place is taken."""
+    known = registry.get(aoi.id)
+    if known is None or known.geometry.intersects(aoi.geometry):
+        return
+    here, there = aoi.geometry.centroid, known.geometry.centroid
+    km = _GEOD.inv(here.x, here.y, there.x, there.y)[2] / 1e3
+    raise AOIError(f"{aoi.path or aoi.source}: its id {aoi.id!r} is that of the AOI {known.path or known.source}, "
+                   f"{km:,.0f} km away, so the claims naming {aoi.id!r} would be judged on this area; rename the file "
+                   "or give it another 'id' property")
+
+
 def resolve_aoi(ref: str, directory: Path) -> AOI:
     """``ref`` is an AOI id from ``directory`` (strict) or a path to a polygon file, GeoJSON or GDAL vector (drawn)."""
     candidate = Path(ref)

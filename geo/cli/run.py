@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from geo.aoi import AOI, load_aois, resolve_aoi
+from geo.aoi import AOI, check_same_place, load_aois, resolve_aoi
 from geo.atomic import check_output_dir
 from geo.claim_verdict import ClaimVerdict
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
@@ -36,6 +36,7 @@ def load_job_inputs(
     """The AOI (id or file) and the claims to test on it, cross-checked against each other."""
     aois = load_aois(aoi_dir)
     aoi = resolve_aoi(aoi_ref, aoi_dir)
+    check_same_place(aoi, aois)
     known = set(aois) | {aoi.id}
     claims = load_claims(seeds_dir)
     check_references(claims, known)

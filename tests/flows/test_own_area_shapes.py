@@ -9,6 +9,7 @@ import json
 from pyproj import Geod
 from shapely.geometry import box, mapping, shape
 
+from tests.conftest import REPO
 from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi
 
 GEOD = Geod(ellps="WGS84")
@@ -144,3 +145,23 @@ def test_overlapping_parts_of_one_multipart_feature_are_one_area_as_two_features
         shown = json.loads(result.stdout)
         assert shown["area_km2"] == round(expected, 3)
         assert shape(shown["geometry"]).symmetric_difference(union).area < 1e-12
+
+
+def test_an_area_named_after_a_registry_aoi_elsewhere_is_refused_a_redrawn_one_is_taken(user):
+    """'musudan.geojson' drawn over Nantes took the id of the registry's Musudan (North Korea), and the claims naming
+    it would have been judged on Nantes; an outline of the same place redrawn keeps its claims."""
+    drawn_aoi(user.home / "Musudan.geojson")
+    result = run_demo(user, "Musudan.geojson")
+    assert result.returncode == 1, result.output
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith("Error: Musudan.geojson: its id 'musudan' is that of the AOI ")
+    assert line.endswith("aoi/musudan.geojson, 9,128 km away, so the claims naming 'musudan' would be judged on "
+                         "this area; rename the file or give it another 'id' property")
+    assert not (user.home / "out").exists()
+    registry = json.loads((REPO / "aoi" / "demo-nantes-port.geojson").read_text())
+    registry["geometry"]["coordinates"][0][1] = [-1.515, 47.184]  # a corner moved 400 m east
+    (user.home / "port.geojson").write_text(json.dumps(registry))
+    result = run_demo(user, "port.geojson")
+    assert result.returncode == 0, result.output
+    verdicts = json.loads((user.home / "out" / "claims.json").read_text())
+    assert [(v["claim_id"], v["aoi_id"]) for v in verdicts] == [("demo-nantes-construction", "demo-nantes-port")]
