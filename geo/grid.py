@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Protocol
 from affine import Affine
 from rasterio.crs import CRS as RioCRS
 
+METRES_PER_DEGREE_LON = 111_320.0  # at the equator (times the cosine of the latitude elsewhere)
+METRES_PER_DEGREE_LAT = 110_574.0
+
 if TYPE_CHECKING:  # pyproj and shapely are imported where used: reading and co-registering rasters needs neither
     import numpy as np
     from shapely.geometry.base import BaseGeometry
@@ -19,9 +22,6 @@ class Located(Protocol):
 
     @property
     def geometry(self) -> BaseGeometry: ...
-
-METRES_PER_DEGREE_LON = 111_320.0  # at the equator (times the cosine of the latitude elsewhere)
-METRES_PER_DEGREE_LAT = 110_574.0
 
 
 @dataclass(frozen=True)

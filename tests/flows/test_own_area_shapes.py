@@ -129,7 +129,8 @@ def test_a_ring_crossing_itself_among_several_features_is_named_not_an_internal_
     drawn_aoi(user.home / "sketch.geojson", [BOW_TIE, SQUARE])  # GEOS could not union it: exit 2 before
     result = run_demo(user, "sketch.geojson")
     assert result.returncode == 1, result.output
-    assert result.stderr.strip() == "Error: sketch.geojson: feature 1: invalid polygon (Self-intersection[-1.545 47.205])"
+    assert result.stderr.strip() == ("Error: sketch.geojson: feature 1: invalid polygon "
+                                     "(Self-intersection[-1.545 47.205])")
     assert not (user.home / "out").exists()
 
 
