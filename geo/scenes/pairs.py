@@ -221,14 +221,18 @@ def catalog_note(source: SceneSource, aoi: AOI) -> str:
     if over:
         shown = ", ".join(over) if len(over) <= 6 else f"{', '.join(over[:3])}, ... {', '.join(over[-2:])}"
         return f"the catalog's {len(over)} date(s) over the AOI: {shown}"
+    import shapely
     from shapely.ops import unary_union
 
     def bounds(geometry: Any) -> str:
         west, south, east, north = geometry.bounds
         return f"lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f}"
 
+    footprint = unary_union([s.geometry for s in scenes])
+    swapped = shapely.transform(aoi.geometry, lambda xy: xy[:, ::-1])  # the commonest slip in a hand-made GeoJSON
+    hint = "; with its lon and lat swapped the AOI would lie over them" if swapped.intersects(footprint) else ""
     return (f"no scene of the catalog touches the AOI on any date (the AOI: {bounds(aoi.geometry)}; the "
-            f"catalog's {len(scenes)} scene(s): {bounds(unary_union([s.geometry for s in scenes]))})")
+            f"catalog's {len(scenes)} scene(s): {bounds(footprint)}{hint})")
 
 
 def select_pair(

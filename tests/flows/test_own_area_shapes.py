@@ -120,6 +120,17 @@ def test_a_search_that_finds_nothing_in_a_catalog_says_where_its_scenes_are(user
         assert f"none between {period[0]} and {period[1]}; {note}" in result.stdout
 
 
+def test_an_area_with_lon_and_lat_swapped_is_said_to_be_so(user):
+    save(user.home / "swapped.geojson", {"type": "Polygon", "coordinates": [[[lat, lon] for lon, lat in DRAWN_RING]]})
+    result = run_demo(user, "swapped.geojson")  # off Somalia: a valid lon/lat area, nowhere near the scenes
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip().endswith(
+        "no scene of the catalog touches the AOI on any date (the AOI: lon 47.1900..47.2150, lat -1.5650..-1.5350; "
+        "the catalog's 2 scene(s): lon -1.5774..-1.5122, lat 47.1756..47.2341; with its lon and lat swapped the AOI "
+        "would lie over them)")
+    assert not (user.home / "out").exists()
+
+
 BOW_TIE = [[-1.565, 47.19], [-1.525, 47.22], [-1.525, 47.19], [-1.565, 47.22], [-1.565, 47.19]]
 SQUARE = [[-1.56, 47.2], [-1.55, 47.2], [-1.55, 47.21], [-1.56, 47.21], [-1.56, 47.2]]
 OVERLAPPING = [[-1.555, 47.205], [-1.54, 47.205], [-1.54, 47.215], [-1.555, 47.215], [-1.555, 47.205]]
