@@ -1,5 +1,6 @@
-"""``geo coreg`` on rasters in lon/lat (EPSG:4326), as the OSCD crops and the demo scenes are stored: the shift
-in metres is metres on the ground, not degrees rounded to 0.000 and labelled metres."""
+"""``geo coreg`` as a user gives it files: rasters in lon/lat (EPSG:4326), as the OSCD crops and the demo scenes are
+stored, whose shift in metres is metres on the ground (not degrees rounded to 0.000 and labelled metres); two
+crops overlapping on a strip too narrow to measure, named in the message."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import rasterio
 from affine import Affine
 from pyproj import Geod
 
+from rasterio.windows import Window
+
 from tests.align.fields import texture
+from tests.conftest import REPO
 from tests.synthetic import fourier_shift
 
 # ~8.5 m x 12.5 m pixels at 47.2 N, like the demo's red.tif
@@ -54,3 +58,21 @@ def test_a_lon_lat_pair_shift_is_given_in_ground_metres(user):
     text = user("coreg", "before.tif", "after.tif")
     assert text.returncode == 0, text.output
     assert f"({shift['dx_m']:+.3f} m)" in text.stdout and "0.000 m" not in text.stdout
+
+
+def test_a_strip_of_overlap_too_narrow_to_measure_names_both_files(user):
+    """The demo's red band cut into a west and an east part overlapping on 10 columns."""
+    with rasterio.open(REPO / "scenes" / "demo" / "S2_30TXT_20171014_L1C_nantes" / "red.tif") as src:
+        for name, window in (("west.tif", Window(0, 0, 300, src.height)),
+                             ("east.tif", Window(290, 0, src.width - 290, src.height))):
+            profile = {**src.profile, "width": window.width, "height": window.height,
+                       "transform": src.window_transform(window)}
+            with rasterio.open(user.home / name, "w", **profile) as dst:
+                dst.write(src.read(window=window))
+    for extra in ((), ("--local", "--strict")):
+        result = user("coreg", "west.tif", "east.tif", *extra)
+        assert result.returncode == 1, result.output
+        assert result.stderr.strip() == (
+            "Error: west.tif and east.tif: no 32-px window of the overlap has enough valid, textured pixels in both "
+            "images (5220 usable pixels after masking nodata and one-date bright regions such as clouds)")
+        assert result.stdout == ""
