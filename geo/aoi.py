@@ -303,6 +303,8 @@ def read_vector_layer(path: Path) -> dict[str, object]:
         frame = pyogrio.read_dataframe(path, layer=layers[0][0])
     except (DataSourceError, DataLayerError) as exc:
         raise AOIError(f"{path}: cannot read layer {layers[0][0]!r} ({str(exc).splitlines()[0]})") from None
+    if frame.empty:
+        raise AOIError(f"{path}: layer {layers[0][0]!r} holds no features (draw the area in it and save the edits)")
     if frame.crs is None:
         raise AOIError(f"{path}: layer {layers[0][0]!r} declares no CRS (a shapefile needs its .prj beside it)")
     frame = frame.to_crs(WGS84)

@@ -62,12 +62,15 @@ def bad_files(home):
     save_layer(home / "two.gpkg", layer="west")
     save_layer(home / "points.gpkg", geometry=Point(-1.55, 47.2))
     save_layer(home / "noprj.shp", write_crs=False)
+    gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326")).to_file(home / "new.gpkg", layer="area")
     (home / "junk.gpkg").write_bytes(b"\x00\x01 not a package")
     (home / "areas").mkdir()
     return [("two.gpkg", "two.gpkg: holds 2 polygon layers (east, west), expected 1"),
             ("points.gpkg", "points.gpkg: geometry must be a Polygon or MultiPolygon, got Point"),
             ("noprj.shp", "noprj.shp: layer 'noprj' declares no CRS (a shapefile needs its .prj beside it)"),
             ("junk.gpkg", "junk.gpkg: not a GeoJSON file nor a vector file GDAL can read"),
+            # a layer created in QGIS and saved before the area was drawn in it (was "the FeatureCollection ...")
+            ("new.gpkg", "new.gpkg: layer 'area' holds no features (draw the area in it and save the edits)"),
             ("missing.gpkg", "missing.gpkg: AOI file does not exist"),
             ("areas", "areas: is a folder; --aoi takes an AOI id or a polygon file")]
 
