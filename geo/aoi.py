@@ -173,8 +173,8 @@ def aoi_from_feature(entry: AoiFeature) -> AOI:
 def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
     """An AOI from a file a user drew or exported (geojson.io, QGIS, another tool): any polygon GeoJSON.
 
-    A Feature, a FeatureCollection of one or more polygon features (their union is the AOI) or a bare
-    Polygon/MultiPolygon. The id is the ``id`` property when it is a slug, else the file name slugified; the
+    A Feature, a FeatureCollection of one or more polygon features (their union is the AOI; points and lines
+    beside them are ignored, with a warning) or a bare Polygon/MultiPolygon. The id is the ``id`` property when it is a slug, else the file name slugified; the
     name is the ``name`` property (features' names joined), else the file name. A ``crs`` member naming
     another CRS than lon/lat (old GeoJSON, QGIS exports) is honoured by reprojecting to lon/lat.
     """
@@ -194,14 +194,16 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection, Polygon or MultiPolygon, "
                       f"got type {kind_of!r}")
     source_crs = _declared_crs(data, where)
-    parts, names = [], []
+    parts, names, kept, others = [], [], [], []
     for index, feature in enumerate(features):
         at = f"{where}: feature {index + 1}" if len(features) > 1 else where
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
             raise AOIError(f"{at}: expected a GeoJSON Feature")
         geometry = shapely.force_2d(_shape(feature.get("geometry"), at))
         if not isinstance(geometry, (Polygon, MultiPolygon)):
-            raise AOIError(f"{at}: geometry must be a Polygon or MultiPolygon, got {geometry.geom_type}")
+            others.append((at, geometry.geom_type))  # a pin beside the area (Google Earth, geojson.io, overpass)
+            continue
+        kept.append(feature)
         if source_crs is not None:
             geometry = reproject(geometry, source_crs, WGS84)
         # Each polygon checked alone, then all merged: a ring crossing itself is refused (GEOS cannot union it),
@@ -212,9 +214,15 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         name = feature_properties(feature, at).get("name")
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())
+    if not kept:
+        at, kind_found = others[0]
+        raise AOIError(f"{at}: geometry must be a Polygon or MultiPolygon, got {kind_found}")
+    if others:
+        found = ", ".join(sorted({kind_found for _, kind_found in others}))
+        log.warning("%s: %d feature(s) of no area ignored (%s): the AOI is the polygons'", where, len(others), found)
     geometry = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-    props = feature_properties(features[0], where) if len(features) == 1 else {}
-    given_id = props.get("id", features[0].get("id") if len(features) == 1 else None)
+    props = feature_properties(kept[0], where) if len(kept) == 1 else {}
+    given_id = props.get("id", kept[0].get("id") if len(kept) == 1 else None)
     aoi_id = given_id if isinstance(given_id, str) and ID_PATTERN.match(given_id) else slugify(path.stem)
     given_kind = props.get("kind")
     kind = given_kind if isinstance(given_kind, str) and given_kind in KINDS else "other"
@@ -224,7 +232,7 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         country=str(props.get("country", "")),
         kind=kind,
         geometry=validate_geometry(geometry, where),
-        source=str(props.get("source") or f"drawn area ({path.name}, {len(features)} feature(s))"),
+        source=str(props.get("source") or f"drawn area ({path.name}, {len(kept)} feature(s))"),
         approximate=bool(props.get("approximate", True)),
         path=path,
     )

@@ -9,7 +9,7 @@ import zipfile
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import Point, Polygon, shape
+from shapely.geometry import Point, Polygon, mapping, shape
 
 from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING
 
@@ -139,3 +139,23 @@ def test_google_earths_kmz_and_a_zipped_shapefile_are_read(user):
         shown = json.loads(result.stdout)
         assert (shown["id"], shown["name"]) == (name.split(".")[0], "Quai Wilson")
         assert shape(shown["geometry"]).symmetric_difference(DRAWN).area < 1e-12
+
+
+def test_a_pin_beside_the_area_in_one_file_is_ignored_with_a_warning(user):
+    """A marker dropped in geojson.io, a pin in the same Google Earth folder: the area is the polygon (both were
+    refused as 'feature 1: geometry must be a Polygon or MultiPolygon, got Point')."""
+    pin = {"type": "Feature", "properties": {"name": "Gate"}, "geometry": {"type": "Point", "coordinates": [-1.55, 47.2]}}
+    area = {"type": "Feature", "properties": {"name": "Quai Wilson"}, "geometry": mapping(DRAWN)}
+    (user.home / "marked.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [pin, area]}))
+    ring = " ".join(f"{lon},{lat},0" for lon, lat in DRAWN_RING)
+    (user.home / "pinned.kml").write_text(KML_FOLDERS.format(ring=ring).replace("</Folder>\n<Folder><name>Areas</name>",
+                                                                                  ""))
+    for name in ("marked.geojson", "pinned.kml"):
+        result = user("run", "--aoi", name, "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                      "2017-10-14", "--out", name.split(".")[0])
+        assert result.returncode == 0, result.output
+        assert f"warning: {name}: 1 feature(s) of no area ignored (Point): the AOI is the polygons'" in result.stderr
+        aoi = json.loads((user.home / name.split(".")[0] / "aoi.geojson").read_text())["features"][0]
+        assert (aoi["properties"]["name"], aoi["properties"]["source"]) == ("Quai Wilson",
+                                                                            f"drawn area ({name}, 1 feature(s))")
+        assert shape(aoi["geometry"]).symmetric_difference(DRAWN).area < 1e-12
