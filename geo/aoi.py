@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
                            index_aois, names_a_file, read_geojson, registry_feature)
 from geo.errors import AOIError
-from geo.geometry import WGS84, reproject
+from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
 if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels are involved: a re-check
     from geo.grid import Grid  # with nothing new loads AOIs and reads none
@@ -84,7 +84,8 @@ class AOI:
 
 
 def geodesic_area_m2(geometry: BaseGeometry) -> float:
-    return abs(_GEOD.geometry_area_perimeter(geometry)[0])
+    # pyproj sums the rings' signed areas: a hole wound like its exterior (as many tools write it) would be added
+    return abs(_GEOD.geometry_area_perimeter(right_handed(geometry))[0])
 
 
 def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPolygon:
@@ -108,16 +109,43 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
             f"{where}: polygon spans {maxx - minx:.1f} degrees of longitude, so it crosses the "
             "antimeridian; split it into one AOI on each side of 180 degrees"
         )
-    if not geometry.is_valid:
-        reason = shapely.is_valid_reason(geometry)
-        raise AOIError(f"{where}: invalid polygon ({reason})")
+    _check_valid(geometry, where)
     area_km2 = geodesic_area_m2(geometry) / 1e6
-    if not MIN_AREA_KM2 <= area_km2 <= MAX_AREA_KM2:
+    if area_km2 < MIN_AREA_KM2:
+        # under a square metre no one drew: lon/lat degrees read as metres (a CRS in metres declared for them)
+        advice = "draw a larger area" if area_km2 * 1e6 >= 1 else "lon/lat degrees read as metres? check the file's CRS"
+        raise AOIError(
+            f"{where}: area {area_km2 * 1e6:,.0f} m2 is below the minimum of {MIN_AREA_KM2 * 1e6:,.0f} m2 "
+            f"({MIN_AREA_KM2 * 1e4:.0f} pixels of 10 m, a {MIN_AREA_KM2 ** 0.5 * 1000:.0f} m square): {advice}"
+        )
+    if area_km2 > MAX_AREA_KM2:
         raise AOIError(
             f"{where}: area {area_km2:.4g} km2 is outside the sane range "
             f"[{MIN_AREA_KM2}, {MAX_AREA_KM2}] km2 (lon/lat swapped, or degrees mistaken for metres?)"
         )
+    _check_extent(geometry, where)
     return geometry
+
+
+def _check_valid(geometry: BaseGeometry, where: str) -> None:
+    if not geometry.is_valid:
+        raise AOIError(f"{where}: invalid polygon ({shapely.is_valid_reason(geometry)})")
+
+
+def _check_extent(geometry: BaseGeometry, where: str) -> None:
+    """A job's grid covers the AOI's bounding box, not only its polygons: parts drawn far apart (a
+    FeatureCollection of areas in two cities) make a grid far larger than their area, which no job can hold."""
+    minx, miny, maxx, maxy = geometry.bounds
+    extent_km2 = geodesic_area_m2(shapely.box(minx, miny, maxx, maxy)) / 1e6
+    if extent_km2 > MAX_AREA_KM2:
+        width_km = _GEOD.inv(minx, (miny + maxy) / 2, maxx, (miny + maxy) / 2)[2] / 1e3
+        height_km = _GEOD.inv(minx, miny, minx, maxy)[2] / 1e3
+        advice = ("its parts lie far apart: give each its own AOI file" if isinstance(geometry, MultiPolygon)
+                  else "split the area into smaller AOIs")
+        raise AOIError(
+            f"{where}: the area's extent is {width_km:,.0f} x {height_km:,.0f} km ({extent_km2:,.0f} km2), over the "
+            f"{MAX_AREA_KM2:,.0f} km2 one job's grid covers; {advice}"
+        )
 
 
 def aoi_from_geojson(data: object, where: str, path: Path | None = None) -> AOI:
@@ -145,8 +173,8 @@ def aoi_from_feature(entry: AoiFeature) -> AOI:
 def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
     """An AOI from a file a user drew or exported (geojson.io, QGIS, another tool): any polygon GeoJSON.
 
-    A Feature, a FeatureCollection of one or more polygon features (their union is the AOI) or a bare
-    Polygon/MultiPolygon. The id is the ``id`` property when it is a slug, else the file name slugified; the
+    A Feature, a FeatureCollection of one or more polygon features (their union is the AOI; points and lines
+    beside them are ignored, with a warning) or a bare Polygon/MultiPolygon. The id is the ``id`` property when it is a slug, else the file name slugified; the
     name is the ``name`` property (features' names joined), else the file name. A ``crs`` member naming
     another CRS than lon/lat (old GeoJSON, QGIS exports) is honoured by reprojecting to lon/lat.
     """
@@ -166,23 +194,35 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection, Polygon or MultiPolygon, "
                       f"got type {kind_of!r}")
     source_crs = _declared_crs(data, where)
-    parts, names = [], []
+    parts, names, kept, others = [], [], [], []
     for index, feature in enumerate(features):
         at = f"{where}: feature {index + 1}" if len(features) > 1 else where
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
             raise AOIError(f"{at}: expected a GeoJSON Feature")
         geometry = shapely.force_2d(_shape(feature.get("geometry"), at))
         if not isinstance(geometry, (Polygon, MultiPolygon)):
-            raise AOIError(f"{at}: geometry must be a Polygon or MultiPolygon, got {geometry.geom_type}")
+            others.append((at, geometry.geom_type))  # a pin beside the area (Google Earth, geojson.io, overpass)
+            continue
+        kept.append(feature)
         if source_crs is not None:
             geometry = reproject(geometry, source_crs, WGS84)
-        parts.append(geometry)
+        # Each polygon checked alone, then all merged: a ring crossing itself is refused (GEOS cannot union it),
+        # while parts overlapping each other (two features, or a multi-part feature from QGIS) are one area.
+        for polygon in polygon_parts(geometry):
+            _check_valid(polygon, at)
+        parts.extend(polygon_parts(geometry))
         name = feature_properties(feature, at).get("name")
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())
+    if not kept:
+        at, kind_found = others[0]
+        raise AOIError(f"{at}: geometry must be a Polygon or MultiPolygon, got {kind_found}")
+    if others:
+        found = ", ".join(sorted({kind_found for _, kind_found in others}))
+        log.warning("%s: %d feature(s) of no area ignored (%s): the AOI is the polygons'", where, len(others), found)
     geometry = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-    props = feature_properties(features[0], where) if len(features) == 1 else {}
-    given_id = props.get("id", features[0].get("id") if len(features) == 1 else None)
+    props = feature_properties(kept[0], where) if len(kept) == 1 else {}
+    given_id = props.get("id", kept[0].get("id") if len(kept) == 1 else None)
     aoi_id = given_id if isinstance(given_id, str) and ID_PATTERN.match(given_id) else slugify(path.stem)
     given_kind = props.get("kind")
     kind = given_kind if isinstance(given_kind, str) and given_kind in KINDS else "other"
@@ -192,7 +232,7 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         country=str(props.get("country", "")),
         kind=kind,
         geometry=validate_geometry(geometry, where),
-        source=str(props.get("source") or f"drawn area ({path.name}, {len(features)} feature(s))"),
+        source=str(props.get("source") or f"drawn area ({path.name}, {len(kept)} feature(s))"),
         approximate=bool(props.get("approximate", True)),
         path=path,
     )
@@ -260,7 +300,7 @@ def read_vector_layer(path: Path) -> dict[str, object]:
         reason = str(exc).splitlines()[0].split(";")[0]  # GDAL's first sentence; the rest suggests driver prefixes
         raise AOIError(f"{path}: not a GeoJSON file nor a vector file GDAL can read ({reason})") from None
     if len(layers) > 1:
-        layers = [(name, kind) for name, kind in layers if "polygon" in kind.lower()]
+        layers = [(name, kind) for name, kind in layers if _holds_polygons(path, name, kind)]
         if len(layers) != 1:
             listed = ", ".join(name for name, _ in layers) or "none"
             raise AOIError(f"{path}: holds {len(layers)} polygon layers ({listed}), expected 1 (save the AOI's "
@@ -271,6 +311,8 @@ def read_vector_layer(path: Path) -> dict[str, object]:
         frame = pyogrio.read_dataframe(path, layer=layers[0][0])
     except (DataSourceError, DataLayerError) as exc:
         raise AOIError(f"{path}: cannot read layer {layers[0][0]!r} ({str(exc).splitlines()[0]})") from None
+    if frame.empty:
+        raise AOIError(f"{path}: layer {layers[0][0]!r} holds no features (draw the area in it and save the edits)")
     if frame.crs is None:
         raise AOIError(f"{path}: layer {layers[0][0]!r} declares no CRS (a shapefile needs its .prj beside it)")
     frame = frame.to_crs(WGS84)
@@ -282,6 +324,21 @@ def read_vector_layer(path: Path) -> dict[str, object]:
                  "geometry": None if geometry is None or geometry.is_empty else mapping(geometry)}
                 for geometry, (_, row) in zip(frame.geometry, frame.iterrows(), strict=True)]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _holds_polygons(path: Path, layer: str, declared: str) -> bool:
+    """Whether a layer is a polygon layer: by its declared geometry type, or, when it declares none (KML's
+    folders, a GeoPackage's generic "Geometry" layer), by the geometries it holds."""
+    if declared.lower() != "unknown":
+        return "polygon" in declared.lower()
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer, columns=[])
+    except (DataSourceError, DataLayerError):
+        return False  # a layer GDAL cannot read is no candidate
+    return bool(frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any())
 
 
 def load_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AOI]:
@@ -296,6 +353,20 @@ def load_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[s
                 raise
             problems.append(exc)
     return aois
+
+
+def check_same_place(aoi: AOI, registry: Mapping[str, AOI]) -> None:
+    """Refuse a drawn area whose id (its file name's, or its ``id`` property) is a registry AOI's that it does not
+    touch: the claims naming that id would be judged on other ground ('musudan.geojson' drawn over Nantes). A
+    redrawn outline of the same place is taken."""
+    known = registry.get(aoi.id)
+    if known is None or known.geometry.intersects(aoi.geometry):
+        return
+    here, there = aoi.geometry.centroid, known.geometry.centroid
+    km = _GEOD.inv(here.x, here.y, there.x, there.y)[2] / 1e3
+    raise AOIError(f"{aoi.path or aoi.source}: its id {aoi.id!r} is that of the AOI {known.path or known.source}, "
+                   f"{km:,.0f} km away, so the claims naming {aoi.id!r} would be judged on this area; rename the file "
+                   "or give it another 'id' property")
 
 
 def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = None) -> AOI:

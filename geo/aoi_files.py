@@ -8,6 +8,7 @@ the project's AOIs by id and validate only those it re-checks; one with nothing 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,8 +22,6 @@ KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
 # Beyond this an AOI file is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far less.
 MAX_AOI_FILE_BYTES = 10_000_000
 GEOJSON_SUFFIXES = (".geojson", ".json")
-# Vector files GDAL reads that a user may give as an AOI: taken for a file even when missing ("does not exist").
-VECTOR_SUFFIXES = (".gpkg", ".shp", ".kml", ".fgb", ".gml", ".sqlite")
 
 
 @dataclass(frozen=True)
@@ -50,22 +49,31 @@ def check_aoi_file_size(path: Path) -> None:
 
 
 def names_a_file(ref: str) -> bool:
-    """Whether an ``--aoi`` value names a file (a drawn AOI) rather than an AOI id: by its suffix, or because
-    such a file exists. A folder is neither: an error."""
-    if Path(ref).is_dir():
+    """Whether an ``--aoi`` value names a file (a drawn AOI) rather than an AOI id: because such a file exists,
+    or because no id looks like it (a suffix or a folder in it: 'harbour.kmz', 'areas/quay'), so that a
+    mistyped file name is said to be missing rather than an unknown id. A folder is neither: an error."""
+    path = Path(ref)
+    if path.is_dir():
         raise AOIError(f"{ref}: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, GeoPackage...)")
-    return Path(ref).suffix.lower() in GEOJSON_SUFFIXES + VECTOR_SUFFIXES or Path(ref).is_file()
+    return path.is_file() or not ID_PATTERN.match(ref) and (bool(path.suffix) or "/" in ref or os.sep in ref)
 
 
 def read_geojson(path: Path) -> object:
     path = Path(path)
     check_aoi_file_size(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise AOIError(f"{path}: cannot read AOI file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
+    try:
+        # utf-8-sig: Notepad, PowerShell and some GIS exports start UTF-8 with a byte-order mark (RFC 8259 allows
+        # a parser to ignore it; GDAL does)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if b"\0" in raw[:4096]:
+            raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
+        raise AOIError(f"{path}: not UTF-8 text (byte {exc.start + 1}); GeoJSON is UTF-8: save the file again "
+                       "as UTF-8") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Protocol
 from affine import Affine
 from rasterio.crs import CRS as RioCRS
 
+METRES_PER_DEGREE_LON = 111_320.0  # at the equator (times the cosine of the latitude elsewhere)
+METRES_PER_DEGREE_LAT = 110_574.0
+
 if TYPE_CHECKING:  # pyproj and shapely are imported where used: reading and co-registering rasters needs neither
     import numpy as np
     from shapely.geometry.base import BaseGeometry
@@ -62,6 +65,16 @@ class Grid:
     @property
     def pixel_area(self) -> float:
         return abs(self.transform.a * self.transform.e - self.transform.b * self.transform.d)
+
+    def pixel_metres(self) -> tuple[float, float]:
+        """A pixel's width and height on the ground in metres, signed as the transform's ``a`` and ``e`` (a
+        north-up grid: east positive, north negative); a lon/lat grid's degrees at its centre latitude."""
+        a, e = self.transform.a, self.transform.e
+        if is_geographic(self.crs):
+            lat = math.radians((self.bounds[1] + self.bounds[3]) / 2)
+            return (a * METRES_PER_DEGREE_LON * math.cos(lat), e * METRES_PER_DEGREE_LAT)
+        factor = self.crs.linear_units_factor[1] if self.crs.is_projected else 1.0  # a grid in feet converted
+        return (a * factor, e * factor)
 
     def shifted(self, dx_px: float, dy_px: float) -> Grid:
         """The same grid moved by (dx_px, dy_px) pixels (columns east, rows south)."""

@@ -44,7 +44,7 @@ def test_utm_grid_snaps_to_resolution_and_covers_aoi():
         (mapping(box(179.9, 10, 180.5, 10.1)), "out of lon/lat range"),
         (mapping(box(-179.95, 10, 179.95, 10.05)), "antimeridian"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [0.05, 0.05], [0.05, 0], [0, 0.05], [0, 0]]]}, "invalid polygon"),
-        (mapping(box(10, 10, 10.0001, 10.0001)), "sane range"),
+        (mapping(box(10, 10, 10.0001, 10.0001)), "below the minimum of 10,000 m2"),
         (mapping(box(0, 0, 5, 5)), "sane range"),
         ({"type": "Point", "coordinates": [1, 2]}, "Polygon or MultiPolygon"),
         ({"type": "Polygon", "coordinates": "nonsense"}, "malformed geometry"),

@@ -55,8 +55,9 @@ class Shift:
     spread_px: float = 0.0  # RMS disagreement between the windows (local variation + noise)
 
     def metres(self, grid: Grid) -> tuple[float, float]:
-        """(dx_m, dy_m): the displacement in map units — east and north positive."""
-        a, e = grid.transform.a, grid.transform.e
+        """(dx_m, dy_m): the displacement in metres on the ground — east and north positive (a lon/lat grid's
+        degrees would round to 0.000)."""
+        a, e = grid.pixel_metres()
         return (self.dx_px * a, self.dy_px * e)
 
     def to_dict(self, grid: Grid | None = None) -> dict[str, float | int | str]:

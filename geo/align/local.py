@@ -112,8 +112,8 @@ class LocalModel:
             "range_dy_px": [round(float(dy.min()), 4), round(float(dy.max()), 4)],
         }
         if grid is not None:
-            out.update(mean_dx_m=round(float(dx.mean()) * grid.transform.a, 3),
-                       mean_dy_m=round(float(dy.mean()) * grid.transform.e, 3))
+            metres_x, metres_y = grid.pixel_metres()
+            out.update(mean_dx_m=round(float(dx.mean()) * metres_x, 3), mean_dy_m=round(float(dy.mean()) * metres_y, 3))
         return out
 
 

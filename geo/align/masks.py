@@ -16,7 +16,7 @@ import numpy as np
 
 from geo.align import filters
 from geo.align.quantiles import median
-from geo.grid import Grid, is_geographic
+from geo.grid import Grid
 from geo.scenes.scratch import nth_valid
 
 BRIGHT_SD = 6.0  # robust standard deviations above the median: brighter than any ordinary ground
@@ -35,12 +35,8 @@ DEFAULT_PIXEL_M = 10.0  # arrays without a grid: Sentinel-2's finest bands
 
 def pixel_size_m(grid: Grid) -> float:
     """Mean pixel side in metres (geographic grids: at the grid's centre latitude)."""
-    a, e = grid.res
-    if is_geographic(grid.crs):
-        lat = math.radians((grid.bounds[1] + grid.bounds[3]) / 2)
-        return math.sqrt(a * 111_320.0 * math.cos(lat) * e * 110_574.0)
-    factor = grid.crs.linear_units_factor[1] if grid.crs.is_projected else 1.0
-    return math.sqrt(a * e) * factor
+    width, height = grid.pixel_metres()
+    return math.sqrt(abs(width * height))
 
 
 def robust_level(image: np.ndarray, valid: np.ndarray) -> tuple[float, float] | None:

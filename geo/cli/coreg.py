@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from geo.cli import console
+from geo.errors import CoregError
 
 
 @click.command("coreg")
@@ -46,7 +47,10 @@ def coreg_command(
         from geo.align.files import LocalSettings, coregister_files
 
     settings = LocalSettings(window, spacing, min_points, strict) if local else None
-    result = coregister_files(ref, tgt, band, settings, int(read_budget * 1e6), apply_to, keep_grid).record
+    try:
+        result = coregister_files(ref, tgt, band, settings, int(read_budget * 1e6), apply_to, keep_grid).record
+    except CoregError as exc:  # the estimate's reasons speak of "the overlap", "the images": say which files
+        raise type(exc)(f"{ref} and {tgt}: {exc}") from None
     if as_json:
         click.echo(json.dumps(result))
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from geo.aoi import AOI, load_aois, resolve_aoi
+from geo.aoi import AOI, check_same_place, load_aois, resolve_aoi
 from geo.atomic import check_output_dir
 from geo.claim_verdict import ClaimVerdict
 from geo.aoi_files import names_a_file
@@ -41,6 +41,7 @@ def load_job_inputs(
     skipped: list[AOIError] = []
     aois = load_aois(aoi_dir, skipped)
     console.warn_skipped(skipped, "`geo aoi list`")
+    check_same_place(aoi, aois)
     read = read_claims(seeds_dir, set(aois) | {aoi.id})
     claims = read.wanted(claim_ids)
     if not claim_ids:  # every claim naming the AOI is taken: a broken one may be among them

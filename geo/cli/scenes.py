@@ -18,7 +18,7 @@ from geo.scenes.cache import SceneCache
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
 from geo.scenes.model import Scene, Sensor
-from geo.scenes.pairs import parse_period
+from geo.scenes.pairs import catalog_note, parse_period
 from geo.scenes.source import ARCHIVES, default_source, open_source
 
 MAX_JUDGED = 100  # scenes whose cloud inside the AOI a search judges (one SCL window read each)
@@ -111,6 +111,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover))
     console.print_table(table, "date", "id")
+    if not found and (note := catalog_note(scene_source, aoi)):
+        console.stdout.print(f"none between {first} and {last}; {note}")
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
     if unjudged:

@@ -90,7 +90,8 @@ class RunData:
 
 def _json(path: Path) -> Any:
     if not path.exists():
-        raise RunFolderError(f"{path}: missing (is {path.parent} the output folder of `geo run` or `geo demo`?)")
+        # read only from a folder whose run completed (its marker checked first): the file was removed since
+        raise RunFolderError(f"{path}: missing from the run folder (removed since the run wrote it?); run the job again")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -208,10 +208,10 @@ def claim_anchors(claims: Sequence[Claim], before: str | None, after: str | None
     return before_anchor, after_anchor, origin
 
 
-def _outside_catalog(source: SceneSource, aoi: AOI) -> str:
+def catalog_note(source: SceneSource, aoi: AOI) -> str:
     """For a local catalog, what it does hold: the dates of its scenes over the AOI (a date out of their
     range), or, when none touches the AOI on any date, where its scenes are (a drawn AOI in the wrong place,
-    or lon/lat swapped), so the user does not go looking for dates."""
+    or lon/lat swapped), so the user does not go looking for dates. Empty for an archive."""
     if not isinstance(source, LocalCatalog):
         return ""  # an archive: a search without dates would ask for the whole of it
     scenes = source.all()
@@ -220,15 +220,19 @@ def _outside_catalog(source: SceneSource, aoi: AOI) -> str:
     over = sorted({s.date.isoformat() for s in scenes if s.geometry.intersects(aoi.geometry)})
     if over:
         shown = ", ".join(over) if len(over) <= 6 else f"{', '.join(over[:3])}, ... {', '.join(over[-2:])}"
-        return f" (its {len(over)} date(s) over the AOI: {shown})"
+        return f"the catalog's {len(over)} date(s) over the AOI: {shown}"
+    import shapely
     from shapely.ops import unary_union
 
     def bounds(geometry: Any) -> str:
         west, south, east, north = geometry.bounds
         return f"lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f}"
 
-    return (f": no scene of the catalog touches the AOI on any date (the AOI: {bounds(aoi.geometry)}; the "
-            f"catalog's {len(scenes)} scene(s): {bounds(unary_union([s.geometry for s in scenes]))})")
+    footprint = unary_union([s.geometry for s in scenes])
+    swapped = shapely.transform(aoi.geometry, lambda xy: xy[:, ::-1])  # the commonest slip in a hand-made GeoJSON
+    hint = "; with its lon and lat swapped the AOI would lie over them" if swapped.intersects(footprint) else ""
+    return (f"no scene of the catalog touches the AOI on any date (the AOI: {bounds(aoi.geometry)}; the "
+            f"catalog's {len(scenes)} scene(s): {bounds(footprint)}{hint})")
 
 
 def select_pair(
@@ -259,9 +263,10 @@ def select_pair(
         if not options[name]:
             direction = "on or before" if name == "before" else "on or after"
             failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
+            note = catalog_note(source, aoi)
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{failed}"
-                f"{_outside_catalog(source, aoi)}"
+                f"{'; ' + note if note else ''}"
             )
     best = _best(options["before"], options["after"])
     if best is not None and _cost(*best) > best[0].gap_days + best[1].gap_days:

@@ -134,7 +134,8 @@ def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-_UNREADABLE = (OSError, pystac.STACError, ValueError, KeyError)  # what reading a broken catalog raises
+# what reading a broken catalog raises; STACTypeError (a JSON file of another kind: an AOI, an item) is no STACError
+_UNREADABLE = (OSError, pystac.STACError, pystac.STACTypeError, ValueError, KeyError)
 
 
 def _unreadable(path: Path, exc: Exception) -> SceneError:

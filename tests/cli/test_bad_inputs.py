@@ -77,9 +77,16 @@ def test_raster_without_crs(geo_cli, project):
 
 
 def test_aoi_not_overlapping_scenes(geo_cli, project, tmp_path):
+    far = synthetic.write_aoi(tmp_path / "far.geojson", "far-site", (20.0, 60.0, 20.05, 60.03))
+    result, out = run(geo_cli, project, "--before", "2020-03-01", "--after", "2020-08-01", aoi=str(far))
+    assert_user_error(result, out, "no scene over AOI 'far-site'")
+
+
+def test_aoi_drawn_elsewhere_under_the_id_of_a_registry_aoi(geo_cli, project, tmp_path):
+    """Its claims (naming test-site) would be judged on this other area."""
     far = synthetic.write_aoi(tmp_path / "far.geojson", "test-site", (20.0, 60.0, 20.05, 60.03))
     result, out = run(geo_cli, project, aoi=str(far))
-    assert_user_error(result, out, "no scene over AOI 'test-site'")
+    assert_user_error(result, out, f"{far}: its id 'test-site' is that of the AOI {project / 'aoi'}", "km away")
 
 
 def test_all_nodata_scene(geo_cli, project):

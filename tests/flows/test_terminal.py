@@ -49,7 +49,7 @@ def test_claims_list_prints_user_text_as_text_and_never_cuts_ids(user):
 def test_markup_in_an_aoi_reference_is_an_error_message_not_a_traceback(user):
     result = user("run", "--aoi", "[/bold]x", "--out", "o")
     assert result.returncode == 1
-    assert "unknown AOI id '[/bold]x'" in result.stderr and "Traceback" not in result.output
+    assert "[/bold]x: AOI file does not exist" in result.stderr and "Traceback" not in result.output  # a path
     result = user("run", "--aoi", "[red]gone[/red].geojson", "--out", "o")
     assert result.returncode == 1 and "[red]gone[/red].geojson: AOI file does not exist" in result.stderr
 

@@ -20,7 +20,7 @@ class CoregistrationAlgorithm(GeoAlgorithm):
     NAME = "coregistration"
     TITLE = "Co-registration"
     HELP = ("Sub-pixel shift between two rasters (geo coreg): a feature at (col, row) in the reference is at "
-            "(col + dx_px, row + dy_px) in the target; dx_m/dy_m in map units, east and north positive. With a "
+            "(col + dx_px, row + dy_px) in the target; dx_m/dy_m in metres on the ground, east and north positive. With a "
             "corrected raster, the target is resampled once onto the reference grid.")
 
     def initAlgorithm(self, config=None):  # noqa: N802

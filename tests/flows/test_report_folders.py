@@ -1,0 +1,36 @@
+"""``geo report`` on folders a user hands it: a complete run folder from which a file was deleted since is said to
+be so (it was asked whether it was a run folder at all), and nothing is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+
+
+@pytest.fixture
+def run_folder(user):
+    drawn_aoi(user.home / "harbour.geojson")
+    result = user("run", "--aoi", "harbour.geojson", "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "run")
+    assert result.returncode == 0, result.output
+    return user.home / "run"
+
+
+@pytest.mark.parametrize("deleted", ["manifest.json", "claims.json", "aoi.geojson", "changes.geojson"])
+def test_a_run_folder_with_a_file_deleted_names_the_file_and_the_way_out(user, run_folder, deleted):
+    (run_folder / deleted).unlink()
+    result = user("report", "run", "--out", "again.html")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == (f"Error: run/{deleted}: missing from the run folder (removed since the run "
+                                     "wrote it?); run the job again")
+    assert not (user.home / "again.html").exists()
+
+
+def test_a_folder_that_is_no_run_folder_is_said_to_be_none(user):
+    (user.home / "notes").mkdir()
+    (user.home / "notes" / "manifest.json").write_text("{}")
+    result = user("report", "notes", "--out", "r.html")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip().startswith("Error: notes: not a complete run folder (no .geo-complete.json")
+    assert not (user.home / "r.html").exists()
