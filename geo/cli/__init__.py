@@ -50,7 +50,12 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attribute = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        from geo.cli.start_up import collector_paused
+
+        # the command's modules (numpy, scipy, pandas ... for `geo run`) create objects that live as long as the
+        # process: collections while they are imported walk them again and again (~0.1 s of a small job)
+        with collector_paused():
+            command: click.Command = getattr(importlib.import_module(module_name), attribute)
         return command
 
 
