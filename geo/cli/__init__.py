@@ -105,8 +105,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _quick_end_wanted() -> bool:
-    start_up = sys.modules.get("geo.cli.start_up")  # only a command that imported it can have asked
-    return start_up is not None and bool(start_up.quick_end_wanted())
+    """A command asked for it (only one that imported ``start_up`` can have), and no profiler is running
+    (``python -m cProfile -o FILE -m geo ...`` writes FILE after the command returns, not at exit)."""
+    start_up = sys.modules.get("geo.cli.start_up")
+    return start_up is not None and bool(start_up.quick_end_wanted()) and sys.getprofile() is None
 
 
 def _run(argv: Sequence[str] | None) -> None:
