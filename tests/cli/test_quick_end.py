@@ -78,3 +78,17 @@ def test_a_change_job_ends_at_once_once_its_run_folder_is_whole(tmp_path, comman
     features = json.loads((tmp_path / "job" / "changes.geojson").read_text())["features"]
     manifest = json.loads((tmp_path / "job" / "manifest.json").read_text())
     assert len(features) == manifest["n_changes"] > 0 and "write stac item" in manifest["timings_s"]
+
+
+def test_a_profiled_run_ends_as_usual_so_the_profile_is_written(tmp_path):
+    """``python -m cProfile -o FILE -m geo run ...`` writes FILE after the command returns: under a profiler
+    the process is not ended early."""
+    import pstats
+
+    profile = tmp_path / "run.prof"
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "geo", "demo", "--out",
+                           str(tmp_path / "job")], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    functions = {name for _, _, name in pstats.Stats(str(profile)).stats}
+    assert {"run_job", "write_run"} <= functions
