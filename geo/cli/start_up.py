@@ -63,10 +63,20 @@ def light_start() -> None:
             deferred = [name for name in NUMPY_DEFERRED if importlib.util.find_spec(name) is not None]
             with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType), _standing_in(deferred, DeferredModule):
                 import numpy  # noqa: F401
-        if "rasterio" not in sys.modules:
-            deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
-            with _standing_in(deferred, DeferredModule):
-                import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
+    light_rasterio()
+
+
+def light_rasterio() -> None:
+    """Import rasterio with lazy binding, and boto3 and the VRT XML parser, which it imports for paths a
+    command may not take (S3 request signing, VRT documents), imported at their first use. Nothing is done
+    when rasterio is already imported. Also what ``geo run`` does first (numpy as it is: a large job's
+    linear algebra may use BLAS's threads)."""
+    if "rasterio" in sys.modules:
+        return
+    with _lazy_binding():
+        deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
+        with _standing_in(deferred, DeferredModule):
+            import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
 
 
 @contextmanager
