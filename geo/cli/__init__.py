@@ -37,9 +37,10 @@ COMMANDS = {
     "eval": "geo.cli.eval:eval_group",
     "scenes": "geo.cli.scenes:scenes_group",
 }
-# Commands whose rasters are local files or HTTP(S) URLs as a rule: rasterio is imported without boto3 (~0.05-0.1 s),
-# which it uses only to sign S3 requests, imported at that first use (geo.cli.start_up.light_rasterio).
-LIGHT_RASTERIO = frozenset({"run", "demo"})
+# The change job's commands: OpenBLAS with one thread (its products have six bands for an inner dimension:
+# geo.cli.start_up.one_blas_thread), and rasterio without boto3 (~0.05-0.1 s), which it uses only to sign S3
+# requests, imported at that first use (light_rasterio: their rasters are local files or HTTP(S) URLs as a rule).
+JOB_COMMANDS = frozenset({"run", "demo"})
 
 
 class LazyGroup(click.Group):
@@ -53,12 +54,13 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attribute = target.split(":")
-        from geo.cli.start_up import collector_paused, light_rasterio
+        from geo.cli.start_up import collector_paused, light_rasterio, one_blas_thread
 
         # the command's modules (numpy, scipy, pandas ... for `geo run`) create objects that live as long as the
         # process: collections while they are imported walk them again and again (~0.1 s of a small job)
         with collector_paused():
-            if cmd_name in LIGHT_RASTERIO:
+            if cmd_name in JOB_COMMANDS:
+                one_blas_thread()
                 light_rasterio()
             command: click.Command = getattr(importlib.import_module(module_name), attribute)
         return command

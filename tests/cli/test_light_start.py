@@ -151,26 +151,29 @@ def test_numpy_and_gdal_are_loaded_with_lazy_binding_and_the_flags_restored(prel
         "lazy_while_loading": [prelude == LIGHT] * 2, "restored": True}
 
 
-def test_a_change_job_imports_no_boto3_and_numpy_as_it_is(tmp_path):
+@pytest.mark.parametrize(("env", "threads"), [({}, 1), ({"OPENBLAS_NUM_THREADS": "2"}, 2)])
+def test_a_change_job_imports_no_boto3_and_starts_one_blas_thread(tmp_path, env, threads):
     """``geo demo`` (as ``geo run``) reads local files: boto3 is never imported (rasterio's reference to it is
-    the stand-in), numpy keeps its docstrings and BLAS its thread count (a large job's linear algebra)."""
+    the stand-in); OpenBLAS starts one thread unless the user says otherwise; numpy keeps its docstrings."""
+    pytest.importorskip("threadpoolctl")
     probe = """
 import atexit, json, sys, types
 def report():
     boto3 = sys.modules.get("boto3")
-    import numpy
+    import numpy, threadpoolctl
     print(json.dumps({"real_boto3": type(boto3) is types.ModuleType and hasattr(boto3, "Session"),
                       "botocore": "botocore" in sys.modules, "numpy_docstrings": bool(numpy.add.__doc__),
-                      "blas_env": __import__("os").environ.get("OPENBLAS_NUM_THREADS")}))
+                      "blas_threads": sorted({p["num_threads"] for p in threadpoolctl.threadpool_info()
+                                              if p["user_api"] == "blas"})}))
 atexit.register(report)
 from geo.cli import main
 main(["demo", "--out", sys.argv[1]])
 """
     proc = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "job")], capture_output=True, text=True,
                           cwd=tmp_path, env={**{k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"},
-                                             "PYTHONPATH": str(REPO)}, timeout=300)
+                                             "PYTHONPATH": str(REPO), **env}, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout.splitlines()[-1]) == {"real_boto3": False, "botocore": False,
-                                                         "numpy_docstrings": True, "blas_env": None}
+                                                         "numpy_docstrings": True, "blas_threads": [threads]}
     assert json.loads((tmp_path / "job" / "manifest.json").read_text())["n_changes"] > 0
 
