@@ -202,7 +202,7 @@ def median_test(
     index = np.flatnonzero(use)
     if index.size < 4:
         return keep
-    from scipy.spatial import cKDTree  # here: a job co-registered by one shift needs no tie points (~0.1 s)
+    from scipy.spatial import cKDTree  # at first use (~0.07 s): `geo coreg` without --local needs no tie points
 
     tree = cKDTree(np.column_stack([col[index], row[index]]))
     k = min(9, index.size)
@@ -243,7 +243,7 @@ def fit_model(points: TiePoints, shape: tuple[int, int], min_points: int = 8, fo
     cv_affine = _cv(xy, d, folds_of, lambda a, b: (lambda q: _affine_eval(_affine(a, b), q)))
     kind, smooth, cv_best = "affine", None, cv_affine
     if n >= MIN_POINTS_SMOOTH:
-        from scipy.interpolate import RBFInterpolator  # here: ~0.2 s to import, for a model few jobs fit
+        from scipy.interpolate import RBFInterpolator  # at first use (~0.1 s): only with tie points enough
 
         for s in SMOOTHING:
             def make(a: np.ndarray, b: np.ndarray, s: float = s) -> RBFInterpolator:

@@ -78,8 +78,7 @@ def one_blas_thread() -> None:
 def light_rasterio() -> None:
     """Import rasterio with lazy binding, and boto3 and the VRT XML parser, which it imports for paths a
     command may not take (S3 request signing, VRT documents), imported at their first use. Nothing is done
-    when rasterio is already imported. Also what ``geo run`` does first (numpy as it is: a large job's
-    linear algebra is set by ``one_blas_thread``)."""
+    when rasterio is already imported. ``geo run`` and ``geo demo`` start with it too (``geo.cli.JOB_COMMANDS``)."""
     if "rasterio" in sys.modules:
         return
     with _lazy_binding():

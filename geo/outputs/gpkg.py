@@ -161,7 +161,7 @@ def styles_frame(styles: dict[str, str]) -> pd.DataFrame:
 @contextmanager
 def _unsynced() -> Iterator[None]:
     """SQLite without its fsync calls while the GeoPackage is written (GDAL's ``OGR_SQLITE_SYNCHRONOUS=OFF``:
-    the same file, ~0.05 s less for a run's five layers, each written in its own transaction). The file is
+    the same file, ~0.02-0.04 s less for a run's layers, each written in its own transaction). The file is
     written under a temporary name and renamed, as every file of a run folder, none of which is synced
     either. A user's own setting of the option wins."""
     if pyogrio.get_gdal_config_option(SQLITE_SYNC) is not None:

@@ -37,7 +37,8 @@ def run_python(code: str, env: dict[str, str] | None = None) -> dict[str, object
     return result
 
 
-@pytest.mark.parametrize("prelude", ["", LIGHT, LIGHT_RASTERIO], ids=["rasterio-as-is", "light-start", "light-rasterio"])
+@pytest.mark.parametrize("prelude", ["", LIGHT, LIGHT_RASTERIO],
+                         ids=["rasterio-as-is", "light-start", "light-rasterio"])
 def test_boto3_is_imported_when_rasterio_signs_an_s3_request(prelude):
     """rasterio imports boto3 with itself (control); after ``light_start`` only at the first S3 session,
     which is the same: an AWS session from the real boto3, with the credentials given."""
