@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from skimage.filters import threshold_otsu
 
-from geo.change.sampling import sample_index
+from geo.change.sampling import distinct_sample
 from geo.change.normalised_stack import NormalisedStack, stack_pixels
 from geo.scenes.scratch import nth_valid
 
@@ -159,8 +159,7 @@ def scene_levels(before: np.ndarray, after: np.ndarray | NormalisedStack, valid:
     million, else a fixed sample of a million (``geo.change.sampling``), read at those pixels only."""
     if not valid.any():
         return SceneLevels()
-    pick = sample_index(int(np.count_nonzero(valid)))
-    pixels = nth_valid(valid, None if pick is None else np.unique(pick))
+    pixels = nth_valid(valid, distinct_sample(int(np.count_nonzero(valid))))
     before, after = stack_pixels(before, pixels), stack_pixels(after, pixels)  # (band, pixel)
     valid = np.ones(pixels.size, bool)
     names = list(bands)

@@ -25,7 +25,7 @@ from functools import cached_property
 import numpy as np
 from scipy import linalg, special
 
-from geo.change.sampling import sample_index
+from geo.change.sampling import distinct_sample, sample_index
 from geo.change.normalised_stack import NormalisedStack
 from geo.scenes.scratch import nth_valid, take_pixels
 from geo.errors import ChangeError
@@ -208,8 +208,7 @@ def invariant_pixels(result: IRMAD, valid: np.ndarray, min_probability: float = 
     """Pixels IR-MAD finds unchanged with probability above ``min_probability``, among at most a million
     valid pixels (all of them in smaller pairs: they are what the normalisation fits); on real pairs far
     apart in time that set can be tiny, so it is topped up to the 5 % least-changed pixels when too small."""
-    pick = sample_index(int(np.count_nonzero(valid)), seed=2)
-    pixels = nth_valid(valid, None if pick is None else np.unique(pick))
+    pixels = nth_valid(valid, distinct_sample(int(np.count_nonzero(valid)), seed=2))
     chi2 = result.at(pixels)
     keep = special.chdtrc(result.dof, chi2) > min_probability
     if keep.sum() < MIN_INVARIANT:

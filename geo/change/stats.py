@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from geo.change.tiling import BlockRunner, run_serial
 from geo.change.local_blocks import local_statistic
@@ -59,7 +59,7 @@ def _trimmed_covariance(d: np.ndarray, start: np.ndarray, keep: float = 0.9, ite
     """Covariance of the core of the no-change cloud (d is k × N), consistency-corrected for trimming."""
     k = d.shape[0]
     subset = start
-    cutoff = stats.chi2.ppf(keep, k)
+    cutoff = 2 * special.gammaincinv(k / 2, keep)  # chi2_k's `keep` quantile (scipy.stats' own formula)
     cov = np.atleast_2d(np.cov(d[:, subset]))
     for _ in range(iterations):
         inv = np.linalg.pinv(cov)
@@ -68,7 +68,7 @@ def _trimmed_covariance(d: np.ndarray, start: np.ndarray, keep: float = 0.9, ite
         if subset.sum() <= k * 10:
             break
         # Trimming a Gaussian at the chi2_k `keep` quantile shrinks its covariance by this factor.
-        shrink = stats.chi2.cdf(cutoff, k + 2) / keep
+        shrink = special.chdtr(k + 2, cutoff) / keep
         cov = np.atleast_2d(np.cov(d[:, subset])) / shrink
     return cov
 

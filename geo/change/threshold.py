@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from scipy import stats
+from scipy import special
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
 from geo.change.labels import EIGHT, label_compact, label_means, label_regions, labelled_pixels, region_sizes
@@ -15,8 +15,9 @@ from geo.scenes.scratch import take_pixels
 
 
 def chi2_threshold(dof: int, alpha: float) -> float:
-    """The D² above which a no-change pixel falls with probability ``alpha``."""
-    return float(stats.chi2.isf(alpha, dof))
+    """The D² above which a no-change pixel falls with probability ``alpha`` (chi-square's inverse survival
+    function, as ``scipy.stats.chi2.isf`` computes it, without importing scipy.stats: ~0.5 s per job)."""
+    return float(special.chdtri(dof, alpha))
 
 
 def otsu_threshold(statistic: np.ndarray, valid: np.ndarray) -> float:

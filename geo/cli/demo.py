@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from geo import paths
-from geo.cli.run import execute, load_job_inputs
+from geo.cli.run import execute, load_job_inputs, want_quick_end
 
 DEMO_AOI = "demo-nantes-port"
 DEMO_CLAIM = "demo-nantes-construction"
@@ -20,3 +20,4 @@ def demo_command(out: Path) -> None:
     """Run the change job on the embedded demo scenes (Nantes, 2015 -> 2017; no network)."""
     aoi, claims = load_job_inputs(DEMO_AOI, [DEMO_CLAIM], paths.aoi_dir(), paths.seeds_dir())
     execute(aoi, claims, str(paths.demo_catalog()), None, None, out)
+    want_quick_end()

@@ -80,6 +80,15 @@ def execute(
     print_summary(shown.manifest, shown.claims, shown.features, written)
 
 
+def want_quick_end() -> None:
+    """The run folder is written whole, the summary printed, and the cluster, the progress display and every
+    read or write thread are closed: the process may end without the interpreter's teardown (emptying the
+    modules of numpy, scipy, pandas, GDAL's clean-up: ~0.1 s), as ``geo coreg`` does (``geo.cli.start_up``)."""
+    from geo.cli import start_up
+
+    start_up.want_quick_end()
+
+
 def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],
                   written: list[Path]) -> None:
     scenes = manifest.scenes
@@ -155,3 +164,4 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     check_scene_ref(after, "--after")
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
     execute(aoi, claims, source or default_source(sensor), before, after, out, sensor, workers, scheduler)
+    want_quick_end()

@@ -58,15 +58,33 @@ def light_start() -> None:
     imported at their first use. Nothing is done for a library already imported (a caller in the same process)."""
     with _lazy_binding():
         if "numpy" not in sys.modules:
-            for name, value in BLAS_THREADS.items():
-                os.environ.setdefault(name, value)
+            one_blas_thread()
             deferred = [name for name in NUMPY_DEFERRED if importlib.util.find_spec(name) is not None]
             with _standing_in(NUMPY_DOCSTRINGS, types.ModuleType), _standing_in(deferred, DeferredModule):
                 import numpy  # noqa: F401
-        if "rasterio" not in sys.modules:
-            deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
-            with _standing_in(deferred, DeferredModule):
-                import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
+    light_rasterio()
+
+
+def one_blas_thread() -> None:
+    """OpenBLAS (loaded with numpy, not yet imported) starts one thread, not a worker per core: a command's
+    linear algebra is 2 x 2 systems (``geo coreg``) or products with six bands for an inner dimension (``geo
+    run``: IR-MAD's 6 x 6 by 6 x 30,000 products took 12-17 ms each with the default threads on two busy
+    cores, 1 ms on one; the same values). A user's own setting wins."""
+    if "numpy" not in sys.modules:
+        for name, value in BLAS_THREADS.items():
+            os.environ.setdefault(name, value)
+
+
+def light_rasterio() -> None:
+    """Import rasterio with lazy binding, and boto3 and the VRT XML parser, which it imports for paths a
+    command may not take (S3 request signing, VRT documents), imported at their first use. Nothing is done
+    when rasterio is already imported. ``geo run`` and ``geo demo`` start with it too (``geo.cli.JOB_COMMANDS``)."""
+    if "rasterio" in sys.modules:
+        return
+    with _lazy_binding():
+        deferred = [name for name in RASTERIO_DEFERRED if importlib.util.find_spec(name) is not None]
+        with _standing_in(deferred, DeferredModule):
+            import rasterio.session  # noqa: F401  (binds the stand-ins: rasterio.session's boto3, rasterio.vrt's ET)
 
 
 @contextmanager

@@ -6,7 +6,8 @@ like the GeoJSON.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,7 @@ from geo.vector.feature import ChangeFeature
 
 GEOMETRY_COLUMN = "geom"
 GPKG_VERSION = "1.2"  # GDAL 3.10 writes 1.4 by default, which the GDAL under QGIS 3.22 warns about
+SQLITE_SYNC = "OGR_SQLITE_SYNCHRONOUS"
 
 
 def _utc(values: Sequence[datetime]) -> pd.Series:
@@ -156,6 +158,22 @@ def styles_frame(styles: dict[str, str]) -> pd.DataFrame:
     ]).astype({"update_time": "datetime64[ms, UTC]"})
 
 
+@contextmanager
+def _unsynced() -> Iterator[None]:
+    """SQLite without its fsync calls while the GeoPackage is written (GDAL's ``OGR_SQLITE_SYNCHRONOUS=OFF``:
+    the same file, ~0.02-0.04 s less for a run's layers, each written in its own transaction). The file is
+    written under a temporary name and renamed, as every file of a run folder, none of which is synced
+    either. A user's own setting of the option wins."""
+    if pyogrio.get_gdal_config_option(SQLITE_SYNC) is not None:
+        yield
+        return
+    pyogrio.set_gdal_config_options({SQLITE_SYNC: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({SQLITE_SYNC: None})
+
+
 def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     """Write the runs' changes, AOIs and claim verdicts with their default styles; replace atomically."""
     path = Path(path)
@@ -170,7 +188,7 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     if vessels is not None:
         layers["vessels"] = (vessels, to_qml(vessels_style()), None)
     try:
-        with replacing(path) as tmp:
+        with replacing(path) as tmp, _unsynced():
             for name, (frame, _, geometry_type) in layers.items():
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
                                         geometry_type=geometry_type, GEOMETRY_NAME=GEOMETRY_COLUMN,

@@ -159,7 +159,7 @@ def nth_valid(valid: np.ndarray, ranks: np.ndarray | None = None, strip_px: int 
     ends = np.cumsum(counts)
     strip_of = np.searchsorted(ends, ranks, side="right")
     out = np.empty(ranks.shape, np.int64)
-    for strip in np.unique(strip_of):
+    for strip in np.flatnonzero(np.bincount(strip_of)):  # the strips holding a rank (np.unique, without its hash)
         chosen = strip_of == strip
         top = int(strip) * rows
         out[chosen] = np.flatnonzero(valid[top:top + rows])[ranks[chosen] - (ends[strip] - counts[strip])] + top * width

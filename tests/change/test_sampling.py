@@ -58,3 +58,25 @@ def test_label_means_are_scipy_means_in_one_selection():
     [means] = label_means(selected, [image.ravel()[where]], count + 2)  # two labels with no pixel
     assert np.array_equal(means[:count], ndi.mean(image, labels, np.arange(1, count + 1)))
     assert np.isnan(means[count:]).all()
+
+
+def test_distinct_sample_is_numpys_unique_of_the_sample_and_nth_valid_finds_it_by_strips():
+    from geo.change.sampling import distinct_sample
+    from geo.scenes.scratch import nth_valid
+
+    assert distinct_sample(SAMPLE_MAX) is None
+    n = SAMPLE_MAX + 130_000  # a 100 km2 grid: most picks drawn more than once
+    ranks = distinct_sample(n, seed=2)
+    pick = sample_index(n, seed=2)
+    assert ranks is not None and pick is not None
+    assert np.array_equal(ranks, np.unique(pick)) and ranks.dtype == np.unique(pick).dtype
+    assert 600_000 < ranks.size < SAMPLE_MAX and np.all(np.diff(ranks) > 0)
+    valid = np.random.default_rng(8).random((1300, 1000)) < 0.9
+    valid[400:700] = False  # whole strips with no valid pixel
+    ranks = distinct_sample(int(valid.sum()), size=50_000)
+    assert ranks is not None
+    expected = np.flatnonzero(valid)[ranks]
+    assert np.array_equal(nth_valid(valid, ranks, strip_px=100_000), expected)  # 13 strips of 100 rows
+    unsorted = sample_index(int(valid.sum()), size=50_000, seed=5)
+    assert unsorted is not None
+    assert np.array_equal(nth_valid(valid, unsorted, strip_px=100_000), np.flatnonzero(valid)[unsorted])

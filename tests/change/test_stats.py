@@ -61,3 +61,25 @@ def test_index_differences_have_physical_signs():
     assert loss["ndvi"][0, 0] < -0.4 and loss["ndbi"][0, 0] > 0.3
     flood = index_differences(bare, water, BANDS)
     assert flood["ndwi"][0, 0] > 0.5
+
+
+def test_chi_square_quantiles_are_scipy_stats_own_values():
+    """The thresholds come from scipy.special (scipy.stats costs a job ~0.5 s to import): the same numbers."""
+    from scipy import stats as scipy_stats
+
+    from geo.change.stats import _trimmed_covariance
+
+    for dof in (1, 3, 6, 8):
+        for alpha in (1e-6, 1e-4, 1e-2, 0.05):
+            assert chi2_threshold(dof, alpha) == float(scipy_stats.chi2.isf(alpha, dof))
+    # the trimmed covariance of a Gaussian cloud: its cut-off and consistency factor as scipy.stats gives them
+    d = np.random.default_rng(1).normal(0.0, 2.0, (3, 5000))
+    keep, k = 0.9, 3
+    subset = np.ones(d.shape[1], bool)
+    cov = np.cov(d)
+    for _ in range(5):
+        dist = np.einsum("in,ij,jn->n", d, np.linalg.pinv(cov), d)
+        subset = dist < scipy_stats.chi2.ppf(keep, k)
+        cov = np.cov(d[:, subset]) / (scipy_stats.chi2.cdf(scipy_stats.chi2.ppf(keep, k), k + 2) / keep)
+    assert np.array_equal(_trimmed_covariance(d, np.ones(d.shape[1], bool)), cov)
+    assert np.diag(cov) == pytest.approx([4.0] * 3, rel=0.1)

@@ -25,6 +25,7 @@ print(json.dumps({{"imported_with_rasterio": imported_with_rasterio, "session": 
                   and hasattr(boto3, "Session") and "botocore" in sys.modules}}))
 """
 LIGHT = "from geo.cli.start_up import light_start\nlight_start()"
+LIGHT_RASTERIO = "from geo.cli.start_up import light_rasterio\nlight_rasterio()"  # what `geo run` does
 
 
 def run_python(code: str, env: dict[str, str] | None = None) -> dict[str, object]:
@@ -36,7 +37,8 @@ def run_python(code: str, env: dict[str, str] | None = None) -> dict[str, object
     return result
 
 
-@pytest.mark.parametrize("prelude", ["", LIGHT], ids=["rasterio-as-is", "light-start"])
+@pytest.mark.parametrize("prelude", ["", LIGHT, LIGHT_RASTERIO],
+                         ids=["rasterio-as-is", "light-start", "light-rasterio"])
 def test_boto3_is_imported_when_rasterio_signs_an_s3_request(prelude):
     """rasterio imports boto3 with itself (control); after ``light_start`` only at the first S3 session,
     which is the same: an AWS session from the real boto3, with the credentials given."""
@@ -148,3 +150,31 @@ print(json.dumps({{"lazy_while_loading": [bool(f & os.RTLD_LAZY) and not f & os.
 def test_numpy_and_gdal_are_loaded_with_lazy_binding_and_the_flags_restored(prelude):
     assert run_python(LOADING.format(prelude=prelude)) == {
         "lazy_while_loading": [prelude == LIGHT] * 2, "restored": True}
+
+
+@pytest.mark.parametrize(("env", "threads"), [({}, 1), ({"OPENBLAS_NUM_THREADS": "2"}, 2)])
+def test_a_change_job_imports_no_boto3_and_starts_one_blas_thread(tmp_path, env, threads):
+    """``geo demo`` (as ``geo run``) reads local files: boto3 is never imported (rasterio's reference to it is
+    the stand-in); OpenBLAS starts one thread unless the user says otherwise; numpy keeps its docstrings."""
+    pytest.importorskip("threadpoolctl")
+    probe = """
+import atexit, json, sys, types
+def report():
+    boto3 = sys.modules.get("boto3")
+    import numpy, threadpoolctl
+    print(json.dumps({"real_boto3": type(boto3) is types.ModuleType and hasattr(boto3, "Session"),
+                      "botocore": "botocore" in sys.modules, "numpy_docstrings": bool(numpy.add.__doc__),
+                      "blas_threads": sorted({p["num_threads"] for p in threadpoolctl.threadpool_info()
+                                              if p["user_api"] == "blas"})}))
+atexit.register(report)
+from geo.cli import main
+main(["demo", "--out", sys.argv[1]])
+"""
+    proc = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "job")], capture_output=True, text=True,
+                          cwd=tmp_path, env={**{k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"},
+                                             "PYTHONPATH": str(REPO), **env}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.splitlines()[-1]) == {"real_boto3": False, "botocore": False,
+                                                         "numpy_docstrings": True, "blas_threads": [threads]}
+    assert json.loads((tmp_path / "job" / "manifest.json").read_text())["n_changes"] > 0
+

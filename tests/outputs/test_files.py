@@ -186,3 +186,35 @@ def test_cog_pixels_and_overviews_are_those_of_gdals_own_cog_copy(tmp_path):
             assert ours.shape == gdal.shape
             mine, theirs = ours.read(), gdal.read()
             assert np.isnan(mine).any() and np.array_equal(mine, theirs, equal_nan=True)
+
+
+@pytest.mark.parametrize("users_setting", [None, "FULL"])
+def test_the_geopackage_is_written_without_sqlites_fsync_unless_the_user_says_otherwise(synthetic_output, tmp_path,
+                                                                                       monkeypatch, users_setting):
+    """Each layer's transaction is written with ``OGR_SQLITE_SYNCHRONOUS=OFF`` (no fsync: like every other file
+    of the run folder), the option back as it was afterwards; a user's own setting is left alone. The file
+    holds the same layers and rows as the run folder's."""
+    from geo.outputs import gpkg
+    from geo.outputs.run_data import load_run
+
+    seen = []
+    write = pyogrio.write_dataframe
+
+    def recording(*args, **kwargs):
+        seen.append(pyogrio.get_gdal_config_option(gpkg.SQLITE_SYNC))
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(gpkg.pyogrio, "write_dataframe", recording)
+    if users_setting:
+        pyogrio.set_gdal_config_options({gpkg.SQLITE_SYNC: users_setting})
+    try:
+        gpkg.write_geopackage(tmp_path / "again.gpkg", [load_run(synthetic_output)])
+        after = pyogrio.get_gdal_config_option(gpkg.SQLITE_SYNC)
+    finally:
+        pyogrio.set_gdal_config_options({gpkg.SQLITE_SYNC: None})
+    assert seen == [False] * 4 if users_setting is None else seen == [users_setting] * 4  # 3 layers + the styles
+    assert after == users_setting
+    for layer in ("changes", "aois", "claims"):
+        ours, runs = (pyogrio.read_dataframe(path, layer=layer) for path in (tmp_path / "again.gpkg",
+                                                                            synthetic_output / "changes.gpkg"))
+        assert len(ours) > 0 and ours.equals(runs)
