@@ -8,10 +8,16 @@ import signal
 import subprocess
 import time
 
+from collections.abc import Iterator
+
 import pytest
 
+from tests.archive_server import ArchiveServer
 from tests.flows.conftest import DEMO_CATALOG, drawn_aoi, geo_command
 from tests.scenes.conftest import FAST_NETWORK
+from tests.scenes.test_broken_items import broken_archive
+
+SEARCH_HELD_S = 4.0  # the loopback archive answers each search this late: the re-check is stopped while it waits
 
 
 @pytest.mark.parametrize("sig, code, said", [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Terminated.")])
@@ -34,14 +40,24 @@ def test_a_job_stopped_while_writing_its_folder_leaves_nothing(tmp_path, sig, co
     assert sorted(p.name for p in home.iterdir()) == ["harbour.geojson"]  # no run folder, no staging folder
 
 
-def _first_recheck_stopped_mid_run(home, env, sig, after_s: float = 0.5, store: str = "store.gpkg",
+@pytest.fixture(scope="module")
+def slow_archive(tmp_path_factory) -> Iterator[ArchiveServer]:
+    """Clear scenes over Nantes on a loopback archive whose searches are answered ``SEARCH_HELD_S`` late."""
+    server = broken_archive(tmp_path_factory.mktemp("slow"), lambda item: None)
+    server.inject("slow", match="/search", methods=("GET", "POST"), times=-1, delay=SEARCH_HELD_S)
+    yield server
+    server.stop()
+
+
+def _first_recheck_stopped_mid_run(home, env, sig, source: str, after_s: float = 0.5, store: str = "store.gpkg",
                                    ) -> subprocess.Popen:
-    """The first-ever ``geo recheck`` of a drawn area, sent ``sig`` ``after_s`` seconds after its store file
-    appeared: 0, while its schema is being written; 0.5, while it searches and reads scenes (it records its
-    run some 3 s after the store appears, on a quiet machine)."""
+    """The first-ever ``geo recheck`` of a drawn area over ``source`` (``slow_archive``'s URL), sent ``sig``
+    ``after_s`` seconds after its store file appeared: 0, while its schema is being written; 0.5, while it waits
+    for its search (held for seconds: on the demo catalog the whole run took ~1.3 s after the store appeared, so
+    a busy machine's late wake-up could miss it)."""
     aoi = drawn_aoi(home / "harbour.geojson")
     job = subprocess.Popen([*geo_command(), "recheck", "--store", store, "--aoi", str(aoi), "--source",
-                            str(DEMO_CATALOG), "--since", "2015-08-01"],
+                            source, "--since", "2015-08-01"],
                            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (home / store).exists():
@@ -55,11 +71,11 @@ def _first_recheck_stopped_mid_run(home, env, sig, after_s: float = 0.5, store: 
 @pytest.mark.parametrize("after_s", [0.0, 0.5])
 @pytest.mark.parametrize("sig, code, said", [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Terminated.")])
 def test_a_first_recheck_stopped_mid_run_leaves_no_store_and_the_next_one_starts_afresh(tmp_path, sig, code, said,
-                                                                                        after_s):
+                                                                                        after_s, slow_archive):
     home = tmp_path / "work"
     home.mkdir()
     env = {**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
-    job = _first_recheck_stopped_mid_run(home, env, sig, after_s)
+    job = _first_recheck_stopped_mid_run(home, env, sig, slow_archive.url, after_s)
     stdout, stderr = job.communicate(timeout=60)
     assert job.returncode == code, stdout + stderr
     assert said in stderr and "Traceback" not in stderr and "run 1" not in stdout
@@ -73,31 +89,33 @@ def test_a_first_recheck_stopped_mid_run_leaves_no_store_and_the_next_one_starts
 
 
 @pytest.mark.parametrize("after_s", [0.0, 0.5])
-def test_a_first_recheck_stopped_mid_run_removes_the_store_folder_it_created(tmp_path, after_s):
+def test_a_first_recheck_stopped_mid_run_removes_the_store_folder_it_created(tmp_path, after_s, slow_archive):
     # --store naming a new folder: the run creates it (and its parent) for the store and its lock file. Stopped
     # before it records anything, it leaves no empty folder behind holding a lock file.
     home = tmp_path / "work"
     home.mkdir()
     env = {**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
-    job = _first_recheck_stopped_mid_run(home, env, signal.SIGTERM, after_s, store="watch/harbour/store.gpkg")
+    job = _first_recheck_stopped_mid_run(home, env, signal.SIGTERM, slow_archive.url, after_s,
+                                         store="watch/harbour/store.gpkg")
     stdout, stderr = job.communicate(timeout=60)
     assert job.returncode == 143 and "Terminated." in stderr and "Traceback" not in stderr, stdout + stderr
     assert sorted(p.name for p in home.iterdir()) == ["harbour.geojson"]
     # a folder that was there before is kept: only what the run created goes
     (home / "watch").mkdir()
-    job = _first_recheck_stopped_mid_run(home, env, signal.SIGTERM, after_s, store="watch/harbour/store.gpkg")
+    job = _first_recheck_stopped_mid_run(home, env, signal.SIGTERM, slow_archive.url, after_s,
+                                         store="watch/harbour/store.gpkg")
     job.communicate(timeout=60)
     assert job.returncode == 143
     assert [p.relative_to(home).as_posix() for p in sorted(home.rglob("*"))] == ["harbour.geojson", "watch"]
 
 
-def test_a_blank_store_left_by_a_killed_first_recheck_is_removed_not_taken_for_a_store(tmp_path):
+def test_a_blank_store_left_by_a_killed_first_recheck_is_removed_not_taken_for_a_store(tmp_path, slow_archive):
     # SIGKILL (or a power cut) runs no clean-up: the store file stays, holding no run. The next re-check without
     # --aoi is told the store has no AOIs and the blank file goes; one naming its AOI runs as a first re-check.
     home = tmp_path / "work"
     home.mkdir()
     env = {**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
-    job = _first_recheck_stopped_mid_run(home, env, signal.SIGKILL)
+    job = _first_recheck_stopped_mid_run(home, env, signal.SIGKILL, slow_archive.url)
     job.communicate(timeout=60)
     assert job.returncode == -signal.SIGKILL and (home / "store.gpkg").exists()
     cron = subprocess.run([*geo_command(), "recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG)],
