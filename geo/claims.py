@@ -211,6 +211,11 @@ class ClaimProblem:
     claim_id: str | None = None
     aoi_ids: tuple[str, ...] | None = None  # None: the file is too broken to tell which AOIs it concerns
 
+    def concerns(self, aoi_id: str, registry: bool) -> bool:
+        """Whether a job on ``aoi_id`` may need what could not be taken: a claim naming it, or a file too broken
+        to tell which AOIs it names when the AOI is a registry one (claims name registry AOIs, not drawn files)."""
+        return registry if self.aoi_ids is None else aoi_id in self.aoi_ids
+
 
 @dataclass(frozen=True)
 class ClaimSet:
@@ -231,6 +236,13 @@ class ClaimSet:
         if missing:
             raise ClaimError(f"unknown claim id(s) {', '.join(missing)} (known: {', '.join(sorted(self.claims))})")
         return self.claims
+
+    def checked(self, known_aoi_ids: set[str], aois_skipped: bool = False) -> ClaimSet:
+        """These claims less those naming an AOI not in ``known_aoi_ids`` or denying a claim not here, which
+        become problems; ``aois_skipped``: AOI files were skipped (warned of), the unknown AOI may be in one."""
+        referring = reference_problems(self.claims, known_aoi_ids, aois_skipped)
+        dropped = {p.claim_id for p in referring}
+        return ClaimSet({k: c for k, c in self.claims.items() if k not in dropped}, (*self.problems, *referring))
 
     def strict(self) -> dict[str, Claim]:
         """The claims, or the first problem raised: for commands that need every claim."""
@@ -283,9 +295,10 @@ def load_claims_file(path: Path) -> list[Claim]:
     return claims
 
 
-def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> ClaimSet:
+def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None, aois_skipped: bool = False) -> ClaimSet:
     """Every valid claim in ``directory`` by id, and the problems of the files and claims that are not: a
-    claim id defined twice is neither's, a claim naming an unknown AOI or denying an unknown claim is skipped."""
+    claim id defined twice is neither's, a claim naming an unknown AOI or denying an unknown claim is skipped
+    (``ClaimSet.checked``)."""
     claims: dict[str, Claim] = {}
     problems: list[ClaimProblem] = []
     twice: set[str] = set()
@@ -302,12 +315,8 @@ def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> 
             claims[claim.id] = claim
     for claim_id in twice:
         del claims[claim_id]
-    if known_aoi_ids is not None:
-        referring = reference_problems(claims, set(known_aoi_ids))
-        problems += referring
-        for problem in referring:
-            claims.pop(problem.claim_id or "", None)
-    return ClaimSet(claims, tuple(problems))
+    read = ClaimSet(claims, tuple(problems))
+    return read if known_aoi_ids is None else read.checked(set(known_aoi_ids), aois_skipped)
 
 
 def load_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> dict[str, Claim]:
@@ -316,14 +325,17 @@ def load_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> 
     return read_claims(directory, known_aoi_ids).strict()
 
 
-def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str]) -> list[ClaimProblem]:
-    """The claims naming an AOI that is not known, or denying a claim that is not there (first fault each)."""
+def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str],
+                       aois_skipped: bool = False) -> list[ClaimProblem]:
+    """The claims naming an AOI that is not known, or denying a claim that is not there (first fault each);
+    ``aois_skipped``: AOI files that could not be read were skipped, so an AOI may be unknown for that."""
     problems = []
     for claim in claims.values():
         unknown_aoi = next((a for a in claim.aoi_ids if a not in known_aoi_ids), None)
         unknown_denied = next((d for d in claim.denies if d not in claims), None)
         if unknown_aoi is not None:
-            hint = " (aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names)" if "." in unknown_aoi else ""
+            hint = " (aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names)" if "." in unknown_aoi else (
+                " (an AOI file was skipped, see the warning: it may be this AOI's)" if aois_skipped else "")
             error = ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {unknown_aoi!r}{hint}")
         elif unknown_denied is not None:
             error = ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {unknown_denied!r}")

@@ -146,6 +146,8 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     except StoreLockedError as exc:
         console.stderr.print(f"[bold red]Locked:[/] {console.esc(exc)}", markup=True)
         raise click.exceptions.Exit(EXIT_LOCKED) from None
+    console.warn_skipped(report.skipped_aois, "`geo aoi list`")
+    console.warn_skipped(report.skipped_claims, "`geo claims list`")
     if as_json:
         click.echo(json.dumps(report.summary, indent=2))
     else:

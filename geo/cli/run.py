@@ -42,12 +42,12 @@ def load_job_inputs(
     aois = load_aois(aoi_dir, skipped)
     console.warn_skipped(skipped, "`geo aoi list`")
     check_same_place(aoi, aois)
-    read = read_claims(seeds_dir, set(aois) | {aoi.id})
+    read = read_claims(seeds_dir, set(aois) | {aoi.id}, bool(skipped))
     claims = read.wanted(claim_ids)
     if not claim_ids:  # every claim naming the AOI is taken: a broken one may be among them
         drawn = names_a_file(aoi_ref)  # claims name registry AOIs: a file too broken to read names no drawn one
         for problem in read.problems:
-            if (not drawn) if problem.aoi_ids is None else aoi.id in problem.aoi_ids:
+            if problem.concerns(aoi.id, registry=not drawn):
                 raise problem.error
     console.warn_skipped((p.error for p in read.problems), "`geo claims list`")
     chosen = claim_index(claims, aoi, claim_ids)

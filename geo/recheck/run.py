@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
-from geo.aoi_files import AoiFeature, index_aois, names_a_file
+from geo.aoi_files import names_a_file
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
-from geo.claims import VESSEL_SIGNATURE, Claim, check_references, load_claims
+from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, DateError, GeoError, StoreError
 from geo.recheck import notify, outputs, quick, sar_chain
+from geo.recheck.inputs import RecheckInputs, aoi_file_warnings, read_inputs, take_claims
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
                                 register_new)
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
@@ -83,6 +84,8 @@ class RecheckReport:
     hook_failed_runs: list[int] = field(default_factory=list)
     alert_failed: bool = False  # --notify: the webhook did not take an alert (a warning, not a failure)
     late_alerts: list[int] = field(default_factory=list)  # earlier runs whose alerts the webhook took this time
+    skipped_aois: list[GeoError] = field(default_factory=list)  # AOI files not read, concerning no AOI re-checked
+    skipped_claims: list[GeoError] = field(default_factory=list)  # the same of seeds files and claims
     elapsed_s: float = 0.0
 
     @property
@@ -91,7 +94,7 @@ class RecheckReport:
         return failed
 
 
-def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], known: Mapping[str, AoiFeature],
+def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inputs: RecheckInputs,
                  aoi_dir: Path) -> tuple[list[AOI], dict[str, str]]:
     """AOIs by id (aoi/ folder, else as recorded in the store) or drawn file (GeoJSON, GeoPackage...); default: the store's AOIs.
     ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
@@ -108,7 +111,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
     invalid: dict[str, str] = {}
     for ref in refs:
         try:
-            aoi = _named_aoi(store, store_path, ref, known, aoi_dir)
+            aoi = _named_aoi(store, store_path, ref, inputs, aoi_dir)
         except AOIError as exc:
             if not scheduled:
                 raise
@@ -124,17 +127,20 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], kno
     return [chosen[k] for k in sorted(chosen)], invalid
 
 
-def _named_aoi(store: Store | None, store_path: Path, ref: str, known: Mapping[str, AoiFeature],
-               aoi_dir: Path) -> AOI:
-    """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store."""
+def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckInputs, aoi_dir: Path) -> AOI:
+    """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store (not
+    while a file of the aoi/ folder cannot be read: it may be this AOI's, redrawn)."""
     from geo.aoi import aoi_from_feature, aoi_from_geojson, load_drawn_aoi
 
+    known = inputs.known
     if ref in known:
         return aoi_from_feature(known[ref])
     if names_a_file(ref):
         if not Path(ref).is_file():
             raise AOIError(f"{ref}: AOI file does not exist")
         return load_drawn_aoi(Path(ref))
+    if (unreadable := inputs.unreadable_file_error(ref)) is not None:
+        raise unreadable
     if store and (feature := store.aoi_feature(ref)) is not None:
         return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
     names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
@@ -148,11 +154,6 @@ def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
         if store.holds_other_area(aoi):
             log.warning("AOI %r: the area differs from the one in the store (redrawn?); it applies to the pairs of "
                         "new scenes re-checked with it, the pairs already processed keep the old one", aoi.id)
-
-
-def _claims(claims: dict[str, Claim], aoi_ids: set[str]) -> list[Claim]:
-    check_references(claims, aoi_ids)
-    return [claims[k] for k in sorted(claims)]
 
 
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
@@ -275,8 +276,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     step = progress or (lambda _message: None)
     # Bad input fails here, before the store or its lock file is created.
     aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
-    known = index_aois(aoi_dir) if aoi_dir.is_dir() else {}
-    all_claims = load_claims(seeds_dir) if seeds_dir.is_dir() else {}
+    inputs = read_inputs(aoi_dir, seeds_dir)
     detector = request.detector()
     version = detector.algorithm_version
     # With a store to compare with, a local catalog is first read in brief (quick.py); when that read fails or
@@ -287,10 +287,10 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     source: SceneSource | None = open_source(request.source, Sensor.S2) if brief is None else None
     Store.check(store_path)
     if not store_path.exists():
-        new_aois, _ = _select_aois(None, store_path, request.aoi_refs, known, aoi_dir)
-        claims = _claims(all_claims, {a.id for a in new_aois} | set(known))
+        new_aois, _ = _select_aois(None, store_path, request.aoi_refs, inputs, aoi_dir)
+        first_claims = take_claims(inputs, new_aois, scheduled=False).claims
         for aoi in new_aois:
-            baseline_date(aoi, claims, request.since)
+            baseline_date(aoi, first_claims, request.since)
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
     with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out)
@@ -299,18 +299,22 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
         if request.notify:
             alerts += _pending_alerts(store, out)
-        if brief is not None:
+        if brief is not None and inputs.clean:  # else the full path tells which AOIs a broken file concerns
             step(f"asking {brief.name} whether anything is new")
-            idle = quick.nothing_new(store, brief, known, all_claims, request.aoi_refs, request.since,
-                                     request.source, today, version, request.sensor)
+            idle = quick.nothing_new(store, brief, inputs.known, inputs.read.claims, request.aoi_refs,
+                                     request.since, request.source, today, version, request.sensor)
             if idle is not None:
                 return _nothing_new(report, started, brief.name, version,
                                     [idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
         if source is None:
             source = open_source(request.source, Sensor.S2)
-        aois, invalid = _select_aois(store, store_path, request.aoi_refs, known, aoi_dir)
+        aois, invalid = _select_aois(store, store_path, request.aoi_refs, inputs, aoi_dir)
+        taken = take_claims(inputs, aois, scheduled=not request.aoi_refs)
+        report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, invalid), taken.warnings
+        invalid.update(taken.failed)
+        aois = [a for a in aois if a.id not in taken.failed]  # their claims may be among those not taken
         _warn_redrawn(store, aois)
-        claims = _claims(all_claims, {a.id for a in aois} | set(known))
+        claims = taken.claims
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
         failed.update(invalid)

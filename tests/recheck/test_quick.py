@@ -84,7 +84,7 @@ def test_an_aoi_file_edited_since_it_was_stored_is_checked_again(first_run, geo_
     assert {t: r for t, r in after.items() if t != "runs"} == {t: r for t, r in rows.items() if t != "runs"}
 
 
-def test_only_the_aois_rechecked_are_validated_but_every_file_needs_an_id(first_run, geo_cli):
+def test_only_the_aois_rechecked_are_validated_and_a_file_of_no_id_is_a_warning(first_run, geo_cli):
     series, store = first_run
     rows = dump_store(store)
     stray = series.aoi_dir / "zz-draft.geojson"
@@ -95,8 +95,13 @@ def test_only_the_aois_rechecked_are_validated_but_every_file_needs_an_id(first_
     named = geo_cli(*series.args(store, "--aoi", "zz-draft"))
     assert named.returncode == 1 and f"{stray}: invalid polygon (Self-intersection" in named.stderr
     write_feature(stray, "ZZ draft", BOWTIE)
-    unnamed = geo_cli(*series.args(store))
-    assert unnamed.returncode == 1 and f"{stray}: property 'id' must be a lower-case slug" in unnamed.stderr
+    unnamed = geo_cli(*series.args(store))  # every stored AOI has its good file: this one is none of theirs
+    assert unnamed.returncode == 0 and "nothing new: 4 AOI(s) checked" in unnamed.stdout, unnamed.stderr[-2000:]
+    warning, = unnamed.stderr.strip().splitlines()
+    assert warning.startswith(f"warning: {stray}: property 'id' must be a lower-case slug")
+    assert warning.endswith("(skipped: not needed here; check with `geo aoi list`)")
+    named = geo_cli(*series.args(store, "--aoi", "zz-draft"))  # asked for: its file may be the broken one
+    assert named.returncode == 1 and f"{stray}: property 'id' must be a lower-case slug" in named.stderr
     assert dump_store(store) == rows
 
 
@@ -124,8 +129,10 @@ def test_claims_added_to_the_seeds_keep_their_semantics(first_run, geo_cli):
     rows = dump_store(store)
     seeds = series.seeds_dir / "claims.toml"
     seeds.write_text(CLAIMS + C_BUILD.format(aoi="atlantis"))
-    unknown = geo_cli(*series.args(store))
-    assert unknown.returncode == 1 and "claim 'c-build' names unknown AOI 'atlantis'" in unknown.stderr
+    unknown = geo_cli(*series.args(store))  # it concerns no AOI re-checked: a warning
+    assert unknown.returncode == 0 and "nothing new: 4 AOI(s) checked" in unknown.stdout, unknown.stderr[-2000:]
+    assert f"warning: {seeds}: claim 'c-build' names unknown AOI 'atlantis' (skipped" in unknown.stderr
+    assert dump_store(store) == rows
     # A new claim on a stored AOI is judged at the AOI's next new pair, not by a run with nothing new.
     seeds.write_text(CLAIMS + C_BUILD.format(aoi="site-c"))
     idle = geo_cli(*series.args(store), env=PROFILE)
