@@ -335,7 +335,7 @@ def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str],
         unknown_denied = next((d for d in claim.denies if d not in claims), None)
         if unknown_aoi is not None:
             hint = " (aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names)" if "." in unknown_aoi else (
-                " (an AOI file was skipped, see the warning: it may be this AOI's)" if aois_skipped else "")
+                " (an AOI file that cannot be read was skipped: it may be this AOI's)" if aois_skipped else "")
             error = ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {unknown_aoi!r}{hint}")
         elif unknown_denied is not None:
             error = ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {unknown_denied!r}")

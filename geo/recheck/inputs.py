@@ -8,7 +8,7 @@ analyst must not hold up every area's cron job. With --aoi it stops the run (exi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,10 +36,7 @@ class RecheckInputs:
         aoi/ that cannot be read may be its own (None when every file can be read)."""
         if not self.skipped_aois:
             return None
-        if len(self.skipped_aois) == 1:
-            why = str(self.skipped_aois[0])
-        else:
-            why = "; ".join(str(e) for e in self.skipped_aois)
+        why = "; ".join(str(e) for e in self.skipped_aois)
         return AOIError(f"{why} (no other AOI file defines {aoi_id!r}: this one may be its own)")
 
 
@@ -57,10 +54,12 @@ class TakenClaims:
     warnings: list[GeoError]  # the problems concerning no AOI re-checked
 
 
-def take_claims(inputs: RecheckInputs, aois: Sequence[AOI], scheduled: bool) -> TakenClaims:
-    """The claims of the seeds, checked against the re-checked ``aois`` and the registry; a problem concerning
-    one of ``aois`` (``ClaimProblem.concerns``) fails it when ``scheduled``, else is raised."""
-    read = inputs.read.checked({a.id for a in aois} | set(inputs.known), bool(inputs.skipped_aois))
+def take_claims(inputs: RecheckInputs, aois: Sequence[AOI], scheduled: bool,
+                already_failed: Collection[str] = ()) -> TakenClaims:
+    """The claims of the seeds, checked against the re-checked ``aois``, those ``already_failed`` and the registry;
+    a problem concerning one of ``aois`` (``ClaimProblem.concerns``) fails it when ``scheduled``, else is raised."""
+    known = {a.id for a in aois} | set(already_failed) | set(inputs.known)
+    read = inputs.read.checked(known, bool(inputs.skipped_aois))
     failed: dict[str, str] = {}
     concerning: list[ClaimProblem] = []
     for aoi in aois:

@@ -309,7 +309,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         if source is None:
             source = open_source(request.source, Sensor.S2)
         aois, invalid = _select_aois(store, store_path, request.aoi_refs, inputs, aoi_dir)
-        taken = take_claims(inputs, aois, scheduled=not request.aoi_refs)
+        taken = take_claims(inputs, aois, scheduled=not request.aoi_refs, already_failed=invalid)
         report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, invalid), taken.warnings
         invalid.update(taken.failed)
         aois = [a for a in aois if a.id not in taken.failed]  # their claims may be among those not taken

@@ -1,0 +1,116 @@
+"""The scheduled re-check (cron: ``geo recheck`` without --aoi) of a store of several AOIs while an analyst's
+claims or AOI file is broken: the AOIs it concerns fail for this run (exit 4, the summary naming the file and
+the fault) and are retried next run; the other AOIs are re-checked; a broken file concerning none is a warning."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+from tests.flows.test_own_claims import BAD_CLAIM, my_project
+
+SOURCE = ("--source", str(DEMO_CATALOG))
+DEMO_HEAD = "S2_30TXT_20171014_L1C_nantes"  # the demo catalog's second (last) scene
+
+
+def stored_store(user, *aoi_refs: str):
+    """The user's project, and a store whose first re-check took ``aoi_refs`` (their chains: the demo's pair)."""
+    dirs, project = my_project(user.home)
+    first = user("recheck", "--store", "store.gpkg", *(a for ref in aoi_refs for a in ("--aoi", ref)), *SOURCE,
+                 "--since", "2015-08-01", *dirs)
+    assert first.returncode == 0 and "run 1" in first.stdout, first.output
+    return dirs, project
+
+
+def scheduled(user, dirs):
+    result = user("recheck", "--store", "store.gpkg", *SOURCE, "--json", *dirs)
+    assert "Traceback" not in result.stderr and "internal error" not in result.output, result.output
+    return result, json.loads(result.stdout)
+
+
+def checked(summary) -> dict[str, str]:
+    return {e["aoi_id"]: e["head_scene"] for e in summary["aois"]}
+
+
+def runs(store) -> list[tuple]:
+    with sqlite3.connect(store) as conn:
+        return list(conn.execute("SELECT run_id FROM runs ORDER BY run_id"))
+
+
+def test_a_broken_claim_fails_the_aoi_it_names_and_the_others_are_rechecked(user):
+    harbour = drawn_aoi(user.home / "harbour.geojson")
+    dirs, project = stored_store(user, "demo-nantes-port", "my-island", str(harbour))
+    bad = project / "seeds" / "bad.toml"
+    bad.write_text("[document]\ntitle = \"Hand-written\"\n" + BAD_CLAIM.format(
+        id="zoned", aoi="my-island", start="2016-01-01T00:00:00+02:00", signature="earthworks"), encoding="utf-8")
+
+    result, summary = scheduled(user, dirs)
+    assert result.returncode == 4, result.output
+    failure, = summary["failed_aois"]
+    assert failure["aoi_id"] == "my-island"
+    assert failure["error"].startswith(f"{bad} claim 'zoned': field 'start' must be a date YYYY-MM-DD")
+    assert checked(summary) == {"demo-nantes-port": DEMO_HEAD, "harbour": DEMO_HEAD}
+    recorded = json.loads((user.home / "store-outputs" / "runs" / "000002" / "summary.json").read_text())
+    assert recorded["failed_aois"] == summary["failed_aois"]  # what cron's --on-new and the log read
+
+    # A seeds file too broken to tell what it names: every registry AOI may be named in it, not a drawn one.
+    bad.write_text('[document]\ntitle = "x"\n[[claim]]\nid = "half\n', encoding="utf-8")
+    result, summary = scheduled(user, dirs)
+    assert result.returncode == 4, result.output
+    assert [f["aoi_id"] for f in summary["failed_aois"]] == ["demo-nantes-port", "my-island"]
+    assert all(f["error"].startswith(f"{bad}: malformed TOML") for f in summary["failed_aois"])
+    assert checked(summary) == {"harbour": DEMO_HEAD}
+    assert "warning" not in result.stderr  # told once: in the failures, which cron's log and --on-new get
+
+    bad.unlink()
+    fixed, summary = scheduled(user, dirs)
+    assert fixed.returncode == 0 and summary["run_id"] is None, fixed.output  # retried: nothing new for any
+    assert checked(summary) == dict.fromkeys(["demo-nantes-port", "harbour", "my-island"], DEMO_HEAD)
+
+
+def test_broken_files_concerning_no_stored_aoi_are_warnings(user):
+    dirs, project = stored_store(user, "demo-nantes-port", "my-island")
+    bad = project / "seeds" / "bad.toml"
+    bad.write_text("[document]\ntitle = \"Hand-written\"\n" + BAD_CLAIM.format(
+        id="typo", aoi="chongjin-port", start="2016-01-01", signature="new_constructions"), encoding="utf-8")
+    half = project / "aoi" / "half-drawn.geojson"
+    half.write_text('{"type": "Feature", "properties": {"id": "half"}, ')
+    on_half = project / "seeds" / "on-half.toml"
+    on_half.write_text("[document]\ntitle = \"Mine\"\n" + BAD_CLAIM.format(
+        id="on-half", aoi="half", start="2016-01-01", signature="earthworks"), encoding="utf-8")
+    before = runs(user.home / "store.gpkg")
+
+    result, summary = scheduled(user, dirs)
+    assert result.returncode == 0 and summary["run_id"] is None and not summary["failed_aois"], result.output
+    assert checked(summary) == {"demo-nantes-port": DEMO_HEAD, "my-island": DEMO_HEAD}
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3, result.stderr
+    assert warnings[0].startswith(f"warning: {half}: malformed GeoJSON")
+    assert warnings[0].endswith("(skipped: not needed here; check with `geo aoi list`)")
+    assert warnings[1].startswith(f"warning: {bad} claim 'typo': unknown signature(s) ['new_constructions']")
+    # a claim on the AOI of the unreadable file: said to be for the skipped file, not a misspelt id
+    assert warnings[2].startswith(f"warning: {on_half}: claim 'on-half' names unknown AOI 'half' (an AOI file that "
+                                  "cannot be read was skipped: it may be this AOI's)")
+    assert runs(user.home / "store.gpkg") == before  # nothing new: the store is unchanged
+
+    named = user("recheck", "--store", "store.gpkg", "--aoi", "half", *SOURCE, *dirs)  # its own file is broken
+    assert named.returncode == 1 and named.stderr.startswith(f"Error: {half}: malformed GeoJSON"), named.output
+
+
+def test_an_unreadable_aoi_file_fails_the_aoi_no_good_file_defines(user):
+    dirs, project = stored_store(user, "demo-nantes-port", "my-island")
+    island = project / "aoi" / "my-island.geojson"
+    island.write_text(island.read_text()[:-20])  # saved half-way: its id cannot be read
+
+    result, summary = scheduled(user, dirs)
+    assert result.returncode == 4, result.output
+    failure, = summary["failed_aois"]
+    assert failure["aoi_id"] == "my-island"
+    assert failure["error"].startswith(f"{island}: malformed GeoJSON")
+    assert failure["error"].endswith("(no other AOI file defines 'my-island': this one may be its own)")
+    assert checked(summary) == {"demo-nantes-port": DEMO_HEAD}
+    line, = result.stderr.strip().splitlines()  # as for an AOI whose polygon is invalid; its claim waits with it
+    assert line == f"warning: AOI my-island: {failure['error']}"
+    retried = user("recheck", "--store", "store.gpkg", "--aoi", "my-island", *SOURCE, *dirs)  # asked for by id
+    assert retried.returncode == 1 and retried.stderr.startswith(f"Error: {island}: malformed GeoJSON"), retried.output
