@@ -80,7 +80,8 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
 def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Show one claim as JSON (other claims' faults are warnings; `geo claims list` checks them all)."""
     skipped: list[AOIError] = []
-    read = read_claims(seeds_folder(seeds_dir), set(load_aois(aoi_folder(aoi_dir), skipped)))
+    aois = load_aois(aoi_folder(aoi_dir), skipped)
+    read = read_claims(seeds_folder(seeds_dir), set(aois), bool(skipped))
     claim = read.wanted([claim_id])[claim_id]
     console.warn_skipped([*skipped, *(p.error for p in read.problems)], "`geo aoi list` and `geo claims list`")
     click.echo(json.dumps(claim.summary(), indent=2, ensure_ascii=False))

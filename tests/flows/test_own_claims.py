@@ -164,3 +164,15 @@ def test_an_aoi_asked_for_by_its_file_name_names_its_id(user):
     island.write_text(island.read_text().replace('"id": "my-island"', '"id": "my-isle"'))
     shown = user("aoi", "show", "my-island", *dirs[:2])
     one_error_line(shown, "unknown AOI id 'my-island' (my-island.geojson has id 'my-isle'; known in")
+
+
+def test_a_claim_on_the_aoi_of_an_unreadable_file_says_the_file_was_skipped(user):
+    dirs, project = my_project(user.home)
+    island = project / "aoi" / "my-island.geojson"
+    island.write_text(island.read_text()[:-20])  # saved half-way: which AOI it defines cannot be read
+    shown = user("claims", "show", "my-island-works", *dirs)
+    one_error_line(shown, "claim 'my-island-works' names unknown AOI 'my-island' (an AOI file that cannot be read "
+                   "was skipped: it may be this AOI's)")
+    other = user("claims", "show", "demo-nantes-construction", *dirs)
+    assert other.returncode == 0 and json.loads(other.stdout)["aoi_ids"] == ["demo-nantes-port"]
+    assert f"warning: {island}: malformed GeoJSON" in other.stderr
