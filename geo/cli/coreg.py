@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import click
 
 from geo.cli import console
-from geo.errors import CoregError
+from geo.errors import CoregError, OutputError
 
 
 @click.command("coreg")
@@ -39,6 +41,7 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
+    _refuse_same_files(ref, tgt, apply_to)
     from geo.cli.start_up import collector_paused, light_start, want_quick_end
 
     with collector_paused():
@@ -56,6 +59,24 @@ def coreg_command(
     else:
         _print(result)
     want_quick_end()  # its files are closed and its read thread joined: nothing is left for the teardown
+
+
+def _same_file(first: str, second: str) -> bool:
+    """One file under two names: the same resolved path, or (both existing) the same inode via a link."""
+    if Path(first).resolve() == Path(second).resolve():
+        return True
+    return os.path.exists(first) and os.path.exists(second) and os.path.samefile(first, second)
+
+
+def _refuse_same_files(ref: str, tgt: str, apply_to: str | None) -> None:
+    """A file measured against itself gives a shift of 0 that says nothing; --apply onto an input would
+    overwrite what is being read (and lose the original)."""
+    if _same_file(ref, tgt):
+        raise CoregError(f"{tgt}: REF and TGT are the same file; a shift needs two different rasters")
+    for role, path in (("TGT", tgt), ("REF", ref)):
+        if apply_to and _same_file(apply_to, path):
+            raise OutputError(f"--apply {apply_to}: is {role} ({path}); writing there would overwrite an input "
+                              "(name a new file)")
 
 
 def _print(result: dict[str, Any]) -> None:

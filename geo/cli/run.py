@@ -24,7 +24,7 @@ from geo.jobs.kits import kit_for
 from geo.jobs.spine import run_job
 from geo.outputs.bundle import folder_view
 from geo.outputs.writers import Write, write_run
-from geo.results import Manifest
+from geo.results import Manifest, seen_clear_split
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import check_scene_ref
 from geo.scenes.source import default_source, open_source
@@ -89,6 +89,15 @@ def want_quick_end() -> None:
     start_up.want_quick_end()
 
 
+def _seen_text(manifest: Manifest) -> str:
+    """How much of the AOI was seen; a part outside the scenes is named as such, not left to read as cloud."""
+    clear, outside, rest = seen_clear_split(manifest.clear_fraction, manifest.scenes)
+    if not outside:
+        return f"clear fraction of AOI {manifest.clear_fraction:.0%}"
+    cloud = f"; {rest}% cloud or gaps inside them" if rest else ""
+    return f"{clear}% of the AOI seen clear; {outside}% outside the scenes{cloud}"
+
+
 def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],
                   written: list[Path]) -> None:
     scenes = manifest.scenes
@@ -105,7 +114,7 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
     area = sum(f.area_m2 for f in features) / 1e6
     kinds = ", ".join(f"{n} {t}" for t, n in types.most_common()) or "none"
     out.print(f"[bold]{len(features)} change polygon{'' if len(features) == 1 else 's'}[/] ({area:.3f} km2; {kinds}); "
-              f"clear fraction of AOI {manifest.clear_fraction:.0%}", markup=True)
+              f"{_seen_text(manifest)}", markup=True)
     vessels = manifest.vessels
     if vessels:
         start, end = vessels["period"]

@@ -30,6 +30,7 @@ from geo.link import (
     WEAK_EVIDENCE,
 )
 from geo.atomic import replacing
+from geo.results import seen_clear_split
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
@@ -265,6 +266,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "overview": None if run.claims else _overview(run, pictures, [s["date"] for s in scenes]),
         "vessels": vessel_view(run.vessels),
         "scenes": scenes,
+        "seen": seen_clear_split(float(manifest.get("clear_fraction") or 0.0), manifest["scenes"]),
     }
 
 

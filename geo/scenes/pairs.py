@@ -19,7 +19,7 @@ from typing import Any
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.dates import DATE_PATTERN, parse_date
-from geo.errors import DateError, SceneError
+from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
 from geo.scenes.model import Scene
@@ -164,9 +164,20 @@ def _same_orbit_alternatives(side: _Side, chosen: Candidate, orbit: int | None) 
             and c.gap_days < chosen.gap_days + ORBIT_PENALTY_DAYS]
 
 
-def _fixed(source: SceneSource, aoi: AOI, scene_id: str, anchor: date | None,
+def named_scene(source: SceneSource, scene_id: str, option: str) -> Scene:
+    """The scene ``--before``/``--after`` names by id; a missing one is an error naming the option (and, for a
+    small local catalog, the ids it does hold), not only the source."""
+    try:
+        return source.get(scene_id)
+    except MissingSceneError as exc:
+        held = [s.id for s in source.all()] if isinstance(source, LocalCatalog) else []
+        shown = f" (it holds: {', '.join(held)})" if 0 < len(held) <= 4 else ""
+        raise MissingSceneError(f"{option} {scene_id!r}: {exc}{shown}") from None
+
+
+def _fixed(source: SceneSource, aoi: AOI, scene_id: str, option: str, anchor: date | None,
            cache: SceneCache | None) -> Candidate:
-    scene = source.get(scene_id)
+    scene = named_scene(source, scene_id, option)
     gap = 0 if anchor is None else abs((scene.date - anchor).days)
     return Candidate(scene, gap, aoi_covers([scene], aoi, cache)[0])
 
@@ -254,7 +265,7 @@ def select_pair(
     for name, ref, anchor, fixed in (("before", before, before_anchor, fixed_before),
                                      ("after", after, after_anchor, fixed_after)):
         if fixed:
-            options[name] = [_fixed(source, aoi, str(ref), anchor, cache)]
+            options[name] = [_fixed(source, aoi, str(ref), f"--{name}", anchor, cache)]
             continue
         assert anchor is not None  # claim_anchors gives a date to every side not named by id
         side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache)

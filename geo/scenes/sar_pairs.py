@@ -26,7 +26,7 @@ from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes.cloud import footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import OrbitGeometry, Scene, Sensor
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, named_scene
 from geo.scenes.source import SceneSource
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
           max_gap: int) -> tuple[list[tuple[Scene, float]], bool]:
     """Candidates (scene, AOI coverage) on one side; True when the user named the scene by id."""
     if ref is not None and not DATE_PATTERN.match(ref):
-        scene = source.get(ref)
+        scene = named_scene(source, ref, f"--{side}")
         if scene.sensor is not Sensor.S1:
             raise SceneError(f"--{side} {ref}: not a Sentinel-1 scene (collection {scene.collection!r})")
         return [(scene, footprint_coverage(scene, aoi))], True

@@ -1,0 +1,47 @@
+"""An AOI only partly inside the scenes: the terminal summary and the report's per-area line said "clear
+fraction of AOI 68%", which reads as cloud; the part outside the scenes (the nodata share the pair's selection
+records per scene) is now named as such. A fully covered AOI reads as before."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi
+
+SCENE_EAST = -1.51216506958  # the demo scenes' east edge (their items' bbox)
+WEST, EAST = -1.56, -1.49
+# In lon/lat a rectangle's area splits in proportion to longitude: the share east of the scenes is known
+OUTSIDE = (EAST - SCENE_EAST) / (EAST - WEST)  # 0.3166
+
+
+def run_demo(user, ring):
+    drawn_aoi(user.home / "harbour.geojson", [ring])
+    result = user("run", "--aoi", "harbour.geojson", "--source", str(DEMO_CATALOG.parent), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "out")
+    assert result.returncode == 0, result.output
+    manifest = json.loads((user.home / "out" / "manifest.json").read_text())
+    return result, manifest, (user.home / "out" / "report.html").read_text()
+
+
+def test_the_part_outside_the_scenes_is_named_not_called_cloud(user):
+    ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
+    result, manifest, report = run_demo(user, ring)
+    for role in ("before", "after"):
+        assert manifest["scenes"]["selection"][role]["nodata_fraction"] == pytest.approx(OUTSIDE, abs=0.005)
+    assert manifest["clear_fraction"] == pytest.approx(1 - OUTSIDE, abs=0.01)
+    summary, = [line for line in result.stdout.splitlines() if "change polygon" in line]
+    assert summary.endswith("; 68% of the AOI seen clear; 32% outside the scenes")
+    assert "clear fraction" not in result.stdout
+    assert "68% of the area seen clear on both dates; 32% outside the scenes." in report
+    assert "% of the area clear on both dates" not in report
+
+
+def test_a_fully_covered_aoi_reads_as_before(user):
+    result, manifest, report = run_demo(user, DRAWN_RING)
+    assert manifest["scenes"]["selection"]["before"]["nodata_fraction"] == 0
+    summary, = [line for line in result.stdout.splitlines() if "change polygon" in line]
+    assert summary.endswith("; clear fraction of AOI 100%")
+    assert "outside the scenes" not in result.stdout + report
+    assert "100% of the area clear on both dates." in report
