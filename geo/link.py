@@ -42,6 +42,8 @@ class PairContext:
     after_scene: Mapping[str, Any] | None = None
     before_clear_fraction: float | None = None
     after_clear_fraction: float | None = None
+    # Share of the AOI outside the scenes (as the pair's selection recorded it): not seen at all, not cloud.
+    outside_fraction: float = 0.0
 
     @property
     def clear(self) -> bool:

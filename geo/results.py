@@ -100,22 +100,28 @@ class Manifest:
         return cls(**given, sections={k: v for k, v in manifest.items() if k not in known})
 
 
-def outside_scenes_share(scenes: Mapping[str, Any]) -> float:
-    """Share of the AOI the scenes do not hold (outside a footprint, or nodata), as the pair's selection
-    recorded it per scene: the larger of the two, since a pixel missing on either date is not seen."""
+def recorded_nodata_share(scenes: Mapping[str, Any], role: str) -> float:
+    """Share of the AOI one scene (``role``: before or after) does not hold (outside its footprint, or nodata),
+    as the pair's selection recorded it; 0 when it recorded none (a SAR pair records its ``coverage``)."""
     selection = scenes.get("selection")
-    if not isinstance(selection, Mapping):
-        return 0.0
-    shares = [selection[role].get("nodata_fraction") for role in ("before", "after")
-              if isinstance(selection.get(role), Mapping)]
-    return max((float(share) for share in shares if share is not None), default=0.0)
+    entry = selection.get(role) if isinstance(selection, Mapping) else None
+    share = entry.get("nodata_fraction") if isinstance(entry, Mapping) else None
+    return 0.0 if share is None else float(share)
 
 
-def seen_clear_split(clear_fraction: float, scenes: Mapping[str, Any]) -> tuple[int, int, int]:
-    """Whole percents of the AOI: seen clear on both dates, outside the scenes, and the rest (cloud, or gaps
-    inside them); the outside share is what the selection recorded, capped at what was not seen."""
+def outside_scenes_share(scenes: Mapping[str, Any]) -> float:
+    """Share of the AOI the scenes do not hold, as the pair's selection recorded it per scene: the larger of
+    the two, since a pixel missing on either date is not seen."""
+    return max(recorded_nodata_share(scenes, role) for role in ("before", "after"))
+
+
+def seen_clear_split(clear_fraction: float, scenes: Mapping[str, Any], role: str | None = None) -> tuple[int, int, int]:
+    """Whole percents of the AOI: seen clear (on both dates, or in the ``role`` scene alone), outside the
+    scenes (or that scene), and the rest (cloud, or gaps inside them); the outside share is what the
+    selection recorded, capped at what was not seen."""
     clear = round(100 * clear_fraction)
-    outside = min(round(100 * outside_scenes_share(scenes)), 100 - clear)
+    share = outside_scenes_share(scenes) if role is None else recorded_nodata_share(scenes, role)
+    outside = min(round(100 * share), 100 - clear)
     return clear, outside, 100 - clear - outside
 
 

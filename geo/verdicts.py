@@ -243,6 +243,15 @@ def _signature_matches(claim: Claim, linked: Sequence[ChangeFeature]) -> dict[st
     }
 
 
+def outside_note(claim: Claim, verdict: Verdict, context: PairContext) -> str:
+    """The part of the AOI outside the scenes, said in the rationale of a verdict on what was seen (not when
+    the pair cannot test the claim at all): "consistent" or "no evidence found" rests on the rest only."""
+    outside = round(100 * context.outside_fraction)
+    if not outside or verdict.verdict == NOT_TESTED or not claim.observable:
+        return ""
+    return f" {outside}% of the area lies outside the scenes and was not seen at all: nothing is known of that part."
+
+
 def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context: PairContext) -> list[ClaimVerdict]:
     """One per claim naming the AOI, with the evidence behind its verdict (claims.json's entries)."""
     assessed = assess(claims, features, context)
@@ -281,6 +290,6 @@ def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context
             verdict=verdict.verdict,
             confidence=verdict.confidence,
             confidence_label=verdict.confidence_label,
-            rationale=verdict.rationale,
+            rationale=verdict.rationale + outside_note(claim, verdict, context),
         ))
     return out

@@ -241,3 +241,20 @@ def test_link_features_returns_linked_copies_and_leaves_the_features_given_alone
     assert all(f.geometry is f0.geometry for f, f0 in zip(linked, features))
     with pytest.raises(dataclasses.FrozenInstanceError):
         features[0].claim_ids = ("build",)  # type: ignore[misc]
+
+
+def test_a_verdict_on_an_area_partly_outside_the_scenes_names_that_part():
+    """ "No evidence found" on 60% of an area, 30% of it outside the scenes: the rationale says so; a pair that
+    cannot test the claim, or an area the scenes hold whole, reads as before."""
+    build, late = claim("build"), claim("late", window=(date(2024, 10, 25), date(2024, 10, 30)))
+    deny = claim("deny", stance=Stance.DENY, denies=("build",))
+    outside = dataclasses.replace(context(clear=0.6), outside_fraction=0.3)
+    judged = {v.claim_id: v for v in verdicts([build, late, deny], [], outside)}
+    note = " 30% of the area lies outside the scenes and was not seen at all: nothing is known of that part."
+    assert judged["build"].verdict == NO_EVIDENCE
+    assert judged["build"].rationale.startswith("60% of the area was clear on both dates")
+    assert judged["build"].rationale.endswith(note)
+    assert judged["deny"].verdict == NO_EVIDENCE and judged["deny"].rationale.endswith(note)
+    assert judged["late"].verdict == NOT_TESTED and "outside the scenes" not in judged["late"].rationale
+    whole = verdicts([build], [], context(clear=0.6))[0]
+    assert "outside the scenes" not in whole.rationale

@@ -23,7 +23,7 @@ from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
 from geo.link import PairContext, link_features
-from geo.results import JobResult, Manifest
+from geo.results import JobResult, Manifest, outside_scenes_share
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity
 from geo.vector.feature import ChangeFeature
@@ -39,17 +39,19 @@ def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
 
 def judge_claims(
     aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
-    features: Sequence[ChangeFeature],
+    features: Sequence[ChangeFeature], outside_share: float = 0.0,
 ) -> tuple[PairContext, list[ChangeFeature], list[ClaimVerdict]]:
     """Link ``features`` to ``claims`` and judge each claim on the pair: the pair's context (the share of the
-    AOI, ``inside``, valid on both dates and on each alone), the linked features and the verdicts."""
+    AOI, ``inside``, valid on both dates and on each alone; ``outside_share`` of it outside the scenes, capped
+    at what was not seen), the linked features and the verdicts."""
     n_inside = max(int(inside.sum()), 1)
+    clear = float((before.valid & after.valid & inside).sum() / n_inside)
     context = PairContext(
-        aoi, before.scene.date, after.scene.date,
-        float((before.valid & after.valid & inside).sum() / n_inside), min_clear_fraction,
+        aoi, before.scene.date, after.scene.date, clear, min_clear_fraction,
         before_scene=before.scene.summary(), after_scene=after.scene.summary(),
         before_clear_fraction=float((before.valid & inside).sum() / n_inside),
         after_clear_fraction=float((after.valid & inside).sum() / n_inside),
+        outside_fraction=min(outside_share, 1.0 - clear),
     )
     linked = link_features(features, claims, context)
     return context, linked, verdicts(claims, linked, context)
@@ -73,16 +75,17 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     inside = job.aoi.pixel_mask(grid)
     pair = kit.align(job, grid, timer.step)
     found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
+    scenes = {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)}
     with timer.step("link claims"):
         context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
-                                               kit.min_clear_fraction, found.features)
+                                               kit.min_clear_fraction, found.features, outside_scenes_share(scenes))
     manifest = Manifest(
         workbench_version=__version__,
         algorithm_version=kit.algorithm_version,
         sensor=kit.sensor.value,
         aoi=job.aoi.summary(),
         claims=tuple(c.id for c in job.claims),
-        scenes={"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)},
+        scenes=scenes,
         grid=grid.to_dict(),
         parameters=kit.parameters(),
         sections={**pair.manifest, **found.manifest},

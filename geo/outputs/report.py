@@ -244,11 +244,14 @@ def _section(run: RunData) -> dict[str, Any]:
     pictures = build_pictures(run)
     types = Counter(f.change_type for f in run.features)
     manifest = run.manifest
-    scenes = run.claims[0]["scenes"] if run.claims and run.claims[0].get("scenes") else [
+    scenes = [dict(s) for s in run.claims[0]["scenes"]] if run.claims and run.claims[0].get("scenes") else [
         # No claim: the manifest's scene summaries (acquisition ``datetime``; no per-scene clear share)
         {"role": r, **manifest["scenes"][r], "date": str(manifest["scenes"][r]["datetime"])[:10],
          "clear_fraction": None} for r in ("before", "after")
     ]
+    for scene in scenes:  # each scene's part of the AOI outside it, as the per-area line names it
+        scene["seen"] = None if scene["clear_fraction"] is None else seen_clear_split(
+            float(scene["clear_fraction"]), manifest["scenes"], scene["role"])
     return {
         "run": run,
         "aoi": run.aoi,

@@ -45,3 +45,47 @@ def test_a_fully_covered_aoi_reads_as_before(user):
     assert summary.endswith("; clear fraction of AOI 100%")
     assert "outside the scenes" not in result.stdout + report
     assert "100% of the area clear on both dates." in report
+
+
+MY_CLAIM = """[document]
+title = "My analysis"
+
+[[claim]]
+id = "my-quay-works"
+claimant = "Moi"
+statement = "New construction on the quay."
+date_stated = 2017-10-31
+aoi_ids = ["my-quay"]
+window = { start = 2016-01-01, end = 2017-06-30 }
+signatures = ["new_construction", "cleared_land"]
+"""
+
+
+def test_a_claim_on_an_area_partly_outside_says_so_in_its_card_and_rationale(user):
+    """A claim's verdict rests on the part of its AOI the scenes hold: the card's "Clear area" and the
+    rationale in claims.json name the part outside, so "no evidence found" does not read as a look at all of it."""
+    aoi_dir, seeds_dir = user.home / "aoi", user.home / "seeds"
+    seeds_dir.mkdir()
+    aoi_dir.mkdir()
+    ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
+    drawn_aoi(aoi_dir / "my-quay.geojson", [ring], properties={"id": "my-quay", "name": "My quay", "kind": "port"})
+    quay = json.loads((aoi_dir / "my-quay.geojson").read_text())["features"][0]
+    (aoi_dir / "my-quay.geojson").write_text(json.dumps(quay))  # a registry AOI is one Feature
+    (seeds_dir / "mine.toml").write_text(MY_CLAIM, encoding="utf-8")
+    result = user("run", "--aoi", "my-quay", "--source", str(DEMO_CATALOG.parent), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "out", "--aoi-dir", str(aoi_dir), "--seeds-dir", str(seeds_dir))
+    assert result.returncode == 0, result.output
+    out = user.home / "out"
+    verdict, = json.loads((out / "claims.json").read_text())
+    report = (out / "report.html").read_text()
+    assert verdict["verdict"] == "consistent with the claim"
+    assert verdict["clear_fraction"] == pytest.approx(1 - OUTSIDE, abs=0.01)
+    assert verdict["rationale"].endswith(
+        " 32% of the area lies outside the scenes and was not seen at all: nothing is known of that part.")
+    assert "<dt>Clear area</dt><dd>68% of the area clear on both dates; 32% outside the scenes</dd>" in report
+    # Each scene's own line: its clear share and the part outside it, from the selection's record
+    for role, date in (("before", "2015-08-21"), ("after", "2017-10-14")):
+        scene, = [s for s in verdict["scenes"] if s["role"] == role]
+        assert scene["clear_fraction"] == pytest.approx(1 - OUTSIDE, abs=0.01)
+        assert f"{role} {date} (<code>{scene['id']}</code>, 68% of the area seen clear, 32% outside the scene)" in report
+    assert "% of the area clear)" not in report
