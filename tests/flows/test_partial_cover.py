@@ -1,6 +1,7 @@
 """An AOI only partly inside the scenes: the terminal summary and the report's per-area line said "clear
 fraction of AOI 68%", which reads as cloud; the part outside the scenes (the nodata share the pair's selection
-records per scene) is now named as such. A fully covered AOI reads as before."""
+records per scene) is now named as such, in each scene's line, each claim card and each claim's rationale.
+A fully covered AOI reads as before."""
 
 from __future__ import annotations
 
