@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
-from geo.aoi_files import names_a_file
+from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, DateError, GeoError, StoreError
@@ -130,7 +130,7 @@ def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inp
 def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckInputs, aoi_dir: Path) -> AOI:
     """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store (not
     while a file of the aoi/ folder cannot be read: it may be this AOI's, redrawn)."""
-    from geo.aoi import aoi_from_feature, aoi_from_geojson, load_drawn_aoi
+    from geo.aoi import aoi_from_feature, aoi_from_geojson
 
     known = inputs.known
     if ref in known:
@@ -138,13 +138,29 @@ def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckI
     if names_a_file(ref):
         if not Path(ref).is_file():
             raise AOIError(f"{ref}: AOI file does not exist")
-        return load_drawn_aoi(Path(ref))
+        return _drawn_aoi(Path(ref), known)
     if (unreadable := inputs.unreadable_file_error(ref)) is not None:
         raise unreadable
     if store and (feature := store.aoi_feature(ref)) is not None:
         return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
     names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
     raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
+
+
+def _drawn_aoi(path: Path, known: Mapping[str, AoiFeature]) -> AOI:
+    """The AOI of a drawn file, refused (as by ``geo run``) when its id is a registry AOI's that it does not touch."""
+    from geo.aoi import aoi_from_feature, check_same_place, load_drawn_aoi
+
+    drawn = load_drawn_aoi(path)
+    entry = known.get(drawn.id)
+    if entry is None:
+        return drawn
+    try:
+        registry = aoi_from_feature(entry)
+    except AOIError:
+        return drawn  # a registry file with a bad polygon: left out of the registry, as by ``geo run``
+    check_same_place(drawn, {drawn.id: registry})
+    return drawn
 
 
 def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:

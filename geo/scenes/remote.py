@@ -9,7 +9,9 @@ Two layers of retries, because the two clients differ:
   ignores ``Retry-After``; whatever still fails is retried here per asset, waiting at least the server's
   ``Retry-After`` when it sent one, and without GDAL's in-process cache so a bad body is fetched again.
 
-After the last attempt the caller raises ``ArchiveError`` naming the item and the asset.
+After the last attempt the caller raises ``ArchiveError`` naming the item and the asset. The STAC API's I/O is
+``geo.scenes.stac_io``; requests is imported here only when a remote file is asked about, so a job on a local
+catalog imports neither (``tests/scenes/test_local_imports.py``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,8 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlparse
-
-import requests
-from pystac_client.exceptions import APIError
-from pystac_client.stac_api_io import StacApiIO
-from urllib3.util.retry import Retry
 
 from geo.errors import ArchiveError, AssetGoneError
 
@@ -98,6 +95,7 @@ def sign_href(href: str) -> str:
     if not urlparse(href).netloc.endswith(BLOB_STORAGE_DOMAIN):
         return href
     import planetary_computer
+    import requests
 
     try:
         signed: str = planetary_computer.sign_url(href)
@@ -144,6 +142,9 @@ def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
     """Ask the host once about ``href`` after a failed read: (HTTP status, Retry-After seconds or None).
     GDAL neither honours Retry-After nor always reports the status behind a failed tile read, so a HEAD
     request tells how long the host wants us to wait, and whether waiting can help at all."""
+    import requests
+    from urllib3.util.retry import Retry
+
     try:
         response = requests.head(
             sign_href(href), timeout=(policy.connect_timeout_s, policy.read_timeout_s), allow_redirects=True
@@ -163,6 +164,8 @@ def not_a_raster(href: str, policy: RetryPolicy) -> str | None:
     """What the host serves at ``href`` when it is text (HTML, XML, JSON) rather than a raster, else None.
     GDAL only says the file is "not recognized"; a scrambled or truncated raster would say the same and is
     worth fetching again, a portal's login or error page (status 200) is not."""
+    import requests
+
     try:
         response = requests.get(sign_href(href), headers={"Range": f"bytes=0-{SNIFF_BYTES - 1}"}, stream=True,
                                 timeout=(policy.connect_timeout_s, policy.read_timeout_s))
@@ -211,54 +214,3 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
             log.info("%s: %s; retry %d/%d in %.1f s", what, message, attempt + 1, policy.attempts - 1, wait)
             time.sleep(wait)
     raise AssertionError("unreachable")
-
-
-class _CappedRetry(Retry):
-    """urllib3's Retry (exponential backoff, Retry-After honoured) with a cap on Retry-After."""
-
-    def __init__(self, *args: Any, max_retry_after: float = 60.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_retry_after = max_retry_after
-
-    def new(self, **kwargs: Any) -> _CappedRetry:
-        retry = super().new(**kwargs)
-        retry.max_retry_after = self.max_retry_after
-        return retry
-
-    def get_retry_after(self, response: Any) -> float | None:
-        value = super().get_retry_after(response)
-        return None if value is None else min(value, self.max_retry_after)
-
-
-_TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                     requests.exceptions.ContentDecodingError)
-
-
-class RetryingStacApiIO(StacApiIO):
-    """pystac-client's I/O with timeouts, status retries (urllib3) and transport retries (here)."""
-
-    def __init__(self, policy: RetryPolicy, **kwargs: Any) -> None:
-        status_retry = _CappedRetry(
-            total=policy.attempts - 1, connect=0, read=0, other=0, status=policy.attempts - 1,
-            backoff_factor=policy.backoff_s / 2,  # urllib3 waits 0, then factor * 2**(n-1): 0, b, 2b, ...
-            backoff_max=policy.max_wait_s, status_forcelist=RETRY_STATUSES, allowed_methods=None,
-            respect_retry_after_header=True, raise_on_status=False, max_retry_after=policy.max_wait_s,
-        )
-        super().__init__(timeout=(policy.connect_timeout_s, policy.read_timeout_s), max_retries=status_retry,
-                         **kwargs)
-        self.policy = policy
-
-    def request(self, href: str, method: str | None = None, headers: dict[str, str] | None = None,
-                parameters: dict[str, Any] | None = None) -> str:
-        for attempt in range(self.policy.attempts):
-            try:
-                return super().request(href, method=method, headers=headers, parameters=parameters)
-            except APIError as exc:
-                cause = exc.__context__
-                if not isinstance(cause, _TRANSPORT_ERRORS) or attempt + 1 == self.policy.attempts:
-                    raise
-                wait = self.policy.wait(attempt)
-                log.warning("%s %s: %s; retry %d/%d in %.1f s", method or "GET", href, type(cause).__name__,
-                            attempt + 1, self.policy.attempts - 1, wait)
-                time.sleep(wait)
-        raise AssertionError("unreachable")

@@ -229,7 +229,8 @@ class StacApi:
             from pystac_client import Client
             from pystac_client.exceptions import APIError
 
-            from geo.scenes.remote import RetryingStacApiIO, RetryPolicy
+            from geo.scenes.remote import RetryPolicy
+            from geo.scenes.stac_io import RetryingStacApiIO
 
             stac_io = RetryingStacApiIO(self.policy or RetryPolicy.from_env())
             try:

@@ -177,3 +177,38 @@ def test_an_area_named_after_a_registry_aoi_elsewhere_is_refused_a_redrawn_one_i
     assert result.returncode == 0, result.output
     verdicts = json.loads((user.home / "out" / "claims.json").read_text())
     assert [(v["claim_id"], v["aoi_id"]) for v in verdicts] == [("demo-nantes-construction", "demo-nantes-port")]
+
+
+def recheck_demo(user, aoi: str):
+    return user("recheck", "--store", "store.gpkg", "--aoi", aoi, "--source", str(DEMO_CATALOG))
+
+
+def store_state(home) -> dict[str, bytes]:
+    """Every file of the store: the GeoPackage, its lock, its outputs folder."""
+    return {str(p.relative_to(home)): p.read_bytes() for p in home.rglob("*")
+            if p.is_file() and p.relative_to(home).parts[0].startswith("store")}
+
+
+def test_a_recheck_of_an_area_named_after_a_registry_aoi_elsewhere_is_refused_a_redrawn_one_is_taken(user):
+    """As by ``geo run``: 'musudan.geojson' drawn over Nantes would have started a chain of Musudan's claims on
+    Nantes. Refused before the store is created, and with a store, nothing of it or its outputs changes."""
+    drawn_aoi(user.home / "musudan.geojson")
+    expected = [f"Error: musudan.geojson: its id 'musudan' is that of the AOI {REPO / 'aoi' / 'musudan.geojson'}, "
+                "9,128 km away, so the claims naming 'musudan' would be judged on this area; rename the file or give "
+                "it another 'id' property"]
+    result = recheck_demo(user, "musudan.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip().splitlines() == expected
+    assert sorted(p.name for p in user.home.iterdir()) == ["musudan.geojson"]  # no store, lock or outputs
+    registry = json.loads((REPO / "aoi" / "demo-nantes-port.geojson").read_text())
+    registry["geometry"]["coordinates"][0][1] = [-1.515, 47.184]  # a corner moved 400 m east: the same place
+    (user.home / "port.geojson").write_text(json.dumps(registry))
+    result = recheck_demo(user, "port.geojson")
+    assert result.returncode == 0, result.output
+    assert "claim demo-nantes-construction on demo-nantes-port: consistent with the claim" in result.stdout
+    before = store_state(user.home)
+    assert "store.gpkg" in before and "store-outputs/runs/000001/summary.json" in before
+    result = recheck_demo(user, "musudan.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip().splitlines() == expected
+    assert store_state(user.home) == before
