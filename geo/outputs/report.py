@@ -244,10 +244,12 @@ def _section(run: RunData) -> dict[str, Any]:
     pictures = build_pictures(run)
     types = Counter(f.change_type for f in run.features)
     manifest = run.manifest
+    selected = manifest["scenes"].get("selection") or {}
     scenes = [dict(s) for s in run.claims[0]["scenes"]] if run.claims and run.claims[0].get("scenes") else [
-        # No claim: the manifest's scene summaries (acquisition ``datetime``; no per-scene clear share)
+        # No claim: the manifest's scene summaries (acquisition ``datetime``) and the share of the AOI each
+        # scene showed clear as its selection judged it (none for scenes named by id)
         {"role": r, **manifest["scenes"][r], "date": str(manifest["scenes"][r]["datetime"])[:10],
-         "clear_fraction": None} for r in ("before", "after")
+         "clear_fraction": (selected.get(r) or {}).get("clear_fraction")} for r in ("before", "after")
     ]
     for scene in scenes:  # each scene's part of the AOI outside it, as the per-area line names it
         scene["seen"] = None if scene["clear_fraction"] is None else seen_clear_split(

@@ -37,6 +37,9 @@ def test_the_part_outside_the_scenes_is_named_not_called_cloud(user):
     assert "clear fraction" not in result.stdout
     assert "68% of the area seen clear on both dates; 32% outside the scenes." in report
     assert "% of the area clear on both dates" not in report
+    # each scene's line too, with no claim to carry the scenes' shares (the selection's record)
+    assert ("(<code>S2A_30TXT_20150821_L1C_nantes</code>, 68% of the area seen clear, 32% outside the scene)"
+            in report)
 
 
 def test_a_fully_covered_aoi_reads_as_before(user):
@@ -46,6 +49,7 @@ def test_a_fully_covered_aoi_reads_as_before(user):
     assert summary.endswith("; clear fraction of AOI 100%")
     assert "outside the scenes" not in result.stdout + report
     assert "100% of the area clear on both dates." in report
+    assert "(<code>S2_30TXT_20171014_L1C_nantes</code>, 100% of the area clear)" in report
 
 
 MY_CLAIM = """[document]
