@@ -19,7 +19,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
-                           index_aois, names_a_file, read_geojson, registry_feature)
+                           gdal_reason, index_aois, names_a_file, read_geojson, registry_feature)
 from geo.errors import AOIError
 from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
@@ -208,9 +208,10 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
             geometry = reproject(geometry, source_crs, WGS84)
         # Each polygon checked alone, then all merged: a ring crossing itself is refused (GEOS cannot union it),
         # while parts overlapping each other (two features, or a multi-part feature from QGIS) are one area.
-        for polygon in polygon_parts(geometry):
+        polygons = polygon_parts(geometry)
+        for polygon in polygons:
             _check_valid(polygon, at)
-        parts.extend(polygon_parts(geometry))
+        parts.extend(polygons)
         name = feature_properties(feature, at).get("name")
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())
@@ -297,8 +298,7 @@ def read_vector_layer(path: Path) -> dict[str, object]:
     try:
         layers = [(str(name), str(kind)) for name, kind in pyogrio.list_layers(path)]
     except DataSourceError as exc:
-        reason = str(exc).splitlines()[0].split(";")[0]  # GDAL's first sentence; the rest suggests driver prefixes
-        raise AOIError(f"{path}: not a GeoJSON file nor a vector file GDAL can read ({reason})") from None
+        raise AOIError(f"{path}: not a GeoJSON file nor a vector file GDAL can read ({gdal_reason(exc)})") from None
     if len(layers) > 1:
         layers = [(name, kind) for name, kind in layers if _holds_polygons(path, name, kind)]
         if len(layers) != 1:
@@ -369,16 +369,18 @@ def check_same_place(aoi: AOI, registry: Mapping[str, AOI]) -> None:
                    "or give it another 'id' property")
 
 
-def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = None) -> AOI:
+def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = None,
+                registry: Mapping[str, AOI] | None = None) -> AOI:
     """``ref`` is an AOI id from ``directory`` (strict) or a path to a polygon file, GeoJSON or GDAL vector (drawn).
     Given a ``problems`` list, the other files of ``directory`` that cannot be taken go there (see ``load_aois``);
-    when ``ref`` is none of the good ones, the first of them is raised (the broken file may be the one meant)."""
+    when ``ref`` is none of the good ones, the first of them is raised (the broken file may be the one meant).
+    ``registry``: the directory's AOIs when the caller has loaded them already (``problems`` from that load)."""
     candidate = Path(ref)
     if names_a_file(ref):
         if not candidate.is_file():
             raise AOIError(f"{ref}: AOI file does not exist")
         return load_drawn_aoi(candidate)
-    aois = load_aois(directory, problems)
+    aois = load_aois(directory, problems) if registry is None else registry
     if ref not in aois:
         if problems:
             raise problems[0]

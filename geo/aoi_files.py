@@ -37,6 +37,11 @@ class AoiFeature:
     path: Path | None = None
 
 
+def gdal_reason(exc: Exception) -> str:
+    """The first sentence of a GDAL read error (pyogrio's): what is wrong; the rest suggests driver prefixes."""
+    return str(exc).splitlines()[0].split(";")[0]
+
+
 def check_aoi_file_size(path: Path) -> None:
     """Refuse an AOI file over ``MAX_AOI_FILE_BYTES`` before reading it (a 180 MB file took 88 s, 1.9 GB)."""
     try:

@@ -37,9 +37,9 @@ def load_job_inputs(
     """The AOI (id or file) and the claims to test on it, cross-checked against each other. A broken claim
     or seeds file the job does not use is a warning; one it may use (one naming the AOI, or too broken to
     tell, when the claims naming a registry AOI are taken) is an error."""
-    aoi = resolve_aoi(aoi_ref, aoi_dir, [])  # the other files of aoi/ may be broken: warned of below
-    skipped: list[AOIError] = []
+    skipped: list[AOIError] = []  # the other files of aoi/ may be broken: warned of once the AOI is found
     aois = load_aois(aoi_dir, skipped)
+    aoi = resolve_aoi(aoi_ref, aoi_dir, skipped, aois)
     console.warn_skipped(skipped, "`geo aoi list`")
     check_same_place(aoi, aois)
     read = read_claims(seeds_dir, set(aois) | {aoi.id}, bool(skipped))

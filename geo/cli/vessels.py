@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from geo.aoi_files import gdal_reason
 from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
@@ -35,8 +36,7 @@ def _land_layer(path: Path | None, aoi: AOI) -> list[BaseGeometry]:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError hierarchy
-        reason = str(exc).splitlines()[0].split(";")[0]  # GDAL's first sentence; the rest suggests driver prefixes
-        raise AOIError(f"{path}: cannot read land layer ({reason})") from None
+        raise AOIError(f"{path}: cannot read land layer ({gdal_reason(exc)})") from None
     if frame.crs is None:
         raise AOIError(f"{path}: land layer has no CRS")
     polygons = [g for g in frame.to_crs("EPSG:4326").geometry if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
