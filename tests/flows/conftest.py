@@ -71,6 +71,14 @@ def drawn_aoi(path: Path, rings: list[list[list[float]]] | None = None, properti
     return path
 
 
+def registry_aoi(path: Path, aoi_id: str, name: str, ring: list[list[float]] | None = None) -> Path:
+    """An analyst's own AOI file of an aoi/ folder: one Feature (a registry AOI), with its id, name and kind."""
+    feature = {"type": "Feature", "properties": {"id": aoi_id, "name": name, "kind": "port"},
+               "geometry": {"type": "Polygon", "coordinates": [ring or DRAWN_RING]}}
+    path.write_text(json.dumps(feature))
+    return path
+
+
 @pytest.fixture(scope="session")
 def flow_archive(tmp_path_factory):
     """A loopback STAC API holding two clear Sentinel-2 L2A items over Nantes (the demo's real pixels)."""

@@ -8,7 +8,7 @@ import json
 import shutil
 
 from tests.conftest import REPO
-from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi, registry_aoi
 
 MY_CLAIM = """[document]
 title = "My analysis"
@@ -40,9 +40,7 @@ def my_project(home, *bad_files: tuple[str, str]):
     project = home / "project"
     shutil.copytree(REPO / "aoi", project / "aoi")
     shutil.copytree(REPO / "seeds", project / "seeds")
-    drawn_aoi(project / "aoi" / "my-island.geojson", properties={"id": "my-island", "name": "My island", "kind": "port"})
-    island = json.loads((project / "aoi" / "my-island.geojson").read_text())["features"][0]
-    (project / "aoi" / "my-island.geojson").write_text(json.dumps(island))  # a registry AOI is one Feature
+    registry_aoi(project / "aoi" / "my-island.geojson", "my-island", "My island")
     (project / "seeds" / "mine.toml").write_text(MY_CLAIM, encoding="utf-8")
     for name, text in bad_files:
         (project / "seeds" / name).write_text(text, encoding="utf-8")

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi
+from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi, registry_aoi
 
 SCENE_EAST = -1.51216506958  # the demo scenes' east edge (their items' bbox)
 WEST, EAST = -1.56, -1.49
@@ -73,9 +73,7 @@ def test_a_claim_on_an_area_partly_outside_says_so_in_its_card_and_rationale(use
     seeds_dir.mkdir()
     aoi_dir.mkdir()
     ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
-    drawn_aoi(aoi_dir / "my-quay.geojson", [ring], properties={"id": "my-quay", "name": "My quay", "kind": "port"})
-    quay = json.loads((aoi_dir / "my-quay.geojson").read_text())["features"][0]
-    (aoi_dir / "my-quay.geojson").write_text(json.dumps(quay))  # a registry AOI is one Feature
+    registry_aoi(aoi_dir / "my-quay.geojson", "my-quay", "My quay", ring)
     (seeds_dir / "mine.toml").write_text(MY_CLAIM, encoding="utf-8")
     result = user("run", "--aoi", "my-quay", "--source", str(DEMO_CATALOG.parent), "--before", "2015-08-21",
                   "--after", "2017-10-14", "--out", "out", "--aoi-dir", str(aoi_dir), "--seeds-dir", str(seeds_dir))
