@@ -1,7 +1,9 @@
 """Where the project's data folders (aoi/, seeds/, scenes/) live.
 
-``GEO_ROOT`` overrides the default, which is the checkout the package was installed from
-(``pip install -e .``).  Nothing here touches the disk at import time.
+``GEO_ROOT`` overrides the default, which is the checkout the package runs from (``pip install -e .``), else
+the copy of the checkout's registry (aoi/, seeds/) and demo scenes installed inside the package, ``geo/_shipped``
+(a wheel, ``pip install git+...``: pyproject.toml maps the checkout's root to it). An installed package keeps its
+scene cache in the user's cache folder, not among its own files. Nothing here touches the disk at import time.
 """
 
 from __future__ import annotations
@@ -10,11 +12,22 @@ import os
 from pathlib import Path
 
 
+def package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def checkout() -> Path | None:
+    """The source checkout ``geo`` runs from (its ``pyproject.toml`` beside the package), or None when the
+    package is installed (site-packages)."""
+    root = package_dir().parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
 def project_root() -> Path:
     env = os.environ.get("GEO_ROOT")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent
+    return checkout() or package_dir() / "_shipped"
 
 
 def aoi_dir() -> Path:
@@ -30,9 +43,14 @@ def scenes_dir() -> Path:
 
 
 def scene_cache_dir() -> Path:
-    """Where remote scene windows are cached (``scenes/cache``), or ``$GEO_SCENE_CACHE``."""
+    """Where remote scene windows are cached: ``$GEO_SCENE_CACHE``, else ``scenes/cache`` of ``$GEO_ROOT`` or of
+    the checkout, else (an installed package) ``$XDG_CACHE_HOME/geo/scenes`` (``~/.cache/geo/scenes``)."""
     env = os.environ.get("GEO_SCENE_CACHE")
-    return Path(env) if env else scenes_dir() / "cache"
+    if env:
+        return Path(env)
+    if os.environ.get("GEO_ROOT") or checkout() is not None:
+        return scenes_dir() / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geo" / "scenes"
 
 
 def demo_catalog() -> Path:

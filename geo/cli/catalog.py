@@ -11,8 +11,11 @@ from shapely.geometry import mapping
 
 from geo.aoi import load_aois, resolve_aoi
 from geo.claims import Claim, load_claims, read_claims
+from geo import paths
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, json_option, seeds_dir_option, seeds_folder
+from geo.cli.options import (
+    aoi_dir_option, aoi_folder, json_option, listed_folder, seeds_dir_option, seeds_folder,
+)
 from geo.errors import AOIError
 
 
@@ -26,9 +29,14 @@ def aoi_group() -> None:
 @json_option
 def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
     """List AOIs with kind, country and area."""
-    aois = load_aois(aoi_folder(aoi_dir))
+    folder = listed_folder(aoi_dir, paths.aoi_dir(), "--aoi-dir")
+    aois = load_aois(folder)
+    if not aois:
+        _say_empty(f"no AOIs: {folder} holds no GeoJSON file (.geojson; one Feature with an 'id' each)")
     if as_json:
         click.echo(json.dumps([a.summary() for a in aois.values()], indent=2))
+        return
+    if not aois:
         return
     table = Table("id", "name", "country", "kind", "area km2")
     for aoi in aois.values():
@@ -52,6 +60,11 @@ def claims_group() -> None:
     """Claims taken from source documents (seeds/*.toml)."""
 
 
+def _say_empty(message: str) -> None:
+    """An empty listing says so on stderr (stdout keeps only the table or the JSON)."""
+    console.stderr.print(message)
+
+
 def _claims(aoi_dir: Path | None, seeds_dir: Path | None) -> dict[str, Claim]:
     return load_claims(seeds_folder(seeds_dir), set(load_aois(aoi_folder(aoi_dir))))
 
@@ -62,9 +75,14 @@ def _claims(aoi_dir: Path | None, seeds_dir: Path | None) -> dict[str, Claim]:
 @json_option
 def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> None:
     """List claims with claimant, stance, window and AOIs."""
-    claims = _claims(aoi_dir, seeds_dir)
+    folder = listed_folder(seeds_dir, paths.seeds_dir(), "--seeds-dir")
+    claims = _claims(aoi_dir, folder)
+    if not claims:
+        _say_empty(f"no claims: {folder} holds no claims file (.toml; the format is in seeds/README.md)")
     if as_json:
         click.echo(json.dumps([c.summary() for c in claims.values()], indent=2, ensure_ascii=False))
+        return
+    if not claims:
         return
     table = Table("id", "claimant", "stance", "window", "AOIs", "observable")
     for c in claims.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -9,17 +10,20 @@ from typing import TypeVar
 import click
 
 from geo import paths
+from geo.errors import GeoError
 from geo.scenes.model import Sensor
 
 Command = TypeVar("Command", bound=Callable[..., object])
 
 aoi_dir_option = click.option(
     "--aoi-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-    help="Folder of AOI GeoJSON files [default: aoi/ of the project, or $GEO_ROOT/aoi].",
+    help="Folder of AOI GeoJSON files [default: $GEO_ROOT/aoi, else aoi/ of the checkout geo runs from, else "
+         "the AOIs installed with geo].",
 )
 seeds_dir_option = click.option(
     "--seeds-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-    help="Folder of claims files [default: seeds/ of the project, or $GEO_ROOT/seeds].",
+    help="Folder of claims files [default: $GEO_ROOT/seeds, else seeds/ of the checkout geo runs from, else "
+         "the claims installed with geo].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 out_option = click.option(
@@ -53,3 +57,17 @@ def aoi_folder(value: Path | None) -> Path:
 
 def seeds_folder(value: Path | None) -> Path:
     return value if value is not None else paths.seeds_dir()
+
+
+def listed_folder(given: Path | None, default: Path, option: str) -> Path:
+    """The folder a listing reads: a missing one is a user error naming it and where its path came from (an
+    empty listing would read as "nothing defined")."""
+    if given is not None:
+        if given.is_dir():
+            return given
+        raise GeoError(f"{option} {given}: no such folder")
+    if default.is_dir():
+        return default
+    root = os.environ.get("GEO_ROOT")
+    where = f"GEO_ROOT={root} names the folder holding aoi/ and seeds/" if root else "the default"
+    raise GeoError(f"{default}: no such folder ({where}; give the folder with {option} DIR)")

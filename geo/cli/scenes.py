@@ -126,7 +126,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
 
 @scenes_group.group("cache")
 def cache_group() -> None:
-    """The scene cache (scenes/cache, or $GEO_SCENE_CACHE): windows already read from remote archives."""
+    """The scene cache (scenes/cache of the checkout, ~/.cache/geo/scenes of an installed geo, or $GEO_SCENE_CACHE):
+    windows already read from remote archives."""
 
 
 @cache_group.command("list")
