@@ -133,6 +133,14 @@ def _run(argv: Sequence[str] | None) -> None:
             sys.exit(128 + signal.SIGINT)
         stderr.print("Aborted.")
         sys.exit(1)
+    except click.UsageError as exc:
+        # One line, as for every user error (click would print the usage line and a hint first): what is wrong,
+        # naming the option or argument, and where the command's options are listed.
+        message = clean(exc.format_message())
+        message = message[:-1] if message.endswith(".") else message
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        stderr.print(f"Error: {message}{hint}")
+        sys.exit(1)
     except click.ClickException as exc:
         # The message quotes what the user typed. click >= 8.5 types it Final; show() reads it, so replace it.
         setattr(exc, "message", clean(exc.message))
