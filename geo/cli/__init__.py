@@ -65,6 +65,29 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(importlib.import_module(module_name), attribute)
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``geo --help``'s list of commands, each summarised as click does from its docstring, read from the
+        module's source: importing every command's module to ask it would cost a second."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, click.utils.make_default_short_help(command_doc(name), limit)) for name in names])
+
+
+def command_doc(name: str) -> str:
+    """The docstring of command ``name``'s function (its ``--help`` text), without importing its module."""
+    import ast
+    import importlib.util
+
+    module_name, attribute = COMMANDS[name].split(":")
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(module_name)
+    with open(spec.origin, encoding="utf-8") as source:
+        tree = ast.parse(source.read(), spec.origin)
+    function = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == attribute)
+    return (ast.get_docstring(function) or "").split("\f")[0]
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="geo")

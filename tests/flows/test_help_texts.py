@@ -54,3 +54,24 @@ def test_run_help_names_every_file_the_run_writes(user):
     tifs = {name for name in written if name.endswith((".tif", ".qml"))}  # "COGs" (each with its style)
     assert written - tifs == named, sorted(written - tifs - named)
     assert "COGs" in text
+
+
+def test_geo_help_lists_every_command_as_click_would_without_importing_them(user):
+    # `geo --help` is the first thing a new user types: it summarises each command from its docstring, read
+    # from the source, not by importing every command's module (numpy, rasterio, geopandas...: a second).
+    import click
+
+    from geo.cli import COMMANDS, cli
+
+    result = user("--help", env={"PYTHONPROFILEIMPORTTIME": "1"})  # python -X importtime: each import on stderr
+    assert result.returncode == 0, result.output
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert {"geo.cli", "click"} <= imported
+    assert imported & {"numpy", "rasterio", "shapely", "geopandas", "pyproj", "scipy", "pandas"} == set()
+    assert {name for name in imported if name.startswith("geo.cli.")} <= {"geo.cli.console"}
+    listing = result.stdout.split("Commands:\n")[1]
+    rows = dict(line.strip().split(None, 1) for line in listing.splitlines() if line.strip())
+    limit = 78 - 6 - max(map(len, COMMANDS))  # click's help is 78 wide on a terminal of 80 columns or more
+    context = click.Context(cli)
+    assert rows == {name: cli.get_command(context, name).get_short_help_str(limit) for name in COMMANDS}
+    assert rows["coreg"].startswith("Sub-pixel shift of TGT relative to REF")
