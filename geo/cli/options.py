@@ -51,6 +51,15 @@ def workers_count(_context: click.Context, param: click.Parameter, value: str) -
     raise click.BadParameter(f"{value!r} is neither 'auto' nor a whole number of at least 1", param=param)
 
 
+DEMO_SOURCE = "demo"
+
+
+def scene_source(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--source demo``: the demo scenes that come with geo (``scenes/demo`` of the checkout, or of the installed
+    package), from any folder; any other value as given."""
+    return str(paths.demo_catalog()) if value == DEMO_SOURCE else value
+
+
 def aoi_folder(value: Path | None) -> Path:
     return value if value is not None else paths.aoi_dir()
 

@@ -15,7 +15,8 @@ from geo.aoi_files import names_a_file
 from geo.claims import VESSEL_SIGNATURE, Claim, read_claims
 from geo.cli import console
 from geo.cli.options import (
-    aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option, workers_count,
+    aoi_dir_option, aoi_folder, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
+    workers_count,
 )
 from geo.errors import AOIError, ClaimError
 from geo.link import claim_index
@@ -143,9 +144,9 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
               help="Before scene: an ISO date YYYY-MM-DD (the best scene on or before it) or a scene item id.")
 @click.option("--after", default=None, metavar="DATE|ITEM",
               help="After scene: an ISO date YYYY-MM-DD (the best scene on or after it) or a scene item id.")
-@click.option("--source", default=None,
-              help="'earth-search', 'planetary-computer', a STAC API URL, or a local STAC catalog (e.g. "
-                   "scenes/demo); --sensor s1 needs one holding Sentinel-1 (not earth-search) [default: "
+@click.option("--source", default=None, callback=scene_source,
+              help="'earth-search', 'planetary-computer', a STAC API URL, a local STAC catalog, or 'demo' (the "
+                   "Nantes scenes shipped with geo); --sensor s1 needs one holding Sentinel-1 (not earth-search) [default: "
                    "earth-search for s2, planetary-computer for s1, as geo scenes search].")
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "

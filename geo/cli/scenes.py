@@ -12,7 +12,7 @@ from rich.table import Table
 
 from geo.aoi import resolve_aoi
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, json_option, sensor_option
+from geo.cli.options import aoi_dir_option, aoi_folder, json_option, scene_source, sensor_option
 from geo.errors import AOIError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.ids import shown_id, unsafe_id_reason
@@ -66,8 +66,9 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
               help="s2: Sentinel-2 L2A (optical); s1: Sentinel-1 (SAR, Planetary Computer).")
 @click.option("--max-cloud", type=click.FloatRange(0, 100), default=None,
               help="Hide scenes with more than PCT percent of the AOI under cloud (judged inside the AOI).")
-@click.option("--source", default=None,
-              help=f"{', '.join(ARCHIVES)}, a STAC API URL, or a local STAC catalog "
+@click.option("--source", default=None, callback=scene_source,
+              help=f"{', '.join(ARCHIVES)}, a STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes "
+                   "shipped with geo) "
                    "[default: earth-search for s2, planetary-computer for s1].")
 @click.option("--collection", "collections", multiple=True, help="STAC collection to search (repeatable).")
 @click.option("--sort", type=click.Choice(["clear", "date"]), default="clear", show_default=True,

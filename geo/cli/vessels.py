@@ -10,7 +10,9 @@ import click
 from geo.aoi_files import gdal_reason
 from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, out_option, seeds_dir_option, seeds_folder, sensor_option
+from geo.cli.options import (
+    aoi_dir_option, aoi_folder, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
+)
 from geo.cli.run import load_job_inputs
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, ClaimError, OverlapError
@@ -63,9 +65,9 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
 @click.option("--to", "end", required=True, help="Last date of the period (YYYY-MM-DD).")
 @sensor_option(None,
               help="Only Sentinel-1 (SAR CFAR) or Sentinel-2 (optical) scenes [default: every sensor the source has].")
-@click.option("--source", default=None,
+@click.option("--source", default=None, callback=scene_source,
               help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), a STAC API "
-                   "URL, or a local STAC catalog [default: earth-search; planetary-computer with --sensor s1].")
+                   "URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo) [default: earth-search; planetary-computer with --sensor s1].")
 @click.option("--claim", "claim_ids", multiple=True,
               help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,

@@ -1,0 +1,35 @@
+"""``--source demo``: the README's first run on one's own area uses the demo scenes that come with geo, from any
+folder (``scenes/demo`` is a path inside the checkout, which a user's folder, or an installed geo, does not
+have), into an output folder whose name has spaces and accents."""
+
+from __future__ import annotations
+
+import json
+
+from tests.flows.conftest import drawn_aoi
+
+DEMO_IDS = ["S2A_30TXT_20150821_L1C_nantes", "S2_30TXT_20171014_L1C_nantes"]
+
+
+def test_a_drawn_area_runs_on_the_demo_scenes_from_the_users_folder(user):
+    drawn_aoi(user.home / "harbour east.geojson")
+    out = user.home / "my runs" / "Nantes été"
+    result = user("run", "--aoi", "harbour east.geojson", "--source", "demo", "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "my runs/Nantes été")
+    assert result.returncode == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["aoi"]["id"] == "harbour-east"
+    assert [manifest["scenes"][side]["id"] for side in ("before", "after")] == DEMO_IDS
+    assert manifest["scenes"]["selection"]["source"] == "scenes/demo/catalog.json"
+    changes = json.loads((out / "changes.geojson").read_text(encoding="utf-8"))["features"]
+    assert changes and {c["properties"]["aoi_id"] for c in changes} == {"harbour-east"}
+    assert "my runs/Nantes été/report.html" in result.stdout
+
+
+def test_scenes_search_lists_the_demo_scenes(user):
+    found = user("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-01-01", "--to", "2018-01-01",
+                 "--source", "demo", "--json")
+    assert found.returncode == 0, found.output
+    listing = json.loads(found.stdout)
+    assert sorted(scene["id"] for scene in listing["scenes"]) == DEMO_IDS
+    assert listing["source"].endswith("scenes/demo/catalog.json")
