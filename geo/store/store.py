@@ -293,21 +293,22 @@ class Store(RunLog):
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     # -- writes (inside transaction()) -----------------------------------------------------------------
-    def upsert_aoi(self, aoi: AOI, run_id: int, drawn: bool | None = None) -> None:
-        """Store the AOI (or its new area); ``drawn``: taken from a drawn file, not the registry (None: unsaid)."""
-        if drawn is not None:
-            self.conn.execute("UPDATE aois SET drawn = ? WHERE aoi_id = ?", (drawn, aoi.id))
+    def mark_drawn(self, aoi_id: str, drawn: bool) -> None:
+        """Record whether the stored AOI was last taken from a drawn file (``--aoi FILE``) or the aoi/ registry."""
+        self.conn.execute("UPDATE aois SET drawn = ? WHERE aoi_id = ?", (drawn, aoi_id))
+
+    def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
         text = _aoi_feature_text(aoi)
         if self.aoi_feature(aoi.id) == json.loads(text):
             return
         self.conn.execute(
             "INSERT INTO aois (geom, aoi_id, name, kind, country, source, approximate, area_km2, feature, "
-            "first_run, updated_run, drawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aoi_id) DO UPDATE SET "
+            "first_run, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aoi_id) DO UPDATE SET "
             "geom = excluded.geom, name = excluded.name, kind = excluded.kind, country = excluded.country, "
             "source = excluded.source, approximate = excluded.approximate, area_km2 = excluded.area_km2, "
-            "feature = excluded.feature, updated_run = excluded.updated_run, drawn = coalesce(excluded.drawn, drawn)",
+            "feature = excluded.feature, updated_run = excluded.updated_run",
             (gpkg.encode(gpkg.as_multipolygon(aoi.geometry)), aoi.id, aoi.name, aoi.kind, aoi.country, aoi.source,
-             aoi.approximate, round(aoi.area_km2, 4), text, run_id, run_id, drawn),
+             aoi.approximate, round(aoi.area_km2, 4), text, run_id, run_id),
         )
         gpkg.touch(self.conn, "aois", now_utc(), [aoi.geometry])
 
