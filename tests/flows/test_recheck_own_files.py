@@ -155,17 +155,21 @@ def test_a_wrong_aoi_fails_before_the_outputs_are_repaired(user):
     for path in sorted(outputs.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     outputs.rmdir()
+    with sqlite3.connect(user.home / "store.gpkg") as conn:  # run 1 found news; its --on-new command is pending
+        conn.execute("UPDATE runs SET on_new = 'false' WHERE run_id = 1 AND has_new")
     before = runs(user.home / "store.gpkg")
+    hook = ("--on-new", "cat > hook-got.json")
 
     for wrong, message in (("demo-nantes-prot", "Error: unknown AOI id 'demo-nantes-prot'"),
                            ("harbor.geojson", "Error: harbor.geojson: AOI file does not exist")):
-        result = user("recheck", "--store", "store.gpkg", "--aoi", wrong, *SOURCE, *dirs)
+        result = user("recheck", "--store", "store.gpkg", "--aoi", wrong, *SOURCE, *hook, *dirs)
         assert result.returncode == 1, result.output
         line, = result.stderr.strip().splitlines()
         assert line.startswith(message), line
-        assert not outputs.exists()
+        assert not outputs.exists() and not (user.home / "hook-got.json").exists()
         assert runs(user.home / "store.gpkg") == before
 
-    fine = user("recheck", "--store", "store.gpkg", "--aoi", "demo-nantes-port", *SOURCE, *dirs)
+    fine = user("recheck", "--store", "store.gpkg", "--aoi", "demo-nantes-port", *SOURCE, *hook, *dirs)
     assert fine.returncode == 0 and "nothing new" in fine.stdout, fine.output
     assert json.loads((outputs / "runs" / "000001" / "summary.json").read_text())["run_id"] == 1  # repaired then
+    assert json.loads((user.home / "hook-got.json").read_text())["run_id"] == 1  # and the pending command run
