@@ -100,13 +100,18 @@ class Manifest:
         return cls(**given, sections={k: v for k, v in manifest.items() if k not in known})
 
 
-def recorded_nodata_share(scenes: Mapping[str, Any], role: str) -> float:
+def recorded_nodata(scenes: Mapping[str, Any], role: str) -> float | None:
     """Share of the AOI one scene (``role``: before or after) does not hold (outside its footprint, or nodata),
-    as the pair's selection recorded it; 0 when it recorded none (a SAR pair records its ``coverage``)."""
+    as the pair's selection recorded it; None when it recorded none (a SAR pair records its ``coverage``)."""
     selection = scenes.get("selection")
     entry = selection.get(role) if isinstance(selection, Mapping) else None
     share = entry.get("nodata_fraction") if isinstance(entry, Mapping) else None
-    return 0.0 if share is None else float(share)
+    return None if share is None else float(share)
+
+
+def recorded_nodata_share(scenes: Mapping[str, Any], role: str) -> float:
+    """``recorded_nodata``, 0 when none was recorded."""
+    return recorded_nodata(scenes, role) or 0.0
 
 
 def outside_scenes_share(scenes: Mapping[str, Any]) -> float:

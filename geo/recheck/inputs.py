@@ -8,17 +8,21 @@ analyst must not hold up every area's cron job. With --aoi it stops the run (exi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.aoi_files import AoiFeature, index_aois
+from geo.aoi_files import AoiFeature, index_aois, names_a_file
 from geo.claims import Claim, ClaimProblem, ClaimSet, read_claims
 from geo.errors import AOIError, GeoError
 
 if TYPE_CHECKING:  # geo.aoi imports shapely: not for a re-check with nothing new
     from geo.aoi import AOI
+    from geo.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,11 @@ class RecheckInputs:
     def clean(self) -> bool:
         return not self.skipped_aois and not self.read.problems
 
-    def unreadable_file_error(self, aoi_id: str) -> AOIError | None:
+    def unreadable_file_error(self, aoi_id: str, drawn: bool | None) -> AOIError | None:
         """Why ``aoi_id``, which no good file of aoi/ defines, is not taken from the store's record: a file of
-        aoi/ that cannot be read may be its own (None when every file can be read)."""
-        if not self.skipped_aois:
+        aoi/ that cannot be read may be its own (None when every file can be read, or when the store says the
+        AOI was ``drawn``: its own file is the one it was given as, kept in the store)."""
+        if not self.skipped_aois or drawn:
             return None
         why = "; ".join(str(e) for e in self.skipped_aois)
         return AOIError(f"{why} (no other AOI file defines {aoi_id!r}: this one may be its own)")
@@ -54,20 +59,20 @@ class TakenClaims:
     warnings: list[GeoError]  # the problems concerning no AOI re-checked
 
 
-def take_claims(inputs: RecheckInputs, aois: Sequence[AOI], scheduled: bool,
+def take_claims(inputs: RecheckInputs, aoi_ids: Sequence[str], scheduled: bool,
                 already_failed: Collection[str] = ()) -> TakenClaims:
-    """The claims of the seeds, checked against the re-checked ``aois``, those ``already_failed`` and the registry;
-    a problem concerning one of ``aois`` (``ClaimProblem.concerns``) fails it when ``scheduled``, else is raised."""
-    known = {a.id for a in aois} | set(already_failed) | set(inputs.known)
+    """The claims of the seeds, checked against the re-checked AOIs, those ``already_failed`` and the registry;
+    a problem concerning a re-checked AOI (``ClaimProblem.concerns``) fails it when ``scheduled``, else is raised."""
+    known = set(aoi_ids) | set(already_failed) | set(inputs.known)
     read = inputs.read.checked(known, bool(inputs.skipped_aois))
     failed: dict[str, str] = {}
     concerning: list[ClaimProblem] = []
-    for aoi in aois:
-        mine = [p for p in read.problems if p.concerns(aoi.id, registry=aoi.id in inputs.known)]
+    for aoi_id in aoi_ids:
+        mine = [p for p in read.problems if p.concerns(aoi_id, registry=aoi_id in inputs.known)]
         if mine and not scheduled:
             raise mine[0].error
         if mine:
-            failed[aoi.id] = "; ".join(str(p.error) for p in mine)
+            failed[aoi_id] = "; ".join(str(p.error) for p in mine)
             concerning += mine
     warnings: list[GeoError] = [p.error for p in read.problems if p not in concerning]
     return TakenClaims([read.claims[k] for k in sorted(read.claims)], failed, warnings)
@@ -79,3 +84,104 @@ def aoi_file_warnings(inputs: RecheckInputs, failed: Mapping[str, str]) -> list[
     if any(aoi_id not in inputs.known for aoi_id in failed):
         return []
     return list(inputs.skipped_aois)
+
+
+def quiet_claims(inputs: RecheckInputs, store: Store, refs: Sequence[str]) -> TakenClaims | None:
+    """The claims for the quick "nothing new" answer (``geo.recheck.quick``) when the input problems concern none
+    of the AOIs re-checked (``refs``, else the store's): they are then warnings, as on the full path, and need not
+    cost the run its imports. None when one may concern such an AOI (or a ref is a drawn file): the full path
+    decides, failing that AOI or stopping the run."""
+    ids = sorted(set(refs)) if refs else store.aoi_ids()
+    for aoi_id in ids:
+        if aoi_id not in inputs.known and (names_a_file(aoi_id) or inputs.unreadable_file_error(
+                aoi_id, store.aoi_drawn(aoi_id)) is not None):
+            return None
+    try:
+        taken = take_claims(inputs, ids, scheduled=not refs)
+    except GeoError:
+        return None
+    return None if taken.failed else taken
+
+
+@dataclass
+class SelectedAois:
+    """The AOIs a re-check takes (``select_aois``), in id order."""
+
+    aois: list[AOI] = field(default_factory=list)
+    invalid: dict[str, str] = field(default_factory=dict)  # stored AOIs whose file is now bad: id -> why
+    drawn: dict[str, bool] = field(default_factory=dict)  # taken from a drawn file (True) or the registry (False)
+
+
+def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inputs: RecheckInputs,
+                aoi_dir: Path) -> SelectedAois:
+    """AOIs by id (aoi/ folder, else as recorded in the store) or drawn file (GeoJSON, GeoPackage...); default: the store's AOIs.
+    ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
+    in the aoi/ folder: a file with a bad polygon holds up its own re-checks, not the others'. When they are the
+    store's (no --aoi: a scheduled run), those whose file is now bad are ``invalid`` (failed AOIs of the run,
+    exit 4); an --aoi given on the command line that is bad stops the run (exit 1)."""
+    scheduled = not refs
+    if scheduled:
+        refs = store.aoi_ids() if store else []
+        if not refs:
+            raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
+    chosen: dict[str, AOI] = {}
+    given: dict[str, str] = {}  # AOI id -> the --aoi that named it first
+    selected = SelectedAois()
+    for ref in refs:
+        try:
+            aoi, drawn = _named_aoi(store, store_path, ref, inputs, aoi_dir)
+        except AOIError as exc:
+            if not scheduled:
+                raise
+            log.warning("AOI %s: %s", ref, exc)  # its file redrawn badly: this AOI waits, the others go on
+            selected.invalid[ref] = str(exc)
+            continue
+        if aoi.id in chosen and not chosen[aoi.id].geometry.equals(aoi.geometry):
+            # one area silently dropped would never be checked
+            raise AOIError(f"--aoi {ref}: its AOI id {aoi.id!r} is also that of --aoi {given[aoi.id]}, a different "
+                           "area; give each area its own id (file name, or an 'id' property)")
+        chosen[aoi.id] = aoi
+        given.setdefault(aoi.id, ref)
+        if drawn is not None:
+            selected.drawn[aoi.id] = drawn
+    selected.aois = [chosen[k] for k in sorted(chosen)]
+    return selected
+
+
+def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckInputs, aoi_dir: Path,
+               ) -> tuple[AOI, bool | None]:
+    """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store (a registry
+    AOI's not while a file of the aoi/ folder cannot be read: it may be this AOI's, redrawn); and whether it
+    is drawn (None: taken from the store's record, as it was)."""
+    from geo.aoi import aoi_from_feature, aoi_from_geojson
+
+    known = inputs.known
+    if ref in known:
+        return aoi_from_feature(known[ref]), False
+    if names_a_file(ref):
+        if not Path(ref).is_file():
+            raise AOIError(f"{ref}: AOI file does not exist")
+        return _drawn_aoi(Path(ref), known), True
+    drawn = store.aoi_drawn(ref) if store else None
+    if (unreadable := inputs.unreadable_file_error(ref, drawn)) is not None:
+        raise unreadable
+    if store and (feature := store.aoi_feature(ref)) is not None:
+        return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}"), None
+    names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
+    raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
+
+
+def _drawn_aoi(path: Path, known: Mapping[str, AoiFeature]) -> AOI:
+    """The AOI of a drawn file, refused (as by ``geo run``) when its id is a registry AOI's that it does not touch."""
+    from geo.aoi import aoi_from_feature, check_same_place, load_drawn_aoi
+
+    drawn = load_drawn_aoi(path)
+    entry = known.get(drawn.id)
+    if entry is None:
+        return drawn
+    try:
+        registry = aoi_from_feature(entry)
+    except AOIError:
+        return drawn  # a registry file with a bad polygon: left out of the registry, as by ``geo run``
+    check_same_place(drawn, {drawn.id: registry})
+    return drawn

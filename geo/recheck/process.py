@@ -18,7 +18,7 @@ from geo.vector.feature import ChangeFeature
 from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
 from geo.errors import EmptyReadError, GeoError, OverlapError, UnusableSceneError
-from geo.results import Manifest
+from geo.results import Manifest, outside_scenes_share, recorded_nodata
 from geo.grid import Grid
 from geo.jobs.dask_cluster import dask_client
 from geo.jobs.kit import ChangeJob, SensorKit
@@ -47,6 +47,19 @@ class PairOutcome:
     manifest: Manifest | None = None
     obscured: bool = False  # skipped for want of clear pixels (cloud, or nothing valid over the AOI)
 
+    @property
+    def nodata_fractions(self) -> tuple[float | None, float | None]:
+        """Share of the AOI the before and after scene do not hold, as the pair's selection recorded it (None:
+        not read: the pair was skipped before)."""
+        scenes = self.manifest.scenes if self.manifest else {}
+        return recorded_nodata(scenes, "before"), recorded_nodata(scenes, "after")
+
+    @property
+    def outside_fraction(self) -> float | None:
+        """Share of the AOI outside the scenes (``geo.results.outside_scenes_share``); None when not recorded."""
+        return outside_scenes_share(self.manifest.scenes) if self.manifest and None not in self.nodata_fractions \
+            else None
+
 
 @dataclass
 class AoiOutcome:
@@ -73,6 +86,19 @@ def keep_head_window(aoi: AOI, head: Scene, kit: SensorKit) -> None:
         log.warning("AOI %s: head scene %s not cached for the next re-check: %s", aoi.id, head.id, exc)
 
 
+def chain_reason(aoi: AOI, head: Scene, scene: Scene) -> dict[str, Any]:
+    """Why the chain pairs ``head`` with ``scene`` (the manifest's ``scenes.selection``), with the share of the AOI
+    outside each scene's footprint as ``nodata_fraction``, as ``geo run``'s selection records it: the verdicts
+    and the store name that part of the AOI as not seen at all, not as cloud."""
+    from geo.scenes.cloud import footprint_coverage
+
+    def entry(chosen: Scene, why: str) -> dict[str, Any]:
+        outside = min(1.0, max(0.0, 1.0 - footprint_coverage(chosen, aoi)))
+        return {"id": chosen.id, "why": why, "nodata_fraction": round(outside, 4), "cover_method": "footprint"}
+
+    return {"policy": "chain", "before": entry(head, f"chain head {head.id}"), "after": entry(scene, "next new scene")}
+
+
 def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
     """Walk the AOI's new scenes in order, moving the chain head on every usable pair; ``kit``: the chain's
     sensor kit, built once for the run (its algorithm version keys the chain)."""
@@ -83,9 +109,8 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
         if scene.datetime <= head.datetime:
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", "not acquired after the before scene"))
             continue
-        reason = {"policy": "chain", "before": f"chain head {head.id}", "after": "next new scene"}
         try:
-            result = run_job(ChangeJob(plan.aoi, plan.claims, head, scene, reason), kit)
+            result = run_job(ChangeJob(plan.aoi, plan.claims, head, scene, chain_reason(plan.aoi, head, scene)), kit)
         except (EmptyReadError, OverlapError) as exc:
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc),
                                              obscured=isinstance(exc, EmptyReadError)))

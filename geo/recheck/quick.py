@@ -126,7 +126,7 @@ def _same_geometry(a: object, b: object) -> bool:
 
 
 def _stored_box(store: Store, ref: str, files: Mapping[str, AoiFeature]) -> Box | None:
-    """The box of the AOI ``ref`` names (as ``run._select_aois`` resolves it) when it is in the store as it
+    """The box of the AOI ``ref`` names (as ``inputs.select_aois`` resolves it) when it is in the store as it
     is on disk, so was validated when stored."""
     if ref not in files and names_a_file(ref):
         return None  # a drawn AOI file

@@ -54,7 +54,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
                        pair.clear_fraction, len(pair.features),
-                       pair.manifest.to_dict() if pair.manifest else None, run_id)
+                       pair.manifest.to_dict() if pair.manifest else None, run_id, pair.nodata_fractions)
         if pair.status == "done":
             store.add_changes(pair.features, pair.after.datetime, run_id, recorded)
             for verdict in pair.verdicts:
@@ -79,7 +79,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         "baseline_reason": reason if plan.starts_chain else None,
         "new_scenes": [s.id for s in plan.seen],
         "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
-                   "clear_fraction": p.clear_fraction, "n_changes": len(p.features),
+                   "clear_fraction": p.clear_fraction, "outside_fraction": p.outside_fraction,
+                   "n_changes": len(p.features),
                    "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
         "head_scene": head.id,
         "deferred_scenes": plan.deferred,
@@ -115,7 +116,8 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
                          "previous_verdict": before, "changed": before != verdict.verdict,
                          "covers_window": result.covers_window, "before_scene": result.before.id,
                          "after_scene": result.after.id, "n_changes": verdict.n_changes,
-                         "n_matching": verdict.n_matching, "confidence": verdict.confidence,
+                         "n_matching": verdict.n_matching, "clear_fraction": verdict.clear_fraction,
+                         "outside_fraction": verdict.extra.get("outside_fraction"), "confidence": verdict.confidence,
                          "evidence": list(verdict.evidence), "rationale": verdict.rationale})
     return news
 

@@ -15,19 +15,19 @@ import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
-from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim
-from geo.errors import AOIError, DateError, GeoError, StoreError
+from geo.errors import DateError, GeoError, StoreError
 from geo.recheck import notify, outputs, quick, sar_chain
-from geo.recheck.inputs import RecheckInputs, aoi_file_warnings, read_inputs, take_claims
+from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
+                                take_claims)
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
                                 register_new)
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
@@ -92,75 +92,6 @@ class RecheckReport:
     def failed_aois(self) -> list[dict[str, str]]:
         failed: list[dict[str, str]] = self.summary["failed_aois"]  # the summary is a JSON document
         return failed
-
-
-def _select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inputs: RecheckInputs,
-                 aoi_dir: Path) -> tuple[list[AOI], dict[str, str]]:
-    """AOIs by id (aoi/ folder, else as recorded in the store) or drawn file (GeoJSON, GeoPackage...); default: the store's AOIs.
-    ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
-    in the aoi/ folder: a file with a bad polygon holds up its own re-checks, not the others'. Returns the
-    AOIs and, when they are the store's (no --aoi: a scheduled run), those whose file is now bad: id -> why
-    (failed AOIs of the run, exit 4); an --aoi given on the command line that is bad stops the run (exit 1)."""
-    scheduled = not refs
-    if scheduled:
-        refs = store.aoi_ids() if store else []
-        if not refs:
-            raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
-    chosen: dict[str, AOI] = {}
-    given: dict[str, str] = {}  # AOI id -> the --aoi that named it first
-    invalid: dict[str, str] = {}
-    for ref in refs:
-        try:
-            aoi = _named_aoi(store, store_path, ref, inputs, aoi_dir)
-        except AOIError as exc:
-            if not scheduled:
-                raise
-            log.warning("AOI %s: %s", ref, exc)  # its file redrawn badly: this AOI waits, the others go on
-            invalid[ref] = str(exc)
-            continue
-        if aoi.id in chosen and not chosen[aoi.id].geometry.equals(aoi.geometry):
-            # one area silently dropped would never be checked
-            raise AOIError(f"--aoi {ref}: its AOI id {aoi.id!r} is also that of --aoi {given[aoi.id]}, a different "
-                           "area; give each area its own id (file name, or an 'id' property)")
-        chosen[aoi.id] = aoi
-        given.setdefault(aoi.id, ref)
-    return [chosen[k] for k in sorted(chosen)], invalid
-
-
-def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckInputs, aoi_dir: Path) -> AOI:
-    """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store (not
-    while a file of the aoi/ folder cannot be read: it may be this AOI's, redrawn)."""
-    from geo.aoi import aoi_from_feature, aoi_from_geojson
-
-    known = inputs.known
-    if ref in known:
-        return aoi_from_feature(known[ref])
-    if names_a_file(ref):
-        if not Path(ref).is_file():
-            raise AOIError(f"{ref}: AOI file does not exist")
-        return _drawn_aoi(Path(ref), known)
-    if (unreadable := inputs.unreadable_file_error(ref)) is not None:
-        raise unreadable
-    if store and (feature := store.aoi_feature(ref)) is not None:
-        return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}")
-    names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
-    raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
-
-
-def _drawn_aoi(path: Path, known: Mapping[str, AoiFeature]) -> AOI:
-    """The AOI of a drawn file, refused (as by ``geo run``) when its id is a registry AOI's that it does not touch."""
-    from geo.aoi import aoi_from_feature, check_same_place, load_drawn_aoi
-
-    drawn = load_drawn_aoi(path)
-    entry = known.get(drawn.id)
-    if entry is None:
-        return drawn
-    try:
-        registry = aoi_from_feature(entry)
-    except AOIError:
-        return drawn  # a registry file with a bad polygon: left out of the registry, as by ``geo run``
-    check_same_place(drawn, {drawn.id: registry})
-    return drawn
 
 
 def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
@@ -230,6 +161,32 @@ def _nothing_new(report: RecheckReport, started: str, source: str, version: str,
     report.elapsed_s = time.perf_counter() - clock
     log.info("nothing new: %d AOI(s) checked in %.3f s", len(entries), report.elapsed_s)
     return report
+
+
+def _catch_up(store: Store, out: Path, request: RecheckRequest, report: RecheckReport,
+              alerts: list[dict[str, Any]]) -> None:
+    """What earlier runs left undone: their missing files written, their failed --on-new run again, their
+    undelivered alerts queued (with --notify)."""
+    report.repaired_runs = outputs.repair(store, out)
+    if request.on_new:
+        report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
+    if request.notify:
+        alerts += _pending_alerts(store, out)
+
+
+def _quick_answer(store: Store, brief: quick.CatalogBrief, inputs: RecheckInputs, request: RecheckRequest,
+                  report: RecheckReport, today: date, version: str, step: Progress) -> list[quick.QuietAoi] | None:
+    """``quick.nothing_new`` when the input problems, if any, concern no AOI re-checked (then warnings, put in
+    ``report``); None when something may be new, or a problem may concern an AOI (the full path decides)."""
+    taken = quiet_claims(inputs, store, request.aoi_refs)
+    if taken is None:
+        return None
+    step(f"asking {brief.name} whether anything is new")
+    idle = quick.nothing_new(store, brief, inputs.known, {c.id: c for c in taken.claims}, request.aoi_refs,
+                             request.since, request.source, today, version, request.sensor)
+    if idle is not None:
+        report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, {}), taken.warnings
+    return idle
 
 
 def recheck(request: RecheckRequest, progress: Progress | None = None) -> RecheckReport:
@@ -303,32 +260,29 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     source: SceneSource | None = open_source(request.source, Sensor.S2) if brief is None else None
     Store.check(store_path)
     if not store_path.exists():
-        new_aois, _ = _select_aois(None, store_path, request.aoi_refs, inputs, aoi_dir)
-        first_claims = take_claims(inputs, new_aois, scheduled=False).claims
+        new_aois = select_aois(None, store_path, request.aoi_refs, inputs, aoi_dir).aois
+        first_claims = take_claims(inputs, [a.id for a in new_aois], scheduled=False).claims
         for aoi in new_aois:
             baseline_date(aoi, first_claims, request.since)
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
     with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out)
-        report.repaired_runs = outputs.repair(store, out)
-        if request.on_new:
-            report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
-        if request.notify:
-            alerts += _pending_alerts(store, out)
-        if brief is not None and inputs.clean:  # else the full path tells which AOIs a broken file concerns
-            step(f"asking {brief.name} whether anything is new")
-            idle = quick.nothing_new(store, brief, inputs.known, inputs.read.claims, request.aoi_refs,
-                                     request.since, request.source, today, version, request.sensor)
-            if idle is not None:
-                return _nothing_new(report, started, brief.name, version,
-                                    [idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
+        idle = _quick_answer(store, brief, inputs, request, report, today, version, step) if brief else None
+        if idle is not None and brief is not None:
+            _catch_up(store, out, request, report, alerts)
+            return _nothing_new(report, started, brief.name, version,
+                                [idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
+        # Bad input (a wrong --aoi, a broken file it needs) fails here, before any file is written.
+        selected = select_aois(store, store_path, request.aoi_refs, inputs, aoi_dir)
+        invalid = selected.invalid
+        taken = take_claims(inputs, [a.id for a in selected.aois], scheduled=not request.aoi_refs,
+                            already_failed=invalid)
+        report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, invalid), taken.warnings
+        _catch_up(store, out, request, report, alerts)
         if source is None:
             source = open_source(request.source, Sensor.S2)
-        aois, invalid = _select_aois(store, store_path, request.aoi_refs, inputs, aoi_dir)
-        taken = take_claims(inputs, aois, scheduled=not request.aoi_refs, already_failed=invalid)
-        report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, invalid), taken.warnings
         invalid.update(taken.failed)
-        aois = [a for a in aois if a.id not in taken.failed]  # their claims may be among those not taken
+        aois = [a for a in selected.aois if a.id not in taken.failed]  # their claims may be among those not taken
         _warn_redrawn(store, aois)
         claims = taken.claims
         step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
@@ -369,6 +323,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 entries += chain_entries
                 news += chain_news
             register_new(store, aois, run_id)
+            for aoi_id, drawn in selected.drawn.items():
+                store.mark_drawn(aoi_id, drawn)
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                outputs.run_files(out, run_id))
             store.finish_run(run_id, summary["finished_at"], summary)

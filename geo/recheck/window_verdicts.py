@@ -5,7 +5,7 @@ is mostly "not tested". The *window verdict* judges a claim on the chain segment
 from the last chain scene on or before the window start to the first one on or after its end (or the
 newest scene, while the window is not yet covered). The changes of the segment's pairs together are the
 change over the segment; ``geo.verdicts`` then gives the verdict exactly as for one pair spanning it, with
-the clear fraction of the segment's worst pair.
+the clear fraction of the segment's worst pair and the largest share of the AOI outside its pairs' scenes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,14 @@ def segment(chain: Sequence[PairRow], claim: Claim) -> tuple[int, int] | None:
     return (first, last) if last > first else None
 
 
+def segment_outside(pairs: Sequence[PairRow]) -> float | None:
+    """Share of the AOI outside the scenes of a segment: the largest of its pairs' (what one pair did not see is
+    missing from the changes of the segment, as its worst clear share is); None when a pair did not record it
+    (stored before the store did), so that no share is said, rather than none outside."""
+    shares = [p.outside_fraction for p in pairs]
+    return None if any(s is None for s in shares) else max(s for s in shares if s is not None)
+
+
 def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged: Collection[tuple[str, str, str]],
              ) -> dict[str, tuple[int, int]]:
     """The claims naming ``aoi`` whose segment has no verdict yet among ``judged`` (claim id, before scene,
@@ -77,11 +85,14 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
         before, after = pairs[0].before, pairs[-1].after
         features = [f for p in pairs for f in changes_by_after.get(p.after.id, ())]
         clear = min(p.clear_fraction if p.clear_fraction is not None else 0.0 for p in pairs)
-        context = PairContext(aoi, before.datetime.date(), after.datetime.date(), clear, min_clear_fraction)
+        outside = segment_outside(pairs)
+        context = PairContext(aoi, before.datetime.date(), after.datetime.date(), clear, min_clear_fraction,
+                              outside_fraction=min(outside or 0.0, 1.0 - clear))
         judged = [claim] + [by_id[d] for d in claim.denies if d in by_id]
         features = link_features(features, judged, context)
         judgement = next(v for v in verdicts(judged, features, context) if v.claim_id == claim.id)
-        verdict = replace(judgement, extra={"before_scene": before.id, "after_scene": after.id, "n_pairs": len(pairs)})
+        verdict = replace(judgement, extra={"before_scene": before.id, "after_scene": after.id, "n_pairs": len(pairs),
+                                            "outside_fraction": outside})
         out.append(WindowVerdict(verdict, before, after, claim.window.bracketed_by(context.before_date,
                                                                                    context.after_date)))
     return out

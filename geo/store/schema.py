@@ -79,6 +79,8 @@ _V1_TABLES = (
 
 # Vessel counts by class (migration 4), nullable: rows of older stores have none.
 VESSEL_CLASS_COLUMNS = ("n_100m", "n_at_berth", "n_at_anchor", "n_100m_at_berth")
+# Per pair, the share of the AOI its before and after scene do not hold (migration 6), nullable: unknown before.
+NODATA_COLUMNS = ("before_nodata_fraction", "after_nodata_fraction")
 
 def _v1(conn: sqlite3.Connection) -> None:
     gpkg.create_core(conn)
@@ -167,12 +169,25 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN alert_pending BOOLEAN NOT NULL DEFAULT 0")
 
 
+def _v6(conn: sqlite3.Connection) -> None:
+    """What re-checks did not record before: the share of the AOI each scene of a pair does not hold (outside its
+    footprint), which window verdicts name as the part of the AOI outside the scenes, and whether an AOI was
+    drawn (given as a file) rather than read from the aoi/ registry, so that an unreadable registry file is not
+    taken for its own. Rows recorded before stay NULL, unknown, but for AOIs marked as this workbench marks a
+    drawn file (``geo.aoi.drawn_aoi_from_geojson``'s source) when it has no source property of its own."""
+    for column in NODATA_COLUMNS:
+        conn.execute(f"ALTER TABLE pairs ADD COLUMN {column} REAL")
+    conn.execute("ALTER TABLE aois ADD COLUMN drawn BOOLEAN")
+    conn.execute("UPDATE aois SET drawn = 1 WHERE source LIKE 'drawn area (%'")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
     (3, "vessel count series and land masks; vessel verdicts in the history", _v3),
     (4, "vessel counts by size class (>= 100 m) and berth", _v4),
     (5, "webhook alerts pending delivery", _v5),
+    (6, "scenes' share of the AOI outside them per pair; drawn AOIs marked", _v6),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -59,6 +59,15 @@ class PairRow:
     status: str
     clear_fraction: float | None
     run_id: int
+    # Share of the AOI each scene does not hold (outside its footprint); None: not recorded (a pair of an older store)
+    nodata_fractions: tuple[float | None, float | None] = (None, None)
+
+    @property
+    def outside_fraction(self) -> float | None:
+        """Share of the AOI outside the pair's scenes (the larger: a pixel missing on either date is not seen);
+        None when unknown."""
+        before, after = self.nodata_fractions
+        return None if before is None or after is None else max(before, after)
 
 
 def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
@@ -192,6 +201,12 @@ class Store(RunLog):
         row = self.conn.execute("SELECT feature FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def aoi_drawn(self, aoi_id: str) -> bool | None:
+        """Whether the stored AOI came from a drawn file (``--aoi FILE``) rather than the aoi/ registry; None when
+        not recorded (or not stored)."""
+        row = self.conn.execute("SELECT drawn FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
+        return None if row is None or row[0] is None else bool(row[0])
+
     def holds_other_area(self, aoi: AOI) -> bool:
         """Whether the store holds ``aoi.id`` with another area than ``aoi``'s (compared as stored)."""
         stored = self.aoi_feature(aoi.id)
@@ -219,12 +234,12 @@ class Store(RunLog):
 
     def pairs(self, aoi_id: str, algorithm_version: str, status: str = "done") -> list[PairRow]:
         rows = self.conn.execute(
-            "SELECT before_scene, before_datetime, after_scene, after_datetime, status, clear_fraction, run_id "
-            "FROM pairs WHERE aoi_id = ? AND algorithm_version = ? AND status = ? ORDER BY after_datetime, fid",
-            (aoi_id, algorithm_version, status),
+            "SELECT before_scene, before_datetime, after_scene, after_datetime, status, clear_fraction, run_id, "
+            f"{', '.join(schema.NODATA_COLUMNS)} FROM pairs WHERE aoi_id = ? AND algorithm_version = ? AND status = ? "
+            "ORDER BY after_datetime, fid", (aoi_id, algorithm_version, status),
         )
-        return [PairRow(SceneRef(r[0], parse_utc(r[1])), SceneRef(r[2], parse_utc(r[3])), r[4], r[5], r[6])
-                for r in rows]
+        return [PairRow(SceneRef(r[0], parse_utc(r[1])), SceneRef(r[2], parse_utc(r[3])), r[4], r[5], r[6],
+                        (r[7], r[8])) for r in rows]
 
     def paired_after(self, aoi_id: str, algorithm_version: str, before_scene: str) -> set[str]:
         """Scenes already paired (done or skipped) with ``before_scene`` as their before scene: a pair is
@@ -278,6 +293,10 @@ class Store(RunLog):
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     # -- writes (inside transaction()) -----------------------------------------------------------------
+    def mark_drawn(self, aoi_id: str, drawn: bool) -> None:
+        """Record whether the stored AOI was last taken from a drawn file (``--aoi FILE``) or the aoi/ registry."""
+        self.conn.execute("UPDATE aois SET drawn = ? WHERE aoi_id = ?", (drawn, aoi_id))
+
     def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
         text = _aoi_feature_text(aoi)
         if self.aoi_feature(aoi.id) == json.loads(text):
@@ -330,15 +349,16 @@ class Store(RunLog):
 
     def add_pair(self, aoi_id: str, algorithm_version: str, before: SceneRef, after: SceneRef, status: str,
                  reason: str, clear_fraction: float | None, n_changes: int, manifest: Mapping[str, Any] | None,
-                 run_id: int) -> None:
+                 run_id: int, nodata_fractions: tuple[float | None, float | None] = (None, None)) -> None:
+        """Record a pair; ``nodata_fractions``: the share of the AOI its before and after scene do not hold."""
         shift = (manifest or {}).get("coregistration") or {}
         self.conn.execute(
             "INSERT INTO pairs (aoi_id, before_scene, after_scene, algorithm_version, before_datetime, "
             "after_datetime, status, reason, clear_fraction, n_changes, coreg_dx_px, coreg_dy_px, coreg_quality, "
-            "manifest, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"manifest, run_id, {', '.join(schema.NODATA_COLUMNS)}) VALUES ({', '.join('?' * 17)})",
             (aoi_id, before.id, after.id, algorithm_version, iso_utc(before.datetime), iso_utc(after.datetime),
              status, reason, clear_fraction, n_changes, shift.get("dx_px"), shift.get("dy_px"), shift.get("quality"),
-             json.dumps(manifest, sort_keys=True, default=str) if manifest else None, run_id),
+             json.dumps(manifest, sort_keys=True, default=str) if manifest else None, run_id, *nodata_fractions),
         )
 
     def add_changes(self, features: Sequence[ChangeFeature], first_seen: datetime, run_id: int, recorded_at: str) -> None:

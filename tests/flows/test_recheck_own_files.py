@@ -114,3 +114,62 @@ def test_an_unreadable_aoi_file_fails_the_aoi_no_good_file_defines(user):
     assert line == f"warning: AOI my-island: {failure['error']}"
     retried = user("recheck", "--store", "store.gpkg", "--aoi", "my-island", *SOURCE, *dirs)  # asked for by id
     assert retried.returncode == 1 and retried.stderr.startswith(f"Error: {island}: malformed GeoJSON"), retried.output
+
+
+def test_a_stored_drawn_aoi_needs_only_its_stored_record_not_every_registry_file(user):
+    """A drawn AOI (given once as --aoi FILE, kept in the store) is re-checked from the store's record: an
+    unreadable registry file of aoi/ cannot be its own, so it is a warning, not the AOI's failure (it failed
+    it, exit 4, while any file of aoi/ was unreadable)."""
+    harbour = drawn_aoi(user.home / "harbour.geojson")
+    dirs, project = stored_store(user, "demo-nantes-port", str(harbour))
+    harbour.unlink()  # the drawn file is gone: the store's record is the AOI
+    half = project / "aoi" / "half-drawn.geojson"
+    half.write_text('{"type": "Feature", "properties": {"id": "half"}, ')
+
+    result, summary = scheduled(user, dirs)
+    assert result.returncode == 0 and not summary["failed_aois"], result.output
+    assert summary["run_id"] is None  # nothing new for either
+    assert checked(summary) == {"demo-nantes-port": DEMO_HEAD, "harbour": DEMO_HEAD}
+    warning, = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: {half}: malformed GeoJSON")
+    assert warning.endswith("(skipped: not needed here; check with `geo aoi list`)")
+
+    # A registry AOI whose own file may be the unreadable one still waits for it (the file may be its own)
+    island = project / "aoi" / "my-island.geojson"
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "my-island", *SOURCE, *dirs)
+    assert first.returncode == 0, first.output
+    island.unlink()
+    result, summary = scheduled(user, dirs)
+    assert result.returncode == 4, result.output
+    failure, = summary["failed_aois"]
+    assert failure["aoi_id"] == "my-island"
+    assert failure["error"].endswith("(no other AOI file defines 'my-island': this one may be its own)")
+    assert checked(summary) == {"demo-nantes-port": DEMO_HEAD, "harbour": DEMO_HEAD}
+
+
+def test_a_wrong_aoi_fails_before_the_outputs_are_repaired(user):
+    """A mistyped --aoi is bad input: exit 1 naming it, before anything is written (the outputs folder, left
+    behind or removed, was first written again from the store, then the run failed)."""
+    dirs, project = stored_store(user, "demo-nantes-port")
+    outputs = user.home / "store-outputs"
+    for path in sorted(outputs.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    outputs.rmdir()
+    with sqlite3.connect(user.home / "store.gpkg") as conn:  # run 1 found news; its --on-new command is pending
+        conn.execute("UPDATE runs SET on_new = 'false' WHERE run_id = 1 AND has_new")
+    before = runs(user.home / "store.gpkg")
+    hook = ("--on-new", "cat > hook-got.json")
+
+    for wrong, message in (("demo-nantes-prot", "Error: unknown AOI id 'demo-nantes-prot'"),
+                           ("harbor.geojson", "Error: harbor.geojson: AOI file does not exist")):
+        result = user("recheck", "--store", "store.gpkg", "--aoi", wrong, *SOURCE, *hook, *dirs)
+        assert result.returncode == 1, result.output
+        line, = result.stderr.strip().splitlines()
+        assert line.startswith(message), line
+        assert not outputs.exists() and not (user.home / "hook-got.json").exists()
+        assert runs(user.home / "store.gpkg") == before
+
+    fine = user("recheck", "--store", "store.gpkg", "--aoi", "demo-nantes-port", *SOURCE, *hook, *dirs)
+    assert fine.returncode == 0 and "nothing new" in fine.stdout, fine.output
+    assert json.loads((outputs / "runs" / "000001" / "summary.json").read_text())["run_id"] == 1  # repaired then
+    assert json.loads((user.home / "hook-got.json").read_text())["run_id"] == 1  # and the pending command run

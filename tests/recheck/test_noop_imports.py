@@ -101,3 +101,32 @@ def test_vessel_aoi_noop_is_light_and_a_new_vessel_scene_is_not_missed(port_proj
     assert second.run_id == 2 and not second.failed_aois, second.failed_aois
     [entry] = second.summary["aois"]
     assert entry["pairs"] == [] and entry["vessels"]["new_scenes"] == [late]
+
+
+def test_noop_with_warnings_is_light_too(first_run, geo_cli):
+    """A broken AOI file or claim that concerns no AOI re-checked is a warning, and a warning alone does not
+    take the re-check down the processing path (it did: any input problem skipped the quick answer)."""
+    series, store = first_run
+    half = series.aoi_dir / "half-drawn.geojson"
+    half.write_text('{"type": "Feature", "properties": {"id": "half"}, ')
+    typo = series.seeds_dir / "typo.toml"
+    typo.write_text('[document]\ntitle = "x"\n\n[[claim]]\nid = "typo"\nclaimant = "me"\nstatement = "s"\n'
+                    'date_stated = 2021-04-20\naoi_ids = ["site-a"]\nwindow = { start = 2021-03-05, end = 2021-03-25 }\n'
+                    'signatures = ["new_constructions"]\n')
+    rows = dump_store(store)
+    result = geo_cli(*series.args(store, "--aoi", "site-b", "--json"), env=PROFILE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert summary["run_id"] is None and [e["aoi_id"] for e in summary["aois"]] == ["site-b"]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith(f"warning: {half}: malformed GeoJSON")
+    assert warnings[1].startswith(f"warning: {typo} claim 'typo': unknown signature(s) ['new_constructions']")
+    assert dump_store(store) == rows
+    assert_light(imported_modules(result.stderr))
+
+    # The same broken claim concerns site-a: re-checked, site-a fails this run (the full path says why)
+    scheduled = geo_cli(*series.args(store, "--json"))
+    assert scheduled.returncode == 4, scheduled.stderr[-3000:]
+    failure, = json.loads(scheduled.stdout)["failed_aois"]
+    assert failure["aoi_id"] == "site-a" and failure["error"].startswith(f"{typo} claim 'typo': unknown signature")

@@ -92,7 +92,7 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     conn.close()
     assert not _tables(path) >= {"layer_styles"}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 5
+        assert store.schema_version == schema.LATEST == 6
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
@@ -202,9 +202,37 @@ def test_migration_4_adds_the_vessel_size_classes_and_old_rows_say_they_have_non
            "n_large": 4, "total_area_m2": 1.0, "large_area_m2": 1.0, "observed_fraction": 0.97, "observed_km2": 2.0,
            "land_mask": "sar-temporal-median/0.1", "n_100m": 2, "n_at_berth": 4, "n_at_anchor": 2, "n_100m_at_berth": 1}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 5
+        assert store.schema_version == schema.LATEST == 6
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", [new], 1, "t") == 1
         old_row, new_row = vessel_rows(store, "port", "vessels/0.1")
     assert old_row["scene"] == "OLD" and not set(schema.VESSEL_CLASS_COLUMNS) & set(old_row)
     assert {c: new_row[c] for c in schema.VESSEL_CLASS_COLUMNS} == {c: new[c] for c in schema.VESSEL_CLASS_COLUMNS}
+
+
+def test_migration_6_keeps_old_pairs_readable_their_outside_share_unknown(tmp_path):
+    """Pairs stored before schema 6 did not record their scenes' nodata share: read as unknown (None), not 0; AOIs
+    this workbench stored from a drawn file (its source) are marked drawn, the others unknown."""
+    path = tmp_path / "v5.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=5) == [1, 2, 3, 4, 5]
+    conn.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('t', 't', '{}')")
+    conn.execute("INSERT INTO pairs (aoi_id, before_scene, after_scene, algorithm_version, before_datetime, "
+                 "after_datetime, status, clear_fraction, run_id) VALUES ('x', 'B', 'A', 'v', "
+                 "'2021-04-01T10:30:12.345Z', '2021-05-01T10:30:12.345Z', 'done', 0.7, 1)")
+    for aoi_id, source in (("harbour", "drawn area (harbour.geojson, 1 feature(s))"), ("port", "OSM")):
+        conn.execute("INSERT INTO aois (aoi_id, source, feature, first_run, updated_run) VALUES (?, ?, '{}', 1, 1)",
+                     (aoi_id, source))
+    conn.execute("COMMIT")
+    conn.close()
+    with writer_lock(path), Store.open(path) as store:
+        assert store.schema_version == schema.LATEST == 6
+        old, = store.pairs("x", "v")
+        assert old.clear_fraction == 0.7 and old.nodata_fractions == (None, None) and old.outside_fraction is None
+        assert (store.aoi_drawn("harbour"), store.aoi_drawn("port"), store.aoi_drawn("none")) == (True, None, None)
+        with store.transaction():
+            store.add_pair("x", "v", SceneRef("A", WHEN), SceneRef("N", WHEN), "done", "", 0.68, 0, None, 1,
+                           (0.3166, 0.1))
+        new, = [p for p in store.pairs("x", "v") if p.after.id == "N"]
+        assert new.nodata_fractions == (0.3166, 0.1) and new.outside_fraction == 0.3166
