@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
 import numpy as np
@@ -39,12 +40,15 @@ class SharedDisplacement:
     """A displacement model that answers a repeated query from memory: every band of a scene read through
     one model asks it for the same lattice of each block of rows, and a smooth model (thin-plate spline)
     costs about a second per band on a 700 km² grid. Safe to share between the threads reading the bands;
-    it holds the lattices only (1/256 of the pixels)."""
+    it holds the lattices only (1/256 of the pixels), and the source positions of the last ``kept`` blocks
+    of rows (``positions``)."""
 
-    def __init__(self, displacement: Displacement) -> None:
+    def __init__(self, displacement: Displacement, kept: int = 4) -> None:
         self._displacement = displacement
         self._answers: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
+        self._positions: OrderedDict[Hashable, _Positions] = OrderedDict()
+        self._kept = kept
 
     def __call__(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows, cols = np.asarray(rows, float), np.asarray(cols, float)
@@ -56,6 +60,39 @@ class SharedDisplacement:
             with self._lock:
                 self._answers[key] = known
         return known
+
+    def positions(self, key: Hashable, compute: Callable[[], tuple[np.ndarray, np.ndarray]]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """``compute()``'s source positions, worked out once for all the bands asking with ``key`` (the bands
+        of one pixel grid: a scene's four 10 m bands, its 20 m ones), the threads that ask meanwhile waiting
+        for them; a thread whose computation failed leaves the others to compute their own."""
+        with self._lock:
+            entry = self._positions.get(key)
+            mine = entry is None
+            if entry is None:
+                entry = self._positions[key] = _Positions()
+                while len(self._positions) > self._kept:
+                    self._positions.popitem(last=False)
+            else:
+                self._positions.move_to_end(key)
+        if mine:
+            try:
+                entry.value = compute()
+                for array in entry.value:
+                    array.flags.writeable = False  # shared between threads
+            finally:
+                entry.done.set()
+        else:
+            entry.done.wait()
+        return entry.value if entry.value is not None else compute()
+
+
+class _Positions:
+    """Source positions being worked out by one thread, or worked out."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def source_positions(
@@ -93,7 +130,11 @@ def warp_band(
     factor = max(grid.res[0] / abs(src.transform.a), 1.0) if src.crs == grid.crs else 1.0
     for start in range(0, grid.height, BLOCK_ROWS):
         n = min(BLOCK_ROWS, grid.height - start)
-        pos_r, pos_c = source_positions(src, grid, displacement, start, n)
+        if isinstance(displacement, SharedDisplacement):  # the same for every band of this pixel grid
+            key = (src.transform, src.crs.to_wkt(), grid, start, n)
+            pos_r, pos_c = displacement.positions(key, lambda: source_positions(src, grid, displacement, start, n))
+        else:
+            pos_r, pos_c = source_positions(src, grid, displacement, start, n)
         margin = 4 + int(np.ceil(2 * factor))
         r0 = int(np.floor(np.nanmin(pos_r))) - margin
         c0 = int(np.floor(np.nanmin(pos_c))) - margin
