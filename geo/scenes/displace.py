@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
@@ -40,15 +40,14 @@ class SharedDisplacement:
     """A displacement model that answers a repeated query from memory: every band of a scene read through
     one model asks it for the same lattice of each block of rows, and a smooth model (thin-plate spline)
     costs about a second per band on a 700 km² grid. Safe to share between the threads reading the bands;
-    it holds the lattices only (1/256 of the pixels), and the source positions of the last ``kept`` blocks
-    of rows (``positions``)."""
+    it holds the lattices only (1/256 of the pixels). The source positions of a block of rows are shared
+    too, while a band being read holds them (``positions``)."""
 
-    def __init__(self, displacement: Displacement, kept: int = 4) -> None:
+    def __init__(self, displacement: Displacement) -> None:
         self._displacement = displacement
         self._answers: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
-        self._positions: OrderedDict[Hashable, _Positions] = OrderedDict()
-        self._kept = kept
+        self._positions: dict[Hashable, _Positions] = {}
 
     def __call__(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows, cols = np.asarray(rows, float), np.asarray(cols, float)
@@ -63,36 +62,48 @@ class SharedDisplacement:
 
     def positions(self, key: Hashable, compute: Callable[[], tuple[np.ndarray, np.ndarray]]
                   ) -> tuple[np.ndarray, np.ndarray]:
-        """``compute()``'s source positions, worked out once for all the bands asking with ``key`` (the bands
-        of one pixel grid: a scene's four 10 m bands, its 20 m ones), the threads that ask meanwhile waiting
-        for them; a thread whose computation failed leaves the others to compute their own."""
+        """``compute()``'s source positions, shared by the bands asking with ``key`` (the bands of one pixel
+        grid: a scene's four 10 m bands, its 20 m ones) while one of them holds them: the threads that ask
+        while they are worked out wait for them. Only weak references are kept, so memory is what the
+        reading threads hold, as without sharing; positions let go of, or whose computation failed, are
+        computed again."""
         with self._lock:
-            entry = self._positions.get(key)
-            mine = entry is None
-            if entry is None:
-                entry = self._positions[key] = _Positions()
-                while len(self._positions) > self._kept:
-                    self._positions.popitem(last=False)
-            else:
-                self._positions.move_to_end(key)
+            known = self._positions.get(key)
+            mine = known is None or known.released()
+            if known is None or mine:
+                for gone in [k for k, e in self._positions.items() if e.released()]:
+                    del self._positions[gone]
+                known = self._positions[key] = _Positions()
+            entry = known
         if mine:
             try:
-                entry.value = compute()
-                for array in entry.value:
-                    array.flags.writeable = False  # shared between threads
+                value = compute()
+                for array in value:
+                    array.flags.writeable = False  # handed to several threads
+                entry.refs = (weakref.ref(value[0]), weakref.ref(value[1]))
+                return value
             finally:
                 entry.done.set()
-        else:
-            entry.done.wait()
-        return entry.value if entry.value is not None else compute()
+        entry.done.wait()
+        held = entry.value()
+        return held if held is not None else compute()
 
 
 class _Positions:
-    """Source positions being worked out by one thread, or worked out."""
+    """Source positions being worked out by one thread, or worked out (weakly referenced)."""
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.value: tuple[np.ndarray, np.ndarray] | None = None
+        self.refs: tuple[weakref.ref[np.ndarray], ...] = ()
+
+    def value(self) -> tuple[np.ndarray, np.ndarray] | None:
+        arrays = [ref() for ref in self.refs]
+        if len(arrays) != 2 or arrays[0] is None or arrays[1] is None:
+            return None
+        return arrays[0], arrays[1]
+
+    def released(self) -> bool:
+        return self.done.is_set() and self.value() is None
 
 
 def source_positions(
