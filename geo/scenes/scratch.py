@@ -133,7 +133,7 @@ def take_pixels(stack: np.ndarray, pixels: np.ndarray, strip_rows: int = 512) ->
     k, height, width = stack.shape
     flat = stack.reshape(k, -1)
     if not is_scratch(stack):
-        values: np.ndarray = flat[:, pixels]
+        values: np.ndarray = np.take(flat, pixels, axis=1)  # the same values in half the time of flat[:, pixels]
         return values
     in_order = bool(np.all(pixels[1:] >= pixels[:-1]))  # a sorted sample or mask's indices: no sort, no scatter
     order = None if in_order else np.argsort(pixels, kind="stable")
