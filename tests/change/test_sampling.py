@@ -100,5 +100,7 @@ def test_median_leaves_nan_integers_and_empty_rows_to_numpy():
     with_nan = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 4.0]])
     assert np.array_equal(median(with_nan), [np.nan, 2.0], equal_nan=True)
     assert median(np.array([1, 2, 3, 10])) == 2.5
+    halves = np.array([0.1, 0.2, 0.3, 0.7], np.float16)
+    assert median(halves) == np.median(halves) and median(halves).dtype == np.float16
     with pytest.warns(RuntimeWarning):
         assert np.isnan(median(np.array([], float)))
