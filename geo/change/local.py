@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from geo.change.sampling import sampled
+from geo.change.sampling import median, sampled
 from geo.grid import bilinear
 
 BLOCK_PX = 8
@@ -130,11 +130,11 @@ def local_linear_fit(
 def robust_scale(values: np.ndarray, floor: float = 0.0) -> tuple[float, float]:
     """(median, max(1.4826 · MAD, ``floor``)) of 1-D ``values``, from at most a million of them."""
     sample = sampled(values)  # all of them up to a million: a tile's scale is pinned as well by a sample
-    median = np.median(sample)
-    scale = max(1.4826 * float(np.median(np.abs(sample - median))), floor)
+    centre = median(sample)
+    scale = max(1.4826 * float(median(np.abs(sample - centre))), floor)
     if not np.isfinite(scale) or scale <= 0:
         scale = float(np.std(sample)) or 1.0
-    return float(median), scale
+    return float(centre), scale
 
 
 def robust_z(values: np.ndarray, valid: np.ndarray, floor: float = 0.0) -> np.ndarray:

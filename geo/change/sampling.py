@@ -40,4 +40,27 @@ def sampled(values: np.ndarray, size: int = SAMPLE_MAX, seed: int = SEED) -> np.
 
 def sampled_median(values: np.ndarray, size: int = SAMPLE_MAX, seed: int = SEED) -> float:
     """The median of ``values`` (1-D), exact up to ``size`` values, else that of a fixed random sample."""
-    return float(np.median(sampled(values, size, seed)))
+    return float(median(sampled(values, size, seed)))
+
+
+def median(values: np.ndarray, keepdims: bool = False) -> np.ndarray:
+    """``np.median(values, axis=-1, keepdims=keepdims)``, the same values and dtype, in a quarter of its time
+    on a million: numpy 2 partitions at three places (both middles and the last, for NaN) by a slow
+    introselect, where one place takes its vectorised partition; the lower middle is then the largest of
+    the half below the upper one. Values with NaN, none at all or not float32/64 are left to numpy."""
+    values = np.asarray(values)
+    n = values.shape[-1] if values.ndim else 0
+    # (numpy averages float16 middles in float32: those too are left to it)
+    if n == 0 or values.dtype not in (np.float32, np.float64) or np.isnan(values).any():
+        exact: np.ndarray = np.median(values, axis=-1, keepdims=keepdims)
+        return exact
+    half = n // 2
+    rows = values.reshape(-1, n)
+    middle = np.empty(rows.shape[0], values.dtype)
+    for row, line in enumerate(rows):  # row by row: numpy partitions a 2-D array along its last axis slowly
+        part = np.partition(line, half)
+        upper = part[half]
+        # numpy's mean of the two middles (or of the one): their sum, divided by their count
+        middle[row] = upper / 1 if n % 2 else (part[:half].max() + upper) / 2
+    shaped = middle.reshape(values.shape[:-1] + ((1,) if keepdims else ()))
+    return shaped if shaped.ndim else shaped[()]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
 import numpy as np
@@ -39,12 +40,14 @@ class SharedDisplacement:
     """A displacement model that answers a repeated query from memory: every band of a scene read through
     one model asks it for the same lattice of each block of rows, and a smooth model (thin-plate spline)
     costs about a second per band on a 700 km² grid. Safe to share between the threads reading the bands;
-    it holds the lattices only (1/256 of the pixels)."""
+    it holds the lattices only (1/256 of the pixels). The source positions of a block of rows are shared
+    too, while a band being read holds them (``positions``)."""
 
     def __init__(self, displacement: Displacement) -> None:
         self._displacement = displacement
         self._answers: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
+        self._positions: dict[Hashable, _Positions] = {}
 
     def __call__(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows, cols = np.asarray(rows, float), np.asarray(cols, float)
@@ -56,6 +59,51 @@ class SharedDisplacement:
             with self._lock:
                 self._answers[key] = known
         return known
+
+    def positions(self, key: Hashable, compute: Callable[[], tuple[np.ndarray, np.ndarray]]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """``compute()``'s source positions, shared by the bands asking with ``key`` (the bands of one pixel
+        grid: a scene's four 10 m bands, its 20 m ones) while one of them holds them: the threads that ask
+        while they are worked out wait for them. Only weak references are kept, so memory is what the
+        reading threads hold, as without sharing; positions let go of, or whose computation failed, are
+        computed again."""
+        with self._lock:
+            known = self._positions.get(key)
+            mine = known is None or known.released()
+            if known is None or mine:
+                for gone in [k for k, e in self._positions.items() if e.released()]:
+                    del self._positions[gone]
+                known = self._positions[key] = _Positions()
+            entry = known
+        if mine:
+            try:
+                value = compute()
+                for array in value:
+                    array.flags.writeable = False  # handed to several threads
+                entry.refs = (weakref.ref(value[0]), weakref.ref(value[1]))
+                return value
+            finally:
+                entry.done.set()
+        entry.done.wait()
+        held = entry.value()
+        return held if held is not None else compute()
+
+
+class _Positions:
+    """Source positions being worked out by one thread, or worked out (weakly referenced)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.refs: tuple[weakref.ref[np.ndarray], ...] = ()
+
+    def value(self) -> tuple[np.ndarray, np.ndarray] | None:
+        arrays = [ref() for ref in self.refs]
+        if len(arrays) != 2 or arrays[0] is None or arrays[1] is None:
+            return None
+        return arrays[0], arrays[1]
+
+    def released(self) -> bool:
+        return self.done.is_set() and self.value() is None
 
 
 def source_positions(
@@ -93,7 +141,11 @@ def warp_band(
     factor = max(grid.res[0] / abs(src.transform.a), 1.0) if src.crs == grid.crs else 1.0
     for start in range(0, grid.height, BLOCK_ROWS):
         n = min(BLOCK_ROWS, grid.height - start)
-        pos_r, pos_c = source_positions(src, grid, displacement, start, n)
+        if isinstance(displacement, SharedDisplacement):  # the same for every band of this pixel grid
+            key = (src.transform, src.crs.to_wkt(), grid, start, n)
+            pos_r, pos_c = displacement.positions(key, lambda: source_positions(src, grid, displacement, start, n))
+        else:
+            pos_r, pos_c = source_positions(src, grid, displacement, start, n)
         margin = 4 + int(np.ceil(2 * factor))
         r0 = int(np.floor(np.nanmin(pos_r))) - margin
         c0 = int(np.floor(np.nanmin(pos_c))) - margin

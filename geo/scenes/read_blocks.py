@@ -56,7 +56,11 @@ def read_stack_blocks(scene: Scene, bands: Sequence[str], grid: Grid, block_px: 
     valid = scratch_array(grid.shape, bool)  # on disk too: a whole tile's is 120 MB a date
     masked = False
     for row0, col0, rows, cols in grid_windows(grid.shape, block_px):
-        moved = None if displacement is None else OffsetDisplacement(displacement, row0, col0)
+        moved = None
+        if displacement is not None:  # each block's own: its bands share their source positions
+            from geo.scenes.displace import SharedDisplacement  # scipy: only reads through a model need it
+
+            moved = SharedDisplacement(OffsetDisplacement(displacement, row0, col0))
         values, ok, masked = read_bands(scene, bands, source.window(row0, col0, rows, cols),
                                         displacement=moved)
         data[:, row0:row0 + rows, col0:col0 + cols] = values

@@ -10,7 +10,7 @@ from scipy import ndimage as ndi
 from geo.change.labels import label_means, labelled_pixels
 from geo.change.local import robust_z
 from geo.change.normalise import irmad
-from geo.change.sampling import SAMPLE_MAX, sample_index, sampled_median
+from geo.change.sampling import SAMPLE_MAX, median, sample_index, sampled_median
 from tests.change.scenes import gaussian_no_change
 
 
@@ -80,3 +80,27 @@ def test_distinct_sample_is_numpys_unique_of_the_sample_and_nth_valid_finds_it_b
     unsorted = sample_index(int(valid.sum()), size=50_000, seed=5)
     assert unsorted is not None
     assert np.array_equal(nth_valid(valid, unsorted, strip_px=100_000), np.flatnonzero(valid)[unsorted])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1_000_001,), (6, 4_000), (6, 3_999), (2, 1), (2,), (3, 5)])
+def test_median_is_numpys_value_for_value(shape, dtype):
+    """The one-partition median against ``np.median`` on random data with ties and signed values: the same
+    values, dtype and shape, with and without ``keepdims``."""
+    rng = np.random.default_rng(sum(shape))
+    values = rng.standard_normal(shape).astype(dtype)
+    values[..., : shape[-1] // 3] = np.round(values[..., : shape[-1] // 3])  # ties around the middle
+    for keepdims in (False, True):
+        mine, numpys = median(values, keepdims=keepdims), np.median(values, axis=-1, keepdims=keepdims)
+        assert np.asarray(mine).dtype == np.asarray(numpys).dtype and np.shape(mine) == np.shape(numpys)
+        assert np.array_equal(mine, numpys)
+
+
+def test_median_leaves_nan_integers_and_empty_rows_to_numpy():
+    with_nan = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 4.0]])
+    assert np.array_equal(median(with_nan), [np.nan, 2.0], equal_nan=True)
+    assert median(np.array([1, 2, 3, 10])) == 2.5
+    halves = np.array([0.1, 0.2, 0.3, 0.7], np.float16)
+    assert median(halves) == np.median(halves) and median(halves).dtype == np.float16
+    with pytest.warns(RuntimeWarning):
+        assert np.isnan(median(np.array([], float)))

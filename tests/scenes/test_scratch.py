@@ -67,3 +67,18 @@ def test_a_scratch_folder_on_disk_is_not_warned_about(tmp_path, caplog):
         array[:] = 2.0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert float(array.sum()) == 512.0
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_pixels_of_a_stack_are_those_of_fancy_indexing_sorted_or_not(tmp_path, in_order):
+    """``take_pixels`` reads a scratch stack in strips (an array in memory by ``take``); indices already in order (a sorted sample, a mask's
+    ``flatnonzero``) skip the sort: either way the values are ``stack[:, pixels]``'s, in the order asked."""
+    rng = np.random.default_rng(11)
+    stack = scratch_array((3, 50, 40), np.float32, folder=tmp_path)
+    stack[:] = rng.random(stack.shape, dtype=np.float32)
+    pixels = rng.integers(0, 50 * 40, 700)  # with repeats
+    pixels = np.sort(pixels) if in_order else pixels
+    for source in (stack, np.array(stack)):  # on scratch, in strips; in memory
+        taken = scratch.take_pixels(source, pixels, strip_rows=7)
+        assert np.array_equal(taken, np.asarray(stack).reshape(3, -1)[:, pixels])
+        assert taken.dtype == np.float32 and taken.shape == (3, 700)
