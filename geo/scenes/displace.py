@@ -155,7 +155,8 @@ def warp_band(
         raw = read_filled(src, band, window, nodata if nodata is not None else 0)
         ok = raw != nodata if nodata is not None else np.ones(raw.shape, bool)
         data = np.where(ok, raw, 0).astype(np.float32)
-        if factor >= 1.5:  # downsampling: average first (area-like), or the spline would alias
+        if factor >= 1.5 and order != 0:  # downsampling: average first (area-like), or the spline would alias;
+            # a class band (nearest) keeps its classes
             data = ndi.gaussian_filter(data, 0.5 * factor)
         at = [pos_r - r0, pos_c - c0]
         if order == 0:

@@ -95,3 +95,20 @@ def test_positions_no_band_holds_any_more_are_computed_again():
         shared.positions("c", failing)
     fresh = (np.ones(1), np.ones(1))
     assert shared.positions("c", lambda: fresh) is fresh
+
+
+def test_a_class_band_read_onto_a_coarser_grid_keeps_its_classes(tmp_path):
+    """Nearest (order 0) onto a grid twice as coarse as the source: the anti-alias smoothing of continuous
+    bands is not applied, so an SCL-like band gives only the classes it holds (smoothed, 4 beside 8 would
+    read 5.9 and round to a class that is not there)."""
+    rng = np.random.default_rng(7)
+    classes = rng.choice(np.array([4, 6, 8, 9], np.uint16), size=(400, 400))
+    path = tmp_path / "scl.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=400, height=400, count=1, dtype="uint16", crs=UTM,
+                       transform=Affine(10.0, 0, 500_000.0, 0, -10.0, 4_800_000.0), nodata=0) as dst:
+        dst.write(classes, 1)
+    grid = Grid(UTM, Affine(20.0, 0, 500_400.0, 0, -20.0, 4_799_600.0), (150, 150))
+    with rasterio.open(path) as src:
+        values, valid = warp_band(src, 1, grid, _field, 0.0, order=0)
+    assert valid.all()
+    assert set(np.unique(values).tolist()) == {4.0, 6.0, 8.0, 9.0}
