@@ -21,7 +21,7 @@ from geo.aoi import AOI
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
 from geo.scenes.cache import SceneCache
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, SCL_NODATA, Scene, Sensor
+from geo.scenes.model import SCL_ASSET, SCL_MASKED, SCL_NODATA, Scene, Sensor, tile_cloud_cover
 from geo.scenes.read import read_window
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,8 @@ def needs_scl(scene: Scene) -> bool:
 
 def tile_cloud(scene: Scene) -> float:
     """The item's own ``eo:cloud_cover`` (whole tile, percent); 100 when absent or not a number."""
-    value = scene.properties.get("eo:cloud_cover")
-    try:
-        return float(value) if isinstance(value, (int, float, str)) else 100.0
-    except (TypeError, ValueError):
-        return 100.0
+    percent = tile_cloud_cover(scene.properties)
+    return 100.0 if percent is None else percent
 
 
 def most_promising(scenes: Sequence[Scene], limit: int) -> tuple[list[Scene], list[Scene]]:

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from geo.aoi import AOI
@@ -219,6 +219,12 @@ def claim_anchors(claims: Sequence[Claim], before: str | None, after: str | None
     return before_anchor, after_anchor, origin
 
 
+def _future_note(anchor: date) -> str:
+    """Why an archive holds nothing near a date that has not come yet (a typo in the year, often)."""
+    today = datetime.now(timezone.utc).date()
+    return f"{anchor} is in the future (today is {today})" if anchor > today else ""
+
+
 def catalog_note(source: SceneSource, aoi: AOI) -> str:
     """For a local catalog, what it does hold: the dates of its scenes over the AOI (a date out of their
     range), or, when none touches the AOI on any date, where its scenes are (a drawn AOI in the wrong place,
@@ -274,7 +280,7 @@ def select_pair(
         if not options[name]:
             direction = "on or before" if name == "before" else "on or after"
             failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
-            note = catalog_note(source, aoi)
+            note = catalog_note(source, aoi) or _future_note(anchor)
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"
