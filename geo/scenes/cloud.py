@@ -71,9 +71,12 @@ def scl_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCov
     inside = aoi.pixel_mask(grid)
     if not inside.any():  # an AOI smaller than a pixel: judge the pixel under it
         inside = np.ones(grid.shape, bool)
-    scl = read_window(scene.id, scene.asset(SCL_ASSET), grid, Resampling.nearest, cache)
-    classes = scl.filled(SCL_NODATA)
-    observed = inside & ~np.ma.getmaskarray(scl) & (classes != SCL_NODATA)
+    classes = np.full(grid.shape, SCL_NODATA, dtype=np.uint8)
+    for tile in scene.parts or (scene,):  # a pass's tiles (geo.scenes.mosaic): the first observation of a pixel
+        scl = read_window(tile.id, tile.asset(SCL_ASSET), grid, Resampling.nearest, cache)
+        fill = (classes == SCL_NODATA) & ~np.ma.getmaskarray(scl)
+        classes[fill] = scl.data[fill]
+    observed = inside & (classes != SCL_NODATA)
     masked = observed & np.isin(classes, SCL_MASKED)
     total = float(inside.sum())
     nodata = 1.0 - float(observed.sum()) / total

@@ -61,6 +61,8 @@ class Scene:
     properties: Mapping[str, object] = field(default_factory=dict)
     stac: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)  # the item as JSON
     source: str = field(default="", compare=False)  # the archive URL or catalog path it came from
+    # the tiles of one pass read as one scene (``geo.scenes.mosaic``): their pixels in this order of priority
+    parts: tuple[Scene, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def date(self) -> date:
@@ -82,6 +84,15 @@ class Scene:
         """(relative orbit, ascending/descending): the viewing geometry a SAR pair must share."""
         return orbit_geometry_of(self.properties)
 
+    @property
+    def epsg(self) -> int | None:
+        """The EPSG code of the item's pixel grid as it says it (``proj:epsg``, ``proj:code``), else None."""
+        value = self.properties.get("proj:epsg") or str(self.properties.get("proj:code") or "").removeprefix("EPSG:")
+        try:
+            return int(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+        except ValueError:
+            return None
+
     def asset(self, key: str) -> Asset:
         asset = self.assets.get(key)
         if asset is None:
@@ -100,6 +111,7 @@ class Scene:
             "relative_orbit": self.relative_orbit,
             "orbit_state": self.properties.get("sat:orbit_state"),
             "eo:cloud_cover": tile_cloud_cover(self.properties),
+            **({"tiles": [part.id for part in self.parts]} if self.parts else {}),
         }
 
 

@@ -23,6 +23,7 @@ from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
 from geo.scenes.model import Scene
+from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, passes
 from geo.scenes.source import LocalCatalog, SceneSource
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class _Side:
             scenes = self.source.search(self.aoi.geometry, self.anchor - timedelta(days=horizon), self.anchor)
         else:
             scenes = self.source.search(self.aoi.geometry, self.anchor, self.anchor + timedelta(days=horizon))
-        found = [Candidate(s, self._gap(s)) for s in scenes if 0 <= self._gap(s) <= horizon]
+        found = [Candidate(s, self._gap(s)) for s in passes(scenes, self.aoi) if 0 <= self._gap(s) <= horizon]
         self.pool = sorted(found, key=lambda c: (c.gap_days, c.scene.id))
         self.horizon = horizon
 
@@ -170,6 +171,9 @@ def named_scene(source: SceneSource, scene_id: str, option: str) -> Scene:
     try:
         return source.get(scene_id)
     except MissingSceneError as exc:
+        tiles = scene_id.split(MOSAIC_JOIN)
+        if len(tiles) > 1 and all(tiles):  # the tiles of one pass, as a run named them (geo.scenes.mosaic)
+            return mosaic([named_scene(source, tile, option) for tile in tiles])
         held = [s.id for s in source.all()] if isinstance(source, LocalCatalog) else []
         shown = f" (it holds: {', '.join(held)})" if 0 < len(held) <= 4 else ""
         raise MissingSceneError(f"{option} {scene_id!r}: {exc}{shown}") from None

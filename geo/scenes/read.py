@@ -216,6 +216,8 @@ def read_bands(
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """``read_stack``'s (data, valid, cloud masked) without its checks: a window of a larger grid may lie
     outside the scene or hold no valid pixel."""
+    if scene.parts:
+        return _read_tiles(scene.parts, bands, grid, resampling, cloud_mask, cache, displacement)
     masked_clouds = cloud_mask and SCL_ASSET in scene.assets
     requests = [(name, resampling) for name in bands]
     if masked_clouds:
@@ -230,6 +232,27 @@ def read_bands(
         scl, scl_valid = results[-1]
         valid &= scl_valid & ~np.isin(scl, SCL_MASKED)
     data[:, ~valid] = np.nan
+    return data, valid, masked_clouds
+
+
+def _read_tiles(tiles: Sequence[Scene], bands: Sequence[str], grid: Grid, resampling: Resampling,
+                cloud_mask: bool, cache: SceneCache | None, displacement: Displacement | None,
+                ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``read_bands`` of the tiles of one pass (``geo.scenes.mosaic``): each pixel from the first tile with a
+    valid one; tiles whose footprint misses the grid are not read."""
+    left, bottom, right, top = grid.bounds
+    footprint = reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
+    data = np.full((len(bands), grid.height, grid.width), np.nan, dtype=np.float32)
+    valid = np.zeros(grid.shape, dtype=bool)
+    masked_clouds = True
+    for tile in tiles:
+        if not tile.geometry.intersects(footprint):
+            continue
+        values, ok, masked = read_bands(tile, bands, grid, resampling, cloud_mask, cache, displacement)
+        masked_clouds &= masked
+        fill = ok & ~valid
+        data[:, fill] = values[:, fill]
+        valid |= fill
     return data, valid, masked_clouds
 
 
