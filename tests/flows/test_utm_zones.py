@@ -76,6 +76,11 @@ def test_an_aoi_seen_half_by_each_tile_of_a_pass_is_read_from_both(user, halves)
     with rasterio.open(user.home / "out" / "before_rgb.tif") as rgb:
         assert np.isfinite(rgb.read()).mean() == 1.0
 
+    links = [link["href"] for link in json.loads((user.home / "out" / "item.json").read_text())["links"]
+             if link["rel"] == "derived_from"]  # one per tile, not one to an item "A+B" no archive holds
+    assert [href.rsplit("/", 1)[1] for href in links] == [*before["tiles"], *manifest["scenes"]["after"]["tiles"]]
+    assert all(href.startswith(f"{halves.url}/collections/sentinel-2-l2a/items/") for href in links)
+
     # the pass named by its id reads the same again
     named = user("run", "--aoi", "across.geojson", "--source", halves.url, "--before", before["id"],
                  "--after", manifest["scenes"]["after"]["id"], "--out", "named")
