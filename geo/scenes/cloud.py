@@ -97,8 +97,9 @@ def _safe_cover(scene: Scene, aoi: AOI, cache: SceneCache | None) -> AoiCover:
     try:
         return aoi_cover(scene, aoi, cache)
     except SceneError as exc:
-        # One broken item must not hide the other candidates; the failure is reported with the scene.
-        log.warning("cannot judge cloud over the AOI for %s: %s", scene.id, exc)
+        # One broken item must not hide the other candidates; the failure is reported with the scene, by the
+        # caller (the pair's warnings, the search table), once.
+        log.info("cannot judge cloud over the AOI for %s: %s", scene.id, exc)
         return AoiCover(clear=0.0, cloud=None, nodata=1.0, method="error", error=str(exc))
 
 

@@ -49,6 +49,11 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
     half = folder / "red-truncated.tif"
     half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     truncated["assets"]["red"]["href"] = server.add_file("files/truncated/red.tif", half)
+    bad_scl = add("S2A_52TGM_20210613_BADSCL", utc(2021, 6, 13))
+    whole = folder / "S2A_52TGM_20210613_BADSCL" / "scl.tif"
+    (folder / "scl-truncated.tif").write_bytes(whole.read_bytes()[:1000])
+    bad_scl["assets"]["scl"]["href"] = server.add_file("files/truncated/scl.tif", folder / "scl-truncated.tif")
+    add("S2A_52TGM_20210614_LATER", utc(2021, 6, 14))
     yield server
     server.stop()
 
@@ -124,3 +129,14 @@ def test_a_date_in_the_future_is_named_as_such(user, archive, area):
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert "no scene over AOI 'golden-horn' on or after 2099-01-01 within 365 days" in result.stderr
     assert "2099-01-01 is in the future (today is " in result.stderr
+
+
+def test_a_candidate_whose_scl_cannot_be_read_is_named_once(user, archive, area):
+    """Its failure was logged twice: "cannot judge cloud over the AOI for ..." and "candidate ... skipped: ..."."""
+    result = run_pair(user, archive, area, "2021-06-01", "2021-06-13")
+    assert result.returncode == 0, result.output
+    manifest = json.loads((user.home / "out" / "manifest.json").read_text())
+    assert manifest["scenes"]["after"]["id"] == "S2A_52TGM_20210614_LATER"
+    named = [line for line in result.stderr.splitlines() if "S2A_52TGM_20210613_BADSCL" in line]
+    assert len(named) == 1 and named[0].startswith("warning: candidate S2A_52TGM_20210613_BADSCL skipped: "), named
+    assert "asset 'scl'" in named[0]
