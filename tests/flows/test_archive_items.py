@@ -54,6 +54,9 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
     (folder / "scl-truncated.tif").write_bytes(whole.read_bytes()[:1000])
     bad_scl["assets"]["scl"]["href"] = server.add_file("files/truncated/scl.tif", folder / "scl-truncated.tif")
     add("S2A_52TGM_20210614_LATER", utc(2021, 6, 14))
+    empty = add("S2A_52TGM_20210615_EMPTY", utc(2021, 6, 15))
+    (folder / "empty.tif").write_bytes(b"")
+    empty["assets"]["red"]["href"] = server.add_file("files/empty/red.tif", folder / "empty.tif")
     yield server
     server.stop()
 
@@ -140,3 +143,13 @@ def test_a_candidate_whose_scl_cannot_be_read_is_named_once(user, archive, area)
     named = [line for line in result.stderr.splitlines() if "S2A_52TGM_20210613_BADSCL" in line]
     assert len(named) == 1 and named[0].startswith("warning: candidate S2A_52TGM_20210613_BADSCL skipped: "), named
     assert "asset 'scl'" in named[0]
+
+
+def test_an_empty_band_file_is_named_as_such_at_once(user, archive, area):
+    """A 0-byte COG was fetched three times, then "failed after 3 attempts ('/vsicurl/...' not recognized as being
+    in a supported file format.)"."""
+    result = run_pair(user, archive, area, "S2A_52TGM_20210601_BEFORE", "S2A_52TGM_20210615_EMPTY")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("Error: scene S2A_52TGM_20210615_EMPTY")
+    assert f"asset 'red' ({archive.url}/files/empty/red.tif): an empty file (0 bytes), not a raster" in result.stderr
+    assert "attempts" not in result.stderr and not (user.home / "out").exists()
