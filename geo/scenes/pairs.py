@@ -168,12 +168,15 @@ def _same_orbit_alternatives(side: _Side, chosen: Candidate, orbit: int | None) 
 def named_scene(source: SceneSource, scene_id: str, option: str) -> Scene:
     """The scene ``--before``/``--after`` names by id; a missing one is an error naming the option (and, for a
     small local catalog, the ids it does hold), not only the source."""
+    tiles = scene_id.split(MOSAIC_JOIN)
+    if len(tiles) > 1 and all(tiles):  # the tiles of one pass, as a run named them (geo.scenes.mosaic)
+        try:
+            return mosaic([source.get(tile) for tile in tiles])  # each from the scene cache on a rerun
+        except MissingSceneError:
+            pass  # an item whose own id holds a "+"
     try:
         return source.get(scene_id)
     except MissingSceneError as exc:
-        tiles = scene_id.split(MOSAIC_JOIN)
-        if len(tiles) > 1 and all(tiles):  # the tiles of one pass, as a run named them (geo.scenes.mosaic)
-            return mosaic([named_scene(source, tile, option) for tile in tiles])
         held = [s.id for s in source.all()] if isinstance(source, LocalCatalog) else []
         shown = f" (it holds: {', '.join(held)})" if 0 < len(held) <= 4 else ""
         raise MissingSceneError(f"{option} {scene_id!r}: {exc}{shown}") from None

@@ -81,10 +81,12 @@ def test_an_aoi_seen_half_by_each_tile_of_a_pass_is_read_from_both(user, halves)
     assert [href.rsplit("/", 1)[1] for href in links] == [*before["tiles"], *manifest["scenes"]["after"]["tiles"]]
     assert all(href.startswith(f"{halves.url}/collections/sentinel-2-l2a/items/") for href in links)
 
-    # the pass named by its id reads the same again
+    # the pass named by its id reads the same again, from the scene cache: no request at all
+    halves.clear()
     named = user("run", "--aoi", "across.geojson", "--source", halves.url, "--before", before["id"],
                  "--after", manifest["scenes"]["after"]["id"], "--out", "named")
     assert named.returncode == 0, named.output
+    assert halves.records() == []
     assert seam_change(user, "named")["properties"]["area_m2"] == change["properties"]["area_m2"]
 
 
@@ -115,3 +117,47 @@ def test_of_two_tiles_showing_all_of_the_aoi_the_one_on_its_grid_is_read(user, o
     assert "tiles" not in manifest["scenes"]["before"]  # one tile: no mosaic
     assert [c["id"] for c in manifest["scenes"]["selection"]["candidates"]["before"]] == [f"{EAST}_20210601"]
     assert SEAM_CHANGE_KM2 < seam_change(user, "out")["properties"]["area_m2"] / 1e6 < SEAM_CHANGE_KM2 * 1.2
+
+
+# (name, EPSG of its tiles, centre lon/lat, AOI, planted change): 69°N, a south zone, a tile across 180°
+PLACES = (
+    ("norilsk", 32645, (88.2, 69.35), (88.14, 69.32, 88.26, 69.38), (88.18, 69.34, 88.22, 69.36)),
+    ("durban", 32736, (31.03, -29.87), (30.99, -29.9, 31.07, -29.84), (31.02, -29.88, 31.04, -29.86)),
+    ("chukotka", 32660, (179.95, 65.0), (179.88, 64.97, 179.99, 65.03), (179.93, 64.99, 179.97, 65.01)),
+)
+
+
+def km2(area: tuple[float, float, float, float]) -> float:
+    from geo.aoi import geodesic_area_m2
+    from shapely.geometry import box
+
+    return geodesic_area_m2(box(*area)) / 1e6
+
+
+@pytest.fixture(scope="module")
+def far_places(tmp_path_factory) -> Iterator[ArchiveServer]:
+    from tests.flows.tiles import split_at_antimeridian
+
+    server = ArchiveServer(page_size=3).start()
+    folder = tmp_path_factory.mktemp("far")
+    for name, epsg, (lon, lat), _, change in PLACES:
+        bounds = utm_box(epsg, lon, lat, 6000, 6000)
+        footprint = split_at_antimeridian(epsg, bounds) if name == "chukotka" else None
+        for day, changed in ((1, None), (11, change)):
+            tile_item(server, folder, Tile(f"S2A_{name}_202106{day:02d}", utc(2021, 6, day), epsg, bounds,
+                                           changed=changed, footprint=footprint))
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("name, epsg, centre, area, change", PLACES, ids=[p[0] for p in PLACES])
+def test_far_north_south_and_beside_the_antimeridian(user, far_places, name, epsg, centre, area, change):
+    """These worked already; kept working: the grid in the tiles' own zone, the planted change found whole."""
+    lon_lat_aoi(user.home / f"{name}.geojson", area)
+    result = user("run", "--aoi", f"{name}.geojson", "--source", far_places.url, "--before", "2021-06-01",
+                  "--after", "2021-06-11", "--out", "out")
+    assert result.returncode == 0, result.output
+    manifest = json.loads((user.home / "out" / "manifest.json").read_text())
+    assert manifest["grid"]["crs"] == f"EPSG:{epsg}" and manifest["clear_fraction"] == 1.0
+    found = changes(user, "out")
+    assert len(found) == 1 and km2(change) < found[0]["properties"]["area_m2"] / 1e6 < km2(change) * 1.5

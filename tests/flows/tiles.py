@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from affine import Affine
@@ -18,6 +18,9 @@ from rasterio.warp import transform as transform_points
 from shapely.geometry import box, mapping
 
 from geo.geometry import WGS84, reproject
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 from tests.archive_data import S2_BANDS, write_cog
 from tests.archive_server import ArchiveServer
 
@@ -48,6 +51,7 @@ class Tile:
     changed: LonLatBox | None = None
     dn_offset: int = 0
     properties: dict[str, Any] = field(default_factory=dict)
+    footprint: BaseGeometry | None = None  # lon/lat, as the item says it (default: ``bounds`` reprojected)
 
 
 def _lon_lat(crs: CRS, transform: Affine, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +82,7 @@ def tile_item(server: ArchiveServer, folder: Path, tile: Tile) -> dict[str, Any]
                             "roles": ["data"] if band == "scl" else ["data", "reflectance"],
                             "raster:bands": [{"nodata": 0}] if band == "scl"
                             else [{"nodata": 0, "scale": 0.0001, "offset": 0.0}]}
-    footprint = reproject(box(*tile.bounds), f"EPSG:{tile.epsg}", WGS84)
+    footprint = tile.footprint or reproject(box(*tile.bounds), f"EPSG:{tile.epsg}", WGS84)
     item = {"type": "Feature", "stac_version": "1.0.0", "id": tile.item_id, "collection": "sentinel-2-l2a",
             "geometry": mapping(footprint), "bbox": list(footprint.bounds),
             "properties": {"datetime": tile.when.strftime("%Y-%m-%dT%H:%M:%SZ"), "platform": "sentinel-2a",
@@ -104,3 +108,20 @@ def lon_lat_aoi(path: Path, area: LonLatBox) -> Path:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
     return path
+
+
+def split_at_antimeridian(epsg: int, bounds: tuple[float, float, float, float]) -> BaseGeometry:
+    """The lon/lat footprint of a UTM box that crosses 180°, cut there into two polygons (RFC 7946, as Earth
+    Search writes such a tile's footprint)."""
+    from shapely import affinity
+    from shapely.geometry import MultiPolygon, Polygon
+
+    left, bottom, right, top = bounds
+    xs, ys = np.linspace(left, right, 50), np.linspace(bottom, top, 50)
+    ring = ([(x, bottom) for x in xs] + [(right, y) for y in ys] + [(x, top) for x in xs[::-1]]
+            + [(left, y) for y in ys[::-1]])
+    lon, lat = transform_points(CRS.from_epsg(epsg), "EPSG:4326", [p[0] for p in ring], [p[1] for p in ring])
+    unwrapped = Polygon([(x + 360 if x < 0 else x, y) for x, y in zip(lon, lat)])
+    east = unwrapped.intersection(box(0, -90, 180, 90))
+    west = affinity.translate(unwrapped.intersection(box(180, -90, 540, 90)), -360)
+    return MultiPolygon([east, west])
