@@ -223,6 +223,13 @@ def claim_anchors(claims: Sequence[Claim], before: str | None, after: str | None
         after_anchor, origin = after_date, "--before/--after"
     if before_date is not None and after_date is not None and after_date < before_date:
         raise DateError(f"--after {after_date} is before --before {before_date}: the window end is before its start")
+    if before_anchor is not None and after_anchor is not None and after_anchor < before_anchor:
+        # one side from the option, the other from the claims: they cross, and both would pick one scene
+        if before_date is not None:
+            raise DateError(f"--before {before_date} is after the claims' window end {after_anchor}, from which the "
+                            "after scene is looked for: give --after too, or a --before on or before it")
+        raise DateError(f"--after {after_date} is before the claims' window start {before_anchor}, from which the "
+                        "before scene is looked for: give --before too, or an --after on or after it")
     return before_anchor, after_anchor, origin
 
 

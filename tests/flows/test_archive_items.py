@@ -14,6 +14,7 @@ import rasterio
 
 from tests.archive_data import utc
 from tests.archive_server import ArchiveServer
+from tests.flows.conftest import DEMO_CATALOG
 from tests.flows.tiles import Tile, lon_lat_aoi, tile_item, utm_box
 
 VLADIVOSTOK = (131.88, 43.1)
@@ -153,3 +154,17 @@ def test_an_empty_band_file_is_named_as_such_at_once(user, archive, area):
     assert result.stderr.startswith("Error: scene S2A_52TGM_20210615_EMPTY")
     assert f"asset 'red' ({archive.url}/files/empty/red.tif): an empty file (0 bytes), not a raster" in result.stderr
     assert "attempts" not in result.stderr and not (user.home / "out").exists()
+
+
+@pytest.mark.parametrize("option, date, message", [
+    ("--before", "2017-10-14", "--before 2017-10-14 is after the claims' window end 2017-06-30, from which the after "
+                               "scene is looked for: give --after too, or a --before on or before it"),
+    ("--after", "2015-08-21", "--after 2015-08-21 is before the claims' window start 2016-01-01, from which the before "
+                              "scene is looked for: give --before too, or an --after on or after it"),
+])
+def test_one_date_that_crosses_the_claim_window_is_named(user, option, date, message):
+    """The demo claim's window is 2016-01-01..2017-06-30. It was "after scene S2_30TXT_20171014_L1C_nantes (2017-10-14)
+    is not later than before scene S2_30TXT_20171014_L1C_nantes (2017-10-14)": one scene on both sides."""
+    result = user("run", "--aoi", "demo-nantes-port", "--source", str(DEMO_CATALOG.parent), option, date, "--out", "out")
+    assert result.returncode == 1 and result.stderr == f"Error: {message}\n", result.stderr
+    assert not (user.home / "out").exists()
