@@ -1,16 +1,19 @@
 """The tiles of one pass as one scene.
 
 Sentinel-2 products are cut into 110 km tiles, each on the UTM grid of its own zone; neighbouring tiles
-overlap by about 10 km, and tiles of two zones overlap along the zone boundary. An AOI near a tile's edge is
-seen by two or more tiles of the same pass (same day, platform and relative orbit): one observation, in
-two files and maybe two grids. Pairs are chosen among passes, not tiles (``passes``): of a pass's tiles the
-fewest that show the AOI are kept, the one showing most of it first and, of those showing as much, the
-one on the AOI grid's own CRS (read as it is, not resampled); two or more that each show part of it are read as one scene (``mosaic``: ``Scene.parts``, the first
-tile's pixel wherever it has one)."""
+overlap by about 10 km, and tiles of two zones overlap along the zone boundary (Sentinel-1 products are
+slices of a pass, meeting along track). An AOI near a tile's edge is seen by two or more tiles of the same
+pass (same day, platform and relative orbit): one observation, in two files and maybe two grids. Pairs are
+chosen among passes, not tiles (``passes``): of a pass's tiles the fewest that show the AOI are kept, the one
+showing most of it first and, of those showing as much, the one on the AOI grid's own CRS (read as it is, not
+resampled); two or more that each show part of it are read as one scene (``mosaic``: ``Scene.parts``, the
+first tile's pixel wherever it has one). Footprints are taken as the archives give them: the outline of the
+data (Earth Search's and the Planetary Computer's are)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from geo.errors import SceneError
@@ -34,7 +37,7 @@ def mosaic(parts: Sequence[Scene]) -> Scene:
     first = parts[0]
     shared = {key: asset for key, asset in first.assets.items() if all(key in p.assets for p in parts[1:])}
     return Scene(MOSAIC_JOIN.join(p.id for p in parts), first.datetime, unary_union([p.geometry for p in parts]),
-                 shared, first.collection, first.platform, first.properties, None, first.source, tuple(parts))
+                 MappingProxyType(shared), first.collection, first.platform, first.properties, None, first.source, tuple(parts))
 
 
 def _pass_of(scene: Scene) -> tuple[object, ...] | None:
