@@ -17,7 +17,7 @@ from geo.errors import AOIError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
-from geo.scenes.model import Scene, Sensor
+from geo.scenes.model import Scene, Sensor, tile_cloud_cover
 from geo.scenes.pairs import catalog_note, parse_period
 from geo.scenes.source import ARCHIVES, default_source, open_source
 
@@ -53,7 +53,7 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
         "sensor": scene.sensor,
         "relative_orbit": scene.relative_orbit,
         "orbit_state": scene.properties.get("sat:orbit_state"),
-        "tile_cloud_cover": scene.properties.get("eo:cloud_cover"),
+        "tile_cloud_cover": tile_cloud_cover(scene.properties),
         **cover.to_dict(),
     }
 

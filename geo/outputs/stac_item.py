@@ -69,6 +69,7 @@ class SceneLink:
     id: str
     datetime: datetime
     href: str | None
+    tiles: tuple[SceneLink, ...] = ()  # a pass read from several items (geo.scenes.mosaic): one link each
 
 
 def asset_of(name: str, href: str | None = None, title: str | None = None) -> pystac.Asset | None:
@@ -122,7 +123,7 @@ def derived_item(item_id: str, geometry: dict[str, Any], scenes: Sequence[SceneL
         "processing:lineage": lineage,
         "processing:software": software(algorithm_version),
     })
-    for scene in scenes:
+    for scene in (tile for link in scenes for tile in (link.tiles or (link,))):
         if scene.href:
             item.add_link(pystac.Link("derived_from", scene.href, media_type="application/geo+json",
                                       title=f"source scene {scene.id}"))
@@ -174,7 +175,9 @@ def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -
 
 def scene_link(scene: Scene, folder: Path) -> SceneLink:
     """``scene`` as an item in ``folder`` links to it."""
-    return SceneLink(scene.id, scene.datetime, scene_item_href(scene.id, scene.collection, scene.source, folder))
+    tiles = tuple(scene_link(tile, folder) for tile in scene.parts)
+    return SceneLink(scene.id, scene.datetime,
+                     None if tiles else scene_item_href(scene.id, scene.collection, scene.source, folder), tiles)
 
 
 def write_item(path: Path, item: pystac.Item) -> None:

@@ -21,7 +21,7 @@ from geo.aoi import AOI
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
 from geo.scenes.cache import SceneCache
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, SCL_NODATA, Scene, Sensor
+from geo.scenes.model import SCL_ASSET, SCL_MASKED, SCL_NODATA, Scene, Sensor, tile_cloud_cover
 from geo.scenes.read import read_window
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,12 @@ def scl_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCov
     inside = aoi.pixel_mask(grid)
     if not inside.any():  # an AOI smaller than a pixel: judge the pixel under it
         inside = np.ones(grid.shape, bool)
-    scl = read_window(scene.id, scene.asset(SCL_ASSET), grid, Resampling.nearest, cache)
-    classes = scl.filled(SCL_NODATA)
-    observed = inside & ~np.ma.getmaskarray(scl) & (classes != SCL_NODATA)
+    classes = np.full(grid.shape, SCL_NODATA, dtype=np.uint8)
+    for tile in scene.parts or (scene,):  # a pass's tiles (geo.scenes.mosaic): the first observation of a pixel
+        scl = read_window(tile.id, tile.asset(SCL_ASSET), grid, Resampling.nearest, cache)
+        fill = (classes == SCL_NODATA) & ~np.ma.getmaskarray(scl)
+        classes[fill] = scl.data[fill]
+    observed = inside & (classes != SCL_NODATA)
     masked = observed & np.isin(classes, SCL_MASKED)
     total = float(inside.sum())
     nodata = 1.0 - float(observed.sum()) / total
@@ -94,8 +97,9 @@ def _safe_cover(scene: Scene, aoi: AOI, cache: SceneCache | None) -> AoiCover:
     try:
         return aoi_cover(scene, aoi, cache)
     except SceneError as exc:
-        # One broken item must not hide the other candidates; the failure is reported with the scene.
-        log.warning("cannot judge cloud over the AOI for %s: %s", scene.id, exc)
+        # One broken item must not hide the other candidates; the failure is reported with the scene, by the
+        # caller (the pair's warnings, the search table), once.
+        log.info("cannot judge cloud over the AOI for %s: %s", scene.id, exc)
         return AoiCover(clear=0.0, cloud=None, nodata=1.0, method="error", error=str(exc))
 
 
@@ -115,11 +119,8 @@ def needs_scl(scene: Scene) -> bool:
 
 def tile_cloud(scene: Scene) -> float:
     """The item's own ``eo:cloud_cover`` (whole tile, percent); 100 when absent or not a number."""
-    value = scene.properties.get("eo:cloud_cover")
-    try:
-        return float(value) if isinstance(value, (int, float, str)) else 100.0
-    except (TypeError, ValueError):
-        return 100.0
+    percent = tile_cloud_cover(scene.properties)
+    return 100.0 if percent is None else percent
 
 
 def most_promising(scenes: Sequence[Scene], limit: int) -> tuple[list[Scene], list[Scene]]:

@@ -41,8 +41,10 @@ CACHE_MAX_BYTES = 128 << 20
 
 # GDAL's own HTTP retry chatter, logged by rasterio as warnings: a read that fails after all retries is
 # reported once by geo.scenes.remote (scene, band, why), so these are shown only with -vv.
-_GDAL_HTTP_CHATTER = re.compile(r"Retrying again|HTTP (?:error|response) code", re.IGNORECASE)
-GDAL_LOGGER = "rasterio._env"  # where rasterio logs GDAL's CPLE warnings
+# A file shorter than its header says (truncated on the server) gets "Request for A-B failed with response_code=416".
+_GDAL_HTTP_CHATTER = re.compile(r"Retrying again|HTTP (?:error|response) code|failed with response_code", re.IGNORECASE)
+# Where rasterio logs GDAL's CPLE warnings: those raised while opening, and those of a failed block read.
+GDAL_LOGGERS = ("rasterio._env", "rasterio._err")
 
 
 class GdalHttpChatter(logging.Filter):
@@ -55,10 +57,11 @@ class GdalHttpChatter(logging.Filter):
 
 
 def quiet_gdal_http_chatter() -> None:
-    """Install the ``GdalHttpChatter`` filter on rasterio's GDAL logger (once)."""
-    logger = logging.getLogger(GDAL_LOGGER)
-    if not any(isinstance(f, GdalHttpChatter) for f in logger.filters):
-        logger.addFilter(GdalHttpChatter())
+    """Install the ``GdalHttpChatter`` filter on rasterio's GDAL loggers (once)."""
+    for name in GDAL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, GdalHttpChatter) for f in logger.filters):
+            logger.addFilter(GdalHttpChatter())
 
 
 def gdal_env(**overrides: Any) -> rasterio.Env:

@@ -22,6 +22,7 @@ SCL_MASKED = (0, 1, 3, 8, 9, 10)
 SCL_NODATA = 0
 SCL_ASSET = "scl"
 BASELINE_OFFSET_FROM = (4, 0)  # processing baseline 04.00 (25 Jan 2022) added DN offset -1000
+BASELINE_OFFSET_SINCE = date(2022, 1, 25)  # every product acquired since is of baseline 04.00 or later
 S2_QUANTIFICATION = 10000.0
 # Earth Search's sentinel-2-l2a already subtracted the offset from the pixels of items flagged so, while
 # their raster:bands still declare offset -0.1 (Element84/earth-search#66, cirrus-earth-search#21).
@@ -36,6 +37,7 @@ class Sensor(StrEnum):
 
 
 _PRODUCT_ORBIT = re.compile(r"_R(\d{3})_")
+_PRODUCT_BASELINE = re.compile(r"_N(\d{2})(\d{2})_")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Scene:
     properties: Mapping[str, object] = field(default_factory=dict)
     stac: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)  # the item as JSON
     source: str = field(default="", compare=False)  # the archive URL or catalog path it came from
+    # the tiles of one pass read as one scene (``geo.scenes.mosaic``): their pixels in this order of priority
+    parts: tuple[Scene, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def date(self) -> date:
@@ -80,6 +84,15 @@ class Scene:
         """(relative orbit, ascending/descending): the viewing geometry a SAR pair must share."""
         return orbit_geometry_of(self.properties)
 
+    @property
+    def epsg(self) -> int | None:
+        """The EPSG code of the item's pixel grid as it says it (``proj:epsg``, ``proj:code``), else None."""
+        value = self.properties.get("proj:epsg") or str(self.properties.get("proj:code") or "").removeprefix("EPSG:")
+        try:
+            return int(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+        except ValueError:
+            return None
+
     def asset(self, key: str) -> Asset:
         asset = self.assets.get(key)
         if asset is None:
@@ -97,11 +110,25 @@ class Scene:
             "sensor": self.sensor,
             "relative_orbit": self.relative_orbit,
             "orbit_state": self.properties.get("sat:orbit_state"),
-            "eo:cloud_cover": self.properties.get("eo:cloud_cover"),
+            "eo:cloud_cover": tile_cloud_cover(self.properties),
+            **({"tiles": [part.id for part in self.parts]} if self.parts else {}),
         }
 
 
 OrbitGeometry = tuple[int, str]  # (relative orbit, orbit direction)
+
+
+def tile_cloud_cover(properties: Mapping[str, object]) -> float | None:
+    """The item's ``eo:cloud_cover`` (percent of the whole tile) when it is one: a number from 0 to 100; None
+    when absent or not one (archives write null, "n/a", NaN, -1 ...)."""
+    value = properties.get("eo:cloud_cover")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        percent = float(value)
+    except ValueError:
+        return None
+    return percent if 0.0 <= percent <= 100.0 else None  # NaN fails both comparisons
 
 
 def relative_orbit_of(properties: Mapping[str, object]) -> int | None:
@@ -151,23 +178,41 @@ def item_sensor(item: pystac.Item) -> Sensor:
 
 
 def processing_baseline(properties: Mapping[str, object]) -> tuple[int, int] | None:
+    """The product's processing baseline: its ``s2:processing_baseline`` (or ``processing:version``), else the
+    N#### of its product name; else, acquired since baseline 04.00 became the only one, at least (4, 0)."""
     text = properties.get("s2:processing_baseline") or properties.get("processing:version")
-    if not text:
-        return None
+    if text:
+        try:
+            major, minor = str(text).split(".")[:2]
+            return int(major), int(minor)
+        except ValueError:
+            return None
+    named = _PRODUCT_BASELINE.search(str(properties.get("s2:product_uri", "")))
+    if named:
+        return int(named.group(1)), int(named.group(2))
+    acquired = str(properties.get("datetime") or properties.get("start_datetime") or "")[:10]
     try:
-        major, minor = str(text).split(".")[:2]
-        return int(major), int(minor)
+        return BASELINE_OFFSET_FROM if date.fromisoformat(acquired) >= BASELINE_OFFSET_SINCE else None
     except ValueError:
         return None
 
 
-def _common_name(asset_fields: Mapping[str, object]) -> str | None:
-    """The eo:bands common name of a single-band optical asset (``blue``, ``nir``, ``swir16`` ...)."""
+# Sentinel-2 MSI band names and their common names (Earth Search's asset keys): for archives keying assets by
+# band (B04, as the Planetary Computer does) whose assets do not say their eo:bands.
+S2_COMMON_NAMES: Mapping[str, str] = MappingProxyType({
+    "B01": "coastal", "B02": "blue", "B03": "green", "B04": "red", "B05": "rededge1", "B06": "rededge2",
+    "B07": "rededge3", "B08": "nir", "B8A": "nir08", "B09": "nir09", "B11": "swir16", "B12": "swir22"})
+
+
+def _common_name(key: str, asset_fields: Mapping[str, object]) -> str | None:
+    """The common name of a single-band optical asset (``blue``, ``nir``, ``swir16`` ...): its eo:bands', else
+    that of the Sentinel-2 band its key names (``B04``, ``b8a``)."""
     bands = asset_fields.get("eo:bands")
     if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping):
         name = bands[0].get("common_name")
-        return str(name) if name else None
-    return None
+        if name:
+            return str(name)
+    return S2_COMMON_NAMES.get(key.upper())
 
 
 def _first_band(asset_fields: Mapping[str, object]) -> Mapping[str, Any]:
@@ -230,7 +275,7 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
         if "data" not in roles and key.lower() != SCL_ASSET:
             continue
         fields = asset.extra_fields
-        common = _common_name(fields)
+        common = _common_name(key, fields)
         if key.lower() == SCL_ASSET:  # a class map (Earth Search tags it "reflectance" too): never scaled
             scale, offset = 1.0, 0.0
         else:

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from geo.aoi import AOI
@@ -23,6 +23,7 @@ from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
 from geo.scenes.model import Scene
+from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, passes
 from geo.scenes.source import LocalCatalog, SceneSource
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class _Side:
             scenes = self.source.search(self.aoi.geometry, self.anchor - timedelta(days=horizon), self.anchor)
         else:
             scenes = self.source.search(self.aoi.geometry, self.anchor, self.anchor + timedelta(days=horizon))
-        found = [Candidate(s, self._gap(s)) for s in scenes if 0 <= self._gap(s) <= horizon]
+        found = [Candidate(s, self._gap(s)) for s in passes(scenes, self.aoi) if 0 <= self._gap(s) <= horizon]
         self.pool = sorted(found, key=lambda c: (c.gap_days, c.scene.id))
         self.horizon = horizon
 
@@ -167,6 +168,12 @@ def _same_orbit_alternatives(side: _Side, chosen: Candidate, orbit: int | None) 
 def named_scene(source: SceneSource, scene_id: str, option: str) -> Scene:
     """The scene ``--before``/``--after`` names by id; a missing one is an error naming the option (and, for a
     small local catalog, the ids it does hold), not only the source."""
+    tiles = scene_id.split(MOSAIC_JOIN)
+    if len(tiles) > 1 and all(tiles):  # the tiles of one pass, as a run named them (geo.scenes.mosaic)
+        try:
+            return mosaic([source.get(tile) for tile in tiles])  # each from the scene cache on a rerun
+        except MissingSceneError:
+            pass  # an item whose own id holds a "+"
     try:
         return source.get(scene_id)
     except MissingSceneError as exc:
@@ -216,7 +223,20 @@ def claim_anchors(claims: Sequence[Claim], before: str | None, after: str | None
         after_anchor, origin = after_date, "--before/--after"
     if before_date is not None and after_date is not None and after_date < before_date:
         raise DateError(f"--after {after_date} is before --before {before_date}: the window end is before its start")
+    if before_anchor is not None and after_anchor is not None and after_anchor < before_anchor:
+        # one side from the option, the other from the claims: they cross, and both would pick one scene
+        if before_date is not None:
+            raise DateError(f"--before {before_date} is after the claims' window end {after_anchor}, from which the "
+                            "after scene is looked for: give --after too, or a --before on or before it")
+        raise DateError(f"--after {after_date} is before the claims' window start {before_anchor}, from which the "
+                        "before scene is looked for: give --before too, or an --after on or after it")
     return before_anchor, after_anchor, origin
+
+
+def _future_note(anchor: date) -> str:
+    """Why an archive holds nothing near a date that has not come yet (a typo in the year, often)."""
+    today = datetime.now(timezone.utc).date()
+    return f"{anchor} is in the future (today is {today})" if anchor > today else ""
 
 
 def catalog_note(source: SceneSource, aoi: AOI) -> str:
@@ -274,7 +294,7 @@ def select_pair(
         if not options[name]:
             direction = "on or before" if name == "before" else "on or after"
             failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
-            note = catalog_note(source, aoi)
+            note = catalog_note(source, aoi) or _future_note(anchor)
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"

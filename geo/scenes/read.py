@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -216,6 +216,15 @@ def read_bands(
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """``read_stack``'s (data, valid, cloud masked) without its checks: a window of a larger grid may lie
     outside the scene or hold no valid pixel."""
+    if scene.parts:
+        masked = [cloud_mask]  # all tiles' clouds masked
+
+        def read_tile(tile: Scene) -> tuple[np.ndarray, np.ndarray]:
+            values, ok, tile_masked = read_bands(tile, bands, grid, resampling, cloud_mask, cache, displacement)
+            masked[0] &= tile_masked
+            return values, ok
+
+        return (*first_valid(scene.parts, len(bands), grid, read_tile), masked[0])
     masked_clouds = cloud_mask and SCL_ASSET in scene.assets
     requests = [(name, resampling) for name in bands]
     if masked_clouds:
@@ -231,6 +240,24 @@ def read_bands(
         valid &= scl_valid & ~np.isin(scl, SCL_MASKED)
     data[:, ~valid] = np.nan
     return data, valid, masked_clouds
+
+
+def first_valid(tiles: Sequence[Scene], count: int, grid: Grid,
+                read_tile: Callable[[Scene], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(values, valid) of ``count`` bands of the tiles of one pass (``geo.scenes.mosaic``), each read by
+    ``read_tile``: each pixel from the first tile with a valid one; tiles whose footprint misses the grid
+    are not read."""
+    left, bottom, right, top = grid.bounds
+    footprint = reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
+    data = np.full((count, grid.height, grid.width), np.nan, dtype=np.float32)
+    valid = np.zeros(grid.shape, dtype=bool)
+    for tile in tiles:
+        if tile.geometry.intersects(footprint):
+            values, ok = read_tile(tile)
+            fill = ok & ~valid
+            data[:, fill] = values[:, fill]
+            valid |= fill
+    return data, valid
 
 
 def sar_quantity(scene: Scene) -> str:
@@ -252,10 +279,18 @@ def read_sar(
         raise RasterError(f"scene {scene.id} is not a Sentinel-1 scene (collection {scene.collection!r})")
     check_overlap(scene, grid)
     keys = [p.lower() for p in polarisations]
+    data, valid = _sar_bands(scene, keys, grid, resampling, cache)
+    if not valid.any():
+        raise EmptyReadError(f"scene {scene.id}: no valid SAR pixels over the area")
+    return Stack(scene, grid, tuple(keys), data, valid, False, sar_quantity(scene))
+
+
+def _sar_bands(scene: Scene, keys: Sequence[str], grid: Grid, resampling: Resampling,
+               cache: SceneCache | None) -> tuple[np.ndarray, np.ndarray]:
+    if scene.parts:
+        return first_valid(scene.parts, len(keys), grid, lambda tile: _sar_bands(tile, keys, grid, resampling, cache))
     results = _read_many(scene, [(key, resampling) for key in keys], grid, cache)
     data = np.stack([values for values, _ in results]).astype(np.float32)
     valid = np.logical_and.reduce([v for _, v in results])
     data[:, ~valid] = np.nan
-    if not valid.any():
-        raise EmptyReadError(f"scene {scene.id}: no valid SAR pixels over the area")
-    return Stack(scene, grid, tuple(keys), data, valid, False, sar_quantity(scene))
+    return data, valid

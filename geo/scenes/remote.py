@@ -161,7 +161,7 @@ def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
 
 
 def not_a_raster(href: str, policy: RetryPolicy) -> str | None:
-    """What the host serves at ``href`` when it is text (HTML, XML, JSON) rather than a raster, else None.
+    """What the host serves at ``href`` when it is text (HTML, XML, JSON) or nothing rather than a raster, else None.
     GDAL only says the file is "not recognized"; a scrambled or truncated raster would say the same and is
     worth fetching again, a portal's login or error page (status 200) is not."""
     import requests
@@ -173,6 +173,10 @@ def not_a_raster(href: str, policy: RetryPolicy) -> str | None:
             head = next(response.iter_content(SNIFF_BYTES), b"") if response.status_code < 300 else b""
     except (requests.RequestException, ArchiveError):
         return None
+    # no byte at all: a 416 for the first bytes of a file of size 0 (its Content-Range "bytes */0"), or nothing sent
+    if (response.status_code == 416 and response.headers.get("Content-Range", "").endswith("/0")) or (
+            response.status_code < 300 and not head):
+        return "an empty file (0 bytes), not a raster"
     if not head.lstrip().startswith(TEXT_STARTS):
         return None
     kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "text"

@@ -27,6 +27,7 @@ from geo.scenes.cloud import footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import OrbitGeometry, Scene, Sensor
 from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, named_scene
+from geo.scenes.mosaic import passes
 from geo.scenes.source import SceneSource
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _geometries(candidates: Sequence[tuple[Scene, float]]) -> str:
 
 def _covering(scenes: Sequence[Scene], aoi: AOI) -> list[tuple[Scene, float]]:
     out = []
-    for scene in scenes:
+    for scene in passes(scenes, aoi):  # the slices of one pass as one scene (geo.scenes.mosaic)
         if scene.sensor is not Sensor.S1:
             continue
         coverage = footprint_coverage(scene, aoi)

@@ -18,7 +18,7 @@ from rasterio.enums import Resampling
 from geo.errors import EmptyReadError, SceneError
 from geo.grid import Grid
 from geo.scenes.model import SCL_ASSET, SCL_MASKED, Scene, Sensor
-from geo.scenes.read import check_overlap, read_asset, read_sar, read_stack
+from geo.scenes.read import check_overlap, read_bands, read_sar, read_stack
 
 SAR_CHANNELS = ("vv", "vh", "hh", "hv")  # co- and cross-polarised; IW over the sea is VV+VH
 OPTICAL_BANDS = ("blue", "green", "red", "nir", "swir16")  # what the optical vessel detector reads
@@ -79,8 +79,8 @@ def _read_optical(scene: Scene, grid: Grid) -> SceneBands:
         return _nothing_valid(scene, Sensor.S2, OPTICAL_BANDS, grid)
     valid, scl = stack.valid.copy(), None
     if SCL_ASSET in scene.assets:
-        values, ok = read_asset(scene.asset(SCL_ASSET), grid, Resampling.nearest, scene.id)
-        scl = np.where(ok, values, 0).astype(np.uint8)
+        values, ok, _ = read_bands(scene, [SCL_ASSET], grid, Resampling.nearest, cloud_mask=False)  # a pass's tiles too
+        scl = np.where(ok, values[0], 0).astype(np.uint8)
         valid &= ok & ~np.isin(scl, SCL_MASKED)
     data = stack.data
     data[:, ~valid] = np.nan

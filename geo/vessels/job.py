@@ -37,6 +37,7 @@ from geo.paths import visible_files
 from geo.jobs.steps import Progress
 from geo.results import VesselData
 from geo.scenes.model import Scene, Sensor
+from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import SceneBands, lacking_assets, read_scene, scene_sensor
 from geo.scenes.source import open_source
 from geo.vessels.berths import mark_at_berth
@@ -102,7 +103,8 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
         log.warning("%d scene(s) without the assets a vessel detector reads, left out: %s", len(unusable),
                     "; ".join(f"{i} ({why})" for i, why in sorted(unusable.items())))
     chosen = [s for s in scenes if scene_sensor(s) in sensors]
-    return sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime)
+    # the slices or tiles of one pass over the AOI as one scene: each ship counted once, all of the AOI seen
+    return passes(sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime), aoi)
 
 
 def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:

@@ -125,6 +125,11 @@ def test_reflectance_is_the_same_on_both_sides_of_baseline_0400(tmp_path, nantes
     ({}, {"s2:processing_baseline": "04.00"}, (1e-4, -0.1)),
     ({}, {"processing:version": "05.11"}, (1e-4, -0.1)),
     ({}, {}, (1e-4, 0.0)),
+    ({}, {"s2:product_uri": "S2B_MSIL2A_20220301T021559_N0400_R003_T52TGM_20220301T044325.SAFE"}, (1e-4, -0.1)),
+    ({}, {"s2:product_uri": "S2A_MSIL2A_20210301T021559_N0300_R003_T52TGM_20210301T044325.SAFE"}, (1e-4, 0.0)),
+    ({}, {"datetime": "2022-01-25T02:00:00Z"}, (1e-4, -0.1)),  # acquired since 04.00 became the only baseline
+    ({}, {"start_datetime": "2023-06-01T02:00:00Z", "datetime": None}, (1e-4, -0.1)),
+    ({}, {"datetime": "2022-01-24T02:00:00Z"}, (1e-4, 0.0)),  # older: baseline unknown, no offset assumed
     ({"raster:bands": [{"scale": 2e-4, "offset": -0.2}]}, {"s2:processing_baseline": "05.00"}, (2e-4, -0.2)),
     ({"raster:bands": [{"scale": 1e-4, "offset": -0.1}]},
      {"s2:processing_baseline": "05.00", "earthsearch:boa_offset_applied": True}, (1e-4, 0.0)),

@@ -1,0 +1,85 @@
+"""The tiles of one pass as one scene.
+
+Sentinel-2 products are cut into 110 km tiles, each on the UTM grid of its own zone; neighbouring tiles
+overlap by about 10 km, and tiles of two zones overlap along the zone boundary (Sentinel-1 products are
+slices of a pass, meeting along track). An AOI near a tile's edge is seen by two or more tiles of the same
+pass (same day, platform and relative orbit): one observation, in two files and maybe two grids. Pairs are
+chosen among passes, not tiles (``passes``): of a pass's tiles the fewest that show the AOI are kept, the one
+showing most of it first and, of those showing as much, the one on the AOI grid's own CRS (read as it is, not
+resampled); two or more that each show part of it are read as one scene (``mosaic``: ``Scene.parts``, the
+first tile's pixel wherever it has one). Footprints are taken as the archives give them: the outline of the
+data (Earth Search's and the Planetary Computer's are)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from geo.errors import SceneError
+from geo.geometry import WGS84, reproject
+from geo.scenes.model import Scene
+
+if TYPE_CHECKING:
+    from geo.aoi import AOI
+
+MOSAIC_JOIN = "+"  # a mosaic's id: its tiles' ids joined, in their order of priority
+MIN_GAIN = 0.005  # a further tile joins a pass's mosaic only when it shows this much more of the AOI
+
+
+def mosaic(parts: Sequence[Scene]) -> Scene:
+    """One scene of the tiles ``parts`` of one pass (at least two), the first one's pixels first: its id
+    their ids joined with ``+``, its footprint theirs, its assets those every tile has."""
+    from shapely.ops import unary_union
+
+    if len(parts) < 2:
+        raise SceneError("a mosaic needs two tiles or more")
+    first = parts[0]
+    shared = {key: asset for key, asset in first.assets.items() if all(key in p.assets for p in parts[1:])}
+    return Scene(MOSAIC_JOIN.join(p.id for p in parts), first.datetime, unary_union([p.geometry for p in parts]),
+                 MappingProxyType(shared), first.collection, first.platform, first.properties, None, first.source, tuple(parts))
+
+
+def _pass_of(scene: Scene) -> tuple[object, ...] | None:
+    """What tiles of one pass share (None when the item does not say its orbit: nothing is merged)."""
+    orbit = scene.relative_orbit
+    return None if orbit is None or scene.parts else (scene.date, scene.platform.lower(), orbit, scene.collection)
+
+
+def passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
+    """``scenes`` (sorted by time) with the tiles of each pass over ``aoi`` replaced by the fewest that show
+    it: the tile showing most of the AOI first (of those showing as much, one on the AOI grid's CRS: its
+    pixels are read as they are, not resampled); further tiles join as a
+    ``mosaic`` while each shows at least ``MIN_GAIN`` more of it. Items without a relative orbit are kept
+    as they are."""
+    groups: dict[tuple[object, ...], list[Scene]] = {}
+    for scene in scenes:
+        key = _pass_of(scene)
+        if key is not None:
+            groups.setdefault(key, []).append(scene)
+    chosen = {key: _fewest(tiles, aoi) for key, tiles in groups.items() if len(tiles) > 1}
+    out: list[Scene] = []
+    for scene in scenes:
+        key = _pass_of(scene)
+        if key not in chosen:
+            out.append(scene)
+        elif scene is groups[key][0]:  # the pass, where its first tile was
+            out.append(chosen[key])
+    return out
+
+
+def _fewest(tiles: Sequence[Scene], aoi: AOI) -> Scene:
+    grid_crs = aoi.utm_grid().crs
+    area = aoi.projected(grid_crs.to_string())
+    if not area.area:
+        return tiles[0]
+    seen = {t.id: reproject(t.geometry, WGS84, grid_crs.to_string()).intersection(area) for t in tiles}
+    native = grid_crs.to_epsg()
+    ranked = sorted(tiles, key=lambda t: (-round(seen[t.id].area / area.area, 3), t.epsg != native, t.id))
+    kept, shown = [ranked[0]], seen[ranked[0].id]
+    for tile in ranked[1:]:
+        more = seen[tile.id].difference(shown)
+        if more.area / area.area >= MIN_GAIN:
+            kept.append(tile)
+            shown = shown.union(more)
+    return kept[0] if len(kept) == 1 else mosaic(kept)

@@ -1,0 +1,62 @@
+"""Which tiles of a pass stand for it (geo.scenes.mosaic.passes), on footprints alone: the AOI is 2 x 2 km across
+132°E (its grid in UTM zone 53); tiles are lon/lat boxes with the orbit, platform and CRS their items say."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from shapely.geometry import box, mapping
+
+from geo.aoi import aoi_from_geojson
+from geo.errors import SceneError
+from geo.scenes.model import Scene
+from geo.scenes.mosaic import mosaic, passes
+
+AOI = aoi_from_geojson({"type": "Feature", "properties": {"id": "across", "kind": "port"},
+                        "geometry": mapping(box(131.99, 43.09, 132.014, 43.108))}, "across")
+WEST_HALF, EAST_HALF, ALL = (131.5, 43.0, 132.0, 43.2), (132.0, 43.0, 132.5, 43.2), (131.5, 43.0, 132.5, 43.2)
+
+
+def tile(item_id: str, bounds: tuple[float, float, float, float], epsg: int = 32653, day: int = 1,
+         orbit: int | None = 32, platform: str = "sentinel-2a") -> Scene:
+    properties = {"proj:epsg": epsg, **({"sat:relative_orbit": orbit} if orbit is not None else {})}
+    return Scene(item_id, datetime(2021, 6, day, 2, tzinfo=timezone.utc), box(*bounds), {}, "sentinel-2-l2a",
+                 platform, properties)
+
+
+def ids(scenes: list[Scene]) -> list[str]:
+    return [s.id for s in scenes]
+
+
+def test_a_tile_showing_all_of_the_aoi_stands_for_its_pass_on_the_aoi_grid_first():
+    west, east = tile("a-52", ALL, 32652), tile("b-53", ALL, 32653)
+    assert ids(passes([west, east], AOI)) == ["b-53"]
+    # a tile showing more wins over one on the grid: one tile read, not two
+    assert ids(passes([tile("a-52", ALL, 32652), tile("b-53", EAST_HALF, 32653)], AOI)) == ["a-52"]
+
+
+def test_tiles_each_showing_part_of_the_aoi_are_one_scene():
+    west, east, spare = tile("a-52", WEST_HALF, 32652), tile("b-53", EAST_HALF), tile("c-53", EAST_HALF)
+    later = tile("d-53", ALL, day=11)
+    (pass_, after) = passes([west, east, spare, later], AOI)
+    assert pass_.id == "b-53+a-52" and [t.id for t in pass_.parts] == ["b-53", "a-52"]  # c-53 adds nothing
+    assert pass_.geometry.covers(AOI.geometry) and pass_.summary()["tiles"] == ["b-53", "a-52"]
+    assert after is later
+
+
+@pytest.mark.parametrize("other", [
+    tile("b-53", EAST_HALF, orbit=75),  # another pass of the same day (high latitudes see two)
+    tile("b-53", EAST_HALF, platform="sentinel-2b"),
+    tile("b-53", EAST_HALF, day=2),
+    tile("b-53", EAST_HALF, orbit=None),
+])
+def test_only_tiles_of_one_pass_are_merged(other):
+    west = tile("a-52", WEST_HALF, 32652)
+    assert ids(passes([west, other], AOI)) == ["a-52", "b-53"]
+    assert ids(passes([tile("x", WEST_HALF, orbit=None), tile("y", EAST_HALF, orbit=None)], AOI)) == ["x", "y"]
+
+
+def test_a_mosaic_needs_two_tiles():
+    with pytest.raises(SceneError, match="two tiles"):
+        mosaic([tile("a-52", ALL)])
