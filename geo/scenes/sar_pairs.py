@@ -23,7 +23,7 @@ import numpy as np
 from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import DateError, NoScenesError, SceneError
-from geo.scenes.cloud import footprint_coverage
+from geo.scenes.cloud import AoiCover, footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import OrbitGeometry, Scene, Sensor
 from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, named_scene
@@ -173,6 +173,9 @@ def _entry(scene: Scene, coverage: float, anchor: date | None, side: str, fixed:
     where = "on or before" if side == "before" else "on or after"
     why = "named by id" if fixed else (f"closest same-geometry scene {where} {anchor} ({gap} days away; "
                                        f"{coverage:.0%} of the AOI inside its footprint)")
+    # the share of the AOI outside the footprint as the optical selection records it (``nodata_fraction``):
+    # what the terminal, the report and the verdicts name as outside the scenes (``geo.results``)
+    cover = AoiCover(clear=coverage, cloud=0.0, nodata=max(0.0, 1.0 - coverage), method="sar")
     return {"id": scene.id, "date": scene.date.isoformat(), "platform": scene.platform,
             "relative_orbit": scene.relative_orbit, "orbit_state": scene.properties.get("sat:orbit_state"),
-            "gap_days": gap, "coverage": round(coverage, 4), "why": why}
+            "gap_days": gap, "coverage": round(coverage, 4), "why": why, **cover.to_dict()}

@@ -1,0 +1,60 @@
+"""``geo run --sensor s1`` over an AOI partly outside the scenes: as for Sentinel-2 (``test_partial_cover.py``),
+the terminal line, the report and each claim's rationale name the part outside the scenes. The SAR selection
+recorded each scene's footprint ``coverage`` only, not the nodata share those read: a third of the AOI never
+seen read as "clear fraction of AOI 67%", and "no evidence found" as a look at all of it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from shapely.geometry import box
+
+from geo.aoi import geodesic_area_m2
+from geo.scenes.source import LocalCatalog
+
+from tests.flows.conftest import registry_aoi
+from tests.flows.test_partial_cover import MY_CLAIM
+from tests.flows.test_pass_slices import sliced_catalog
+
+WIDEN = 0.5  # the AOI reaches east of the scenes by half their width: a third of it outside
+
+
+def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_project, tmp_path):
+    port = json.loads((port_project.aoi_dir / "test-port.geojson").read_text())
+    ring = port["geometry"]["coordinates"][0] if port["type"] == "Feature" else \
+        port["features"][0]["geometry"]["coordinates"][0]
+    west, east = min(p[0] for p in ring), max(p[0] for p in ring)
+    south, north = min(p[1] for p in ring), max(p[1] for p in ring)
+    reach = east + WIDEN * (east - west)
+    area = box(west, south, reach, north)
+    footprint = LocalCatalog(port_project.catalog, "s1").get("S1A_TEST_20210401").geometry
+    outside = 1 - geodesic_area_m2(area.intersection(footprint)) / geodesic_area_m2(area)  # ~ a third
+    assert 0.3 < outside < 0.36
+    aoi_dir, seeds_dir = user.home / "aoi", user.home / "seeds"
+    aoi_dir.mkdir()
+    seeds_dir.mkdir()
+    registry_aoi(aoi_dir / "my-quay.geojson", "my-quay", "My quay",
+                 [[west, south], [reach, south], [reach, north], [west, north], [west, south]])
+    (seeds_dir / "mine.toml").write_text(MY_CLAIM.replace("2016-01-01", "2021-04-02").replace(
+        "2017-06-30", "2021-06-10").replace("2017-10-31", "2021-07-01"), encoding="utf-8")
+    catalog = sliced_catalog(port_project.catalog, tmp_path / "whole", slices=False)  # on one orbit
+    result = user("run", "--sensor", "s1", "--aoi", "my-quay", "--source", str(catalog),
+                  "--before", "2021-04-01", "--after", "2021-06-11", "--aoi-dir", str(aoi_dir),
+                  "--seeds-dir", str(seeds_dir), "--out", "out")
+    assert result.returncode == 0, result.output
+    manifest = json.loads((user.home / "out" / "manifest.json").read_text())
+    for role in ("before", "after"):
+        entry = manifest["scenes"]["selection"][role]
+        assert entry["nodata_fraction"] == pytest.approx(outside, abs=0.01)
+        assert entry["coverage"] == pytest.approx(1 - outside, abs=0.01)
+    assert manifest["clear_fraction"] == pytest.approx(1 - outside, abs=0.01)
+    shown = round(100 * outside)
+    summary, = [line for line in result.stdout.splitlines() if "change polygon" in line]
+    assert summary.endswith(f"; {100 - shown}% of the AOI seen clear; {shown}% outside the scenes"), summary
+    assert "clear fraction" not in result.stdout
+    report = (user.home / "out" / "report.html").read_text()
+    assert f"{100 - shown}% of the area seen clear on both dates; {shown}% outside the scenes." in report
+    claim, = json.loads((user.home / "out" / "claims.json").read_text())
+    assert claim["rationale"].endswith(
+        f" {shown}% of the area lies outside the scenes and was not seen at all: nothing is known of that part.")
