@@ -7,18 +7,24 @@ head is recorded (an unusable one, skipped) is not offered again, and the chain 
 starts its chain at a *baseline*: the latest scene on or before ``--since`` or, without it, the start of the
 earliest claim window naming the AOI (else the first scene after that date). Claim windows are judged over
 the chain segment that covers them (``verdicts.py``).
+
+A scene of the chain is a pass, as for ``geo run``: the tiles (Sentinel-2) or slices (Sentinel-1) of one pass
+over the AOI are read as one scene (``geo.scenes.mosaic.passes``), recorded under its id ``A+B``. A store
+written when the chain went tile by tile keeps working: a pass whose tiles are all recorded (seen, paired, or
+the head) is that record, not a new scene (``stored_ids``, ``is_recorded``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from geo.claims import Claim
 from geo.errors import DateError, MissingSceneError
+from geo.scenes.ids import MOSAIC_JOIN
 
 if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
     from geo.aoi import AOI
@@ -54,6 +60,30 @@ class AoiPlan:
         return bool(self.pending or self.seen or self.starts_chain or (self.vessels and self.vessels.pending))
 
 
+def stored_ids(ids: Iterable[str]) -> set[str]:
+    """Scene ids as the store records them, with the tiles of each pass recorded (``A+B``: ``A`` and ``B``)."""
+    return {part for scene_id in ids for part in (scene_id, *scene_id.split(MOSAIC_JOIN))}
+
+
+def is_recorded(scene: Scene, ids: Collection[str]) -> bool:
+    """Whether ``scene`` is among ``ids`` (``stored_ids``): by its id, or a pass by all of its tiles (a store
+    written tile by tile)."""
+    return scene.id in ids or bool(scene.parts) and all(part.id in ids for part in scene.parts)
+
+
+def _passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
+    """``scenes`` as passes over ``aoi`` (``geo.scenes.mosaic.passes``), in time order."""
+    from geo.scenes.mosaic import passes  # shapely: not for a re-check with nothing new
+
+    return passes(sorted(scenes, key=scene_order), aoi)
+
+
+def is_head(scene: Scene, head_id: str) -> bool:
+    """Whether ``scene`` is the chain's head ``head_id``: itself, or its pass (a head recorded as one tile of
+    it, or as a pass of other tiles of it)."""
+    return bool({scene.id, *(part.id for part in scene.parts)} & stored_ids([head_id]))
+
+
 def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date:
     if since is not None:
         return since
@@ -73,11 +103,11 @@ def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> t
     """The latest scene on or before ``when`` (within the usual gap), else the first one after it."""
     from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS  # pair selection imports the pixel readers
 
-    before = source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when)
+    before = _passes(source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when), aoi)
     if before:
         scene = max(before, key=scene_order)
         return scene, f"latest scene on or before {when}", before
-    after = source.search(aoi.geometry, when, today) if when <= today else []
+    after = _passes(source.search(aoi.geometry, when, today), aoi) if when <= today else []
     if after:
         scene = min(after, key=scene_order)
         return scene, f"no scene on or before {when} within {DEFAULT_MAX_GAP_DAYS} days: first scene after it", after
@@ -104,8 +134,10 @@ def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene]) -> tup
     """The chain's head, looked up by id, and the new scenes to pair with it. When the source no longer holds
     the head (an archive re-processed the scene under a new id, or withdrew it) the oldest new scene stands in
     as the head, with a warning, and the chain goes on from it: else no later scene could ever be paired."""
+    from geo.scenes.pairs import named_scene  # a pass by its tiles
+
     try:
-        return source.get(head_id), new
+        return named_scene(source, head_id, "chain head"), new
     except MissingSceneError as exc:
         log.warning("chain head %s is gone (%s): %s stands in as the before scene", head_id, exc, new[0].id)
         return new[0], new[1:]
@@ -130,20 +162,23 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
         head = None
         head_key = (chain.head.datetime, chain.head.id)
     search_from = search_start(head_key[0], since)
-    scenes = source.search(aoi.geometry, search_from, today) if search_from <= today else []
+    scenes = _passes(source.search(aoi.geometry, search_from, today), aoi) if search_from <= today else []
     if head is None:
-        head = next((s for s in scenes if s.id == head_key[1]), None)  # the chain's head, as searched
+        head = next((s for s in scenes if is_head(s, head_key[1])), None)  # the chain's head, as searched
     by_id = {s.id: s for s in [*searched, *scenes]}
     if chain is None and pairable is not None and head is not None:
         head, baseline_reason = pairable_baseline(head, baseline_reason or "", searched, list(by_id.values()), pairable)
         head_key = scene_order(head)
         scenes = list(by_id.values())
-    new = sorted((s for s in scenes if scene_order(s) > head_key and s.id not in paired), key=scene_order)
+    done = stored_ids(paired)
+    new = sorted((s for s in scenes if scene_order(s) > head_key and s is not head and not is_head(s, head_key[1])
+                  and not is_recorded(s, done)), key=scene_order)
     if new and head is None:
         head, new = head_or_stand_in(source, head_key[1], new)
     if pairable is not None and head is not None:
         new = [s for s in new if pairable(head, s)]
     pending = new if max_pairs is None else new[:max_pairs]
-    seen = tuple(sorted((s for i, s in by_id.items() if i not in seen_ids), key=scene_order))
+    recorded = stored_ids(seen_ids)
+    seen = tuple(sorted((s for s in by_id.values() if not is_recorded(s, recorded)), key=scene_order))
     log.info("%s: head %s, %d new scene(s)", aoi.id, head_key[1], len(new))
     return AoiPlan(aoi, tuple(claims), head, tuple(pending), seen, baseline_reason, len(new) - len(pending))

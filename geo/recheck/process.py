@@ -152,7 +152,7 @@ def _transportable(plan: AoiPlan) -> AoiPlan:
     def plain(scene: Scene) -> Scene:
         proxies: dict[str, Any] = {f.name: dict(value) for f in fields(scene)
                                    if isinstance(value := getattr(scene, f.name), MappingProxyType)}
-        return replace(scene, **proxies)
+        return replace(scene, **proxies, parts=tuple(plain(part) for part in scene.parts))  # a pass's tiles too
 
     vessels = plan.vessels and replace(plan.vessels, pending=tuple(plain(s) for s in plan.vessels.pending))
     head = None if plan.head is None else plain(plan.head)

@@ -29,7 +29,7 @@ from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
-from geo.recheck.plan import search_start
+from geo.recheck.plan import search_start, stored_ids
 from geo.scenes.ids import unsafe_id_reason
 from geo.scenes.model import OrbitGeometry, Sensor, item_datetime, item_sensor, orbit_geometry_of
 from geo.scenes.source import catalog_items, day_range
@@ -153,12 +153,14 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     (acquired after the head and not yet paired with it) or not yet seen over the AOI. ``items``: every
     catalog item by id, for a Sentinel-1 chain, which pairs only scenes of its head's orbit geometry."""
     found = _within([i for i in over if i.sensor is sensor], search_start(chain.head.datetime, since), today)
-    seen = store.seen_scene_ids(aoi_id)
-    paired = store.paired_after(aoi_id, version, chain.head.id)
+    # the items are tiles; the store records passes (A+B) and, written before, tiles (plan.stored_ids)
+    seen = stored_ids(store.seen_scene_ids(aoi_id))
+    paired = stored_ids(store.paired_after(aoi_id, version, chain.head.id))
+    head_tiles = stored_ids([chain.head.id])
     head_key = (chain.head.datetime, chain.head.id)
     key: OrbitGeometry | None = None
     if items is not None:
-        head = items.get(chain.head.id)
+        head = next((items[t] for t in sorted(head_tiles) if t in items), None)
         if head is None:
             return None
         key = head.orbit
@@ -166,9 +168,10 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     def pairable(item: ItemBrief) -> bool:
         return items is None or (key is not None and item.orbit == key)
 
-    if any(i.id not in seen or ((i.datetime, i.id) > head_key and i.id not in paired and pairable(i)) for i in found):
+    if any(i.id not in seen or ((i.datetime, i.id) > head_key and i.id not in head_tiles and i.id not in paired
+                                and pairable(i)) for i in found):
         return None
-    return QuietAoi(aoi_id, chain.head.id if any(i.id == chain.head.id for i in found) else None)
+    return QuietAoi(aoi_id, chain.head.id if any(i.id in head_tiles for i in found) else None)
 
 
 def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,

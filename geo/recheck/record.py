@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from geo.claims import Claim
-from geo.recheck.plan import AoiPlan
+from geo.recheck.plan import AoiPlan, is_head
 from geo.scenes.model import Sensor
 from geo.store import SceneRef, Store
 
@@ -50,6 +50,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         head = baseline
     else:
         baseline, reason, head = chain.baseline, chain.baseline_reason, chain.head
+        if plan.head is not None and plan.head.id != head.id and is_head(plan.head, head.id):
+            head = SceneRef(plan.head.id, plan.head.datetime)  # a head stored as a tile: its pass from now on
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,

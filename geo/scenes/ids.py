@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 MAX_ID_BYTES = 200  # file names stop at 255 bytes; leave room for what is appended
+MOSAIC_JOIN = "+"  # a pass's id: its tiles' ids joined, in their order of priority (geo.scenes.mosaic)
 _NOT_IN_ID = re.compile(r"[/\\\x00-\x1f\x7f]")  # separators (either OS) and control characters, NUL included
 
 

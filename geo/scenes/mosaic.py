@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING
 
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
+from geo.scenes.ids import MOSAIC_JOIN
 from geo.scenes.model import Scene
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
 
-MOSAIC_JOIN = "+"  # a mosaic's id: its tiles' ids joined, in their order of priority
+__all__ = ["MOSAIC_JOIN", "mosaic", "passes"]
+
 MIN_GAIN = 0.005  # a further tile joins a pass's mosaic only when it shows this much more of the AOI
 
 

@@ -1,0 +1,111 @@
+"""``geo recheck`` over an AOI seen half by each tile of one pass (across the 132°E boundary of UTM zones 52 and 53,
+tests/flows/tiles.py): the chain's scenes are passes, as ``geo run``'s (``test_utm_zones.py``). The re-check
+planned tile by tile: its pair read one tile of each date (44% of the AOI "outside the scenes", half of the
+change across the seam) and the other tile of the after date was paired next, "not acquired after the before
+scene". A store written that way keeps working: its tiles are the passes' (not new scenes), its head tile
+becomes its pass."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+
+from tests.archive_data import utc
+from tests.archive_server import ArchiveServer
+from tests.flows.test_utm_zones import AREA, EAST, LAT, SEAM_CHANGE, SEAM_CHANGE_KM2, WEST, seam_change
+from tests.flows.tiles import Tile, lon_lat_aoi, tile_item, utm_box
+
+ORBIT = 32
+
+
+def pass_id(day: int) -> str:
+    return f"{WEST}_202106{day:02d}+{EAST}_202106{day:02d}"
+
+
+def add_pass(server: ArchiveServer, folder, day: int, changed=None) -> None:
+    """The pass of 2021-06-``day``: zone 52's tile ends at ~132.002°E, zone 53's starts at ~131.998°E."""
+    for name, epsg, lon in ((WEST, 32652, 131.965), (EAST, 32653, 132.035)):
+        tile_item(server, folder, Tile(f"{name}_202106{day:02d}", utc(2021, 6, day), epsg,
+                                       utm_box(epsg, lon, LAT, 3000, 3000), orbit=ORBIT, changed=changed))
+
+
+@pytest.fixture
+def halves(tmp_path) -> Iterator[ArchiveServer]:
+    server = ArchiveServer(page_size=3).start()
+    add_pass(server, tmp_path / "tiles", 1)
+    add_pass(server, tmp_path / "tiles", 11, SEAM_CHANGE)
+    yield server
+    server.stop()
+
+
+def recheck(user, server: ArchiveServer) -> dict:
+    result = user("recheck", "--store", "store.gpkg", "--aoi", "across.geojson", "--source", server.url,
+                  "--since", "2021-06-01", "--json")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.output
+    return json.loads(result.stdout)
+
+
+def stored(user) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    with sqlite3.connect(user.home / "store.gpkg") as conn:
+        return (conn.execute("SELECT scene_id FROM scenes ORDER BY datetime, scene_id").fetchall(),
+                conn.execute("SELECT before_scene, after_scene, status FROM pairs ORDER BY fid").fetchall(),
+                conn.execute("SELECT head_scene FROM chains").fetchall())
+
+
+def test_a_recheck_reads_each_pass_whole_and_a_second_one_reads_nothing(user, halves):
+    lon_lat_aoi(user.home / "across.geojson", AREA)
+    summary = recheck(user, halves)
+    entry, = summary["aois"]
+    assert entry["baseline_scene"] == pass_id(1)
+    assert entry["new_scenes"] == [pass_id(1), pass_id(11)]
+    pair, = entry["pairs"]
+    assert (pair["before_scene"], pair["after_scene"], pair["status"]) == (pass_id(1), pass_id(11), "done")
+    assert (pair["clear_fraction"], pair["outside_fraction"]) == (1.0, 0.0)
+    assert entry["head_scene"] == pass_id(11)
+    change = seam_change(user, "store-outputs/runs/000001")  # the whole change across the seam, as geo run's
+    assert SEAM_CHANGE_KM2 < change["properties"]["area_m2"] / 1e6 < SEAM_CHANGE_KM2 * 1.2
+    assert (change["properties"]["before_scene"], change["properties"]["after_scene"]) == (pass_id(1), pass_id(11))
+    scenes, pairs, head = stored(user)
+    assert scenes == [(pass_id(1),), (pass_id(11),)] and head == [(pass_id(11),)]
+    manifest = json.loads(next(p for _, p in sqlite3.connect(user.home / "store.gpkg").execute(
+        "SELECT fid, manifest FROM pairs")))
+    assert manifest["scenes"]["after"]["tiles"] == [f"{WEST}_20210611", f"{EAST}_20210611"]
+
+    halves.clear()
+    again = recheck(user, halves)
+    assert again["run_id"] is None and not again["has_new"]
+    assert again["aois"][0]["head_scene"] == pass_id(11)
+    assert [r.path for r in halves.records() if "/files/" in r.path] == []  # no pixel read
+    assert stored(user) == (scenes, pairs, head)
+
+
+def test_a_store_written_tile_by_tile_goes_on_by_passes(user, halves, tmp_path):
+    """A store as the tile-by-tile planner wrote it (the archive's items without an orbit make each tile its own
+    scene): the head a tile of 06-11. Its tiles are not new; the next pass pairs with the head's pass, whole."""
+    lon_lat_aoi(user.home / "across.geojson", AREA)
+    for item in halves.items["sentinel-2-l2a"]:
+        del item["properties"]["sat:relative_orbit"]
+    old = recheck(user, halves)
+    tiles = [f"{name}_202106{day:02d}" for day in (1, 11) for name in (WEST, EAST)]
+    assert old["aois"][0]["new_scenes"] == tiles
+    scenes, pairs, (old_head,) = stored(user)
+    assert old_head[0] in tiles[2:] and scenes == [(t,) for t in tiles]
+
+    for item in halves.items["sentinel-2-l2a"]:
+        item["properties"]["sat:relative_orbit"] = ORBIT
+    nothing = recheck(user, halves)  # the passes of 06-01 and 06-11 are the tiles stored
+    assert nothing["run_id"] is None and nothing["aois"][0]["head_scene"] == pass_id(11)  # the head tile's pass
+    assert stored(user) == (scenes, pairs, [old_head])
+
+    add_pass(halves, tmp_path / "tiles", 21, SEAM_CHANGE)
+    summary = recheck(user, halves)
+    entry, = summary["aois"]
+    assert entry["new_scenes"] == [pass_id(21)]
+    pair, = entry["pairs"]  # from the head's pass: all of the AOI seen on both dates, nothing changed since
+    assert (pair["before_scene"], pair["after_scene"], pair["status"]) == (pass_id(11), pass_id(21), "done")
+    assert (pair["clear_fraction"], pair["outside_fraction"], pair["n_changes"]) == (1.0, 0.0, 0)
+    assert stored(user)[2] == [(pass_id(21),)]
+    assert recheck(user, halves)["run_id"] is None
