@@ -109,3 +109,38 @@ def test_a_store_written_tile_by_tile_goes_on_by_passes(user, halves, tmp_path):
     assert (pair["clear_fraction"], pair["outside_fraction"], pair["n_changes"]) == (1.0, 0.0, 0)
     assert stored(user)[2] == [(pass_id(21),)]
     assert recheck(user, halves)["run_id"] is None
+
+
+def local_catalog(server: ArchiveServer, tiles, folder) -> str:
+    """The archive's items as a local catalog (``scenes/``) of the tiles' files written in ``tiles``."""
+    import pystac
+
+    catalog = pystac.Catalog("passes", "the passes across 132E")
+    for item in server.items["sentinel-2-l2a"]:
+        local = json.loads(json.dumps(item))
+        for band, asset in local["assets"].items():
+            asset["href"] = str(tiles / item["id"] / f"{band}.tif")
+        catalog.add_item(pystac.Item.from_dict(local))
+    catalog.normalize_hrefs(str(folder))
+    catalog.save(catalog_type=pystac.CatalogType.ABSOLUTE_PUBLISHED)
+    return str(folder / "catalog.json")
+
+
+def test_nothing_new_over_a_local_catalog_of_passes_is_told_from_plain_numbers(user, halves, tmp_path):
+    """Over a local catalog a re-check with nothing new decides from the items' ids, dates and boxes, without the
+    geometry stack (``geo.recheck.quick``): the items are tiles, the store holds their passes (A+B)."""
+    from tests.recheck.conftest import imported_modules
+    from tests.recheck.test_noop_imports import PROFILE, assert_light
+
+    lon_lat_aoi(user.home / "across.geojson", AREA)
+    source = local_catalog(halves, tmp_path / "tiles", tmp_path / "catalog")
+    args = ("recheck", "--store", "store.gpkg", "--aoi", "across.geojson", "--source", source, "--since",
+            "2021-06-01", "--json")
+    first = user(*args)
+    assert first.returncode == 0, first.output
+    assert [p["after_scene"] for p in json.loads(first.stdout)["aois"][0]["pairs"]] == [pass_id(11)]
+    again = user("recheck", "--store", "store.gpkg", "--source", source, "--json", env=PROFILE)  # as cron runs it
+    assert again.returncode == 0, again.stderr[-3000:]
+    summary = json.loads(again.stdout)
+    assert summary["run_id"] is None and summary["aois"][0]["head_scene"] == pass_id(11)
+    assert_light(imported_modules(again.stderr))
