@@ -11,20 +11,20 @@ the chain segment that covers them (``verdicts.py``).
 A scene of the chain is a pass, as for ``geo run``: the tiles (Sentinel-2) or slices (Sentinel-1) of one pass
 over the AOI are read as one scene (``geo.scenes.mosaic.passes``), recorded under its id ``A+B``. A store
 written when the chain went tile by tile keeps working: a pass whose tiles are all recorded (seen, paired, or
-the head) is that record, not a new scene (``stored_ids``, ``is_recorded``).
+the head) is that record, not a new scene (``geo.recheck.passes``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from geo.claims import Claim
 from geo.errors import DateError, MissingSceneError
-from geo.scenes.ids import MOSAIC_JOIN
+from geo.recheck.passes import is_head, is_recorded, stored_ids
 
 if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
     from geo.aoi import AOI
@@ -60,28 +60,11 @@ class AoiPlan:
         return bool(self.pending or self.seen or self.starts_chain or (self.vessels and self.vessels.pending))
 
 
-def stored_ids(ids: Iterable[str]) -> set[str]:
-    """Scene ids as the store records them, with the tiles of each pass recorded (``A+B``: ``A`` and ``B``)."""
-    return {part for scene_id in ids for part in (scene_id, *scene_id.split(MOSAIC_JOIN))}
-
-
-def is_recorded(scene: Scene, ids: Collection[str]) -> bool:
-    """Whether ``scene`` is among ``ids`` (``stored_ids``): by its id, or a pass by all of its tiles (a store
-    written tile by tile)."""
-    return scene.id in ids or bool(scene.parts) and all(part.id in ids for part in scene.parts)
-
-
 def _passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
     """``scenes`` as passes over ``aoi`` (``geo.scenes.mosaic.passes``), in time order."""
     from geo.scenes.mosaic import passes  # shapely: not for a re-check with nothing new
 
     return passes(sorted(scenes, key=scene_order), aoi)
-
-
-def is_head(scene: Scene, head_id: str) -> bool:
-    """Whether ``scene`` is the chain's head ``head_id``: itself, or its pass (a head recorded as one tile of
-    it, or as a pass of other tiles of it)."""
-    return bool({scene.id, *(part.id for part in scene.parts)} & stored_ids([head_id]))
 
 
 def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date:

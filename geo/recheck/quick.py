@@ -29,7 +29,8 @@ from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
-from geo.recheck.plan import search_start, stored_ids
+from geo.recheck.passes import stored_ids
+from geo.recheck.plan import search_start
 from geo.scenes.ids import unsafe_id_reason
 from geo.scenes.model import OrbitGeometry, Sensor, item_datetime, item_sensor, orbit_geometry_of
 from geo.scenes.source import catalog_items, day_range
@@ -153,7 +154,7 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     (acquired after the head and not yet paired with it) or not yet seen over the AOI. ``items``: every
     catalog item by id, for a Sentinel-1 chain, which pairs only scenes of its head's orbit geometry."""
     found = _within([i for i in over if i.sensor is sensor], search_start(chain.head.datetime, since), today)
-    # the items are tiles; the store records passes (A+B) and, written before, tiles (plan.stored_ids)
+    # the items are tiles; the store records passes (A+B) and, written before, tiles (geo.recheck.passes)
     seen = stored_ids(store.seen_scene_ids(aoi_id))
     paired = stored_ids(store.paired_after(aoi_id, version, chain.head.id))
     head_tiles = stored_ids([chain.head.id])
@@ -194,7 +195,7 @@ def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], o
     """``vessels.plan_vessels`` on box-tested items: whether every one of them is counted already."""
     sensors = default_sensors(source)
     found = _within([i for i in over if i.sensor in sensors], default_period(claims)[0], today)
-    counted = vessel_scene_ids(store, aoi_id, VESSELS_VERSION)
+    counted = stored_ids(vessel_scene_ids(store, aoi_id, VESSELS_VERSION))
     return all(i.id in counted for i in found)
 
 

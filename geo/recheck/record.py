@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from geo.claims import Claim
-from geo.recheck.plan import AoiPlan, is_head
+from geo.recheck.passes import is_head
+from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Sensor
 from geo.store import SceneRef, Store
 

@@ -25,6 +25,7 @@ from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import GeoError
 from geo.grid import Grid
+from geo.recheck.passes import is_recorded, stored_ids
 from geo.scenes.model import Scene, Sensor
 from geo.store import Store
 from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scene_ids
@@ -64,8 +65,8 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
     start = default_period(relevant)[0]
     sensors = default_sensors(source)
     scenes = find_scenes(source, aoi, start, today, sensors) if start <= today else []
-    counted = vessel_scene_ids(store, aoi.id, VESSELS_VERSION)
-    pending = tuple(s for s in scenes if s.id not in counted)
+    counted = stored_ids(vessel_scene_ids(store, aoi.id, VESSELS_VERSION))  # passes, or tiles counted before
+    pending = tuple(s for s in scenes if not is_recorded(s, counted))
     grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
     masks: dict[str, LandMask] = {}
     for sensor in sensors:
