@@ -144,3 +144,31 @@ def test_nothing_new_over_a_local_catalog_of_passes_is_told_from_plain_numbers(u
     summary = json.loads(again.stdout)
     assert summary["run_id"] is None and summary["aois"][0]["head_scene"] == pass_id(11)
     assert_light(imported_modules(again.stderr))
+
+
+def test_a_sentinel1_chain_reads_the_slices_of_each_pass_as_one_scene(user, port_project, tmp_path):
+    """The synthetic port's Sentinel-1 passes, each cut in two slices along track (``test_pass_slices.py``): the
+    re-check's Sentinel-1 chain pairs the passes, and finds what it finds over the same scenes whole."""
+    from tests.flows.test_pass_slices import sliced_catalog
+
+    port = json.loads((port_project.aoi_dir / "test-port.geojson").read_text())
+    (user.home / "port.geojson").write_text(json.dumps({"type": "Feature", "properties": {},
+                                                        "geometry": port["geometry"]}))
+    chains = {}
+    for name in ("whole", "halves"):
+        source = sliced_catalog(port_project.catalog, tmp_path / name, slices=name == "halves")
+        result = user("recheck", "--store", f"{name}.gpkg", "--aoi", "port.geojson", "--source", str(source),
+                      "--sensor", "both", "--since", "2021-06-10", "--json")
+        assert result.returncode == 0, result.output
+        chains[name], = [e for e in json.loads(result.stdout)["aois"] if e["sensor"] == "s1"]
+    halves, whole = chains["halves"], chains["whole"]
+    def as_pass(scene_id: str) -> str:
+        return f"{scene_id}_N+{scene_id}_S"
+
+    assert halves["new_scenes"] == [as_pass(scene) for scene in whole["new_scenes"]]
+    assert [(p["before_scene"], p["after_scene"], p["status"]) for p in halves["pairs"]] == [
+        (as_pass(p["before_scene"]), as_pass(p["after_scene"]), p["status"]) for p in whole["pairs"]]
+    assert len(whole["pairs"]) >= 2 and whole["head_scene"] == "S1A_TEST_20210613"
+    assert {(p["clear_fraction"], p["outside_fraction"]) for p in halves["pairs"]} == {(1.0, 0.0)}
+    assert [p["n_changes"] for p in halves["pairs"]] == [p["n_changes"] for p in whole["pairs"]]
+    assert sum(p["n_changes"] for p in whole["pairs"]) >= 9  # the ships of the window's dates among them
