@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from geo.claims import Claim
 from geo.errors import DateError, MissingSceneError
 from geo.recheck.passes import is_head, is_recorded, stored_ids
+from geo.scenes.ids import MOSAIC_JOIN
 
 if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
     from geo.aoi import AOI
@@ -120,7 +121,7 @@ def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene]) -> tup
     from geo.scenes.pairs import named_scene  # a pass by its tiles
 
     try:
-        return named_scene(source, head_id, "chain head"), new
+        return (named_scene(source, head_id, "chain head") if MOSAIC_JOIN in head_id else source.get(head_id)), new
     except MissingSceneError as exc:
         log.warning("chain head %s is gone (%s): %s stands in as the before scene", head_id, exc, new[0].id)
         return new[0], new[1:]
@@ -154,7 +155,7 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
         head_key = scene_order(head)
         scenes = list(by_id.values())
     done = stored_ids(paired)
-    new = sorted((s for s in scenes if scene_order(s) > head_key and s is not head and not is_head(s, head_key[1])
+    new = sorted((s for s in scenes if scene_order(s) > head_key and not is_head(s, head_key[1])
                   and not is_recorded(s, done)), key=scene_order)
     if new and head is None:
         head, new = head_or_stand_in(source, head_key[1], new)
