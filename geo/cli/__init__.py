@@ -71,7 +71,13 @@ class LazyGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, click.utils.make_default_short_help(command_doc(name), limit)) for name in names])
+            formatter.write_dl([(name, _short_help(name, limit)) for name in names])
+
+
+def _short_help(name: str, limit: int) -> str:
+    """Click's own summary of command ``name`` (a stand-in command holding its docstring: the public way to
+    ask click for it, its ``make_default_short_help`` being deprecated)."""
+    return click.Command(name, help=command_doc(name)).get_short_help_str(limit)
 
 
 def command_doc(name: str) -> str:
