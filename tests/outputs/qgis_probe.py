@@ -21,6 +21,7 @@ from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsDateTimeRange,
     QgsFeatureRequest,
+    QgsLayerTreeLayer,
     QgsProject,
     QgsRasterLayer,
     QgsVectorLayer,
@@ -125,6 +126,10 @@ def raster_facts(layer, ranges):
     if renderer.type() == "singlebandpseudocolor":
         shader = renderer.shader().rasterShaderFunction()
         facts["ramp"] = [[item.value, item.color.alpha()] for item in shader.colorRampItemList()]
+    # The legend the Layers panel shows under the layer (a continuous ramp's node has no text: None).
+    labels = [node.data(Qt.DisplayRole)
+              for node in layer.legend().createLayerTreeModelLegendNodes(QgsLayerTreeLayer(layer))]
+    facts["legend"] = [label if isinstance(label, str) else None for label in labels]
     temporal = layer.temporalProperties()
     facts["temporal"] = {"active": temporal.isActive()}
     facts["visible_in"] = [

@@ -194,6 +194,12 @@ def test_cogs_load_as_valid_raster_layers_with_their_styles(synthetic_seen, synt
     grow = manifest["statistic"]["threshold_grow"]
     alpha_at = [a for v, a in statistic["ramp"] if abs(v - grow) < 1e-3 * grow]
     assert alpha_at[0] == 0 and alpha_at[-1] > 0  # transparent up to the grow threshold, coloured above
+    # The Layers panel lists each level with its label, in the detector's unit (a continuous ramp showed only a
+    # gradient from 0 to its top value, the labels hidden).
+    unit = manifest["statistic"]["unit"]
+    assert f"{grow:.3g} {unit}: detection level" in statistic["legend"], statistic["legend"]
+    assert f"{manifest['statistic']['threshold_strong']:.3g} {unit}: strong level (2 × detection)" in statistic["legend"]
+    assert None not in statistic["legend"]
 
 
 def test_demo_geopackage_matches_its_geojson(qgis_available, demo_output):
