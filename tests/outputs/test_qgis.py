@@ -187,6 +187,8 @@ def test_cogs_load_as_valid_raster_layers_with_their_styles(synthetic_seen, synt
         assert (raster["height"], raster["width"]) == (rows, cols)
         assert raster["overviews"] is True
     assert rasters["before_rgb"]["bands"] == 3 and rasters["before_rgb"]["renderer"] == "multibandcolor"
+    # Each band's colour as the COG declares it (band 1 was GDAL's default grey: "Band 1: red (Gray)").
+    assert rasters["before_rgb"]["legend"] == ["Band 1: red (Red)", "Band 2: green (Green)", "Band 3: blue (Blue)"]
     low, high = rasters["before_rgb"]["stretch"][0]
     assert 0.0 < low < high < 0.5  # reflectance stretch from the sidecar, not QGIS's 0-1 default
     statistic = rasters["change_statistic"]
