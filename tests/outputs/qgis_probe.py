@@ -22,6 +22,7 @@ from qgis.core import (  # noqa: E402
     QgsDateTimeRange,
     QgsFeatureRequest,
     QgsLayerTreeLayer,
+    QgsLayerTreeModel,
     QgsProject,
     QgsRasterLayer,
     QgsVectorLayer,
@@ -139,18 +140,33 @@ def raster_facts(layer, ranges):
     return facts
 
 
+def tree_legend(model, node):
+    """The legend under the layer in the Layers panel, with the feature counts the project asks for (counted
+    as QGIS does, in a task, waited for here)."""
+    layer = node.layer()
+    if isinstance(layer, QgsVectorLayer) and node.customProperty("showFeatureCount"):
+        counter = layer.countSymbolFeatures()
+        if counter is not None:
+            counter.waitForFinished()
+        QgsApplication.processEvents()
+    labels = [legend.data(Qt.DisplayRole) for legend in model.layerLegendNodes(node)]
+    return [label if isinstance(label, str) else None for label in labels]
+
+
 def project_facts(path, ranges):
     project = QgsProject.instance()
     project.clear()
     facts = {"read": project.read(path), "layers": {}}
     facts["crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
+    model = QgsLayerTreeModel(project.layerTreeRoot())
     for node in project.layerTreeRoot().findLayers():
         layer = node.layer()
         if layer is None:
             facts["layers"][node.name()] = {"valid": False}
             continue
+        legend = tree_legend(model, node)  # as the project styles it: the probe restores the default style
         probe = vector_facts if isinstance(layer, QgsVectorLayer) else raster_facts
-        facts["layers"][node.name()] = {**probe(layer, ranges), "checked": node.isVisible()}
+        facts["layers"][node.name()] = {**probe(layer, ranges), "checked": node.isVisible(), "tree_legend": legend}
     time_range = project.timeSettings().temporalRange()
     facts["time_range"] = [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]
     project.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -215,6 +216,15 @@ def test_demo_geopackage_matches_its_geojson(qgis_available, demo_output):
     layers = seen["projects"]["project"]["layers"]
     assert all(layer["valid"] for layer in layers.values())
     assert layers["changes"]["temporal_counts"] == [n]
+    # The legend lists every kind of change with how many the run found (it listed eleven kinds, most absent,
+    # with nothing to tell which were there); the claim verdicts likewise.
+    kinds = Counter(f["properties"]["change_type"].replace("_", " ")
+                    for f in json.loads((demo_output / "changes.geojson").read_text())["features"])
+    legend = layers["changes"]["tree_legend"]
+    assert all(f"{kind} [{count}]" in legend for kind, count in kinds.items()), (kinds, legend)
+    assert "shadow [0]" in legend and sum(int(label.rsplit("[", 1)[1][:-1]) for label in legend) == n
+    verdicts = Counter(v["verdict"] for v in json.loads((demo_output / "claims.json").read_text()))
+    assert all(f"{verdict} [{count}]" in layers["claim verdicts"]["tree_legend"] for verdict, count in verdicts.items())
 
 
 def test_project_still_opens_when_the_run_folder_moves(qgis_available, synthetic_output, tmp_path):
