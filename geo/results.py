@@ -124,10 +124,25 @@ def seen_clear_split(clear_fraction: float, scenes: Mapping[str, Any], role: str
     """Whole percents of the AOI: seen clear (on both dates, or in the ``role`` scene alone), outside the
     scenes (or that scene), and the rest (cloud, or gaps inside them); the outside share is what the
     selection recorded, capped at what was not seen."""
-    clear = round(100 * clear_fraction)
     share = outside_scenes_share(scenes) if role is None else recorded_nodata_share(scenes, role)
-    outside = min(round(100 * share), 100 - clear)
+    return seen_shares(clear_fraction, share)
+
+
+def seen_shares(clear_fraction: float, outside_share: float) -> tuple[int, int, int]:
+    """Whole percents of the AOI seen clear, outside the scenes (capped at what was not seen), and the rest."""
+    clear = round(100 * clear_fraction)
+    outside = min(round(100 * outside_share), 100 - clear)
     return clear, outside, 100 - clear - outside
+
+
+def seen_words(clear_fraction: float, outside_share: float) -> str:
+    """How much of the AOI was seen, in the terminal's words (``geo run``, ``geo recheck``): a part outside the
+    scenes is named as such, not left to read as cloud."""
+    clear, outside, rest = seen_shares(clear_fraction, outside_share)
+    if not outside:
+        return f"clear fraction of AOI {clear_fraction:.0%}"
+    cloud = f"; {rest}% cloud or gaps inside them" if rest else ""
+    return f"{clear}% of the AOI seen clear; {outside}% outside the scenes{cloud}"
 
 
 @dataclass(frozen=True)

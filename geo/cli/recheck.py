@@ -12,12 +12,12 @@ import os
 from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, seeds_dir_option
+from geo.cli.options import aoi_dir_option, scene_source, seeds_dir_option
 from geo.errors import StoreLockedError
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
@@ -48,7 +48,7 @@ def print_report(report: RecheckReport) -> None:
             out.print(f"  {entry['aoi_id']}{chain}:{start} {len(done)} pair(s), {entry['n_new_changes']} change(s)"
                       + (f", {skipped} scene(s) skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
-                      + f"; head {entry['head_scene']}")
+                      + f"; head {entry['head_scene']}" + _seen_part(done))
         elif entry["baseline_reason"] and entry["head_scene"] is None:  # registered, waiting for its first scene
             out.print(f"  {entry['aoi_id']}: no chain yet: {entry['baseline_reason']}")
         if entry.get("vessels"):
@@ -65,6 +65,20 @@ def print_report(report: RecheckReport) -> None:
     for failure in summary["failed_aois"]:
         out.print(f"  [red]failed[/] {esc(failure['aoi_id'])}: {esc(failure['error'])}", markup=True)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
+
+
+def _seen_part(done: list[dict[str, Any]]) -> str:
+    """How much of the AOI the newest pair saw, in ``geo run``'s words, when part of it lies outside the scenes
+    (else nothing: a clouded pair is already skipped or said so)."""
+    newest = done[-1] if done else {}
+    outside = newest.get("outside_fraction")
+    if not outside or newest.get("clear_fraction") is None:
+        return ""
+    from geo.results import seen_shares, seen_words
+
+    if not seen_shares(newest["clear_fraction"], outside)[1]:
+        return ""
+    return "; " + seen_words(newest["clear_fraction"], outside) + (" (newest pair)" if len(done) > 1 else "")
 
 
 def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> str | None:
@@ -84,8 +98,9 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
               "already in the store].")
 @click.option("--since", default=None, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
-@click.option("--source", default="earth-search", show_default=True,
-              help="'earth-search', a STAC API URL, or a local STAC catalog (e.g. scenes/demo).")
+@click.option("--source", default="earth-search", show_default=True, callback=scene_source,
+              help="'earth-search', a STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with "
+                   "geo).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder for per-run files [default: <store name>-outputs beside the store].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,

@@ -25,7 +25,7 @@ from geo.jobs.kits import kit_for
 from geo.jobs.spine import run_job
 from geo.outputs.bundle import folder_view
 from geo.outputs.writers import Write, write_run
-from geo.results import Manifest, seen_clear_split
+from geo.results import Manifest, outside_scenes_share, seen_words
 from geo.scenes.model import Sensor
 from geo.scenes.pairs import check_scene_ref
 from geo.scenes.source import default_source, open_source
@@ -91,12 +91,7 @@ def want_quick_end() -> None:
 
 
 def _seen_text(manifest: Manifest) -> str:
-    """How much of the AOI was seen; a part outside the scenes is named as such, not left to read as cloud."""
-    clear, outside, rest = seen_clear_split(manifest.clear_fraction, manifest.scenes)
-    if not outside:
-        return f"clear fraction of AOI {manifest.clear_fraction:.0%}"
-    cloud = f"; {rest}% cloud or gaps inside them" if rest else ""
-    return f"{clear}% of the AOI seen clear; {outside}% outside the scenes{cloud}"
+    return seen_words(manifest.clear_fraction, outside_scenes_share(manifest.scenes))
 
 
 def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],

@@ -1,5 +1,5 @@
 """The parts of a run folder that need more than one call (registered in ``geo.outputs.writers``): the AOI, the
-COGs with their QGIS styles, the ``changes.qml`` sidecar, and what the GeoPackage, QGIS project and report are
+COGs with their QGIS styles, and what the GeoPackage, QGIS project and report are
 built from.
 
 The writers take the result as its folder records it (``folder_view``: portable paths, a warning for each
@@ -22,13 +22,12 @@ from geo.outputs.render import display_stretch
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData
 from geo.outputs.statistic import describe
-from geo.outputs.styles import changes_style, statistic_style, to_qml, true_colour_style
+from geo.outputs.styles import statistic_style, to_qml, true_colour_style
 from geo.results import JobResult, Manifest
 from geo.scenes.read import Stack
 
 log = logging.getLogger(__name__)
 
-CHANGES_STYLE = "changes.qml"
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -98,7 +97,3 @@ def write_aoi(result: JobResult, out: Path) -> None:
     write_feature_collection(out / AOI, [(result.aoi.geometry, {**result.aoi.summary()})])
 
 
-def write_changes_style(result: JobResult, out: Path) -> None:
-    """``changes.qml`` beside ``changes.geojson``: the QGIS style of the change types this run found."""
-    types = sorted({f.change_type for f in result.features})
-    _write_text(out / CHANGES_STYLE, to_qml(changes_style(types)))

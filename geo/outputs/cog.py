@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 import rasterio.shutil
-from rasterio.enums import Resampling
+from rasterio.enums import ColorInterp, Resampling
 from rasterio.windows import Window
 
 from geo.atomic import replacing
@@ -66,6 +66,8 @@ def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, b
                         release()  # a band on disk (a large job's scratch stack): hand its pages back
                 for index, name in enumerate(band_names, start=1):
                     dataset.set_band_description(index, name)
+                if tuple(band_names) == TRUE_COLOUR:  # else GDAL calls band 1 grey: QGIS's legend said "red (Gray)"
+                    dataset.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
                 if tags:
                     dataset.update_tags(**tags)
             with rasterio.open(source) as dataset:

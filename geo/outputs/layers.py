@@ -1,6 +1,7 @@
 """The files of change polygons (lon/lat) a run folder holds, one registry for ``geo run`` and ``geo recheck``:
-each a name, its file and ``write(path, features, title)``. A new format of change layer is one writer and
-one line in ``CHANGE_LAYERS``. Light to import (no raster stack): a re-check imports it to write its run folders."""
+each a name, its file and ``write(path, features, title)``; and ``changes.qml``, the QGIS style QGIS applies to
+``changes.geojson`` when it opens it. A new format of change layer is one writer and one line in
+``CHANGE_LAYERS``. Light to import (no raster stack): a re-check imports it to write its run folders."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.kml import KML, write_kml
 from geo.outputs.run_data import CHANGES
+from geo.outputs.styles import changes_style, to_qml
 from geo.vector.feature import ChangeFeature
 
 if TYPE_CHECKING:
@@ -32,9 +34,19 @@ def as_written(features: Sequence[ChangeFeature]) -> list[tuple[BaseGeometry, di
     return [(f.geometry, f.properties()) for f in features]
 
 
+CHANGES_STYLE = "changes.qml"
+
+
+def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: str) -> None:
+    """The QGIS style of ``changes.geojson`` beside it (a sidecar of the same name: QGIS applies it on open),
+    with the change types these features have."""
+    path.write_text(to_qml(changes_style(sorted({f.change_type for f in features}))), encoding="utf-8")
+
+
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (
     ChangeLayer("geojson", CHANGES, lambda path, features, _title: write_feature_collection(path, as_written(features))),
     ChangeLayer("kml", KML, lambda path, features, title: write_kml(path, as_written(features), title)),
+    ChangeLayer("qgis style", CHANGES_STYLE, write_changes_style),
 )
 
 

@@ -53,6 +53,7 @@ class ProjectLayer:
     style: ET.Element
     visible: bool = True
     time_range: tuple[datetime, datetime] | None = None  # a fixed range, instead of the style's
+    feature_counts: bool = False  # the legend counts each category's features ("darkening [6]", "shadow [0]")
 
 
 def _layer_id(name: str) -> str:
@@ -115,11 +116,14 @@ def _maplayer(parent: ET.Element, layer: ProjectLayer) -> None:
 def _tree(parent: ET.Element, layers: list[ProjectLayer]) -> None:
     group = ET.SubElement(parent, "layer-tree-group")
     for layer in layers:
-        ET.SubElement(group, "layer-tree-layer", {
+        node = ET.SubElement(group, "layer-tree-layer", {
             "id": layer.layer_id, "name": layer.name, "source": layer.source, "expanded": "1",
             "providerKey": "ogr" if layer.kind == "vector" else "gdal",
             "checked": "Qt::Checked" if layer.visible else "Qt::Unchecked",
         })
+        if layer.feature_counts:  # the style lists every kind; the counts say which this run found
+            properties = ET.SubElement(node, "customproperties")
+            ET.SubElement(properties, "property", key="showFeatureCount", value="1")
 
 
 STYLE_MAX_SIDE = 1000  # px: a COG without its sidecar is styled from an averaged-down read (a million pixels)
@@ -149,10 +153,11 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     layers = [
         ProjectLayer(_layer_id("aois"), "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style()),
         ProjectLayer(_layer_id("changes"), "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types),
-                     time_range=images_shown),
+                     time_range=images_shown, feature_counts=True),
         *([ProjectLayer(_layer_id("vessels"), "vessel detections", "vector", gpkg + "vessels", "EPSG:4326",
-                        vessels_style())] if run.vessels is not None else []),
-        ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False),
+                        vessels_style(), feature_counts=True)] if run.vessels is not None else []),
+        ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False,
+                     feature_counts=True),
     ]
     statistic = run.manifest["statistic"]
     if run.raster(STATISTIC):

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from geo import __version__
+from geo import __version__, paths
 from geo.atomic import write_json
-from geo.outputs.provenance import portable_path
 from geo.outputs.run_data import MANIFEST
 from geo.paths import visible_files
 
@@ -144,13 +143,16 @@ def _catalog_item_files(catalog: Path, _modified_ns: int) -> dict[str, str]:
 
 def _local_href(path: Path, folder: Path) -> str:
     """``path`` relative to ``folder`` when they share a folder below the file system's root (a run beside or
-    inside the project: resolvable, and it names only folders between the two); otherwise its portable form
-    (``provenance``: project-relative, or its last two parts), which names nothing of this machine."""
+    inside the project: it resolves from the item, and the two move together); otherwise, and for a catalog
+    among the installed package's files (a relative path would climb into site-packages), its absolute
+    ``file:`` URI. STAC tools resolve a relative href against the item's own location, so any other relative
+    form (a project-relative path) would point nowhere; the URI resolves wherever the item is read."""
     folder = Path(folder).absolute()
+    path = Path(path).absolute()
     common = Path(os.path.commonpath([folder, path]))
-    if common != common.parent:
+    if common != common.parent and not path.resolve().is_relative_to(paths.package_dir()):
         return Path(os.path.relpath(path, folder)).as_posix()
-    return portable_path(str(path))
+    return path.as_uri()
 
 
 def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -> str | None:

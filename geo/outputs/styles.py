@@ -284,5 +284,9 @@ def statistic_style(statistic: Mapping[str, Any]) -> ET.Element:
     ET.SubElement(shader, "item", value="0", color="#ffffb2", alpha="0", label="no change")
     for value, colour, alpha, label in stops:
         ET.SubElement(shader, "item", value=f"{value:.6g}", color=colour, alpha=str(alpha), label=label)
+    # QGIS draws an interpolated ramp's legend as one gradient from 0 to the top by default, hiding the
+    # levels' labels; a legend of the classes lists each level in the detector's unit.
+    ET.SubElement(shader, "rampLegendSettings", useContinuousLegend="0", minimumLabel="", maximumLabel="",
+                  prefix="", suffix="", direction="0", orientation="2")
     _raster_tail(pipe, root)
     return root

@@ -2,7 +2,7 @@
 the run's result and a folder and writes them, never changing the result.
 
 ``geo run``/``geo demo`` write ``RUN_WRITERS`` in order (``write_run``); the change layers
-(``layers.CHANGE_LAYERS``: ``changes.geojson``, ``changes.kml``) are written by the same code for a run and for each
+(``layers.CHANGE_LAYERS``: ``changes.geojson``, ``changes.kml``, ``changes.qml``) are written by the same code for a run and for each
 ``geo recheck`` run folder; the client views (``VIEW_WRITERS``: GeoPackage, QGIS project, report) are written
 from a run's view by the ``client views`` writer, and ``geo report`` rebuilds a report with the same ``report``
 view writer from run folders read back. A new format is one writer function and one line in ``layers.CHANGE_LAYERS`` (a
@@ -18,8 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from geo.atomic import staged_dir, write_json
-from geo.outputs.bundle import (CHANGES_STYLE, folder_view, run_data, write_aoi, write_changes_style,
-                                write_rasters)
+from geo.outputs.bundle import folder_view, run_data, write_aoi, write_rasters
 from geo.outputs.gpkg import write_geopackage
 from geo.outputs.layers import CHANGE_LAYERS, write_change_layers
 from geo.outputs.qgis_project import PROJECT, write_project
@@ -80,7 +79,6 @@ RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, [c.to_dict() for c in result.claims])),
     OutputWriter("aoi", (AOI,), write_aoi),
     OutputWriter("rasters", _raster_files(), write_rasters),
-    OutputWriter("changes style", (CHANGES_STYLE,), write_changes_style),
     OutputWriter("client views", tuple(w.file for w in VIEW_WRITERS.values()), _write_client_views),
     OutputWriter("stac item", (STAC_ITEM,), write_stac_item),
     OutputWriter("manifest", (MANIFEST,), lambda result, out: write_json(out / MANIFEST, result.manifest.to_dict())),

@@ -93,7 +93,7 @@ def quiet_claims(inputs: RecheckInputs, store: Store, refs: Sequence[str]) -> Ta
     decides, failing that AOI or stopping the run."""
     ids = sorted(set(refs)) if refs else store.aoi_ids()
     for aoi_id in ids:
-        if aoi_id not in inputs.known and (names_a_file(aoi_id) or inputs.unreadable_file_error(
+        if aoi_id not in inputs.known and (refs and names_a_file(aoi_id) or inputs.unreadable_file_error(
                 aoi_id, store.aoi_drawn(aoi_id)) is not None):
             return None
     try:
@@ -129,7 +129,7 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
     selected = SelectedAois()
     for ref in refs:
         try:
-            aoi, drawn = _named_aoi(store, store_path, ref, inputs, aoi_dir)
+            aoi, drawn = _named_aoi(store, store_path, ref, inputs, aoi_dir, scheduled)
         except AOIError as exc:
             if not scheduled:
                 raise
@@ -149,16 +149,17 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
 
 
 def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckInputs, aoi_dir: Path,
-               ) -> tuple[AOI, bool | None]:
+               stored_id: bool = False) -> tuple[AOI, bool | None]:
     """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store (a registry
     AOI's not while a file of the aoi/ folder cannot be read: it may be this AOI's, redrawn); and whether it
-    is drawn (None: taken from the store's record, as it was)."""
+    is drawn (None: taken from the store's record, as it was). A ``stored_id`` (a scheduled run's, from the
+    store) is never a file: a folder or file of that name in the current folder is not the AOI."""
     from geo.aoi import aoi_from_feature, aoi_from_geojson
 
     known = inputs.known
     if ref in known:
         return aoi_from_feature(known[ref]), False
-    if names_a_file(ref):
+    if not stored_id and names_a_file(ref):
         if not Path(ref).is_file():
             raise AOIError(f"{ref}: AOI file does not exist")
         return _drawn_aoi(Path(ref), known), True

@@ -126,10 +126,10 @@ def _same_geometry(a: object, b: object) -> bool:
             and a.get("coordinates") == b.get("coordinates"))
 
 
-def _stored_box(store: Store, ref: str, files: Mapping[str, AoiFeature]) -> Box | None:
+def _stored_box(store: Store, ref: str, files: Mapping[str, AoiFeature], stored_id: bool) -> Box | None:
     """The box of the AOI ``ref`` names (as ``inputs.select_aois`` resolves it) when it is in the store as it
-    is on disk, so was validated when stored."""
-    if ref not in files and names_a_file(ref):
+    is on disk, so was validated when stored; a ``stored_id`` (no --aoi) is never a file."""
+    if ref not in files and not stored_id and names_a_file(ref):
         return None  # a drawn AOI file
     stored = store.aoi_feature(ref)
     if stored is None:
@@ -219,7 +219,7 @@ def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature]
     """``nothing_new``'s answer, or why it has none."""
     boxes: dict[str, Box] = {}
     for ref in sorted(set(refs)) if refs else store.aoi_ids():
-        box = _stored_box(store, ref, files)
+        box = _stored_box(store, ref, files, stored_id=not refs)
         if box is None:
             return f"AOI {ref!r} is not in the store as it is on disk"
         boxes[ref] = box

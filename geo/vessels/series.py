@@ -89,6 +89,7 @@ def plot_series(
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure: Figure = plt.figure(figsize=(9, 5.5))
     counts_ax, area_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -109,8 +110,11 @@ def plot_series(
         for ax in (counts_ax, area_ax):
             ax.axvspan(start, end, color="#f2c230", alpha=0.3, lw=0)
     counts_ax.set_ylabel("vessels per scene")
+    counts_ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole vessels, from none
+    counts_ax.set_ylim(bottom=-0.05 * max(counts_ax.get_ylim()[1], 1.0))  # a date of none above the frame, not on it
     counts_ax.set_title(title, fontsize=11)
-    counts_ax.legend(fontsize=8, loc="upper left")
+    # Beside the plot, not in it: inside, it covered points and the names of claim windows at the left edge.
+    counts_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     counts_ax.grid(alpha=0.3)
     area_ax.set_ylabel("vessel area (1000 m²)")
     area_ax.grid(alpha=0.3)

@@ -42,12 +42,13 @@ def _parse(text):
 class RunLayerSetup(QgsProcessingLayerPostProcessorInterface):
     """Applied to each layer of a run when QGIS has added it to the project."""
 
-    def __init__(self, run_folder, rank, time_range, style=None):
+    def __init__(self, run_folder, rank, time_range, style=None, checked=True):
         super().__init__()
         self.run_folder = run_folder
         self.rank = rank
         self.time_range = time_range  # (start, end) datetimes, or None: no time filter
         self.style = style  # a QML file to apply, or None: the layer's default style
+        self.checked = checked  # unchecked: in the Layers panel, not drawn until ticked
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         if self in _PENDING:
@@ -70,6 +71,9 @@ class RunLayerSetup(QgsProcessingLayerPostProcessorInterface):
         project = context.project()
         if project is not None:
             _drop_earlier_load(project, layer, self.run_folder, self.rank)
+            node = project.layerTreeRoot().findLayer(layer.id())
+            if node is not None and not self.checked:
+                node.setItemVisibilityChecked(False)
             if not project.crs().isValid() and isinstance(layer, QgsRasterLayer):
                 project.setCrs(layer.crs())  # the job's UTM grid: the COGs are on it
             _restack(project, self.run_folder)
@@ -120,34 +124,45 @@ class LayerLoader:
         self.context = context
         self.output_name = output_name
 
-    def add(self, layer, run_folder, rank, time_range=None, style=None):
+    def add(self, layer, run_folder, rank, time_range=None, style=None, checked=True):
         if not layer.isValid():
             raise QgsProcessingException(f"QGIS cannot open {layer.source()} (layer {layer.name()})")
         self.context.temporaryLayerStore().addMapLayer(layer)
         details = QgsProcessingContext.LayerDetails(layer.name(), self.context.project(), self.output_name)
-        setup = RunLayerSetup(run_folder, rank, time_range, style)
+        setup = RunLayerSetup(run_folder, rank, time_range, style, checked)
         _PENDING.append(setup)
         details.setPostProcessor(setup)
         self.context.addLayerToLoadOnCompletion(layer.id(), details)
         return layer
 
 
+def _claims_tested(folder):
+    with open(os.path.join(folder, "claims.json"), encoding="utf-8") as source:
+        return len(json.load(source))
+
+
 def load_change_run(loader, folder, feedback):
-    """The change job's layers: changes and AOI from the GeoPackage, the statistic and the two true-colour
-    COGs (each with its QML sidecar)."""
+    """The change job's layers: changes and AOI from the GeoPackage, with the claim verdicts (unchecked, as in
+    the run's project: they fill the area) when claims were tested and the vessel detections when ships were
+    counted, the statistic and the two true-colour COGs (each with its QML sidecar)."""
     before, after = pair_times(folder)
     day = timedelta(days=1)
     gpkg = os.path.join(folder, "changes.gpkg")
     layers = [
-        (QgsVectorLayer(f"{gpkg}|layername=changes", "Changes", "ogr"), 0, (before, after + day)),
-        (QgsVectorLayer(f"{gpkg}|layername=aois", "Area of interest", "ogr"), 1, None),
-        (QgsRasterLayer(os.path.join(folder, "change_statistic.tif"), "Change statistic"), 2, (before, after + day)),
-        (QgsRasterLayer(os.path.join(folder, "after_rgb.tif"), f"After {after.date()}"), 3, (after, after + day)),
-        (QgsRasterLayer(os.path.join(folder, "before_rgb.tif"), f"Before {before.date()}"), 4, (before, after)),
+        (QgsVectorLayer(f"{gpkg}|layername=changes", "Changes", "ogr"), 0, (before, after + day), True),
+        (QgsVectorLayer(f"{gpkg}|layername=aois", "Area of interest", "ogr"), 3, None, True),
+        (QgsRasterLayer(os.path.join(folder, "change_statistic.tif"), "Change statistic"), 4, (before, after + day),
+         True),
+        (QgsRasterLayer(os.path.join(folder, "after_rgb.tif"), f"After {after.date()}"), 5, (after, after + day), True),
+        (QgsRasterLayer(os.path.join(folder, "before_rgb.tif"), f"Before {before.date()}"), 6, (before, after), True),
     ]
-    for layer, rank, time_range in layers:
+    if os.path.exists(os.path.join(folder, "vessels.geojson")):  # the run counted ships: its GeoPackage has them
+        layers.insert(1, (QgsVectorLayer(f"{gpkg}|layername=vessels", "Vessel detections", "ogr"), 1, None, True))
+    if _claims_tested(folder):  # the layer's default style times each claim by its window
+        layers.insert(-4, (QgsVectorLayer(f"{gpkg}|layername=claims", "Claim verdicts", "ogr"), 2, None, False))
+    for layer, rank, time_range, checked in layers:
         if isinstance(layer, QgsRasterLayer) and not os.path.exists(layer.source()):
             feedback.pushWarning(f"{os.path.basename(layer.source())} not written by the run: not loaded")
             continue
-        loader.add(layer, folder, rank, time_range)
-    return [layer for layer, _, _ in layers]
+        loader.add(layer, folder, rank, time_range, checked=checked)
+    return [layer for layer, _, _, _ in layers]

@@ -90,6 +90,15 @@ def test_an_installed_geo_runs_the_demo_from_the_users_folder(installed_user, si
     assert [(v["claim_id"], v["verdict"]) for v in verdicts] == [("demo-nantes-construction", "consistent with the claim")]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenes"]["selection"]["source"] == "scenes/demo/catalog.json"  # portable, as from a checkout
+    # The scenes' STAC items are linked by their file URIs in the package (it was a relative path climbing from
+    # the user's folder into site-packages, broken as soon as the run folder moved).
+    import pystac
+
+    item = pystac.Item.from_file(str(out / "item.json"))
+    ids = [manifest["scenes"]["before"]["id"], manifest["scenes"]["after"]["id"]]
+    shipped = site / "geo" / "_shipped" / "scenes" / "demo"
+    assert [link.href for link in item.get_links("derived_from")] == [(shipped / i / f"{i}.json").as_uri() for i in ids]
+    assert [link.resolve_stac_object().target.id for link in item.get_links("derived_from")] == ids
     after = sorted(p.relative_to(site) for p in site.rglob("*") if "__pycache__" not in p.parts)
     assert after == before  # nothing written among the package's files
 

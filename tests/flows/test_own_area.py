@@ -57,6 +57,8 @@ def test_claim_free_job_on_a_drawn_area_with_the_demo_catalog(user):
                                      "S2A_30TXT_20150821_L1C_nantes", "S2_30TXT_20171014_L1C_nantes")
     assert f"{len(features)} change polygons" in result.stdout
     assert "no claims touch this AOI" in result.stdout
+    report = (user.home / "out" / "report.html").read_text()
+    assert '<h2>My harbour area <span class="id">my-harbour-area</span></h2>' in report
 
 
 def test_claim_free_job_on_a_drawn_area_against_a_stac_api(user, flow_archive):

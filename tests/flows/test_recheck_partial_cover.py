@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from tests.flows.conftest import DEMO_CATALOG, registry_aoi
+from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi, registry_aoi
 from tests.flows.test_partial_cover import EAST, MY_CLAIM, OUTSIDE, WEST
 
 NOTE = " 32% of the area lies outside the scenes and was not seen at all: nothing is known of that part."
@@ -44,3 +44,32 @@ def test_a_window_verdict_names_the_part_of_the_aoi_outside_the_scenes(user):
     assert shares == pytest.approx((OUTSIDE, OUTSIDE), abs=0.005)
     assert rationales["window"] == window["rationale"]
     assert rationales["pair"].endswith(NOTE)  # the pair's own verdict, as geo run's
+
+
+def test_the_terminal_line_of_a_re_checked_aoi_names_the_part_outside_the_scenes(user):
+    """``geo recheck``'s line per AOI says what ``geo run``'s summary says (it said nothing of the AOI's cover
+    outside a changed verdict's rationale)."""
+    ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
+    drawn_aoi(user.home / "quay.geojson", [ring])
+    result = user("recheck", "--store", "store.gpkg", "--aoi", "quay.geojson", "--source", str(DEMO_CATALOG),
+                  "--since", "2015-08-01")
+    assert result.returncode == 0, result.output
+    line, = [line for line in result.stdout.splitlines() if line.startswith("  quay:")]
+    n_changes = len(json.loads((user.home / "store-outputs" / "runs" / "000001" / "changes.geojson").read_text())[
+        "features"])
+    assert n_changes > 0
+    assert line == (f"  quay: baseline {BEFORE}; 1 pair(s), {n_changes} change(s); head {AFTER}; "
+                    "68% of the AOI seen clear; 32% outside the scenes")
+    summary = json.loads((user.home / "store-outputs" / "latest.json").read_text())
+    assert summary["aois"][0]["pairs"][0]["outside_fraction"] == pytest.approx(OUTSIDE, abs=0.005)
+
+
+def test_a_re_checked_aoi_inside_the_scenes_reads_as_before(user):
+    """No share outside the scenes, no words of it; ``--source demo`` names the shipped scenes as for ``geo run``
+    (it was refused: "scene source 'demo' is neither ...")."""
+    drawn_aoi(user.home / "inside.geojson", [DRAWN_RING])
+    result = user("recheck", "--store", "store.gpkg", "--aoi", "inside.geojson", "--source", "demo",
+                  "--since", "2015-08-01")
+    assert result.returncode == 0, result.output
+    line, = [line for line in result.stdout.splitlines() if line.startswith("  inside:")]
+    assert line.endswith(f"; head {AFTER}") and "outside" not in result.stdout

@@ -21,6 +21,8 @@ from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsDateTimeRange,
     QgsFeatureRequest,
+    QgsLayerTreeLayer,
+    QgsLayerTreeModel,
     QgsProject,
     QgsRasterLayer,
     QgsVectorLayer,
@@ -125,6 +127,10 @@ def raster_facts(layer, ranges):
     if renderer.type() == "singlebandpseudocolor":
         shader = renderer.shader().rasterShaderFunction()
         facts["ramp"] = [[item.value, item.color.alpha()] for item in shader.colorRampItemList()]
+    # The legend the Layers panel shows under the layer (a continuous ramp's node has no text: None).
+    labels = [node.data(Qt.DisplayRole)
+              for node in layer.legend().createLayerTreeModelLegendNodes(QgsLayerTreeLayer(layer))]
+    facts["legend"] = [label if isinstance(label, str) else None for label in labels]
     temporal = layer.temporalProperties()
     facts["temporal"] = {"active": temporal.isActive()}
     facts["visible_in"] = [
@@ -134,18 +140,33 @@ def raster_facts(layer, ranges):
     return facts
 
 
+def tree_legend(model, node):
+    """The legend under the layer in the Layers panel, with the feature counts the project asks for (counted
+    as QGIS does, in a task, waited for here)."""
+    layer = node.layer()
+    if isinstance(layer, QgsVectorLayer) and node.customProperty("showFeatureCount"):
+        counter = layer.countSymbolFeatures()
+        if counter is not None:
+            counter.waitForFinished()
+        QgsApplication.processEvents()
+    labels = [legend.data(Qt.DisplayRole) for legend in model.layerLegendNodes(node)]
+    return [label if isinstance(label, str) else None for label in labels]
+
+
 def project_facts(path, ranges):
     project = QgsProject.instance()
     project.clear()
     facts = {"read": project.read(path), "layers": {}}
     facts["crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
+    model = QgsLayerTreeModel(project.layerTreeRoot())
     for node in project.layerTreeRoot().findLayers():
         layer = node.layer()
         if layer is None:
             facts["layers"][node.name()] = {"valid": False}
             continue
+        legend = tree_legend(model, node)  # as the project styles it: the probe restores the default style
         probe = vector_facts if isinstance(layer, QgsVectorLayer) else raster_facts
-        facts["layers"][node.name()] = {**probe(layer, ranges), "checked": node.isVisible()}
+        facts["layers"][node.name()] = {**probe(layer, ranges), "checked": node.isVisible(), "tree_legend": legend}
     time_range = project.timeSettings().temporalRange()
     facts["time_range"] = [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]
     project.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -187,6 +188,8 @@ def test_cogs_load_as_valid_raster_layers_with_their_styles(synthetic_seen, synt
         assert (raster["height"], raster["width"]) == (rows, cols)
         assert raster["overviews"] is True
     assert rasters["before_rgb"]["bands"] == 3 and rasters["before_rgb"]["renderer"] == "multibandcolor"
+    # Each band's colour as the COG declares it (band 1 was GDAL's default grey: "Band 1: red (Gray)").
+    assert rasters["before_rgb"]["legend"] == ["Band 1: red (Red)", "Band 2: green (Green)", "Band 3: blue (Blue)"]
     low, high = rasters["before_rgb"]["stretch"][0]
     assert 0.0 < low < high < 0.5  # reflectance stretch from the sidecar, not QGIS's 0-1 default
     statistic = rasters["change_statistic"]
@@ -194,6 +197,12 @@ def test_cogs_load_as_valid_raster_layers_with_their_styles(synthetic_seen, synt
     grow = manifest["statistic"]["threshold_grow"]
     alpha_at = [a for v, a in statistic["ramp"] if abs(v - grow) < 1e-3 * grow]
     assert alpha_at[0] == 0 and alpha_at[-1] > 0  # transparent up to the grow threshold, coloured above
+    # The Layers panel lists each level with its label, in the detector's unit (a continuous ramp showed only a
+    # gradient from 0 to its top value, the labels hidden).
+    unit = manifest["statistic"]["unit"]
+    assert f"{grow:.3g} {unit}: detection level" in statistic["legend"], statistic["legend"]
+    assert f"{manifest['statistic']['threshold_strong']:.3g} {unit}: strong level (2 × detection)" in statistic["legend"]
+    assert None not in statistic["legend"]
 
 
 def test_demo_geopackage_matches_its_geojson(qgis_available, demo_output):
@@ -207,6 +216,15 @@ def test_demo_geopackage_matches_its_geojson(qgis_available, demo_output):
     layers = seen["projects"]["project"]["layers"]
     assert all(layer["valid"] for layer in layers.values())
     assert layers["changes"]["temporal_counts"] == [n]
+    # The legend lists every kind of change with how many the run found (it listed eleven kinds, most absent,
+    # with nothing to tell which were there); the claim verdicts likewise.
+    kinds = Counter(f["properties"]["change_type"].replace("_", " ")
+                    for f in json.loads((demo_output / "changes.geojson").read_text())["features"])
+    legend = layers["changes"]["tree_legend"]
+    assert all(f"{kind} [{count}]" in legend for kind, count in kinds.items()), (kinds, legend)
+    assert "shadow [0]" in legend and sum(int(label.rsplit("[", 1)[1][:-1]) for label in legend) == n
+    verdicts = Counter(v["verdict"] for v in json.loads((demo_output / "claims.json").read_text()))
+    assert all(f"{verdict} [{count}]" in layers["claim verdicts"]["tree_legend"] for verdict, count in verdicts.items())
 
 
 def test_project_still_opens_when_the_run_folder_moves(qgis_available, synthetic_output, tmp_path):

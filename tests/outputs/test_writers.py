@@ -120,7 +120,7 @@ def test_a_new_change_layer_is_one_writer_and_one_registry_line(synthetic_result
     """The change layers of a run and of a re-check run folder come from the same registry."""
     layers = (*CHANGE_LAYERS, ChangeLayer("wkt", "changes.wkt", _toy_wkt))
     write_change_layers(tmp_path, synthetic_result.features, "toy title", layers)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["changes.geojson", "changes.kml", "changes.wkt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["changes.geojson", "changes.kml", "changes.qml", "changes.wkt"]
     lines = (tmp_path / "changes.wkt").read_text().splitlines()
     assert lines[0] == "# toy title" and len(lines) == 4 and all(line.startswith("POLYGON") for line in lines[1:])
     geojson = json.loads((tmp_path / "changes.geojson").read_text())

@@ -82,10 +82,10 @@ class RecordingFeedback(QgsProcessingFeedback):
         super().reportError(error, fatalError)
 
 
-def drawn_layer(rings, crs="EPSG:3857", kind="Polygon"):
+def drawn_layer(rings, crs="EPSG:3857", kind="Polygon", name="harbour east"):
     """A memory layer in Web Mercator (as a user draws one on an OpenStreetMap background) or ``crs``, of one
     polygon per ring (none: an empty layer); ``kind`` "Point": a point at each ring's first vertex."""
-    layer = QgsVectorLayer(f"{kind}?crs={crs}&field=name:string", "harbour east", "memory")
+    layer = QgsVectorLayer(f"{kind}?crs={crs}&field=name:string", name, "memory")
     to_layer = QgsCoordinateTransform(LONLAT, QgsCoordinateReferenceSystem(crs), QgsProject.instance())
     features = []
     for ring in rings:
@@ -94,7 +94,7 @@ def drawn_layer(rings, crs="EPSG:3857", kind="Polygon"):
         geometry.transform(to_layer)
         feature = QgsFeature(layer.fields())
         feature.setGeometry(geometry)
-        feature.setAttribute("name", "harbour east")
+        feature.setAttribute("name", name)
         features.append(feature)
     layer.dataProvider().addFeatures(features)
     QgsProject.instance().addMapLayer(layer, False)  # in the project (as drawn), not drawn on the map here
@@ -186,7 +186,8 @@ def main():
     if "DRAWN" in params:
         rings = params.pop("DRAWN")
         layer = drawn_layer(rings if not rings or isinstance(rings[0][0], list) else [rings],
-                            params.pop("DRAWN_CRS", "EPSG:3857"), params.pop("DRAWN_KIND", "Polygon"))
+                            params.pop("DRAWN_CRS", "EPSG:3857"), params.pop("DRAWN_KIND", "Polygon"),
+                            params.pop("DRAWN_NAME", "harbour east"))
         params["AOI"] = layer
         if "SELECTED" in params:  # 'Selected features only' ticked, these features (by index) selected
             ids = [feature.id() for feature in layer.getFeatures()]
@@ -216,7 +217,8 @@ def main():
                           "canceled": feedback.isCanceled(), "log": logged}
     ordered = [node.layer() for node in project.layerTreeRoot().findLayers() if node.layer() is not None
                and node.layer().customProperty("geo_workbench/run")]
-    report["layers"] = [describe(layer) for layer in ordered]
+    report["layers"] = [{**describe(layer), "checked": project.layerTreeRoot().findLayer(layer.id()).isVisible()}
+                        for layer in ordered]
     report["project_crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
     report["renders"] = {r["key"]: render(project, ordered, r["png"], r.get("at"))
                          for r in spec.get("renders", [])} if ordered else {}

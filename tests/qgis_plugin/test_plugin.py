@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -253,6 +254,68 @@ def test_a_rerun_into_the_same_folder_replaces_its_layers(qgis_ready, plugins_di
     drawn_polygon = Polygon(DRAWN_RING)
     aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
     assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
+
+
+def test_tested_claims_load_their_verdicts_unchecked_and_timed_by_window(qgis_ready, plugins_dir, geo_bin,
+                                                                          tmp_path):
+    """Claims given to the job: their verdicts come into the project as in the run's own (unchecked, coloured
+    by verdict, each claim on the time slider during its window); none were loaded, so a QGIS user saw no
+    verdict at all."""
+    out = tmp_path / "claims-run"
+    params = {"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "DRAWN_NAME": "demo-nantes-port", "SOURCE": str(DEMO),
+              "BEFORE": BEFORE, "AFTER": AFTER, "CLAIMS": "demo-nantes-construction", "OUTPUT": str(out)}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"] is None, facts["feedback"]
+    verdict, = json.loads((out / "claims.json").read_text())
+    layers = {layer["name"]: layer for layer in facts["layers"]}
+    assert list(layers)[:3] == ["Changes", "Claim verdicts", "Area of interest"]
+    claims = layers["Claim verdicts"]
+    assert claims["valid"] and claims["features"] == 1 and not claims["checked"]
+    assert claims["renderer"] == "categorizedSymbol" and claims["attribute"] == "verdict"
+    assert verdict["verdict"] in claims["categories"]
+    assert claims["temporal"]["active"] and claims["temporal"]["mode"] == 4  # from the window's expressions
+    assert all(layer["checked"] for name, layer in layers.items() if name != "Claim verdicts")
+
+
+VESSEL_CLAIM = """
+[document]
+title = "ships"
+url = ""
+
+[[claim]]
+id = "nantes-ships"
+claimant = "test"
+statement = "Large transport ships berthed in the port of Nantes in autumn 2017."
+date_stated = 2017-10-31
+stance = "assert"
+aoi_ids = ["demo-nantes-port"]
+window = { start = 2017-09-01, end = 2017-10-31 }
+signatures = ["large_vessels_at_berth"]
+"""
+
+
+def test_counted_ships_load_as_vessel_detections(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """A claim predicting ships makes the job count them: the detections come into the project too (they were
+    only in the run's own project and GeoPackage)."""
+    root = tmp_path / "project"
+    (root / "aoi").mkdir(parents=True)
+    (root / "seeds").mkdir()
+    (root / "scenes").mkdir()
+    shutil.copy(REPO / "aoi" / "demo-nantes-port.geojson", root / "aoi")
+    (root / "seeds" / "ships.toml").write_text(VESSEL_CLAIM, encoding="utf-8")
+    (root / "scenes" / "demo").symlink_to(DEMO)
+    out = tmp_path / "ships-run"
+    port = json.loads((REPO / "aoi" / "demo-nantes-port.geojson").read_text())["geometry"]["coordinates"][0]
+    params = {"DRAWN": port, "DRAWN_CRS": "EPSG:4326", "DRAWN_NAME": "demo-nantes-port", "SOURCE": str(DEMO),
+              "BEFORE": BEFORE, "AFTER": AFTER, "CLAIMS": "nantes-ships", "OUTPUT": str(out)}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin", env={"GEO_ROOT": str(root)})
+    assert facts["error"] is None, facts["feedback"]
+    detections = json.loads((out / "vessels.geojson").read_text())["features"]
+    layers = {layer["name"]: layer for layer in facts["layers"]}
+    assert list(layers)[:4] == ["Changes", "Vessel detections", "Claim verdicts", "Area of interest"]
+    vessels = layers["Vessel detections"]
+    assert vessels["valid"] and vessels["checked"] and vessels["features"] == len(detections) > 0
+    assert vessels["renderer"] == "categorizedSymbol" and vessels["attribute"] == "sensor"
 
 
 FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the demo scenes

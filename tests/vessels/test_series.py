@@ -69,3 +69,23 @@ def test_claim_window_names_on_the_plot_never_print_over_each_other(tmp_path):
     assert axes, "no axes frame"
     left, right = float(axes[1]), float(axes[3])
     assert all(left <= x and x + w <= right + 1 for x, _, w in labels.values()), (labels, left, right)
+
+
+def test_the_legend_covers_no_window_name_and_counts_are_whole(tmp_path):
+    """A claim window from the plot's left edge (``geo run``'s vessel counts over one autumn scene): the legend, in
+    the plot's upper left, was drawn over the window's name; the count axis, autoscaled around 1 to 3 vessels,
+    read 1.25, 1.5, 2.75 vessels per scene and did not start at 0."""
+    rows = [{"date": "2017-10-14", "sensor": "s2", "n_vessels": 3, "n_large": 1, "total_area_m2": 5000.0,
+             "observed_fraction": 1.0}]
+    windows = [("nantes-ships", date(2017, 9, 1), date(2017, 10, 31))]
+    svg = tmp_path / "timeseries.svg"
+    plot_series([svg], rows, "Vessels", windows)
+    text = svg.read_text()
+    labels = _svg_labels(text, ["nantes-ships", "s2: all vessels", "s2: &gt;= 50 m"])
+    (x0, y0, w0) = labels.pop("nantes-ships")
+    for x1, y1, w1 in labels.values():
+        assert x0 + w0 <= x1 or x1 + w1 <= x0 or abs(y0 - y1) >= 10, (x0, y0, w0, labels)
+    counts_axis = text[:text.index("<!-- vessels per scene -->")]
+    ticks = [float(t) for t in re.findall(r"<!-- (\d+(?:\.\d+)?) -->", counts_axis)]
+    assert ticks and all(t == int(t) for t in ticks), ticks
+    assert 0.0 in ticks
