@@ -11,7 +11,8 @@ the chain segment that covers them (``verdicts.py``).
 A scene of the chain is a pass, as for ``geo run``: the tiles (Sentinel-2) or slices (Sentinel-1) of one pass
 over the AOI are read as one scene (``geo.scenes.mosaic.passes``), recorded under its id ``A+B``. A store
 written when the chain went tile by tile keeps working: a pass whose tiles are all recorded (seen, paired, or
-the head) is that record, not a new scene (``geo.recheck.passes``).
+the head) is that record, not a new scene (``geo.recheck.passes``). A tile its pass leaves out (another tile
+already shows the AOI) is recorded as seen with the pass, so that ``geo.recheck.quick`` knows it too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class AoiPlan:
     pending: tuple[Scene, ...]  # new scenes after the head, oldest first (at most --max-pairs)
     seen: tuple[Scene, ...]  # scenes the search returned that the store has not recorded for this AOI
     baseline_reason: str | None = None  # set when the chain starts in this run
+    left_out: tuple[Scene, ...] = ()  # tiles not recorded yet that their pass leaves out (recorded with it, as seen)
+    recorded_head: str | None = None  # the chain's head as the store records it (in an old store: a tile of its pass)
     deferred: int = 0  # new scenes left for a later run by --max-pairs
     vessels: VesselPlan | None = None  # when a claim on the AOI predicts vessels
 
@@ -61,11 +64,16 @@ class AoiPlan:
         return bool(self.pending or self.seen or self.starts_chain or (self.vessels and self.vessels.pending))
 
 
-def _passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
-    """``scenes`` as passes over ``aoi`` (``geo.scenes.mosaic.passes``), in time order."""
+def _passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = None) -> list[Scene]:
+    """``scenes`` as passes over ``aoi`` (``geo.scenes.mosaic.passes``), in time order; the tiles a pass leaves
+    out are added to ``left_out``."""
     from geo.scenes.mosaic import passes  # shapely: not for a re-check with nothing new
 
-    return passes(sorted(scenes, key=scene_order), aoi)
+    out = passes(sorted(scenes, key=scene_order), aoi)
+    if left_out is not None:
+        kept = {part.id for scene in out for part in (scene, *scene.parts)}
+        left_out.extend(s for s in scenes if s.id not in kept)
+    return out
 
 
 def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date:
@@ -83,15 +91,17 @@ def search_start(head: datetime, since: date | None) -> date:
     return since if since is not None and since > head.date() else head.date()
 
 
-def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date) -> tuple[Scene | None, str, list[Scene]]:
-    """The latest scene on or before ``when`` (within the usual gap), else the first one after it."""
+def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date,
+                    left_out: list[Scene] | None = None) -> tuple[Scene | None, str, list[Scene]]:
+    """The latest scene on or before ``when`` (within the usual gap), else the first one after it (the tiles
+    their passes leave out: added to ``left_out``)."""
     from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS  # pair selection imports the pixel readers
 
-    before = _passes(source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when), aoi)
+    before = _passes(source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when), aoi, left_out)
     if before:
         scene = max(before, key=scene_order)
         return scene, f"latest scene on or before {when}", before
-    after = _passes(source.search(aoi.geometry, when, today), aoi) if when <= today else []
+    after = _passes(source.search(aoi.geometry, when, today), aoi, left_out) if when <= today else []
     if after:
         scene = min(after, key=scene_order)
         return scene, f"no scene on or before {when} within {DEFAULT_MAX_GAP_DAYS} days: first scene after it", after
@@ -135,9 +145,10 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     whether a scene may pair with the head at all (Sentinel-1: same orbit geometry), else it is only seen."""
     baseline_reason = None
     searched: list[Scene] = []
+    left_out: list[Scene] = []
     if chain is None:
         start = baseline_date(aoi, claims, since)
-        head, baseline_reason, searched = choose_baseline(source, aoi, start, today)
+        head, baseline_reason, searched = choose_baseline(source, aoi, start, today, left_out)
         if head is None:
             log.info("%s: %s", aoi.id, baseline_reason)
             return AoiPlan(aoi, tuple(claims), None, (), (), baseline_reason)
@@ -146,7 +157,7 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
         head = None
         head_key = (chain.head.datetime, chain.head.id)
     search_from = search_start(head_key[0], since)
-    scenes = _passes(source.search(aoi.geometry, search_from, today), aoi) if search_from <= today else []
+    scenes = _passes(source.search(aoi.geometry, search_from, today), aoi, left_out) if search_from <= today else []
     if head is None:
         head = next((s for s in scenes if is_head(s, head_key[1])), None)  # the chain's head, as searched
     by_id = {s.id: s for s in [*searched, *scenes]}
@@ -164,5 +175,8 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     pending = new if max_pairs is None else new[:max_pairs]
     recorded = stored_ids(seen_ids)
     seen = tuple(sorted((s for s in by_id.values() if not is_recorded(s, recorded)), key=scene_order))
+    kept = stored_ids(by_id)  # the passes and their tiles
+    unrecorded = tuple(sorted({s.id: s for s in left_out if s.id not in recorded | kept}.values(), key=scene_order))
     log.info("%s: head %s, %d new scene(s)", aoi.id, head_key[1], len(new))
-    return AoiPlan(aoi, tuple(claims), head, tuple(pending), seen, baseline_reason, len(new) - len(pending))
+    return AoiPlan(aoi, tuple(claims), head, tuple(pending), seen, baseline_reason, left_out=unrecorded,
+                   recorded_head=chain.head.id if chain else None, deferred=len(new) - len(pending))

@@ -32,7 +32,8 @@ from geo.errors import ClaimError, SceneError
 from geo.recheck.passes import stored_ids
 from geo.recheck.plan import search_start
 from geo.scenes.ids import unsafe_id_reason
-from geo.scenes.model import OrbitGeometry, Sensor, item_datetime, item_sensor, orbit_geometry_of
+from geo.scenes.model import (OrbitGeometry, Sensor, item_datetime, item_platform, item_sensor, orbit_geometry_of,
+                              relative_orbit_of)
 from geo.scenes.source import catalog_items, day_range
 from geo.store import Chain, Store
 from geo.store.vessels import vessel_scene_ids
@@ -53,6 +54,9 @@ class ItemBrief:
     sensor: Sensor  # as geo.scenes.model.Scene.sensor says
     box: Box  # of its footprint
     orbit: OrbitGeometry | None = None  # as geo.scenes.model.Scene.orbit_geometry says
+    # what the tiles of one pass share (day, platform, relative orbit, collection: geo.scenes.mosaic), None
+    # without a relative orbit (a tile is then a scene of its own)
+    pass_key: tuple[date, str, int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,9 @@ def read_catalog(path: Path) -> CatalogBrief | None:
             return None
         if when.tzinfo is None:
             return None
-        briefs.append(ItemBrief(item.id, when, item_sensor(item), box, orbit_geometry_of(item.properties)))
+        orbit = relative_orbit_of(item.properties)
+        pass_key = None if orbit is None else (when.date(), item_platform(item).lower(), orbit, item.collection_id or "")
+        briefs.append(ItemBrief(item.id, when, item_sensor(item), box, orbit_geometry_of(item.properties), pass_key))
     return CatalogBrief(str(path), tuple(briefs))
 
 
@@ -169,8 +175,15 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     def pairable(item: ItemBrief) -> bool:
         return items is None or (key is not None and item.orbit == key)
 
-    if any(i.id not in seen or ((i.datetime, i.id) > head_key and i.id not in head_tiles and i.id not in paired
-                                and pairable(i)) for i in found):
+    # a tile seen is its pass: one of its pass's tiles is the head or paired, or it is (a tile the pass left out)
+    passes: dict[object, set[str]] = {}
+    for i in found:
+        passes.setdefault(i.pass_key or i.id, set()).add(i.id)
+
+    def done(item: ItemBrief) -> bool:
+        return bool(passes[item.pass_key or item.id] & (head_tiles | paired))
+
+    if any(i.id not in seen or ((i.datetime, i.id) > head_key and not done(i) and pairable(i)) for i in found):
         return None
     return QuietAoi(aoi_id, chain.head.id if any(i.id in head_tiles for i in found) else None)
 

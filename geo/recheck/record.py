@@ -42,7 +42,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     store.upsert_aoi(aoi, run_id)
     for claim in plan.claims:
         store.upsert_claim(claim, run_id)
-    for scene in plan.seen:
+    for scene in (*plan.seen, *plan.left_out):  # a tile left out of its pass: seen, so no news to the quick check
         store.add_scene(aoi.id, scene.summary(), source, run_id)
     chain = store.chain(aoi.id, version)
     if chain is None:
@@ -133,7 +133,8 @@ def idle_entry(aoi_id: str, version: str, head_scene: str | None, baseline_reaso
 
 
 def quiet_entry(plan: AoiPlan, version: str, sensor: Sensor = Sensor.S2) -> dict[str, Any]:
-    return idle_entry(plan.aoi.id, version, plan.head.id if plan.head else None,
+    """The entry of an AOI the run records nothing of: its head as the store keeps it, as the quick check says it."""
+    return idle_entry(plan.aoi.id, version, (plan.recorded_head or plan.head.id) if plan.head else None,
                        plan.baseline_reason if plan.head is None else None, sensor)
 
 

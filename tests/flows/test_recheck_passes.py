@@ -3,7 +3,7 @@ tests/flows/tiles.py): the chain's scenes are passes, as ``geo run``'s (``test_u
 planned tile by tile: its pair read one tile of each date (44% of the AOI "outside the scenes", half of the
 change across the seam) and the other tile of the after date was paired next, "not acquired after the before
 scene". A store written that way keeps working: its tiles are the passes' (not new scenes), its head tile
-becomes its pass."""
+becomes its pass (at its next pair; a re-check with nothing new reports it as stored)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_a_store_written_tile_by_tile_goes_on_by_passes(user, halves, tmp_path):
     for item in halves.items["sentinel-2-l2a"]:
         item["properties"]["sat:relative_orbit"] = ORBIT
     nothing = recheck(user, halves)  # the passes of 06-01 and 06-11 are the tiles stored
-    assert nothing["run_id"] is None and nothing["aois"][0]["head_scene"] == pass_id(11)  # the head tile's pass
+    assert nothing["run_id"] is None and nothing["aois"][0]["head_scene"] == old_head[0]  # as the store keeps it
     assert stored(user) == (scenes, pairs, [old_head])
 
     add_pass(halves, tmp_path / "tiles", 21, SEAM_CHANGE)
@@ -172,3 +172,40 @@ def test_a_sentinel1_chain_reads_the_slices_of_each_pass_as_one_scene(user, port
     assert {(p["clear_fraction"], p["outside_fraction"]) for p in halves["pairs"]} == {(1.0, 0.0)}
     assert [p["n_changes"] for p in halves["pairs"]] == [p["n_changes"] for p in whole["pairs"]]
     assert sum(p["n_changes"] for p in whole["pairs"]) >= 9  # the ships of the window's dates among them
+
+
+def test_a_tile_left_out_of_its_pass_is_known_to_the_next_quick_check(user, tmp_path):
+    """Two tiles of each pass show the whole AOI (zone 52's reaches past 132°E): the pass keeps zone 53's (the AOI
+    grid's), the other adds nothing. The re-check records it as seen, so that a re-check with nothing new over a
+    local catalog knows it from plain numbers (before, it was "new" there every run: the full path, every run)."""
+    from tests.recheck.conftest import dump_store, imported_modules
+    from tests.recheck.test_noop_imports import PROFILE, assert_light
+
+    server = ArchiveServer(page_size=3).start()
+    try:
+        for day in (1, 11):
+            for name, epsg in ((WEST, 32652), (EAST, 32653)):
+                tile_item(server, tmp_path / "tiles", Tile(f"{name}_202106{day:02d}", utc(2021, 6, day), epsg,
+                                                           utm_box(epsg, 132.0, LAT, 6000, 3000), orbit=ORBIT))
+        source = local_catalog(server, tmp_path / "tiles", tmp_path / "catalog")
+    finally:
+        server.stop()
+    lon_lat_aoi(user.home / "across.geojson", AREA)
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "across.geojson", "--source", source, "--since",
+                 "2021-06-01", "--json")
+    assert first.returncode == 0, first.output
+    entry, = json.loads(first.stdout)["aois"]
+    assert entry["new_scenes"] == [f"{EAST}_20210601", f"{EAST}_20210611"]  # the passes: one tile each
+    assert [(p["before_scene"], p["after_scene"], p["status"]) for p in entry["pairs"]] == [
+        (f"{EAST}_20210601", f"{EAST}_20210611", "done")]
+    scenes, _, head = stored(user)
+    assert sorted(scenes) == sorted((f"{name}_202106{day:02d}",) for day in (1, 11) for name in (WEST, EAST))
+    assert head == [(f"{EAST}_20210611",)]
+
+    rows = dump_store(user.home / "store.gpkg")
+    again = user("recheck", "--store", "store.gpkg", "--source", source, "--json", env=PROFILE)  # as cron runs it
+    assert again.returncode == 0, again.stderr[-3000:]
+    summary = json.loads(again.stdout)
+    assert summary["run_id"] is None and summary["aois"][0]["head_scene"] == f"{EAST}_20210611"
+    assert dump_store(user.home / "store.gpkg") == rows
+    assert_light(imported_modules(again.stderr))
