@@ -283,6 +283,8 @@ def _section(run: RunData) -> dict[str, Any]:
         "overview": None if run.claims else _overview(run, pictures, [s["date"] for s in scenes]),
         "vessels": vessel_view(run.vessels),
         "scenes": scenes,
+        # a local catalog's items often name no collection: then the scene table has no column for it
+        "scene_collections": any(scene.get("collection") for scene in scenes),
         "seen": seen_clear_split(float(manifest.get("clear_fraction") or 0.0), manifest["scenes"]),
     }
 
