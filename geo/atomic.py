@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,6 +92,15 @@ def _check_location(folder: Path, option: str, shown: str, names: Sequence[str] 
         raise OutputError(f"{option} {shown}: {ancestor} is a file, not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise OutputError(f"{option} {shown}: cannot write there ({ancestor} is not writable)")
+    # os.access answers from the permission bits, and root passes them: a special place (/proc, /sys) or a
+    # read-only mount refuses only when tried. An empty file made and removed at once is the try.
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".geo-write-check-", dir=ancestor)
+    except OSError as exc:
+        raise OutputError(f"{option} {shown}: cannot write there ({ancestor} takes no new file: "
+                          f"{exc.strerror or exc})") from None
+    os.close(handle)
+    os.remove(probe)
 
 
 def _owned_name(out: Path, kind: str, pid: int, token: str) -> Path:
@@ -323,7 +333,10 @@ def staged_dir(out: Path, replace_any: bool = False) -> Iterator[Path]:
     stage = _owned_name(out, STAGING, os.getpid(), secrets.token_hex(4))
     remove: Path | None = stage
     try:
-        stage.mkdir()
+        try:
+            stage.mkdir()
+        except OSError as exc:  # the place changed since it was checked
+            raise OutputError(f"{out}: cannot make the run's folder beside it ({exc.strerror or exc})") from None
         yield stage
         own = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
         if not replace_any:

@@ -24,6 +24,7 @@ from geo.jobs.dask_cluster import block_runner
 from geo.jobs.kits import kit_for
 from geo.jobs.spine import run_job
 from geo.outputs.bundle import folder_view
+from geo.outputs.report import UNTESTED_BY_EITHER, decided_by
 from geo.outputs.writers import Write, write_run
 from geo.results import Manifest, outside_scenes_share, seen_words
 from geo.scenes.model import Sensor
@@ -118,7 +119,10 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
         out.print(f"vessel counts: {vessels['n_scenes']} {'/'.join(vessels['sensors'])} scene(s) from {start} to {end}"
                   f"{found}")
     for claim in claims:
-        source = " " + esc(f"[by {claim.verdict_source}]") if claim.verdict_source else ""
+        source = ""
+        if claim.verdict_source:  # the vessel job merged its counts in: which line of evidence decided, if any
+            decider = decided_by(claim.verdict, claim.verdict_source)
+            source = " " + esc(f"[by {decider}]" if decider else f"[{UNTESTED_BY_EITHER}]")
         out.print(f"  claim {esc(claim.claim_id)}: [bold]{esc(claim.verdict)}[/]{source} — "
                   f"{esc(claim.rationale)}", markup=True)
     if not claims:

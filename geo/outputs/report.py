@@ -161,6 +161,17 @@ def badge(verdict: str, label: str | None, key: bool = False) -> dict[str, str]:
             "label": "" if level in ("none", "key") else f"{level} confidence"}
 
 
+UNTESTED_BY_EITHER = "neither the change polygons nor the vessel counts could test the claim"
+
+
+def decided_by(verdict: str, verdict_source: str | None) -> str | None:
+    """Which line of evidence decided a merged verdict (``verdict_source``), or None when none did: a claim
+    left not tested (or not observable) was decided by nothing, whatever source the merge names."""
+    if verdict_source is None or verdict in (NOT_TESTED, NOT_OBSERVABLE):
+        return None
+    return verdict_source
+
+
 def largest_first(features: Sequence[ChangeFeature]) -> list[ChangeFeature]:
     return sorted(features, key=lambda f: -f.area_m2)
 
@@ -211,6 +222,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         "vessel_badge": badge((entry.get("vessel_evidence") or {}).get("verdict", ""),
                               (entry.get("vessel_evidence") or {}).get("confidence_label")),
         "change_judgement": entry.get("change_verdict"),
+        "decided_by": decided_by(entry["verdict"], entry.get("verdict_source")) or f"nothing: {UNTESTED_BY_EITHER}",
     }
 
 
@@ -271,6 +283,8 @@ def _section(run: RunData) -> dict[str, Any]:
         "overview": None if run.claims else _overview(run, pictures, [s["date"] for s in scenes]),
         "vessels": vessel_view(run.vessels),
         "scenes": scenes,
+        # a local catalog's items often name no collection: then the scene table has no column for it
+        "scene_collections": any(scene.get("collection") for scene in scenes),
         "seen": seen_clear_split(float(manifest.get("clear_fraction") or 0.0), manifest["scenes"]),
     }
 

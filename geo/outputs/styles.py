@@ -2,7 +2,7 @@
 
 Vector styles carry a categorised renderer, map tips and the layer's temporal settings (features live
 from a start to an end DateTime field), so the layer opens styled and the temporal controller works; the
-change, claim and AOI styles also give readable field names (aliases), no labels, and outlines over a
+change, claim, vessel and AOI styles also give readable field names (aliases), no labels, and outlines over a
 contrasting halo that read on dark and bright imagery alike.
 Raster styles fix the renderer and its stretch, so before and after open as true colour and the change
 statistic as a ramp that starts at the detection threshold.
@@ -44,6 +44,13 @@ CLAIM_ALIASES = {
     "n_matching": "Changes matching the claim", "clear_fraction": "Clear share of the area",
     "verdict_source": "Verdict decided by", "vessel_verdict": "Vessel verdict", "vessel_p_value": "Vessel p-value",
     "before_scene": "Before scene", "after_scene": "After scene",
+}
+VESSEL_ALIASES = {
+    "detection_id": "Detection id", "id": "Detection id (GeoJSON id)", "aoi_id": "Area of interest",
+    "scene": "Scene", "datetime": "Acquired (UTC)", "date": "Date acquired", "sensor": "Sensor",
+    "length_m": "Length (m)", "width_m": "Width (m)", "heading_deg": "Heading (°)", "area_m2": "Area (m²)",
+    "pixels": "Pixels", "score": "Detection score", "peak": "Peak value", "at_berth": "At berth",
+    "lon": "Longitude", "lat": "Latitude", "algorithm_version": "Algorithm version",
 }
 AOI_ALIASES = {
     "id": "Id", "name": "Name", "country": "Country", "kind": "Kind", "area_km2": "Area (km²)",
@@ -199,7 +206,7 @@ def vessels_style() -> ET.Element:
     _common_tail(root, "detection_id", (
         '<b>vessel</b> ([% upper("sensor") %]) [% format_number("length_m", 0) %] m long, '
         '[% format_number("area_m2", 0) %] m², score [% "score" %]<br>[% "datetime" %]<br>scene [% "scene" %]'
-    ))
+    ), VESSEL_ALIASES)
     return root
 
 

@@ -291,20 +291,23 @@ def vessel_data(run: VesselRun) -> VesselData:
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
-    (all scenes), both RFC 7946 and
-    holding the detections inside the AOI, the latter with its QGIS style ``vessels.qml``;
+    (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
+    beside it (``detections-<scene>.qml``, ``vessels.qml``);
     ``timeseries.csv|json|svg|png``; ``evidence.json``;
     ``vessels-manifest.json``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     everything = []
+    # QGIS applies a .qml of the same name when the layer is opened: the GeoPackage layer's style, beside
+    # vessels.geojson and each scene's file
+    style = to_qml(vessels_style())
     for scene_id, features in _features_by_scene(run):
         everything += features
         write_json(folder / f"detections-{_safe(scene_id)}.geojson",
                    {"type": "FeatureCollection", "features": features})
+        write_text(folder / f"detections-{_safe(scene_id)}.qml", style)
     write_json(folder / VESSEL_DETECTIONS, {"type": "FeatureCollection", "features": everything})
-    # QGIS applies a .qml of the same name when the layer is opened: the GeoPackage layer's style
-    write_text(folder / VESSEL_STYLE, to_qml(vessels_style()))
+    write_text(folder / VESSEL_STYLE, style)
     write_csv(folder / "timeseries.csv", run.rows)
     p = run.manifest["parameters"]["evidence"]
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],

@@ -151,3 +151,10 @@ signatures = ["large_vessels_at_berth"]
     assert any(w.startswith("vessel counts not made: no s1/s2 scene") for w in manifest["warnings"])
     assert not (out / "vessels.geojson").exists()
     assert _claims(out)["test-construction"]["verdict"] == "consistent with the claim"  # the others as before
+    # nothing decided a claim neither line of evidence could test: the terminal and the report card say so
+    untested = "neither the change polygons nor the vessel counts could test the claim"
+    line = next(l for l in result.stdout.splitlines() if "claim test-ships-late:" in l)
+    assert f"not tested [{untested}]" in line and "[by " not in line
+    html = " ".join((out / "report.html").read_text().split())
+    assert f"<dt>Decided by</dt><dd>nothing: {untested}</dd>" in html
+    assert "<dt>Decided by</dt><dd>change polygons</dd>" not in html

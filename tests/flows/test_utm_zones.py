@@ -80,6 +80,9 @@ def test_an_aoi_seen_half_by_each_tile_of_a_pass_is_read_from_both(user, halves)
              if link["rel"] == "derived_from"]  # one per tile, not one to an item "A+B" no archive holds
     assert [href.rsplit("/", 1)[1] for href in links] == [*before["tiles"], *manifest["scenes"]["after"]["tiles"]]
     assert all(href.startswith(f"{halves.url}/collections/sentinel-2-l2a/items/") for href in links)
+    # an archive's items name their collection: the report's scene table shows it for both scenes
+    report = " ".join((user.home / "out" / "report.html").read_text().split())
+    assert "<th>Collection</th>" in report and report.count("<td>sentinel-2-l2a</td>") == 2
 
     # the pass named by its id reads the same again, from the scene cache: no request at all
     halves.clear()

@@ -132,6 +132,17 @@ def test_an_output_path_the_file_system_cannot_hold_is_refused_before_any_work(s
         assert list((tmp_path / "work").iterdir()) == []  # nothing created
 
 
+def test_a_special_place_that_takes_no_new_folder_is_refused_before_any_work(synthetic_project, tmp_path):
+    """/proc looks writable to root (os.access says yes) yet makes no folder: refused by trying, naming --out."""
+    for source in (None, tmp_path / "no-catalog.json"):  # a missing source: the path is checked first
+        result = run_geo(*run_args(synthetic_project, Path("/proc/geo-out"), source=source))
+        assert result.returncode == 1, (result.returncode, result.stderr)
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+        assert result.stderr.strip() == ("Error: --out /proc/geo-out: cannot write there (/proc takes no new "
+                                         "file: No such file or directory)"), result.stderr
+    assert not [p for p in Path("/proc").iterdir() if "geo" in p.name]
+
+
 @pytest.mark.parametrize("command, length", [("demo", 240), ("vessels", 240), ("report", 300), ("recheck", 300)])
 def test_other_commands_check_their_output_path_first(synthetic_project, tmp_path, command, length):
     """240 bytes are too long for a folder a run stages beside it, not for a re-check's folder (files are

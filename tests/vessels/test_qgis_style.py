@@ -30,3 +30,23 @@ def test_vessels_geojson_opens_styled_and_on_the_time_slider(qgis_available, s1_
                                                "end_expression": instant}
     assert layer["temporal_counts_after_restore"] == [*per_instant, 0]  # each scene's ships at its instant only
     assert layer["labels"] is False
+
+
+def test_vessel_layers_have_readable_field_names_and_each_scene_file_its_style(qgis_available, s1_run):
+    """``vessels.geojson`` and every ``detections-<scene>.geojson`` open in QGIS with the same style: aliases
+    for every field (``length_m`` reads "Length (m)"), coloured by sensor."""
+    out, _ = s1_run
+    per_scene = sorted(out.glob("detections-*.geojson"))
+    assert per_scene and all(p.with_suffix(".qml").read_text() == (out / "vessels.qml").read_text()
+                             for p in per_scene)
+    busiest = max(per_scene, key=lambda p: len(json.loads(p.read_text())["features"]))
+    seen = probe({"vectors": [{"key": "vessels", "uri": str(out / "vessels.geojson")},
+                              {"key": "scene", "uri": str(busiest)}], "ranges": []})
+    for key, layer in seen["vectors"].items():
+        assert layer["valid"] and layer["count"] == len(json.loads(
+            (out / "vessels.geojson" if key == "vessels" else busiest).read_text())["features"]) > 0
+        unnamed = [field for field, alias in layer["aliases"].items() if not alias or alias == field]
+        assert not unnamed, (key, unnamed)
+        assert layer["aliases"]["length_m"] == "Length (m)" and layer["aliases"]["at_berth"] == "At berth"
+        assert layer["renderer"] == "categorizedSymbol" and layer["class_attribute"] == "sensor"
+        assert layer["category_colours"] == {"s1": "#1f5fa8", "s2": "#c2571a"}
