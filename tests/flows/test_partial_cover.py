@@ -6,6 +6,7 @@ A fully covered AOI reads as before."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi, registry_a
 
 SCENE_EAST = -1.51216506958  # the demo scenes' east edge (their items' bbox)
 WEST, EAST = -1.56, -1.49
+QUAY_RING = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]  # reaches east past the scenes
 # In lon/lat a rectangle's area splits in proportion to longitude: the share east of the scenes is known
 OUTSIDE = (EAST - SCENE_EAST) / (EAST - WEST)  # 0.3166
 
@@ -27,8 +29,7 @@ def run_demo(user, ring):
 
 
 def test_the_part_outside_the_scenes_is_named_not_called_cloud(user):
-    ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
-    result, manifest, report = run_demo(user, ring)
+    result, manifest, report = run_demo(user, QUAY_RING)
     for role in ("before", "after"):
         assert manifest["scenes"]["selection"][role]["nodata_fraction"] == pytest.approx(OUTSIDE, abs=0.005)
     assert manifest["clear_fraction"] == pytest.approx(1 - OUTSIDE, abs=0.01)
@@ -68,15 +69,19 @@ signatures = ["new_construction", "cleared_land"]
 """
 
 
+def my_quay_project(home: Path) -> tuple[Path, Path]:
+    """An analyst's aoi/ and seeds/ folders in ``home``: the quay AOI, partly outside the scenes, and its claim."""
+    aoi_dir, seeds_dir = home / "aoi", home / "seeds"
+    aoi_dir.mkdir()
+    seeds_dir.mkdir()
+    registry_aoi(aoi_dir / "my-quay.geojson", "my-quay", "My quay", QUAY_RING)
+    (seeds_dir / "mine.toml").write_text(MY_CLAIM, encoding="utf-8")
+    return aoi_dir, seeds_dir
+
 def test_a_claim_on_an_area_partly_outside_says_so_in_its_card_and_rationale(user):
     """A claim's verdict rests on the part of its AOI the scenes hold: the card's "Clear area" and the
     rationale in claims.json name the part outside, so "no evidence found" does not read as a look at all of it."""
-    aoi_dir, seeds_dir = user.home / "aoi", user.home / "seeds"
-    seeds_dir.mkdir()
-    aoi_dir.mkdir()
-    ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
-    registry_aoi(aoi_dir / "my-quay.geojson", "my-quay", "My quay", ring)
-    (seeds_dir / "mine.toml").write_text(MY_CLAIM, encoding="utf-8")
+    aoi_dir, seeds_dir = my_quay_project(user.home)
     result = user("run", "--aoi", "my-quay", "--source", str(DEMO_CATALOG.parent), "--before", "2015-08-21",
                   "--after", "2017-10-14", "--out", "out", "--aoi-dir", str(aoi_dir), "--seeds-dir", str(seeds_dir))
     assert result.returncode == 0, result.output

@@ -9,20 +9,15 @@ import sqlite3
 
 import pytest
 
-from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi, registry_aoi
-from tests.flows.test_partial_cover import EAST, MY_CLAIM, OUTSIDE, WEST
+from tests.flows.conftest import DEMO_CATALOG, DRAWN_RING, drawn_aoi
+from tests.flows.test_partial_cover import OUTSIDE, QUAY_RING, my_quay_project
 
 NOTE = " 32% of the area lies outside the scenes and was not seen at all: nothing is known of that part."
 BEFORE, AFTER = "S2A_30TXT_20150821_L1C_nantes", "S2_30TXT_20171014_L1C_nantes"
 
 
 def test_a_window_verdict_names_the_part_of_the_aoi_outside_the_scenes(user):
-    aoi_dir, seeds_dir = user.home / "aoi", user.home / "seeds"
-    aoi_dir.mkdir()
-    seeds_dir.mkdir()
-    ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
-    registry_aoi(aoi_dir / "my-quay.geojson", "my-quay", "My quay", ring)
-    (seeds_dir / "mine.toml").write_text(MY_CLAIM, encoding="utf-8")
+    aoi_dir, seeds_dir = my_quay_project(user.home)
     result = user("recheck", "--store", "store.gpkg", "--aoi", "my-quay", "--source", str(DEMO_CATALOG),
                   "--since", "2015-08-01", "--aoi-dir", str(aoi_dir), "--seeds-dir", str(seeds_dir), "--json")
     assert result.returncode == 0, result.output
@@ -49,8 +44,7 @@ def test_a_window_verdict_names_the_part_of_the_aoi_outside_the_scenes(user):
 def test_the_terminal_line_of_a_re_checked_aoi_names_the_part_outside_the_scenes(user):
     """``geo recheck``'s line per AOI says what ``geo run``'s summary says (it said nothing of the AOI's cover
     outside a changed verdict's rationale)."""
-    ring = [[WEST, 47.19], [EAST, 47.19], [EAST, 47.215], [WEST, 47.215], [WEST, 47.19]]
-    drawn_aoi(user.home / "quay.geojson", [ring])
+    drawn_aoi(user.home / "quay.geojson", [QUAY_RING])
     result = user("recheck", "--store", "store.gpkg", "--aoi", "quay.geojson", "--source", str(DEMO_CATALOG),
                   "--since", "2015-08-01")
     assert result.returncode == 0, result.output
