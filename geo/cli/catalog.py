@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 from rich.table import Table
-from shapely.geometry import mapping
 
-from geo.aoi import load_aois, resolve_aoi
 from geo.claims import Claim, load_claims, read_claims
 from geo import paths
 from geo.cli import console
@@ -29,6 +27,8 @@ def aoi_group() -> None:
 @json_option
 def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
     """List AOIs with kind, country and area."""
+    from geo.aoi import load_aois  # shapely, pyproj: here, so that --help stays light
+
     folder = listed_folder(aoi_dir, paths.aoi_dir(), "--aoi-dir")
     aois = load_aois(folder)
     if not aois:
@@ -49,6 +49,10 @@ def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
 @aoi_dir_option
 def aoi_show(aoi_ref: str, aoi_dir: Path | None) -> None:
     """Show one AOI (id or file) as validated JSON."""
+    from shapely.geometry import mapping
+
+    from geo.aoi import resolve_aoi
+
     skipped: list[AOIError] = []
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
     console.warn_skipped(skipped, "`geo aoi list`")
@@ -66,6 +70,8 @@ def _say_empty(message: str) -> None:
 
 
 def _claims(aoi_dir: Path | None, seeds_dir: Path | None) -> dict[str, Claim]:
+    from geo.aoi import load_aois
+
     return load_claims(seeds_folder(seeds_dir), set(load_aois(aoi_folder(aoi_dir))))
 
 
@@ -97,6 +103,8 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
 @seeds_dir_option
 def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Show one claim as JSON (other claims' faults are warnings; `geo claims list` checks them all)."""
+    from geo.aoi import load_aois
+
     skipped: list[AOIError] = []
     aois = load_aois(aoi_folder(aoi_dir), skipped)
     read = read_claims(seeds_folder(seeds_dir), set(aois), bool(skipped))

@@ -9,19 +9,24 @@ import click
 from geo.atomic import check_output_file
 from geo.cli import console
 from geo.errors import OutputError
-from geo.outputs.run_data import REPORT, load_run
-from geo.outputs.writers import VIEW_WRITERS
 
 
+# the help names geo.outputs.run_data.REPORT without importing it (numpy, geopandas...: a second); a test keeps
+# the two the same
 @click.command("report")
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help=f"HTML file to write [default: RUN_DIR/{REPORT} for one run; required for several].")
+              help="HTML file to write [default: RUN_DIR/report.html for one run; required for several].")
 def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
     """Write the evidence report (one self-contained HTML file) from the output folder of `geo run`/`geo demo`.
 
     Several RUN_DIRs (one per AOI) make one report with a section per area.
     """
+    from geo.cli.start_up import collector_paused
+
+    with collector_paused():  # numpy, rasterio, geopandas...: here, so that --help stays light
+        from geo.outputs.run_data import REPORT, load_run
+        from geo.outputs.writers import VIEW_WRITERS
     if out is None:
         if len(run_dirs) > 1:
             raise click.UsageError("several run folders: say where the combined report goes with --out FILE")

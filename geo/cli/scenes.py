@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
 from rich.table import Table
 
-from geo.aoi import resolve_aoi
 from geo.cli import console
 from geo.cli.options import aoi_dir_option, aoi_folder, json_option, scene_source, sensor_option
 from geo.errors import AOIError, SceneError
-from geo.scenes.cache import SceneCache
 from geo.scenes.ids import shown_id, unsafe_id_reason
-from geo.scenes.cloud import AoiCover, aoi_covers, most_promising, rank_by_clear, tile_cloud
 from geo.scenes.model import Scene, Sensor, tile_cloud_cover
-from geo.scenes.pairs import catalog_note, parse_period
 from geo.scenes.source import ARCHIVES, default_source, open_source
+
+if TYPE_CHECKING:  # imported by the commands themselves (numpy, rasterio, shapely), so that --help stays light
+    from geo.scenes.cache import SceneCache
+    from geo.scenes.cloud import AoiCover
 
 MAX_JUDGED = 100  # scenes whose cloud inside the AOI a search judges (one SCL window read each)
 
@@ -83,6 +83,12 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                    as_json: bool) -> None:
     """Scenes over an AOI between two dates, with the clear, cloud and nodata fractions *inside the AOI*
     (Sentinel-2: counted from the scene classification window over the AOI only)."""
+    from geo.cli.start_up import collector_paused
+
+    with collector_paused():
+        from geo.aoi import resolve_aoi
+        from geo.scenes.cloud import aoi_covers, most_promising, rank_by_clear, tile_cloud
+        from geo.scenes.pairs import catalog_note, parse_period
     first, last = parse_period(start, end)
     skipped: list[AOIError] = []
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
@@ -131,11 +137,17 @@ def cache_group() -> None:
     windows already read from remote archives."""
 
 
+def _scene_cache() -> SceneCache:
+    from geo.scenes.cache import SceneCache  # numpy, rasterio
+
+    return SceneCache.default()
+
+
 @cache_group.command("list")
 @json_option
 def cache_list(as_json: bool) -> None:
     """List cached windows: item, asset, grid, size."""
-    cache = SceneCache.default()
+    cache = _scene_cache()
     entries = cache.entries()
     if as_json:
         click.echo(json.dumps({"root": str(cache.root), "entries": [e.to_dict() for e in entries],
@@ -159,6 +171,6 @@ def cache_clear(item_id: str | None) -> None:
     reason = None if item_id is None else unsafe_id_reason(item_id)
     if reason is not None:
         raise SceneError(f"--item {shown_id(str(item_id))}: not an item id ({reason}); nothing removed")
-    cache = SceneCache.default()
+    cache = _scene_cache()
     files, size = cache.clear(item_id)
     console.stdout.print(f"removed {files} file(s), {size / 1e6:.1f} MB from {cache.root}")

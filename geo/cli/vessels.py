@@ -13,12 +13,10 @@ from geo.cli import console
 from geo.cli.options import (
     aoi_dir_option, aoi_folder, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
 )
-from geo.cli.run import load_job_inputs
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, ClaimError, OverlapError
 from geo.paths import visible_files
 from geo.scenes.model import Sensor
-from geo.scenes.pairs import parse_period
 from geo.scenes.source import default_source
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
@@ -94,9 +92,14 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     """
     from dataclasses import replace
 
-    from geo.vessels.job import (VesselParams, find_scenes, no_scenes, run_vessels, write_vessel_item,
-                                 write_vessel_outputs)
-    from geo.vessels.period import default_sensors, vessel_claims
+    from geo.cli.start_up import collector_paused
+
+    with collector_paused():  # numpy, rasterio, geopandas...: as a change job's (geo.cli.start_up.job_imports)
+        from geo.cli.change_job import load_job_inputs
+        from geo.scenes.pairs import parse_period
+        from geo.vessels.job import (VesselParams, find_scenes, no_scenes, run_vessels, write_vessel_item,
+                                     write_vessel_outputs)
+        from geo.vessels.period import default_sensors, vessel_claims
 
     first, last = parse_period(start, end)
     check_output_dir(out)

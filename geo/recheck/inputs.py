@@ -1,6 +1,6 @@
 """What a re-check takes from the aoi/ and seeds/ folders, and what it does with a file or claim it cannot take.
 
-As for ``geo run`` (``geo.cli.run.load_job_inputs``): a broken file or claim that concerns an AOI being
+As for ``geo run`` (``geo.cli.change_job.load_job_inputs``): a broken file or claim that concerns an AOI being
 re-checked stops that AOI; one that concerns none is a warning. On a scheduled run (no --aoi) "stops" means
 the AOI fails for this run (exit 4, retried next run) while the others are re-checked: one typo saved by an
 analyst must not hold up every area's cron job. With --aoi it stops the run (exit 1), as ``geo run`` does.

@@ -56,6 +56,52 @@ def test_run_help_names_every_file_the_run_writes(user):
     assert "COGs" in text
 
 
+HEAVY = {"numpy", "rasterio", "shapely", "geopandas", "pyproj", "scipy", "pandas"}
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """The modules a run under PYTHONPROFILEIMPORTTIME (python -X importtime) imported: one line each on stderr."""
+    return {line.split("|")[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+def command_paths(group, path=()):
+    """Every command and sub-command of ``geo`` (``("run",)``, ``("scenes", "cache", "list")``...)."""
+    import click
+
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        yield (*path, name)
+        if isinstance(command, click.Group):
+            yield from command_paths(command, (*path, name))
+
+
+def test_every_commands_help_imports_none_of_the_pipeline(user):
+    # `geo run --help` took a second, importing numpy, rasterio, geopandas... for a page of text: each command's
+    # module imports what its work needs inside the command.
+    from geo.cli import cli
+
+    paths = list(command_paths(cli))
+    assert {("run",), ("demo",), ("vessels",), ("scenes", "search"), ("aoi", "show"), ("report",)} <= set(paths)
+    heavy = {}
+    for path in paths:
+        result = user(*path, "--help", env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert result.returncode == 0, (path, result.output)
+        assert result.stdout.startswith(f"Usage: geo {' '.join(path)} "), (path, result.stdout)
+        imported = imported_modules(result.stderr)
+        assert "click" in imported, (path, result.stderr[-2000:])  # importtime's report: an empty one proves nothing
+        if imported & HEAVY:
+            heavy[" ".join(path)] = sorted(imported & HEAVY)
+    assert heavy == {}
+
+
+def test_report_help_names_the_file_a_run_folder_holds(user):
+    from geo.outputs.run_data import REPORT
+
+    text = " ".join(user("report", "--help").stdout.split())
+    assert f"[default: RUN_DIR/{REPORT} for one run; required for several]" in text
+
+
 def test_geo_help_lists_every_command_as_click_would_without_importing_them(user):
     # `geo --help` is the first thing a new user types: it summarises each command from its docstring, read
     # from the source, not by importing every command's module (numpy, rasterio, geopandas...: a second).
@@ -65,9 +111,9 @@ def test_geo_help_lists_every_command_as_click_would_without_importing_them(user
 
     result = user("--help", env={"PYTHONPROFILEIMPORTTIME": "1"})  # python -X importtime: each import on stderr
     assert result.returncode == 0, result.output
-    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    imported = imported_modules(result.stderr)
     assert {"geo.cli", "click"} <= imported
-    assert imported & {"numpy", "rasterio", "shapely", "geopandas", "pyproj", "scipy", "pandas"} == set()
+    assert imported & HEAVY == set()
     assert {name for name in imported if name.startswith("geo.cli.")} <= {"geo.cli.console"}
     listing = result.stdout.split("Commands:\n")[1]
     rows = dict(line.strip().split(None, 1) for line in listing.splitlines() if line.strip())

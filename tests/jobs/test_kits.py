@@ -35,7 +35,7 @@ def test_a_job_imports_only_its_own_sensors_kit():
     import subprocess
     import sys
 
-    probe = ("import sys; import geo.cli.run; from geo.jobs.kits import kit_for; from geo.scenes.model import Sensor; "
+    probe = ("import sys; import geo.cli.change_job; from geo.jobs.kits import kit_for; from geo.scenes.model import Sensor; "
              "kit = kit_for(Sensor(sys.argv[1])); "
              "print(type(kit).__name__, *(m in sys.modules for m in ('geo.jobs.sar_kit', 'geo.jobs.optical_kit', "
              "'scipy.stats')))")
