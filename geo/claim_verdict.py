@@ -13,6 +13,8 @@ from typing import Any
 
 # Written only when the vessel job merged its counts in (geo.vessels.merged_verdicts).
 VESSEL_KEYS = ("change_verdict", "vessel_evidence", "verdict_source")
+# The ``verdict_source`` of a merged verdict neither line of evidence could test (not tested, not observable).
+DECIDED_BY_NEITHER = "none"
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
     for claim in claims:
         source = ""
         if claim.verdict_source:  # the vessel job merged its counts in: which line of evidence decided, if any
-            decider = decided_by(claim.verdict, claim.verdict_source)
+            decider = decided_by(claim.verdict_source)
             source = " " + esc(f"[by {decider}]" if decider else f"[{UNTESTED_BY_EITHER}]")
         out.print(f"  claim {esc(claim.claim_id)}: [bold]{esc(claim.verdict)}[/]{source} — "
                   f"{esc(claim.rationale)}", markup=True)

@@ -30,6 +30,7 @@ from geo.link import (
     WEAK_EVIDENCE,
 )
 from geo.atomic import replacing
+from geo.claim_verdict import DECIDED_BY_NEITHER
 from geo.results import seen_clear_split
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
@@ -164,12 +165,9 @@ def badge(verdict: str, label: str | None, key: bool = False) -> dict[str, str]:
 UNTESTED_BY_EITHER = "neither the change polygons nor the vessel counts could test the claim"
 
 
-def decided_by(verdict: str, verdict_source: str | None) -> str | None:
-    """Which line of evidence decided a merged verdict (``verdict_source``), or None when none did: a claim
-    left not tested (or not observable) was decided by nothing, whatever source the merge names."""
-    if verdict_source is None or verdict in (NOT_TESTED, NOT_OBSERVABLE):
-        return None
-    return verdict_source
+def decided_by(verdict_source: str | None) -> str | None:
+    """Which line of evidence decided a merged verdict (its ``verdict_source``), or None when none did."""
+    return None if verdict_source in (None, DECIDED_BY_NEITHER) else verdict_source
 
 
 def largest_first(features: Sequence[ChangeFeature]) -> list[ChangeFeature]:
@@ -222,7 +220,7 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         "vessel_badge": badge((entry.get("vessel_evidence") or {}).get("verdict", ""),
                               (entry.get("vessel_evidence") or {}).get("confidence_label")),
         "change_judgement": entry.get("change_verdict"),
-        "decided_by": decided_by(entry["verdict"], entry.get("verdict_source")) or f"nothing: {UNTESTED_BY_EITHER}",
+        "decided_by": decided_by(entry.get("verdict_source")) or f"nothing: {UNTESTED_BY_EITHER}",
     }
 
 

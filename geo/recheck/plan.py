@@ -61,18 +61,18 @@ class AoiPlan:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.pending or self.seen or self.starts_chain or (self.vessels and self.vessels.pending))
+        return bool(self.pending or self.seen or self.starts_chain
+                    or (self.vessels and (self.vessels.pending or self.vessels.left_out)))
 
 
 def _passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = None) -> list[Scene]:
     """``scenes`` as passes over ``aoi`` (``geo.scenes.mosaic.passes``), in time order; the tiles a pass leaves
     out are added to ``left_out``."""
-    from geo.scenes.mosaic import passes  # shapely: not for a re-check with nothing new
+    from geo.scenes import mosaic  # shapely: not for a re-check with nothing new
 
-    out = passes(sorted(scenes, key=scene_order), aoi)
+    out = mosaic.passes(sorted(scenes, key=scene_order), aoi)
     if left_out is not None:
-        kept = {part.id for scene in out for part in (scene, *scene.parts)}
-        left_out.extend(s for s in scenes if s.id not in kept)
+        left_out.extend(mosaic.left_out(scenes, out))
     return out
 
 

@@ -5,7 +5,8 @@ geometry takes shapely, pyproj and numpy, a tenth of a second against millisecon
 answers without them, from each catalog item's datetime, sensor, orbit geometry and footprint bounding box,
 and from the store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
 one), chain heads (Sentinel-2, and Sentinel-1 where ``geo.recheck.sar_chain`` started one: it pairs only its
-head's orbit geometry), scenes seen, scenes paired with the heads, and vessel scenes counted. A bounding-box test
+head's orbit geometry), scenes seen, scenes paired with the heads, and vessel scenes counted (a tile its pass left out: seen, and a tile of its pass
+counted). A bounding-box test
 keeps every item the exact footprint test of the planner keeps (and perhaps a few more), so when none of
 those is new for any AOI, the planner (``plan.py``, and ``vessels.py`` for AOIs with ship claims) would find
 nothing either.
@@ -205,11 +206,14 @@ def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Se
 
 def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], over: Sequence[ItemBrief],
                            source: str, today: date) -> bool:
-    """``vessels.plan_vessels`` on box-tested items: whether every one of them is counted already."""
+    """``vessels.plan_vessels`` on box-tested items: whether every one of them is counted already, by itself
+    or, a tile its pass left out (recorded as seen), by a tile of its pass."""
     sensors = default_sensors(source)
     found = _within([i for i in over if i.sensor in sensors], default_period(claims)[0], today)
     counted = stored_ids(vessel_scene_ids(store, aoi_id, VESSELS_VERSION))
-    return all(i.id in counted for i in found)
+    seen = store.seen_scene_ids(aoi_id)
+    passes_counted = {i.pass_key for i in found if i.pass_key is not None and i.id in counted}
+    return all(i.id in counted or (i.id in seen and i.pass_key in passes_counted) for i in found)
 
 
 def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],

@@ -42,7 +42,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     store.upsert_aoi(aoi, run_id)
     for claim in plan.claims:
         store.upsert_claim(claim, run_id)
-    for scene in (*plan.seen, *plan.left_out):  # a tile left out of its pass: seen, so no news to the quick check
+    # a tile left out of its pass (of the chain's or the vessel counts' search): seen, so no news to the quick check
+    for scene in (*plan.seen, *plan.left_out, *(plan.vessels.left_out if plan.vessels else ())):
         store.add_scene(aoi.id, scene.summary(), source, run_id)
     chain = store.chain(aoi.id, version)
     if chain is None:

@@ -46,6 +46,8 @@ class VesselPlan:
     start: date
     pending: tuple[Scene, ...]  # scenes not counted yet, oldest first
     masks: dict[str, LandMask] = field(default_factory=dict)  # kept from the AOI's first vessel run
+    # tiles not recorded yet that their pass leaves out (never counted: recorded as seen, for geo.recheck.quick)
+    left_out: tuple[Scene, ...] = ()
 
 
 @dataclass
@@ -64,9 +66,11 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
         return None
     start = default_period(relevant)[0]
     sensors = default_sensors(source)
-    scenes = find_scenes(source, aoi, start, today, sensors) if start <= today else []
+    left_out: list[Scene] = []
+    scenes = find_scenes(source, aoi, start, today, sensors, left_out) if start <= today else []
     counted = stored_ids(vessel_scene_ids(store, aoi.id, VESSELS_VERSION))  # passes, or tiles counted before
     pending = tuple(s for s in scenes if not is_recorded(s, counted))
+    seen = store.seen_scene_ids(aoi.id)
     grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
     masks: dict[str, LandMask] = {}
     for sensor in sensors:
@@ -74,7 +78,7 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
         if stored is not None:
             masks[sensor] = LandMask(*stored)
     log.info("%s: %d scene(s) to count vessels on", aoi.id, len(pending))
-    return VesselPlan(tuple(relevant), sensors, start, pending, masks)
+    return VesselPlan(tuple(relevant), sensors, start, pending, masks, tuple(s for s in left_out if s.id not in seen))
 
 
 def count_vessels(aoi: AOI, plan: VesselPlan, params: VesselParams = VesselParams()) -> VesselOutcome:

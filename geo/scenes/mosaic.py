@@ -70,6 +70,12 @@ def passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
     return out
 
 
+def left_out(tiles: Sequence[Scene], kept: Sequence[Scene]) -> list[Scene]:
+    """The ``tiles`` that ``passes`` left out of ``kept`` (its answer): another tile of their pass shows the AOI."""
+    ids = {part.id for scene in kept for part in (scene, *scene.parts)}
+    return [t for t in tiles if t.id not in ids]
+
+
 def _fewest(tiles: Sequence[Scene], aoi: AOI) -> Scene:
     grid_crs = aoi.utm_grid().crs
     area = aoi.projected(grid_crs.to_string())

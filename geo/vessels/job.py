@@ -37,7 +37,7 @@ from geo.paths import visible_files
 from geo.jobs.steps import Progress
 from geo.results import VesselData
 from geo.scenes.model import Scene, Sensor
-from geo.scenes.mosaic import passes
+from geo.scenes.mosaic import left_out as tiles_left_out, passes
 from geo.scenes.sar_read import SceneBands, lacking_assets, read_scene, scene_sensor
 from geo.scenes.source import open_source
 from geo.vessels.berths import mark_at_berth
@@ -90,11 +90,12 @@ class VesselRun:
     land_masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks built by this run
 
 
-def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[Sensor]) -> list[Scene]:
+def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[Sensor],
+                left_out: list[Scene] | None = None) -> list[Scene]:
     """Scenes of ``sensors`` over ``aoi`` in [start, end], each sensor searched in its own collections
     (``geo.scenes.source.open_source``: Sentinel-1 on the Planetary Computer or any STAC API's
     ``sentinel-1-rtc``, Sentinel-2 L2A, or a local catalog filtered by sensor). Scenes lacking the assets
-    their detector reads are left out, with a warning."""
+    their detector reads are left out, with a warning. ``left_out``: gets the tiles their passes leave out."""
     scenes: list[Scene] = []
     for sensor in sensors:
         scenes += open_source(source, sensor).search(aoi.geometry, start, end)
@@ -104,7 +105,11 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
                     "; ".join(f"{i} ({why})" for i, why in sorted(unusable.items())))
     chosen = [s for s in scenes if scene_sensor(s) in sensors]
     # the slices or tiles of one pass over the AOI as one scene: each ship counted once, all of the AOI seen
-    return passes(sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime), aoi)
+    tiles = sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime)
+    out = passes(tiles, aoi)
+    if left_out is not None:
+        left_out.extend(tiles_left_out(tiles, out))
+    return out
 
 
 def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:

@@ -20,7 +20,7 @@ change polygons alone: *inconsistent with the denial* when one of them is consis
 when one has only weak evidence, never confirmed.
 
 Nothing is hidden: the entry keeps both judgements (``change_verdict``, ``vessel_evidence``), says which
-decided (``verdict_source``), and its ``rationale`` gives the deciding reason first, then the other.
+decided (``verdict_source``: ``"none"`` when neither could test the claim), and its ``rationale`` gives the deciding reason first, then the other.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from geo.claim_verdict import DECIDED_BY_NEITHER
 from geo.claims import SIGNATURES, VESSEL_SIGNATURE, Claim, Stance
 from geo.link import (
     CONSISTENT,
@@ -56,10 +57,16 @@ def _sentence(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
+def _source(verdict: str, source: str) -> str:
+    """``source``, or none for a verdict that says the claim could not be tested: nothing decided it."""
+    return DECIDED_BY_NEITHER if verdict in (NOT_TESTED, NOT_OBSERVABLE) else source
+
+
 def _judged(verdict: str, confidence: float | None, source: str, lead: str, others: Sequence[str]) -> dict[str, Any]:
     """The keys of a claims.json entry a merged judgement sets: the deciding reason first, then the others."""
     out: dict[str, Any] = {"verdict": verdict, "confidence": confidence,
-                           "confidence_label": confidence_label(confidence), "verdict_source": source,
+                           "confidence_label": confidence_label(confidence),
+                           "verdict_source": _source(verdict, source),
                            "rationale": " ".join([_sentence(lead), *(_sentence(o) for o in others)])}
     if verdict not in (CONSISTENT, INCONSISTENT_WITH_DENIAL, WEAK_EVIDENCE):
         out["evidence"] = []
@@ -157,5 +164,5 @@ def merge_vessel_evidence(entries: Sequence[Mapping[str, Any]], evidence: Sequen
             out[index] = merge_denial(entry, denied, vessel.get(claim.id))
         elif claim.id in vessel:  # none of the claims it denies is judged here: the change verdict stands
             out[index] = {**entry, "change_verdict": _judgement(entry), "vessel_evidence": dict(vessel[claim.id]),
-                          "verdict_source": CHANGES}
+                          "verdict_source": _source(entry["verdict"], CHANGES)}
     return out

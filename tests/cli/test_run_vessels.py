@@ -143,7 +143,11 @@ signatures = ["large_vessels_at_berth"]
                      "--seeds-dir", str(seeds))
     assert result.returncode == 0, result.stderr
     late = _claims(out)["test-ships-late"]
-    assert late["verdict"] == "not tested" and late["verdict_source"] == "change polygons"
+    # nothing decided it, and claims.json and the GeoPackage say so (not "change polygons")
+    assert late["verdict"] == "not tested" and late["verdict_source"] == "none"
+    layer = pyogrio.read_dataframe(out / "changes.gpkg", layer="claims").set_index("claim_id")
+    assert layer.loc["test-ships-late", "verdict_source"] == "none"
+    assert layer.loc["test-construction", "verdict_source"] == "change polygons"
     assert late["vessel_evidence"]["verdict"] == "not tested"
     assert "no s1/s2 scene over AOI 'test-site' between 2022-07-05 and 2023-01-19" in late["rationale"]
     manifest = json.loads((out / "manifest.json").read_text())

@@ -174,6 +174,19 @@ def test_a_sentinel1_chain_reads_the_slices_of_each_pass_as_one_scene(user, port
     assert sum(p["n_changes"] for p in whole["pairs"]) >= 9  # the ships of the window's dates among them
 
 
+def overlapping_tiles(tmp_path, days=((2021, 6, 1), (2021, 6, 11))) -> str:
+    """A local catalog of passes (on ``days``, year, month, day) whose two tiles each show the whole AOI."""
+    server = ArchiveServer(page_size=3).start()
+    try:
+        for year, month, day in days:
+            for name, epsg in ((WEST, 32652), (EAST, 32653)):
+                tile_item(server, tmp_path / "tiles", Tile(f"{name}_{year}{month:02d}{day:02d}", utc(year, month, day),
+                                                           epsg, utm_box(epsg, 132.0, LAT, 6000, 3000), orbit=ORBIT))
+        return local_catalog(server, tmp_path / "tiles", tmp_path / "catalog")
+    finally:
+        server.stop()
+
+
 def test_a_tile_left_out_of_its_pass_is_known_to_the_next_quick_check(user, tmp_path):
     """Two tiles of each pass show the whole AOI (zone 52's reaches past 132°E): the pass keeps zone 53's (the AOI
     grid's), the other adds nothing. The re-check records it as seen, so that a re-check with nothing new over a
@@ -181,15 +194,7 @@ def test_a_tile_left_out_of_its_pass_is_known_to_the_next_quick_check(user, tmp_
     from tests.recheck.conftest import dump_store, imported_modules
     from tests.recheck.test_noop_imports import PROFILE, assert_light
 
-    server = ArchiveServer(page_size=3).start()
-    try:
-        for day in (1, 11):
-            for name, epsg in ((WEST, 32652), (EAST, 32653)):
-                tile_item(server, tmp_path / "tiles", Tile(f"{name}_202106{day:02d}", utc(2021, 6, day), epsg,
-                                                           utm_box(epsg, 132.0, LAT, 6000, 3000), orbit=ORBIT))
-        source = local_catalog(server, tmp_path / "tiles", tmp_path / "catalog")
-    finally:
-        server.stop()
+    source = overlapping_tiles(tmp_path)
     lon_lat_aoi(user.home / "across.geojson", AREA)
     first = user("recheck", "--store", "store.gpkg", "--aoi", "across.geojson", "--source", source, "--since",
                  "2021-06-01", "--json")
@@ -204,6 +209,59 @@ def test_a_tile_left_out_of_its_pass_is_known_to_the_next_quick_check(user, tmp_
 
     rows = dump_store(user.home / "store.gpkg")
     again = user("recheck", "--store", "store.gpkg", "--source", source, "--json", env=PROFILE)  # as cron runs it
+    assert again.returncode == 0, again.stderr[-3000:]
+    summary = json.loads(again.stdout)
+    assert summary["run_id"] is None and summary["aois"][0]["head_scene"] == f"{EAST}_20210611"
+    assert dump_store(user.home / "store.gpkg") == rows
+    assert_light(imported_modules(again.stderr))
+
+
+SHIP_CLAIM = """
+[document]
+title = "ships across the seam"
+
+[[claim]]
+id = "across-ships"
+claimant = "test"
+statement = "Ships came in early June 2020."
+date_stated = 2020-06-20
+stance = "assert"
+aoi_ids = ["across"]
+window = { start = 2020-06-01, end = 2020-06-05 }
+signatures = ["large_vessels_at_berth"]
+"""
+
+
+def test_a_tile_left_out_of_its_pass_is_known_to_the_vessel_counts_of_the_next_quick_check(user, tmp_path):
+    """As above, for an AOI with a ship claim: the vessel counts read each pass once (zone 53's tile), and the
+    tile the pass leaves out is recorded as seen, so the quick no-op check knows it is not a scene to count (before,
+    it was "new to its vessel counts" every run: the full path, every run). The pass of 1 March 2020 lies in the
+    vessel period only (180 days before the claim window), not in the chain's search (a year before --since)."""
+    from tests.recheck.conftest import dump_store, imported_modules
+    from tests.recheck.test_noop_imports import PROFILE, assert_light
+
+    days = ((2020, 3, 1), (2021, 6, 1), (2021, 6, 11))
+    source = overlapping_tiles(tmp_path, days)
+    lon_lat_aoi(user.home / "across.geojson", AREA)
+    (user.home / "seeds").mkdir()
+    (user.home / "seeds" / "ships.toml").write_text(SHIP_CLAIM)
+    first = user("recheck", "--store", "store.gpkg", "--aoi", "across.geojson", "--source", source, "--since",
+                 "2021-06-01", "--seeds-dir", "seeds", "--json")
+    assert first.returncode == 0, first.output
+    entry, = json.loads(first.stdout)["aois"]
+    assert entry["aoi_id"] == "across"
+    east = [f"{EAST}_{y}{m:02d}{d:02d}" for y, m, d in days]
+    assert entry["vessels"]["new_scenes"] == east  # one tile a pass counted
+    assert entry["new_scenes"] == east[1:]  # the chain's passes
+    with sqlite3.connect(user.home / "store.gpkg") as conn:
+        counted = conn.execute("SELECT scene_id FROM vessel_series ORDER BY datetime").fetchall()
+    assert counted == [(scene,) for scene in east]
+    scenes, _, _ = stored(user)  # seen: the chain's passes, and every tile a pass left out (March's: by the counts)
+    assert sorted(scenes) == sorted([*((f"{WEST}_{y}{m:02d}{d:02d}",) for y, m, d in days), *((s,) for s in east[1:])])
+
+    rows = dump_store(user.home / "store.gpkg")
+    again = user("recheck", "--store", "store.gpkg", "--source", source, "--seeds-dir", "seeds", "--json",
+                 env=PROFILE)  # as cron runs it
     assert again.returncode == 0, again.stderr[-3000:]
     summary = json.loads(again.stdout)
     assert summary["run_id"] is None and summary["aois"][0]["head_scene"] == f"{EAST}_20210611"

@@ -53,8 +53,9 @@ FEATURES = [change_feature(box(0, 0, 1, 1), "vessel", "c-vessel"),
     ((CONSISTENT, 0.6), (NO_EVIDENCE, 0.78), ("large_vessels_at_berth", "vehicle_parks"), ("c-vessel",),
      (NO_EVIDENCE, 0.78, "vessel counts")),
     ((NOT_OBSERVABLE, 0.9), (NO_EVIDENCE, 0.75), None, (), (NO_EVIDENCE, 0.75, "vessel counts")),
-    # 4. neither: the change verdict stands
-    ((NOT_TESTED, None), (NOT_TESTED, None), None, (), (NOT_TESTED, None, "change polygons")),
+    # 4. neither: the change verdict stands; when it too could not test the claim, nothing decided it
+    ((NOT_TESTED, None), (NOT_TESTED, None), None, (), (NOT_TESTED, None, "none")),
+    ((NOT_OBSERVABLE, 0.9), (NOT_TESTED, None), None, (), (NOT_OBSERVABLE, 0.9, "none")),
     ((NO_EVIDENCE, 0.7), (NOT_OBSERVABLE, 0.6), None, (), (NO_EVIDENCE, 0.7, "change polygons")),
 ])
 def test_assertion_rule(change, count, signatures, evidence, expected):
