@@ -32,7 +32,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
 from geo.recheck.passes import stored_ids
 from geo.recheck.plan import search_start
-from geo.scenes.ids import unsafe_id_reason
+from geo.scenes.ids import PassKey, pass_key, unsafe_id_reason
 from geo.scenes.model import (OrbitGeometry, Sensor, item_datetime, item_platform, item_sensor, orbit_geometry_of,
                               relative_orbit_of)
 from geo.scenes.source import catalog_items, day_range
@@ -55,9 +55,7 @@ class ItemBrief:
     sensor: Sensor  # as geo.scenes.model.Scene.sensor says
     box: Box  # of its footprint
     orbit: OrbitGeometry | None = None  # as geo.scenes.model.Scene.orbit_geometry says
-    # what the tiles of one pass share (day, platform, relative orbit, collection: geo.scenes.mosaic), None
-    # without a relative orbit (a tile is then a scene of its own)
-    pass_key: tuple[date, str, int, str] | None = None
+    pass_key: PassKey | None = None  # geo.scenes.ids.pass_key, as geo.scenes.mosaic groups tiles
 
 
 @dataclass(frozen=True)
@@ -122,9 +120,8 @@ def read_catalog(path: Path) -> CatalogBrief | None:
             return None
         if when.tzinfo is None:
             return None
-        orbit = relative_orbit_of(item.properties)
-        pass_key = None if orbit is None else (when.date(), item_platform(item).lower(), orbit, item.collection_id or "")
-        briefs.append(ItemBrief(item.id, when, item_sensor(item), box, orbit_geometry_of(item.properties), pass_key))
+        key = pass_key(when.date(), item_platform(item), relative_orbit_of(item.properties), item.collection_id or "")
+        briefs.append(ItemBrief(item.id, when, item_sensor(item), box, orbit_geometry_of(item.properties), key))
     return CatalogBrief(str(path), tuple(briefs))
 
 

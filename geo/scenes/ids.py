@@ -6,9 +6,11 @@ Apart from the cache (which imports rasterio) so that searching a local catalog 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 MAX_ID_BYTES = 200  # file names stop at 255 bytes; leave room for what is appended
 MOSAIC_JOIN = "+"  # a pass's id: its tiles' ids joined, in their order of priority (geo.scenes.mosaic)
+PassKey = tuple[date, str, int, str]
 _NOT_IN_ID = re.compile(r"[/\\\x00-\x1f\x7f]")  # separators (either OS) and control characters, NUL included
 
 
@@ -28,3 +30,9 @@ def unsafe_id_reason(item_id: str) -> str | None:
 def shown_id(item_id: str) -> str:
     """An id as it can be printed: quoted, escapes visible, cut when long."""
     return repr(item_id if len(item_id) <= 80 else item_id[:80] + "...")
+
+
+def pass_key(day: date, platform: str, relative_orbit: int | None, collection: str) -> PassKey | None:
+    """What the tiles or slices of one pass share (``geo.scenes.mosaic`` groups by it, ``geo.recheck.quick``
+    matches catalog items by it); None when the item does not say its orbit: it is then a scene of its own."""
+    return None if relative_orbit is None else (day, platform.lower(), relative_orbit, collection)

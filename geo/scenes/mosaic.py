@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
-from geo.scenes.ids import MOSAIC_JOIN
+from geo.scenes.ids import MOSAIC_JOIN, PassKey, pass_key
 from geo.scenes.model import Scene
 
 if TYPE_CHECKING:
@@ -42,10 +42,9 @@ def mosaic(parts: Sequence[Scene]) -> Scene:
                  MappingProxyType(shared), first.collection, first.platform, first.properties, None, first.source, tuple(parts))
 
 
-def _pass_of(scene: Scene) -> tuple[object, ...] | None:
-    """What tiles of one pass share (None when the item does not say its orbit: nothing is merged)."""
-    orbit = scene.relative_orbit
-    return None if orbit is None or scene.parts else (scene.date, scene.platform.lower(), orbit, scene.collection)
+def _pass_of(scene: Scene) -> PassKey | None:
+    """What tiles of one pass share (None for a pass already merged, or an item that does not say its orbit)."""
+    return None if scene.parts else pass_key(scene.date, scene.platform, scene.relative_orbit, scene.collection)
 
 
 def passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
@@ -54,7 +53,7 @@ def passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
     pixels are read as they are, not resampled); further tiles join as a
     ``mosaic`` while each shows at least ``MIN_GAIN`` more of it. Items without a relative orbit are kept
     as they are."""
-    groups: dict[tuple[object, ...], list[Scene]] = {}
+    groups: dict[PassKey, list[Scene]] = {}
     for scene in scenes:
         key = _pass_of(scene)
         if key is not None:
