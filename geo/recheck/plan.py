@@ -70,10 +70,7 @@ def _passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = No
     out are added to ``left_out``."""
     from geo.scenes import mosaic  # shapely: not for a re-check with nothing new
 
-    out = mosaic.passes(sorted(scenes, key=scene_order), aoi)
-    if left_out is not None:
-        left_out.extend(mosaic.left_out(scenes, out))
-    return out
+    return mosaic.passes(sorted(scenes, key=scene_order), aoi, left_out)
 
 
 def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date:

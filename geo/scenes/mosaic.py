@@ -47,12 +47,12 @@ def _pass_of(scene: Scene) -> PassKey | None:
     return None if scene.parts else pass_key(scene.date, scene.platform, scene.relative_orbit, scene.collection)
 
 
-def passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
+def passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = None) -> list[Scene]:
     """``scenes`` (sorted by time) with the tiles of each pass over ``aoi`` replaced by the fewest that show
     it: the tile showing most of the AOI first (of those showing as much, one on the AOI grid's CRS: its
     pixels are read as they are, not resampled); further tiles join as a
     ``mosaic`` while each shows at least ``MIN_GAIN`` more of it. Items without a relative orbit are kept
-    as they are."""
+    as they are. The tiles a pass leaves out (another tile of it shows the AOI) are added to ``left_out``."""
     groups: dict[PassKey, list[Scene]] = {}
     for scene in scenes:
         key = _pass_of(scene)
@@ -66,13 +66,10 @@ def passes(scenes: Sequence[Scene], aoi: AOI) -> list[Scene]:
             out.append(scene)
         elif scene is groups[key][0]:  # the pass, where its first tile was
             out.append(chosen[key])
+    if left_out is not None:
+        kept = {part.id for scene in out for part in (scene, *scene.parts)}
+        left_out.extend(t for t in scenes if t.id not in kept)
     return out
-
-
-def left_out(tiles: Sequence[Scene], kept: Sequence[Scene]) -> list[Scene]:
-    """The ``tiles`` that ``passes`` left out of ``kept`` (its answer): another tile of their pass shows the AOI."""
-    ids = {part.id for scene in kept for part in (scene, *scene.parts)}
-    return [t for t in tiles if t.id not in ids]
 
 
 def _fewest(tiles: Sequence[Scene], aoi: AOI) -> Scene:

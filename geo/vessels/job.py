@@ -37,7 +37,7 @@ from geo.paths import visible_files
 from geo.jobs.steps import Progress
 from geo.results import VesselData
 from geo.scenes.model import Scene, Sensor
-from geo.scenes.mosaic import left_out as tiles_left_out, passes
+from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import SceneBands, lacking_assets, read_scene, scene_sensor
 from geo.scenes.source import open_source
 from geo.vessels.berths import mark_at_berth
@@ -106,10 +106,7 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
     chosen = [s for s in scenes if scene_sensor(s) in sensors]
     # the slices or tiles of one pass over the AOI as one scene: each ship counted once, all of the AOI seen
     tiles = sorted({s.id: s for s in chosen}.values(), key=lambda s: s.datetime)
-    out = passes(tiles, aoi)
-    if left_out is not None:
-        left_out.extend(tiles_left_out(tiles, out))
-    return out
+    return passes(tiles, aoi, left_out)
 
 
 def _evenly(items: Sequence[Scene], n: int) -> list[Scene]:
