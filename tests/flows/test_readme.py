@@ -102,6 +102,18 @@ def test_vessels_readme_names_every_field_and_column_geo_vessels_writes(user):
         sorted(named - set(columns) - row_keys - set(document) - set(fields)))
 
 
+def test_recheck_readme_lists_every_file_of_its_outputs_folder(user):
+    result = user("recheck", "--store", "watch.gpkg", "--aoi", "demo-nantes-port", "--source", "demo")
+    assert result.returncode == 0, result.output
+    outputs = user.home / "watch-outputs"
+    written = {str(p.relative_to(outputs)) for p in outputs.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert written == {"latest.json", "watch.qlr", "runs/000001/changes.geojson", "runs/000001/changes.qml",
+                       "runs/000001/changes.kml", "runs/000001/summary.json"}
+    paragraph = readme_section("**Files of each run**", "`--on-new CMD` runs")
+    named = set(re.findall(r"`(?:runs/<run>/)?([^`\s/]+\.(?:geojson|json|kml|qml|qlr))`", paragraph))
+    assert {name.replace("<store>", "watch") for name in named} == {path.rpartition("/")[2] for path in written}
+
+
 def geo_commands() -> dict[tuple[str, ...], object]:
     """Every command of ``geo`` that runs something, by its path (``("scenes", "cache", "list")``)."""
     import click
