@@ -52,7 +52,7 @@ def as_documented(name: str) -> str:
     return re.sub(r"^detections-.+?\.(geojson|qml)$", r"detections-<scene>.\1", name)
 
 
-def test_outputs_of_a_run_lists_every_file_a_run_writes_and_no_other(user):
+def test_outputs_of_a_run_lists_every_file_a_run_writes_and_no_other_and_every_manifest_key(user):
     # aoi.geojson, and the detections' .qml beside each detections-<scene>.geojson, were written by every run
     # (the run's own item.json lists them as assets) but missing from the README's list.
     seeds = user.home / "my-seeds"
@@ -64,10 +64,20 @@ def test_outputs_of_a_run_lists_every_file_a_run_writes_and_no_other(user):
     written = {p.name for p in (user.home / "port").iterdir() if not p.name.startswith(".")}
     assert {"vessels.geojson", "timeseries.csv", "aoi.geojson"} <= written  # the ship claim ran the vessel job
     assert any(name.startswith("detections-") for name in written)
-    documented = named_files(readme_section("## Outputs of a run", "**How the folder is written**"))
+    section = readme_section("## Outputs of a run", "**How the folder is written**")
+    documented = named_files(section)
     assert {as_documented(name) for name in written} == documented, (
         f"written, not in the README: {sorted({as_documented(n) for n in written} - documented)}; "
         f"in the README, not written: {sorted(documented - {as_documented(n) for n in written})}")
+
+    # Every key of the manifest and of its statistic is named in the README's manifest entry (name, irmad,
+    # changed_fraction and the run's own top-level keys were not).
+    entry = section[section.index("- `manifest.json`"):section.index("- `item.json`")]
+    named = set(re.findall(r"`([a-z0-9_]+)`", entry))
+    manifest = json.loads((user.home / "port" / "manifest.json").read_text())
+    assert "vessels" in manifest and manifest["statistic"]["method"] == "local-fusion"
+    assert set(manifest) - named == set()
+    assert set(manifest["statistic"]) - named == set()
 
 
 def test_vessels_readme_names_every_field_and_column_geo_vessels_writes(user):
