@@ -52,7 +52,7 @@ def as_documented(name: str) -> str:
     return re.sub(r"^detections-.+?\.(geojson|qml)$", r"detections-<scene>.\1", name)
 
 
-def test_outputs_of_a_run_lists_every_file_a_run_writes_and_no_other_and_every_manifest_key(user):
+def test_outputs_of_a_run_lists_every_file_a_run_writes_and_no_other_and_every_key_of_its_json(user):
     # aoi.geojson, and the detections' .qml beside each detections-<scene>.geojson, were written by every run
     # (the run's own item.json lists them as assets) but missing from the README's list.
     seeds = user.home / "my-seeds"
@@ -70,14 +70,19 @@ def test_outputs_of_a_run_lists_every_file_a_run_writes_and_no_other_and_every_m
         f"written, not in the README: {sorted({as_documented(n) for n in written} - documented)}; "
         f"in the README, not written: {sorted(documented - {as_documented(n) for n in written})}")
 
-    # Every key of the manifest and of its statistic is named in the README's manifest entry (name, irmad,
-    # changed_fraction and the run's own top-level keys were not).
+    # Every key of the manifest, of its statistic and of a claim's entry is named in the README's entry for the
+    # file (the statistic's name, irmad and changed_fraction, most of the manifest's keys were not).
     entry = section[section.index("- `manifest.json`"):section.index("- `item.json`")]
     named = set(re.findall(r"`([a-z0-9_]+)`", entry))
     manifest = json.loads((user.home / "port" / "manifest.json").read_text())
     assert "vessels" in manifest and manifest["statistic"]["method"] == "local-fusion"
     assert set(manifest) - named == set()
     assert set(manifest["statistic"]) - named == set()
+    entry = section[section.index("- `claims.json`"):section.index("- `aoi.geojson`")]
+    named = set(re.findall(r"`([a-z0-9_]+)`", entry))
+    [claim] = json.loads((user.home / "port" / "claims.json").read_text())
+    assert claim["claim_id"] == "nantes-ships" and "vessel_evidence" in claim
+    assert set(claim) - named == set()
 
 
 def test_vessels_readme_names_every_field_and_column_geo_vessels_writes(user):
