@@ -78,6 +78,10 @@ def test_outputs_of_a_run_lists_every_file_a_run_writes_and_no_other_and_every_k
     assert "vessels" in manifest and manifest["statistic"]["method"] == "local-fusion"
     assert set(manifest) - named == set()
     assert set(manifest["statistic"]) - named == set()
+    entry = section[section.index("- `changes.geojson`"):section.index("- `claims.json`")]
+    named = set(re.findall(r"`([a-z0-9_]+)`", entry))
+    changes = json.loads((user.home / "port" / "changes.geojson").read_text())["features"]
+    assert len(changes) == 32 and {key for f in changes for key in f["properties"]} - named == set()
     entry = section[section.index("- `claims.json`"):section.index("- `aoi.geojson`")]
     named = set(re.findall(r"`([a-z0-9_]+)`", entry))
     [claim] = json.loads((user.home / "port" / "claims.json").read_text())
