@@ -9,6 +9,7 @@ import click
 from geo.atomic import write_json
 from geo.change.detectors import DEFAULT_METHOD, DETECTORS, build_detector
 from geo.cli import console
+from geo.errors import DatasetError
 
 
 @click.group("eval")
@@ -27,7 +28,8 @@ def _cities(value: str | None) -> list[str] | None:
 
 @eval_group.command("oscd")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="OSCD folder with one sub-folder per city [default: ../shared/data/oscd].")
+              help="OSCD folder with one sub-folder per city [default: shared/data/oscd beside or above the "
+                   "checkout geo runs from, or $GEO_SHARED_DATA/oscd].")
 @click.option("--cities", default=None, help="Comma-separated city names [default: every city under ROOT].")
 @click.option("--method", "methods", type=click.Choice(tuple(DETECTORS)), multiple=True,
               help=f"Change method (repeatable) [default: {DEFAULT_METHOD}].")
@@ -40,7 +42,11 @@ def oscd_command(root: Path | None, cities: str | None, methods: tuple[str, ...]
     """
     from geo.eval.oscd import default_root, evaluate
 
-    root = root if root is not None else default_root()
+    if root is None:
+        root = default_root()
+        if not root.is_dir():  # an installed geo has no checkout to find the shared data beside
+            raise DatasetError(f"no OSCD data at {root} (the default: shared/data/oscd beside or above the checkout "
+                               "geo runs from, or $GEO_SHARED_DATA/oscd); give the OSCD folder with --root DIR")
     chosen = [build_detector(m) for m in methods or (DEFAULT_METHOD,)]
     if json_out is not None and json_out.parent and not json_out.parent.is_dir():
         raise click.BadParameter(f"folder {json_out.parent} does not exist", param_hint="--json")

@@ -57,7 +57,15 @@ DEMO_SOURCE = "demo"
 def scene_source(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """``--source demo``: the demo scenes that come with geo (``scenes/demo`` of the checkout, or of the installed
     package), from any folder; any other value as given."""
-    return str(paths.demo_catalog()) if value == DEMO_SOURCE else value
+    if value != DEMO_SOURCE:
+        return value
+    catalog = paths.demo_catalog()
+    if not catalog.is_file():  # said so here: the scene source would only call the path "not a catalog"
+        root = os.environ.get("GEO_ROOT")
+        why = (f"GEO_ROOT={root} moves scenes/ too: link or copy the checkout's scenes/demo there" if root
+               else "this installation of geo lacks its demo scenes")
+        raise GeoError(f"--source demo: no demo scenes at {catalog} ({why})")
+    return str(catalog)
 
 
 def aoi_folder(value: Path | None) -> Path:

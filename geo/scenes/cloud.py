@@ -62,7 +62,8 @@ def footprint_coverage(scene: Scene, aoi: AOI) -> float:
     crs = aoi.utm_grid().crs.to_string()
     area = aoi.projected(crs)
     inside = reproject(scene.geometry, WGS84, crs).intersection(area)
-    return float(inside.area / area.area) if area.area else 0.0
+    # capped: an AOI wholly inside can come out a hair above 1, and its "nodata" 1 - 1.0000000000000002 as -0.0
+    return min(1.0, float(inside.area / area.area)) if area.area else 0.0
 
 
 def scl_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCover:
