@@ -3,7 +3,7 @@ pair (AOI, before scene, after scene, algorithm version), each item the same sha
 ``item.json`` (``geo.outputs.stac_item``): the AOI's geometry, the pair's acquisition times, its change
 polygons (``changes.geojson``, ``changes.kml``) and manifest as assets, ``derived_from`` its source scenes.
 
-pystac writes it self-contained (relative links), into a staging folder swapped into place whole
+pystac writes it self-contained (relative links, percent-encoded), into a staging folder swapped into place whole
 (``geo.atomic.staged_dir``): DIR always holds one whole export. It is rebuilt from the store each time.
 """
 
@@ -77,7 +77,7 @@ def _pair_item(store: Store, pair: StoredPair, folder: Path, identifier: str) ->
     write_change_layers(folder, features, f"Changes in {pair.aoi_id}: {pair.before} to {pair.after}")
     write_json(folder / "manifest.json", pair.manifest)
     names = [*(layer.file for layer in CHANGE_LAYERS), "manifest.json"]
-    assets = {asset_key(n): a for n in names if (a := asset_of(n, str(folder / n))) is not None}
+    assets = {asset_key(n): a for n in names if (a := asset_of(n)) is not None}  # beside the item: relative
     links = [SceneLink(scene, when, scene_item_href(scene, *_scene_origin(store, pair.aoi_id, scene), folder))
              for scene, when in ((pair.before, pair.before_datetime), (pair.after, pair.after_datetime))]
     feature = store.aoi_feature(pair.aoi_id)
@@ -115,14 +115,17 @@ def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:
     Returns the collection file and the number of items."""
     import pystac
 
+    from geo.scenes.file_io import FileUriStacIO
+
     with Store.open(Path(store_path), create=False) as store, staged_dir(Path(dest)) as stage:
         pairs = _pairs(store)
         versions = {a: len({p.algorithm_version for p in pairs if p.aoi_id == a}) for a in {p.aoi_id for p in pairs}}
         ids = [item_id(p, versions[p.aoi_id]) for p in pairs]
         items = [_pair_item(store, p, stage / i, i) for p, i in zip(pairs, ids)]
         collection = _collection(store, items)
-        collection.normalize_hrefs(f"{stage}/")  # a folder (its staging name has a suffix pystac takes for a file)
-        collection.make_all_asset_hrefs_relative()
-        collection.save(pystac.CatalogType.SELF_CONTAINED)
+        # pystac works on URLs: a folder's file: URI (a path with '#' or '?' would lose its tail), ending in a
+        # slash (its staging name has a suffix pystac takes for a file's)
+        collection.normalize_hrefs(stage.absolute().as_uri() + "/")
+        collection.save(pystac.CatalogType.SELF_CONTAINED, stac_io=FileUriStacIO())
     log.info("exported %d item(s) of %s as a STAC Collection in %s", len(items), store_path, dest)
     return Path(dest) / COLLECTION, len(items)

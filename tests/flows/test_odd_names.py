@@ -1,0 +1,115 @@
+"""Names as users give them: folders and files with spaces, ``#``, ``%``, ``&``, ``+``, ``?``, quotes and
+non-ASCII letters (``Владивосток``, ``Hamhŭng``), followed through every output that names a file.
+
+pystac treats hrefs as URLs: a local catalog in ``scenes #2/`` was read from ``scenes `` (the rest a
+fragment) and refused as "not a readable STAC catalog"; ``--export-stac 'stac #5 %'`` reported a collection
+it had written nowhere; and ``item.json`` wrote relative hrefs unencoded (``../cat 50% ü/…``), not RFC 3986
+URI references (a ``%`` decodes into another name, a ``#`` cuts the path).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+from urllib.request import url2pathname
+
+import pytest
+
+from tests.conftest import REPO
+from tests.flows.conftest import drawn_aoi
+from tests.outputs.test_qgis import probe, qgis_available  # noqa: F401 (the fixture)
+
+ODD_CATALOG = "scènes #2 50% & ü"
+ODD_RUN = "Hamhŭng run #2 50% & a+b ?'\""
+ODD_AOI = "Владивосток #1 & co+.geojson"
+# RFC 3986 path reference characters: unreserved, sub-delims, ':', '@', '/', or a percent-encoded octet
+_PATH_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
+
+
+def odd_catalog(home: Path) -> Path:
+    """The shipped demo catalog (relative hrefs) copied into a folder whose name pystac would cut short."""
+    folder = home / ODD_CATALOG
+    shutil.copytree(REPO / "scenes" / "demo", folder, ignore=shutil.ignore_patterns("cache", "*.py"))
+    return folder
+
+
+def resolved(document: Path, href: str) -> Path:
+    """The file ``href`` names, resolved against ``document`` as STAC tools do (a URI reference, RFC 3986)."""
+    assert _PATH_REFERENCE.fullmatch(href), f"{document.name}: href {href!r} is not a URI reference (RFC 3986)"
+    url = urlparse(urljoin(document.absolute().as_uri(), href))
+    assert url.scheme == "file" and not url.query and not url.fragment, href
+    return Path(url2pathname(url.path))
+
+
+def stac_hrefs(document: Path) -> list[str]:
+    data = json.loads(document.read_text())
+    return [link["href"] for link in data.get("links", [])] + [a["href"] for a in data.get("assets", {}).values()]
+
+
+def assert_hrefs_resolve(document: Path) -> list[Path]:
+    files = [resolved(document, href) for href in stac_hrefs(document)]
+    missing = [str(f) for f in files if not f.is_file()]
+    assert not missing, f"{document}: hrefs to missing files {missing}"
+    return files
+
+
+def test_a_run_between_oddly_named_folders_reads_its_catalog_and_links_it(user):
+    catalog = odd_catalog(user.home)
+    drawn_aoi(user.home / ODD_AOI)
+    result = user("run", "--aoi", ODD_AOI, "--source", ODD_CATALOG, "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", ODD_RUN)
+    assert result.returncode == 0, result.output
+    out = user.home / ODD_RUN
+    assert "11 change polygons" in result.stdout  # the demo pair's changes in this area, as from scenes/demo
+    item = out / "item.json"
+    files = assert_hrefs_resolve(item)
+    scenes = {f.resolve() for f in files if f.parent.parent == catalog}
+    assert {f.name for f in scenes} == {"S2A_30TXT_20150821_L1C_nantes.json", "S2_30TXT_20171014_L1C_nantes.json"}
+    assets = {f.name for f in files if f.parent == out}
+    assert {"changes.geojson", "changes.gpkg", "project.qgz", "report.html", "manifest.json"} <= assets
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["aoi"]["name"] == "Владивосток #1 & co+"
+
+    report = user("report", ODD_RUN)  # rebuilt from the folder read back
+    assert report.returncode == 0, report.output
+    assert "Владивосток #1 &amp; co+" in (out / "report.html").read_text()
+
+
+@pytest.mark.qgis
+def test_the_project_of_an_oddly_named_run_folder_opens_with_every_layer_valid(user, qgis_available):  # noqa: F811
+    """Already so before (its layers' paths are relative, ``./changes.gpkg|layername=changes``): kept so."""
+    drawn_aoi(user.home / ODD_AOI)
+    result = user("run", "--aoi", ODD_AOI, "--source", "demo", "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", ODD_RUN)
+    assert result.returncode == 0, result.output
+    changes = json.loads((user.home / ODD_RUN / "changes.geojson").read_text())["features"]
+    seen = probe({"projects": [{"key": "run", "path": str(user.home / ODD_RUN / "project.qgz")}]})
+    project = seen["projects"]["run"]
+    assert project["read"] and project["crs"]["authid"] == "EPSG:32630"
+    layers = project["layers"]
+    assert {"changes", "areas of interest", "claim verdicts", "before 2015-08-21", "after 2017-10-14"} <= set(layers)
+    assert all(layer["valid"] for layer in layers.values()), {k: v.get("error") for k, v in layers.items()}
+    assert layers["changes"]["count"] == len(changes) == 11
+
+
+def test_a_stores_stac_export_into_an_oddly_named_folder_is_written_there(user):
+    drawn_aoi(user.home / ODD_AOI)
+    store = user.home / "store #4 & + ?" / "Hamhŭng ст #.gpkg"
+    store.parent.mkdir()
+    result = user("recheck", "--store", str(store), "--aoi", ODD_AOI, "--source", "demo", "--since",
+                  "2015-08-01", "--export-stac", "stac #5 %")
+    assert result.returncode == 0, result.output
+    dest = user.home / "stac #5 %"
+    collection = dest / "collection.json"
+    assert collection.is_file(), sorted(p.name for p in user.home.iterdir())
+    assert sorted(p.name for p in user.home.iterdir()) == sorted([ODD_AOI, "store #4 & + ?", dest.name])
+    items = [f for f in assert_hrefs_resolve(collection) if f != collection.resolve()]
+    assert len(items) == 1
+    item_files = assert_hrefs_resolve(items[0])
+    assert {f.name for f in item_files} >= {"changes.geojson", "changes.kml", "manifest.json", "collection.json",
+                                            "S2A_30TXT_20150821_L1C_nantes.json", "S2_30TXT_20171014_L1C_nantes.json"}
+    features = json.loads((items[0].parent / "changes.geojson").read_text())["features"]
+    assert len(features) == json.loads(items[0].read_text())["properties"]["geo:n_changes"] == 11
