@@ -4,7 +4,8 @@ pair (AOI, before scene, after scene, algorithm version), each item the same sha
 polygons (``changes.geojson``, ``changes.kml``) and manifest as assets, ``derived_from`` its source scenes.
 
 pystac writes it self-contained (relative links, percent-encoded), into a staging folder swapped into place whole
-(``geo.atomic.staged_dir``): DIR always holds one whole export. It is rebuilt from the store each time.
+(``geo.atomic.staged_dir``): DIR always holds one whole export. It is rebuilt from the store each time. Each
+item's folder is named by its id as a file name holds it (``geo.scenes.ids.id_as_file_name``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from geo.atomic import staged_dir, write_json
+from geo.scenes.ids import id_as_file_name
 from geo.store import Store
 from geo.store.times import parse_utc
 
@@ -110,10 +113,18 @@ def _collection(store: Store, items: list[pystac.Item]) -> pystac.Collection:
     return collection
 
 
+def _item_href(item: pystac.Item, parent_dir: str) -> str:
+    """``<folder>/<folder>.json``, the folder named by the item's id as a file name may hold it (the ids of
+    the pair's passes, each of several tiles' ids, pass the 255 bytes of one)."""
+    name = quote(id_as_file_name(item.id))
+    return f"{parent_dir.rstrip('/')}/{name}/{name}.json"
+
+
 def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:
     """Write the store's STAC Collection into ``dest`` (its ``collection.json`` and a folder per item).
     Returns the collection file and the number of items."""
     import pystac
+    from pystac.layout import CustomLayoutStrategy
 
     from geo.scenes.file_io import FileUriStacIO
 
@@ -121,11 +132,11 @@ def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:
         pairs = _pairs(store)
         versions = {a: len({p.algorithm_version for p in pairs if p.aoi_id == a}) for a in {p.aoi_id for p in pairs}}
         ids = [item_id(p, versions[p.aoi_id]) for p in pairs]
-        items = [_pair_item(store, p, stage / i, i) for p, i in zip(pairs, ids)]
+        items = [_pair_item(store, p, stage / id_as_file_name(i), i) for p, i in zip(pairs, ids)]
         collection = _collection(store, items)
         # pystac works on URLs: a folder's file: URI (a path with '#' or '?' would lose its tail), ending in a
         # slash (its staging name has a suffix pystac takes for a file's)
-        collection.normalize_hrefs(stage.absolute().as_uri() + "/")
+        collection.normalize_hrefs(stage.absolute().as_uri() + "/", CustomLayoutStrategy(item_func=_item_href))
         collection.save(pystac.CatalogType.SELF_CONTAINED, stac_io=FileUriStacIO())
     log.info("exported %d item(s) of %s as a STAC Collection in %s", len(items), store_path, dest)
     return Path(dest) / COLLECTION, len(items)
