@@ -19,7 +19,7 @@ from urllib.request import url2pathname
 import pytest
 
 from tests.conftest import REPO
-from tests.flows.conftest import drawn_aoi
+from tests.flows.conftest import DRAWN_RING, drawn_aoi
 from tests.outputs.test_qgis import probe, qgis_available  # noqa: F401 (the fixture)
 
 ODD_CATALOG = "scènes #2 50% & ü"
@@ -113,3 +113,33 @@ def test_a_stores_stac_export_into_an_oddly_named_folder_is_written_there(user):
                                             "S2A_30TXT_20150821_L1C_nantes.json", "S2_30TXT_20171014_L1C_nantes.json"}
     features = json.loads((items[0].parent / "changes.geojson").read_text())["features"]
     assert len(features) == json.loads(items[0].read_text())["properties"]["geo:n_changes"] == 11
+
+
+# Two harbours drawn in two files whose names differ only in Cyrillic: the file names made into ids kept the
+# Latin part alone ("1"), so the two areas had one id.
+NAMED_APART = {"Владивосток 1": DRAWN_RING, "Находка 1": [[x - 0.035, y] for x, y in DRAWN_RING]}
+
+
+def test_two_areas_whose_file_names_differ_only_in_cyrillic_are_two_aois_in_one_report(user):
+    for name, ring in NAMED_APART.items():
+        drawn_aoi(user.home / f"{name}.geojson", [ring])
+        result = user("run", "--aoi", f"{name}.geojson", "--source", "demo", "--before", "2015-08-21", "--after",
+                      "2017-10-14", "--out", name)
+        assert result.returncode == 0, result.output
+    ids = {name: json.loads((user.home / name / "manifest.json").read_text())["aoi"]["id"] for name in NAMED_APART}
+    assert len(set(ids.values())) == 2 and all(re.fullmatch(r"1-[0-9a-f]{8}", i) for i in ids.values()), ids
+    result = user("report", *NAMED_APART, "--out", "both.html")
+    assert result.returncode == 0, result.output
+    report = (user.home / "both.html").read_text()
+    for name, aoi_id in ids.items():
+        assert f'<h2>{name} <span class="id">{aoi_id}</span></h2>' in report
+
+
+def test_a_store_takes_both_areas_whose_file_names_differ_only_in_cyrillic(user):
+    for name, ring in NAMED_APART.items():
+        drawn_aoi(user.home / f"{name}.geojson", [ring])
+    result = user("recheck", "--store", "store.gpkg", "--aoi", "Владивосток 1.geojson", "--aoi", "Находка 1.geojson",
+                  "--source", "demo", "--since", "2015-08-01", "--json")
+    assert result.returncode == 0, result.output
+    entries = json.loads(result.stdout)["aois"]
+    assert len({e["aoi_id"] for e in entries}) == 2 and all(e["pairs"] for e in entries), entries
