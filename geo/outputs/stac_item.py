@@ -143,10 +143,11 @@ def _catalog_item_files(catalog: Path, _modified_ns: int) -> dict[str, str]:
 
 
 def relative_uri(path: str) -> str:
-    """A relative POSIX path as an href (an RFC 3986 URI reference): percent-encoded, so that a name holding
-    ``#``, ``?``, ``%``, a space or non-ASCII letters resolves to that file rather than stopping at a fragment
-    or decoding into another name."""
-    return quote(path)
+    """A relative POSIX path as an href: ``#`` and ``?`` percent-encoded, since a URL reader (STAC Browser, a
+    static web server) would take the rest for a fragment or a query and read another file. Nothing else is:
+    pystac reads a local href as the path it spells (``%20`` would be looked for literally), so spaces, ``%``
+    and non-ASCII letters stay as they are, which URL readers take too."""
+    return path.replace("#", "%23").replace("?", "%3F")
 
 
 def _local_href(path: Path, folder: Path) -> str:

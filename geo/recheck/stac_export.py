@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from geo.atomic import staged_dir, write_json
 from geo.scenes.ids import id_as_file_name
@@ -116,7 +115,7 @@ def _collection(store: Store, items: list[pystac.Item]) -> pystac.Collection:
 def _item_href(item: pystac.Item, parent_dir: str) -> str:
     """``<folder>/<folder>.json``, the folder named by the item's id as a file name may hold it (the ids of
     the pair's passes, each of several tiles' ids, pass the 255 bytes of one)."""
-    name = quote(id_as_file_name(item.id))
+    name = id_as_file_name(item.id)  # letters, digits and -_.+ only: the same as a path and as a URL
     return f"{parent_dir.rstrip('/')}/{name}/{name}.json"
 
 

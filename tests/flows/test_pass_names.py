@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 
+import pystac
+
 from tests.flows.test_odd_names import assert_hrefs_resolve
 from tests.flows.test_pass_slices import PERIOD, sliced_catalog
 
@@ -50,3 +52,5 @@ def test_a_stores_stac_export_of_passes_with_long_ids_fits_its_item_folders(user
         assets = assert_hrefs_resolve(item)
         assert {a.name for a in assets if a.parent == item.parent} == {"changes.geojson", "changes.kml",
                                                                        "changes.qml", "manifest.json"}
+    read = list(pystac.Collection.from_file(str(collection)).get_items())  # pystac reads the folders' paths too
+    assert sorted(i.id for i in read) == sorted(json.loads(i.read_text())["id"] for i in items)
