@@ -154,3 +154,15 @@ def test_a_store_takes_both_areas_whose_file_names_differ_only_in_cyrillic(user)
     assert result.returncode == 0, result.output
     entries = json.loads(result.stdout)["aois"]
     assert len({e["aoi_id"] for e in entries}) == 2 and all(e["pairs"] for e in entries), entries
+
+
+def test_a_store_name_too_long_for_sqlites_journal_beside_it_is_refused_before_any_work(user):
+    """SQLite writes ``<store>-journal`` beside the store: a 248-byte name passed the check (it allowed for the
+    temporary name, 5 bytes more) and the re-check created an empty store, then failed to open it, calling it
+    "not a results store", and left it behind."""
+    drawn_aoi(user.home / "quay.geojson")
+    store = "ж" * 121 + "x.gpkg"  # 248 bytes: with '-journal' 256
+    result = user("recheck", "--store", store, "--aoi", "quay.geojson", "--source", "demo", "--since", "2015-08-01")
+    assert result.returncode == 1, result.output
+    assert result.stderr.startswith(f"Error: --store {store}: name too long (248 bytes; at most 247 here"), result.stderr
+    assert "Traceback" not in result.stderr and sorted(p.name for p in user.home.iterdir()) == ["quay.geojson"]
