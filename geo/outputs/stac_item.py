@@ -72,8 +72,8 @@ class SceneLink:
 
 
 def asset_of(name: str, href: str | None = None, title: str | None = None) -> pystac.Asset | None:
-    """The asset of the file ``name`` (its href ``href``, default the name itself as a relative URI
-    reference), or None for a file type the item does not list."""
+    """The asset of the file ``name`` (its href ``href``, default the name itself: ``relative_uri``), or None
+    for a file type the item does not list."""
     import pystac
 
     suffix = Path(name).suffix.lower()

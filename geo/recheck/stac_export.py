@@ -3,9 +3,10 @@ pair (AOI, before scene, after scene, algorithm version), each item the same sha
 ``item.json`` (``geo.outputs.stac_item``): the AOI's geometry, the pair's acquisition times, its change
 polygons (``changes.geojson``, ``changes.kml``) and manifest as assets, ``derived_from`` its source scenes.
 
-pystac writes it self-contained (relative links, percent-encoded), into a staging folder swapped into place whole
-(``geo.atomic.staged_dir``): DIR always holds one whole export. It is rebuilt from the store each time. Each
-item's folder is named by its id as a file name holds it (``geo.scenes.ids.id_as_file_name``).
+pystac writes it self-contained (relative links), through ``file:`` URIs (``geo.scenes.file_io``: DIR may hold
+``#`` or ``?``), into a staging folder swapped into place whole (``geo.atomic.staged_dir``): DIR always holds
+one whole export. It is rebuilt from the store each time. Each item's folder is named by its id as a file name
+holds it (``geo.scenes.ids.id_as_file_name``).
 """
 
 from __future__ import annotations

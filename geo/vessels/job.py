@@ -294,8 +294,7 @@ def vessel_data(run: VesselRun) -> VesselData:
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene (``geo.scenes.ids.id_as_file_name``)
-    and ``vessels.geojson``
-    (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
+    and ``vessels.geojson`` (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
     beside it (``detections-<scene>.qml``, ``vessels.qml``);
     ``timeseries.csv|json|svg|png``; ``evidence.json``;
     ``vessels-manifest.json``."""

@@ -27,9 +27,12 @@ from tests.outputs.test_qgis import probe, qgis_available  # noqa: F401 (the fix
 ODD_CATALOG = "scènes #2 50% & ü"
 ODD_RUN = "Hamhŭng run #2 50% & a+b ?'\""
 ODD_AOI = "Владивосток #1 & co+.geojson"
-def odd_catalog(home: Path) -> Path:
-    """The shipped demo catalog (relative hrefs) copied into a folder whose name pystac would cut short."""
-    folder = home / ODD_CATALOG
+
+
+def odd_catalog(home: Path, name: str = ODD_CATALOG) -> Path:
+    """The shipped demo catalog (relative hrefs) copied into the folder ``name`` (by default one whose name
+    pystac would cut short)."""
+    folder = home / name
     shutil.copytree(REPO / "scenes" / "demo", folder, ignore=shutil.ignore_patterns("cache", "*.py"))
     return folder
 
@@ -78,7 +81,7 @@ def test_a_run_between_oddly_named_folders_reads_its_catalog_and_links_it(user):
 
 def test_pystac_follows_the_links_of_a_run_whose_catalog_folder_has_spaces_and_non_ascii_letters(user):
     """pystac's own resolution (``resolve_stac_object``), as README promises, for names pystac can read."""
-    shutil.copytree(REPO / "scenes" / "demo", user.home / "my scènes 50%", ignore=shutil.ignore_patterns("cache", "*.py"))
+    odd_catalog(user.home, "my scènes 50%")
     drawn_aoi(user.home / ODD_AOI)
     result = user("run", "--aoi", ODD_AOI, "--source", "my scènes 50%", "--before", "2015-08-21", "--after",
                   "2017-10-14", "--out", "Hamhŭng run 50%")
@@ -164,5 +167,6 @@ def test_a_store_name_too_long_for_sqlites_journal_beside_it_is_refused_before_a
     store = "ж" * 121 + "x.gpkg"  # 248 bytes: with '-journal' 256
     result = user("recheck", "--store", store, "--aoi", "quay.geojson", "--source", "demo", "--since", "2015-08-01")
     assert result.returncode == 1, result.output
-    assert result.stderr.startswith(f"Error: --store {store}: name too long (248 bytes; at most 247 here"), result.stderr
+    assert result.stderr.startswith(f"Error: --store {store}: name too long (248 bytes; at most 247 here"), \
+        result.stderr
     assert "Traceback" not in result.stderr and sorted(p.name for p in user.home.iterdir()) == ["quay.geojson"]
