@@ -34,6 +34,7 @@ MAX_AREA_KM2 = 15_000.0  # a whole Sentinel-2 tile (~12,000 km2) with room; its 
 MAX_AOI_VERTICES = 100_000
 _GEOD = Geod(ellps="WGS84")
 DRAWN_PROPERTIES = ("id", "name", "kind", "country", "source")
+_SLUG_CHARS = 64  # of an id made from a file name
 
 
 @dataclass(frozen=True)
@@ -240,12 +241,18 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
 
 
 def slugify(text: str) -> str:
-    """'Área 51 (draft)' -> 'area-51-draft': a lower-case slug usable as an AOI id and in file names."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-_")[:64].strip("-")
-    if slug:
-        return slug
-    return "aoi-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]  # a name with no latin letters
+    """'Área 51 (draft)' -> 'area-51-draft': a lower-case slug usable as an AOI id and in file names. Letters
+    that do not fold to ASCII are dropped, so a name that loses any ('Владивосток 2' -> '2-<digest>'), or is
+    cut to 64 characters, ends with a digest of the whole name: two names never meet in one id (the report
+    and the store key AOIs by id). A name with no Latin letter or digit is 'aoi-<digest>'."""
+    folded = unicodedata.normalize("NFKD", text)  # 'ŭ' -> 'u' + a combining breve (no letter of its own)
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.encode("ascii", "ignore").decode("ascii").lower()).strip("-")
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    if not slug:
+        return f"aoi-{digest}"
+    if len(slug) > _SLUG_CHARS or any(not ch.isascii() and ch.isalnum() for ch in folded):
+        return f"{slug[:_SLUG_CHARS - len(digest) - 1].rstrip('-')}-{digest}"
+    return slug
 
 
 def _shape(geometry: object, where: str) -> BaseGeometry:

@@ -144,14 +144,18 @@ def check_output_dir(out: Path, option: str = "--out", replace_any: bool = False
                               f"{MARKER}); a run replaces the whole folder: give a new or empty one")
 
 
-def check_output_file(path: Path, option: str = "--out", unique: bool = False) -> None:
-    """Refuse, before any work, an output file that cannot be written through ``replacing(path, unique)``."""
+def check_output_file(path: Path, option: str = "--out", unique: bool = False,
+                      suffixes_beside: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output file that cannot be written through ``replacing(path, unique)``,
+    nor the files named ``path`` + each of ``suffixes_beside`` (SQLite's ``-journal``)."""
     shown = _shown(path)
     path = Path(os.path.abspath(path))
     if os.path.isdir(path):
         raise OutputError(f"{option} {shown}: is a folder; give the file to write")
-    _check_location(path.parent, option, shown, [path.name, _temporary(path, unique).name],
-                    " and the file is written as a temporary file beside it first")
+    beside = [path.name + suffix for suffix in suffixes_beside]
+    why = " and files are written beside it" if beside else \
+        " and the file is written as a temporary file beside it first"
+    _check_location(path.parent, option, shown, [path.name, _temporary(path, unique).name, *beside], why)
 
 
 def check_output_root(out: Path, option: str = "--out") -> None:

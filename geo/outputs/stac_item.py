@@ -72,15 +72,15 @@ class SceneLink:
 
 
 def asset_of(name: str, href: str | None = None, title: str | None = None) -> pystac.Asset | None:
-    """The asset of the file ``name`` (its href ``href``, default the name itself), or None for a file type
-    the item does not list."""
+    """The asset of the file ``name`` (its href ``href``, default the name itself: ``relative_uri``), or None
+    for a file type the item does not list."""
     import pystac
 
     suffix = Path(name).suffix.lower()
     if suffix not in _BY_SUFFIX:
         return None
     media_type, roles = _BY_SUFFIX[suffix]
-    return pystac.Asset(href or name, title=title or name, media_type=media_type,
+    return pystac.Asset(href or relative_uri(name), title=title or name, media_type=media_type,
                         roles=list(_ROLES.get(name, roles)))
 
 
@@ -136,9 +136,18 @@ def derived_item(item_id: str, geometry: dict[str, Any], scenes: Sequence[SceneL
 @lru_cache(maxsize=8)
 def _catalog_item_files(catalog: Path, _modified_ns: int) -> dict[str, str]:
     """Item id → item file of a local catalog (read once per catalog version and process)."""
+    from geo.scenes.file_io import local_path
     from geo.scenes.source import catalog_items
 
-    return {item.id: str(item.get_self_href()) for item in catalog_items(catalog) if item.get_self_href()}
+    return {item.id: local_path(href) for item in catalog_items(catalog) if (href := item.get_self_href())}
+
+
+def relative_uri(path: str) -> str:
+    """A relative POSIX path as an href: ``#`` and ``?`` percent-encoded, since a URL reader (STAC Browser, a
+    static web server) would take the rest for a fragment or a query and read another file. Nothing else is:
+    pystac reads a local href as the path it spells (``%20`` would be looked for literally), so spaces, ``%``
+    and non-ASCII letters stay as they are, which URL readers take too."""
+    return path.replace("#", "%23").replace("?", "%3F")
 
 
 def _local_href(path: Path, folder: Path) -> str:
@@ -151,7 +160,7 @@ def _local_href(path: Path, folder: Path) -> str:
     path = Path(path).absolute()
     common = Path(os.path.commonpath([folder, path]))
     if common != common.parent and not path.resolve().is_relative_to(paths.package_dir()):
-        return Path(os.path.relpath(path, folder)).as_posix()
+        return relative_uri(Path(os.path.relpath(path, folder)).as_posix())
     return path.as_uri()
 
 

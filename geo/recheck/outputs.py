@@ -33,7 +33,8 @@ def default_out(store: Path) -> Path:
 def check_out(out: Path, store: Path, given: bool) -> None:
     """Refuse, before any work, a store or an output folder whose files could not be written."""
     if not store.is_dir():  # (a folder: Store.check names it)
-        check_output_file(store, "--store")  # SQLite writes -wal, -shm and the lock beside it, even to read
+        # SQLite writes -journal (or -wal, -shm) and the lock beside it, even to read
+        check_output_file(store, "--store", suffixes_beside=("-journal", ".lock"))
     check_output_root(out, "--out" if given else "--store")  # the default folder is named after the store
     check_output_file(out / f"{store.stem}.qlr", "--store")
 

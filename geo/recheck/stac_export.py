@@ -3,8 +3,10 @@ pair (AOI, before scene, after scene, algorithm version), each item the same sha
 ``item.json`` (``geo.outputs.stac_item``): the AOI's geometry, the pair's acquisition times, its change
 polygons (``changes.geojson``, ``changes.kml``) and manifest as assets, ``derived_from`` its source scenes.
 
-pystac writes it self-contained (relative links), into a staging folder swapped into place whole
-(``geo.atomic.staged_dir``): DIR always holds one whole export. It is rebuilt from the store each time.
+pystac writes it self-contained (relative links), through ``file:`` URIs (``geo.scenes.file_io``: DIR may hold
+``#`` or ``?``), into a staging folder swapped into place whole (``geo.atomic.staged_dir``): DIR always holds
+one whole export. It is rebuilt from the store each time. Each item's folder is named by its id as a file name
+holds it (``geo.scenes.ids.id_as_file_name``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.atomic import staged_dir, write_json
+from geo.scenes.ids import id_as_file_name
 from geo.store import Store
 from geo.store.times import parse_utc
 
@@ -77,7 +80,7 @@ def _pair_item(store: Store, pair: StoredPair, folder: Path, identifier: str) ->
     write_change_layers(folder, features, f"Changes in {pair.aoi_id}: {pair.before} to {pair.after}")
     write_json(folder / "manifest.json", pair.manifest)
     names = [*(layer.file for layer in CHANGE_LAYERS), "manifest.json"]
-    assets = {asset_key(n): a for n in names if (a := asset_of(n, str(folder / n))) is not None}
+    assets = {asset_key(n): a for n in names if (a := asset_of(n)) is not None}  # beside the item: relative
     links = [SceneLink(scene, when, scene_item_href(scene, *_scene_origin(store, pair.aoi_id, scene), folder))
              for scene, when in ((pair.before, pair.before_datetime), (pair.after, pair.after_datetime))]
     feature = store.aoi_feature(pair.aoi_id)
@@ -110,19 +113,30 @@ def _collection(store: Store, items: list[pystac.Item]) -> pystac.Collection:
     return collection
 
 
+def _item_href(item: pystac.Item, parent_dir: str) -> str:
+    """``<folder>/<folder>.json``, the folder named by the item's id as a file name may hold it (the ids of
+    the pair's passes, each of several tiles' ids, pass the 255 bytes of one)."""
+    name = id_as_file_name(item.id)  # letters, digits and -_.+ only: the same as a path and as a URL
+    return f"{parent_dir.rstrip('/')}/{name}/{name}.json"
+
+
 def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:
     """Write the store's STAC Collection into ``dest`` (its ``collection.json`` and a folder per item).
     Returns the collection file and the number of items."""
     import pystac
+    from pystac.layout import CustomLayoutStrategy
+
+    from geo.scenes.file_io import FileUriStacIO
 
     with Store.open(Path(store_path), create=False) as store, staged_dir(Path(dest)) as stage:
         pairs = _pairs(store)
         versions = {a: len({p.algorithm_version for p in pairs if p.aoi_id == a}) for a in {p.aoi_id for p in pairs}}
         ids = [item_id(p, versions[p.aoi_id]) for p in pairs]
-        items = [_pair_item(store, p, stage / i, i) for p, i in zip(pairs, ids)]
+        items = [_pair_item(store, p, stage / id_as_file_name(i), i) for p, i in zip(pairs, ids)]
         collection = _collection(store, items)
-        collection.normalize_hrefs(f"{stage}/")  # a folder (its staging name has a suffix pystac takes for a file)
-        collection.make_all_asset_hrefs_relative()
-        collection.save(pystac.CatalogType.SELF_CONTAINED)
+        # pystac works on URLs: a folder's file: URI (a path with '#' or '?' would lose its tail), ending in a
+        # slash (its staging name has a suffix pystac takes for a file's)
+        collection.normalize_hrefs(stage.absolute().as_uri() + "/", CustomLayoutStrategy(item_func=_item_href))
+        collection.save(pystac.CatalogType.SELF_CONTAINED, stac_io=FileUriStacIO())
     log.info("exported %d item(s) of %s as a STAC Collection in %s", len(items), store_path, dest)
     return Path(dest) / COLLECTION, len(items)

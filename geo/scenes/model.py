@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pystac
 
 from geo.errors import SceneError, UnusableSceneError
+from geo.scenes.file_io import local_path
 
 if TYPE_CHECKING:  # shapely only where footprints are built: a re-check with nothing new needs none
     from shapely.geometry.base import BaseGeometry
@@ -283,7 +284,7 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
             scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles or bool(common))
         nodata = _first_band(fields).get("nodata")
         href = asset.get_absolute_href() or asset.href
-        assets[key] = Asset(key, href, scale, offset, None if nodata is None else float(nodata),
+        assets[key] = Asset(key, local_path(href), scale, offset, None if nodata is None else float(nodata),
                             _unreachable(href, source))
         # Earth Search names (blue, nir, swir16, scl ...) for archives that key assets by band (B02, SCL)
         alias = SCL_ASSET if key.lower() == SCL_ASSET else common

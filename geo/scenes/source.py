@@ -155,9 +155,13 @@ def local_catalog_file(source: str) -> Path | None:
 
 
 def catalog_items(path: Path) -> list[pystac.Item]:
-    """Every item of the local STAC catalog file ``path``, as pystac reads it; ``SceneError`` when it cannot."""
+    """Every item of the local STAC catalog file ``path``, as pystac reads it (through its ``file:`` URI:
+    ``geo.scenes.file_io``), its self href a ``file:`` URI; ``SceneError`` when it cannot."""
+    from geo.scenes.file_io import FileUriStacIO
+
     try:
-        return list(pystac.Catalog.from_file(str(path)).get_items(recursive=True))
+        catalog = pystac.Catalog.from_file(Path(path).absolute().as_uri(), stac_io=FileUriStacIO())
+        return list(catalog.get_items(recursive=True))
     except _UNREADABLE as exc:
         raise _unreadable(path, exc) from None
 

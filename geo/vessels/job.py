@@ -36,6 +36,7 @@ from geo.outputs.styles import to_qml, vessels_style
 from geo.paths import visible_files
 from geo.jobs.steps import Progress
 from geo.results import VesselData
+from geo.scenes.ids import id_as_file_name
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import SceneBands, lacking_assets, read_scene, scene_sensor
@@ -292,8 +293,8 @@ def vessel_data(run: VesselRun) -> VesselData:
 
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
-    swaps it into place whole): ``detections-<scene>.geojson`` per scene and ``vessels.geojson``
-    (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
+    swaps it into place whole): ``detections-<scene>.geojson`` per scene (``geo.scenes.ids.id_as_file_name``)
+    and ``vessels.geojson`` (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
     beside it (``detections-<scene>.qml``, ``vessels.qml``);
     ``timeseries.csv|json|svg|png``; ``evidence.json``;
     ``vessels-manifest.json``."""
@@ -305,9 +306,9 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     style = to_qml(vessels_style())
     for scene_id, features in _features_by_scene(run):
         everything += features
-        write_json(folder / f"detections-{_safe(scene_id)}.geojson",
+        write_json(folder / f"detections-{id_as_file_name(scene_id)}.geojson",
                    {"type": "FeatureCollection", "features": features})
-        write_text(folder / f"detections-{_safe(scene_id)}.qml", style)
+        write_text(folder / f"detections-{id_as_file_name(scene_id)}.qml", style)
     write_json(folder / VESSEL_DETECTIONS, {"type": "FeatureCollection", "features": everything})
     write_text(folder / VESSEL_STYLE, style)
     write_csv(folder / "timeseries.csv", run.rows)
@@ -343,11 +344,6 @@ def write_vessel_item(run: VesselRun, scenes: Sequence[Scene], folder: Path) -> 
                         [scene_link(s, folder) for s in scenes], VESSELS_VERSION, lineage, run_assets(names),
                         properties)
     write_item(folder / STAC_ITEM, item)
-
-
-def _safe(name: str) -> str:
-    """A scene id as a file name (ids may hold characters file systems dislike)."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
 def vessel_job(

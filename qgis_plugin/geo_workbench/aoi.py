@@ -32,8 +32,10 @@ def aoi_parameters():
     ]
 
 
-def _slug(name):
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "area"
+def _file_stem(name):
+    """The layer's name as the file's: ``geo`` makes the AOI's id from it as from any file a user gives it (the
+    same id in QGIS as on the command line: ``Hamhŭng`` -> ``hamhung``); only what a file name cannot hold goes."""
+    return re.sub(r'[\x00-\x1f/\\:*?"<>|]+', "-", name).strip(" .-")[:100] or "area"
 
 
 def _polygons(algorithm, parameters, context, feedback):
@@ -77,7 +79,7 @@ def write_aoi(algorithm, parameters, context, feedback):
     name, geometries = _polygons(algorithm, parameters, context, feedback)
     folder = os.path.join(QgsProcessingUtils.tempFolder(), f"geo-aoi-{os.getpid()}-{id(algorithm):x}")
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{_slug(name)}.geojson")
+    path = os.path.join(folder, f"{_file_stem(name)}.geojson")
     union = QgsGeometry.unaryUnion(geometries) if len(geometries) > 1 else geometries[0]
     features = [{"type": "Feature", "properties": {"name": name}, "geometry": json.loads(union.asJson(7))}]
     with open(path, "w", encoding="utf-8") as out:

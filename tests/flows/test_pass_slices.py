@@ -22,9 +22,10 @@ PERIOD = ("--from", "2021-03-25", "--to", "2021-06-30", "--sensor", "s1")
 OVERLAP = 8  # rows the two slices share
 
 
-def sliced_catalog(catalog: Path, folder: Path, slices: bool = True) -> Path:
+def sliced_catalog(catalog: Path, folder: Path, slices: bool = True, id_tail: str = "") -> Path:
     """Each Sentinel-1 item of ``catalog`` (the port's, which say no orbit) on relative orbit 118 ascending, as
-    two items of one pass (rows above and below the middle), or, without ``slices``, whole."""
+    two items of one pass (rows above and below the middle), or, without ``slices``, whole; ``id_tail`` is
+    appended to each item's id."""
     sliced = pystac.Catalog("sliced", "a pass in two slices")
     for scene in LocalCatalog(catalog, "s1").all():
         with rasterio.open(scene.asset("vv").href) as src:
@@ -38,7 +39,7 @@ def sliced_catalog(catalog: Path, folder: Path, slices: bool = True) -> Path:
                 with rasterio.open(scene.asset(pol).href) as src:
                     transform = src.transform @ Affine.translation(0, row0)
                     profile = {**src.profile, "height": window.height, "transform": transform}
-                    path = folder / f"{scene.id}{part}" / f"{pol}.tif"
+                    path = folder / f"{scene.id}{part}{id_tail}" / f"{pol}.tif"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     with rasterio.open(path, "w", **profile) as dst:
                         dst.write(src.read(1, window=window), 1)
@@ -46,7 +47,7 @@ def sliced_catalog(catalog: Path, folder: Path, slices: bool = True) -> Path:
                               transform.c + transform.a * width, transform.f)
                 hrefs[pol] = str(path)
             footprint = reproject(box(*bounds), crs.to_string(), WGS84)
-            item = pystac.Item(f"{scene.id}{part}", mapping(footprint), list(footprint.bounds), scene.datetime,
+            item = pystac.Item(f"{scene.id}{part}{id_tail}", mapping(footprint), list(footprint.bounds), scene.datetime,
                                {**scene.properties, "sat:relative_orbit": 118, "sat:orbit_state": "ascending"},
                                collection="sentinel-1-rtc")
             for pol, href in hrefs.items():

@@ -234,6 +234,27 @@ def test_the_canvas_extent_and_a_configured_geo_command(qgis_ready, plugins_dir,
     assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
+def test_a_layer_named_in_another_script_gets_the_id_the_command_line_gives_its_name(qgis_ready, plugins_dir,
+                                                                                    geo_bin, tmp_path):
+    """The plugin wrote the layer's area to a file named by its own slug, ASCII letters and digits only: a layer
+    "Hamhŭng" became 'hamh-ng' (``geo run --aoi Hamhŭng.geojson``: 'hamhung', the id a store keys it by), and
+    layers "Владивосток port" and "Находка port" were both 'port'. The layer's name is now the file's, and
+    ``geo`` makes the id, as from any file."""
+    from geo.aoi import slugify
+
+    ids = {}
+    for name in ("Hamhŭng", "Владивосток port", "Находка port"):
+        out = tmp_path / slugify(name)
+        facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "DRAWN_NAME": name, "SOURCE": str(DEMO), "BEFORE": BEFORE,
+                                    "AFTER": AFTER, "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin")
+        assert facts["error"] is None, facts["feedback"]
+        aoi = json.loads((out / "manifest.json").read_text())["aoi"]
+        assert aoi["name"] == name
+        ids[name] = aoi["id"]
+    assert ids["Hamhŭng"] == "hamhung"
+    assert ids["Владивосток port"] == slugify("Владивосток port") != ids["Находка port"] == slugify("Находка port")
+
+
 def test_a_rerun_into_the_same_folder_replaces_its_layers(qgis_ready, plugins_dir, geo_bin, tmp_path):
     """The job run twice into one folder (a polygon drawn in lon/lat): the project holds each layer once, on the
     second run's files, not a second copy of every layer."""
