@@ -46,6 +46,9 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     for scene in (*plan.seen, *plan.left_out, *(plan.vessels.left_out if plan.vessels else ())):
         store.add_scene(aoi.id, scene.summary(), source, run_id)
     chain = store.chain(aoi.id, version)
+    if chain is None and plan.head is None:  # no scene of this sensor over the AOI yet: its vessel counts only
+        vessels, news = _record_vessels(store, plan, outcome, run_id, recorded, version)
+        return {**quiet_entry(plan, version, sensor), **({"vessels": vessels} if vessels is not None else {})}, news
     if chain is None:
         assert plan.head is not None and plan.baseline_reason is not None
         baseline, reason = SceneRef(plan.head.id, plan.head.datetime), plan.baseline_reason
@@ -68,13 +71,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     store.set_chain(aoi.id, version, baseline, reason, head, run_id)
     news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor) if any(
         p.status == "done" for p in pairs) else []
-    vessels = None
-    if plan.vessels is not None and outcome is not None and outcome.vessels is not None \
-            and outcome.vessels.error is None:
-        from geo.recheck.vessels import record_vessels
-
-        vessels, vessel_news = record_vessels(store, aoi, plan.vessels, outcome.vessels, run_id, recorded, version)
-        news.extend(vessel_news)
+    vessels, vessel_news = _record_vessels(store, plan, outcome, run_id, recorded, version)
+    news.extend(vessel_news)
     entry = {
         "aoi_id": aoi.id,
         "sensor": sensor.value,
@@ -92,6 +90,16 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         **({"vessels": vessels} if vessels is not None else {}),
     }
     return entry, news
+
+
+def _record_vessels(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, run_id: int, recorded: str,
+                    version: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Record the AOI's vessel counts of the run, if it counted any; return their summary and news."""
+    if plan.vessels is None or outcome is None or outcome.vessels is None or outcome.vessels.error is not None:
+        return None, []
+    from geo.recheck.vessels import record_vessels
+
+    return record_vessels(store, plan.aoi, plan.vessels, outcome.vessels, run_id, recorded, version)
 
 
 def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
