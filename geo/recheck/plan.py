@@ -156,15 +156,16 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     search_from = search_start(head_key[0], since)
     scenes = _passes(source.search(aoi.geometry, search_from, today), aoi, left_out) if search_from <= today else []
     if head is None:
-        head = next((s for s in scenes if is_head(s, head_key[1])), None)  # the chain's head, as searched
+        head = next((s for s in scenes if is_head(s, head_key[1], head_key[0])), None)  # the chain's head, as searched
     by_id = {s.id: s for s in [*searched, *scenes]}
     if chain is None and pairable is not None and head is not None:
         head, baseline_reason = pairable_baseline(head, baseline_reason or "", searched, list(by_id.values()), pairable)
         head_key = scene_order(head)
         scenes = list(by_id.values())
     done = stored_ids(paired)
-    new = sorted((s for s in scenes if scene_order(s) > head_key and not is_head(s, head_key[1])
-                  and not is_recorded(s, done)), key=scene_order)
+    # a product published again (reprocessed) is not a new scene: recorded under its old id, or the head itself
+    new = sorted((s for s in scenes if scene_order(s) > head_key and not is_head(s, head_key[1], head_key[0])
+                  and not is_recorded(s, done, republished=True)), key=scene_order)
     if new and head is None:
         head, new = head_or_stand_in(source, head_key[1], new)
     if pairable is not None and head is not None:

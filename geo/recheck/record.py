@@ -52,8 +52,9 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         head = baseline
     else:
         baseline, reason, head = chain.baseline, chain.baseline_reason, chain.head
-        if plan.head is not None and plan.head.id != head.id and is_head(plan.head, head.id):
-            head = SceneRef(plan.head.id, plan.head.datetime)  # a head stored as a tile: its pass from now on
+        if plan.head is not None and plan.head.id != head.id and is_head(plan.head, head.id, head.datetime):
+            # a head stored as a tile (its pass), or published again under a new id: as found from now on
+            head = SceneRef(plan.head.id, plan.head.datetime)
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,

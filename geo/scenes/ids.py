@@ -6,12 +6,16 @@ Apart from the cache (which imports rasterio) so that searching a local catalog 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 MAX_ID_BYTES = 200  # file names stop at 255 bytes; leave room for what is appended
 MOSAIC_JOIN = "+"  # a pass's id: its tiles' ids joined, in their order of priority (geo.scenes.mosaic)
 PassKey = tuple[date, str, int, str]
 _NOT_IN_ID = re.compile(r"[/\\\x00-\x1f\x7f]")  # separators (either OS) and control characters, NUL included
+# the MGRS tile in a Sentinel-2 id: Earth Search's S2B_52TGN_20241010_0_L2A, the Planetary Computer's
+# S2B_MSIL2A_20241010T021649_N0511_R003_T52TGN_20241010T051234 (latitude bands C-X without I and O)
+_MGRS_TILE = re.compile(r"(?:^|_)T?(\d{1,2}[C-HJ-NP-X][A-Z]{2})_\d{8}")
+REPUBLISHED_WITHIN_S = 60.0  # a product published again keeps its sensing time; this allows for rounding
 
 
 def unsafe_id_reason(item_id: str) -> str | None:
@@ -36,3 +40,20 @@ def pass_key(day: date, platform: str, relative_orbit: int | None, collection: s
     """What the tiles or slices of one pass share (``geo.scenes.mosaic`` groups by it, ``geo.recheck.quick``
     matches catalog items by it); None when the item does not say its orbit: it is then a scene of its own."""
     return None if relative_orbit is None else (day, platform.lower(), relative_orbit, collection)
+
+
+def mgrs_tile(item_id: str) -> str | None:
+    """The Sentinel-2 tile an item id names (``52TGN``), or None (not a Sentinel-2 id of a known form)."""
+    if item_id.upper().startswith("S1"):  # S1A_IW_GRDH_1SDV_2021...: "1SDV" is a product type, not a tile
+        return None
+    match = _MGRS_TILE.search(item_id.upper())
+    return match.group(1) if match else None
+
+
+def republishes(item_id: str, when: datetime, earlier_id: str, earlier_when: datetime) -> bool:
+    """Whether ``item_id`` is the product ``earlier_id`` published again (reprocessed under a new processing
+    baseline, or re-ingested: Earth Search's ``_0_L2A`` then ``_1_L2A``): another id of the same tile, sensed
+    at the same time."""
+    tile = mgrs_tile(item_id)
+    return (item_id != earlier_id and tile is not None and tile == mgrs_tile(earlier_id)
+            and abs((when - earlier_when).total_seconds()) <= REPUBLISHED_WITHIN_S)
