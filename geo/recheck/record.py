@@ -46,6 +46,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     for scene in (*plan.seen, *plan.left_out, *(plan.vessels.left_out if plan.vessels else ())):
         store.add_scene(aoi.id, scene.summary(), source, run_id)
     chain = store.chain(aoi.id, version)
+    head_was: str | None = None  # the head's id as stored, when it is found under another now
     if chain is None:
         assert plan.head is not None and plan.baseline_reason is not None
         baseline, reason = SceneRef(plan.head.id, plan.head.datetime), plan.baseline_reason
@@ -54,7 +55,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         baseline, reason, head = chain.baseline, chain.baseline_reason, chain.head
         if plan.head is not None and plan.head.id != head.id and is_head(plan.head, head.id, head.datetime):
             # a head stored as a tile (its pass), or published again under a new id: as found from now on
-            head = SceneRef(plan.head.id, plan.head.datetime)
+            head_was, head = head.id, SceneRef(plan.head.id, plan.head.datetime)
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
@@ -88,6 +89,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
                    "n_changes": len(p.features),
                    "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
         "head_scene": head.id,
+        **({"head_was": head_was} if head_was else {}),
         "deferred_scenes": plan.deferred,
         "n_new_changes": sum(len(p.features) for p in pairs),
         **({"vessels": vessels} if vessels is not None else {}),

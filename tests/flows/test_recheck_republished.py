@@ -53,11 +53,12 @@ def archive(tmp_path) -> Iterator[Archive]:
     server.stop()
 
 
-def recheck(user, archive: Archive) -> dict:
+def recheck(user, archive: Archive, as_json: bool = True):
+    """The summary (``as_json``), else what the terminal shows."""
     result = user("recheck", "--store", "store.gpkg", "--aoi", "site.geojson", "--source", archive.server.url,
-                  "--since", "2021-06-01", "--json")
+                  "--since", "2021-06-01", *(["--json"] if as_json else []))
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.output
-    return json.loads(result.stdout)
+    return json.loads(result.stdout) if as_json else result.stdout
 
 
 def stored(user) -> tuple[list[tuple], list[tuple]]:
@@ -102,9 +103,12 @@ def test_a_chain_head_withdrawn_for_its_republication_is_not_paired_with_it(user
     recheck(user, archive)
     archive.publish(11, 1, changed=(ROOF,))
     archive.withdraw(scene(11))
-    again = recheck(user, archive)
-    entry, = again["aois"]
-    assert entry["pairs"] == [] and entry["head_scene"] == scene(11, 1)
+    shown = recheck(user, archive, as_json=False)
+    assert "0 new pair(s), 0 new change(s)" in shown and "skipped" not in shown
+    assert f"site: no new scene; head {scene(11)} is read as {scene(11, 1)} from now on" in shown
+    with sqlite3.connect(user.home / "store.gpkg") as conn:
+        entry, = json.loads(conn.execute("SELECT summary FROM runs WHERE run_id = 2").fetchone()[0])["aois"]
+    assert entry["pairs"] == [] and (entry["head_was"], entry["head_scene"]) == (scene(11), scene(11, 1))
     assert stored(user) == ([(scene(1), scene(11), "done", 1)], [(scene(11, 1),)])
 
     archive.publish(21, changed=(ROOF, YARD))
