@@ -94,6 +94,15 @@ class RecheckReport:
         return failed
 
 
+def check_since(since: date, utc_today: date, local_today: date) -> None:
+    """Refuse a ``--since`` after today, today being the UTC date (scenes are dated in UTC) or the date where the
+    machine is (a cron line's ``date +%F`` is local: east of Greenwich it is UTC's tomorrow for hours, and a
+    baseline on or before it is the newest scene all the same)."""
+    if since > max(utc_today, local_today):
+        here = f", {local_today} here" if local_today != utc_today else ""
+        raise DateError(f"--since {since} is in the future (today is {utc_today} in UTC{here})")
+
+
 def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
     """Say so when an AOI's area is not the one stored (its file redrawn): the chain goes on with the area it
     is re-checked with (stored with the next pair), and what was processed keeps the old one."""
@@ -244,8 +253,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     out = Path(request.out) if request.out else outputs.default_out(store_path)
     outputs.check_out(out, store_path, given=request.out is not None)
     today = request.today or datetime.now(timezone.utc).date()
-    if request.since and request.since > today:
-        raise DateError(f"--since {request.since} is in the future (today is {today})")
+    if request.since:
+        check_since(request.since, today, request.today or datetime.now().astimezone().date())
     step = progress or (lambda _message: None)
     # Bad input fails here, before the store or its lock file is created.
     aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
