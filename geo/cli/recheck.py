@@ -32,9 +32,13 @@ DEFAULT_STORE = "recheck.gpkg"
 def print_report(report: RecheckReport) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
+    migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
     if report.run_id is None:
-        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; store unchanged")
+        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; "
+                  + (f"store unchanged but for its {migrated}" if migrated else "store unchanged"))
         return
+    if migrated:
+        out.print(f"store {migrated}")
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
     out.print(f"[bold]run {report.run_id}[/]: {summary['n_pairs']} new pair(s), "
               f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}) in {report.elapsed_s:.1f} s",

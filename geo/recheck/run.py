@@ -86,6 +86,7 @@ class RecheckReport:
     late_alerts: list[int] = field(default_factory=list)  # earlier runs whose alerts the webhook took this time
     skipped_aois: list[GeoError] = field(default_factory=list)  # AOI files not read, concerning no AOI re-checked
     skipped_claims: list[GeoError] = field(default_factory=list)  # the same of seeds files and claims
+    migrated: tuple[int, int] | None = None  # the store's schema (from, to) when this run migrated it
     elapsed_s: float = 0.0
 
     @property
@@ -276,6 +277,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
     with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out)
+        if store.migrated_from is not None:  # a write even when nothing is new: the terminal says so
+            report.migrated = (store.migrated_from, store.schema_version)
         idle = _quick_answer(store, brief, inputs, request, report, today, version, step) if brief else None
         if idle is not None and brief is not None:
             _catch_up(store, out, request, report, alerts)

@@ -87,6 +87,7 @@ class Store(RunLog):
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        self.migrated_from: int | None = None  # the schema version the store had when opened, when migrated
 
     # -- opening ---------------------------------------------------------------------------------------
     @classmethod
@@ -149,6 +150,7 @@ class Store(RunLog):
             with self.transaction():
                 applied = schema.migrate(self.conn, version)
             log.info("%s: schema migrated %d -> %d (%s)", self.path, version, schema.LATEST, applied)
+            self.migrated_from = version or None  # 0: a store being created
 
     def close(self) -> None:
         self.conn.close()
