@@ -116,3 +116,31 @@ def test_a_chain_head_withdrawn_for_its_republication_is_not_paired_with_it(user
     pair, = third["aois"][0]["pairs"]
     assert (pair["before_scene"], pair["after_scene"], pair["status"]) == (scene(11, 1), scene(21), "done")
     assert pair["n_changes"] >= 1 and n_changes(user) == 1 + pair["n_changes"]
+
+
+def test_over_a_local_catalog_a_republished_pass_leaves_the_next_quick_check_light(user, archive, tmp_path):
+    """Once the re-check has recorded the new publication (as seen, the head under its new id), a re-check with
+    nothing new decides from plain numbers again (``geo.recheck.quick``), without the geometry stack."""
+    from tests.flows.test_recheck_passes import local_catalog
+    from tests.recheck.conftest import dump_store, imported_modules
+    from tests.recheck.test_noop_imports import PROFILE, assert_light
+
+    lon_lat_aoi(user.home / "site.geojson", AREA)
+    args = ("recheck", "--store", "store.gpkg", "--source", "", "--json")
+
+    def run(folder: str, *extra: str, env=None):
+        source = local_catalog(archive.server, archive.folder, tmp_path / folder)
+        result = user(*[source if a == "" else a for a in args], *extra, env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    run("first", "--aoi", "site.geojson", "--since", "2021-06-01")
+    archive.publish(11, 1, changed=(ROOF,))
+    archive.withdraw(scene(11))
+    recorded = json.loads(run("second").stdout)
+    assert recorded["run_id"] == 2 and recorded["aois"][0]["pairs"] == []
+    rows = dump_store(user.home / "store.gpkg")
+    quiet = run("third", env=PROFILE)
+    assert json.loads(quiet.stdout)["aois"][0]["head_scene"] == scene(11, 1)
+    assert_light(imported_modules(quiet.stderr))
+    assert dump_store(user.home / "store.gpkg") == rows
