@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from geo.claims import Claim
 from geo.errors import DateError, MissingSceneError
 from geo.recheck.passes import is_head, is_recorded, stored_ids
-from geo.scenes.ids import MOSAIC_JOIN
+from geo.scenes.ids import MOSAIC_JOIN, REPUBLISHED_WITHIN_S
 
 if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
     from geo.aoi import AOI
@@ -121,15 +121,21 @@ def pairable_baseline(head: Scene, reason: str, candidates: Sequence[Scene], poo
     return chosen, f"{reason}: the nearest whose orbit geometry has the most later scenes to pair with"
 
 
-def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene]) -> tuple[Scene, list[Scene]]:
+def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene],
+                     twins: Sequence[Scene] = ()) -> tuple[Scene, list[Scene]]:
     """The chain's head, looked up by id, and the new scenes to pair with it. When the source no longer holds
-    the head (an archive re-processed the scene under a new id, or withdrew it) the oldest new scene stands in
-    as the head, with a warning, and the chain goes on from it: else no later scene could ever be paired."""
+    the head (an archive re-processed the scene under a new id, or withdrew it) a scene sensed at the head's
+    time (``twins``: the same observation) stands in for it, else the oldest new scene, with a warning, and
+    the chain goes on from it: else no later scene could ever be paired."""
     from geo.scenes.pairs import named_scene  # a pass by its tiles
 
     try:
         return (named_scene(source, head_id, "chain head") if MOSAIC_JOIN in head_id else source.get(head_id)), new
     except MissingSceneError as exc:
+        if twins:
+            log.warning("chain head %s is gone (%s): %s, sensed at the same time, stands in as the before scene",
+                        head_id, exc, twins[0].id)
+            return twins[0], new
         log.warning("chain head %s is gone (%s): %s stands in as the before scene", head_id, exc, new[0].id)
         return new[0], new[1:]
 
@@ -163,11 +169,16 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
         head_key = scene_order(head)
         scenes = list(by_id.values())
     done = stored_ids(paired)
+    # sensed when the head was (its pass, or it published again under an id that does not say its tile): the same
+    # observation, never paired with it; the first to stand in for a head the source no longer holds
+    twins = [s for s in scenes if not is_head(s, head_key[1], head_key[0])
+             and abs((s.datetime - head_key[0]).total_seconds()) <= REPUBLISHED_WITHIN_S]
+    twin_ids = {s.id for s in twins}
     # a product published again (reprocessed) is not a new scene: recorded under its old id, or the head itself
     new = sorted((s for s in scenes if scene_order(s) > head_key and not is_head(s, head_key[1], head_key[0])
-                  and not is_recorded(s, done, republished=True)), key=scene_order)
+                  and not is_recorded(s, done, republished=True) and s.id not in twin_ids), key=scene_order)
     if new and head is None:
-        head, new = head_or_stand_in(source, head_key[1], new)
+        head, new = head_or_stand_in(source, head_key[1], new, twins)
     if pairable is not None and head is not None:
         new = [s for s in new if pairable(head, s)]
     pending = new if max_pairs is None else new[:max_pairs]

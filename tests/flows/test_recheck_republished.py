@@ -144,3 +144,17 @@ def test_over_a_local_catalog_a_republished_pass_leaves_the_next_quick_check_lig
     assert json.loads(quiet.stdout)["aois"][0]["head_scene"] == scene(11, 1)
     assert_light(imported_modules(quiet.stderr))
     assert dump_store(user.home / "store.gpkg") == rows
+
+
+def test_a_republication_whose_id_names_no_tile_is_still_not_paired_with_the_head(user, archive):
+    """An id of another form (no tile in it), sensed at the head's time: the same observation, seen, never paired
+    (it was, when its id sorted after the head's: "not acquired after the before scene")."""
+    lon_lat_aoi(user.home / "site.geojson", AREA)
+    recheck(user, archive)
+    item = next(i for i in archive.server.items["sentinel-2-l2a"] if i["id"] == scene(11))
+    archive.server.add_item({**json.loads(json.dumps(item)), "id": "S2A_ZZ_REPROCESSED_20210611"})
+    archive.withdraw(scene(11))  # the scene cache still holds it: the head is read from there
+    again = recheck(user, archive)
+    entry, = again["aois"]
+    assert entry["pairs"] == [] and entry["new_scenes"] == ["S2A_ZZ_REPROCESSED_20210611"]
+    assert stored(user) == ([(scene(1), scene(11), "done", 1)], [(scene(11),)])
