@@ -143,8 +143,9 @@ def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene],
 def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
              today: date, since: date | None = None, max_pairs: int | None = None,
              paired: Collection[str] = (), pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
-    """The new work for one AOI: searches the source, reads no pixels. ``paired``: scenes already paired
-    with the chain head (a skipped pair is never retried: the chain goes around that scene); ``pairable``:
+    """The new work for one AOI: searches the source, reads no pixels. ``paired``: the scenes of the chain's
+    pairs (a skipped pair is never retried: the chain goes around that scene; nor is a scene paired before
+    offered again when an archive edits its date to after the head); ``pairable``:
     whether a scene may pair with the head at all (Sentinel-1: same orbit geometry), else it is only seen."""
     baseline_reason = None
     searched: list[Scene] = []

@@ -160,7 +160,7 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     found = _within([i for i in over if i.sensor is sensor], search_start(chain.head.datetime, since), today)
     # the items are tiles; the store records passes (A+B) and, written before, tiles (geo.recheck.passes)
     seen = stored_ids(store.seen_scene_ids(aoi_id))
-    paired = stored_ids(store.paired_after(aoi_id, version, chain.head.id))
+    paired = stored_ids(store.chained_scenes(aoi_id, version))
     head_tiles = stored_ids([chain.head.id])
     head_key = (chain.head.datetime, chain.head.id)
     key: OrbitGeometry | None = None

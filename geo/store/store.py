@@ -243,12 +243,12 @@ class Store(RunLog):
         return [PairRow(SceneRef(r[0], parse_utc(r[1])), SceneRef(r[2], parse_utc(r[3])), r[4], r[5], r[6],
                         (r[7], r[8])) for r in rows]
 
-    def paired_after(self, aoi_id: str, algorithm_version: str, before_scene: str) -> set[str]:
-        """Scenes already paired (done or skipped) with ``before_scene`` as their before scene: a pair is
-        processed once, so the planner never offers them again."""
-        return {r[0] for r in self.conn.execute(
-            "SELECT after_scene FROM pairs WHERE aoi_id = ? AND algorithm_version = ? AND before_scene = ?",
-            (aoi_id, algorithm_version, before_scene))}
+    def chained_scenes(self, aoi_id: str, algorithm_version: str) -> set[str]:
+        """The scenes of the chain's pairs (done or skipped, before and after): a pair is processed once and the
+        chain does not go back, so the planner never offers them again, whatever date an archive gives them later."""
+        return {scene for row in self.conn.execute(
+            "SELECT before_scene, after_scene FROM pairs WHERE aoi_id = ? AND algorithm_version = ?",
+            (aoi_id, algorithm_version)) for scene in row}
 
     def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
                 after_scenes: Sequence[str] | None = None) -> list[ChangeFeature]:

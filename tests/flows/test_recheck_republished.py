@@ -3,7 +3,9 @@ baseline, or re-ingested: Earth Search's ``S2A_53TKG_20210611_0_L2A`` then ``...
 item beside it or withdrawing it. One observation: no new pair, no duplicate change, and the newest
 publication read from then on. Before, the chain read the old publication while both were held (the two were
 "tiles" of one pass, the old id sorting first), and, once the head was withdrawn, paired it with its own
-republication ("1 scene(s) skipped: not acquired after the before scene")."""
+republication ("1 scene(s) skipped: not acquired after the before scene"). Also an archive editing an item's
+date: a scene of the chain moved after the head is not a new scene (the chain went back to it, pairing the head
+with an older scene, and found the change the head shows "undone")."""
 
 from __future__ import annotations
 
@@ -158,3 +160,21 @@ def test_a_republication_whose_id_names_no_tile_is_still_not_paired_with_the_hea
     entry, = again["aois"]
     assert entry["pairs"] == [] and entry["new_scenes"] == ["S2A_ZZ_REPROCESSED_20210611"]
     assert stored(user) == ([(scene(1), scene(11), "done", 1)], [(scene(11),)])
+
+
+def test_a_chain_scene_whose_date_moves_after_the_head_is_not_paired_again(user, archive: Archive):
+    lon_lat_aoi(user.home / "site.geojson", AREA)
+    recheck(user, archive)
+    before = stored(user)
+    for item in archive.server.items["sentinel-2-l2a"]:
+        if item["id"] == scene(1):  # the baseline, re-dated after the head (06-11)
+            item["properties"]["datetime"] = "2021-06-15T11:00:00Z"
+    again = recheck(user, archive)
+    assert again["run_id"] is None and again["aois"][0]["head_scene"] == scene(11)
+    assert stored(user) == before == ([(scene(1), scene(11), "done", 1)], [(scene(11),)])
+
+    archive.publish(21, changed=(ROOF,))  # the chain goes on from its head
+    pair, = recheck(user, archive)["aois"][0]["pairs"]
+    assert (pair["before_scene"], pair["after_scene"], pair["n_changes"]) == (scene(11), scene(21), 0)
+    with sqlite3.connect(user.home / "store.gpkg") as conn:
+        assert conn.execute("SELECT change_type FROM changes").fetchall() == [("new_bright_surface",)]
