@@ -18,7 +18,7 @@ already shows the AOI) is recorded as seen with the pass, so that ``geo.recheck.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from geo.claims import Claim
 from geo.errors import DateError, MissingSceneError
 from geo.recheck.passes import is_head, is_recorded, stored_ids
-from geo.scenes.ids import MOSAIC_JOIN, REPUBLISHED_WITHIN_S
+from geo.scenes.ids import MOSAIC_JOIN, sensed_together
 
 if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
     from geo.aoi import AOI
@@ -142,7 +142,8 @@ def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene],
 
 def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
              today: date, since: date | None = None, max_pairs: int | None = None,
-             paired: Collection[str] = (), pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
+             paired: Mapping[str, datetime | None] | None = None,
+             pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
     """The new work for one AOI: searches the source, reads no pixels. ``paired``: the scenes of the chain's
     pairs (a skipped pair is never retried: the chain goes around that scene; nor is a scene paired before
     offered again when an archive edits its date to after the head); ``pairable``:
@@ -169,15 +170,17 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
         head, baseline_reason = pairable_baseline(head, baseline_reason or "", searched, list(by_id.values()), pairable)
         head_key = scene_order(head)
         scenes = list(by_id.values())
-    done = stored_ids(paired)
+    done = stored_ids(paired or {})
+    times = [t for t in [*(paired or {}).values(), head_key[0]] if t is not None]
     # sensed when the head was (its pass, or it published again under an id that does not say its tile): the same
     # observation, never paired with it; the first to stand in for a head the source no longer holds
-    twins = [s for s in scenes if not is_head(s, head_key[1], head_key[0])
-             and abs((s.datetime - head_key[0]).total_seconds()) <= REPUBLISHED_WITHIN_S]
-    twin_ids = {s.id for s in twins}
-    # a product published again (reprocessed) is not a new scene: recorded under its old id, or the head itself
+    twins = [s for s in scenes
+             if not is_head(s, head_key[1], head_key[0]) and sensed_together(s.datetime, [head_key[0]])]
+    # a product published again (reprocessed) is not a new scene: recorded under its old id, or sensed with a
+    # scene read into the chain (a skipped scene's may be read: it may mend what was skipped)
     new = sorted((s for s in scenes if scene_order(s) > head_key and not is_head(s, head_key[1], head_key[0])
-                  and not is_recorded(s, done, republished=True) and s.id not in twin_ids), key=scene_order)
+                  and not is_recorded(s, done, republished=True) and not sensed_together(s.datetime, times)),
+                 key=scene_order)
     if new and head is None:
         head, new = head_or_stand_in(source, head_key[1], new, twins)
     if pairable is not None and head is not None:

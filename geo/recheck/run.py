@@ -121,7 +121,7 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
         chain = store.chain(aoi.id, version)
-        paired = store.chained_scenes(aoi.id, version) if chain else set()
+        paired = store.chained_scenes(aoi.id, version) if chain else {}
         # a chain not started when its AOI was registered (that run failed) starts at that run's --since
         since = request.since or (store.registered_since(aoi.id) if chain is None else None)
         try:

@@ -6,6 +6,7 @@ Apart from the cache (which imports rasterio) so that searching a local catalog 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 
 MAX_ID_BYTES = 200  # file names stop at 255 bytes; leave room for what is appended
@@ -50,10 +51,16 @@ def mgrs_tile(item_id: str) -> str | None:
     return match.group(1) if match else None
 
 
+def sensed_together(when: datetime, times: Iterable[datetime]) -> bool:
+    """Whether an item sensed at ``when`` was sensed with one of ``times``: within ``REPUBLISHED_WITHIN_S``, one
+    pass (its tiles, or a product of it published again), one observation."""
+    return any(abs((when - other).total_seconds()) <= REPUBLISHED_WITHIN_S for other in times)
+
+
 def republishes(item_id: str, when: datetime, earlier_id: str, earlier_when: datetime) -> bool:
     """Whether ``item_id`` is the product ``earlier_id`` published again (reprocessed under a new processing
     baseline, or re-ingested: Earth Search's ``_0_L2A`` then ``_1_L2A``): another id of the same tile, sensed
     at the same time."""
     tile = mgrs_tile(item_id)
     return (item_id != earlier_id and tile is not None and tile == mgrs_tile(earlier_id)
-            and abs((when - earlier_when).total_seconds()) <= REPUBLISHED_WITHIN_S)
+            and sensed_together(when, [earlier_when]))

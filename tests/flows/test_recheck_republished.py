@@ -178,3 +178,20 @@ def test_a_chain_scene_whose_date_moves_after_the_head_is_not_paired_again(user,
     assert (pair["before_scene"], pair["after_scene"], pair["n_changes"]) == (scene(11), scene(21), 0)
     with sqlite3.connect(user.home / "store.gpkg") as conn:
         assert conn.execute("SELECT change_type FROM changes").fetchall() == [("new_bright_surface",)]
+
+
+def test_a_skipped_scene_published_again_is_tried_once_more(user, archive):
+    """A pass skipped because its item could not be read (here: no red band) and then published again (mended) is
+    new data about that date: its new publication is paired with the head, once."""
+    lon_lat_aoi(user.home / "site.geojson", AREA)
+    archive.publish(21, changed=(ROOF, YARD))
+    broken = next(i for i in archive.server.items["sentinel-2-l2a"] if i["id"] == scene(21))
+    del broken["assets"]["red"]
+    first = recheck(user, archive)
+    assert [(p["after_scene"], p["status"]) for p in first["aois"][0]["pairs"]] == [(scene(11), "done"),
+                                                                                   (scene(21), "skipped")]
+    archive.withdraw(scene(21))
+    archive.publish(21, 1, changed=(ROOF, YARD))
+    pair, = recheck(user, archive)["aois"][0]["pairs"]
+    assert (pair["before_scene"], pair["after_scene"], pair["status"]) == (scene(11), scene(21, 1), "done")
+    assert pair["n_changes"] >= 1 and recheck(user, archive)["run_id"] is None
