@@ -279,6 +279,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         report = RecheckReport({}, out)
         if store.migrated_from is not None:  # a write even when nothing is new: the terminal says so
             report.migrated = (store.migrated_from, store.schema_version)
+        if (last := store.last_started()) is not None and last > started:  # a clock set back: searches end too soon
+            log.warning("the clock says %s, before the store's last re-check began (%s): check the machine's clock; "
+                        "scenes are searched up to %s only", started, last, today)
         idle = _quick_answer(store, brief, inputs, request, report, today, version, step) if brief else None
         if idle is not None and brief is not None:
             _catch_up(store, out, request, report, alerts)

@@ -43,3 +43,19 @@ def test_the_terminal_says_which_today_a_future_since_is_after(series, tmp_path,
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("Error: --since 2999-01-01 is in the future (today is ")
     assert " in UTC" in result.stderr and not (tmp_path / "s.gpkg").exists()
+
+
+def test_a_clock_set_back_before_the_last_recheck_is_warned_of(first_run, geo_cli):
+    """A machine whose clock went back (no NTP, a reset clock) searches up to a 'today' before scenes the store
+    already holds: every claim window looks ahead, and nothing new is found however long it runs. Said, on the
+    log cron keeps (it said only "nothing new")."""
+    import sqlite3
+
+    series, store = first_run
+    with sqlite3.connect(store) as conn:  # as if the store's run had been recorded by a clock far ahead
+        conn.execute("UPDATE runs SET started_at = '2999-01-01T00:00:00.000Z'")
+    result = geo_cli(*series.args(store))
+    assert result.returncode == 0 and result.stdout.startswith("nothing new: 4 AOI(s)"), result.stderr
+    assert ("before the store's last re-check began (2999-01-01T00:00:00.000Z): check the machine's clock; scenes "
+            "are searched up to ") in result.stderr
+    assert result.stderr.startswith("warning: the clock says ")
