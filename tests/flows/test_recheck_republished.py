@@ -107,7 +107,7 @@ def test_a_chain_head_withdrawn_for_its_republication_is_not_paired_with_it(user
     archive.withdraw(scene(11))
     shown = recheck(user, archive, as_json=False)
     assert "0 new pair(s), 0 new change(s)" in shown and "skipped" not in shown
-    assert f"site: no new scene; head {scene(11)} is read as {scene(11, 1)} from now on" in shown
+    assert f"site: nothing to pair; head {scene(11)} is read as {scene(11, 1)} from now on" in shown
     with sqlite3.connect(user.home / "store.gpkg") as conn:
         entry, = json.loads(conn.execute("SELECT summary FROM runs WHERE run_id = 2").fetchone()[0])["aois"]
     assert entry["pairs"] == [] and (entry["head_was"], entry["head_scene"]) == (scene(11), scene(11, 1))
