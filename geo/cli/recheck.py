@@ -54,8 +54,8 @@ def print_report(report: RecheckReport) -> None:
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done))
         elif entry.get("head_was"):  # nothing paired: the run recorded the head under its new id
-            out.print(f"  {entry['aoi_id']}: nothing to pair; head {entry['head_was']} is read as {entry['head_scene']} "
-                      "from now on (published again, or its whole pass)")
+            out.print(f"  {entry['aoi_id']}: nothing to pair; head {entry['head_was']} is read as "
+                      f"{entry['head_scene']} from now on (published again, or its whole pass)")
         elif entry["baseline_reason"] and entry["head_scene"] is None:  # registered, waiting for its first scene
             out.print(f"  {entry['aoi_id']}: no chain yet: {entry['baseline_reason']}")
         if entry.get("vessels"):

@@ -2,8 +2,8 @@
 one scene, ``geo.scenes.mosaic``) under its id ``A+B``, and, in a store written when chains went tile by tile,
 single tiles. A pass whose tiles are all recorded is recorded. A product the archive published again under a
 new id (reprocessed) is the product recorded under its old id: the id it ``supersedes`` when the search finds
-both, or, for the chain head the archive withdrew, the same tile at the same time (``republishes``). Plain strings: no geometry is imported, so a
-re-check with nothing new (``geo.recheck.quick``) stays light."""
+both, or, for the chain head the archive withdrew, the same tile at the same time (``republishes``). Plain
+strings: no geometry is imported, so a re-check with nothing new (``geo.recheck.quick``) stays light."""
 
 from __future__ import annotations
 
