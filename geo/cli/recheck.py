@@ -32,9 +32,13 @@ DEFAULT_STORE = "recheck.gpkg"
 def print_report(report: RecheckReport) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
+    migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
     if report.run_id is None:
-        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; store unchanged")
+        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; "
+                  + (f"store unchanged but for its {migrated}" if migrated else "store unchanged"))
         return
+    if migrated:
+        out.print(f"store {migrated}")
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
     out.print(f"[bold]run {report.run_id}[/]: {summary['n_pairs']} new pair(s), "
               f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}) in {report.elapsed_s:.1f} s",
@@ -49,6 +53,9 @@ def print_report(report: RecheckReport) -> None:
                       + (f", {skipped} scene(s) skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done))
+        elif entry.get("head_was"):  # nothing paired: the run recorded the head under its new id
+            out.print(f"  {entry['aoi_id']}: nothing to pair; head {entry['head_was']} is read as "
+                      f"{entry['head_scene']} from now on (published again, or its whole pass)")
         elif entry["baseline_reason"] and entry["head_scene"] is None:  # registered, waiting for its first scene
             out.print(f"  {entry['aoi_id']}: no chain yet: {entry['baseline_reason']}")
         if entry.get("vessels"):

@@ -18,7 +18,7 @@ already shows the AOI) is recorded as seen with the pass, so that ``geo.recheck.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from geo.claims import Claim
 from geo.errors import DateError, MissingSceneError
 from geo.recheck.passes import is_head, is_recorded, stored_ids
-from geo.scenes.ids import MOSAIC_JOIN
+from geo.scenes.ids import MOSAIC_JOIN, sensed_together
 
 if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with nothing new (geo.recheck.quick)
     from geo.aoi import AOI
@@ -121,24 +121,32 @@ def pairable_baseline(head: Scene, reason: str, candidates: Sequence[Scene], poo
     return chosen, f"{reason}: the nearest whose orbit geometry has the most later scenes to pair with"
 
 
-def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene]) -> tuple[Scene, list[Scene]]:
+def head_or_stand_in(source: SceneSource, head_id: str, new: list[Scene],
+                     twins: Sequence[Scene] = ()) -> tuple[Scene, list[Scene]]:
     """The chain's head, looked up by id, and the new scenes to pair with it. When the source no longer holds
-    the head (an archive re-processed the scene under a new id, or withdrew it) the oldest new scene stands in
-    as the head, with a warning, and the chain goes on from it: else no later scene could ever be paired."""
+    the head (an archive re-processed the scene under a new id, or withdrew it) a scene sensed at the head's
+    time (``twins``: the same observation) stands in for it, else the oldest new scene, with a warning, and
+    the chain goes on from it: else no later scene could ever be paired."""
     from geo.scenes.pairs import named_scene  # a pass by its tiles
 
     try:
         return (named_scene(source, head_id, "chain head") if MOSAIC_JOIN in head_id else source.get(head_id)), new
     except MissingSceneError as exc:
+        if twins:
+            log.warning("chain head %s is gone (%s): %s, sensed at the same time, stands in as the before scene",
+                        head_id, exc, twins[0].id)
+            return twins[0], new
         log.warning("chain head %s is gone (%s): %s stands in as the before scene", head_id, exc, new[0].id)
         return new[0], new[1:]
 
 
 def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chain | None, seen_ids: set[str],
              today: date, since: date | None = None, max_pairs: int | None = None,
-             paired: Collection[str] = (), pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
-    """The new work for one AOI: searches the source, reads no pixels. ``paired``: scenes already paired
-    with the chain head (a skipped pair is never retried: the chain goes around that scene); ``pairable``:
+             paired: Mapping[str, datetime | None] | None = None,
+             pairable: Callable[[Scene, Scene], bool] | None = None) -> AoiPlan:
+    """The new work for one AOI: searches the source, reads no pixels. ``paired``: the scenes of the chain's
+    pairs (a skipped pair is never retried: the chain goes around that scene; nor is a scene paired before
+    offered again when an archive edits its date to after the head); ``pairable``:
     whether a scene may pair with the head at all (Sentinel-1: same orbit geometry), else it is only seen."""
     baseline_reason = None
     searched: list[Scene] = []
@@ -156,17 +164,25 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     search_from = search_start(head_key[0], since)
     scenes = _passes(source.search(aoi.geometry, search_from, today), aoi, left_out) if search_from <= today else []
     if head is None:
-        head = next((s for s in scenes if is_head(s, head_key[1])), None)  # the chain's head, as searched
+        head = next((s for s in scenes if is_head(s, head_key[1], head_key[0])), None)  # the chain's head, as searched
     by_id = {s.id: s for s in [*searched, *scenes]}
     if chain is None and pairable is not None and head is not None:
         head, baseline_reason = pairable_baseline(head, baseline_reason or "", searched, list(by_id.values()), pairable)
         head_key = scene_order(head)
         scenes = list(by_id.values())
-    done = stored_ids(paired)
-    new = sorted((s for s in scenes if scene_order(s) > head_key and not is_head(s, head_key[1])
-                  and not is_recorded(s, done)), key=scene_order)
+    done = stored_ids(paired or {})
+    times = [t for t in [*(paired or {}).values(), head_key[0]] if t is not None]
+    # sensed when the head was (its pass, or it published again under an id that does not say its tile): the same
+    # observation, never paired with it; the first to stand in for a head the source no longer holds
+    twins = [s for s in scenes
+             if not is_head(s, head_key[1], head_key[0]) and sensed_together(s.datetime, [head_key[0]])]
+    # a product published again (reprocessed) is not a new scene: recorded under its old id, or sensed with a
+    # scene read into the chain (a skipped scene's may be read: it may mend what was skipped)
+    new = sorted((s for s in scenes if scene_order(s) > head_key and not is_head(s, head_key[1], head_key[0])
+                  and not is_recorded(s, done, republished=True) and not sensed_together(s.datetime, times)),
+                 key=scene_order)
     if new and head is None:
-        head, new = head_or_stand_in(source, head_key[1], new)
+        head, new = head_or_stand_in(source, head_key[1], new, twins)
     if pairable is not None and head is not None:
         new = [s for s in new if pairable(head, s)]
     pending = new if max_pairs is None else new[:max_pairs]

@@ -32,7 +32,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
 from geo.recheck.passes import stored_ids
 from geo.recheck.plan import search_start
-from geo.scenes.ids import PassKey, pass_key, unsafe_id_reason
+from geo.scenes.ids import PassKey, pass_key, sensed_together, unsafe_id_reason
 from geo.scenes.model import (OrbitGeometry, Sensor, item_datetime, item_platform, item_sensor, orbit_geometry_of,
                               relative_orbit_of)
 from geo.scenes.source import catalog_items, day_range
@@ -160,7 +160,8 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     found = _within([i for i in over if i.sensor is sensor], search_start(chain.head.datetime, since), today)
     # the items are tiles; the store records passes (A+B) and, written before, tiles (geo.recheck.passes)
     seen = stored_ids(store.seen_scene_ids(aoi_id))
-    paired = stored_ids(store.paired_after(aoi_id, version, chain.head.id))
+    chained = store.chained_scenes(aoi_id, version)
+    paired, times = stored_ids(chained), [t for t in [*chained.values(), chain.head.datetime] if t]
     head_tiles = stored_ids([chain.head.id])
     head_key = (chain.head.datetime, chain.head.id)
     key: OrbitGeometry | None = None
@@ -178,8 +179,8 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     for i in found:
         passes.setdefault(i.pass_key or i.id, set()).add(i.id)
 
-    def done(item: ItemBrief) -> bool:
-        return bool(passes[item.pass_key or item.id] & (head_tiles | paired))
+    def done(item: ItemBrief) -> bool:  # or sensed with a scene of the chain: the same observation (plan.py)
+        return bool(passes[item.pass_key or item.id] & (head_tiles | paired)) or sensed_together(item.datetime, times)
 
     if any(i.id not in seen or ((i.datetime, i.id) > head_key and not done(i) and pairable(i)) for i in found):
         return None

@@ -49,14 +49,16 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     if chain is None and plan.head is None:  # no scene of this sensor over the AOI yet: its vessel counts only
         vessels, news = _record_vessels(store, plan, outcome, run_id, recorded, version)
         return {**quiet_entry(plan, version, sensor), **({"vessels": vessels} if vessels is not None else {})}, news
+    head_was: str | None = None  # the head's id as stored, when it is found under another now
     if chain is None:
         assert plan.head is not None and plan.baseline_reason is not None
         baseline, reason = SceneRef(plan.head.id, plan.head.datetime), plan.baseline_reason
         head = baseline
     else:
         baseline, reason, head = chain.baseline, chain.baseline_reason, chain.head
-        if plan.head is not None and plan.head.id != head.id and is_head(plan.head, head.id):
-            head = SceneRef(plan.head.id, plan.head.datetime)  # a head stored as a tile: its pass from now on
+        if plan.head is not None and plan.head.id != head.id and is_head(plan.head, head.id, head.datetime):
+            # a head stored as a tile (its pass), or published again under a new id: as found from now on
+            head_was, head = head.id, SceneRef(plan.head.id, plan.head.datetime)
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
@@ -85,6 +87,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
                    "n_changes": len(p.features),
                    "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
         "head_scene": head.id,
+        **({"head_was": head_was} if head_was else {}),
         "deferred_scenes": plan.deferred,
         "n_new_changes": sum(len(p.features) for p in pairs),
         **({"vessels": vessels} if vessels is not None else {}),

@@ -86,12 +86,22 @@ class RecheckReport:
     late_alerts: list[int] = field(default_factory=list)  # earlier runs whose alerts the webhook took this time
     skipped_aois: list[GeoError] = field(default_factory=list)  # AOI files not read, concerning no AOI re-checked
     skipped_claims: list[GeoError] = field(default_factory=list)  # the same of seeds files and claims
+    migrated: tuple[int, int] | None = None  # the store's schema (from, to) when this run migrated it
     elapsed_s: float = 0.0
 
     @property
     def failed_aois(self) -> list[dict[str, str]]:
         failed: list[dict[str, str]] = self.summary["failed_aois"]  # the summary is a JSON document
         return failed
+
+
+def check_since(since: date, utc_today: date, local_today: date) -> None:
+    """Refuse a ``--since`` after today, today being the UTC date (scenes are dated in UTC) or the date where the
+    machine is (a cron line's ``date +%F`` is local: east of Greenwich it is UTC's tomorrow for hours, and a
+    baseline on or before it is the newest scene all the same)."""
+    if since > max(utc_today, local_today):
+        here = f", {local_today} here" if local_today != utc_today else ""
+        raise DateError(f"--since {since} is in the future (today is {utc_today} in UTC{here})")
 
 
 def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
@@ -111,7 +121,7 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
         chain = store.chain(aoi.id, version)
-        paired = store.paired_after(aoi.id, version, chain.head.id) if chain else set()
+        paired = store.chained_scenes(aoi.id, version) if chain else {}
         # a chain not started when its AOI was registered (that run failed) starts at that run's --since
         since = request.since or (store.registered_since(aoi.id) if chain is None else None)
         try:
@@ -244,8 +254,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     out = Path(request.out) if request.out else outputs.default_out(store_path)
     outputs.check_out(out, store_path, given=request.out is not None)
     today = request.today or datetime.now(timezone.utc).date()
-    if request.since and request.since > today:
-        raise DateError(f"--since {request.since} is in the future (today is {today})")
+    if request.since:
+        check_since(request.since, today, request.today or datetime.now().astimezone().date())
     step = progress or (lambda _message: None)
     # Bad input fails here, before the store or its lock file is created.
     aoi_dir, seeds_dir = request.aoi_dir or paths.aoi_dir(), request.seeds_dir or paths.seeds_dir()
@@ -267,6 +277,11 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
     with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out)
+        if store.migrated_from is not None:  # a write even when nothing is new: the terminal says so
+            report.migrated = (store.migrated_from, store.schema_version)
+        if (last := store.last_started()) is not None and last > started:  # a clock set back: searches end too soon
+            log.warning("the clock says %s, before the store's last re-check began (%s): check the machine's clock; "
+                        "scenes are searched up to %s only", started, last, today)
         idle = _quick_answer(store, brief, inputs, request, report, today, version, step) if brief else None
         if idle is not None and brief is not None:
             _catch_up(store, out, request, report, alerts)

@@ -69,7 +69,9 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
     left_out: list[Scene] = []
     scenes = find_scenes(source, aoi, start, today, sensors, left_out) if start <= today else []
     counted = stored_ids(vessel_scene_ids(store, aoi.id, VESSELS_VERSION))  # passes, or tiles counted before
-    pending = tuple(s for s in scenes if not is_recorded(s, counted))
+    pending = tuple(s for s in scenes if not is_recorded(s, counted, republished=True))
+    # a pass published again under a new id is not counted twice; recorded as seen, as a tile left out
+    left_out += [s for s in scenes if is_recorded(s, counted, republished=True) and not is_recorded(s, counted)]
     seen = store.seen_scene_ids(aoi.id)
     grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
     masks: dict[str, LandMask] = {}

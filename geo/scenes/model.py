@@ -64,6 +64,8 @@ class Scene:
     source: str = field(default="", compare=False)  # the archive URL or catalog path it came from
     # the tiles of one pass read as one scene (``geo.scenes.mosaic``): their pixels in this order of priority
     parts: tuple[Scene, ...] = field(default=(), compare=False, repr=False)
+    # the ids this product had before it was published again (``geo.scenes.mosaic.newest_products``)
+    supersedes: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def date(self) -> date:

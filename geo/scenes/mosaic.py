@@ -8,23 +8,29 @@ chosen among passes, not tiles (``passes``): of a pass's tiles the fewest that s
 showing most of it first and, of those showing as much, the one on the AOI grid's own CRS (read as it is, not
 resampled); two or more that each show part of it are read as one scene (``mosaic``: ``Scene.parts``, the
 first tile's pixel wherever it has one). Footprints are taken as the archives give them: the outline of the
-data (Earth Search's and the Planetary Computer's are)."""
+data (Earth Search's and the Planetary Computer's are).
+
+Archives publish a product again, under a new id, when it is reprocessed (a new processing baseline, or
+re-ingested: Earth Search's ``S2B_52TGN_20241010_0_L2A`` then ``..._1_L2A``) and may keep the old item beside it:
+two items of one tile in one pass. They are one observation, read once, from the newest publication
+(``newest_products``); it names the ids it supersedes, so that a re-check that recorded the old one knows it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
-from geo.scenes.ids import MOSAIC_JOIN, PassKey, pass_key
-from geo.scenes.model import Scene
+from geo.scenes.ids import MOSAIC_JOIN, PassKey, mgrs_tile, pass_key
+from geo.scenes.model import Scene, processing_baseline
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
 
-__all__ = ["MOSAIC_JOIN", "mosaic", "passes"]
+__all__ = ["MOSAIC_JOIN", "mosaic", "newest_products", "passes"]
 
 MIN_GAIN = 0.005  # a further tile joins a pass's mosaic only when it shows this much more of the AOI
 
@@ -51,14 +57,15 @@ def passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = Non
     """``scenes`` (sorted by time) with the tiles of each pass over ``aoi`` replaced by the fewest that show
     it: the tile showing most of the AOI first (of those showing as much, one on the AOI grid's CRS: its
     pixels are read as they are, not resampled); further tiles join as a
-    ``mosaic`` while each shows at least ``MIN_GAIN`` more of it. Items without a relative orbit are kept
-    as they are. The tiles a pass leaves out (another tile of it shows the AOI) are added to ``left_out``."""
+    ``mosaic`` while each shows at least ``MIN_GAIN`` more of it; of a tile published twice, the newest
+    publication (``newest_products``). Items without a relative orbit are kept as they are. The tiles a pass
+    leaves out (another tile of it shows the AOI, or a newer publication of it) are added to ``left_out``."""
     groups: dict[PassKey, list[Scene]] = {}
     for scene in scenes:
         key = _pass_of(scene)
         if key is not None:
             groups.setdefault(key, []).append(scene)
-    chosen = {key: _fewest(tiles, aoi) for key, tiles in groups.items() if len(tiles) > 1}
+    chosen = {key: _fewest(newest_products(tiles), aoi) for key, tiles in groups.items() if len(tiles) > 1}
     out: list[Scene] = []
     for scene in scenes:
         key = _pass_of(scene)
@@ -72,7 +79,24 @@ def passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = Non
     return out
 
 
+def newest_products(tiles: Sequence[Scene]) -> list[Scene]:
+    """The tiles of one pass with each tile once (``geo.scenes.ids.mgrs_tile``; an id naming no tile is a tile
+    of its own): its newest publication, of the highest processing baseline and of those the id sorting last
+    (Earth Search's ``_1_L2A`` after ``_0_L2A``), naming the ids of the others in ``supersedes``."""
+    products: dict[str, list[Scene]] = {}
+    for tile in tiles:
+        products.setdefault(mgrs_tile(tile.id) or tile.id, []).append(tile)
+    newest = []
+    for versions in products.values():
+        latest = max(versions, key=lambda t: (processing_baseline(t.properties) or (-1, -1), t.id))
+        older = tuple(sorted(t.id for t in versions if t is not latest))
+        newest.append(replace(latest, supersedes=(*latest.supersedes, *older)) if older else latest)
+    return newest
+
+
 def _fewest(tiles: Sequence[Scene], aoi: AOI) -> Scene:
+    if len(tiles) == 1:
+        return tiles[0]
     grid_crs = aoi.utm_grid().crs
     area = aoi.projected(grid_crs.to_string())
     if not area.area:

@@ -22,6 +22,11 @@ class RunLog:
     def run_ids(self) -> list[int]:
         return [r[0] for r in self.conn.execute("SELECT run_id FROM runs ORDER BY run_id")]
 
+    def last_started(self) -> str | None:
+        """When the latest re-check recorded began (the store's UTC text, which sorts as time does)."""
+        row = self.conn.execute("SELECT max(started_at) FROM runs").fetchone()
+        return str(row[0]) if row and row[0] else None
+
     def run_summary(self, run_id: int) -> dict[str, Any]:
         row = self.conn.execute("SELECT summary FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:

@@ -87,6 +87,7 @@ class Store(RunLog):
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        self.migrated_from: int | None = None  # the schema version the store had when opened, when migrated
 
     # -- opening ---------------------------------------------------------------------------------------
     @classmethod
@@ -149,6 +150,7 @@ class Store(RunLog):
             with self.transaction():
                 applied = schema.migrate(self.conn, version)
             log.info("%s: schema migrated %d -> %d (%s)", self.path, version, schema.LATEST, applied)
+            self.migrated_from = version or None  # 0: a store being created
 
     def close(self) -> None:
         self.conn.close()
@@ -241,12 +243,18 @@ class Store(RunLog):
         return [PairRow(SceneRef(r[0], parse_utc(r[1])), SceneRef(r[2], parse_utc(r[3])), r[4], r[5], r[6],
                         (r[7], r[8])) for r in rows]
 
-    def paired_after(self, aoi_id: str, algorithm_version: str, before_scene: str) -> set[str]:
-        """Scenes already paired (done or skipped) with ``before_scene`` as their before scene: a pair is
-        processed once, so the planner never offers them again."""
-        return {r[0] for r in self.conn.execute(
-            "SELECT after_scene FROM pairs WHERE aoi_id = ? AND algorithm_version = ? AND before_scene = ?",
-            (aoi_id, algorithm_version, before_scene))}
+    def chained_scenes(self, aoi_id: str, algorithm_version: str) -> dict[str, datetime | None]:
+        """The scenes of the chain's pairs (done or skipped, before and after): a pair is processed once and the
+        chain does not go back, so the planner never offers them again, whatever date an archive gives them later;
+        with the acquisition time of those read into the chain (None: the after scene of a skipped pair), with
+        which no other item is new either (``geo.recheck.plan``)."""
+        rows = self.conn.execute("SELECT before_scene, before_datetime, after_scene, after_datetime, status FROM pairs "
+                                 "WHERE aoi_id = ? AND algorithm_version = ?", (aoi_id, algorithm_version))
+        chained: dict[str, datetime | None] = {}
+        for before, before_at, after, after_at, status in rows:
+            chained[before] = parse_utc(before_at) if before_at else None
+            chained.setdefault(after, parse_utc(after_at) if after_at and status == "done" else None)
+        return chained
 
     def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
                 after_scenes: Sequence[str] | None = None) -> list[ChangeFeature]:
