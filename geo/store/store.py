@@ -13,13 +13,13 @@ import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import StoreError
 from geo.store import gpkg, schema
+from geo.store.rows import Chain, PairRow, SceneRef
 from geo.store.runs import RunLog
 from geo.store.times import iso_utc, now_utc, parse_utc
 
@@ -35,39 +35,6 @@ BUSY_TIMEOUT_S = 60.0  # other SQLite users (QGIS reading) only ever hold the da
 CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scene", "before_date", "after_date",
                  "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
                  "algorithm_version", "run_id")
-
-
-@dataclass(frozen=True)
-class SceneRef:
-    id: str
-    datetime: datetime
-
-
-@dataclass(frozen=True)
-class Chain:
-    """Where an AOI's re-checks stand for one algorithm version."""
-
-    baseline: SceneRef
-    baseline_reason: str
-    head: SceneRef  # newest usable after-scene (the baseline until a pair is done)
-
-
-@dataclass(frozen=True)
-class PairRow:
-    before: SceneRef
-    after: SceneRef
-    status: str
-    clear_fraction: float | None
-    run_id: int
-    # Share of the AOI each scene does not hold (outside its footprint); None: not recorded (a pair of an older store)
-    nodata_fractions: tuple[float | None, float | None] = (None, None)
-
-    @property
-    def outside_fraction(self) -> float | None:
-        """Share of the AOI outside the pair's scenes (the larger: a pixel missing on either date is not seen);
-        None when unknown."""
-        before, after = self.nodata_fractions
-        return None if before is None or after is None else max(before, after)
 
 
 def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
