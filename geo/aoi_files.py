@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import AOIError
+from geo.text_files import read_utf8_text
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
@@ -66,19 +67,7 @@ def names_a_file(ref: str) -> bool:
 def read_geojson(path: Path) -> object:
     path = Path(path)
     check_aoi_file_size(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise AOIError(f"{path}: cannot read AOI file ({exc.strerror or exc})") from None
-    try:
-        # utf-8-sig: Notepad, PowerShell and some GIS exports start UTF-8 with a byte-order mark (RFC 8259 allows
-        # a parser to ignore it; GDAL does)
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if b"\0" in raw[:4096]:
-            raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
-        raise AOIError(f"{path}: not UTF-8 text (byte {exc.start + 1}); GeoJSON is UTF-8: save the file again "
-                       "as UTF-8") from None
+    text = read_utf8_text(path, "AOI file", "GeoJSON", AOIError)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

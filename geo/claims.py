@@ -12,11 +12,13 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
 from geo.errors import ClaimError
+from geo.claim_syntax import claim_date, toml_hint
+from geo.text_files import read_utf8_text
 
 log = logging.getLogger(__name__)
 
@@ -126,21 +128,6 @@ def _text(entry: Mapping[str, object], key: str, where: str, required: bool = Tr
     return value.strip()
 
 
-def _date(entry: Mapping[str, object], key: str, where: str) -> date:
-    value = entry.get(key)
-    if isinstance(value, datetime):  # a TOML date-time (a date subclass): its day depends on the zone
-        raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got the date-time {value.isoformat()} "
-                         "(write the day alone)")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {value!r}")
-
-
 def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
@@ -174,7 +161,10 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     window_table = entry.get("window")
     if not isinstance(window_table, Mapping):
         raise ClaimError(f"{where}: missing [window] with start and end dates")
-    start, end = _date(window_table, "start", where), _date(window_table, "end", where)
+    stray = [key for key in window_table if key not in ("start", "end")]
+    if stray:  # 'from'/'to', 'begin', a misspelt 'end': the end would be missing or silently other
+        raise ClaimError(f"{where}: window takes 'start' and 'end' dates, not {', '.join(map(repr, stray))}")
+    start, end = claim_date(window_table, "start", where), claim_date(window_table, "end", where)
     if end < start:
         raise ClaimError(f"{where}: window end {end} is before its start {start}")
     signatures = _ids(entry, "signatures", where)
@@ -192,7 +182,7 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
         statement=_text(entry, "statement", where),
         source=_text(entry, "source", where, required=False) or _document_title(document, where),
         source_url=_text(entry, "source_url", where, required=False) or str(document.get("url", "")),
-        date_stated=_date(entry, "date_stated", where),
+        date_stated=claim_date(entry, "date_stated", where),
         stance=stance,
         aoi_ids=_ids(entry, "aoi_ids", where),
         window=TimeWindow(start, end),
@@ -253,13 +243,11 @@ class ClaimSet:
 
 def _claim_tables(path: Path) -> tuple[Mapping[str, object], list[object]]:
     """The ``[document]`` table and the ``[[claim]]`` tables of a seeds file (errors are the whole file's)."""
+    text = read_utf8_text(path, "claims file", "TOML", ClaimError)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ClaimError(f"{path}: cannot read claims file ({exc.strerror or exc})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ClaimError(f"{path}: malformed TOML ({exc})") from None
+        raise ClaimError(f"{path}: malformed TOML ({exc}){toml_hint(text, str(exc))}") from None
     document = data.get("document", {})
     if not isinstance(document, Mapping):
         raise ClaimError(f"{path}: [document] must be a table")
@@ -334,8 +322,10 @@ def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str],
         unknown_aoi = next((a for a in claim.aoi_ids if a not in known_aoi_ids), None)
         unknown_denied = next((d for d in claim.denies if d not in claims), None)
         if unknown_aoi is not None:
+            close = difflib.get_close_matches(unknown_aoi, known_aoi_ids, n=1)
             hint = " (aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names)" if "." in unknown_aoi else (
-                " (an AOI file that cannot be read was skipped: it may be this AOI's)" if aois_skipped else "")
+                " (an AOI file that cannot be read was skipped: it may be this AOI's)" if aois_skipped else
+                f" (did you mean {close[0]!r}?)" if close else "")
             error = ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {unknown_aoi!r}{hint}")
         elif unknown_denied is not None:
             error = ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {unknown_denied!r}")
