@@ -38,6 +38,18 @@ def test_utm_grid_snaps_to_resolution_and_covers_aoi():
     assert g_left <= left - 300 and g_right >= right + 300 and g_bottom <= bottom - 300 and g_top >= top + 300
 
 
+@pytest.mark.parametrize("lon, lat, epsg", [
+    (5.33, 60.39, 32632), (2.9, 60.0, 32631), (12.1, 60.0, 32633), (5.33, 64.1, 32631),  # 32V spans 3-12°E
+    (8.9, 78.0, 32631), (9.1, 78.0, 32633), (20.9, 78.0, 32633), (21.1, 78.0, 32635), (32.9, 78.0, 32635),
+    (33.1, 78.0, 32637), (42.1, 78.0, 32638), (10.0, 71.9, 32632),  # Svalbard's band X, and just south of it
+    (18.4, -33.9, 32734), (-179.99, 10.0, 32601), (180.0, 10.0, 32660),
+])
+def test_the_grid_zone_is_the_mgrs_one_sentinel2_tiles_use(lon, lat, epsg):
+    from geo.grid import utm_crs_for
+
+    assert utm_crs_for(lon, lat).to_epsg() == epsg
+
+
 @pytest.mark.parametrize(
     "geometry, message",
     [
