@@ -102,7 +102,7 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise AOIError(
             f"{where}: coordinates out of lon/lat range (bounds {geometry.bounds}); "
-            "AOIs are RFC 7946 lon/lat (EPSG:4326)"
+            f"AOIs are RFC 7946 lon/lat (EPSG:4326){_out_of_range_hint(minx, miny, maxx, maxy)}"
         )
     if maxx - minx > 180:
         raise AOIError(
@@ -118,13 +118,24 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
             f"{where}: area {area_km2 * 1e6:,.0f} m2 is below the minimum of {MIN_AREA_KM2 * 1e6:,.0f} m2 "
             f"({MIN_AREA_KM2 * 1e4:.0f} pixels of 10 m, a {MIN_AREA_KM2 ** 0.5 * 1000:.0f} m square): {advice}"
         )
-    if area_km2 > MAX_AREA_KM2:
+    if area_km2 > MAX_AREA_KM2:  # swapped lon/lat or metres read as degrees do not make an area larger
         raise AOIError(
-            f"{where}: area {area_km2:.4g} km2 is outside the sane range "
-            f"[{MIN_AREA_KM2}, {MAX_AREA_KM2}] km2 (lon/lat swapped, or degrees mistaken for metres?)"
+            f"{where}: area {area_km2:,.0f} km2 is over the {MAX_AREA_KM2:,.0f} km2 one job's grid covers (a whole "
+            "Sentinel-2 tile is ~12,000 km2); split it into smaller AOIs"
         )
     _check_extent(geometry, where)
     return geometry
+
+
+def _out_of_range_hint(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    """Why coordinates are beyond lon/lat, when it can be told: metres of a projected CRS, or lat first."""
+    if max(abs(minx), abs(miny), abs(maxx), abs(maxy)) > 1000:
+        return ("; these look like metres of a projected CRS (Web Mercator, UTM): save the layer in EPSG:4326 "
+                "(QGIS: Export > Save Features As, CRS EPSG:4326)")
+    if max(abs(minx), abs(maxx)) <= 90 and max(abs(miny), abs(maxy)) <= 180:
+        return (f"; latitude {maxy if abs(maxy) > 90 else miny:g} is beyond ±90 while the longitudes are within "
+                "it: lon and lat swapped? GeoJSON positions are [longitude, latitude]")
+    return ""
 
 
 def _check_valid(geometry: BaseGeometry, where: str) -> None:

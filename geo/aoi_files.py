@@ -23,6 +23,8 @@ KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
 # Beyond this an AOI file is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far less.
 MAX_AOI_FILE_BYTES = 10_000_000
 GEOJSON_SUFFIXES = (".geojson", ".json")
+# The names old GeoJSON gives lon/lat in its 'crs' member (EPSG:4326, urn:ogc:def:crs:OGC:1.3:CRS84, ...).
+LON_LAT_CRS = re.compile(r"(?:CRS84|[:]4326)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, A
 def registry_feature(data: object, where: str, path: Path | None = None) -> AoiFeature:
     """The Feature of a registry AOI (or of a FeatureCollection holding exactly one), with its id and kind
     checked: a lower-case slug ``id``, a known ``kind``."""
+    if isinstance(data, Mapping):
+        _check_lon_lat(data, where)
     if isinstance(data, Mapping) and data.get("type") == "FeatureCollection":
         features = data.get("features") or []
         if len(features) != 1:
@@ -91,6 +95,7 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
         data = features[0]
     if not isinstance(data, Mapping) or data.get("type") != "Feature":
         raise AOIError(f"{where}: expected a GeoJSON Feature with id/name properties")
+    _check_lon_lat(data, where)
     props = feature_properties(data, where)
     aoi_id = props.get("id", data.get("id"))
     if not isinstance(aoi_id, str) or not ID_PATTERN.match(aoi_id):
@@ -99,6 +104,21 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
     if kind not in KINDS:
         raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
     return AoiFeature(aoi_id, kind, data, props, where, path)
+
+
+def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:
+    """Refuse a registry file whose pre-RFC 7946 ``crs`` member names another CRS than lon/lat: its coordinates
+    are not degrees (a drawn file's are reprojected, ``geo.aoi``; the registry is kept as the store holds it)."""
+    member = data.get("crs")
+    if member is None:
+        return
+    props = member.get("properties") if isinstance(member, Mapping) else None
+    name = props.get("name") if isinstance(props, Mapping) else None
+    if isinstance(name, str) and LON_LAT_CRS.search(name.strip()):
+        return
+    raise AOIError(f"{where}: its 'crs' member names {name if isinstance(name, str) else member!r}; the AOIs of aoi/ "
+                   "are lon/lat (RFC 7946): save it in EPSG:4326 (QGIS: Export > Save Features As), or give the "
+                   "file to --aoi as it is (a drawn area's CRS is honoured)")
 
 
 def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AoiFeature]:
