@@ -116,3 +116,22 @@ def test_notepad_files_utf8_with_a_mark_and_crlf_are_read_utf16_and_latin1_refus
     at = text.encode("latin-1").index(b"\xe9") + 1
     assert refusal(user("claims", "list", *args)) == (
         f"Error: seeds/mine.toml: not UTF-8 text (byte {at}); TOML is UTF-8: save the file again as UTF-8")
+
+
+def test_a_window_before_sentinel2_says_the_mission_had_not_begun(user, flow_archive):
+    """A claim about spring 2014 (Sentinel-1A was launched that April, Sentinel-2A in June 2015): an archive
+    holds no Sentinel-2 scene before its window, and the refusal says why rather than only 'no scene'."""
+    args = seeds(user.home, window="{ start = 2014-03-01, end = 2014-06-30 }")
+    result = user("run", "--claim", "my-claim", "--aoi", "demo-nantes-port", "--source", flow_archive.url,
+                  "--out", "out", *args)
+    assert result.returncode == 1, result.output
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith("Error: no scene over AOI 'demo-nantes-port' on or before 2014-03-01 within 365 days in ")
+    assert line.endswith("; Sentinel-2's first satellite was launched on 2015-06-23: no scene of it is older"), line
+    assert not (user.home / "out").exists()
+
+    searched = user("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2013-01-01", "--to", "2015-01-01",
+                    "--source", flow_archive.url, "--aoi-dir", str(REPO / "aoi"))
+    assert searched.returncode == 0, searched.output
+    assert ("none between 2013-01-01 and 2015-01-01; Sentinel-2's first satellite was launched on 2015-06-23: no "
+            "scene of it is older") in " ".join(searched.stdout.split())
