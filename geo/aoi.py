@@ -19,7 +19,8 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
-                           gdal_reason, index_aois, names_a_file, read_geojson, registry_feature)
+                           gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson, registry_feature,
+                           validity_advice)
 from geo.errors import AOIError
 from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
@@ -102,7 +103,7 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise AOIError(
             f"{where}: coordinates out of lon/lat range (bounds {geometry.bounds}); "
-            f"AOIs are RFC 7946 lon/lat (EPSG:4326){_out_of_range_hint(minx, miny, maxx, maxy)}"
+            f"AOIs are RFC 7946 lon/lat (EPSG:4326){out_of_range_hint(minx, miny, maxx, maxy)}"
         )
     if maxx - minx > 180:
         raise AOIError(
@@ -127,20 +128,10 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
     return geometry
 
 
-def _out_of_range_hint(minx: float, miny: float, maxx: float, maxy: float) -> str:
-    """Why coordinates are beyond lon/lat, when it can be told: metres of a projected CRS, or lat first."""
-    if max(abs(minx), abs(miny), abs(maxx), abs(maxy)) > 1000:
-        return ("; these look like metres of a projected CRS (Web Mercator, UTM): save the layer in EPSG:4326 "
-                "(QGIS: Export > Save Features As, CRS EPSG:4326)")
-    if max(abs(minx), abs(maxx)) <= 90 and max(abs(miny), abs(maxy)) <= 180:
-        return (f"; latitude {maxy if abs(maxy) > 90 else miny:g} is beyond ±90 while the longitudes are within "
-                "it: lon and lat swapped? GeoJSON positions are [longitude, latitude]")
-    return ""
-
-
 def _check_valid(geometry: BaseGeometry, where: str) -> None:
     if not geometry.is_valid:
-        raise AOIError(f"{where}: invalid polygon ({shapely.is_valid_reason(geometry)})")
+        reason = shapely.is_valid_reason(geometry)
+        raise AOIError(f"{where}: invalid polygon ({reason}){validity_advice(reason)}")
 
 
 def _check_extent(geometry: BaseGeometry, where: str) -> None:

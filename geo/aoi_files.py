@@ -1,4 +1,5 @@
-"""AOI files read, their ids and kinds checked, their geometry not yet: the light half of ``geo.aoi``.
+"""AOI files read, their ids and kinds checked, their geometry not yet (only the words for what is wrong with
+one, which need no geometry library): the light half of ``geo.aoi``.
 
 Apart from ``geo.aoi`` (shapely, pyproj, numpy: a tenth of a second of imports) so that a re-check can list
 the project's AOIs by id and validate only those it re-checks; one with nothing new validates none
@@ -74,6 +75,32 @@ def read_geojson(path: Path) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+
+
+def out_of_range_hint(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    """Why coordinates are beyond lon/lat, when it can be told: metres of a projected CRS, or lat first."""
+    if max(abs(minx), abs(miny), abs(maxx), abs(maxy)) > 1000:
+        return ("; these look like metres of a projected CRS (Web Mercator, UTM): save the layer in EPSG:4326 "
+                "(QGIS: Export > Save Features As, CRS EPSG:4326)")
+    if max(abs(minx), abs(maxx)) <= 90 and max(abs(miny), abs(maxy)) <= 180:
+        return (f"; latitude {maxy if abs(maxy) > 90 else miny:g} is beyond ±90 while the longitudes are within "
+                "it: lon and lat swapped? GeoJSON positions are [longitude, latitude]")
+    return ""
+
+
+# What to do about the faults GEOS names (``is_valid_reason``: 'Self-intersection[x y]').
+_VALIDITY_ADVICE = {
+    "Self-intersection": "its edges cross (a bow-tie): move the corners so they do not, or let QGIS split it "
+                         "(Vector > Geometry Tools > Fix Geometries)",
+    "Ring Self-intersection": "its outline touches itself: move the corner it touches",
+    "Too few points in geometry component": "a ring needs at least 3 distinct corners",
+}
+
+
+def validity_advice(reason: str) -> str:
+    """What to do about an invalid polygon, from the reason GEOS gives (': ...'), or '' for a fault not known here."""
+    advice = _VALIDITY_ADVICE.get(reason.split("[", 1)[0])
+    return f": {advice}" if advice else ""
 
 
 def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, Any]:
