@@ -145,7 +145,8 @@ def _document_title(document: Mapping[str, object], where: str) -> str:
 def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object], where: str, path: Path | None = None) -> Claim:
     claim_id = entry.get("id")
     if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
-        raise ClaimError(f"{where}: claim 'id' must be a lower-case slug, got {claim_id!r}")
+        raise ClaimError(f"{where}: claim 'id' must be a lower-case slug like 'my-claim' (ASCII a-z, 0-9, '-', '_'; "
+                         f"the other fields take any script), got {claim_id!r}")
     where = f"{where} claim {claim_id!r}"
     unknown_fields = [key for key in entry if key not in CLAIM_FIELDS]
     if unknown_fields:  # a misspelt optional field ('note', 'deny') would otherwise be dropped unseen

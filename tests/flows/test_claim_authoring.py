@@ -90,6 +90,20 @@ def test_typographic_quotes_are_named(user):
                          'not quote a TOML string: use straight ones "..."'), line
 
 
+def test_a_claim_id_in_another_script_says_which_characters_an_id_takes(user):
+    """Names and quotes in any script are taken in the text fields; the id is a slug."""
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    text = path.read_text(encoding="utf-8").replace('"Someone"', '"Служба «НИС» 국가정보원"')
+    path.write_text(text, encoding="utf-8")
+    shown = user("claims", "show", "my-claim", *args)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["claimant"] == "Служба «НИС» 국가정보원", shown.output
+    path.write_text(text.replace('id = "my-claim"', 'id = "корабли"'), encoding="utf-8")
+    assert refusal(user("claims", "list", *args)).endswith(
+        "seeds/mine.toml: claim 'id' must be a lower-case slug like 'my-claim' (ASCII a-z, 0-9, '-', '_'; the other "
+        "fields take any script), got 'корабли'")
+
+
 def test_an_aoi_id_one_letter_off_is_suggested(user):
     line = refusal(user("claims", "list", *seeds(user.home, aoi="demo-nante-port")))
     assert line.endswith("claim 'my-claim' names unknown AOI 'demo-nante-port' (did you mean 'demo-nantes-port'?)")
