@@ -131,7 +131,8 @@ def _text(entry: Mapping[str, object], key: str, where: str, required: bool = Tr
 def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
-        raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids")
+        example = f" in brackets, [{value!r}]".replace("'", '"') if isinstance(value, str) and value else ""
+        raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids{example}")
     return tuple(value)
 
 
@@ -252,9 +253,17 @@ def _claim_tables(path: Path) -> tuple[Mapping[str, object], list[object]]:
     document = data.get("document", {})
     if not isinstance(document, Mapping):
         raise ClaimError(f"{path}: [document] must be a table")
+    stray = [key for key in data if key not in ("document", "claim")]
+    if stray:  # '[[claims]]', '[documents]': the claims in it would be dropped unseen
+        close = difflib.get_close_matches(stray[0], ("document", "claim"), n=1)
+        guess = f" (did you mean [{'[claim]' if close[0] == 'claim' else close[0]}]?)" if close else ""
+        raise ClaimError(f"{path}: unknown table or key {stray[0]!r}{guess}; a seeds file holds a [document] "
+                         "table and [[claim]] tables")
     tables = data.get("claim", [])
+    if isinstance(tables, Mapping):
+        raise ClaimError(f"{path}: [claim] is written with double brackets, [[claim]], before each claim")
     if not isinstance(tables, list) or not tables:
-        raise ClaimError(f"{path}: no [[claim]] tables found")
+        raise ClaimError(f"{path}: no [[claim]] tables found{' (the file is empty)' if not text.strip() else ''}")
     return document, tables
 
 

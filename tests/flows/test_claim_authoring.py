@@ -90,6 +90,24 @@ def test_typographic_quotes_are_named(user):
                          'not quote a TOML string: use straight ones "..."'), line
 
 
+@pytest.mark.parametrize("edit, says", [
+    (("[[claim]]", "[claim]"), "seeds/mine.toml: [claim] is written with double brackets, [[claim]], before each claim"),
+    (("[[claim]]", "[[claims]]"), "seeds/mine.toml: unknown table or key 'claims' (did you mean [[claim]]?); a seeds "
+                                  "file holds a [document] table and [[claim]] tables"),
+    (('aoi_ids = ["demo-nantes-port"]', 'aoi_ids = "demo-nantes-port"'),
+     "claim 'my-claim': field 'aoi_ids' must be a non-empty list of ids in brackets, [\"demo-nantes-port\"]"),
+    (("", ""), "seeds/mine.toml: no [[claim]] tables found (the file is empty)"),
+])
+def test_a_file_shaped_another_way_says_how(user, edit, says):
+    """A single [claim] table (its claims were "not found"), [[claims]] (its claims dropped unseen, beside a
+    [[claim]]), one AOI id without brackets, an empty file."""
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(*edit) if edit[0] else "", encoding="utf-8")
+    assert refusal(user("claims", "list", *args)).endswith(says)
+
+
 def test_a_claim_id_in_another_script_says_which_characters_an_id_takes(user):
     """Names and quotes in any script are taken in the text fields; the id is a slug."""
     args = seeds(user.home)
