@@ -26,9 +26,10 @@ def toml_hint(text: str, error: str) -> str:
     number, column = int(where.group(1)), int(where.group(2))
     line = lines[number - 1] if 0 < number <= len(lines) else ""
     value = line.split("=", 1)[-1].strip()
-    if line[column - 1:column] in _CURLY_QUOTES and line[column - 1:column] or value[:1] in _CURLY_QUOTES and value[:1]:
+    if any(char and char in _CURLY_QUOTES for char in (line[column - 1:column], value[:1])):
         return "; typographic quotes (“ ” ‘ ’) do not quote a TOML string: use straight ones \"...\""
-    for match in _DATE_LIKE.finditer(line):
+    unquoted = re.sub(r"\"[^\"]*(?:\"|$)|'[^']*(?:'|$)", '""', line)  # a date inside a string is text
+    for match in _DATE_LIKE.finditer(unquoted):
         if not _is_toml_value(match.group()):
             return f"; {match.group()} is not a TOML date: {_date_advice(match.group())}"
     return ""
@@ -45,15 +46,30 @@ def _is_toml_value(token: str) -> bool:
 
 
 def _date_advice(token: str) -> str:
-    day = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", token)
-    if day is not None and len(token) > len(day.group()):
+    """What to write instead of a date-like ``token``: its ISO form when that can be told."""
+    text = re.split(r"[T ]", token, maxsplit=1)[0]
+    if text != token:  # a date-time
         try:
             return day_alone(datetime.fromisoformat(token))
         except ValueError:
             return day_alone(None)
-    if day is not None:
-        return f"write YYYY-MM-DD with a two-digit month and day ({int(day[1]):04d}-{int(day[2]):02d}-{int(day[3]):02d})"
-    return f"write YYYY-MM-DD (whether {token} is day/month or month/day is not guessed)"
+    parts = re.split(r"[-/.]", text)
+    first, second, third = (int(part) for part in parts)
+    if len(parts[0]) == 4:  # year first
+        year, month, day = first, second, third
+    elif first > 12 >= second:  # day/month/year
+        year, month, day = third, second, first
+    elif second > 12 >= first:  # month/day/year
+        year, month, day = third, first, second
+    else:
+        return f"write YYYY-MM-DD (whether {text} is day/month or month/day is not guessed)"
+    try:
+        iso = date(year, month, day).isoformat() if year >= 1000 else ""
+    except ValueError:
+        iso = ""
+    if not iso:
+        return "write YYYY-MM-DD, e.g. 2024-10-08"
+    return f"write YYYY-MM-DD{' with a two-digit month and day' if len(parts[0]) == 4 else ''} ({iso})"
 
 
 def day_alone(moment: datetime | None) -> str:

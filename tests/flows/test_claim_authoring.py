@@ -46,8 +46,10 @@ def refusal(result) -> str:
     # TOML itself refuses these; the parser says only "Unclosed inline table" at a column
     ("2017-10-31", "{ start = 2016-1-5, end = 2017-06-30 }",
      "; 2016-1-5 is not a TOML date: write YYYY-MM-DD with a two-digit month and day (2016-01-05)"),
-    ("31/10/2017", "{ start = 2016-01-01, end = 2017-06-30 }",
-     "; 31/10/2017 is not a TOML date: write YYYY-MM-DD (whether 31/10/2017 is day/month or month/day is not guessed)"),
+    ("31/10/2017", "{ start = 2016-01-01, end = 2017-06-30 }", "; 31/10/2017 is not a TOML date: write YYYY-MM-DD "
+     "(2017-10-31)"),  # the day first: 31 is no month
+    ("2017-10-31", "{ start = 05/01/2016, end = 2017-06-30 }",
+     "; 05/01/2016 is not a TOML date: write YYYY-MM-DD (whether 05/01/2016 is day/month or month/day is not guessed)"),
     ("2017-10-31", "{ start = 2016-01-01T23:00+09:00, end = 2017-06-30 }",  # TOML wants seconds
      "; 2016-01-01T23:00+09:00 is not a TOML date: write the day alone: 2016-01-01 in UTC"),
     # valid TOML, not a date
