@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import AOIError
+from geo.paths import misnamed_files
 from geo.text_files import read_utf8_text
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -154,6 +155,11 @@ def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[
     neither file's), is added to it and skipped instead: for commands that need not every AOI."""
     found: dict[str, AoiFeature] = {}
     twice: set[str] = set()
+    for misnamed, name in misnamed_files(directory, ".geojson").items():  # its AOI would be unknown, unexplained
+        error = AOIError(f"{misnamed}: not read: an AOI file's name ends in .geojson (rename it {name})")
+        if problems is None:
+            raise error
+        problems.append(error)
     for path in sorted(Path(directory).glob("*.geojson")):
         try:
             entry = registry_feature(read_geojson(path), str(path), path)

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from geo.errors import ClaimError
+from geo.paths import misnamed_files
 from geo.claim_syntax import claim_date, toml_hint
 from geo.text_files import read_utf8_text
 
@@ -300,6 +301,10 @@ def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None, aoi
     claims: dict[str, Claim] = {}
     problems: list[ClaimProblem] = []
     twice: set[str] = set()
+    for path, name in misnamed_files(directory, ".toml").items():  # its claims would be missing, unexplained
+        # concerning no AOI: a warning for a job (which does not read it), an error for `geo claims list`
+        error = ClaimError(f"{path}: not read: a claims file's name ends in .toml (rename it {name})")
+        problems.append(ClaimProblem(error, aoi_ids=()))
     for path in sorted(Path(directory).glob("*.toml")):
         taken, file_problems = _file_claims(path)
         problems += file_problems

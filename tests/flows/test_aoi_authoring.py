@@ -109,3 +109,18 @@ def test_winding_repeated_vertices_and_heights_leave_the_area_as_drawn(user):
         assert shown.returncode == 0, shown.output
         areas.add(json.loads(shown.stdout)["area_km2"])
     assert areas == {6.318}
+
+
+def test_an_aoi_file_saved_as_txt_or_in_capitals_is_named_not_ignored(user):
+    """'port.geojson.txt' (Notepad) or 'PORT.GEOJSON' (an old export) in aoi/ were skipped unseen: the AOI was
+    'unknown'. The listing names them; another command warns and goes on."""
+    (user.home / "aoi").mkdir()
+    registry_aoi(user.home / "aoi" / "port.geojson.txt", "my-port", "Mon port")
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson.txt") == (
+        "not read: an AOI file's name ends in .geojson (rename it port.geojson)")
+    (user.home / "aoi" / "port.geojson.txt").rename(user.home / "aoi" / "PORT.GEOJSON")
+    registry_aoi(user.home / "aoi" / "quay.geojson", "my-quay", "Mon quai")
+    shown = user("aoi", "show", "my-quay", "--aoi-dir", "aoi")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == "my-quay", shown.output
+    assert shown.stderr.startswith("warning: aoi/PORT.GEOJSON: not read: an AOI file's name ends in .geojson (rename "
+                                   "it PORT.geojson)")

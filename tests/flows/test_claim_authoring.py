@@ -33,12 +33,12 @@ def seeds(home, stated: str = "2017-10-31", window: str = "{ start = 2016-01-01,
     return ("--seeds-dir", "seeds", "--aoi-dir", str(REPO / "aoi"))
 
 
-def refusal(result) -> str:
+def refusal(result, path: str = "seeds/mine.toml") -> str:
     assert result.returncode == 1, result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert result.stdout == ""
     line, = result.stderr.strip().splitlines()
-    assert line.startswith("Error: seeds/mine.toml"), line
+    assert line.startswith(f"Error: {path}"), line
     return line
 
 
@@ -169,3 +169,16 @@ def test_a_window_before_sentinel2_says_the_mission_had_not_begun(user, flow_arc
     assert searched.returncode == 0, searched.output
     assert ("none between 2013-01-01 and 2015-01-01; Sentinel-2's first satellite was launched on 2015-06-23: no "
             "scene of it is older") in " ".join(searched.stdout.split())
+
+
+def test_a_claims_file_saved_as_txt_is_named_not_ignored(user):
+    """Notepad saves 'mine.toml' as 'mine.toml.txt' unless 'All files' is chosen, and Windows hides the '.txt':
+    the claim was 'unknown', the file never mentioned."""
+    args = seeds(user.home)
+    (user.home / "seeds" / "mine.toml").rename(user.home / "seeds" / "mine.toml.txt")
+    assert refusal(user("claims", "list", *args), "seeds/mine.toml.txt") == (
+        "Error: seeds/mine.toml.txt: not read: a claims file's name ends in .toml (rename it mine.toml)")
+    # the claim asked for by id: the file that may hold it is named
+    asked = user("run", "--claim", "my-claim", "--aoi", "demo-nantes-port", "--source", "demo", "--out", "out", *args)
+    assert refusal(asked, "seeds/mine.toml.txt").endswith("(rename it mine.toml)")
+    assert not (user.home / "out").exists()
