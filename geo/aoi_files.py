@@ -26,7 +26,7 @@ KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
 MAX_AOI_FILE_BYTES = 10_000_000
 GEOJSON_SUFFIXES = (".geojson", ".json")
 # The names old GeoJSON gives lon/lat in its 'crs' member (EPSG:4326, urn:ogc:def:crs:OGC:1.3:CRS84, ...).
-LON_LAT_CRS = re.compile(r"(?:CRS84|[:]4326)$", re.IGNORECASE)
+LON_LAT_CRS = re.compile(r"(?:CRS84|:4326)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -114,9 +114,8 @@ def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, A
 def registry_feature(data: object, where: str, path: Path | None = None) -> AoiFeature:
     """The Feature of a registry AOI (or of a FeatureCollection holding exactly one), with its id and kind
     checked: a lower-case slug ``id``, a known ``kind``."""
-    if isinstance(data, Mapping):
-        _check_lon_lat(data, where)
     if isinstance(data, Mapping) and data.get("type") == "FeatureCollection":
+        _check_lon_lat(data, where)
         features = data.get("features") or []
         if len(features) != 1:
             raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}")

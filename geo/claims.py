@@ -16,9 +16,9 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
+from geo.claim_syntax import claim_date, toml_hint
 from geo.errors import ClaimError
 from geo.paths import misnamed_files
-from geo.claim_syntax import claim_date, toml_hint
 from geo.text_files import read_utf8_text
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def _text(entry: Mapping[str, object], key: str, where: str, required: bool = Tr
 def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
-        example = f" in brackets, [{value!r}]".replace("'", '"') if isinstance(value, str) and value else ""
+        example = f' in brackets, ["{value}"]' if isinstance(value, str) and value else ""
         raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids{example}")
     return tuple(value)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from geo.errors import GeoError
 
 # Checked longest first: a UTF-32 LE mark begins with the UTF-16 LE one.
-_OTHER_MARKS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
-                (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+_OTHER_MARKS = ((codecs.BOM_UTF32_LE, "UTF-32 text"), (codecs.BOM_UTF32_BE, "UTF-32 text"),
+                (codecs.BOM_UTF16_LE, "UTF-16 text (Notepad's 'Unicode')"),
+                (codecs.BOM_UTF16_BE, "UTF-16 text (Notepad's 'Unicode big endian')"))
 
 
 def read_utf8_text(path: Path, what: str, format_name: str, error: type[GeoError]) -> str:
@@ -25,7 +26,7 @@ def read_utf8_text(path: Path, what: str, format_name: str, error: type[GeoError
     save_as = f"{format_name} is UTF-8: save the file again as UTF-8"
     encoding = next((name for mark, name in _OTHER_MARKS if raw.startswith(mark)), None)
     if encoding is not None:
-        raise error(f"{path}: {encoding} text (Notepad's 'Unicode'); {save_as} (Notepad: Save As, Encoding UTF-8)")
+        raise error(f"{path}: {encoding}; {save_as} (Notepad: Save As, Encoding UTF-8)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
