@@ -251,6 +251,19 @@ def mission_note(sensor: Sensor, latest: date) -> str:
     return f"{mission}'s first satellite was launched on {launch}: no scene of it is older" if latest < launch else ""
 
 
+def unseen_note(aoi: AOI, days: int) -> str:
+    """Why an archive holds no scene over ``aoi`` in ``days`` (a month or more: wherever the missions image,
+    they pass every few days): the place is not imaged, open sea far from land or the poles, which is where an
+    AOI drawn with its lon and lat swapped lands; '' for a shorter span, whose emptiness may be the calendar's."""
+    if days < 30:
+        return ""
+    west, south, east, north = aoi.geometry.bounds
+    swapped = (f"; with lon and lat swapped it would be at lon {south:.4f}..{north:.4f}, lat {west:.4f}..{east:.4f}: "
+               "GeoJSON positions are [longitude, latitude]" if max(abs(west), abs(east)) <= 90 else "")
+    return (f"the archive seems not to image the AOI's place (lon {west:.4f}..{east:.4f}, lat "
+            f"{south:.4f}..{north:.4f}: open sea far from land, or beyond the mission's latitudes){swapped}")
+
+
 def catalog_note(source: SceneSource, aoi: AOI) -> str:
     """For a local catalog, what it does hold: the dates of its scenes over the AOI (a date out of their
     range), or, when none touches the AOI on any date, where its scenes are (a drawn AOI in the wrong place,
@@ -307,7 +320,8 @@ def select_pair(
             direction = "on or before" if name == "before" else "on or after"
             failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
             latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
-            note = catalog_note(source, aoi) or _future_note(anchor) or mission_note(Sensor.S2, latest)
+            note = (catalog_note(source, aoi) or _future_note(anchor) or mission_note(Sensor.S2, latest)
+                    or ("" if side.pool else unseen_note(aoi, max_gap_days)))
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"

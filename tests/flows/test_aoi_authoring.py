@@ -124,3 +124,23 @@ def test_an_aoi_file_saved_as_txt_or_in_capitals_is_named_not_ignored(user):
     assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == "my-quay", shown.output
     assert shown.stderr.startswith("warning: aoi/PORT.GEOJSON: not read: an AOI file's name ends in .geojson (rename "
                                    "it PORT.geojson)")
+
+
+def test_an_aoi_swapped_into_open_sea_is_said_to_be_unseen_with_where_it_would_be(user, flow_archive):
+    """Nantes drawn lat first is valid lon/lat, in the Indian Ocean off Somalia, where no mission images: an
+    archive (not a local catalog, which already says where its scenes are) found nothing and said only that."""
+    (user.home / "quay.geojson").write_text(feature([[lat, lon] for lon, lat in DRAWN_RING]))
+    searched = user("scenes", "search", "--aoi", "quay.geojson", "--from", "2015-01-01", "--to", "2018-01-01",
+                    "--source", flow_archive.url)
+    assert searched.returncode == 0, searched.output
+    hint = ("the archive seems not to image the AOI's place (lon 47.1900..47.2150, lat "
+            "-1.5650..-1.5350: open sea far from land, or beyond the mission's latitudes); with lon and lat swapped "
+            "it would be at lon -1.5650..-1.5350, lat 47.1900..47.2150: GeoJSON positions are [longitude, latitude]")
+    assert f"none between 2015-01-01 and 2018-01-01; {hint}" in " ".join(searched.stdout.split())
+    ran = user("run", "--aoi", "quay.geojson", "--source", flow_archive.url, "--before", "2016-01-01", "--after",
+               "2017-07-01", "--out", "out")
+    assert ran.returncode == 1 and "Traceback" not in ran.output, ran.output
+    line, = ran.stderr.strip().splitlines()
+    assert line.startswith("Error: no scene over AOI 'my-port' on or before 2016-01-01 within 365 days in "), line
+    assert line.endswith(f"; {hint}"), line
+    assert not (user.home / "out").exists()
