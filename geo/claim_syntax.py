@@ -32,6 +32,19 @@ def toml_hint(text: str, error: str) -> str:
     for match in _DATE_LIKE.finditer(unquoted):
         if not _is_toml_value(match.group()):
             return f"; {match.group()} is not a TOML date: {_date_advice(match.group())}"
+    return _layout_hint(error, line, unquoted)
+
+
+def _layout_hint(error: str, line: str, unquoted: str) -> str:
+    """The slips of layout TOML does not allow: an inline table over several lines or with a trailing comma, a
+    string over several lines, a key given twice."""
+    if "{" in unquoted and (unquoted.rstrip().endswith("{") or re.search(r",\s*}", unquoted)):
+        return ("; an inline table { ... } is written on one line, with no comma after its last entry: "
+                "window = { start = 2024-10-08, end = 2024-10-13 }")
+    if error.startswith("Illegal character '\\n'") and unquoted.rstrip().endswith('""'):
+        return '; a string ends on its own line: close its quote, or use triple quotes """...""" for several lines'
+    if error.startswith("Cannot overwrite a value"):
+        return f"; the key {line.split('=', 1)[0].strip()!r} is given twice in its table"
     return ""
 
 

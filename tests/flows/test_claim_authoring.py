@@ -67,6 +67,25 @@ def test_a_date_written_another_way_says_how_to_write_it(user, stated, window, s
     assert says in line, line
 
 
+INLINE = ("; an inline table { ... } is written on one line, with no comma after its last entry: window = { start "
+          "= 2024-10-08, end = 2024-10-13 }")
+
+
+@pytest.mark.parametrize("stated, window, says", [
+    ("2017-10-31", "{\n  start = 2016-01-01,\n  end = 2017-06-30\n}", f"(at line 10, column 11)){INLINE}"),
+    ("2017-10-31", "{ start = 2016-01-01, end = 2017-06-30, }", f"(at line 10, column 50)){INLINE}"),
+    ('2017-10-31\nnotes = "seen twice,\nonce from the air"', "{ start = 2016-01-01, end = 2017-06-30 }",
+     """(at line 9, column 21)); a string ends on its own line: close its quote, or use triple quotes \"\"\"...\"\"\" """
+     "for several lines"),
+    ("2017-10-31\ndate_stated = 2017-11-01", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "(at line 9, column 25)); the key 'date_stated' is given twice in its table"),
+])
+def test_toml_layout_slips_say_what_toml_wants(user, stated, window, says):
+    """TOML's own words ('Invalid initial character for a key part') name a line, not the rule broken there."""
+    line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
+    assert "malformed TOML" in line and line.endswith(says), line
+
+
 @pytest.mark.parametrize("when, iso, utc_day, stated_day", [
     ("2024-10-08T23:00:00+09:00", "2024-10-08T23:00:00+09:00", "2024-10-08", None),  # Seoul's evening: same day
     ("2024-10-09T01:00:00+09:00", "2024-10-09T01:00:00+09:00", "2024-10-08", "2024-10-09"),  # its small hours
