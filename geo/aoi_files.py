@@ -75,7 +75,24 @@ def read_geojson(path: Path) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+                       f"{_json_hint(text, exc.pos)}") from None
+
+
+def _json_hint(text: str, pos: int) -> str:
+    """What a hand-edited JSON file gets wrong where the parser stopped, in words, or '' when not known."""
+    if not text.strip():
+        return "; the file is empty"
+    char = text[pos:pos + 1]
+    if char in ("}", "]") and text[:pos].rstrip().endswith(","):
+        return "; JSON allows no comma after the last member of an object or list"
+    if char == "'":
+        return "; JSON strings take double quotes \"...\""
+    if char in "“”‘’" and char:
+        return "; typographic quotes (“ ” ‘ ’) do not quote a JSON string: use straight ones \"...\""
+    if text[pos:pos + 2] in ("//", "/*"):
+        return "; JSON allows no comments"
+    return ""
 
 
 def out_of_range_hint(minx: float, miny: float, maxx: float, maxy: float) -> str:

@@ -144,3 +144,21 @@ def test_an_aoi_swapped_into_open_sea_is_said_to_be_unseen_with_where_it_would_b
     assert line.startswith("Error: no scene over AOI 'my-port' on or before 2016-01-01 within 365 days in "), line
     assert line.endswith(f"; {hint}"), line
     assert not (user.home / "out").exists()
+
+
+@pytest.mark.parametrize("text, says", [
+    ('{"type": "Feature", "properties": {"id": "a",}, "geometry": null}',
+     "(Expecting property name enclosed in double quotes at line 1 column 46); JSON allows no comma after the last "
+     "member of an object or list"),
+    ("{'type': 'Feature'}", "(Expecting property name enclosed in double quotes at line 1 column 2); JSON strings "
+                            'take double quotes "..."'),
+    ('{"type": "Feature", // drawn by hand\n "properties": {}}',
+     "(Expecting property name enclosed in double quotes at line 1 column 21); JSON allows no comments"),
+    ('{"type": “Feature”}', '(Expecting value at line 1 column 10); typographic quotes (“ ” ‘ ’) do not quote a JSON '
+                            'string: use straight ones "..."'),
+    ("", "(Expecting value at line 1 column 1); the file is empty"),
+])
+def test_json_written_by_hand_says_what_json_wants(user, text, says):
+    """A GeoJSON edited in a text editor: the parser's words name a position, not the rule broken there."""
+    (user.home / "quay.geojson").write_text(text, encoding="utf-8")
+    assert refusal(user("aoi", "show", "quay.geojson"), "quay.geojson") == f"malformed GeoJSON {says}"
