@@ -19,7 +19,8 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
-                           gdal_reason, index_aois, names_a_file, read_geojson, registry_feature)
+                           gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson, registry_feature,
+                           validity_advice)
 from geo.errors import AOIError
 from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
@@ -103,7 +104,7 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise AOIError(
             f"{where}: coordinates out of lon/lat range (bounds {geometry.bounds}); "
-            "AOIs are RFC 7946 lon/lat (EPSG:4326)"
+            f"AOIs are RFC 7946 lon/lat (EPSG:4326){out_of_range_hint(minx, miny, maxx, maxy)}"
         )
     if maxx - minx > 180:
         raise AOIError(
@@ -119,10 +120,10 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
             f"{where}: area {area_km2 * 1e6:,.0f} m2 is below the minimum of {MIN_AREA_KM2 * 1e6:,.0f} m2 "
             f"({MIN_AREA_KM2 * 1e4:.0f} pixels of 10 m, a {MIN_AREA_KM2 ** 0.5 * 1000:.0f} m square): {advice}"
         )
-    if area_km2 > MAX_AREA_KM2:
+    if area_km2 > MAX_AREA_KM2:  # swapped lon/lat or metres read as degrees do not make an area larger
         raise AOIError(
-            f"{where}: area {area_km2:.4g} km2 is outside the sane range "
-            f"[{MIN_AREA_KM2}, {MAX_AREA_KM2}] km2 (lon/lat swapped, or degrees mistaken for metres?)"
+            f"{where}: area {area_km2:,.0f} km2 is over the {MAX_AREA_KM2:,.0f} km2 one job's grid covers (a whole "
+            "Sentinel-2 tile is ~12,000 km2); split it into smaller AOIs"
         )
     _check_extent(geometry, where)
     return geometry
@@ -130,7 +131,8 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
 
 def _check_valid(geometry: BaseGeometry, where: str) -> None:
     if not geometry.is_valid:
-        raise AOIError(f"{where}: invalid polygon ({shapely.is_valid_reason(geometry)})")
+        reason = shapely.is_valid_reason(geometry)
+        raise AOIError(f"{where}: invalid polygon ({reason}){validity_advice(reason)}")
 
 
 def _check_extent(geometry: BaseGeometry, where: str) -> None:

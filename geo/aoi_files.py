@@ -1,4 +1,5 @@
-"""AOI files read, their ids and kinds checked, their geometry not yet: the light half of ``geo.aoi``.
+"""AOI files read, their ids and kinds checked, their geometry not yet (only the words for what is wrong with
+one, which need no geometry library): the light half of ``geo.aoi``.
 
 Apart from ``geo.aoi`` (shapely, pyproj, numpy: a tenth of a second of imports) so that a re-check can list
 the project's AOIs by id and validate only those it re-checks; one with nothing new validates none
@@ -16,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import AOIError
+from geo.paths import misnamed_files
+from geo.text_files import read_utf8_text
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
 # Beyond this an AOI file is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far less.
 MAX_AOI_FILE_BYTES = 10_000_000
 GEOJSON_SUFFIXES = (".geojson", ".json")
+# The names old GeoJSON gives lon/lat in its 'crs' member (EPSG:4326, urn:ogc:def:crs:OGC:1.3:CRS84, ...).
+LON_LAT_CRS = re.compile(r"(?:CRS84|:4326)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,23 +71,54 @@ def names_a_file(ref: str) -> bool:
 def read_geojson(path: Path) -> object:
     path = Path(path)
     check_aoi_file_size(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise AOIError(f"{path}: cannot read AOI file ({exc.strerror or exc})") from None
-    try:
-        # utf-8-sig: Notepad, PowerShell and some GIS exports start UTF-8 with a byte-order mark (RFC 8259 allows
-        # a parser to ignore it; GDAL does)
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if b"\0" in raw[:4096]:
-            raise AOIError(f"{path}: not a text file (GeoJSON is UTF-8 text)") from None
-        raise AOIError(f"{path}: not UTF-8 text (byte {exc.start + 1}); GeoJSON is UTF-8: save the file again "
-                       "as UTF-8") from None
+    text = read_utf8_text(path, "AOI file", "GeoJSON", AOIError)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+                       f"{_json_hint(text, exc.pos)}") from None
+
+
+def _json_hint(text: str, pos: int) -> str:
+    """What a hand-edited JSON file gets wrong where the parser stopped, in words, or '' when not known."""
+    if not text.strip():
+        return "; the file is empty"
+    char = text[pos:pos + 1]
+    if char in ("}", "]") and text[:pos].rstrip().endswith(","):
+        return "; JSON allows no comma after the last member of an object or list"
+    if char == "'":
+        return "; JSON strings take double quotes \"...\""
+    if char in "“”‘’" and char:
+        return "; typographic quotes (“ ” ‘ ’) do not quote a JSON string: use straight ones \"...\""
+    if text[pos:pos + 2] in ("//", "/*"):
+        return "; JSON allows no comments"
+    return ""
+
+
+def out_of_range_hint(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    """Why coordinates are beyond lon/lat, when it can be told: metres of a projected CRS, or lat first."""
+    if max(abs(minx), abs(miny), abs(maxx), abs(maxy)) > 1000:
+        return ("; these look like metres of a projected CRS (Web Mercator, UTM): save the layer in EPSG:4326 "
+                "(QGIS: Export > Save Features As, CRS EPSG:4326)")
+    if max(abs(minx), abs(maxx)) <= 90 and max(abs(miny), abs(maxy)) <= 180:
+        return (f"; latitude {maxy if abs(maxy) > 90 else miny:g} is beyond ±90 while the longitudes are within "
+                "it: lon and lat swapped? GeoJSON positions are [longitude, latitude]")
+    return ""
+
+
+# What to do about the faults GEOS names (``is_valid_reason``: 'Self-intersection[x y]').
+_VALIDITY_ADVICE = {
+    "Self-intersection": "its edges cross (a bow-tie): move the corners so they do not, or let QGIS split it "
+                         "(Vector > Geometry Tools > Fix Geometries)",
+    "Ring Self-intersection": "its outline touches itself: move the corner it touches",
+    "Too few points in geometry component": "a ring needs at least 3 distinct corners",
+}
+
+
+def validity_advice(reason: str) -> str:
+    """What to do about an invalid polygon, from the reason GEOS gives (': ...'), or '' for a fault not known here."""
+    advice = _VALIDITY_ADVICE.get(reason.split("[", 1)[0])
+    return f": {advice}" if advice else ""
 
 
 def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, Any]:
@@ -96,12 +132,14 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
     """The Feature of a registry AOI (or of a FeatureCollection holding exactly one), with its id and kind
     checked: a lower-case slug ``id``, a known ``kind``."""
     if isinstance(data, Mapping) and data.get("type") == "FeatureCollection":
+        _check_lon_lat(data, where)
         features = data.get("features") or []
         if len(features) != 1:
             raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}")
         data = features[0]
     if not isinstance(data, Mapping) or data.get("type") != "Feature":
         raise AOIError(f"{where}: expected a GeoJSON Feature with id/name properties")
+    _check_lon_lat(data, where)
     props = feature_properties(data, where)
     aoi_id = props.get("id", data.get("id"))
     if not isinstance(aoi_id, str) or not ID_PATTERN.match(aoi_id):
@@ -112,12 +150,32 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
     return AoiFeature(aoi_id, kind, data, props, where, path)
 
 
+def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:
+    """Refuse a registry file whose pre-RFC 7946 ``crs`` member names another CRS than lon/lat: its coordinates
+    are not degrees (a drawn file's are reprojected, ``geo.aoi``; the registry is kept as the store holds it)."""
+    member = data.get("crs")
+    if member is None:
+        return
+    props = member.get("properties") if isinstance(member, Mapping) else None
+    name = props.get("name") if isinstance(props, Mapping) else None
+    if isinstance(name, str) and LON_LAT_CRS.search(name.strip()):
+        return
+    raise AOIError(f"{where}: its 'crs' member names {name if isinstance(name, str) else member!r}; the AOIs of aoi/ "
+                   "are lon/lat (RFC 7946): save it in EPSG:4326 (QGIS: Export > Save Features As), or give the "
+                   "file to --aoi as it is (a drawn area's CRS is honoured)")
+
+
 def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AoiFeature]:
     """The registry AOI files of ``directory`` by id, geometry unchecked; duplicate ids are an error, not a
     silent overwrite. Given a ``problems`` list, a file that cannot be taken, or an id defined twice (then
     neither file's), is added to it and skipped instead: for commands that need not every AOI."""
     found: dict[str, AoiFeature] = {}
     twice: set[str] = set()
+    for misnamed, name in misnamed_files(directory, ".geojson").items():  # its AOI would be unknown, unexplained
+        error = AOIError(f"{misnamed}: not read: an AOI file's name ends in .geojson (rename it {name})")
+        if problems is None:
+            raise error
+        problems.append(error)
     for path in sorted(Path(directory).glob("*.geojson")):
         try:
             entry = registry_feature(read_geojson(path), str(path), path)

@@ -12,11 +12,14 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
+from geo.claim_syntax import claim_date, toml_hint
 from geo.errors import ClaimError
+from geo.paths import misnamed_files
+from geo.text_files import read_utf8_text
 
 log = logging.getLogger(__name__)
 
@@ -126,25 +129,11 @@ def _text(entry: Mapping[str, object], key: str, where: str, required: bool = Tr
     return value.strip()
 
 
-def _date(entry: Mapping[str, object], key: str, where: str) -> date:
-    value = entry.get(key)
-    if isinstance(value, datetime):  # a TOML date-time (a date subclass): its day depends on the zone
-        raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got the date-time {value.isoformat()} "
-                         "(write the day alone)")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {value!r}")
-
-
 def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
-        raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids")
+        example = f' in brackets, ["{value}"]' if isinstance(value, str) and value else ""
+        raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids{example}")
     return tuple(value)
 
 
@@ -158,7 +147,8 @@ def _document_title(document: Mapping[str, object], where: str) -> str:
 def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object], where: str, path: Path | None = None) -> Claim:
     claim_id = entry.get("id")
     if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
-        raise ClaimError(f"{where}: claim 'id' must be a lower-case slug, got {claim_id!r}")
+        raise ClaimError(f"{where}: claim 'id' must be a lower-case slug like 'my-claim' (ASCII a-z, 0-9, '-', '_'; "
+                         f"the other fields take any script), got {claim_id!r}")
     where = f"{where} claim {claim_id!r}"
     unknown_fields = [key for key in entry if key not in CLAIM_FIELDS]
     if unknown_fields:  # a misspelt optional field ('note', 'deny') would otherwise be dropped unseen
@@ -174,7 +164,10 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     window_table = entry.get("window")
     if not isinstance(window_table, Mapping):
         raise ClaimError(f"{where}: missing [window] with start and end dates")
-    start, end = _date(window_table, "start", where), _date(window_table, "end", where)
+    stray = [key for key in window_table if key not in ("start", "end")]
+    if stray:  # 'from'/'to', 'begin', a misspelt 'end': the end would be missing or silently other
+        raise ClaimError(f"{where}: window takes 'start' and 'end' dates, not {', '.join(map(repr, stray))}")
+    start, end = claim_date(window_table, "start", where), claim_date(window_table, "end", where)
     if end < start:
         raise ClaimError(f"{where}: window end {end} is before its start {start}")
     signatures = _ids(entry, "signatures", where)
@@ -192,7 +185,7 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
         statement=_text(entry, "statement", where),
         source=_text(entry, "source", where, required=False) or _document_title(document, where),
         source_url=_text(entry, "source_url", where, required=False) or str(document.get("url", "")),
-        date_stated=_date(entry, "date_stated", where),
+        date_stated=claim_date(entry, "date_stated", where),
         stance=stance,
         aoi_ids=_ids(entry, "aoi_ids", where),
         window=TimeWindow(start, end),
@@ -253,19 +246,25 @@ class ClaimSet:
 
 def _claim_tables(path: Path) -> tuple[Mapping[str, object], list[object]]:
     """The ``[document]`` table and the ``[[claim]]`` tables of a seeds file (errors are the whole file's)."""
+    text = read_utf8_text(path, "claims file", "TOML", ClaimError)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ClaimError(f"{path}: cannot read claims file ({exc.strerror or exc})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ClaimError(f"{path}: malformed TOML ({exc})") from None
+        raise ClaimError(f"{path}: malformed TOML ({exc}){toml_hint(text, str(exc))}") from None
     document = data.get("document", {})
     if not isinstance(document, Mapping):
         raise ClaimError(f"{path}: [document] must be a table")
+    stray = [key for key in data if key not in ("document", "claim")]
+    if stray:  # '[[claims]]', '[documents]': the claims in it would be dropped unseen
+        close = difflib.get_close_matches(stray[0], ("document", "claim"), n=1)
+        guess = f" (did you mean [{'[claim]' if close[0] == 'claim' else close[0]}]?)" if close else ""
+        raise ClaimError(f"{path}: unknown table or key {stray[0]!r}{guess}; a seeds file holds a [document] "
+                         "table and [[claim]] tables")
     tables = data.get("claim", [])
+    if isinstance(tables, Mapping):
+        raise ClaimError(f"{path}: [claim] is written with double brackets, [[claim]], before each claim")
     if not isinstance(tables, list) or not tables:
-        raise ClaimError(f"{path}: no [[claim]] tables found")
+        raise ClaimError(f"{path}: no [[claim]] tables found{' (the file is empty)' if not text.strip() else ''}")
     return document, tables
 
 
@@ -302,6 +301,10 @@ def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None, aoi
     claims: dict[str, Claim] = {}
     problems: list[ClaimProblem] = []
     twice: set[str] = set()
+    for path, name in misnamed_files(directory, ".toml").items():  # its claims would be missing, unexplained
+        # concerning no AOI: a warning for a job (which does not read it), an error for `geo claims list`
+        error = ClaimError(f"{path}: not read: a claims file's name ends in .toml (rename it {name})")
+        problems.append(ClaimProblem(error, aoi_ids=()))
     for path in sorted(Path(directory).glob("*.toml")):
         taken, file_problems = _file_claims(path)
         problems += file_problems
@@ -334,8 +337,10 @@ def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str],
         unknown_aoi = next((a for a in claim.aoi_ids if a not in known_aoi_ids), None)
         unknown_denied = next((d for d in claim.denies if d not in claims), None)
         if unknown_aoi is not None:
+            close = difflib.get_close_matches(unknown_aoi, known_aoi_ids, n=1)
             hint = " (aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names)" if "." in unknown_aoi else (
-                " (an AOI file that cannot be read was skipped: it may be this AOI's)" if aois_skipped else "")
+                " (an AOI file that cannot be read was skipped: it may be this AOI's)" if aois_skipped else
+                f" (did you mean {close[0]!r}?)" if close else "")
             error = ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {unknown_aoi!r}{hint}")
         elif unknown_denied is not None:
             error = ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {unknown_denied!r}")

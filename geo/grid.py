@@ -117,10 +117,19 @@ class Grid:
 
 
 def utm_crs_for(lon: float, lat: float) -> RioCRS:
-    """The WGS 84 / UTM zone CRS containing (lon, lat) — the grid Sentinel-2 itself uses."""
-    zone = min(60, max(1, int((lon + 180.0) // 6.0) + 1))
-    epsg = (32600 if lat >= 0 else 32700) + zone
-    return RioCRS.from_epsg(epsg)
+    """The WGS 84 / UTM zone CRS containing (lon, lat) — the grid Sentinel-2 itself uses: the MGRS zones, whose
+    exceptions widen zone 32 over south-west Norway and leave Svalbard to zones 31, 33, 35 and 37."""
+    return RioCRS.from_epsg((32600 if lat >= 0 else 32700) + utm_zone(lon, lat))
+
+
+def utm_zone(lon: float, lat: float) -> int:
+    """The MGRS/UTM zone number of (lon, lat): 6-degree zones from 180°W, but for the two exceptions of band V
+    (56-64°N: 32V spans 3-12°E) and band X (72-84°N: 31X 0-9°E, 33X 9-21°E, 35X 21-33°E, 37X 33-42°E)."""
+    if 56.0 <= lat < 64.0 and 3.0 <= lon < 12.0:
+        return 32
+    if 72.0 <= lat < 84.0 and 0.0 <= lon < 42.0:
+        return 31 if lon < 9.0 else 33 if lon < 21.0 else 35 if lon < 33.0 else 37
+    return min(60, max(1, int((lon + 180.0) // 6.0) + 1))
 
 
 def is_geographic(crs: RioCRS) -> bool:

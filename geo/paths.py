@@ -73,3 +73,19 @@ def shared_data() -> Path:
 def visible_files(folder: Path) -> list[Path]:
     """The files of ``folder`` a user sees in a listing (no dot files, no subfolders), sorted by name."""
     return sorted(path for path in Path(folder).iterdir() if path.is_file() and not path.name.startswith("."))
+
+
+def misnamed_files(folder: Path, suffix: str) -> dict[Path, str]:
+    """The files of ``folder`` meant to end in ``suffix`` that a glob for it misses, each with the name it should
+    have: another case ('mine.TOML'), or '.txt' added (Notepad does, and Windows hides it)."""
+    if not Path(folder).is_dir():
+        return {}
+    found = {}
+    for path in visible_files(folder):
+        if path.match(f"*{suffix}"):
+            continue  # globbed, so read (a case-blind glob, as on Windows, reads 'mine.TOML' too)
+        name = path.name[:-4] if path.name.lower().endswith(suffix + ".txt") else path.name
+        stem, _, ending = name.rpartition(".")
+        if stem and f".{ending.lower()}" == suffix:
+            found[path] = f"{stem}{suffix}"
+    return found

@@ -22,7 +22,7 @@ from geo.dates import DATE_PATTERN, parse_date
 from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
-from geo.scenes.model import Scene
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, passes
 from geo.scenes.source import LocalCatalog, SceneSource
 
@@ -239,6 +239,31 @@ def _future_note(anchor: date) -> str:
     return f"{anchor} is in the future (today is {today})" if anchor > today else ""
 
 
+# The launch of each mission's first satellite (Sentinel-2A, Sentinel-1A): no archive holds a scene before it.
+FIRST_LAUNCH = {Sensor.S2: date(2015, 6, 23), Sensor.S1: date(2014, 4, 3)}
+
+
+def mission_note(sensor: Sensor, latest: date) -> str:
+    """Why an archive holds no scene up to ``latest``: the mission had not begun (a claim window of 2014 for
+    Sentinel-2); '' otherwise."""
+    launch = FIRST_LAUNCH[sensor]
+    mission = "Sentinel-2" if sensor is Sensor.S2 else "Sentinel-1"
+    return f"{mission}'s first satellite was launched on {launch}: no scene of it is older" if latest < launch else ""
+
+
+def unseen_note(aoi: AOI, days: int) -> str:
+    """Why an archive holds no scene over ``aoi`` in ``days`` (a month or more: wherever the missions image,
+    they pass every few days): the place is not imaged, open sea far from land or the poles, which is where an
+    AOI drawn with its lon and lat swapped lands; '' for a shorter span, whose emptiness may be the calendar's."""
+    if days < 30:
+        return ""
+    west, south, east, north = aoi.geometry.bounds
+    swapped = (f"; with lon and lat swapped it would be at lon {south:.4f}..{north:.4f}, lat {west:.4f}..{east:.4f}: "
+               "GeoJSON positions are [longitude, latitude]" if max(abs(west), abs(east)) <= 90 else "")
+    return (f"the archive seems not to image the AOI's place (lon {west:.4f}..{east:.4f}, lat "
+            f"{south:.4f}..{north:.4f}: open sea far from land, or beyond the mission's latitudes){swapped}")
+
+
 def catalog_note(source: SceneSource, aoi: AOI) -> str:
     """For a local catalog, what it does hold: the dates of its scenes over the AOI (a date out of their
     range), or, when none touches the AOI on any date, where its scenes are (a drawn AOI in the wrong place,
@@ -294,7 +319,9 @@ def select_pair(
         if not options[name]:
             direction = "on or before" if name == "before" else "on or after"
             failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
-            note = catalog_note(source, aoi) or _future_note(anchor)
+            latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
+            note = (catalog_note(source, aoi) or _future_note(anchor) or mission_note(Sensor.S2, latest)
+                    or ("" if side.pool else unseen_note(aoi, max_gap_days)))
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"

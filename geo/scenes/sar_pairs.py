@@ -26,7 +26,7 @@ from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes.cloud import AoiCover, footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import OrbitGeometry, Scene, Sensor
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, named_scene
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, mission_note, named_scene
 from geo.scenes.mosaic import passes
 from geo.scenes.source import SceneSource
 
@@ -89,8 +89,9 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
     found = _covering(source.search(aoi.geometry, lo, hi), aoi)
     if not found:
         where = "on or before" if side == "before" else "on or after"
+        note = mission_note(Sensor.S1, hi)
         raise NoScenesError(f"no Sentinel-1 scene covering at least {MIN_COVERAGE:.0%} of AOI {aoi.id!r} {where} "
-                            f"{anchor} within {max_gap} days in {source.name}")
+                            f"{anchor} within {max_gap} days in {source.name}{'; ' + note if note else ''}")
     return found, False
 
 

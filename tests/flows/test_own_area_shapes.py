@@ -141,7 +141,9 @@ def test_a_ring_crossing_itself_among_several_features_is_named_not_an_internal_
     result = run_demo(user, "sketch.geojson")
     assert result.returncode == 1, result.output
     assert result.stderr.strip() == ("Error: sketch.geojson: feature 1: invalid polygon "
-                                     "(Self-intersection[-1.545 47.205])")
+                                     "(Self-intersection[-1.545 47.205]): its edges cross (a bow-tie): move the "
+                                     "corners so they do not, or let QGIS split it (Vector > Geometry Tools > Fix "
+                                     "Geometries)")
     assert not (user.home / "out").exists()
 
 

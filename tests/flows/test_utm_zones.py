@@ -127,6 +127,12 @@ PLACES = (
     ("norilsk", 32645, (88.2, 69.35), (88.14, 69.32, 88.26, 69.38), (88.18, 69.34, 88.22, 69.36)),
     ("durban", 32736, (31.03, -29.87), (30.99, -29.9, 31.07, -29.84), (31.02, -29.88, 31.04, -29.86)),
     ("chukotka", 32660, (179.95, 65.0), (179.88, 64.97, 179.99, 65.03), (179.93, 64.99, 179.97, 65.01)),
+    # across the equator (Lake Victoria's north shore), its centre just south: a 327xx tile and grid
+    ("equator", 32736, (32.55, -0.01), (32.5, -0.04, 32.6, 0.02), (32.54, -0.02, 32.56, 0.005)),
+    # The MGRS exceptions Sentinel-2's tiles follow: Bergen (5.3°E) is in zone 32 (32V spans 3-12°E), not 31;
+    # Ny-Ålesund's neighbour at 10.8°E, 79.5°N in 33X (9-21°E), not 32
+    ("bergen", 32632, (5.33, 60.39), (5.28, 60.37, 5.38, 60.41), (5.32, 60.385, 5.34, 60.395)),
+    ("svalbard", 32633, (10.8, 79.55), (10.7, 79.535, 10.9, 79.565), (10.77, 79.545, 10.83, 79.555)),
 )
 
 
@@ -155,7 +161,8 @@ def far_places(tmp_path_factory) -> Iterator[ArchiveServer]:
 
 @pytest.mark.parametrize("name, epsg, centre, area, change", PLACES, ids=[p[0] for p in PLACES])
 def test_far_north_south_and_beside_the_antimeridian(user, far_places, name, epsg, centre, area, change):
-    """These worked already; kept working: the grid in the tiles' own zone, the planted change found whole."""
+    """The grid in the tiles' own zone, the planted change found whole. Bergen's and Svalbard's grids were in the
+    plain 6-degree zone (31, 32), so their tiles were resampled onto another zone's grid."""
     lon_lat_aoi(user.home / f"{name}.geojson", area)
     result = user("run", "--aoi", f"{name}.geojson", "--source", far_places.url, "--before", "2021-06-01",
                   "--after", "2021-06-11", "--out", "out")

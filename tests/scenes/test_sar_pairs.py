@@ -76,3 +76,14 @@ def test_no_scene_before_the_window(tmp_path):
     catalog, aoi, claims = _setup(tmp_path, [_scene("A4", sim.DATES[4])])
     with pytest.raises(NoScenesError, match="no Sentinel-1 scene .* on or before"):
         select_sar_pair(catalog, aoi, claims)
+
+
+def test_a_window_before_sentinel1_says_the_mission_had_not_begun(tmp_path):
+    """Dates of 2013: Sentinel-1A was launched in April 2014. The after side (within 365 days of 2013-06-30)
+    may hold a scene; the before side cannot, and says why."""
+    catalog, aoi, claims = _setup(tmp_path, [_scene(f"A{i}", when) for i, when in enumerate(sim.DATES)])
+    with pytest.raises(NoScenesError) as refused:
+        select_sar_pair(catalog, aoi, claims, before="2013-01-15", after="2013-06-30")
+    assert str(refused.value).endswith(
+        "on or before 2013-01-15 within 365 days in " + catalog.name
+        + "; Sentinel-1's first satellite was launched on 2014-04-03: no scene of it is older")

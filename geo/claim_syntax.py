@@ -1,0 +1,128 @@
+"""What a hand-written claims file gets wrong in its TOML, said in words: a date typed as people type dates
+(``2024-10-8``, ``08/10/2024``, a time without seconds) or a typographic quote, which the TOML parser reports
+only as a bad value or an unclosed table at a line and column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+
+from geo.dates import DATE_PATTERN
+from geo.errors import ClaimError
+
+_WHERE = re.compile(r"\(at line (\d+), column (\d+)\)")
+# A run of digits and date/time separators that starts like a date (day, month and year in any order).
+_DATE_LIKE = re.compile(r"(?<![\w\"'])\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ]\d{1,2}:\d{2}[\d:.]*(?:Z|[+-]\d{2}:?\d{2})?)?")
+_CURLY_QUOTES = "“”„‟‘’‚‛«»"
+
+
+def toml_hint(text: str, error: str) -> str:
+    """What is wrong on the line a TOML parser ``error`` names, in words ('; ...'), or '' when nothing known is."""
+    where = _WHERE.search(error)
+    if where is None:
+        return ""
+    lines = text.splitlines()
+    number, column = int(where.group(1)), int(where.group(2))
+    line = lines[number - 1] if 0 < number <= len(lines) else ""
+    value = line.split("=", 1)[-1].strip()
+    if any(char and char in _CURLY_QUOTES for char in (line[column - 1:column], value[:1])):
+        return "; typographic quotes (“ ” ‘ ’) do not quote a TOML string: use straight ones \"...\""
+    unquoted = re.sub(r"\"[^\"]*(?:\"|$)|'[^']*(?:'|$)", '""', line)  # a date inside a string is text
+    for match in _DATE_LIKE.finditer(unquoted):
+        if not _is_toml_value(match.group()):
+            return f"; {match.group()} is not a TOML date: {_date_advice(match.group())}"
+    return _layout_hint(error, line, unquoted)
+
+
+def _layout_hint(error: str, line: str, unquoted: str) -> str:
+    """The slips of layout TOML does not allow: an inline table over several lines or with a trailing comma, a
+    string over several lines, a key given twice."""
+    if "{" in unquoted and (unquoted.rstrip().endswith("{") or re.search(r",\s*}", unquoted)):
+        return ("; an inline table { ... } is written on one line, with no comma after its last entry: "
+                "window = { start = 2024-10-08, end = 2024-10-13 }")
+    if error.startswith("Illegal character '\\n'") and unquoted.rstrip().endswith('""'):
+        return '; a string ends on its own line: close its quote, or use triple quotes """...""" for several lines'
+    if error.startswith("Cannot overwrite a value"):
+        return f"; the key {line.split('=', 1)[0].strip()!r} is given twice in its table"
+    return ""
+
+
+def _is_toml_value(token: str) -> bool:
+    import tomllib
+
+    try:
+        tomllib.loads(f"value = {token}")
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
+
+
+def _date_advice(token: str) -> str:
+    """What to write instead of a date-like ``token``: its ISO form when that can be told."""
+    text = re.split(r"[T ]", token, maxsplit=1)[0]
+    if text != token:  # a date-time
+        try:
+            return day_alone(datetime.fromisoformat(token))
+        except ValueError:
+            return day_alone(None)
+    parts = re.split(r"[-/.]", text)
+    first, second, third = (int(part) for part in parts)
+    if len(parts[0]) == 4:  # year first
+        year, month, day = first, second, third
+    elif first > 12 >= second:  # day/month/year
+        year, month, day = third, second, first
+    elif second > 12 >= first:  # month/day/year
+        year, month, day = third, first, second
+    else:
+        return f"write YYYY-MM-DD (whether {text} is day/month or month/day is not guessed)"
+    try:
+        iso = date(year, month, day).isoformat() if year >= 1000 else ""
+    except ValueError:
+        iso = ""
+    if not iso:
+        return "write YYYY-MM-DD, e.g. 2024-10-08"
+    return f"write YYYY-MM-DD{' with a two-digit month and day' if len(parts[0]) == 4 else ''} ({iso})"
+
+
+def day_alone(moment: datetime | None) -> str:
+    """Why a claim's date-time is refused and what to write: the day alone, which for a time with a zone is
+    given in UTC, the day the scenes' dates count in (a window is whole days; its time would be dropped)."""
+    if moment is None or moment.tzinfo is None:
+        return "write the day alone (a window is whole days, counted in UTC as the scenes' dates are)"
+    utc_day = moment.astimezone(timezone.utc).date()
+    local = "" if utc_day == moment.date() else f", not {moment.date()} where it was stated"
+    return f"write the day alone: {utc_day} in UTC, the scenes' dates{local} (a window is whole days)"
+
+
+def claim_date(entry: Mapping[str, object], key: str, where: str) -> date:
+    """The date of field ``key`` of a claim: a TOML date or a string YYYY-MM-DD. A date-time is refused (its
+    day depends on the zone: the message gives its day in UTC), and so is any other way of writing a date."""
+    value = entry.get(key)
+    if value is None:
+        raise ClaimError(f"{where}: field '{key}' is missing (a date YYYY-MM-DD)")
+    if isinstance(value, str):
+        value = _parsed(value.strip(), key, where)
+    if isinstance(value, datetime):  # a TOML date-time (a date subclass), or a string one
+        raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got the date-time {value.isoformat()}; "
+                         f"{day_alone(value)}")
+    if isinstance(value, date):
+        return value
+    raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {value!r}")
+
+
+def _parsed(text: str, key: str, where: str) -> date:
+    """A string date: YYYY-MM-DD only (``date.fromisoformat`` also takes 20241008 and 2024-W41-2), or a
+    date-time (to be refused with its UTC day)."""
+    if DATE_PATTERN.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise ClaimError(f"{where}: field '{key}' {text!r} is not a valid date ({exc})") from None
+    if _DATE_LIKE.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {text!r}; "
+                             f"{_date_advice(text)}") from None
+    raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {text!r}")

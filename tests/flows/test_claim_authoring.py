@@ -1,0 +1,203 @@
+"""An analyst writing a claims file by hand, in the editors and with the habits people have: dates typed as
+people type them, a time with its zone (Korea's evening is UTC's afternoon), typographic quotes, Notepad's
+encodings. ``geo claims list`` takes what is right and refuses the rest in one line naming the file, the claim,
+the field and what to write instead (exit 1, no traceback)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import REPO
+
+CLAIM = """[document]
+title = "My notes"
+
+[[claim]]
+id = "my-claim"
+claimant = "Someone"
+statement = "Cranes arrived on the island."
+date_stated = {stated}
+aoi_ids = ["{aoi}"]
+window = {window}
+signatures = ["new_construction"]
+"""
+
+
+def seeds(home, stated: str = "2017-10-31", window: str = "{ start = 2016-01-01, end = 2017-06-30 }",
+          aoi: str = "demo-nantes-port") -> tuple[str, ...]:
+    """A seeds folder holding the one claim file ``mine.toml``, beside a copy of the shipped AOIs."""
+    (home / "seeds").mkdir()
+    (home / "seeds" / "mine.toml").write_text(CLAIM.format(stated=stated, window=window, aoi=aoi), encoding="utf-8")
+    return ("--seeds-dir", "seeds", "--aoi-dir", str(REPO / "aoi"))
+
+
+def refusal(result, path: str = "seeds/mine.toml") -> str:
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert result.stdout == ""
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {path}"), line
+    return line
+
+
+@pytest.mark.parametrize("stated, window, says", [
+    # TOML itself refuses these; the parser says only "Unclosed inline table" at a column
+    ("2017-10-31", "{ start = 2016-1-5, end = 2017-06-30 }",
+     "; 2016-1-5 is not a TOML date: write YYYY-MM-DD with a two-digit month and day (2016-01-05)"),
+    ("31/10/2017", "{ start = 2016-01-01, end = 2017-06-30 }", "; 31/10/2017 is not a TOML date: write YYYY-MM-DD "
+     "(2017-10-31)"),  # the day first: 31 is no month
+    ("2017-10-31", "{ start = 05/01/2016, end = 2017-06-30 }",
+     "; 05/01/2016 is not a TOML date: write YYYY-MM-DD (whether 05/01/2016 is day/month or month/day is not guessed)"),
+    ("2017-10-31", "{ start = 2016-01-01T23:00+09:00, end = 2017-06-30 }",  # TOML wants seconds
+     "; 2016-01-01T23:00+09:00 is not a TOML date: write the day alone: 2016-01-01 in UTC"),
+    # valid TOML, not a date
+    ("2017-10-31", '{ start = "2016-1-5", end = 2017-06-30 }',
+     "field 'start' must be a date YYYY-MM-DD, got '2016-1-5'; write YYYY-MM-DD with a two-digit month and day "
+     "(2016-01-05)"),
+    ('"20171031"', "{ start = 2016-01-01, end = 2017-06-30 }",  # date.fromisoformat took it; the CLI does not
+     "claim 'my-claim': field 'date_stated' must be a date YYYY-MM-DD, got '20171031'"),
+    ("2017-10-31", "{ start = 2016-01-01, stop = 2017-06-30 }",
+     "claim 'my-claim': window takes 'start' and 'end' dates, not 'stop'"),
+    ("2017-10-31", "{ start = 2016-01-01 }", "claim 'my-claim': field 'end' is missing (a date YYYY-MM-DD)"),
+])
+def test_a_date_written_another_way_says_how_to_write_it(user, stated, window, says):
+    line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
+    assert says in line, line
+
+
+INLINE = ("; an inline table { ... } is written on one line, with no comma after its last entry: window = { start "
+          "= 2024-10-08, end = 2024-10-13 }")
+
+
+@pytest.mark.parametrize("stated, window, says", [
+    ("2017-10-31", "{\n  start = 2016-01-01,\n  end = 2017-06-30\n}", f"(at line 10, column 11)){INLINE}"),
+    ("2017-10-31", "{ start = 2016-01-01, end = 2017-06-30, }", f"(at line 10, column 50)){INLINE}"),
+    ('2017-10-31\nnotes = "seen twice,\nonce from the air"', "{ start = 2016-01-01, end = 2017-06-30 }",
+     """(at line 9, column 21)); a string ends on its own line: close its quote, or use triple quotes \"\"\"...\"\"\" """
+     "for several lines"),
+    ("2017-10-31\ndate_stated = 2017-11-01", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "(at line 9, column 25)); the key 'date_stated' is given twice in its table"),
+])
+def test_toml_layout_slips_say_what_toml_wants(user, stated, window, says):
+    """TOML's own words ('Invalid initial character for a key part') name a line, not the rule broken there."""
+    line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
+    assert "malformed TOML" in line and line.endswith(says), line
+
+
+@pytest.mark.parametrize("when, iso, utc_day, stated_day", [
+    ("2024-10-08T23:00:00+09:00", "2024-10-08T23:00:00+09:00", "2024-10-08", None),  # Seoul's evening: same day
+    ("2024-10-09T01:00:00+09:00", "2024-10-09T01:00:00+09:00", "2024-10-08", "2024-10-09"),  # its small hours
+    ('"2024-10-09 01:00+09:00"', "2024-10-09T01:00:00+09:00", "2024-10-08", "2024-10-09"),  # as a string
+])
+def test_a_time_with_its_zone_is_refused_giving_its_day_in_utc(user, when, iso, utc_day, stated_day):
+    """A window is whole days, compared with the scenes' dates, which are UTC's: the time would be dropped and
+    the day taken might be the zone's. The message says which day the scenes count it in."""
+    line = refusal(user("claims", "list", *seeds(user.home, window=f"{{ start = {when}, end = 2024-10-13 }}")))
+    assert f"claim 'my-claim': field 'start' must be a date YYYY-MM-DD, got the date-time {iso}; " in line, line
+    assert f"write the day alone: {utc_day} in UTC, the scenes' dates" in line, line
+    assert (f"not {stated_day} where it was stated" in line) == (stated_day is not None), line
+
+
+def test_typographic_quotes_are_named(user):
+    """A statement pasted from a word processor, its quotes made curly."""
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('claimant = "Someone"', "claimant = “Someone”"),
+                    encoding="utf-8")
+    line = refusal(user("claims", "list", *args))
+    assert line.endswith("malformed TOML (Invalid value (at line 6, column 12)); typographic quotes (“ ” ‘ ’) do "
+                         'not quote a TOML string: use straight ones "..."'), line
+
+
+@pytest.mark.parametrize("edit, says", [
+    (("[[claim]]", "[claim]"), "seeds/mine.toml: [claim] is written with double brackets, [[claim]], before each claim"),
+    (("[[claim]]", "[[claims]]"), "seeds/mine.toml: unknown table or key 'claims' (did you mean [[claim]]?); a seeds "
+                                  "file holds a [document] table and [[claim]] tables"),
+    (('aoi_ids = ["demo-nantes-port"]', 'aoi_ids = "demo-nantes-port"'),
+     "claim 'my-claim': field 'aoi_ids' must be a non-empty list of ids in brackets, [\"demo-nantes-port\"]"),
+    (("", ""), "seeds/mine.toml: no [[claim]] tables found (the file is empty)"),
+])
+def test_a_file_shaped_another_way_says_how(user, edit, says):
+    """A single [claim] table (its claims were "not found"), [[claims]] (its claims dropped unseen, beside a
+    [[claim]]), one AOI id without brackets, an empty file."""
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(*edit) if edit[0] else "", encoding="utf-8")
+    assert refusal(user("claims", "list", *args)).endswith(says)
+
+
+def test_a_claim_id_in_another_script_says_which_characters_an_id_takes(user):
+    """Names and quotes in any script are taken in the text fields; the id is a slug."""
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    text = path.read_text(encoding="utf-8").replace('"Someone"', '"Служба «НИС» 국가정보원"')
+    path.write_text(text, encoding="utf-8")
+    shown = user("claims", "show", "my-claim", *args)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["claimant"] == "Служба «НИС» 국가정보원", shown.output
+    path.write_text(text.replace('id = "my-claim"', 'id = "корабли"'), encoding="utf-8")
+    assert refusal(user("claims", "list", *args)).endswith(
+        "seeds/mine.toml: claim 'id' must be a lower-case slug like 'my-claim' (ASCII a-z, 0-9, '-', '_'; the other "
+        "fields take any script), got 'корабли'")
+
+
+def test_an_aoi_id_one_letter_off_is_suggested(user):
+    line = refusal(user("claims", "list", *seeds(user.home, aoi="demo-nante-port")))
+    assert line.endswith("claim 'my-claim' names unknown AOI 'demo-nante-port' (did you mean 'demo-nantes-port'?)")
+
+
+def test_notepad_files_utf8_with_a_mark_and_crlf_are_read_utf16_and_latin1_refused(user):
+    """Windows Notepad saves UTF-8 with a byte-order mark (older ones by default) and CRLF line ends, or, as
+    'Unicode', UTF-16; an old editor saves Latin-1. The first reads as any file; the others are told apart."""
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    text = path.read_text(encoding="utf-8").replace("Cranes arrived", "Grues arrivées").replace("\n", "\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    shown = user("claims", "show", "my-claim", *args)
+    assert shown.returncode == 0, shown.output
+    claim = json.loads(shown.stdout)
+    assert claim["statement"] == "Grues arrivées on the island."
+    assert claim["window"] == {"start": "2016-01-01", "end": "2017-06-30"} and claim["source"] == "My notes"
+
+    path.write_bytes(text.encode("utf-16"))  # with its byte-order mark, as Notepad writes it
+    assert refusal(user("claims", "list", *args)) == (
+        "Error: seeds/mine.toml: UTF-16 text (Notepad's 'Unicode'); TOML is UTF-8: save the file again as UTF-8 "
+        "(Notepad: Save As, Encoding UTF-8)")
+    path.write_bytes(text.encode("latin-1"))
+    at = text.encode("latin-1").index(b"\xe9") + 1
+    assert refusal(user("claims", "list", *args)) == (
+        f"Error: seeds/mine.toml: not UTF-8 text (byte {at}); TOML is UTF-8: save the file again as UTF-8")
+
+
+def test_a_window_before_sentinel2_says_the_mission_had_not_begun(user, flow_archive):
+    """A claim about spring 2014 (Sentinel-1A was launched that April, Sentinel-2A in June 2015): an archive
+    holds no Sentinel-2 scene before its window, and the refusal says why rather than only 'no scene'."""
+    args = seeds(user.home, window="{ start = 2014-03-01, end = 2014-06-30 }")
+    result = user("run", "--claim", "my-claim", "--aoi", "demo-nantes-port", "--source", flow_archive.url,
+                  "--out", "out", *args)
+    assert result.returncode == 1, result.output
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith("Error: no scene over AOI 'demo-nantes-port' on or before 2014-03-01 within 365 days in ")
+    assert line.endswith("; Sentinel-2's first satellite was launched on 2015-06-23: no scene of it is older"), line
+    assert not (user.home / "out").exists()
+
+    searched = user("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2013-01-01", "--to", "2015-01-01",
+                    "--source", flow_archive.url, "--aoi-dir", str(REPO / "aoi"))
+    assert searched.returncode == 0, searched.output
+    assert ("none between 2013-01-01 and 2015-01-01; Sentinel-2's first satellite was launched on 2015-06-23: no "
+            "scene of it is older") in " ".join(searched.stdout.split())
+
+
+def test_a_claims_file_saved_as_txt_is_named_not_ignored(user):
+    """Notepad saves 'mine.toml' as 'mine.toml.txt' unless 'All files' is chosen, and Windows hides the '.txt':
+    the claim was 'unknown', the file never mentioned."""
+    args = seeds(user.home)
+    (user.home / "seeds" / "mine.toml").rename(user.home / "seeds" / "mine.toml.txt")
+    assert refusal(user("claims", "list", *args), "seeds/mine.toml.txt") == (
+        "Error: seeds/mine.toml.txt: not read: a claims file's name ends in .toml (rename it mine.toml)")
+    # the claim asked for by id: the file that may hold it is named
+    asked = user("run", "--claim", "my-claim", "--aoi", "demo-nantes-port", "--source", "demo", "--out", "out", *args)
+    assert refusal(asked, "seeds/mine.toml.txt").endswith("(rename it mine.toml)")
+    assert not (user.home / "out").exists()
