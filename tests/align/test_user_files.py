@@ -1,0 +1,99 @@
+"""``geo coreg`` on files as a user has them: a multi-band target against a one-band reference, bands named by
+their descriptions, and ``--apply`` keeping what says what each band is. Real Sentinel-2 pixels (a crop of the
+co-registration pair's REF) moved by a known shift; the command runs from a temporary folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.enums import ColorInterp
+
+from tests.align.crops import COREG_PAIR_512, shifted_pair
+from tests.conftest import SHARED_DATA
+
+pytestmark = pytest.mark.skipif(not (SHARED_DATA / "coreg-pair").exists(), reason="../shared/data not present")
+
+TRANSFORM = rasterio.Affine(10, 0, 338000, 0, -10, 5850000)
+NAMES = ("B02", "B03", "B04", "B08")
+COLOURS = [ColorInterp.blue, ColorInterp.green, ColorInterp.red, ColorInterp.undefined]
+
+
+def _write(path: Path, bands: list[np.ndarray], names: tuple[str, ...] = ()) -> str:
+    with rasterio.open(path, "w", driver="GTiff", width=bands[0].shape[1], height=bands[0].shape[0],
+                       count=len(bands), dtype="uint16", crs="EPSG:32633", transform=TRANSFORM, nodata=0) as dst:
+        dst.write(np.stack([np.clip(np.rint(b), 1, 65535) for b in bands]).astype(np.uint16))
+        for band, name in enumerate(names, 1):
+            dst.set_band_description(band, name)
+        if names:
+            dst.colorinterp = COLOURS
+            dst.scales, dst.offsets = [1e-4] * len(bands), [-0.1] * len(bands)
+    return path.name
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ref.tif: one band; tgt4.tif: four bands named B02..B08, the real image moved by the crop's shift in
+    band 3 (B04) only, unrelated noise in the others (a wrong band cannot pass for the right one)."""
+    folder = tmp_path_factory.mktemp("user-files")
+    ref, tgt = shifted_pair(SHARED_DATA, COREG_PAIR_512)
+    noise = np.random.default_rng(5)
+    others = [noise.uniform(500, 3000, tgt.shape) for _ in range(3)]
+    _write(folder / "ref.tif", [ref])
+    _write(folder / "ref4.tif", [ref] * 4, NAMES)
+    _write(folder / "tgt4.tif", [others[0], others[1], tgt, others[2]], NAMES)
+    return folder
+
+
+def _shift(result) -> tuple[float, float]:
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    return report["dx_px"], report["dy_px"]
+
+
+@pytest.mark.parametrize("tgt_band", ["3", "B04", "b04"])
+def test_one_band_reference_against_the_third_band_of_a_target(files, geo_cli, tgt_band):
+    """Before: ``--band`` was one number for both files, so a one-band REF could not meet a four-band TGT."""
+    result = geo_cli("coreg", "ref.tif", "tgt4.tif", "--tgt-band", tgt_band, "--json", cwd=files)
+    assert _shift(result) == pytest.approx(COREG_PAIR_512.shift, abs=0.02)
+
+
+def test_band_by_description_in_both_files(files, geo_cli):
+    result = geo_cli("coreg", "ref4.tif", "tgt4.tif", "--band", "B04", "--json", cwd=files)
+    assert _shift(result) == pytest.approx(COREG_PAIR_512.shift, abs=0.02)
+
+
+def test_a_band_name_the_file_lacks_is_one_line_naming_the_file_and_its_bands(files, geo_cli):
+    result = geo_cli("coreg", "ref4.tif", "tgt4.tif", "--band", "B05", cwd=files)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "Error: ref4.tif: no band named 'B05' (its bands: 1 'B02', 2 'B03', 3 'B04', 4 'B08'); give the band's number"]
+    unnamed = geo_cli("coreg", "ref.tif", "tgt4.tif", "--band", "B04", cwd=files)
+    assert unnamed.returncode == 1 and "Traceback" not in unnamed.stderr
+    assert unnamed.stderr.strip() == ("Error: ref.tif: no band named 'B04' (its 1 band(s) have no descriptions); "
+                                      "give the band's number")
+    beyond = geo_cli("coreg", "ref.tif", "tgt4.tif", "--tgt-band", "7", cwd=files)
+    assert beyond.returncode == 1 and beyond.stderr.strip() == "Error: tgt4.tif: has 4 band(s), band 7 requested"
+
+
+@pytest.mark.parametrize("keep_grid", [False, True])
+def test_apply_keeps_band_descriptions_colours_and_scales(files, geo_cli, tmp_path, keep_grid):
+    """Before: the corrected file's bands lost their names (B02..B08), colours and reflectance scale/offset."""
+    out = tmp_path / "corrected.tif"
+    extra = ["--keep-grid"] if keep_grid else []
+    result = geo_cli("coreg", str(files / "ref4.tif"), str(files / "tgt4.tif"), "--band", "3", "--apply", str(out),
+                     *extra, "--json", cwd=tmp_path)
+    assert _shift(result) == pytest.approx(COREG_PAIR_512.shift, abs=0.02)
+    with rasterio.open(out) as dst:
+        assert dst.count == 4 and dst.dtypes == ("uint16",) * 4 and dst.nodata == 0
+        assert dst.descriptions == NAMES
+        assert list(dst.colorinterp) == COLOURS
+        assert dst.scales == (1e-4,) * 4 and dst.offsets == (-0.1,) * 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrected.tif"]  # no sidecar, no temporary left
+    # the corrected B04 measured again against REF: the shift is gone
+    again = geo_cli("coreg", str(files / "ref4.tif"), str(out), "--band", "3", "--json", cwd=tmp_path)
+    residual = _shift(again)
+    assert abs(residual[0]) < 0.03 and abs(residual[1]) < 0.03
