@@ -12,7 +12,7 @@ import pytest
 import rasterio
 from rasterio.enums import ColorInterp
 
-from tests.align.crops import COREG_PAIR_512, COREG_PAIR_768, shifted_pair
+from tests.align.crops import COREG_PAIR_512, COREG_PAIR_768, fourier_shift, shifted_pair
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.skipif(not (SHARED_DATA / "coreg-pair").exists(), reason="../shared/data not present")
@@ -122,3 +122,21 @@ def test_coarser_target_measured_on_its_own_lattice(tmp_path, geo_cli, factor):
     assert _shift(result) == pytest.approx(COREG_PAIR_768.shift, abs=0.015)
     assert error <= 3 * report["sigma_px"]  # the stated error covers the real one
     assert report["dx_m"] == pytest.approx(10 * report["dx_px"]) and report["dy_m"] == pytest.approx(-10 * report["dy_px"])
+
+
+@pytest.mark.parametrize("size", [400, 900])  # read whole; read in windows (which fail, then the whole overlap)
+def test_a_shift_of_tens_of_pixels_beyond_the_windows_reach(tmp_path, geo_cli, size):
+    """Before: a shift over ~64 px (half a 128-px window) was refused as "no reliable shift … not the same
+    place", though the images are the same place."""
+    dx, dy = 70.4, -12.6
+    pad = 120
+    with rasterio.open(SHARED_DATA / "coreg-pair" / "ref_S2A_20160608T153121_T33UUU_sub.jp2") as src:
+        image = src.read(1, window=rasterio.windows.Window(800 - pad, 1200 - pad, size + 2 * pad, size + 2 * pad))
+    image = image.astype(float)
+    moved = np.roll(fourier_shift(image, dx % 1, dy % 1), (int(dy // 1), int(dx // 1)), axis=(0, 1))
+    inner = np.s_[pad:-pad, pad:-pad]
+    _write(tmp_path / "ref.tif", [image[inner]])
+    _write(tmp_path / "tgt.tif", [moved[inner]])
+    result = geo_cli("coreg", "ref.tif", "tgt.tif", "--json", cwd=tmp_path)
+    assert _shift(result) == pytest.approx((dx, dy), abs=0.01)
+    assert json.loads(result.stdout)["sigma_px"] < 0.01
