@@ -17,6 +17,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
 from rasterio.io import DatasetReader, DatasetWriter
 from rasterio.warp import transform as transform_points
 
@@ -82,7 +83,10 @@ def write_shifted(tgt_path: str, grid: Grid, dx_px: float, dy_px: float, out_pat
 
 def _copy_band_metadata(src: DatasetReader, dst: DatasetWriter) -> None:
     """What says what each band is (its description, e.g. ``B04``, its colour, its scale and offset to
-    reflectance or units): the corrected file is the same bands, only moved."""
+    reflectance or units), and overviews where the source has them (QGIS draws a large file from them): the
+    corrected file is the same bands, only moved."""
+    if src.overviews(1):
+        dst.build_overviews(src.overviews(1), Resampling.average)
     dst.colorinterp = src.colorinterp
     dst.scales, dst.offsets = src.scales, src.offsets
     for band in range(1, src.count + 1):

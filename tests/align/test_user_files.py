@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from rasterio.enums import ColorInterp
+from rasterio.enums import ColorInterp, Resampling
 
 from tests.align.crops import COREG_PAIR_512, COREG_PAIR_768, fourier_shift, shifted_pair
 from tests.conftest import SHARED_DATA
@@ -45,6 +45,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _write(folder / "ref.tif", [ref])
     _write(folder / "ref4.tif", [ref] * 4, NAMES)
     _write(folder / "tgt4.tif", [others[0], others[1], tgt, others[2]], NAMES)
+    with rasterio.open(folder / "tgt4.tif", "r+") as dst:
+        dst.build_overviews([2, 4], Resampling.average)
     return folder
 
 
@@ -80,8 +82,9 @@ def test_a_band_name_the_file_lacks_is_one_line_naming_the_file_and_its_bands(fi
 
 
 @pytest.mark.parametrize("keep_grid", [False, True])
-def test_apply_keeps_band_descriptions_colours_and_scales(files, geo_cli, tmp_path, keep_grid):
-    """Before: the corrected file's bands lost their names (B02..B08), colours and reflectance scale/offset."""
+def test_apply_keeps_band_descriptions_colours_scales_and_overviews(files, geo_cli, tmp_path, keep_grid):
+    """Before: the corrected file's bands lost their names (B02..B08), colours, reflectance scale/offset and
+    the overviews QGIS draws a large file from."""
     out = tmp_path / "corrected.tif"
     extra = ["--keep-grid"] if keep_grid else []
     result = geo_cli("coreg", str(files / "ref4.tif"), str(files / "tgt4.tif"), "--band", "3", "--apply", str(out),
@@ -92,6 +95,7 @@ def test_apply_keeps_band_descriptions_colours_and_scales(files, geo_cli, tmp_pa
         assert dst.descriptions == NAMES
         assert list(dst.colorinterp) == COLOURS
         assert dst.scales == (1e-4,) * 4 and dst.offsets == (-0.1,) * 4
+        assert dst.overviews(1) == dst.overviews(4) == [2, 4]  # as TGT has them
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrected.tif"]  # no sidecar, no temporary left
     # the corrected B04 measured again against REF: the shift is gone
     again = geo_cli("coreg", str(files / "ref4.tif"), str(out), "--band", "3", "--json", cwd=tmp_path)
