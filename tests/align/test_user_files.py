@@ -43,6 +43,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     noise = np.random.default_rng(5)
     others = [noise.uniform(500, 3000, tgt.shape) for _ in range(3)]
     _write(folder / "ref.tif", [ref])
+    _write(folder / "tgt.tif", [tgt])
     _write(folder / "ref4.tif", [ref] * 4, NAMES)
     _write(folder / "tgt4.tif", [others[0], others[1], tgt, others[2]], NAMES)
     with rasterio.open(folder / "tgt4.tif", "r+") as dst:
@@ -144,3 +145,29 @@ def test_a_shift_of_tens_of_pixels_beyond_the_windows_reach(tmp_path, geo_cli, s
     result = geo_cli("coreg", "ref.tif", "tgt.tif", "--json", cwd=tmp_path)
     assert _shift(result) == pytest.approx((dx, dy), abs=0.01)
     assert json.loads(result.stdout)["sigma_px"] < 0.01
+
+
+def test_metres_of_a_web_mercator_reference_are_ground_metres(files, geo_cli, tmp_path):
+    """REF in EPSG:3857 (whose metres are 1/cos(latitude) of the ground's, 1.65 here) and in EPSG:4326, the
+    same TGT (UTM): both give the shift in metres on the ground, east and north. Before: 3857's were 1.65x."""
+    from rasterio.warp import calculate_default_transform, reproject
+
+    reports = {}
+    for crs in ("EPSG:3857", "EPSG:4326"):
+        with rasterio.open(files / "ref.tif") as src:
+            transform, width, height = calculate_default_transform(src.crs, crs, src.width, src.height, *src.bounds)
+            out = np.zeros((height, width), np.uint16)
+            reproject(src.read(1), out, src_transform=src.transform, src_crs=src.crs, dst_transform=transform,
+                      dst_crs=crs, resampling=Resampling.cubic, src_nodata=0, dst_nodata=0)
+        name = f"ref-{crs[5:]}.tif"
+        with rasterio.open(tmp_path / name, "w", driver="GTiff", width=width, height=height, count=1,
+                           dtype="uint16", crs=crs, transform=transform, nodata=0) as dst:
+            dst.write(out, 1)
+        result = geo_cli("coreg", name, str(files / "tgt.tif"), "--json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        reports[crs] = json.loads(result.stdout)
+    ground = np.hypot(COREG_PAIR_512.shift[0], COREG_PAIR_512.shift[1]) * 10  # metres, whatever the north
+    for report in reports.values():
+        assert np.hypot(report["dx_m"], report["dy_m"]) == pytest.approx(ground, rel=0.01)
+    assert reports["EPSG:3857"]["dx_m"] == pytest.approx(reports["EPSG:4326"]["dx_m"], abs=0.15)
+    assert reports["EPSG:3857"]["dy_m"] == pytest.approx(reports["EPSG:4326"]["dy_m"], abs=0.15)
