@@ -220,6 +220,10 @@ def open_pair(ref_path: str, tgt_path: str, band: BandSpec = 1, tgt_band: BandSp
               ) -> Iterator[tuple[DatasetReader, DatasetReader, Bands]]:
     """Both rasters and the band of each: ``band`` in REF, ``tgt_band`` (default ``band``) in TGT."""
     with open_raster(ref_path) as ref, open_raster(tgt_path) as tgt:
+        for path, src in ((ref_path, ref), (tgt_path, tgt)):
+            if src.crs is None or src.transform.is_identity:  # open_raster lets ground control points pass
+                raise RasterError(f"{path}: georeferenced by ground control points only, not on a map grid; "
+                                  f"warp it first (gdalwarp {path} warped.tif)")
         bands = Bands(band_index(ref, ref_path, band), band_index(tgt, tgt_path, band if tgt_band is None else tgt_band))
         yield ref, tgt, bands
 

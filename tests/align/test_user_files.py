@@ -171,3 +171,37 @@ def test_metres_of_a_web_mercator_reference_are_ground_metres(files, geo_cli, tm
         assert np.hypot(report["dx_m"], report["dy_m"]) == pytest.approx(ground, rel=0.01)
     assert reports["EPSG:3857"]["dx_m"] == pytest.approx(reports["EPSG:4326"]["dx_m"], abs=0.15)
     assert reports["EPSG:3857"]["dy_m"] == pytest.approx(reports["EPSG:4326"]["dy_m"], abs=0.15)
+
+
+
+def test_unusable_georeference_or_source_is_one_line_naming_the_file(files, geo_cli, tmp_path):
+    """A TGT georeferenced by ground control points only (before: "internal error: CRSError"), and a VRT
+    whose source file is gone (before: "Read failed. See previous exception for details."): exit 1, the file
+    named with what is wrong, nothing written."""
+    import shutil
+
+    from rasterio.control import GroundControlPoint
+    from rasterio.shutil import copy as copy_raster
+
+    with rasterio.open(files / "tgt.tif") as src:
+        values, profile, transform, crs = src.read(1), src.profile, src.transform, src.crs
+    for key in ("transform", "crs"):
+        profile.pop(key)
+    with rasterio.open(tmp_path / "gcps.tif", "w", **profile) as dst:
+        dst.write(values, 1)
+        corners = [(0, 0), (0, values.shape[1]), (values.shape[0], 0), values.shape]
+        dst.gcps = ([GroundControlPoint(r, c, *(transform @ (c, r))) for r, c in corners], crs)
+    shutil.copy(files / "tgt.tif", tmp_path / "source.tif")
+    copy_raster(str(tmp_path / "source.tif"), str(tmp_path / "mosaic.vrt"), driver="VRT")
+    (tmp_path / "source.tif").unlink()
+    expected = {
+        "gcps.tif": "Error: gcps.tif: georeferenced by ground control points only, not on a map grid; warp it "
+                    "first (gdalwarp gcps.tif warped.tif)",
+        "mosaic.vrt": "Error: mosaic.vrt: cannot read raster (",
+    }
+    for name, line in expected.items():
+        result = geo_cli("coreg", str(files / "ref.tif"), name, "--apply", "out.tif", cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (1, "") and len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith(line), result.stderr
+        assert "See previous exception" not in result.stderr and "source.tif" in result.stderr or name != "mosaic.vrt"
+    assert not (tmp_path / "out.tif").exists()
