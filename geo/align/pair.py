@@ -22,7 +22,7 @@ from rasterio.windows import Window, from_bounds
 
 from geo.align import lk
 from geo.align.coreg import CONTEXT, MIN_QUALITY, Shift, combine_shifts, estimate_shift, prepare
-from geo.align.masks import clean_masks, pixel_size_m
+from geo.align.masks import clean_masks, pixel_size_m, robust_level
 from geo.align.windows import BLOCK, texture_map, window_sums
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the windowed path's read planning is imported where used: a
 log = logging.getLogger(__name__)
 
 READ_BUDGET = 4_200_000  # decoded pixels (both files) for the global shift: about four 1024-px blocks
+FILL_SPREADS = 50  # robust spreads below the rest: a fill value, not a dark pixel (water is ~3)
 COARSER = 1.5  # TGT pixels this many times REF's (per side): the shift is measured on TGT's lattice
 BandSpec = int | str  # a band by 1-based number, or by its description (``B04``)
 
@@ -56,7 +57,24 @@ def _valid(values: np.ndarray, nodata: float | None) -> np.ndarray:
     if nodata is not None:
         valid &= values != nodata
     known: np.ndarray = valid & (values != 0)  # Sentinel-2 DN 0 is "no data"
-    return known
+    return _without_fill(values, known)
+
+
+def _without_fill(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``valid`` less an untagged fill value (-9999 around a swath of reflectances, no nodata set): a value
+    repeated on over 1 % of the pixels and ``FILL_SPREADS`` robust spreads below the rest, with whatever a warp
+    mixed of it. Left valid, its edge is the sharpest texture there is, and the windows would measure it."""
+    if not valid.any():
+        return valid
+    lowest = values[valid].min()
+    fill = valid & (values == lowest)
+    if np.count_nonzero(fill) < 0.01 * values.size:
+        return valid
+    level = robust_level(values, valid & ~fill)
+    if level is None or lowest >= level[0] - FILL_SPREADS * max(level[1], 1e-12):
+        return valid
+    kept: np.ndarray = valid & (values > level[0] - FILL_SPREADS * level[1])
+    return kept
 
 
 def _overlap(ref: DatasetReader, tgt: DatasetReader, ref_path: str, tgt_path: str) -> Window:

@@ -205,3 +205,20 @@ def test_unusable_georeference_or_source_is_one_line_naming_the_file(files, geo_
         assert result.stderr.startswith(line), result.stderr
         assert "See previous exception" not in result.stderr and "source.tif" in result.stderr or name != "mosaic.vrt"
     assert not (tmp_path / "out.tif").exists()
+
+
+def test_untagged_fill_around_a_swath_is_not_measured(files, geo_cli, tmp_path):
+    """REF: float32 reflectance (DN / 10000) in a rotated swath, -9999 around it and no nodata set, as some
+    exports write it. Before: the fill's edge was measured ("no reliable shift: correlation 0.05")."""
+    with rasterio.open(files / "ref.tif") as src:
+        values, profile = src.read(1).astype(float), src.profile
+    rows, cols = np.mgrid[: values.shape[0], : values.shape[1]]
+    swath = np.abs((cols - values.shape[1] / 2) * np.cos(0.3) + (rows - values.shape[0] / 2) * np.sin(0.3)) < 150
+    profile.update(dtype="float32", nodata=None)
+    with rasterio.open(tmp_path / "ref.tif", "w", **profile) as dst:
+        dst.write(np.where(swath, values / 1e4, -9999).astype(np.float32), 1)
+    for ref, tgt in (("ref.tif", str(files / "tgt.tif")), (str(files / "tgt.tif"), "ref.tif")):
+        result = geo_cli("coreg", ref, tgt, "--json", cwd=tmp_path)
+        sign = 1 if ref == "ref.tif" else -1
+        assert _shift(result) == pytest.approx((sign * COREG_PAIR_512.shift[0], sign * COREG_PAIR_512.shift[1]),
+                                               abs=0.01)
