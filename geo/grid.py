@@ -9,12 +9,17 @@ from typing import TYPE_CHECKING, Protocol
 from affine import Affine
 from rasterio.crs import CRS as RioCRS
 
-METRES_PER_DEGREE_LON = 111_320.0  # at the equator (times the cosine of the latitude elsewhere)
-METRES_PER_DEGREE_LAT = 110_574.0
-
 if TYPE_CHECKING:  # pyproj and shapely are imported where used: reading and co-registering rasters needs neither
     import numpy as np
     from shapely.geometry.base import BaseGeometry
+
+
+def metres_per_degree(latitude: float) -> tuple[float, float]:
+    """Metres on the WGS 84 ellipsoid per degree of longitude and of latitude at ``latitude`` (degrees): the
+    usual series, good to ~1 m per degree (one constant for each was 0.6 % off at 50 degrees)."""
+    phi = math.radians(latitude)
+    return (111_412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi),
+            111_132.92 - 559.82 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi))
 
 
 class Located(Protocol):
@@ -71,10 +76,30 @@ class Grid:
         north-up grid: east positive, north negative); a lon/lat grid's degrees at its centre latitude."""
         a, e = self.transform.a, self.transform.e
         if is_geographic(self.crs):
-            lat = math.radians((self.bounds[1] + self.bounds[3]) / 2)
-            return (a * METRES_PER_DEGREE_LON * math.cos(lat), e * METRES_PER_DEGREE_LAT)
+            lon_m, lat_m = metres_per_degree((self.bounds[1] + self.bounds[3]) / 2)
+            return (a * lon_m, e * lat_m)
         factor = self.crs.linear_units_factor[1] if self.crs.is_projected else 1.0  # a grid in feet converted
-        return (a * factor, e * factor)
+        scale = self._ground_scale(factor) if self.crs.is_projected else 1.0
+        return (a * factor * scale, e * factor * scale)
+
+    def _ground_scale(self, factor: float) -> float:
+        """Ground metres per metre of the projection at the grid's centre when they differ by more than 2 %
+        (Web Mercator's metres are 1/cos(latitude) of the ground's: 1.65 at 53 degrees N); else 1 (UTM's
+        0.9996-1.0004 is exact as it is, and finer than this estimate)."""
+        if 'PROJECTION["Transverse_Mercator"]' in self.crs.to_wkt():  # UTM: no PROJ transform to build (~3 ms)
+            return 1.0
+        from rasterio.warp import transform as transform_points  # rasterio is imported by whoever reads the grid
+
+        left, bottom, right, top = self.bounds
+        x, y, step = (left + right) / 2, (bottom + top) / 2, abs(self.transform.a) * 16
+        lons, lats = transform_points(self.crs, "EPSG:4326", [x, x + step, x], [y, y, y + step])
+        lon_m, lat_m = metres_per_degree(lats[0])
+
+        def ground(k: int) -> float:  # metres from the centre to point k (a local flat approximation)
+            return math.hypot((lons[k] - lons[0]) * lon_m, (lats[k] - lats[0]) * lat_m)
+
+        scale = math.sqrt(ground(1) * ground(2)) / (step * factor)
+        return scale if abs(scale - 1) > 0.02 else 1.0
 
     def shifted(self, dx_px: float, dy_px: float) -> Grid:
         """The same grid moved by (dx_px, dy_px) pixels (columns east, rows south)."""

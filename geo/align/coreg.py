@@ -5,7 +5,8 @@ Convention (DESIGN): a feature at (col, row) in REF is at (col + dx, row + dy) i
 1. bright regions seen on one date only (clouds, glint) are masked, sized in metres (``geo.align.masks``);
 2. up to ``n_windows`` separate square windows are chosen where both images are valid and REF has most
    gradient energy, spread over the overlap, or tiling it when it is small (``geo.align.windows``);
-3. the integer shift comes from phase correlation of the windows (their cross-power spectra summed);
+3. the integer shift comes from phase correlation of the windows (their cross-power spectra summed), or,
+   when it is beyond their reach, of the whole overlap at a quarter of its resolution (``geo.align.phase``);
 4. every window is refined to sub-pixel by batched Lucas-Kanade (``geo.align.lk``) on band-passed images;
 5. windows that disagree with the others are dropped and the rest averaged, weighted by their precision;
    the stated error adds their spread and the method's own error on exact shifts.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from geo.align import filters, lk
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
+from geo.align.phase import far_start, integer_shift, region, standardised
 from geo.align.quantiles import median
 from geo.align.windows import MIN_WINDOW, windows_for
 from geo.errors import CoregError
@@ -76,15 +78,6 @@ class Shift:
         return out
 
 
-def _standardised(image: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
-    """Zero mean, unit variance over valid pixels; invalid ones 0 (the mean). None without texture."""
-    values = image[valid]
-    std = float(values.std()) if values.size >= 16 else 0.0
-    if not np.isfinite(std) or std == 0:
-        return None
-    return np.where(valid, (image - values.mean()) / std, 0.0).astype(np.float32)
-
-
 def prepare(image: np.ndarray, valid: np.ndarray, fill: np.ndarray | None = None) -> np.ndarray | None:
     """Zero mean, unit variance over valid pixels, the ``fill`` ones (default: the invalid ones) filled
     from their valid neighbours (no sharp jumps for the filters to spread), then band-passed. None when
@@ -136,26 +129,6 @@ def _filled(image: np.ndarray, fill: np.ndarray) -> np.ndarray:
 def _lowpass(image: np.ndarray) -> np.ndarray:
     """Two 7-px box filters: a Gaussian of sigma ~2.8 px at a cost that does not grow with its width."""
     return filters.uniform_filter(filters.uniform_filter(image, HIGHPASS_BOX), HIGHPASS_BOX)
-
-
-def integer_shift(windows: list[tuple[np.ndarray, np.ndarray]]) -> tuple[int, int]:
-    """(dx, dy) to the nearest pixel by phase correlation of standardised (REF, TGT) windows of one size
-    (invalid = mean), their normalised cross-power spectra summed: the windows that see the shift add up
-    at one peak, a window on cloud or change spreads its noise. (A vote per window let the most textured
-    one win a tie, on a small two-date image with the wrong integer shift.)
-
-    A Hann taper stops the window edges (a discontinuity for the FFT) from voting for zero shift. Masked
-    NCC (Padfield) was tried first: on real pairs its small-overlap lags produce spurious peaks."""
-    rows, cols = windows[0][0].shape
-    taper = np.outer(np.hanning(rows), np.hanning(cols)).astype(np.float32)
-    summed = np.zeros((rows, cols), complex)
-    for ref, tgt in windows:
-        cross = np.fft.fft2(ref * taper) * np.conj(np.fft.fft2(tgt * taper))
-        summed += cross / np.maximum(np.abs(cross), 1e-12)
-    peak = np.unravel_index(np.argmax(np.fft.ifft2(summed).real), (rows, cols))
-    # the peak sits at minus the shift (modulo the window)
-    dy, dx = (-(p if p <= n // 2 else p - n) for p, n in zip(peak, (rows, cols)))
-    return int(dx), int(dy)
 
 
 def fit_windows(
@@ -218,8 +191,8 @@ def _planes(
     goes to scipy's filters)."""
     sx, sy = start
     m, pad = lk.MARGIN, CONTEXT + lk.MARGIN
-    refs = [_region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT) for r0, c0 in corners]
-    tgts = [_region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad) for r0, c0 in corners]
+    refs = [region(ref, ref_valid, r0 - CONTEXT, c0 - CONTEXT, h + 2 * CONTEXT, w + 2 * CONTEXT) for r0, c0 in corners]
+    tgts = [region(tgt, tgt_valid, r0 + sy - pad, c0 + sx - pad, h + 2 * pad, w + 2 * pad) for r0, c0 in corners]
 
     def joined(parts: list[np.ndarray]) -> np.ndarray:
         return parts[0] if len(parts) == 1 else np.stack(parts)
@@ -250,25 +223,6 @@ def _derivative(image: np.ndarray, axis: int) -> np.ndarray:
 def _erode(valid: np.ndarray, pixels: int) -> np.ndarray:
     """Square erosion with the outside counted invalid (a separable minimum filter: fast)."""
     return filters.all_within(valid, pixels)
-
-
-def _region(
-    image: np.ndarray, valid: np.ndarray, r0: int, c0: int, h: int, w: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An ``h`` x ``w`` cut at (r0, c0): (values, valid, needs filling). Beyond the image edge values are
-    the edge's own (replicated: plausible for the filters, no filling needed) but not valid."""
-    rows, cols = image.shape
-    if r0 >= 0 and c0 >= 0 and r0 + h <= rows and c0 + w <= cols:  # inside (the common case): a slice
-        cut = np.s_[r0:r0 + h, c0:c0 + w]
-        values = image[cut].astype(np.float32)
-        usable = valid[cut] & np.isfinite(values)
-        return values, usable, ~usable
-    r = np.clip(np.arange(r0, r0 + h), 0, rows - 1)
-    c = np.clip(np.arange(c0, c0 + w), 0, cols - 1)
-    inside = ((np.arange(r0, r0 + h) == r)[:, None]) & ((np.arange(c0, c0 + w) == c)[None, :])
-    out = image[np.ix_(r, c)].astype(np.float32)
-    ok = valid[np.ix_(r, c)] & np.isfinite(out)
-    return out, ok & inside, ~ok
 
 
 def estimate_shift(
@@ -302,17 +256,25 @@ def estimate_shift(
             f"({int(both.sum())} usable pixels after masking nodata and one-date bright regions such as clouds)"
         )
     origins = np.array([(r, c) for r, c, _ in picks])
-    standardised = []
+    windows = []
     for r, c in origins:
         win = (slice(r, r + size), slice(c, c + size))
-        ref0, tgt0 = _standardised(ref[win], ref_valid[win]), _standardised(tgt[win], tgt_valid[win])
+        ref0, tgt0 = standardised(ref[win], ref_valid[win]), standardised(tgt[win], tgt_valid[win])
         if ref0 is not None and tgt0 is not None:
-            standardised.append((ref0, tgt0))
-    if not standardised:
+            windows.append((ref0, tgt0))
+    if not windows:
         raise CoregError("image has no texture over its valid pixels (constant values)")
-    start = integer_shift(standardised)
-    fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, size, start, tolerance=2e-4)
-    shift = combine(fit, ok & (fit.n_pixels >= MIN_VALID_PIXELS // 4))
+    start = integer_shift(windows)
+    try:
+        shift = _fit(ref, tgt, ref_valid, tgt_valid, origins, size, start)
+    except CoregError as exc:
+        shift, failure = None, exc
+    if shift is None or shift.quality < min_quality:  # the shift may be beyond the windows' reach (size / 2)
+        far = far_start(ref, tgt, ref_valid, tgt_valid, origins, size)
+        if far is not None and max(abs(far[0] - start[0]), abs(far[1] - start[1])) >= size // 4:
+            shift = _fit(ref, tgt, ref_valid, tgt_valid, origins, size, far)
+        elif shift is None:
+            raise failure
     log.info("global shift dx=%.3f dy=%.3f px (sigma %.4f, %d windows, spread %.3f), quality %.3f",
              shift.dx_px, shift.dy_px, shift.sigma_px, shift.n_windows, shift.spread_px, shift.quality)
     if shift.quality < min_quality:
@@ -321,6 +283,12 @@ def estimate_shift(
             "(images too different, too cloudy, or not the same place)"
         )
     return shift
+
+
+def _fit(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray, origins: np.ndarray,
+         size: int, start: tuple[int, int]) -> Shift:
+    fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, size, start, tolerance=2e-4)
+    return combine(fit, ok & (fit.n_pixels >= MIN_VALID_PIXELS // 4))
 
 
 def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from geo.align.coreg import Shift
-from geo.align.pair import READ_BUDGET
+from geo.align.pair import READ_BUDGET, BandSpec
 from geo.errors import TiePointError
 from geo.grid import Grid
 
@@ -40,12 +40,12 @@ class FileCoreg:
 
 
 def coregister_files(
-    ref: str, tgt: str, band: int = 1, local: LocalSettings | None = None, read_budget: int = READ_BUDGET,
-    apply_to: str | None = None, keep_grid: bool = False,
+    ref: str, tgt: str, band: BandSpec = 1, local: LocalSettings | None = None, read_budget: int = READ_BUDGET,
+    apply_to: str | None = None, keep_grid: bool = False, tgt_band: BandSpec | None = None,
 ) -> FileCoreg:
     """The shift of TGT relative to REF (with ``local``, also a model from tie points over the whole
-    overlap); with ``apply_to``, TGT corrected and written there (``keep_grid``: only its geotransform
-    moved, global shift only)."""
+    overlap), measured on ``band`` of REF and ``tgt_band`` (default ``band``) of TGT; with ``apply_to``, TGT
+    corrected and written there (``keep_grid``: only its geotransform moved, global shift only)."""
     from geo.align.pair import estimate_shift_from_files, pair_shift, read_pair
 
     warnings: list[str] = []
@@ -54,7 +54,7 @@ def coregister_files(
         from geo.align.local import estimate_local
         from geo.align.masks import pixel_size_m
 
-        pair = read_pair(ref, tgt, band)
+        pair = read_pair(ref, tgt, band, tgt_band)
         grid = pair.grid
         shift = pair_shift(pair)
         record: dict[str, object] = dict(shift.to_dict(grid))
@@ -68,7 +68,7 @@ def coregister_files(
             warnings.append(f"local model not used, fell back to the global shift: {exc}")
             log.warning(warnings[-1])
     else:  # a few windows are enough for one translation: read those, not the files
-        measured = estimate_shift_from_files(ref, tgt, band, read_budget=read_budget)
+        measured = estimate_shift_from_files(ref, tgt, band, read_budget=read_budget, tgt_band=tgt_band)
         shift, grid = measured.shift, measured.grid
         record = measured.to_dict()
     record["applied_model"] = model.kind if model is not None else "translation"

@@ -7,8 +7,9 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 import numpy as np
 import rasterio
@@ -16,17 +17,17 @@ from affine import Affine
 from rasterio.enums import MaskFlags, Resampling
 from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
-from rasterio.warp import transform_bounds
+from rasterio.warp import transform as transform_points, transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from geo.align import lk
 from geo.align.coreg import CONTEXT, MIN_QUALITY, Shift, combine_shifts, estimate_shift, prepare
-from geo.align.masks import clean_masks, pixel_size_m
+from geo.align.masks import clean_masks, pixel_size_m, robust_level
 from geo.align.windows import BLOCK, texture_map, window_sums
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
 from geo.scenes.gdal_env import gdal_env
-from geo.scenes.warp import aligned_window, open_raster, read_filled
+from geo.scenes.warp import aligned_window, open_raster, read_filled, source_resolution
 
 if TYPE_CHECKING:  # the windowed path's read planning is imported where used: a small pair is read whole
     from geo.align.blocks import ReadCost
@@ -34,6 +35,9 @@ if TYPE_CHECKING:  # the windowed path's read planning is imported where used: a
 log = logging.getLogger(__name__)
 
 READ_BUDGET = 4_200_000  # decoded pixels (both files) for the global shift: about four 1024-px blocks
+FILL_SPREADS = 50  # robust spreads below the rest: a fill value, not a dark pixel (water is ~3)
+COARSER = 1.5  # TGT pixels this many times REF's (per side): the shift is measured on TGT's lattice
+BandSpec = int | str  # a band by 1-based number, or by its description (``B04``)
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,24 @@ def _valid(values: np.ndarray, nodata: float | None) -> np.ndarray:
     if nodata is not None:
         valid &= values != nodata
     known: np.ndarray = valid & (values != 0)  # Sentinel-2 DN 0 is "no data"
-    return known
+    return _without_fill(values, known)
+
+
+def _without_fill(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``valid`` less an untagged fill value (-9999 around a swath of reflectances, no nodata set): a value
+    repeated on over 1 % of the pixels and ``FILL_SPREADS`` robust spreads below the rest, with whatever a warp
+    mixed of it. Left valid, its edge is the sharpest texture there is, and the windows would measure it."""
+    if not valid.any():
+        return valid
+    lowest = values[valid].min()
+    fill = valid & (values == lowest)
+    if np.count_nonzero(fill) < 0.01 * values.size:
+        return valid
+    level = robust_level(values, valid & ~fill)
+    if level is None or lowest >= level[0] - FILL_SPREADS * max(level[1], 1e-12):
+        return valid
+    kept: np.ndarray = valid & (values > level[0] - FILL_SPREADS * level[1])
+    return kept
 
 
 def _overlap(ref: DatasetReader, tgt: DatasetReader, ref_path: str, tgt_path: str) -> Window:
@@ -72,12 +93,13 @@ def _overlap(ref: DatasetReader, tgt: DatasetReader, ref_path: str, tgt_path: st
     return window
 
 
-def _read(ref: DatasetReader, tgt: DatasetReader, band: int, window: Window, factor: int = 1) -> RasterPair:
+def _read(ref: DatasetReader, tgt: DatasetReader, bands: Bands, window: Window, factor: int = 1) -> RasterPair:
     """REF over ``window`` (decimated by ``factor``, averaging) and TGT warped onto the same grid."""
-    return _read_many(ref, tgt, band, [window], factor)[0]
+    return _read_many(ref, tgt, bands, [window], factor)[0]
 
 
-def _read_many(ref: DatasetReader, tgt: DatasetReader, band: int, windows: list[Window], factor: int = 1) -> list[RasterPair]:
+def _read_many(ref: DatasetReader, tgt: DatasetReader, bands: Bands, windows: list[Window], factor: int = 1
+               ) -> list[RasterPair]:
     """``_read`` for each window, the two files in two threads: decoding (most of the cost of a JPEG2000
     or remote read) releases the GIL, so the files decode side by side; each keeps its own dataset."""
     grids = []
@@ -88,11 +110,11 @@ def _read_many(ref: DatasetReader, tgt: DatasetReader, band: int, windows: list[
 
     def read_ref() -> list[np.ndarray]:
         with gdal_env():  # GDAL options set in a worker thread are that thread's own
-            return [_read_window(ref, band, w, g.shape) for w, g in zip(windows, grids)]
+            return [_read_window(ref, bands.ref, w, g.shape) for w, g in zip(windows, grids)]
 
     ref_job = _Background(read_ref)
     try:
-        tgt_values = _warped(tgt, band, grids, factor)
+        tgt_values = _warped(tgt, bands.tgt, grids, factor)
     finally:  # the thread reads REF, which the caller closes next
         ref_job.join()
     ref_values = ref_job.result()
@@ -186,20 +208,48 @@ def _overview(src: DatasetReader, factor: int) -> Iterator[DatasetReader]:
         return
     with rasterio.open(src.name, overview_level=len(levels) - 1) as coarse:
         yield coarse
+class Bands(NamedTuple):
+    """The 1-based band measured in REF and in TGT."""
+
+    ref: int
+    tgt: int
+
+
+def band_index(src: DatasetReader, path: str, band: BandSpec) -> int:
+    """The 1-based index of ``band`` in ``src``: a number, or a band's description (e.g. ``B04``, any case)."""
+    try:
+        index = int(band)
+    except ValueError:  # a name
+        names = [(i, name) for i, name in enumerate(src.descriptions, 1) if name]
+        found = [i for i, name in names if name.casefold() == str(band).strip().casefold()]
+        if len(found) == 1:
+            return found[0]
+        known = (f"its bands: {', '.join(f'{i} {name!r}' for i, name in names)}" if names
+                 else f"its {src.count} band(s) have no descriptions")
+        what = f"{len(found)} bands named {band!r}" if found else f"no band named {band!r}"
+        raise RasterError(f"{path}: {what} ({known}); give the band's number") from None
+    if not 1 <= index <= src.count:
+        raise RasterError(f"{path}: has {src.count} band(s), band {index} requested")
+    return index
+
+
 @contextmanager
-def open_pair(ref_path: str, tgt_path: str, band: int = 1) -> Iterator[tuple[DatasetReader, DatasetReader]]:
-    """Both rasters, checked for the band."""
+def open_pair(ref_path: str, tgt_path: str, band: BandSpec = 1, tgt_band: BandSpec | None = None
+              ) -> Iterator[tuple[DatasetReader, DatasetReader, Bands]]:
+    """Both rasters and the band of each: ``band`` in REF, ``tgt_band`` (default ``band``) in TGT."""
     with open_raster(ref_path) as ref, open_raster(tgt_path) as tgt:
         for path, src in ((ref_path, ref), (tgt_path, tgt)):
-            if not 1 <= band <= src.count:
-                raise RasterError(f"{path}: has {src.count} band(s), band {band} requested")
-        yield ref, tgt
+            if src.crs is None or src.transform.is_identity:  # open_raster lets ground control points pass
+                raise RasterError(f"{path}: georeferenced by ground control points only, not on a map grid; "
+                                  f"warp it first (gdalwarp {path} warped.tif)")
+        bands = Bands(band_index(ref, ref_path, band), band_index(tgt, tgt_path, band if tgt_band is None else tgt_band))
+        yield ref, tgt, bands
 
 
-def read_pair(ref_path: str, tgt_path: str, band: int = 1) -> RasterPair:
+def read_pair(ref_path: str, tgt_path: str, band: BandSpec = 1, tgt_band: BandSpec | None = None) -> RasterPair:
     """REF's pixels over the overlap, and TGT's resampled onto exactly that grid (for estimation only)."""
-    with open_pair(ref_path, tgt_path, band) as (ref, tgt):
-        return _read(ref, tgt, band, _overlap(ref, tgt, ref_path, tgt_path))
+    with open_pair(ref_path, tgt_path, band, tgt_band) as (ref, tgt, bands):
+        return _read(ref, tgt, bands, _overlap(ref, tgt, ref_path, tgt_path))
 
 
 @dataclass(frozen=True)
@@ -218,32 +268,67 @@ class FileShift:
 
 
 def estimate_shift_from_files(
-    ref_path: str, tgt_path: str, band: int = 1, window: int = 128, n_windows: int = 9, factor: int = 8,
-    min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET,
+    ref_path: str, tgt_path: str, band: BandSpec = 1, window: int = 128, n_windows: int = 9, factor: int = 8,
+    min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET, tgt_band: BandSpec | None = None,
 ) -> FileShift:
-    """The global shift between two raster files, reading windows, not files (see ``estimate_shift_from_datasets``)."""
-    with open_pair(ref_path, tgt_path, band) as (ref, tgt):
-        return estimate_shift_from_datasets(ref, tgt, band, window, n_windows, factor, min_quality, read_budget)
+    """The global shift between two raster files, reading windows, not files (see ``estimate_shift_from_datasets``);
+    a TGT of coarser pixels is measured on its own lattice (``_on_target_lattice``)."""
+    with open_pair(ref_path, tgt_path, band, tgt_band) as (ref, tgt, bands):
+        ratio = _coarser_target(ref, tgt)
+        if ratio is not None:
+            measured = estimate_shift_from_datasets(tgt, ref, bands.tgt, window, n_windows, factor, min_quality,
+                                                    read_budget, bands.ref)
+            return _on_target_lattice(ref, tgt, measured, ratio)
+        return estimate_shift_from_datasets(ref, tgt, bands.ref, window, n_windows, factor, min_quality, read_budget,
+                                            bands.tgt)
+
+
+def _coarser_target(ref: DatasetReader, tgt: DatasetReader) -> float | None:
+    """How many of REF's pixels one of TGT's spans (per side), when that is ``COARSER`` or more; else None."""
+    size = source_resolution(tgt, Grid(ref.crs, ref.transform, (ref.height, ref.width)))
+    ratio = size / math.sqrt(abs(ref.transform.a * ref.transform.e)) if size else 1.0
+    return ratio if ratio >= COARSER else None
+
+
+def _on_target_lattice(ref: DatasetReader, tgt: DatasetReader, measured: FileShift, ratio: float) -> FileShift:
+    """The shift of a coarser TGT measured with the roles swapped (REF averaged onto TGT's lattice, as TGT's
+    pixels were formed from finer ground detail), turned into REF's pixels over the overlap. Upsampling
+    TGT's aliased pixels onto REF's grid instead biases the shift by a few hundredths of a REF pixel, which
+    its sigma does not show (README, "Co-registration figures")."""
+    overlap = _overlap(ref, tgt, ref.name, tgt.name)
+    grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
+    swapped, lattice = measured.shift, measured.grid
+    col, row = lattice.width / 2, lattice.height / 2
+    # a feature at p0 in TGT is at p1 in REF (both on TGT's lattice); where REF has p1, TGT has p0
+    (x0, y0), (x1, y1) = lattice.transform @ (col, row), lattice.transform @ (col + swapped.dx_px, row + swapped.dy_px)
+    if tgt.crs != ref.crs:
+        (x0, x1), (y0, y1) = transform_points(tgt.crs, ref.crs, [x0, x1], [y0, y1])
+    (c0, r0), (c1, r1) = ~grid.transform @ (x0, y0), ~grid.transform @ (x1, y1)
+    shift = replace(swapped, dx_px=c0 - c1, dy_px=r0 - r1, sigma_px=swapped.sigma_px * ratio,
+                    spread_px=swapped.spread_px * ratio)
+    return FileShift(shift, grid, measured.read)
 
 
 def estimate_shift_from_datasets(
     ref: DatasetReader, tgt: DatasetReader, band: int = 1, window: int = 128, n_windows: int = 9,
-    factor: int = 8, min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET,
+    factor: int = 8, min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET, tgt_band: int | None = None,
 ) -> FileShift:
     """The global shift reading windows: an overview (1/``factor``, cheap from COG or JPEG2000 overviews)
     scores the overlap for clear, textured windows where both dates agree; up to ``n_windows`` of them
     are chosen so that the blocks they touch in both files stay within ``read_budget`` decoded pixels
-    (``geo.align.blocks``), and only those are read at full resolution and measured."""
+    (``geo.align.blocks``), and only those are read at full resolution and measured. ``tgt_band``: TGT's band
+    when it is not ``band``."""
+    bands = Bands(band, band if tgt_band is None else tgt_band)
     overlap = _overlap(ref, tgt, ref.name, tgt.name)
     grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
     margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
     # small (a few windows across, or no more pixels than the windows would read and measure one by one,
     # an overview besides): the whole overlap is read and measured at once, which costs less
     if min(grid.shape) < 4 * window or grid.shape[0] * grid.shape[1] <= n_windows * (window + 2 * margin) ** 2:
-        return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
+        return FileShift(_whole_overlap_shift(ref, tgt, bands, overlap, window, n_windows, min_quality), grid)
     from geo.align.blocks import layout, plan_windows
 
-    coarse = _read(ref, tgt, band, overlap, factor)
+    coarse = _read(ref, tgt, bands, overlap, factor)
     ref_ok, tgt_ok = clean_masks(coarse.ref, coarse.tgt, coarse.ref_valid, coarse.tgt_valid,
                                  pixel_size_m(coarse.grid))
     block = max(1, BLOCK // factor)
@@ -257,7 +342,7 @@ def estimate_shift_from_datasets(
     regions = [Window(overlap.col_off + c - margin, overlap.row_off + r - margin,
                       window + 2 * margin, window + 2 * margin) for r, c in plan.origins]
     shifts = []
-    for (r, c), pair in zip(plan.origins, _read_many(ref, tgt, band, regions)):
+    for (r, c), pair in zip(plan.origins, _read_many(ref, tgt, bands, regions)):
         try:
             shifts.append(estimate_shift(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, min_quality,
                                          window, 1, pixel_size_m(pair.grid)))
@@ -265,13 +350,13 @@ def estimate_shift_from_datasets(
             log.info("window at row %d, col %d skipped: %s", r, c, exc)
     log.info("%d windows read, %d blocks (%d pixels) decoded", len(regions), plan.cost.blocks, plan.cost.pixels)
     if not shifts:  # nothing clear enough in the overview's picks: fall back to the whole overlap
-        return FileShift(_whole_overlap_shift(ref, tgt, band, overlap, window, n_windows, min_quality), grid)
+        return FileShift(_whole_overlap_shift(ref, tgt, bands, overlap, window, n_windows, min_quality), grid)
     return FileShift(combine_shifts(shifts), grid, plan.cost)
 
 
-def _whole_overlap_shift(ref: DatasetReader, tgt: DatasetReader, band: int, overlap: Window, window: int, n_windows: int,
-                         min_quality: float) -> Shift:
-    pair = _read(ref, tgt, band, overlap)
+def _whole_overlap_shift(ref: DatasetReader, tgt: DatasetReader, bands: Bands, overlap: Window, window: int,
+                         n_windows: int, min_quality: float) -> Shift:
+    pair = _read(ref, tgt, bands, overlap)
     return pair_shift(pair, min_quality, window, n_windows)
 
 

@@ -17,6 +17,8 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.io import DatasetReader, DatasetWriter
 from rasterio.warp import transform as transform_points
 
 from geo.atomic import replacing
@@ -51,6 +53,7 @@ def write_warped(
                     info = np.iinfo(dtype)
                     values = np.clip(np.rint(values), info.min, info.max)
                 dst.write(np.where(valid, values, nodata).astype(dtype), band)
+            _copy_band_metadata(src, dst)
 
 
 def shifted_transform(src_transform: Affine, src_crs: CRS | None, grid: Grid, dx_px: float, dy_px: float) -> Affine:
@@ -75,6 +78,22 @@ def write_shifted(tgt_path: str, grid: Grid, dx_px: float, dy_px: float, out_pat
         with _replacing(out_path) as tmp, rasterio.open(tmp, "w", **profile, tiled=True) as dst:
             for _, window in src.block_windows(1):
                 dst.write(src.read(window=window), window=window)
+            _copy_band_metadata(src, dst)
+
+
+def _copy_band_metadata(src: DatasetReader, dst: DatasetWriter) -> None:
+    """What says what each band is (its description, e.g. ``B04``, its colour, its scale and offset to
+    reflectance or units), and overviews where the source has them (QGIS draws a large file from them): the
+    corrected file is the same bands, only moved."""
+    if src.overviews(1):
+        dst.build_overviews(src.overviews(1), Resampling.average)
+    dst.colorinterp = src.colorinterp
+    dst.scales, dst.offsets = src.scales, src.offsets
+    for band in range(1, src.count + 1):
+        if src.descriptions[band - 1]:
+            dst.set_band_description(band, src.descriptions[band - 1])
+        if src.units[band - 1]:
+            dst.set_band_unit(band, src.units[band - 1])
 
 
 def _replacing(out_path: str) -> AbstractContextManager[Path]:

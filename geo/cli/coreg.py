@@ -16,7 +16,9 @@ from geo.errors import CoregError, OutputError
 @click.command("coreg")
 @click.argument("ref", type=click.Path(dir_okay=False))
 @click.argument("tgt", type=click.Path(dir_okay=False))
-@click.option("--band", default=1, show_default=True, help="Band index (1-based) used in both files.")
+@click.option("--band", default="1", show_default=True,
+              help="Band measured: its number (1-based) or its description (e.g. B04), in both files.")
+@click.option("--tgt-band", default=None, help="TGT's band when it is not REF's (number or description).")
 @click.option("--local", "local", is_flag=True, help="Also fit a local model from a grid of tie points.")
 @click.option("--window", default=128, show_default=True, help="Tie-point window size (px of REF).")
 @click.option("--spacing", default=128, show_default=True, help="Tie-point grid spacing (px of REF).")
@@ -31,8 +33,8 @@ from geo.errors import CoregError, OutputError
               help="With --apply and no --local: keep TGT's own pixels and correct its geotransform instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def coreg_command(
-    ref: str, tgt: str, band: int, local: bool, window: int, spacing: int, min_points: int, read_budget: float,
-    strict: bool, apply_to: str | None, keep_grid: bool, as_json: bool,
+    ref: str, tgt: str, band: str, tgt_band: str | None, local: bool, window: int, spacing: int, min_points: int,
+    read_budget: float, strict: bool, apply_to: str | None, keep_grid: bool, as_json: bool,
 ) -> None:
     """Sub-pixel shift of TGT relative to REF; with --local, a displacement model from tie points.
 
@@ -51,7 +53,8 @@ def coreg_command(
 
     settings = LocalSettings(window, spacing, min_points, strict) if local else None
     try:
-        result = coregister_files(ref, tgt, band, settings, int(read_budget * 1e6), apply_to, keep_grid).record
+        result = coregister_files(ref, tgt, band, settings, int(read_budget * 1e6), apply_to, keep_grid,
+                                  tgt_band).record
     except CoregError as exc:  # the estimate's reasons speak of "the overlap", "the images": say which files
         raise type(exc)(f"{ref} and {tgt}: {exc}") from None
     if as_json:

@@ -47,7 +47,7 @@ def open_raster(href: str, **env: Any) -> Iterator[DatasetReader]:
             _georeferenced(src, href)
             yield src
     except RasterioError as exc:
-        raise RasterError(f"{href}: cannot read raster ({exc})") from None
+        raise RasterError(f"{href}: cannot read raster ({gdal_message(exc)})") from None
 
 
 def source_resolution(src: DatasetReader, grid: Grid) -> float | None:

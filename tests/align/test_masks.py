@@ -43,6 +43,7 @@ def test_one_date_cloud_is_masked_with_a_halo_in_metres(scene, pixel_m):
 
 
 def test_pixel_size_in_metres_for_projected_and_geographic_grids():
+    import pyproj
     from affine import Affine
     from rasterio.crs import CRS
 
@@ -52,8 +53,11 @@ def test_pixel_size_in_metres_for_projected_and_geographic_grids():
     assert pixel_size_m(Grid(CRS.from_epsg(32633), Affine(40, 0, 5e5, 0, -40, 5e6), (10, 10))) == pytest.approx(40)
     # OSCD Paris: 1.164e-4 deg at 48.87 N is 8.5 m east-west by 12.9 m north-south
     paris = Grid(CRS.from_epsg(4326), Affine(1.1642e-4, 0, 2.3, 0, -1.1635e-4, 48.9), (408, 390))
-    assert pixel_size_m(paris) == pytest.approx(np.sqrt(1.1642e-4 * 111_320 * np.cos(np.radians(48.876))
-                                                         * 1.1635e-4 * 110_574), rel=1e-3)
+    geod = pyproj.Geod(ellps="WGS84")  # the pixel's sides on the ellipsoid at the grid's centre latitude
+    lat = 48.9 - 408 * 1.1635e-4 / 2
+    east = geod.inv(2.3, lat, 2.3 + 1.1642e-4, lat)[2]
+    north = geod.inv(2.3, lat - 1.1635e-4 / 2, 2.3, lat + 1.1635e-4 / 2)[2]
+    assert pixel_size_m(paris) == pytest.approx(np.sqrt(east * north), rel=1e-4)
     assert 10 < pixel_size_m(paris) < 11
 
 
