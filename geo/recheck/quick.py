@@ -6,7 +6,7 @@ answers without them, from each catalog item's datetime, sensor, orbit geometry 
 and from the store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
 one), chain heads (Sentinel-2, and Sentinel-1 where ``geo.recheck.sar_chain`` started one: it pairs only its
 head's orbit geometry), scenes seen, scenes paired with the heads, and vessel scenes counted (a tile its pass left out: seen, and a tile of its pass
-counted). A bounding-box test
+counted; a publication under another id: seen, and a scene of its sensor counted at its time). A bounding-box test
 keeps every item the exact footprint test of the planner keeps (and perhaps a few more), so when none of
 those is new for any AOI, the planner (``plan.py``, and ``vessels.py`` for AOIs with ship claims) would find
 nothing either.

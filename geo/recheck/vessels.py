@@ -2,7 +2,8 @@
 
 Each re-check asks the source which Sentinel-1/-2 scenes exist over the AOI from the vessel period's start
 (180 days before the earliest such claim window) to today, counts ships only in scenes the store has not
-counted yet, appends one row per scene to ``vessel_series``, and recomputes the claims' vessel evidence over
+counted yet (a pass published again under a new id, or any scene sensed within a minute of a counted one of its
+sensor, is counted already: recorded as seen), appends one row per scene to ``vessel_series``, and recomputes the claims' vessel evidence over
 the whole stored series (``geo.vessels.evidence``), recording it in the verdict history (kind ``vessels``)
 when it differs from what is recorded. The land mask of the AOI's first vessel run (a time-series median
 when it had >= 3 scenes of a sensor) is kept in the store and reused, so a later run's one or two new
