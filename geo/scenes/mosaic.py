@@ -114,10 +114,10 @@ def _republished(tile: Scene, other: Scene) -> bool:
 
 
 def _newest_without_orbit(scenes: Sequence[Scene]) -> dict[str, Scene]:
-    """Of items that do not say their orbit (sorted by time), by id, those kept: ``newest_products`` over the
-    items of one platform and collection sensed together (``geo.scenes.ids.sensed_together``)."""
+    """Of items that do not say their orbit, by id, those kept: ``newest_products`` over the items of one
+    platform and collection sensed together (``geo.scenes.ids.sensed_together``)."""
     together: dict[tuple[str, str], list[list[Scene]]] = {}
-    for scene in scenes:
+    for scene in sorted(scenes, key=lambda s: s.datetime):  # a search need not give them in time order
         runs = together.setdefault((scene.platform.lower(), scene.collection), [])
         if runs and sensed_together(scene.datetime, [runs[-1][0].datetime]):
             runs[-1].append(scene)
