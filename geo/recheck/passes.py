@@ -2,16 +2,17 @@
 one scene, ``geo.scenes.mosaic``) under its id ``A+B``, and, in a store written when chains went tile by tile,
 single tiles. A pass whose tiles are all recorded is recorded. A product the archive published again under a
 new id (reprocessed) is the product recorded under its old id: the id it ``supersedes`` when the search finds
-both, or, for the chain head the archive withdrew, the same tile at the same time (``republishes``). Plain
+both, or, for the chain head the archive withdrew, the same tile at the same time (``republishes``); for the
+vessel counts, any scene of a sensor sensed with one counted (``counted_together``: an id naming no tile). Plain
 strings: no geometry is imported, so a re-check with nothing new (``geo.recheck.quick``) stays light."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from geo.scenes.ids import MOSAIC_JOIN, republishes
+from geo.scenes.ids import MOSAIC_JOIN, republishes, sensed_together
 
 if TYPE_CHECKING:
     from geo.scenes.model import Scene
@@ -46,3 +47,9 @@ def is_head(scene: Scene, head_id: str, head_datetime: datetime | None = None) -
         return True
     return head_datetime is not None and any(republishes(tile.id, tile.datetime, head, head_datetime)
                                              for tile in tiles for head in head_tiles)
+
+
+def counted_together(sensor: str, when: datetime, counted: Mapping[str, tuple[str, datetime]]) -> bool:
+    """Whether a scene of ``sensor`` sensed at ``when`` is an observation ``counted`` (id -> sensor, time:
+    ``geo.store.vessels.vessel_scenes``) already, under another id: published again, the earlier withdrawn."""
+    return sensed_together(when, [at for of, at in counted.values() if of == sensor])

@@ -6,7 +6,7 @@ answers without them, from each catalog item's datetime, sensor, orbit geometry 
 and from the store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
 one), chain heads (Sentinel-2, and Sentinel-1 where ``geo.recheck.sar_chain`` started one: it pairs only its
 head's orbit geometry), scenes seen, scenes paired with the heads, and vessel scenes counted (a tile its pass left out: seen, and a tile of its pass
-counted). A bounding-box test
+counted; a publication under another id: seen, and a scene of its sensor counted at its time). A bounding-box test
 keeps every item the exact footprint test of the planner keeps (and perhaps a few more), so when none of
 those is new for any AOI, the planner (``plan.py``, and ``vessels.py`` for AOIs with ship claims) would find
 nothing either.
@@ -30,14 +30,14 @@ from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim, check_references
 from geo.errors import ClaimError, SceneError
-from geo.recheck.passes import stored_ids
+from geo.recheck.passes import counted_together, stored_ids
 from geo.recheck.plan import search_start
 from geo.scenes.ids import PassKey, pass_key, sensed_together, unsafe_id_reason
 from geo.scenes.model import (OrbitGeometry, Sensor, item_datetime, item_platform, item_sensor, orbit_geometry_of,
                               relative_orbit_of)
 from geo.scenes.source import catalog_items, day_range
 from geo.store import Chain, Store
-from geo.store.vessels import vessel_scene_ids
+from geo.store.vessels import vessel_scenes
 from geo.vessels.model import VESSELS_VERSION
 from geo.vessels.period import default_period, default_sensors
 
@@ -205,13 +205,17 @@ def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Se
 def _vessel_scenes_counted(store: Store, aoi_id: str, claims: Sequence[Claim], over: Sequence[ItemBrief],
                            source: str, today: date) -> bool:
     """``vessels.plan_vessels`` on box-tested items: whether every one of them is counted already, by itself
-    or, a tile its pass left out (recorded as seen), by a tile of its pass."""
+    or, recorded as seen, by a tile of its pass (a tile its pass left out) or by a scene sensed with it (a
+    publication of it under another id)."""
     sensors = default_sensors(source)
     found = _within([i for i in over if i.sensor in sensors], default_period(claims)[0], today)
-    counted = stored_ids(vessel_scene_ids(store, aoi_id, VESSELS_VERSION))
+    counted_at = vessel_scenes(store, aoi_id, VESSELS_VERSION)
+    counted = stored_ids(counted_at)
     seen = store.seen_scene_ids(aoi_id)
     passes_counted = {i.pass_key for i in found if i.pass_key is not None and i.id in counted}
-    return all(i.id in counted or (i.id in seen and i.pass_key in passes_counted) for i in found)
+    return all(i.id in counted or (i.id in seen and (i.pass_key in passes_counted
+                                                    or counted_together(i.sensor, i.datetime, counted_at)))
+               for i in found)
 
 
 def nothing_new(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature], claims: Mapping[str, Claim],

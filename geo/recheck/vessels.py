@@ -2,7 +2,8 @@
 
 Each re-check asks the source which Sentinel-1/-2 scenes exist over the AOI from the vessel period's start
 (180 days before the earliest such claim window) to today, counts ships only in scenes the store has not
-counted yet, appends one row per scene to ``vessel_series``, and recomputes the claims' vessel evidence over
+counted yet (a pass published again under a new id, or any scene sensed within a minute of a counted one of its
+sensor, is counted already: recorded as seen), appends one row per scene to ``vessel_series``, and recomputes the claims' vessel evidence over
 the whole stored series (``geo.vessels.evidence``), recording it in the verdict history (kind ``vessels``)
 when it differs from what is recorded. The land mask of the AOI's first vessel run (a time-series median
 when it had >= 3 scenes of a sensor) is kept in the store and reused, so a later run's one or two new
@@ -25,10 +26,10 @@ from geo.aoi import AOI
 from geo.claims import Claim
 from geo.errors import GeoError
 from geo.grid import Grid
-from geo.recheck.passes import is_recorded, stored_ids
+from geo.recheck.passes import counted_together, is_recorded, stored_ids
 from geo.scenes.model import Scene, Sensor
 from geo.store import Store
-from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scene_ids
+from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scenes
 from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
@@ -68,10 +69,16 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
     sensors = default_sensors(source)
     left_out: list[Scene] = []
     scenes = find_scenes(source, aoi, start, today, sensors, left_out) if start <= today else []
-    counted = stored_ids(vessel_scene_ids(store, aoi.id, VESSELS_VERSION))  # passes, or tiles counted before
-    pending = tuple(s for s in scenes if not is_recorded(s, counted, republished=True))
+    counted_at = vessel_scenes(store, aoi.id, VESSELS_VERSION)
+    counted = stored_ids(counted_at)  # passes, or tiles counted before
+
+    def observed(scene: Scene) -> bool:  # counted already: itself, or published again (an earlier id, its time)
+        return (is_recorded(scene, counted, republished=True)
+                or counted_together(scene.sensor, scene.datetime, counted_at))
+
+    pending = tuple(s for s in scenes if not observed(s))
     # a pass published again under a new id is not counted twice; recorded as seen, as a tile left out
-    left_out += [s for s in scenes if is_recorded(s, counted, republished=True) and not is_recorded(s, counted)]
+    left_out += [s for s in scenes if observed(s) and not is_recorded(s, counted)]
     seen = store.seen_scene_ids(aoi.id)
     grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
     masks: dict[str, LandMask] = {}

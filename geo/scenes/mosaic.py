@@ -13,7 +13,10 @@ data (Earth Search's and the Planetary Computer's are).
 Archives publish a product again, under a new id, when it is reprocessed (a new processing baseline, or
 re-ingested: Earth Search's ``S2B_52TGN_20241010_0_L2A`` then ``..._1_L2A``) and may keep the old item beside it:
 two items of one tile in one pass. They are one observation, read once, from the newest publication
-(``newest_products``); it names the ids it supersedes, so that a re-check that recorded the old one knows it."""
+(``newest_products``); it names the ids it supersedes, so that a re-check that recorded the old one knows it.
+An id naming no tile (Sentinel-1: a GRD reprocessed, an RTC item made again under a new suffix) is the same
+product as another sensed with it (``geo.scenes.ids.sensed_together``) over the same ground; an item that does
+not say its orbit is checked so against the others of its platform and collection sensed with it."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
-from geo.scenes.ids import MOSAIC_JOIN, PassKey, mgrs_tile, pass_key
+from geo.scenes.ids import MOSAIC_JOIN, PassKey, mgrs_tile, pass_key, sensed_together
 from geo.scenes.model import Scene, processing_baseline
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["MOSAIC_JOIN", "mosaic", "newest_products", "passes"]
 
 MIN_GAIN = 0.005  # a further tile joins a pass's mosaic only when it shows this much more of the AOI
+SAME_GROUND = 0.98  # two footprints sharing this much of their union are one product's (its slices share far less)
 
 
 def mosaic(parts: Sequence[Scene]) -> Scene:
@@ -58,18 +62,23 @@ def passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = Non
     it: the tile showing most of the AOI first (of those showing as much, one on the AOI grid's CRS: its
     pixels are read as they are, not resampled); further tiles join as a
     ``mosaic`` while each shows at least ``MIN_GAIN`` more of it; of a tile published twice, the newest
-    publication (``newest_products``). Items without a relative orbit are kept as they are. The tiles a pass
-    leaves out (another tile of it shows the AOI, or a newer publication of it) are added to ``left_out``."""
+    publication (``newest_products``). Items without a relative orbit are kept as they are, but for their
+    earlier publications. The tiles a pass leaves out (another tile of it shows the AOI, or a newer
+    publication of it) are added to ``left_out``."""
     groups: dict[PassKey, list[Scene]] = {}
     for scene in scenes:
         key = _pass_of(scene)
         if key is not None:
             groups.setdefault(key, []).append(scene)
     chosen = {key: _fewest(newest_products(tiles), aoi) for key, tiles in groups.items() if len(tiles) > 1}
+    newest = _newest_without_orbit([s for s in scenes if _pass_of(s) is None and not s.parts])
     out: list[Scene] = []
     for scene in scenes:
         key = _pass_of(scene)
-        if key not in chosen:
+        if key is None and not scene.parts:
+            if scene.id in newest:  # else an earlier publication of a scene kept
+                out.append(newest[scene.id])
+        elif key not in chosen:
             out.append(scene)
         elif scene is groups[key][0]:  # the pass, where its first tile was
             out.append(chosen[key])
@@ -81,17 +90,44 @@ def passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = Non
 
 def newest_products(tiles: Sequence[Scene]) -> list[Scene]:
     """The tiles of one pass with each tile once (``geo.scenes.ids.mgrs_tile``; an id naming no tile is a tile
-    of its own): its newest publication, of the highest processing baseline and of those the id sorting last
+    of its own, but for another such sensed with it over the same ground): its newest publication, of the highest processing baseline and of those the id sorting last
     (Earth Search's ``_1_L2A`` after ``_0_L2A``), naming the ids of the others in ``supersedes``."""
     products: dict[str, list[Scene]] = {}
     for tile in tiles:
-        products.setdefault(mgrs_tile(tile.id) or tile.id, []).append(tile)
+        key = mgrs_tile(tile.id) or next((first for first, (other, *_) in products.items()
+                                          if mgrs_tile(other.id) is None and _republished(tile, other)), tile.id)
+        products.setdefault(key, []).append(tile)
     newest = []
     for versions in products.values():
         latest = max(versions, key=lambda t: (processing_baseline(t.properties) or (-1, -1), t.id))
         older = tuple(sorted(t.id for t in versions if t is not latest))
         newest.append(replace(latest, supersedes=(*latest.supersedes, *older)) if older else latest)
     return newest
+
+
+def _republished(tile: Scene, other: Scene) -> bool:
+    """Whether two items whose ids name no tile are one product: sensed together, over the same ground."""
+    if not sensed_together(tile.datetime, [other.datetime]):
+        return False
+    union = tile.geometry.union(other.geometry).area
+    return not union or tile.geometry.intersection(other.geometry).area / union >= SAME_GROUND
+
+
+def _newest_without_orbit(scenes: Sequence[Scene]) -> dict[str, Scene]:
+    """Of items that do not say their orbit, by id, those kept: ``newest_products`` over the items of one
+    platform and collection sensed together (``geo.scenes.ids.sensed_together``)."""
+    together: dict[tuple[str, str], list[list[Scene]]] = {}
+    for scene in sorted(scenes, key=lambda s: s.datetime):  # a search need not give them in time order
+        runs = together.setdefault((scene.platform.lower(), scene.collection), [])
+        if runs and sensed_together(scene.datetime, [runs[-1][0].datetime]):
+            runs[-1].append(scene)
+        else:
+            runs.append([scene])
+    kept: dict[str, Scene] = {}
+    for group in (group for runs in together.values() for group in runs):
+        originals = {scene.id for scene in group}
+        kept.update((scene.id, scene) for scene in newest_products(group) if scene.id in originals)
+    return kept
 
 
 def _fewest(tiles: Sequence[Scene], aoi: AOI) -> Scene:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from geo.store.schema import VESSEL_CLASS_COLUMNS
@@ -22,9 +23,11 @@ SERIES_FIELDS = ("scene_id", "sensor", "date", "datetime", "n_vessels", "n_large
                  "observed_fraction", "observed_km2", "land_mask", "run_id", *VESSEL_CLASS_COLUMNS)
 
 
-def vessel_scene_ids(store: Store, aoi_id: str, algorithm_version: str) -> set[str]:
-    return {r[0] for r in store.conn.execute(
-        "SELECT scene_id FROM vessel_series WHERE aoi_id = ? AND algorithm_version = ?", (aoi_id, algorithm_version))}
+def vessel_scenes(store: Store, aoi_id: str, algorithm_version: str) -> dict[str, tuple[str, datetime]]:
+    """The scenes counted over the AOI: id -> (sensor, acquisition time)."""
+    return {r[0]: (str(r[1]), parse_utc(str(r[2]))) for r in store.conn.execute(
+        "SELECT scene_id, sensor, datetime FROM vessel_series WHERE aoi_id = ? AND algorithm_version = ?",
+        (aoi_id, algorithm_version))}
 
 
 def add_vessel_rows(store: Store, aoi_id: str, algorithm_version: str, rows: Sequence[Mapping[str, Any]],

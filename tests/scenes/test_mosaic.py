@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from shapely.geometry import box, mapping
@@ -37,7 +38,8 @@ def test_a_tile_showing_all_of_the_aoi_stands_for_its_pass_on_the_aoi_grid_first
 
 
 def test_tiles_each_showing_part_of_the_aoi_are_one_scene():
-    west, east, spare = tile("a-52", WEST_HALF, 32652), tile("b-53", EAST_HALF), tile("c-53", EAST_HALF)
+    # c-53 shows the east half too, but is another tile (on the same ground, it would be b-53 published again)
+    west, east, spare = tile("a-52", WEST_HALF, 32652), tile("b-53", EAST_HALF), tile("c-53", (132.0, 43.0, 132.6, 43.25))
     later = tile("d-53", ALL, day=11)
     (pass_, after) = passes([west, east, spare, later], AOI)
     assert pass_.id == "b-53+a-52" and [t.id for t in pass_.parts] == ["b-53", "a-52"]  # c-53 adds nothing
@@ -60,3 +62,19 @@ def test_only_tiles_of_one_pass_are_merged(other):
 def test_a_mosaic_needs_two_tiles():
     with pytest.raises(SceneError, match="two tiles"):
         mosaic([tile("a-52", ALL)])
+
+
+@pytest.mark.parametrize("orbit", [32, None], ids=["orbit", "no-orbit"])
+def test_an_id_naming_no_tile_published_again_is_read_once_from_its_newest_publication(orbit):
+    """Sentinel-1 ids name no tile: an item over the same ground sensed at the same time is the product
+    published again (a GRD reprocessed, an RTC item made again), read from the newest; a slice of the pass over
+    other ground is not."""
+    old, again = tile("S1A_IW_GRDH_20210601_AB12", ALL, orbit=orbit), tile("S1A_IW_GRDH_20210601_CD34", ALL, orbit=orbit)
+    left_out: list[Scene] = []
+    (kept,) = passes([old, again], AOI, left_out)
+    assert kept.id == again.id and kept.supersedes == (old.id,) and ids(left_out) == [old.id]
+    # its time rounded otherwise, the search giving the newest first
+    (kept,) = passes([replace(again, datetime=again.datetime + timedelta(seconds=1)), old], AOI)
+    assert kept.id == again.id and kept.supersedes == (old.id,)
+    halves = [tile("S1A_SLICE_N", WEST_HALF, orbit=orbit), tile("S1A_SLICE_S", EAST_HALF, orbit=orbit)]
+    assert sorted(t.id for s in passes(halves, AOI) for t in (s.parts or (s,))) == ["S1A_SLICE_N", "S1A_SLICE_S"]
