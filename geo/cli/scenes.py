@@ -125,8 +125,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                                "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
                                               for s in unjudged]}, indent=2))
         return
-    last = "polarisation" if sensor is Sensor.S1 else "tile cloud"
-    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", last, box=box.SIMPLE_HEAD,
+    last_column = "polarisation" if sensor is Sensor.S1 else "tile cloud"
+    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", last_column, box=box.SIMPLE_HEAD,
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover))
