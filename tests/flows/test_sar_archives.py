@@ -123,6 +123,19 @@ def test_ships_are_counted_whatever_the_archive_publishes(user, port_project, tm
     assert counts(user) == planted(port_project)
 
 
+@pytest.mark.parametrize("variant", ["own-sigma0", "upper-case-keys"])
+def test_ships_are_counted_in_users_own_catalogs(user, port_project, tmp_path, variant):
+    """A user's own calibrated float32 COGs in a collection not named RTC were squared as if GRD DN: 2-6 ships a
+    date where 1-3 were planted, 12 where 9 were. Assets keyed VV/VH (not vv/vh) were 'no vv/vh/hh/hv asset':
+    every scene left out, exit 1. Integers are DN, floats power; the keys are read in any case."""
+    kwargs = {"own-sigma0": {"collection": "my-s1-sigma0"},
+              "upper-case-keys": {"rename": lambda s: {"vv": "VV", "vh": "VH"}}}[variant]
+    catalog = rewritten(port_project.catalog, tmp_path / variant, **kwargs)
+    result = vessels(user, catalog, port_project)
+    assert result.returncode == 0, result.output
+    assert counts(user) == planted(port_project)
+
+
 def test_a_cross_pol_only_scene_is_left_out_by_name(user, port_project, tmp_path):
     """VH alone (an item whose VV asset is missing) was read as if it were co-pol: 0-2 ships a date where 1-9 were
     planted, exit 0. Ships, water and land are read in co-pol: the scene is left out, named, with why."""
