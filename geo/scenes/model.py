@@ -49,8 +49,8 @@ class Asset:
     scale: float = 1.0
     offset: float = 0.0
     nodata: float | None = None
-    problem: str | None = None
-    data_type: str | None = None  # as the item's raster:bands say (uint16, float32 ...), else None  # why the href cannot be read (``Scene.asset`` refuses it), e.g. relative
+    problem: str | None = None  # why the href cannot be read (``Scene.asset`` refuses it), e.g. relative
+    data_type: str | None = None  # as the item's raster:bands say (uint16, float32 ...), else None
 
 
 @dataclass(frozen=True)
