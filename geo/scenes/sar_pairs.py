@@ -31,7 +31,7 @@ from geo.dates import DATE_PATTERN
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, named_scene
 from geo.scenes.mosaic import passes
-from geo.scenes.sar_read import sar_polarisations, shared_polarisations
+from geo.scenes.sar_read import lacking_assets, sar_polarisations, shared_polarisations
 from geo.scenes.source import SceneSource
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,11 @@ def _geometries(candidates: Sequence[tuple[Scene, float]]) -> str:
     for scene, _ in candidates:
         counts[_describe(geometry(scene))] += 1
     return ", ".join(f"{name} ({n} scene{'s' if n > 1 else ''})" for name, n in sorted(counts.items()))
+
+
+def _polarisations(scene: Scene) -> str:
+    """The polarisations read of ``scene`` (vv/vh), or what it has instead (only cross-pol vh ...)."""
+    return "/".join(sar_polarisations(scene)) or lacking_assets(scene) or "no polarisation"
 
 
 def _covering(scenes: Sequence[Scene], aoi: AOI) -> list[tuple[Scene, float]]:
@@ -120,7 +125,7 @@ def _series(source: SceneSource, aoi: AOI, before: Scene, after: Scene) -> tuple
             continue
         if not set(polarisations) <= set(sar_polarisations(scene)):
             warnings.append(f"series scene {scene.id} left out: it has "
-                            f"{'/'.join(sar_polarisations(scene)) or 'no co-pol'}, the pair {'/'.join(polarisations)}")
+                            f"{_polarisations(scene)}, the pair {'/'.join(polarisations)}")
             continue
         if scene.date not in by_date or coverage > by_date[scene.date][1]:
             by_date[scene.date] = (scene, coverage)
@@ -139,14 +144,17 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
     before_anchor, after_anchor, origin = claim_anchors(claims, before, after)
     befores, fixed_before = _side(source, aoi, before, before_anchor, "before", max_gap_days)
     afters, fixed_after = _side(source, aoi, after, after_anchor, "after", max_gap_days)
+    def cost(pair: tuple[tuple[Scene, float], tuple[Scene, float]]) -> tuple[float, ...]:
+        (b, cb), (a, ca) = pair
+        return (_gap(b, before_anchor, "before") + _gap(a, after_anchor, "after"), -min(cb, ca), b.datetime.timestamp())
+
     same_geometry = [(b, a) for b in befores for a in afters if geometry(b[0]) is not None
                      and geometry(b[0]) == geometry(a[0]) and b[0].datetime < a[0].datetime]
     pairs = [(b, a) for b, a in same_geometry if shared_polarisations([b[0], a[0]])]
     if same_geometry and not pairs:
-        b, a = same_geometry[0][0][0], same_geometry[0][1][0]
+        (b, _), (a, _) = min(same_geometry, key=cost)
         raise SceneError(f"no Sentinel-1 pair over AOI {aoi.id!r} sharing a polarisation: e.g. before {b.id} has "
-                         f"{'/'.join(sar_polarisations(b)) or 'no co-pol'}, after {a.id} has "
-                         f"{'/'.join(sar_polarisations(a)) or 'no co-pol'}; name other dates or scenes "
+                         f"{_polarisations(b)}, after {a.id} has {_polarisations(a)}; name other dates or scenes "
                          "(--before/--after)")
     if not pairs:
         if fixed_before and fixed_after and befores[0][0].datetime >= afters[0][0].datetime:
@@ -164,10 +172,6 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
             "Scenes from different orbits see the ground at other angles, which fakes change; "
             "name other dates or scenes (--before/--after)"
         )
-
-    def cost(pair: tuple[tuple[Scene, float], tuple[Scene, float]]) -> tuple[float, ...]:
-        (b, cb), (a, ca) = pair
-        return (_gap(b, before_anchor, "before") + _gap(a, after_anchor, "after"), -min(cb, ca), b.datetime.timestamp())
 
     (chosen_before, cover_before), (chosen_after, cover_after) = min(pairs, key=cost)
     series, warnings = _series(source, aoi, chosen_before, chosen_after)

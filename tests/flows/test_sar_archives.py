@@ -161,15 +161,18 @@ def test_backscatter_in_db_is_refused_naming_the_scene(user, port_project, tmp_p
             out="change")
 
 
-def test_change_pair_uses_the_polarisation_both_dates_have(user, port_project, tmp_path):
+@pytest.mark.parametrize("variant, read", [("vv-after", ["vv"]), ("hh-hv", ["hh", "hv"])])
+def test_change_pair_uses_the_polarisation_both_dates_have(user, port_project, tmp_path, variant, read):
     """Before VV+VH, after VV only: was refused ('a pair needs the same polarisations'); the pair test runs on VV
-    and finds the ships that came (9 planted) and the two that left."""
-    catalog = rewritten(port_project.catalog, tmp_path / "vv-after", props=on_orbit,
-                        pols=lambda s: ("vv",) if in_window(s) else ("vv", "vh"))
+    and finds the ships that came (9 planted) and the two that left. HH+HV on both dates (fine on main): the
+    same."""
+    kwargs = {"vv-after": {"pols": lambda s: ("vv",) if in_window(s) else ("vv", "vh")},
+              "hh-hv": {"rename": lambda s: HH}}[variant]
+    catalog = rewritten(port_project.catalog, tmp_path / variant, props=on_orbit, **kwargs)
     result = change(user, catalog, port_project, *PAIR)
     assert result.returncode == 0, result.output
     manifest = json.loads((user.home / "out" / "manifest.json").read_text())
-    assert manifest["polarisations"] == manifest["scenes"]["selection"]["polarisations"] == ["vv"]
+    assert manifest["polarisations"] == manifest["scenes"]["selection"]["polarisations"] == read
     types = Counter(f["properties"]["change_type"] for f in
                     json.loads((user.home / "out" / "changes.geojson").read_text())["features"])
     assert planted(port_project)[AFTER] - 1 <= types["vessel"] <= planted(port_project)[AFTER]
@@ -192,13 +195,16 @@ def test_a_series_scene_lacking_a_polarisation_is_left_out(user, port_project, t
     assert [s["id"] for s in manifest["omnibus"]["scenes"]] == selection["series"]
 
 
-def test_vv_and_hh_dates_make_no_pair(user, port_project, tmp_path):
+@pytest.mark.parametrize("after, has", [("hh-hv", "hh/hv"), ("vh-only", "only cross-pol vh")])
+def test_dates_sharing_no_polarisation_make_no_pair(user, port_project, tmp_path, after, has):
     """VV+VH before, HH+HV after (another acquisition plan): no polarisation to compare; was refused only once
-    read ('a pair needs the same polarisations'), now at selection, naming the scenes."""
-    catalog = rewritten(port_project.catalog, tmp_path / "hh-after", props=on_orbit,
-                        rename=lambda s: HH if in_window(s) else {})
+    read ('a pair needs the same polarisations'), now at selection, naming the scenes. A VH-only after scene
+    was paired, its VH read as co-pol."""
+    kwargs = {"hh-hv": {"rename": lambda s: HH if in_window(s) else {}},
+              "vh-only": {"pols": lambda s: ("vh",) if in_window(s) else ("vv", "vh")}}[after]
+    catalog = rewritten(port_project.catalog, tmp_path / after, props=on_orbit, **kwargs)
     result = change(user, catalog, port_project, *PAIR)
-    refused(user, result, "sharing a polarisation", "has vv/vh", f"after {AFTER} has hh/hv")
+    refused(user, result, "sharing a polarisation", "before S1A_TEST_20210501 has vv/vh", f"after {AFTER} has {has}")
 
 
 @pytest.mark.parametrize("after_props, seen", [
