@@ -51,6 +51,7 @@ class Asset:
     nodata: float | None = None
     problem: str | None = None  # why the href cannot be read (``Scene.asset`` refuses it), e.g. relative
     data_type: str | None = None  # as the item's raster:bands say (uint16, float32 ...), else None
+    unit: str | None = None  # as the item's raster:bands say (e.g. dB), else None
 
 
 @dataclass(frozen=True)
@@ -286,10 +287,12 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
         else:
             # Planetary Computer's B02...B12 carry no "reflectance" role, only eo:bands
             scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles or bool(common))
-        nodata, data_type = _first_band(fields).get("nodata"), _first_band(fields).get("data_type")
+        band = _first_band(fields)
+        nodata, data_type, unit = band.get("nodata"), band.get("data_type"), band.get("unit")
         href = asset.get_absolute_href() or asset.href
         assets[key] = Asset(key, local_path(href), scale, offset, None if nodata is None else float(nodata),
-                            _unreachable(href, source), str(data_type) if data_type else None)
+                            _unreachable(href, source), str(data_type) if data_type else None,
+                            str(unit) if unit else None)
         # Earth Search names (blue, nir, swir16, scl ...) for archives that key assets by band (B02, SCL)
         alias = key.lower() if key.lower() in (SCL_ASSET, *SAR_ASSETS) else common
         if alias and alias != key:

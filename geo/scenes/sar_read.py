@@ -28,6 +28,7 @@ SAR_FAMILIES = (("vv", "vh"), ("hh", "hv"))
 # negative values are bilinear blends with a negative nodata fill the file does not declare (e.g. -9999).
 DB_SHARE = 0.25  # share of negative values (fills left out) above which a band is taken to be in dB
 FILL_FLOOR = -1000.0  # below this, a value is a nodata fill, not a backscatter figure
+DB_UNITS = ("db", "decibel", "decibels")  # raster:bands units saying a band is in dB (made power when read)
 OPTICAL_BANDS = ("blue", "green", "red", "nir", "swir16")  # what the optical vessel detector reads
 
 
@@ -95,7 +96,8 @@ def _check_not_db(scene: Scene, polarisations: Sequence[str], data: np.ndarray) 
             raise SceneError(
                 f"scene {scene.id}: asset {name!r} has negative values ({negative:.0%} of its pixels, median "
                 f"{float(np.median(figures)):.1f}), which intensity cannot have: it looks like backscatter in dB; "
-                "geo reads linear power (RTC gamma0) or GRD DN (convert with 10^(dB/10))")
+                "geo reads linear power (RTC gamma0) or GRD DN (convert with 10^(dB/10), or say so in the "
+                "item: raster:bands unit 'dB')")
 
 
 def _read_sar(scene: Scene, grid: Grid, polarisations: Sequence[str]) -> SceneBands:
@@ -103,10 +105,15 @@ def _read_sar(scene: Scene, grid: Grid, polarisations: Sequence[str]) -> SceneBa
         stack = read_sar(scene, grid, polarisations)  # bilinear: cubic overshoots below zero
     except EmptyReadError:
         return _nothing_valid(scene, Sensor.S1, polarisations, grid)
-    _check_not_db(scene, stack.bands, stack.data)
+    data = stack.data
+    for index, name in enumerate(stack.bands):  # the bands the item says are in dB, as power
+        asset = scene.assets.get(name)
+        if asset is not None and (asset.unit or "").lower() in DB_UNITS:
+            data[index] = np.power(np.float32(10.0), data[index] / np.float32(10.0))
+    _check_not_db(scene, stack.bands, data)
     # Detectors work on intensity. RTC is linear power already; GRD DN are amplitudes, whose square is
     # proportional to intensity (the tests are scale-free, so no calibration is needed).
-    data = stack.data**2 if stack.quantity == "dn" else stack.data
+    data = data**2 if stack.quantity == "dn" else data
     valid = stack.valid & np.all(data > 0, axis=0)
     data[:, ~valid] = np.nan
     return SceneBands(scene, Sensor.S1, dict(zip(stack.bands, data)), valid, None)

@@ -30,9 +30,10 @@ Encoding = Callable[[np.ndarray], tuple[np.ndarray, str, float | None]]  # linea
 
 def rewritten(catalog: Path, folder: Path, pols: Callable[[Scene], Sequence[str]] = lambda s: ("vv", "vh"),
               rename: Callable[[Scene], dict[str, str]] = lambda s: {}, encode: Encoding | None = None,
-              props: Callable[[Scene], dict] = lambda s: {}, collection: str = "sentinel-1-rtc") -> Path:
+              props: Callable[[Scene], dict] = lambda s: {}, collection: str = "sentinel-1-rtc",
+              band: dict | None = None) -> Path:
     """The port's Sentinel-1 items written again: the assets ``pols`` of each (renamed by ``rename``), their
-    pixels through ``encode``, the properties updated by ``props``."""
+    pixels through ``encode``, the properties updated by ``props``; ``band``: each asset's raster:bands entry."""
     out = pystac.Catalog("rewritten", "the port's Sentinel-1 series as another archive publishes it")
     for scene in LocalCatalog(catalog, "s1").all():
         assert scene.stac is not None
@@ -49,7 +50,8 @@ def rewritten(catalog: Path, folder: Path, pols: Callable[[Scene], Sequence[str]
             path.parent.mkdir(parents=True, exist_ok=True)
             with rasterio.open(path, "w", **profile) as dst:
                 dst.write(data.astype(profile["dtype"]), 1)
-            item.add_asset(name, pystac.Asset(str(path), media_type=pystac.MediaType.GEOTIFF, roles=["data"]))
+            item.add_asset(name, pystac.Asset(str(path), media_type=pystac.MediaType.GEOTIFF, roles=["data"],
+                                              extra_fields={"raster:bands": [band]} if band else None))
         out.add_item(item)
     out.normalize_hrefs(str(folder))
     out.save(catalog_type=pystac.CatalogType.ABSOLUTE_PUBLISHED)
@@ -159,6 +161,11 @@ def test_backscatter_in_db_is_refused_naming_the_scene(user, port_project, tmp_p
     assert "median -1" in line  # the sea near -18 dB
     refused(user, change(user, catalog, port_project, *PAIR, out="change"), "scene S1A_TEST_20210501", "dB",
             out="change")
+    # said in the item (raster:bands unit dB): read as power, every planted ship counted
+    catalog = rewritten(port_project.catalog, tmp_path / "db-said", encode=_db, band={"unit": "dB"})
+    result = vessels(user, catalog, port_project, "said")
+    assert result.returncode == 0, result.output
+    assert counts(user, "said") == planted(port_project)
 
 
 @pytest.mark.parametrize("variant, read", [("vv-after", ["vv"]), ("hh-hv", ["hh", "hv"])])
