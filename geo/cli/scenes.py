@@ -34,13 +34,24 @@ def _percent(value: float | None) -> str:
 
 
 def _table_row(row: dict[str, Any], cover: AoiCover) -> tuple[str, ...]:
-    """A scene's cells in the search table: date, id, platform, orbit, clear, cloud, nodata, tile cloud."""
-    orbit = "" if row["relative_orbit"] is None else str(row["relative_orbit"])
-    if row["orbit_state"]:
-        orbit += f" {row['orbit_state']}"
+    """A scene's cells in the search table: date, id, platform, orbit (and Sentinel-1's mode), clear, cloud,
+    nodata, tile cloud (Sentinel-1: the polarisations read, or why none can be)."""
+    orbit = " ".join(str(row[key]) for key in ("relative_orbit", "orbit_state", "instrument_mode") if row.get(key))
     tile = row["tile_cloud_cover"]
+    last = "" if tile is None else f"{float(tile):.0f}%"
+    if "polarisations" in row:
+        last = row["unusable"] or "+".join(p.upper() for p in row["polarisations"])
     return (row["date"], row["id"], row["platform"], orbit, "error" if cover.error else _percent(cover.clear),
-            _percent(cover.cloud), _percent(cover.nodata), "" if tile is None else f"{float(tile):.0f}%")
+            _percent(cover.cloud), _percent(cover.nodata), last)
+
+
+def _sar_fields(scene: Scene) -> dict[str, Any]:
+    """What tells Sentinel-1 scenes apart for a change pair: mode, the polarisations geo reads (co-pol first),
+    or why it reads none."""
+    from geo.scenes.sar_read import lacking_assets, sar_polarisations
+
+    return {"instrument_mode": scene.properties.get("sar:instrument_mode"),
+            "polarisations": list(sar_polarisations(scene)), "unusable": lacking_assets(scene)}
 
 
 def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
@@ -54,6 +65,7 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
         "relative_orbit": scene.relative_orbit,
         "orbit_state": scene.properties.get("sat:orbit_state"),
         "tile_cloud_cover": tile_cloud_cover(scene.properties),
+        **(_sar_fields(scene) if scene.sensor is Sensor.S1 else {}),
         **cover.to_dict(),
     }
 
@@ -113,7 +125,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                                "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
                                               for s in unjudged]}, indent=2))
         return
-    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", "tile cloud", box=box.SIMPLE_HEAD,
+    last_column = "polarisation" if sensor is Sensor.S1 else "tile cloud"
+    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", last_column, box=box.SIMPLE_HEAD,
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover))

@@ -36,7 +36,7 @@ from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.jobs.sar_regions import DB_PER_NEPER, DatedSeries, sar_features
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.read import Stack, sar_quantity
-from geo.scenes.sar_read import read_scene
+from geo.scenes.sar_read import read_scene, shared_polarisations
 from geo.scenes.sar_pairs import select_sar_pair
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity
@@ -73,10 +73,10 @@ class SarKit(ParamsKit[SarParams]):
         pair = select_sar_pair(source, aoi, claims, before, after)
         return ChangeJob(aoi, tuple(claims), pair.before, pair.after, pair.reason, tuple(pair.series))
 
-    def read(self, scene: Scene, grid: Grid, role: str = "scene") -> Stack:
-        """VV/VH intensity of ``scene`` on ``grid`` as a Stack (NaN where invalid); a scene with no valid
-        pixel over the AOI is an error."""
-        bands = read_scene(scene, grid)
+    def read(self, scene: Scene, grid: Grid, role: str = "scene", polarisations: Sequence[str] = ()) -> Stack:
+        """VV/VH (or HH/HV; ``polarisations``: those of a pair) intensity of ``scene`` on ``grid`` as a Stack
+        (NaN where invalid); a scene with no valid pixel over the AOI is an error."""
+        bands = read_scene(scene, grid, polarisations)
         if bands.sensor is not Sensor.S1:
             raise SceneError(f"{role} scene {scene.id}: not a Sentinel-1 scene")
         if not bands.valid.any():
@@ -87,13 +87,18 @@ class SarKit(ParamsKit[SarParams]):
                      "dn_squared" if quantity == "dn" else quantity)
 
     def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:
+        shared = shared_polarisations([job.before, job.after])  # VV+VH and VV-only: VV of both
+        if not shared:
+            raise SceneError(f"before scene {job.before.id} and after scene {job.after.id} share no polarisation "
+                             "(VV and HH are not comparable)")
         with step(f"reading {job.before.id} and {job.after.id}"):
-            before = self.read(job.before, grid, "before")
-            after = self.read(job.after, grid, "after")
+            before = self.read(job.before, grid, "before", shared)
+            after = self.read(job.after, grid, "after", shared)
         return AlignedStacks(before, after, {
             "coregistration": None,
             "coregistration_note": "same-orbit Sentinel-1 scenes geocoded by the archive agree to a few metres",
             "quantity": {"before": before.quantity, "after": after.quantity},
+            "polarisations": list(shared),
             "clear_fraction_note": "radar sees through cloud: only missing data (nodata, outside the footprint) counts",
         })
 
@@ -109,7 +114,7 @@ class SarKit(ParamsKit[SarParams]):
                     stacks.append(pair.before if scene.id == job.before.id else pair.after)
                     continue
                 try:
-                    stacks.append(self.read(scene, grid, "series"))
+                    stacks.append(self.read(scene, grid, "series", pair.before.bands))
                 except EmptyReadError as exc:  # nodata over the AOI: a fact of the series; read failures raise
                     warnings.append(f"series scene {scene.id} left out: {exc}")
         return stacks

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # shapely only where footprints are built: a re-check with no
 SCL_MASKED = (0, 1, 3, 8, 9, 10)
 SCL_NODATA = 0
 SCL_ASSET = "scl"
+SAR_ASSETS = ("vv", "vh", "hh", "hv")  # Sentinel-1 polarisations, keyed in lower case (some catalogs write VV)
 BASELINE_OFFSET_FROM = (4, 0)  # processing baseline 04.00 (25 Jan 2022) added DN offset -1000
 BASELINE_OFFSET_SINCE = date(2022, 1, 25)  # every product acquired since is of baseline 04.00 or later
 S2_QUANTIFICATION = 10000.0
@@ -49,6 +50,8 @@ class Asset:
     offset: float = 0.0
     nodata: float | None = None
     problem: str | None = None  # why the href cannot be read (``Scene.asset`` refuses it), e.g. relative
+    data_type: str | None = None  # as the item's raster:bands say (uint16, float32 ...), else None
+    unit: str | None = None  # as the item's raster:bands say (e.g. dB), else None
 
 
 @dataclass(frozen=True)
@@ -284,12 +287,14 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
         else:
             # Planetary Computer's B02...B12 carry no "reflectance" role, only eo:bands
             scale, offset = reflectance_scaling(fields, item.properties, "reflectance" in roles or bool(common))
-        nodata = _first_band(fields).get("nodata")
+        band = _first_band(fields)
+        nodata, data_type, unit = band.get("nodata"), band.get("data_type"), band.get("unit")
         href = asset.get_absolute_href() or asset.href
         assets[key] = Asset(key, local_path(href), scale, offset, None if nodata is None else float(nodata),
-                            _unreachable(href, source))
+                            _unreachable(href, source), str(data_type) if data_type else None,
+                            str(unit) if unit else None)
         # Earth Search names (blue, nir, swir16, scl ...) for archives that key assets by band (B02, SCL)
-        alias = SCL_ASSET if key.lower() == SCL_ASSET else common
+        alias = key.lower() if key.lower() in (SCL_ASSET, *SAR_ASSETS) else common
         if alias and alias != key:
             aliases.setdefault(alias, assets[key])
     for alias, aliased in aliases.items():

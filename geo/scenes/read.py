@@ -22,7 +22,7 @@ from geo.errors import AssetGoneError, EmptyReadError, OverlapError, RasterError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, Asset, Scene, Sensor
+from geo.scenes.model import SAR_ASSETS, SCL_ASSET, SCL_MASKED, Asset, Scene, Sensor
 from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
 from geo.scenes.warp import gdal_message, open_raster, read_onto  # noqa: F401  (re-exported)
 
@@ -260,10 +260,29 @@ def first_valid(tiles: Sequence[Scene], count: int, grid: Grid,
     return data, valid
 
 
+def _sar_data_type(scene: Scene) -> str | None:
+    """The pixel type of a Sentinel-1 scene's first polarisation: as its item says, else (a local file) as the
+    file says; None when neither does."""
+    asset = next((scene.assets[k] for k in SAR_ASSETS if k in scene.assets), None)
+    if asset is None or asset.data_type or is_remote(asset.href):
+        return None if asset is None else asset.data_type
+    try:
+        with open_raster(asset.href) as src:
+            return str(src.dtypes[0])
+    except RasterError:
+        return None  # the read that follows names the fault
+
+
 def sar_quantity(scene: Scene) -> str:
-    """What a Sentinel-1 item's pixels are: RTC collections hold terrain-corrected gamma0 as linear
-    power; GRD holds digital numbers (amplitude), uncalibrated."""
-    return "gamma0_linear" if "rtc" in scene.collection.lower() else "dn"
+    """What a Sentinel-1 item's pixels are: GRD digital numbers (amplitude, uncalibrated) are integers;
+    floats are calibrated linear power (RTC gamma0, or a user's own sigma0). When the pixel type is not
+    known, the collection says: RTC is power, anything else DN."""
+    data_type = _sar_data_type(scene)
+    if data_type is not None and np.issubdtype(np.dtype(data_type), np.integer):
+        return "dn"
+    if "rtc" in scene.collection.lower():
+        return "gamma0_linear"
+    return "dn" if data_type is None else "power_linear"
 
 
 def read_sar(

@@ -4,7 +4,10 @@ and the series of scenes between them for the omnibus test.
 Radar backscatter depends on the viewing geometry: the same ground seen from another relative orbit (another
 incidence angle) or the other pass direction (ascending vs descending: the opposite look side) is brighter
 or darker for reasons that are not change. So a pair, and a series, is only ever made of scenes sharing
-relative orbit *and* orbit direction; there is no fallback to a mixed pair. Cloud does not matter to radar:
+relative orbit, orbit direction *and* instrument mode (IW and EW see at other incidence angles and
+resolutions); there is no fallback to a mixed pair, nor to items that do not say their orbit. A pair also
+shares a polarisation (VV+VH and VV-only share VV; VV and HH share none), and the series keeps the scenes
+having the pair's polarisations. Cloud does not matter to radar:
 a scene is judged by how much of the AOI its footprint covers. Within one geometry the scenes closest to
 the window win (the before scene on or before its start, the after scene on or after its end).
 """
@@ -25,20 +28,21 @@ from geo.claims import Claim
 from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes.cloud import AoiCover, footprint_coverage
 from geo.dates import DATE_PATTERN
-from geo.scenes.model import OrbitGeometry, Scene, Sensor
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, mission_note, named_scene
 from geo.scenes.mosaic import passes
+from geo.scenes.sar_read import lacking_assets, sar_polarisations, shared_polarisations
 from geo.scenes.source import SceneSource
 
 log = logging.getLogger(__name__)
 
 MIN_COVERAGE = 0.5  # share of the AOI a scene's footprint must cover to be a candidate
 MAX_SERIES = 12  # scenes in the omnibus series at most (both ends always kept)
-GEOMETRY_NOTE = ("Scenes of a pair (and of the series) share relative orbit and orbit direction: backscatter "
-                 "depends on the incidence angle and look side, so scenes from different orbits would show "
-                 "change where there is none.")
+GEOMETRY_NOTE = ("Scenes of a pair (and of the series) share relative orbit, orbit direction and instrument "
+                 "mode: backscatter depends on the incidence angle and look side, so scenes from different "
+                 "orbits would show change where there is none.")
 
-Geometry = OrbitGeometry
+Geometry = tuple[int, str, str]  # relative orbit, ascending/descending, instrument mode ("" when not said)
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,16 @@ class SarPair:
 
 
 def geometry(scene: Scene) -> Geometry | None:
-    """(relative orbit, ascending/descending), or None when the item does not say."""
-    return scene.orbit_geometry
+    """(relative orbit, ascending/descending, instrument mode), or None when the item does not say its orbit."""
+    orbit = scene.orbit_geometry
+    mode = str(scene.properties.get("sar:instrument_mode") or "").upper()
+    return None if orbit is None else (orbit[0], orbit[1], mode)
 
 
 def _describe(key: Geometry | None) -> str:
-    return "unknown orbit" if key is None else f"relative orbit {key[0]} {key[1]}"
+    if key is None:
+        return "unknown orbit (no sat:relative_orbit/sat:orbit_state)"
+    return f"relative orbit {key[0]} {key[1]}" + (f" {key[2]}" if key[2] else "")
 
 
 def _geometries(candidates: Sequence[tuple[Scene, float]]) -> str:
@@ -63,6 +71,11 @@ def _geometries(candidates: Sequence[tuple[Scene, float]]) -> str:
     for scene, _ in candidates:
         counts[_describe(geometry(scene))] += 1
     return ", ".join(f"{name} ({n} scene{'s' if n > 1 else ''})" for name, n in sorted(counts.items()))
+
+
+def _polarisations(scene: Scene) -> str:
+    """The polarisations read of ``scene`` (vv/vh), or what it has instead (only cross-pol vh ...)."""
+    return "/".join(sar_polarisations(scene)) or lacking_assets(scene) or "no polarisation"
 
 
 def _covering(scenes: Sequence[Scene], aoi: AOI) -> list[tuple[Scene, float]]:
@@ -101,13 +114,19 @@ def _gap(scene: Scene, anchor: date | None, side: str) -> int:
     return (anchor - scene.date).days if side == "before" else (scene.date - anchor).days
 
 
-def _series(source: SceneSource, aoi: AOI, before: Scene, after: Scene) -> list[Scene]:
-    """Same-geometry scenes from ``before`` to ``after`` inclusive, one per date (the best covering), at
-    most ``MAX_SERIES`` spread evenly."""
-    key = geometry(before)
+def _series(source: SceneSource, aoi: AOI, before: Scene, after: Scene) -> tuple[list[Scene], list[str]]:
+    """Same-geometry scenes from ``before`` to ``after`` inclusive having the pair's polarisations, one per
+    date (the best covering), at most ``MAX_SERIES`` spread evenly; and a warning for each scene left out for
+    want of a polarisation."""
+    warnings = []
+    key, polarisations = geometry(before), shared_polarisations([before, after])
     by_date: dict[date, tuple[Scene, float]] = {}
     for scene, coverage in _covering(source.search(aoi.geometry, before.date, after.date), aoi):
         if geometry(scene) != key or not before.datetime <= scene.datetime <= after.datetime:
+            continue
+        if not set(polarisations) <= set(sar_polarisations(scene)):
+            warnings.append(f"series scene {scene.id} left out: it has "
+                            f"{_polarisations(scene)}, the pair {'/'.join(polarisations)}")
             continue
         if scene.date not in by_date or coverage > by_date[scene.date][1]:
             by_date[scene.date] = (scene, coverage)
@@ -116,7 +135,7 @@ def _series(source: SceneSource, aoi: AOI, before: Scene, after: Scene) -> list[
     if len(scenes) > MAX_SERIES:
         picks = np.unique(np.round(np.linspace(0, len(scenes) - 1, MAX_SERIES)).astype(int))
         scenes = [scenes[i] for i in picks]
-    return scenes
+    return scenes, warnings
 
 
 def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], before: str | None = None,
@@ -126,34 +145,51 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
     before_anchor, after_anchor, origin = claim_anchors(claims, before, after)
     befores, fixed_before = _side(source, aoi, before, before_anchor, "before", max_gap_days)
     afters, fixed_after = _side(source, aoi, after, after_anchor, "after", max_gap_days)
-    pairs = [(b, a) for b in befores for a in afters
-             if geometry(b[0]) is not None and geometry(b[0]) == geometry(a[0]) and b[0].datetime < a[0].datetime]
-    if not pairs:
-        if fixed_before and fixed_after and befores[0][0].datetime >= afters[0][0].datetime:
-            b, a = befores[0][0], afters[0][0]
-            raise DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date})")
-        raise SceneError(
-            f"no Sentinel-1 pair over AOI {aoi.id!r} on the same relative orbit and orbit direction: before "
-            f"{before_anchor or before}: {_geometries(befores)}; after {after_anchor or after}: {_geometries(afters)}. "
-            "Scenes from different orbits see the ground at other angles, which fakes change; "
-            "name other dates or scenes (--before/--after)"
-        )
-
     def cost(pair: tuple[tuple[Scene, float], tuple[Scene, float]]) -> tuple[float, ...]:
         (b, cb), (a, ca) = pair
         return (_gap(b, before_anchor, "before") + _gap(a, after_anchor, "after"), -min(cb, ca), b.datetime.timestamp())
 
+    same_geometry = [(b, a) for b in befores for a in afters if geometry(b[0]) is not None
+                     and geometry(b[0]) == geometry(a[0]) and b[0].datetime < a[0].datetime]
+    pairs = [(b, a) for b, a in same_geometry if shared_polarisations([b[0], a[0]])]
+    if same_geometry and not pairs:
+        (b, _), (a, _) = min(same_geometry, key=cost)
+        raise SceneError(f"no Sentinel-1 pair over AOI {aoi.id!r} sharing a polarisation: e.g. before {b.id} has "
+                         f"{_polarisations(b)}, after {a.id} has {_polarisations(a)}; name other dates or scenes "
+                         "(--before/--after)")
+    if not pairs:
+        if fixed_before and fixed_after and befores[0][0].datetime >= afters[0][0].datetime:
+            b, a = befores[0][0], afters[0][0]
+            raise DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date})")
+        if all(geometry(s) is None for s, _ in befores + afters):
+            raise SceneError(
+                f"no Sentinel-1 pair over AOI {aoi.id!r}: the items of {source.name} do not say their orbit "
+                "(sat:relative_orbit, sat:orbit_state), so scenes of one viewing geometry cannot be told apart; "
+                "SAR change needs them (add them to the items)")
+        raise SceneError(
+            f"no Sentinel-1 pair over AOI {aoi.id!r} on the same relative orbit and orbit direction, in one mode: "
+            f"before {before_anchor or before}: {_geometries(befores)}; "
+            f"after {after_anchor or after}: {_geometries(afters)}. "
+            "Scenes from different orbits see the ground at other angles, which fakes change; "
+            "name other dates or scenes (--before/--after)"
+        )
+
     (chosen_before, cover_before), (chosen_after, cover_after) = min(pairs, key=cost)
-    series = _series(source, aoi, chosen_before, chosen_after)
+    series, warnings = _series(source, aoi, chosen_before, chosen_after)
+    for warning in warnings:
+        log.warning("%s", warning)
     key = geometry(chosen_before)
     others = sorted({_describe(geometry(s)) for s, _ in befores + afters} - {_describe(key)})
     reason = {
         "method": "named by id" if fixed_before and fixed_after else "automatic",
         "source": source.name,
         "sensor": Sensor.S1,
-        "rule": (f"same relative orbit and orbit direction (required), footprint covering >= {MIN_COVERAGE:.0%} "
-                 "of the AOI, then closest to the window; cloud does not matter to radar"),
-        "geometry": {"relative_orbit": key[0], "orbit_state": key[1]} if key else None,
+        "rule": (f"same relative orbit, orbit direction and instrument mode and a shared polarisation (required), "
+                 f"footprint covering >= {MIN_COVERAGE:.0%} of the AOI, then closest to the window; cloud does "
+                 "not matter to radar"),
+        "geometry": {"relative_orbit": key[0], "orbit_state": key[1], "instrument_mode": key[2] or None}
+        if key else None,
+        "polarisations": list(shared_polarisations([chosen_before, chosen_after])),
         "geometry_note": GEOMETRY_NOTE,
         "other_geometries_seen": others,
         "anchors": {"before": before_anchor.isoformat() if before_anchor else None,
@@ -163,7 +199,7 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
         "same_relative_orbit": True,
         "series": [s.id for s in series],
         "candidates": {"before": len(befores), "after": len(afters)},
-        "warnings": [],
+        "warnings": warnings,
     }
     log.info("SAR pair: %s -> %s (%s; series of %d)", chosen_before.id, chosen_after.id, _describe(key), len(series))
     return SarPair(chosen_before, chosen_after, tuple(series), reason)

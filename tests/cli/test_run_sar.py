@@ -128,8 +128,9 @@ def test_claims_and_manifest(sar_run, pc_sar_archive):
     assert claims["sar-denial"]["verdict"] == "inconsistent with the denial"
     manifest = json.loads((out / "manifest.json").read_text())
     selection = manifest["scenes"]["selection"]
-    assert selection["geometry"] == {"relative_orbit": sim.ORBIT, "orbit_state": sim.STATE}
-    assert "relative orbit 45 descending" in selection["other_geometries_seen"]
+    assert selection["geometry"] == {"relative_orbit": sim.ORBIT, "orbit_state": sim.STATE, "instrument_mode": "IW"}
+    assert "relative orbit 45 descending IW" in selection["other_geometries_seen"]
+    assert selection["polarisations"] == manifest["polarisations"] == ["vv", "vh"]
     assert "different orbits" in selection["geometry_note"]
     assert selection["series"] == sim.scene_ids()  # the other-orbit scene is in no test
     omnibus = manifest["omnibus"]

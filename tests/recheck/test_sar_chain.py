@@ -169,3 +169,24 @@ def test_sensor_both_runs_sentinel1_beside_a_clear_sentinel2_chain(project, geo_
     lines = result.stdout.splitlines()
     assert any(line.strip().startswith(f"sar-site (Sentinel-1): baseline {S1_IDS[0]}; 4 pair(s)") for line in lines), lines
     assert any("claim sar-build on sar-site (Sentinel-1): consistent with the claim" in line for line in lines), lines
+
+
+def test_a_single_polarisation_scene_continues_the_chain(tmp_path, geo_cli):
+    """The fourth date published with VV only (a single-pol acquisition, or an item whose VH the archive lost):
+    its pairs are tested on the polarisation both dates have, VV, and the structures built on that date are
+    still found (the pair failed, 'a pair needs the same polarisations': the AOI in failed_aois, exit 4)."""
+    series = build_series(tmp_path / "project", aois={"sar-site": AOI_PIXELS}, claims=sim.CLAIMS)
+    series.add_scene(S2_CLEAR, synthetic.utc(2022, 3, 1), synthetic.make_series(SHAPE, ((0.0, 0.0),), {})[0])
+    sar = _sar_items(tmp_path / "sar")
+    for item in sar:
+        if item.id == S1_IDS[3]:
+            del item.assets["vh"]
+    synthetic.write_catalog(series.scenes_dir, [series.item(S2_CLEAR), *(i for i in sar if i.id != LATE_OTHER)])
+    store = tmp_path / "s.gpkg"
+    result = geo_cli(*series.args(store, "--aoi", "sar-site", "--sensor", "both", "--json"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout)["failed_aois"] == []
+    pairs = _pairs(store, SAR_VERSION)
+    assert [(b, a, s) for b, a, s, _, _ in pairs] == [(S1_IDS[i], S1_IDS[i + 1], "done") for i in range(4)]
+    n_changes = [n for *_, n, _ in pairs]
+    assert n_changes[0] == n_changes[1] == 0 and n_changes[2] >= 2 and n_changes[3] >= 1, n_changes

@@ -58,6 +58,29 @@ def test_search_sentinel1(geo, loopback):
     assert rows[0]["orbit_state"] == "ascending"
 
 
+def test_search_sentinel1_says_mode_and_polarisations(geo, loopback):
+    """A change pair needs one mode and a shared co-polarisation: the search says each scene's (it said neither,
+    so an EW or HH+HV scene named by --before/--after was a surprise), and why a scene cannot be read."""
+    footprint = archive_data.demo_footprint()
+    for name, pols, mode in (("IW_VV", ("vv", "vh"), "IW"), ("EW_HH", ("hh", "hv"), "EW"), ("IW_VH", ("vh",), "IW")):
+        item = archive_data.s1_item(loopback, f"S1A_{name}", archive_data.utc(2017, 8, 3 + len(pols)),
+                                    {p: f"{loopback.url}/none/{p}.tif" for p in pols}, "sentinel-1-rtc", footprint)
+        item["properties"]["sar:instrument_mode"] = mode
+    search = ("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-08-01", "--to", "2017-08-31",
+              "--sensor", "s1", "--source", loopback.url, "--sort", "date")
+    result = geo(*search, "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["id"]: (r["instrument_mode"], r["polarisations"], r["unusable"])
+            for r in json.loads(result.stdout)["scenes"]}
+    assert rows == {"S1A_IW_VV": ("IW", ["vv", "vh"], None), "S1A_EW_HH": ("EW", ["hh", "hv"], None),
+                    "S1A_IW_VH": ("IW", [], "only cross-pol vh (read in co-pol: vv or hh)")}
+    table = geo(*search)
+    assert table.returncode == 0, table.stderr
+    lines = {line.split()[1]: line for line in table.stdout.splitlines() if "S1A_" in line}
+    assert "118 ascending EW" in lines["S1A_EW_HH"] and lines["S1A_EW_HH"].rstrip().endswith("HH+HV")
+    assert lines["S1A_IW_VV"].rstrip().endswith("VV+VH") and "only cross-pol vh" in lines["S1A_IW_VH"]
+
+
 def test_search_bad_input(geo, loopback):
     result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-07-31", "--to", "2017-07-01",
                  "--source", loopback.url)

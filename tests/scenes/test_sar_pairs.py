@@ -39,8 +39,9 @@ def test_same_geometry_pair_closest_to_the_window_and_its_series(tmp_path):
     pair = select_sar_pair(catalog, aoi, claims)
     assert (pair.before.id, pair.after.id) == ("A0", "A4")
     assert [s.date for s in pair.series] == d_dates(d)  # one scene per date, other geometries left out
-    assert pair.reason["geometry"] == {"relative_orbit": sim.ORBIT, "orbit_state": sim.STATE}
-    assert pair.reason["other_geometries_seen"] == ["relative orbit 118 descending", "relative orbit 45 descending"]
+    assert pair.reason["geometry"] == {"relative_orbit": sim.ORBIT, "orbit_state": sim.STATE, "instrument_mode": "IW"}
+    assert pair.reason["other_geometries_seen"] == ["relative orbit 118 descending IW",
+                                                     "relative orbit 45 descending IW"]
     assert pair.reason["before"]["gap_days"] == 2 and pair.reason["after"]["gap_days"] == 2
     # dates instead of the claims' windows
     pair = select_sar_pair(catalog, aoi, claims, before=d[1].date().isoformat(), after=d[3].date().isoformat())
