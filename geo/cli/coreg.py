@@ -12,6 +12,8 @@ import click
 from geo.cli import console
 from geo.errors import CoregError, OutputError
 
+GEOTIFF_SUFFIXES = (".tif", ".tiff")
+
 
 @click.command("coreg")
 @click.argument("ref", type=click.Path(dir_okay=False))
@@ -28,7 +30,7 @@ from geo.errors import CoregError, OutputError
                    "(its windows are chosen inside few blocks/tiles; more budget spreads them wider).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) instead of falling back to the global shift.")
 @click.option("--apply", "apply_to", type=click.Path(dir_okay=False), default=None,
-              help="Write TGT corrected, resampled once onto REF's grid over the overlap (GeoTIFF).")
+              help="Write TGT corrected, resampled once onto REF's grid over the overlap (a GeoTIFF: .tif or .tiff).")
 @click.option("--keep-grid", is_flag=True,
               help="With --apply and no --local: keep TGT's own pixels and correct its geotransform instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -43,6 +45,8 @@ def coreg_command(
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
+    if apply_to:
+        _refuse_other_formats(apply_to)
     _refuse_same_files(ref, tgt, apply_to)
     from geo.cli.start_up import collector_paused, light_start, want_quick_end
 
@@ -69,6 +73,13 @@ def _same_file(first: str, second: str) -> bool:
     if Path(first).resolve() == Path(second).resolve():
         return True
     return os.path.exists(first) and os.path.exists(second) and os.path.samefile(first, second)
+
+
+def _refuse_other_formats(apply_to: str) -> None:
+    """--apply writes a GeoTIFF whatever the name says: a .jp2, .png or .vrt name would be a GeoTIFF in disguise."""
+    if Path(apply_to).suffix.lower() not in GEOTIFF_SUFFIXES:
+        raise OutputError(f"--apply {apply_to}: the corrected raster is written as a GeoTIFF; name it .tif or .tiff "
+                          f"(e.g. {Path(apply_to).with_suffix('.tif')})")
 
 
 def _refuse_same_files(ref: str, tgt: str, apply_to: str | None) -> None:

@@ -51,3 +51,26 @@ def test_apply_to_a_new_file_still_writes_it(user, pair):
     assert result.returncode == 0, result.output
     assert "wrote out.tif" in result.stdout and (user.home / "out.tif").stat().st_size > 1000
     assert (user.home / "tgt.tif").read_bytes() == pair["tgt.tif"]
+
+
+@pytest.mark.parametrize(("apply_to", "instead"), [("out.jp2", "out.tif"), ("out.png", "out.tif"),
+                                                   ("sub/out.vrt", "sub/out.tif"), ("out", "out.tif")])
+def test_apply_to_a_name_that_is_not_a_geotiff_is_refused(user, pair, apply_to, instead):
+    """Before: --apply out.jp2 (.png, .vrt) wrote a GeoTIFF under that name, which other programs then misread."""
+    (user.home / "sub").mkdir()
+    before = sorted(p.name for p in user.home.rglob("*"))
+    result = user("coreg", "ref.tif", "tgt.tif", "--apply", apply_to)
+    assert result.returncode == 1, result.output
+    line, = result.stderr.strip().splitlines()
+    assert line == (f"Error: --apply {apply_to}: the corrected raster is written as a GeoTIFF; name it .tif or .tiff "
+                    f"(e.g. {instead})")
+    assert result.stdout == ""
+    assert sorted(p.name for p in user.home.rglob("*")) == before
+
+
+@pytest.mark.parametrize("apply_to", ["out.tiff", "OUT.TIF"])
+def test_apply_to_either_geotiff_extension_in_any_case_writes_it(user, pair, apply_to):
+    result = user("coreg", "ref.tif", "tgt.tif", "--apply", apply_to)
+    assert result.returncode == 0, result.output
+    assert f"wrote {apply_to}" in result.stdout
+    assert (user.home / apply_to).read_bytes()[:4] in (b"II*\x00", b"MM\x00*")  # a TIFF's magic number

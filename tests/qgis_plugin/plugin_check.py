@@ -13,7 +13,9 @@ stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command se
         "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
         "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
-stdout: {"available", "started", "provider", "algorithms", "feedback" (with "log": QGIS's message log),
+stdout: {"available", "started", "provider", "algorithms", "parameters" (the algorithm's: {name: {"type",
+         "optional", "parent" (a band's layer parameter), "file_filter" (an output's)}}),
+         "feedback" (with "log": QGIS's message log),
          "results" | null, "error" | null,
          "layers": [...] (the run's layers, top to bottom), "project_crs", "renders": {key: {"png", "extent", ...}}}
 """
@@ -130,6 +132,17 @@ def describe(layer):
     return info
 
 
+def parameter_facts(parameter):
+    """What a user is offered: the parameter's type, the layer parameter it follows (a band's raster), the file
+    types of an output."""
+    facts = {"type": parameter.type(), "optional": bool(parameter.flags() & parameter.FlagOptional)}
+    if hasattr(parameter, "parentLayerParameterName"):
+        facts["parent"] = parameter.parentLayerParameterName()
+    if parameter.isDestination():
+        facts["file_filter"] = parameter.createFileFilter()
+    return facts
+
+
 def render(project, layers, png, at=None):
     """The layers drawn at the AOI layer's extent in the project CRS (at an instant of the time slider)."""
     settings = QgsMapSettings()
@@ -178,6 +191,8 @@ def main():
     provider = QgsApplication.processingRegistry().providerById("geo")
     report["provider"] = {"name": provider.name() if provider else None}
     report["algorithms"] = sorted(a.id() for a in provider.algorithms()) if provider else []
+    algorithm = QgsApplication.processingRegistry().algorithmById(spec.get("algorithm", "geo:changejob"))
+    report["parameters"] = {p.name(): parameter_facts(p) for p in algorithm.parameterDefinitions()} if algorithm else {}
     if spec.get("setting") is not None:
         ProcessingConfig.setSettingValue("GEO_WORKBENCH_COMMAND", spec["setting"])
 

@@ -26,6 +26,8 @@ from PIL import Image
 from shapely.geometry import Polygon
 
 from geo.outputs.palette import change_colour, rgb_triplet
+from tests.align.crops import COREG_PAIR_512, shifted_pair
+from tests.align.test_user_files import NAMES, _write
 from tests.conftest import SHARED_DATA, run_geo
 from tests.flows.conftest import DRAWN_RING
 from tests.outputs.test_qgis import COLOUR_TOLERANCE, SYSTEM_PYTHON, _env, _outline_samples, _qgis_missing
@@ -467,6 +469,57 @@ def test_coregistration_gives_what_geo_coreg_gives(qgis_ready, plugins_dir, geo_
     assert facts["results"]["CORRECTED"] == str(corrected)
     with rasterio.open(corrected) as fixed, rasterio.open(ref) as reference:
         assert fixed.crs == reference.crs and fixed.res == reference.res
+
+
+@pytest.fixture
+def one_band_ref_four_band_tgt(tmp_path) -> tuple[Path, Path]:
+    """ref.tif: one band of real Sentinel-2 pixels; tgt4.tif: bands B02..B08, that image moved by the crop's known
+    shift in band 3 (B04) only, unrelated noise in the others (a wrong band cannot pass for the right one)."""
+    if not (SHARED_DATA / "coreg-pair").exists():
+        pytest.skip("../shared/data/coreg-pair not present")
+    ref, tgt = shifted_pair(SHARED_DATA, COREG_PAIR_512)
+    noise = np.random.default_rng(7)
+    others = [noise.uniform(500, 3000, tgt.shape) for _ in range(3)]
+    _write(tmp_path / "ref.tif", [ref])
+    _write(tmp_path / "tgt4.tif", [others[0], others[1], tgt, others[2]], NAMES)
+    return tmp_path / "ref.tif", tmp_path / "tgt4.tif"
+
+
+def test_coregistration_measures_the_band_chosen_for_each_layer(qgis_ready, plugins_dir, geo_bin, tmp_path,
+                                                                  one_band_ref_four_band_tgt):
+    """Before: the algorithm measured band 1 of both rasters, with no way to choose another (TGT's band 1 here is
+    noise), and its output offered every raster format while geo wrote a GeoTIFF under any name."""
+    ref, tgt = one_band_ref_four_band_tgt
+    corrected = tmp_path / "corrected.tif"
+    facts = check(plugins_dir, {"REFERENCE": str(ref), "REFERENCE_BAND": 1, "TARGET": str(tgt), "TARGET_BAND": 3,
+                                "CORRECTED": str(corrected)}, f"{geo_bin}:/usr/bin:/bin",
+                  algorithm="geo:coregistration")
+    assert facts["error"] is None, facts["feedback"]
+    # each band is QGIS's band parameter following its raster layer (the dialog lists that layer's bands)
+    parameters = facts["parameters"]
+    assert parameters["REFERENCE_BAND"] == {"type": "band", "optional": True, "parent": "REFERENCE"}
+    assert parameters["TARGET_BAND"] == {"type": "band", "optional": True, "parent": "TARGET"}
+    assert parameters["CORRECTED"]["file_filter"] == "GeoTIFF (*.tif *.tiff);;All files (*.*)"
+    assert parameters["CORRECTED"]["optional"]
+    measured = (facts["results"]["DX_PX"], facts["results"]["DY_PX"])
+    assert measured == pytest.approx(COREG_PAIR_512.shift, abs=0.02)
+    direct = run_geo("coreg", str(ref), str(tgt), "--tgt-band", "B04", "--json")
+    assert direct.returncode == 0, direct.stderr
+    assert measured == pytest.approx((json.loads(direct.stdout)["dx_px"], json.loads(direct.stdout)["dy_px"]),
+                                     abs=1e-9)
+    # every band of TGT corrected onto REF's grid, each still named; loaded into the project as a raster layer
+    with rasterio.open(corrected) as fixed, rasterio.open(ref) as reference:
+        assert fixed.driver == "GTiff" and fixed.count == 4 and fixed.descriptions == NAMES
+        assert fixed.crs == reference.crs and fixed.res == reference.res
+    layer, = facts["layers"]
+    assert (layer["kind"], layer["valid"], layer["source"], layer["crs"]["authid"]) == (
+        "raster", True, str(corrected), "EPSG:32633")
+
+    # bands left out (a script of before): band 1 of each; TGT's is noise: geo refuses to measure it, and the algorithm says so
+    default = check(plugins_dir, {"REFERENCE": str(ref), "TARGET": str(tgt)}, f"{geo_bin}:/usr/bin:/bin",
+                    algorithm="geo:coregistration")
+    assert default["results"] is None and default["layers"] == []
+    assert f"{ref} and {tgt}: no reliable shift: correlation" in default["error"], default["error"]
 
 
 def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugins_dir, geo_bin, port_project,
