@@ -43,6 +43,7 @@ from scipy import special, stats
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
+from geo.vessels.series import series_name
 
 METHOD = "negative-binomial posterior-predictive test (one-sided, window sum vs AOI baseline)"
 PRIOR = 0.5  # Beta(1/2, 1/2) on the NB probability (Jeffreys for a Poisson rate in the limit)
@@ -156,9 +157,9 @@ Rows = list[Mapping[str, Any]]
 
 
 def _split(rows: Sequence[Mapping[str, Any]], start: date, end: date, p: EvidenceParams,
-           sensor: str) -> tuple[Rows, Rows, Rows]:
-    usable = [r for r in rows if r["sensor"] == sensor and r["observed_fraction"] >= p.min_observed_fraction]
-    seen = [r for r in rows if r["sensor"] == sensor]
+           series: str) -> tuple[Rows, Rows, Rows]:
+    seen = [r for r in rows if series_name(r) == series]
+    usable = [r for r in seen if r["observed_fraction"] >= p.min_observed_fraction]
     baseline = [r for r in usable if date.fromisoformat(r["date"]) < start]
     window = [r for r in usable if start <= date.fromisoformat(r["date"]) <= end]
     window_seen = [r for r in seen if start <= date.fromisoformat(r["date"]) <= end]
@@ -173,7 +174,9 @@ def vessel_evidence(
     if VESSEL_SIGNATURE not in claim.signatures or aoi_id not in claim.aoi_ids or claim.stance is not Stance.ASSERT:
         return None
     start, end = claim.window.start, claim.window.end
-    sensors = sorted({r["sensor"] for r in rows})
+    # A series per sensor and instrument mode: like is compared with like (EW's 40 m pixels miss ships IW's
+    # 10 m see, so an EW window against an IW baseline read as a drop)
+    sensors = sorted({series_name(r) for r in rows})
     tests: dict[str, CountTest] = {}
     reasons: list[str] = []
     window_clouded = False
@@ -205,6 +208,7 @@ def vessel_evidence(
         "count": params.count,
         "tests": {s: t.to_dict() for s, t in tests.items()},
     }
+    reasons += _other_modes(rows, start, end, set(tests))
     if not tests:
         verdict = NOT_OBSERVABLE if window_clouded and not any("no scene" in r for r in reasons) else NOT_TESTED
         confidence = None
@@ -230,6 +234,28 @@ def vessel_evidence(
         rationale += "; " + "; ".join(reasons)
     return {**result, "verdict": verdict, "p_value": float(f"{p_value:.4g}"), "sensor": sensor,
             **_confidence(round(confidence, 3)), "rationale": rationale}
+
+
+def _other_modes(rows: Sequence[Mapping[str, Any]], start: date, end: date, tested: set[str]) -> list[str]:
+    """For a sensor seen in several instrument modes, a sentence per mode whose scenes up to the window's end
+    no test of that mode used: they were not compared with the other modes' counts."""
+    sentences = []
+    for sensor in sorted({r["sensor"] for r in rows}):
+        modes = sorted({str(r.get("instrument_mode") or "") for r in rows if r["sensor"] == sensor})
+        if len(modes) < 2:
+            continue
+        for mode in modes:
+            name = f"{sensor} {mode}" if mode else sensor
+            if any(t.split(" at berth")[0] == name for t in tested):
+                continue
+            mine = [r for r in rows if series_name(r) == name and date.fromisoformat(r["date"]) <= end]
+            if mine:
+                others = ", ".join(f"{sensor} {m}" if m else sensor for m in modes if m != mode)
+                sentences.append(
+                    f"{len(mine)} {name} scene(s) left out ({', '.join(r['scene'] for r in mine)}): instrument "
+                    f"mode {mode or 'unsaid'} is not compared with {others} (pixel size differs: IW 10 m, EW 40 m, "
+                    f"which misses small ships)")
+    return sentences
 
 
 def _counts(rows: Rows, p: EvidenceParams) -> dict[str, str]:
