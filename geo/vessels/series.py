@@ -56,20 +56,28 @@ def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     named in ``dropped_scenes``. Sorted by time."""
     kept: dict[tuple[str, str, str], dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: (r["datetime"], r["scene"])):
-        row = {**row, "dropped_scenes": list(row.get("dropped_scenes", []))}
-        key = (row["date"], row["sensor"], row.get("instrument_mode", ""))
+        row = {"instrument_mode": "", **row, "dropped_scenes": list(row.get("dropped_scenes", []))}
+        key = (row["date"], row["sensor"], row["instrument_mode"])
         if key in kept:
             keep, drop = sorted((kept[key], row), key=lambda r: -r["observed_fraction"])
             keep["dropped_scenes"] = [*keep["dropped_scenes"], drop["scene"]]
             row = keep
         kept[key] = row
-    return sorted(kept.values(), key=lambda r: (r["datetime"], series_name(r)))
+    return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"], r["instrument_mode"]))
 
 
-def series_name(row: Mapping[str, Any]) -> str:
-    """The series a row belongs to: its sensor, and its instrument mode where the scene said one ("s1 EW")."""
-    mode = row.get("instrument_mode") or ""
-    return f"{row['sensor']} {mode}" if mode else str(row["sensor"])
+def series_namer(rows: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], str]:
+    """The series a row belongs to: its sensor ("s1"), and its instrument mode as well ("s1 EW") where that
+    sensor's rows were seen in more than one mode (a mode's counts are not another's)."""
+    modes: dict[str, set[str]] = {}
+    for row in rows:
+        modes.setdefault(str(row["sensor"]), set()).add(str(row.get("instrument_mode") or ""))
+
+    def name(row: Mapping[str, Any]) -> str:
+        mode = str(row.get("instrument_mode") or "")
+        return f"{row['sensor']} {mode}" if mode and len(modes[str(row["sensor"])]) > 1 else str(row["sensor"])
+
+    return name
 
 
 def series_rows(results: Sequence[SceneDetections], aoi_contains: Callable[[float, float], bool],
@@ -101,6 +109,7 @@ def plot_series(
     figure: Figure = plt.figure(figsize=(9, 5.5))
     counts_ax, area_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     colours = SENSOR_COLOURS
+    series_name = series_namer(rows)
     for sensor in sorted({series_name(r) for r in rows}):  # "s1 IW" and "s1 EW" are drawn apart
         mine = [r for r in rows if series_name(r) == sensor]
         when = [date.fromisoformat(r["date"]) for r in mine]
