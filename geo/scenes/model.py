@@ -91,6 +91,11 @@ class Scene:
         return orbit_geometry_of(self.properties)
 
     @property
+    def instrument_mode(self) -> str:
+        """The SAR instrument mode the item says (``sar:instrument_mode``: IW, EW...), upper case; "" when unsaid."""
+        return str(self.properties.get("sar:instrument_mode") or "").upper()
+
+    @property
     def epsg(self) -> int | None:
         """The EPSG code of the item's pixel grid as it says it (``proj:epsg``, ``proj:code``), else None."""
         value = self.properties.get("proj:epsg") or str(self.properties.get("proj:code") or "").removeprefix("EPSG:")

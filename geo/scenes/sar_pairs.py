@@ -56,8 +56,7 @@ class SarPair:
 def geometry(scene: Scene) -> Geometry | None:
     """(relative orbit, ascending/descending, instrument mode), or None when the item does not say its orbit."""
     orbit = scene.orbit_geometry
-    mode = str(scene.properties.get("sar:instrument_mode") or "").upper()
-    return None if orbit is None else (orbit[0], orbit[1], mode)
+    return None if orbit is None else (orbit[0], orbit[1], scene.instrument_mode)
 
 
 def _describe(key: Geometry | None) -> str:

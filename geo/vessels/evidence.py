@@ -43,6 +43,7 @@ from scipy import special, stats
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
+from geo.vessels.series import series_namer
 
 METHOD = "negative-binomial posterior-predictive test (one-sided, window sum vs AOI baseline)"
 PRIOR = 0.5  # Beta(1/2, 1/2) on the NB probability (Jeffreys for a Poisson rate in the limit)
@@ -156,9 +157,10 @@ Rows = list[Mapping[str, Any]]
 
 
 def _split(rows: Sequence[Mapping[str, Any]], start: date, end: date, p: EvidenceParams,
-           sensor: str) -> tuple[Rows, Rows, Rows]:
-    usable = [r for r in rows if r["sensor"] == sensor and r["observed_fraction"] >= p.min_observed_fraction]
-    seen = [r for r in rows if r["sensor"] == sensor]
+           series: str) -> tuple[Rows, Rows, Rows]:
+    series_name = series_namer(rows)
+    seen = [r for r in rows if series_name(r) == series]
+    usable = [r for r in seen if r["observed_fraction"] >= p.min_observed_fraction]
     baseline = [r for r in usable if date.fromisoformat(r["date"]) < start]
     window = [r for r in usable if start <= date.fromisoformat(r["date"]) <= end]
     window_seen = [r for r in seen if start <= date.fromisoformat(r["date"]) <= end]
@@ -173,7 +175,9 @@ def vessel_evidence(
     if VESSEL_SIGNATURE not in claim.signatures or aoi_id not in claim.aoi_ids or claim.stance is not Stance.ASSERT:
         return None
     start, end = claim.window.start, claim.window.end
-    sensors = sorted({r["sensor"] for r in rows})
+    # A series per sensor, and per instrument mode where a sensor was seen in several: like is compared with
+    # like (EW's 40 m pixels do not count what IW's 10 m count, so mixed dates read as a drop or a rise)
+    sensors = sorted({series_namer(rows)(r) for r in rows})
     tests: dict[str, CountTest] = {}
     reasons: list[str] = []
     window_clouded = False
@@ -205,6 +209,7 @@ def vessel_evidence(
         "count": params.count,
         "tests": {s: t.to_dict() for s, t in tests.items()},
     }
+    reasons += _other_modes(rows, end, set(tests))
     if not tests:
         verdict = NOT_OBSERVABLE if window_clouded and not any("no scene" in r for r in reasons) else NOT_TESTED
         confidence = None
@@ -230,6 +235,27 @@ def vessel_evidence(
         rationale += "; " + "; ".join(reasons)
     return {**result, "verdict": verdict, "p_value": float(f"{p_value:.4g}"), "sensor": sensor,
             **_confidence(round(confidence, 3)), "rationale": rationale}
+
+
+def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, tested: set[str]) -> list[str]:
+    """For a sensor seen in several instrument modes, a sentence per mode whose scenes up to the window's end
+    no test used: they were not compared with the other modes' counts."""
+    series_name = series_namer(rows)
+    names = sorted({series_name(r) for r in rows})
+    sentences = []
+    for name in names:
+        sensor = name.split(" ")[0]
+        others = [n for n in names if n != name and n.split(" ")[0] == sensor]
+        if not others or any(t.removesuffix(" at berth") == name for t in tested):
+            continue
+        mine = [r for r in rows if series_name(r) == name and date.fromisoformat(r["date"]) <= end]
+        if mine:
+            mode = name.removeprefix(sensor).strip() or "unsaid"
+            sentences.append(
+                f"{len(mine)} {name} scene(s) left out ({', '.join(r['scene'] for r in mine)}): instrument mode "
+                f"{mode} is not compared with {', '.join(others)} (pixel size differs: IW 10 m, EW 40 m, which "
+                f"misses small ships)")
+    return sentences
 
 
 def _counts(rows: Rows, p: EvidenceParams) -> dict[str, str]:

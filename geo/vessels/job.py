@@ -170,7 +170,7 @@ def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.nda
         scene_id=bands.scene.id, datetime=bands.scene.datetime, sensor=bands.sensor.value,
         detections=mark_at_berth(out.detections, land, grid, p.berth_m), sea_px=int((sea & inside).sum()),
         observed_px=int((out.observed & inside).sum()), pixel_area_m2=grid.pixel_area,
-        diagnostics={**out.diagnostics, "land_mask": land_method},
+        diagnostics={**out.diagnostics, "land_mask": land_method}, instrument_mode=bands.scene.instrument_mode,
     )
 
 
@@ -237,7 +237,8 @@ def run_vessels(
         "algorithm_version": VESSELS_VERSION,
         "aoi": aoi.summary(),
         "grid": grid.to_dict(),
-        "scenes": [s.summary() | {"sensor": scene_sensor(s)} for s in scenes],
+        "scenes": [s.summary() | {"sensor": scene_sensor(s), "instrument_mode": s.instrument_mode or None}
+                   for s in scenes],
         "land_mask": masks,
         "land_layer_pixels": int(layer.sum()),
         "parameters": params.to_dict(),

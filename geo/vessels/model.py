@@ -45,6 +45,7 @@ class SceneDetections:
     observed_px: int  # of those, pixels the detector could examine (valid, not cloud)
     pixel_area_m2: float
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    instrument_mode: str = ""  # SAR: IW (10 m pixels), EW (40 m: misses small ships); "" optical or unsaid
 
     @property
     def observed_fraction(self) -> float:

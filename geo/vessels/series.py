@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # matplotlib is imported only where a plot is drawn
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("date", "datetime", "sensor", "scene", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
+COLUMNS = ("date", "datetime", "sensor", "instrument_mode", "scene", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
            "observed_fraction", "observed_km2", "land_mask", "n_100m", "n_at_berth", "n_at_anchor",
            "n_100m_at_berth")
 TROOP_SHIP_M = 100.0  # the size class a claim about troop transport turns on
@@ -34,6 +34,7 @@ def scene_row(result: SceneDetections, aoi_contains: Callable[[float, float], bo
         "date": result.datetime.date().isoformat(),
         "datetime": result.datetime.isoformat(),
         "sensor": result.sensor,
+        "instrument_mode": result.instrument_mode,
         "scene": result.scene_id,
         "n_vessels": len(inside),
         "n_large": len(large),
@@ -50,19 +51,33 @@ def scene_row(result: SceneDetections, aoi_contains: Callable[[float, float], bo
 
 
 def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The series: one row per (date, sensor). When a sensor has two scenes on one date (adjacent slices,
-    both satellites), the one that saw more of the AOI's water is kept; the other is named in
-    ``dropped_scenes``. Sorted by time."""
-    kept: dict[tuple[str, str], dict[str, Any]] = {}
+    """The series: one row per (date, sensor, instrument mode). When a sensor has two scenes of one mode on one
+    date (adjacent slices, both satellites), the one that saw more of the AOI's water is kept; the other is
+    named in ``dropped_scenes``. Sorted by time."""
+    kept: dict[tuple[str, str, str], dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: (r["datetime"], r["scene"])):
-        row = {**row, "dropped_scenes": list(row.get("dropped_scenes", []))}
-        key = (row["date"], row["sensor"])
+        row = {"instrument_mode": "", **row, "dropped_scenes": list(row.get("dropped_scenes", []))}
+        key = (row["date"], row["sensor"], row["instrument_mode"])
         if key in kept:
             keep, drop = sorted((kept[key], row), key=lambda r: -r["observed_fraction"])
             keep["dropped_scenes"] = [*keep["dropped_scenes"], drop["scene"]]
             row = keep
         kept[key] = row
-    return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"]))
+    return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"], r["instrument_mode"]))
+
+
+def series_namer(rows: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], str]:
+    """The series a row belongs to: its sensor ("s1"), and its instrument mode as well ("s1 EW") where that
+    sensor's rows were seen in more than one mode (a mode's counts are not another's)."""
+    modes: dict[str, set[str]] = {}
+    for row in rows:
+        modes.setdefault(str(row["sensor"]), set()).add(str(row.get("instrument_mode") or ""))
+
+    def name(row: Mapping[str, Any]) -> str:
+        mode = str(row.get("instrument_mode") or "")
+        return f"{row['sensor']} {mode}" if mode and len(modes[str(row["sensor"])]) > 1 else str(row["sensor"])
+
+    return name
 
 
 def series_rows(results: Sequence[SceneDetections], aoi_contains: Callable[[float, float], bool],
@@ -94,10 +109,11 @@ def plot_series(
     figure: Figure = plt.figure(figsize=(9, 5.5))
     counts_ax, area_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     colours = SENSOR_COLOURS
-    for sensor in sorted({r["sensor"] for r in rows}):
-        mine = [r for r in rows if r["sensor"] == sensor]
+    series_name = series_namer(rows)
+    for sensor in sorted({series_name(r) for r in rows}):  # "s1 IW" and "s1 EW" are drawn apart
+        mine = [r for r in rows if series_name(r) == sensor]
         when = [date.fromisoformat(r["date"]) for r in mine]
-        colour = colours.get(sensor, "#444444")
+        colour = colours.get(mine[0]["sensor"], "#444444")
         good = [r["observed_fraction"] >= min_observed for r in mine]
         counts_ax.plot(when, [r["n_vessels"] for r in mine], color=colour, alpha=0.35, lw=1)
         counts_ax.plot(when, [r["n_large"] for r in mine], color=colour, lw=1.5, label=f"{sensor}: >= {large_length_m:.0f} m")

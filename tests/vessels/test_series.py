@@ -8,16 +8,16 @@ from datetime import date, datetime, timedelta, timezone
 from shapely.geometry import Point
 
 from geo.vessels.model import SceneDetections, VesselDetection
-from geo.vessels.series import plot_series, series_rows
+from geo.vessels.series import plot_series, series_namer, series_rows
 
 
 def _det(x, length, at_berth=False):
     return VesselDetection(Point(x, 0).buffer(5), x, 0.0, length, 10.0, 0.0, length * 10, 3, 10.0, 20.0, at_berth)
 
 
-def _scene(scene_id, day, detections, observed):
+def _scene(scene_id, day, detections, observed, mode=""):
     return SceneDetections(scene_id, datetime(2021, 5, day, 10, tzinfo=timezone.utc), "s1", tuple(detections),
-                           1000, observed, 100.0)
+                           1000, observed, 100.0, instrument_mode=mode)
 
 
 def test_rows_count_inside_and_large_and_keep_best_scene_per_date():
@@ -35,6 +35,18 @@ def test_rows_count_inside_and_large_and_keep_best_scene_per_date():
     assert (rows[0]["n_100m"], rows[0]["n_at_berth"], rows[0]["n_at_anchor"], rows[0]["n_100m_at_berth"]) == (2, 1, 2, 1)
     assert rows[0]["dropped_scenes"] == ["b"]
     assert rows[0]["observed_fraction"] == 0.99 and rows[1]["n_vessels"] == 0
+
+
+def test_a_date_seen_in_two_modes_keeps_a_row_per_mode():
+    """An IW and an EW scene of one date are two series' rows, not one row keeping the better-seen scene."""
+    results = [_scene("iw", 1, [_det(10, 120)], 900, "IW"), _scene("ew", 1, [], 1000, "EW"),
+               _scene("iw2", 1, [], 400, "IW")]
+    rows = series_rows(results, lambda x, y: True, 50.0)
+    assert [(r["scene"], r["instrument_mode"], r["dropped_scenes"]) for r in rows] == [
+        ("ew", "EW", []), ("iw", "IW", ["iw2"])]
+    namer = series_namer(rows)
+    assert [namer(r) for r in rows] == ["s1 EW", "s1 IW"]
+    assert series_namer(rows[1:])(rows[1]) == "s1"  # one mode: the sensor's name alone
 
 
 def _svg_labels(svg: str, names) -> dict[str, tuple[float, float, float]]:
