@@ -269,10 +269,11 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     # The change chain reads Sentinel-2 (vessels: geo.recheck.vessels).
     source: SceneSource | None = open_source(request.source, Sensor.S2) if brief is None else None
     Store.check(store_path)
+    first_selection = None  # a first re-check's AOIs, checked before its store is made (its files read once)
     if not store_path.exists():
-        new_aois = select_aois(None, store_path, request.aoi_refs, inputs, aoi_dir).aois
-        first_claims = take_claims(inputs, [a.id for a in new_aois], scheduled=False).claims
-        for aoi in new_aois:
+        first_selection = select_aois(None, store_path, request.aoi_refs, inputs, aoi_dir)
+        first_claims = take_claims(inputs, [a.id for a in first_selection.aois], scheduled=False).claims
+        for aoi in first_selection.aois:
             baseline_date(aoi, first_claims, request.since)
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
     with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
@@ -288,7 +289,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             return _nothing_new(report, started, brief.name, version,
                                 [idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
         # Bad input (a wrong --aoi, a broken file it needs) fails here, before any file is written.
-        selected = select_aois(store, store_path, request.aoi_refs, inputs, aoi_dir)
+        # the first selection holds while the store is still empty (another first run may have filled it meanwhile)
+        selected = first_selection if first_selection is not None and not store.aoi_ids() else select_aois(
+            store, store_path, request.aoi_refs, inputs, aoi_dir)
         invalid = selected.invalid
         taken = take_claims(inputs, [a.id for a in selected.aois], scheduled=not request.aoi_refs,
                             already_failed=invalid)

@@ -173,3 +173,18 @@ def test_a_wrong_aoi_fails_before_the_outputs_are_repaired(user):
     assert fine.returncode == 0 and "nothing new" in fine.stdout, fine.output
     assert json.loads((outputs / "runs" / "000001" / "summary.json").read_text())["run_id"] == 1  # repaired then
     assert json.loads((user.home / "hook-got.json").read_text())["run_id"] == 1  # and the pending command run
+
+
+def test_a_first_recheck_of_a_drawn_file_warns_of_its_ignored_marker_once(user):
+    """A drawn file with a point marker beside its polygon: the first re-check read the file twice (once to
+    check it before the store exists, once with the store) and printed the "of no area ignored" warning twice."""
+    path = user.home / "harbour east.geojson"
+    point = {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [-1.55, 47.2]}}
+    drawn_aoi(path)
+    data = json.loads(path.read_text())
+    data["features"].append(point)
+    path.write_text(json.dumps(data))
+    first = user("recheck", "--store", "store.gpkg", "--aoi", path.name, *SOURCE, "--since", "2015-08-01")
+    assert "run 1" in first.stdout, first.output
+    warnings = [line for line in first.stderr.splitlines() if "ignored" in line]
+    assert len(warnings) == 1 and "(Point)" in warnings[0], first.stderr
