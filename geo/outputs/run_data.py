@@ -135,6 +135,9 @@ def load_run(folder: Path) -> RunData:
     if not (folder / MARKER).is_file():
         raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
                              "an interrupted run, a partial copy, or one from an older workbench); run it again")
+    if not (folder / MANIFEST).exists() and (folder / VESSEL_MANIFEST).exists():
+        raise RunFolderError(f"{folder}: the output of `geo vessels`, not of a change job (its counts are in "
+                             "timeseries.csv and timeseries.svg); geo report reads the folders of `geo run` or `geo demo`")
     manifest = _json(folder / MANIFEST)
     claims = _json(folder / CLAIMS)
     if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):

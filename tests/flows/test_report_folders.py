@@ -34,3 +34,17 @@ def test_a_folder_that_is_no_run_folder_is_said_to_be_none(user):
     assert result.returncode == 1, result.output
     assert result.stderr.strip().startswith("Error: notes: not a complete run folder (no .geo-complete.json")
     assert not (user.home / "r.html").exists()
+
+
+def test_a_vessels_folder_is_said_to_be_the_output_of_geo_vessels(user):
+    """It said "manifest.json: missing from the run folder (removed since the run wrote it?)"."""
+    drawn_aoi(user.home / "harbour.geojson")
+    counted = user("vessels", "--aoi", "harbour.geojson", "--source", str(DEMO_CATALOG), "--from", "2015-01-01",
+                   "--to", "2018-01-01", "--out", "ships")
+    assert (user.home / "ships" / "timeseries.csv").is_file(), counted.output
+    result = user("report", "ships", "--out", "r.html")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: ships: the output of `geo vessels`, not of a change job (its counts are "
+                                     "in timeseries.csv and timeseries.svg); geo report reads the folders of `geo run` "
+                                     "or `geo demo`")
+    assert not (user.home / "r.html").exists()
