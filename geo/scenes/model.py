@@ -37,6 +37,11 @@ class Sensor(StrEnum):
     S2 = "s2"  # Sentinel-2 MSI: optical
     S1 = "s1"  # Sentinel-1 C-band SAR: sees through cloud
 
+    @property
+    def mission(self) -> str:
+        """The mission's name as users say it."""
+        return "Sentinel-2" if self is Sensor.S2 else "Sentinel-1"
+
 
 _PRODUCT_ORBIT = re.compile(r"_R(\d{3})_")
 _PRODUCT_BASELINE = re.compile(r"_N(\d{2})(\d{2})_")

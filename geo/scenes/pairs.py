@@ -247,8 +247,7 @@ def mission_note(sensor: Sensor, latest: date) -> str:
     """Why an archive holds no scene up to ``latest``: the mission had not begun (a claim window of 2014 for
     Sentinel-2); '' otherwise."""
     launch = FIRST_LAUNCH[sensor]
-    mission = "Sentinel-2" if sensor is Sensor.S2 else "Sentinel-1"
-    return f"{mission}'s first satellite was launched on {launch}: no scene of it is older" if latest < launch else ""
+    return f"{sensor.mission}'s first satellite was launched on {launch}: no scene of it is older" if latest < launch else ""
 
 
 def unseen_note(aoi: AOI, days: int) -> str:
@@ -272,7 +271,9 @@ def catalog_note(source: SceneSource, aoi: AOI) -> str:
         return ""  # an archive: a search without dates would ask for the whole of it
     scenes = source.all()
     if not scenes:
-        return ""
+        held = ", ".join(f"{n} {sensor.mission} scene(s)" for sensor, n in source.other_sensors.items())
+        return (f"the catalog holds no {source.sensor.mission} scene (it holds {held})"
+                if held and source.sensor is not None else "")
     over = sorted({s.date.isoformat() for s in scenes if s.geometry.intersects(aoi.geometry)})
     if over:
         shown = ", ".join(over) if len(over) <= 6 else f"{', '.join(over[:3])}, ... {', '.join(over[-2:])}"

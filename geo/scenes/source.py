@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -178,6 +179,9 @@ class LocalCatalog:
         except _UNREADABLE as exc:
             raise _unreadable(path, exc) from None
         self._scenes = sorted(safe_scenes(scenes, self.name), key=lambda s: s.datetime)
+        self.sensor = sensor
+        # scenes of the other sensor, left out: "no scene" in a catalog of another sensor's scenes says so
+        self.other_sensors = Counter(s.sensor for s in self._scenes if sensor is not None and s.sensor != sensor)
         if sensor is not None:
             self._scenes = [s for s in self._scenes if s.sensor == sensor]
 

@@ -162,3 +162,16 @@ def test_json_written_by_hand_says_what_json_wants(user, text, says):
     """A GeoJSON edited in a text editor: the parser's words name a position, not the rule broken there."""
     (user.home / "quay.geojson").write_text(text, encoding="utf-8")
     assert refusal(user("aoi", "show", "quay.geojson"), "quay.geojson") == f"malformed GeoJSON {says}"
+
+
+def test_a_catalog_of_the_other_mission_is_said_to_hold_none_of_the_sensor_asked(user):
+    """``--sensor s1`` over the demo catalog (Sentinel-2 only) said the archive seems not to image the place and
+    that lon and lat may be swapped."""
+    (user.home / "quay.geojson").write_text(feature(DRAWN_RING))
+    searched = user("scenes", "search", "--aoi", "quay.geojson", "--from", "2015-01-01", "--to", "2018-01-01",
+                    "--sensor", "s1", "--source", "demo")
+    assert searched.returncode == 0, searched.output
+    said = " ".join(searched.stdout.split())
+    assert ("none between 2015-01-01 and 2018-01-01; the catalog holds no Sentinel-1 scene (it holds 2 Sentinel-2 "
+            "scene(s))") in said, said
+    assert "swapped" not in said
