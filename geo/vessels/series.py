@@ -127,12 +127,14 @@ def plot_series(
             ax.axvspan(start, end, color="#f2c230", alpha=0.3, lw=0)
     counts_ax.set_ylabel("vessels per scene")
     counts_ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole vessels, from none
-    counts_ax.set_ylim(bottom=-0.05 * max(counts_ax.get_ylim()[1], 1.0))  # a date of none above the frame, not on it
+    top = max(counts_ax.get_ylim()[1], 1.0)  # a series of none: an axis up to one vessel, not around zero
+    counts_ax.set_ylim(-0.05 * top, top)  # a date of none above the frame, not on it
     counts_ax.set_title(title, fontsize=11)
     # Beside the plot, not in it: inside, it covered points and the names of claim windows at the left edge.
     counts_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     counts_ax.grid(alpha=0.3)
     area_ax.set_ylabel("vessel area (1000 m²)")
+    area_ax.set_ylim(0, max(area_ax.get_ylim()[1], 1.0))  # no negative area around a series of none
     area_ax.grid(alpha=0.3)
     figure.autofmt_xdate()
     figure.tight_layout()

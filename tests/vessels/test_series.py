@@ -101,3 +101,17 @@ def test_the_legend_covers_no_window_name_and_counts_are_whole(tmp_path):
     ticks = [float(t) for t in re.findall(r"<!-- (\d+(?:\.\d+)?) -->", counts_axis)]
     assert ticks and all(t == int(t) for t in ticks), ticks
     assert 0.0 in ticks
+
+
+def test_a_series_of_no_vessels_has_no_negative_counts_or_areas(tmp_path):
+    """Dates that saw no ship (the demo's): both axes were autoscaled around zero, -0.04 .. 0.04 vessels and
+    1000 m²."""
+    rows = [{"date": day, "sensor": "s2", "n_vessels": 0, "n_large": 0, "total_area_m2": 0.0,
+             "observed_fraction": 1.0} for day in ("2015-08-21", "2017-10-14")]
+    svg = tmp_path / "timeseries.svg"
+    plot_series([svg], rows, "Vessels", [])
+    text = svg.read_text()
+    counts_axis, area_axis = text.split("<!-- vessels per scene -->")
+    for axis in (counts_axis, area_axis):
+        ticks = [float(t.replace("\u2212", "-")) for t in re.findall(r"<!-- (\u2212?\d+(?:\.\d+)?) -->", axis)]
+        assert ticks and min(ticks) == 0 and max(ticks) >= 1, ticks
