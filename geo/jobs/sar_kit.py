@@ -35,7 +35,7 @@ from geo.grid import Grid
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.jobs.sar_regions import DB_PER_NEPER, DatedSeries, sar_features
 from geo.scenes.model import Scene, Sensor
-from geo.scenes.read import Stack, sar_quantity
+from geo.scenes.read import Stack
 from geo.scenes.sar_read import read_scene, shared_polarisations
 from geo.scenes.sar_pairs import select_sar_pair
 from geo.scenes.source import SceneSource
@@ -82,9 +82,8 @@ class SarKit(ParamsKit[SarParams]):
         if not bands.valid.any():
             raise EmptyReadError(f"{role} scene {scene.id}: no valid SAR pixels over the AOI")
         names = tuple(bands.bands)
-        quantity = sar_quantity(scene)
         return Stack(scene, grid, names, np.stack([bands.bands[n] for n in names]), bands.valid, False,
-                     "dn_squared" if quantity == "dn" else quantity)
+                     "dn_squared" if bands.quantity == "dn" else bands.quantity)
 
     def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:
         shared = shared_polarisations([job.before, job.after])  # VV+VH and VV-only: VV of both

@@ -39,6 +39,7 @@ class SceneBands:
     bands: dict[str, np.ndarray]  # SAR: linear intensity; optical: reflectance; NaN where invalid
     valid: np.ndarray
     scl: np.ndarray | None
+    quantity: str = ""  # SAR: what the file's pixels are (``geo.scenes.read.sar_quantity``); "" when none was read
 
 
 def _readable(scene: Scene, key: str) -> bool:
@@ -116,7 +117,7 @@ def _read_sar(scene: Scene, grid: Grid, polarisations: Sequence[str]) -> SceneBa
     data = data**2 if stack.quantity == "dn" else data
     valid = stack.valid & np.all(data > 0, axis=0)
     data[:, ~valid] = np.nan
-    return SceneBands(scene, Sensor.S1, dict(zip(stack.bands, data)), valid, None)
+    return SceneBands(scene, Sensor.S1, dict(zip(stack.bands, data)), valid, None, stack.quantity)
 
 
 def _read_optical(scene: Scene, grid: Grid) -> SceneBands:
