@@ -123,11 +123,7 @@ def _newest_without_orbit(scenes: Sequence[Scene]) -> dict[str, Scene]:
             runs[-1].append(scene)
         else:
             runs.append([scene])
-    kept: dict[str, Scene] = {}
-    for group in (group for runs in together.values() for group in runs):
-        originals = {scene.id for scene in group}
-        kept.update((scene.id, scene) for scene in newest_products(group) if scene.id in originals)
-    return kept
+    return {scene.id: scene for runs in together.values() for group in runs for scene in newest_products(group)}
 
 
 def _fewest(tiles: Sequence[Scene], aoi: AOI) -> Scene:
