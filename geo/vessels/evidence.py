@@ -32,7 +32,7 @@ cannot confirm a denial).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
@@ -157,8 +157,7 @@ Rows = list[Mapping[str, Any]]
 
 
 def _split(rows: Sequence[Mapping[str, Any]], start: date, end: date, p: EvidenceParams,
-           series: str) -> tuple[Rows, Rows, Rows]:
-    series_name = series_namer(rows)
+           series: str, series_name: Callable[[Mapping[str, Any]], str]) -> tuple[Rows, Rows, Rows]:
     seen = [r for r in rows if series_name(r) == series]
     usable = [r for r in seen if r["observed_fraction"] >= p.min_observed_fraction]
     baseline = [r for r in usable if date.fromisoformat(r["date"]) < start]
@@ -177,13 +176,14 @@ def vessel_evidence(
     start, end = claim.window.start, claim.window.end
     # A series per sensor, and per instrument mode where a sensor was seen in several: like is compared with
     # like (EW's 40 m pixels do not count what IW's 10 m count, so mixed dates read as a drop or a rise)
-    sensors = sorted({series_namer(rows)(r) for r in rows})
+    series_name = series_namer(rows)
+    sensors = sorted({series_name(r) for r in rows})
     tests: dict[str, CountTest] = {}
     reasons: list[str] = []
     window_clouded = False
     seen: dict[str, list[float]] = {"tested": [], "clouded": []}  # observed fractions of the window's dates
     for sensor in sensors:
-        baseline, window, window_seen = _split(rows, start, end, params, sensor)
+        baseline, window, window_seen = _split(rows, start, end, params, sensor, series_name)
         if not window:
             if window_seen:
                 window_clouded = True
@@ -209,7 +209,7 @@ def vessel_evidence(
         "count": params.count,
         "tests": {s: t.to_dict() for s, t in tests.items()},
     }
-    reasons += _other_modes(rows, end, set(tests))
+    reasons += _other_modes(rows, end, set(tests), series_name)
     if not tests:
         verdict = NOT_OBSERVABLE if window_clouded and not any("no scene" in r for r in reasons) else NOT_TESTED
         confidence = None
@@ -237,20 +237,20 @@ def vessel_evidence(
             **_confidence(round(confidence, 3)), "rationale": rationale}
 
 
-def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, tested: set[str]) -> list[str]:
+def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, tested: set[str],
+                 series_name: Callable[[Mapping[str, Any]], str]) -> list[str]:
     """For a sensor seen in several instrument modes, a sentence per mode whose scenes up to the window's end
     no test used: they were not compared with the other modes' counts."""
-    series_name = series_namer(rows)
-    names = sorted({series_name(r) for r in rows})
+    by_sensor: dict[str, set[str]] = {}  # each sensor's series
+    for row in rows:
+        by_sensor.setdefault(str(row["sensor"]), set()).add(series_name(row))
     sentences = []
-    for name in names:
-        sensor = name.split(" ")[0]
-        others = [n for n in names if n != name and n.split(" ")[0] == sensor]
+    for name, others in ((n, sorted(names - {n})) for _, names in sorted(by_sensor.items()) for n in sorted(names)):
         if not others or any(t.removesuffix(" at berth") == name for t in tested):
             continue
         mine = [r for r in rows if series_name(r) == name and date.fromisoformat(r["date"]) <= end]
         if mine:
-            mode = name.removeprefix(sensor).strip() or "unsaid"
+            mode = mine[0].get("instrument_mode") or "unsaid"
             sentences.append(
                 f"{len(mine)} {name} scene(s) left out ({', '.join(r['scene'] for r in mine)}): instrument mode "
                 f"{mode} is not compared with {', '.join(others)} (pixel size differs: IW 10 m, EW 40 m, which "
