@@ -50,7 +50,7 @@ def _sar_fields(scene: Scene) -> dict[str, Any]:
     or why it reads none."""
     from geo.scenes.sar_read import lacking_assets, sar_polarisations
 
-    return {"instrument_mode": scene.properties.get("sar:instrument_mode"),
+    return {"instrument_mode": scene.instrument_mode or None,
             "polarisations": list(sar_polarisations(scene)), "unusable": lacking_assets(scene)}
 
 
