@@ -60,8 +60,10 @@ def print_report(report: RecheckReport) -> None:
             out.print(f"  {entry['aoi_id']}: no chain yet: {entry['baseline_reason']}")
         if entry.get("vessels"):
             vessels = entry["vessels"]
+            series = vessels.get("series", {})
+            each = f" ({', '.join(f'{name} {n}' for name, n in series.items())})" if len(series) > 1 else ""
             out.print(f"  {entry['aoi_id']}: vessels counted on {len(vessels['new_scenes'])} new scene(s); "
-                      f"series of {vessels['n_dates']} date(s)")
+                      f"series of {vessels['n_dates']} date(s){each}")
     for verdict in summary["verdicts"]:
         if verdict["changed"]:
             was = verdict["previous_verdict"] or "none"

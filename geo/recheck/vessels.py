@@ -35,7 +35,7 @@ from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
-from geo.vessels.series import one_row_per_date
+from geo.vessels.series import one_row_per_date, place_unknown_modes, series_namer
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +121,10 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
     added = add_vessel_rows(store, aoi.id, VESSELS_VERSION, outcome.rows, run_id, recorded)
     for sensor, land in outcome.masks.items():
         set_vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, outcome.grid, land.method, land.mask, run_id)
-    rows = one_row_per_date(vessel_rows(store, aoi.id, VESSELS_VERSION))
+    # each instrument mode a series of its own, as in geo vessels; rows stored before the mode was: as the rule says
+    rows = one_row_per_date(place_unknown_modes(vessel_rows(store, aoi.id, VESSELS_VERSION)))
     entry = {"new_scenes": [r["scene"] for r in outcome.rows], "n_counted": added, "n_dates": len(rows),
-             "sensors": list(plan.sensors), "period_start": plan.start.isoformat()}
+             "series": _series_dates(rows), "sensors": list(plan.sensors), "period_start": plan.start.isoformat()}
     if not rows:
         return entry, []
     evidence = evidence_for_claims(plan.claims, aoi.id, rows, VesselParams().evidence)
@@ -143,6 +144,13 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
                          "p_value": item.get("p_value"), "confidence": item.get("confidence"), "n_dates": len(rows),
                          "first_scene": first, "last_scene": last, "rationale": item["rationale"],
                          "combined": combined.get(claim_id)})
-    entry["evidence"] = [{"claim_id": e["claim_id"], "verdict": e["verdict"], "p_value": e.get("p_value")}
-                         for e in evidence]
+    entry["evidence"] = [{"claim_id": e["claim_id"], "verdict": e["verdict"], "p_value": e.get("p_value"),
+                          "tests": list(e.get("tests", {}))} for e in evidence]
     return entry, news
+
+
+def _series_dates(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Dates per series ("s1 IW", "s2"), as the evidence names them; rows of a mode left unknown apart."""
+    name = series_namer([r for r in rows if r["instrument_mode"] is not None])
+    names = [name(r) if r["instrument_mode"] is not None else f"{r['sensor']} unknown mode" for r in rows]
+    return {n: names.count(n) for n in sorted(set(names))}

@@ -181,6 +181,13 @@ def _v6(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE aois SET drawn = 1 WHERE source LIKE 'drawn area (%'")
 
 
+def _v7(conn: sqlite3.Connection) -> None:
+    """Each vessel count's instrument mode (Sentinel-1's ``sar:instrument_mode``, IW or EW; '' for Sentinel-2 or an
+    item that does not say), so a re-check tests each mode against its own baseline as ``geo vessels`` does. Rows
+    counted before stay NULL, unknown: ``geo.vessels.series.place_unknown_modes`` says where they go."""
+    conn.execute("ALTER TABLE vessel_series ADD COLUMN instrument_mode TEXT")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -188,6 +195,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (4, "vessel counts by size class (>= 100 m) and berth", _v4),
     (5, "webhook alerts pending delivery", _v5),
     (6, "scenes' share of the AOI outside them per pair; drawn AOIs marked", _v6),
+    (7, "instrument mode of each vessel count", _v7),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,5 +1,6 @@
-"""The store's vessel tables (schema migration 3): per-scene vessel counts of re-checked AOIs, and the land
-mask each AOI's first vessel run built, so later runs count their new scenes against the same sea.
+"""The store's vessel tables (schema migration 3): per-scene vessel counts of re-checked AOIs (by class since
+migration 4, with their instrument mode since migration 7), and the land mask each AOI's first vessel run built,
+so later runs count their new scenes against the same sea.
 
 Functions over an open ``Store``; writers call them inside its ``transaction()`` like every other write.
 """
@@ -19,7 +20,7 @@ from geo.store.times import iso_utc, parse_utc
 if TYPE_CHECKING:  # numpy for the masks only: a re-check with nothing new reads which scenes are counted
     import numpy as np
 
-SERIES_FIELDS = ("scene_id", "sensor", "date", "datetime", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
+SERIES_FIELDS = ("scene_id", "sensor", "instrument_mode", "date", "datetime", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
                  "observed_fraction", "observed_km2", "land_mask", "run_id", *VESSEL_CLASS_COLUMNS)
 
 
@@ -35,11 +36,11 @@ def add_vessel_rows(store: Store, aoi_id: str, algorithm_version: str, rows: Seq
     """Append per-scene rows (``geo.vessels.series.scene_row``); a scene already stored is kept as it was.
     Returns how many were added."""
     cursor = store.conn.executemany(
-        "INSERT INTO vessel_series (aoi_id, algorithm_version, scene_id, sensor, date, datetime, n_vessels, n_large, "
-        f"total_area_m2, large_area_m2, observed_fraction, observed_km2, land_mask, run_id, recorded_at, "
-        f"{', '.join(VESSEL_CLASS_COLUMNS)}) VALUES ({', '.join('?' * (15 + len(VESSEL_CLASS_COLUMNS)))}) "
+        "INSERT INTO vessel_series (aoi_id, algorithm_version, scene_id, sensor, instrument_mode, date, datetime, "
+        f"n_vessels, n_large, total_area_m2, large_area_m2, observed_fraction, observed_km2, land_mask, run_id, "
+        f"recorded_at, {', '.join(VESSEL_CLASS_COLUMNS)}) VALUES ({', '.join('?' * (16 + len(VESSEL_CLASS_COLUMNS)))}) "
         "ON CONFLICT DO NOTHING",
-        [(aoi_id, algorithm_version, r["scene"], r["sensor"], r["date"], iso_utc(parse_utc(str(r["datetime"]))),
+        [(aoi_id, algorithm_version, r["scene"], r["sensor"], r.get("instrument_mode") or "", r["date"], iso_utc(parse_utc(str(r["datetime"]))),
           r["n_vessels"], r["n_large"], r["total_area_m2"], r["large_area_m2"], r["observed_fraction"],
           r["observed_km2"], r["land_mask"], run_id, recorded_at, *(r.get(c) for c in VESSEL_CLASS_COLUMNS))
          for r in rows],
@@ -48,7 +49,8 @@ def add_vessel_rows(store: Store, aoi_id: str, algorithm_version: str, rows: Seq
 
 
 def vessel_rows(store: Store, aoi_id: str, algorithm_version: str) -> list[dict[str, Any]]:
-    """The AOI's stored per-scene rows, oldest first, in the form ``scene_row`` made them."""
+    """The AOI's stored per-scene rows, oldest first, in the form ``scene_row`` made them; ``instrument_mode`` is
+    None in rows stored before migration 7 (unknown: ``geo.vessels.series.place_unknown_modes``)."""
     cursor = store.conn.execute(
         f"SELECT {', '.join(SERIES_FIELDS)} FROM vessel_series WHERE aoi_id = ? AND algorithm_version = ? "
         "ORDER BY datetime, scene_id", (aoi_id, algorithm_version))

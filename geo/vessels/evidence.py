@@ -43,7 +43,7 @@ from scipy import special, stats
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
-from geo.vessels.series import series_namer
+from geo.vessels.series import known_modes, series_namer
 
 METHOD = "negative-binomial posterior-predictive test (one-sided, window sum vs AOI baseline)"
 PRIOR = 0.5  # Beta(1/2, 1/2) on the NB probability (Jeffreys for a Poisson rate in the limit)
@@ -176,6 +176,9 @@ def vessel_evidence(
     start, end = claim.window.start, claim.window.end
     # A series per sensor, and per instrument mode where a sensor was seen in several: like is compared with
     # like (EW's 40 m pixels do not count what IW's 10 m count, so mixed dates read as a drop or a rise)
+    # Rows of unknown mode among a sensor's several modes (``series.place_unknown_modes``): in no series
+    unknown = [r for r in rows if r.get("instrument_mode", "") is None]
+    rows = [r for r in rows if r.get("instrument_mode", "") is not None]
     series_name = series_namer(rows)
     sensors = sorted({series_name(r) for r in rows})
     tests: dict[str, CountTest] = {}
@@ -209,7 +212,7 @@ def vessel_evidence(
         "count": params.count,
         "tests": {s: t.to_dict() for s, t in tests.items()},
     }
-    reasons += _other_modes(rows, end, set(tests), series_name)
+    reasons += _other_modes(rows, end, set(tests), series_name) + _unknown_modes(rows, unknown, end)
     if not tests:
         verdict = NOT_OBSERVABLE if window_clouded and not any("no scene" in r for r in reasons) else NOT_TESTED
         confidence = None
@@ -255,6 +258,28 @@ def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, tested: set[str],
                 f"{len(mine)} {name} scene(s) left out ({', '.join(r['scene'] for r in mine)}): instrument mode "
                 f"{mode} is not compared with {', '.join(others)} (pixel size differs: IW 10 m, EW 40 m, which "
                 f"misses small ships)")
+    return sentences
+
+
+def _unknown_modes(rows: Sequence[Mapping[str, Any]], unknown: Sequence[Mapping[str, Any]], end: date) -> list[str]:
+    """A sentence per sensor whose scenes of unknown mode up to the window's end were left out (``unknown``) or
+    taken to be of the mode of all the others (``mode_assumed``)."""
+    sentences = []
+    modes = known_modes(rows)
+    for sensor in sorted({str(r["sensor"]) for r in (*rows, *unknown)}):
+        left = [r["scene"] for r in unknown if r["sensor"] == sensor and date.fromisoformat(r["date"]) <= end]
+        if left:
+            seen = " and ".join(sorted(m or "unsaid" for m in modes.get(sensor, ())))
+            sentences.append(
+                f"{len(left)} {sensor} scene(s) of unknown instrument mode left out ({', '.join(left)}): counted "
+                f"before the store kept the mode" + (f", and {sensor} was seen in {seen}" if seen else ""))
+        taken = [r for r in rows if r["sensor"] == sensor and r.get("mode_assumed")
+                 and date.fromisoformat(r["date"]) <= end]
+        if taken:
+            sentences.append(
+                f"{len(taken)} {sensor} scene(s) counted before the store kept the instrument mode taken as "
+                f"{taken[0]['instrument_mode']}, the mode of every {sensor} scene that says it "
+                f"({', '.join(r['scene'] for r in taken)})")
     return sentences
 
 

@@ -63,19 +63,45 @@ def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             keep["dropped_scenes"] = [*keep["dropped_scenes"], drop["scene"]]
             row = keep
         kept[key] = row
-    return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"], r["instrument_mode"]))
+    return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"], r["instrument_mode"] or ""))
+
+
+def known_modes(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """Each sensor's instrument modes among ``rows`` ('' where an item does not say), unknown ones (None) aside."""
+    modes: dict[str, set[str]] = {}
+    for row in rows:
+        if (mode := row.get("instrument_mode", "")) is not None:
+            modes.setdefault(str(row["sensor"]), set()).add(str(mode or ""))
+    return modes
+
+
+def place_unknown_modes(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with the instrument mode of those whose mode is unknown (None: counted before a ``geo recheck``
+    store kept it) settled where it can be: when every row of known mode of that sensor shares one mode, they join
+    that series (taking its mode, and ``mode_assumed`` when it is one an item said: the port was imaged so before
+    and since); when those rows are in several modes, nothing says which series they belong to, so they stay
+    None, which the evidence leaves out of its tests and names. Apply before ``one_row_per_date``."""
+    modes = known_modes(rows)
+    placed = []
+    for row in rows:
+        known = modes.get(str(row["sensor"]), set())
+        if row.get("instrument_mode", "") is None and len(known) <= 1:
+            mode = next(iter(known), "")
+            row = {**row, "instrument_mode": mode, **({"mode_assumed": True} if mode else {})}
+        placed.append(dict(row))
+    return placed
 
 
 def series_namer(rows: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], str]:
     """The series a row belongs to: its sensor ("s1"), and its instrument mode as well ("s1 EW") where that
-    sensor's rows were seen in more than one mode (a mode's counts are not another's)."""
-    modes: dict[str, set[str]] = {}
-    for row in rows:
-        modes.setdefault(str(row["sensor"]), set()).add(str(row.get("instrument_mode") or ""))
+    sensor's rows were seen in more than one mode (a mode's counts are not another's). Rows of unknown mode
+    (``place_unknown_modes``) do not count as a mode."""
+    modes = known_modes(rows)
 
     def name(row: Mapping[str, Any]) -> str:
         mode = str(row.get("instrument_mode") or "")
-        return f"{row['sensor']} {mode}" if mode and len(modes[str(row["sensor"])]) > 1 else str(row["sensor"])
+        several = len(modes.get(str(row["sensor"]), ())) > 1
+        return f"{row['sensor']} {mode}" if mode and several else str(row["sensor"])
 
     return name
 

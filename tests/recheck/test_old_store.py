@@ -13,8 +13,9 @@ OLD_SCHEMA = 5
 
 
 def as_schema_5(store: Path) -> None:
-    """What migration 6 added, taken out again: the store as a workbench of schema 5 left it."""
+    """What migrations 6 and 7 added, taken out again: the store as a workbench of schema 5 left it."""
     with sqlite3.connect(store) as conn:
+        conn.execute("ALTER TABLE vessel_series DROP COLUMN instrument_mode")
         for column in schema.NODATA_COLUMNS:
             conn.execute(f"ALTER TABLE pairs DROP COLUMN {column}")
         conn.execute("ALTER TABLE aois DROP COLUMN drawn")
