@@ -3,9 +3,12 @@
 Each re-check asks the source which Sentinel-1/-2 scenes exist over the AOI from the vessel period's start
 (180 days before the earliest such claim window) to today, counts ships only in scenes the store has not
 counted yet (a pass published again under a new id, or any scene sensed within a minute of a counted one of its
-sensor, is counted already: recorded as seen), appends one row per scene to ``vessel_series``, and recomputes the claims' vessel evidence over
-the whole stored series (``geo.vessels.evidence``), recording it in the verdict history (kind ``vessels``)
-when it differs from what is recorded. The land mask of the AOI's first vessel run (a time-series median
+sensor, is counted already: recorded as seen), appends one row per scene to ``vessel_series`` (with its instrument
+mode), and recomputes the claims' vessel evidence over the whole stored series (``geo.vessels.evidence``: a series
+per sensor and, where a sensor was seen in several, per mode, as ``geo vessels`` tests), recording it in the
+verdict history (kind ``vessels``) when it differs from what is recorded. Rows stored before the store kept the
+mode take it from the search's items where it finds their scenes again, else follow
+``geo.vessels.series.place_unknown_modes``. The land mask of the AOI's first vessel run (a time-series median
 when it had >= 3 scenes of a sensor) is kept in the store and reused, so a later run's one or two new
 scenes are judged against the same sea. A re-check with no new scene reads no pixels and writes nothing.
 
@@ -17,9 +20,9 @@ are merged with the claim's latest window verdict from the change polygons, by t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from geo.aoi import AOI
@@ -29,7 +32,8 @@ from geo.grid import Grid
 from geo.recheck.passes import counted_together, is_recorded, stored_ids
 from geo.scenes.model import Scene, Sensor
 from geo.store import Store
-from geo.store.vessels import add_vessel_rows, set_vessel_mask, vessel_mask, vessel_rows, vessel_scenes
+from geo.store.vessels import (add_vessel_rows, set_vessel_mask, set_vessel_modes, unknown_mode_scenes, vessel_mask,
+                               vessel_rows, vessel_scenes)
 from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
@@ -49,6 +53,8 @@ class VesselPlan:
     masks: dict[str, LandMask] = field(default_factory=dict)  # kept from the AOI's first vessel run
     # tiles not recorded yet that their pass leaves out (never counted: recorded as seen, for geo.recheck.quick)
     left_out: tuple[Scene, ...] = ()
+    # the instrument mode the search's items give scenes counted before the store kept it (id -> mode)
+    modes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,8 +92,23 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
         stored = vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, grid) if pending else None
         if stored is not None:
             masks[sensor] = LandMask(*stored)
+    modes = _modes_found(scenes, unknown_mode_scenes(store, aoi.id, VESSELS_VERSION)) if pending else {}
     log.info("%s: %d scene(s) to count vessels on", aoi.id, len(pending))
-    return VesselPlan(tuple(relevant), sensors, start, pending, masks, tuple(s for s in left_out if s.id not in seen))
+    return VesselPlan(tuple(relevant), sensors, start, pending, masks, tuple(s for s in left_out if s.id not in seen),
+                      modes)
+
+
+def _modes_found(scenes: Sequence[Scene], unknown: Mapping[str, tuple[str, datetime]]) -> dict[str, str]:
+    """The instrument mode of each scene counted before the store kept it (``unknown``: id -> sensor, time) that
+    the search found again: by its id, or as the observation published again (its sensor, at its time)."""
+    modes = {}
+    for scene_id, (sensor, when) in unknown.items():
+        for scene in scenes:
+            if is_recorded(scene, stored_ids([scene_id]), republished=True) or counted_together(
+                    scene.sensor, scene.datetime, {scene_id: (sensor, when)}):
+                modes[scene_id] = scene.instrument_mode
+                break
+    return modes
 
 
 def count_vessels(aoi: AOI, plan: VesselPlan, params: VesselParams = VesselParams()) -> VesselOutcome:
@@ -119,12 +140,13 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
     """Append the new rows and masks; recompute the evidence over the stored series and record what changed.
     Returns the AOI's ``vessels`` summary entry and its verdict news."""
     added = add_vessel_rows(store, aoi.id, VESSELS_VERSION, outcome.rows, run_id, recorded)
+    learned = set_vessel_modes(store, aoi.id, VESSELS_VERSION, plan.modes)  # of rows stored before the store kept it
     for sensor, land in outcome.masks.items():
         set_vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, outcome.grid, land.method, land.mask, run_id)
     # each instrument mode a series of its own, as in geo vessels; rows stored before the mode was: as the rule says
     rows = one_row_per_date(place_unknown_modes(vessel_rows(store, aoi.id, VESSELS_VERSION)))
     entry = {"new_scenes": [r["scene"] for r in outcome.rows], "n_counted": added, "n_dates": len(rows),
-             "series": _series_dates(rows), "sensors": list(plan.sensors), "period_start": plan.start.isoformat()}
+             "series": _series_dates(rows), "n_modes_learned": learned, "sensors": list(plan.sensors), "period_start": plan.start.isoformat()}
     if not rows:
         return entry, []
     evidence = evidence_for_claims(plan.claims, aoi.id, rows, VesselParams().evidence)

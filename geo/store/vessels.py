@@ -31,6 +31,21 @@ def vessel_scenes(store: Store, aoi_id: str, algorithm_version: str) -> dict[str
         (aoi_id, algorithm_version))}
 
 
+def unknown_mode_scenes(store: Store, aoi_id: str, algorithm_version: str) -> dict[str, tuple[str, datetime]]:
+    """The scenes counted over the AOI before the store kept their instrument mode: id -> (sensor, time)."""
+    return {r[0]: (str(r[1]), parse_utc(str(r[2]))) for r in store.conn.execute(
+        "SELECT scene_id, sensor, datetime FROM vessel_series WHERE aoi_id = ? AND algorithm_version = ? "
+        "AND instrument_mode IS NULL", (aoi_id, algorithm_version))}
+
+
+def set_vessel_modes(store: Store, aoi_id: str, algorithm_version: str, modes: Mapping[str, str]) -> int:
+    """Record the instrument mode (scene id -> mode) of rows whose mode is unknown; returns how many."""
+    cursor = store.conn.executemany(
+        "UPDATE vessel_series SET instrument_mode = ? WHERE aoi_id = ? AND algorithm_version = ? AND scene_id = ? "
+        "AND instrument_mode IS NULL", [(mode, aoi_id, algorithm_version, scene) for scene, mode in modes.items()])
+    return cursor.rowcount
+
+
 def add_vessel_rows(store: Store, aoi_id: str, algorithm_version: str, rows: Sequence[Mapping[str, Any]],
                     run_id: int, recorded_at: str) -> int:
     """Append per-scene rows (``geo.vessels.series.scene_row``); a scene already stored is kept as it was.

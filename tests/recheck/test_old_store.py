@@ -1,13 +1,24 @@
 """A store written by an older workbench (schema 5: before the pairs' outside shares and drawn AOIs), re-checked
 by today's: it is migrated on open, which is a write, so a re-check with nothing new does not call it
-"unchanged" (it did); its pairs go on, the old ones' outside share unknown (NULL), the new ones' recorded."""
+"unchanged" (it did); its pairs go on, the old ones' outside share unknown (NULL), the new ones' recorded.
+A store of schema 6 (vessel counts without their instrument mode) of a port with EW passes among IW ones: its
+counts' modes are learned from the archive where it still lists their scenes, else they follow the rule of
+``geo.vessels.series.place_unknown_modes``."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 from pathlib import Path
 
+import pystac
+
+from geo.link import CONSISTENT
 from geo.store import schema
+from tests import synthetic
+from tests.flows.test_recheck_vessel_modes import EARLY_EW
+from tests.flows.test_vessel_modes import in_modes
 
 OLD_SCHEMA = 5
 
@@ -47,3 +58,69 @@ def test_an_old_store_with_nothing_new_says_it_was_migrated_then_goes_on(first_r
                             "after_nodata_fraction FROM pairs ORDER BY fid").fetchall()
     assert [r[:4] for r in rows[:len(pairs)]] == pairs and {r[4:] for r in rows[:len(pairs)]} == {(None, None)}
     assert len(rows) == len(pairs) + 4 and {r[4:] for r in rows[len(pairs):]} == {(0.0, 0.0)}
+
+
+def as_schema_6(store: Path) -> None:
+    """The store as a workbench of schema 6 left it: vessel counts without their instrument mode."""
+    conn = sqlite3.connect(store)
+    with conn:
+        conn.execute("ALTER TABLE vessel_series DROP COLUMN instrument_mode")
+        conn.execute("UPDATE store_meta SET value = '6' WHERE key = 'schema_version'")
+    conn.close()  # closed, its write-ahead log is folded into the file (copied below)
+
+
+WINDOW = ("S1A_TEST_20210611", "S1A_TEST_20210613")  # the claim's busy window, in IW
+
+
+def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow_the_rule(geo_cli, port_project,
+                                                                                          tmp_path):
+    """The old store's ten baseline counts (four EW among them) had one series: the busy IW window was 'no
+    evidence found' against it. After the migration the re-check finds those scenes in the archive again and
+    records their modes, so the window is tested against the six IW dates alone. Where the archive lists them
+    no more, they stay unknown, and, every new count being IW, join IW's series, named as taken to be IW."""
+    modes = in_modes(port_project.catalog, tmp_path / "modes", lambda s: s.id in EARLY_EW)
+    items = {i.id: i for i in pystac.Catalog.from_file(str(modes)).get_items(recursive=True)}
+
+    def publish(ids, name):
+        return synthetic.write_catalog(tmp_path / name, [items[i].clone() for i in sorted(ids)])
+
+    def recheck(store, source):
+        return geo_cli("recheck", "--aoi", "test-port", "--source", str(source), "--aoi-dir", str(port_project.aoi_dir),
+                       "--seeds-dir", str(port_project.seeds_dir), "--store", str(store))
+
+    store = tmp_path / "old.gpkg"
+    first = recheck(store, publish(set(items) - set(WINDOW), "early"))
+    assert first.returncode == 0, first.stderr
+    as_schema_6(store)
+    moved = tmp_path / "moved.gpkg"  # the same store re-checked against an archive that lists only the new scenes
+    shutil.copy(store, moved)
+
+    later = recheck(store, publish(items, "all"))
+    assert later.returncode == 0 and "Traceback" not in later.stderr, later.stderr
+    assert f"schema migrated from version 6 to {schema.LATEST}" in later.stdout, later.stdout
+    with sqlite3.connect(store) as conn:
+        stored = dict(conn.execute("SELECT scene_id, instrument_mode FROM vessel_series"))
+        [summary] = conn.execute("SELECT summary FROM runs WHERE run_id = 2").fetchone()
+        [details] = conn.execute("SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'test-ships' "
+                                 "AND run_id = 2").fetchone()
+    assert stored == {i: "EW" if i in EARLY_EW else "IW" for i in items}
+    vessels = json.loads(summary)["aois"][0]["vessels"]
+    assert vessels["n_modes_learned"] == 10 and vessels["series"] == {"s1 EW": 4, "s1 IW": 8}, vessels
+    ships = json.loads(details)
+    assert ships["verdict"] == CONSISTENT and set(ships["tests"]) == {"s1 IW", "s1 IW at berth"}, ships["rationale"]
+    assert len(ships["tests"]["s1 IW"]["baseline"]) == 6
+    assert f"4 s1 EW scene(s) left out ({', '.join(sorted(EARLY_EW))})" in ships["rationale"]
+
+    elsewhere = recheck(moved, publish(WINDOW, "window-only"))
+    assert elsewhere.returncode == 0 and "Traceback" not in elsewhere.stderr, elsewhere.stderr
+    with sqlite3.connect(moved) as conn:
+        stored = dict(conn.execute("SELECT scene_id, instrument_mode FROM vessel_series"))
+        [details] = conn.execute("SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'test-ships' "
+                                 "AND run_id = 2").fetchone()
+    assert {s: m for s, m in stored.items() if s in WINDOW} == dict.fromkeys(WINDOW, "IW")
+    old = sorted(s for s in stored if s not in WINDOW)
+    assert len(old) == 10 and {stored[s] for s in old} == {None}  # unknown, as stored
+    ships = json.loads(details)
+    assert set(ships["tests"]) == {"s1", "s1 at berth"} and len(ships["tests"]["s1"]["baseline"]) == 10
+    assert (f"10 s1 scene(s) counted before the store kept the instrument mode taken as IW, the mode of every s1 "
+            f"scene that says it ({', '.join(old)})") in ships["rationale"], ships["rationale"]

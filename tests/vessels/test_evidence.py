@@ -10,6 +10,7 @@ import pytest
 
 from geo.claims import Claim, Stance, TimeWindow
 from geo.vessels.evidence import EvidenceParams, count_rise_test, evidence_for_claims, mean_interval, poisson_p_value
+from geo.vessels.series import one_row_per_date, place_unknown_modes
 
 BASELINE = [3, 2, 4, 5, 1, 3, 2, 6, 3, 2, 5, 3]
 
@@ -75,6 +76,31 @@ def test_two_sensors_are_corrected_for_multiple_testing():
     result = evidence_for_claims([_claim(window_day, window_day)], "port", rows, EvidenceParams())[0]
     assert result["p_value"] == pytest.approx(min(1.0, 2 * single), rel=1e-3)
     assert "Bonferroni" in result["rationale"]
+
+
+def test_counts_of_unknown_mode_are_tested_with_one_mode_and_left_out_beside_two():
+    """A re-check store's rows counted before it kept the mode (None), then new ones: with every new s1 row in IW,
+    the old baseline is IW's; with IW and EW rows, the old ones are of no known series and named as left out."""
+    window_day = date(2021, 4, 1) + timedelta(days=6 * 12)
+    def stored(row: dict, scene: str, mode: str | None) -> dict:
+        return {**row, "scene": scene, "instrument_mode": mode, "datetime": f"{row['date']}T06:00:00+00:00"}
+
+    old = [stored(r, f"old{i}", None) for i, r in enumerate(_rows(BASELINE))]
+    window = stored(_rows([12], start=window_day)[0], "new", "IW")
+    claim = _claim(window_day, window_day)
+
+    [joined] = evidence_for_claims([claim], "port", one_row_per_date(place_unknown_modes([*old, window])))
+    assert joined["verdict"] == "consistent with the claim" and set(joined["tests"]) == {"s1"}
+    assert joined["tests"]["s1"]["baseline"] == BASELINE
+    assert (f"12 s1 scene(s) counted before the store kept the instrument mode taken as IW, the mode of every s1 "
+            f"scene that says it ({', '.join(f'old{i}' for i in range(12))})") in joined["rationale"]
+
+    ew = stored(_rows([30], start=window_day - timedelta(days=2))[0], "ew", "EW")
+    [apart] = evidence_for_claims([claim], "port", one_row_per_date(place_unknown_modes([*old, ew, window])))
+    assert apart["verdict"] == "not tested" and apart["tests"] == {}
+    assert "s1 IW: only 0 usable baseline date(s)" in apart["rationale"]
+    assert (f"12 s1 scene(s) of unknown instrument mode left out ({', '.join(f'old{i}' for i in range(12))}): "
+            "counted before the store kept the mode, and s1 was seen in EW and IW") in apart["rationale"]
 
 
 def test_intervals_of_known_counts():

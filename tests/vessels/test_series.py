@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from shapely.geometry import Point
 
 from geo.vessels.model import SceneDetections, VesselDetection
-from geo.vessels.series import plot_series, series_namer, series_rows
+from geo.vessels.series import one_row_per_date, place_unknown_modes, plot_series, series_namer, series_rows
 
 
 def _det(x, length, at_berth=False):
@@ -47,6 +47,33 @@ def test_a_date_seen_in_two_modes_keeps_a_row_per_mode():
     namer = series_namer(rows)
     assert [namer(r) for r in rows] == ["s1 EW", "s1 IW"]
     assert series_namer(rows[1:])(rows[1]) == "s1"  # one mode: the sensor's name alone
+
+
+def _stored(scene: str, day: int, mode: str | None, sensor: str = "s1") -> dict:
+    """A row as a re-check store reads it back (mode None: counted before the store kept it)."""
+    when = datetime(2021, 4, day, 6, tzinfo=timezone.utc)
+    return {"scene": scene, "sensor": sensor, "instrument_mode": mode, "date": when.date().isoformat(),
+            "datetime": when.isoformat(), "observed_fraction": 1.0}
+
+
+def test_rows_of_unknown_mode_join_a_sensor_of_one_mode_and_no_series_beside_two():
+    old = [_stored("old1", 1, None), _stored("old2", 2, None), _stored("opt", 2, None, "s2")]
+    # no mode known yet: they stay one series per sensor, as the store's series was
+    assert [(r["instrument_mode"], "mode_assumed" in r) for r in place_unknown_modes(old)] == [("", False)] * 3
+    # every s1 row that says its mode says IW: the old ones join it (as assumed); s2's stay as they are
+    placed = place_unknown_modes([*old, _stored("new", 3, "IW"), _stored("opt2", 3, "", "s2")])
+    assert [(r["scene"], r["instrument_mode"], r.get("mode_assumed", False)) for r in placed] == [
+        ("old1", "IW", True), ("old2", "IW", True), ("opt", "", False), ("new", "IW", False), ("opt2", "", False)]
+    assert {series_namer(placed)(r) for r in placed} == {"s1", "s2"}
+    # s1 seen in IW and EW: nothing says which the old rows were; they stay unknown, no mode of their own
+    mixed = place_unknown_modes([*old, _stored("iw", 3, "IW"), _stored("ew", 4, "EW")])
+    assert [(r["scene"], r["instrument_mode"]) for r in mixed if r["sensor"] == "s1"] == [
+        ("old1", None), ("old2", None), ("iw", "IW"), ("ew", "EW")]
+    namer = series_namer(mixed)
+    assert [namer(r) for r in mixed[-2:]] == ["s1 IW", "s1 EW"]
+    # an old row and a new one of one date and mode: one row, as two scenes of a date always were
+    same_day = one_row_per_date(place_unknown_modes([_stored("old", 3, None), _stored("new", 3, "IW")]))
+    assert [(r["scene"], r["dropped_scenes"]) for r in same_day] == [("new", ["old"])]
 
 
 def _svg_labels(svg: str, names) -> dict[str, tuple[float, float, float]]:
