@@ -146,7 +146,8 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
     # each instrument mode a series of its own, as in geo vessels; rows stored before the mode was: as the rule says
     rows = one_row_per_date(place_unknown_modes(vessel_rows(store, aoi.id, VESSELS_VERSION)))
     entry = {"new_scenes": [r["scene"] for r in outcome.rows], "n_counted": added, "n_dates": len(rows),
-             "series": _series_dates(rows), "n_modes_learned": learned, "sensors": list(plan.sensors), "period_start": plan.start.isoformat()}
+             "series": _series_dates(rows), "n_modes_learned": learned, "sensors": list(plan.sensors),
+             "period_start": plan.start.isoformat()}
     if not rows:
         return entry, []
     evidence = evidence_for_claims(plan.claims, aoi.id, rows, VesselParams().evidence)

@@ -20,8 +20,8 @@ from geo.store.times import iso_utc, parse_utc
 if TYPE_CHECKING:  # numpy for the masks only: a re-check with nothing new reads which scenes are counted
     import numpy as np
 
-SERIES_FIELDS = ("scene_id", "sensor", "instrument_mode", "date", "datetime", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
-                 "observed_fraction", "observed_km2", "land_mask", "run_id", *VESSEL_CLASS_COLUMNS)
+SERIES_FIELDS = ("scene_id", "sensor", "instrument_mode", "date", "datetime", "n_vessels", "n_large", "total_area_m2",
+                 "large_area_m2", "observed_fraction", "observed_km2", "land_mask", "run_id", *VESSEL_CLASS_COLUMNS)
 
 
 def vessel_scenes(store: Store, aoi_id: str, algorithm_version: str) -> dict[str, tuple[str, datetime]]:
@@ -55,9 +55,10 @@ def add_vessel_rows(store: Store, aoi_id: str, algorithm_version: str, rows: Seq
         f"n_vessels, n_large, total_area_m2, large_area_m2, observed_fraction, observed_km2, land_mask, run_id, "
         f"recorded_at, {', '.join(VESSEL_CLASS_COLUMNS)}) VALUES ({', '.join('?' * (16 + len(VESSEL_CLASS_COLUMNS)))}) "
         "ON CONFLICT DO NOTHING",
-        [(aoi_id, algorithm_version, r["scene"], r["sensor"], r.get("instrument_mode") or "", r["date"], iso_utc(parse_utc(str(r["datetime"]))),
-          r["n_vessels"], r["n_large"], r["total_area_m2"], r["large_area_m2"], r["observed_fraction"],
-          r["observed_km2"], r["land_mask"], run_id, recorded_at, *(r.get(c) for c in VESSEL_CLASS_COLUMNS))
+        [(aoi_id, algorithm_version, r["scene"], r["sensor"], r.get("instrument_mode") or "", r["date"],
+          iso_utc(parse_utc(str(r["datetime"]))), r["n_vessels"], r["n_large"], r["total_area_m2"], r["large_area_m2"],
+          r["observed_fraction"], r["observed_km2"], r["land_mask"], run_id, recorded_at,
+          *(r.get(c) for c in VESSEL_CLASS_COLUMNS))
          for r in rows],
     )
     return cursor.rowcount

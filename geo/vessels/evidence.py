@@ -174,11 +174,11 @@ def vessel_evidence(
     if VESSEL_SIGNATURE not in claim.signatures or aoi_id not in claim.aoi_ids or claim.stance is not Stance.ASSERT:
         return None
     start, end = claim.window.start, claim.window.end
-    # A series per sensor, and per instrument mode where a sensor was seen in several: like is compared with
-    # like (EW's 40 m pixels do not count what IW's 10 m count, so mixed dates read as a drop or a rise)
     # Rows of unknown mode among a sensor's several modes (``series.place_unknown_modes``): in no series
     unknown = [r for r in rows if r.get("instrument_mode", "") is None]
     rows = [r for r in rows if r.get("instrument_mode", "") is not None]
+    # A series per sensor, and per instrument mode where a sensor was seen in several: like is compared with
+    # like (EW's 40 m pixels do not count what IW's 10 m count, so mixed dates read as a drop or a rise)
     series_name = series_namer(rows)
     sensors = sorted({series_name(r) for r in rows})
     tests: dict[str, CountTest] = {}
