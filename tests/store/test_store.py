@@ -210,6 +210,39 @@ def test_migration_4_adds_the_vessel_size_classes_and_old_rows_say_they_have_non
     assert {c: new_row[c] for c in schema.VESSEL_CLASS_COLUMNS} == {c: new[c] for c in schema.VESSEL_CLASS_COLUMNS}
 
 
+def test_migration_7_reads_old_vessel_counts_of_unknown_mode_and_records_it_once_known(tmp_path):
+    """Counts stored before schema 7 read with mode None (unknown, not ''); new ones keep theirs ('' where the item
+    says none); a mode learned later is recorded only where it was unknown."""
+    from geo.store.vessels import add_vessel_rows, set_vessel_modes, unknown_mode_scenes, vessel_rows
+
+    path = tmp_path / "v6.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=6) == [1, 2, 3, 4, 5, 6]
+    conn.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('t', 't', '{}')")
+    for scene, day in (("OLD1", 1), ("OLD2", 7)):
+        conn.execute("INSERT INTO vessel_series (aoi_id, algorithm_version, scene_id, sensor, date, datetime, "
+                     "n_vessels, n_large, observed_fraction, run_id, recorded_at) VALUES ('port', 'vessels/0.1', ?, "
+                     "'s1', ?, ?, 5, 3, 0.98, 1, 't')", (scene, f"2021-04-{day:02d}", f"2021-04-{day:02d}T06:00:00.000Z"))
+    conn.execute("COMMIT")
+    conn.close()
+    row = {"sensor": "s1", "n_vessels": 6, "n_large": 4, "total_area_m2": 1.0, "large_area_m2": 1.0,
+           "observed_fraction": 0.97, "observed_km2": 2.0, "land_mask": "sar-temporal-median/0.1"}
+    new = [{**row, "scene": "IW", "instrument_mode": "IW", "date": "2021-04-13", "datetime": "2021-04-13T06:00:00Z"},
+           {**row, "scene": "UNSAID", "instrument_mode": "", "date": "2021-04-19", "datetime": "2021-04-19T06:00:00Z"}]
+    with writer_lock(path), Store.open(path) as store:
+        assert store.schema_version == schema.LATEST == 7
+        with store.transaction():
+            assert add_vessel_rows(store, "port", "vessels/0.1", new, 1, "t") == 2
+        assert sorted(unknown_mode_scenes(store, "port", "vessels/0.1")) == ["OLD1", "OLD2"]
+        assert [(r["scene"], r["instrument_mode"]) for r in vessel_rows(store, "port", "vessels/0.1")] == [
+            ("OLD1", None), ("OLD2", None), ("IW", "IW"), ("UNSAID", "")]
+        with store.transaction():  # a mode for a count that has one already is not taken
+            assert set_vessel_modes(store, "port", "vessels/0.1", {"OLD1": "EW", "IW": "EW", "UNSAID": "IW"}) == 1
+        assert [(r["scene"], r["instrument_mode"]) for r in vessel_rows(store, "port", "vessels/0.1")] == [
+            ("OLD1", "EW"), ("OLD2", None), ("IW", "IW"), ("UNSAID", "")]
+
+
 def test_migration_6_keeps_old_pairs_readable_their_outside_share_unknown(tmp_path):
     """Pairs stored before schema 6 did not record their scenes' nodata share: read as unknown (None), not 0; AOIs
     this workbench stored from a drawn file (its source) are marked drawn, the others unknown."""
