@@ -33,7 +33,7 @@ def want_quick_end() -> None:
 @click.option("--source", default=None, callback=scene_source,
               help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
                    "STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo); --sensor s1 "
-                   "needs one holding Sentinel-1 (not earth-search or cdse) [default: earth-search for s2, "
+                   "needs one holding Sentinel-1 (not earth-search) [default: earth-search for s2, "
                    "planetary-computer for s1, as geo scenes search].")
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "

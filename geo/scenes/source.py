@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 
 EARTH_SEARCH = "https://earth-search.aws.element84.com/v1"
 PLANETARY_COMPUTER = "https://planetarycomputer.microsoft.com/api/stac/v1"
-# The Copernicus Data Space Ecosystem: searching is anonymous; its files (JPEG 2000 in the SAFE products) are read
-# from its S3 storage with the user's keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), at the endpoint its items name.
+# The Copernicus Data Space Ecosystem: searching is anonymous; its files (Sentinel-2's JPEG 2000, Sentinel-1 GRD
+# georeferenced by ground control points) are read from its S3 storage with the user's keys (AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY), at the endpoint its items name.
 COPERNICUS_DATA_SPACE = "https://stac.dataspace.copernicus.eu/v1"
 # Collections searched on any STAC API that is not one of the named archives below.
 DEFAULT_COLLECTIONS: Mapping[Sensor, tuple[str, ...]] = {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-rtc",)}
@@ -63,8 +64,7 @@ ARCHIVES: Mapping[str, Archive] = {
     "earth-search": Archive(EARTH_SEARCH, {Sensor.S2: ("sentinel-2-l2a",)},
                             "Sentinel-1 is not anonymous on AWS: use --source planetary-computer"),
     "planetary-computer": Archive(PLANETARY_COMPUTER, {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-rtc",)}),
-    "cdse": Archive(COPERNICUS_DATA_SPACE, {Sensor.S2: ("sentinel-2-l2a",)},
-                    "its Sentinel-1 GRD is in radar geometry, not terrain-corrected: use --source planetary-computer"),
+    "cdse": Archive(COPERNICUS_DATA_SPACE, {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-grd",)}),
 }
 
 

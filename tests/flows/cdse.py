@@ -80,3 +80,53 @@ def cdse_item(server: ArchiveServer, folder: Path, earth_search: dict[str, Any],
                        "auth:schemes": {"s3": {"type": "s3"}}})
     item.update({"stac_version": "1.1.0", "id": product, "properties": properties, "assets": assets})
     return item
+
+
+def grd_cog_items(catalog: Path, folder: Path, server: ArchiveServer, encode) -> Path:
+    """The synthetic port's Sentinel-1 series (tests/vessels/port.py) as CDSE publishes GRD: collection
+    ``sentinel-1-grd``, assets ``vv``/``vh`` of amplitude DN (``encode``: power -> (DN, dtype, nodata)) georeferenced
+    only by ground control points, STAC 1.1 (``data_type``, ``nodata`` on the asset), in the ``eodata`` bucket; each
+    pass twice, as the SAFE product (``..._6EE4``) and its COG conversion (``..._6EE4_COG``). A local catalog of
+    them is written in ``folder``; its path is returned."""
+    import pystac
+    from rasterio.control import GroundControlPoint
+
+    from geo.scenes.source import LocalCatalog
+    from tests.archive_data import write_cog
+
+    out = pystac.Catalog("cdse-grd", "the port's Sentinel-1 series as the Copernicus Data Space publishes GRD")
+    for scene in LocalCatalog(catalog, "s1").all():
+        assert scene.stac is not None
+        product = f"S1A_IW_GRDH_1SDV_{scene.datetime:%Y%m%dT%H%M%S}_{scene.datetime:%Y%m%dT%H%M%S}_054210_0697DA_6EE4"
+        for suffix, kind in (("", "IW_GRDH_1S"), ("_COG", "IW_GRDH_1S-COG")):
+            assets: dict[str, Any] = {}
+            for pol in ("vv", "vh"):
+                with rasterio.open(scene.asset(pol).href) as src:
+                    power, transform, crs, (height, width) = src.read(1), src.transform, src.crs, src.shape
+                dn, dtype, nodata = encode(power)
+                corners = [(0, 0), (0, width), (height, 0), (height, width), (height // 2, width // 2)]
+                gcps = [GroundControlPoint(row=r, col=c, x=(transform @ (c, r))[0], y=(transform @ (c, r))[1])
+                        for r, c in corners]
+                name = f"{product}{suffix}.SAFE/measurement/s1a-iw-grd-{pol}{suffix.lower()}.tiff"
+                path = write_cog(folder / "files" / name, dn.astype(dtype), None, None, nodata, overviews=False,
+                                 gcps=(gcps, crs))
+                bucket_path = f"eodata/Sentinel-1/SAR/{kind}/{scene.datetime:%Y/%m/%d}/{name}"
+                server.add_file(bucket_path, path)
+                assets[pol] = {"href": f"s3://{bucket_path}", "roles": ["data"], "data_type": dtype, "nodata": nodata,
+                               "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+                               "sar:polarizations": [pol.upper()], "proj:code": None, "storage:refs": ["cdse-s3"]}
+            properties = {key: value for key, value in scene.properties.items() if key != "datetime"}
+            properties.update({"platform": "sentinel-1a", "constellation": "sentinel-1", "product:type": kind,
+                               "processing:version": "01.00", "sar:instrument_mode": "IW",
+                               "sar:polarizations": ["VV", "VH"],
+                               "storage:schemes": {"cdse-s3": {"type": "custom-s3", "platform": server.url}}})
+            item = pystac.Item(product + suffix, scene.stac["geometry"], list(scene.geometry.bounds), scene.datetime,
+                               properties, collection="sentinel-1-grd")
+            for pol, fields in assets.items():
+                href = fields.pop("href")
+                item.add_asset(pol, pystac.Asset(href, media_type=fields.pop("type"), roles=fields.pop("roles"),
+                                                 extra_fields=fields))
+            out.add_item(item)
+    out.normalize_hrefs(str(folder / "catalog"))
+    out.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    return folder / "catalog" / "catalog.json"

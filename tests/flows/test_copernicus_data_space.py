@@ -95,3 +95,25 @@ def test_scenes_search_lists_copernicus_data_space_items_with_their_clear_share(
     scenes = {s["id"]: s for s in json.loads(listed.stdout)["scenes"]}
     assert set(scenes) == {BEFORE, AFTER}
     assert all(s["clear_fraction"] == 1.0 for s in scenes.values()), scenes
+
+
+def test_copernicus_data_space_sentinel_1_grd_counts_the_planted_ships_once_a_pass(user, port_project, tmp_path):
+    """Sentinel-1 GRD as CDSE publishes it (DN in radar geometry, ground control points, each pass as the SAFE
+    product and its COG conversion, files in its S3 bucket): the planted ships of every date, one row a date."""
+    from tests.flows.cdse import grd_cog_items
+    from tests.flows.test_sar_archives import PERIOD, _dn, counts, planted
+
+    server = ArchiveServer().start()
+    try:
+        catalog = grd_cog_items(port_project.catalog, tmp_path / "cdse-grd", server, _dn)
+        result = user("vessels", "--aoi", "test-port", *PERIOD, "--source", str(catalog), "--aoi-dir",
+                      str(port_project.aoi_dir), "--seeds-dir", str(port_project.seeds_dir), "--out", "out",
+                      env=S3_KEYS)
+        assert result.returncode == 0, result.output
+        found = counts(user)
+        assert all(scene.endswith("_COG") for scene in found), found  # the newest publication of each pass
+        by_date = {scene[17:25]: n for scene, n in found.items()}  # S1A_IW_GRDH_1SDV_20210613T...
+        assert by_date == {scene[9:17]: n for scene, n in planted(port_project).items()}  # S1A_TEST_20210613
+        assert server.records("/eodata/")  # read over S3, at the endpoint the items name
+    finally:
+        server.stop()

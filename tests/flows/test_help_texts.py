@@ -24,7 +24,7 @@ def test_notify_retries_help_gives_the_waits_urllib3_makes(user):
 def test_run_help_does_not_say_only_planetary_computer_serves_sentinel_1(user):
     text = re.sub(r"-\s+", "-", " ".join(user("run", "--help").stdout.split()))
     assert "needed for --sensor s1" not in text  # a STAC API URL or a local catalog of Sentinel-1 serves too
-    assert "--sensor s1 needs one holding Sentinel-1 (not earth-search or cdse)" in text
+    assert "--sensor s1 needs one holding Sentinel-1 (not earth-search)" in text
 
 
 def test_every_command_searches_the_same_archive_for_a_sensor_by_default(user):
