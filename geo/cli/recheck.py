@@ -108,8 +108,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--since", default=None, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
 @click.option("--source", default="earth-search", show_default=True, callback=scene_source,
-              help="'earth-search', 'planetary-computer', a STAC API URL, a local STAC catalog, or 'demo' (the demo "
-                   "scenes that come with geo).")
+              help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
+                   "STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with geo).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder for per-run files [default: <store name>-outputs beside the store].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,

@@ -31,9 +31,10 @@ def want_quick_end() -> None:
 @click.option("--after", default=None, metavar="DATE|ITEM",
               help="After scene: an ISO date YYYY-MM-DD (the best scene on or after it) or a scene item id.")
 @click.option("--source", default=None, callback=scene_source,
-              help="'earth-search', 'planetary-computer', a STAC API URL, a local STAC catalog, or 'demo' (the "
-                   "Nantes scenes shipped with geo); --sensor s1 needs one holding Sentinel-1 (not earth-search) [default: "
-                   "earth-search for s2, planetary-computer for s1, as geo scenes search].")
+              help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
+                   "STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo); --sensor s1 "
+                   "needs one holding Sentinel-1 (not earth-search) [default: earth-search for s2, "
+                   "planetary-computer for s1, as geo scenes search].")
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "
                    "log-ratio test, omnibus dating over the series).")

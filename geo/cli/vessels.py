@@ -64,8 +64,8 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
 @sensor_option(None,
               help="Only Sentinel-1 (SAR CFAR) or Sentinel-2 (optical) scenes [default: every sensor the source has].")
 @click.option("--source", default=None, callback=scene_source,
-              help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), a STAC API "
-                   "URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo) [default: earth-search; planetary-computer with --sensor s1].")
+              help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), 'cdse' "
+                   "(Sentinel-1 GRD and Sentinel-2; S3 keys to read), a STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo) [default: earth-search; planetary-computer with --sensor s1].")
 @click.option("--claim", "claim_ids", multiple=True,
               help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,

@@ -17,8 +17,9 @@ import rasterio
 REMOTE_COG_DEFAULTS: dict[str, Any] = {
     # Do not list the remote "directory" on open: S3/HTTP listings are slow and useless for COGs.
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
-    # Only these extensions are opened over /vsicurl/ (stops GDAL probing for .aux.xml, .ovr, ...).
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.TIF,.tiff",
+    # Only these extensions are opened over /vsicurl/ (stops GDAL probing for .aux.xml, .ovr, ...): COGs, and the
+    # JPEG 2000 of SAFE products (the Copernicus Data Space serves those).
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.TIF,.tiff,.jp2,.JP2",
     # Fetch adjacent tiles in one ranged request.
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
     # GDAL does not retry by default; archives do return transient 5xx/429. GDAL doubles the delay at

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -62,8 +63,15 @@ class Stack:
 
 def _non_cached(href: str) -> dict[str, str]:
     """GDAL settings that make a retry fetch ``href`` again instead of reusing what it cached in-process."""
-    path = href if href.startswith("/vsi") else f"/vsicurl/{href}"
+    path = (href if href.startswith("/vsi") else f"/vsis3/{href.removeprefix('s3://')}" if href.startswith("s3://")
+            else f"/vsicurl/{href}")
     return {"CPL_VSIL_CURL_NON_CACHED": path}
+
+
+def _access(asset: Asset) -> dict[str, str]:
+    """The GDAL settings the item gives for reaching ``asset`` (its storage's S3 endpoint ...), each one the user
+    has not set in the environment: a user's ``AWS_S3_ENDPOINT`` wins, as GDAL users expect."""
+    return {key: value for key, value in asset.gdal_options if key not in os.environ}
 
 
 def displacement_digest(displacement: Displacement, grid: Grid) -> str:
@@ -92,7 +100,8 @@ def read_window(
     when this window was read before; otherwise they are read with retries and then cached. Failures
     raise ``RasterError``/``ArchiveError`` naming item and asset.
     """
-    what = f"scene {scene_id} asset {asset.key!r} ({asset.href})"
+    endpoint = dict(asset.gdal_options).get("AWS_S3_ENDPOINT")
+    what = f"scene {scene_id} asset {asset.key!r} ({asset.href}{f' at {endpoint}' if endpoint else ''})"
 
     def read(href: str, env: dict[str, str]) -> tuple[np.ma.MaskedArray, float]:
         if displacement is None:
@@ -117,7 +126,7 @@ def read_window(
     policy = RetryPolicy.from_env()
 
     def attempt(number: int) -> tuple[np.ma.MaskedArray, float]:
-        return read(sign_href(asset.href), _non_cached(asset.href) if number else {})
+        return read(sign_href(asset.href), {**_access(asset), **(_non_cached(asset.href) if number else {})})
 
     def retryable(exc: Exception) -> str | None:
         return gdal_message(exc) if isinstance(exc, RasterioError) else None

@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 
 EARTH_SEARCH = "https://earth-search.aws.element84.com/v1"
 PLANETARY_COMPUTER = "https://planetarycomputer.microsoft.com/api/stac/v1"
+# The Copernicus Data Space Ecosystem: searching is anonymous; its files (Sentinel-2's JPEG 2000, Sentinel-1 GRD
+# georeferenced by ground control points) are read from its S3 storage with the user's keys (AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY), at the endpoint its items name.
+COPERNICUS_DATA_SPACE = "https://stac.dataspace.copernicus.eu/v1"
 # Collections searched on any STAC API that is not one of the named archives below.
 DEFAULT_COLLECTIONS: Mapping[Sensor, tuple[str, ...]] = {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-rtc",)}
 PAGE_SIZE = 100
@@ -60,6 +64,7 @@ ARCHIVES: Mapping[str, Archive] = {
     "earth-search": Archive(EARTH_SEARCH, {Sensor.S2: ("sentinel-2-l2a",)},
                             "Sentinel-1 is not anonymous on AWS: use --source planetary-computer"),
     "planetary-computer": Archive(PLANETARY_COMPUTER, {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-rtc",)}),
+    "cdse": Archive(COPERNICUS_DATA_SPACE, {Sensor.S2: ("sentinel-2-l2a",), Sensor.S1: ("sentinel-1-grd",)}),
 }
 
 
@@ -326,7 +331,7 @@ def check_sensor(sensor: str) -> Sensor:
 
 def open_source(source: str, sensor: Sensor | str | None = None, collections: Sequence[str] | None = None,
                 cache: SceneCache | None = None) -> SceneSource:
-    """``earth-search``, ``planetary-computer``, any STAC API URL, or a local STAC catalog (file or
+    """``earth-search``, ``planetary-computer``, ``cdse``, any STAC API URL, or a local STAC catalog (file or
     folder), searched for ``sensor`` (``s2`` or ``s1``) in ``collections`` (default: per archive). Without
     a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
     kind = check_sensor(sensor) if sensor is not None else None

@@ -42,3 +42,42 @@ def test_sentinel1_items_are_sar_and_unscaled():
     assert s1.sensor == "s1" and s1.relative_orbit == 134
     assert (s1.asset("vv").scale, s1.asset("vv").offset, s1.asset("vv").nodata) == (1.0, 0.0, -32768.0)
     assert s1.summary()["orbit_state"] == "descending"
+
+
+def _cdse_band(name: str, common: str, gsd: int, sampling: str = "original") -> dict:
+    """A Copernicus Data Space (CDSE) STAC 1.1 asset: one band under ``bands`` with ``eo:common_name``, the
+    raster fields on the asset itself (``raster:scale``, ``raster:offset``, ``nodata``), its resolution in the key
+    and the roles (the layout of CDSE's sentinel-2-l2a items)."""
+    return {"roles": ["data", "reflectance", f"sampling:{sampling}", f"gsd:{gsd}m"], "gsd": gsd,
+            "bands": [{"name": name, "eo:common_name": common}], "data_type": "uint16", "nodata": 0,
+            "raster:scale": 0.0001, "raster:offset": -0.1}
+
+
+def test_copernicus_data_space_items_answer_to_common_names_at_their_finest_resolution():
+    cdse = item({"processing:version": "05.10", "platform": "sentinel-2a", "grid:code": "MGRS-13VEK",
+                 "sat:relative_orbit": 27},
+                {"B04_60m": _cdse_band("B04", "red", 60, "downsampled"),
+                 "B04_20m": _cdse_band("B04", "red", 20, "downsampled"),
+                 "B04_10m": _cdse_band("B04", "red", 10),
+                 "B11_60m": _cdse_band("B11", "swir16", 60, "downsampled"),
+                 "B11_20m": _cdse_band("B11", "swir16", 20),
+                 "SCL_60m": {"roles": ["data", "sampling:downsampled", "gsd:60m"], "gsd": 60, "data_type": "uint8",
+                             "nodata": 0},
+                 "SCL_20m": {"roles": ["data", "sampling:original", "gsd:20m"], "gsd": 20, "data_type": "uint8",
+                             "nodata": 0}},
+                collection="sentinel-2-l2a")
+    scene = scene_from_item(cdse)
+    assert scene.asset("red").key == "B04_10m" and scene.asset("swir16").key == "B11_20m"
+    assert scene.asset("red").scale == pytest.approx(1e-4) and scene.asset("red").offset == pytest.approx(-0.1)
+    assert scene.asset("red").nodata == 0.0 and scene.asset("red").data_type == "uint16"
+    assert scene.asset("scl").key == "SCL_20m" and (scene.asset("scl").scale, scene.asset("scl").offset) == (1.0, 0.0)
+    assert scene.sensor == "s2" and scene.relative_orbit == 27
+
+
+def test_stac_1_1_raster_fields_on_the_asset_override_the_baseline_rule():
+    # an archive whose pixels already hold reflectance x 10000 with no offset says so on the asset (STAC 1.1)
+    own = item({"processing:version": "05.10"},
+               {"red": {"roles": ["data", "reflectance"], "bands": [{"name": "B04", "eo:common_name": "red"}],
+                        "raster:scale": 0.0001, "raster:offset": 0.0, "nodata": 65535}})
+    red = scene_from_item(own).asset("red")
+    assert (red.scale, red.offset, red.nodata) == (pytest.approx(1e-4), 0.0, 65535.0)

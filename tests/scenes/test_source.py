@@ -64,6 +64,9 @@ def test_sources_by_name_and_sensor(loopback):
     with pytest.raises(SceneError, match="unknown sensor 'landsat'"):
         open_source(loopback.url, "landsat")
     assert open_source("planetary-computer", "s1").collections == ("sentinel-1-rtc",)
+    cdse = open_source("cdse", "s2")  # the Copernicus Data Space (its items: tests/flows/test_copernicus_data_space.py)
+    assert (cdse.name, cdse.collections) == ("https://stac.dataspace.copernicus.eu/v1", ("sentinel-2-l2a",))
+    assert open_source("cdse", "s1").collections == ("sentinel-1-grd",)
     assert open_source(loopback.url, "s1").collections == ("sentinel-1-rtc",)
     assert open_source(loopback.url, "s2", ["sentinel-2-c1-l2a"]).collections == ("sentinel-2-c1-l2a",)
     demo = open_source(str(REPO / "scenes" / "demo"))

@@ -33,7 +33,8 @@ class GeoAlgorithm(QgsProcessingAlgorithm):
 
     def source_parameter(self):
         return QgsProcessingParameterString(
-            SOURCE, "Scene source: earth-search, planetary-computer, a STAC API URL or a local STAC catalog",
+            SOURCE, "Scene source: earth-search, planetary-computer, cdse (Copernicus Data Space: S3 keys in the "
+                    "environment), a STAC API URL or a local STAC catalog",
             defaultValue="earth-search")
 
     def text(self, parameters, name, context):
