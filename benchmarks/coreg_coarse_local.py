@@ -4,14 +4,14 @@ a reference commit's side by side in the same run, JSON out.
 The pairs are ``benchmarks/coreg_coarse.py``'s (real 10 m crops; TGT the same ground moved and block-averaged 2,
 3 or 6 times; 10 m TGTs too, as the floor of the scores), moved by a constant sub-pixel shift (Fourier shift:
 exact) or by a smooth field (a constant plus slow sinusoids of up to 0.8 px, sampled from the 2x Fourier-upsampled
-crop). Each tool runs ``coregister_files`` (``geo coreg REF TGT --local --spacing 64 --apply OUT``: windows of
-128 px, 4-9 a side) in a fresh interpreter. Scored: every tie point used against the field at its position (error
+crop). Each tool runs ``coregister_files`` (``geo coreg REF TGT --local --apply OUT``: windows of 128 px, every
+128 px or ``--spacing``) in a fresh interpreter. Scored: every tie point used against the field at its position (error
 per component in REF pixels, and over its stated sigma: 1 = honest; a smooth field varies inside a window, so
 there even 10 m tie points are ~0.02 px off its value at the centre), the model against the field on a 9 x 9
 lattice over the overlap, and the written correction: OUT block-averaged back onto TGT's lattice and measured
 again against REF by ``geo coreg``'s global path (the same in both tools), which should find no shift left.
 
-    python benchmarks/coreg_coarse_local.py [--reference COMMIT] [--out benchmarks/results/coreg_coarse_local.json]
+    python benchmarks/coreg_coarse_local.py [--reference COMMIT] [--spacing 128] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ rows = []
 for case in cases:
     f = case["factor"]
     try:
-        done = coregister_files(case["ref"], case["tgt"], local=LocalSettings(spacing=64), apply_to=case["out"])
+        done = coregister_files(case["ref"], case["tgt"], local=LocalSettings(spacing=int(sys.argv[2])), apply_to=case["out"])
     except Exception as exc:
         rows.append({"failed": f"{type(exc).__name__}: {exc}"})
         continue
@@ -135,10 +135,10 @@ print(json.dumps(rows))
 """
 
 
-def _run(geo_path: Path, folder: Path, cases: list[dict]) -> list[dict]:
+def _run(geo_path: Path, folder: Path, cases: list[dict], spacing: int) -> list[dict]:
     env = {**os.environ, "PYTHONPATH": f"{geo_path}:{ROOT}", "PYTHONDONTWRITEBYTECODE": "1"}
     (folder / "cases.json").write_text(json.dumps(cases))
-    proc = subprocess.run([sys.executable, "-c", SNIPPET, "cases.json"], capture_output=True, text=True, env=env,
+    proc = subprocess.run([sys.executable, "-c", SNIPPET, "cases.json", str(spacing)], capture_output=True, text=True, env=env,
                           cwd=folder, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -151,7 +151,8 @@ def _score(cases: list[dict], rows: list[dict]) -> dict:
     out = {}
     for f in LOCAL_FACTORS:
         for kind in ("constant", "smooth"):
-            errors, ratios, model_errors, residuals, fell_back, failed, points = [], [], [], [], 0, 0, 0
+            errors, ratios, model_errors, mean_errors, residuals = [], [], [], [], []
+            fell_back, failed, points = 0, 0, 0
             for case, row in zip(cases, rows):
                 if case["factor"] != f or case["kind"] != kind:
                     continue
@@ -170,11 +171,14 @@ def _score(cases: list[dict], rows: list[dict]) -> dict:
                 lr, lc, mx, my = map(np.array, row["lattice"])
                 tx, ty = field(case["field"], lr, lc)
                 model_errors += list(mx - tx) + list(my - ty)
+                mean_errors += [float(np.mean(mx - tx)), float(np.mean(my - ty))]  # what "mean_dx_px" says
             out[f"{10 * f} m {kind}"] = dict(
                 pairs=sum(1 for c in cases if c["factor"] == f and c["kind"] == kind), failed=failed,
                 fell_back=fell_back, tie_points_used=points, tie_point_rmse_px=_rms(errors),
                 tie_point_worst_px=round(float(np.max(np.abs(errors))), 4) if errors else None,
                 rms_error_over_sigma=_rms(ratios), model_rmse_px=_rms(model_errors),
+                model_worst_px=round(float(np.max(np.abs(model_errors))), 4) if model_errors else None,
+                model_mean_worst_px=round(float(np.max(np.abs(mean_errors))), 4) if mean_errors else None,
                 apply_residual_rmse_px=_rms(residuals),
                 apply_residual_worst_px=round(float(np.max(np.abs(residuals))), 4) if residuals else None)
     return out
@@ -183,14 +187,16 @@ def _score(cases: list[dict], rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default="a0e064c", help="commit to compare with (its geo/)")
+    parser.add_argument("--spacing", type=int, default=128, help="tie-point spacing, px of REF (window: 128)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "coreg_coarse_local.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder, reference = Path(tmp) / "pairs", Path(tmp) / "reference"
         folder.mkdir(), reference.mkdir()
         cases = _cases(paths.shared_data(), folder)
-        result = {"geo": _score(cases, _run(ROOT, folder, cases)),
-                  f"geo@{args.reference}": _score(cases, _run(_checkout(args.reference, reference), folder, cases))}
+        result = {"spacing": args.spacing, "geo": _score(cases, _run(ROOT, folder, cases, args.spacing)),
+                  f"geo@{args.reference}": _score(cases, _run(_checkout(args.reference, reference), folder, cases,
+                                                              args.spacing))}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
