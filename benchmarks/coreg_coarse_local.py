@@ -176,7 +176,9 @@ def _score(cases: list[dict], rows: list[dict]) -> dict:
                 pairs=sum(1 for c in cases if c["factor"] == f and c["kind"] == kind), failed=failed,
                 fell_back=fell_back, tie_points_used=points, tie_point_rmse_px=_rms(errors),
                 tie_point_worst_px=round(float(np.max(np.abs(errors))), 4) if errors else None,
-                rms_error_over_sigma=_rms(ratios), model_rmse_px=_rms(model_errors),
+                rms_error_over_sigma=_rms(ratios),
+                median_abs_error_over_sigma=round(float(np.median(np.abs(ratios))), 2) if ratios else None,  # 0.67 honest
+                model_rmse_px=_rms(model_errors),
                 model_worst_px=round(float(np.max(np.abs(model_errors))), 4) if model_errors else None,
                 model_mean_worst_px=round(float(np.max(np.abs(mean_errors))), 4) if mean_errors else None,
                 apply_residual_rmse_px=_rms(residuals),
