@@ -21,7 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +30,11 @@ from scipy import ndimage as ndi
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import paths  # noqa: E402
 from tests.align.crops import fourier_shift  # noqa: E402
 
-from benchmarks.coreg_coarse import FACTORS, TRANSFORM, _crops, _write  # noqa: E402
+from benchmarks.coreg_coarse import FACTORS, TRANSFORM, _crops, _write, side_by_side  # noqa: E402
 
 LOCAL_FACTORS = (1, *FACTORS)  # 10 m against 10 m: the floor of the scores (REF's grid in both)
-from benchmarks.coreg_crops import _checkout  # noqa: E402
 
 CONSTANT, SMOOTH = 2, 1  # pairs per crop and resolution of each kind
 EDGE = 24  # px cut from each side of a crop after moving it
@@ -192,16 +189,11 @@ def main() -> None:
     parser.add_argument("--spacing", type=int, default=128, help="tie-point spacing, px of REF (window: 128)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "coreg_coarse_local.json"))
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder, reference = Path(tmp) / "pairs", Path(tmp) / "reference"
-        folder.mkdir(), reference.mkdir()
-        cases = _cases(paths.shared_data(), folder)
-        result = {"spacing": args.spacing, "geo": _score(cases, _run(ROOT, folder, cases, args.spacing)),
-                  f"geo@{args.reference}": _score(cases, _run(_checkout(args.reference, reference), folder, cases,
-                                                              args.spacing))}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1))
+
+    def run(geo_path: Path, folder: Path, cases: list[dict]) -> dict:
+        return _score(cases, _run(geo_path, folder, cases, args.spacing))
+
+    side_by_side(_cases, run, args.reference, Path(args.out), spacing=args.spacing)
 
 
 if __name__ == "__main__":
