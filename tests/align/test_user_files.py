@@ -110,18 +110,27 @@ def _block_average(image: np.ndarray, factor: int) -> np.ndarray:
     return averaged
 
 
-def _write_float(path: Path, image: np.ndarray, transform: rasterio.Affine) -> None:
+# UTM zone 33's projection with its false easting 1 km further: another CRS, the same pixels 1 km east
+SHIFTED_UTM = "+proj=tmerc +lat_0=0 +lon_0=15 +k=0.9996 +x_0=501000 +y_0=0 +datum=WGS84 +units=m +no_defs"
+
+
+def _write_float(path: Path, image: np.ndarray, transform: rasterio.Affine, crs: str = "EPSG:32633") -> None:
     with rasterio.open(path, "w", driver="GTiff", width=image.shape[1], height=image.shape[0], count=1,
-                       dtype="float32", crs="EPSG:32633", transform=transform, nodata=0) as dst:
+                       dtype="float32", crs=crs, transform=transform, nodata=0) as dst:
         dst.write(image.astype(np.float32), 1)
 
 
-def _coarse_pair(folder: Path, factor: int) -> None:
+def _coarse_pair(folder: Path, factor: int, other_crs: bool = False) -> None:
     """ref.tif: 10 m; tgt.tif: the same ground moved by COREG_PAIR_768's shift and block-averaged ``factor``
-    times (a coarser band's pixels are the ground averaged)."""
+    times (a coarser band's pixels are the ground averaged), in REF's CRS or (``other_crs``) another one."""
     ref, tgt = shifted_pair(SHARED_DATA, COREG_PAIR_768)
     _write(folder / "ref.tif", [ref])
-    _write_float(folder / "tgt.tif", _block_average(tgt, factor), TRANSFORM @ rasterio.Affine.scale(factor))
+    transform = TRANSFORM @ rasterio.Affine.scale(factor)
+    if other_crs:
+        _write_float(folder / "tgt.tif", _block_average(tgt, factor), rasterio.Affine.translation(1000, 0) @ transform,
+                     SHIFTED_UTM)
+    else:
+        _write_float(folder / "tgt.tif", _block_average(tgt, factor), transform)
 
 
 @pytest.mark.parametrize("factor", [2, 3])
@@ -144,12 +153,12 @@ def test_coarser_target_measured_on_its_own_lattice(tmp_path, geo_cli, factor):
 COARSE_LOCAL_BOUNDS = {2: (0.015, 0.1, 0.02), 6: (0.12, 0.35, 0.12)}  # mean, anywhere, re-measured
 
 
-@pytest.mark.parametrize("factor", [2, 6])
-def test_local_model_of_a_coarser_target_and_its_correction(tmp_path, geo_cli, factor):
-    """A 20 m (60 m) TGT against a 10 m REF with ``--local --apply``. Before: the tie points were measured on TGT
-    upsampled onto REF's grid: the model 0.03 px (0.24 px) off, the global shift it reports 0.05 (0.62) px off,
-    and the corrected file still moved by as much."""
-    _coarse_pair(tmp_path, factor)
+@pytest.mark.parametrize(("factor", "other_crs"), [(2, False), (6, False), (6, True)])
+def test_local_model_of_a_coarser_target_and_its_correction(tmp_path, geo_cli, factor, other_crs):
+    """A 20 m (60 m) TGT against a 10 m REF with ``--local --apply``; at 60 m also in another CRS (its tie points
+    taken into REF's). Before: the tie points were measured on TGT upsampled onto REF's grid: the model 0.03 px
+    (0.24 px) off, the global shift it reports 0.05 (0.62) px off, and the corrected file still moved by as much."""
+    _coarse_pair(tmp_path, factor, other_crs)
     result = geo_cli("coreg", "ref.tif", "tgt.tif", "--local", "--apply", "out.tif", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
