@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -99,14 +100,21 @@ def main() -> None:
     parser.add_argument("--reference", default="0379f63", help="commit to compare with (its geo/)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "coreg_coarse.json"))
     args = parser.parse_args()
+    side_by_side(_cases, _run, args.reference, Path(args.out))
+
+
+def side_by_side(make_cases: Callable[[Path, Path], list[dict]], run: Callable[[Path, Path, list[dict]], object],
+                 commit: str, out: Path, **extra: object) -> None:
+    """``run`` (geo's folder, the pairs' folder, the cases) with this code and ``commit``'s on the pairs
+    ``make_cases`` (the shared data, a folder) writes; JSON to ``out`` (``extra`` first) and printed."""
     with tempfile.TemporaryDirectory() as tmp:
         folder, reference = Path(tmp) / "pairs", Path(tmp) / "reference"
         folder.mkdir(), reference.mkdir()
-        cases = _cases(paths.shared_data(), folder)
-        result = {"geo": _run(ROOT, folder, cases),
-                  f"geo@{args.reference}": _run(_checkout(args.reference, reference), folder, cases)}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+        cases = make_cases(paths.shared_data(), folder)
+        result = {**extra, "geo": run(ROOT, folder, cases),
+                  f"geo@{commit}": run(_checkout(commit, reference), folder, cases)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
 
 

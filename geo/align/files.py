@@ -46,21 +46,24 @@ def coregister_files(
     """The shift of TGT relative to REF (with ``local``, also a model from tie points over the whole
     overlap), measured on ``band`` of REF and ``tgt_band`` (default ``band``) of TGT; with ``apply_to``, TGT
     corrected and written there (``keep_grid``: only its geotransform moved, global shift only)."""
-    from geo.align.pair import estimate_shift_from_files, pair_shift, read_pair
+    from geo.align.pair import estimate_shift_from_files, pair_shift, read_measured_pair
 
     warnings: list[str] = []
     model = None
     if local is not None:  # tie points need the whole overlap
-        from geo.align.local import estimate_local
+        from geo.align.local import MIN_WINDOW, estimate_local
         from geo.align.masks import pixel_size_m
 
-        pair = read_pair(ref, tgt, band, tgt_band)
-        grid = pair.grid
-        shift = pair_shift(pair)
+        # a coarser TGT: on its own lattice, REF averaged onto it (geo.align.lattice), as the global path does
+        pair, swapped = read_measured_pair(ref, tgt, band, tgt_band)
+        start = pair_shift(pair)
+        grid, shift = (pair.grid, start) if swapped is None else (swapped.grid, swapped.shift(start))
+        window, spacing = ((local.window, local.spacing) if swapped is None
+                           else (swapped.pixels(local.window, MIN_WINDOW), swapped.pixels(local.spacing)))
         record: dict[str, object] = dict(shift.to_dict(grid))
         try:
-            model = estimate_local(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, shift, local.window,
-                                   local.spacing, local.min_points, pixel_size_m(grid))
+            model = estimate_local(pair.ref, pair.tgt, pair.ref_valid, pair.tgt_valid, start, window, spacing,
+                                   local.min_points, pixel_size_m(pair.grid), on_grid=swapped)
             record["local"] = model.summary(grid.shape, grid)
         except TiePointError as exc:
             if local.strict:

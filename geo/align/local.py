@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from geo.align.coreg import MIN_VALID_PIXELS, Shift, fit_windows
+from geo.align.coreg import INTERPOLATION_ERROR_PX, MIN_VALID_PIXELS, Shift, fit_windows
 from geo.align.lk import Fit
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
 from geo.errors import CoregError, TiePointError
@@ -30,6 +30,8 @@ from geo.grid import Grid
 
 if TYPE_CHECKING:
     from scipy.interpolate import RBFInterpolator
+
+    from geo.align.lattice import Swapped
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ MEDIAN_TEST_LIMIT = 2.0
 SMOOTHING = (1e-4, 1e-3, 1e-2, 1e-1)  # thin-plate smoothing candidates (coordinates scaled to ~unit range)
 SMOOTH_GAIN = 0.8  # the smooth field must cut the cross-validated error to below this share of affine's
 MIN_POINTS_SMOOTH = 25
+MIN_WINDOW = 16  # px: the smallest tie-point window
 
 
 @dataclass(frozen=True)
@@ -155,9 +158,12 @@ def measure_tie_points(
     max_sigma: float = 0.05,
     pixel_m: float = DEFAULT_PIXEL_M,
     cleaned: tuple[np.ndarray, np.ndarray] | None = None,
+    on_grid: Swapped | None = None,
 ) -> TiePoints:
     """Per-window shifts over a regular grid, started from the global shift ``start``; ``cleaned``: the masks
-    ``clean_masks`` gives for these (the global shift's own, when the caller has them)."""
+    ``clean_masks`` gives for these (the global shift's own, when the caller has them). ``on_grid``: the images
+    are a coarser TGT's lattice with the roles swapped (TGT first); the points are given on REF's grid, and
+    judged against their neighbours there (in REF's pixels, as any other's)."""
     ref_valid, tgt_valid = cleaned or clean_masks(ref, tgt, ref_valid, tgt_valid, pixel_m)
     origins = tie_point_origins(ref_valid & tgt_valid, window, spacing)
     if len(origins) == 0:
@@ -168,9 +174,15 @@ def measure_tie_points(
     reliable = (ok & fit.converged & (fit.quality >= min_quality) & (fit.sigma <= max_sigma)
                 & (fit.n_pixels >= 0.5 * window * window))
     centre = (window - 1) / 2
-    row, col = origins[:, 0] + centre, origins[:, 1] + centre
-    inlier = reliable & median_test(row, col, fit.dx, fit.dy, reliable, spacing)
-    return TiePoints(row, col, fit.dx, fit.dy, fit.quality, fit.sigma, reliable, inlier)
+    # the method's own error on exact shifts, which a window's residuals do not show (as the global shift's)
+    sigma = np.hypot(fit.sigma, INTERPOLATION_ERROR_PX)
+    points = TiePoints(origins[:, 0] + centre, origins[:, 1] + centre, fit.dx, fit.dy, fit.quality, sigma,
+                       reliable, reliable)
+    apart = float(spacing)  # the points' spacing where they are judged
+    if on_grid is not None:
+        points, apart = on_grid.points(points), spacing * on_grid.ratio
+    inlier = reliable & median_test(points.row, points.col, points.dx, points.dy, reliable, apart)
+    return replace(points, inlier=inlier)
 
 
 def fit_in_bands(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
@@ -295,15 +307,17 @@ def estimate_local(
     min_points: int = 8,
     pixel_m: float = DEFAULT_PIXEL_M,
     cleaned: tuple[np.ndarray, np.ndarray] | None = None,
+    on_grid: Swapped | None = None,
 ) -> LocalModel:
     """Tie points + fitted model; ``TiePointError`` when too few points are reliable. ``cleaned``: the masks
-    ``clean_masks`` gives for these images and masks, when the caller has them."""
-    if window < 16 or spacing < 1:
-        raise CoregError(f"tie-point window must be >= 16 px and spacing >= 1 px (got {window}, {spacing})")
+    ``clean_masks`` gives for these images and masks, when the caller has them. ``on_grid``: the images are a
+    coarser TGT's lattice with the roles swapped (TGT first); the tie points and the model are then REF's."""
+    if window < MIN_WINDOW or spacing < 1:
+        raise CoregError(f"tie-point window must be >= {MIN_WINDOW} px and spacing >= 1 px (got {window}, {spacing})")
     ref_valid = np.isfinite(ref) if ref_valid is None else ref_valid & np.isfinite(ref)
     tgt_valid = np.isfinite(tgt) if tgt_valid is None else tgt_valid & np.isfinite(tgt)
     if int((ref_valid & tgt_valid).sum()) < MIN_VALID_PIXELS:
         raise CoregError("reference and target overlap on too few valid pixels for tie points")
     points = measure_tie_points(ref, tgt, ref_valid, tgt_valid, start, window, spacing, pixel_m=pixel_m,
-                                cleaned=cleaned)
-    return fit_model(points, ref.shape, min_points)
+                                cleaned=cleaned, on_grid=on_grid)
+    return fit_model(points, ref.shape if on_grid is None else on_grid.grid.shape, min_points)

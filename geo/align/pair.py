@@ -7,8 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -17,17 +16,18 @@ from affine import Affine
 from rasterio.enums import MaskFlags, Resampling
 from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
-from rasterio.warp import transform as transform_points, transform_bounds
+from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from geo.align import lk
 from geo.align.coreg import CONTEXT, MIN_QUALITY, Shift, combine_shifts, estimate_shift, prepare
+from geo.align.lattice import Swapped, coarser_target
 from geo.align.masks import clean_masks, pixel_size_m, robust_level
 from geo.align.windows import BLOCK, texture_map, window_sums
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
 from geo.scenes.gdal_env import gdal_env
-from geo.scenes.warp import aligned_window, open_raster, read_filled, source_resolution
+from geo.scenes.warp import aligned_window, open_raster, read_filled
 
 if TYPE_CHECKING:  # the windowed path's read planning is imported where used: a small pair is read whole
     from geo.align.blocks import ReadCost
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 READ_BUDGET = 4_200_000  # decoded pixels (both files) for the global shift: about four 1024-px blocks
 FILL_SPREADS = 50  # robust spreads below the rest: a fill value, not a dark pixel (water is ~3)
-COARSER = 1.5  # TGT pixels this many times REF's (per side): the shift is measured on TGT's lattice
 BandSpec = int | str  # a band by 1-based number, or by its description (``B04``)
 
 
@@ -252,6 +251,25 @@ def read_pair(ref_path: str, tgt_path: str, band: BandSpec = 1, tgt_band: BandSp
         return _read(ref, tgt, bands, _overlap(ref, tgt, ref_path, tgt_path))
 
 
+def read_measured_pair(ref_path: str, tgt_path: str, band: BandSpec = 1, tgt_band: BandSpec | None = None
+                       ) -> tuple[RasterPair, Swapped | None]:
+    """The two files' pixels over the overlap on the lattice they are measured on: REF's (``read_pair``), or a
+    coarser TGT's with the roles swapped (TGT first, REF averaged onto it; ``geo.align.lattice``), and then
+    how to report what is measured there on REF's grid."""
+    with open_pair(ref_path, tgt_path, band, tgt_band) as (ref, tgt, bands):
+        ratio = coarser_target(ref, tgt)
+        if ratio is None:
+            return _read(ref, tgt, bands, _overlap(ref, tgt, ref_path, tgt_path)), None
+        pair = _read(tgt, ref, Bands(bands.tgt, bands.ref), _overlap(tgt, ref, tgt_path, ref_path))
+        return pair, Swapped(pair.grid, _overlap_grid(ref, tgt), ratio)
+
+
+def _overlap_grid(ref: DatasetReader, tgt: DatasetReader) -> Grid:
+    """REF's lattice over the overlap."""
+    overlap = _overlap(ref, tgt, ref.name, tgt.name)
+    return Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
+
+
 @dataclass(frozen=True)
 class FileShift:
     """The global shift measured from files, the overlap grid it refers to, and what reading cost."""
@@ -272,41 +290,16 @@ def estimate_shift_from_files(
     min_quality: float = MIN_QUALITY, read_budget: int = READ_BUDGET, tgt_band: BandSpec | None = None,
 ) -> FileShift:
     """The global shift between two raster files, reading windows, not files (see ``estimate_shift_from_datasets``);
-    a TGT of coarser pixels is measured on its own lattice (``_on_target_lattice``)."""
+    a TGT of coarser pixels is measured on its own lattice (``geo.align.lattice``)."""
     with open_pair(ref_path, tgt_path, band, tgt_band) as (ref, tgt, bands):
-        ratio = _coarser_target(ref, tgt)
+        ratio = coarser_target(ref, tgt)
         if ratio is not None:
             measured = estimate_shift_from_datasets(tgt, ref, bands.tgt, window, n_windows, factor, min_quality,
                                                     read_budget, bands.ref)
-            return _on_target_lattice(ref, tgt, measured, ratio)
+            swapped = Swapped(measured.grid, _overlap_grid(ref, tgt), ratio)
+            return FileShift(swapped.shift(measured.shift), swapped.grid, measured.read)
         return estimate_shift_from_datasets(ref, tgt, bands.ref, window, n_windows, factor, min_quality, read_budget,
                                             bands.tgt)
-
-
-def _coarser_target(ref: DatasetReader, tgt: DatasetReader) -> float | None:
-    """How many of REF's pixels one of TGT's spans (per side), when that is ``COARSER`` or more; else None."""
-    size = source_resolution(tgt, Grid(ref.crs, ref.transform, (ref.height, ref.width)))
-    ratio = size / math.sqrt(abs(ref.transform.a * ref.transform.e)) if size else 1.0
-    return ratio if ratio >= COARSER else None
-
-
-def _on_target_lattice(ref: DatasetReader, tgt: DatasetReader, measured: FileShift, ratio: float) -> FileShift:
-    """The shift of a coarser TGT measured with the roles swapped (REF averaged onto TGT's lattice, as TGT's
-    pixels were formed from finer ground detail), turned into REF's pixels over the overlap. Upsampling
-    TGT's aliased pixels onto REF's grid instead biases the shift by a few hundredths of a REF pixel, which
-    its sigma does not show (README, "Co-registration figures")."""
-    overlap = _overlap(ref, tgt, ref.name, tgt.name)
-    grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
-    swapped, lattice = measured.shift, measured.grid
-    col, row = lattice.width / 2, lattice.height / 2
-    # a feature at p0 in TGT is at p1 in REF (both on TGT's lattice); where REF has p1, TGT has p0
-    (x0, y0), (x1, y1) = lattice.transform @ (col, row), lattice.transform @ (col + swapped.dx_px, row + swapped.dy_px)
-    if tgt.crs != ref.crs:
-        (x0, x1), (y0, y1) = transform_points(tgt.crs, ref.crs, [x0, x1], [y0, y1])
-    (c0, r0), (c1, r1) = ~grid.transform @ (x0, y0), ~grid.transform @ (x1, y1)
-    shift = replace(swapped, dx_px=c0 - c1, dy_px=r0 - r1, sigma_px=swapped.sigma_px * ratio,
-                    spread_px=swapped.spread_px * ratio)
-    return FileShift(shift, grid, measured.read)
 
 
 def estimate_shift_from_datasets(
@@ -320,7 +313,7 @@ def estimate_shift_from_datasets(
     when it is not ``band``."""
     bands = Bands(band, band if tgt_band is None else tgt_band)
     overlap = _overlap(ref, tgt, ref.name, tgt.name)
-    grid = Grid(ref.crs, ref.window_transform(overlap), (int(overlap.height), int(overlap.width)))
+    grid = _overlap_grid(ref, tgt)
     margin = 2 * CONTEXT + lk.MARGIN + 16  # room for the integer shift and the preparation
     # small (a few windows across, or no more pixels than the windows would read and measure one by one,
     # an overview besides): the whole overlap is read and measured at once, which costs less
