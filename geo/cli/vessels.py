@@ -85,7 +85,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
                     seeds_dir: Path | None) -> None:
     """Detect vessels in every scene over an AOI between --from and --to; count them per date.
 
-    Writes detections-<scene>.geojson and vessels.geojson (RFC 7946), timeseries.csv|json|svg|png,
+    Writes detections-<scene>.geojson and vessels.geojson (RFC 7946), vessels.qlr (all of them for QGIS:
+    Layer > Add from Layer Definition File), timeseries.csv|json|svg|png,
     evidence.json (claims whose signature is vessels: a rise in large vessels inside the claim window
     against the AOI's own earlier dates), vessels-manifest.json and item.json (the folder as a STAC Item)
     into --out.
