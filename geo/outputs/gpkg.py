@@ -127,8 +127,13 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
 
 
-VESSEL_COLUMNS = ("detection_id", "aoi_id", "scene", "sensor", "datetime", "date", "length_m", "width_m",
-                  "heading_deg", "area_m2", "pixels", "score", "peak", "at_berth", "lon", "lat", "algorithm_version")
+# with their types, so that a series without ships has the same table (not text columns) as one with ships
+VESSEL_COLUMNS = {
+    "detection_id": "object", "aoi_id": "object", "scene": "object", "sensor": "object", "datetime": "object",
+    "date": "object", **dict.fromkeys(("length_m", "width_m", "heading_deg", "area_m2"), "float64"),
+    "pixels": "int64", **dict.fromkeys(("score", "peak"), "float64"), "at_berth": "bool", "lon": "float64",
+    "lat": "float64", "algorithm_version": "object",
+}
 
 
 def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
@@ -138,9 +143,9 @@ def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
         return None
     pairs = [detection for vessels in found for detection in vessels.detections]
     frame = pd.DataFrame([{k: p.get(k) for k in VESSEL_COLUMNS} for _, p in pairs], columns=list(VESSEL_COLUMNS))
-    frame["datetime"] = _utc(frame["datetime"].tolist())
-    frame["pixels"] = frame["pixels"].astype("int64")
     frame["at_berth"] = [bool(v) for v in frame["at_berth"]]  # None: a run's detections from before the berth test
+    frame = frame.astype(VESSEL_COLUMNS)
+    frame["datetime"] = _utc(frame["datetime"].tolist())
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([g for g, _ in pairs], crs=WGS84), crs=WGS84)
 
 
@@ -179,14 +184,14 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     path = Path(path)
     changes = changes_frame(runs)
     types = changes["change_type"].dropna().unique() if len(changes) else ()
-    layers: dict[str, tuple[geopandas.GeoDataFrame, str, str | None]] = {
+    layers: dict[str, tuple[geopandas.GeoDataFrame, str, str]] = {
         "changes": (changes, to_qml(changes_style(types)), POLYGONS),
         "aois": (aois_frame(runs), to_qml(aois_style()), POLYGONS),
         "claims": (claims_frame(runs), to_qml(claims_style()), POLYGONS),
     }
     vessels = vessels_frame(runs)
     if vessels is not None:
-        layers["vessels"] = (vessels, to_qml(vessels_style()), None)
+        layers["vessels"] = (vessels, to_qml(vessels_style()), POLYGONS)
     try:
         with replacing(path) as tmp, _unsynced():
             for name, (frame, _, geometry_type) in layers.items():

@@ -81,3 +81,51 @@ def test_ships_are_on_the_time_slider_when_added_and_drawn_at_their_instant(user
         for key, image in images.items():
             marked[key] += bool(np.abs(image[row, col] - 255).max() > 25)
     assert marked == {"at": 3, "before": 0}
+
+
+SHIP_CLAIM = """[document]
+title = "ships at Nantes"
+url = ""
+
+[[claim]]
+id = "nantes-ships"
+claimant = "test"
+statement = "Ships arrived at the port of Nantes."
+date_stated = {stated}
+stance = "assert"
+aoi_ids = ["demo-nantes-port"]
+window = {{ start = {start}, end = {end} }}
+signatures = ["large_vessels_at_berth"]
+"""
+
+
+def _port_run(user, name: str, start: str, end: str, stated: str):
+    seeds = user.home / f"seeds-{name}"
+    seeds.mkdir()
+    (seeds / "ships.toml").write_text(SHIP_CLAIM.format(start=start, end=end, stated=stated))
+    result = user("run", "--aoi", "demo-nantes-port", "--seeds-dir", str(seeds), "--source", "demo",
+                  "--before", "2015-08-21", "--after", "2017-10-14", "--out", name)
+    assert result.returncode == 0, result.output
+    return user.home / name
+
+
+def test_a_run_whose_vessel_job_found_no_ship_has_a_typed_vessels_layer(user):
+    """The GeoPackage's ``vessels`` layer of a ship claim whose series holds no ship (its window in August 2015:
+    the 2015 scene alone) is the table of a run with ships -- it was a layer of unknown geometry type, all
+    numbers as text, which QGIS opens as a table without geometry, also in ``project.qgz``."""
+    quiet = _port_run(user, "quiet", "2015-08-01", "2015-08-30", "2015-08-31")
+    busy = _port_run(user, "busy", "2017-10-01", "2017-10-20", "2017-10-31")
+    empty = pyogrio.read_info(quiet / "changes.gpkg", layer="vessels")
+    full = pyogrio.read_info(busy / "changes.gpkg", layer="vessels")
+    assert empty["features"] == 0 and full["features"] == 3
+    assert empty["geometry_type"] == full["geometry_type"] == "MultiPolygon"
+    columns = lambda info: list(zip(info["fields"], info["ogr_types"], info["ogr_subtypes"]))  # noqa: E731
+    assert columns(empty) == columns(full)
+    assert dict(zip(full["fields"], full["ogr_types"]))["length_m"] == "OFTReal"
+    if _qgis_missing():
+        pytest.skip(_qgis_missing())
+    seen = probe({"projects": [{"key": "quiet", "path": str(quiet / "project.qgz")}], "ranges": []})
+    layer = seen["projects"]["quiet"]["layers"]["vessel detections"]
+    assert layer["valid"] and layer["count"] == 0 and layer["geometry"] == "MultiPolygon"
+    assert layer["crs"] == "EPSG:4326" and layer["renderer"] == "categorizedSymbol"
+    assert layer["class_attribute"] == "sensor" and layer["temporal"]["active"]
