@@ -13,8 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas
+import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
 from geo.atomic import replacing
@@ -179,6 +181,36 @@ def _unsynced() -> Iterator[None]:
         pyogrio.set_gdal_config_options({SQLITE_SYNC: None})
 
 
+# Columns of days (ISO dates: the vessels' acquisition date, a SAR change's omnibus dating) as GeoPackage DATE
+# fields, which QGIS filters, sorts and puts on the time slider as dates; as TEXT they were strings.
+DATE_COLUMNS = ("date", "change_first_seen", "change_last_unchanged")
+
+
+def _no_rows(column: pd.Series, day: bool) -> np.ndarray:
+    """A column's type as pyogrio's raw writer reads it from an array: ``datetime64[D]`` makes a DATE field."""
+    if day:
+        return np.array([], dtype="datetime64[D]")
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return np.array([], dtype="datetime64[ms]")
+    values: np.ndarray = column.iloc[:0].to_numpy()
+    return values
+
+
+def _write_layer(path: Path, name: str, frame: geopandas.GeoDataFrame, geometry_type: str) -> None:
+    """One layer into the GeoPackage. pyogrio writes a column of date strings as TEXT and has no way to say
+    DATE short of pyarrow: a layer with such columns is created from typed empty arrays first, then its rows
+    appended (OGR parses the ISO dates into the DATE fields)."""
+    options = {"GEOMETRY_NAME": GEOMETRY_COLUMN, "SPATIAL_INDEX": "YES", "VERSION": GPKG_VERSION}
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    days = [c for c in columns if c in DATE_COLUMNS]
+    if days:
+        pyogrio.raw.write(path, geometry=np.array([], dtype=object), fields=columns,
+                          field_data=[_no_rows(frame[c], c in days) for c in columns], driver="GPKG",
+                          layer=name, geometry_type=geometry_type, crs=WGS84, **options)
+    pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=True, append=bool(days),
+                            geometry_type=geometry_type, **({} if days else options))
+
+
 def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     """Write the runs' changes, AOIs and claim verdicts with their default styles; replace atomically."""
     path = Path(path)
@@ -195,9 +227,7 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     try:
         with replacing(path) as tmp, _unsynced():
             for name, (frame, _, geometry_type) in layers.items():
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                        geometry_type=geometry_type, GEOMETRY_NAME=GEOMETRY_COLUMN,
-                                        SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
+                _write_layer(tmp, name, frame, geometry_type)
             pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml, _) in layers.items()}), tmp,
                                     layer="layer_styles", driver="GPKG", FID="id")
     except (DataSourceError, FieldError, GeometryError, OSError) as exc:

@@ -15,6 +15,7 @@ from pyproj import Transformer
 from tests.outputs.test_qgis import FROM_EXPRESSIONS, _qgis_missing, probe, render
 
 INSTANT = 'to_datetime("datetime")'
+QVARIANT_DATE = 14
 
 
 @pytest.fixture()
@@ -121,10 +122,16 @@ def test_a_run_whose_vessel_job_found_no_ship_has_a_typed_vessels_layer(user):
     assert empty["geometry_type"] == full["geometry_type"] == "MultiPolygon"
     columns = lambda info: list(zip(info["fields"], info["ogr_types"], info["ogr_subtypes"]))  # noqa: E731
     assert columns(empty) == columns(full)
-    assert dict(zip(full["fields"], full["ogr_types"]))["length_m"] == "OFTReal"
+    types = dict(zip(full["fields"], full["ogr_types"]))
+    assert types["length_m"] == "OFTReal" and types["datetime"] == "OFTDateTime"
+    assert types["date"] == "OFTDate"  # the acquisition day: a date QGIS filters as one (it was text)
+    days = pyogrio.read_dataframe(busy / "changes.gpkg", layer="vessels")["date"]
+    assert [d.date().isoformat() for d in days] == ["2017-10-14"] * 3
     if _qgis_missing():
         pytest.skip(_qgis_missing())
-    seen = probe({"projects": [{"key": "quiet", "path": str(quiet / "project.qgz")}], "ranges": []})
+    seen = probe({"projects": [{"key": "quiet", "path": str(quiet / "project.qgz")}], "ranges": [],
+                  "vectors": [{"key": "busy", "uri": f"{busy / 'changes.gpkg'}|layername=vessels"}]})
+    assert seen["vectors"]["busy"]["variant_types"]["date"] == QVARIANT_DATE
     layer = seen["projects"]["quiet"]["layers"]["vessel detections"]
     assert layer["valid"] and layer["count"] == 0 and layer["geometry"] == "MultiPolygon"
     assert layer["crs"] == "EPSG:4326" and layer["renderer"] == "categorizedSymbol"
