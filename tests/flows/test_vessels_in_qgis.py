@@ -5,6 +5,7 @@ time settings need in QGIS 3.22."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -12,6 +13,7 @@ import pyogrio
 import pytest
 from pyproj import Transformer
 
+from tests.flows.test_readme import SHIP_CLAIM
 from tests.outputs.test_qgis import FROM_EXPRESSIONS, _qgis_missing, probe, render
 
 INSTANT = 'to_datetime("datetime")'
@@ -84,26 +86,10 @@ def test_ships_are_on_the_time_slider_when_added_and_drawn_at_their_instant(user
     assert marked == {"at": 3, "before": 0}
 
 
-SHIP_CLAIM = """[document]
-title = "ships at Nantes"
-url = ""
-
-[[claim]]
-id = "nantes-ships"
-claimant = "test"
-statement = "Ships arrived at the port of Nantes."
-date_stated = {stated}
-stance = "assert"
-aoi_ids = ["demo-nantes-port"]
-window = {{ start = {start}, end = {end} }}
-signatures = ["large_vessels_at_berth"]
-"""
-
-
-def _port_run(user, name: str, start: str, end: str, stated: str):
+def _port_run(user, name: str, claim: str):
     seeds = user.home / f"seeds-{name}"
     seeds.mkdir()
-    (seeds / "ships.toml").write_text(SHIP_CLAIM.format(start=start, end=end, stated=stated))
+    (seeds / "ships.toml").write_text(claim)
     result = user("run", "--aoi", "demo-nantes-port", "--seeds-dir", str(seeds), "--source", "demo",
                   "--before", "2015-08-21", "--after", "2017-10-14", "--out", name)
     assert result.returncode == 0, result.output
@@ -114,8 +100,9 @@ def test_a_run_whose_vessel_job_found_no_ship_has_a_typed_vessels_layer(user):
     """The GeoPackage's ``vessels`` layer of a ship claim whose series holds no ship (its window in August 2015:
     the 2015 scene alone) is the table of a run with ships -- it was a layer of unknown geometry type, all
     numbers as text, which QGIS opens as a table without geometry, also in ``project.qgz``."""
-    quiet = _port_run(user, "quiet", "2015-08-01", "2015-08-30", "2015-08-31")
-    busy = _port_run(user, "busy", "2017-10-01", "2017-10-20", "2017-10-31")
+    august_2015 = {"2017-10-01": "2015-08-01", "2017-10-20": "2015-08-30", "2017-10-31": "2015-08-31"}
+    quiet = _port_run(user, "quiet", functools.reduce(lambda text, d: text.replace(*d), august_2015.items(), SHIP_CLAIM))
+    busy = _port_run(user, "busy", SHIP_CLAIM)  # its window in October 2017: the demo's three ships
     empty = pyogrio.read_info(quiet / "changes.gpkg", layer="vessels")
     full = pyogrio.read_info(busy / "changes.gpkg", layer="vessels")
     assert empty["features"] == 0 and full["features"] == 3
