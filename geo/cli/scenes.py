@@ -55,8 +55,8 @@ def _table_row(row: dict[str, Any], cover: AoiCover) -> tuple[str, ...]:
     last = "" if tile is None else f"{float(tile):.0f}%"
     if "polarisations" in row:
         last = row["unusable"] or "+".join(p.upper() for p in row["polarisations"])
-    return (row["date"], row["id"], _platform(row["platform"] or ""), orbit, "error" if cover.error else _percent(cover.clear),
-            _percent(cover.cloud), _percent(cover.nodata), last)
+    return (row["date"], row["id"], _platform(row["platform"] or ""), orbit,
+            "error" if cover.error else _percent(cover.clear), _percent(cover.cloud), _percent(cover.nodata), last)
 
 
 def _sar_fields(scene: Scene) -> dict[str, Any]:

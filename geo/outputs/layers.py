@@ -1,7 +1,8 @@
 """The files of change polygons (lon/lat) a run folder holds, one registry for ``geo run`` and ``geo recheck``:
 each a name, its file and ``write(path, features, title)``; and ``changes.qml``, the QGIS style QGIS applies to
 ``changes.geojson`` when it opens it, and ``changes.qlr``, the layer as QGIS should add it (typed also when
-empty). A new format of change layer is one writer and one line in ``CHANGE_LAYERS``. Light to import (no raster stack): a re-check imports it to write its run folders."""
+empty). A new format of change layer is one writer and one line in ``CHANGE_LAYERS``. Light to import (no
+raster stack): a re-check imports it to write its run folders."""
 
 from __future__ import annotations
 

@@ -46,6 +46,6 @@ def geojson_definition(layers: Sequence[tuple[str, str, ET.Element, bool]]) -> s
     from geo.outputs.qgis_project import ProjectLayer
 
     return layer_definition([
-        ProjectLayer(f"geo_{re.sub('[^A-Za-z0-9_]', '_', name.rsplit('.', 1)[0])}_layer", title, "vector", typed_geojson(f"./{name}"), WGS84,
-                     style, shown)
+        ProjectLayer(f"geo_{re.sub('[^A-Za-z0-9_]', '_', name.rsplit('.', 1)[0])}_layer", title, "vector",
+                     typed_geojson(f"./{name}"), WGS84, style, shown)
         for name, title, style, shown in layers])

@@ -101,7 +101,8 @@ def test_a_run_whose_vessel_job_found_no_ship_has_a_typed_vessels_layer(user):
     the 2015 scene alone) is the table of a run with ships -- it was a layer of unknown geometry type, all
     numbers as text, which QGIS opens as a table without geometry, also in ``project.qgz``."""
     august_2015 = {"2017-10-01": "2015-08-01", "2017-10-20": "2015-08-30", "2017-10-31": "2015-08-31"}
-    quiet = _port_run(user, "quiet", functools.reduce(lambda text, d: text.replace(*d), august_2015.items(), SHIP_CLAIM))
+    quiet = _port_run(user, "quiet",
+                      functools.reduce(lambda text, day: text.replace(*day), august_2015.items(), SHIP_CLAIM))
     busy = _port_run(user, "busy", SHIP_CLAIM)  # its window in October 2017: the demo's three ships
     empty = pyogrio.read_info(quiet / "changes.gpkg", layer="vessels")
     full = pyogrio.read_info(busy / "changes.gpkg", layer="vessels")

@@ -2,7 +2,8 @@
 QGIS does and print what QGIS sees as JSON. The tests decide what is right.
 
 stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "projects": [{"key", "path"}],
-        "definitions": [{"key", "path"}] (.qlr files, each added to an empty project), "ranges": [["start", "end"], ...]}
+        "definitions": [{"key", "path"}] (.qlr files, each added to an empty project),
+        "ranges": [["start", "end"], ...]}
 stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}},
          "projects": {key: {"read": bool, "crs": {"valid", "authid"}, "layers": {name: {...}},
                             "time_range": [start, end]}}}

@@ -1,7 +1,7 @@
 """Run by Debian's /usr/bin/python3 (PyQGIS), never by the project's interpreter: read a project as QGIS does
-(or a layer definition file, .qlr, added to an empty project) and render its map the way the canvas draws it — at the project's CRS and default view extent, the checked
-layers in the project's order, optionally at an instant of the temporal controller — into PNG files. The
-tests look at the pixels.
+(or a layer definition file, .qlr, added to an empty project) and render its map the way the canvas draws
+it — at the project's CRS and default view extent, the checked layers in the project's order, optionally at
+an instant of the temporal controller — into PNG files. The tests look at the pixels.
 
 stdin: {"project": path, "out_dir": dir, "size": [width, height],
         "renders": [{"key": str, "layers": [layer name, ...] | null (the checked layers),
