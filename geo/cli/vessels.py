@@ -133,6 +133,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
 
 
 def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
+    from geo.vessels.job import VESSEL_LAYERS
+
     echo, esc = console.stdout.print, console.esc
     masks = ", ".join(f"{str(getattr(sensor, 'value', sensor))} {method}"  # Sensor enum keys, as in the manifest
                       for sensor, method in run.manifest["land_mask"].items())
@@ -145,3 +147,5 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
         echo(f"  claim {esc(item['claim_id'])}: [bold]{esc(item['verdict'])}[/] — {esc(item['rationale'])}",
              markup=True)
     echo(f"files: {len(written)} in {out} (timeseries.csv, timeseries.svg, evidence.json, vessels.geojson, ...)")
+    echo(f"[bold]QGIS:[/] {esc(str(out / VESSEL_LAYERS))} (styled, time-aware layers: drag and drop, or Layer > "
+         "Add from Layer Definition File)", markup=True)

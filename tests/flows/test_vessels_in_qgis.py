@@ -30,6 +30,7 @@ def _vessels(user, name: str, start: str, end: str):
     result = user("vessels", "--aoi", "demo-nantes-port", "--from", start, "--to", end, "--source", "demo",
                   "--out", name)
     assert result.returncode == 0, result.output
+    assert f"QGIS: {name}/vessels.qlr (" in " ".join(result.stdout.split())  # where to start, as geo run says
     return user.home / name
 
 
