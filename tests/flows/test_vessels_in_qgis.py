@@ -119,8 +119,13 @@ def test_a_run_whose_vessel_job_found_no_ship_has_a_typed_vessels_layer(user):
     if _qgis_missing():
         pytest.skip(_qgis_missing())
     seen = probe({"projects": [{"key": "quiet", "path": str(quiet / "project.qgz")}], "ranges": [],
-                  "vectors": [{"key": "busy", "uri": f"{busy / 'changes.gpkg'}|layername=vessels"}]})
+                  "vectors": [{"key": "busy", "uri": f"{busy / 'changes.gpkg'}|layername=vessels"}],
+                  "definitions": [{"key": "changes", "path": str(busy / "changes.qlr")}]})
     assert seen["vectors"]["busy"]["variant_types"]["date"] == QVARIANT_DATE
+    # changes.qlr's layer, typed Polygon, still holds the multipolygons of changes.geojson
+    changes = json.loads((busy / "changes.geojson").read_text())["features"]
+    assert "MultiPolygon" in {f["geometry"]["type"] for f in changes}
+    assert seen["definitions"]["changes"]["layers"]["changes"]["count"] == len(changes)
     layer = seen["projects"]["quiet"]["layers"]["vessel detections"]
     assert layer["valid"] and layer["count"] == 0 and layer["geometry"] == "MultiPolygon"
     assert layer["crs"] == "EPSG:4326" and layer["renderer"] == "categorizedSymbol"
