@@ -55,7 +55,7 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     Without --before/--after the pair brackets the claims' time windows. Writes into --out the change
     polygons (changes.geojson, RFC 7946; changes.gpkg; changes.kml), the area (aoi.geojson), claims.json,
     manifest.json, item.json, the evidence report (report.html), the imagery and statistic as COGs, and a
-    QGIS project (project.qgz).
+    QGIS project (project.qgz; changes.qlr adds changes.geojson alone).
     """
     from geo.cli.start_up import job_imports
 

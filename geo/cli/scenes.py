@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,16 +34,29 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
 
 
+SENTINEL = re.compile(r"sentinel-(\d)([a-z]?)", re.IGNORECASE)
+ORBIT_STATES = {"ascending": "asc", "descending": "desc"}
+
+
+def _platform(name: str) -> str:
+    """``sentinel-2a`` as ids spell it, ``S2A`` (``sentinel-2``: ``S2``): the table fits 80 columns, where the
+    name was folded in two."""
+    match = SENTINEL.fullmatch(name)
+    return f"S{match[1]}{match[2].upper()}" if match else name
+
+
 def _table_row(row: dict[str, Any], cover: AoiCover) -> tuple[str, ...]:
     """A scene's cells in the search table: date, id, platform, orbit (and Sentinel-1's mode), clear, cloud,
-    nodata, tile cloud (Sentinel-1: the polarisations read, or why none can be)."""
-    orbit = " ".join(str(row[key]) for key in ("relative_orbit", "orbit_state", "instrument_mode") if row.get(key))
+    nodata, tile cloud (Sentinel-1: the polarisations read, or why none can be); the JSON spells them out."""
+    state = str(row.get("orbit_state") or "")
+    orbit = " ".join(str(value) for value in (row.get("relative_orbit"), ORBIT_STATES.get(state, state),
+                                               row.get("instrument_mode")) if value)
     tile = row["tile_cloud_cover"]
     last = "" if tile is None else f"{float(tile):.0f}%"
     if "polarisations" in row:
         last = row["unusable"] or "+".join(p.upper() for p in row["polarisations"])
-    return (row["date"], row["id"], row["platform"], orbit, "error" if cover.error else _percent(cover.clear),
-            _percent(cover.cloud), _percent(cover.nodata), last)
+    return (row["date"], row["id"], _platform(row["platform"] or ""), orbit,
+            "error" if cover.error else _percent(cover.clear), _percent(cover.cloud), _percent(cover.nodata), last)
 
 
 def _sar_fields(scene: Scene) -> dict[str, Any]:
@@ -126,7 +140,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                                               for s in unjudged]}, indent=2))
         return
     last_column = "polarisation" if sensor is Sensor.S1 else "tile cloud"
-    table = Table("date", "id", "platform", "orbit", "clear", "cloud", "nodata", last_column, box=box.SIMPLE_HEAD,
+    table = Table("date", "id", "sat", "orbit", "clear", "cloud", "nodata", last_column, box=box.SIMPLE_HEAD,
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover))

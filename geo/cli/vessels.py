@@ -85,7 +85,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
                     seeds_dir: Path | None) -> None:
     """Detect vessels in every scene over an AOI between --from and --to; count them per date.
 
-    Writes detections-<scene>.geojson and vessels.geojson (RFC 7946), timeseries.csv|json|svg|png,
+    Writes detections-<scene>.geojson and vessels.geojson (RFC 7946), vessels.qlr (all of them for QGIS:
+    Layer > Add from Layer Definition File), timeseries.csv|json|svg|png,
     evidence.json (claims whose signature is vessels: a rise in large vessels inside the claim window
     against the AOI's own earlier dates), vessels-manifest.json and item.json (the folder as a STAC Item)
     into --out.
@@ -132,6 +133,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
 
 
 def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
+    from geo.vessels.job import VESSEL_LAYERS
+
     echo, esc = console.stdout.print, console.esc
     masks = ", ".join(f"{str(getattr(sensor, 'value', sensor))} {method}"  # Sensor enum keys, as in the manifest
                       for sensor, method in run.manifest["land_mask"].items())
@@ -144,3 +147,5 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
         echo(f"  claim {esc(item['claim_id'])}: [bold]{esc(item['verdict'])}[/] — {esc(item['rationale'])}",
              markup=True)
     echo(f"files: {len(written)} in {out} (timeseries.csv, timeseries.svg, evidence.json, vessels.geojson, ...)")
+    echo(f"[bold]QGIS:[/] {esc(str(out / VESSEL_LAYERS))} (styled, time-aware layers: drag and drop, or Layer > "
+         "Add from Layer Definition File)", markup=True)

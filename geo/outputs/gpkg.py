@@ -13,8 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas
+import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
 from geo.atomic import replacing
@@ -127,8 +129,13 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
 
 
-VESSEL_COLUMNS = ("detection_id", "aoi_id", "scene", "sensor", "datetime", "date", "length_m", "width_m",
-                  "heading_deg", "area_m2", "pixels", "score", "peak", "at_berth", "lon", "lat", "algorithm_version")
+# with their types, so that a series without ships has the same table (not text columns) as one with ships
+VESSEL_COLUMNS = {
+    "detection_id": "object", "aoi_id": "object", "scene": "object", "sensor": "object", "datetime": "object",
+    "date": "object", **dict.fromkeys(("length_m", "width_m", "heading_deg", "area_m2"), "float64"),
+    "pixels": "int64", **dict.fromkeys(("score", "peak"), "float64"), "at_berth": "bool", "lon": "float64",
+    "lat": "float64", "algorithm_version": "object",
+}
 
 
 def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
@@ -138,9 +145,9 @@ def vessels_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame | None:
         return None
     pairs = [detection for vessels in found for detection in vessels.detections]
     frame = pd.DataFrame([{k: p.get(k) for k in VESSEL_COLUMNS} for _, p in pairs], columns=list(VESSEL_COLUMNS))
-    frame["datetime"] = _utc(frame["datetime"].tolist())
-    frame["pixels"] = frame["pixels"].astype("int64")
     frame["at_berth"] = [bool(v) for v in frame["at_berth"]]  # None: a run's detections from before the berth test
+    frame = frame.astype(VESSEL_COLUMNS)
+    frame["datetime"] = _utc(frame["datetime"].tolist())
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([g for g, _ in pairs], crs=WGS84), crs=WGS84)
 
 
@@ -174,25 +181,53 @@ def _unsynced() -> Iterator[None]:
         pyogrio.set_gdal_config_options({SQLITE_SYNC: None})
 
 
+# Columns of days (ISO dates: the vessels' acquisition date, a SAR change's omnibus dating) as GeoPackage DATE
+# fields, which QGIS filters, sorts and puts on the time slider as dates; as TEXT they were strings.
+DATE_COLUMNS = ("date", "change_first_seen", "change_last_unchanged")
+
+
+def _no_rows(column: pd.Series, day: bool) -> np.ndarray:
+    """A column's type as pyogrio's raw writer reads it from an array: ``datetime64[D]`` makes a DATE field."""
+    if day:
+        return np.array([], dtype="datetime64[D]")
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return np.array([], dtype="datetime64[ms]")
+    values: np.ndarray = column.iloc[:0].to_numpy()
+    return values
+
+
+def _write_layer(path: Path, name: str, frame: geopandas.GeoDataFrame, geometry_type: str) -> None:
+    """One layer into the GeoPackage. pyogrio writes a column of date strings as TEXT and has no way to say
+    DATE short of pyarrow: a layer with such columns is created from typed empty arrays first, then its rows
+    appended (OGR parses the ISO dates into the DATE fields)."""
+    options = {"GEOMETRY_NAME": GEOMETRY_COLUMN, "SPATIAL_INDEX": "YES", "VERSION": GPKG_VERSION}
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    days = [c for c in columns if c in DATE_COLUMNS]
+    if days:
+        pyogrio.raw.write(path, geometry=np.array([], dtype=object), fields=columns,
+                          field_data=[_no_rows(frame[c], c in days) for c in columns], driver="GPKG",
+                          layer=name, geometry_type=geometry_type, crs=WGS84, **options)
+    pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=True, append=bool(days),
+                            geometry_type=geometry_type, **({} if days else options))
+
+
 def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     """Write the runs' changes, AOIs and claim verdicts with their default styles; replace atomically."""
     path = Path(path)
     changes = changes_frame(runs)
     types = changes["change_type"].dropna().unique() if len(changes) else ()
-    layers: dict[str, tuple[geopandas.GeoDataFrame, str, str | None]] = {
+    layers: dict[str, tuple[geopandas.GeoDataFrame, str, str]] = {
         "changes": (changes, to_qml(changes_style(types)), POLYGONS),
         "aois": (aois_frame(runs), to_qml(aois_style()), POLYGONS),
         "claims": (claims_frame(runs), to_qml(claims_style()), POLYGONS),
     }
     vessels = vessels_frame(runs)
     if vessels is not None:
-        layers["vessels"] = (vessels, to_qml(vessels_style()), None)
+        layers["vessels"] = (vessels, to_qml(vessels_style()), POLYGONS)
     try:
         with replacing(path) as tmp, _unsynced():
             for name, (frame, _, geometry_type) in layers.items():
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                        geometry_type=geometry_type, GEOMETRY_NAME=GEOMETRY_COLUMN,
-                                        SPATIAL_INDEX="YES", VERSION=GPKG_VERSION)
+                _write_layer(tmp, name, frame, geometry_type)
             pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml, _) in layers.items()}), tmp,
                                     layer="layer_styles", driver="GPKG", FID="id")
     except (DataSourceError, FieldError, GeometryError, OSError) as exc:

@@ -1,7 +1,8 @@
 """The files of change polygons (lon/lat) a run folder holds, one registry for ``geo run`` and ``geo recheck``:
 each a name, its file and ``write(path, features, title)``; and ``changes.qml``, the QGIS style QGIS applies to
-``changes.geojson`` when it opens it. A new format of change layer is one writer and one line in
-``CHANGE_LAYERS``. Light to import (no raster stack): a re-check imports it to write its run folders."""
+``changes.geojson`` when it opens it, and ``changes.qlr``, the layer as QGIS should add it (typed also when
+empty). A new format of change layer is one writer and one line in ``CHANGE_LAYERS``. Light to import (no
+raster stack): a re-check imports it to write its run folders."""
 
 from __future__ import annotations
 
@@ -43,10 +44,23 @@ def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: s
     path.write_text(to_qml(changes_style(sorted({f.change_type for f in features}))), encoding="utf-8")
 
 
+CHANGES_LAYER = "changes.qlr"
+
+
+def write_changes_definition(path: Path, features: Sequence[ChangeFeature], _title: str) -> None:
+    """``changes.qlr``: ``changes.geojson`` as QGIS should open it, a lon/lat polygon layer also when the run
+    found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it."""
+    from geo.outputs.qlr import geojson_definition
+
+    style = changes_style(sorted({f.change_type for f in features}))
+    path.write_text(geojson_definition([(CHANGES, "changes", style, True)]), encoding="utf-8")
+
+
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (
     ChangeLayer("geojson", CHANGES, lambda path, features, _title: write_feature_collection(path, as_written(features))),
     ChangeLayer("kml", KML, lambda path, features, title: write_kml(path, as_written(features), title)),
     ChangeLayer("qgis style", CHANGES_STYLE, write_changes_style),
+    ChangeLayer("qgis layer", CHANGES_LAYER, write_changes_definition),
 )
 
 

@@ -46,6 +46,7 @@ _BY_SUFFIX: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ".tif": (COG, ("data",)),
     ".qml": ("application/xml", ("style",)),
     ".qgz": ("application/zip", ("visual",)),
+    ".qlr": ("application/xml", ("visual",)),
     ".html": ("text/html", ("overview",)),
     ".json": ("application/json", ("metadata",)),
     ".csv": ("text/csv", ("data",)),

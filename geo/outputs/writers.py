@@ -2,7 +2,7 @@
 the run's result and a folder and writes them, never changing the result.
 
 ``geo run``/``geo demo`` write ``RUN_WRITERS`` in order (``write_run``); the change layers
-(``layers.CHANGE_LAYERS``: ``changes.geojson``, ``changes.kml``, ``changes.qml``) are written by the same code for a run and for each
+(``layers.CHANGE_LAYERS``: ``changes.geojson``, ``changes.kml``, ``changes.qml``, ``changes.qlr``) are written by the same code for a run and for each
 ``geo recheck`` run folder; the client views (``VIEW_WRITERS``: GeoPackage, QGIS project, report) are written
 from a run's view by the ``client views`` writer, and ``geo report`` rebuilds a report with the same ``report``
 view writer from run folders read back. A new format is one writer function and one line in ``layers.CHANGE_LAYERS`` (a

@@ -48,22 +48,14 @@ def changes_source(store: Path, folder: Path) -> str:
 def layer_definition(store: Path, folder: Path) -> str:
     """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's AOIs and its ``changes`` on the
     time slider (``changes_source``)."""
-    import xml.etree.ElementTree as ET
-
-    from geo.outputs.qgis_project import ProjectLayer, _maplayer, _tree
+    from geo.outputs.qgis_project import ProjectLayer
+    from geo.outputs.qlr import layer_definition as definition
     from geo.outputs.styles import aois_style
 
     path = os.path.relpath(Path(store).absolute(), Path(folder).absolute())
-    layers = [
+    return definition([
         ProjectLayer("geo_recheck_aois_layer", "areas of interest", "vector", f"{path}|layername=aois", "EPSG:4326",
                      aois_style()),
         ProjectLayer("geo_recheck_changes_layer", "changes (re-checks)", "vector", changes_source(store, folder),
                      "EPSG:4326", changes_style_over_time()),
-    ]
-    root = ET.Element("qlr")
-    _tree(root, layers)
-    maplayers = ET.SubElement(root, "maplayers")
-    for layer in layers:
-        _maplayer(maplayers, layer)
-    ET.indent(root)
-    return "<!DOCTYPE qgis-layer-definition>\n" + ET.tostring(root, encoding="unicode") + "\n"
+    ])

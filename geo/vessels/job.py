@@ -31,6 +31,7 @@ from geo.grid import Grid
 from geo.geometry import WGS84, reproject
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.geojson import rfc7946_geometry
+from geo.outputs.qlr import geojson_definition
 from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
 from geo.outputs.styles import to_qml, vessels_style
 from geo.paths import visible_files
@@ -54,6 +55,8 @@ from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_c
 log = logging.getLogger(__name__)
 
 VESSEL_STYLE = str(Path(VESSEL_DETECTIONS).with_suffix(".qml"))  # beside the layer: QGIS loads it with it
+# the layers as QGIS should open them: typed also when empty, on the time slider (geo.outputs.qlr)
+VESSEL_LAYERS = str(Path(VESSEL_DETECTIONS).with_suffix(".qlr"))
 SCL_WATER = 6
 
 
@@ -296,7 +299,7 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene (``geo.scenes.ids.id_as_file_name``)
     and ``vessels.geojson`` (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
-    beside it (``detections-<scene>.qml``, ``vessels.qml``);
+    beside it (``detections-<scene>.qml``, ``vessels.qml``); ``vessels.qlr`` (all of them, for QGIS);
     ``timeseries.csv|json|svg|png``; ``evidence.json``;
     ``vessels-manifest.json``."""
     folder = Path(folder)
@@ -305,13 +308,16 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     # QGIS applies a .qml of the same name when the layer is opened: the GeoPackage layer's style, beside
     # vessels.geojson and each scene's file
     style = to_qml(vessels_style())
+    layers = [(VESSEL_DETECTIONS, "vessel detections", vessels_style(), True)]
     for scene_id, features in _features_by_scene(run):
         everything += features
-        write_json(folder / f"detections-{id_as_file_name(scene_id)}.geojson",
-                   {"type": "FeatureCollection", "features": features})
-        write_text(folder / f"detections-{id_as_file_name(scene_id)}.qml", style)
+        name = f"detections-{id_as_file_name(scene_id)}.geojson"
+        write_json(folder / name, {"type": "FeatureCollection", "features": features})
+        write_text(folder / (name.removesuffix(".geojson") + ".qml"), style)
+        layers.append((name, f"detections {scene_id}", vessels_style(), False))  # each scene's, unticked
     write_json(folder / VESSEL_DETECTIONS, {"type": "FeatureCollection", "features": everything})
     write_text(folder / VESSEL_STYLE, style)
+    write_text(folder / VESSEL_LAYERS, geojson_definition(layers))
     write_csv(folder / "timeseries.csv", run.rows)
     p = run.manifest["parameters"]["evidence"]
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],

@@ -99,6 +99,30 @@ def _unchanged_ground(grid_shape, transform, aoi):
     return inside & ~near
 
 
+def test_geopackage_holds_the_omnibus_dates_as_dates(sar_run):
+    """``change_first_seen`` / ``change_last_unchanged`` in ``changes.gpkg`` are DATE fields (they were TEXT:
+    QGIS could neither filter them as dates nor put them on the time slider), with the GeoJSON's days."""
+    import pyogrio
+
+    out, _ = sar_run
+    gpkg = out / "changes.gpkg"
+    info = pyogrio.read_info(gpkg, layer="changes")
+    types = dict(zip(info["fields"], info["ogr_types"]))
+    assert types["change_first_seen"] == types["change_last_unchanged"] == "OFTDate"
+    assert types["before_date"] == types["after_date"] == "OFTDateTime" and types["change_first_scene"] == "OFTString"
+    frame = pyogrio.read_dataframe(gpkg, layer="changes").set_index("change_id")
+    written = {p["change_id"]: p for _, p in _features(out)}
+    dated = [cid for cid, p in written.items() if p.get("change_first_seen")]
+    assert len(dated) >= len(sim.PLANTS)
+    for cid, p in written.items():
+        for column in ("change_first_seen", "change_last_unchanged"):
+            value = frame.loc[cid, column]
+            if cid in dated:
+                assert value.date().isoformat() == p[column], (cid, column)
+            else:  # a polygon the series does not date: no date, not text
+                assert value is None or value != value, (cid, column)
+
+
 def test_false_alarms_on_unchanged_ground_bounded_by_alpha(sar_run, sar_project):
     out, _ = sar_run
     _, aoi_dir, _ = sar_project

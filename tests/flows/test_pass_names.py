@@ -51,6 +51,6 @@ def test_a_stores_stac_export_of_passes_with_long_ids_fits_its_item_folders(user
         assert data["id"].count("+") == 2  # the item's id is the pair's whole: before and after pass
         assets = assert_hrefs_resolve(item)
         assert {a.name for a in assets if a.parent == item.parent} == {"changes.geojson", "changes.kml",
-                                                                       "changes.qml", "manifest.json"}
+                                                                       "changes.qml", "changes.qlr", "manifest.json"}
     read = list(pystac.Collection.from_file(str(collection)).get_items())  # pystac reads the folders' paths too
     assert sorted(i.id for i in read) == sorted(json.loads(i.read_text())["id"] for i in items)

@@ -38,3 +38,27 @@ def test_a_run_without_changes_or_claims_opens_in_qgis_as_polygon_layers(user):
     assert layers["changes"]["geometry"] == layers["claim verdicts"]["geometry"] == "MultiPolygon"
     assert layers["changes"]["renderer"] == "categorizedSymbol" and layers["changes"]["crs"] == "EPSG:4326"
     assert layers["claim verdicts"]["renderer"] == "categorizedSymbol"
+
+
+def test_a_run_without_changes_has_its_geojson_open_in_qgis_as_a_typed_layer(user):
+    """``changes.geojson`` of a run that found nothing is an empty FeatureCollection, which QGIS opens as a
+    table without geometry or CRS; ``changes.qlr`` beside it adds it as a lon/lat polygon layer, styled and on
+    the time slider, as a run's with changes."""
+    ring = str(drawn_aoi(user.home / "quiet.geojson", [QUIET]))
+    result = user("run", "--aoi", ring, "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "quiet")
+    assert result.returncode == 0, result.output
+    out = user.home / "quiet"
+    assert pyogrio.read_info(out / "changes.geojson")["features"] == 0
+    if _qgis_missing():
+        pytest.skip(_qgis_missing())
+    seen = probe({"vectors": [{"key": "geojson", "uri": str(out / "changes.geojson")}],
+                  "definitions": [{"key": "qlr", "path": str(out / "changes.qlr")}],
+                  "ranges": [["2017-10-14T11:09:59Z", "2017-10-14T11:10:00Z"]]})
+    assert seen["vectors"]["geojson"]["geometry"] == "NoGeometry"  # QGIS's own reading of the file: why the .qlr
+    assert seen["definitions"]["qlr"]["read"], seen["definitions"]["qlr"]["error"]
+    layer = seen["definitions"]["qlr"]["layers"]["changes"]
+    assert layer["valid"] and layer["count"] == 0 and layer["checked"]
+    assert layer["geometry"] == "Polygon" and layer["crs"] == "EPSG:4326"
+    assert layer["renderer"] == "categorizedSymbol" and layer["class_attribute"] == "change_type"
+    assert layer["temporal"]["active"]

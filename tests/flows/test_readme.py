@@ -11,7 +11,7 @@ from tests.conftest import REPO
 from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
 
 README = REPO / "README.md"
-FILE_NAME = re.compile(r"`([^`\s/]+\.(?:geojson|json|gpkg|kml|html|tif|qml|qgz|csv|svg|png)(?:\|[a-z|]+)?)`")
+FILE_NAME = re.compile(r"`([^`\s/]+\.(?:geojson|json|gpkg|kml|html|tif|qml|qlr|qgz|csv|svg|png)(?:\|[a-z|]+)?)`")
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 SHIP_CLAIM = """[document]
 title = "ships at Nantes"
@@ -127,7 +127,7 @@ def test_recheck_readme_lists_every_file_of_its_outputs_folder(user):
     outputs = user.home / "watch-outputs"
     written = {str(p.relative_to(outputs)) for p in outputs.rglob("*") if p.is_file() and not p.name.startswith(".")}
     assert written == {"latest.json", "watch.qlr", "runs/000001/changes.geojson", "runs/000001/changes.qml",
-                       "runs/000001/changes.kml", "runs/000001/summary.json"}
+                       "runs/000001/changes.qlr", "runs/000001/changes.kml", "runs/000001/summary.json"}
     paragraph = readme_section("**Files of each run**", "`--on-new CMD` runs")
     named = set(re.findall(r"`(?:runs/<run>/)?([^`\s/]+\.(?:geojson|json|kml|qml|qlr))`", paragraph))
     assert {name.replace("<store>", "watch") for name in named} == {path.rpartition("/")[2] for path in written}

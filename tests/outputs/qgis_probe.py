@@ -2,6 +2,7 @@
 QGIS does and print what QGIS sees as JSON. The tests decide what is right.
 
 stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "projects": [{"key", "path"}],
+        "definitions": [{"key", "path"}] (.qlr files, each added to an empty project),
         "ranges": [["start", "end"], ...]}
 stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}},
          "projects": {key: {"read": bool, "crs": {"valid", "authid"}, "layers": {name: {...}},
@@ -21,6 +22,7 @@ from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsDateTimeRange,
     QgsFeatureRequest,
+    QgsLayerDefinition,
     QgsLayerTreeLayer,
     QgsLayerTreeModel,
     QgsProject,
@@ -158,19 +160,35 @@ def project_facts(path, ranges):
     project.clear()
     facts = {"read": project.read(path), "layers": {}}
     facts["crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
-    model = QgsLayerTreeModel(project.layerTreeRoot())
-    for node in project.layerTreeRoot().findLayers():
-        layer = node.layer()
-        if layer is None:
-            facts["layers"][node.name()] = {"valid": False}
-            continue
-        legend = tree_legend(model, node)  # as the project styles it: the probe restores the default style
-        probe = vector_facts if isinstance(layer, QgsVectorLayer) else raster_facts
-        facts["layers"][node.name()] = {**probe(layer, ranges), "checked": node.isVisible(), "tree_legend": legend}
+    facts["layers"] = tree_facts(project, ranges)
     time_range = project.timeSettings().temporalRange()
     facts["time_range"] = [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]
     project.clear()
     return facts
+
+
+def definition_facts(path, ranges):
+    """A layer definition file added to an empty project as *Layer > Add from Layer Definition File* does."""
+    project = QgsProject.instance()
+    project.clear()
+    read, error = QgsLayerDefinition.loadLayerDefinition(path, project, project.layerTreeRoot())
+    facts = {"read": read, "error": error, "layers": tree_facts(project, ranges)}
+    project.clear()
+    return facts
+
+
+def tree_facts(project, ranges):
+    layers = {}
+    model = QgsLayerTreeModel(project.layerTreeRoot())
+    for node in project.layerTreeRoot().findLayers():
+        layer = node.layer()
+        if layer is None:
+            layers[node.name()] = {"valid": False}
+            continue
+        legend = tree_legend(model, node)  # as the project styles it: the probe restores the default style
+        probe = vector_facts if isinstance(layer, QgsVectorLayer) else raster_facts
+        layers[node.name()] = {**probe(layer, ranges), "checked": node.isVisible(), "tree_legend": legend}
+    return layers
 
 
 def main():
@@ -186,6 +204,7 @@ def main():
             "rasters": {r["key"]: raster_facts(QgsRasterLayer(r["path"], r["key"]), ranges)
                         for r in spec.get("rasters", [])},
             "projects": {p["key"]: project_facts(p["path"], ranges) for p in spec.get("projects", [])},
+            "definitions": {d["key"]: definition_facts(d["path"], ranges) for d in spec.get("definitions", [])},
         }
     finally:
         app.exitQgis()

@@ -1,7 +1,7 @@
 """Run by Debian's /usr/bin/python3 (PyQGIS), never by the project's interpreter: read a project as QGIS does
-and render its map the way the canvas draws it — at the project's CRS and default view extent, the checked
-layers in the project's order, optionally at an instant of the temporal controller — into PNG files. The
-tests look at the pixels.
+(or a layer definition file, .qlr, added to an empty project) and render its map the way the canvas draws
+it — at the project's CRS and default view extent, the checked layers in the project's order, optionally at
+an instant of the temporal controller — into PNG files. The tests look at the pixels.
 
 stdin: {"project": path, "out_dir": dir, "size": [width, height],
         "renders": [{"key": str, "layers": [layer name, ...] | null (the checked layers),
@@ -22,6 +22,7 @@ from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsCoordinateTransform,
     QgsDateTimeRange,
+    QgsLayerDefinition,
     QgsMapRendererSequentialJob,
     QgsMapSettings,
     QgsProject,
@@ -90,7 +91,10 @@ def main():
     app = QgsApplication([], False)
     app.initQgis()
     project = QgsProject.instance()
-    out = {"read": project.read(spec["project"])}
+    if spec["project"].endswith(".qlr"):  # a layer definition, added to an empty project
+        out = {"read": QgsLayerDefinition.loadLayerDefinition(spec["project"], project, project.layerTreeRoot())[0]}
+    else:
+        out = {"read": project.read(spec["project"])}
     crs = project.crs()
     out["crs"] = {"valid": crs.isValid(), "authid": crs.authid()}
     extent = view_extent(project)

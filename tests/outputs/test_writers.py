@@ -92,7 +92,7 @@ def test_every_file_of_a_run_comes_from_one_registered_writer(synthetic_result, 
     written = {p.name for p in write_run(synthetic_result, tmp_path / "out")}
     listed = [f for writer in RUN_WRITERS for f in writer.files]
     assert len(listed) == len(set(listed))  # no file claimed by two writers
-    assert written == set(listed) and len(written) == 16
+    assert written == set(listed) and len(written) == 17
     assert (tmp_path / "out" / MARKER).is_file()
     assert RUN_WRITERS[-1].files == ("manifest.json",)  # last: a folder with its manifest is complete
 
@@ -120,7 +120,8 @@ def test_a_new_change_layer_is_one_writer_and_one_registry_line(synthetic_result
     """The change layers of a run and of a re-check run folder come from the same registry."""
     layers = (*CHANGE_LAYERS, ChangeLayer("wkt", "changes.wkt", _toy_wkt))
     write_change_layers(tmp_path, synthetic_result.features, "toy title", layers)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["changes.geojson", "changes.kml", "changes.qml", "changes.wkt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["changes.geojson", "changes.kml", "changes.qlr", "changes.qml",
+                                                            "changes.wkt"]
     lines = (tmp_path / "changes.wkt").read_text().splitlines()
     assert lines[0] == "# toy title" and len(lines) == 4 and all(line.startswith("POLYGON") for line in lines[1:])
     geojson = json.loads((tmp_path / "changes.geojson").read_text())

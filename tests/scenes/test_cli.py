@@ -44,6 +44,25 @@ def test_search_table_and_max_cloud(geo, loopback):
     assert "85%" in result.stdout  # the tile's own figure, shown for contrast
 
 
+@pytest.mark.parametrize("columns", [80, 200])
+def test_search_table_fits_the_terminal_one_line_per_scene(geo, loopback, columns):
+    """At 80 columns the platform (``sentinel-2a``) was folded over two lines of each scene's row: the table
+    names it as the ids do (``S2A``) and fits, one line per scene; the JSON keeps the full name."""
+    search = ("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-12-01", "--to", "2017-12-31",
+              "--source", loopback.url, "--sort", "date")
+    result = geo(*search, COLUMNS=str(columns))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    start = next(i for i, line in enumerate(lines) if line.startswith("date "))
+    rows = [line.split() for line in lines[start + 2:start + 8]]  # under the header and its rule
+    assert [row[1] for row in rows] == ["S2A_T30TXT_20151216_B3", "S2A_T30TXT_20151221_B2", "S2A_T30TXT_20151228_B1",
+                                        "S2A_T30TXT_20170701_A1", "S2A_T30TXT_20170702_A3", "S2A_T30TXT_20170704_A2"]
+    b2 = rows[1]
+    assert b2[:5] == ["2015-12-21", "S2A_T30TXT_20151221_B2", "S2A", "51", "100%"] and b2[-1] == "85%"
+    assert json.loads(geo(*search, "--json").stdout)["scenes"][1]["platform"] == "sentinel-2a"
+
+
 def test_search_sentinel1(geo, loopback):
     footprint = archive_data.demo_footprint()
     archive_data.s1_item(loopback, "S1A_IW_RTC_NANTES_1", archive_data.utc(2017, 7, 3),
@@ -77,7 +96,7 @@ def test_search_sentinel1_says_mode_and_polarisations(geo, loopback):
     table = geo(*search)
     assert table.returncode == 0, table.stderr
     lines = {line.split()[1]: line for line in table.stdout.splitlines() if "S1A_" in line}
-    assert "118 ascending EW" in lines["S1A_EW_HH"] and lines["S1A_EW_HH"].rstrip().endswith("HH+HV")
+    assert "S1A 118 asc EW" in lines["S1A_EW_HH"] and lines["S1A_EW_HH"].rstrip().endswith("HH+HV")
     assert lines["S1A_IW_VV"].rstrip().endswith("VV+VH") and "only cross-pol vh" in lines["S1A_IW_VH"]
 
 
