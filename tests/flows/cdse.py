@@ -74,7 +74,8 @@ def cdse_item(server: ArchiveServer, folder: Path, earth_search: dict[str, Any],
                            "roles": ["thumbnail"]}
     properties = {key: value for key, value in item["properties"].items()
                   if key not in ("s2:processing_baseline", "proj:epsg")}
-    properties.update({"processing:version": "05.10", "grid:code": f"MGRS-{tile}", "product:type": "S2MSI2A",
+    properties.update({"platform": f"sentinel-2{product[2].lower()}", "processing:version": "05.10",
+                       "grid:code": f"MGRS-{tile}", "product:type": "S2MSI2A",
                        "storage:schemes": {"cdse-s3": {"type": "custom-s3", "platform": server.url,
                                                        "requester_pays": False}},
                        "auth:schemes": {"s3": {"type": "s3"}}})
