@@ -180,8 +180,9 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
     persistence = _persistence(claim, context)
     confidence = min(NO_EVIDENCE_CAP, context.clear_fraction * persistence)
     wanted = ", ".join(sorted(t.replace("_", " ") for t in expected_types(claim)))
+    late_days = (context.days(claim)[1] - claim.window.end).days
     late = "" if persistence >= 0.99 else (
-        f" What it predicts is short-lived and the after scene is {(context.days(claim)[1] - claim.window.end).days} days "
+        f" What it predicts is short-lived and the after scene is {late_days} days "
         "after the window, so it may have come and gone unseen."
     )
     return Verdict(NO_EVIDENCE, round(confidence, 3), (

@@ -3,8 +3,9 @@
 The rule, in order: the AOI must be clear (cloud judged inside the AOI, ``geo.scenes.cloud``); then the
 scenes closest to the window win (the before scene on or before its start, the after scene on or after
 its end, counted in the window's days, ``geo.scenes.anchors``); a pair on the same relative orbit (same
-viewing geometry, so less false change) is preferred, worth ``ORBIT_PENALTY_DAYS`` of extra distance. Searching widens from 30 to 90 to 365 days only while no
-clear scene is found. Every candidate judged, and why the pair won, goes into the manifest.
+viewing geometry, so less false change) is preferred, worth ``ORBIT_PENALTY_DAYS`` of extra distance.
+Searching widens from 30 to 90 to 365 days only while no clear scene is found. Every candidate judged, and
+why the pair won, goes into the manifest.
 """
 
 from __future__ import annotations
