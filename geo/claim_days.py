@@ -115,7 +115,16 @@ def zone_named(text: str) -> DayZone:
 
 
 def aoi_longitude(aoi: AOI) -> float:
-    return float(aoi.geometry.centroid.x)
+    """The longitude of the AOI's centroid; of an AOI split at the antimeridian (parts near +180 and -180),
+    the centroid of its parts joined across it, not one near 0."""
+    west, _, east, _ = aoi.geometry.bounds
+    if east - west <= 180:
+        return float(aoi.geometry.centroid.x)
+    import numpy as np
+    import shapely
+
+    joined = shapely.transform(aoi.geometry, lambda xy: np.where(xy < 0, xy + [360.0, 0.0], xy))
+    return 180.0 - (180.0 - float(joined.centroid.x)) % 360.0  # in (-180, 180]
 
 
 def claim_zone(claim: Claim, aoi: AOI) -> DayZone:

@@ -136,8 +136,9 @@ def claim_time_zone(entry: Mapping[str, object], where: str) -> str:
     value = entry.get("time_zone", "")
     if not isinstance(value, str) or (value != "" and not value.strip()):
         raise ClaimError(f"{where}: field 'time_zone' must be {ZONE_FORMS}, got {value!r}")
-    try:
-        zone_named(value.strip()) if value else None
-    except ClaimError as exc:
-        raise ClaimError(f"{where}: field 'time_zone': {exc}") from None
+    if value:
+        try:
+            zone_named(value.strip())
+        except ClaimError as exc:
+            raise ClaimError(f"{where}: field 'time_zone': {exc}") from None
     return value.strip()

@@ -161,7 +161,8 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
     if not context.brackets(claim):
         zone = context.zone(claim)
         days = context.days(claim)
-        local = "" if days == (context.before_date, context.after_date) else f"; {days[0]} and {days[1]} in its days"
+        local = "" if days == (context.before_date, context.after_date) else (
+            f"; {days[0]} and {days[1]} in the window's days")
         return Verdict(NOT_TESTED, None, (
             f"The scenes ({context.before_date} and {context.after_date}{local}) do not lie on either side of the "
             f"claim window {zone.window_text(claim.window)}, so this pair cannot test it."

@@ -87,8 +87,8 @@ def test_a_before_scene_on_the_windows_first_evening_is_inside_it_there():
     assert verdict.verdict == NOT_TESTED and not verdict.pair_brackets_window
     assert verdict.window_time_zone == "UTC+08:48"
     assert verdict.rationale == (
-        "The scenes (2024-10-08 and 2024-10-13; 2024-10-09 and 2024-10-14 in its days) do not lie on either side "
-        "of the claim window 2024-10-08 to 2024-10-13, local days (UTC+08:48, mean solar time at the AOI), so "
+        "The scenes (2024-10-08 and 2024-10-13; 2024-10-09 and 2024-10-14 in the window's days) do not lie on "
+        "either side of the claim window 2024-10-08 to 2024-10-13, local days (UTC+08:48, mean solar time at the AOI), so "
         "this pair cannot test it.")
     # the morning pass of the 8th there (21:30 UTC on the 7th) is before it; the one of the 14th after it
     early = context(datetime(2024, 10, 7, 21, 30, tzinfo=timezone.utc), PASS)
@@ -98,3 +98,12 @@ def test_a_before_scene_on_the_windows_first_evening_is_inside_it_there():
     in_utc = dataclasses.replace(c, time_zone="UTC")
     assert window_share(in_utc, early) == 1.0 and window_share(in_utc, context(early.before_time, PASS.replace(
         day=20))) == 0.46  # 6 of 13 days
+
+
+def test_an_aoi_split_at_the_antimeridian_keeps_its_solar_time():
+    """Taveuni (Fiji) drawn in two parts, east and west of 180: its centroid's longitude is ~0, 12 hours off."""
+    from shapely.geometry import MultiPolygon
+
+    split = AOI("taveuni", "Taveuni", "FJ", "island", MultiPolygon([box(179.7, -17.0, 180.0, -16.7),
+                                                                    box(-180.0, -17.0, -179.9, -16.7)]), "test")
+    assert claim_zone(claim(split), split).name == "UTC+12:00"  # lon 179.9, not -0.0
