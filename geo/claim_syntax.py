@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta
 
+from geo.claim_days import ZONE_FORMS, fixed_zone, zone_named
 from geo.dates import DATE_PATTERN
 from geo.errors import ClaimError
 
@@ -86,18 +87,20 @@ def _date_advice(token: str) -> str:
 
 
 def day_alone(moment: datetime | None) -> str:
-    """Why a claim's date-time is refused and what to write: the day alone, which for a time with a zone is
-    given in UTC, the day the scenes' dates count in (a window is whole days; its time would be dropped)."""
+    """Why a claim's date-time is refused and what to write: the day alone, the day where it was stated (a
+    window is whole days, the local days of the claim's place: ``geo.claim_days``), with the ``time_zone`` that
+    counts the days in the zone stated."""
     if moment is None or moment.tzinfo is None:
-        return "write the day alone (a window is whole days, counted in UTC as the scenes' dates are)"
-    utc_day = moment.astimezone(timezone.utc).date()
-    local = "" if utc_day == moment.date() else f", not {moment.date()} where it was stated"
-    return f"write the day alone: {utc_day} in UTC, the scenes' dates{local} (a window is whole days)"
+        return "write the day alone (a window is whole days, the local days of the claim's place)"
+    offset = moment.utcoffset() or timedelta(0)
+    zone = fixed_zone(offset).name.removeprefix("UTC") or "UTC"
+    return (f"write the day alone: {moment.date()} where it was stated (a window is whole days, the local days of "
+            f"the claim's place; time_zone = \"{zone}\" counts them in the zone stated)")
 
 
 def claim_date(entry: Mapping[str, object], key: str, where: str) -> date:
     """The date of field ``key`` of a claim: a TOML date or a string YYYY-MM-DD. A date-time is refused (its
-    day depends on the zone: the message gives its day in UTC), and so is any other way of writing a date."""
+    day is the one where it was stated: the message says so), and so is any other way of writing a date."""
     value = entry.get(key)
     if value is None:
         raise ClaimError(f"{where}: field '{key}' is missing (a date YYYY-MM-DD)")
@@ -113,7 +116,7 @@ def claim_date(entry: Mapping[str, object], key: str, where: str) -> date:
 
 def _parsed(text: str, key: str, where: str) -> date:
     """A string date: YYYY-MM-DD only (``date.fromisoformat`` also takes 20241008 and 2024-W41-2), or a
-    date-time (to be refused with its UTC day)."""
+    date-time (to be refused with its day)."""
     if DATE_PATTERN.match(text):
         try:
             return date.fromisoformat(text)
@@ -126,3 +129,16 @@ def _parsed(text: str, key: str, where: str) -> date:
             raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {text!r}; "
                              f"{_date_advice(text)}") from None
     raise ClaimError(f"{where}: field '{key}' must be a date YYYY-MM-DD, got {text!r}")
+
+
+def claim_time_zone(entry: Mapping[str, object], where: str) -> str:
+    """A claim's ``time_zone`` as given ('' when absent: the AOI's mean solar time), once it names a zone."""
+    value = entry.get("time_zone", "")
+    if not isinstance(value, str) or (value != "" and not value.strip()):
+        raise ClaimError(f"{where}: field 'time_zone' must be {ZONE_FORMS}, got {value!r}")
+    if value:
+        try:
+            zone_named(value.strip())
+        except ClaimError as exc:
+            raise ClaimError(f"{where}: field 'time_zone': {exc}") from None
+    return value.strip()

@@ -29,6 +29,7 @@ class ClaimVerdict:
     stance: str
     claim: Mapping[str, Any]  # the claim's own summary (text, source, window, places)
     window: Mapping[str, str]
+    window_time_zone: str  # the zone of the window's days (geo.claim_days.DayZone.name)
     pair_brackets_window: bool
     window_share_of_pair: float
     scenes: tuple[Mapping[str, Any], ...]  # the two scenes, each with its clear share of the AOI
@@ -69,7 +70,9 @@ class ClaimVerdict:
         """The verdict an entry describes (``claims.json``, a store row's details); a KeyError names a
         missing key."""
         names = [f.name for f in fields(cls) if f.name != "extra"]
-        given = {name: entry[name] for name in names if name in entry or name not in VESSEL_KEYS}
+        # an entry written before windows had a zone counted its days in UTC
+        given = {name: entry[name] for name in names if name in entry or name not in (*VESSEL_KEYS, "window_time_zone")}
+        given.setdefault("window_time_zone", "UTC")
         for name in ("scenes", "signatures", "expected_change_types", "evidence"):
             given[name] = tuple(given[name])
         return cls(**given, extra={k: v for k, v in entry.items() if k not in names})

@@ -16,7 +16,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from geo.claim_syntax import claim_date, toml_hint
+from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
 from geo.errors import ClaimError
 from geo.paths import misnamed_files
 from geo.text_files import read_utf8_text
@@ -63,7 +63,7 @@ SIGNATURES: dict[str, Signature] = {
 
 # The fields a [[claim]] table may hold (seeds/README.md).
 CLAIM_FIELDS = ("id", "claimant", "statement", "source", "source_url", "date_stated", "stance", "denies", "aoi_ids",
-                "window", "signatures", "notes")
+                "window", "time_zone", "signatures", "notes")
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ class Claim:
     notes: str = ""
     denies: tuple[str, ...] = ()
     source_url: str = ""
+    time_zone: str = ""  # the days of the window: "" for the AOI's mean solar time (geo.claim_days)
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -115,6 +116,7 @@ class Claim:
             "stance": str(self.stance),
             "aoi_ids": list(self.aoi_ids),
             "window": self.window.to_dict(),
+            "time_zone": self.time_zone or None,
             "signatures": list(self.signatures),
             "observable": self.observable,
             "denies": list(self.denies),
@@ -192,6 +194,7 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
         signatures=signatures,
         notes=_text(entry, "notes", where, required=False),
         denies=denies,
+        time_zone=claim_time_zone(entry, where),
         path=path,
     )
 

@@ -1,7 +1,8 @@
 """Claims <-> change polygons for one AOI and one scene pair; the verdict vocabulary.
 
 A polygon is linked to a claim when it intersects one of the claim's AOIs and the scene pair brackets the
-claim's window (before scene on or before the window start, after scene on or after its end).
+claim's window (before scene on or before the window start, after scene on or after its end), the scenes dated
+by the window's own days, the place's local days (``geo.claim_days``).
 Verdicts (``geo.verdicts``) never say "proven": imagery can be consistent with a claim, show only weak
 evidence (changes of the predicted kinds below the minimum evidence rule), show no evidence, or be unable to
 see the claimed signature at all.
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
+from geo.claim_days import DayZone, claim_zone
 from geo.claims import SIGNATURES, Claim
 
 CONSISTENT = "consistent with the claim"
@@ -33,8 +35,8 @@ VERDICTS = (CONSISTENT, INCONSISTENT_WITH_DENIAL, WEAK_EVIDENCE, NO_EVIDENCE, NO
 @dataclass(frozen=True)
 class PairContext:
     aoi: AOI
-    before_date: date
-    after_date: date
+    before_time: datetime  # when the scenes were taken (UTC)
+    after_time: datetime
     clear_fraction: float  # share of the AOI with valid, cloud-free pixels on both dates
     min_clear_fraction: float = 0.5
     # The scenes of the pair (their summaries) and the clear share of the AOI in each one alone.
@@ -44,6 +46,27 @@ class PairContext:
     after_clear_fraction: float | None = None
     # Share of the AOI outside the scenes (as the pair's selection recorded it): not seen at all, not cloud.
     outside_fraction: float = 0.0
+
+    @property
+    def before_date(self) -> date:
+        """The before scene's UTC date, as outputs name it."""
+        return self.before_time.date()
+
+    @property
+    def after_date(self) -> date:
+        return self.after_time.date()
+
+    def zone(self, claim: Claim) -> DayZone:
+        return claim_zone(claim, self.aoi)
+
+    def days(self, claim: Claim) -> tuple[date, date]:
+        """The days of ``claim``'s window the two scenes fall on (its local days, ``geo.claim_days``)."""
+        zone = self.zone(claim)
+        return zone.day(self.before_time), zone.day(self.after_time)
+
+    def brackets(self, claim: Claim) -> bool:
+        """Whether the pair lies on either side of ``claim``'s window, in the window's days."""
+        return claim.window.bracketed_by(*self.days(claim))
 
     @property
     def clear(self) -> bool:
@@ -65,7 +88,7 @@ class PairContext:
 def linked_claims(claims: Sequence[Claim], context: PairContext) -> list[Claim]:
     return [
         c for c in claims
-        if context.aoi.id in c.aoi_ids and c.window.bracketed_by(context.before_date, context.after_date)
+        if context.aoi.id in c.aoi_ids and context.brackets(c)
     ]
 
 

@@ -103,8 +103,9 @@ def minimum_evidence(matches: Sequence[ChangeFeature]) -> dict[str, Any]:
 
 
 def window_share(claim: Claim, context: PairContext) -> float:
-    """Share of the interval between the two scenes that the claim window covers (0..1)."""
-    span = (context.after_date - context.before_date).days
+    """Share of the interval between the two scenes that the claim window covers (0..1), in the window's days."""
+    before, after = context.days(claim)
+    span = (after - before).days
     window = (claim.window.end - claim.window.start).days + 1
     return 1.0 if span <= 0 else round(min(1.0, window / span), 2)  # rounded: the same figure everywhere
 
@@ -114,7 +115,7 @@ def _persistence(claim: Claim, context: PairContext) -> float:
     observable = [s for s in claim.signatures if SIGNATURES[s].observable]
     if any(s not in TRANSIENT_SIGNATURES for s in observable):
         return 1.0
-    late_days = max(0, (context.after_date - claim.window.end).days)
+    late_days = max(0, (context.days(claim)[1] - claim.window.end).days)
     return math.exp(-math.log(2) * late_days / TRANSIENT_HALF_LIFE_DAYS)
 
 
@@ -122,7 +123,7 @@ def _kinds(changes: Sequence[ChangeFeature]) -> str:
     return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(f.change_type for f in changes).most_common())
 
 
-def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, context: PairContext) -> Verdict:
+def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days: int, context: PairContext) -> Verdict:
     """Consistent, or weak evidence, from the matching changes (strongest first) by the minimum evidence rule."""
     best = matches[0].strength
     confidence = best * (0.5 + 0.5 * share)
@@ -138,7 +139,7 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, context: P
         f"{rule['passing_area_m2']:,.0f} m² (the minimum evidence is {MIN_EVIDENCE_AREA_M2:,.0f} m² of such changes)"
     )
     timing = "" if share >= 0.99 else (
-        f" The claim window covers {100 * share:.0f}% of the {(context.after_date - context.before_date).days} days"
+        f" The claim window covers {100 * share:.0f}% of the {span_days} days"
         " between the scenes, so some of these changes may predate or follow it."
     )
     evidence = tuple(f.change_id for f in matches)
@@ -157,10 +158,14 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
             f"What the claim predicts ({reach}) is smaller than what 10 m Sentinel-2 pixels can show, "
             "so the imagery can neither support nor contradict it."
         ))
-    if not claim.window.bracketed_by(context.before_date, context.after_date):
+    if not context.brackets(claim):
+        zone = context.zone(claim)
+        days = context.days(claim)
+        local = "" if days == (context.before_date, context.after_date) else (
+            f"; {days[0]} and {days[1]} in the window's days")
         return Verdict(NOT_TESTED, None, (
-            f"The scenes ({context.before_date} and {context.after_date}) do not lie on either side of the "
-            f"claim window {claim.window.start} to {claim.window.end}, so this pair cannot test it."
+            f"The scenes ({context.before_date} and {context.after_date}{local}) do not lie on either side of the "
+            f"claim window {zone.window_text(claim.window)}, so this pair cannot test it."
         ))
     if not context.clear:
         shortfall = 1.0 - context.clear_fraction / context.min_clear_fraction
@@ -171,12 +176,14 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
     share = window_share(claim, context)
     matches = matching_changes(claim, features)
     if matches:
-        return _evidence_verdict(matches, share, context)
+        before, after = context.days(claim)
+        return _evidence_verdict(matches, share, (after - before).days, context)
     persistence = _persistence(claim, context)
     confidence = min(NO_EVIDENCE_CAP, context.clear_fraction * persistence)
     wanted = ", ".join(sorted(t.replace("_", " ") for t in expected_types(claim)))
+    late_days = (context.days(claim)[1] - claim.window.end).days
     late = "" if persistence >= 0.99 else (
-        f" What it predicts is short-lived and the after scene is {(context.after_date - claim.window.end).days} days "
+        f" What it predicts is short-lived and the after scene is {late_days} days "
         "after the window, so it may have come and gone unseen."
     )
     return Verdict(NO_EVIDENCE, round(confidence, 3), (
@@ -272,7 +279,8 @@ def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context
             stance=str(claim.stance),
             claim=claim.summary(),
             window=claim.window.to_dict(),
-            pair_brackets_window=claim.window.bracketed_by(context.before_date, context.after_date),
+            window_time_zone=context.zone(claim).name,
+            pair_brackets_window=context.brackets(claim),
             window_share_of_pair=window_share(claim, context),
             scenes=tuple(context.scenes_considered()),
             clear_fraction=round(context.clear_fraction, 4),

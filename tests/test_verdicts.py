@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime, time, timezone
 
 import pytest
 from shapely.geometry import box
@@ -42,8 +42,14 @@ def change(change_type, area=5_000.0, confidence=0.95, type_confidence=0.9, wher
                           confidence=confidence, type_confidence=type_confidence)
 
 
+def noon(day):
+    """A scene of ``day`` at 12:00 UTC: the same day in any place's local days."""
+    return datetime.combine(day, time(12), tzinfo=timezone.utc)
+
+
 def context(clear=1.0, before=BEFORE, after=AFTER, aoi=SITE):
-    return PairContext(aoi, before, after, clear, 0.5, {"id": "S2_BEFORE"}, {"id": "S2_AFTER"}, clear, clear)
+    return PairContext(aoi, noon(before), noon(after), clear, 0.5, {"id": "S2_BEFORE"}, {"id": "S2_AFTER"}, clear,
+                       clear)
 
 
 def judge(claims, features, ctx=None):

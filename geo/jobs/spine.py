@@ -47,7 +47,7 @@ def judge_claims(
     n_inside = max(int(inside.sum()), 1)
     clear = float((before.valid & after.valid & inside).sum() / n_inside)
     context = PairContext(
-        aoi, before.scene.date, after.scene.date, clear, min_clear_fraction,
+        aoi, before.scene.datetime, after.scene.datetime, clear, min_clear_fraction,
         before_scene=before.scene.summary(), after_scene=after.scene.summary(),
         before_clear_fraction=float((before.valid & inside).sum() / n_inside),
         after_clear_fraction=float((after.valid & inside).sum() / n_inside),

@@ -6,11 +6,12 @@ like the GeoJSON.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import geopandas
 import numpy as np
@@ -20,6 +21,7 @@ import pyogrio.raw
 from pyogrio.errors import DataSourceError, FieldError, GeometryError
 
 from geo.atomic import replacing
+from geo.claim_days import zone_named
 from geo.errors import OutputError
 from geo.geometry import WGS84
 from geo.outputs.run_data import RunData
@@ -35,10 +37,12 @@ def _utc(values: Sequence[datetime]) -> pd.Series:
     return pd.Series(pd.to_datetime(list(values), utc=True)).astype("datetime64[ms, UTC]")
 
 
-def _window_time(text: str, end: bool) -> datetime:
-    """Claim windows are whole days: start at 00:00 UTC, end at 23:59:59 UTC."""
-    day = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-    return day.replace(hour=23, minute=59, second=59) if end else day
+def _window_time(entry: Mapping[str, Any], end: bool) -> datetime:
+    """Claim windows are whole days of their zone (``window_time_zone``, UTC in entries written before it):
+    from its 00:00 to its 23:59:59, as UTC instants."""
+    zone = zone_named(entry.get("window_time_zone", "UTC"))
+    day = date.fromisoformat(entry["window"]["end" if end else "start"])
+    return zone.start(day + timedelta(days=1)) - timedelta(seconds=1) if end else zone.start(day)
 
 
 # The columns of a layer with no row, of the types a row gives them: QGIS reads an empty layer as the layer
@@ -109,8 +113,8 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
                 "claim_id": entry["claim_id"], "aoi_id": entry["aoi_id"], "stance": entry.get("stance", ""),
                 "claimant": claim.get("claimant", ""), "statement": claim.get("statement", ""),
                 "source": claim.get("source", ""), "source_url": claim.get("source_url", ""),
-                "window_start": _window_time(entry["window"]["start"], end=False),
-                "window_end": _window_time(entry["window"]["end"], end=True),
+                "window_start": _window_time(entry, end=False),
+                "window_end": _window_time(entry, end=True),
                 "verdict": entry["verdict"], "confidence": entry.get("confidence"),
                 "confidence_label": entry.get("confidence_label", ""), "rationale": entry.get("rationale", ""),
                 "n_changes": entry.get("n_changes", 0), "n_matching": entry.get("n_matching", 0),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from geo.claim_days import UTC, DayZone, claim_zone
 from geo.claims import Claim
 from geo.errors import DateError, MissingSceneError
 from geo.recheck.passes import is_head, is_recorded, stored_ids
@@ -73,14 +74,16 @@ def _passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = No
     return mosaic.passes(sorted(scenes, key=scene_order), aoi, left_out)
 
 
-def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> date:
+def baseline_date(aoi: AOI, claims: Sequence[Claim], since: date | None) -> tuple[date, DayZone]:
+    """The day the chain's baseline is taken on or before: ``since`` (a UTC day), else the earliest window start
+    of the AOI's claims, in that claim's days (``geo.claim_days``)."""
     if since is not None:
-        return since
-    starts = [c.window.start for c in claims if aoi.id in c.aoi_ids]
+        return since, UTC
+    starts = [(c.window.start, claim_zone(c, aoi)) for c in claims if aoi.id in c.aoi_ids]
     if not starts:
         raise DateError(f"AOI {aoi.id!r} has no claims naming it and no --since was given: "
                         "cannot choose the baseline scene of its re-checks (give --since DATE)")
-    return min(starts)
+    return min(starts, key=lambda start: start[1].start(start[0]))
 
 
 def search_start(head: datetime, since: date | None) -> date:
@@ -88,13 +91,14 @@ def search_start(head: datetime, since: date | None) -> date:
     return since if since is not None and since > head.date() else head.date()
 
 
-def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date,
-                    left_out: list[Scene] | None = None) -> tuple[Scene | None, str, list[Scene]]:
-    """The latest scene on or before ``when`` (within the usual gap), else the first one after it (the tiles
-    their passes leave out: added to ``left_out``)."""
+def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date, left_out: list[Scene] | None = None,
+                    zone: DayZone = UTC) -> tuple[Scene | None, str, list[Scene]]:
+    """The latest scene taken on or before the day ``when`` of ``zone`` (within the usual gap), else the first
+    one after it (the tiles their passes leave out: added to ``left_out``)."""
     from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS  # pair selection imports the pixel readers
 
-    before = _passes(source.search(aoi.geometry, when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when), aoi, left_out)
+    found = source.search(aoi.geometry, *zone.utc_dates(when - timedelta(days=DEFAULT_MAX_GAP_DAYS), when))
+    before = _passes([s for s in found if zone.day(s.datetime) <= when], aoi, left_out)
     if before:
         scene = max(before, key=scene_order)
         return scene, f"latest scene on or before {when}", before
@@ -152,8 +156,8 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     searched: list[Scene] = []
     left_out: list[Scene] = []
     if chain is None:
-        start = baseline_date(aoi, claims, since)
-        head, baseline_reason, searched = choose_baseline(source, aoi, start, today, left_out)
+        start, zone = baseline_date(aoi, claims, since)
+        head, baseline_reason, searched = choose_baseline(source, aoi, start, today, left_out, zone)
         if head is None:
             log.info("%s: %s", aoi.id, baseline_reason)
             return AoiPlan(aoi, tuple(claims), None, (), (), baseline_reason)

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from geo.aoi import AOI
+from geo.claim_days import zone_named
 from geo.claims import Claim
 from geo.errors import GeoError
 from geo.grid import Grid
@@ -34,7 +35,7 @@ from geo.scenes.model import Scene, Sensor
 from geo.store import Store
 from geo.store.vessels import (add_vessel_rows, set_vessel_mask, set_vessel_modes, unknown_mode_scenes, vessel_mask,
                                vessel_rows, vessel_scenes)
-from geo.vessels.evidence import evidence_for_claims
+from geo.vessels.evidence import evidence_for_claims, row_day
 from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
@@ -150,13 +151,14 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
              "period_start": plan.start.isoformat()}
     if not rows:
         return entry, []
-    evidence = evidence_for_claims(plan.claims, aoi.id, rows, VesselParams().evidence)
+    evidence = evidence_for_claims(plan.claims, aoi, rows, VesselParams().evidence)
     combined = _combined(store, aoi, plan.claims, evidence, change_version)
     first, last = rows[0]["scene"], rows[-1]["scene"]
     news = []
     for item in evidence:
         claim_id = item["claim_id"]
-        covers = date.fromisoformat(rows[-1]["date"]) >= date.fromisoformat(item["window"]["end"])
+        zone = zone_named(item["window_time_zone"])  # the window's days (geo.claim_days)
+        covers = row_day(rows[-1], zone) >= date.fromisoformat(item["window"]["end"])
         details = {**item, "n_dates": len(rows), "first_scene": first, "last_scene": last,
                    **({"combined": combined[claim_id]} if claim_id in combined else {})}
         previous = store.latest_verdict("vessels", aoi.id, claim_id, VESSELS_VERSION)

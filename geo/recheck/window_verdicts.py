@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from geo.vector.feature import ChangeFeature
 
 from geo.aoi import AOI
+from geo.claim_days import claim_zone
 from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
 from geo.link import PairContext, link_features
@@ -32,15 +33,17 @@ class WindowVerdict:
     covers_window: bool
 
 
-def segment(chain: Sequence[PairRow], claim: Claim) -> tuple[int, int] | None:
-    """Indices [i, j) of the chain pairs covering ``claim``'s window (as far as the chain reaches)."""
+def segment(chain: Sequence[PairRow], claim: Claim, aoi: AOI) -> tuple[int, int] | None:
+    """Indices [i, j) of the chain pairs covering ``claim``'s window (as far as the chain reaches), the scenes
+    dated by the window's days over ``aoi`` (``geo.claim_days``)."""
     if not chain:
         return None
-    points = [chain[0].before] + [p.after for p in chain]
-    starts = [k for k, p in enumerate(points) if p.datetime.date() <= claim.window.start]
+    zone = claim_zone(claim, aoi)
+    days = [zone.day(p.datetime) for p in [chain[0].before] + [p.after for p in chain]]
+    starts = [k for k, day in enumerate(days) if day <= claim.window.start]
     first = starts[-1] if starts else 0
-    ends = [k for k in range(first + 1, len(points)) if points[k].datetime.date() >= claim.window.end]
-    last = ends[0] if ends else len(points) - 1
+    ends = [k for k in range(first + 1, len(days)) if days[k] >= claim.window.end]
+    last = ends[0] if ends else len(days) - 1
     return (first, last) if last > first else None
 
 
@@ -60,7 +63,7 @@ def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged
     and its verdict could not differ."""
     out = {}
     for claim in claims:
-        if aoi.id in claim.aoi_ids and (span := segment(chain, claim)):
+        if aoi.id in claim.aoi_ids and (span := segment(chain, claim, aoi)):
             ends = (chain[span[0]].before.id, chain[span[1] - 1].after.id)
             if (claim.id, *ends) not in judged:
                 out[claim.id] = span
@@ -78,7 +81,7 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
     for claim in claims:
         if aoi.id not in claim.aoi_ids:
             continue
-        span = segment(chain, claim) if spans is None else spans.get(claim.id)
+        span = segment(chain, claim, aoi) if spans is None else spans.get(claim.id)
         if span is None:
             continue
         pairs = chain[span[0]:span[1]]
@@ -86,13 +89,12 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
         features = [f for p in pairs for f in changes_by_after.get(p.after.id, ())]
         clear = min(p.clear_fraction if p.clear_fraction is not None else 0.0 for p in pairs)
         outside = segment_outside(pairs)
-        context = PairContext(aoi, before.datetime.date(), after.datetime.date(), clear, min_clear_fraction,
+        context = PairContext(aoi, before.datetime, after.datetime, clear, min_clear_fraction,
                               outside_fraction=min(outside or 0.0, 1.0 - clear))
         judged = [claim] + [by_id[d] for d in claim.denies if d in by_id]
         features = link_features(features, judged, context)
         judgement = next(v for v in verdicts(judged, features, context) if v.claim_id == claim.id)
         verdict = replace(judgement, extra={"before_scene": before.id, "after_scene": after.id, "n_pairs": len(pairs),
                                             "outside_fraction": outside})
-        out.append(WindowVerdict(verdict, before, after, claim.window.bracketed_by(context.before_date,
-                                                                                   context.after_date)))
+        out.append(WindowVerdict(verdict, before, after, context.brackets(claim)))
     return out

@@ -2,9 +2,10 @@
 
 The rule, in order: the AOI must be clear (cloud judged inside the AOI, ``geo.scenes.cloud``); then the
 scenes closest to the window win (the before scene on or before its start, the after scene on or after
-its end); a pair on the same relative orbit (same viewing geometry, so less false change) is preferred,
-worth ``ORBIT_PENALTY_DAYS`` of extra distance. Searching widens from 30 to 90 to 365 days only while no
-clear scene is found. Every candidate judged, and why the pair won, goes into the manifest.
+its end, counted in the window's days, ``geo.scenes.anchors``); a pair on the same relative orbit (same
+viewing geometry, so less false change) is preferred, worth ``ORBIT_PENALTY_DAYS`` of extra distance.
+Searching widens from 30 to 90 to 365 days only while no clear scene is found. Every candidate judged, and
+why the pair won, goes into the manifest.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from geo.aoi import AOI
+from geo.claim_days import UTC, DayZone
 from geo.claims import Claim
 from geo.dates import DATE_PATTERN, parse_date
 from geo.errors import DateError, MissingSceneError, SceneError
+from geo.scenes.anchors import claim_anchors, search_days
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
 from geo.scenes.model import Scene, Sensor
@@ -96,20 +99,23 @@ class _Side:
     """The candidates on one side of the window, searched and judged lazily (nearest first)."""
 
     def __init__(self, source: SceneSource, aoi: AOI, anchor: date, side: str, max_gap: int,
-                 cache: SceneCache | None) -> None:
+                 cache: SceneCache | None, zone: DayZone = UTC) -> None:
         self.source, self.aoi, self.anchor, self.side, self.max_gap, self.cache = source, aoi, anchor, side, max_gap, cache
+        self.zone = zone  # the days the anchor counts in
         self.horizon = 0
         self.pool: list[Candidate] = []  # everything found so far, nearest first
         self.judged: dict[str, Candidate] = {}
 
     def _gap(self, scene: Scene) -> int:
-        return (self.anchor - scene.date).days if self.side == "before" else (scene.date - self.anchor).days
+        day = self.zone.day(scene.datetime)
+        return (self.anchor - day).days if self.side == "before" else (day - self.anchor).days
 
     def _search(self, horizon: int) -> None:
         if self.side == "before":
-            scenes = self.source.search(self.aoi.geometry, self.anchor - timedelta(days=horizon), self.anchor)
+            first, last = self.anchor - timedelta(days=horizon), self.anchor
         else:
-            scenes = self.source.search(self.aoi.geometry, self.anchor, self.anchor + timedelta(days=horizon))
+            first, last = self.anchor, self.anchor + timedelta(days=horizon)
+        scenes = search_days(self.source, self.aoi, self.zone, first, last)
         found = [Candidate(s, self._gap(s)) for s in passes(scenes, self.aoi) if 0 <= self._gap(s) <= horizon]
         self.pool = sorted(found, key=lambda c: (c.gap_days, c.scene.id))
         self.horizon = horizon
@@ -183,9 +189,9 @@ def named_scene(source: SceneSource, scene_id: str, option: str) -> Scene:
 
 
 def _fixed(source: SceneSource, aoi: AOI, scene_id: str, option: str, anchor: date | None,
-           cache: SceneCache | None) -> Candidate:
+           cache: SceneCache | None, zone: DayZone) -> Candidate:
     scene = named_scene(source, scene_id, option)
-    gap = 0 if anchor is None else abs((scene.date - anchor).days)
+    gap = 0 if anchor is None else abs((zone.day(scene.datetime) - anchor).days)
     return Candidate(scene, gap, aoi_covers([scene], aoi, cache)[0])
 
 
@@ -205,32 +211,6 @@ def _why(candidate: Candidate, side: str, anchor: date | None, fixed: bool, othe
     same = orbit is not None and orbit == other.scene.relative_orbit
     orbit_text = f"; relative orbit {orbit}{' as the other scene' if same else ''}" if orbit is not None else ""
     return f"{kind} {where} {anchor} ({candidate.gap_days} days away; {state}{orbit_text})"
-
-
-def claim_anchors(claims: Sequence[Claim], before: str | None, after: str | None) -> tuple[date | None, date | None, str]:
-    windows = [c.window for c in claims]
-    if (before is None or after is None) and not windows:
-        missing = "--before" if before is None else "--after"
-        raise DateError(f"no {missing} given and no claim window to derive it from (use {missing} or --claim)")
-    before_anchor = min(w.start for w in windows) if windows else None
-    after_anchor = max(w.end for w in windows) if windows else None
-    origin = "claim windows"
-    before_date = parse_date(before, "--before") if before is not None and DATE_PATTERN.match(before) else None
-    after_date = parse_date(after, "--after") if after is not None and DATE_PATTERN.match(after) else None
-    if before_date is not None:
-        before_anchor, origin = before_date, "--before/--after"
-    if after_date is not None:
-        after_anchor, origin = after_date, "--before/--after"
-    if before_date is not None and after_date is not None and after_date < before_date:
-        raise DateError(f"--after {after_date} is before --before {before_date}: the window end is before its start")
-    if before_anchor is not None and after_anchor is not None and after_anchor < before_anchor:
-        # one side from the option, the other from the claims: they cross, and both would pick one scene
-        if before_date is not None:
-            raise DateError(f"--before {before_date} is after the claims' window end {after_anchor}, from which the "
-                            "after scene is looked for: give --after too, or a --before on or before it")
-        raise DateError(f"--after {after_date} is before the claims' window start {before_anchor}, from which the "
-                        "before scene is looked for: give --before too, or an --after on or after it")
-    return before_anchor, after_anchor, origin
 
 
 def _future_note(anchor: date) -> str:
@@ -303,18 +283,19 @@ def select_pair(
 ) -> Pair:
     """Before/after scenes over ``aoi``: ``before``/``after`` are item ids or dates; without them the
     pair brackets the claims' windows. See the module doc for the rule."""
-    before_anchor, after_anchor, origin = claim_anchors(claims, before, after)
+    anchors = claim_anchors(claims, aoi, before, after)
+    before_anchor, after_anchor = anchors.before, anchors.after
     fixed_before = before is not None and not DATE_PATTERN.match(before)
     fixed_after = after is not None and not DATE_PATTERN.match(after)
     sides: dict[str, _Side] = {}
     options: dict[str, list[Candidate]] = {}
-    for name, ref, anchor, fixed in (("before", before, before_anchor, fixed_before),
-                                     ("after", after, after_anchor, fixed_after)):
+    for name, ref, anchor, fixed, zone in (("before", before, before_anchor, fixed_before, anchors.before_zone),
+                                           ("after", after, after_anchor, fixed_after, anchors.after_zone)):
         if fixed:
-            options[name] = [_fixed(source, aoi, str(ref), f"--{name}", anchor, cache)]
+            options[name] = [_fixed(source, aoi, str(ref), f"--{name}", anchor, cache, zone)]
             continue
         assert anchor is not None  # claim_anchors gives a date to every side not named by id
-        side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache)
+        side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache, zone)
         side.explore()
         options[name] = side.usable()
         if not options[name]:
@@ -354,8 +335,7 @@ def select_pair(
         "source": source.name,
         "rule": (f"AOI clear (>= {MIN_CLEAR:.0%} of its pixels clear, judged inside the AOI), then closest to the "
                  f"window, same relative orbit preferred (a different orbit costs {ORBIT_PENALTY_DAYS} days)"),
-        "anchors": {"before": before_anchor.isoformat() if before_anchor else None,
-                    "after": after_anchor.isoformat() if after_anchor else None, "from": origin},
+        "anchors": anchors.to_dict(),
         "before": {**chosen_before.to_dict(),
                    "why": _why(chosen_before, "before", before_anchor, fixed_before, chosen_after)},
         "after": {**chosen_after.to_dict(),

@@ -127,12 +127,28 @@ def aws_profile_problem(exc: Exception) -> str | None:
             "of their profiles, or unset it")
 
 
-def _cannot_heal(what: str, message: str, status: int | None, detail: str = "") -> ArchiveError | None:
+REFUSED_STATUSES = (401, 403)  # the host refuses these credentials (or their absence)
+
+
+def refused_hint(href: str) -> str:
+    """What to check when the host of ``href`` refused access (401/403): the S3 keys for a bucket (the Copernicus
+    Data Space's expire on the date set when they were made), else the credentials the host wants."""
+    if href.startswith(("s3://", "/vsis3/")):
+        return ("the storage refused the S3 keys given (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): wrong or expired "
+                "keys? (the Copernicus Data Space's expire on the date chosen when they were made)")
+    return "the host refused access: it wants credentials this request did not carry, or not these"
+
+
+def _cannot_heal(what: str, message: str, status: int | None, detail: str = "", href: str = ""
+                 ) -> ArchiveError | None:
     """The error for a failed read whose HTTP ``status`` waiting will not change (400/401/403/404/410):
-    ``AssetGoneError`` when the file is not there (404, 410), else ``ArchiveError``; None for the statuses
-    worth retrying (408/429/5xx) and for no status (timeouts, resets, truncated or corrupt bodies)."""
+    ``AssetGoneError`` when the file is not there (404, 410), else ``ArchiveError`` (saying what to check when
+    access was refused); None for the statuses worth retrying (408/429/5xx) and for no status (timeouts, resets,
+    truncated or corrupt bodies)."""
     if status in GONE_STATUSES:
         return AssetGoneError(what, f"{message}{detail}")
+    if status in REFUSED_STATUSES:
+        return ArchiveError(f"{what}: {refused_hint(href)} ({message}{detail})")
     if status in PERMANENT_STATUSES:
         return ArchiveError(f"{what}: {message}{detail}")
     return None
@@ -201,10 +217,10 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
                 raise
             if lacks_credentials(message):
                 raise ArchiveError(f"{what}: {NO_CREDENTIALS_HINT} ({message})") from None
-            if (final := _cannot_heal(what, message, http_status(message))) is not None:
+            if (final := _cannot_heal(what, message, http_status(message), href=href)) is not None:
                 raise final from None
             status, hint = probe(href, policy)  # GDAL does not always say the status: the host is asked
-            if (final := _cannot_heal(what, message, status, f" (HTTP {status})")) is not None:
+            if (final := _cannot_heal(what, message, status, f" (HTTP {status})", href)) is not None:
                 raise final from None
             if status is not None and status < 300 and (text := not_a_raster(href, policy)) is not None:
                 raise AssetGoneError(what, text) from None

@@ -9,7 +9,8 @@ resolutions); there is no fallback to a mixed pair, nor to items that do not say
 shares a polarisation (VV+VH and VV-only share VV; VV and HH share none), and the series keeps the scenes
 having the pair's polarisations. Cloud does not matter to radar:
 a scene is judged by how much of the AOI its footprint covers. Within one geometry the scenes closest to
-the window win (the before scene on or before its start, the after scene on or after its end).
+the window win (the before scene on or before its start, the after scene on or after its end, counted in the
+window's days: the place's local days, ``geo.claim_days``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from typing import Any
 import numpy as np
 
 from geo.aoi import AOI
+from geo.claim_days import DayZone
 from geo.claims import Claim
 from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes.cloud import AoiCover, footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import Scene, Sensor
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, claim_anchors, mission_note, named_scene
+from geo.scenes.anchors import claim_anchors, search_days
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, mission_note, named_scene
 from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import lacking_assets, sar_polarisations, shared_polarisations
 from geo.scenes.source import SceneSource
@@ -89,7 +92,7 @@ def _covering(scenes: Sequence[Scene], aoi: AOI) -> list[tuple[Scene, float]]:
 
 
 def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, side: str,
-          max_gap: int) -> tuple[list[tuple[Scene, float]], bool]:
+          max_gap: int, zone: DayZone) -> tuple[list[tuple[Scene, float]], bool]:
     """Candidates (scene, AOI coverage) on one side; True when the user named the scene by id."""
     if ref is not None and not DATE_PATTERN.match(ref):
         scene = named_scene(source, ref, f"--{side}")
@@ -98,7 +101,7 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
         return [(scene, footprint_coverage(scene, aoi))], True
     assert anchor is not None
     lo, hi = (anchor - timedelta(days=max_gap), anchor) if side == "before" else (anchor, anchor + timedelta(days=max_gap))
-    found = _covering(source.search(aoi.geometry, lo, hi), aoi)
+    found = _covering(search_days(source, aoi, zone, lo, hi), aoi)
     if not found:
         where = "on or before" if side == "before" else "on or after"
         note = mission_note(Sensor.S1, hi)
@@ -107,10 +110,11 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
     return found, False
 
 
-def _gap(scene: Scene, anchor: date | None, side: str) -> int:
+def _gap(scene: Scene, anchor: date | None, side: str, zone: DayZone) -> int:
     if anchor is None:
         return 0
-    return (anchor - scene.date).days if side == "before" else (scene.date - anchor).days
+    day = zone.day(scene.datetime)  # the anchor's days: a claim window's local ones (geo.claim_days)
+    return (anchor - day).days if side == "before" else (day - anchor).days
 
 
 def _series(source: SceneSource, aoi: AOI, before: Scene, after: Scene) -> tuple[list[Scene], list[str]]:
@@ -141,12 +145,14 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
                     after: str | None = None, max_gap_days: int = DEFAULT_MAX_GAP_DAYS) -> SarPair:
     """The Sentinel-1 pair (and series) for a SAR change job over ``aoi``; ``before``/``after`` are item ids
     or dates, else the pair brackets the claims' windows. See the module doc for the rule."""
-    before_anchor, after_anchor, origin = claim_anchors(claims, before, after)
-    befores, fixed_before = _side(source, aoi, before, before_anchor, "before", max_gap_days)
-    afters, fixed_after = _side(source, aoi, after, after_anchor, "after", max_gap_days)
+    anchors = claim_anchors(claims, aoi, before, after)
+    before_anchor, after_anchor, zones = anchors.before, anchors.after, (anchors.before_zone, anchors.after_zone)
+    befores, fixed_before = _side(source, aoi, before, before_anchor, "before", max_gap_days, zones[0])
+    afters, fixed_after = _side(source, aoi, after, after_anchor, "after", max_gap_days, zones[1])
     def cost(pair: tuple[tuple[Scene, float], tuple[Scene, float]]) -> tuple[float, ...]:
         (b, cb), (a, ca) = pair
-        return (_gap(b, before_anchor, "before") + _gap(a, after_anchor, "after"), -min(cb, ca), b.datetime.timestamp())
+        return (_gap(b, before_anchor, "before", zones[0]) + _gap(a, after_anchor, "after", zones[1]), -min(cb, ca),
+                b.datetime.timestamp())
 
     same_geometry = [(b, a) for b in befores for a in afters if geometry(b[0]) is not None
                      and geometry(b[0]) == geometry(a[0]) and b[0].datetime < a[0].datetime]
@@ -191,10 +197,9 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
         "polarisations": list(shared_polarisations([chosen_before, chosen_after])),
         "geometry_note": GEOMETRY_NOTE,
         "other_geometries_seen": others,
-        "anchors": {"before": before_anchor.isoformat() if before_anchor else None,
-                    "after": after_anchor.isoformat() if after_anchor else None, "from": origin},
-        "before": _entry(chosen_before, cover_before, before_anchor, "before", fixed_before),
-        "after": _entry(chosen_after, cover_after, after_anchor, "after", fixed_after),
+        "anchors": anchors.to_dict(),
+        "before": _entry(chosen_before, cover_before, before_anchor, "before", fixed_before, zones[0]),
+        "after": _entry(chosen_after, cover_after, after_anchor, "after", fixed_after, zones[1]),
         "same_relative_orbit": True,
         "series": [s.id for s in series],
         "candidates": {"before": len(befores), "after": len(afters)},
@@ -204,8 +209,9 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
     return SarPair(chosen_before, chosen_after, tuple(series), reason)
 
 
-def _entry(scene: Scene, coverage: float, anchor: date | None, side: str, fixed: bool) -> dict[str, Any]:
-    gap = _gap(scene, anchor, side)
+def _entry(scene: Scene, coverage: float, anchor: date | None, side: str, fixed: bool,
+           zone: DayZone) -> dict[str, Any]:
+    gap = _gap(scene, anchor, side, zone)
     where = "on or before" if side == "before" else "on or after"
     why = "named by id" if fixed else (f"closest same-geometry scene {where} {anchor} ({gap} days away; "
                                        f"{coverage:.0%} of the AOI inside its footprint)")

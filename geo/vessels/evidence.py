@@ -34,16 +34,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import special, stats
 
-from geo.claims import VESSEL_SIGNATURE, Claim, Stance
+from geo.claim_days import DayZone, claim_zone
+from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
 from geo.vessels.series import known_modes, series_namer
+
+if TYPE_CHECKING:
+    from geo.aoi import AOI
 
 METHOD = "negative-binomial posterior-predictive test (one-sided, window sum vs AOI baseline)"
 PRIOR = 0.5  # Beta(1/2, 1/2) on the NB probability (Jeffreys for a Poisson rate in the limit)
@@ -156,24 +160,34 @@ def count_rise_test(baseline: Sequence[int], window: Sequence[int], level: float
 Rows = list[Mapping[str, Any]]
 
 
-def _split(rows: Sequence[Mapping[str, Any]], start: date, end: date, p: EvidenceParams,
+def row_day(row: Mapping[str, Any], zone: DayZone) -> date:
+    """The day of a claim window (in ``zone``, ``geo.claim_days``) a series row's scene was taken on; a row
+    without its time (a series written by hand) is dated by its ``date``."""
+    when = row.get("datetime")
+    return zone.day(datetime.fromisoformat(str(when))) if when else date.fromisoformat(row["date"])
+
+
+def _split(rows: Sequence[Mapping[str, Any]], window: TimeWindow, zone: DayZone, p: EvidenceParams,
            series: str, series_name: Callable[[Mapping[str, Any]], str]) -> tuple[Rows, Rows, Rows]:
     seen = [r for r in rows if series_name(r) == series]
     usable = [r for r in seen if r["observed_fraction"] >= p.min_observed_fraction]
-    baseline = [r for r in usable if date.fromisoformat(r["date"]) < start]
-    window = [r for r in usable if start <= date.fromisoformat(r["date"]) <= end]
-    window_seen = [r for r in seen if start <= date.fromisoformat(r["date"]) <= end]
-    return baseline, window, window_seen
+    baseline = [r for r in usable if row_day(r, zone) < window.start]
+    inside = [r for r in usable if window.start <= row_day(r, zone) <= window.end]
+    inside_seen = [r for r in seen if window.start <= row_day(r, zone) <= window.end]
+    return baseline, inside, inside_seen
 
 
 def vessel_evidence(
-    claim: Claim, aoi_id: str, rows: Sequence[Mapping[str, Any]], params: EvidenceParams = EvidenceParams()
+    claim: Claim, aoi: AOI, rows: Sequence[Mapping[str, Any]], params: EvidenceParams = EvidenceParams()
 ) -> dict[str, Any] | None:
-    """The vessel evidence for an asserting ``claim`` on ``aoi_id`` from the AOI's time-series ``rows``
-    (see ``series.series_rows``), or None when the claim does not predict vessels there."""
+    """The vessel evidence for an asserting ``claim`` on ``aoi`` from the AOI's time-series ``rows``
+    (see ``series.series_rows``), or None when the claim does not predict vessels there. A row is in the
+    window, or in the baseline before it, by the window's days (``geo.claim_days``)."""
+    aoi_id = aoi.id
     if VESSEL_SIGNATURE not in claim.signatures or aoi_id not in claim.aoi_ids or claim.stance is not Stance.ASSERT:
         return None
-    start, end = claim.window.start, claim.window.end
+    start, zone = claim.window.start, claim_zone(claim, aoi)
+    days = f" ({zone.label()})" if zone.label() else ""
     # Rows of unknown mode among a sensor's several modes (``series.place_unknown_modes``): in no series
     unknown = [r for r in rows if r.get("instrument_mode", "") is None]
     rows = [r for r in rows if r.get("instrument_mode", "") is not None]
@@ -186,7 +200,7 @@ def vessel_evidence(
     window_clouded = False
     seen: dict[str, list[float]] = {"tested": [], "clouded": []}  # observed fractions of the window's dates
     for sensor in sensors:
-        baseline, window, window_seen = _split(rows, start, end, params, sensor, series_name)
+        baseline, window, window_seen = _split(rows, claim.window, zone, params, sensor, series_name)
         if not window:
             if window_seen:
                 window_clouded = True
@@ -194,10 +208,10 @@ def vessel_evidence(
                 reasons.append(f"{sensor}: the {len(window_seen)} scene(s) in the window saw less than "
                                f"{params.min_observed_fraction:.0%} of the AOI's water (cloud or nodata)")
             else:
-                reasons.append(f"{sensor}: no scene inside the window {start}..{end}")
+                reasons.append(f"{sensor}: no scene inside the window {start}..{claim.window.end}{days}")
             continue
         if len(baseline) < params.min_baseline_dates:
-            reasons.append(f"{sensor}: only {len(baseline)} usable baseline date(s) before {start} "
+            reasons.append(f"{sensor}: only {len(baseline)} usable baseline date(s) before {start}{days} "
                            f"(need {params.min_baseline_dates}; start the period earlier)")
             continue
         for name, column in _counts(baseline + window, params).items():
@@ -208,11 +222,13 @@ def vessel_evidence(
         seen["tested"] += [float(r["observed_fraction"]) for r in window]
     result: dict[str, Any] = {
         "claim_id": claim.id, "aoi_id": aoi_id, "signature": VESSEL_SIGNATURE,
-        "window": claim.window.to_dict(), "large_length_m": params.large_length_m, "alpha": params.alpha,
+        "window": claim.window.to_dict(), "window_time_zone": zone.name, "large_length_m": params.large_length_m,
+        "alpha": params.alpha,
         "count": params.count,
         "tests": {s: t.to_dict() for s, t in tests.items()},
     }
-    reasons += _other_modes(rows, end, set(tests), series_name) + _unknown_modes(rows, unknown, end)
+    reasons += (_other_modes(rows, claim.window.end, zone, set(tests), series_name)
+                + _unknown_modes(rows, unknown, claim.window.end, zone))
     if not tests:
         verdict = NOT_OBSERVABLE if window_clouded and not any("no scene" in r for r in reasons) else NOT_TESTED
         confidence = None
@@ -240,7 +256,7 @@ def vessel_evidence(
             **_confidence(round(confidence, 3)), "rationale": rationale}
 
 
-def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, tested: set[str],
+def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, zone: DayZone, tested: set[str],
                  series_name: Callable[[Mapping[str, Any]], str]) -> list[str]:
     """For a sensor seen in several instrument modes, a sentence per mode whose scenes up to the window's end
     no test used: they were not compared with the other modes' counts."""
@@ -251,7 +267,7 @@ def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, tested: set[str],
     for name, others in ((n, sorted(names - {n})) for _, names in sorted(by_sensor.items()) for n in sorted(names)):
         if not others or any(t.removesuffix(" at berth") == name for t in tested):
             continue
-        mine = [r for r in rows if series_name(r) == name and date.fromisoformat(r["date"]) <= end]
+        mine = [r for r in rows if series_name(r) == name and row_day(r, zone) <= end]
         if mine:
             mode = mine[0].get("instrument_mode") or "unsaid"
             sentences.append(
@@ -261,20 +277,20 @@ def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, tested: set[str],
     return sentences
 
 
-def _unknown_modes(rows: Sequence[Mapping[str, Any]], unknown: Sequence[Mapping[str, Any]], end: date) -> list[str]:
+def _unknown_modes(rows: Sequence[Mapping[str, Any]], unknown: Sequence[Mapping[str, Any]], end: date,
+                   zone: DayZone) -> list[str]:
     """A sentence per sensor whose scenes of unknown mode up to the window's end were left out (``unknown``) or
     taken to be of the mode of all the others (``mode_assumed``)."""
     sentences = []
     modes = known_modes(rows)
     for sensor in sorted({str(r["sensor"]) for r in (*rows, *unknown)}):
-        left = [r["scene"] for r in unknown if r["sensor"] == sensor and date.fromisoformat(r["date"]) <= end]
+        left = [r["scene"] for r in unknown if r["sensor"] == sensor and row_day(r, zone) <= end]
         if left:
             seen = " and ".join(sorted(m or "unsaid" for m in modes.get(sensor, ())))
             sentences.append(
                 f"{len(left)} {sensor} scene(s) of unknown instrument mode left out ({', '.join(left)}): counted "
                 f"before the store kept the mode" + (f", and {sensor} was seen in {seen}" if seen else ""))
-        taken = [r for r in rows if r["sensor"] == sensor and r.get("mode_assumed")
-                 and date.fromisoformat(r["date"]) <= end]
+        taken = [r for r in rows if r["sensor"] == sensor and r.get("mode_assumed") and row_day(r, zone) <= end]
         if taken:
             sentences.append(
                 f"{len(taken)} {sensor} scene(s) counted before the store kept the instrument mode taken as "
@@ -314,11 +330,12 @@ def _confidence(value: float | None) -> dict[str, Any]:
 
 
 def evidence_for_claims(
-    claims: Sequence[Claim], aoi_id: str, rows: Sequence[Mapping[str, Any]], params: EvidenceParams = EvidenceParams()
+    claims: Sequence[Claim], aoi: AOI, rows: Sequence[Mapping[str, Any]], params: EvidenceParams = EvidenceParams()
 ) -> list[dict[str, Any]]:
-    """Vessel evidence for every claim naming ``aoi_id`` with the vessel signature; a denial of such claims
+    """Vessel evidence for every claim naming ``aoi`` with the vessel signature; a denial of such claims
     is inconsistent with the imagery when a claim it denies found a significant rise here."""
-    asserted = {c.id: e for c in claims if (e := vessel_evidence(c, aoi_id, rows, params)) is not None}
+    aoi_id = aoi.id
+    asserted = {c.id: e for c in claims if (e := vessel_evidence(c, aoi, rows, params)) is not None}
     out = list(asserted.values())
     for claim in claims:
         if claim.stance is Stance.DENY and aoi_id in claim.aoi_ids and VESSEL_SIGNATURE in claim.signatures:
@@ -329,7 +346,8 @@ def evidence_for_claims(
                          f"{', '.join(supported)}" if supported else
                          f"no significant vessel rise on {aoi_id} for the denied claims; imagery cannot confirm a denial")
             out.append({"claim_id": claim.id, "aoi_id": aoi_id, "signature": VESSEL_SIGNATURE,
-                        "window": claim.window.to_dict(), "verdict": verdict, "p_value": None,
+                        "window": claim.window.to_dict(), "window_time_zone": claim_zone(claim, aoi).name,
+                        "verdict": verdict, "p_value": None,
                         **_confidence(confidence), "rationale": rationale})
     return out
 

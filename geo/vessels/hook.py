@@ -62,7 +62,7 @@ def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
         relevant = vessel_claims(claims, aoi)
         start, end = default_period(relevant)
         evidence = [{**e, "rationale": str(exc)} if e["verdict"] == NOT_TESTED else e
-                    for e in evidence_for_claims(relevant, aoi.id, [])]
+                    for e in evidence_for_claims(relevant, aoi, [])]
         log.warning("vessel counts not made: %s", exc)
         summary = {"algorithm_version": VESSELS_VERSION, "source": source, "sensors": list(default_sensors(source)),
                    "period": [start.isoformat(), end.isoformat()], "n_scenes": 0}

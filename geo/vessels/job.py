@@ -234,7 +234,7 @@ def run_vessels(
     contains = _contains(inside, grid)
     scene_rows = [scene_row(r, contains, params.evidence.large_length_m) for r in results]
     rows = one_row_per_date(scene_rows)
-    evidence = evidence_for_claims(claims, aoi.id, rows, params.evidence)
+    evidence = evidence_for_claims(claims, aoi, rows, params.evidence)
     manifest = {
         "workbench_version": __version__,
         "algorithm_version": VESSELS_VERSION,

@@ -51,7 +51,7 @@ def refusal(result, path: str = "seeds/mine.toml") -> str:
     ("2017-10-31", "{ start = 05/01/2016, end = 2017-06-30 }",
      "; 05/01/2016 is not a TOML date: write YYYY-MM-DD (whether 05/01/2016 is day/month or month/day is not guessed)"),
     ("2017-10-31", "{ start = 2016-01-01T23:00+09:00, end = 2017-06-30 }",  # TOML wants seconds
-     "; 2016-01-01T23:00+09:00 is not a TOML date: write the day alone: 2016-01-01 in UTC"),
+     "; 2016-01-01T23:00+09:00 is not a TOML date: write the day alone: 2016-01-01 where it was stated"),
     # valid TOML, not a date
     ("2017-10-31", '{ start = "2016-1-5", end = 2017-06-30 }',
      "field 'start' must be a date YYYY-MM-DD, got '2016-1-5'; write YYYY-MM-DD with a two-digit month and day "
@@ -86,18 +86,18 @@ def test_toml_layout_slips_say_what_toml_wants(user, stated, window, says):
     assert "malformed TOML" in line and line.endswith(says), line
 
 
-@pytest.mark.parametrize("when, iso, utc_day, stated_day", [
-    ("2024-10-08T23:00:00+09:00", "2024-10-08T23:00:00+09:00", "2024-10-08", None),  # Seoul's evening: same day
-    ("2024-10-09T01:00:00+09:00", "2024-10-09T01:00:00+09:00", "2024-10-08", "2024-10-09"),  # its small hours
-    ('"2024-10-09 01:00+09:00"', "2024-10-09T01:00:00+09:00", "2024-10-08", "2024-10-09"),  # as a string
+@pytest.mark.parametrize("when, iso, day", [
+    ("2024-10-08T23:00:00+09:00", "2024-10-08T23:00:00+09:00", "2024-10-08"),  # Seoul's evening
+    ("2024-10-09T01:00:00+09:00", "2024-10-09T01:00:00+09:00", "2024-10-09"),  # its small hours: the 8th in UTC
+    ('"2024-10-09 01:00+09:00"', "2024-10-09T01:00:00+09:00", "2024-10-09"),  # as a string
 ])
-def test_a_time_with_its_zone_is_refused_giving_its_day_in_utc(user, when, iso, utc_day, stated_day):
-    """A window is whole days, compared with the scenes' dates, which are UTC's: the time would be dropped and
-    the day taken might be the zone's. The message says which day the scenes count it in."""
+def test_a_time_with_its_zone_is_refused_giving_its_day_where_stated(user, when, iso, day):
+    """A window is whole days, the local days of the claim's place (not UTC's, as scenes are dated): the time
+    would be dropped. The message gives the day where it was stated and the time_zone that counts in its zone."""
     line = refusal(user("claims", "list", *seeds(user.home, window=f"{{ start = {when}, end = 2024-10-13 }}")))
     assert f"claim 'my-claim': field 'start' must be a date YYYY-MM-DD, got the date-time {iso}; " in line, line
-    assert f"write the day alone: {utc_day} in UTC, the scenes' dates" in line, line
-    assert (f"not {stated_day} where it was stated" in line) == (stated_day is not None), line
+    assert f'write the day alone: {day} where it was stated' in line, line
+    assert 'time_zone = "+09:00" counts them in the zone stated' in line, line
 
 
 def test_typographic_quotes_are_named(user):
@@ -201,3 +201,26 @@ def test_a_claims_file_saved_as_txt_is_named_not_ignored(user):
     asked = user("run", "--claim", "my-claim", "--aoi", "demo-nantes-port", "--source", "demo", "--out", "out", *args)
     assert refusal(asked, "seeds/mine.toml.txt").endswith("(rename it mine.toml)")
     assert not (user.home / "out").exists()
+
+
+WINDOW = "{ start = 2024-10-08, end = 2024-10-13 }"
+
+
+@pytest.mark.parametrize("zone, says", [
+    ('"Asia/Vladivostock"', "claim 'my-claim': field 'time_zone': unknown time zone 'Asia/Vladivostock' (did you "
+     "mean 'Asia/Vladivostok'?); give an IANA name like 'Asia/Vladivostok', 'UTC', or an offset like '+09:00'"),
+    ('"+15:00"', "claim 'my-claim': field 'time_zone': time zone offset '+15:00' is out of range (-14:00 to +14:00)"),
+    ("9", "claim 'my-claim': field 'time_zone' must be an IANA name like 'Asia/Vladivostok', 'UTC', or an offset "
+     "like '+09:00', got 9"),
+])
+def test_a_time_zone_that_names_no_zone_is_refused_in_one_line(user, zone, says):
+    line = refusal(user("claims", "list", *seeds(user.home, window=f"{WINDOW}\ntime_zone = {zone}")))
+    assert line.endswith(says), line
+
+
+@pytest.mark.parametrize("zone", ["Asia/Vladivostok", "+10:00", "UTC"])
+def test_a_time_zone_is_taken_and_listed(user, zone):
+    result = user("claims", "list", "--json", *seeds(user.home, window=f'{WINDOW}\ntime_zone = "{zone}"'))
+    assert result.returncode == 0, result.output
+    [claim] = json.loads(result.stdout)
+    assert claim["time_zone"] == zone and claim["window"] == {"start": "2024-10-08", "end": "2024-10-13"}

@@ -117,3 +117,18 @@ def test_copernicus_data_space_sentinel_1_grd_counts_the_planted_ships_once_a_pa
         assert server.records("/eodata/")  # read over S3, at the endpoint the items name
     finally:
         server.stop()
+
+
+def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area):
+    """Keys made at the Copernicus Data Space expire; the storage then answers 403. It said only "HTTP response
+    code: 403": now what to check, in one line, at once (no retries: waiting will not renew the keys)."""
+    _, cdse = archives
+    fault = cdse.inject("status", match="/eodata/", methods=("GET", "HEAD"), status=403, times=-1)
+    try:
+        result = run(user, cdse, area, "refused", env=S3_KEYS)
+    finally:
+        cdse.faults.remove(fault)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert (": the storage refused the S3 keys given (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): wrong or expired "
+            "keys?") in result.stderr and "403" in result.stderr, result.stderr
+    assert "attempts" not in result.stderr and not (user.home / "refused").exists()

@@ -72,8 +72,10 @@ RANGES = {
     "after_scene": ["2020-08-01T10:30:00Z", "2020-08-02T10:30:00Z"],  # the controller's frame at the after scene
     "after_instant": ["2020-08-01T10:30:00Z", "2020-08-01T10:30:00Z"],  # the controller exactly at the after scene
     "project_end": ["2020-08-02T10:30:00Z", "2020-08-02T10:30:00Z"],  # the last instant of the time range
-    "claim_start": ["2020-04-01T00:00:00Z", "2020-04-01T00:00:00Z"],  # exactly when the claims' window opens
-    "claim_end": ["2020-06-30T23:59:59Z", "2020-06-30T23:59:59Z"],  # and its last instant
+    # exactly when the claims' window opens and its last instant: its local days' (mean solar time at the synthetic
+    # site, lon ~3 E: UTC+00:12), 2020-04-01 00:00 to 2020-06-30 23:59:59 there
+    "claim_start": ["2020-03-31T23:48:00Z", "2020-03-31T23:48:00Z"],
+    "claim_end": ["2020-06-30T23:47:59Z", "2020-06-30T23:47:59Z"],
 }
 
 

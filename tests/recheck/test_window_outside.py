@@ -55,7 +55,7 @@ def test_a_share_not_recorded_is_unknown_not_none_outside():
 
 @pytest.mark.parametrize("outside", [0.3, 0.0])  # 30% outside the scenes, or 30% under cloud
 def test_outside_lowers_confidence_as_cloud_does(outside):
-    when = (date(2021, 3, 1), date(2021, 6, 1))
+    when = (datetime(2021, 3, 1, 11, tzinfo=timezone.utc), datetime(2021, 6, 1, 11, tzinfo=timezone.utc))
     seen = PairContext(AOI, *when, clear_fraction=0.7, outside_fraction=outside)
     full = PairContext(AOI, *when, clear_fraction=1.0)
     judged, = verdicts([CLAIM], [], seen)

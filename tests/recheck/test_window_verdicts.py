@@ -5,8 +5,14 @@ again nor written again."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, datetime, timezone
+
+from shapely.geometry import box
 
 import geo.recheck.window_verdicts as window_module
+from geo.aoi import AOI
+from geo.claims import claim_from_table
+from geo.store import PairRow, SceneRef
 from geo.recheck.run import recheck
 from tests.recheck.conftest import SCENE_IDS, build_series, request
 
@@ -77,3 +83,19 @@ def test_a_claim_never_judged_is_judged_with_the_claims_it_denies(tmp_path, monk
     assert [r[1:5] for r in verdict_rows(store)] == [
         ("a-build", SCENE_IDS[0], SCENE_IDS[1], "consistent with the claim"),
         ("a-denied", SCENE_IDS[0], SCENE_IDS[1], "inconsistent with the denial")]
+
+
+
+def test_the_segment_starts_at_the_last_scene_before_the_window_in_its_local_days():
+    """Over Vladivostok (mean solar UTC+08:48) the pass at 20:30 UTC on 31 March, the window's first day in
+    UTC, was taken on 1 April there: inside the window, so the segment starts a scene earlier (on main it
+    started at it, and a change of the window's first day there was left out)."""
+    aoi = AOI("vlad", "Vladivostok", "RU", "port", box(131.85, 43.08, 131.95, 43.13), "test")
+    table = {"id": "arrival", "claimant": "x", "statement": "y", "date_stated": date(2021, 7, 1), "aoi_ids": ["vlad"],
+             "signatures": ["new_construction"], "window": {"start": date(2021, 3, 31), "end": date(2021, 5, 20)}}
+    a, b, c = (SceneRef(f"S{m}{d}", datetime(2021, m, d, 20, 30, tzinfo=timezone.utc))
+               for m, d in ((3, 25), (3, 31), (5, 30)))
+    chain = [PairRow(a, b, "done", 0.9, 1, (0.0, 0.0)), PairRow(b, c, "done", 0.9, 2, (0.0, 0.0))]
+    assert window_module.segment(chain, claim_from_table(table, {"title": "t"}, "t"), aoi) == (0, 2)
+    in_utc = claim_from_table({**table, "time_zone": "UTC"}, {"title": "t"}, "t")
+    assert window_module.segment(chain, in_utc, aoi) == (1, 2)

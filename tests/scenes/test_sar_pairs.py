@@ -3,7 +3,8 @@ same relative orbit and direction required, closest to the window, one scene per
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import datetime, time, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -88,3 +89,22 @@ def test_a_window_before_sentinel1_says_the_mission_had_not_begun(tmp_path):
     assert str(refused.value).endswith(
         "on or before 2013-01-15 within 365 days in " + catalog.name
         + "; Sentinel-1's first satellite was launched on 2014-04-03: no scene of it is older")
+
+
+def test_the_pair_brackets_the_window_in_its_local_days(tmp_path):
+    """A claim dated in Vladivostok's days (time_zone UTC+10): the pass at 20:30 UTC on the window's first day
+    was taken on the next day there, inside the window, and is no before scene; the one at 20:30 UTC the day
+    before the window's end was taken on its last day there, and is the closest after scene (on main, by UTC
+    dates, the first was the before scene, 0 days away, and the second no candidate)."""
+    d = sim.DATES
+    start, end = (d[0] + timedelta(days=2)).date(), (d[4] - timedelta(days=2)).date()
+    evening = lambda day: datetime.combine(day, time(20, 30), tzinfo=timezone.utc)  # noqa: E731
+    scenes = [_scene(f"A{i}", when) for i, when in enumerate(d)]
+    scenes += [_scene("A-start-evening", evening(start)), _scene("A-end-eve", evening(end - timedelta(days=1)))]
+    catalog, aoi, claims = _setup(tmp_path, scenes)
+    claims = [dataclasses.replace(c, time_zone="+10:00") for c in claims]
+    pair = select_sar_pair(catalog, aoi, claims)
+    assert (pair.before.id, pair.after.id) == ("A0", "A-end-eve")
+    assert pair.reason["before"]["gap_days"] == 2 and pair.reason["after"]["gap_days"] == 0
+    assert pair.reason["anchors"]["time_zone"] == "UTC+10:00"
+    assert [s.id for s in pair.series] == ["A0", "A-start-evening", "A1", "A2", "A3", "A-end-eve"]

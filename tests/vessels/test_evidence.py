@@ -7,12 +7,15 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from shapely.geometry import box
 
+from geo.aoi import AOI
 from geo.claims import Claim, Stance, TimeWindow
 from geo.vessels.evidence import EvidenceParams, count_rise_test, evidence_for_claims, mean_interval, poisson_p_value
 from geo.vessels.series import one_row_per_date, place_unknown_modes
 
 BASELINE = [3, 2, 4, 5, 1, 3, 2, 6, 3, 2, 5, 3]
+PORT = AOI("port", "Port", "FR", "port", box(-1.56, 47.19, -1.49, 47.215), "test")
 
 
 def test_rise_is_significant_flat_is_not():
@@ -53,27 +56,27 @@ def test_claim_verdicts():
     rows = _rows(BASELINE + [12])
     window_day = date(2021, 4, 1) + timedelta(days=6 * 12)
     claims = [_claim(window_day, window_day), _claim(window_day, window_day, Stance.DENY, "d", ("c",))]
-    out = {e["claim_id"]: e for e in evidence_for_claims(claims, "port", rows)}
+    out = {e["claim_id"]: e for e in evidence_for_claims(claims, PORT, rows)}
     assert out["c"]["verdict"] == "consistent with the claim" and out["c"]["p_value"] < 0.01
     assert "negative-binomial" in out["c"]["rationale"]
     assert out["d"]["verdict"] == "inconsistent with the denial"
     # the window date clouded: not observable; too short a baseline: not tested
     clouded = _rows(BASELINE + [12], observed=[1.0] * 12 + [0.3])
-    assert evidence_for_claims(claims[:1], "port", clouded)[0]["verdict"] == "not observable"
+    assert evidence_for_claims(claims[:1], PORT, clouded)[0]["verdict"] == "not observable"
     short = _rows([3, 2, 12], start=window_day - timedelta(days=12))
-    result = evidence_for_claims(claims[:1], "port", short)[0]
+    result = evidence_for_claims(claims[:1], PORT, short)[0]
     assert result["verdict"] == "not tested" and "baseline" in result["rationale"]
     # a claim on another signature gets no vessel evidence
     other = Claim("o", "x", "y", "z", date(2021, 7, 1), Stance.ASSERT, ("port",), TimeWindow(window_day, window_day),
                   ("tent_camps",))
-    assert evidence_for_claims([other], "port", rows) == []
+    assert evidence_for_claims([other], PORT, rows) == []
 
 
 def test_two_sensors_are_corrected_for_multiple_testing():
     rows = _rows(BASELINE + [9]) + _rows(BASELINE + [3], sensor="s2")
     window_day = date(2021, 4, 1) + timedelta(days=6 * 12)
     single = count_rise_test(BASELINE, [9]).p_value
-    result = evidence_for_claims([_claim(window_day, window_day)], "port", rows, EvidenceParams())[0]
+    result = evidence_for_claims([_claim(window_day, window_day)], PORT, rows, EvidenceParams())[0]
     assert result["p_value"] == pytest.approx(min(1.0, 2 * single), rel=1e-3)
     assert "Bonferroni" in result["rationale"]
 
@@ -144,7 +147,7 @@ def test_counts_tested_are_ships_of_100_m_and_at_berth_where_the_land_model_sees
     berth = [1, 0, 1, 2, 0, 1, 1, 1, 0, 1, 2, 1]
     claim = _claim(WINDOW_DAY, WINDOW_DAY)
     # the ships >= 100 m at berth rise (6 against about 1), all ships >= 100 m not significantly (6 against about 3)
-    [result] = evidence_for_claims([claim], "port", _size_rows(anchorage + [6], berth + [6]))
+    [result] = evidence_for_claims([claim], PORT, _size_rows(anchorage + [6], berth + [6]))
     assert set(result["tests"]) == {"s1", "s1 at berth"} and result["count"] == "n_100m"
     at_berth = count_rise_test(berth, [6])
     assert result["verdict"] == "consistent with the claim" and result["sensor"] == "s1"
@@ -155,13 +158,13 @@ def test_counts_tested_are_ships_of_100_m_and_at_berth_where_the_land_model_sees
     assert details["window_observed_fraction"] == 0.97 and details["baseline_observed_fraction"] == 0.97
     assert details["predicted_window_sum_interval"][1] < 6 and len(details["window_mean_interval"]) == 2
     # a land model that masks berthed ships (size rule): only all ships >= 100 m are tested, and 6 is no rise
-    [blind] = evidence_for_claims([claim], "port", _size_rows(anchorage + [6], berth + [6], "sar-single-scene"))
+    [blind] = evidence_for_claims([claim], PORT, _size_rows(anchorage + [6], berth + [6], "sar-single-scene"))
     assert set(blind["tests"]) == {"s1"} and blind["tests"]["s1"]["count"] == "n_100m"
     assert blind["verdict"] == "no evidence found" and blind["p_value"] > 0.05
     assert "ships >= 100 m in the window 6.0 per scene (95% " in blind["rationale"]
     # series stored before the size classes: the large-vessel count
     legacy = [{k: v for k, v in row.items() if k not in ("n_100m", "n_100m_at_berth")}
               for row in _size_rows(anchorage + [6], berth + [6])]
-    [old] = evidence_for_claims([claim], "port", legacy)
+    [old] = evidence_for_claims([claim], PORT, legacy)
     assert set(old["tests"]) == {"s1"} and old["tests"]["s1"]["count"] == "n_large"
     assert old["tests"]["s1"]["window"] == [11]

@@ -1,0 +1,137 @@
+"""The days a claim's window counts in: the local days of the place it names, not UTC's.
+
+Claims come from news and intelligence releases that date events in local days ("arrived in Vladivostok
+between 8 and 13 October"), while scenes are dated in UTC: over the Russian Far East a Sentinel-1 pass at
+06:30 local on 14 October is 20:30 UTC on the 13th. So a scene is placed before, inside or after a window by
+its *local* day, ``DayZone.day`` (the one mapping from a scene's datetime to a window's days).
+
+The default zone is the AOI's mean solar time (an offset of longitude / 15 hours, to the minute): Sentinel
+passes are at ~06, ~10:30, ~18 and ~22 local solar time, hours from midnight, so mean solar time dates them as
+the local civil day without a time-zone database or the politics of zone borders. A claim's ``time_zone``
+(an IANA name, ``UTC`` or a fixed offset ``+09:00``) overrides it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING
+
+from geo.errors import ClaimError
+
+if TYPE_CHECKING:
+    from geo.aoi import AOI
+    from geo.claims import Claim, TimeWindow
+
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):(\d{2})$")
+MAX_OFFSET = timedelta(hours=14)  # the farthest civil offset from UTC (Kiribati's Line Islands)
+ZONE_FORMS = "an IANA name like 'Asia/Vladivostok', 'UTC', or an offset like '+09:00'"
+
+
+@dataclass(frozen=True)
+class DayZone:
+    """The zone whose days a claim window counts; ``name`` is what claims.json says (``window_time_zone``):
+    ``UTC``, a fixed offset ``UTC+08:48``, or an IANA name. ``solar``: the AOI's mean solar time."""
+
+    tz: tzinfo
+    name: str
+    solar: bool = False
+
+    def day(self, moment: datetime) -> date:
+        """The local day of ``moment`` (a naive one is UTC, as scene datetimes are)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(self.tz).date()
+
+    def start(self, day: date) -> datetime:
+        """The first instant of the local ``day``, in UTC."""
+        return datetime.combine(day, time.min, tzinfo=self.tz).astimezone(timezone.utc)
+
+    def utc_dates(self, first: date, last: date) -> tuple[date, date]:
+        """The UTC dates the local days ``first`` .. ``last`` touch: what an archive searched by UTC dates is
+        asked for, before its scenes are placed by ``day``."""
+        end = self.start(last + timedelta(days=1)) - timedelta(microseconds=1)
+        return self.start(first).date(), end.date()
+
+    @property
+    def is_utc(self) -> bool:
+        return self.name == "UTC"
+
+    def label(self) -> str:
+        """How a rationale names the zone: '' for UTC (the scenes' own days)."""
+        if self.is_utc:
+            return ""
+        return f"local days ({self.name}{', mean solar time at the AOI' if self.solar else ''})"
+
+    def window_text(self, window: TimeWindow) -> str:
+        """A window as a rationale names it: '2024-10-08 to 2024-10-13', with its zone when not UTC."""
+        text = f"{window.start} to {window.end}"
+        return f"{text}, {self.label()}" if self.label() else text
+
+
+UTC = DayZone(timezone.utc, "UTC")
+
+
+def _offset_name(offset: timedelta) -> str:
+    minutes = round(offset.total_seconds() / 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def fixed_zone(offset: timedelta, solar: bool = False) -> DayZone:
+    name = _offset_name(offset)
+    return UTC if name == "UTC" and not solar else DayZone(timezone(offset), name, solar)
+
+
+def solar_zone(lon: float) -> DayZone:
+    """Mean solar time at longitude ``lon``: UTC + lon / 15 hours, to the minute."""
+    return fixed_zone(timedelta(minutes=round(4 * lon)), solar=True)
+
+
+def zone_named(text: str) -> DayZone:
+    """The zone ``text`` names (``ZONE_FORMS``); a ``ClaimError`` saying what is wrong (no input named: the
+    caller prefixes it)."""
+    if text.upper() in ("UTC", "Z"):
+        return UTC
+    match = _OFFSET.match(text)
+    if match:
+        sign, hours, minutes = match.groups()
+        offset = timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+        if int(minutes) >= 60 or abs(offset) > MAX_OFFSET:
+            raise ClaimError(f"time zone offset {text!r} is out of range (-14:00 to +14:00)")
+        return fixed_zone(offset)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    try:
+        return DayZone(ZoneInfo(text), text)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(text, sorted(available_timezones()), n=1) if text else []
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ClaimError(f"unknown time zone {text!r}{guess}; give {ZONE_FORMS}") from None
+
+
+def aoi_longitude(aoi: AOI) -> float:
+    """The longitude of the AOI's centroid; of an AOI split at the antimeridian (parts near +180 and -180),
+    the centroid of its parts joined across it, not one near 0."""
+    west, _, east, _ = aoi.geometry.bounds
+    if east - west <= 180:
+        return float(aoi.geometry.centroid.x)
+    import numpy as np
+    import shapely
+
+    joined = shapely.transform(aoi.geometry, lambda xy: np.where(xy < 0, xy + [360.0, 0.0], xy))
+    return 180.0 - (180.0 - float(joined.centroid.x)) % 360.0  # in (-180, 180]
+
+
+def claim_zone(claim: Claim, aoi: AOI) -> DayZone:
+    """The zone of ``claim``'s window days over ``aoi``: its ``time_zone``, else the AOI's mean solar time."""
+    return zone_named(claim.time_zone) if claim.time_zone else solar_zone(aoi_longitude(aoi))
+
+
+def local_day(claim: Claim, aoi: AOI, moment: datetime) -> date:
+    """The day of ``claim``'s window (over ``aoi``) a scene taken at ``moment`` (UTC) falls on."""
+    return claim_zone(claim, aoi).day(moment)

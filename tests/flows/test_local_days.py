@@ -1,0 +1,116 @@
+"""A claim over the Russian Far East dated in local days, its Sentinel-1 scenes in UTC: ``geo vessels`` on the
+synthetic port (tests/vessels/port.py) moved to lon ~132 E (UTM zone 52), its scenes taken at 20:30 UTC, the
+descending pass's 06:30 local the next morning (05:18 mean solar time there). The claim's window is
+2021-06-10 to 2021-06-13: the busy scene of 2021-06-13 20:30 UTC is the 14th there, after the window. On main
+it was dated by its UTC day, inside the window, and counted as the window's second date."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, time, timezone
+from pathlib import Path
+
+import pystac
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+from shapely.geometry import box, mapping
+
+from geo.geometry import WGS84, reproject
+from geo.link import CONSISTENT
+from geo.scenes.source import LocalCatalog
+from tests import synthetic
+
+EAST = CRS.from_epsg(32652)  # UTM 52N: central meridian 129 E
+SHIFT_M = 240_000.0  # east of it: lon ~132.05 E at lat ~45 N
+PASS = time(20, 30)  # UTC
+
+CLAIMS = """
+[document]
+title = "far-east port claims"
+
+[[claim]]
+id = "east-ships"
+claimant = "test"
+statement = "Transport ships were in the port from 10 to 13 June (local days)."
+date_stated = 2021-06-20
+aoi_ids = ["east-port"]
+window = {{ start = 2021-06-10, end = 2021-06-13 }}
+signatures = ["large_vessels_at_berth"]
+{zone}
+"""
+
+
+def moved(catalog: Path, folder: Path) -> Path:
+    """The port's Sentinel-1 items written again at lon ~132 E, each taken at 20:30 UTC on its day."""
+    items = []
+    for scene in LocalCatalog(catalog, "s1").all():
+        item_folder = folder / scene.id
+        item_folder.mkdir(parents=True)
+        bounds = None
+        for name in ("vv", "vh"):
+            with rasterio.open(scene.asset(name).href) as src:
+                data, profile = src.read(1), src.profile
+            transform = profile["transform"]
+            profile.update(crs=EAST, transform=Affine(transform.a, 0, transform.c + SHIFT_M, 0, transform.e,
+                                                      transform.f))
+            with rasterio.open(item_folder / f"{name}.tif", "w", **profile) as dst:
+                dst.write(data, 1)
+                bounds = dst.bounds
+        footprint = reproject(box(*bounds), EAST.to_string(), WGS84)
+        when = datetime.combine(scene.datetime.date(), PASS, tzinfo=timezone.utc)
+        item = pystac.Item(scene.id, mapping(footprint), list(footprint.bounds), when, dict(scene.properties),
+                           collection="sentinel-1-rtc")
+        for name in ("vv", "vh"):
+            item.add_asset(name, pystac.Asset(str(item_folder / f"{name}.tif"), media_type=pystac.MediaType.GEOTIFF,
+                                              roles=["data"]))
+        items.append(item)
+    return synthetic.write_catalog(folder, items)
+
+
+def project(root: Path, catalog: Path, zone: str) -> tuple[Path, Path]:
+    """An AOI inside the moved scenes and the claims naming it (``zone``: a time_zone line, or '')."""
+    [scene] = LocalCatalog(catalog, "s1").all()[:1]
+    west, south, east, north = scene.geometry.bounds
+    inset_x, inset_y = (east - west) * 0.05, (north - south) * 0.05
+    (root / "aoi").mkdir()
+    synthetic.write_aoi(root / "aoi" / "east-port.geojson", "east-port",
+                        (west + inset_x, south + inset_y, east - inset_x, north - inset_y))
+    (root / "seeds").mkdir()
+    (root / "seeds" / "east.toml").write_text(CLAIMS.format(zone=zone))
+    return root / "aoi", root / "seeds"
+
+
+def vessels(user, port_project, tmp_path: Path, zone: str = "") -> tuple[list[dict], dict]:
+    catalog = moved(port_project.catalog, tmp_path / "east")
+    aoi_dir, seeds_dir = project(tmp_path, catalog, zone)
+    result = user("vessels", "--aoi", "east-port", "--from", "2021-03-25", "--to", "2021-06-30", "--sensor", "s1",
+                  "--source", str(catalog), "--aoi-dir", str(aoi_dir), "--seeds-dir", str(seeds_dir), "--out", "out")
+    assert result.returncode == 0, result.output
+    rows = list(csv.DictReader((user.home / "out" / "timeseries.csv").open()))
+    [evidence] = json.loads((user.home / "out" / "evidence.json").read_text())
+    return rows, evidence
+
+
+def test_a_pass_at_20_30_utc_on_the_windows_last_day_is_after_it_at_132_east(user, port_project, tmp_path):
+    rows, evidence = vessels(user, port_project, tmp_path)
+    by_scene = {row["scene"]: row for row in rows}
+    # outputs stay in UTC: the scenes' datetimes and dates as taken
+    assert by_scene["S1A_TEST_20210613"]["datetime"].startswith("2021-06-13T20:30:00")
+    assert by_scene["S1A_TEST_20210613"]["date"] == "2021-06-13"
+    test = evidence["tests"]["s1"]
+    # the window holds the 11th's pass (the 12th there) alone; on main the 13th's too: [6, 8] ships of 100 m+
+    assert test["window"] == [int(by_scene["S1A_TEST_20210611"]["n_100m"])], test
+    assert evidence["window_time_zone"] == "UTC+08:48"  # mean solar time at lon 132.05: 528 min
+    assert len(test["baseline"]) == 10, test
+    assert evidence["verdict"] == CONSISTENT, evidence["rationale"]
+
+
+def test_a_claim_in_utc_days_keeps_the_scenes_utc_dates(user, port_project, tmp_path):
+    """``time_zone = "UTC"``: the days the scenes are dated in, the 13th's pass inside the window again."""
+    rows, evidence = vessels(user, port_project, tmp_path, zone='time_zone = "UTC"')
+    by_scene = {row["scene"]: row for row in rows}
+    assert evidence["window_time_zone"] == "UTC"
+    assert evidence["tests"]["s1"]["window"] == [int(by_scene[s]["n_100m"])
+                                                 for s in ("S1A_TEST_20210611", "S1A_TEST_20210613")]
