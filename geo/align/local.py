@@ -5,7 +5,7 @@ started from it). Points are kept when their fit converged, correlates, and pins
 error); then the normalised median test (Westerweel & Scarano 2005, the standard for PIV vector fields)
 drops points that disagree with their neighbours. The model is an affine displacement, or a smoothing
 thin-plate spline when cross-validation says the data demand it: the smooth field must predict left-out
-points clearly better than the affine one.
+points (a block of the overlap at a time) clearly better than the affine one.
 
 Positions are pixel-index coordinates of the common grid (the centre of pixel (row, col) is (row, col)).
 A feature at (col, row) in REF is at (col + dx, row + dy) in TGT.
