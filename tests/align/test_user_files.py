@@ -183,6 +183,24 @@ def test_local_model_of_a_coarser_target_and_its_correction(tmp_path, geo_cli, f
     assert abs(residual[0]) <= again and abs(residual[1]) <= again
 
 
+def test_a_constant_shift_with_many_tie_points_is_not_taken_for_a_smooth_field(tmp_path, geo_cli):
+    """A 60 m TGT moved by a constant shift, tie points every 64 px (62 of them): a pair of
+    benchmarks/coreg_cv_folds.py. Before: cross-validation on random folds kept a neighbour of each left-out
+    point in training (their errors alike), chose a smooth field, and bent it 0.30 px at a corner."""
+    dx, dy = 0.0709, 2.7028
+    with rasterio.open(SHARED_DATA / "coreg-pair" / "ref_S2A_20160608T153121_T33UUU_sub.jp2") as src:
+        image = src.read(1, window=rasterio.windows.Window(700, 900, 660, 660)).astype(float)
+    inner = np.s_[24:-24, 24:-24]
+    _write_float(tmp_path / "ref.tif", image[inner], TRANSFORM)
+    _write_float(tmp_path / "tgt.tif", _block_average(fourier_shift(image, dx, dy)[inner], 6),
+                 TRANSFORM @ rasterio.Affine.scale(6))
+    result = geo_cli("coreg", "ref.tif", "tgt.tif", "--local", "--spacing", "64", "--json", cwd=tmp_path)
+    local = json.loads(result.stdout)["local"]
+    assert local["model"] == "affine" and local["n_inliers"] >= 50
+    for low, high in (np.array(local["range_dx_px"]) - dx, np.array(local["range_dy_px"]) - dy):
+        assert -0.06 <= low <= high <= 0.06  # blocked folds: 0.036 at worst (random folds: 0.30)
+
+
 @pytest.mark.parametrize("size", [400, 900])  # read whole; read in windows (which fail, then the whole overlap)
 def test_a_shift_of_tens_of_pixels_beyond_the_windows_reach(tmp_path, geo_cli, size):
     """Before: a shift over ~64 px (half a 128-px window) was refused as "no reliable shift … not the same
