@@ -34,11 +34,11 @@ def needs_cut(geometry: BaseGeometry) -> bool:
 def _unwrapped_polygon(polygon: Polygon) -> Polygon:
     """The polygon with each ring's longitudes made continuous (an edge is read the short way round, under 180
     degrees: 179.9 -> -179.9 is 0.2 degrees east), its holes moved by whole turns next to its exterior."""
-    rings = []
+    rings: list[np.ndarray] = []
     for ring in _rings(polygon):
-        lon = np.unwrap(ring[:, 0], period=360.0)
+        lon = np.unwrap(ring[:, 0].astype(float), period=360.0)
         if rings:  # a hole: the whole turn putting it nearest the exterior's start
-            lon += 360.0 * np.round((rings[0][0, 0] - lon[0]) / 360.0)
+            lon = lon + 360.0 * round((rings[0][0, 0] - lon[0]) / 360.0)
         rings.append(np.column_stack([lon, ring[:, 1]]))
     return Polygon(rings[0], rings[1:])
 
