@@ -75,6 +75,12 @@ def test_an_aoi_cut_at_180_runs_as_one_area_and_finds_a_change_across_it(user, a
     # the area as run: the same two parts, in range
     ran = json.loads((out / "aoi.geojson").read_text())["features"][0]["geometry"]
     assert all(-180 <= float(x) <= 180 for x in lons(ran)) and shape(ran).equals(SPLIT)
+    # the GeoPackage (what QGIS opens) holds the same cut polygons
+    import pyogrio
+
+    for layer, geometry in (("changes", geometry), ("aois", mapping(SPLIT))):
+        frame = pyogrio.read_dataframe(out / "changes.gpkg", layer=layer)
+        assert len(frame) == 1 and frame.crs.to_epsg() == 4326 and frame.geometry[0].equals(shape(geometry)), layer
     # the KML's coordinates are in range too; the item's bbox crosses 180 (west over east, RFC 7946 5.2)
     kml = (out / "changes.kml").read_text()
     assert all(-180 <= float(c.split(",")[0]) <= 180 for c in re.findall(r"-?\d+\.\d+,-?\d+\.\d+", kml))
@@ -114,3 +120,18 @@ def test_a_recheck_of_an_aoi_cut_at_180_finds_the_change(user, archive):
     changes = json.loads(next((user.home / "store-outputs").rglob("changes.geojson")).read_text())["features"]
     assert len(changes) == 1 and CHANGE_KM2 < changes[0]["properties"]["area_m2"] / 1e6 < CHANGE_KM2 * 1.5
     assert all(-180 <= float(x) <= 180 for x in lons(changes[0]["geometry"]))
+
+
+def test_vessels_count_an_aoi_cut_at_180_as_one_area(user, archive):
+    aoi = write(user.home / "split.geojson", mapping(SPLIT))
+    result = user("vessels", "--aoi", aoi, "--from", "2021-05-25", "--to", "2021-06-20", "--sensor", "s2",
+                  "--source", archive.url, "--out", "ves")
+    assert result.returncode == 0, result.output
+    out = user.home / "ves"
+    manifest = json.loads((out / "vessels-manifest.json").read_text())
+    assert manifest["grid"]["crs"] == "EPSG:32660" and manifest["grid"]["shape"][1] * 10 < 4300 + 2 * 500
+    assert 12.5 < manifest["aoi"]["area_km2"] < 14.0
+    rows = json.loads((out / "timeseries.json").read_text())["rows"]
+    assert [r["scene"] for r in rows] == ["S2A_01WCV_20210601", "S2A_01WCV_20210611"]
+    item = json.loads((out / "item.json").read_text())
+    assert item["bbox"] == [179.94, 68.9, -179.96, 68.93] and shape(item["geometry"]).equals(SPLIT)
