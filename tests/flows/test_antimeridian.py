@@ -110,8 +110,13 @@ def test_an_aoi_drawn_beyond_180_is_cut_there(user, archive):
 
 def test_a_recheck_of_an_aoi_cut_at_180_finds_the_change(user, archive):
     aoi = write(user.home / "split.geojson", mapping(SPLIT))
-    result = user("recheck", "--store", "store.gpkg", "--aoi", aoi, "--source", archive.url, "--since", "2021-05-25",
-                  "--json")
+    receiver = ArchiveServer(webhooks={"/hook"}).start()
+    try:
+        result = user("recheck", "--store", "store.gpkg", "--aoi", aoi, "--source", archive.url, "--since",
+                      "2021-05-25", "--notify", receiver.url + "/hook", "--json")
+        posts = [json.loads(r.received) for r in receiver.log if r.method == "POST"]
+    finally:
+        receiver.stop()
     assert result.returncode == 0, result.output
     assert REFUSAL not in result.output
     summary = json.loads(result.stdout)
@@ -120,6 +125,9 @@ def test_a_recheck_of_an_aoi_cut_at_180_finds_the_change(user, archive):
     changes = json.loads(next((user.home / "store-outputs").rglob("changes.geojson")).read_text())["features"]
     assert len(changes) == 1 and CHANGE_KM2 < changes[0]["properties"]["area_m2"] / 1e6 < CHANGE_KM2 * 1.5
     assert all(-180 <= float(x) <= 180 for x in lons(changes[0]["geometry"]))
+    # the webhook's centroid is on the change, beside 180 (the cut parts' plain centroid is at lon 0)
+    centroid = posts[0]["new_changes"][0]["centroid"]
+    assert abs(abs(centroid["lon"]) - 180) < 0.005 and 68.905 < centroid["lat"] < 68.925, centroid
 
 
 def test_vessels_count_an_aoi_cut_at_180_as_one_area(user, archive):
