@@ -106,6 +106,12 @@ def test_an_aoi_drawn_beyond_180_is_cut_there(user, archive):
     # what the archive was asked: the area cut at 180, RFC 7946 (a STAC API refuses longitudes past 180)
     asked = [json.loads(r.received) for r in archive.records("/search") if r.method == "POST"]
     assert asked and all(shape(a["intersects"]).equals(SPLIT) for a in asked), asked
+    # as validated: the cut area, its bbox across 180 (RFC 7946 5.2), its area the 4.0 x 3.3 km drawn
+    shown = user("aoi", "show", aoi)
+    assert shown.returncode == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert shape(data["geometry"]).equals(SPLIT) and data["bounds"] == [179.94, SOUTH, -179.96, NORTH]
+    assert data["area_km2"] == round(geodesic_area_m2(SPLIT) / 1e6, 3)
 
 
 def test_a_recheck_of_an_aoi_cut_at_180_finds_the_change(user, archive):
