@@ -106,6 +106,11 @@ def test_an_aoi_drawn_beyond_180_is_cut_there(user, archive):
     # what the archive was asked: the area cut at 180, RFC 7946 (a STAC API refuses longitudes past 180)
     asked = [json.loads(r.received) for r in archive.records("/search") if r.method == "POST"]
     assert asked and all(shape(a["intersects"]).equals(SPLIT) for a in asked), asked
+    # a period the archive holds nothing for names where the area is: across 180, not -180..180
+    empty = user("scenes", "search", "--aoi", aoi, "--from", "2020-01-01", "--to", "2020-06-01", "--source", archive.url)
+    assert empty.returncode == 0, empty.output
+    assert "seems not to image the AOI's place (lon 179.9400..-179.9600, lat 68.9000..68.9300" in " ".join(
+        empty.stdout.split()), empty.output
     # as validated: the cut area, its bbox across 180 (RFC 7946 5.2), its area the 4.0 x 3.3 km drawn
     shown = user("aoi", "show", aoi)
     assert shown.returncode == 0, shown.output
