@@ -91,6 +91,18 @@ def test_an_aoi_cut_at_180_runs_as_one_area_and_finds_a_change_across_it(user, a
     link = re.search(r"mlat=([-\d.]+)&(?:amp;)?mlon=([-\d.]+)", report)
     assert link and abs(abs(float(link.group(2))) - 180) < 0.01, link
 
+    # QGIS opens the project on the zone 60 grid, every layer valid, the change one valid feature
+    from tests.outputs.test_qgis import _qgis_missing, probe
+
+    if _qgis_missing():
+        pytest.skip(_qgis_missing())
+    seen = probe({"vectors": [], "rasters": [], "ranges": [],
+                  "projects": [{"key": "run", "path": str(out / "project.qgz")}]})["projects"]["run"]
+    assert seen["read"] and seen["crs"] == {"valid": True, "authid": "EPSG:32660"}
+    assert all(layer["valid"] for layer in seen["layers"].values()), seen["layers"]
+    changes = seen["layers"]["changes"]
+    assert changes["count"] == 1 and changes["invalid_geometries"] == 0, changes
+
 
 def test_an_aoi_drawn_beyond_180_is_cut_there(user, archive):
     """Longitudes past 180 (179.94..180.04, as some tools write an area across it): the same area, searched and
