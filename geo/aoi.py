@@ -18,7 +18,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.antimeridian import checked_lon_lat, unwrapped
+from geo.antimeridian import centre, checked_lon_lat, unwrapped
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
                            gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson, registry_feature,
                            validity_advice)
@@ -363,8 +363,8 @@ def check_same_place(aoi: AOI, registry: Mapping[str, AOI]) -> None:
     known = registry.get(aoi.id)
     if known is None or known.geometry.intersects(aoi.geometry):
         return
-    here, there = aoi.geometry.centroid, known.geometry.centroid
-    km = _GEOD.inv(here.x, here.y, there.x, there.y)[2] / 1e3
+    here, there = centre(aoi.geometry), centre(known.geometry)  # across 180 too
+    km = _GEOD.inv(*here, *there)[2] / 1e3
     raise AOIError(f"{aoi.path or aoi.source}: its id {aoi.id!r} is that of the AOI {known.path or known.source}, "
                    f"{km:,.0f} km away, so the claims naming {aoi.id!r} would be judged on this area; rename the file "
                    "or give it another 'id' property")

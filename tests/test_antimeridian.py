@@ -65,3 +65,14 @@ def test_an_aoi_cut_at_180_is_one_area_on_one_grid():
 def test_an_aoi_drawn_past_180_is_the_cut_one():
     aoi = aoi_from_geojson(feature(mapping(box(179.94, 68.9, 180.04, 68.93))), "past.geojson")
     assert aoi.geometry.equals(SPLIT) and aoi.utm_grid(10.0).crs.to_epsg() == 32660
+
+
+def test_a_drawn_area_cut_at_180_is_named_at_its_distance_from_a_registry_aoi_of_its_id():
+    """The distance was measured from the cut parts' plain centroid, near lon 0: thousands of km, not 38."""
+    from geo.aoi import AOI, check_same_place
+    from geo.errors import AOIError
+
+    drawn = AOI("egvekinot", "drawn", "", "other", SPLIT, "drawn area")
+    registry = {"egvekinot": AOI("egvekinot", "Egvekinot", "RU", "port", box(179.0, 68.9, 179.1, 68.93), "registry")}
+    with pytest.raises(AOIError, match=r", 38 km away, "):
+        check_same_place(drawn, registry)
