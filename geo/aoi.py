@@ -18,6 +18,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.antimeridian import centre, checked_lon_lat, unwrapped
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
                            gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson, registry_feature,
                            validity_advice)
@@ -100,17 +101,8 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
     if vertices > MAX_AOI_VERTICES:
         raise AOIError(f"{where}: polygon has {vertices:,} vertices, over the limit of {MAX_AOI_VERTICES:,} "
                        "(simplify it, e.g. QGIS Vector > Geometry Tools > Simplify)")
-    minx, miny, maxx, maxy = geometry.bounds
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise AOIError(
-            f"{where}: coordinates out of lon/lat range (bounds {geometry.bounds}); "
-            f"AOIs are RFC 7946 lon/lat (EPSG:4326){out_of_range_hint(minx, miny, maxx, maxy)}"
-        )
-    if maxx - minx > 180:
-        raise AOIError(
-            f"{where}: polygon spans {maxx - minx:.1f} degrees of longitude, so it crosses the "
-            "antimeridian; split it into one AOI on each side of 180 degrees"
-        )
+    # cut at 180 (RFC 7946) when drawn beyond it or across it uncut: one area either side, as the outputs write it
+    geometry = checked_lon_lat(geometry, where, out_of_range_hint(*geometry.bounds))
     _check_valid(geometry, where)
     area_km2 = geodesic_area_m2(geometry) / 1e6
     if area_km2 < MIN_AREA_KM2:
@@ -138,7 +130,7 @@ def _check_valid(geometry: BaseGeometry, where: str) -> None:
 def _check_extent(geometry: BaseGeometry, where: str) -> None:
     """A job's grid covers the AOI's bounding box, not only its polygons: parts drawn far apart (a
     FeatureCollection of areas in two cities) make a grid far larger than their area, which no job can hold."""
-    minx, miny, maxx, maxy = geometry.bounds
+    minx, miny, maxx, maxy = unwrapped(geometry).bounds  # across 180: 179.9..180.1, not -180..180
     extent_km2 = geodesic_area_m2(shapely.box(minx, miny, maxx, maxy)) / 1e6
     if extent_km2 > MAX_AREA_KM2:
         width_km = _GEOD.inv(minx, (miny + maxy) / 2, maxx, (miny + maxy) / 2)[2] / 1e3
@@ -371,8 +363,8 @@ def check_same_place(aoi: AOI, registry: Mapping[str, AOI]) -> None:
     known = registry.get(aoi.id)
     if known is None or known.geometry.intersects(aoi.geometry):
         return
-    here, there = aoi.geometry.centroid, known.geometry.centroid
-    km = _GEOD.inv(here.x, here.y, there.x, there.y)[2] / 1e3
+    here, there = centre(aoi.geometry), centre(known.geometry)  # across 180 too
+    km = _GEOD.inv(*here, *there)[2] / 1e3
     raise AOIError(f"{aoi.path or aoi.source}: its id {aoi.id!r} is that of the AOI {known.path or known.source}, "
                    f"{km:,.0f} km away, so the claims naming {aoi.id!r} would be judged on this area; rename the file "
                    "or give it another 'id' property")

@@ -132,11 +132,11 @@ class Grid:
     def from_aoi(cls, aoi: Located, resolution: float = 10.0, margin_m: float = 0.0) -> Grid:
         """The UTM grid of a job on ``aoi``: covering it plus ``margin_m`` on each side (context for
         co-registration, a speckle filter or a CFAR ring), snapped to ``resolution``, in the UTM zone of
-        its centroid."""
+        its centroid (across 180 too: zone 60 or 1, not the split parts' mean near 0°)."""
+        from geo.antimeridian import centre
         from geo.geometry import WGS84, reproject
 
-        centroid = aoi.geometry.centroid
-        crs = utm_crs_for(centroid.x, centroid.y)
+        crs = utm_crs_for(*centre(aoi.geometry))
         left, bottom, right, top = reproject(aoi.geometry, WGS84, crs.to_string()).bounds
         return cls.covering(crs, (left - margin_m, bottom - margin_m, right + margin_m, top + margin_m), resolution)
 

@@ -53,8 +53,9 @@ def test_the_grid_zone_is_the_mgrs_one_sentinel2_tiles_use(lon, lat, epsg):
 @pytest.mark.parametrize(
     "geometry, message",
     [
-        (mapping(box(179.9, 10, 180.5, 10.1)), "out of lon/lat range"),
-        (mapping(box(-179.95, 10, 179.95, 10.05)), "antimeridian"),
+        (mapping(box(179.9, 10, 400.5, 10.1)), "out of lon/lat range"),  # past 180 is cut there; past 360 is not lon
+        ({"type": "Polygon", "coordinates": [[[0, 80], [100, 80], [200, 80], [200, 80.01], [100, 80.01], [0, 80.01],
+                                              [0, 80]]]}, "spans 200.0 degrees of longitude, over half the globe"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [0.05, 0.05], [0.05, 0], [0, 0.05], [0, 0]]]}, "invalid polygon"),
         (mapping(box(10, 10, 10.0001, 10.0001)), "below the minimum of 10,000 m2"),
         (mapping(box(0, 0, 5, 5)), "area 307,542 km2 is over the 15,000 km2 one job's grid covers"),

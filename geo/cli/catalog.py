@@ -51,12 +51,13 @@ def aoi_show(aoi_ref: str, aoi_dir: Path | None) -> None:
     """Show one AOI (id or file) as validated JSON."""
     from shapely.geometry import mapping
 
+    from geo.antimeridian import bbox
     from geo.aoi import resolve_aoi
 
     skipped: list[AOIError] = []
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
     console.warn_skipped(skipped, "`geo aoi list`")
-    click.echo(json.dumps({**aoi.summary(), "bounds": list(aoi.geometry.bounds), "geometry": mapping(aoi.geometry)}, indent=2))
+    click.echo(json.dumps({**aoi.summary(), "bounds": list(bbox(aoi.geometry)), "geometry": mapping(aoi.geometry)}, indent=2))
 
 
 @click.group("claims")

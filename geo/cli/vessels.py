@@ -43,7 +43,9 @@ def _land_layer(path: Path | None, aoi: AOI) -> list[BaseGeometry]:
     if not polygons:
         raise AOIError(f"{path}: land layer holds no polygons")
     if not any(polygon.intersects(aoi.geometry) for polygon in polygons):
-        west, south, east, north = (round(v, 4) for v in aoi.geometry.bounds)
+        from geo.antimeridian import bbox
+
+        west, south, east, north = (round(v, 4) for v in bbox(aoi.geometry))
         raise OverlapError(f"{path}: no polygon of the land layer overlaps AOI {aoi.id!r} "
                            f"(lon {west}..{east}, lat {south}..{north}; wrong file, or a CRS it does not declare?)")
     return polygons

@@ -12,6 +12,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.atomic import write_json
+from geo.antimeridian import cut_at_antimeridian
 from geo.geometry import right_handed
 
 COORDINATE_PRECISION = 1e-7  # ~1 cm: far below a pixel, keeps files small
@@ -23,11 +24,11 @@ WRITTEN_CACHE = 1 << 15  # geometries: a whole tile's change polygons (~20,000) 
 @lru_cache(maxsize=WRITTEN_CACHE)
 def lonlat_as_written(geometry: BaseGeometry) -> BaseGeometry:
     """A lon/lat geometry as the run's files hold it: snapped to 1e-7 degrees (staying valid), RFC 7946 ring
-    orientation. Kept by the geometry's value: the GeoJSON, the KML and the client views of a run snap the
+    orientation, cut at 180 (a polygon projected back from a UTM grid across it jumps there). Kept by the geometry's value: the GeoJSON, the KML and the client views of a run snap the
     same polygons (a tile's ~20,000 took ~1.3 s of CPU each time). Through WKB: the snapped geometry keeps
     GEOS's fixed precision model, which would snap what is computed from it too (a centroid), as a geometry
     read back from the file does not."""
-    return shapely.from_wkb(shapely.to_wkb(right_handed(shapely.set_precision(geometry, COORDINATE_PRECISION))))
+    return shapely.from_wkb(shapely.to_wkb(right_handed(shapely.set_precision(cut_at_antimeridian(geometry), COORDINATE_PRECISION))))
 
 
 def rfc7946_geometry(geometry: BaseGeometry) -> dict[str, Any]:

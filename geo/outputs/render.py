@@ -20,6 +20,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
+from geo.antimeridian import unwrapped
 from geo.change.sampling import sample_index
 from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
@@ -115,7 +116,8 @@ class PixelFrame:
 
     def svg_path(self, geometry: BaseGeometry) -> str:
         """An SVG path (even-odd rings) of a lon/lat polygon in this frame's pixel units."""
-        projected = reproject(geometry, WGS84, self.grid.crs.to_string())
+        # a polygon cut at 180 (RFC 7946) drawn whole, without its cut as an edge
+        projected = reproject(unwrapped(geometry), WGS84, self.grid.crs.to_string())
         to_px = self._to_pixels()
         parts = []
         for polygon in polygon_parts(projected):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from geo.antimeridian import centre
 from geo.grid import Grid
 from geo.outputs.cog import read_view, read_window
 from geo.outputs.palette import change_colour
@@ -61,8 +62,8 @@ class Place:
 
     @classmethod
     def of(cls, geometry: BaseGeometry) -> Place:
-        centre = geometry.centroid
-        return cls(round(centre.y, COORDINATE_PLACES), round(centre.x, COORDINATE_PLACES))
+        lon, lat = centre(geometry)  # of a polygon cut at 180 too
+        return cls(round(lat, COORDINATE_PLACES), round(lon, COORDINATE_PLACES))
 
     @property
     def text(self) -> str:

@@ -113,8 +113,10 @@ def derived_item(item_id: str, geometry: dict[str, Any], scenes: Sequence[SceneL
     import pystac
     from shapely.geometry import shape
 
-    times = [scene.datetime for scene in scenes]
-    item = pystac.Item(item_id, geometry, list(shape(geometry).bounds), None,
+    from geo.antimeridian import bbox
+
+    times = [scene.datetime for scene in scenes]  # across 180 the bbox's west is over its east (RFC 7946 5.2)
+    item = pystac.Item(item_id, geometry, list(bbox(shape(geometry))), None,
                        {**(properties or {}), "geo:algorithm_version": algorithm_version},
                        start_datetime=min(times), end_datetime=max(times),
                        stac_extensions=[PROCESSING_EXTENSION])

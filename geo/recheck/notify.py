@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from geo.antimeridian import centre
+
 if TYPE_CHECKING:
     from urllib3.util import Retry
 
@@ -57,12 +59,12 @@ def shown(url: str) -> str:
 
 
 def _change(feature: ChangeFeature) -> dict[str, Any]:
-    centre = feature.geometry.centroid
+    lon, lat = centre(feature.geometry)  # of a polygon cut at 180 too
     return {"change_id": feature.change_id, "aoi_id": feature.aoi_id, "change_type": feature.change_type,
             "area_m2": feature.area_m2, "score": feature.score, "confidence": feature.confidence,
             "first_seen": feature.extra.get("first_seen"), "before_scene": feature.before_scene,
             "after_scene": feature.after_scene, "claim_ids": list(feature.claim_ids),
-            "centroid": {"lon": round(centre.x, COORDINATE_PLACES), "lat": round(centre.y, COORDINATE_PLACES)}}
+            "centroid": {"lon": round(lon, COORDINATE_PLACES), "lat": round(lat, COORDINATE_PLACES)}}
 
 
 def _verdict(verdict: Mapping[str, Any]) -> dict[str, Any]:

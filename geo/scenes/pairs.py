@@ -236,7 +236,9 @@ def unseen_note(aoi: AOI, days: int) -> str:
     AOI drawn with its lon and lat swapped lands; '' for a shorter span, whose emptiness may be the calendar's."""
     if days < 30:
         return ""
-    west, south, east, north = aoi.geometry.bounds
+    from geo.antimeridian import bbox
+
+    west, south, east, north = bbox(aoi.geometry)  # across 180: 179.94..-179.96, not -180..180
     swapped = (f"; with lon and lat swapped it would be at lon {south:.4f}..{north:.4f}, lat {west:.4f}..{east:.4f}: "
                "GeoJSON positions are [longitude, latitude]" if max(abs(west), abs(east)) <= 90 else "")
     return (f"the archive seems not to image the AOI's place (lon {west:.4f}..{east:.4f}, lat "
@@ -261,15 +263,17 @@ def catalog_note(source: SceneSource, aoi: AOI) -> str:
     import shapely
     from shapely.ops import unary_union
 
-    def bounds(geometry: Any) -> str:
-        west, south, east, north = geometry.bounds
+    from geo.antimeridian import bbox
+
+    def bounds(extent: tuple[float, float, float, float]) -> str:
+        west, south, east, north = extent
         return f"lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f}"
 
     footprint = unary_union([s.geometry for s in scenes])
     swapped = shapely.transform(aoi.geometry, lambda xy: xy[:, ::-1])  # the commonest slip in a hand-made GeoJSON
     hint = "; with its lon and lat swapped the AOI would lie over them" if swapped.intersects(footprint) else ""
-    return (f"no scene of the catalog touches the AOI on any date (the AOI: {bounds(aoi.geometry)}; the "
-            f"catalog's {len(scenes)} scene(s): {bounds(footprint)}{hint})")
+    return (f"no scene of the catalog touches the AOI on any date (the AOI: {bounds(bbox(aoi.geometry))}; the "
+            f"catalog's {len(scenes)} scene(s): {bounds(footprint.bounds)}{hint})")
 
 
 def select_pair(

@@ -20,6 +20,7 @@ from rasterio.errors import RasterioError
 from shapely.geometry import box
 
 from geo.errors import AssetGoneError, EmptyReadError, OverlapError, RasterError, SceneError, UnusableSceneError
+from geo.antimeridian import cut_at_antimeridian
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
@@ -169,7 +170,8 @@ def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cub
 
 def check_overlap(scene: Scene, grid: Grid) -> None:
     left, bottom, right, top = grid.bounds
-    footprint = reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
+    # cut at 180 as footprints are (RFC 7946): a grid across it would read as a band round the globe
+    footprint = cut_at_antimeridian(reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84))
     if not scene.geometry.intersects(footprint):  # named in lon/lat, as the user drew the area
         raise OverlapError(f"scene {scene.id} does not cover the requested area ({_lon_lat(footprint.bounds)}; the "
                            f"scene: {_lon_lat(scene.geometry.bounds)})")
@@ -257,7 +259,7 @@ def first_valid(tiles: Sequence[Scene], count: int, grid: Grid,
     ``read_tile``: each pixel from the first tile with a valid one; tiles whose footprint misses the grid
     are not read."""
     left, bottom, right, top = grid.bounds
-    footprint = reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84)
+    footprint = cut_at_antimeridian(reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84))
     data = np.full((count, grid.height, grid.width), np.nan, dtype=np.float32)
     valid = np.zeros(grid.shape, dtype=bool)
     for tile in tiles:

@@ -91,21 +91,27 @@ def search_footprint(geometry: BaseGeometry) -> BaseGeometry:
     polygon still covers it), else its bounding box. The result always covers ``geometry``."""
     import shapely
     from shapely.geometry import box
-    from shapely.geometry.polygon import orient
+
+    from geo.antimeridian import cut_at_antimeridian, unwrapped
+    from geo.geometry import right_handed
 
     if shapely.get_num_coordinates(geometry) <= MAX_FOOTPRINT_VERTICES:
         return geometry
-    hull = footprint = geometry.convex_hull
-    left, bottom, right, top = geometry.bounds
+    # across 180 (cut there, RFC 7946) the hull is drawn round the area as one, then cut again (a few vertices more)
+    whole = unwrapped(geometry)
+    across = whole is not geometry
+    limit, lons = (MAX_FOOTPRINT_VERTICES - 8, 540.0) if across else (MAX_FOOTPRINT_VERTICES, 180.0)
+    hull = footprint = whole.convex_hull
+    left, bottom, right, top = whole.bounds
     tolerance, size = 1e-4 * max(right - left, top - bottom), max(right - left, top - bottom)
-    while shapely.get_num_coordinates(footprint) > MAX_FOOTPRINT_VERTICES and tolerance < size:
+    while shapely.get_num_coordinates(footprint) > limit and tolerance < size:
         footprint = hull.simplify(tolerance).buffer(tolerance, join_style="mitre", mitre_limit=10.0)
         tolerance *= 2
-    footprint = footprint.intersection(box(-180.0, -90.0, 180.0, 90.0))
-    if (not isinstance(footprint, shapely.Polygon) or not footprint.covers(geometry)
-            or shapely.get_num_coordinates(footprint) > MAX_FOOTPRINT_VERTICES):
+    footprint = footprint.intersection(box(-lons, -90.0, lons, 90.0))
+    if (not isinstance(footprint, shapely.Polygon) or not footprint.covers(whole)
+            or shapely.get_num_coordinates(footprint) > limit):
         footprint = box(left, bottom, right, top)
-    return orient(footprint)
+    return right_handed(cut_at_antimeridian(footprint))
 
 
 def safe_scenes(scenes: Sequence[Scene], source: str, warned: set[str] | None = None) -> list[Scene]:

@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.change.classify import SceneLevels, classify, indices
 from geo.change.labels import label_means, labelled_pixels
 from geo.change.normalised_stack import NormalisedStack, stack_pixels
+from geo.antimeridian import cut_at_antimeridian
 from geo.geometry import WGS84, polygonal, reproject
 from geo.grid import Grid
 from geo.scenes.scratch import take_pixels
@@ -42,7 +43,7 @@ def change_feature(identity: PairIdentity, clipped: BaseGeometry, crs: str, scor
     """One change polygon with the DESIGN contract's attributes (``clipped``: in the grid's CRS ``crs``,
     clipped to the AOI; the feature's geometry is lon/lat). ``claim_ids`` are given by ``geo.link``."""
     return ChangeFeature(
-        reproject(clipped, crs, WGS84), change_id(identity, clipped), identity.aoi_id, identity.before_scene,
+        cut_at_antimeridian(reproject(clipped, crs, WGS84)), change_id(identity, clipped), identity.aoi_id, identity.before_scene,
         identity.after_scene, identity.before_date, identity.after_date, round(float(clipped.area), 1),
         round(score, 3), round(confidence, 3), change_type, round(type_confidence, 3), pixels,
         identity.algorithm_version, extra=dict(extra or {}),

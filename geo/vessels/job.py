@@ -22,6 +22,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
+from geo.antimeridian import cut_at_antimeridian
 from geo.aoi import AOI
 from geo.atomic import write_json, write_text
 from geo.change.classify import water_index
@@ -275,7 +276,7 @@ def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -
         "score": detection.score, "peak": detection.peak, "at_berth": detection.at_berth, "lon": round(lon, 7), "lat": round(lat, 7),
         "algorithm_version": VESSELS_VERSION,
     }
-    geometry = reproject(detection.geometry, grid.crs.to_string(), WGS84)
+    geometry = cut_at_antimeridian(reproject(detection.geometry, grid.crs.to_string(), WGS84))
     return {"type": "Feature", "id": identifier, "geometry": rfc7946_geometry(geometry), "properties": props}
 
 

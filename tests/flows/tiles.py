@@ -29,12 +29,14 @@ SCL_VEGETATION = 4
 
 
 def ground(lon: np.ndarray, lat: np.ndarray, band: int, changed: LonLatBox | None) -> np.ndarray:
-    """Reflectance DN at lon/lat: fields of a few hundred metres; DN 6000+ inside ``changed``."""
+    """Reflectance DN at lon/lat: fields of a few hundred metres; DN 6000+ inside ``changed`` (a box across 180
+    has its west over its east, as an RFC 7946 bbox)."""
     value = (1500 + 400 * np.sin(lon * 2000.0 + band) * np.cos(lat * 2500.0)
              + 200 * np.sin(lon * 7000.0 + lat * 5000.0))
     if changed is not None:
         west, south, east, north = changed
-        value = np.where((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north), 6000 + 300 * band, value)
+        in_lon = (lon >= west) | (lon <= east) if west > east else (lon >= west) & (lon <= east)
+        value = np.where(in_lon & (lat >= south) & (lat <= north), 6000 + 300 * band, value)
     return value
 
 

@@ -49,3 +49,26 @@ def test_a_polygon_is_snapped_once_for_all_the_files_of_a_run():
     assert shapely.get_precision(written) == 0.0
     coordinates = written.exterior.coords
     assert " ".join(f"{x:.7f},{y:.7f}" for x, y in coordinates) in kml_document([(polygon, {})], "t")
+
+
+def test_a_change_across_180_is_written_cut_there_and_drawn_whole():
+    """A change polygon on a zone 60 grid across 180, back in lon/lat, jumps from 179.99 to -179.99: it was
+    written so, a polygon round the globe; it is cut at 180 (RFC 7946) and the report draws it as one ring."""
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    from geo.geometry import WGS84, reproject
+    from geo.grid import Grid
+    from geo.outputs.render import PixelFrame
+
+    x, y = reproject(shapely.Point(180.0, 68.915), WGS84, "EPSG:32660").coords[0]
+    change = shapely.box(x - 500, y - 300, x + 500, y + 300)  # 1 x 0.6 km, half on each side of 180
+    lonlat = reproject(change, "EPSG:32660", WGS84)
+    written = lonlat_as_written(lonlat)
+    assert written.geom_type == "MultiPolygon" and -180 <= written.bounds[0] and written.bounds[2] <= 180
+    assert sorted(round(abs(p.bounds[0] if p.bounds[0] < 0 else p.bounds[2]), 6) for p in written.geoms) == [180, 180]
+    grid = Grid(CRS.from_epsg(32660), Affine(10, 0, x - 1000, 0, -10, y + 1000), (200, 200))
+    path = PixelFrame(grid).svg_path(written)
+    assert path.count("M") == 1, path  # one ring: the cut is not drawn as an edge
+    xs = [float(p.split(",")[0]) for p in path.replace("M", "").replace("Z", "").replace("L", "").split()]
+    assert min(xs) == pytest.approx(50, abs=0.2) and max(xs) == pytest.approx(150, abs=0.2)

@@ -280,6 +280,18 @@ def test_footprint_has_few_vertices_and_covers_the_aoi(geometry):
     assert footprint.exterior.is_ccw  # RFC 7946: exterior rings counter-clockwise
 
 
+def test_the_footprint_of_an_aoi_cut_at_180_is_drawn_round_it_and_cut_there():
+    """Its hull was that of the two parts as they lie, -180..180: a band round the globe sent to the archive."""
+    oval = shapely.affinity.scale(shapely.Point(180, 68.9).buffer(0.05, 64), 1, 0.4)  # 179.95..180.05
+    geometry = shapely.MultiPolygon([oval.intersection(box(0, -90, 180, 90)), shapely.affinity.translate(
+        oval.intersection(box(180, -90, 360, 90)), -360)])
+    assert shapely.get_num_coordinates(geometry) > MAX_FOOTPRINT_VERTICES
+    footprint = search_footprint(geometry)
+    assert isinstance(footprint, shapely.MultiPolygon) and all(p.exterior.is_ccw for p in footprint.geoms)
+    assert shapely.get_num_coordinates(footprint) <= MAX_FOOTPRINT_VERTICES and footprint.covers(geometry)
+    assert footprint.area < 1.5 * oval.area  # its two sides, each beside 180
+
+
 def test_aoi_file_too_big_is_refused_before_it_is_read(geo, loopback, tmp_path):
     path = tmp_path / "huge.geojson"
     with path.open("wb") as handle:
