@@ -17,13 +17,32 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from geo.antimeridian import centre
 from geo.errors import ClaimError
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
-    from geo.claims import Claim, TimeWindow
+
+
+
+class DayWindow(Protocol):
+    """A claim's window (``geo.claims.TimeWindow``, known by its shape: ``geo.claims`` imports this module)."""
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
+
+class ZonedClaim(Protocol):
+    """What of a claim (``geo.claims.Claim``) its days depend on."""
+
+    @property
+    def time_zone(self) -> str | None: ...
+
 
 _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):(\d{2})$")
 MAX_OFFSET = timedelta(hours=14)  # the farthest civil offset from UTC (Kiribati's Line Islands)
@@ -65,7 +84,7 @@ class DayZone:
             return ""
         return f"local days ({self.name}{', mean solar time at the AOI' if self.solar else ''})"
 
-    def window_text(self, window: TimeWindow) -> str:
+    def window_text(self, window: DayWindow) -> str:
         """A window as a rationale names it: '2024-10-08 to 2024-10-13', with its zone when not UTC."""
         text = f"{window.start} to {window.end}"
         return f"{text}, {self.label()}" if self.label() else text
@@ -114,24 +133,11 @@ def zone_named(text: str) -> DayZone:
         raise ClaimError(f"unknown time zone {text!r}{guess}; give {ZONE_FORMS}") from None
 
 
-def aoi_longitude(aoi: AOI) -> float:
-    """The longitude of the AOI's centroid; of an AOI split at the antimeridian (parts near +180 and -180),
-    the centroid of its parts joined across it, not one near 0."""
-    west, _, east, _ = aoi.geometry.bounds
-    if east - west <= 180:
-        return float(aoi.geometry.centroid.x)
-    import numpy as np
-    import shapely
-
-    joined = shapely.transform(aoi.geometry, lambda xy: np.where(xy < 0, xy + [360.0, 0.0], xy))
-    return 180.0 - (180.0 - float(joined.centroid.x)) % 360.0  # in (-180, 180]
-
-
-def claim_zone(claim: Claim, aoi: AOI) -> DayZone:
+def claim_zone(claim: ZonedClaim, aoi: AOI) -> DayZone:
     """The zone of ``claim``'s window days over ``aoi``: its ``time_zone``, else the AOI's mean solar time."""
-    return zone_named(claim.time_zone) if claim.time_zone else solar_zone(aoi_longitude(aoi))
+    return zone_named(claim.time_zone) if claim.time_zone else solar_zone(centre(aoi.geometry)[0])
 
 
-def local_day(claim: Claim, aoi: AOI, moment: datetime) -> date:
+def local_day(claim: ZonedClaim, aoi: AOI, moment: datetime) -> date:
     """The day of ``claim``'s window (over ``aoi``) a scene taken at ``moment`` (UTC) falls on."""
     return claim_zone(claim, aoi).day(moment)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rasterio.io import DatasetReader
 
     from geo.align.coreg import Shift
-    from geo.align.local import TiePoints
+    from geo.align.tie_points import TiePoints
 
 COARSER = 1.5  # TGT pixels this many times REF's (per side): measured on TGT's lattice
 

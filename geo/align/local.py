@@ -25,6 +25,7 @@ from scipy import ndimage as ndi
 from geo.align.coreg import INTERPOLATION_ERROR_PX, MIN_VALID_PIXELS, Shift, fit_windows
 from geo.align.lk import Fit
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
+from geo.align.tie_points import TiePoints
 from geo.errors import CoregError, TiePointError
 from geo.grid import Grid
 
@@ -45,21 +46,6 @@ SMOOTH_GAIN = 0.8  # the smooth field must cut the cross-validated error to belo
 MIN_POINTS_SMOOTH = 25
 CV_BLOCKS, CV_FOLDS = 9, 5  # cross-validation: contiguous blocks of tie points (3 x 3 on a square), dealt to folds
 MIN_WINDOW = 16  # px: the smallest tie-point window
-
-
-@dataclass(frozen=True)
-class TiePoints:
-    row: np.ndarray
-    col: np.ndarray
-    dx: np.ndarray
-    dy: np.ndarray
-    quality: np.ndarray
-    sigma: np.ndarray
-    reliable: np.ndarray  # converged, correlated, precise
-    inlier: np.ndarray  # reliable and consistent with its neighbours
-
-    def __len__(self) -> int:
-        return len(self.row)
 
 
 @dataclass(frozen=True)

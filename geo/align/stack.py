@@ -16,7 +16,8 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from geo.align.coreg import Shift, combine_shifts, estimate_shift
-from geo.align.local import LocalModel, TiePoints, estimate_local, fit_model, measure_tie_points, sparse_spacing
+from geo.align.local import LocalModel, estimate_local, fit_model, measure_tie_points, sparse_spacing
+from geo.align.tie_points import TiePoints
 from geo.align.masks import clean_masks, pixel_size_m
 from geo.errors import CoregError
 from geo.grid import Grid

@@ -9,7 +9,7 @@ from rasterio.crs import CRS
 
 from geo.align.coreg import Shift
 from geo.align.lattice import Swapped
-from geo.align.local import TiePoints
+from geo.align.tie_points import TiePoints
 from geo.grid import Grid
 
 UTM = CRS.from_epsg(32633)
