@@ -69,6 +69,14 @@ class DayZone:
             return ""
         return f"local days ({self.name}{', mean solar time at the AOI' if self.solar else ''})"
 
+    def day_note(self) -> str:
+        """Said after a day counted in this zone where archives' dates (UTC) are listed too: '' for UTC."""
+        offset = self.tz.utcoffset(None) if self.solar else None
+        if self.is_utc or (offset is not None and abs(offset) < timedelta(hours=1)):
+            return ""  # near Greenwich every pass (hours from midnight) has its UTC date: no note to read past
+        solar = ", mean solar time at the AOI" if self.solar else ""
+        return f" (a local day, {self.name}{solar}: scenes count by their date there)"
+
     def window_text(self, window: TimeWindow) -> str:
         """A window as a rationale names it: '2024-10-08 to 2024-10-13', with its zone when not UTC."""
         text = f"{window.start} to {window.end}"
