@@ -238,3 +238,23 @@ def test_a_claims_time_zone_keeps_the_list_readable_at_80_columns(user):
     [row] = [i for i, line in enumerate(lines) if "my-claim" in line]
     assert "│ 2016-01-01..2017-06-30 │" in lines[row] and "│ assert │" in lines[row], result.stdout
     assert "│ (Asia/Vladivostok)" in lines[row + 1], result.stdout
+
+
+@pytest.mark.parametrize("where, says", [
+    # a zone for every claim of the source, in its [document] table: it was taken without a word and not read,
+    # the windows counted in the place's mean solar time
+    ("document", "Error: seeds/mine.toml: [document] time_zone is not read: give time_zone = \"Asia/Tokyo\" in each "
+                 "[[claim]] whose window counts that zone's days"),
+    ("window", "Error: seeds/mine.toml claim 'my-claim': window takes 'start' and 'end' dates, not 'time_zone' "
+               "(time_zone = \"Asia/Tokyo\" is a key of the claim, on a line of its own)"),
+])
+def test_a_time_zone_put_where_it_is_not_read_is_refused(user, where, says):
+    args = seeds(user.home)
+    mine = user.home / "seeds" / "mine.toml"
+    text = mine.read_text(encoding="utf-8")
+    if where == "document":
+        text = text.replace('title = "My notes"', 'title = "My notes"\ntime_zone = "Asia/Tokyo"')
+    else:
+        text = text.replace("end = 2017-06-30 }", 'end = 2017-06-30, time_zone = "Asia/Tokyo" }')
+    mine.write_text(text, encoding="utf-8")
+    assert refusal(user("claims", "list", *args)) == says
