@@ -46,6 +46,10 @@ class ZonedClaim(Protocol):
 
 _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):(\d{2})$")
 MAX_OFFSET = timedelta(hours=14)  # the farthest civil offset from UTC (Kiribati's Line Islands)
+_LOOSE_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?$", re.IGNORECASE)  # UTC+9, +0900
+_ETC_GMT = re.compile(r"^Etc/GMT([+-])(\d{1,2})$")
+_ABBREVIATION = re.compile(r"^[A-Z]{2,5}$")  # JST, CEST: not matched to the nearest IANA name (MST)
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})  # the machine's zone, and tzdata's placeholders
 ZONE_FORMS = "an IANA name like 'Asia/Vladivostok', 'UTC', or an offset like '+09:00'"
 
 
@@ -83,6 +87,14 @@ class DayZone:
         if self.is_utc:
             return ""
         return f"local days ({self.name}{', mean solar time at the AOI' if self.solar else ''})"
+
+    def day_note(self) -> str:
+        """Said after a day counted in this zone where archives' dates (UTC) are listed too: '' for UTC."""
+        offset = self.tz.utcoffset(None) if self.solar else None
+        if self.is_utc or (offset is not None and abs(offset) < timedelta(hours=1)):
+            return ""  # near Greenwich every pass (hours from midnight) has its UTC date: no note to read past
+        solar = ", mean solar time at the AOI" if self.solar else ""
+        return f" (a local day, {self.name}{solar}: scenes count by their date there)"
 
     def window_text(self, window: DayWindow) -> str:
         """A window as a rationale names it: '2024-10-08 to 2024-10-13', with its zone when not UTC."""
@@ -123,14 +135,30 @@ def zone_named(text: str) -> DayZone:
         if int(minutes) >= 60 or abs(offset) > MAX_OFFSET:
             raise ClaimError(f"time zone offset {text!r} is out of range (-14:00 to +14:00)")
         return fixed_zone(offset)
+    if text in _NOT_PLACES:
+        raise ClaimError(f"time zone {text!r} is the zone of the machine geo runs on, not of the claim's place; "
+                         f"give {ZONE_FORMS}")
+    etc = _ETC_GMT.match(text)
+    if etc and int(etc.group(2)):  # POSIX signs: Etc/GMT+9 is nine hours behind UTC, the opposite of how it reads
+        written = f"{'-' if etc.group(1) == '+' else '+'}{int(etc.group(2)):02d}:00"
+        raise ClaimError(f"time zone {text!r} is UTC{written} (the Etc/GMT names' signs are inverted): write "
+                         f"'{written}'")
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
     try:
         return DayZone(ZoneInfo(text), text)
     except (ZoneInfoNotFoundError, ValueError):
-        close = difflib.get_close_matches(text, sorted(available_timezones()), n=1) if text else []
-        guess = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ClaimError(f"unknown time zone {text!r}{guess}; give {ZONE_FORMS}") from None
+        pass
+    loose = _LOOSE_OFFSET.match(text)
+    if loose:  # an offset typed another way: not matched to a name ('UTC', 'GMT+0')
+        sign, hours, minutes = loose.groups()
+        raise ClaimError(f"unknown time zone {text!r}: write '{sign}{int(hours):02d}:{minutes or '00'}'")
+    if _ABBREVIATION.match(text):  # JST is not matched to the nearest name, MST
+        raise ClaimError(f"unknown time zone {text!r}: abbreviations are ambiguous (CST is China's, Cuba's and "
+                         f"Chicago's); give the place's IANA name like 'Asia/Tokyo', or an offset like '+09:00'")
+    close = difflib.get_close_matches(text, sorted(available_timezones() - _NOT_PLACES), n=1) if text else []
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ClaimError(f"unknown time zone {text!r}{guess}; give {ZONE_FORMS}")
 
 
 def claim_zone(claim: ZonedClaim, aoi: AOI) -> DayZone:

@@ -7,6 +7,7 @@ See ``seeds/README.md`` for the format.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import re
 import tomllib
@@ -168,7 +169,10 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
         raise ClaimError(f"{where}: missing [window] with start and end dates")
     stray = [key for key in window_table if key not in ("start", "end")]
     if stray:  # 'from'/'to', 'begin', a misspelt 'end': the end would be missing or silently other
-        raise ClaimError(f"{where}: window takes 'start' and 'end' dates, not {', '.join(map(repr, stray))}")
+        zone = window_table.get("time_zone")
+        moved = f" (time_zone = {json.dumps(zone)} is a key of the claim, on a line of its own)" if isinstance(
+            zone, str) else ""
+        raise ClaimError(f"{where}: window takes 'start' and 'end' dates, not {', '.join(map(repr, stray))}{moved}")
     start, end = claim_date(window_table, "start", where), claim_date(window_table, "end", where)
     if end < start:
         raise ClaimError(f"{where}: window end {end} is before its start {start}")
@@ -257,6 +261,9 @@ def _claim_tables(path: Path) -> tuple[Mapping[str, object], list[object]]:
     document = data.get("document", {})
     if not isinstance(document, Mapping):
         raise ClaimError(f"{path}: [document] must be a table")
+    if "time_zone" in document:  # free-form otherwise (published, notes): this one would be taken as read
+        raise ClaimError(f"{path}: [document] time_zone is not read: give time_zone = "
+                         f"{json.dumps(document['time_zone'])} in each [[claim]] whose window counts that zone's days")
     stray = [key for key in data if key not in ("document", "claim")]
     if stray:  # '[[claims]]', '[documents]': the claims in it would be dropped unseen
         close = difflib.get_close_matches(stray[0], ("document", "claim"), n=1)

@@ -65,11 +65,33 @@ def test_zones_are_named_as_claims_json_says_them():
     ("-14:30", "time zone offset '-14:30' is out of range (-14:00 to +14:00)"),
     ("+09:75", "time zone offset '+09:75' is out of range"),
     ("../etc/passwd", "unknown time zone '../etc/passwd'"),
+    # the machine's own zone: the same claims file would count other days on another machine
+    ("localtime", "time zone 'localtime' is the zone of the machine geo runs on"),
+    ("local", "unknown time zone 'local'; give"),  # not "did you mean 'localtime'?"
+    # an offset typed another way is given back as it is written, not matched to a name ('UTC', 'GMT+0')
+    ("UTC+9", "unknown time zone 'UTC+9': write '+09:00'"),
+    ("GMT+9", "unknown time zone 'GMT+9': write '+09:00'"),
+    ("+0900", "unknown time zone '+0900': write '+09:00'"),
+    ("-3", "unknown time zone '-3': write '-03:00'"),
+    ("+5:30", "unknown time zone '+5:30': write '+05:30'"),
+    # POSIX's Etc/GMT names count the other way: Etc/GMT+9 is nine hours *behind* UTC
+    ("Etc/GMT+9", "time zone 'Etc/GMT+9' is UTC-09:00 (the Etc/GMT names' signs are inverted): write '-09:00'"),
+    ("Etc/GMT-14", "time zone 'Etc/GMT-14' is UTC+14:00 (the Etc/GMT names' signs are inverted): write '+14:00'"),
+    # an abbreviation is not matched to the nearest name: JST is not MST
+    ("JST", "unknown time zone 'JST': abbreviations are ambiguous"),
+    ("CEST", "unknown time zone 'CEST': abbreviations are ambiguous"),
 ])
-def test_a_zone_that_is_none_is_refused(text, says):
+def test_a_zone_that_is_none_is_refused_saying_what_to_write(text, says):
     with pytest.raises(ClaimError) as raised:
         zone_named(text)
     assert str(raised.value).startswith(says), raised.value
+    assert "MST" not in str(raised.value) and "localtime'?" not in str(raised.value)
+
+
+def test_zone_names_that_are_zones_stay_taken():
+    assert zone_named("EST").day(datetime(2024, 10, 9, 3, 0, tzinfo=timezone.utc)) == date(2024, 10, 8)
+    assert zone_named("Etc/UTC").day(datetime(2024, 10, 9, 23, 0, tzinfo=timezone.utc)) == date(2024, 10, 9)
+    assert zone_named("Japan").day(datetime(2024, 10, 9, 16, 0, tzinfo=timezone.utc)) == date(2024, 10, 10)
 
 
 def context(before: datetime, after: datetime, aoi: AOI = VLADIVOSTOK) -> PairContext:

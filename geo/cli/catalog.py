@@ -93,7 +93,8 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
         return
     table = Table("id", "claimant", "stance", "window", "AOIs", "observable")
     for c in claims.values():
-        zone = f" ({c.time_zone})" if c.time_zone else ""  # else the AOI's mean solar time (geo.claim_days)
+        # else the AOI's mean solar time (geo.claim_days); a line of its own, so the dates' column stays narrow
+        zone = f"\n({c.time_zone})" if c.time_zone else ""
         table.add_row(c.id, c.claimant, str(c.stance), f"{c.window.start}..{c.window.end}{zone}",
                       ", ".join(c.aoi_ids), "yes" if c.observable else "no")
     console.print_table(table, "id", "window")

@@ -60,7 +60,8 @@ def print_table(table: Table, *whole: str, console: Console | None = None) -> No
         column.no_wrap = str(column.header) in whole
         words = [len(clean(word)) for text in (str(column.header), *map(str, column.cells)) for word in text.split()]
         if column.no_wrap:
-            column.min_width = max(len(clean(cell)) for cell in (*map(str, column.cells), ""))
+            column.min_width = max(len(clean(line)) for cell in (*map(str, column.cells), "")
+                                   for line in (*cell.splitlines(), ""))
             column.min_width = max(column.min_width, *words)
         else:  # folded where it must, but never squeezed to nothing
             column.overflow = "fold"

@@ -108,7 +108,6 @@ def _print(result: dict[str, Any]) -> None:
             f"dx {loc['range_dx_px'][0]:+.3f}..{loc['range_dx_px'][1]:+.3f}, "
             f"dy {loc['range_dy_px'][0]:+.3f}..{loc['range_dy_px'][1]:+.3f} px"
         )
-    for warning in result["warnings"]:
-        out.print(f"warning: {warning}")
+    console.print_warnings(result["warnings"])  # not those the log already showed on stderr
     if "output" in result:
         out.print(f"wrote {result['output']}")

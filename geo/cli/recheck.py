@@ -29,7 +29,7 @@ EXIT_HOOK_FAILED = 5
 DEFAULT_STORE = "recheck.gpkg"
 
 
-def print_report(report: RecheckReport) -> None:
+def print_report(report: RecheckReport, store: Path) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
     migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
@@ -74,6 +74,9 @@ def print_report(report: RecheckReport) -> None:
     for failure in summary["failed_aois"]:
         out.print(f"  [red]failed[/] {esc(failure['aoi_id'])}: {esc(failure['error'])}", markup=True)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
+    alone = report.out / Path(summary["files"]["changes"]).with_suffix(".qlr")
+    out.print(f"QGIS: {report.out / (store.stem + '.qlr')} (the store's AOIs and changes, on the time slider: drag "
+              f"and drop, or Layer > Add from Layer Definition File; this run's changes alone: {alone})")
 
 
 def _seen_part(done: list[dict[str, Any]]) -> str:
@@ -175,7 +178,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     if as_json:
         click.echo(json.dumps(report.summary, indent=2))
     else:
-        print_report(report)
+        print_report(report, store)
     if export_stac is not None:
         from geo.recheck.stac_export import export_collection
 

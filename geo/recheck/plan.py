@@ -101,11 +101,12 @@ def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date, left
     before = _passes([s for s in found if zone.day(s.datetime) <= when], aoi, left_out)
     if before:
         scene = max(before, key=scene_order)
-        return scene, f"latest scene on or before {when}", before
+        return scene, f"latest scene on or before {when}{zone.day_note()}", before
     after = _passes(source.search(aoi.geometry, when, today), aoi, left_out) if when <= today else []
     if after:
         scene = min(after, key=scene_order)
-        return scene, f"no scene on or before {when} within {DEFAULT_MAX_GAP_DAYS} days: first scene after it", after
+        return scene, (f"no scene on or before {when}{zone.day_note()} within {DEFAULT_MAX_GAP_DAYS} days: first "
+                       "scene after it"), after
     return None, f"no scene over the AOI since {when - timedelta(days=DEFAULT_MAX_GAP_DAYS)}", []
 
 

@@ -309,7 +309,7 @@ def select_pair(
             note = (catalog_note(source, aoi) or _future_note(anchor) or mission_note(Sensor.S2, latest)
                     or ("" if side.pool else unseen_note(aoi, max_gap_days)))
             raise SceneError(
-                f"no scene over AOI {aoi.id!r} {direction} {anchor} within {max_gap_days} days in {source.name}{failed}"
+                f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"
             )
     best = _best(options["before"], options["after"])

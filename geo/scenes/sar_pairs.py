@@ -106,7 +106,7 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
         where = "on or before" if side == "before" else "on or after"
         note = mission_note(Sensor.S1, hi)
         raise NoScenesError(f"no Sentinel-1 scene covering at least {MIN_COVERAGE:.0%} of AOI {aoi.id!r} {where} "
-                            f"{anchor} within {max_gap} days in {source.name}{'; ' + note if note else ''}")
+                            f"{anchor}{zone.day_note()} within {max_gap} days in {source.name}{'; ' + note if note else ''}")
     return found, False
 
 

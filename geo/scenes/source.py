@@ -213,6 +213,9 @@ class LocalCatalog:
 def _describe(exc: Exception) -> str:
     """An archive failure in one line: HTTP status and the start of the server's message."""
     status = getattr(exc, "status_code", None)
+    unresolved = re.search(r"host='([^']+)'.*NameResolutionError", str(exc))
+    if unresolved:  # offline: urllib3's "Max retries exceeded with url" says nothing of it
+        return f"the host name {unresolved.group(1)} does not resolve: no network, or a DNS or proxy problem"
     text = re.sub(r"\(Caused by (\w+)\(.*", r"(\1)", " ".join(str(exc).split()))[:200] or type(exc).__name__
     return f"HTTP {status}: {text}" if status else text
 

@@ -187,7 +187,7 @@ def vessel_evidence(
     if VESSEL_SIGNATURE not in claim.signatures or aoi_id not in claim.aoi_ids or claim.stance is not Stance.ASSERT:
         return None
     start, zone = claim.window.start, claim_zone(claim, aoi)
-    days = f" ({zone.label()})" if zone.label() else ""
+    days = f", {zone.label()}" if zone.label() else ""
     # Rows of unknown mode among a sensor's several modes (``series.place_unknown_modes``): in no series
     unknown = [r for r in rows if r.get("instrument_mode", "") is None]
     rows = [r for r in rows if r.get("instrument_mode", "") is not None]
@@ -211,8 +211,8 @@ def vessel_evidence(
                 reasons.append(f"{sensor}: no scene inside the window {start}..{claim.window.end}{days}")
             continue
         if len(baseline) < params.min_baseline_dates:
-            reasons.append(f"{sensor}: only {len(baseline)} usable baseline date(s) before {start}{days} "
-                           f"(need {params.min_baseline_dates}; start the period earlier)")
+            reasons.append(f"{sensor}: only {len(baseline)} usable baseline date(s) of the "
+                           f"{params.min_baseline_dates} needed before {start}{days}: start the period earlier")
             continue
         for name, column in _counts(baseline + window, params).items():
             test = count_rise_test([r[column] for r in baseline], [r[column] for r in window], params.interval)

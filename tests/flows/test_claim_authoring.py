@@ -224,3 +224,37 @@ def test_a_time_zone_is_taken_and_listed(user, zone):
     assert result.returncode == 0, result.output
     [claim] = json.loads(result.stdout)
     assert claim["time_zone"] == zone and claim["window"] == {"start": "2024-10-08", "end": "2024-10-13"}
+
+
+def test_a_claims_time_zone_keeps_the_list_readable_at_80_columns(user):
+    """The window column is never wrapped (its dates are what other commands take); a claim's zone written
+    after them on the same line widened it by the zone's length and squeezed the other columns into
+    fragments at 80 columns ('asse' / 'rt'). The zone has a line of its own below the dates."""
+    args = seeds(user.home, window='{ start = 2016-01-01, end = 2017-06-30 }\ntime_zone = "Asia/Vladivostok"')
+    result = user("claims", "list", *args, columns=80)
+    assert result.returncode == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80, result.stdout
+    [row] = [i for i, line in enumerate(lines) if "my-claim" in line]
+    assert "│ 2016-01-01..2017-06-30 │" in lines[row] and "│ assert │" in lines[row], result.stdout
+    assert "│ (Asia/Vladivostok)" in lines[row + 1], result.stdout
+
+
+@pytest.mark.parametrize("where, says", [
+    # a zone for every claim of the source, in its [document] table: it was taken without a word and not read,
+    # the windows counted in the place's mean solar time
+    ("document", "Error: seeds/mine.toml: [document] time_zone is not read: give time_zone = \"Asia/Tokyo\" in each "
+                 "[[claim]] whose window counts that zone's days"),
+    ("window", "Error: seeds/mine.toml claim 'my-claim': window takes 'start' and 'end' dates, not 'time_zone' "
+               "(time_zone = \"Asia/Tokyo\" is a key of the claim, on a line of its own)"),
+])
+def test_a_time_zone_put_where_it_is_not_read_is_refused(user, where, says):
+    args = seeds(user.home)
+    mine = user.home / "seeds" / "mine.toml"
+    text = mine.read_text(encoding="utf-8")
+    if where == "document":
+        text = text.replace('title = "My notes"', 'title = "My notes"\ntime_zone = "Asia/Tokyo"')
+    else:
+        text = text.replace("end = 2017-06-30 }", 'end = 2017-06-30, time_zone = "Asia/Tokyo" }')
+    mine.write_text(text, encoding="utf-8")
+    assert refusal(user("claims", "list", *args)) == says

@@ -132,3 +132,13 @@ def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area):
     assert (": the storage refused the S3 keys given (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): wrong or expired "
             "keys?") in result.stderr and "403" in result.stderr, result.stderr
     assert "attempts" not in result.stderr and not (user.home / "refused").exists()
+
+
+def test_an_archive_whose_host_does_not_resolve_is_said_so_in_words(user):
+    """Offline (no DNS), ``--source cdse`` or any STAC API said "cannot open STAC API (HTTPSConnectionPool(host=
+    '…', port=443): Max retries exceeded with url: /v1 (NameResolutionError))": urllib3's words for it."""
+    result = user("scenes", "search", "--source", "https://stac.invalid/v1", "--aoi", "demo-nantes-port", "--from",
+                  "2024-01-01", "--to", "2024-02-01", env={"GEO_HTTP_ATTEMPTS": "1"})
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: https://stac.invalid/v1: cannot open STAC API (the host name stac.invalid "
+                                     "does not resolve: no network, or a DNS or proxy problem)"), result.stderr

@@ -76,3 +76,22 @@ def test_a_strip_of_overlap_too_narrow_to_measure_names_both_files(user):
             "Error: west.tif and east.tif: no 32-px window of the overlap has enough valid, textured pixels in both "
             "images (5220 usable pixels after masking nodata and one-date bright regions such as clouds)")
         assert result.stdout == ""
+
+
+def test_a_local_model_that_falls_back_is_warned_of_once(user):
+    """A 20 m copy of the demo's red band as REF, the other date's 10 m band as TGT: 2 x 2 tie points, too few
+    for the local model, so the global shift is used with a warning. It was printed twice, on stdout as part of
+    the result and on stderr by the log, two identical lines in a terminal."""
+    demo = REPO / "scenes" / "demo"
+    with rasterio.open(demo / "S2_30TXT_20171014_L1C_nantes" / "red.tif") as src:
+        coarse = src.read(1, out_shape=(src.height // 2, src.width // 2), resampling=rasterio.enums.Resampling.average)
+        profile = {**src.profile, "width": src.width // 2, "height": src.height // 2,
+                   "transform": src.transform @ Affine.scale(2)}
+    with rasterio.open(user.home / "red20.tif", "w", **profile) as dst:
+        dst.write(coarse, 1)
+    result = user("coreg", "red20.tif", str(demo / "S2A_30TXT_20150821_L1C_nantes" / "red.tif"), "--local")
+    assert result.returncode == 0, result.output
+    assert result.stdout.startswith("global: dx = ")
+    both = (result.stdout + result.stderr).splitlines()
+    fell_back = [line for line in both if line.startswith("warning: local model not used")]
+    assert len(fell_back) == 1 and "only 4 reliable tie points of 4 (need 8)" in fell_back[0], result.output

@@ -5,6 +5,7 @@ have), into an output folder whose name has spaces and accents."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.flows.conftest import drawn_aoi
 
@@ -38,3 +39,18 @@ def test_scenes_search_lists_the_demo_scenes(user):
     listing = json.loads(found.stdout)
     assert sorted(scene["id"] for scene in listing["scenes"]) == DEMO_IDS
     assert listing["source"].endswith("scenes/demo/catalog.json")
+
+
+def test_a_recheck_names_its_qgis_layer_file(user):
+    """``geo run`` and ``geo vessels`` end by naming what opens the results in QGIS; ``geo recheck`` named only
+    the run's GeoJSON and summary, not the store's layer file (its AOIs and changes on the time slider)."""
+    args = ("recheck", "--aoi", "demo-nantes-port", "--source", "demo", "--since", "2015-08-01", "--store",
+            "watch.gpkg", "--out", "watch out")
+    first = user(*args)
+    assert first.returncode == 0, first.output
+    qlr = Path("watch out") / "watch.qlr"
+    assert (user.home / qlr).is_file() and (user.home / "watch out/runs/000001/changes.qlr").is_file() and first.stdout.splitlines()[-1] == (
+        f"QGIS: {qlr} (the store's AOIs and changes, on the time slider: drag and drop, or Layer > Add from Layer "
+        f"Definition File; this run's changes alone: {qlr.parent / 'runs' / '000001' / 'changes.qlr'})"), first.stdout
+    again = user(*args)
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: ") and "QGIS" not in again.stdout

@@ -114,3 +114,42 @@ def test_a_claim_in_utc_days_keeps_the_scenes_utc_dates(user, port_project, tmp_
     assert evidence["window_time_zone"] == "UTC"
     assert evidence["tests"]["s1"]["window"] == [int(by_scene[s]["n_100m"])
                                                  for s in ("S1A_TEST_20210611", "S1A_TEST_20210613")]
+
+
+def line_islands_claim(tmp_path: Path) -> tuple[str, ...]:
+    """A claim over the demo AOI whose window, 2015-08-21 to 2017-10-14, counts UTC+14:00's days."""
+    repo = Path(__file__).resolve().parents[2]
+    seeds, aois = tmp_path / "seeds", tmp_path / "aoi"
+    seeds.mkdir()
+    aois.mkdir()
+    (aois / "demo-nantes-port.geojson").write_bytes((repo / "aoi" / "demo-nantes-port.geojson").read_bytes())
+    (seeds / "mine.toml").write_text(CLAIMS.format(zone='time_zone = "+14:00"').replace(
+        "east-port", "demo-nantes-port").replace("2021-06-10", "2015-08-21").replace("2021-06-13", "2017-10-14"))
+    return "--seeds-dir", str(seeds), "--aoi-dir", str(aois)
+
+
+def test_no_scene_before_a_window_in_a_far_zone_says_the_day_is_the_zones(user, tmp_path):
+    """The demo's before scene, 2015-08-21 11:00 UTC, is the 22nd on Line Islands time: a claim window from the
+    21st there has no scene on or before it. The refusal names the zone its day is counted in; on main it
+    said "no scene ... on or before 2015-08-21" and then listed the catalog's date 2015-08-21, a contradiction."""
+    out = tmp_path / "run"
+    shell = user("run", "--aoi", "demo-nantes-port", "--source", "demo", *line_islands_claim(tmp_path), "--out",
+                 str(out))
+    assert shell.returncode == 1, shell.output
+    [line] = shell.stderr.strip().splitlines()
+    assert line.startswith("Error: no scene over AOI 'demo-nantes-port' on or before 2015-08-21 (a local day, "
+                           "UTC+14:00: scenes count by their date there) within 365 days in "), line
+    assert "2015-08-21, 2017-10-14" in line and "Traceback" not in shell.output and not out.exists()
+
+
+def test_a_recheck_baseline_before_a_window_in_a_far_zone_says_the_day_is_the_zones(user, tmp_path):
+    """The re-check's baseline, the latest scene on or before the window's first day there: none, so the first
+    after it, the scene of 2015-08-21 (UTC). Its reason said "no scene on or before 2015-08-21", of a scene
+    dated 2015-08-21."""
+    shell = user("recheck", "--aoi", "demo-nantes-port", "--source", "demo", *line_islands_claim(tmp_path),
+                 "--store", str(tmp_path / "watch.gpkg"), "--json")
+    assert shell.returncode == 0, shell.output
+    [entry] = json.loads(shell.stdout)["aois"]
+    assert entry["baseline_scene"] == "S2A_30TXT_20150821_L1C_nantes"
+    assert entry["baseline_reason"] == ("no scene on or before 2015-08-21 (a local day, UTC+14:00: scenes count by "
+                                        "their date there) within 365 days: first scene after it")

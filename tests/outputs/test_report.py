@@ -124,3 +124,24 @@ def test_geo_report_rejects_bad_run_folders(synthetic_output, tmp_path, breakage
 def test_geo_report_needs_out_for_several_runs(synthetic_output):
     result = run_geo("report", str(synthetic_output), str(synthetic_output))
     assert result.returncode == 1 and "--out" in result.stderr
+
+
+def test_the_claim_window_line_names_its_zone_utc_too(synthetic_output, tmp_path):
+    """A window counted in UTC days (``time_zone = "UTC"``) said no zone at all, which read as the place's local
+    days, the default; the line names UTC as it names any other zone, and says what an offset such as UTC+08:48
+    is when it is the AOI's mean solar time (no claim time_zone)."""
+    copy = tmp_path / "run"
+    shutil.copytree(synthetic_output, copy)
+    claims = json.loads((copy / "claims.json").read_text())
+    claims[0]["window_time_zone"] = "UTC"
+    claims[1]["window_time_zone"] = claims[1]["claim"]["time_zone"] = "Asia/Tokyo"
+    claims[2]["window_time_zone"], claims[2]["claim"]["time_zone"] = "UTC+08:48", None  # by the AOI's longitude
+    (copy / "claims.json").write_text(json.dumps(claims))
+    (copy / "report.html").unlink()
+    result = run_geo("report", str(copy))
+    assert result.returncode == 0, result.stderr
+    lines = re.findall(r"Claim window</dt><dd>([^<]*)</dd>", (copy / "report.html").read_text())
+    window = [f"{c['window']['start']} to {c['window']['end']}" for c in claims]
+    assert lines[0].startswith(f"{window[0]}, UTC days ("), lines
+    assert lines[1].startswith(f"{window[1]}, local days at Asia/Tokyo ("), lines
+    assert lines[2].startswith(f"{window[2]}, local days at UTC+08:48, the area's mean solar time ("), lines

@@ -168,3 +168,18 @@ def test_counts_tested_are_ships_of_100_m_and_at_berth_where_the_land_model_sees
     [old] = evidence_for_claims([claim], PORT, legacy)
     assert set(old["tests"]) == {"s1"} and old["tests"]["s1"]["count"] == "n_large"
     assert old["tests"]["s1"]["window"] == [11]
+
+
+def test_a_not_tested_reason_names_the_windows_zone_in_one_parenthesis():
+    """The zone was put in parentheses before the parenthesis of what was needed: "before 2017-10-01 (local days
+    (Europe/Paris)) (need 4; start the period earlier)"."""
+    import dataclasses
+
+    window_day = date(2021, 4, 1) + timedelta(days=6 * 2)
+    claim = dataclasses.replace(_claim(window_day, window_day), time_zone="Europe/Paris")
+    [few] = evidence_for_claims([claim], PORT, _rows([3, 2, 12]))
+    assert few["verdict"] == "not tested"
+    assert few["rationale"] == (f"s1: only 2 usable baseline date(s) of the 4 needed before {window_day}, local "
+                                "days (Europe/Paris): start the period earlier")
+    [gap] = evidence_for_claims([claim], PORT, _rows([3, 2]))
+    assert gap["rationale"] == f"s1: no scene inside the window {window_day}..{window_day}, local days (Europe/Paris)"
