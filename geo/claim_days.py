@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
-from geo.antimeridian import centre
 from geo.errors import ClaimError
 
 if TYPE_CHECKING:
@@ -163,7 +162,11 @@ def zone_named(text: str) -> DayZone:
 
 def claim_zone(claim: ZonedClaim, aoi: AOI) -> DayZone:
     """The zone of ``claim``'s window days over ``aoi``: its ``time_zone``, else the AOI's mean solar time."""
-    return zone_named(claim.time_zone) if claim.time_zone else solar_zone(centre(aoi.geometry)[0])
+    if claim.time_zone:
+        return zone_named(claim.time_zone)
+    from geo.antimeridian import centre  # numpy and shapely: not for a command's --help, which reads claims
+
+    return solar_zone(centre(aoi.geometry)[0])
 
 
 def local_day(claim: ZonedClaim, aoi: AOI, moment: datetime) -> date:
