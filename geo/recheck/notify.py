@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from geo.antimeridian import centre
 
 if TYPE_CHECKING:
     from urllib3.util import Retry
@@ -59,6 +58,8 @@ def shown(url: str) -> str:
 
 
 def _change(feature: ChangeFeature) -> dict[str, Any]:
+    from geo.antimeridian import centre  # numpy, shapely: not for the option parsing that imports this module
+
     lon, lat = centre(feature.geometry)  # of a polygon cut at 180 too
     return {"change_id": feature.change_id, "aoi_id": feature.aoi_id, "change_type": feature.change_type,
             "area_m2": feature.area_m2, "score": feature.score, "confidence": feature.confidence,
