@@ -19,8 +19,8 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from shapely.geometry import box
 
-from geo.errors import AssetGoneError, EmptyReadError, OverlapError, RasterError, SceneError, UnusableSceneError
 from geo.antimeridian import cut_at_antimeridian
+from geo.errors import AssetGoneError, EmptyReadError, OverlapError, RasterError, SceneError, UnusableSceneError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
@@ -29,6 +29,8 @@ from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
 from geo.scenes.warp import gdal_message, open_raster, read_onto  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # scipy comes with it, needed only for reads through a co-registration model
+    from shapely.geometry.base import BaseGeometry
+
     from geo.scenes.displace import Displacement
 
 log = logging.getLogger(__name__)
@@ -168,10 +170,14 @@ def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cub
     return values, valid
 
 
+def grid_footprint(grid: Grid) -> BaseGeometry:
+    """The grid's outline in lon/lat, cut at 180 as footprints are (RFC 7946): a grid across it would otherwise
+    read as a band round the globe."""
+    return cut_at_antimeridian(reproject(box(*grid.bounds), grid.crs.to_string(), WGS84))
+
+
 def check_overlap(scene: Scene, grid: Grid) -> None:
-    left, bottom, right, top = grid.bounds
-    # cut at 180 as footprints are (RFC 7946): a grid across it would read as a band round the globe
-    footprint = cut_at_antimeridian(reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84))
+    footprint = grid_footprint(grid)
     if not scene.geometry.intersects(footprint):  # named in lon/lat, as the user drew the area
         raise OverlapError(f"scene {scene.id} does not cover the requested area ({_lon_lat(footprint.bounds)}; the "
                            f"scene: {_lon_lat(scene.geometry.bounds)})")
@@ -258,8 +264,7 @@ def first_valid(tiles: Sequence[Scene], count: int, grid: Grid,
     """(values, valid) of ``count`` bands of the tiles of one pass (``geo.scenes.mosaic``), each read by
     ``read_tile``: each pixel from the first tile with a valid one; tiles whose footprint misses the grid
     are not read."""
-    left, bottom, right, top = grid.bounds
-    footprint = cut_at_antimeridian(reproject(box(left, bottom, right, top), grid.crs.to_string(), WGS84))
+    footprint = grid_footprint(grid)
     data = np.full((count, grid.height, grid.width), np.nan, dtype=np.float32)
     valid = np.zeros(grid.shape, dtype=bool)
     for tile in tiles:
