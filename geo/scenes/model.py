@@ -238,12 +238,19 @@ def _common_name(key: str, asset_fields: Mapping[str, object]) -> str | None:
     1.0) or its ``bands``' ``eo:common_name`` (STAC 1.1), else that of the Sentinel-2 band its key names (``B04``,
     ``b8a``, ``B04_10m``)."""
     for field_name, name_key in (("eo:bands", "common_name"), ("bands", "eo:common_name")):
-        bands = asset_fields.get(field_name)
-        if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping):
-            name = bands[0].get(name_key)
-            if name:
-                return str(name)
+        name = _band_entry(asset_fields, field_name).get(name_key)
+        if name:
+            return str(name)
     return S2_COMMON_NAMES.get(_band_key(key)[0].upper())
+
+
+def _band_entry(asset_fields: Mapping[str, object], field_name: str, only: bool = True) -> Mapping[str, Any]:
+    """The entry of the asset's band list ``field_name`` (``eo:bands``, ``bands``, ``raster:bands``) describing its
+    band: the one entry (``only``), or the first; {} when there is none."""
+    entries = asset_fields.get(field_name)
+    if isinstance(entries, list) and entries and (len(entries) == 1 or not only) and isinstance(entries[0], Mapping):
+        return entries[0]
+    return {}
 
 
 _RASTER_FIELDS = ("scale", "offset", "nodata", "data_type", "unit")
@@ -254,10 +261,8 @@ def _raster_fields(asset_fields: Mapping[str, object]) -> dict[str, Any]:
     1.1's fields on the asset (``raster:scale``, ``raster:offset``, ``nodata``, ``data_type``, ``unit``) or on its
     one entry of ``bands`` (the band's own: it wins), and STAC 1.0's ``raster:bands`` (wins where both are)."""
     found: dict[str, Any] = {}
-    bands = asset_fields.get("bands")
-    band_fields = bands[0] if isinstance(bands, list) and len(bands) == 1 and isinstance(bands[0], Mapping) else {}
-    legacy = asset_fields.get("raster:bands")
-    legacy_fields = legacy[0] if isinstance(legacy, list) and legacy and isinstance(legacy[0], Mapping) else {}
+    band_fields = _band_entry(asset_fields, "bands")
+    legacy_fields = _band_entry(asset_fields, "raster:bands", only=False)
     for where, prefixed in ((asset_fields, True), (band_fields, True), (legacy_fields, False)):
         for name in _RASTER_FIELDS:
             value = where.get(f"raster:{name}" if prefixed and name in ("scale", "offset") else name)
