@@ -40,7 +40,7 @@ from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
-from geo.vessels.series import one_row_per_date, place_unknown_modes, series_namer
+from geo.vessels.series import mode_unknown, one_row_per_date, place_unknown_modes, series_namer
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,6 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
 
 def _series_dates(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Dates per series ("s1 IW", "s2"), as the evidence names them; rows of a mode left unknown apart."""
-    name = series_namer([r for r in rows if r["instrument_mode"] is not None])
-    names = [name(r) if r["instrument_mode"] is not None else f"{r['sensor']} unknown mode" for r in rows]
+    name = series_namer([r for r in rows if not mode_unknown(r)])
+    names = [f"{r['sensor']} unknown mode" if mode_unknown(r) else name(r) for r in rows]
     return {n: names.count(n) for n in sorted(set(names))}

@@ -44,7 +44,7 @@ from geo.claim_days import DayZone, claim_zone
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
-from geo.vessels.series import known_modes, series_namer
+from geo.vessels.series import known_modes, mode_unknown, series_namer
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
@@ -189,8 +189,8 @@ def vessel_evidence(
     start, zone = claim.window.start, claim_zone(claim, aoi)
     days = f", {zone.label()}" if zone.label() else ""
     # Rows of unknown mode among a sensor's several modes (``series.place_unknown_modes``): in no series
-    unknown = [r for r in rows if r.get("instrument_mode", "") is None]
-    rows = [r for r in rows if r.get("instrument_mode", "") is not None]
+    unknown = [r for r in rows if mode_unknown(r)]
+    rows = [r for r in rows if not mode_unknown(r)]
     # A series per sensor, and per instrument mode where a sensor was seen in several: like is compared with
     # like (EW's 40 m pixels do not count what IW's 10 m count, so mixed dates read as a drop or a rise)
     series_name = series_namer(rows)

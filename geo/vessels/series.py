@@ -66,12 +66,18 @@ def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"], r["instrument_mode"] or ""))
 
 
+def mode_unknown(row: Mapping[str, Any]) -> bool:
+    """Whether a row's instrument mode is unknown (None: counted before a ``geo recheck`` store kept it; a row
+    without the key, or '' for an item that does not say, is known)."""
+    return row.get("instrument_mode", "") is None
+
+
 def known_modes(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
     """Each sensor's instrument modes among ``rows`` ('' where an item does not say), unknown ones (None) aside."""
     modes: dict[str, set[str]] = {}
     for row in rows:
-        if (mode := row.get("instrument_mode", "")) is not None:
-            modes.setdefault(str(row["sensor"]), set()).add(str(mode or ""))
+        if not mode_unknown(row):
+            modes.setdefault(str(row["sensor"]), set()).add(str(row.get("instrument_mode") or ""))
     return modes
 
 
@@ -85,7 +91,7 @@ def place_unknown_modes(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     placed = []
     for row in rows:
         known = modes.get(str(row["sensor"]), set())
-        if row.get("instrument_mode", "") is None and len(known) <= 1:
+        if mode_unknown(row) and len(known) <= 1:
             mode = next(iter(known), "")
             row = {**row, "instrument_mode": mode, **({"mode_assumed": True} if mode else {})}
         placed.append(dict(row))
