@@ -7,20 +7,26 @@ none yet."""
 
 import json
 import os
+import uuid
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 from qgis.core import (
     QgsDateTimeRange,
+    QgsLayerDefinition,
     QgsLayerTreeLayer,
+    QgsPathResolver,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsRasterLayer,
     QgsRasterLayerTemporalProperties,
+    QgsReadWriteContext,
     QgsVectorLayer,
     QgsVectorLayerTemporalProperties,
 )
 from qgis.PyQt.QtCore import QDateTime, Qt
+from qgis.PyQt.QtXml import QDomDocument
 
 RANK = "geo_workbench/rank"  # top to bottom in the layer tree
 RUN = "geo_workbench/run"
@@ -42,20 +48,21 @@ def _parse(text):
 class RunLayerSetup(QgsProcessingLayerPostProcessorInterface):
     """Applied to each layer of a run when QGIS has added it to the project."""
 
-    def __init__(self, run_folder, rank, time_range, style=None, checked=True):
+    def __init__(self, run_folder, rank, time_range, style=None, checked=True, styled=False):
         super().__init__()
         self.run_folder = run_folder
         self.rank = rank
         self.time_range = time_range  # (start, end) datetimes, or None: no time filter
         self.style = style  # a QML file to apply, or None: the layer's default style
         self.checked = checked  # unchecked: in the Layers panel, not drawn until ticked
+        self.styled = styled  # the layer came with its style (a layer definition's): kept as it is
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         if self in _PENDING:
             _PENDING.remove(self)
         if self.style:
             layer.loadNamedStyle(self.style)
-        else:
+        elif not self.styled:
             layer.loadDefaultStyle()
         layer.setCustomProperty(RANK, self.rank)
         layer.setCustomProperty(RUN, self.run_folder)
@@ -124,16 +131,39 @@ class LayerLoader:
         self.context = context
         self.output_name = output_name
 
-    def add(self, layer, run_folder, rank, time_range=None, style=None, checked=True):
+    def add(self, layer, run_folder, rank, time_range=None, style=None, checked=True, styled=False):
         if not layer.isValid():
             raise QgsProcessingException(f"QGIS cannot open {layer.source()} (layer {layer.name()})")
         self.context.temporaryLayerStore().addMapLayer(layer)
         details = QgsProcessingContext.LayerDetails(layer.name(), self.context.project(), self.output_name)
-        setup = RunLayerSetup(run_folder, rank, time_range, style, checked)
+        setup = RunLayerSetup(run_folder, rank, time_range, style, checked, styled)
         _PENDING.append(setup)
         details.setPostProcessor(setup)
         self.context.addLayerToLoadOnCompletion(layer.id(), details)
         return layer
+
+
+def definition_layers(path):
+    """The layers a layer definition file (``.qlr``, as ``geo`` writes them: ``geo.outputs.qlr``) shows (ticked
+    in its tree), top first, each as the file defines it: its data source typed (a polygon layer also when the
+    GeoJSON has no feature, which QGIS alone opens as a table without geometry or CRS), CRS, style and time
+    settings. Each gets a new layer id: the file's ids are the same in every run folder."""
+    tree = ET.parse(path).getroot()
+    renamed = {}
+    for node in tree.iter("layer-tree-layer"):
+        renamed[node.get("id")] = f"{node.get('id')}_{uuid.uuid4().hex}"
+    shown = [renamed[node.get("id")] for node in tree.iter("layer-tree-layer") if node.get("checked") == "Qt::Checked"]
+    for node in tree.iter("layer-tree-layer"):
+        node.set("id", renamed[node.get("id")])
+    for maplayer in tree.iter("maplayer"):
+        ident = maplayer.find("id")
+        ident.text = renamed.get(ident.text, ident.text)
+    document = QDomDocument()
+    document.setContent(ET.tostring(tree, encoding="unicode"))
+    context = QgsReadWriteContext()
+    context.setPathResolver(QgsPathResolver(path))  # the sources are relative to the file
+    layers = {layer.id(): layer for layer in QgsLayerDefinition.loadLayerDefinitionLayers(document, context)}
+    return [layers[ident] for ident in shown if ident in layers]
 
 
 def _claims_tested(folder):

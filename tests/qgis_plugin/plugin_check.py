@@ -44,6 +44,7 @@ from qgis.core import (  # noqa: E402
     QgsRasterLayer,
     QgsRectangle,
     QgsVectorLayer,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QDateTime, QSize, Qt  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
@@ -125,6 +126,10 @@ def describe(layer):
     }
     if isinstance(layer, QgsVectorLayer):
         info["features"] = layer.featureCount()
+        info["geometry"] = QgsWkbTypes.geometryDisplayString(layer.geometryType())
+        info["fields"] = layer.fields().names()
+        if properties.isActive():
+            info["temporal"]["start_expression"] = properties.startExpression()
         if renderer is not None and renderer.type() == "categorizedSymbol":
             info["categories"] = {c.value(): c.symbol().symbolLayer(0).strokeColor().name()
                                   for c in renderer.categories()}

@@ -543,6 +543,9 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     detections = json.loads((out / "vessels.geojson").read_text())["features"]
     assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
+    assert vessels["geometry"] == "Polygon" and vessels["crs"]["authid"] == "EPSG:4326"
+    assert vessels["renderer"] == "categorizedSymbol" and vessels["attribute"] == "sensor"
+    assert {"sensor", "datetime", "length_m", "score"} <= set(vessels["fields"])
     # the bar moves with each scene ("detecting in ID (k/n)"), not to 95 % at the search
     feedback = facts["feedback"]
     detecting = [t for t in feedback["texts"] if ": detecting in " in t]
@@ -551,8 +554,10 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     assert feedback["progress"] == pytest.approx([4.75, 9.5, 14.25, 19.0, 95 / 3, 190 / 3, 95.0, 100.0])
 
 
-def test_vessel_counts_without_a_ship_load_no_empty_layer(qgis_ready, plugins_dir, geo_bin, tmp_path):
-    """The Nantes river port on the demo scenes: no ship detected, so no layer without geometry type or CRS."""
+def test_vessel_counts_without_a_ship_load_a_typed_empty_layer(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The Nantes river port on the demo scenes: no ship detected. ``vessels.geojson`` alone would open as a table
+    without geometry type or CRS; loaded as ``vessels.qlr`` defines it, it is the lon/lat polygon layer of a run
+    with ships, styled by sensor and on the time slider."""
     out = tmp_path / "no-ships"
     facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "FROM": BEFORE, "TO": AFTER,
                                 "SOURCE": str(DEMO), "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin",
@@ -560,5 +565,10 @@ def test_vessel_counts_without_a_ship_load_no_empty_layer(qgis_ready, plugins_di
     assert facts["error"] is None, facts["feedback"]
     assert json.loads((out / "vessels.geojson").read_text())["features"] == []
     assert [r["n_vessels"] for r in json.loads((out / "timeseries.json").read_text())["rows"]] == [0, 0]
-    assert facts["layers"] == []
-    assert "no vessel detected: vessels.geojson is empty, no layer loaded" in facts["feedback"]["infos"]
+    [vessels] = facts["layers"]
+    assert (vessels["name"], vessels["valid"], vessels["features"], vessels["checked"]) == ("Vessels", True, 0, True)
+    assert vessels["geometry"] == "Polygon" and vessels["crs"] == {"valid": True, "authid": "EPSG:4326"}
+    assert vessels["renderer"] == "categorizedSymbol" and vessels["attribute"] == "sensor"
+    assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
+    assert vessels["temporal"]["start_expression"] == 'to_datetime("datetime")'
+    assert vessels["source"] == f"{out / 'vessels.geojson'}|geometrytype=Polygon"

@@ -3,18 +3,18 @@
 import os
 
 from qgis.core import (
+    QgsProcessingException,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
-    QgsVectorLayer,
-    QgsVectorLayerTemporalProperties,
 )
 
 from ..aoi import aoi_parameters, write_aoi
-from ..loading import LayerLoader
+from ..loading import LayerLoader, definition_layers
 from .base import SOURCE, GeoAlgorithm
 
 FROM, TO, SENSOR, OUTPUT = "FROM", "TO", "SENSOR", "OUTPUT"
+LAYERS = "vessels.qlr"  # the run's layers as geo vessels defines them for QGIS (geo.vessels.job.VESSEL_LAYERS)
 SENSORS = [None, "s1", "s2"]
 SEARCH_SHARE = 20  # the search is ~1/20 of the bar; the scenes ("detecting in ID (k/n)") move the rest
 
@@ -47,16 +47,22 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         if sensor:
             args += ["--sensor", sensor]
         self.geo(args, feedback, SEARCH_SHARE)
-        detections = QgsVectorLayer(os.path.join(out, "vessels.geojson"), "Vessels", "ogr")
-        if detections.isValid() and "datetime" in detections.fields().names():
-            properties = detections.temporalProperties()
-            properties.setIsActive(True)
-            properties.setMode(QgsVectorLayerTemporalProperties.ModeFeatureDateTimeStartAndEndFromExpressions)
-            properties.setStartExpression('to_datetime("datetime")')
-            properties.setEndExpression('to_datetime("datetime")')
-        if detections.isValid() and detections.featureCount() == 0:
-            # an empty GeoJSON has no geometry type nor CRS: QGIS would show a table asking for a CRS
-            feedback.pushInfo("no vessel detected: vessels.geojson is empty, no layer loaded")
-        elif detections.isValid():
-            LayerLoader(context, OUTPUT).add(detections, out, 0)
+        load_vessel_run(LayerLoader(context, OUTPUT), out)
         return {OUTPUT: out}
+
+
+def load_vessel_run(loader, folder):
+    """The detections of every scene, as ``vessels.qlr`` defines them: a lon/lat polygon layer styled by sensor,
+    each ship at its scene's instant on the time slider, also when no ship was found (an empty
+    ``vessels.geojson`` alone opens as a table without geometry or CRS). The file's per-scene layers, unticked
+    there, are left out: the time slider shows each scene's ships."""
+    path = os.path.join(folder, LAYERS)
+    if not os.path.exists(path):
+        raise QgsProcessingException(f"{path}: not written by geo vessels (an older geo?): no layer to load")
+    layers = definition_layers(path)
+    if not layers:
+        raise QgsProcessingException(f"{path}: no layer shown in it: nothing to load")
+    layers[0].setName("Vessels")  # the algorithm's name for the detections of every scene
+    for rank, layer in enumerate(layers):
+        loader.add(layer, folder, rank, styled=True)
+    return layers
