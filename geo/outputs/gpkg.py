@@ -27,6 +27,7 @@ from geo.geometry import WGS84
 from geo.outputs.run_data import RunData
 from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml, vessels_style
 from geo.vector.feature import ChangeFeature
+from geo.vector.sensor_columns import extra_columns
 
 GEOMETRY_COLUMN = "geom"
 GPKG_VERSION = "1.2"  # GDAL 3.10 writes 1.4 by default, which the GDAL under QGIS 3.22 warns about
@@ -70,8 +71,17 @@ def _empty(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
+def _change_columns(runs: Sequence[RunData]) -> dict[str, str]:
+    """The contract's columns and those the runs' sensors add (``geo.vector.sensor_columns``: a Sentinel-1 run
+    that found no change has the columns of one that did), ``evidence_for`` last."""
+    extra = {name: _CHANGE_TYPES[kind.__name__] for run in runs for name, kind in extra_columns(run.manifest).items()}
+    contract = {name: dtype for name, dtype in CHANGE_COLUMNS.items() if name != "evidence_for"}
+    return {**contract, **extra, "evidence_for": CHANGE_COLUMNS["evidence_for"]}
+
+
 def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
     rows, geometries = [], []
+    columns = _change_columns(runs)
     for run in runs:
         before, after = run.scene_datetime("before"), run.scene_datetime("after")
         evidence: dict[str, list[str]] = {}
@@ -85,7 +95,10 @@ def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
             row["before_date"], row["after_date"] = before, after
             rows.append(row)
             geometries.append(feature.geometry)
-    frame = pd.DataFrame(rows) if rows else _empty(CHANGE_COLUMNS)
+    frame = pd.DataFrame(rows) if rows else _empty(columns)
+    for name, dtype in columns.items():  # a column none of the rows has (a series that dated no change)
+        if name not in frame:
+            frame.insert(frame.columns.get_loc("evidence_for"), name, pd.Series([None] * len(frame), dtype=dtype))
     frame["before_date"] = _utc(frame["before_date"].tolist())
     frame["after_date"] = _utc(frame["after_date"].tolist())
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
