@@ -6,6 +6,8 @@ package's is great-circle, and it cannot take a hole beyond 180)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import shapely
 from shapely import affinity
@@ -93,6 +95,25 @@ def bbox(geometry: BaseGeometry) -> tuple[float, float, float, float]:
     """RFC 7946 (5.2) bounding box (west, south, east, north): across 180 its west is greater than its east."""
     west, south, east, north = unwrapped(geometry).bounds
     return (west, south, east - 360.0 if east > 180.0 else east, north)
+
+
+def union_bbox(geometries: Sequence[BaseGeometry]) -> tuple[float, float, float, float]:
+    """The RFC 7946 bounding box of lon/lat geometries together, its west-east span the shorter way round: AOIs on
+    both sides of 180 give a box across it (west over east), not -180..180. Each geometry's span (``bbox``) is
+    an arc of the circle; the box starts at the arc's start after which the others reach least far east (it
+    follows the widest gap between them). The whole circle when no gap is left; -180..180 x -90..90 for none."""
+    boxes = [bbox(g) for g in geometries if not g.is_empty]
+    if not boxes:
+        return (-180.0, -90.0, 180.0, 90.0)
+    south, north = min(b[1] for b in boxes), max(b[3] for b in boxes)
+    arcs = [(w if -180.0 <= w < 180.0 else wrap_lon(w), e, 360.0 if e - w >= 360.0 else (e - w) % 360.0)
+            for w, _, e, _ in boxes]
+
+    def reach(start: float) -> tuple[float, float]:  # (span from start, east) to the east end farthest on
+        return max(((other - start) % 360.0 + length, east) for other, east, length in arcs)
+
+    west, (span, east) = min(((start, reach(start)) for start, _, _ in arcs), key=lambda arc: arc[1][0])
+    return (-180.0, south, 180.0, north) if span >= 360.0 else (west, south, east, north)
 
 
 def checked_lon_lat(geometry: Polygon | MultiPolygon, where: str, hint: str) -> Polygon | MultiPolygon:

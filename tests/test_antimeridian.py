@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
 
-from geo.antimeridian import bbox, centre, cut_at_antimeridian, needs_cut, unwrapped
+from geo.antimeridian import bbox, centre, cut_at_antimeridian, needs_cut, union_bbox, unwrapped
 from geo.aoi import aoi_from_geojson, geodesic_area_m2
 
 SPLIT = MultiPolygon([box(179.94, 68.9, 180.0, 68.93), box(-180.0, 68.9, -179.96, 68.93)])
@@ -76,3 +76,16 @@ def test_a_drawn_area_cut_at_180_is_named_at_its_distance_from_a_registry_aoi_of
     registry = {"egvekinot": AOI("egvekinot", "Egvekinot", "RU", "port", box(179.0, 68.9, 179.1, 68.93), "registry")}
     with pytest.raises(AOIError, match=r", 38 km away, "):
         check_same_place(drawn, registry)
+
+
+def test_areas_together_span_the_shorter_way_round():
+    either_side = [box(179.4, 60, 179.6, 61), box(-179.6, 59, -179.4, 60)]
+    assert union_bbox(either_side) == (179.4, 59, -179.4, 61)  # 1.2 degrees across 180, not 359.2 across 0
+    assert union_bbox([box(10, 0, 11, 1), box(-11, 0, -10, 1)]) == (-11, 0, 11, 1)  # across 0: as plain bounds
+    # the widest gap (-169 to 10, 179 degrees) left out: from 10 east across 180 to -169
+    assert union_bbox([box(-170, 0, -169, 1), box(10, 0, 11, 1), box(170, 0, 171, 1)]) == (10, 0, -169, 1)
+    # an area cut at 180 is one arc: with one just west of it, the box runs from that one's west
+    cut = MultiPolygon([box(179.94, 1, 180, 2), box(-180, 1, -179.96, 2)])
+    assert union_bbox([cut, box(179.5, 1, 179.6, 2)]) == (179.5, 1, -179.96, 2)
+    assert union_bbox([box(-180, 0, 180, 1)]) == (-180, 0, 180, 1)  # no gap: the whole circle
+    assert union_bbox([]) == (-180, -90, 180, 90)

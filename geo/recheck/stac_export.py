@@ -95,10 +95,12 @@ def _pair_item(store: Store, pair: StoredPair, folder: Path, identifier: str) ->
 def _collection(store: Store, items: list[pystac.Item]) -> pystac.Collection:
     import pystac
     from shapely.geometry import shape
-    from shapely.ops import unary_union
+
+    from geo.antimeridian import union_bbox
 
     aois = [f for a in store.aoi_ids() if (f := store.aoi_feature(a)) is not None]
-    bbox = list(unary_union([shape(f["geometry"]) for f in aois]).bounds) if aois else [-180.0, -90.0, 180.0, 90.0]
+    # AOIs on both sides of 180: a box across it (west over east, as STAC and RFC 7946 allow), not -180..180
+    bbox = list(union_bbox([shape(f["geometry"]) for f in aois]))
     starts = [i.common_metadata.start_datetime for i in items if i.common_metadata.start_datetime]
     ends = [i.common_metadata.end_datetime for i in items if i.common_metadata.end_datetime]
     interval = [min(starts) if starts else None, max(ends) if ends else None]

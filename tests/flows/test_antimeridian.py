@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 
+import pystac
 import pytest
 from shapely.geometry import MultiPolygon, box, mapping, shape
 
@@ -17,6 +18,7 @@ from geo.aoi import geodesic_area_m2
 from tests.archive_data import utc
 from tests.archive_server import ArchiveServer
 from tests.flows.tiles import Tile, split_at_antimeridian, tile_item, utm_box
+from tests.stac_offline import offline_validation
 
 SOUTH, NORTH = 68.9, 68.93
 # 4.0 x 3.3 km: 0.06 degrees east of 180, 0.04 west of it; its centre (179.99) in zone 60, as the tiles
@@ -166,3 +168,19 @@ def test_vessels_count_an_aoi_cut_at_180_as_one_area(user, archive):
     assert [r["scene"] for r in rows] == ["S2A_01WCV_20210601", "S2A_01WCV_20210611"]
     item = json.loads((out / "item.json").read_text())
     assert item["bbox"] == [179.94, 68.9, -179.96, 68.93] and shape(item["geometry"]).equals(SPLIT)
+
+
+def test_a_stac_export_of_aois_on_both_sides_of_180_has_its_extent_across_it(user, archive):
+    """Two harbours 0.5 degrees either side of 180 (at 179.5 E and 179.5 W): the collection's extent was
+    -180..180, the whole globe; it is the 1.2 degrees across 180, west over east (STAC, RFC 7946 5.2)."""
+    write(user.home / "east.geojson", mapping(box(179.4, SOUTH, 179.6, NORTH)))
+    write(user.home / "west.geojson", mapping(box(-179.6, SOUTH, -179.4, NORTH)))
+    result = user("recheck", "--store", "store.gpkg", "--aoi", "east.geojson", "--aoi", "west.geojson", "--source",
+                  archive.url, "--since", "2021-05-25", "--export-stac", "stac")
+    assert result.returncode == 0, result.output
+    collection = json.loads((user.home / "stac" / "collection.json").read_text())
+    with offline_validation() as validator:
+        pystac.validation.validate_dict(collection, href=str(user.home / "stac" / "collection.json"))
+    assert validator.fetched == []
+    [[west, south, east, north]] = collection["extent"]["spatial"]["bbox"]
+    assert (west, south, east, north) == pytest.approx((179.4, SOUTH, -179.4, NORTH)), collection["extent"]
