@@ -50,10 +50,10 @@ CHANGES_LAYER = "changes.qlr"
 def write_changes_definition(path: Path, features: Sequence[ChangeFeature], _title: str) -> None:
     """``changes.qlr``: ``changes.geojson`` as QGIS should open it, a lon/lat polygon layer also when the run
     found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it."""
-    from geo.outputs.qlr import geojson_definition
+    from geo.outputs.qlr import GeoJSONLayer, geojson_definition
 
     style = changes_style(sorted({f.change_type for f in features}))
-    path.write_text(geojson_definition([(CHANGES, "changes", style, True)]), encoding="utf-8")
+    path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True)]), encoding="utf-8")
 
 
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (

@@ -10,10 +10,11 @@ settings, as a project does.
 
 from __future__ import annotations
 
+import copy
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from geo.outputs.qgis_project import ProjectLayer
@@ -41,11 +42,48 @@ def layer_definition(layers: Sequence[ProjectLayer]) -> str:
     return "<!DOCTYPE qgis-layer-definition>\n" + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def geojson_definition(layers: Sequence[tuple[str, str, ET.Element, bool]]) -> str:
-    """A ``.qlr`` for GeoJSON files of lon/lat polygons in its folder: (file name, layer name, style, shown)."""
+# A column's QGIS field type (QVariant id, OGR's name) from the pandas dtype the GeoPackage writer gives it: as
+# QGIS reads the column from a GeoJSON file with features (a count is an Integer there)
+_FIELD_TYPES = {"object": (10, "String"), "float64": (6, "Real"), "int64": (2, "Integer"), "bool": (1, "Boolean")}
+_DATE, _DATETIME = (14, "Date"), (16, "DateTime")
+
+
+def declared_fields(columns: Mapping[str, str], dates: Collection[str] = (),
+                    datetimes: Collection[str] = ()) -> ET.Element:
+    """``<expressionfields>``: ``columns`` (name: pandas dtype; ``dates``, ``datetimes``: names of ISO days and
+    instants) as QGIS fields of NULL value, for a GeoJSON file without feature, whose fields OGR cannot know (it
+    reads them from the features): the empty layer's attribute table, filters and style find the columns, and
+    their types, of one with features."""
+    root = ET.Element("expressionfields")
+    for name, dtype in columns.items():
+        kind, type_name = _DATE if name in dates else _DATETIME if name in datetimes else _FIELD_TYPES[dtype]
+        ET.SubElement(root, "field", name=name, expression="NULL", type=str(kind), typeName=type_name, length="0",
+                      precision="0", comment="", subType="0")
+    return root
+
+
+class GeoJSONLayer(NamedTuple):
+    """A GeoJSON file of lon/lat polygons in the ``.qlr``'s folder as a layer: ``fields`` (``declared_fields``)
+    when the file has no feature."""
+
+    file: str
+    title: str
+    style: ET.Element
+    shown: bool
+    fields: ET.Element | None = None
+
+
+def geojson_definition(layers: Sequence[GeoJSONLayer]) -> str:
+    """A ``.qlr`` for GeoJSON files of lon/lat polygons in its folder."""
     from geo.outputs.qgis_project import ProjectLayer
 
-    return layer_definition([
-        ProjectLayer(f"geo_{re.sub('[^A-Za-z0-9_]', '_', name.rsplit('.', 1)[0])}_layer", title, "vector",
-                     typed_geojson(f"./{name}"), WGS84, style, shown)
-        for name, title, style, shown in layers])
+    definitions = []
+    for layer in layers:
+        style = layer.style
+        if layer.fields is not None:
+            style = copy.deepcopy(style)
+            style.append(layer.fields)
+        definitions.append(ProjectLayer(f"geo_{re.sub('[^A-Za-z0-9_]', '_', layer.file.rsplit('.', 1)[0])}_layer",
+                                        layer.title, "vector", typed_geojson(f"./{layer.file}"), WGS84, style,
+                                        layer.shown))
+    return layer_definition(definitions)

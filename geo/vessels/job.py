@@ -32,7 +32,7 @@ from geo.grid import Grid
 from geo.geometry import WGS84, reproject
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.geojson import rfc7946_geometry
-from geo.outputs.qlr import geojson_definition
+from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
 from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
 from geo.outputs.styles import to_qml, vessels_style
 from geo.paths import visible_files
@@ -309,13 +309,20 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     # QGIS applies a .qml of the same name when the layer is opened: the GeoPackage layer's style, beside
     # vessels.geojson and each scene's file
     style = to_qml(vessels_style())
-    layers = [(VESSEL_DETECTIONS, "vessel detections", vessels_style(), True)]
+    from geo.outputs.gpkg import DATE_COLUMNS, VESSEL_COLUMNS  # geopandas: only once there are files to write
+
+    # a file with no ship has no field for OGR: the layer declares them, typed as in the GeoPackage
+    fields = declared_fields(VESSEL_COLUMNS, DATE_COLUMNS, ("datetime",))
+    layers = []
     for scene_id, features in _features_by_scene(run):
         everything += features
         name = f"detections-{id_as_file_name(scene_id)}.geojson"
         write_json(folder / name, {"type": "FeatureCollection", "features": features})
         write_text(folder / (name.removesuffix(".geojson") + ".qml"), style)
-        layers.append((name, f"detections {scene_id}", vessels_style(), False))  # each scene's, unticked
+        layers.append(GeoJSONLayer(name, f"detections {scene_id}", vessels_style(), False,  # each scene's, unticked
+                                   None if features else fields))
+    layers.insert(0, GeoJSONLayer(VESSEL_DETECTIONS, "vessel detections", vessels_style(), True,
+                                  None if everything else fields))
     write_json(folder / VESSEL_DETECTIONS, {"type": "FeatureCollection", "features": everything})
     write_text(folder / VESSEL_STYLE, style)
     write_text(folder / VESSEL_LAYERS, geojson_definition(layers))

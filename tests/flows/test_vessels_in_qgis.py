@@ -52,6 +52,16 @@ def test_no_ship_found_opens_as_typed_styled_layers(user, qgis):
         assert layer["category_colours"] == {"s1": "#1f5fa8", "s2": "#c2571a"}
         assert layer["temporal"]["active"] and layer["temporal"]["start_expression"] == INSTANT
     assert layers["vessel detections"]["checked"] and not layers["detections S2A_30TXT_20150821_L1C_nantes"]["checked"]
+    # the columns of a file with ships, typed as QGIS reads them there (OGR knows none of an empty file's)
+    busy = _vessels(user, "ships", "2015-01-01", "2018-01-01")
+    with_ships = probe({"definitions": [{"key": "qlr", "path": str(busy / "vessels.qlr")}], "ranges": []})
+    expected = with_ships["definitions"]["qlr"]["layers"]["vessel detections"]
+    assert expected["count"] == 3
+    typed = {name: kind for name, kind in expected["variant_types"].items() if name != "id"}  # the Feature's id
+    assert set(typed) >= {"sensor", "datetime", "date", "length_m", "pixels", "at_berth"}
+    for name, layer in layers.items():
+        assert layer["variant_types"] == typed, name
+        assert layer["fields"]["datetime"] == "DateTime" and layer["fields"]["pixels"] == "Integer", name
 
 
 def test_ships_are_on_the_time_slider_when_added_and_drawn_at_their_instant(user, qgis, tmp_path):

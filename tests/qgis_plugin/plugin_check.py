@@ -127,7 +127,7 @@ def describe(layer):
     if isinstance(layer, QgsVectorLayer):
         info["features"] = layer.featureCount()
         info["geometry"] = QgsWkbTypes.geometryDisplayString(layer.geometryType())
-        info["fields"] = layer.fields().names()
+        info["fields"] = {f.name(): f.typeName() for f in layer.fields()}
         if properties.isActive():
             info["temporal"]["start_expression"] = properties.startExpression()
         if renderer is not None and renderer.type() == "categorizedSymbol":

@@ -545,7 +545,8 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
     assert vessels["geometry"] == "Polygon" and vessels["crs"]["authid"] == "EPSG:4326"
     assert vessels["renderer"] == "categorizedSymbol" and vessels["attribute"] == "sensor"
-    assert {"sensor", "datetime", "length_m", "score"} <= set(vessels["fields"])
+    assert {"sensor": "String", "datetime": "DateTime", "length_m": "Real", "pixels": "Integer"}.items() <= \
+        vessels["fields"].items()
     # the bar moves with each scene ("detecting in ID (k/n)"), not to 95 % at the search
     feedback = facts["feedback"]
     detecting = [t for t in feedback["texts"] if ": detecting in " in t]
@@ -572,3 +573,8 @@ def test_vessel_counts_without_a_ship_load_a_typed_empty_layer(qgis_ready, plugi
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
     assert vessels["temporal"]["start_expression"] == 'to_datetime("datetime")'
     assert vessels["source"] == f"{out / 'vessels.geojson'}|geometrytype=Polygon"
+    # the columns of a run with ships (declared by vessels.qlr: OGR reads none from an empty GeoJSON)
+    assert {k: vessels["fields"][k] for k in ("detection_id", "sensor", "datetime", "date", "length_m", "pixels",
+                                              "at_berth")} == {
+        "detection_id": "String", "sensor": "String", "datetime": "DateTime", "date": "Date", "length_m": "Real",
+        "pixels": "Integer", "at_berth": "Boolean"}
