@@ -71,12 +71,16 @@ def _empty(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
-def _change_columns(runs: Sequence[RunData]) -> dict[str, str]:
-    """The contract's columns and those the runs' sensors add (``geo.vector.sensor_columns``: a Sentinel-1 run
-    that found no change has the columns of one that did), ``evidence_for`` last."""
-    extra = {name: _CHANGE_TYPES[kind.__name__] for run in runs for name, kind in extra_columns(run.manifest).items()}
+def change_columns(extra: Mapping[str, type]) -> dict[str, str]:
+    """The contract's columns and ``extra``, those a sensor adds (``geo.vector.sensor_columns``: a Sentinel-1
+    run that found no change has the columns of one that did), as pandas dtypes, ``evidence_for`` last."""
     contract = {name: dtype for name, dtype in CHANGE_COLUMNS.items() if name != "evidence_for"}
-    return {**contract, **extra, "evidence_for": CHANGE_COLUMNS["evidence_for"]}
+    return {**contract, **{name: _CHANGE_TYPES[kind.__name__] for name, kind in extra.items()},
+            "evidence_for": CHANGE_COLUMNS["evidence_for"]}
+
+
+def _change_columns(runs: Sequence[RunData]) -> dict[str, str]:
+    return change_columns({name: kind for run in runs for name, kind in extra_columns(run.manifest).items()})
 
 
 def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:

@@ -6,7 +6,7 @@ raster stack): a re-check imports it to write its run folders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,13 +21,18 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 
+# The columns a sensor adds to the contract's (``geo.vector.sensor_columns``): name -> type
+Columns = Mapping[str, type]
+
+
 @dataclass(frozen=True)
 class ChangeLayer:
-    """A file of change polygons (lon/lat): ``write(path, features, title)``."""
+    """A file of change polygons (lon/lat): ``write(path, features, title, columns)``, ``columns`` those the
+    features' sensor adds to the contract's (a file with no feature may declare them)."""
 
     name: str
     file: str
-    write: Callable[[Path, Sequence[ChangeFeature], str], object]
+    write: Callable[[Path, Sequence[ChangeFeature], str, Columns], object]
 
 
 def as_written(features: Sequence[ChangeFeature]) -> list[tuple[BaseGeometry, dict[str, Any]]]:
@@ -38,7 +43,7 @@ def as_written(features: Sequence[ChangeFeature]) -> list[tuple[BaseGeometry, di
 CHANGES_STYLE = "changes.qml"
 
 
-def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: str) -> None:
+def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: str, _columns: Columns) -> None:
     """The QGIS style of ``changes.geojson`` beside it (a sidecar of the same name: QGIS applies it on open),
     with the change types these features have."""
     path.write_text(to_qml(changes_style(sorted({f.change_type for f in features}))), encoding="utf-8")
@@ -47,24 +52,32 @@ def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: s
 CHANGES_LAYER = "changes.qlr"
 
 
-def write_changes_definition(path: Path, features: Sequence[ChangeFeature], _title: str) -> None:
+def write_changes_definition(path: Path, features: Sequence[ChangeFeature], _title: str, columns: Columns) -> None:
     """``changes.qlr``: ``changes.geojson`` as QGIS should open it, a lon/lat polygon layer also when the run
-    found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it."""
-    from geo.outputs.qlr import GeoJSONLayer, geojson_definition
+    found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it; with no change, declaring the
+    contract's columns and ``columns`` as QGIS reads them from a file with changes."""
+    from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
 
     style = changes_style(sorted({f.change_type for f in features}))
-    path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True)]), encoding="utf-8")
+    fields = None
+    if not features:
+        from geo.outputs.gpkg import DATE_COLUMNS, change_columns  # geopandas: only for a layer with no change
+
+        written = {name: dtype for name, dtype in change_columns(columns).items() if name != "evidence_for"}
+        fields = declared_fields(written, (*DATE_COLUMNS, "before_date", "after_date"), lists=("claim_ids",))
+    path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True, fields)]), encoding="utf-8")
 
 
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (
-    ChangeLayer("geojson", CHANGES, lambda path, features, _title: write_feature_collection(path, as_written(features))),
-    ChangeLayer("kml", KML, lambda path, features, title: write_kml(path, as_written(features), title)),
+    ChangeLayer("geojson", CHANGES, lambda path, features, _title, _columns: write_feature_collection(
+        path, as_written(features))),
+    ChangeLayer("kml", KML, lambda path, features, title, _columns: write_kml(path, as_written(features), title)),
     ChangeLayer("qgis style", CHANGES_STYLE, write_changes_style),
     ChangeLayer("qgis layer", CHANGES_LAYER, write_changes_definition),
 )
 
 
 def write_change_layers(folder: Path, features: Sequence[ChangeFeature], title: str,
-                        layers: Sequence[ChangeLayer] = CHANGE_LAYERS) -> None:
+                        layers: Sequence[ChangeLayer] = CHANGE_LAYERS, columns: Columns | None = None) -> None:
     for layer in layers:
-        layer.write(folder / layer.file, features, title)
+        layer.write(folder / layer.file, features, title, columns or {})

@@ -45,20 +45,21 @@ def layer_definition(layers: Sequence[ProjectLayer]) -> str:
 # A column's QGIS field type (QVariant id, OGR's name) from the pandas dtype the GeoPackage writer gives it: as
 # QGIS reads the column from a GeoJSON file with features (a count is an Integer there)
 _FIELD_TYPES = {"object": (10, "String"), "float64": (6, "Real"), "int64": (2, "Integer"), "bool": (1, "Boolean")}
-_DATE, _DATETIME = (14, "Date"), (16, "DateTime")
+_DATE, _DATETIME, _LIST = (14, "Date"), (16, "DateTime"), (11, "StringList")  # a list: of strings (subType)
 
 
-def declared_fields(columns: Mapping[str, str], dates: Collection[str] = (),
-                    datetimes: Collection[str] = ()) -> ET.Element:
-    """``<expressionfields>``: ``columns`` (name: pandas dtype; ``dates``, ``datetimes``: names of ISO days and
-    instants) as QGIS fields of NULL value, for a GeoJSON file without feature, whose fields OGR cannot know (it
-    reads them from the features): the empty layer's attribute table, filters and style find the columns, and
-    their types, of one with features."""
+def declared_fields(columns: Mapping[str, str], dates: Collection[str] = (), datetimes: Collection[str] = (),
+                    lists: Collection[str] = ()) -> ET.Element:
+    """``<expressionfields>``: ``columns`` (name: pandas dtype; ``dates``, ``datetimes``, ``lists``: names of ISO
+    days, instants and lists of strings) as QGIS fields of NULL value, for a GeoJSON file without feature, whose
+    fields OGR cannot know (it reads them from the features): the empty layer's attribute table, filters and
+    style find the columns, and their types, of one with features."""
     root = ET.Element("expressionfields")
     for name, dtype in columns.items():
-        kind, type_name = _DATE if name in dates else _DATETIME if name in datetimes else _FIELD_TYPES[dtype]
+        kind, type_name = (_DATE if name in dates else _DATETIME if name in datetimes else _LIST if name in lists
+                           else _FIELD_TYPES[dtype])
         ET.SubElement(root, "field", name=name, expression="NULL", type=str(kind), typeName=type_name, length="0",
-                      precision="0", comment="", subType="0")
+                      precision="0", comment="", subType="10" if name in lists else "0")
     return root
 
 

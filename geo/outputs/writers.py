@@ -27,6 +27,7 @@ from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE
                                   WRITER_TIMING, RunData)
 from geo.outputs.stac_item import STAC_ITEM, write_stac_item
 from geo.results import JobResult
+from geo.vector.sensor_columns import extra_columns
 
 Write = Callable[[JobResult, Path], object]  # what it returns is not used
 
@@ -75,7 +76,8 @@ def _write_client_views(result: JobResult, out: Path) -> None:
 
 RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("change layers", tuple(layer.file for layer in CHANGE_LAYERS),
-                 lambda result, out: write_change_layers(out, result.features, _title(result))),
+                 lambda result, out: write_change_layers(out, result.features, _title(result),
+                                                         columns=extra_columns(result.manifest.to_dict()))),
     OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, [c.to_dict() for c in result.claims])),
     OutputWriter("aoi", (AOI,), write_aoi),
     OutputWriter("rasters", _raster_files(), write_rasters),

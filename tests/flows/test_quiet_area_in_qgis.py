@@ -62,3 +62,9 @@ def test_a_run_without_changes_has_its_geojson_open_in_qgis_as_a_typed_layer(use
     assert layer["geometry"] == "Polygon" and layer["crs"] == "EPSG:4326"
     assert layer["renderer"] == "categorizedSymbol" and layer["class_attribute"] == "change_type"
     assert layer["temporal"]["active"]
+    # the contract's columns, typed as QGIS reads them from a file with changes (an optical run adds none)
+    assert layer["fields"] == {
+        "change_id": "String", "aoi_id": "String", "claim_ids": "StringList", "before_scene": "String",
+        "after_scene": "String", "before_date": "Date", "after_date": "Date", "area_m2": "Real", "score": "Real",
+        "confidence": "Real", "change_type": "String", "type_confidence": "Real", "pixels": "Integer",
+        "algorithm_version": "String"}

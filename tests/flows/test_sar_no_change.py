@@ -1,7 +1,8 @@
 """``geo run --sensor s1`` that finds no change: its ``changes`` layer has the columns, and their types, of a
 Sentinel-1 run that found changes (``sensor``, ``backscatter``, ``db_change_<pol>``, ``water_share`` and the
 omnibus dating, ``change_first_seen`` ... as Date fields), so a QGIS style or filter on them and a script
-reading the table work on a quiet run. The quiet pair: the synthetic port's series with the after date's
+reading the table work on a quiet run; ``changes.qlr`` declares them to QGIS (which reads an empty GeoJSON's
+fields from no feature) as it reads them from a busy run's ``changes.geojson``. The quiet pair: the synthetic port's series with the after date's
 pixels those of the before date (tests/flows/test_sar_archives.py writes the catalogs)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import shutil
 
 import pyogrio
+import pytest
 
 from tests.flows.test_sar_archives import AFTER, PAIR, change, on_orbit, rewritten
 
@@ -47,3 +49,18 @@ def test_a_pair_without_change_has_the_columns_of_one_with_changes(user, port_pr
         "water_share": "float64", "omnibus_share": "float64", "change_first_seen": "datetime64[D]",
         "change_first_scene": "object", "change_last_unchanged": "datetime64[D]", "change_date_agreement": "float64"}
     assert columns[-1] == ("evidence_for", "object")  # the extras in the order a busy run writes them
+
+    # QGIS: the quiet run's changes.qlr has the fields, typed, of the busy run's changes.geojson
+    from tests.outputs.test_qgis import _qgis_missing, probe
+
+    if _qgis_missing():
+        pytest.skip(_qgis_missing())
+    seen = probe({"vectors": [{"key": "busy", "uri": str(busy_out / "changes.geojson")}], "ranges": [],
+                  "definitions": [{"key": "quiet", "path": str(quiet_out / "changes.qlr")}]})
+    assert seen["definitions"]["quiet"]["read"], seen["definitions"]["quiet"]["error"]
+    layer = seen["definitions"]["quiet"]["layers"]["changes"]
+    assert layer["valid"] and layer["count"] == 0 and layer["geometry"] == "Polygon"
+    expected = {name: kind for name, kind in seen["vectors"]["busy"]["variant_types"].items() if name != "id"}
+    assert {"db_change_vh", "change_first_seen", "claim_ids"} <= set(expected)
+    assert layer["variant_types"] == expected
+    assert layer["fields"]["change_first_seen"] == "Date" and layer["fields"]["claim_ids"] == "StringList"

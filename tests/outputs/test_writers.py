@@ -112,7 +112,7 @@ def test_a_new_run_format_is_one_writer_and_one_registry_line(synthetic_result, 
     assert {r.split(",")[0] for r in rows[1:]} == {f.change_id for f in synthetic_result.features}
 
 
-def _toy_wkt(path, features, title):
+def _toy_wkt(path, features, title, _columns):
     path.write_text("\n".join([f"# {title}", *(f.geometry.wkt for f in features)]) + "\n")
 
 
