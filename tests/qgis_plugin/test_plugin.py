@@ -7,7 +7,6 @@ command); the test reads the project QGIS ends up with and the PNGs it renders (
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
