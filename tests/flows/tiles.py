@@ -6,6 +6,7 @@ box) is the same change in each: the truth of every figure a test asserts is kno
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +44,9 @@ def ground(lon: np.ndarray, lat: np.ndarray, band: int, changed: LonLatBox | Non
 @dataclass
 class Tile:
     """One item: ``bounds`` in EPSG ``epsg`` (its files' grid); ``dn_offset`` is added to every band's DN
-    (processing baseline 04.00's +1000); ``properties`` override the item's."""
+    (processing baseline 04.00's +1000); ``noise_dn``: the standard deviation of Gaussian noise added to
+    every pixel (a sensor's, drawn anew for each item and band; none by default); ``properties`` override
+    the item's."""
 
     item_id: str
     when: datetime
@@ -52,6 +55,7 @@ class Tile:
     orbit: int = 32
     changed: LonLatBox | None = None
     dn_offset: int = 0
+    noise_dn: float = 0.0
     properties: dict[str, Any] = field(default_factory=dict)
     footprint: BaseGeometry | None = None  # lon/lat, as the item says it (default: ``bounds`` reprojected)
 
@@ -77,7 +81,11 @@ def tile_item(server: ArchiveServer, folder: Path, tile: Tile) -> dict[str, Any]
             if band == "scl":
                 data = np.full(shape, SCL_VEGETATION, np.uint8)
             else:
-                data = np.clip(ground(lon, lat, index, tile.changed) + tile.dn_offset, 1, 65535).astype(np.uint16)
+                value = ground(lon, lat, index, tile.changed) + tile.dn_offset
+                if tile.noise_dn:
+                    seed = zlib.crc32(f"{tile.item_id}/{band}".encode())
+                    value = value + np.random.default_rng(seed).normal(0.0, tile.noise_dn, value.shape)
+                data = np.clip(value, 1, 65535).astype(np.uint16)
             path = write_cog(folder / tile.item_id / f"{band}.tif", data, crs, transform, 0)
             assets[band] = {"href": server.add_file(f"files/tiles/{tile.item_id}/{band}.tif", path),
                             "type": "image/tiff; application=geotiff; profile=cloud-optimized",
