@@ -26,7 +26,7 @@ from geo.antimeridian import cut_at_antimeridian
 from geo.aoi import AOI
 from geo.atomic import write_json, write_text
 from geo.change.classify import water_index
-from geo.claims import VESSEL_SIGNATURE, Claim
+from geo.claims import Claim
 from geo.errors import NoScenesError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
@@ -51,7 +51,7 @@ from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, s
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
-from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_csv
+from geo.vessels.series import one_row_per_date, plot_series, plot_windows, scene_row, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -323,14 +323,10 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     p = run.manifest["parameters"]["evidence"]
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
                                             "min_observed_fraction": p["min_observed_fraction"], "rows": run.rows})
-    by_window: dict[tuple[date, date], list[str]] = {}
-    for claim in run.claims:
-        if VESSEL_SIGNATURE in claim.signatures:
-            by_window.setdefault((claim.window.start, claim.window.end), []).append(claim.id)
-    windows = [(", ".join(ids), start, end) for (start, end), ids in by_window.items()]
+    windows, zone = plot_windows(run.claims, run.aoi)
     plot_series([folder / VESSEL_PLOT, folder / "timeseries.png"], run.rows,
                 f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
-                p["min_observed_fraction"], p["large_length_m"])
+                p["min_observed_fraction"], p["large_length_m"], zone)
     write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder
     write_json(folder / "vessels-manifest.json", portable(run.manifest))
     return visible_files(folder)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime, time, timezone
 from pathlib import Path
 
@@ -93,6 +94,19 @@ def vessels(user, port_project, tmp_path: Path, zone: str = "") -> tuple[list[di
     return rows, evidence
 
 
+def drawn(svg: str, rows: list[dict]) -> tuple[tuple[float, float], dict[str, float]]:
+    """The claim window's shading (left and right x) in the count plot of ``timeseries.svg`` and the x of each
+    scene's point there (matplotlib's SVG: the first patch of the window's colour, the first scatter's points
+    in the rows' order)."""
+    shading = re.search(r'<path d="M ([\d.]+) [\d.]+ \nL ([\d.]+) [^"]*"[^>]*fill: #f2c230', svg)
+    assert shading, "no window shading"
+    points = re.search(r'<g id="PathCollection_1">(.*?)</g>\s*</g>', svg, flags=re.S)
+    assert points, "no points"
+    xs = [float(x) for x in re.findall(r'<use [^>]* x="([\d.]+)"', points[1])]
+    assert len(xs) == len(rows), (len(xs), len(rows))
+    return (float(shading[1]), float(shading[2])), {row["scene"]: x for row, x in zip(rows, xs)}
+
+
 def test_a_pass_at_20_30_utc_on_the_windows_last_day_is_after_it_at_132_east(user, port_project, tmp_path):
     rows, evidence = vessels(user, port_project, tmp_path)
     by_scene = {row["scene"]: row for row in rows}
@@ -105,6 +119,13 @@ def test_a_pass_at_20_30_utc_on_the_windows_last_day_is_after_it_at_132_east(use
     assert evidence["window_time_zone"] == "UTC+08:48"  # mean solar time at lon 132.05: 528 min
     assert len(test["baseline"]) == 10, test
     assert evidence["verdict"] == CONSISTENT, evidence["rationale"]
+    # The plot draws it where the evidence counts it: after the shaded window, on the 14th of the days on its
+    # axis. On main the point sat on its UTC date inside the shading, and the shading stopped at the start of the
+    # window's last day.
+    svg = (user.home / "out" / "timeseries.svg").read_text()
+    (left, right), x = drawn(svg, rows)
+    assert left < x["S1A_TEST_20210611"] < right < x["S1A_TEST_20210613"], (left, right, x)
+    assert "<!-- local date (UTC+08:48, mean solar time) -->" in svg
 
 
 def test_a_claim_in_utc_days_keeps_the_scenes_utc_dates(user, port_project, tmp_path):
@@ -114,6 +135,10 @@ def test_a_claim_in_utc_days_keeps_the_scenes_utc_dates(user, port_project, tmp_
     assert evidence["window_time_zone"] == "UTC"
     assert evidence["tests"]["s1"]["window"] == [int(by_scene[s]["n_100m"])
                                                  for s in ("S1A_TEST_20210611", "S1A_TEST_20210613")]
+    svg = (user.home / "out" / "timeseries.svg").read_text()
+    (left, right), x = drawn(svg, rows)
+    assert left < x["S1A_TEST_20210611"] < x["S1A_TEST_20210613"] < right, (left, right, x)
+    assert "local date" not in svg  # UTC days: the scenes' own dates, nothing to say
 
 
 def line_islands_claim(tmp_path: Path) -> tuple[str, ...]:

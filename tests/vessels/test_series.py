@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
+from geo.aoi import AOI
+from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.vessels.model import SceneDetections, VesselDetection
-from geo.vessels.series import one_row_per_date, place_unknown_modes, plot_series, series_namer, series_rows
+from geo.vessels.series import (one_row_per_date, place_unknown_modes, plot_series, plot_windows, row_day,
+                                series_namer, series_rows)
 
 
 def _det(x, length, at_berth=False):
@@ -142,3 +145,48 @@ def test_a_series_of_no_vessels_has_no_negative_counts_or_areas(tmp_path):
     for axis in (counts_axis, area_axis):
         ticks = [float(t.replace("\u2212", "-")) for t in re.findall(r"<!-- (\u2212?\d+(?:\.\d+)?) -->", axis)]
         assert ticks and min(ticks) == 0 and max(ticks) >= 1, ticks
+
+
+def _drawn(svg: str, n_windows: int) -> tuple[list[tuple[float, float]], list[float]]:
+    """The windows' shadings (left, right) in the count plot, in the windows' order, and its points' x (matplotlib's
+    SVG draws the count plot first, a window's shading there before the area plot's)."""
+    shadings = re.findall(r'<path d="M ([\d.]+) [\d.]+ \nL ([\d.]+) [^"]*"[^>]*fill: #f2c230', svg)
+    assert len(shadings) == 2 * n_windows, shadings
+    points = re.search(r'<g id="PathCollection_1">(.*?)</g>\s*</g>', svg, flags=re.S)
+    assert points, "no points"
+    return ([(float(a), float(b)) for a, b in shadings[:n_windows]],
+            [float(x) for x in re.findall(r'<use [^>]* x="([\d.]+)"', points[1])])
+
+
+def test_a_scene_is_inside_a_windows_shading_when_the_evidence_counts_it_inside(tmp_path):
+    """Passes at 20:30 UTC over Vladivostok (05:18 the next day in its mean solar time) and two claims on it: one
+    in the port's days (10 to 13 October), one in UTC days (the 15th). Each scene is drawn inside a window's shading
+    exactly when the evidence counts it inside that window (``row_day``). On main scenes sat at their UTC dates'
+    midnight and windows were shaded from their first day's midnight to their last's: the 13th's pass, the 14th
+    there, was drawn inside the port's window, and a window's last day not shaded."""
+    aoi = AOI("vladivostok", "Vladivostok port", "RU", "port", box(131.85, 43.08, 131.95, 43.13), "test")
+
+    def claim(name: str, start: int, end: int, time_zone: str = "") -> Claim:
+        return Claim(name, "someone", "Ships arrived.", "doc", date(2024, 10, 18), Stance.ASSERT, (aoi.id,),
+                     TimeWindow(date(2024, 10, start), date(2024, 10, end)), (VESSEL_SIGNATURE,),
+                     time_zone=time_zone)
+
+    claims = [claim("port-days", 10, 13), claim("utc-days", 15, 15, "UTC")]
+    windows, zone = plot_windows(claims, aoi)
+    assert zone.name == "UTC+08:48" and [w.zone.name for w in windows] == ["UTC+08:48", "UTC"]
+    passes = [datetime(2024, 10, day, 20, 30, tzinfo=timezone.utc) for day in range(6, 19)]
+    rows = [{"date": t.date().isoformat(), "datetime": t.isoformat(), "sensor": "s1", "scene": f"S{t.day}",
+             "n_vessels": 3, "n_large": 2, "total_area_m2": 9000.0, "observed_fraction": 1.0} for t in passes]
+    svg = tmp_path / "timeseries.svg"
+    plot_series([svg], rows, "Vessels", windows, zone=zone)
+    text = svg.read_text()
+    shadings, xs = _drawn(text, len(windows))
+    for window, (left, right) in zip(windows, shadings):
+        counted = [window.start <= row_day(r, window.zone) <= window.end for r in rows]
+        assert [left < x < right for x in xs] == counted, window
+    port, utc = (sorted(r["scene"] for r, inside in zip(rows, [left < x < right for x in xs]) if inside)
+                 for left, right in shadings)
+    assert (port, utc) == (["S10", "S11", "S12", "S9"], ["S15"])
+    assert "<!-- local date (UTC+08:48, mean solar time) -->" in text
+    # one zone: the plot's days are the windows'
+    assert plot_windows(claims[1:], aoi)[1].name == "UTC"
