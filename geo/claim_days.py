@@ -63,9 +63,7 @@ class DayZone:
 
     def day(self, moment: datetime) -> date:
         """The local day of ``moment`` (a naive one is UTC, as scene datetimes are)."""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(self.tz).date()
+        return self.wall_clock(moment).date()
 
     def start(self, day: date) -> datetime:
         """The first instant of the local ``day``, in UTC."""
@@ -100,7 +98,8 @@ class DayZone:
         return "" if self.is_utc else f"local date ({self.name}{', mean solar time' if self.solar else ''})"
 
     def wall_clock(self, moment: datetime) -> datetime:
-        """``moment`` (naive: UTC) as this zone's naive wall-clock time: where a plot in its days places it."""
+        """``moment`` (naive: UTC, as scene datetimes are) as this zone's naive wall-clock time: its local time of
+        day, and where a plot in this zone's days places it."""
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
         return moment.astimezone(self.tz).replace(tzinfo=None)

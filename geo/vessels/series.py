@@ -17,9 +17,9 @@ from geo.vessels.model import SceneDetections
 
 if TYPE_CHECKING:  # matplotlib is imported only where a plot is drawn
     from matplotlib.axes import Axes
+    from matplotlib.text import Text
 
     from geo.aoi import AOI
-    from matplotlib.text import Text
 
 log = logging.getLogger(__name__)
 
