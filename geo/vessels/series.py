@@ -1,4 +1,4 @@
-"""Per-AOI time series of vessel counts and areas per date, written as CSV, JSON and a plot (SVG + PNG)."""
+"""Per-AOI time series of vessel counts and areas per local day, written as CSV, JSON and a plot (SVG + PNG)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # matplotlib is imported only where a plot is drawn
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("date", "datetime", "sensor", "instrument_mode", "scene", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
+COLUMNS = ("date", "datetime", "local_date", "sensor", "instrument_mode", "scene", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
            "observed_fraction", "observed_km2", "land_mask", "n_100m", "n_at_berth", "n_at_anchor",
            "n_100m_at_berth")
 TROOP_SHIP_M = 100.0  # the size class a claim about troop transport turns on
@@ -54,20 +54,32 @@ def scene_row(result: SceneDetections, aoi_contains: Callable[[float, float], bo
     }
 
 
-def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The series: one row per (date, sensor, instrument mode). When a sensor has two scenes of one mode on one
-    date (adjacent slices, both satellites), the one that saw more of the AOI's water is kept; the other is
-    named in ``dropped_scenes``. Sorted by time."""
-    kept: dict[tuple[str, str, str], dict[str, Any]] = {}
+def one_row_per_day(rows: Sequence[Mapping[str, Any]], zones: Sequence[DayZone]) -> list[dict[str, Any]]:
+    """The series: one row per (local day, sensor, instrument mode), the day of each of ``zones`` (``series_zones``:
+    the claims' windows count scenes by their local day, ``geo.claim_days``, and two passes of one UTC date can
+    be two days there, the window's last and the next). When a sensor has two scenes of one mode on one day in
+    every zone (adjacent slices, both satellites), the one that saw more of the AOI's water is kept; the other is
+    named in ``dropped_scenes``. Each row says its ``local_date``, its day in ``zones[0]``. Sorted by time."""
+    kept: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: (r["datetime"], r["scene"])):
         row = {"instrument_mode": "", **row, "dropped_scenes": list(row.get("dropped_scenes", []))}
-        key = (row["date"], row["sensor"], row["instrument_mode"])
+        row["local_date"] = row_day(row, zones[0]).isoformat()
+        key = (*(row_day(row, zone) for zone in zones), row["sensor"], row["instrument_mode"])
         if key in kept:
             keep, drop = sorted((kept[key], row), key=lambda r: -r["observed_fraction"])
             keep["dropped_scenes"] = [*keep["dropped_scenes"], drop["scene"]]
             row = keep
         kept[key] = row
     return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"], r["instrument_mode"] or ""))
+
+
+def series_zones(claims: Sequence[Claim], aoi: AOI) -> tuple[DayZone, ...]:
+    """The zones whose days the series keeps apart (``one_row_per_day``): first the plot's (``plot_windows``,
+    the rows' ``local_date``), then any other a vessel claim's window counts in, so no window's day loses its
+    scene to another day's."""
+    windows, zone = plot_windows(claims, aoi)
+    others = {w.zone.name: w.zone for w in windows if w.zone is not None and w.zone.name != zone.name}
+    return (zone, *(others[name] for name in sorted(others)))
 
 
 def mode_unknown(row: Mapping[str, Any]) -> bool:
@@ -90,7 +102,7 @@ def place_unknown_modes(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     store kept it) settled where it can be: when every row of known mode of that sensor shares one mode, they join
     that series (taking its mode, and ``mode_assumed`` when it is one an item said: the port was imaged so before
     and since); when those rows are in several modes, nothing says which series they belong to, so they stay
-    None, which the evidence leaves out of its tests and names. Apply before ``one_row_per_date``."""
+    None, which the evidence leaves out of its tests and names. Apply before ``one_row_per_day``."""
     modes = known_modes(rows)
     placed = []
     for row in rows:
@@ -117,9 +129,9 @@ def series_namer(rows: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, An
 
 
 def series_rows(results: Sequence[SceneDetections], aoi_contains: Callable[[float, float], bool],
-                large_length_m: float) -> list[dict[str, Any]]:
-    """The series of ``results``: ``one_row_per_date`` of their ``scene_row``s."""
-    return one_row_per_date([scene_row(r, aoi_contains, large_length_m) for r in results])
+                large_length_m: float, zones: Sequence[DayZone]) -> list[dict[str, Any]]:
+    """The series of ``results``: ``one_row_per_day`` of their ``scene_row``s."""
+    return one_row_per_day([scene_row(r, aoi_contains, large_length_m) for r in results], zones)
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta, timezone
 from shapely.geometry import Point, box
 
 from geo.aoi import AOI
+from geo.claim_days import UTC
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.vessels.model import SceneDetections, VesselDetection
-from geo.vessels.series import (one_row_per_date, place_unknown_modes, plot_series, plot_windows, row_day,
-                                series_namer, series_rows)
+from geo.vessels.series import (one_row_per_day, place_unknown_modes, plot_series, plot_windows, row_day,
+                                series_namer, series_rows, series_zones)
 
 
 def _det(x, length, at_berth=False):
@@ -30,7 +31,7 @@ def test_rows_count_inside_and_large_and_keep_best_scene_per_date():
         _scene("b", 1, [_det(10, 120)], 400),  # same date, saw less: dropped
         _scene("c", 7, [], 1000),
     ]
-    rows = series_rows(results, inside, 50.0)
+    rows = series_rows(results, inside, 50.0, (UTC,))
     assert [r["scene"] for r in rows] == ["a", "c"]
     assert rows[0]["n_vessels"] == 3 and rows[0]["n_large"] == 2
     assert rows[0]["total_area_m2"] == 2500.0 and rows[0]["large_area_m2"] == 2200.0
@@ -44,7 +45,7 @@ def test_a_date_seen_in_two_modes_keeps_a_row_per_mode():
     """An IW and an EW scene of one date are two series' rows, not one row keeping the better-seen scene."""
     results = [_scene("iw", 1, [_det(10, 120)], 900, "IW"), _scene("ew", 1, [], 1000, "EW"),
                _scene("iw2", 1, [], 400, "IW")]
-    rows = series_rows(results, lambda x, y: True, 50.0)
+    rows = series_rows(results, lambda x, y: True, 50.0, (UTC,))
     assert [(r["scene"], r["instrument_mode"], r["dropped_scenes"]) for r in rows] == [
         ("ew", "EW", []), ("iw", "IW", ["iw2"])]
     namer = series_namer(rows)
@@ -75,7 +76,7 @@ def test_rows_of_unknown_mode_join_a_sensor_of_one_mode_and_no_series_beside_two
     namer = series_namer(mixed)
     assert [namer(r) for r in mixed[-2:]] == ["s1 IW", "s1 EW"]
     # an old row and a new one of one date and mode: one row, as two scenes of a date always were
-    same_day = one_row_per_date(place_unknown_modes([_stored("old", 3, None), _stored("new", 3, "IW")]))
+    same_day = one_row_per_day(place_unknown_modes([_stored("old", 3, None), _stored("new", 3, "IW")]), (UTC,))
     assert [(r["scene"], r["dropped_scenes"]) for r in same_day] == [("new", ["old"])]
 
 
@@ -190,3 +191,48 @@ def test_a_scene_is_inside_a_windows_shading_when_the_evidence_counts_it_inside(
     assert "<!-- local date (UTC+08:48, mean solar time) -->" in text
     # one zone: the plot's days are the windows'
     assert plot_windows(claims[1:], aoi)[1].name == "UTC"
+
+
+VLADIVOSTOK = AOI("vladivostok", "Vladivostok port", "RU", "port", box(131.85, 43.08, 131.95, 43.13), "test")
+
+
+def _claim(name: str, start: int, end: int, time_zone: str = "") -> Claim:
+    return Claim(name, "someone", "Ships arrived.", "doc", date(2024, 10, 18), Stance.ASSERT, (VLADIVOSTOK.id,),
+                 TimeWindow(date(2024, 10, start), date(2024, 10, end)), (VESSEL_SIGNATURE,), time_zone=time_zone)
+
+
+def _pass(scene: str, when: datetime, observed: float, n_large: int = 2) -> dict:
+    return {"date": when.date().isoformat(), "datetime": when.isoformat(), "sensor": "s1", "instrument_mode": "IW",
+            "scene": scene, "n_vessels": n_large, "n_large": n_large, "observed_fraction": observed}
+
+
+def test_two_passes_of_one_utc_date_on_two_local_days_are_a_row_each():
+    """Over Vladivostok (mean solar time UTC+08:48) an ascending pass at 09:12 UTC on 13 October is 18:00 the
+    13th, a descending one at 20:30 UTC the 14th: a claim's window ending the 13th counts the first. On main the
+    series kept one row per UTC date and sensor, the better-seen 20:30 pass, and dropped the 13th's."""
+    ascending = _pass("asc", datetime(2024, 10, 13, 9, 12, tzinfo=timezone.utc), 0.9)
+    descending = _pass("desc", datetime(2024, 10, 13, 20, 30, tzinfo=timezone.utc), 1.0)
+    zones = series_zones([_claim("port-days", 10, 13)], VLADIVOSTOK)
+    assert [z.name for z in zones] == ["UTC+08:48"]
+    rows = one_row_per_day([ascending, descending], zones)
+    assert [(r["scene"], r["date"], r["local_date"], r["dropped_scenes"]) for r in rows] == [
+        ("asc", "2024-10-13", "2024-10-13", []), ("desc", "2024-10-13", "2024-10-14", [])]
+    # in UTC days they are one day: the better-seen pass is kept, the other named as dropped
+    [utc] = one_row_per_day([ascending, descending], (UTC,))
+    assert (utc["scene"], utc["local_date"], utc["dropped_scenes"]) == ("desc", "2024-10-13", ["asc"])
+
+
+def test_claims_of_two_zones_keep_apart_scenes_any_of_them_puts_on_two_days():
+    """A claim in the port's days and one in UTC days: passes at 23:00 UTC on the 12th (07:48 the 13th there) and
+    09:12 UTC on the 13th are one local day but two UTC days, each the only scene of a UTC window's day; both are
+    kept, dated (``local_date``) in the plot's zone, the port's."""
+    zones = series_zones([_claim("port-days", 10, 13), _claim("utc-days", 12, 12, "UTC")], VLADIVOSTOK)
+    assert [z.name for z in zones] == ["UTC+08:48", "UTC"]
+    night = _pass("night", datetime(2024, 10, 12, 23, 0, tzinfo=timezone.utc), 1.0)
+    evening = _pass("evening", datetime(2024, 10, 13, 9, 12, tzinfo=timezone.utc), 0.9)
+    rows = one_row_per_day([night, evening], zones)
+    assert [(r["scene"], r["local_date"], r["dropped_scenes"]) for r in rows] == [
+        ("night", "2024-10-13", []), ("evening", "2024-10-13", [])]
+    assert len(one_row_per_day([night, evening], zones[:1])) == 1  # the port's days alone: one day
+    # rows read again (a re-check's store, a series written before) come out the same
+    assert one_row_per_day(rows, zones) == rows
