@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sqlite3
 from datetime import datetime, time, timezone
 from pathlib import Path
 
@@ -185,6 +186,26 @@ def test_in_utc_days_the_two_passes_of_a_date_are_one_row_keeping_the_better_see
     assert [r["dropped_scenes"] for r in series["rows"] if r["scene"] == "S1A_TEST_20210613"] == [[ASCENDING]]
     assert evidence["tests"]["s1"]["window"] == [int(kept[s]["n_100m"]) for s in ("S1A_TEST_20210611",
                                                                                   "S1A_TEST_20210613")]
+
+
+def test_a_recheck_keeps_the_windows_last_local_day_of_a_utc_date_with_two_passes(user, port_project, tmp_path):
+    """The re-check's series (its store's rows) as ``geo vessels``'s: the 13th's passes at 09:12 and 20:30 UTC
+    are two local days, two rows, the window's last day counted. On main the store's series kept one per UTC date:
+    12 dates, the window's test the 11th's pass alone."""
+    catalog = moved(port_project.catalog, tmp_path / "east", ascending=True)
+    aoi_dir, seeds_dir = project(tmp_path, catalog, "")
+    result = user("recheck", "--aoi", "east-port", "--source", str(catalog), "--aoi-dir", str(aoi_dir),
+                  "--seeds-dir", str(seeds_dir), "--store", "port.gpkg")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.output
+    entry, = json.loads((user.home / "port-outputs/runs/000001/summary.json").read_text())["aois"]
+    assert entry["vessels"]["n_counted"] == 13 and entry["vessels"]["series"] == {"s1": 13}, entry["vessels"]
+    with sqlite3.connect(user.home / "port.gpkg") as conn:
+        n_100m = dict(conn.execute("SELECT scene_id, n_100m FROM vessel_series"))
+        [details] = [json.loads(d) for (d,) in conn.execute(
+            "SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'east-ships'")]
+    assert details["window_time_zone"] == "UTC+08:48"
+    assert details["tests"]["s1"]["window"] == [n_100m["S1A_TEST_20210611"], n_100m[ASCENDING]], details["tests"]
+    assert details["verdict"] == CONSISTENT, details["rationale"]
 
 
 def line_islands_claim(tmp_path: Path) -> tuple[str, ...]:
