@@ -63,9 +63,7 @@ class DayZone:
 
     def day(self, moment: datetime) -> date:
         """The local day of ``moment`` (a naive one is UTC, as scene datetimes are)."""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(self.tz).date()
+        return self.wall_clock(moment).date()
 
     def start(self, day: date) -> datetime:
         """The first instant of the local ``day``, in UTC."""
@@ -94,6 +92,17 @@ class DayZone:
             return ""  # near Greenwich every pass (hours from midnight) has its UTC date: no note to read past
         solar = ", mean solar time at the AOI" if self.solar else ""
         return f" (a local day, {self.name}{solar}: scenes count by their date there)"
+
+    def axis_label(self) -> str:
+        """How a plot's time axis in this zone's wall-clock time names it: '' for UTC."""
+        return "" if self.is_utc else f"local date ({self.name}{', mean solar time' if self.solar else ''})"
+
+    def wall_clock(self, moment: datetime) -> datetime:
+        """``moment`` (naive: UTC, as scene datetimes are) as this zone's naive wall-clock time: its local time of
+        day, and where a plot in this zone's days places it."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(self.tz).replace(tzinfo=None)
 
     def window_text(self, window: DayWindow) -> str:
         """A window as a rationale names it: '2024-10-08 to 2024-10-13', with its zone when not UTC."""
@@ -160,13 +169,16 @@ def zone_named(text: str) -> DayZone:
     raise ClaimError(f"unknown time zone {text!r}{guess}; give {ZONE_FORMS}")
 
 
-def claim_zone(claim: ZonedClaim, aoi: AOI) -> DayZone:
-    """The zone of ``claim``'s window days over ``aoi``: its ``time_zone``, else the AOI's mean solar time."""
-    if claim.time_zone:
-        return zone_named(claim.time_zone)
+def aoi_zone(aoi: AOI) -> DayZone:
+    """The zone a claim without ``time_zone`` counts its days in over ``aoi``: the AOI's mean solar time."""
     from geo.antimeridian import centre  # numpy and shapely: not for a command's --help, which reads claims
 
     return solar_zone(centre(aoi.geometry)[0])
+
+
+def claim_zone(claim: ZonedClaim, aoi: AOI) -> DayZone:
+    """The zone of ``claim``'s window days over ``aoi``: its ``time_zone``, else the AOI's mean solar time."""
+    return zone_named(claim.time_zone) if claim.time_zone else aoi_zone(aoi)
 
 
 def local_day(claim: ZonedClaim, aoi: AOI, moment: datetime) -> date:

@@ -58,7 +58,8 @@ CHANGE_COLUMNS = {**{name: _CHANGE_FIELDS[name] for name in ("change_id", "aoi_i
 CLAIM_COLUMNS = {
     "claim_id": "object", "aoi_id": "object", "stance": "object", "claimant": "object", "statement": "object",
     "source": "object", "source_url": "object", "window_start": "object", "window_end": "object",
-    "verdict": "object", "confidence": "float64", "confidence_label": "object", "rationale": "object",
+    "window_time_zone": "object", "verdict": "object", "confidence": "float64", "confidence_label": "object",
+    "rationale": "object",
     "n_changes": "int64", "n_matching": "int64", "clear_fraction": "float64", "verdict_source": "object",
     "vessel_verdict": "object", "vessel_p_value": "float64", "before_scene": "object", "after_scene": "object",
 }
@@ -132,6 +133,7 @@ def claims_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
                 "source": claim.get("source", ""), "source_url": claim.get("source_url", ""),
                 "window_start": _window_time(entry, end=False),
                 "window_end": _window_time(entry, end=True),
+                "window_time_zone": entry.get("window_time_zone", "UTC"),  # whose days start and end bound
                 "verdict": entry["verdict"], "confidence": entry.get("confidence"),
                 "confidence_label": entry.get("confidence_label", ""), "rationale": entry.get("rationale", ""),
                 "n_changes": entry.get("n_changes", 0), "n_matching": entry.get("n_matching", 0),

@@ -39,7 +39,7 @@ CHANGE_ALIASES = {
 CLAIM_ALIASES = {
     "claim_id": "Claim", "aoi_id": "Area of interest", "stance": "Stance", "claimant": "Claimant",
     "statement": "Statement", "source": "Source", "source_url": "Source link", "window_start": "Window start (UTC)",
-    "window_end": "Window end (UTC)", "verdict": "Verdict", "confidence": "Confidence",
+    "window_end": "Window end (UTC)", "window_time_zone": "Window days' time zone", "verdict": "Verdict", "confidence": "Confidence",
     "confidence_label": "Confidence (in words)", "rationale": "Rationale", "n_changes": "Changes in the area",
     "n_matching": "Changes matching the claim", "clear_fraction": "Clear share of the area",
     "verdict_source": "Verdict decided by", "vessel_verdict": "Vessel verdict", "vessel_p_value": "Vessel p-value",

@@ -35,12 +35,13 @@ from geo.scenes.model import Scene, Sensor
 from geo.store import Store
 from geo.store.vessels import (add_vessel_rows, set_vessel_mask, set_vessel_modes, unknown_mode_scenes, vessel_mask,
                                vessel_rows, vessel_scenes)
-from geo.vessels.evidence import evidence_for_claims, row_day
+from geo.vessels.evidence import evidence_for_claims
 from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION
-from geo.vessels.series import mode_unknown, one_row_per_date, place_unknown_modes, series_namer
+from geo.vessels.series import (mode_unknown, one_row_per_day, place_unknown_modes, row_day, series_namer,
+                                series_zones)
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,8 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
     for sensor, land in outcome.masks.items():
         set_vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, outcome.grid, land.method, land.mask, run_id)
     # each instrument mode a series of its own, as in geo vessels; rows stored before the mode was: as the rule says
-    rows = one_row_per_date(place_unknown_modes(vessel_rows(store, aoi.id, VESSELS_VERSION)))
+    rows = one_row_per_day(place_unknown_modes(vessel_rows(store, aoi.id, VESSELS_VERSION)),
+                           series_zones(plan.claims, aoi))  # a row per local day the claims count
     entry = {"new_scenes": [r["scene"] for r in outcome.rows], "n_counted": added, "n_dates": len(rows),
              "series": _series_dates(rows), "n_modes_learned": learned, "sensors": list(plan.sensors),
              "period_start": plan.start.isoformat()}

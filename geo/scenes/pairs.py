@@ -42,7 +42,8 @@ MAX_JUDGED = 24  # per side: SCL windows read before settling for the clearest s
 @dataclass(frozen=True)
 class Candidate:
     scene: Scene
-    gap_days: int  # days from the anchor date (before: anchor - date; after: date - anchor)
+    gap_days: int  # days from the anchor date (before: anchor - local_date; after: local_date - anchor)
+    local_date: date  # the scene's day in the anchor's zone (geo.claim_days): what gap_days counts from
     cover: AoiCover | None = None
 
     @property
@@ -51,8 +52,8 @@ class Candidate:
 
     def to_dict(self) -> dict[str, Any]:
         s = self.scene
-        out: dict[str, Any] = {"id": s.id, "date": s.date.isoformat(), "platform": s.platform,
-                               "relative_orbit": s.relative_orbit, "gap_days": self.gap_days}
+        out: dict[str, Any] = {"id": s.id, "date": s.date.isoformat(), "local_date": self.local_date.isoformat(),
+                               "platform": s.platform, "relative_orbit": s.relative_orbit, "gap_days": self.gap_days}
         out.update(self.cover.to_dict() if self.cover else {})
         return out
 
@@ -106,9 +107,9 @@ class _Side:
         self.pool: list[Candidate] = []  # everything found so far, nearest first
         self.judged: dict[str, Candidate] = {}
 
-    def _gap(self, scene: Scene) -> int:
+    def _candidate(self, scene: Scene) -> Candidate:
         day = self.zone.day(scene.datetime)
-        return (self.anchor - day).days if self.side == "before" else (day - self.anchor).days
+        return Candidate(scene, (self.anchor - day).days if self.side == "before" else (day - self.anchor).days, day)
 
     def _search(self, horizon: int) -> None:
         if self.side == "before":
@@ -116,7 +117,7 @@ class _Side:
         else:
             first, last = self.anchor, self.anchor + timedelta(days=horizon)
         scenes = search_days(self.source, self.aoi, self.zone, first, last)
-        found = [Candidate(s, self._gap(s)) for s in passes(scenes, self.aoi) if 0 <= self._gap(s) <= horizon]
+        found = [c for c in map(self._candidate, passes(scenes, self.aoi)) if 0 <= c.gap_days <= horizon]
         self.pool = sorted(found, key=lambda c: (c.gap_days, c.scene.id))
         self.horizon = horizon
 
@@ -191,8 +192,9 @@ def named_scene(source: SceneSource, scene_id: str, option: str) -> Scene:
 def _fixed(source: SceneSource, aoi: AOI, scene_id: str, option: str, anchor: date | None,
            cache: SceneCache | None, zone: DayZone) -> Candidate:
     scene = named_scene(source, scene_id, option)
-    gap = 0 if anchor is None else abs((zone.day(scene.datetime) - anchor).days)
-    return Candidate(scene, gap, aoi_covers([scene], aoi, cache)[0])
+    day = zone.day(scene.datetime)
+    gap = 0 if anchor is None else abs((day - anchor).days)
+    return Candidate(scene, gap, day, aoi_covers([scene], aoi, cache)[0])
 
 
 def _why(candidate: Candidate, side: str, anchor: date | None, fixed: bool, other: Candidate) -> str:

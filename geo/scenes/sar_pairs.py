@@ -218,6 +218,7 @@ def _entry(scene: Scene, coverage: float, anchor: date | None, side: str, fixed:
     # the share of the AOI outside the footprint as the optical selection records it (``nodata_fraction``):
     # what the terminal, the report and the verdicts name as outside the scenes (``geo.results``)
     cover = AoiCover(clear=coverage, cloud=0.0, nodata=max(0.0, 1.0 - coverage), method="sar")
-    return {"id": scene.id, "date": scene.date.isoformat(), "platform": scene.platform,
-            "relative_orbit": scene.relative_orbit, "orbit_state": scene.properties.get("sat:orbit_state"),
+    return {"id": scene.id, "date": scene.date.isoformat(), "local_date": zone.day(scene.datetime).isoformat(),
+            "platform": scene.platform, "relative_orbit": scene.relative_orbit,
+            "orbit_state": scene.properties.get("sat:orbit_state"),
             "gap_days": gap, "coverage": round(coverage, 4), "why": why, **cover.to_dict()}

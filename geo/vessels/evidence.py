@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,7 +44,7 @@ from geo.claim_days import DayZone, claim_zone
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
-from geo.vessels.series import known_modes, mode_unknown, series_namer
+from geo.vessels.series import known_modes, mode_unknown, row_day, series_namer
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
@@ -158,13 +158,6 @@ def count_rise_test(baseline: Sequence[int], window: Sequence[int], level: float
 
 
 Rows = list[Mapping[str, Any]]
-
-
-def row_day(row: Mapping[str, Any], zone: DayZone) -> date:
-    """The day of a claim window (in ``zone``, ``geo.claim_days``) a series row's scene was taken on; a row
-    without its time (a series written by hand) is dated by its ``date``."""
-    when = row.get("datetime")
-    return zone.day(datetime.fromisoformat(str(when))) if when else date.fromisoformat(row["date"])
 
 
 def _split(rows: Sequence[Mapping[str, Any]], window: TimeWindow, zone: DayZone, p: EvidenceParams,

@@ -26,7 +26,7 @@ from geo.antimeridian import cut_at_antimeridian
 from geo.aoi import AOI
 from geo.atomic import write_json, write_text
 from geo.change.classify import water_index
-from geo.claims import VESSEL_SIGNATURE, Claim
+from geo.claims import Claim
 from geo.errors import NoScenesError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
@@ -51,7 +51,7 @@ from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, s
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
-from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_csv
+from geo.vessels.series import one_row_per_day, plot_series, plot_windows, scene_row, series_zones, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class VesselRun:
     aoi: AOI
     grid: Grid
     results: list[SceneDetections]
-    rows: list[dict[str, Any]]  # the series: one row per date and sensor
+    rows: list[dict[str, Any]]  # the series: one row per local day, sensor and mode (series.one_row_per_day)
     evidence: list[dict[str, Any]]
     manifest: dict[str, Any]
     claims: tuple[Claim, ...] = field(default=())
@@ -234,7 +234,7 @@ def run_vessels(
                                         method + ("+layer" if layer.any() else "")))
     contains = _contains(inside, grid)
     scene_rows = [scene_row(r, contains, params.evidence.large_length_m) for r in results]
-    rows = one_row_per_date(scene_rows)
+    rows = one_row_per_day(scene_rows, series_zones(claims, aoi))  # the local days the claims count
     evidence = evidence_for_claims(claims, aoi, rows, params.evidence)
     manifest = {
         "workbench_version": __version__,
@@ -328,16 +328,13 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     write_text(folder / VESSEL_LAYERS, geojson_definition(layers))
     write_csv(folder / "timeseries.csv", run.rows)
     p = run.manifest["parameters"]["evidence"]
+    windows, zone = plot_windows(run.claims, run.aoi)  # zone: the rows' local_date's (series_zones)
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
-                                            "min_observed_fraction": p["min_observed_fraction"], "rows": run.rows})
-    by_window: dict[tuple[date, date], list[str]] = {}
-    for claim in run.claims:
-        if VESSEL_SIGNATURE in claim.signatures:
-            by_window.setdefault((claim.window.start, claim.window.end), []).append(claim.id)
-    windows = [(", ".join(ids), start, end) for (start, end), ids in by_window.items()]
+                                            "min_observed_fraction": p["min_observed_fraction"],
+                                            "local_time_zone": zone.name, "rows": run.rows})
     plot_series([folder / VESSEL_PLOT, folder / "timeseries.png"], run.rows,
                 f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
-                p["min_observed_fraction"], p["large_length_m"])
+                p["min_observed_fraction"], p["large_length_m"], zone)
     write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder
     write_json(folder / "vessels-manifest.json", portable(run.manifest))
     return visible_files(folder)

@@ -1,15 +1,17 @@
-"""Per-AOI time series of vessel counts and areas per date, written as CSV, JSON and a plot (SVG + PNG)."""
+"""Per-AOI time series of vessel counts and areas per local day, written as CSV, JSON and a plot (SVG + PNG)."""
 
 from __future__ import annotations
 
 import csv
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.atomic import replacing
+from geo.claim_days import UTC, DayZone, aoi_zone, claim_zone
+from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.outputs.palette import SENSOR_COLOURS
 from geo.vessels.model import SceneDetections
 
@@ -17,9 +19,11 @@ if TYPE_CHECKING:  # matplotlib is imported only where a plot is drawn
     from matplotlib.axes import Axes
     from matplotlib.text import Text
 
+    from geo.aoi import AOI
+
 log = logging.getLogger(__name__)
 
-COLUMNS = ("date", "datetime", "sensor", "instrument_mode", "scene", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
+COLUMNS = ("date", "datetime", "local_date", "sensor", "instrument_mode", "scene", "n_vessels", "n_large", "total_area_m2", "large_area_m2",
            "observed_fraction", "observed_km2", "land_mask", "n_100m", "n_at_berth", "n_at_anchor",
            "n_100m_at_berth")
 TROOP_SHIP_M = 100.0  # the size class a claim about troop transport turns on
@@ -50,20 +54,32 @@ def scene_row(result: SceneDetections, aoi_contains: Callable[[float, float], bo
     }
 
 
-def one_row_per_date(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The series: one row per (date, sensor, instrument mode). When a sensor has two scenes of one mode on one
-    date (adjacent slices, both satellites), the one that saw more of the AOI's water is kept; the other is
-    named in ``dropped_scenes``. Sorted by time."""
-    kept: dict[tuple[str, str, str], dict[str, Any]] = {}
+def one_row_per_day(rows: Sequence[Mapping[str, Any]], zones: Sequence[DayZone]) -> list[dict[str, Any]]:
+    """The series: one row per (local day, sensor, instrument mode), the day of each of ``zones`` (``series_zones``:
+    the claims' windows count scenes by their local day, ``geo.claim_days``, and two passes of one UTC date can
+    be two days there, the window's last and the next). When a sensor has two scenes of one mode on one day in
+    every zone (adjacent slices, both satellites), the one that saw more of the AOI's water is kept; the other is
+    named in ``dropped_scenes``. Each row says its ``local_date``, its day in ``zones[0]``. Sorted by time."""
+    kept: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: (r["datetime"], r["scene"])):
         row = {"instrument_mode": "", **row, "dropped_scenes": list(row.get("dropped_scenes", []))}
-        key = (row["date"], row["sensor"], row["instrument_mode"])
+        row["local_date"] = row_day(row, zones[0]).isoformat()
+        key = (*(row_day(row, zone) for zone in zones), row["sensor"], row["instrument_mode"])
         if key in kept:
             keep, drop = sorted((kept[key], row), key=lambda r: -r["observed_fraction"])
             keep["dropped_scenes"] = [*keep["dropped_scenes"], drop["scene"]]
             row = keep
         kept[key] = row
     return sorted(kept.values(), key=lambda r: (r["datetime"], r["sensor"], r["instrument_mode"] or ""))
+
+
+def series_zones(claims: Sequence[Claim], aoi: AOI) -> tuple[DayZone, ...]:
+    """The zones whose days the series keeps apart (``one_row_per_day``): first the plot's (``plot_windows``,
+    the rows' ``local_date``), then any other a vessel claim's window counts in, so no window's day loses its
+    scene to another day's."""
+    windows, zone = plot_windows(claims, aoi)
+    others = {w.zone.name: w.zone for w in windows if w.zone is not None and w.zone.name != zone.name}
+    return (zone, *(others[name] for name in sorted(others)))
 
 
 def mode_unknown(row: Mapping[str, Any]) -> bool:
@@ -86,7 +102,7 @@ def place_unknown_modes(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     store kept it) settled where it can be: when every row of known mode of that sensor shares one mode, they join
     that series (taking its mode, and ``mode_assumed`` when it is one an item said: the port was imaged so before
     and since); when those rows are in several modes, nothing says which series they belong to, so they stay
-    None, which the evidence leaves out of its tests and names. Apply before ``one_row_per_date``."""
+    None, which the evidence leaves out of its tests and names. Apply before ``one_row_per_day``."""
     modes = known_modes(rows)
     placed = []
     for row in rows:
@@ -113,9 +129,9 @@ def series_namer(rows: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, An
 
 
 def series_rows(results: Sequence[SceneDetections], aoi_contains: Callable[[float, float], bool],
-                large_length_m: float) -> list[dict[str, Any]]:
-    """The series of ``results``: ``one_row_per_date`` of their ``scene_row``s."""
-    return one_row_per_date([scene_row(r, aoi_contains, large_length_m) for r in results])
+                large_length_m: float, zones: Sequence[DayZone]) -> list[dict[str, Any]]:
+    """The series of ``results``: ``one_row_per_day`` of their ``scene_row``s."""
+    return one_row_per_day([scene_row(r, aoi_contains, large_length_m) for r in results], zones)
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -125,12 +141,65 @@ def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
         writer.writerows(rows)
 
 
+class PlotWindow(NamedTuple):
+    """A claim window as the plot shades it: the whole days ``start`` .. ``end`` of ``zone`` (None: the plot's)."""
+
+    name: str
+    start: date
+    end: date
+    zone: DayZone | None = None
+
+
+Span = tuple[str, datetime, datetime]  # a window's name, first and last instant (exclusive) on the plot's clock
+
+
+def _span(window: PlotWindow, zone: DayZone) -> Span:
+    days = window.zone or zone
+    return (window.name, zone.wall_clock(days.start(window.start)),
+            zone.wall_clock(days.start(window.end + timedelta(days=1))))
+
+
+def plot_windows(claims: Sequence[Claim], aoi: AOI) -> tuple[list[PlotWindow], DayZone]:
+    """The vessel claims' windows as the plot shades them (one per window and zone, its claims' names joined), and
+    the zone of the plot's days: the one the windows count in, or the AOI's mean solar time (a claim's default)
+    when none or several (each window is then shaded over its own zone's days)."""
+    by_window: dict[tuple[date, date, DayZone], list[str]] = {}
+    for claim in claims:
+        if VESSEL_SIGNATURE in claim.signatures:
+            by_window.setdefault((claim.window.start, claim.window.end, claim_zone(claim, aoi)), []).append(claim.id)
+    zones = {zone for _, _, zone in by_window}
+    zone = next(iter(zones)) if len(zones) == 1 else aoi_zone(aoi)
+    return [PlotWindow(", ".join(ids), start, end, days) for (start, end, days), ids in by_window.items()], zone
+
+
+def row_day(row: Mapping[str, Any], zone: DayZone) -> date:
+    """The day of a claim window (in ``zone``, ``geo.claim_days``) a series row's scene was taken on; a row
+    without its time (a series written by hand) is dated by its ``date``."""
+    when = row.get("datetime")
+    return zone.day(datetime.fromisoformat(str(when))) if when else date.fromisoformat(row["date"])
+
+
+def plot_time(row: Mapping[str, Any], zone: DayZone) -> datetime:
+    """Where a series row is drawn on a plot on ``zone``'s clock: at its scene's time there, inside the day the
+    evidence counts it on (``row_day``) and on the side of a window's shading its days put it, also of a window
+    counted in another zone (a row without its time, written by hand: at noon of its ``date``)."""
+    when = row.get("datetime")
+    if when:
+        return zone.wall_clock(datetime.fromisoformat(str(when)))
+    return datetime.combine(date.fromisoformat(row["date"]), time(12))
+
+
 def plot_series(
     paths: Sequence[Path], rows: Sequence[Mapping[str, Any]], title: str,
-    windows: Sequence[tuple[str, date, date]] = (), min_observed: float = 0.8, large_length_m: float = 50.0,
+    windows: Sequence[tuple[str, date, date] | PlotWindow] = (), min_observed: float = 0.8,
+    large_length_m: float = 50.0, zone: DayZone = UTC,
 ) -> None:
     """Counts (all, large) and total vessel area per date, one colour per sensor; claim windows shaded;
-    dates that saw less than ``min_observed`` of the water drawn hollow. One file per path (.svg, .png)."""
+    dates that saw less than ``min_observed`` of the water drawn hollow. One file per path (.svg, .png).
+    The time axis is ``zone``'s clock (named under it when not UTC): each scene at its time there (``plot_time``),
+    its area's bar over its whole day there, each window shaded over its whole days, from the first's start to
+    the last's end, so a scene is inside the shading when the evidence counts it inside the window
+    (``geo.claim_days``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,7 +213,7 @@ def plot_series(
     series_name = series_namer(rows)
     for sensor in sorted({series_name(r) for r in rows}):  # "s1 IW" and "s1 EW" are drawn apart
         mine = [r for r in rows if series_name(r) == sensor]
-        when = [date.fromisoformat(r["date"]) for r in mine]
+        when = [plot_time(r, zone) for r in mine]
         colour = colours.get(mine[0]["sensor"], "#444444")
         good = [r["observed_fraction"] >= min_observed for r in mine]
         counts_ax.plot(when, [r["n_vessels"] for r in mine], color=colour, alpha=0.35, lw=1)
@@ -153,8 +222,12 @@ def plot_series(
                           label=f"{sensor}: all vessels")
         counts_ax.scatter(when, [r["n_large"] for r in mine], s=24,
                           facecolors=[colour if g else "none" for g in good], edgecolors=colour)
-        area_ax.bar(when, [r["total_area_m2"] / 1e3 for r in mine], width=1.5, color=colour, alpha=0.7, label=sensor)
-    for name, start, end in windows:
+        # a bar covers its day: one of a day outside a window is drawn beside its shading, not into it
+        days = [datetime.combine(row_day(r, zone), time()) for r in mine]
+        area_ax.bar(days, [r["total_area_m2"] / 1e3 for r in mine], width=1.0, align="edge", color=colour,
+                    alpha=0.7, label=sensor)
+    spans = [_span(PlotWindow(*w), zone) for w in windows]
+    for _, start, end in spans:
         for ax in (counts_ax, area_ax):
             ax.axvspan(start, end, color="#f2c230", alpha=0.3, lw=0)
     counts_ax.set_ylabel("vessels per scene")
@@ -168,9 +241,10 @@ def plot_series(
     area_ax.set_ylabel("vessel area (1000 m²)")
     area_ax.set_ylim(0, max(area_ax.get_ylim()[1], 1.0))  # no negative area around a series of none
     area_ax.grid(alpha=0.3)
+    area_ax.set_xlabel(zone.axis_label(), fontsize=9)
     figure.autofmt_xdate()
     figure.tight_layout()
-    window_labels(counts_ax, windows)
+    window_labels(counts_ax, spans)
     for path in map(Path, paths):
         with replacing(path) as tmp:
             figure.savefig(tmp, format=path.suffix.lstrip("."), dpi=110,
@@ -178,7 +252,7 @@ def plot_series(
     plt.close(figure)
 
 
-def window_labels(ax: Axes, windows: Sequence[tuple[str, date, date]]) -> list[Text]:
+def window_labels(ax: Axes, windows: Sequence[Span]) -> list[Text]:
     """Each claim window's name at the top of its shading, inside the plot (ending at the window's end when it
     would run past the right edge), on the first line down where it covers no other window's name: windows a
     few days apart otherwise print their names over each other."""
@@ -199,7 +273,7 @@ def window_labels(ax: Axes, windows: Sequence[tuple[str, date, date]]) -> list[T
     return placed
 
 
-def _label(ax: Axes, words: str, when: date, align: str, line: int) -> Text:
+def _label(ax: Axes, words: str, when: datetime, align: str, line: int) -> Text:
     from matplotlib import dates as mdates
 
     x = float(mdates.date2num(when))  # type: ignore[no-untyped-call]

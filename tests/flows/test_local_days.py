@@ -2,12 +2,17 @@
 synthetic port (tests/vessels/port.py) moved to lon ~132 E (UTM zone 52), its scenes taken at 20:30 UTC, the
 descending pass's 06:30 local the next morning (05:18 mean solar time there). The claim's window is
 2021-06-10 to 2021-06-13: the busy scene of 2021-06-13 20:30 UTC is the 14th there, after the window. On main
-it was dated by its UTC day, inside the window, and counted as the window's second date."""
+it was dated by its UTC day, inside the window, and counted as the window's second date.
+
+A second, ascending pass of the 13th at 09:12 UTC (18:00 there, the window's last day) shares the descending
+one's UTC date but not its local day: the series keeps a row per local day, so both are rows."""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+import sqlite3
 from datetime import datetime, time, timezone
 from pathlib import Path
 
@@ -42,16 +47,26 @@ signatures = ["large_vessels_at_berth"]
 """
 
 
-def moved(catalog: Path, folder: Path) -> Path:
-    """The port's Sentinel-1 items written again at lon ~132 E, each taken at 20:30 UTC on its day."""
+ASCENDING = "S1A_TEST_20210613_ASC"  # the 13th's scene again, at ASCENDING_PASS, a block of its water unseen
+ASCENDING_PASS = time(9, 12)  # UTC: 18:00 the same day at lon 132 E
+
+
+def moved(catalog: Path, folder: Path, ascending: bool = False) -> Path:
+    """The port's Sentinel-1 items written again at lon ~132 E, each taken at 20:30 UTC on its day; with
+    ``ascending``, also ``ASCENDING``, which sees less of the water than the 13th's 20:30 pass."""
     items = []
-    for scene in LocalCatalog(catalog, "s1").all():
-        item_folder = folder / scene.id
+    scenes = [(s, s.id, PASS) for s in LocalCatalog(catalog, "s1").all()]
+    if ascending:
+        scenes += [(s, ASCENDING, ASCENDING_PASS) for s, _, _ in scenes if s.id == "S1A_TEST_20210613"]
+    for scene, scene_id, at in scenes:
+        item_folder = folder / scene_id
         item_folder.mkdir(parents=True)
         bounds = None
         for name in ("vv", "vh"):
             with rasterio.open(scene.asset(name).href) as src:
                 data, profile = src.read(1), src.profile
+            if scene_id == ASCENDING:
+                data[30:120, 180:270] = float("nan")  # water the pass did not see: it is the 13th's lesser scene
             transform = profile["transform"]
             profile.update(crs=EAST, transform=Affine(transform.a, 0, transform.c + SHIFT_M, 0, transform.e,
                                                       transform.f))
@@ -59,8 +74,8 @@ def moved(catalog: Path, folder: Path) -> Path:
                 dst.write(data, 1)
                 bounds = dst.bounds
         footprint = reproject(box(*bounds), EAST.to_string(), WGS84)
-        when = datetime.combine(scene.datetime.date(), PASS, tzinfo=timezone.utc)
-        item = pystac.Item(scene.id, mapping(footprint), list(footprint.bounds), when, dict(scene.properties),
+        when = datetime.combine(scene.datetime.date(), at, tzinfo=timezone.utc)
+        item = pystac.Item(scene_id, mapping(footprint), list(footprint.bounds), when, dict(scene.properties),
                            collection="sentinel-1-rtc")
         for name in ("vv", "vh"):
             item.add_asset(name, pystac.Asset(str(item_folder / f"{name}.tif"), media_type=pystac.MediaType.GEOTIFF,
@@ -82,8 +97,9 @@ def project(root: Path, catalog: Path, zone: str) -> tuple[Path, Path]:
     return root / "aoi", root / "seeds"
 
 
-def vessels(user, port_project, tmp_path: Path, zone: str = "") -> tuple[list[dict], dict]:
-    catalog = moved(port_project.catalog, tmp_path / "east")
+def vessels(user, port_project, tmp_path: Path, zone: str = "", ascending: bool = False
+            ) -> tuple[list[dict], dict]:
+    catalog = moved(port_project.catalog, tmp_path / "east", ascending)
     aoi_dir, seeds_dir = project(tmp_path, catalog, zone)
     result = user("vessels", "--aoi", "east-port", "--from", "2021-03-25", "--to", "2021-06-30", "--sensor", "s1",
                   "--source", str(catalog), "--aoi-dir", str(aoi_dir), "--seeds-dir", str(seeds_dir), "--out", "out")
@@ -91,6 +107,19 @@ def vessels(user, port_project, tmp_path: Path, zone: str = "") -> tuple[list[di
     rows = list(csv.DictReader((user.home / "out" / "timeseries.csv").open()))
     [evidence] = json.loads((user.home / "out" / "evidence.json").read_text())
     return rows, evidence
+
+
+def drawn(svg: str, rows: list[dict]) -> tuple[tuple[float, float], dict[str, float]]:
+    """The claim window's shading (left and right x) in the count plot of ``timeseries.svg`` and the x of each
+    scene's point there (matplotlib's SVG: the first patch of the window's colour, the first scatter's points
+    in the rows' order)."""
+    shading = re.search(r'<path d="M ([\d.]+) [\d.]+ \nL ([\d.]+) [^"]*"[^>]*fill: #f2c230', svg)
+    assert shading, "no window shading"
+    points = re.search(r'<g id="PathCollection_1">(.*?)</g>\s*</g>', svg, flags=re.S)
+    assert points, "no points"
+    xs = [float(x) for x in re.findall(r'<use [^>]* x="([\d.]+)"', points[1])]
+    assert len(xs) == len(rows), (len(xs), len(rows))
+    return (float(shading[1]), float(shading[2])), {row["scene"]: x for row, x in zip(rows, xs)}
 
 
 def test_a_pass_at_20_30_utc_on_the_windows_last_day_is_after_it_at_132_east(user, port_project, tmp_path):
@@ -105,6 +134,13 @@ def test_a_pass_at_20_30_utc_on_the_windows_last_day_is_after_it_at_132_east(use
     assert evidence["window_time_zone"] == "UTC+08:48"  # mean solar time at lon 132.05: 528 min
     assert len(test["baseline"]) == 10, test
     assert evidence["verdict"] == CONSISTENT, evidence["rationale"]
+    # The plot draws it where the evidence counts it: after the shaded window, on the 14th of the days on its
+    # axis. On main the point sat on its UTC date inside the shading, and the shading stopped at the start of the
+    # window's last day.
+    svg = (user.home / "out" / "timeseries.svg").read_text()
+    (left, right), x = drawn(svg, rows)
+    assert left < x["S1A_TEST_20210611"] < right < x["S1A_TEST_20210613"], (left, right, x)
+    assert "<!-- local date (UTC+08:48, mean solar time) -->" in svg
 
 
 def test_a_claim_in_utc_days_keeps_the_scenes_utc_dates(user, port_project, tmp_path):
@@ -114,6 +150,62 @@ def test_a_claim_in_utc_days_keeps_the_scenes_utc_dates(user, port_project, tmp_
     assert evidence["window_time_zone"] == "UTC"
     assert evidence["tests"]["s1"]["window"] == [int(by_scene[s]["n_100m"])
                                                  for s in ("S1A_TEST_20210611", "S1A_TEST_20210613")]
+    svg = (user.home / "out" / "timeseries.svg").read_text()
+    (left, right), x = drawn(svg, rows)
+    assert left < x["S1A_TEST_20210611"] < x["S1A_TEST_20210613"] < right, (left, right, x)
+    assert "local date" not in svg  # UTC days: the scenes' own dates, nothing to say
+
+
+def test_two_passes_of_one_utc_date_on_two_local_days_are_two_rows_and_the_windows_last_day_counts(
+        user, port_project, tmp_path):
+    """The 13th at 09:12 UTC (18:00 there, the window's last day) and at 20:30 UTC (the 14th there, after it): one
+    UTC date, two local days. On main the series kept one row per UTC date and sensor, the 20:30 pass (it saw more
+    of the water), and dropped the 09:12 one: the window lost its last day, its test held the 11th's pass alone."""
+    rows, evidence = vessels(user, port_project, tmp_path, ascending=True)
+    by_scene = {row["scene"]: row for row in rows}
+    assert [(by_scene[s]["date"], by_scene[s]["local_date"]) for s in (ASCENDING, "S1A_TEST_20210613")] == [
+        ("2021-06-13", "2021-06-13"), ("2021-06-13", "2021-06-14")]
+    assert 0.8 <= float(by_scene[ASCENDING]["observed_fraction"]) < float(by_scene["S1A_TEST_20210613"]["observed_fraction"])
+    test = evidence["tests"]["s1"]
+    assert test["window"] == [int(by_scene[s]["n_100m"]) for s in ("S1A_TEST_20210611", ASCENDING)], test
+    assert test["window"][1] >= 5, test  # the 13th's ships, fewer where its water was not seen
+    assert evidence["verdict"] == CONSISTENT, evidence["rationale"]
+    series = json.loads((user.home / "out" / "timeseries.json").read_text())
+    assert series["local_time_zone"] == "UTC+08:48"
+    assert all(row["dropped_scenes"] == [] for row in series["rows"])
+
+
+def test_in_utc_days_the_two_passes_of_a_date_are_one_row_keeping_the_better_seen(user, port_project, tmp_path):
+    """A claim counting UTC days (its ``time_zone``): the 13th's two passes are one day again; the one that saw
+    less of the water is dropped, as two scenes of a day always were."""
+    rows, evidence = vessels(user, port_project, tmp_path, zone='time_zone = "UTC"', ascending=True)
+    kept = {row["scene"]: row for row in rows}
+    assert ASCENDING not in kept and kept["S1A_TEST_20210613"]["local_date"] == "2021-06-13"
+    series = json.loads((user.home / "out" / "timeseries.json").read_text())
+    assert series["local_time_zone"] == "UTC"
+    assert [r["dropped_scenes"] for r in series["rows"] if r["scene"] == "S1A_TEST_20210613"] == [[ASCENDING]]
+    assert evidence["tests"]["s1"]["window"] == [int(kept[s]["n_100m"]) for s in ("S1A_TEST_20210611",
+                                                                                  "S1A_TEST_20210613")]
+
+
+def test_a_recheck_keeps_the_windows_last_local_day_of_a_utc_date_with_two_passes(user, port_project, tmp_path):
+    """The re-check's series (its store's rows) as ``geo vessels``'s: the 13th's passes at 09:12 and 20:30 UTC
+    are two local days, two rows, the window's last day counted. On main the store's series kept one per UTC date:
+    12 dates, the window's test the 11th's pass alone."""
+    catalog = moved(port_project.catalog, tmp_path / "east", ascending=True)
+    aoi_dir, seeds_dir = project(tmp_path, catalog, "")
+    result = user("recheck", "--aoi", "east-port", "--source", str(catalog), "--aoi-dir", str(aoi_dir),
+                  "--seeds-dir", str(seeds_dir), "--store", "port.gpkg")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.output
+    entry, = json.loads((user.home / "port-outputs/runs/000001/summary.json").read_text())["aois"]
+    assert entry["vessels"]["n_counted"] == 13 and entry["vessels"]["series"] == {"s1": 13}, entry["vessels"]
+    with sqlite3.connect(user.home / "port.gpkg") as conn:
+        n_100m = dict(conn.execute("SELECT scene_id, n_100m FROM vessel_series"))
+        [details] = [json.loads(d) for (d,) in conn.execute(
+            "SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'east-ships'")]
+    assert details["window_time_zone"] == "UTC+08:48"
+    assert details["tests"]["s1"]["window"] == [n_100m["S1A_TEST_20210611"], n_100m[ASCENDING]], details["tests"]
+    assert details["verdict"] == CONSISTENT, details["rationale"]
 
 
 def line_islands_claim(tmp_path: Path) -> tuple[str, ...]:

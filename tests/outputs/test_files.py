@@ -41,6 +41,11 @@ def test_geopackage_layers_counts_and_crs(synthetic_output):
     assert len(pyogrio.read_dataframe(gpkg, layer="aois")) == 1
 
 
+def types_of(gpkg, layer: str) -> dict[str, str]:
+    info = pyogrio.read_info(gpkg, layer=layer)
+    return dict(zip(info["fields"], info["dtypes"]))
+
+
 def test_geopackage_before_after_are_datetimes(synthetic_output):
     gpkg = synthetic_output / "changes.gpkg"
     info = pyogrio.read_info(gpkg, layer="changes")
@@ -52,6 +57,9 @@ def test_geopackage_before_after_are_datetimes(synthetic_output):
     claims = pyogrio.read_dataframe(gpkg, layer="claims")
     # the window's first local day (mean solar time at lon ~3 E: UTC+00:12) begins at 23:48 UTC the day before
     assert str(claims["window_start"].min())[:19] == "2020-03-31 23:48:00"
+    # and says so: the zone whose days the window counts, as claims.json has it (a text field; it had none)
+    assert types_of(gpkg, "claims")["window_time_zone"] == "object"
+    assert set(claims["window_time_zone"]) == {"UTC+00:12"}
 
 
 def test_layer_styles_table_is_the_one_qgis_reads(synthetic_output):

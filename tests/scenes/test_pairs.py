@@ -3,9 +3,12 @@ id or date; the choice explained. Scenes carry planted SCL clouds, so the right 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import pytest
 
-from geo.claims import load_claims
+from geo.claims import TimeWindow, load_claims
 from geo.errors import DateError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.pairs import ORBIT_PENALTY_DAYS, select_pair
@@ -92,6 +95,20 @@ def test_same_orbit_partner_is_looked_for_beyond_the_first_batch(tmp_path, nante
     assert 7 < ORBIT_PENALTY_DAYS
     assert (pair.before.id, pair.after.id) == ("L_B_51", "L_A_51_DAY8")
     assert len(pair.reason["candidates"]["after"]) == 7  # the first batch of 6 + the orbit-51 one
+
+
+def test_the_manifest_says_the_local_day_each_gap_counts_from(tmp_path, nantes_aoi, demo_claim):
+    """A claim dated in UTC+14:00's days: a scene taken at 11:00 UTC is dated the next day there, and its gap to
+    the window counts from that day. The manifest listed the UTC ``date`` alone beside ``gap_days``, which then
+    read one day off (2021-02-27 "1 day" before a window from 2021-03-01)."""
+    specs = [S2Spec("L_B", utc(2021, 2, 27), 51, "2015"), S2Spec("L_A", utc(2021, 4, 2), 51, "2017")]
+    source = LocalCatalog(archive_data.local_catalog(tmp_path / "cat", specs))
+    claim = replace(demo_claim, window=TimeWindow(date(2021, 3, 1), date(2021, 4, 1)), time_zone="+14:00")
+    reason = select_pair(source, nantes_aoi, [claim]).reason
+    assert reason["anchors"]["time_zone"] == "UTC+14:00"
+    seen = [(c["id"], c["date"], c["local_date"], c["gap_days"]) for side in ("before", "after")
+            for c in [reason[side], *reason["candidates"][side]]]
+    assert seen == [("L_B", "2021-02-27", "2021-02-28", 1)] * 2 + [("L_A", "2021-04-02", "2021-04-03", 2)] * 2
 
 
 def test_a_local_catalog_says_which_dates_it_holds_or_where_its_scenes_are(nantes_aoi):

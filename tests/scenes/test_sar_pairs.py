@@ -107,4 +107,7 @@ def test_the_pair_brackets_the_window_in_its_local_days(tmp_path):
     assert (pair.before.id, pair.after.id) == ("A0", "A-end-eve")
     assert pair.reason["before"]["gap_days"] == 2 and pair.reason["after"]["gap_days"] == 0
     assert pair.reason["anchors"]["time_zone"] == "UTC+10:00"
+    # the day the gap counts from, beside the UTC date: the window's last day there, the day before in UTC
+    after = pair.reason["after"]
+    assert (after["date"], after["local_date"]) == ((end - timedelta(days=1)).isoformat(), end.isoformat())
     assert [s.id for s in pair.series] == ["A0", "A-start-evening", "A1", "A2", "A3", "A-end-eve"]

@@ -12,7 +12,7 @@ from shapely.geometry import box
 from geo.aoi import AOI
 from geo.claims import Claim, Stance, TimeWindow
 from geo.vessels.evidence import EvidenceParams, count_rise_test, evidence_for_claims, mean_interval, poisson_p_value
-from geo.vessels.series import one_row_per_date, place_unknown_modes
+from geo.vessels.series import one_row_per_day, place_unknown_modes, series_zones
 
 BASELINE = [3, 2, 4, 5, 1, 3, 2, 6, 3, 2, 5, 3]
 PORT = AOI("port", "Port", "FR", "port", box(-1.56, 47.19, -1.49, 47.215), "test")
@@ -92,14 +92,14 @@ def test_counts_of_unknown_mode_are_tested_with_one_mode_and_left_out_beside_two
     window = stored(_rows([12], start=window_day)[0], "new", "IW")
     claim = _claim(window_day, window_day)
 
-    [joined] = evidence_for_claims([claim], PORT, one_row_per_date(place_unknown_modes([*old, window])))
+    [joined] = evidence_for_claims([claim], PORT, one_row_per_day(place_unknown_modes([*old, window]), series_zones([claim], PORT)))
     assert joined["verdict"] == "consistent with the claim" and set(joined["tests"]) == {"s1"}
     assert joined["tests"]["s1"]["baseline"] == BASELINE
     assert (f"12 s1 scene(s) counted before the store kept the instrument mode taken as IW, the mode of every s1 "
             f"scene that says it ({', '.join(f'old{i}' for i in range(12))})") in joined["rationale"]
 
     ew = stored(_rows([30], start=window_day - timedelta(days=2))[0], "ew", "EW")
-    [apart] = evidence_for_claims([claim], PORT, one_row_per_date(place_unknown_modes([*old, ew, window])))
+    [apart] = evidence_for_claims([claim], PORT, one_row_per_day(place_unknown_modes([*old, ew, window]), series_zones([claim], PORT)))
     assert apart["verdict"] == "not tested" and apart["tests"] == {}
     assert "s1 IW: only 0 usable baseline date(s)" in apart["rationale"]
     assert (f"12 s1 scene(s) of unknown instrument mode left out ({', '.join(f'old{i}' for i in range(12))}): "

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
+from geo.aoi import AOI
+from geo.claim_days import UTC
+from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.vessels.model import SceneDetections, VesselDetection
-from geo.vessels.series import one_row_per_date, place_unknown_modes, plot_series, series_namer, series_rows
+from geo.vessels.series import (one_row_per_day, place_unknown_modes, plot_series, plot_windows, row_day,
+                                series_namer, series_rows, series_zones)
 
 
 def _det(x, length, at_berth=False):
@@ -27,7 +31,7 @@ def test_rows_count_inside_and_large_and_keep_best_scene_per_date():
         _scene("b", 1, [_det(10, 120)], 400),  # same date, saw less: dropped
         _scene("c", 7, [], 1000),
     ]
-    rows = series_rows(results, inside, 50.0)
+    rows = series_rows(results, inside, 50.0, (UTC,))
     assert [r["scene"] for r in rows] == ["a", "c"]
     assert rows[0]["n_vessels"] == 3 and rows[0]["n_large"] == 2
     assert rows[0]["total_area_m2"] == 2500.0 and rows[0]["large_area_m2"] == 2200.0
@@ -41,7 +45,7 @@ def test_a_date_seen_in_two_modes_keeps_a_row_per_mode():
     """An IW and an EW scene of one date are two series' rows, not one row keeping the better-seen scene."""
     results = [_scene("iw", 1, [_det(10, 120)], 900, "IW"), _scene("ew", 1, [], 1000, "EW"),
                _scene("iw2", 1, [], 400, "IW")]
-    rows = series_rows(results, lambda x, y: True, 50.0)
+    rows = series_rows(results, lambda x, y: True, 50.0, (UTC,))
     assert [(r["scene"], r["instrument_mode"], r["dropped_scenes"]) for r in rows] == [
         ("ew", "EW", []), ("iw", "IW", ["iw2"])]
     namer = series_namer(rows)
@@ -72,7 +76,7 @@ def test_rows_of_unknown_mode_join_a_sensor_of_one_mode_and_no_series_beside_two
     namer = series_namer(mixed)
     assert [namer(r) for r in mixed[-2:]] == ["s1 IW", "s1 EW"]
     # an old row and a new one of one date and mode: one row, as two scenes of a date always were
-    same_day = one_row_per_date(place_unknown_modes([_stored("old", 3, None), _stored("new", 3, "IW")]))
+    same_day = one_row_per_day(place_unknown_modes([_stored("old", 3, None), _stored("new", 3, "IW")]), (UTC,))
     assert [(r["scene"], r["dropped_scenes"]) for r in same_day] == [("new", ["old"])]
 
 
@@ -142,3 +146,93 @@ def test_a_series_of_no_vessels_has_no_negative_counts_or_areas(tmp_path):
     for axis in (counts_axis, area_axis):
         ticks = [float(t.replace("\u2212", "-")) for t in re.findall(r"<!-- (\u2212?\d+(?:\.\d+)?) -->", axis)]
         assert ticks and min(ticks) == 0 and max(ticks) >= 1, ticks
+
+
+def _drawn(svg: str, n_windows: int) -> tuple[list[tuple[float, float]], list[float]]:
+    """The windows' shadings (left, right) in the count plot, in the windows' order, and its points' x (matplotlib's
+    SVG draws the count plot first, a window's shading there before the area plot's)."""
+    shadings = re.findall(r'<path d="M ([\d.]+) [\d.]+ \nL ([\d.]+) [^"]*"[^>]*fill: #f2c230', svg)
+    assert len(shadings) == 2 * n_windows, shadings
+    points = re.search(r'<g id="PathCollection_1">(.*?)</g>\s*</g>', svg, flags=re.S)
+    assert points, "no points"
+    return ([(float(a), float(b)) for a, b in shadings[:n_windows]],
+            [float(x) for x in re.findall(r'<use [^>]* x="([\d.]+)"', points[1])])
+
+
+def test_a_scene_is_inside_a_windows_shading_when_the_evidence_counts_it_inside(tmp_path):
+    """Passes at 20:30 UTC over Vladivostok (05:18 the next day in its mean solar time) and two claims on it: one
+    in the port's days (10 to 13 October), one in UTC days (the 15th). Each scene is drawn inside a window's shading
+    exactly when the evidence counts it inside that window (``row_day``). On main scenes sat at their UTC dates'
+    midnight and windows were shaded from their first day's midnight to their last's: the 13th's pass, the 14th
+    there, was drawn inside the port's window, and a window's last day not shaded."""
+    aoi = AOI("vladivostok", "Vladivostok port", "RU", "port", box(131.85, 43.08, 131.95, 43.13), "test")
+
+    def claim(name: str, start: int, end: int, time_zone: str = "") -> Claim:
+        return Claim(name, "someone", "Ships arrived.", "doc", date(2024, 10, 18), Stance.ASSERT, (aoi.id,),
+                     TimeWindow(date(2024, 10, start), date(2024, 10, end)), (VESSEL_SIGNATURE,),
+                     time_zone=time_zone)
+
+    claims = [claim("port-days", 10, 13), claim("utc-days", 15, 15, "UTC")]
+    windows, zone = plot_windows(claims, aoi)
+    assert zone.name == "UTC+08:48" and [w.zone.name for w in windows] == ["UTC+08:48", "UTC"]
+    passes = [datetime(2024, 10, day, 20, 30, tzinfo=timezone.utc) for day in range(6, 19)]
+    rows = [{"date": t.date().isoformat(), "datetime": t.isoformat(), "sensor": "s1", "scene": f"S{t.day}",
+             "n_vessels": 3, "n_large": 2, "total_area_m2": 9000.0, "observed_fraction": 1.0} for t in passes]
+    svg = tmp_path / "timeseries.svg"
+    plot_series([svg], rows, "Vessels", windows, zone=zone)
+    text = svg.read_text()
+    shadings, xs = _drawn(text, len(windows))
+    for window, (left, right) in zip(windows, shadings):
+        counted = [window.start <= row_day(r, window.zone) <= window.end for r in rows]
+        assert [left < x < right for x in xs] == counted, window
+    port, utc = (sorted(r["scene"] for r, inside in zip(rows, [left < x < right for x in xs]) if inside)
+                 for left, right in shadings)
+    assert (port, utc) == (["S10", "S11", "S12", "S9"], ["S15"])
+    assert "<!-- local date (UTC+08:48, mean solar time) -->" in text
+    # one zone: the plot's days are the windows'
+    assert plot_windows(claims[1:], aoi)[1].name == "UTC"
+
+
+VLADIVOSTOK = AOI("vladivostok", "Vladivostok port", "RU", "port", box(131.85, 43.08, 131.95, 43.13), "test")
+
+
+def _claim(name: str, start: int, end: int, time_zone: str = "") -> Claim:
+    return Claim(name, "someone", "Ships arrived.", "doc", date(2024, 10, 18), Stance.ASSERT, (VLADIVOSTOK.id,),
+                 TimeWindow(date(2024, 10, start), date(2024, 10, end)), (VESSEL_SIGNATURE,), time_zone=time_zone)
+
+
+def _pass(scene: str, when: datetime, observed: float, n_large: int = 2) -> dict:
+    return {"date": when.date().isoformat(), "datetime": when.isoformat(), "sensor": "s1", "instrument_mode": "IW",
+            "scene": scene, "n_vessels": n_large, "n_large": n_large, "observed_fraction": observed}
+
+
+def test_two_passes_of_one_utc_date_on_two_local_days_are_a_row_each():
+    """Over Vladivostok (mean solar time UTC+08:48) an ascending pass at 09:12 UTC on 13 October is 18:00 the
+    13th, a descending one at 20:30 UTC the 14th: a claim's window ending the 13th counts the first. On main the
+    series kept one row per UTC date and sensor, the better-seen 20:30 pass, and dropped the 13th's."""
+    ascending = _pass("asc", datetime(2024, 10, 13, 9, 12, tzinfo=timezone.utc), 0.9)
+    descending = _pass("desc", datetime(2024, 10, 13, 20, 30, tzinfo=timezone.utc), 1.0)
+    zones = series_zones([_claim("port-days", 10, 13)], VLADIVOSTOK)
+    assert [z.name for z in zones] == ["UTC+08:48"]
+    rows = one_row_per_day([ascending, descending], zones)
+    assert [(r["scene"], r["date"], r["local_date"], r["dropped_scenes"]) for r in rows] == [
+        ("asc", "2024-10-13", "2024-10-13", []), ("desc", "2024-10-13", "2024-10-14", [])]
+    # in UTC days they are one day: the better-seen pass is kept, the other named as dropped
+    [utc] = one_row_per_day([ascending, descending], (UTC,))
+    assert (utc["scene"], utc["local_date"], utc["dropped_scenes"]) == ("desc", "2024-10-13", ["asc"])
+
+
+def test_claims_of_two_zones_keep_apart_scenes_any_of_them_puts_on_two_days():
+    """A claim in the port's days and one in UTC days: passes at 23:00 UTC on the 12th (07:48 the 13th there) and
+    09:12 UTC on the 13th are one local day but two UTC days, each the only scene of a UTC window's day; both are
+    kept, dated (``local_date``) in the plot's zone, the port's."""
+    zones = series_zones([_claim("port-days", 10, 13), _claim("utc-days", 12, 12, "UTC")], VLADIVOSTOK)
+    assert [z.name for z in zones] == ["UTC+08:48", "UTC"]
+    night = _pass("night", datetime(2024, 10, 12, 23, 0, tzinfo=timezone.utc), 1.0)
+    evening = _pass("evening", datetime(2024, 10, 13, 9, 12, tzinfo=timezone.utc), 0.9)
+    rows = one_row_per_day([night, evening], zones)
+    assert [(r["scene"], r["local_date"], r["dropped_scenes"]) for r in rows] == [
+        ("night", "2024-10-13", []), ("evening", "2024-10-13", [])]
+    assert len(one_row_per_day([night, evening], zones[:1])) == 1  # the port's days alone: one day
+    # rows read again (a re-check's store, a series written before) come out the same
+    assert one_row_per_day(rows, zones) == rows
