@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from shapely.geometry import Point, shape
@@ -82,6 +82,30 @@ class LandMask:
     method: str
 
 
+class MaskKey(NamedTuple):
+    """What a land mask is made for: a sensor and its instrument mode ('' optical, or an item that does not say).
+    A mode's pixels (EW: 40 m, its own noise and smear) show its own sea, as its counts make a series of their
+    own: quays smeared by 40 m pixels reach past a mask made of IW scenes, and pass for berthed ships."""
+
+    sensor: str
+    mode: str = ""
+
+    def name(self, modes_of_sensor: int) -> str:
+        """As the series are named (``geo.vessels.series.series_namer``): "s1", or "s1 EW" among several modes."""
+        return f"{self.sensor} {self.mode}" if self.mode and modes_of_sensor > 1 else str(self.sensor)
+
+
+def mask_groups(scenes: Sequence[Scene]) -> dict[MaskKey, list[Scene]]:
+    """``scenes`` by the land mask they are judged against (their sensor and mode), Sentinel-1 first."""
+    groups: dict[MaskKey, list[Scene]] = {}
+    for scene in scenes:
+        sensor = scene_sensor(scene)
+        if sensor is not None:
+            groups.setdefault(MaskKey(sensor, scene.instrument_mode), []).append(scene)
+    order = (Sensor.S1, Sensor.S2)
+    return dict(sorted(groups.items(), key=lambda kv: (order.index(Sensor(kv[0].sensor)), kv[0].mode)))
+
+
 @dataclass
 class VesselRun:
     aoi: AOI
@@ -92,7 +116,7 @@ class VesselRun:
     manifest: dict[str, Any]
     claims: tuple[Claim, ...] = field(default=())
     scene_rows: list[dict[str, Any]] = field(default_factory=list)  # one row per scene
-    land_masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks built by this run
+    land_masks: dict[MaskKey, LandMask] = field(default_factory=dict)  # time-series masks built by this run
 
 
 def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[Sensor],
@@ -185,29 +209,30 @@ def run_vessels(
     params: VesselParams = VesselParams(),
     land_polygons: Sequence[BaseGeometry] = (),
     progress: Progress | None = None,
-    land_masks: Mapping[str, LandMask] | None = None,
+    land_masks: Mapping[MaskKey, LandMask] | None = None,
 ) -> VesselRun:
-    """Detect vessels in every scene over ``aoi``, build its series and the evidence for ``claims``.
-    ``land_masks``: per sensor, a time-series land mask made earlier on this AOI's grid (re-checks keep the
-    mask of their first run, so that a later run's few new scenes are judged against the same sea)."""
+    """Detect vessels in every scene over ``aoi``, build its series and the evidence for ``claims``. Each sensor
+    and instrument mode (``MaskKey``) has a land mask of its own, made of its own scenes. ``land_masks``: per
+    sensor and mode, a time-series land mask made earlier on this AOI's grid (re-checks keep the mask of their
+    first run with that mode, so that a later run's few new scenes are judged against the same sea)."""
     started = time.perf_counter()
     grid = Grid.from_aoi(aoi, params.resolution, params.margin_m)
     inside = aoi.pixel_mask(grid)
     layer = rasterize_land(land_polygons, grid)
     results: list[SceneDetections] = []
     masks: dict[str, str] = {}
-    built: dict[str, LandMask] = {}
+    built: dict[MaskKey, LandMask] = {}
     # "detecting in ID (k/n)": the count lets a progress bar move (QGIS's, with GEO_PROGRESS=lines)
-    groups = {sensor: [s for s in scenes if scene_sensor(s) == sensor] for sensor in (Sensor.S1, Sensor.S2)}
+    groups = mask_groups(scenes)
     total = sum(len(group) for group in groups.values())
-    for sensor, group in groups.items():
-        if not group:
-            continue
+    for key, group in groups.items():
+        sensor = Sensor(key.sensor)
+        name = key.name(sum(k.sensor == key.sensor for k in groups))
         cache: dict[str, SceneBands] = {}
-        given = (land_masks or {}).get(sensor)
+        given = (land_masks or {}).get(key)
         if given is not None and given.mask.shape == grid.shape:
             land, method = given.mask | layer, f"{given.method} (kept from an earlier run)"
-            masks[sensor] = method
+            masks[name] = method
         elif len(group) >= 3:
             for scene in _evenly(group, params.mask_scenes):
                 if progress:
@@ -215,9 +240,9 @@ def run_vessels(
                 cache[scene.id] = read_scene(scene, grid)
             land, method = _land_mask([b for b in cache.values() if b.valid.any()] or list(cache.values()),
                                       sensor, grid, params.land)
-            built[sensor] = LandMask(land.copy(), method)
+            built[key] = LandMask(land.copy(), method)
             land |= layer
-            masks[sensor] = method
+            masks[name] = method
         single = given is None and len(group) < 3
         # the hull model sorts what a single-scene land model lets through; a time-series mask has masked the
         # quay-side clutter already (and the model was fitted on single-scene candidates)
@@ -229,7 +254,7 @@ def run_vessels(
             if single:
                 scene_land, method = single_scene_land(bands, grid, params.land)
                 land = scene_land | layer
-                masks[sensor] = method
+                masks[name] = method
             results.append(detect_scene(bands, land, grid, inside, scene_params,
                                         method + ("+layer" if layer.any() else "")))
     contains = _contains(inside, grid)

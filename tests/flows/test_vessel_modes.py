@@ -23,15 +23,20 @@ from tests.flows.test_sar_archives import in_window, rewritten, vessels
 BLOCK = 4  # 10 m -> 40 m
 
 
+def block_mean(data: np.ndarray, transform: Affine) -> tuple[np.ndarray, Affine]:
+    """``data`` at BLOCK x its pixel size, each pixel the mean intensity of its block, and its transform."""
+    rows, cols = (n // BLOCK for n in data.shape)
+    blocks = data.astype("float64")[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK)
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(blocks, axis=(1, 3)), transform @ Affine.scale(BLOCK)
+
+
 def coarsened(path: Path) -> None:
     """``path`` written again at BLOCK x its pixel size, each pixel the mean intensity of its block."""
     with rasterio.open(path) as src:
-        data, profile = src.read(1).astype("float64"), src.profile
-    rows, cols = (n // BLOCK for n in data.shape)
-    blocks = data[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK)
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(blocks, axis=(1, 3))
-    transform = profile["transform"] @ Affine.scale(BLOCK)
+        data, profile = src.read(1), src.profile
+    mean, transform = block_mean(data, profile["transform"])
+    rows, cols = mean.shape
     profile.update(height=rows, width=cols, transform=transform, blockxsize=None, blockysize=None, tiled=False)
     profile = {k: v for k, v in profile.items() if v is not None}
     with rasterio.open(path, "w", **profile) as dst:
