@@ -97,8 +97,14 @@ def test_ew_baseline_dates_are_left_out_of_an_iw_window_test(user, port_project,
     catalog = in_modes(port_project.catalog, tmp_path / "modes", lambda s: s.id in early)
     result = vessels(user, catalog, port_project)
     assert result.returncode == 0, result.output
-    rows, evidence, _ = outputs(user)
+    rows, evidence, manifest = outputs(user)
     assert sorted(r["scene"] for r in rows if r["instrument_mode"] == "EW") == sorted(early)
+    # each mode's scenes make its own land mask: with one of all twelve the EW dates had 5-6 ships at berth (the
+    # quays their 40 m pixels smear), where 0 or 1 was moored, and an IW date lost its berthed ship
+    assert manifest["land_mask"] == {"s1 EW": "sar-temporal-median/4 scenes", "s1 IW": "sar-temporal-median/8 scenes"}
+    assert "land mask s1 EW sar-temporal-median/4 scenes, s1 IW sar-temporal-median/8 scenes" in result.stdout
+    berthed = {scene: sum((s.row, s.col) == (156.5, 120.0) for s in ships) for scene, ships in port_project.ships.items()}
+    assert {r["scene"]: int(r["n_at_berth"]) for r in rows} == {r["scene"]: berthed[r["scene"]] for r in rows}
     assert len([r for r in rows if r["instrument_mode"] == "IW"]) == 8
     ships = evidence["test-ships"]
     assert ships["verdict"] == CONSISTENT and set(ships["tests"]) == {"s1 IW", "s1 IW at berth"}, ships
