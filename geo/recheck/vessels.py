@@ -39,10 +39,10 @@ from geo.store import Store
 from geo.store.vessels import (add_vessel_rows, set_vessel_mask, set_vessel_modes, unknown_mode_scenes, vessel_masks,
                                vessel_rows, vessel_scenes)
 from geo.vessels.evidence import evidence_for_claims, row_day
-from geo.vessels.job import LandMask, MaskKey, VesselParams, find_scenes, run_vessels
+from geo.vessels.job import VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
-from geo.vessels.model import VESSELS_VERSION
+from geo.vessels.model import VESSELS_VERSION, LandMask, MaskKey
 from geo.vessels.series import mode_unknown, one_row_per_date, place_unknown_modes, series_namer
 
 log = logging.getLogger(__name__)

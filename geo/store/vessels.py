@@ -96,13 +96,15 @@ def vessel_masks(store: Store, aoi_id: str, algorithm_version: str,
 
     rows, cols = grid["shape"]
     wanted = json.loads(json.dumps(dict(grid)))
-    return {(str(sensor), mode): StoredMask(
-        np.unpackbits(np.frombuffer(zlib.decompress(blob), np.uint8), count=rows * cols).astype(bool).reshape(rows, cols),
-        str(method), int(run_id))
-        for sensor, mode, stored_grid, method, blob, run_id in store.conn.execute(
-            "SELECT sensor, instrument_mode, grid, method, mask, run_id FROM vessel_masks "
-            "WHERE aoi_id = ? AND algorithm_version = ?", (aoi_id, algorithm_version))
-        if json.loads(stored_grid) == wanted}
+
+    def unpacked(blob: bytes) -> np.ndarray:
+        bits = np.frombuffer(zlib.decompress(blob), np.uint8)
+        return np.unpackbits(bits, count=rows * cols).astype(bool).reshape(rows, cols)
+
+    stored = store.conn.execute("SELECT sensor, instrument_mode, grid, method, mask, run_id FROM vessel_masks "
+                                "WHERE aoi_id = ? AND algorithm_version = ?", (aoi_id, algorithm_version))
+    return {(str(sensor), mode): StoredMask(unpacked(blob), str(method), int(run_id))
+            for sensor, mode, on_grid, method, blob, run_id in stored if json.loads(on_grid) == wanted}
 
 
 def set_vessel_mask(store: Store, aoi_id: str, sensor: str, mode: str, algorithm_version: str,

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from shapely.geometry import Point, shape
@@ -48,7 +48,7 @@ from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, dark_water, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, shipped_pixel_model
-from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
+from geo.vessels.model import VESSELS_VERSION, DetectorOutput, LandMask, MaskKey, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
 from geo.vessels.series import one_row_per_date, plot_series, scene_row, write_csv
@@ -74,25 +74,6 @@ class VesselParams:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class LandMask:
-    mask: np.ndarray  # bool, True = land, on the AOI's vessel grid
-    method: str
-
-
-class MaskKey(NamedTuple):
-    """What a land mask is made for: a sensor and its instrument mode ('' optical, or an item that does not say).
-    A mode's pixels (EW: 40 m, its own noise and smear) show its own sea, as its counts make a series of their
-    own: quays smeared by 40 m pixels reach past a mask made of IW scenes, and pass for berthed ships."""
-
-    sensor: str
-    mode: str = ""
-
-    def name(self, modes_of_sensor: int) -> str:
-        """As the series are named (``geo.vessels.series.series_namer``): "s1", or "s1 EW" among several modes."""
-        return f"{self.sensor} {self.mode}" if self.mode and modes_of_sensor > 1 else str(self.sensor)
 
 
 def mask_groups(scenes: Sequence[Scene]) -> dict[MaskKey, list[Scene]]:

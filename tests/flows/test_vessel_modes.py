@@ -58,6 +58,11 @@ def in_modes(catalog: Path, folder: Path, ew: Callable[[Scene], bool]) -> Path:
     return out
 
 
+def at_berth(project, scene_id: str) -> int:
+    """The ships planted alongside the middle pier (tests/vessels/port.py) on that date."""
+    return sum((s.row, s.col) == (156.5, 120.0) for s in project.ships[scene_id])
+
+
 def outputs(user, out: str = "out") -> tuple[list[dict], dict, dict]:
     rows = list(csv.DictReader((user.home / out / "timeseries.csv").open()))
     evidence = {e["claim_id"]: e for e in json.loads((user.home / out / "evidence.json").read_text())}
@@ -103,8 +108,7 @@ def test_ew_baseline_dates_are_left_out_of_an_iw_window_test(user, port_project,
     # quays their 40 m pixels smear), where 0 or 1 was moored, and an IW date lost its berthed ship
     assert manifest["land_mask"] == {"s1 EW": "sar-temporal-median/4 scenes", "s1 IW": "sar-temporal-median/8 scenes"}
     assert "land mask s1 EW sar-temporal-median/4 scenes, s1 IW sar-temporal-median/8 scenes" in result.stdout
-    berthed = {scene: sum((s.row, s.col) == (156.5, 120.0) for s in ships) for scene, ships in port_project.ships.items()}
-    assert {r["scene"]: int(r["n_at_berth"]) for r in rows} == {r["scene"]: berthed[r["scene"]] for r in rows}
+    assert {r["scene"]: int(r["n_at_berth"]) for r in rows} == {r["scene"]: at_berth(port_project, r["scene"]) for r in rows}
     assert len([r for r in rows if r["instrument_mode"] == "IW"]) == 8
     ships = evidence["test-ships"]
     assert ships["verdict"] == CONSISTENT and set(ships["tests"]) == {"s1 IW", "s1 IW at berth"}, ships

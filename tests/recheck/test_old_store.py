@@ -122,7 +122,8 @@ def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow
     assert f"schema migrated from version 6 to {schema.LATEST}" in later.stdout, later.stdout
     with sqlite3.connect(store) as conn:
         stored = dict(conn.execute("SELECT scene_id, instrument_mode FROM vessel_series"))
-        masks = {scene: mask for scene, mask in conn.execute("SELECT scene_id, land_mask FROM vessel_series") if scene in WINDOW}
+        masks = {scene: mask for scene, mask in conn.execute("SELECT scene_id, land_mask FROM vessel_series")
+                 if scene in WINDOW}
         [summary] = conn.execute("SELECT summary FROM runs WHERE run_id = 2").fetchone()
         [details] = conn.execute("SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'test-ships' "
                                  "AND run_id = 2").fetchone()
@@ -140,7 +141,8 @@ def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow
     assert elsewhere.returncode == 0 and "Traceback" not in elsewhere.stderr, elsewhere.stderr
     with sqlite3.connect(moved) as conn:
         stored = dict(conn.execute("SELECT scene_id, instrument_mode FROM vessel_series"))
-        masks = {scene: mask for scene, mask in conn.execute("SELECT scene_id, land_mask FROM vessel_series") if scene in WINDOW}
+        masks = {scene: mask for scene, mask in conn.execute("SELECT scene_id, land_mask FROM vessel_series")
+                 if scene in WINDOW}
         [details] = conn.execute("SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'test-ships' "
                                  "AND run_id = 2").fetchone()
     assert {s: m for s, m in stored.items() if s in WINDOW} == dict.fromkeys(WINDOW, "IW")
