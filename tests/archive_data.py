@@ -217,7 +217,8 @@ def sar_cogs(folder: Path, size: int = 600) -> dict[str, Path]:
 
 
 def s1_item(server: ArchiveServer, item_id: str, when: datetime, hrefs: dict[str, str], collection: str,
-            footprint: dict[str, Any], orbit: int = 118, orbit_state: str = "ascending") -> dict[str, Any]:
+            footprint: dict[str, Any], orbit: int = 118, orbit_state: str = "ascending",
+            instrument_mode: str = "IW") -> dict[str, Any]:
     assets = {pol: {"href": href, "roles": ["data"], "type": "image/tiff; application=geotiff; profile=cloud-optimized",
                     "raster:bands": [{"nodata": -32768 if "rtc" in collection else 0,
                                       "data_type": "float32" if "rtc" in collection else "uint16"}]}
@@ -226,7 +227,7 @@ def s1_item(server: ArchiveServer, item_id: str, when: datetime, hrefs: dict[str
         "type": "Feature", "stac_version": "1.0.0", "id": item_id, "collection": collection,
         "geometry": footprint, "bbox": list(_bounds(footprint)),
         "properties": {"datetime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "platform": "SENTINEL-1A",
-                       "constellation": "Sentinel-1", "sar:instrument_mode": "IW",
+                       "constellation": "Sentinel-1", "sar:instrument_mode": instrument_mode,
                        "sar:polarizations": ["VV", "VH"], "sat:relative_orbit": orbit, "sat:orbit_state": orbit_state},
         "assets": assets, "links": [],
     }

@@ -138,8 +138,7 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     from geo.vessels.job import VESSEL_LAYERS
 
     echo, esc = console.stdout.print, console.esc
-    masks = ", ".join(f"{str(getattr(sensor, 'value', sensor))} {method}"  # Sensor enum keys, as in the manifest
-                      for sensor, method in run.manifest["land_mask"].items())
+    masks = ", ".join(f"{series} {method}" for series, method in run.manifest["land_mask"].items())
     echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(masks)}", markup=True)
     for row in run.rows:
         echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessels ({row['n_large']} >= "

@@ -8,9 +8,12 @@ mode), and recomputes the claims' vessel evidence over the whole stored series (
 per sensor and, where a sensor was seen in several, per mode, as ``geo vessels`` tests), recording it in the
 verdict history (kind ``vessels``) when it differs from what is recorded. Rows stored before the store kept the
 mode take it from the search's items where it finds their scenes again, else follow
-``geo.vessels.series.place_unknown_modes``. The land mask of the AOI's first vessel run (a time-series median
-when it had >= 3 scenes of a sensor) is kept in the store and reused, so a later run's one or two new
-scenes are judged against the same sea. A re-check with no new scene reads no pixels and writes nothing.
+``geo.vessels.series.place_unknown_modes``. The land mask of the AOI's first vessel run with a sensor and mode
+(a time-series median when it had >= 3 scenes of them) is kept in the store and reused, so a later run's one or
+two new scenes are judged against the same sea, and each mode against its own (``geo.vessels.job.MaskKey``). A
+mask kept before the store kept masks per mode is that mode's when the counts of its scenes are all of one mode
+(as the series places them); else it is not used. A re-check with no new scene reads no pixels and writes
+nothing.
 
 Each recorded vessel verdict also carries, under ``combined``, the verdict its claim gets when the counts
 are merged with the claim's latest window verdict from the change polygons, by the rule of ``geo run``
@@ -33,13 +36,13 @@ from geo.grid import Grid
 from geo.recheck.passes import counted_together, is_recorded, stored_ids
 from geo.scenes.model import Scene, Sensor
 from geo.store import Store
-from geo.store.vessels import (add_vessel_rows, set_vessel_mask, set_vessel_modes, unknown_mode_scenes, vessel_mask,
+from geo.store.vessels import (add_vessel_rows, set_vessel_mask, set_vessel_modes, unknown_mode_scenes, vessel_masks,
                                vessel_rows, vessel_scenes)
 from geo.vessels.evidence import evidence_for_claims
-from geo.vessels.job import LandMask, VesselParams, find_scenes, run_vessels
+from geo.vessels.job import VesselParams, find_scenes, run_vessels
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
-from geo.vessels.model import VESSELS_VERSION
+from geo.vessels.model import VESSELS_VERSION, LandMask, MaskKey
 from geo.vessels.series import (mode_unknown, one_row_per_day, place_unknown_modes, row_day, series_namer,
                                 series_zones)
 
@@ -52,7 +55,7 @@ class VesselPlan:
     sensors: tuple[Sensor, ...]
     start: date
     pending: tuple[Scene, ...]  # scenes not counted yet, oldest first
-    masks: dict[str, LandMask] = field(default_factory=dict)  # kept from the AOI's first vessel run
+    masks: dict[MaskKey, LandMask] = field(default_factory=dict)  # kept from the AOI's first vessel runs
     # tiles not recorded yet that their pass leaves out (never counted: recorded as seen, for geo.recheck.quick)
     left_out: tuple[Scene, ...] = ()
     # the instrument mode the search's items give scenes counted before the store kept it (id -> mode)
@@ -62,7 +65,7 @@ class VesselPlan:
 @dataclass
 class VesselOutcome:
     rows: list[dict[str, Any]] = field(default_factory=list)  # one per pending scene
-    masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks this run built
+    masks: dict[MaskKey, LandMask] = field(default_factory=dict)  # time-series masks this run built
     grid: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
@@ -88,13 +91,8 @@ def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], t
     # a pass published again under a new id is not counted twice; recorded as seen, as a tile left out
     left_out += [s for s in scenes if observed(s) and not is_recorded(s, counted)]
     seen = store.seen_scene_ids(aoi.id)
-    grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
-    masks: dict[str, LandMask] = {}
-    for sensor in sensors:
-        stored = vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, grid) if pending else None
-        if stored is not None:
-            masks[sensor] = LandMask(*stored)
     modes = _modes_found(scenes, unknown_mode_scenes(store, aoi.id, VESSELS_VERSION)) if pending else {}
+    masks = _kept_masks(store, aoi, pending, modes, params) if pending else {}
     log.info("%s: %d scene(s) to count vessels on", aoi.id, len(pending))
     return VesselPlan(tuple(relevant), sensors, start, pending, masks, tuple(s for s in left_out if s.id not in seen),
                       modes)
@@ -111,6 +109,30 @@ def _modes_found(scenes: Sequence[Scene], unknown: Mapping[str, tuple[str, datet
                 modes[scene_id] = scene.instrument_mode
                 break
     return modes
+
+
+def _kept_masks(store: Store, aoi: AOI, pending: Sequence[Scene], learned: Mapping[str, str],
+                params: VesselParams) -> dict[MaskKey, LandMask]:
+    """The AOI's stored land masks by sensor and mode. One kept before migration 8 (mode None) is the mode's its
+    scenes' counts are all of, once the series has placed counts of unknown mode (``learned``: those this run
+    found the mode of; ``pending``: the counts about to join); counts of several modes made it of several seas."""
+    grid = Grid.from_aoi(aoi, params.resolution, params.margin_m).to_dict()
+    stored = vessel_masks(store, aoi.id, VESSELS_VERSION, grid)
+    masks = {MaskKey(sensor, mode): LandMask(kept.mask, kept.method)
+             for (sensor, mode), kept in stored.items() if mode is not None}
+    legacy = {sensor: kept for (sensor, mode), kept in stored.items() if mode is None}
+    if not legacy:
+        return masks
+    rows = [{**r, "instrument_mode": learned.get(r["scene"], r["instrument_mode"])}
+            for r in vessel_rows(store, aoi.id, VESSELS_VERSION)]
+    rows += [{"scene": s.id, "sensor": s.sensor.value, "instrument_mode": s.instrument_mode, "run_id": None}
+             for s in pending]
+    placed = place_unknown_modes(rows)
+    for sensor, kept in legacy.items():
+        modes = {r["instrument_mode"] for r in placed if r["sensor"] == sensor and r["run_id"] == kept.run_id}
+        if len(modes) == 1 and None not in modes:
+            masks.setdefault(MaskKey(sensor, modes.pop()), LandMask(kept.mask, kept.method))
+    return masks
 
 
 def count_vessels(aoi: AOI, plan: VesselPlan, params: VesselParams = VesselParams()) -> VesselOutcome:
@@ -143,8 +165,9 @@ def record_vessels(store: Store, aoi: AOI, plan: VesselPlan, outcome: VesselOutc
     Returns the AOI's ``vessels`` summary entry and its verdict news."""
     added = add_vessel_rows(store, aoi.id, VESSELS_VERSION, outcome.rows, run_id, recorded)
     learned = set_vessel_modes(store, aoi.id, VESSELS_VERSION, plan.modes)  # of rows stored before the store kept it
-    for sensor, land in outcome.masks.items():
-        set_vessel_mask(store, aoi.id, sensor, VESSELS_VERSION, outcome.grid, land.method, land.mask, run_id)
+    for key, land in outcome.masks.items():
+        set_vessel_mask(store, aoi.id, key.sensor, key.mode, VESSELS_VERSION, outcome.grid, land.method, land.mask,
+                        run_id)
     # each instrument mode a series of its own, as in geo vessels; rows stored before the mode was: as the rule says
     rows = one_row_per_day(place_unknown_modes(vessel_rows(store, aoi.id, VESSELS_VERSION)),
                            series_zones(plan.claims, aoi))  # a row per local day the claims count

@@ -188,6 +188,30 @@ def _v7(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE vessel_series ADD COLUMN instrument_mode TEXT")
 
 
+# what QGIS shows of vessel_masks since migration 8 (migration 3 wrote VESSEL_TABLES')
+VESSEL_MASKS_V8 = ("per AOI, sensor and instrument mode: the time-series land mask of the AOI's first vessel run "
+                   "with that mode, kept so later runs judge their new scenes against the same sea")
+_V8_MASKS = """CREATE TABLE vessel_masks_v8 (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, algorithm_version TEXT NOT NULL,
+        sensor TEXT NOT NULL, grid TEXT NOT NULL, method TEXT, mask BLOB NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(run_id), instrument_mode TEXT,
+        UNIQUE (aoi_id, sensor, instrument_mode, algorithm_version))"""
+
+
+def _v8(conn: sqlite3.Connection) -> None:
+    """Land masks per instrument mode as well as sensor (an EW pass judged against its own sea, not one made of IW
+    scenes). Masks kept before stay, mode NULL: made of their run's scenes of that sensor, whatever their modes
+    (``geo.recheck.vessels`` reads one as a mode's when those scenes' counts are all of that mode)."""
+    # SQLite cannot change a UNIQUE constraint in place: copy into the new table, swap (its description stays)
+    conn.execute(_V8_MASKS)
+    conn.execute("INSERT INTO vessel_masks_v8 (fid, aoi_id, algorithm_version, sensor, grid, method, mask, run_id) "
+                 "SELECT fid, aoi_id, algorithm_version, sensor, grid, method, mask, run_id FROM vessel_masks")
+    conn.execute("DROP TABLE vessel_masks")
+    conn.execute("ALTER TABLE vessel_masks_v8 RENAME TO vessel_masks")
+    conn.execute("UPDATE gpkg_contents SET description = ? WHERE table_name = 'vessel_masks'",
+                 (VESSEL_MASKS_V8,))
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -196,6 +220,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (5, "webhook alerts pending delivery", _v5),
     (6, "scenes' share of the AOI outside them per pair; drawn AOIs marked", _v6),
     (7, "instrument mode of each vessel count", _v7),
+    (8, "vessel land masks per instrument mode", _v8),
 )
 LATEST = MIGRATIONS[-1][0]
 

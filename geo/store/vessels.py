@@ -1,6 +1,6 @@
 """The store's vessel tables (schema migration 3): per-scene vessel counts of re-checked AOIs (by class since
-migration 4, with their instrument mode since migration 7), and the land mask each AOI's first vessel run built,
-so later runs count their new scenes against the same sea.
+migration 4, with their instrument mode since migration 7), and the land mask each AOI's first vessel run built
+of each sensor (and instrument mode, since migration 8), so later runs count their new scenes against the same sea.
 
 Functions over an open ``Store``; writers call them inside its ``transaction()`` like every other write.
 """
@@ -11,7 +11,7 @@ import json
 import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geo.store.schema import VESSEL_CLASS_COLUMNS
 from geo.store.store import Store
@@ -81,33 +81,44 @@ def vessel_rows(store: Store, aoi_id: str, algorithm_version: str) -> list[dict[
     return rows
 
 
-def vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: str,
-                grid: Mapping[str, Any]) -> tuple[np.ndarray, str] | None:
-    """The stored land mask (bool array, method) of ``sensor`` on ``grid``; None when there is none, or when it
-    was made on another grid (the AOI changed)."""
-    row = store.conn.execute(
-        "SELECT grid, method, mask FROM vessel_masks WHERE aoi_id = ? AND sensor = ? AND algorithm_version = ?",
-        (aoi_id, sensor, algorithm_version)).fetchone()
-    if row is None or json.loads(row[0]) != json.loads(json.dumps(dict(grid))):
-        return None
+class StoredMask(NamedTuple):
+    mask: np.ndarray  # bool, True = land
+    method: str
+    run_id: int  # the run that built it, of its scenes
+
+
+def vessel_masks(store: Store, aoi_id: str, algorithm_version: str,
+                 grid: Mapping[str, Any]) -> dict[tuple[str, str | None], StoredMask]:
+    """The AOI's stored land masks on ``grid`` by (sensor, instrument mode); masks made on another grid (the AOI
+    changed) are left out. Mode None: a mask kept before migration 8, made of its run's scenes of that sensor
+    whatever their modes."""
     import numpy as np
 
     rows, cols = grid["shape"]
-    bits = np.frombuffer(zlib.decompress(row[2]), np.uint8)
-    return np.unpackbits(bits, count=rows * cols).astype(bool).reshape(rows, cols), str(row[1])
+    wanted = json.loads(json.dumps(dict(grid)))
+
+    def unpacked(blob: bytes) -> np.ndarray:
+        bits = np.frombuffer(zlib.decompress(blob), np.uint8)
+        return np.unpackbits(bits, count=rows * cols).astype(bool).reshape(rows, cols)
+
+    stored = store.conn.execute("SELECT sensor, instrument_mode, grid, method, mask, run_id FROM vessel_masks "
+                                "WHERE aoi_id = ? AND algorithm_version = ?", (aoi_id, algorithm_version))
+    return {(str(sensor), mode): StoredMask(unpacked(blob), str(method), int(run_id))
+            for sensor, mode, on_grid, method, blob, run_id in stored if json.loads(on_grid) == wanted}
 
 
-def set_vessel_mask(store: Store, aoi_id: str, sensor: str, algorithm_version: str, grid: Mapping[str, Any],
-                    method: str, mask: np.ndarray, run_id: int) -> None:
-    """Keep ``mask`` (packed bits, deflated: a few kB) unless the AOI already has one on the same grid."""
+def set_vessel_mask(store: Store, aoi_id: str, sensor: str, mode: str, algorithm_version: str,
+                    grid: Mapping[str, Any], method: str, mask: np.ndarray, run_id: int) -> None:
+    """Keep ``mask`` (packed bits, deflated: a few kB) of ``sensor`` in instrument ``mode`` unless the AOI already
+    has one on the same grid."""
     import numpy as np
 
-    if vessel_mask(store, aoi_id, sensor, algorithm_version, grid) is not None:
+    if (sensor, mode) in vessel_masks(store, aoi_id, algorithm_version, grid):
         return
     blob = zlib.compress(np.packbits(np.asarray(mask, bool).ravel()).tobytes(), 9)
     store.conn.execute(
-        "INSERT INTO vessel_masks (aoi_id, algorithm_version, sensor, grid, method, mask, run_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aoi_id, sensor, algorithm_version) DO UPDATE SET "
-        "grid = excluded.grid, method = excluded.method, mask = excluded.mask, run_id = excluded.run_id",
-        (aoi_id, algorithm_version, sensor, json.dumps(dict(grid), sort_keys=True), method, blob, run_id),
+        "INSERT INTO vessel_masks (aoi_id, algorithm_version, sensor, instrument_mode, grid, method, mask, run_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aoi_id, sensor, instrument_mode, algorithm_version) DO UPDATE "
+        "SET grid = excluded.grid, method = excluded.method, mask = excluded.mask, run_id = excluded.run_id",
+        (aoi_id, algorithm_version, sensor, mode, json.dumps(dict(grid), sort_keys=True), method, blob, run_id),
     )

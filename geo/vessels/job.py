@@ -48,7 +48,7 @@ from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, dark_water, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, shipped_pixel_model
-from geo.vessels.model import VESSELS_VERSION, DetectorOutput, SceneDetections, detection_id
+from geo.vessels.model import VESSELS_VERSION, DetectorOutput, LandMask, MaskKey, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
 from geo.vessels.series import one_row_per_day, plot_series, plot_windows, scene_row, series_zones, write_csv
@@ -76,10 +76,15 @@ class VesselParams:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class LandMask:
-    mask: np.ndarray  # bool, True = land, on the AOI's vessel grid
-    method: str
+def mask_groups(scenes: Sequence[Scene]) -> dict[MaskKey, list[Scene]]:
+    """``scenes`` by the land mask they are judged against (their sensor and mode), Sentinel-1 first."""
+    groups: dict[MaskKey, list[Scene]] = {}
+    for scene in scenes:
+        sensor = scene_sensor(scene)
+        if sensor is not None:
+            groups.setdefault(MaskKey(sensor, scene.instrument_mode), []).append(scene)
+    order = (Sensor.S1, Sensor.S2)
+    return dict(sorted(groups.items(), key=lambda kv: (order.index(Sensor(kv[0].sensor)), kv[0].mode)))
 
 
 @dataclass
@@ -92,7 +97,7 @@ class VesselRun:
     manifest: dict[str, Any]
     claims: tuple[Claim, ...] = field(default=())
     scene_rows: list[dict[str, Any]] = field(default_factory=list)  # one row per scene
-    land_masks: dict[str, LandMask] = field(default_factory=dict)  # time-series masks built by this run
+    land_masks: dict[MaskKey, LandMask] = field(default_factory=dict)  # time-series masks built by this run
 
 
 def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[Sensor],
@@ -185,29 +190,30 @@ def run_vessels(
     params: VesselParams = VesselParams(),
     land_polygons: Sequence[BaseGeometry] = (),
     progress: Progress | None = None,
-    land_masks: Mapping[str, LandMask] | None = None,
+    land_masks: Mapping[MaskKey, LandMask] | None = None,
 ) -> VesselRun:
-    """Detect vessels in every scene over ``aoi``, build its series and the evidence for ``claims``.
-    ``land_masks``: per sensor, a time-series land mask made earlier on this AOI's grid (re-checks keep the
-    mask of their first run, so that a later run's few new scenes are judged against the same sea)."""
+    """Detect vessels in every scene over ``aoi``, build its series and the evidence for ``claims``. Each sensor
+    and instrument mode (``MaskKey``) has a land mask of its own, made of its own scenes. ``land_masks``: per
+    sensor and mode, a time-series land mask made earlier on this AOI's grid (re-checks keep the mask of their
+    first run with that mode, so that a later run's few new scenes are judged against the same sea)."""
     started = time.perf_counter()
     grid = Grid.from_aoi(aoi, params.resolution, params.margin_m)
     inside = aoi.pixel_mask(grid)
     layer = rasterize_land(land_polygons, grid)
     results: list[SceneDetections] = []
     masks: dict[str, str] = {}
-    built: dict[str, LandMask] = {}
+    built: dict[MaskKey, LandMask] = {}
     # "detecting in ID (k/n)": the count lets a progress bar move (QGIS's, with GEO_PROGRESS=lines)
-    groups = {sensor: [s for s in scenes if scene_sensor(s) == sensor] for sensor in (Sensor.S1, Sensor.S2)}
+    groups = mask_groups(scenes)
     total = sum(len(group) for group in groups.values())
-    for sensor, group in groups.items():
-        if not group:
-            continue
+    for key, group in groups.items():
+        sensor = Sensor(key.sensor)
+        name = key.name(sum(k.sensor == key.sensor for k in groups))
         cache: dict[str, SceneBands] = {}
-        given = (land_masks or {}).get(sensor)
+        given = (land_masks or {}).get(key)
         if given is not None and given.mask.shape == grid.shape:
             land, method = given.mask | layer, f"{given.method} (kept from an earlier run)"
-            masks[sensor] = method
+            masks[name] = method
         elif len(group) >= 3:
             for scene in _evenly(group, params.mask_scenes):
                 if progress:
@@ -215,9 +221,9 @@ def run_vessels(
                 cache[scene.id] = read_scene(scene, grid)
             land, method = _land_mask([b for b in cache.values() if b.valid.any()] or list(cache.values()),
                                       sensor, grid, params.land)
-            built[sensor] = LandMask(land.copy(), method)
+            built[key] = LandMask(land.copy(), method)
             land |= layer
-            masks[sensor] = method
+            masks[name] = method
         single = given is None and len(group) < 3
         # the hull model sorts what a single-scene land model lets through; a time-series mask has masked the
         # quay-side clutter already (and the model was fitted on single-scene candidates)
@@ -229,7 +235,7 @@ def run_vessels(
             if single:
                 scene_land, method = single_scene_land(bands, grid, params.land)
                 land = scene_land | layer
-                masks[sensor] = method
+                masks[name] = method
             results.append(detect_scene(bands, land, grid, inside, scene_params,
                                         method + ("+layer" if layer.any() else "")))
     contains = _contains(inside, grid)

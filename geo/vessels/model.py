@@ -1,11 +1,12 @@
-"""Value types of the vessel stage: one detection, one scene's detections, and the settings of a run."""
+"""Value types of the vessel stage: one detection, one scene's detections, the settings of a run, and a land
+mask with what it is made for."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # the version is read without shapely (geo.recheck.quick)
     from shapely.geometry.base import BaseGeometry
@@ -69,3 +70,22 @@ class DetectorOutput:
     detections: tuple[VesselDetection, ...]
     observed: np.ndarray  # bool array on the grid: sea pixels that were valid, cloud-free and tested
     diagnostics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LandMask:
+    mask: np.ndarray  # bool, True = land, on the AOI's vessel grid
+    method: str
+
+
+class MaskKey(NamedTuple):
+    """What a land mask is made for: a sensor and its instrument mode ('' optical, or an item that does not say).
+    A mode's pixels (EW: 40 m, its own noise and smear) show its own sea, as its counts make a series of their
+    own: quays smeared by 40 m pixels reach past a mask made of IW scenes, and pass for berthed ships."""
+
+    sensor: str
+    mode: str = ""
+
+    def name(self, modes_of_sensor: int) -> str:
+        """As the series are named (``geo.vessels.series.series_namer``): "s1", or "s1 EW" among several modes."""
+        return f"{self.sensor} {self.mode}" if self.mode and modes_of_sensor > 1 else str(self.sensor)

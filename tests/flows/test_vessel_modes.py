@@ -23,15 +23,20 @@ from tests.flows.test_sar_archives import in_window, rewritten, vessels
 BLOCK = 4  # 10 m -> 40 m
 
 
+def block_mean(data: np.ndarray, transform: Affine) -> tuple[np.ndarray, Affine]:
+    """``data`` at BLOCK x its pixel size, each pixel the mean intensity of its block, and its transform."""
+    rows, cols = (n // BLOCK for n in data.shape)
+    blocks = data.astype("float64")[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK)
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(blocks, axis=(1, 3)), transform @ Affine.scale(BLOCK)
+
+
 def coarsened(path: Path) -> None:
     """``path`` written again at BLOCK x its pixel size, each pixel the mean intensity of its block."""
     with rasterio.open(path) as src:
-        data, profile = src.read(1).astype("float64"), src.profile
-    rows, cols = (n // BLOCK for n in data.shape)
-    blocks = data[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK)
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(blocks, axis=(1, 3))
-    transform = profile["transform"] @ Affine.scale(BLOCK)
+        data, profile = src.read(1), src.profile
+    mean, transform = block_mean(data, profile["transform"])
+    rows, cols = mean.shape
     profile.update(height=rows, width=cols, transform=transform, blockxsize=None, blockysize=None, tiled=False)
     profile = {k: v for k, v in profile.items() if v is not None}
     with rasterio.open(path, "w", **profile) as dst:
@@ -51,6 +56,11 @@ def in_modes(catalog: Path, folder: Path, ew: Callable[[Scene], bool]) -> Path:
     for tif in (tif for scene_id in picked for tif in (folder / scene_id).glob("*.tif")):
         coarsened(tif)
     return out
+
+
+def at_berth(project, scene_id: str) -> int:
+    """The ships planted alongside the middle pier (tests/vessels/port.py) on that date."""
+    return sum((s.row, s.col) == (156.5, 120.0) for s in project.ships[scene_id])
 
 
 def outputs(user, out: str = "out") -> tuple[list[dict], dict, dict]:
@@ -92,8 +102,13 @@ def test_ew_baseline_dates_are_left_out_of_an_iw_window_test(user, port_project,
     catalog = in_modes(port_project.catalog, tmp_path / "modes", lambda s: s.id in early)
     result = vessels(user, catalog, port_project)
     assert result.returncode == 0, result.output
-    rows, evidence, _ = outputs(user)
+    rows, evidence, manifest = outputs(user)
     assert sorted(r["scene"] for r in rows if r["instrument_mode"] == "EW") == sorted(early)
+    # each mode's scenes make its own land mask: with one of all twelve the EW dates had 5-6 ships at berth (the
+    # quays their 40 m pixels smear), where 0 or 1 was moored, and an IW date lost its berthed ship
+    assert manifest["land_mask"] == {"s1 EW": "sar-temporal-median/4 scenes", "s1 IW": "sar-temporal-median/8 scenes"}
+    assert "land mask s1 EW sar-temporal-median/4 scenes, s1 IW sar-temporal-median/8 scenes" in result.stdout
+    assert {r["scene"]: int(r["n_at_berth"]) for r in rows} == {r["scene"]: at_berth(port_project, r["scene"]) for r in rows}
     assert len([r for r in rows if r["instrument_mode"] == "IW"]) == 8
     ships = evidence["test-ships"]
     assert ships["verdict"] == CONSISTENT and set(ships["tests"]) == {"s1 IW", "s1 IW at berth"}, ships

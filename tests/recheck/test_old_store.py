@@ -23,9 +23,29 @@ from tests.flows.test_vessel_modes import in_modes
 OLD_SCHEMA = 5
 
 
+def without_mask_modes(conn: sqlite3.Connection) -> None:
+    """What migration 8 added, taken out: one land mask per AOI and sensor, as schema 7 kept (made of all its
+    run's scenes of that sensor; here the mask of the mode with the most of them, the nearest to that)."""
+    kept: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for fid, aoi_id, version, sensor, scenes in conn.execute(
+            "SELECT fid, aoi_id, algorithm_version, sensor, (SELECT count(*) FROM vessel_series s WHERE s.aoi_id = "
+            "m.aoi_id AND s.sensor = m.sensor AND s.instrument_mode = m.instrument_mode AND s.run_id = m.run_id) "
+            "FROM vessel_masks m").fetchall():
+        kept[(aoi_id, version, sensor)] = max(kept.get((aoi_id, version, sensor), (-1, 0)), (scenes, -fid))
+    conn.execute("""CREATE TABLE masks_v3 (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, algorithm_version TEXT NOT NULL,
+            sensor TEXT NOT NULL, grid TEXT NOT NULL, method TEXT, mask BLOB NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id), UNIQUE (aoi_id, sensor, algorithm_version))""")
+    conn.executemany("INSERT INTO masks_v3 SELECT fid, aoi_id, algorithm_version, sensor, grid, method, mask, run_id "
+                     "FROM vessel_masks WHERE fid = ?", [(-fid,) for _, fid in kept.values()])
+    conn.execute("DROP TABLE vessel_masks")
+    conn.execute("ALTER TABLE masks_v3 RENAME TO vessel_masks")
+
+
 def as_schema_5(store: Path) -> None:
-    """What migrations 6 and 7 added, taken out again: the store as a workbench of schema 5 left it."""
+    """What migrations 6 to 8 added, taken out again: the store as a workbench of schema 5 left it."""
     with sqlite3.connect(store) as conn:
+        without_mask_modes(conn)
         conn.execute("ALTER TABLE vessel_series DROP COLUMN instrument_mode")
         for column in schema.NODATA_COLUMNS:
             conn.execute(f"ALTER TABLE pairs DROP COLUMN {column}")
@@ -61,9 +81,11 @@ def test_an_old_store_with_nothing_new_says_it_was_migrated_then_goes_on(first_r
 
 
 def as_schema_6(store: Path) -> None:
-    """The store as a workbench of schema 6 left it: vessel counts without their instrument mode."""
+    """The store as a workbench of schema 6 left it: vessel counts without their instrument mode, and one land mask
+    per sensor."""
     conn = sqlite3.connect(store)
     with conn:
+        without_mask_modes(conn)
         conn.execute("ALTER TABLE vessel_series DROP COLUMN instrument_mode")
         conn.execute("UPDATE store_meta SET value = '6' WHERE key = 'schema_version'")
     conn.close()  # closed, its write-ahead log is folded into the file (copied below)
@@ -100,10 +122,14 @@ def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow
     assert f"schema migrated from version 6 to {schema.LATEST}" in later.stdout, later.stdout
     with sqlite3.connect(store) as conn:
         stored = dict(conn.execute("SELECT scene_id, instrument_mode FROM vessel_series"))
+        masks = {scene: mask for scene, mask in conn.execute("SELECT scene_id, land_mask FROM vessel_series")
+                 if scene in WINDOW}
         [summary] = conn.execute("SELECT summary FROM runs WHERE run_id = 2").fetchone()
         [details] = conn.execute("SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'test-ships' "
                                  "AND run_id = 2").fetchone()
     assert stored == {i: "EW" if i in EARLY_EW else "IW" for i in items}
+    # the old store's one s1 mask was made of IW and EW scenes: no mode's sea, not used; two IW dates, one scene each
+    assert masks == dict.fromkeys(WINDOW, "sar-single-scene+objects-on-water"), masks
     vessels = json.loads(summary)["aois"][0]["vessels"]
     assert vessels["n_modes_learned"] == 10 and vessels["series"] == {"s1 EW": 4, "s1 IW": 8}, vessels
     ships = json.loads(details)
@@ -115,11 +141,15 @@ def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow
     assert elsewhere.returncode == 0 and "Traceback" not in elsewhere.stderr, elsewhere.stderr
     with sqlite3.connect(moved) as conn:
         stored = dict(conn.execute("SELECT scene_id, instrument_mode FROM vessel_series"))
+        masks = {scene: mask for scene, mask in conn.execute("SELECT scene_id, land_mask FROM vessel_series")
+                 if scene in WINDOW}
         [details] = conn.execute("SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'test-ships' "
                                  "AND run_id = 2").fetchone()
     assert {s: m for s, m in stored.items() if s in WINDOW} == dict.fromkeys(WINDOW, "IW")
     old = sorted(s for s in stored if s not in WINDOW)
     assert len(old) == 10 and {stored[s] for s in old} == {None}  # unknown, as stored
+    # its mask follows its scenes' counts, taken as IW: IW's, kept (without_mask_modes kept the 6 IW scenes' one)
+    assert set(masks.values()) == {"sar-temporal-median/6 scenes (kept from an earlier run)"}, masks
     ships = json.loads(details)
     assert set(ships["tests"]) == {"s1", "s1 at berth"} and len(ships["tests"]["s1"]["baseline"]) == 10
     assert (f"10 s1 scene(s) counted before the store kept the instrument mode taken as IW, the mode of every s1 "

@@ -92,7 +92,7 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     conn.close()
     assert not _tables(path) >= {"layer_styles"}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 7
+        assert store.schema_version == schema.LATEST == 8
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
@@ -202,7 +202,7 @@ def test_migration_4_adds_the_vessel_size_classes_and_old_rows_say_they_have_non
            "n_large": 4, "total_area_m2": 1.0, "large_area_m2": 1.0, "observed_fraction": 0.97, "observed_km2": 2.0,
            "land_mask": "sar-temporal-median/0.1", "n_100m": 2, "n_at_berth": 4, "n_at_anchor": 2, "n_100m_at_berth": 1}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 7
+        assert store.schema_version == schema.LATEST == 8
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", [new], 1, "t") == 1
         old_row, new_row = vessel_rows(store, "port", "vessels/0.1")
@@ -231,7 +231,7 @@ def test_migration_7_reads_old_vessel_counts_of_unknown_mode_and_records_it_once
     new = [{**row, "scene": "IW", "instrument_mode": "IW", "date": "2021-04-13", "datetime": "2021-04-13T06:00:00Z"},
            {**row, "scene": "UNSAID", "instrument_mode": "", "date": "2021-04-19", "datetime": "2021-04-19T06:00:00Z"}]
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 7
+        assert store.schema_version == schema.LATEST == 8
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", new, 1, "t") == 2
         assert sorted(unknown_mode_scenes(store, "port", "vessels/0.1")) == ["OLD1", "OLD2"]
@@ -260,7 +260,7 @@ def test_migration_6_keeps_old_pairs_readable_their_outside_share_unknown(tmp_pa
     conn.execute("COMMIT")
     conn.close()
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 7
+        assert store.schema_version == schema.LATEST == 8
         old, = store.pairs("x", "v")
         assert old.clear_fraction == 0.7 and old.nodata_fractions == (None, None) and old.outside_fraction is None
         assert (store.aoi_drawn("harbour"), store.aoi_drawn("port"), store.aoi_drawn("none")) == (True, None, None)
