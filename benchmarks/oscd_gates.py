@@ -1,7 +1,9 @@
 """Gates and hole filling on ``local-fusion``'s decision, screened on the OSCD cities (README: *Changes wider
 than the window*): the statistic zeroed where both dates are vegetated (NDVI) or wet (MNDWI), smoothed over
-σ 1 px; the decision's enclosed holes filled (all, or up to a size). Leave-one-city-out F1 through the grid of
-``benchmarks/oscd_directions.py``, ``local-fusion`` in the same run.
+σ 1 px; the decision's enclosed holes filled (all, or up to a size); and the statistic as the detector computes
+it with and without its gross-change screen (``geo.change.gross``: changes wider than the window kept out of
+the local fits). Leave-one-city-out F1
+through the grid of ``benchmarks/oscd_directions.py``, ``local-fusion`` in the same run.
 
     python benchmarks/oscd_gates.py [--root ../shared/data/oscd] [--out benchmarks/results/oscd_gates.json]
 
@@ -22,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geo.atomic import write_json  # noqa: E402
+from geo.change.gross import Screen  # noqa: E402
+from geo.change.local_blocks import apply_local, fit_local, local_statistic, whole  # noqa: E402
 from geo.eval.oscd import default_root, discover  # noqa: E402
 
 from benchmarks.learn_oscd import leave_one_out  # noqa: E402
@@ -43,6 +47,19 @@ def both_dates(city: CityData, a: str, b: str) -> np.ndarray:
 def gated(a: str, b: str, level: float) -> Callable[[CityData], np.ndarray]:
     def statistic(city: CityData) -> np.ndarray:
         return np.where(both_dates(city, a, b) > level, 0.0, robust_min(city))
+    return statistic
+
+
+def local_fusion(screen: bool) -> Callable[[CityData], np.ndarray]:
+    """``local-fusion``'s statistic as the detector computes it (``geo.change.local_blocks``: windows 48/96 px,
+    footprints σ 1/2 px, their minimum), with its gross-change screen (``geo.change.gross``) or without it."""
+    def statistic(city: CityData) -> np.ndarray:
+        x, y, valid = _band(city, "red", 0), _band(city, "red", 1), city.valid
+        if screen:
+            return local_statistic(x, y, valid, 96, 1.0, min_over_sigmas_px=(2.0,), min_over_windows_px=(48,))[0]
+        fits = [fit_local(x, y, valid, w, 1.0, windows=whole(valid.shape), min_over_sigmas_px=(2.0,),
+                          screen=Screen(None, None)) for w in (96, 48)]
+        return apply_local(x, y, valid, fits, core_px=max(valid.shape))
     return statistic
 
 
@@ -69,6 +86,8 @@ def main() -> None:
         **{f"vegetated on both dates (NDVI > {v}) left out": (gated("nir", "red", v), None) for v in (0.3, 0.4, 0.5, 0.6)},
         **{f"wet on both dates (MNDWI > {v}) left out": (gated("green", "swir16", v), None) for v in (0.0, 0.2, 0.4)},
         **{f"holes filled{'' if px is None else f' up to {px} px'}": (robust_min, holes_filled(px)) for px in (None, 16, 64)},
+        "local-fusion as the detector computes it, without the gross-change screen": (local_fusion(False), None),
+        "local-fusion as the detector computes it, with the gross-change screen": (local_fusion(True), None),
     }
     cities = discover(args.root)
     f1: dict[str, list[list[float]]] = {name: [] for name in variants}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.change import tiling
+from geo.change.gross import SCREEN_REACH_PX, Offset, Screen, fit_weights
 from geo.change.local import (
     BLOCK_PX, PRECISION, Line, Pixels, both_moment_sums, line_from_sums, line_sums, local_linear_fit, masked_gaussian,
     robust_scale, scaled, valid_weight,
@@ -51,6 +52,7 @@ class LocalFit:
     sigma_px: float
     # Other footprints: the statistic is then the per-pixel minimum over all of them (``local-fusion``).
     min_over_sigmas_px: tuple[float, ...] = ()
+    screen: Screen | None = None  # changes wider than the window kept out of the fits (``geo.change.gross``)
 
     @property
     def footprints_px(self) -> tuple[float, ...]:
@@ -59,22 +61,25 @@ class LocalFit:
 
 def halo_px(window_px: int, sigma_px: float, iterations: int = ITERATIONS) -> int:
     """How far a pixel's statistic reads: per fit half the window plus one moment block (bilinear
-    interpolation between block centres), then the Gaussian footprint (scipy truncates it at 4σ). The
-    tests find the cores exact with this halo and not with one moment block less."""
-    reach = iterations * (window_px // 2 + BLOCK_PX) + math.ceil(4 * sigma_px) + 1
+    interpolation between block centres) and the screen's square around each pixel it weighs
+    (``geo.change.gross``), then the Gaussian footprint (scipy truncates it at 4σ). The tests find the cores
+    exact with this halo and not with one moment block less."""
+    reach = iterations * (window_px // 2 + BLOCK_PX) + SCREEN_REACH_PX + math.ceil(4 * sigma_px) + 1
     return -(-reach // BLOCK_PX) * BLOCK_PX
 
 
 class SharedSums:
     """What the fits of one block have in common, whatever their window and direction, worked out once over
-    the block's widest window: the first iteration's moment block sums (weighted by the valid pixels) and the
-    footprints' weights of the valid pixels. A narrower window (``within``) reads its own part of them: both
-    are local (a block sum is its block's pixels'; a Gaussian weight its reach's), the numbers its own would be
-    wherever its core is read."""
+    the block's widest window: the first iteration's moment block sums (weighted by ``fit_valid``, the valid
+    pixels a fit may weigh: ``geo.change.gross``) and the footprints' weights of the valid pixels. A narrower
+    window (``within``) reads its own part of them: both are local (a block sum is its block's pixels'; a
+    Gaussian weight its reach's), the numbers its own would be wherever its core is read."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, valid: np.ndarray,
-                 part: tuple[slice, slice] | None = None, parent: SharedSums | None = None) -> None:
+                 part: tuple[slice, slice] | None = None, parent: SharedSums | None = None,
+                 fit_valid: np.ndarray | None = None) -> None:
         self._images = (x, y, valid)
+        self.fit_valid = valid if fit_valid is None else fit_valid
         self._part = part
         self._parent = parent
         self._moments: tuple[list[np.ndarray], list[np.ndarray]] | None = None
@@ -83,7 +88,7 @@ class SharedSums:
     def within(self, part: tuple[slice, slice]) -> SharedSums:
         """The sums of the window ``part`` of this one (its start on the moment lattice)."""
         x, y, valid = self._images
-        return SharedSums(x[part], y[part], valid[part], part, self)
+        return SharedSums(x[part], y[part], valid[part], part, self, self.fit_valid[part])
 
     def moments(self, forward: bool) -> list[np.ndarray]:
         """``moment_sums`` of the first iteration: y from x (``forward``) or x from y."""
@@ -94,7 +99,7 @@ class SharedSums:
                        slice(cols.start // BLOCK_PX, -(-cols.stop // BLOCK_PX)))
             return [v[lattice] for v in self._parent.moments(forward)]
         if self._moments is None:
-            self._moments = both_moment_sums(*self._images)
+            self._moments = both_moment_sums(self._images[0], self._images[1], self.fit_valid)
         return self._moments[0 if forward else 1]
 
     def weight(self, sigma: float) -> np.ndarray:
@@ -108,12 +113,15 @@ class SharedSums:
 
 def step(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, line: Line | None,
          previous: tuple[np.ndarray, tuple[float, float]] | None = None,
-         block_moments: list[np.ndarray] | None = None, pixels: Pixels | None = None) -> np.ndarray:
+         block_moments: list[np.ndarray] | None = None, pixels: Pixels | None = None,
+         fit_valid: np.ndarray | None = None) -> np.ndarray:
     """One iteration of the residual: y minus its local prediction from x, NaN where invalid. The fit leaves
     out pixels whose ``previous`` residual (with its centre and scale) is beyond ``CLIP`` deviations.
     ``block_moments``: the fit's moment sums when known (a first iteration's, ``SharedSums``); ``pixels``:
-    the residual of those only (the fit over the whole window)."""
-    weights = valid if previous is None else _kept(valid, *previous)
+    the residual of those only (the fit over the whole window). ``fit_valid``: the valid pixels a fit may
+    weigh (by default all)."""
+    fit_valid = valid if fit_valid is None else fit_valid
+    weights = fit_valid if previous is None else _kept(fit_valid, *previous)
     gain, offset = local_linear_fit(x, y, weights, window_px, line=line, block_moments=block_moments, pixels=pixels)
     at = pixels or (slice(None), slice(None))
     # (x is finite where valid; elsewhere the prediction is not kept): y − (gain·x + offset), in place
@@ -132,13 +140,16 @@ def _kept(valid: np.ndarray, previous: np.ndarray, centre: tuple[float, float]) 
 
 
 def residual(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, fit: ResidualFit,
-             first_moments: list[np.ndarray] | None = None, pixels: Pixels | None = None) -> np.ndarray:
+             first_moments: list[np.ndarray] | None = None, pixels: Pixels | None = None,
+             fit_valid: np.ndarray | None = None) -> np.ndarray:
     """y minus its local prediction from x after every iteration of ``fit`` (at ``pixels`` only: the last
     iteration's residual is computed there, the earlier ones, which weigh its fit, everywhere)."""
     last = len(fit.lines) - 1
-    out = step(x, y, valid, window_px, fit.lines[0], block_moments=first_moments, pixels=None if last else pixels)
+    out = step(x, y, valid, window_px, fit.lines[0], block_moments=first_moments, pixels=None if last else pixels,
+               fit_valid=fit_valid)
     for i in range(1, len(fit.lines)):
-        out = step(x, y, valid, window_px, fit.lines[i], (out, fit.centres[i - 1]), pixels=pixels if i == last else None)
+        out = step(x, y, valid, window_px, fit.lines[i], (out, fit.centres[i - 1]), pixels=pixels if i == last else None,
+                   fit_valid=fit_valid)
     return out
 
 
@@ -153,15 +164,15 @@ def score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fit: LocalFit, shared
     directions' residuals over a Gaussian footprint. ``shared``: what it has in common with other windows'
     statistics of the same pixels. The last residuals and the footprints are worked out on the core and the
     footprint's reach around it only: the same numbers there as over the whole window."""
-    shared = SharedSums(x, y, valid) if shared is None else shared
+    shared = SharedSums(x, y, valid, fit_valid=fit_weights(x, y, valid, fit.screen)) if shared is None else shared
     rows, cols = core or (slice(0, valid.shape[0]), slice(0, valid.shape[1]))
     reach = footprint_reach(fit)
     crop = (slice(max(rows.start - reach, 0), min(rows.stop + reach, valid.shape[0])),
             slice(max(cols.start - reach, 0), min(cols.stop + reach, valid.shape[1])))
     inner = (slice(rows.start - crop[0].start, rows.stop - crop[0].start),
              slice(cols.start - crop[1].start, cols.stop - crop[1].start))
-    return _combine(residual(x, y, valid, fit.window_px, fit.forward, shared.moments(True), crop),
-                    residual(y, x, valid, fit.window_px, fit.backward, shared.moments(False), crop),
+    return _combine(residual(x, y, valid, fit.window_px, fit.forward, shared.moments(True), crop, shared.fit_valid),
+                    residual(y, x, valid, fit.window_px, fit.backward, shared.moments(False), crop, shared.fit_valid),
                     valid[crop], fit, shared, crop)[inner]
 
 
@@ -196,23 +207,30 @@ def _windows_of(windows: Sequence[Block], x: np.ndarray, y: np.ndarray,
 
 
 def _fit_direction(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, windows: Sequence[Block],
-                   first_moments: list[np.ndarray] | None = None) -> tuple[ResidualFit, list[np.ndarray]]:
+                   first_moments: list[np.ndarray] | None = None, screen: Screen | None = None,
+                   fit_valid: np.ndarray | None = None) -> tuple[ResidualFit, list[np.ndarray]]:
     """Each iteration's line from the sample windows' cores (weighted as that iteration weighs them), then
     the centre and scale of its residual there; each window's last residual is kept for the next, and the
     final ones are returned with the fit. ``first_moments``: the first iteration's moment sums of the one
-    window (``SharedSums``), when known."""
+    window (``SharedSums``), when known. ``screen``: what no fit weighs (``geo.change.gross``), for x and y;
+    ``fit_valid``: the one window's pixels it leaves to the fits, when known."""
     assert first_moments is None or len(windows) == 1, "first moments are one window's"
+    assert fit_valid is None or len(windows) == 1, "fit_valid is one window's"
     lines: list[Line | None] = []
     centres: list[tuple[float, float]] = []
     previous: list[np.ndarray] = []  # each window's residual of the last iteration
+    fit_valids: list[np.ndarray] = [] if fit_valid is None else [fit_valid]  # each window's, worked out once
     for i in range(ITERATIONS):
         sums = np.zeros(5)
         for index, (xs, ys, ok, core) in enumerate(_windows_of(windows, x, y, valid)):
-            w = (_kept(ok, previous[index], centres[-1]) if i else ok).astype(np.float64)[core]
+            if index == len(fit_valids):
+                fit_valids.append(fit_weights(xs, ys, ok, screen))
+            fit_ok = fit_valids[index]
+            w = (_kept(fit_ok, previous[index], centres[-1]) if i else fit_ok).astype(np.float64)[core]
             sums += line_sums(np.where(w > 0, xs[core], 0.0), np.where(w > 0, ys[core], 0.0), w)
         lines.append(line_from_sums(sums))
         previous = [step(xs, ys, ok, window_px, lines[-1], (previous[index], centres[-1]) if i else None,
-                         None if i else first_moments)
+                         None if i else first_moments, fit_valid=fit_valids[index])
                     for index, (xs, ys, ok, _) in enumerate(_windows_of(windows, x, y, valid))]
         values = np.concatenate([r[b.core_in_window][valid[b.window][b.core_in_window]]
                                  for r, b in zip(previous, windows)])
@@ -227,13 +245,37 @@ def sample_windows(valid: np.ndarray, halo: int) -> list[Block]:
     return spread(candidates, SAMPLE_WINDOWS)
 
 
+def fit_screen(x: np.ndarray, y: np.ndarray, valid: np.ndarray, windows: Sequence[Block]) -> Screen:
+    """The screen's global quantities (``geo.change.gross``) from the ``windows``' cores: each direction's
+    line over the valid pixels and the robust centre and scale of its residual."""
+    offsets: list[Offset | None] = []
+    for a, b in ((x, y), (y, x)):
+        sums = np.zeros(5)
+        for xs, ys, ok, core in _windows_of(windows, a, b, valid):
+            w = ok[core].astype(np.float64)
+            sums += line_sums(np.where(ok[core], xs[core], 0.0), np.where(ok[core], ys[core], 0.0), w)
+        line = line_from_sums(sums)
+        if line is None:
+            offsets.append(None)
+            continue
+        gain, intercept = line
+        values = np.concatenate([(ys[core] - (gain * xs[core] + intercept))[ok[core]]
+                                 for xs, ys, ok, core in _windows_of(windows, a, b, valid)])
+        offsets.append((line, robust_scale(values)))
+    return Screen(*offsets)
+
+
 def fit_local(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: int, sigma_px: float,
-              windows: Sequence[Block] | None = None, min_over_sigmas_px: tuple[float, ...] = ()) -> LocalFit:
-    """Phase 1: the global quantities from sample ``windows`` (by default ``sample_windows``)."""
+              windows: Sequence[Block] | None = None, min_over_sigmas_px: tuple[float, ...] = (),
+              screen: Screen | None = None) -> LocalFit:
+    """Phase 1: the global quantities from sample ``windows`` (by default ``sample_windows``); the
+    ``screen``'s from them too unless given (several windows' fits share one)."""
     if windows is None:
         windows = sample_windows(valid, halo_px(window_px, max((sigma_px, *min_over_sigmas_px))))
-    return LocalFit(_fit_direction(x, y, valid, window_px, windows)[0],
-                    _fit_direction(y, x, valid, window_px, windows)[0], window_px, sigma_px, min_over_sigmas_px)
+    screen = fit_screen(x, y, valid, windows) if screen is None else screen
+    return LocalFit(_fit_direction(x, y, valid, window_px, windows, screen=screen)[0],
+                    _fit_direction(y, x, valid, window_px, windows, screen=screen.swapped())[0], window_px, sigma_px,
+                    min_over_sigmas_px, screen)
 
 
 Part = tuple[tuple[slice, slice], tuple[slice, slice]]  # a fit's window in the block's, and its core in that
@@ -243,7 +285,7 @@ def _block_score(x: np.ndarray, y: np.ndarray, valid: np.ndarray, fits: Sequence
                  parts: Sequence[Part]) -> np.ndarray:
     """The per-pixel minimum over ``fits`` of their statistics on one block's core, each computed on its own
     window (``parts``, within the block's widest), what they have in common worked out once."""
-    shared = SharedSums(x, y, valid)
+    shared = SharedSums(x, y, valid, fit_valid=fit_weights(x, y, valid, fits[0].screen))  # one screen for all
     out: np.ndarray | None = None
     for fit, (window, core) in zip(fits, parts):
         values = score(x[window], y[window], valid[window], fit, shared.within(window), core)
@@ -306,15 +348,20 @@ def local_statistic(x: np.ndarray, y: np.ndarray, valid: np.ndarray, window_px: 
     windows_px = (window_px, *min_over_windows_px)
     widest = max((sigma_px, *min_over_sigmas_px))
     if len(layout(valid.shape, halo_px(window_px, widest), core_px, BLOCK_PX)) > 1:
-        fits = [fit_local(x, y, valid, w, sigma_px, min_over_sigmas_px=min_over_sigmas_px) for w in windows_px]
+        screen = fit_screen(x, y, valid, sample_windows(valid, halo_px(max(windows_px), widest)))
+        fits = [fit_local(x, y, valid, w, sigma_px, min_over_sigmas_px=min_over_sigmas_px, screen=screen)
+                for w in windows_px]
         return apply_local(x, y, valid, fits, runner, core_px), fits[0]
-    shared = SharedSums(x, y, valid)
+    screen = fit_screen(x, y, valid, whole(valid.shape))
+    shared = SharedSums(x, y, valid, fit_valid=fit_weights(x, y, valid, screen))
     out: np.ndarray | None = None
     fits = []
     for w in windows_px:
-        forward, [forward_residual] = _fit_direction(x, y, valid, w, whole(valid.shape), shared.moments(True))
-        backward, [backward_residual] = _fit_direction(y, x, valid, w, whole(valid.shape), shared.moments(False))
-        fits.append(LocalFit(forward, backward, w, sigma_px, min_over_sigmas_px))
+        forward, [forward_residual] = _fit_direction(x, y, valid, w, whole(valid.shape), shared.moments(True), screen,
+                                                     shared.fit_valid)
+        backward, [backward_residual] = _fit_direction(y, x, valid, w, whole(valid.shape), shared.moments(False),
+                                                       screen.swapped(), shared.fit_valid)
+        fits.append(LocalFit(forward, backward, w, sigma_px, min_over_sigmas_px, screen))
         values = _combine(forward_residual, backward_residual, valid, fits[-1], shared)
         out = values if out is None else np.fmin(out, values, out=out)
     assert out is not None

@@ -71,10 +71,10 @@ def test_algorithm_version_is_name_version_and_parameter_digest():
     for name, version in versions.items():
         assert re.fullmatch(rf"{re.escape(name)}/{re.escape(DETECTORS[name].version)}\+[0-9a-f]{{8}}", version)
     shipped = build_detector("local-regression")
-    assert shipped.algorithm_version.startswith("local-regression/0.2+")
+    assert shipped.algorithm_version.startswith("local-regression/0.3+")
     # any effective parameter moves the digest, the same parameters give the same version
     relearnt = LocalRegression(replace(shipped.params, threshold=shipped.params.threshold + 0.1))
-    assert relearnt.algorithm_version.split("+")[0] == "local-regression/0.2"
+    assert relearnt.algorithm_version.split("+")[0] == "local-regression/0.3"
     assert relearnt.algorithm_version != shipped.algorithm_version
     assert LocalRegression(replace(shipped.params)).algorithm_version == shipped.algorithm_version
     # the chi-square detectors take the job's significance levels, and their version follows them

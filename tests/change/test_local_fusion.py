@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 from geo.change.detectors import DETECTORS, build_detector
 from geo.change.detectors.local_fusion import PARAMS_RESOURCE, LocalFusionParams
 from geo.change.local import masked_gaussian, scaled
+from geo.change.gross import fit_weights
 from geo.change.local_blocks import SharedSums, apply_local, halo_px, local_statistic, residual
 from geo.change.stats import local_change
 from tests.change.scenes import BANDS, seasonal_pair
@@ -47,9 +48,9 @@ def test_both_directions_filtered_together_are_each_directions_footprint_average
     x, y = pair.before[RED], pair.after[RED]
     statistic, fit = local_statistic(x, y, valid, 32, 1.0, core_px=10_000, min_over_sigmas_px=(2.0,))
 
-    shared = SharedSums(x, y, valid)
-    forward = residual(x, y, valid, fit.window_px, fit.forward, shared.moments(True))
-    backward = residual(y, x, valid, fit.window_px, fit.backward, shared.moments(False))
+    shared = SharedSums(x, y, valid, fit_valid=fit_weights(x, y, valid, fit.screen))  # the fits' own weights
+    forward = residual(x, y, valid, fit.window_px, fit.forward, shared.moments(True), fit_valid=shared.fit_valid)
+    backward = residual(y, x, valid, fit.window_px, fit.backward, shared.moments(False), fit_valid=shared.fit_valid)
     z = [np.abs(scaled(r, valid, f.centres[-1])) for r, f in ((forward, fit.forward), (backward, fit.backward))]
     each = [((masked_gaussian(z[0], valid, sigma) + masked_gaussian(z[1], valid, sigma)) / 2).astype(np.float32)
             for sigma in fit.footprints_px]
@@ -103,7 +104,7 @@ def test_detector_registered_with_the_shipped_parameters():
     assert detector.params == LocalFusionParams.shipped() == LocalFusionParams(
         **{**parameters, "windows_px": tuple(parameters["windows_px"]), "sigmas_px": tuple(parameters["sigmas_px"])})
     assert data["provenance"]["script"] == "benchmarks/oscd_statistics.py --write"
-    assert detector.algorithm_version.startswith("local-fusion/0.1+")
+    assert detector.algorithm_version.startswith("local-fusion/0.2+")
 
 
 @pytest.mark.parametrize("core_px", [96, 10_000])  # blocks (3 x 3, a cloud across seams) and the whole grid

@@ -77,7 +77,7 @@ def test_detector_registered_with_the_shipped_parameters():
     assert DETECTORS["self-trained"] is type(detector)
     assert detector.params == SelfTrainedParams(**data["parameters"]) == SelfTrainedParams.shipped()
     assert data["provenance"]["script"] == "benchmarks/oscd_learned.py --write"
-    assert detector.algorithm_version.startswith("self-trained/0.1+")
+    assert detector.algorithm_version.startswith("self-trained/0.2+")
     found = detector.detect(*(lambda p: (p.before, p.after))(seasonal_pair()), np.ones((256, 256), bool), BANDS)
     summary = found.summary()
     assert summary["method"] == "self-trained" and summary["threshold_grow"] == round(detector.params.threshold, 4)

@@ -36,7 +36,7 @@ class LocalFusionParams:
 
 class LocalFusion(Detector[LocalFusionParams]):
     name = "local-fusion"
-    version = "0.1"
+    version = "0.2"  # 0.2: changes wider than the window screened out of the fits (geo.change.gross)
 
     @classmethod
     def default_params(cls) -> LocalFusionParams:

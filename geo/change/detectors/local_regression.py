@@ -107,7 +107,7 @@ def decision_levels(threshold: float, seed_factor: float) -> tuple[Level, ...]:
 
 class LocalRegression(Detector[LocalParams]):
     name = "local-regression"
-    version = "0.2"
+    version = "0.3"  # 0.3: changes wider than the window screened out of the fits (geo.change.gross)
 
     @classmethod
     def default_params(cls) -> LocalParams:

@@ -34,7 +34,7 @@ class SelfTrainedParams:
 
 class SelfTrained(Detector[SelfTrainedParams]):
     name = "self-trained"
-    version = "0.1"
+    version = "0.2"  # 0.2: its statistic screens changes wider than the window (geo.change.gross)
 
     @classmethod
     def default_params(cls) -> SelfTrainedParams:
