@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from geo.aoi import AOI
 
 
-
 class DayWindow(Protocol):
     """A claim's window (``geo.claims.TimeWindow``, known by its shape: ``geo.claims`` imports this module)."""
 

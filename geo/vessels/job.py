@@ -51,7 +51,8 @@ from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, s
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, LandMask, MaskKey, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
-from geo.vessels.series import one_row_per_day, plot_series, plot_windows, scene_row, series_zones, write_csv
+from geo.vessels.series import (one_row_per_day, plot_series, plot_windows, scene_row, series_namer, series_zones,
+                                write_csv)
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +207,10 @@ def run_vessels(
     # "detecting in ID (k/n)": the count lets a progress bar move (QGIS's, with GEO_PROGRESS=lines)
     groups = mask_groups(scenes)
     total = sum(len(group) for group in groups.values())
+    series_name = series_namer([{"sensor": k.sensor, "instrument_mode": k.mode} for k in groups])  # "s1", "s1 EW"
     for key, group in groups.items():
         sensor = Sensor(key.sensor)
-        name = key.name(sum(k.sensor == key.sensor for k in groups))
+        name = series_name({"sensor": key.sensor, "instrument_mode": key.mode})
         cache: dict[str, SceneBands] = {}
         given = (land_masks or {}).get(key)
         if given is not None and given.mask.shape == grid.shape:

@@ -85,7 +85,3 @@ class MaskKey(NamedTuple):
 
     sensor: str
     mode: str = ""
-
-    def name(self, modes_of_sensor: int) -> str:
-        """As the series are named (``geo.vessels.series.series_namer``): "s1", or "s1 EW" among several modes."""
-        return f"{self.sensor} {self.mode}" if self.mode and modes_of_sensor > 1 else str(self.sensor)

@@ -63,8 +63,9 @@ def one_row_per_day(rows: Sequence[Mapping[str, Any]], zones: Sequence[DayZone])
     kept: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: (r["datetime"], r["scene"])):
         row = {"instrument_mode": "", **row, "dropped_scenes": list(row.get("dropped_scenes", []))}
-        row["local_date"] = row_day(row, zones[0]).isoformat()
-        key = (*(row_day(row, zone) for zone in zones), row["sensor"], row["instrument_mode"])
+        days = [row_day(row, zone) for zone in zones]
+        row["local_date"] = days[0].isoformat()
+        key = (*days, row["sensor"], row["instrument_mode"])
         if key in kept:
             keep, drop = sorted((kept[key], row), key=lambda r: -r["observed_fraction"])
             keep["dropped_scenes"] = [*keep["dropped_scenes"], drop["scene"]]

@@ -149,11 +149,10 @@ def definition_layers(path):
     GeoJSON has no feature, which QGIS alone opens as a table without geometry or CRS), CRS, style and time
     settings. Each gets a new layer id: the file's ids are the same in every run folder."""
     tree = ET.parse(path).getroot()
-    renamed = {}
-    for node in tree.iter("layer-tree-layer"):
-        renamed[node.get("id")] = f"{node.get('id')}_{uuid.uuid4().hex}"
-    shown = [renamed[node.get("id")] for node in tree.iter("layer-tree-layer") if node.get("checked") == "Qt::Checked"]
-    for node in tree.iter("layer-tree-layer"):
+    nodes = list(tree.iter("layer-tree-layer"))
+    renamed = {node.get("id"): f"{node.get('id')}_{uuid.uuid4().hex}" for node in nodes}
+    shown = [renamed[node.get("id")] for node in nodes if node.get("checked") == "Qt::Checked"]
+    for node in nodes:
         node.set("id", renamed[node.get("id")])
     for maplayer in tree.iter("maplayer"):
         ident = maplayer.find("id")
