@@ -88,7 +88,7 @@ def write_rasters(result: JobResult, out: Path) -> None:
                 continue
         write_cog(out / name, rgb, grid, names,
                   {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": units})
-        _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb))))
+        _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb, result.mask))))
 
 
 def write_aoi(result: JobResult, out: Path) -> None:

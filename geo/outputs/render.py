@@ -1,8 +1,9 @@
 """Pictures for the report: stretched true colour as inlined images, polygons as SVG paths in pixel space,
 and the map furniture of each picture (scale bar, north arrow, corner coordinates) computed from its grid.
 
-The stretch is per band and per date (2nd to 98th percentile of the valid pixels) so each date reads
-well on its own; the same stretch goes into the true-colour COGs' QGIS styles.
+The stretch is per band and per date (2nd to 98th percentile of the valid pixels outside the changes) so
+each date reads well on its own and ground that did not change looks alike in both, however bright or wide a
+change is; the same stretch goes into the true-colour COGs' QGIS styles.
 """
 
 from __future__ import annotations
@@ -32,12 +33,20 @@ GAMMA = 1.0 / 1.4  # lifts dark water and shadow so structure there stays visibl
 NODATA_GREY = 40
 
 
-def display_stretch(rgb: np.ndarray | Sequence[np.ndarray]) -> Stretch:
+MIN_UNCHANGED_SHARE = 0.05  # below this share of the valid pixels left by the changes, stretch on them all
+
+
+def display_stretch(rgb: np.ndarray | Sequence[np.ndarray], changed: np.ndarray | None = None) -> Stretch:
     """(low, high) reflectance per band from the valid pixels of a (3, rows, cols) stack (from at most a
-    million of them: a display stretch needs no more)."""
+    million of them: a display stretch needs no more), leaving out the ``changed`` (rows, cols) pixels: a change
+    filling more than 2 % of the image would otherwise set the date's stretch, and the unchanged ground would
+    show darker (or brighter) on that date only. All valid pixels when the changes leave under
+    ``MIN_UNCHANGED_SHARE`` of them."""
     out = []
     for band in rgb:
-        values = _finite_sample(band)
+        values = _finite_sample(band, changed)
+        if changed is not None and values.size < MIN_UNCHANGED_SHARE * _finite_count(band):
+            values = _finite_sample(band)
         if values.size == 0:
             out.append((0.0, 0.3))
             continue
@@ -46,19 +55,36 @@ def display_stretch(rgb: np.ndarray | Sequence[np.ndarray]) -> Stretch:
     return tuple(out)
 
 
-def _finite_sample(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
-    """The finite values of a (row, col) band, or the fixed sample of them ``sample_index`` picks (as
-    ``band[np.isfinite(band)][pick]``, grouped by strip: a percentile does not depend on their order). Two
+def _finite_count(band: np.ndarray, strip_rows: int = 1024) -> int:
+    return sum(_strip_counts(band, None, strip_rows))
+
+
+def _strip_counts(band: np.ndarray, changed: np.ndarray | None, strip_rows: int) -> list[int]:
+    counts = []
+    for top in range(0, band.shape[0], strip_rows):
+        counts.append(int(np.count_nonzero(_wanted(band, changed, top, strip_rows))))
+        release()
+    return counts
+
+
+def _wanted(band: np.ndarray, changed: np.ndarray | None, top: int, strip_rows: int) -> np.ndarray:
+    """The finite pixels of one strip of rows, less the changed ones."""
+    wanted: np.ndarray = np.isfinite(band[top:top + strip_rows])
+    if changed is not None:
+        wanted &= ~np.asarray(changed[top:top + strip_rows], dtype=bool)
+    return wanted
+
+
+def _finite_sample(band: np.ndarray, changed: np.ndarray | None = None, strip_rows: int = 1024) -> np.ndarray:
+    """The finite values of a (row, col) band outside ``changed``, or the fixed sample of them ``sample_index``
+    picks (as ``band[wanted][pick]``, grouped by strip: a percentile does not depend on their order). Two
     passes over strips of rows, a scratch band's pages handed back after each: one counts, one picks (no
     mask or index of the whole band)."""
     strips = range(0, band.shape[0], strip_rows)
-    counts = []
-    for top in strips:
-        counts.append(int(np.count_nonzero(np.isfinite(band[top:top + strip_rows]))))
-        release()
+    counts = _strip_counts(band, changed, strip_rows)
     ends = np.cumsum(counts)
     pick = sample_index(int(ends[-1]) if counts else 0)
-    wanted: list[np.ndarray | None] = [None] * len(counts)  # each strip's ranks (None: all its finite values)
+    wanted: list[np.ndarray | None] = [None] * len(counts)  # each strip's ranks (None: all its wanted values)
     if pick is not None:
         strip_of = np.searchsorted(ends, pick, side="right")
         wanted = [pick[strip_of == index] - (ends[index] - counts[index]) for index in range(len(counts))]
@@ -66,9 +92,8 @@ def _finite_sample(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
     for top, chosen in zip(strips, wanted):
         if chosen is not None and not chosen.size:
             continue
-        strip = np.asarray(band[top:top + strip_rows])
-        finite = strip[np.isfinite(strip)]
-        parts.append(finite if chosen is None else finite[chosen])
+        values = np.asarray(band[top:top + strip_rows])[_wanted(band, changed, top, strip_rows)]
+        parts.append(values if chosen is None else values[chosen])
         release()
     return np.concatenate(parts) if parts else np.empty(0, np.float32)
 
@@ -127,6 +152,19 @@ class PixelFrame:
                 points = [to_px @ xy for xy in ring.coords]
                 parts.append("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) + " Z")
         return " ".join(parts)
+
+    def cover(self, geometries: Sequence[BaseGeometry], shape: tuple[int, int]) -> np.ndarray | None:
+        """A (rows, cols) mask of the pixels of a ``shape`` image in this frame that lon/lat ``geometries``
+        touch (an averaged view's pixel partly inside counts), or None when there is none."""
+        from rasterio.features import rasterize
+
+        shapes = [reproject(unwrapped(g), WGS84, self.grid.crs.to_string()) for g in geometries]
+        shapes = [g for g in shapes if not g.is_empty]
+        if not shapes:
+            return None
+        mask: np.ndarray = rasterize(shapes, out_shape=shape, transform=~self._to_pixels(), all_touched=True,
+                                     dtype="uint8").astype(bool)
+        return mask
 
     def pixel_bounds(self, geometry: BaseGeometry) -> tuple[float, float, float, float]:
         """(col_min, row_min, col_max, row_max) of a lon/lat geometry on the full-resolution grid."""

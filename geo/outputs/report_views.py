@@ -153,9 +153,11 @@ def build_pictures(run: RunData) -> Pictures:
     # a picture of at most VIEW_MAX_SIDE px a side (from the COGs' overviews), its stretch from those pixels
     before_rgb, grid, scale = read_view(before_path, VIEW_MAX_SIDE)
     after_rgb, _, _ = read_view(after_path, VIEW_MAX_SIDE)
-    stretch_before, stretch_after = display_stretch(before_rgb), display_stretch(after_rgb)
-    view_before, view_after = to_rgb8(before_rgb, stretch_before), to_rgb8(after_rgb, stretch_after)
     frame = PixelFrame(grid, scale)
+    # stretched on the ground outside the changes, as the COGs' QGIS styles are (``bundle.write_rasters``)
+    changed = frame.cover([f.geometry for f in run.features], before_rgb.shape[1:])
+    stretch_before, stretch_after = display_stretch(before_rgb, changed), display_stretch(after_rgb, changed)
+    view_before, view_after = to_rgb8(before_rgb, stretch_before), to_rgb8(after_rgb, stretch_after)
     outlines = [
         Outline(f.change_id, f.change_type, change_colour(f.change_type), frame.svg_path(f.geometry), _title(f))
         for f in run.features

@@ -72,3 +72,22 @@ def test_a_change_across_180_is_written_cut_there_and_drawn_whole():
     assert path.count("M") == 1, path  # one ring: the cut is not drawn as an edge
     xs = [float(p.split(",")[0]) for p in path.replace("M", "").replace("Z", "").replace("L", "").split()]
     assert min(xs) == pytest.approx(50, abs=0.2) and max(xs) == pytest.approx(150, abs=0.2)
+
+
+def test_a_wide_bright_change_does_not_set_its_dates_stretch(tmp_path):
+    """A bright change over 40 % of the image set the after date's 98th percentile: the unchanged ground,
+    equal on both dates, showed darker after. Stretched on the pixels outside the changes, it shows alike."""
+    rng = np.random.default_rng(5)
+    shape = (300, 200)
+    ground = rng.gamma(2.0, 0.04, shape).astype(np.float32)
+    changed = np.zeros(shape, bool)
+    changed[:, :80] = True
+    after = scratch_array(shape, np.float32, tmp_path)  # out of core, as a large job's bands are
+    after[:] = np.where(changed, np.float32(0.6), ground)
+    assert display_stretch([after])[0][1] == pytest.approx(0.6)  # the change set it
+    assert display_stretch([after], changed)[0] == whole_band_stretch(ground[:, 80:])
+    assert display_stretch([ground], changed) == display_stretch([after], changed)
+    # a change over nearly everything leaves too little ground to stretch on: all valid pixels, as before
+    almost_all = np.ones(shape, bool)
+    almost_all[:5] = False
+    assert display_stretch([after], almost_all) == display_stretch([after])

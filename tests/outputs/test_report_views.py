@@ -97,7 +97,30 @@ def test_report_pictures_of_a_large_run_never_hold_the_whole_rasters(run_folder)
     # the chip is the full-resolution pixels around the change, stretched as the view is
     (chip,) = chips
     assert chip.size == 40
-    stretch = display_stretch(read_view(folder / AFTER_RGB, VIEW_MAX_SIDE)[0])
+    view = read_view(folder / AFTER_RGB, VIEW_MAX_SIDE)[0]
+    changed = np.zeros(view.shape[1:], bool)
+    changed[833:835, 625:627] = True  # the view pixels the 4 x 4 px change touches: x 1000 / 2400, 625-626.7, 833.3-835
+    stretch = display_stretch(view, changed)
     assert pictures.stretch["after"] == [list(s) for s in stretch]
     expected = to_rgb8(images[AFTER_RGB][:, 1982:2022, 1482:1522], stretch)
     assert np.array_equal(png_pixels(chip.after_uri), expected)
+
+
+def test_the_report_stretches_both_dates_on_the_ground_outside_the_changes(tmp_path):
+    """A new bright tract over a third of the view: the after picture was stretched on it and the unchanged
+    fields showed a third darker than before; now both dates' stretches come from the ground outside it."""
+    grid = Grid(GRID.crs, GRID.transform, (300, 240))
+    before = true_colour(4)[:, :300, :240]
+    after = before.copy()
+    after[:, :, :80] = 0.5
+    for name, rgb in ((BEFORE_RGB, before), (AFTER_RGB, after)):
+        write_cog(tmp_path / name, rgb, grid, ["red", "green", "blue"])
+    change = feature(lonlat(0, 0, 80, 300))
+    run = RunData(tmp_path, {"id": "aoi"}, lonlat(0, 0, 240, 300), [change], [], {})
+    pictures = build_pictures(run)
+    assert pictures.stretch["after"] == pictures.stretch["before"]  # the same ground, the same stretch
+    high = pictures.stretch["after"][0][1]
+    assert 0.28 < high < 0.3  # the fields' 98th percentile (uniform 0-0.3), not the tract's 0.5
+    ground_after = png_pixels(pictures.after_uri)[:, 90:].astype(float)
+    ground_before = png_pixels(pictures.before_uri)[:, 90:].astype(float)
+    assert abs(ground_after.mean() - ground_before.mean()) < 1.0  # JPEG's error, not a darker date
