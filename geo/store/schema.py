@@ -7,6 +7,7 @@ than guessed at. Never edit a released migration: add the next one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -212,6 +213,23 @@ def _v8(conn: sqlite3.Connection) -> None:
                  (VESSEL_MASKS_V8,))
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    """The zone whose days each claim's window counts (``geo.claim_days``), per AOI: ``window_time_zone``, a JSON
+    object of AOI id -> zone name (``DayZone.name``, as ``claims.json``'s ``window_time_zone``). A store's claims
+    are filled from the verdicts recorded of them, each AOI's latest (one recorded before verdicts named their
+    zone counted UTC days); a claim never judged stays NULL until a re-check records it again."""
+    conn.execute("ALTER TABLE claims ADD COLUMN window_time_zone TEXT")
+    zones: dict[str, dict[str, str]] = {}
+    for claim_id, aoi_id, details in conn.execute("SELECT claim_id, aoi_id, details FROM verdicts ORDER BY fid"):
+        try:
+            zone = json.loads(details or "{}").get("window_time_zone", "UTC")
+        except (ValueError, AttributeError):
+            continue  # not a JSON object: nothing to learn from it
+        zones.setdefault(claim_id, {})[aoi_id] = str(zone)
+    conn.executemany("UPDATE claims SET window_time_zone = ? WHERE claim_id = ?",
+                     [(json.dumps(dict(sorted(z.items()))), claim_id) for claim_id, z in zones.items()])
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -221,6 +239,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (6, "scenes' share of the AOI outside them per pair; drawn AOIs marked", _v6),
     (7, "instrument mode of each vessel count", _v7),
     (8, "vessel land masks per instrument mode", _v8),
+    (9, "the zone of each claim's window days per AOI", _v9),
 )
 LATEST = MIGRATIONS[-1][0]
 

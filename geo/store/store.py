@@ -287,20 +287,27 @@ class Store(RunLog):
         )
         gpkg.touch(self.conn, "aois", now_utc(), [aoi.geometry])
 
-    def upsert_claim(self, claim: Claim, run_id: int) -> None:
+    def upsert_claim(self, claim: Claim, run_id: int, aoi_id: str, window_time_zone: str) -> None:
+        """The claim as re-checked over ``aoi_id``, its window's days counted in ``window_time_zone``
+        (``geo.claim_days.claim_zone``'s name): the row's zones keep the other AOIs of the claim's."""
         summary = json.dumps(claim.summary(), sort_keys=True)
-        row = self.conn.execute("SELECT summary FROM claims WHERE claim_id = ?", (claim.id,)).fetchone()
-        if row and row[0] == summary:
+        row = self.conn.execute("SELECT summary, window_time_zone FROM claims WHERE claim_id = ?",
+                                (claim.id,)).fetchone()
+        kept = {a: z for a, z in json.loads(row[1] or "{}").items() if a in claim.aoi_ids} if row else {}
+        zones = json.dumps(dict(sorted({**kept, aoi_id: window_time_zone}.items())))
+        if row and (row[0], row[1]) == (summary, zones):
             return
         self.conn.execute(
-            "INSERT INTO claims (claim_id, stance, aoi_ids, window_start, window_end, signatures, claimant, "
-            "statement, summary, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (claim_id) DO UPDATE "
-            "SET stance = excluded.stance, aoi_ids = excluded.aoi_ids, window_start = excluded.window_start, "
-            "window_end = excluded.window_end, signatures = excluded.signatures, claimant = excluded.claimant, "
-            "statement = excluded.statement, summary = excluded.summary, updated_run = excluded.updated_run",
+            "INSERT INTO claims (claim_id, stance, aoi_ids, window_start, window_end, window_time_zone, signatures, "
+            "claimant, statement, summary, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(claim_id) DO UPDATE SET stance = excluded.stance, aoi_ids = excluded.aoi_ids, "
+            "window_start = excluded.window_start, window_end = excluded.window_end, "
+            "window_time_zone = excluded.window_time_zone, signatures = excluded.signatures, "
+            "claimant = excluded.claimant, statement = excluded.statement, summary = excluded.summary, "
+            "updated_run = excluded.updated_run",
             (claim.id, str(claim.stance), json.dumps(list(claim.aoi_ids)), claim.window.start.isoformat(),
-             claim.window.end.isoformat(), json.dumps(list(claim.signatures)), claim.claimant, claim.statement,
-             summary, run_id),
+             claim.window.end.isoformat(), zones, json.dumps(list(claim.signatures)), claim.claimant,
+             claim.statement, summary, run_id),
         )
 
     def add_scene(self, aoi_id: str, summary: Mapping[str, Any], source: str, run_id: int) -> None:

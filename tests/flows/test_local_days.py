@@ -210,7 +210,11 @@ def test_a_recheck_keeps_the_windows_last_local_day_of_a_utc_date_with_two_passe
         n_100m = dict(conn.execute("SELECT scene_id, n_100m FROM vessel_series"))
         [details] = [json.loads(d) for (d,) in conn.execute(
             "SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'east-ships'")]
+        [window] = conn.execute("SELECT window_start, window_end, window_time_zone FROM claims WHERE claim_id = "
+                                "'east-ships'")
     assert details["window_time_zone"] == "UTC+08:48"
+    # the store's claims table says whose days its window's dates are (it kept bare dates)
+    assert window[:2] == ("2021-06-10", "2021-06-13") and json.loads(window[2]) == {"east-port": "UTC+08:48"}
     assert details["tests"]["s1"]["window"] == [n_100m["S1A_TEST_20210611"], n_100m[ASCENDING]], details["tests"]
     assert details["verdict"] == CONSISTENT, details["rationale"]
 
