@@ -230,6 +230,22 @@ def _v9(conn: sqlite3.Connection) -> None:
                      [(json.dumps(dict(sorted(z.items()))), claim_id) for claim_id, z in zones.items()])
 
 
+# What a Sentinel-1 pair adds to a change (``geo.vector.sensor_columns``: every polarisation, the omnibus dating),
+# with their SQL types (migration 10): NULL for a Sentinel-2 change, one recorded before, or a pair not dated.
+SAR_CHANGE_COLUMNS = {
+    "sensor": "TEXT", "backscatter": "TEXT", "db_change_vv": "REAL", "db_change_vh": "REAL", "db_change_hh": "REAL",
+    "db_change_hv": "REAL", "water_share": "REAL", "omnibus_share": "REAL", "change_first_seen": "DATE",
+    "change_first_scene": "TEXT", "change_last_unchanged": "DATE", "change_date_agreement": "REAL",
+}
+
+
+def _v10(conn: sqlite3.Connection) -> None:
+    """A Sentinel-1 change's own attributes (``SAR_CHANGE_COLUMNS``), which ``changes.geojson`` and
+    ``changes.gpkg`` of a ``geo run --sensor s1`` have: changes recorded before stay NULL there, unknown."""
+    for column, kind in SAR_CHANGE_COLUMNS.items():
+        conn.execute(f"ALTER TABLE changes ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -240,6 +256,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (7, "instrument mode of each vessel count", _v7),
     (8, "vessel land masks per instrument mode", _v8),
     (9, "the zone of each claim's window days per AOI", _v9),
+    (10, "Sentinel-1 attributes of changes", _v10),
 )
 LATEST = MIGRATIONS[-1][0]
 

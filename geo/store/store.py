@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from geo.errors import StoreError
 from geo.store import gpkg, schema
+from geo.store.changes import ChangeLog
 from geo.store.rows import Chain, PairRow, SceneRef
 from geo.store.runs import RunLog
 from geo.store.times import iso_utc, now_utc, parse_utc
-
-from geo.vector.feature import ChangeFeature  # no shapely at import: the quick path reads the store without it
 
 if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or read: a re-check with nothing
     from geo.aoi import AOI  # new reads its store without them (geo.recheck.quick)
@@ -32,9 +31,6 @@ if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or r
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 60.0  # other SQLite users (QGIS reading) only ever hold the database briefly
-CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scene", "before_date", "after_date",
-                 "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
-                 "algorithm_version", "run_id")
 
 
 def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
@@ -48,7 +44,7 @@ def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-class Store(RunLog):
+class Store(RunLog, ChangeLog):
     """An open results store. Use ``Store.open``; close it (or use it as a context manager) when done."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -223,27 +219,6 @@ class Store(RunLog):
             chained.setdefault(after, parse_utc(after_at) if after_at and status == "done" else None)
         return chained
 
-    def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
-                after_scenes: Sequence[str] | None = None) -> list[ChangeFeature]:
-        """Change polygons (lon/lat) with their attributes, in the order they were recorded."""
-        where, args = [], []
-        for column, value in (("run_id", run_id), ("aoi_id", aoi_id), ("algorithm_version", algorithm_version)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if after_scenes is not None:
-            where.append(f"after_scene IN ({', '.join('?' * len(after_scenes))})")
-            args.extend(after_scenes)
-        sql = f"SELECT geom, {', '.join(CHANGE_FIELDS)} FROM changes"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        features: list[ChangeFeature] = []
-        for row in self.conn.execute(sql + " ORDER BY fid", args):
-            props = dict(zip(CHANGE_FIELDS, row[1:]))
-            props["claim_ids"] = json.loads(props["claim_ids"] or "[]")
-            features.append(ChangeFeature.from_properties(gpkg.decode(row[0]), props))
-        return features
-
     def latest_verdict(self, kind: str, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
         """The newest verdict of ``kind`` ('window', 'vessels', ...) on a claim and AOI, or None."""
         row = self.conn.execute(
@@ -342,21 +317,6 @@ class Store(RunLog):
              status, reason, clear_fraction, n_changes, shift.get("dx_px"), shift.get("dy_px"), shift.get("quality"),
              json.dumps(manifest, sort_keys=True, default=str) if manifest else None, run_id, *nodata_fractions),
         )
-
-    def add_changes(self, features: Sequence[ChangeFeature], first_seen: datetime, run_id: int, recorded_at: str) -> None:
-        rows = []
-        for f in features:
-            rows.append((
-                gpkg.encode(gpkg.as_multipolygon(f.geometry)), f.change_id, f.aoi_id, json.dumps(list(f.claim_ids)),
-                f.before_scene, f.after_scene, f.before_date, f.after_date, iso_utc(first_seen), f.area_m2, f.score,
-                f.confidence, f.change_type, f.type_confidence, f.pixels, f.algorithm_version, run_id, recorded_at,
-            ))
-        self.conn.executemany(
-            f"INSERT INTO changes (geom, {', '.join(CHANGE_FIELDS)}, recorded_at) "
-            f"VALUES ({', '.join('?' * (len(CHANGE_FIELDS) + 2))})", rows,
-        )
-        if features:
-            gpkg.touch(self.conn, "changes", recorded_at, [f.geometry for f in features])
 
     def add_verdict(self, kind: str, verdict: Mapping[str, Any], before: str, after: str, algorithm_version: str,
                     covers_window: bool, run_id: int, recorded_at: str) -> bool:

@@ -44,8 +44,10 @@ def without_mask_modes(conn: sqlite3.Connection) -> None:
 
 def as_schema_8(conn: sqlite3.Connection) -> None:
     """What migrations after 8 added, taken out again (the version left for the caller to set): claims without
-    their window's zones."""
+    their window's zones, changes without their Sentinel-1 attributes."""
     conn.execute("ALTER TABLE claims DROP COLUMN window_time_zone")
+    for column in schema.SAR_CHANGE_COLUMNS:
+        conn.execute(f"ALTER TABLE changes DROP COLUMN {column}")
 
 
 def as_schema_5(store: Path) -> None:
