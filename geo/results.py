@@ -33,7 +33,8 @@ def utc_datetime(text: object) -> datetime:
 class VesselData:
     """The vessel job's part of a run, as its files hold it: detections inside the AOI (lon/lat), the count
     series, the claims' evidence, the plot's file and the vessel manifest. A run makes it in memory
-    (``geo.vessels.job.vessel_data``); ``geo report`` reads it back from the folder."""
+    (``geo.vessels.job.vessel_data``); ``geo report`` reads it back from the folder. ``local_time_zone``: the
+    zone whose days the rows' ``local_date`` counts (``timeseries.json``; UTC for a series from before it)."""
 
     detections: list[GeoFeature]
     rows: list[dict[str, Any]]
@@ -42,6 +43,7 @@ class VesselData:
     evidence: list[dict[str, Any]]
     plot: Path
     manifest: dict[str, Any]
+    local_time_zone: str = "UTC"
 
     def datetimes(self) -> list[datetime]:
         """Acquisition times of the series' dates (UTC)."""

@@ -54,16 +54,20 @@ CHANGES_LAYER = "changes.qlr"
 
 def write_changes_definition(path: Path, features: Sequence[ChangeFeature], _title: str, columns: Columns) -> None:
     """``changes.qlr``: ``changes.geojson`` as QGIS should open it, a lon/lat polygon layer also when the run
-    found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it; with no change, declaring the
-    contract's columns and ``columns`` as QGIS reads them from a file with changes."""
+    found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it; declaring, as QGIS reads them
+    from a file with changes, the columns no feature has: with no change, the contract's and ``columns``; with
+    changes, those of ``columns`` none of them has (a re-check's run whose Sentinel-1 AOIs found nothing, beside
+    Sentinel-2 changes of others; a dating no change got)."""
     from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
 
     style = changes_style(sorted({f.change_type for f in features}))
     fields = None
-    if not features:
-        from geo.outputs.gpkg import DATE_COLUMNS, change_columns  # geopandas: only for a layer with no change
+    missing = [name for name in columns if not any(name in f.extra for f in features)]
+    if not features or missing:
+        from geo.outputs.gpkg import DATE_COLUMNS, change_columns  # geopandas: only for columns no change has
 
-        written = {name: dtype for name, dtype in change_columns(columns).items() if name != "evidence_for"}
+        written = {name: dtype for name, dtype in change_columns(columns).items()
+                   if name != "evidence_for" and (not features or name in missing)}
         fields = declared_fields(written, (*DATE_COLUMNS, "before_date", "after_date"), lists=("claim_ids",))
     path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True, fields)]), encoding="utf-8")
 

@@ -33,7 +33,7 @@ from geo.outputs.render import (
     to_rgb8,
 )
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
-from geo.results import VesselData
+from geo.results import VesselData, utc_datetime
 from geo.vector.feature import ChangeFeature
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,9 @@ class VesselView:
     sensors: list[str]
     period: list[str]  # the period searched for scenes
     n_detections: int
-    dates: list[str] = field(default_factory=list)  # the first and last date counted
+    dates: list[str] = field(default_factory=list)  # the first and last day counted, in ``zone``
     note: str = ""
+    zone: str = "UTC"  # whose days the rows' ``day`` counts (the claims' windows', as the plot's axis)
 
 
 def svg_uri(path: Path) -> str:
@@ -203,10 +204,19 @@ def vessel_view(vessels: VesselData | None) -> VesselView | None:
     uri = svg_uri(vessels.plot)
     m = vessels.manifest
     sensors = sorted({str(r["sensor"]) for r in vessels.rows})
-    dates = sorted(str(r["date"]) for r in vessels.rows)
+    rows = [{**r, "day": day(r), "taken_utc": utc_datetime(r["datetime"]).strftime("%Y-%m-%d %H:%M")}
+            for r in vessels.rows]
+    dates = sorted(r["day"] for r in rows)
     return VesselView(
-        uri, vessels.rows, vessels.large_length_m, vessels.min_observed_fraction, sensors,
+        uri, rows, vessels.large_length_m, vessels.min_observed_fraction, sensors,
         [str(d) for d in m.get("period", [])], len(vessels.detections),
         dates=[dates[0], dates[-1]] if dates else [],
         note="" if uri else f"{vessels.plot.name} is not an SVG image: the plot is not shown.",
+        zone=vessels.local_time_zone,
     )
+
+
+def day(row: dict[str, Any]) -> str:
+    """A series row's day where the claims' windows count it (``local_date``); its UTC ``date`` in a series
+    written before rows said their local day."""
+    return str(row.get("local_date") or row["date"])

@@ -171,6 +171,7 @@ def load_vessels(folder: Path) -> VesselData | None:
         for row in rows:
             utc_datetime(row["datetime"]), int(row["n_vessels"]), int(row["n_large"]), float(row["observed_fraction"])
         large, observed = float(series["large_length_m"]), float(series["min_observed_fraction"])
+        zone = str(series.get("local_time_zone", "UTC"))  # a series from before local days: UTC dates
     except (KeyError, TypeError, ValueError) as exc:
         raise RunFolderError(f"{folder / VESSEL_SERIES}: not a vessel count series ({exc})") from None
     if not isinstance(evidence, list) or not all(isinstance(e, dict) and "claim_id" in e for e in evidence):
@@ -178,4 +179,4 @@ def load_vessels(folder: Path) -> VesselData | None:
     if not (folder / VESSEL_PLOT).is_file():
         raise RunFolderError(f"{folder / VESSEL_PLOT}: missing (the vessel job writes it with {VESSEL_SERIES})")
     return VesselData(_features(folder / VESSEL_DETECTIONS), rows, large, observed, evidence, folder / VESSEL_PLOT,
-                      manifest)
+                      manifest, zone)

@@ -78,7 +78,8 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     folder = run_dir(out, run_id)
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
     with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds
-        write_change_layers(stage, store.changes(run_id=run_id), f"Changes new in re-check run {run_id}")
+        write_change_layers(stage, store.changes(run_id=run_id), f"Changes new in re-check run {run_id}",
+                            columns=run_columns(store, run_id))
         write_json(stage / "summary.json", store.run_summary(run_id))
     latest = store.run_ids()[-1]
     if latest == run_id:
@@ -86,6 +87,17 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     write_layer_definition(store, out)
     log.info("run %d outputs written to %s", run_id, folder)
     return folder / "summary.json"
+
+
+def run_columns(store: Store, run_id: int) -> dict[str, type]:
+    """The columns the sensors of a run's pairs add to the contract's (``geo.vector.sensor_columns``: a run
+    with Sentinel-1 pairs has theirs, whichever AOIs its changes are of), in the order its pairs were recorded."""
+    from geo.vector.sensor_columns import extra_columns
+
+    columns: dict[str, type] = {}
+    for manifest in store.run_manifests(run_id):
+        columns.update(extra_columns(manifest))
+    return columns
 
 
 def _remove_stale_staging(out: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from geo.claim_days import claim_zone
 from geo.claims import Claim
 from geo.recheck.passes import is_head
 from geo.recheck.plan import AoiPlan
@@ -41,7 +42,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     aoi = plan.aoi
     store.upsert_aoi(aoi, run_id)
     for claim in plan.claims:
-        store.upsert_claim(claim, run_id)
+        store.upsert_claim(claim, run_id, aoi.id, claim_zone(claim, aoi).name)
     # a tile left out of its pass (of the chain's or the vessel counts' search): seen, so no news to the quick check
     for scene in (*plan.seen, *plan.left_out, *(plan.vessels.left_out if plan.vessels else ())):
         store.add_scene(aoi.id, scene.summary(), source, run_id)

@@ -7,6 +7,7 @@ than guessed at. Never edit a released migration: add the next one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -212,6 +213,39 @@ def _v8(conn: sqlite3.Connection) -> None:
                  (VESSEL_MASKS_V8,))
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    """The zone whose days each claim's window counts (``geo.claim_days``), per AOI: ``window_time_zone``, a JSON
+    object of AOI id -> zone name (``DayZone.name``, as ``claims.json``'s ``window_time_zone``). A store's claims
+    are filled from the verdicts recorded of them, each AOI's latest (one recorded before verdicts named their
+    zone counted UTC days); a claim never judged stays NULL until a re-check records it again."""
+    conn.execute("ALTER TABLE claims ADD COLUMN window_time_zone TEXT")
+    zones: dict[str, dict[str, str]] = {}
+    for claim_id, aoi_id, details in conn.execute("SELECT claim_id, aoi_id, details FROM verdicts ORDER BY fid"):
+        try:
+            zone = json.loads(details or "{}").get("window_time_zone", "UTC")
+        except (ValueError, AttributeError):
+            continue  # not a JSON object: nothing to learn from it
+        zones.setdefault(claim_id, {})[aoi_id] = str(zone)
+    conn.executemany("UPDATE claims SET window_time_zone = ? WHERE claim_id = ?",
+                     [(json.dumps(dict(sorted(z.items()))), claim_id) for claim_id, z in zones.items()])
+
+
+# What a Sentinel-1 pair adds to a change (``geo.vector.sensor_columns``: every polarisation, the omnibus dating),
+# with their SQL types (migration 10): NULL for a Sentinel-2 change, one recorded before, or a pair not dated.
+SAR_CHANGE_COLUMNS = {
+    "sensor": "TEXT", "backscatter": "TEXT", "db_change_vv": "REAL", "db_change_vh": "REAL", "db_change_hh": "REAL",
+    "db_change_hv": "REAL", "water_share": "REAL", "omnibus_share": "REAL", "change_first_seen": "DATE",
+    "change_first_scene": "TEXT", "change_last_unchanged": "DATE", "change_date_agreement": "REAL",
+}
+
+
+def _v10(conn: sqlite3.Connection) -> None:
+    """A Sentinel-1 change's own attributes (``SAR_CHANGE_COLUMNS``), which ``changes.geojson`` and
+    ``changes.gpkg`` of a ``geo run --sensor s1`` have: changes recorded before stay NULL there, unknown."""
+    for column, kind in SAR_CHANGE_COLUMNS.items():
+        conn.execute(f"ALTER TABLE changes ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -221,6 +255,8 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (6, "scenes' share of the AOI outside them per pair; drawn AOIs marked", _v6),
     (7, "instrument mode of each vessel count", _v7),
     (8, "vessel land masks per instrument mode", _v8),
+    (9, "the zone of each claim's window days per AOI", _v9),
+    (10, "Sentinel-1 attributes of changes", _v10),
 )
 LATEST = MIGRATIONS[-1][0]
 

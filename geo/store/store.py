@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from geo.errors import StoreError
 from geo.store import gpkg, schema
+from geo.store.changes import ChangeLog
 from geo.store.rows import Chain, PairRow, SceneRef
 from geo.store.runs import RunLog
 from geo.store.times import iso_utc, now_utc, parse_utc
-
-from geo.vector.feature import ChangeFeature  # no shapely at import: the quick path reads the store without it
 
 if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or read: a re-check with nothing
     from geo.aoi import AOI  # new reads its store without them (geo.recheck.quick)
@@ -32,9 +31,6 @@ if TYPE_CHECKING:  # shapely (and the AOIs') only where geometry is written or r
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 60.0  # other SQLite users (QGIS reading) only ever hold the database briefly
-CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scene", "before_date", "after_date",
-                 "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
-                 "algorithm_version", "run_id")
 
 
 def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
@@ -48,7 +44,7 @@ def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-class Store(RunLog):
+class Store(RunLog, ChangeLog):
     """An open results store. Use ``Store.open``; close it (or use it as a context manager) when done."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -223,27 +219,6 @@ class Store(RunLog):
             chained.setdefault(after, parse_utc(after_at) if after_at and status == "done" else None)
         return chained
 
-    def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
-                after_scenes: Sequence[str] | None = None) -> list[ChangeFeature]:
-        """Change polygons (lon/lat) with their attributes, in the order they were recorded."""
-        where, args = [], []
-        for column, value in (("run_id", run_id), ("aoi_id", aoi_id), ("algorithm_version", algorithm_version)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if after_scenes is not None:
-            where.append(f"after_scene IN ({', '.join('?' * len(after_scenes))})")
-            args.extend(after_scenes)
-        sql = f"SELECT geom, {', '.join(CHANGE_FIELDS)} FROM changes"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        features: list[ChangeFeature] = []
-        for row in self.conn.execute(sql + " ORDER BY fid", args):
-            props = dict(zip(CHANGE_FIELDS, row[1:]))
-            props["claim_ids"] = json.loads(props["claim_ids"] or "[]")
-            features.append(ChangeFeature.from_properties(gpkg.decode(row[0]), props))
-        return features
-
     def latest_verdict(self, kind: str, aoi_id: str, claim_id: str, algorithm_version: str) -> dict[str, Any] | None:
         """The newest verdict of ``kind`` ('window', 'vessels', ...) on a claim and AOI, or None."""
         row = self.conn.execute(
@@ -287,20 +262,27 @@ class Store(RunLog):
         )
         gpkg.touch(self.conn, "aois", now_utc(), [aoi.geometry])
 
-    def upsert_claim(self, claim: Claim, run_id: int) -> None:
+    def upsert_claim(self, claim: Claim, run_id: int, aoi_id: str, window_time_zone: str) -> None:
+        """The claim as re-checked over ``aoi_id``, its window's days counted in ``window_time_zone``
+        (``geo.claim_days.claim_zone``'s name): the row's zones keep the other AOIs of the claim's."""
         summary = json.dumps(claim.summary(), sort_keys=True)
-        row = self.conn.execute("SELECT summary FROM claims WHERE claim_id = ?", (claim.id,)).fetchone()
-        if row and row[0] == summary:
+        row = self.conn.execute("SELECT summary, window_time_zone FROM claims WHERE claim_id = ?",
+                                (claim.id,)).fetchone()
+        kept = {a: z for a, z in json.loads(row[1] or "{}").items() if a in claim.aoi_ids} if row else {}
+        zones = json.dumps(dict(sorted({**kept, aoi_id: window_time_zone}.items())))
+        if row and (row[0], row[1]) == (summary, zones):
             return
         self.conn.execute(
-            "INSERT INTO claims (claim_id, stance, aoi_ids, window_start, window_end, signatures, claimant, "
-            "statement, summary, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (claim_id) DO UPDATE "
-            "SET stance = excluded.stance, aoi_ids = excluded.aoi_ids, window_start = excluded.window_start, "
-            "window_end = excluded.window_end, signatures = excluded.signatures, claimant = excluded.claimant, "
-            "statement = excluded.statement, summary = excluded.summary, updated_run = excluded.updated_run",
+            "INSERT INTO claims (claim_id, stance, aoi_ids, window_start, window_end, window_time_zone, signatures, "
+            "claimant, statement, summary, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(claim_id) DO UPDATE SET stance = excluded.stance, aoi_ids = excluded.aoi_ids, "
+            "window_start = excluded.window_start, window_end = excluded.window_end, "
+            "window_time_zone = excluded.window_time_zone, signatures = excluded.signatures, "
+            "claimant = excluded.claimant, statement = excluded.statement, summary = excluded.summary, "
+            "updated_run = excluded.updated_run",
             (claim.id, str(claim.stance), json.dumps(list(claim.aoi_ids)), claim.window.start.isoformat(),
-             claim.window.end.isoformat(), json.dumps(list(claim.signatures)), claim.claimant, claim.statement,
-             summary, run_id),
+             claim.window.end.isoformat(), zones, json.dumps(list(claim.signatures)), claim.claimant,
+             claim.statement, summary, run_id),
         )
 
     def add_scene(self, aoi_id: str, summary: Mapping[str, Any], source: str, run_id: int) -> None:
@@ -335,21 +317,6 @@ class Store(RunLog):
              status, reason, clear_fraction, n_changes, shift.get("dx_px"), shift.get("dy_px"), shift.get("quality"),
              json.dumps(manifest, sort_keys=True, default=str) if manifest else None, run_id, *nodata_fractions),
         )
-
-    def add_changes(self, features: Sequence[ChangeFeature], first_seen: datetime, run_id: int, recorded_at: str) -> None:
-        rows = []
-        for f in features:
-            rows.append((
-                gpkg.encode(gpkg.as_multipolygon(f.geometry)), f.change_id, f.aoi_id, json.dumps(list(f.claim_ids)),
-                f.before_scene, f.after_scene, f.before_date, f.after_date, iso_utc(first_seen), f.area_m2, f.score,
-                f.confidence, f.change_type, f.type_confidence, f.pixels, f.algorithm_version, run_id, recorded_at,
-            ))
-        self.conn.executemany(
-            f"INSERT INTO changes (geom, {', '.join(CHANGE_FIELDS)}, recorded_at) "
-            f"VALUES ({', '.join('?' * (len(CHANGE_FIELDS) + 2))})", rows,
-        )
-        if features:
-            gpkg.touch(self.conn, "changes", recorded_at, [f.geometry for f in features])
 
     def add_verdict(self, kind: str, verdict: Mapping[str, Any], before: str, after: str, algorithm_version: str,
                     covers_window: bool, run_id: int, recorded_at: str) -> bool:

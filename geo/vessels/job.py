@@ -301,7 +301,8 @@ def vessel_data(run: VesselRun) -> VesselData:
     detections = [(shape(f["geometry"]), f["properties"]) for _, features in _features_by_scene(run) for f in features]
     p = run.manifest["parameters"]["evidence"]
     return VesselData(detections, as_json(run.rows), float(p["large_length_m"]), float(p["min_observed_fraction"]),
-                      as_json(portable(run.evidence)), Path(VESSEL_PLOT), as_json(portable(run.manifest)))
+                      as_json(portable(run.evidence)), Path(VESSEL_PLOT), as_json(portable(run.manifest)),
+                      plot_windows(run.claims, run.aoi)[1].name)  # the rows' local_date's zone
 
 
 def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:

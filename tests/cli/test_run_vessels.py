@@ -91,8 +91,10 @@ def test_report_shows_the_vessel_plot_and_evidence(port_run_output):
     html = (port_run_output / "report.html").read_text()
     assert html.count('src="data:image/svg+xml;base64,') == 1 and "data-vessel-plot" in html
     assert 'id="vessels-test-port"' in html
-    # the dates counted, and apart from them the period searched (its first months have no scene)
-    assert ("16 dates (S1, S2) from 2021-04-01 to 2021-06-13 (searched 2020-11-07 to 2021-06-28), "
+    # the days counted (the claims' windows' local days: the port's mean solar time), and apart from them the
+    # period searched (its first months have no scene)
+    assert ("16 dates (S1, S2) from 2021-04-01 to 2021-06-13, local days at UTC+00:12 (searched 2020-11-07 to "
+            "2021-06-28), "
             "52 detections inside the area.") in " ".join(html.split())
     # each count test named in words: the sensor's id in capitals, the rest as written
     assert "<dt>S1 large vessels</dt>" in html and "<dt>S1 large vessels at berth</dt>" in html

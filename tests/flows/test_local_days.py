@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import sqlite3
 from datetime import datetime, time, timezone
 from pathlib import Path
@@ -51,9 +52,10 @@ ASCENDING = "S1A_TEST_20210613_ASC"  # the 13th's scene again, at ASCENDING_PASS
 ASCENDING_PASS = time(9, 12)  # UTC: 18:00 the same day at lon 132 E
 
 
-def moved(catalog: Path, folder: Path, ascending: bool = False) -> Path:
+def moved(catalog: Path, folder: Path, ascending: bool = False, orbits: bool = False) -> Path:
     """The port's Sentinel-1 items written again at lon ~132 E, each taken at 20:30 UTC on its day; with
-    ``ascending``, also ``ASCENDING``, which sees less of the water than the 13th's 20:30 pass."""
+    ``ascending``, also ``ASCENDING``, which sees less of the water than the 13th's 20:30 pass; with ``orbits``,
+    each item says its orbit (descending, ascending for ``ASCENDING``), as a SAR change pair needs."""
     items = []
     scenes = [(s, s.id, PASS) for s in LocalCatalog(catalog, "s1").all()]
     if ascending:
@@ -75,7 +77,12 @@ def moved(catalog: Path, folder: Path, ascending: bool = False) -> Path:
                 bounds = dst.bounds
         footprint = reproject(box(*bounds), EAST.to_string(), WGS84)
         when = datetime.combine(scene.datetime.date(), at, tzinfo=timezone.utc)
-        item = pystac.Item(scene_id, mapping(footprint), list(footprint.bounds), when, dict(scene.properties),
+        properties = dict(scene.properties)
+        if orbits:
+            ascends = scene_id == ASCENDING
+            properties.update({"sat:orbit_state": "ascending" if ascends else "descending",
+                               "sat:relative_orbit": 61 if ascends else 134})
+        item = pystac.Item(scene_id, mapping(footprint), list(footprint.bounds), when, properties,
                            collection="sentinel-1-rtc")
         for name in ("vv", "vh"):
             item.add_asset(name, pystac.Asset(str(item_folder / f"{name}.tif"), media_type=pystac.MediaType.GEOTIFF,
@@ -203,9 +210,59 @@ def test_a_recheck_keeps_the_windows_last_local_day_of_a_utc_date_with_two_passe
         n_100m = dict(conn.execute("SELECT scene_id, n_100m FROM vessel_series"))
         [details] = [json.loads(d) for (d,) in conn.execute(
             "SELECT details FROM verdicts WHERE kind = 'vessels' AND claim_id = 'east-ships'")]
+        [window] = conn.execute("SELECT window_start, window_end, window_time_zone FROM claims WHERE claim_id = "
+                                "'east-ships'")
     assert details["window_time_zone"] == "UTC+08:48"
+    # the store's claims table says whose days its window's dates are (it kept bare dates)
+    assert window[:2] == ("2021-06-10", "2021-06-13") and json.loads(window[2]) == {"east-port": "UTC+08:48"}
     assert details["tests"]["s1"]["window"] == [n_100m["S1A_TEST_20210611"], n_100m[ASCENDING]], details["tests"]
     assert details["verdict"] == CONSISTENT, details["rationale"]
+
+
+def test_the_reports_vessel_table_dates_each_row_by_its_local_day(user, port_project, tmp_path):
+    """``geo run --sensor s1``'s report lists the counted dates as the plot and the evidence count them: the 13th's
+    two passes are the 13th and the 14th at UTC+08:48, each with its UTC time beside. On main the table listed
+    the UTC date, 2021-06-13 twice, and said the dates ran "to 2021-06-13" while the plot's axis ran to the 14th."""
+    catalog = moved(port_project.catalog, tmp_path / "east", ascending=True, orbits=True)
+    aoi_dir, seeds_dir = project(tmp_path, catalog, "")
+    result = user("run", "--aoi", "east-port", "--sensor", "s1", "--source", str(catalog), "--aoi-dir",
+                  str(aoi_dir), "--seeds-dir", str(seeds_dir), "--out", "run")
+    assert result.returncode == 0, result.output
+    html = (user.home / "run" / "report.html").read_text()
+    table = vessel_table(html)
+    assert table[0] == ["Date (UTC+08:48)", "Taken (UTC)", "Sensor", "Scene", "Vessels", "Large",
+                        "Vessel area m²", "Water seen"]
+    by_scene = {row[3]: row for row in table[1:]}
+    assert len(by_scene) == 13
+    assert by_scene[ASCENDING][:2] == ["2021-06-13", "2021-06-13 09:12"]
+    assert by_scene["S1A_TEST_20210613"][:2] == ["2021-06-14", "2021-06-13 20:30"]
+    assert by_scene["S1A_TEST_20210401"][:2] == ["2021-04-02", "2021-04-01 20:30"]
+    assert "13 dates (S1) from 2021-04-02 to 2021-06-14, local days at UTC+08:48 (searched " in " ".join(html.split())
+    # geo report rebuilds it alike from the folder; a series written before rows said their local day (no
+    # local_date, no local_time_zone) still renders, by its UTC dates
+    copy = tmp_path / "old"
+    shutil.copytree(user.home / "run", copy)
+    series = json.loads((copy / "timeseries.json").read_text())
+    del series["local_time_zone"]
+    for row in series["rows"]:
+        del row["local_date"]
+    (copy / "timeseries.json").write_text(json.dumps(series))
+    (user.home / "run" / "report.html").unlink()
+    for folder in (user.home / "run", copy):
+        shell = user("report", str(folder))
+        assert shell.returncode == 0 and "Traceback" not in shell.stderr, shell.output
+    assert vessel_table((user.home / "run" / "report.html").read_text()) == table
+    old = vessel_table((copy / "report.html").read_text())
+    assert old[0][:2] == ["Date (UTC)", "Sensor"]
+    assert [row[0] for row in old[1:] if row[2].startswith("S1A_TEST_20210613")] == ["2021-06-13", "2021-06-13"]
+
+
+def vessel_table(html: str) -> list[list[str]]:
+    """The report's table of counts per date: its header and rows, each cell's text."""
+    section = re.search(r'<section class="panel vessels".*?<table>(.*?)</table>', html, flags=re.S)
+    assert section, "no vessel table"
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", section[1], flags=re.S)]
 
 
 def line_islands_claim(tmp_path: Path) -> tuple[str, ...]:

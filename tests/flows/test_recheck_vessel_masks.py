@@ -16,10 +16,11 @@ import rasterio
 from shapely.geometry import mapping
 
 from geo.scenes.source import LocalCatalog
+from geo.store import schema
 from tests import archive_data
 from tests.archive_server import ArchiveServer
 from tests.flows.test_vessel_modes import at_berth, block_mean
-from tests.recheck.test_old_store import without_mask_modes
+from tests.recheck.test_old_store import as_schema_8, without_mask_modes
 from tests.vessels.port import BASELINE_DATES
 
 IW = [f"S1A_TEST_{d:%Y%m%d}" for d in BASELINE_DATES[:6]]  # 1 April - 1 May
@@ -107,13 +108,14 @@ def test_an_old_stores_mask_made_of_iw_scenes_is_read_as_iws(user, port_project,
     archive.publish(IW, "IW")
     recheck_port(user, port_project, archive)
     with sqlite3.connect(user.home / "port.gpkg") as conn:
+        as_schema_8(conn)
         without_mask_modes(conn)
         conn.execute("UPDATE store_meta SET value = '7' WHERE key = 'schema_version'")
     conn.close()
     archive.publish(EW, "EW")
     archive.publish(["S1A_TEST_20210525"], "IW")
     later = recheck_port(user, port_project, archive)
-    assert "schema migrated from version 7 to 8" in later.stdout, later.stdout
+    assert f"schema migrated from version 7 to {schema.LATEST}" in later.stdout, later.stdout
     rows, masks = stored(user)
     assert masks == {("s1", None): ("sar-temporal-median/6 scenes", 1),
                      ("s1", "EW"): ("sar-temporal-median/3 scenes", 2)}

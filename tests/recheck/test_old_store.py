@@ -42,9 +42,18 @@ def without_mask_modes(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE masks_v3 RENAME TO vessel_masks")
 
 
+def as_schema_8(conn: sqlite3.Connection) -> None:
+    """What migrations after 8 added, taken out again (the version left for the caller to set): claims without
+    their window's zones, changes without their Sentinel-1 attributes."""
+    conn.execute("ALTER TABLE claims DROP COLUMN window_time_zone")
+    for column in schema.SAR_CHANGE_COLUMNS:
+        conn.execute(f"ALTER TABLE changes DROP COLUMN {column}")
+
+
 def as_schema_5(store: Path) -> None:
-    """What migrations 6 to 8 added, taken out again: the store as a workbench of schema 5 left it."""
+    """What migrations 6 to 8 and later added, taken out again: the store as a workbench of schema 5 left it."""
     with sqlite3.connect(store) as conn:
+        as_schema_8(conn)
         without_mask_modes(conn)
         conn.execute("ALTER TABLE vessel_series DROP COLUMN instrument_mode")
         for column in schema.NODATA_COLUMNS:
@@ -85,6 +94,7 @@ def as_schema_6(store: Path) -> None:
     per sensor."""
     conn = sqlite3.connect(store)
     with conn:
+        as_schema_8(conn)
         without_mask_modes(conn)
         conn.execute("ALTER TABLE vessel_series DROP COLUMN instrument_mode")
         conn.execute("UPDATE store_meta SET value = '6' WHERE key = 'schema_version'")

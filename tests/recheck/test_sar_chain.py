@@ -12,6 +12,7 @@ and judges the claims; a second re-check is a no-op; a later clear Sentinel-2 sc
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import timedelta
 
@@ -190,3 +191,50 @@ def test_a_single_polarisation_scene_continues_the_chain(tmp_path, geo_cli):
     assert [(b, a, s) for b, a, s, _, _ in pairs] == [(S1_IDS[i], S1_IDS[i + 1], "done") for i in range(4)]
     n_changes = [n for *_, n, _ in pairs]
     assert n_changes[0] == n_changes[1] == 0 and n_changes[2] >= 2 and n_changes[3] >= 1, n_changes
+
+
+def _declared(qlr) -> list[str]:
+    """The fields a ``changes.qlr`` declares (``<expressionfields>``): those its GeoJSON's features do not have."""
+    return re.findall(r'<field name="([^"]+)" expression="NULL"', qlr.read_text())
+
+
+def test_a_recheck_keeps_what_sentinel1_adds_to_a_change(tmp_path, geo_cli):
+    """The store's changes and a run's files have the attributes a Sentinel-1 pair adds to the contract's (backscatter,
+    dB change per polarisation, water share), as ``geo run --sensor s1`` writes them for the same pair; on main the
+    store dropped them, and a re-check's changes.geojson had the contract's alone. A run whose Sentinel-1 pairs
+    found nothing declares them in its changes.qlr, as one with changes has them."""
+    from geo.vector.sensor_columns import sar_columns
+
+    series = build_series(tmp_path / "project", aois={"sar-site": AOI_PIXELS}, claims=sim.CLAIMS)
+    series.add_scene(S2_CLEAR, synthetic.utc(2022, 3, 1), synthetic.make_series(SHAPE, ((0.0, 0.0),), {})[0])
+    sar = [i for i in _sar_items(tmp_path / "sar") if i.id in S1_IDS]
+    store, out = tmp_path / "s.gpkg", tmp_path / "s-outputs" / "runs"
+    columns = list(sar_columns(("vv", "vh"), dated=False))
+    assert columns == ["sensor", "backscatter", "db_change_vv", "db_change_vh", "water_share"]
+
+    synthetic.write_catalog(series.scenes_dir, [series.item(S2_CLEAR), *sar[:3]])  # speckle only: no change
+    quiet = geo_cli(*series.args(store, "--aoi", "sar-site", "--sensor", "both", "--json"), cwd=tmp_path)
+    assert quiet.returncode == 0 and json.loads(quiet.stdout)["n_new_changes"] == 0, quiet.stderr[-3000:]
+    declared = _declared(out / "000001" / "changes.qlr")
+    assert declared[:3] == ["change_id", "aoi_id", "claim_ids"] and declared[-len(columns):] == columns, declared
+
+    synthetic.write_catalog(series.scenes_dir, [series.item(S2_CLEAR), *sar])
+    busy = geo_cli(*series.args(store, "--aoi", "sar-site", "--sensor", "both", "--json"), cwd=tmp_path)
+    assert busy.returncode == 0, busy.stderr[-3000:]
+    rechecked = {f["properties"]["change_id"]: f["properties"]
+                 for f in json.loads((out / "000002" / "changes.geojson").read_text())["features"]}
+    assert len(rechecked) >= 3 and _declared(out / "000002" / "changes.qlr") == []
+    run = geo_cli("run", "--aoi", "sar-site", "--sensor", "s1", "--before", S1_IDS[2], "--after", S1_IDS[3],
+                  "--source", str(series.catalog), "--aoi-dir", str(series.aoi_dir), "--seeds-dir",
+                  str(series.seeds_dir), "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    direct = {f["properties"]["change_id"]: f["properties"]
+              for f in json.loads((tmp_path / "run" / "changes.geojson").read_text())["features"]}
+    assert len(direct) >= 2 and set(direct) <= set(rechecked)
+    for change_id, properties in direct.items():
+        assert list(properties)[-len(columns):] == columns
+        assert {k: rechecked[change_id][k] for k in properties} == properties, change_id
+    with sqlite3.connect(store) as conn:
+        stored = conn.execute("SELECT count(*), count(DISTINCT sensor), min(db_change_vh) < 0 < max(db_change_vh) "
+                              "FROM changes WHERE algorithm_version = ?", (SAR_VERSION,)).fetchone()
+    assert stored == (len(rechecked), 1, 1)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import geopandas
 import numpy as np
@@ -92,7 +93,7 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     conn.close()
     assert not _tables(path) >= {"layer_styles"}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 8
+        assert store.schema_version == schema.LATEST == 10
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
@@ -202,7 +203,7 @@ def test_migration_4_adds_the_vessel_size_classes_and_old_rows_say_they_have_non
            "n_large": 4, "total_area_m2": 1.0, "large_area_m2": 1.0, "observed_fraction": 0.97, "observed_km2": 2.0,
            "land_mask": "sar-temporal-median/0.1", "n_100m": 2, "n_at_berth": 4, "n_at_anchor": 2, "n_100m_at_berth": 1}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 8
+        assert store.schema_version == schema.LATEST == 10
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", [new], 1, "t") == 1
         old_row, new_row = vessel_rows(store, "port", "vessels/0.1")
@@ -231,7 +232,7 @@ def test_migration_7_reads_old_vessel_counts_of_unknown_mode_and_records_it_once
     new = [{**row, "scene": "IW", "instrument_mode": "IW", "date": "2021-04-13", "datetime": "2021-04-13T06:00:00Z"},
            {**row, "scene": "UNSAID", "instrument_mode": "", "date": "2021-04-19", "datetime": "2021-04-19T06:00:00Z"}]
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 8
+        assert store.schema_version == schema.LATEST == 10
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", new, 1, "t") == 2
         assert sorted(unknown_mode_scenes(store, "port", "vessels/0.1")) == ["OLD1", "OLD2"]
@@ -260,7 +261,7 @@ def test_migration_6_keeps_old_pairs_readable_their_outside_share_unknown(tmp_pa
     conn.execute("COMMIT")
     conn.close()
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 8
+        assert store.schema_version == schema.LATEST == 10
         old, = store.pairs("x", "v")
         assert old.clear_fraction == 0.7 and old.nodata_fractions == (None, None) and old.outside_fraction is None
         assert (store.aoi_drawn("harbour"), store.aoi_drawn("port"), store.aoi_drawn("none")) == (True, None, None)
@@ -269,3 +270,85 @@ def test_migration_6_keeps_old_pairs_readable_their_outside_share_unknown(tmp_pa
                            (0.3166, 0.1))
         new, = [p for p in store.pairs("x", "v") if p.after.id == "N"]
         assert new.nodata_fractions == (0.3166, 0.1) and new.outside_fraction == 0.3166
+
+
+def test_migration_9_records_each_claims_window_zone_per_aoi_from_its_verdicts(tmp_path):
+    """A store of schema 8 kept its claims' windows as bare dates. Migrated, each claim says the zone of its window's
+    days per AOI, as its latest verdict there used it (a verdict from before verdicts named it: UTC days); a claim
+    with no verdict, unknown (NULL). A re-check then records the zone over each AOI it checks, keeping the others."""
+    from geo.claims import Claim, Stance, TimeWindow
+
+    path = tmp_path / "v8.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=8) == [1, 2, 3, 4, 5, 6, 7, 8]
+    conn.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('t', 't', '{}')")
+    for claim_id in ("ships", "troops", "unjudged"):
+        conn.execute("INSERT INTO claims (claim_id, window_start, window_end, summary, updated_run) VALUES "
+                     "(?, '2021-06-10', '2021-06-13', '{}', 1)", (claim_id,))
+    verdicts = [("window", "east", "ships", "B", "A", {"window_time_zone": "UTC"}),
+                ("vessels", "east", "ships", "B", "C", {"window_time_zone": "UTC+08:48"}),  # the latest over east
+                ("window", "west", "ships", "B", "A", {"window_time_zone": "Asia/Vladivostok"}),
+                ("window", "east", "troops", "B", "A", {"verdict": "no evidence found"})]  # before zones were named
+    for kind, aoi_id, claim_id, before, after, details in verdicts:
+        conn.execute("INSERT INTO verdicts (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version, "
+                     "verdict, details, run_id, recorded_at) VALUES (?, ?, ?, ?, ?, 'v', 'x', ?, 1, 't')",
+                     (kind, aoi_id, claim_id, before, after, json.dumps(details)))
+    conn.execute("COMMIT")
+    conn.close()
+
+    def zones(store):
+        return {c: z and json.loads(z) for c, z in store.conn.execute("SELECT claim_id, window_time_zone FROM claims")}
+
+    with writer_lock(path), Store.open(path) as store:
+        assert store.schema_version == schema.LATEST == 10
+        assert zones(store) == {"ships": {"east": "UTC+08:48", "west": "Asia/Vladivostok"},
+                                "troops": {"east": "UTC"}, "unjudged": None}
+        ships = Claim("ships", "x", "y", "z", date(2021, 6, 20), Stance.ASSERT, ("east", "north"),
+                      TimeWindow(date(2021, 6, 10), date(2021, 6, 13)), ("large_vessels_at_berth",))
+        with store.transaction():
+            store.upsert_claim(ships, 1, "north", "UTC+08:40")
+        # west is no AOI of the claim any more; east's zone stays until a re-check of east records it again
+        assert zones(store)["ships"] == {"east": "UTC+08:48", "north": "UTC+08:40"}
+        with store.transaction():
+            store.upsert_claim(ships, 1, "east", "UTC+08:48")
+        assert zones(store)["ships"] == {"east": "UTC+08:48", "north": "UTC+08:40"}
+    frame = pyogrio.read_dataframe(path, layer="claims")  # what QGIS shows of it
+    assert frame.set_index("claim_id").loc["ships", "window_time_zone"] == (
+        '{"east": "UTC+08:48", "north": "UTC+08:40"}')
+
+
+def test_migration_10_keeps_a_sentinel1_changes_own_attributes_old_ones_unknown(tmp_path):
+    """Changes recorded before schema 10 read with the contract's attributes alone (their Sentinel-1 ones were not
+    kept); a Sentinel-1 change recorded since reads back with them, in the order a run writes them, before
+    first_seen and run_id; a Sentinel-2 change has none."""
+    path = tmp_path / "v9.gpkg"
+    _store_with_changes(path, [box(3.0, 45.0, 3.001, 45.002)])
+    with sqlite3.connect(path) as conn:
+        for column in schema.SAR_CHANGE_COLUMNS:
+            conn.execute(f"ALTER TABLE changes DROP COLUMN {column}")
+        conn.execute("UPDATE store_meta SET value = '9' WHERE key = 'schema_version'")
+    conn.close()
+    own = {"sensor": "s1", "backscatter": "increase", "db_change_hh": 7.76, "db_change_hv": 7.63, "water_share": 0.0,
+           "omnibus_share": 0.8, "change_first_seen": "2021-03-20", "change_first_scene": "S1B",
+           "change_last_unchanged": "2021-03-08", "change_date_agreement": 0.9}
+    sar = ChangeFeature.from_properties(box(3.01, 45.0, 3.011, 45.002), {**_props("sar", 1.0), **own})
+    with writer_lock(path), Store.open(path) as store:
+        assert store.schema_version == schema.LATEST == 10
+        with store.transaction():
+            store.add_changes([sar], WHEN, 1, "2021-04-02T00:00:00.000Z")
+        old, new = store.changes()
+    assert dict(old.extra) == {"first_seen": "2021-04-01T10:30:12.345Z", "run_id": 1}
+    assert list(new.extra.items()) == [*own.items(), ("first_seen", "2021-04-01T10:30:12.345Z"), ("run_id", 1)]
+    frame = pyogrio.read_dataframe(path, layer="changes")  # what QGIS shows: typed columns, NULL where unknown
+    assert frame["db_change_hh"].tolist()[1] == 7.76 and frame["sensor"].isna().tolist() == [True, False]
+    assert str(frame["change_first_seen"].dtype).startswith("datetime64")  # a Date column: the time slider's
+    assert str(frame["change_first_seen"][1])[:10] == "2021-03-20" and frame["change_first_seen"].isna()[0]
+
+
+def test_the_store_has_a_column_for_every_attribute_sentinel1_adds():
+    """A new attribute of Sentinel-1 changes (geo.vector.sensor_columns) needs a migration adding its column."""
+    from geo.scenes.model import SAR_ASSETS
+    from geo.vector.sensor_columns import sar_columns
+
+    assert list(sar_columns(SAR_ASSETS, dated=True)) == list(schema.SAR_CHANGE_COLUMNS)
