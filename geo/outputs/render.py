@@ -21,7 +21,7 @@ from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import unwrapped
-from geo.change.sampling import sample_index
+from geo.change.sampling import percentiles, sample_index
 from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
 from geo.scenes.scratch import release
@@ -41,7 +41,7 @@ def display_stretch(rgb: np.ndarray | Sequence[np.ndarray]) -> Stretch:
         if values.size == 0:
             out.append((0.0, 0.3))
             continue
-        low, high = np.percentile(values, PERCENTILES)
+        low, high = percentiles(values, PERCENTILES)
         out.append((float(low), float(max(high, low + 1e-4))))
     return tuple(out)
 

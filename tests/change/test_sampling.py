@@ -10,7 +10,7 @@ from scipy import ndimage as ndi
 from geo.change.labels import label_means, labelled_pixels
 from geo.change.local import robust_z
 from geo.change.normalise import irmad
-from geo.change.sampling import SAMPLE_MAX, median, sample_index, sampled_median
+from geo.change.sampling import SAMPLE_MAX, distinct_sample, median, percentiles, sample_index, sampled_median
 from tests.change.scenes import gaussian_no_change
 
 
@@ -104,3 +104,32 @@ def test_median_leaves_nan_integers_and_empty_rows_to_numpy():
     assert median(halves) == np.median(halves) and median(halves).dtype == np.float16
     with pytest.warns(RuntimeWarning):
         assert np.isnan(median(np.array([], float)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [2, 3, 7, 51, 1_000, 123_457, 1_000_001])
+def test_percentiles_are_numpys_value_for_value(n, dtype):
+    """The display stretch's percentiles by single-place partitions against ``np.percentile`` (linear): the same
+    float64 numbers on skewed data with ties, at the stretch's 2/98 and at other places."""
+    rng = np.random.default_rng(n)
+    values = rng.gamma(2.0, 0.05, n).astype(dtype)
+    values[: n // 3] = np.round(values[: n // 3], 2)  # ties
+    for q in ((2.0, 98.0), (0.5, 99.5), (25.0, 50.0, 75.0), (33.3,)):
+        mine, numpys = percentiles(values, q), np.percentile(values, q)
+        assert mine.dtype == numpys.dtype and np.array_equal(mine, numpys)
+
+
+def test_percentiles_leave_nan_ends_and_other_dtypes_to_numpy():
+    assert np.array_equal(percentiles(np.array([1.0, np.nan, 3.0]), (2.0, 98.0)), [np.nan, np.nan], equal_nan=True)
+    assert np.array_equal(percentiles(np.arange(10), (0.0, 100.0)), [0.0, 9.0])
+    assert np.array_equal(percentiles(np.array([5.0]), (2.0,)), [5.0])
+
+
+def test_sample_index_is_drawn_once_read_only_and_the_same_sample():
+    first = sample_index(3_000_000, seed=7)
+    assert first is not None and not first.flags.writeable
+    assert sample_index(3_000_000, seed=7) is first
+    assert np.array_equal(first, np.random.default_rng(7).integers(0, 3_000_000, SAMPLE_MAX))
+    distinct = distinct_sample(3_000_000, seed=7)
+    assert np.array_equal(distinct, np.unique(first))
+    assert np.array_equal(first, np.random.default_rng(7).integers(0, 3_000_000, SAMPLE_MAX))  # not sorted by it
