@@ -32,19 +32,39 @@ def _drawn(n: int, size: int, seed: int) -> np.ndarray:
     return pick
 
 
+@functools.lru_cache(maxsize=4)
+def _in_order(n: int, size: int, seed: int) -> np.ndarray:
+    pick = np.sort(_drawn(n, size, seed))
+    pick.flags.writeable = False
+    return pick
+
+
+def sample_in_order(n: int, size: int = SAMPLE_MAX, seed: int = SEED) -> np.ndarray | None:
+    """``sample_index``'s sample in increasing order (read-only): the same multiset of indices, for what
+    depends only on it (order statistics of the values there); a gather at indices in order is far cheaper."""
+    return None if n <= size else _in_order(n, size, seed)
+
+
 def distinct_sample(n: int, size: int = SAMPLE_MAX, seed: int = SEED) -> np.ndarray | None:
     """The distinct indices of ``sample_index``'s sample, in increasing order (``np.unique``'s result, by a sort:
     numpy's hash-based ``unique`` takes ~30 times as long on a million of them); None when ``n <= size``."""
-    pick = sample_index(n, size, seed)
+    pick = sample_in_order(n, size, seed)
     if pick is None:
         return None
-    pick = np.sort(pick)
     return pick[np.concatenate(([True], pick[1:] != pick[:-1]))]
 
 
 def sampled(values: np.ndarray, size: int = SAMPLE_MAX, seed: int = SEED) -> np.ndarray:
     """``values`` (1-D), or a fixed random sample of ``size`` of them."""
     pick = sample_index(values.shape[-1], size, seed)
+    return values if pick is None else values[..., pick]
+
+
+def sampled_in_order(values: np.ndarray, size: int = SAMPLE_MAX, seed: int = SEED) -> np.ndarray:
+    """The values ``sampled`` gives (the same multiset), in the array's order: for order statistics, which do
+    not depend on it. Gathered in increasing index order, a million of them take ~1/10 of the time they take at
+    the sample's random positions (cache misses)."""
+    pick = sample_in_order(values.shape[-1], size, seed)
     return values if pick is None else values[..., pick]
 
 

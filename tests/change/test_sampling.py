@@ -133,3 +133,37 @@ def test_sample_index_is_drawn_once_read_only_and_the_same_sample():
     distinct = distinct_sample(3_000_000, seed=7)
     assert np.array_equal(distinct, np.unique(first))
     assert np.array_equal(first, np.random.default_rng(7).integers(0, 3_000_000, SAMPLE_MAX))  # not sorted by it
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_order_statistics_of_the_sample_in_raster_order_are_those_of_the_sample(dtype):
+    """``robust_scale`` and IR-MAD's centre and scale gather the million-pixel sample in index order: the same
+    multiset as the random order ``sample_index`` draws, so the same medians, bit for bit."""
+    from geo.change.local import robust_scale
+    from geo.change.sampling import sample_in_order, sampled, sampled_in_order
+
+    values = np.random.default_rng(3).standard_t(3, 1_300_001).astype(dtype)
+    values[::7] = np.round(values[::7], 1)  # ties
+    assert np.array_equal(np.sort(sampled_in_order(values)), np.sort(sampled(values)))
+    assert np.array_equal(sample_in_order(values.size), np.sort(sample_index(values.size)))
+    sample = sampled(values)  # robust_scale as it was computed, on the sample in its drawn order
+    centre = np.median(sample)
+    assert robust_scale(values) == (float(centre), 1.4826 * float(np.median(np.abs(sample - centre))))
+    flat = np.zeros(1_300_001, dtype)  # MAD 0: the fallback, a sum over the sample in its drawn order
+    flat[:400_000] = np.random.default_rng(4).standard_normal(400_000)
+    assert robust_scale(flat) == (0.0, float(np.std(sampled(flat))))
+
+
+def test_irmad_scale_from_the_sample_in_raster_order_is_that_of_the_drawn_sample():
+    from geo.change.normalise import _robust_variance, _variates_at
+    from geo.scenes.scratch import nth_valid
+
+    before, after = gaussian_no_change((1_050, 1_000))
+    valid = np.ones(before.shape[1:], bool)
+    valid[:40] = False
+    result = irmad(before, after, valid)
+    t = result.transform
+    mad = _variates_at(before, after, nth_valid(valid, sample_index(int(valid.sum()), seed=1)), t.a, t.b, t.mx, t.my)
+    centre = np.median(mad, axis=-1, keepdims=True)
+    assert np.array_equal(t.centre, centre)
+    assert np.array_equal(t.variance, _robust_variance(mad, centre))
