@@ -171,7 +171,7 @@ def _variates_at(before: np.ndarray, after: np.ndarray, pixels: np.ndarray, a: n
 def _robust_variance(mad: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
     """(1.4826 MAD)² of each variate; ``centre``: their medians, when known."""
     centred = mad - (median(mad, keepdims=True) if centre is None else centre)
-    scale = 1.4826 * median(np.abs(centred))
+    scale = 1.4826 * median(np.abs(centred, out=centred))
     variance: np.ndarray = np.maximum(scale, 1e-12) ** 2
     return variance
 

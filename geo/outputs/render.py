@@ -21,7 +21,7 @@ from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import unwrapped
-from geo.change.sampling import percentiles, sample_index
+from geo.change.sampling import percentiles, sample_in_order
 from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
 from geo.scenes.scratch import release
@@ -48,7 +48,7 @@ def display_stretch(rgb: np.ndarray | Sequence[np.ndarray]) -> Stretch:
 
 def _finite_sample(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
     """The finite values of a (row, col) band, or the fixed sample of them ``sample_index`` picks (as
-    ``band[np.isfinite(band)][pick]``, grouped by strip: a percentile does not depend on their order). Two
+    ``band[np.isfinite(band)][pick]`` in another order: a percentile does not depend on it). Two
     passes over strips of rows, a scratch band's pages handed back after each: one counts, one picks (no
     mask or index of the whole band)."""
     strips = range(0, band.shape[0], strip_rows)
@@ -57,7 +57,7 @@ def _finite_sample(band: np.ndarray, strip_rows: int = 1024) -> np.ndarray:
         counts.append(int(np.count_nonzero(np.isfinite(band[top:top + strip_rows]))))
         release()
     ends = np.cumsum(counts)
-    pick = sample_index(int(ends[-1]) if counts else 0)
+    pick = sample_in_order(int(ends[-1]) if counts else 0)  # in order: each strip's picks read forwards
     wanted: list[np.ndarray | None] = [None] * len(counts)  # each strip's ranks (None: all its finite values)
     if pick is not None:
         strip_of = np.searchsorted(ends, pick, side="right")
