@@ -45,6 +45,10 @@ RASTERIO_DEFERRED = ("boto3", "xml.etree.ElementTree")
 # every name of numpy as scipy.ndimage is imported (it copies numpy's namespace): f2py (with charset_normalizer),
 # testing (with unittest) and matlib, ~0.1-0.2 s of CPU that a job never uses; stand-ins while it imports
 NUMPY_UNUSED = ("f2py", "testing", "matlib")
+# scipy rewrites the docstring of every function it declares array-API capabilities for (~300 as the job's
+# scipy.ndimage, special, linalg, interpolate are imported: each parsed by numpydoc's FunctionDoc and given a
+# support table): ~0.1 s of CPU a job never reads; while it imports, the docstrings are kept as they are
+SCIPY_DOC_REWRITER = ("scipy._lib._array_api", "FunctionDoc")
 _QUICK_END = {"wanted": False}  # set by a command that has finished its work (this process's, not a module's state)
 
 
@@ -102,7 +106,7 @@ def job_imports() -> Iterator[None]:
     with collector_paused():
         one_blas_thread()
         light_rasterio()
-        with numpy_unused_deferred():
+        with numpy_unused_deferred(), scipy_docstrings_kept():
             yield
 
 
@@ -122,6 +126,42 @@ def numpy_unused_deferred() -> Iterator[None]:
         for name in added:
             if isinstance(vars(numpy).get(name), DeferredModule):
                 delattr(numpy, name)
+
+
+class KeptDoc:
+    """Stands in for scipy's ``FunctionDoc`` in its array-API decorator: that decorator appends its note to
+    ``doc['Notes']`` and sets the function's docstring to ``str(doc)`` less its first line (the signature);
+    here the note is dropped and the docstring is the function's own (leading blank lines aside)."""
+
+    def __init__(self, function: object) -> None:
+        self.doc = getattr(function, "__doc__", None) or ""
+
+    def __getitem__(self, section: str) -> list[str]:
+        return []
+
+    def __str__(self) -> str:
+        return "\n" + self.doc
+
+
+@contextmanager
+def scipy_docstrings_kept() -> Iterator[None]:
+    """scipy's modules imported in the block keep their functions' docstrings (``KeptDoc``; help() then shows
+    no array-API table). Nothing is done once scipy's array-API layer has decorated them (scipy.ndimage
+    imported), or with a scipy without that rewriter. Back as it was after."""
+    module_name, attribute = SCIPY_DOC_REWRITER
+    if "scipy.ndimage" in sys.modules or importlib.util.find_spec("scipy") is None:
+        yield
+        return
+    module = importlib.import_module(module_name)
+    original = getattr(module, attribute, None)
+    if original is None:
+        yield
+        return
+    setattr(module, attribute, KeptDoc)
+    try:
+        yield
+    finally:
+        setattr(module, attribute, original)
 
 
 @contextmanager
