@@ -18,30 +18,26 @@ SEED = 0
 
 def sample_index(n: int, size: int = SAMPLE_MAX, seed: int = SEED) -> np.ndarray | None:
     """Indices of a fixed random sample (with replacement) of ``size`` out of ``n``; None when ``n <= size``
-    (use them all). Read-only: the same sample is drawn once and shared (a job asks for it ~25 times, a
-    million random integers each, for the scales of the statistic's residuals over the same valid pixels)."""
-    if n <= size:
-        return None
-    return _drawn(n, size, seed)
+    (use them all)."""
+    return None if n <= size else _drawn(n, size, seed)
 
 
-@functools.lru_cache(maxsize=4)  # ≤ 32 MB
 def _drawn(n: int, size: int, seed: int) -> np.ndarray:
-    pick = np.random.default_rng(seed).integers(0, n, size)
-    pick.flags.writeable = False
-    return pick
+    return np.random.default_rng(seed).integers(0, n, size)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)  # ≤ 32 MB; a 100 km² job asks for the same 3 samples 19 times
 def _in_order(n: int, size: int, seed: int) -> np.ndarray:
-    pick = np.sort(_drawn(n, size, seed))
+    pick = _drawn(n, size, seed)
+    pick.sort()
     pick.flags.writeable = False
     return pick
 
 
 def sample_in_order(n: int, size: int = SAMPLE_MAX, seed: int = SEED) -> np.ndarray | None:
-    """``sample_index``'s sample in increasing order (read-only): the same multiset of indices, for what
-    depends only on it (order statistics of the values there); a gather at indices in order is far cheaper."""
+    """``sample_index``'s sample in increasing order, drawn once per (n, size, seed) and read-only: the same
+    multiset of indices, for what depends only on it (order statistics of the values there); a gather at
+    indices in order is far cheaper."""
     return None if n <= size else _in_order(n, size, seed)
 
 

@@ -125,14 +125,16 @@ def test_percentiles_leave_nan_ends_and_other_dtypes_to_numpy():
     assert np.array_equal(percentiles(np.array([5.0]), (2.0,)), [5.0])
 
 
-def test_sample_index_is_drawn_once_read_only_and_the_same_sample():
-    first = sample_index(3_000_000, seed=7)
+def test_the_sample_in_order_is_drawn_once_read_only_and_the_same_sample():
+    from geo.change.sampling import sample_in_order
+
+    first = sample_in_order(3_000_000, seed=7)
     assert first is not None and not first.flags.writeable
-    assert sample_index(3_000_000, seed=7) is first
-    assert np.array_equal(first, np.random.default_rng(7).integers(0, 3_000_000, SAMPLE_MAX))
-    distinct = distinct_sample(3_000_000, seed=7)
-    assert np.array_equal(distinct, np.unique(first))
-    assert np.array_equal(first, np.random.default_rng(7).integers(0, 3_000_000, SAMPLE_MAX))  # not sorted by it
+    assert sample_in_order(3_000_000, seed=7) is first
+    drawn = sample_index(3_000_000, seed=7)
+    assert np.array_equal(drawn, np.random.default_rng(7).integers(0, 3_000_000, SAMPLE_MAX))  # not sorted by it
+    assert np.array_equal(first, np.sort(drawn))
+    assert np.array_equal(distinct_sample(3_000_000, seed=7), np.unique(drawn))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
