@@ -206,16 +206,29 @@ def median_test(
     tree = cKDTree(np.column_stack([col[index], row[index]]))
     k = min(9, index.size)
     dist, nbr = map(np.asarray, tree.query(np.column_stack([col[index], row[index]]), k=k))  # (n, k) arrays for k > 1
-    for i, (d_i, n_i) in enumerate(zip(dist, nbr)):
-        near = n_i[(d_i > 0) & (d_i <= 2.5 * spacing)]
-        if near.size < 3:
-            continue  # too isolated to judge
-        for values in (dx[index], dy[index]):
-            med = np.median(values[near])
-            residual_med = np.median(np.abs(values[near] - med))
-            if abs(values[i] - med) / (residual_med + MEDIAN_TEST_EPS) > MEDIAN_TEST_LIMIT:
-                keep[index[i]] = False
+    near = (dist > 0) & (dist <= 2.5 * spacing)
+    judged = near.sum(axis=1) >= 3  # fewer: too isolated to judge
+    for values in (dx[index], dy[index]):
+        # every point's neighbours at once (np.median's values: a point per row, ~1,000 of them a grid)
+        med = _row_medians(values[nbr], near)
+        residual_med = _row_medians(np.abs(values[nbr] - med[:, None]), near)
+        with np.errstate(invalid="ignore"):  # rows not judged: NaN, never compared
+            keep[index[judged & (np.abs(values - med) / (residual_med + MEDIAN_TEST_EPS) > MEDIAN_TEST_LIMIT)]] = False
     return keep
+
+
+def _row_medians(values: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """``np.median(values[i][use[i]])`` of each row (NaN where it uses none): the middle of the sorted values,
+    or the sum of the two middles halved, as np.median averages them (one middle: (v + v) / 2 == v).
+    NaN among used values makes that row's NaN, as np.median's."""
+    count = use.sum(axis=1)
+    padded = np.sort(np.where(use, values, np.inf), axis=1)  # unused last
+    lower = np.take_along_axis(padded, np.maximum(count - 1, 0)[:, None] // 2, axis=1)[:, 0]
+    upper = np.take_along_axis(padded, (count // 2)[:, None], axis=1)[:, 0]
+    middle: np.ndarray = (lower + upper) / 2
+    middle[count == 0] = np.nan
+    middle[np.isnan(np.where(use, values, 0.0)).any(axis=1)] = np.nan
+    return middle
 
 
 def fit_model(points: TiePoints, shape: tuple[int, int], min_points: int = 8) -> LocalModel:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from geo.change.sampling import median, sampled
+from geo.change.sampling import median, sampled, sampled_in_order
 from geo.grid import bilinear
 
 BLOCK_PX = 8
@@ -129,11 +129,11 @@ def local_linear_fit(
 
 def robust_scale(values: np.ndarray, floor: float = 0.0) -> tuple[float, float]:
     """(median, max(1.4826 · MAD, ``floor``)) of 1-D ``values``, from at most a million of them."""
-    sample = sampled(values)  # all of them up to a million: a tile's scale is pinned as well by a sample
+    sample = sampled_in_order(values)  # all of them up to a million: a tile's scale is pinned as well by a sample
     centre = median(sample)
     scale = max(1.4826 * float(median(np.abs(sample - centre))), floor)
     if not np.isfinite(scale) or scale <= 0:
-        scale = float(np.std(sample)) or 1.0
+        scale = float(np.std(sampled(values))) or 1.0  # (a sum: in the sample's own order)
     return float(centre), scale
 
 

@@ -25,7 +25,7 @@ from functools import cached_property
 import numpy as np
 from scipy import linalg, special
 
-from geo.change.sampling import distinct_sample, median, sample_index
+from geo.change.sampling import distinct_sample, median, sample_in_order
 from geo.change.normalised_stack import NormalisedStack
 from geo.scenes.scratch import nth_valid, take_pixels
 from geo.errors import ChangeError
@@ -171,7 +171,7 @@ def _variates_at(before: np.ndarray, after: np.ndarray, pixels: np.ndarray, a: n
 def _robust_variance(mad: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
     """(1.4826 MAD)² of each variate; ``centre``: their medians, when known."""
     centred = mad - (median(mad, keepdims=True) if centre is None else centre)
-    scale = 1.4826 * median(np.abs(centred))
+    scale = 1.4826 * median(np.abs(centred, out=centred))
     variance: np.ndarray = np.maximum(scale, 1e-12) ** 2
     return variance
 
@@ -217,7 +217,8 @@ def irmad(
             converged = True
             break
         rho_old = rho
-    scale_pick = nth_valid(valid, sample_index(n_valid, seed=seed + 1))
+    # the sample's pixels in raster order: their variates' medians do not depend on it, their reads do
+    scale_pick = nth_valid(valid, sample_in_order(n_valid, seed=seed + 1))
     scale_mad = _variates_at(before, after, scale_pick, a, b, mx, my)
     centre = median(scale_mad, keepdims=True)
     transform = MadTransform(a, b, mx, my, centre, _robust_variance(scale_mad, centre))

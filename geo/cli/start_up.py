@@ -41,6 +41,10 @@ NUMPY_DEFERRED = ("ctypes",)  # numpy imports it for an array's ``.ctypes`` attr
 # rasterio imports boto3 (if installed) to sign S3 requests, and the XML parser for VRT documents (a boundless
 # read, ~0.0015 s): both stand-ins for the real modules until an attribute is used
 RASTERIO_DEFERRED = ("boto3", "xml.etree.ElementTree")
+# numpy's submodules it imports at the first access of ``numpy.<name>``, which scipy's array API layer makes for
+# every name of numpy as scipy.ndimage is imported (it copies numpy's namespace): f2py (with charset_normalizer),
+# testing (with unittest) and matlib, ~0.1-0.2 s of CPU that a job never uses; stand-ins while it imports
+NUMPY_UNUSED = ("f2py", "testing", "matlib")
 _QUICK_END = {"wanted": False}  # set by a command that has finished its work (this process's, not a module's state)
 
 
@@ -92,12 +96,32 @@ def job_imports() -> Iterator[None]:
     """For the imports of the change job's modules (``geo run``, ``geo demo``; inside the command, so that its
     ``--help`` imports none of them): OpenBLAS with one thread (its products have six bands for an inner
     dimension: ``one_blas_thread``) and rasterio without boto3 (``light_rasterio``: ~0.05-0.1 s; their rasters
-    are local files or HTTP(S) URLs as a rule), with the collector paused (``collector_paused``: ~0.1 s of a
+    are local files or HTTP(S) URLs as a rule), numpy's f2py, testing and matlib not imported by scipy
+    (``numpy_unused_deferred``: ~0.1 s), with the collector paused (``collector_paused``: ~0.1 s of a
     small job)."""
     with collector_paused():
         one_blas_thread()
         light_rasterio()
+        with numpy_unused_deferred():
+            yield
+
+
+@contextmanager
+def numpy_unused_deferred() -> Iterator[None]:
+    """numpy's submodules ``NUMPY_UNUSED`` (not yet imported) as stand-ins for a block of imports: an attribute
+    access ``numpy.f2py`` finds the stand-in, whose first attribute use imports the real module (what copied
+    it, scipy's array API layer, keeps a working reference). Afterwards numpy imports them as it does."""
+    import numpy
+
+    added = [name for name in NUMPY_UNUSED if f"numpy.{name}" not in sys.modules and name not in vars(numpy)]
+    for name in added:
+        setattr(numpy, name, DeferredModule(f"numpy.{name}"))
+    try:
         yield
+    finally:
+        for name in added:
+            if isinstance(vars(numpy).get(name), DeferredModule):
+                delattr(numpy, name)
 
 
 @contextmanager

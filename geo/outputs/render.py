@@ -22,7 +22,7 @@ from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import unwrapped
-from geo.change.sampling import sample_index
+from geo.change.sampling import percentiles, sample_in_order
 from geo.geometry import WGS84, polygon_parts, reproject
 from geo.grid import Grid
 from geo.scenes.scratch import release
@@ -44,22 +44,20 @@ def display_stretch(rgb: np.ndarray | Sequence[np.ndarray], changed: np.ndarray 
     ``MIN_UNCHANGED_SHARE`` of them."""
     out = []
     for band in rgb:
-        values = _finite_sample(band, changed)
-        if changed is not None and values.size < MIN_UNCHANGED_SHARE * _finite_count(band):
-            values = _finite_sample(band)
+        left = changed
+        if left is not None and sum(_strip_counts(band, left)) < MIN_UNCHANGED_SHARE * sum(_strip_counts(band)):
+            left = None
+        values = _finite_sample(band, left)
         if values.size == 0:
             out.append((0.0, 0.3))
             continue
-        low, high = np.percentile(values, PERCENTILES)
+        low, high = percentiles(values, PERCENTILES)
         out.append((float(low), float(max(high, low + 1e-4))))
     return tuple(out)
 
 
-def _finite_count(band: np.ndarray, strip_rows: int = 1024) -> int:
-    return sum(_strip_counts(band, None, strip_rows))
-
-
-def _strip_counts(band: np.ndarray, changed: np.ndarray | None, strip_rows: int) -> list[int]:
+def _strip_counts(band: np.ndarray, changed: np.ndarray | None = None, strip_rows: int = 1024) -> list[int]:
+    """The count of finite pixels outside ``changed`` of each strip of ``strip_rows`` rows."""
     counts = []
     for top in range(0, band.shape[0], strip_rows):
         counts.append(int(np.count_nonzero(_wanted(band, changed, top, strip_rows))))
@@ -77,13 +75,13 @@ def _wanted(band: np.ndarray, changed: np.ndarray | None, top: int, strip_rows: 
 
 def _finite_sample(band: np.ndarray, changed: np.ndarray | None = None, strip_rows: int = 1024) -> np.ndarray:
     """The finite values of a (row, col) band outside ``changed``, or the fixed sample of them ``sample_index``
-    picks (as ``band[wanted][pick]``, grouped by strip: a percentile does not depend on their order). Two
+    picks (as ``band[wanted][pick]`` in another order: a percentile does not depend on it). Two
     passes over strips of rows, a scratch band's pages handed back after each: one counts, one picks (no
     mask or index of the whole band)."""
     strips = range(0, band.shape[0], strip_rows)
     counts = _strip_counts(band, changed, strip_rows)
     ends = np.cumsum(counts)
-    pick = sample_index(int(ends[-1]) if counts else 0)
+    pick = sample_in_order(int(ends[-1]) if counts else 0)  # in order: each strip's picks read forwards
     wanted: list[np.ndarray | None] = [None] * len(counts)  # each strip's ranks (None: all its wanted values)
     if pick is not None:
         strip_of = np.searchsorted(ends, pick, side="right")

@@ -10,7 +10,7 @@ from scipy import ndimage as ndi
 from geo.change.labels import label_means, labelled_pixels
 from geo.change.local import robust_z
 from geo.change.normalise import irmad
-from geo.change.sampling import SAMPLE_MAX, median, sample_index, sampled_median
+from geo.change.sampling import SAMPLE_MAX, distinct_sample, median, percentiles, sample_index, sampled_median
 from tests.change.scenes import gaussian_no_change
 
 
@@ -104,3 +104,68 @@ def test_median_leaves_nan_integers_and_empty_rows_to_numpy():
     assert median(halves) == np.median(halves) and median(halves).dtype == np.float16
     with pytest.warns(RuntimeWarning):
         assert np.isnan(median(np.array([], float)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [2, 3, 7, 51, 1_000, 123_457, 1_000_001])
+def test_percentiles_are_numpys_value_for_value(n, dtype):
+    """The display stretch's percentiles by single-place partitions against ``np.percentile`` (linear): the same
+    float64 numbers on skewed data with ties, at the stretch's 2/98 and at other places."""
+    rng = np.random.default_rng(n)
+    values = rng.gamma(2.0, 0.05, n).astype(dtype)
+    values[: n // 3] = np.round(values[: n // 3], 2)  # ties
+    for q in ((2.0, 98.0), (0.5, 99.5), (25.0, 50.0, 75.0), (33.3,)):
+        mine, numpys = percentiles(values, q), np.percentile(values, q)
+        assert mine.dtype == numpys.dtype and np.array_equal(mine, numpys)
+
+
+def test_percentiles_leave_nan_ends_and_other_dtypes_to_numpy():
+    assert np.array_equal(percentiles(np.array([1.0, np.nan, 3.0]), (2.0, 98.0)), [np.nan, np.nan], equal_nan=True)
+    assert np.array_equal(percentiles(np.arange(10), (0.0, 100.0)), [0.0, 9.0])
+    assert np.array_equal(percentiles(np.array([5.0]), (2.0,)), [5.0])
+
+
+def test_the_sample_in_order_is_drawn_once_read_only_and_the_same_sample():
+    from geo.change.sampling import sample_in_order
+
+    first = sample_in_order(3_000_000, seed=7)
+    assert first is not None and not first.flags.writeable
+    assert sample_in_order(3_000_000, seed=7) is first
+    drawn = sample_index(3_000_000, seed=7)
+    assert np.array_equal(drawn, np.random.default_rng(7).integers(0, 3_000_000, SAMPLE_MAX))  # not sorted by it
+    assert np.array_equal(first, np.sort(drawn))
+    assert np.array_equal(distinct_sample(3_000_000, seed=7), np.unique(drawn))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_order_statistics_of_the_sample_in_raster_order_are_those_of_the_sample(dtype):
+    """``robust_scale`` and IR-MAD's centre and scale gather the million-pixel sample in index order: the same
+    multiset as the random order ``sample_index`` draws, so the same medians, bit for bit."""
+    from geo.change.local import robust_scale
+    from geo.change.sampling import sample_in_order, sampled, sampled_in_order
+
+    values = np.random.default_rng(3).standard_t(3, 1_300_001).astype(dtype)
+    values[::7] = np.round(values[::7], 1)  # ties
+    assert np.array_equal(np.sort(sampled_in_order(values)), np.sort(sampled(values)))
+    assert np.array_equal(sample_in_order(values.size), np.sort(sample_index(values.size)))
+    sample = sampled(values)  # robust_scale as it was computed, on the sample in its drawn order
+    centre = np.median(sample)
+    assert robust_scale(values) == (float(centre), 1.4826 * float(np.median(np.abs(sample - centre))))
+    flat = np.zeros(1_300_001, dtype)  # MAD 0: the fallback, a sum over the sample in its drawn order
+    flat[:400_000] = np.random.default_rng(4).standard_normal(400_000)
+    assert robust_scale(flat) == (0.0, float(np.std(sampled(flat))))
+
+
+def test_irmad_scale_from_the_sample_in_raster_order_is_that_of_the_drawn_sample():
+    from geo.change.normalise import _robust_variance, _variates_at
+    from geo.scenes.scratch import nth_valid
+
+    before, after = gaussian_no_change((1_050, 1_000))
+    valid = np.ones(before.shape[1:], bool)
+    valid[:40] = False
+    result = irmad(before, after, valid)
+    t = result.transform
+    mad = _variates_at(before, after, nth_valid(valid, sample_index(int(valid.sum()), seed=1)), t.a, t.b, t.mx, t.my)
+    centre = np.median(mad, axis=-1, keepdims=True)
+    assert np.array_equal(t.centre, centre)
+    assert np.array_equal(t.variance, _robust_variance(mad, centre))

@@ -178,3 +178,28 @@ main(["demo", "--out", sys.argv[1]])
                                                          "numpy_docstrings": True, "blas_threads": [threads]}
     assert json.loads((tmp_path / "job" / "manifest.json").read_text())["n_changes"] > 0
 
+
+
+UNUSED = """
+import json, sys, types
+from geo.cli.start_up import job_imports
+with job_imports():
+    import geo.cli.change_job  # noqa: F401  (scipy.ndimage: its array API layer copies numpy's namespace)
+imported = sorted(n for n in ("numpy.f2py", "numpy.testing", "numpy.matlib", "charset_normalizer", "unittest")
+                  if n in sys.modules)
+import numpy
+import scipy._lib.array_api_compat.numpy as xp
+copied = xp.testing.assert_equal.__module__  # the copy's stand-in imports the real module at its first use
+import numpy.f2py
+print(json.dumps({"imported": imported, "copied": copied, "numpy_testing": numpy.testing.assert_equal.__module__,
+                  "f2py_real": type(numpy.f2py) is types.ModuleType and hasattr(numpy.f2py, "run_main"),
+                  "matlib": float(numpy.matlib.ones(2).sum())}))
+"""
+
+
+def test_a_change_job_imports_no_numpy_f2py_testing_or_matlib_and_they_still_work_after():
+    """scipy.ndimage's array API layer touches every name of numpy, which imported f2py (with
+    charset_normalizer), testing (with unittest) and matlib into every job: stand-ins now, the real modules
+    at their first use, through numpy or through scipy's copy."""
+    assert run_python(UNUSED) == {"imported": [], "copied": "numpy.testing._private.utils",
+                                  "numpy_testing": "numpy.testing._private.utils", "f2py_real": True, "matlib": 2.0}

@@ -25,7 +25,8 @@ def whole_band_stretch(band: np.ndarray) -> tuple[float, float]:
     return float(low), float(max(high, low + 1e-4))
 
 
-@pytest.mark.parametrize("shape", [(300, 200), (1300, 900)])  # all pixels / a million sampled of 1.17 M
+# all pixels (the second: 0.83 M finite) / a million sampled of 1.08 M finite, read strip by strip in index order
+@pytest.mark.parametrize("shape", [(300, 200), (1300, 900), (1500, 1000)])
 def test_the_stretch_read_in_strips_is_the_whole_bands(shape, tmp_path):
     rng = np.random.default_rng(3)
     band = scratch_array(shape, np.float32, tmp_path)
@@ -91,3 +92,20 @@ def test_a_wide_bright_change_does_not_set_its_dates_stretch(tmp_path):
     almost_all = np.ones(shape, bool)
     almost_all[:5] = False
     assert display_stretch([after], almost_all) == display_stretch([after])
+
+
+def test_the_share_left_by_the_changes_is_counted_not_sampled(monkeypatch, tmp_path):
+    """The fallback to all pixels compares the pixels the changes leave with all valid ones, not the sample of
+    them (at most a million): at a whole tile 5 % of the valid pixels are 6 million, and a sample's million
+    would always have fallen back."""
+    from geo.outputs import render
+
+    shape = (1300, 900)  # 1.17 M valid pixels: the stretch samples a million of those left
+    rng = np.random.default_rng(6)
+    band = scratch_array(shape, np.float32, tmp_path)
+    band[:] = rng.gamma(2.0, 0.04, shape).astype(np.float32)
+    changed = np.zeros(shape, bool)
+    changed[:90] = True  # 93 % of the pixels are left, more than a sample holds
+    band[:90] = 0.9
+    monkeypatch.setattr(render, "MIN_UNCHANGED_SHARE", 0.9)
+    assert display_stretch([band], changed)[0] == whole_band_stretch(np.asarray(band)[90:])
