@@ -123,6 +123,9 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
 
 def _check_valid(geometry: BaseGeometry, where: str) -> None:
     if not geometry.is_valid:
+        if any(part.area == 0 for part in getattr(geometry, "geoms", [geometry])):  # GEOS: 'Self-intersection'
+            raise AOIError(f"{where}: invalid polygon: it encloses no area (its corners lie on one line): draw the "
+                           "area's outline, three corners or more around it")
         reason = shapely.is_valid_reason(geometry)
         raise AOIError(f"{where}: invalid polygon ({reason}){validity_advice(reason)}")
 
@@ -255,7 +258,18 @@ def _shape(geometry: object, where: str) -> BaseGeometry:
     try:
         return shape(cast("dict[str, Any]", geometry))  # shapely rejects any other value: caught below
     except Exception as exc:  # shapely raises several types for malformed GeoJSON geometry
+        kind = geometry.get("type") if isinstance(geometry, Mapping) else None
+        if isinstance(kind, str) and kind in _NESTING:  # its message ('float' object is not iterable) is Python's
+            raise AOIError(f"{where}: malformed {kind}: its coordinates are {_NESTING[kind]}") from None
         raise AOIError(f"{where}: malformed geometry ({exc})") from None
+
+
+# How a polygon's GeoJSON coordinates nest, for a file typed by hand with a bracket short or too many.
+_NESTING = {
+    "Polygon": "a list of rings, each a list of [longitude, latitude] positions: [[[lon, lat], [lon, lat], ...]]",
+    "MultiPolygon": "a list of polygons, each a list of rings of [longitude, latitude] positions: "
+                    "[[[[lon, lat], [lon, lat], ...]]]",
+}
 
 
 def _declared_crs(data: Mapping[str, object], where: str) -> str | None:

@@ -171,7 +171,7 @@ def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[
     neither file's), is added to it and skipped instead: for commands that need not every AOI."""
     found: dict[str, AoiFeature] = {}
     twice: set[str] = set()
-    for misnamed, name in misnamed_files(directory, ".geojson").items():  # its AOI would be unknown, unexplained
+    for misnamed, name in misnamed_files(directory, ".geojson", also=(".json",)).items():  # its AOI would be unknown, unexplained
         error = AOIError(f"{misnamed}: not read: an AOI file's name ends in .geojson (rename it {name})")
         if problems is None:
             raise error

@@ -75,9 +75,10 @@ def visible_files(folder: Path) -> list[Path]:
     return sorted(path for path in Path(folder).iterdir() if path.is_file() and not path.name.startswith("."))
 
 
-def misnamed_files(folder: Path, suffix: str) -> dict[Path, str]:
+def misnamed_files(folder: Path, suffix: str, also: tuple[str, ...] = ()) -> dict[Path, str]:
     """The files of ``folder`` meant to end in ``suffix`` that a glob for it misses, each with the name it should
-    have: another case ('mine.TOML'), or '.txt' added (Notepad does, and Windows hides it)."""
+    have: another case ('mine.TOML'), '.txt' added (Notepad does, and Windows hides it), or an ending in ``also``
+    that tools give the same format ('port.json' for GeoJSON)."""
     if not Path(folder).is_dir():
         return {}
     found = {}
@@ -86,6 +87,6 @@ def misnamed_files(folder: Path, suffix: str) -> dict[Path, str]:
             continue  # globbed, so read (a case-blind glob, as on Windows, reads 'mine.TOML' too)
         name = path.name[:-4] if path.name.lower().endswith(suffix + ".txt") else path.name
         stem, _, ending = name.rpartition(".")
-        if stem and f".{ending.lower()}" == suffix:
+        if stem and f".{ending.lower()}" in (suffix, *also):
             found[path] = f"{stem}{suffix}"
     return found

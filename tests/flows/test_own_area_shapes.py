@@ -214,3 +214,31 @@ def test_a_recheck_of_an_area_named_after_a_registry_aoi_elsewhere_is_refused_a_
     assert result.returncode == 1, result.output
     assert result.stderr.strip().splitlines() == expected
     assert store_state(user.home) == before
+
+
+def test_an_outline_of_no_area_is_said_to_enclose_none_not_to_be_a_bow_tie(user):
+    """Corners clicked along one line (a road, a quay's edge) enclose nothing: GEOS calls that a
+    'Self-intersection' and the line said 'its edges cross (a bow-tie)', which sent the user looking for a crossing."""
+    line = [[-1.57, 47.185], [-1.55, 47.185], [-1.52, 47.185], [-1.57, 47.185]]
+    save(user.home / "quay edge.geojson", {"type": "Polygon", "coordinates": [line]})
+    result = run_demo(user, "quay edge.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: quay edge.geojson: invalid polygon: it encloses no area (its corners lie "
+                                     "on one line): draw the area's outline, three corners or more around it")
+    assert "bow-tie" not in result.stderr and not (user.home / "out").exists()
+
+
+def test_polygon_coordinates_one_bracket_short_say_how_they_nest(user):
+    """A ring typed without its outer brackets was 'malformed geometry ('float' object is not iterable)'."""
+    save(user.home / "typed.geojson", {"type": "Polygon", "coordinates": OUTER})
+    result = run_demo(user, "typed.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: typed.geojson: malformed Polygon: its coordinates are a list of rings, "
+                                     "each a list of [longitude, latitude] positions: [[[lon, lat], [lon, lat], ...]]")
+    save(user.home / "typed.geojson", {"type": "MultiPolygon", "coordinates": [OUTER]})
+    result = user("aoi", "show", "typed.geojson")
+    assert result.returncode == 1 and "Traceback" not in result.output, result.output
+    assert result.stderr.strip() == ("Error: typed.geojson: malformed MultiPolygon: its coordinates are a list of "
+                                     "polygons, each a list of rings of [longitude, latitude] positions: "
+                                     "[[[[lon, lat], [lon, lat], ...]]]")
+    assert not (user.home / "out").exists()
