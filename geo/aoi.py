@@ -123,7 +123,8 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
 
 def _check_valid(geometry: BaseGeometry, where: str) -> None:
     if not geometry.is_valid:
-        if any(part.area == 0 for part in getattr(geometry, "geoms", [geometry])):  # GEOS: 'Self-intersection'
+        # corners on one line: GEOS calls it a self-intersection, which would send the user looking for a crossing
+        if any(part.convex_hull.area == 0 for part in getattr(geometry, "geoms", [geometry])):
             raise AOIError(f"{where}: invalid polygon: it encloses no area (its corners lie on one line): draw the "
                            "area's outline, three corners or more around it")
         reason = shapely.is_valid_reason(geometry)
