@@ -19,9 +19,9 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
-from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
-                           gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson, registry_feature,
-                           validity_advice)
+from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, close_id_hint,
+                           feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson,
+                           registry_feature, validity_advice)
 from geo.errors import AOIError
 from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
@@ -403,5 +403,6 @@ def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = Non
         known = ", ".join(sorted(aois)) or "none"
         # Ids are the files' 'id' property, not their names: say so when a file bears the name asked for.
         hint = next((f"{a.path.name} has id {a.id!r}; " for a in aois.values() if a.path and a.path.stem == ref), "")
+        hint = hint or close_id_hint(ref, aois)
         raise AOIError(f"unknown AOI id {ref!r} ({hint}known in {directory}: {known})")
     return aois[ref]

@@ -8,10 +8,11 @@ the project's AOIs by id and validate only those it re-checks; one with nothing 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,12 @@ def validity_advice(reason: str) -> str:
     """What to do about an invalid polygon, from the reason GEOS gives (': ...'), or '' for a fault not known here."""
     advice = _VALIDITY_ADVICE.get(reason.split("[", 1)[0])
     return f": {advice}" if advice else ""
+
+
+def close_id_hint(ref: str, known: Iterable[str]) -> str:
+    """'did you mean 'x'? ' for an AOI id a slip away from a known one ('vladivostok' for 'vladivostok-port'), else ''."""
+    close = difflib.get_close_matches(ref, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, Any]:

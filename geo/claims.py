@@ -234,7 +234,10 @@ class ClaimSet:
             if cause is not None:
                 raise cause.error
         if missing:
-            raise ClaimError(f"unknown claim id(s) {', '.join(missing)} (known: {', '.join(sorted(self.claims))})")
+            close = difflib.get_close_matches(missing[0], self.claims, n=1)  # a slip of the keyboard
+            guess = f"did you mean {close[0]!r}? " if close and len(missing) == 1 else ""
+            known = ", ".join(sorted(self.claims))
+            raise ClaimError(f"unknown claim id(s) {', '.join(missing)} ({guess}known: {known})")
         return self.claims
 
     def checked(self, known_aoi_ids: set[str], aois_skipped: bool = False) -> ClaimSet:

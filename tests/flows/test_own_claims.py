@@ -174,3 +174,17 @@ def test_a_claim_on_the_aoi_of_an_unreadable_file_says_the_file_was_skipped(user
     other = user("claims", "show", "demo-nantes-construction", *dirs)
     assert other.returncode == 0 and json.loads(other.stdout)["aoi_ids"] == ["demo-nantes-port"]
     assert f"warning: {island}: malformed GeoJSON" in other.stderr
+
+
+def test_an_id_a_slip_away_from_a_known_one_is_suggested(user):
+    """`--aoi vladivostok` (the id is 'vladivostok-port') or a claim id a letter off listed every id there is and
+    left the user to spot the one meant; the field names and AOI ids inside a claims file were suggested already."""
+    dirs, project = my_project(user.home)
+    shown = user("aoi", "show", "my-iland", *dirs[:2])
+    one_error_line(shown, "unknown AOI id 'my-iland' (did you mean 'my-island'? known in")
+    ran = user("run", "--aoi", "my-island", "--claim", "my-island-wroks", "--source", str(DEMO_CATALOG), "--out", "out",
+               *dirs)
+    one_error_line(ran, "unknown claim id(s) my-island-wroks (did you mean 'my-island-works'? known: ")
+    rechecked = user("recheck", "--store", "store.gpkg", "--aoi", "my-islnd", "--source", str(DEMO_CATALOG), *dirs)
+    one_error_line(rechecked, "unknown AOI id 'my-islnd' (did you mean 'my-island'? known in")
+    assert not (user.home / "out").exists() and not (user.home / "store.gpkg").exists()
