@@ -165,8 +165,10 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     except ValueError:
         raise ClaimError(f"{where}: stance must be 'assert' or 'deny', got {stance_text!r}") from None
     window_table = entry.get("window")
+    if window_table is None:
+        raise ClaimError(f"{where}: missing window = {{ start = YYYY-MM-DD, end = YYYY-MM-DD }}")
     if not isinstance(window_table, Mapping):
-        raise ClaimError(f"{where}: missing [window] with start and end dates")
+        raise ClaimError(f"{where}: {_window_not_a_table(window_table)}")
     stray = [key for key in window_table if key not in ("start", "end")]
     if stray:  # 'from'/'to', 'begin', a misspelt 'end': the end would be missing or silently other
         zone = window_table.get("time_zone")
@@ -298,6 +300,16 @@ def _file_claims(path: Path) -> tuple[list[Claim], list[ClaimProblem]]:
             named = tuple(raw_aois) if isinstance(raw_aois, list) and all(isinstance(a, str) for a in raw_aois) else None
             problems.append(ClaimProblem(exc, raw_id if isinstance(raw_id, str) else None, named))
     return claims, problems
+
+
+def _window_not_a_table(value: object) -> str:
+    """What to write for a window typed as a string ('2016-01-01/2017-06-30') or a list of dates: its own two
+    dates in a table when they can be read off it."""
+    got = f"the string {value!r}" if isinstance(value, str) else "a list" if isinstance(value, list) else repr(value)
+    text = " ".join(map(str, value)) if isinstance(value, list) else str(value)  # str(a TOML date): ISO
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", text)
+    start, end = dates if len(dates) == 2 else ("YYYY-MM-DD", "YYYY-MM-DD")
+    return f"field 'window' must be a table of two dates, got {got}: write window = {{ start = {start}, end = {end} }}"
 
 
 def load_claims_file(path: Path) -> list[Claim]:

@@ -61,6 +61,13 @@ def refusal(result, path: str = "seeds/mine.toml") -> str:
     ("2017-10-31", "{ start = 2016-01-01, stop = 2017-06-30 }",
      "claim 'my-claim': window takes 'start' and 'end' dates, not 'stop'"),
     ("2017-10-31", "{ start = 2016-01-01 }", "claim 'my-claim': field 'end' is missing (a date YYYY-MM-DD)"),
+    # a window typed as a string or a pair of dates: "missing [window]", though it was there
+    ("2017-10-31", '"2016-01-01/2017-06-30"', "claim 'my-claim': field 'window' must be a table of two dates, got the "
+     "string '2016-01-01/2017-06-30': write window = { start = 2016-01-01, end = 2017-06-30 }"),
+    ("2017-10-31", "[2016-01-01, 2017-06-30]", "claim 'my-claim': field 'window' must be a table of two dates, got a "
+     "list: write window = { start = 2016-01-01, end = 2017-06-30 }"),
+    ("2017-10-31", '"early 2016"', "claim 'my-claim': field 'window' must be a table of two dates, got the string "
+     "'early 2016': write window = { start = YYYY-MM-DD, end = YYYY-MM-DD }"),
 ])
 def test_a_date_written_another_way_says_how_to_write_it(user, stated, window, says):
     line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
