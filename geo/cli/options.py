@@ -51,12 +51,22 @@ def workers_count(_context: click.Context, param: click.Parameter, value: str) -
     raise click.BadParameter(f"{value!r} is neither 'auto' nor a whole number of at least 1", param=param)
 
 
+def not_empty(_context: click.Context, param: click.Parameter, value: object) -> object:
+    """Refuse an empty value (``--source "$SRC"`` with SRC unset): read as no option, or as a path, it
+    silently meant the default archive, './catalog.json' or the current folder."""
+    values = value if isinstance(value, tuple) else (value,)
+    if any(isinstance(item, str) and not item.strip() for item in values):
+        raise click.BadParameter("empty (a shell variable not set?)", param=param)
+    return value
+
+
 DEMO_SOURCE = "demo"
 
 
 def scene_source(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """``--source demo``: the demo scenes that come with geo (``scenes/demo`` of the checkout, or of the installed
     package), from any folder; any other value as given."""
+    not_empty(_context, _param, value)
     if value != DEMO_SOURCE:
         return value
     catalog = paths.demo_catalog()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, scene_source, seeds_dir_option
+from geo.cli.options import aoi_dir_option, not_empty, scene_source, seeds_dir_option
 from geo.errors import StoreLockedError
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
@@ -105,10 +105,10 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.command("recheck")
 @click.option("--store", type=click.Path(path_type=Path), default=lambda: os.environ.get("GEO_STORE", DEFAULT_STORE),
               show_default=f"$GEO_STORE or {DEFAULT_STORE}", help="The results store (a GeoPackage; created if missing).")
-@click.option("--aoi", "aoi_refs", multiple=True,
+@click.option("--aoi", "aoi_refs", multiple=True, callback=not_empty,
               help="AOI id or polygon file (GeoJSON, GeoPackage...) to re-check (repeatable) [default: every AOI "
               "already in the store].")
-@click.option("--since", default=None, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
+@click.option("--since", default=None, callback=not_empty, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
 @click.option("--source", default="earth-search", show_default=True, callback=scene_source,
               help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
