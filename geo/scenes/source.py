@@ -249,6 +249,7 @@ class StacApi:
     def _open(self) -> Any:
         if self._client is None:
             from pystac_client import Client
+            from pystac_client.errors import ClientTypeError
             from pystac_client.exceptions import APIError
 
             from geo.scenes.remote import RetryPolicy
@@ -260,6 +261,8 @@ class StacApi:
                 self._client = Client.open(self.name, stac_io=stac_io, timeout=stac_io.timeout)
             except (APIError, OSError, pystac.STACError, json.JSONDecodeError) as exc:
                 raise ArchiveError(f"{self.name}: cannot open STAC API ({_describe(exc)})") from None
+            except ClientTypeError as exc:  # a collection's or the search's URL, copied from a browser
+                raise ArchiveError(_not_landing_page(self.name, str(exc))) from None
         return self._client
 
     def _scenes(self, what: str, one_page: bool = False, **query: Any) -> tuple[list[Scene], dict[str, str]]:
@@ -336,6 +339,17 @@ def check_sensor(sensor: str) -> Sensor:
         return Sensor(sensor)
     except ValueError:
         raise SceneError(f"unknown sensor {sensor!r} (use one of {', '.join(Sensor)})") from None
+
+
+def _not_landing_page(url: str, reason: str) -> str:
+    """What to give instead of a URL below a STAC API's root, from pystac-client's 'found type=Collection'."""
+    found = re.search(r"found type=(\w+)", reason)
+    kind = found.group(1) if found else "None"
+    named = {"None": "JSON that is no STAC object", "FeatureCollection": "a FeatureCollection"}
+    answers = named.get(kind, f"a STAC {kind}")
+    root = re.split(r"/(?:collections|search)(?:/|$)", url, maxsplit=1)[0]
+    give = f"give the API's root URL, {root}" if root != url else "give the API's root URL (its landing page)"
+    return f"{url}: answers {answers}, not a STAC API's landing page: {give} (geo chooses the collection by --sensor)"
 
 
 def open_source(source: str, sensor: Sensor | str | None = None, collections: Sequence[str] | None = None,

@@ -112,6 +112,22 @@ def test_search_bad_input(geo, loopback):
     assert result.returncode == 1 and "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("path, answers", [
+    ("/collections/sentinel-2-l2a", "a STAC Collection"),  # the URL STAC Browser shows for a collection
+    ("/search", "a FeatureCollection"),
+    ("/collections", "JSON that is no STAC object"),
+])
+def test_a_url_below_the_api_root_names_the_root_to_give(geo, loopback, path, answers):
+    """A collection's or the search's URL, copied from a browser, was an internal error (exit 2,
+    'ClientTypeError: Could not open Client ... expected type=Catalog, found type=Collection')."""
+    url = loopback.url + path
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-07-01", "--to", "2017-07-31",
+                 "--source", url)
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert result.stderr.strip() == (f"Error: {url}: answers {answers}, not a STAC API's landing page: give the API's "
+                                     f"root URL, {loopback.url} (geo chooses the collection by --sensor)")
+
+
 def _changes(out):
     data = json.loads((out / "changes.geojson").read_text())
     return unary_union([shape(f["geometry"]) for f in data["features"]]), data["features"]
