@@ -11,7 +11,7 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from tests import archive_data
-from tests.conftest import run_geo
+from tests.conftest import REPO, run_geo
 
 DEMO_RUN = ("--aoi", "demo-nantes-port", "--claim", "demo-nantes-construction")
 
@@ -126,6 +126,20 @@ def test_a_url_below_the_api_root_names_the_root_to_give(geo, loopback, path, an
     assert (result.returncode, result.stdout) == (1, ""), result.stderr
     assert result.stderr.strip() == (f"Error: {url}: answers {answers}, not a STAC API's landing page: give the API's "
                                      f"root URL, {loopback.url} (geo chooses the collection by --sensor)")
+
+
+def test_a_static_catalog_over_http_is_named_as_one_not_an_internal_error(geo, loopback):
+    """A static STAC catalog on a web server (S3, GitHub pages) has no item search: pystac-client warned
+    'NoConformsTo' and stopped with 'internal error: DoesNotConformTo' (exit 2)."""
+    url = loopback.add_file("/static/catalog.json", REPO / "scenes" / "demo" / "catalog.json")
+    for command in (("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-01-01", "--to", "2018-01-01"),
+                    ("run", "--aoi", "demo-nantes-port", "--before", "2015-08-21", "--after", "2017-10-14",
+                     "--out", "out")):
+        result = geo(*command, "--source", url)
+        assert (result.returncode, result.stdout) == (1, ""), result.stderr
+        assert result.stderr.strip() == (
+            f"Error: {url}: a STAC catalog without item search (a static catalog, or a server not declaring STAC API "
+            "item-search conformance): give a STAC API URL, or the path of the catalog's local copy")
 
 
 def _changes(out):
