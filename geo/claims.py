@@ -137,6 +137,9 @@ def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = Tru
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
         example = f' in brackets, ["{value}"]' if isinstance(value, str) and value else ""
         raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids{example}")
+    twice = next((v for i, v in enumerate(value) if v in value[:i]), None)
+    if twice is not None:  # carried into claims.json and the report twice
+        raise ClaimError(f"{where}: field '{key}' lists {twice!r} twice")
     return tuple(value)
 
 
@@ -149,6 +152,10 @@ def _document_title(document: Mapping[str, object], where: str) -> str:
 
 def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object], where: str, path: Path | None = None) -> Claim:
     claim_id = entry.get("id")
+    if claim_id is None:  # 'got None' said it in Python's words; the statement tells which [[claim]] it is
+        statement = entry.get("statement")
+        which = f" (the one stating {' '.join(statement.split())[:50]!r})" if isinstance(statement, str) else ""
+        raise ClaimError(f"{where}: a [[claim]] has no 'id'{which}: give it a lower-case slug such as 'my-claim'")
     if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
         raise ClaimError(f"{where}: claim 'id' must be a lower-case slug like 'my-claim' (ASCII a-z, 0-9, '-', '_'; "
                          f"the other fields take any script), got {claim_id!r}")
