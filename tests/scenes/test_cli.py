@@ -207,3 +207,18 @@ def test_run_with_a_broken_asset_fails_cleanly(geo, loopback, tmp_path, kind, fa
     assert ("S2A_T30TXT_20170704_A2", "nir") not in cached
     assert not [p for p in fast_network.rglob("*.tmp*")]
     assert os.environ.get("GEO_SCENE_CACHE") == str(fast_network)
+
+
+def test_a_scene_cache_that_cannot_be_written_is_warned_of_once(geo, loopback, tmp_path):
+    """GEO_SCENE_CACHE naming a file: the run went on (a cache costs speed, not correctness), but printed
+    "cannot write scene cache entry ..." 18 times, once per band and scene, burying the run's own warnings."""
+    cache = tmp_path / "cache.txt"
+    cache.write_text("not a folder")
+    out = tmp_path / "out"
+    result = geo("run", *DEMO_RUN, "--source", loopback.url, "--out", str(out), GEO_SCENE_CACHE=str(cache))
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "scene cache" in line]
+    assert len(warned) == 1, warned
+    assert warned[0].startswith(f"warning: cannot write scene cache entry {cache}/") and warned[0].endswith(
+        "; nothing more is cached this time (GEO_SCENE_CACHE names the cache folder)"), warned[0]
+    assert cache.read_text() == "not a folder" and json.loads((out / "manifest.json").read_text())["n_changes"] > 0
