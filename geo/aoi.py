@@ -20,8 +20,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, close_id_hint,
-                           feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson,
-                           registry_feature, validity_advice)
+                           feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
+                           read_geojson, registry_feature, validity_advice)
 from geo.errors import AOIError
 from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
@@ -256,21 +256,15 @@ def slugify(text: str) -> str:
 def _shape(geometry: object, where: str) -> BaseGeometry:
     if geometry is None:
         raise AOIError(f"{where}: the feature has no geometry")
+    kind = geometry.get("type") if isinstance(geometry, Mapping) else None
+    if isinstance(kind, str) and isinstance(geometry, Mapping) and "coordinates" in geometry:
+        # checked and cut to lon/lat here: shapely's errors are Python's ('float' object is not iterable), a
+        # position of 4 values or mixed 2 and 3 stops it, and an infinite one stops GEOS later
+        geometry = {"type": kind, "coordinates": polygon_coordinates(kind, geometry["coordinates"], where)}
     try:
         return shape(cast("dict[str, Any]", geometry))  # shapely rejects any other value: caught below
     except Exception as exc:  # shapely raises several types for malformed GeoJSON geometry
-        kind = geometry.get("type") if isinstance(geometry, Mapping) else None
-        if isinstance(kind, str) and kind in _NESTING:  # its message ('float' object is not iterable) is Python's
-            raise AOIError(f"{where}: malformed {kind}: its coordinates are {_NESTING[kind]}") from None
         raise AOIError(f"{where}: malformed geometry ({exc})") from None
-
-
-# How a polygon's GeoJSON coordinates nest, for a file typed by hand with a bracket short or too many.
-_NESTING = {
-    "Polygon": "a list of rings, each a list of [longitude, latitude] positions: [[[lon, lat], [lon, lat], ...]]",
-    "MultiPolygon": "a list of polygons, each a list of rings of [longitude, latitude] positions: "
-                    "[[[[lon, lat], [lon, lat], ...]]]",
-}
 
 
 def _declared_crs(data: Mapping[str, object], where: str) -> str | None:

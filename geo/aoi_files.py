@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -126,6 +127,46 @@ def close_id_hint(ref: str, known: Iterable[str]) -> str:
     """'did you mean 'x'? ' for an AOI id a slip away from a known one ('vladivostok' for 'vladivostok-port'), else ''."""
     close = difflib.get_close_matches(ref, list(known), n=1)
     return f"did you mean {close[0]!r}? " if close else ""
+
+
+# How a polygon's GeoJSON coordinates nest: list levels above a position, and how to write them.
+_NESTING = {
+    "Polygon": (2, "a list of rings, each a list of [longitude, latitude] positions: [[[lon, lat], [lon, lat], ...]]"),
+    "MultiPolygon": (3, "a list of polygons, each a list of rings of [longitude, latitude] positions: "
+                        "[[[[lon, lat], [lon, lat], ...]]]"),
+}
+
+
+def polygon_coordinates(kind: str, coordinates: object, where: str) -> object:
+    """A (Multi)Polygon's coordinates checked by hand-editing's slips (a bracket short or too many, a position
+    with a null, NaN or Infinity) and cut to [lon, lat] (heights and measures dropped); others as given."""
+    if kind not in _NESTING:
+        return coordinates
+    levels, nesting = _NESTING[kind]
+
+    def checked(value: object, depth: int) -> object:
+        if not isinstance(value, (list, tuple)) or depth == 0 and value and isinstance(value[0], (list, tuple)):
+            raise AOIError(f"{where}: malformed {kind}: its coordinates are {nesting}")
+        if depth > 0:
+            return [checked(item, depth - 1) for item in value]
+        numbers = [_finite(v) for v in value[:2]]
+        if len(value) < 2 or None in numbers:
+            raise AOIError(f"{where}: malformed {kind}: position {json.dumps(value)} is not [longitude, latitude] "
+                           "(two finite numbers)")
+        return numbers
+
+    return checked(coordinates, levels)
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite number (a numeric string too, as shapely takes it), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, Any]:

@@ -242,3 +242,30 @@ def test_polygon_coordinates_one_bracket_short_say_how_they_nest(user):
                                      "polygons, each a list of rings of [longitude, latitude] positions: "
                                      "[[[[lon, lat], [lon, lat], ...]]]")
     assert not (user.home / "out").exists()
+
+
+def test_a_position_without_two_finite_numbers_is_named(user):
+    """A script writing NaN or Infinity (Python's json does), or a null, into a ring: Infinity was an internal error
+    (exit 2, GEOSException), NaN printed numpy's RuntimeWarning before its line, a null said 'malformed geometry
+    (...)' in Python's words."""
+    for value, shown in ((float("inf"), "Infinity"), (float("nan"), "NaN"), (None, "null")):
+        ring = [list(p) for p in OUTER]
+        ring[2] = [-1.525, value]
+        save(user.home / "scripted.geojson", {"type": "Polygon", "coordinates": [ring]})
+        result = run_demo(user, "scripted.geojson")
+        assert (result.returncode, result.stdout) == (1, ""), result.output
+        assert result.stderr.strip() == (f"Error: scripted.geojson: malformed Polygon: position [-1.525, {shown}] is "
+                                         "not [longitude, latitude] (two finite numbers)")
+    assert not (user.home / "out").exists()
+
+
+def test_positions_with_heights_on_some_corners_or_a_measure_are_read_as_lon_lat(user):
+    """Heights on some corners only (a hand-edited file) or [lon, lat, height, measure] positions stopped shapely
+    ('inhomogeneous shape', 'dimension should be 2 or 3'): heights are dropped anyway."""
+    mixed = [[*p, 12.5] if i % 2 else p for i, p in enumerate(OUTER[:-1])] + [OUTER[0]]
+    measured = [[*p, 12.5, 7] for p in OUTER]
+    for ring in (mixed, measured):
+        save(user.home / "heights.geojson", {"type": "Polygon", "coordinates": [ring]})
+        result = user("aoi", "show", "heights.geojson")
+        assert result.returncode == 0, result.output
+        assert json.loads(result.stdout)["area_km2"] == round(box_km2(OUTER), 3)
