@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import AOIError
-from geo.paths import misnamed_files
+from geo.paths import misnamed_files, named_files
 from geo.text_files import read_utf8_text
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -224,7 +224,7 @@ def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[
         if problems is None:
             raise error
         problems.append(error)
-    for path in sorted(Path(directory).glob("*.geojson")):
+    for path in named_files(directory, ".geojson"):
         try:
             entry = registry_feature(read_geojson(path), str(path), path)
             if entry.id in found:

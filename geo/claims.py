@@ -19,7 +19,7 @@ from pathlib import Path
 
 from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
 from geo.errors import ClaimError
-from geo.paths import misnamed_files
+from geo.paths import misnamed_files, named_files
 from geo.text_files import read_utf8_text
 
 log = logging.getLogger(__name__)
@@ -337,7 +337,7 @@ def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None, aoi
         # concerning no AOI: a warning for a job (which does not read it), an error for `geo claims list`
         error = ClaimError(f"{path}: not read: a claims file's name ends in .toml (rename it {name})")
         problems.append(ClaimProblem(error, aoi_ids=()))
-    for path in sorted(Path(directory).glob("*.toml")):
+    for path in named_files(directory, ".toml"):
         taken, file_problems = _file_claims(path)
         problems += file_problems
         for claim in taken:

@@ -75,6 +75,12 @@ def visible_files(folder: Path) -> list[Path]:
     return sorted(path for path in Path(folder).iterdir() if path.is_file() and not path.name.startswith("."))
 
 
+def named_files(folder: Path, suffix: str) -> list[Path]:
+    """The entries of ``folder`` ending in ``suffix``, sorted, but no dot file: a Mac's AppleDouble '._mine.toml'
+    (binary, on a copied stick or share) and Emacs's '.#mine.toml' lock (a link to nowhere) are not the user's."""
+    return sorted(path for path in Path(folder).glob(f"*{suffix}") if not path.name.startswith("."))
+
+
 def misnamed_files(folder: Path, suffix: str, also: tuple[str, ...] = ()) -> dict[Path, str]:
     """The files of ``folder`` meant to end in ``suffix`` that a glob for it misses, each with the name it should
     have: another case ('mine.TOML'), '.txt' added (Notepad does, and Windows hides it), or an ending in ``also``
