@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, close_id_hint,
                            feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
-                           read_geojson, registry_feature, validity_advice)
+                           read_geojson, registry_feature, validity_advice, wrong_type)
 from geo.errors import AOIError
 from geo.geometry import WGS84, polygon_parts, reproject, right_handed
 
@@ -190,8 +190,8 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
     elif kind_of in ("Polygon", "MultiPolygon"):
         features = [{"type": "Feature", "properties": {}, "geometry": data}]
     else:
-        raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection, Polygon or MultiPolygon, "
-                      f"got type {kind_of!r}")
+        raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection, Polygon or MultiPolygon; "
+                       f"{wrong_type(kind_of)}")
     source_crs = _declared_crs(data, where)
     parts, names, kept, others = [], [], [], []
     for index, feature in enumerate(features):

@@ -137,6 +137,15 @@ _NESTING = {
 }
 
 
+def wrong_type(kind: object) -> str:
+    """What is wrong with a drawn file's GeoJSON ``type``: absent, in another case ('polygon'), or another type."""
+    if kind is None:
+        return "it has no 'type' member"
+    known = {k.lower(): k for k in ("Feature", "FeatureCollection", "Polygon", "MultiPolygon")}
+    case = isinstance(kind, str) and kind.lower() in known
+    return f"got type {kind!r}" + (f" (GeoJSON types are case-sensitive: {known[str(kind).lower()]!r})" if case else "")
+
+
 def polygon_coordinates(kind: str, coordinates: object, where: str) -> object:
     """A (Multi)Polygon's coordinates checked by hand-editing's slips (a bracket short or too many, a position
     with a null, NaN or Infinity) and cut to [lon, lat] (heights and measures dropped); others as given."""

@@ -269,3 +269,16 @@ def test_positions_with_heights_on_some_corners_or_a_measure_are_read_as_lon_lat
         result = user("aoi", "show", "heights.geojson")
         assert result.returncode == 0, result.output
         assert json.loads(result.stdout)["area_km2"] == round(box_km2(OUTER), 3)
+
+
+def test_a_geojson_type_missing_or_in_lower_case_says_so(user):
+    """A hand-typed 'polygon', or no "type" at all, said "got type None" in Python's words."""
+    for data, says in (({"type": "polygon", "coordinates": [OUTER]},
+                        "got type 'polygon' (GeoJSON types are case-sensitive: 'Polygon')"),
+                       ({"geometry": {"type": "Polygon", "coordinates": [OUTER]}}, "it has no 'type' member")):
+        (user.home / "typed.geojson").write_text(json.dumps(data))
+        result = run_demo(user, "typed.geojson")
+        assert (result.returncode, result.stdout) == (1, ""), result.output
+        assert result.stderr.strip() == ("Error: typed.geojson: expected a GeoJSON Feature, FeatureCollection, "
+                                         f"Polygon or MultiPolygon; {says}")
+    assert not (user.home / "out").exists()
