@@ -15,6 +15,17 @@ from geo.scenes.model import Sensor
 
 Command = TypeVar("Command", bound=Callable[..., object])
 
+
+class NonEmptyPath(click.Path):
+    """``click.Path`` refusing an empty value, which it would take for the current folder (``--out "$OUT"`` unset)."""
+
+    def convert(self, value: str | os.PathLike[str], param: click.Parameter | None, ctx: click.Context | None
+                ) -> str | bytes | os.PathLike[str]:
+        if isinstance(value, str) and not value.strip():
+            self.fail("empty (a shell variable not set?)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 aoi_dir_option = click.option(
     "--aoi-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Folder of AOI GeoJSON files [default: $GEO_ROOT/aoi, else aoi/ of the checkout geo runs from, else "
@@ -27,7 +38,7 @@ seeds_dir_option = click.option(
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 out_option = click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="Output folder (created, or replaced whole by the new run in one step; see README)."
+    "--out", type=NonEmptyPath(path_type=Path), required=True, help="Output folder (created, or replaced whole by the new run in one step; see README)."
 )
 
 

@@ -42,6 +42,13 @@ EMPTY_CASES = [  # `--source "$SRC"` in a script with SRC unset: run searched Ea
      "geo run", "--before"),
     (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--since", "", "--source", "demo"), "geo recheck",
      "--since"),
+    # recheck --out '' wrote the store's outputs into the current folder (cron's: $HOME); --on-new '' ran nothing
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--source", "demo", "--out", ""), "geo recheck",
+     "--out"),
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--source", "demo", "--on-new", ""), "geo recheck",
+     "--on-new"),
+    (("run", "--aoi", "demo-nantes-port", "--source", "demo", "--out", ""), "geo run", "--out"),
+    (("demo", "--out", ""), "geo demo", "--out"),
 ]
 
 
