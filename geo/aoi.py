@@ -23,7 +23,7 @@ from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, chec
                            feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
                            read_geojson, registry_feature, validity_advice, wrong_type)
 from geo.errors import AOIError
-from geo.geometry import WGS84, polygon_parts, reproject, right_handed
+from geo.geometry import WGS84, collection_polygons, polygon_parts, reproject, right_handed
 
 if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels are involved: a re-check
     from geo.grid import Grid  # with nothing new loads AOIs and reads none
@@ -199,6 +199,10 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
             raise AOIError(f"{at}: expected a GeoJSON Feature")
         geometry = shapely.force_2d(_shape(feature.get("geometry"), at))
+        if geometry.geom_type == "GeometryCollection":  # a KML MultiGeometry: an area and its pin in one placemark
+            geometry, rest = collection_polygons(geometry)
+            if rest:
+                log.warning("%s: part(s) of no area ignored (%s): the AOI is the polygons'", at, ", ".join(rest))
         if not isinstance(geometry, (Polygon, MultiPolygon)):
             others.append((at, geometry.geom_type))  # a pin beside the area (Google Earth, geojson.io, overpass)
             continue
