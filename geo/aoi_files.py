@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from geo.errors import AOIError
 from geo.paths import misnamed_files, named_files
@@ -168,12 +168,10 @@ def polygon_coordinates(kind: str, coordinates: object, where: str) -> object:
 
 
 def _finite(value: object) -> float | None:
-    """``value`` as a finite number (a numeric string too, as shapely takes it), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
+    """``value`` as a finite number (a numeric string too, as shapely takes it), else None (null, true, NaN...)."""
     try:
-        number = float(value)
-    except ValueError:
+        number = float(cast(Any, value)) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
 
