@@ -19,11 +19,11 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
-from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, feature_properties,
-                           gdal_reason, index_aois, names_a_file, out_of_range_hint, read_geojson, registry_feature,
-                           validity_advice)
+from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, close_id_hint,
+                           feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
+                           read_geojson, registry_feature, validity_advice, wrong_type)
 from geo.errors import AOIError
-from geo.geometry import WGS84, polygon_parts, reproject, right_handed
+from geo.geometry import WGS84, collection_polygons, polygon_parts, reproject, right_handed
 
 if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels are involved: a re-check
     from geo.grid import Grid  # with nothing new loads AOIs and reads none
@@ -123,6 +123,10 @@ def validate_geometry(geometry: BaseGeometry, where: str) -> Polygon | MultiPoly
 
 def _check_valid(geometry: BaseGeometry, where: str) -> None:
     if not geometry.is_valid:
+        # corners on one line: GEOS calls it a self-intersection, which would send the user looking for a crossing
+        if any(part.convex_hull.area == 0 for part in getattr(geometry, "geoms", [geometry])):
+            raise AOIError(f"{where}: invalid polygon: it encloses no area (its corners lie on one line): draw the "
+                           "area's outline, three corners or more around it")
         reason = shapely.is_valid_reason(geometry)
         raise AOIError(f"{where}: invalid polygon ({reason}){validity_advice(reason)}")
 
@@ -186,8 +190,8 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
     elif kind_of in ("Polygon", "MultiPolygon"):
         features = [{"type": "Feature", "properties": {}, "geometry": data}]
     else:
-        raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection, Polygon or MultiPolygon, "
-                      f"got type {kind_of!r}")
+        raise AOIError(f"{where}: expected a GeoJSON Feature, FeatureCollection, Polygon or MultiPolygon; "
+                       f"{wrong_type(kind_of)}")
     source_crs = _declared_crs(data, where)
     parts, names, kept, others = [], [], [], []
     for index, feature in enumerate(features):
@@ -195,6 +199,10 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
             raise AOIError(f"{at}: expected a GeoJSON Feature")
         geometry = shapely.force_2d(_shape(feature.get("geometry"), at))
+        if geometry.geom_type == "GeometryCollection":  # a KML MultiGeometry: an area and its pin in one placemark
+            geometry, rest = collection_polygons(geometry)
+            if rest:
+                log.warning("%s: part(s) of no area ignored (%s): the AOI is the polygons'", at, ", ".join(rest))
         if not isinstance(geometry, (Polygon, MultiPolygon)):
             others.append((at, geometry.geom_type))  # a pin beside the area (Google Earth, geojson.io, overpass)
             continue
@@ -252,6 +260,11 @@ def slugify(text: str) -> str:
 def _shape(geometry: object, where: str) -> BaseGeometry:
     if geometry is None:
         raise AOIError(f"{where}: the feature has no geometry")
+    kind = geometry.get("type") if isinstance(geometry, Mapping) else None
+    if isinstance(kind, str) and isinstance(geometry, Mapping) and "coordinates" in geometry:
+        # checked and cut to lon/lat here: shapely's errors are Python's ('float' object is not iterable), a
+        # position of 4 values or mixed 2 and 3 stops it, and an infinite one stops GEOS later
+        geometry = {"type": kind, "coordinates": polygon_coordinates(kind, geometry["coordinates"], where)}
     try:
         return shape(cast("dict[str, Any]", geometry))  # shapely rejects any other value: caught below
     except Exception as exc:  # shapely raises several types for malformed GeoJSON geometry
@@ -388,5 +401,6 @@ def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = Non
         known = ", ".join(sorted(aois)) or "none"
         # Ids are the files' 'id' property, not their names: say so when a file bears the name asked for.
         hint = next((f"{a.path.name} has id {a.id!r}; " for a in aois.values() if a.path and a.path.stem == ref), "")
+        hint = hint or close_id_hint(ref, aois)
         raise AOIError(f"unknown AOI id {ref!r} ({hint}known in {directory}: {known})")
     return aois[ref]

@@ -8,16 +8,18 @@ the project's AOIs by id and validate only those it re-checks; one with nothing 
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from geo.errors import AOIError
-from geo.paths import misnamed_files
+from geo.paths import misnamed_files, named_files
 from geo.text_files import read_utf8_text
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -121,6 +123,59 @@ def validity_advice(reason: str) -> str:
     return f": {advice}" if advice else ""
 
 
+def close_id_hint(ref: str, known: Iterable[str]) -> str:
+    """'did you mean 'x'? ' for an AOI id a slip away from a known one ('vladivostok' for 'vladivostok-port'), else ''."""
+    close = difflib.get_close_matches(ref, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+# How a polygon's GeoJSON coordinates nest: list levels above a position, and how to write them.
+_NESTING = {
+    "Polygon": (2, "a list of rings, each a list of [longitude, latitude] positions: [[[lon, lat], [lon, lat], ...]]"),
+    "MultiPolygon": (3, "a list of polygons, each a list of rings of [longitude, latitude] positions: "
+                        "[[[[lon, lat], [lon, lat], ...]]]"),
+}
+
+
+def wrong_type(kind: object) -> str:
+    """What is wrong with a drawn file's GeoJSON ``type``: absent, in another case ('polygon'), or another type."""
+    if kind is None:
+        return "it has no 'type' member"
+    known = {k.lower(): k for k in ("Feature", "FeatureCollection", "Polygon", "MultiPolygon")}
+    case = isinstance(kind, str) and kind.lower() in known
+    return f"got type {kind!r}" + (f" (GeoJSON types are case-sensitive: {known[str(kind).lower()]!r})" if case else "")
+
+
+def polygon_coordinates(kind: str, coordinates: object, where: str) -> object:
+    """A (Multi)Polygon's coordinates checked by hand-editing's slips (a bracket short or too many, a position
+    with a null, NaN or Infinity) and cut to [lon, lat] (heights and measures dropped); others as given."""
+    if kind not in _NESTING:
+        return coordinates
+    levels, nesting = _NESTING[kind]
+
+    def checked(value: object, depth: int) -> object:
+        if not isinstance(value, (list, tuple)) or depth == 0 and value and isinstance(value[0], (list, tuple)):
+            raise AOIError(f"{where}: malformed {kind}: its coordinates are {nesting}")
+        if depth > 0:
+            return [checked(item, depth - 1) for item in value]
+        numbers = [_finite(v) for v in value[:2]]
+        if len(value) < 2 or None in numbers:
+            raise AOIError(f"{where}: malformed {kind}: position {json.dumps(value)} is not [longitude, latitude] "
+                           "(two finite numbers)")
+        return numbers
+
+    return checked(coordinates, levels)
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite number (a numeric string too, as shapely takes it), else None (null, true, NaN...)."""
+    try:
+        number = float(cast(Any, value)) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, Any]:
     props = feature.get("properties") or {}
     if not isinstance(props, Mapping):
@@ -171,12 +226,12 @@ def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[
     neither file's), is added to it and skipped instead: for commands that need not every AOI."""
     found: dict[str, AoiFeature] = {}
     twice: set[str] = set()
-    for misnamed, name in misnamed_files(directory, ".geojson").items():  # its AOI would be unknown, unexplained
+    for misnamed, name in misnamed_files(directory, ".geojson", also=(".json",)).items():  # its AOI would be unknown, unexplained
         error = AOIError(f"{misnamed}: not read: an AOI file's name ends in .geojson (rename it {name})")
         if problems is None:
             raise error
         problems.append(error)
-    for path in sorted(Path(directory).glob("*.geojson")):
+    for path in named_files(directory, ".geojson"):
         try:
             entry = registry_feature(read_geojson(path), str(path), path)
             if entry.id in found:

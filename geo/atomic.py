@@ -56,7 +56,7 @@ def _shown(path: Path) -> str:
     return text if len(text) <= 160 else f"{text[:80]}...{text[-60:]}"
 
 
-def _existing_ancestor(path: Path) -> Path:
+def existing_ancestor(path: Path) -> Path:
     while not os.path.lexists(path):  # False, not an error, for names too long to look up
         path = path.parent
     return path
@@ -64,7 +64,7 @@ def _existing_ancestor(path: Path) -> Path:
 
 def _limits(path: Path) -> tuple[int, int]:
     """NAME_MAX and PATH_MAX (bytes) of the file system holding ``path``."""
-    ancestor = _existing_ancestor(path)
+    ancestor = existing_ancestor(path)
     try:
         return os.pathconf(ancestor, "PC_NAME_MAX"), os.pathconf(ancestor, "PC_PATH_MAX")
     except (OSError, ValueError, AttributeError):  # no pathconf (Windows) or no answer: the usual limits
@@ -87,7 +87,7 @@ def _check_location(folder: Path, option: str, shown: str, names: Sequence[str] 
     if length + overhead + 1 + name_max > path_max:  # room for a file inside the longest name made
         raise OutputError(f"{option} {shown}: path too long ({length} bytes; with the files written inside "
                           f"it must stay under the file system's {path_max})")
-    ancestor = _existing_ancestor(folder)
+    ancestor = existing_ancestor(folder)
     if not ancestor.is_dir():
         raise OutputError(f"{option} {shown}: {ancestor} is a file, not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):

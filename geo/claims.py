@@ -19,7 +19,7 @@ from pathlib import Path
 
 from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
 from geo.errors import ClaimError
-from geo.paths import misnamed_files
+from geo.paths import misnamed_files, named_files
 from geo.text_files import read_utf8_text
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,9 @@ def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = Tru
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
         example = f' in brackets, ["{value}"]' if isinstance(value, str) and value else ""
         raise ClaimError(f"{where}: field '{key}' must be a {'non-empty ' if required else ''}list of ids{example}")
+    twice = next((v for i, v in enumerate(value) if v in value[:i]), None)
+    if twice is not None:  # carried into claims.json and the report twice
+        raise ClaimError(f"{where}: field '{key}' lists {twice!r} twice")
     return tuple(value)
 
 
@@ -149,6 +152,10 @@ def _document_title(document: Mapping[str, object], where: str) -> str:
 
 def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object], where: str, path: Path | None = None) -> Claim:
     claim_id = entry.get("id")
+    if claim_id is None:  # 'got None' said it in Python's words; the statement tells which [[claim]] it is
+        statement = entry.get("statement")
+        which = f" (the one stating {' '.join(statement.split())[:50]!r})" if isinstance(statement, str) else ""
+        raise ClaimError(f"{where}: a [[claim]] has no 'id'{which}: give it a lower-case slug such as 'my-claim'")
     if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
         raise ClaimError(f"{where}: claim 'id' must be a lower-case slug like 'my-claim' (ASCII a-z, 0-9, '-', '_'; "
                          f"the other fields take any script), got {claim_id!r}")
@@ -165,8 +172,10 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     except ValueError:
         raise ClaimError(f"{where}: stance must be 'assert' or 'deny', got {stance_text!r}") from None
     window_table = entry.get("window")
+    if window_table is None:
+        raise ClaimError(f"{where}: missing window = {{ start = YYYY-MM-DD, end = YYYY-MM-DD }}")
     if not isinstance(window_table, Mapping):
-        raise ClaimError(f"{where}: missing [window] with start and end dates")
+        raise ClaimError(f"{where}: {_window_not_a_table(window_table)}")
     stray = [key for key in window_table if key not in ("start", "end")]
     if stray:  # 'from'/'to', 'begin', a misspelt 'end': the end would be missing or silently other
         zone = window_table.get("time_zone")
@@ -234,7 +243,10 @@ class ClaimSet:
             if cause is not None:
                 raise cause.error
         if missing:
-            raise ClaimError(f"unknown claim id(s) {', '.join(missing)} (known: {', '.join(sorted(self.claims))})")
+            close = difflib.get_close_matches(missing[0], self.claims, n=1)  # a slip of the keyboard
+            guess = f"did you mean {close[0]!r}? " if close and len(missing) == 1 else ""
+            known = ", ".join(sorted(self.claims))
+            raise ClaimError(f"unknown claim id(s) {', '.join(missing)} ({guess}known: {known})")
         return self.claims
 
     def checked(self, known_aoi_ids: set[str], aois_skipped: bool = False) -> ClaimSet:
@@ -297,6 +309,16 @@ def _file_claims(path: Path) -> tuple[list[Claim], list[ClaimProblem]]:
     return claims, problems
 
 
+def _window_not_a_table(value: object) -> str:
+    """What to write for a window typed as a string ('2016-01-01/2017-06-30') or a list of dates: its own two
+    dates in a table when they can be read off it."""
+    got = f"the string {value!r}" if isinstance(value, str) else "a list" if isinstance(value, list) else repr(value)
+    text = " ".join(map(str, value)) if isinstance(value, list) else str(value)  # str(a TOML date): ISO
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", text)
+    start, end = dates if len(dates) == 2 else ("YYYY-MM-DD", "YYYY-MM-DD")
+    return f"field 'window' must be a table of two dates, got {got}: write window = {{ start = {start}, end = {end} }}"
+
+
 def load_claims_file(path: Path) -> list[Claim]:
     claims, problems = _file_claims(Path(path))
     if problems:
@@ -315,7 +337,7 @@ def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None, aoi
         # concerning no AOI: a warning for a job (which does not read it), an error for `geo claims list`
         error = ClaimError(f"{path}: not read: a claims file's name ends in .toml (rename it {name})")
         problems.append(ClaimProblem(error, aoi_ids=()))
-    for path in sorted(Path(directory).glob("*.toml")):
+    for path in named_files(directory, ".toml"):
         taken, file_problems = _file_claims(path)
         problems += file_problems
         for claim in taken:

@@ -51,6 +51,16 @@ def polygon_parts(geometry: BaseGeometry) -> list[shapely.Polygon]:
     return []
 
 
+def collection_polygons(collection: BaseGeometry) -> tuple[BaseGeometry, list[str]]:
+    """A GeometryCollection's polygons as one MultiPolygon, and the kinds of its other members (points, lines);
+    the collection itself, and nothing, when it holds no polygon."""
+    members = list(collection.geoms) if isinstance(collection, BaseMultipartGeometry) else []
+    polygons = [polygon for member in members for polygon in polygon_parts(member)]
+    if not polygons:
+        return collection, []
+    return shapely.MultiPolygon(polygons), sorted({m.geom_type for m in members if not polygon_parts(m)})
+
+
 def polygonal(geometry: BaseGeometry) -> BaseGeometry:
     """Keep only the polygonal part of ``geometry`` (make_valid can return collections with lines)."""
     if isinstance(geometry, (shapely.Polygon, shapely.MultiPolygon)):

@@ -75,9 +75,16 @@ def visible_files(folder: Path) -> list[Path]:
     return sorted(path for path in Path(folder).iterdir() if path.is_file() and not path.name.startswith("."))
 
 
-def misnamed_files(folder: Path, suffix: str) -> dict[Path, str]:
+def named_files(folder: Path, suffix: str) -> list[Path]:
+    """The entries of ``folder`` ending in ``suffix``, sorted, but no dot file: a Mac's AppleDouble '._mine.toml'
+    (binary, on a copied stick or share) and Emacs's '.#mine.toml' lock (a link to nowhere) are not the user's."""
+    return sorted(path for path in Path(folder).glob(f"*{suffix}") if not path.name.startswith("."))
+
+
+def misnamed_files(folder: Path, suffix: str, also: tuple[str, ...] = ()) -> dict[Path, str]:
     """The files of ``folder`` meant to end in ``suffix`` that a glob for it misses, each with the name it should
-    have: another case ('mine.TOML'), or '.txt' added (Notepad does, and Windows hides it)."""
+    have: another case ('mine.TOML'), '.txt' added (Notepad does, and Windows hides it), or an ending in ``also``
+    that tools give the same format ('port.json' for GeoJSON)."""
     if not Path(folder).is_dir():
         return {}
     found = {}
@@ -86,6 +93,6 @@ def misnamed_files(folder: Path, suffix: str) -> dict[Path, str]:
             continue  # globbed, so read (a case-blind glob, as on Windows, reads 'mine.TOML' too)
         name = path.name[:-4] if path.name.lower().endswith(suffix + ".txt") else path.name
         stem, _, ending = name.rpartition(".")
-        if stem and f".{ending.lower()}" == suffix:
+        if stem and f".{ending.lower()}" in (suffix, *also):
             found[path] = f"{stem}{suffix}"
     return found

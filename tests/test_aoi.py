@@ -60,7 +60,7 @@ def test_the_grid_zone_is_the_mgrs_one_sentinel2_tiles_use(lon, lat, epsg):
         (mapping(box(10, 10, 10.0001, 10.0001)), "below the minimum of 10,000 m2"),
         (mapping(box(0, 0, 5, 5)), "area 307,542 km2 is over the 15,000 km2 one job's grid covers"),
         ({"type": "Point", "coordinates": [1, 2]}, "Polygon or MultiPolygon"),
-        ({"type": "Polygon", "coordinates": "nonsense"}, "malformed geometry"),
+        ({"type": "Polygon", "coordinates": "nonsense"}, "malformed Polygon: its coordinates are a list of rings"),
     ],
 )
 def test_bad_geometries_are_refused_with_a_reason(geometry, message):

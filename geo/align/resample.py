@@ -21,7 +21,7 @@ from rasterio.enums import Resampling
 from rasterio.io import DatasetReader, DatasetWriter
 from rasterio.warp import transform as transform_points
 
-from geo.atomic import replacing
+from geo.atomic import existing_ancestor, replacing
 from geo.grid import Grid
 from geo.errors import OutputError
 from geo.scenes.displace import Displacement, warp_band
@@ -103,6 +103,9 @@ def _replacing(out_path: str) -> AbstractContextManager[Path]:
     if path.is_dir():
         raise OutputError(f"{out_path}: cannot write a raster there (it is a folder; give a file name)")
     if not parent.is_dir():
+        ancestor = existing_ancestor(parent)
+        if not ancestor.is_dir():  # 'notes.txt/out.tif': the folder is missing because a file has its name
+            raise OutputError(f"{out_path}: cannot write a raster there ({ancestor} is a file, not a folder)")
         raise OutputError(f"{out_path}: cannot write a raster there (folder {parent} does not exist)")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"{out_path}: cannot write a raster there (folder {parent} is not writable)")

@@ -15,6 +15,17 @@ from geo.scenes.model import Sensor
 
 Command = TypeVar("Command", bound=Callable[..., object])
 
+
+class NonEmptyPath(click.Path):
+    """``click.Path`` refusing an empty value, which it would take for the current folder (``--out "$OUT"`` unset)."""
+
+    def convert(self, value: str | os.PathLike[str], param: click.Parameter | None, ctx: click.Context | None
+                ) -> str | bytes | os.PathLike[str]:
+        if isinstance(value, str) and not value.strip():
+            self.fail("empty (a shell variable not set?)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 aoi_dir_option = click.option(
     "--aoi-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Folder of AOI GeoJSON files [default: $GEO_ROOT/aoi, else aoi/ of the checkout geo runs from, else "
@@ -27,7 +38,7 @@ seeds_dir_option = click.option(
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 out_option = click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="Output folder (created, or replaced whole by the new run in one step; see README)."
+    "--out", type=NonEmptyPath(path_type=Path), required=True, help="Output folder (created, or replaced whole by the new run in one step; see README)."
 )
 
 
@@ -51,12 +62,22 @@ def workers_count(_context: click.Context, param: click.Parameter, value: str) -
     raise click.BadParameter(f"{value!r} is neither 'auto' nor a whole number of at least 1", param=param)
 
 
+def not_empty(_context: click.Context, param: click.Parameter, value: object) -> object:
+    """Refuse an empty value (``--source "$SRC"`` with SRC unset): read as no option, or as a path, it
+    silently meant the default archive, './catalog.json' or the current folder."""
+    values = value if isinstance(value, tuple) else (value,)
+    if any(isinstance(item, str) and not item.strip() for item in values):
+        raise click.BadParameter("empty (a shell variable not set?)", param=param)
+    return value
+
+
 DEMO_SOURCE = "demo"
 
 
 def scene_source(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """``--source demo``: the demo scenes that come with geo (``scenes/demo`` of the checkout, or of the installed
     package), from any folder; any other value as given."""
+    not_empty(_context, _param, value)
     if value != DEMO_SOURCE:
         return value
     catalog = paths.demo_catalog()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, scene_source, seeds_dir_option
+from geo.cli.options import NonEmptyPath, aoi_dir_option, not_empty, scene_source, seeds_dir_option
 from geo.errors import StoreLockedError
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
@@ -105,22 +105,22 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.command("recheck")
 @click.option("--store", type=click.Path(path_type=Path), default=lambda: os.environ.get("GEO_STORE", DEFAULT_STORE),
               show_default=f"$GEO_STORE or {DEFAULT_STORE}", help="The results store (a GeoPackage; created if missing).")
-@click.option("--aoi", "aoi_refs", multiple=True,
+@click.option("--aoi", "aoi_refs", multiple=True, callback=not_empty,
               help="AOI id or polygon file (GeoJSON, GeoPackage...) to re-check (repeatable) [default: every AOI "
               "already in the store].")
-@click.option("--since", default=None, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
+@click.option("--since", default=None, callback=not_empty, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
 @click.option("--source", default="earth-search", show_default=True, callback=scene_source,
               help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
                    "STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with geo).")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+@click.option("--out", type=NonEmptyPath(path_type=Path, file_okay=False), default=None,
               help="Folder for per-run files [default: <store name>-outputs beside the store].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Process AOIs in parallel on a local Dask cluster of N worker processes (1 = in this process).")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://host:8786) to use instead.")
 @click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
-@click.option("--on-new", default=None, metavar="CMD",
+@click.option("--on-new", default=None, metavar="CMD", callback=not_empty,
               help="Shell command run when a run finds new changes or a verdict changes: the summary JSON on stdin, "
                    "its path in $GEO_RECHECK_SUMMARY, what it found in a few lines in $GEO_RECHECK_TEXT.")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=None,

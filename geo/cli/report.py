@@ -31,6 +31,8 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
         if len(run_dirs) > 1:
             raise click.UsageError("several run folders: say where the combined report goes with --out FILE")
         out = run_dirs[0] / REPORT
+    if out.suffix.lower() not in (".html", ".htm"):  # '--out run/changes.geojson' wrote over the run's own layer
+        raise OutputError(f"--out {out}: the report is an HTML file; name it .html or .htm (e.g. report.html)")
     check_output_file(out)
     runs = [load_run(d) for d in run_dirs]
     folders: dict[str, list[str]] = {}

@@ -12,7 +12,7 @@ from rich import box
 from rich.table import Table
 
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, json_option, scene_source, sensor_option
+from geo.cli.options import aoi_dir_option, aoi_folder, json_option, not_empty, scene_source, sensor_option
 from geo.errors import AOIError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import Scene, Sensor, tile_cloud_cover
@@ -85,7 +85,8 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
 
 
 @scenes_group.command("search")
-@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
+@click.option("--aoi", "aoi_ref", required=True, callback=not_empty,
+              help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
 @click.option("--from", "start", required=True, help="First acquisition date, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last acquisition date, YYYY-MM-DD.")
 @sensor_option(Sensor.S2,

@@ -11,7 +11,7 @@ from geo.aoi_files import gdal_reason
 from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
 from geo.cli.options import (
-    aoi_dir_option, aoi_folder, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
+    aoi_dir_option, aoi_folder, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
 )
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, ClaimError, OverlapError
@@ -60,7 +60,8 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
 
 
 @click.command("vessels")
-@click.option("--aoi", "aoi_ref", required=True, help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
+@click.option("--aoi", "aoi_ref", required=True, callback=not_empty,
+              help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
 @click.option("--from", "start", required=True, help="First date of the period (YYYY-MM-DD).")
 @click.option("--to", "end", required=True, help="Last date of the period (YYYY-MM-DD).")
 @sensor_option(None,
@@ -68,7 +69,7 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
 @click.option("--source", default=None, callback=scene_source,
               help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), 'cdse' "
                    "(Sentinel-1 GRD and Sentinel-2; S3 keys to read), a STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo) [default: earth-search; planetary-computer with --sensor s1].")
-@click.option("--claim", "claim_ids", multiple=True,
+@click.option("--claim", "claim_ids", multiple=True, callback=not_empty,
               help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Land polygons (GeoJSON/GeoPackage) added to the land mask built from the imagery.")

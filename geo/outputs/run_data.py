@@ -35,6 +35,7 @@ AFTER_RGB = "after_rgb.tif"
 STATISTIC = "change_statistic.tif"
 GEOPACKAGE = "changes.gpkg"
 REPORT = "report.html"
+RECHECK_SUMMARY = "summary.json"  # a `geo recheck` run's folder: geo.recheck.outputs
 # The manifest's ``timings_s`` key of an output writer's seconds ("write rasters": geo.outputs.writers.write_run)
 WRITER_TIMING = "write {}"
 
@@ -125,6 +126,20 @@ def _change_features(path: Path) -> list[ChangeFeature]:
     return out
 
 
+def _refuse_recheck_folder(folder: Path) -> None:
+    """A ``geo recheck`` outputs folder, or one of its runs' folders, said to be one: neither ever had a manifest,
+    and 'run it again' would not give them one (``geo.recheck.outputs`` writes them)."""
+    if (folder / "runs").is_dir() and (folder / "latest.json").is_file():
+        layers = next((f", {q.name}" for q in sorted(folder.glob("*.qlr"))), "")
+        what = ("the outputs folder of `geo recheck` (each run's changes in runs/NNNNNN/changes.geojson, all of them "
+                f"in the store's layer file{layers})")
+    elif (folder / RECHECK_SUMMARY).is_file() and not (folder / MANIFEST).exists():
+        what = f"a `geo recheck` run's folder (what it found is in {CHANGES} and {RECHECK_SUMMARY})"
+    else:
+        return
+    raise RunFolderError(f"{folder}: {what}; geo report reads the folders of `geo run` or `geo demo`")
+
+
 def load_run(folder: Path) -> RunData:
     """Read a complete run folder (``geo report RUN_DIR``)."""
     folder = Path(folder)
@@ -132,6 +147,7 @@ def load_run(folder: Path) -> RunData:
         recover_output_dir(folder)  # a run killed halfway through replacing it: its previous run comes back
     if not folder.is_dir():
         raise RunFolderError(f"{folder}: not a folder (give the output folder of `geo run` or `geo demo`)")
+    _refuse_recheck_folder(folder)
     if not (folder / MARKER).is_file():
         raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
                              "an interrupted run, a partial copy, or one from an older workbench); run it again")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.aoi_files import AoiFeature, index_aois, names_a_file
+from geo.aoi_files import AoiFeature, close_id_hint, index_aois, names_a_file
 from geo.claims import Claim, ClaimProblem, ClaimSet, read_claims
 from geo.errors import AOIError, GeoError
 
@@ -168,8 +168,9 @@ def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckI
         raise unreadable
     if store and (feature := store.aoi_feature(ref)) is not None:
         return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}"), None
-    names = ", ".join(sorted(set(known) | set(store.aoi_ids() if store else []))) or "none"
-    raise AOIError(f"unknown AOI id {ref!r} (known in {aoi_dir} and the store: {names})")
+    ids = sorted(set(known) | set(store.aoi_ids() if store else []))
+    raise AOIError(f"unknown AOI id {ref!r} ({close_id_hint(ref, ids)}known in {aoi_dir} and the store: "
+                   f"{', '.join(ids) or 'none'})")
 
 
 def _drawn_aoi(path: Path, known: Mapping[str, AoiFeature]) -> AOI:

@@ -90,6 +90,11 @@ def _source_key(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
+# The cache folders a write to failed, in this process: warned of once, not written to again.
+_UNWRITABLE: set[Path] = set()
+_UNWRITABLE_LOCK = threading.Lock()
+
+
 class SceneCache:
     """A folder of cached windows (see module doc). Safe to share between threads and processes."""
 
@@ -144,6 +149,8 @@ class SceneCache:
 
     def store(self, key: CacheKey, data: np.ma.MaskedArray, nodata: float, href: str) -> Path:
         path = self.path_for(key)
+        if self.root in _UNWRITABLE:
+            return path
         grid = key.grid
         # ZSTD level 1: about as small as deflate here, three times faster to write (measured).
         predictor = 3 if np.issubdtype(data.dtype, np.floating) else 2
@@ -163,7 +170,7 @@ class SceneCache:
                                     GEO_CACHE_CREATED=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         except (OSError, RasterioError) as exc:
             # A cache that cannot be written costs speed, not correctness.
-            log.warning("cannot write scene cache entry %s (%s)", path, exc)
+            self._cannot_write(path, exc)
         return path
 
     def _item_path(self, item_id: str, source: str) -> Path:
@@ -190,12 +197,24 @@ class SceneCache:
 
     def store_item(self, item: Mapping[str, Any], source: str) -> None:
         path = self._item_path(str(item["id"]), source)
+        if self.root in _UNWRITABLE:
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with replacing(path, unique=True) as tmp:
                 tmp.write_text(json.dumps({"source": source, "item": dict(item)}, default=str), encoding="utf-8")
         except OSError as exc:
-            log.warning("cannot write cached item %s (%s)", path, exc)
+            self._cannot_write(path, exc)
+
+    def _cannot_write(self, path: Path, exc: Exception) -> None:
+        """Warn once per cache folder and command (a file where the folder should be failed every band of every
+        scene, a warning each), then write no more there."""
+        with _UNWRITABLE_LOCK:
+            first = self.root not in _UNWRITABLE
+            _UNWRITABLE.add(self.root)
+        if first:
+            log.warning("cannot write scene cache entry %s (%s); nothing more is cached this time (GEO_SCENE_CACHE "
+                        "names the cache folder)", path, exc)
 
     def entries(self) -> list[CacheEntry]:
         """Every complete window in the cache (temporary files of unfinished writes are not entries)."""

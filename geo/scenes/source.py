@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -248,18 +249,29 @@ class StacApi:
 
     def _open(self) -> Any:
         if self._client is None:
-            from pystac_client import Client
+            from pystac_client import Client, ConformanceClasses
+            from pystac_client.errors import ClientTypeError
             from pystac_client.exceptions import APIError
+            from pystac_client.warnings import NoConformsTo
 
             from geo.scenes.remote import RetryPolicy
             from geo.scenes.stac_io import RetryingStacApiIO
 
             stac_io = RetryingStacApiIO(self.policy or RetryPolicy.from_env())
             try:
-                # Client.open resets the I/O's timeout to its own argument: pass it again.
-                self._client = Client.open(self.name, stac_io=stac_io, timeout=stac_io.timeout)
+                with warnings.catch_warnings():  # said below, in a line naming the source, when it matters
+                    warnings.simplefilter("ignore", NoConformsTo)
+                    # Client.open resets the I/O's timeout to its own argument: pass it again.
+                    client = Client.open(self.name, stac_io=stac_io, timeout=stac_io.timeout)
             except (APIError, OSError, pystac.STACError, json.JSONDecodeError) as exc:
                 raise ArchiveError(f"{self.name}: cannot open STAC API ({_describe(exc)})") from None
+            except ClientTypeError as exc:  # a collection's or the search's URL, copied from a browser
+                raise ArchiveError(_not_landing_page(self.name, str(exc))) from None
+            if not client.conforms_to(ConformanceClasses.ITEM_SEARCH):  # every search would stop, DoesNotConformTo
+                raise ArchiveError(f"{self.name}: a STAC catalog without item search (a static catalog, or a server not "
+                                   "declaring STAC API item-search conformance): give a STAC API URL, or the path of "
+                                   "the catalog's local copy")
+            self._client = client
         return self._client
 
     def _scenes(self, what: str, one_page: bool = False, **query: Any) -> tuple[list[Scene], dict[str, str]]:
@@ -336,6 +348,17 @@ def check_sensor(sensor: str) -> Sensor:
         return Sensor(sensor)
     except ValueError:
         raise SceneError(f"unknown sensor {sensor!r} (use one of {', '.join(Sensor)})") from None
+
+
+def _not_landing_page(url: str, reason: str) -> str:
+    """What to give instead of a URL below a STAC API's root, from pystac-client's 'found type=Collection'."""
+    found = re.search(r"found type=(\w+)", reason)
+    kind = found.group(1) if found else "None"
+    named = {"None": "JSON that is no STAC object", "FeatureCollection": "a FeatureCollection"}
+    answers = named.get(kind, f"a STAC {kind}")
+    root = re.split(r"/(?:collections|search)(?:/|$)", url, maxsplit=1)[0]
+    give = f"give the API's root URL, {root}" if root != url else "give the API's root URL (its landing page)"
+    return f"{url}: answers {answers}, not a STAC API's landing page: {give} (geo chooses the collection by --sensor)"
 
 
 def open_source(source: str, sensor: Sensor | str | None = None, collections: Sequence[str] | None = None,

@@ -196,3 +196,15 @@ def test_apply_to_a_path_it_cannot_write_names_why(tmp_path, scene, geo_cli):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"{out}: cannot write a raster there (folder {tmp_path / 'missing'} does not exist)" in result.stderr
     assert not (tmp_path / "missing").exists()
+
+
+def test_apply_under_a_file_names_the_file_not_a_missing_folder(tmp_path, scene, geo_cli):
+    """`--apply notes.txt/x.tif` said 'folder notes.txt does not exist' while it sat right there, a file."""
+    ref, tgt = _pair(tmp_path, scene, 0.5, 0.5)
+    (tmp_path / "notes.txt").write_text("mine")
+    for out in (tmp_path / "notes.txt" / "x.tif", tmp_path / "notes.txt" / "sub" / "x.tif"):
+        result = geo_cli("coreg", ref, tgt, "--apply", str(out))
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.strip() == (f"Error: {out}: cannot write a raster there ({tmp_path / 'notes.txt'} is a "
+                                         "file, not a folder)")
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -175,3 +175,17 @@ def test_a_catalog_of_the_other_mission_is_said_to_hold_none_of_the_sensor_asked
     assert ("none between 2015-01-01 and 2018-01-01; the catalog holds no Sentinel-1 scene (it holds 2 Sentinel-2 "
             "scene(s))") in said, said
     assert "swapped" not in said
+
+
+def test_an_aoi_file_saved_as_json_is_named_not_ignored(user):
+    """Mapshaper, overpass and many scripts save GeoJSON as 'port.json': in aoi/ it was skipped unseen, so its
+    claims' AOI was 'unknown' and `geo aoi list` listed the others, exit 0."""
+    (user.home / "aoi").mkdir()
+    registry_aoi(user.home / "aoi" / "port.json", "my-port", "Mon port")
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.json") == (
+        "not read: an AOI file's name ends in .geojson (rename it port.geojson)")
+    registry_aoi(user.home / "aoi" / "quay.geojson", "my-quay", "Mon quai")
+    shown = user("aoi", "show", "my-quay", "--aoi-dir", "aoi")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == "my-quay", shown.output
+    assert shown.stderr.startswith("warning: aoi/port.json: not read: an AOI file's name ends in .geojson (rename it "
+                                   "port.geojson)")

@@ -61,6 +61,13 @@ def refusal(result, path: str = "seeds/mine.toml") -> str:
     ("2017-10-31", "{ start = 2016-01-01, stop = 2017-06-30 }",
      "claim 'my-claim': window takes 'start' and 'end' dates, not 'stop'"),
     ("2017-10-31", "{ start = 2016-01-01 }", "claim 'my-claim': field 'end' is missing (a date YYYY-MM-DD)"),
+    # a window typed as a string or a pair of dates: "missing [window]", though it was there
+    ("2017-10-31", '"2016-01-01/2017-06-30"', "claim 'my-claim': field 'window' must be a table of two dates, got the "
+     "string '2016-01-01/2017-06-30': write window = { start = 2016-01-01, end = 2017-06-30 }"),
+    ("2017-10-31", "[2016-01-01, 2017-06-30]", "claim 'my-claim': field 'window' must be a table of two dates, got a "
+     "list: write window = { start = 2016-01-01, end = 2017-06-30 }"),
+    ("2017-10-31", '"early 2016"', "claim 'my-claim': field 'window' must be a table of two dates, got the string "
+     "'early 2016': write window = { start = YYYY-MM-DD, end = YYYY-MM-DD }"),
 ])
 def test_a_date_written_another_way_says_how_to_write_it(user, stated, window, says):
     line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
@@ -258,3 +265,20 @@ def test_a_time_zone_put_where_it_is_not_read_is_refused(user, where, says):
         text = text.replace("end = 2017-06-30 }", 'end = 2017-06-30, time_zone = "Asia/Tokyo" }')
     mine.write_text(text, encoding="utf-8")
     assert refusal(user("claims", "list", *args)) == says
+
+
+@pytest.mark.parametrize("edit, says", [
+    # a claim without its id line said "claim 'id' must be a lower-case slug ..., got None"
+    (('id = "my-claim"\n', ""), "seeds/mine.toml: a [[claim]] has no 'id' (the one stating 'Cranes arrived on the "
+                                  "island.'): give it a lower-case slug such as 'my-claim'"),
+    # lists with an entry twice were taken, and carried twice into claims.json and the report
+    (('aoi_ids = ["demo-nantes-port"]', 'aoi_ids = ["demo-nantes-port", "demo-nantes-port"]'),
+     "seeds/mine.toml claim 'my-claim': field 'aoi_ids' lists 'demo-nantes-port' twice"),
+    (('signatures = ["new_construction"]', 'signatures = ["new_construction", "earthworks", "new_construction"]'),
+     "seeds/mine.toml claim 'my-claim': field 'signatures' lists 'new_construction' twice"),
+])
+def test_a_claim_without_its_id_or_with_an_id_listed_twice_says_which(user, edit, says):
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    path.write_text(path.read_text().replace(*edit))
+    assert refusal(user("claims", "list", *args)) == f"Error: {says}"

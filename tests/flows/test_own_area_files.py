@@ -159,3 +159,21 @@ def test_a_pin_beside_the_area_in_one_file_is_ignored_with_a_warning(user):
         assert (aoi["properties"]["name"], aoi["properties"]["source"]) == ("Quai Wilson",
                                                                             f"drawn area ({name}, 1 feature(s))")
         assert shape(aoi["geometry"]).symmetric_difference(DRAWN).area < 1e-12
+
+
+def test_a_placemark_holding_its_area_and_a_pin_together_is_the_area(user):
+    """A KML placemark of a MultiGeometry (a polygon with its point, as ArcGIS, My Maps and scripts write it) was
+    refused: 'geometry must be a Polygon or MultiPolygon, got GeometryCollection'."""
+    ring = " ".join(f"{lon},{lat},12" for lon, lat in DRAWN_RING)
+    (user.home / "quay.kml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark>'
+        "<name>Quai Wilson</name><MultiGeometry><Point><coordinates>-1.55,47.2,0</coordinates></Point><Polygon>"
+        f"<outerBoundaryIs><LinearRing><coordinates>{ring}</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+        "</MultiGeometry></Placemark></Document></kml>")
+    result = user("run", "--aoi", "quay.kml", "--source", str(DEMO_CATALOG), "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "quay")
+    assert result.returncode == 0, result.output
+    assert "warning: quay.kml: part(s) of no area ignored (Point): the AOI is the polygons'" in result.stderr
+    aoi = json.loads((user.home / "quay" / "aoi.geojson").read_text())["features"][0]
+    assert aoi["properties"]["name"] == "Quai Wilson"
+    assert shape(aoi["geometry"]).symmetric_difference(DRAWN).area < 1e-12

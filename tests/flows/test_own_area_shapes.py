@@ -214,3 +214,71 @@ def test_a_recheck_of_an_area_named_after_a_registry_aoi_elsewhere_is_refused_a_
     assert result.returncode == 1, result.output
     assert result.stderr.strip().splitlines() == expected
     assert store_state(user.home) == before
+
+
+def test_an_outline_of_no_area_is_said_to_enclose_none_not_to_be_a_bow_tie(user):
+    """Corners clicked along one line (a road, a quay's edge) enclose nothing: GEOS calls that a
+    'Self-intersection' and the line said 'its edges cross (a bow-tie)', which sent the user looking for a crossing."""
+    line = [[-1.57, 47.185], [-1.55, 47.185], [-1.52, 47.185], [-1.57, 47.185]]
+    save(user.home / "quay edge.geojson", {"type": "Polygon", "coordinates": [line]})
+    result = run_demo(user, "quay edge.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: quay edge.geojson: invalid polygon: it encloses no area (its corners lie "
+                                     "on one line): draw the area's outline, three corners or more around it")
+    assert "bow-tie" not in result.stderr and not (user.home / "out").exists()
+
+
+def test_polygon_coordinates_one_bracket_short_say_how_they_nest(user):
+    """A ring typed without its outer brackets was 'malformed geometry ('float' object is not iterable)'."""
+    save(user.home / "typed.geojson", {"type": "Polygon", "coordinates": OUTER})
+    result = run_demo(user, "typed.geojson")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: typed.geojson: malformed Polygon: its coordinates are a list of rings, "
+                                     "each a list of [longitude, latitude] positions: [[[lon, lat], [lon, lat], ...]]")
+    save(user.home / "typed.geojson", {"type": "MultiPolygon", "coordinates": [OUTER]})
+    result = user("aoi", "show", "typed.geojson")
+    assert result.returncode == 1 and "Traceback" not in result.output, result.output
+    assert result.stderr.strip() == ("Error: typed.geojson: malformed MultiPolygon: its coordinates are a list of "
+                                     "polygons, each a list of rings of [longitude, latitude] positions: "
+                                     "[[[[lon, lat], [lon, lat], ...]]]")
+    assert not (user.home / "out").exists()
+
+
+def test_a_position_without_two_finite_numbers_is_named(user):
+    """A script writing NaN or Infinity (Python's json does), or a null, into a ring: Infinity was an internal error
+    (exit 2, GEOSException), NaN printed numpy's RuntimeWarning before its line, a null said 'malformed geometry
+    (...)' in Python's words."""
+    for value, shown in ((float("inf"), "Infinity"), (float("nan"), "NaN"), (None, "null")):
+        ring = [list(p) for p in OUTER]
+        ring[2] = [-1.525, value]
+        save(user.home / "scripted.geojson", {"type": "Polygon", "coordinates": [ring]})
+        result = run_demo(user, "scripted.geojson")
+        assert (result.returncode, result.stdout) == (1, ""), result.output
+        assert result.stderr.strip() == (f"Error: scripted.geojson: malformed Polygon: position [-1.525, {shown}] is "
+                                         "not [longitude, latitude] (two finite numbers)")
+    assert not (user.home / "out").exists()
+
+
+def test_positions_with_heights_on_some_corners_or_a_measure_are_read_as_lon_lat(user):
+    """Heights on some corners only (a hand-edited file) or [lon, lat, height, measure] positions stopped shapely
+    ('inhomogeneous shape', 'dimension should be 2 or 3'): heights are dropped anyway."""
+    mixed = [[*p, 12.5] if i % 2 else p for i, p in enumerate(OUTER[:-1])] + [OUTER[0]]
+    measured = [[*p, 12.5, 7] for p in OUTER]
+    for ring in (mixed, measured):
+        save(user.home / "heights.geojson", {"type": "Polygon", "coordinates": [ring]})
+        result = user("aoi", "show", "heights.geojson")
+        assert result.returncode == 0, result.output
+        assert json.loads(result.stdout)["area_km2"] == round(box_km2(OUTER), 3)
+
+
+def test_a_geojson_type_missing_or_in_lower_case_says_so(user):
+    """A hand-typed 'polygon', or no "type" at all, said "got type None" in Python's words."""
+    for data, says in (({"type": "polygon", "coordinates": [OUTER]},
+                        "got type 'polygon' (GeoJSON types are case-sensitive: 'Polygon')"),
+                       ({"geometry": {"type": "Polygon", "coordinates": [OUTER]}}, "it has no 'type' member")):
+        (user.home / "typed.geojson").write_text(json.dumps(data))
+        result = run_demo(user, "typed.geojson")
+        assert (result.returncode, result.stdout) == (1, ""), result.output
+        assert result.stderr.strip() == ("Error: typed.geojson: expected a GeoJSON Feature, FeatureCollection, "
+                                         f"Polygon or MultiPolygon; {says}")
+    assert not (user.home / "out").exists()

@@ -174,3 +174,36 @@ def test_a_claim_on_the_aoi_of_an_unreadable_file_says_the_file_was_skipped(user
     other = user("claims", "show", "demo-nantes-construction", *dirs)
     assert other.returncode == 0 and json.loads(other.stdout)["aoi_ids"] == ["demo-nantes-port"]
     assert f"warning: {island}: malformed GeoJSON" in other.stderr
+
+
+def test_an_id_a_slip_away_from_a_known_one_is_suggested(user):
+    """`--aoi vladivostok` (the id is 'vladivostok-port') or a claim id a letter off listed every id there is and
+    left the user to spot the one meant; the field names and AOI ids inside a claims file were suggested already."""
+    dirs, project = my_project(user.home)
+    shown = user("aoi", "show", "my-iland", *dirs[:2])
+    one_error_line(shown, "unknown AOI id 'my-iland' (did you mean 'my-island'? known in")
+    ran = user("run", "--aoi", "my-island", "--claim", "my-island-wroks", "--source", str(DEMO_CATALOG), "--out", "out",
+               *dirs)
+    one_error_line(ran, "unknown claim id(s) my-island-wroks (did you mean 'my-island-works'? known: ")
+    rechecked = user("recheck", "--store", "store.gpkg", "--aoi", "my-islnd", "--source", str(DEMO_CATALOG), *dirs)
+    one_error_line(rechecked, "unknown AOI id 'my-islnd' (did you mean 'my-island'? known in")
+    assert not (user.home / "out").exists() and not (user.home / "store.gpkg").exists()
+
+
+def test_hidden_files_beside_the_aoi_and_claims_files_are_not_read(user):
+    """A project folder copied from a Mac onto a USB stick or a share carries AppleDouble files ('._mine.toml',
+    binary), and Emacs keeps '.#mine.toml' (a link to nowhere) while the file is edited: both were read as
+    claims or AOI files, so `geo claims list`/`geo aoi list` failed on them and `geo run` stopped ("malformed
+    TOML", a seeds file too broken to tell which claims it holds)."""
+    dirs, project = my_project(user.home)
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\x00\x00\x00\x09\x00\x00\x00\x32"
+    (project / "seeds" / "._mine.toml").write_bytes(apple_double)
+    (project / "aoi" / "._my-island.geojson").write_bytes(apple_double)
+    (project / "seeds" / ".#mine.toml").symlink_to("me@host.1234:1700000000")
+    for command in (("claims", "list", *dirs), ("aoi", "list", *dirs[:2])):
+        listed = user(*command)
+        assert listed.returncode == 0 and listed.stderr == "", listed.output
+        assert "my-island" in listed.stdout
+    ran = user("run", "--aoi", "my-island", "--source", str(DEMO_CATALOG), "--out", "out", *dirs)
+    assert ran.returncode == 0 and "warning" not in ran.stderr, ran.output
+    assert json.loads((user.home / "out" / "claims.json").read_text())[0]["claim_id"] == "my-island-works"

@@ -48,3 +48,35 @@ def test_a_vessels_folder_is_said_to_be_the_output_of_geo_vessels(user):
                                      "in timeseries.csv and timeseries.svg); geo report reads the folders of `geo run` "
                                      "or `geo demo`")
     assert not (user.home / "r.html").exists()
+
+
+def test_a_recheck_folder_is_said_to_be_the_output_of_geo_recheck(user):
+    """A re-check's run folder said "manifest.json: missing from the run folder (removed since the run wrote it?);
+    run the job again", and its outputs folder "not a complete run folder ...; run it again": nothing was removed,
+    and no run would give them what geo report reads."""
+    drawn_aoi(user.home / "harbour.geojson")
+    checked = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", str(DEMO_CATALOG),
+                   "--since", "2015-08-01")
+    assert (user.home / "store-outputs" / "runs" / "000001" / "summary.json").is_file(), checked.output
+    for folder, what in (("store-outputs/runs/000001", "a `geo recheck` run's folder (what it found is in "
+                          "changes.geojson and summary.json)"),
+                         ("store-outputs", "the outputs folder of `geo recheck` (each run's changes in "
+                          "runs/NNNNNN/changes.geojson, all of them in the store's layer file, store.qlr)")):
+        result = user("report", folder, "--out", "r.html")
+        assert result.returncode == 1, result.output
+        assert result.stderr.strip() == (f"Error: {folder}: {what}; geo report reads the folders of `geo run` or "
+                                         "`geo demo`")
+    assert not (user.home / "r.html").exists()
+
+
+@pytest.mark.parametrize("out", ["run/changes.geojson", "notes.txt", "report"])
+def test_a_report_named_other_than_html_is_refused_before_it_overwrites_a_file(user, run_folder, out):
+    """`--out run/changes.geojson` wrote the report over the run's own change layer; `--out notes.txt` over the
+    user's notes."""
+    (user.home / "notes.txt").write_text("mine")
+    before = {path: path.read_bytes() for path in [*run_folder.iterdir(), user.home / "notes.txt"] if path.is_file()}
+    result = user("report", "run", "--out", out)
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == (f"Error: --out {out}: the report is an HTML file; name it .html or .htm "
+                                     "(e.g. report.html)")
+    assert {path: path.read_bytes() for path in before} == before and not (user.home / "report").exists()

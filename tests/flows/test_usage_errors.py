@@ -23,3 +23,39 @@ def test_a_usage_error_is_one_line_naming_the_input(user, args, line):
     result = user(*args)
     assert (result.returncode, result.stdout, result.stderr) == (1, "", line + "\n")
     assert list(user.home.iterdir()) == []
+
+
+EMPTY = "empty (a shell variable not set?)"
+EMPTY_CASES = [  # `--source "$SRC"` in a script with SRC unset: run searched Earth Search, recheck read ./catalog.json
+    (("run", "--aoi", "demo-nantes-port", "--source", "", "--out", "o"), "geo run", "--source"),
+    (("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-01-01", "--to", "2016-01-01", "--source", ""),
+     "geo scenes search", "--source"),
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--source", ""), "geo recheck", "--source"),
+    (("vessels", "--aoi", "demo-nantes-port", "--from", "2015-01-01", "--to", "2016-01-01", "--source", " ", "--out",
+      "o"), "geo vessels", "--source"),
+    # an empty --aoi was ": is a folder", an empty --claim or --before an unknown id '', an empty --since ignored
+    (("run", "--aoi", "", "--source", "demo", "--out", "o"), "geo run", "--aoi"),
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--aoi", "", "--source", "demo"), "geo recheck",
+     "--aoi"),
+    (("run", "--aoi", "demo-nantes-port", "--claim", "", "--source", "demo", "--out", "o"), "geo run", "--claim"),
+    (("run", "--aoi", "demo-nantes-port", "--before", "", "--after", "2017-10-14", "--source", "demo", "--out", "o"),
+     "geo run", "--before"),
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--since", "", "--source", "demo"), "geo recheck",
+     "--since"),
+    # recheck --out '' wrote the store's outputs into the current folder (cron's: $HOME); --on-new '' ran nothing
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--source", "demo", "--out", ""), "geo recheck",
+     "--out"),
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--source", "demo", "--on-new", ""), "geo recheck",
+     "--on-new"),
+    (("run", "--aoi", "demo-nantes-port", "--source", "demo", "--out", ""), "geo run", "--out"),
+    (("demo", "--out", ""), "geo demo", "--out"),
+]
+
+
+@pytest.mark.parametrize(("args", "command", "option"), EMPTY_CASES,
+                         ids=[f"{command}{option}-{i}" for i, (_, command, option) in enumerate(EMPTY_CASES)])
+def test_an_empty_value_is_refused_not_taken_for_the_default(user, args, command, option):
+    result = user(*args)
+    line = f"Error: Invalid value for '{option}': {EMPTY} (see '{command} --help')"
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", line + "\n")
+    assert list(user.home.iterdir()) == []

@@ -11,7 +11,7 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from tests import archive_data
-from tests.conftest import run_geo
+from tests.conftest import REPO, run_geo
 
 DEMO_RUN = ("--aoi", "demo-nantes-port", "--claim", "demo-nantes-construction")
 
@@ -112,6 +112,36 @@ def test_search_bad_input(geo, loopback):
     assert result.returncode == 1 and "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("path, answers", [
+    ("/collections/sentinel-2-l2a", "a STAC Collection"),  # the URL STAC Browser shows for a collection
+    ("/search", "a FeatureCollection"),
+    ("/collections", "JSON that is no STAC object"),
+])
+def test_a_url_below_the_api_root_names_the_root_to_give(geo, loopback, path, answers):
+    """A collection's or the search's URL, copied from a browser, was an internal error (exit 2,
+    'ClientTypeError: Could not open Client ... expected type=Catalog, found type=Collection')."""
+    url = loopback.url + path
+    result = geo("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2017-07-01", "--to", "2017-07-31",
+                 "--source", url)
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert result.stderr.strip() == (f"Error: {url}: answers {answers}, not a STAC API's landing page: give the API's "
+                                     f"root URL, {loopback.url} (geo chooses the collection by --sensor)")
+
+
+def test_a_static_catalog_over_http_is_named_as_one_not_an_internal_error(geo, loopback):
+    """A static STAC catalog on a web server (S3, GitHub pages) has no item search: pystac-client warned
+    'NoConformsTo' and stopped with 'internal error: DoesNotConformTo' (exit 2)."""
+    url = loopback.add_file("/static/catalog.json", REPO / "scenes" / "demo" / "catalog.json")
+    for command in (("scenes", "search", "--aoi", "demo-nantes-port", "--from", "2015-01-01", "--to", "2018-01-01"),
+                    ("run", "--aoi", "demo-nantes-port", "--before", "2015-08-21", "--after", "2017-10-14",
+                     "--out", "out")):
+        result = geo(*command, "--source", url)
+        assert (result.returncode, result.stdout) == (1, ""), result.stderr
+        assert result.stderr.strip() == (
+            f"Error: {url}: a STAC catalog without item search (a static catalog, or a server not declaring STAC API "
+            "item-search conformance): give a STAC API URL, or the path of the catalog's local copy")
+
+
 def _changes(out):
     data = json.loads((out / "changes.geojson").read_text())
     return unary_union([shape(f["geometry"]) for f in data["features"]]), data["features"]
@@ -177,3 +207,18 @@ def test_run_with_a_broken_asset_fails_cleanly(geo, loopback, tmp_path, kind, fa
     assert ("S2A_T30TXT_20170704_A2", "nir") not in cached
     assert not [p for p in fast_network.rglob("*.tmp*")]
     assert os.environ.get("GEO_SCENE_CACHE") == str(fast_network)
+
+
+def test_a_scene_cache_that_cannot_be_written_is_warned_of_once(geo, loopback, tmp_path):
+    """GEO_SCENE_CACHE naming a file: the run went on (a cache costs speed, not correctness), but printed
+    "cannot write scene cache entry ..." 18 times, once per band and scene, burying the run's own warnings."""
+    cache = tmp_path / "cache.txt"
+    cache.write_text("not a folder")
+    out = tmp_path / "out"
+    result = geo("run", *DEMO_RUN, "--source", loopback.url, "--out", str(out), GEO_SCENE_CACHE=str(cache))
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "scene cache" in line]
+    assert len(warned) == 1, warned
+    assert warned[0].startswith(f"warning: cannot write scene cache entry {cache}/") and warned[0].endswith(
+        "; nothing more is cached this time (GEO_SCENE_CACHE names the cache folder)"), warned[0]
+    assert cache.read_text() == "not a folder" and json.loads((out / "manifest.json").read_text())["n_changes"] > 0
