@@ -209,29 +209,38 @@ def _unsynced() -> Iterator[None]:
 DATE_COLUMNS = ("date", "change_first_seen", "change_last_unchanged")
 
 
-def _no_rows(column: pd.Series, day: bool) -> np.ndarray:
-    """A column's type as pyogrio's raw writer reads it from an array: ``datetime64[D]`` makes a DATE field."""
-    if day:
-        return np.array([], dtype="datetime64[D]")
+def _field(column: pd.Series, day: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """A column as pyogrio's raw writer takes it, with its null mask: ISO days as ``datetime64[D]`` (a DATE
+    field), UTC times as naive ``datetime64[ms]`` (their zone given apart, as ``write_dataframe`` does)."""
+    if day:  # a missing day is None or NaN (pandas' str columns)
+        return np.array([v if isinstance(v, str) and v else None for v in column.tolist()],
+                        dtype="datetime64[D]"), None
     if isinstance(column.dtype, pd.DatetimeTZDtype):
-        return np.array([], dtype="datetime64[ms]")
-    values: np.ndarray = column.iloc[:0].to_numpy()
-    return values
+        return column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ms]"), None
+    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype):  # pandas' str: NaN where missing
+        return np.asarray(column.array), np.asarray(column.isna())
+    return column.to_numpy(), None
 
 
 def _write_layer(path: Path, name: str, frame: geopandas.GeoDataFrame, geometry_type: str) -> None:
-    """One layer into the GeoPackage. pyogrio writes a column of date strings as TEXT and has no way to say
-    DATE short of pyarrow: a layer with such columns is created from typed empty arrays first, then its rows
-    appended (OGR parses the ISO dates into the DATE fields)."""
+    """One layer into the GeoPackage. pyogrio's ``write_dataframe`` writes a column of date strings as TEXT
+    and has no way to say DATE short of pyarrow: a layer with such columns is written by its raw writer, in
+    one call. (Created empty and then appended to, the layer's DateTime values lost their milliseconds,
+    '2021-05-01T10:30:00Z', which GeoPackage 1.2 does not allow: GDAL warned on every read.)"""
     options = {"GEOMETRY_NAME": GEOMETRY_COLUMN, "SPATIAL_INDEX": "YES", "VERSION": GPKG_VERSION}
     columns = [c for c in frame.columns if c != frame.geometry.name]
     days = [c for c in columns if c in DATE_COLUMNS]
-    if days:
-        pyogrio.raw.write(path, geometry=np.array([], dtype=object), fields=columns,
-                          field_data=[_no_rows(frame[c], c in days) for c in columns], driver="GPKG",
-                          layer=name, geometry_type=geometry_type, crs=WGS84, **options)
-    pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=True, append=bool(days),
-                            geometry_type=geometry_type, **({} if days else options))
+    if not days:
+        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=True,
+                                geometry_type=geometry_type, **options)
+        return
+    data = [_field(frame[c], c in days) for c in columns]
+    zones = {c: np.full(len(frame), 100) for c in columns  # GDAL's mark for UTC
+             if isinstance(frame[c].dtype, pd.DatetimeTZDtype)}
+    pyogrio.raw.write(path, geometry=geopandas.array.to_wkb(frame.geometry.values), fields=columns,
+                      field_data=[values for values, _ in data], field_mask=[mask for _, mask in data],
+                      driver="GPKG", layer=name, geometry_type=geometry_type, promote_to_multi=True, crs=WGS84,
+                      gdal_tz_offsets=zones, **options)
 
 
 def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:

@@ -37,6 +37,7 @@ from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import RunData, job_timings
 from geo.outputs.statistic import describe, job_parameters
+from geo.scenes.model import Sensor
 from geo.vector.feature import ChangeFeature
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH
 
@@ -224,16 +225,23 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
     }
 
 
-def nothing_found(clear_fraction: float, dates: Sequence[str]) -> str:
+def unseen_causes(manifest: dict[str, Any]) -> str:
+    """What leaves part of the area unseen on a date, in the report's words: radar (Sentinel-1) sees through
+    cloud, so its runs name no cloud."""
+    return "no data or outside the scenes" if manifest.get("sensor") == Sensor.S1 else \
+        "cloud, no data or outside the scenes"
+
+
+def nothing_found(clear_fraction: float, dates: Sequence[str], causes: str) -> str:
     """The empty state of a claim-free run, in words: where no change was found, and where none could be."""
     seen = round(100 * clear_fraction)
     when = f"on both dates ({dates[0]} and {dates[1]})"
     if seen >= 100:
         return f"No change was found in the area, all of it seen {when}."
     if seen <= 0:
-        return f"No change could be found: none of the area was seen {when} (outside the scenes, no data or cloud)."
+        return f"No change could be found: none of the area was seen {when} ({causes})."
     return (f"No change was found in the {seen}% of the area seen {when}; the other {100 - seen}% was not seen "
-            "(outside the scenes, no data or cloud), so no change can be found there.")
+            f"({causes}), so no change can be found there.")
 
 
 def _overview(run: RunData, pictures: Pictures, dates: Sequence[str]) -> dict[str, Any]:
@@ -241,7 +249,8 @@ def _overview(run: RunData, pictures: Pictures, dates: Sequence[str]) -> dict[st
     the words saying so)."""
     largest = largest_first(run.features)
     if not largest:
-        return {"empty": nothing_found(float(run.manifest.get("clear_fraction") or 0.0), dates)}
+        return {"empty": nothing_found(float(run.manifest.get("clear_fraction") or 0.0), dates,
+                                       unseen_causes(run.manifest))}
     return {
         "empty": "", "chip_title": "Largest changes", "chips": pictures.chips(largest[:MAX_CHIPS]),
         "table_title": "Change polygons, largest first",
@@ -273,6 +282,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "timings": job_timings(manifest.get("timings_s", {})),
         "scene_source": portable_path(str(manifest["scenes"].get("selection", {}).get("source", ""))),
         "pictures": pictures,
+        "unseen_causes": unseen_causes(manifest),
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
         "n_changes": len(run.features),

@@ -34,6 +34,7 @@ from geo.outputs.render import (
 )
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
 from geo.results import VesselData, utc_datetime
+from geo.scenes.model import Sensor
 from geo.vector.feature import ChangeFeature
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,11 @@ class VesselView:
     dates: list[str] = field(default_factory=list)  # the first and last day counted, in ``zone``
     note: str = ""
     zone: str = "UTC"  # whose days the rows' ``day`` counts (the claims' windows', as the plot's axis)
+
+    @property
+    def unseen_causes(self) -> str:
+        """Why a date saw too little of the water: radar (Sentinel-1) sees through cloud."""
+        return "no data" if self.sensors and set(self.sensors) <= {Sensor.S1} else "cloud or no data"
 
 
 def svg_uri(path: Path) -> str:

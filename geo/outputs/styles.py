@@ -264,6 +264,7 @@ def true_colour_style(stretch: Sequence[tuple[float, float]]) -> ET.Element:
 
 
 LEVEL_COLOURS = ("#fecc5c", "#fd8d3c", "#f66a2a", "#f03b20")  # the detector's levels, lowest first
+CLEAR = "#ffffff"  # the colour of the statistic's transparent classes
 
 
 def statistic_style(statistic: Mapping[str, Any]) -> ET.Element:
@@ -273,7 +274,9 @@ def statistic_style(statistic: Mapping[str, Any]) -> ET.Element:
     top = view.top
     levels = sorted({level.value: level for level in reversed(view.levels)}.values(), key=lambda level: level.value)
     unit = f" {view.unit}" if view.unit else ""
-    stops = [(view.grow, "#ffffb2", 0, f"below the {levels[0].label}")]
+    # the transparent classes white: a print layout's legend draws swatches opaque (pale yellow, a colour the
+    # map never shows, where the imagery shows through)
+    stops = [(view.grow, CLEAR, 0, f"below the {levels[0].label}")]
     for index, level in enumerate(levels):
         value = level.value * 1.0001 if index == 0 else level.value  # just above: the level itself is clear
         colour = LEVEL_COLOURS[min(index, len(LEVEL_COLOURS) - 1)]
@@ -288,7 +291,7 @@ def statistic_style(statistic: Mapping[str, Any]) -> ET.Element:
     shader = ET.SubElement(ET.SubElement(renderer, "rastershader"), "colorrampshader", colorRampType="INTERPOLATED",
                            classificationMode="2", minimumValue="0", maximumValue=f"{top:.6g}", clip="0",
                            labelPrecision="2")
-    ET.SubElement(shader, "item", value="0", color="#ffffb2", alpha="0", label="no change")
+    ET.SubElement(shader, "item", value="0", color=CLEAR, alpha="0", label="no change")
     for value, colour, alpha, label in stops:
         ET.SubElement(shader, "item", value=f"{value:.6g}", color=colour, alpha=str(alpha), label=label)
     # QGIS draws an interpolated ramp's legend as one gradient from 0 to the top by default, hiding the

@@ -151,6 +151,7 @@ class PlotWindow(NamedTuple):
     zone: DayZone | None = None
 
 
+FLOOR = 0.05  # the count axis starts this share of its top below zero: a date of none above the frame
 Span = tuple[str, datetime, datetime]  # a window's name, first and last instant (exclusive) on the plot's clock
 
 
@@ -230,11 +231,11 @@ def plot_series(
     spans = [_span(PlotWindow(*w), zone) for w in windows]
     for _, start, end in spans:
         for ax in (counts_ax, area_ax):
-            ax.axvspan(start, end, color="#f2c230", alpha=0.3, lw=0)
+            ax.axvspan(start, end, color="#f2c230", alpha=0.3, lw=0, zorder=0)  # under the bars and points
     counts_ax.set_ylabel("vessels per scene")
     counts_ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole vessels, from none
     top = max(counts_ax.get_ylim()[1], 1.0)  # a series of none: an axis up to one vessel, not around zero
-    counts_ax.set_ylim(-0.05 * top, top)  # a date of none above the frame, not on it
+    counts_ax.set_ylim(-FLOOR * top, top)  # a date of none above the frame, not on it
     counts_ax.set_title(title, fontsize=11)
     # Beside the plot, not in it: inside, it covered points and the names of claim windows at the left edge.
     counts_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
@@ -245,7 +246,8 @@ def plot_series(
     area_ax.set_xlabel(zone.axis_label(), fontsize=9)
     figure.autofmt_xdate()
     figure.tight_layout()
-    window_labels(counts_ax, spans)
+    names = window_labels(counts_ax, spans)
+    _below_the_names(counts_ax, names, [(plot_time(r, zone), max(r["n_vessels"], r["n_large"])) for r in rows])
     for path in map(Path, paths):
         with replacing(path) as tmp:
             figure.savefig(tmp, format=path.suffix.lstrip("."), dpi=110,
@@ -272,6 +274,29 @@ def window_labels(ax: Axes, windows: Sequence[Span]) -> list[Text]:
             text.remove()
         placed.append(text)
     return placed
+
+
+def _below_the_names(ax: Axes, names: Sequence[Text], points: Sequence[tuple[datetime, float]],
+                     radius_pt: float = 3.0) -> None:
+    """Raise the count axis's top until no point under a window's name reaches the name (printed over the points
+    of a busy window at the top of the plot); the names stay where they are, at the top of the frame."""
+    from matplotlib import dates as mdates
+
+    if not names or not points:
+        return
+    renderer = ax.get_figure(root=True).canvas.get_renderer()  # type: ignore[union-attr]
+    inside = ax.get_window_extent(renderer)
+    radius = radius_pt * ax.get_figure(root=True).dpi / 72  # type: ignore[union-attr]
+    xs = ax.transData.transform([(float(mdates.date2num(t)), v) for t, v in points])[:, 0]  # type: ignore[no-untyped-call]
+    top = needed = ax.get_ylim()[1]
+    for name in names:
+        box = name.get_window_extent(renderer)
+        under = [v for x, (_, v) in zip(xs, points) if box.x0 - radius <= x <= box.x1 + radius]
+        share = (box.y0 - radius - inside.y0) / inside.height  # of the frame's height, below the name
+        if under and (1 + FLOOR) * share - FLOOR > 0.2:  # the floor is -FLOOR x the top
+            needed = max(needed, max(under) / ((1 + FLOOR) * share - FLOOR))
+    if needed > top:
+        ax.set_ylim(-FLOOR * needed, needed)
 
 
 def _label(ax: Axes, words: str, when: datetime, align: str, line: int) -> Text:

@@ -42,6 +42,11 @@ def _polygons(algorithm, parameters, context, feedback):
     """(name, [lon/lat polygon geometries]) from the AOI layer, else the extent."""
     source = algorithm.parameterAsSource(parameters, AOI, context)
     if source is not None:
+        name = source.sourceName() or "area"
+        if not source.sourceCrs().isValid():  # no transform: its coordinates would reach geo as lon/lat
+            raise QgsProcessingException(
+                f"AOI layer '{name}': has no CRS, so where its polygons are is unknown; set it (Layer Properties > "
+                "Source > Assigned Coordinate Reference System) and run again")
         to_lonlat = QgsCoordinateTransform(source.sourceCrs(), LONLAT, context.transformContext())
         geometries = []
         for feature in source.getFeatures():
@@ -50,7 +55,6 @@ def _polygons(algorithm, parameters, context, feedback):
                 continue
             geometry.transform(to_lonlat)
             geometries.append(geometry)
-        name = source.sourceName() or "area"
         if not geometries:
             raise QgsProcessingException(_no_polygon(name, source, parameters.get(AOI)))
         return name, geometries

@@ -47,12 +47,12 @@ def test_a_run_without_claims_or_changes_says_so_in_the_report(quiet_run):
     assert "No change polygon" in text
     # the empty state, outside the folded provenance: what was looked at, and that the rest was not seen
     assert ("Changes in the area No change was found in the 45% of the area seen on both dates "
-            "(2015-08-21 and 2017-10-14); the other 55% was not seen (outside the scenes, no data or cloud), "
+            "(2015-08-21 and 2017-10-14); the other 55% was not seen (cloud, no data or outside the scenes), "
             "so no change can be found there.") in text
 
 
 def test_the_swipe_view_says_what_its_dark_grey_is_when_it_has_some(quiet_run, tmp_path):
-    dark_grey = "Dark grey: not seen on that date (cloud, no data or outside the scene)."
+    dark_grey = "Dark grey: not seen on that date (cloud, no data or outside the scenes)."
     # East of the scenes' edge: half of either picture is dark grey, and the caption says why
     assert dark_grey in visible_text((quiet_run / "report.html").read_text())
     # Inside the scenes: no dark grey in either picture, no word about it

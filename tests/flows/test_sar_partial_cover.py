@@ -52,6 +52,8 @@ def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_proje
     assert "clear fraction" not in result.stdout
     report = (user.home / "out" / "report.html").read_text()
     assert f"{100 - shown}% of the area seen clear on both dates; {shown}% outside the scenes." in report
+    # the swipe view's dark grey east of the scenes: radar sees through cloud (the caption said cloud)
+    assert "Dark grey: not seen on that date (no data or outside the scenes)." in report
     claim, = json.loads((user.home / "out" / "claims.json").read_text())
     assert claim["rationale"].endswith(
         f" {shown}% of the area lies outside the scenes and was not seen at all: nothing is known of that part.")

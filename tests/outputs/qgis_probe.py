@@ -25,14 +25,19 @@ from qgis.core import (  # noqa: E402
     QgsLayerDefinition,
     QgsLayerTreeLayer,
     QgsLayerTreeModel,
+    QgsLayerTreeModelLegendNode,
+    QgsLegendSettings,
     QgsProject,
     QgsRasterLayer,
+    QgsRasterSymbolLegendNode,
+    QgsRenderContext,
     QgsVectorLayer,
     QgsVectorLayerTemporalContext,
     QgsVectorLayerTemporalProperties,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QDateTime, Qt  # noqa: E402
+from qgis.PyQt.QtGui import QColor, QImage, QPainter  # noqa: E402
 
 
 def _time(text):
@@ -105,6 +110,28 @@ def temporal_counts(layer, ranges):
     return counts
 
 
+def layout_swatches(layer):
+    """{label: colour} of each class's swatch as a print layout's legend draws it (on white; QGIS gives the
+    swatch the renderer's opacity, not the class's: a transparent class is drawn in its colour)."""
+    tree_layer = QgsLayerTreeLayer(layer)  # kept: the node reads the renderer's opacity through it
+    settings = QgsLegendSettings()
+    swatches = {}
+    for node in layer.legend().createLayerTreeModelLegendNodes(tree_layer):
+        if not isinstance(node, QgsRasterSymbolLegendNode):
+            continue
+        image = QImage(100, 60, QImage.Format_ARGB32)
+        image.fill(QColor(255, 255, 255))
+        painter = QPainter(image)
+        painter.scale(10, 10)  # 10 px a millimetre
+        context = QgsLayerTreeModelLegendNode.ItemContext()
+        context.context = QgsRenderContext.fromQPainter(painter)
+        context.painter, context.top, context.columnLeft, context.columnRight = painter, 0, 0, 10
+        node.drawSymbol(settings, context, settings.symbolSize().height())
+        painter.end()
+        swatches[node.data(Qt.DisplayRole)] = image.pixelColor(35, 20).name()  # inside the swatch's border
+    return swatches
+
+
 def raster_facts(layer, ranges):
     facts = {"valid": layer.isValid(), "kind": "raster"}
     if not layer.isValid():
@@ -133,6 +160,7 @@ def raster_facts(layer, ranges):
     labels = [node.data(Qt.DisplayRole)
               for node in layer.legend().createLayerTreeModelLegendNodes(QgsLayerTreeLayer(layer))]
     facts["legend"] = [label if isinstance(label, str) else None for label in labels]
+    facts["layout_swatches"] = layout_swatches(layer)
     temporal = layer.temporalProperties()
     facts["temporal"] = {"active": temporal.isActive()}
     facts["visible_in"] = [

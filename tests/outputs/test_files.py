@@ -4,6 +4,7 @@ The synthetic project has three planted roofs, so counts and verdicts are known.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import zipfile
@@ -163,6 +164,41 @@ def test_a_run_without_changes_still_writes_every_layer(synthetic_output, tmp_pa
     assert len(pyogrio.read_dataframe(folder / "quiet.gpkg", layer="claims")) == 3
     html = render_report([run])
     assert "No change polygon;" in html and "0 change polygons" not in html and 'class="chip"' not in html
+
+
+def test_a_sentinel_1_runs_times_are_written_as_its_geopackage_version_says(synthetic_output, tmp_path):
+    """A run whose changes have DATE fields (Sentinel-1's omnibus dating): its DateTime fields held
+    '2021-05-01T10:30:00Z', which a GeoPackage 1.2 does not allow (YYYY-MM-DDTHH:MM:SS.SSSZ): GDAL (QGIS too)
+    warned 'Non-conformant content ... successfully parsed' on every read."""
+    from geo.outputs.gpkg import GPKG_VERSION, write_geopackage
+    from geo.outputs.run_data import load_run
+
+    folder = tmp_path / "s1"
+    shutil.copytree(synthetic_output, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.update(sensor="s1", polarisations=["vv"], omnibus={"run": True})
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    path = write_geopackage(folder / "s1.gpkg", [load_run(folder)])
+    with sqlite3.connect(path) as conn:
+        major, minor = map(int, GPKG_VERSION.split("."))
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == major * 10000 + minor * 100
+        declared = {(table, row[1]): row[2] for (table,) in conn.execute(
+            "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")
+            for row in conn.execute(f"PRAGMA table_info('{table}')")}
+        assert declared[("changes", "change_first_seen")] == "DATE"
+        # the synthetic run's changes have none of the Sentinel-1 attributes: NULL, not 'nan'
+        assert conn.execute("SELECT count(*) FROM changes WHERE sensor IS NOT NULL OR change_first_seen IS NOT "
+                            "NULL OR db_change_vv IS NOT NULL").fetchone() == (0,)
+        times = {column: [v for (v,) in conn.execute(f'SELECT "{column[1]}" FROM "{column[0]}"') if v is not None]
+                 for column, kind in declared.items() if kind == "DATETIME"}
+    assert {("changes", "before_date"), ("changes", "after_date"), ("claims", "window_start")} <= set(times)
+    assert all(times[("changes", "before_date")]) and times[("changes", "before_date")]
+    bad = {column: v for column, values in times.items() for v in values
+           if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", v)}
+    assert not bad
+    changes = pyogrio.read_dataframe(path, layer="changes")
+    assert len(changes) == len(_geojson(folder)["features"]) > 0
+    assert str(changes["before_date"].dtype).startswith("datetime64")
 
 
 def test_cog_pixels_and_overviews_are_those_of_gdals_own_cog_copy(tmp_path):

@@ -205,6 +205,11 @@ def test_cogs_load_as_valid_raster_layers_with_their_styles(synthetic_seen, synt
     assert f"{grow:.3g} {unit}: detection level" in statistic["legend"], statistic["legend"]
     assert f"{manifest['statistic']['threshold_strong']:.3g} {unit}: strong level (2 × detection)" in statistic["legend"]
     assert None not in statistic["legend"]
+    # A print layout's legend draws each swatch opaque: the classes the map leaves transparent (the imagery
+    # shows through) were pale yellow there, a colour the map never shows; now blank, as the page.
+    swatches = statistic["layout_swatches"]
+    assert swatches["no change"] == swatches["below the detection level"] == "#ffffff", swatches
+    assert swatches[f"{grow:.3g} {unit}: detection level"] not in ("#ffffff", "#ffffb2")
 
 
 def test_demo_geopackage_matches_its_geojson(qgis_available, demo_output):

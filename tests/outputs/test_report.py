@@ -145,3 +145,22 @@ def test_the_claim_window_line_names_its_zone_utc_too(synthetic_output, tmp_path
     assert lines[0].startswith(f"{window[0]}, UTC days ("), lines
     assert lines[1].startswith(f"{window[1]}, local days at Asia/Tokyo ("), lines
     assert lines[2].startswith(f"{window[2]}, local days at UTC+08:48, the area's mean solar time ("), lines
+
+
+@pytest.mark.parametrize("sensors, causes", [({"s1"}, "no data"), ({"s1", "s2"}, "cloud or no data")])
+def test_the_vessel_counts_say_why_a_date_saw_too_little_water_as_their_sensors_can(port_run_output, tmp_path,
+                                                                                      sensors, causes):
+    """Counts on Sentinel-1 alone (``geo run --sensor s1``): the paragraph over the plot said dates were left out
+    for 'cloud or no data', of radar, which sees through cloud."""
+    from geo.outputs.report import render_report
+    from geo.outputs.run_data import VESSEL_SERIES, load_run
+
+    folder = tmp_path / "run"
+    shutil.copytree(port_run_output, folder)
+    series = json.loads((folder / VESSEL_SERIES).read_text())
+    series["rows"] = [row for row in series["rows"] if row["sensor"] in sensors]
+    assert {row["sensor"] for row in series["rows"]} == sensors
+    (folder / VESSEL_SERIES).write_text(json.dumps(series))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", render_report([load_run(folder)])))
+    said = re.search(r"of the water \(([^)]*)\), left out of the test\.", text)
+    assert said and said[1] == causes, said

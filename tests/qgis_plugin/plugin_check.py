@@ -7,7 +7,7 @@ and render it to a PNG.
 stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command setting),
         "algorithm": id (default geo:changejob),
         "params": {...} (the algorithm's; "DRAWN": a ring [[lon, lat], ...] or a list of rings is drawn as a
-                  polygon layer in EPSG:3857, or "DRAWN_CRS"; "DRAWN_KIND": "Point" a point layer; "SELECTED":
+                  polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS); "DRAWN_KIND": "Point" a point layer; "SELECTED":
                   indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
                   ymin, xmax, ymax] given as an extent in EPSG:3857),
         "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
@@ -208,6 +208,8 @@ def main():
         layer = drawn_layer(rings if not rings or isinstance(rings[0][0], list) else [rings],
                             params.pop("DRAWN_CRS", "EPSG:3857"), params.pop("DRAWN_KIND", "Polygon"),
                             params.pop("DRAWN_NAME", "harbour east"))
+        if params.pop("DRAWN_NO_CRS", False):  # its coordinates kept, its CRS lost (a shapefile without .prj)
+            layer.setCrs(QgsCoordinateReferenceSystem())
         params["AOI"] = layer
         if "SELECTED" in params:  # 'Selected features only' ticked, these features (by index) selected
             ids = [feature.id() for feature in layer.getFeatures()]

@@ -350,6 +350,11 @@ FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the 
     ({"DRAWN": [FAR_RING, DRAWN_RING], "SELECTED": []},
      "AOI layer 'harbour east': no polygon selected ('Selected features only' is ticked); select the polygons or "
      "untick it"),
+    # a shapefile without .prj: geo was handed its UTM metres as lon/lat and told the user to re-save a
+    # temporary file in EPSG:4326
+    ({"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:32630", "DRAWN_NO_CRS": True},
+     "AOI layer 'harbour east': has no CRS, so where its polygons are is unknown; set it (Layer Properties > "
+     "Source > Assigned Coordinate Reference System) and run again"),
 ])
 def test_an_aoi_layer_without_polygons_is_named_and_geo_not_started(qgis_ready, plugins_dir, geo_bin, tmp_path,
                                                                      drawn, message):

@@ -114,6 +114,32 @@ def test_claim_window_names_on_the_plot_never_print_over_each_other(tmp_path):
     assert all(left <= x and x + w <= right + 1 for x, _, w in labels.values()), (labels, left, right)
 
 
+def test_a_window_name_covers_no_count_and_its_shading_no_bar(tmp_path):
+    """The synthetic port's S1 report: nine ships on both dates of the last window, whose name, at the top of the
+    plot, was printed over their points; and the windows' shading was drawn over the dates inside them, their area
+    bars grey, not the sensor's blue, their points tinted."""
+    rows = [{"date": (date(2021, 4, 1) + timedelta(days=d)).isoformat(), "sensor": "s1",
+             "n_vessels": 9 if d > 64 else 3, "n_large": 9 if d > 64 else 2, "total_area_m2": 9000.0,
+             "observed_fraction": 1.0} for d in [*range(0, 64, 6), 71, 73]]
+    windows = [("test-quiet", date(2021, 5, 6), date(2021, 5, 8)),
+               ("test-ships, test-denial", date(2021, 6, 10), date(2021, 6, 14))]
+    svg = tmp_path / "timeseries.svg"
+    plot_series([svg], rows, "Vessels", windows)
+    text = svg.read_text()
+    labels = _svg_labels(text, [name for name, _, _ in windows])
+    groups = re.findall(r'<g id="PathCollection_[12]">(.*?)</g>\s*</g>', text, flags=re.S)  # all, large
+    points = [(float(x), float(y)) for group in groups for x, y in re.findall(r'<use [^>]* x="([\d.]+)" y="([\d.]+)"',
+                                                                                group)]
+    assert len(points) == 2 * len(rows)
+    for name, (left, baseline, width) in labels.items():
+        under = [y for x, y in points if left - 3 <= x <= left + width + 3]
+        assert all(y - 3 > baseline for y in under), (name, baseline, under)  # a marker's radius below the text
+    assert any(left - 3 <= x <= left + width + 3 for x, _ in points for left, _, width in labels.values())
+    area_axis = text[text.index("<!-- vessels per scene -->"):]
+    for axis, first_data in ((text, '<g id="PathCollection_1">'), (area_axis, "fill: #1f5fa8; opacity: 0.7")):
+        assert axis.index("fill: #f2c230") < axis.index(first_data)  # the shading under the data
+
+
 def test_the_legend_covers_no_window_name_and_counts_are_whole(tmp_path):
     """A claim window from the plot's left edge (``geo run``'s vessel counts over one autumn scene): the legend, in
     the plot's upper left, was drawn over the window's name; the count axis, autoscaled around 1 to 3 vessels,
