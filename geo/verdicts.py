@@ -16,7 +16,8 @@ can be relied on, from the factors the rationale names:
 
 * consistent: the strongest matching change (share of strongly significant pixels x type confidence),
   discounted when the claim window covers only part of the interval between the two scenes (a change
-  seen between the scenes may have happened outside the window);
+  seen between the scenes may have happened outside the window); for transient signatures seen in an after
+  scene more than a half-life after the window, weak evidence at most;
 * weak evidence: the same figure, capped below "medium" (``WEAK_EVIDENCE_CAP``): it never reads better
   than low;
 * no evidence: the clear share of the AOI, discounted for transient signatures (ships, vehicles) when the
@@ -115,16 +116,23 @@ def _persistence(claim: Claim, context: PairContext) -> float:
     observable = [s for s in claim.signatures if SIGNATURES[s].observable]
     if any(s not in TRANSIENT_SIGNATURES for s in observable):
         return 1.0
-    late_days = max(0, (context.days(claim)[1] - claim.window.end).days)
-    return math.exp(-math.log(2) * late_days / TRANSIENT_HALF_LIFE_DAYS)
+    return math.exp(-math.log(2) * _late_days(claim, context) / TRANSIENT_HALF_LIFE_DAYS)
 
 
 def _kinds(changes: Sequence[ChangeFeature]) -> str:
     return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(f.change_type for f in changes).most_common())
 
 
-def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days: int, context: PairContext) -> Verdict:
-    """Consistent, or weak evidence, from the matching changes (strongest first) by the minimum evidence rule."""
+def _late_days(claim: Claim, context: PairContext) -> int:
+    """Days from the window's last day to the after scene's (0 when it is inside the window)."""
+    return max(0, (context.days(claim)[1] - claim.window.end).days)
+
+
+def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days: int, context: PairContext,
+                      claim: Claim) -> Verdict:
+    """Consistent, or weak evidence, from the matching changes (strongest first) by the minimum evidence rule.
+    What a short-lived signature predicts, seen in an after scene more than ``TRANSIENT_HALF_LIFE_DAYS`` after
+    the window, is weak evidence at most: ships or vehicles there then may have come after the window closed."""
     best = matches[0].strength
     confidence = best * (0.5 + 0.5 * share)
     area = sum(f.area_m2 for f in matches)
@@ -143,6 +151,12 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
         " between the scenes, so some of these changes may predate or follow it."
     )
     evidence = tuple(f.change_id for f in matches)
+    late_days = _late_days(claim, context)
+    if rule["met"] and _persistence(claim, context) < 0.5:
+        return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (
+            found + passing + f". But what the claim predicts is short-lived and the after scene is {late_days} days "
+            "after the window: these may have come after it closed, so they count only as weak evidence." + timing
+        ), evidence)
     if rule["met"]:
         return Verdict(CONSISTENT, round(confidence, 3), found + passing + "." + timing, evidence)
     return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (
@@ -177,11 +191,11 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
     matches = matching_changes(claim, features)
     if matches:
         before, after = context.days(claim)
-        return _evidence_verdict(matches, share, (after - before).days, context)
+        return _evidence_verdict(matches, share, (after - before).days, context, claim)
     persistence = _persistence(claim, context)
     confidence = min(NO_EVIDENCE_CAP, context.clear_fraction * persistence)
     wanted = ", ".join(sorted(t.replace("_", " ") for t in expected_types(claim)))
-    late_days = (context.days(claim)[1] - claim.window.end).days
+    late_days = _late_days(claim, context)
     late = "" if persistence >= 0.99 else (
         f" What it predicts is short-lived and the after scene is {late_days} days "
         "after the window, so it may have come and gone unseen."

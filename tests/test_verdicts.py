@@ -107,6 +107,22 @@ def test_transient_signature_seen_late_lowers_no_evidence_confidence():
     assert "short-lived" in late["ships"].rationale
 
 
+def test_a_short_lived_signature_seen_weeks_after_the_window_is_weak_evidence_at_most():
+    """Ships claimed for 8-13 Oct, changes of ships' kind between 1 Oct and an after scene of 10 Nov: the ships
+    seen then may have come after the window. It was "consistent with the claim" (confidence ~0.5); now weak
+    evidence, which a week after the window it is not, and a persistent signature never is."""
+    ships = claim("ships", signatures=("large_vessels_at_berth",))
+    found = [change("vessel", 6_000.0)]
+    soon, _ = judge([ships], found, context(after=date(2024, 10, 20)))  # 7 days after the window
+    late, _ = judge([ships], found, context(after=date(2024, 11, 10)))  # 28 days after
+    assert soon["ships"].verdict == CONSISTENT
+    assert late["ships"].verdict == WEAK_EVIDENCE and late["ships"].evidence == soon["ships"].evidence
+    assert late["ships"].confidence <= 0.39 and late["ships"].confidence_label == "low"
+    assert "short-lived and the after scene is 28 days after the window" in late["ships"].rationale
+    built, _ = judge([claim("build")], [change("new_bright_surface")], context(after=date(2024, 11, 10)))
+    assert built["build"].verdict == CONSISTENT
+
+
 def test_all_cloud_is_not_observable():
     c = claim("build")
     result, _ = judge([c], [change("new_bright_surface")], context(clear=0.0))
