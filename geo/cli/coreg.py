@@ -25,7 +25,7 @@ GEOTIFF_SUFFIXES = (".tif", ".tiff")
 @click.option("--window", default=128, show_default=True, help="Tie-point window size (px of REF).")
 @click.option("--spacing", default=128, show_default=True, help="Tie-point grid spacing (px of REF).")
 @click.option("--min-points", default=8, show_default=True, help="Fewest reliable tie points for a local model.")
-@click.option("--read-budget", default=4.2, show_default=True, type=click.FloatRange(min=0),
+@click.option("--read-budget", default=4.2, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Global shift without --local: millions of pixels it may decode in both files together "
                    "(its windows are chosen inside few blocks/tiles; more budget spreads them wider).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) instead of falling back to the global shift.")

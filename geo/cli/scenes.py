@@ -201,5 +201,19 @@ def cache_clear(item_id: str | None) -> None:
     if reason is not None:
         raise SceneError(f"--item {shown_id(str(item_id))}: not an item id ({reason}); nothing removed")
     cache = _scene_cache()
+    if item_id is not None and not cache.item_dir(item_id).is_dir():  # a typo removed nothing and said so
+        raise SceneError(f"--item {shown_id(item_id)}: no cached windows of that item in {cache.root}; "
+                         f"nothing removed ({_cached_items(cache.root, item_id)})")
     files, size = cache.clear(item_id)
     console.stdout.print(f"removed {files} file(s), {size / 1e6:.1f} MB from {cache.root}")
+
+
+def _cached_items(root: Path, wanted: str) -> str:
+    """What the cache holds instead of ``wanted``: a close id first, then up to 10 of the items' ids."""
+    from geo.aoi_files import close_id_hint
+
+    items = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if not items:
+        return "the cache is empty"
+    shown = ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+    return f"{close_id_hint(wanted, items)}cached: {shown}"

@@ -187,6 +187,10 @@ def test_large_overlap_is_measured_from_windows_read_alone(tmp_path, geo_cli):
     tight_report = json.loads(tight.stdout)
     assert tight_report["pixels_decoded"] <= 200_000 < report["pixels_decoded"]
     assert (tight_report["dx_px"], tight_report["dy_px"]) == pytest.approx((dx, dy), abs=0.02)
+    # a budget of nothing was taken and 2 M pixels read anyway: refused, naming the option
+    none = geo_cli("coreg", ref, tgt, "--json", "--read-budget", "0")
+    assert none.returncode == 1 and "--read-budget" in none.stderr and "x>0" in none.stderr
+    assert none.stdout == ""
 
 
 def test_apply_to_a_path_it_cannot_write_names_why(tmp_path, scene, geo_cli):

@@ -222,6 +222,17 @@ def test_cache_clear_refuses_an_item_that_is_not_a_plain_name(geo, filled_cache,
     assert tree(filled_cache) == {"keep.txt", "cache", f"cache/{B2}", f"cache/{B2}/red-0123456789abcdef.tif"}
 
 
+def test_cache_clear_of_an_item_not_cached_says_so_and_names_what_is(geo, filled_cache):
+    """A typo in --item said "removed 0 file(s)" with exit 0, as if the item's windows were gone."""
+    result = geo("scenes", "cache", "clear", "--item", B2[:-1], GEO_SCENE_CACHE=str(filled_cache / "cache"))
+    assert result.returncode == 1, result.stdout
+    assert f"--item '{B2[:-1]}': no cached windows of that item" in result.stderr
+    assert f"did you mean '{B2}'?" in result.stderr and "nothing removed" in result.stderr
+    assert tree(filled_cache) == {"keep.txt", "cache", f"cache/{B2}", f"cache/{B2}/red-0123456789abcdef.tif"}
+    removed = geo("scenes", "cache", "clear", "--item", B2, GEO_SCENE_CACHE=str(filled_cache / "cache"))
+    assert removed.returncode == 0 and "removed 1 file(s)" in removed.stdout
+
+
 def test_cache_clear_never_follows_a_link_out_of_the_cache(geo, filled_cache, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
