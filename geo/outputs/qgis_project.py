@@ -40,6 +40,7 @@ from geo.outputs.styles import (
 )
 
 PROJECT = "project.qgz"
+MEASURE_ELLIPSOID = "EPSG:7030"  # WGS 84: what QGIS sets for a new project (lengths and areas on the ellipsoid)
 AFTER_SHOWN_FOR = timedelta(days=1)
 
 
@@ -229,6 +230,8 @@ def project_document(run: RunData) -> ET.Element:
     ET.SubElement(ET.SubElement(properties, "Paths"), "Absolute", type="bool").text = "false"
     # without this QGIS ignores <projectCrs> and the project has no CRS
     ET.SubElement(ET.SubElement(properties, "SpatialRefSys"), "ProjectionsEnabled", type="int").text = "1"
+    # without it QGIS measures lengths and areas flat in the grid's projection (its "None / Planimetric")
+    ET.SubElement(ET.SubElement(properties, "Measure"), "Ellipsoid", type="QString").text = MEASURE_ELLIPSOID
     view = ET.SubElement(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
     ET.SubElement(view, "Scales")
     _spatialrefsys(_extent(view, "DefaultViewExtent", extent, as_attributes=True), grid_crs)

@@ -188,6 +188,7 @@ def project_facts(path, ranges):
     project.clear()
     facts = {"read": project.read(path), "layers": {}}
     facts["crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
+    facts["ellipsoid"] = project.ellipsoid()
     facts["layers"] = tree_facts(project, ranges)
     time_range = project.timeSettings().temporalRange()
     facts["time_range"] = [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]

@@ -145,6 +145,7 @@ def test_project_layers_load_styled_and_time_aware(synthetic_seen, synthetic_out
     assert project["read"] is True
     grid_crs = json.loads((synthetic_output / "manifest.json").read_text())["grid"]["crs"]
     assert project["crs"] == {"valid": True, "authid": grid_crs}
+    assert project["ellipsoid"] == "EPSG:7030"  # was "NONE": QGIS measured flat in UTM
     layers = project["layers"]
     assert all(layer["valid"] for layer in layers.values()), layers
     changes, claims = layers["changes"], layers["claim verdicts"]
