@@ -107,7 +107,9 @@ def choose_baseline(source: SceneSource, aoi: AOI, when: date, today: date, left
         scene = min(after, key=scene_order)
         return scene, (f"no scene on or before {when}{zone.day_note()} within {DEFAULT_MAX_GAP_DAYS} days: first "
                        "scene after it"), after
-    return None, f"no scene over the AOI since {when - timedelta(days=DEFAULT_MAX_GAP_DAYS)}", []
+    # the search reaches back a gap before ``when`` for a baseline: named as such, not as the user's --since
+    return None, (f"no scene over the AOI from {when - timedelta(days=DEFAULT_MAX_GAP_DAYS)} to {today} (the "
+                  f"{DEFAULT_MAX_GAP_DAYS} days before {when} searched for a baseline too)"), []
 
 
 def pairable_baseline(head: Scene, reason: str, candidates: Sequence[Scene], pool: Sequence[Scene],
