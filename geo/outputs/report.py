@@ -225,6 +225,11 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
     }
 
 
+def seen_clear(manifest: dict[str, Any]) -> str:
+    """How a share of the area seen on a date is said: 'clear' of cloud (Sentinel-2), or just 'seen' (radar)."""
+    return "seen" if manifest.get("sensor") == Sensor.S1 else "clear"
+
+
 def unseen_causes(manifest: dict[str, Any]) -> str:
     """What leaves part of the area unseen on a date, in the report's words: radar (Sentinel-1) sees through
     cloud, so its runs name no cloud."""
@@ -283,6 +288,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "scene_source": portable_path(str(manifest["scenes"].get("selection", {}).get("source", ""))),
         "pictures": pictures,
         "unseen_causes": unseen_causes(manifest),
+        "clear_word": seen_clear(manifest),
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
         "n_changes": len(run.features),

@@ -51,7 +51,9 @@ def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_proje
     assert summary.endswith(f"; {100 - shown}% of the AOI seen clear; {shown}% outside the scenes"), summary
     assert "clear fraction" not in result.stdout
     report = (user.home / "out" / "report.html").read_text()
-    assert f"{100 - shown}% of the area seen clear on both dates; {shown}% outside the scenes." in report
+    # radar sees through cloud: its shares are of the area seen, never "clear" (of cloud)
+    assert f"{100 - shown}% of the area seen on both dates; {shown}% outside the scenes." in report
+    assert "<dt>Area seen</dt>" in report and "<dt>Clear area</dt>" not in report
     # the swipe view's dark grey east of the scenes: radar sees through cloud (the caption said cloud)
     assert "Dark grey: not seen on that date (no data or outside the scenes)." in report
     claim, = json.loads((user.home / "out" / "claims.json").read_text())
