@@ -94,7 +94,7 @@ def test_report_shows_the_vessel_plot_and_evidence(port_run_output):
     # the days counted (the claims' windows' local days: the port's mean solar time), and apart from them the
     # period searched (its first months have no scene)
     assert ("16 dates (S1, S2) from 2021-04-01 to 2021-06-13, local days at UTC+00:12 (searched 2020-11-07 to "
-            "2021-06-28), "
+            "2021-06-28, archive dates in UTC), "
             "52 detections inside the area.") in " ".join(html.split())
     # each count test named in words: the sensor's id in capitals, the rest as written
     assert "<dt>S1 large vessels</dt>" in html and "<dt>S1 large vessels at berth</dt>" in html
