@@ -56,6 +56,12 @@ def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_proje
     assert "<dt>Area seen</dt>" in report and "<dt>Clear area</dt>" not in report
     # the swipe view's dark grey east of the scenes: radar sees through cloud (the caption said cloud)
     assert "Dark grey: not seen on that date (no data or outside the scenes)." in report
+    assert '<th class="num">Area seen</th>' in report and "Area clear" not in report  # the scenes table
     claim, = json.loads((user.home / "out" / "claims.json").read_text())
+    # the verdict's rationale too (claims.json, the report's card): seen, not "clear" of cloud
+    assert claim["verdict"] == "no evidence found", claim
+    assert claim["rationale"].startswith(f"{100 - shown}% of the area was seen on both dates and no change of the "
+                                         "predicted kinds"), claim["rationale"]
+    assert claim["rationale"] in report
     assert claim["rationale"].endswith(
         f" {shown}% of the area lies outside the scenes and was not seen at all: nothing is known of that part.")
