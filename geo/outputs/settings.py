@@ -80,7 +80,7 @@ def _alpha(sensor: Sensor) -> dict[str, tuple[str, Format]]:
 
 def readable_settings(parameters: Mapping[str, Any], sensor: str | None) -> list[tuple[str, str]]:
     """(label, value with its unit) of each of ``parameters``, in their order; ``sensor``: the manifest's."""
-    known = Sensor(sensor) if sensor in {s.value for s in Sensor} else Sensor.S2
+    known = Sensor.named(sensor) or Sensor.S2
     labels = {**_labels(known.clear_word), **_alpha(known)}
     out = []
     for key, value in parameters.items():

@@ -43,6 +43,12 @@ class Sensor(StrEnum):
         """The mission's name as users say it."""
         return "Sentinel-2" if self is Sensor.S2 else "Sentinel-1"
 
+    @classmethod
+    def named(cls, value: object) -> Sensor | None:
+        """The sensor a manifest's or row's ``sensor`` names; None for a missing or unknown value (an older
+        run folder)."""
+        return next((s for s in cls if s.value == value), None)
+
     @property
     def sees_cloud(self) -> bool:
         """Whether cloud hides the ground from it (optical): a share of the area it saw is 'clear' of cloud, a

@@ -48,7 +48,7 @@ def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_proje
     assert manifest["clear_fraction"] == pytest.approx(1 - outside, abs=0.01)
     shown = round(100 * outside)
     summary, = [line for line in result.stdout.splitlines() if "change polygon" in line]
-    assert summary.endswith(f"; {100 - shown}% of the AOI seen clear; {shown}% outside the scenes"), summary
+    assert summary.endswith(f"; {100 - shown}% of the AOI seen; {shown}% outside the scenes"), summary
     assert "clear fraction" not in result.stdout
     report = (user.home / "out" / "report.html").read_text()
     # radar sees through cloud: its shares are of the area seen, never "clear" (of cloud)
