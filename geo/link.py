@@ -20,6 +20,7 @@ from geo.vector.feature import ChangeFeature
 from geo.aoi import AOI
 from geo.claim_days import DayZone, claim_zone
 from geo.claims import SIGNATURES, Claim
+from geo.scenes.model import Sensor
 
 CONSISTENT = "consistent with the claim"
 WEAK_EVIDENCE = "weak evidence"
@@ -46,6 +47,8 @@ class PairContext:
     after_clear_fraction: float | None = None
     # Share of the AOI outside the scenes (as the pair's selection recorded it): not seen at all, not cloud.
     outside_fraction: float = 0.0
+    # The scenes' sensor: how the rationale names the share seen ('clear' of cloud for an optical one).
+    sensor: Sensor = Sensor.S2
 
     @property
     def before_date(self) -> date:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # light to import: the run folder's readers take these types 
     from shapely.geometry.base import BaseGeometry
 
     from geo.aoi import AOI
+    from geo.scenes.model import Sensor
     from geo.scenes.read import Stack
 
 # A GeoJSON feature as written or read: geometry (lon/lat) and properties (the AOI, vessel detections).
@@ -137,14 +138,15 @@ def seen_shares(clear_fraction: float, outside_share: float) -> tuple[int, int, 
     return clear, outside, 100 - clear - outside
 
 
-def seen_words(clear_fraction: float, outside_share: float) -> str:
+def seen_words(clear_fraction: float, outside_share: float, sensor: Sensor | None = None) -> str:
     """How much of the AOI was seen, in the terminal's words (``geo run``, ``geo recheck``): a part outside the
-    scenes is named as such, not left to read as cloud."""
+    scenes is named as such, not left to read as cloud; a radar's (``sensor``) share is 'seen', never 'clear'."""
     clear, outside, rest = seen_shares(clear_fraction, outside_share)
+    radar = sensor is not None and not sensor.sees_cloud
     if not outside:
-        return f"clear fraction of AOI {clear_fraction:.0%}"
+        return f"{clear}% of the AOI seen" if radar else f"clear fraction of AOI {clear_fraction:.0%}"
     cloud = f"; {rest}% cloud or gaps inside them" if rest else ""
-    return f"{clear}% of the AOI seen clear; {outside}% outside the scenes{cloud}"
+    return f"{clear}% of the AOI seen{'' if radar else ' clear'}; {outside}% outside the scenes{cloud}"
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
     if not claim.observable:
         reach = ", ".join(s.replace("_", " ") for s in claim.signatures)
         return Verdict(NOT_OBSERVABLE, 1.0, (
-            f"What the claim predicts ({reach}) is smaller than what 10 m Sentinel-2 pixels can show, "
+            f"What the claim predicts ({reach}) is smaller than what 10 m {context.sensor.mission} pixels can show, "
             "so the imagery can neither support nor contradict it."
         ))
     if not context.brackets(claim):
@@ -183,9 +183,12 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
         ))
     if not context.clear:
         shortfall = 1.0 - context.clear_fraction / context.min_clear_fraction
+        need = f"at least {context.min_clear_fraction:.0%} is needed"
         return Verdict(NOT_OBSERVABLE, round(0.5 + 0.5 * shortfall, 3), (
             f"Only {context.clear_fraction:.0%} of the area was free of cloud and gaps on both dates "
-            f"(at least {context.min_clear_fraction:.0%} is needed), so the ground was not seen."
+            f"({need}), so the ground was not seen." if context.sensor.sees_cloud else
+            f"Only {context.clear_fraction:.0%} of the area was seen on both dates (no data or outside the "
+            f"scenes elsewhere; {need}), so too little of the ground was seen."
         ))
     share = window_share(claim, context)
     matches = matching_changes(claim, features)
@@ -201,7 +204,8 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
         "after the window, so it may have come and gone unseen."
     )
     return Verdict(NO_EVIDENCE, round(confidence, 3), (
-        f"{context.clear_fraction:.0%} of the area was clear on both dates and no change of the predicted kinds "
+        f"{context.clear_fraction:.0%} of the area was {context.sensor.clear_word} on both "
+        "dates and no change of the predicted kinds "
         f"({wanted}) appeared between {context.before_date} and {context.after_date}.{late}"
     ))
 

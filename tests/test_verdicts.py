@@ -23,6 +23,7 @@ from geo.link import (
 )
 from tests.synthetic import change_feature
 from geo.claim_verdict import ClaimVerdict
+from geo.scenes.model import Sensor
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH, assess, verdicts
 
 SITE = AOI("site", "Test site", "XX", "port", box(10.0, 50.0, 10.05, 50.03), "synthetic")
@@ -130,6 +131,24 @@ def test_all_cloud_is_not_observable():
     assert v.verdict == NOT_OBSERVABLE
     assert v.confidence == pytest.approx(1.0)
     assert "Only 0% of the area was free of cloud" in v.rationale
+
+
+def test_a_radar_pair_speaks_of_the_area_seen_not_clear_of_cloud():
+    """Sentinel-1 sees through cloud: what it misses is no data or outside the scenes (the rationales said
+    'free of cloud' and 'clear' for radar too)."""
+    radar = dataclasses.replace(context(clear=0.3), sensor=Sensor.S1)
+    unseen, _ = judge([claim("build")], [], radar)
+    assert unseen["build"].verdict == NOT_OBSERVABLE
+    assert unseen["build"].rationale == (
+        "Only 30% of the area was seen on both dates (no data or outside the scenes elsewhere; at least 50% is "
+        "needed), so too little of the ground was seen.")
+    quiet, _ = judge([claim("build")], [], dataclasses.replace(radar, clear_fraction=0.8))
+    assert quiet["build"].verdict == NO_EVIDENCE
+    assert quiet["build"].rationale.startswith("80% of the area was seen on both dates and no change")
+    optical, _ = judge([claim("build")], [], context(clear=0.3))
+    assert optical["build"].rationale == (
+        "Only 30% of the area was free of cloud and gaps on both dates (at least 50% is needed), so the ground "
+        "was not seen.")
 
 
 def test_partly_clouded_below_threshold_is_not_observable_with_less_confidence():

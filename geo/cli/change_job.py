@@ -79,7 +79,7 @@ def execute(
 
 
 def _seen_text(manifest: Manifest) -> str:
-    return seen_words(manifest.clear_fraction, outside_scenes_share(manifest.scenes))
+    return seen_words(manifest.clear_fraction, outside_scenes_share(manifest.scenes), Sensor.named(manifest.sensor))
 
 
 def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],

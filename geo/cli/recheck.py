@@ -52,7 +52,7 @@ def print_report(report: RecheckReport, store: Path) -> None:
             out.print(f"  {entry['aoi_id']}{chain}:{start} {len(done)} pair(s), {entry['n_new_changes']} change(s)"
                       + (f", {skipped} scene(s) skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
-                      + f"; head {entry['head_scene']}" + _seen_part(done))
+                      + f"; head {entry['head_scene']}" + _seen_part(done, entry.get("sensor")))
         elif entry.get("head_was"):  # nothing paired: the run recorded the head under its new id
             out.print(f"  {entry['aoi_id']}: nothing to pair; head {entry['head_was']} is read as "
                       f"{entry['head_scene']} from now on (published again, or its whole pass)")
@@ -79,7 +79,7 @@ def print_report(report: RecheckReport, store: Path) -> None:
               f"and drop, or Layer > Add from Layer Definition File; this run's changes alone: {alone})")
 
 
-def _seen_part(done: list[dict[str, Any]]) -> str:
+def _seen_part(done: list[dict[str, Any]], sensor: str | None) -> str:
     """How much of the AOI the newest pair saw, in ``geo run``'s words, when part of it lies outside the scenes
     (else nothing: a clouded pair is already skipped or said so)."""
     newest = done[-1] if done else {}
@@ -87,10 +87,12 @@ def _seen_part(done: list[dict[str, Any]]) -> str:
     if not outside or newest.get("clear_fraction") is None:
         return ""
     from geo.results import seen_shares, seen_words
+    from geo.scenes.model import Sensor
 
     if not seen_shares(newest["clear_fraction"], outside)[1]:
         return ""
-    return "; " + seen_words(newest["clear_fraction"], outside) + (" (newest pair)" if len(done) > 1 else "")
+    newest_only = " (newest pair)" if len(done) > 1 else ""
+    return "; " + seen_words(newest["clear_fraction"], outside, Sensor.named(sensor)) + newest_only
 
 
 def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> str | None:

@@ -24,6 +24,7 @@ from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
 from geo.link import PairContext, link_features
 from geo.results import JobResult, Manifest, outside_scenes_share
+from geo.scenes.model import Sensor
 from geo.scenes.read import Stack
 from geo.vector.attributes import PairIdentity
 from geo.vector.feature import ChangeFeature
@@ -39,11 +40,12 @@ def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
 
 def judge_claims(
     aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
-    features: Sequence[ChangeFeature], outside_share: float = 0.0,
+    features: Sequence[ChangeFeature], outside_share: float = 0.0, sensor: Sensor = Sensor.S2,
 ) -> tuple[PairContext, list[ChangeFeature], list[ClaimVerdict]]:
     """Link ``features`` to ``claims`` and judge each claim on the pair: the pair's context (the share of the
     AOI, ``inside``, valid on both dates and on each alone; ``outside_share`` of it outside the scenes, capped
-    at what was not seen), the linked features and the verdicts."""
+    at what was not seen; ``sensor``: the scenes', how the rationales name it), the linked features and the
+    verdicts."""
     n_inside = max(int(inside.sum()), 1)
     clear = float((before.valid & after.valid & inside).sum() / n_inside)
     context = PairContext(
@@ -51,7 +53,7 @@ def judge_claims(
         before_scene=before.scene.summary(), after_scene=after.scene.summary(),
         before_clear_fraction=float((before.valid & inside).sum() / n_inside),
         after_clear_fraction=float((after.valid & inside).sum() / n_inside),
-        outside_fraction=min(outside_share, 1.0 - clear),
+        outside_fraction=min(outside_share, 1.0 - clear), sensor=sensor,
     )
     linked = link_features(features, claims, context)
     return context, linked, verdicts(claims, linked, context)
@@ -78,7 +80,8 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     scenes = {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)}
     with timer.step("link claims"):
         context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
-                                               kit.min_clear_fraction, found.features, outside_scenes_share(scenes))
+                                               kit.min_clear_fraction, found.features, outside_scenes_share(scenes),
+                                               kit.sensor)
     manifest = Manifest(
         workbench_version=__version__,
         algorithm_version=kit.algorithm_version,

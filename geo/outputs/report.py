@@ -36,6 +36,7 @@ from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import RunData, job_timings
+from geo.outputs.settings import plain, readable_settings
 from geo.outputs.statistic import describe, job_parameters
 from geo.scenes.model import Sensor
 from geo.vector.feature import ChangeFeature
@@ -73,13 +74,6 @@ def percent(value: object) -> str:
         return f"{100 * float(value):.0f}%" if isinstance(value, (SupportsFloat, str)) else str(value)
     except ValueError:
         return str(value)
-
-
-def plain(value: object) -> str:
-    """Lists as comma-separated text, so parameters read as values, not Python."""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return "not set" if value is None else str(value)
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
@@ -283,7 +277,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "aoi": run.aoi,
         "manifest": manifest,
         "statistic": describe(manifest["statistic"]),
-        "job_parameters": job_parameters(manifest),
+        "job_parameters": readable_settings(job_parameters(manifest), manifest.get("sensor")),
         "timings": job_timings(manifest.get("timings_s", {})),
         "scene_source": portable_path(str(manifest["scenes"].get("selection", {}).get("source", ""))),
         "pictures": pictures,

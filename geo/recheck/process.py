@@ -131,7 +131,7 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
             break
         clear = result.manifest.clear_fraction
         if clear < kit.min_clear_fraction:
-            why = f"only {clear:.0%} of the AOI clear on both dates (need {kit.min_clear_fraction:.0%})"
+            why = f"only {clear:.0%} of the AOI {kit.sensor.clear_word} on both dates (need {kit.min_clear_fraction:.0%})"
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest,
                                              obscured=True))
             continue

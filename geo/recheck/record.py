@@ -120,7 +120,7 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):
         by_after[feature.after_scene].append(feature)
     news = []
-    for result in window_verdicts(aoi, claims, chain, by_after, min_clear_fraction, spans):
+    for result in window_verdicts(aoi, claims, chain, by_after, min_clear_fraction, spans, sensor):
         verdict = result.verdict
         claim_id = verdict.claim_id
         previous = store.latest_window_verdict(aoi.id, claim_id, version)

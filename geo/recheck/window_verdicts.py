@@ -20,6 +20,7 @@ from geo.claim_days import claim_zone
 from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
 from geo.link import PairContext, link_features
+from geo.scenes.model import Sensor
 from geo.store import PairRow, SceneRef
 from geo.verdicts import verdicts
 
@@ -72,9 +73,10 @@ def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged
 
 def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
                     changes_by_after: Mapping[str, Sequence[ChangeFeature]], min_clear_fraction: float,
-                    spans: Mapping[str, tuple[int, int]] | None = None) -> list[WindowVerdict]:
+                    spans: Mapping[str, tuple[int, int]] | None = None,
+                    sensor: Sensor = Sensor.S2) -> list[WindowVerdict]:
     """One verdict per claim naming ``aoi`` whose window the chain has reached; with ``spans`` (claim id ->
-    segment, from ``to_judge``) only those claims. ``claims`` are all of them: a denial is judged with the
+    segment, from ``to_judge``) only those claims; ``sensor``: the chain's. ``claims`` are all of them: a denial is judged with the
     claims it denies."""
     by_id = {c.id: c for c in claims}
     out = []
@@ -90,7 +92,7 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
         clear = min(p.clear_fraction if p.clear_fraction is not None else 0.0 for p in pairs)
         outside = segment_outside(pairs)
         context = PairContext(aoi, before.datetime, after.datetime, clear, min_clear_fraction,
-                              outside_fraction=min(outside or 0.0, 1.0 - clear))
+                              outside_fraction=min(outside or 0.0, 1.0 - clear), sensor=sensor)
         judged = [claim] + [by_id[d] for d in claim.denies if d in by_id]
         features = link_features(features, judged, context)
         judgement = next(v for v in verdicts(judged, features, context) if v.claim_id == claim.id)

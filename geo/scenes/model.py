@@ -43,6 +43,23 @@ class Sensor(StrEnum):
         """The mission's name as users say it."""
         return "Sentinel-2" if self is Sensor.S2 else "Sentinel-1"
 
+    @classmethod
+    def named(cls, value: object) -> Sensor | None:
+        """The sensor a manifest's or row's ``sensor`` names; None for a missing or unknown value (an older
+        run folder)."""
+        return next((s for s in cls if s.value == value), None)
+
+    @property
+    def sees_cloud(self) -> bool:
+        """Whether cloud hides the ground from it (optical): a share of the area it saw is 'clear' of cloud, a
+        radar's only 'seen' (what it misses is no data or outside the scenes)."""
+        return self is Sensor.S2
+
+    @property
+    def clear_word(self) -> str:
+        """How a share of the area it saw on both dates is said: 'clear' (of cloud), or 'seen'."""
+        return "clear" if self.sees_cloud else "seen"
+
 
 _PRODUCT_ORBIT = re.compile(r"_R(\d{3})_")
 _PRODUCT_BASELINE = re.compile(r"_N(\d{2})(\d{2})_")

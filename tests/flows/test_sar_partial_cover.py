@@ -48,7 +48,7 @@ def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_proje
     assert manifest["clear_fraction"] == pytest.approx(1 - outside, abs=0.01)
     shown = round(100 * outside)
     summary, = [line for line in result.stdout.splitlines() if "change polygon" in line]
-    assert summary.endswith(f"; {100 - shown}% of the AOI seen clear; {shown}% outside the scenes"), summary
+    assert summary.endswith(f"; {100 - shown}% of the AOI seen; {shown}% outside the scenes"), summary
     assert "clear fraction" not in result.stdout
     report = (user.home / "out" / "report.html").read_text()
     # radar sees through cloud: its shares are of the area seen, never "clear" (of cloud)
@@ -56,6 +56,14 @@ def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_proje
     assert "<dt>Area seen</dt>" in report and "<dt>Clear area</dt>" not in report
     # the swipe view's dark grey east of the scenes: radar sees through cloud (the caption said cloud)
     assert "Dark grey: not seen on that date (no data or outside the scenes)." in report
+    assert '<th class="num">Area seen</th>' in report and "Area clear" not in report  # the scenes table
+    assert "<dt>Water level (filtered VV below it on every date)</dt><dd>-15.0 dB</dd>" in report
+    assert "<dt>Minimum share of the AOI seen on both dates</dt><dd>50 %</dd>" in report
     claim, = json.loads((user.home / "out" / "claims.json").read_text())
+    # the verdict's rationale too (claims.json, the report's card): seen, not "clear" of cloud
+    assert claim["verdict"] == "no evidence found", claim
+    assert claim["rationale"].startswith(f"{100 - shown}% of the area was seen on both dates and no change of the "
+                                         "predicted kinds"), claim["rationale"]
+    assert claim["rationale"] in report
     assert claim["rationale"].endswith(
         f" {shown}% of the area lies outside the scenes and was not seen at all: nothing is known of that part.")

@@ -1,0 +1,89 @@
+"""The job's settings (``manifest["parameters"]``, a kit's parameters: ``geo.jobs.optical_kit.Params``,
+``geo.jobs.sar_kit.SarParams``) as the report's provenance lists them: a readable label and the value with its
+unit, as the code using each reads it. A key not listed here keeps its raw name (a newer kit's setting)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from geo.scenes.model import Sensor
+
+Format = Callable[[Any], str]
+
+
+def plain(value: Any) -> str:
+    """Lists as comma-separated text, so parameters read as values, not Python."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "not set" if value is None else str(value)
+
+
+def _metres(value: Any) -> str:
+    return f"{float(value):g} m"
+
+
+def _pixels(value: Any) -> str:
+    return f"{value:g} px" if isinstance(value, float) else f"{value} px"
+
+
+def _share(value: Any) -> str:
+    return f"{100 * float(value):g} %"
+
+
+def _db(value: Any) -> str:
+    return f"{float(value):.1f} dB"
+
+
+def _on(value: Any) -> str:
+    return "on" if value else "off"
+
+
+def _looks(value: Any) -> str:
+    return "estimated from the pair's unfiltered log-ratio" if value is None else f"{value:g}"
+
+
+def _labels(clear: str) -> dict[str, tuple[str, Format]]:
+    """Key -> (label, format); ``clear``: how a share of the area seen is said for the sensor ('clear' of
+    cloud or 'seen')."""
+    return {
+        "resolution": ("Grid resolution", _metres),
+        "margin_m": ("Margin read around the AOI", _metres),
+        "bands": ("Bands read", plain),
+        "coreg_band": ("Co-registration band", plain),
+        "method": ("Change method", plain),
+        "min_area_px": ("Smallest change region kept", _pixels),
+        "min_clear_fraction": (f"Minimum share of the AOI {clear} on both dates", _share),
+        "min_coreg_quality": ("Minimum co-registration quality (correlation; below it no shift is applied)", plain),
+        "coreg_local": ("Local co-registration model (tie points)", _on),
+        "coreg_window": ("Tie-point window", _pixels),
+        "coreg_spacing": ("Tie-point spacing", _pixels),
+        "coreg_local_min_px": ("Local model applied when it departs from the shift by at least", _pixels),
+        # Sentinel-1 (geo.change.sar, geo.change.sar_pair, geo.change.sar_types)
+        "looks": ("Equivalent looks of the intensities", _looks),
+        "filter_size": ("Speckle filter window", _pixels),
+        "strong_alpha": ("Strong change: false-alarm rate per pixel", plain),
+        "edge_window": ("Edge trimming: window of the local log-ratio", _pixels),
+        "edge_px": ("Edge trimming: within this of a region's border", _pixels),
+        "series_window": ("Series test: multilook window of each date", _pixels),
+        "water_db": ("Water level (filtered VV below it on every date)", _db),
+    }
+
+
+def _alpha(sensor: Sensor) -> dict[str, tuple[str, Format]]:
+    """The significance settings read differently by the two kits' tests."""
+    if sensor is Sensor.S1:  # geo.change.sar.log_ratio_change, sar_pair.series_test
+        return {"alpha": ("Change: false-alarm rate per pixel (VV and VH test)", plain)}
+    return {"alpha": ("Chi-square methods: significance of a seed pixel", plain),
+            "alpha_grow": ("Chi-square methods: significance to grow a seed", plain)}
+
+
+def readable_settings(parameters: Mapping[str, Any], sensor: str | None) -> list[tuple[str, str]]:
+    """(label, value with its unit) of each of ``parameters``, in their order; ``sensor``: the manifest's."""
+    known = Sensor.named(sensor) or Sensor.S2
+    labels = {**_labels(known.clear_word), **_alpha(known)}
+    out = []
+    for key, value in parameters.items():
+        label, show = labels.get(key, (key.replace("_", " "), plain))
+        out.append((label, show(value)))
+    return out
