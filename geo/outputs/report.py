@@ -219,16 +219,20 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
     }
 
 
+def _sensor(manifest: dict[str, Any]) -> Sensor:
+    """The run's sensor; Sentinel-2 for a manifest from before runs named it."""
+    return Sensor.named(manifest.get("sensor")) or Sensor.S2
+
+
 def seen_clear(manifest: dict[str, Any]) -> str:
     """How a share of the area seen on a date is said: 'clear' of cloud (Sentinel-2), or just 'seen' (radar)."""
-    return "seen" if manifest.get("sensor") == Sensor.S1 else "clear"
+    return _sensor(manifest).clear_word
 
 
 def unseen_causes(manifest: dict[str, Any]) -> str:
     """What leaves part of the area unseen on a date, in the report's words: radar (Sentinel-1) sees through
     cloud, so its runs name no cloud."""
-    return "no data or outside the scenes" if manifest.get("sensor") == Sensor.S1 else \
-        "cloud, no data or outside the scenes"
+    return "cloud, no data or outside the scenes" if _sensor(manifest).sees_cloud else "no data or outside the scenes"
 
 
 def nothing_found(clear_fraction: float, dates: Sequence[str], causes: str) -> str:
