@@ -151,10 +151,10 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
         " between the scenes, so some of these changes may predate or follow it."
     )
     evidence = tuple(f.change_id for f in matches)
-    late_days = _late_days(claim, context)
     if rule["met"] and _persistence(claim, context) < 0.5:
         return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (
-            found + passing + f". But what the claim predicts is short-lived and the after scene is {late_days} days "
+            found + passing + ". But what the claim predicts is short-lived and the after scene is "
+            f"{_late_days(claim, context)} days "
             "after the window: these may have come after it closed, so they count only as weak evidence." + timing
         ), evidence)
     if rule["met"]:

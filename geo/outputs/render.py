@@ -44,10 +44,12 @@ def display_stretch(rgb: np.ndarray | Sequence[np.ndarray], changed: np.ndarray 
     ``MIN_UNCHANGED_SHARE`` of them."""
     out = []
     for band in rgb:
-        left = changed
-        if left is not None and sum(_strip_counts(band, left)) < MIN_UNCHANGED_SHARE * sum(_strip_counts(band)):
-            left = None
-        values = _finite_sample(band, left)
+        left, counts = changed, None
+        if left is not None:
+            counts = _strip_counts(band, left)
+            if sum(counts) < MIN_UNCHANGED_SHARE * sum(_strip_counts(band)):
+                left, counts = None, None
+        values = _finite_sample(band, left, counts)
         if values.size == 0:
             out.append((0.0, 0.3))
             continue
@@ -73,13 +75,14 @@ def _wanted(band: np.ndarray, changed: np.ndarray | None, top: int, strip_rows: 
     return wanted
 
 
-def _finite_sample(band: np.ndarray, changed: np.ndarray | None = None, strip_rows: int = 1024) -> np.ndarray:
+def _finite_sample(band: np.ndarray, changed: np.ndarray | None = None, counts: list[int] | None = None,
+                   strip_rows: int = 1024) -> np.ndarray:
     """The finite values of a (row, col) band outside ``changed``, or the fixed sample of them ``sample_index``
     picks (as ``band[wanted][pick]`` in another order: a percentile does not depend on it). Two
-    passes over strips of rows, a scratch band's pages handed back after each: one counts, one picks (no
-    mask or index of the whole band)."""
+    passes over strips of rows, a scratch band's pages handed back after each: one counts (unless ``counts``,
+    ``_strip_counts``' of the same strips, are given), one picks (no mask or index of the whole band)."""
     strips = range(0, band.shape[0], strip_rows)
-    counts = _strip_counts(band, changed, strip_rows)
+    counts = _strip_counts(band, changed, strip_rows) if counts is None else counts
     ends = np.cumsum(counts)
     pick = sample_in_order(int(ends[-1]) if counts else 0)  # in order: each strip's picks read forwards
     wanted: list[np.ndarray | None] = [None] * len(counts)  # each strip's ranks (None: all its wanted values)

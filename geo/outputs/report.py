@@ -281,7 +281,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "aoi": run.aoi,
         "manifest": manifest,
         "statistic": describe(manifest["statistic"]),
-        "job_parameters": readable_settings(job_parameters(manifest), manifest.get("sensor")),
+        "job_parameters": readable_settings(job_parameters(manifest), _sensor(manifest)),
         "timings": job_timings(manifest.get("timings_s", {})),
         "scene_source": portable_path(str(manifest["scenes"].get("selection", {}).get("source", ""))),
         "pictures": pictures,

@@ -189,7 +189,8 @@ class VesselView:
     @property
     def unseen_causes(self) -> str:
         """Why a date saw too little of the water: radar (Sentinel-1) sees through cloud."""
-        return "no data" if self.sensors and set(self.sensors) <= {Sensor.S1} else "cloud or no data"
+        optical = any((Sensor.named(s) or Sensor.S2).sees_cloud for s in self.sensors)
+        return "no data" if self.sensors and not optical else "cloud or no data"
 
 
 def svg_uri(path: Path) -> str:

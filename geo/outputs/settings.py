@@ -78,10 +78,9 @@ def _alpha(sensor: Sensor) -> dict[str, tuple[str, Format]]:
             "alpha_grow": ("Chi-square methods: significance to grow a seed", plain)}
 
 
-def readable_settings(parameters: Mapping[str, Any], sensor: str | None) -> list[tuple[str, str]]:
-    """(label, value with its unit) of each of ``parameters``, in their order; ``sensor``: the manifest's."""
-    known = Sensor.named(sensor) or Sensor.S2
-    labels = {**_labels(known.clear_word), **_alpha(known)}
+def readable_settings(parameters: Mapping[str, Any], sensor: Sensor) -> list[tuple[str, str]]:
+    """(label, value with its unit) of each of ``parameters``, in their order; ``sensor``: the run's."""
+    labels = {**_labels(sensor.clear_word), **_alpha(sensor)}
     out = []
     for key, value in parameters.items():
         label, show = labels.get(key, (key.replace("_", " "), plain))

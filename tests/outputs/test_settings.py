@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from geo.jobs.sar_kit import SarParams
 from geo.outputs.settings import readable_settings
+from geo.scenes.model import Sensor
 
 
 def provenance(report: str) -> dict[str, str]:
@@ -27,7 +28,7 @@ def test_the_demo_report_lists_its_settings_with_their_units(demo_output):
 
 
 def test_a_radar_runs_settings_speak_of_the_area_seen_and_of_decibels():
-    listed = dict(readable_settings({**asdict(SarParams()), "new_knob": 3}, "s1"))
+    listed = dict(readable_settings({**asdict(SarParams()), "new_knob": 3}, Sensor.S1))
     assert listed["Water level (filtered VV below it on every date)"] == "-15.0 dB"
     assert listed["Equivalent looks of the intensities"] == "estimated from the pair's unfiltered log-ratio"
     assert listed["Minimum share of the AOI seen on both dates"] == "50 %"
