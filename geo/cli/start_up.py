@@ -53,6 +53,10 @@ class DeferredModule(types.ModuleType):
     of one of its attributes (by the import system, whose per-module lock makes that safe across threads)."""
 
     def __getattr__(self, attribute: str) -> object:  # only for attributes the stand-in does not have
+        if sys.modules.get(self.__name__) is self:
+            # used while it still stands in (rasterio 1.5 reads the XML parser as its modules import): the real
+            # module now, in its place; importing the name again would find this stand-in and recurse
+            del sys.modules[self.__name__]
         return getattr(importlib.import_module(self.__name__), attribute)
 
 
@@ -148,7 +152,8 @@ def _standing_in(names: Sequence[str], kind: type[types.ModuleType]) -> Iterator
         yield
     finally:
         for name in added:
-            del sys.modules[name]
+            if isinstance(sys.modules.get(name), kind):  # not a real module imported in its place meanwhile
+                del sys.modules[name]
 
 
 @contextmanager

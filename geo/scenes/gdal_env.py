@@ -44,17 +44,23 @@ CACHE_MAX_BYTES = 128 << 20
 # reported once by geo.scenes.remote (scene, band, why), so these are shown only with -vv.
 # A file shorter than its header says (truncated on the server) gets "Request for A-B failed with response_code=416".
 _GDAL_HTTP_CHATTER = re.compile(r"Retrying again|HTTP (?:error|response) code|failed with response_code", re.IGNORECASE)
-# Where rasterio logs GDAL's CPLE warnings: those raised while opening, and those of a failed block read.
+# The warper keeps a valid pixel resampled onto the nodata value off it (0 -> 1 for the scenes' nodata 0), as
+# geo.scenes.separable does: what geo wants. GDAL 3.10.4 and later (rasterio 1.5's wheels) say so, as a warning,
+# for every read that has one such pixel; shown only with -vv.
+_GDAL_KEPT_OFF_NODATA = re.compile(r"has been changed to \S+ in the destination dataset to avoid being treated as NoData")
+# Where rasterio logs GDAL's CPLE warnings: those raised while opening, and those of a failed block read or warp.
 GDAL_LOGGERS = ("rasterio._env", "rasterio._err")
 
 
 class GdalHttpChatter(logging.Filter):
-    """Drops GDAL's per-request HTTP retry warnings unless debug logging is on."""
+    """Drops GDAL's per-request HTTP retry warnings, and its note on the pixels the warper keeps off nodata,
+    unless debug logging is on."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if logging.getLogger().isEnabledFor(logging.DEBUG):
             return True
-        return _GDAL_HTTP_CHATTER.search(record.getMessage()) is None
+        message = record.getMessage()
+        return _GDAL_HTTP_CHATTER.search(message) is None and _GDAL_KEPT_OFF_NODATA.search(message) is None
 
 
 def quiet_gdal_http_chatter() -> None:

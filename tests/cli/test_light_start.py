@@ -203,3 +203,23 @@ def test_a_change_job_imports_no_numpy_f2py_testing_or_matlib_and_they_still_wor
     at their first use, through numpy or through scipy's copy."""
     assert run_python(UNUSED) == {"imported": [], "copied": "numpy.testing._private.utils",
                                   "numpy_testing": "numpy.testing._private.utils", "f2py_real": True, "matlib": 2.0}
+
+
+USED_WHILE_STANDING_IN = """
+import json, sys
+from geo.cli.start_up import DeferredModule, _standing_in
+assert "colorsys" not in sys.modules
+with _standing_in(["colorsys"], DeferredModule):
+    stand_in = sys.modules["colorsys"]
+    # what rasterio 1.5's modules do with the VRT XML parser as they import: an attribute of the stand-in, read
+    # inside the block (it recursed until Python gave up: `geo demo` ended in a RecursionError on Python 3.13)
+    hue = stand_in.rgb_to_hsv(0.0, 1.0, 0.0)[0]
+import colorsys
+print(json.dumps({"hue": hue, "real_kept": not isinstance(colorsys, DeferredModule),
+                  "one_module": sys.modules["colorsys"] is colorsys and colorsys.rgb_to_hsv is stand_in.rgb_to_hsv}))
+"""
+
+
+def test_a_stand_in_used_inside_its_block_becomes_the_real_module_which_stays():
+    out = run_python(USED_WHILE_STANDING_IN)
+    assert out == {"hue": pytest.approx(1 / 3), "real_kept": True, "one_module": True}
