@@ -124,6 +124,7 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
         verdict = result.verdict
         claim_id = verdict.claim_id
         previous = store.latest_window_verdict(aoi.id, claim_id, version)
+        store.link_changes(result.links, recorded)
         if store.add_verdict("window", verdict.to_dict(), result.before.id, result.after.id, version,
                              result.covers_window, run_id, recorded):
             before = previous["verdict"] if previous else None

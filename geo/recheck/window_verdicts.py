@@ -11,7 +11,7 @@ the clear fraction of the segment's worst pair and the largest share of the AOI 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from geo.vector.feature import ChangeFeature
 
@@ -32,6 +32,9 @@ class WindowVerdict:
     before: SceneRef
     after: SceneRef
     covers_window: bool
+    # the segment's changes (change id -> claim ids) as the segment links them: a pair inside the window links
+    # none on its own, yet the verdict counts them, so the store links them too (``Store.link_changes``)
+    links: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def segment(chain: Sequence[PairRow], claim: Claim, aoi: AOI) -> tuple[int, int] | None:
@@ -98,5 +101,6 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
         judgement = next(v for v in verdicts(judged, features, context) if v.claim_id == claim.id)
         verdict = replace(judgement, extra={"before_scene": before.id, "after_scene": after.id, "n_pairs": len(pairs),
                                             "outside_fraction": outside})
-        out.append(WindowVerdict(verdict, before, after, context.brackets(claim)))
+        links = {f.change_id: f.claim_ids for f in features if f.claim_ids}
+        out.append(WindowVerdict(verdict, before, after, context.brackets(claim), links))
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +66,21 @@ class ChangeLog:
         )
         if features:
             gpkg.touch(self.conn, "changes", recorded_at, [f.geometry for f in features])
+
+    def link_changes(self, links: Mapping[str, Sequence[str]], recorded_at: str) -> None:
+        """Add claim ids to stored changes (change id -> claim ids), after those they have: a window verdict
+        links the changes of its segment's pairs, which no pair linked on its own."""
+        updates = []
+        for change_id, stored in self.conn.execute(
+                f"SELECT change_id, claim_ids FROM changes WHERE change_id IN ({', '.join('?' * len(links))})",
+                list(links)):
+            have = json.loads(stored or "[]")
+            merged = have + [c for c in links[change_id] if c not in have]
+            if merged != have:
+                updates.append((json.dumps(merged), change_id))
+        self.conn.executemany("UPDATE changes SET claim_ids = ? WHERE change_id = ?", updates)
+        if updates:
+            gpkg.touch(self.conn, "changes", recorded_at)
 
     def run_manifests(self, run_id: int) -> list[dict[str, Any]]:
         """The manifests of the pairs a run processed (``pairs.manifest``), in the order it recorded them."""

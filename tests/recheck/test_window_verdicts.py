@@ -4,6 +4,7 @@ again nor written again."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date, datetime, timezone
 
@@ -99,3 +100,45 @@ def test_the_segment_starts_at_the_last_scene_before_the_window_in_its_local_day
     assert window_module.segment(chain, claim_from_table(table, {"title": "t"}, "t"), aoi) == (0, 2)
     in_utc = claim_from_table({**table, "time_zone": "UTC"}, {"title": "t"}, "t")
     assert window_module.segment(chain, in_utc, aoi) == (1, 2)
+
+
+SPRING = """
+[[claim]]
+id = "a-spring"
+claimant = "test"
+statement = "Roofs went up on site A around the start of April."
+date_stated = 2021-04-25
+stance = "assert"
+aoi_ids = ["site-a"]
+window = { start = 2021-03-20, end = 2021-04-20 }
+signatures = ["new_construction"]
+"""
+
+
+def claim_links(store) -> dict[tuple[str, str], list[str]]:
+    with sqlite3.connect(store) as conn:
+        return {(before, after): json.loads(ids) for before, after, ids in conn.execute(
+            "SELECT before_scene, after_scene, claim_ids FROM changes ORDER BY fid")}
+
+
+def test_a_window_verdict_links_the_changes_it_counts_to_its_claim(tmp_path):
+    """A window holding a chain scene (20 March - 20 April; the scene of 1 April) is judged on the segment
+    1 March -> 1 May: neither of its pairs brackets the window, so neither linked its roofs to the claim, yet
+    the window verdict counts both; in QGIS the claim's "consistent" verdict stood beside no change of its own.
+    Its changes are linked once the segment covers the window, those of an earlier run too."""
+    from tests.recheck.conftest import CLAIMS
+
+    series = build_series(tmp_path / "project", claims=CLAIMS + SPRING)
+    series.publish(2)
+    store = tmp_path / "s.gpkg"
+    recheck(request(series, store, aoi_refs=("site-a",)))
+    march, april, may = SCENE_IDS[:3]
+    assert claim_links(store) == {(march, april): ["a-build"]}  # the window not covered yet: nothing to link
+
+    series.publish(3)
+    report = recheck(request(series, store, aoi_refs=("site-a",)))
+    assert claim_links(store) == {(march, april): ["a-build", "a-spring"], (april, may): ["a-spring"]}
+    spring = next(v for v in report.summary["verdicts"] if v["claim_id"] == "a-spring" and v["kind"] == "window")
+    assert (spring["verdict"], spring["n_matching"], spring["covers_window"]) == ("consistent with the claim", 2, True)
+    run_changes = json.loads((tmp_path / "s-outputs" / "runs" / "000002" / "changes.geojson").read_text())
+    assert [f["properties"]["claim_ids"] for f in run_changes["features"]] == [["a-spring"]]
