@@ -116,6 +116,19 @@ def union_bbox(geometries: Sequence[BaseGeometry]) -> tuple[float, float, float,
     return (-180.0, south, 180.0, north) if span >= 360.0 else (west, south, east, north)
 
 
+def _pole_enclosed(geometry: Polygon | MultiPolygon) -> str:
+    """'North Pole' or 'South Pole' when an exterior ring goes all the way round in longitude: a cap drawn as a
+    lon/lat box from -180 to 180 (an edge along a whole parallel, which unwrapping reads as no edge at all) or a
+    ring circling the pole; else ''. Read as a plane, such a ring encloses nothing (its area was 0 m2, said to
+    be "lon/lat degrees read as metres")."""
+    for polygon in polygon_parts(geometry):
+        ring = np.asarray(polygon.exterior.coords)
+        turns = abs(np.unwrap(ring[:, 0], period=360.0)[-1] - ring[0, 0]) >= 359.0
+        if turns or np.abs(np.diff(ring[:, 0])).max(initial=0.0) >= 360.0:
+            return "North Pole" if ring[:, 1].mean() > 0 else "South Pole"
+    return ""
+
+
 def checked_lon_lat(geometry: Polygon | MultiPolygon, where: str, hint: str) -> Polygon | MultiPolygon:
     """An AOI's lon/lat polygon cut at 180 (RFC 7946), or ``AOIError``: coordinates beyond lon/lat (``hint`` says
     what they look like), or an area over half the globe wide even read across 180."""
@@ -123,6 +136,11 @@ def checked_lon_lat(geometry: Polygon | MultiPolygon, where: str, hint: str) -> 
     if west < -360 or east > 360 or south < -90 or north > 90:
         raise AOIError(f"{where}: coordinates out of lon/lat range (bounds {geometry.bounds}); AOIs are RFC 7946 "
                        f"lon/lat (EPSG:4326){hint}")
+    pole = _pole_enclosed(geometry)
+    if pole:
+        raise AOIError(f"{where}: the polygon goes around the {pole} (its outline runs all 360 degrees of longitude): "
+                       "an area around a pole is not taken, Sentinel-1 and -2 do not image the poles; draw the area "
+                       "itself, within 180 degrees of longitude")
     cut = cut_at_antimeridian(geometry)
     west, _, east, _ = unwrapped(cut).bounds
     if east - west > 180.0:

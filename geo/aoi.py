@@ -67,12 +67,11 @@ class AOI:
         return reproject(self.geometry, WGS84, crs)
 
     def pixel_mask(self, grid: Grid) -> np.ndarray:
-        """True for the pixels of ``grid`` whose centres fall inside the AOI."""
-        from rasterio import features as rio_features
+        """The pixels of ``grid`` inside the AOI: those whose centres fall in it, and every pixel a part narrower
+        than a pixel touches (``geo.grid.polygon_mask``)."""
+        from geo.grid import polygon_mask
 
-        shape = self.projected(grid.crs.to_string())
-        mask: np.ndarray = rio_features.geometry_mask([shape], grid.shape, grid.transform, invert=True, all_touched=False)
-        return mask
+        return polygon_mask(self.projected(grid.crs.to_string()), grid)
 
     def summary(self) -> dict[str, object]:
         return {

@@ -89,3 +89,16 @@ def test_areas_together_span_the_shorter_way_round():
     assert union_bbox([cut, box(179.5, 1, 179.6, 2)]) == (179.5, 1, -179.96, 2)
     assert union_bbox([box(-180, 0, 180, 1)]) == (-180, 0, 180, 1)  # no gap: the whole circle
     assert union_bbox([]) == (-180, -90, 180, 90)
+
+
+@pytest.mark.parametrize("drawn, pole", [
+    (box(-180.0, 89.5, 180.0, 90.0), "North Pole"),  # a cap as a lon/lat box: an edge along a whole parallel
+    (box(-180.0, -90.0, 180.0, -77.0), "South Pole"),
+    (Polygon([(0.0, 85.0), (90.0, 85.0), (180.0, 85.0), (-90.0, 85.0)]), "North Pole"),  # a ring circling it
+])
+def test_an_area_around_a_pole_is_refused_naming_the_pole(drawn, pole):
+    """Read as a plane such a ring encloses nothing: its area was 0 m2, 'lon/lat degrees read as metres?'."""
+    from geo.errors import AOIError
+
+    with pytest.raises(AOIError, match=f"^t: the polygon goes around the {pole} .*do not image the poles"):
+        aoi_from_geojson(feature(mapping(drawn)), "t")

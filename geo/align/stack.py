@@ -82,8 +82,8 @@ def _warned(warning: str) -> str:
     return warning
 
 
-def _local_not_used(exc: CoregError) -> str:
-    return _warned(f"local co-registration not used (global shift applied): {exc}")
+def _local_not_used(why: CoregError | str) -> str:
+    return _warned(f"local co-registration not used (global shift applied): {why}")
 
 
 def local_model(
@@ -92,6 +92,10 @@ def local_model(
 ) -> tuple[LocalModel | None, bool, str | None]:
     """(model, worth applying, warning): the local model is applied only where it departs from the global
     shift by ``min_departure_px`` somewhere; a warning when the tie points did not allow one."""
+    rows, cols = before.grid.shape
+    if min(rows, cols) < p.window:  # a strip drawn along a quay: no window fits, so no tie point ("0 of 0")
+        return None, False, _local_not_used(f"the AOI's grid ({rows} x {cols} px with its margin) is narrower than "
+                                            f"one tie-point window ({p.window} px)")
     try:
         model = estimate_local(before.band(band), after.band(band), before.valid, after.valid, shift, p.window, p.spacing,
                                pixel_m=pixel_size_m(before.grid), cleaned=cleaned)

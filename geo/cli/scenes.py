@@ -115,7 +115,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     with collector_paused():
         from geo.aoi import resolve_aoi
         from geo.scenes.cloud import aoi_covers, most_promising, rank_by_clear, tile_cloud
-        from geo.scenes.pairs import catalog_note, mission_note, parse_period, unseen_note
+        from geo.scenes.pairs import empty_period_note, parse_period
     first, last = parse_period(start, end)
     skipped: list[AOIError] = []
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
@@ -146,8 +146,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover))
     console.print_table(table, "date", "id")
-    if not found and (note := catalog_note(scene_source, aoi) or mission_note(sensor, last)
-                      or unseen_note(aoi, (last - first).days + 1)):
+    if not found and (note := empty_period_note(scene_source, aoi, first, last, (sensor,))):
         console.stdout.print(f"none between {first} and {last}; {note}")
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")

@@ -278,6 +278,15 @@ def catalog_note(source: SceneSource, aoi: AOI) -> str:
             f"catalog's {len(scenes)} scene(s): {bounds(footprint.bounds)}{hint})")
 
 
+def empty_period_note(source: SceneSource, aoi: AOI, first: date, last: date, sensors: Sequence[Sensor]) -> str:
+    """Why a search of ``source`` over ``aoi`` from ``first`` to ``last`` found no scene of ``sensors``: what a
+    local catalog holds, a period in the future or before every mission's launch, or a place not imaged; ''
+    when none of these explains it."""
+    launched = [mission_note(sensor, last) for sensor in sensors]
+    return (catalog_note(source, aoi) or _future_note(first) or ("; ".join(launched) if all(launched) else "")
+            or unseen_note(aoi, (last - first).days + 1))
+
+
 def select_pair(
     source: SceneSource,
     aoi: AOI,

@@ -13,6 +13,7 @@ from geo.scenes.model import Sensor
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
+    from geo.errors import NoScenesError
 
 
 def vessel_claims(claims: Sequence[Claim], aoi: AOI) -> list[Claim]:
@@ -32,3 +33,16 @@ def default_period(claims: Sequence[Claim], baseline_days: int = 180, after_days
 def default_sensors(source: str) -> tuple[Sensor, ...]:
     """Earth Search serves Sentinel-2 only (its Sentinel-1 is not anonymous); other sources may hold both."""
     return (Sensor.S2,) if source == "earth-search" else (Sensor.S1, Sensor.S2)
+
+
+def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:
+    """The error of a period holding no scene, saying why where it can (a period in the future, before the
+    missions, the dates a local catalog holds over the AOI), as ``geo run`` and ``geo scenes search`` do."""
+    from geo.errors import NoScenesError
+    from geo.scenes.pairs import empty_period_note
+    from geo.scenes.source import open_source
+
+    opened = open_source(source, sensors[0] if len(sensors) == 1 else None)
+    note = empty_period_note(opened, aoi, start, end, sensors)
+    return NoScenesError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {start} and {end} in {source}"
+                         f"{'; ' + note if note else ''}")
