@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from geo.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
+from geo.disk import no_space
+from geo.errors import OutputError
 from geo.store import Store
 from geo.store.qgis import changes_source, layer_definition
 
@@ -72,7 +74,19 @@ def _names_store(store: Store, out: Path) -> bool:
 
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
-    """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``)."""
+    """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``); a full disk is
+    said to be one, with what is recorded and what happens next."""
+    try:
+        return _write_run_outputs(store, run_id, out)
+    except OSError as exc:
+        full = no_space(exc, out.absolute())
+        if not full:
+            raise
+        raise OutputError(f"run {run_id} is recorded in {store.path}, but its files could not be written into "
+                          f"{out}: {full}; the next re-check writes them") from None
+
+
+def _write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     from geo.outputs.layers import write_change_layers  # shapely: not for a re-check with nothing new
 
     folder = run_dir(out, run_id)
