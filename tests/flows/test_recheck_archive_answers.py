@@ -192,3 +192,37 @@ def test_a_chain_head_the_archive_withdrew_is_stood_in_for_not_a_failure_forever
     assert [(p["before_scene"], p["after_scene"], p["status"]) for p in entry["pairs"]] == [
         (new_id, LATER, "done")]
     assert entry["head_scene"] == LATER and summary["failed_aois"] == []
+
+
+def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(user, clear_archive):
+    # cron's log (or its mail) got "warning: POST .../search: ConnectionError; retry 1/2" from a run the retry
+    # saved, and a search that never answered failed as "Max retries exceeded with url: /search
+    # (ReadTimeoutError)", a timeout in other words. Quiet success; a timeout said to be one; the next run catches up.
+    drawn_aoi(user.home / "harbour.geojson")
+    clear_archive.clear()
+    items = clear_archive.items["sentinel-2-l2a"]
+    held = [items.pop() for _ in range(2)]
+    try:
+        assert user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", clear_archive.url,
+                    "--since", "2015-12-01").returncode == 0
+        items += reversed(held[1:])
+        clear_archive.clear()
+        clear_archive.inject("slow", match="/search", methods=("POST",), delay=6)  # GEO_HTTP_TIMEOUT is 5 s here
+        saved = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+        time.sleep(1.5)  # the stalled answer is logged when it is sent
+        assert [r.fault for r in clear_archive.records("/search")].count("slow") == 1  # it did time out, once
+        items.append(held[0])
+        clear_archive.inject("slow", match="/search", methods=("POST",), times=-1, delay=6)
+        down = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+        clear_archive.clear()
+        again = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+    finally:
+        items[:] = [i for i in items if i not in held] + list(reversed(held))
+        clear_archive.clear()
+    assert saved.returncode == 0 and saved.stderr == "", saved.output
+    assert saved.stdout.startswith("run 2: 1 new pair(s)"), saved.stdout
+    assert down.returncode == 4, down.output
+    assert (f"failed harbour: search failed: {clear_archive.url}: search failed (127.0.0.1 did not answer in time: "
+            "a read timeout (GEO_HTTP_TIMEOUT s) at each attempt)") in down.stdout, down.stdout
+    assert "ConnectionError" not in down.output and "Max retries" not in down.output
+    assert again.returncode == 0 and again.stdout.startswith("run 4: 1 new pair(s)"), again.output
