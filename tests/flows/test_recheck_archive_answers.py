@@ -226,3 +226,36 @@ def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(
             "a read timeout (GEO_HTTP_TIMEOUT s) at each attempt)") in down.stdout, down.stdout
     assert "ConnectionError" not in down.output and "Max retries" not in down.output
     assert again.returncode == 0 and again.stdout.startswith("run 4: 1 new pair(s)"), again.output
+
+
+def test_a_search_failing_on_its_second_page_is_not_taken_for_the_whole_answer(user, clear_archive):
+    # Page 1 answered, page 2 refused (500 at every attempt): the AOI fails this run and records nothing of page 1's
+    # scenes (a chain moved on to them would never pair what page 2 held before them); the next run pairs all.
+    drawn_aoi(user.home / "harbour.geojson")
+    clear_archive.clear()
+    items = clear_archive.items["sentinel-2-l2a"]
+    held = [items.pop() for _ in range(2)]
+    try:
+        assert user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", clear_archive.url,
+                    "--since", "2015-12-01").returncode == 0
+        items += reversed(held)  # three scenes from the head's day on: two pages of two
+        clear_archive.clear()
+        clear_archive.inject("status", match="/search", methods=("POST",), status=500, times=-1, after=1)
+        broken = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+        statuses = [r.status for r in clear_archive.records("/search")]
+        with sqlite3.connect(user.home / "store.gpkg") as db:
+            paired = db.execute("SELECT count(*) FROM pairs").fetchone()[0]
+            seen = db.execute("SELECT count(*) FROM scenes WHERE scene_id = ?", (BROKEN,)).fetchone()[0]
+        clear_archive.clear()
+        again = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+    finally:
+        items[:] = [i for i in items if i not in held] + list(reversed(held))
+        clear_archive.clear()
+    assert statuses[0] == 200 and set(statuses[1:]) == {500}, statuses
+    assert broken.returncode == 4 and "failed harbour: search failed: " in broken.stdout, broken.output
+    assert "HTTP 500" in broken.stdout
+    assert (paired, seen) == (0, 0)  # page 1's scene was neither paired alone nor recorded as seen
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000003" / "summary.json").read_text())
+    assert again.returncode == 0, again.output
+    assert [(p["before_scene"], p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [
+        (BEFORE, BROKEN, "done"), (BROKEN, LATER, "done")]
