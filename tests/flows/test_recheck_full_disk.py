@@ -106,3 +106,21 @@ def test_outputs_on_a_full_disk_say_the_run_is_recorded_and_the_next_run_writes_
     summary = json.loads((out / "runs" / "000002" / "summary.json").read_text())
     assert summary["n_pairs"] == 2 and summary["n_new_changes"] > 0
     assert _runs(store) == [1, 2]
+
+
+def test_a_first_recheck_on_a_full_disk_says_so_and_leaves_nothing(user, small_disk):
+    # Not a byte free: writing the lock's holder failed first, as "internal error: OSError: [Errno 28]" (exit 2),
+    # leaving the folder it made and the lock file behind.
+    filler = fill(small_disk, 0)
+    drawn_aoi(user.home / "harbour.geojson")
+    store = small_disk / "sites" / "store.gpkg"
+    first = user("recheck", "--store", str(store), "--out", "outputs", "--aoi", "harbour.geojson", "--source",
+                 "demo", "--since", "2015-12-01")
+    assert first.returncode == 1, first.output
+    assert first.stderr.startswith(f"Error: {store}: cannot ") and first.stderr.count("\n") == 1, first.stderr
+    assert f"no space left on the device of {small_disk / 'sites'} (0 bytes free)" in first.stderr, first.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no folder, store or lock file left
+    filler.unlink()
+    again = user("recheck", "--store", str(store), "--out", "outputs", "--aoi", "harbour.geojson", "--source",
+                 "demo", "--since", "2015-12-01")
+    assert again.returncode == 0 and "run 1:" in again.stdout, again.output
