@@ -124,3 +124,20 @@ def test_a_first_recheck_on_a_full_disk_says_so_and_leaves_nothing(user, small_d
     again = user("recheck", "--store", str(store), "--out", "outputs", "--aoi", "harbour.geojson", "--source",
                  "demo", "--since", "2015-12-01")
     assert again.returncode == 0 and "run 1:" in again.stdout, again.output
+
+
+def test_a_scene_cache_on_a_full_disk_costs_one_warning_not_a_dozen_raw_lines(user, archive, small_disk):
+    # The cache is an optimisation: the run goes on. It printed libtiff's own "_tiffWriteProc: No space left on
+    # device." and "_tiffSeekProc: ..." lines (16 of them) into cron's log, then a warning whose reason read
+    # "Write failed. See previous exception for details."
+    cache = small_disk / "cache"
+    fill(small_disk, 8192)
+    drawn_aoi(user.home / "harbour.geojson")
+    run = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", archive.url, "--since",
+               "2015-12-01", env={"GEO_SCENE_CACHE": str(cache)})
+    assert run.returncode == 0 and "run 1: 2 new pair(s)" in run.stdout, run.output
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"warning: cannot write scene cache entry {cache}/"), line
+    assert f"(no space left on the device of {cache} (8192 bytes free, the entry needs up to " in line, line
+    assert line.endswith("); nothing more is cached this time (GEO_SCENE_CACHE names the cache folder)"), line
+    assert not list(cache.rglob("*.tif"))
