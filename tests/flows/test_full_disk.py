@@ -141,3 +141,19 @@ def test_a_scene_cache_on_a_full_disk_costs_one_warning_not_a_dozen_raw_lines(us
     assert f"(no space left on the device of {cache} (8192 bytes free, the entry needs up to " in line, line
     assert line.endswith("); nothing more is cached this time (GEO_SCENE_CACHE names the cache folder)"), line
     assert not list(cache.rglob("*.tif"))
+
+
+@pytest.mark.parametrize("leave", [20_000, 300_000])  # a GeoJSON's write fails; a COG's (GDAL: "Write failed")
+def test_a_run_on_a_full_disk_says_so_and_leaves_nothing(user, small_disk, leave):
+    # geo run's outputs on a full disk: "internal error: OSError: [Errno 28]" (exit 2, a bug to report), or a COG
+    # that "cannot be written (Write failed. See previous exception for details.)".
+    fill(small_disk, leave)
+    drawn_aoi(user.home / "harbour.geojson")
+    run = user("run", "--aoi", "harbour.geojson", "--source", "demo", "--before", "2015-08-21", "--after",
+               "2017-10-14", "--out", str(small_disk / "run"))
+    assert run.returncode == 1, run.output
+    last = run.stderr.splitlines()[-1]
+    assert last in ("Error: no space left on the device: free some space and run again",) or (
+        last.startswith("Error: ") and "cannot write Cloud-Optimised GeoTIFF (no space left on its device: " in last), last
+    assert "internal error" not in run.stderr and "Write failed" not in run.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no output folder, no staging folder
