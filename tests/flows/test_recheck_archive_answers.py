@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -194,17 +195,28 @@ def test_a_chain_head_the_archive_withdrew_is_stood_in_for_not_a_failure_forever
     assert entry["head_scene"] == LATER and summary["failed_aois"] == []
 
 
+@contextmanager
+def _held_back(user, archive: ArchiveServer) -> Iterator[tuple[list[dict], list[dict]]]:
+    """A first re-check of a drawn area over the baseline scene alone; yields the archive's item list and the two
+    later scenes held back (newest first) for the test to publish; the archive is left as it was."""
+    drawn_aoi(user.home / "harbour.geojson")
+    archive.clear()
+    items = archive.items["sentinel-2-l2a"]
+    held = [items.pop() for _ in range(2)]
+    try:
+        assert user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", archive.url,
+                    "--since", "2015-12-01").returncode == 0
+        yield items, held
+    finally:
+        items[:] = [i for i in items if i not in held] + list(reversed(held))
+        archive.clear()
+
+
 def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(user, clear_archive):
     # cron's log (or its mail) got "warning: POST .../search: ConnectionError; retry 1/2" from a run the retry
     # saved, and a search that never answered failed as "Max retries exceeded with url: /search
     # (ReadTimeoutError)", a timeout in other words. Quiet success; a timeout said to be one; the next run catches up.
-    drawn_aoi(user.home / "harbour.geojson")
-    clear_archive.clear()
-    items = clear_archive.items["sentinel-2-l2a"]
-    held = [items.pop() for _ in range(2)]
-    try:
-        assert user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", clear_archive.url,
-                    "--since", "2015-12-01").returncode == 0
+    with _held_back(user, clear_archive) as (items, held):
         items += reversed(held[1:])
         clear_archive.clear()
         clear_archive.inject("slow", match="/search", methods=("POST",), delay=6)  # GEO_HTTP_TIMEOUT is 5 s here
@@ -216,9 +228,6 @@ def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(
         down = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
         clear_archive.clear()
         again = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
-    finally:
-        items[:] = [i for i in items if i not in held] + list(reversed(held))
-        clear_archive.clear()
     assert saved.returncode == 0 and saved.stderr == "", saved.output
     assert saved.stdout.startswith("run 2: 1 new pair(s)"), saved.stdout
     assert down.returncode == 4, down.output
@@ -231,13 +240,7 @@ def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(
 def test_a_search_failing_on_its_second_page_is_not_taken_for_the_whole_answer(user, clear_archive):
     # Page 1 answered, page 2 refused (500 at every attempt): the AOI fails this run and records nothing of page 1's
     # scenes (a chain moved on to them would never pair what page 2 held before them); the next run pairs all.
-    drawn_aoi(user.home / "harbour.geojson")
-    clear_archive.clear()
-    items = clear_archive.items["sentinel-2-l2a"]
-    held = [items.pop() for _ in range(2)]
-    try:
-        assert user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", clear_archive.url,
-                    "--since", "2015-12-01").returncode == 0
+    with _held_back(user, clear_archive) as (items, held):
         items += reversed(held)  # three scenes from the head's day on: two pages of two
         clear_archive.clear()
         clear_archive.inject("status", match="/search", methods=("POST",), status=500, times=-1, after=1)
@@ -248,9 +251,6 @@ def test_a_search_failing_on_its_second_page_is_not_taken_for_the_whole_answer(u
             seen = db.execute("SELECT count(*) FROM scenes WHERE scene_id = ?", (BROKEN,)).fetchone()[0]
         clear_archive.clear()
         again = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
-    finally:
-        items[:] = [i for i in items if i not in held] + list(reversed(held))
-        clear_archive.clear()
     assert statuses[0] == 200 and set(statuses[1:]) == {500}, statuses
     assert broken.returncode == 4 and "failed harbour: search failed: " in broken.stdout, broken.output
     assert "HTTP 500" in broken.stdout
