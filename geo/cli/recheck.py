@@ -40,8 +40,10 @@ def print_report(report: RecheckReport, store: Path) -> None:
     if migrated:
         out.print(f"store {migrated}")
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
+    # the first line says a run failed in part: a log's reader (or `grep '^run'`) tells it from one with nothing new
+    failed = f", [red]{len(summary['failed_aois'])} AOI(s) failed[/] (retried next run)" if summary["failed_aois"] else ""
     out.print(f"[bold]run {report.run_id}[/]: {summary['n_pairs']} new pair(s), "
-              f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}) in {report.elapsed_s:.1f} s",
+              f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}){failed} in {report.elapsed_s:.1f} s",
               markup=True)
     for entry in summary["aois"]:
         if entry["pairs"] or entry["baseline_scene"]:

@@ -38,6 +38,8 @@ def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_s
                  "--since", "2015-12-01")
     clear_archive.clear()
     assert first.returncode == 4, first.output
+    # the run's first line says it failed in part, as a log's `grep '^run'` shows it (it read as a run with nothing new)
+    assert first.stdout.startswith("run 1: 0 new pair(s), 0 new change(s) (none), 1 AOI(s) failed (retried next run) in ")
     assert "failed harbour: search failed: " in first.stdout and "HTTP 500" in first.stdout
     with sqlite3.connect(user.home / "store.gpkg") as db:  # registered, though nothing was found
         assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("harbour", 1)]
