@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 user error (a one-line message naming the bad input), 2 inte
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib
 import logging
@@ -181,6 +182,10 @@ def _run(argv: Sequence[str] | None) -> None:
     except Exception as exc:  # a bug, not bad input: exit 2, traceback only on request
         if os.environ.get("GEO_DEBUG"):
             raise
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the machine's, not a bug
+            where = f" writing {clean(exc.filename)}" if exc.filename else ""
+            stderr.print(f"Error: no space left on the device{where}: free some space and run again")
+            sys.exit(1)
         log.debug("internal error", exc_info=True)
         stderr.print(f"internal error: {type(exc).__name__}: {exc} (set GEO_DEBUG=1 for the traceback)")
         sys.exit(2)

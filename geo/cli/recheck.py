@@ -40,8 +40,10 @@ def print_report(report: RecheckReport, store: Path) -> None:
     if migrated:
         out.print(f"store {migrated}")
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
+    # the first line says a run failed in part: a log's reader (or `grep '^run'`) tells it from one with nothing new
+    failed = f", [red]{len(summary['failed_aois'])} AOI(s) failed[/] (retried next run)" if summary["failed_aois"] else ""
     out.print(f"[bold]run {report.run_id}[/]: {summary['n_pairs']} new pair(s), "
-              f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}) in {report.elapsed_s:.1f} s",
+              f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}){failed} in {report.elapsed_s:.1f} s",
               markup=True)
     for entry in summary["aois"]:
         if entry["pairs"] or entry["baseline_scene"]:
@@ -125,6 +127,9 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--on-new", default=None, metavar="CMD", callback=not_empty,
               help="Shell command run when a run finds new changes or a verdict changes: the summary JSON on stdin, "
                    "its path in $GEO_RECHECK_SUMMARY, what it found in a few lines in $GEO_RECHECK_TEXT.")
+@click.option("--on-new-timeout", "on_new_timeout_s", type=click.FloatRange(min=0, min_open=True), default=600.0,
+              show_default=True, help="Seconds the --on-new command may take; then it is stopped, with every process "
+                                      "it started (and retried next run).")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=None,
               help="At most N new scenes per AOI per run; the rest wait for the next run.")
 @click.option("--sensor", type=click.Choice(["auto", "both", "s2"]), default="auto", show_default=True,
@@ -142,7 +147,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @aoi_dir_option
 @seeds_dir_option
 def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str, out: Path | None,
-                    workers: int, scheduler: str | None, wait_s: float, on_new: str | None, max_pairs: int | None,
+                    workers: int, scheduler: str | None, wait_s: float, on_new: str | None, on_new_timeout_s: float,
+                    max_pairs: int | None,
                     sensor: str, notify: str | None, notify_retries: int, export_stac: Path | None, as_json: bool,
                     aoi_dir: Path | None, seeds_dir: Path | None) -> None:
     """Re-check AOIs: process only scenes newer than the last processed one, append the results to a store.
@@ -159,7 +165,8 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
         since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
-                             workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new, max_pairs=max_pairs,
+                             workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new,
+                             on_new_timeout_s=on_new_timeout_s, max_pairs=max_pairs,
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor, notify=notify,
                              notify_retries=notify_retries)
     if export_stac is not None:

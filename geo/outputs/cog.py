@@ -73,7 +73,11 @@ def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, b
             with rasterio.open(source) as dataset:
                 rasterio.shutil.copy(dataset, tmp, driver="COG", **COG_OPTIONS)
     except rasterio.errors.RasterioError as exc:
-        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({exc})") from None
+        from geo.disk import free_bytes
+
+        free = free_bytes(Path(path).absolute().parent)  # GDAL's words for a full disk: "Write failed. See previous..."
+        why = f"no space left on its device: {free} bytes free" if free is not None and free < (1 << 20) else exc
+        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({why})") from None
     return path
 
 

@@ -15,15 +15,21 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.atomic import check_output_file, check_output_root, staged_dir, write_json, write_text
+from geo.disk import no_space
+from geo.errors import OutputError
 from geo.store import Store
 from geo.store.qgis import changes_source, layer_definition
 
+if TYPE_CHECKING:
+    import subprocess
+
 log = logging.getLogger(__name__)
 
-HOOK_TIMEOUT_S = 600
+HOOK_TIMEOUT_S = 600.0  # --on-new-timeout's default
+HOOK_GRACE_S = 5.0  # between SIGTERM and SIGKILL of a command that timed out
 
 
 def default_out(store: Path) -> Path:
@@ -72,7 +78,19 @@ def _names_store(store: Store, out: Path) -> bool:
 
 
 def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
-    """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``)."""
+    """The run's GeoJSON and summary, their folder swapped into place whole (``staged_dir``); a full disk is
+    said to be one, with what is recorded and what happens next."""
+    try:
+        return _write_run_outputs(store, run_id, out)
+    except OSError as exc:
+        full = no_space(exc, out.absolute())
+        if not full:
+            raise
+        raise OutputError(f"run {run_id} is recorded in {store.path}, but its files could not be written into "
+                          f"{out}: {full}; the next re-check writes them") from None
+
+
+def _write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     from geo.outputs.layers import write_change_layers  # shapely: not for a re-check with nothing new
 
     folder = run_dir(out, run_id)
@@ -147,32 +165,62 @@ def _hook_text(store: Store, summary: dict[str, Any], out: Path) -> str:
         return f"geo recheck run {summary['run_id']}: {summary['n_new_changes']} new change(s)"
 
 
-def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Store, out: Path) -> int:
+def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Store, out: Path,
+             timeout_s: float = HOOK_TIMEOUT_S) -> int:
     """Run ``command`` with ``sh -c``: the summary JSON on stdin, its path in $GEO_RECHECK_SUMMARY, what it
-    found in a few plain lines in $GEO_RECHECK_TEXT."""
+    found in a few plain lines in $GEO_RECHECK_TEXT. It runs in a process group of its own, stopped whole when
+    it outlasts ``timeout_s`` or the re-check is stopped: killing the shell alone left its children (a ``mail``
+    or ``curl`` that hangs) running, holding cron's output pipe open and maybe delivering after all."""
     import subprocess  # only runs with news call it
 
     env = {**os.environ, "GEO_RECHECK_SUMMARY": str(summary_path.absolute()), "GEO_RECHECK_RUN": str(summary["run_id"]),
            "GEO_RECHECK_STORE": str(store.path.absolute()), "GEO_RECHECK_TEXT": _hook_text(store, summary, out)}
+    proc = subprocess.Popen(["/bin/sh", "-c", command], stdin=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
     try:
-        proc = subprocess.run(["/bin/sh", "-c", command], input=json.dumps(summary, indent=2), text=True, env=env,
-                              timeout=HOOK_TIMEOUT_S, check=False)
+        proc.communicate(json.dumps(summary, indent=2), timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        log.error("--on-new command timed out after %d s", HOOK_TIMEOUT_S)
+        _stop_group(proc)
+        log.error("--on-new command timed out after %g s (stopped, with the processes it started)", timeout_s)
         return 124
+    except BaseException:  # Ctrl-C, SIGTERM (systemctl stop): the command's group is in another session
+        _stop_group(proc)
+        raise
     if proc.returncode != 0:
         log.error("--on-new command exited with %d", proc.returncode)
     return proc.returncode
 
 
-def notify_pending(store: Store, out: Path, command: str) -> tuple[list[int], list[int]]:
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM to the command's process group; SIGKILL to what is left of it after a grace period."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + HOOK_GRACE_S
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:  # every process of the group has ended
+            break
+        while sig == signal.SIGTERM and time.monotonic() < deadline:
+            proc.poll()  # reaps the shell, so that a group of it alone (a zombie) counts as ended
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+    proc.wait()
+
+
+def notify_pending(store: Store, out: Path, command: str, timeout_s: float = HOOK_TIMEOUT_S
+                   ) -> tuple[list[int], list[int]]:
     """Run ``command`` for every run with news whose --on-new command has not yet succeeded (at least once
     delivery; the current command, so a fixed command delivers what a broken one missed).
     Returns (runs notified, runs whose command failed)."""
     notified, failed = [], []
     for run_id, _recorded_command in store.pending_notifications():
         summary_path = run_dir(out, run_id) / "summary.json"
-        if run_hook(command, summary_path, store.run_summary(run_id), store, out) == 0:
+        if run_hook(command, summary_path, store.run_summary(run_id), store, out, timeout_s) == 0:
             with store.transaction():
                 store.mark_notified(run_id)
             notified.append(run_id)

@@ -55,6 +55,7 @@ class RecheckRequest:
     scheduler: str | None = None
     wait_s: float = 0.0
     on_new: str | None = None
+    on_new_timeout_s: float = outputs.HOOK_TIMEOUT_S
     max_pairs: int | None = None
     aoi_dir: Path | None = None
     seeds_dir: Path | None = None
@@ -179,7 +180,8 @@ def _catch_up(store: Store, out: Path, request: RecheckRequest, report: RecheckR
     undelivered alerts queued (with --notify)."""
     report.repaired_runs = outputs.repair(store, out)
     if request.on_new:
-        report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new)
+        report.notified_runs, report.hook_failed_runs = outputs.notify_pending(store, out, request.on_new,
+                                                                                  request.on_new_timeout_s)
     if request.notify:
         alerts += _pending_alerts(store, out)
 
@@ -353,7 +355,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         summary_path = outputs.write_run_outputs(store, run_id, out)
         report.run_id, report.summary = run_id, summary
         if request.on_new and summary["has_new"]:
-            if outputs.run_hook(request.on_new, summary_path, summary, store, out) == 0:
+            if outputs.run_hook(request.on_new, summary_path, summary, store, out, request.on_new_timeout_s) == 0:
                 with store.transaction():
                     store.mark_notified(run_id)
                 report.notified_runs.append(run_id)

@@ -34,6 +34,7 @@ from rasterio.errors import RasterioError
 
 from geo import paths
 from geo.atomic import replacing
+from geo.disk import free_bytes, no_space
 from geo.errors import SceneError
 from geo.grid import Grid
 from geo.scenes.ids import shown_id, unsafe_id_reason
@@ -94,6 +95,12 @@ def _source_key(source: str) -> str:
 _UNWRITABLE: set[Path] = set()
 _UNWRITABLE_LOCK = threading.Lock()
 
+
+def _existing(folder: Path) -> Path:
+    """``folder`` or its nearest existing parent (the device an entry would be written on)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 class SceneCache:
     """A folder of cached windows (see module doc). Safe to share between threads and processes."""
@@ -159,6 +166,11 @@ class SceneCache:
                        predictor=predictor)
         if grid.width >= 256 and grid.height >= 256:
             profile.update(tiled=True, blockxsize=256, blockysize=256)
+        free = free_bytes(_existing(path.parent))
+        if free is not None and free < data.nbytes:  # libtiff would print a dozen raw lines into cron's log first
+            self._cannot_write(path, f"no space left on the device of {self.root} ({free} bytes free, the entry "
+                                     f"needs up to {data.nbytes})")
+            return path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with replacing(path, unique=True) as tmp:
@@ -170,7 +182,7 @@ class SceneCache:
                                     GEO_CACHE_CREATED=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         except (OSError, RasterioError) as exc:
             # A cache that cannot be written costs speed, not correctness.
-            self._cannot_write(path, exc)
+            self._cannot_write(path, no_space(exc, _existing(path.parent)) or exc)
         return path
 
     def _item_path(self, item_id: str, source: str) -> Path:
@@ -206,7 +218,7 @@ class SceneCache:
         except OSError as exc:
             self._cannot_write(path, exc)
 
-    def _cannot_write(self, path: Path, exc: Exception) -> None:
+    def _cannot_write(self, path: Path, why: object) -> None:
         """Warn once per cache folder and command (a file where the folder should be failed every band of every
         scene, a warning each), then write no more there."""
         with _UNWRITABLE_LOCK:
@@ -214,7 +226,7 @@ class SceneCache:
             _UNWRITABLE.add(self.root)
         if first:
             log.warning("cannot write scene cache entry %s (%s); nothing more is cached this time (GEO_SCENE_CACHE "
-                        "names the cache folder)", path, exc)
+                        "names the cache folder)", path, why)
 
     def entries(self) -> list[CacheEntry]:
         """Every complete window in the cache (temporary files of unfinished writes are not entries)."""

@@ -84,6 +84,15 @@ class RetryPolicy:
         return min(wait, self.max_wait_s)
 
 
+def timeout_words(text: str) -> str | None:
+    """What a requests/urllib3 timeout in ``text`` means, naming the knob that sets it; None if none is."""
+    if re.search(r"ReadTimeout|Read timed out", text):
+        return "did not answer in time: a read timeout (GEO_HTTP_TIMEOUT s) at each attempt"
+    if re.search(r"ConnectTimeout|connect timeout", text):
+        return "did not take the connection in time: a connect timeout (GEO_HTTP_CONNECT_TIMEOUT s) at each attempt"
+    return None
+
+
 def is_remote(href: str) -> bool:
     return href.startswith(REMOTE_PREFIXES)
 

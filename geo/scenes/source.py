@@ -218,6 +218,12 @@ def _describe(exc: Exception) -> str:
     if unresolved:  # offline: urllib3's "Max retries exceeded with url" says nothing of it
         return f"the host name {unresolved.group(1)} does not resolve: no network, or a DNS or proxy problem"
     text = re.sub(r"\(Caused by (\w+)\(.*", r"(\1)", " ".join(str(exc).split()))[:200] or type(exc).__name__
+    from geo.scenes.remote import timeout_words  # (only on a failure)
+
+    late = timeout_words(text)
+    host = re.search(r"host='([^']+)'", text)
+    if late and host:  # "Max retries exceeded with url: /search (ReadTimeoutError)" hid that it was a timeout
+        return f"{host.group(1)} {late}"
     return f"HTTP {status}: {text}" if status else text
 
 

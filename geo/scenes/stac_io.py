@@ -13,7 +13,7 @@ from pystac_client.exceptions import APIError
 from pystac_client.stac_api_io import StacApiIO
 from urllib3.util.retry import Retry
 
-from geo.scenes.remote import RETRY_STATUSES, RetryPolicy
+from geo.scenes.remote import RETRY_STATUSES, RetryPolicy, timeout_words
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ class RetryingStacApiIO(StacApiIO):
                 if not isinstance(cause, _TRANSPORT_ERRORS) or attempt + 1 == self.policy.attempts:
                     raise
                 wait = self.policy.wait(attempt)
-                log.warning("%s %s: %s; retry %d/%d in %.1f s", method or "GET", href, type(cause).__name__,
-                            attempt + 1, self.policy.attempts - 1, wait)
+                # info, as the COG reads' retries (geo.scenes.remote): a run the retry saves stays quiet in cron's log
+                log.info("%s %s: %s; retry %d/%d in %.1f s", method or "GET", href,
+                         "timed out" if timeout_words(str(cause)) else type(cause).__name__,
+                         attempt + 1, self.policy.attempts - 1, wait)
                 time.sleep(wait)
         raise AssertionError("unreachable")

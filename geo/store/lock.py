@@ -92,8 +92,11 @@ def writer_lock(store: Path, wait_s: float = 0.0) -> Iterator[None]:
                 time.sleep(POLL_S)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode(), 0)
+        except OSError as exc:  # who holds it is a courtesy to a re-check refused; a full disk is said by the store
+            log.info("%s: cannot note the lock's holder (%s)", path, exc.strerror or exc)
         log.info("lock acquired on %s", store)
         try:
             yield

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geo.disk import no_space
 from geo.errors import StoreError
 from geo.store import gpkg, schema
 from geo.store.changes import ChangeLog
@@ -42,6 +43,14 @@ def _checked_version(conn: sqlite3.Connection, path: Path) -> int:
             f"{path}: store schema version {version} is newer than this workbench supports ({schema.LATEST}); upgrade geo"
         )
     return version
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """Why the store at ``path`` cannot be opened: a full disk (the store unharmed), else not a store."""
+    full = no_space(exc, path.absolute().parent)
+    if full:
+        return f"{path}: cannot open the store: {full} (the store is as it was: free some space)"
+    return f"{path}: not a results store (not a readable SQLite/GeoPackage file: {exc})"
 
 
 class Store(RunLog, ChangeLog):
@@ -75,7 +84,7 @@ class Store(RunLog, ChangeLog):
             store._prepare(create)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{path}: not a results store (not a readable SQLite/GeoPackage file: {exc})") from None
+            raise StoreError(_unusable(path, exc)) from None
         except BaseException:
             conn.close()
             raise
@@ -96,7 +105,7 @@ class Store(RunLog, ChangeLog):
         try:
             _checked_version(conn, path)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: not a results store (not a readable SQLite/GeoPackage file: {exc})") from None
+            raise StoreError(_unusable(path, exc)) from None
         finally:
             conn.close()
 
@@ -130,11 +139,15 @@ class Store(RunLog, ChangeLog):
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
-        except BaseException:
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            full = no_space(exc, self.path.absolute().parent) if isinstance(exc, sqlite3.Error) else None
+            if full:  # the usual case: SQLite writes the WAL at COMMIT
+                raise StoreError(f"{self.path}: cannot write the store: {full}; nothing of this write was "
+                                 "recorded (the store is as it was: a re-check does its work again once there is room)") from None
             raise
-        self.conn.execute("COMMIT")
 
     @contextmanager
     def savepoint(self, name: str) -> Iterator[None]:

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,8 @@ def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_s
                  "--since", "2015-12-01")
     clear_archive.clear()
     assert first.returncode == 4, first.output
+    # the run's first line says it failed in part, as a log's `grep '^run'` shows it (it read as a run with nothing new)
+    assert first.stdout.startswith("run 1: 0 new pair(s), 0 new change(s) (none), 1 AOI(s) failed (retried next run) in ")
     assert "failed harbour: search failed: " in first.stdout and "HTTP 500" in first.stdout
     with sqlite3.connect(user.home / "store.gpkg") as db:  # registered, though nothing was found
         assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("harbour", 1)]
@@ -192,3 +195,69 @@ def test_a_chain_head_the_archive_withdrew_is_stood_in_for_not_a_failure_forever
     assert [(p["before_scene"], p["after_scene"], p["status"]) for p in entry["pairs"]] == [
         (new_id, LATER, "done")]
     assert entry["head_scene"] == LATER and summary["failed_aois"] == []
+
+
+@contextmanager
+def _held_back(user, archive: ArchiveServer) -> Iterator[tuple[list[dict], list[dict]]]:
+    """A first re-check of a drawn area over the baseline scene alone; yields the archive's item list and the two
+    later scenes held back (newest first) for the test to publish; the archive is left as it was."""
+    drawn_aoi(user.home / "harbour.geojson")
+    archive.clear()
+    items = archive.items["sentinel-2-l2a"]
+    held = [items.pop() for _ in range(2)]
+    try:
+        assert user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", archive.url,
+                    "--since", "2015-12-01").returncode == 0
+        yield items, held
+    finally:
+        items[:] = [i for i in items if i not in held] + list(reversed(held))
+        archive.clear()
+
+
+def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(user, clear_archive):
+    # cron's log (or its mail) got "warning: POST .../search: ConnectionError; retry 1/2" from a run the retry
+    # saved, and a search that never answered failed as "Max retries exceeded with url: /search
+    # (ReadTimeoutError)", a timeout in other words. Quiet success; a timeout said to be one; the next run catches up.
+    with _held_back(user, clear_archive) as (items, held):
+        items += reversed(held[1:])
+        clear_archive.clear()
+        clear_archive.inject("slow", match="/search", methods=("POST",), delay=6)  # GEO_HTTP_TIMEOUT is 5 s here
+        saved = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+        time.sleep(1.5)  # the stalled answer is logged when it is sent
+        assert [r.fault for r in clear_archive.records("/search")].count("slow") == 1  # it did time out, once
+        items.append(held[0])
+        clear_archive.inject("slow", match="/search", methods=("POST",), times=-1, delay=6)
+        down = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+        clear_archive.clear()
+        again = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+    assert saved.returncode == 0 and saved.stderr == "", saved.output
+    assert saved.stdout.startswith("run 2: 1 new pair(s)"), saved.stdout
+    assert down.returncode == 4, down.output
+    assert (f"failed harbour: search failed: {clear_archive.url}: search failed (127.0.0.1 did not answer in time: "
+            "a read timeout (GEO_HTTP_TIMEOUT s) at each attempt)") in down.stdout, down.stdout
+    assert "ConnectionError" not in down.output and "Max retries" not in down.output
+    assert again.returncode == 0 and again.stdout.startswith("run 4: 1 new pair(s)"), again.output
+
+
+def test_a_search_failing_on_its_second_page_is_not_taken_for_the_whole_answer(user, clear_archive):
+    # Page 1 answered, page 2 refused (500 at every attempt): the AOI fails this run and records nothing of page 1's
+    # scenes (a chain moved on to them would never pair what page 2 held before them); the next run pairs all.
+    with _held_back(user, clear_archive) as (items, held):
+        items += reversed(held)  # three scenes from the head's day on: two pages of two
+        clear_archive.clear()
+        clear_archive.inject("status", match="/search", methods=("POST",), status=500, times=-1, after=1)
+        broken = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+        statuses = [r.status for r in clear_archive.records("/search")]
+        with sqlite3.connect(user.home / "store.gpkg") as db:
+            paired = db.execute("SELECT count(*) FROM pairs").fetchone()[0]
+            seen = db.execute("SELECT count(*) FROM scenes WHERE scene_id = ?", (BROKEN,)).fetchone()[0]
+        clear_archive.clear()
+        again = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
+    assert statuses[0] == 200 and set(statuses[1:]) == {500}, statuses
+    assert broken.returncode == 4 and "failed harbour: search failed: " in broken.stdout, broken.output
+    assert "HTTP 500" in broken.stdout
+    assert (paired, seen) == (0, 0)  # page 1's scene was neither paired alone nor recorded as seen
+    summary = json.loads((user.home / "store-outputs" / "runs" / "000003" / "summary.json").read_text())
+    assert again.returncode == 0, again.output
+    assert [(p["before_scene"], p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [
+        (BEFORE, BROKEN, "done"), (BROKEN, LATER, "done")]

@@ -7,7 +7,9 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -114,6 +116,29 @@ def test_on_new_is_not_run_when_nothing_is_new(first_run, tmp_path, geo_cli):
     assert summary["run_id"] is None and not summary["has_new"] and len(summary["aois"]) == 4
     assert not flag.exists()
 
+
+
+def test_an_on_new_command_that_hangs_is_stopped_with_what_it_started(first_run, tmp_path, geo_cli):
+    # A hook whose mail or curl hangs: only its shell was killed at the timeout. Its children ran on, holding cron's
+    # output pipe open (the cron job, here run_geo's capture, ended only when they did) and delivering after the
+    # run had counted the hook as failed (to be run again next time: a second mail).
+    series, store = first_run
+    series.publish(4)
+    late, pid = tmp_path / "late", tmp_path / "pid"
+    command = f"sh -c 'echo $$ > {pid}; sleep 30; touch {late}'; true"  # the shell waits on a child that hangs
+    started = time.monotonic()
+    hung = geo_cli(*series.args(store, "--on-new", command, "--on-new-timeout", "1"))
+    took = time.monotonic() - started
+    assert hung.returncode == 5, hung.stderr
+    assert "--on-new command timed out after 1 s (stopped, with the processes it started)" in hung.stderr
+    assert "--on-new command failed for run(s) [2]; retried next run" in hung.stderr
+    assert took < 20, took  # not the 30 s of the hung child
+    child = int(pid.read_text())
+    assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
+    time.sleep(0.5)
+    assert not late.exists()  # it never delivered behind the run's back
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT notified_at FROM runs WHERE run_id = 2").fetchone() == (None,)
 
 HOLD = """
 import sys

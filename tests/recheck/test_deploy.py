@@ -3,6 +3,7 @@ command, the crontab line is well formed, and systemd accepts the units."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import sys
@@ -16,6 +17,7 @@ from geo.cli.recheck import recheck_command
 from tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"
+DATE_LINE = re.compile(r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}")  # date -u
 
 
 def recheck_args(command: str) -> list[str]:
@@ -95,9 +97,10 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
            "MAILBOX": str(tmp_path / "mailbox")}
     series.publish(4)
     first = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
-    assert first.returncode == 0 and first.stderr == "", first.stderr
+    assert first.returncode == 0 and first.stderr == "" and first.stdout == "", first.stdout + first.stderr  # cron mails nothing
     log = (srv / "log" / "recheck.log").read_text()
-    assert "run 2: 4 new pair(s), 2 new change(s) (2 new_bright_surface)" in log
+    assert DATE_LINE.fullmatch(log.splitlines()[0]), log  # when the run started: the log has no other time
+    assert "\nrun 2: 4 new pair(s), 2 new change(s) (2 new_bright_surface)" in log
     [mail] = list(tmp_path.glob("mailbox.*"))
     subject, *body = mail.read_text().splitlines()
     assert subject == "mail -s geo re-check: new changes analysts@example.org"
@@ -111,7 +114,23 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     assert body[-1] == f"summary: {srv / 'recheck-outputs' / 'runs' / '000002' / 'summary.json'}"
     assert len(body) == 5 and not any("{" in line for line in body)
     again = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
-    assert again.returncode == 0 and again.stderr == ""
+    assert again.returncode == 0 and again.stderr == "" and again.stdout == ""
     logged = (srv / "log" / "recheck.log").read_text()
-    assert logged.startswith(log) and logged[len(log):].startswith("nothing new: 4 AOI(s) checked")
+    date, nothing = logged[len(log):].splitlines()
+    assert logged.startswith(log) and DATE_LINE.fullmatch(date) and nothing.startswith("nothing new: 4 AOI(s) checked")
     assert len(list(tmp_path.glob("mailbox.*"))) == 1  # nothing new: no mail
+    # A run that fails (a stored AOI's file redrawn into a bow-tie: exit 4) was logged and nothing more: cron, which
+    # ignores exit codes, mailed nobody, however many runs failed. Now its lines escape the log: cron mails them.
+    path = series.aoi_dir / "site-a.geojson"
+    data = json.loads(path.read_text())
+    ring = (data["features"][0] if "features" in data else data)["geometry"]["coordinates"][0]
+    ring[1], ring[2] = ring[2], ring[1]
+    path.write_text(json.dumps(data))
+    failed = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
+    assert failed.stderr == "", failed.stderr
+    logged_before, logged = logged, (srv / "log" / "recheck.log").read_text()
+    assert logged.startswith(logged_before)
+    run_lines = logged[len(logged_before):].splitlines()
+    assert failed.stdout.splitlines()[-len(run_lines):] == run_lines, failed.stdout  # this run's lines, all mailed
+    assert DATE_LINE.fullmatch(run_lines[0]) and any(
+        f"failed site-a: {path}: invalid polygon" in line for line in run_lines), run_lines

@@ -1,0 +1,37 @@
+"""A full disk told as such. SQLite says "database or disk is full" (SQLITE_FULL), or, when it cannot grow the
+shared-memory index of its WAL journal, "disk I/O error"; Python says ``[Errno 28]``. Unsaid, a full disk reads
+as a broken store ("not a results store") or a bug (exit 2), when the fix is to free some space."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+from pathlib import Path
+
+_SQLITE_FULL, _SQLITE_IOERR = 13, 10  # primary result codes (the low byte of an extended code)
+_LOW_BYTES = 1 << 20  # an SQLite I/O error with less than this left on the device is taken for a full disk
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def free_bytes(folder: Path) -> int | None:
+    """Bytes an unprivileged writer may still use on the device of ``folder``; None when it cannot be asked."""
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
+def no_space(exc: BaseException, folder: Path) -> str | None:
+    """``"no space left on the device of FOLDER (N bytes free)"`` when ``exc`` is what writing into ``folder``
+    raises on a full disk (or quota), else None."""
+    free = free_bytes(folder)
+    if isinstance(exc, sqlite3.Error):
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        full = code == _SQLITE_FULL or (code == _SQLITE_IOERR and free is not None and free < _LOW_BYTES)
+    else:
+        full = isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+    if not full:
+        return None
+    return f"no space left on the device of {folder}" + (f" ({free} bytes free)" if free is not None else "")

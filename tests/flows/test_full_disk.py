@@ -1,0 +1,159 @@
+"""``geo recheck`` from cron with its store, or its outputs folder, on a disk that has filled up (a small tmpfs).
+A full disk said "not a results store" (exit 1: as if the store were broken) or "internal error: OperationalError:
+database or disk is full" / "OSError: [Errno 28]" (exit 2: a bug). It is now said as what it is, with what the
+run recorded, and the run after space is freed does the work: nothing lost, nothing done twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.archive_server import ArchiveServer
+from tests.flows.conftest import drawn_aoi
+from tests.scenes.test_broken_items import BEFORE, BROKEN, LATER, broken_archive
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A 2 MiB tmpfs (root may mount one; elsewhere the test is skipped, saying why)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    stat = os.statvfs(disk)
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave))
+    return filler
+
+
+@pytest.fixture
+def archive(tmp_path) -> Iterator[ArchiveServer]:
+    server = broken_archive(tmp_path / "archive", lambda item: None)
+    yield server
+    server.stop()
+
+
+def _first_run(user, archive: ArchiveServer, store: Path, *out: str) -> list[dict]:
+    """A first re-check that finds the baseline only; the two later scenes are published after it."""
+    held = [archive.items["sentinel-2-l2a"].pop() for _ in range(2)]
+    drawn_aoi(user.home / "harbour.geojson")
+    first = user("recheck", "--store", str(store), *out, "--aoi", "harbour.geojson", "--source", archive.url,
+                 "--since", "2015-12-01")
+    assert first.returncode == 0 and "run 1:" in first.stdout, first.output
+    return held
+
+
+def _runs(store: Path) -> list[int]:
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return [r for (r,) in db.execute("SELECT run_id FROM runs ORDER BY run_id")]
+
+
+@pytest.mark.parametrize("leave", [4096, 40_000])  # too little to open the store's WAL index; to commit the run
+def test_a_store_on_a_full_disk_is_said_so_and_the_next_run_does_the_work(user, archive, small_disk, leave):
+    store = small_disk / "store.gpkg"
+    held = _first_run(user, archive, store, "--out", "outputs")
+    archive.items["sentinel-2-l2a"] += reversed(held)
+    filler = fill(small_disk, leave)
+    full = user("recheck", "--store", str(store), "--out", "outputs", "--source", archive.url)
+    assert full.returncode == 1, full.output
+    (line,) = full.stderr.splitlines()
+    assert line.startswith(f"Error: {store}: cannot ") and f"no space left on the device of {small_disk} (" in line
+    assert "the store is as it was" in line and "not a results store" not in line, line
+    assert full.stdout == ""
+    filler.unlink()
+    assert _runs(store) == [1]  # (reading it takes room for its WAL index too)
+    again = user("recheck", "--store", str(store), "--out", "outputs", "--source", archive.url)
+    assert again.returncode == 0, again.output
+    summary = json.loads((user.home / "outputs" / "runs" / "000002" / "summary.json").read_text())
+    assert [(p["before_scene"], p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [
+        (BEFORE, BROKEN, "done"), (BROKEN, LATER, "done")]
+    assert _runs(store) == [1, 2]
+
+
+def test_outputs_on_a_full_disk_say_the_run_is_recorded_and_the_next_run_writes_them(user, archive, small_disk):
+    store = user.home / "store.gpkg"
+    out = small_disk / "outputs"
+    held = _first_run(user, archive, store, "--out", str(out))
+    archive.items["sentinel-2-l2a"] += reversed(held)
+    filler = fill(small_disk, 8192)
+    full = user("recheck", "--store", str(store), "--out", str(out), "--source", archive.url)
+    assert full.returncode == 1, full.output
+    assert full.stderr == (f"Error: run 2 is recorded in {store}, but its files could not be written into {out}: "
+                           f"no space left on the device of {out} (") + full.stderr.split(" (", 1)[1], full.stderr
+    assert full.stderr.endswith(" bytes free); the next re-check writes them\n"), full.stderr
+    assert _runs(store) == [1, 2] and not (out / "runs" / "000002").exists()
+    assert [p.name for p in (out / "runs").iterdir()] == ["000001"]  # no staging folder left behind
+    filler.unlink()
+    again = user("recheck", "--store", str(store), "--out", str(out), "--source", archive.url)
+    assert again.returncode == 0 and "nothing new" in again.stdout, again.output
+    assert "wrote the missing files of run(s) [2]" in again.stderr
+    summary = json.loads((out / "runs" / "000002" / "summary.json").read_text())
+    assert summary["n_pairs"] == 2 and summary["n_new_changes"] > 0
+    assert _runs(store) == [1, 2]
+
+
+def test_a_first_recheck_on_a_full_disk_says_so_and_leaves_nothing(user, small_disk):
+    # Not a byte free: writing the lock's holder failed first, as "internal error: OSError: [Errno 28]" (exit 2),
+    # leaving the folder it made and the lock file behind.
+    filler = fill(small_disk, 0)
+    drawn_aoi(user.home / "harbour.geojson")
+    store = small_disk / "sites" / "store.gpkg"
+    first = user("recheck", "--store", str(store), "--out", "outputs", "--aoi", "harbour.geojson", "--source",
+                 "demo", "--since", "2015-12-01")
+    assert first.returncode == 1, first.output
+    assert first.stderr.startswith(f"Error: {store}: cannot ") and first.stderr.count("\n") == 1, first.stderr
+    assert f"no space left on the device of {small_disk / 'sites'} (0 bytes free)" in first.stderr, first.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no folder, store or lock file left
+    filler.unlink()
+    again = user("recheck", "--store", str(store), "--out", "outputs", "--aoi", "harbour.geojson", "--source",
+                 "demo", "--since", "2015-12-01")
+    assert again.returncode == 0 and "run 1:" in again.stdout, again.output
+
+
+def test_a_scene_cache_on_a_full_disk_costs_one_warning_not_a_dozen_raw_lines(user, archive, small_disk):
+    # The cache is an optimisation: the run goes on. It printed libtiff's own "_tiffWriteProc: No space left on
+    # device." and "_tiffSeekProc: ..." lines (16 of them) into cron's log, then a warning whose reason read
+    # "Write failed. See previous exception for details."
+    cache = small_disk / "cache"
+    fill(small_disk, 8192)
+    drawn_aoi(user.home / "harbour.geojson")
+    run = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", archive.url, "--since",
+               "2015-12-01", env={"GEO_SCENE_CACHE": str(cache)})
+    assert run.returncode == 0 and "run 1: 2 new pair(s)" in run.stdout, run.output
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"warning: cannot write scene cache entry {cache}/"), line
+    assert f"(no space left on the device of {cache} (8192 bytes free, the entry needs up to " in line, line
+    assert line.endswith("); nothing more is cached this time (GEO_SCENE_CACHE names the cache folder)"), line
+    assert not list(cache.rglob("*.tif"))
+
+
+@pytest.mark.parametrize("leave", [20_000, 300_000])  # a GeoJSON's write fails; a COG's (GDAL: "Write failed")
+def test_a_run_on_a_full_disk_says_so_and_leaves_nothing(user, small_disk, leave):
+    # geo run's outputs on a full disk: "internal error: OSError: [Errno 28]" (exit 2, a bug to report), or a COG
+    # that "cannot be written (Write failed. See previous exception for details.)".
+    fill(small_disk, leave)
+    drawn_aoi(user.home / "harbour.geojson")
+    run = user("run", "--aoi", "harbour.geojson", "--source", "demo", "--before", "2015-08-21", "--after",
+               "2017-10-14", "--out", str(small_disk / "run"))
+    assert run.returncode == 1, run.output
+    last = run.stderr.splitlines()[-1]
+    assert last in ("Error: no space left on the device: free some space and run again",) or (
+        last.startswith("Error: ") and "cannot write Cloud-Optimised GeoTIFF (no space left on its device: " in last), last
+    assert "internal error" not in run.stderr and "Write failed" not in run.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no output folder, no staging folder
