@@ -129,16 +129,32 @@ class Grid:
         return cls(crs, Affine(resolution, 0.0, left, 0.0, -resolution, top), (rows, cols))
 
     @classmethod
-    def from_aoi(cls, aoi: Located, resolution: float = 10.0, margin_m: float = 0.0) -> Grid:
+    def from_aoi(cls, aoi: Located, resolution: float = 10.0, margin_m: float = 0.0, min_side_m: float = 0.0) -> Grid:
         """The UTM grid of a job on ``aoi``: covering it plus ``margin_m`` on each side (context for
-        co-registration, a speckle filter or a CFAR ring), snapped to ``resolution``, in the UTM zone of
-        its centroid (across 180 too: zone 60 or 1, not the split parts' mean near 0°)."""
+        co-registration, a speckle filter or a CFAR ring), that margin grown on an axis where the grid would
+        be under ``min_side_m`` (``context_margins``), snapped to ``resolution``, in the UTM zone of its
+        centroid (across 180 too: zone 60 or 1, not the split parts' mean near 0°)."""
+        return cls.with_margins(aoi, resolution, margin_m, min_side_m)[0]
+
+    @classmethod
+    def with_margins(cls, aoi: Located, resolution: float, margin_m: float, min_side_m: float
+                     ) -> tuple[Grid, tuple[float, float]]:
+        """``from_aoi``'s grid and the (x, y) margins it used (what a job's manifest records)."""
         from geo.antimeridian import centre
         from geo.geometry import WGS84, reproject
 
         crs = utm_crs_for(*centre(aoi.geometry))
         left, bottom, right, top = reproject(aoi.geometry, WGS84, crs.to_string()).bounds
-        return cls.covering(crs, (left - margin_m, bottom - margin_m, right + margin_m, top + margin_m), resolution)
+        mx, my = context_margins((left, bottom, right, top), margin_m, min_side_m)
+        return cls.covering(crs, (left - mx, bottom - my, right + mx, top + my), resolution), (mx, my)
+
+
+def context_margins(bounds: tuple[float, float, float, float], margin_m: float, min_side_m: float
+                    ) -> tuple[float, float]:
+    """(x, y) margins around ``bounds``: ``margin_m``, or more on an axis whose side with it would be under
+    ``min_side_m`` (the grid is then ``min_side_m`` wide there, centred on the area)."""
+    left, bottom, right, top = bounds
+    return (max(margin_m, (min_side_m - (right - left)) / 2), max(margin_m, (min_side_m - (top - bottom)) / 2))
 
 
 def utm_crs_for(lon: float, lat: float) -> RioCRS:

@@ -65,15 +65,31 @@ def cleaned_masks(before: Stack, after: Stack, band: str) -> tuple[np.ndarray, n
 
 
 def coregister(before: Stack, after: Stack, band: str, min_quality: float,
-               cleaned: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Shift | None, str | None]:
-    """The after scene's shift relative to the before scene, or None with a warning when unreliable;
-    ``cleaned``: ``cleaned_masks`` of the pair, when the caller has them."""
+               cleaned: tuple[np.ndarray, np.ndarray] | None = None,
+               max_shift_px: float | None = None) -> tuple[Shift | None, str | None]:
+    """The after scene's shift relative to the before scene, or None with a warning when unreliable or
+    beyond ``max_shift_px`` (``implausible``); ``cleaned``: ``cleaned_masks`` of the pair, when the caller
+    has them."""
     try:
         shift = estimate_shift(before.band(band), after.band(band), before.valid, after.valid, min_quality,
                                pixel_m=pixel_size_m(before.grid), cleaned=cleaned)
     except CoregError as exc:
         return None, _warned(f"co-registration skipped: {exc}")
-    return shift, None
+    why = implausible(shift, max_shift_px, pixel_size_m(before.grid))
+    return (None, _warned(f"co-registration skipped: {why}")) if why else (shift, None)
+
+
+def implausible(shift: Shift, max_shift_px: float | None, pixel_m: float) -> str | None:
+    """Why ``shift`` cannot be two scenes' misregistration (None when it can): beyond ``max_shift_px``, a
+    false match (a repeating texture matched a period away, or a change taken for the ground) whatever its
+    correlation. Two Sentinel-2 scenes on one grid are registered to well under a pixel since the 2021 GRI,
+    ~1-2 px before it, so the pair is then used as read."""
+    if max_shift_px is None or max(abs(shift.dx_px), abs(shift.dy_px)) <= max_shift_px:
+        return None
+    return (f"the shift found, dx {shift.dx_px:+.1f} dy {shift.dy_px:+.1f} px ({pixel_m * shift.dx_px:+.0f} m, "
+            f"{pixel_m * shift.dy_px:+.0f} m) at quality {shift.quality:.2f}, is beyond the {max_shift_px:g} px two "
+            "Sentinel-2 scenes of one grid can be apart (a false match: a repeating texture, or a wide change); "
+            "the after scene is used as read")
 
 
 def _warned(warning: str) -> str:
@@ -114,7 +130,7 @@ def departs(model: LocalModel, shift: Shift, shape: tuple[int, int], p: LocalCor
 
 def coregister_by_tiles(
     before: Stack, after_scene: Scene, band: str, min_quality: float, local: LocalCoregParams | None,
-    tile_px: int = COREG_TILE_PX,
+    tile_px: int = COREG_TILE_PX, max_shift_px: float | None = None,
 ) -> tuple[Shift | None, LocalModel | None, bool, str | None]:
     """(shift, local model, worth applying, warning) of a grid too large to co-register whole: each tile of
     ``tile_px`` measured on its own (the after scene's band read over it; its shift, and its tie points
@@ -137,6 +153,10 @@ def coregister_by_tiles(
             shift = estimate_shift(ref, tgt, ref_valid, tgt_valid, min_quality, pixel_m=pixel_m, cleaned=cleaned)
         except CoregError as exc:
             log.debug("co-registration tile at (%d, %d) skipped: %s", row0, col0, exc)
+            continue
+        why = implausible(shift, max_shift_px, pixel_m)
+        if why:
+            log.info("co-registration tile at (%d, %d) skipped: %s", row0, col0, why)
             continue
         shifts.append(shift)
         if local is not None:
@@ -163,11 +183,12 @@ def _no_step(name: str) -> AbstractContextManager[None]:
 def read_aligned(
     before_scene: Scene, after_scene: Scene, bands: Sequence[str], grid: Grid, coreg_band: str,
     min_quality: float, step: Step = _no_step, local: LocalCoregParams | None = None,
-    block_px: int | None = None,
+    block_px: int | None = None, max_shift_px: float | None = None,
 ) -> AlignedPair:
     """Both scenes' ``bands`` on ``grid``, the after scene shifted (or warped, ``local``) onto the before.
     ``block_px``: read both by blocks of that side into scratch stacks on disk (``geo.scenes.read_blocks``:
-    a grid too large to hold); the co-registration band of the after scene is then the only one held."""
+    a grid too large to hold); the co-registration band of the after scene is then the only one held.
+    ``max_shift_px``: a larger shift is refused (``implausible``), the after scene read unmoved."""
     warnings: list[str] = []
     with step("read before scene"):
         before = (read_stack(before_scene, bands, grid) if block_px is None
@@ -175,11 +196,11 @@ def read_aligned(
     with step("co-register"):
         if block_px is not None and max(grid.shape) > COREG_TILE_PX:
             shift, model, use_local, warning = coregister_by_tiles(before, after_scene, coreg_band, min_quality,
-                                                                   local)
+                                                                   local, max_shift_px=max_shift_px)
         else:
             probe = read_stack(after_scene, (coreg_band,), grid)
             cleaned = cleaned_masks(before, probe, coreg_band)
-            shift, warning = coregister(before, probe, coreg_band, min_quality, cleaned)
+            shift, warning = coregister(before, probe, coreg_band, min_quality, cleaned, max_shift_px)
             model, use_local = None, False
             if shift is not None and local is not None:
                 model, use_local, local_warning = local_model(before, probe, coreg_band, shift, local, cleaned)

@@ -84,6 +84,11 @@ class SensorKit(Protocol):
         ...
 
     @property
+    def min_grid_m(self) -> float:
+        """The margin grows on an axis where the grid would be narrower than this (a small AOI's context)."""
+        ...
+
+    @property
     def min_clear_fraction(self) -> float: ...
 
     def parameters(self) -> dict[str, Any]:
@@ -119,6 +124,9 @@ class KitParams(Protocol):
     def margin_m(self) -> float: ...
 
     @property
+    def min_grid_m(self) -> float: ...
+
+    @property
     def min_clear_fraction(self) -> float: ...
 
 
@@ -138,6 +146,10 @@ class ParamsKit(Generic[Params_]):
     @property
     def margin_m(self) -> float:
         return self.params.margin_m
+
+    @property
+    def min_grid_m(self) -> float:
+        return self.params.min_grid_m
 
     @property
     def min_clear_fraction(self) -> float:

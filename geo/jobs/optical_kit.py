@@ -33,6 +33,11 @@ from geo.vector.polygonize import polygonize
 class Params:
     resolution: float = 10.0
     margin_m: float = 300.0  # read beyond the AOI so co-registration has context at the edges
+    # A small AOI's grid is at least this wide: the local statistic compares a pixel with windows of up to 96 px
+    # (960 m) and the gross-change screen with the whole grid's line, so a change filling the grid (a 120 m
+    # area in a 1 km camp had a 74 px grid) has no unchanged ground to stand out from. ~3 windows a side leave
+    # unchanged ground around a change of a kilometre; co-registration's 3 x 3 windows of 128 px fit too.
+    min_grid_m: float = 3000.0
     bands: tuple[str, ...] = ("blue", "green", "red", "nir", "swir16", "swir22")
     coreg_band: str = "red"  # the change detector's band (visible bands also agree on the shift better)
     method: str = DEFAULT_METHOD  # a name in geo.change.detectors.DETECTORS
@@ -41,6 +46,11 @@ class Params:
     min_area_px: int = 8
     min_clear_fraction: float = 0.5
     min_coreg_quality: float = 0.2
+    # A larger shift is refused (the pair used as read, a warning says why): Sentinel-2's multi-temporal
+    # registration is specified well under 1 px since the 2021 GRI and was ~1-2 px before; 5 px keeps known
+    # shifts of 3 px, while a false match on a repeating texture (-57/+15 px at quality 0.97 on synthetic
+    # fields) is a period away
+    max_coreg_shift_px: float = 5.0
     coreg_local: bool = True  # fit a local model from tie points; applied when it departs from the shift
     coreg_window: int = 64
     coreg_spacing: int = 64
@@ -87,7 +97,7 @@ class OpticalKit(ParamsKit[Params]):
     def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:
         p = self.params
         pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, step,
-                            local_coreg(p), self.read_block_px(grid))
+                            local_coreg(p), self.read_block_px(grid), p.max_coreg_shift_px)
         shift, model = pair.shift, pair.model
         return AlignedStacks(pair.before, pair.after, {
             "coregistration": shift.to_dict(grid) if shift else None,

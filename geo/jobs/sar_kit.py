@@ -47,6 +47,9 @@ from geo.vector.attributes import PairIdentity
 class SarParams:
     resolution: float = 10.0
     margin_m: float = 100.0  # context beyond the AOI for the speckle filter's window
+    # 0: the margin as before. Not yet checked: a small AOI inside a wide backscatter change (the looks, when
+    # not given, are estimated from the grid's log-ratio, which such a change would fill)
+    min_grid_m: float = 0.0
     alpha: float = 1e-3  # false-alarm rate per pixel of the combined (VV, VH) test
     strong_alpha: float = 1e-5  # "far past the threshold": a region's confidence is its share of these
     looks: float | None = None  # looks of the intensities; None: estimated from the pair's unfiltered log-ratio

@@ -73,7 +73,7 @@ def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[s
 
 def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) -> JobResult:
     timer = StepTimer(progress)
-    grid = Grid.from_aoi(job.aoi, kit.resolution, kit.margin_m)
+    grid, margins = Grid.with_margins(job.aoi, kit.resolution, kit.margin_m, kit.min_grid_m)
     inside = job.aoi.pixel_mask(grid)
     pair = kit.align(job, grid, timer.step)
     found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
@@ -90,7 +90,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
         claims=tuple(c.id for c in job.claims),
         scenes=scenes,
         grid=grid.to_dict(),
-        parameters=kit.parameters(),
+        parameters={**kit.parameters(), "margin_used_m": [round(m, 1) for m in margins]},
         sections={**pair.manifest, **found.manifest},
         statistic=found.description,
         cloud_masked={"before": pair.before.cloud_masked, "after": pair.after.cloud_masked},

@@ -49,6 +49,9 @@ def _labels(clear: str) -> dict[str, tuple[str, Format]]:
     return {
         "resolution": ("Grid resolution", _metres),
         "margin_m": ("Margin read around the AOI", _metres),
+        "min_grid_m": ("Smallest grid side (a small AOI's margin grows to it)", _metres),
+        "margin_used_m": ("Margin used (x, y), m", plain),
+        "max_coreg_shift_px": ("Largest co-registration shift believed", _pixels),
         "bands": ("Bands read", plain),
         "coreg_band": ("Co-registration band", plain),
         "method": ("Change method", plain),

@@ -81,7 +81,7 @@ def keep_head_window(aoi: AOI, head: Scene, kit: SensorKit) -> None:
     if not any(is_remote(a.href) for a in head.assets.values()):
         return
     try:
-        kit.read(head, Grid.from_aoi(aoi, kit.resolution, kit.margin_m), "head")
+        kit.read(head, Grid.from_aoi(aoi, kit.resolution, kit.margin_m, kit.min_grid_m), "head")
     except GeoError as exc:  # the next re-check reads it then
         log.warning("AOI %s: head scene %s not cached for the next re-check: %s", aoi.id, head.id, exc)
 
