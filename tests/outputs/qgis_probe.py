@@ -4,7 +4,7 @@ QGIS does and print what QGIS sees as JSON. The tests decide what is right.
 stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "projects": [{"key", "path"}],
         "definitions": [{"key", "path"}] (.qlr files, each added to an empty project),
         "ranges": [["start", "end"], ...]}
-stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}},
+stdout: {"qgis": version, "vectors": {key: {..., "metadata": {"title", "abstract", "rights"}}}, "rasters": {key: {...}},
          "projects": {key: {"read": bool, "crs": {"valid", "authid"}, "layers": {name: {...}},
                             "time_range": [start, end]}}}
 A layer's "temporal_counts" are the features the temporal controller draws in each range (none when the
@@ -49,6 +49,7 @@ def vector_facts(layer, ranges):
     if not layer.isValid():
         facts["error"] = layer.error().summary()
         return facts
+    facts["metadata"] = metadata_facts(layer)
     renderer = layer.renderer()
     facts.update(
         count=layer.featureCount(),
@@ -84,6 +85,12 @@ def vector_facts(layer, ranges):
     facts["temporal_after_restore"] = temporal_settings(temporal)
     facts["temporal_counts_after_restore"] = temporal_counts(layer, ranges)
     return facts
+
+
+def metadata_facts(layer):
+    """What the layer's Properties > Metadata shows (from the project, the .qlr or the GeoPackage)."""
+    metadata = layer.metadata()
+    return {"title": metadata.title(), "abstract": metadata.abstract(), "rights": list(metadata.rights())}
 
 
 def temporal_settings(temporal):
@@ -137,6 +144,7 @@ def raster_facts(layer, ranges):
     if not layer.isValid():
         facts["error"] = layer.error().summary()
         return facts
+    facts["metadata"] = metadata_facts(layer)
     renderer = layer.renderer()
     provider = layer.dataProvider()
     facts.update(
