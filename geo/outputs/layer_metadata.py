@@ -67,7 +67,7 @@ def _pairs(runs: Iterable[RunData]) -> str:
 def vector_metadata(runs: Iterable[RunData]) -> dict[str, ET.Element]:
     """The metadata of the runs' vector layers (their GeoPackage tables: changes, aois, claims, vessels)."""
     runs = list(runs)
-    areas, pairs, credit = _areas(runs), _pairs(runs), sentinel_credit(run_days(runs))
+    areas, pairs, days = _areas(runs), _pairs(runs), run_days(runs)
     layers = {
         "changes": (f"Changes over {areas}", f"Change polygons geo workbench found over {areas} between the Sentinel "
                     f"scenes {pairs}: each with its kind, area, score, confidence and the claims it bears on."),
@@ -75,10 +75,10 @@ def vector_metadata(runs: Iterable[RunData]) -> dict[str, ET.Element]:
         "claims": (f"Claim verdicts over {areas}", f"Each claim on {areas} with its verdict, confidence and "
                    f"rationale from the changes between the Sentinel scenes {pairs}, drawn over its area."),
     }
+    about = {name: resource_metadata(title, abstract, sentinel_credit(days)) for name, (title, abstract) in layers.items()}
     if any(run.vessels is not None for run in runs):
-        layers["vessels"] = (f"Vessel detections over {areas}", f"Vessels geo workbench detected in the Sentinel "
-                             f"scenes of the series over {areas}, each at its scene's acquisition time.")
-    return {name: resource_metadata(title, abstract, credit) for name, (title, abstract) in layers.items()}
+        about["vessels"] = vessel_metadata(f"Vessel detections over {areas}", areas, days)
+    return about
 
 
 def raster_metadata(run: RunData, role: str | None, title: str) -> ET.Element:
@@ -90,6 +90,12 @@ def raster_metadata(run: RunData, role: str | None, title: str) -> ET.Element:
     scene = scenes[role]
     return resource_metadata(title, f"The {role} Sentinel scene {scene['id']} ({scene['datetime'][:10]}) over "
                              f"{_areas([run])}, on the run's grid, for display.", sentinel_credit([scene["datetime"]]))
+
+
+def vessel_metadata(title: str, area: str, days: Iterable[date]) -> ET.Element:
+    """The metadata of a layer of vessel detections over ``area`` in the scenes of ``days``."""
+    return resource_metadata(title, f"Vessels geo workbench detected in Sentinel scenes over {area}, each at its "
+                             "scene's acquisition time.", sentinel_credit(days))
 
 
 def _qgis_document(metadata: ET.Element, qgis_version: str) -> str:
