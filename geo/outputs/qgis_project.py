@@ -172,7 +172,7 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
         label = f"change statistic ({describe(statistic).method})"
         layers.append(ProjectLayer(
             _layer_id("change_statistic"), label, "raster", f"./{STATISTIC}", grid_crs, statistic_style(statistic),
-            False, metadata=raster_metadata(run, None, label),
+            False, images_shown, metadata=raster_metadata(run, None, label),  # of the pair, as the changes
         ))
     for name, role, label, time_range in (
         (AFTER_RGB, "after", f"after {after.date()}", (after, after + AFTER_SHOWN_FOR)),

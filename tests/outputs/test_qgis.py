@@ -187,6 +187,15 @@ def test_project_layers_load_styled_and_time_aware(synthetic_seen, synthetic_out
     assert layers["changes"]["checked"] and not layers["claim verdicts"]["checked"]
 
 
+def test_the_change_statistic_is_on_the_time_slider_with_the_changes(synthetic_seen):
+    """The statistic is of the pair, as the changes are: ticked, it showed also before the before scene (the
+    plugin timed it with the changes, the project did not). Now it is drawn exactly when the changes are."""
+    layers = synthetic_seen["projects"]["project"]["layers"]
+    statistic = next(v for k, v in layers.items() if k.startswith("change statistic"))
+    drawn_with_changes = [count > 0 for count in layers["changes"]["temporal_counts"]]
+    assert statistic["temporal"]["active"] and statistic["visible_in"] == drawn_with_changes == [False] + [True] * 7
+
+
 def test_layers_have_readable_field_names_and_no_labels(synthetic_seen):
     """Aliases from the default styles (GeoPackage, GeoJSON sidecar) and in the project; no labels anywhere."""
     vectors, in_project = synthetic_seen["vectors"], synthetic_seen["projects"]["project"]["layers"]
