@@ -205,3 +205,18 @@ def test_on_a_phone_the_page_never_scrolls_sideways_and_each_table_scrolls_in_it
     finally:
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         driver.set_window_size(1280, 900)
+
+
+def test_printed_the_report_keeps_its_folded_sections(driver, demo_output):
+    """Printed (or saved as PDF), the folded sections stayed folded: the PDF had no provenance (scenes, method,
+    versions), no reading guide, no vessel counts. On paper they are unfolded; on screen they stay folded."""
+    open_report(driver, demo_output / "report.html")
+    shown = "return Array.from(document.querySelectorAll('details')).map(d => d.lastElementChild.checkVisibility())"
+    assert driver.execute_script(shown) and not any(driver.execute_script(shown))
+    assert not driver.find_element("css selector", ".provenance dl").is_displayed()
+    try:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        assert all(driver.execute_script(shown)), driver.execute_script(shown)
+        assert driver.execute_script("return document.querySelector('.provenance dl').getBoundingClientRect().height") > 100
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
