@@ -220,3 +220,25 @@ def test_printed_the_report_keeps_its_folded_sections(driver, demo_output):
         assert driver.execute_script("return document.querySelector('.provenance dl').getBoundingClientRect().height") > 100
     finally:
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+@pytest.mark.parametrize("width", [360, 320])
+def test_on_the_narrowest_phones_the_before_after_chips_shrink_to_fit(driver, demo_output, width):
+    """Each chip's two 150 px pictures needed 367 px: at 360 px (most Android phones) and 320 px the page panned
+    sideways again. The pictures now shrink, square, their scale bars with them."""
+    driver.set_window_size(width, 900)
+    try:
+        open_report(driver, demo_output / "report.html")
+        page = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert page[0] <= page[1], f"the page is {page[0]} px wide on a {page[1]} px screen"
+        frames = driver.execute_script("""return Array.from(document.querySelectorAll('.chip .frame')).map(f => {
+            const r = f.getBoundingClientRect(), bar = f.querySelector('.scalebar').getBoundingClientRect();
+            return [r.width, r.height, r.right, bar.width / r.width]; })""")
+        assert frames
+        for frame_width, height, right, bar_share in frames:
+            assert 100 < frame_width <= 150 and abs(frame_width - height) < 1 and right <= page[1]
+            assert 0.1 < bar_share < 0.9
+        assert errors(driver) == []
+    finally:
+        driver.set_window_size(1280, 900)
