@@ -21,6 +21,9 @@ from qgis.core import (  # noqa: E402
     Qgis,
     QgsApplication,
     QgsDateTimeRange,
+    QgsExpression,
+    QgsExpressionContext,
+    QgsExpressionContextUtils,
     QgsFeatureRequest,
     QgsLayerDefinition,
     QgsLayerTreeLayer,
@@ -50,6 +53,7 @@ def vector_facts(layer, ranges):
         facts["error"] = layer.error().summary()
         return facts
     facts["metadata"] = metadata_facts(layer)
+    facts["map_tips"] = map_tips(layer)
     renderer = layer.renderer()
     facts.update(
         count=layer.featureCount(),
@@ -91,6 +95,17 @@ def metadata_facts(layer):
     """What the layer's Properties > Metadata shows (from the project, the .qlr or the GeoPackage)."""
     metadata = layer.metadata()
     return {"title": metadata.title(), "abstract": metadata.abstract(), "rights": list(metadata.rights())}
+
+
+def map_tips(layer, limit=3):
+    """The map tips of the first features, the HTML QGIS puts into its web view (QgsMapTip: the template's
+    expressions replaced, values as they are)."""
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    tips = []
+    for feature in layer.getFeatures(QgsFeatureRequest().setLimit(limit)):
+        context.setFeature(feature)
+        tips.append(QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context))
+    return tips
 
 
 def temporal_settings(temporal):
