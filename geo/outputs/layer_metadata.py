@@ -35,12 +35,18 @@ def sentinel_credit(days: Iterable[date | str]) -> str:
     return f"{COPERNICUS} {years[0]}" if years[0] == years[-1] else f"{COPERNICUS} {years[0]}–{years[-1]}"
 
 
+def _no_tags(text: str) -> str:
+    """``text`` with look-alikes of its angle brackets: QGIS 3.22 shows a layer's title and abstract in HTML as
+    they are (*Properties > Information*), where an area named ``<img src=x onerror=...>`` would be markup."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
 def resource_metadata(title: str, abstract: str, credit: str) -> ET.Element:
     """``<resourceMetadata>`` as QGIS 3.22 writes it in a project or ``.qlr`` layer (the fields left empty
     in the order QGIS reads them)."""
     root = ET.Element("resourceMetadata")
     for tag, text in (("identifier", ""), ("parentidentifier", ""), ("language", ""), ("type", "dataset"),
-                      ("title", title), ("abstract", abstract)):
+                      ("title", _no_tags(title)), ("abstract", _no_tags(abstract))):
         ET.SubElement(root, tag).text = text
     ET.SubElement(root, "links")
     ET.SubElement(root, "fees").text = ""
