@@ -242,3 +242,29 @@ def test_on_the_narrowest_phones_the_before_after_chips_shrink_to_fit(driver, de
         assert errors(driver) == []
     finally:
         driver.set_window_size(1280, 900)
+
+
+def test_a_long_name_without_spaces_wraps_on_a_phone(driver, demo_output, tmp_path):
+    """An area named as files are ('Vladivostok_port_and_naval_base_...', 64 letters, no space) ran off a 400 px
+    screen in the section heading, and the page panned sideways to 886 px. Long words now break where they
+    must."""
+    import json
+
+    copy = tmp_path / "long"
+    shutil.copytree(demo_output, copy)
+    aoi = json.loads((copy / "aoi.geojson").read_text())
+    long_name = "Vladivostok_port_and_naval_base_Zolotoy_Rog_bay_2024_10_update_v2"
+    aoi["features"][0]["properties"].update(name=long_name, source="https://example.org/" + "a/very/long/path" * 6)
+    (copy / "aoi.geojson").write_text(json.dumps(aoi))
+    (copy / "report.html").unlink()
+    assert run_geo("report", str(copy)).returncode == 0
+    driver.set_window_size(400, 900)
+    try:
+        open_report(driver, copy / "report.html")
+        driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert page[0] <= page[1], f"the page is {page[0]} px wide on a {page[1]} px screen"
+        assert any(long_name in h2.text.replace("\n", "") for h2 in driver.find_elements("css selector", "h2"))
+    finally:
+        driver.set_window_size(1280, 900)
