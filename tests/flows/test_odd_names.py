@@ -173,7 +173,8 @@ def test_a_store_name_too_long_for_sqlites_journal_beside_it_is_refused_before_a
 
 
 @pytest.mark.qgis
-def test_markup_in_an_areas_name_stays_text_in_qgis_map_tips(user, qgis_available):  # noqa: F811
+@pytest.mark.usefixtures("qgis_available")
+def test_markup_in_an_areas_name_stays_text_in_qgis_map_tips(user):
     """QGIS shows a layer's map tip in a web view with JavaScript on (QgsMapTip) and puts each value in as it
     is: the name and source of an area drawn elsewhere, ``<img src=x onerror=...>``, became markup there and ran.
     Every value in the map tips of the run's layers is now escaped: the text shows, no element is made; the

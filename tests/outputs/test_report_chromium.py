@@ -4,7 +4,9 @@ blank page, the swipe slider changes what is shown, and hostile claim text stays
 from __future__ import annotations
 
 import io
+import json
 import shutil
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -45,6 +47,23 @@ def set_swipe(driver, element, keys):
     element.send_keys(keys)  # keyboard on the range input: real input events
     return driver.execute_script(
         "return getComputedStyle(document.querySelector('[data-swipe]')).getPropertyValue('--pos').trim()")
+
+
+@contextmanager
+def on_a_phone(driver, report, width=400, unfolded=True):
+    """``report`` open at ``width`` px (its folded sections unfolded): the page must not pan sideways. Yields
+    the screen's width; the window size is put back after."""
+    driver.set_window_size(width, 900)
+    try:
+        open_report(driver, report)
+        if unfolded:
+            driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert page[0] <= page[1], f"the page is {page[0]} px wide on a {page[1]} px screen"
+        yield page[1]
+    finally:
+        driver.set_window_size(1280, 900)
 
 
 def test_demo_report_loads_without_errors_and_is_not_blank(driver, demo_output):
@@ -183,13 +202,7 @@ def test_on_a_phone_the_page_never_scrolls_sideways_and_each_table_scrolls_in_it
     longest label (471 px) a column of its own, its values pushed off the screen. Now a wide table scrolls inside
     its own box, every column of it still there to scroll to (printed, that box clips nothing), and the labels
     wrap in at most 40% of the width."""
-    driver.set_window_size(400, 900)
-    try:
-        open_report(driver, demo_output / "report.html")
-        driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
-        page = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        assert page[0] <= page[1], f"the page is {page[0]} px wide on a {page[1]} px screen"
+    with on_a_phone(driver, demo_output / "report.html") as screen:
         tables = driver.execute_script("""return Array.from(document.querySelectorAll('table')).map(t => {
             const box = t.parentElement; const r = box.getBoundingClientRect();
             return {wide: t.scrollWidth, box: box.clientWidth, scrolls: box.scrollWidth,
@@ -197,14 +210,14 @@ def test_on_a_phone_the_page_never_scrolls_sideways_and_each_table_scrolls_in_it
         wide = [t for t in tables if t["wide"] > t["box"]]
         assert wide, tables  # the demo's change table does not fit 400 px: the case to check
         assert all(t["overflow"] == "auto" and t["scrolls"] >= t["wide"] for t in wide), wide
-        assert all(t["right"] <= page[1] for t in tables), tables
-        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-        assert {driver.execute_script("return getComputedStyle(arguments[0].parentElement).overflowX", t)
-                for t in driver.find_elements("css selector", "table")} == {"visible"}
+        assert all(t["right"] <= screen for t in tables), tables
+        try:
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            assert {driver.execute_script("return getComputedStyle(arguments[0].parentElement).overflowX", t)
+                    for t in driver.find_elements("css selector", "table")} == {"visible"}
+        finally:
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         assert errors(driver) == []
-    finally:
-        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-        driver.set_window_size(1280, 900)
 
 
 def test_printed_the_report_keeps_its_folded_sections(driver, demo_output):
@@ -226,30 +239,21 @@ def test_printed_the_report_keeps_its_folded_sections(driver, demo_output):
 def test_on_the_narrowest_phones_the_before_after_chips_shrink_to_fit(driver, demo_output, width):
     """Each chip's two 150 px pictures needed 367 px: at 360 px (most Android phones) and 320 px the page panned
     sideways again. The pictures now shrink, square, their scale bars with them."""
-    driver.set_window_size(width, 900)
-    try:
-        open_report(driver, demo_output / "report.html")
-        page = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        assert page[0] <= page[1], f"the page is {page[0]} px wide on a {page[1]} px screen"
+    with on_a_phone(driver, demo_output / "report.html", width, unfolded=False) as screen:
         frames = driver.execute_script("""return Array.from(document.querySelectorAll('.chip .frame')).map(f => {
             const r = f.getBoundingClientRect(), bar = f.querySelector('.scalebar').getBoundingClientRect();
             return [r.width, r.height, r.right, bar.width / r.width]; })""")
         assert frames
         for frame_width, height, right, bar_share in frames:
-            assert 100 < frame_width <= 150 and abs(frame_width - height) < 1 and right <= page[1]
+            assert 100 < frame_width <= 150 and abs(frame_width - height) < 1 and right <= screen
             assert 0.1 < bar_share < 0.9
         assert errors(driver) == []
-    finally:
-        driver.set_window_size(1280, 900)
 
 
 def test_a_long_name_without_spaces_wraps_on_a_phone(driver, demo_output, tmp_path):
     """An area named as files are ('Vladivostok_port_and_naval_base_...', 64 letters, no space) ran off a 400 px
     screen in the section heading, and the page panned sideways to 886 px. Long words now break where they
     must."""
-    import json
-
     copy = tmp_path / "long"
     shutil.copytree(demo_output, copy)
     aoi = json.loads((copy / "aoi.geojson").read_text())
@@ -258,13 +262,5 @@ def test_a_long_name_without_spaces_wraps_on_a_phone(driver, demo_output, tmp_pa
     (copy / "aoi.geojson").write_text(json.dumps(aoi))
     (copy / "report.html").unlink()
     assert run_geo("report", str(copy)).returncode == 0
-    driver.set_window_size(400, 900)
-    try:
-        open_report(driver, copy / "report.html")
-        driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
-        page = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        assert page[0] <= page[1], f"the page is {page[0]} px wide on a {page[1]} px screen"
+    with on_a_phone(driver, copy / "report.html"):
         assert any(long_name in h2.text.replace("\n", "") for h2 in driver.find_elements("css selector", "h2"))
-    finally:
-        driver.set_window_size(1280, 900)
