@@ -18,6 +18,7 @@ import numpy as np
 from geo.claim_verdict import ClaimVerdict
 from geo.outputs.cog import TRUE_COLOUR, sar_display, true_colour, write_cog
 from geo.outputs.geojson import lonlat_as_written, write_feature_collection
+from geo.outputs.layer_metadata import COPYRIGHT_TAG, sentinel_credit
 from geo.outputs.render import display_stretch
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData
@@ -72,6 +73,7 @@ def write_rasters(result: JobResult, out: Path) -> None:
     tags = {"statistic": view.label, "method": view.method, "unit": view.unit_long or view.unit,
             **{f"level_{level.key}": f"{level.value:.6g} ({level.label})" for level in view.levels},
             **({"dof": str(view.dof)} if view.dof is not None else {})}
+    tags[COPYRIGHT_TAG] = sentinel_credit([result.before.scene.datetime, result.after.scene.datetime])
     write_cog(out / STATISTIC, result.statistic, grid, [f"{view.label} ({view.unit})" if view.unit else view.label],
               {k: v for k, v in tags.items() if v})
     _write_text((out / STATISTIC).with_suffix(".qml"), to_qml(statistic_style(statistic)))
@@ -87,7 +89,8 @@ def write_rasters(result: JobResult, out: Path) -> None:
                 log.warning("%s", _no_true_colour(name, stack))
                 continue
         write_cog(out / name, rgb, grid, names,
-                  {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": units})
+                  {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": units,
+                   COPYRIGHT_TAG: sentinel_credit([stack.scene.datetime])})
         _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb, result.mask))))
 
 

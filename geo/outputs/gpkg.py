@@ -6,6 +6,7 @@ like the GeoJSON.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -24,8 +25,9 @@ from geo.atomic import replacing
 from geo.claim_days import zone_named
 from geo.errors import OutputError
 from geo.geometry import WGS84
+from geo.outputs.layer_metadata import vector_metadata, write_geopackage_metadata
 from geo.outputs.run_data import RunData
-from geo.outputs.styles import aois_style, changes_style, claims_style, to_qml, vessels_style
+from geo.outputs.styles import QGIS_VERSION, aois_style, changes_style, claims_style, to_qml, vessels_style
 from geo.vector.feature import ChangeFeature
 from geo.vector.sensor_columns import extra_columns
 
@@ -262,6 +264,8 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
                 _write_layer(tmp, name, frame, geometry_type)
             pyogrio.write_dataframe(styles_frame({n: qml for n, (_, qml, _) in layers.items()}), tmp,
                                     layer="layer_styles", driver="GPKG", FID="id")
-    except (DataSourceError, FieldError, GeometryError, OSError) as exc:
+            write_geopackage_metadata(tmp, {name: metadata for name, metadata in vector_metadata(runs).items()
+                                            if name in layers}, QGIS_VERSION)
+    except (DataSourceError, FieldError, GeometryError, OSError, sqlite3.Error) as exc:
         raise OutputError(f"{path}: cannot write GeoPackage ({exc})") from None
     return path

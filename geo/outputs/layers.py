@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.kml import KML, write_kml
+from geo.outputs.layer_metadata import resource_metadata, sentinel_credit
 from geo.outputs.run_data import CHANGES
 from geo.outputs.styles import changes_style, to_qml
 from geo.vector.feature import ChangeFeature
@@ -52,7 +53,7 @@ def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: s
 CHANGES_LAYER = "changes.qlr"
 
 
-def write_changes_definition(path: Path, features: Sequence[ChangeFeature], _title: str, columns: Columns) -> None:
+def write_changes_definition(path: Path, features: Sequence[ChangeFeature], title: str, columns: Columns) -> None:
     """``changes.qlr``: ``changes.geojson`` as QGIS should open it, a lon/lat polygon layer also when the run
     found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it; declaring, as QGIS reads them
     from a file with changes, the columns no feature has: with no change, the contract's and ``columns``; with
@@ -69,7 +70,10 @@ def write_changes_definition(path: Path, features: Sequence[ChangeFeature], _tit
         written = {name: dtype for name, dtype in change_columns(columns).items()
                    if name != "evidence_for" and (not features or name in missing)}
         fields = declared_fields(written, (*DATE_COLUMNS, "before_date", "after_date"), lists=("claim_ids",))
-    path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True, fields)]), encoding="utf-8")
+    about = resource_metadata(title, f"{title}: change polygons geo workbench found between a before and an after "
+                              "Sentinel scene, each with its kind, area, score, confidence and the claims it bears on.",
+                              sentinel_credit(day for f in features for day in (f.before_date, f.after_date)))
+    path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True, fields, about)]), encoding="utf-8")
 
 
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (

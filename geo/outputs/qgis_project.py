@@ -14,6 +14,7 @@ vector layers are not drawn over the rasters), and a ``<spatialrefsys>`` it can 
 
 from __future__ import annotations
 
+import copy
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
@@ -26,6 +27,7 @@ from pyproj import CRS
 from geo.atomic import replacing
 from geo.outputs.render import display_stretch
 from geo.outputs.cog import read_view
+from geo.outputs.layer_metadata import raster_metadata, vector_metadata
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData
 from geo.outputs.statistic import describe
 from geo.outputs.styles import (
@@ -55,6 +57,7 @@ class ProjectLayer:
     visible: bool = True
     time_range: tuple[datetime, datetime] | None = None  # a fixed range, instead of the style's
     feature_counts: bool = False  # the legend counts each category's features ("darkening [6]", "shadow [0]")
+    metadata: ET.Element | None = None  # <resourceMetadata>: title, abstract, the data's credit
 
 
 def _layer_id(name: str) -> str:
@@ -112,6 +115,8 @@ def _maplayer(parent: ET.Element, layer: ProjectLayer) -> None:
             element.append(child)
     if "labelsEnabled" in layer.style.attrib:  # on the style's root in a QML, on <maplayer> in a project
         element.set("labelsEnabled", layer.style.attrib["labelsEnabled"])
+    if layer.metadata is not None:
+        element.append(copy.deepcopy(layer.metadata))
 
 
 def _tree(parent: ET.Element, layers: list[ProjectLayer]) -> None:
@@ -148,33 +153,36 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
     grid_crs = str(run.manifest["grid"]["crs"])
     types = sorted({f.change_type for f in run.features})
     gpkg = f"./{GEOPACKAGE}|layername="
+    about = vector_metadata([run])
     # All of a run's changes share the pair's dates: they are drawn over both images, for as long as either
     # shows (up to the after image's end, where per-feature end dates would drop them).
     images_shown = (before, after + AFTER_SHOWN_FOR)
     layers = [
-        ProjectLayer(_layer_id("aois"), "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style()),
+        ProjectLayer(_layer_id("aois"), "areas of interest", "vector", gpkg + "aois", "EPSG:4326", aois_style(),
+                     metadata=about["aois"]),
         ProjectLayer(_layer_id("changes"), "changes", "vector", gpkg + "changes", "EPSG:4326", changes_style(types),
-                     time_range=images_shown, feature_counts=True),
+                     time_range=images_shown, feature_counts=True, metadata=about["changes"]),
         *([ProjectLayer(_layer_id("vessels"), "vessel detections", "vector", gpkg + "vessels", "EPSG:4326",
-                        vessels_style(), feature_counts=True)] if run.vessels is not None else []),
+                        vessels_style(), feature_counts=True, metadata=about["vessels"])] if run.vessels is not None else []),
         ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False,
-                     feature_counts=True),
+                     feature_counts=True, metadata=about["claims"]),
     ]
     statistic = run.manifest["statistic"]
     if run.raster(STATISTIC):
+        label = f"change statistic ({describe(statistic).method})"
         layers.append(ProjectLayer(
-            _layer_id("change_statistic"), f"change statistic ({describe(statistic).method})", "raster",
-            f"./{STATISTIC}", grid_crs, statistic_style(statistic), False,
+            _layer_id("change_statistic"), label, "raster", f"./{STATISTIC}", grid_crs, statistic_style(statistic),
+            False, images_shown, metadata=raster_metadata(run, None, label),  # of the pair, as the changes
         ))
-    for name, label, time_range in (
-        (AFTER_RGB, f"after {after.date()}", (after, after + AFTER_SHOWN_FOR)),
-        (BEFORE_RGB, f"before {before.date()}", (before, after - timedelta(seconds=1))),
+    for name, role, label, time_range in (
+        (AFTER_RGB, "after", f"after {after.date()}", (after, after + AFTER_SHOWN_FOR)),
+        (BEFORE_RGB, "before", f"before {before.date()}", (before, after - timedelta(seconds=1))),
     ):
         path = run.raster(name)
         if path is not None:
             layers.append(ProjectLayer(
                 _layer_id(name.removesuffix(".tif")), label, "raster", f"./{name}", grid_crs,
-                _raster_style(path), True, time_range,
+                _raster_style(path), True, time_range, metadata=raster_metadata(run, role, label),
             ))
     return layers
 

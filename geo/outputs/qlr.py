@@ -72,6 +72,7 @@ class GeoJSONLayer(NamedTuple):
     style: ET.Element
     shown: bool
     fields: ET.Element | None = None
+    metadata: ET.Element | None = None  # <resourceMetadata> (geo.outputs.layer_metadata)
 
 
 def geojson_definition(layers: Sequence[GeoJSONLayer]) -> str:
@@ -86,5 +87,5 @@ def geojson_definition(layers: Sequence[GeoJSONLayer]) -> str:
             style.append(layer.fields)
         definitions.append(ProjectLayer(f"geo_{re.sub('[^A-Za-z0-9_]', '_', layer.file.rsplit('.', 1)[0])}_layer",
                                         layer.title, "vector", typed_geojson(f"./{layer.file}"), WGS84, style,
-                                        layer.shown))
+                                        layer.shown, metadata=layer.metadata))
     return layer_definition(definitions)

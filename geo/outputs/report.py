@@ -32,6 +32,7 @@ from geo.link import (
 from geo.atomic import replacing
 from geo.claim_verdict import DECIDED_BY_NEITHER
 from geo.results import seen_clear_split
+from geo.outputs.layer_metadata import run_days, sentinel_credit
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
@@ -323,6 +324,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
         style=style,
         script_hash=csp_hash(script),
         version=__version__,
+        credit=sentinel_credit(run_days(runs)),
         generated=(generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
     )
 

@@ -148,6 +148,21 @@ def _aliases(root: ET.Element, aliases: dict[str, str]) -> None:
         ET.SubElement(element, "alias", field=field, name=alias)
 
 
+def _text(expression: str) -> str:
+    """A map tip's ``[% expression %]`` whose text value shows as text: QGIS puts map tip values into a web
+    view running JavaScript as they are (QgsMapTip), so an area's name ``<img src=x onerror=...>`` ran; QGIS
+    3.22 has no function to escape HTML."""
+    return f"[% replace(replace(replace({expression}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;') %]"
+
+
+CHANGE_TYPE_WORDS = """replace("change_type", '_', ' ')"""  # new_bright_surface: new bright surface
+
+
+def _field(name: str) -> str:
+    """A field's text value in a map tip (``_text``)."""
+    return _text(f'"{name}"')
+
+
 def _common_tail(root: ET.Element, display_field: str, map_tip: str, aliases: dict[str, str] | None = None) -> None:
     """What every vector style ends with: no labels (map tips instead), field aliases, blending, map tip."""
     root.set("labelsEnabled", "0")
@@ -177,7 +192,7 @@ def changes_style(types_present: Iterable[str] = ()) -> ET.Element:
     _categorised(root, "change_type", [(t, t.replace("_", " "), change_colour(t)) for t in types],
                  fill_alpha=40, outline_width=0.6, catch_all=change_colour("__unknown__"), halo=True)
     _common_tail(root, "change_type", (
-        '<b>[% replace("change_type", \'_\', \' \') %]</b><br>[% format_number("area_m2", 0) %] m²,'
+        f'<b>{_text(CHANGE_TYPE_WORDS)}</b><br>[% format_number("area_m2", 0) %] m²,'
         ' confidence [% "confidence" %]<br>[% "before_date" %] → [% "after_date" %]<br>'
         'claims: [% "claim_ids" %]'
     ), CHANGE_ALIASES)
@@ -191,8 +206,8 @@ def claims_style() -> ET.Element:
     _categorised(root, "verdict", [(v, v, c) for v, c in VERDICT_COLOURS.items()],
                  fill_alpha=40, outline_width=0.6, catch_all=None, halo=True)
     _common_tail(root, "claim_id", (
-        '<b>[% "claim_id" %]</b> on [% "aoi_id" %]<br><i>[% "verdict" %]</i> ([% "confidence_label" %])'
-        '<br>[% "rationale" %]'
+        f'<b>{_field("claim_id")}</b> on {_field("aoi_id")}<br><i>{_field("verdict")}</i> '
+        f'({_field("confidence_label")})<br>{_field("rationale")}'
     ), CLAIM_ALIASES)
     return root
 
@@ -205,7 +220,7 @@ def vessels_style() -> ET.Element:
                  fill_alpha=150, outline_width=0.4, catch_all=None)
     _common_tail(root, "detection_id", (
         '<b>vessel</b> ([% upper("sensor") %]) [% format_number("length_m", 0) %] m long, '
-        '[% format_number("area_m2", 0) %] m², score [% "score" %]<br>[% "datetime" %]<br>scene [% "scene" %]'
+        f'[% format_number("area_m2", 0) %] m², score [% "score" %]<br>[% "datetime" %]<br>scene {_field("scene")}'
     ), VESSEL_ALIASES)
     return root
 
@@ -219,7 +234,7 @@ def aois_style() -> ET.Element:
     })
     symbols = ET.SubElement(renderer, "symbols")
     _fill_symbol(symbols, "0", AOI_COLOUR, 0, 0.6, outline_style="dash", halo=True)
-    _common_tail(root, "name", '<b>[% "name" %]</b> ([% "id" %])<br>[% "source" %]', AOI_ALIASES)
+    _common_tail(root, "name", f'<b>{_field("name")}</b> ({_field("id")})<br>{_field("source")}', AOI_ALIASES)
     return root
 
 

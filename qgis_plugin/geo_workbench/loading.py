@@ -116,6 +116,25 @@ def _restack(project, run_folder):
             group.removeChildNode(node)
 
 
+COPERNICUS = "Contains modified Copernicus Sentinel data"  # worded as geo words it (geo.outputs.layer_metadata)
+
+
+def sentinel_credit(*moments):
+    """'Contains modified Copernicus Sentinel data 2015–2017': the years of ``moments``."""
+    years = sorted({moment.year for moment in moments})
+    return f"{COPERNICUS} {years[0]}" if years[0] == years[-1] else f"{COPERNICUS} {years[0]}–{years[-1]}"
+
+
+def credited(layer, credit):
+    """``layer`` with ``credit`` as its metadata's rights unless it has some (a GeoPackage layer's come from
+    the GeoPackage; a COG has none QGIS reads: Properties > Metadata was blank)."""
+    metadata = layer.metadata()
+    if not metadata.rights():
+        metadata.setRights([credit])
+        layer.setMetadata(metadata)
+    return layer
+
+
 def pair_times(folder):
     """(before, after) acquisition times from the run's manifest."""
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as source:
@@ -180,10 +199,12 @@ def load_change_run(loader, folder, feedback):
     layers = [
         (QgsVectorLayer(f"{gpkg}|layername=changes", "Changes", "ogr"), 0, (before, after + day), True),
         (QgsVectorLayer(f"{gpkg}|layername=aois", "Area of interest", "ogr"), 3, None, True),
-        (QgsRasterLayer(os.path.join(folder, "change_statistic.tif"), "Change statistic"), 4, (before, after + day),
-         True),
-        (QgsRasterLayer(os.path.join(folder, "after_rgb.tif"), f"After {after.date()}"), 5, (after, after + day), True),
-        (QgsRasterLayer(os.path.join(folder, "before_rgb.tif"), f"Before {before.date()}"), 6, (before, after), True),
+        (credited(QgsRasterLayer(os.path.join(folder, "change_statistic.tif"), "Change statistic"),
+                  sentinel_credit(before, after)), 4, (before, after + day), True),
+        (credited(QgsRasterLayer(os.path.join(folder, "after_rgb.tif"), f"After {after.date()}"),
+                  sentinel_credit(after)), 5, (after, after + day), True),
+        (credited(QgsRasterLayer(os.path.join(folder, "before_rgb.tif"), f"Before {before.date()}"),
+                  sentinel_credit(before)), 6, (before, after), True),
     ]
     if os.path.exists(os.path.join(folder, "vessels.geojson")):  # the run counted ships: its GeoPackage has them
         layers.insert(1, (QgsVectorLayer(f"{gpkg}|layername=vessels", "Vessel detections", "ogr"), 1, None, True))

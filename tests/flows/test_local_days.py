@@ -259,7 +259,7 @@ def test_the_reports_vessel_table_dates_each_row_by_its_local_day(user, port_pro
 
 def vessel_table(html: str) -> list[list[str]]:
     """The report's table of counts per date: its header and rows, each cell's text."""
-    section = re.search(r'<section class="panel vessels".*?<table>(.*?)</table>', html, flags=re.S)
+    section = re.search(r'<section class="panel vessels".*?<table[^>]*>(.*?)</table>', html, flags=re.S)
     assert section, "no vessel table"
     return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
             for row in re.findall(r"<tr>(.*?)</tr>", section[1], flags=re.S)]

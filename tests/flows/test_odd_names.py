@@ -170,3 +170,29 @@ def test_a_store_name_too_long_for_sqlites_journal_beside_it_is_refused_before_a
     assert result.stderr.startswith(f"Error: --store {store}: name too long (248 bytes; at most 247 here"), \
         result.stderr
     assert "Traceback" not in result.stderr and sorted(p.name for p in user.home.iterdir()) == ["quay.geojson"]
+
+
+@pytest.mark.qgis
+@pytest.mark.usefixtures("qgis_available")
+def test_markup_in_an_areas_name_stays_text_in_qgis_map_tips(user):
+    """QGIS shows a layer's map tip in a web view with JavaScript on (QgsMapTip) and puts each value in as it
+    is: the name and source of an area drawn elsewhere, ``<img src=x onerror=...>``, became markup there and ran.
+    Every value in the map tips of the run's layers is now escaped: the text shows, no element is made; the
+    layers' metadata (also shown as HTML as it is) names the area with look-alikes of its angle brackets."""
+    hostile = '<img src=x onerror="alert(1)"> & <script>alert(2)</script>'
+    drawn_aoi(user.home / "harbour.geojson", properties={"name": f"Port {hostile}", "source": f"from {hostile}"})
+    result = user("run", "--aoi", "harbour.geojson", "--source", "demo", "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "run")
+    assert result.returncode == 0, result.output
+    seen = probe({"projects": [{"key": "run", "path": str(user.home / "run" / "project.qgz")}]})
+    layers = seen["projects"]["run"]["layers"]
+    tips = {name: layer["map_tips"] for name, layer in layers.items() if layer.get("kind") == "vector"}
+    assert tips["areas of interest"] and tips["changes"], tips
+    escaped = "&lt;img src=x onerror=\"alert(1)\"&gt; &amp; &lt;script&gt;alert(2)&lt;/script&gt;"
+    assert f"Port {escaped}" in tips["areas of interest"][0] and f"from {escaped}" in tips["areas of interest"][0]
+    assert not any("<img" in tip or "<script" in tip for layer_tips in tips.values() for tip in layer_tips), tips
+    # nor in the layers' metadata, which QGIS also shows as HTML as it is (Properties > Information): the name
+    # is there with its angle brackets as look-alikes, no tag
+    about = {name: layer["metadata"]["title"] + layer["metadata"]["abstract"] for name, layer in layers.items()}
+    assert "Port ‹img src=x onerror=\"alert(1)\"› & ‹script›alert(2)‹/script›" in about["changes"]
+    assert not any("<" in text or ">" in text for text in about.values()), about

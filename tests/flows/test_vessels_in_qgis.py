@@ -140,3 +140,16 @@ def test_a_run_whose_vessel_job_found_no_ship_has_a_typed_vessels_layer(user):
     assert layer["valid"] and layer["count"] == 0 and layer["geometry"] == "MultiPolygon"
     assert layer["crs"] == "EPSG:4326" and layer["renderer"] == "categorizedSymbol"
     assert layer["class_attribute"] == "sensor" and layer["temporal"]["active"]
+
+
+def test_each_vessel_layer_credits_the_copernicus_sentinel_data_of_its_scenes(user, qgis):
+    """``vessels.qlr``'s layers had blank metadata; now each credits the Sentinel data with its scenes' years:
+    the whole series (the demo's 2015 and 2017 scenes), each scene's own year."""
+    out = _vessels(user, "ships", "2015-01-01", "2018-01-01")
+    seen = probe({"definitions": [{"key": "qlr", "path": str(out / "vessels.qlr")}], "ranges": []})
+    layers = seen["definitions"]["qlr"]["layers"]
+    credit = "Contains modified Copernicus Sentinel data"
+    assert {name: layer["metadata"]["rights"] for name, layer in layers.items()} == {
+        "vessel detections": [f"{credit} 2015–2017"], "detections S2A_30TXT_20150821_L1C_nantes": [f"{credit} 2015"],
+        "detections S2_30TXT_20171014_L1C_nantes": [f"{credit} 2017"]}
+    assert all("demo-nantes-port" in layer["metadata"]["abstract"] for layer in layers.values())

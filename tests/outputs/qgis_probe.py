@@ -4,7 +4,7 @@ QGIS does and print what QGIS sees as JSON. The tests decide what is right.
 stdin: {"vectors": [{"key", "uri"}], "rasters": [{"key", "path"}], "projects": [{"key", "path"}],
         "definitions": [{"key", "path"}] (.qlr files, each added to an empty project),
         "ranges": [["start", "end"], ...]}
-stdout: {"qgis": version, "vectors": {key: {...}}, "rasters": {key: {...}},
+stdout: {"qgis": version, "vectors": {key: {..., "metadata": {"title", "abstract", "rights"}}}, "rasters": {key: {...}},
          "projects": {key: {"read": bool, "crs": {"valid", "authid"}, "layers": {name: {...}},
                             "time_range": [start, end]}}}
 A layer's "temporal_counts" are the features the temporal controller draws in each range (none when the
@@ -21,6 +21,9 @@ from qgis.core import (  # noqa: E402
     Qgis,
     QgsApplication,
     QgsDateTimeRange,
+    QgsExpression,
+    QgsExpressionContext,
+    QgsExpressionContextUtils,
     QgsFeatureRequest,
     QgsLayerDefinition,
     QgsLayerTreeLayer,
@@ -49,6 +52,8 @@ def vector_facts(layer, ranges):
     if not layer.isValid():
         facts["error"] = layer.error().summary()
         return facts
+    facts["metadata"] = metadata_facts(layer)
+    facts["map_tips"] = map_tips(layer)
     renderer = layer.renderer()
     facts.update(
         count=layer.featureCount(),
@@ -84,6 +89,23 @@ def vector_facts(layer, ranges):
     facts["temporal_after_restore"] = temporal_settings(temporal)
     facts["temporal_counts_after_restore"] = temporal_counts(layer, ranges)
     return facts
+
+
+def metadata_facts(layer):
+    """What the layer's Properties > Metadata shows (from the project, the .qlr or the GeoPackage)."""
+    metadata = layer.metadata()
+    return {"title": metadata.title(), "abstract": metadata.abstract(), "rights": list(metadata.rights())}
+
+
+def map_tips(layer, limit=3):
+    """The map tips of the first features, the HTML QGIS puts into its web view (QgsMapTip: the template's
+    expressions replaced, values as they are)."""
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    tips = []
+    for feature in layer.getFeatures(QgsFeatureRequest().setLimit(limit)):
+        context.setFeature(feature)
+        tips.append(QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context))
+    return tips
 
 
 def temporal_settings(temporal):
@@ -137,6 +159,7 @@ def raster_facts(layer, ranges):
     if not layer.isValid():
         facts["error"] = layer.error().summary()
         return facts
+    facts["metadata"] = metadata_facts(layer)
     renderer = layer.renderer()
     provider = layer.dataProvider()
     facts.update(

@@ -18,6 +18,7 @@ import geopandas
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 import shapely
 from PIL import Image
 
@@ -92,6 +93,7 @@ def synthetic_seen(qgis_available, synthetic_output):
         "rasters": [{"key": n, "path": str(synthetic_output / f"{n}.tif")}
                     for n in ("before_rgb", "after_rgb", "change_statistic")],
         "projects": [{"key": "project", "path": str(synthetic_output / "project.qgz")}],
+        "definitions": [{"key": "changes_qlr", "path": str(synthetic_output / "changes.qlr")}],
         "ranges": list(RANGES.values()),
     })
 
@@ -121,6 +123,27 @@ def test_geojson_sidecar_style_is_applied(synthetic_seen):
     geojson = synthetic_seen["vectors"]["geojson"]
     assert geojson["renderer"] == "categorizedSymbol" and geojson["class_attribute"] == "change_type"
     assert geojson["variant_types"]["before_date"] == DATE  # GDAL reads ISO dates as Date fields
+
+
+def test_every_layer_credits_the_copernicus_sentinel_data_it_is_made_of(synthetic_seen, synthetic_output):
+    """The Sentinel data's licence asks that what is made of it say so: the report did, no layer did (QGIS's
+    Properties > Metadata was blank; a map printed from QGIS had nothing to credit). Now the layers of the
+    GeoPackage (opened alone: QGIS reads their metadata from it), of the project and of ``changes.qlr`` carry
+    the statement with the years of the run's scenes (the synthetic run's: 2020), and the COGs GDAL's
+    copyright tag, which QGIS shows in the layer's Information."""
+    statement = "Contains modified Copernicus Sentinel data 2020"
+    opened = {**{f"gpkg {k}": synthetic_seen["vectors"][k] for k in ("changes", "aois", "claims")},
+              **{f"project {k}": v for k, v in synthetic_seen["projects"]["project"]["layers"].items()},
+              **{f"qlr {k}": v for k, v in synthetic_seen["definitions"]["changes_qlr"]["layers"].items()}}
+    assert len(opened) == 3 + 6 + 1, sorted(opened)
+    for name, layer in opened.items():
+        metadata = layer["metadata"]
+        assert metadata["rights"] == [statement], (name, metadata)
+        assert metadata["title"] and len(metadata["abstract"]) > 40, (name, metadata)
+    assert "test-site" in opened["project changes"]["metadata"]["abstract"]
+    for name in ("before_rgb", "after_rgb", "change_statistic"):
+        with rasterio.open(synthetic_output / f"{name}.tif") as cog:
+            assert cog.tags()["TIFFTAG_COPYRIGHT"] == statement, name
 
 
 def test_before_after_and_window_are_datetime_fields(synthetic_seen):
@@ -162,6 +185,15 @@ def test_project_layers_load_styled_and_time_aware(synthetic_seen, synthetic_out
     assert after["visible_in"] == [False, False, False, True, True, True, False, False]
     assert project["time_range"] == ["2020-03-01T10:30:00Z", "2020-08-02T10:30:00Z"]
     assert layers["changes"]["checked"] and not layers["claim verdicts"]["checked"]
+
+
+def test_the_change_statistic_is_on_the_time_slider_with_the_changes(synthetic_seen):
+    """The statistic is of the pair, as the changes are: ticked, it showed also before the before scene (the
+    plugin timed it with the changes, the project did not). Now it is drawn exactly when the changes are."""
+    layers = synthetic_seen["projects"]["project"]["layers"]
+    statistic = next(v for k, v in layers.items() if k.startswith("change statistic"))
+    drawn_with_changes = [count > 0 for count in layers["changes"]["temporal_counts"]]
+    assert statistic["temporal"]["active"] and statistic["visible_in"] == drawn_with_changes == [False] + [True] * 7
 
 
 def test_layers_have_readable_field_names_and_no_labels(synthetic_seen):

@@ -164,3 +164,12 @@ def test_the_vessel_counts_say_why_a_date_saw_too_little_water_as_their_sensors_
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", render_report([load_run(folder)])))
     said = re.search(r"of the water \(([^)]*)\), left out of the test\.", text)
     assert said and said[1] == causes, said
+
+
+def test_the_report_credits_the_sentinel_data_with_the_years_of_its_scenes(synthetic_output, demo_output, tmp_path):
+    """'Contains modified Copernicus Sentinel data.' named no year, which the licence's credit has (the QGIS
+    layers of the same run name them): now the years of the scenes shown, of every run in a combined report."""
+    assert "Contains modified Copernicus Sentinel data 2020." in (synthetic_output / "report.html").read_text()
+    combined = tmp_path / "both.html"
+    assert run_geo("report", str(synthetic_output), str(demo_output), "--out", str(combined)).returncode == 0
+    assert "Contains modified Copernicus Sentinel data 2015–2020." in combined.read_text()

@@ -4,7 +4,9 @@ blank page, the swipe slider changes what is shown, and hostile claim text stays
 from __future__ import annotations
 
 import io
+import json
 import shutil
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -45,6 +47,23 @@ def set_swipe(driver, element, keys):
     element.send_keys(keys)  # keyboard on the range input: real input events
     return driver.execute_script(
         "return getComputedStyle(document.querySelector('[data-swipe]')).getPropertyValue('--pos').trim()")
+
+
+@contextmanager
+def on_a_phone(driver, report, width=400, unfolded=True):
+    """``report`` open at ``width`` px (its folded sections unfolded): the page must not pan sideways. Yields
+    the screen's width; the window size is put back after."""
+    driver.set_window_size(width, 900)
+    try:
+        open_report(driver, report)
+        if unfolded:
+            driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert page[0] <= page[1], f"the page is {page[0]} px wide on a {page[1]} px screen"
+        yield page[1]
+    finally:
+        driver.set_window_size(1280, 900)
 
 
 def test_demo_report_loads_without_errors_and_is_not_blank(driver, demo_output):
@@ -175,3 +194,73 @@ def test_map_furniture_is_drawn_to_scale_and_clear_of_the_labels(driver, demo_ou
     assert "medium confidence" in badge.text
     assert "repeating-linear-gradient" in badge.value_of_css_property("background-image")
     assert errors(driver) == []
+
+
+def test_on_a_phone_the_page_never_scrolls_sideways_and_each_table_scrolls_in_its_panel(driver, demo_output):
+    """At 400 px the tables of changes (seven columns, coordinates kept on one line) were 830 px wide: the
+    whole page panned sideways, the panels ending at the screen's edge; opened, the provenance's list gave its
+    longest label (471 px) a column of its own, its values pushed off the screen. Now a wide table scrolls inside
+    its own box, every column of it still there to scroll to (printed, that box clips nothing), and the labels
+    wrap in at most 40% of the width."""
+    with on_a_phone(driver, demo_output / "report.html") as screen:
+        tables = driver.execute_script("""return Array.from(document.querySelectorAll('table')).map(t => {
+            const box = t.parentElement; const r = box.getBoundingClientRect();
+            return {wide: t.scrollWidth, box: box.clientWidth, scrolls: box.scrollWidth,
+                    overflow: getComputedStyle(box).overflowX, right: r.right}; })""")
+        wide = [t for t in tables if t["wide"] > t["box"]]
+        assert wide, tables  # the demo's change table does not fit 400 px: the case to check
+        assert all(t["overflow"] == "auto" and t["scrolls"] >= t["wide"] for t in wide), wide
+        assert all(t["right"] <= screen for t in tables), tables
+        try:
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            assert {driver.execute_script("return getComputedStyle(arguments[0].parentElement).overflowX", t)
+                    for t in driver.find_elements("css selector", "table")} == {"visible"}
+        finally:
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        assert errors(driver) == []
+
+
+def test_printed_the_report_keeps_its_folded_sections(driver, demo_output):
+    """Printed (or saved as PDF), the folded sections stayed folded: the PDF had no provenance (scenes, method,
+    versions), no reading guide, no vessel counts. On paper they are unfolded; on screen they stay folded."""
+    open_report(driver, demo_output / "report.html")
+    shown = "return Array.from(document.querySelectorAll('details')).map(d => d.lastElementChild.checkVisibility())"
+    assert driver.execute_script(shown) and not any(driver.execute_script(shown))
+    assert not driver.find_element("css selector", ".provenance dl").is_displayed()
+    try:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        assert all(driver.execute_script(shown)), driver.execute_script(shown)
+        assert driver.execute_script("return document.querySelector('.provenance dl').getBoundingClientRect().height") > 100
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+@pytest.mark.parametrize("width", [360, 320])
+def test_on_the_narrowest_phones_the_before_after_chips_shrink_to_fit(driver, demo_output, width):
+    """Each chip's two 150 px pictures needed 367 px: at 360 px (most Android phones) and 320 px the page panned
+    sideways again. The pictures now shrink, square, their scale bars with them."""
+    with on_a_phone(driver, demo_output / "report.html", width, unfolded=False) as screen:
+        frames = driver.execute_script("""return Array.from(document.querySelectorAll('.chip .frame')).map(f => {
+            const r = f.getBoundingClientRect(), bar = f.querySelector('.scalebar').getBoundingClientRect();
+            return [r.width, r.height, r.right, bar.width / r.width]; })""")
+        assert frames
+        for frame_width, height, right, bar_share in frames:
+            assert 100 < frame_width <= 150 and abs(frame_width - height) < 1 and right <= screen
+            assert 0.1 < bar_share < 0.9
+        assert errors(driver) == []
+
+
+def test_a_long_name_without_spaces_wraps_on_a_phone(driver, demo_output, tmp_path):
+    """An area named as files are ('Vladivostok_port_and_naval_base_...', 64 letters, no space) ran off a 400 px
+    screen in the section heading, and the page panned sideways to 886 px. Long words now break where they
+    must."""
+    copy = tmp_path / "long"
+    shutil.copytree(demo_output, copy)
+    aoi = json.loads((copy / "aoi.geojson").read_text())
+    long_name = "Vladivostok_port_and_naval_base_Zolotoy_Rog_bay_2024_10_update_v2"
+    aoi["features"][0]["properties"].update(name=long_name, source="https://example.org/" + "a/very/long/path" * 6)
+    (copy / "aoi.geojson").write_text(json.dumps(aoi))
+    (copy / "report.html").unlink()
+    assert run_geo("report", str(copy)).returncode == 0
+    with on_a_phone(driver, copy / "report.html"):
+        assert any(long_name in h2.text.replace("\n", "") for h2 in driver.find_elements("css selector", "h2"))

@@ -123,6 +123,7 @@ def describe(layer):
                      "range": [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]
                      if time_range is not None else None},
         "rank": layer.customProperty("geo_workbench/rank"),
+        "rights": list(layer.metadata().rights()),
     }
     if isinstance(layer, QgsVectorLayer):
         info["features"] = layer.featureCount()

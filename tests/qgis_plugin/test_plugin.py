@@ -170,6 +170,18 @@ def test_layers_load_valid_styled_and_time_aware(drawn):
     }
 
 
+def test_every_layer_loaded_credits_the_copernicus_sentinel_data(drawn):
+    """*Layer Properties > Metadata* of the loaded layers was blank; now each names the data it is made of with
+    its years: the GeoPackage's layers from the GeoPackage, the COGs from the plugin (the demo pair's scenes:
+    2015 and 2017)."""
+    facts, _ = drawn
+    rights = {layer["name"]: layer["rights"] for layer in facts["layers"]}
+    credit = "Contains modified Copernicus Sentinel data"
+    assert rights == {"Changes": [f"{credit} 2015–2017"], "Area of interest": [f"{credit} 2015–2017"],
+                      "Change statistic": [f"{credit} 2015–2017"], f"After {AFTER}": [f"{credit} 2017"],
+                      f"Before {BEFORE}": [f"{credit} 2015"]}
+
+
 def _image(render: dict) -> np.ndarray:
     return np.asarray(Image.open(render["png"]).convert("RGB")).astype(int)
 
