@@ -89,7 +89,23 @@ def command_doc(name: str) -> str:
     return (ast.get_docstring(function) or "").split("\f")[0]
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# What `geo --help` tells a first-time user to run, each line as it can be copied and run from any folder
+# (the demo scenes come with geo); tests/flows/test_first_steps.py runs them as written.
+FIRST_STEPS = """\b
+Start here (offline, from any folder: the demo scenes come with geo):
+  geo demo           # the whole job: open demo-output/report.html
+  geo aoi list       # the areas --aoi names (or give a polygon file)
+  geo scenes search --aoi demo-nantes-port --source demo \\
+      --from 2015-06-01 --to 2017-12-31
+  geo run --aoi demo-nantes-port --source demo \\
+      --before 2015-08-21 --after 2017-10-14 --out nantes
+  geo vessels --aoi demo-nantes-port --source demo \\
+      --from 2015-06-01 --to 2017-12-31 --out nantes-vessels
+Your own area: --aoi FILE (drawn in QGIS, geojson.io...), no --source (Earth
+Search). 'geo COMMAND --help' gives its options; the README says the rest."""
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=FIRST_STEPS)
 @click.version_option(__version__, prog_name="geo")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:

@@ -41,7 +41,8 @@ def coreg_command(
     """Sub-pixel shift of TGT relative to REF; with --local, a displacement model from tie points.
 
     A feature at (col, row) in REF is at (col + dx_px, row + dy_px) in TGT; columns grow east, rows south.
-    dx_m/dy_m are the same shift in map units of REF (east and north positive).
+    dx_m/dy_m are the same shift in metres on the ground, east and north positive (a REF in degrees or in Web
+    Mercator too). REF and TGT may differ in CRS, pixel size, extent and data type.
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")
