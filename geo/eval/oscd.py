@@ -254,9 +254,9 @@ def evaluate(
     """Per-city and mean scores of each detector (default: the default one): {"dataset", "root", "labels",
     "methods": {name: summary}, "parameters": {name: its parameters}}. ``labels``: the folder of the
     labels (default ``root``)."""
-    detectors = list(detectors) or [build_detector()]
+    detectors = list({d.name: d for d in detectors}.values()) or [build_detector()]  # each named once
     labels = root if labels is None else labels
-    names = list(cities) if cities else discover(root, labels)
+    names = list(dict.fromkeys(cities)) if cities else discover(root, labels)
     loaded = [load_city(root, name, labels) for name in names]  # every name checked before any work
     scores: list[CityScore] = []
     for city in loaded:
