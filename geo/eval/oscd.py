@@ -112,7 +112,10 @@ def discover(root: Path, labels: Path | None = None) -> list[str]:
     if not cities:
         where = f"OSCD root {root}" if labels == root else f"OSCD labels folder {labels}"
         message = f"{where} holds no city folder with labels (<city>/cm.tif or <city>/cm/<city>-cm.tif)"
-        if unlabelled and labels == root:
+        if (root / "imgs_1").is_dir():
+            message += (f"; it is a city's own folder: give the folder above it (--root {root.parent} --cities "
+                        f"{root.name})")
+        elif unlabelled and labels == root:
             message += (f"; its {len(unlabelled)} city folders ({', '.join(unlabelled)}) have images only: the OSCD "
                         "labels come in archives of their own (Train Labels, Test Labels): give their folder with "
                         "--labels DIR")

@@ -108,3 +108,12 @@ def test_a_json_path_that_cannot_be_written_is_refused_before_any_work(user):
         assert "F1" not in result.stderr and "internal error" not in result.stderr
     assert "is a file, not a folder" in result.stderr
     assert (user.home / "notes.txt").read_text() == "mine"
+
+
+def test_a_city_folder_given_as_root_says_to_give_the_folder_above(user):
+    write_city(user.home / "oscd", "alpha", crop_px=0)
+    result = user("eval", "oscd", "--root", "oscd/alpha")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "Error: OSCD root oscd/alpha holds no city folder with labels (<city>/cm.tif or <city>/cm/<city>-cm.tif); it "
+        "is a city's own folder: give the folder above it (--root oscd --cities alpha)")
