@@ -173,6 +173,10 @@ def _run(argv: Sequence[str] | None) -> None:
         stderr.print("Aborted.")
         sys.exit(1)
     except click.UsageError as exc:
+        # `geo`, `geo eval` alone: the help, as `--help` gives it (click >= 8.2 raises it as a usage error)
+        if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            click.echo(exc.format_message())
+            sys.exit(0)
         # One line, as for every user error (click would print the usage line and a hint first): what is wrong,
         # naming the option or argument, and where the command's options are listed.
         message = clean(exc.format_message())

@@ -51,3 +51,16 @@ def test_coreg_help_gives_its_metres_on_the_ground_not_in_map_units(user):
     text = " ".join(user("coreg", "--help").stdout.split())
     assert "map units" not in text
     assert "dx_m/dy_m are the same shift in metres on the ground, east and north positive" in text
+
+
+def test_geo_alone_or_a_group_alone_shows_its_help_not_an_error(user):
+    """`geo`, the first thing a new user types, printed 'Error: Usage: geo ...' on stderr, exit 1, with
+    "(see 'geo --help')" glued to the help's last line; `geo eval`, `geo scenes` alike."""
+    for args, first, listed in (((), "Usage: geo [OPTIONS] COMMAND [ARGS]...", "Start here"),
+                                (("eval",), "Usage: geo eval [OPTIONS] COMMAND [ARGS]...", "oscd"),
+                                (("scenes",), "Usage: geo scenes [OPTIONS] COMMAND [ARGS]...", "search")):
+        result = user(*args)
+        assert result.returncode == 0, result.output
+        assert result.stdout.startswith(first) and listed in result.stdout
+        assert result.stdout == user(*args, "--help").stdout
+        assert result.stderr == "" and "Error" not in result.stdout
