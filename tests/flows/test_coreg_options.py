@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import rasterio
 
 from tests.conftest import REPO
 
@@ -41,3 +43,21 @@ def test_the_cli_s_least_window_is_the_tie_points_own():
     from geo.cli import coreg
 
     assert coreg.MIN_WINDOW == local.MIN_WINDOW
+
+
+def test_a_complex_band_is_refused_naming_it(user):
+    """A complex raster (a SAR single-look complex product) was measured on its real part alone, without a
+    word (or, when warped, with Python's 'ComplexWarning: Casting complex values to real discards the imaginary
+    part' and a source line on stderr)."""
+    with rasterio.open(TGT) as src:
+        values = src.read(1).astype(np.complex64) * np.complex64(0.6 + 0.8j)
+        profile = {**src.profile, "dtype": "complex64", "nodata": None}
+    with rasterio.open(user.home / "slc.tif", "w", **profile) as dst:
+        dst.write(values, 1)
+    for args in ((REF, "slc.tif"), ("slc.tif", REF)):
+        result = user("coreg", *args, "--json")
+        assert result.returncode == 1, result.output
+        assert result.stderr.strip() == (
+            "Error: slc.tif: band 1 is complex (complex64: a SAR single-look complex product?); co-registration "
+            "measures intensity: give a band of its amplitude")
+        assert result.stdout == ""
