@@ -64,3 +64,11 @@ def test_geo_alone_or_a_group_alone_shows_its_help_not_an_error(user):
         assert result.stdout.startswith(first) and listed in result.stdout
         assert result.stdout == user(*args, "--help").stdout
         assert result.stderr == "" and "Error" not in result.stdout
+
+
+def test_every_out_folder_s_help_says_a_second_run_replaces_it(user):
+    """`geo demo --help` said only 'Output folder.': run twice (as the first steps do), is the old one kept,
+    mixed in, or refused? `geo run` and `geo vessels` said."""
+    for command in ("demo", "run", "vessels"):
+        text = " ".join(user(command, "--help").stdout.split())
+        assert "--out PATH Output folder (created, or replaced whole by the new run in one step; see README)" in text
