@@ -101,8 +101,9 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     with collector_paused():  # numpy, rasterio, geopandas...: as a change job's (geo.cli.start_up.job_imports)
         from geo.cli.change_job import load_job_inputs
         from geo.scenes.pairs import parse_period
-        from geo.vessels.job import VesselParams, find_scenes, run_vessels, write_vessel_item, write_vessel_outputs
-        from geo.vessels.period import default_sensors, no_scenes, vessel_claims
+        from geo.vessels.job import (VesselParams, find_scenes, no_scenes, run_vessels, write_vessel_item,
+                                     write_vessel_outputs)
+        from geo.vessels.period import default_sensors, vessel_claims
 
     first, last = parse_period(start, end)
     check_output_dir(out)

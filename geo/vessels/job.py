@@ -27,6 +27,7 @@ from geo.aoi import AOI
 from geo.atomic import write_json, write_text
 from geo.change.classify import water_index
 from geo.claims import Claim
+from geo.errors import NoScenesError
 from geo.grid import Grid
 from geo.geometry import WGS84, reproject
 from geo.outputs.provenance import as_json, portable
@@ -49,7 +50,7 @@ from geo.vessels.landmask import LandParams, dark_water, optical_land_mask, rast
 from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, shipped_pixel_model
 from geo.vessels.model import VESSELS_VERSION, DetectorOutput, LandMask, MaskKey, SceneDetections, detection_id
 from geo.vessels.optical import OpticalParams, detect_optical
-from geo.vessels.period import default_period, default_sensors, no_scenes, vessel_claims  # noqa: F401 (also imported from here)
+from geo.vessels.period import default_period, default_sensors, vessel_claims  # noqa: F401 (also imported from here)
 from geo.vessels.series import (one_row_per_day, plot_series, plot_windows, scene_row, series_namer, series_zones,
                                 write_csv)
 
@@ -391,3 +392,7 @@ def vessel_job(
     run = run_vessels(aoi, scenes, relevant, params, (), progress)
     run.manifest.update(source=source, sensors=list(wanted), period=[start.isoformat(), end.isoformat()])
     return run
+
+
+def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:
+    return NoScenesError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {start} and {end} in {source}")

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from geo.claims import VESSEL_SIGNATURE, Claim
-from geo.errors import NoScenesError
 from geo.scenes.model import Sensor
 
 if TYPE_CHECKING:
@@ -33,19 +32,3 @@ def default_period(claims: Sequence[Claim], baseline_days: int = 180, after_days
 def default_sensors(source: str) -> tuple[Sensor, ...]:
     """Earth Search serves Sentinel-2 only (its Sentinel-1 is not anonymous); other sources may hold both."""
     return (Sensor.S2,) if source == "earth-search" else (Sensor.S1, Sensor.S2)
-
-
-def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:
-    """The period found no scene; for a local catalog, what it does hold (as ``geo run`` and ``geo scenes
-    search`` say), so the user does not go guessing dates."""
-    from geo.scenes.pairs import catalog_note
-    from geo.scenes.source import LocalCatalog, open_source
-
-    notes: list[str] = []
-    for sensor in sensors:
-        catalog = open_source(source, sensor)
-        if isinstance(catalog, LocalCatalog):  # an archive: a search without dates would ask for all of it
-            notes.append(catalog_note(catalog, aoi))
-    said = "".join(f"; {note}" for note in dict.fromkeys(notes) if note)
-    return NoScenesError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {start} and {end} in {source}"
-                         f"{said}")
