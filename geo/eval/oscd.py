@@ -100,15 +100,19 @@ def label_file(labels: Path, name: str) -> Path | None:
 
 
 def discover(root: Path, labels: Path | None = None) -> list[str]:
-    """City folders under ``labels`` (default ``root``) holding a city's labels, sorted; those of ``root``
-    with images but no labels (the test cities of a download with only the train labels) are skipped with
-    a warning."""
+    """City folders under ``labels`` (default ``root``) holding a city's labels, and under ``root`` its images,
+    sorted; those with images but no labels (the test cities of a download with only the train labels), or
+    labels but no images, are skipped with a warning."""
     labels = root if labels is None else labels
     for option, folder in (("root", root), ("labels", labels)):
         if not folder.is_dir():
             raise DatasetError(f"OSCD {option} {folder} is not a folder")
-    cities = sorted(p.name for p in labels.iterdir() if p.is_dir() and label_file(labels, p.name))
+    labelled = sorted(p.name for p in labels.iterdir() if p.is_dir() and label_file(labels, p.name))
+    cities = [name for name in labelled if labels == root or (root / name).is_dir()]
     unlabelled = sorted(p.name for p in root.iterdir() if (p / "imgs_1").is_dir() and p.name not in cities)
+    if imageless := sorted(set(labelled) - set(cities)):
+        log.warning("%d labelled cit%s without images under %s skipped: %s", len(imageless),
+                    "y" if len(imageless) == 1 else "ies", root, ", ".join(imageless))
     if not cities:
         where = f"OSCD root {root}" if labels == root else f"OSCD labels folder {labels}"
         message = f"{where} holds no city folder with labels (<city>/cm.tif or <city>/cm/<city>-cm.tif)"

@@ -117,3 +117,17 @@ def test_a_city_folder_given_as_root_says_to_give_the_folder_above(user):
     assert result.stderr.strip() == (
         "Error: OSCD root oscd/alpha holds no city folder with labels (<city>/cm.tif or <city>/cm/<city>-cm.tif); it "
         "is a city's own folder: give the folder above it (--root oscd --cities alpha)")
+
+
+def test_labels_of_a_city_the_images_lack_are_skipped_with_a_warning(user):
+    """Labels of more cities than the images hold (the Test Labels unpacked beside the Train Labels): the run
+    stopped before any city was scored, "OSCD city 'delta' not found under ... (have: alpha, beta, delta)",
+    delta listed as had."""
+    _download(user.home, unlabelled=())
+    (user.home / LABELS / "delta" / "cm").mkdir(parents=True)
+    shutil.copy(user.home / LABELS / "alpha" / "cm" / "alpha-cm.tif", user.home / LABELS / "delta" / "cm" / "delta-cm.tif")
+    result = user("eval", "oscd", "--root", IMAGES, "--labels", LABELS, "--json", "scores.json")
+    assert result.returncode == 0, result.output
+    rows = json.loads((user.home / "scores.json").read_text())["methods"]["local-fusion"]["cities"]
+    assert [row["city"] for row in rows] == ["alpha", "beta"]
+    assert f"1 labelled city without images under {IMAGES} skipped: delta" in result.stderr
