@@ -225,6 +225,19 @@ def _erode(valid: np.ndarray, pixels: int) -> np.ndarray:
     return filters.all_within(valid, pixels)
 
 
+def _no_window(both: np.ndarray) -> str:
+    """Why no window could be placed: an overlap narrower than a window is said as such (two files that
+    barely touch), not as a lack of texture."""
+    rows, cols = np.nonzero(both.any(axis=1))[0], np.nonzero(both.any(axis=0))[0]
+    if rows.size:
+        height, width = int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+        if min(height, width) < MIN_WINDOW:
+            return (f"the images overlap with valid pixels on only {width} x {height} px (columns x rows): too "
+                    f"narrow for a {MIN_WINDOW}-px measuring window")
+    return (f"no {MIN_WINDOW}-px window of the overlap has enough valid, textured pixels in both images "
+            f"({int(both.sum())} usable pixels after masking nodata and one-date bright regions such as clouds)")
+
+
 def estimate_shift(
     ref: np.ndarray,
     tgt: np.ndarray,
@@ -251,10 +264,7 @@ def estimate_shift(
     both = ref_valid & tgt_valid
     size, picks = windows_for(ref, both, window, n_windows)
     if not picks:
-        raise CoregError(
-            f"no {MIN_WINDOW}-px window of the overlap has enough valid, textured pixels in both images "
-            f"({int(both.sum())} usable pixels after masking nodata and one-date bright regions such as clouds)"
-        )
+        raise CoregError(_no_window(both))
     origins = np.array([(r, c) for r, c, _ in picks])
     windows = []
     for r, c in origins:

@@ -74,6 +74,8 @@ def coregister_files(
         measured = estimate_shift_from_files(ref, tgt, band, read_budget=read_budget, tgt_band=tgt_band)
         shift, grid = measured.shift, measured.grid
         record = measured.to_dict()
+    for key in ("blocks_decoded", "pixels_decoded"):  # the same keys on every path: null when the whole overlap
+        record.setdefault(key, None)                   # was read (a small one, or --local), not measured
     record["applied_model"] = model.kind if model is not None else "translation"
     if apply_to:
         from geo.align.resample import translation, write_shifted, write_warped

@@ -229,6 +229,10 @@ def band_index(src: DatasetReader, path: str, band: BandSpec) -> int:
         raise RasterError(f"{path}: {what} ({known}); give the band's number") from None
     if not 1 <= index <= src.count:
         raise RasterError(f"{path}: has {src.count} band(s), band {index} requested")
+    dtype = src.dtypes[index - 1]
+    if np.dtype(dtype).kind == "c":  # read as float, GDAL and numpy keep the real part alone
+        raise RasterError(f"{path}: band {index} is complex ({dtype}: a SAR single-look complex product?); "
+                          "co-registration measures intensity: give a band of its amplitude")
     return index
 
 

@@ -90,7 +90,23 @@ def command_doc(name: str) -> str:
     return (ast.get_docstring(function) or "").split("\f")[0]
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# What `geo --help` tells a first-time user to run, each line as it can be copied and run from any folder
+# (the demo scenes come with geo); tests/flows/test_first_steps.py runs them as written.
+FIRST_STEPS = """\b
+Start here (offline, from any folder: the demo scenes come with geo):
+  geo demo           # the whole job: open demo-output/report.html
+  geo aoi list       # the areas --aoi names (or give a polygon file)
+  geo scenes search --aoi demo-nantes-port --source demo \\
+      --from 2015-06-01 --to 2017-12-31
+  geo run --aoi demo-nantes-port --source demo \\
+      --before 2015-08-21 --after 2017-10-14 --out nantes
+  geo vessels --aoi demo-nantes-port --source demo \\
+      --from 2015-06-01 --to 2017-12-31 --out nantes-vessels
+Your own area: --aoi FILE (drawn in QGIS, geojson.io...), no --source (Earth
+Search). 'geo COMMAND --help' gives its options; the README says the rest."""
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=FIRST_STEPS)
 @click.version_option(__version__, prog_name="geo")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:
@@ -158,6 +174,10 @@ def _run(argv: Sequence[str] | None) -> None:
         stderr.print("Aborted.")
         sys.exit(1)
     except click.UsageError as exc:
+        # `geo`, `geo eval` alone: the help, as `--help` gives it (click >= 8.2 raises it as a usage error)
+        if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            click.echo(exc.format_message())
+            sys.exit(0)
         # One line, as for every user error (click would print the usage line and a hint first): what is wrong,
         # naming the option or argument, and where the command's options are listed.
         message = clean(exc.format_message())

@@ -13,6 +13,8 @@ from geo.cli import console
 from geo.errors import CoregError, OutputError
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
+MIN_WINDOW = 16  # geo.align.local.MIN_WINDOW, not imported: --help stays light (geo.cli.start_up)
+MIN_AFFINE_POINTS = 3  # an affine displacement has 6 unknowns: 3 points of 2 numbers
 
 
 @click.command("coreg")
@@ -22,9 +24,13 @@ GEOTIFF_SUFFIXES = (".tif", ".tiff")
               help="Band measured: its number (1-based) or its description (e.g. B04), in both files.")
 @click.option("--tgt-band", default=None, help="TGT's band when it is not REF's (number or description).")
 @click.option("--local", "local", is_flag=True, help="Also fit a local model from a grid of tie points.")
-@click.option("--window", default=128, show_default=True, help="Tie-point window size (px of REF).")
-@click.option("--spacing", default=128, show_default=True, help="Tie-point grid spacing (px of REF).")
-@click.option("--min-points", default=8, show_default=True, help="Fewest reliable tie points for a local model.")
+# checked here, before the whole overlap is read for the tie points (seconds to minutes on a large pair)
+@click.option("--window", default=128, show_default=True, type=click.IntRange(min=MIN_WINDOW),
+              help="Tie-point window size (px of REF).")
+@click.option("--spacing", default=128, show_default=True, type=click.IntRange(min=1),
+              help="Tie-point grid spacing (px of REF).")
+@click.option("--min-points", default=8, show_default=True, type=click.IntRange(min=MIN_AFFINE_POINTS),
+              help="Fewest reliable tie points for a local model (an affine one needs 3).")
 @click.option("--read-budget", default=4.2, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Global shift without --local: millions of pixels it may decode in both files together "
                    "(its windows are chosen inside few blocks/tiles; more budget spreads them wider).")
@@ -41,7 +47,8 @@ def coreg_command(
     """Sub-pixel shift of TGT relative to REF; with --local, a displacement model from tie points.
 
     A feature at (col, row) in REF is at (col + dx_px, row + dy_px) in TGT; columns grow east, rows south.
-    dx_m/dy_m are the same shift in map units of REF (east and north positive).
+    dx_m/dy_m are the same shift in metres on the ground, east and north positive (a REF in degrees or in Web
+    Mercator too). REF and TGT may differ in CRS, pixel size, extent and data type.
     """
     if keep_grid and (local or not apply_to):
         raise click.UsageError("--keep-grid needs --apply and applies only the global translation (no --local)")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from geo import paths
-from geo.cli.options import NonEmptyPath
+from geo.cli.options import OUT_HELP, NonEmptyPath
 from geo.cli.run import want_quick_end
 
 DEMO_AOI = "demo-nantes-port"
@@ -16,7 +16,7 @@ DEMO_CLAIM = "demo-nantes-construction"
 
 @click.command("demo")
 @click.option("--out", type=NonEmptyPath(path_type=Path), default=Path("demo-output"), show_default=True,
-              help="Output folder.")
+              help=OUT_HELP)
 def demo_command(out: Path) -> None:
     """Run the change job on the embedded demo scenes (Nantes, 2015 -> 2017; no network)."""
     from geo.cli.start_up import job_imports

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from geo.atomic import write_json
+from geo.atomic import check_output_file, write_json
 from geo.change.detectors import DEFAULT_METHOD, DETECTORS, build_detector
 from geo.cli import console
 from geo.errors import DatasetError
@@ -30,15 +30,21 @@ def _cities(value: str | None) -> list[str] | None:
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="OSCD folder with one sub-folder per city [default: shared/data/oscd beside or above the "
                    "checkout geo runs from, or $GEO_SHARED_DATA/oscd].")
+@click.option("--labels", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of the labels when they are not in ROOT's city folders: the OSCD download's Train (or "
+                   "Test) Labels, <city>/cm/<city>-cm.tif [default: ROOT].")
 @click.option("--cities", default=None, help="Comma-separated city names [default: every city under ROOT].")
 @click.option("--method", "methods", type=click.Choice(tuple(DETECTORS)), multiple=True,
               help=f"Change method (repeatable) [default: {DEFAULT_METHOD}].")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write per-city and mean scores to this JSON file.")
-def oscd_command(root: Path | None, cities: str | None, methods: tuple[str, ...], json_out: Path | None) -> None:
+def oscd_command(root: Path | None, labels: Path | None, cities: str | None, methods: tuple[str, ...],
+                 json_out: Path | None) -> None:
     """Precision, recall, F1 and IoU of the change class, and seconds, per OSCD city and their means.
 
-    The labels (cm.tif: 1 = no change, 2 = change) are read only to score; nothing is tuned in the run.
+    ROOT holds a folder per city with imgs_1/, imgs_2/ and dates.txt (the OSCD download's Images), and its
+    labels: cm.tif or cm/<city>-cm.tif, there or under --labels. The labels (1 = no change, 2 = change) are
+    read only to score; nothing is tuned in the run.
     """
     from geo.eval.oscd import default_root, evaluate
 
@@ -48,10 +54,12 @@ def oscd_command(root: Path | None, cities: str | None, methods: tuple[str, ...]
             raise DatasetError(f"no OSCD data at {root} (the default: shared/data/oscd beside or above the checkout "
                                "geo runs from, or $GEO_SHARED_DATA/oscd); give the OSCD folder with --root DIR")
     chosen = [build_detector(m) for m in methods or (DEFAULT_METHOD,)]
-    if json_out is not None and json_out.parent and not json_out.parent.is_dir():
-        raise click.BadParameter(f"folder {json_out.parent} does not exist", param_hint="--json")
+    if json_out is not None:  # before the run: a path it cannot write failed only once every city was scored
+        check_output_file(json_out, "--json")
+        if not json_out.absolute().parent.is_dir():
+            raise click.BadParameter(f"folder {json_out.parent} does not exist", param_hint="'--json'")
     with console.progress("OSCD evaluation") as step:
-        result = evaluate(root, _cities(cities), chosen, progress=step)
+        result = evaluate(root, _cities(cities), chosen, progress=step, labels=labels)
     if json_out is not None:
         write_json(json_out, result)
     out = console.stdout

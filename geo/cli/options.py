@@ -37,9 +37,8 @@ seeds_dir_option = click.option(
          "the claims installed with geo].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-out_option = click.option(
-    "--out", type=NonEmptyPath(path_type=Path), required=True, help="Output folder (created, or replaced whole by the new run in one step; see README)."
-)
+OUT_HELP = "Output folder (created, or replaced whole by the new run in one step; see README)."
+out_option = click.option("--out", type=NonEmptyPath(path_type=Path), required=True, help=OUT_HELP)
 
 
 def _sensor(_context: click.Context, _param: click.Parameter, value: str | None) -> Sensor | None:

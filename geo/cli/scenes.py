@@ -133,10 +133,12 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     shown = [(s, c) for s, c in ranked if max_cloud is None or c.cloud is None or 100 * c.cloud <= max_cloud]
     hidden = len(ranked) - len(shown)
     rows = [scene_row(s, c) for s, c in shown]
+    # none found: why, in words (what a local catalog holds, the mission's start, a place not imaged)
+    note = None if found else (empty_period_note(scene_source, aoi, first, last, (sensor,)) or None)
     if as_json:
         click.echo(json.dumps({"aoi": aoi.id, "source": scene_source.name, "sensor": sensor, "from": first.isoformat(),
                                "to": last.isoformat(), "max_cloud": max_cloud, "hidden_by_max_cloud": hidden,
-                               "max_judged": max_judged, "scenes": rows,
+                               "max_judged": max_judged, "note": note, "scenes": rows,
                                "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
                                               for s in unjudged]}, indent=2))
         return
@@ -146,7 +148,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover))
     console.print_table(table, "date", "id")
-    if not found and (note := empty_period_note(scene_source, aoi, first, last, (sensor,))):
+    if note:
         console.stdout.print(f"none between {first} and {last}; {note}")
     if hidden:
         console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")

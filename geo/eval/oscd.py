@@ -4,7 +4,9 @@ against its labels.
 Layout of ``<root>/<city>/``: ``imgs_1/`` and ``imgs_2/`` hold one GeoTIFF per Sentinel-2 L1C band
 (``*_B04.tif`` …, uint16 TOA DN = 10000·reflectance, EPSG:4326, 10/20/60 m bands on different grids),
 ``dates.txt`` the two dates and ``cm.tif`` the labels: **1 = no change, 2 = change**, no georeference, on the
-grid of ``imgs_1/*_B04.tif``. Some ``imgs_2`` bands are a few pixels smaller than ``imgs_1``.
+grid of ``imgs_1/*_B04.tif``. Some ``imgs_2`` bands are a few pixels smaller than ``imgs_1``. The dataset's own
+archives keep the labels apart ("Train Labels", "Test Labels": ``<city>/cm/<city>-cm.tif``, the same values):
+they are read from a labels root of their own, or from the city folder when unpacked into it.
 
 Per city: every band of both dates is read onto the label grid through the pipeline's reader (cubic), the
 second date co-registered on the red band and re-read (``geo.align.stack``), clouds screened with the
@@ -64,6 +66,7 @@ class City:
     before: Scene
     after: Scene
     grid: Grid  # the label grid (imgs_1 B04)
+    labels: Path  # its cm.tif (or the download's cm/<city>-cm.tif)
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,44 @@ def default_root() -> Path:
     return shared_data() / "oscd"
 
 
-def discover(root: Path) -> list[str]:
-    """City folders under ``root`` (those holding a ``cm.tif``), sorted."""
-    if not root.is_dir():
-        raise DatasetError(f"OSCD root {root} is not a folder")
-    cities = sorted(p.name for p in root.iterdir() if (p / "cm.tif").is_file())
+def label_candidates(labels: Path, name: str) -> tuple[Path, Path]:
+    """Where a city's labels may be: the shared data's ``<city>/cm.tif``, the download's
+    ``<city>/cm/<city>-cm.tif``."""
+    return labels / name / "cm.tif", labels / name / "cm" / f"{name}-cm.tif"
+
+
+def label_file(labels: Path, name: str) -> Path | None:
+    return next((path for path in label_candidates(labels, name) if path.is_file()), None)
+
+
+def discover(root: Path, labels: Path | None = None) -> list[str]:
+    """City folders under ``labels`` (default ``root``) holding a city's labels, and under ``root`` its images,
+    sorted; those with images but no labels (the test cities of a download with only the train labels), or
+    labels but no images, are skipped with a warning."""
+    labels = root if labels is None else labels
+    for option, folder in (("root", root), ("labels", labels)):
+        if not folder.is_dir():
+            raise DatasetError(f"OSCD {option} {folder} is not a folder")
+    labelled = sorted(p.name for p in labels.iterdir() if p.is_dir() and label_file(labels, p.name))
+    cities = [name for name in labelled if labels == root or (root / name).is_dir()]
+    unlabelled = sorted(p.name for p in root.iterdir() if (p / "imgs_1").is_dir() and p.name not in cities)
+    if imageless := sorted(set(labelled) - set(cities)):
+        log.warning("%d labelled cit%s without images under %s skipped: %s", len(imageless),
+                    "y" if len(imageless) == 1 else "ies", root, ", ".join(imageless))
     if not cities:
-        raise DatasetError(f"OSCD root {root} holds no city folders with a cm.tif")
+        where = f"OSCD root {root}" if labels == root else f"OSCD labels folder {labels}"
+        message = f"{where} holds no city folder with labels (<city>/cm.tif or <city>/cm/<city>-cm.tif)"
+        if (root / "imgs_1").is_dir():
+            message += (f"; it is a city's own folder: give the folder above it (--root {root.parent} --cities "
+                        f"{root.name})")
+        elif unlabelled and labels == root:
+            message += (f"; its {len(unlabelled)} city folders ({', '.join(unlabelled)}) have images only: the OSCD "
+                        "labels come in archives of their own (Train Labels, Test Labels): give their folder with "
+                        "--labels DIR")
+        raise DatasetError(message)
+    if unlabelled:
+        log.warning("%d city folder%s without labels skipped: %s", len(unlabelled), "" if len(unlabelled) == 1
+                    else "s", ", ".join(unlabelled))
     return cities
 
 
@@ -127,21 +161,30 @@ def _scene(city: str, folder: Path, date: datetime, geometry: Any) -> Scene:
                  collection="oscd", properties=MappingProxyType({"s2:product_type": "S2MSI1C"}))
 
 
-def load_city(root: Path, name: str) -> City:
+def load_city(root: Path, name: str, labels: Path | None = None) -> City:
+    """A city's scenes, label grid and label file, everything checked to be there before any pixel is read."""
+    labels = root if labels is None else labels
     folder = root / name
     if not folder.is_dir():
-        raise DatasetError(f"OSCD city {name!r} not found under {root} (have: {', '.join(discover(root))})")
+        raise DatasetError(f"OSCD city {name!r} not found under {root} (have: {', '.join(discover(root, labels))})")
+    label_path = label_file(labels, name)
+    if label_path is None:
+        cm_tif, download = label_candidates(labels, name)
+        raise DatasetError(f"OSCD city {name!r} has no labels: neither {cm_tif} nor {download}")
+    if not (folder / "imgs_1").is_dir():
+        raise DatasetError(f"OSCD city {name!r}: no images folder {folder / 'imgs_1'} (give the images' folder with "
+                           "--root and the labels' with --labels)")
     first, second = _dates(folder)
     with open_raster(str(_band_file(folder / "imgs_1", "B04"))) as src:
         grid = Grid(src.crs, src.transform, (src.height, src.width))
     footprint = reproject(box(*grid.bounds), grid.crs.to_string(), WGS84)
     return City(name, folder, _scene(name, folder / "imgs_1", first, footprint),
-                _scene(name, folder / "imgs_2", second, footprint), grid)
+                _scene(name, folder / "imgs_2", second, footprint), grid, label_path)
 
 
 def read_labels(city: City) -> np.ndarray:
     """The change mask (True = change) from ``cm.tif`` (1 = no change, 2 = change) on the label grid."""
-    path = city.folder / "cm.tif"
+    path = city.labels
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -213,13 +256,15 @@ def summary(scores: Sequence[CityScore], detector: Detector[Any]) -> dict[str, A
 
 def evaluate(
     root: Path, cities: Sequence[str] | None = None, detectors: Sequence[Detector[Any]] = (),
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, labels: Path | None = None,
 ) -> dict[str, Any]:
-    """Per-city and mean scores of each detector (default: the default one): {"dataset", "root",
-    "methods": {name: summary}, "parameters": {name: its parameters}}."""
-    detectors = list(detectors) or [build_detector()]
-    names = list(cities) if cities else discover(root)
-    loaded = [load_city(root, name) for name in names]  # every name checked before any work
+    """Per-city and mean scores of each detector (default: the default one): {"dataset", "root", "labels",
+    "methods": {name: summary}, "parameters": {name: its parameters}}. ``labels``: the folder of the
+    labels (default ``root``)."""
+    detectors = list({d.name: d for d in detectors}.values()) or [build_detector()]  # each named once
+    labels = root if labels is None else labels
+    names = list(dict.fromkeys(cities)) if cities else discover(root, labels)
+    loaded = [load_city(root, name, labels) for name in names]  # every name checked before any work
     scores: list[CityScore] = []
     for city in loaded:
         if progress:
@@ -228,6 +273,7 @@ def evaluate(
     return {
         "dataset": "oscd",
         "root": str(root),
+        "labels": str(labels),
         "cities": names,
         "methods": {d.name: summary(scores, d) for d in detectors},
         "parameters": {d.name: d.parameters() for d in detectors},

@@ -45,7 +45,8 @@ def test_coreg_of_a_small_pair_imports_neither_scipy_nor_geometry(crop, tmp_path
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout)
     assert (out["dx_px"], out["dy_px"]) == pytest.approx(crop.shift, abs=0.01)
-    assert ("blocks_decoded" in out) == (crop.name in WINDOWED)  # the two paths: windows read, or the whole overlap
+    # the two paths: windows read, or the whole overlap (the same keys, null: scripts reading them broke on small files)
+    assert (out["blocks_decoded"] is not None) == (crop.name in WINDOWED)
     modules = imported_modules(result.stderr)
     for needed in ("numpy", "rasterio", "geo.align.coreg", "geo.align.filters", "geo.align.masks", "geo.align.lk"):
         assert needed in modules, needed  # the profile is complete

@@ -114,3 +114,18 @@ def test_real_city_rennes():
     row = summary["cities"][0]
     assert row["f1"] >= 0.5, row
     assert row["precision"] >= 0.35 and row["recall"] >= 0.5, row
+
+
+def test_a_city_or_method_named_twice_is_scored_once(dataset, geo_cli, tmp_path):
+    """`--cities beta,beta --method cva-otsu --method cva-otsu` scored beta four times: the table listed it
+    twice and the pooled counts doubled."""
+    root, _ = dataset
+    out = tmp_path / "scores.json"
+    result = geo_cli("eval", "oscd", "--root", str(root), "--cities", "beta,beta", "--method", "cva-otsu",
+                     "--method", "cva-otsu", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert data["cities"] == ["beta"] and list(data["methods"]) == ["cva-otsu"]
+    summary = data["methods"]["cva-otsu"]
+    assert [row["city"] for row in summary["cities"]] == ["beta"]
+    assert result.stdout.count("beta") == 1

@@ -72,9 +72,11 @@ def test_a_strip_of_overlap_too_narrow_to_measure_names_both_files(user):
     for extra in ((), ("--local", "--strict")):
         result = user("coreg", "west.tif", "east.tif", *extra)
         assert result.returncode == 1, result.output
+        # it said "no 32-px window of the overlap has enough valid, textured pixels in both images (5220 usable
+        # pixels ...)", as if the pixels were at fault, not the files' placing
         assert result.stderr.strip() == (
-            "Error: west.tif and east.tif: no 32-px window of the overlap has enough valid, textured pixels in both "
-            "images (5220 usable pixels after masking nodata and one-date bright regions such as clouds)")
+            "Error: west.tif and east.tif: the images overlap with valid pixels on only 10 x 522 px (columns x rows): "
+            "too narrow for a 32-px measuring window")
         assert result.stdout == ""
 
 
