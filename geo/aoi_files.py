@@ -20,7 +20,10 @@ from typing import Any, cast
 
 from geo.errors import AOIError
 from geo.paths import misnamed_files, named_files
-from geo.text_files import read_utf8_text
+from geo.text_files import plain_text, read_utf8_text
+
+# The properties of an AOI feature geo reads: names and ids it writes into every output
+TEXT_PROPERTIES = ("id", "name", "kind", "country", "source")
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KINDS = ("port", "base", "city", "training_ground", "mine", "demo", "other")
@@ -180,6 +183,9 @@ def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, A
     props = feature.get("properties") or {}
     if not isinstance(props, Mapping):
         raise AOIError(f"{where}: 'properties' must be an object")
+    for key in TEXT_PROPERTIES:  # what geo reads and writes on (names, ids, credits); other members are not read
+        if isinstance(props.get(key), str):
+            plain_text(props[key], f"property '{key}'", where, AOIError)
     return props
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
 from geo.errors import ClaimError
 from geo.paths import misnamed_files, named_files
-from geo.text_files import read_utf8_text
+from geo.text_files import plain_text, read_utf8_text
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _text(entry: Mapping[str, object], key: str, where: str, required: bool = Tr
     value = entry.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
         raise ClaimError(f"{where}: field '{key}' must be a non-empty string")
-    return value.strip()
+    return plain_text(value.strip(), f"field '{key}'", where, ClaimError)
 
 
 def _ids(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> tuple[str, ...]:
@@ -147,7 +147,7 @@ def _document_title(document: Mapping[str, object], where: str) -> str:
     title = document.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ClaimError(f"{where}: needs a 'source', or a 'title' in the file's [document] table")
-    return title.strip()
+    return plain_text(title.strip(), "field 'title'", where, ClaimError)
 
 
 def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object], where: str, path: Path | None = None) -> Claim:

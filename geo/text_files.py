@@ -4,6 +4,7 @@ encodings Windows editors save in told apart: a refusal that says which encoding
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from geo.errors import GeoError
@@ -33,3 +34,20 @@ def read_utf8_text(path: Path, what: str, format_name: str, error: type[GeoError
         if b"\0" in raw[:4096]:
             raise error(f"{path}: not a text file ({format_name} is UTF-8 text)") from None
         raise error(f"{path}: not UTF-8 text (byte {exc.start + 1}); {save_as}") from None
+
+
+# Characters no XML 1.0 document may hold (C0 controls but tab and line ends, lone surrogates, U+FFFE/U+FFFF): a
+# name carrying one (pasted from a PDF or a terminal; JSON's \u000b and TOML's \u0000 escapes) made project.qgz and
+# changes.kml documents QGIS and Google Earth cannot parse, and a lone surrogate cannot be written as UTF-8 at all.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def plain_text(value: str, field: str, where: str, error: type[GeoError]) -> str:
+    """``value`` of ``field`` (how the format calls it: "field 'statement'", "property 'name'") when it holds only
+    characters text files can carry; else ``error`` naming the character (its code point) and where it is."""
+    found = _NOT_TEXT.search(value)
+    if found is not None:
+        character = f"U+{ord(found.group()):04X}"
+        raise error(f"{where}: {field} holds the control character {character} at character {found.start() + 1} "
+                    f"({value[:found.start()][-20:]!r} before it); remove it (pasted text can carry one)")
+    return value
