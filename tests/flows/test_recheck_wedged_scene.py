@@ -1,4 +1,4 @@
-"""``geo recheck`` from cron over a scene whose host never serves it (HTTP 503 at every run): the AOI fails
+"""``geo recheck`` from cron over a scene whose host never serves it (HTTP 503, or a truncated file, at every run): the AOI fails
 (exit 4, retried next run) until the read has failed in ``GIVE_UP_RUNS`` runs over at least ``GIVE_UP_AFTER``;
 then the scene is skipped with why, like an unusable one, and the later scenes of the AOI are processed."""
 
@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import timedelta
+
+import pytest
 
 from geo.recheck.give_up import GIVE_UP_AFTER, GIVE_UP_RUNS
 from geo.store import iso_utc, parse_utc
@@ -19,10 +21,15 @@ def _failures(store) -> list[tuple[str, int, str, str]]:
         return db.execute("SELECT scene_id, n_runs, first_failed_at, last_error FROM read_failures").fetchall()
 
 
-def test_a_scene_its_host_never_serves_is_skipped_after_three_failed_runs_over_a_day(user, tmp_path):
+@pytest.mark.parametrize("fault, said", [
+    ({"kind": "status", "status": 503, "methods": ("GET", "HEAD")}, "503"),
+    ({"kind": "truncate", "methods": ("GET",)}, "failed after 3 attempts"),  # a third of the file, at every read
+])
+def test_a_scene_its_host_never_serves_is_skipped_after_three_failed_runs_over_a_day(user, tmp_path, fault, said):
     assert (GIVE_UP_RUNS, GIVE_UP_AFTER) == (3, timedelta(hours=24))
     server = broken_archive(tmp_path / "archive", lambda item: None)
-    server.inject("status", match=f"/files/s2/{BROKEN}/red.tif", methods=("GET", "HEAD"), status=503, times=-1)
+    server.inject(fault["kind"], match=f"/files/s2/{BROKEN}/red.tif", times=-1,
+                  **{k: v for k, v in fault.items() if k != "kind"})
     drawn_aoi(user.home / "harbour.geojson")
     store = user.home / "store.gpkg"
     runs, counts = [], []
@@ -43,12 +50,12 @@ def test_a_scene_its_host_never_serves_is_skipped_after_three_failed_runs_over_a
         server.stop()
     for run in runs[:2]:  # as before: the AOI fails, the next run retries
         assert run.returncode == 4, run.output
-        assert f"failed harbour: {BROKEN}: scene {BROKEN} asset 'red'" in run.stdout and "503" in run.stdout
+        assert f"failed harbour: {BROKEN}: scene {BROKEN} asset 'red'" in run.stdout and said in run.stdout
         assert "scene skipped" not in run.stderr
     assert [[(s, n) for s, n, _, _ in c] for c in counts[:2]] == [[(BROKEN, 1)], [(BROKEN, 2)]]
     assert counts[0][0][2] == counts[1][0][2]  # counted since the first failure
     error = counts[1][0][3]
-    assert error.startswith(f"scene {BROKEN} asset 'red'") and "503" in error
+    assert error.startswith(f"scene {BROKEN} asset 'red'") and said in error
     third = runs[2]
     since = iso_utc(first - timedelta(hours=25))
     why = f"failed to read in 3 runs since {since}: {error}"
