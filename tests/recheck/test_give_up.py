@@ -15,8 +15,8 @@ from geo.store import ReadFailure
 FIRST = datetime(2026, 12, 1, 22, 0, tzinfo=timezone.utc)
 HEAD = Scene("S2A_HEAD", FIRST, box(0, 0, 1, 1), {})
 TILE = Scene("S2B_T31UXT", FIRST, box(0, 0, 1, 1), {})
-PASS = Scene("S2B_T31UWT+S2B_T31UXT", FIRST, box(0, 0, 1, 1), {}, parts=(Scene("S2B_T31UWT", FIRST, box(0, 0, 1, 1), {}),
-                                                                          TILE))
+WEST = Scene("S2B_T31UWT", FIRST, box(0, 0, 1, 1), {})
+PASS = Scene("S2B_T31UWT+S2B_T31UXT", FIRST, box(0, 0, 1, 1), {}, parts=(WEST, TILE))
 
 
 def test_a_scene_is_given_up_on_at_its_third_failed_run_a_day_after_the_first():
