@@ -1,6 +1,7 @@
 """``geo recheck`` from cron over a scene whose host never serves it (HTTP 503, or a truncated file, at every
 run): the AOI fails (exit 4, retried next run) until the read has failed in ``GIVE_UP_RUNS`` runs over at least
-``GIVE_UP_AFTER``; then the scene is skipped with why, like an unusable one, and the later scenes of the AOI are processed."""
+``GIVE_UP_AFTER``; then the scene is skipped with why, like an unusable one, and the later scenes of the AOI
+are processed."""
 
 from __future__ import annotations
 
