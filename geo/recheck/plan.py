@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # geo.aoi imports shapely and pyproj: not for a re-check with
     from geo.scenes.model import Scene
     from geo.scenes.source import SceneSource
     from geo.recheck.vessels import VesselPlan  # the vessel job is imported only when a claim predicts vessels
-    from geo.store import Chain
+    from geo.store import Chain, ReadFailure
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class AoiPlan:
     recorded_head: str | None = None  # the chain's head as the store records it (in an old store: a tile of its pass)
     deferred: int = 0  # new scenes left for a later run by --max-pairs
     vessels: VesselPlan | None = None  # when a claim on the AOI predicts vessels
+    read_failures: Mapping[str, ReadFailure] = field(default_factory=dict)  # scenes whose reading failed before
 
     @property
     def starts_chain(self) -> bool:

@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from geo.jobs.dask_cluster import dask_client
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.spine import run_job
 from geo.jobs.steps import Progress
+from geo.recheck.give_up import failed_scene, give_up_reason
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
 from geo.scenes.remote import is_remote
@@ -66,6 +68,7 @@ class AoiOutcome:
     aoi_id: str
     pairs: list[PairOutcome] = field(default_factory=list)
     error: str | None = None  # the chain stopped here; the remaining scenes are retried next run
+    unread: tuple[str, str] | None = None  # (scene, error): reading this scene failed, counted by the store
     vessels: VesselOutcome | None = None  # when the plan had scenes to count ships on
 
 
@@ -123,6 +126,13 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
             continue
         except GeoError as exc:  # unreadable scene, archive down: stop here, retry from here next run
+            if failed_scene(exc, head, scene):
+                if (why := give_up_reason(plan.read_failures.get(scene.id), datetime.now(timezone.utc),
+                                          str(exc))) is not None:  # it failed for days: go around it
+                    log.warning("AOI %s: scene skipped: %s", plan.aoi.id, why)
+                    outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why))
+                    continue
+                outcome.unread = (scene.id, str(exc))
             outcome.error = f"{scene.id}: {exc}"
             break
         except Exception as exc:  # a bug: stop this AOI, keep the others, report it

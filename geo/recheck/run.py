@@ -128,6 +128,7 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         try:
             plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, since,
                             request.max_pairs, paired, pairable)
+            plan = replace(plan, read_failures=store.read_failures(aoi.id, version))
             if pairable is None and any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 

@@ -37,3 +37,14 @@ class PairRow:
         None when unknown."""
         before, after = self.nodata_fractions
         return None if before is None or after is None else max(before, after)
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """A scene whose reading failed in ``n_runs`` consecutive re-checks of its AOI's chain, the first at
+    ``first_failed_at`` (UTC)."""
+
+    scene_id: str
+    n_runs: int
+    first_failed_at: datetime
+    last_error: str

@@ -246,6 +246,25 @@ def _v10(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE changes ADD COLUMN {column} {kind}")
 
 
+# Added by migration 11 (registered as a GeoPackage attribute table, so QGIS lists it with its description).
+READ_FAILURES = ("per AOI, chain and scene: the consecutive re-checks in which reading the scene failed (host 5xx, "
+                 "timeouts, a truncated file); a scene failing in 3 runs over at least 24 h is skipped, its pair "
+                 "recorded with why")
+
+
+def _v11(conn: sqlite3.Connection) -> None:
+    """The count of failed reads per scene (``geo.store.read_failures``): a store migrated has none, each scene's
+    count starts at its next failure."""
+    conn.execute(
+        """CREATE TABLE read_failures (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT, aoi_id TEXT NOT NULL, algorithm_version TEXT NOT NULL,
+            scene_id TEXT NOT NULL, n_runs INTEGER NOT NULL, first_failed_at DATETIME NOT NULL,
+            last_failed_at DATETIME NOT NULL, last_error TEXT NOT NULL,
+            last_run_id INTEGER NOT NULL REFERENCES runs(run_id), UNIQUE (aoi_id, scene_id, algorithm_version))"""
+    )
+    gpkg.register_attributes(conn, "read_failures", READ_FAILURES)
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -257,6 +276,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (8, "vessel land masks per instrument mode", _v8),
     (9, "the zone of each claim's window days per AOI", _v9),
     (10, "Sentinel-1 attributes of changes", _v10),
+    (11, "count of failed reads per scene", _v11),
 )
 LATEST = MIGRATIONS[-1][0]
 

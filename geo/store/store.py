@@ -22,6 +22,7 @@ from geo.errors import StoreError
 from geo.store import gpkg, schema
 from geo.store.changes import ChangeLog
 from geo.store.rows import Chain, PairRow, SceneRef
+from geo.store.read_failures import ReadFailureLog
 from geo.store.runs import RunLog
 from geo.store.times import iso_utc, now_utc, parse_utc
 
@@ -53,7 +54,7 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
     return f"{path}: not a results store (not a readable SQLite/GeoPackage file: {exc})"
 
 
-class Store(RunLog, ChangeLog):
+class Store(RunLog, ChangeLog, ReadFailureLog):
     """An open results store. Use ``Store.open``; close it (or use it as a context manager) when done."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:

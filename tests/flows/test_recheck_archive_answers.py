@@ -149,10 +149,15 @@ def test_a_band_the_host_cannot_serve_for_now_is_retried_by_the_next_run(user, t
     try:
         first = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", server.url,
                      "--since", "2015-12-01")
+        with sqlite3.connect(user.home / "store.gpkg") as db:  # a failed read, counted (given up on at the 3rd run)
+            counted = db.execute("SELECT scene_id, n_runs FROM read_failures").fetchall()
         server.faults.clear()
         again = user("recheck", "--store", "store.gpkg", "--source", server.url)
+        with sqlite3.connect(user.home / "store.gpkg") as db:  # read: its count starts again
+            left = db.execute("SELECT count(*) FROM read_failures").fetchone()[0]
     finally:
         server.stop()
+    assert (counted, left) == ([(BROKEN, 1)], 0)
     assert first.returncode == 4, first.output
     assert f"failed harbour: {BROKEN}: scene {BROKEN} asset 'red'" in first.stdout and "503" in first.stdout
     assert "scene skipped" not in first.stderr

@@ -44,7 +44,9 @@ def without_mask_modes(conn: sqlite3.Connection) -> None:
 
 def as_schema_8(conn: sqlite3.Connection) -> None:
     """What migrations after 8 added, taken out again (the version left for the caller to set): claims without
-    their window's zones, changes without their Sentinel-1 attributes."""
+    their window's zones, changes without their Sentinel-1 attributes, no count of failed reads."""
+    conn.execute("DROP TABLE read_failures")
+    conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'read_failures'")
     conn.execute("ALTER TABLE claims DROP COLUMN window_time_zone")
     for column in schema.SAR_CHANGE_COLUMNS:
         conn.execute(f"ALTER TABLE changes DROP COLUMN {column}")

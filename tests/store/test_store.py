@@ -16,7 +16,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo.errors import StoreError
 from geo.vector.feature import ChangeFeature
-from geo.store import SceneRef, Store, gpkg, schema, writer_lock
+from geo.store import ReadFailure, SceneRef, Store, gpkg, schema, writer_lock
 
 WHEN = datetime(2021, 4, 1, 10, 30, 12, 345000, tzinfo=timezone.utc)
 
@@ -93,7 +93,7 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     conn.close()
     assert not _tables(path) >= {"layer_styles"}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 10
+        assert store.schema_version == schema.LATEST == 11
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
@@ -203,7 +203,7 @@ def test_migration_4_adds_the_vessel_size_classes_and_old_rows_say_they_have_non
            "n_large": 4, "total_area_m2": 1.0, "large_area_m2": 1.0, "observed_fraction": 0.97, "observed_km2": 2.0,
            "land_mask": "sar-temporal-median/0.1", "n_100m": 2, "n_at_berth": 4, "n_at_anchor": 2, "n_100m_at_berth": 1}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 10
+        assert store.schema_version == schema.LATEST == 11
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", [new], 1, "t") == 1
         old_row, new_row = vessel_rows(store, "port", "vessels/0.1")
@@ -232,7 +232,7 @@ def test_migration_7_reads_old_vessel_counts_of_unknown_mode_and_records_it_once
     new = [{**row, "scene": "IW", "instrument_mode": "IW", "date": "2021-04-13", "datetime": "2021-04-13T06:00:00Z"},
            {**row, "scene": "UNSAID", "instrument_mode": "", "date": "2021-04-19", "datetime": "2021-04-19T06:00:00Z"}]
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 10
+        assert store.schema_version == schema.LATEST == 11
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", new, 1, "t") == 2
         assert sorted(unknown_mode_scenes(store, "port", "vessels/0.1")) == ["OLD1", "OLD2"]
@@ -261,7 +261,7 @@ def test_migration_6_keeps_old_pairs_readable_their_outside_share_unknown(tmp_pa
     conn.execute("COMMIT")
     conn.close()
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 10
+        assert store.schema_version == schema.LATEST == 11
         old, = store.pairs("x", "v")
         assert old.clear_fraction == 0.7 and old.nodata_fractions == (None, None) and old.outside_fraction is None
         assert (store.aoi_drawn("harbour"), store.aoi_drawn("port"), store.aoi_drawn("none")) == (True, None, None)
@@ -301,7 +301,7 @@ def test_migration_9_records_each_claims_window_zone_per_aoi_from_its_verdicts(t
         return {c: z and json.loads(z) for c, z in store.conn.execute("SELECT claim_id, window_time_zone FROM claims")}
 
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 10
+        assert store.schema_version == schema.LATEST == 11
         assert zones(store) == {"ships": {"east": "UTC+08:48", "west": "Asia/Vladivostok"},
                                 "troops": {"east": "UTC"}, "unjudged": None}
         ships = Claim("ships", "x", "y", "z", date(2021, 6, 20), Stance.ASSERT, ("east", "north"),
@@ -327,6 +327,8 @@ def test_migration_10_keeps_a_sentinel1_changes_own_attributes_old_ones_unknown(
     with sqlite3.connect(path) as conn:
         for column in schema.SAR_CHANGE_COLUMNS:
             conn.execute(f"ALTER TABLE changes DROP COLUMN {column}")
+        conn.execute("DROP TABLE read_failures")  # migration 11's
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'read_failures'")
         conn.execute("UPDATE store_meta SET value = '9' WHERE key = 'schema_version'")
     conn.close()
     own = {"sensor": "s1", "backscatter": "increase", "db_change_hh": 7.76, "db_change_hv": 7.63, "water_share": 0.0,
@@ -334,7 +336,7 @@ def test_migration_10_keeps_a_sentinel1_changes_own_attributes_old_ones_unknown(
            "change_last_unchanged": "2021-03-08", "change_date_agreement": 0.9}
     sar = ChangeFeature.from_properties(box(3.01, 45.0, 3.011, 45.002), {**_props("sar", 1.0), **own})
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 10
+        assert store.schema_version == schema.LATEST == 11
         with store.transaction():
             store.add_changes([sar], WHEN, 1, "2021-04-02T00:00:00.000Z")
         old, new = store.changes()
@@ -352,3 +354,31 @@ def test_the_store_has_a_column_for_every_attribute_sentinel1_adds():
     from geo.vector.sensor_columns import sar_columns
 
     assert list(sar_columns(SAR_ASSETS, dated=True)) == list(schema.SAR_CHANGE_COLUMNS)
+
+
+def test_migration_11_counts_failed_reads_in_an_old_store(tmp_path):
+    """A store of schema 10 gains ``read_failures``, empty (a scene's count starts at its next failure), registered
+    for QGIS; each run adds one to a scene's count from its first failure, and a read clears it."""
+    path = tmp_path / "v10.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=10) == list(range(1, 11))
+    for _ in range(3):
+        conn.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('t', 't', '{}')")
+    conn.execute("COMMIT")
+    conn.close()
+    with writer_lock(path), Store.open(path) as store:
+        assert (store.migrated_from, store.schema_version) == (10, schema.LATEST)
+        assert store.read_failures("harbour", "v") == {}
+        with store.transaction():
+            store.note_read_failure("harbour", "v", "S2B", "HTTP 503", 1, "2026-12-01T22:00:00.000Z")
+            store.note_read_failure("harbour", "v", "S2B", "truncated", 2, "2026-12-02T10:00:00.000Z")
+            store.note_read_failure("harbour", "v", "S2C", "HTTP 500", 2, "2026-12-02T10:00:00.000Z")
+        assert store.read_failures("harbour", "v")["S2B"] == ReadFailure(
+            "S2B", 2, datetime(2026, 12, 1, 22, tzinfo=timezone.utc), "truncated")
+        assert store.read_failures("harbour", "other") == {} and store.read_failures("port", "v") == {}
+        with store.transaction():
+            store.clear_read_failures("harbour", "v", ["S2B"])
+        assert list(store.read_failures("harbour", "v")) == ["S2C"]
+        assert store.conn.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'read_failures'"
+                                  ).fetchone() == ("attributes",)
