@@ -47,8 +47,9 @@ from geo.vector.attributes import PairIdentity
 class SarParams:
     resolution: float = 10.0
     margin_m: float = 100.0  # context beyond the AOI for the speckle filter's window
-    # 0: the margin as before. Not yet checked: a small AOI inside a wide backscatter change (the looks, when
-    # not given, are estimated from the grid's log-ratio, which such a change would fill)
+    # 0: no minimum grid (the optical kit's 3 km). A change filling the grid shifts the log-ratio but does not
+    # widen it: the looks come from its spread about its median, the test is against 0, and the Lee filter's
+    # window is 7 px (tests/flows/test_small_area_sar.py: a 140 m AOI in a 600 m / 1 km +-6 dB patch found whole)
     min_grid_m: float = 0.0
     alpha: float = 1e-3  # false-alarm rate per pixel of the combined (VV, VH) test
     strong_alpha: float = 1e-5  # "far past the threshold": a region's confidence is its share of these
