@@ -39,7 +39,10 @@ SNIFF_BYTES = 512
 REMOTE_PREFIXES = ("http://", "https://", "/vsicurl", "/vsis3/", "/vsiaz/", "/vsigs/", "s3://")
 BLOB_STORAGE_DOMAIN = ".blob.core.windows.net"  # Planetary Computer assets: need a SAS token
 _HTTP_CODE = re.compile(r"HTTP (?:response )?code:? ?(\d{3})", re.IGNORECASE)
-_NO_CREDENTIALS = re.compile(r"configuration options? not defined|credentials not filled", re.IGNORECASE)
+# GDAL up to 3.10 ("... configuration options not defined", "credentials not filled") and 3.12 (rasterio 1.5's
+# wheels: "InvalidCredentials: No valid AWS credentials found. ..."), which a retry will not change
+_NO_CREDENTIALS = re.compile(r"configuration options? not defined|credentials not filled|no valid AWS credentials found",
+                             re.IGNORECASE)
 NO_CREDENTIALS_HINT = ("no credentials for this bucket: give them in the environment (AWS_ACCESS_KEY_ID ...), or "
                        "AWS_NO_SIGN_REQUEST=YES for a public S3 bucket")
 

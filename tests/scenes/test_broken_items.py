@@ -181,3 +181,19 @@ def test_an_aws_profile_that_does_not_exist_is_one_error_naming_it(geo, tmp_path
     assert "Traceback" not in recheck.stderr and "internal error" not in recheck.stdout + recheck.stderr
     summary = json.loads(recheck.stdout)
     assert summary["failed_aois"] == [{"aoi_id": "demo-nantes-port", "error": f"{BROKEN}: {why}"}]
+
+
+@pytest.mark.parametrize("message", [
+    "AWS_SECRET_ACCESS_KEY and AWS_NO_SIGN_REQUEST configuration options not defined, and /root/.aws/credentials "
+    "not filled",  # GDAL 3.10 (rasterio 1.4's wheels, CI)
+    "InvalidCredentials: No valid AWS credentials found. For authenticated requests, you need to set "
+    "AWS_SECRET_ACCESS_KEY, AWS_ACCESS_KEY_ID or other configuration options, or create a /root/.aws/credentials "
+    "file. Consult https://gdal.org/en/stable/user/virtual_file_systems.html#vsis3-aws-s3-files for more details. "
+    "For unauthenticated requests on public resources, set the AWS_NO_SIGN_REQUEST configuration option to YES.",
+    # GDAL 3.12 (rasterio 1.5's wheels, Python 3.12+): read three times, then its own words, not geo's one line
+], ids=["gdal-3.10", "gdal-3.12"])
+def test_gdals_words_for_a_bucket_without_credentials_are_known_in_either_release(message):
+    from geo.scenes.remote import lacks_credentials
+
+    assert lacks_credentials(message)
+    assert not lacks_credentials("HTTP response code: 503")
