@@ -5,6 +5,7 @@ line naming the file and what to do (exit 1, no traceback); what is right is tak
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -149,7 +150,8 @@ def test_an_aoi_swapped_into_open_sea_is_said_to_be_unseen_with_where_it_would_b
 @pytest.mark.parametrize("text, says", [
     ('{"type": "Feature", "properties": {"id": "a",}, "geometry": null}',
      "(Expecting property name enclosed in double quotes at line 1 column 46); JSON allows no comma after the last "
-     "member of an object or list"),
+     "member of an object or list" if sys.version_info < (3, 13) else  # 3.13's parser names the rule itself
+     "(Illegal trailing comma before end of object at line 1 column 45)"),
     ("{'type': 'Feature'}", "(Expecting property name enclosed in double quotes at line 1 column 2); JSON strings "
                             'take double quotes "..."'),
     ('{"type": "Feature", // drawn by hand\n "properties": {}}',
