@@ -155,7 +155,15 @@ def _quick_end_wanted() -> bool:
     """A command asked for it (only one that imported ``start_up`` can have), and no profiler is running
     (``python -m cProfile -o FILE -m geo ...`` writes FILE after the command returns, not at exit)."""
     start_up = sys.modules.get("geo.cli.start_up")
-    return start_up is not None and bool(start_up.quick_end_wanted()) and sys.getprofile() is None
+    return start_up is not None and bool(start_up.quick_end_wanted()) and not _profiled()
+
+
+def _profiled() -> bool:
+    """Whether a profiler watches the process: by ``sys.setprofile`` (Python 3.11, profilers such as yappi), or as
+    the profiler tool of ``sys.monitoring`` (cProfile from Python 3.12 on)."""
+    monitoring = getattr(sys, "monitoring", None)
+    return sys.getprofile() is not None or (
+        monitoring is not None and monitoring.get_tool(monitoring.PROFILER_ID) is not None)
 
 
 def _run(argv: Sequence[str] | None) -> None:
