@@ -114,9 +114,12 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
               "already in the store].")
 @click.option("--since", default=None, callback=not_empty, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
-@click.option("--source", default="earth-search", show_default=True, callback=scene_source,
+@click.option("--source", default=None, callback=scene_source,
               help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
-                   "STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with geo).")
+                   "STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with geo) "
+                   "[default: the store's source, kept from its first run; for a new store earth-search].")
+@click.option("--switch-source", is_flag=True,
+              help="Take a --source other than the store's (refused without it) and keep it for later runs.")
 @click.option("--out", type=NonEmptyPath(path_type=Path, file_okay=False), default=None,
               help="Folder for per-run files [default: <store name>-outputs beside the store].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -146,7 +149,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary JSON instead of text.")
 @aoi_dir_option
 @seeds_dir_option
-def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str, out: Path | None,
+def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str | None,
+                    switch_source: bool, out: Path | None,
                     workers: int, scheduler: str | None, wait_s: float, on_new: str | None, on_new_timeout_s: float,
                     max_pairs: int | None,
                     sensor: str, notify: str | None, notify_retries: int, export_stac: Path | None, as_json: bool,
@@ -165,6 +169,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
         since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
+                             switch_source=switch_source,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new,
                              on_new_timeout_s=on_new_timeout_s, max_pairs=max_pairs,
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor, notify=notify,
