@@ -33,9 +33,15 @@ def print_report(report: RecheckReport, store: Path) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
     migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
+    unchanged = f"store unchanged but for its {migrated}" if migrated else "store unchanged"
+    if report.run_id is None and summary["failed_aois"]:  # not a run: nothing of it recorded, no run folder
+        out.print(f"[bold]no run recorded[/]: [red]{len(summary['failed_aois'])} AOI(s) failed[/] (retried next run), "
+                  f"nothing new in {len(summary['aois'])} other(s), in {report.elapsed_s:.2f} s; {unchanged}",
+                  markup=True)
+        _print_failures(summary)
+        return
     if report.run_id is None:
-        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; "
-                  + (f"store unchanged but for its {migrated}" if migrated else "store unchanged"))
+        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; {unchanged}")
         return
     if migrated:
         out.print(f"store {migrated}")
@@ -73,12 +79,17 @@ def print_report(report: RecheckReport, store: Path) -> None:
                 " (Sentinel-1)" if verdict.get("sensor") == "s1" else "")
             out.print(f"  claim {esc(verdict['claim_id'])} on {esc(verdict['aoi_id'])}{by}: "
                       f"[bold]{esc(verdict['verdict'])}[/] (was {esc(was)}) — {esc(verdict['rationale'])}", markup=True)
-    for failure in summary["failed_aois"]:
-        out.print(f"  [red]failed[/] {esc(failure['aoi_id'])}: {esc(failure['error'])}", markup=True)
+    _print_failures(summary)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
     alone = report.out / Path(summary["files"]["changes"]).with_suffix(".qlr")
     out.print(f"QGIS: {report.out / (store.stem + '.qlr')} (the store's AOIs and changes, on the time slider: drag "
               f"and drop, or Layer > Add from Layer Definition File; this run's changes alone: {alone})")
+
+
+def _print_failures(summary: dict[str, Any]) -> None:
+    for failure in summary["failed_aois"]:
+        console.stdout.print(f"  [red]failed[/] {console.esc(failure['aoi_id'])}: {console.esc(failure['error'])}",
+                             markup=True)
 
 
 def _seen_part(done: list[dict[str, Any]], sensor: str | None) -> str:

@@ -143,7 +143,7 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         except DateError:
             raise
         except GeoError as exc:  # the archive is down for this AOI: the others go on
-            log.warning("AOI %s: search failed: %s", aoi.id, exc)
+            log.info("AOI %s: search failed: %s", aoi.id, exc)  # said once, in the run's failed AOIs
             failed[aoi.id] = f"search failed: {exc}"
         except Exception as exc:  # a bug: this AOI is reported and retried, the others go on
             failed[aoi.id] = internal_error(aoi.id, "searching", exc)
@@ -174,10 +174,12 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, versi
 
 
 def _nothing_new(report: RecheckReport, started: str, source: str, version: str, entries: list[dict[str, Any]],
-                 clock: float) -> RecheckReport:
-    report.summary = _summary(None, started, now_utc(), source, version, entries, [], {}, {})
+                 clock: float, failed: dict[str, str] | None = None) -> RecheckReport:
+    """A run that records nothing: nothing new in ``entries``, and the AOIs of ``failed`` failed before any
+    scene of theirs was found new (searching, reading their files)."""
+    report.summary = _summary(None, started, now_utc(), source, version, entries, [], failed or {}, {})
     report.elapsed_s = time.perf_counter() - clock
-    log.info("nothing new: %d AOI(s) checked in %.3f s", len(entries), report.elapsed_s)
+    log.info("nothing new: %d AOI(s) checked, %d failed, in %.3f s", len(entries), len(failed or {}), report.elapsed_s)
     return report
 
 
@@ -330,8 +332,11 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
 
         s1 = sar_chain.ongoing_chains(store, request.sensor, request.archive, aois, plan_s1)
         unregistered = any(store.aoi_feature(a.id) is None for a in aois)  # a run registers them (register_new)
-        if not failed and not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
-            return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock)
+        if not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+            # nothing new, or nothing but failed AOIs (the archive down): no run, no run folder (an archive down
+            # for a week filled the store and the outputs with empty runs); the failures are said, exit 4
+            return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock,
+                                failed)
         from geo.jobs.optical_kit import OpticalKit, Params
         from geo.recheck.process import run_plans
 
