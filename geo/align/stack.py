@@ -93,8 +93,9 @@ def implausible(shift: Shift, max_shift_px: float | None, pixel_m: float) -> str
 
 
 def _warned(warning: str) -> str:
-    """``warning``, logged: what the run's manifest records too."""
-    log.warning(warning)
+    """``warning``, logged at info level (a routine note of a pair, nothing to act on: a re-check's cron log
+    stays quiet): the run's manifest records it, and ``geo run``/``geo coreg`` print the manifest's warnings."""
+    log.info(warning)
     return warning
 
 

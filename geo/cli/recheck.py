@@ -33,9 +33,15 @@ def print_report(report: RecheckReport, store: Path) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
     migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
+    unchanged = f"store unchanged but for its {migrated}" if migrated else "store unchanged"
+    if report.run_id is None and summary["failed_aois"]:  # not a run: nothing of it recorded, no run folder
+        out.print(f"[bold]no run recorded[/]: [red]{len(summary['failed_aois'])} AOI(s) failed[/] (retried next run), "
+                  f"nothing new in {len(summary['aois'])} other(s), in {report.elapsed_s:.2f} s; {unchanged}",
+                  markup=True)
+        _print_failures(summary)
+        return
     if report.run_id is None:
-        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; "
-                  + (f"store unchanged but for its {migrated}" if migrated else "store unchanged"))
+        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; {unchanged}")
         return
     if migrated:
         out.print(f"store {migrated}")
@@ -73,12 +79,17 @@ def print_report(report: RecheckReport, store: Path) -> None:
                 " (Sentinel-1)" if verdict.get("sensor") == "s1" else "")
             out.print(f"  claim {esc(verdict['claim_id'])} on {esc(verdict['aoi_id'])}{by}: "
                       f"[bold]{esc(verdict['verdict'])}[/] (was {esc(was)}) — {esc(verdict['rationale'])}", markup=True)
-    for failure in summary["failed_aois"]:
-        out.print(f"  [red]failed[/] {esc(failure['aoi_id'])}: {esc(failure['error'])}", markup=True)
+    _print_failures(summary)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
     alone = report.out / Path(summary["files"]["changes"]).with_suffix(".qlr")
     out.print(f"QGIS: {report.out / (store.stem + '.qlr')} (the store's AOIs and changes, on the time slider: drag "
               f"and drop, or Layer > Add from Layer Definition File; this run's changes alone: {alone})")
+
+
+def _print_failures(summary: dict[str, Any]) -> None:
+    for failure in summary["failed_aois"]:
+        console.stdout.print(f"  [red]failed[/] {console.esc(failure['aoi_id'])}: {console.esc(failure['error'])}",
+                             markup=True)
 
 
 def _seen_part(done: list[dict[str, Any]], sensor: str | None) -> str:
@@ -114,9 +125,12 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
               "already in the store].")
 @click.option("--since", default=None, callback=not_empty, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
-@click.option("--source", default="earth-search", show_default=True, callback=scene_source,
+@click.option("--source", default=None, callback=scene_source,
               help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
-                   "STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with geo).")
+                   "STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with geo) "
+                   "[default: the store's source, kept from its first run; for a new store earth-search].")
+@click.option("--switch-source", is_flag=True,
+              help="Take a --source other than the store's (refused without it) and keep it for later runs.")
 @click.option("--out", type=NonEmptyPath(path_type=Path, file_okay=False), default=None,
               help="Folder for per-run files [default: <store name>-outputs beside the store].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -146,7 +160,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary JSON instead of text.")
 @aoi_dir_option
 @seeds_dir_option
-def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str, out: Path | None,
+def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str | None,
+                    switch_source: bool, out: Path | None,
                     workers: int, scheduler: str | None, wait_s: float, on_new: str | None, on_new_timeout_s: float,
                     max_pairs: int | None,
                     sensor: str, notify: str | None, notify_retries: int, export_stac: Path | None, as_json: bool,
@@ -165,6 +180,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
         since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
+                             switch_source=switch_source,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new,
                              on_new_timeout_s=on_new_timeout_s, max_pairs=max_pairs,
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor, notify=notify,

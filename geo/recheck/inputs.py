@@ -133,7 +133,7 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
         except AOIError as exc:
             if not scheduled:
                 raise
-            log.warning("AOI %s: %s", ref, exc)  # its file redrawn badly: this AOI waits, the others go on
+            log.info("AOI %s: %s", ref, exc)  # its file redrawn badly: a failed AOI of the run, the others go on
             selected.invalid[ref] = str(exc)
             continue
         if aoi.id in chosen and not chosen[aoi.id].geometry.equals(aoi.geometry):

@@ -184,7 +184,7 @@ def run_plans(plans: Sequence[AoiPlan], kit: SensorKit, workers: int = 1,
             try:
                 outcomes.append(process_plan(plan, kit))
             except Exception as exc:  # a bug outside a pair (vessel counts): this AOI is retried, the others go on
-                log.error("AOI %s failed: %s: %s", plan.aoi.id, type(exc).__name__, exc)
+                log.info("AOI %s failed: %s: %s", plan.aoi.id, type(exc).__name__, exc)  # said in the failed AOIs
                 log.debug("AOI %s: traceback", plan.aoi.id, exc_info=exc)
                 outcomes.append(AoiOutcome(plan.aoi.id, error=f"internal error: {type(exc).__name__}: {exc}"))
         return outcomes
@@ -200,7 +200,7 @@ def run_plans(plans: Sequence[AoiPlan], kit: SensorKit, workers: int = 1,
             try:
                 results[aoi_id] = future.result()
             except Exception as exc:  # the worker died or the cluster failed: this AOI is retried next run
-                log.warning("AOI %s failed on the cluster: %s", aoi_id, exc)
+                log.info("AOI %s failed on the cluster: %s", aoi_id, exc)  # said in the run's failed AOIs
                 results[aoi_id] = AoiOutcome(aoi_id, error=f"cluster task failed: {type(exc).__name__}: {exc}")
             if progress:
                 progress(f"{done}/{len(futures)} AOIs done on the cluster")

@@ -29,7 +29,7 @@ def internal_error(aoi_id: str, doing: str, exc: Exception) -> str:
     """Log a bug met while ``doing`` one AOI's part (its traceback at -vv, as the CLI does); return the
     message for the run's failed AOIs (the AOI is retried next run, the others go on)."""
     message = f"internal error while {doing}: {type(exc).__name__}: {exc}"
-    log.error("AOI %s: %s", aoi_id, message)
+    log.info("AOI %s: %s", aoi_id, message)  # said once, in the run's failed AOIs
     log.debug("AOI %s: traceback", aoi_id, exc_info=exc)
     return message
 

@@ -25,7 +25,7 @@ from geo import __version__, paths
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import DateError, GeoError, StoreError
-from geo.recheck import notify, outputs, quick, sar_chain
+from geo.recheck import notify, outputs, quick, sar_chain, source_choice
 from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
                                 take_claims)
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
@@ -50,7 +50,8 @@ class RecheckRequest:
     out: Path | None = None
     aoi_refs: tuple[str, ...] = ()
     since: date | None = None
-    source: str = "earth-search"
+    source: str | None = None  # None: the store's source, else Earth Search (geo.recheck.source_choice)
+    switch_source: bool = False  # a --source other than the store's is taken (and kept) rather than refused
     workers: int = 1
     scheduler: str | None = None
     wait_s: float = 0.0
@@ -64,6 +65,12 @@ class RecheckRequest:
     sensor: str = "auto"  # the Sentinel-1 chain policy: auto, both or s2 (geo.recheck.sar_chain)
     notify: str | None = None  # webhook URL (geo.recheck.notify); never stored: it may hold a token
     notify_retries: int = 4
+
+    @property
+    def archive(self) -> str:
+        """The source searched, once ``_recheck`` has chosen it."""
+        assert self.source is not None, "chosen by geo.recheck.source_choice at the start of the run"
+        return self.source
 
     def detector(self) -> Detector[Any]:
         """The change detector of the run, built once: its algorithm version keys the store's chains."""
@@ -132,12 +139,12 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
             if pairable is None and any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 
-                plan = replace(plan, vessels=plan_vessels(store, request.source, aoi, mine, today))
+                plan = replace(plan, vessels=plan_vessels(store, request.archive, aoi, mine, today))
             plans.append(plan)
         except DateError:
             raise
         except GeoError as exc:  # the archive is down for this AOI: the others go on
-            log.warning("AOI %s: search failed: %s", aoi.id, exc)
+            log.info("AOI %s: search failed: %s", aoi.id, exc)  # said once, in the run's failed AOIs
             failed[aoi.id] = f"search failed: {exc}"
         except Exception as exc:  # a bug: this AOI is reported and retried, the others go on
             failed[aoi.id] = internal_error(aoi.id, "searching", exc)
@@ -168,10 +175,12 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, versi
 
 
 def _nothing_new(report: RecheckReport, started: str, source: str, version: str, entries: list[dict[str, Any]],
-                 clock: float) -> RecheckReport:
-    report.summary = _summary(None, started, now_utc(), source, version, entries, [], {}, {})
+                 clock: float, failed: dict[str, str] | None = None) -> RecheckReport:
+    """A run that records nothing: nothing new in ``entries``, and the AOIs of ``failed`` failed before any
+    scene of theirs was found new (searching, reading their files)."""
+    report.summary = _summary(None, started, now_utc(), source, version, entries, [], failed or {}, {})
     report.elapsed_s = time.perf_counter() - clock
-    log.info("nothing new: %d AOI(s) checked in %.3f s", len(entries), report.elapsed_s)
+    log.info("nothing new: %d AOI(s) checked, %d failed, in %.3f s", len(entries), len(failed or {}), report.elapsed_s)
     return report
 
 
@@ -196,7 +205,7 @@ def _quick_answer(store: Store, brief: quick.CatalogBrief, inputs: RecheckInputs
         return None
     step(f"asking {brief.name} whether anything is new")
     idle = quick.nothing_new(store, brief, inputs.known, {c.id: c for c in taken.claims}, request.aoi_refs,
-                             request.since, request.source, today, version, request.sensor)
+                             request.since, request.archive, today, version, request.sensor)
     if idle is not None:
         report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, {}), taken.warnings
     return idle
@@ -256,6 +265,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                          "recheck.gpkg")
     out = Path(request.out) if request.out else outputs.default_out(store_path)
     outputs.check_out(out, store_path, given=request.out is not None)
+    stored_source = source_choice.stored_source(store_path)
+    request = replace(request, source=source_choice.choose_source(request.source, stored_source,
+                                                                  request.switch_source, store_path))
     today = request.today or datetime.now(timezone.utc).date()
     if request.since:
         check_since(request.since, today, request.today or datetime.now().astimezone().date())
@@ -267,10 +279,10 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     version = detector.algorithm_version
     # With a store to compare with, a local catalog is first read in brief (quick.py); when that read fails or
     # meets an item it does not take, the full source is opened here and reports any error, as always.
-    catalog_file = local_catalog_file(request.source) if store_path.is_file() else None
+    catalog_file = local_catalog_file(request.archive) if store_path.is_file() else None
     brief = quick.read_catalog(catalog_file) if catalog_file else None
     # The change chain reads Sentinel-2 (vessels: geo.recheck.vessels).
-    source: SceneSource | None = open_source(request.source, Sensor.S2) if brief is None else None
+    source: SceneSource | None = open_source(request.archive, Sensor.S2) if brief is None else None
     Store.check(store_path)
     first_selection = None  # a first re-check's AOIs, checked before its store is made (its files read once)
     if not store_path.exists():
@@ -283,6 +295,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         report = RecheckReport({}, out)
         if store.migrated_from is not None:  # a write even when nothing is new: the terminal says so
             report.migrated = (store.migrated_from, store.schema_version)
+        if request.switch_source and request.archive != (stored_source or request.archive):  # kept though nothing is new
+            with store.transaction():
+                store.set_source(request.archive)
         if (last := store.last_started()) is not None and last > started:  # a clock set back: searches end too soon
             log.warning("the clock says %s, before the store's last re-check began (%s): check the machine's clock; "
                         "scenes are searched up to %s only", started, last, today)
@@ -301,7 +316,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, invalid), taken.warnings
         _catch_up(store, out, request, report, alerts)
         if source is None:
-            source = open_source(request.source, Sensor.S2)
+            source = open_source(request.archive, Sensor.S2)
         invalid.update(taken.failed)
         aois = [a for a in selected.aois if a.id not in taken.failed]  # their claims may be among those not taken
         _warn_redrawn(store, aois)
@@ -316,10 +331,13 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             add_failures(failed, errors)
             return s1_plans
 
-        s1 = sar_chain.ongoing_chains(store, request.sensor, request.source, aois, plan_s1)
+        s1 = sar_chain.ongoing_chains(store, request.sensor, request.archive, aois, plan_s1)
         unregistered = any(store.aoi_feature(a.id) is None for a in aois)  # a run registers them (register_new)
-        if not failed and not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
-            return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock)
+        if not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+            # nothing new, or nothing but failed AOIs (the archive down): no run, no run folder (an archive down
+            # for a week filled the store and the outputs with empty runs); the failures are said, exit 4
+            return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock,
+                                failed)
         from geo.jobs.optical_kit import OpticalKit, Params
         from geo.recheck.process import run_plans
 
@@ -344,6 +362,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 entries += chain_entries
                 news += chain_news
             register_new(store, aois, run_id)
+            store.set_source(request.archive)
             for aoi_id, drawn in selected.drawn.items():
                 store.mark_drawn(aoi_id, drawn)
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,

@@ -64,6 +64,11 @@ class RunLog:
              len(summary["failed_aois"]), bool(summary["has_new"]), json.dumps(summary, sort_keys=True), run_id),
         )
 
+    def set_source(self, source: str) -> None:
+        """Keep the source the store is re-checked with (``geo.recheck.source_choice``): a key of ``store_meta``."""
+        self.conn.execute("INSERT INTO store_meta (key, value) VALUES ('source', ?) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (source,))
+
     def mark_notified(self, run_id: int) -> None:
         self.conn.execute("UPDATE runs SET notified_at = ? WHERE run_id = ?", (now_utc(), run_id))
 

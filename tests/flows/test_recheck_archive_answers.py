@@ -41,6 +41,7 @@ def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_s
     # the run's first line says it failed in part, as a log's `grep '^run'` shows it (it read as a run with nothing new)
     assert first.stdout.startswith("run 1: 0 new pair(s), 0 new change(s) (none), 1 AOI(s) failed (retried next run) in ")
     assert "failed harbour: search failed: " in first.stdout and "HTTP 500" in first.stdout
+    assert "search failed" not in first.stderr, first.stderr  # said once, for cron's log
     with sqlite3.connect(user.home / "store.gpkg") as db:  # registered, though nothing was found
         assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("harbour", 1)]
     # cron's next run names no AOI and no --since: the area is retried, its chain starting at the first --since
@@ -241,7 +242,7 @@ def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(
     assert (f"failed harbour: search failed: {clear_archive.url}: search failed (127.0.0.1 did not answer in time: "
             "a read timeout (GEO_HTTP_TIMEOUT s) at each attempt)") in down.stdout, down.stdout
     assert "ConnectionError" not in down.output and "Max retries" not in down.output
-    assert again.returncode == 0 and again.stdout.startswith("run 4: 1 new pair(s)"), again.output
+    assert again.returncode == 0 and again.stdout.startswith("run 3: 1 new pair(s)"), again.output  # run 3: down was none
 
 
 def test_a_search_failing_on_its_second_page_is_not_taken_for_the_whole_answer(user, clear_archive):
@@ -266,3 +267,27 @@ def test_a_search_failing_on_its_second_page_is_not_taken_for_the_whole_answer(u
     assert again.returncode == 0, again.output
     assert [(p["before_scene"], p["after_scene"], p["status"]) for p in summary["aois"][0]["pairs"]] == [
         (BEFORE, BROKEN, "done"), (BROKEN, LATER, "done")]
+
+
+def test_runs_in_which_every_area_failed_record_no_run_and_leave_no_folder(user, clear_archive):
+    # an archive down for a week recorded an empty run, with its own outputs folder, at every cron run
+    with _held_back(user, clear_archive) as (items, held):
+        outputs = user.home / "store-outputs"
+        latest = (outputs / "latest.json").read_bytes()
+        clear_archive.inject("status", match="/search", methods=("POST",), times=-1, status=500)  # the archive is down
+        down = [user("recheck", "--store", "store.gpkg") for _ in range(2)]  # cron's line: the store's source
+        clear_archive.clear()
+        with sqlite3.connect(user.home / "store.gpkg") as db:
+            assert db.execute("SELECT run_id FROM runs").fetchall() == [(1,)]
+        assert sorted(p.name for p in (outputs / "runs").iterdir()) == ["000001"]
+        assert (outputs / "latest.json").read_bytes() == latest
+        items += reversed(held)
+        back = user("recheck", "--store", "store.gpkg")
+    for run in down:
+        assert run.returncode == 4, run.output
+        lines = run.stdout.splitlines()
+        assert lines[0].startswith("no run recorded: 1 AOI(s) failed (retried next run), nothing new in 0 other(s), in ")
+        assert lines[0].endswith("; store unchanged") and len(lines) == 2, run.stdout
+        assert lines[1].startswith("  failed harbour: search failed: ") and "HTTP 500" in lines[1]
+        assert run.stderr == "", run.stderr
+    assert back.returncode == 0 and back.stdout.startswith("run 2: 2 new pair(s)"), back.output

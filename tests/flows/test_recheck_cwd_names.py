@@ -18,7 +18,8 @@ BEFORE, AFTER = "S2A_30TXT_20150821_L1C_nantes", "S2_30TXT_20171014_L1C_nantes"
 def first_scene_only(folder: Path) -> Path:
     """A catalog of the demo's first scene alone (its item file where it is): the second arrives later."""
     folder.mkdir()
-    catalog = {"type": "Catalog", "id": "first", "stac_version": "1.1.0", "description": "the demo's first scene",
+    # the id of the demo catalog it grows into (a catalog a scene is added to is the store's source still)
+    catalog = {"type": "Catalog", "id": "demo", "stac_version": "1.1.0", "description": "the demo's first scene",
                "links": [{"rel": "root", "href": "./catalog.json", "type": "application/json"},
                          {"rel": "item", "href": str(DEMO_CATALOG.parent / BEFORE / f"{BEFORE}.json"),
                           "type": "application/geo+json"}]}
