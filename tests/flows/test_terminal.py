@@ -24,15 +24,29 @@ signatures = ["vehicle_parks"]
 """
 
 
-def write_project(home):
+# The same claims with their control sequences taken out: text geo takes, markup and all.
+MARKUP_CLAIMS = re.sub(r"\\u001b(\[\d*[A-Za-z]|\]0;)|\\u0007", "", HOSTILE_CLAIMS)
+
+
+def write_project(home, claims: str = MARKUP_CLAIMS):
     (home / "aoi").mkdir()
     drawn = drawn_aoi(home / "aoi" / "site.geojson", properties={"id": "site", "name": "[blink]Site[/blink]"})
     (home / "seeds").mkdir()
-    (home / "seeds" / "claims.toml").write_text(HOSTILE_CLAIMS)
+    (home / "seeds" / "claims.toml").write_text(claims)
     return drawn
 
 
+def test_terminal_control_sequences_in_claims_are_refused_and_not_echoed(user):
+    # An escape sequence in a claim (it would clear the screen, retitle the terminal) cannot go into any output
+    # (no XML document may hold it): refused where read, named by its code point, never printed raw.
+    write_project(user.home, HOSTILE_CLAIMS)
+    result = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds")
+    assert result.returncode == 1 and "U+001B" in result.stderr, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+
+
 def test_claims_list_prints_user_text_as_text_and_never_cuts_ids(user):
+    assert "\\u001b" not in MARKUP_CLAIMS and "\\u0007" not in MARKUP_CLAIMS
     write_project(user.home)
     for columns in (60, 80):
         result = user("claims", "list", "--aoi-dir", "aoi", "--seeds-dir", "seeds", columns=columns)
@@ -76,13 +90,13 @@ def test_paths_with_brackets_are_printed_as_they_are_and_warnings_print_once(use
 
 def test_control_characters_from_files_never_reach_the_terminal(user):
     write_project(user.home)
-    result = user("claims", "show", "a-very-long-claim-identifier-that-a-narrow-terminal-would-cut-short",
-                  "--aoi-dir", "aoi", "--seeds-dir", "seeds")
-    assert result.returncode == 0 and "\x1b" not in result.stdout  # JSON escapes them: \u001b
-    assert "\\u001b[31mred" in result.stdout
     bad = user("run", "--aoi", "site", "--claim", "nope\x1b[2J", "--aoi-dir", "aoi", "--seeds-dir", "seeds",
                "--out", "o")
     assert bad.returncode == 1 and "\x1b" not in bad.output and "unknown claim id" in bad.stderr
+    (user.home / "seeds" / "claims.toml").write_text(HOSTILE_CLAIMS)  # escapes in the file: refused, by code point
+    result = user("claims", "show", "a-very-long-claim-identifier-that-a-narrow-terminal-would-cut-short",
+                  "--aoi-dir", "aoi", "--seeds-dir", "seeds")
+    assert result.returncode == 1 and "\x1b" not in result.output and "U+001B" in result.stderr, result.output
 
 
 def test_scene_search_never_cuts_ids_or_dates_in_a_narrow_terminal(user):
