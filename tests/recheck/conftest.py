@@ -214,6 +214,8 @@ def dump_store(path: Path, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple
             names = [d[0] for d in cursor.description]
             rows = []
             for row in cursor:
+                if table == "store_meta" and row[0] in skip:  # a key/value row (the store's source: a path)
+                    continue
                 values = []
                 for name, value in zip(names, row):
                     if name in skip:
