@@ -10,8 +10,8 @@ import sqlite3
 from pathlib import Path
 
 _SQLITE_FULL, _SQLITE_IOERR = 13, 10  # primary result codes (the low byte of an extended code)
-_LOW_BYTES = 1 << 20  # an SQLite I/O error with less than this left on the device is taken for a full disk
-_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+LOW_BYTES = 1 << 20  # an I/O error (SQLite's, GDAL's) with less than this left on the device is taken for a full disk
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def free_bytes(folder: Path) -> int | None:
@@ -29,9 +29,9 @@ def no_space(exc: BaseException, folder: Path) -> str | None:
     free = free_bytes(folder)
     if isinstance(exc, sqlite3.Error):
         code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-        full = code == _SQLITE_FULL or (code == _SQLITE_IOERR and free is not None and free < _LOW_BYTES)
+        full = code == _SQLITE_FULL or (code == _SQLITE_IOERR and free is not None and free < LOW_BYTES)
     else:
-        full = isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+        full = isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
     if not full:
         return None
     return f"no space left on the device of {folder}" + (f" ({free} bytes free)" if free is not None else "")

@@ -196,8 +196,9 @@ def polygon_mask(geometry: BaseGeometry, grid: Grid) -> np.ndarray:
     counts = np.zeros(len(parts) + 1, np.int64)
     if len(parts) == 1:  # most areas: counting the non-zero bytes is ~30 times faster than bincount
         counts[1] = np.count_nonzero(labels)
-    for row in range(0, grid.height if len(parts) > 1 else 0, _COUNT_ROWS):
-        counts += np.bincount(labels[row:row + _COUNT_ROWS].ravel(), minlength=len(parts) + 1)
+    else:
+        for row in range(0, grid.height, _COUNT_ROWS):
+            counts += np.bincount(labels[row:row + _COUNT_ROWS].ravel(), minlength=len(parts) + 1)
     thin = [part for k, part in enumerate(parts, start=1) if counts[k] * grid.pixel_area < 0.5 * part.area]
     mask: np.ndarray = labels > 0
     if thin:

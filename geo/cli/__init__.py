@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 user error (a one-line message naming the bad input), 2 inte
 
 from __future__ import annotations
 
-import errno
 import gc
 import importlib
 import logging
@@ -210,7 +209,9 @@ def _run(argv: Sequence[str] | None) -> None:
     except Exception as exc:  # a bug, not bad input: exit 2, traceback only on request
         if os.environ.get("GEO_DEBUG"):
             raise
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the machine's, not a bug
+        from geo.disk import FULL_ERRNOS
+
+        if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:  # the machine's, not a bug
             where = f" writing {clean(exc.filename)}" if exc.filename else ""
             stderr.print(f"Error: no space left on the device{where}: free some space and run again")
             sys.exit(1)

@@ -73,10 +73,10 @@ def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, b
             with rasterio.open(source) as dataset:
                 rasterio.shutil.copy(dataset, tmp, driver="COG", **COG_OPTIONS)
     except rasterio.errors.RasterioError as exc:
-        from geo.disk import free_bytes
+        from geo.disk import LOW_BYTES, free_bytes
 
         free = free_bytes(Path(path).absolute().parent)  # GDAL's words for a full disk: "Write failed. See previous..."
-        why = f"no space left on its device: {free} bytes free" if free is not None and free < (1 << 20) else exc
+        why = f"no space left on its device: {free} bytes free" if free is not None and free < LOW_BYTES else exc
         raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({why})") from None
     return path
 

@@ -102,6 +102,7 @@ def _existing(folder: Path) -> Path:
         folder = folder.parent
     return folder
 
+
 class SceneCache:
     """A folder of cached windows (see module doc). Safe to share between threads and processes."""
 
