@@ -55,6 +55,12 @@ VERDICT_HELP = {
     NOT_OBSERVABLE: "the predicted signature is below 10 m pixels, or cloud hid the area",
     NOT_TESTED: "the two scenes do not lie on either side of the claim window",
 }
+# radar sees through cloud: a report of Sentinel-1 runs only says what hides the area from it
+RADAR_VERDICT_HELP = {
+    NO_EVIDENCE: "the area was seen and no such change appeared; absence is not disproof",
+    NOT_OBSERVABLE: "the predicted signature is below the radar's 10-20 m pixels, or too little of the area was "
+                    "seen (no data or outside the scenes)",
+}
 EVIDENCE_RULE = (
     f"Minimum evidence: changes of the predicted kinds count only when at least {MIN_EVIDENCE_STRENGTH:.0%} of "
     "their pixels are far past the change threshold (times how sure their kind is), and together they must cover "
@@ -302,6 +308,12 @@ def _section(run: RunData) -> dict[str, Any]:
     }
 
 
+def verdict_help(runs: Sequence[RunData]) -> dict[str, str]:
+    """What each verdict means, in the words of the runs' sensors: a report of radar runs only names no cloud."""
+    radar = bool(runs) and all(not _sensor(run.manifest).sees_cloud for run in runs)
+    return {v: (RADAR_VERDICT_HELP.get(v) if radar else None) or VERDICT_HELP[v] for v in VERDICTS}
+
+
 def render_report(runs: Sequence[RunData], generated: datetime | None = None) -> str:
     """The report's HTML for one or more runs (one section per AOI, one card per claim)."""
     environment = _environment()
@@ -316,7 +328,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
     return environment.get_template("report.html.j2").render(
         sections=sections,
         summary=summary,
-        verdict_help=[(badge(v, None, key=True), VERDICT_HELP[v]) for v in VERDICTS],
+        verdict_help=[(badge(v, None, key=True), help) for v, help in verdict_help(runs).items()],
         confidence_examples=[badge(CONSISTENT, level) for level in ("high", "medium", "low")],
         evidence_rule=EVIDENCE_RULE,
         vessel_help=VESSEL_HELP if any(s["vessels"] for s in sections) else "",

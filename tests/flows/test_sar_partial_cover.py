@@ -57,6 +57,9 @@ def test_a_sar_run_names_the_part_of_the_aoi_outside_the_scenes(user, port_proje
     # the swipe view's dark grey east of the scenes: radar sees through cloud (the caption said cloud)
     assert "Dark grey: not seen on that date (no data or outside the scenes)." in report
     assert '<th class="num">Area seen</th>' in report and "Area clear" not in report  # the scenes table
+    # the verdicts' legend: radar's area is seen, not "seen clearly", and no cloud hides it
+    assert "the area was seen and no such change appeared" in report
+    assert "seen clearly" not in report and "cloud hid" not in report
     assert "<dt>Water level (filtered VV below it on every date)</dt><dd>-15.0 dB</dd>" in report
     assert "<dt>Minimum share of the AOI seen on both dates</dt><dd>50 %</dd>" in report
     claim, = json.loads((user.home / "out" / "claims.json").read_text())

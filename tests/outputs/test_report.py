@@ -173,3 +173,21 @@ def test_the_report_credits_the_sentinel_data_with_the_years_of_its_scenes(synth
     combined = tmp_path / "both.html"
     assert run_geo("report", str(synthetic_output), str(demo_output), "--out", str(combined)).returncode == 0
     assert "Contains modified Copernicus Sentinel data 2015–2020." in combined.read_text()
+
+
+def test_the_verdicts_legend_speaks_of_cloud_when_a_run_sees_cloud(synthetic_output):
+    """A report of Sentinel-2 runs, or of Sentinel-2 and Sentinel-1 runs together, keeps cloud in its legend;
+    only a report of radar runs alone drops it (``tests/flows/test_sar_partial_cover.py``)."""
+    from dataclasses import replace
+
+    from geo.outputs.report import verdict_help
+    from geo.outputs.run_data import load_run
+    from geo.verdicts import NO_EVIDENCE, NOT_OBSERVABLE
+
+    optical = load_run(synthetic_output)
+    radar = replace(optical, manifest={**optical.manifest, "sensor": "s1"})
+    assert "cloud hid the area" in verdict_help([optical])[NOT_OBSERVABLE]
+    assert "cloud hid the area" in verdict_help([optical, radar])[NOT_OBSERVABLE]
+    assert "seen clearly" in verdict_help([radar, optical])[NO_EVIDENCE]
+    assert "cloud" not in verdict_help([radar])[NOT_OBSERVABLE]
+    assert verdict_help([radar])[NO_EVIDENCE].startswith("the area was seen and no such change appeared")
