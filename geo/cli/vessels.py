@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,6 +136,9 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     _summary(run, written, out)
 
 
+LITTLE_WATER_KM2 = 0.05  # 5 ha, 500 pixels of 10 m: room for a few ships at most
+
+
 def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     from geo.vessels.job import VESSEL_LAYERS
 
@@ -144,7 +148,14 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     for row in run.rows:
         echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessels ({row['n_large']} >= "
              f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "
-             f"{row['total_area_m2'] / 1e3:.1f}k m2, saw {row['observed_fraction']:.0%} of the water")
+             f"{row['total_area_m2'] / 1e3:.1f}k m2, saw {row['observed_fraction']:.0%} of the water "
+             f"({row['observed_km2']:.2f} km2)")
+    water = max((r.sea_px * r.pixel_area_m2 / 1e6 for r in run.results), default=0.0)  # seen or not
+    if run.results and water < LITTLE_WATER_KM2:
+        # a share of almost no water reads as "saw 100%": say how little there was
+        logging.getLogger(__name__).warning(
+            f"{run.aoi.id}: the land mask leaves {water:.2f} km2 of water in the area on its best date; vessel "
+            "counts there say little (is the area over a port's water?)")
     for item in run.evidence:
         echo(f"  claim {esc(item['claim_id'])}: [bold]{esc(item['verdict'])}[/] — {esc(item['rationale'])}",
              markup=True)

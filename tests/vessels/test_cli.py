@@ -154,3 +154,40 @@ def test_bad_inputs(port_project, tmp_path, geo_cli):
     for r in (result,):
         assert "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_an_area_over_land_says_how_little_water_it_holds(port_project, tmp_path, geo_cli):
+    """An area drawn over the port's land (the left third) holds a few stray pixels of water at most: its dates
+    said "saw 100% of the water", as if the sea had been watched. Each date now gives the water seen in km²,
+    and the run warns that counts over so little water say little."""
+    from shapely.geometry import box, mapping
+
+    from tests.synthetic import CRS_UTM, ORIGIN
+
+    west, north = ORIGIN[0] + 10 * 10, ORIGIN[1] - 10 * 10
+    quay = reproject(box(west, north - 280 * 10, west + 70 * 10, north), CRS_UTM.to_string(), WGS84)
+    aoi_dir = tmp_path / "aoi"
+    aoi_dir.mkdir()
+    (aoi_dir / "yard.geojson").write_text(json.dumps({
+        "type": "Feature", "properties": {"id": "yard", "name": "Yard", "kind": "other"},
+        "geometry": mapping(quay)}))
+    out = tmp_path / "yard"
+    result = geo_cli("vessels", "--aoi", "yard", "--from", "2021-04-25", "--to", "2021-06-30", "--sensor", "s2",
+                     "--source", str(port_project.catalog), "--aoi-dir", str(aoi_dir),
+                     "--seeds-dir", str(port_project.seeds_dir), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((out / "timeseries.csv").open()))
+    assert len(rows) == len(S2_DATES)
+    dates = [line for line in result.stdout.splitlines() if "of the water (" in line]
+    assert len(dates) == len(rows)
+    for line, row in zip(dates, rows):
+        assert line.endswith(f"of the water ({float(row['observed_km2']):.2f} km2)"), line
+        assert float(row["observed_km2"]) < 0.05
+    assert "yard: the land mask leaves 0.0" in result.stderr and "km2 of water in the area" in result.stderr
+    # the port's own area has its sea: no such warning
+    port = geo_cli("vessels", "--aoi", "test-port", "--from", "2021-04-25", "--to", "2021-06-30", "--sensor", "s2",
+                   "--source", str(port_project.catalog), "--aoi-dir", str(port_project.aoi_dir),
+                   "--seeds-dir", str(port_project.seeds_dir), "--out", str(tmp_path / "port"))
+    assert port.returncode == 0, port.stderr
+    assert "km2 of water in the area" not in port.stderr
+    assert any(float(r["observed_km2"]) > 2 for r in csv.DictReader((tmp_path / "port" / "timeseries.csv").open()))
