@@ -60,7 +60,7 @@ def layer_definition_path(store: Store, out: Path) -> Path:
 
 def write_layer_definition(store: Store, out: Path) -> Path:
     path = layer_definition_path(store, out)
-    text = layer_definition(store.path, out)
+    text = layer_definition(store.path, out, store.pair_years())
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         out.mkdir(parents=True, exist_ok=True)
         write_text(path, text)

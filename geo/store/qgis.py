@@ -45,17 +45,23 @@ def changes_source(store: Path, folder: Path) -> str:
     return f"{os.path.relpath(Path(store).absolute(), Path(folder).absolute())}|layername=changes"
 
 
-def layer_definition(store: Path, folder: Path) -> str:
+def layer_definition(store: Path, folder: Path, years: tuple[int, int] | None = None) -> str:
     """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's AOIs and its ``changes`` on the
-    time slider (``changes_source``)."""
+    time slider (``changes_source``), the changes crediting the Sentinel data of ``years`` (``Store.pair_years``:
+    the first and last years of the pairs compared; None before any)."""
+    from geo.outputs.layer_metadata import resource_metadata, sentinel_credit
     from geo.outputs.qgis_project import ProjectLayer
     from geo.outputs.qlr import layer_definition as definition
     from geo.outputs.styles import aois_style
 
     path = os.path.relpath(Path(store).absolute(), Path(folder).absolute())
+    title = f"Changes found by the re-checks of {Path(store).name}"
+    about = resource_metadata(title, f"{title}: each change polygon found between two Sentinel scenes of an area's "
+                              "chain, on the time slider from the run that first saw it (first_seen).",
+                              sentinel_credit(f"{year}" for year in years or ()))
     return definition([
         ProjectLayer("geo_recheck_aois_layer", "areas of interest", "vector", f"{path}|layername=aois", "EPSG:4326",
                      aois_style()),
         ProjectLayer("geo_recheck_changes_layer", "changes (re-checks)", "vector", changes_source(store, folder),
-                     "EPSG:4326", changes_style_over_time()),
+                     "EPSG:4326", changes_style_over_time(), metadata=about),
     ])

@@ -54,7 +54,8 @@ def main():
     for layer in project.mapLayers().values():
         entry = {"valid": layer.isValid(), "count": layer.featureCount(), "renderer": layer.renderer().type(),
                  "crs": layer.crs().authid() if layer.crs().isValid() else None,
-                 "aliases": {f.name(): f.alias() for f in layer.fields()}, **temporal(layer)}
+                 "aliases": {f.name(): f.alias() for f in layer.fields()}, "rights": list(layer.metadata().rights()),
+                 "title": layer.metadata().title(), **temporal(layer)}
         if layer.name() == "changes (re-checks)":
             entry["shown_at"] = {moment: shown_at(layer, moment) for moment in moments}
         out["qlr"]["layers"][layer.name()] = entry

@@ -69,6 +69,9 @@ def test_qgis_shows_changes_over_time(qgis, first_run):
     assert {layer["crs"] for layer in layers.values()} == {"EPSG:4326"}
     assert changes_layer["aliases"]["first_seen"] == "First seen (acquired, UTC)"
     assert changes_layer["aliases"]["change_type"] == "Change type"
+    # the changes credit the Sentinel data they are made of, with its years (the scenes are of 2021)
+    assert changes_layer["rights"] == ["Contains modified Copernicus Sentinel data 2021"]
+    assert changes_layer["title"] == "Changes found by the re-checks of s.gpkg"
     # the time slider at 15 May 2021 shows the changes first seen before it, not those of June; at the June
     # scene's instant all of them
     assert changes_layer["shown_at"] == {"2021-05-15T00:00:00Z": early, latest: by_latest}
