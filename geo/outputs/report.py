@@ -37,7 +37,7 @@ from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import RunData, job_timings
-from geo.outputs.settings import plain, readable_settings
+from geo.outputs.settings import readable_detector_settings, readable_settings
 from geo.outputs.statistic import describe, job_parameters
 from geo.scenes.model import Sensor
 from geo.vector.feature import ChangeFeature
@@ -118,7 +118,6 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["pct"] = percent
-    environment.filters["plain"] = plain
     return environment
 
 
@@ -289,6 +288,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "manifest": manifest,
         "statistic": describe(manifest["statistic"]),
         "job_parameters": readable_settings(job_parameters(manifest), _sensor(manifest)),
+        "detector_settings": readable_detector_settings(manifest["statistic"].get("parameters") or {}),
         "timings": job_timings(manifest.get("timings_s", {})),
         "scene_source": portable_path(str(manifest["scenes"].get("selection", {}).get("source", ""))),
         "pictures": pictures,

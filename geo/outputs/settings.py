@@ -81,11 +81,44 @@ def _alpha(sensor: Sensor) -> dict[str, tuple[str, Format]]:
             "alpha_grow": ("Chi-square methods: significance to grow a seed", plain)}
 
 
-def readable_settings(parameters: Mapping[str, Any], sensor: Sensor) -> list[tuple[str, str]]:
-    """(label, value with its unit) of each of ``parameters``, in their order; ``sensor``: the run's."""
-    labels = {**_labels(sensor.clear_word), **_alpha(sensor)}
+def _times(value: Any) -> str:
+    return f"{float(value):g} × the detection level"
+
+
+# The detectors' own settings (``geo.change.detectors``: each one's params dataclass, listed by the run in
+# manifest ``statistic.parameters``), in the statistic's own unit where they are levels.
+DETECTOR_LABELS: dict[str, tuple[str, Format]] = {
+    "band": ("Detector: band of the statistic", plain),
+    "window_px": ("Detector: local regression window", _pixels),
+    "windows_px": ("Detector: local regression windows (the lowest statistic kept)", lambda v: f"{plain(v)} px"),
+    "sigma_px": ("Detector: footprint (Gaussian σ)", _pixels),
+    "sigmas_px": ("Detector: footprints (Gaussian σ; the lowest statistic kept)", lambda v: f"{plain(v)} px"),
+    "threshold": ("Detector: detection level", plain),
+    "seed_factor": ("Detector: seed level", _times),
+    "min_area_px": ("Detector: smallest region", _pixels),
+    "high": ("Detector: self-training, change examples above", plain),
+    "low": ("Detector: self-training, no-change examples below", plain),
+    "c": ("Detector: self-training, inverse regularisation (C)", plain),
+    "alpha": ("Detector: significance of a seed pixel", plain),
+    "alpha_grow": ("Detector: significance to grow a seed", plain),
+}
+
+
+def _readable(parameters: Mapping[str, Any], labels: Mapping[str, tuple[str, Format]],
+              unknown: str = "") -> list[tuple[str, str]]:
     out = []
     for key, value in parameters.items():
-        label, show = labels.get(key, (key.replace("_", " "), plain))
+        label, show = labels.get(key, (unknown + key.replace("_", " "), plain))
         out.append((label, show(value)))
     return out
+
+
+def readable_settings(parameters: Mapping[str, Any], sensor: Sensor) -> list[tuple[str, str]]:
+    """(label, value with its unit) of each of ``parameters``, in their order; ``sensor``: the run's."""
+    return _readable(parameters, {**_labels(sensor.clear_word), **_alpha(sensor)})
+
+
+def readable_detector_settings(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value with its unit) of each of a detector's own ``parameters`` (manifest
+    ``statistic.parameters``), in their order; a setting not listed keeps its name after 'Detector: '."""
+    return _readable(parameters, DETECTOR_LABELS, unknown="Detector: ")

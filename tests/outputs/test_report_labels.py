@@ -91,7 +91,7 @@ def test_a_chi_square_run_keeps_its_own_labels(synthetic_project, tmp_path):
     assert "Score (χ²)" in html and "6 degrees of freedom" in html
     assert f"{statistic['threshold_seed']:.3g} χ²: seed level (α = 0.0001)" in html
     assert f"{statistic['threshold_grow']:.3g} χ²: grow level (α = 0.01)" in html
-    assert "<dt>detector: alpha</dt><dd>0.0001</dd>" in html
+    assert "<dt>Detector: significance of a seed pixel</dt><dd>0.0001</dd>" in html
     assert "mean |z|" not in html
     labels = _ramp_labels(texts["change_statistic.qml"])
     assert f"{statistic['threshold_seed']:.3g} χ²: seed level (α = 0.0001)" in labels
