@@ -24,6 +24,7 @@ from geo.dates import DATE_PATTERN, parse_date
 from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.anchors import claim_anchors, search_days
 from geo.scenes.cache import SceneCache
+from geo.scenes.ids import pass_key
 from geo.scenes.cloud import AoiCover, aoi_covers
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, passes
@@ -106,6 +107,7 @@ class _Side:
         self.horizon = 0
         self.pool: list[Candidate] = []  # everything found so far, nearest first
         self.judged: dict[str, Candidate] = {}
+        self.left_out: list[Scene] = []  # tiles of the passes found that another tile of theirs stands for
 
     def _candidate(self, scene: Scene) -> Candidate:
         day = self.zone.day(scene.datetime)
@@ -117,9 +119,21 @@ class _Side:
         else:
             first, last = self.anchor, self.anchor + timedelta(days=horizon)
         scenes = search_days(self.source, self.aoi, self.zone, first, last)
-        found = [c for c in map(self._candidate, passes(scenes, self.aoi)) if 0 <= c.gap_days <= horizon]
+        self.left_out = []
+        found = [c for c in map(self._candidate, passes(scenes, self.aoi, self.left_out))
+                 if 0 <= c.gap_days <= horizon]
         self.pool = sorted(found, key=lambda c: (c.gap_days, c.scene.id))
         self.horizon = horizon
+
+    def tiles_left_out(self, chosen: Scene) -> dict[str, list[str]]:
+        """``{"tiles_left_out": ids}``: the tiles of ``chosen``'s pass it does not read (another tile of the pass
+        shows the AOI, or a newer publication of the tile), so the manifest names every tile the pass had; {}
+        when there were none."""
+        key = pass_key(chosen.date, chosen.platform, chosen.relative_orbit, chosen.collection)
+        older = {old for tile in (chosen, *chosen.parts) for old in tile.supersedes}  # named as such already
+        ids = sorted(t.id for t in self.left_out if key is not None and t.id not in older
+                     and pass_key(t.date, t.platform, t.relative_orbit, t.collection) == key)
+        return {"tiles_left_out": ids} if ids else {}
 
     def judge(self, candidates: Sequence[Candidate]) -> None:
         todo = [c for c in candidates if c.scene.id not in self.judged]
@@ -149,6 +163,10 @@ class _Side:
             return clear
         seen = [c for c in self.judged.values() if c.clear >= 0]
         return [max(seen, key=lambda c: (c.clear, -c.gap_days))] if seen else []
+
+
+def _left_out(side: _Side | None, chosen: Scene) -> dict[str, list[str]]:
+    return side.tiles_left_out(chosen) if side is not None else {}  # a scene named by id: no pass searched
 
 
 def _cost(before: Candidate, after: Candidate) -> float:
@@ -351,9 +369,9 @@ def select_pair(
         "rule": (f"AOI clear (>= {MIN_CLEAR:.0%} of its pixels clear, judged inside the AOI), then closest to the "
                  f"window, same relative orbit preferred (a different orbit costs {ORBIT_PENALTY_DAYS} days)"),
         "anchors": anchors.to_dict(),
-        "before": {**chosen_before.to_dict(),
+        "before": {**chosen_before.to_dict(), **_left_out(sides.get("before"), chosen_before.scene),
                    "why": _why(chosen_before, "before", before_anchor, fixed_before, chosen_after)},
-        "after": {**chosen_after.to_dict(),
+        "after": {**chosen_after.to_dict(), **_left_out(sides.get("after"), chosen_after.scene),
                   "why": _why(chosen_after, "after", after_anchor, fixed_after, chosen_before)},
         "same_relative_orbit": None if None in orbits else orbits[0] == orbits[1],
         "searched_days": {name: s.horizon for name, s in sides.items()},

@@ -69,6 +69,7 @@ def test_an_aoi_seen_half_by_each_tile_of_a_pass_is_read_from_both(user, halves)
     assert before["id"] == f"{WEST}_20210601+{EAST}_20210601"
     assert before["tiles"] == [f"{WEST}_20210601", f"{EAST}_20210601"]
     assert manifest["scenes"]["selection"]["before"]["clear_fraction"] == 1.0
+    assert "tiles_left_out" not in manifest["scenes"]["selection"]["before"]  # both tiles read
     change = seam_change(user, "out")  # one polygon across the seam, not the half in one tile
     assert SEAM_CHANGE_KM2 < change["properties"]["area_m2"] / 1e6 < SEAM_CHANGE_KM2 * 1.2
     assert change["properties"]["before_scene"] == before["id"]
@@ -119,6 +120,9 @@ def test_of_two_tiles_showing_all_of_the_aoi_the_one_on_its_grid_is_read(user, o
         f"{EAST}_20210601", f"{EAST}_20210611")
     assert "tiles" not in manifest["scenes"]["before"]  # one tile: no mosaic
     assert [c["id"] for c in manifest["scenes"]["selection"]["candidates"]["before"]] == [f"{EAST}_20210601"]
+    # the pass's other tile, not read, is named beside the one read (the manifest did not say it existed)
+    for role, day in (("before", "01"), ("after", "11")):
+        assert manifest["scenes"]["selection"][role]["tiles_left_out"] == [f"{WEST}_202106{day}"]
     assert SEAM_CHANGE_KM2 < seam_change(user, "out")["properties"]["area_m2"] / 1e6 < SEAM_CHANGE_KM2 * 1.2
 
 
