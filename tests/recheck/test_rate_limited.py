@@ -8,17 +8,28 @@ from __future__ import annotations
 import json
 import time
 
-from tests.recheck.conftest import SCENE_IDS
-from tests.recheck.test_archive import archive_series  # noqa: F401  (the fixture)
+import pytest
+
+from tests.archive_server import ArchiveServer
+from tests.recheck.conftest import SCENE_IDS, build_series
+from tests.recheck.test_archive import archive_item
 from tests.scenes.conftest import FAST_NETWORK
 
 SITES = ("site-a", "site-b", "site-c", "site-d")
 RETRY_AFTER_S = 2
 
 
-def test_a_rate_limited_archive_is_waited_out_once_per_run_not_once_per_aoi(archive_series, tmp_path,  # noqa: F811
-                                                                          geo_cli):
-    server, series, items = archive_series
+@pytest.fixture
+def archive(tmp_path):
+    """The four AOIs' series served by the loopback archive, its items not yet published."""
+    series = build_series(tmp_path / "project")
+    server = ArchiveServer(page_size=2).start()
+    yield server, series, {scene_id: archive_item(server, series, scene_id, tmp_path / "cogs") for scene_id in SCENE_IDS}
+    server.stop()
+
+
+def test_a_rate_limited_archive_is_waited_out_once_per_run_not_once_per_aoi(archive, tmp_path, geo_cli):
+    server, series, items = archive
     env = {**FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache"), "GEO_HTTP_MAX_WAIT": "10"}
     args = ["recheck", "--store", str(tmp_path / "s.gpkg"), "--source", server.url, "--aoi-dir", str(series.aoi_dir),
             "--seeds-dir", str(series.seeds_dir), "--json"]
