@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, close_id_hint,
-                           feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
+                           close_kind_hint, feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
                            read_geojson, registry_feature, validity_advice, wrong_type)
 from geo.errors import AOIError
 from geo.geometry import WGS84, collection_polygons, polygon_parts, reproject, right_handed
@@ -229,6 +229,9 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
     aoi_id = given_id if isinstance(given_id, str) and ID_PATTERN.match(given_id) else slugify(path.stem)
     given_kind = props.get("kind")
     kind = given_kind if isinstance(given_kind, str) and given_kind in KINDS else "other"
+    if given_kind is not None and kind != given_kind:  # taken all the same: a drawn area's kind only labels it
+        log.warning("%s: property 'kind' %r is not one of %s: read as 'other'%s", where, given_kind, ", ".join(KINDS),
+                    close_kind_hint(given_kind))
     return AOI(
         id=aoi_id,
         name=" + ".join(names) or path.stem,

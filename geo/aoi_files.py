@@ -132,6 +132,14 @@ def close_id_hint(ref: str, known: Iterable[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
+def close_kind_hint(kind: object) -> str:
+    """' (did you mean 'port'?)' for a ``kind`` a slip away from a known one ('Port', 'training-ground'), else ''."""
+    if not isinstance(kind, str):
+        return ""
+    close = difflib.get_close_matches(kind.lower().replace("-", "_").replace(" ", "_"), KINDS, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 # How a polygon's GeoJSON coordinates nest: list levels above a position, and how to write them.
 _NESTING = {
     "Polygon": (2, "a list of rings, each a list of [longitude, latitude] positions: [[[lon, lat], [lon, lat], ...]]"),
@@ -207,7 +215,8 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
         raise AOIError(f"{where}: property 'id' must be a lower-case slug like 'vladivostok-port', got {aoi_id!r}")
     kind = props.get("kind", "other")
     if kind not in KINDS:
-        raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}"
+                       f"{close_kind_hint(kind)}")
     return AoiFeature(aoi_id, kind, data, props, where, path)
 
 

@@ -170,7 +170,9 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     try:
         stance = Stance(str(stance_text))  # no TOML value but the strings themselves reads as a stance
     except ValueError:
-        raise ClaimError(f"{where}: stance must be 'assert' or 'deny', got {stance_text!r}") from None
+        close = difflib.get_close_matches(str(stance_text).lower(), [str(s) for s in Stance], n=1, cutoff=0.7)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ClaimError(f"{where}: stance must be 'assert' or 'deny', got {stance_text!r}{guess}") from None
     window_table = entry.get("window")
     if window_table is None:
         raise ClaimError(f"{where}: missing window = {{ start = YYYY-MM-DD, end = YYYY-MM-DD }}")

@@ -17,6 +17,10 @@ from geo.cli.options import (
 from geo.errors import AOIError
 
 
+# `show` prints JSON only; --json is taken as the listings take it, so a script can pass it to every command.
+show_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (what `show` prints anyway).")
+
+
 @click.group("aoi")
 def aoi_group() -> None:
     """Areas of interest (aoi/*.geojson)."""
@@ -47,7 +51,8 @@ def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
 @aoi_group.command("show")
 @click.argument("aoi_ref")
 @aoi_dir_option
-def aoi_show(aoi_ref: str, aoi_dir: Path | None) -> None:
+@show_json_option
+def aoi_show(aoi_ref: str, aoi_dir: Path | None, as_json: bool) -> None:
     """Show one AOI (id or file) as validated JSON."""
     from shapely.geometry import mapping
 
@@ -104,7 +109,8 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
 @click.argument("claim_id")
 @aoi_dir_option
 @seeds_dir_option
-def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None) -> None:
+@show_json_option
+def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> None:
     """Show one claim as JSON (other claims' faults are warnings; `geo claims list` checks them all)."""
     from geo.aoi import load_aois
 

@@ -23,11 +23,13 @@ META_KEY = "source"
 
 def normalized(source: str) -> str:
     """``source`` as the store keeps it: a local catalog by its absolute path (a cron job's folder is not the
-    analyst's), a URL without a trailing slash, an archive's name as it is."""
+    analyst's), a URL without a trailing slash, an archive's name as it is, and by its name when given by its URL
+    (``--source earth-search`` in one cron line and its URL in another search the same archive)."""
     if source in ARCHIVES:
         return source
     if source.startswith(("http://", "https://")):
-        return source.rstrip("/")
+        url = source.rstrip("/")
+        return next((name for name, archive in ARCHIVES.items() if archive.url == url), url)
     catalog = local_catalog_file(source)
     return str(catalog.resolve()) if catalog is not None else source
 
@@ -49,8 +51,12 @@ def _same_source(chosen: str, stored: str) -> bool:
         return True
     if (chosen_id := _catalog_id(chosen)) is None:
         return False
-    gone = stored not in ARCHIVES and not stored.startswith(("http://", "https://")) and not Path(stored).exists()
-    return gone or chosen_id == _catalog_id(stored)
+    return _gone(stored) or chosen_id == _catalog_id(stored)
+
+
+def _gone(stored: str) -> bool:
+    """Whether the store's source is a local catalog no longer where it was (moved, deleted)."""
+    return stored not in ARCHIVES and not stored.startswith(("http://", "https://")) and not Path(stored).exists()
 
 
 def stored_source(store_path: Path) -> str | None:
@@ -80,6 +86,10 @@ def choose_source(given: str | None, stored: str | None, switch: bool, store_pat
     if given is None:
         if stored is None:
             return default_source(None)
+        if _gone(stored):  # said as the store's, not as a --source the user never typed
+            raise StoreError(f"{store_path} is re-checked against the local catalog {stored}, which no longer "
+                             "exists: restore it, or give its new place with --source (a copy of it is the same "
+                             "source), or another source with --source SRC --switch-source")
         log.info("--source: %s, the store's source (%s)", stored, store_path)
         return stored
     chosen = normalized(given)

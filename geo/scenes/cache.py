@@ -5,7 +5,8 @@ values on the grid (DN, before scale/offset) with their nodata, plus the item's 
 (``item-<hash of the source>.json``: two archives may hold items with the same id, and a lookup must get
 its own archive's item and hrefs). Entries are written to a temporary file and renamed into place only
 after the whole window was read, so a crashed or failed download leaves no entry that a later run could
-mistake for data; a leftover temporary file is never read and ``clear`` removes it. An entry that no
+mistake for data; a leftover temporary file (a run killed mid-write: SIGKILL, a power cut) is never read, and
+is removed by the first use of the cache once it is ``STALE_TEMPORARY_S`` old, or by ``clear``. An entry that no
 longer opens is dropped and read again.
 
 Item ids come from archives, so they are checked before they name a folder: a safe id is a plain name (not
@@ -22,6 +23,7 @@ import logging
 import re
 import shutil
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +45,10 @@ log = logging.getLogger(__name__)
 
 CACHE_VERSION = 2  # 2: windows keyed by their file's href too
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# A window is written in seconds: a temporary file this old is a killed run's, not another process's write.
+STALE_TEMPORARY_S = 6 * 3600
+_SWEPT: set[Path] = set()  # cache roots this process has swept of stale temporary files
+_SWEPT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,29 @@ class SceneCache:
             raise SceneError(f"item id {shown_id(item_id)} cannot name a scene cache folder in {self.root}: {reason}")
         return folder
 
+    def _sweep(self) -> None:
+        """Remove the stale temporary files (``geo.atomic.replacing``'s ``.<name>.<pid>-<token>.tmp.<suffix>``) that
+        runs killed mid-write left in the item folders: they are never read, only fill the disk. Once per process."""
+        with _SWEPT_LOCK:
+            if self.root in _SWEPT:
+                return
+            _SWEPT.add(self.root)
+        if not self.root.is_dir():
+            return
+        cutoff, removed, freed = time.time() - STALE_TEMPORARY_S, 0, 0
+        for path in self.root.glob("*/.*.tmp.*"):
+            try:
+                if path.parent.is_symlink() or not path.is_file() or path.is_symlink():
+                    continue  # nothing outside the cache is touched
+                stat = path.stat()
+                if stat.st_mtime < cutoff:
+                    path.unlink()
+                    removed, freed = removed + 1, freed + stat.st_size
+            except OSError:  # gone meanwhile, or a read-only cache: nothing to do
+                continue
+        if removed:
+            log.info("scene cache: removed %d temporary file(s) (%d bytes) of writes killed runs left", removed, freed)
+
     def path_for(self, key: CacheKey) -> Path:
         return self.item_dir(key.item_id) / f"{_safe(key.asset)}-{key.digest[:16]}.tif"
 
@@ -138,6 +167,7 @@ class SceneCache:
 
     def load(self, key: CacheKey) -> np.ma.MaskedArray | None:
         """The cached window (masked where nodata), or None on a miss."""
+        self._sweep()
         path = self.path_for(key)
         if not path.exists():
             self._count(False)
@@ -156,6 +186,7 @@ class SceneCache:
         return data
 
     def store(self, key: CacheKey, data: np.ma.MaskedArray, nodata: float, href: str) -> Path:
+        self._sweep()
         path = self.path_for(key)
         if self.root in _UNWRITABLE:
             return path
@@ -191,6 +222,7 @@ class SceneCache:
 
     def load_item(self, item_id: str, source: str) -> dict[str, Any] | None:
         """The STAC JSON of ``item_id`` as ``source`` (an archive's URL or a catalog's path) gave it."""
+        self._sweep()
         path = self._item_path(item_id, source)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -209,6 +241,7 @@ class SceneCache:
         return self._item_path(item_id, source).is_file()
 
     def store_item(self, item: Mapping[str, Any], source: str) -> None:
+        self._sweep()
         path = self._item_path(str(item["id"]), source)
         if self.root in _UNWRITABLE:
             return

@@ -244,6 +244,7 @@ class StacApi:
         self.limits = limits
         self._client: Any = None
         self._refused: set[str] = set()  # ids already warned about (not a plain name, not valid STAC)
+        self._rate_limited: ArchiveError | None = None  # an HTTP 429 that outlasted the retries
 
     @property
     def cache(self) -> SceneCache | None:
@@ -285,6 +286,8 @@ class StacApi:
         the items it answered that cannot be read as scenes (id: why), left out with a warning."""
         from pystac_client.exceptions import APIError
 
+        if self._rate_limited is not None:  # a re-check's next AOIs would each wait out the backoff again, in vain
+            raise ArchiveError(f"{self._rate_limited}; not asked again in this run")
         client = self._open()
         try:
             search = client.search(collections=list(self.collections), limit=PAGE_SIZE, **query)
@@ -294,7 +297,10 @@ class StacApi:
             limits = self.limits or SearchLimits.from_env()
             features = first_page(pages) if one_page else checked_features(pages, self.name, limits)
         except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ArchiveError(f"{self.name}: {what} failed ({_describe(exc)})") from None
+            error = ArchiveError(f"{self.name}: {what} failed ({_describe(exc)})")
+            if getattr(exc, "status_code", None) == 429:  # "too many requests" after every retry's wait
+                self._rate_limited = error
+            raise error from None
         return _readable_scenes(features, client, self.name)
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:

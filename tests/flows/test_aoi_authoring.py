@@ -191,3 +191,21 @@ def test_an_aoi_file_saved_as_json_is_named_not_ignored(user):
     assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == "my-quay", shown.output
     assert shown.stderr.startswith("warning: aoi/port.json: not read: an AOI file's name ends in .geojson (rename it "
                                    "port.geojson)")
+
+
+@pytest.mark.parametrize("kind, hint", [("Port", " (did you mean 'port'?)"),
+                                        ("training-ground", " (did you mean 'training_ground'?)"), ("castle", "")])
+def test_a_kind_a_slip_away_from_a_known_one_is_suggested(user, kind, hint):
+    """An aoi/ file's kind 'Port' was refused naming the kinds, with no hint where other registered values give
+    one; a drawn area's was read as 'other' in silence."""
+    (user.home / "aoi").mkdir()
+    text = feature(DRAWN_RING).replace('"kind": "port"', f'"kind": "{kind}"')
+    (user.home / "aoi" / "port.geojson").write_text(text)
+    kinds = "port, base, city, training_ground, mine, demo, other"
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson") == (
+        f"property 'kind' must be one of {kinds}, got {kind!r}{hint}")
+    (user.home / "port.geojson").write_text(text)
+    drawn = user("aoi", "show", "port.geojson")
+    assert drawn.returncode == 0 and json.loads(drawn.stdout)["kind"] == "other", drawn.output
+    assert drawn.stderr.strip() == (f"warning: port.geojson: property 'kind' {kind!r} is not one of {kinds}: read as "
+                                    f"'other'{hint}")

@@ -282,3 +282,12 @@ def test_a_claim_without_its_id_or_with_an_id_listed_twice_says_which(user, edit
     path = user.home / "seeds" / "mine.toml"
     path.write_text(path.read_text().replace(*edit))
     assert refusal(user("claims", "list", *args)) == f"Error: {says}"
+
+
+def test_a_stance_in_capitals_is_suggested_in_lower_case(user):
+    """'Assert' was refused without a hint, where an unknown signature or AOI id gets one."""
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('signatures', 'stance = "Assert"\nsignatures'), encoding="utf-8")
+    assert refusal(user("claims", "list", *args)).endswith(
+        "claim 'my-claim': stance must be 'assert' or 'deny', got 'Assert' (did you mean 'assert'?)")
