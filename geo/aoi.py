@@ -15,13 +15,14 @@ import numpy as np
 import shapely
 from pyproj import CRS, Geod
 from pyproj.exceptions import CRSError
-from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
-from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, check_aoi_file_size, close_id_hint,
-                           close_kind_hint, feature_properties, gdal_reason, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
+from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, close_id_hint, close_kind_hint,
+                           feature_properties, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
                            read_geojson, registry_feature, validity_advice, wrong_type)
+from geo.aoi_vector import read_vector_layer
 from geo.errors import AOIError
 from geo.geometry import WGS84, collection_polygons, polygon_parts, reproject, right_handed
 
@@ -35,7 +36,6 @@ MAX_AREA_KM2 = 15_000.0  # a whole Sentinel-2 tile (~12,000 km2) with room; its 
 # Beyond this an AOI is refused (simplify it first): a detailed coastline of a 10,000 km2 AOI needs far fewer.
 MAX_AOI_VERTICES = 100_000
 _GEOD = Geod(ellps="WGS84")
-DRAWN_PROPERTIES = ("id", "name", "kind", "country", "source")
 _SLUG_CHARS = 64  # of an id made from a file name
 
 
@@ -302,59 +302,6 @@ def load_drawn_aoi(path: Path) -> AOI:
     if path.suffix.lower() in GEOJSON_SUFFIXES:
         return drawn_aoi_from_geojson(read_geojson(path), path)
     return drawn_aoi_from_geojson(read_vector_layer(path), path)
-
-
-def read_vector_layer(path: Path) -> dict[str, object]:
-    """The polygon layer of a vector file as a lon/lat GeoJSON FeatureCollection (the AOI-relevant properties
-    only). A file of several layers must hold exactly one polygon layer: which one the user meant is not guessed."""
-    import pyogrio  # a GDAL vector reader: only for the files that are not GeoJSON
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    check_aoi_file_size(path)
-    try:
-        layers = [(str(name), str(kind)) for name, kind in pyogrio.list_layers(path)]
-    except DataSourceError as exc:
-        raise AOIError(f"{path}: not a GeoJSON file nor a vector file GDAL can read ({gdal_reason(exc)})") from None
-    if len(layers) > 1:
-        layers = [(name, kind) for name, kind in layers if _holds_polygons(path, name, kind)]
-        if len(layers) != 1:
-            listed = ", ".join(name for name, _ in layers) or "none"
-            raise AOIError(f"{path}: holds {len(layers)} polygon layers ({listed}), expected 1 (save the AOI's "
-                           "layer alone, e.g. QGIS Export > Save Features As)")
-    if not layers:
-        raise AOIError(f"{path}: the file holds no layer")
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layers[0][0])
-    except (DataSourceError, DataLayerError) as exc:
-        raise AOIError(f"{path}: cannot read layer {layers[0][0]!r} ({str(exc).splitlines()[0]})") from None
-    if frame.empty:
-        raise AOIError(f"{path}: layer {layers[0][0]!r} holds no features (draw the area in it and save the edits)")
-    if frame.crs is None:
-        raise AOIError(f"{path}: layer {layers[0][0]!r} declares no CRS (a shapefile needs its .prj beside it)")
-    frame = frame.to_crs(WGS84)
-    # Matched regardless of case: GDAL reads a KML placemark's <name> as "Name".
-    columns = {str(column).lower(): column for column in frame.columns if column != frame.geometry.name}
-    kept = {key: columns[key] for key in DRAWN_PROPERTIES if key in columns}
-    features = [{"type": "Feature",
-                 "properties": {key: row[column] for key, column in kept.items() if isinstance(row[column], str)},
-                 "geometry": None if geometry is None or geometry.is_empty else mapping(geometry)}
-                for geometry, (_, row) in zip(frame.geometry, frame.iterrows(), strict=True)]
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _holds_polygons(path: Path, layer: str, declared: str) -> bool:
-    """Whether a layer is a polygon layer: by its declared geometry type, or, when it declares none (KML's
-    folders, a GeoPackage's generic "Geometry" layer), by the geometries it holds."""
-    if declared.lower() != "unknown":
-        return "polygon" in declared.lower()
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layer, columns=[])
-    except (DataSourceError, DataLayerError):
-        return False  # a layer GDAL cannot read is no candidate
-    return bool(frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any())
 
 
 def load_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AOI]:
