@@ -134,7 +134,7 @@ def overview_run(server, cog, tmp) -> dict:
         item = big_item(server, cog, f"S2A_BENCH_OVR_{time.monotonic_ns()}", utc(2016, 6, 8))
         from pystac import Item
 
-        from geo.scenes.model import scene_from_item
+        from geo.scenes.item_assets import scene_from_item
 
         scene = scene_from_item(Item.from_dict(item))
         server.clear()

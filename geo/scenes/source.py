@@ -29,7 +29,8 @@ import pystac
 
 from geo.errors import ArchiveError, MissingSceneError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
-from geo.scenes.model import Scene, Sensor, scene_from_item
+from geo.scenes.item_assets import scene_from_item
+from geo.scenes.model import Scene, Sensor
 
 if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP,
     from shapely.geometry.base import BaseGeometry  # and listing its items (geo.recheck.quick) no shapely

@@ -13,7 +13,8 @@ import rasterio
 
 from geo.errors import ArchiveError, UnusableSceneError
 from geo.scenes.cache import SceneCache
-from geo.scenes.model import Asset, scene_from_item
+from geo.scenes.item_assets import scene_from_item
+from geo.scenes.model import Asset
 from geo.scenes.read import read_stack, read_window
 from tests.archive_data import aoi_around, big_item, utc
 from tests.scenes.test_read import BIG_WINDOW

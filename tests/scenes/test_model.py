@@ -6,7 +6,7 @@ import pystac
 import pytest
 from shapely.geometry import box, mapping
 
-from geo.scenes.model import scene_from_item
+from geo.scenes.item_assets import scene_from_item
 from tests.archive_data import utc
 
 

@@ -14,7 +14,8 @@ from shapely.geometry import box, mapping
 from geo.errors import RasterError
 from geo.grid import Grid
 from geo.scenes.cache import SceneCache
-from geo.scenes.model import Asset, reflectance_scaling, scene_from_item
+from geo.scenes.item_assets import reflectance_scaling, scene_from_item
+from geo.scenes.model import Asset
 from geo.scenes.read import read_sar, read_stack, read_window
 from geo.scenes.source import StacApi
 from tests import archive_data
