@@ -10,11 +10,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
 import rasterio.shutil
 from rasterio.enums import ColorInterp, Resampling
+from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from geo.atomic import replacing
@@ -113,19 +115,26 @@ def read_view(path: Path, max_side: int) -> tuple[np.ndarray, Grid, float]:
         grid = Grid(src.crs, src.transform, (src.height, src.width))
         (rows, cols), scale = view_shape(grid.shape, max_side)
         if scale >= 1.0:
-            data = src.read(masked=True)
-        else:
-            data = src.read(masked=True, out_shape=(src.count, rows, cols), resampling=Resampling.average)
-        return data.astype(np.float32).filled(np.nan), grid, scale
+            return _read_nan(src), grid, scale
+        return _read_nan(src, out_shape=(src.count, rows, cols), resampling=Resampling.average), grid, scale
 
 
 def read_window(path: Path, window: Sequence[int]) -> np.ndarray:
     """The (row, col, rows, cols) ``window`` of a run's COG at full resolution, as ``read_view`` gives it."""
     row, col, rows, cols = window
     with open_raster(str(path)) as src:
-        data = src.read(masked=True, window=Window(col, row, cols, rows))
-        values: np.ndarray = data.astype(np.float32).filled(np.nan)
-        return values
+        return _read_nan(src, window=Window(col, row, cols, rows))
+
+
+def _read_nan(src: DatasetReader, **how: Any) -> np.ndarray:
+    """All bands as float32, NaN where nodata. A run's COGs have NaN for nodata (``write_cog``): their values
+    are read as they are, NaN included (GDAL's average leaves nodata out either way), not with the mask band
+    read and resampled beside them (the same array, a third of the time); another nodata goes through the mask."""
+    if src.nodata is not None and np.isnan(src.nodata):
+        plain: np.ndarray = src.read(**how).astype(np.float32, copy=False)
+        return plain
+    values: np.ndarray = src.read(masked=True, **how).astype(np.float32).filled(np.nan)
+    return values
 
 
 def is_cog(path: Path) -> bool:

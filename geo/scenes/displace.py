@@ -60,11 +60,10 @@ class SharedDisplacement:
                 self._answers[key] = known
         return known
 
-    def positions(self, key: Hashable, compute: Callable[[], tuple[np.ndarray, np.ndarray]]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        """``compute()``'s source positions, shared by the bands asking with ``key`` (the bands of one pixel
-        grid: a scene's four 10 m bands, its 20 m ones) while one of them holds them: the threads that ask
-        while they are worked out wait for them. Only weak references are kept, so memory is what the
+    def positions(self, key: Hashable, compute: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+        """``compute()``'s source positions (arrays), shared by the bands asking with ``key`` (the bands of one
+        pixel grid: a scene's four 10 m bands, its 20 m ones) while one of them holds them: the threads that
+        ask while they are worked out wait for them. Only weak references are kept, so memory is what the
         reading threads hold, as without sharing; positions let go of, or whose computation failed, are
         computed again."""
         with self._lock:
@@ -80,7 +79,7 @@ class SharedDisplacement:
                 value = compute()
                 for array in value:
                     array.flags.writeable = False  # handed to several threads
-                entry.refs = (weakref.ref(value[0]), weakref.ref(value[1]))
+                entry.refs = tuple(weakref.ref(array) for array in value)
                 return value
             finally:
                 entry.done.set()
@@ -96,11 +95,11 @@ class _Positions:
         self.done = threading.Event()
         self.refs: tuple[weakref.ref[np.ndarray], ...] = ()
 
-    def value(self) -> tuple[np.ndarray, np.ndarray] | None:
-        arrays = [ref() for ref in self.refs]
-        if len(arrays) != 2 or arrays[0] is None or arrays[1] is None:
+    def value(self) -> tuple[np.ndarray, ...] | None:
+        arrays = tuple(ref() for ref in self.refs)
+        if not arrays or any(array is None for array in arrays):
             return None
-        return arrays[0], arrays[1]
+        return arrays  # type: ignore[return-value]  # none is None
 
     def released(self) -> bool:
         return self.done.is_set() and self.value() is None
@@ -127,6 +126,23 @@ def source_positions(
     return bilinear(lattice_r, fr, fc), bilinear(lattice_c, fr, fc)
 
 
+def block_positions(src: DatasetReader, grid: Grid, displacement: Displacement, row_start: int, n_rows: int,
+                    margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """(at, frame) of rows ``row_start``.. of ``grid``: their source positions (``source_positions``) as
+    ``map_coordinates`` takes them, (2, rows, cols) float64 from the corner of the source window to read, and
+    that window, ``margin`` px beyond the positions, with whether every position is finite: (r0, c0, r1, c1,
+    finite). Worked out once for the bands of one pixel grid (their extremes and offsets: ~10 ms a block)."""
+    pos_r, pos_c = source_positions(src, grid, displacement, row_start, n_rows)
+    r0 = int(np.floor(np.nanmin(pos_r))) - margin
+    c0 = int(np.floor(np.nanmin(pos_c))) - margin
+    r1 = int(np.ceil(np.nanmax(pos_r))) + margin + 1
+    c1 = int(np.ceil(np.nanmax(pos_c))) + margin + 1
+    at = np.empty((2, *pos_r.shape))
+    np.subtract(pos_r, r0, out=at[0])
+    np.subtract(pos_c, c0, out=at[1])
+    return at, np.array([r0, c0, r1, c1, np.isfinite(at).all()], np.int64)
+
+
 def warp_band(
     src: DatasetReader,
     band: int,
@@ -139,18 +155,19 @@ def warp_band(
     values = np.zeros(grid.shape, np.float32)
     valid = np.zeros(grid.shape, bool)
     factor = max(grid.res[0] / abs(src.transform.a), 1.0) if src.crs == grid.crs else 1.0
+    margin = 4 + int(np.ceil(2 * factor))
     for start in range(0, grid.height, BLOCK_ROWS):
         n = min(BLOCK_ROWS, grid.height - start)
+
+        def compute(start: int = start, n: int = n) -> tuple[np.ndarray, np.ndarray]:
+            return block_positions(src, grid, displacement, start, n, margin)
+
         if isinstance(displacement, SharedDisplacement):  # the same for every band of this pixel grid
             key = (src.transform, src.crs.to_wkt(), grid, start, n)
-            pos_r, pos_c = displacement.positions(key, lambda: source_positions(src, grid, displacement, start, n))
+            at, frame = displacement.positions(key, compute)
         else:
-            pos_r, pos_c = source_positions(src, grid, displacement, start, n)
-        margin = 4 + int(np.ceil(2 * factor))
-        r0 = int(np.floor(np.nanmin(pos_r))) - margin
-        c0 = int(np.floor(np.nanmin(pos_c))) - margin
-        r1 = int(np.ceil(np.nanmax(pos_r))) + margin + 1
-        c1 = int(np.ceil(np.nanmax(pos_c))) + margin + 1
+            at, frame = compute()
+        r0, c0, r1, c1, finite = (int(v) for v in frame)
         window = Window(c0, r0, c1 - c0, r1 - r0)
         raw = read_filled(src, band, window, nodata if nodata is not None else 0)
         ok = raw != nodata if nodata is not None else np.ones(raw.shape, bool)
@@ -158,12 +175,11 @@ def warp_band(
         if factor >= 1.5 and order != 0:  # downsampling: average first (area-like), or the spline would alias;
             # a class band (nearest) keeps its classes
             data = ndi.gaussian_filter(data, 0.5 * factor)
-        at = [pos_r - r0, pos_c - c0]
         if order == 0:
             sampled = ndi.map_coordinates(data, at, order=0, mode="constant", cval=0.0)
         else:
             sampled = ndi.map_coordinates(data, at, order=order, mode="nearest", output=np.float32)
-        if ok.all() and np.isfinite(pos_r).all() and np.isfinite(pos_c).all():
+        if finite and ok.all():
             # every position keeps ``margin`` px from the window's edge: the whole support is valid
             values[start:start + n] = sampled
             valid[start:start + n] = True

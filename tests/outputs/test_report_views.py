@@ -78,6 +78,45 @@ def test_a_small_cog_is_read_as_it_is(tmp_path):
     assert scale == 1.0 and np.array_equal(view, rgb, equal_nan=True)
 
 
+@pytest.mark.parametrize("side", [1000, 700, 333, 128, 5000])
+def test_a_view_is_the_masked_read_of_before(tmp_path, side):
+    """A run's COGs (NaN for nodata) are read plain, without GDAL's mask band beside them: the view and chips
+    are what a masked read filled with NaN gives, no-data patches, scattered no-data and a band's own alike."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.windows import Window
+
+    rng = np.random.default_rng(side)
+    rgb = true_colour(4)[:, :1500, :1100]
+    rgb[:, rng.random(rgb.shape[1:]) < 0.3] = np.nan
+    rgb[1, rng.random(rgb.shape[1:]) < 0.2] = np.nan
+    rgb[:, :200] = np.nan
+    grid = Grid(GRID.crs, GRID.transform, rgb.shape[1:])
+    write_cog(tmp_path / "rgb.tif", rgb, grid, ["red", "green", "blue"])
+    view, _, scale = read_view(tmp_path / "rgb.tif", side)
+    with rasterio.open(tmp_path / "rgb.tif") as src:
+        shape = (3, *view.shape[1:])
+        how = {} if scale >= 1.0 else {"out_shape": shape, "resampling": Resampling.average}
+        masked = src.read(masked=True, **how).astype(np.float32).filled(np.nan)
+        window = src.read(masked=True, window=Window(150, 180, 90, 60)).astype(np.float32).filled(np.nan)
+    assert view.dtype == np.float32 and np.isnan(view).any() and np.array_equal(view, masked, equal_nan=True)
+    assert np.array_equal(read_window(tmp_path / "rgb.tif", (180, 150, 60, 90)), window, equal_nan=True)
+
+
+def test_a_raster_with_another_nodata_is_still_read_masked(tmp_path):
+    import rasterio
+
+    values = np.arange(40 * 30, dtype=np.float32).reshape(1, 40, 30)
+    values[0, :5] = -9999
+    grid = Grid(GRID.crs, GRID.transform, (40, 30))
+    with rasterio.open(tmp_path / "other.tif", "w", driver="GTiff", count=1, dtype="float32", width=30, height=40,
+                       crs=grid.crs, transform=grid.transform, nodata=-9999) as dst:
+        dst.write(values)
+    view, _, _ = read_view(tmp_path / "other.tif", VIEW_MAX_SIDE)
+    assert np.isnan(view[0, :5]).all() and np.array_equal(view[0, 5:], values[0, 5:])
+    assert np.isnan(read_window(tmp_path / "other.tif", (0, 0, 8, 8))[0, :5]).all()
+
+
 def test_report_pictures_of_a_large_run_never_hold_the_whole_rasters(run_folder):
     folder, images = run_folder
     aoi = lonlat(0, 0, SHAPE[1], SHAPE[0])

@@ -53,6 +53,50 @@ def test_bands_read_in_threads_through_one_model_keep_their_values(tmp_path):
     assert [valid.all() for _, valid in together] == [True, False, True] * 2
 
 
+def _warp_band_before(src, band: int, grid: Grid, displacement, nodata: float) -> tuple[np.ndarray, np.ndarray]:
+    """``warp_band`` as it was before its blocks' window and offsets were shared by the bands (order 3)."""
+    from rasterio.windows import Window
+    from scipy import ndimage as ndi
+
+    from geo.scenes.displace import BLOCK_ROWS, source_positions
+    from geo.scenes.warp import read_filled
+
+    values, valid = np.zeros(grid.shape, np.float32), np.zeros(grid.shape, bool)
+    factor = max(grid.res[0] / abs(src.transform.a), 1.0)
+    for start in range(0, grid.height, BLOCK_ROWS):
+        n = min(BLOCK_ROWS, grid.height - start)
+        pos_r, pos_c = source_positions(src, grid, displacement, start, n)
+        margin = 4 + int(np.ceil(2 * factor))
+        r0, c0 = int(np.floor(np.nanmin(pos_r))) - margin, int(np.floor(np.nanmin(pos_c))) - margin
+        r1, c1 = int(np.ceil(np.nanmax(pos_r))) + margin + 1, int(np.ceil(np.nanmax(pos_c))) + margin + 1
+        raw = read_filled(src, band, Window(c0, r0, c1 - c0, r1 - r0), nodata)
+        ok = raw != nodata
+        data = np.where(ok, raw, 0).astype(np.float32)
+        if factor >= 1.5:
+            data = ndi.gaussian_filter(data, 0.5 * factor)
+        at = [pos_r - r0, pos_c - c0]
+        sampled = ndi.map_coordinates(data, at, order=3, mode="nearest", output=np.float32)
+        support = ndi.minimum_filter(ok.astype(np.uint8), size=4, mode="constant", cval=0)
+        block_valid = ndi.map_coordinates(support, at, order=0, mode="constant", cval=0) > 0
+        values[start:start + n] = np.where(block_valid, sampled, 0.0)
+        valid[start:start + n] = block_valid
+    return values, valid
+
+
+def test_a_read_through_a_model_gives_the_values_it_gave_before_the_bands_shared_their_windows(tmp_path):
+    grid = Grid(UTM, Affine(10.0, 0, 500_300.0, 0, -10.0, 4_799_700.0), (700, 240))
+    shared = SharedDisplacement(_field)
+    for res, seed in ((10.0, 3), (20.0, 4)):
+        shape = (780, 320) if res == 10.0 else (390, 160)
+        with rasterio.open(_source(tmp_path / f"{seed}.tif", res, shape, seed)) as src:
+            for band in (1, 2, 3):
+                before = _warp_band_before(src, band, grid, _field, 0.0)
+                for model in (_field, shared):
+                    values, valid = warp_band(src, band, grid, model, 0.0)
+                    assert np.array_equal(values, before[0]) and np.array_equal(valid, before[1])
+                    assert valid.all() == (band != 2)
+
+
 def test_positions_are_computed_once_for_the_threads_asking_together():
     """Four threads ask for the same block's positions while the first works them out: one computation,
     the same (read-only) arrays for all; another key is another computation."""
