@@ -7,7 +7,8 @@ raster stack): a re-check imports it to write its run folders."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +28,23 @@ Columns = Mapping[str, type]
 
 
 @dataclass(frozen=True)
+class LayerFacts:
+    """What a change layer says of itself beside its features: its ``title``; the ``columns`` the features'
+    sensor adds to the contract's (a file with no feature may declare them); the ``days`` of the scenes the
+    changes were looked for in (their data's credit names the years also when no change was found)."""
+
+    title: str
+    columns: Columns = field(default_factory=dict)
+    days: tuple[date | str, ...] = ()  # dates, or ISO text
+
+
+@dataclass(frozen=True)
 class ChangeLayer:
-    """A file of change polygons (lon/lat): ``write(path, features, title, columns)``, ``columns`` those the
-    features' sensor adds to the contract's (a file with no feature may declare them)."""
+    """A file of change polygons (lon/lat): ``write(path, features, facts)``."""
 
     name: str
     file: str
-    write: Callable[[Path, Sequence[ChangeFeature], str, Columns], object]
+    write: Callable[[Path, Sequence[ChangeFeature], LayerFacts], object]
 
 
 def as_written(features: Sequence[ChangeFeature]) -> list[tuple[BaseGeometry, dict[str, Any]]]:
@@ -44,7 +55,7 @@ def as_written(features: Sequence[ChangeFeature]) -> list[tuple[BaseGeometry, di
 CHANGES_STYLE = "changes.qml"
 
 
-def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: str, _columns: Columns) -> None:
+def write_changes_style(path: Path, features: Sequence[ChangeFeature], _facts: LayerFacts) -> None:
     """The QGIS style of ``changes.geojson`` beside it (a sidecar of the same name: QGIS applies it on open),
     with the change types these features have."""
     path.write_text(to_qml(changes_style(sorted({f.change_type for f in features}))), encoding="utf-8")
@@ -53,7 +64,7 @@ def write_changes_style(path: Path, features: Sequence[ChangeFeature], _title: s
 CHANGES_LAYER = "changes.qlr"
 
 
-def write_changes_definition(path: Path, features: Sequence[ChangeFeature], title: str, columns: Columns) -> None:
+def write_changes_definition(path: Path, features: Sequence[ChangeFeature], facts: LayerFacts) -> None:
     """``changes.qlr``: ``changes.geojson`` as QGIS should open it, a lon/lat polygon layer also when the run
     found no change (``geo.outputs.qlr``), styled as ``changes.qml`` styles it; declaring, as QGIS reads them
     from a file with changes, the columns no feature has: with no change, the contract's and ``columns``; with
@@ -63,6 +74,7 @@ def write_changes_definition(path: Path, features: Sequence[ChangeFeature], titl
 
     style = changes_style(sorted({f.change_type for f in features}))
     fields = None
+    title, columns = facts.title, facts.columns
     missing = [name for name in columns if not any(name in f.extra for f in features)]
     if not features or missing:
         from geo.outputs.gpkg import DATE_COLUMNS, change_columns  # geopandas: only for columns no change has
@@ -72,20 +84,19 @@ def write_changes_definition(path: Path, features: Sequence[ChangeFeature], titl
         fields = declared_fields(written, (*DATE_COLUMNS, "before_date", "after_date"), lists=("claim_ids",))
     about = resource_metadata(title, f"{title}: change polygons geo workbench found between a before and an after "
                               "Sentinel scene, each with its kind, area, score, confidence and the claims it bears on.",
-                              sentinel_credit(day for f in features for day in (f.before_date, f.after_date)))
+                              sentinel_credit([*facts.days, *(day for f in features for day in (f.before_date, f.after_date))]))
     path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True, fields, about)]), encoding="utf-8")
 
 
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (
-    ChangeLayer("geojson", CHANGES, lambda path, features, _title, _columns: write_feature_collection(
-        path, as_written(features))),
-    ChangeLayer("kml", KML, lambda path, features, title, _columns: write_kml(path, as_written(features), title)),
+    ChangeLayer("geojson", CHANGES, lambda path, features, _facts: write_feature_collection(path, as_written(features))),
+    ChangeLayer("kml", KML, lambda path, features, facts: write_kml(path, as_written(features), facts.title)),
     ChangeLayer("qgis style", CHANGES_STYLE, write_changes_style),
     ChangeLayer("qgis layer", CHANGES_LAYER, write_changes_definition),
 )
 
 
-def write_change_layers(folder: Path, features: Sequence[ChangeFeature], title: str,
-                        layers: Sequence[ChangeLayer] = CHANGE_LAYERS, columns: Columns | None = None) -> None:
+def write_change_layers(folder: Path, features: Sequence[ChangeFeature], facts: LayerFacts,
+                        layers: Sequence[ChangeLayer] = CHANGE_LAYERS) -> None:
     for layer in layers:
-        layer.write(folder / layer.file, features, title, columns or {})
+        layer.write(folder / layer.file, features, facts)

@@ -20,7 +20,7 @@ from pathlib import Path
 from geo.atomic import staged_dir, write_json
 from geo.outputs.bundle import folder_view, run_data, write_aoi, write_rasters
 from geo.outputs.gpkg import write_geopackage
-from geo.outputs.layers import CHANGE_LAYERS, write_change_layers
+from geo.outputs.layers import CHANGE_LAYERS, LayerFacts, write_change_layers
 from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
 from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC,
@@ -39,10 +39,11 @@ class OutputWriter:
     write: Write
 
 
-def _title(result: JobResult) -> str:
+def _layer_facts(result: JobResult) -> LayerFacts:
     scenes = result.manifest.scenes
     name = result.aoi.name if result.aoi is not None else result.manifest.aoi["id"]
-    return f"Changes in {name}: {scenes['before']['datetime'][:10]} to {scenes['after']['datetime'][:10]}"
+    days = (scenes["before"]["datetime"][:10], scenes["after"]["datetime"][:10])
+    return LayerFacts(f"Changes in {name}: {days[0]} to {days[1]}", extra_columns(result.manifest.to_dict()), days)
 
 
 def _raster_files() -> tuple[str, ...]:
@@ -76,8 +77,7 @@ def _write_client_views(result: JobResult, out: Path) -> None:
 
 RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("change layers", tuple(layer.file for layer in CHANGE_LAYERS),
-                 lambda result, out: write_change_layers(out, result.features, _title(result),
-                                                         columns=extra_columns(result.manifest.to_dict()))),
+                 lambda result, out: write_change_layers(out, result.features, _layer_facts(result))),
     OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, [c.to_dict() for c in result.claims])),
     OutputWriter("aoi", (AOI,), write_aoi),
     OutputWriter("rasters", _raster_files(), write_rasters),

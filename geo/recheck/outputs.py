@@ -60,7 +60,7 @@ def layer_definition_path(store: Store, out: Path) -> Path:
 
 def write_layer_definition(store: Store, out: Path) -> Path:
     path = layer_definition_path(store, out)
-    text = layer_definition(store.path, out, store.pair_years())
+    text = layer_definition(store.path, out, store.pair_span())
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         out.mkdir(parents=True, exist_ok=True)
         write_text(path, text)
@@ -91,13 +91,13 @@ def write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
 
 
 def _write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
-    from geo.outputs.layers import write_change_layers  # shapely: not for a re-check with nothing new
+    from geo.outputs.layers import LayerFacts, write_change_layers  # shapely: not for a re-check with nothing new
 
     folder = run_dir(out, run_id)
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
     with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds
-        write_change_layers(stage, store.changes(run_id=run_id), f"Changes new in re-check run {run_id}",
-                            columns=run_columns(store, run_id))
+        write_change_layers(stage, store.changes(run_id=run_id), LayerFacts(
+            f"Changes new in re-check run {run_id}", run_columns(store, run_id), store.pair_span(run_id)))
         write_json(stage / "summary.json", store.run_summary(run_id))
     latest = store.run_ids()[-1]
     if latest == run_id:

@@ -10,6 +10,7 @@ from Layer Definition File*) styled and with the time slider set up.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,10 +46,10 @@ def changes_source(store: Path, folder: Path) -> str:
     return f"{os.path.relpath(Path(store).absolute(), Path(folder).absolute())}|layername=changes"
 
 
-def layer_definition(store: Path, folder: Path, years: tuple[int, int] | None = None) -> str:
+def layer_definition(store: Path, folder: Path, span: Sequence[str] = ()) -> str:
     """A QGIS layer definition (.qlr) to be saved in ``folder``: the store's AOIs and its ``changes`` on the
-    time slider (``changes_source``), the changes crediting the Sentinel data of ``years`` (``Store.pair_years``:
-    the first and last years of the pairs compared; None before any)."""
+    time slider (``changes_source``), the changes crediting the Sentinel data of ``span`` (``Store.pair_span``:
+    the first and last times of the pairs compared; () before any)."""
     from geo.outputs.layer_metadata import resource_metadata, sentinel_credit
     from geo.outputs.qgis_project import ProjectLayer
     from geo.outputs.qlr import layer_definition as definition
@@ -58,7 +59,7 @@ def layer_definition(store: Path, folder: Path, years: tuple[int, int] | None = 
     title = f"Changes found by the re-checks of {Path(store).name}"
     about = resource_metadata(title, f"{title}: each change polygon found between two Sentinel scenes of an area's "
                               "chain, on the time slider from the run that first saw it (first_seen).",
-                              sentinel_credit(f"{year}" for year in years or ()))
+                              sentinel_credit(span))
     return definition([
         ProjectLayer("geo_recheck_aois_layer", "areas of interest", "vector", f"{path}|layername=aois", "EPSG:4326",
                      aois_style()),

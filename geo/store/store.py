@@ -208,12 +208,13 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
             return None
         return Chain(SceneRef(row[0], parse_utc(row[1])), row[2] or "", SceneRef(row[3], parse_utc(row[4])))
 
-    def pair_years(self) -> tuple[int, int] | None:
-        """The first and last years of the scenes the store's compared pairs are made of (its changes' data)."""
+    def pair_span(self, run_id: int | None = None) -> tuple[str, ...]:
+        """The first and last acquisition times (ISO text) of the scenes the compared pairs are made of, of the
+        whole store or of one run: the days of its changes' data; () before any pair."""
         first, last = self.conn.execute(
             "SELECT MIN(MIN(before_datetime), MIN(after_datetime)), MAX(MAX(before_datetime), MAX(after_datetime)) "
-            "FROM pairs WHERE status = 'done'").fetchone()
-        return (int(first[:4]), int(last[:4])) if first and last else None
+            "FROM pairs WHERE status = 'done' AND (? IS NULL OR run_id = ?)", (run_id, run_id)).fetchone()
+        return (str(first), str(last)) if first and last else ()
 
     def seen_scene_ids(self, aoi_id: str) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT scene_id FROM scenes WHERE aoi_id = ?", (aoi_id,))}

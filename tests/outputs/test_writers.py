@@ -18,7 +18,7 @@ from geo.jobs.optical_kit import OpticalKit, Params
 from geo.atomic import MARKER
 from geo.jobs.spine import run_job
 from geo.outputs.bundle import folder_view
-from geo.outputs.layers import CHANGE_LAYERS, ChangeLayer, write_change_layers
+from geo.outputs.layers import CHANGE_LAYERS, ChangeLayer, LayerFacts, write_change_layers
 from geo.outputs.writers import RUN_WRITERS, OutputWriter, write_run
 from geo.scenes.source import LocalCatalog
 
@@ -112,17 +112,28 @@ def test_a_new_run_format_is_one_writer_and_one_registry_line(synthetic_result, 
     assert {r.split(",")[0] for r in rows[1:]} == {f.change_id for f in synthetic_result.features}
 
 
-def _toy_wkt(path, features, title, _columns):
-    path.write_text("\n".join([f"# {title}", *(f.geometry.wkt for f in features)]) + "\n")
+def _toy_wkt(path, features, facts):
+    path.write_text("\n".join([f"# {facts.title}", *(f.geometry.wkt for f in features)]) + "\n")
 
 
 def test_a_new_change_layer_is_one_writer_and_one_registry_line(synthetic_result, tmp_path):
     """The change layers of a run and of a re-check run folder come from the same registry."""
     layers = (*CHANGE_LAYERS, ChangeLayer("wkt", "changes.wkt", _toy_wkt))
-    write_change_layers(tmp_path, synthetic_result.features, "toy title", layers)
+    write_change_layers(tmp_path, synthetic_result.features, LayerFacts("toy title"), layers)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["changes.geojson", "changes.kml", "changes.qlr", "changes.qml",
                                                             "changes.wkt"]
     lines = (tmp_path / "changes.wkt").read_text().splitlines()
     assert lines[0] == "# toy title" and len(lines) == 4 and all(line.startswith("POLYGON") for line in lines[1:])
     geojson = json.loads((tmp_path / "changes.geojson").read_text())
     assert len(geojson["features"]) == 3
+
+
+def test_a_change_layer_without_changes_credits_the_years_of_its_scenes(tmp_path):
+    """A run (or a re-check run) that found no change wrote ``changes.qlr`` crediting "Contains modified
+    Copernicus Sentinel data" with no year: the years came from the changes. They come from the scenes the
+    changes were looked for in now; with changes, theirs too."""
+    import xml.etree.ElementTree as ET
+
+    write_change_layers(tmp_path, [], LayerFacts("quiet", days=("2019-03-01T10:00:00Z", "2021-06-01")))
+    rights = [r.text for r in ET.parse(tmp_path / "changes.qlr").getroot().iter("rights")]
+    assert rights == ["Contains modified Copernicus Sentinel data 2019–2021"]
