@@ -163,10 +163,13 @@ def tensor_weighted(city: CityData) -> np.ndarray:
     return np.asarray(robust_min(city) * (0.5 + tensor_change(city)))
 
 
-def tensor_agree(city: CityData) -> np.ndarray:
-    """The fusion kept only where the structure changed too (above its own median): both agree."""
-    d = tensor_change(city)
-    return np.asarray(robust_min(city) * np.where(d > np.median(d[city.valid]), 1.0, 0.5))
+def tensor_agree(weight: float = 0.5, quantile: float = 0.5) -> Callable[[CityData], np.ndarray]:
+    """The fusion × ``weight`` unless the structure changed too (above its own ``quantile``): both agree."""
+    def statistic(city: CityData) -> np.ndarray:
+        d = np.asarray(_memo(city, "tensor", lambda: tensor_change(city)))
+        level = np.quantile(d[city.valid], quantile)
+        return np.asarray(robust_min(city) * np.where(d > level, 1.0, weight))
+    return statistic
 
 
 CANDIDATES: dict[str, Callable[[CityData], np.ndarray]] = {
@@ -182,7 +185,10 @@ CANDIDATES: dict[str, Callable[[CityData], np.ndarray]] = {
     "prior: vegetated in both dates x 0.5": vegetated_both(0.5),
     "tensor: structure-tensor change alone (x 4)": tensor_alone,
     "tensor: fusion x (0.5 + change)": tensor_weighted,
-    "tensor: fusion x 0.5 where the structure kept": tensor_agree,
+    "tensor: fusion x 0.5 where the structure kept": tensor_agree(),
+    "tensor: fusion x 0.7 where the structure kept": tensor_agree(0.7),
+    "tensor: fusion x 0.5 where the structure kept (below its 75th percentile)": tensor_agree(0.5, 0.75),
+    "tensor: fusion x 0.5 where the structure kept (below its 25th percentile)": tensor_agree(0.5, 0.25),
     "log ratio: red, fused": log_ratio,
     "log ratio: min with the fusion (x 1.25)": log_ratio_min,
     "log ratio: mean with the fusion": log_ratio_mean,
