@@ -24,7 +24,10 @@ Candidates (each a statistic the README's tables had not measured):
   larger of the two directions' |z|, NIR texture contrast (``benchmarks/oscd_fusion_variants.py``);
   multivariate local regression (``benchmarks/oscd_multivariate.py``); the statistic on a 20 m grid, of
   red and of the red-edge bands, fused with the 10 m one (``benchmarks/oscd_red_edge.py``); s2cloudless's
-  clouds masked (``benchmarks/oscd_clouds.py``).
+  clouds masked (``benchmarks/oscd_clouds.py``); a per-pair noise model of the residual (its spread by
+  brightness and gradient), the SAR-style log ratio, priors on the direction and on vegetation, and the
+  structure tensor's change (``benchmarks/oscd_noise_model.py``); agreement across bands, the minimum of red's
+  fusion and another band's (``benchmarks/oscd_band_agreement.py``).
   The graph-cut decision is screened by ``benchmarks/oscd_graphcut.py``.
 """
 
@@ -58,6 +61,8 @@ from benchmarks.oscd_fusion_variants import (  # noqa: E402
 from benchmarks.oscd_multivariate import ALL_BANDS, TEN_M, chi_square, red_on  # noqa: E402
 from benchmarks.oscd_clouds import CANDIDATES as CLOUDS, with_cloud_probability  # noqa: E402
 from benchmarks.oscd_red_edge import CANDIDATES as AT_20M, with_red_edge  # noqa: E402
+from benchmarks.oscd_noise_model import CANDIDATES as NOISE_MODEL  # noqa: E402
+from benchmarks.oscd_band_agreement import CANDIDATES as BANDS_AGREE  # noqa: E402
 from benchmarks.oscd_directions import (  # noqa: E402
     MIN_AREAS, SEED_FACTORS, THRESHOLDS, CityData, _read, _scores,
 )
@@ -114,6 +119,8 @@ CANDIDATES: dict[str, Callable[[CityData], np.ndarray]] = {
     "multivariate: red on the 10 m bands": red_on(TEN_M, False),
     **AT_20M,
     **CLOUDS,
+    **NOISE_MODEL,
+    **BANDS_AGREE,
 }
 
 
