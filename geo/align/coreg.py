@@ -305,9 +305,8 @@ def _oversampling(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_v
                   origins: np.ndarray, size: int) -> float:
     """The coarser image's oversampling factor over the windows (what limits the information in the pair)."""
     def over(image: np.ndarray, valid: np.ndarray) -> float:
-        cut = [(image[r:r + size, c:c + size], valid[r:r + size, c:c + size]) for r, c in origins]
-        return oversampling.factor(np.concatenate([a for a, _ in cut], axis=1),
-                                   np.concatenate([v for _, v in cut], axis=1))
+        return oversampling.factor(np.stack([image[r:r + size, c:c + size] for r, c in origins]),
+                                   np.stack([valid[r:r + size, c:c + size] for r, c in origins]))
     return max(over(ref, ref_valid), over(tgt, tgt_valid))
 
 

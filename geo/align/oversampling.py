@@ -15,27 +15,30 @@ SMOOTH_RATIO = (2.8, 3.2)  # D(2h)/D(h) from which an octave starts to count, an
 LAGS = (1, 2, 4, 8)  # up to 8x
 
 
-def _structure(image: np.ndarray, valid: np.ndarray, lag: int) -> float:
-    """Mean squared difference of valid pixels ``lag`` apart along rows and columns."""
+def _structure(images: np.ndarray, valid: np.ndarray, lag: int) -> float:
+    """Mean squared difference of valid pixels ``lag`` apart along rows and columns (of each image of a
+    stack: no difference spans two images)."""
     total, count = 0.0, 0
-    for a, b, ok in ((image[:, lag:], image[:, :-lag], valid[:, lag:] & valid[:, :-lag]),
-                     (image[lag:], image[:-lag], valid[lag:] & valid[:-lag])):
-        diff = (a - b)[ok]
-        total, count = total + float(np.dot(diff, diff)), count + diff.size
+    for a, b, ok in ((images[..., lag:], images[..., :-lag], valid[..., lag:] & valid[..., :-lag]),
+                     (images[..., lag:, :], images[..., :-lag, :], valid[..., lag:, :] & valid[..., :-lag, :])):
+        diff = np.where(ok, a - b, 0).ravel()
+        total, count = total + float(np.dot(diff, diff)), count + int(np.count_nonzero(ok))
     return total / count if count else np.nan
 
 
-def factor(image: np.ndarray, valid: np.ndarray) -> float:
-    """Oversampling factor (1 native, ~k for a k-fold interpolated image) of ``image`` over ``valid``."""
-    values = image.astype(np.float64, copy=False)
-    d = [_structure(values, valid, lag) for lag in LAGS]
-    octaves = 0.0
+def factor(images: np.ndarray, valid: np.ndarray) -> float:
+    """Oversampling factor (1 native, ~k for a k-fold interpolated image) of an image, or a stack of windows
+    of one, over its ``valid`` pixels."""
+    values = images.astype(np.float32, copy=False)
     low, high = SMOOTH_RATIO
-    for short, long in zip(d, d[1:]):
+    octaves, short = 0.0, _structure(values, valid, LAGS[0])
+    for lag in LAGS[1:]:  # on a native image this stops after the second lag
+        long = _structure(values, valid, lag)
         if not (np.isfinite(short) and np.isfinite(long)) or short <= 0:
             break
         step = float(np.clip((long / short - low) / (high - low), 0.0, 1.0))
         octaves += step
         if step < 1:  # smoothness beyond the first octave that is not fully smooth is real content
             break
+        short = long
     return float(2.0**octaves)
