@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from geo.align import filters, lk
+from geo.align import filters, lk, oversampling
 from geo.align.masks import DEFAULT_PIXEL_M, clean_masks
 from geo.align.phase import far_start, integer_shift, region, standardised
 from geo.align.quantiles import median
@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 MIN_VALID_PIXELS = 2_000
 MIN_QUALITY = 0.2
 INTERPOLATION_ERROR_PX = 0.002  # RMS error on exact known shifts of small real crops (tests/align/crops.py)
+# On k-fold interpolated images the method's error on exact shifts grows fast (the interpolation's pattern,
+# the same in both images, pulls every window towards the resampling grid; no spread between windows shows
+# it): 0.0014 and 0.021 px of the content at 2x and 4x (benchmarks/coreg_oversampled.py). k³ times the
+# floor in the image's pixels (k² in the content's) covers both.
+OVERSAMPLED_FLOOR_POWER = 3
 SMOOTH_SIGMA = 1.0  # pre-smoothing (same on both images): damps aliasing before spline interpolation
 HIGHPASS_BOX = 7
 FILL_BOX = 11  # invalid pixels take the mean of their valid neighbours in this box
@@ -275,14 +280,15 @@ def estimate_shift(
     if not windows:
         raise CoregError("image has no texture over its valid pixels (constant values)")
     start = integer_shift(windows)
+    finer = _oversampling(ref, tgt, ref_valid, tgt_valid, origins, size)
     try:
-        shift = _fit(ref, tgt, ref_valid, tgt_valid, origins, size, start)
+        shift = _fit(ref, tgt, ref_valid, tgt_valid, origins, size, start, finer)
     except CoregError as exc:
         shift, failure = None, exc
     if shift is None or shift.quality < min_quality:  # the shift may be beyond the windows' reach (size / 2)
         far = far_start(ref, tgt, ref_valid, tgt_valid, origins, size)
         if far is not None and max(abs(far[0] - start[0]), abs(far[1] - start[1])) >= size // 4:
-            shift = _fit(ref, tgt, ref_valid, tgt_valid, origins, size, far)
+            shift = _fit(ref, tgt, ref_valid, tgt_valid, origins, size, far, finer)
         elif shift is None:
             raise failure
     log.info("global shift dx=%.3f dy=%.3f px (sigma %.4f, %d windows, spread %.3f), quality %.3f",
@@ -295,15 +301,26 @@ def estimate_shift(
     return shift
 
 
+def _oversampling(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray,
+                  origins: np.ndarray, size: int) -> float:
+    """The coarser image's oversampling factor over the windows (what limits the information in the pair)."""
+    def over(image: np.ndarray, valid: np.ndarray) -> float:
+        return oversampling.factor(np.stack([image[r:r + size, c:c + size] for r, c in origins]),
+                                   np.stack([valid[r:r + size, c:c + size] for r, c in origins]))
+    return max(over(ref, ref_valid), over(tgt, tgt_valid))
+
+
 def _fit(ref: np.ndarray, tgt: np.ndarray, ref_valid: np.ndarray, tgt_valid: np.ndarray, origins: np.ndarray,
-         size: int, start: tuple[int, int]) -> Shift:
+         size: int, start: tuple[int, int], finer: float = 1.0) -> Shift:
     fit, ok = fit_windows(ref, tgt, ref_valid, tgt_valid, origins, size, start, tolerance=2e-4)
-    return combine(fit, ok & (fit.n_pixels >= MIN_VALID_PIXELS // 4))
+    return combine(fit, ok & (fit.n_pixels >= MIN_VALID_PIXELS // 4), finer)
 
 
-def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
+def combine(fit: lk.Fit, ok: np.ndarray, finer: float = 1.0) -> Shift:
     """One translation from the windows: outliers (> 3 robust spreads from the median, at least 0.1 px
-    off) dropped, the rest averaged with weights from their standard errors and correlation."""
+    off) dropped, the rest averaged with weights from their standard errors and correlation. ``finer``:
+    how much finer than their content the images are sampled (``geo.align.oversampling``); it scales
+    the stated error only, not the weights, so the shift itself does not depend on it."""
     good = ok & np.isfinite(fit.sigma) & (fit.quality > 0)
     if not good.any():
         raise CoregError("no reliable shift: no window converged (images too different, too cloudy, or not "
@@ -319,11 +336,12 @@ def combine(fit: lk.Fit, ok: np.ndarray) -> Shift:
     w /= w.sum()
     x, y = float((w * dx).sum()), float((w * dy).sum())
     spread = float(np.sqrt((w * ((dx - x) ** 2 + (dy - y) ** 2)).sum())) if len(dx) > 1 else 0.0
-    sigma_mean = float(np.sqrt((w**2 * sigma**2).sum()))
+    # k-fold interpolated pixels carry ~k² fewer independent residuals: k times the windows' error
+    sigma_mean = finer * float(np.sqrt((w**2 * sigma**2).sum()))
     # The windows' spread bounds how well one translation describes the overlap (n - 1: few windows
     # understate it); the floor is the method's own error on exact shifts, which no spread shows.
     between = spread / np.sqrt(len(dx) - 1) if len(dx) > 1 else 0.0
-    sigma_total = float(np.sqrt(sigma_mean**2 + between**2 + INTERPOLATION_ERROR_PX**2))
+    sigma_total = float(np.sqrt(sigma_mean**2 + between**2 + (finer**OVERSAMPLED_FLOOR_POWER * INTERPOLATION_ERROR_PX) ** 2))
     return Shift(x, y, float((w * quality).sum()), int(pixels.sum()), fit.iterations, "global",
                  sigma_total, int(len(dx)), spread)
 
