@@ -143,7 +143,7 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
         "(share of its pixels far past the change threshold, times how sure its kind is)."
     )
     passing = (
-        f" {rule['n_passing']} of them score at least {MIN_EVIDENCE_STRENGTH:.0%}, covering "
+        f" {rule['n_passing']} of them score{'s' if rule['n_passing'] == 1 else ''} at least {MIN_EVIDENCE_STRENGTH:.0%}, covering "
         f"{rule['passing_area_m2']:,.0f} m² (the minimum evidence is {MIN_EVIDENCE_AREA_M2:,.0f} m² of such changes)"
     )
     timing = "" if share >= 0.99 else (

@@ -301,8 +301,8 @@ def empty_period_note(source: SceneSource, aoi: AOI, first: date, last: date, se
     local catalog holds, a period in the future or before every mission's launch, or a place not imaged; ''
     when none of these explains it."""
     launched = [mission_note(sensor, last) for sensor in sensors]
-    return (catalog_note(source, aoi) or _future_note(first) or ("; ".join(launched) if all(launched) else "")
-            or unseen_note(aoi, (last - first).days + 1))
+    when = _future_note(first) or ("; ".join(launched) if all(launched) else "")
+    return "; ".join(filter(None, (when, catalog_note(source, aoi)))) or unseen_note(aoi, (last - first).days + 1)
 
 
 def select_pair(
@@ -335,7 +335,9 @@ def select_pair(
             direction = "on or before" if name == "before" else "on or after"
             failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
             latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
-            note = (catalog_note(source, aoi) or _future_note(anchor) or mission_note(Sensor.S2, latest)
+            # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
+            when = _future_note(anchor) or mission_note(Sensor.S2, latest)
+            note = ("; ".join(filter(None, (when, catalog_note(source, aoi))))
                     or ("" if side.pool else unseen_note(aoi, max_gap_days)))
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in {source.name}{failed}"

@@ -5,6 +5,8 @@ said: a period in the future (a typo in the year), before the missions, or away 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
@@ -43,6 +45,25 @@ def test_a_vessel_count_on_a_catalog_names_its_dates_over_the_area(user):
                   FUTURE[1], "--out", "out")
     assert (result.returncode, result.stdout) == (1, ""), result.output
     assert result.stderr.strip().splitlines() == [
-        f"Error: no s1/s2 scene over AOI 'harbour' between 2031-01-01 and 2031-06-30 in {DEMO_CATALOG}; the "
-        "catalog's 2 date(s) over the AOI: 2015-08-21, 2017-10-14"]
+        f"Error: no s1/s2 scene over AOI 'harbour' between 2031-01-01 and 2031-06-30 in {DEMO_CATALOG}; 2031-01-01 "
+        f"is in the future (today is {datetime.now(timezone.utc).date()}); the catalog's 2 date(s) over the AOI: 2015-08-21, 2017-10-14"]
+    assert not (user.home / "out").exists()
+
+
+@pytest.mark.parametrize("before, after, says", [
+    ("2015-08-21", "2031-01-01", "on or after 2031-01-01 within 365 days in {src}; 2031-01-01 is in the future (today "
+     "is {today}); "),
+    ("2014-01-01", "2017-10-14", "on or before 2014-01-01 within 365 days in {src}; Sentinel-2's first satellite was "
+     "launched on 2015-06-23: no scene of it is older; "),
+])
+def test_a_run_on_the_demo_catalog_with_a_year_mistyped_says_so_beside_the_catalogs_dates(user, before, after, says):
+    # The catalog's dates alone hid why: a README walk typed 2031 and was told only which dates the catalog holds.
+    drawn_aoi(user.home / "harbour.geojson")
+    result = user("run", "--aoi", "harbour.geojson", "--source", "demo", "--before", before, "--after", after,
+                  "--out", "out")
+    assert (result.returncode, result.stdout) == (1, ""), result.output
+    line, = result.stderr.strip().splitlines()
+    src = DEMO_CATALOG.resolve()
+    assert line == (f"Error: no scene over AOI 'harbour' {says.format(src=src, today=datetime.now(timezone.utc).date())}the catalog's 2 "
+                    "date(s) over the AOI: 2015-08-21, 2017-10-14"), line
     assert not (user.home / "out").exists()

@@ -207,3 +207,17 @@ def test_hidden_files_beside_the_aoi_and_claims_files_are_not_read(user):
     ran = user("run", "--aoi", "my-island", "--source", str(DEMO_CATALOG), "--out", "out", *dirs)
     assert ran.returncode == 0 and "warning" not in ran.stderr, ran.output
     assert json.loads((user.home / "out" / "claims.json").read_text())[0]["claim_id"] == "my-island-works"
+
+
+def test_a_claim_of_ones_own_with_one_strong_change_reads_in_the_singular(user):
+    """The README walk's own harbour and claim: one change strong enough read "1 of them score at least 25%"."""
+    ring = [[-1.56, 47.200], [-1.53, 47.200], [-1.53, 47.215], [-1.56, 47.215], [-1.56, 47.200]]
+    options, project = my_project(user.home)
+    registry_aoi(project / "aoi" / "my-island.geojson", "my-island", "My island", ring)
+    result = user("run", "--aoi", "my-island", "--claim", "my-island-works", "--source", "demo", *options,
+                  "--out", "mine")
+    assert result.returncode == 0, result.output
+    claim, = json.loads((user.home / "mine" / "claims.json").read_text())
+    rationale = claim["rationale"]
+    assert " 1 of them scores at least 25%, covering 3,601 m² " in rationale, rationale
+    assert " 1 of them scores at least 25%" in result.stdout

@@ -234,3 +234,37 @@ def test_demo_source_under_a_geo_root_without_the_demo_scenes_says_what_to_do(us
         "too: link or copy the checkout's scenes/demo there)")
     assert not (user.home / "harbour").exists()
     assert DEMO_CATALOG.is_file()  # the checkout's, which GEO_ROOT moved away from
+
+
+def readme_example(command: str) -> tuple[list[str], list[str]]:
+    """The README's ```bash line starting ``geo COMMAND`` (its arguments, split as a shell would) and the comment
+    lines under it (what it prints)."""
+    import shlex
+
+    block = re.search(rf"```bash\n(geo {command} [^\n]*)\n((?:# [^\n]*\n)*)```", README.read_text(encoding="utf-8"))
+    assert block, f"no ```bash example of geo {command} in the README"
+    return shlex.split(block[1])[1:], [line.removeprefix("# ") for line in block[2].splitlines()]
+
+
+def test_the_readme_s_offline_coreg_and_vessels_examples_run_and_print_what_it_says(user):
+    """A README walk found no `geo coreg` line to run on files the checkout holds, nor an offline `geo vessels`
+    one outside `geo --help`: now the README gives both, run here as written (the coreg paths are the
+    checkout's) with the figures it quotes."""
+    args, printed = readme_example("coreg")
+    args = [str(REPO / a) if a.startswith("scenes/demo/") else a for a in args]
+    result = user(*args)
+    assert result.returncode == 0, result.output
+    assert result.stdout.splitlines() == printed, result.stdout
+    args, _ = readme_example("vessels")
+    assert "--source" in args and args[args.index("--source") + 1] == "demo"
+    result = user(*args)
+    assert result.returncode == 0, result.output
+    out = user.home / args[args.index("--out") + 1]
+    with open(out / "timeseries.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    said = re.search(r"Offline, on the demo scenes \(Sentinel-2 only: (\d+) ships on\s+(\S+), (\d+) on (\S+), (\d+) of "
+                     r"them 50 m or longer\)", README.read_text(encoding="utf-8"))
+    assert said, "the README's figures for the offline geo vessels example"
+    assert [(r["date"], r["sensor"], r["n_vessels"]) for r in rows] == [
+        (said[2], "s2", said[1]), (said[4], "s2", said[3])]
+    assert sum(int(r["n_large"]) for r in rows) == int(said[5])
