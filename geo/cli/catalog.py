@@ -101,8 +101,33 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
         # else the AOI's mean solar time (geo.claim_days); a line of its own, so the dates' column stays narrow
         zone = f"\n({c.time_zone})" if c.time_zone else ""
         table.add_row(c.id, c.claimant, str(c.stance), f"{c.window.start}..{c.window.end}{zone}",
-                      ", ".join(c.aoi_ids), "yes" if c.observable else "no")
-    console.print_table(table, "id", "window")
+                      "\n".join(c.aoi_ids), "yes" if c.observable else "no")
+    # AOI ids are what --aoi takes: never cut; a terminal too narrow for them beside the claimant gets a block
+    # per claim instead of a claimant folded to 4 letters a line
+    console.print_table(table, "id", "window", "AOIs", narrow=lambda: _claim_blocks(claims),
+                        room={"claimant": CLAIMANT_WIDTH})
+
+
+CLAIMANT_WIDTH = 12  # the claimant column's narrowest a line (its text's when shorter), else a block per claim
+
+
+def _claim_blocks(claims: dict[str, Claim]) -> None:
+    """The claims one block each: the id and its stance, then the window, the AOIs and the claimant, each on
+    lines of its own, wrapped between words to the terminal's width (never inside an id)."""
+    import textwrap
+
+    echo, esc = console.stdout.print, console.esc
+    width = max(console.stdout.width, 40)
+    for index, c in enumerate(claims.values()):
+        if index:
+            echo()
+        zone = f" ({c.time_zone})" if c.time_zone else ""
+        seen = "observable" if c.observable else "not observable"
+        echo(f"[bold]{esc(c.id)}[/] ({c.stance}, {seen})", markup=True)
+        for label, text in (("window", f"{c.window.start}..{c.window.end}{zone}"), ("AOIs", ", ".join(c.aoi_ids)),
+                            ("claimant", c.claimant)):
+            echo(textwrap.fill(text, width, initial_indent=f"  {label:<9}", subsequent_indent=" " * 11,
+                               break_long_words=False, break_on_hyphens=False), markup=False, soft_wrap=True)
 
 
 @claims_group.command("show")

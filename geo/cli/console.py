@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,11 +48,14 @@ stdout = SafeConsole()
 stderr = SafeConsole(stderr=True)
 
 
-def print_table(table: Table, *whole: str, console: Console | None = None) -> None:
+def print_table(table: Table, *whole: str, console: Console | None = None,
+                narrow: Callable[[], None] | None = None, room: Mapping[str, int] | None = None) -> None:
     """Print ``table`` with the columns named in ``whole`` never cut or wrapped: ids and dates are what other
     commands take (``--aoi``, ``--claim``, ``--before``), and a date cut in two reads as two. The other
-    columns fold. Where the terminal is too narrow even for that, the table is printed wider (the terminal
-    wraps its lines) rather than with columns squeezed to nothing."""
+    columns fold. Where the terminal is too narrow even for that (or for the folded columns named in ``room``
+    to keep that many characters a line, or their whole text when shorter), ``narrow`` prints the rows another
+    way; without it the table is printed wider (the terminal wraps its lines) rather than with columns
+    squeezed to nothing."""
     from rich.measure import Measurement
 
     console = console or stdout
@@ -72,9 +75,30 @@ def print_table(table: Table, *whole: str, console: Console | None = None) -> No
     needed = Measurement.get(console, console.options.update_width(1 << 16), table).minimum
     for column in folded:
         column.max_width = None
+    if narrow is not None and _width_with_room(console, table, room or {}) > console.width:
+        narrow()
+        return
     if needed > console.width:  # print(width=...) is capped at the console's own width
         console = SafeConsole(width=needed, file=console.file)
     console.print(table)
+
+
+def _width_with_room(console: Console, table: Table, room: Mapping[str, int]) -> int:
+    """The narrowest ``table`` can be printed with each column named in ``room`` that many characters wide (its
+    longest line when shorter): their narrowest from now on."""
+    from rich.measure import Measurement
+
+    kept = [(column, column.max_width) for column in table.columns]
+    for column in table.columns:
+        if str(column.header) in room:
+            longest = max(len(clean(line)) for text in (str(column.header), *map(str, column.cells))
+                          for line in (*text.splitlines(), ""))
+            column.min_width = max(column.min_width or 0, min(longest, room[str(column.header)]))
+        column.max_width = column.min_width if not column.no_wrap else None
+    needed = Measurement.get(console, console.options.update_width(1 << 16), table).minimum
+    for column, high in kept:
+        column.max_width = high
+    return needed
 
 
 class WarningLog(logging.Handler):

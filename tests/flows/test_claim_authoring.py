@@ -238,13 +238,17 @@ def test_a_claims_time_zone_keeps_the_list_readable_at_80_columns(user):
     after them on the same line widened it by the zone's length and squeezed the other columns into
     fragments at 80 columns ('asse' / 'rt'). The zone has a line of its own below the dates."""
     args = seeds(user.home, window='{ start = 2016-01-01, end = 2017-06-30 }\ntime_zone = "Asia/Vladivostok"')
-    result = user("claims", "list", *args, columns=80)
+    result = user("claims", "list", *args, columns=100)
     assert result.returncode == 0, result.output
     lines = result.stdout.splitlines()
-    assert max(map(len, lines)) <= 80, result.stdout
+    assert max(map(len, lines)) <= 100, result.stdout
     [row] = [i for i, line in enumerate(lines) if "my-claim" in line]
     assert "│ 2016-01-01..2017-06-30 │" in lines[row] and "│ assert │" in lines[row], result.stdout
     assert "│ (Asia/Vladivostok)" in lines[row + 1], result.stdout
+    # at 80 columns the AOI id beside them no longer fits whole: a block, its lines within the width
+    narrow = user("claims", "list", *args, columns=80).stdout
+    assert max(map(len, narrow.splitlines())) <= 80, narrow
+    assert "my-claim (assert, observable)\n  window   2016-01-01..2017-06-30 (Asia/Vladivostok)\n" in narrow
 
 
 @pytest.mark.parametrize("where, says", [

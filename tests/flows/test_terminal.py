@@ -110,3 +110,25 @@ def test_scene_search_never_cuts_ids_or_dates_in_a_narrow_terminal(user):
                                ("S2_30TXT_20171014_L1C_nantes", "2017-10-14")):
             row = next(line for line in result.stdout.splitlines() if scene_id in line)
             assert date in row, result.stdout
+
+
+def test_claims_list_at_80_columns_keeps_the_aoi_ids_and_claimant_readable(user):
+    """At 80 columns the shipped claims' table folded their AOI ids into 4-letter pieces ('chon' / 'gjin' /
+    '-por' / 't'), the ids ``--aoi`` takes, and the claimant likewise. A terminal too narrow for the table gets
+    a block per claim; a wide one the table, each AOI id whole on a line of its own."""
+    from tests.conftest import REPO
+
+    args = ("--aoi-dir", str(REPO / "aoi"), "--seeds-dir", str(REPO / "seeds"))
+    narrow = user("claims", "list", *args, columns=80)
+    assert narrow.returncode == 0, narrow.output
+    lines = narrow.stdout.splitlines()
+    assert max(map(len, lines)) <= 80, narrow.stdout
+    assert "nis-embarkation (assert, observable)" in lines
+    assert "  AOIs     chongjin-port, hungnam-port, musudan" in lines
+    assert "  claimant National Intelligence Service (Republic of Korea)" in lines
+    wide = user("claims", "list", *args, columns=160)
+    rows = wide.stdout.splitlines()
+    assert max(map(len, rows)) <= 160 and rows[0].startswith("┏"), wide.stdout
+    cells = {cell.strip() for row in rows for cell in row.split("│")}
+    assert {"chongjin-port", "hungnam-port", "musudan", "sergeevka-training-ground"} <= cells
+    assert "National Intelligence Service (Republic of Korea)" in cells
