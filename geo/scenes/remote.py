@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -166,6 +166,26 @@ def _cannot_heal(what: str, message: str, status: int | None, detail: str = "", 
     return None
 
 
+def s3_http_url(href: str, options: Mapping[str, str] | None = None) -> str | None:
+    """The HTTP(S) URL GDAL reads an ``s3://`` (or ``/vsis3/``) href from: at the endpoint the item names
+    (``options``, GDAL's AWS_S3_ENDPOINT, AWS_HTTPS, AWS_VIRTUAL_HOSTING; the user's environment wins, as for
+    GDAL), else AWS's. None for any other href. GDAL 3.12 says no HTTP status when the storage's error body is
+    not S3's XML ("Invalid AWS response: ..."): the storage is asked at this URL instead."""
+    for prefix in ("s3://", "/vsis3/"):
+        if href.startswith(prefix):
+            bucket, _, key = href.removeprefix(prefix).partition("/")
+            break
+    else:
+        return None
+    setting = {name: os.environ.get(name, (options or {}).get(name, default)) for name, default in
+               (("AWS_S3_ENDPOINT", "s3.amazonaws.com"), ("AWS_HTTPS", "YES"), ("AWS_VIRTUAL_HOSTING", "TRUE"))}
+    scheme = "http" if setting["AWS_HTTPS"].upper() in ("NO", "FALSE", "OFF", "0") else "https"
+    endpoint = setting["AWS_S3_ENDPOINT"]
+    if setting["AWS_VIRTUAL_HOSTING"].upper() in ("NO", "FALSE", "OFF", "0"):
+        return f"{scheme}://{endpoint}/{bucket}/{key}"
+    return f"{scheme}://{bucket}.{endpoint}/{key}"
+
+
 def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
     """Ask the host once about ``href`` after a failed read: (HTTP status, Retry-After seconds or None).
     GDAL neither honours Retry-After nor always reports the status behind a failed tile read, so a HEAD
@@ -213,11 +233,13 @@ def not_a_raster(href: str, policy: RetryPolicy) -> str | None:
 
 
 def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPolicy,
-                 retryable: Callable[[Exception], str | None]) -> T:
+                 retryable: Callable[[Exception], str | None], s3_options: Mapping[str, str] | None = None) -> T:
     """Call ``read(attempt)`` until it succeeds. ``retryable(exc)`` returns the failure text when ``exc``
     is a remote failure worth retrying (else None: re-raised at once). Raises ``ArchiveError`` naming
     ``what`` after the last attempt, or at once when the failure cannot heal (403, ...): ``AssetGoneError``
-    when the file is not there (404, 410) or is not a raster (an HTML page)."""
+    when the file is not there (404, 410) or is not a raster (an HTML page). An ``s3://`` href is asked
+    about at its storage's HTTP URL (``s3_http_url``: at the endpoint ``s3_options`` name)."""
+    asked = s3_http_url(href, s3_options) or href
     for attempt in range(policy.attempts):
         try:
             return read(attempt)
@@ -231,10 +253,10 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
                 raise ArchiveError(f"{what}: {NO_CREDENTIALS_HINT} ({message})") from None
             if (final := _cannot_heal(what, message, http_status(message), href=href)) is not None:
                 raise final from None
-            status, hint = probe(href, policy)  # GDAL does not always say the status: the host is asked
+            status, hint = probe(asked, policy)  # GDAL does not always say the status: the host is asked
             if (final := _cannot_heal(what, message, status, f" (HTTP {status})", href)) is not None:
                 raise final from None
-            if status is not None and status < 300 and (text := not_a_raster(href, policy)) is not None:
+            if status is not None and status < 300 and (text := not_a_raster(asked, policy)) is not None:
                 raise AssetGoneError(what, text) from None
             if attempt + 1 == policy.attempts:
                 shown = status is None or status < 400 or status == http_status(message)

@@ -119,11 +119,18 @@ def test_copernicus_data_space_sentinel_1_grd_counts_the_planted_ships_once_a_pa
         server.stop()
 
 
-def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area):
+S3_ACCESS_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied'
+                    b'</Message><RequestId>tx0</RequestId></Error>')
+
+
+@pytest.mark.parametrize("body", [b"fault injected", S3_ACCESS_DENIED], ids=["plain-body", "s3-xml-error"])
+def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area, body):
     """Keys made at the Copernicus Data Space expire; the storage then answers 403. It said only "HTTP response
-    code: 403": now what to check, in one line, at once (no retries: waiting will not renew the keys)."""
+    code: 403": now what to check, in one line, at once (no retries: waiting will not renew the keys). GDAL 3.12
+    (rasterio 1.5) says no status: "Invalid AWS response: <body>" when the body is not S3's XML error, the S3
+    error's code and message when it is; the storage is asked for the status then."""
     _, cdse = archives
-    fault = cdse.inject("status", match="/eodata/", methods=("GET", "HEAD"), status=403, times=-1)
+    fault = cdse.inject("status", match="/eodata/", methods=("GET", "HEAD"), status=403, times=-1, body=body)
     try:
         result = run(user, cdse, area, "refused", env=S3_KEYS)
     finally:
