@@ -141,6 +141,21 @@ def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area, bod
     assert "attempts" not in result.stderr and not (user.home / "refused").exists()
 
 
+def test_a_storage_error_that_is_not_the_answer_to_anyone_is_retried_not_called_refused_keys(user, archives, area):
+    """A gateway's 502 page to GDAL's signed reads (GDAL 3.12: "Invalid AWS response: <html>..."), while the file
+    is there for an unsigned request: not the same answer, so not a refusal; retried, then one error."""
+    _, cdse = archives
+    fault = cdse.inject("status", match="/eodata/", methods=("GET", "HEAD"), status=502, times=-1, agent="GDAL",
+                        body=b"<html><body>502 Bad Gateway</body></html>")
+    try:
+        result = run(user, cdse, area, "gateway", env={**S3_KEYS, "GEO_HTTP_ATTEMPTS": "2", "GEO_HTTP_BACKOFF": "0"})
+    finally:
+        cdse.faults.remove(fault)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "failed after 2 attempts" in result.stderr and "refused" not in result.stderr, result.stderr
+    assert not (user.home / "gateway").exists()
+
+
 def test_an_archive_whose_host_does_not_resolve_is_said_so_in_words(user):
     """Offline (no DNS), ``--source cdse`` or any STAC API said "cannot open STAC API (HTTPSConnectionPool(host=
     '…', port=443): Max retries exceeded with url: /v1 (NameResolutionError))": urllib3's words for it."""
