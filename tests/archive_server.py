@@ -61,6 +61,7 @@ class Fault:
     min_offset: int = 0  # only ranged requests starting at or after this byte (e.g. tiles, not the header)
     agent: str = ""  # only clients whose User-Agent contains this (GDAL says "GDAL/...")
     after: int = 0  # let this many matching requests through first (e.g. a search's first page)
+    body: bytes = b"fault injected"  # of a status fault (e.g. S3's XML error document)
 
 
 @dataclass
@@ -302,7 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _status_fault(self, fault: Fault, method: str, rng: str | None = None) -> None:
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-        self._send(fault.status, b"fault injected", headers, method, None, rng)
+        self._send(fault.status, fault.body, headers, method, None, rng)
 
     # -- verbs -------------------------------------------------------------------------------------
     def do_HEAD(self) -> None:

@@ -155,15 +155,19 @@ def _warped(tgt: DatasetReader, band: int, grids: list[Grid], factor: int) -> li
     finer (cubic would alias); read as it is where its pixels are the grid's (``_as_stored``)."""
     out = []
     with _overview(tgt, factor) as source:
+        nodata_only = _nodata_only(source, band)
+        # a mask band (or alpha) marks the invalid pixels: given a source nodata too, GDAL 3.12's warp (rasterio
+        # 1.5) honours that instead and reads the masked pixels' values, where GDAL 3.10's honoured the mask
+        invalid = {"src_nodata": tgt.nodata if tgt.nodata is not None else 0} if nodata_only else {}
         for grid in grids:
-            window = aligned_window(source, grid) if factor == 1 and _nodata_only(source, band) else None
+            window = aligned_window(source, grid) if factor == 1 and nodata_only else None
             if window is not None:
                 out.append(_as_stored(source, band, window))
                 continue
             finer = source.crs == grid.crs and abs(source.transform.a) * 1.5 <= abs(grid.transform.a)
             with WarpedVRT(source, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                           resampling=Resampling.average if finer else Resampling.cubic,
-                           src_nodata=tgt.nodata if tgt.nodata is not None else 0, nodata=0) as vrt:
+                           resampling=Resampling.average if finer else Resampling.cubic, nodata=0,
+                           **invalid) as vrt:
                 out.append(vrt.read(band).astype(np.float64))
     return out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from rasterio import features
 from scipy import ndimage as ndi
@@ -79,3 +81,10 @@ def region_sizes(labels: np.ndarray, count: int, rows: int = 1024) -> np.ndarray
     for start in range(0, labels.shape[0], rows):
         sizes += np.bincount(labels[start:start + rows].ravel(), minlength=count + 1)
     return sizes
+
+
+def object_boxes(labels: np.ndarray) -> list[tuple[int, tuple[slice, ...]]]:
+    """(label, bounding box) of each label 1..max that has pixels: ``ndi.find_objects`` without the None it
+    gives a label with none (a gap in the numbering; scipy-stubs 1.18 types it, 1.17 did not)."""
+    boxes: Sequence[tuple[slice, ...] | None] = ndi.find_objects(labels)
+    return [(label, box) for label, box in enumerate(boxes, start=1) if box is not None]

@@ -39,7 +39,8 @@ BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
 NUMPY_DOCSTRINGS = ("numpy._core._add_newdocs", "numpy._core._add_newdocs_scalars")
 NUMPY_DEFERRED = ("ctypes",)  # numpy imports it for an array's ``.ctypes`` attribute: at that first use instead
 # rasterio imports boto3 (if installed) to sign S3 requests, and the XML parser for VRT documents (a boundless
-# read, ~0.0015 s): both stand-ins for the real modules until an attribute is used
+# read, ~0.0015 s): both stand-ins for the real modules until an attribute is used (a rasterio on GDAL 3.11 or
+# later uses the parser as rasterio._warp imports, for GDAL's list of warp options: the real one from there)
 RASTERIO_DEFERRED = ("boto3", "xml.etree.ElementTree")
 # numpy's submodules it imports at the first access of ``numpy.<name>``, which scipy's array API layer makes for
 # every name of numpy as scipy.ndimage is imported (it copies numpy's namespace): f2py (with charset_normalizer),

@@ -10,6 +10,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from geo.aoi import AOI
+from geo.change.labels import object_boxes
 from geo.change.sar import SeriesChange
 from geo.change.sar_pair import PairTest
 from geo.change.sar_types import SarRegion, sar_change_type
@@ -44,7 +45,7 @@ def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentit
     db_pol = {pol: ndi.median(np.nan_to_num(t.log_ratio) * DB_PER_NEPER, labels, index) for pol, t in test.tests.items()}
     water_share = _shares(water, labels, index)
     dark_before, dark_after = (_shares(d, labels, index) for d in dark)
-    slices = ndi.find_objects(labels)
+    boxes = dict(object_boxes(labels))
     crs = grid.crs.to_string()
     aoi_projected = aoi.projected(crs)
     features: list[ChangeFeature] = []
@@ -60,7 +61,8 @@ def sar_features(labels: np.ndarray, grid: Grid, aoi: AOI, identity: PairIdentit
             "water_share": round(float(water_share[i]), 3),
         }
         if series is not None:
-            extra.update(_dating(series, labels[slices[i]] == region.label, slices[i]))
+            box = boxes[region.label]
+            extra.update(_dating(series, labels[box] == region.label, box))
         features.append(change_feature(identity, clipped, crs, float(score[i]), float(strong[i]), kind,
                                        type_confidence, region.pixels, extra))
     return features

@@ -135,7 +135,7 @@ def read_window(
         return gdal_message(exc) if isinstance(exc, RasterioError) else None
 
     try:
-        data, nodata = with_retries(attempt, asset.href, what, policy, retryable)
+        data, nodata = with_retries(attempt, asset.href, what, policy, retryable, dict(asset.gdal_options))
     except RasterError as exc:  # not georeferenced: no retry helps
         raise _not_georeferenced(scene_id, asset, exc) from None
     except AssetGoneError as exc:  # 404, an HTML page: the scene's file, not the network

@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -43,6 +43,9 @@ _HTTP_CODE = re.compile(r"HTTP (?:response )?code:? ?(\d{3})", re.IGNORECASE)
 # wheels: "InvalidCredentials: No valid AWS credentials found. ..."), which a retry will not change
 _NO_CREDENTIALS = re.compile(r"configuration options? not defined|credentials not filled|no valid AWS credentials found",
                              re.IGNORECASE)
+# S3's error codes for keys it refuses (GDAL 3.12 writes "AccessDenied: Access Denied"; 3.10 the message alone)
+_S3_REFUSED = re.compile(r"\b(?:AccessDenied|Access Denied|SignatureDoesNotMatch|InvalidAccessKeyId)\b")
+_S3_UNEXPLAINED = re.compile(r"Invalid AWS response: (.+)")  # GDAL's words for an error body that is not S3's
 NO_CREDENTIALS_HINT = ("no credentials for this bucket: give them in the environment (AWS_ACCESS_KEY_ID ...), or "
                        "AWS_NO_SIGN_REQUEST=YES for a public S3 bucket")
 
@@ -166,6 +169,51 @@ def _cannot_heal(what: str, message: str, status: int | None, detail: str = "", 
     return None
 
 
+def s3_http_url(href: str, options: Mapping[str, str] | None = None) -> str | None:
+    """The HTTP(S) URL GDAL reads an ``s3://`` (or ``/vsis3/``) href from: at the endpoint the item names
+    (``options``, GDAL's AWS_S3_ENDPOINT, AWS_HTTPS, AWS_VIRTUAL_HOSTING; the user's environment wins, as for
+    GDAL), else AWS's. None for any other href."""
+    for prefix in ("s3://", "/vsis3/"):
+        if href.startswith(prefix):
+            bucket, _, key = href.removeprefix(prefix).partition("/")
+            break
+    else:
+        return None
+    setting = {name: os.environ.get(name, (options or {}).get(name, default)) for name, default in
+               (("AWS_S3_ENDPOINT", "s3.amazonaws.com"), ("AWS_HTTPS", "YES"), ("AWS_VIRTUAL_HOSTING", "TRUE"))}
+    scheme = "http" if setting["AWS_HTTPS"].upper() in ("NO", "FALSE", "OFF", "0") else "https"
+    endpoint = setting["AWS_S3_ENDPOINT"]
+    if setting["AWS_VIRTUAL_HOSTING"].upper() in ("NO", "FALSE", "OFF", "0"):
+        return f"{scheme}://{endpoint}/{bucket}/{key}"
+    return f"{scheme}://{bucket}.{endpoint}/{key}"
+
+
+def s3_status(message: str, href: str, options: Mapping[str, str] | None, policy: RetryPolicy) -> int | None:
+    """The HTTP status behind GDAL's words for a failed read of a bucket file, which GDAL 3.12 leaves out (3.10
+    said "HTTP response code: 403"): S3's codes for refused keys are a 403; an error body that is not S3's XML
+    ("Invalid AWS response: <body>") is looked for at the file's HTTP URL, and its status taken when the storage
+    answers an unsigned request with that same body (the same answer; a private bucket's own 403 for a request
+    without keys is S3's XML, and says nothing of the keys). None otherwise."""
+    if (url := s3_http_url(href, options)) is None:
+        return None
+    if _S3_REFUSED.search(message):
+        return 403
+    if (unexplained := _S3_UNEXPLAINED.search(message)) is None:
+        return None
+    import requests
+
+    try:
+        with requests.get(url, headers={"Range": f"bytes=0-{SNIFF_BYTES - 1}"}, stream=True,
+                          timeout=(policy.connect_timeout_s, policy.read_timeout_s)) as response:
+            body = next(response.iter_content(SNIFF_BYTES), b"").decode("utf-8", "replace")
+    except requests.RequestException:
+        return None
+    # (GDAL's words may go on with a later message's: the shorter of the two starts the other)
+    answered, said = (" ".join(text.split())[:SNIFF_BYTES // 2] for text in (body, unexplained.group(1)))
+    same = bool(answered) and (said.startswith(answered) or answered.startswith(said))
+    return response.status_code if same and response.status_code >= 400 else None
+
+
 def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
     """Ask the host once about ``href`` after a failed read: (HTTP status, Retry-After seconds or None).
     GDAL neither honours Retry-After nor always reports the status behind a failed tile read, so a HEAD
@@ -213,11 +261,12 @@ def not_a_raster(href: str, policy: RetryPolicy) -> str | None:
 
 
 def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPolicy,
-                 retryable: Callable[[Exception], str | None]) -> T:
+                 retryable: Callable[[Exception], str | None], s3_options: Mapping[str, str] | None = None) -> T:
     """Call ``read(attempt)`` until it succeeds. ``retryable(exc)`` returns the failure text when ``exc``
     is a remote failure worth retrying (else None: re-raised at once). Raises ``ArchiveError`` naming
     ``what`` after the last attempt, or at once when the failure cannot heal (403, ...): ``AssetGoneError``
-    when the file is not there (404, 410) or is not a raster (an HTML page)."""
+    when the file is not there (404, 410) or is not a raster (an HTML page). ``s3_options``: the endpoint
+    settings of an ``s3://`` href (``s3_status``)."""
     for attempt in range(policy.attempts):
         try:
             return read(attempt)
@@ -229,7 +278,10 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
                 raise
             if lacks_credentials(message):
                 raise ArchiveError(f"{what}: {NO_CREDENTIALS_HINT} ({message})") from None
-            if (final := _cannot_heal(what, message, http_status(message), href=href)) is not None:
+            said = http_status(message)
+            status = said or s3_status(message, href, s3_options, policy)
+            detail = "" if said or status is None else f" (HTTP {status})"
+            if (final := _cannot_heal(what, message, status, detail, href)) is not None:
                 raise final from None
             status, hint = probe(href, policy)  # GDAL does not always say the status: the host is asked
             if (final := _cannot_heal(what, message, status, f" (HTTP {status})", href)) is not None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import ndimage as ndi
 
-from geo.change.labels import EIGHT
+from geo.change.labels import EIGHT, object_boxes
 from geo.grid import Grid
 from geo.vessels.model import VesselDetection
 
@@ -85,7 +85,7 @@ def _ship_shaped(runs: np.ndarray, not_hull: np.ndarray, pixel_m: float, p: Bert
     """Pieces (8-connected) of bracketed pixels (``runs`` > 0) shaped like a ship lying along the rows."""
     labels, count = ndi.label(runs > 0, structure=EIGHT)
     keep = np.zeros(count + 1, bool)
-    for label, region in enumerate(ndi.find_objects(labels), start=1):  # labels are 1..count: no gaps
+    for label, region in object_boxes(labels):  # labels are 1..count: no gaps
         inside = labels[region] == label
         rows, cols = np.nonzero(inside)
         length, width, axis = _axis(rows, cols)
@@ -157,7 +157,7 @@ def _on_own_axis(objects: np.ndarray, non_water: np.ndarray, pixel_m: float, p: 
     nearest of the directions)."""
     labels, count = ndi.label(objects, structure=EIGHT)
     direction = np.zeros(count + 1, np.int64)
-    for label, region in enumerate(ndi.find_objects(labels), start=1):
+    for label, region in object_boxes(labels):
         rows, cols = np.nonzero(labels[region] == label)
         direction[label] = int(round(_rectangle_axis(rows, cols) / (180.0 / DIRECTIONS))) % DIRECTIONS
     keep = np.zeros(objects.shape, bool)
@@ -197,7 +197,7 @@ def protrusions(non_water: np.ndarray, water: np.ndarray, pixel_m: float, p: Pro
     labels, count = ndi.label(narrow, structure=EIGHT)
     keep = np.zeros(count + 1, bool)
     not_hull = np.zeros(non_water.shape, bool) if not_hull is None else not_hull
-    for label, region in enumerate(ndi.find_objects(labels), start=1):
+    for label, region in object_boxes(labels):
         grown = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in region)  # room for the outline
         inside = labels[grown] == label
         rows, cols = np.nonzero(inside)

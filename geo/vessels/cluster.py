@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from scipy import ndimage as ndi
 
-from geo.change.labels import EIGHT
+from geo.change.labels import EIGHT, object_boxes
 from geo.grid import Grid
 from geo.vector.polygonize import polygonize
 from geo.vessels.model import VesselDetection
@@ -45,7 +45,7 @@ def split_abreast(labels: np.ndarray, core: np.ndarray, grid: Grid, length_per_b
     renumbered 1..m."""
     out = np.zeros_like(labels)
     next_label = 1
-    for label, region in enumerate(ndi.find_objects(labels), start=1):  # seeded_clusters numbers 1..n
+    for label, region in object_boxes(labels):  # seeded_clusters numbers 1..n
         rows, cols = np.nonzero(labels[region] == label)
         rows, cols = rows + region[0].start, cols + region[1].start
         strong = core[rows, cols]
@@ -101,7 +101,7 @@ def clusters(
     peaks = {name: ndi.maximum(np.nan_to_num(v, nan=-np.inf), labels, index) for name, v in values.items()}
     keep = np.zeros(count + 1, bool)
     measured: dict[int, tuple[float, float, float, float, float]] = {}
-    for label, region in zip(index, ndi.find_objects(labels)):
+    for label, region in object_boxes(labels):
         if sizes[label] < min_pixels:
             rejected["too_small"] += 1
             continue

@@ -147,7 +147,7 @@ def _looks_from_log_variance(log_var: float) -> float:
     """Invert var(log I) = trigamma(L) for a gamma intensity (the log-cumulant estimator of L)."""
     if log_var <= special.polygamma(1, 200.0):
         return 200.0
-    return float(optimize.brentq(lambda k: special.polygamma(1, k) - log_var, 0.05, 200.0))
+    return float(optimize.brentq(lambda k: float(special.polygamma(1, k)) - log_var, 0.05, 200.0))
 
 
 @dataclass(frozen=True)

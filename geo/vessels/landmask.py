@@ -38,7 +38,7 @@ from skimage.filters import threshold_otsu
 
 from geo.geometry import WGS84, reproject
 from geo.change.classify import water_level
-from geo.change.labels import EIGHT
+from geo.change.labels import EIGHT, object_boxes
 from geo.change.threshold import drop_small
 from geo.grid import Grid
 from geo.vessels.berths import BerthParams, ProtrusionParams, objects_on_water, protrusions
@@ -116,7 +116,7 @@ def _larger_than_vessels(mask: np.ndarray, grid: Grid, p: LandParams) -> np.ndar
     pixel = math.sqrt(grid.pixel_area)
     keep = np.zeros(count + 1, bool)
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    for label, region in enumerate(ndi.find_objects(labels), start=1):
+    for label, region in object_boxes(labels):
         extent = math.hypot(region[0].stop - region[0].start, region[1].stop - region[1].start) * pixel
         keep[label] = extent > p.max_vessel_length_m or sizes[label] * grid.pixel_area > p.max_vessel_area_m2
     return keep[labels]

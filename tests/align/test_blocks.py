@@ -73,7 +73,8 @@ class _LoggedFile(io.RawIOBase):
         return n
 
     def close(self) -> None:
-        self._file.close()
+        if hasattr(self, "_file"):  # not when opening failed (rasterio 1.5's opener asks for side-car files too)
+            self._file.close()
         super().close()
 
 

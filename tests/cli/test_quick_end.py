@@ -45,7 +45,9 @@ def run_entry(tmp_path: Path, *args: str, late_s: float = 1.5) -> tuple[subproce
 @needs_data
 def test_coreg_output_is_whole_exit_handlers_run_and_the_process_ends_at_once(tmp_path):
     write_pair(tmp_path, SHARED_DATA, COREG_PAIR_512)
-    proc, marks = run_entry(tmp_path, "coreg", "ref.tif", "tgt.tif", "--json")
+    # the late thread outlasts the command on a busy machine too (1.5 s did not, with four test runs on two cores);
+    # a quick end does not wait for it, so the test takes no longer
+    proc, marks = run_entry(tmp_path, "coreg", "ref.tif", "tgt.tif", "--json", late_s=30)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout)  # flushed before the process ended: the whole line
     assert (out["dx_px"], out["dy_px"]) == pytest.approx(COREG_PAIR_512.shift, abs=0.01)

@@ -119,11 +119,18 @@ def test_copernicus_data_space_sentinel_1_grd_counts_the_planted_ships_once_a_pa
         server.stop()
 
 
-def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area):
+S3_ACCESS_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied'
+                    b'</Message><RequestId>tx0</RequestId></Error>')
+
+
+@pytest.mark.parametrize("body", [b"fault injected", S3_ACCESS_DENIED], ids=["plain-body", "s3-xml-error"])
+def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area, body):
     """Keys made at the Copernicus Data Space expire; the storage then answers 403. It said only "HTTP response
-    code: 403": now what to check, in one line, at once (no retries: waiting will not renew the keys)."""
+    code: 403": now what to check, in one line, at once (no retries: waiting will not renew the keys). GDAL 3.12
+    (rasterio 1.5) says no status: "Invalid AWS response: <body>" when the body is not S3's XML error, the S3
+    error's code and message when it is; the storage is asked for the status then."""
     _, cdse = archives
-    fault = cdse.inject("status", match="/eodata/", methods=("GET", "HEAD"), status=403, times=-1)
+    fault = cdse.inject("status", match="/eodata/", methods=("GET", "HEAD"), status=403, times=-1, body=body)
     try:
         result = run(user, cdse, area, "refused", env=S3_KEYS)
     finally:
@@ -132,6 +139,21 @@ def test_s3_keys_the_storage_refuses_are_named_as_such(user, archives, area):
     assert (": the storage refused the S3 keys given (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): wrong or expired "
             "keys?") in result.stderr and "403" in result.stderr, result.stderr
     assert "attempts" not in result.stderr and not (user.home / "refused").exists()
+
+
+def test_a_storage_error_that_is_not_the_answer_to_anyone_is_retried_not_called_refused_keys(user, archives, area):
+    """A gateway's 502 page to GDAL's signed reads (GDAL 3.12: "Invalid AWS response: <html>..."), while the file
+    is there for an unsigned request: not the same answer, so not a refusal; retried, then one error."""
+    _, cdse = archives
+    fault = cdse.inject("status", match="/eodata/", methods=("GET", "HEAD"), status=502, times=-1, agent="GDAL",
+                        body=b"<html><body>502 Bad Gateway</body></html>")
+    try:
+        result = run(user, cdse, area, "gateway", env={**S3_KEYS, "GEO_HTTP_ATTEMPTS": "2", "GEO_HTTP_BACKOFF": "0"})
+    finally:
+        cdse.faults.remove(fault)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "failed after 2 attempts" in result.stderr and "refused" not in result.stderr, result.stderr
+    assert not (user.home / "gateway").exists()
 
 
 def test_an_archive_whose_host_does_not_resolve_is_said_so_in_words(user):

@@ -6,6 +6,9 @@ source scenes' items."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from pystac.errors import STACValidationError
 from shapely.geometry import shape
 
 from geo.outputs.stac_item import COG, PROCESSING_EXTENSION
+from tests.conftest import run_geo
 from tests.stac_offline import offline_validation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,10 +90,39 @@ def test_derived_from_links_resolve_to_the_source_scene_items(synthetic_output):
     assert all(h.startswith("../") and "/tmp/" not in h and "pytest-of" not in h for h in hrefs), hrefs
 
 
-def test_a_catalog_sharing_no_folder_with_the_run_is_linked_by_its_file_uri(demo_output):
+def _apart_from(path: Path) -> Path | None:
+    """A writable folder sharing no folder but the root with ``path``."""
+    for folder in (Path(tempfile.gettempdir()), Path("/var/tmp"), Path("/dev/shm"), Path.home()):
+        if folder.resolve().parts[:2] != path.parts[:2] and os.access(folder, os.W_OK):
+            return folder
+    return None
+
+
+@pytest.fixture
+def run_apart_from_the_project(demo_output):
+    """The demo's run folder, where it shares no folder but the root with the project (the demo catalog's):
+    the session's under /tmp, unless the checkout is under /tmp too (a fresh install's often is; there they
+    share /tmp and the link is relative, as for any run beside its catalog), then a run of its own elsewhere."""
+    if Path(os.path.commonpath([REPO, demo_output.resolve()])) == Path(REPO.anchor):
+        yield demo_output
+        return
+    apart = _apart_from(REPO)
+    if apart is None:
+        pytest.skip(f"no writable folder shares nothing but the root with the checkout {REPO}")
+    folder = Path(tempfile.mkdtemp(prefix="geo-apart-", dir=apart))
+    try:
+        result = run_geo("demo", "--out", str(folder / "out"))
+        assert result.returncode == 0, result.stderr
+        yield folder / "out"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_catalog_sharing_no_folder_with_the_run_is_linked_by_its_file_uri(run_apart_from_the_project):
     """The demo catalog (in the project) and a run under /tmp share only the root: a relative href would be
     resolved by STAC tools against the item's own folder (a project-relative one pointed nowhere), so the link
     is the item file's absolute ``file:`` URI, which pystac follows from wherever the item is read."""
+    demo_output = run_apart_from_the_project
     item = _item(demo_output)
     manifest = json.loads((demo_output / "manifest.json").read_text())
     ids = [manifest["scenes"]["before"]["id"], manifest["scenes"]["after"]["id"]]

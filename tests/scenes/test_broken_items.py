@@ -197,3 +197,22 @@ def test_gdals_words_for_a_bucket_without_credentials_are_known_in_either_releas
 
     assert lacks_credentials(message)
     assert not lacks_credentials("HTTP response code: 503")
+
+
+@pytest.mark.parametrize(("href", "options", "env", "url"), [
+    ("s3://sentinel-cogs/a/B04.tif", {}, {}, "https://sentinel-cogs.s3.amazonaws.com/a/B04.tif"),  # AWS's
+    ("s3://eodata/S2/x.jp2", {"AWS_S3_ENDPOINT": "eodata.example", "AWS_VIRTUAL_HOSTING": "FALSE"}, {},
+     "https://eodata.example/eodata/S2/x.jp2"),  # the endpoint the item names, path-style
+    ("/vsis3/eodata/S2/x.jp2", {"AWS_S3_ENDPOINT": "eodata.example", "AWS_VIRTUAL_HOSTING": "FALSE"},
+     {"AWS_S3_ENDPOINT": "127.0.0.1:9000", "AWS_HTTPS": "NO"}, "http://127.0.0.1:9000/eodata/S2/x.jp2"),  # user's
+    ("https://host/x.tif", {}, {}, None),
+])
+def test_a_bucket_file_is_asked_about_at_the_url_gdal_reads_it_from(monkeypatch, href, options, env, url):
+    """GDAL 3.12 reports a refused bucket read without its HTTP status; the storage is asked at this URL."""
+    from geo.scenes.remote import s3_http_url
+
+    for name in ("AWS_S3_ENDPOINT", "AWS_HTTPS", "AWS_VIRTUAL_HOSTING"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert s3_http_url(href, options) == url
