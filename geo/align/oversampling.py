@@ -50,6 +50,6 @@ def block_mean(image: np.ndarray, valid: np.ndarray, step: int) -> tuple[np.ndar
     is one of d / step px between their block means."""
     h, w = image.shape[0] // step * step, image.shape[1] // step * step
     blocks = (h // step, step, w // step, step)
-    ok: np.ndarray = valid[:h, :w].reshape(blocks).all(axis=(1, 3))
+    ok = np.asarray(valid[:h, :w].reshape(blocks).all(axis=(1, 3)))
     values = np.where(valid[:h, :w], image[:h, :w], 0.0).reshape(blocks).mean(axis=(1, 3))
     return values, ok
