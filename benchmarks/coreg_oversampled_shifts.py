@@ -1,4 +1,4 @@
-"""Known shifts of 0.1-1.5 px of the content on images cubic-upsampled 2x and 4x (a user's 2.5 m products, a
+"""Known shifts of 0.1-1.5 px of the content on images cubic-upsampled 2x, 3x and 4x (a user's 2.5 m products, a
 20 m band resampled to 5 m): how often ``estimate_shift`` succeeds, its RMSE in content pixels and RMS
 |error| / sigma. The target is the real crop moved by an exact Fourier shift (tests/align/crops.py).
 
@@ -18,7 +18,7 @@ from geo.align.coreg import estimate_shift
 from tests.align.crops import MARGIN, Crop, fourier_shift, read_crop
 
 SHIFTS = ((0.1, -0.15), (0.37, 0.52), (-0.61, 0.28), (0.83, -0.97), (-1.04, -0.66), (1.23, 1.31), (-1.5, 0.45))
-FACTORS = (1, 2, 4)
+FACTORS = (1, 2, 3, 4)
 
 
 def rows(data: Path) -> list[dict]:
