@@ -50,13 +50,13 @@ def test_sigma_of_a_4x_upsampled_pair_covers_its_error(paris):
 
 
 @needs_data
-def test_4x_upsampled_pair_a_content_pixel_off_the_resampling_grid(paris):
-    """A shift of about one content pixel (4 px of the file) that is no multiple of 4 file pixels: before, its
+@pytest.mark.parametrize(("k", "shift"), [(4, (-1.04, -0.66)), (3, (0.6, 0.4))])  # 2.5 m from 10 m; 30 m on 10 m
+def test_upsampled_pair_a_content_pixel_off_the_resampling_grid(paris, k, shift):
+    """A shift (px of the content) of about one content pixel that is no multiple of k file pixels: before, its
     integer start locked to the resampling grid and no window converged ("no reliable shift")."""
-    shift = (-1.04, -0.66)  # px of the 10 m content
     inner = np.s_[MARGIN:-MARGIN, MARGIN:-MARGIN]
-    found = estimate_shift(_upsampled(paris[inner], 4), _upsampled(fourier_shift(paris, *shift)[inner], 4),
-                           pixel_m=2.5)
-    error = max(abs(found.dx_px / 4 - shift[0]), abs(found.dy_px / 4 - shift[1]))  # px of the content
+    found = estimate_shift(_upsampled(paris[inner], k), _upsampled(fourier_shift(paris, *shift)[inner], k),
+                           pixel_m=10.0 / k)
+    error = max(abs(found.dx_px / k - shift[0]), abs(found.dy_px / k - shift[1]))  # px of the content
     assert error <= 0.05
-    assert error <= 3 * found.sigma_px / 4
+    assert error <= 3 * found.sigma_px / k
