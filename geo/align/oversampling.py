@@ -42,3 +42,14 @@ def factor(images: np.ndarray, valid: np.ndarray) -> float:
             break
         short = long
     return float(2.0**octaves)
+
+
+def block_mean(image: np.ndarray, valid: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` averaged over ``step`` x ``step`` blocks (the edge's partial blocks dropped), and which blocks
+    are valid throughout. A block mean is a filter then a subsampling: a shift of d px between two images
+    is one of d / step px between their block means."""
+    h, w = image.shape[0] // step * step, image.shape[1] // step * step
+    blocks = (h // step, step, w // step, step)
+    ok = np.asarray(valid[:h, :w].reshape(blocks).all(axis=(1, 3)))
+    values = np.where(valid[:h, :w], image[:h, :w], 0.0).reshape(blocks).mean(axis=(1, 3))
+    return values, ok
