@@ -15,8 +15,8 @@
 
     python benchmarks/coreg.py [--out benchmarks/results/coreg.json] [--no-arosics] [--quick]
 
-AROSICS is a benchmark-only extra (``pip install -e '.[bench]'``, needs GDAL's Python bindings matching the
-system GDAL); without it the geo figures are still written, marked as having no reference.
+AROSICS is a benchmark-only extra (``pip install -e '.[bench-arosics]'``, needs GDAL's Python bindings matching
+the system GDAL); without it the geo figures are still written, marked as having no reference.
 """
 
 from __future__ import annotations
@@ -291,7 +291,7 @@ def main() -> None:
         try:
             import arosics  # noqa: F401
         except ImportError:
-            logging.warning("arosics not installed (pip install -e '.[bench]'): geo figures only")
+            logging.warning("arosics not installed (pip install -e '.[bench-arosics]'): geo figures only")
             use_arosics = False
     data = paths.shared_data()
     report = {

@@ -140,8 +140,9 @@ def paired_wall_s(command: list[str], reference: list[str], runs: int, cwd: Path
 
 def stac_api_noop(root: Path, catalog: Path, aoi_dir: Path, seeds_dir: Path, ids: tuple[str, ...],
                   runs: int) -> dict[str, float]:
-    """The no-op over a STAC API: the loopback archive of the tests serves the catalog's items (their
-    pixels stay local files); a first re-check registers the AOIs, then the no-op command is timed."""
+    """The no-op over a STAC API: the loopback archive of the tests serves the catalog's items and their
+    pixels (geo reads no local path an archive names); a first re-check registers the AOIs, then the no-op
+    command is timed."""
     import pystac
 
     from tests.archive_server import ArchiveServer
@@ -149,7 +150,11 @@ def stac_api_noop(root: Path, catalog: Path, aoi_dir: Path, seeds_dir: Path, ids
     server = ArchiveServer(page_size=100).start()
     try:
         for item in pystac.Catalog.from_file(str(catalog)).get_items(recursive=True):
-            server.add_item({**item.to_dict(include_self_link=False), "collection": "sentinel-2-l2a", "links": []})
+            served = item.to_dict(include_self_link=False)
+            for key, asset in item.assets.items():
+                served["assets"][key]["href"] = server.add_file(f"files/{item.id}/{key}.tif",
+                                                                Path(asset.get_absolute_href() or ""))
+            server.add_item({**served, "collection": "sentinel-2-l2a", "links": []})
         store = root / "stac.gpkg"
         recheck(RecheckRequest(store=store, source=server.url, aoi_refs=ids, since=date(2021, 3, 1),
                                aoi_dir=aoi_dir, seeds_dir=seeds_dir))

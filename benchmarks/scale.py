@@ -283,7 +283,7 @@ def measure(size: str, catalog: Path, repeat: int, work: Path, reference: Path |
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oscd", type=Path, default=ROOT.parents[0] / "shared" / "data" / "oscd")
+    parser.add_argument("--oscd", type=Path, default=None, help="[default: the shared data's oscd/, geo.paths]")
     parser.add_argument("--scenes", type=Path, default=Path(tempfile.gettempdir()) / "geo-scale-scenes")
     parser.add_argument("--sizes", default="1,100,720,2944,9900,tile")
     parser.add_argument("--repeat", type=int, default=3)
@@ -298,7 +298,10 @@ def main() -> None:
                              "changes.kml and claims.json byte for byte, each raster's pixels and overviews")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    oscd = args.oscd if args.oscd.exists() else Path("/work/shared/data/oscd")
+    from geo.paths import shared_data
+
+    # as every other benchmark finds it ($GEO_SHARED_DATA or shared/data above the checkout), not one machine's path
+    oscd = args.oscd or shared_data() / "oscd"
     args.scenes.mkdir(parents=True, exist_ok=True)
     catalog = build_scenes(oscd, args.scenes)
     rows = []

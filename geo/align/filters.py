@@ -100,7 +100,10 @@ def correlate1d(image: np.ndarray, weights: np.ndarray, axis: int, mode: PadMode
 
 def gaussian_filter(image: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     """``ndimage.gaussian_filter`` (mode "reflect") of a 2-D image, float32 out; of a stack (windows,
-    image first), each image's."""
+    image first), each image's. Sigma 0 smooths nothing, as ndimage (benchmarks/coreg_residual.py's unsmoothed
+    variant): the kernel would divide by zero."""
+    if sigma <= 0:
+        return np.array(image, dtype=np.float32)
     radius = int(truncate * sigma + 0.5)
     x = np.arange(-radius, radius + 1)
     kernel = np.exp(-0.5 / (sigma * sigma) * x**2)

@@ -41,6 +41,7 @@ def test_filters_equal_scipy_bit_for_bit(image, block, monkeypatch):
         "gaussian": (filters.gaussian_filter(image, 1.0, truncate=3.0),
                      ndi.gaussian_filter(image, 1.0, truncate=3.0)),
         "gaussian 2.3": (filters.gaussian_filter(image, 2.3), ndi.gaussian_filter(image, 2.3)),
+        "gaussian 0": (filters.gaussian_filter(image, 0.0), ndi.gaussian_filter(image, 0.0)),
         "spline": (filters.spline_filter(image), ndi.spline_filter(image, order=3, output=np.float32)),
     }
     for axis in (0, 1):
