@@ -136,7 +136,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     _summary(run, written, out)
 
 
-LITTLE_WATER_KM2 = 0.05  # 5 ha, 500 pixels of 10 m: room for a few ships at most
+LITTLE_WATER_KM2 = 0.005  # half a hectare, 50 pixels of 10 m: room for one ship at most
 
 
 def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
