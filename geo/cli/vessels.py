@@ -154,7 +154,7 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     if run.results and water < LITTLE_WATER_KM2:
         # a share of almost no water reads as "saw 100%": say how little there was
         logging.getLogger(__name__).warning(
-            f"{run.aoi.id}: the land mask leaves {water:.2f} km2 of water in the area on its best date; vessel "
+            f"{run.aoi.id}: the land mask leaves {water * 1e6:,.0f} m2 of water in the area on its best date; vessel "
             "counts there say little (is the area over a port's water?)")
     for item in run.evidence:
         echo(f"  claim {esc(item['claim_id'])}: [bold]{esc(item['verdict'])}[/] — {esc(item['rationale'])}",

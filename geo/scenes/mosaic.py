@@ -52,7 +52,7 @@ def mosaic(parts: Sequence[Scene]) -> Scene:
                  MappingProxyType(shared), first.collection, first.platform, first.properties, None, first.source, tuple(parts))
 
 
-def _pass_of(scene: Scene) -> PassKey | None:
+def pass_of(scene: Scene) -> PassKey | None:
     """What tiles of one pass share (None for a pass already merged, or an item that does not say its orbit)."""
     return None if scene.parts else pass_key(scene.date, scene.platform, scene.relative_orbit, scene.collection)
 
@@ -67,14 +67,14 @@ def passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = Non
     publication of it) are added to ``left_out``."""
     groups: dict[PassKey, list[Scene]] = {}
     for scene in scenes:
-        key = _pass_of(scene)
+        key = pass_of(scene)
         if key is not None:
             groups.setdefault(key, []).append(scene)
     chosen = {key: _fewest(newest_products(tiles), aoi) for key, tiles in groups.items() if len(tiles) > 1}
-    newest = _newest_without_orbit([s for s in scenes if _pass_of(s) is None and not s.parts])
+    newest = _newest_without_orbit([s for s in scenes if pass_of(s) is None and not s.parts])
     out: list[Scene] = []
     for scene in scenes:
-        key = _pass_of(scene)
+        key = pass_of(scene)
         if key is None and not scene.parts:
             if scene.id in newest:  # else an earlier publication of a scene kept
                 out.append(newest[scene.id])

@@ -24,10 +24,9 @@ from geo.dates import DATE_PATTERN, parse_date
 from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.anchors import claim_anchors, search_days
 from geo.scenes.cache import SceneCache
-from geo.scenes.ids import pass_key
 from geo.scenes.cloud import AoiCover, aoi_covers
 from geo.scenes.model import Scene, Sensor
-from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, passes
+from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, pass_of, passes
 from geo.scenes.source import LocalCatalog, SceneSource
 
 log = logging.getLogger(__name__)
@@ -129,10 +128,9 @@ class _Side:
         """``{"tiles_left_out": ids}``: the tiles of ``chosen``'s pass it does not read (another tile of the pass
         shows the AOI, or a newer publication of the tile), so the manifest names every tile the pass had; {}
         when there were none."""
-        key = pass_key(chosen.date, chosen.platform, chosen.relative_orbit, chosen.collection)
+        key = pass_of(chosen.parts[0] if chosen.parts else chosen)
         older = {old for tile in (chosen, *chosen.parts) for old in tile.supersedes}  # named as such already
-        ids = sorted(t.id for t in self.left_out if key is not None and t.id not in older
-                     and pass_key(t.date, t.platform, t.relative_orbit, t.collection) == key)
+        ids = sorted(t.id for t in self.left_out if key is not None and t.id not in older and pass_of(t) == key)
         return {"tiles_left_out": ids} if ids else {}
 
     def judge(self, candidates: Sequence[Candidate]) -> None:
@@ -302,7 +300,12 @@ def empty_period_note(source: SceneSource, aoi: AOI, first: date, last: date, se
     when none of these explains it."""
     launched = [mission_note(sensor, last) for sensor in sensors]
     when = _future_note(first) or ("; ".join(launched) if all(launched) else "")
-    return "; ".join(filter(None, (when, catalog_note(source, aoi)))) or unseen_note(aoi, (last - first).days + 1)
+    return _date_then_catalog(when, source, aoi) or unseen_note(aoi, (last - first).days + 1)
+
+
+def _date_then_catalog(when: str, source: SceneSource, aoi: AOI) -> str:
+    """A date note (a future date, one before a launch), then what a local catalog holds: '' when neither."""
+    return "; ".join(filter(None, (when, catalog_note(source, aoi))))
 
 
 def select_pair(
@@ -337,8 +340,7 @@ def select_pair(
             latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
             # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
             when = _future_note(anchor) or mission_note(Sensor.S2, latest)
-            note = ("; ".join(filter(None, (when, catalog_note(source, aoi))))
-                    or ("" if side.pool else unseen_note(aoi, max_gap_days)))
+            note = _date_then_catalog(when, source, aoi) or ("" if side.pool else unseen_note(aoi, max_gap_days))
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"

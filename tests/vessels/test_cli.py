@@ -183,11 +183,11 @@ def test_an_area_over_land_says_how_little_water_it_holds(port_project, tmp_path
     for line, row in zip(dates, rows):
         assert line.endswith(f"of the water ({float(row['observed_km2']):.2f} km2)"), line
         assert float(row["observed_km2"]) < 0.005
-    assert "yard: the land mask leaves 0.0" in result.stderr and "km2 of water in the area" in result.stderr
+    assert "yard: the land mask leaves 0 m2 of water in the area" in result.stderr
     # the port's own area has its sea: no such warning
     port = geo_cli("vessels", "--aoi", "test-port", "--from", "2021-04-25", "--to", "2021-06-30", "--sensor", "s2",
                    "--source", str(port_project.catalog), "--aoi-dir", str(port_project.aoi_dir),
                    "--seeds-dir", str(port_project.seeds_dir), "--out", str(tmp_path / "port"))
     assert port.returncode == 0, port.stderr
-    assert "km2 of water in the area" not in port.stderr
+    assert "m2 of water in the area" not in port.stderr
     assert any(float(r["observed_km2"]) > 2 for r in csv.DictReader((tmp_path / "port" / "timeseries.csv").open()))
