@@ -72,13 +72,14 @@ def print_report(report: RecheckReport, store: Path) -> None:
             each = f" ({', '.join(f'{name} {n}' for name, n in series.items())})" if len(series) > 1 else ""
             out.print(f"  {entry['aoi_id']}: vessels counted on {len(vessels['new_scenes'])} new scene(s); "
                       f"series of {vessels['n_dates']} date(s){each}")
+    from geo.recheck.notify import verdict_was
+
     for verdict in summary["verdicts"]:
         if verdict["changed"]:
-            was = verdict["previous_verdict"] or "none"
             by = " (vessel counts)" if verdict.get("kind") == "vessels" else (
                 " (Sentinel-1)" if verdict.get("sensor") == "s1" else "")
             out.print(f"  claim {esc(verdict['claim_id'])} on {esc(verdict['aoi_id'])}{by}: "
-                      f"[bold]{esc(verdict['verdict'])}[/] (was {esc(was)}) — {esc(verdict['rationale'])}", markup=True)
+                      f"[bold]{esc(verdict['verdict'])}[/] ({esc(verdict_was(verdict['previous_verdict']))}) — {esc(verdict['rationale'])}", markup=True)
     _print_failures(summary)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
     alone = report.out / Path(summary["files"]["changes"]).with_suffix(".qlr")

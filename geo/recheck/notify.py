@@ -43,6 +43,11 @@ class AlertRetry:
     timeout_s: float = 10.0  # per attempt (connect and read)
 
 
+def verdict_was(previous: str | None) -> str:
+    """What a changed verdict was before: "was <verdict>", or "first verdict" for a claim judged for the first time."""
+    return f"was {previous}" if previous else "first verdict"
+
+
 def url_problem(url: str) -> str | None:
     """What is wrong with ``url`` as a webhook, or None: it must be http(s) with a host."""
     parts = urlsplit(url)
@@ -85,7 +90,7 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
                      f"{at['lat']:.5f}, {at['lon']:.5f} (first seen {str(change['first_seen'])[:10]})")
     for verdict in verdicts[:MAX_LISTED]:
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}: {verdict['verdict']} "
-                     f"(was {verdict['previous_verdict'] or 'none'})")
+                     f"({verdict_was(verdict['previous_verdict'])})")
     for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
         lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")
     hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, summary["failed_aois"]))

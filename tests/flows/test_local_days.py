@@ -217,6 +217,8 @@ def test_a_recheck_keeps_the_windows_last_local_day_of_a_utc_date_with_two_passe
     assert window[:2] == ("2021-06-10", "2021-06-13") and json.loads(window[2]) == {"east-port": "UTC+08:48"}
     assert details["tests"]["s1"]["window"] == [n_100m["S1A_TEST_20210611"], n_100m[ASCENDING]], details["tests"]
     assert details["verdict"] == CONSISTENT, details["rationale"]
+    # a claim judged for the first time says so (it read "(was none)")
+    assert f"claim east-ships on east-port (vessel counts): {CONSISTENT} (first verdict)" in result.stdout, result.stdout
 
 
 def test_the_reports_vessel_table_dates_each_row_by_its_local_day(user, port_project, tmp_path):

@@ -110,7 +110,7 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     assert sorted(line.split()[3] for line in changes) == ["site-b:", "site-d:"]
     place = re.compile(r": \d+ m² at -?\d+\.\d{5}, -?\d+\.\d{5} \(first seen 2021-06-01\)$")
     assert all(place.search(line) for line in changes)
-    assert "• claim d-build on site-d: consistent with the claim (was none)" in body
+    assert "• claim d-build on site-d: consistent with the claim (first verdict)" in body
     assert body[-1] == f"summary: {srv / 'recheck-outputs' / 'runs' / '000002' / 'summary.json'}"
     assert len(body) == 5 and not any("{" in line for line in body)
     again = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)

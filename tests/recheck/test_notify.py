@@ -74,7 +74,7 @@ def test_an_alert_with_the_new_changes_and_changed_verdicts_arrives(first_run, r
     text = body["text"]
     assert text.startswith("geo recheck run 2: 2 new change(s)")
     assert all(f"{c['centroid']['lat']:.5f}, {c['centroid']['lon']:.5f}" in text for c in changes)
-    assert "claim d-build on site-d: consistent with the claim (was none)" in text
+    assert "claim d-build on site-d: consistent with the claim (first verdict)" in text
     assert "<" not in text.replace("&lt;", "")
 
 
