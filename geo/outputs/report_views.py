@@ -142,7 +142,7 @@ class TrueColour:
 
 
 def _title(feature: ChangeFeature) -> str:
-    return f"{feature.change_type.replace('_', ' ')}: {feature.area_m2:,.0f} m², confidence {feature.confidence}"
+    return f"{feature.change_type.replace('_', ' ')}: {feature.area_m2:,.0f} m², {feature.confidence:.0%} of it strong"
 
 
 def build_pictures(run: RunData) -> Pictures:

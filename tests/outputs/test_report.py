@@ -66,6 +66,16 @@ def test_report_shows_every_verdict_with_its_rationale(synthetic_output):
     assert "S2A_TEST_20200301" in html and "S2A_TEST_20200801" in html  # provenance
 
 
+def test_a_changes_confidence_reads_as_its_share_of_strong_pixels(synthetic_output):
+    """A polygon's ``confidence`` is the share of its pixels at twice the threshold: a kept change grown from
+    weaker seeds has 0 %, which the report printed as "confidence 0%" beside a change it shows."""
+    html = (synthetic_output / "report.html").read_text()
+    features = json.loads((synthetic_output / "changes.geojson").read_text())["features"]
+    shares = {f"{f['properties']['confidence']:.0%} of it strong" for f in features}
+    assert ">Strong pixels</th>" in html and '<th class="num">Confidence</th>' not in html  # the verdicts' stays
+    assert any(share in html for share in shares) and "m², confidence" not in html
+
+
 def test_hostile_claim_text_is_escaped(synthetic_output, tmp_path):
     html = (hostile_copy(synthetic_output, tmp_path) / "report.html").read_text()
     assert "window.__pwned = 1</script>" not in html
