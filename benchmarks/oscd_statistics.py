@@ -38,7 +38,7 @@ import itertools
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +129,11 @@ def average_precision(statistic: np.ndarray, city: CityData) -> float:
     return float(average_precision_score(city.truth[city.valid], statistic[city.valid]))
 
 
+def selected(candidates: Iterable[str], only: list[str] | None, always: str) -> list[str]:
+    """The candidates named by ``--only`` (prefix match; all without it), with the one starting ``always``."""
+    return [n for n in candidates if n.startswith(always) or not only or any(n.startswith(p) for p in only)]
+
+
 FUSION = "fusion: min over 48/96 px x sigma 1/2"  # the ``local-fusion`` detector's statistic
 
 
@@ -165,8 +170,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "oscd_statistics.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    names = [n for n in CANDIDATES if n.startswith("default") or not args.only
-             or any(n.startswith(p) for p in args.only)]
+    names = selected(CANDIDATES, args.only, "default")
     cities = discover(args.root)
     n_grid = len(THRESHOLDS) * len(SEED_FACTORS) * len(MIN_AREAS)
     ap = {n: np.zeros(len(cities)) for n in names}
