@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from geo.aoi_files import AoiFeature, names_a_file
@@ -187,8 +187,20 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     return QuietAoi(aoi_id, chain.head.id if any(i.id in head_tiles for i in found) else None)
 
 
+def _unjudged_claim(store: Store, aoi_id: str, claims: Mapping[str, Claim], chain: Chain, version: str) -> str | None:
+    """A claim naming the AOI that has no window verdict of the chain yet and whose window starts before the
+    chain's head (a day's margin for the window's local days): ``window_verdicts.unjudged`` may judge it now. A
+    chain whose head is its baseline has no pair to judge a claim on."""
+    if chain.head.id == chain.baseline.id:
+        return None
+    judged = {key[0] for key in store.verdict_keys("window", aoi_id, version)}
+    reach = chain.head.datetime.date() + timedelta(days=1)
+    return next((c.id for c in sorted(claims.values(), key=lambda c: c.id)
+                 if aoi_id in c.aoi_ids and c.id not in judged and c.window.start <= reach), None)
+
+
 def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,
-                      today: date, sensor_mode: str) -> str | None:
+                      today: date, sensor_mode: str, claims: Mapping[str, Claim]) -> str | None:
     """Why the AOI's Sentinel-1 chain may have news (``geo.recheck.sar_chain``), or None when it has none or
     the AOI has no such chain and none starts whatever Sentinel-2 finds."""
     chain = store.chain(aoi_id, SAR_VERSION)
@@ -199,6 +211,8 @@ def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Se
     items = {i.id: i for i in catalog.items}
     if _quiet_chain(store, aoi_id, chain, over, since, today, SAR_VERSION, Sensor.S1, items) is None:
         return f"AOI {aoi_id!r} has a Sentinel-1 scene that may be new"
+    if claim := _unjudged_claim(store, aoi_id, claims, chain, SAR_VERSION):
+        return f"claim {claim!r} on AOI {aoi_id!r} may be judged on its Sentinel-1 chain for the first time"
     return None
 
 
@@ -255,11 +269,13 @@ def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature]
             return f"AOI {aoi_id!r} has no chain yet"
         over = [i for i in catalog.items if overlaps(i.box, box)]
         if sensor_mode != "s2" and (reason := _sentinel1_reason(store, aoi_id, catalog, over, since, today,
-                                                                 sensor_mode)):
+                                                                 sensor_mode, claims)):
             return reason
         entry = _quiet_chain(store, aoi_id, chain, over, since, today, version)
         if entry is None:
             return f"AOI {aoi_id!r} has a scene that may be new"
+        if claim := _unjudged_claim(store, aoi_id, claims, chain, version):
+            return f"claim {claim!r} on AOI {aoi_id!r} may be judged for the first time"
         ships = [c for c in claims.values() if aoi_id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
         if ships and not _vessel_scenes_counted(store, aoi_id, ships, over, source, today):
             return f"AOI {aoi_id!r} has a scene that may be new to its vessel counts"

@@ -76,8 +76,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     store.clear_read_failures(aoi.id, version, [p.after.id for p in pairs if p.after.id in plan.read_failures])
     if outcome is not None and outcome.unread is not None:
         store.note_read_failure(aoi.id, version, *outcome.unread, run_id, recorded)
-    news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor) if any(
-        p.status == "done" for p in pairs) else []
+    news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor) if (
+        plan.claims_to_judge or any(p.status == "done" for p in pairs)) else []
     vessels, vessel_news = _record_vessels(store, plan, outcome, run_id, recorded, version)
     news.extend(vessel_news)
     entry = {

@@ -21,7 +21,7 @@ from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
 from geo.link import PairContext, link_features
 from geo.scenes.model import Sensor
-from geo.store import PairRow, SceneRef
+from geo.store import PairRow, SceneRef, Store
 from geo.verdicts import verdicts
 
 
@@ -72,6 +72,12 @@ def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged
             if (claim.id, *ends) not in judged:
                 out[claim.id] = span
     return out
+
+
+def unjudged(store: Store, aoi: AOI, claims: Sequence[Claim], version: str) -> tuple[str, ...]:
+    """The claims naming ``aoi`` that the store's chain (``version``'s) reaches and has no verdict on: claims
+    added to the seeds since its last pair, judged without waiting for a new scene."""
+    return tuple(sorted(to_judge(aoi, claims, store.pairs(aoi.id, version), store.verdict_keys("window", aoi.id, version))))
 
 
 def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
