@@ -59,6 +59,7 @@ class AoiPlan:
     # claims whose window the stored chain covers with no verdict on it yet (added to the seeds since): judged
     # by this run from the store, without a new scene
     claims_to_judge: tuple[str, ...] = ()
+    claims_edited: tuple[str, ...] = ()  # of those, the claims judged before and edited since: judged anew
 
     @property
     def starts_chain(self) -> bool:

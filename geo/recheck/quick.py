@@ -6,7 +6,8 @@ answers without them, from each catalog item's datetime, sensor, orbit geometry 
 and from the store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
 one), chain heads (Sentinel-2, and Sentinel-1 where ``geo.recheck.sar_chain`` started one: it pairs only its
 head's orbit geometry), scenes seen, scenes paired with the heads, and vessel scenes counted (a tile its pass left out: seen, and a tile of its pass
-counted; a publication under another id: seen, and a scene of its sensor counted at its time). A bounding-box test
+counted; a publication under another id: seen, and a scene of its sensor counted at its time), and the claims' window verdicts (a claim added or edited since may be judged without a new
+scene: ``window_verdicts.unjudged``). A bounding-box test
 keeps every item the exact footprint test of the planner keeps (and perhaps a few more), so when none of
 those is new for any AOI, the planner (``plan.py``, and ``vessels.py`` for AOIs with ship claims) would find
 nothing either.
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION
-from geo.claims import VESSEL_SIGNATURE, Claim, check_references
+from geo.claims import VESSEL_SIGNATURE, Claim, check_references, judged_differently
 from geo.errors import ClaimError, SceneError
 from geo.recheck.passes import counted_together, stored_ids
 from geo.recheck.plan import search_start
@@ -188,15 +189,17 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
 
 
 def _unjudged_claim(store: Store, aoi_id: str, claims: Mapping[str, Claim], chain: Chain, version: str) -> str | None:
-    """A claim naming the AOI that has no window verdict of the chain yet and whose window starts before the
-    chain's head (a day's margin for the window's local days): ``window_verdicts.unjudged`` may judge it now. A
-    chain whose head is its baseline has no pair to judge a claim on."""
+    """A claim naming the AOI whose window starts before the chain's head (a day's margin for the window's
+    local days) and that has no window verdict of the chain yet, or was edited since it was judged
+    (``window_verdicts.unjudged`` may judge it now). A chain whose head is its baseline has no pair to judge on."""
     if chain.head.id == chain.baseline.id:
         return None
     judged = {key[0] for key in store.verdict_keys("window", aoi_id, version)}
+    stored = store.claim_summaries()
     reach = chain.head.datetime.date() + timedelta(days=1)
     return next((c.id for c in sorted(claims.values(), key=lambda c: c.id)
-                 if aoi_id in c.aoi_ids and c.id not in judged and c.window.start <= reach), None)
+                 if aoi_id in c.aoi_ids and c.window.start <= reach
+                 and (c.id not in judged or (c.id in stored and judged_differently(c, stored[c.id])))), None)
 
 
 def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,
@@ -275,7 +278,7 @@ def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature]
         if entry is None:
             return f"AOI {aoi_id!r} has a scene that may be new"
         if claim := _unjudged_claim(store, aoi_id, claims, chain, version):
-            return f"claim {claim!r} on AOI {aoi_id!r} may be judged for the first time"
+            return f"claim {claim!r} on AOI {aoi_id!r} may be judged for the first time, or anew"
         ships = [c for c in claims.values() if aoi_id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
         if ships and not _vessel_scenes_counted(store, aoi_id, ships, over, source, today):
             return f"AOI {aoi_id!r} has a scene that may be new to its vessel counts"

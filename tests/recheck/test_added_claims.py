@@ -49,3 +49,41 @@ def test_a_claim_added_whose_window_the_chain_has_not_reached_waits(first_run, g
     assert result.returncode == 0 and result.stdout.startswith("nothing new: 4 AOI(s) checked"), result.stdout
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT count(*) FROM verdicts WHERE claim_id = 'c-build'").fetchone() == (0,)
+
+
+A_WINDOW = 'id = "a-build"\nclaimant = "test"\nstatement = "Roofs went up on site A in March."\ndate_stated = 2021-04-20\nstance = "assert"\naoi_ids = ["site-a"]\nwindow = { start = 2021-03-05, end = 2021-03-25 }\nsignatures = ["new_construction"]'
+
+
+def _latest_window(store) -> tuple:
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT before_scene, after_scene, verdict FROM verdicts WHERE kind = 'window' "
+                          "AND claim_id = 'a-build' ORDER BY fid DESC LIMIT 1").fetchone()
+
+
+def test_a_claim_edited_is_judged_again_as_it_now_reads(first_run, geo_cli):
+    """The analyst corrects a claim: its verdict follows the claim as it now reads, without waiting for a new
+    scene (the store kept the verdict of the claim as first written, cron saying "nothing new")."""
+    series, store = first_run
+    assert A_WINDOW in CLAIMS
+    seeds = series.seeds_dir / "claims.toml"
+    # the roofs of site A: one from 2021-04-01 (judged over March), one from 2021-05-01
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace("2021-03-05", "2021-04-05")
+                                    .replace("2021-03-25", "2021-04-25")))
+    april = geo_cli(*series.args(store))
+    assert april.returncode == 0 and "run 2: 0 new pair(s)" in april.stdout, april.stdout + april.stderr
+    assert _latest_window(store) == ("S2A_SYN_20210401", "S2A_SYN_20210501", "consistent with the claim")
+    # a claim no roof went up for: no evidence, on the same segment as before (judged again, not kept)
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"')))
+    earthworks = geo_cli(*series.args(store))
+    assert earthworks.returncode == 0 and "run 3: 0 new pair(s)" in earthworks.stdout, earthworks.stdout
+    assert "claim a-build on site-a: no evidence found (was consistent with the claim)" in earthworks.stdout
+    assert _latest_window(store) == ("S2A_SYN_20210301", "S2A_SYN_20210401", "no evidence found")
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT signatures FROM claims WHERE claim_id = 'a-build'").fetchone() == ('["earthworks"]',)
+    again = geo_cli(*series.args(store))  # judged as it reads: nothing new, on the quick path
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOI(s) checked"), again.stdout
+    # a statement reworded changes no verdict: no run for it
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"'))
+                     .replace("Roofs went up on site A in March.", "Roofs rose on site A in March."))
+    reworded = geo_cli(*series.args(store))
+    assert reworded.returncode == 0 and reworded.stdout.startswith("nothing new: 4 AOI(s) checked"), reworded.stdout
