@@ -122,6 +122,8 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
     log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
     if not spans:
         return []
+    for claim_id in edited:  # its links follow the claim as it now reads
+        store.unlink_claim(claim_id, aoi.id, version, recorded)
     needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
     by_after: dict[str, list[ChangeFeature]] = defaultdict(list)
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):

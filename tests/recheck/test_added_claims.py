@@ -72,6 +72,9 @@ def test_a_claim_edited_is_judged_again_as_it_now_reads(first_run, geo_cli):
     april = geo_cli(*series.args(store))
     assert april.returncode == 0 and "run 2: 0 new pair(s)" in april.stdout, april.stdout + april.stderr
     assert _latest_window(store) == ("S2A_SYN_20210401", "S2A_SYN_20210501", "consistent with the claim")
+    with sqlite3.connect(store) as db:  # QGIS's changes of the claim: April's roof, no longer March's
+        assert db.execute("SELECT after_scene FROM changes WHERE claim_ids LIKE '%\"a-build\"%'").fetchall() == [
+            ("S2A_SYN_20210501",)]
     # a claim no roof went up for: no evidence, on the same segment as before (judged again, not kept)
     seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"')))
     earthworks = geo_cli(*series.args(store))
