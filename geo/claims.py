@@ -131,9 +131,10 @@ JUDGED_FIELDS = ("stance", "window", "time_zone", "signatures", "observable", "d
 
 
 def judged_differently(claim: Claim, stored: Mapping[str, object]) -> bool:
-    """Whether ``claim`` now reads otherwise, for its verdict, than its ``stored`` summary (as a store keeps it)."""
+    """Whether ``claim`` now reads otherwise, for its verdict, than its ``stored`` summary (as a store keeps it;
+    a field a store from before it did not keep is not taken for an edit)."""
     now = claim.summary()
-    return any(now[key] != stored.get(key) for key in JUDGED_FIELDS)
+    return any(key in stored and now[key] != stored[key] for key in JUDGED_FIELDS)
 
 
 def _text(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> str:
