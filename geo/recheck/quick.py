@@ -194,12 +194,14 @@ def _unjudged_claim(store: Store, aoi_id: str, claims: Mapping[str, Claim], chai
     (``window_verdicts.unjudged`` may judge it now). A chain whose head is its baseline has no pair to judge on."""
     if chain.head.id == chain.baseline.id:
         return None
+    reach = chain.head.datetime.date() + timedelta(days=1)
+    reached = sorted((c for c in claims.values() if aoi_id in c.aoi_ids and c.window.start <= reach), key=lambda c: c.id)
+    if not reached:
+        return None
     judged = {key[0] for key in store.verdict_keys("window", aoi_id, version)}
     stored = store.claim_summaries()
-    reach = chain.head.datetime.date() + timedelta(days=1)
-    return next((c.id for c in sorted(claims.values(), key=lambda c: c.id)
-                 if aoi_id in c.aoi_ids and c.window.start <= reach
-                 and (c.id not in judged or (c.id in stored and judged_differently(c, stored[c.id])))), None)
+    return next((c.id for c in reached
+                 if c.id not in judged or (c.id in stored and judged_differently(c, stored[c.id]))), None)
 
 
 def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,
