@@ -56,6 +56,10 @@ class AoiPlan:
     deferred: int = 0  # new scenes left for a later run by --max-pairs
     vessels: VesselPlan | None = None  # when a claim on the AOI predicts vessels
     read_failures: Mapping[str, ReadFailure] = field(default_factory=dict)  # scenes whose reading failed before
+    # claims whose window the stored chain covers with no verdict on it yet (added to the seeds since): judged
+    # by this run from the store, without a new scene
+    claims_to_judge: tuple[str, ...] = ()
+    claims_edited: tuple[str, ...] = ()  # of those, the claims judged before and edited since: judged anew
 
     @property
     def starts_chain(self) -> bool:
@@ -63,7 +67,7 @@ class AoiPlan:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.pending or self.seen or self.starts_chain
+        return bool(self.pending or self.seen or self.starts_chain or self.claims_to_judge
                     or (self.vessels and (self.vessels.pending or self.vessels.left_out)))
 
 

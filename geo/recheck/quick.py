@@ -6,7 +6,8 @@ answers without them, from each catalog item's datetime, sensor, orbit geometry 
 and from the store: each AOI's GeoJSON (as stored, so validated; an AOI file counts when its geometry is the stored
 one), chain heads (Sentinel-2, and Sentinel-1 where ``geo.recheck.sar_chain`` started one: it pairs only its
 head's orbit geometry), scenes seen, scenes paired with the heads, and vessel scenes counted (a tile its pass left out: seen, and a tile of its pass
-counted; a publication under another id: seen, and a scene of its sensor counted at its time). A bounding-box test
+counted; a publication under another id: seen, and a scene of its sensor counted at its time), and the claims' window verdicts (a claim added or edited since may be judged without a new
+scene: ``window_verdicts.unjudged``). A bounding-box test
 keeps every item the exact footprint test of the planner keeps (and perhaps a few more), so when none of
 those is new for any AOI, the planner (``plan.py``, and ``vessels.py`` for AOIs with ship claims) would find
 nothing either.
@@ -23,12 +24,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION
-from geo.claims import VESSEL_SIGNATURE, Claim, check_references
+from geo.claims import VESSEL_SIGNATURE, Claim, check_references, judged_differently
 from geo.errors import ClaimError, SceneError
 from geo.recheck.passes import counted_together, stored_ids
 from geo.recheck.plan import search_start
@@ -187,8 +188,24 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
     return QuietAoi(aoi_id, chain.head.id if any(i.id in head_tiles for i in found) else None)
 
 
+def _unjudged_claim(store: Store, aoi_id: str, claims: Mapping[str, Claim], chain: Chain, version: str) -> str | None:
+    """A claim naming the AOI whose window starts before the chain's head (a day's margin for the window's
+    local days) and that has no window verdict of the chain yet, or was edited since it was judged
+    (``window_verdicts.unjudged`` may judge it now). A chain whose head is its baseline has no pair to judge on."""
+    if chain.head.id == chain.baseline.id:
+        return None
+    reach = chain.head.datetime.date() + timedelta(days=1)
+    reached = sorted((c for c in claims.values() if aoi_id in c.aoi_ids and c.window.start <= reach), key=lambda c: c.id)
+    if not reached:
+        return None
+    judged = {key[0] for key in store.verdict_keys("window", aoi_id, version)}
+    stored = store.claim_summaries()
+    return next((c.id for c in reached
+                 if c.id not in judged or (c.id in stored and judged_differently(c, stored[c.id]))), None)
+
+
 def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,
-                      today: date, sensor_mode: str) -> str | None:
+                      today: date, sensor_mode: str, claims: Mapping[str, Claim]) -> str | None:
     """Why the AOI's Sentinel-1 chain may have news (``geo.recheck.sar_chain``), or None when it has none or
     the AOI has no such chain and none starts whatever Sentinel-2 finds."""
     chain = store.chain(aoi_id, SAR_VERSION)
@@ -199,6 +216,8 @@ def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Se
     items = {i.id: i for i in catalog.items}
     if _quiet_chain(store, aoi_id, chain, over, since, today, SAR_VERSION, Sensor.S1, items) is None:
         return f"AOI {aoi_id!r} has a Sentinel-1 scene that may be new"
+    if claim := _unjudged_claim(store, aoi_id, claims, chain, SAR_VERSION):
+        return f"claim {claim!r} on AOI {aoi_id!r} may be judged on its Sentinel-1 chain for the first time"
     return None
 
 
@@ -255,11 +274,13 @@ def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature]
             return f"AOI {aoi_id!r} has no chain yet"
         over = [i for i in catalog.items if overlaps(i.box, box)]
         if sensor_mode != "s2" and (reason := _sentinel1_reason(store, aoi_id, catalog, over, since, today,
-                                                                 sensor_mode)):
+                                                                 sensor_mode, claims)):
             return reason
         entry = _quiet_chain(store, aoi_id, chain, over, since, today, version)
         if entry is None:
             return f"AOI {aoi_id!r} has a scene that may be new"
+        if claim := _unjudged_claim(store, aoi_id, claims, chain, version):
+            return f"claim {claim!r} on AOI {aoi_id!r} may be judged for the first time, or anew"
         ships = [c for c in claims.values() if aoi_id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
         if ships and not _vessel_scenes_counted(store, aoi_id, ships, over, source, today):
             return f"AOI {aoi_id!r} has a scene that may be new to its vessel counts"

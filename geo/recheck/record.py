@@ -76,8 +76,9 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     store.clear_read_failures(aoi.id, version, [p.after.id for p in pairs if p.after.id in plan.read_failures])
     if outcome is not None and outcome.unread is not None:
         store.note_read_failure(aoi.id, version, *outcome.unread, run_id, recorded)
-    news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor) if any(
-        p.status == "done" for p in pairs) else []
+    news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor,
+                                  plan.claims_edited) if (plan.claims_to_judge or any(p.status == "done" for p in pairs)
+                                                          ) else []
     vessels, vessel_news = _record_vessels(store, plan, outcome, run_id, recorded, version)
     news.extend(vessel_news)
     entry = {
@@ -111,14 +112,18 @@ def _record_vessels(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, run
 
 
 def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
-                            min_clear_fraction: float, version: str, sensor: Sensor) -> list[dict[str, Any]]:
+                            min_clear_fraction: float, version: str, sensor: Sensor,
+                            edited: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Judge the claims whose segment has no verdict yet, and the ``edited`` ones (their verdicts replaced)."""
     from geo.recheck.window_verdicts import to_judge, window_verdicts
 
     chain = store.pairs(aoi.id, version)
-    spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, version))
+    spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, version), edited)
     log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
     if not spans:
         return []
+    for claim_id in edited:  # its links follow the claim as it now reads
+        store.unlink_claim(claim_id, aoi.id, version, recorded)
     needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
     by_after: dict[str, list[ChangeFeature]] = defaultdict(list)
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):
@@ -130,7 +135,7 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
         previous = store.latest_window_verdict(aoi.id, claim_id, version)
         store.link_changes(result.links, recorded)
         if store.add_verdict("window", verdict.to_dict(), result.before.id, result.after.id, version,
-                             result.covers_window, run_id, recorded):
+                             result.covers_window, run_id, recorded, replace=claim_id in edited):
             before = previous["verdict"] if previous else None
             news.append({"kind": "window", "sensor": sensor.value, "algorithm_version": version,
                          "claim_id": claim_id, "aoi_id": aoi.id, "verdict": verdict.verdict,

@@ -125,6 +125,8 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
               request: RecheckRequest, version: str,
               pairable: Callable[[Scene, Scene], bool] | None = None) -> tuple[list[AoiPlan], dict[str, str]]:
     """The plans of the chains keyed by ``version`` (vessel counts ride on the Sentinel-2 chain's plans)."""
+    from geo.recheck.window_verdicts import unjudged  # the verdict rules: not for the quick path's "nothing new"
+
     plans, failed = [], {}
     for aoi in aois:
         mine = [c for c in claims if aoi.id in c.aoi_ids]
@@ -135,7 +137,9 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
         try:
             plan = plan_aoi(source, aoi, mine, chain, store.seen_scene_ids(aoi.id), today, since,
                             request.max_pairs, paired, pairable)
-            plan = replace(plan, read_failures=store.read_failures(aoi.id, version))
+            to_judge, edited = unjudged(store, aoi, mine, version) if chain else ((), ())
+            plan = replace(plan, read_failures=store.read_failures(aoi.id, version), claims_to_judge=to_judge,
+                           claims_edited=edited)
             if pairable is None and any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 

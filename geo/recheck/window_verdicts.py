@@ -18,10 +18,10 @@ from geo.vector.feature import ChangeFeature
 from geo.aoi import AOI
 from geo.claim_days import claim_zone
 from geo.claim_verdict import ClaimVerdict
-from geo.claims import Claim
+from geo.claims import Claim, judged_differently
 from geo.link import PairContext, link_features
 from geo.scenes.model import Sensor
-from geo.store import PairRow, SceneRef
+from geo.store import PairRow, SceneRef, Store
 from geo.verdicts import verdicts
 
 
@@ -60,18 +60,30 @@ def segment_outside(pairs: Sequence[PairRow]) -> float | None:
 
 
 def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged: Collection[tuple[str, str, str]],
-             ) -> dict[str, tuple[int, int]]:
+             again: Collection[str] = ()) -> dict[str, tuple[int, int]]:
     """The claims naming ``aoi`` whose segment has no verdict yet among ``judged`` (claim id, before scene,
     after scene), with their segment: a claim whose window a new pair touches (its segment grew) or that
     was never judged. The chain only grows at its head, so a segment with the same ends holds the same pairs
-    and its verdict could not differ."""
+    and its verdict could not differ, but for the claims ``again`` (edited since they were judged)."""
     out = {}
     for claim in claims:
         if aoi.id in claim.aoi_ids and (span := segment(chain, claim, aoi)):
             ends = (chain[span[0]].before.id, chain[span[1] - 1].after.id)
-            if (claim.id, *ends) not in judged:
+            if claim.id in again or (claim.id, *ends) not in judged:
                 out[claim.id] = span
     return out
+
+
+def unjudged(store: Store, aoi: AOI, claims: Sequence[Claim], version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The claims naming ``aoi`` to judge on the store's chain (``version``'s) though it has no new pair:
+    those it reaches and has no verdict on (added to the seeds since), and those edited since they were
+    judged (``geo.claims.judged_differently``); then the edited ones alone."""
+    judged = store.verdict_keys("window", aoi.id, version)
+    stored = store.claim_summaries()
+    was_judged = {key[0] for key in judged}
+    edited = tuple(sorted(c.id for c in claims if aoi.id in c.aoi_ids and c.id in was_judged and c.id in stored
+                          and judged_differently(c, stored[c.id])))
+    return tuple(sorted(to_judge(aoi, claims, store.pairs(aoi.id, version), judged, edited))), edited
 
 
 def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],

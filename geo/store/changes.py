@@ -82,6 +82,20 @@ class ChangeLog:
         if updates:
             gpkg.touch(self.conn, "changes", recorded_at)
 
+    def unlink_claim(self, claim_id: str, aoi_id: str, algorithm_version: str, recorded_at: str) -> None:
+        """Take ``claim_id`` off the AOI's stored changes: the claim was edited, and its verdict links anew the
+        changes that bear on it as it now reads."""
+        updates = []
+        for change_id, stored in self.conn.execute(
+                "SELECT change_id, claim_ids FROM changes WHERE aoi_id = ? AND algorithm_version = ? "
+                "AND claim_ids LIKE ?", (aoi_id, algorithm_version, f'%{json.dumps(claim_id)}%')):
+            have = json.loads(stored or "[]")
+            if claim_id in have:
+                updates.append((json.dumps([c for c in have if c != claim_id]), change_id))
+        self.conn.executemany("UPDATE changes SET claim_ids = ? WHERE change_id = ?", updates)
+        if updates:
+            gpkg.touch(self.conn, "changes", recorded_at)
+
     def run_manifests(self, run_id: int) -> list[dict[str, Any]]:
         """The manifests of the pairs a run processed (``pairs.manifest``), in the order it recorded them."""
         return [json.loads(m) for (m,) in self.conn.execute(

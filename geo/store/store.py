@@ -284,6 +284,11 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         )
         gpkg.touch(self.conn, "aois", now_utc(), [aoi.geometry])
 
+    def claim_summaries(self) -> dict[str, dict[str, Any]]:
+        """Each claim's summary as last re-checked (``Claim.summary``), by claim id."""
+        return {r[0]: json.loads(r[1]) for r in self.conn.execute("SELECT claim_id, summary FROM claims")
+                if r[1]}
+
     def upsert_claim(self, claim: Claim, run_id: int, aoi_id: str, window_time_zone: str) -> None:
         """The claim as re-checked over ``aoi_id``, its window's days counted in ``window_time_zone``
         (``geo.claim_days.claim_zone``'s name): the row's zones keep the other AOIs of the claim's."""
@@ -341,8 +346,13 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         )
 
     def add_verdict(self, kind: str, verdict: Mapping[str, Any], before: str, after: str, algorithm_version: str,
-                    covers_window: bool, run_id: int, recorded_at: str) -> bool:
-        """Record a verdict; False (and nothing written) when this exact one is already recorded."""
+                    covers_window: bool, run_id: int, recorded_at: str, replace: bool = False) -> bool:
+        """Record a verdict; False (and nothing written) when this exact one is already recorded, unless
+        ``replace`` (a claim edited since: its verdict on the same scenes is recorded anew, as the newest)."""
+        if replace:
+            self.conn.execute("DELETE FROM verdicts WHERE kind = ? AND aoi_id = ? AND claim_id = ? AND before_scene = ? "
+                              "AND after_scene = ? AND algorithm_version = ?",
+                              (kind, verdict["aoi_id"], verdict["claim_id"], before, after, algorithm_version))
         cursor = self.conn.execute(
             "INSERT INTO verdicts (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version, verdict, "
             "confidence, rationale, n_changes, n_matching, clear_fraction, covers_window, evidence, details, run_id, "

@@ -134,3 +134,39 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     assert failed.stdout.splitlines()[-len(run_lines):] == run_lines, failed.stdout  # this run's lines, all mailed
     assert DATE_LINE.fullmatch(run_lines[0]) and any(
         f"failed site-a: {path}: invalid polygon" in line for line in run_lines), run_lines
+
+
+def test_the_scheduled_commands_read_the_aoi_and_seeds_of_their_folder(first_run, tmp_path):
+    """Cron's and systemd's geo read aoi/ and seeds/ of the folder they run in (/srv/geo), as the analyst edits
+    them there: a geo installed with `pip install .` or from a wheel read the copies packed into it instead
+    (README, *Your own claims and AOIs*), so cron judged the claims as packed at install time, not as the
+    analyst wrote or corrected them (the AOIs stood, the store keeping them)."""
+    series, store = first_run
+    srv = tmp_path / "srv"
+    (srv / "venv" / "bin").mkdir(parents=True)
+    shutil.copy(store, srv / "recheck.gpkg")
+    shutil.copytree(series.aoi_dir, srv / "aoi")
+    shutil.copytree(series.seeds_dir, srv / "seeds")
+    geo = srv / "venv" / "bin" / "geo"  # as installed: not a checkout's, so aoi/ and seeds/ are the packed copies
+    geo.write_text(f'#!/bin/sh\nGEO_ROOT="${{GEO_ROOT:-{tmp_path / "packed"}}}" PYTHONPATH={REPO} '
+                   f'exec {sys.executable} -m geo "$@" --source {series.catalog}\n')
+    geo.chmod(0o755)
+    (tmp_path / "packed" / "aoi").mkdir(parents=True)
+    (tmp_path / "packed" / "seeds").mkdir()
+    command = _crontab_command().replace("/srv/geo", str(srv)).replace(" --on-new ", " --json --on-new ")
+    shutil.copytree(store.with_name("s-outputs"), srv / "recheck-outputs")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "mail").write_text("#!/bin/sh\ncat > /dev/null\n")
+    (tmp_path / "bin" / "mail").chmod(0o755)
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh", "LANG": "C.UTF-8"}
+    series.publish(4)
+    run = subprocess.run(["/bin/sh", "-c", command.split(" || ")[0]], capture_output=True, text=True, env=env,
+                         timeout=600)
+    log = (srv / "log" / "recheck.log").read_text()
+    assert run.returncode == 0, log
+    summary = json.loads(log[log.index("{"):])
+    assert summary["failed_aois"] == [] and summary["n_new_changes"] == 2, log
+    # the claim of srv/seeds judged (the packed seeds hold none: cron judged no claim)
+    assert [(v["claim_id"], v["verdict"]) for v in summary["verdicts"]] == [("d-build", "consistent with the claim")]
+    service = (DEPLOY / "systemd" / "geo-recheck.service").read_text()
+    assert "WorkingDirectory=/srv/geo" in service and "Environment=GEO_ROOT=/srv/geo" in service.splitlines()

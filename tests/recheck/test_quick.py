@@ -132,14 +132,19 @@ def test_claims_added_to_the_seeds_keep_their_semantics(first_run, geo_cli):
     assert unknown.returncode == 0 and "nothing new: 4 AOI(s) checked" in unknown.stdout, unknown.stderr[-2000:]
     assert f"warning: {seeds}: claim 'c-build' names unknown AOI 'atlantis' (skipped" in unknown.stderr
     assert dump_store(store) == rows
-    # A new claim on a stored AOI is judged at the AOI's next new pair, not by a run with nothing new.
+    # A new claim on a stored AOI whose window the chain covers is judged by the next run, from the store (it
+    # waited for the AOI's next new scene: tests/recheck/test_added_claims.py); then the quick path holds again.
     seeds.write_text(CLAIMS + C_BUILD.format(aoi="site-c"))
+    judging = geo_cli(*series.args(store), env=PROFILE)
+    assert judging.returncode == 0 and "run 2: 0 new pair(s)" in judging.stdout, judging.stderr[-2000:]
+    judged = [v for v in window_verdicts(store) if v[0] == "c-build"]
+    rows = dump_store(store)
     idle = geo_cli(*series.args(store), env=PROFILE)
     assert idle.returncode == 0 and "nothing new: 4 AOI(s) checked" in idle.stdout, idle.stderr[-2000:]
     assert not full_path_taken(idle.stderr)
     assert dump_store(store) == rows
     series.publish(4)
     news = geo_cli(*series.args(store))
-    assert news.returncode == 0 and "run 2:" in news.stdout, news.stderr[-2000:]
-    judged = [v for v in window_verdicts(store) if v[0] == "c-build"]
+    assert news.returncode == 0 and "run 3:" in news.stdout, news.stderr[-2000:]
+    assert [v for v in window_verdicts(store) if v[0] == "c-build"] == judged  # its segment did not grow
     assert judged == [("c-build", SCENE_IDS[0], SCENE_IDS[1], "consistent with the claim", 2)]

@@ -1,0 +1,92 @@
+"""A claim added to the seeds after its AOI's chain already covers its window is judged by the next re-check,
+over the stored chain, reading no pixels. It waited for the AOI's next new scene: cron's runs said "nothing new",
+the store held no verdict for it, and an AOI that no clear scene reaches for weeks left it unjudged that long."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from tests.recheck.conftest import CLAIMS
+from tests.recheck.test_quick import C_BUILD as QUICK_C_BUILD
+
+C_BUILD = QUICK_C_BUILD.format(aoi="site-c")
+
+
+def test_a_claim_added_over_a_covered_window_is_judged_by_the_next_recheck(first_run, geo_cli):
+    series, store = first_run
+    with sqlite3.connect(store) as db:
+        runs_before = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    for raster in (series.scenes_dir / "data").rglob("*.tif"):  # judging reads the store, not the scenes
+        raster.unlink()
+    (series.seeds_dir / "claims.toml").write_text(CLAIMS + C_BUILD)
+    result = geo_cli(*series.args(store), env={"TZ": "Asia/Pyongyang"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"run {runs_before + 1}: 0 new pair(s), 0 new change(s)"), result.stdout
+    assert "claim c-build on site-c: consistent with the claim (" in result.stdout, result.stdout  # its first verdict
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT verdict, before_scene, after_scene, covers_window FROM verdicts "
+                          "WHERE kind = 'window' AND claim_id = 'c-build'").fetchall()
+        linked = db.execute("SELECT count(*) FROM changes WHERE aoi_id = 'site-c' AND claim_ids LIKE '%c-build%'"
+                            ).fetchone()[0]
+        stored = db.execute("SELECT claim_id FROM claims WHERE claim_id = 'c-build'").fetchall()
+    # site-c's roof appears on 2021-04-01: the segment 03-01 -> 04-01 covers the window
+    assert rows == [("consistent with the claim", "S2A_SYN_20210301", "S2A_SYN_20210401", 1)]
+    assert linked == 1 and stored == [("c-build",)]
+    summary = json.loads((store.parent / "s-outputs" / "latest.json").read_text())
+    assert [(n["claim_id"], n["verdict"], n["changed"]) for n in summary["verdicts"]] == [
+        ("c-build", "consistent with the claim", True)]
+    assert [e["pairs"] for e in summary["aois"]] == [[], [], [], []]
+    again = geo_cli(*series.args(store))  # judged once: the next run has nothing new, on the quick path
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOI(s) checked"), again.stdout
+
+
+def test_a_claim_added_whose_window_the_chain_has_not_reached_waits(first_run, geo_cli):
+    series, store = first_run
+    (series.seeds_dir / "claims.toml").write_text(CLAIMS + C_BUILD.replace("2021-03-05", "2021-08-01")
+                                                  .replace("2021-03-25", "2021-08-20"))
+    result = geo_cli(*series.args(store))
+    assert result.returncode == 0 and result.stdout.startswith("nothing new: 4 AOI(s) checked"), result.stdout
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM verdicts WHERE claim_id = 'c-build'").fetchone() == (0,)
+
+
+A_WINDOW = 'id = "a-build"\nclaimant = "test"\nstatement = "Roofs went up on site A in March."\ndate_stated = 2021-04-20\nstance = "assert"\naoi_ids = ["site-a"]\nwindow = { start = 2021-03-05, end = 2021-03-25 }\nsignatures = ["new_construction"]'
+
+
+def _latest_window(store) -> tuple:
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT before_scene, after_scene, verdict FROM verdicts WHERE kind = 'window' "
+                          "AND claim_id = 'a-build' ORDER BY fid DESC LIMIT 1").fetchone()
+
+
+def test_a_claim_edited_is_judged_again_as_it_now_reads(first_run, geo_cli):
+    """The analyst corrects a claim: its verdict follows the claim as it now reads, without waiting for a new
+    scene (the store kept the verdict of the claim as first written, cron saying "nothing new")."""
+    series, store = first_run
+    assert A_WINDOW in CLAIMS
+    seeds = series.seeds_dir / "claims.toml"
+    # the roofs of site A: one from 2021-04-01 (judged over March), one from 2021-05-01
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace("2021-03-05", "2021-04-05")
+                                    .replace("2021-03-25", "2021-04-25")))
+    april = geo_cli(*series.args(store))
+    assert april.returncode == 0 and "run 2: 0 new pair(s)" in april.stdout, april.stdout + april.stderr
+    assert _latest_window(store) == ("S2A_SYN_20210401", "S2A_SYN_20210501", "consistent with the claim")
+    with sqlite3.connect(store) as db:  # QGIS's changes of the claim: April's roof, no longer March's
+        assert db.execute("SELECT after_scene FROM changes WHERE claim_ids LIKE '%\"a-build\"%'").fetchall() == [
+            ("S2A_SYN_20210501",)]
+    # a claim no roof went up for: no evidence, on the same segment as before (judged again, not kept)
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"')))
+    earthworks = geo_cli(*series.args(store))
+    assert earthworks.returncode == 0 and "run 3: 0 new pair(s)" in earthworks.stdout, earthworks.stdout
+    assert "claim a-build on site-a: no evidence found (was consistent with the claim)" in earthworks.stdout
+    assert _latest_window(store) == ("S2A_SYN_20210301", "S2A_SYN_20210401", "no evidence found")
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT signatures FROM claims WHERE claim_id = 'a-build'").fetchone() == ('["earthworks"]',)
+    again = geo_cli(*series.args(store))  # judged as it reads: nothing new, on the quick path
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOI(s) checked"), again.stdout
+    # a statement reworded changes no verdict: no run for it
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"'))
+                     .replace("Roofs went up on site A in March.", "Roofs rose on site A in March."))
+    reworded = geo_cli(*series.args(store))
+    assert reworded.returncode == 0 and reworded.stdout.startswith("nothing new: 4 AOI(s) checked"), reworded.stdout
