@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from geo.errors import AOIError
 from geo.paths import misnamed_files, named_files
+from geo.slips import closest
 from geo.text_files import plain_text, read_utf8_text
 
 # The properties of an AOI feature geo reads: names and ids it writes into every output
@@ -128,8 +129,8 @@ def validity_advice(reason: str) -> str:
 
 def close_id_hint(ref: str, known: Iterable[str]) -> str:
     """'did you mean 'x'? ' for an AOI id a slip away from a known one ('vladivostok' for 'vladivostok-port'), else ''."""
-    close = difflib.get_close_matches(ref, list(known), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
+    close = closest(ref, known)
+    return f"did you mean {close!r}? " if close else ""
 
 
 def close_kind_hint(kind: object) -> str:
@@ -233,6 +234,19 @@ def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:
     raise AOIError(f"{where}: its 'crs' member names {name if isinstance(name, str) else member!r}; the AOIs of aoi/ "
                    "are lon/lat (RFC 7946): save it in EPSG:4326 (QGIS: Export > Save Features As), or give the "
                    "file to --aoi as it is (a drawn area's CRS is honoured)")
+
+
+def registry_file_hint(ref: str, directory: Path) -> str:
+    """'here; aoi/x.geojson is the AOI of id 'x': give --aoi x' for the name of a registry file typed from
+    another folder (``ls aoi/`` shows file names; --aoi takes their ids), else ''."""
+    path = Path(directory) / ref
+    if Path(ref).name != ref or not path.is_file():
+        return ""
+    try:
+        aoi_id = registry_feature(read_geojson(path), str(path), path).id
+    except AOIError:
+        return ""
+    return f" here; {path} is the AOI of id {aoi_id!r}: give --aoi {aoi_id}"
 
 
 def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AoiFeature]:
