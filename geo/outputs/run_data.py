@@ -140,9 +140,21 @@ def _refuse_recheck_folder(folder: Path) -> None:
     raise RunFolderError(f"{folder}: {what}; geo report reads the folders of `geo run` or `geo demo`")
 
 
+def refuse_file(folder: Path) -> None:
+    """A file named for a run folder (a shell's completion ends at one) is said to be one, naming the run folder
+    that holds it; it was taken for the folder of a default ``--out`` (``run/report.html/report.html``)."""
+    if not Path(folder).is_file():
+        return
+    parent = Path(folder).parent
+    if (parent / MARKER).is_file() or (parent / MANIFEST).is_file():
+        raise RunFolderError(f"{folder}: a file, not a run folder; give the folder holding it: geo report {parent}")
+    raise RunFolderError(f"{folder}: a file, not a run folder (give the output folder of `geo run` or `geo demo`)")
+
+
 def load_run(folder: Path) -> RunData:
     """Read a complete run folder (``geo report RUN_DIR``)."""
     folder = Path(folder)
+    refuse_file(folder)
     if not folder.is_dir():
         recover_output_dir(folder)  # a run killed halfway through replacing it: its previous run comes back
     if not folder.is_dir():
