@@ -6,13 +6,18 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import pystac
 
 from geo.errors import SceneError
+
+if TYPE_CHECKING:
+    from geo.scenes.model import Scene
 
 ROOT_FILES = ("catalog.json", "collection.json")  # the root a folder is taken for, in this order
 # what reading a broken catalog raises; STACTypeError (a JSON file of another kind: an AOI, an item) is no STACError
@@ -82,3 +87,15 @@ def catalog_items(path: Path) -> list[pystac.Item]:
     if isinstance(stac, pystac.Item):
         raise _refused_item(Path(path), stac)
     raise SceneError(f"{path}: a STAC {type(stac).__name__}, not a catalog")
+
+
+def in_collections(scenes: Sequence[Scene], collections: Sequence[str], name: str) -> list[Scene]:
+    """The scenes of a local source in ``collections`` (``--collection``); none of them is an error naming the
+    collections its scenes are in, not an empty search."""
+    kept = [s for s in scenes if s.collection in collections]
+    if scenes and not kept:
+        held = Counter(s.collection or "none named" for s in scenes)
+        listed = ", ".join(f"{c} ({n})" for c, n in sorted(held.items()))
+        raise SceneError(f"--collection {', '.join(collections)}: {name} holds no scene of it (its scenes' "
+                         f"collections: {listed})")
+    return kept

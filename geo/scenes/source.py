@@ -30,7 +30,7 @@ import pystac
 from geo.errors import ArchiveError, MissingSceneError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.item_assets import scene_from_item
-from geo.scenes.local_catalog import UNREADABLE, catalog_file, catalog_items, unreadable
+from geo.scenes.local_catalog import UNREADABLE, catalog_file, catalog_items, in_collections, unreadable
 from geo.scenes.model import Scene, Sensor
 
 if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP,
@@ -159,7 +159,7 @@ def local_catalog_file(source: str) -> Path | None:
 class LocalCatalog:
     """A static STAC catalog on disk (pystac), e.g. ``scenes/demo/catalog.json``."""
 
-    def __init__(self, path: Path, sensor: Sensor | None = None) -> None:
+    def __init__(self, path: Path, sensor: Sensor | None = None, collections: Sequence[str] | None = None) -> None:
         path = catalog_file(Path(path))
         self.name = str(path)
         items = catalog_items(path)
@@ -167,6 +167,8 @@ class LocalCatalog:
             scenes = [scene_from_item(item, self.name) for item in items]
         except UNREADABLE as exc:
             raise unreadable(path, exc) from None
+        if collections:  # --collection: of a local source too, never ignored
+            scenes = in_collections(scenes, collections, self.name)
         self._scenes = sorted(safe_scenes(scenes, self.name), key=lambda s: s.datetime)
         self.sensor = sensor
         # scenes of the other sensor, left out: "no scene" in a catalog of another sensor's scenes says so
@@ -371,4 +373,4 @@ def open_source(source: str, sensor: Sensor | str | None = None, collections: Se
             f"scene source {source!r} is neither {', '.join(repr(a) for a in ARCHIVES)}, a URL, "
             "nor an existing catalog path"
         )
-    return LocalCatalog(path, kind)
+    return LocalCatalog(path, kind, collections)

@@ -90,3 +90,20 @@ def test_a_folder_of_no_catalog_names_the_files_it_looked_for(user):
                   "--to", "2018-01-01")
     assert result.returncode == 1, result.output
     assert result.stderr.strip() == "Error: empty: a folder holding no catalog.json or collection.json"
+
+
+def test_a_collection_asked_of_a_local_source_is_searched_or_said_to_be_absent(user):
+    """--collection was ignored by a local source: every scene of the catalog was listed, of any collection."""
+    save_collection(user.home / "mine")
+    search = ("scenes", "search", "--aoi", "demo-nantes-port", "--source", "mine", "--from", "2015-01-01", "--to",
+              "2018-01-01")
+    kept = user(*search, "--collection", "my-nantes", "--json")
+    assert kept.returncode == 0, kept.output
+    assert sorted(s["id"] for s in json.loads(kept.stdout)["scenes"]) == DEMO_IDS
+    other = user(*search, "--collection", "sentinel-2-l2a")
+    assert other.returncode == 1, other.output
+    assert other.stderr.strip() == ("Error: --collection sentinel-2-l2a: mine/collection.json holds no scene of it "
+                                    "(its scenes' collections: my-nantes (2))")
+    demo = user(*search[:5], "demo", *search[6:], "--collection", "sentinel-2-l2a")
+    assert demo.returncode == 1, demo.output
+    assert demo.stderr.strip().endswith("holds no scene of it (its scenes' collections: none named (2))")
