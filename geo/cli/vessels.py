@@ -12,7 +12,8 @@ from geo.aoi_files import gdal_reason
 from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
 from geo.cli.options import (
-    aoi_dir_option, aoi_folder, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
+    FiniteFloatRange, aoi_dir_option, aoi_folder, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder,
+    sensor_option,
 )
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, ClaimError, OverlapError
@@ -74,7 +75,7 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
               help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Land polygons (GeoJSON/GeoPackage) added to the land mask built from the imagery.")
-@click.option("--pfa", type=click.FloatRange(1e-12, 1e-2), default=None,
+@click.option("--pfa", type=FiniteFloatRange(1e-12, 1e-2), default=None,
               help="Pixel false-alarm rate of the SAR CFAR and the optical test [default: 1e-6].")
 @click.option("--berthed", is_flag=True, default=False,
               help="Sentinel-2 with fewer than 3 scenes: keep ship-shaped objects on the water (ships at berth) "
