@@ -64,13 +64,20 @@ def check_aoi_file_size(path: Path) -> None:
                        "(simplify the polygon, e.g. QGIS Vector > Geometry Tools > Simplify)")
 
 
+def folder_error(ref: str) -> AOIError:
+    return AOIError(f"{ref}: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, GeoPackage...)")
+
+
 def names_a_file(ref: str) -> bool:
     """Whether an ``--aoi`` value names a file (a drawn AOI) rather than an AOI id: because such a file exists,
     or because no id looks like it (a suffix or a folder in it: 'harbour.kmz', 'areas/quay'), so that a
-    mistyped file name is said to be missing rather than an unknown id. A folder is neither: an error."""
+    mistyped file name is said to be missing rather than an unknown id. A folder is no file: spelled as an id (a
+    run's folder named after its AOI, ``--out vladivostok-port``) it is the id, else an error."""
     path = Path(ref)
     if path.is_dir():
-        raise AOIError(f"{ref}: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, GeoPackage...)")
+        if ID_PATTERN.match(ref):
+            return False
+        raise folder_error(ref)
     return path.is_file() or not ID_PATTERN.match(ref) and (bool(path.suffix) or "/" in ref or os.sep in ref)
 
 

@@ -4,6 +4,8 @@ names the id meant; capitals had no "did you mean", and the file name was only s
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import REPO
@@ -50,3 +52,30 @@ def test_a_file_of_the_current_folder_is_still_taken_before_the_registrys_of_tha
     result = user("aoi", "show", "demo-nantes-port.geojson")
     assert result.returncode == 0, result.output
     assert '"source": "drawn area (demo-nantes-port.geojson' in result.stdout
+
+
+def test_a_run_folder_named_after_its_aoi_leaves_the_id_usable(user):
+    """'--out vladivostok-port' is the natural name of a run: every later '--aoi vladivostok-port' from that folder
+    was refused as 'demo-nantes-port: is a folder; --aoi takes an AOI id or a polygon file'."""
+    run = ("run", "--aoi", "demo-nantes-port", "--source", "demo", "--before", "2015-08-21", "--after", "2017-10-14",
+           "--out", "demo-nantes-port")
+    first = user(*run)
+    assert first.returncode == 0, first.output
+    again = user(*run)
+    assert again.returncode == 0, again.output
+    assert json.loads((user.home / "demo-nantes-port" / "manifest.json").read_text())["aoi"]["id"] == "demo-nantes-port"
+    search = user("scenes", "search", "--aoi", "demo-nantes-port", "--source", "demo", "--from", "2015-01-01", "--to",
+                  "2018-01-01", "--json")
+    assert search.returncode == 0, search.output
+    assert len(json.loads(search.stdout)["scenes"]) == 2
+    shown = user("aoi", "show", "demo-nantes-port")
+    assert shown.returncode == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == "demo-nantes-port"
+
+
+def test_a_folder_that_is_no_aoi_id_is_still_said_to_be_a_folder(user):
+    (user.home / "harbour").mkdir()
+    result = user("aoi", "show", "harbour")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: harbour: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, "
+                                     "GeoPackage...)")
