@@ -219,6 +219,9 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
     _check_lon_lat(data, where)
     props = feature_properties(data, where)
     aoi_id = props.get("id", data.get("id"))
+    if aoi_id is None:  # 'got None' said it in Python's words: most often a drawn area put in the folder
+        raise AOIError(f"{where}: has no 'id' property: a file of the AOI folder is a registry AOI (properties id, "
+                       "name, kind); a drawn area runs as --aoi FILE from anywhere")
     if not isinstance(aoi_id, str) or not ID_PATTERN.match(aoi_id):
         raise AOIError(f"{where}: property 'id' must be a lower-case slug like 'vladivostok-port', got {aoi_id!r}")
     kind = props.get("kind", "other")
