@@ -61,7 +61,10 @@ def test_a_recheck_folder_is_said_to_be_the_output_of_geo_recheck(user):
     for folder, what in (("store-outputs/runs/000001", "a `geo recheck` run's folder (what it found is in "
                           "changes.geojson and summary.json)"),
                          ("store-outputs", "the outputs folder of `geo recheck` (each run's changes in "
-                          "runs/NNNNNN/changes.geojson, all of them in the store's layer file, store.qlr)")):
+                          "runs/NNNNNN/changes.geojson, all of them in the store's layer file, store.qlr)"),
+                         # the folder recheck ran in, and the store: "not a complete run folder ...; run it again"
+                         (".", "the folder of the `geo recheck` store store.gpkg (its outputs in store-outputs)"),
+                         ("store.gpkg", "the store of `geo recheck` (its outputs in store-outputs)")):
         result = user("report", folder, "--out", "r.html")
         assert result.returncode == 1, result.output
         assert result.stderr.strip() == (f"Error: {folder}: {what}; geo report reads the folders of `geo run` or "
