@@ -73,6 +73,13 @@ def workers_count(_context: click.Context, param: click.Parameter, value: str) -
     raise click.BadParameter(f"{value!r} is neither 'auto' nor a whole number of at least 1", param=param)
 
 
+def claim_list(context: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--claim``, repeatable, each value also a comma-separated list (``--claim a,b``, as ``geo eval oscd
+    --cities a,b`` takes them; no claim id holds a comma): it was one unknown id 'a,b'."""
+    not_empty(context, param, value)
+    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+
+
 def not_empty(_context: click.Context, param: click.Parameter, value: object) -> object:
     """Refuse an empty value (``--source "$SRC"`` with SRC unset): read as no option, or as a path, it
     silently meant the default archive, './catalog.json' or the current folder."""

@@ -79,3 +79,25 @@ def test_a_folder_that_is_no_aoi_id_is_still_said_to_be_a_folder(user):
     assert result.returncode == 1, result.output
     assert result.stderr.strip() == ("Error: harbour: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, "
                                      "GeoPackage...)")
+
+
+@pytest.mark.parametrize("command", ["run", "vessels"])
+def test_claims_listed_with_commas_are_each_a_claim(user, command):
+    """'--claim a,b' (as 'geo eval oscd --cities a,b' takes them) was one unknown id 'a,b', with a 'did you mean'
+    of a only."""
+    dates = (("--before", "2015-08-21", "--after", "2017-10-14") if command == "run"
+             else ("--from", "2015-01-01", "--to", "2018-01-01"))
+    result = user(command, "--aoi", "demo-nantes-port", "--source", "demo", *dates, "--out", "out", "--claim",
+                  "demo-nantes-construction,kremlin-denial")
+    assert result.returncode == 1, result.output
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith("Error: claim 'kremlin-denial' does not name AOI 'demo-nantes-port'"), line
+    assert not (user.home / "out").exists()
+
+
+def test_a_run_of_claims_listed_with_commas_tests_each(user):
+    result = user("run", "--aoi", "demo-nantes-port", "--source", "demo", "--before", "2015-08-21", "--after",
+                  "2017-10-14", "--out", "out", "--claim", "demo-nantes-construction,")
+    assert result.returncode == 0, result.output
+    claims = json.loads((user.home / "out" / "claims.json").read_text())
+    assert [c["claim_id"] for c in claims] == ["demo-nantes-construction"]
