@@ -171,7 +171,11 @@ def cache_group() -> None:
 def _scene_cache() -> SceneCache:
     from geo.scenes.cache import SceneCache  # numpy, rasterio
 
-    return SceneCache.default()
+    cache = SceneCache.default()
+    if cache.root.is_file():  # it was listed as "0 cached windows in" the file, and "cleared"
+        raise SceneError(f"{cache.root}: the scene cache is a file, not a folder (GEO_SCENE_CACHE names the cache "
+                         "folder)")
+    return cache
 
 
 @cache_group.command("list")
