@@ -20,8 +20,9 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, close_id_hint, close_kind_hint,
-                           feature_properties, index_aois, names_a_file, out_of_range_hint, polygon_coordinates,
-                           read_geojson, registry_feature, validity_advice, wrong_type)
+                           feature_properties, folder_error, index_aois, names_a_file, out_of_range_hint,
+                           polygon_coordinates, read_geojson, registry_feature, registry_file_hint, validity_advice,
+                           wrong_type)
 from geo.aoi_vector import read_vector_layer
 from geo.errors import AOIError
 from geo.geometry import WGS84, collection_polygons, polygon_parts, reproject, right_handed
@@ -341,12 +342,14 @@ def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = Non
     candidate = Path(ref)
     if names_a_file(ref):
         if not candidate.is_file():
-            raise AOIError(f"{ref}: AOI file does not exist")
+            raise AOIError(f"{ref}: AOI file does not exist{registry_file_hint(ref, directory)}")
         return load_drawn_aoi(candidate)
     aois = load_aois(directory, problems) if registry is None else registry
     if ref not in aois:
         if problems:
             raise problems[0]
+        if candidate.is_dir():  # spelled as an id, but none: the folder was meant
+            raise folder_error(ref)
         known = ", ".join(sorted(aois)) or "none"
         # Ids are the files' 'id' property, not their names: say so when a file bears the name asked for.
         hint = next((f"{a.path.name} has id {a.id!r}; " for a in aois.values() if a.path and a.path.stem == ref), "")

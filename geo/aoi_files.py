@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from geo.errors import AOIError
 from geo.paths import misnamed_files, named_files
+from geo.slips import closest
 from geo.text_files import plain_text, read_utf8_text
 
 # The properties of an AOI feature geo reads: names and ids it writes into every output
@@ -63,13 +64,20 @@ def check_aoi_file_size(path: Path) -> None:
                        "(simplify the polygon, e.g. QGIS Vector > Geometry Tools > Simplify)")
 
 
+def folder_error(ref: str) -> AOIError:
+    return AOIError(f"{ref}: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, GeoPackage...)")
+
+
 def names_a_file(ref: str) -> bool:
     """Whether an ``--aoi`` value names a file (a drawn AOI) rather than an AOI id: because such a file exists,
     or because no id looks like it (a suffix or a folder in it: 'harbour.kmz', 'areas/quay'), so that a
-    mistyped file name is said to be missing rather than an unknown id. A folder is neither: an error."""
+    mistyped file name is said to be missing rather than an unknown id. A folder is no file: spelled as an id (a
+    run's folder named after its AOI, ``--out vladivostok-port``) it is the id, else an error."""
     path = Path(ref)
     if path.is_dir():
-        raise AOIError(f"{ref}: is a folder; --aoi takes an AOI id or a polygon file (GeoJSON, GeoPackage...)")
+        if ID_PATTERN.match(ref):
+            return False
+        raise folder_error(ref)
     return path.is_file() or not ID_PATTERN.match(ref) and (bool(path.suffix) or "/" in ref or os.sep in ref)
 
 
@@ -128,8 +136,8 @@ def validity_advice(reason: str) -> str:
 
 def close_id_hint(ref: str, known: Iterable[str]) -> str:
     """'did you mean 'x'? ' for an AOI id a slip away from a known one ('vladivostok' for 'vladivostok-port'), else ''."""
-    close = difflib.get_close_matches(ref, list(known), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
+    close = closest(ref, known)
+    return f"did you mean {close!r}? " if close else ""
 
 
 def close_kind_hint(kind: object) -> str:
@@ -211,6 +219,9 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
     _check_lon_lat(data, where)
     props = feature_properties(data, where)
     aoi_id = props.get("id", data.get("id"))
+    if aoi_id is None:  # 'got None' said it in Python's words: most often a drawn area put in the folder
+        raise AOIError(f"{where}: has no 'id' property: a file of the AOI folder is a registry AOI (properties id, "
+                       "name, kind); a drawn area runs as --aoi FILE from anywhere")
     if not isinstance(aoi_id, str) or not ID_PATTERN.match(aoi_id):
         raise AOIError(f"{where}: property 'id' must be a lower-case slug like 'vladivostok-port', got {aoi_id!r}")
     kind = props.get("kind", "other")
@@ -233,6 +244,19 @@ def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:
     raise AOIError(f"{where}: its 'crs' member names {name if isinstance(name, str) else member!r}; the AOIs of aoi/ "
                    "are lon/lat (RFC 7946): save it in EPSG:4326 (QGIS: Export > Save Features As), or give the "
                    "file to --aoi as it is (a drawn area's CRS is honoured)")
+
+
+def registry_file_hint(ref: str, directory: Path) -> str:
+    """'here; aoi/x.geojson is the AOI of id 'x': give --aoi x' for the name of a registry file typed from
+    another folder (``ls aoi/`` shows file names; --aoi takes their ids), else ''."""
+    path = Path(directory) / ref
+    if Path(ref).name != ref or not path.is_file():
+        return ""
+    try:
+        aoi_id = registry_feature(read_geojson(path), str(path), path).id
+    except AOIError:
+        return ""
+    return f" here; {path} is the AOI of id {aoi_id!r}: give --aoi {aoi_id}"
 
 
 def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AoiFeature]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
 from geo.errors import ClaimError
 from geo.paths import misnamed_files, named_files
+from geo.slips import closest
 from geo.text_files import plain_text, read_utf8_text
 
 log = logging.getLogger(__name__)
@@ -257,8 +258,8 @@ class ClaimSet:
             if cause is not None:
                 raise cause.error
         if missing:
-            close = difflib.get_close_matches(missing[0], self.claims, n=1)  # a slip of the keyboard
-            guess = f"did you mean {close[0]!r}? " if close and len(missing) == 1 else ""
+            close = closest(missing[0], self.claims)  # a slip of the keyboard, or capitals
+            guess = f"did you mean {close!r}? " if close and len(missing) == 1 else ""
             known = ", ".join(sorted(self.claims))
             raise ClaimError(f"unknown claim id(s) {', '.join(missing)} ({guess}known: {known})")
         return self.claims

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from geo.cli import console
+from geo.cli.options import FiniteFloatRange
 from geo.errors import CoregError, OutputError
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
@@ -31,7 +32,7 @@ MIN_AFFINE_POINTS = 3  # an affine displacement has 6 unknowns: 3 points of 2 nu
               help="Tie-point grid spacing (px of REF).")
 @click.option("--min-points", default=8, show_default=True, type=click.IntRange(min=MIN_AFFINE_POINTS),
               help="Fewest reliable tie points for a local model (an affine one needs 3).")
-@click.option("--read-budget", default=4.2, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--read-budget", default=4.2, show_default=True, type=FiniteFloatRange(min=0, min_open=True),
               help="Global shift without --local: millions of pixels it may decode in both files together "
                    "(its windows are chosen inside few blocks/tiles; more budget spreads them wider).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) instead of falling back to the global shift.")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -23,6 +24,17 @@ class NonEmptyPath(click.Path):
                 ) -> str | bytes | os.PathLike[str]:
         if isinstance(value, str) and not value.strip():
             self.fail("empty (a shell variable not set?)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` refusing nan, which passes every bound (a comparison with it is false), and inf,
+    which passes an open one: ``--pfa nan`` counted no vessel, ``--read-budget inf`` was an internal error."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.types.FLOAT.convert(value, param, ctx)  # the float, before the bounds
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -59,6 +71,13 @@ def workers_count(_context: click.Context, param: click.Parameter, value: str) -
     if text.isdigit() and int(text) >= 1:
         return int(text)
     raise click.BadParameter(f"{value!r} is neither 'auto' nor a whole number of at least 1", param=param)
+
+
+def claim_list(context: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--claim``, repeatable, each value also a comma-separated list (``--claim a,b``, as ``geo eval oscd
+    --cities a,b`` takes them; no claim id holds a comma): it was one unknown id 'a,b'."""
+    not_empty(context, param, value)
+    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
 
 
 def not_empty(_context: click.Context, param: click.Parameter, value: object) -> object:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from geo.cli import console
-from geo.cli.options import NonEmptyPath, aoi_dir_option, not_empty, scene_source, seeds_dir_option
+from geo.cli.options import FiniteFloatRange, NonEmptyPath, aoi_dir_option, not_empty, scene_source, seeds_dir_option
 from geo.errors import StoreLockedError
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
@@ -137,12 +137,12 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Process AOIs in parallel on a local Dask cluster of N worker processes (1 = in this process).")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://host:8786) to use instead.")
-@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--wait", "wait_s", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
 @click.option("--on-new", default=None, metavar="CMD", callback=not_empty,
               help="Shell command run when a run finds new changes or a verdict changes: the summary JSON on stdin, "
                    "its path in $GEO_RECHECK_SUMMARY, what it found in a few lines in $GEO_RECHECK_TEXT.")
-@click.option("--on-new-timeout", "on_new_timeout_s", type=click.FloatRange(min=0, min_open=True), default=600.0,
+@click.option("--on-new-timeout", "on_new_timeout_s", type=FiniteFloatRange(min=0, min_open=True), default=600.0,
               show_default=True, help="Seconds the --on-new command may take; then it is stopped, with every process "
                                       "it started (and retried next run).")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=None,

@@ -25,8 +25,10 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
     from geo.cli.start_up import collector_paused
 
     with collector_paused():  # numpy, rasterio, geopandas...: here, so that --help stays light
-        from geo.outputs.run_data import REPORT, load_run
+        from geo.outputs.run_data import REPORT, load_run, refuse_file
         from geo.outputs.writers import VIEW_WRITERS
+    for folder in run_dirs:
+        refuse_file(folder)
     if out is None:
         if len(run_dirs) > 1:
             raise click.UsageError("several run folders: say where the combined report goes with --out FILE")

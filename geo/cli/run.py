@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from geo.cli.options import (
-    aoi_dir_option, aoi_folder, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
-    workers_count,
+    aoi_dir_option, aoi_folder, claim_list, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder,
+    sensor_option, workers_count,
 )
 from geo.scenes.model import Sensor
 from geo.scenes.source import default_source
@@ -26,8 +26,8 @@ def want_quick_end() -> None:
 @click.command("run")
 @click.option("--aoi", "aoi_ref", required=True, callback=not_empty,
               help="AOI id (from aoi/) or a polygon file: GeoJSON, GeoPackage, shapefile, KML...")
-@click.option("--claim", "claim_ids", multiple=True, callback=not_empty,
-              help="Claim id to test (repeatable) [default: all claims naming the AOI].")
+@click.option("--claim", "claim_ids", multiple=True, callback=claim_list,
+              help="Claim id to test (repeatable, or a,b) [default: all claims naming the AOI].")
 @click.option("--before", default=None, metavar="DATE|ITEM", callback=not_empty,
               help="Before scene: an ISO date YYYY-MM-DD (the best scene on or before it) or a scene item id.")
 @click.option("--after", default=None, metavar="DATE|ITEM", callback=not_empty,

@@ -12,7 +12,8 @@ from rich import box
 from rich.table import Table
 
 from geo.cli import console
-from geo.cli.options import aoi_dir_option, aoi_folder, json_option, not_empty, scene_source, sensor_option
+from geo.cli.options import (FiniteFloatRange, aoi_dir_option, aoi_folder, json_option, not_empty, scene_source,
+                              sensor_option)
 from geo.errors import AOIError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import Scene, Sensor, tile_cloud_cover
@@ -91,7 +92,7 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
 @click.option("--to", "end", required=True, help="Last acquisition date, YYYY-MM-DD.")
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 L2A (optical); s1: Sentinel-1 (SAR, Planetary Computer).")
-@click.option("--max-cloud", type=click.FloatRange(0, 100), default=None,
+@click.option("--max-cloud", type=FiniteFloatRange(0, 100), default=None,
               help="Hide scenes with more than PCT percent of the AOI under cloud (judged inside the AOI).")
 @click.option("--source", default=None, callback=scene_source,
               help=f"{', '.join(ARCHIVES)}, a STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes "
@@ -170,7 +171,11 @@ def cache_group() -> None:
 def _scene_cache() -> SceneCache:
     from geo.scenes.cache import SceneCache  # numpy, rasterio
 
-    return SceneCache.default()
+    cache = SceneCache.default()
+    if cache.root.is_file():  # it was listed as "0 cached windows in" the file, and "cleared"
+        raise SceneError(f"{cache.root}: the scene cache is a file, not a folder (GEO_SCENE_CACHE names the cache "
+                         "folder)")
+    return cache
 
 
 @cache_group.command("list")

@@ -12,7 +12,8 @@ from geo.aoi_files import gdal_reason
 from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
 from geo.cli.options import (
-    aoi_dir_option, aoi_folder, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder, sensor_option,
+    FiniteFloatRange, aoi_dir_option, aoi_folder, claim_list, not_empty, out_option, scene_source, seeds_dir_option,
+    seeds_folder, sensor_option,
 )
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, ClaimError, OverlapError
@@ -70,11 +71,11 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
 @click.option("--source", default=None, callback=scene_source,
               help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), 'cdse' "
                    "(Sentinel-1 GRD and Sentinel-2; S3 keys to read), a STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo) [default: earth-search; planetary-computer with --sensor s1].")
-@click.option("--claim", "claim_ids", multiple=True, callback=not_empty,
-              help="Claim to test (repeatable) [default: the AOI's claims whose signature is vessels].")
+@click.option("--claim", "claim_ids", multiple=True, callback=claim_list,
+              help="Claim to test (repeatable, or a,b) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Land polygons (GeoJSON/GeoPackage) added to the land mask built from the imagery.")
-@click.option("--pfa", type=click.FloatRange(1e-12, 1e-2), default=None,
+@click.option("--pfa", type=FiniteFloatRange(1e-12, 1e-2), default=None,
               help="Pixel false-alarm rate of the SAR CFAR and the optical test [default: 1e-6].")
 @click.option("--berthed", is_flag=True, default=False,
               help="Sentinel-2 with fewer than 3 scenes: keep ship-shaped objects on the water (ships at berth) "

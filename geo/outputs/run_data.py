@@ -36,6 +36,7 @@ STATISTIC = "change_statistic.tif"
 GEOPACKAGE = "changes.gpkg"
 REPORT = "report.html"
 RECHECK_SUMMARY = "summary.json"  # a `geo recheck` run's folder: geo.recheck.outputs
+RECHECK_LATEST = "latest.json"  # its outputs folder's (geo.recheck.outputs)
 # The manifest's ``timings_s`` key of an output writer's seconds ("write rasters": geo.outputs.writers.write_run)
 WRITER_TIMING = "write {}"
 
@@ -126,23 +127,47 @@ def _change_features(path: Path) -> list[ChangeFeature]:
     return out
 
 
+def _recheck_outputs_of(path: Path) -> str | None:
+    """The name of the outputs folder of the re-check store ``path`` (``geo.recheck.outputs``: ``STEM-outputs``
+    beside it), or None when ``path`` is no store having one."""
+    outputs = path.with_name(f"{path.stem}-outputs")
+    return outputs.name if path.is_file() and (outputs / RECHECK_LATEST).is_file() else None
+
+
 def _refuse_recheck_folder(folder: Path) -> None:
     """A ``geo recheck`` outputs folder, or one of its runs' folders, said to be one: neither ever had a manifest,
     and 'run it again' would not give them one (``geo.recheck.outputs`` writes them)."""
-    if (folder / "runs").is_dir() and (folder / "latest.json").is_file():
+    if (folder / "runs").is_dir() and (folder / RECHECK_LATEST).is_file():
         layers = next((f", {q.name}" for q in sorted(folder.glob("*.qlr"))), "")
         what = ("the outputs folder of `geo recheck` (each run's changes in runs/NNNNNN/changes.geojson, all of them "
                 f"in the store's layer file{layers})")
     elif (folder / RECHECK_SUMMARY).is_file() and not (folder / MANIFEST).exists():
         what = f"a `geo recheck` run's folder (what it found is in {CHANGES} and {RECHECK_SUMMARY})"
+    elif (store := next((p for p in sorted(folder.iterdir()) if _recheck_outputs_of(p)), None)) is not None:
+        what = f"the folder of the `geo recheck` store {store.name} (its outputs in {_recheck_outputs_of(store)})"
     else:
         return
     raise RunFolderError(f"{folder}: {what}; geo report reads the folders of `geo run` or `geo demo`")
 
 
+def refuse_file(folder: Path) -> None:
+    """A file named for a run folder (a shell's completion ends at one) is said to be one, naming the run folder
+    that holds it; it was taken for the folder of a default ``--out`` (``run/report.html/report.html``)."""
+    if not Path(folder).is_file():
+        return
+    if (outputs := _recheck_outputs_of(Path(folder))) is not None:
+        raise RunFolderError(f"{folder}: the store of `geo recheck` (its outputs in {outputs}); geo report reads the "
+                             "folders of `geo run` or `geo demo`")
+    parent = Path(folder).parent
+    if (parent / MARKER).is_file() or (parent / MANIFEST).is_file():
+        raise RunFolderError(f"{folder}: a file, not a run folder; give the folder holding it: geo report {parent}")
+    raise RunFolderError(f"{folder}: a file, not a run folder (give the output folder of `geo run` or `geo demo`)")
+
+
 def load_run(folder: Path) -> RunData:
     """Read a complete run folder (``geo report RUN_DIR``)."""
     folder = Path(folder)
+    refuse_file(folder)
     if not folder.is_dir():
         recover_output_dir(folder)  # a run killed halfway through replacing it: its previous run comes back
     if not folder.is_dir():

@@ -140,7 +140,7 @@ def derived_item(item_id: str, geometry: dict[str, Any], scenes: Sequence[SceneL
 def _catalog_item_files(catalog: Path, _modified_ns: int) -> dict[str, str]:
     """Item id → item file of a local catalog (read once per catalog version and process)."""
     from geo.scenes.file_io import local_path
-    from geo.scenes.source import catalog_items
+    from geo.scenes.local_catalog import catalog_items
 
     return {item.id: local_path(href) for item in catalog_items(catalog) if (href := item.get_self_href())}
 
@@ -177,7 +177,7 @@ def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -
     if not source:
         return None
     try:
-        from geo.scenes.source import catalog_file
+        from geo.scenes.local_catalog import catalog_file
 
         catalog = catalog_file(Path(source)).absolute()
         path = _catalog_item_files(catalog, catalog.stat().st_mtime_ns).get(scene_id)

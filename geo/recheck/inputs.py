@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.aoi_files import AoiFeature, close_id_hint, index_aois, names_a_file
+from geo.aoi_files import (AoiFeature, close_id_hint, folder_error, index_aois, names_a_file,
+                           registry_file_hint)
 from geo.claims import Claim, ClaimProblem, ClaimSet, read_claims
 from geo.errors import AOIError, GeoError
 
@@ -161,13 +162,15 @@ def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckI
         return aoi_from_feature(known[ref]), False
     if not stored_id and names_a_file(ref):
         if not Path(ref).is_file():
-            raise AOIError(f"{ref}: AOI file does not exist")
+            raise AOIError(f"{ref}: AOI file does not exist{registry_file_hint(ref, aoi_dir)}")
         return _drawn_aoi(Path(ref), known), True
     drawn = store.aoi_drawn(ref) if store else None
     if (unreadable := inputs.unreadable_file_error(ref, drawn)) is not None:
         raise unreadable
     if store and (feature := store.aoi_feature(ref)) is not None:
         return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}"), None
+    if not stored_id and Path(ref).is_dir():  # spelled as an id, but none: the folder was meant
+        raise folder_error(ref)
     ids = sorted(set(known) | set(store.aoi_ids() if store else []))
     raise AOIError(f"unknown AOI id {ref!r} ({close_id_hint(ref, ids)}known in {aoi_dir} and the store: "
                    f"{', '.join(ids) or 'none'})")

@@ -34,9 +34,10 @@ from geo.errors import ClaimError, SceneError
 from geo.recheck.passes import counted_together, stored_ids
 from geo.recheck.plan import search_start
 from geo.scenes.ids import PassKey, pass_key, sensed_together, unsafe_id_reason
+from geo.scenes.local_catalog import catalog_items
 from geo.scenes.model import (OrbitGeometry, Sensor, item_datetime, item_platform, item_sensor, orbit_geometry_of,
                               relative_orbit_of)
-from geo.scenes.source import catalog_items, day_range
+from geo.scenes.source import day_range
 from geo.store import Chain, Store
 from geo.store.vessels import vessel_scenes
 from geo.vessels.model import VESSELS_VERSION

@@ -226,7 +226,7 @@ class SceneCache:
         path = self._item_path(item_id, source)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # (the cache root a file: GEO_SCENE_CACHE mistyped) none
             return None
         except (OSError, ValueError) as exc:
             log.warning("dropping unreadable cached item %s (%s)", path, exc)

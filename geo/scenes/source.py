@@ -30,6 +30,7 @@ import pystac
 from geo.errors import ArchiveError, MissingSceneError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.item_assets import scene_from_item
+from geo.scenes.local_catalog import UNREADABLE, catalog_file, catalog_items, in_collections, unreadable
 from geo.scenes.model import Scene, Sensor
 
 if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP,
@@ -148,19 +149,6 @@ def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-# what reading a broken catalog raises; STACTypeError (a JSON file of another kind: an AOI, an item) is no STACError
-_UNREADABLE = (OSError, pystac.STACError, pystac.STACTypeError, ValueError, KeyError)
-
-
-def _unreadable(path: Path, exc: Exception) -> SceneError:
-    return SceneError(f"{path}: not a readable STAC catalog ({exc})")
-
-
-def catalog_file(path: Path) -> Path:
-    """A local catalog named by its file or by the folder holding its ``catalog.json``."""
-    return path / "catalog.json" if path.is_dir() else path
-
-
 def local_catalog_file(source: str) -> Path | None:
     """The catalog file of ``source`` when it names a local catalog (an existing path), not an archive or URL."""
     if source in ARCHIVES or source.startswith(("http://", "https://")) or not Path(source).exists():
@@ -168,29 +156,19 @@ def local_catalog_file(source: str) -> Path | None:
     return catalog_file(Path(source))
 
 
-def catalog_items(path: Path) -> list[pystac.Item]:
-    """Every item of the local STAC catalog file ``path``, as pystac reads it (through its ``file:`` URI:
-    ``geo.scenes.file_io``), its self href a ``file:`` URI; ``SceneError`` when it cannot."""
-    from geo.scenes.file_io import FileUriStacIO
-
-    try:
-        catalog = pystac.Catalog.from_file(Path(path).absolute().as_uri(), stac_io=FileUriStacIO())
-        return list(catalog.get_items(recursive=True))
-    except _UNREADABLE as exc:
-        raise _unreadable(path, exc) from None
-
-
 class LocalCatalog:
     """A static STAC catalog on disk (pystac), e.g. ``scenes/demo/catalog.json``."""
 
-    def __init__(self, path: Path, sensor: Sensor | None = None) -> None:
+    def __init__(self, path: Path, sensor: Sensor | None = None, collections: Sequence[str] | None = None) -> None:
         path = catalog_file(Path(path))
         self.name = str(path)
         items = catalog_items(path)
         try:
             scenes = [scene_from_item(item, self.name) for item in items]
-        except _UNREADABLE as exc:
-            raise _unreadable(path, exc) from None
+        except UNREADABLE as exc:
+            raise unreadable(path, exc) from None
+        if collections:  # --collection: of a local source too, never ignored
+            scenes = in_collections(scenes, collections, self.name)
         self._scenes = sorted(safe_scenes(scenes, self.name), key=lambda s: s.datetime)
         self.sensor = sensor
         # scenes of the other sensor, left out: "no scene" in a catalog of another sensor's scenes says so
@@ -395,4 +373,4 @@ def open_source(source: str, sensor: Sensor | str | None = None, collections: Se
             f"scene source {source!r} is neither {', '.join(repr(a) for a in ARCHIVES)}, a URL, "
             "nor an existing catalog path"
         )
-    return LocalCatalog(path, kind)
+    return LocalCatalog(path, kind, collections)

@@ -92,7 +92,10 @@ def test_registry_aois_stay_strict(user):
     drawn_aoi(folder / "no-id.geojson")
     result = user("aoi", "list", "--aoi-dir", str(folder))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "no-id.geojson" in result.stderr and "property 'id' must be a lower-case slug" in result.stderr
+    # a drawn file put in the folder was told "property 'id' must be a lower-case slug ..., got None"
+    assert result.stderr.strip() == (f"Error: {folder / 'no-id.geojson'}: has no 'id' property: a file of the AOI "
+                                     "folder is a registry AOI (properties id, name, kind); a drawn area runs as "
+                                     "--aoi FILE from anywhere")
 
 
 @pytest.mark.parametrize("typed", ["21/08/2015", "2015/08/21", "21.08.2015", "20150821", "21 Aug 2015",

@@ -61,7 +61,10 @@ def test_a_recheck_folder_is_said_to_be_the_output_of_geo_recheck(user):
     for folder, what in (("store-outputs/runs/000001", "a `geo recheck` run's folder (what it found is in "
                           "changes.geojson and summary.json)"),
                          ("store-outputs", "the outputs folder of `geo recheck` (each run's changes in "
-                          "runs/NNNNNN/changes.geojson, all of them in the store's layer file, store.qlr)")):
+                          "runs/NNNNNN/changes.geojson, all of them in the store's layer file, store.qlr)"),
+                         # the folder recheck ran in, and the store: "not a complete run folder ...; run it again"
+                         (".", "the folder of the `geo recheck` store store.gpkg (its outputs in store-outputs)"),
+                         ("store.gpkg", "the store of `geo recheck` (its outputs in store-outputs)")):
         result = user("report", folder, "--out", "r.html")
         assert result.returncode == 1, result.output
         assert result.stderr.strip() == (f"Error: {folder}: {what}; geo report reads the folders of `geo run` or "
@@ -80,3 +83,26 @@ def test_a_report_named_other_than_html_is_refused_before_it_overwrites_a_file(u
     assert result.stderr.strip() == (f"Error: --out {out}: the report is an HTML file; name it .html or .htm "
                                      "(e.g. report.html)")
     assert {path: path.read_bytes() for path in before} == before and not (user.home / "report").exists()
+
+
+@pytest.mark.parametrize(("named", "out"), [("run/report.html", ()), ("run/manifest.json", ()),
+                                            ("run/report.html", ("--out", "again.html"))])
+def test_a_file_of_a_run_folder_named_for_the_folder_names_the_folder_to_give(user, run_folder, named, out):
+    """A shell's completion ends at a file: 'geo report run/report.html' was said to be '--out
+    run/report.html/report.html: ... is a file, not a folder', an --out the user never gave."""
+    before = (run_folder / "report.html").read_bytes()
+    result = user("report", named, *out)
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == (f"Error: {named}: a file, not a run folder; give the folder holding it: "
+                                     "geo report run")
+    assert (run_folder / "report.html").read_bytes() == before
+    assert not (user.home / "again.html").exists()
+
+
+def test_a_file_outside_any_run_folder_is_said_to_be_no_folder(user):
+    (user.home / "notes.txt").write_text("mine")
+    result = user("report", "notes.txt")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: notes.txt: a file, not a run folder (give the output folder of `geo run` "
+                                     "or `geo demo`)")
+    assert (user.home / "notes.txt").read_text() == "mine"

@@ -59,3 +59,27 @@ def test_an_empty_value_is_refused_not_taken_for_the_default(user, args, command
     line = f"Error: Invalid value for '{option}': {EMPTY} (see '{command} --help')"
     assert (result.returncode, result.stdout, result.stderr) == (1, "", line + "\n")
     assert list(user.home.iterdir()) == []
+
+
+NOT_FINITE = [
+    (("coreg", "--read-budget", "nan", "a.tif", "b.tif"), "--read-budget", "nan"),  # was an internal error (exit 2)
+    (("coreg", "--read-budget", "inf", "a.tif", "b.tif"), "--read-budget", "inf"),
+    (("vessels", "--aoi", "demo-nantes-port", "--source", "demo", "--from", "2015-01-01", "--to", "2018-01-01",
+      "--out", "o", "--pfa", "nan"), "--pfa", "nan"),  # counted 0 vessels in every scene
+    (("scenes", "search", "--aoi", "demo-nantes-port", "--source", "demo", "--from", "2015-01-01", "--to",
+      "2018-01-01", "--max-cloud", "NaN"), "--max-cloud", "NaN"),  # hid no scene
+    (("recheck", "--aoi", "demo-nantes-port", "--source", "demo", "--store", "o/s.gpkg", "--wait", "nan"),
+     "--wait", "nan"),
+    (("recheck", "--aoi", "demo-nantes-port", "--source", "demo", "--store", "o/s.gpkg", "--on-new-timeout",
+      "inf"), "--on-new-timeout", "inf"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "value"), NOT_FINITE, ids=[f"{o}-{v}" for _, o, v in NOT_FINITE])
+def test_a_number_that_is_not_finite_is_refused_naming_the_option(user, args, option, value):
+    """click's FloatRange lets nan through every bound (a comparison with nan is false) and inf through an open one."""
+    result = user(*args)
+    command = " ".join(a for a in args[:2] if not a.startswith("-"))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", f"Error: Invalid value for '{option}': {value} is not a finite number (see 'geo {command} --help')\n")
+    assert list(user.home.iterdir()) == []
