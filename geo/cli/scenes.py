@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from geo.scenes.model import Scene, Sensor, tile_cloud_cover
 from geo.scenes.source import ARCHIVES, default_source, open_source
 
 if TYPE_CHECKING:  # imported by the commands themselves (numpy, rasterio, shapely), so that --help stays light
-    from geo.scenes.cache import SceneCache
+    from geo.scenes.cache import CacheEntry, SceneCache
     from geo.scenes.cloud import AoiCover
 
 MAX_JUDGED = 100  # scenes whose cloud inside the AOI a search judges (one SCL window read each)
@@ -188,13 +189,37 @@ def cache_list(as_json: bool) -> None:
         click.echo(json.dumps({"root": str(cache.root), "entries": [e.to_dict() for e in entries],
                                "bytes": sum(e.size_bytes for e in entries)}, indent=2))
         return
-    table = Table("item", "asset", "crs", "shape", "res m", "resampling", "KB", "created",
+    total = f"total {sum(e.size_bytes for e in entries) / 1e6:.1f} MB"
+    if not entries:  # no empty table frame
+        console.stdout.print(f"0 cached windows in {cache.root}; {total}", soft_wrap=True)
+        return
+    table = Table("item", "asset", "crs", "shape", "res m", "resampling", "KB", "created UTC",
                   title=f"{len(entries)} cached windows in {cache.root}")
     for e in entries:
-        table.add_row(e.item_id, e.asset, e.crs, f"{e.shape[0]}x{e.shape[1]}", f"{e.resolution:g}", e.resampling,
-                      f"{e.size_bytes / 1024:.0f}", e.created)
-    console.print_table(table, "item")
-    console.stdout.print(f"total {sum(e.size_bytes for e in entries) / 1e6:.1f} MB")
+        table.add_row(*_cache_cells(e))
+    console.print_table(table, "item", "asset", "crs", "shape", "created UTC",
+                        narrow=lambda: _cache_blocks(entries, cache.root))
+    console.stdout.print(total)
+
+
+def _cache_cells(entry: CacheEntry) -> tuple[str, ...]:
+    """A cached window's cells (its creation time to the minute, in UTC: an ISO time with its offset folded
+    into seven lines of an 80-column table)."""
+    return (entry.item_id, entry.asset, entry.crs, f"{entry.shape[0]}x{entry.shape[1]}", f"{entry.resolution:g}",
+            entry.resampling, f"{entry.size_bytes / 1024:.0f}", entry.created[:16].replace("T", " "))
+
+
+def _cache_blocks(entries: Sequence[CacheEntry], root: Path) -> None:
+    """The cached windows where the table does not fit the terminal: one line per item, then one per window."""
+    echo = console.stdout.print
+    echo(f"{len(entries)} cached windows in {root}", soft_wrap=True, markup=False)
+    item = None
+    for entry in entries:
+        if entry.item_id != item:
+            item = entry.item_id
+            echo(item, markup=False, soft_wrap=True)
+        _, asset, crs, shape, res, resampling, kb, created = _cache_cells(entry)
+        echo(f"  {asset} {crs} {shape} {res} m {resampling} {kb} KB {created} UTC", markup=False, soft_wrap=True)
 
 
 @cache_group.command("clear")
