@@ -308,6 +308,16 @@ def _date_then_catalog(when: str, source: SceneSource, aoi: AOI) -> str:
     return "; ".join(filter(None, (when, catalog_note(source, aoi))))
 
 
+def not_later_error(b: Scene, a: Scene, before: str | None, after: str | None) -> DateError:
+    """The error for an after scene not later than the before scene, naming what the user gave."""
+    given = " and ".join(f"--{name} {ref}" for name, ref in (("before", before), ("after", after)) if ref)
+    by = f" ({given})" if given else ""
+    if a.id == b.id:
+        return DateError(f"the before and the after scene are the same scene, {a.id} ({a.date}){by}: a pair needs "
+                         f"two; give an --after later than {a.date}")
+    return DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date}){by}")
+
+
 def select_pair(
     source: SceneSource,
     aoi: AOI,
@@ -356,8 +366,7 @@ def select_pair(
                 options[name] = side.usable()
         best = _best(options["before"], options["after"])
     if best is None:
-        b, a = options["before"][0].scene, options["after"][0].scene
-        raise DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date})")
+        raise not_later_error(options["before"][0].scene, options["after"][0].scene, before, after)
     chosen_before, chosen_after = best
     warnings = [
         f"{name} scene {c.scene.id}: only {c.clear:.0%} of the AOI is clear (no candidate reached {MIN_CLEAR:.0%})"

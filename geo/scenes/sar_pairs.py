@@ -27,12 +27,12 @@ import numpy as np
 from geo.aoi import AOI
 from geo.claim_days import DayZone
 from geo.claims import Claim
-from geo.errors import DateError, NoScenesError, SceneError
+from geo.errors import NoScenesError, SceneError
 from geo.scenes.cloud import AoiCover, footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.anchors import claim_anchors, search_days
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, mission_note, named_scene
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, mission_note, named_scene, not_later_error
 from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import lacking_assets, sar_polarisations, shared_polarisations
 from geo.scenes.source import SceneSource
@@ -164,8 +164,7 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
                          "(--before/--after)")
     if not pairs:
         if fixed_before and fixed_after and befores[0][0].datetime >= afters[0][0].datetime:
-            b, a = befores[0][0], afters[0][0]
-            raise DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date})")
+            raise not_later_error(befores[0][0], afters[0][0], before, after)
         if all(geometry(s) is None for s, _ in befores + afters):
             raise SceneError(
                 f"no Sentinel-1 pair over AOI {aoi.id!r}: the items of {source.name} do not say their orbit "

@@ -168,3 +168,14 @@ def test_one_date_that_crosses_the_claim_window_is_named(user, option, date, mes
     result = user("run", "--aoi", "demo-nantes-port", "--source", str(DEMO_CATALOG.parent), option, date, "--out", "out")
     assert result.returncode == 1 and result.stderr == f"Error: {message}\n", result.stderr
     assert not (user.home / "out").exists()
+
+
+def test_one_date_for_both_sides_says_a_pair_needs_two_scenes(user):
+    """``--before 2017-10-14 --after 2017-10-14`` said "after scene S2_30TXT_20171014_L1C_nantes (2017-10-14) is not
+    later than before scene S2_30TXT_20171014_L1C_nantes (2017-10-14)", naming neither option."""
+    result = user("run", "--aoi", "demo-nantes-port", "--source", str(DEMO_CATALOG.parent), "--before", "2017-10-14",
+                  "--after", "2017-10-14", "--out", "out")
+    assert result.returncode == 1 and result.stderr == (
+        "Error: the before and the after scene are the same scene, S2_30TXT_20171014_L1C_nantes (2017-10-14) (--before "
+        "2017-10-14 and --after 2017-10-14): a pair needs two; give an --after later than 2017-10-14\n"), result.stderr
+    assert not (user.home / "out").exists()
