@@ -29,6 +29,11 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
         from geo.outputs.writers import VIEW_WRITERS
     for folder in run_dirs:
         refuse_file(folder)
+    # a folder named twice ('run ./run', a shell glob and a name) is one run: its report, not "several folders"
+    unique: dict[Path, Path] = {}
+    for folder in run_dirs:
+        unique.setdefault(folder.resolve(), folder)
+    run_dirs = tuple(unique.values())
     if out is None:
         if len(run_dirs) > 1:
             raise click.UsageError("several run folders: say where the combined report goes with --out FILE")

@@ -131,9 +131,19 @@ def test_geo_report_rejects_bad_run_folders(synthetic_output, tmp_path, breakage
     assert not (folder / "report.html").exists()
 
 
-def test_geo_report_needs_out_for_several_runs(synthetic_output):
-    result = run_geo("report", str(synthetic_output), str(synthetic_output))
+def test_geo_report_needs_out_for_several_runs(synthetic_output, tmp_path):
+    shutil.copytree(synthetic_output, tmp_path / "copy")
+    result = run_geo("report", str(synthetic_output), str(tmp_path / "copy"))
     assert result.returncode == 1 and "--out" in result.stderr
+
+
+def test_geo_report_takes_a_folder_named_twice_as_one_run(synthetic_output, tmp_path):
+    """``geo report run ./run`` (a glob and a name) said "several run folders: say where ... --out FILE"."""
+    run = shutil.copytree(synthetic_output, tmp_path / "run")
+    (run / "report.html").unlink()
+    result = run_geo("report", str(run), str(tmp_path / "." / "run"), str(run) + "/")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"report: {run / 'report.html'} (1 area(s), ") and (run / "report.html").is_file()
 
 
 def test_the_claim_window_line_names_its_zone_utc_too(synthetic_output, tmp_path):
