@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # imported by the command itself, so --help stays light
     from shapely.geometry.base import BaseGeometry
 
     from geo.aoi import AOI
+    from geo.scenes.model import Scene
     from geo.vessels.job import VesselRun
 
 
@@ -127,6 +128,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
         scenes = find_scenes(source, aoi, first, last, sensors)
         if not scenes:
             raise no_scenes(sensors, aoi, first, last, source)
+        if berthed:
+            _berthed_applies(scenes)
         run = run_vessels(aoi, scenes, claims, params, land, step)
         step("writing outputs")
         with staged_dir(out) as stage:
@@ -134,6 +137,22 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
             write_vessel_item(run, scenes, stage)
             written = [out / path.name for path in visible_files(stage)]
     _summary(run, written, out)
+
+
+def _berthed_applies(scenes: list[Scene]) -> None:
+    """Warn when --berthed can change nothing: it changes only the land model of Sentinel-2 scenes judged one by
+    one; a series of them shares a time-series mask, which has no ships in it to keep."""
+    from geo.vessels.job import mask_groups
+    from geo.vessels.landmask import MIN_SCENES_FOR_MEDIAN
+
+    optical = [group for key, group in mask_groups(scenes).items() if key.sensor == Sensor.S2]
+    if any(len(group) < MIN_SCENES_FOR_MEDIAN for group in optical):
+        return
+    held = (f"these {sum(map(len, optical))} Sentinel-2 scenes share a time-series land mask" if optical else
+            "the period holds no Sentinel-2 scene")
+    logging.getLogger(__name__).warning(
+        f"--berthed changes nothing here: it applies to Sentinel-2 scenes judged one by one (fewer than "
+        f"{MIN_SCENES_FOR_MEDIAN} in the period); {held}")
 
 
 LITTLE_WATER_KM2 = 0.005  # half a hectare, 50 pixels of 10 m: room for one ship at most
