@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,6 +116,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     else:
         claims = vessel_claims(claims, aoi)
     land = _land_layer(land_path, aoi)
+    _windows_outside([c for c in claims if c.id in claim_ids] if claim_ids else claims, first, last)
     params = VesselParams()
     if pfa is not None:
         params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
@@ -137,6 +139,23 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
             write_vessel_item(run, scenes, stage)
             written = [out / path.name for path in visible_files(stage)]
     _summary(run, written, out)
+
+
+def _windows_outside(claims: list[Claim], first: date, last: date) -> None:
+    """Warn of a claim whose window lies wholly outside the period: its 'no scene inside the window' would
+    blame the archive for what --from/--to left out (a day's slack: windows count local days)."""
+    period = f"the period {first}..{last} (--from/--to): no scene of the period can test it"
+    for claim in claims:
+        window = claim.window
+        if window.start > last + timedelta(days=1):
+            fix = f"give --to {window.end} or later"
+        elif window.end < first - timedelta(days=1):
+            fix = f"give --from well before {window.start} (its baseline is the dates before it)"
+        else:
+            continue
+        side = "after" if window.start > last else "before"
+        logging.getLogger(__name__).warning(
+            f"claim {claim.id}: its window {window.start}..{window.end} lies {side} {period}; {fix}")
 
 
 def _berthed_applies(scenes: list[Scene]) -> None:

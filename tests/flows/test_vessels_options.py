@@ -1,7 +1,7 @@
-"""``geo vessels --berthed`` changes only the land model of Sentinel-2 scenes judged one by one (fewer than 3
-of them in the period). On the synthetic port's four Sentinel-2 scenes (tests/vessels/port.py), or on its
-Sentinel-1 series, it changed nothing, byte for byte, and said nothing: the user took the counts for those of
-the berthed-ship model. It now says, in one warning, that it changed nothing and why."""
+"""`geo vessels` options that could do nothing without saying so. ``--berthed`` changes only the land model of
+Sentinel-2 scenes judged one by one (fewer than 3 of them in the period): on the synthetic port's four
+Sentinel-2 scenes (tests/vessels/port.py), or on its Sentinel-1 series, it changed nothing, byte for byte, and
+said nothing. A claim whose window lies outside --from/--to was "not tested" for want of scenes the archive has."""
 
 from __future__ import annotations
 
@@ -34,3 +34,16 @@ def test_berthed_on_one_scene_applies_silently(user, port_project):
     assert "--berthed" not in result.stderr
     manifest = json.loads((user.home / "out" / "vessels-manifest.json").read_text())
     assert "objects-on-water" in manifest["land_mask"]["s2"]
+
+
+def test_a_claim_whose_window_lies_outside_the_period_is_named(user, port_project):
+    """--claim test-ships (window 10-14 June) with --to 2021-05-20: the rationale said 'no scene inside the
+    window', though the catalog holds two there; the period, not the archive, left them out. A warning names
+    the window and the period to widen."""
+    result = user("vessels", "--aoi", "test-port", "--source", str(port_project.catalog), "--aoi-dir",
+                  str(port_project.aoi_dir), "--seeds-dir", str(port_project.seeds_dir), "--sensor", "s1",
+                  "--from", "2021-04-01", "--to", "2021-05-20", "--claim", "test-ships", "--out", "out")
+    assert result.returncode == 0, result.output
+    assert ("warning: claim test-ships: its window 2021-06-10..2021-06-14 lies after the period 2021-04-01.."
+            "2021-05-20 (--from/--to): no scene of the period can test it; give --to 2021-06-14 or later"
+            ) in result.stderr.splitlines()
