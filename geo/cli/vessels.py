@@ -35,9 +35,16 @@ def _land_layer(path: Path | None, aoi: AOI) -> list[BaseGeometry]:
     if path is None:
         return []
     import geopandas as gpd
+    import pyogrio
+
+    from geo.aoi_vector import polygon_layer
 
     try:
-        frame = gpd.read_file(path)
+        layers = [(str(name), str(kind)) for name, kind in pyogrio.list_layers(path)]
+        # a file of several layers (a GeoPackage of a project's): its one polygon layer, not the first
+        frame = gpd.read_file(path, layer=polygon_layer(path, layers, "the land layer") if len(layers) > 1 else None)
+    except AOIError:
+        raise
     except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError hierarchy
         raise AOIError(f"{path}: cannot read land layer ({gdal_reason(exc)})") from None
     if frame.crs is None:
