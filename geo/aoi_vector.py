@@ -27,11 +27,7 @@ def read_vector_layer(path: Path) -> dict[str, object]:
     except DataSourceError as exc:
         raise AOIError(f"{path}: not a GeoJSON file nor a vector file GDAL can read ({gdal_reason(exc)})") from None
     if len(layers) > 1:
-        layers = [(name, kind) for name, kind in layers if _holds_polygons(path, name, kind)]
-        if len(layers) != 1:
-            listed = ", ".join(name for name, _ in layers) or "none"
-            raise AOIError(f"{path}: holds {len(layers)} polygon layers ({listed}), expected 1 (save the AOI's "
-                           "layer alone, e.g. QGIS Export > Save Features As)")
+        layers = [(polygon_layer(path, layers, "the AOI's layer"), "")]
     if not layers:
         raise AOIError(f"{path}: the file holds no layer")
     try:
@@ -51,6 +47,17 @@ def read_vector_layer(path: Path) -> dict[str, object]:
                  "geometry": None if geometry is None or geometry.is_empty else mapping(geometry)}
                 for geometry, (_, row) in zip(frame.geometry, frame.iterrows(), strict=True)]
     return {"type": "FeatureCollection", "features": features}
+
+
+def polygon_layer(path: Path, layers: list[tuple[str, str]], what: str) -> str:
+    """The one polygon layer among a file's ``layers`` (name, declared geometry type, as pyogrio lists them);
+    none or several are refused, naming them: which one the user meant is not guessed. ``what``: the layer
+    the user should save alone."""
+    polygons = [name for name, kind in layers if _holds_polygons(path, name, kind)]
+    if len(polygons) != 1:
+        raise AOIError(f"{path}: holds {len(polygons)} polygon layers ({', '.join(polygons) or 'none'}), expected 1 "
+                       f"(save {what} alone, e.g. QGIS Export > Save Features As)")
+    return polygons[0]
 
 
 def _holds_polygons(path: Path, layer: str, declared: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # imported by the command itself, so --help stays light
     from shapely.geometry.base import BaseGeometry
 
     from geo.aoi import AOI
+    from geo.scenes.model import Scene
     from geo.vessels.job import VesselRun
 
 
@@ -34,9 +36,16 @@ def _land_layer(path: Path | None, aoi: AOI) -> list[BaseGeometry]:
     if path is None:
         return []
     import geopandas as gpd
+    import pyogrio
+
+    from geo.aoi_vector import polygon_layer
 
     try:
-        frame = gpd.read_file(path)
+        layers = [(str(name), str(kind)) for name, kind in pyogrio.list_layers(path)]
+        # a file of several layers (a GeoPackage of a project's): its one polygon layer, not the first
+        frame = gpd.read_file(path, layer=polygon_layer(path, layers, "the land layer") if len(layers) > 1 else None)
+    except AOIError:
+        raise
     except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError hierarchy
         raise AOIError(f"{path}: cannot read land layer ({gdal_reason(exc)})") from None
     if frame.crs is None:
@@ -115,6 +124,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     else:
         claims = vessel_claims(claims, aoi)
     land = _land_layer(land_path, aoi)
+    _windows_outside([c for c in claims if c.id in claim_ids] if claim_ids else claims, first, last)
     params = VesselParams()
     if pfa is not None:
         params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
@@ -128,6 +138,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
         scenes = find_scenes(source, aoi, first, last, sensors)
         if not scenes:
             raise no_scenes(sensors, aoi, first, last, source)
+        if berthed:
+            _berthed_applies(scenes)
         run = run_vessels(aoi, scenes, claims, params, land, step)
         step("writing outputs")
         with staged_dir(out) as stage:
@@ -135,6 +147,39 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
             write_vessel_item(run, scenes, stage)
             written = [out / path.name for path in visible_files(stage)]
     _summary(run, written, out)
+
+
+def _windows_outside(claims: list[Claim], first: date, last: date) -> None:
+    """Warn of a claim whose window lies wholly outside the period: its 'no scene inside the window' would
+    blame the archive for what --from/--to left out (a day's slack: windows count local days)."""
+    period = f"the period {first}..{last} (--from/--to): no scene of the period can test it"
+    for claim in claims:
+        window = claim.window
+        if window.start > last + timedelta(days=1):
+            fix = f"give --to {window.end} or later"
+        elif window.end < first - timedelta(days=1):
+            fix = f"give --from well before {window.start} (its baseline is the dates before it)"
+        else:
+            continue
+        side = "after" if window.start > last else "before"
+        logging.getLogger(__name__).warning(
+            f"claim {claim.id}: its window {window.start}..{window.end} lies {side} {period}; {fix}")
+
+
+def _berthed_applies(scenes: list[Scene]) -> None:
+    """Warn when --berthed can change nothing: it changes only the land model of Sentinel-2 scenes judged one by
+    one; a series of them shares a time-series mask, which has no ships in it to keep."""
+    from geo.vessels.job import mask_groups
+    from geo.vessels.landmask import MIN_SCENES_FOR_MEDIAN
+
+    optical = [group for key, group in mask_groups(scenes).items() if key.sensor == Sensor.S2]
+    if any(len(group) < MIN_SCENES_FOR_MEDIAN for group in optical):
+        return
+    held = (f"these {sum(map(len, optical))} Sentinel-2 scenes share a time-series land mask" if optical else
+            "the period holds no Sentinel-2 scene")
+    logging.getLogger(__name__).warning(
+        f"--berthed changes nothing here: it applies to Sentinel-2 scenes judged one by one (fewer than "
+        f"{MIN_SCENES_FOR_MEDIAN} in the period); {held}")
 
 
 LITTLE_WATER_KM2 = 0.005  # half a hectare, 50 pixels of 10 m: room for one ship at most

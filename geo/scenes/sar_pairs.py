@@ -159,9 +159,10 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
     pairs = [(b, a) for b, a in same_geometry if shared_polarisations([b[0], a[0]])]
     if same_geometry and not pairs:
         (b, _), (a, _) = min(same_geometry, key=cost)
-        raise SceneError(f"no Sentinel-1 pair over AOI {aoi.id!r} sharing a polarisation: e.g. before {b.id} has "
-                         f"{_polarisations(b)}, after {a.id} has {_polarisations(a)}; name other dates or scenes "
-                         "(--before/--after)")
+        # a co-pol (the change is read in it): two VH-only dates share vh, and "no polarisation" misled
+        raise SceneError(f"no Sentinel-1 pair over AOI {aoi.id!r} sharing a co-polarisation (vv or hh): e.g. before "
+                         f"{b.id} has {_polarisations(b)}, after {a.id} has {_polarisations(a)}; name other dates or "
+                         "scenes (--before/--after)")
     if not pairs:
         if fixed_before and fixed_after and befores[0][0].datetime >= afters[0][0].datetime:
             raise not_later_error(befores[0][0], afters[0][0], before, after)

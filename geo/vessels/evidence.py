@@ -195,11 +195,17 @@ def vessel_evidence(
     for sensor in sensors:
         baseline, window, window_seen = _split(rows, claim.window, zone, params, sensor, series_name)
         if not window:
+            series = [r for r in rows if series_name(r) == sensor]
             if window_seen:
                 window_clouded = True
                 seen["clouded"] += [float(r["observed_fraction"]) for r in window_seen]
-                reasons.append(f"{sensor}: the {len(window_seen)} scene(s) in the window saw less than "
-                               f"{params.min_observed_fraction:.0%} of the AOI's water (cloud or nodata)")
+                # no date saw water at all: more likely no water to see (an AOI on land) than cloud on each
+                reasons.append(
+                    f"{sensor}: none of its {len(series)} scene(s) saw any water in the AOI: the land mask leaves "
+                    "none (an AOI on land?) or no date was clear of cloud and nodata"
+                    if all(r.get("observed_km2") == 0 for r in series) else
+                    f"{sensor}: the {len(window_seen)} scene(s) in the window saw less than "
+                    f"{params.min_observed_fraction:.0%} of the AOI's water (cloud or nodata)")
             else:
                 reasons.append(f"{sensor}: no scene inside the window {start}..{claim.window.end}{days}")
             continue

@@ -165,6 +165,14 @@ def dark_water(index: np.ndarray, nir: np.ndarray, swir16: np.ndarray, p: LandPa
 
 
 def _water_threshold(index: np.ndarray, p: LandParams) -> float:
+    """The water/land split of the water index; 0 (water > 0) when the index holds no land. Otsu splits
+    whatever it is given: over open water alone (an anchorage) calm from sun-glinted water, and clipped to
+    the highest split, a speckle of glinted water became "land" whose edges read as ships."""
+    values = index[np.isfinite(index)]
+    if values.size >= 2 and np.ptp(values) > 0:
+        split = threshold_otsu(values)
+        if float(np.median(values[values <= split])) > p.max_water_threshold:  # its darker side is water too
+            return 0.0
     return water_level(index, max_level=p.max_water_threshold)
 
 

@@ -222,12 +222,16 @@ def plot_series(
         counts_ax.plot(when, [r["n_large"] for r in mine], color=colour, lw=1.5, label=f"{sensor}: >= {large_length_m:.0f} m")
         counts_ax.scatter(when, [r["n_vessels"] for r in mine], s=12, color=colour, alpha=0.35,
                           label=f"{sensor}: all vessels")
+        # hollow = white-faced: an empty face showed the translucent 'all vessels' dot under it, as if filled
         counts_ax.scatter(when, [r["n_large"] for r in mine], s=24,
-                          facecolors=[colour if g else "none" for g in good], edgecolors=colour)
+                          facecolors=[colour if g else "white" for g in good], edgecolors=colour)
         # a bar covers its day: one of a day outside a window is drawn beside its shading, not into it
         days = [datetime.combine(row_day(r, zone), time()) for r in mine]
         area_ax.bar(days, [r["total_area_m2"] / 1e3 for r in mine], width=1.0, align="edge", color=colour,
                     alpha=0.7, label=sensor)
+    if any(r["observed_fraction"] < min_observed for r in rows):  # the SVG opened alone has no report caption
+        counts_ax.scatter([], [], s=24, facecolors="white", edgecolors="#444444",
+                          label=f"hollow: saw under {min_observed:.0%} of the water, left out of tests")
     spans = [_span(PlotWindow(*w), zone) for w in windows]
     for _, start, end in spans:
         for ax in (counts_ax, area_ax):

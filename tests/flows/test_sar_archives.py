@@ -211,7 +211,16 @@ def test_dates_sharing_no_polarisation_make_no_pair(user, port_project, tmp_path
               "vh-only": {"pols": lambda s: ("vh",) if in_window(s) else ("vv", "vh")}}[after]
     catalog = rewritten(port_project.catalog, tmp_path / after, props=on_orbit, **kwargs)
     result = change(user, catalog, port_project, *PAIR)
-    refused(user, result, "sharing a polarisation", "before S1A_TEST_20210501 has vv/vh", f"after {AFTER} has {has}")
+    refused(user, result, "sharing a co-polarisation (vv or hh)", "before S1A_TEST_20210501 has vv/vh",
+            f"after {AFTER} has {has}")
+
+
+def test_dates_both_cross_pol_only_are_not_said_to_share_nothing(user, port_project, tmp_path):
+    """Every scene VH only: the refusal said the pair shares no polarisation, then that both have vh. What they
+    lack is a co-polarisation, in which the change is read."""
+    catalog = rewritten(port_project.catalog, tmp_path / "vh", props=on_orbit, pols=lambda s: ("vh",))
+    line = refused(user, change(user, catalog, port_project, *PAIR), "before S1A_TEST_20210501 has only cross-pol vh")
+    assert "sharing a co-polarisation (vv or hh)" in line and "sharing a polarisation" not in line, line
 
 
 @pytest.mark.parametrize("after_props, seen", [

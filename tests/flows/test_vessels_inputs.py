@@ -3,6 +3,7 @@ naming the input, exit 1, nothing written."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 from tests.flows.conftest import DEMO_CATALOG
@@ -46,3 +47,37 @@ def test_a_claim_that_expects_no_vessels_is_refused(user):
     line = refused(user, "--claim", "demo-nantes-construction")
     assert line == ("Error: --claim demo-nantes-construction: expects new_construction, cleared_land, not "
                     "large_vessels_at_berth; geo vessels tests vessel claims only (geo run tests the others)")
+
+
+def _layers(path, **layers):
+    """A GeoPackage of one layer per keyword (name -> lon/lat geometries), as QGIS saves a project's layers."""
+    import geopandas as gpd
+
+    for name, geometries in layers.items():
+        gpd.GeoDataFrame(geometry=geometries, crs="EPSG:4326").to_file(path, layer=name)
+    return path
+
+
+QUAY = [(-1.56, 47.19), (-1.55, 47.19), (-1.55, 47.20), (-1.56, 47.20), (-1.56, 47.19)]
+
+
+def test_a_geopackage_of_several_layers_gives_its_polygon_layer(user):
+    """A GeoPackage holding a coastline (lines) before the land polygons: only its first layer was read, with
+    pyogrio's 'More than one layer found' warning and its source line, then 'land layer holds no polygons'."""
+    from shapely.geometry import LineString, Polygon
+
+    gpkg = _layers(user.home / "port.gpkg", coastline=[LineString(QUAY)], land=[Polygon(QUAY)])
+    result = user("vessels", *PERIOD, "--land", str(gpkg), "--out", "ships")
+    assert result.returncode == 0, result.output
+    assert "UserWarning" not in result.stderr and "layer" not in result.stderr, result.stderr
+    masks = {row["land_mask"] for row in csv.DictReader((user.home / "ships" / "timeseries.csv").open())}
+    assert masks == {"water-index-single-scene+layer"}, masks  # the land layer burnt in
+
+
+def test_a_geopackage_of_two_polygon_layers_is_refused_naming_them(user):
+    from shapely.geometry import Polygon
+
+    gpkg = _layers(user.home / "port.gpkg", aoi=[Polygon(QUAY)], land=[Polygon(QUAY)])
+    line = refused(user, "--land", str(gpkg))
+    assert line == (f"Error: {gpkg}: holds 2 polygon layers (aoi, land), expected 1 (save the land layer alone, e.g. "
+                    "QGIS Export > Save Features As)")

@@ -183,3 +183,19 @@ def test_a_not_tested_reason_names_the_windows_zone_in_one_parenthesis():
                                 "days (Europe/Paris): start the period earlier")
     [gap] = evidence_for_claims([claim], PORT, _rows([3, 2]))
     assert gap["rationale"] == f"s1: no scene inside the window {window_day}..{window_day}, local days (Europe/Paris)"
+
+
+def test_an_aoi_whose_scenes_never_saw_water_is_not_blamed_on_cloud():
+    """An AOI drawn on land (or a land layer covering it): every date saw 0 m2 of water. The claim's rationale
+    said its window scenes 'saw less than 80% of the AOI's water (cloud or nodata)', true of no scene: there
+    was no water to see. A series that saw water on other dates still names cloud or nodata."""
+    window_day = date(2021, 4, 1) + timedelta(days=6 * 12)
+    dry = [{**row, "observed_km2": 0.0} for row in _rows([0] * 13, observed=[0.0] * 13)]
+    result, = evidence_for_claims([_claim(window_day, window_day)], PORT, dry)
+    assert result["verdict"] == "not observable"
+    assert result["rationale"] == ("s1: none of its 13 scene(s) saw any water in the AOI: the land mask leaves none "
+                                   "(an AOI on land?) or no date was clear of cloud and nodata")
+    clouded = [{**row, "observed_km2": 0.0 if i == 12 else 3.2}
+               for i, row in enumerate(_rows(BASELINE + [0], observed=[1.0] * 12 + [0.0]))]
+    result, = evidence_for_claims([_claim(window_day, window_day)], PORT, clouded)
+    assert result["rationale"] == "s1: the 1 scene(s) in the window saw less than 80% of the AOI's water (cloud or nodata)"

@@ -262,3 +262,21 @@ def test_claims_of_two_zones_keep_apart_scenes_any_of_them_puts_on_two_days():
     assert len(one_row_per_day([night, evening], zones[:1])) == 1  # the port's days alone: one day
     # rows read again (a re-check's store, a series written before) come out the same
     assert one_row_per_day(rows, zones) == rows
+
+
+def test_a_date_left_out_for_too_little_water_seen_is_hollow_and_the_legend_says_so(tmp_path):
+    """timeseries.svg opened on its own (not in the report, whose caption explains): a date that saw 40% of the
+    water was drawn with an empty face, which the translucent 'all vessels' dot under it filled, and the legend
+    did not say what an empty marker means. It is drawn white-faced over that dot, and named in the legend."""
+    rows = [{"date": f"2021-05-0{day}", "sensor": "s1", "n_vessels": 2, "n_large": 2, "total_area_m2": 5000.0,
+             "observed_fraction": seen} for day, seen in ((1, 1.0), (2, 0.4), (3, 1.0))]
+    svg = tmp_path / "timeseries.svg"
+    plot_series([svg], rows, "Vessels", [])
+    text = svg.read_text()
+    assert "<!-- hollow: saw under 80% of the water, left out of tests -->" in text
+    large = re.search(r'<g id="PathCollection_2">(.*?)<g id="PathCollection_3"', text, flags=re.S)
+    assert large, "no markers of large vessels"
+    faces = re.findall(r"fill: (#[0-9a-f]{6})", large[1])
+    assert len(faces) == 3 and faces[1] == "#ffffff" and faces[0] == faces[2] != "#ffffff", faces
+    plot_series([svg], [{**r, "observed_fraction": 1.0} for r in rows], "Vessels", [])
+    assert "hollow" not in svg.read_text()
