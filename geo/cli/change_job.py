@@ -103,8 +103,9 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
     if vessels:
         start, end = vessels["period"]
         found = f", {vessels['n_detections']} vessel detections (timeseries.svg)" if vessels["n_scenes"] else ""
-        out.print(f"vessel counts: {vessels['n_scenes']} {'/'.join(vessels['sensors'])} scene(s) from {start} to {end}"
-                  f"{found}")
+        # the sensors searched, not those counted: "12 s1/s2 scene(s)" read as both when only one had scenes
+        out.print(f"vessel counts: {vessels['n_scenes']} scene(s) from {start} to {end} "
+                  f"({'/'.join(vessels['sensors'])} searched){found}")
     for claim in claims:
         source = ""
         if claim.verdict_source:  # the vessel job merged its counts in: which line of evidence decided, if any

@@ -192,7 +192,7 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     masks = ", ".join(f"{series} {method}" for series, method in run.manifest["land_mask"].items())
     echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(masks)}", markup=True)
     for row in run.rows:
-        echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessels ({row['n_large']} >= "
+        echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessel{'' if row['n_vessels'] == 1 else 's'} ({row['n_large']} >= "
              f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "
              f"{row['total_area_m2'] / 1e3:.1f}k m2, saw {row['observed_fraction']:.0%} of the water "
              f"({row['observed_km2']:.2f} km2)")
