@@ -77,12 +77,14 @@ def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged
 def unjudged(store: Store, aoi: AOI, claims: Sequence[Claim], version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The claims naming ``aoi`` to judge on the store's chain (``version``'s) though it has no new pair:
     those it reaches and has no verdict on (added to the seeds since), and those edited since they were
-    judged (``geo.claims.judged_differently``); then the edited ones alone."""
+    judged (``geo.claims.judged_differently``) with the denials of those; then the edited ones (and denials) alone."""
     judged = store.verdict_keys("window", aoi.id, version)
     stored = store.claim_summaries()
     was_judged = {key[0] for key in judged}
-    edited = tuple(sorted(c.id for c in claims if aoi.id in c.aoi_ids and c.id in was_judged and c.id in stored
-                          and judged_differently(c, stored[c.id])))
+    mine = [c for c in claims if aoi.id in c.aoi_ids and c.id in was_judged]
+    changed = {c.id for c in mine if c.id in stored and judged_differently(c, stored[c.id])}
+    # a denial's verdict is read against the claim it denies: that claim edited, the denial is judged again too
+    edited = tuple(sorted(changed | {c.id for c in mine if changed & set(c.denies)}))
     return tuple(sorted(to_judge(aoi, claims, store.pairs(aoi.id, version), judged, edited))), edited
 
 

@@ -90,3 +90,32 @@ def test_a_claim_edited_is_judged_again_as_it_now_reads(first_run, geo_cli):
                      .replace("Roofs went up on site A in March.", "Roofs rose on site A in March."))
     reworded = geo_cli(*series.args(store))
     assert reworded.returncode == 0 and reworded.stdout.startswith("nothing new: 4 AOI(s) checked"), reworded.stdout
+
+
+DENIAL = ('\n[[claim]]\nid = "a-denied"\nclaimant = "test"\nstatement = "Nothing was built on site A in March."\n'
+          'date_stated = 2021-04-21\nstance = "deny"\ndenies = ["a-build"]\naoi_ids = ["site-a"]\n'
+          'window = { start = 2021-03-05, end = 2021-03-25 }\nsignatures = ["new_construction"]\n')
+
+
+def _latest(store, claim_id: str) -> str:
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT verdict FROM verdicts WHERE kind = 'window' AND claim_id = ? ORDER BY fid DESC "
+                          "LIMIT 1", (claim_id,)).fetchone()[0]
+
+
+def test_a_denial_is_judged_again_when_the_claim_it_denies_is_edited(first_run, geo_cli):
+    """A denial's verdict is read against the claim it denies ("inconsistent with the denial" when that claim's
+    changes are there): the denied claim corrected, the denial kept the verdict read against the claim as first
+    written."""
+    series, store = first_run
+    seeds = series.seeds_dir / "claims.toml"
+    seeds.write_text(CLAIMS + DENIAL)
+    added = geo_cli(*series.args(store))
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert _latest(store, "a-denied") == "inconsistent with the denial"
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"')) + DENIAL)
+    edited = geo_cli(*series.args(store))
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    assert _latest(store, "a-build") == "no evidence found"
+    assert _latest(store, "a-denied") != "inconsistent with the denial", edited.stdout
+    assert "claim a-denied on site-a: " in edited.stdout and "(was inconsistent with the denial)" in edited.stdout
