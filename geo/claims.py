@@ -126,18 +126,6 @@ class Claim:
         }
 
 
-# What a claim's verdict depends on (of ``Claim.summary``): a claim edited in these is judged again, one whose
-# statement or notes are reworded is not.
-JUDGED_FIELDS = ("stance", "window", "time_zone", "signatures", "observable", "denies")
-
-
-def judged_differently(claim: Claim, stored: Mapping[str, object]) -> bool:
-    """Whether ``claim`` now reads otherwise, for its verdict, than its ``stored`` summary (as a store keeps it;
-    a field a store from before it did not keep is not taken for an edit)."""
-    now = claim.summary()
-    return any(key in stored and now[key] != stored[key] for key in JUDGED_FIELDS)
-
-
 def _text(entry: Mapping[str, object], key: str, where: str, required: bool = True) -> str:
     value = entry.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):

@@ -18,7 +18,8 @@ from geo.vector.feature import ChangeFeature
 from geo.aoi import AOI
 from geo.claim_days import claim_zone
 from geo.claim_verdict import ClaimVerdict
-from geo.claims import Claim, judged_differently
+from geo.claims import Claim
+from geo.recheck.claim_edits import judged_differently
 from geo.link import PairContext, link_features
 from geo.scenes.model import Sensor
 from geo.store import PairRow, SceneRef, Store
@@ -77,7 +78,7 @@ def to_judge(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow], judged
 def unjudged(store: Store, aoi: AOI, claims: Sequence[Claim], version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The claims naming ``aoi`` to judge on the store's chain (``version``'s) though it has no new pair:
     those it reaches and has no verdict on (added to the seeds since), and those edited since they were
-    judged (``geo.claims.judged_differently``) with the denials of those; then the edited ones (and denials) alone."""
+    judged (``geo.recheck.claim_edits.judged_differently``) with the denials of those; then the edited ones (and denials) alone."""
     judged = store.verdict_keys("window", aoi.id, version)
     stored = store.claim_summaries()
     was_judged = {key[0] for key in judged}
