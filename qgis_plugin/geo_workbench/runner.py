@@ -27,6 +27,7 @@ QGIS_PYTHON_SETTINGS = ("PYTHONHOME", "PYTHONPATH", "PYTHONEXECUTABLE")
 POLL_S = 0.1
 COUNTED_STEP = re.compile(r"\((\d+)/(\d+)\)$")  # "detecting in ID (3/12)"
 STOP_GRACE_S = 5.0
+WHERE = "Processing > Options > Providers > Geo change workbench"
 
 
 def geo_command():
@@ -40,7 +41,14 @@ def geo_command():
     except Exception:  # Processing's settings not loaded (the provider not registered yet)
         configured = ""
     configured = configured.strip() or os.environ.get(GEO_COMMAND_ENV, "").strip()
+    if configured and os.path.isdir(configured):  # the venv's bin folder pasted: Popen says 'Permission denied'
+        inside = os.path.join(configured, "geo")
+        hint = f"give the command in it, {inside}" if os.path.isfile(inside) else "give the geo command in it"
+        raise QgsProcessingException(f"the geo command setting {configured} is a folder: {hint} ({WHERE})")
     if configured and os.path.isfile(configured):  # a path, spaces and all (~/My venvs/geo/bin/geo)
+        if not os.access(configured, os.X_OK):
+            raise QgsProcessingException(f"the geo command setting {configured} is not an executable file: "
+                                         f"give the geo command ({WHERE})")
         return [configured]
     if configured:
         return shlex.split(configured)
@@ -48,7 +56,7 @@ def geo_command():
     if not found:
         raise QgsProcessingException(
             "the geo command was not found on PATH: install the workbench (pip install .) or set "
-            "its path in Processing > Options > Providers > Geo change workbench")
+            f"its path in {WHERE}")
     return [found]
 
 

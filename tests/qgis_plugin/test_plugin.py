@@ -247,6 +247,24 @@ def test_the_canvas_extent_and_a_configured_geo_command(qgis_ready, plugins_dir,
     assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
+def test_a_geo_command_setting_naming_a_folder_or_a_plain_file_says_so(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The provider's setting given the venv's bin folder (a slip when pasting) or a file that is not a program:
+    the message says which, and the command to give; not 'Permission denied', which sends the user to chmod."""
+    plain = tmp_path / "geo.txt"
+    plain.write_text("not a program\n")
+    params = {"EXTENT_LONLAT": [-1.565, 47.19, -1.535, 47.215], "SOURCE": str(DEMO), "BEFORE": BEFORE,
+              "AFTER": AFTER, "OUTPUT": str(tmp_path / "never")}
+    folder = check(plugins_dir, params, "/usr/bin:/bin", setting=str(geo_bin))
+    assert folder["results"] is None
+    assert folder["error"] == (f"the geo command setting {geo_bin} is a folder: give the command in it, "
+                               f"{geo_bin / 'geo'} (Processing > Options > Providers > Geo change workbench)")
+    not_program = check(plugins_dir, params, "/usr/bin:/bin", setting=str(plain))
+    assert not_program["error"] == (f"the geo command setting {plain} is not an executable file: give the geo "
+                                    "command (Processing > Options > Providers > Geo change workbench)")
+    assert "Permission denied" not in folder["error"] + not_program["error"]
+    assert not (tmp_path / "never").exists()
+
+
 def test_a_layer_named_in_another_script_gets_the_id_the_command_line_gives_its_name(qgis_ready, plugins_dir,
                                                                                     geo_bin, tmp_path):
     """The plugin wrote the layer's area to a file named by its own slug, ASCII letters and digits only: a layer
