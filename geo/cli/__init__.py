@@ -165,6 +165,10 @@ def _profiled() -> bool:
         monitoring is not None and monitoring.get_tool(monitoring.PROFILER_ID) is not None)
 
 
+# The group's options, which a command does not take after its name.
+_GROUP_OPTIONS = frozenset({"-v", "--verbose"})
+
+
 def _run(argv: Sequence[str] | None) -> None:
     from geo.cli.console import clean, esc, stderr
 
@@ -190,6 +194,11 @@ def _run(argv: Sequence[str] | None) -> None:
         message = clean(exc.format_message())
         message = message[:-1] if message.endswith(".") else message
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        if isinstance(exc, click.NoSuchOption) and exc.ctx is not None and exc.ctx.parent is not None \
+                and exc.option_name in _GROUP_OPTIONS:  # `geo recheck ... -v`: the README's "-v shows ..."
+            command = exc.ctx.command_path.removeprefix("geo ")
+            message += (f": {exc.option_name} is geo's own, given before the command: "
+                        f"geo {exc.option_name} {command} ...")
         stderr.print(f"Error: {message}{hint}")
         sys.exit(1)
     except click.ClickException as exc:

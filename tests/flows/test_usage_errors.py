@@ -15,6 +15,13 @@ CASES = [
     (("coreg", "ref.tif"), "Error: Missing argument 'TGT' (see 'geo coreg --help')"),
     (("frob",), "Error: No such command 'frob' (see 'geo --help')"),
     (("scenes", "cache", "purge"), "Error: No such command 'purge' (see 'geo scenes cache --help')"),
+    # -v is geo's own option: after the command it was only "No such option '-v'", though the README says "-v shows"
+    (("recheck", "--store", "s.gpkg", "-vv"),
+     "Error: No such option '-v': -v is geo's own, given before the command: geo -v recheck ... "
+     "(see 'geo recheck --help')"),
+    (("scenes", "cache", "list", "--verbose"),
+     "Error: No such option '--verbose': --verbose is geo's own, given before the command: "
+     "geo --verbose scenes cache list ... (see 'geo scenes cache list --help')"),
 ]
 
 
