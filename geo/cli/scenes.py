@@ -149,7 +149,10 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover))
-    console.print_table(table, "date", "id")
+    if shown:
+        console.print_table(table, "date", "id")
+    else:  # its title alone: no header of an empty table
+        console.stdout.print(str(table.title), markup=False, soft_wrap=True)
     if note:
         console.stdout.print(f"none between {first} and {last}; {note}")
     if hidden:

@@ -300,10 +300,10 @@ def empty_period_note(source: SceneSource, aoi: AOI, first: date, last: date, se
     when none of these explains it."""
     launched = [mission_note(sensor, last) for sensor in sensors]
     when = _future_note(first) or ("; ".join(launched) if all(launched) else "")
-    return _date_then_catalog(when, source, aoi) or unseen_note(aoi, (last - first).days + 1)
+    return date_then_catalog(when, source, aoi) or unseen_note(aoi, (last - first).days + 1)
 
 
-def _date_then_catalog(when: str, source: SceneSource, aoi: AOI) -> str:
+def date_then_catalog(when: str, source: SceneSource, aoi: AOI) -> str:
     """A date note (a future date, one before a launch), then what a local catalog holds: '' when neither."""
     return "; ".join(filter(None, (when, catalog_note(source, aoi))))
 
@@ -350,7 +350,7 @@ def select_pair(
             latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
             # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
             when = _future_note(anchor) or mission_note(Sensor.S2, latest)
-            note = _date_then_catalog(when, source, aoi) or ("" if side.pool else unseen_note(aoi, max_gap_days))
+            note = date_then_catalog(when, source, aoi) or ("" if side.pool else unseen_note(aoi, max_gap_days))
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"

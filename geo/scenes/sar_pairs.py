@@ -32,7 +32,7 @@ from geo.scenes.cloud import AoiCover, footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.anchors import claim_anchors, search_days
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, mission_note, named_scene, not_later_error
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, date_then_catalog, mission_note, named_scene, not_later_error
 from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import lacking_assets, sar_polarisations, shared_polarisations
 from geo.scenes.source import SceneSource
@@ -104,7 +104,7 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
     found = _covering(search_days(source, aoi, zone, lo, hi), aoi)
     if not found:
         where = "on or before" if side == "before" else "on or after"
-        note = mission_note(Sensor.S1, hi)
+        note = date_then_catalog(mission_note(Sensor.S1, hi), source, aoi)  # a catalog of Sentinel-2 only says so
         raise NoScenesError(f"no Sentinel-1 scene covering at least {MIN_COVERAGE:.0%} of AOI {aoi.id!r} {where} "
                             f"{anchor}{zone.day_note()} within {max_gap} days in {source.name}{'; ' + note if note else ''}")
     return found, False
