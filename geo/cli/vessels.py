@@ -156,12 +156,11 @@ def _windows_outside(claims: list[Claim], first: date, last: date) -> None:
     for claim in claims:
         window = claim.window
         if window.start > last + timedelta(days=1):
-            fix = f"give --to {window.end} or later"
+            side, fix = "after", f"give --to {window.end} or later"
         elif window.end < first - timedelta(days=1):
-            fix = f"give --from well before {window.start} (its baseline is the dates before it)"
+            side, fix = "before", f"give --from well before {window.start} (its baseline is the dates before it)"
         else:
             continue
-        side = "after" if window.start > last else "before"
         logging.getLogger(__name__).warning(
             f"claim {claim.id}: its window {window.start}..{window.end} lies {side} {period}; {fix}")
 

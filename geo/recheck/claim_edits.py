@@ -12,8 +12,12 @@ from geo.claims import Claim
 JUDGED_FIELDS = ("stance", "window", "time_zone", "signatures", "observable", "denies")
 
 
-def judged_differently(claim: Claim, stored: Mapping[str, object]) -> bool:
-    """Whether ``claim`` now reads otherwise, for its verdict, than its ``stored`` summary (as a store keeps it;
-    a field a store from before it did not keep is not taken for an edit)."""
+def judged_differently(claim: Claim, summaries: Mapping[str, Mapping[str, object]]) -> bool:
+    """Whether ``claim`` now reads otherwise, for its verdict, than its summary among ``summaries`` (by claim id,
+    as a store keeps them: ``Store.claim_summaries``); False for a claim the store has no summary of, and a field
+    a store from before it did not keep is not taken for an edit."""
+    stored = summaries.get(claim.id)
+    if stored is None:
+        return False
     now = claim.summary()
     return any(key in stored and now[key] != stored[key] for key in JUDGED_FIELDS)

@@ -203,7 +203,7 @@ def _unjudged_claim(store: Store, aoi_id: str, claims: Mapping[str, Claim], chai
     judged = {key[0] for key in store.verdict_keys("window", aoi_id, version)}
     stored = store.claim_summaries()
     return next((c.id for c in reached
-                 if c.id not in judged or (c.id in stored and judged_differently(c, stored[c.id]))), None)
+                 if c.id not in judged or judged_differently(c, stored)), None)
 
 
 def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,

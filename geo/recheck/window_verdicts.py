@@ -83,7 +83,7 @@ def unjudged(store: Store, aoi: AOI, claims: Sequence[Claim], version: str) -> t
     stored = store.claim_summaries()
     was_judged = {key[0] for key in judged}
     mine = [c for c in claims if aoi.id in c.aoi_ids and c.id in was_judged]
-    changed = {c.id for c in mine if c.id in stored and judged_differently(c, stored[c.id])}
+    changed = {c.id for c in mine if judged_differently(c, stored)}
     # a denial's verdict is read against the claim it denies: that claim edited, the denial is judged again too
     edited = tuple(sorted(changed | {c.id for c in mine if changed & set(c.denies)}))
     return tuple(sorted(to_judge(aoi, claims, store.pairs(aoi.id, version), judged, edited))), edited
