@@ -59,7 +59,8 @@ class AoiPlan:
     # claims whose window the stored chain covers with no verdict on it yet (added to the seeds since): judged
     # by this run from the store, without a new scene
     claims_to_judge: tuple[str, ...] = ()
-    claims_edited: tuple[str, ...] = ()  # of those, the claims judged before and edited since: judged anew
+    claims_edited: tuple[str, ...] = ()  # the claims judged before and edited since: judged anew, or their
+    # verdicts withdrawn when the chain does not reach their window now
 
     @property
     def starts_chain(self) -> bool:
@@ -67,7 +68,7 @@ class AoiPlan:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.pending or self.seen or self.starts_chain or self.claims_to_judge
+        return bool(self.pending or self.seen or self.starts_chain or self.claims_to_judge or self.claims_edited
                     or (self.vessels and (self.vessels.pending or self.vessels.left_out)))
 
 

@@ -192,18 +192,19 @@ def _quiet_chain(store: Store, aoi_id: str, chain: Chain, over: Sequence[ItemBri
 
 def _unjudged_claim(store: Store, aoi_id: str, claims: Mapping[str, Claim], chain: Chain, version: str) -> str | None:
     """A claim naming the AOI whose window starts before the chain's head (a day's margin for the window's
-    local days) and that has no window verdict of the chain yet, or was edited since it was judged
-    (``window_verdicts.unjudged`` may judge it now). A chain whose head is its baseline has no pair to judge on."""
+    local days) and that has no window verdict of the chain yet, or one judged and edited since, wherever its
+    window now lies (``window_verdicts.unjudged`` judges it again, or withdraws its verdict). A chain whose
+    head is its baseline has no pair to judge on."""
     if chain.head.id == chain.baseline.id:
         return None
-    reach = chain.head.datetime.date() + timedelta(days=1)
-    reached = sorted((c for c in claims.values() if aoi_id in c.aoi_ids and c.window.start <= reach), key=lambda c: c.id)
-    if not reached:
+    mine = sorted((c for c in claims.values() if aoi_id in c.aoi_ids), key=lambda c: c.id)
+    if not mine:
         return None
     judged = {key[0] for key in store.verdict_keys("window", aoi_id, version)}
-    stored = store.claim_summaries()
-    return next((c.id for c in reached
-                 if c.id not in judged or judged_differently(c, stored)), None)
+    reach = chain.head.datetime.date() + timedelta(days=1)
+    stored = store.claim_summaries() if judged else {}
+    return next((c.id for c in mine if (c.id not in judged and c.window.start <= reach)
+                 or (c.id in judged and judged_differently(c, stored))), None)
 
 
 def _sentinel1_reason(store: Store, aoi_id: str, catalog: CatalogBrief, over: Sequence[ItemBrief], since: date | None,

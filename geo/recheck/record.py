@@ -15,7 +15,7 @@ from geo.claims import Claim
 from geo.recheck.passes import is_head
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Sensor
-from geo.store import SceneRef, Store
+from geo.store import PairRow, SceneRef, Store
 
 if TYPE_CHECKING:  # the processing path's results and the AOIs' geometry: only when there is something to record
     from geo.aoi import AOI
@@ -77,8 +77,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
     if outcome is not None and outcome.unread is not None:
         store.note_read_failure(aoi.id, version, *outcome.unread, run_id, recorded)
     news = record_window_verdicts(store, aoi, claims, run_id, recorded, min_clear_fraction, version, sensor,
-                                  plan.claims_edited) if (plan.claims_to_judge or any(p.status == "done" for p in pairs)
-                                                          ) else []
+                                  plan.claims_edited) if (plan.claims_to_judge or plan.claims_edited
+                                                          or any(p.status == "done" for p in pairs)) else []
     vessels, vessel_news = _record_vessels(store, plan, outcome, run_id, recorded, version)
     news.extend(vessel_news)
     entry = {
@@ -114,21 +114,23 @@ def _record_vessels(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, run
 def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_id: int, recorded: str,
                             min_clear_fraction: float, version: str, sensor: Sensor,
                             edited: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Judge the claims whose segment has no verdict yet, and the ``edited`` ones (their verdicts replaced)."""
+    """Judge the claims whose segment has no verdict yet, and the ``edited`` ones (their verdicts replaced, or
+    withdrawn when the chain does not reach their window now)."""
     from geo.recheck.window_verdicts import to_judge, window_verdicts
 
     chain = store.pairs(aoi.id, version)
     spans = to_judge(aoi, claims, chain, store.verdict_keys("window", aoi.id, version), edited)
     log.debug("%s: %d claim window(s) to judge", aoi.id, len(spans))
-    if not spans:
-        return []
     for claim_id in edited:  # its links follow the claim as it now reads
         store.unlink_claim(claim_id, aoi.id, version, recorded)
+    news = [_withdrawn(store, aoi, claim, chain, version, sensor)
+            for claim in claims if claim.id in edited and claim.id not in spans]
+    if not spans:
+        return news
     needed = {p.after.id for first, last in spans.values() for p in chain[first:last]}
     by_after: dict[str, list[ChangeFeature]] = defaultdict(list)
     for feature in store.changes(aoi_id=aoi.id, algorithm_version=version, after_scenes=sorted(needed)):
         by_after[feature.after_scene].append(feature)
-    news = []
     for result in window_verdicts(aoi, claims, chain, by_after, min_clear_fraction, spans, sensor):
         verdict = result.verdict
         claim_id = verdict.claim_id
@@ -137,15 +139,39 @@ def record_window_verdicts(store: Store, aoi: AOI, claims: Sequence[Claim], run_
         if store.add_verdict("window", verdict.to_dict(), result.before.id, result.after.id, version,
                              result.covers_window, run_id, recorded, replace=claim_id in edited):
             before = previous["verdict"] if previous else None
-            news.append({"kind": "window", "sensor": sensor.value, "algorithm_version": version,
-                         "claim_id": claim_id, "aoi_id": aoi.id, "verdict": verdict.verdict,
-                         "previous_verdict": before, "changed": before != verdict.verdict,
+            news.append({**_window_news(claim_id, aoi.id, sensor, version, verdict.verdict, before,
+                                        verdict.rationale),
                          "covers_window": result.covers_window, "before_scene": result.before.id,
                          "after_scene": result.after.id, "n_changes": verdict.n_changes,
                          "n_matching": verdict.n_matching, "clear_fraction": verdict.clear_fraction,
                          "outside_fraction": verdict.extra.get("outside_fraction"), "confidence": verdict.confidence,
-                         "evidence": list(verdict.evidence), "rationale": verdict.rationale})
+                         "evidence": list(verdict.evidence)})
     return news
+
+
+def _window_news(claim_id: str, aoi_id: str, sensor: Sensor, version: str, verdict: str, previous: str | None,
+                 rationale: str) -> dict[str, Any]:
+    return {"kind": "window", "sensor": sensor.value, "algorithm_version": version, "claim_id": claim_id,
+            "aoi_id": aoi_id, "verdict": verdict, "previous_verdict": previous, "changed": previous != verdict,
+            "rationale": rationale}
+
+
+def _withdrawn(store: Store, aoi: AOI, claim: Claim, chain: Sequence[PairRow], version: str,
+               sensor: Sensor) -> dict[str, Any]:
+    """Withdraw the window verdict of ``claim``, edited to a window the chain does not reach (a verdict on
+    its old window would stand for the claim as it now reads); its news: not tested, and why."""
+    from geo.link import NOT_TESTED
+
+    previous = store.latest_window_verdict(aoi.id, claim.id, version)
+    store.withdraw_verdicts("window", aoi.id, claim.id, version)
+    newest = f" ({chain[-1].after.id}, {chain[-1].after.datetime.date()})" if chain else ""
+    rationale = (f"edited: its window ({claim.window.start} to {claim.window.end}) starts past the newest scene"
+                 f"{newest}; the verdict of its old window is withdrawn, and it is judged when a scene after "
+                 f"its window is re-checked")
+    news = _window_news(claim.id, aoi.id, sensor, version, NOT_TESTED, previous["verdict"] if previous else None,
+                        rationale)
+    return {**news, "covers_window": False, "before_scene": None, "after_scene": None, "n_changes": 0,
+            "n_matching": 0, "clear_fraction": None, "outside_fraction": None, "confidence": None, "evidence": []}
 
 
 def idle_entry(aoi_id: str, version: str, head_scene: str | None, baseline_reason: str | None = None,

@@ -364,6 +364,12 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         )
         return cursor.rowcount == 1
 
+    def withdraw_verdicts(self, kind: str, aoi_id: str, claim_id: str, algorithm_version: str) -> None:
+        """Delete the claim's verdicts of ``kind`` over the AOI: the claim was edited to a window they do not
+        judge."""
+        self.conn.execute("DELETE FROM verdicts WHERE kind = ? AND aoi_id = ? AND claim_id = ? AND algorithm_version = ?",
+                          (kind, aoi_id, claim_id, algorithm_version))
+
 
 def _aoi_feature_text(aoi: AOI) -> str:
     """``aoi`` as the store keeps it: a GeoJSON Feature, JSON with sorted keys."""

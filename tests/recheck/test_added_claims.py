@@ -119,3 +119,33 @@ def test_a_denial_is_judged_again_when_the_claim_it_denies_is_edited(first_run, 
     assert _latest(store, "a-build") == "no evidence found"
     assert _latest(store, "a-denied") != "inconsistent with the denial", edited.stdout
     assert "claim a-denied on site-a: " in edited.stdout and "(was inconsistent with the denial)" in edited.stdout
+
+
+def test_a_claim_edited_past_the_chain_head_has_its_verdict_withdrawn(first_run, geo_cli):
+    """A claim corrected to a window the chain has not reached kept the verdict of its old window (QGIS and the
+    summaries read March's roof as evidence for a claim now about June): that verdict is withdrawn, said as
+    news, and the claim waits for the scenes that cover its new window."""
+    series, store = first_run
+    assert _latest(store, "a-build") == "consistent with the claim"
+    seeds = series.seeds_dir / "claims.toml"
+    seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace("2021-03-05", "2021-05-10")
+                                    .replace("2021-03-25", "2021-05-25")))
+    moved = geo_cli(*series.args(store))
+    assert moved.returncode == 0 and "run 2: 0 new pair(s)" in moved.stdout, moved.stdout + moved.stderr
+    assert "claim a-build on site-a: not tested (was consistent with the claim)" in moved.stdout, moved.stdout
+    assert "past the newest scene (S2A_SYN_20210501" in moved.stdout, moved.stdout
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM verdicts WHERE kind = 'window' AND claim_id = 'a-build'"
+                          ).fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM changes WHERE claim_ids LIKE '%\"a-build\"%'").fetchone() == (0,)
+        assert db.execute("SELECT window_start FROM claims WHERE claim_id = 'a-build'").fetchone() == ("2021-05-10",)
+    summary = json.loads((store.parent / "s-outputs" / "latest.json").read_text())
+    assert [(n["claim_id"], n["verdict"], n["previous_verdict"], n["changed"]) for n in summary["verdicts"]] == [
+        ("a-build", "not tested", "consistent with the claim", True)]
+    again = geo_cli(*series.args(store))  # withdrawn once: nothing new until June's scene
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOI(s) checked"), again.stdout
+    series.publish(4)  # June's scene: the new window (no roof on site A in May) judged, its first verdict
+    june = geo_cli(*series.args(store))
+    assert june.returncode == 0, june.stdout + june.stderr
+    assert _latest(store, "a-build") == "no evidence found"
+    assert "claim a-build on site-a: no evidence found (first verdict)" in june.stdout, june.stdout
