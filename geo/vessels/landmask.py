@@ -37,7 +37,6 @@ from shapely.geometry.base import BaseGeometry
 from skimage.filters import threshold_otsu
 
 from geo.geometry import WGS84, reproject
-from geo.change.classify import water_level
 from geo.change.labels import EIGHT, object_boxes
 from geo.change.threshold import drop_small
 from geo.grid import Grid
@@ -169,11 +168,12 @@ def _water_threshold(index: np.ndarray, p: LandParams) -> float:
     whatever it is given: over open water alone (an anchorage) calm from sun-glinted water, and clipped to
     the highest split, a speckle of glinted water became "land" whose edges read as ships."""
     values = index[np.isfinite(index)]
-    if values.size >= 2 and np.ptp(values) > 0:
-        split = threshold_otsu(values)
-        if float(np.median(values[values <= split])) > p.max_water_threshold:  # its darker side is water too
-            return 0.0
-    return water_level(index, max_level=p.max_water_threshold)
+    if values.size < 2 or np.ptp(values) <= 0:
+        return 0.0
+    split = float(threshold_otsu(values))
+    if float(np.median(values[values <= split])) > p.max_water_threshold:  # its darker side is water too
+        return 0.0
+    return float(np.clip(split, 0.0, p.max_water_threshold))  # as ``geo.change.classify.water_level``
 
 
 def _drop_small_water(water: np.ndarray, grid: Grid, p: LandParams) -> np.ndarray:
