@@ -73,6 +73,22 @@ def workers_count(_context: click.Context, param: click.Parameter, value: str) -
     raise click.BadParameter(f"{value!r} is neither 'auto' nor a whole number of at least 1", param=param)
 
 
+def scheduler_option(help: str) -> Callable[[Command], Command]:
+    """``--scheduler ADDR``: an existing Dask cluster instead of ``--workers`` (``one_cluster`` refuses both)."""
+    return click.option("--scheduler", default=None, metavar="ADDR", callback=not_empty, help=help)
+
+
+def one_cluster(scheduler: str | None) -> None:
+    """Refuse ``--workers`` given with ``--scheduler``: the blocks run on the scheduler's workers, and the
+    count given was silently ignored."""
+    from click.core import ParameterSource
+
+    given = click.get_current_context().get_parameter_source("workers")
+    if scheduler is not None and given not in (None, ParameterSource.DEFAULT):
+        raise click.UsageError(f"--workers and --scheduler {scheduler}: give one (with --scheduler the work runs on "
+                               "the workers of that cluster)")
+
+
 def claim_list(context: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     """``--claim``, repeatable, each value also a comma-separated list (``--claim a,b``, as ``geo eval oscd
     --cities a,b`` takes them; no claim id holds a comma): it was one unknown id 'a,b'."""

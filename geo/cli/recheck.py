@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from geo.cli import console
-from geo.cli.options import FiniteFloatRange, NonEmptyPath, aoi_dir_option, not_empty, scene_source, seeds_dir_option
+from geo.cli.options import (
+    FiniteFloatRange, NonEmptyPath, aoi_dir_option, not_empty, one_cluster, scene_source, scheduler_option,
+    seeds_dir_option,
+)
 from geo.errors import StoreLockedError
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
@@ -136,7 +139,7 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
               help="Folder for per-run files [default: <store name>-outputs beside the store].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Process AOIs in parallel on a local Dask cluster of N worker processes (1 = in this process).")
-@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://host:8786) to use instead.")
+@scheduler_option("Address of an existing Dask scheduler (tcp://host:8786) to use instead.")
 @click.option("--wait", "wait_s", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
 @click.option("--on-new", default=None, metavar="CMD", callback=not_empty,
@@ -173,6 +176,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     scenes nothing is read or written. Exit codes: 0 ok, 1 user error, 2 internal error, 3 store locked
     by another re-check, 4 some AOIs failed (retried next run), 5 the --on-new command failed.
     """
+    one_cluster(scheduler)
     from geo.recheck.run import RecheckRequest, recheck
 
     since_date: date | None = None

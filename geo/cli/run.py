@@ -8,7 +8,7 @@ import click
 
 from geo.cli.options import (
     aoi_dir_option, aoi_folder, claim_list, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder,
-    sensor_option, workers_count,
+    one_cluster, scheduler_option, sensor_option, workers_count,
 )
 from geo.scenes.model import Sensor
 from geo.scenes.source import default_source
@@ -47,8 +47,7 @@ def want_quick_end() -> None:
               help="Compute the blocks of a large AOI's change statistic on a local Dask cluster of this many "
                    "processes (1: in this process; auto: a cluster only for a grid of 4 blocks or more on a "
                    "machine of 4 cores or more, a worker per spare core, at most 4).")
-@click.option("--scheduler", default=None,
-              help="Address of an existing Dask scheduler (tcp://host:8786) to compute the blocks on instead.")
+@scheduler_option("Address of an existing Dask scheduler (tcp://host:8786) to compute the blocks on instead.")
 def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str | None,
                 sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None, workers: int | None,
                 scheduler: str | None) -> None:
@@ -59,6 +58,7 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     manifest.json, item.json, the evidence report (report.html), the imagery and statistic as COGs, and a
     QGIS project (project.qgz; changes.qlr adds changes.geojson alone).
     """
+    one_cluster(scheduler)
     from geo.cli.start_up import job_imports
 
     with job_imports():

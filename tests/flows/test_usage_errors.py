@@ -22,6 +22,14 @@ CASES = [
     (("scenes", "cache", "list", "--verbose"),
      "Error: No such option '--verbose': --verbose is geo's own, given before the command: "
      "geo --verbose scenes cache list ... (see 'geo scenes cache list --help')"),
+    # --workers N beside --scheduler was silently ignored (the blocks ran on the cluster's workers)
+    (("run", "--aoi", "demo-nantes-port", "--source", "demo", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1",
+      "--out", "o"),
+     "Error: --workers and --scheduler tcp://127.0.0.1:1: give one (with --scheduler the work runs on the workers "
+     "of that cluster) (see 'geo run --help')"),
+    (("recheck", "--store", "s.gpkg", "--scheduler", "tcp://127.0.0.1:1", "--workers", "1"),
+     "Error: --workers and --scheduler tcp://127.0.0.1:1: give one (with --scheduler the work runs on the workers "
+     "of that cluster) (see 'geo recheck --help')"),
 ]
 
 
@@ -56,6 +64,11 @@ EMPTY_CASES = [  # `--source "$SRC"` in a script with SRC unset: run searched Ea
      "--on-new"),
     (("run", "--aoi", "demo-nantes-port", "--source", "demo", "--out", ""), "geo run", "--out"),
     (("demo", "--out", ""), "geo demo", "--out"),
+    # an empty --scheduler ran the job in this process, as if no cluster had been named
+    (("run", "--aoi", "demo-nantes-port", "--source", "demo", "--scheduler", "", "--out", "o"), "geo run",
+     "--scheduler"),
+    (("recheck", "--store", "s.gpkg", "--aoi", "demo-nantes-port", "--source", "demo", "--scheduler", " "),
+     "geo recheck", "--scheduler"),
 ]
 
 
