@@ -22,6 +22,7 @@ from geo.cli.options import (
     seeds_dir_option,
 )
 from geo.errors import StoreLockedError
+from geo.scenes.model import Sensor
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
     from geo.recheck.run import RecheckReport
@@ -59,7 +60,7 @@ def print_report(report: RecheckReport, store: Path) -> None:
             done = [p for p in entry["pairs"] if p["status"] == "done"]
             skipped = len(entry["pairs"]) - len(done)
             start = f" baseline {entry['baseline_scene']};" if entry["baseline_scene"] else ""
-            chain = " (Sentinel-1)" if entry.get("sensor") == "s1" else ""
+            chain = " (Sentinel-1)" if entry.get("sensor") == Sensor.S1.value else ""
             out.print(f"  {entry['aoi_id']}{chain}:{start} {len(done)} pair(s), {entry['n_new_changes']} change(s)"
                       + (f", {skipped} scene(s) skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
@@ -80,7 +81,7 @@ def print_report(report: RecheckReport, store: Path) -> None:
     for verdict in summary["verdicts"]:
         if verdict["changed"]:
             by = " (vessel counts)" if verdict.get("kind") == "vessels" else (
-                " (Sentinel-1)" if verdict.get("sensor") == "s1" else "")
+                " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else "")
             out.print(f"  claim {esc(verdict['claim_id'])} on {esc(verdict['aoi_id'])}{by}: "
                       f"[bold]{esc(verdict['verdict'])}[/] ({esc(verdict_was(verdict['previous_verdict']))}) — {esc(verdict['rationale'])}", markup=True)
     _print_failures(summary)
