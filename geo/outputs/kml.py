@@ -126,6 +126,8 @@ def kml_document(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], nam
         _style(document, change_type)
     if features:  # after the styles, before the placemarks: KML 2.2's order in a Document
         _schema(document, features)
+    else:  # GDAL reads a Document of styles alone as no layer at all (QGIS: invalid layer); a Folder is one
+        ET.SubElement(ET.SubElement(document, "Folder"), "name").text = name
     for geometry, props in features:
         _placemark(document, geometry, props)
     ET.indent(root)

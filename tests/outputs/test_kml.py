@@ -10,6 +10,8 @@ import pyogrio
 import pytest
 from shapely.geometry import shape
 
+from geo.outputs.kml import kml_document
+
 NS = {"k": "http://www.opengis.net/kml/2.2"}
 # KML colours are aabbggrr: new_bright_surface is #e6194b in the palette, vegetation loss #f58231.
 NEW_BRIGHT_SURFACE_LINE, NEW_BRIGHT_SURFACE_FILL = "ff4b19e6", "464b19e6"
@@ -84,3 +86,13 @@ def test_gdal_and_qgis_read_the_attributes_typed(run, request):
     assert kml["pixels"].dtype.kind == "i" and sorted(kml["pixels"]) == sorted(geojson["pixels"])
     for column in ("change_id", "change_type", "claim_ids", "before_date"):
         assert kml[column].dtype.kind in "OT" or str(kml[column].dtype) == "str", column
+
+
+def test_a_kml_of_no_change_is_an_empty_layer_gdal_and_qgis_open(tmp_path):
+    """A run that found nothing: the Document held only styles, which GDAL reads as a file of no layer, so
+    QGIS called it an invalid layer and geopandas.read_file raised IndexError. An empty Folder named as the
+    Document is the layer, of no feature."""
+    path = tmp_path / "changes.kml"
+    path.write_text(kml_document([], "Changes in quiet river: 2015-08-21 to 2017-10-14"))
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["Changes in quiet river: 2015-08-21 to 2017-10-14"]
+    assert len(pyogrio.read_dataframe(path)) == 0
