@@ -1,5 +1,5 @@
 """pystac's JSON-schema validation with no network: the STAC core schemas come with pystac (its
-``validation/jsonschemas``), the processing extension's from ``tests/stac_schemas/``; any other schema a
+``validation/jsonschemas``), the processing and projection extensions' from ``tests/stac_schemas/``; any other schema a
 document names fails the test instead of being fetched."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pystac
 import pystac.validation
 from pystac.validation.stac_validator import JsonSchemaSTACValidator
 
-from geo.outputs.stac_item import PROCESSING_EXTENSION
+from geo.outputs.stac_item import PROCESSING_EXTENSION, PROJECTION_EXTENSION
 
 SCHEMAS = Path(__file__).with_name("stac_schemas")
 
@@ -23,6 +23,7 @@ class OfflineValidator(JsonSchemaSTACValidator):
     def __init__(self) -> None:
         super().__init__()
         self.schema_cache[PROCESSING_EXTENSION] = json.loads((SCHEMAS / "processing-v1.1.0.json").read_text())
+        self.schema_cache[PROJECTION_EXTENSION] = json.loads((SCHEMAS / "projection-v2.0.0.json").read_text())
         self.fetched: list[str] = []
 
     def _get_schema(self, schema_uri: str) -> dict[str, Any]:

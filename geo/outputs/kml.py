@@ -1,7 +1,8 @@
 """``changes.kml``: the change polygons for Google Earth and any KML viewer, beside ``changes.geojson``.
 
 One Placemark per change, the same geometry as the GeoJSON (same snapping, lon/lat) and the same attributes
-as KML ``ExtendedData``; each change type is a shared ``Style`` in the colours of the QGIS styles and the
+as KML ``ExtendedData``, typed by a ``Schema`` (GDAL, so QGIS, geopandas and ogr2ogr, read untyped ``Data``
+as text: numbers sorted and converted as strings); each change type is a shared ``Style`` in the colours of the QGIS styles and the
 report (``palette.CHANGE_TYPE_COLOURS``).
 
 Written with ``xml.etree`` rather than a library: GDAL's KML/LIBKML drivers (through pyogrio) write the
@@ -25,6 +26,7 @@ from geo.outputs.geojson import lonlat_as_written
 from geo.outputs.palette import CHANGE_TYPE_COLOURS, change_colour, rgb_triplet
 
 KML = "changes.kml"
+SCHEMA_ID = "changes"
 KML_NAMESPACE = "http://www.opengis.net/kml/2.2"
 FILL_ALPHA = 70  # of 255, as the QGIS changes style: the image stays visible under the fill
 LINE_WIDTH = 2.0
@@ -47,6 +49,27 @@ def kml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     return str(value)
+
+
+def simple_type(values: Iterable[Any]) -> str:
+    """The KML ``SimpleField`` type of an attribute's values (missing ones aside): ``int``, ``double``,
+    ``bool`` or ``string`` (lists, dates and mixed values are written as text)."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds == {bool}:
+        return "bool"
+    if kinds and kinds <= {int}:
+        return "int"
+    if kinds and kinds <= {int, float}:
+        return "double"
+    return "string"
+
+
+def _schema(document: ET.Element, features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]]) -> None:
+    keys = list(dict.fromkeys(key for _, props in features for key in props))
+    schema = ET.SubElement(document, "Schema", name=SCHEMA_ID, id=SCHEMA_ID)
+    for key in keys:
+        kind = simple_type(props.get(key) for _, props in features)
+        ET.SubElement(schema, "SimpleField", name=str(key), type=kind)
 
 
 def _style(document: ET.Element, change_type: str) -> None:
@@ -85,10 +108,11 @@ def _placemark(document: ET.Element, geometry: BaseGeometry, props: Mapping[str,
         f"confidence {kml_value(props.get('confidence'))}; claims: {kml_value(props.get('claim_ids')) or 'none'}"
     )
     ET.SubElement(placemark, "styleUrl").text = f"#{style_id(kind)}"
-    extended = ET.SubElement(placemark, "ExtendedData")
+    data = ET.SubElement(ET.SubElement(placemark, "ExtendedData"), "SchemaData", schemaUrl=f"#{SCHEMA_ID}")
     for key, value in props.items():
-        data = ET.SubElement(extended, "Data", name=str(key))
-        ET.SubElement(data, "value").text = kml_value(value)
+        if value is not None:  # left out: a null, where an empty text would read as 0 in a number field
+            ET.SubElement(data, "SimpleData", name=str(key)).text = kml_value(value).lower() if isinstance(
+                value, bool) else kml_value(value)
     _polygons(placemark, geometry)
 
 
@@ -100,6 +124,10 @@ def kml_document(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], nam
     present = {str(p.get("change_type", "other")) for _, p in features}
     for change_type in [*CHANGE_TYPE_COLOURS, *sorted(present - set(CHANGE_TYPE_COLOURS))]:
         _style(document, change_type)
+    if features:  # after the styles, before the placemarks: KML 2.2's order in a Document
+        _schema(document, features)
+    else:  # GDAL reads a Document of styles alone as no layer at all (QGIS: invalid layer); a Folder is one
+        ET.SubElement(ET.SubElement(document, "Folder"), "name").text = name
     for geometry, props in features:
         _placemark(document, geometry, props)
     ET.indent(root)

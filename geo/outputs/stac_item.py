@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 STAC_ITEM = "item.json"
 PROCESSING_EXTENSION = "https://stac-extensions.github.io/processing/v1.1.0/schema.json"
+PROJECTION_EXTENSION = "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
 SOFTWARE = "geo-change-workbench"
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
@@ -133,6 +134,8 @@ def derived_item(item_id: str, geometry: dict[str, Any], scenes: Sequence[SceneL
             log.warning("item %s: no STAC item href known for scene %s (no derived_from link)", item_id, scene.id)
     for key, asset in assets.items():
         item.add_asset(key, asset)
+    if any("proj:shape" in asset.extra_fields for asset in assets.values()):
+        item.stac_extensions.append(PROJECTION_EXTENSION)
     return item
 
 
@@ -199,8 +202,36 @@ def write_item(path: Path, item: pystac.Item) -> None:
     write_json(path, item.to_dict(include_self_link=False, transform_hrefs=False))
 
 
-def run_assets(names: Sequence[str]) -> dict[str, pystac.Asset]:
-    return {asset_key(n): a for n in sorted(names) if n != STAC_ITEM and (a := asset_of(n)) is not None}
+def raster_fields(path: Path) -> dict[str, Any]:
+    """A raster's grid and bands as STAC asset fields, read from the file: the projection extension's
+    ``proj:code`` (or ``proj:wkt2``), ``proj:shape``, ``proj:transform``, ``proj:bbox``, and STAC 1.1's
+    ``bands``. Catalog loaders (odc-stac, stackstac) need them: without, odc-stac stops at "Failed to
+    auto-guess CRS/resolution", and given a CRS it loads the AOI's extent instead of the file's grid and a
+    three-band file as its first band only."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        epsg = src.crs.to_epsg() if src.crs else None
+        crs = {"proj:code": f"EPSG:{epsg}"} if epsg else {"proj:code": None, "proj:wkt2": src.crs.to_wkt()
+                                                          if src.crs else None}
+        nodata = src.nodata
+        bands = [{"name": src.descriptions[i] or f"band{i + 1}", "data_type": src.dtypes[i],
+                  **({} if nodata is None else {"nodata": "nan" if nodata != nodata else nodata})}
+                 for i in range(src.count)]
+        return {**crs, "proj:shape": [src.height, src.width], "proj:transform": list(src.transform)[:6],
+                "proj:bbox": list(src.bounds), "bands": bands}
+
+
+def run_assets(names: Sequence[str], folder: Path | None = None) -> dict[str, pystac.Asset]:
+    """The assets of a run folder's files ``names``; its GeoTIFFs in ``folder`` with their grid and bands."""
+    assets = {}
+    for name in sorted(names):
+        if name == STAC_ITEM or (asset := asset_of(name)) is None:
+            continue
+        if folder is not None and asset.media_type == COG and (Path(folder) / name).is_file():
+            asset.extra_fields.update(raster_fields(Path(folder) / name))
+        assets[asset_key(name)] = asset
+    return assets
 
 
 def write_stac_item(result: JobResult, out: Path) -> None:
@@ -218,5 +249,5 @@ def write_stac_item(result: JobResult, out: Path) -> None:
                   "geo:claim_ids": sorted({c.claim_id for c in result.claims})}
     item = change_item(f"{result.aoi.id}_{before.id}_{after.id}", rfc7946_geometry(result.aoi.geometry),
                        scene_link(before, out), scene_link(after, out), manifest.algorithm_version,
-                       run_assets([*names, MANIFEST]), properties)
+                       run_assets([*names, MANIFEST], out), properties)
     write_item(Path(out) / STAC_ITEM, item)

@@ -363,7 +363,7 @@ def write_vessel_item(run: VesselRun, scenes: Sequence[Scene], folder: Path) -> 
                   "geo:claim_ids": sorted({c.id for c in run.claims})}
     lineage = f"Vessel detection ({VESSELS_VERSION}) in {len(scenes)} Sentinel scene(s) from {first} to {last}"
     item = derived_item(f"{run.aoi.id}_vessels_{first}_{last}", rfc7946_geometry(run.aoi.geometry),
-                        [scene_link(s, folder) for s in scenes], VESSELS_VERSION, lineage, run_assets(names),
+                        [scene_link(s, folder) for s in scenes], VESSELS_VERSION, lineage, run_assets(names, folder),
                         properties)
     write_item(folder / STAC_ITEM, item)
 

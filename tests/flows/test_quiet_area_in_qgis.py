@@ -50,12 +50,15 @@ def test_a_run_without_changes_has_its_geojson_open_in_qgis_as_a_typed_layer(use
     assert result.returncode == 0, result.output
     out = user.home / "quiet"
     assert pyogrio.read_info(out / "changes.geojson")["features"] == 0
+    assert len(pyogrio.read_dataframe(out / "changes.kml")) == 0  # a layer of none (it had no layer at all)
     if _qgis_missing():
         pytest.skip(_qgis_missing())
-    seen = probe({"vectors": [{"key": "geojson", "uri": str(out / "changes.geojson")}],
+    seen = probe({"vectors": [{"key": "geojson", "uri": str(out / "changes.geojson")},
+                              {"key": "kml", "uri": str(out / "changes.kml")}],
                   "definitions": [{"key": "qlr", "path": str(out / "changes.qlr")}],
                   "ranges": [["2017-10-14T11:09:59Z", "2017-10-14T11:10:00Z"]]})
     assert seen["vectors"]["geojson"]["geometry"] == "NoGeometry"  # QGIS's own reading of the file: why the .qlr
+    assert seen["vectors"]["kml"]["valid"] and seen["vectors"]["kml"]["count"] == 0  # Google Earth's file too
     assert seen["definitions"]["qlr"]["read"], seen["definitions"]["qlr"]["error"]
     layer = seen["definitions"]["qlr"]["layers"]["changes"]
     assert layer["valid"] and layer["count"] == 0 and layer["checked"]

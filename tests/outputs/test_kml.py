@@ -10,6 +10,8 @@ import pyogrio
 import pytest
 from shapely.geometry import shape
 
+from geo.outputs.kml import kml_document
+
 NS = {"k": "http://www.opengis.net/kml/2.2"}
 # KML colours are aabbggrr: new_bright_surface is #e6194b in the palette, vegetation loss #f58231.
 NEW_BRIGHT_SURFACE_LINE, NEW_BRIGHT_SURFACE_FILL = "ff4b19e6", "464b19e6"
@@ -20,8 +22,7 @@ def _placemarks(folder):
     styles = {s.get("id"): s for s in root.iterfind(".//k:Style", NS)}
     out = {}
     for placemark in root.iterfind(".//k:Placemark", NS):
-        data = {d.get("name"): d.findtext("k:value", default="", namespaces=NS)
-                for d in placemark.iterfind("k:ExtendedData/k:Data", NS)}
+        data = {d.get("name"): d.text or "" for d in placemark.iterfind("k:ExtendedData/k:SchemaData/k:SimpleData", NS)}
         style = styles[placemark.findtext("k:styleUrl", namespaces=NS).lstrip("#")]
         rings = [[tuple(map(float, xy.split(","))) for xy in c.text.split()]
                  for c in placemark.iterfind(".//k:outerBoundaryIs/k:LinearRing/k:coordinates", NS)]
@@ -33,8 +34,9 @@ def _placemarks(folder):
     return out
 
 
-def _expected(value):
-    return ",".join(value) if isinstance(value, list) else "" if value is None else str(value)
+def _expected(props):
+    """The attributes as SimpleData text: lists comma-separated, a missing value left out (a null)."""
+    return {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in props.items() if v is not None}
 
 
 @pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
@@ -46,7 +48,7 @@ def test_one_placemark_per_change_with_its_attributes_and_style(run, request):
     for feature in features:
         props = feature["properties"]
         mark = placemarks[props["change_id"]]
-        assert mark["data"] == {k: _expected(v) for k, v in props.items()}
+        assert mark["data"] == _expected(props)
         assert mark["name"] == f"{props['change_type'].replace('_', ' ')}, {props['area_m2']:,.0f} m²"
         geometry = feature["geometry"]
         exteriors = [geometry["coordinates"][0]] if geometry["type"] == "Polygon" else [
@@ -65,6 +67,32 @@ def test_gdal_reads_the_kml_as_the_geojson(synthetic_output):
     for feature in features:
         props, row = feature["properties"], kml.loc[feature["properties"]["change_id"]]
         assert row["geometry"].equals_exact(shape(feature["geometry"]), 1e-9)
-        assert float(row["area_m2"]) == props["area_m2"] and row["claim_ids"] == ",".join(props["claim_ids"])
+        assert row["area_m2"] == props["area_m2"] and row["claim_ids"] == ",".join(props["claim_ids"])
     aoi = shape(json.loads((synthetic_output / "aoi.geojson").read_text())["features"][0]["geometry"])
     assert aoi.buffer(1e-6).contains(kml.geometry.union_all())
+
+
+@pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
+def test_gdal_and_qgis_read_the_attributes_typed(run, request):
+    """The attributes are declared in a KML ``Schema`` (SimpleField types), so GDAL (QGIS, geopandas, ogr2ogr)
+    reads numbers as numbers: as untyped ``Data`` every attribute was text, ``area_m2`` sorted as "1000.0" <
+    "200.0" and an ogr2ogr to GeoPackage or Shapefile wrote text columns."""
+    folder = request.getfixturevalue(run)
+    kml = pyogrio.read_dataframe(folder / "changes.kml")
+    geojson = pyogrio.read_dataframe(folder / "changes.geojson")
+    for column in ("area_m2", "score", "confidence", "type_confidence"):
+        assert kml[column].dtype == "float64", column
+        assert sorted(kml[column]) == pytest.approx(sorted(geojson[column]))
+    assert kml["pixels"].dtype.kind == "i" and sorted(kml["pixels"]) == sorted(geojson["pixels"])
+    for column in ("change_id", "change_type", "claim_ids", "before_date"):
+        assert kml[column].dtype.kind in "OT" or str(kml[column].dtype) == "str", column
+
+
+def test_a_kml_of_no_change_is_an_empty_layer_gdal_and_qgis_open(tmp_path):
+    """A run that found nothing: the Document held only styles, which GDAL reads as a file of no layer, so
+    QGIS called it an invalid layer and geopandas.read_file raised IndexError. An empty Folder named as the
+    Document is the layer, of no feature."""
+    path = tmp_path / "changes.kml"
+    path.write_text(kml_document([], "Changes in quiet river: 2015-08-21 to 2017-10-14"))
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["Changes in quiet river: 2015-08-21 to 2017-10-14"]
+    assert len(pyogrio.read_dataframe(path)) == 0

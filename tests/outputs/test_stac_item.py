@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pystac
 import pytest
+import rasterio
 import shapely
 from pystac.errors import STACValidationError
+from pystac.extensions.projection import ProjectionExtension
 from shapely.geometry import shape
 
-from geo.outputs.stac_item import COG, PROCESSING_EXTENSION
+from geo.outputs.stac_item import COG, PROCESSING_EXTENSION, PROJECTION_EXTENSION
 from tests.conftest import run_geo
 from tests.stac_offline import offline_validation
 
@@ -35,7 +37,7 @@ def test_item_validates_offline_against_core_and_processing_schemas(run, request
     folder = request.getfixturevalue(run)
     with offline_validation() as validator:
         validated = _item(folder).validate()
-    assert CORE_ITEM in validated and PROCESSING_EXTENSION in validated
+    assert CORE_ITEM in validated and PROCESSING_EXTENSION in validated and PROJECTION_EXTENSION in validated
     assert validator.fetched == []
 
 
@@ -56,7 +58,7 @@ def test_item_describes_the_demo_run(demo_output):
     name, version = manifest["algorithm_version"].split("/")
     assert item.properties["processing:software"] == {"geo-change-workbench": manifest["workbench_version"],
                                                       name: version}
-    assert item.stac_extensions == [PROCESSING_EXTENSION]
+    assert item.stac_extensions == [PROCESSING_EXTENSION, PROJECTION_EXTENSION]
 
 
 def test_every_file_of_the_folder_is_an_asset_with_its_media_type(demo_output):
@@ -72,6 +74,31 @@ def test_every_file_of_the_folder_is_an_asset_with_its_media_type(demo_output):
     assert by_file["manifest.json"].roles == ["metadata"]
     for asset in item.assets.values():  # resolved against the item's own location
         assert Path(asset.get_absolute_href()).is_file(), asset.href
+
+
+def test_each_geotiff_asset_carries_its_grid_and_bands_for_catalog_loaders(demo_output):
+    """A catalog loader (odc-stac, stackstac) builds its grid from the item alone: without the projection
+    extension odc-stac stopped at "Failed to auto-guess CRS/resolution", and given a CRS it loaded the AOI's
+    extent instead of the file's grid and a three-band file as its first band. Each COG asset names its CRS,
+    shape, transform and bbox as the file has them (read back with pystac's projection extension), and its
+    bands (STAC 1.1 ``bands``)."""
+    item = _item(demo_output)
+    rasters = {k: a for k, a in item.assets.items() if a.media_type == COG}
+    assert sorted(a.href for a in rasters.values()) == ["after_rgb.tif", "before_rgb.tif", "change_statistic.tif"]
+    for asset in rasters.values():
+        proj = ProjectionExtension.ext(asset)
+        with rasterio.open(demo_output / asset.href) as src:
+            assert proj.code == f"EPSG:{src.crs.to_epsg()}" == "EPSG:32630"
+            assert proj.shape == [src.height, src.width] == [513, 448]
+            assert proj.transform == pytest.approx(list(src.transform)[:6])
+            assert proj.bbox == pytest.approx(list(src.bounds))
+            bands = asset.extra_fields["bands"]
+            assert [b["name"] for b in bands] == [d for d in src.descriptions]
+            assert {b["data_type"] for b in bands} == {"float32"} and {b["nodata"] for b in bands} == {"nan"}
+    assert [b["name"] for b in item.assets["after_rgb-tif"].extra_fields["bands"]] == ["red", "green", "blue"]
+    for asset in item.assets.values():  # the other files are not rasters on a grid
+        if asset.media_type != COG:
+            assert not any(k.startswith("proj:") or k == "bands" for k in asset.extra_fields), asset.href
 
 
 def _linked_ids(item: pystac.Item, base: Path | None = None) -> list[str]:
@@ -140,5 +167,13 @@ def test_a_wrong_processing_field_fails_validation(demo_output):
         pystac.Item.from_dict(data).validate()
     data["properties"]["processing:software"] = {"geo": "0.1.0"}
     data["properties"]["processing:unknown"] = 1
+    with offline_validation(), pytest.raises(STACValidationError):
+        pystac.Item.from_dict(data).validate()
+
+
+def test_a_wrong_projection_field_fails_validation(demo_output):
+    """The offline projection schema checks too: a shape is two integers (rows, columns)."""
+    data = json.loads((demo_output / "item.json").read_text())
+    data["assets"]["change_statistic-tif"]["proj:shape"] = "513x448"
     with offline_validation(), pytest.raises(STACValidationError):
         pystac.Item.from_dict(data).validate()

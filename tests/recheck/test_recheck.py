@@ -80,8 +80,8 @@ def test_first_recheck_finds_each_planted_roof_once_at_its_date(first_run):
     assert "crs" not in collection and collection["features"][0]["properties"]["first_seen"].endswith("Z")
     kml = ET.parse(out / "runs" / "000001" / "changes.kml").getroot()  # the same changes for Google Earth
     namespace = {"k": "http://www.opengis.net/kml/2.2"}
-    assert sorted(d.findtext("k:value", namespaces=namespace) for d in kml.iterfind(
-        ".//k:Placemark/k:ExtendedData/k:Data[@name='change_id']", namespace)) == sorted(
+    assert sorted(d.text for d in kml.iterfind(
+        ".//k:Placemark/k:ExtendedData/k:SchemaData/k:SimpleData[@name='change_id']", namespace)) == sorted(
         f.change_id for f in changes)
     assert json.loads((out / "runs" / "000001" / "summary.json").read_text()) == summary
     assert json.loads((out / "latest.json").read_text()) == summary
