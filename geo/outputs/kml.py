@@ -107,6 +107,8 @@ def _placemark(document: ET.Element, geometry: BaseGeometry, props: Mapping[str,
         f"{label} between {props.get('before_date', '?')} and {props.get('after_date', '?')}; "
         f"confidence {kml_value(props.get('confidence'))}; claims: {kml_value(props.get('claim_ids')) or 'none'}"
     )
+    if seen := props.get("first_seen") or props.get("after_date"):  # Google Earth's time slider: shown from then on
+        ET.SubElement(ET.SubElement(placemark, "TimeSpan"), "begin").text = str(seen)
     ET.SubElement(placemark, "styleUrl").text = f"#{style_id(kind)}"
     data = ET.SubElement(ET.SubElement(placemark, "ExtendedData"), "SchemaData", schemaUrl=f"#{SCHEMA_ID}")
     for key, value in props.items():

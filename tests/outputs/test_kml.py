@@ -28,6 +28,7 @@ def _placemarks(folder):
                  for c in placemark.iterfind(".//k:outerBoundaryIs/k:LinearRing/k:coordinates", NS)]
         out[data["change_id"]] = {
             "data": data, "name": placemark.findtext("k:name", namespaces=NS), "rings": rings,
+            "begin": placemark.findtext("k:TimeSpan/k:begin", namespaces=NS),
             "line": style.findtext("k:LineStyle/k:color", namespaces=NS),
             "fill": style.findtext("k:PolyStyle/k:color", namespaces=NS),
         }
@@ -54,6 +55,7 @@ def test_one_placemark_per_change_with_its_attributes_and_style(run, request):
         exteriors = [geometry["coordinates"][0]] if geometry["type"] == "Polygon" else [
             polygon[0] for polygon in geometry["coordinates"]]
         assert mark["rings"] == [[tuple(xy) for xy in ring] for ring in exteriors]
+        assert mark["begin"] == props["after_date"]  # Google Earth's time slider shows it from its after scene on
         if props["change_type"] == "new_bright_surface":
             assert (mark["line"], mark["fill"]) == (NEW_BRIGHT_SURFACE_LINE, NEW_BRIGHT_SURFACE_FILL)
     kinds = {p["data"]["change_type"]: p["line"] for p in placemarks.values()}

@@ -83,6 +83,9 @@ def test_first_recheck_finds_each_planted_roof_once_at_its_date(first_run):
     assert sorted(d.text for d in kml.iterfind(
         ".//k:Placemark/k:ExtendedData/k:SchemaData/k:SimpleData[@name='change_id']", namespace)) == sorted(
         f.change_id for f in changes)
+    seen = {f["properties"]["change_id"]: f["properties"]["first_seen"] for f in collection["features"]}
+    assert {p.get("id"): p.findtext("k:TimeSpan/k:begin", namespaces=namespace) for p in kml.iterfind(
+        ".//k:Placemark", namespace)} == {f"change-{k}": v for k, v in seen.items()}  # on Google Earth's time slider
     assert json.loads((out / "runs" / "000001" / "summary.json").read_text()) == summary
     assert json.loads((out / "latest.json").read_text()) == summary
     assert (out / "s.qlr").is_file()
