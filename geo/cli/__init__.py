@@ -115,6 +115,8 @@ def cli(verbose: int) -> None:
 
     root = logging.getLogger()
     root.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    # and for libraries that set their loggers' own levels (dask's distributed logs at INFO as a cluster closes)
+    warning_log.setLevel(root.level)
     if warning_log not in root.handlers:
         root.addHandler(warning_log)
 
