@@ -192,3 +192,22 @@ def test_the_demo_on_a_nearly_full_disk_writes_a_whole_folder_or_says_there_is_n
         in last, last
     assert "internal error" not in demo.stderr and ".partial" not in demo.stderr
     assert sorted(p.name for p in disk_16m.iterdir()) == ["filler"]  # no output folder, no staging folder
+
+
+def test_a_demo_under_a_file_size_limit_says_so_and_writes_no_raster_with_tiles_missing(tmp_path):
+    # `ulimit -f 2000` (a shell's, or systemd's LimitFSIZE=): GDAL's COG driver met EFBIG past 2 MB, said nothing
+    # (libtiff printed "_tiffWriteProc: File too large."), and the demo ended "ok" with after_rgb.tif's last
+    # tiles reading as nodata (345,408 NaN pixels of 689,472).
+    import resource
+
+    from tests.flows.conftest import geo_command
+
+    limit = 2000 * 1024
+    demo = subprocess.run([*geo_command(), "demo", "--out", "run"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "GEO_SCENE_CACHE": str(tmp_path / "cache")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert demo.returncode == 1, demo.stdout + demo.stderr
+    assert demo.stderr.strip() == (f"Error: {tmp_path / 'run' / 'before_rgb.tif'}: cannot write Cloud-Optimised "
+                                   f"GeoTIFF (it may take 3677184 bytes, more than the largest file this process may "
+                                   f"write: {limit} bytes, ulimit -f or LimitFSIZE=)"), demo.stderr
+    assert not [p.name for p in tmp_path.iterdir() if "run" in p.name]  # no output folder, no staging folder
