@@ -83,21 +83,27 @@ def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, b
             rasterio.shutil.copy(dataset, tmp, driver="COG", **COG_OPTIONS)
         free = free_bytes(path.absolute().parent)
         if free is not None and free < room:  # the disk may have filled up on the way: is the file whole?
-            _read_back(tmp)
+            _read_back(tmp, source)
     return path
 
 
-def _read_back(path: Path) -> None:
-    """Read every tile of the COG at ``path`` (each overview's too). When a write fails for want of room, GDAL's
-    COG driver can end without an error (libtiff prints "_tiffWriteProc: No space left on device", GDAL warns "A
-    strile cannot be rewritten in place") and a tile is cut or garbled: the report's reading it failed, naming
-    the hidden staging folder. Only on a nearly full disk: it takes a third of the writing's time."""
-    with rasterio.open(path) as dataset:
-        levels = len(dataset.overviews(1))
-    for level in (None, *range(levels)):
-        with rasterio.open(path, overview_level=level) as dataset:
-            for start in range(0, dataset.height, STRIP_ROWS):
-                dataset.read(window=Window(0, start, dataset.width, min(STRIP_ROWS, dataset.height - start)))
+def _read_back(path: Path, source: Path) -> None:
+    """Read every tile of the COG at ``path`` (each overview's too), its full resolution against ``source``'s
+    nodata. When a write fails for want of room, GDAL's COG driver can end without an error (libtiff prints
+    "_tiffWriteProc: No space left on device", GDAL warns "A strile cannot be rewritten in place") and a tile is
+    cut or garbled (the report's reading it failed, naming the hidden staging folder), or missing (it reads as
+    nodata). Only on a nearly full disk: it takes a third of the writing's time."""
+    with rasterio.open(path) as written, rasterio.open(source) as wanted:
+        levels = len(written.overviews(1))
+        for start in range(0, written.height, STRIP_ROWS):
+            window = Window(0, start, written.width, min(STRIP_ROWS, written.height - start))
+            if np.count_nonzero(np.isnan(written.read(window=window))) != \
+                    np.count_nonzero(np.isnan(wanted.read(window=window))):
+                raise rasterio.errors.RasterioIOError("tiles missing from the file written")
+    for level in range(levels):
+        with rasterio.open(path, overview_level=level) as overview:
+            for start in range(0, overview.height, STRIP_ROWS):
+                overview.read(window=Window(0, start, overview.width, min(STRIP_ROWS, overview.height - start)))
 
 
 def _check_room(path: Path, needed: int, room: int) -> None:
