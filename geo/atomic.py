@@ -341,7 +341,10 @@ def staged_dir(out: Path, replace_any: bool = False) -> Iterator[Path]:
             stage.mkdir()
         except OSError as exc:  # the place changed since it was checked
             raise OutputError(f"{out}: cannot make the run's folder beside it ({exc.strerror or exc})") from None
-        yield stage
+        try:
+            yield stage
+        except OutputError as exc:  # a file of the run that could not be written: named where the user looks
+            raise OutputError(str(exc).replace(str(stage), str(out))) from None
         own = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
         if not replace_any:
             try:

@@ -23,6 +23,18 @@ def free_bytes(folder: Path) -> int | None:
     return stat.f_bavail * stat.f_frsize
 
 
+def file_size_limit() -> int | None:
+    """The largest file this process may write (``ulimit -f``, RLIMIT_FSIZE; a shell's, a systemd unit's
+    ``LimitFSIZE=``), in bytes; None when there is none. Past it a write fails with EFBIG, which GDAL's COG
+    driver does not report: its tiles past the limit read as nodata."""
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 def no_space(exc: BaseException, folder: Path) -> str | None:
     """``"no space left on the device of FOLDER (N bytes free)"`` when ``exc`` is what writing into ``folder``
     raises on a full disk (or quota), else None."""

@@ -14,6 +14,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Sequence
+from types import FrameType
 
 import click
 
@@ -114,6 +115,8 @@ def cli(verbose: int) -> None:
 
     root = logging.getLogger()
     root.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    # and for libraries that set their loggers' own levels (dask's distributed logs at INFO as a cluster closes)
+    warning_log.setLevel(root.level)
     if warning_log not in root.handlers:
         root.addHandler(warning_log)
 
@@ -124,17 +127,48 @@ class Terminated(BaseException):
     per-AOI error handling takes it for a failure and carries on."""
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
+# The stop signals, as the exceptions that end a command (its clean-up runs on the way out), and exit codes.
+_STOPS: dict[int, tuple[type[BaseException], str]] = {signal.SIGINT: (KeyboardInterrupt, "Interrupted."),
+                                                      signal.SIGTERM: (Terminated, "Terminated.")}
+_STOPPED: list[int] = []  # the stop signals this process received (module state: a process has one main)
+_RETRY_S = 0.05  # a stop that came during an import is delivered again this much later
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether the interrupted code runs inside an import (Python's import system is on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """Raise the stop signal's exception; during an import, deliver the signal again a moment later instead.
+    An exception raised inside an import does not always reach the command: numpy's compiled modules turn it
+    into "ImportError: numpy._core.multiarray failed to import" (an internal error, exit 2, after a printed
+    traceback), and one raised in the import system's own clean-up is printed and dropped (the job ran on)."""
+    if signum not in _STOPPED:
+        _STOPPED.append(signum)
+    if _importing(frame):
+        timer = threading.Timer(_RETRY_S, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
+    raise _STOPS[signum][0]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: map errors to exit codes, never show a traceback for user errors. It ends
     the process (``sys.exit``)."""
     in_main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    previous = {signum: signal.signal(signum, _stop) for signum in _STOPS} if in_main_thread else {}
     try:
-        _run(argv)
+        _show_what_the_terminal_can()
+        try:
+            _run(argv)
+        except (KeyboardInterrupt, Terminated) as exc:  # before _run's handlers were reached (its first import)
+            _stopped(signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM)
     except SystemExit as exc:
         if exc.code == 0 and _quick_end_wanted():  # a command that has finished and left nothing running
             from geo.cli.start_up import end_now
@@ -142,12 +176,28 @@ def main(argv: Sequence[str] | None = None) -> None:
             end_now(0)
         raise
     finally:
-        if previous is not None:  # main() called in-process (tests) leaves the caller's handler
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():  # main() called in-process (tests) leaves the caller's handlers
+            signal.signal(signum, handler)
         # The process ends next: the collector's passes over every object at interpreter exit (~0.04 s of
         # CPU once numpy and rasterio are loaded) would only free memory the system takes back anyway.
         # Exit handlers (atexit, weakref.finalize) and reference-counted clean-up still run.
         gc.freeze()
+
+
+def _stopped(signum: int) -> None:
+    """Say that the command was stopped by ``signum`` (one short line), and exit 128 + its number, as a shell does."""
+    sys.stderr.write(_STOPS[signum][1] + "\n")
+    sys.exit(128 + signum)
+
+
+def _show_what_the_terminal_can() -> None:
+    """Output streams whose encoding is not UTF-8 (``LANG=en_US.ISO-8859-1``, ``PYTHONIOENCODING=ascii``, a
+    Windows console) show a character they lack as '?': claim text, AOI names and the verdict lines' dashes
+    and m² would otherwise end the command with UnicodeEncodeError after its work was done."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _quick_end_wanted() -> bool:
@@ -180,8 +230,7 @@ def _run(argv: Sequence[str] | None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-            stderr.print("Interrupted.")
-            sys.exit(128 + signal.SIGINT)
+            _stopped(signal.SIGINT)
         stderr.print("Aborted.")
         sys.exit(1)
     except click.UsageError as exc:
@@ -210,12 +259,13 @@ def _run(argv: Sequence[str] | None) -> None:
         stderr.print(f"[bold red]Error:[/] {esc(exc)}", markup=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        stderr.print("Interrupted.")
-        sys.exit(128 + signal.SIGINT)
+        _stopped(signal.SIGINT)
     except Terminated:
-        stderr.print("Terminated.")
-        sys.exit(128 + signal.SIGTERM)
+        _stopped(signal.SIGTERM)
     except Exception as exc:  # a bug, not bad input: exit 2, traceback only on request
+        if _STOPPED and not os.environ.get("GEO_DEBUG"):  # what a stop broke (a library turned it into its error)
+            log.debug("stopped: %s", exc, exc_info=True)
+            _stopped(_STOPPED[0])
         if os.environ.get("GEO_DEBUG"):
             raise
         from geo.disk import FULL_ERRNOS

@@ -30,6 +30,7 @@ IN_FLIGHT_PER_WORKER = 2  # blocks sent ahead per worker: the cluster holds a fe
 AUTO_MIN_BLOCKS = 4
 AUTO_MIN_CPUS = 4
 AUTO_MAX_WORKERS = 4
+WORKER_START = "geo.jobs.worker_start"  # run in each worker process as it starts (``dask_setup``)
 
 
 def usable_cpus() -> int:
@@ -76,7 +77,8 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
             return
         # No dashboard; its HTTP server (health checks) on a free port, so clusters never compete for 8787.
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR) as cluster:
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR,
+                          preload=[WORKER_START]) as cluster:
             with Client(cluster) as client:
                 yield client
 

@@ -8,7 +8,8 @@ raster), through a temporary name and a rename.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from geo.atomic import replacing
+from geo.disk import file_size_limit, free_bytes
 from geo.errors import OutputError, RasterError
 from geo.grid import Grid
 from geo.scenes.scratch import release
@@ -56,31 +58,81 @@ def write_cog(path: Path, data: np.ndarray | Sequence[np.ndarray], grid: Grid, b
         "crs": grid.crs, "transform": grid.transform, "nodata": float("nan"), "tiled": True,
         "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER",
     }
-    try:
-        with (replacing(path) as tmp, tempfile.TemporaryDirectory(dir=path.parent, prefix=".cog-") as folder,
-              rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES, COG_TMP_COMPRESSION=COG_TMP_COMPRESSION)):
-            source = Path(folder) / "source.tif"
-            with rasterio.open(source, "w", **profile) as dataset:
-                for index, band in enumerate(bands, start=1):
-                    for start in range(0, grid.height, STRIP_ROWS):
-                        strip = np.asarray(band[start:start + STRIP_ROWS], dtype=np.float32)
-                        dataset.write(strip, index, window=Window(0, start, grid.width, strip.shape[0]))
-                        release()  # a band on disk (a large job's scratch stack): hand its pages back
-                for index, name in enumerate(band_names, start=1):
-                    dataset.set_band_description(index, name)
-                if tuple(band_names) == TRUE_COLOUR:  # else GDAL calls band 1 grey: QGIS's legend said "red (Gray)"
-                    dataset.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
-                if tags:
-                    dataset.update_tags(**tags)
-            with rasterio.open(source) as dataset:
-                rasterio.shutil.copy(dataset, tmp, driver="COG", **COG_OPTIONS)
-    except rasterio.errors.RasterioError as exc:
-        from geo.disk import LOW_BYTES, free_bytes
-
-        free = free_bytes(Path(path).absolute().parent)  # GDAL's words for a full disk: "Write failed. See previous..."
-        why = f"no space left on its device: {free} bytes free" if free is not None and free < LOW_BYTES else exc
-        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({why})") from None
+    # The room writing may take: the uncompressed GeoTIFF the COG is copied from (checked first: libtiff prints a
+    # dozen raw lines when it cannot be written), the COG (at most that size, a third more with its overviews)
+    # and GDAL's temporary file of the overviews.
+    source_bytes = len(bands) * grid.width * grid.height * 4
+    room = source_bytes * 8 // 3
+    _check_room(path, source_bytes, room)
+    with (replacing(path) as tmp, tempfile.TemporaryDirectory(dir=path.parent, prefix=".cog-") as folder,
+          rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES, COG_TMP_COMPRESSION=COG_TMP_COMPRESSION), _said(path, room)):
+        source = Path(folder) / "source.tif"
+        with rasterio.open(source, "w", **profile) as dataset:
+            for index, band in enumerate(bands, start=1):
+                for start in range(0, grid.height, STRIP_ROWS):
+                    strip = np.asarray(band[start:start + STRIP_ROWS], dtype=np.float32)
+                    dataset.write(strip, index, window=Window(0, start, grid.width, strip.shape[0]))
+                    release()  # a band on disk (a large job's scratch stack): hand its pages back
+            for index, name in enumerate(band_names, start=1):
+                dataset.set_band_description(index, name)
+            if tuple(band_names) == TRUE_COLOUR:  # else GDAL calls band 1 grey: QGIS's legend said "red (Gray)"
+                dataset.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+            if tags:
+                dataset.update_tags(**tags)
+        with rasterio.open(source) as dataset:
+            rasterio.shutil.copy(dataset, tmp, driver="COG", **COG_OPTIONS)
+        free = free_bytes(path.absolute().parent)
+        if free is not None and free < room:  # the disk may have filled up on the way: is the file whole?
+            _read_back(tmp, source)
     return path
+
+
+def _read_back(path: Path, source: Path) -> None:
+    """Read every tile of the COG at ``path`` (each overview's too), its full resolution against ``source``'s
+    nodata. When a write fails for want of room, GDAL's COG driver can end without an error (libtiff prints
+    "_tiffWriteProc: No space left on device", GDAL warns "A strile cannot be rewritten in place") and a tile is
+    cut or garbled (the report's reading it failed, naming the hidden staging folder), or missing (it reads as
+    nodata). Only on a nearly full disk: it takes a third of the writing's time."""
+    with rasterio.open(path) as written, rasterio.open(source) as wanted:
+        levels = len(written.overviews(1))
+        for start in range(0, written.height, STRIP_ROWS):
+            window = Window(0, start, written.width, min(STRIP_ROWS, written.height - start))
+            if np.count_nonzero(np.isnan(written.read(window=window))) != \
+                    np.count_nonzero(np.isnan(wanted.read(window=window))):
+                raise rasterio.errors.RasterioIOError("tiles missing from the file written")
+    for level in range(levels):
+        with rasterio.open(path, overview_level=level) as overview:
+            for start in range(0, overview.height, STRIP_ROWS):
+                overview.read(window=Window(0, start, overview.width, min(STRIP_ROWS, overview.height - start)))
+
+
+def _check_room(path: Path, needed: int, room: int) -> None:
+    limit, largest = file_size_limit(), needed + needed // 3  # the source, or the COG with its overviews
+    if limit is not None and limit < largest:
+        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF (it may take {largest} bytes, more than the "
+                          f"largest file this process may write: {limit} bytes, ulimit -f or LimitFSIZE=)")
+    free = free_bytes(path.absolute().parent)
+    if free is not None and free < needed:
+        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF (no space left on its device: {free} bytes "
+                          f"free, it may need {room})")
+
+
+@contextmanager
+def _said(path: Path, room: int) -> Iterator[None]:
+    """GDAL's errors writing ``path`` as an OutputError naming it; on a full disk (GDAL says "Write failed. See
+    previous exception", "IO error writing tag data" or "Error fetching directory count"), as that: less room
+    left, measured before the temporary files go, than the COG's copy may take (``room``)."""
+    from rasterio._err import CPLE_BaseError  # what GDAL's own failures raise (not a RasterioError)
+
+    try:
+        yield
+    except (rasterio.errors.RasterioError, CPLE_BaseError) as exc:
+        from geo.disk import LOW_BYTES
+
+        free, room = free_bytes(path.absolute().parent), max(LOW_BYTES, room)
+        why = f"no space left on its device: {free} bytes free, it may need {room}" \
+            if free is not None and free < room else exc
+        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({why})") from None
 
 
 def true_colour(data: np.ndarray, bands: Sequence[str]) -> list[np.ndarray] | None:

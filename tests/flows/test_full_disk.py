@@ -22,9 +22,18 @@ from tests.scenes.test_broken_items import BEFORE, BROKEN, LATER, broken_archive
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[Path]:
     """A 2 MiB tmpfs (root may mount one; elsewhere the test is skipped, saying why)."""
-    disk = tmp_path / "disk"
+    yield from _tmpfs(tmp_path / "disk", "2m")
+
+
+@pytest.fixture
+def disk_16m(tmp_path) -> Iterator[Path]:
+    """A 16 MiB tmpfs: room for a demo run's folder, filled to leave less."""
+    yield from _tmpfs(tmp_path / "disk", "16m")
+
+
+def _tmpfs(disk: Path, size: str) -> Iterator[Path]:
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True,
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], capture_output=True,
                              text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {mounted.stderr.strip()}")
@@ -157,3 +166,48 @@ def test_a_run_on_a_full_disk_says_so_and_leaves_nothing(user, small_disk, leave
         last.startswith("Error: ") and "cannot write Cloud-Optimised GeoTIFF (no space left on its device: " in last), last
     assert "internal error" not in run.stderr and "Write failed" not in run.stderr
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no output folder, no staging folder
+
+
+# Room left for `geo demo`'s folder (~7 MB; it wrote 11.7 MB at its peak): its first COG cannot be written ("internal
+# error: CPLE_AppDefinedError: TIFFWriteDirectoryTagData:IO error writing tag data", exit 2), or its last one came
+# out garbled with no error from GDAL (only libtiff's "_tiffWriteProc: No space left on device") and the report
+# failed reading it: "Error: .../.run.<pid>-<token>.partial/after_rgb.tif: cannot read raster (...Unknown frame
+# descriptor)", naming the hidden staging folder.
+@pytest.mark.parametrize("leave_kib", [3_000, 11_200, 11_500, 12_500])
+def test_the_demo_on_a_nearly_full_disk_writes_a_whole_folder_or_says_there_is_no_space(user, disk_16m, leave_kib):
+    fill(disk_16m, leave_kib << 10)
+    out = disk_16m / "run"
+    demo = user("demo", "--out", str(out))
+    if demo.returncode == 0:  # every tile of every raster can be read
+        import rasterio
+
+        for raster in sorted(out.glob("*.tif")):
+            with rasterio.open(raster) as dataset:
+                assert dataset.read().shape[0] == dataset.count
+        assert (out / "report.html").is_file()
+        return
+    assert demo.returncode == 1, demo.output
+    last = demo.stderr.splitlines()[-1]
+    assert last.startswith(f"Error: {out}/") and "cannot write Cloud-Optimised GeoTIFF (no space left on its device: " \
+        in last, last
+    assert "internal error" not in demo.stderr and ".partial" not in demo.stderr
+    assert sorted(p.name for p in disk_16m.iterdir()) == ["filler"]  # no output folder, no staging folder
+
+
+def test_a_demo_under_a_file_size_limit_says_so_and_writes_no_raster_with_tiles_missing(tmp_path):
+    # `ulimit -f 2000` (a shell's, or systemd's LimitFSIZE=): GDAL's COG driver met EFBIG past 2 MB, said nothing
+    # (libtiff printed "_tiffWriteProc: File too large."), and the demo ended "ok" with after_rgb.tif's last
+    # tiles reading as nodata (345,408 NaN pixels of 689,472).
+    import resource
+
+    from tests.flows.conftest import geo_command
+
+    limit = 2000 * 1024
+    demo = subprocess.run([*geo_command(), "demo", "--out", "run"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "GEO_SCENE_CACHE": str(tmp_path / "cache")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert demo.returncode == 1, demo.stdout + demo.stderr
+    assert demo.stderr.strip() == (f"Error: {tmp_path / 'run' / 'before_rgb.tif'}: cannot write Cloud-Optimised "
+                                   f"GeoTIFF (it may take 3677184 bytes, more than the largest file this process may "
+                                   f"write: {limit} bytes, ulimit -f or LimitFSIZE=)"), demo.stderr
+    assert not [p.name for p in tmp_path.iterdir() if "run" in p.name]  # no output folder, no staging folder

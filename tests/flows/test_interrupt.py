@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from collections.abc import Iterator
 
@@ -127,3 +128,49 @@ def test_a_blank_store_left_by_a_killed_first_recheck_is_removed_not_taken_for_a
                             "--source", str(DEMO_CATALOG), "--since", "2015-08-01"],
                            cwd=home, env=env, capture_output=True, text=True, timeout=600)
     assert named.returncode == 0 and "run 1: 1 new pair(s)" in named.stdout, named.stdout + named.stderr
+
+
+def _sigint_caught(pid: int) -> bool | None:
+    """Whether process ``pid`` catches SIGINT (Python's KeyboardInterrupt handler); None once it has ended."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(caught & (1 << (signal.SIGINT - 1)))
+
+
+def _workers(pid: int) -> list[int]:
+    """The dask worker processes of the job ``pid`` (its children started by multiprocessing)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f"PPid:\t{pid}\n" in (entry / "status").read_text() \
+                    and b"multiprocessing" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the processes' state from /proc")
+def test_ctrl_c_in_a_terminal_stops_a_recheck_with_workers_in_one_line(tmp_path, slow_archive):
+    # Ctrl-C goes to every process of the terminal's foreground job: the workers of --workers 2 each printed their
+    # KeyboardInterrupt traceback (30 lines apiece), and the cluster's closing its INFO log, around "Interrupted.".
+    home = tmp_path / "work"
+    home.mkdir()
+    aoi = drawn_aoi(home / "harbour.geojson")
+    env = {**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(tmp_path / "cache")}
+    job = subprocess.Popen([*geo_command(), "recheck", "--store", "store.gpkg", "--aoi", str(aoi), "--source",
+                            slow_archive.url, "--since", "2015-08-01", "--workers", "2"], cwd=home, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    # the workers are up once they have set their Ctrl-C (on a machine where they never do, after the deadline)
+    while time.monotonic() < deadline and not ((workers := _workers(job.pid)) and len(workers) == 2 and not any(
+            _sigint_caught(worker) for worker in workers)):
+        assert job.poll() is None, job.communicate()
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGINT)  # as the terminal does
+    stdout, stderr = job.communicate(timeout=60)
+    assert job.returncode == 130, stdout + stderr
+    assert stderr.strip() == "Interrupted.", stderr

@@ -132,3 +132,14 @@ def test_claims_list_at_80_columns_keeps_the_aoi_ids_and_claimant_readable(user)
     cells = {cell.strip() for row in rows for cell in row.split("│")}
     assert {"chongjin-port", "hungnam-port", "musudan", "sergeevka-training-ground"} <= cells
     assert "National Intelligence Service (Republic of Korea)" in cells
+
+
+def test_a_terminal_that_is_not_utf8_shows_the_demo_with_question_marks_not_an_internal_error(user):
+    # A Latin-1 or ASCII locale (LANG=en_US.ISO-8859-1 on an older server; PYTHONIOENCODING=ascii here) lacks the
+    # verdict line's dash and m²: the demo wrote its folder, then ended "internal error: UnicodeEncodeError"
+    # (exit 2) without saying where its report was.
+    demo = user("demo", env={"PYTHONIOENCODING": "ascii"})
+    assert demo.returncode == 0, demo.output
+    assert "consistent with the claim ? 11 change(s)" in demo.stdout and "85,000 m? in all" in demo.stdout
+    assert "evidence report: demo-output/report.html" in demo.stdout and demo.stderr == ""
+    assert (user.home / "demo-output" / "report.html").is_file()

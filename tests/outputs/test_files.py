@@ -263,3 +263,26 @@ def test_the_geopackage_is_written_without_sqlites_fsync_unless_the_user_says_ot
         ours, runs = (pyogrio.read_dataframe(path, layer=layer) for path in (tmp_path / "again.gpkg",
                                                                             synthetic_output / "changes.gpkg"))
         assert len(ours) > 0 and ours.equals(runs)
+
+
+def test_a_cog_read_back_against_its_source_is_refused_with_a_tile_gone_to_nodata(tmp_path):
+    """On a nearly full disk ``write_cog`` reads the COG back against the GeoTIFF it was copied from: GDAL's COG
+    driver, failing a write, can leave a tile that reads as nodata and say nothing (under ``ulimit -f``, the
+    last tiles of after_rgb.tif). The same COG is accepted against a source with that nodata."""
+    from affine import Affine
+
+    from geo.grid import Grid
+    from geo.outputs.cog import _read_back, write_cog
+
+    band = np.linspace(0.0, 1.0, 600 * 700, dtype=np.float32).reshape(600, 700)
+    grid = Grid("EPSG:32630", Affine(10, 0, 600_000, 0, -10, 5_300_000), band.shape)
+    holed = band.copy()
+    holed[512:, 512:] = np.nan  # a tile (256 x 256 blocks) gone
+    cog = write_cog(tmp_path / "holed.tif", holed, grid)
+    for name, data in (("whole.tif", band), ("same.tif", holed)):
+        with rasterio.open(tmp_path / name, "w", driver="GTiff", dtype="float32", count=1, width=grid.width,
+                           height=grid.height, crs=grid.crs, transform=grid.transform, nodata=float("nan")) as source:
+            source.write(data, 1)
+    with pytest.raises(rasterio.errors.RasterioIOError, match="tiles missing"):
+        _read_back(cog, tmp_path / "whole.tif")
+    _read_back(cog, tmp_path / "same.tif")
