@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from geo.errors import AOIError
-from geo.paths import misnamed_files, named_files
+from geo.paths import misnamed_files, named_files, nested_files
 from geo.slips import closest
 from geo.text_files import plain_text, read_utf8_text
 
@@ -267,6 +267,12 @@ def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[
     twice: set[str] = set()
     for misnamed, name in misnamed_files(directory, ".geojson", also=(".json",)).items():  # its AOI would be unknown, unexplained
         error = AOIError(f"{misnamed}: not read: an AOI file's name ends in .geojson (rename it {name})")
+        if problems is None:
+            raise error
+        problems.append(error)
+    for nested in nested_files(directory, ".geojson", also=(".json",)):
+        error = AOIError(f"{nested}: not read: AOI files are read from {directory} itself, not its subfolders "
+                         f"(move it to {directory})")
         if problems is None:
             raise error
         problems.append(error)

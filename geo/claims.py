@@ -19,7 +19,7 @@ from pathlib import Path
 
 from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
 from geo.errors import ClaimError
-from geo.paths import misnamed_files, named_files
+from geo.paths import misnamed_files, named_files, nested_files
 from geo.slips import closest
 from geo.text_files import plain_text, read_utf8_text
 
@@ -339,6 +339,10 @@ def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None, aoi
     for path, name in misnamed_files(directory, ".toml").items():  # its claims would be missing, unexplained
         # concerning no AOI: a warning for a job (which does not read it), an error for `geo claims list`
         error = ClaimError(f"{path}: not read: a claims file's name ends in .toml (rename it {name})")
+        problems.append(ClaimProblem(error, aoi_ids=()))
+    for path in nested_files(directory, ".toml"):
+        error = ClaimError(f"{path}: not read: claims files are read from {directory} itself, not its subfolders "
+                           f"(move it to {directory})")
         problems.append(ClaimProblem(error, aoi_ids=()))
     for path in named_files(directory, ".toml"):
         taken, file_problems = _file_claims(path)

@@ -295,3 +295,21 @@ def test_a_stance_in_capitals_is_suggested_in_lower_case(user):
     path.write_text(path.read_text(encoding="utf-8").replace('signatures', 'stance = "Assert"\nsignatures'), encoding="utf-8")
     assert refusal(user("claims", "list", *args)).endswith(
         "claim 'my-claim': stance must be 'assert' or 'deny', got 'Assert' (did you mean 'assert'?)")
+
+
+def test_a_claims_file_in_a_subfolder_is_named_not_ignored(user):
+    """Claims kept by year ('seeds/2024/mine.toml'): only seeds/ itself is read, so `geo claims list` listed
+    nothing, exit 0, and `--claim my-claim` was 'unknown'. The file is named, with where it is read from."""
+    args = seeds(user.home)
+    (user.home / "seeds" / "2024").mkdir()
+    (user.home / "seeds" / "mine.toml").rename(user.home / "seeds" / "2024" / "mine.toml")
+    assert refusal(user("claims", "list", *args), "seeds/2024/mine.toml") == (
+        "Error: seeds/2024/mine.toml: not read: claims files are read from seeds itself, not its subfolders "
+        "(move it to seeds)")
+    asked = user("run", "--claim", "my-claim", "--aoi", "demo-nantes-port", "--source", "demo", "--out", "out", *args)
+    assert refusal(asked, "seeds/2024/mine.toml").endswith("not its subfolders (move it to seeds)")
+    assert not (user.home / "out").exists()
+    (user.home / "seeds" / "2024" / "mine.toml").rename(user.home / "seeds" / "mine.toml")
+    listed = user("claims", "list", "--json", *args)
+    assert listed.returncode == 0 and listed.stderr == "", listed.output
+    assert [claim["id"] for claim in json.loads(listed.stdout)] == ["my-claim"]
