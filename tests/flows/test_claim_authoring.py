@@ -313,3 +313,21 @@ def test_a_claims_file_in_a_subfolder_is_named_not_ignored(user):
     listed = user("claims", "list", "--json", *args)
     assert listed.returncode == 0 and listed.stderr == "", listed.output
     assert [claim["id"] for claim in json.loads(listed.stdout)] == ["my-claim"]
+
+
+@pytest.mark.parametrize("stated, window, says", [
+    # written as TOML wants, yet no day: "is not a TOML date: write YYYY-MM-DD, e.g. 2024-10-08", which it was
+    ("2024-10-32", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "(at line 8, column 19)); 2024-10-32 is no day of the calendar: October 2024 has 31 days"),
+    ("2017-10-31", "{ start = 2015-02-29, end = 2017-06-30 }",
+     "(at line 10, column 20)); 2015-02-29 is no day of the calendar: February 2015 has 28 days"),
+    ("2024-13-01", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "(at line 8, column 19)); 2024-13-01 is no day of the calendar: there is no month 13"),
+    ("32/10/2024", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "; 32/10/2024 is not a TOML date: write YYYY-MM-DD; and October 2024 has 31 days"),
+    ('"2024-10-32"', "{ start = 2016-01-01, end = 2017-06-30 }",  # a string: "day is out of range for month"
+     "claim 'my-claim': field 'date_stated' '2024-10-32' is not a valid date (October 2024 has 31 days)"),
+])
+def test_a_day_the_calendar_lacks_says_so(user, stated, window, says):
+    line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
+    assert line.endswith(says), line
