@@ -37,7 +37,26 @@ def toml_hint(text: str, error: str) -> str:
         if not _is_toml_value(match.group()):
             what = "no day of the calendar" if DATE_PATTERN.match(match.group()) else "not a TOML date"
             return f"; {match.group()} is {what}: {_date_advice(match.group())}"
-    return _layout_hint(error, line, unquoted)
+    return _layout_hint(error, line, unquoted) or _value_hint(error, line, line[column - 1:column])
+
+
+def _value_hint(error: str, line: str, char: str) -> str:
+    """The slips of values: text without its quotes (``stance = assert``, ``aoi_ids = [my-port]``), which TOML
+    calls an 'Invalid value', and a list's entries without the comma between them, an 'Unclosed array'."""
+    key, _, value = (part.strip() for part in line.partition("="))
+    if error.startswith("Invalid value") and char.isalpha():
+        if value.startswith("["):
+            entries = (entry.strip() for entry in value.strip("[] ").split(","))
+            value = "[" + ", ".join(entry if entry[:1] in "\"'" else f'"{entry}"' for entry in entries) + "]"
+        else:
+            value = f'"{value}"'
+        return f"; text is written in double quotes: {key} = {value}"
+    if error.startswith("Unclosed array") and (char in "\"'" or char.isalnum()):
+        return '; the entries of a list are separated by commas: ["new_construction", "earthworks"]'
+    if error.startswith("Unclosed inline table") and char.isalpha():
+        return ("; the entries of an inline table are separated by commas: "
+                "window = { start = 2024-10-08, end = 2024-10-13 }")
+    return ""
 
 
 def _layout_hint(error: str, line: str, unquoted: str) -> str:

@@ -331,3 +331,24 @@ def test_a_claims_file_in_a_subfolder_is_named_not_ignored(user):
 def test_a_day_the_calendar_lacks_says_so(user, stated, window, says):
     line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
     assert line.endswith(says), line
+
+
+@pytest.mark.parametrize("edit, says", [
+    # TOML's words were all: "Invalid value", "Unclosed array", "Unclosed inline table" at a column
+    (('claimant = "Someone"', "claimant = Kim Jong Un"),
+     "(Invalid value (at line 6, column 12)); text is written in double quotes: claimant = \"Kim Jong Un\""),
+    (('aoi_ids = ["demo-nantes-port"]', "aoi_ids = [demo-nantes-port]"),
+     "(Invalid value (at line 9, column 12)); text is written in double quotes: aoi_ids = [\"demo-nantes-port\"]"),
+    (('signatures = ["new_construction"]', 'signatures = ["new_construction" "earthworks"]'),
+     "(Unclosed array (at line 11, column 34)); the entries of a list are separated by commas: "
+     "[\"new_construction\", \"earthworks\"]"),
+    (("start = 2016-01-01, end", "start = 2016-01-01 end"),
+     "(Unclosed inline table (at line 10, column 31)); the entries of an inline table are separated by commas: "
+     "window = { start = 2024-10-08, end = 2024-10-13 }"),
+])
+def test_a_value_without_its_quotes_or_commas_says_what_toml_wants(user, edit, says):
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+    line = refusal(user("claims", "list", *args))
+    assert line.endswith(says), line
