@@ -197,6 +197,11 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     denies = _ids(entry, "denies", where, required=False)
     if stance is Stance.DENY and not denies:
         raise ClaimError(f"{where}: a 'deny' claim must list the claim ids it denies in 'denies'")
+    if denies and stance is not Stance.DENY:  # a copied asserting claim given 'denies': it would be judged as one
+        raise ClaimError(f"{where}: 'denies' is given but the stance is {stance.value!r}: a denial is "
+                         "stance = \"deny\" (or drop 'denies')")
+    if claim_id in denies:
+        raise ClaimError(f"{where}: the claim denies itself (its own id {claim_id!r} is in 'denies')")
     return Claim(
         id=claim_id,
         claimant=_text(entry, "claimant", where),

@@ -352,3 +352,19 @@ def test_a_value_without_its_quotes_or_commas_says_what_toml_wants(user, edit, s
     path.write_text(path.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
     line = refusal(user("claims", "list", *args))
     assert line.endswith(says), line
+
+
+@pytest.mark.parametrize("lines, says", [
+    # demo-nantes.toml copied (stance = "assert") and given the claims it denies: taken, and judged as an
+    # assertion, its 'denies' read only to bring the denied claims into the job
+    ('stance = "assert"\ndenies = ["demo-nantes-construction"]',
+     "claim 'my-claim': 'denies' is given but the stance is 'assert': a denial is stance = \"deny\" (or drop "
+     "'denies')"),
+    ('stance = "deny"\ndenies = ["my-claim"]', "claim 'my-claim': the claim denies itself (its own id 'my-claim' is "
+                                               "in 'denies')"),
+])
+def test_a_denial_that_cannot_be_judged_as_one_is_refused(user, lines, says):
+    args = seeds(user.home)
+    path = user.home / "seeds" / "mine.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("signatures", f"{lines}\nsignatures"), encoding="utf-8")
+    assert refusal(user("claims", "list", *args)).endswith(says)
