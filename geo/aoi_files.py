@@ -212,8 +212,12 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
         _check_lon_lat(data, where)
         features = data.get("features") or []
         if len(features) != 1:
-            raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}")
+            raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}"
+                           f"{_geometry_types(features)}")
         data = features[0]
+    if isinstance(data, Mapping) and data.get("type") in ("Polygon", "MultiPolygon"):  # as geojson.io's text shows it
+        raise AOIError(f"{where}: a bare {data['type']} has no id: an AOI of the AOI folder is a Feature, "
+                       '{"type": "Feature", "properties": {"id": ..., "name": ..., "kind": ...}, "geometry": ...}')
     if not isinstance(data, Mapping) or data.get("type") != "Feature":
         raise AOIError(f"{where}: expected a GeoJSON Feature with id/name properties")
     _check_lon_lat(data, where)
@@ -229,6 +233,19 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
         raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}"
                        f"{close_kind_hint(kind)}")
     return AoiFeature(aoi_id, kind, data, props, where, path)
+
+
+def _geometry_types(features: object) -> str:
+    """' (Polygon, Point: one area a file; a pin beside it is not read here)' for a registry file's features."""
+    if not isinstance(features, list):
+        return ""
+    kinds = [f["geometry"].get("type") if isinstance(f, Mapping) and isinstance(f.get("geometry"), Mapping) else None
+             for f in features]
+    if not kinds or not all(isinstance(kind, str) for kind in kinds):
+        return ""
+    areas = sum(kind in ("Polygon", "MultiPolygon") for kind in kinds)
+    advice = "keep the area's feature alone" if areas == 1 else "one area a file, each with its own id"
+    return f" ({', '.join(map(str, kinds))}: {advice})"
 
 
 def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:

@@ -239,3 +239,21 @@ def test_an_aoi_file_in_a_subfolder_is_named_not_ignored(user):
     listed = user("aoi", "list", "--json", "--aoi-dir", "aoi")
     assert listed.returncode == 0 and listed.stderr == "", listed.output
     assert sorted(aoi["id"] for aoi in json.loads(listed.stdout)) == ["my-port", "my-quay"]
+
+
+POINT = {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [-1.55, 47.2]}}
+
+
+@pytest.mark.parametrize("data, says", [
+    # geojson.io's text with a marker dropped beside the area, the id added: "found 2", no more
+    ({"type": "FeatureCollection", "features": [json.loads(feature(DRAWN_RING)), POINT]},
+     "a FeatureCollection AOI must hold exactly 1 feature, found 2 (Polygon, Point: keep the area's feature alone)"),
+    # a bare geometry pasted: "expected a GeoJSON Feature with id/name properties"
+    ({"type": "Polygon", "coordinates": [DRAWN_RING]},
+     'a bare Polygon has no id: an AOI of the AOI folder is a Feature, {"type": "Feature", "properties": {"id": ..., '
+     '"name": ..., "kind": ...}, "geometry": ...}'),
+])
+def test_an_aoi_file_shaped_as_a_drawn_one_says_what_the_folder_wants(user, data, says):
+    (user.home / "aoi").mkdir()
+    (user.home / "aoi" / "port.geojson").write_text(json.dumps(data))
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson") == says
