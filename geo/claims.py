@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -202,13 +202,17 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
                          "stance = \"deny\" (or drop 'denies')")
     if claim_id in denies:
         raise ClaimError(f"{where}: the claim denies itself (its own id {claim_id!r} is in 'denies')")
+    stated = claim_date(entry, "date_stated", where)
+    if stated > date.today() + timedelta(days=1):  # a day's slack: the source's day may be ahead of this machine's
+        raise ClaimError(f"{where}: field 'date_stated' {stated} is in the future (today is {date.today()}): "
+                         "a year mistyped? It is the day the claim was made or reported")
     return Claim(
         id=claim_id,
         claimant=_text(entry, "claimant", where),
         statement=_text(entry, "statement", where),
         source=_text(entry, "source", where, required=False) or _document_title(document, where),
         source_url=_text(entry, "source_url", where, required=False) or str(document.get("url", "")),
-        date_stated=claim_date(entry, "date_stated", where),
+        date_stated=stated,
         stance=stance,
         aoi_ids=_ids(entry, "aoi_ids", where),
         window=TimeWindow(start, end),

@@ -368,3 +368,10 @@ def test_a_denial_that_cannot_be_judged_as_one_is_refused(user, lines, says):
     path = user.home / "seeds" / "mine.toml"
     path.write_text(path.read_text(encoding="utf-8").replace("signatures", f"{lines}\nsignatures"), encoding="utf-8")
     assert refusal(user("claims", "list", *args)).endswith(says)
+
+
+def test_a_claim_stated_in_the_future_is_refused_as_a_year_mistyped(user):
+    """'2042-10-18' for 2024-10-18 was taken: no claim is made after today."""
+    line = refusal(user("claims", "list", *seeds(user.home, stated="2099-10-18")))
+    assert " claim 'my-claim': field 'date_stated' 2099-10-18 is in the future (today is " in line, line
+    assert line.endswith("): a year mistyped? It is the day the claim was made or reported"), line
