@@ -33,6 +33,14 @@ def seeds(home, stated: str = "2017-10-31", window: str = "{ start = 2016-01-01,
     return ("--seeds-dir", "seeds", "--aoi-dir", str(REPO / "aoi"))
 
 
+def edited_seeds(home, old: str, new: str) -> tuple[str, ...]:
+    """``seeds`` with ``old`` in its claim file replaced by ``new`` (a slip typed into it)."""
+    args = seeds(home)
+    path = home / "seeds" / "mine.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return args
+
+
 def refusal(result, path: str = "seeds/mine.toml") -> str:
     assert result.returncode == 1, result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
@@ -347,10 +355,7 @@ def test_a_day_the_calendar_lacks_says_so(user, stated, window, says):
      "window = { start = 2024-10-08, end = 2024-10-13 }"),
 ])
 def test_a_value_without_its_quotes_or_commas_says_what_toml_wants(user, edit, says):
-    args = seeds(user.home)
-    path = user.home / "seeds" / "mine.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
-    line = refusal(user("claims", "list", *args))
+    line = refusal(user("claims", "list", *edited_seeds(user.home, *edit)))
     assert line.endswith(says), line
 
 
@@ -364,9 +369,7 @@ def test_a_value_without_its_quotes_or_commas_says_what_toml_wants(user, edit, s
                                                "in 'denies')"),
 ])
 def test_a_denial_that_cannot_be_judged_as_one_is_refused(user, lines, says):
-    args = seeds(user.home)
-    path = user.home / "seeds" / "mine.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace("signatures", f"{lines}\nsignatures"), encoding="utf-8")
+    args = edited_seeds(user.home, "signatures", f"{lines}\nsignatures")
     assert refusal(user("claims", "list", *args)).endswith(says)
 
 
