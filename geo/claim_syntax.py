@@ -177,3 +177,13 @@ def claim_time_zone(entry: Mapping[str, object], where: str) -> str:
         except ClaimError as exc:
             raise ClaimError(f"{where}: field 'time_zone': {exc}") from None
     return value.strip()
+
+
+def window_not_a_table(value: object) -> str:
+    """What to write for a window typed as a string ('2016-01-01/2017-06-30') or a list of dates: its own two
+    dates in a table when they can be read off it."""
+    got = f"the string {value!r}" if isinstance(value, str) else "a list" if isinstance(value, list) else repr(value)
+    text = " ".join(map(str, value)) if isinstance(value, list) else str(value)  # str(a TOML date): ISO
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", text)
+    start, end = dates if len(dates) == 2 else ("YYYY-MM-DD", "YYYY-MM-DD")
+    return f"field 'window' must be a table of two dates, got {got}: write window = {{ start = {start}, end = {end} }}"

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
+from geo.claim_syntax import claim_date, claim_time_zone, toml_hint, window_not_a_table
 from geo.errors import ClaimError
 from geo.paths import misnamed_files, named_files, nested_files
 from geo.slips import closest
@@ -178,7 +178,7 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     if window_table is None:
         raise ClaimError(f"{where}: missing window = {{ start = YYYY-MM-DD, end = YYYY-MM-DD }}")
     if not isinstance(window_table, Mapping):
-        raise ClaimError(f"{where}: {_window_not_a_table(window_table)}")
+        raise ClaimError(f"{where}: {window_not_a_table(window_table)}")
     stray = [key for key in window_table if key not in ("start", "end")]
     if stray:  # 'from'/'to', 'begin', a misspelt 'end': the end would be missing or silently other
         zone = window_table.get("time_zone")
@@ -288,6 +288,10 @@ def _claim_tables(path: Path) -> tuple[Mapping[str, object], list[object]]:
     if "time_zone" in document:  # free-form otherwise (published, notes): this one would be taken as read
         raise ClaimError(f"{path}: [document] time_zone is not read: give time_zone = "
                          f"{json.dumps(document['time_zone'])} in each [[claim]] whose window counts that zone's days")
+    for key, name in (("source_url", "url"), ("source", "title")):  # a claim's names: each claim's would be ''
+        if key in document:
+            raise ClaimError(f"{path}: [document] {key} is not read: the document's is {name} = "
+                             f"{json.dumps(document[key], ensure_ascii=False, default=str)} ({key} is a claim's own)")
     stray = [key for key in data if key not in ("document", "claim")]
     if stray:  # '[[claims]]', '[documents]': the claims in it would be dropped unseen
         close = difflib.get_close_matches(stray[0], ("document", "claim"), n=1)
@@ -319,16 +323,6 @@ def _file_claims(path: Path) -> tuple[list[Claim], list[ClaimProblem]]:
             named = tuple(raw_aois) if isinstance(raw_aois, list) and all(isinstance(a, str) for a in raw_aois) else None
             problems.append(ClaimProblem(exc, raw_id if isinstance(raw_id, str) else None, named))
     return claims, problems
-
-
-def _window_not_a_table(value: object) -> str:
-    """What to write for a window typed as a string ('2016-01-01/2017-06-30') or a list of dates: its own two
-    dates in a table when they can be read off it."""
-    got = f"the string {value!r}" if isinstance(value, str) else "a list" if isinstance(value, list) else repr(value)
-    text = " ".join(map(str, value)) if isinstance(value, list) else str(value)  # str(a TOML date): ISO
-    dates = re.findall(r"\d{4}-\d{2}-\d{2}", text)
-    start, end = dates if len(dates) == 2 else ("YYYY-MM-DD", "YYYY-MM-DD")
-    return f"field 'window' must be a table of two dates, got {got}: write window = {{ start = {start}, end = {end} }}"
 
 
 def load_claims_file(path: Path) -> list[Claim]:

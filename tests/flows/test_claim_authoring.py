@@ -378,3 +378,15 @@ def test_a_claim_stated_in_the_future_is_refused_as_a_year_mistyped(user):
     line = refusal(user("claims", "list", *seeds(user.home, stated="2099-10-18")))
     assert " claim 'my-claim': field 'date_stated' 2099-10-18 is in the future (today is " in line, line
     assert line.endswith("): a year mistyped? It is the day the claim was made or reported"), line
+
+
+@pytest.mark.parametrize("key, says", [
+    # the claim's names for the source put in [document]: taken without a word, every claim's source_url ''
+    ("source_url", 'seeds/mine.toml: [document] source_url is not read: the document\'s is url = "https://example.org/'
+                   'a" (source_url is a claim\'s own)'),
+    ("source", 'seeds/mine.toml: [document] source is not read: the document\'s is title = "https://example.org/a" '
+               "(source is a claim's own)"),
+])
+def test_a_claims_source_field_put_in_document_is_refused_naming_the_documents(user, key, says):
+    args = edited_seeds(user.home, 'title = "My notes"', f'title = "My notes"\n{key} = "https://example.org/a"')
+    assert refusal(user("claims", "list", *args)) == f"Error: {says}"
