@@ -50,3 +50,21 @@ def test_claims_without_their_aoi_folder_name_the_folder_not_each_aoi(user):
     assert (typed.returncode, typed.stderr.strip()) == (1, "Error: --aoi-dir aois: no such folder"), typed.output
     shown = user("claims", "show", "demo-nantes-construction", "--seeds-dir", "seed", "--aoi-dir", str(REPO / "aoi"))
     assert (shown.returncode, shown.stderr.strip()) == (1, "Error: --seeds-dir seed: no such folder"), shown.output
+
+
+def test_a_claim_asked_for_without_a_claims_folder_names_the_folder(user):
+    """GEO_ROOT set to a project of aoi/ alone, or --seeds-dir mistyped: `geo run --claim my-claim` said
+    "unknown claim id(s) my-claim (known: )"."""
+    (user.home / "project" / "aoi").mkdir(parents=True)
+    drawn = user.home / "harbour.geojson"
+    drawn.write_text((REPO / "aoi" / "demo-nantes-port.geojson").read_text(encoding="utf-8"), encoding="utf-8")
+    project = user.home / "project"
+    ran = user("run", "--aoi", "harbour.geojson", "--claim", "my-claim", "--source", str(REPO / "scenes" / "demo"),
+               "--out", "out", env={"GEO_ROOT": str(project)})
+    assert (ran.returncode, ran.stderr.strip()) == (1, f"Error: {project / 'seeds'}: no such folder (GEO_ROOT={project} "
+                                                       "names the folder holding aoi/ and seeds/; give the folder with "
+                                                       "--seeds-dir DIR)"), ran.output
+    typed = user("vessels", "--aoi", "harbour.geojson", "--claim", "my-claim", "--seeds-dir", "seed", "--source", "demo",
+                 "--from", "2015-06-01", "--to", "2017-12-31", "--out", "out")
+    assert (typed.returncode, typed.stderr.strip()) == (1, "Error: --seeds-dir seed: no such folder"), typed.output
+    assert not (user.home / "out").exists()
