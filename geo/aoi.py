@@ -350,7 +350,7 @@ def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = Non
             raise problems[0]
         if candidate.is_dir():  # spelled as an id, but none: the folder was meant
             raise folder_error(ref)
-        known = ", ".join(sorted(aois)) or "none"
+        known = ", ".join(sorted(aois)) or ("none" if Path(directory).is_dir() else "no such folder")
         # Ids are the files' 'id' property, not their names: say so when a file bears the name asked for.
         hint = next((f"{a.path.name} has id {a.id!r}; " for a in aois.values() if a.path and a.path.stem == ref), "")
         hint = hint or close_id_hint(ref, aois)

@@ -68,3 +68,10 @@ def test_a_claim_asked_for_without_a_claims_folder_names_the_folder(user):
                  "--from", "2015-06-01", "--to", "2017-12-31", "--out", "out")
     assert (typed.returncode, typed.stderr.strip()) == (1, "Error: --seeds-dir seed: no such folder"), typed.output
     assert not (user.home / "out").exists()
+
+
+def test_an_aoi_id_asked_for_without_an_aoi_folder_says_the_folder_is_missing(user):
+    """--aoi-dir mistyped: "unknown AOI id 'demo-nantes-port' (known in aoi: none)" read as an empty folder."""
+    asked = user("aoi", "show", "demo-nantes-port", "--aoi-dir", "aois")
+    assert (asked.returncode, asked.stderr.strip()) == (
+        1, "Error: unknown AOI id 'demo-nantes-port' (known in aois: no such folder)"), asked.output
