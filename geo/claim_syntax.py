@@ -69,6 +69,11 @@ def _layout_hint(error: str, line: str, unquoted: str) -> str:
         return '; a string ends on its own line: close its quote, or use triple quotes """...""" for several lines'
     if error.startswith("Cannot overwrite a value"):
         return f"; the key {line.split('=', 1)[0].strip()!r} is given twice in its table"
+    twice = re.match(r"Cannot (?:declare|mutate immutable namespace) \((?:'\w+', )*'(\w+)',?\)", error)
+    if twice and twice.group(1) == "document":
+        return "; [document] is given twice: a file holds one, with each [[claim]] after it"
+    if twice:  # window = { ... } and then [claim.window] or window.start = ...: one table given twice
+        return f"; {twice.group(1)!r} is given twice: once is enough, as {twice.group(1)} = {{ ... }} or as its own table"
     return ""
 
 

@@ -390,3 +390,20 @@ def test_a_claim_stated_in_the_future_is_refused_as_a_year_mistyped(user):
 def test_a_claims_source_field_put_in_document_is_refused_naming_the_documents(user, key, says):
     args = edited_seeds(user.home, 'title = "My notes"', f'title = "My notes"\n{key} = "https://example.org/a"')
     assert refusal(user("claims", "list", *args)) == f"Error: {says}"
+
+
+@pytest.mark.parametrize("edit, says", [
+    # TOML's "Cannot declare ('claim', 'window') twice" named a tuple, not the slip
+    (("signatures", "[claim.window]\nstart = 2016-02-01\nend = 2016-03-01\n\n[[claim]]\nsignatures"),
+     "(Cannot declare ('claim', 'window') twice (at line 11, column 14)); 'window' is given twice: once is enough, "
+     "as window = { ... } or as its own table"),
+    (("signatures", "window.start = 2016-02-01\nsignatures"),
+     "(Cannot mutate immutable namespace ('claim', 'window') (at line 11, column 26)); 'window' is given twice: once "
+     "is enough, as window = { ... } or as its own table"),
+    (('title = "My notes"', 'title = "My notes"\n[document]\nurl = "https://example.org"'),
+     "(Cannot declare ('document',) twice (at line 3, column 10)); [document] is given twice: a file holds one, with "
+     "each [[claim]] after it"),
+])
+def test_a_table_given_twice_says_which(user, edit, says):
+    line = refusal(user("claims", "list", *edited_seeds(user.home, *edit)))
+    assert line.endswith(says), line
