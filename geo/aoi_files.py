@@ -205,6 +205,21 @@ def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, A
     return props
 
 
+_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def approximate_flag(props: Mapping[str, Any], where: str) -> bool:
+    """The ``approximate`` property (absent or null, as QGIS exports an empty field: True): a boolean, or as a
+    table exports one (1/0, 'yes'/'no'); bool() of a string would read "false" as true."""
+    value = props.get("approximate")
+    if value is None:
+        return True
+    flag = _FLAGS.get(str(value).strip().lower()) if isinstance(value, (bool, int, str)) else None
+    if flag is None:
+        raise AOIError(f"{where}: property 'approximate' must be true or false, got {json.dumps(value)}")
+    return flag
+
+
 def registry_feature(data: object, where: str, path: Path | None = None) -> AoiFeature:
     """The Feature of a registry AOI (or of a FeatureCollection holding exactly one), with its id and kind
     checked: a lower-case slug ``id``, a known ``kind``."""

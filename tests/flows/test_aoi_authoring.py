@@ -257,3 +257,22 @@ def test_an_aoi_file_shaped_as_a_drawn_one_says_what_the_folder_wants(user, data
     (user.home / "aoi").mkdir()
     (user.home / "aoi" / "port.geojson").write_text(json.dumps(data))
     assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson") == says
+
+
+@pytest.mark.parametrize("value, approximate", [('"false"', False), ('"no"', False), ("0", False), ("false", False),
+                                                 ("null", True), ("true", True)])
+def test_approximate_written_as_text_is_read_as_written(user, value, approximate):
+    """'"approximate": "false"' (a spreadsheet's column, a hand edit) was read as true: bool() of a string."""
+    (user.home / "aoi").mkdir()
+    (user.home / "aoi" / "port.geojson").write_text(feature(DRAWN_RING).replace('"kind": "port"', f'"kind": "port", '
+                                                                                f'"approximate": {value}'))
+    shown = user("aoi", "show", "my-port", "--aoi-dir", "aoi")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["approximate"] is approximate, shown.output
+
+
+def test_approximate_that_is_no_yes_or_no_is_refused(user):
+    (user.home / "aoi").mkdir()
+    (user.home / "aoi" / "port.geojson").write_text(feature(DRAWN_RING).replace('"kind": "port"', '"kind": "port", '
+                                                                                '"approximate": "roughly"'))
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson") == (
+        "property 'approximate' must be true or false, got \"roughly\"")
