@@ -353,8 +353,24 @@ def test_a_day_the_calendar_lacks_says_so(user, stated, window, says):
     (("start = 2016-01-01, end", "start = 2016-01-01 end"),
      "(Unclosed inline table (at line 10, column 31)); the entries of an inline table are separated by commas: "
      "window = { start = 2024-10-08, end = 2024-10-13 }"),
+    # TOML's "Cannot declare ('claim', 'window') twice" named a tuple, not the slip
+    (("signatures", "[claim.window]\nstart = 2016-02-01\nend = 2016-03-01\n\n[[claim]]\nsignatures"),
+     "(Cannot declare ('claim', 'window') twice (at line 11, column 14)); 'window' is given twice: once is enough, "
+     "as window = { ... } or as its own table"),
+    (("signatures", "window.start = 2016-02-01\nsignatures"),
+     "(Cannot mutate immutable namespace ('claim', 'window') (at line 11, column 26)); 'window' is given twice: once "
+     "is enough, as window = { ... } or as its own table"),
+    (('title = "My notes"', 'title = "My notes"\n[document]\nurl = "https://example.org"'),
+     "(Cannot declare ('document',) twice (at line 3, column 10)); [document] is given twice: a file holds one, with "
+     "each [[claim]] after it"),
+    # the claim's names for the source put in [document]: taken without a word, every claim's source_url ''
+    (('title = "My notes"', 'title = "My notes"\nsource_url = "https://example.org/a"'),
+     'seeds/mine.toml: [document] source_url is not read: the document\'s is url = "https://example.org/a" '
+     "(source_url is a claim's own)"),
+    (('title = "My notes"', 'title = "My notes"\nsource = "Yonhap"'),
+     'seeds/mine.toml: [document] source is not read: the document\'s is title = "Yonhap" (source is a claim\'s own)'),
 ])
-def test_a_value_without_its_quotes_or_commas_says_what_toml_wants(user, edit, says):
+def test_a_value_table_or_key_written_another_way_says_what_the_file_wants(user, edit, says):
     line = refusal(user("claims", "list", *edited_seeds(user.home, *edit)))
     assert line.endswith(says), line
 
@@ -378,32 +394,3 @@ def test_a_claim_stated_in_the_future_is_refused_as_a_year_mistyped(user):
     line = refusal(user("claims", "list", *seeds(user.home, stated="2099-10-18")))
     assert " claim 'my-claim': field 'date_stated' 2099-10-18 is in the future (today is " in line, line
     assert line.endswith("): a year mistyped? It is the day the claim was made or reported"), line
-
-
-@pytest.mark.parametrize("key, says", [
-    # the claim's names for the source put in [document]: taken without a word, every claim's source_url ''
-    ("source_url", 'seeds/mine.toml: [document] source_url is not read: the document\'s is url = "https://example.org/'
-                   'a" (source_url is a claim\'s own)'),
-    ("source", 'seeds/mine.toml: [document] source is not read: the document\'s is title = "https://example.org/a" '
-               "(source is a claim's own)"),
-])
-def test_a_claims_source_field_put_in_document_is_refused_naming_the_documents(user, key, says):
-    args = edited_seeds(user.home, 'title = "My notes"', f'title = "My notes"\n{key} = "https://example.org/a"')
-    assert refusal(user("claims", "list", *args)) == f"Error: {says}"
-
-
-@pytest.mark.parametrize("edit, says", [
-    # TOML's "Cannot declare ('claim', 'window') twice" named a tuple, not the slip
-    (("signatures", "[claim.window]\nstart = 2016-02-01\nend = 2016-03-01\n\n[[claim]]\nsignatures"),
-     "(Cannot declare ('claim', 'window') twice (at line 11, column 14)); 'window' is given twice: once is enough, "
-     "as window = { ... } or as its own table"),
-    (("signatures", "window.start = 2016-02-01\nsignatures"),
-     "(Cannot mutate immutable namespace ('claim', 'window') (at line 11, column 26)); 'window' is given twice: once "
-     "is enough, as window = { ... } or as its own table"),
-    (('title = "My notes"', 'title = "My notes"\n[document]\nurl = "https://example.org"'),
-     "(Cannot declare ('document',) twice (at line 3, column 10)); [document] is given twice: a file holds one, with "
-     "each [[claim]] after it"),
-])
-def test_a_table_given_twice_says_which(user, edit, says):
-    line = refusal(user("claims", "list", *edited_seeds(user.home, *edit)))
-    assert line.endswith(says), line
