@@ -19,8 +19,8 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
-from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, close_id_hint, close_kind_hint,
-                           feature_properties, folder_error, index_aois, names_a_file, out_of_range_hint,
+from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, approximate_flag, close_id_hint,
+                           close_kind_hint, feature_properties, folder_error, index_aois, names_a_file, out_of_range_hint,
                            polygon_coordinates, read_geojson, registry_feature, registry_file_hint, validity_advice,
                            wrong_type)
 from geo.aoi_vector import read_vector_layer
@@ -164,7 +164,7 @@ def aoi_from_feature(entry: AoiFeature) -> AOI:
         kind=entry.kind,
         geometry=validate_geometry(_shape(entry.feature.get("geometry"), where), where),
         source=str(props.get("source", "")),
-        approximate=bool(props.get("approximate", True)),
+        approximate=approximate_flag(props, where),
         path=entry.path,
     )
 
@@ -240,7 +240,7 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         kind=kind,
         geometry=validate_geometry(geometry, where),
         source=str(props.get("source") or f"drawn area ({path.name}, {len(kept)} feature(s))"),
-        approximate=bool(props.get("approximate", True)),
+        approximate=approximate_flag(props, where),
         path=path,
     )
 
@@ -350,7 +350,7 @@ def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = Non
             raise problems[0]
         if candidate.is_dir():  # spelled as an id, but none: the folder was meant
             raise folder_error(ref)
-        known = ", ".join(sorted(aois)) or "none"
+        known = ", ".join(sorted(aois)) or ("none" if Path(directory).is_dir() else "no such folder")
         # Ids are the files' 'id' property, not their names: say so when a file bears the name asked for.
         hint = next((f"{a.path.name} has id {a.id!r}; " for a in aois.values() if a.path and a.path.stem == ref), "")
         hint = hint or close_id_hint(ref, aois)

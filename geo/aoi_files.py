@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from geo.errors import AOIError
-from geo.paths import misnamed_files, named_files
+from geo.paths import misnamed_files, named_files, nested_files
 from geo.slips import closest
 from geo.text_files import plain_text, read_utf8_text
 
@@ -205,6 +205,21 @@ def feature_properties(feature: Mapping[str, Any], where: str) -> Mapping[str, A
     return props
 
 
+_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def approximate_flag(props: Mapping[str, Any], where: str) -> bool:
+    """The ``approximate`` property (absent or null, as QGIS exports an empty field: True): a boolean, or as a
+    table exports one (1/0, 'yes'/'no'); bool() of a string would read "false" as true."""
+    value = props.get("approximate")
+    if value is None:
+        return True
+    flag = _FLAGS.get(str(value).strip().lower()) if isinstance(value, (bool, int, str)) else None
+    if flag is None:
+        raise AOIError(f"{where}: property 'approximate' must be true or false, got {json.dumps(value)}")
+    return flag
+
+
 def registry_feature(data: object, where: str, path: Path | None = None) -> AoiFeature:
     """The Feature of a registry AOI (or of a FeatureCollection holding exactly one), with its id and kind
     checked: a lower-case slug ``id``, a known ``kind``."""
@@ -212,8 +227,12 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
         _check_lon_lat(data, where)
         features = data.get("features") or []
         if len(features) != 1:
-            raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}")
+            raise AOIError(f"{where}: a FeatureCollection AOI must hold exactly 1 feature, found {len(features)}"
+                           f"{_geometry_types(features)}")
         data = features[0]
+    if isinstance(data, Mapping) and data.get("type") in ("Polygon", "MultiPolygon"):  # as geojson.io's text shows it
+        raise AOIError(f"{where}: a bare {data['type']} has no id: an AOI of the AOI folder is a Feature, "
+                       '{"type": "Feature", "properties": {"id": ..., "name": ..., "kind": ...}, "geometry": ...}')
     if not isinstance(data, Mapping) or data.get("type") != "Feature":
         raise AOIError(f"{where}: expected a GeoJSON Feature with id/name properties")
     _check_lon_lat(data, where)
@@ -229,6 +248,19 @@ def registry_feature(data: object, where: str, path: Path | None = None) -> AoiF
         raise AOIError(f"{where}: property 'kind' must be one of {', '.join(KINDS)}, got {kind!r}"
                        f"{close_kind_hint(kind)}")
     return AoiFeature(aoi_id, kind, data, props, where, path)
+
+
+def _geometry_types(features: object) -> str:
+    """' (Polygon, Point: one area a file; a pin beside it is not read here)' for a registry file's features."""
+    if not isinstance(features, list):
+        return ""
+    kinds = [f["geometry"].get("type") if isinstance(f, Mapping) and isinstance(f.get("geometry"), Mapping) else None
+             for f in features]
+    if not kinds or not all(isinstance(kind, str) for kind in kinds):
+        return ""
+    areas = sum(kind in ("Polygon", "MultiPolygon") for kind in kinds)
+    advice = "keep the area's feature alone" if areas == 1 else "one area a file, each with its own id"
+    return f" ({', '.join(map(str, kinds))}: {advice})"
 
 
 def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:
@@ -267,6 +299,12 @@ def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[
     twice: set[str] = set()
     for misnamed, name in misnamed_files(directory, ".geojson", also=(".json",)).items():  # its AOI would be unknown, unexplained
         error = AOIError(f"{misnamed}: not read: an AOI file's name ends in .geojson (rename it {name})")
+        if problems is None:
+            raise error
+        problems.append(error)
+    for nested in nested_files(directory, ".geojson", also=(".json",)):
+        error = AOIError(f"{nested}: not read: AOI files are read from {directory} itself, not its subfolders "
+                         f"(move it to {directory})")
         if problems is None:
             raise error
         problems.append(error)

@@ -4,6 +4,7 @@ only as a bad value or an unclosed table at a line and column."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -16,6 +17,8 @@ _WHERE = re.compile(r"\(at line (\d+), column (\d+)\)")
 # A run of digits and date/time separators that starts like a date (day, month and year in any order).
 _DATE_LIKE = re.compile(r"(?<![\w\"'])\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ]\d{1,2}:\d{2}[\d:.]*(?:Z|[+-]\d{2}:?\d{2})?)?")
 _CURLY_QUOTES = "“”„‟‘’‚‛«»"
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # not calendar.month_name: the locale's
 
 
 def toml_hint(text: str, error: str) -> str:
@@ -32,8 +35,28 @@ def toml_hint(text: str, error: str) -> str:
     unquoted = re.sub(r"\"[^\"]*(?:\"|$)|'[^']*(?:'|$)", '""', line)  # a date inside a string is text
     for match in _DATE_LIKE.finditer(unquoted):
         if not _is_toml_value(match.group()):
-            return f"; {match.group()} is not a TOML date: {_date_advice(match.group())}"
-    return _layout_hint(error, line, unquoted)
+            what = "no day of the calendar" if DATE_PATTERN.match(match.group()) else "not a TOML date"
+            return f"; {match.group()} is {what}: {_date_advice(match.group())}"
+    return _layout_hint(error, line, unquoted) or _value_hint(error, line, line[column - 1:column])
+
+
+def _value_hint(error: str, line: str, char: str) -> str:
+    """The slips of values: text without its quotes (``stance = assert``, ``aoi_ids = [my-port]``), which TOML
+    calls an 'Invalid value', and a list's entries without the comma between them, an 'Unclosed array'."""
+    key, _, value = (part.strip() for part in line.partition("="))
+    if error.startswith("Invalid value") and char.isalpha():
+        if value.startswith("["):
+            entries = (entry.strip() for entry in value.strip("[] ").split(","))
+            value = "[" + ", ".join(entry if entry[:1] in "\"'" else f'"{entry}"' for entry in entries) + "]"
+        else:
+            value = f'"{value}"'
+        return f"; text is written in double quotes: {key} = {value}"
+    if error.startswith("Unclosed array") and (char in "\"'" or char.isalnum()):
+        return '; the entries of a list are separated by commas: ["new_construction", "earthworks"]'
+    if error.startswith("Unclosed inline table") and char.isalpha():
+        return ("; the entries of an inline table are separated by commas: "
+                "window = { start = 2024-10-08, end = 2024-10-13 }")
+    return ""
 
 
 def _layout_hint(error: str, line: str, unquoted: str) -> str:
@@ -46,6 +69,11 @@ def _layout_hint(error: str, line: str, unquoted: str) -> str:
         return '; a string ends on its own line: close its quote, or use triple quotes """...""" for several lines'
     if error.startswith("Cannot overwrite a value"):
         return f"; the key {line.split('=', 1)[0].strip()!r} is given twice in its table"
+    twice = re.match(r"Cannot (?:declare|mutate immutable namespace) \((?:'\w+', )*'(\w+)',?\)", error)
+    if twice and twice.group(1) == "document":
+        return "; [document] is given twice: a file holds one, with each [[claim]] after it"
+    if twice:  # window = { ... } and then [claim.window] or window.start = ...: one table given twice
+        return f"; {twice.group(1)!r} is given twice: once is enough, as {twice.group(1)} = {{ ... }} or as its own table"
     return ""
 
 
@@ -77,13 +105,23 @@ def _date_advice(token: str) -> str:
         year, month, day = third, first, second
     else:
         return f"write YYYY-MM-DD (whether {text} is day/month or month/day is not guessed)"
-    try:
-        iso = date(year, month, day).isoformat() if year >= 1000 else ""
-    except ValueError:
-        iso = ""
-    if not iso:
+    fault = calendar_fault(year, month, day) if year >= 1 else ""
+    if fault:  # '2024-10-32' is written right: no form to advise, the day does not exist
+        return fault if DATE_PATTERN.match(text) else f"write YYYY-MM-DD; and {fault}"
+    if year < 1000:  # '10/08/24': the century is not guessed either
         return "write YYYY-MM-DD, e.g. 2024-10-08"
+    iso = date(year, month, day).isoformat()
     return f"write YYYY-MM-DD{' with a two-digit month and day' if len(parts[0]) == 4 else ''} ({iso})"
+
+
+def calendar_fault(year: int, month: int, day: int) -> str:
+    """Why year-month-day is no day of the calendar ('October 2024 has 31 days'), or '' when it is one."""
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if day < 1:
+        return f"there is no day {day}"
+    return "" if day <= days else f"{_MONTHS[month - 1]} {year} has {days} days"
 
 
 def day_alone(moment: datetime | None) -> str:
@@ -121,7 +159,9 @@ def _parsed(text: str, key: str, where: str) -> date:
         try:
             return date.fromisoformat(text)
         except ValueError as exc:
-            raise ClaimError(f"{where}: field '{key}' {text!r} is not a valid date ({exc})") from None
+            year, month, day = map(int, text.split("-"))
+            raise ClaimError(f"{where}: field '{key}' {text!r} is not a valid date "
+                             f"({calendar_fault(year, month, day) or exc})") from None
     if _DATE_LIKE.fullmatch(text):
         try:
             return datetime.fromisoformat(text)
@@ -142,3 +182,13 @@ def claim_time_zone(entry: Mapping[str, object], where: str) -> str:
         except ClaimError as exc:
             raise ClaimError(f"{where}: field 'time_zone': {exc}") from None
     return value.strip()
+
+
+def window_not_a_table(value: object) -> str:
+    """What to write for a window typed as a string ('2016-01-01/2017-06-30') or a list of dates: its own two
+    dates in a table when they can be read off it."""
+    got = f"the string {value!r}" if isinstance(value, str) else "a list" if isinstance(value, list) else repr(value)
+    text = " ".join(map(str, value)) if isinstance(value, list) else str(value)  # str(a TOML date): ISO
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", text)
+    start, end = dates if len(dates) == 2 else ("YYYY-MM-DD", "YYYY-MM-DD")
+    return f"field 'window' must be a table of two dates, got {got}: write window = {{ start = {start}, end = {end} }}"

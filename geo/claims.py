@@ -13,13 +13,13 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from geo.claim_syntax import claim_date, claim_time_zone, toml_hint
+from geo.claim_syntax import claim_date, claim_time_zone, toml_hint, window_not_a_table
 from geo.errors import ClaimError
-from geo.paths import misnamed_files, named_files
+from geo.paths import misnamed_files, named_files, nested_files
 from geo.slips import closest
 from geo.text_files import plain_text, read_utf8_text
 
@@ -178,7 +178,7 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     if window_table is None:
         raise ClaimError(f"{where}: missing window = {{ start = YYYY-MM-DD, end = YYYY-MM-DD }}")
     if not isinstance(window_table, Mapping):
-        raise ClaimError(f"{where}: {_window_not_a_table(window_table)}")
+        raise ClaimError(f"{where}: {window_not_a_table(window_table)}")
     stray = [key for key in window_table if key not in ("start", "end")]
     if stray:  # 'from'/'to', 'begin', a misspelt 'end': the end would be missing or silently other
         zone = window_table.get("time_zone")
@@ -197,13 +197,22 @@ def claim_from_table(entry: Mapping[str, object], document: Mapping[str, object]
     denies = _ids(entry, "denies", where, required=False)
     if stance is Stance.DENY and not denies:
         raise ClaimError(f"{where}: a 'deny' claim must list the claim ids it denies in 'denies'")
+    if denies and stance is not Stance.DENY:  # a copied asserting claim given 'denies': it would be judged as one
+        raise ClaimError(f"{where}: 'denies' is given but the stance is {stance.value!r}: a denial is "
+                         "stance = \"deny\" (or drop 'denies')")
+    if claim_id in denies:
+        raise ClaimError(f"{where}: the claim denies itself (its own id {claim_id!r} is in 'denies')")
+    stated = claim_date(entry, "date_stated", where)
+    if stated > date.today() + timedelta(days=1):  # a day's slack: the source's day may be ahead of this machine's
+        raise ClaimError(f"{where}: field 'date_stated' {stated} is in the future (today is {date.today()}): "
+                         "a year mistyped? It is the day the claim was made or reported")
     return Claim(
         id=claim_id,
         claimant=_text(entry, "claimant", where),
         statement=_text(entry, "statement", where),
         source=_text(entry, "source", where, required=False) or _document_title(document, where),
         source_url=_text(entry, "source_url", where, required=False) or str(document.get("url", "")),
-        date_stated=claim_date(entry, "date_stated", where),
+        date_stated=stated,
         stance=stance,
         aoi_ids=_ids(entry, "aoi_ids", where),
         window=TimeWindow(start, end),
@@ -279,6 +288,10 @@ def _claim_tables(path: Path) -> tuple[Mapping[str, object], list[object]]:
     if "time_zone" in document:  # free-form otherwise (published, notes): this one would be taken as read
         raise ClaimError(f"{path}: [document] time_zone is not read: give time_zone = "
                          f"{json.dumps(document['time_zone'])} in each [[claim]] whose window counts that zone's days")
+    for key, name in (("source_url", "url"), ("source", "title")):  # a claim's names: each claim's would be ''
+        if key in document:
+            raise ClaimError(f"{path}: [document] {key} is not read: the document's is {name} = "
+                             f"{json.dumps(document[key], ensure_ascii=False, default=str)} ({key} is a claim's own)")
     stray = [key for key in data if key not in ("document", "claim")]
     if stray:  # '[[claims]]', '[documents]': the claims in it would be dropped unseen
         close = difflib.get_close_matches(stray[0], ("document", "claim"), n=1)
@@ -312,16 +325,6 @@ def _file_claims(path: Path) -> tuple[list[Claim], list[ClaimProblem]]:
     return claims, problems
 
 
-def _window_not_a_table(value: object) -> str:
-    """What to write for a window typed as a string ('2016-01-01/2017-06-30') or a list of dates: its own two
-    dates in a table when they can be read off it."""
-    got = f"the string {value!r}" if isinstance(value, str) else "a list" if isinstance(value, list) else repr(value)
-    text = " ".join(map(str, value)) if isinstance(value, list) else str(value)  # str(a TOML date): ISO
-    dates = re.findall(r"\d{4}-\d{2}-\d{2}", text)
-    start, end = dates if len(dates) == 2 else ("YYYY-MM-DD", "YYYY-MM-DD")
-    return f"field 'window' must be a table of two dates, got {got}: write window = {{ start = {start}, end = {end} }}"
-
-
 def load_claims_file(path: Path) -> list[Claim]:
     claims, problems = _file_claims(Path(path))
     if problems:
@@ -339,6 +342,10 @@ def read_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None, aoi
     for path, name in misnamed_files(directory, ".toml").items():  # its claims would be missing, unexplained
         # concerning no AOI: a warning for a job (which does not read it), an error for `geo claims list`
         error = ClaimError(f"{path}: not read: a claims file's name ends in .toml (rename it {name})")
+        problems.append(ClaimProblem(error, aoi_ids=()))
+    for path in nested_files(directory, ".toml"):
+        error = ClaimError(f"{path}: not read: claims files are read from {directory} itself, not its subfolders "
+                           f"(move it to {directory})")
         problems.append(ClaimProblem(error, aoi_ids=()))
     for path in named_files(directory, ".toml"):
         taken, file_problems = _file_claims(path)

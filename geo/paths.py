@@ -96,3 +96,14 @@ def misnamed_files(folder: Path, suffix: str, also: tuple[str, ...] = ()) -> dic
         if stem and f".{ending.lower()}" in (suffix, *also):
             found[path] = f"{stem}{suffix}"
     return found
+
+
+def nested_files(folder: Path, suffix: str, also: tuple[str, ...] = ()) -> list[Path]:
+    """The files ending in ``suffix`` (any case, or an ending in ``also``) one folder down in ``folder``
+    ('seeds/2024/mine.toml'): the folder alone is read, so their claims or AOIs would be unknown, unexplained.
+    Hidden folders (.git, .ipynb_checkpoints) are not the user's."""
+    if not Path(folder).is_dir():
+        return []
+    endings = (suffix, *also)
+    return [path for sub in sorted(Path(folder).iterdir()) if sub.is_dir() and not sub.name.startswith(".")
+            for path in visible_files(sub) if path.suffix.lower() in endings]

@@ -78,7 +78,9 @@ def _say_empty(message: str) -> None:
 def _claims(aoi_dir: Path | None, seeds_dir: Path | None) -> dict[str, Claim]:
     from geo.aoi import load_aois
 
-    return load_claims(seeds_folder(seeds_dir), set(load_aois(aoi_folder(aoi_dir))))
+    # the AOI folder must be there: without it every claim 'names unknown AOI', the folder's absence unsaid
+    aois = load_aois(listed_folder(aoi_dir, paths.aoi_dir(), "--aoi-dir"))
+    return load_claims(seeds_folder(seeds_dir), set(aois))
 
 
 @claims_group.command("list")
@@ -140,8 +142,8 @@ def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None, as_
     from geo.aoi import load_aois
 
     skipped: list[AOIError] = []
-    aois = load_aois(aoi_folder(aoi_dir), skipped)
-    read = read_claims(seeds_folder(seeds_dir), set(aois), bool(skipped))
+    aois = load_aois(listed_folder(aoi_dir, paths.aoi_dir(), "--aoi-dir"), skipped)
+    read = read_claims(listed_folder(seeds_dir, paths.seeds_dir(), "--seeds-dir"), set(aois), bool(skipped))
     claim = read.wanted([claim_id])[claim_id]
     console.warn_skipped([*skipped, *(p.error for p in read.problems)], "`geo aoi list` and `geo claims list`")
     click.echo(json.dumps(claim.summary(), indent=2, ensure_ascii=False))

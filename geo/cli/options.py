@@ -127,7 +127,10 @@ def aoi_folder(value: Path | None) -> Path:
     return value if value is not None else paths.aoi_dir()
 
 
-def seeds_folder(value: Path | None) -> Path:
+def seeds_folder(value: Path | None, needed: bool = False) -> Path:
+    """The claims folder; ``needed`` (claims asked for by id), a missing one is named, not each claim 'unknown'."""
+    if needed:
+        return listed_folder(value, paths.seeds_dir(), "--seeds-dir")
     return value if value is not None else paths.seeds_dir()
 
 

@@ -66,6 +66,7 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
         from geo.scenes.pairs import check_scene_ref
     check_scene_ref(before, "--before")
     check_scene_ref(after, "--after")
-    aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
+    aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir),
+                                  seeds_folder(seeds_dir, needed=bool(claim_ids)))
     execute(aoi, claims, source or default_source(sensor), before, after, out, sensor, workers, scheduler)
     want_quick_end()

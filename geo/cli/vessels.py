@@ -118,7 +118,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
 
     first, last = parse_period(start, end)
     check_output_dir(out)
-    aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir), seeds_folder(seeds_dir))
+    aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir),
+                                  seeds_folder(seeds_dir, needed=bool(claim_ids)))
     if claim_ids:
         _vessel_claims_only([c for c in claims if c.id in claim_ids])
     else:

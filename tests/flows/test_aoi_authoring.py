@@ -216,3 +216,63 @@ def test_a_kind_a_slip_away_from_a_known_one_is_suggested(user, kind, hint):
     assert drawn.returncode == 0 and json.loads(drawn.stdout)["kind"] == "other", drawn.output
     assert drawn.stderr.strip() == (f"warning: port.geojson: property 'kind' {kind!r} is not one of {kinds}: read as "
                                     f"'other'{hint}")
+
+
+def test_an_aoi_file_in_a_subfolder_is_named_not_ignored(user):
+    """An analyst keeping AOIs by country ('aoi/korea/port.geojson'): only aoi/ itself is read, so the file was
+    skipped unseen, its AOI 'unknown' and `geo aoi list` exit 0. The listing names it; a command asking for
+    another AOI warns and goes on; hidden folders (.git) are not the user's."""
+    (user.home / "aoi" / "korea").mkdir(parents=True)
+    (user.home / "aoi" / ".git").mkdir()
+    registry_aoi(user.home / "aoi" / "korea" / "port.geojson", "my-port", "Mon port")
+    registry_aoi(user.home / "aoi" / ".git" / "old.geojson", "my-port", "Mon port")
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/korea/port.geojson") == (
+        "not read: AOI files are read from aoi itself, not its subfolders (move it to aoi)")
+    asked = user("aoi", "show", "my-port", "--aoi-dir", "aoi")
+    assert refusal(asked, "aoi/korea/port.geojson").startswith("not read: AOI files are read from aoi itself")
+    registry_aoi(user.home / "aoi" / "quay.geojson", "my-quay", "Mon quai")
+    shown = user("aoi", "show", "my-quay", "--aoi-dir", "aoi")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == "my-quay", shown.output
+    assert shown.stderr.startswith("warning: aoi/korea/port.geojson: not read: AOI files are read from aoi itself, "
+                                   "not its subfolders (move it to aoi)"), shown.stderr
+    (user.home / "aoi" / "korea" / "port.geojson").rename(user.home / "aoi" / "port.geojson")
+    listed = user("aoi", "list", "--json", "--aoi-dir", "aoi")
+    assert listed.returncode == 0 and listed.stderr == "", listed.output
+    assert sorted(aoi["id"] for aoi in json.loads(listed.stdout)) == ["my-port", "my-quay"]
+
+
+POINT = {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [-1.55, 47.2]}}
+
+
+@pytest.mark.parametrize("data, says", [
+    # geojson.io's text with a marker dropped beside the area, the id added: "found 2", no more
+    ({"type": "FeatureCollection", "features": [json.loads(feature(DRAWN_RING)), POINT]},
+     "a FeatureCollection AOI must hold exactly 1 feature, found 2 (Polygon, Point: keep the area's feature alone)"),
+    # a bare geometry pasted: "expected a GeoJSON Feature with id/name properties"
+    ({"type": "Polygon", "coordinates": [DRAWN_RING]},
+     'a bare Polygon has no id: an AOI of the AOI folder is a Feature, {"type": "Feature", "properties": {"id": ..., '
+     '"name": ..., "kind": ...}, "geometry": ...}'),
+])
+def test_an_aoi_file_shaped_as_a_drawn_one_says_what_the_folder_wants(user, data, says):
+    (user.home / "aoi").mkdir()
+    (user.home / "aoi" / "port.geojson").write_text(json.dumps(data))
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson") == says
+
+
+@pytest.mark.parametrize("value, approximate", [('"false"', False), ('"no"', False), ("0", False), ("false", False),
+                                                 ("null", True), ("true", True)])
+def test_approximate_written_as_text_is_read_as_written(user, value, approximate):
+    """'"approximate": "false"' (a spreadsheet's column, a hand edit) was read as true: bool() of a string."""
+    (user.home / "aoi").mkdir()
+    (user.home / "aoi" / "port.geojson").write_text(feature(DRAWN_RING).replace('"kind": "port"', f'"kind": "port", '
+                                                                                f'"approximate": {value}'))
+    shown = user("aoi", "show", "my-port", "--aoi-dir", "aoi")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["approximate"] is approximate, shown.output
+
+
+def test_approximate_that_is_no_yes_or_no_is_refused(user):
+    (user.home / "aoi").mkdir()
+    (user.home / "aoi" / "port.geojson").write_text(feature(DRAWN_RING).replace('"kind": "port"', '"kind": "port", '
+                                                                                '"approximate": "roughly"'))
+    assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson") == (
+        "property 'approximate' must be true or false, got \"roughly\"")

@@ -33,6 +33,14 @@ def seeds(home, stated: str = "2017-10-31", window: str = "{ start = 2016-01-01,
     return ("--seeds-dir", "seeds", "--aoi-dir", str(REPO / "aoi"))
 
 
+def edited_seeds(home, old: str, new: str) -> tuple[str, ...]:
+    """``seeds`` with ``old`` in its claim file replaced by ``new`` (a slip typed into it)."""
+    args = seeds(home)
+    path = home / "seeds" / "mine.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return args
+
+
 def refusal(result, path: str = "seeds/mine.toml") -> str:
     assert result.returncode == 1, result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
@@ -295,3 +303,94 @@ def test_a_stance_in_capitals_is_suggested_in_lower_case(user):
     path.write_text(path.read_text(encoding="utf-8").replace('signatures', 'stance = "Assert"\nsignatures'), encoding="utf-8")
     assert refusal(user("claims", "list", *args)).endswith(
         "claim 'my-claim': stance must be 'assert' or 'deny', got 'Assert' (did you mean 'assert'?)")
+
+
+def test_a_claims_file_in_a_subfolder_is_named_not_ignored(user):
+    """Claims kept by year ('seeds/2024/mine.toml'): only seeds/ itself is read, so `geo claims list` listed
+    nothing, exit 0, and `--claim my-claim` was 'unknown'. The file is named, with where it is read from."""
+    args = seeds(user.home)
+    (user.home / "seeds" / "2024").mkdir()
+    (user.home / "seeds" / "mine.toml").rename(user.home / "seeds" / "2024" / "mine.toml")
+    assert refusal(user("claims", "list", *args), "seeds/2024/mine.toml") == (
+        "Error: seeds/2024/mine.toml: not read: claims files are read from seeds itself, not its subfolders "
+        "(move it to seeds)")
+    asked = user("run", "--claim", "my-claim", "--aoi", "demo-nantes-port", "--source", "demo", "--out", "out", *args)
+    assert refusal(asked, "seeds/2024/mine.toml").endswith("not its subfolders (move it to seeds)")
+    assert not (user.home / "out").exists()
+    (user.home / "seeds" / "2024" / "mine.toml").rename(user.home / "seeds" / "mine.toml")
+    listed = user("claims", "list", "--json", *args)
+    assert listed.returncode == 0 and listed.stderr == "", listed.output
+    assert [claim["id"] for claim in json.loads(listed.stdout)] == ["my-claim"]
+
+
+@pytest.mark.parametrize("stated, window, says", [
+    # written as TOML wants, yet no day: "is not a TOML date: write YYYY-MM-DD, e.g. 2024-10-08", which it was
+    ("2024-10-32", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "(at line 8, column 19)); 2024-10-32 is no day of the calendar: October 2024 has 31 days"),
+    ("2017-10-31", "{ start = 2015-02-29, end = 2017-06-30 }",
+     "(at line 10, column 20)); 2015-02-29 is no day of the calendar: February 2015 has 28 days"),
+    ("2024-13-01", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "(at line 8, column 19)); 2024-13-01 is no day of the calendar: there is no month 13"),
+    ("32/10/2024", "{ start = 2016-01-01, end = 2017-06-30 }",
+     "; 32/10/2024 is not a TOML date: write YYYY-MM-DD; and October 2024 has 31 days"),
+    ('"2024-10-32"', "{ start = 2016-01-01, end = 2017-06-30 }",  # a string: "day is out of range for month"
+     "claim 'my-claim': field 'date_stated' '2024-10-32' is not a valid date (October 2024 has 31 days)"),
+])
+def test_a_day_the_calendar_lacks_says_so(user, stated, window, says):
+    line = refusal(user("claims", "list", *seeds(user.home, stated, window)))
+    assert line.endswith(says), line
+
+
+@pytest.mark.parametrize("edit, says", [
+    # TOML's words were all: "Invalid value", "Unclosed array", "Unclosed inline table" at a column
+    (('claimant = "Someone"', "claimant = Kim Jong Un"),
+     "(Invalid value (at line 6, column 12)); text is written in double quotes: claimant = \"Kim Jong Un\""),
+    (('aoi_ids = ["demo-nantes-port"]', "aoi_ids = [demo-nantes-port]"),
+     "(Invalid value (at line 9, column 12)); text is written in double quotes: aoi_ids = [\"demo-nantes-port\"]"),
+    (('signatures = ["new_construction"]', 'signatures = ["new_construction" "earthworks"]'),
+     "(Unclosed array (at line 11, column 34)); the entries of a list are separated by commas: "
+     "[\"new_construction\", \"earthworks\"]"),
+    (("start = 2016-01-01, end", "start = 2016-01-01 end"),
+     "(Unclosed inline table (at line 10, column 31)); the entries of an inline table are separated by commas: "
+     "window = { start = 2024-10-08, end = 2024-10-13 }"),
+    # TOML's "Cannot declare ('claim', 'window') twice" named a tuple, not the slip
+    (("signatures", "[claim.window]\nstart = 2016-02-01\nend = 2016-03-01\n\n[[claim]]\nsignatures"),
+     "(Cannot declare ('claim', 'window') twice (at line 11, column 14)); 'window' is given twice: once is enough, "
+     "as window = { ... } or as its own table"),
+    (("signatures", "window.start = 2016-02-01\nsignatures"),
+     "(Cannot mutate immutable namespace ('claim', 'window') (at line 11, column 26)); 'window' is given twice: once "
+     "is enough, as window = { ... } or as its own table"),
+    (('title = "My notes"', 'title = "My notes"\n[document]\nurl = "https://example.org"'),
+     "(Cannot declare ('document',) twice (at line 3, column 10)); [document] is given twice: a file holds one, with "
+     "each [[claim]] after it"),
+    # the claim's names for the source put in [document]: taken without a word, every claim's source_url ''
+    (('title = "My notes"', 'title = "My notes"\nsource_url = "https://example.org/a"'),
+     'seeds/mine.toml: [document] source_url is not read: the document\'s is url = "https://example.org/a" '
+     "(source_url is a claim's own)"),
+    (('title = "My notes"', 'title = "My notes"\nsource = "Yonhap"'),
+     'seeds/mine.toml: [document] source is not read: the document\'s is title = "Yonhap" (source is a claim\'s own)'),
+])
+def test_a_value_table_or_key_written_another_way_says_what_the_file_wants(user, edit, says):
+    line = refusal(user("claims", "list", *edited_seeds(user.home, *edit)))
+    assert line.endswith(says), line
+
+
+@pytest.mark.parametrize("lines, says", [
+    # demo-nantes.toml copied (stance = "assert") and given the claims it denies: taken, and judged as an
+    # assertion, its 'denies' read only to bring the denied claims into the job
+    ('stance = "assert"\ndenies = ["demo-nantes-construction"]',
+     "claim 'my-claim': 'denies' is given but the stance is 'assert': a denial is stance = \"deny\" (or drop "
+     "'denies')"),
+    ('stance = "deny"\ndenies = ["my-claim"]', "claim 'my-claim': the claim denies itself (its own id 'my-claim' is "
+                                               "in 'denies')"),
+])
+def test_a_denial_that_cannot_be_judged_as_one_is_refused(user, lines, says):
+    args = edited_seeds(user.home, "signatures", f"{lines}\nsignatures")
+    assert refusal(user("claims", "list", *args)).endswith(says)
+
+
+def test_a_claim_stated_in_the_future_is_refused_as_a_year_mistyped(user):
+    """'2042-10-18' for 2024-10-18 was taken: no claim is made after today."""
+    line = refusal(user("claims", "list", *seeds(user.home, stated="2099-10-18")))
+    assert " claim 'my-claim': field 'date_stated' 2099-10-18 is in the future (today is " in line, line
+    assert line.endswith("): a year mistyped? It is the day the claim was made or reported"), line
