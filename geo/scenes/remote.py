@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import urlparse
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlparse
 
 from geo.errors import ArchiveError, AssetGoneError
 
@@ -103,12 +104,31 @@ def is_remote(href: str) -> bool:
     return href.startswith(REMOTE_PREFIXES)
 
 
+def expired_token(href: str, now: datetime | None = None) -> str | None:
+    """The expiry time (``se``) of the SAS token ``href`` carries when it has passed, else None (no token, or
+    one still valid or not saying when it ends)."""
+    end = (parse_qs(urlparse(href).query).get("se") or [""])[0]
+    try:
+        expiry = datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None
+    except ValueError:
+        return None
+    if expiry is None:
+        return None
+    expiry = expiry if expiry.tzinfo else expiry.replace(tzinfo=timezone.utc)
+    return end if expiry <= (now or datetime.now(timezone.utc)) else None
+
+
 def sign_href(href: str) -> str:
     """The href ready to open: Planetary Computer blob URLs get a SAS token (``planetary-computer``
     package, tokens cached by it); every other href is returned unchanged. Signing happens at read time
-    because tokens expire, so cached items keep their unsigned hrefs."""
-    if not urlparse(href).netloc.endswith(BLOB_STORAGE_DOMAIN):
+    because tokens expire, so cached items keep their unsigned hrefs; an href saved signed (items saved from a
+    signed search) whose token has expired is signed anew (the package leaves a signed one as it is: Azure's 403)."""
+    parts = urlparse(href)
+    if not parts.netloc.endswith(BLOB_STORAGE_DOMAIN):
         return href
+    if (expired := expired_token(href)) is not None:
+        log.debug("%s: its SAS token expired at %s; signing it anew", parts._replace(query="").geturl(), expired)
+        href = parts._replace(query="").geturl()
     import planetary_computer
     import requests
 
