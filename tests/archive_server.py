@@ -5,7 +5,7 @@ It is a real HTTP server (``http.server`` in a thread) that the real clients (py
 
 * STAC API: landing page, conformance, ``/collections``, ``/collections/{id}[/items[/{item}]]``, and
   ``/search`` (POST and GET) filtering by collections, ids, datetime and intersects/bbox, paged through
-  ``next`` links (POST body with a token).
+  ``next`` links (``paging``: POST body with a token, or GET with the token in an absolute or relative URL).
 * Files: ``GET``/``HEAD`` with HTTP range requests (206 + Content-Range), as S3 or Azure blob storage.
 * A Planetary-Computer-like SAS token endpoint (``/api/sas/v1/token/{account}/{container}``); requests
   for ``*.blob.core.windows.net`` arriving through this server as an HTTP proxy are refused (403) unless
@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from shapely.geometry import box, shape
 
@@ -88,6 +88,7 @@ class ArchiveServer:
     webhooks: set[str] = field(default_factory=set)  # POST paths answered 200 "ok"
     log: list[Record] = field(default_factory=list)
     epoch: int = 0  # bumped by clear(): requests from before it stay out of the new log
+    paging: str = "post"  # next links: POST with the token in the body | get (token in the URL) | get-relative
     landing_conforms: bool = True  # False: the landing page says no ``conformsTo``, only ``/conformance`` does
 
     def __post_init__(self) -> None:
@@ -222,8 +223,15 @@ class ArchiveServer:
         links = [{"rel": "root", "href": self.url + "/"}]
         if following is not None:
             body = {k: v for k, v in query.items() if k != "token"}
-            links.append({"rel": "next", "href": self.url + "/search", "method": "POST", "type": "application/geo+json",
-                          "body": {**body, "token": following}, "merge": False})
+            if self.paging == "post":
+                links.append({"rel": "next", "href": self.url + "/search", "method": "POST",
+                              "type": "application/geo+json", "body": {**body, "token": following}, "merge": False})
+            else:  # GET: the query and the token in the URL (relative: as a server behind a proxy may write it)
+                params = {k: json.dumps(v) if isinstance(v, dict) else ",".join(map(str, v)) if isinstance(v, list)
+                          else v for k, v in body.items()}
+                href = "/search?" + urlencode({**params, "token": following})
+                links.append({"rel": "next", "type": "application/geo+json",
+                              "href": href if self.paging == "get-relative" else self.url + href})
         return {"type": "FeatureCollection", "features": page, "links": links,
                 "numberMatched": len(matched), "numberReturned": len(page)}
 

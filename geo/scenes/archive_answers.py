@@ -84,7 +84,7 @@ def read_conformance_page(client: Any, stac_io: Any) -> None:
 def absent_collections(client: Any, collections: Sequence[str], archive: str) -> str | None:
     """What to say when a collection searched is not in the archive (an empty answer, else taken for no scene
     there: an archive keeping Sentinel-2 as ``sentinel-2-c1-l2a`` only), naming those it holds; None when all are
-    there, or the archive cannot tell (no collections endpoint, or it fails)."""
+    there, or the archive cannot tell (no collections endpoint, it fails, or it lists none)."""
     from pystac_client import ConformanceClasses
     from pystac_client.exceptions import APIError
 
@@ -95,7 +95,7 @@ def absent_collections(client: Any, collections: Sequence[str], archive: str) ->
         held = sorted(c.id for c in islice(client.get_collections(), 1000)) if absent else []
     except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
-    if not absent:
+    if not absent or not held:  # none at all: an archive not listing them, or holding nothing yet (a re-check waits)
         return None
-    shown = ", ".join(held[:12]) + (" ..." if len(held) > 12 else "") if held else "none"
+    shown = ", ".join(held[:12]) + (" ..." if len(held) > 12 else "")
     return f"{archive}: has no collection {', '.join(repr(c) for c in absent)} (its collections: {shown})"

@@ -1,6 +1,7 @@
 """`geo run` and `geo scenes search` on archives answering as real ones do, not as the tidy loopback archive: one
 that ignores the dates asked, one keeping Sentinel-2 under another collection, a proxy's HTML page where JSON was
-expected, an older API declaring its conformance only at /conformance, and Planetary Computer items saved signed,
+expected, an older API declaring its conformance only at /conformance, next links that are GET URLs (relative
+ones too), and Planetary Computer items saved signed,
 whose SAS token has since expired. Each either gives the tidy archive's result on the same pixels or stops in one
 line naming the archive and what is wrong. Synthetic tiles over Vladivostok (tests/flows/tiles.py)."""
 
@@ -33,8 +34,10 @@ PORTAL = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body
 def archives(tmp_path_factory) -> Iterator[dict[str, ArchiveServer]]:
     servers = {name: ArchiveServer(page_size=3, landing_conforms=name != "old-api").start()
                for name in ("tidy", "any-date", "c1-only", "old-api", "pc")}
+    for paging in ("get", "get-relative"):  # a page an item, each next link a GET URL holding the token
+        servers[paging] = ArchiveServer(page_size=1, paging=paging).start()
     folder = tmp_path_factory.mktemp("real-archives")
-    for name in ("tidy", "any-date", "old-api"):
+    for name in ("tidy", "any-date", "old-api", "get", "get-relative"):
         for item_id, when, changed in PAIR:
             tile_item(servers[name], folder / name, Tile(item_id, when, 32652, TILE, orbit=60, changed=changed))
     for year in (2019, 2029):  # what an archive ignoring the dates answers besides
@@ -98,6 +101,19 @@ def search_ids(user, source: str, area: str, *extra: str) -> list[str]:
                   "--json", *extra)
     assert listed.returncode == 0, listed.output
     return [scene["id"] for scene in json.loads(listed.stdout)["scenes"]]
+
+
+@pytest.mark.parametrize("paging", ["get", "get-relative"])
+def test_pages_linked_by_get_urls_are_followed_even_relative_ones(user, archives, area, tidy_run, paging):
+    """A relative next link ("/search?...&token=...", as a server behind a proxy may write it) stopped the search:
+    "search failed (Invalid URL '/search?limit=100&...': No scheme supplied ...)"."""
+    server = archives[paging]
+    assert search_ids(user, server.url, area) == [BEFORE, AFTER]
+    result = run(user, server.url, area, paging)
+    assert result.returncode == 0, result.output
+    assert changed_m2(user, paging) == changed_m2(user, tidy_run)
+    pages = [r for r in server.records("/search") if r.method == "GET"]
+    assert pages and all(r.status == 200 for r in pages)  # the second page, asked for by its URL
 
 
 def test_an_archive_ignoring_the_dates_asked_is_taken_for_the_dates_asked_only(user, archives, area, tidy_run):
