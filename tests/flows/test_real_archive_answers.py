@@ -34,10 +34,11 @@ PORTAL = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body
 def archives(tmp_path_factory) -> Iterator[dict[str, ArchiveServer]]:
     servers = {name: ArchiveServer(page_size=3, landing_conforms=name != "old-api").start()
                for name in ("tidy", "any-date", "c1-only", "old-api", "pc")}
+    servers["broken"] = ArchiveServer(page_size=3).start()  # its after scene's red band: 404, or a signature expired
     for paging in ("get", "get-relative"):  # a page an item, each next link a GET URL holding the token
         servers[paging] = ArchiveServer(page_size=1, paging=paging).start()
     folder = tmp_path_factory.mktemp("real-archives")
-    for name in ("tidy", "any-date", "old-api", "get", "get-relative"):
+    for name in ("tidy", "any-date", "old-api", "get", "get-relative", "broken"):
         for item_id, when, changed in PAIR:
             tile_item(servers[name], folder / name, Tile(item_id, when, 32652, TILE, orbit=60, changed=changed))
     for year in (2019, 2029):  # what an archive ignoring the dates answers besides
@@ -187,3 +188,35 @@ def test_planetary_computer_items_saved_signed_are_signed_anew_when_their_token_
     blob = [r for r in pc.records("/files/") if r.host.endswith(".blob.core.windows.net")]
     assert blob and all(r.status in (200, 206) for r in blob)
     assert pc.records("/api/sas/v1/token/sentinel2l2a01/")
+
+
+PRESIGNED = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-Signature=0a1b"
+
+
+@pytest.mark.parametrize("href_tail, status, said", [
+    (".missing", None, ": asset 'red' ({href}): the host has no such file (HTTP 404)\n"),
+    (f"?{PRESIGNED}", 403, " asset 'red' ({href}): the host refused access: the signature in the href expired at "
+                           "2024-01-01T01:00:00Z (search the archive again) (HTTP response code: 403"),
+])
+def test_a_band_the_host_does_not_serve_is_one_line_naming_scene_band_and_why(user, archives, area, href_tail,
+                                                                              status, said):
+    """A 404 said GDAL's "'/vsicurl/http://...' does not exist in the file system, and is not recognized as a supported
+    dataset name."; a presigned URL past its expiry only that the host "wants credentials this request did not
+    carry"."""
+    server = archives["broken"]
+    red = next(i for i in server.items["sentinel-2-l2a"] if i["id"] == AFTER)["assets"]["red"]
+    whole = red["href"]
+    red["href"] = whole + href_tail
+    if status is not None:
+        server.inject("status", match=f"/{AFTER}/red.tif", methods=("GET", "HEAD"), times=-1, status=status,
+                      body=b"<?xml version='1.0'?><Error><Code>AccessDenied</Code><Message>Request has expired"
+                           b"</Message></Error>")
+    try:
+        result = run(user, server.url, area, "out")
+    finally:
+        red["href"] = whole
+        server.clear()
+    assert result.returncode == 1, result.output
+    assert result.stderr.startswith(f"Error: scene {AFTER}" + said.format(href=whole + href_tail)), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert not (user.home / "out").exists()

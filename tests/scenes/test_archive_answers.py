@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from geo.scenes.archive_answers import describe_failure, web_page
-from geo.scenes.remote import expired_token
+from geo.scenes.remote import signature_expired
 
 NGINX = ("<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out"
          "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -41,10 +41,12 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 @pytest.mark.parametrize("query, expired", [
     ("st=2024-01-01T00%3A00%3A00Z&se=2024-01-02T00%3A00%3A00Z&sp=rl&sig=x", "2024-01-02T00:00:00Z"),
-    ("se=2025-12-31T23:59:59&sig=x", "2025-12-31T23:59:59"),  # no zone: UTC
+    ("se=2025-12-31T23:59:59&sig=x", "2025-12-31T23:59:59Z"),  # no zone: UTC
+    ("X-Amz-Date=20251231T230000Z&X-Amz-Expires=3600&X-Amz-Signature=x", "2026-01-01T00:00:00Z"),
+    ("X-Amz-Date=20251231T230000Z&X-Amz-Expires=3601&X-Amz-Signature=x", None),
     ("st=2025-12-31T00%3A00%3A00Z&se=2026-01-02T00%3A00%3A00Z&sp=rl&sig=x", None),  # still valid
     ("se=soon&sig=x", None),  # unreadable: left as it is
     ("", None),
 ])
-def test_a_saved_sas_token_is_expired_once_its_end_has_passed(query, expired):
-    assert expired_token(f"https://acct.blob.core.windows.net/c/b04.tif?{query}", NOW) == expired
+def test_a_saved_signature_is_expired_once_its_end_has_passed(query, expired):
+    assert signature_expired(f"https://acct.blob.core.windows.net/c/b04.tif?{query}", NOW) == expired
