@@ -5,7 +5,7 @@ It is a real HTTP server (``http.server`` in a thread) that the real clients (py
 
 * STAC API: landing page, conformance, ``/collections``, ``/collections/{id}[/items[/{item}]]``, and
   ``/search`` (POST and GET) filtering by collections, ids, datetime and intersects/bbox, paged through
-  ``next`` links (POST body with a token).
+  ``next`` links (``paging``: POST body with a token, or GET with the token in an absolute or relative URL).
 * Files: ``GET``/``HEAD`` with HTTP range requests (206 + Content-Range), as S3 or Azure blob storage.
 * A Planetary-Computer-like SAS token endpoint (``/api/sas/v1/token/{account}/{container}``); requests
   for ``*.blob.core.windows.net`` arriving through this server as an HTTP proxy are refused (403) unless
@@ -15,9 +15,10 @@ It is a real HTTP server (``http.server`` in a thread) that the real clients (py
 * Injectable faults per path: an HTTP status (with ``Retry-After``), a slow response, a truncated body, a
   corrupt body, a dropped connection; and faults of a broken search: a ``next`` link that loops back
   (``loop``: the same token again; ``loop-fresh``: a new token, the same items again), one that never ends
-  (``endless``: new items on every page), and ``ignore-ids`` (an ``ids`` filter ignored: a lookup answered
-  with other items). Every request is recorded with the body bytes actually sent and, for a POST, those
-  received.
+  (``endless``: new items on every page), ``ignore-ids`` (an ``ids`` filter ignored: a lookup answered
+  with other items) and ``ignore-dates`` (the ``datetime`` filter ignored: every date's items). Every request
+  is recorded with the body bytes actually sent and, for a POST, those received. ``landing_conforms=False``:
+  conformance classes declared only at ``/conformance``, as older STAC APIs do.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from shapely.geometry import box, shape
 
@@ -51,7 +52,7 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 class Fault:
     """What to do to matching requests, ``times`` times (-1: always)."""
 
-    kind: str  # status | slow | truncate | corrupt | drop | loop | loop-fresh | endless | ignore-ids
+    kind: str  # status | slow | truncate | corrupt | drop | loop | loop-fresh | endless | ignore-ids | ignore-dates
     match: str = ""  # substring of the request path
     methods: tuple[str, ...] = ("GET",)
     times: int = 1
@@ -87,6 +88,8 @@ class ArchiveServer:
     webhooks: set[str] = field(default_factory=set)  # POST paths answered 200 "ok"
     log: list[Record] = field(default_factory=list)
     epoch: int = 0  # bumped by clear(): requests from before it stay out of the new log
+    paging: str = "post"  # next links: POST with the token in the body | get (token in the URL) | get-relative
+    landing_conforms: bool = True  # False: the landing page says no ``conformsTo``, only ``/conformance`` does
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -192,7 +195,7 @@ class ArchiveServer:
             bbox = query["bbox"]
             geometry = box(*([float(v) for v in bbox.split(",")] if isinstance(bbox, str) else bbox))
         lo = hi = None
-        if query.get("datetime"):
+        if query.get("datetime") and kind != "ignore-dates":
             parts = str(query["datetime"]).split("/")
             lo = _when(parts[0]) if parts[0] not in ("", "..") else None
             hi = _when(parts[-1]) if parts[-1] not in ("", "..") else None
@@ -220,8 +223,15 @@ class ArchiveServer:
         links = [{"rel": "root", "href": self.url + "/"}]
         if following is not None:
             body = {k: v for k, v in query.items() if k != "token"}
-            links.append({"rel": "next", "href": self.url + "/search", "method": "POST", "type": "application/geo+json",
-                          "body": {**body, "token": following}, "merge": False})
+            if self.paging == "post":
+                links.append({"rel": "next", "href": self.url + "/search", "method": "POST",
+                              "type": "application/geo+json", "body": {**body, "token": following}, "merge": False})
+            else:  # GET: the query and the token in the URL (relative: as a server behind a proxy may write it)
+                params = {k: json.dumps(v) if isinstance(v, dict) else ",".join(map(str, v)) if isinstance(v, list)
+                          else v for k, v in body.items()}
+                href = "/search?" + urlencode({**params, "token": following})
+                links.append({"rel": "next", "type": "application/geo+json",
+                              "href": href if self.paging == "get-relative" else self.url + href})
         return {"type": "FeatureCollection", "features": page, "links": links,
                 "numberMatched": len(matched), "numberReturned": len(page)}
 
@@ -229,7 +239,7 @@ class ArchiveServer:
         url = self.url
         return {
             "type": "Catalog", "stac_version": "1.0.0", "id": "loopback", "description": "loopback archive",
-            "conformsTo": CONFORMANCE,
+            **({"conformsTo": CONFORMANCE} if self.landing_conforms else {}),
             "links": [
                 {"rel": "self", "href": url + "/", "type": "application/json"},
                 {"rel": "root", "href": url + "/", "type": "application/json"},

@@ -202,6 +202,24 @@ def item_datetime(item: pystac.Item) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
+def in_period(scene: Scene, lo: datetime, hi: datetime) -> bool:
+    """Whether ``scene`` was acquired in [lo, hi]: its time, or the span its ``start_datetime`` and
+    ``end_datetime`` give, meeting it (as a STAC API's ``datetime`` filter matches)."""
+    start, end = (_utc(scene.properties.get(name)) for name in ("start_datetime", "end_datetime"))
+    if start is not None and end is not None and start <= hi and end >= lo:
+        return True
+    return lo <= scene.datetime <= hi
+
+
+def _utc(value: object) -> datetime | None:
+    """A STAC time property as an aware datetime (UTC when it says no zone); None when absent or unreadable."""
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return when if when is None or when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
 def item_platform(item: pystac.Item) -> str:
     return str(item.properties.get("platform", item.properties.get("constellation", "")))
 

@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import urlparse
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlparse
 
 from geo.errors import ArchiveError, AssetGoneError
 
@@ -103,12 +104,36 @@ def is_remote(href: str) -> bool:
     return href.startswith(REMOTE_PREFIXES)
 
 
+def signature_expired(href: str, now: datetime | None = None) -> str | None:
+    """When the signature ``href`` carries expired, once it has: an Azure SAS token's ``se``, or an S3 presigned
+    URL's ``X-Amz-Date`` + ``X-Amz-Expires``; None when it carries none, one still valid, or one not saying."""
+    query = {key.lower(): values[0] for key, values in parse_qs(urlparse(href).query).items()}
+    try:
+        if "se" in query:
+            expiry = datetime.fromisoformat(query["se"].replace("Z", "+00:00"))
+        elif "x-amz-date" in query and "x-amz-expires" in query:
+            expiry = (datetime.strptime(query["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+                      + timedelta(seconds=int(query["x-amz-expires"])))
+        else:
+            return None
+    except ValueError:
+        return None
+    expiry = expiry if expiry.tzinfo else expiry.replace(tzinfo=timezone.utc)
+    shown = expiry.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return shown if expiry <= (now or datetime.now(timezone.utc)) else None
+
+
 def sign_href(href: str) -> str:
     """The href ready to open: Planetary Computer blob URLs get a SAS token (``planetary-computer``
     package, tokens cached by it); every other href is returned unchanged. Signing happens at read time
-    because tokens expire, so cached items keep their unsigned hrefs."""
-    if not urlparse(href).netloc.endswith(BLOB_STORAGE_DOMAIN):
+    because tokens expire, so cached items keep their unsigned hrefs; an href saved signed (items saved from a
+    signed search) whose token has expired is signed anew (the package leaves a signed one as it is: Azure's 403)."""
+    parts = urlparse(href)
+    if not parts.netloc.endswith(BLOB_STORAGE_DOMAIN):
         return href
+    if (expired := signature_expired(href)) is not None:
+        log.debug("%s: its SAS token expired at %s; signing it anew", parts._replace(query="").geturl(), expired)
+        href = parts._replace(query="").geturl()
     import planetary_computer
     import requests
 
@@ -151,6 +176,8 @@ def refused_hint(href: str) -> str:
     if href.startswith(("s3://", "/vsis3/")):
         return ("the storage refused the S3 keys given (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): wrong or expired "
                 "keys? (the Copernicus Data Space's expire on the date chosen when they were made)")
+    if (expired := signature_expired(href)) is not None:  # an href saved signed: the archive signs anew at each search
+        return f"the host refused access: the signature in the href expired at {expired} (search the archive again)"
     return "the host refused access: it wants credentials this request did not carry, or not these"
 
 
@@ -160,8 +187,9 @@ def _cannot_heal(what: str, message: str, status: int | None, detail: str = "", 
     ``AssetGoneError`` when the file is not there (404, 410), else ``ArchiveError`` (saying what to check when
     access was refused); None for the statuses worth retrying (408/429/5xx) and for no status (timeouts, resets,
     truncated or corrupt bodies)."""
-    if status in GONE_STATUSES:
-        return AssetGoneError(what, f"{message}{detail}")
+    if status in GONE_STATUSES:  # GDAL's words for a URL answering 404 at open speak of a "file system"
+        said = "the host has no such file" if "does not exist in the file system" in message else message
+        return AssetGoneError(what, f"{said}{detail}")
     if status in REFUSED_STATUSES:
         return ArchiveError(f"{what}: {refused_hint(href)} ({message}{detail})")
     if status in PERMANENT_STATUSES:
@@ -214,10 +242,11 @@ def s3_status(message: str, href: str, options: Mapping[str, str] | None, policy
     return response.status_code if same and response.status_code >= 400 else None
 
 
-def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
-    """Ask the host once about ``href`` after a failed read: (HTTP status, Retry-After seconds or None).
-    GDAL neither honours Retry-After nor always reports the status behind a failed tile read, so a HEAD
-    request tells how long the host wants us to wait, and whether waiting can help at all."""
+def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None, bool]:
+    """Ask the host once about ``href`` after a failed read: (HTTP status, Retry-After seconds or None, whether
+    it did not answer in time). GDAL neither honours Retry-After nor always reports the status behind a failed
+    tile read (nor says a tile's read timed out), so a HEAD request tells how long the host wants us to wait,
+    and whether waiting can help at all."""
     import requests
     from urllib3.util.retry import Retry
 
@@ -225,15 +254,15 @@ def probe(href: str, policy: RetryPolicy) -> tuple[int | None, float | None]:
         response = requests.head(
             sign_href(href), timeout=(policy.connect_timeout_s, policy.read_timeout_s), allow_redirects=True
         )
-    except (requests.RequestException, ArchiveError):
-        return None, None
+    except (requests.RequestException, ArchiveError) as exc:
+        return None, None, isinstance(exc, requests.Timeout)
     value = response.headers.get("Retry-After")
     if response.status_code not in (429, 503) or value is None:
-        return response.status_code, None
+        return response.status_code, None, False
     try:
-        return response.status_code, float(Retry().parse_retry_after(value))
+        return response.status_code, float(Retry().parse_retry_after(value)), False
     except Exception:  # urllib3 raises InvalidHeader for a malformed value: then there is no hint
-        return response.status_code, None
+        return response.status_code, None, False
 
 
 def not_a_raster(href: str, policy: RetryPolicy) -> str | None:
@@ -283,11 +312,14 @@ def with_retries(read: Callable[[int], T], href: str, what: str, policy: RetryPo
             detail = "" if said or status is None else f" (HTTP {status})"
             if (final := _cannot_heal(what, message, status, detail, href)) is not None:
                 raise final from None
-            status, hint = probe(href, policy)  # GDAL does not always say the status: the host is asked
+            status, hint, late = probe(href, policy)  # GDAL does not always say the status: the host is asked
             if (final := _cannot_heal(what, message, status, f" (HTTP {status})", href)) is not None:
                 raise final from None
             if status is not None and status < 300 and (text := not_a_raster(href, policy)) is not None:
                 raise AssetGoneError(what, text) from None
+            if attempt + 1 == policy.attempts and late:  # GDAL's words were a tile's "Read error at row 4294967295"
+                raise ArchiveError(f"{what}: the host did not answer in time at each of {policy.attempts} attempts "
+                                   "(a read timeout: GDAL_HTTP_TIMEOUT s)") from None
             if attempt + 1 == policy.attempts:
                 shown = status is None or status < 400 or status == http_status(message)
                 detail = "" if shown else f"; HTTP {status}"

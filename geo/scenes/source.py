@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,10 +27,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pystac
 
 from geo.errors import ArchiveError, MissingSceneError, SceneError
+from geo.scenes.archive_answers import (absent_collections, describe_failure, not_landing_page,
+                                        read_conformance_page)
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.item_assets import scene_from_item
 from geo.scenes.local_catalog import UNREADABLE, catalog_file, catalog_items, in_collections, unreadable
-from geo.scenes.model import Scene, Sensor
+from geo.scenes.model import Scene, Sensor, in_period
 
 if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP,
     from shapely.geometry.base import BaseGeometry  # and listing its items (geo.recheck.quick) no shapely
@@ -178,7 +179,7 @@ class LocalCatalog:
 
     def search(self, geometry: BaseGeometry, start: date, end: date) -> list[Scene]:
         lo, hi = day_range(start, end)
-        return [s for s in self._scenes if lo <= s.datetime <= hi and s.geometry.intersects(geometry)]
+        return [s for s in self._scenes if in_period(s, lo, hi) and s.geometry.intersects(geometry)]
 
     def get(self, scene_id: str) -> Scene:
         for scene in self._scenes:
@@ -188,22 +189,6 @@ class LocalCatalog:
 
     def all(self) -> list[Scene]:
         return list(self._scenes)
-
-
-def _describe(exc: Exception) -> str:
-    """An archive failure in one line: HTTP status and the start of the server's message."""
-    status = getattr(exc, "status_code", None)
-    unresolved = re.search(r"host='([^']+)'.*NameResolutionError", str(exc))
-    if unresolved:  # offline: urllib3's "Max retries exceeded with url" says nothing of it
-        return f"the host name {unresolved.group(1)} does not resolve: no network, or a DNS or proxy problem"
-    text = re.sub(r"\(Caused by (\w+)\(.*", r"(\1)", " ".join(str(exc).split()))[:200] or type(exc).__name__
-    from geo.scenes.remote import timeout_words  # (only on a failure)
-
-    late = timeout_words(text)
-    host = re.search(r"host='([^']+)'", text)
-    if late and host:  # "Max retries exceeded with url: /search (ReadTimeoutError)" hid that it was a timeout
-        return f"{host.group(1)} {late}"
-    return f"HTTP {status}: {text}" if status else text
 
 
 class StacApi:
@@ -224,6 +209,7 @@ class StacApi:
         self._client: Any = None
         self._refused: set[str] = set()  # ids already warned about (not a plain name, not valid STAC)
         self._rate_limited: ArchiveError | None = None  # an HTTP 429 that outlasted the retries
+        self._checked_collections = False  # whether the collections searched were looked for (once)
 
     @property
     def cache(self) -> SceneCache | None:
@@ -250,9 +236,11 @@ class StacApi:
                     # Client.open resets the I/O's timeout to its own argument: pass it again.
                     client = Client.open(self.name, stac_io=stac_io, timeout=stac_io.timeout)
             except (APIError, OSError, pystac.STACError, json.JSONDecodeError) as exc:
-                raise ArchiveError(f"{self.name}: cannot open STAC API ({_describe(exc)})") from None
+                raise ArchiveError(f"{self.name}: cannot open STAC API ({describe_failure(exc)})") from None
             except ClientTypeError as exc:  # a collection's or the search's URL, copied from a browser
-                raise ArchiveError(_not_landing_page(self.name, str(exc))) from None
+                raise ArchiveError(not_landing_page(self.name, str(exc))) from None
+            if not client.has_conforms_to():  # a landing page without `conformsTo`: its /conformance may say it
+                read_conformance_page(client, stac_io)
             if not client.conforms_to(ConformanceClasses.ITEM_SEARCH):  # every search would stop, DoesNotConformTo
                 raise ArchiveError(f"{self.name}: a STAC catalog without item search (a static catalog, or a server not "
                                    "declaring STAC API item-search conformance): give a STAC API URL, or the path of "
@@ -276,7 +264,7 @@ class StacApi:
             limits = self.limits or SearchLimits.from_env()
             features = first_page(pages) if one_page else checked_features(pages, self.name, limits)
         except (APIError, OSError, pystac.STACError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            error = ArchiveError(f"{self.name}: {what} failed ({_describe(exc)})")
+            error = ArchiveError(f"{self.name}: {what} failed ({describe_failure(exc)})")
             if getattr(exc, "status_code", None) == 429:  # "too many requests" after every retry's wait
                 self._rate_limited = error
             raise error from None
@@ -287,12 +275,19 @@ class StacApi:
 
         lo, hi = day_range(start, end)
         scenes, refused = self._scenes("search", intersects=mapping(search_footprint(geometry)), datetime=[lo, hi])
+        if not scenes and not refused and not self._checked_collections:  # else "no scene over the AOI": the
+            self._checked_collections = True  # archive "seems not to image" it
+            if (absent := absent_collections(self._open(), self.collections, self.name)) is not None:
+                raise ArchiveError(absent)
         news = not_yet_warned(refused, self._refused)
         if news:  # one bad item costs its own scene, not the search
             log.warning("%s: skipped %d item(s) that are not valid STAC: %s", self.name, len(news),
                         "; ".join(f"{shown_id(i)}: {refused[i]}" for i in news[:5]))
-        # the footprint may cover more than the AOI
-        found = [s for s in safe_scenes(scenes, self.name, self._refused) if s.geometry.intersects(geometry)]
+        # the footprint may cover more than the AOI; and an archive may ignore the dates asked (then every year's)
+        found = [s for s in safe_scenes(scenes, self.name, self._refused)
+                 if s.geometry.intersects(geometry) and in_period(s, lo, hi)]
+        if len(found) < len(scenes) and (outside := sum(not in_period(s, lo, hi) for s in scenes)):
+            log.info("%s: left out %d item(s) the search answered from outside %s..%s", self.name, outside, start, end)
         log.info("%s: %d items in %s from %s to %s", self.name, len(found), ",".join(self.collections), start, end)
         return sorted(found, key=lambda s: s.datetime)
 
@@ -339,17 +334,6 @@ def check_sensor(sensor: str) -> Sensor:
         return Sensor(sensor)
     except ValueError:
         raise SceneError(f"unknown sensor {sensor!r} (use one of {', '.join(Sensor)})") from None
-
-
-def _not_landing_page(url: str, reason: str) -> str:
-    """What to give instead of a URL below a STAC API's root, from pystac-client's 'found type=Collection'."""
-    found = re.search(r"found type=(\w+)", reason)
-    kind = found.group(1) if found else "None"
-    named = {"None": "JSON that is no STAC object", "FeatureCollection": "a FeatureCollection"}
-    answers = named.get(kind, f"a STAC {kind}")
-    root = re.split(r"/(?:collections|search)(?:/|$)", url, maxsplit=1)[0]
-    give = f"give the API's root URL, {root}" if root != url else "give the API's root URL (its landing page)"
-    return f"{url}: answers {answers}, not a STAC API's landing page: {give} (geo chooses the collection by --sensor)"
 
 
 def open_source(source: str, sensor: Sensor | str | None = None, collections: Sequence[str] | None = None,

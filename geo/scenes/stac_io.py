@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from pystac_client.exceptions import APIError
@@ -52,9 +53,13 @@ class RetryingStacApiIO(StacApiIO):
         super().__init__(timeout=(policy.connect_timeout_s, policy.read_timeout_s), max_retries=status_retry,
                          **kwargs)
         self.policy = policy
+        self._last_href = ""  # the URL last asked for: a relative `next` link is relative to its page
 
     def request(self, href: str, method: str | None = None, headers: dict[str, str] | None = None,
                 parameters: dict[str, Any] | None = None) -> str:
+        if not urlsplit(href).scheme and self._last_href:  # ("/search?token=...": "Invalid URL ... No scheme supplied")
+            href = urljoin(self._last_href, href)
+        self._last_href = href
         for attempt in range(self.policy.attempts):
             try:
                 return super().request(href, method=method, headers=headers, parameters=parameters)

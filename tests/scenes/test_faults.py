@@ -67,6 +67,22 @@ def test_timeout_on_a_tile_heals(loopback, window, monkeypatch):
     assert time.perf_counter() - start < 3
 
 
+def test_a_host_too_slow_at_every_attempt_is_named_as_such(loopback, window, monkeypatch):
+    """The header came in time, then the host slowed down: it said GDAL's words, "failed after 3 attempts (CURL
+    error: Operation timed out after 1001 milliseconds ...)" here, and in a run "(red.tif, band 1: IReadBlock failed
+    at X offset 0, Y offset 0: ...; TIFFFillTile:Read error at row 4294967295, ...)", naming no timeout or knob."""
+    scene, grid, truth, cache, path = window
+    monkeypatch.setenv("GDAL_HTTP_TIMEOUT", "1")
+    monkeypatch.setenv("GEO_HTTP_TIMEOUT", "1")
+    loopback.inject("slow", match=path, delay=2, min_offset=1, times=-1)  # the tiles, after the header
+    loopback.inject("slow", match=path, methods=("HEAD",), delay=2, times=-1)
+    with pytest.raises(ArchiveError) as excinfo:
+        read(scene, grid, cache)
+    assert str(excinfo.value).endswith("): the host did not answer in time at each of 3 attempts (a read timeout: "
+                                       "GDAL_HTTP_TIMEOUT s)"), excinfo.value
+    assert_failed_cleanly(excinfo, scene, cache)
+
+
 @pytest.mark.parametrize("tiles_only", [False, True])
 def test_persistent_503_backs_off_honouring_retry_after(loopback, window, monkeypatch, tiles_only):
     scene, grid, _, cache, path = window
