@@ -138,15 +138,28 @@ def seen_shares(clear_fraction: float, outside_share: float) -> tuple[int, int, 
     return clear, outside, 100 - clear - outside
 
 
-def seen_words(clear_fraction: float, outside_share: float, sensor: Sensor | None = None) -> str:
+def seen_words(clear_fraction: float, outside_share: float, sensor: Sensor | None = None,
+               cloud_unjudged: str | None = None) -> str:
     """How much of the AOI was seen, in the terminal's words (``geo run``, ``geo recheck``): a part outside the
-    scenes is named as such, not left to read as cloud; a radar's (``sensor``) share is 'seen', never 'clear'."""
+    scenes is named as such, not left to read as cloud; a radar's (``sensor``) share is 'seen', never 'clear',
+    and so is an optical one whose cloud was not judged (``cloud_unjudged``: on which scenes, ``cloud_unjudged_on``)."""
     clear, outside, rest = seen_shares(clear_fraction, outside_share)
     radar = sensor is not None and not sensor.sees_cloud
+    if cloud_unjudged and not radar:  # no scene classification: nodata was masked, cloud was not
+        parts = [f"{clear}% of the AOI seen", f"{outside}% outside the scenes" if outside else "",
+                 f"{rest}% gaps inside them" if rest else "",
+                 f"cloud not judged: no scene classification (SCL) on {cloud_unjudged}"]
+        return "; ".join(part for part in parts if part)
     if not outside:
         return f"{clear}% of the AOI seen" if radar else f"clear fraction of AOI {clear_fraction:.0%}"
     cloud = f"; {rest}% cloud or gaps inside them" if rest else ""
     return f"{clear}% of the AOI seen{'' if radar else ' clear'}; {outside}% outside the scenes{cloud}"
+
+
+def cloud_unjudged_on(cloud_masked: Mapping[str, bool]) -> str | None:
+    """The scenes of a pair whose cloud was not masked (no SCL), in words; None when both were."""
+    unmasked = [role for role in ("before", "after") if not cloud_masked.get(role, True)]
+    return None if not unmasked else "both scenes" if len(unmasked) == 2 else f"the {unmasked[0]} scene"
 
 
 @dataclass(frozen=True)
