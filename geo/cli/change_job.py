@@ -58,9 +58,11 @@ def load_job_inputs(
 def execute(
     aoi: AOI, claims: Sequence[Claim], source: str, before: str | None, after: str | None, out: Path,
     sensor: Sensor = Sensor.S2, workers: int | None = None, scheduler: str | None = None,
+    collections: Sequence[str] = (),
 ) -> None:
     check_output_dir(out)
-    scene_source = open_source(source, sensor)  # s2: Sentinel-2 bands; s1: VV/VH backscatter
+    # s2: Sentinel-2 bands; s1: VV/VH backscatter; in the archive's collections for the sensor unless named
+    scene_source = open_source(source, sensor, tuple(collections) or None)
     with console.progress(f"change job {aoi.id}") as step, block_runner(workers, scheduler) as runner:
         step("searching scenes")
         kit = kit_for(sensor, runner)  # s1: SAR change for clouded AOIs

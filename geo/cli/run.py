@@ -37,6 +37,9 @@ def want_quick_end() -> None:
                    "STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo); --sensor s1 "
                    "needs one holding Sentinel-1 (not earth-search) [default: earth-search for s2, "
                    "planetary-computer for s1, as geo scenes search].")
+@click.option("--collection", "collections", multiple=True, callback=not_empty, metavar="C",
+              help="STAC collection to search (repeatable) [default: the archive's for the sensor, e.g. "
+                   "sentinel-2-l2a; Earth Search's Collection 1: sentinel-2-c1-l2a].")
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "
                    "log-ratio test, omnibus dating over the series).")
@@ -49,7 +52,7 @@ def want_quick_end() -> None:
                    "machine of 4 cores or more, a worker per spare core, at most 4).")
 @scheduler_option("Address of an existing Dask scheduler (tcp://host:8786) to compute the blocks on instead.")
 def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, after: str | None, source: str | None,
-                sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None, workers: int | None,
+                collections: tuple[str, ...], sensor: Sensor, out: Path, aoi_dir: Path | None, seeds_dir: Path | None, workers: int | None,
                 scheduler: str | None) -> None:
     """Detect change over an AOI between a before and an after scene; link it to claims.
 
@@ -68,5 +71,6 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     check_scene_ref(after, "--after")
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir),
                                   seeds_folder(seeds_dir, needed=bool(claim_ids)))
-    execute(aoi, claims, source or default_source(sensor), before, after, out, sensor, workers, scheduler)
+    execute(aoi, claims, source or default_source(sensor), before, after, out, sensor, workers, scheduler,
+            collections)
     want_quick_end()

@@ -137,6 +137,17 @@ def test_an_archive_without_the_collection_searched_says_which_it_holds(user, ar
     assert search_ids(user, source, area, "--collection", "sentinel-2-c1-l2a") == [BEFORE, AFTER]
 
 
+def test_a_run_searches_the_collection_named(user, archives, area, tidy_run):
+    """Only `geo scenes search` took --collection: no job could run on Earth Search's Collection 1 (DN + 1000,
+    raster:bands offset -0.1, proj:code), though the archive said which collection it holds."""
+    result = user("run", "--aoi", area, "--source", archives["c1-only"].url, "--collection", "sentinel-2-c1-l2a",
+                  "--before", "2024-06-01", "--after", "2024-06-11", "--out", "c1")
+    assert result.returncode == 0, result.output
+    assert changed_m2(user, "c1") == pytest.approx(changed_m2(user, tidy_run), rel=0.02)
+    manifest = json.loads((user.home / "c1" / "manifest.json").read_text())
+    assert {manifest["scenes"][role]["collection"] for role in ("before", "after")} == {"sentinel-2-c1-l2a"}
+
+
 @pytest.mark.parametrize("status", [200, 502])
 def test_a_web_page_where_the_search_wanted_json_is_named_by_its_title(user, archives, area, status):
     """A proxy's error page was "search failed (unexpected character: line 1 column 1 (char 0))" when sent as
