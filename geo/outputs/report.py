@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -143,6 +144,17 @@ def score_text(value: SupportsFloat | str | None) -> str:
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}"
 
 
+def evidence_score_text(strength: float) -> str:
+    """A change's evidence score and whether it counts towards the minimum evidence: "68% (counts)",
+    "24% (below 25%)"; a decimal where whole percent would cross the rule's level (0.2448 -> "24.5%", never
+    "25% (below 25%)")."""
+    counts = strength >= MIN_EVIDENCE_STRENGTH
+    text = f"{strength:.0%}"
+    if (round(100 * strength) >= round(100 * MIN_EVIDENCE_STRENGTH)) != counts:
+        text = f"{math.floor(1000 * strength) / 10:.1f}%"  # floored: 24.96% must not read as 25.0%
+    return f"{text} (counts)" if counts else f"{text} (below {MIN_EVIDENCE_STRENGTH:.0%})"
+
+
 def _change_row(feature: ChangeFeature, expected: set[str]) -> dict[str, Any]:
     kind = feature.change_type
     return {
@@ -150,7 +162,7 @@ def _change_row(feature: ChangeFeature, expected: set[str]) -> dict[str, Any]:
         "colour": change_colour(kind), "predicted": kind in expected,
         "area_m2": feature.area_m2, "confidence": feature.confidence,
         "type_confidence": feature.type_confidence, "score": score_text(feature.score),
-        "place": Place.of(feature.geometry),
+        "place": Place.of(feature.geometry), "evidence_score": evidence_score_text(feature.strength),
     }
 
 
@@ -214,6 +226,8 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         "rows": [_change_row(f, expected) for f in table_source[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(table_source) - MAX_TABLE_ROWS),
         "table_title": "Changes of the predicted kinds" if evidence else "Changes linked to the claim, largest first",
+        # the rule's score beside its two factors: a change with 32% strong pixels may score 24% and not count
+        "evidence_scores": bool(evidence),
         "chip_title": chip_title,
         "chips": pictures.chips(chip_features),
         "expected": sorted(t.replace("_", " ") for t in expected),
@@ -331,6 +345,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
         verdict_help=[(badge(v, None, key=True), help) for v, help in verdict_help(runs).items()],
         confidence_examples=[badge(CONSISTENT, level) for level in ("high", "medium", "low")],
         evidence_rule=EVIDENCE_RULE,
+        min_strength=MIN_EVIDENCE_STRENGTH,
         vessel_help=VESSEL_HELP if any(s["vessels"] for s in sections) else "",
         script=script,
         style=style,
