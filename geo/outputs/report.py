@@ -144,6 +144,12 @@ def score_text(value: SupportsFloat | str | None) -> str:
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}"
 
 
+def area_text(area_m2: float) -> str:
+    """An area as the report's tables give it: m² below a square kilometre (a drawn area's 1,100 m² read as
+    "0.001 km²"), km² above."""
+    return f"{area_m2:,.0f} m²" if area_m2 < 1e6 else f"{area_m2 / 1e6:,.2f} km²"
+
+
 def evidence_score_text(strength: float) -> str:
     """A change's evidence score and whether it counts towards the minimum evidence: "68% (counts)",
     "24% (below 25%)"; a decimal where whole percent would cross the rule's level (0.2448 -> "24.5%", never
@@ -311,7 +317,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
         "n_changes": len(run.features),
-        "area_km2": sum(f.area_m2 for f in run.features) / 1e6,
+        "area_text": area_text(sum(f.area_m2 for f in run.features)),
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
         "overview": None if run.claims else _overview(run, pictures, [s["date"] for s in scenes]),
         "vessels": vessel_view(run.vessels),

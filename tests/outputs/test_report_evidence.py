@@ -50,3 +50,19 @@ def test_an_evidence_score_never_reads_as_the_level_it_misses():
     assert evidence_score_text(0.25) == "25% (counts)"
     assert evidence_score_text(0.2496) == "24.9% (below 25%)"
     assert evidence_score_text(0.10) == "10% (below 25%)"
+
+
+def test_the_areas_total_reads_in_the_unit_of_its_tables(demo_output):
+    # "0.200 km²" beside tables in m² (and "0.001 km²" for a drawn area's one change of 1,100 m²)
+    html = (demo_output / "report.html").read_text()
+    total = sum(f["properties"]["area_m2"]
+                for f in json.loads((demo_output / "changes.geojson").read_text())["features"])
+    assert f"32 change polygons, {total:,.0f} m² in all;" in html
+
+
+def test_an_area_reads_in_m2_below_a_square_kilometre():
+    from geo.outputs.report import area_text
+
+    assert area_text(1100.0) == "1,100 m²"
+    assert area_text(199_695.1) == "199,695 m²"
+    assert area_text(2_345_000.0) == "2.35 km²"
