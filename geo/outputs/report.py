@@ -282,7 +282,7 @@ def _overview(run: RunData, pictures: Pictures, dates: Sequence[str]) -> dict[st
                                        unseen_causes(run.manifest))}
     return {
         "empty": "", "chip_title": "Largest changes", "chips": pictures.chips(largest[:MAX_CHIPS]),
-        "table_title": "Change polygons, largest first",
+        "table_title": "Change polygons, largest first", "evidence_scores": False,  # no claim, no rule
         "rows": [_change_row(f, set()) for f in largest[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(largest) - MAX_TABLE_ROWS),
     }
