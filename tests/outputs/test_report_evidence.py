@@ -26,7 +26,7 @@ def test_the_predicted_changes_table_shows_the_score_the_rule_counts(demo_output
     for change_id, cells in rows:
         p = features[change_id]
         strength = p["confidence"] * p["type_confidence"]
-        cell = re.search(r'<td class="num" data-evidence-score>(.*?)</td>', cells).group(1)
+        cell = re.search(r'<td class="num evidence" data-evidence-score>(.*?)</td>', cells).group(1)
         shown = float(re.match(r"([0-9.]+)%", cell).group(1))
         assert abs(shown - 100 * strength) <= 0.5, (change_id, cell)
         if strength >= entry["minimum_evidence"]["min_strength"]:
