@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ from typing import Any, SupportsFloat
 from urllib.parse import urlparse
 
 import jinja2
+from markupsafe import Markup, escape
 
 from geo import __version__
 from geo.link import (
@@ -74,6 +76,14 @@ VESSEL_HELP = (
 )
 
 
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def whole_dates(text: str) -> Markup:
+    """``text`` escaped, its ISO dates kept whole on a line: a browser breaks "2015-08-21" after "2015-"."""
+    return Markup(ISO_DATE.sub(lambda m: f'<span class="date">{m.group(0)}</span>', str(escape(text))))
+
+
 def percent(value: object) -> str:
     """0.864 -> '86%'; blanks for missing values."""
     if value is None or value == "":
@@ -119,6 +129,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["pct"] = percent
+    environment.filters["whole_dates"] = whole_dates
     return environment
 
 

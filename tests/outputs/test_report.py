@@ -57,6 +57,7 @@ def test_only_the_reports_own_script_is_allowed(synthetic_output):
 
 def test_report_shows_every_verdict_with_its_rationale(synthetic_output):
     html = (synthetic_output / "report.html").read_text()
+    html = re.sub(r'<span class="date">([0-9-]+)</span>', r"\1", html)  # dates kept whole on a line
     claims = json.loads((synthetic_output / "claims.json").read_text())
     assert len(claims) == 3
     for entry in claims:

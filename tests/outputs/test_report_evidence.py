@@ -66,3 +66,12 @@ def test_an_area_reads_in_m2_below_a_square_kilometre():
     assert area_text(1100.0) == "1,100 m²"
     assert area_text(199_695.1) == "199,695 m²"
     assert area_text(2_345_000.0) == "2.35 km²"
+
+
+def test_a_rationales_dates_are_never_split_across_lines(demo_output):
+    # at 1280 px the demo's rationale broke "2015-08-21" after "2015-": "08-21" led the next line
+    html = (demo_output / "report.html").read_text()
+    rationale = re.search(r'<p class="rationale">(.*?)</p>', html, flags=re.S).group(1)
+    assert '<span class="date">2015-08-21</span> and <span class="date">2017-10-14</span>' in rationale
+    assert ".date { white-space: nowrap; }" in html
+    assert not re.search(r"(?<!>)\d{4}-\d{2}-\d{2}", rationale)  # every date in the rationale kept whole
