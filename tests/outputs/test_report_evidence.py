@@ -75,3 +75,13 @@ def test_a_rationales_dates_are_never_split_across_lines(demo_output):
     assert '<span class="date">2015-08-21</span> and <span class="date">2017-10-14</span>' in rationale
     assert ".date { white-space: nowrap; }" in html
     assert not re.search(r"(?<!>)\d{4}-\d{2}-\d{2}", rationale)  # every date in the rationale kept whole
+
+
+def test_a_chips_pictures_say_to_a_screen_reader_what_they_show(demo_output):
+    # the alt text was "before chip of change e7efb45630bc3ba2": an id, no date, no kind, no size
+    html = (demo_output / "report.html").read_text()
+    alts = re.findall(r'<div class="frame">\s*<img src="data:[^"]*" alt="([^"]*)"', html)
+    assert alts and len(alts) % 2 == 0
+    assert alts[0] == ("before, 2015-08-21: new bright surface of 11,000 m², outlined; 400 m across "
+                       "(change e7efb45630bc3ba2)")
+    assert alts[1].startswith("after, 2017-10-14: new bright surface of 11,000 m²")
