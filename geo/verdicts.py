@@ -119,6 +119,10 @@ def _persistence(claim: Claim, context: PairContext) -> float:
     return math.exp(-math.log(2) * _late_days(claim, context) / TRANSIENT_HALF_LIFE_DAYS)
 
 
+def _changes(n: int) -> str:
+    return f"{n} change" if n == 1 else f"{n} changes"
+
+
 def _kinds(changes: Sequence[ChangeFeature]) -> str:
     return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(f.change_type for f in changes).most_common())
 
@@ -138,7 +142,7 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
     area = sum(f.area_m2 for f in matches)
     rule = minimum_evidence(matches)
     found = (
-        f"{len(matches)} change(s) of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
+        f"{_changes(len(matches))} of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
         f"appeared between {context.before_date} and {context.after_date}; the strongest scores {best:.0%} "
         "(share of its pixels far past the change threshold, times how sure its kind is)."
     )
@@ -158,7 +162,9 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
             "after the window: these may have come after it closed, so they count only as weak evidence." + timing
         ), evidence)
     if rule["met"]:
-        return Verdict(CONSISTENT, round(confidence, 3), found + passing + "." + timing, evidence)
+        # the confidence the report shows beside the rationale, said where it is less than the strongest score
+        lowered = "" if not timing else f" The confidence is therefore {round(confidence, 3):.0%}, not {best:.0%}."
+        return Verdict(CONSISTENT, round(confidence, 3), found + passing + "." + timing + lowered, evidence)
     return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (
         found + passing + ": too small or too faint to count as support for the claim." + timing
     ), evidence)
@@ -219,8 +225,9 @@ def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequen
         names = ", ".join(supported)
         evidence = tuple(dict.fromkeys(c for v in supported.values() for c in v.evidence))
         return Verdict(INCONSISTENT_WITH_DENIAL, round(strongest, 3), (
-            f"The imagery here is consistent with the denied claim(s) {names}: {len(evidence)} change(s) of the "
-            "kinds they predict appeared in their window."
+            f"The imagery here is consistent with the denied claim{'s' if len(supported) > 1 else ''} {names}: "
+            f"{_changes(len(evidence))} of the kinds {'they' if len(supported) > 1 else 'it'} predict"
+            f"{'' if len(supported) > 1 else 's'} appeared in {'their' if len(supported) > 1 else 'its'} window."
         ), evidence)
     tested = [denied[d] for d in denial.denies if d in denied]
     if not tested:
@@ -236,8 +243,9 @@ def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequen
     if weak:
         evidence = tuple(dict.fromkeys(c for v in weak.values() for c in v.evidence))
         return Verdict(WEAK_EVIDENCE, max(v.confidence or 0.0 for v in weak.values()), (
-            f"Against the denial, only weak evidence: {len(evidence)} change(s) of the kinds the denied claim(s) "
-            f"{', '.join(weak)} predict appeared here, too small or too faint to count as support for them."
+            f"Against the denial, only weak evidence: {_changes(len(evidence))} of the kinds the denied "
+            f"claim{'s' if len(weak) > 1 else ''} {', '.join(weak)} predict{'' if len(weak) > 1 else 's'} appeared "
+            f"here, too small or too faint to count as support for {'them' if len(weak) > 1 else 'it'}."
         ), evidence)
     if all(v.verdict in (NOT_OBSERVABLE, NOT_TESTED) for v in tested):
         worst = tested[0]

@@ -68,7 +68,10 @@ def test_change_of_expected_type_is_consistent():
     # strength 0.95 * 0.9, window 6 days of a 19-day pair: 0.855 * (0.5 + 0.5 * 6/19)
     assert v.confidence == pytest.approx(0.855 * (0.5 + 0.5 * 0.32), abs=1e-3)  # 6/19 rounded to 0.32
     assert v.confidence_label == "medium"
-    assert "1 change(s) of a kind the claim predicts" in v.rationale and "may predate" in v.rationale
+    # a sentence an analyst reads: "1 change", not "1 change(s)"; the confidence shown beside it explained
+    assert v.rationale.startswith("1 change of a kind the claim predicts (1 new bright surface;"), v.rationale
+    assert "the strongest scores 86%" in v.rationale and "1 of them scores at least 25%" in v.rationale
+    assert v.rationale.endswith("may predate or follow it. The confidence is therefore 56%, not 86%."), v.rationale
     assert "proven" not in v.rationale.lower()
 
 
@@ -180,7 +183,8 @@ def test_denial_of_supported_claim_on_same_aoi_is_inconsistent():
     assert v.verdict == INCONSISTENT_WITH_DENIAL
     assert v.confidence == result["build"].confidence
     assert v.evidence == result["build"].evidence
-    assert "build" in v.rationale
+    assert v.rationale.startswith("The imagery here is consistent with the denied claim build: 1 change of the kinds "
+                                  "it predicts appeared"), v.rationale
 
 
 def test_denial_without_evidence_is_never_confirmed():

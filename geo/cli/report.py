@@ -52,4 +52,5 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     VIEW_WRITERS["report"].write(out, runs)
     n_claims = sum(len(r.claims) for r in runs)
-    console.stdout.print(f"report: {out} ({len(runs)} area(s), {n_claims} claim verdict(s))")
+    areas = f"{len(runs)} area{'' if len(runs) == 1 else 's'}"
+    console.stdout.print(f"report: {out} ({areas}, {n_claims} claim verdict{'' if n_claims == 1 else 's'})")

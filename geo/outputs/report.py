@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -18,6 +20,7 @@ from typing import Any, SupportsFloat
 from urllib.parse import urlparse
 
 import jinja2
+from markupsafe import Markup, escape
 
 from geo import __version__
 from geo.link import (
@@ -73,6 +76,14 @@ VESSEL_HELP = (
 )
 
 
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def whole_dates(text: str) -> Markup:
+    """``text`` escaped, its ISO dates kept whole on a line: a browser breaks "2015-08-21" after "2015-"."""
+    return Markup(ISO_DATE.sub(lambda m: f'<span class="date">{m.group(0)}</span>', str(escape(text))))
+
+
 def percent(value: object) -> str:
     """0.864 -> '86%'; blanks for missing values."""
     if value is None or value == "":
@@ -118,6 +129,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["pct"] = percent
+    environment.filters["whole_dates"] = whole_dates
     return environment
 
 
@@ -143,6 +155,23 @@ def score_text(value: SupportsFloat | str | None) -> str:
     return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}"
 
 
+def area_text(area_m2: float) -> str:
+    """An area as the report's tables give it: m² below a square kilometre (a drawn area's 1,100 m² read as
+    "0.001 km²"), km² above."""
+    return f"{area_m2:,.0f} m²" if area_m2 < 1e6 else f"{area_m2 / 1e6:,.2f} km²"
+
+
+def evidence_score_text(strength: float) -> str:
+    """A change's evidence score and whether it counts towards the minimum evidence: "68% (counts)",
+    "24% (below 25%)"; a decimal where whole percent would cross the rule's level (0.2448 -> "24.5%", never
+    "25% (below 25%)")."""
+    counts = strength >= MIN_EVIDENCE_STRENGTH
+    text = f"{strength:.0%}"
+    if (round(100 * strength) >= round(100 * MIN_EVIDENCE_STRENGTH)) != counts:
+        text = f"{math.floor(1000 * strength) / 10:.1f}%"  # floored: 24.96% must not read as 25.0%
+    return f"{text} (counts)" if counts else f"{text} (below {MIN_EVIDENCE_STRENGTH:.0%})"
+
+
 def _change_row(feature: ChangeFeature, expected: set[str]) -> dict[str, Any]:
     kind = feature.change_type
     return {
@@ -150,7 +179,7 @@ def _change_row(feature: ChangeFeature, expected: set[str]) -> dict[str, Any]:
         "colour": change_colour(kind), "predicted": kind in expected,
         "area_m2": feature.area_m2, "confidence": feature.confidence,
         "type_confidence": feature.type_confidence, "score": score_text(feature.score),
-        "place": Place.of(feature.geometry),
+        "place": Place.of(feature.geometry), "evidence_score": evidence_score_text(feature.strength),
     }
 
 
@@ -214,6 +243,8 @@ def _claim_card(entry: dict[str, Any], run: RunData, pictures: Pictures) -> dict
         "rows": [_change_row(f, expected) for f in table_source[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(table_source) - MAX_TABLE_ROWS),
         "table_title": "Changes of the predicted kinds" if evidence else "Changes linked to the claim, largest first",
+        # the rule's score beside its two factors: a change with 32% strong pixels may score 24% and not count
+        "evidence_scores": bool(evidence),
         "chip_title": chip_title,
         "chips": pictures.chips(chip_features),
         "expected": sorted(t.replace("_", " ") for t in expected),
@@ -262,7 +293,7 @@ def _overview(run: RunData, pictures: Pictures, dates: Sequence[str]) -> dict[st
                                        unseen_causes(run.manifest))}
     return {
         "empty": "", "chip_title": "Largest changes", "chips": pictures.chips(largest[:MAX_CHIPS]),
-        "table_title": "Change polygons, largest first",
+        "table_title": "Change polygons, largest first", "evidence_scores": False,  # no claim, no rule
         "rows": [_change_row(f, set()) for f in largest[:MAX_TABLE_ROWS]],
         "more_rows": max(0, len(largest) - MAX_TABLE_ROWS),
     }
@@ -297,7 +328,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
         "n_changes": len(run.features),
-        "area_km2": sum(f.area_m2 for f in run.features) / 1e6,
+        "area_text": area_text(sum(f.area_m2 for f in run.features)),
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
         "overview": None if run.claims else _overview(run, pictures, [s["date"] for s in scenes]),
         "vessels": vessel_view(run.vessels),
@@ -331,6 +362,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
         verdict_help=[(badge(v, None, key=True), help) for v, help in verdict_help(runs).items()],
         confidence_examples=[badge(CONSISTENT, level) for level in ("high", "medium", "low")],
         evidence_rule=EVIDENCE_RULE,
+        min_strength=MIN_EVIDENCE_STRENGTH,
         vessel_help=VESSEL_HELP if any(s["vessels"] for s in sections) else "",
         script=script,
         style=style,

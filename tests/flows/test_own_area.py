@@ -45,6 +45,10 @@ def assert_claim_free_run(out, aoi_id: str, name: str, before: str, after: str) 
     rows = re.findall(r'<tr data-change-id="([0-9a-f]+)">.*?<td class="num">([\d,]+)</td>', report)
     assert [float(area.replace(",", "")) for _, area in rows] == [round(a) for a in areas]
     assert report.count("https://www.openstreetmap.org/?mlat=") >= len(rows)
+    # no claim, no minimum evidence rule: no evidence score; the total in the tables' m² (not "0.004 km²")
+    assert "Evidence score" not in report and "data-evidence-score" not in report
+    total = sum(f["properties"]["area_m2"] for f in features)
+    assert total < 1e6 and f"{len(features)} change polygons, {total:,.0f} m² in all;" in report
     return features
 
 

@@ -140,6 +140,6 @@ def test_a_terminal_that_is_not_utf8_shows_the_demo_with_question_marks_not_an_i
     # (exit 2) without saying where its report was.
     demo = user("demo", env={"PYTHONIOENCODING": "ascii"})
     assert demo.returncode == 0, demo.output
-    assert "consistent with the claim ? 11 change(s)" in demo.stdout and "85,000 m? in all" in demo.stdout
+    assert "consistent with the claim ? 11 changes of a kind" in demo.stdout and "85,000 m? in all" in demo.stdout
     assert "evidence report: demo-output/report.html" in demo.stdout and demo.stderr == ""
     assert (user.home / "demo-output" / "report.html").is_file()

@@ -57,6 +57,7 @@ def test_only_the_reports_own_script_is_allowed(synthetic_output):
 
 def test_report_shows_every_verdict_with_its_rationale(synthetic_output):
     html = (synthetic_output / "report.html").read_text()
+    html = re.sub(r'<span class="date">([0-9-]+)</span>', r"\1", html)  # dates kept whole on a line
     claims = json.loads((synthetic_output / "claims.json").read_text())
     assert len(claims) == 3
     for entry in claims:
@@ -102,7 +103,7 @@ def test_geo_report_combines_runs_of_several_areas(synthetic_output, demo_output
     assert result.returncode == 0, result.stderr
     html = out.read_text()
     assert 'id="aoi-test-site"' in html and 'id="aoi-demo-nantes-port"' in html
-    assert "2 area(s), 4 claim verdict(s)" in result.stdout
+    assert "(2 areas, 4 claim verdicts)" in result.stdout
 
 
 @pytest.mark.parametrize("breakage, needle", [
@@ -143,7 +144,8 @@ def test_geo_report_takes_a_folder_named_twice_as_one_run(synthetic_output, tmp_
     (run / "report.html").unlink()
     result = run_geo("report", str(run), str(tmp_path / "." / "run"), str(run) + "/")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"report: {run / 'report.html'} (1 area(s), ") and (run / "report.html").is_file()
+    assert result.stdout == f"report: {run / 'report.html'} (1 area, 3 claim verdicts)\n"
+    assert (run / "report.html").is_file()
 
 
 def test_the_claim_window_line_names_its_zone_utc_too(synthetic_output, tmp_path):

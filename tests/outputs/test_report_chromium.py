@@ -3,9 +3,11 @@ blank page, the swipe slider changes what is shown, and hostile claim text stays
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
+import subprocess
 from contextlib import contextmanager
 
 import numpy as np
@@ -264,3 +266,19 @@ def test_a_long_name_without_spaces_wraps_on_a_phone(driver, demo_output, tmp_pa
     assert run_geo("report", str(copy)).returncode == 0
     with on_a_phone(driver, copy / "report.html"):
         assert any(long_name in h2.text.replace("\n", "") for h2 in driver.find_elements("css selector", "h2"))
+
+
+def test_printed_a_claims_heading_stays_on_the_page_of_its_statement(driver, demo_output, tmp_path):
+    """Saved as PDF (Chromium's own print), the demo's claim card began at the foot of page 2 with its badge and
+    id alone, its statement and rationale on page 3; a chip or a table row cut in two is as bad."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    open_report(driver, demo_output / "report.html")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {})["data"]))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")
+    heading = next(i for i, p in enumerate(pages) if "demo-nantes-construction on demo-nantes-port" in p)
+    assert "New construction and cleared ground" in pages[heading], f"heading on page {heading + 1} alone"
+    assert "consistent with the claim" in pages[heading]
