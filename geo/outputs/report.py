@@ -34,7 +34,7 @@ from geo.link import (
 )
 from geo.atomic import replacing
 from geo.claim_verdict import DECIDED_BY_NEITHER
-from geo.results import seen_clear_split
+from geo.results import cloud_unjudged_on, seen_clear_split
 from geo.outputs.layer_metadata import run_days, sentinel_credit
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
@@ -262,8 +262,9 @@ def _sensor(manifest: dict[str, Any]) -> Sensor:
 
 
 def seen_clear(manifest: dict[str, Any]) -> str:
-    """How a share of the area seen on a date is said: 'clear' of cloud (Sentinel-2), or just 'seen' (radar)."""
-    return _sensor(manifest).clear_word
+    """How a share of the area seen on a date is said: 'clear' of cloud (Sentinel-2), or just 'seen' (radar, and
+    a pair whose cloud was not judged: a scene without SCL, as the demo's L1C scenes)."""
+    return "seen" if cloud_unjudged_on(manifest.get("cloud_masked") or {}) else _sensor(manifest).clear_word
 
 
 def unseen_causes(manifest: dict[str, Any]) -> str:
@@ -325,6 +326,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "pictures": pictures,
         "unseen_causes": unseen_causes(manifest),
         "clear_word": seen_clear(manifest),
+        "cloud_unjudged": cloud_unjudged_on(manifest.get("cloud_masked") or {}) if _sensor(manifest).sees_cloud else None,
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
         "n_changes": len(run.features),

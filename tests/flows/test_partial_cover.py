@@ -38,12 +38,12 @@ def test_the_part_outside_the_scenes_is_named_not_called_cloud(user):
     assert summary.endswith("; 68% of the AOI seen; 32% outside the scenes; cloud not judged: no scene "
                             "classification (SCL) on both scenes")
     assert "clear fraction" not in result.stdout
-    assert "68% of the area seen clear on both dates; 32% outside the scenes." in report
+    assert "68% of the area seen on both dates; 32% outside the scenes; cloud not judged: no scene classification (SCL) on both scenes." in report
     # The area's heading names it once when its name is its id (a drawn file's name: "harbour harbour" before)
     assert "<h2>harbour</h2>" in report
     assert "% of the area clear on both dates" not in report
     # each scene's line too, with no claim to carry the scenes' shares (the selection's record)
-    assert ("(<code>S2A_30TXT_20150821_L1C_nantes</code>, 68% of the area seen clear, 32% outside the scene)"
+    assert ("(<code>S2A_30TXT_20150821_L1C_nantes</code>, 68% of the area seen, 32% outside the scene)"
             in report)
 
 
@@ -53,8 +53,8 @@ def test_a_fully_covered_aoi_reads_as_before(user):
     summary, = [line for line in result.stdout.splitlines() if "change polygon" in line]
     assert summary.endswith("; 100% of the AOI seen; cloud not judged: no scene classification (SCL) on both scenes")
     assert "outside the scenes" not in result.stdout + report
-    assert "100% of the area clear on both dates." in report
-    assert "(<code>S2_30TXT_20171014_L1C_nantes</code>, 100% of the area clear)" in report
+    assert "100% of the area seen on both dates; cloud not judged: no scene classification (SCL) on both scenes." in report  # L1C: its cloud not judged, not "clear"
+    assert "(<code>S2_30TXT_20171014_L1C_nantes</code>, 100% of the area seen)" in report
 
 
 MY_CLAIM = """[document]
@@ -94,10 +94,10 @@ def test_a_claim_on_an_area_partly_outside_says_so_in_its_card_and_rationale(use
     assert verdict["clear_fraction"] == pytest.approx(1 - OUTSIDE, abs=0.01)
     assert verdict["rationale"].endswith(
         " 32% of the area lies outside the scenes and was not seen at all: nothing is known of that part.")
-    assert "<dt>Clear area</dt><dd>68% of the area clear on both dates; 32% outside the scenes</dd>" in report
+    assert "<dt>Area seen</dt><dd>68% of the area seen on both dates; 32% outside the scenes</dd>" in report
     # Each scene's own line: its clear share and the part outside it, from the selection's record
     for role, date in (("before", "2015-08-21"), ("after", "2017-10-14")):
         scene, = [s for s in verdict["scenes"] if s["role"] == role]
         assert scene["clear_fraction"] == pytest.approx(1 - OUTSIDE, abs=0.01)
-        assert f"{role} {date} (<code>{scene['id']}</code>, 68% of the area seen clear, 32% outside the scene)" in report
+        assert f"{role} {date} (<code>{scene['id']}</code>, 68% of the area seen, 32% outside the scene)" in report
     assert "% of the area clear)" not in report
