@@ -49,6 +49,15 @@ class PairContext:
     outside_fraction: float = 0.0
     # The scenes' sensor: how the rationale names the share seen ('clear' of cloud for an optical one).
     sensor: Sensor = Sensor.S2
+    # Whether both scenes' cloud was masked (optical: by their SCL); else the share seen is not called clear.
+    cloud_judged: bool = True
+
+    @property
+    def seen_word(self) -> str:
+        """How the rationale names the share of the area seen on both dates: 'clear' (of cloud) or 'seen'."""
+        if self.cloud_judged or not self.sensor.sees_cloud:  # radar: no cloud to judge
+            return self.sensor.clear_word
+        return "seen (its cloud not judged: a scene without SCL)"
 
     @property
     def before_date(self) -> date:

@@ -210,7 +210,7 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
         "after the window, so it may have come and gone unseen."
     )
     return Verdict(NO_EVIDENCE, round(confidence, 3), (
-        f"{context.clear_fraction:.0%} of the area was {context.sensor.clear_word} on both "
+        f"{context.clear_fraction:.0%} of the area was {context.seen_word} on both "
         "dates and no change of the predicted kinds "
         f"({wanted}) appeared between {context.before_date} and {context.after_date}.{late}"
     ))

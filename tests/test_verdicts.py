@@ -94,6 +94,18 @@ def test_clear_scenes_without_change_is_no_evidence():
     assert "100% of the area was clear" in v.rationale
 
 
+def test_scenes_whose_cloud_was_not_judged_are_seen_not_called_clear():
+    # L1C scenes (the demo's) or L2A items without SCL: only nodata was masked, so "clear" would overstate the look
+    from dataclasses import replace
+
+    result, _ = judge([claim("build")], [], replace(context(), cloud_judged=False))
+    assert result["build"].verdict == NO_EVIDENCE
+    assert result["build"].rationale.startswith(
+        "100% of the area was seen (its cloud not judged: a scene without SCL) on both dates"), result["build"].rationale
+    radar, _ = judge([claim("build")], [], replace(context(), cloud_judged=False, sensor=Sensor.S1))
+    assert radar["build"].rationale.startswith("100% of the area was seen on both dates"), radar["build"].rationale
+
+
 def test_changes_of_other_types_are_no_evidence():
     result, _ = judge([claim("build")], [change("vegetation_gain"), change("darkening", cid="d")])
     assert result["build"].verdict == NO_EVIDENCE

@@ -54,6 +54,7 @@ def judge_claims(
         before_clear_fraction=float((before.valid & inside).sum() / n_inside),
         after_clear_fraction=float((after.valid & inside).sum() / n_inside),
         outside_fraction=min(outside_share, 1.0 - clear), sensor=sensor,
+        cloud_judged=before.cloud_masked and after.cloud_masked,
     )
     linked = link_features(features, claims, context)
     return context, linked, verdicts(claims, linked, context)
