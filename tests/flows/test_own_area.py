@@ -39,6 +39,7 @@ def assert_claim_free_run(out, aoi_id: str, name: str, before: str, after: str) 
     report = (out / "report.html").read_text()
     assert name in report and before in report and after in report
     assert "No claim names these areas." in report
+    assert "How to read the verdicts" not in report  # no verdict to read: the guide was shown all the same
     # Without claim cards the area's own changes are listed, largest first, each with its place.
     assert "Changes in the area" in report
     areas = sorted((f["properties"]["area_m2"] for f in features), reverse=True)[:15]
