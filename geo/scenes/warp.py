@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +35,9 @@ DEFAULT_NODATA = 0  # Sentinel-2 DN 0 is "no data" in every product level
 def _georeferenced(src: DatasetReader, href: str) -> None:
     if src.gcps[0]:  # ground control points (e.g. Sentinel-1 GRD in radar geometry) georeference it too
         return
+    if src.crs is None and not src.transform.is_identity:  # a world file (.wld, .pgw, .tfw) alone: no CRS
+        raise RasterError(f"{href}: raster has a geotransform but no CRS (a world file "
+                          f"alone?); give it one: gdal_translate -a_srs EPSG:CODE {shlex.quote(href)} georeferenced.tif")
     if src.crs is None:
         raise RasterError(f"{href}: raster has no CRS (georeference missing)")
     if src.transform.is_identity:
@@ -42,6 +47,8 @@ def _georeferenced(src: DatasetReader, href: str) -> None:
 @contextmanager
 def open_raster(href: str, **env: Any) -> Iterator[DatasetReader]:
     """Open a georeferenced raster or raise ``RasterError`` naming it (corrupt, missing, no CRS)."""
+    if os.path.exists(href):  # a local file's sidecars count: its world file, .prj, .aux.xml (CRS, nodata, ...)
+        env = {"GDAL_DISABLE_READDIR_ON_OPEN": "FALSE", **env}
     try:
         with gdal_env(**env), rasterio.open(href) as src:
             _georeferenced(src, href)
