@@ -14,7 +14,7 @@ from rasterio.windows import Window
 from scipy import ndimage
 
 from geo.grid import Grid
-from geo.scenes.warp import read_filled
+from geo.scenes.warp import lattice_offset, read_filled
 
 if TYPE_CHECKING:
     from rasterio.io import DatasetReader
@@ -25,13 +25,11 @@ REACH = 2  # pixels either side a cubic B-spline sample depends on: invalid ones
 
 def _offset(src: DatasetReader, grid: Grid) -> tuple[int, int, float, float] | None:
     """TGT's column and row under the grid's first pixel, whole and fractional parts, when ``grid`` is TGT's
-    lattice moved by a fraction of a pixel; else None (another CRS, pixel size or a rotation)."""
-    a, g = src.transform, grid.transform
-    if src.crs is None or src.crs != grid.crs or a.b or a.d or g.b or g.d:
+    lattice moved; else None (another CRS, pixel size or a rotation)."""
+    offset = lattice_offset(src, grid)
+    if offset is None:
         return None
-    if not (np.isclose(a.a, g.a, rtol=1e-9) and np.isclose(a.e, g.e, rtol=1e-9)):
-        return None
-    col, row = (g.c - a.c) / a.a, (g.f - a.f) / a.e
+    col, row = offset
     c0, r0 = math.floor(col), math.floor(row)
     return c0, r0, col - c0, row - r0
 

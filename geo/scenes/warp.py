@@ -83,15 +83,24 @@ def overview_level(src: DatasetReader, grid: Grid) -> int | None:
     return usable[-1] if usable else None
 
 
-def aligned_window(src: DatasetReader, grid: Grid) -> Window | None:
-    """The window of ``src`` that *is* ``grid`` (same CRS, same pixel size, whole-pixel offset), or None.
-    The common Sentinel-2 case: a 10 m AOI grid in the tile's own UTM zone, snapped to 10 m."""
+def lattice_offset(src: DatasetReader, grid: Grid) -> tuple[float, float] | None:
+    """The column and row of ``src`` under the grid's first pixel when ``grid`` is ``src``'s lattice moved
+    (same CRS, same pixel size, no rotation), or None."""
     a, g = src.transform, grid.transform
     if src.crs is None or src.crs != grid.crs or a.b or a.d or g.b or g.d:
         return None
     if not (np.isclose(a.a, g.a, rtol=1e-9) and np.isclose(a.e, g.e, rtol=1e-9)):
         return None
-    col, row = (g.c - a.c) / a.a, (g.f - a.f) / a.e
+    return (g.c - a.c) / a.a, (g.f - a.f) / a.e
+
+
+def aligned_window(src: DatasetReader, grid: Grid) -> Window | None:
+    """The window of ``src`` that *is* ``grid`` (same CRS, same pixel size, whole-pixel offset), or None.
+    The common Sentinel-2 case: a 10 m AOI grid in the tile's own UTM zone, snapped to 10 m."""
+    offset = lattice_offset(src, grid)
+    if offset is None:
+        return None
+    col, row = offset
     if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
         return None
     return Window(round(col), round(row), grid.width, grid.height)
