@@ -23,6 +23,7 @@ from geo.align import lk
 from geo.align.coreg import CONTEXT, MIN_QUALITY, Shift, combine_shifts, estimate_shift, prepare
 from geo.align.lattice import Swapped, coarser_target
 from geo.align.masks import clean_masks, pixel_size_m, robust_level
+from geo.align.subpixel import read_offset
 from geo.align.windows import BLOCK, texture_map, window_sums
 from geo.errors import CoregError, OverlapError, RasterError
 from geo.grid import Grid
@@ -163,6 +164,10 @@ def _warped(tgt: DatasetReader, band: int, grids: list[Grid], factor: int) -> li
             window = aligned_window(source, grid) if factor == 1 and nodata_only else None
             if window is not None:
                 out.append(_as_stored(source, band, window))
+                continue
+            moved = read_offset(source, band, grid) if factor == 1 and nodata_only else None
+            if moved is not None:  # its lattice moved by part of a pixel: not through GDAL's cubic (subpixel.py)
+                out.append(moved)
                 continue
             finer = source.crs == grid.crs and abs(source.transform.a) * 1.5 <= abs(grid.transform.a)
             with WarpedVRT(source, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,

@@ -50,10 +50,21 @@ def write_warped(
             for band in range(1, src.count + 1):
                 values, valid = warp_band(src, band, grid, displacement, nodata)
                 if np.issubdtype(np.dtype(dtype), np.integer):
-                    info = np.iinfo(dtype)
-                    values = np.clip(np.rint(values), info.min, info.max)
+                    values = _as_integers(values, valid, nodata, np.iinfo(dtype))
                 dst.write(np.where(valid, values, nodata).astype(dtype), band)
             _copy_band_metadata(src, dst)
+
+
+def _as_integers(values: np.ndarray, valid: np.ndarray, nodata: float, info: np.iinfo) -> np.ndarray:
+    """Resampled values rounded into the integer type; a valid pixel landing on the nodata value (an 8-bit
+    image's dark water at 1, the cubic's undershoot rounding it to 0) is moved one step off it, to the side it
+    came from, or it would read as nodata."""
+    out: np.ndarray = np.clip(np.rint(values), info.min, info.max)
+    hit = valid & (out == nodata)
+    if hit.any():
+        up = ((values[hit] >= nodata) & (nodata < info.max)) | (nodata <= info.min)
+        out[hit] = np.where(up, nodata + 1, nodata - 1)
+    return out
 
 
 def shifted_transform(src_transform: Affine, src_crs: CRS | None, grid: Grid, dx_px: float, dy_px: float) -> Affine:

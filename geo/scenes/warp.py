@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +35,9 @@ DEFAULT_NODATA = 0  # Sentinel-2 DN 0 is "no data" in every product level
 def _georeferenced(src: DatasetReader, href: str) -> None:
     if src.gcps[0]:  # ground control points (e.g. Sentinel-1 GRD in radar geometry) georeference it too
         return
+    if src.crs is None and not src.transform.is_identity:  # a world file (.wld, .pgw, .tfw) alone: no CRS
+        raise RasterError(f"{href}: raster has a geotransform but no CRS (a world file "
+                          f"alone?); give it one: gdal_translate -a_srs EPSG:CODE {shlex.quote(href)} georeferenced.tif")
     if src.crs is None:
         raise RasterError(f"{href}: raster has no CRS (georeference missing)")
     if src.transform.is_identity:
@@ -42,6 +47,8 @@ def _georeferenced(src: DatasetReader, href: str) -> None:
 @contextmanager
 def open_raster(href: str, **env: Any) -> Iterator[DatasetReader]:
     """Open a georeferenced raster or raise ``RasterError`` naming it (corrupt, missing, no CRS)."""
+    if os.path.exists(href):  # a local file's sidecars count: its world file, .prj, .aux.xml (CRS, nodata, ...)
+        env = {"GDAL_DISABLE_READDIR_ON_OPEN": "FALSE", **env}
     try:
         with gdal_env(**env), rasterio.open(href) as src:
             _georeferenced(src, href)
@@ -76,15 +83,24 @@ def overview_level(src: DatasetReader, grid: Grid) -> int | None:
     return usable[-1] if usable else None
 
 
-def aligned_window(src: DatasetReader, grid: Grid) -> Window | None:
-    """The window of ``src`` that *is* ``grid`` (same CRS, same pixel size, whole-pixel offset), or None.
-    The common Sentinel-2 case: a 10 m AOI grid in the tile's own UTM zone, snapped to 10 m."""
+def lattice_offset(src: DatasetReader, grid: Grid) -> tuple[float, float] | None:
+    """The column and row of ``src`` under the grid's first pixel when ``grid`` is ``src``'s lattice moved
+    (same CRS, same pixel size, no rotation), or None."""
     a, g = src.transform, grid.transform
     if src.crs is None or src.crs != grid.crs or a.b or a.d or g.b or g.d:
         return None
     if not (np.isclose(a.a, g.a, rtol=1e-9) and np.isclose(a.e, g.e, rtol=1e-9)):
         return None
-    col, row = (g.c - a.c) / a.a, (g.f - a.f) / a.e
+    return (g.c - a.c) / a.a, (g.f - a.f) / a.e
+
+
+def aligned_window(src: DatasetReader, grid: Grid) -> Window | None:
+    """The window of ``src`` that *is* ``grid`` (same CRS, same pixel size, whole-pixel offset), or None.
+    The common Sentinel-2 case: a 10 m AOI grid in the tile's own UTM zone, snapped to 10 m."""
+    offset = lattice_offset(src, grid)
+    if offset is None:
+        return None
+    col, row = offset
     if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
         return None
     return Window(round(col), round(row), grid.width, grid.height)
