@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from rasterio.windows import Window
-from scipy import ndimage
 
 from geo.grid import Grid
 from geo.scenes.warp import lattice_offset, read_filled
@@ -40,6 +39,8 @@ def read_offset(src: DatasetReader, band: int, grid: Grid) -> np.ndarray | None:
     found = _offset(src, grid)
     if found is None:
         return None
+    from scipy import ndimage  # here: geo coreg of a pair on one lattice starts without scipy
+
     c0, r0, fc, fr = found
     height, width = grid.shape
     values = read_filled(src, band, Window(c0 - PAD, r0 - PAD, width + 2 * PAD + 1, height + 2 * PAD + 1), 0,
