@@ -210,6 +210,9 @@ class StacApi:
         self._refused: set[str] = set()  # ids already warned about (not a plain name, not valid STAC)
         self._rate_limited: ArchiveError | None = None  # an HTTP 429 that outlasted the retries
         self._checked_collections = False  # whether the collections searched were looked for (once)
+        # an archive without them is an error; else (a sensor searched because the archive may have it: geo
+        # vessels' every sensor, a re-check's Sentinel-1 chains) it has no scene of them
+        self.collections_required = True
 
     @property
     def cache(self) -> SceneCache | None:
@@ -278,7 +281,9 @@ class StacApi:
         if not scenes and not refused and not self._checked_collections:  # else "no scene over the AOI": the
             self._checked_collections = True  # archive "seems not to image" it
             if (absent := absent_collections(self._open(), self.collections, self.name)) is not None:
-                raise ArchiveError(absent)
+                if self.collections_required:
+                    raise ArchiveError(absent)
+                log.info("%s", absent)
         news = not_yet_warned(refused, self._refused)
         if news:  # one bad item costs its own scene, not the search
             log.warning("%s: skipped %d item(s) that are not valid STAC: %s", self.name, len(news),

@@ -231,3 +231,13 @@ def test_a_band_the_host_does_not_serve_is_one_line_naming_scene_band_and_why(us
     assert result.stderr.startswith(f"Error: scene {AFTER}" + said.format(href=whole + href_tail)), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert not (user.home / "out").exists()
+
+
+def test_vessels_over_an_api_without_sentinel_1_count_its_sentinel_2_scenes(user, archives, area):
+    """`geo vessels` searches every sensor the source may have: an API holding Sentinel-2 alone ended the count
+    with "has no collection 'sentinel-1-rtc'" once a missing collection was an error."""
+    result = user("vessels", "--aoi", area, "--source", archives["tidy"].url, "--from", "2024-05-25", "--to",
+                  "2024-06-20", "--out", "ships")
+    assert result.returncode == 0, result.output
+    rows = json.loads((user.home / "ships" / "timeseries.json").read_text())["rows"]
+    assert sorted((r["date"], r["sensor"]) for r in rows) == [("2024-06-01", "s2"), ("2024-06-11", "s2")]
