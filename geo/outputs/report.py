@@ -261,10 +261,16 @@ def _sensor(manifest: dict[str, Any]) -> Sensor:
     return Sensor.named(manifest.get("sensor")) or Sensor.S2
 
 
+def _cloud_unjudged(manifest: dict[str, Any]) -> str | None:
+    """The optical scenes of the run whose cloud was not judged (no SCL: the demo's L1C scenes), in words; None
+    when both were, or for radar (no cloud to judge)."""
+    return cloud_unjudged_on(manifest.get("cloud_masked") or {}) if _sensor(manifest).sees_cloud else None
+
+
 def seen_clear(manifest: dict[str, Any]) -> str:
     """How a share of the area seen on a date is said: 'clear' of cloud (Sentinel-2), or just 'seen' (radar, and
-    a pair whose cloud was not judged: a scene without SCL, as the demo's L1C scenes)."""
-    return "seen" if cloud_unjudged_on(manifest.get("cloud_masked") or {}) else _sensor(manifest).clear_word
+    a pair whose cloud was not judged)."""
+    return "seen" if _cloud_unjudged(manifest) else _sensor(manifest).clear_word
 
 
 def unseen_causes(manifest: dict[str, Any]) -> str:
@@ -326,7 +332,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "pictures": pictures,
         "unseen_causes": unseen_causes(manifest),
         "clear_word": seen_clear(manifest),
-        "cloud_unjudged": cloud_unjudged_on(manifest.get("cloud_masked") or {}) if _sensor(manifest).sees_cloud else None,
+        "cloud_unjudged": _cloud_unjudged(manifest),
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
         "n_changes": len(run.features),

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from geo.change.detectors import SAR_VERSION
 from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Sensor
-from geo.scenes.source import ARCHIVES, LocalCatalog, SceneSource, StacApi, open_source
+from geo.scenes.source import ARCHIVES, LocalCatalog, SceneSource, open_source
 from geo.store import Store
 
 if TYPE_CHECKING:  # the processing path and the geometry: imported when there is something to process
@@ -47,11 +47,10 @@ def sentinel1_source(source: str, mode: str) -> SceneSource | None:
     other STAC API is searched in ``sentinel-1-rtc``."""
     if mode == "s2" or (source in ARCHIVES and Sensor.S1 not in ARCHIVES[source].collections):
         return None
-    opened = open_source(source, Sensor.S1)
+    # an API without Sentinel-1 has no scene of it: no chain, no failed AOI
+    opened = open_source(source, Sensor.S1, collections_required=False)
     if isinstance(opened, LocalCatalog) and not opened.all():
         return None
-    if isinstance(opened, StacApi):  # an API without Sentinel-1 has no scene of it: no chain, no failed AOI
-        opened.collections_required = False
     return opened
 
 

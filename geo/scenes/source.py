@@ -199,7 +199,8 @@ class StacApi:
 
     def __init__(self, url: str, collections: Sequence[str] = DEFAULT_COLLECTIONS[Sensor.S2],
                  cache: SceneCache | None = None, policy: RetryPolicy | None = None,
-                 limits: SearchLimits | None = None, default_cache: bool = False) -> None:
+                 limits: SearchLimits | None = None, default_cache: bool = False,
+                 collections_required: bool = True) -> None:
         self.name = url
         self.collections = tuple(collections)
         self._cache = cache
@@ -212,7 +213,7 @@ class StacApi:
         self._checked_collections = False  # whether the collections searched were looked for (once)
         # an archive without them is an error; else (a sensor searched because the archive may have it: geo
         # vessels' every sensor, a re-check's Sentinel-1 chains) it has no scene of them
-        self.collections_required = True
+        self.collections_required = collections_required
 
     @property
     def cache(self) -> SceneCache | None:
@@ -342,20 +343,22 @@ def check_sensor(sensor: str) -> Sensor:
 
 
 def open_source(source: str, sensor: Sensor | str | None = None, collections: Sequence[str] | None = None,
-                cache: SceneCache | None = None) -> SceneSource:
+                cache: SceneCache | None = None, collections_required: bool = True) -> SceneSource:
     """``earth-search``, ``planetary-computer``, ``cdse``, any STAC API URL, or a local STAC catalog (file or
     folder), searched for ``sensor`` (``s2`` or ``s1``) in ``collections`` (default: per archive). Without
-    a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds."""
+    a sensor an archive is searched for Sentinel-2 and a local catalog yields every scene it holds. An API
+    without the collections searched is an error, or, not ``collections_required`` (the sensor searched in
+    case the archive has it), holds no scene of them."""
     kind = check_sensor(sensor) if sensor is not None else None
     if source in ARCHIVES:
         archive = ARCHIVES[source]
         chosen = tuple(collections or archive.collections.get(kind or Sensor.S2, ()))
         if not chosen:
             raise SceneError(f"source {source!r} has no {kind} collection ({archive.note})")
-        return StacApi(archive.url, chosen, cache, default_cache=True)
+        return StacApi(archive.url, chosen, cache, default_cache=True, collections_required=collections_required)
     if source.startswith(("http://", "https://")):
         return StacApi(source.rstrip("/"), tuple(collections or DEFAULT_COLLECTIONS[kind or Sensor.S2]), cache,
-                       default_cache=True)
+                       default_cache=True, collections_required=collections_required)
     path = Path(source)
     if not path.exists():
         raise SceneError(

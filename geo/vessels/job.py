@@ -42,7 +42,7 @@ from geo.scenes.ids import id_as_file_name
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import SceneBands, lacking_assets, read_scene, scene_sensor
-from geo.scenes.source import StacApi, open_source
+from geo.scenes.source import open_source
 from geo.vessels.berths import mark_at_berth
 from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
@@ -108,11 +108,8 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
     ``sentinel-1-rtc``, Sentinel-2 L2A, or a local catalog filtered by sensor). Scenes lacking the assets
     their detector reads are left out, with a warning. ``left_out``: gets the tiles their passes leave out."""
     scenes: list[Scene] = []
-    for sensor in sensors:
-        opened = open_source(source, sensor)
-        if len(sensors) > 1 and isinstance(opened, StacApi):  # every sensor the source has: one it lacks has none
-            opened.collections_required = False
-        scenes += opened.search(aoi.geometry, start, end)
+    for sensor in sensors:  # every sensor the source has (several): one it lacks has no scene
+        scenes += open_source(source, sensor, collections_required=len(sensors) == 1).search(aoi.geometry, start, end)
     unusable = {s.id: why for s in scenes if (why := lacking_assets(s))}
     if unusable:
         log.warning("%d scene(s) without the assets a vessel detector reads, left out: %s", len(unusable),
