@@ -71,7 +71,8 @@ def execute(
         if any(VESSEL_SIGNATURE in c.signatures for c in claims):  # the demo's claim does not: nothing more to import
             from geo.vessels.hook import add_vessel_evidence
 
-            result, vessel_files = add_vessel_evidence(result, claims, source, step)
+            named = {sensor: tuple(collections)} if collections else None  # the sensor's, for its ships too
+            result, vessel_files = add_vessel_evidence(result, claims, source, step, named)
             if vessel_files is not None:
                 job_writers.append(vessel_files)
         step("writing outputs")

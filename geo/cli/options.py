@@ -63,6 +63,16 @@ def sensor_option(default: Sensor | None, help: str) -> Callable[[Command], Comm
                         default=default.value if default else None, show_default=default is not None, help=help)
 
 
+COLLECTION_HELP = ("STAC collection to search (repeatable) [default: the archive's for the sensor, e.g. "
+                   "sentinel-2-l2a; Earth Search's Collection 1: sentinel-2-c1-l2a]")
+
+
+def collection_option(more: str = "") -> Callable[[Command], Command]:
+    """``--collection C`` (repeatable), handed to the command as a tuple; ``more`` ends its help."""
+    return click.option("--collection", "collections", multiple=True, callback=not_empty, metavar="C",
+                        help=f"{COLLECTION_HELP}{more}.")
+
+
 def workers_count(_context: click.Context, param: click.Parameter, value: str) -> int | None:
     """``--workers``: ``auto`` (None: the job decides from its grid and the machine) or a count of at least 1."""
     text = value.strip().lower()

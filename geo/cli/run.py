@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from geo.cli.options import (
-    aoi_dir_option, aoi_folder, claim_list, not_empty, out_option, scene_source, seeds_dir_option, seeds_folder,
-    one_cluster, scheduler_option, sensor_option, workers_count,
+    aoi_dir_option, aoi_folder, claim_list, collection_option, not_empty, out_option, scene_source, seeds_dir_option,
+    seeds_folder, one_cluster, scheduler_option, sensor_option, workers_count,
 )
 from geo.scenes.model import Sensor
 from geo.scenes.source import default_source
@@ -37,9 +37,7 @@ def want_quick_end() -> None:
                    "STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo); --sensor s1 "
                    "needs one holding Sentinel-1 (not earth-search) [default: earth-search for s2, "
                    "planetary-computer for s1, as geo scenes search].")
-@click.option("--collection", "collections", multiple=True, callback=not_empty, metavar="C",
-              help="STAC collection to search (repeatable) [default: the archive's for the sensor, e.g. "
-                   "sentinel-2-l2a; Earth Search's Collection 1: sentinel-2-c1-l2a].")
+@collection_option()
 @sensor_option(Sensor.S2,
               help="s2: Sentinel-2 optical change; s1: Sentinel-1 SAR change (sees through cloud; same-orbit pair, "
                    "log-ratio test, omnibus dating over the series).")

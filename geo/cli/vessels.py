@@ -13,8 +13,8 @@ from geo.aoi_files import gdal_reason
 from geo.atomic import check_output_dir, staged_dir
 from geo.cli import console
 from geo.cli.options import (
-    FiniteFloatRange, aoi_dir_option, aoi_folder, claim_list, not_empty, out_option, scene_source, seeds_dir_option,
-    seeds_folder, sensor_option,
+    FiniteFloatRange, aoi_dir_option, aoi_folder, claim_list, collection_option, not_empty, out_option, scene_source,
+    seeds_dir_option, seeds_folder, sensor_option,
 )
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, ClaimError, OverlapError
@@ -80,6 +80,7 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
 @click.option("--source", default=None, callback=scene_source,
               help="'earth-search' (Sentinel-2), 'planetary-computer' (Sentinel-1 RTC and Sentinel-2), 'cdse' "
                    "(Sentinel-1 GRD and Sentinel-2; S3 keys to read), a STAC API URL, a local STAC catalog, or 'demo' (the Nantes scenes shipped with geo) [default: earth-search; planetary-computer with --sensor s1].")
+@collection_option(", searched for the one sensor searched: --sensor names it unless the source has one")
 @click.option("--claim", "claim_ids", multiple=True, callback=claim_list,
               help="Claim to test (repeatable, or a,b) [default: the AOI's claims whose signature is vessels].")
 @click.option("--land", "land_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -94,7 +95,7 @@ def _vessel_claims_only(claims: list[Claim]) -> None:
 @aoi_dir_option
 @seeds_dir_option
 def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, source: str | None,
-                    claim_ids: tuple[str, ...],
+                    collections: tuple[str, ...], claim_ids: tuple[str, ...],
                     land_path: Path | None, pfa: float | None, berthed: bool, out: Path, aoi_dir: Path | None,
                     seeds_dir: Path | None) -> None:
     """Detect vessels in every scene over an AOI between --from and --to; count them per date.
@@ -134,11 +135,12 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
                          optical=replace(params.optical, ship_model=True))
     source = source or default_source(sensor)
     sensors = (sensor,) if sensor else default_sensors(source)
+    named = _named_collections(collections, sensors, source)
     with console.progress(f"vessels {aoi.id}") as step:
         step("searching scenes")
-        scenes = find_scenes(source, aoi, first, last, sensors)
+        scenes = find_scenes(source, aoi, first, last, sensors, named=named)
         if not scenes:
-            raise no_scenes(sensors, aoi, first, last, source)
+            raise no_scenes(sensors, aoi, first, last, source, named)
         if berthed:
             _berthed_applies(scenes)
         run = run_vessels(aoi, scenes, claims, params, land, step)
@@ -148,6 +150,19 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
             write_vessel_item(run, scenes, stage)
             written = [out / path.name for path in visible_files(stage)]
     _summary(run, written, out)
+
+
+def _named_collections(collections: tuple[str, ...], sensors: tuple[Sensor, ...], source: str,
+                       ) -> dict[Sensor, tuple[str, ...]]:
+    """``--collection``'s collections as the one sensor's searched; a source searched for both sensors leaves
+    it unsaid which sensor's they are (Sentinel-2 items read as Sentinel-1 fail far later)."""
+    if not collections:
+        return {}
+    if len(sensors) > 1:
+        raise click.UsageError(f"--collection {', '.join(collections)}: {source} is searched for "
+                               f"{' and '.join(s.mission for s in sensors)}; add --sensor "
+                               f"{' or --sensor '.join(sensors)} to say whose collection it is")
+    return {sensors[0]: collections}
 
 
 def _windows_outside(claims: list[Claim], first: date, last: date) -> None:

@@ -15,6 +15,7 @@ from geo.claims import Claim
 from geo.errors import NoScenesError
 from geo.link import NOT_TESTED
 from geo.results import JobResult
+from geo.scenes.model import Sensor
 from geo.vessels.evidence import evidence_for_claims
 from geo.jobs.steps import Progress
 from geo.vessels.job import VesselRun, vessel_data, vessel_job, write_vessel_outputs
@@ -47,16 +48,18 @@ def _merged(result: JobResult, evidence: Sequence[Mapping[str, Any]], claims: Se
 
 
 def add_vessel_evidence(result: JobResult, claims: Sequence[Claim], source: str,
-                        progress: Progress | None = None) -> tuple[JobResult, Writer | None]:
+                        progress: Progress | None = None, named: Mapping[Sensor, Sequence[str]] | None = None,
+                        ) -> tuple[JobResult, Writer | None]:
     """Run the vessel job for ``result``'s AOI when a claim predicts vessels. Returns ``result`` with the
     vessel evidence merged into its claims and noted in its manifest (a new value; ``result`` is left as it
     is), and the writer of the vessel files (a job writer for ``geo.outputs.writers.write_run``) or None
-    when there is nothing to write."""
+    when there is nothing to write. ``named``: the collections the job searched for its sensor
+    (``--collection``), searched for that sensor's vessel scenes too."""
     aoi = result.aoi
     if aoi is None or not vessel_claims(claims, aoi):
         return result, None
     try:
-        run = vessel_job(aoi, claims, source, progress=progress)
+        run = vessel_job(aoi, claims, source, progress=progress, named=named)
     except NoScenesError as exc:
         # No scene to count ships on: the change verdicts stand, and every vessel claim says why.
         relevant = vessel_claims(claims, aoi)

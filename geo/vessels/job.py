@@ -102,14 +102,19 @@ class VesselRun:
 
 
 def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence[Sensor],
-                left_out: list[Scene] | None = None) -> list[Scene]:
-    """Scenes of ``sensors`` over ``aoi`` in [start, end], each sensor searched in its own collections
-    (``geo.scenes.source.open_source``: Sentinel-1 on the Planetary Computer or any STAC API's
-    ``sentinel-1-rtc``, Sentinel-2 L2A, or a local catalog filtered by sensor). Scenes lacking the assets
-    their detector reads are left out, with a warning. ``left_out``: gets the tiles their passes leave out."""
+                left_out: list[Scene] | None = None, named: Mapping[Sensor, Sequence[str]] | None = None,
+                ) -> list[Scene]:
+    """Scenes of ``sensors`` over ``aoi`` in [start, end], each sensor searched in the collections ``named``
+    for it (``--collection``), else in its own (``geo.scenes.source.open_source``: Sentinel-1 on the Planetary
+    Computer or any STAC API's ``sentinel-1-rtc``, Sentinel-2 L2A, or a local catalog filtered by sensor).
+    Scenes lacking the assets their detector reads are left out, with a warning. ``left_out``: gets the tiles
+    their passes leave out."""
     scenes: list[Scene] = []
-    for sensor in sensors:  # every sensor the source has (several): one it lacks has no scene
-        scenes += open_source(source, sensor, collections_required=len(sensors) == 1).search(aoi.geometry, start, end)
+    named = named or {}
+    for sensor in sensors:  # every sensor the source has (several): one it lacks has no scene, unless named
+        mine = tuple(named.get(sensor, ()))
+        scenes += open_source(source, sensor, mine or None, collections_required=len(sensors) == 1 or bool(mine)
+                              ).search(aoi.geometry, start, end)
     unusable = {s.id: why for s in scenes if (why := lacking_assets(s))}
     if unusable:
         log.warning("%d scene(s) without the assets a vessel detector reads, left out: %s", len(unusable),
@@ -376,20 +381,21 @@ def vessel_job(
     period: tuple[date, date] | None = None,
     params: VesselParams = VesselParams(),
     progress: Progress | None = None,
+    named: Mapping[Sensor, Sequence[str]] | None = None,
 ) -> VesselRun | None:
     """The hook for ``geo run`` / ``geo recheck``: when a claim on ``aoi`` predicts vessels, search the
     period (default: 180 days before the earliest window to 14 days after the last) and run the vessel
     job; None when no claim predicts vessels. Add ``run.evidence`` to the claims' verdicts and write the
     files with ``write_vessel_outputs(run, stage)`` into the run's own staging folder (its file names do
-    not collide with the change job's)."""
+    not collide with the change job's). ``named``: the collections searched for a sensor (``--collection``)."""
     relevant = vessel_claims(claims, aoi)
     if not relevant:
         return None
     start, end = period or default_period(relevant)
     wanted = tuple(sensors) if sensors else default_sensors(source)
-    scenes = find_scenes(source, aoi, start, end, wanted)
+    scenes = find_scenes(source, aoi, start, end, wanted, named=named)
     if not scenes:
-        raise no_scenes(wanted, aoi, start, end, source)
+        raise no_scenes(wanted, aoi, start, end, source, named)
     run = run_vessels(aoi, scenes, relevant, params, (), progress)
     run.manifest.update(source=source, sensors=list(wanted), period=[start.isoformat(), end.isoformat()])
     return run

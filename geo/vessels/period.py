@@ -4,7 +4,7 @@ whether any such scene is new without importing them (``geo.recheck.quick``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -35,14 +35,17 @@ def default_sensors(source: str) -> tuple[Sensor, ...]:
     return (Sensor.S2,) if source == "earth-search" else (Sensor.S1, Sensor.S2)
 
 
-def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, source: str) -> NoScenesError:
+def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, source: str,
+              named: Mapping[Sensor, Sequence[str]] | None = None) -> NoScenesError:
     """The error of a period holding no scene, saying why where it can (a period in the future, before the
-    missions, the dates a local catalog holds over the AOI), as ``geo run`` and ``geo scenes search`` do."""
+    missions, the dates a local catalog holds over the AOI), as ``geo run`` and ``geo scenes search`` do.
+    ``named``: the collections searched for a sensor (``--collection``)."""
     from geo.errors import NoScenesError
     from geo.scenes.pairs import empty_period_note
     from geo.scenes.source import open_source
 
-    opened = open_source(source, sensors[0] if len(sensors) == 1 else None)
+    sensor = sensors[0] if len(sensors) == 1 else None
+    opened = open_source(source, sensor, tuple((named or {}).get(sensor, ())) or None if sensor else None)
     note = empty_period_note(opened, aoi, start, end, sensors)
     return NoScenesError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {start} and {end} in {source}"
                          f"{'; ' + note if note else ''}")

@@ -241,3 +241,61 @@ def test_vessels_over_an_api_without_sentinel_1_count_its_sentinel_2_scenes(user
     assert result.returncode == 0, result.output
     rows = json.loads((user.home / "ships" / "timeseries.json").read_text())["rows"]
     assert sorted((r["date"], r["sensor"]) for r in rows) == [("2024-06-01", "s2"), ("2024-06-11", "s2")]
+
+
+SHIPS_CLAIM = """[document]
+title = "My port watch"
+
+[[claim]]
+id = "ships-in"
+claimant = "A report"
+statement = "Transport ships berthed in the Golden Horn."
+date_stated = 2024-06-20
+aoi_ids = ["golden-horn"]
+window = { start = 2024-06-05, end = 2024-06-08 }
+signatures = ["large_vessels_at_berth"]
+"""
+
+
+@pytest.fixture
+def port_watch(user):
+    """The user's own registry: the Golden Horn area and a claim that ships berthed there."""
+    from tests.flows.conftest import registry_aoi
+
+    (user.home / "aoi").mkdir()
+    (user.home / "seeds").mkdir()
+    west, south, east, north = AREA
+    registry_aoi(user.home / "aoi" / "golden-horn.geojson", "golden-horn", "Golden Horn",
+                 [[west, south], [east, south], [east, north], [west, north], [west, south]])
+    (user.home / "seeds" / "ships.toml").write_text(SHIPS_CLAIM, encoding="utf-8")
+    return ("--aoi-dir", str(user.home / "aoi"), "--seeds-dir", str(user.home / "seeds"))
+
+
+def test_a_run_counting_ships_searches_the_collection_named_for_them_too(user, archives, port_watch):
+    """`geo run --collection sentinel-2-c1-l2a` with a claim predicting ships searched the vessel scenes in
+    sentinel-2-l2a: the job ended on "has no collection 'sentinel-2-l2a'" after the change was computed."""
+    result = user("run", "--aoi", "golden-horn", "--source", archives["c1-only"].url, "--collection",
+                  "sentinel-2-c1-l2a", "--before", "2024-06-01", "--after", "2024-06-11", "--out", "c1", *port_watch)
+    assert result.returncode == 0, result.output
+    manifest = json.loads((user.home / "c1" / "manifest.json").read_text())
+    assert manifest["vessels"]["n_scenes"] == 2
+    assert not any("vessel counts not made" in w for w in manifest["warnings"])
+    counted = json.loads((user.home / "c1" / "vessels-manifest.json").read_text())["scenes"]
+    assert [(s["id"], s["collection"]) for s in counted] == [(BEFORE, "sentinel-2-c1-l2a"), (AFTER, "sentinel-2-c1-l2a")]
+
+
+def test_vessels_search_the_collection_named(user, archives, port_watch):
+    """`geo vessels` had no --collection: an archive keeping Sentinel-2 as sentinel-2-c1-l2a only could not be
+    counted on."""
+    source = archives["c1-only"].url
+    result = user("vessels", "--aoi", "golden-horn", "--from", "2024-05-25", "--to", "2024-06-20", "--source", source,
+                  "--sensor", "s2", "--collection", "sentinel-2-c1-l2a", "--out", "ships", *port_watch)
+    assert result.returncode == 0, result.output
+    counted = json.loads((user.home / "ships" / "vessels-manifest.json").read_text())["scenes"]
+    assert [(s["id"], s["collection"]) for s in counted] == [(BEFORE, "sentinel-2-c1-l2a"), (AFTER, "sentinel-2-c1-l2a")]
+    both = user("vessels", "--aoi", "golden-horn", "--from", "2024-05-25", "--to", "2024-06-20", "--source", source,
+                "--collection", "sentinel-2-c1-l2a", "--out", "both", *port_watch)
+    assert both.returncode == 1 and both.stderr.startswith(
+        f"Error: --collection sentinel-2-c1-l2a: {source} is searched for Sentinel-1 and Sentinel-2; add --sensor s1 or "
+        "--sensor s2 to say whose collection it is"), both.output
+    assert not (user.home / "both").exists()
