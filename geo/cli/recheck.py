@@ -18,8 +18,8 @@ import click
 
 from geo.cli import console
 from geo.cli.options import (
-    FiniteFloatRange, NonEmptyPath, aoi_dir_option, not_empty, one_cluster, scene_source, scheduler_option,
-    seeds_dir_option,
+    FiniteFloatRange, NonEmptyPath, aoi_dir_option, collection_option, not_empty, one_cluster, scene_source,
+    scheduler_option, seeds_dir_option,
 )
 from geo.errors import StoreLockedError
 from geo.scenes.model import Sensor
@@ -134,8 +134,10 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
               help="'earth-search', 'planetary-computer', 'cdse' (the Copernicus Data Space: S3 keys to read), a "
                    "STAC API URL, a local STAC catalog, or 'demo' (the demo scenes that come with geo) "
                    "[default: the store's source, kept from its first run; for a new store earth-search].")
+@collection_option(" for Sentinel-2; kept with the store's source: later runs search it without the option")
 @click.option("--switch-source", is_flag=True,
-              help="Take a --source other than the store's (refused without it) and keep it for later runs.")
+              help="Take a --source or --collection other than the store's (refused without it) and keep them for "
+                   "later runs.")
 @click.option("--out", type=NonEmptyPath(path_type=Path, file_okay=False), default=None,
               help="Folder for per-run files [default: <store name>-outputs beside the store].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -166,7 +168,7 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @aoi_dir_option
 @seeds_dir_option
 def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str | None,
-                    switch_source: bool, out: Path | None,
+                    collections: tuple[str, ...], switch_source: bool, out: Path | None,
                     workers: int, scheduler: str | None, wait_s: float, on_new: str | None, on_new_timeout_s: float,
                     max_pairs: int | None,
                     sensor: str, notify: str | None, notify_retries: int, export_stac: Path | None, as_json: bool,
@@ -186,7 +188,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
         since_date = parse_date(since, "--since")
     request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
-                             switch_source=switch_source,
+                             switch_source=switch_source, collections=collections,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new,
                              on_new_timeout_s=on_new_timeout_s, max_pairs=max_pairs,
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor, notify=notify,

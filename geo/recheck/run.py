@@ -52,6 +52,7 @@ class RecheckRequest:
     since: date | None = None
     source: str | None = None  # None: the store's source, else Earth Search (geo.recheck.source_choice)
     switch_source: bool = False  # a --source other than the store's is taken (and kept) rather than refused
+    collections: tuple[str, ...] = ()  # Sentinel-2's (--collection); none: the store's, else the archive's own
     workers: int = 1
     scheduler: str | None = None
     wait_s: float = 0.0
@@ -78,7 +79,7 @@ class RecheckRequest:
 
     def arguments(self) -> dict[str, Any]:
         return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
-                "source": self.source, "workers": self.workers, "scheduler": self.scheduler,
+                "source": self.source, "collections": list(self.collections), "workers": self.workers, "scheduler": self.scheduler,
                 "max_pairs": self.max_pairs, "sensor": self.sensor}
 
 
@@ -143,7 +144,8 @@ def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Se
             if pairable is None and any(VESSEL_SIGNATURE in c.signatures for c in mine):  # ships are counted on every date, apart from the chain
                 from geo.recheck.vessels import plan_vessels
 
-                plan = replace(plan, vessels=plan_vessels(store, request.archive, aoi, mine, today))
+                plan = replace(plan, vessels=plan_vessels(store, request.archive, aoi, mine, today,
+                                                          named={Sensor.S2: request.collections}))
             plans.append(plan)
         except DateError:
             raise
@@ -269,9 +271,12 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                          "recheck.gpkg")
     out = Path(request.out) if request.out else outputs.default_out(store_path)
     outputs.check_out(out, store_path, given=request.out is not None)
-    stored_source = source_choice.stored_source(store_path)
+    stored_source, stored_collections = source_choice.stored_source(store_path)
     request = replace(request, source=source_choice.choose_source(request.source, stored_source,
-                                                                  request.switch_source, store_path))
+                                                                  request.switch_source, store_path),
+                      collections=source_choice.choose_collections(request.collections, stored_collections,
+                                                                   stored_source is not None, request.switch_source,
+                                                                   store_path))
     today = request.today or datetime.now(timezone.utc).date()
     if request.since:
         check_since(request.since, today, request.today or datetime.now().astimezone().date())
@@ -283,10 +288,11 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     version = detector.algorithm_version
     # With a store to compare with, a local catalog is first read in brief (quick.py); when that read fails or
     # meets an item it does not take, the full source is opened here and reports any error, as always.
-    catalog_file = local_catalog_file(request.archive) if store_path.is_file() else None
+    catalog_file = local_catalog_file(request.archive) if store_path.is_file() and not request.collections else None
     brief = quick.read_catalog(catalog_file) if catalog_file else None
     # The change chain reads Sentinel-2 (vessels: geo.recheck.vessels).
-    source: SceneSource | None = open_source(request.archive, Sensor.S2) if brief is None else None
+    source: SceneSource | None = open_source(request.archive, Sensor.S2, request.collections or None
+                                             ) if brief is None else None
     Store.check(store_path)
     first_selection = None  # a first re-check's AOIs, checked before its store is made (its files read once)
     if not store_path.exists():
@@ -299,9 +305,10 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         report = RecheckReport({}, out)
         if store.migrated_from is not None:  # a write even when nothing is new: the terminal says so
             report.migrated = (store.migrated_from, store.schema_version)
-        if request.switch_source and request.archive != (stored_source or request.archive):  # kept though nothing is new
+        if request.switch_source and (request.archive, request.collections) != (
+                stored_source or request.archive, stored_collections):  # kept though nothing is new
             with store.transaction():
-                store.set_source(request.archive)
+                store.set_source(request.archive, request.collections)
         if (last := store.last_started()) is not None and last > started:  # a clock set back: searches end too soon
             log.warning("the clock says %s, before the store's last re-check began (%s): check the machine's clock; "
                         "scenes are searched up to %s only", started, last, today)
@@ -320,7 +327,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, invalid), taken.warnings
         _catch_up(store, out, request, report, alerts)
         if source is None:
-            source = open_source(request.archive, Sensor.S2)
+            source = open_source(request.archive, Sensor.S2, request.collections or None)
         invalid.update(taken.failed)
         aois = [a for a in selected.aois if a.id not in taken.failed]  # their claims may be among those not taken
         _warn_redrawn(store, aois)
@@ -366,7 +373,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 entries += chain_entries
                 news += chain_news
             register_new(store, aois, run_id)
-            store.set_source(request.archive)
+            store.set_source(request.archive, request.collections)
             for aoi_id, drawn in selected.drawn.items():
                 store.mark_drawn(aoi_id, drawn)
             summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,

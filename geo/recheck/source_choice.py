@@ -19,6 +19,7 @@ from geo.scenes.source import ARCHIVES, default_source, local_catalog_file
 log = logging.getLogger(__name__)
 
 META_KEY = "source"
+COLLECTIONS_KEY = "collections"  # the Sentinel-2 collections searched (--collection), a JSON list; none: the archive's
 
 
 def normalized(source: str) -> str:
@@ -59,25 +60,48 @@ def _gone(stored: str) -> bool:
     return stored not in ARCHIVES and not stored.startswith(("http://", "https://")) and not Path(stored).exists()
 
 
-def stored_source(store_path: Path) -> str | None:
-    """The source the store at ``store_path`` was re-checked with; None for no store, or one that cannot be read
-    here (``Store.check`` then names the fault)."""
+def stored_source(store_path: Path) -> tuple[str | None, tuple[str, ...]]:
+    """The source the store at ``store_path`` was re-checked with and the Sentinel-2 collections searched there
+    (none: the archive's own); None for no store, or one that cannot be read here (``Store.check`` then names
+    the fault)."""
     if not store_path.is_file():
-        return None
+        return None, ()
     try:
         conn = sqlite3.connect(f"{store_path.absolute().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
-        return None
+        return None, ()
     try:
         row = conn.execute("SELECT value FROM store_meta WHERE key = ?", (META_KEY,)).fetchone()
         if row is None:  # a store from before the key: its last run's --source
             row = conn.execute("SELECT json_extract(arguments, '$.source') FROM runs "
                                "ORDER BY run_id DESC LIMIT 1").fetchone()
-        return normalized(str(row[0])) if row and row[0] else None
-    except sqlite3.Error:  # json_extract of a malformed row too
-        return None
+        kept = conn.execute("SELECT value FROM store_meta WHERE key = ?", (COLLECTIONS_KEY,)).fetchone()
+        collections = tuple(json.loads(kept[0])) if kept else ()
+        return (normalized(str(row[0])) if row and row[0] else None), collections
+    except (sqlite3.Error, ValueError, TypeError):  # json_extract of a malformed row too
+        return None, ()
     finally:
         conn.close()
+
+
+def _named(collections: tuple[str, ...]) -> str:
+    return ", ".join(collections) if collections else "the archive's own Sentinel-2 collection"
+
+
+def choose_collections(given: tuple[str, ...], stored: tuple[str, ...], store_made: bool, switch: bool,
+                       store_path: Path) -> tuple[str, ...]:
+    """The Sentinel-2 collections of this run: ``given`` (``--collection``), else the store's. Another archive's
+    collection (Earth Search's ``sentinel-2-c1-l2a`` beside its ``sentinel-2-l2a``) holds the same places under
+    other ids and processing, so ``given`` other than the store's is refused (``StoreError``) unless ``switch``,
+    which takes ``--source`` and ``--collection`` as given."""
+    if switch:
+        return given
+    if not given or not store_made or set(given) == set(stored):
+        return given or stored
+    raise StoreError(f"--collection {', '.join(given)}: {store_path} was re-checked in {_named(stored)}; a chain "
+                     "mixing collections pairs scenes that are not comparable. Omit --collection "
+                     f"{'' if not stored else '(or give ' + ', '.join(stored) + ') '}or add --switch-source to go "
+                     "on in the new one")
 
 
 def choose_source(given: str | None, stored: str | None, switch: bool, store_path: Path) -> str:

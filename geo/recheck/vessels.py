@@ -71,15 +71,17 @@ class VesselOutcome:
 
 
 def plan_vessels(store: Store, source: str, aoi: AOI, claims: Sequence[Claim], today: date,
-                 params: VesselParams = VesselParams()) -> VesselPlan | None:
-    """The scenes to count over ``aoi`` (a search, no pixels); None when no claim on it predicts vessels."""
+                 params: VesselParams = VesselParams(), named: Mapping[Sensor, Sequence[str]] | None = None,
+                 ) -> VesselPlan | None:
+    """The scenes to count over ``aoi`` (a search, no pixels); None when no claim on it predicts vessels.
+    ``named``: the collections searched for a sensor (the re-check's ``--collection`` for Sentinel-2)."""
     relevant = vessel_claims(claims, aoi)
     if not relevant:
         return None
     start = default_period(relevant)[0]
     sensors = default_sensors(source)
     left_out: list[Scene] = []
-    scenes = find_scenes(source, aoi, start, today, sensors, left_out) if start <= today else []
+    scenes = find_scenes(source, aoi, start, today, sensors, left_out, named) if start <= today else []
     counted_at = vessel_scenes(store, aoi.id, VESSELS_VERSION)
     counted = stored_ids(counted_at)  # passes, or tiles counted before
 

@@ -64,10 +64,15 @@ class RunLog:
              len(summary["failed_aois"]), bool(summary["has_new"]), json.dumps(summary, sort_keys=True), run_id),
         )
 
-    def set_source(self, source: str) -> None:
-        """Keep the source the store is re-checked with (``geo.recheck.source_choice``): a key of ``store_meta``."""
-        self.conn.execute("INSERT INTO store_meta (key, value) VALUES ('source', ?) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (source,))
+    def set_source(self, source: str, collections: Sequence[str] = ()) -> None:
+        """Keep the source the store is re-checked with and the Sentinel-2 collections searched there (none: the
+        archive's own; ``geo.recheck.source_choice``): keys of ``store_meta``."""
+        upsert = "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        self.conn.execute(upsert, ("source", source))
+        if collections:
+            self.conn.execute(upsert, ("collections", json.dumps(list(collections))))
+        else:
+            self.conn.execute("DELETE FROM store_meta WHERE key = 'collections'")
 
     def mark_notified(self, run_id: int) -> None:
         self.conn.execute("UPDATE runs SET notified_at = ? WHERE run_id = ?", (now_utc(), run_id))

@@ -8,6 +8,7 @@ line naming the archive and what is wrong. Synthetic tiles over Vladivostok (tes
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 
 import numpy as np
@@ -299,3 +300,28 @@ def test_vessels_search_the_collection_named(user, archives, port_watch):
         f"Error: --collection sentinel-2-c1-l2a: {source} is searched for Sentinel-1 and Sentinel-2; add --sensor s1 or "
         "--sensor s2 to say whose collection it is"), both.output
     assert not (user.home / "both").exists()
+
+
+def test_a_recheck_searches_the_collection_named_and_keeps_it(user, archives, port_watch):
+    """`geo recheck` had no --collection: a store could not be kept on Earth Search's Collection 1 (each run:
+    "has no collection 'sentinel-2-l2a'"). Named once, it is kept with the store's source, as the source is."""
+    source = archives["c1-only"].url
+    first = user("recheck", "--store", "watch.gpkg", "--aoi", "golden-horn", "--source", source, "--collection",
+                 "sentinel-2-c1-l2a", *port_watch)
+    assert first.returncode == 0, first.output
+    assert first.stdout.startswith("run 1: 1 new pair(s), "), first.stdout
+    counted = json.loads((user.home / "watch-outputs" / "runs" / "000001" / "summary.json").read_text())
+    assert counted["aois"][0]["vessels"]["new_scenes"] == [BEFORE, AFTER], counted["aois"][0]
+    again = user("recheck", "--store", "watch.gpkg", *port_watch)  # a cron line: neither option
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 1 AOI(s) checked"), again.output
+    refused = user("recheck", "--store", "watch.gpkg", "--collection", "sentinel-2-l2a", *port_watch)
+    assert refused.returncode == 1 and refused.stderr == (
+        "Error: --collection sentinel-2-l2a: watch.gpkg was re-checked in sentinel-2-c1-l2a; a "
+        "chain mixing collections pairs scenes that are not comparable. Omit --collection (or give "
+        "sentinel-2-c1-l2a) or add --switch-source to go on in the new one\n"), refused.output
+    switched = user("recheck", "--store", "watch.gpkg", "--source", archives["tidy"].url, "--switch-source", *port_watch)
+    assert switched.returncode == 0, switched.output  # another archive in its own collection, the same scenes
+    assert switched.stdout.startswith("nothing new: "), switched.stdout
+    with sqlite3.connect(user.home / "watch.gpkg") as conn:
+        kept = dict(conn.execute("SELECT key, value FROM store_meta WHERE key IN ('source', 'collections')"))
+    assert kept == {"source": archives["tidy"].url}
