@@ -48,6 +48,7 @@ from geo.link import (
     expected_types,
 )
 from geo.vector.feature import ChangeFeature
+from geo.words import counted
 
 # Signatures whose evidence comes and goes within days (ships sail, vehicles move): absence of evidence
 # in an after scene long after the window says little.
@@ -119,10 +120,6 @@ def _persistence(claim: Claim, context: PairContext) -> float:
     return math.exp(-math.log(2) * _late_days(claim, context) / TRANSIENT_HALF_LIFE_DAYS)
 
 
-def _changes(n: int) -> str:
-    return f"{n} change" if n == 1 else f"{n} changes"
-
-
 def _kinds(changes: Sequence[ChangeFeature]) -> str:
     return ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in Counter(f.change_type for f in changes).most_common())
 
@@ -142,7 +139,7 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
     area = sum(f.area_m2 for f in matches)
     rule = minimum_evidence(matches)
     found = (
-        f"{_changes(len(matches))} of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
+        f"{counted(len(matches), 'change')} of a kind the claim predicts ({_kinds(matches)}; {area:,.0f} m² in all) "
         f"appeared between {context.before_date} and {context.after_date}; the strongest scores {best:.0%} "
         "(share of its pixels far past the change threshold, times how sure its kind is)."
     )
@@ -226,7 +223,7 @@ def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequen
         evidence = tuple(dict.fromkeys(c for v in supported.values() for c in v.evidence))
         return Verdict(INCONSISTENT_WITH_DENIAL, round(strongest, 3), (
             f"The imagery here is consistent with the denied claim{'s' if len(supported) > 1 else ''} {names}: "
-            f"{_changes(len(evidence))} of the kinds {'they' if len(supported) > 1 else 'it'} predict"
+            f"{counted(len(evidence), 'change')} of the kinds {'they' if len(supported) > 1 else 'it'} predict"
             f"{'' if len(supported) > 1 else 's'} appeared in {'their' if len(supported) > 1 else 'its'} window."
         ), evidence)
     tested = [denied[d] for d in denial.denies if d in denied]
@@ -243,7 +240,7 @@ def assess_denial(denial: Claim, denied: Mapping[str, Verdict], features: Sequen
     if weak:
         evidence = tuple(dict.fromkeys(c for v in weak.values() for c in v.evidence))
         return Verdict(WEAK_EVIDENCE, max(v.confidence or 0.0 for v in weak.values()), (
-            f"Against the denial, only weak evidence: {_changes(len(evidence))} of the kinds the denied "
+            f"Against the denial, only weak evidence: {counted(len(evidence), 'change')} of the kinds the denied "
             f"claim{'s' if len(weak) > 1 else ''} {', '.join(weak)} predict{'' if len(weak) > 1 else 's'} appeared "
             f"here, too small or too faint to count as support for {'them' if len(weak) > 1 else 'it'}."
         ), evidence)

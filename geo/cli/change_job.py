@@ -27,6 +27,7 @@ from geo.results import Manifest, cloud_unjudged_on, outside_scenes_share, seen_
 from geo.scenes.model import Sensor
 from geo.scenes.source import open_source
 from geo.vector.feature import ChangeFeature
+from geo.words import counted
 
 
 def load_job_inputs(
@@ -108,7 +109,7 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
         start, end = vessels["period"]
         found = f", {vessels['n_detections']} vessel detections (timeseries.svg)" if vessels["n_scenes"] else ""
         # the sensors searched, not those counted: "12 s1/s2 scene(s)" read as both when only one had scenes
-        out.print(f"vessel counts: {vessels['n_scenes']} scene(s) from {start} to {end} "
+        out.print(f"vessel counts: {counted(vessels['n_scenes'], 'scene')} from {start} to {end} "
                   f"({'/'.join(vessels['sensors'])} searched){found}")
     for claim in claims:
         source = ""

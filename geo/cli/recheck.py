@@ -23,6 +23,7 @@ from geo.cli.options import (
 )
 from geo.errors import StoreLockedError
 from geo.scenes.model import Sensor
+from geo.words import counted
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
     from geo.recheck.run import RecheckReport
@@ -39,21 +40,24 @@ def print_report(report: RecheckReport, store: Path) -> None:
     migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
     unchanged = f"store unchanged but for its {migrated}" if migrated else "store unchanged"
     if report.run_id is None and summary["failed_aois"]:  # not a run: nothing of it recorded, no run folder
-        out.print(f"[bold]no run recorded[/]: [red]{len(summary['failed_aois'])} AOI(s) failed[/] (retried next run), "
-                  f"nothing new in {len(summary['aois'])} other(s), in {report.elapsed_s:.2f} s; {unchanged}",
+        out.print(f"[bold]no run recorded[/]: [red]{counted(len(summary['failed_aois']), 'AOI')} failed[/] (retried "
+                  f"next run), nothing new in {counted(len(summary['aois']), 'other')}, in {report.elapsed_s:.2f} s; "
+                  f"{unchanged}",
                   markup=True)
         _print_failures(summary)
         return
     if report.run_id is None:
-        out.print(f"nothing new: {len(summary['aois'])} AOI(s) checked in {report.elapsed_s:.2f} s; {unchanged}")
+        out.print(f"nothing new: {counted(len(summary['aois']), 'AOI')} checked in {report.elapsed_s:.2f} s; {unchanged}")
         return
     if migrated:
         out.print(f"store {migrated}")
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
     # the first line says a run failed in part: a log's reader (or `grep '^run'`) tells it from one with nothing new
-    failed = f", [red]{len(summary['failed_aois'])} AOI(s) failed[/] (retried next run)" if summary["failed_aois"] else ""
-    out.print(f"[bold]run {report.run_id}[/]: {summary['n_pairs']} new pair(s), "
-              f"[bold]{summary['n_new_changes']} new change(s)[/] ({esc(types)}){failed} in {report.elapsed_s:.1f} s",
+    failed = (f", [red]{counted(len(summary['failed_aois']), 'AOI')} failed[/] (retried next run)"
+              if summary["failed_aois"] else "")
+    out.print(f"[bold]run {report.run_id}[/]: {counted(summary['n_pairs'], 'new pair')}, "
+              f"[bold]{counted(summary['n_new_changes'], 'new change')}[/] ({esc(types)}){failed} in "
+              f"{report.elapsed_s:.1f} s",
               markup=True)
     for entry in summary["aois"]:
         if entry["pairs"] or entry["baseline_scene"]:
@@ -61,8 +65,9 @@ def print_report(report: RecheckReport, store: Path) -> None:
             skipped = len(entry["pairs"]) - len(done)
             start = f" baseline {entry['baseline_scene']};" if entry["baseline_scene"] else ""
             chain = " (Sentinel-1)" if entry.get("sensor") == Sensor.S1.value else ""
-            out.print(f"  {entry['aoi_id']}{chain}:{start} {len(done)} pair(s), {entry['n_new_changes']} change(s)"
-                      + (f", {skipped} scene(s) skipped" if skipped else "")
+            out.print(f"  {entry['aoi_id']}{chain}:{start} {counted(len(done), 'pair')}, "
+                      f"{counted(entry['n_new_changes'], 'change')}"
+                      + (f", {counted(skipped, 'scene')} skipped" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done, entry.get("sensor")))
         elif entry.get("head_was"):  # nothing paired: the run recorded the head under its new id
@@ -74,8 +79,8 @@ def print_report(report: RecheckReport, store: Path) -> None:
             vessels = entry["vessels"]
             series = vessels.get("series", {})
             each = f" ({', '.join(f'{name} {n}' for name, n in series.items())})" if len(series) > 1 else ""
-            out.print(f"  {entry['aoi_id']}: vessels counted on {len(vessels['new_scenes'])} new scene(s); "
-                      f"series of {vessels['n_dates']} date(s){each}")
+            out.print(f"  {entry['aoi_id']}: vessels counted on {counted(len(vessels['new_scenes']), 'new scene')}; "
+                      f"series of {counted(vessels['n_dates'], 'date')}{each}")
     from geo.recheck.notify import verdict_was
 
     for verdict in summary["verdicts"]:

@@ -19,6 +19,7 @@ from geo.errors import AOIError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import Scene, Sensor, tile_cloud_cover
 from geo.scenes.source import ARCHIVES, default_source, open_source
+from geo.words import counted
 
 if TYPE_CHECKING:  # imported by the commands themselves (numpy, rasterio, shapely), so that --help stays light
     from geo.scenes.cache import CacheEntry, SceneCache
@@ -117,7 +118,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     with collector_paused():
         from geo.aoi import resolve_aoi
         from geo.scenes.cloud import aoi_covers, most_promising, rank_by_clear, tile_cloud
-        from geo.scenes.pairs import empty_period_note, parse_period
+        from geo.scenes.empty_notes import empty_period_note
+        from geo.scenes.pairs import parse_period
     first, last = parse_period(start, end)
     skipped: list[AOIError] = []
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
@@ -156,9 +158,9 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     if note:
         console.stdout.print(f"none between {first} and {last}; {note}")
     if hidden:
-        console.stdout.print(f"{hidden} more scene(s) have over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
+        console.stdout.print(f"{counted(hidden, 'more scene')} {'has' if hidden == 1 else 'have'} over {max_cloud:g}% of the AOI under cloud (--max-cloud)")
     if unjudged:
-        console.stdout.print(f"{len(unjudged)} more scene(s) not judged: only the {max_judged} with the lowest tile "
+        console.stdout.print(f"{counted(len(unjudged), 'more scene')} not judged: only the {max_judged} with the lowest tile "
                              "cloud cover were (--max-judged; or narrow --from/--to)")
     for row in rows:
         if row.get("error"):
@@ -239,7 +241,7 @@ def cache_clear(item_id: str | None) -> None:
         raise SceneError(f"--item {shown_id(item_id)}: no cached windows of that item in {cache.root}; "
                          f"nothing removed ({_cached_items(cache.root, item_id)})")
     files, size = cache.clear(item_id)
-    console.stdout.print(f"removed {files} file(s), {size / 1e6:.1f} MB from {cache.root}")
+    console.stdout.print(f"removed {counted(files, 'file')}, {size / 1e6:.1f} MB from {cache.root}")
 
 
 def _cached_items(root: Path, wanted: str) -> str:

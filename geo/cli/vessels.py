@@ -21,6 +21,7 @@ from geo.errors import AOIError, ClaimError, OverlapError
 from geo.paths import visible_files
 from geo.scenes.model import Sensor
 from geo.scenes.source import default_source
+from geo.words import counted
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
     from shapely.geometry.base import BaseGeometry
@@ -205,7 +206,7 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
 
     echo, esc = console.stdout.print, console.esc
     masks = ", ".join(f"{series} {method}" for series, method in run.manifest["land_mask"].items())
-    echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {len(run.results)} scene(s), land mask {esc(masks)}", markup=True)
+    echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {counted(len(run.results), 'scene')}, land mask {esc(masks)}", markup=True)
     for row in run.rows:
         echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessel{'' if row['n_vessels'] == 1 else 's'} ({row['n_large']} >= "
              f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "

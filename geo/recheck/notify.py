@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from geo.words import counted
 
 if TYPE_CHECKING:
     from urllib3.util import Retry
@@ -82,8 +83,8 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
            files: Mapping[str, str]) -> str:
     """A few plain lines saying what the run found: a chat message's or a mail's body."""
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
-    lines = [f"geo recheck run {summary['run_id']}: {summary['n_new_changes']} new change(s) ({types}), "
-             f"{len(verdicts)} verdict(s) changed"]
+    lines = [f"geo recheck run {summary['run_id']}: {counted(summary['n_new_changes'], 'new change')} ({types}), "
+             f"{counted(len(verdicts), 'verdict')} changed"]
     for change in changes[:MAX_LISTED]:
         at = change["centroid"]
         lines.append(f"• {change['change_type']} in {change['aoi_id']}: {change['area_m2']:.0f} m² at "
@@ -167,7 +168,7 @@ def _post(url: str, body: Mapping[str, Any], policy: AlertRetry, retry: Retry) -
             response = session.post(url, json=body, timeout=policy.timeout_s,
                                     headers={"User-Agent": "geo-recheck-notify"})
         except requests.RequestException as exc:
-            return f"{shown(url)}: {type(exc).__name__} after {policy.retries + 1} attempt(s)"
+            return f"{shown(url)}: {type(exc).__name__} after {counted(policy.retries + 1, 'attempt')}"
     if not response.ok:
         return f"{shown(url)}: HTTP {response.status_code} {response.text[:120]!r}"
     return None

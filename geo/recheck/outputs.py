@@ -22,6 +22,7 @@ from geo.disk import no_space
 from geo.errors import OutputError
 from geo.store import Store
 from geo.store.qgis import changes_source, layer_definition
+from geo.words import counted
 
 if TYPE_CHECKING:
     import subprocess
@@ -162,7 +163,7 @@ def _hook_text(store: Store, summary: dict[str, Any], out: Path) -> str:
         return notify.plain_text(store, summary, out)
     except Exception as exc:
         log.warning("--on-new: run %s: cannot list the changes: %s: %s", summary["run_id"], type(exc).__name__, exc)
-        return f"geo recheck run {summary['run_id']}: {summary['n_new_changes']} new change(s)"
+        return f"geo recheck run {summary['run_id']}: {counted(summary['n_new_changes'], 'new change')}"
 
 
 def run_hook(command: str, summary_path: Path, summary: dict[str, Any], store: Store, out: Path,

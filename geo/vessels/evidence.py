@@ -45,6 +45,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
 from geo.vessels.series import known_modes, mode_unknown, row_day, series_namer
+from geo.words import counted
 
 if TYPE_CHECKING:
     from geo.aoi import AOI
@@ -201,16 +202,16 @@ def vessel_evidence(
                 seen["clouded"] += [float(r["observed_fraction"]) for r in window_seen]
                 # no date saw water at all: more likely no water to see (an AOI on land) than cloud on each
                 reasons.append(
-                    f"{sensor}: none of its {len(series)} scene(s) saw any water in the AOI: the land mask leaves "
+                    f"{sensor}: none of its {counted(len(series), 'scene')} saw any water in the AOI: the land mask leaves "
                     "none (an AOI on land?) or no date was clear of cloud and nodata"
                     if all(r.get("observed_km2") == 0 for r in series) else
-                    f"{sensor}: the {len(window_seen)} scene(s) in the window saw less than "
+                    f"{sensor}: the {counted(len(window_seen), 'scene')} in the window saw less than "
                     f"{params.min_observed_fraction:.0%} of the AOI's water (cloud or nodata)")
             else:
                 reasons.append(f"{sensor}: no scene inside the window {start}..{claim.window.end}{days}")
             continue
         if len(baseline) < params.min_baseline_dates:
-            reasons.append(f"{sensor}: only {len(baseline)} usable baseline date(s) of the "
+            reasons.append(f"{sensor}: only {counted(len(baseline), 'usable baseline date')} of the "
                            f"{params.min_baseline_dates} needed before {start}{days}: start the period earlier")
             continue
         for name, column in _counts(baseline + window, params).items():
@@ -270,7 +271,7 @@ def _other_modes(rows: Sequence[Mapping[str, Any]], end: date, zone: DayZone, te
         if mine:
             mode = mine[0].get("instrument_mode") or "unsaid"
             sentences.append(
-                f"{len(mine)} {name} scene(s) left out ({', '.join(r['scene'] for r in mine)}): instrument mode "
+                f"{counted(len(mine), name + ' scene')} left out ({', '.join(r['scene'] for r in mine)}): instrument mode "
                 f"{mode} is not compared with {', '.join(others)} (pixel size differs: IW 10 m, EW 40 m, which "
                 f"misses small ships)")
     return sentences
@@ -287,12 +288,12 @@ def _unknown_modes(rows: Sequence[Mapping[str, Any]], unknown: Sequence[Mapping[
         if left:
             seen = " and ".join(sorted(m or "unsaid" for m in modes.get(sensor, ())))
             sentences.append(
-                f"{len(left)} {sensor} scene(s) of unknown instrument mode left out ({', '.join(left)}): counted "
+                f"{counted(len(left), sensor + ' scene')} of unknown instrument mode left out ({', '.join(left)}): counted "
                 f"before the store kept the mode" + (f", and {sensor} was seen in {seen}" if seen else ""))
         taken = [r for r in rows if r["sensor"] == sensor and r.get("mode_assumed") and row_day(r, zone) <= end]
         if taken:
             sentences.append(
-                f"{len(taken)} {sensor} scene(s) counted before the store kept the instrument mode taken as "
+                f"{counted(len(taken), sensor + ' scene')} counted before the store kept the instrument mode taken as "
                 f"{taken[0]['instrument_mode']}, the mode of every {sensor} scene that says it "
                 f"({', '.join(r['scene'] for r in taken)})")
     return sentences
@@ -316,7 +317,7 @@ def _describe(name: str, t: CountTest, p: EvidenceParams) -> str:
     what = COUNT_NAMES.get(t.count, f"large vessels (>= {p.large_length_m:.0f} m)")
     level = f"{t.interval:.0%}"
     return (f"{name}: {what} in the window {t.window_mean:.1f} per scene ({level} {t.window_mean_interval[0]:.1f}-"
-            f"{t.window_mean_interval[1]:.1f}) over {len(t.window)} scene(s) seeing {t.window_observed_fraction:.0%} "
+            f"{t.window_mean_interval[1]:.1f}) over {counted(len(t.window), 'scene')} seeing {t.window_observed_fraction:.0%} "
             f"of the water vs baseline {t.baseline_mean:.1f} per scene ({level} {t.baseline_mean_interval[0]:.1f}-"
             f"{t.baseline_mean_interval[1]:.1f}; variance {t.baseline_variance:.1f}) over {len(t.baseline)} dates "
             f"seeing {t.baseline_observed_fraction:.0%}; the baseline predicts a window sum of "
@@ -341,8 +342,8 @@ def evidence_for_claims(
             supported = [d for d in claim.denies if asserted.get(d, {}).get("verdict") == CONSISTENT]
             verdict = INCONSISTENT_WITH_DENIAL if supported else NO_EVIDENCE
             confidence = max(asserted[d]["confidence"] for d in supported) if supported else 0.2
-            rationale = (f"a significant rise in large vessels on {aoi_id} supports the denied claim(s) "
-                         f"{', '.join(supported)}" if supported else
+            rationale = (f"a significant rise in large vessels on {aoi_id} supports the denied "
+                         f"claim{'s' if len(supported) > 1 else ''} {', '.join(supported)}" if supported else
                          f"no significant vessel rise on {aoi_id} for the denied claims; imagery cannot confirm a denial")
             out.append({"claim_id": claim.id, "aoi_id": aoi_id, "signature": VESSEL_SIGNATURE,
                         "window": claim.window.to_dict(), "window_time_zone": claim_zone(claim, aoi).name,

@@ -36,6 +36,7 @@ from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
 from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
 from geo.outputs.styles import to_qml, vessels_style
 from geo.paths import visible_files
+from geo.words import counted
 from geo.jobs.steps import Progress
 from geo.results import VesselData
 from geo.scenes.ids import id_as_file_name
@@ -117,7 +118,7 @@ def find_scenes(source: str, aoi: AOI, start: date, end: date, sensors: Sequence
                               ).search(aoi.geometry, start, end)
     unusable = {s.id: why for s in scenes if (why := lacking_assets(s))}
     if unusable:
-        log.warning("%d scene(s) without the assets a vessel detector reads, left out: %s", len(unusable),
+        log.warning("%s without the assets a vessel detector reads, left out: %s", counted(len(unusable), "scene"),
                     "; ".join(f"{i} ({why})" for i, why in sorted(unusable.items())))
     chosen = [s for s in scenes if scene_sensor(s) in sensors]
     # the slices or tiles of one pass over the AOI as one scene: each ship counted once, all of the AOI seen

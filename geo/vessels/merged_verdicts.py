@@ -115,14 +115,14 @@ def merge_denial(entry: Mapping[str, Any], denied: Sequence[Mapping[str, Any]],
         sources = " and ".join(dict.fromkeys(e.get("verdict_source", CHANGES) for e in supported))
         return {**base, "evidence": evidence, **_judged(
             INCONSISTENT_WITH_DENIAL, max(e["confidence"] or 0.0 for e in supported), sources,
-            f"The imagery here is consistent with the denied claim(s) {names}", [])}
+            f"The imagery here is consistent with the denied claim{'s' if len(supported) > 1 else ''} {names}", [])}
     if weak := [e for e in denied if e["verdict"] == WEAK_EVIDENCE]:
         evidence = list(dict.fromkeys(c for e in weak for c in e.get("evidence", [])))
         return {**base, "evidence": evidence, **_judged(
             WEAK_EVIDENCE, max(e["confidence"] or 0.0 for e in weak),
             " and ".join(dict.fromkeys(e.get("verdict_source", CHANGES) for e in weak)),
-            "Against the denial, only weak evidence: the denied claim(s) "
-            f"{', '.join(e['claim_id'] for e in weak)} have changes of their kinds here, too small or too faint "
+            f"Against the denial, only weak evidence: the denied claim{'s' if len(weak) > 1 else ''} "
+            f"{', '.join(e['claim_id'] for e in weak)} {'have' if len(weak) > 1 else 'has'} changes of their kinds here, too small or too faint "
             "to count as support", [])}
     if all(e["verdict"] in (NOT_OBSERVABLE, NOT_TESTED) for e in denied):
         worst = denied[0]

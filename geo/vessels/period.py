@@ -41,7 +41,7 @@ def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, sourc
     missions, the dates a local catalog holds over the AOI), as ``geo run`` and ``geo scenes search`` do.
     ``named``: the collections searched for a sensor (``--collection``)."""
     from geo.errors import NoScenesError
-    from geo.scenes.pairs import empty_period_note
+    from geo.scenes.empty_notes import empty_period_note
     from geo.scenes.source import open_source
 
     sensor = sensors[0] if len(sensors) == 1 else None

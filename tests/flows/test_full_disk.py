@@ -144,7 +144,7 @@ def test_a_scene_cache_on_a_full_disk_costs_one_warning_not_a_dozen_raw_lines(us
     drawn_aoi(user.home / "harbour.geojson")
     run = user("recheck", "--store", "store.gpkg", "--aoi", "harbour.geojson", "--source", archive.url, "--since",
                "2015-12-01", env={"GEO_SCENE_CACHE": str(cache)})
-    assert run.returncode == 0 and "run 1: 2 new pair(s)" in run.stdout, run.output
+    assert run.returncode == 0 and "run 1: 2 new pairs" in run.stdout, run.output
     (line,) = run.stderr.splitlines()
     assert line.startswith(f"warning: cannot write scene cache entry {cache}/"), line
     assert f"(no space left on the device of {cache} (8192 bytes free, the entry needs up to " in line, line
@@ -211,3 +211,36 @@ def test_a_demo_under_a_file_size_limit_says_so_and_writes_no_raster_with_tiles_
                                    f"GeoTIFF (it may take 3677184 bytes, more than the largest file this process may "
                                    f"write: {limit} bytes, ulimit -f or LimitFSIZE=)"), demo.stderr
     assert not [p.name for p in tmp_path.iterdir() if "run" in p.name]  # no output folder, no staging folder
+
+
+
+def test_a_recheck_under_a_file_size_limit_says_so_and_the_next_run_does_the_work(user, archive):
+    """A cron job or a systemd unit with a file-size limit (`ulimit -f`, LimitFSIZE=) the store and the scene cache
+    outgrew: SQLite met EFBIG, said as "internal error: OperationalError: disk I/O error" (exit 2), after libtiff
+    printed "_tiffWriteProc: File too large." a dozen times into cron's log beside the cache's warning."""
+    import resource
+
+    from tests.flows.conftest import FAST_NETWORK, geo_command
+
+    store = user.home / "store.gpkg"
+    held = _first_run(user, archive, store, "--out", "outputs")
+    archive.items["sentinel-2-l2a"] += reversed(held)
+    limit = 64 * 1024
+    limited = subprocess.run(
+        [*geo_command(), "recheck", "--store", str(store), "--out", "outputs", "--source", archive.url],
+        cwd=user.home, capture_output=True, text=True, timeout=600,
+        env={**os.environ, **FAST_NETWORK, "GEO_SCENE_CACHE": str(user.home / "cache")},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert limited.returncode == 1 and limited.stdout == "", limited.stdout + limited.stderr
+    cache, error = limited.stderr.splitlines()
+    assert cache.startswith(f"warning: cannot write scene cache entry {user.home / 'cache'}/") and cache.endswith(
+        f"more than the largest file this process may write: {limit} bytes, ulimit -f or LimitFSIZE=); nothing more "
+        "is cached this time (GEO_SCENE_CACHE names the cache folder)"), cache
+    assert error.startswith(f"Error: {store}: cannot write the store: the largest file this process may write is "
+                            f"{limit} bytes (ulimit -f or LimitFSIZE=), and store.gpkg") and "reached it" in error, error
+    assert "nothing of this write was recorded" in error, error
+    assert not [p for p in (user.home / "cache").rglob("*.tif")]
+    assert _runs(store) == [1]
+    again = user("recheck", "--store", str(store), "--out", "outputs", "--source", archive.url)
+    assert again.returncode == 0 and again.stdout.startswith("run 2: 2 new pairs, "), again.output
+    assert _runs(store) == [1, 2]

@@ -231,7 +231,7 @@ def test_the_reports_vessel_table_dates_each_row_by_its_local_day(user, port_pro
                   str(aoi_dir), "--seeds-dir", str(seeds_dir), "--out", "run")
     assert result.returncode == 0, result.output
     # the sensors searched are said as such (it read "13 s1/s2 scene(s)" when only one sensor had scenes)
-    counts = r"^vessel counts: 13 scene\(s\) from \S+ to \S+ \(s1/s2 searched\), 55 vessel detections"
+    counts = r"^vessel counts: 13 scenes from \S+ to \S+ \(s1/s2 searched\), 55 vessel detections"
     assert re.search(counts, result.stdout, re.M), result.stdout
     html = (user.home / "run" / "report.html").read_text()
     table = vessel_table(html)

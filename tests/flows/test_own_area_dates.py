@@ -46,7 +46,7 @@ def test_a_vessel_count_on_a_catalog_names_its_dates_over_the_area(user):
     assert (result.returncode, result.stdout) == (1, ""), result.output
     assert result.stderr.strip().splitlines() == [
         f"Error: no s1/s2 scene over AOI 'harbour' between 2031-01-01 and 2031-06-30 in {DEMO_CATALOG}; 2031-01-01 "
-        f"is in the future (today is {datetime.now(timezone.utc).date()}); the catalog's 2 date(s) over the AOI: 2015-08-21, 2017-10-14"]
+        f"is in the future (today is {datetime.now(timezone.utc).date()}); the catalog's 2 dates over the AOI: 2015-08-21, 2017-10-14"]
     assert not (user.home / "out").exists()
 
 
@@ -65,5 +65,5 @@ def test_a_run_on_the_demo_catalog_with_a_year_mistyped_says_so_beside_the_catal
     line, = result.stderr.strip().splitlines()
     src = DEMO_CATALOG.resolve()
     assert line == (f"Error: no scene over AOI 'harbour' {says.format(src=src, today=datetime.now(timezone.utc).date())}the catalog's 2 "
-                    "date(s) over the AOI: 2015-08-21, 2017-10-14"), line
+                    "dates over the AOI: 2015-08-21, 2017-10-14"), line
     assert not (user.home / "out").exists()

@@ -110,10 +110,10 @@ def test_a_search_that_finds_nothing_in_a_catalog_says_where_its_scenes_are(user
     drawn_aoi(user.home / "harbour.geojson")
     for aoi, period, note in (
             ("east.geojson", ("2015-01-01", "2018-01-01"), "no scene of the catalog touches the AOI on any date (the "
-             "AOI: lon -1.0000..-0.9700, lat 47.1900..47.2150; the catalog's 2 scene(s): lon -1.5774..-1.5122, lat "
+             "AOI: lon -1.0000..-0.9700, lat 47.1900..47.2150; the catalog's 2 scenes: lon -1.5774..-1.5122, lat "
              "47.1756..47.2341)"),
             ("harbour.geojson", ("2030-01-01", "2031-01-01"),
-             f"2030-01-01 is in the future (today is {datetime.now(timezone.utc).date()}); the catalog's 2 date(s) "
+             f"2030-01-01 is in the future (today is {datetime.now(timezone.utc).date()}); the catalog's 2 dates "
              "over the AOI: 2015-08-21, 2017-10-14")):
         result = user("scenes", "search", "--aoi", aoi, "--source", str(DEMO_CATALOG), "--from", period[0], "--to",
                       period[1], columns=400)
@@ -128,7 +128,7 @@ def test_an_area_with_lon_and_lat_swapped_is_said_to_be_so(user):
     assert result.returncode == 1, result.output
     assert result.stderr.strip().endswith(
         "no scene of the catalog touches the AOI on any date (the AOI: lon 47.1900..47.2150, lat -1.5650..-1.5350; "
-        "the catalog's 2 scene(s): lon -1.5774..-1.5122, lat 47.1756..47.2341; with its lon and lat swapped the AOI "
+        "the catalog's 2 scenes: lon -1.5774..-1.5122, lat 47.1756..47.2341; with its lon and lat swapped the AOI "
         "would lie over them)")
     assert not (user.home / "out").exists()
 

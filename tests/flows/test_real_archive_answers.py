@@ -309,11 +309,11 @@ def test_a_recheck_searches_the_collection_named_and_keeps_it(user, archives, po
     first = user("recheck", "--store", "watch.gpkg", "--aoi", "golden-horn", "--source", source, "--collection",
                  "sentinel-2-c1-l2a", *port_watch)
     assert first.returncode == 0, first.output
-    assert first.stdout.startswith("run 1: 1 new pair(s), "), first.stdout
+    assert first.stdout.startswith("run 1: 1 new pair, "), first.stdout
     counted = json.loads((user.home / "watch-outputs" / "runs" / "000001" / "summary.json").read_text())
     assert counted["aois"][0]["vessels"]["new_scenes"] == [BEFORE, AFTER], counted["aois"][0]
     again = user("recheck", "--store", "watch.gpkg", *port_watch)  # a cron line: neither option
-    assert again.returncode == 0 and again.stdout.startswith("nothing new: 1 AOI(s) checked"), again.output
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 1 AOI checked"), again.output
     refused = user("recheck", "--store", "watch.gpkg", "--collection", "sentinel-2-l2a", *port_watch)
     assert refused.returncode == 1 and refused.stderr == (
         "Error: --collection sentinel-2-l2a: watch.gpkg was re-checked in sentinel-2-c1-l2a; a "

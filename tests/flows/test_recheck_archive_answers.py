@@ -39,7 +39,7 @@ def test_an_area_whose_first_search_failed_is_retried_by_the_next_run_from_its_s
     clear_archive.clear()
     assert first.returncode == 4, first.output
     # the run's first line says it failed in part, as a log's `grep '^run'` shows it (it read as a run with nothing new)
-    assert first.stdout.startswith("run 1: 0 new pair(s), 0 new change(s) (none), 1 AOI(s) failed (retried next run) in ")
+    assert first.stdout.startswith("run 1: 0 new pairs, 0 new changes (none), 1 AOI failed (retried next run) in ")
     assert "failed harbour: search failed: " in first.stdout and "HTTP 500" in first.stdout
     assert "search failed" not in first.stderr, first.stderr  # said once, for cron's log
     with sqlite3.connect(user.home / "store.gpkg") as db:  # registered, though nothing was found
@@ -63,7 +63,7 @@ def test_an_area_no_scene_covers_yet_is_registered_and_checked_again_not_dropped
     first = user("recheck", "--store", "store.gpkg", "--aoi", "paris.geojson", "--source", str(DEMO_CATALOG),
                  "--since", "2015-01-01")
     assert first.returncode == 0, first.output
-    assert "run 1: 0 new pair(s)" in first.stdout
+    assert "run 1: 0 new pairs" in first.stdout
     # it said "since 2014-01-01" for --since 2015-01-01: the search's reach back for a baseline is named as such
     assert "paris: no chain yet: no scene over the AOI from 2014-01-01 to " in first.stdout
     assert "(the 365 days before 2015-01-01 searched for a baseline too)" in first.stdout
@@ -71,7 +71,7 @@ def test_an_area_no_scene_covers_yet_is_registered_and_checked_again_not_dropped
         assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("paris", 1)]
     cron = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
     assert cron.returncode == 0, cron.output
-    assert "nothing new: 1 AOI(s) checked" in cron.stdout and "store unchanged" in cron.stdout
+    assert "nothing new: 1 AOI checked" in cron.stdout and "store unchanged" in cron.stdout
     with sqlite3.connect(user.home / "store.gpkg") as db:  # no run recorded for finding nothing again
         assert db.execute("SELECT count(*) FROM runs").fetchone() == (1,)
 
@@ -136,7 +136,7 @@ def test_a_scene_whose_band_cannot_be_used_is_skipped_with_why_and_the_chain_goe
     with sqlite3.connect(user.home / "store.gpkg") as db:  # the reason is kept with the pair
         (reason,) = db.execute("SELECT reason FROM pairs WHERE after_scene = ?", (BROKEN,)).fetchone()
     assert reason == f"scene {BROKEN}: {why}"
-    assert again.returncode == 0 and "nothing new: 1 AOI(s) checked" in again.stdout, again.output
+    assert again.returncode == 0 and "nothing new: 1 AOI checked" in again.stdout, again.output
     # the second run did not fetch the broken scene's band again
     assert [r for r in server.records(f"/files/s2/{BROKEN}/") if r.at > first_end] == []
 
@@ -237,12 +237,12 @@ def test_a_search_that_times_out_once_is_quiet_and_one_that_always_does_says_so(
         clear_archive.clear()
         again = user("recheck", "--store", "store.gpkg", "--source", clear_archive.url)
     assert saved.returncode == 0 and saved.stderr == "", saved.output
-    assert saved.stdout.startswith("run 2: 1 new pair(s)"), saved.stdout
+    assert saved.stdout.startswith("run 2: 1 new pair,"), saved.stdout
     assert down.returncode == 4, down.output
     assert (f"failed harbour: search failed: {clear_archive.url}: search failed (127.0.0.1 did not answer in time: "
             "a read timeout (GEO_HTTP_TIMEOUT s) at each attempt)") in down.stdout, down.stdout
     assert "ConnectionError" not in down.output and "Max retries" not in down.output
-    assert again.returncode == 0 and again.stdout.startswith("run 3: 1 new pair(s)"), again.output  # run 3: down was none
+    assert again.returncode == 0 and again.stdout.startswith("run 3: 1 new pair,"), again.output  # run 3: down was none
 
 
 def test_a_search_failing_on_its_second_page_is_not_taken_for_the_whole_answer(user, clear_archive):
@@ -287,8 +287,8 @@ def test_runs_in_which_every_area_failed_record_no_run_and_leave_no_folder(user,
     for run in down:
         assert run.returncode == 4, run.output
         lines = run.stdout.splitlines()
-        assert lines[0].startswith("no run recorded: 1 AOI(s) failed (retried next run), nothing new in 0 other(s), in ")
+        assert lines[0].startswith("no run recorded: 1 AOI failed (retried next run), nothing new in 0 others, in ")
         assert lines[0].endswith("; store unchanged") and len(lines) == 2, run.stdout
         assert lines[1].startswith("  failed harbour: search failed: ") and "HTTP 500" in lines[1]
         assert run.stderr == "", run.stderr
-    assert back.returncode == 0 and back.stdout.startswith("run 2: 2 new pair(s)"), back.output
+    assert back.returncode == 0 and back.stdout.startswith("run 2: 2 new pairs"), back.output

@@ -33,7 +33,7 @@ def test_a_name_in_the_current_folder_is_not_a_stored_aoi(user, kind, tmp_path):
     first = user("recheck", "--store", "store.gpkg", "--aoi", "quay.geojson", "--since", "2015-08-01",
                  "--source", str(first_scene_only(tmp_path / "first")))
     assert first.returncode == 0, first.output
-    assert f"  quay: baseline {BEFORE}; 0 pair(s)" in first.stdout
+    assert f"  quay: baseline {BEFORE}; 0 pairs" in first.stdout
     if kind == "folder":
         (user.home / "quay").mkdir()
     else:
@@ -42,9 +42,9 @@ def test_a_name_in_the_current_folder_is_not_a_stored_aoi(user, kind, tmp_path):
     # The second scene arrives: the full path pairs it with the stored AOI's head.
     second = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
     assert second.returncode == 0, second.output
-    assert "  quay: 1 pair(s)" in second.stdout and f"head {AFTER}" in second.stdout, second.output
+    assert "  quay: 1 pair" in second.stdout and f"head {AFTER}" in second.stdout, second.output
 
     # Nothing new: the quick answer takes the stored AOI too.
     again = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
     assert again.returncode == 0, again.output
-    assert again.stdout.startswith("nothing new: 1 AOI(s) checked"), again.output
+    assert again.stdout.startswith("nothing new: 1 AOI checked"), again.output

@@ -50,7 +50,7 @@ def test_two_drawn_areas_of_the_same_name_are_refused_naming_both(user):
     assert sorted(p.name for p in user.home.iterdir()) == ["east", "west"]  # no store, no outputs
     same = user("recheck", "--store", "store.gpkg", "--aoi", str(east), "--aoi", str(east), "--source",
                 str(DEMO_CATALOG), "--since", "2015-08-01")
-    assert same.returncode == 0 and "1 new pair(s)" in same.stdout, same.output  # the same file twice is fine
+    assert same.returncode == 0 and "1 new pair," in same.stdout, same.output  # the same file twice is fine
 
 
 def test_a_redrawn_area_is_not_taken_in_silence(user):
@@ -59,7 +59,7 @@ def test_a_redrawn_area_is_not_taken_in_silence(user):
     aoi = drawn_aoi(user.home / "site.geojson")
     first = user("recheck", "--store", "store.gpkg", "--aoi", "site.geojson", "--source", str(DEMO_CATALOG),
                  "--since", "2015-08-01")
-    assert first.returncode == 0 and "1 new pair(s)" in first.stdout, first.output
+    assert first.returncode == 0 and "1 new pair," in first.stdout, first.output
     assert "differs" not in first.output
     drawn_aoi(aoi, [[[-1.57, 47.18], [-1.52, 47.18], [-1.52, 47.23], [-1.57, 47.23], [-1.57, 47.18]]])
     again = user("recheck", "--store", "store.gpkg", "--aoi", "site.geojson", "--source", str(DEMO_CATALOG))

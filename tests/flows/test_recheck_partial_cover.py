@@ -52,7 +52,7 @@ def test_the_terminal_line_of_a_re_checked_aoi_names_the_part_outside_the_scenes
     n_changes = len(json.loads((user.home / "store-outputs" / "runs" / "000001" / "changes.geojson").read_text())[
         "features"])
     assert n_changes > 0
-    assert line == (f"  quay: baseline {BEFORE}; 1 pair(s), {n_changes} change(s); head {AFTER}; "
+    assert line == (f"  quay: baseline {BEFORE}; 1 pair, {n_changes} change{'' if n_changes == 1 else 's'}; head {AFTER}; "
                     "68% of the AOI seen clear; 32% outside the scenes")
     summary = json.loads((user.home / "store-outputs" / "latest.json").read_text())
     assert summary["aois"][0]["pairs"][0]["outside_fraction"] == pytest.approx(OUTSIDE, abs=0.005)

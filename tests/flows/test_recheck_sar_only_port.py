@@ -21,7 +21,7 @@ def test_ship_claims_are_judged_from_sar_counts_while_no_optical_scene_exists(us
     assert entry["vessels"]["n_counted"] == 12
     verdicts = {e["claim_id"]: e["verdict"] for e in entry["vessels"]["evidence"]}
     assert verdicts["test-ships"] == "consistent with the claim"  # the planted rise of large ships in its window
-    assert "no chain yet" in first.stdout and "vessels counted on 12 new scene(s)" in first.stdout
+    assert "no chain yet" in first.stdout and "vessels counted on 12 new scenes" in first.stdout
     assert first.returncode == 0, first.output
     again = user(*args)  # the next scheduled run: nothing new, the counts are not taken again
     assert again.stdout.startswith("nothing new"), again.output

@@ -37,7 +37,7 @@ def test_a_rerun_without_source_searches_the_stores_source(user):
     assert summary["aois"][0]["head_scene"] == "S2_30TXT_20171014_L1C_nantes"
     assert store.read_bytes() == before
     said = user("-v", "recheck", "--store", "watch.gpkg")
-    assert said.returncode == 0 and said.stdout.startswith("nothing new: 1 AOI(s)"), said.output
+    assert said.returncode == 0 and said.stdout.startswith("nothing new: 1 AOI checked"), said.output
     assert f"--source: {demo}, the store's source" in said.stderr
 
 
@@ -54,14 +54,14 @@ def test_another_source_is_refused_naming_both_unless_switched(user):
     # a copy of the store's catalog (a project copied, a catalog moved) is the same source
     shutil.copytree(REPO / "scenes/demo", user.home / "copy", ignore=shutil.ignore_patterns("build.py"))
     copied = user("recheck", "--store", "watch.gpkg", "--source", "copy")
-    assert copied.returncode == 0 and copied.stdout.startswith("nothing new: 1 AOI(s)"), copied.output
+    assert copied.returncode == 0 and copied.stdout.startswith("nothing new: 1 AOI checked"), copied.output
     # another catalog (the same scenes under another id) is taken with --switch-source, and kept for later runs
     shutil.copytree(user.home / "copy", user.home / "mirror")
     catalog = user.home / "mirror/catalog.json"
     catalog.write_text(catalog.read_text().replace('"id": "demo"', '"id": "mirror"'))
     assert user("recheck", "--store", "watch.gpkg", "--source", "mirror").returncode == 1
     switched = user("recheck", "--store", "watch.gpkg", "--source", "mirror", "--switch-source")
-    assert switched.returncode == 0 and switched.stdout.startswith("nothing new: 1 AOI(s)"), switched.output
+    assert switched.returncode == 0 and switched.stdout.startswith("nothing new: 1 AOI checked"), switched.output
     assert _meta_source(store) == str(catalog.resolve())
     later = user("recheck", "--store", "watch.gpkg", "--source", "demo")
     assert later.returncode == 1 and str(catalog.resolve()) in later.stderr, later.output
@@ -87,7 +87,7 @@ def test_a_deleted_local_catalog_is_named_as_the_stores_with_what_to_do(user):
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT count(*) FROM runs").fetchone() == (1,)
     moved = user("recheck", "--store", "watch.gpkg", "--source", "moved")
-    assert moved.returncode == 0 and moved.stdout.startswith("nothing new: 1 AOI(s)"), moved.output
+    assert moved.returncode == 0 and moved.stdout.startswith("nothing new: 1 AOI checked"), moved.output
 
 
 def _closed_port() -> int:

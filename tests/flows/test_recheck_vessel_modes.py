@@ -26,7 +26,7 @@ def test_a_recheck_tests_an_iw_window_against_iw_dates_alone(user, port_project,
     assert evidence["test-ships"]["verdict"] == CONSISTENT, result.stdout  # was: no evidence found (p = 0.581)
     assert evidence["test-ships"]["tests"] == ["s1 IW", "s1 IW at berth"]
     assert entry["vessels"]["series"] == {"s1 EW": 4, "s1 IW": 8}
-    assert "vessels counted on 12 new scene(s); series of 12 date(s) (s1 EW 4, s1 IW 8)" in result.stdout, result.stdout
+    assert "vessels counted on 12 new scenes; series of 12 dates (s1 EW 4, s1 IW 8)" in result.stdout, result.stdout
 
     with sqlite3.connect(user.home / "port.gpkg") as conn:
         modes = dict(conn.execute("SELECT scene_id, instrument_mode FROM vessel_series"))
@@ -39,5 +39,5 @@ def test_a_recheck_tests_an_iw_window_against_iw_dates_alone(user, port_project,
     assert ships["verdict"] == CONSISTENT and set(ships["tests"]) == {"s1 IW", "s1 IW at berth"}, ships["rationale"]
     test = ships["tests"]["s1 IW"]
     assert len(test["baseline"]) == 6 and len(test["window"]) == 2 and ships["p_value"] < 0.05, test
-    assert (f"4 s1 EW scene(s) left out ({', '.join(sorted(EARLY_EW))}): instrument mode EW is not compared with "
+    assert (f"4 s1 EW scenes left out ({', '.join(sorted(EARLY_EW))}): instrument mode EW is not compared with "
             "s1 IW") in ships["rationale"], ships["rationale"]

@@ -61,8 +61,8 @@ def test_a_scene_its_host_never_serves_is_skipped_after_three_failed_runs_over_a
     since = iso_utc(first - timedelta(hours=25))
     why = f"failed to read in 3 runs since {since}: {error}"
     assert third.returncode == 0, third.output
-    assert third.stdout.startswith("run 3: 1 new pair(s), "), third.stdout
-    assert "harbour: 1 pair(s), " in third.stdout and ", 1 scene(s) skipped; head " + LATER in third.stdout
+    assert third.stdout.startswith("run 3: 1 new pair, "), third.stdout
+    assert "harbour: 1 pair, " in third.stdout and ", 1 scene skipped; head " + LATER in third.stdout
     assert f"warning: AOI harbour: scene skipped: {why}" in third.stderr
     summary = json.loads((user.home / "store-outputs" / "runs" / "000003" / "summary.json").read_text())
     (entry,) = summary["aois"]
@@ -72,7 +72,7 @@ def test_a_scene_its_host_never_serves_is_skipped_after_three_failed_runs_over_a
     with sqlite3.connect(store) as db:  # the reason is kept with the pair; the count is done with
         assert db.execute("SELECT reason FROM pairs WHERE after_scene = ?", (BROKEN,)).fetchone() == (why,)
     assert counts[2] == []
-    assert runs[3].returncode == 0 and "nothing new: 1 AOI(s) checked" in runs[3].stdout, runs[3].output
+    assert runs[3].returncode == 0 and "nothing new: 1 AOI checked" in runs[3].stdout, runs[3].output
 
 
 def test_a_store_of_schema_10_already_held_up_by_a_scene_starts_counting_at_its_next_run(user, tmp_path):
@@ -93,6 +93,6 @@ def test_a_store_of_schema_10_already_held_up_by_a_scene_starts_counting_at_its_
     finally:
         server.stop()
     assert first.returncode == 4 and second.returncode == 4, second.output
-    assert second.stdout.startswith("store schema migrated from version 10 to 11\nrun 2: 0 new pair(s)"), second.stdout
+    assert second.stdout.startswith("store schema migrated from version 10 to 11\nrun 2: 0 new pairs"), second.stdout
     assert f"failed harbour: {BROKEN}: scene {BROKEN} asset 'red'" in second.stdout
     assert [(s, n) for s, n, _, _ in _failures(store)] == [(BROKEN, 1)]  # the run before the upgrade is not known

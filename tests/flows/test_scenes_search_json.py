@@ -12,8 +12,8 @@ from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
 
 
 @pytest.mark.parametrize("args, note", [
-    (("--sensor", "s1"), "the catalog holds no Sentinel-1 scene (it holds 2 Sentinel-2 scene(s))"),
-    (("--from", "2019-01-01", "--to", "2019-02-01"), "the catalog's 2 date(s) over the AOI: 2015-08-21, 2017-10-14"),
+    (("--sensor", "s1"), "the catalog holds no Sentinel-1 scene (it holds 2 Sentinel-2 scenes)"),
+    (("--from", "2019-01-01", "--to", "2019-02-01"), "the catalog's 2 dates over the AOI: 2015-08-21, 2017-10-14"),
     ((), None),
 ])
 def test_the_json_says_why_nothing_was_found(user, args, note):

@@ -109,7 +109,7 @@ def summary(user, run: int) -> dict:
 def assert_quiet_and_light(user, args: tuple[str, ...], rows: list[tuple]) -> None:
     """A re-check with nothing new, answered on the quick path: nothing counted, nothing heavy imported."""
     idle = user(*args, env=PROFILE)
-    assert idle.returncode == 0 and idle.stdout.startswith("nothing new: 1 AOI(s) checked"), idle.stdout
+    assert idle.returncode == 0 and idle.stdout.startswith("nothing new: 1 AOI checked"), idle.stdout
     assert_light(imported_modules(idle.stderr))
     assert stored(user) == rows
 
@@ -128,7 +128,7 @@ def test_recheck_counts_a_pass_published_later_once_and_stays_quiet(user, port_p
     archive(port_project, folder, AGAIN)  # republished beside the old items
     second = user(*args)
     assert second.returncode == 0, second.output
-    assert "vessels counted on" not in second.stdout, second.stdout  # was: "on 2 new scene(s)"
+    assert "vessels counted on" not in second.stdout, second.stdout  # was: "on 2 new scenes"
     assert stored(user) == rows  # the old publications' counts stand: one row per observation
     assert set(AGAIN.values()) <= seen(user)  # recorded as seen: the next run knows them
     assert_quiet_and_light(user, args, rows)

@@ -14,5 +14,5 @@ def test_the_summary_names_each_sensors_land_mask_in_words(user):
     assert result.returncode == 0, result.output
     masks = json.loads((user.home / "ships" / "vessels-manifest.json").read_text())["land_mask"]
     assert masks == {"s2": "water-index-single-scene"}
-    assert "AOI harbour: 2 scene(s), land mask s2 water-index-single-scene\n" in result.stdout
+    assert "AOI harbour: 2 scenes, land mask s2 water-index-single-scene\n" in result.stdout
     assert "<Sensor" not in result.output and "{" not in result.stdout  # no Python repr

@@ -22,7 +22,7 @@ def test_a_claim_added_over_a_covered_window_is_judged_by_the_next_recheck(first
     (series.seeds_dir / "claims.toml").write_text(CLAIMS + C_BUILD)
     result = geo_cli(*series.args(store), env={"TZ": "Asia/Pyongyang"})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith(f"run {runs_before + 1}: 0 new pair(s), 0 new change(s)"), result.stdout
+    assert result.stdout.startswith(f"run {runs_before + 1}: 0 new pairs, 0 new changes"), result.stdout
     assert "claim c-build on site-c: consistent with the claim (" in result.stdout, result.stdout  # its first verdict
     with sqlite3.connect(store) as db:
         rows = db.execute("SELECT verdict, before_scene, after_scene, covers_window FROM verdicts "
@@ -38,7 +38,7 @@ def test_a_claim_added_over_a_covered_window_is_judged_by_the_next_recheck(first
         ("c-build", "consistent with the claim", True)]
     assert [e["pairs"] for e in summary["aois"]] == [[], [], [], []]
     again = geo_cli(*series.args(store))  # judged once: the next run has nothing new, on the quick path
-    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOI(s) checked"), again.stdout
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOIs checked"), again.stdout
 
 
 def test_a_claim_added_whose_window_the_chain_has_not_reached_waits(first_run, geo_cli):
@@ -46,7 +46,7 @@ def test_a_claim_added_whose_window_the_chain_has_not_reached_waits(first_run, g
     (series.seeds_dir / "claims.toml").write_text(CLAIMS + C_BUILD.replace("2021-03-05", "2021-08-01")
                                                   .replace("2021-03-25", "2021-08-20"))
     result = geo_cli(*series.args(store))
-    assert result.returncode == 0 and result.stdout.startswith("nothing new: 4 AOI(s) checked"), result.stdout
+    assert result.returncode == 0 and result.stdout.startswith("nothing new: 4 AOIs checked"), result.stdout
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT count(*) FROM verdicts WHERE claim_id = 'c-build'").fetchone() == (0,)
 
@@ -70,7 +70,7 @@ def test_a_claim_edited_is_judged_again_as_it_now_reads(first_run, geo_cli):
     seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace("2021-03-05", "2021-04-05")
                                     .replace("2021-03-25", "2021-04-25")))
     april = geo_cli(*series.args(store))
-    assert april.returncode == 0 and "run 2: 0 new pair(s)" in april.stdout, april.stdout + april.stderr
+    assert april.returncode == 0 and "run 2: 0 new pairs" in april.stdout, april.stdout + april.stderr
     assert _latest_window(store) == ("S2A_SYN_20210401", "S2A_SYN_20210501", "consistent with the claim")
     with sqlite3.connect(store) as db:  # QGIS's changes of the claim: April's roof, no longer March's
         assert db.execute("SELECT after_scene FROM changes WHERE claim_ids LIKE '%\"a-build\"%'").fetchall() == [
@@ -78,18 +78,18 @@ def test_a_claim_edited_is_judged_again_as_it_now_reads(first_run, geo_cli):
     # a claim no roof went up for: no evidence, on the same segment as before (judged again, not kept)
     seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"')))
     earthworks = geo_cli(*series.args(store))
-    assert earthworks.returncode == 0 and "run 3: 0 new pair(s)" in earthworks.stdout, earthworks.stdout
+    assert earthworks.returncode == 0 and "run 3: 0 new pairs" in earthworks.stdout, earthworks.stdout
     assert "claim a-build on site-a: no evidence found (was consistent with the claim)" in earthworks.stdout
     assert _latest_window(store) == ("S2A_SYN_20210301", "S2A_SYN_20210401", "no evidence found")
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT signatures FROM claims WHERE claim_id = 'a-build'").fetchone() == ('["earthworks"]',)
     again = geo_cli(*series.args(store))  # judged as it reads: nothing new, on the quick path
-    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOI(s) checked"), again.stdout
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOIs checked"), again.stdout
     # a statement reworded changes no verdict: no run for it
     seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace('"new_construction"', '"earthworks"'))
                      .replace("Roofs went up on site A in March.", "Roofs rose on site A in March."))
     reworded = geo_cli(*series.args(store))
-    assert reworded.returncode == 0 and reworded.stdout.startswith("nothing new: 4 AOI(s) checked"), reworded.stdout
+    assert reworded.returncode == 0 and reworded.stdout.startswith("nothing new: 4 AOIs checked"), reworded.stdout
 
 
 DENIAL = ('\n[[claim]]\nid = "a-denied"\nclaimant = "test"\nstatement = "Nothing was built on site A in March."\n'
@@ -131,7 +131,7 @@ def test_a_claim_edited_past_the_chain_head_has_its_verdict_withdrawn(first_run,
     seeds.write_text(CLAIMS.replace(A_WINDOW, A_WINDOW.replace("2021-03-05", "2021-05-10")
                                     .replace("2021-03-25", "2021-05-25")))
     moved = geo_cli(*series.args(store))
-    assert moved.returncode == 0 and "run 2: 0 new pair(s)" in moved.stdout, moved.stdout + moved.stderr
+    assert moved.returncode == 0 and "run 2: 0 new pairs" in moved.stdout, moved.stdout + moved.stderr
     assert "claim a-build on site-a: not tested (was consistent with the claim)" in moved.stdout, moved.stdout
     assert "past the newest scene (S2A_SYN_20210501" in moved.stdout, moved.stdout
     with sqlite3.connect(store) as db:
@@ -143,7 +143,7 @@ def test_a_claim_edited_past_the_chain_head_has_its_verdict_withdrawn(first_run,
     assert [(n["claim_id"], n["verdict"], n["previous_verdict"], n["changed"]) for n in summary["verdicts"]] == [
         ("a-build", "not tested", "consistent with the claim", True)]
     again = geo_cli(*series.args(store))  # withdrawn once: nothing new until June's scene
-    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOI(s) checked"), again.stdout
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 4 AOIs checked"), again.stdout
     series.publish(4)  # June's scene: the new window (no roof on site A in May) judged, its first verdict
     june = geo_cli(*series.args(store))
     assert june.returncode == 0, june.stdout + june.stderr

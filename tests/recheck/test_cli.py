@@ -200,7 +200,7 @@ def test_a_stored_aoi_redrawn_invalid_fails_alone_at_a_scheduled_run(first_run, 
     assert scheduled.returncode == 4, (scheduled.returncode, scheduled.stderr[-2000:])
     # the mail of the crontab says which AOI failed, beside what the others found
     text = mail.read_text().splitlines()
-    assert text[0] == "geo recheck run 2: 2 new change(s) (2 new_bright_surface), 1 verdict(s) changed"
+    assert text[0] == "geo recheck run 2: 2 new changes (2 new_bright_surface), 1 verdict changed"
     assert f"• failed site-a: {path}: invalid polygon (Self-intersection" in "\n".join(text)
     assert "Traceback" not in scheduled.stderr
     summary = json.loads(scheduled.stdout)

@@ -55,7 +55,7 @@ def test_a_clock_set_back_before_the_last_recheck_is_warned_of(first_run, geo_cl
     with sqlite3.connect(store) as conn:  # as if the store's run had been recorded by a clock far ahead
         conn.execute("UPDATE runs SET started_at = '2999-01-01T00:00:00.000Z'")
     result = geo_cli(*series.args(store))
-    assert result.returncode == 0 and result.stdout.startswith("nothing new: 4 AOI(s)"), result.stderr
+    assert result.returncode == 0 and result.stdout.startswith("nothing new: 4 AOIs"), result.stderr
     assert ("before the store's last re-check began (2999-01-01T00:00:00.000Z): check the machine's clock; scenes "
             "are searched up to ") in result.stderr
     assert result.stderr.startswith("warning: the clock says ")

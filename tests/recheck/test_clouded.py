@@ -55,7 +55,7 @@ def test_clouded_scene_is_skipped_once_and_the_chain_goes_around_it(first_run, g
     (series.scenes_dir / "data").rename(tmp_path / "rasters-away")
     idle = geo_cli(*series.args(store))
     assert idle.returncode == 0, idle.stderr
-    assert "nothing new: 4 AOI(s) checked" in idle.stdout
+    assert "nothing new: 4 AOIs checked" in idle.stdout
     assert dump_store(store) == rows
     (tmp_path / "rasters-away").rename(series.scenes_dir / "data")
 
@@ -91,7 +91,7 @@ def test_clouded_scene_is_skipped_once_and_the_chain_goes_around_it(first_run, g
     assert [v[:3] for v in window_verdicts(store, "b-build")] == [(S0, S1, "no evidence found")]
 
     # And the next run is a no-op again.
-    assert "nothing new: 4 AOI(s) checked" in geo_cli(*series.args(store)).stdout
+    assert "nothing new: 4 AOIs checked" in geo_cli(*series.args(store)).stdout
 
 
 FAIL_SITE_D = """CREATE TRIGGER fail_site_d BEFORE INSERT ON changes WHEN NEW.aoi_id = 'site-d'

@@ -16,7 +16,7 @@ def test_a_run_with_new_pairs_is_quiet_on_stderr_and_its_notes_are_kept(tmp_path
     series.publish(3)
     first = ("--aoi", "site-a", "--aoi", "site-b", "--aoi", "site-c", "--since", "2021-03-01")
     quiet = geo_cli(*series.args(tmp_path / "s.gpkg", *first))
-    assert quiet.returncode == 0 and quiet.stdout.startswith("run 1: 6 new pair(s)"), quiet.stdout + quiet.stderr
+    assert quiet.returncode == 0 and quiet.stdout.startswith("run 1: 6 new pairs"), quiet.stdout + quiet.stderr
     assert quiet.stderr == "", quiet.stderr
     with sqlite3.connect(tmp_path / "s.gpkg") as db:
         notes = [w for (m,) in db.execute("SELECT manifest FROM pairs") for w in json.loads(m)["warnings"]]

@@ -16,7 +16,7 @@ def test_local_cluster_of_two_workers_equals_serial(first_run_master, series, tm
     result = geo_cli(*series.args(store, "--aoi", "site-a", "--aoi", "site-b", "--aoi", "site-c", "--aoi", "site-d",
                                   "--since", "2021-03-01", "--workers", "2"))
     assert result.returncode == 0, result.stderr
-    assert "run 1: 8 new pair(s), 4 new change(s)" in result.stdout
+    assert "run 1: 8 new pairs, 4 new changes" in result.stdout
     serial = dump_store(first_run_master / "s.gpkg", DIFFERENT_PLACES)
     assert dump_store(store, DIFFERENT_PLACES) == serial
 

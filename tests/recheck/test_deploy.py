@@ -100,12 +100,12 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     assert first.returncode == 0 and first.stderr == "" and first.stdout == "", first.stdout + first.stderr  # cron mails nothing
     log = (srv / "log" / "recheck.log").read_text()
     assert DATE_LINE.fullmatch(log.splitlines()[0]), log  # when the run started: the log has no other time
-    assert "\nrun 2: 4 new pair(s), 2 new change(s) (2 new_bright_surface)" in log
+    assert "\nrun 2: 4 new pairs, 2 new changes (2 new_bright_surface)" in log
     [mail] = list(tmp_path.glob("mailbox.*"))
     subject, *body = mail.read_text().splitlines()
     assert subject == "mail -s geo re-check: new changes analysts@example.org"
     # a body to read, not the summary JSON: the counts, each change with its place, the verdict, the file
-    assert body[0] == "geo recheck run 2: 2 new change(s) (2 new_bright_surface), 1 verdict(s) changed"
+    assert body[0] == "geo recheck run 2: 2 new changes (2 new_bright_surface), 1 verdict changed"
     changes = [line for line in body if line.startswith("• new_bright_surface in ")]
     assert sorted(line.split()[3] for line in changes) == ["site-b:", "site-d:"]
     place = re.compile(r": \d+ m² at -?\d+\.\d{5}, -?\d+\.\d{5} \(first seen 2021-06-01\)$")
@@ -117,7 +117,7 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     assert again.returncode == 0 and again.stderr == "" and again.stdout == ""
     logged = (srv / "log" / "recheck.log").read_text()
     date, nothing = logged[len(log):].splitlines()
-    assert logged.startswith(log) and DATE_LINE.fullmatch(date) and nothing.startswith("nothing new: 4 AOI(s) checked")
+    assert logged.startswith(log) and DATE_LINE.fullmatch(date) and nothing.startswith("nothing new: 4 AOIs checked")
     assert len(list(tmp_path.glob("mailbox.*"))) == 1  # nothing new: no mail
     # A run that fails (a stored AOI's file redrawn into a bow-tie: exit 4) was logged and nothing more: cron, which
     # ignores exit codes, mailed nobody, however many runs failed. Now its lines escape the log: cron mails them.

@@ -59,5 +59,5 @@ def test_relearnt_parameters_start_new_chains(first_run, tmp_path, geo_cli):
     # the package as shipped: its chains are where run 1 left them
     result = geo_cli(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "nothing new: 4 AOI(s) checked" in result.stdout
+    assert "nothing new: 4 AOIs checked" in result.stdout
     assert dump_store(store) == after

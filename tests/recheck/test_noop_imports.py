@@ -53,7 +53,7 @@ def test_noop_recheck_imports_neither_processing_nor_geometry(first_run, geo_cli
         assert [(e["aoi_id"], e["head_scene"], e["pairs"]) for e in summary["aois"]] == [
             ("site-a", SCENE_IDS[2], []), ("site-b", SCENE_IDS[2], [])]
     else:
-        assert "nothing new: 4 AOI(s) checked" in result.stdout
+        assert "nothing new: 4 AOIs checked" in result.stdout
     assert dump_store(store) == rows
     modules = imported_modules(result.stderr)
     assert "geo.change.detectors.local_regression" in modules  # the registry: the store's key
@@ -92,7 +92,7 @@ def test_vessel_aoi_noop_is_light_and_a_new_vessel_scene_is_not_missed(port_proj
     rows = dump_store(store)
     idle = geo_cli(*args, env=PROFILE)
     assert idle.returncode == 0, idle.stderr[-3000:]
-    assert "nothing new: 1 AOI(s) checked" in idle.stdout
+    assert "nothing new: 1 AOI checked" in idle.stdout
     assert dump_store(store) == rows
     assert_light(imported_modules(idle.stderr))
 

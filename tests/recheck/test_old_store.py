@@ -71,7 +71,7 @@ def test_an_old_store_with_nothing_new_says_it_was_migrated_then_goes_on(first_r
         pairs = conn.execute("SELECT aoi_id, before_scene, after_scene, status FROM pairs ORDER BY fid").fetchall()
     quiet = geo_cli(*series.args(store), env={"TZ": "America/New_York"})  # as cron runs it
     assert quiet.returncode == 0 and "Traceback" not in quiet.stderr, quiet.stderr
-    assert quiet.stdout.startswith("nothing new: 4 AOI(s) checked in ")
+    assert quiet.stdout.startswith("nothing new: 4 AOIs checked in ")
     assert quiet.stdout.rstrip().endswith(f"store unchanged but for its schema migrated from version {OLD_SCHEMA} "
                                           f"to {schema.LATEST}")
     with sqlite3.connect(store) as conn:
@@ -147,7 +147,7 @@ def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow
     ships = json.loads(details)
     assert ships["verdict"] == CONSISTENT and set(ships["tests"]) == {"s1 IW", "s1 IW at berth"}, ships["rationale"]
     assert len(ships["tests"]["s1 IW"]["baseline"]) == 6
-    assert f"4 s1 EW scene(s) left out ({', '.join(sorted(EARLY_EW))})" in ships["rationale"]
+    assert f"4 s1 EW scenes left out ({', '.join(sorted(EARLY_EW))})" in ships["rationale"]
 
     elsewhere = recheck(moved, publish(WINDOW, "window-only"))
     assert elsewhere.returncode == 0 and "Traceback" not in elsewhere.stderr, elsewhere.stderr
@@ -164,5 +164,5 @@ def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow
     assert set(masks.values()) == {"sar-temporal-median/6 scenes (kept from an earlier run)"}, masks
     ships = json.loads(details)
     assert set(ships["tests"]) == {"s1", "s1 at berth"} and len(ships["tests"]["s1"]["baseline"]) == 10
-    assert (f"10 s1 scene(s) counted before the store kept the instrument mode taken as IW, the mode of every s1 "
+    assert (f"10 s1 scenes counted before the store kept the instrument mode taken as IW, the mode of every s1 "
             f"scene that says it ({', '.join(old)})") in ships["rationale"], ships["rationale"]

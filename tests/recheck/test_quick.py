@@ -73,7 +73,7 @@ def test_an_aoi_file_edited_since_it_was_stored_is_checked_again(first_run, geo_
     smaller = mapping(Polygon.from_bounds(*box_lonlat(row0 + 5, col0 + 5, row1 - 5, col1 - 5)))
     write_feature(path, "site-a", json.loads(json.dumps(smaller)))
     edited = geo_cli(*series.args(store), env=PROFILE)
-    assert edited.returncode == 0 and "nothing new: 4 AOI(s) checked" in edited.stdout, edited.stderr[-2000:]
+    assert edited.returncode == 0 and "nothing new: 4 AOIs checked" in edited.stdout, edited.stderr[-2000:]
     assert full_path_taken(edited.stderr)
     write_feature(path, "site-a", BOWTIE)
     broken = geo_cli(*series.args(store))
@@ -89,13 +89,13 @@ def test_only_the_aois_rechecked_are_validated_and_a_file_of_no_id_is_a_warning(
     stray = series.aoi_dir / "zz-draft.geojson"
     write_feature(stray, "zz-draft", BOWTIE)  # someone's unfinished AOI: not in the store, not re-checked
     idle = geo_cli(*series.args(store), env=PROFILE)
-    assert idle.returncode == 0 and "nothing new: 4 AOI(s) checked" in idle.stdout, idle.stderr[-2000:]
+    assert idle.returncode == 0 and "nothing new: 4 AOIs checked" in idle.stdout, idle.stderr[-2000:]
     assert not full_path_taken(idle.stderr)
     named = geo_cli(*series.args(store, "--aoi", "zz-draft"))
     assert named.returncode == 1 and f"{stray}: invalid polygon (Self-intersection" in named.stderr
     write_feature(stray, "ZZ draft", BOWTIE)
     unnamed = geo_cli(*series.args(store))  # every stored AOI has its good file: this one is none of theirs
-    assert unnamed.returncode == 0 and "nothing new: 4 AOI(s) checked" in unnamed.stdout, unnamed.stderr[-2000:]
+    assert unnamed.returncode == 0 and "nothing new: 4 AOIs checked" in unnamed.stdout, unnamed.stderr[-2000:]
     warning, = unnamed.stderr.strip().splitlines()
     assert warning.startswith(f"warning: {stray}: property 'id' must be a lower-case slug")
     assert warning.endswith("(skipped: not needed here; check with `geo aoi list`)")
@@ -129,18 +129,18 @@ def test_claims_added_to_the_seeds_keep_their_semantics(first_run, geo_cli):
     seeds = series.seeds_dir / "claims.toml"
     seeds.write_text(CLAIMS + C_BUILD.format(aoi="atlantis"))
     unknown = geo_cli(*series.args(store))  # it concerns no AOI re-checked: a warning
-    assert unknown.returncode == 0 and "nothing new: 4 AOI(s) checked" in unknown.stdout, unknown.stderr[-2000:]
+    assert unknown.returncode == 0 and "nothing new: 4 AOIs checked" in unknown.stdout, unknown.stderr[-2000:]
     assert f"warning: {seeds}: claim 'c-build' names unknown AOI 'atlantis' (skipped" in unknown.stderr
     assert dump_store(store) == rows
     # A new claim on a stored AOI whose window the chain covers is judged by the next run, from the store (it
     # waited for the AOI's next new scene: tests/recheck/test_added_claims.py); then the quick path holds again.
     seeds.write_text(CLAIMS + C_BUILD.format(aoi="site-c"))
     judging = geo_cli(*series.args(store), env=PROFILE)
-    assert judging.returncode == 0 and "run 2: 0 new pair(s)" in judging.stdout, judging.stderr[-2000:]
+    assert judging.returncode == 0 and "run 2: 0 new pairs" in judging.stdout, judging.stderr[-2000:]
     judged = [v for v in window_verdicts(store) if v[0] == "c-build"]
     rows = dump_store(store)
     idle = geo_cli(*series.args(store), env=PROFILE)
-    assert idle.returncode == 0 and "nothing new: 4 AOI(s) checked" in idle.stdout, idle.stderr[-2000:]
+    assert idle.returncode == 0 and "nothing new: 4 AOIs checked" in idle.stdout, idle.stderr[-2000:]
     assert not full_path_taken(idle.stderr)
     assert dump_store(store) == rows
     series.publish(4)

@@ -99,7 +99,7 @@ def test_recheck_with_no_new_scenes_reads_no_pixels_and_changes_nothing(first_ru
     shutil.move(series.scenes_dir / "data", tmp_path / "rasters-away")
     result = geo_cli(*series.args(store))  # the AOIs of the store, as a cron job would run it
     assert result.returncode == 0, result.stderr
-    assert "nothing new: 4 AOI(s) checked" in result.stdout
+    assert "nothing new: 4 AOIs checked" in result.stdout
     assert sha256(store) == before_hash and dump_store(store) == before_rows
     assert files(out) == before_files
     # Control: the same missing rasters do fail a re-check that has a new pair to read.

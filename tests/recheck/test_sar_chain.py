@@ -168,7 +168,7 @@ def test_sensor_both_runs_sentinel1_beside_a_clear_sentinel2_chain(project, geo_
     assert [(b, a, s) for b, a, s, _, _ in _pairs(store, SAR_VERSION)] == [
         (S1_IDS[i], S1_IDS[i + 1], "done") for i in range(4)]
     lines = result.stdout.splitlines()
-    assert any(line.strip().startswith(f"sar-site (Sentinel-1): baseline {S1_IDS[0]}; 4 pair(s)") for line in lines), lines
+    assert any(line.strip().startswith(f"sar-site (Sentinel-1): baseline {S1_IDS[0]}; 4 pairs") for line in lines), lines
     assert any("claim sar-build on sar-site (Sentinel-1): consistent with the claim" in line for line in lines), lines
 
 

@@ -106,7 +106,7 @@ def test_vessels_leave_out_a_scene_whose_band_cannot_be_fetched_naming_it(geo, t
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
-    assert (f"warning: 1 scene(s) without the assets a vessel detector reads, left out: {BROKEN} ({why})"
+    assert (f"warning: 1 scene without the assets a vessel detector reads, left out: {BROKEN} ({why})"
             in result.stderr)
     rows = json.loads((tmp_path / "ships" / "timeseries.json").read_text())["rows"]
     assert [(r["scene"], r["observed_fraction"]) for r in rows] == [(BEFORE, 1.0), (LATER, 1.0)]

@@ -40,7 +40,7 @@ def test_search_table_and_max_cloud(geo, loopback):
     ids = [next(w for w in line.split() if w.startswith("S2A_T30TXT")) for line in lines]
     assert ids == ["S2A_T30TXT_20151216_B3", "S2A_T30TXT_20151221_B2", "S2A_T30TXT_20170701_A1",
                    "S2A_T30TXT_20170704_A2"]
-    assert "2 more scene(s) have over 50% of the AOI under cloud" in result.stdout
+    assert "2 more scenes have over 50% of the AOI under cloud" in result.stdout
     assert "85%" in result.stdout  # the tile's own figure, shown for contrast
 
 

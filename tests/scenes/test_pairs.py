@@ -121,10 +121,10 @@ def test_a_local_catalog_says_which_dates_it_holds_or_where_its_scenes_are(nante
     demo = LocalCatalog(REPO / "scenes" / "demo")
     with pytest.raises(SceneError, match=r"on or before 2014-06-01 within 365 days in .*catalog\.json; Sentinel-2's "
                                          r"first satellite was launched on 2015-06-23: no scene of it is older; "
-                                         r"the catalog's 2 date\(s\) over the AOI: 2015-08-21, 2017-10-14$"):
+                                         r"the catalog's 2 dates over the AOI: 2015-08-21, 2017-10-14$"):
         select_pair(demo, nantes_aoi, [], before="2014-06-01", after="2017-07-01")
     beside = replace(nantes_aoi, id="beside", geometry=translate(nantes_aoi.geometry, xoff=-0.2))  # 15 km west
     with pytest.raises(SceneError, match=r"no scene of the catalog touches the AOI on any date \(the AOI: lon "
-                                         r"-1\.7700\.\.-1\.7200, lat 47\.1850\.\.47\.2250; the catalog's 2 scene\(s\): "
+                                         r"-1\.7700\.\.-1\.7200, lat 47\.1850\.\.47\.2250; the catalog's 2 scenes: "
                                          r"lon -1\.5774\.\.-1\.5122, lat 47\.1756\.\.47\.2341\)"):
         select_pair(demo, beside, [], before="2016-01-01", after="2017-01-01")

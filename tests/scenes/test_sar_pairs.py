@@ -89,7 +89,7 @@ def test_a_window_before_sentinel1_says_the_mission_had_not_begun(tmp_path):
     assert str(refused.value).endswith(
         "on or before 2013-01-15 within 365 days in " + catalog.name
         + "; Sentinel-1's first satellite was launched on 2014-04-03: no scene of it is older; the catalog's 5 "
-        "date(s) over the AOI: 2022-03-01, 2022-03-13, 2022-03-25, 2022-04-06, 2022-04-18")  # as a Sentinel-2 side's
+        "dates over the AOI: 2022-03-01, 2022-03-13, 2022-03-25, 2022-04-06, 2022-04-18")  # as a Sentinel-2 side's
 
 
 def test_the_pair_brackets_the_window_in_its_local_days(tmp_path):

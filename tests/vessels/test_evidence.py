@@ -95,14 +95,14 @@ def test_counts_of_unknown_mode_are_tested_with_one_mode_and_left_out_beside_two
     [joined] = evidence_for_claims([claim], PORT, one_row_per_day(place_unknown_modes([*old, window]), series_zones([claim], PORT)))
     assert joined["verdict"] == "consistent with the claim" and set(joined["tests"]) == {"s1"}
     assert joined["tests"]["s1"]["baseline"] == BASELINE
-    assert (f"12 s1 scene(s) counted before the store kept the instrument mode taken as IW, the mode of every s1 "
+    assert (f"12 s1 scenes counted before the store kept the instrument mode taken as IW, the mode of every s1 "
             f"scene that says it ({', '.join(f'old{i}' for i in range(12))})") in joined["rationale"]
 
     ew = stored(_rows([30], start=window_day - timedelta(days=2))[0], "ew", "EW")
     [apart] = evidence_for_claims([claim], PORT, one_row_per_day(place_unknown_modes([*old, ew, window]), series_zones([claim], PORT)))
     assert apart["verdict"] == "not tested" and apart["tests"] == {}
-    assert "s1 IW: only 0 usable baseline date(s)" in apart["rationale"]
-    assert (f"12 s1 scene(s) of unknown instrument mode left out ({', '.join(f'old{i}' for i in range(12))}): "
+    assert "s1 IW: only 0 usable baseline dates" in apart["rationale"]
+    assert (f"12 s1 scenes of unknown instrument mode left out ({', '.join(f'old{i}' for i in range(12))}): "
             "counted before the store kept the mode, and s1 was seen in EW and IW") in apart["rationale"]
 
 
@@ -179,7 +179,7 @@ def test_a_not_tested_reason_names_the_windows_zone_in_one_parenthesis():
     claim = dataclasses.replace(_claim(window_day, window_day), time_zone="Europe/Paris")
     [few] = evidence_for_claims([claim], PORT, _rows([3, 2, 12]))
     assert few["verdict"] == "not tested"
-    assert few["rationale"] == (f"s1: only 2 usable baseline date(s) of the 4 needed before {window_day}, local "
+    assert few["rationale"] == (f"s1: only 2 usable baseline dates of the 4 needed before {window_day}, local "
                                 "days (Europe/Paris): start the period earlier")
     [gap] = evidence_for_claims([claim], PORT, _rows([3, 2]))
     assert gap["rationale"] == f"s1: no scene inside the window {window_day}..{window_day}, local days (Europe/Paris)"
@@ -193,9 +193,9 @@ def test_an_aoi_whose_scenes_never_saw_water_is_not_blamed_on_cloud():
     dry = [{**row, "observed_km2": 0.0} for row in _rows([0] * 13, observed=[0.0] * 13)]
     result, = evidence_for_claims([_claim(window_day, window_day)], PORT, dry)
     assert result["verdict"] == "not observable"
-    assert result["rationale"] == ("s1: none of its 13 scene(s) saw any water in the AOI: the land mask leaves none "
+    assert result["rationale"] == ("s1: none of its 13 scenes saw any water in the AOI: the land mask leaves none "
                                    "(an AOI on land?) or no date was clear of cloud and nodata")
     clouded = [{**row, "observed_km2": 0.0 if i == 12 else 3.2}
                for i, row in enumerate(_rows(BASELINE + [0], observed=[1.0] * 12 + [0.0]))]
     result, = evidence_for_claims([_claim(window_day, window_day)], PORT, clouded)
-    assert result["rationale"] == "s1: the 1 scene(s) in the window saw less than 80% of the AOI's water (cloud or nodata)"
+    assert result["rationale"] == "s1: the 1 scene in the window saw less than 80% of the AOI's water (cloud or nodata)"
