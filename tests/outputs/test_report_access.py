@@ -1,0 +1,122 @@
+"""The report read without colour as the screen shows it: printed on paper as Chromium prints by default
+(backgrounds off) and under Windows' high-contrast (forced) colours, in real headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.outputs import browser
+from tests.outputs.test_report_chromium import open_report
+
+pytestmark = pytest.mark.chromium
+
+DPI = 192
+
+
+@pytest.fixture(scope="module")
+def driver():
+    reason = browser.missing()
+    if reason:
+        pytest.skip(reason)
+    with browser.chromium() as chrome:
+        yield chrome
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    c = rgb / 255.0
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def printed_alone(driver, selector: str, tmp_path) -> np.ndarray:
+    """The page of the report printed as Chromium prints by default (no 'background graphics'), everything but
+    the first ``selector`` element made invisible (the layout kept): the element as it comes out on paper."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: the printed page cannot be looked at")
+    driver.execute_script("""document.body.style.visibility = 'hidden';
+        document.querySelectorAll('img, svg').forEach(e => e.style.visibility = 'hidden');
+        const target = document.querySelector(arguments[0]); target.style.visibility = 'visible';
+""", selector)
+    pdf = tmp_path / "page.pdf"
+    pdf.write_bytes(base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {})["data"]))
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(tmp_path / "page")], check=True,
+                   capture_output=True)
+    pages = [np.asarray(Image.open(png).convert("RGB")).astype(float) for png in sorted(tmp_path.glob("page*.png"))]
+    inked = [page for page in pages if (np.abs(page - 255).sum(axis=2) > 30).any()]
+    assert len(inked) == 1, f"{selector} printed on {len(inked)} pages"
+    return inked[0]
+
+
+def text_contrast(page: np.ndarray) -> float:
+    """Contrast (WCAG) of the text of the one thing printed on ``page`` against its own background: its
+    commonest colour inside, away from its rounded border, against the colour there farthest from it."""
+    ink = np.argwhere(np.abs(page - 255).sum(axis=2) > 30)
+    assert ink.size, "nothing printed"
+    (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0)
+    height, width = bottom - top, right - left
+    inside = page[top + int(0.3 * height):bottom - int(0.3 * height), left + height:right - height]
+    colours, counts = np.unique(inside.reshape(-1, 3), axis=0, return_counts=True)
+    background = luminance(colours[counts.argmax()])
+    lum = luminance(colours)
+    light, dark = np.maximum(lum, background), np.minimum(lum, background)
+    return float(((light + 0.05) / (dark + 0.05)).max())
+
+
+@pytest.mark.parametrize("selector", [
+    "#summary .badge",  # the verdict itself
+    ".swipe .tag.before", ".swipe .corner.nw", ".chip .frame-label",  # the words over the pictures
+])
+def test_printed_the_verdict_and_the_words_on_the_pictures_stay_readable(driver, demo_output, tmp_path, selector):
+    """Printed (Chromium's default, backgrounds off), a verdict's badge lost its colour and kept its white words,
+    which came out pale grey on white paper (2.4:1): the verdict, the page's point, was the hardest thing to
+    read on it; so were the date and corner labels over the pictures, their dark plate gone. Their colours
+    now print as on screen."""
+    open_report(driver, demo_output / "report.html")
+    contrast = text_contrast(printed_alone(driver, selector, tmp_path))
+    assert contrast >= 4.5, f"{selector} printed at {contrast:.1f}:1"
+
+
+def legend_colours(driver) -> list[np.ndarray]:
+    styles = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.legend .swatch')).map(s => s.style.background)")
+    assert styles
+    return [np.array([float(v) for v in s[s.index("(") + 1:s.index(")")].split(",")]) for s in styles]
+
+
+def shows(picture: np.ndarray, colour: np.ndarray) -> bool:
+    return bool((np.abs(picture - colour).sum(axis=2) < 40).sum() >= 16)
+
+
+def test_printed_the_legend_keeps_its_colour_key(driver, demo_output, tmp_path):
+    """On paper the map's outlines kept their colours while the legend's swatches came out as empty boxes: no
+    way to tell which colour is which kind of change."""
+    open_report(driver, demo_output / "report.html")
+    colours = legend_colours(driver)
+    page = printed_alone(driver, ".legend", tmp_path)
+    missing = [c.tolist() for c in colours if not shows(page, c)]
+    assert not missing, f"legend swatches not printed: {missing}"
+
+
+def test_in_forced_colours_the_legend_keeps_its_colour_key(driver, demo_output):
+    """Under Windows' high-contrast colours (forced colours) the change outlines over the pictures and in the
+    chips keep their colours, but every swatch of the legend, the tables and the chips' captions was painted
+    the page's own background: the key to those colours was gone."""
+    open_report(driver, demo_output / "report.html")
+    try:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "forced-colors", "value": "active"}]})
+        assert driver.execute_script("return matchMedia('(forced-colors: active)').matches")
+        legend = driver.find_element("css selector", ".legend")
+        driver.execute_script("arguments[0].scrollIntoView()", legend)
+        picture = np.asarray(Image.open(io.BytesIO(legend.screenshot_as_png)).convert("RGB")).astype(float)
+        missing = [c.tolist() for c in legend_colours(driver) if not shows(picture, c)]
+        assert not missing, f"legend swatches without their colour: {missing}"
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
