@@ -120,3 +120,41 @@ def test_in_forced_colours_the_legend_keeps_its_colour_key(driver, demo_output):
         assert not missing, f"legend swatches without their colour: {missing}"
     finally:
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+TABLES = """return Array.from(document.querySelectorAll('table')).map(t => {
+    const box = t.parentElement, ids = (t.getAttribute('aria-labelledby') || '').split(' ');
+    const labels = ids.map(id => document.getElementById(id));
+    return {label: labels.every(l => l) ? labels.map(l => l.textContent.trim()).join(' ') : null, scrolls: box.scrollWidth > box.clientWidth,
+            tabindex: box.getAttribute('tabindex'), role: box.getAttribute('role'),
+            region: box.getAttribute('aria-labelledby') === t.getAttribute('aria-labelledby')}; })"""
+
+
+@pytest.mark.parametrize("run", ["demo_output", "port_run_output"])
+def test_at_400_percent_each_table_is_named_and_its_scrolling_box_reached_by_keyboard(driver, request, run):
+    """Zoomed to 400% (320 px of CSS width) a wide table scrolls in its own box; the boxes of tables with no link
+    in them (a claim's changes by kind, the vessel counts, the provenance's scenes) took no keyboard focus where the
+    browser does not make scrolling boxes focusable by itself (Safari), so their hidden columns could not be reached,
+    and no table had a name: a screen reader's list of tables read 'table' seven times. Each table is now named by
+    its heading, and a box that scrolls is a named region in the tab order; one that fits is not a tab stop."""
+    report = request.getfixturevalue(run) / "report.html"
+    driver.set_window_size(320, 900)
+    try:
+        open_report(driver, report)
+        driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+        driver.execute_script("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        tables = driver.execute_script(TABLES)
+        assert all(t["label"] for t in tables), tables
+        scrolling = [t for t in tables if t["scrolls"]]
+        assert scrolling, tables
+        assert all(t["tabindex"] == "0" and t["role"] == "region" and t["region"] for t in scrolling), scrolling
+        names = [e.accessible_name.lower() for e in driver.find_elements("css selector", "table")]  # h4: capitals
+        assert "" not in names and len(set(names)) == len(names), names  # a screen reader's list tells them apart
+        assert "verdicts" in names and any(n.startswith("scenes ") for n in names), names
+    finally:
+        driver.set_window_size(1280, 900)
+    open_report(driver, report)
+    driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    driver.execute_script("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    fitting = [t for t in driver.execute_script(TABLES) if not t["scrolls"]]
+    assert fitting and all(t["tabindex"] is None and t["role"] is None for t in fitting), fitting
