@@ -158,3 +158,31 @@ def test_at_400_percent_each_table_is_named_and_its_scrolling_box_reached_by_key
     driver.execute_script("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     fitting = [t for t in driver.execute_script(TABLES) if not t["scrolls"]]
     assert fitting and all(t["tabindex"] is None and t["role"] is None for t in fitting), fitting
+
+
+FURNITURE = """const stage = document.querySelector('[data-swipe]');
+    const parts = ['.tag.before', '.tag.after', '.corner.nw', '.corner.se', 'svg.north', '.scalebar']
+        .map(s => [s, stage.querySelector(':scope > ' + s).getBoundingClientRect()]);
+    const box = stage.getBoundingClientRect(), faults = [];
+    parts.forEach(([s, a], i) => {
+        if (a.left < box.left || a.top < box.top || a.right > box.right || a.bottom > box.bottom) faults.push(s + ' outside');
+        parts.slice(i + 1).forEach(([t, b]) => {
+            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) faults.push(s + ' over ' + t);
+        });
+    });
+    return faults;"""
+
+
+@pytest.mark.parametrize("width", [1280, 640, 400, 360, 320])
+def test_zoomed_in_the_dates_over_the_pictures_stay_apart(driver, demo_output, width):
+    """At 400% zoom (320 px of CSS width, the picture 238 px wide) the 'after · 2017-10-14' label lay over the
+    'before · 2015-08-21' one, hiding the before date. On a narrow picture the labels wrap, the date under the
+    word, and the corner coordinates and north arrow make room below them."""
+    driver.set_window_size(width, 900)
+    try:
+        open_report(driver, demo_output / "report.html")
+        assert driver.execute_script(FURNITURE) == []
+        dates = driver.find_elements("css selector", "[data-swipe] .tag .date")
+        assert len(dates) == 2 and all(d.size["height"] < 20 for d in dates)  # a date is never cut at its hyphens
+    finally:
+        driver.set_window_size(1280, 900)
