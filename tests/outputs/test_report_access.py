@@ -186,3 +186,17 @@ def test_zoomed_in_the_dates_over_the_pictures_stay_apart(driver, demo_output, w
         assert len(dates) == 2 and all(d.size["height"] < 20 for d in dates)  # a date is never cut at its hyphens
     finally:
         driver.set_window_size(1280, 900)
+
+
+def test_the_swipe_slider_is_called_by_its_visible_label(driver, demo_output):
+    """The slider's visible label is 'Swipe between dates', but its name for assistive technology was 'swipe
+    position: left shows before, right shows after' (an aria-label over the label): a voice-control user saying
+    'click Swipe between dates' was not understood (WCAG 2.5.3, label in name). Its name is its label now, and
+    the words beside it saying which side shows which date describe it."""
+    open_report(driver, demo_output / "report.html")
+    slider = driver.find_element("css selector", "[data-swipe-range]")
+    assert "Swipe between dates" in slider.accessible_name
+    described = driver.execute_script(
+        "return (arguments[0].getAttribute('aria-describedby') || '').split(' ').filter(i => i)"
+        ".map(i => document.getElementById(i).textContent).join(' ')", slider)
+    assert "Left of the line: before. Right: after." in described
