@@ -200,3 +200,23 @@ def test_the_swipe_slider_is_called_by_its_visible_label(driver, demo_output):
         "return (arguments[0].getAttribute('aria-describedby') || '').split(' ').filter(i => i)"
         ".map(i => document.getElementById(i).textContent).join(' ')", slider)
     assert "Left of the line: before. Right: after." in described
+
+
+def test_a_screen_readers_headings_find_each_areas_provenance(driver, port_run_output):
+    """Read by heading (a screen reader's usual way through a long page), the provenance was no heading at all
+    (a folded section's summary) and, unfolded, its 'Scenes', 'Method', 'Versions' and 'Timings' sat under the
+    area's last claim, as if they were that claim's. The provenance is now a heading of the area's level below
+    the area's name, its parts under it."""
+    open_report(driver, port_run_output / "report.html")
+    headings = """return Array.from(document.querySelectorAll('h1, h2, h3, h4')).filter(h => h.checkVisibility())
+        .map(h => [Number(h.tagName[1]), h.textContent.trim()])"""
+    folded = driver.execute_script(headings)
+    assert [3, "Provenance: test-port"] in folded
+    driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    outline = driver.execute_script(headings)
+    levels = [level for level, _ in outline]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:])), outline  # none skipped
+    for i, (level, text) in enumerate(outline):
+        if text in ("Scenes", "Method", "Versions", "Timings (s)"):
+            parent = next(t for lvl, t in reversed(outline[:i]) if lvl < level)
+            assert parent == "Provenance: test-port", (text, parent)
