@@ -220,3 +220,19 @@ def test_a_screen_readers_headings_find_each_areas_provenance(driver, port_run_o
         if text in ("Scenes", "Method", "Versions", "Timings (s)"):
             parent = next(t for lvl, t in reversed(outline[:i]) if lvl < level)
             assert parent == "Provenance: test-port", (text, parent)
+
+
+def test_in_dark_forced_colours_the_swipe_line_stays_white(driver, port_run_output):
+    """Under a dark high-contrast theme the swipe's dividing line took the page's black and lost its shadow: on
+    dark pictures (water, radar) the line between the before and the after date could not be seen. It keeps its
+    white, haloed, as over any picture."""
+    open_report(driver, port_run_output / "report.html")
+    try:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+            {"name": "forced-colors", "value": "active"}, {"name": "prefers-color-scheme", "value": "dark"}]})
+        divider = driver.find_element("css selector", "[data-swipe] .divider")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", divider)
+        line = np.asarray(Image.open(io.BytesIO(divider.screenshot_as_png)).convert("RGB")).astype(float)
+        assert line.mean() > 200, f"the dividing line is drawn at a mean level of {line.mean():.0f} of 255"
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
