@@ -27,7 +27,7 @@ def test_a_drawn_area_runs_on_the_demo_scenes_from_the_users_folder(user):
     assert "my runs/Nantes été/report.html" in result.stdout
     # the demo items name no collection: the report's scene table has no column of empty cells for it
     html = " ".join((out / "report.html").read_text(encoding="utf-8").split())
-    scene_table = html[html.index("<h4>Scenes</h4>"):html.index("<h4>Method</h4>")]
+    scene_table = html[html.index(">Scenes</h4>"):html.index("<h4>Method</h4>")]
     assert "<th>Platform</th><th class=\"num\">Tile cloud %</th>" in scene_table and "Collection" not in scene_table
     assert scene_table.count("<td>sentinel-2a</td><td class=\"num\">") == 1
 

@@ -9,7 +9,7 @@ import re
 
 
 def _evidence_table(html: str) -> str:
-    start = html.index("<h4>Changes of the predicted kinds</h4>")
+    start = html.index(">Changes of the predicted kinds</h4>")
     return html[start:html.index("</table>", start)]
 
 

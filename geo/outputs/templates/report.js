@@ -30,6 +30,26 @@
     }
     readout.textContent = "Pointer: " + latLonText(mix(0), mix(1)) + ".";
   }
+  // A wide table scrolls in its own box on a narrow or zoomed screen: while it does, the box is a region named
+  // as its table, in the tab order (a keyboard scrolls it where the browser does not focus such boxes itself).
+  function reachable(box) {
+    var table = box.querySelector("table");
+    if (box.scrollWidth > box.clientWidth && table && table.hasAttribute("aria-labelledby")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-labelledby", table.getAttribute("aria-labelledby"));
+    } else {
+      ["tabindex", "role", "aria-labelledby"].forEach(function (name) { box.removeAttribute(name); });
+    }
+  }
+  var boxes = document.querySelectorAll(".table-scroll");
+  if (window.ResizeObserver) {
+    var observer = new ResizeObserver(function (entries) {
+      entries.forEach(function (entry) { reachable(entry.target); });
+    });
+    boxes.forEach(function (box) { observer.observe(box); });
+  }
+  boxes.forEach(reachable);
   document.querySelectorAll("[data-viewer]").forEach(function (viewer) {
     var stage = viewer.querySelector("[data-swipe]");
     var range = viewer.querySelector("[data-swipe-range]");
