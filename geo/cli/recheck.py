@@ -104,18 +104,19 @@ def _print_failures(summary: dict[str, Any]) -> None:
 
 def _seen_part(done: list[dict[str, Any]], sensor: str | None) -> str:
     """How much of the AOI the newest pair saw, in ``geo run``'s words, when part of it lies outside the scenes
-    (else nothing: a clouded pair is already skipped or said so)."""
+    or its cloud was not judged (no SCL); else nothing: a clouded pair is already skipped or said so."""
     newest = done[-1] if done else {}
-    outside = newest.get("outside_fraction")
-    if not outside or newest.get("clear_fraction") is None:
+    if newest.get("clear_fraction") is None:
         return ""
-    from geo.results import seen_shares, seen_words
-    from geo.scenes.model import Sensor
+    from geo.results import cloud_unjudged_on, seen_shares, seen_words
 
-    if not seen_shares(newest["clear_fraction"], outside)[1]:
+    kind = Sensor.named(sensor)
+    outside = newest.get("outside_fraction") or 0.0
+    unjudged = cloud_unjudged_on(newest.get("cloud_masked") or {}) if (kind or Sensor.S2).sees_cloud else None
+    if not unjudged and not (outside and seen_shares(newest["clear_fraction"], outside)[1]):
         return ""
     newest_only = " (newest pair)" if len(done) > 1 else ""
-    return "; " + seen_words(newest["clear_fraction"], outside, Sensor.named(sensor)) + newest_only
+    return "; " + seen_words(newest["clear_fraction"], outside, kind, unjudged) + newest_only
 
 
 def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> str | None:

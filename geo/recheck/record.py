@@ -90,6 +90,7 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         "new_scenes": [s.id for s in plan.seen],
         "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
                    "clear_fraction": p.clear_fraction, "outside_fraction": p.outside_fraction,
+                   **({"cloud_masked": dict(p.manifest.cloud_masked)} if p.manifest else {}),
                    "n_changes": len(p.features),
                    "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
         "head_scene": head.id,

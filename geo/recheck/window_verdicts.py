@@ -110,7 +110,8 @@ def window_verdicts(aoi: AOI, claims: Sequence[Claim], chain: Sequence[PairRow],
         clear = min(p.clear_fraction if p.clear_fraction is not None else 0.0 for p in pairs)
         outside = segment_outside(pairs)
         context = PairContext(aoi, before.datetime, after.datetime, clear, min_clear_fraction,
-                              outside_fraction=min(outside or 0.0, 1.0 - clear), sensor=sensor)
+                              outside_fraction=min(outside or 0.0, 1.0 - clear), sensor=sensor,
+                              cloud_judged=all(p.cloud_judged is not False for p in pairs))  # unrecorded: judged
         judged = [claim] + [by_id[d] for d in claim.denies if d in by_id]
         features = link_features(features, judged, context)
         judgement = next(v for v in verdicts(judged, features, context) if v.claim_id == claim.id)

@@ -30,6 +30,8 @@ class PairRow:
     run_id: int
     # Share of the AOI each scene does not hold (outside its footprint); None: not recorded (a pair of an older store)
     nodata_fractions: tuple[float | None, float | None] = (None, None)
+    # Whether both scenes' cloud was masked (their SCL read), from the pair's manifest; None: not recorded
+    cloud_judged: bool | None = None
 
     @property
     def outside_fraction(self) -> float | None:

@@ -222,11 +222,12 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
     def pairs(self, aoi_id: str, algorithm_version: str, status: str = "done") -> list[PairRow]:
         rows = self.conn.execute(
             "SELECT before_scene, before_datetime, after_scene, after_datetime, status, clear_fraction, run_id, "
-            f"{', '.join(schema.NODATA_COLUMNS)} FROM pairs WHERE aoi_id = ? AND algorithm_version = ? AND status = ? "
-            "ORDER BY after_datetime, fid", (aoi_id, algorithm_version, status),
+            f"{', '.join(schema.NODATA_COLUMNS)}, json_extract(manifest, '$.cloud_masked.before'), "
+            "json_extract(manifest, '$.cloud_masked.after') FROM pairs WHERE aoi_id = ? AND algorithm_version = ? "
+            "AND status = ? ORDER BY after_datetime, fid", (aoi_id, algorithm_version, status),
         )
         return [PairRow(SceneRef(r[0], parse_utc(r[1])), SceneRef(r[2], parse_utc(r[3])), r[4], r[5], r[6],
-                        (r[7], r[8])) for r in rows]
+                        (r[7], r[8]), None if r[9] is None or r[10] is None else bool(r[9] and r[10])) for r in rows]
 
     def chained_scenes(self, aoi_id: str, algorithm_version: str) -> dict[str, datetime | None]:
         """The scenes of the chain's pairs (done or skipped, before and after): a pair is processed once and the

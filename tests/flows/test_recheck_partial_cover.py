@@ -53,7 +53,8 @@ def test_the_terminal_line_of_a_re_checked_aoi_names_the_part_outside_the_scenes
         "features"])
     assert n_changes > 0
     assert line == (f"  quay: baseline {BEFORE}; 1 pair, {n_changes} change{'' if n_changes == 1 else 's'}; head {AFTER}; "
-                    "68% of the AOI seen clear; 32% outside the scenes")
+                    "68% of the AOI seen; 32% outside the scenes; cloud not judged: no scene classification (SCL) on "
+                    "both scenes")  # the demo's L1C scenes: geo run's words
     summary = json.loads((user.home / "store-outputs" / "latest.json").read_text())
     assert summary["aois"][0]["pairs"][0]["outside_fraction"] == pytest.approx(OUTSIDE, abs=0.005)
 
@@ -66,4 +67,6 @@ def test_a_re_checked_aoi_inside_the_scenes_reads_as_before(user):
                   "--since", "2015-08-01")
     assert result.returncode == 0, result.output
     line, = [line for line in result.stdout.splitlines() if line.startswith("  inside:")]
-    assert line.endswith(f"; head {AFTER}") and "outside" not in result.stdout
+    # the demo's L1C scenes: their cloud not judged, said as geo run says it
+    assert line.endswith(f"; head {AFTER}; 100% of the AOI seen; cloud not judged: no scene classification (SCL) on "
+                         "both scenes") and "outside" not in result.stdout, line
