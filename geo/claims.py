@@ -20,7 +20,7 @@ from pathlib import Path
 from geo.claim_syntax import claim_date, claim_time_zone, toml_hint, window_not_a_table
 from geo.errors import ClaimError
 from geo.paths import misnamed_files, named_files, nested_files
-from geo.slips import closest
+from geo.slips import closest, known_list
 from geo.text_files import plain_text, read_utf8_text
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ class ClaimSet:
         if missing:
             close = closest(missing[0], self.claims)  # a slip of the keyboard, or capitals
             guess = f"did you mean {close!r}? " if close and len(missing) == 1 else ""
-            known = ", ".join(sorted(self.claims))
+            known = known_list(missing[0], self.claims, "claims", "geo claims list")
             raise ClaimError(f"unknown claim id(s) {', '.join(missing)} ({guess}known: {known})")
         return self.claims
 

@@ -71,3 +71,49 @@ def test_a_denial_of_a_denial_is_refused_saying_to_write_it_as_an_assertion(user
     (user.home / "seeds" / "chain.toml").write_text(fixed, encoding="utf-8")
     listed = user("claims", "list", *args, columns=80)
     assert listed.returncode == 0 and "rebuttal (assert, observable)" in listed.stdout, listed.output
+
+
+def grown(home, n_aois: int = 60) -> tuple[str, ...]:
+    """A registry of ``n_aois`` AOIs (inside the demo scenes) and two claims on each."""
+    import json
+
+    (home / "aoi").mkdir()
+    (home / "seeds").mkdir()
+    claims = ['[document]\ntitle = "A grown registry"\n']
+    for i in range(n_aois):
+        x, y = -1.57 + 0.0005 * i, 47.18
+        ring = [[x, y], [x + 0.003, y], [x + 0.003, y + 0.003], [x, y + 0.003], [x, y]]
+        (home / "aoi" / f"quay-{i:03d}.geojson").write_text(json.dumps({
+            "type": "Feature", "properties": {"id": f"quay-{i:03d}", "name": f"Quay {i}", "kind": "port"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}))
+        for j in range(2):
+            claims.append(f'[[claim]]\nid = "quay-{i:03d}-report-{j}"\nclaimant = "A"\nstatement = "Works."\n'
+                          f'date_stated = 2017-10-31\naoi_ids = ["quay-{i:03d}"]\n'
+                          'window = { start = 2016-01-01, end = 2017-06-30 }\nsignatures = ["new_construction"]\n')
+    (home / "seeds" / "grown.toml").write_text("\n".join(claims))
+    return ("--aoi-dir", "aoi", "--seeds-dir", "seeds")
+
+
+def test_an_unknown_id_in_a_grown_registry_is_one_readable_line(user):
+    """With 60 AOIs and 120 claims an id typed wrong was answered by every id known, in one line of 1,000 to
+    2,500 characters (3,500 and 5,900 with 200 AOIs and 500 claims): the nearest ids are named, and how many more
+    there are, with the command listing them all."""
+    args = grown(user.home)
+    for command, noun, listing in ((("run", "--aoi", "quay-7", "--out", "o"), "AOIs", "geo aoi list"),
+                                   (("aoi", "show", "quay-7", "--aoi-dir", "aoi"), "AOIs", "geo aoi list"),
+                                   (("recheck", "--store", "s.gpkg", "--aoi", "quay-7"), "AOIs", "geo aoi list"),
+                                   (("claims", "show", "quay-007-report"), "claims", "geo claims list"),
+                                   (("run", "--aoi", "quay-007", "--claim", "quay-007-report", "--out", "o"), "claims",
+                                    "geo claims list")):
+        full = command + (args if command[0] != "aoi" else ())
+        result = user(*full)
+        assert result.returncode == 1, result.output
+        line, = result.stderr.strip().splitlines()
+        assert len(line) < 400, line
+        assert "did you mean" in line and f"{'120' if noun == 'claims' else '60'} {noun}" in line, line
+        assert "quay-007" in line and f"all: `{listing}`" in line, line
+        assert not (user.home / "o").exists() and not (user.home / "s.gpkg").exists()
+    # a registry of a few ids still names them all
+    few = user("aoi", "show", "quay", "--aoi-dir", str(REPO / "aoi"))
+    assert few.returncode == 1 and "known in " in few.stderr and "vladivostok-port" in few.stderr, few.output
+    assert "geo aoi list" not in few.stderr
