@@ -117,3 +117,18 @@ def test_an_unknown_id_in_a_grown_registry_is_one_readable_line(user):
     few = user("aoi", "show", "quay", "--aoi-dir", str(REPO / "aoi"))
     assert few.returncode == 1 and "known in " in few.stderr and "vladivostok-port" in few.stderr, few.output
     assert "geo aoi list" not in few.stderr
+
+
+def test_a_run_on_an_area_named_by_many_claims_tallies_the_verdicts_before_listing_them(user):
+    """A run on an AOI named by 74 claims printed 74 verdict lines of 200 to 600 characters each, in the seeds'
+    order: a 'consistent with the claim' was found only by reading them all. A line before them tallies them."""
+    args = grown(user.home, n_aois=3)
+    ran = user("run", "--aoi", "quay-001", "--source", "demo", "--before", "2015-08-21", "--after", "2017-10-14",
+               "--out", "out", *args)
+    assert ran.returncode == 0, ran.output
+    lines = ran.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("  claim "))
+    verdicts = [line.split(": ", 1)[1].split(" — ")[0] for line in lines[first:first + 2]]
+    tally = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+    assert lines[first - 1] == f"2 claims: {tally}", ran.stdout
+    assert all(line.startswith("  claim quay-001-report-") for line in lines[first:first + 2]), ran.stdout
