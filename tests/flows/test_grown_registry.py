@@ -132,3 +132,27 @@ def test_a_run_on_an_area_named_by_many_claims_tallies_the_verdicts_before_listi
     tally = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
     assert lines[first - 1] == f"2 claims: {tally}", ran.stdout
     assert all(line.startswith("  claim quay-001-report-") for line in lines[first:first + 2]), ran.stdout
+
+
+def test_a_report_of_several_areas_tallies_the_verdicts_and_links_each_area(user):
+    """A report of 10 runs listed 128 verdicts in one table with no count, and nothing led to an area's section
+    but scrolling past the table and the cards of the areas before it: the table is tallied, and its area
+    cells link to their sections."""
+    import re
+
+    args = grown(user.home, n_aois=3)
+    for aoi in ("quay-001", "quay-002"):
+        ran = user("run", "--aoi", aoi, "--source", "demo", "--before", "2015-08-21", "--after", "2017-10-14",
+                   "--out", aoi, *args)
+        assert ran.returncode == 0, ran.output
+    made = user("report", "quay-001", "quay-002", "--out", "both.html")
+    assert made.returncode == 0, made.output
+    html = (user.home / "both.html").read_text(encoding="utf-8")
+    summary = html[html.index('id="summary"'):html.index("</tbody>")]
+    verdicts = re.findall(r'<span class="badge[^"]*"[^>]*>([^<]+?) <span class="badge-conf"', summary)
+    assert len(verdicts) == 4, summary
+    tally = ", ".join(f"{verdicts.count(v)} {v}" for v in sorted(dict.fromkeys(verdicts), key=lambda v: -verdicts.count(v)))
+    assert f'<p class="tally">4 verdicts: {tally}</p>' in summary, summary
+    for aoi in ("quay-001", "quay-002"):
+        assert summary.count(f'<td><a href="#aoi-{aoi}">{aoi}</a></td>') == 2, summary
+        assert f'<section class="panel" id="aoi-{aoi}">' in html
