@@ -156,3 +156,21 @@ def test_a_report_of_several_areas_tallies_the_verdicts_and_links_each_area(user
     for aoi in ("quay-001", "quay-002"):
         assert summary.count(f'<td><a href="#aoi-{aoi}">{aoi}</a></td>') == 2, summary
         assert f'<section class="panel" id="aoi-{aoi}">' in html
+
+
+def test_a_run_refused_for_one_claims_window_names_that_claim(user):
+    """30 claims of 2016 on an area and one of 2024: `geo run --aoi` (the pair brackets every claim's window)
+    was refused 'no scene ... on or after 2024-06-30', naming neither the claim whose window that is nor what
+    to do, in a registry where the analyst had not written that claim."""
+    args = grown(user.home, n_aois=1)
+    with (user.home / "seeds" / "grown.toml").open("a") as seeds:
+        seeds.write('\n[[claim]]\nid = "quay-000-later"\nclaimant = "B"\nstatement = "More works."\n'
+                    'date_stated = 2024-12-31\naoi_ids = ["quay-000"]\n'
+                    'window = { start = 2024-03-01, end = 2024-06-30 }\nsignatures = ["new_construction"]\n')
+    ran = user("run", "--aoi", "quay-000", "--source", "demo", "--out", "o", *args)
+    assert ran.returncode == 1, ran.output
+    line, = ran.stderr.strip().splitlines()
+    assert line.startswith("Error: no scene over AOI 'quay-000' on or after 2024-06-30"), line
+    assert line.endswith("; 2024-06-30 ends the window of claim 'quay-000-later', the latest of the 3 claims on the "
+                         "AOI: run on the others with --claim, or give --before and --after"), line
+    assert not (user.home / "o").exists()
