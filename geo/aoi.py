@@ -25,6 +25,7 @@ from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, appr
                            wrong_type)
 from geo.aoi_vector import read_vector_layer
 from geo.errors import AOIError
+from geo.slips import known_list
 from geo.geometry import WGS84, collection_polygons, polygon_parts, reproject, right_handed
 
 if TYPE_CHECKING:  # rasterio (a fifth of a second to import) only where pixels are involved: a re-check
@@ -350,7 +351,8 @@ def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = Non
             raise problems[0]
         if candidate.is_dir():  # spelled as an id, but none: the folder was meant
             raise folder_error(ref)
-        known = ", ".join(sorted(aois)) or ("none" if Path(directory).is_dir() else "no such folder")
+        known = known_list(ref, aois, "AOIs", "geo aoi list") or (
+            "none" if Path(directory).is_dir() else "no such folder")
         # Ids are the files' 'id' property, not their names: say so when a file bears the name asked for.
         hint = next((f"{a.path.name} has id {a.id!r}; " for a in aois.values() if a.path and a.path.stem == ref), "")
         hint = hint or close_id_hint(ref, aois)

@@ -20,7 +20,7 @@ from pathlib import Path
 from geo.claim_syntax import claim_date, claim_time_zone, toml_hint, window_not_a_table
 from geo.errors import ClaimError
 from geo.paths import misnamed_files, named_files, nested_files
-from geo.slips import closest
+from geo.slips import closest, known_list
 from geo.text_files import plain_text, read_utf8_text
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ class ClaimSet:
         if missing:
             close = closest(missing[0], self.claims)  # a slip of the keyboard, or capitals
             guess = f"did you mean {close!r}? " if close and len(missing) == 1 else ""
-            known = ", ".join(sorted(self.claims))
+            known = known_list(missing[0], self.claims, "claims", "geo claims list")
             raise ClaimError(f"unknown claim id(s) {', '.join(missing)} ({guess}known: {known})")
         return self.claims
 
@@ -372,12 +372,15 @@ def load_claims(directory: Path, known_aoi_ids: Iterable[str] | None = None) -> 
 
 def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str],
                        aois_skipped: bool = False) -> list[ClaimProblem]:
-    """The claims naming an AOI that is not known, or denying a claim that is not there (first fault each);
-    ``aois_skipped``: AOI files that could not be read were skipped, so an AOI may be unknown for that."""
+    """The claims naming an AOI that is not known, or denying a claim that is not there or is itself a denial
+    (first fault each); ``aois_skipped``: AOI files that could not be read were skipped, so an AOI may be
+    unknown for that."""
     problems = []
     for claim in claims.values():
         unknown_aoi = next((a for a in claim.aoi_ids if a not in known_aoi_ids), None)
         unknown_denied = next((d for d in claim.denies if d not in claims), None)
+        # judged as a denial of what the denial denies, its evidence would count against it
+        denied_denial = next((d for d in claim.denies if d in claims and claims[d].stance is Stance.DENY), None)
         if unknown_aoi is not None:
             close = difflib.get_close_matches(unknown_aoi, known_aoi_ids, n=1)
             hint = " (aoi_ids takes AOI ids, the 'id' of a file in aoi/, not file names)" if "." in unknown_aoi else (
@@ -386,6 +389,10 @@ def reference_problems(claims: Mapping[str, Claim], known_aoi_ids: set[str],
             error = ClaimError(f"{claim.path}: claim {claim.id!r} names unknown AOI {unknown_aoi!r}{hint}")
         elif unknown_denied is not None:
             error = ClaimError(f"{claim.path}: claim {claim.id!r} denies unknown claim {unknown_denied!r}")
+        elif denied_denial is not None:
+            error = ClaimError(f"{claim.path}: claim {claim.id!r} denies {denied_denial!r}, itself a denial: a claim "
+                               "that a denial is false asserts what was denied; write it as stance = \"assert\" "
+                               "(without 'denies') with the signatures of what it says happened")
         else:
             continue
         problems.append(ClaimProblem(error, claim.id, claim.aoi_ids))

@@ -111,6 +111,9 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
         # the sensors searched, not those counted: "12 s1/s2 scene(s)" read as both when only one had scenes
         out.print(f"vessel counts: {counted(vessels['n_scenes'], 'scene')} from {start} to {end} "
                   f"({'/'.join(vessels['sensors'])} searched){found}")
+    if len(claims) > 1:  # the verdicts at a glance: an AOI named by dozens of claims prints as many long lines
+        tally = Counter(claim.verdict for claim in claims)
+        out.print(f"{len(claims)} claims: " + ", ".join(f"{n} {esc(v)}" for v, n in tally.most_common()))
     for claim in claims:
         source = ""
         if claim.verdict_source:  # the vessel job merged its counts in: which line of evidence decided, if any

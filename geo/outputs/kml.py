@@ -103,9 +103,11 @@ def _placemark(document: ET.Element, geometry: BaseGeometry, props: Mapping[str,
     label = kind.replace("_", " ")
     placemark = ET.SubElement(document, "Placemark", id=f"change-{props.get('change_id', '')}")
     ET.SubElement(placemark, "name").text = f"{label}, {float(props.get('area_m2', 0)):,.0f} m²"
+    ids = props.get("claim_ids")  # ', ': a balloon wraps the ids of a change linked to dozens of claims
+    claims = ", ".join(map(str, ids)) if isinstance(ids, (list, tuple)) else kml_value(ids)
     ET.SubElement(placemark, "description").text = (
         f"{label} between {props.get('before_date', '?')} and {props.get('after_date', '?')}; "
-        f"confidence {kml_value(props.get('confidence'))}; claims: {kml_value(props.get('claim_ids')) or 'none'}"
+        f"confidence {kml_value(props.get('confidence'))}; claims: {claims or 'none'}"
     )
     if seen := props.get("first_seen") or props.get("after_date"):  # Google Earth's time slider: shown from then on
         ET.SubElement(ET.SubElement(placemark, "TimeSpan"), "begin").text = str(seen)

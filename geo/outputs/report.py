@@ -364,9 +364,12 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
          "anchor": f"{s['aoi']['id']}--{c['entry']['claim_id']}"}
         for s in sections for c in s["cards"]
     ]
+    # the verdicts at a glance, most frequent first: a report of ten areas may hold a hundred
+    tally = Counter(c["entry"]["verdict"] for s in sections for c in s["cards"]).most_common()
     return environment.get_template("report.html.j2").render(
         sections=sections,
         summary=summary,
+        tally=", ".join(f"{n} {verdict}" for verdict, n in tally),
         verdict_help=[(badge(v, None, key=True), help) for v, help in verdict_help(runs).items()],
         confidence_examples=[badge(CONSISTENT, level) for level in ("high", "medium", "low")],
         evidence_rule=EVIDENCE_RULE,

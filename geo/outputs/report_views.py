@@ -110,24 +110,27 @@ class Pictures:
     _sources: tuple[TrueColour, TrueColour] | None = None
     _grid: Grid | None = None
     gaps: bool = False  # either picture has pixels not seen on its date (drawn dark grey)
+    # each change's chips by change id: an area named by 40 claims shows the same changes on 40 cards
+    _chips: dict[str, Chip] = field(default_factory=dict)
 
     def chips(self, features: Sequence[ChangeFeature]) -> list[Chip]:
         """Before/after chips around each change in ``features``, with its outline: each read from the COGs
-        at full resolution (a window around the change, not the whole raster)."""
+        at full resolution (a window around the change, not the whole raster), once per change."""
         if self._sources is None or self._grid is None:
             return []
         before, after = self._sources
-        out = []
         for feature in features:
+            if feature.change_id in self._chips:
+                continue
             frame = PixelFrame(self._grid)
             window = chip_window(frame.pixel_bounds(feature.geometry), self._grid.shape, CHIP_SIDE)
             local = PixelFrame(self._grid, 1.0, window[1], window[0])
-            out.append(Chip(
+            self._chips[feature.change_id] = Chip(
                 feature.properties(), change_colour(feature.change_type), data_uri(before.chip(window)),
                 data_uri(after.chip(window)), window[2], local.svg_path(feature.geometry),
                 furniture(self._grid, window), Place.of(feature.geometry),
-            ))
-        return out
+            )
+        return [self._chips[feature.change_id] for feature in features]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from geo.aoi_files import (AoiFeature, close_id_hint, folder_error, index_aois, 
                            registry_file_hint)
 from geo.claims import Claim, ClaimProblem, ClaimSet, read_claims
 from geo.errors import AOIError, GeoError
+from geo.slips import known_list
 
 if TYPE_CHECKING:  # geo.aoi imports shapely: not for a re-check with nothing new
     from geo.aoi import AOI
@@ -173,7 +174,7 @@ def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckI
         raise folder_error(ref)
     ids = sorted(set(known) | set(store.aoi_ids() if store else []))
     raise AOIError(f"unknown AOI id {ref!r} ({close_id_hint(ref, ids)}known in {aoi_dir} and the store: "
-                   f"{', '.join(ids) or 'none'})")
+                   f"{known_list(ref, ids, 'AOIs', 'geo aoi list') or 'none'})")
 
 
 def _drawn_aoi(path: Path, known: Mapping[str, AoiFeature]) -> AOI:

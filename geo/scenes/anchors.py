@@ -28,6 +28,19 @@ class Anchors:
     origin: str
     before_zone: DayZone = UTC
     after_zone: DayZone = UTC
+    before_claim: str | None = None  # the claim whose window gives the day, when a claim's does
+    after_claim: str | None = None
+    n_claims: int = 0
+
+    def claim_note(self, side: str) -> str:
+        """Which claim's window gave ``side``'s day, when one of several did: a run refused for want of a scene
+        near it names the claim (one of dozens on the AOI, perhaps not the analyst's own) and what to do."""
+        claim = self.before_claim if side == "before" else self.after_claim
+        if claim is None or self.n_claims < 2:
+            return ""
+        day, ends, most = (self.before, "starts", "earliest") if side == "before" else (self.after, "ends", "latest")
+        return (f"{day} {ends} the window of claim {claim!r}, the {most} of the {self.n_claims} claims on the AOI: "
+                "run on the others with --claim, or give --before and --after")
 
     def to_dict(self) -> dict[str, Any]:
         zones = dict.fromkeys((self.before_zone.name, self.after_zone.name))
@@ -39,24 +52,24 @@ class Anchors:
 def claim_anchors(claims: Sequence[Claim], aoi: AOI, before: str | None, after: str | None) -> Anchors:
     """The anchors of a pair over ``aoi``: the claims' windows (the earliest start, the latest end, each in its
     claim's days over the AOI) unless ``before``/``after`` give dates."""
-    windows = [(c.window, claim_zone(c, aoi)) for c in claims]
+    windows = [(c.window, claim_zone(c, aoi), c.id) for c in claims]
     if (before is None or after is None) and not windows:
         missing = "--before" if before is None else "--after"
         raise DateError(f"no {missing} given and no claim window to derive it from (use {missing} or --claim)")
-    before_anchor = after_anchor = None
+    before_anchor = after_anchor = before_claim = after_claim = None
     before_zone = after_zone = UTC
     if windows:
-        window, before_zone = min(windows, key=lambda w: w[1].start(w[0].start))
+        window, before_zone, before_claim = min(windows, key=lambda w: w[1].start(w[0].start))
         before_anchor = window.start
-        window, after_zone = max(windows, key=lambda w: w[1].start(w[0].end))
+        window, after_zone, after_claim = max(windows, key=lambda w: w[1].start(w[0].end))
         after_anchor = window.end
     origin = "claim windows"
     before_date = parse_date(before, "--before") if before is not None and DATE_PATTERN.match(before) else None
     after_date = parse_date(after, "--after") if after is not None and DATE_PATTERN.match(after) else None
     if before_date is not None:
-        before_anchor, before_zone, origin = before_date, UTC, "--before/--after"
+        before_anchor, before_zone, origin, before_claim = before_date, UTC, "--before/--after", None
     if after_date is not None:
-        after_anchor, after_zone, origin = after_date, UTC, "--before/--after"
+        after_anchor, after_zone, origin, after_claim = after_date, UTC, "--before/--after", None
     if before_date is not None and after_date is not None and after_date < before_date:
         raise DateError(f"--after {after_date} is before --before {before_date}: the window end is before its start")
     if before_anchor is not None and after_anchor is not None and after_anchor < before_anchor:
@@ -66,7 +79,8 @@ def claim_anchors(claims: Sequence[Claim], aoi: AOI, before: str | None, after: 
                             "after scene is looked for: give --after too, or a --before on or before it")
         raise DateError(f"--after {after_date} is before the claims' window start {before_anchor}, from which the "
                         "before scene is looked for: give --before too, or an --after on or after it")
-    return Anchors(before_anchor, after_anchor, origin, before_zone, after_zone)
+    return Anchors(before_anchor, after_anchor, origin, before_zone, after_zone, before_claim, after_claim,
+                   len(claims))
 
 
 def search_days(source: SceneSource, aoi: AOI, zone: DayZone, first: date, last: date) -> list[Scene]:

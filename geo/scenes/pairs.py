@@ -275,6 +275,7 @@ def select_pair(
             # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
             when = future_note(anchor) or mission_note(Sensor.S2, latest)
             note = date_then_catalog(when, source, aoi) or ("" if side.pool else unseen_note(aoi, max_gap_days))
+            note = "; ".join(filter(None, (note, anchors.claim_note(name))))  # one of dozens of claims' windows
             raise SceneError(
                 f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in {source.name}{failed}"
                 f"{'; ' + note if note else ''}"

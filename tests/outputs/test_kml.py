@@ -98,3 +98,21 @@ def test_a_kml_of_no_change_is_an_empty_layer_gdal_and_qgis_open(tmp_path):
     path.write_text(kml_document([], "Changes in quiet river: 2015-08-21 to 2017-10-14"))
     assert [name for name, _ in pyogrio.list_layers(path)] == ["Changes in quiet river: 2015-08-21 to 2017-10-14"]
     assert len(pyogrio.read_dataframe(path)) == 0
+
+
+def test_a_change_linked_to_many_claims_lists_them_in_words_a_balloon_can_wrap(tmp_path):
+    """A change on an area named by 74 claims had 'claims: claim-0000,claim-0012,...' in its description, 800
+    characters without a space that Google Earth's balloon cannot wrap; the ids are separated by ', ' there
+    (its ExtendedData keeps the comma-separated text the GeoPackage has)."""
+    from shapely.geometry import box
+
+    ids = [f"claim-{i:04d}" for i in range(74)]
+    props = {"change_id": "c1", "change_type": "new_bright_surface", "area_m2": 900.0, "confidence": 0.5,
+             "before_date": "2015-08-21", "after_date": "2017-10-14", "claim_ids": ids}
+    path = tmp_path / "changes.kml"
+    path.write_text(kml_document([(box(-1.56, 47.19, -1.55, 47.20), props)], "Changes"))
+    placemark = ET.parse(path).getroot().find(".//k:Placemark", NS)
+    description = placemark.findtext("k:description", namespaces=NS)
+    assert description.endswith("claims: " + ", ".join(ids)), description
+    data = {d.get("name"): d.text for d in placemark.iterfind("k:ExtendedData/k:SchemaData/k:SimpleData", NS)}
+    assert data["claim_ids"] == ",".join(ids)
