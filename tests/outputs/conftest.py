@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_geo
+from tests.outputs import browser
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +29,13 @@ def synthetic_output(tmp_path_factory, synthetic_project) -> Path:
     )
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """Headless Chromium (skipped, saying why, without it)."""
+    reason = browser.missing()
+    if reason:
+        pytest.skip(reason)
+    with browser.chromium() as chrome:
+        yield chrome

@@ -12,21 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.outputs import browser
 from tests.outputs.test_report_chromium import open_report
 
 pytestmark = pytest.mark.chromium
 
 DPI = 192
-
-
-@pytest.fixture(scope="module")
-def driver():
-    reason = browser.missing()
-    if reason:
-        pytest.skip(reason)
-    with browser.chromium() as chrome:
-        yield chrome
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
@@ -60,7 +50,7 @@ def text_contrast(page: np.ndarray) -> float:
     ink = np.argwhere(np.abs(page - 255).sum(axis=2) > 30)
     assert ink.size, "nothing printed"
     (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0)
-    height, width = bottom - top, right - left
+    height = bottom - top
     inside = page[top + int(0.3 * height):bottom - int(0.3 * height), left + height:right - height]
     colours, counts = np.unique(inside.reshape(-1, 3), axis=0, return_counts=True)
     background = luminance(colours[counts.argmax()])

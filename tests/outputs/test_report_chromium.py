@@ -15,19 +15,9 @@ import pytest
 from PIL import Image
 
 from tests.conftest import run_geo
-from tests.outputs import browser
 from tests.outputs.test_report import HOSTILE, hostile_copy
 
 pytestmark = pytest.mark.chromium
-
-
-@pytest.fixture(scope="module")
-def driver():
-    reason = browser.missing()
-    if reason:
-        pytest.skip(reason)
-    with browser.chromium() as chrome:
-        yield chrome
 
 
 def open_report(driver, path):
