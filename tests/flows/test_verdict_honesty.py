@@ -1,0 +1,135 @@
+"""Whether each verdict is honest: the shipped claims (seeds/2024-10-nk-troops-russia.toml) run with ``geo run`` on
+synthetic tiles over their AOIs (tests/flows/tiles.py: planted changes and clouds, the truth known), and the
+verdict, its confidence and the rationale's words and numbers read the same in claims.json, the report and the
+GeoPackage's claims layer, and say no more than the pixels allow."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from shapely.geometry import shape
+
+from tests.archive_server import ArchiveServer
+from tests.conftest import REPO
+from tests.flows.tiles import LonLatBox, Tile, tile_item, utm_box
+
+from datetime import datetime, timezone
+
+AOIS = {"chongjin-port": 32652, "pokrovsk": 32637}
+
+
+def aoi_bounds(aoi_id: str) -> LonLatBox:
+    data = json.loads((REPO / "aoi" / f"{aoi_id}.geojson").read_text())
+    west, south, east, north = shape(data["geometry"]).bounds
+    return west, south, east, north
+
+
+def part(aoi_id: str, x0: float, y0: float, x1: float, y1: float) -> LonLatBox:
+    """The lon/lat box of the AOI's bounds between fractions (x0, y0) and (x1, y1) of its width and height."""
+    west, south, east, north = aoi_bounds(aoi_id)
+    return (west + x0 * (east - west), south + y0 * (north - south), west + x1 * (east - west),
+            south + y1 * (north - south))
+
+
+def utc(month: int, day: int) -> datetime:
+    return datetime(2024, month, day, 2, 0, tzinfo=timezone.utc)
+
+
+EAST_CHANGE = (.6, .4, .7, .5)  # a tenth of the AOI's width and height: 500 x 400 m at Chongjin
+WEST_CHANGE = (.2, .4, .3, .5)
+WEST_CLOUD = (-.3, -.3, .45, 1.3)  # the west 45% of the AOI under cloud, and the grid's margin beyond it
+
+
+@dataclass(frozen=True)
+class Scenes:
+    """Item ids of the tiles over one AOI: before (clear) and after it, by what the after scene shows."""
+
+    aoi_id: str
+
+    def id(self, tag: str) -> str:
+        return f"S2A_{self.aoi_id}_{tag}"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
+    server = ArchiveServer(page_size=20).start()
+    folder = tmp_path_factory.mktemp("honesty")
+    for aoi_id, epsg in AOIS.items():
+        west, south, east, north = aoi_bounds(aoi_id)
+        bounds = utm_box(epsg, (west + east) / 2, (south + north) / 2, 5000, 4500)
+        scenes = Scenes(aoi_id)
+        tiles = {
+            "before": (utc(9, 28), {}),
+            "after-half-cloud-change-under": (utc(10, 20), {"changed": part(aoi_id, *WEST_CHANGE),
+                                                            "clouds": (part(aoi_id, *WEST_CLOUD),)}),
+            "after-half-cloud-change-clear": (utc(10, 20), {"changed": part(aoi_id, *EAST_CHANGE),
+                                                            "clouds": (part(aoi_id, *WEST_CLOUD),)}),
+        }
+        for tag, (when, kwargs) in tiles.items():
+            tile_item(server, folder, Tile(scenes.id(tag), when, epsg, bounds, **kwargs))
+    yield server
+    server.stop()
+
+
+def run(user, archive: ArchiveServer, aoi_id: str, claim: str, after_tag: str) -> Path:
+    scenes = Scenes(aoi_id)
+    shell = user("run", "--aoi", aoi_id, "--claim", claim, "--source", archive.url, "--before", scenes.id("before"),
+                 "--after", scenes.id(after_tag), "--out", after_tag)
+    assert shell.returncode == 0, shell.output
+    out: Path = user.home / after_tag
+    (out / "terminal.txt").write_text(shell.stdout)
+    return out
+
+
+def verdict_of(out: Path, claim: str) -> dict:
+    return next(v for v in json.loads((out / "claims.json").read_text()) if v["claim_id"] == claim)
+
+
+def agree(out: Path, claim: str) -> dict:
+    """The claim's verdict in claims.json, checked to read the same in the terminal, report and GeoPackage."""
+    import pyogrio
+
+    verdict = verdict_of(out, claim)
+    terminal = (out / "terminal.txt").read_text()
+    assert f"claim {claim}: {verdict['verdict']}" in terminal, terminal
+    report = html.unescape(re.sub(r"<[^>]+>", "", (out / "report.html").read_text()))
+    report = re.sub(r"\s+", " ", report)
+    assert verdict["rationale"].split(". ")[0] in report, report
+    rows = pyogrio.read_dataframe(out / "changes.gpkg", layer="claims")
+    row = rows[(rows["claim_id"] == claim) & (rows["aoi_id"] == verdict["aoi_id"])].iloc[0]
+    assert row["verdict"] == verdict["verdict"]
+    assert abs(float(row["confidence"]) - verdict["confidence"]) < 1e-6
+    return verdict
+
+
+def changes(out: Path) -> list[dict]:
+    return [f["properties"] for f in json.loads((out / "changes.geojson").read_text())["features"]]
+
+
+def test_a_change_under_the_cloud_of_a_half_clouded_after_scene_is_no_evidence(user, archive):
+    """The cloud's edge (SCL is 20 m, the bands 10 m) was found as new bright surfaces (2 changes, 8,078 m²) and
+    the embarkation claim read 'consistent with the claim' on a change that was under the cloud."""
+    out = run(user, archive, "chongjin-port", "nis-embarkation", "after-half-cloud-change-under")
+    assert changes(out) == []
+    verdict = agree(out, "nis-embarkation")
+    assert verdict["verdict"] == "no evidence found", verdict
+    assert 0.5 < verdict["clear_fraction"] < 0.56, verdict
+    assert f"{verdict['clear_fraction']:.0%} of the area was clear on both dates and no change" in verdict["rationale"]
+
+
+def test_a_change_in_the_clear_half_of_a_half_clouded_after_scene_is_the_only_change(user, archive):
+    out = run(user, archive, "chongjin-port", "nis-embarkation", "after-half-cloud-change-clear")
+    found = changes(out)
+    assert len(found) == 1, found  # the planted 500 x 400 m change; nothing along the cloud's edge
+    assert 190_000 < found[0]["area_m2"] < 230_000, found
+    verdict = agree(out, "nis-embarkation")
+    assert verdict["verdict"] == "consistent with the claim", verdict
+    assert verdict["n_changes"] == 1 and verdict["area_m2"] == found[0]["area_m2"], verdict
+    assert f"1 change of a kind the claim predicts (1 new bright surface; {found[0]['area_m2']:,.0f} m² in all)" in \
+        verdict["rationale"]
