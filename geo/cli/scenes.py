@@ -117,7 +117,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     with collector_paused():
         from geo.aoi import resolve_aoi
         from geo.scenes.cloud import aoi_covers, most_promising, rank_by_clear, tile_cloud
-        from geo.scenes.pairs import empty_period_note, parse_period
+        from geo.scenes.empty_notes import empty_period_note
+        from geo.scenes.pairs import parse_period
     first, last = parse_period(start, end)
     skipped: list[AOIError] = []
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)

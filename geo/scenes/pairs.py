@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from geo.aoi import AOI
@@ -25,6 +25,7 @@ from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.anchors import claim_anchors, search_days
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
+from geo.scenes.empty_notes import date_then_catalog, future_note, mission_note, unseen_note
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, pass_of, passes
 from geo.scenes.source import LocalCatalog, SceneSource
@@ -231,83 +232,6 @@ def _why(candidate: Candidate, side: str, anchor: date | None, fixed: bool, othe
     return f"{kind} {where} {anchor} ({candidate.gap_days} days away; {state}{orbit_text})"
 
 
-def _future_note(anchor: date) -> str:
-    """Why an archive holds nothing near a date that has not come yet (a typo in the year, often)."""
-    today = datetime.now(timezone.utc).date()
-    return f"{anchor} is in the future (today is {today})" if anchor > today else ""
-
-
-# The launch of each mission's first satellite (Sentinel-2A, Sentinel-1A): no archive holds a scene before it.
-FIRST_LAUNCH = {Sensor.S2: date(2015, 6, 23), Sensor.S1: date(2014, 4, 3)}
-
-
-def mission_note(sensor: Sensor, latest: date) -> str:
-    """Why an archive holds no scene up to ``latest``: the mission had not begun (a claim window of 2014 for
-    Sentinel-2); '' otherwise."""
-    launch = FIRST_LAUNCH[sensor]
-    return f"{sensor.mission}'s first satellite was launched on {launch}: no scene of it is older" if latest < launch else ""
-
-
-def unseen_note(aoi: AOI, days: int) -> str:
-    """Why an archive holds no scene over ``aoi`` in ``days`` (a month or more: wherever the missions image,
-    they pass every few days): the place is not imaged, open sea far from land or the poles, which is where an
-    AOI drawn with its lon and lat swapped lands; '' for a shorter span, whose emptiness may be the calendar's."""
-    if days < 30:
-        return ""
-    from geo.antimeridian import bbox
-
-    west, south, east, north = bbox(aoi.geometry)  # across 180: 179.94..-179.96, not -180..180
-    swapped = (f"; with lon and lat swapped it would be at lon {south:.4f}..{north:.4f}, lat {west:.4f}..{east:.4f}: "
-               "GeoJSON positions are [longitude, latitude]" if max(abs(west), abs(east)) <= 90 else "")
-    return (f"the archive seems not to image the AOI's place (lon {west:.4f}..{east:.4f}, lat "
-            f"{south:.4f}..{north:.4f}: open sea far from land, or beyond the mission's latitudes){swapped}")
-
-
-def catalog_note(source: SceneSource, aoi: AOI) -> str:
-    """For a local catalog, what it does hold: the dates of its scenes over the AOI (a date out of their
-    range), or, when none touches the AOI on any date, where its scenes are (a drawn AOI in the wrong place,
-    or lon/lat swapped), so the user does not go looking for dates. Empty for an archive."""
-    if not isinstance(source, LocalCatalog):
-        return ""  # an archive: a search without dates would ask for the whole of it
-    scenes = source.all()
-    if not scenes:
-        held = ", ".join(f"{n} {sensor.mission} scene(s)" for sensor, n in source.other_sensors.items())
-        return (f"the catalog holds no {source.sensor.mission} scene (it holds {held})"
-                if held and source.sensor is not None else "")
-    over = sorted({s.date.isoformat() for s in scenes if s.geometry.intersects(aoi.geometry)})
-    if over:
-        shown = ", ".join(over) if len(over) <= 6 else f"{', '.join(over[:3])}, ... {', '.join(over[-2:])}"
-        return f"the catalog's {len(over)} date(s) over the AOI: {shown}"
-    import shapely
-    from shapely.ops import unary_union
-
-    from geo.antimeridian import bbox
-
-    def bounds(extent: tuple[float, float, float, float]) -> str:
-        west, south, east, north = extent
-        return f"lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f}"
-
-    footprint = unary_union([s.geometry for s in scenes])
-    swapped = shapely.transform(aoi.geometry, lambda xy: xy[:, ::-1])  # the commonest slip in a hand-made GeoJSON
-    hint = "; with its lon and lat swapped the AOI would lie over them" if swapped.intersects(footprint) else ""
-    return (f"no scene of the catalog touches the AOI on any date (the AOI: {bounds(bbox(aoi.geometry))}; the "
-            f"catalog's {len(scenes)} scene(s): {bounds(footprint.bounds)}{hint})")
-
-
-def empty_period_note(source: SceneSource, aoi: AOI, first: date, last: date, sensors: Sequence[Sensor]) -> str:
-    """Why a search of ``source`` over ``aoi`` from ``first`` to ``last`` found no scene of ``sensors``: what a
-    local catalog holds, a period in the future or before every mission's launch, or a place not imaged; ''
-    when none of these explains it."""
-    launched = [mission_note(sensor, last) for sensor in sensors]
-    when = _future_note(first) or ("; ".join(launched) if all(launched) else "")
-    return date_then_catalog(when, source, aoi) or unseen_note(aoi, (last - first).days + 1)
-
-
-def date_then_catalog(when: str, source: SceneSource, aoi: AOI) -> str:
-    """A date note (a future date, one before a launch), then what a local catalog holds: '' when neither."""
-    return "; ".join(filter(None, (when, catalog_note(source, aoi))))
-
-
 def not_later_error(b: Scene, a: Scene, before: str | None, after: str | None) -> DateError:
     """The error for an after scene not later than the before scene, naming what the user gave."""
     given = " and ".join(f"--{name} {ref}" for name, ref in (("before", before), ("after", after)) if ref)
@@ -316,6 +240,29 @@ def not_later_error(b: Scene, a: Scene, before: str | None, after: str | None) -
         return DateError(f"the before and the after scene are the same scene, {a.id} ({a.date}){by}: a pair needs "
                          f"two; give an --after later than {a.date}")
     return DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date}){by}")
+
+
+def _no_scene_error(side: _Side, source: SceneSource, max_gap_days: int, other: Sequence[Candidate]) -> SceneError:
+    """The error for a side of the window without a usable scene; ``other``: the other side's scenes (when the
+    archive holds some there, it does image the place: said so, with the nearest, not that it seems not to)."""
+    name, anchor, aoi, zone = side.side, side.anchor, side.aoi, side.zone
+    direction = "on or before" if name == "before" else "on or after"
+    failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
+    latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
+    # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
+    when = future_note(anchor) or mission_note(Sensor.S2, latest)
+    note = date_then_catalog(when, source, aoi)
+    if not note and other:
+        nearest = min(other, key=lambda c: c.gap_days)
+        where = "after" if name == "before" else "before"
+        note = (f"the archive does image the AOI: its nearest scene {where} the window is {nearest.scene.id} "
+                f"({nearest.local_date})")
+    elif not note and not side.pool:
+        note = unseen_note(aoi, max_gap_days)
+    return SceneError(
+        f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in "
+        f"{source.name}{failed}{'; ' + note if note else ''}"
+    )
 
 
 def select_pair(
@@ -344,17 +291,10 @@ def select_pair(
         side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache, zone)
         side.explore()
         options[name] = side.usable()
+    for name, side in sides.items():  # both sides searched first: one may show the archive does image the place
         if not options[name]:
-            direction = "on or before" if name == "before" else "on or after"
-            failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
-            latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
-            # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
-            when = _future_note(anchor) or mission_note(Sensor.S2, latest)
-            note = date_then_catalog(when, source, aoi) or ("" if side.pool else unseen_note(aoi, max_gap_days))
-            raise SceneError(
-                f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in {source.name}{failed}"
-                f"{'; ' + note if note else ''}"
-            )
+            raise _no_scene_error(side, source, max_gap_days, [c for n, found in options.items() if n != name
+                                                               for c in found])
     best = _best(options["before"], options["after"])
     if best is not None and _cost(*best) > best[0].gap_days + best[1].gap_days:
         # Cross-orbit winner: look for a same-orbit partner that the first pass did not judge.

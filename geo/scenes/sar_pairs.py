@@ -32,7 +32,8 @@ from geo.scenes.cloud import AoiCover, footprint_coverage
 from geo.dates import DATE_PATTERN
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.anchors import claim_anchors, search_days
-from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, date_then_catalog, mission_note, named_scene, not_later_error
+from geo.scenes.empty_notes import date_then_catalog, mission_note
+from geo.scenes.pairs import DEFAULT_MAX_GAP_DAYS, named_scene, not_later_error
 from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import lacking_assets, sar_polarisations, shared_polarisations
 from geo.scenes.source import SceneSource

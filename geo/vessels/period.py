@@ -39,7 +39,7 @@ def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, sourc
     """The error of a period holding no scene, saying why where it can (a period in the future, before the
     missions, the dates a local catalog holds over the AOI), as ``geo run`` and ``geo scenes search`` do."""
     from geo.errors import NoScenesError
-    from geo.scenes.pairs import empty_period_note
+    from geo.scenes.empty_notes import empty_period_note
     from geo.scenes.source import open_source
 
     opened = open_source(source, sensors[0] if len(sensors) == 1 else None)

@@ -21,7 +21,7 @@ from tests.flows.tiles import LonLatBox, Tile, tile_item, utm_box
 
 from datetime import datetime, timezone
 
-AOIS = {"chongjin-port": 32652, "pokrovsk": 32637}
+AOIS = {"chongjin-port": 32652, "pokrovsk": 32637, "vladivostok-port": 32652}
 
 
 def aoi_bounds(aoi_id: str) -> LonLatBox:
@@ -71,6 +71,8 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
             "after-half-cloud-change-clear": (utc(10, 20), {"changed": part(aoi_id, *EAST_CHANGE),
                                                             "clouds": (part(aoi_id, *WEST_CLOUD),)}),
         }
+        if aoi_id == "vladivostok-port":  # no scene before the arrival window (8-13 October): one in it, one after
+            tiles = {"in-window": (utc(10, 10), {}), "after": (utc(10, 20), {"changed": part(aoi_id, *EAST_CHANGE)})}
         for tag, (when, kwargs) in tiles.items():
             tile_item(server, folder, Tile(scenes.id(tag), when, epsg, bounds, **kwargs))
     yield server
@@ -104,7 +106,10 @@ def agree(out: Path, claim: str) -> dict:
     rows = pyogrio.read_dataframe(out / "changes.gpkg", layer="claims")
     row = rows[(rows["claim_id"] == claim) & (rows["aoi_id"] == verdict["aoi_id"])].iloc[0]
     assert row["verdict"] == verdict["verdict"]
-    assert abs(float(row["confidence"]) - verdict["confidence"]) < 1e-6
+    if verdict["confidence"] is None:  # not tested
+        assert row["confidence"] is None or row["confidence"] != row["confidence"], row  # null (NaN)
+    else:
+        assert abs(float(row["confidence"]) - verdict["confidence"]) < 1e-6
     return verdict
 
 
@@ -133,3 +138,33 @@ def test_a_change_in_the_clear_half_of_a_half_clouded_after_scene_is_the_only_ch
     assert verdict["n_changes"] == 1 and verdict["area_m2"] == found[0]["area_m2"], verdict
     assert f"1 change of a kind the claim predicts (1 new bright surface; {found[0]['area_m2']:,.0f} m² in all)" in \
         verdict["rationale"]
+
+
+def test_no_scene_before_the_window_does_not_say_the_archive_misses_the_place(user, archive):
+    """An archive holding the AOI's scenes in and after the window, none before it, was said to 'seem not to
+    image the AOI's place (... open sea far from land ...)', and a registry AOI's lon and lat to be maybe swapped."""
+    shell = user("run", "--aoi", "vladivostok-port", "--claim", "nis-arrival-vladivostok", "--source", archive.url,
+                 "--out", "out")
+    assert shell.returncode == 1, shell.output
+    assert "no scene over AOI 'vladivostok-port' on or before 2024-10-08" in shell.stderr, shell.stderr
+    assert "seems not to image" not in shell.stderr and "swapped" not in shell.stderr, shell.stderr
+    assert ("the archive does image the AOI: its nearest scene after the window is "
+            f"{Scenes('vladivostok-port').id('after')} (2024-10-20)") in shell.stderr, shell.stderr
+    assert not (user.home / "out").exists()
+
+
+def test_a_pair_inside_the_window_leaves_the_claim_not_tested(user, archive):
+    """Dates that put the before scene inside the window (10 October, the window 8-13): not tested, no confidence,
+    whatever changed; the change polygons are still written, linked to no claim."""
+    shell = user("run", "--aoi", "vladivostok-port", "--claim", "nis-arrival-vladivostok", "--source", archive.url,
+                 "--before", "2024-10-10", "--after", "2024-10-20", "--out", "out")
+    assert shell.returncode == 0, shell.output
+    out = user.home / "out"
+    (out / "terminal.txt").write_text(shell.stdout)
+    verdict = agree(out, "nis-arrival-vladivostok")
+    assert verdict["verdict"] == "not tested" and verdict["confidence"] is None, verdict
+    assert not verdict["pair_brackets_window"] and verdict["n_changes"] == 0, verdict
+    assert verdict["rationale"].startswith("Change polygons (not tested): The scenes (2024-10-10 and 2024-10-20) do "
+                                           "not lie on either side of the claim window 2024-10-08 to 2024-10-13"), verdict
+    found = changes(out)
+    assert len(found) == 1 and found[0]["claim_ids"] == [], found
