@@ -21,7 +21,7 @@ from tests.flows.tiles import LonLatBox, Tile, tile_item, utm_box
 
 from datetime import datetime, timezone
 
-AOIS = {"chongjin-port": 32652, "pokrovsk": 32637, "vladivostok-port": 32652}
+AOIS = {"chongjin-port": 32652, "pokrovsk": 32637, "vladivostok-port": 32652, "sergeevka-training-ground": 32653}
 
 
 def aoi_bounds(aoi_id: str) -> LonLatBox:
@@ -71,6 +71,9 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
             "after-half-cloud-change-clear": (utc(10, 20), {"changed": part(aoi_id, *EAST_CHANGE),
                                                             "clouds": (part(aoi_id, *WEST_CLOUD),)}),
         }
+        if aoi_id == "sergeevka-training-ground":  # camps: window 8-31 October
+            tiles = {"before": (utc(10, 5), {}), "after-half-cloud-change-under": (utc(11, 2), {
+                "changed": part(aoi_id, *WEST_CHANGE), "clouds": (part(aoi_id, *WEST_CLOUD),)})}
         if aoi_id == "vladivostok-port":  # no scene before the arrival window (8-13 October): one in it, one after
             tiles = {"in-window": (utc(10, 10), {}), "after": (utc(10, 20), {"changed": part(aoi_id, *EAST_CHANGE)})}
         for tag, (when, kwargs) in tiles.items():
@@ -168,3 +171,17 @@ def test_a_pair_inside_the_window_leaves_the_claim_not_tested(user, archive):
                                            "not lie on either side of the claim window 2024-10-08 to 2024-10-13"), verdict
     found = changes(out)
     assert len(found) == 1 and found[0]["claim_ids"] == [], found
+
+
+def test_the_share_of_the_area_seen_reads_the_same_in_the_rationale_and_everywhere_else(user, archive):
+    """54.496% of the training ground clear on both dates: claims.json, the terminal, the report's area line and its
+    'Clear area', and the confidence said 55%; the rationale alone said '54% of the area was clear'."""
+    out = run(user, archive, "sergeevka-training-ground", "nis-onward-bases", "after-half-cloud-change-under")
+    verdict = agree(out, "nis-onward-bases")
+    assert verdict["verdict"] == "no evidence found" and changes(out) == [], verdict
+    seen = f"{verdict['clear_fraction']:.0%}"
+    assert verdict["rationale"].startswith(f"{seen} of the area was clear on both dates and no change"), verdict
+    assert f"clear fraction of AOI {seen}" in (out / "terminal.txt").read_text()
+    report = (out / "report.html").read_text()
+    assert f"{seen} of the area clear on both dates" in report
+    assert verdict["confidence"] == verdict["clear_fraction"]  # no evidence: the share seen (under the 0.8 cap)
