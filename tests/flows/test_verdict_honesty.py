@@ -89,6 +89,7 @@ def run(user, archive: ArchiveServer, aoi_id: str, claim: str, after_tag: str) -
     assert shell.returncode == 0, shell.output
     out: Path = user.home / after_tag
     (out / "terminal.txt").write_text(shell.stdout)
+    (out / "stderr.txt").write_text(shell.stderr)
     return out
 
 
@@ -138,6 +139,10 @@ def test_a_change_in_the_clear_half_of_a_half_clouded_after_scene_is_the_only_ch
     assert 190_000 < found[0]["area_m2"] < 230_000, found
     verdict = agree(out, "nis-embarkation")
     assert verdict["verdict"] == "consistent with the claim", verdict
+    # the after scene's clear share, as its selection warns of it and as the job saw it (cloud and 40 m around it)
+    after = next(s for s in verdict["scenes"] if s["role"] == "after")
+    assert (f"only {after['clear_fraction']:.0%} of the AOI is clear (no candidate reached 80%)"
+            in (out / "stderr.txt").read_text()), ((out / "stderr.txt").read_text(), after)
     assert verdict["n_changes"] == 1 and verdict["area_m2"] == found[0]["area_m2"], verdict
     assert f"1 change of a kind the claim predicts (1 new bright surface; {found[0]['area_m2']:,.0f} m² in all)" in \
         verdict["rationale"]
