@@ -190,3 +190,13 @@ def test_the_share_of_the_area_seen_reads_the_same_in_the_rationale_and_everywhe
     report = (out / "report.html").read_text()
     assert f"{seen} of the area clear on both dates" in report
     assert verdict["confidence"] == verdict["clear_fraction"]  # no evidence: the share seen (under the 0.8 cap)
+
+
+def test_a_flag_photo_is_not_observable_whatever_changed(user, archive):
+    """The Pokrovsk flags photo: a 69 ha change in the clear half of the mine changes nothing; nor does the cloud."""
+    out = run(user, archive, "pokrovsk", "pokrovsk-flags-photo", "after-half-cloud-change-clear")
+    verdict = agree(out, "pokrovsk-flags-photo")
+    assert verdict["verdict"] == "not observable" and verdict["confidence"] == 1.0, verdict
+    assert verdict["n_changes"] == len(changes(out)) >= 1 and verdict["n_matching"] == 0, verdict
+    assert verdict["rationale"] == ("What the claim predicts (flags, personnel) is smaller than what 10 m Sentinel-2 "
+                                    "pixels can show, so the imagery can neither support nor contradict it.")
