@@ -73,7 +73,9 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
         }
         if aoi_id == "sergeevka-training-ground":  # camps: window 8-31 October
             tiles = {"before": (utc(10, 5), {}), "after-half-cloud-change-under": (utc(11, 2), {
-                "changed": part(aoi_id, *WEST_CHANGE), "clouds": (part(aoi_id, *WEST_CLOUD),)})}
+                "changed": part(aoi_id, *WEST_CHANGE), "clouds": (part(aoi_id, *WEST_CLOUD),)}),
+                     "before-no-scl": (utc(10, 4), {"scl": False}),  # a cloud over a fifth of the area, unjudged
+                     "after-no-scl-cloud": (utc(11, 3), {"scl": False, "clouds": (part(aoi_id, .3, .3, .5, .5),)})}
         if aoi_id == "vladivostok-port":  # no scene before the arrival window (8-13 October): one in it, one after
             tiles = {"in-window": (utc(10, 10), {}), "after": (utc(10, 20), {"changed": part(aoi_id, *EAST_CHANGE)})}
         for tag, (when, kwargs) in tiles.items():
@@ -82,9 +84,9 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
     server.stop()
 
 
-def run(user, archive: ArchiveServer, aoi_id: str, claim: str, after_tag: str) -> Path:
+def run(user, archive: ArchiveServer, aoi_id: str, claim: str, after_tag: str, before_tag: str = "before") -> Path:
     scenes = Scenes(aoi_id)
-    shell = user("run", "--aoi", aoi_id, "--claim", claim, "--source", archive.url, "--before", scenes.id("before"),
+    shell = user("run", "--aoi", aoi_id, "--claim", claim, "--source", archive.url, "--before", scenes.id(before_tag),
                  "--after", scenes.id(after_tag), "--out", after_tag)
     assert shell.returncode == 0, shell.output
     out: Path = user.home / after_tag
@@ -200,3 +202,14 @@ def test_a_flag_photo_is_not_observable_whatever_changed(user, archive):
     assert verdict["n_changes"] == len(changes(out)) >= 1 and verdict["n_matching"] == 0, verdict
     assert verdict["rationale"] == ("What the claim predicts (flags, personnel) is smaller than what 10 m Sentinel-2 "
                                     "pixels can show, so the imagery can neither support nor contradict it.")
+
+
+def test_a_change_on_scenes_whose_cloud_was_not_judged_says_it_may_be_cloud(user, archive):
+    """Scenes without SCL: a cloud over a fifth of the training ground was a 2.6 km² new bright surface, and the camps
+    claim read 'consistent with the claim' at 93% (high), its rationale silent on the cloud not being judged."""
+    out = run(user, archive, "sergeevka-training-ground", "nis-onward-bases", "after-no-scl-cloud", "before-no-scl")
+    verdict = agree(out, "nis-onward-bases")
+    assert verdict["verdict"] == "consistent with the claim", verdict
+    assert verdict["confidence"] < 0.7 and verdict["confidence_label"] == "medium", verdict
+    assert ("The scenes' cloud was not judged (a scene without SCL): a cloud or its shadow shows as such a change, "
+            "so these may be cloud; the confidence is therefore at most 69%.") in verdict["rationale"], verdict
