@@ -160,7 +160,7 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
     if not context.cloud_judged and context.sensor.sees_cloud:
         # no SCL: a cloud (bright) or its shadow (dark) in one scene is a change like any other
         timing += (" The scenes' cloud was not judged (a scene without SCL): a cloud or its shadow shows as such a "
-                   f"change, so these may be cloud; the confidence is therefore at most {UNJUDGED_CLOUD_CAP:.0%}.")
+                   f"change, so these may be cloud, and the confidence is at most {UNJUDGED_CLOUD_CAP:.0%}.")
         confidence = min(confidence, UNJUDGED_CLOUD_CAP)
     if rule["met"] and _persistence(claim, context) < 0.5:
         return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (

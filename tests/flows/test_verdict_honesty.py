@@ -212,4 +212,4 @@ def test_a_change_on_scenes_whose_cloud_was_not_judged_says_it_may_be_cloud(user
     assert verdict["verdict"] == "consistent with the claim", verdict
     assert verdict["confidence"] < 0.7 and verdict["confidence_label"] == "medium", verdict
     assert ("The scenes' cloud was not judged (a scene without SCL): a cloud or its shadow shows as such a change, "
-            "so these may be cloud; the confidence is therefore at most 69%.") in verdict["rationale"], verdict
+            "so these may be cloud, and the confidence is at most 69%.") in verdict["rationale"], verdict
