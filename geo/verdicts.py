@@ -17,7 +17,8 @@ can be relied on, from the factors the rationale names:
 * consistent: the strongest matching change (share of strongly significant pixels x type confidence),
   discounted when the claim window covers only part of the interval between the two scenes (a change
   seen between the scenes may have happened outside the window); for transient signatures seen in an after
-  scene more than a half-life after the window, weak evidence at most;
+  scene more than a half-life after the window, weak evidence at most; on optical scenes whose cloud was not
+  judged (no SCL), at most ``UNJUDGED_CLOUD_CAP``: a cloud or its shadow is a change like any other;
 * weak evidence: the same figure, capped below "medium" (``WEAK_EVIDENCE_CAP``): it never reads better
   than low;
 * no evidence: the clear share of the AOI, discounted for transient signatures (ships, vehicles) when the
@@ -60,6 +61,7 @@ LABELS = ((0.7, "high"), (0.4, "medium"), (0.0, "low"))
 MIN_EVIDENCE_STRENGTH = 0.25  # a quarter of a change's pixels past the strong level (x its type confidence)
 MIN_EVIDENCE_AREA_M2 = 2_000.0  # 20 pixels of 10 m: 2.5 x the smallest polygon a job keeps (8 px)
 WEAK_EVIDENCE_CAP = 0.39  # below the "medium" cut: weak evidence always reads "low"
+UNJUDGED_CLOUD_CAP = 0.69  # below the "high" cut: changes on scenes whose cloud was not judged may be cloud
 
 
 def confidence_label(confidence: float | None) -> str:
@@ -152,6 +154,11 @@ def _evidence_verdict(matches: Sequence[ChangeFeature], share: float, span_days:
         " between the scenes, so some of these changes may predate or follow it."
     )
     evidence = tuple(f.change_id for f in matches)
+    if not context.cloud_judged and context.sensor.sees_cloud:
+        # no SCL: a cloud (bright) or its shadow (dark) in one scene is a change like any other
+        timing += (" The scenes' cloud was not judged (a scene without SCL): a cloud or its shadow shows as such a "
+                   f"change, so these may be cloud, and the confidence is at most {UNJUDGED_CLOUD_CAP:.0%}.")
+        confidence = min(confidence, UNJUDGED_CLOUD_CAP)
     if rule["met"] and _persistence(claim, context) < 0.5:
         return Verdict(WEAK_EVIDENCE, round(min(confidence, WEAK_EVIDENCE_CAP), 3), (
             found + passing + ". But what the claim predicts is short-lived and the after scene is "

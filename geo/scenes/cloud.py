@@ -21,8 +21,8 @@ from geo.aoi import AOI
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
 from geo.scenes.cache import SceneCache
-from geo.scenes.model import SCL_ASSET, SCL_MASKED, SCL_NODATA, Scene, Sensor, tile_cloud_cover
-from geo.scenes.read import read_window
+from geo.scenes.model import SCL_ASSET, SCL_NODATA, Scene, Sensor, tile_cloud_cover
+from geo.scenes.read import cloud_buffer_px, padded, read_window, scl_clear
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +67,23 @@ def footprint_coverage(scene: Scene, aoi: AOI) -> float:
 
 
 def scl_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCover:
-    """Count the SCL classes of ``scene`` inside ``aoi`` (nearest-neighbour onto a 20 m AOI grid)."""
+    """Count the SCL classes of ``scene`` inside ``aoi`` (nearest-neighbour onto a 20 m AOI grid): cloud is the
+    masked classes and the pixels within ``CLOUD_BUFFER_M`` of a cloud, cirrus or shadow, as a job masks them."""
     grid = aoi.utm_grid(SCL_RESOLUTION)
     inside = aoi.pixel_mask(grid)
     if not inside.any():  # an AOI smaller than a pixel: judge the pixel under it
         inside = np.ones(grid.shape, bool)
-    classes = np.full(grid.shape, SCL_NODATA, dtype=np.uint8)
+    pad = cloud_buffer_px(grid)  # the pixels near a cloud are masked as a job masks them (geo.scenes.read)
+    wide, _ = padded(grid, None, pad)
+    classes = np.full(wide.shape, SCL_NODATA, dtype=np.uint8)
     for tile in scene.parts or (scene,):  # a pass's tiles (geo.scenes.mosaic): the first observation of a pixel
-        scl = read_window(tile.id, tile.asset(SCL_ASSET), grid, Resampling.nearest, cache)
+        scl = read_window(tile.id, tile.asset(SCL_ASSET), wide, Resampling.nearest, cache)
         fill = (classes == SCL_NODATA) & ~np.ma.getmaskarray(scl)
         classes[fill] = scl.data[fill]
+    clear = scl_clear(classes, classes != SCL_NODATA, pad)
+    classes = classes[pad:-pad, pad:-pad]
     observed = inside & (classes != SCL_NODATA)
-    masked = observed & np.isin(classes, SCL_MASKED)
+    masked = observed & ~clear
     total = float(inside.sum())
     nodata = 1.0 - float(observed.sum()) / total
     cloud = float(masked.sum()) / total

@@ -1,5 +1,7 @@
-"""Why a search found no scene, in words: a date in the future or before a mission's launch, what a local catalog
-holds over the AOI (or where its scenes are), a place the missions do not image."""
+"""Why a search of an archive or catalog found no scene: a date in the future or before the mission's launch (a
+year mistyped), what a local catalog does hold over the AOI, or a place the archive does not image (open sea, the
+poles: where an AOI drawn with lon and lat swapped lands). Words for the errors of pair selection, ``geo scenes
+search`` and ``geo vessels``."""
 
 from __future__ import annotations
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # shapely only where footprints are built: a re-check with no
 
 # Sentinel-2 L2A (Earth Search) masks these SCL classes: no data, saturated, cloud shadow, clouds, cirrus.
 SCL_MASKED = (0, 1, 3, 8, 9, 10)
+# Of those, the soft-edged ones (cloud shadow, clouds, cirrus): masked with a buffer around them (geo.scenes.read).
+SCL_CLOUDY = (3, 8, 9, 10)
 SCL_NODATA = 0
 SCL_ASSET = "scl"
 SAR_ASSETS = ("vv", "vh", "hh", "hv")  # Sentinel-1 polarisations, keyed in lower case (some catalogs write VV)

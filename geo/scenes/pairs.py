@@ -25,8 +25,8 @@ from geo.errors import DateError, MissingSceneError, SceneError
 from geo.scenes.anchors import claim_anchors, search_days
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import AoiCover, aoi_covers
-from geo.scenes.model import Scene, Sensor
 from geo.scenes.empty_notes import date_then_catalog, future_note, mission_note, unseen_note
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.mosaic import MOSAIC_JOIN, mosaic, pass_of, passes
 from geo.scenes.source import LocalCatalog, SceneSource
 
@@ -242,6 +242,32 @@ def not_later_error(b: Scene, a: Scene, before: str | None, after: str | None) -
     return DateError(f"after scene {a.id} ({a.date}) is not later than before scene {b.id} ({b.date}){by}")
 
 
+def _no_scene_error(side: _Side, source: SceneSource, max_gap_days: int, other: Sequence[Candidate],
+                    claim_note: str = "") -> SceneError:
+    """The error for a side of the window without a usable scene; ``other``: the other side's scenes (when the
+    archive holds some there, it does image the place: said so, with the nearest, not that it seems not to);
+    ``claim_note``: the claim whose window set the side's date, when it is one of several."""
+    name, anchor, aoi, zone = side.side, side.anchor, side.aoi, side.zone
+    direction = "on or before" if name == "before" else "on or after"
+    failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
+    latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
+    # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
+    when = future_note(anchor) or mission_note(Sensor.S2, latest)
+    note = date_then_catalog(when, source, aoi)
+    if not note and other:
+        nearest = min(other, key=lambda c: c.gap_days)
+        where = "after" if name == "before" else "before"
+        note = (f"the archive does image the AOI: its nearest scene {where} the window is {nearest.scene.id} "
+                f"({nearest.local_date})")
+    elif not note and not side.pool:
+        note = unseen_note(aoi, max_gap_days)
+    note = "; ".join(filter(None, (note, claim_note)))
+    return SceneError(
+        f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in "
+        f"{source.name}{failed}{'; ' + note if note else ''}"
+    )
+
+
 def select_pair(
     source: SceneSource,
     aoi: AOI,
@@ -268,18 +294,10 @@ def select_pair(
         side = sides[name] = _Side(source, aoi, anchor, name, max_gap_days, cache, zone)
         side.explore()
         options[name] = side.usable()
+    for name, side in sides.items():  # both sides searched first: one may show the archive does image the place
         if not options[name]:
-            direction = "on or before" if name == "before" else "on or after"
-            failed = "" if not side.judged else f" (all {len(side.judged)} candidates failed to read)"
-            latest = anchor if name == "before" else anchor + timedelta(days=max_gap_days)
-            # a date in the future or before the launch first (a mistyped year), then what a local catalog holds
-            when = future_note(anchor) or mission_note(Sensor.S2, latest)
-            note = date_then_catalog(when, source, aoi) or ("" if side.pool else unseen_note(aoi, max_gap_days))
-            note = "; ".join(filter(None, (note, anchors.claim_note(name))))  # one of dozens of claims' windows
-            raise SceneError(
-                f"no scene over AOI {aoi.id!r} {direction} {anchor}{zone.day_note()} within {max_gap_days} days in {source.name}{failed}"
-                f"{'; ' + note if note else ''}"
-            )
+            raise _no_scene_error(side, source, max_gap_days, [c for n, found in options.items() if n != name
+                                                               for c in found], anchors.claim_note(name))
     best = _best(options["before"], options["after"])
     if best is not None and _cost(*best) > best[0].gap_days + best[1].gap_days:
         # Cross-orbit winner: look for a same-orbit partner that the first pass did not judge.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from geo.errors import AssetGoneError, EmptyReadError, OverlapError, RasterError
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
-from geo.scenes.model import SAR_ASSETS, SCL_ASSET, SCL_MASKED, Asset, Scene, Sensor
+from geo.scenes.model import SAR_ASSETS, SCL_ASSET, SCL_CLOUDY, SCL_MASKED, Asset, Scene, Sensor
 from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
 from geo.scenes.warp import gdal_message, open_raster, read_onto  # noqa: F401  (re-exported)
 
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 DISPLACEMENT_LATTICE = 16
 
 READ_THREADS = 4  # remote reads wait on the network, not the CPU
+# Pixels this close to an SCL cloud, cirrus or cloud shadow are masked too: the SCL is 20 m, the bands 10 m, and a
+# cloud's edge is soft, so the 10 m pixels along its SCL outline are often bright with cloud (left in, they were
+# found as new bright surfaces and supported a claim). 40 m: two SCL pixels.
+CLOUD_BUFFER_M = 40.0
 SAR_POLARISATIONS = ("vv", "vh")
 
 
@@ -190,14 +195,17 @@ def _lon_lat(bounds: tuple[float, float, float, float]) -> str:
 
 def _read_many(scene: Scene, requests: Sequence[tuple[str, Resampling]], grid: Grid,
                cache: SceneCache | None, displacement: Displacement | None = None,
+               extra: Sequence[tuple[str, Resampling, Grid, Displacement | None]] = (),
                ) -> list[tuple[np.ndarray, np.ndarray]]:
-    assets = [(scene.asset(name), resampling) for name, resampling in requests]  # fail early on a missing one
-    if len(assets) == 1:
-        results = [read_asset(assets[0][0], grid, assets[0][1], scene.id, cache, displacement)]
+    """The assets of ``requests`` on ``grid``, then those of ``extra`` each on its own grid, read concurrently."""
+    reads = [(name, resampling, grid, displacement) for name, resampling in requests] + list(extra)
+    assets = [(scene.asset(name), resampling) for name, resampling, _, _ in reads]  # fail early on a missing one
+    if len(reads) == 1:
+        results = [read_asset(assets[0][0], reads[0][2], assets[0][1], scene.id, cache, reads[0][3])]
     else:
-        with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(assets))) as pool:
-            futures = [pool.submit(read_asset, a, grid, resampling, scene.id, cache, displacement)
-                       for a, resampling in assets]
+        with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(reads))) as pool:
+            futures = [pool.submit(read_asset, a, on, resampling, scene.id, cache, moved)
+                       for (a, resampling), (_, _, on, moved) in zip(assets, reads)]
             results = [f.result() for f in futures]
     if scene.stac is not None and scene.source and any(is_remote(a.href) for a, _ in assets):
         # Keep the item beside its windows: a rerun naming this scene by id in the same source needs no
@@ -244,19 +252,54 @@ def read_bands(
         return (*first_valid(scene.parts, len(bands), grid, read_tile), masked[0])
     masked_clouds = cloud_mask and SCL_ASSET in scene.assets
     requests = [(name, resampling) for name in bands]
-    if masked_clouds:
-        requests.append((SCL_ASSET, Resampling.nearest))
-    results = _read_many(scene, requests, grid, cache, displacement)
+    pad = cloud_buffer_px(grid) if masked_clouds else 0
+    scl_read = [(SCL_ASSET, Resampling.nearest, *padded(grid, displacement, pad))] if masked_clouds else []
+    results = _read_many(scene, requests, grid, cache, displacement, scl_read)
     data = np.empty((len(bands), grid.height, grid.width), dtype=np.float32)
     valid = np.ones(grid.shape, dtype=bool)
     for index in range(len(bands)):
         data[index], band_valid = results[index]
         valid &= band_valid
     if masked_clouds:
-        scl, scl_valid = results[-1]
-        valid &= scl_valid & ~np.isin(scl, SCL_MASKED)
+        valid &= scl_clear(*results[-1], pad)
     data[:, ~valid] = np.nan
     return data, valid, masked_clouds
+
+
+class OffsetDisplacement:
+    """A displacement model of a grid, asked about a window of it (its own pixel coordinates)."""
+
+    def __init__(self, displacement: Displacement, row0: int, col0: int) -> None:
+        self.displacement, self.row0, self.col0 = displacement, row0, col0
+
+    def __call__(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.displacement(np.asarray(rows, float) + self.row0, np.asarray(cols, float) + self.col0)
+
+
+def cloud_buffer_px(grid: Grid) -> int:
+    """``CLOUD_BUFFER_M`` in pixels of ``grid`` (at least one)."""
+    step = min(abs(v) for v in grid.pixel_metres())
+    return max(1, math.ceil(CLOUD_BUFFER_M / step - 1e-6))
+
+
+def padded(grid: Grid, displacement: Displacement | None, pad: int) -> tuple[Grid, Displacement | None]:
+    """``grid`` grown by ``pad`` pixels on every side, and the displacement model asked about it."""
+    grown = grid.window(-pad, -pad, grid.height + 2 * pad, grid.width + 2 * pad)
+    return grown, None if displacement is None else OffsetDisplacement(displacement, -pad, -pad)
+
+
+def scl_clear(scl: np.ndarray, scl_valid: np.ndarray, pad: int) -> np.ndarray:
+    """Where an SCL read over a grid grown by ``pad`` pixels (``padded``) shows the ground on the grid: not a
+    masked class (``SCL_MASKED``), nor within ``pad`` pixels of a cloud, cirrus or cloud shadow. Read over the
+    grown grid, a window of a larger grid (a block, ``geo.scenes.read_blocks``) is masked as the whole grid is."""
+    cloudy = scl_valid & np.isin(scl, SCL_CLOUDY)
+    if cloudy.any():
+        from scipy import ndimage  # only a scene with cloud over the grid needs it
+
+        yy, xx = np.ogrid[-pad:pad + 1, -pad:pad + 1]
+        cloudy = ndimage.binary_dilation(cloudy, structure=yy * yy + xx * xx <= pad * pad)
+    clear: np.ndarray = (scl_valid & ~np.isin(scl, SCL_MASKED) & ~cloudy)[pad:-pad, pad:-pad]
+    return clear
 
 
 def first_valid(tiles: Sequence[Scene], count: int, grid: Grid,

@@ -16,7 +16,7 @@ import numpy as np
 from geo.errors import EmptyReadError
 from geo.grid import Grid
 from geo.scenes.model import Scene
-from geo.scenes.read import Stack, check_overlap, read_bands
+from geo.scenes.read import OffsetDisplacement, Stack, check_overlap, read_bands
 from geo.scenes.scratch import release, scratch_array
 
 if TYPE_CHECKING:
@@ -33,16 +33,6 @@ def grid_windows(shape: tuple[int, int], block_px: int) -> Iterator[tuple[int, i
     for row0 in range(0, height, block_px):
         for col0 in range(0, width, block_px):
             yield row0, col0, min(block_px, height - row0), min(block_px, width - col0)
-
-
-class OffsetDisplacement:
-    """A displacement model of a grid, asked about a window of it (its own pixel coordinates)."""
-
-    def __init__(self, displacement: Displacement, row0: int, col0: int) -> None:
-        self.displacement, self.row0, self.col0 = displacement, row0, col0
-
-    def __call__(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.displacement(np.asarray(rows, float) + self.row0, np.asarray(cols, float) + self.col0)
 
 
 def read_stack_blocks(scene: Scene, bands: Sequence[str], grid: Grid, block_px: int = READ_BLOCK_PX,

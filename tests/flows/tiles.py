@@ -27,6 +27,14 @@ from tests.archive_server import ArchiveServer
 
 LonLatBox = tuple[float, float, float, float]  # west, south, east, north
 SCL_VEGETATION = 4
+SCL_CLOUD_HIGH = 9
+CLOUD_DN = 8000  # a cloud's reflectance DN in every band, under its SCL class
+
+
+def _inside(lon: np.ndarray, lat: np.ndarray, area: LonLatBox) -> np.ndarray:
+    west, south, east, north = area
+    in_lon = (lon >= west) | (lon <= east) if west > east else (lon >= west) & (lon <= east)
+    return in_lon & (lat >= south) & (lat <= north)
 
 
 def ground(lon: np.ndarray, lat: np.ndarray, band: int, changed: LonLatBox | None) -> np.ndarray:
@@ -35,9 +43,7 @@ def ground(lon: np.ndarray, lat: np.ndarray, band: int, changed: LonLatBox | Non
     value = (1500 + 400 * np.sin(lon * 2000.0 + band) * np.cos(lat * 2500.0)
              + 200 * np.sin(lon * 7000.0 + lat * 5000.0))
     if changed is not None:
-        west, south, east, north = changed
-        in_lon = (lon >= west) | (lon <= east) if west > east else (lon >= west) & (lon <= east)
-        value = np.where(in_lon & (lat >= south) & (lat <= north), 6000 + 300 * band, value)
+        value = np.where(_inside(lon, lat, changed), 6000 + 300 * band, value)
     return value
 
 
@@ -58,6 +64,8 @@ class Tile:
     noise_dn: float = 0.0
     properties: dict[str, Any] = field(default_factory=dict)
     footprint: BaseGeometry | None = None  # lon/lat, as the item says it (default: ``bounds`` reprojected)
+    clouds: tuple[LonLatBox, ...] = ()  # bright (``CLOUD_DN``) in every band, SCL class 9 (cloud, high probability)
+    scl: bool = True  # False: an item without its scene classification (cloud not judged)
 
 
 def _lon_lat(crs: CRS, transform: Affine, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -68,20 +76,23 @@ def _lon_lat(crs: CRS, transform: Affine, shape: tuple[int, int]) -> tuple[np.nd
 
 
 def tile_item(server: ArchiveServer, folder: Path, tile: Tile) -> dict[str, Any]:
-    """Write the tile's COGs (six 10 m bands, a 20 m SCL), serve them, and register its item (Earth Search
+    """Write the tile's COGs (six 10 m bands, a 20 m SCL unless ``tile.scl`` is False), serve them, and register its item (Earth Search
     asset keys, ``raster:bands`` with scale 1e-4 and no offset, ``proj:epsg``); the item is returned."""
     crs = CRS.from_epsg(tile.epsg)
     left, bottom, right, top = tile.bounds
     assets: dict[str, Any] = {}
-    for res, names in ((10.0, S2_BANDS), (20.0, ("scl",))):
+    for res, names in ((10.0, S2_BANDS), (20.0, ("scl",) if tile.scl else ())):
         transform = Affine(res, 0, left, 0, -res, top)
         shape = (round((top - bottom) / res), round((right - left) / res))
         lon, lat = _lon_lat(crs, transform, shape)
+        clouded = np.zeros(shape, bool)
+        for cloud in tile.clouds:
+            clouded |= _inside(lon, lat, cloud)
         for index, band in enumerate(names):
             if band == "scl":
-                data = np.full(shape, SCL_VEGETATION, np.uint8)
+                data = np.where(clouded, SCL_CLOUD_HIGH, SCL_VEGETATION).astype(np.uint8)
             else:
-                value = ground(lon, lat, index, tile.changed) + tile.dn_offset
+                value = np.where(clouded, CLOUD_DN, ground(lon, lat, index, tile.changed) + tile.dn_offset)
                 if tile.noise_dn:
                     seed = zlib.crc32(f"{tile.item_id}/{band}".encode())
                     value = value + np.random.default_rng(seed).normal(0.0, tile.noise_dn, value.shape)

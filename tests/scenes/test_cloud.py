@@ -8,9 +8,11 @@ from datetime import date
 import pytest
 from shapely.geometry import box
 
+from geo.geometry import WGS84, reproject
 from geo.scenes.cache import SceneCache
 from geo.scenes.cloud import aoi_covers, rank_by_clear
 from geo.scenes.model import Scene
+from geo.scenes.read import CLOUD_BUFFER_M
 from geo.scenes.source import LocalCatalog, StacApi
 from tests import archive_data
 from tests.conftest import REPO
@@ -18,11 +20,14 @@ from tests.scenes.conftest import forget_remote_reads
 
 
 def planted_cloud_fraction(clouds, aoi) -> float:
+    """The share of ``aoi`` under the planted clouds or within 40 m of them (``CLOUD_BUFFER_M``: their soft edge)."""
+    utm = aoi.utm_grid().crs.to_string()
     union = None
     for rows, cols in clouds:
-        rect = archive_data.rect_lonlat(rows, cols)
+        rect = reproject(archive_data.rect_lonlat(rows, cols), WGS84, utm).buffer(CLOUD_BUFFER_M)
         union = rect if union is None else union.union(rect)
-    return 0.0 if union is None else union.intersection(aoi.geometry).area / aoi.geometry.area
+    area = aoi.projected(utm)
+    return 0.0 if union is None else union.intersection(area).area / area.area
 
 
 @pytest.fixture

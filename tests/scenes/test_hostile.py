@@ -15,7 +15,9 @@ import shapely.affinity
 from shapely.geometry import Polygon, box, mapping, shape
 
 from geo.errors import ArchiveError
+from geo.geometry import WGS84, reproject
 from geo.scenes.paging import SearchLimits, checked_features
+from geo.scenes.read import CLOUD_BUFFER_M
 from geo.scenes.source import MAX_FOOTPRINT_VERTICES, search_footprint
 from tests import archive_data
 from tests.archive_data import CLOUD_OVER_AOI, SELECTION_SCENES, S2Spec, utc
@@ -270,6 +272,8 @@ def test_search_sends_a_small_footprint_covering_the_aoi_and_judges_the_exact_ao
     assert sorted(r["id"] for r in rows) == SELECTION_IDS  # ... which misses the exact AOI: dropped
     # Cloud is judged inside the exact AOI, not inside what the archive was sent.
     clouds = shapely.union_all([archive_data.rect_lonlat(rows_, cols) for rows_, cols in CLOUD_OVER_AOI])
+    utm = "EPSG:32630"  # the cloud and 40 m around it (CLOUD_BUFFER_M: its soft edge), measured in metres
+    clouds, aoi = reproject(clouds, WGS84, utm).buffer(CLOUD_BUFFER_M), reproject(aoi, WGS84, utm)
     truth = clouds.intersection(aoi).area / aoi.area
     hull_figure = clouds.intersection(aoi.convex_hull).area / aoi.convex_hull.area
     assert abs(truth - hull_figure) > 0.05  # the two differ enough for the check below to tell them apart

@@ -81,7 +81,7 @@ def test_search_widens_only_when_needed_and_falls_back_to_the_clearest(tmp_path,
     pair = select_pair(source, nantes_aoi, [], before="2020-03-01", after="2020-04-01")
     assert (pair.before.id, pair.after.id) == ("L_B_HALF_FAR", "L_A_CLEAR_FAR")
     assert pair.reason["searched_days"] == {"before": 365, "after": 90}
-    assert any("only 37% of the AOI is clear" in w for w in pair.reason["warnings"]), pair.reason["warnings"]
+    assert any("only 33% of the AOI is clear" in w for w in pair.reason["warnings"]), pair.reason["warnings"]
     assert "the clearest on or before" in pair.reason["before"]["why"]
 
 
