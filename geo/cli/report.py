@@ -40,7 +40,7 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
         out = run_dirs[0] / REPORT
     if out.suffix.lower() not in (".html", ".htm"):  # '--out run/changes.geojson' wrote over the run's own layer
         raise OutputError(f"--out {out}: the report is an HTML file; name it .html or .htm (e.g. report.html)")
-    check_output_file(out)
+    check_output_file(out, unique=True)
     runs = [load_run(d) for d in run_dirs]
     folders: dict[str, list[str]] = {}
     for folder, run in zip(run_dirs, runs):
