@@ -52,7 +52,6 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
                 raise OutputError(f"{' and '.join(named)}: runs of the same AOI {aoi_id!r}; give one run per AOI "
                                   "(a drawn area's id is its file name or its 'id' property)")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     runs = rebuild_report(run_dirs, out, one_run_per_aoi)  # (a folder a new run replaces meanwhile: read again)
     n_claims = sum(len(r.claims) for r in runs)
     areas = f"{len(runs)} area{'' if len(runs) == 1 else 's'}"

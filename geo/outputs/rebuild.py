@@ -46,6 +46,7 @@ def rebuild_report(run_dirs: Sequence[Path], out: Path,
             log.info("a run folder was replaced by a new run while it was read: reading it again")
             continue
         if [_identity(folder) for folder in run_dirs] == seen:
+            out.parent.mkdir(parents=True, exist_ok=True)
             report.write_html(out, html)
             return runs
         log.info("a run folder was replaced by a new run while its report was made: making it again")
