@@ -155,7 +155,8 @@ def check_output_file(path: Path, option: str = "--out", unique: bool = False,
     beside = [path.name + suffix for suffix in suffixes_beside]
     why = " and files are written beside it" if beside else \
         " and the file is written as a temporary file beside it first"
-    _check_location(path.parent, option, shown, [path.name, _temporary(path, unique).name, *beside], why)
+    temporary = _temporary(path, unique, _LONGEST_PID).name  # the longest a process's can be
+    _check_location(path.parent, option, shown, [path.name, temporary, *beside], why)
 
 
 def check_output_root(out: Path, option: str = "--out") -> None:
@@ -377,8 +378,8 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def _temporary(path: Path, unique: bool) -> Path:
-    token = f".{os.getpid()}-{secrets.token_hex(4)}" if unique else ""
+def _temporary(path: Path, unique: bool, pid: int | None = None) -> Path:
+    token = f".{pid or os.getpid()}-{secrets.token_hex(4)}" if unique else ""
     return path.with_name(f".{path.stem}{token}.tmp{path.suffix}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -25,8 +26,8 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
     from geo.cli.start_up import collector_paused
 
     with collector_paused():  # numpy, rasterio, geopandas...: here, so that --help stays light
-        from geo.outputs.run_data import REPORT, load_run, refuse_file
-        from geo.outputs.writers import VIEW_WRITERS
+        from geo.outputs.rebuild import rebuild_report
+        from geo.outputs.run_data import REPORT, RunData, refuse_file
     for folder in run_dirs:
         refuse_file(folder)
     # a folder named twice ('run ./run', a shell glob and a name) is one run: its report, not "several folders"
@@ -40,17 +41,18 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
         out = run_dirs[0] / REPORT
     if out.suffix.lower() not in (".html", ".htm"):  # '--out run/changes.geojson' wrote over the run's own layer
         raise OutputError(f"--out {out}: the report is an HTML file; name it .html or .htm (e.g. report.html)")
-    check_output_file(out)
-    runs = [load_run(d) for d in run_dirs]
-    folders: dict[str, list[str]] = {}
-    for folder, run in zip(run_dirs, runs):
-        folders.setdefault(run.aoi_id, []).append(str(folder))
-    for aoi_id, named in folders.items():
-        if len(named) > 1:  # a section per AOI: which run would it show?
-            raise OutputError(f"{' and '.join(named)}: runs of the same AOI {aoi_id!r}; give one run per AOI "
-                              "(a drawn area's id is its file name or its 'id' property)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    VIEW_WRITERS["report"].write(out, runs)
+    check_output_file(out, unique=True)
+
+    def one_run_per_aoi(dirs: Sequence[Path], runs: list[RunData]) -> None:
+        folders: dict[str, list[str]] = {}
+        for folder, run in zip(dirs, runs):
+            folders.setdefault(run.aoi_id, []).append(str(folder))
+        for aoi_id, named in folders.items():
+            if len(named) > 1:  # a section per AOI: which run would it show?
+                raise OutputError(f"{' and '.join(named)}: runs of the same AOI {aoi_id!r}; give one run per AOI "
+                                  "(a drawn area's id is its file name or its 'id' property)")
+
+    runs = rebuild_report(run_dirs, out, one_run_per_aoi)  # (a folder a new run replaces meanwhile: read again)
     n_claims = sum(len(r.claims) for r in runs)
     areas = f"{len(runs)} area{'' if len(runs) == 1 else 's'}"
     console.stdout.print(f"report: {out} ({areas}, {n_claims} claim verdict{'' if n_claims == 1 else 's'})")

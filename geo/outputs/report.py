@@ -385,8 +385,13 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
 
 
 def write_report(path: Path, runs: Sequence[RunData]) -> Path:
-    """Render and write the report through a temporary file and a rename."""
-    html = render_report(runs)
-    with replacing(Path(path)) as tmp:
+    """Render and write the report through a temporary file of its own and a rename (two reports written into one
+    file at once each land whole: the last one stays)."""
+    return write_html(Path(path), render_report(runs))
+
+
+def write_html(path: Path, html: str) -> Path:
+    """``html`` written to ``path`` through a temporary file of its own and a rename."""
+    with replacing(path, unique=True) as tmp:
         tmp.write_text(html, encoding="utf-8")
-    return Path(path)
+    return path

@@ -10,9 +10,11 @@ functions of the store, a re-check that died after committing rewrites them iden
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 HOOK_TIMEOUT_S = 600.0  # --on-new-timeout's default
 HOOK_GRACE_S = 5.0  # between SIGTERM and SIGKILL of a command that timed out
+_CHANGES_SOURCE = re.compile(r'source="([^"|]+)\|layername=changes"')  # a store's layer definition (.qlr)
 
 
 def default_out(store: Path) -> Path:
@@ -44,6 +47,30 @@ def check_out(out: Path, store: Path, given: bool) -> None:
         check_output_file(store, "--store", suffixes_beside=("-journal", ".lock"))
     check_output_root(out, "--out" if given else "--store")  # the default folder is named after the store
     check_output_file(out / f"{store.stem}.qlr", "--store")
+    other = _other_store(out, store)
+    if other is not None:  # its runs/000001 ... would be replaced by this store's of the same numbers
+        raise OutputError(f"--out {out}: holds the outputs of another store, {other} (runs numbered as this store's "
+                          "are: each would replace the other's); give each store an --out of its own")
+
+
+def _other_store(out: Path, store: Path) -> Path | None:
+    """Another store whose outputs ``out`` holds: a layer definition there (``<store>.qlr``) names it, and it is
+    there. (A store renamed leaves its old layer definition naming a store gone: its folder goes on.)"""
+    try:
+        definitions = sorted(p for p in out.glob("*.qlr") if p.stem != store.stem)
+    except OSError:
+        return None
+    for definition in definitions:
+        try:
+            found = _CHANGES_SOURCE.search(definition.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if found is None:
+            continue
+        other = out / html.unescape(found[1])
+        if other.is_file() and not (store.exists() and os.path.samefile(other, store)):
+            return Path(os.path.normpath(other))
+    return None
 
 
 def run_dir(out: Path, run_id: int) -> Path:

@@ -17,14 +17,16 @@ written or removed outside the root.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,6 +102,24 @@ def _source_key(source: str) -> str:
 # The cache folders a write to failed, in this process: warned of once, not written to again.
 _UNWRITABLE: set[Path] = set()
 _UNWRITABLE_LOCK = threading.Lock()
+
+
+def _gone(exc: Exception) -> bool:
+    """Whether ``exc`` (Python's, or GDAL's naming the C library's words) says a file or folder was missing."""
+    return isinstance(exc, FileNotFoundError) or os.strerror(errno.ENOENT) in str(exc)
+
+
+def _make_folder(folder: Path) -> None:
+    """``folder`` made if missing. ``Path.mkdir(exist_ok=True)`` says 'File exists' of a folder there when it
+    tried and gone when it looked (removed meanwhile): said here as missing, as it is."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        if folder.is_dir():  # made again meanwhile
+            return
+        if os.path.lexists(folder):  # a file where the folder should be
+            raise
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder)) from None
 
 
 def _existing(folder: Path) -> Path:
@@ -178,8 +198,9 @@ class SceneCache:
                     raise ValueError("key mismatch")
                 data: np.ma.MaskedArray = src.read(1, masked=True)
         except (RasterioError, ValueError) as exc:
-            log.warning("dropping unreadable cache entry %s (%s)", path, exc)
-            path.unlink(missing_ok=True)
+            if path.exists():  # (else removed meanwhile, by another user's 'geo scenes cache clear': a miss)
+                log.warning("dropping unreadable cache entry %s (%s)", path, exc)
+                path.unlink(missing_ok=True)
             self._count(False)
             return None
         self._count(True)
@@ -208,19 +229,37 @@ class SceneCache:
             self._cannot_write(path, f"it needs up to {data.nbytes} bytes, more than the largest file this process "
                                      f"may write: {limit} bytes, ulimit -f or LimitFSIZE=")
             return path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with replacing(path, unique=True) as tmp:
-                with rasterio.open(tmp, "w", **profile) as dst:
-                    dst.write(data.filled(nodata), 1)
-                    dst.update_tags(GEO_CACHE_KEY=key.digest, GEO_CACHE_ITEM=key.item_id,
-                                    GEO_CACHE_ASSET=key.asset, GEO_CACHE_RESAMPLING=key.resampling,
-                                    GEO_CACHE_HREF=href,
-                                    GEO_CACHE_CREATED=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        except (OSError, RasterioError) as exc:
-            # A cache that cannot be written costs speed, not correctness.
-            self._cannot_write(path, no_space(exc, _existing(path.parent)) or exc)
+
+        def write(tmp: Path) -> None:
+            with rasterio.open(tmp, "w", **profile) as dst:
+                dst.write(data.filled(nodata), 1)
+                dst.update_tags(GEO_CACHE_KEY=key.digest, GEO_CACHE_ITEM=key.item_id,
+                                GEO_CACHE_ASSET=key.asset, GEO_CACHE_RESAMPLING=key.resampling,
+                                GEO_CACHE_HREF=href,
+                                GEO_CACHE_CREATED=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+        self._write(path, write)
         return path
+
+    def _write(self, path: Path, write: Callable[[Path], object]) -> None:
+        """``write`` the entry ``path`` through a temporary file in its item folder (made if missing). A folder
+        removed meanwhile (another user's ``geo scenes cache clear``) is made again for a second try; the entry
+        is let go if that fails too. A cache that cannot be written costs speed, not correctness."""
+        for attempt in (1, 2):
+            try:
+                _make_folder(path.parent)
+                with replacing(path, unique=True) as tmp:
+                    write(tmp)
+                return
+            except (OSError, RasterioError) as exc:
+                if _gone(exc):  # the folder made, then missing: cleared meanwhile (not a misplaced cache, a
+                    # read-only folder or a full disk, which are there to stay)
+                    if attempt == 1:
+                        continue
+                    log.info("scene cache entry %s not kept: its folder was removed while it was written", path)
+                    return
+                self._cannot_write(path, no_space(exc, _existing(path.parent)) or exc)
+                return
 
     def _item_path(self, item_id: str, source: str) -> Path:
         return self.item_dir(item_id) / f"item-{_source_key(source)}.json"
@@ -250,12 +289,8 @@ class SceneCache:
         path = self._item_path(str(item["id"]), source)
         if self.root in _UNWRITABLE:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with replacing(path, unique=True) as tmp:
-                tmp.write_text(json.dumps({"source": source, "item": dict(item)}, default=str), encoding="utf-8")
-        except OSError as exc:
-            self._cannot_write(path, exc)
+        text = json.dumps({"source": source, "item": dict(item)}, default=str)
+        self._write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     def _cannot_write(self, path: Path, why: object) -> None:
         """Warn once per cache folder and command (a file where the folder should be failed every band of every
@@ -268,11 +303,10 @@ class SceneCache:
                         "names the cache folder)", path, why)
 
     def entries(self) -> list[CacheEntry]:
-        """Every complete window in the cache (temporary files of unfinished writes are not entries)."""
+        """Every complete window in the cache (temporary files of unfinished writes are not entries). One removed
+        while it is listed (another user's ``clear``) is left out."""
         found = []
-        for path in sorted(self.root.glob("*/*.tif")):
-            if path.name.startswith("."):
-                continue
+        for path in _windows(self.root):
             try:
                 with rasterio.open(path) as src:
                     tags = src.tags()
@@ -282,13 +316,16 @@ class SceneCache:
                         tags.get("GEO_CACHE_RESAMPLING", "?"), path.stat().st_size,
                         tags.get("GEO_CACHE_CREATED", ""),
                     ))
+            except FileNotFoundError:
+                continue
             except RasterioError as exc:
-                log.warning("unreadable cache entry %s (%s)", path, exc)
+                if path.exists():
+                    log.warning("unreadable cache entry %s (%s)", path, exc)
         return found
 
     def clear(self, item_id: str | None = None) -> tuple[int, int]:
-        """Delete every entry (or those of one item), leftovers of crashed writes included.
-        Returns (files removed, bytes freed)."""
+        """Delete every entry (or those of one item), leftovers of crashed writes included; what runs write into
+        a folder while it is removed goes too. Returns (files removed, bytes freed)."""
         if item_id is not None:
             folders = [self.item_dir(item_id)]  # refuses an id that is not a plain name inside the root
         elif self.root.is_dir():
@@ -300,11 +337,48 @@ class SceneCache:
             if not folder.is_dir() or folder.is_symlink():
                 continue
             for path in folder.rglob("*"):
-                if path.is_file():
-                    files += 1
-                    bytes_ += path.stat().st_size
+                try:
+                    if path.is_file():
+                        bytes_ += path.stat().st_size
+                        files += 1
+                except FileNotFoundError:  # renamed into place, or removed, meanwhile
+                    continue
             try:
-                shutil.rmtree(folder)
+                _remove_folder(folder)
             except OSError as exc:
                 raise SceneError(f"{folder}: cannot clear scene cache ({exc})") from None
         return files, bytes_
+
+
+def _windows(root: Path) -> list[Path]:
+    """The entries' files ``root/<item>/<name>.tif`` (not the hidden temporary ones), sorted; folders removed
+    while they are listed are skipped (``Path.glob`` raised)."""
+    found = []
+    try:
+        folders = sorted(os.scandir(root), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for folder in folders:
+        try:
+            with os.scandir(folder.path) as listing:
+                found += [Path(e.path) for e in listing if e.name.endswith(".tif") and not e.name.startswith(".")]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return sorted(found)
+
+
+def _remove_folder(folder: Path) -> None:
+    """``shutil.rmtree``, while a run may write into the folder: a file gone before its turn (a temporary file
+    renamed into place) is no error, and a folder that got a new file meanwhile is emptied again."""
+
+    def gone_is_fine(_function: Any, _path: str, info: Any) -> None:
+        if not isinstance(info[1], FileNotFoundError):
+            raise info[1]
+
+    for attempt in range(3):
+        try:
+            shutil.rmtree(folder, onerror=gone_is_fine)
+            return
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY or attempt == 2:
+                raise

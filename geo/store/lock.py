@@ -5,7 +5,8 @@ re-check never leaves a stale lock. The holder writes who it is into the file, s
 say which process it is waiting for. The lock file is not deleted: deleting it would let a waiter lock a
 file nobody else can see any more. One exception: a writer that created the store's folder and stops with an
 error or an interrupt leaving nothing but the lock file in it removes the folder (a first re-check naming a new
-folder leaves no trace; ``geo.store.first_run`` removes the blank store file before).
+folder leaves no trace; ``geo.store.first_run`` removes the blank store file before). So a waiter that gets the
+lock checks that its file is still the one at the path, and else locks the one there anew.
 """
 
 from __future__ import annotations
@@ -63,33 +64,63 @@ def _holder(fd: int) -> str:
         return "another process"
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open lock file ``fd`` is still the file at ``path`` (not removed or replaced meanwhile)."""
+    try:
+        here, held = os.stat(path), os.fstat(fd)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _open(path: Path) -> tuple[int, list[Path]]:
+    """The lock file opened (made if missing, with its folders); the folders this made, deepest first."""
+    created = _missing_folders(path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o664), created
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the store's lock file ({exc.strerror or exc})") from None
+
+
+def _locked(store: Path, path: Path, wait_s: float) -> tuple[int, list[Path]]:
+    """The lock file opened and locked; waits up to ``wait_s`` seconds for it, else ``StoreLockedError``. A lock
+    taken on a file no longer at ``path`` (its holder, a first re-check that stopped, removed it with the folder it
+    made) is let go and taken again on the file there: a lock on a file nobody else can see keeps nobody out."""
+    deadline = time.monotonic() + max(wait_s, 0.0)
+    waiting = False
+    while True:
+        fd, created = _open(path)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not waiting and wait_s > 0:
+                        waiting = True
+                        log.info("%s is locked by %s; waiting up to %g s", store, _holder(fd), wait_s)
+                    if time.monotonic() >= deadline:
+                        waited = f"waited {wait_s:g} s" if wait_s > 0 else "use --wait SECONDS to wait for it"
+                        raise StoreLockedError(
+                            f"{store}: another re-check is writing this store ({_holder(fd)}); {waited}"
+                        ) from None
+                    time.sleep(POLL_S)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, path):
+            return fd, created
+        log.debug("%s was removed while this re-check waited for it; locking it anew", path)
+        os.close(fd)  # (releases the lock on the removed file)
+
+
 @contextmanager
 def writer_lock(store: Path, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the store's writer lock; wait up to ``wait_s`` seconds for it, else ``StoreLockedError``."""
     path = lock_path(Path(store))
-    created = _missing_folders(path.parent)
+    fd, created = _locked(Path(store), path, wait_s)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot create the store's lock file ({exc.strerror or exc})") from None
-    try:
-        deadline = time.monotonic() + max(wait_s, 0.0)
-        waiting = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not waiting and wait_s > 0:
-                    waiting = True
-                    log.info("%s is locked by %s; waiting up to %g s", store, _holder(fd), wait_s)
-                if time.monotonic() >= deadline:
-                    waited = f"waited {wait_s:g} s" if wait_s > 0 else "use --wait SECONDS to wait for it"
-                    raise StoreLockedError(
-                        f"{store}: another re-check is writing this store ({_holder(fd)}); {waited}"
-                    ) from None
-                time.sleep(POLL_S)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         try:

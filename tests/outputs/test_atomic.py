@@ -203,3 +203,30 @@ def test_geo_report_refuses_a_folder_without_the_completion_marker(synthetic_out
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert MARKER in result.stderr and "not a complete run folder" in result.stderr, result.stderr
     assert not (folder / "report.html").exists()
+
+
+def test_two_reports_of_one_run_written_at_once_both_land_whole(monkeypatch, tmp_path):
+    """Two analysts rebuilding one run's report at once (``geo report RUN``, QGIS's *Rebuild report*): both wrote
+    through ``.report.tmp.html``, so the second removed and replaced the first's half-written file, which the first
+    then renamed into place (a truncated report), and the second's rename failed (an internal error)."""
+    from geo.outputs import report
+
+    path = tmp_path / "report.html"
+    first, second = "<html>" + "a" * 200_000 + "</html>", "<html>" + "b" * 200_000 + "</html>"
+    texts = iter([first, second])
+    monkeypatch.setattr(report, "render_report", lambda runs: next(texts))
+    real_write = Path.write_text
+
+    def slow_write(self: Path, data: str, *args, **kwargs) -> int:
+        if data != first:
+            return real_write(self, data, *args, **kwargs)
+        with self.open("w", encoding="utf-8") as handle:  # the first is half-way through its file ...
+            handle.write(data[:100_000])
+            report.write_report(path, [])  # ... when the second report is written whole
+            handle.write(data[100_000:])
+        return len(data)
+
+    monkeypatch.setattr(Path, "write_text", slow_write)
+    report.write_report(path, [])
+    assert path.read_text(encoding="utf-8") in (first, second)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
