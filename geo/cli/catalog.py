@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -15,6 +17,9 @@ from geo.cli.options import (
     aoi_dir_option, aoi_folder, json_option, listed_folder, seeds_dir_option, seeds_folder,
 )
 from geo.errors import AOIError
+
+if TYPE_CHECKING:
+    from geo.aoi import AOI
 
 
 # `show` prints JSON only; --json is taken as the listings take it, so a script can pass it to every command.
@@ -42,10 +47,34 @@ def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
         return
     if not aois:
         return
-    table = Table("id", "name", "country", "kind", "area km2")
+    table = Table("id", "name", "country", "kind", "km²", show_edge=False)  # (its edges: 2 columns of 80)
     for aoi in aois.values():
         table.add_row(aoi.id, aoi.name, aoi.country, aoi.kind, f"{aoi.area_km2:.1f}")
-    console.print_table(table, "id")
+    # ids (what --aoi takes) and kinds (values of a vocabulary) never cut; a terminal too narrow for them beside
+    # a readable name gets a block per AOI instead of names folded inside words
+    console.print_table(table, "id", "kind", narrow=lambda: _aoi_blocks(aois), room={"name": NAME_WIDTH})
+
+
+NAME_WIDTH = 15  # the name column's narrowest a line (its text's when shorter; "Blagoveshchensk"), else blocks
+
+
+def _aoi_blocks(aois: Mapping[str, AOI]) -> None:
+    """The AOIs one block each: the id with its kind, country and area, then the name wrapped between words."""
+    import textwrap
+
+    width = max(console.stdout.width, 40)
+    for index, aoi in enumerate(aois.values()):
+        if index:
+            console.stdout.print()
+        facts = f"{aoi.kind}, {aoi.country}, {aoi.area_km2:.1f} km²"
+        together = len(aoi.id) + len(facts) + 3 <= width  # else the facts on a line of their own
+        console.stdout.print(f"[bold]{console.esc(aoi.id)}[/]" + (f" ({console.esc(facts)})" if together else ""),
+                             markup=True)
+        if not together:
+            console.stdout.print(f"  {facts}", markup=False)
+        console.stdout.print(textwrap.fill(aoi.name, width, initial_indent="  ", subsequent_indent="  ",
+                                           break_long_words=False, break_on_hyphens=False), markup=False,
+                             soft_wrap=True)
 
 
 @aoi_group.command("show")

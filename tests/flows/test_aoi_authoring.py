@@ -276,3 +276,21 @@ def test_approximate_that_is_no_yes_or_no_is_refused(user):
                                                                                 '"approximate": "roughly"'))
     assert refusal(user("aoi", "list", "--aoi-dir", "aoi"), "aoi/port.geojson") == (
         "property 'approximate' must be true or false, got \"roughly\"")
+
+
+def test_the_shipped_aois_list_at_80_columns_without_a_word_cut(user):
+    """At 80 columns `geo aoi list` cut the kind 'training_ground' into 'training_gro' / 'und' and names inside
+    words ('Blagoveshche' / 'nsk'): the kind is a value other tools filter on, kept whole, and the names wrap
+    between words; a terminal too narrow for that gets a block per AOI."""
+    from tests.conftest import REPO
+
+    wide = user("aoi", "list", "--aoi-dir", str(REPO / "aoi"), columns=80)
+    assert wide.returncode == 0, wide.output
+    lines = wide.stdout.splitlines()
+    assert max(map(len, lines)) <= 80, wide.stdout
+    assert any("│ training_ground │" in line for line in lines), wide.stdout
+    assert any("│ Blagoveshchensk │" in line for line in lines), wide.stdout  # its name's first line, whole
+    narrow = user("aoi", "list", "--aoi-dir", str(REPO / "aoi"), columns=50).stdout
+    assert max(map(len, narrow.splitlines())) <= 50, narrow
+    assert "\nchongjin-port (port, KP, 20.0 km²)\n  Chongjin port\n" in narrow, narrow
+    assert "\nsergeevka-training-ground\n  training_ground, RU, 64.0 km²\n  Sergeevka training ground\n" in narrow
