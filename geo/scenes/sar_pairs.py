@@ -93,8 +93,9 @@ def _covering(scenes: Sequence[Scene], aoi: AOI) -> list[tuple[Scene, float]]:
 
 
 def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, side: str,
-          max_gap: int, zone: DayZone) -> tuple[list[tuple[Scene, float]], bool]:
-    """Candidates (scene, AOI coverage) on one side; True when the user named the scene by id."""
+          max_gap: int, zone: DayZone, claim_note: str = "") -> tuple[list[tuple[Scene, float]], bool]:
+    """Candidates (scene, AOI coverage) on one side; True when the user named the scene by id. ``claim_note``:
+    the claim whose window set the side's date, said when no scene is found near it."""
     if ref is not None and not DATE_PATTERN.match(ref):
         scene = named_scene(source, ref, f"--{side}")
         if scene.sensor is not Sensor.S1:
@@ -106,6 +107,7 @@ def _side(source: SceneSource, aoi: AOI, ref: str | None, anchor: date | None, s
     if not found:
         where = "on or before" if side == "before" else "on or after"
         note = date_then_catalog(mission_note(Sensor.S1, hi), source, aoi)  # a catalog of Sentinel-2 only says so
+        note = "; ".join(filter(None, (note, claim_note)))
         raise NoScenesError(f"no Sentinel-1 scene covering at least {MIN_COVERAGE:.0%} of AOI {aoi.id!r} {where} "
                             f"{anchor}{zone.day_note()} within {max_gap} days in {source.name}{'; ' + note if note else ''}")
     return found, False
@@ -148,8 +150,10 @@ def select_sar_pair(source: SceneSource, aoi: AOI, claims: Sequence[Claim], befo
     or dates, else the pair brackets the claims' windows. See the module doc for the rule."""
     anchors = claim_anchors(claims, aoi, before, after)
     before_anchor, after_anchor, zones = anchors.before, anchors.after, (anchors.before_zone, anchors.after_zone)
-    befores, fixed_before = _side(source, aoi, before, before_anchor, "before", max_gap_days, zones[0])
-    afters, fixed_after = _side(source, aoi, after, after_anchor, "after", max_gap_days, zones[1])
+    befores, fixed_before = _side(source, aoi, before, before_anchor, "before", max_gap_days, zones[0],
+                                  anchors.claim_note("before"))
+    afters, fixed_after = _side(source, aoi, after, after_anchor, "after", max_gap_days, zones[1],
+                                anchors.claim_note("after"))
     def cost(pair: tuple[tuple[Scene, float], tuple[Scene, float]]) -> tuple[float, ...]:
         (b, cb), (a, ca) = pair
         return (_gap(b, before_anchor, "before", zones[0]) + _gap(a, after_anchor, "after", zones[1]), -min(cb, ca),

@@ -112,3 +112,18 @@ def test_the_pair_brackets_the_window_in_its_local_days(tmp_path):
     after = pair.reason["after"]
     assert (after["date"], after["local_date"]) == ((end - timedelta(days=1)).isoformat(), end.isoformat())
     assert [s.id for s in pair.series] == ["A0", "A-start-evening", "A1", "A2", "A3", "A-end-eve"]
+
+
+def test_a_side_without_a_scene_names_the_claim_whose_window_set_it(tmp_path):
+    """One late claim among the AOI's blocked a Sentinel-1 run naming neither it nor a way out (as a
+    Sentinel-2 side says since the grown-registry walk)."""
+    from geo.claims import TimeWindow
+
+    catalog, aoi, claims = _setup(tmp_path, [_scene(f"A{i}", when) for i, when in enumerate(sim.DATES)])
+    late_end = (sim.DATES[4] + timedelta(days=500)).date()
+    late = dataclasses.replace(claims[0], id="late-claim", window=TimeWindow(late_end - timedelta(days=3), late_end))
+    with pytest.raises(NoScenesError) as refused:
+        select_sar_pair(catalog, aoi, [*claims, late])
+    assert str(refused.value).endswith(
+        f"; {late_end} ends the window of claim 'late-claim', the latest of the 3 claims on the AOI: run on the others "
+        "with --claim, or give --before and --after"), str(refused.value)
