@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 
 from geo.aoi import load_aois
-from geo.claims import Stance, load_claims, load_claims_file
+from geo.claims import Stance
+from geo.claim_files import load_claims, load_claims_file
 from geo.errors import ClaimError
 from tests.conftest import REPO
 

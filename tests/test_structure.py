@@ -22,7 +22,7 @@ PACKAGE = REPO / "geo"
 # A module is in the stage of the longest prefix that names it; a new top-level module or folder is placed here.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("geo", "geo.errors", "geo.paths", "geo.grid", "geo.geometry", "geo.atomic", "geo.text_files"),
-    ("geo.aoi", "geo.claims", "geo.claim_syntax", "geo.claim_days"),
+    ("geo.aoi", "geo.claims", "geo.claim_files", "geo.claim_syntax", "geo.claim_days"),
     ("geo.scenes",),
     ("geo.align",),
     ("geo.change",),

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from geo.claims import Claim, load_claims, read_claims
+from geo.claims import Claim
+from geo.claim_files import load_claims, read_claims
 from geo import paths
 from geo.cli import console
 from geo.cli.options import (

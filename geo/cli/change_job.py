@@ -13,7 +13,8 @@ from geo.aoi import AOI, check_same_place, load_aois, resolve_aoi
 from geo.atomic import check_output_dir
 from geo.claim_verdict import ClaimVerdict
 from geo.aoi_files import names_a_file
-from geo.claims import VESSEL_SIGNATURE, Claim, read_claims
+from geo.claims import VESSEL_SIGNATURE, Claim
+from geo.claim_files import read_claims
 from geo.cli import console
 from geo.errors import AOIError, ClaimError
 from geo.link import claim_index

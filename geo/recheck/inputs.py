@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from geo.aoi_files import (AoiFeature, close_id_hint, folder_error, index_aois, names_a_file,
                            registry_file_hint)
-from geo.claims import Claim, ClaimProblem, ClaimSet, read_claims
+from geo.claims import Claim
+from geo.claim_files import ClaimProblem, ClaimSet, read_claims
 from geo.errors import AOIError, GeoError
 from geo.slips import known_list
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from geo.aoi_files import AoiFeature, names_a_file
 from geo.change.detectors import SAR_VERSION
-from geo.claims import VESSEL_SIGNATURE, Claim, check_references
+from geo.claims import VESSEL_SIGNATURE, Claim
+from geo.claim_files import check_references
 from geo.recheck.claim_edits import judged_differently
 from geo.errors import ClaimError, SceneError
 from geo.recheck.passes import counted_together, stored_ids

@@ -12,7 +12,7 @@ from rasterio import features as rio_features
 
 from geo.aoi import load_aoi
 from geo.change.detectors import DETECTORS
-from geo.claims import load_claims
+from geo.claim_files import load_claims
 from geo.errors import ChangeError
 from geo.geometry import WGS84, reproject
 from geo.jobs.kit import ChangeJob

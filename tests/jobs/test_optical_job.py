@@ -7,7 +7,7 @@ import pytest
 from rasterio import features
 
 from geo.aoi import load_aoi
-from geo.claims import load_claims
+from geo.claim_files import load_claims
 from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob

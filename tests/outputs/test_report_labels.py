@@ -13,7 +13,7 @@ import pytest
 
 from geo.aoi import load_aoi
 from geo.change.detectors.local_fusion import LocalFusionParams
-from geo.claims import load_claims
+from geo.claim_files import load_claims
 from geo.jobs.kit import ChangeJob
 from geo.jobs.optical_kit import OpticalKit, Params
 from geo.jobs.spine import run_job

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from geo.aoi import load_aoi
-from geo.claims import load_claims
+from geo.claim_files import load_claims
 from geo.jobs.kit import ChangeJob
 from geo.jobs.optical_kit import OpticalKit, Params
 from geo.atomic import MARKER

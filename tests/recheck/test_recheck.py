@@ -14,7 +14,7 @@ import pytest
 import rasterio
 
 from geo.aoi import load_aoi
-from geo.claims import load_claims
+from geo.claim_files import load_claims
 from geo.errors import DateError
 from geo.recheck.plan import plan_aoi
 from geo.recheck.run import recheck

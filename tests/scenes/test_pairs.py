@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from geo.claims import TimeWindow, load_claims
+from geo.claims import TimeWindow
+from geo.claim_files import load_claims
 from geo.errors import DateError, SceneError
 from geo.scenes.cache import SceneCache
 from geo.scenes.pairs import ORBIT_PENALTY_DAYS, select_pair

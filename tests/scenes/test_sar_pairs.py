@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from geo.aoi import resolve_aoi
-from geo.claims import load_claims
+from geo.claim_files import load_claims
 from geo.errors import DateError, NoScenesError, SceneError
 from geo.scenes import sar_pairs
 from geo.scenes.sar_pairs import select_sar_pair

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from geo.aoi import load_aoi
-from geo.claims import load_claims
+from geo.claim_files import load_claims
 from geo.outputs.run_data import load_vessels
 from geo.vessels.job import default_period, scene_sensor, vessel_data, vessel_job, write_vessel_outputs
 from geo.scenes.source import LocalCatalog
