@@ -38,7 +38,11 @@ def print_report(report: RecheckReport, store: Path) -> None:
     out, esc = console.stdout, console.esc
     summary = report.summary
     migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
-    unchanged = f"store unchanged but for its {migrated}" if migrated else "store unchanged"
+    # a run with nothing new may still record earlier runs' --on-new commands delivered at last
+    late = [r for r in report.notified_runs if r != report.run_id]
+    delivered = f"{'run' if len(late) == 1 else 'runs'} {', '.join(map(str, late))}'s --on-new delivery recorded"
+    but_for = " and ".join(([f"its {migrated}"] if migrated else []) + ([delivered] if late else []))
+    unchanged = f"store unchanged but for {but_for}" if but_for else "store unchanged"
     if report.run_id is None and summary["failed_aois"]:  # not a run: nothing of it recorded, no run folder
         out.print(f"[bold]no run recorded[/]: [red]{counted(len(summary['failed_aois']), 'AOI')} failed[/] (retried "
                   f"next run), nothing new in {counted(len(summary['aois']), 'other')}, in {report.elapsed_s:.2f} s; "
@@ -223,6 +227,9 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
         collection, n_items = export_collection(store, export_stac)
         console.stderr.print(f"STAC collection of {n_items} item(s): {console.esc(collection)}")
+    late_hooks = [r for r in report.notified_runs if r != report.run_id]
+    if late_hooks:
+        console.stderr.print(f"--on-new: ran the command for earlier run(s) {late_hooks} (late: it had failed)")
     if report.late_alerts:
         console.stderr.print(f"--notify: delivered the alert(s) of earlier run(s) {report.late_alerts} (late)")
     if report.alert_failed:

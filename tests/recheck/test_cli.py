@@ -95,7 +95,9 @@ def test_on_new_gets_the_summary_and_a_failed_command_is_retried(first_run, tmp_
     command = f'cat > {hook}.json; echo "$GEO_RECHECK_SUMMARY $GEO_RECHECK_RUN" > {hook}.env'
     retry = geo_cli(*series.args(store, "--on-new", command))
     assert retry.returncode == 0, retry.stderr
-    assert "nothing new" in retry.stdout
+    # said, as --notify's late alerts are; and the store did change: the delivery is recorded in it
+    assert "store unchanged but for run 2's --on-new delivery recorded" in retry.stdout, retry.stdout
+    assert "--on-new: ran the command for earlier run(s) [2] (late: it had failed)" in retry.stderr, retry.stderr
     summary_path = store.with_name("s-outputs") / "runs" / "000002" / "summary.json"
     delivered = json.loads(hook.with_suffix(".json").read_text())
     assert delivered == json.loads(summary_path.read_text())
@@ -103,7 +105,8 @@ def test_on_new_gets_the_summary_and_a_failed_command_is_retried(first_run, tmp_
     assert hook.with_suffix(".env").read_text().split() == [str(summary_path), "2"]
     # delivered once: the next run has nothing to send
     hook.with_suffix(".json").unlink()
-    assert geo_cli(*series.args(store, "--on-new", command)).returncode == 0
+    again = geo_cli(*series.args(store, "--on-new", command))
+    assert again.returncode == 0 and again.stderr == "" and "store unchanged\n" in again.stdout, again.stdout
     assert not hook.with_suffix(".json").exists()
 
 
