@@ -39,9 +39,10 @@ def print_report(report: RecheckReport, store: Path) -> None:
     summary = report.summary
     migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
     # a run with nothing new may still record earlier runs' --on-new commands delivered at last
-    late = [r for r in report.notified_runs if r != report.run_id]
-    delivered = f"{'run' if len(late) == 1 else 'runs'} {', '.join(map(str, late))}'s --on-new delivery recorded"
-    but_for = " and ".join(([f"its {migrated}"] if migrated else []) + ([delivered] if late else []))
+    late = {"--on-new": [r for r in report.notified_runs if r != report.run_id], "--notify": report.late_alerts}
+    but_for = " and ".join([f"its {migrated}"] * bool(migrated) + [
+        f"{'run' if len(runs) == 1 else 'runs'} {', '.join(map(str, runs))}'s {option} delivery recorded"
+        for option, runs in late.items() if runs])
     unchanged = f"store unchanged but for {but_for}" if but_for else "store unchanged"
     if report.run_id is None and summary["failed_aois"]:  # not a run: nothing of it recorded, no run folder
         out.print(f"[bold]no run recorded[/]: [red]{counted(len(summary['failed_aois']), 'AOI')} failed[/] (retried "

@@ -144,6 +144,7 @@ def test_an_alert_not_delivered_is_sent_at_the_next_recheck_and_only_once(first_
     # The next re-check finds nothing new, the webhook is back: run 2's alert arrives, marked late.
     later = geo_cli(*series.args(store, "--notify", receiver.url + SECRET))
     assert later.returncode == 0 and "nothing new" in later.stdout, later.stderr
+    assert "store unchanged but for run 2's --notify delivery recorded" in later.stdout, later.stdout  # it is cleared
     assert [(r.path, r.status) for r in _posts(receiver)] == [(SECRET, 200)]
     body = json.loads(_posts(receiver)[0].received)
     assert (body["run_id"], body["late"], body["n_new_changes"]) == (2, True, 2)
