@@ -44,6 +44,7 @@ from geo.claim_days import DayZone, claim_zone
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
 from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
+from geo.vessels.period import BASELINE_DAYS
 from geo.vessels.series import known_modes, mode_unknown, row_day, series_namer
 from geo.words import counted
 
@@ -212,7 +213,8 @@ def vessel_evidence(
             continue
         if len(baseline) < params.min_baseline_dates:
             reasons.append(f"{sensor}: only {counted(len(baseline), 'usable baseline date')} of the "
-                           f"{params.min_baseline_dates} needed before {start}{days}: start the period earlier")
+                           f"{params.min_baseline_dates} needed before {start}{days}: start the period earlier (geo vessels "
+                           f"--from; geo run and geo recheck count from {BASELINE_DAYS} days before the window)")
             continue
         for name, column in _counts(baseline + window, params).items():
             test = count_rise_test([r[column] for r in baseline], [r[column] for r in window], params.interval)

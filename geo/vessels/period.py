@@ -21,7 +21,11 @@ def vessel_claims(claims: Sequence[Claim], aoi: AOI) -> list[Claim]:
     return [c for c in claims if aoi.id in c.aoi_ids and VESSEL_SIGNATURE in c.signatures]
 
 
-def default_period(claims: Sequence[Claim], baseline_days: int = 180, after_days: int = 14) -> tuple[date, date]:
+BASELINE_DAYS = 180  # geo run's and geo recheck's vessel counts start this many days before the earliest window
+
+
+def default_period(claims: Sequence[Claim], baseline_days: int = BASELINE_DAYS,
+                   after_days: int = 14) -> tuple[date, date]:
     """A period covering the claims' windows plus a baseline before them (for ``geo run`` / ``recheck``)."""
     if not claims:
         raise ValueError("no claims to derive a vessel period from")

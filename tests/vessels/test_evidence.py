@@ -180,7 +180,8 @@ def test_a_not_tested_reason_names_the_windows_zone_in_one_parenthesis():
     [few] = evidence_for_claims([claim], PORT, _rows([3, 2, 12]))
     assert few["verdict"] == "not tested"
     assert few["rationale"] == (f"s1: only 2 usable baseline dates of the 4 needed before {window_day}, local "
-                                "days (Europe/Paris): start the period earlier")
+                                "days (Europe/Paris): start the period earlier (geo vessels --from; geo run and "
+                                "geo recheck count from 180 days before the window)")
     [gap] = evidence_for_claims([claim], PORT, _rows([3, 2]))
     assert gap["rationale"] == f"s1: no scene inside the window {window_day}..{window_day}, local days (Europe/Paris)"
 
