@@ -88,7 +88,8 @@ def read_geojson(path: Path) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AOIError(f"{path}: malformed GeoJSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        what = exc.msg.removesuffix(" at")  # json's "Invalid control character at" (a line break in a string)
+        raise AOIError(f"{path}: malformed GeoJSON ({what} at line {exc.lineno} column {exc.colno})"
                        f"{_json_hint(text, exc.pos)}") from None
 
 

@@ -75,6 +75,15 @@ def test_malformed_json_names_file_and_position(tmp_path):
         load_aoi(path)
 
 
+def test_a_line_break_inside_a_string_is_said_once_where(tmp_path):
+    """json's message for it ends in "at" ("Invalid control character at"): it read "... at at line 1 column 15"."""
+    path = tmp_path / "half.geojson"
+    path.write_text('{"type": "Feat\n')
+    with pytest.raises(AOIError) as caught:
+        load_aoi(path)
+    assert f"{path}: malformed GeoJSON (Invalid control character at line 1 column 15)" in str(caught.value)
+
+
 def test_bad_id_and_kind_refused():
     with pytest.raises(AOIError, match="slug"):
         aoi_from_geojson(feature(mapping(box(0, 0, 0.05, 0.05)), id="Bad Id"), "f")
