@@ -124,6 +124,11 @@ def _seen_part(done: list[dict[str, Any]], sensor: str | None) -> str:
     return "; " + seen_words(newest["clear_fraction"], outside, kind, unjudged) + newest_only
 
 
+def _runs(run_ids: list[int]) -> str:
+    """``run 2``, ``runs 2, 3``."""
+    return f"run{'s' if len(run_ids) > 1 else ''} {', '.join(map(str, run_ids))}"
+
+
 def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> str | None:
     from geo.recheck.notify import shown, url_problem
 
@@ -227,12 +232,13 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
         from geo.recheck.stac_export import export_collection
 
         collection, n_items = export_collection(store, export_stac)
-        console.stderr.print(f"STAC collection of {n_items} item(s): {console.esc(collection)}")
+        console.stderr.print(f"STAC collection of {counted(n_items, 'item')}: {console.esc(collection)}")
     late_hooks = [r for r in report.notified_runs if r != report.run_id]
     if late_hooks:
-        console.stderr.print(f"--on-new: ran the command for earlier run(s) {late_hooks} (late: it had failed)")
+        console.stderr.print(f"--on-new: ran the command for earlier {_runs(late_hooks)} (late: it had failed)")
     if report.late_alerts:
-        console.stderr.print(f"--notify: delivered the alert(s) of earlier run(s) {report.late_alerts} (late)")
+        alerts = "alerts" if len(report.late_alerts) > 1 else "alert"
+        console.stderr.print(f"--notify: delivered the {alerts} of earlier {_runs(report.late_alerts)} (late)")
     if report.alert_failed:
         console.stderr.print("--notify: an alert was not delivered; it is sent again at the next re-check with --notify")
     if report.failed_aois:

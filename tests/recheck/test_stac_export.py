@@ -35,7 +35,7 @@ def test_the_store_exported_as_a_valid_collection_of_its_pairs(first_run, tmp_pa
     assert result.returncode == 0, result.stderr
     pairs = _done_pairs(store)
     assert len(pairs) >= 6  # two runs over four AOIs
-    assert f"STAC collection of {len(pairs)} item(s)" in result.stderr
+    assert f"STAC collection of {len(pairs)} item{'' if len(pairs) == 1 else 's'}:" in result.stderr
     collection = pystac.Collection.from_file(str(dest / "collection.json"))
     with offline_validation() as validator:
         pystac.validation.validate_all_dict(collection.to_dict(), str(dest / "collection.json"))
