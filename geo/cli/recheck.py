@@ -244,5 +244,5 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     if report.failed_aois:
         raise click.exceptions.Exit(EXIT_AOIS_FAILED)
     if report.hook_failed_runs:
-        console.stderr.print(f"--on-new command failed for run(s) {report.hook_failed_runs}; retried next run")
+        console.stderr.print(f"--on-new command failed for {_runs(report.hook_failed_runs)}; retried next run")
         raise click.exceptions.Exit(EXIT_HOOK_FAILED)

@@ -30,6 +30,7 @@ from geo.recheck.plan import AoiPlan
 from geo.scenes.model import Scene
 from geo.scenes.remote import is_remote
 from geo.store import SceneRef
+from geo.words import counted
 
 if TYPE_CHECKING:
     from geo.recheck.vessels import VesselOutcome
@@ -180,7 +181,7 @@ def run_plans(plans: Sequence[AoiPlan], kit: SensorKit, workers: int = 1,
         for index, plan in enumerate(plans, 1):
             if progress:
                 counting = f", {len(plan.vessels.pending)} to count vessels on" if plan.vessels else ""
-                progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {len(plan.pending)} new scene(s){counting}")
+                progress(f"AOI {plan.aoi.id} ({index}/{len(plans)}): {counted(len(plan.pending), 'new scene')}{counting}")
             try:
                 outcomes.append(process_plan(plan, kit))
             except Exception as exc:  # a bug outside a pair (vessel counts): this AOI is retried, the others go on

@@ -34,6 +34,7 @@ from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
 from geo.store import Store, now_utc, open_for_writing, writer_lock
+from geo.words import counted
 
 if TYPE_CHECKING:  # imported when there is something to process (the AOIs' geometry: when not quick.py's case)
     from geo.aoi import AOI
@@ -332,7 +333,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         aois = [a for a in selected.aois if a.id not in taken.failed]  # their claims may be among those not taken
         _warn_redrawn(store, aois)
         claims = taken.claims
-        step(f"searching {source.name} for new scenes over {len(aois)} AOI(s)")
+        step(f"searching {source.name} for new scenes over {counted(len(aois), 'AOI')}")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
         failed.update(invalid)
 

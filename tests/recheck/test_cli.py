@@ -88,7 +88,7 @@ def test_on_new_gets_the_summary_and_a_failed_command_is_retried(first_run, tmp_
     series.publish(4)
     failing = geo_cli(*series.args(store, "--on-new", "cat > /dev/null; exit 7"))
     assert failing.returncode == 5, (failing.stdout, failing.stderr)
-    assert "--on-new command failed for run(s) [2]" in failing.stderr
+    assert "--on-new command failed for run 2;" in failing.stderr
     with sqlite3.connect(store) as conn:  # the results are committed all the same
         assert conn.execute("SELECT n_new_changes, notified_at FROM runs WHERE run_id = 2").fetchone() == (2, None)
     hook = tmp_path / "hook"
@@ -134,7 +134,7 @@ def test_an_on_new_command_that_hangs_is_stopped_with_what_it_started(first_run,
     took = time.monotonic() - started
     assert hung.returncode == 5, hung.stderr
     assert "--on-new command timed out after 1 s (stopped, with the processes it started)" in hung.stderr
-    assert "--on-new command failed for run(s) [2]; retried next run" in hung.stderr
+    assert "--on-new command failed for run 2; retried next run" in hung.stderr
     assert took < 20, took  # not the 30 s of the hung child
     child = int(pid.read_text())
     assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
