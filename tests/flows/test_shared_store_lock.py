@@ -76,5 +76,5 @@ def test_a_waiting_recheck_keeps_the_store_to_itself_after_a_stopped_first_one_r
     assert "Locked:" in third.stderr and f"pid {waiting.pid}" in third.stderr
     out, err = waiting.communicate(timeout=600)
     assert waiting.returncode == 0, out + err
-    assert out.startswith("run 1: 2 new pair(s)"), out
+    assert out.startswith("run 1: 2 new pairs,"), out
     assert store.exists() and (home / "watch" / "store.gpkg.lock").exists()
