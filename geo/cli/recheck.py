@@ -39,10 +39,9 @@ def print_report(report: RecheckReport, store: Path) -> None:
     summary = report.summary
     migrated = f"schema migrated from version {report.migrated[0]} to {report.migrated[1]}" if report.migrated else ""
     # a run with nothing new may still record earlier runs' --on-new commands delivered at last
-    late = {"--on-new": [r for r in report.notified_runs if r != report.run_id], "--notify": report.late_alerts}
+    late = {"--on-new": report.late_hooks, "--notify": report.late_alerts}
     but_for = " and ".join([f"its {migrated}"] * bool(migrated) + [
-        f"{'run' if len(runs) == 1 else 'runs'} {', '.join(map(str, runs))}'s {option} delivery recorded"
-        for option, runs in late.items() if runs])
+        f"{_runs(runs)}'s {option} delivery recorded" for option, runs in late.items() if runs])
     unchanged = f"store unchanged but for {but_for}" if but_for else "store unchanged"
     if report.run_id is None and summary["failed_aois"]:  # not a run: nothing of it recorded, no run folder
         out.print(f"[bold]no run recorded[/]: [red]{counted(len(summary['failed_aois']), 'AOI')} failed[/] (retried "
@@ -233,9 +232,8 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
 
         collection, n_items = export_collection(store, export_stac)
         console.stderr.print(f"STAC collection of {counted(n_items, 'item')}: {console.esc(collection)}")
-    late_hooks = [r for r in report.notified_runs if r != report.run_id]
-    if late_hooks:
-        console.stderr.print(f"--on-new: ran the command for earlier {_runs(late_hooks)} (late: it had failed)")
+    if report.late_hooks:
+        console.stderr.print(f"--on-new: ran the command for earlier {_runs(report.late_hooks)} (late: it had failed)")
     if report.late_alerts:
         alerts = "alerts" if len(report.late_alerts) > 1 else "alert"
         console.stderr.print(f"--notify: delivered the {alerts} of earlier {_runs(report.late_alerts)} (late)")

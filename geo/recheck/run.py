@@ -100,6 +100,11 @@ class RecheckReport:
     elapsed_s: float = 0.0
 
     @property
+    def late_hooks(self) -> list[int]:
+        """Earlier runs whose ``--on-new`` command this re-check ran at last (it had failed)."""
+        return [r for r in self.notified_runs if r != self.run_id]
+
+    @property
     def failed_aois(self) -> list[dict[str, str]]:
         failed: list[dict[str, str]] = self.summary["failed_aois"]  # the summary is a JSON document
         return failed
