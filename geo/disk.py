@@ -35,6 +35,15 @@ def file_size_limit() -> int | None:
     return None if soft == resource.RLIM_INFINITY else soft
 
 
+def beyond_size_limit(needed: int) -> str | None:
+    """``"more than the largest file this process may write: N bytes, ulimit -f or LimitFSIZE="`` when ``needed``
+    bytes would pass the file-size limit, else None: said before writing, as GDAL meets EFBIG silently."""
+    limit = file_size_limit()
+    if limit is None or limit >= needed:
+        return None
+    return f"more than the largest file this process may write: {limit} bytes, ulimit -f or LimitFSIZE="
+
+
 def _at_size_limit(folder: Path) -> str | None:
     """The file-size limit said, with the file of ``folder`` that reached it, when one did; else None."""
     limit = file_size_limit()

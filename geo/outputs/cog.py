@@ -21,7 +21,7 @@ from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from geo.atomic import replacing
-from geo.disk import file_size_limit, free_bytes
+from geo.disk import beyond_size_limit, free_bytes
 from geo.errors import OutputError, RasterError
 from geo.grid import Grid
 from geo.scenes.scratch import release
@@ -107,10 +107,9 @@ def _read_back(path: Path, source: Path) -> None:
 
 
 def _check_room(path: Path, needed: int, room: int) -> None:
-    limit, largest = file_size_limit(), needed + needed // 3  # the source, or the COG with its overviews
-    if limit is not None and limit < largest:
-        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF (it may take {largest} bytes, more than the "
-                          f"largest file this process may write: {limit} bytes, ulimit -f or LimitFSIZE=)")
+    largest = needed + needed // 3  # the source, or the COG with its overviews
+    if beyond := beyond_size_limit(largest):
+        raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF (it may take {largest} bytes, {beyond})")
     free = free_bytes(path.absolute().parent)
     if free is not None and free < needed:
         raise OutputError(f"{path}: cannot write Cloud-Optimised GeoTIFF (no space left on its device: {free} bytes "

@@ -38,7 +38,7 @@ from rasterio.errors import RasterioError
 
 from geo import paths
 from geo.atomic import replacing
-from geo.disk import file_size_limit, free_bytes, no_space
+from geo.disk import beyond_size_limit, free_bytes, no_space
 from geo.errors import SceneError
 from geo.grid import Grid
 from geo.scenes.ids import shown_id, unsafe_id_reason
@@ -220,14 +220,13 @@ class SceneCache:
         if grid.width >= 256 and grid.height >= 256:
             profile.update(tiled=True, blockxsize=256, blockysize=256)
         # libtiff would print a dozen raw lines into cron's log first
-        free, limit = free_bytes(_existing(path.parent)), file_size_limit()
+        free = free_bytes(_existing(path.parent))
         if free is not None and free < data.nbytes:
             self._cannot_write(path, f"no space left on the device of {self.root} ({free} bytes free, the entry "
                                      f"needs up to {data.nbytes})")
             return path
-        if limit is not None and limit < data.nbytes:
-            self._cannot_write(path, f"it needs up to {data.nbytes} bytes, more than the largest file this process "
-                                     f"may write: {limit} bytes, ulimit -f or LimitFSIZE=")
+        if beyond := beyond_size_limit(data.nbytes):
+            self._cannot_write(path, f"it needs up to {data.nbytes} bytes, {beyond}")
             return path
 
         def write(tmp: Path) -> None:
