@@ -28,7 +28,7 @@ from geo.results import Manifest, cloud_unjudged_on, outside_scenes_share, seen_
 from geo.scenes.model import Sensor
 from geo.scenes.source import open_source
 from geo.vector.feature import ChangeFeature
-from geo.words import counted
+from geo.words import counted, tallied
 
 
 def load_job_inputs(
@@ -113,8 +113,7 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
         out.print(f"vessel counts: {counted(vessels['n_scenes'], 'scene')} from {start} to {end} "
                   f"({'/'.join(vessels['sensors'])} searched){found}")
     if len(claims) > 1:  # the verdicts at a glance: an AOI named by dozens of claims prints as many long lines
-        tally = Counter(claim.verdict for claim in claims)
-        out.print(f"{len(claims)} claims: " + ", ".join(f"{n} {esc(v)}" for v, n in tally.most_common()))
+        out.print(f"{len(claims)} claims: {esc(tallied(claim.verdict for claim in claims))}")
     for claim in claims:
         source = ""
         if claim.verdict_source:  # the vessel job merged its counts in: which line of evidence decided, if any

@@ -45,6 +45,7 @@ from geo.outputs.statistic import describe, job_parameters
 from geo.scenes.model import Sensor
 from geo.vector.feature import ChangeFeature
 from geo.verdicts import MIN_EVIDENCE_AREA_M2, MIN_EVIDENCE_STRENGTH
+from geo.words import tallied
 
 MAX_TABLE_ROWS = 15
 MAX_CHIPS = 6
@@ -365,11 +366,11 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
         for s in sections for c in s["cards"]
     ]
     # the verdicts at a glance, most frequent first: a report of ten areas may hold a hundred
-    tally = Counter(c["entry"]["verdict"] for s in sections for c in s["cards"]).most_common()
+    tally = tallied(c["entry"]["verdict"] for s in sections for c in s["cards"])
     return environment.get_template("report.html.j2").render(
         sections=sections,
         summary=summary,
-        tally=", ".join(f"{n} {verdict}" for verdict, n in tally),
+        tally=tally,
         verdict_help=[(badge(v, None, key=True), help) for v, help in verdict_help(runs).items()],
         confidence_examples=[badge(CONSISTENT, level) for level in ("high", "medium", "low")],
         evidence_rule=EVIDENCE_RULE,
