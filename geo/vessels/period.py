@@ -49,7 +49,8 @@ def no_scenes(sensors: Sequence[Sensor], aoi: AOI, start: date, end: date, sourc
     from geo.scenes.source import open_source
 
     sensor = sensors[0] if len(sensors) == 1 else None
-    opened = open_source(source, sensor, tuple((named or {}).get(sensor, ())) or None if sensor else None)
+    mine = tuple((named or {}).get(sensor, ())) if sensor else ()  # --collection: the one sensor's
+    opened = open_source(source, sensor, mine or None)
     note = empty_period_note(opened, aoi, start, end, sensors)
     return NoScenesError(f"no {'/'.join(sensors)} scene over AOI {aoi.id!r} between {start} and {end} in {source}"
                          f"{'; ' + note if note else ''}")
