@@ -51,6 +51,11 @@ class VesselData:
         return [utc_datetime(row["datetime"]) for row in self.rows]
 
 
+# The manifest statistic's name when a pair was not compared (one date showed nothing of the grid,
+# ``geo.jobs.unseen``): no change statistic raster is written.
+NOT_COMPUTED = "not computed"
+
+
 @dataclass(frozen=True)
 class Manifest:
     """What a run did (``manifest.json``; README "Outputs of a run"): versions, the AOI, scenes and grid,

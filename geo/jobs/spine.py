@@ -19,9 +19,11 @@ from geo import __version__
 from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
+from geo.errors import EmptyReadError
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
+from geo.jobs.unseen import nothing_found, unseen_pair
 from geo.link import PairContext, link_features
 from geo.results import JobResult, Manifest, outside_scenes_share
 from geo.scenes.model import Sensor
@@ -79,8 +81,13 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     timer = StepTimer(progress)
     grid, margins = Grid.with_margins(job.aoi, kit.resolution, kit.margin_m, kit.min_grid_m)
     inside = job.aoi.pixel_mask(grid)
-    pair = kit.align(job, grid, timer.step)
-    found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
+    try:
+        pair = kit.align(job, grid, timer.step)
+    except EmptyReadError as empty:  # one date shows nothing of the grid: its claims are not observable
+        pair = unseen_pair(job, kit, grid, empty, timer.step)
+        found = nothing_found(kit, grid, empty)
+    else:
+        found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
     scenes = {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)}
     with timer.step("link claims"):
         context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,

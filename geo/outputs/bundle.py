@@ -10,8 +10,10 @@ from the files just written (``geo report RUN_DIR`` reads a folder back with ``r
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,7 @@ from geo.outputs.provenance import as_json, portable
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData
 from geo.outputs.statistic import describe
 from geo.outputs.styles import statistic_style, to_qml, true_colour_style
-from geo.results import JobResult, Manifest
+from geo.results import NOT_COMPUTED, JobResult, Manifest
 from geo.scenes.read import Stack
 
 log = logging.getLogger(__name__)
@@ -36,17 +38,26 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _no_true_colour(name: str, stack: Stack) -> str | None:
-    """Why ``name`` (the true colour of an optical ``stack``) cannot be written, or None when it can."""
+    """Why ``name`` (the view of ``stack``) cannot be written, or None when it can."""
+    if not stack.valid.any():
+        return f"{name} not written: scene {stack.scene.id} shows nothing of the area (all cloud or no data)"
     if stack.quantity != "reflectance" or set(TRUE_COLOUR) <= set(stack.bands):
         return None
     return f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"
+
+
+def _no_statistic(statistic: Mapping[str, Any]) -> str | None:
+    if statistic.get("name") != NOT_COMPUTED:
+        return None
+    return f"{STATISTIC} not written: the change statistic was not computed"
 
 
 def folder_view(result: JobResult) -> JobResult:
     """``result`` as its run folder records it, a new value: no path of this machine in the manifest or the
     claims (rationales may name the catalog searched; ``provenance``), and in the manifest's warnings each
     true-colour raster that will not be written."""
-    missing = [w for w in (_no_true_colour(BEFORE_RGB, result.before), _no_true_colour(AFTER_RGB, result.after)) if w]
+    missing = [w for w in (_no_statistic(result.manifest.statistic), _no_true_colour(BEFORE_RGB, result.before),
+                           _no_true_colour(AFTER_RGB, result.after)) if w]
     manifest = Manifest.from_dict(portable(result.manifest.with_warnings(*missing).to_dict()))
     claims = [ClaimVerdict.from_dict(portable(c.to_dict())) for c in result.claims]
     return replace(result, manifest=manifest, claims=claims)
@@ -66,32 +77,41 @@ def run_data(result: JobResult, out: Path) -> RunData:
 
 
 def write_rasters(result: JobResult, out: Path) -> None:
-    """The change statistic and before/after true colour as COGs, each with a QML sidecar."""
+    """The change statistic and before/after true colour as COGs, each with a QML sidecar (those that cannot
+    be made are left out: the manifest says why, ``folder_view``)."""
+    if (why := _no_statistic(result.manifest.statistic)) is None:
+        _write_statistic(result, out)
+    else:
+        log.warning("%s", why)
     grid = result.before.grid
-    statistic = result.manifest.statistic
-    view = describe(statistic)
-    tags = {"statistic": view.label, "method": view.method, "unit": view.unit_long or view.unit,
-            **{f"level_{level.key}": f"{level.value:.6g} ({level.label})" for level in view.levels},
-            **({"dof": str(view.dof)} if view.dof is not None else {})}
-    tags[COPYRIGHT_TAG] = sentinel_credit([result.before.scene.datetime, result.after.scene.datetime])
-    write_cog(out / STATISTIC, result.statistic, grid, [f"{view.label} ({view.unit})" if view.unit else view.label],
-              {k: v for k, v in tags.items() if v})
-    _write_text((out / STATISTIC).with_suffix(".qml"), to_qml(statistic_style(statistic)))
     for name, stack in ((BEFORE_RGB, result.before), (AFTER_RGB, result.after)):
         rgb: np.ndarray | list[np.ndarray] | None  # None: no true colour (checked below)
+        if (why := _no_true_colour(name, stack)) is not None:
+            log.warning("%s", why)
+            continue
         if stack.quantity != "reflectance":  # Sentinel-1: VV backscatter in dB, grey
             rgb = sar_display(stack.data, stack.bands)
             names, units = [f"{stack.bands[0]}_db"] * 3, f"{stack.bands[0].upper()} backscatter, dB"
         else:
             rgb = true_colour(stack.data, stack.bands)
             names, units = ["red", "green", "blue"], "reflectance"
-            if rgb is None:  # the manifest says so (folder_view)
-                log.warning("%s", _no_true_colour(name, stack))
-                continue
+            assert rgb is not None  # (_no_true_colour)
         write_cog(out / name, rgb, grid, names,
                   {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": units,
                    COPYRIGHT_TAG: sentinel_credit([stack.scene.datetime])})
         _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb, result.mask))))
+
+
+def _write_statistic(result: JobResult, out: Path) -> None:
+    statistic = result.manifest.statistic
+    view = describe(statistic)
+    tags = {"statistic": view.label, "method": view.method, "unit": view.unit_long or view.unit,
+            **{f"level_{level.key}": f"{level.value:.6g} ({level.label})" for level in view.levels},
+            **({"dof": str(view.dof)} if view.dof is not None else {})}
+    tags[COPYRIGHT_TAG] = sentinel_credit([result.before.scene.datetime, result.after.scene.datetime])
+    write_cog(out / STATISTIC, result.statistic, result.before.grid,
+              [f"{view.label} ({view.unit})" if view.unit else view.label], {k: v for k, v in tags.items() if v})
+    _write_text((out / STATISTIC).with_suffix(".qml"), to_qml(statistic_style(statistic)))
 
 
 def write_aoi(result: JobResult, out: Path) -> None:

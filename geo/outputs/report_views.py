@@ -152,8 +152,12 @@ def build_pictures(run: RunData) -> Pictures:
     before_path, after_path = run.raster(BEFORE_RGB), run.raster(AFTER_RGB)
     if before_path is None or after_path is None:
         missing = ", ".join(n for n, p in ((BEFORE_RGB, before_path), (AFTER_RGB, after_path)) if p is None)
-        log.warning("run %s: no true-colour images (%s missing)", run.folder, missing)
-        return Pictures(False, note=f"No true-colour images in the run folder ({missing} missing).")
+        # why, in the run's own words (a scene that showed nothing of the area), or files gone from the folder since
+        said = [w for w in run.manifest.get("warnings", []) if w.startswith((f"{BEFORE_RGB} not", f"{AFTER_RGB} not"))]
+        if not said:
+            log.warning("run %s: no true-colour images (%s missing)", run.folder, missing)
+        why = "; ".join(said) if said else f"{missing} missing"
+        return Pictures(False, note=f"No true-colour images in the run folder ({why}).")
     # a picture of at most VIEW_MAX_SIDE px a side (from the COGs' overviews), its stretch from those pixels
     before_rgb, grid, scale = read_view(before_path, VIEW_MAX_SIDE)
     after_rgb, _, _ = read_view(after_path, VIEW_MAX_SIDE)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import numpy as np
 import pytest
 import rasterio
 
@@ -87,14 +86,6 @@ def test_aoi_drawn_elsewhere_under_the_id_of_a_registry_aoi(geo_cli, project, tm
     far = synthetic.write_aoi(tmp_path / "far.geojson", "test-site", (20.0, 60.0, 20.05, 60.03))
     result, out = run(geo_cli, project, aoi=str(far))
     assert_user_error(result, out, f"{far}: its id 'test-site' is that of the AOI {project / 'aoi'}", "km away")
-
-
-def test_all_nodata_scene(geo_cli, project):
-    for path in (project / "scenes" / "after").glob("*.tif"):
-        with rasterio.open(path, "r+") as dst:
-            dst.write(np.zeros((1, dst.height, dst.width), dtype=np.uint16))
-    result, out = run(geo_cli, project)
-    assert_user_error(result, out, "S2A_TEST_20200801", "no valid pixels")
 
 
 def test_claim_naming_unknown_aoi(geo_cli, project):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,7 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
                                                             "clouds": (part(aoi_id, *WEST_CLOUD),)}),
             "after-half-cloud-change-clear": (utc(10, 20), {"changed": part(aoi_id, *EAST_CHANGE),
                                                             "clouds": (part(aoi_id, *WEST_CLOUD),)}),
+            "after-all-cloud": (utc(10, 21), {"clouds": (part(aoi_id, -2, -2, 3, 3),)}),
         }
         if aoi_id == "sergeevka-training-ground":  # camps: window 8-31 October
             tiles = {"before": (utc(10, 5), {}), "after-half-cloud-change-under": (utc(11, 2), {
@@ -213,3 +215,37 @@ def test_a_change_on_scenes_whose_cloud_was_not_judged_says_it_may_be_cloud(user
     assert verdict["confidence"] < 0.7 and verdict["confidence_label"] == "medium", verdict
     assert ("The scenes' cloud was not judged (a scene without SCL): a cloud or its shadow shows as such a change, "
             "so these may be cloud, and the confidence is at most 69%.") in verdict["rationale"], verdict
+
+
+def test_a_scene_clouded_over_the_whole_grid_leaves_its_claims_not_observable(user, archive):
+    """Not an error with no verdict: nothing could be compared, so nothing is found and each claim, the
+    denial too, is not observable; the files that cannot be made are named as such, the others written."""
+    import pyogrio
+
+    scenes = Scenes("chongjin-port")
+    shell = user("run", "--aoi", "chongjin-port", "--claim", "nis-embarkation", "--claim", "kremlin-denial",
+                 "--source", archive.url, "--before", scenes.id("before"), "--after", scenes.id("after-all-cloud"),
+                 "--out", "all-cloud")
+    assert shell.returncode == 0, shell.output
+    out = user.home / "all-cloud"
+    verdicts = {v["claim_id"]: v for v in json.loads((out / "claims.json").read_text())}
+    assert {c: v["verdict"] for c, v in verdicts.items()} == {"nis-embarkation": "not observable",
+                                                              "kremlin-denial": "not observable"}
+    assert all("0% of the area" in v["rationale"] for v in verdicts.values()), verdicts
+    assert changes(out) == []
+    assert len(pyogrio.read_dataframe(out / "changes.gpkg", layer="claims")) == 2
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["clear_fraction"] == 0 and manifest["n_changes"] == 0
+    assert manifest["statistic"]["name"] == "not computed"
+    said = " ".join(manifest["warnings"])
+    assert f"scene {scenes.id('after-all-cloud')}: no valid pixels over the area" in said, said
+    assert "change_statistic.tif not written" in said and "after_rgb.tif not written" in said, said
+    assert (out / "before_rgb.tif").exists()
+    assert not (out / "after_rgb.tif").exists() and not (out / "change_statistic.tif").exists()
+    with zipfile.ZipFile(out / "project.qgz") as project:  # no layer pointing at a file that is not there
+        qgs = project.read(next(n for n in project.namelist() if n.endswith(".qgs"))).decode()
+    assert "change_statistic.tif" not in qgs and "after_rgb.tif" not in qgs and "before_rgb.tif" in qgs
+    report = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", (out / "report.html").read_text())))
+    assert f"scene {scenes.id('after-all-cloud')} shows nothing of the area" in report
+    assert "claim nis-embarkation: not observable" in shell.stdout
+    assert ".partial" not in shell.output and "Traceback" not in shell.output
