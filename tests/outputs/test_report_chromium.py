@@ -296,3 +296,25 @@ def test_a_chip_written_once_is_drawn_on_every_card_that_shows_it(driver, demo_o
     assert shots[0].std() > 10, "the chip is (nearly) one colour"
     assert np.abs(shots[0] - shots[1]).mean() < 1
     assert errors(driver) == []
+
+
+def test_on_a_touch_screen_the_change_tables_columns_are_explained_in_words_one_can_reach(driver, demo_output):
+    """The change tables' 'Strong pixels', 'Evidence score' and score columns were explained only in hover text
+    (title): on a phone or tablet (no hover) and from the keyboard the explanation could not be reached. Each
+    table now has a folded key under it, opened by a tap, naming each column."""
+    driver.set_window_size(400, 900)
+    try:
+        open_report(driver, demo_output / "report.html")
+        table = driver.find_element("css selector", ".claim table.wide")
+        headings = [th.text.strip().lower() for th in table.find_elements("css selector", "th")]
+        key = driver.find_element("css selector", ".claim .column-key")
+        assert key.find_element("css selector", "summary").is_displayed()  # a tap target
+        key.find_element("css selector", "summary").click()
+        text = key.text.lower()
+        for heading in ("strong pixels", "kind confidence", "evidence score"):
+            assert heading in headings and heading in text, (heading, text)
+        assert "twice the detection threshold" in text and "minimum evidence at 25%" in text
+        assert any(h.startswith("score") for h in headings) and "score (" in text
+        assert driver.execute_script("return document.documentElement.scrollWidth <= innerWidth")
+    finally:
+        driver.set_window_size(1280, 900)
