@@ -318,3 +318,29 @@ def test_on_a_touch_screen_the_change_tables_columns_are_explained_in_words_one_
         assert driver.execute_script("return document.documentElement.scrollWidth <= innerWidth")
     finally:
         driver.set_window_size(1280, 900)
+
+
+def test_moving_the_pointer_over_the_picture_is_not_announced_at_each_step(driver, demo_output):
+    """The swipe view's coordinate readout was a live region: a screen reader announced a new 'Pointer: 47.2…° N,
+    …' at every mouse move over the picture, dozens a second. The readout still follows the pointer on screen,
+    but only the point of a click or tap (or the end of a drag) is announced, once."""
+    from selenium.webdriver import ActionChains
+
+    driver.set_window_size(1280, 1500)
+    open_report(driver, demo_output / "report.html")
+    stage = driver.find_element("css selector", "[data-swipe]")
+    driver.execute_script("arguments[0].scrollIntoView()", stage)
+    driver.execute_script("""window.__said = [];
+        document.querySelectorAll('[aria-live]').forEach(region => new MutationObserver(() =>
+            window.__said.push(region.textContent)).observe(region, {childList: true, characterData: true, subtree: true}));""")
+    moves = ActionChains(driver).move_to_element_with_offset(stage, -200, -100)
+    for _ in range(20):
+        moves.move_by_offset(15, 8)
+    moves.perform()
+    shown = driver.find_element("css selector", "[data-coords]").text
+    assert shown.startswith("Pointer: ") and "° N" in shown  # the readout follows the pointer on screen
+    assert driver.execute_script("return window.__said") == []
+    ActionChains(driver).click().perform()
+    said = driver.execute_script("return window.__said")
+    assert len(said) == 1 and "° N" in said[0] and "° W" in said[0], said
+    assert errors(driver) == []

@@ -70,15 +70,22 @@
       stage.setPointerCapture(event.pointerId);
       follow(event);
     });
+    // The readout follows the pointer on screen; a screen reader is told only where a click, a tap or a drag
+    // ended (a live region written at every move was announced dozens of times a second).
     var readout = viewer.querySelector("[data-coords]");
+    var said = viewer.querySelector("[data-coords-said]");
     stage.addEventListener("pointermove", function (event) {
       if (dragging) {
         follow(event);
       }
       showPointer(stage, readout, event);
     });
-    stage.addEventListener("pointerup", function () {
+    stage.addEventListener("pointerup", function (event) {
       dragging = false;
+      showPointer(stage, readout, event);
+      if (said && readout) {
+        said.textContent = readout.textContent;
+      }
     });
     if (toggle) {
       toggle.addEventListener("change", function () {
