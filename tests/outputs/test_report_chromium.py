@@ -344,3 +344,51 @@ def test_moving_the_pointer_over_the_picture_is_not_announced_at_each_step(drive
     said = driver.execute_script("return window.__said")
     assert len(said) == 1 and "° N" in said[0] and "° W" in said[0], said
     assert errors(driver) == []
+
+
+@contextmanager
+def phone_with_touch(driver, width=375, height=667):
+    """Chromium as a phone: a mobile viewport of ``width`` × ``height`` and touch input, no hover."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def touch_drag(driver, x, y, dx, dy, steps=10):
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, steps + 1):
+        driver.execute_cdp_cmd("Input.dispatchTouchEvent", {
+            "type": "touchMove", "touchPoints": [{"x": x + dx * i / steps, "y": y + dy * i / steps}]})
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    driver.execute_script("return new Promise(r => setTimeout(r, 400))")  # the scroll and its fling settle
+
+
+@pytest.mark.parametrize("size", [(375, 667), (768, 1024)])
+def test_on_a_phone_a_finger_on_the_picture_scrolls_the_page_or_moves_the_line(driver, demo_output, size):
+    """On a phone the swipe picture fills the screen's width and half its height, and it took every touch
+    (touch-action: none): a finger put on it to scroll the page moved the before/after line to the finger
+    instead and the page stayed put; two fingers could not zoom into it. An up or down drag now scrolls the
+    page and leaves the line where it was, a sideways drag still moves the line, and pinching zooms."""
+    with phone_with_touch(driver, *size):
+        open_report(driver, demo_output / "report.html")
+        stage = driver.find_element("css selector", "[data-swipe]")
+        assert "pinch-zoom" in stage.value_of_css_property("touch-action")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", stage)
+        driver.execute_script("return new Promise(r => setTimeout(r, 200))")
+        box = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", stage)
+        scrolled = driver.execute_script("return scrollY")
+        touch_drag(driver, box["x"] + 0.7 * box["width"], box["y"] + 0.6 * box["height"], 0, -150)
+        assert driver.execute_script("return scrollY") > scrolled + 100, "the page did not scroll"
+        slider = driver.find_element("css selector", "[data-swipe-range]")
+        assert slider.get_attribute("value") == "50"
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", stage)
+        driver.execute_script("return new Promise(r => setTimeout(r, 200))")
+        box = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", stage)
+        touch_drag(driver, box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"], -0.3 * box["width"], 0)
+        assert 15 < float(slider.get_attribute("value")) < 25, slider.get_attribute("value")
+        assert errors(driver) == []
