@@ -132,6 +132,12 @@ class Pictures:
             )
         return [self._chips[feature.change_id] for feature in features]
 
+    @property
+    def shown_chips(self) -> list[Chip]:
+        """Every chip of the run that a card or the overview shows: the report writes each picture once and
+        each card refers to it (40 claims on one area showed its chips 322 times, 2.2 MB of a 3 MB file)."""
+        return list(self._chips.values())
+
 
 @dataclass(frozen=True)
 class TrueColour:

@@ -80,7 +80,7 @@ def test_a_rationales_dates_are_never_split_across_lines(demo_output):
 def test_a_chips_pictures_say_to_a_screen_reader_what_they_show(demo_output):
     # the alt text was "before chip of change e7efb45630bc3ba2": an id, no date, no kind, no size
     html = (demo_output / "report.html").read_text()
-    alts = re.findall(r'<div class="frame">\s*<img src="data:[^"]*" alt="([^"]*)"', html)
+    alts = re.findall(r'<div class="frame">\s*<svg class="picture" viewBox="[^"]*" role="img" aria-label="([^"]*)"', html)
     assert alts and len(alts) % 2 == 0
     assert alts[0] == ("before, 2015-08-21: new bright surface of 11,000 m², outlined; 400 m across "
                        "(change e7efb45630bc3ba2)")

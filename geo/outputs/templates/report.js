@@ -60,25 +60,40 @@
     range.addEventListener("input", function () {
       setPosition(stage, range, Number(range.value));
     });
-    var dragging = false;
+    var dragging = false, started = Number(range.value);
     function follow(event) {
       var box = stage.getBoundingClientRect();
       setPosition(stage, range, ((event.clientX - box.left) / box.width) * 100);
     }
     stage.addEventListener("pointerdown", function (event) {
       dragging = true;
+      started = Number(range.value);
       stage.setPointerCapture(event.pointerId);
       follow(event);
     });
+    // a touch the browser takes over (a scroll or a zoom begun on the picture) leaves the line where it was
+    stage.addEventListener("pointercancel", function () {
+      if (dragging) {
+        dragging = false;
+        setPosition(stage, range, started);
+      }
+    });
+    // The readout follows the pointer on screen; a screen reader is told only where a click, a tap or a drag
+    // ended (a live region written at every move was announced dozens of times a second).
     var readout = viewer.querySelector("[data-coords]");
+    var said = viewer.querySelector("[data-coords-said]");
     stage.addEventListener("pointermove", function (event) {
       if (dragging) {
         follow(event);
       }
       showPointer(stage, readout, event);
     });
-    stage.addEventListener("pointerup", function () {
+    stage.addEventListener("pointerup", function (event) {
       dragging = false;
+      showPointer(stage, readout, event);
+      if (said && readout) {
+        said.textContent = readout.textContent;
+      }
     });
     if (toggle) {
       toggle.addEventListener("change", function () {
