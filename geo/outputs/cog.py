@@ -170,11 +170,16 @@ def read_view(path: Path, max_side: int) -> tuple[np.ndarray, Grid, float]:
         return _read_nan(src, out_shape=(src.count, rows, cols), resampling=Resampling.average), grid, scale
 
 
-def read_window(path: Path, window: Sequence[int]) -> np.ndarray:
-    """The (row, col, rows, cols) ``window`` of a run's COG at full resolution, as ``read_view`` gives it."""
+def read_window(path: Path, window: Sequence[int], max_side: int | None = None) -> np.ndarray:
+    """The (row, col, rows, cols) ``window`` of a run's COG at full resolution, as ``read_view`` gives it; with
+    ``max_side``, averaged down (from the overviews) so its longer side is at most that."""
     row, col, rows, cols = window
+    (out_rows, out_cols), scale = view_shape((rows, cols), max_side) if max_side else ((rows, cols), 1.0)
     with open_raster(str(path)) as src:
-        return _read_nan(src, window=Window(col, row, cols, rows))
+        if scale >= 1.0:
+            return _read_nan(src, window=Window(col, row, cols, rows))
+        return _read_nan(src, window=Window(col, row, cols, rows), out_shape=(src.count, out_rows, out_cols),
+                         resampling=Resampling.average)
 
 
 def _read_nan(src: DatasetReader, **how: Any) -> np.ndarray:

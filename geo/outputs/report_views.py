@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 VIEW_MAX_SIDE = 1000  # px of the swipe view; larger AOIs are shown averaged down
 CHIP_SIDE = 40  # px (400 m) around a change, more when the change is larger
+CHIP_MAX_SIDE = 300  # px at most: a larger chip (a change over 2 km across) is averaged down, as the view is
 COORDINATE_PLACES = 6  # ~0.1 m: well inside a 10 m pixel
 OSM_ZOOM = 17  # a few hundred metres across: the change and its surroundings
 
@@ -115,7 +116,8 @@ class Pictures:
 
     def chips(self, features: Sequence[ChangeFeature]) -> list[Chip]:
         """Before/after chips around each change in ``features``, with its outline: each read from the COGs
-        at full resolution (a window around the change, not the whole raster), once per change."""
+        at full resolution (a window around the change, not the whole raster; averaged down to CHIP_MAX_SIDE px
+        for a change over 2 km across), once per change."""
         if self._sources is None or self._grid is None:
             return []
         before, after = self._sources
@@ -124,10 +126,12 @@ class Pictures:
                 continue
             frame = PixelFrame(self._grid)
             window = chip_window(frame.pixel_bounds(feature.geometry), self._grid.shape, CHIP_SIDE)
-            local = PixelFrame(self._grid, 1.0, window[1], window[0])
+            before_rgb, after_rgb = before.chip(window), after.chip(window)
+            side = before_rgb.shape[0]  # the window's own side, or CHIP_MAX_SIDE for a change kilometres wide
+            local = PixelFrame(self._grid, side / window[2], window[1], window[0])
             self._chips[feature.change_id] = Chip(
-                feature.properties(), change_colour(feature.change_type), data_uri(before.chip(window)),
-                data_uri(after.chip(window)), window[2], local.svg_path(feature.geometry),
+                feature.properties(), change_colour(feature.change_type), data_uri(before_rgb),
+                data_uri(after_rgb), side, local.svg_path(feature.geometry),
                 furniture(self._grid, window), Place.of(feature.geometry),
             )
         return [self._chips[feature.change_id] for feature in features]
@@ -147,7 +151,9 @@ class TrueColour:
     stretch: Stretch
 
     def chip(self, window: Sequence[int]) -> np.ndarray:
-        return to_rgb8(read_window(self.path, window), self.stretch)
+        """The window's pixels, averaged down to CHIP_MAX_SIDE px a side when larger (a change kilometres wide,
+        whose full-resolution chips made the report tens of megabytes and read the rasters whole)."""
+        return to_rgb8(read_window(self.path, window, CHIP_MAX_SIDE), self.stretch)
 
 
 def _title(feature: ChangeFeature) -> str:
@@ -176,7 +182,8 @@ def build_pictures(run: RunData) -> Pictures:
         Outline(f.change_id, f.change_type, change_colour(f.change_type), frame.svg_path(f.geometry), _title(f))
         for f in run.features
     ]
-    note = "" if scale >= 1.0 else f"Shown at {1 / scale:.1f}× 10 m per pixel (averaged); chips are full resolution."
+    note = "" if scale >= 1.0 else (f"Shown at {1 / scale:.1f}× 10 m per pixel (averaged); chips are full resolution "
+                                     f"up to {CHIP_MAX_SIDE * 10 / 1000:g} km across.")
     return Pictures(
         True, view_before.shape[1], view_before.shape[0], data_uri(view_before, "JPEG"), data_uri(view_after, "JPEG"),
         frame.svg_path(run.aoi_geometry), outlines, note,

@@ -5,6 +5,7 @@ whole (they were: two float32 copies of three bands, and their masked copies, fo
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import tracemalloc
 
@@ -19,7 +20,7 @@ from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.outputs.cog import read_view, read_window, write_cog
 from geo.outputs.render import display_stretch, to_rgb8
-from geo.outputs.report_views import VIEW_MAX_SIDE, build_pictures
+from geo.outputs.report_views import CHIP_MAX_SIDE, VIEW_MAX_SIDE, build_pictures
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
 from geo.vector.feature import ChangeFeature
 
@@ -163,3 +164,31 @@ def test_the_report_stretches_both_dates_on_the_ground_outside_the_changes(tmp_p
     ground_after = png_pixels(pictures.after_uri)[:, 90:].astype(float)
     ground_before = png_pixels(pictures.before_uri)[:, 90:].astype(float)
     assert abs(ground_after.mean() - ground_before.mean()) < 1.0  # JPEG's error, not a darker date
+
+
+def test_the_chip_of_a_change_kilometres_wide_is_averaged_down_to_a_bounded_picture(run_folder):
+    """A flood or a harvested tract 15 km across in a wide area: its chips were read at full resolution, 1.5 times
+    the change's extent (here the whole 2,400 px grid, 2 x 12 MiB PNGs in the report, the rasters read whole);
+    now they are averaged down to at most CHIP_MAX_SIDE px a side, outline, scale bar and width alike."""
+    folder, images = run_folder
+    aoi = lonlat(0, 0, SHAPE[1], SHAPE[0])
+    small, large = feature(lonlat(1500, 2000, 1504, 2004)), feature(lonlat(200, 300, 1700, 1900))
+    large = dataclasses.replace(large, change_id="c2")
+    pictures = build_pictures(RunData(folder, {"id": "aoi"}, aoi, [small, large], [], {}))
+    tracemalloc.start()
+    try:
+        small_chip, large_chip = pictures.chips([small, large])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert small_chip.size == 40 and png_pixels(small_chip.after_uri).shape == (40, 40, 3)  # full resolution
+    assert large_chip.size <= CHIP_MAX_SIDE
+    for uri in (large_chip.before_uri, large_chip.after_uri):
+        assert png_pixels(uri).shape == (large_chip.size, large_chip.size, 3)
+        assert len(uri) < 4 * len(small_chip.after_uri) * (CHIP_MAX_SIDE / 40) ** 2  # bytes bound by the side
+    assert peak < images[BEFORE_RGB].nbytes / 4  # the window is read averaged down, not whole then shrunk
+    # the outline is drawn in the averaged chip's pixels: the change's corners inside its viewBox
+    xs = [float(p.split(",")[0].lstrip("MLZ ")) for p in large_chip.path.replace(" Z", "").split(" L")]
+    assert 0 <= min(xs) and max(xs) <= large_chip.size
+    assert max(xs) - min(xs) == pytest.approx(1500 * large_chip.size / 2000, rel=0.02)  # 1,500 of 2,000 px across
+    assert large_chip.furniture.width_m == pytest.approx(20_000, rel=0.01)  # the ground it shows: 2,000 px of 10 m
