@@ -47,9 +47,10 @@ def test_the_chips_of_a_change_kilometres_wide_stay_small_pictures(user, archive
     report = (user.home / "out" / "report.html").read_text()
     figures = re.findall(r'<figure class="chip">.*?</figure>', report, re.S)
     assert figures, "no chips in the report"
-    for figure in figures:
-        pictures = [Image.open(io.BytesIO(base64.b64decode(uri)))
-                    for uri in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', figure)]
+    stored = dict(re.findall(r'<image id="([^"]+)"[^>]*href="data:image/png;base64,([A-Za-z0-9+/=]+)"', report))
+    for figure in figures:  # each card draws its chip's two pictures from the area's store (<use>)
+        pictures = [Image.open(io.BytesIO(base64.b64decode(stored[ref])))
+                    for ref in re.findall(r'<use href="#([^"]+)"', figure)]
         assert len(pictures) == 2 and all(max(p.size) <= 300 for p in pictures), [p.size for p in pictures]
         side = int(re.search(r'<svg viewBox="0 0 (\d+) \1"', figure).group(1))
         assert all(p.size == (side, side) for p in pictures)  # the outline drawn in the chip's own pixels
