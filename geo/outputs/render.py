@@ -18,7 +18,7 @@ import numpy as np
 from affine import Affine
 from PIL import Image
 from pyproj import Geod
-from shapely.geometry import MultiPoint
+from shapely.geometry import LineString, MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geo.antimeridian import unwrapped
@@ -28,6 +28,9 @@ from geo.grid import Grid
 from geo.scenes.scratch import release
 
 Stretch = tuple[tuple[float, float], ...]
+# A vertex nearer than this to the line between its neighbours draws no differently: a wide view averages many
+# 10 m pixels into one, and a polygon's every pixel corner drawn there doubled a report of thousands of changes
+OUTLINE_TOLERANCE_PX = 0.25
 PERCENTILES = (2.0, 98.0)
 GAMMA = 1.0 / 1.4  # lifts dark water and shadow so structure there stays visible
 NODATA_GREY = 40
@@ -150,8 +153,8 @@ class PixelFrame:
             if polygon.is_empty:
                 continue
             for ring in (polygon.exterior, *polygon.interiors):
-                points = [to_px @ xy for xy in ring.coords]
-                parts.append("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) + " Z")
+                points = _drawn(LineString([to_px @ xy for xy in ring.coords]))
+                parts.append("M" + " L".join(points) + " Z")
         return " ".join(parts)
 
     def cover(self, geometries: Sequence[BaseGeometry], shape: tuple[int, int]) -> np.ndarray | None:
@@ -239,3 +242,17 @@ def furniture(grid: Grid, window: Sequence[int] | None = None) -> Furniture:
     scale_m = nice_length(SCALE_BAR_SHARE * width_m)
     return Furniture(scale_m, length_label(scale_m), round(100 * scale_m / width_m, 3), width_m, round(north_deg, 2),
                      {"nw": nw, "ne": ne, "sw": sw, "se": se})
+
+
+def _drawn(ring: LineString) -> list[str]:
+    """A closed ring's points (pixel units) as an SVG path draws them, to 0.1 px: those within
+    ``OUTLINE_TOLERANCE_PX`` of the outline left out, a repeated point once, the closing point left to "Z". A
+    ring smaller than the tolerance is drawn as it is."""
+    simple = ring.simplify(OUTLINE_TOLERANCE_PX, preserve_topology=False)
+    coords = simple.coords if len(simple.coords) >= 4 else ring.coords
+    points: list[str] = []
+    for x, y in coords[:-1]:
+        point = f"{x:.1f},{y:.1f}"
+        if not points or point != points[-1]:
+            points.append(point)
+    return points

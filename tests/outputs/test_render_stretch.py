@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 from shapely.geometry import Polygon, mapping, shape
 
 from geo.change.sampling import sample_index
@@ -109,3 +110,31 @@ def test_the_share_left_by_the_changes_is_counted_not_sampled(monkeypatch, tmp_p
     band[:90] = 0.9
     monkeypatch.setattr(render, "MIN_UNCHANGED_SHARE", 0.9)
     assert display_stretch([band], changed)[0] == whole_band_stretch(np.asarray(band)[90:])
+
+
+def test_an_outline_in_a_wide_view_draws_no_vertex_the_view_cannot_show():
+    """A polygonised change (a staircase of 10 m pixel corners) drawn on a view averaging 8 x 8 pixels into one:
+    each corner was a path point, so a report of thousands of changes was half outline text. Its drawn
+    outline stays within the tolerance of the polygon, with a fraction of the points."""
+    from affine import Affine
+    from rasterio.crs import CRS
+    from shapely.geometry import Polygon
+
+    from geo.geometry import WGS84, reproject
+    from geo.grid import Grid
+    from geo.outputs.render import OUTLINE_TOLERANCE_PX, PixelFrame
+
+    grid = Grid(CRS.from_epsg(32630), Affine(10, 0, 600_000, 0, -10, 5_200_000), (4000, 4000))
+    steps = [(600_000 + 10 * i, 5_199_000 - 10 * (i + (i % 2))) for i in range(0, 200)]  # 10 m stairs down a slope
+    ring = [(600_000, 5_199_000), *steps, (602_000, 5_196_000), (600_000, 5_196_000)]
+    change = Polygon(ring)
+    frame = PixelFrame(grid, 1 / 8)
+    path = frame.svg_path(reproject(change, "EPSG:32630", WGS84))
+    points = [tuple(map(float, p.split(","))) for p in path.replace("M", "").replace("Z", "").replace("L", "").split()]
+    assert path.count("M") == 1 and len(points) < len(ring) / 10, (len(points), len(ring))
+    drawn = Polygon(points)
+    in_view = shapely.affinity.affine_transform(change, [1 / 80, 0, 0, -1 / 80, -600_000 / 80, 5_200_000 / 80])
+    assert drawn.hausdorff_distance(in_view) < OUTLINE_TOLERANCE_PX + 0.1  # (0.1: the path's rounding, reprojection)
+    assert drawn.area == pytest.approx(in_view.area, rel=0.01)
+    small = shapely.box(600_100, 5_199_900, 600_104, 5_199_904)  # under a view pixel: still drawn
+    assert frame.svg_path(reproject(small, "EPSG:32630", WGS84)).startswith("M")
