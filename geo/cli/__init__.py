@@ -170,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         except (KeyboardInterrupt, Terminated) as exc:  # before _run's handlers were reached (its first import)
             _stopped(signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM)
     except SystemExit as exc:
+        if exc.code in (0, None) and _reader_gone():  # `geo ... | head -1`: its work done, not all its output read
+            from geo.cli.pipes import EXIT_READER_GONE
+
+            sys.exit(EXIT_READER_GONE)
         if exc.code == 0 and _quick_end_wanted():  # a command that has finished and left nothing running
             from geo.cli.start_up import end_now
 
@@ -200,6 +204,12 @@ def _show_what_the_terminal_can() -> None:
             stream.reconfigure(errors="replace")
 
 
+def _reader_gone() -> bool:
+    """Whether stdout's or stderr's reader went away during the command (only a command that printed can know)."""
+    pipes = sys.modules.get("geo.cli.pipes")
+    return pipes is not None and bool(pipes.any_reader_gone())
+
+
 def _quick_end_wanted() -> bool:
     """A command asked for it (only one that imported ``start_up`` can have), and no profiler is running
     (``python -m cProfile -o FILE -m geo ...`` writes FILE after the command returns, not at exit)."""
@@ -228,6 +238,12 @@ def _run(argv: Sequence[str] | None) -> None:
         code = cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except SystemExit as exc:  # click's answer to a BrokenPipeError (its --help, --version): a silent exit 1
+        from geo.cli.pipes import EXIT_READER_GONE, broken_output
+
+        if isinstance(exc.__context__, BrokenPipeError) and broken_output():
+            sys.exit(EXIT_READER_GONE)
+        raise
     except click.exceptions.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
             _stopped(signal.SIGINT)
@@ -236,7 +252,9 @@ def _run(argv: Sequence[str] | None) -> None:
     except click.UsageError as exc:
         # `geo`, `geo eval` alone: the help, as `--help` gives it (click >= 8.2 raises it as a usage error)
         if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
-            click.echo(exc.format_message())
+            from geo.cli.console import echo
+
+            echo(exc.format_message())
             sys.exit(0)
         # One line, as for every user error (click would print the usage line and a hint first): what is wrong,
         # naming the option or argument, and where the command's options are listed.
