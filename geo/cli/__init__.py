@@ -131,6 +131,7 @@ class Terminated(BaseException):
 _STOPS: dict[int, tuple[type[BaseException], str]] = {signal.SIGINT: (KeyboardInterrupt, "Interrupted."),
                                                       signal.SIGTERM: (Terminated, "Terminated.")}
 _STOPPED: list[int] = []  # the stop signals this process received (module state: a process has one main)
+_PUT_OFF: list[int] = []  # those that came during an import and have not been raised since
 _RETRY_S = 0.05  # a stop that came during an import is delivered again this much later
 
 
@@ -151,10 +152,13 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     if signum not in _STOPPED:
         _STOPPED.append(signum)
     if _importing(frame):
+        if signum not in _PUT_OFF:
+            _PUT_OFF.append(signum)
         timer = threading.Timer(_RETRY_S, os.kill, (os.getpid(), signum))
         timer.daemon = True
         timer.start()
         return
+    _PUT_OFF.clear()
     raise _STOPS[signum][0]
 
 
@@ -170,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         except (KeyboardInterrupt, Terminated) as exc:  # before _run's handlers were reached (its first import)
             _stopped(signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM)
     except SystemExit as exc:
+        if _PUT_OFF and exc.code not in [128 + signum for signum in _STOPS]:
+            # a stop put off while importing, and the command ended before it came again (`geo aoi list` is mostly
+            # imports): stopped all the same, not an exit 0 as if no Ctrl-C had come
+            _stopped(_PUT_OFF[0])
         if exc.code in (0, None) and _reader_gone():  # `geo ... | head -1`: its work done, not all its output read
             from geo.cli.pipes import EXIT_READER_GONE
 
@@ -182,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         for signum, handler in previous.items():  # main() called in-process (tests) leaves the caller's handlers
             signal.signal(signum, handler)
+        _PUT_OFF.clear()
         # The process ends next: the collector's passes over every object at interpreter exit (~0.04 s of
         # CPU once numpy and rasterio are loaded) would only free memory the system takes back anyway.
         # Exit handlers (atexit, weakref.finalize) and reference-counted clean-up still run.
