@@ -168,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     in_main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
     previous = {signum: signal.signal(signum, _stop) for signum in _STOPS} if in_main_thread else {}
     try:
+        _standard_descriptors_open()
         _show_what_the_terminal_can()
         try:
             _run(argv)
@@ -201,6 +202,16 @@ def _stopped(signum: int) -> None:
     """Say that the command was stopped by ``signum`` (one short line), and exit 128 + its number, as a shell does."""
     sys.stderr.write(_STOPS[signum][1] + "\n")
     sys.exit(128 + signum)
+
+
+def _standard_descriptors_open() -> None:
+    """Descriptors 0, 1 and 2 open, on /dev/null where the caller closed them (``geo run ... >&-``, ``<&-``), as git
+    does: else the first file the command opens takes the number, and what is written to that stream lands in it."""
+    fd = os.open(os.devnull, os.O_RDWR)
+    while 0 <= fd < 2:  # the lowest free number: a closed standard descriptor
+        fd = os.dup(fd)
+    if fd > 2:
+        os.close(fd)
 
 
 def _show_what_the_terminal_can() -> None:

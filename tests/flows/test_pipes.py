@@ -65,3 +65,15 @@ def test_a_recheck_whose_reader_stopped_still_exports_its_stac_collection(tmp_pa
     again = subprocess.run([*geo_command(), *recheck[:-2]], cwd=tmp_path, capture_output=True, text=True, timeout=600,
                            env={**os.environ, "GEO_SCENE_CACHE": str(tmp_path / "cache")})
     assert again.returncode == 0 and json.loads(again.stdout)["n_pairs"] == 0, again.stderr
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", "<&- >&- 2>&-"])
+def test_a_run_with_its_standard_streams_closed_ends_0_with_its_work_done(tmp_path, closed):
+    """``geo run ... >&-`` (a script or daemon closing what it does not read): it did the work, then ended with a
+    traceback from its last flush and exit 1 (Python makes sys.stdout None for a closed descriptor)."""
+    done = subprocess.run(["bash", "-c", f'"$@" {closed}; echo $? > exit-code', "bash", *geo_command(), *NANTES_RUN],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "GEO_SCENE_CACHE": str(tmp_path / "cache")})
+    assert (tmp_path / "exit-code").read_text() == "0\n" and done.stderr == ""
+    assert done.stdout.startswith("AOI demo-nantes-port") == (closed == "2>&-")
+    assert (tmp_path / "nantes" / ".geo-complete.json").is_file()
