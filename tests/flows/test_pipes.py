@@ -77,3 +77,19 @@ def test_a_run_with_its_standard_streams_closed_ends_0_with_its_work_done(tmp_pa
     assert (tmp_path / "exit-code").read_text() == "0\n" and done.stderr == ""
     assert done.stdout.startswith("AOI demo-nantes-port") == (closed == "2>&-")
     assert (tmp_path / "nantes" / ".geo-complete.json").is_file()
+
+
+@pytest.mark.parametrize("aoi", ["<(cat area.geojson)", "/dev/stdin < <(cat area.geojson)", "/dev/null"],
+                         ids=["process-substitution", "stdin-pipe", "device"])
+def test_an_aoi_given_as_a_pipe_or_device_is_refused_as_not_a_file(tmp_path, aoi):
+    """``--aoi <(curl ...)``, ``cat area.geojson | geo run --aoi /dev/stdin``: the path exists (a pipe, a device),
+    yet was said not to ("/dev/fd/63: AOI file does not exist")."""
+    (tmp_path / "area.geojson").write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": {
+        "type": "Polygon", "coordinates": [[[-1.565, 47.19], [-1.535, 47.19], [-1.535, 47.215], [-1.565, 47.19]]]}}))
+    for command in (f"run --aoi {aoi} --source demo --before 2015-08-21 --after 2017-10-14 --out out",
+                    f"recheck --store store.gpkg --aoi {aoi} --source demo"):
+        done = subprocess.run(["bash", "-c", f'"$@" {command}', "bash", *geo_command()], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 1, done.stderr
+        assert "not a regular file" in done.stderr and "does not exist" not in done.stderr, done.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["area.geojson"]
