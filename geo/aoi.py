@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.antimeridian import centre, checked_lon_lat, unwrapped
 from geo.aoi_files import (GEOJSON_SUFFIXES, ID_PATTERN, KINDS, AoiFeature, approximate_flag, close_id_hint,
                            close_kind_hint, feature_properties, folder_error, index_aois, names_a_file, out_of_range_hint,
-                           polygon_coordinates, read_geojson, registry_feature, registry_file_hint, validity_advice,
+                           missing_file_error, polygon_coordinates, read_geojson, registry_feature, validity_advice,
                            wrong_type)
 from geo.aoi_vector import read_vector_layer
 from geo.errors import AOIError
@@ -343,7 +343,7 @@ def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = Non
     candidate = Path(ref)
     if names_a_file(ref):
         if not candidate.is_file():
-            raise AOIError(f"{ref}: AOI file does not exist{registry_file_hint(ref, directory)}")
+            raise missing_file_error(ref, directory)
         return load_drawn_aoi(candidate)
     aois = load_aois(directory, problems) if registry is None else registry
     if ref not in aois:

@@ -279,6 +279,16 @@ def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:
                    "file to --aoi as it is (a drawn area's CRS is honoured)")
 
 
+def missing_file_error(ref: str, directory: Path) -> AOIError:
+    """The error of an ``--aoi`` path that names a file but no regular file: missing, or a pipe or device (``--aoi
+    <(curl ...)``, ``cat area.geojson | geo run --aoi /dev/stdin``), which is not read: the AOI's id comes from its file
+    name and a re-check reads the file again."""
+    if Path(ref).exists():
+        return AOIError(f"{ref}: not a regular file (a pipe or device, as <(...) and /dev/stdin give); "
+                        "save the polygon to a file and give its path")
+    return AOIError(f"{ref}: AOI file does not exist{registry_file_hint(ref, directory)}")
+
+
 def registry_file_hint(ref: str, directory: Path) -> str:
     """'here; aoi/x.geojson is the AOI of id 'x': give --aoi x' for the name of a registry file typed from
     another folder (``ls aoi/`` shows file names; --aoi takes their ids), else ''."""

@@ -39,10 +39,12 @@ def write_warped(
     tgt_path: str, grid: Grid, displacement: Displacement, out_path: str
 ) -> None:
     """Every band of ``tgt_path`` resampled once onto ``grid`` through ``displacement``, as a GeoTIFF
-    with the source's data type and nodata (0 when it has none: Sentinel-2's no-data value)."""
+    with the source's data type and nodata. Without one: 0 for an integer type (Sentinel-2's no-data value), NaN for
+    a floating-point one (an index, a difference, sigma0: 0.0 is a value there, and NaN the nodata QGIS and
+    rasterio users expect of float rasters)."""
     with open_raster(tgt_path) as src:
-        nodata = src.nodata if src.nodata is not None else 0
         dtype = src.dtypes[0]
+        nodata = src.nodata if src.nodata is not None else (np.nan if np.dtype(dtype).kind == "f" else 0)
         profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=src.count, dtype=dtype,
                        crs=grid.crs, transform=grid.transform, nodata=nodata, tiled=True, compress="deflate",
                        blockxsize=256, blockysize=256)

@@ -131,6 +131,7 @@ class Terminated(BaseException):
 _STOPS: dict[int, tuple[type[BaseException], str]] = {signal.SIGINT: (KeyboardInterrupt, "Interrupted."),
                                                       signal.SIGTERM: (Terminated, "Terminated.")}
 _STOPPED: list[int] = []  # the stop signals this process received (module state: a process has one main)
+_PUT_OFF: list[int] = []  # those that came during an import and have not been raised since
 _RETRY_S = 0.05  # a stop that came during an import is delivered again this much later
 
 
@@ -151,10 +152,13 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     if signum not in _STOPPED:
         _STOPPED.append(signum)
     if _importing(frame):
+        if signum not in _PUT_OFF:
+            _PUT_OFF.append(signum)
         timer = threading.Timer(_RETRY_S, os.kill, (os.getpid(), signum))
         timer.daemon = True
         timer.start()
         return
+    _PUT_OFF.clear()
     raise _STOPS[signum][0]
 
 
@@ -164,12 +168,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     in_main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
     previous = {signum: signal.signal(signum, _stop) for signum in _STOPS} if in_main_thread else {}
     try:
+        _standard_descriptors_open()
         _show_what_the_terminal_can()
         try:
             _run(argv)
         except (KeyboardInterrupt, Terminated) as exc:  # before _run's handlers were reached (its first import)
             _stopped(signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM)
     except SystemExit as exc:
+        if _PUT_OFF and exc.code not in [128 + signum for signum in _STOPS]:
+            # a stop put off while importing, and the command ended before it came again (`geo aoi list` is mostly
+            # imports): stopped all the same, not an exit 0 as if no Ctrl-C had come
+            _stopped(_PUT_OFF[0])
+        if exc.code in (0, None) and _reader_gone():  # `geo ... | head -1`: its work done, not all its output read
+            from geo.cli.pipes import EXIT_READER_GONE
+
+            sys.exit(EXIT_READER_GONE)
         if exc.code == 0 and _quick_end_wanted():  # a command that has finished and left nothing running
             from geo.cli.start_up import end_now
 
@@ -178,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         for signum, handler in previous.items():  # main() called in-process (tests) leaves the caller's handlers
             signal.signal(signum, handler)
+        _PUT_OFF.clear()
         # The process ends next: the collector's passes over every object at interpreter exit (~0.04 s of
         # CPU once numpy and rasterio are loaded) would only free memory the system takes back anyway.
         # Exit handlers (atexit, weakref.finalize) and reference-counted clean-up still run.
@@ -190,6 +204,16 @@ def _stopped(signum: int) -> None:
     sys.exit(128 + signum)
 
 
+def _standard_descriptors_open() -> None:
+    """Descriptors 0, 1 and 2 open, on /dev/null where the caller closed them (``geo run ... >&-``, ``<&-``), as git
+    does: else the first file the command opens takes the number, and what is written to that stream lands in it."""
+    fd = os.open(os.devnull, os.O_RDWR)
+    while 0 <= fd < 2:  # the lowest free number: a closed standard descriptor
+        fd = os.dup(fd)
+    if fd > 2:
+        os.close(fd)
+
+
 def _show_what_the_terminal_can() -> None:
     """Output streams whose encoding is not UTF-8 (``LANG=en_US.ISO-8859-1``, ``PYTHONIOENCODING=ascii``, a
     Windows console) show a character they lack as '?': claim text, AOI names and the verdict lines' dashes
@@ -198,6 +222,12 @@ def _show_what_the_terminal_can() -> None:
         encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
         if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+
+
+def _reader_gone() -> bool:
+    """Whether stdout's or stderr's reader went away during the command (only a command that printed can know)."""
+    pipes = sys.modules.get("geo.cli.pipes")
+    return pipes is not None and bool(pipes.any_reader_gone())
 
 
 def _quick_end_wanted() -> bool:
@@ -228,6 +258,12 @@ def _run(argv: Sequence[str] | None) -> None:
         code = cli.main(args=list(argv) if argv is not None else None, prog_name="geo", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except SystemExit as exc:  # click's answer to a BrokenPipeError (its --help, --version): a silent exit 1
+        from geo.cli.pipes import EXIT_READER_GONE, broken_output
+
+        if isinstance(exc.__context__, BrokenPipeError) and broken_output():
+            sys.exit(EXIT_READER_GONE)
+        raise
     except click.exceptions.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
             _stopped(signal.SIGINT)
@@ -236,7 +272,9 @@ def _run(argv: Sequence[str] | None) -> None:
     except click.UsageError as exc:
         # `geo`, `geo eval` alone: the help, as `--help` gives it (click >= 8.2 raises it as a usage error)
         if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
-            click.echo(exc.format_message())
+            from geo.cli.console import echo
+
+            echo(exc.format_message())
             sys.exit(0)
         # One line, as for every user error (click would print the usage line and a hint first): what is wrong,
         # naming the option or argument, and where the command's options are listed.

@@ -44,7 +44,7 @@ def aoi_list(aoi_dir: Path | None, as_json: bool) -> None:
     if not aois:
         _say_empty(f"no AOIs: {folder} holds no GeoJSON file (.geojson; one Feature with an 'id' each)")
     if as_json:
-        click.echo(json.dumps([a.summary() for a in aois.values()], indent=2))
+        console.echo(json.dumps([a.summary() for a in aois.values()], indent=2))
         return
     if not aois:
         return
@@ -92,7 +92,7 @@ def aoi_show(aoi_ref: str, aoi_dir: Path | None, as_json: bool) -> None:
     skipped: list[AOIError] = []
     aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
     console.warn_skipped(skipped, "`geo aoi list`")
-    click.echo(json.dumps({**aoi.summary(), "bounds": list(bbox(aoi.geometry)), "geometry": mapping(aoi.geometry)}, indent=2))
+    console.echo(json.dumps({**aoi.summary(), "bounds": list(bbox(aoi.geometry)), "geometry": mapping(aoi.geometry)}, indent=2))
 
 
 @click.group("claims")
@@ -124,7 +124,7 @@ def claims_list(aoi_dir: Path | None, seeds_dir: Path | None, as_json: bool) -> 
     if not claims:
         _say_empty(f"no claims: {folder} holds no claims file (.toml; the format is in seeds/README.md)")
     if as_json:
-        click.echo(json.dumps([c.summary() for c in claims.values()], indent=2, ensure_ascii=False))
+        console.echo(json.dumps([c.summary() for c in claims.values()], indent=2, ensure_ascii=False))
         return
     if not claims:
         return
@@ -176,4 +176,4 @@ def claims_show(claim_id: str, aoi_dir: Path | None, seeds_dir: Path | None, as_
     read = read_claims(listed_folder(seeds_dir, paths.seeds_dir(), "--seeds-dir"), set(aois), bool(skipped))
     claim = read.wanted([claim_id])[claim_id]
     console.warn_skipped([*skipped, *(p.error for p in read.problems)], "`geo aoi list` and `geo claims list`")
-    click.echo(json.dumps(claim.summary(), indent=2, ensure_ascii=False))
+    console.echo(json.dumps(claim.summary(), indent=2, ensure_ascii=False))

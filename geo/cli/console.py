@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -43,9 +45,28 @@ class SafeConsole(Console):
     def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(clean(text), **kwargs)
 
+    def on_broken_pipe(self) -> None:
+        """Its reader went away (``| head -1``): the rest is not shown and the command carries on (rich's own
+        answer is a silent exit 1 wherever the print came, and it sends stdout to /dev/null for stderr's reader)."""
+        from geo.cli.pipes import reader_gone
+
+        self.quiet = True
+        reader_gone(self.file)
+
 
 stdout = SafeConsole()
 stderr = SafeConsole(stderr=True)
+
+
+def echo(text: str) -> None:
+    """``text`` on stdout as it is (JSON for a program): ``click.echo``, and a reader that went away (``| head``)
+    is left as the consoles leave it (``SafeConsole.on_broken_pipe``)."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        from geo.cli.pipes import reader_gone
+
+        reader_gone(sys.stdout)
 
 
 def print_table(table: Table, *whole: str, console: Console | None = None,

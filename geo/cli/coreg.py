@@ -70,7 +70,7 @@ def coreg_command(
     except CoregError as exc:  # the estimate's reasons speak of "the overlap", "the images": say which files
         raise type(exc)(f"{ref} and {tgt}: {exc}") from None
     if as_json:
-        click.echo(json.dumps(result))
+        console.echo(json.dumps(result))
     else:
         _print(result)
     want_quick_end()  # its files are closed and its read thread joined: nothing is left for the teardown

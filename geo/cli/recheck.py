@@ -224,7 +224,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
     console.warn_skipped(report.skipped_claims, "`geo claims list`")
     if as_json:
-        click.echo(json.dumps(report.summary, indent=2))
+        console.echo(json.dumps(report.summary, indent=2))
     else:
         print_report(report, store)
     if export_stac is not None:

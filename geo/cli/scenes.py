@@ -140,7 +140,7 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
     # none found: why, in words (what a local catalog holds, the mission's start, a place not imaged)
     note = None if found else (empty_period_note(scene_source, aoi, first, last, (sensor,)) or None)
     if as_json:
-        click.echo(json.dumps({"aoi": aoi.id, "source": scene_source.name, "sensor": sensor, "from": first.isoformat(),
+        console.echo(json.dumps({"aoi": aoi.id, "source": scene_source.name, "sensor": sensor, "from": first.isoformat(),
                                "to": last.isoformat(), "max_cloud": max_cloud, "hidden_by_max_cloud": hidden,
                                "max_judged": max_judged, "note": note, "scenes": rows,
                                "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
@@ -191,7 +191,7 @@ def cache_list(as_json: bool) -> None:
     cache = _scene_cache()
     entries = cache.entries()
     if as_json:
-        click.echo(json.dumps({"root": str(cache.root), "entries": [e.to_dict() for e in entries],
+        console.echo(json.dumps({"root": str(cache.root), "entries": [e.to_dict() for e in entries],
                                "bytes": sum(e.size_bytes for e in entries)}, indent=2))
         return
     total = f"total {sum(e.size_bytes for e in entries) / 1e6:.1f} MB"

@@ -188,8 +188,9 @@ def end_now(code: int) -> NoReturn:
     exit, then ``os._exit``, which skips emptying every module and the libraries' own clean-up. A stream
     that cannot be flushed (a closed pipe) is left to the normal exit, which reports it."""
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the caller closed it (``geo ... >&-``)
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)
     atexit._run_exitfuncs()

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.aoi_files import (AoiFeature, close_id_hint, folder_error, index_aois, names_a_file,
-                           registry_file_hint)
+from geo.aoi_files import (AoiFeature, close_id_hint, folder_error, index_aois, missing_file_error,
+                           names_a_file)
 from geo.claims import Claim
 from geo.claim_files import ClaimProblem, ClaimSet, read_claims
 from geo.errors import AOIError, GeoError
@@ -164,7 +164,7 @@ def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckI
         return aoi_from_feature(known[ref]), False
     if not stored_id and names_a_file(ref):
         if not Path(ref).is_file():
-            raise AOIError(f"{ref}: AOI file does not exist{registry_file_hint(ref, aoi_dir)}")
+            raise missing_file_error(ref, aoi_dir)
         return _drawn_aoi(Path(ref), known), True
     drawn = store.aoi_drawn(ref) if store else None
     if (unreadable := inputs.unreadable_file_error(ref, drawn)) is not None:

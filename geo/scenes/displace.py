@@ -170,7 +170,7 @@ def warp_band(
         r0, c0, r1, c1, finite = (int(v) for v in frame)
         window = Window(c0, r0, c1 - c0, r1 - r0)
         raw = read_filled(src, band, window, nodata if nodata is not None else 0)
-        ok = raw != nodata if nodata is not None else np.ones(raw.shape, bool)
+        ok = source_valid(raw, nodata)
         data = np.where(ok, raw, 0).astype(np.float32)
         if factor >= 1.5 and order != 0:  # downsampling: average first (area-like), or the spline would alias;
             # a class band (nearest) keeps its classes
@@ -190,6 +190,15 @@ def warp_band(
         values[start:start + n] = np.where(block_valid, sampled, 0.0)
         valid[start:start + n] = block_valid
     return values, valid
+
+
+def source_valid(raw: np.ndarray, nodata: float | None) -> np.ndarray:
+    """The valid pixels of ``raw``: not the nodata value, and never NaN (``x != nan`` is always true: a NaN nodata
+    would have been read as valid, and the spline spread it over the whole block)."""
+    ok = np.ones(raw.shape, bool) if nodata is None or np.isnan(nodata) else raw != nodata
+    if raw.dtype.kind == "f":
+        ok &= ~np.isnan(raw)
+    return ok
 
 
 def read_displaced(href: str, grid: Grid, displacement: Displacement, resampling: Resampling,
