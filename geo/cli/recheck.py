@@ -64,6 +64,9 @@ def print_report(report: RecheckReport, store: Path) -> None:
               f"{report.elapsed_s:.1f} s",
               markup=True)
     for entry in summary["aois"]:
+        if entry.get("area_redrawn"):
+            out.print(f"  {entry['aoi_id']}: its area redrawn, recorded: the pairs of new scenes are processed with "
+                      "it, those already processed keep the old one")
         if entry["pairs"] or entry["baseline_scene"]:
             done = [p for p in entry["pairs"] if p["status"] == "done"]
             skipped = len(entry["pairs"]) - len(done)

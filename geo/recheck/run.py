@@ -119,13 +119,13 @@ def check_since(since: date, utc_today: date, local_today: date) -> None:
         raise DateError(f"--since {since} is in the future (today is {utc_today} in UTC{here})")
 
 
-def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
-    """Say so when an AOI's area is not the one stored (its file redrawn): the chain goes on with the area it
-    is re-checked with (stored with the next pair), and what was processed keeps the old one."""
-    for aoi in aois:
-        if store.holds_other_area(aoi):
-            log.warning("AOI %r: the area differs from the one in the store (redrawn?); it applies to the pairs of "
-                        "new scenes re-checked with it, the pairs already processed keep the old one", aoi.id)
+def _redrawn(store: Store, aois: Sequence[AOI]) -> set[str]:
+    """The AOIs whose area is not the one stored (their file redrawn): the run records the new area, which the
+    pairs of new scenes are processed with (what was processed keeps the old one), and says so once."""
+    redrawn = {aoi.id for aoi in aois if store.holds_other_area(aoi)}
+    for aoi_id in sorted(redrawn):
+        log.info("AOI %s: its area differs from the one in the store (redrawn): recorded by this run", aoi_id)
+    return redrawn
 
 
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
@@ -336,7 +336,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             source = open_source(request.archive, Sensor.S2, request.collections or None)
         invalid.update(taken.failed)
         aois = [a for a in selected.aois if a.id not in taken.failed]  # their claims may be among those not taken
-        _warn_redrawn(store, aois)
+        redrawn = _redrawn(store, aois)
         claims = taken.claims
         step(f"searching {source.name} for new scenes over {counted(len(aois), 'AOI')}")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
@@ -350,7 +350,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
 
         s1 = sar_chain.ongoing_chains(store, request.sensor, request.archive, aois, plan_s1)
         unregistered = any(store.aoi_feature(a.id) is None for a in aois)  # a run registers them (register_new)
-        if not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+        if not unregistered and not redrawn and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
             # nothing new, or nothing but failed AOIs (the archive down): no run, no run folder (an archive down
             # for a week filled the store and the outputs with empty runs); the failures are said, exit 4
             return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock,
@@ -378,7 +378,10 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 chain_entries, chain_news = record_chain(store, chain, claims, run_id, recorded, failed)
                 entries += chain_entries
                 news += chain_news
-            register_new(store, aois, run_id)
+            register_new(store, aois, run_id)  # and the areas redrawn, also of AOIs with nothing new
+            for entry in entries:
+                if entry["aoi_id"] in redrawn and entry["sensor"] == Sensor.S2.value:
+                    entry["area_redrawn"] = True
             store.set_source(request.archive, request.collections)
             for aoi_id, drawn in selected.drawn.items():
                 store.mark_drawn(aoi_id, drawn)
