@@ -25,7 +25,7 @@ from geo import __version__, paths
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import DateError, GeoError, StoreError
-from geo.recheck import notify, outputs, quick, sar_chain, source_choice
+from geo.recheck import notify, outputs, quick, retire, sar_chain, source_choice
 from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
                                 take_claims)
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
@@ -213,7 +213,7 @@ def _quick_answer(store: Store, brief: quick.CatalogBrief, inputs: RecheckInputs
     """``quick.nothing_new`` when the input problems, if any, concern no AOI re-checked (then warnings, put in
     ``report``); None when something may be new, or a problem may concern an AOI (the full path decides)."""
     taken = quiet_claims(inputs, store, request.aoi_refs)
-    if taken is None:
+    if taken is None or retire.pending(store, inputs, request.aoi_refs):
         return None
     step(f"asking {brief.name} whether anything is new")
     idle = quick.nothing_new(store, brief, inputs.known, {c.id: c for c in taken.claims}, request.aoi_refs,
@@ -350,7 +350,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
 
         s1 = sar_chain.ongoing_chains(store, request.sensor, request.archive, aois, plan_s1)
         unregistered = any(store.aoi_feature(a.id) is None for a in aois)  # a run registers them (register_new)
-        if not unregistered and not redrawn and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+        retired = retire.retirements(store, inputs, selected.retiring, selected.resumed)
+        registry_news = redrawn or retired  # recorded though nothing else is
+        if not unregistered and not registry_news and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
             # nothing new, or nothing but failed AOIs (the archive down): no run, no run folder (an archive down
             # for a week filled the store and the outputs with empty runs); the failures are said, exit 4
             return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock,
@@ -385,8 +387,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             store.set_source(request.archive, request.collections)
             for aoi_id, drawn in selected.drawn.items():
                 store.mark_drawn(aoi_id, drawn)
-            summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
-                               outputs.run_files(out, run_id))
+            retired.record(store, run_id, recorded)
+            summary = {**_summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
+                                  outputs.run_files(out, run_id)), **retired.summary_part(store, inputs)}
             store.finish_run(run_id, summary["finished_at"], summary)
             if request.notify and summary["has_new"]:  # pending until a webhook takes it, whatever happens next
                 store.set_alert_pending([run_id], True)
