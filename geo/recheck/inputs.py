@@ -158,7 +158,9 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
         if drawn is not None:
             selected.drawn[aoi.id] = drawn
     selected.aois = [chosen[k] for k in sorted(chosen)]
-    selected.resumed = [k for k in sorted(chosen) if k in retired]
+    # taken up again: its file back in aoi/, or given as a drawn file (kept as such); named by id alone, a retired
+    # AOI is re-checked from the store's record on request and stays retired
+    selected.resumed = [k for k in sorted(chosen) if k in retired and (k in inputs.known or selected.drawn.get(k))]
     return selected
 
 

@@ -3,7 +3,8 @@ into another. A scheduled re-check re-checked such an AOI from the store's recor
 command takes an AOI out of a store. Now the first scheduled run that finds no file of aoi/ defining a registry
 AOI of the store *retires* it: the run records it (``aois.retired_run``) and says so once; its pairs, changes and
 verdicts stay in the store, marked by that column, and later runs leave it out. Its file back in aoi/ (or the AOI
-named with ``--aoi``) has it re-checked again from its chain's head, said once too.
+given as a drawn file with ``--aoi``) has it re-checked again from its chain's head, said once too; named by its id
+alone with ``--aoi``, it is re-checked from the store's record that once and stays retired.
 
 A claim found in no seeds file (deleted, or its id changed) is retired the same way (``claims.retired_run``): its
 verdicts and the changes linked to it stay as they were, marked by that column, where they stood in the store as
@@ -144,8 +145,7 @@ def retired_lines(summary: dict[str, Any], run_id: int | None) -> list[str]:
         over = (f"; {', '.join(repr(a) for a in new)} of aoi/, new to the store, {'covers' if len(new) == 1 else 'cover'}"
                 f" its place: {named} re-checks {'it' if len(new) == 1 else 'them'} from now on") if new else ""
         lines.append(f"{entry['aoi_id']}: retired: {entry['why']}; no longer re-checked, its results kept in the "
-                     f"store, marked (aois.retired_run = {run_id}); its file back in aoi/, or --aoi {entry['aoi_id']}, "
-                     f"re-checks it again{over}")
+                     f"store, marked (aois.retired_run = {run_id}); its file back in aoi/ takes it up again{over}")
     lines += [f"{aoi_id}: re-checked again (it was retired: no file of aoi/ defined it)"
               for aoi_id in summary.get("aois_resumed", [])]
     lines += [f"claim {entry['claim_id']}: retired: {entry['why']}; its verdicts and linked changes"

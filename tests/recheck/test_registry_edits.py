@@ -22,14 +22,15 @@ def aoi_lines(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("  ")]
 
 
-def test_an_aoi_removed_from_the_registry_is_retired_once_and_taken_up_again_when_named(first_run, geo_cli):
+def test_an_aoi_removed_from_the_registry_is_retired_once_and_taken_up_again_when_its_file_is_back(first_run, geo_cli):
     series, store = first_run
+    kept = (series.aoi_dir / "site-c.geojson").read_text()
     (series.aoi_dir / "site-c.geojson").unlink()
     first = geo_cli(*series.args(store))
     assert first.returncode == 0 and first.stdout.startswith("run 2: 0 new pairs"), first.stdout + first.stderr
     assert aoi_lines(first.stdout) == [
         "  site-c: retired: no file of aoi/ defines it (removed, or its id changed); no longer re-checked, its results "
-        "kept in the store, marked (aois.retired_run = 2); its file back in aoi/, or --aoi site-c, re-checks it again"]
+        "kept in the store, marked (aois.retired_run = 2); its file back in aoi/ takes it up again"]
     assert first.stderr == ""
     assert retired(store) == {"site-c": 2}
     summary = json.loads((store.parent / "s-outputs" / "latest.json").read_text())
@@ -41,9 +42,16 @@ def test_an_aoi_removed_from_the_registry_is_retired_once_and_taken_up_again_whe
         assert idle.returncode == 0 and idle.stdout == "nothing new: 3 AOIs checked in " + idle.stdout[31:], idle.stdout + idle.stderr
         assert "shapely" not in imported_modules(idle.stderr)
     assert dump_store(store) == rows
-    named = geo_cli(*series.args(store, "--aoi", "site-c"))  # from the store's record: wanted after all
-    assert named.returncode == 0 and "  site-c: re-checked again (it was retired: no file of aoi/ defined it)" in (
-        named.stdout), named.stdout + named.stderr
+    series.publish(4)
+    named = geo_cli(*series.args(store, "--aoi", "site-c"))  # asked for once: re-checked from the store's record
+    assert named.returncode == 0 and "  site-c: 1 pair, 0 changes;" in named.stdout, named.stdout + named.stderr
+    assert "re-checked again" not in named.stdout and retired(store) == {"site-c": 2}  # no ping-pong with cron's
+    scheduled = geo_cli(*series.args(store))
+    assert scheduled.returncode == 0 and "site-c" not in scheduled.stdout, scheduled.stdout + scheduled.stderr
+    (series.aoi_dir / "site-c.geojson").write_text(kept)  # its file back: taken up again
+    back = geo_cli(*series.args(store))
+    assert back.returncode == 0 and "  site-c: re-checked again (it was retired: no file of aoi/ defined it)" in (
+        back.stdout), back.stdout + back.stderr
     assert retired(store) == {}
 
 
