@@ -129,7 +129,7 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
     exit 4); an --aoi given on the command line that is bad stops the run (exit 1)."""
     scheduled = not refs
     selected = SelectedAois()
-    retired = store.retired_aois() if store else {}
+    retired = store.retired() if store else {}
     if scheduled:
         refs = store.aoi_ids() if store else []
         if not refs:

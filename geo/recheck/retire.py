@@ -1,5 +1,5 @@
-"""AOIs and claims taken out of the registry between re-checks: removed from aoi/, or renamed (their id changed), or merged
-into another. A scheduled re-check re-checked such an AOI from the store's record, silently, for good, and no
+"""AOIs and claims taken out of the registry between re-checks: removed from aoi/, or renamed (their id changed),
+or merged into another. A scheduled re-check re-checked such an AOI from the store's record, silently, for good, and no
 command takes an AOI out of a store. Now the first scheduled run that finds no file of aoi/ defining a registry
 AOI of the store *retires* it: the run records it (``aois.retired_run``) and says so once; its pairs, changes and
 verdicts stay in the store, marked by that column, and later runs leave it out. Its file back in aoi/ (or the AOI
@@ -58,7 +58,7 @@ def claims_gone(store: Store, inputs: RegistryRead) -> list[str]:
     taken is not gone: it is a broken claim, said as such)."""
     if not inputs.seeds_dir_found or any(p.claim_id is None for p in inputs.read.problems):
         return []
-    retired, broken = store.retired_aois("claims"), {p.claim_id for p in inputs.read.problems}
+    retired, broken = store.retired("claims"), {p.claim_id for p in inputs.read.problems}
     return [c for c in sorted(store.claim_summaries()) if c not in retired and c not in inputs.read.claims
             and c not in broken]
 
@@ -73,10 +73,10 @@ def moved_off(store: Store, inputs: RegistryRead) -> list[tuple[str, str, str]]:
 def pending(store: Store, inputs: RegistryRead, refs: Sequence[str]) -> bool:
     """Whether a run would retire an AOI or a claim, take a retired one up again, or unlink a claim moved off an AOI
     (a run records it: not the quick path's "nothing new")."""
-    if (claims_gone(store, inputs) or set(store.retired_aois("claims")) & set(inputs.read.claims)
+    if (claims_gone(store, inputs) or set(store.retired("claims")) & set(inputs.read.claims)
             or moved_off(store, inputs)):
         return True
-    retired = store.retired_aois()
+    retired = store.retired()
     if refs:
         return any(ref in retired for ref in refs)
     return any(aoi_id in inputs.known if aoi_id in retired else gone(store, inputs, aoi_id)
@@ -126,14 +126,15 @@ class Retirements:
             "claims_retired": [{"claim_id": c, "aoi_ids": list(stored.get(c, {}).get("aoi_ids", [])),
                                 "why": "in no seeds file (deleted, or its id changed)"} for c in sorted(self.claims)],
             "claims_resumed": sorted(self.claims_back),
-            "claims_moved_off": [{"claim_id": c, "aoi_id": a} for c, a in sorted({(c, a) for c, a, _ in self.moved_off})]}
+            "claims_moved_off": [{"claim_id": c, "aoi_id": a}
+                                 for c, a in sorted({(c, a) for c, a, _ in self.moved_off})]}
         return {k: v for k, v in part.items() if v}
 
 
 def retirements(store: Store, inputs: RegistryRead, aois: Sequence[str], aois_back: Sequence[str]) -> Retirements:
     """The run's: the AOIs ``select_aois`` retires and takes up again, and the claims."""
     return Retirements(aois, aois_back, claims_gone(store, inputs),
-                       sorted(set(store.retired_aois("claims")) & set(inputs.read.claims)), moved_off(store, inputs))
+                       sorted(set(store.retired("claims")) & set(inputs.read.claims)), moved_off(store, inputs))
 
 
 def retired_lines(summary: dict[str, Any], run_id: int | None) -> list[str]:
@@ -142,8 +143,9 @@ def retired_lines(summary: dict[str, Any], run_id: int | None) -> list[str]:
     for entry in summary.get("aois_retired", []):
         new = entry.get("new_aois_over_it") or []
         named = " ".join(f"--aoi {a}" for a in new)
-        over = (f"; {', '.join(repr(a) for a in new)} of aoi/, new to the store, {'covers' if len(new) == 1 else 'cover'}"
-                f" its place: {named} re-checks {'it' if len(new) == 1 else 'them'} from now on") if new else ""
+        one = len(new) == 1
+        over = (f"; {', '.join(repr(a) for a in new)} of aoi/, new to the store, {'covers' if one else 'cover'} its "
+                f"place: {named} re-checks {'it' if one else 'them'} from now on") if new else ""
         lines.append(f"{entry['aoi_id']}: retired: {entry['why']}; no longer re-checked, its results kept in the "
                      f"store, marked (aois.retired_run = {run_id}); its file back in aoi/ takes it up again{over}")
     lines += [f"{aoi_id}: re-checked again (it was retired: no file of aoi/ defined it)"
@@ -152,6 +154,6 @@ def retired_lines(summary: dict[str, Any], run_id: int | None) -> list[str]:
               f"{' on ' + ', '.join(entry['aoi_ids']) if entry['aoi_ids'] else ''} kept in the store, marked "
               f"(claims.retired_run = {run_id})" for entry in summary.get("claims_retired", [])]
     lines += [f"claim {claim_id}: current again (back in the seeds)" for claim_id in summary.get("claims_resumed", [])]
-    lines += [f"claim {entry['claim_id']}: no longer names {entry['aoi_id']}: its verdicts there kept in the store, its "
-              "changes there no longer linked to it" for entry in summary.get("claims_moved_off", [])]
+    lines += [f"claim {entry['claim_id']}: no longer names {entry['aoi_id']}: its verdicts there kept in the store, "
+              "its changes there no longer linked to it" for entry in summary.get("claims_moved_off", [])]
     return lines

@@ -174,7 +174,7 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
 
     # -- reads -----------------------------------------------------------------------------------------
     def aoi_ids(self, retired: bool = True) -> list[str]:
-        """The AOIs of the store, in id order; without the ``retired`` ones (``retired_aois``): those a scheduled
+        """The AOIs of the store, in id order; without the ``retired`` ones (``retired``): those a scheduled
         re-check takes up."""
         where = "" if retired else " WHERE retired_run IS NULL"
         return [r[0] for r in self.conn.execute(f"SELECT aoi_id FROM aois{where} ORDER BY aoi_id")]
@@ -183,7 +183,7 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         row = self.conn.execute("SELECT feature FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def retired_aois(self, table: str = "aois") -> dict[str, int]:
+    def retired(self, table: str = "aois") -> dict[str, int]:
         """The AOIs retired (no file of aoi/ defined them; ``table`` 'claims': the claims in no seeds file), each
         with the run that found so; not re-checked by a scheduled run until back (``geo.recheck.retire``)."""
         key = {"aois": "aoi_id", "claims": "claim_id"}[table]

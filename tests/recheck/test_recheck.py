@@ -249,14 +249,14 @@ def test_a_registry_aoi_whose_file_is_gone_is_retired_with_its_results_and_taken
     assert sorted(entries) == ["site-a", "site-b", "site-c"]
     assert [r["aoi_id"] for r in report.summary["aois_retired"]] == ["site-d"]
     with Store.open(store) as opened:
-        assert opened.retired_aois() == {"site-d": report.run_id}
+        assert opened.retired() == {"site-d": report.run_id}
     assert rows_of_site_d() == before  # kept as they were, neither dropped nor added to
     path.write_text(kept)
     back = recheck(request(series, store, aoi_refs=(), since=None))
     assert back.summary["aois_resumed"] == ["site-d"] and "aois_retired" not in back.summary
     assert {e["aoi_id"]: e for e in back.summary["aois"]}["site-d"]["n_new_changes"] == 1
     with Store.open(store) as opened:
-        assert opened.retired_aois() == {}
+        assert opened.retired() == {}
 
 
 def test_scene_stack_values_are_what_the_series_promises():

@@ -400,9 +400,9 @@ def test_migration_12_has_every_aoi_of_an_old_store_current(tmp_path):
     conn.close()
     with writer_lock(path), Store.open(path) as store:
         assert (store.migrated_from, store.schema_version) == (11, schema.LATEST)
-        assert store.retired_aois() == {} and store.aoi_ids(retired=False) == ["east", "west"]
+        assert store.retired() == {} and store.aoi_ids(retired=False) == ["east", "west"]
         with store.transaction():
             store.set_retired(["west"], 1)
-        assert store.retired_aois() == {"west": 1}
+        assert store.retired() == {"west": 1}
         assert store.aoi_ids() == ["east", "west"] and store.aoi_ids(retired=False) == ["east"]
-        assert store.retired_aois("claims") == {}
+        assert store.retired("claims") == {}
