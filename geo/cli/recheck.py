@@ -22,6 +22,7 @@ from geo.cli.options import (
     scheduler_option, seeds_dir_option,
 )
 from geo.errors import StoreLockedError
+from geo.recheck import retire
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -64,6 +65,9 @@ def print_report(report: RecheckReport, store: Path) -> None:
               f"{report.elapsed_s:.1f} s",
               markup=True)
     for entry in summary["aois"]:
+        if entry.get("area_redrawn"):
+            out.print(f"  {entry['aoi_id']}: its area redrawn, recorded: the pairs of new scenes are processed with "
+                      "it, those already processed keep the old one")
         if entry["pairs"] or entry["baseline_scene"]:
             done = [p for p in entry["pairs"] if p["status"] == "done"]
             skipped = len(entry["pairs"]) - len(done)
@@ -85,6 +89,8 @@ def print_report(report: RecheckReport, store: Path) -> None:
             each = f" ({', '.join(f'{name} {n}' for name, n in series.items())})" if len(series) > 1 else ""
             out.print(f"  {entry['aoi_id']}: vessels counted on {counted(len(vessels['new_scenes']), 'new scene')}; "
                       f"series of {counted(vessels['n_dates'], 'date')}{each}")
+    for line in retire.retired_lines(summary, report.run_id):
+        out.print(f"  {esc(line)}")
     from geo.recheck.notify import verdict_was
 
     for verdict in summary["verdicts"]:

@@ -19,6 +19,7 @@ from geo.aoi_files import (AoiFeature, close_id_hint, folder_error, index_aois, 
 from geo.claims import Claim
 from geo.claim_files import ClaimProblem, ClaimSet, read_claims
 from geo.errors import AOIError, GeoError
+from geo.recheck import retire
 from geo.slips import known_list
 
 if TYPE_CHECKING:  # geo.aoi imports shapely: not for a re-check with nothing new
@@ -33,6 +34,8 @@ class RecheckInputs:
     known: dict[str, AoiFeature]  # the registry AOI files that can be taken, by id
     read: ClaimSet  # not yet checked against the AOI ids (``take_claims``)
     skipped_aois: tuple[AOIError, ...]  # the AOI files that cannot be taken
+    aoi_dir_found: bool = True  # the aoi/ folder exists (else no AOI is known to have left it)
+    seeds_dir_found: bool = True  # the seeds/ folder exists (else no claim is known to have left it)
 
     @property
     def clean(self) -> bool:
@@ -52,7 +55,7 @@ def read_inputs(aoi_dir: Path, seeds_dir: Path) -> RecheckInputs:
     skipped: list[AOIError] = []
     known = index_aois(aoi_dir, skipped) if aoi_dir.is_dir() else {}
     read = read_claims(seeds_dir) if seeds_dir.is_dir() else ClaimSet({}, ())
-    return RecheckInputs(known, read, tuple(skipped))
+    return RecheckInputs(known, read, tuple(skipped), aoi_dir.is_dir(), seeds_dir.is_dir())
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def quiet_claims(inputs: RecheckInputs, store: Store, refs: Sequence[str]) -> Ta
     of the AOIs re-checked (``refs``, else the store's): they are then warnings, as on the full path, and need not
     cost the run its imports. None when one may concern such an AOI (or a ref is a drawn file): the full path
     decides, failing that AOI or stopping the run."""
-    ids = sorted(set(refs)) if refs else store.aoi_ids()
+    ids = sorted(set(refs)) if refs else store.aoi_ids(retired=False)
     for aoi_id in ids:
         if aoi_id not in inputs.known and (refs and names_a_file(aoi_id) or inputs.unreadable_file_error(
                 aoi_id, store.aoi_drawn(aoi_id)) is not None):
@@ -113,6 +116,8 @@ class SelectedAois:
     aois: list[AOI] = field(default_factory=list)
     invalid: dict[str, str] = field(default_factory=dict)  # stored AOIs whose file is now bad: id -> why
     drawn: dict[str, bool] = field(default_factory=dict)  # taken from a drawn file (True) or the registry (False)
+    retiring: list[str] = field(default_factory=list)  # registry AOIs of the store no file of aoi/ defines now
+    resumed: list[str] = field(default_factory=list)  # retired AOIs re-checked again (geo.recheck.retire)
 
 
 def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inputs: RecheckInputs,
@@ -123,13 +128,18 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
     store's (no --aoi: a scheduled run), those whose file is now bad are ``invalid`` (failed AOIs of the run,
     exit 4); an --aoi given on the command line that is bad stops the run (exit 1)."""
     scheduled = not refs
+    selected = SelectedAois()
+    retired = store.retired() if store else {}
     if scheduled:
         refs = store.aoi_ids() if store else []
         if not refs:
             raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
+        assert store is not None
+        selected.retiring = [a for a in refs if a not in retired and retire.gone(store, inputs, a)]
+        # a retired AOI is left out until its file is back
+        refs = [a for a in refs if a not in selected.retiring and (a not in retired or a in inputs.known)]
     chosen: dict[str, AOI] = {}
     given: dict[str, str] = {}  # AOI id -> the --aoi that named it first
-    selected = SelectedAois()
     for ref in refs:
         try:
             aoi, drawn = _named_aoi(store, store_path, ref, inputs, aoi_dir, scheduled)
@@ -148,6 +158,9 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
         if drawn is not None:
             selected.drawn[aoi.id] = drawn
     selected.aois = [chosen[k] for k in sorted(chosen)]
+    # taken up again: its file back in aoi/, or given as a drawn file (kept as such); named by id alone, a retired
+    # AOI is re-checked from the store's record on request and stays retired
+    selected.resumed = [k for k in sorted(chosen) if k in retired and (k in inputs.known or selected.drawn.get(k))]
     return selected
 
 

@@ -260,7 +260,7 @@ def _answer(store: Store, catalog: CatalogBrief, files: Mapping[str, AoiFeature]
             sensor_mode: str) -> list[QuietAoi] | str:
     """``nothing_new``'s answer, or why it has none."""
     boxes: dict[str, Box] = {}
-    for ref in sorted(set(refs)) if refs else store.aoi_ids():
+    for ref in sorted(set(refs)) if refs else store.aoi_ids(retired=False):  # retire.pending: none to take up
         box = _stored_box(store, ref, files, stored_id=not refs)
         if box is None:
             return f"AOI {ref!r} is not in the store as it is on disk"

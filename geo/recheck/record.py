@@ -203,10 +203,10 @@ class ChainRun:
 def register_new(store: Store, aois: Sequence[AOI], run_id: int) -> None:
     """AOIs named for the first time that the run recorded nothing of (their search failed or found no scene,
     their part failed): registered all the same, so that the next re-check, run without --aoi, checks them
-    again, from the --since of this run (``Store.registered_since``)."""
+    again, from the --since of this run (``Store.registered_since``); and the areas of AOIs redrawn, recorded
+    though nothing else is (else every later run found the file changed, took the full path and said so again)."""
     for aoi in aois:
-        if store.aoi_feature(aoi.id) is None:
-            store.upsert_aoi(aoi, run_id)
+        store.upsert_aoi(aoi, run_id)  # nothing written when the store holds the AOI as it is
 
 
 def add_failures(failed: dict[str, str], errors: Mapping[str, str], sensor: Sensor = Sensor.S1) -> None:

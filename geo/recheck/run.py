@@ -25,7 +25,7 @@ from geo import __version__, paths
 from geo.change.detectors import SAR_VERSION, Detector, build_detector
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import DateError, GeoError, StoreError
-from geo.recheck import notify, outputs, quick, sar_chain, source_choice
+from geo.recheck import notify, outputs, quick, retire, sar_chain, source_choice
 from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
                                 take_claims)
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
@@ -119,13 +119,13 @@ def check_since(since: date, utc_today: date, local_today: date) -> None:
         raise DateError(f"--since {since} is in the future (today is {utc_today} in UTC{here})")
 
 
-def _warn_redrawn(store: Store, aois: Sequence[AOI]) -> None:
-    """Say so when an AOI's area is not the one stored (its file redrawn): the chain goes on with the area it
-    is re-checked with (stored with the next pair), and what was processed keeps the old one."""
-    for aoi in aois:
-        if store.holds_other_area(aoi):
-            log.warning("AOI %r: the area differs from the one in the store (redrawn?); it applies to the pairs of "
-                        "new scenes re-checked with it, the pairs already processed keep the old one", aoi.id)
+def _redrawn(store: Store, aois: Sequence[AOI]) -> set[str]:
+    """The AOIs whose area is not the one stored (their file redrawn): the run records the new area, which the
+    pairs of new scenes are processed with (what was processed keeps the old one), and says so once."""
+    redrawn = {aoi.id for aoi in aois if store.holds_other_area(aoi)}
+    for aoi_id in sorted(redrawn):
+        log.info("AOI %s: its area differs from the one in the store (redrawn): recorded by this run", aoi_id)
+    return redrawn
 
 
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
@@ -213,7 +213,7 @@ def _quick_answer(store: Store, brief: quick.CatalogBrief, inputs: RecheckInputs
     """``quick.nothing_new`` when the input problems, if any, concern no AOI re-checked (then warnings, put in
     ``report``); None when something may be new, or a problem may concern an AOI (the full path decides)."""
     taken = quiet_claims(inputs, store, request.aoi_refs)
-    if taken is None:
+    if taken is None or retire.pending(store, inputs, request.aoi_refs):
         return None
     step(f"asking {brief.name} whether anything is new")
     idle = quick.nothing_new(store, brief, inputs.known, {c.id: c for c in taken.claims}, request.aoi_refs,
@@ -336,7 +336,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             source = open_source(request.archive, Sensor.S2, request.collections or None)
         invalid.update(taken.failed)
         aois = [a for a in selected.aois if a.id not in taken.failed]  # their claims may be among those not taken
-        _warn_redrawn(store, aois)
+        redrawn = _redrawn(store, aois)
         claims = taken.claims
         step(f"searching {source.name} for new scenes over {counted(len(aois), 'AOI')}")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
@@ -350,7 +350,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
 
         s1 = sar_chain.ongoing_chains(store, request.sensor, request.archive, aois, plan_s1)
         unregistered = any(store.aoi_feature(a.id) is None for a in aois)  # a run registers them (register_new)
-        if not unregistered and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
+        retired = retire.retirements(store, inputs, selected.retiring, selected.resumed)
+        registry_news = redrawn or retired  # recorded though nothing else is
+        if not unregistered and not registry_news and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
             # nothing new, or nothing but failed AOIs (the archive down): no run, no run folder (an archive down
             # for a week filled the store and the outputs with empty runs); the failures are said, exit 4
             return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock,
@@ -378,12 +380,16 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 chain_entries, chain_news = record_chain(store, chain, claims, run_id, recorded, failed)
                 entries += chain_entries
                 news += chain_news
-            register_new(store, aois, run_id)
+            register_new(store, aois, run_id)  # and the areas redrawn, also of AOIs with nothing new
+            for entry in entries:
+                if entry["aoi_id"] in redrawn and entry["sensor"] == Sensor.S2.value:
+                    entry["area_redrawn"] = True
             store.set_source(request.archive, request.collections)
             for aoi_id, drawn in selected.drawn.items():
                 store.mark_drawn(aoi_id, drawn)
-            summary = _summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
-                               outputs.run_files(out, run_id))
+            retired.record(store, run_id, recorded)
+            summary = {**_summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
+                                  outputs.run_files(out, run_id)), **retired.summary_part(store, inputs)}
             store.finish_run(run_id, summary["finished_at"], summary)
             if request.notify and summary["has_new"]:  # pending until a webhook takes it, whatever happens next
                 store.set_alert_pending([run_id], True)

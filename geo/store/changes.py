@@ -82,6 +82,14 @@ class ChangeLog:
         if updates:
             gpkg.touch(self.conn, "changes", recorded_at)
 
+    def claim_links(self) -> set[tuple[str, str, str]]:
+        """(claim id, AOI id, algorithm version) of the stored changes linked to a claim."""
+        links: set[tuple[str, str, str]] = set()
+        for aoi_id, version, stored in self.conn.execute(
+                "SELECT DISTINCT aoi_id, algorithm_version, claim_ids FROM changes WHERE claim_ids NOT IN ('', '[]')"):
+            links.update((claim_id, aoi_id, version) for claim_id in json.loads(stored or "[]"))
+        return links
+
     def unlink_claim(self, claim_id: str, aoi_id: str, algorithm_version: str, recorded_at: str) -> None:
         """Take ``claim_id`` off the AOI's stored changes: the claim was edited, and its verdict links anew the
         changes that bear on it as it now reads."""

@@ -265,6 +265,15 @@ def _v11(conn: sqlite3.Connection) -> None:
     gpkg.register_attributes(conn, "read_failures", READ_FAILURES)
 
 
+def _v12(conn: sqlite3.Connection) -> None:
+    """AOIs and claims no longer in the registry marked rather than re-checked on or dropped: ``aois.retired_run``,
+    the run that found no file of aoi/ defining the AOI (removed, or its id changed), and ``claims.retired_run``, the
+    run that found the claim in no seeds file; NULL while current (``geo.recheck.retire``). A store migrated has
+    every AOI and claim current."""
+    conn.execute("ALTER TABLE aois ADD COLUMN retired_run INTEGER")
+    conn.execute("ALTER TABLE claims ADD COLUMN retired_run INTEGER")
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -277,6 +286,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (9, "the zone of each claim's window days per AOI", _v9),
     (10, "Sentinel-1 attributes of changes", _v10),
     (11, "count of failed reads per scene", _v11),
+    (12, "AOIs and claims no longer in the registry marked retired", _v12),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -173,12 +173,21 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         return schema.schema_version(self.conn) or 0
 
     # -- reads -----------------------------------------------------------------------------------------
-    def aoi_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT aoi_id FROM aois ORDER BY aoi_id")]
+    def aoi_ids(self, retired: bool = True) -> list[str]:
+        """The AOIs of the store, in id order; without the ``retired`` ones (``retired``): those a scheduled
+        re-check takes up."""
+        where = "" if retired else " WHERE retired_run IS NULL"
+        return [r[0] for r in self.conn.execute(f"SELECT aoi_id FROM aois{where} ORDER BY aoi_id")]
 
     def aoi_feature(self, aoi_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT feature FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def retired(self, table: str = "aois") -> dict[str, int]:
+        """The AOIs retired (no file of aoi/ defined them; ``table`` 'claims': the claims in no seeds file), each
+        with the run that found so; not re-checked by a scheduled run until back (``geo.recheck.retire``)."""
+        key = {"aois": "aoi_id", "claims": "claim_id"}[table]
+        return dict(self.conn.execute(f"SELECT {key}, retired_run FROM {table} WHERE retired_run IS NOT NULL"))
 
     def aoi_drawn(self, aoi_id: str) -> bool | None:
         """Whether the stored AOI came from a drawn file (``--aoi FILE``) rather than the aoi/ registry; None when
@@ -269,6 +278,11 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
     def mark_drawn(self, aoi_id: str, drawn: bool) -> None:
         """Record whether the stored AOI was last taken from a drawn file (``--aoi FILE``) or the aoi/ registry."""
         self.conn.execute("UPDATE aois SET drawn = ? WHERE aoi_id = ?", (drawn, aoi_id))
+
+    def set_retired(self, aoi_ids: Sequence[str], run_id: int | None, table: str = "aois") -> None:
+        """Mark the AOIs (``table`` 'claims': the claims) retired by ``run_id``, or (None) current again."""
+        key = {"aois": "aoi_id", "claims": "claim_id"}[table]
+        self.conn.executemany(f"UPDATE {table} SET retired_run = ? WHERE {key} = ?", [(run_id, a) for a in aoi_ids])
 
     def upsert_aoi(self, aoi: AOI, run_id: int) -> None:
         text = _aoi_feature_text(aoi)

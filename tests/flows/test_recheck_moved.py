@@ -63,11 +63,14 @@ def test_a_redrawn_area_is_not_taken_in_silence(user):
     assert "differs" not in first.output
     drawn_aoi(aoi, [[[-1.57, 47.18], [-1.52, 47.18], [-1.52, 47.23], [-1.57, 47.23], [-1.57, 47.18]]])
     again = user("recheck", "--store", "store.gpkg", "--aoi", "site.geojson", "--source", str(DEMO_CATALOG))
-    assert again.returncode == 0 and "nothing new" in again.stdout, again.output
-    told = [line for line in again.stderr.splitlines() if "differs" in line]
-    assert len(told) == 1 and "'site'" in told[0] and "pairs already processed keep" in told[0], again.output
-    same = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
-    assert same.returncode == 0 and "differs" not in same.output  # the store's own AOI: nothing to tell
+    assert again.returncode == 0 and "run 2: 0 new pairs" in again.stdout, again.output
+    told = [line for line in again.stdout.splitlines() if "redrawn" in line]
+    assert told == ["  site: its area redrawn, recorded: the pairs of new scenes are processed with it, those already "
+                    "processed keep the old one"], again.output
+    assert again.stderr == ""  # said once, on the run's lines
+    for args in (("--aoi", "site.geojson"), ()):  # recorded: nothing more to tell, with the file or cron's
+        same = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG), *args)
+        assert same.returncode == 0 and "nothing new" in same.stdout and "redrawn" not in same.output, same.output
 
 
 @pytest.fixture

@@ -44,7 +44,9 @@ def without_mask_modes(conn: sqlite3.Connection) -> None:
 
 def as_schema_8(conn: sqlite3.Connection) -> None:
     """What migrations after 8 added, taken out again (the version left for the caller to set): claims without
-    their window's zones, changes without their Sentinel-1 attributes, no count of failed reads."""
+    their window's zones, changes without their Sentinel-1 attributes, no count of failed reads, no AOI retired."""
+    conn.execute("ALTER TABLE aois DROP COLUMN retired_run")
+    conn.execute("ALTER TABLE claims DROP COLUMN retired_run")
     conn.execute("DROP TABLE read_failures")
     conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'read_failures'")
     conn.execute("ALTER TABLE claims DROP COLUMN window_time_zone")

@@ -73,8 +73,24 @@ def test_an_aoi_file_edited_since_it_was_stored_is_checked_again(first_run, geo_
     smaller = mapping(Polygon.from_bounds(*box_lonlat(row0 + 5, col0 + 5, row1 - 5, col1 - 5)))
     write_feature(path, "site-a", json.loads(json.dumps(smaller)))
     edited = geo_cli(*series.args(store), env=PROFILE)
-    assert edited.returncode == 0 and "nothing new: 4 AOIs checked" in edited.stdout, edited.stderr[-2000:]
+    assert edited.returncode == 0 and "run 2: 0 new pairs" in edited.stdout, edited.stderr[-2000:]
     assert full_path_taken(edited.stderr)
+    # the new area is recorded once, said on the AOI's line (not a warning on cron's stderr)
+    told = [line for line in edited.stdout.splitlines() if line.startswith("  site-a:")]
+    assert told == ["  site-a: its area redrawn, recorded: the pairs of new scenes are processed with it, those "
+                    "already processed keep the old one"], edited.stdout
+    assert "warning:" not in edited.stderr
+    with sqlite3.connect(store) as conn:
+        stored, updated = conn.execute("SELECT feature, updated_run FROM aois WHERE aoi_id = 'site-a'").fetchone()
+    assert json.loads(stored)["geometry"]["coordinates"] == [[list(p) for p in smaller["coordinates"][0]]]
+    assert updated == 2
+    # then every later run is quiet and quick (each took the full path and said the area differed, forever)
+    rows = dump_store(store)
+    for _ in range(2):
+        idle = geo_cli(*series.args(store), env=PROFILE)
+        assert idle.returncode == 0 and "nothing new: 4 AOIs checked" in idle.stdout, idle.stderr[-2000:]
+        assert not full_path_taken(idle.stderr) and "differs" not in idle.stderr
+    assert dump_store(store) == rows
     write_feature(path, "site-a", BOWTIE)
     broken = geo_cli(*series.args(store))
     # validated again: that AOI is the run's failed AOI (exit 4, the others go on), nothing of it recorded

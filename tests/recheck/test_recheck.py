@@ -228,13 +228,35 @@ def test_aoi_without_claims_needs_since(series):
         _plan(series, "site-c")
 
 
-def test_stored_aoi_is_rechecked_after_its_file_is_gone(first_run):
+def test_a_registry_aoi_whose_file_is_gone_is_retired_with_its_results_and_taken_up_again_when_it_is_back(first_run):
+    """Its file removed from aoi/: the next scheduled run retires it (it was re-checked from the store's record
+    for good, said nowhere), keeping what the store holds of it; its file back, it catches up."""
     series, store = first_run
-    (series.aoi_dir / "site-d.geojson").unlink()
+    path = series.aoi_dir / "site-d.geojson"
+    kept = path.read_text()
+    path.unlink()
     series.publish(4)
+
+    def rows_of_site_d() -> list[list[tuple]]:
+        with Store.open(store) as opened:
+            return [list(opened.conn.execute(f"SELECT * FROM {t} WHERE aoi_id = 'site-d' ORDER BY fid"))
+                    for t in ("pairs", "changes", "verdicts", "chains")]
+
+    before = rows_of_site_d()
+    assert before[0] and before[2]
     report = recheck(request(series, store, aoi_refs=(), since=None))
     entries = {e["aoi_id"]: e for e in report.summary["aois"]}
-    assert entries["site-d"]["n_new_changes"] == 1
+    assert sorted(entries) == ["site-a", "site-b", "site-c"]
+    assert [r["aoi_id"] for r in report.summary["aois_retired"]] == ["site-d"]
+    with Store.open(store) as opened:
+        assert opened.retired() == {"site-d": report.run_id}
+    assert rows_of_site_d() == before  # kept as they were, neither dropped nor added to
+    path.write_text(kept)
+    back = recheck(request(series, store, aoi_refs=(), since=None))
+    assert back.summary["aois_resumed"] == ["site-d"] and "aois_retired" not in back.summary
+    assert {e["aoi_id"]: e for e in back.summary["aois"]}["site-d"]["n_new_changes"] == 1
+    with Store.open(store) as opened:
+        assert opened.retired() == {}
 
 
 def test_scene_stack_values_are_what_the_series_promises():
