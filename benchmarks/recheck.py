@@ -37,7 +37,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the synthetic scene writer lives with the tests
 
-from geo.recheck.run import RecheckRequest, recheck  # noqa: E402
+from geo.recheck.request import RecheckRequest
+from geo.recheck.run import recheck  # noqa: E402
 from tests import synthetic  # noqa: E402
 
 CELL = 40  # AOI size in pixels (400 m)

@@ -27,7 +27,7 @@ from geo.scenes.model import Sensor
 from geo.words import counted
 
 if TYPE_CHECKING:  # imported by the command itself, so --help stays light
-    from geo.recheck.run import RecheckReport
+    from geo.recheck.request import RecheckReport
 
 EXIT_LOCKED = 3
 EXIT_AOIS_FAILED = 4
@@ -201,7 +201,8 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     by another re-check, 4 some AOIs failed (retried next run), 5 the --on-new command failed.
     """
     one_cluster(scheduler)
-    from geo.recheck.run import RecheckRequest, recheck
+    from geo.recheck.request import RecheckRequest
+    from geo.recheck.run import recheck
 
     since_date: date | None = None
     if since:

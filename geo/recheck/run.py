@@ -16,18 +16,19 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo import __version__, paths
-from geo.change.detectors import SAR_VERSION, Detector, build_detector
+from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import DateError, GeoError, StoreError
 from geo.recheck import notify, outputs, quick, retire, sar_chain, source_choice
 from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
                                 take_claims)
+from geo.recheck.request import RecheckReport, RecheckRequest
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
                                 register_new)
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
@@ -38,76 +39,10 @@ from geo.words import counted
 
 if TYPE_CHECKING:  # imported when there is something to process (the AOIs' geometry: when not quick.py's case)
     from geo.aoi import AOI
-    from geo.jobs.optical_kit import Params
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class RecheckRequest:
-    store: Path
-    out: Path | None = None
-    aoi_refs: tuple[str, ...] = ()
-    since: date | None = None
-    source: str | None = None  # None: the store's source, else Earth Search (geo.recheck.source_choice)
-    switch_source: bool = False  # a --source other than the store's is taken (and kept) rather than refused
-    collections: tuple[str, ...] = ()  # Sentinel-2's (--collection); none: the store's, else the archive's own
-    workers: int = 1
-    scheduler: str | None = None
-    wait_s: float = 0.0
-    on_new: str | None = None
-    on_new_timeout_s: float = outputs.HOOK_TIMEOUT_S
-    max_pairs: int | None = None
-    aoi_dir: Path | None = None
-    seeds_dir: Path | None = None
-    today: date | None = None  # the search end; None = today (UTC)
-    params: Params | None = None  # None: geo.jobs.optical_kit.Params()
-    sensor: str = "auto"  # the Sentinel-1 chain policy: auto, both or s2 (geo.recheck.sar_chain)
-    notify: str | None = None  # webhook URL (geo.recheck.notify); never stored: it may hold a token
-    notify_retries: int = 4
-
-    @property
-    def archive(self) -> str:
-        """The source searched, once ``_recheck`` has chosen it."""
-        assert self.source is not None, "chosen by geo.recheck.source_choice at the start of the run"
-        return self.source
-
-    def detector(self) -> Detector[Any]:
-        """The change detector of the run, built once: its algorithm version keys the store's chains."""
-        return build_detector(self.params.method, asdict(self.params)) if self.params else build_detector()
-
-    def arguments(self) -> dict[str, Any]:
-        return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
-                "source": self.source, "collections": list(self.collections), "workers": self.workers, "scheduler": self.scheduler,
-                "max_pairs": self.max_pairs, "sensor": self.sensor}
-
-
-@dataclass
-class RecheckReport:
-    summary: dict[str, Any]
-    out: Path
-    run_id: int | None = None
-    repaired_runs: list[int] = field(default_factory=list)
-    notified_runs: list[int] = field(default_factory=list)
-    hook_failed_runs: list[int] = field(default_factory=list)
-    alert_failed: bool = False  # --notify: the webhook did not take an alert (a warning, not a failure)
-    late_alerts: list[int] = field(default_factory=list)  # earlier runs whose alerts the webhook took this time
-    skipped_aois: list[GeoError] = field(default_factory=list)  # AOI files not read, concerning no AOI re-checked
-    skipped_claims: list[GeoError] = field(default_factory=list)  # the same of seeds files and claims
-    migrated: tuple[int, int] | None = None  # the store's schema (from, to) when this run migrated it
-    elapsed_s: float = 0.0
-
-    @property
-    def late_hooks(self) -> list[int]:
-        """Earlier runs whose ``--on-new`` command this re-check ran at last (it had failed)."""
-        return [r for r in self.notified_runs if r != self.run_id]
-
-    @property
-    def failed_aois(self) -> list[dict[str, str]]:
-        failed: list[dict[str, str]] = self.summary["failed_aois"]  # the summary is a JSON document
-        return failed
 
 
 def check_since(since: date, utc_today: date, local_today: date) -> None:

@@ -19,7 +19,8 @@ from shapely.geometry import box
 
 from geo.change.detectors import build_detector
 from geo.geometry import WGS84, reproject
-from geo.recheck.run import RecheckRequest, recheck
+from geo.recheck.request import RecheckRequest
+from geo.recheck.run import recheck
 from tests import synthetic
 from tests.synthetic import CRS_UTM, ORIGIN, Rect
 

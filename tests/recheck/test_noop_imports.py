@@ -16,7 +16,8 @@ from datetime import date
 import pystac
 import pytest
 
-from geo.recheck.run import RecheckRequest, recheck
+from geo.recheck.request import RecheckRequest
+from geo.recheck.run import recheck
 from tests import synthetic
 from tests.recheck.conftest import SCENE_IDS, dump_store, imported_modules
 

@@ -12,7 +12,8 @@ from datetime import date
 import pystac
 import pytest
 
-from geo.recheck.run import RecheckRequest, recheck
+from geo.recheck.request import RecheckRequest
+from geo.recheck.run import recheck
 from geo.store import Store
 from geo.store.vessels import vessel_rows
 from tests import synthetic
