@@ -6,7 +6,6 @@ now has a minimum extent of context. Driven through ``geo run`` on a loopback ar
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from tests.archive_data import utc
 from tests.archive_server import ArchiveServer
 from tests.flows.conftest import registry_aoi
-from tests.flows.tiles import Tile, tile_item, utm_box
+from tests.flows.tiles import Tile, lon_lat_square, tile_item, utm_box
 
 EPSG = 32652
 AOI_M = 120  # the compound: a 120 m square (the smallest area geo run takes is 100 m square)
@@ -34,17 +33,12 @@ signatures = ["new_construction"]
 """
 
 
-def square(lon: float, lat: float, side_m: float) -> tuple[float, float, float, float]:
-    half_lat, half_lon = side_m / 2 / 111_320, side_m / 2 / (111_320 * math.cos(math.radians(lat)))
-    return lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat
-
-
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
     server = ArchiveServer(page_size=5).start()
     folder = tmp_path_factory.mktemp("small-area")
     for side, (lon, lat, month) in PLACES.items():
-        for day, changed in ((1, None), (11, square(lon, lat, side))):
+        for day, changed in ((1, None), (11, lon_lat_square(lon, lat, side))):
             tile_item(server, folder, Tile(f"S2A_camp{side}_2021{month:02d}{day:02d}", utc(2021, month, day), EPSG,
                                            utm_box(EPSG, lon, lat, 2500, 2500), changed=changed))
     yield server
@@ -54,7 +48,7 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
 @pytest.mark.parametrize("side", sorted(PLACES))
 def test_a_small_area_inside_a_wide_new_change_is_found_changed(user, archive, side):
     lon, lat, month = PLACES[side]
-    west, south, east, north = square(lon, lat, AOI_M)
+    west, south, east, north = lon_lat_square(lon, lat, AOI_M)
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     aois, seeds = user.home / "aoi", user.home / "seeds"
     aois.mkdir(), seeds.mkdir()
@@ -83,7 +77,7 @@ def test_a_wide_area_around_the_kilometre_change_keeps_its_margin_and_refuses_a_
     # a 2.6 km area (wider than the minimum: its 300 m margin as before, a 320 px grid) around the 1 km change:
     # co-registration matched the fields' repeating texture ~57 px away at quality 0.97 on a grid of this size
     lon, lat, month = PLACES[1000]
-    west, south, east, north = square(lon, lat, 2600)
+    west, south, east, north = lon_lat_square(lon, lat, 2600)
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     (user.home / "camp.geojson").write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": {
         "type": "Polygon", "coordinates": [ring]}}))

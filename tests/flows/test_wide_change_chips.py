@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 import re
 from collections.abc import Iterator
 
@@ -18,14 +17,13 @@ from PIL import Image
 
 from tests.archive_data import utc
 from tests.archive_server import ArchiveServer
-from tests.flows.tiles import Tile, lon_lat_aoi, tile_item, utm_box
+from tests.flows.tiles import Tile, lon_lat_aoi, lon_lat_square, tile_item, utm_box
 
 LON, LAT, EPSG = 131.95, 43.80, 32652
 
 
 def square(side_m: float) -> tuple[float, float, float, float]:
-    half_lat, half_lon = side_m / 2 / 111_320, side_m / 2 / (111_320 * math.cos(math.radians(LAT)))
-    return LON - half_lon, LAT - half_lat, LON + half_lon, LAT + half_lat
+    return lon_lat_square(LON, LAT, side_m)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ box) is the same change in each: the truth of every figure a test asserts is kno
 
 from __future__ import annotations
 
+import math
+
 import json
 import zlib
 from dataclasses import dataclass, field
@@ -120,6 +122,12 @@ def utm_box(epsg: int, lon: float, lat: float, half_width_m: float, half_height_
     xs, ys = transform_points("EPSG:4326", CRS.from_epsg(epsg), [lon], [lat])
     x, y = round(xs[0] / 60) * 60, round(ys[0] / 60) * 60
     return (x - half_width_m, y - half_height_m, x + half_width_m, y + half_height_m)
+
+
+def lon_lat_square(lon: float, lat: float, side_m: float) -> LonLatBox:
+    """The lon/lat box of a square ``side_m`` metres a side centred on (lon, lat)."""
+    half_lat, half_lon = side_m / 2 / 111_320, side_m / 2 / (111_320 * math.cos(math.radians(lat)))
+    return lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat
 
 
 def lon_lat_aoi(path: Path, area: LonLatBox) -> Path:
