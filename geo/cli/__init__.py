@@ -261,7 +261,8 @@ def _run(argv: Sequence[str] | None) -> None:
     except SystemExit as exc:  # click's answer to a BrokenPipeError (its --help, --version): a silent exit 1
         from geo.cli.pipes import EXIT_READER_GONE, broken_output
 
-        if isinstance(exc.__context__, BrokenPipeError) and broken_output():
+        # click < 8.5 exits inside its handler (the error is the exit's context), 8.5 after it (no context)
+        if (isinstance(exc.__context__, BrokenPipeError) or exc.code == 1) and broken_output():
             sys.exit(EXIT_READER_GONE)
         raise
     except click.exceptions.Abort as exc:
