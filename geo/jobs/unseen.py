@@ -61,10 +61,11 @@ def nothing_found(kit: SensorKit, grid: Grid, why: EmptyReadError | TooFewPixels
     """No change, the statistic not computed (its raster is not written): the manifest says why (``why``: a date
     showing nothing of the grid, or the two dates too few pixels in common to compare)."""
     empty = isinstance(why, EmptyReadError)
-    reason = f"{why if empty else f'too few valid pixels on both dates ({why})'}: no change could be looked for on this pair"
-    log.warning("%s", reason)
+    reason = str(why) if empty else f"too few valid pixels on both dates ({why})"
+    warning = f"{reason}: no change could be looked for on this pair"
+    log.warning("%s", warning)
     seen = "nothing seen on one date" if empty else "too few valid pixels on both dates"
     description = {"method": kit.algorithm_version.split("/")[0], "name": NOT_COMPUTED,
-                   "label": f"change statistic (not computed: {seen})", "unit": "", "levels": [], "reason": str(why)}
+                   "label": f"change statistic (not computed: {seen})", "unit": "", "levels": [], "reason": reason}
     return FoundChanges([], np.full(grid.shape, np.nan, np.float32), np.zeros(grid.shape, bool), description,
-                        {}, (reason,))
+                        {}, (warning,))

@@ -9,7 +9,7 @@ import sqlite3
 
 from geo.store import Store
 from tests import synthetic
-from tests.recheck.conftest import ALGORITHM_VERSION, AOIS, PLANTS, SCENE_IDS, dump_store, rect_lonlat
+from tests.recheck.conftest import ALGORITHM_VERSION, AOIS, PLANTS, SCENE_IDS, SHAPE, dump_store, rect_lonlat
 
 CLOUDED = "S2A_SYN_20210515"  # between SCENE_IDS[2] (1 May) and SCENE_IDS[3] (1 June)
 S0, S1, S2, S5 = SCENE_IDS  # S5: the next usable scene after the clouded one
@@ -92,6 +92,24 @@ def test_clouded_scene_is_skipped_once_and_the_chain_goes_around_it(first_run, g
 
     # And the next run is a no-op again.
     assert "nothing new: 4 AOIs checked" in geo_cli(*series.args(store)).stdout
+
+
+def test_a_scene_clouded_over_the_whole_grid_is_skipped_naming_it(first_run, geo_cli):
+    """A scene showing nothing of any AOI's grid: each pair skipped, its reason (store, --json) naming the scene
+    that showed nothing, as before such a pair was judged 'not observable' rather than refused (it said 'only 0%
+    of the AOI clear on both dates', which leaves the reader to find which date)."""
+    series, store = first_run
+    series.add_clouded_scene(CLOUDED, synthetic.utc(2021, 5, 15), (0.2, -0.3), (0, 0, *SHAPE))
+    series.publish(3, extra=(CLOUDED,))
+    shell = geo_cli(*series.args(store, "--json"))
+    assert shell.returncode == 0, shell.stderr
+    reason = f"scene {CLOUDED}: no valid pixels over the area (all nodata or cloud)"
+    for entry in json.loads(shell.stdout)["aois"]:
+        assert [(p["after_scene"], p["status"], p["reason"]) for p in entry["pairs"]] == [
+            (CLOUDED, "skipped", reason)], entry
+        assert pairs(store, entry["aoi_id"])[-1] == (S2, CLOUDED, "skipped", reason, 0, 2)
+    terminal = geo_cli(*series.args(store))  # the chain goes on from S2: nothing new
+    assert "nothing new: 4 AOIs checked" in terminal.stdout, terminal.stdout
 
 
 FAIL_SITE_D = """CREATE TRIGGER fail_site_d BEFORE INSERT ON changes WHEN NEW.aoi_id = 'site-d'
