@@ -82,6 +82,9 @@ def test_the_files_of_a_pair_not_compared_hold_no_nan(user):
     assert "Change statistic change statistic (not computed: nothing seen on one date)" in text, text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE), text
     assert "Levels applied" not in text
+    footer = text[text.rindex("Open project.qgz"):]  # the files it points the reader to: those written
+    assert "before_rgb.tif is a Cloud-Optimised GeoTIFF;" in footer, footer
+    assert "after_rgb.tif" not in footer and "change_statistic.tif" not in footer, footer
 
 
 def s1_pair(root: Path, shown: dict[str, int | None]) -> Path:
