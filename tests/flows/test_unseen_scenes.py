@@ -87,6 +87,17 @@ def test_the_files_of_a_pair_not_compared_hold_no_nan(user):
     assert "after_rgb.tif" not in footer and "change_statistic.tif" not in footer, footer
 
 
+def test_a_before_scene_showing_nothing_leaves_the_after_picture_named_as_there(user):
+    """The report said 'No true-colour images in the run folder' beside the after_rgb.tif the run wrote."""
+    shell = run_demo(user, demo_keeping(user.home / "scenes", BEFORE, 0), "out")
+    assert shell.returncode == 0, shell.output
+    assert (user.home / "out" / "after_rgb.tif").exists()
+    text = report_text(user.home / "out" / "report.html")
+    assert "No true-colour images" not in text, text
+    assert (f"No before/after picture: the run folder holds after_rgb.tif alone (before_rgb.tif not written: scene "
+            f"{BEFORE} shows nothing of the area (all cloud or no data))") in text, text
+
+
 def s1_pair(root: Path, shown: dict[str, int | None]) -> Path:
     """Two same-orbit Sentinel-1 RTC dates (1 and 13 June 2021) of textured land, 1 km square; a date of
     ``shown`` is no data but a square of that side in the middle (0: nothing; None: whole)."""
