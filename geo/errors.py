@@ -82,6 +82,11 @@ class ChangeError(GeoError, ValueError):
     """Change detection cannot run on these inputs (too few valid pixels, degenerate bands, bad parameters)."""
 
 
+class TooFewPixelsError(ChangeError):
+    """Too few pixels are valid on both dates for the change statistic (a scene showing next to nothing of the
+    grid): the pair cannot be compared, which makes its claims not observable (``geo.jobs.unseen``)."""
+
+
 class DatasetError(GeoError, ValueError):
     """An evaluation dataset (e.g. OSCD) is missing files or holds malformed ones."""
 

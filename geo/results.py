@@ -152,7 +152,7 @@ def seen_words(clear_fraction: float, outside_share: float, sensor: Sensor | Non
     radar = sensor is not None and not sensor.sees_cloud
     if cloud_unjudged and not radar:  # no scene classification: nodata was masked, cloud was not
         parts = [f"{clear}% of the AOI seen", f"{outside}% outside the scenes" if outside else "",
-                 f"{rest}% gaps inside them" if rest else "",
+                 f"{rest}% gaps inside {'them' if outside else 'the scenes'}" if rest else "",
                  f"cloud not judged: no scene classification (SCL) on {cloud_unjudged}"]
         return "; ".join(part for part in parts if part)
     if not outside:

@@ -19,3 +19,10 @@ def test_an_area_whose_cloud_was_not_judged_is_seen_not_clear():
     assert seen_words(1.0, 0.0, Sensor.S2) == "clear fraction of AOI 100%"
     assert seen_words(0.68, 0.32, Sensor.S2) == "68% of the AOI seen clear; 32% outside the scenes"
     assert seen_words(0.69, 0.31, Sensor.S1, "both scenes") == "69% of the AOI seen; 31% outside the scenes"
+
+
+def test_gaps_with_no_part_outside_the_scenes_are_said_inside_the_scenes():
+    # an L1C date all no data over the area said "0% of the AOI seen; 100% gaps inside them": them, unnamed
+    assert seen_words(0.0, 0.0, Sensor.S2, "both scenes") == (
+        "0% of the AOI seen; 100% gaps inside the scenes; cloud not judged: no scene classification (SCL) on "
+        "both scenes")

@@ -28,7 +28,7 @@ from scipy import linalg, special
 from geo.change.sampling import distinct_sample, median, sample_in_order
 from geo.change.normalised_stack import NormalisedStack
 from geo.scenes.scratch import nth_valid, take_pixels
-from geo.errors import ChangeError
+from geo.errors import TooFewPixelsError
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def irmad(
     k = before.shape[0]
     n_valid = int(valid.sum())
     if n_valid < 10 * k:
-        raise ChangeError(f"IR-MAD needs at least {10 * k} valid pixels, the pair has {n_valid}")
+        raise TooFewPixelsError(f"IR-MAD needs at least {10 * k} valid pixels, the pair has {n_valid}")
     rng = np.random.default_rng(seed)
     pick = nth_valid(valid, rng.choice(n_valid, sample, replace=False) if n_valid > sample else None)
     x, y = take_pixels(before, pick).astype(np.float64), take_pixels(after, pick).astype(np.float64)

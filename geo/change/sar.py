@@ -25,7 +25,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy import optimize, special, stats
 
-from geo.errors import ChangeError
+from geo.errors import ChangeError, TooFewPixelsError
 
 MAX_LOOKS = 1e4
 
@@ -121,7 +121,8 @@ def log_ratio_change(
     if valid is not None:
         ok &= valid
     if ok.sum() < 100:
-        raise ChangeError("SAR log-ratio needs at least 100 pixels with positive intensity on both dates")
+        raise TooFewPixelsError("SAR log-ratio needs at least 100 pixels with positive intensity on both dates, "
+                                f"the pair has {int(ok.sum())}")
     b_in = np.where(ok, before, np.median(before[ok]))
     a_in = np.where(ok, after, np.median(after[ok]))
     if looks is None:

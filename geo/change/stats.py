@@ -22,7 +22,7 @@ from geo.change.tiling import BlockRunner, run_serial
 from geo.change.local_blocks import local_statistic
 from geo.change.normalise import IRMAD
 from geo.change.normalised_stack import NormalisedStack
-from geo.errors import ChangeError
+from geo.errors import ChangeError, TooFewPixelsError
 
 # Spectral indices as normalised differences (a − b) / (a + b) of Earth Search band names.
 INDICES: dict[str, tuple[str, str]] = {
@@ -81,7 +81,8 @@ def whitened_chi2(differences: np.ndarray, valid: np.ndarray) -> tuple[np.ndarra
     k = differences.shape[0]
     d = differences[:, valid].astype(np.float64)
     if d.shape[1] <= 10 * k:
-        raise ChangeError(f"a chi-square statistic over {k} variables needs more than {10 * k} valid pixels")
+        raise TooFewPixelsError(f"a chi-square statistic over {k} variables needs more than {10 * k} valid pixels, "
+                                f"the pair has {d.shape[1]}")
     d = d - np.median(d, axis=1, keepdims=True)
     cov = _trimmed_covariance(d, np.ones(d.shape[1], bool))
     values = np.full(valid.shape, np.nan, dtype=np.float32)

@@ -19,7 +19,7 @@ from geo import __version__
 from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
-from geo.errors import EmptyReadError
+from geo.errors import EmptyReadError, TooFewPixelsError
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
@@ -87,7 +87,10 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
         pair = unseen_pair(job, kit, grid, empty, timer.step)
         found = nothing_found(kit, grid, empty)
     else:
-        found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
+        try:
+            found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
+        except TooFewPixelsError as few:  # next to nothing seen on both dates: not observable either
+            found = nothing_found(kit, grid, few)
     scenes = {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)}
     with timer.step("link claims"):
         context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,

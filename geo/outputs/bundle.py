@@ -40,7 +40,8 @@ def _write_text(path: Path, text: str) -> None:
 def _no_true_colour(name: str, stack: Stack) -> str | None:
     """Why ``name`` (the view of ``stack``) cannot be written, or None when it can."""
     if not stack.valid.any():
-        return f"{name} not written: scene {stack.scene.id} shows nothing of the area (all cloud or no data)"
+        why = "all cloud or no data" if stack.quantity == "reflectance" else "no data: radar sees through cloud"
+        return f"{name} not written: scene {stack.scene.id} shows nothing of the area ({why})"
     if stack.quantity != "reflectance" or set(TRUE_COLOUR) <= set(stack.bands):
         return None
     return f"{name} not written: the run read no red/green/blue bands ({', '.join(stack.bands)})"

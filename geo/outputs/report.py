@@ -39,7 +39,7 @@ from geo.outputs.layer_metadata import run_days, sentinel_credit
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
-from geo.outputs.run_data import RunData, job_timings
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, STATISTIC, RunData, job_timings
 from geo.outputs.settings import readable_detector_settings, readable_settings
 from geo.outputs.statistic import describe, job_parameters
 from geo.scenes.model import Sensor
@@ -369,6 +369,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
     tally = tallied(c["entry"]["verdict"] for s in sections for c in s["cards"])
     return environment.get_template("report.html.j2").render(
         sections=sections,
+        rasters=[name for name in (BEFORE_RGB, AFTER_RGB, STATISTIC) if any(run.raster(name) for run in runs)],
         summary=summary,
         tally=tally,
         verdict_help=[(badge(v, None, key=True), help) for v, help in verdict_help(runs).items()],

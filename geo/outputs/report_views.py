@@ -169,6 +169,9 @@ def build_pictures(run: RunData) -> Pictures:
         if not said:
             log.warning("run %s: no true-colour images (%s missing)", run.folder, missing)
         why = "; ".join(said) if said else f"{missing} missing"
+        there = [n for n, p in ((BEFORE_RGB, before_path), (AFTER_RGB, after_path)) if p is not None]
+        if there:
+            return Pictures(False, note=f"No before/after picture: the run folder holds {there[0]} alone ({why}).")
         return Pictures(False, note=f"No true-colour images in the run folder ({why}).")
     # a picture of at most VIEW_MAX_SIDE px a side (from the COGs' overviews), its stretch from those pixels
     before_rgb, grid, scale = read_view(before_path, VIEW_MAX_SIDE)

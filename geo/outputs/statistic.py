@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geo.change.detectors import detector_settings
+from geo.results import NOT_COMPUTED
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,12 @@ def _fallback_levels(statistic: Mapping[str, Any]) -> tuple[LevelView, ...]:
 
 
 def describe(statistic: Mapping[str, Any]) -> StatisticView:
-    """What the outputs say about a run's statistic (``manifest["statistic"]``)."""
+    """What the outputs say about a run's statistic (``manifest["statistic"]``); one not computed (a pair not
+    compared, ``geo.jobs.unseen``) has no level."""
     levels = tuple(LevelView(str(level["key"]), float(level["value"]), str(level["label"]), str(level["role"]))
-                   for level in statistic.get("levels", [])) or _fallback_levels(statistic)
+                   for level in statistic.get("levels", []))
+    if not levels and statistic.get("name") != NOT_COMPUTED:
+        levels = _fallback_levels(statistic)
     dof = statistic.get("dof")
     return StatisticView(
         str(statistic.get("method", statistic.get("name", ""))), str(statistic.get("label", statistic.get("name", ""))),

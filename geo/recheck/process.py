@@ -19,7 +19,7 @@ from geo.vector.feature import ChangeFeature
 from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
 from geo.errors import EmptyReadError, GeoError, OverlapError, UnusableSceneError
-from geo.results import Manifest, outside_scenes_share, recorded_nodata
+from geo.results import NOT_COMPUTED, Manifest, outside_scenes_share, recorded_nodata
 from geo.grid import Grid
 from geo.jobs.dask_cluster import dask_client
 from geo.jobs.kit import ChangeJob, SensorKit
@@ -141,8 +141,10 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
             outcome.error = f"{scene.id}: internal error: {type(exc).__name__}: {exc}"
             break
         clear = result.manifest.clear_fraction
-        if clear < kit.min_clear_fraction:
-            why = f"only {clear:.0%} of the AOI {kit.sensor.clear_word} on both dates (need {kit.min_clear_fraction:.0%})"
+        if clear < kit.min_clear_fraction:  # (a pair not compared names the date that showed nothing: geo.jobs.unseen)
+            why = (result.manifest.statistic.get("reason") if result.manifest.statistic.get("name") == NOT_COMPUTED
+                   else None) or (f"only {clear:.0%} of the AOI {kit.sensor.clear_word} on both dates "
+                                  f"(need {kit.min_clear_fraction:.0%})")
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest,
                                              obscured=True))
             continue

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import rasterio
+
 from geo.store import Store
 from tests import synthetic
-from tests.recheck.conftest import ALGORITHM_VERSION, AOIS, PLANTS, SCENE_IDS, dump_store, rect_lonlat
+from tests.recheck.conftest import ALGORITHM_VERSION, AOIS, PLANTS, SCENE_IDS, SHAPE, dump_store, rect_lonlat
 
 CLOUDED = "S2A_SYN_20210515"  # between SCENE_IDS[2] (1 May) and SCENE_IDS[3] (1 June)
 S0, S1, S2, S5 = SCENE_IDS  # S5: the next usable scene after the clouded one
@@ -91,6 +93,42 @@ def test_clouded_scene_is_skipped_once_and_the_chain_goes_around_it(first_run, g
     assert [v[:3] for v in window_verdicts(store, "b-build")] == [(S0, S1, "no evidence found")]
 
     # And the next run is a no-op again.
+    assert "nothing new: 4 AOIs checked" in geo_cli(*series.args(store)).stdout
+
+
+def test_a_scene_clouded_over_the_whole_grid_is_skipped_naming_it(first_run, geo_cli):
+    """A scene showing nothing of any AOI's grid: each pair skipped, its reason (store, --json) naming the scene
+    that showed nothing, as before such a pair was judged 'not observable' rather than refused (it said 'only 0%
+    of the AOI clear on both dates', which leaves the reader to find which date)."""
+    series, store = first_run
+    series.add_clouded_scene(CLOUDED, synthetic.utc(2021, 5, 15), (0.2, -0.3), (0, 0, *SHAPE))
+    series.publish(3, extra=(CLOUDED,))
+    shell = geo_cli(*series.args(store, "--json"))
+    assert shell.returncode == 0, shell.stderr
+    reason = f"scene {CLOUDED}: no valid pixels over the area (all nodata or cloud)"
+    for entry in json.loads(shell.stdout)["aois"]:
+        assert [(p["after_scene"], p["status"], p["reason"]) for p in entry["pairs"]] == [
+            (CLOUDED, "skipped", reason)], entry
+        assert pairs(store, entry["aoi_id"])[-1] == (S2, CLOUDED, "skipped", reason, 0, 2)
+    terminal = geo_cli(*series.args(store))  # the chain goes on from S2: nothing new
+    assert "nothing new: 4 AOIs checked" in terminal.stdout, terminal.stdout
+
+
+def test_a_scene_showing_a_handful_of_pixels_is_skipped_not_retried_for_ever(first_run, geo_cli):
+    """Cloud over the whole grid but a 14-pixel hole (6 × 6 once the cloud's 40 m buffer is masked): every AOI
+    failed with 'IR-MAD needs at least 60 valid pixels, the pair has 36', exit 4, and so again at each cron run,
+    the chain wedged on that scene. Now the pair is skipped as a clouded one, saying why, and the chain goes on."""
+    series, store = first_run
+    series.add_clouded_scene(CLOUDED, synthetic.utc(2021, 5, 15), (0.2, -0.3), (0, 0, *SHAPE))
+    with rasterio.open(series.scenes_dir / "data" / CLOUDED / "scl.tif", "r+") as scl:
+        classes = scl.read(1)
+        classes[60:74, 60:74] = 4  # vegetation, in site A
+        scl.write(classes, 1)
+    series.publish(3, extra=(CLOUDED,))
+    shell = geo_cli(*series.args(store))
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    reason = pairs(store, "site-a")[-1][3]
+    assert pairs(store, "site-a")[-1][:3] == (S2, CLOUDED, "skipped") and reason.startswith("too few valid pixels"), reason
     assert "nothing new: 4 AOIs checked" in geo_cli(*series.args(store)).stdout
 
 
