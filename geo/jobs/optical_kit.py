@@ -22,7 +22,7 @@ from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import select_pair
 from geo.scenes.read import Stack, read_stack
-from geo.scenes.read_blocks import READ_BLOCK_PX
+from geo.scenes.read_blocks import READ_BLOCK_PX, read_stack_blocks
 from geo.scenes.scratch import release
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity, region_features
@@ -92,6 +92,9 @@ class OpticalKit(ParamsKit[Params]):
         return ChangeJob(aoi, tuple(claims), pair.before, pair.after, pair.reason)
 
     def read(self, scene: Scene, grid: Grid, role: str = "scene") -> Stack:
+        block_px = self.read_block_px(grid)  # a large grid by blocks onto disk, as ``align`` reads it
+        if block_px is not None:
+            return read_stack_blocks(scene, self.params.bands, grid, block_px)
         return read_stack(scene, self.params.bands, grid)
 
     def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:

@@ -6,8 +6,6 @@ through a gap in the cloud, a scene's edge grazing the grid)."""
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
 from geo.errors import EmptyReadError, TooFewPixelsError
@@ -16,16 +14,21 @@ from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, SensorKit, Step
 from geo.results import NOT_COMPUTED
 from geo.scenes.model import SCL_ASSET, Scene, Sensor
 from geo.scenes.read import Stack
-
-log = logging.getLogger(__name__)
+from geo.scenes.read_blocks import READ_BLOCK_PX
+from geo.scenes.scratch import is_scratch, scratch_array
 
 
 def _blank(scene: Scene, grid: Grid, like: Stack | None, bands: tuple[str, ...], quantity: str) -> Stack:
     """``scene`` on ``grid`` with no valid pixel, its bands and quantity as ``like``'s (the other date)."""
     quantity = like.quantity if like is not None else quantity
     names = like.bands if like is not None else bands
-    return Stack(scene, grid, names, np.full((len(names), *grid.shape), np.nan, np.float32),
-                 np.zeros(grid.shape, bool), quantity == "reflectance" and SCL_ASSET in scene.assets, quantity)
+    shape = (len(names), *grid.shape)
+    # where the other date is (a large grid's on disk, read by blocks), or on disk when the grid is larger than a block
+    large = is_scratch(like.data) if like is not None else grid.shape[0] * grid.shape[1] > READ_BLOCK_PX ** 2
+    data = scratch_array(shape, np.float32) if large else np.empty(shape, np.float32)
+    data.fill(np.nan)
+    valid = scratch_array(grid.shape, bool) if large else np.zeros(grid.shape, bool)
+    return Stack(scene, grid, names, data, valid, quantity == "reflectance" and SCL_ASSET in scene.assets, quantity)
 
 
 def _pair_bands(job: ChangeJob, kit: SensorKit) -> tuple[str, ...]:
@@ -62,8 +65,8 @@ def nothing_found(kit: SensorKit, grid: Grid, why: EmptyReadError | TooFewPixels
     showing nothing of the grid, or the two dates too few pixels in common to compare)."""
     empty = isinstance(why, EmptyReadError)
     reason = str(why) if empty else f"too few valid pixels on both dates ({why})"
+    # not logged: `geo run` prints its manifest's warnings, a re-check records the pair skipped with the reason
     warning = f"{reason}: no change could be looked for on this pair"
-    log.warning("%s", warning)
     seen = "nothing seen on one date" if empty else "too few valid pixels on both dates"
     description = {"method": kit.algorithm_version.split("/")[0], "name": NOT_COMPUTED,
                    "label": f"change statistic (not computed: {seen})", "unit": "", "levels": [], "reason": reason}

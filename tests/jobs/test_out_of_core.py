@@ -104,3 +104,29 @@ def test_a_scratch_folder_that_cannot_hold_the_job_is_a_clear_error(job, scratch
     reserved = scratch_array((32, 1024, 1024), np.float32, folder=scratch)  # 128 MiB
     assert before - shutil.disk_usage(scratch).free >= 100 * 2**20  # its blocks given now: not a sparse file
     del reserved
+
+
+def test_a_date_showing_nothing_of_a_large_grid_is_read_by_blocks_onto_disk_too(synthetic_project, scratch,
+                                                                                 tmp_path):
+    """The pair of a scene all nodata (its claims not observable, ``geo.jobs.unseen``): the other date read as
+    ``align`` reads a large grid, by blocks into a scratch stack, and the empty one on disk too: read whole into
+    memory, a tile's pair took ~6 GB where its job keeps within 2 GiB."""
+    import rasterio
+
+    from geo.results import NOT_COMPUTED
+
+    root = tmp_path / "project"
+    shutil.copytree(synthetic_project.root, root)
+    for path in (root / "scenes").rglob("*.json"):
+        path.write_text(path.read_text().replace(str(synthetic_project.root), str(root)))
+    for path in (root / "scenes" / "after").glob("*.tif"):
+        with rasterio.open(path, "r+") as dst:
+            dst.write(np.zeros((1, dst.height, dst.width), dtype=dst.dtypes[0]))
+    source = LocalCatalog(root / "scenes" / "catalog.json")
+    job = ChangeJob(load_aoi(root / "aoi" / "test-site.geojson"), (), source.get("S2A_TEST_20200301"),
+                    source.get("S2A_TEST_20200801"))
+    result = run_job(job, OpticalKit())
+    assert result.features == [] and result.manifest.statistic["name"] == NOT_COMPUTED
+    assert result.before.valid.mean() > 0.9 and not result.after.valid.any()
+    assert all(is_scratch(a) for a in (result.before.data, result.before.valid, result.after.data, result.after.valid))
+    assert result.after.data.shape == result.before.data.shape
