@@ -40,7 +40,8 @@ def _write_text(path: Path, text: str) -> None:
 def _no_true_colour(name: str, stack: Stack) -> str | None:
     """Why ``name`` (the view of ``stack``) cannot be written, or None when it can."""
     if not stack.valid.any():
-        why = "all cloud or no data" if stack.quantity == "reflectance" else "no data: radar sees through cloud"
+        why = ("no data: radar sees through cloud" if stack.quantity != "reflectance" else
+               "all cloud or no data" if stack.cloud_masked else "no data: no SCL, so no cloud was masked")
         return f"{name} not written: scene {stack.scene.id} shows nothing of the area ({why})"
     if stack.quantity != "reflectance" or set(TRUE_COLOUR) <= set(stack.bands):
         return None

@@ -230,9 +230,14 @@ def read_stack(
     check_overlap(scene, grid)
     data, valid, masked_clouds = read_bands(scene, bands, grid, resampling, cloud_mask, cache, displacement)
     if not valid.any():
-        raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area (all nodata or cloud)")
+        raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area ({nothing_seen(masked_clouds)})")
     log.debug("read %s: %d bands, %.1f%% valid", scene.id, len(bands), 100 * valid.mean())
     return Stack(scene, grid, tuple(bands), data, valid, masked_clouds)
+
+
+def nothing_seen(cloud_masked: bool) -> str:
+    """Why a scene shows nothing of a grid: cloud only where its SCL masked it (an L1C item has none)."""
+    return "all nodata or cloud" if cloud_masked else "all nodata"
 
 
 def read_bands(

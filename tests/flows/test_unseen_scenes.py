@@ -76,7 +76,12 @@ def test_the_files_of_a_pair_not_compared_hold_no_nan(user):
     shell = run_demo(user, demo_keeping(user.home / "scenes", AFTER, 0), "out")
     assert shell.returncode == 0, shell.output
     out = user.home / "out"
-    assert strict_json(out / "manifest.json")["statistic"]["name"] == "not computed"
+    manifest = strict_json(out / "manifest.json")
+    assert manifest["statistic"]["name"] == "not computed"
+    # an L1C scene (no SCL) showing nothing is all nodata: its cloud was not judged, so none was masked
+    said = " ".join(manifest["warnings"])
+    assert f"scene {AFTER}: no valid pixels over the area (all nodata)" in said, said
+    assert f"after_rgb.tif not written: scene {AFTER} shows nothing of the area (no data: no SCL" in said, said
     strict_json(out / "item.json")
     text = report_text(out / "report.html")
     assert "Change statistic change statistic (not computed: nothing seen on one date)" in text, text
@@ -95,7 +100,7 @@ def test_a_before_scene_showing_nothing_leaves_the_after_picture_named_as_there(
     text = report_text(user.home / "out" / "report.html")
     assert "No true-colour images" not in text, text
     assert (f"No before/after picture: the run folder holds after_rgb.tif alone (before_rgb.tif not written: scene "
-            f"{BEFORE} shows nothing of the area (all cloud or no data))") in text, text
+            f"{BEFORE} shows nothing of the area (no data: no SCL, so no cloud was masked))") in text, text
 
 
 def s1_pair(root: Path, shown: dict[str, int | None]) -> Path:
