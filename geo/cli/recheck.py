@@ -149,6 +149,9 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--aoi", "aoi_refs", multiple=True, callback=not_empty,
               help="AOI id or polygon file (GeoJSON, GeoPackage...) to re-check (repeatable) [default: every AOI "
               "already in the store].")
+@click.option("--all-aois", is_flag=True,
+              help="Re-check every AOI of the aoi/ folder and of the store: an AOI added to aoi/ later is taken up "
+                   "by the next run (a cron line's), its baseline as with --aoi (--since, else its claims' window).")
 @click.option("--since", default=None, callback=not_empty, help="Date YYYY-MM-DD: baseline of AOIs new to the store (default: start of "
               "their earliest claim window); scenes acquired before it are ignored.")
 @click.option("--source", default=None, callback=scene_source,
@@ -188,7 +191,7 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary JSON instead of text.")
 @aoi_dir_option
 @seeds_dir_option
-def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, source: str | None,
+def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, since: str | None, source: str | None,
                     collections: tuple[str, ...], switch_source: bool, out: Path | None,
                     workers: int, scheduler: str | None, wait_s: float, on_new: str | None, on_new_timeout_s: float,
                     max_pairs: int | None,
@@ -201,6 +204,9 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
     by another re-check, 4 some AOIs failed (retried next run), 5 the --on-new command failed.
     """
     one_cluster(scheduler)
+    if all_aois and aoi_refs:
+        raise click.UsageError(f"--all-aois and --aoi {aoi_refs[0]}: give one (--all-aois re-checks every AOI of "
+                               "aoi/ and of the store, --aoi the AOIs named)")
     from geo.recheck.request import RecheckRequest
     from geo.recheck.run import recheck
 
@@ -209,7 +215,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], since: str | None, s
         from geo.dates import parse_date
 
         since_date = parse_date(since, "--since")
-    request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, since=since_date, source=source,
+    request = RecheckRequest(store=store, out=out, aoi_refs=aoi_refs, all_aois=all_aois, since=since_date, source=source,
                              switch_source=switch_source, collections=collections,
                              workers=workers, scheduler=scheduler, wait_s=wait_s, on_new=on_new,
                              on_new_timeout_s=on_new_timeout_s, max_pairs=max_pairs,

@@ -121,9 +121,10 @@ class SelectedAois:
 
 
 def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inputs: RecheckInputs,
-                aoi_dir: Path) -> SelectedAois:
-    """AOIs by id (aoi/ folder, else as recorded in the store) or drawn file (GeoJSON, GeoPackage...); default: the store's AOIs.
-    ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
+                aoi_dir: Path, every: bool = False) -> SelectedAois:
+    """AOIs by id (aoi/ folder, else as recorded in the store) or drawn file (GeoJSON, GeoPackage...); default: the store's AOIs,
+    and with ``every`` (--all-aois) those of the aoi/ folder new to the store too (a cron line written before they
+    were added takes them up). ``store`` is None before the store exists. Only these AOIs' geometry is checked, not that of every file
     in the aoi/ folder: a file with a bad polygon holds up its own re-checks, not the others'. When they are the
     store's (no --aoi: a scheduled run), those whose file is now bad are ``invalid`` (failed AOIs of the run,
     exit 4); an --aoi given on the command line that is bad stops the run (exit 1)."""
@@ -132,12 +133,18 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
     retired = store.retired() if store else {}
     if scheduled:
         refs = store.aoi_ids() if store else []
+        if every:
+            refs = sorted({*refs, *inputs.known})
+            if not refs:
+                raise AOIError(f"--all-aois: no AOIs in {aoi_dir} nor in the store {store_path}; add AOI files to "
+                               f"{aoi_dir} (`geo aoi list` lists them)")
         if not refs:
-            raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID")
-        assert store is not None
-        selected.retiring = [a for a in refs if a not in retired and retire.gone(store, inputs, a)]
-        # a retired AOI is left out until its file is back
-        refs = [a for a in refs if a not in selected.retiring and (a not in retired or a in inputs.known)]
+            raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID "
+                           "(or --all-aois: every AOI of aoi/)")
+        if store is not None:
+            selected.retiring = [a for a in refs if a not in retired and retire.gone(store, inputs, a)]
+            # a retired AOI is left out until its file is back
+            refs = [a for a in refs if a not in selected.retiring and (a not in retired or a in inputs.known)]
     chosen: dict[str, AOI] = {}
     given: dict[str, str] = {}  # AOI id -> the --aoi that named it first
     for ref in refs:

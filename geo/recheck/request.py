@@ -21,6 +21,7 @@ class RecheckRequest:
     store: Path
     out: Path | None = None
     aoi_refs: tuple[str, ...] = ()
+    all_aois: bool = False  # every AOI of aoi/ too, not only the store's (--all-aois: a cron line's)
     since: date | None = None
     source: str | None = None  # None: the store's source, else Earth Search (geo.recheck.source_choice)
     switch_source: bool = False  # a --source other than the store's is taken (and kept) rather than refused
@@ -50,7 +51,8 @@ class RecheckRequest:
         return build_detector(self.params.method, asdict(self.params)) if self.params else build_detector()
 
     def arguments(self) -> dict[str, Any]:
-        return {"aoi": list(self.aoi_refs), "since": self.since.isoformat() if self.since else None,
+        every = {"all_aois": True} if self.all_aois else {}
+        return {"aoi": list(self.aoi_refs), **every, "since": self.since.isoformat() if self.since else None,
                 "source": self.source, "collections": list(self.collections), "workers": self.workers, "scheduler": self.scheduler,
                 "max_pairs": self.max_pairs, "sensor": self.sensor}
 

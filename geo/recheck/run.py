@@ -63,6 +63,21 @@ def _redrawn(store: Store, aois: Sequence[AOI]) -> set[str]:
     return redrawn
 
 
+def _unstarted(store: Store, aois: Sequence[AOI], claims: Sequence[Claim], since: date | None,
+               version: str) -> dict[str, str]:
+    """The AOIs of a scheduled run without a chain and without a day to start one on (no --since, none recorded
+    when registered, no claim naming them): each fails alone, not registered (a cron line's --all-aois met an
+    AOI just added to aoi/), where it stopped the run."""
+    failed = {}
+    for aoi in aois:
+        if store.chain(aoi.id, version) is None and not (since or store.registered_since(aoi.id)) and not any(
+                aoi.id in c.aoi_ids for c in claims):
+            failed[aoi.id] = (f"no claim names it and no --since was given: no day to take its baseline scene on; "
+                              f"a claim of the seeds naming it, or one `geo recheck --aoi {aoi.id} --since DATE`, "
+                              "starts its re-checks")
+    return failed
+
+
 def _plan_all(store: Store, source: SceneSource, aois: Sequence[AOI], claims: Sequence[Claim], today: date,
               request: RecheckRequest, version: str,
               pairable: Callable[[Scene, Scene], bool] | None = None) -> tuple[list[AoiPlan], dict[str, str]]:
@@ -149,6 +164,8 @@ def _quick_answer(store: Store, brief: quick.CatalogBrief, inputs: RecheckInputs
     ``report``); None when something may be new, or a problem may concern an AOI (the full path decides)."""
     taken = quiet_claims(inputs, store, request.aoi_refs)
     if taken is None or retire.pending(store, inputs, request.aoi_refs):
+        return None
+    if request.all_aois and set(inputs.known) - set(store.aoi_ids()):  # an AOI of aoi/ new to the store
         return None
     step(f"asking {brief.name} whether anything is new")
     idle = quick.nothing_new(store, brief, inputs.known, {c.id: c for c in taken.claims}, request.aoi_refs,
@@ -237,10 +254,11 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
     Store.check(store_path)
     first_selection = None  # a first re-check's AOIs, checked before its store is made (its files read once)
     if not store_path.exists():
-        first_selection = select_aois(None, store_path, request.aoi_refs, inputs, aoi_dir)
-        first_claims = take_claims(inputs, [a.id for a in first_selection.aois], scheduled=False).claims
-        for aoi in first_selection.aois:
-            baseline_date(aoi, first_claims, request.since)
+        first_selection = select_aois(None, store_path, request.aoi_refs, inputs, aoi_dir, request.all_aois)
+        if request.aoi_refs:  # named: bad input stops the run; --all-aois (a cron line's) fails an AOI alone
+            first_claims = take_claims(inputs, [a.id for a in first_selection.aois], scheduled=False).claims
+            for aoi in first_selection.aois:
+                baseline_date(aoi, first_claims, request.since)
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
     with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out)
@@ -261,7 +279,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         # Bad input (a wrong --aoi, a broken file it needs) fails here, before any file is written.
         # the first selection holds while the store is still empty (another first run may have filled it meanwhile)
         selected = first_selection if first_selection is not None and not store.aoi_ids() else select_aois(
-            store, store_path, request.aoi_refs, inputs, aoi_dir)
+            store, store_path, request.aoi_refs, inputs, aoi_dir, request.all_aois)
         invalid = selected.invalid
         taken = take_claims(inputs, [a.id for a in selected.aois], scheduled=not request.aoi_refs,
                             already_failed=invalid)
@@ -270,9 +288,11 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         if source is None:
             source = open_source(request.archive, Sensor.S2, request.collections or None)
         invalid.update(taken.failed)
-        aois = [a for a in selected.aois if a.id not in taken.failed]  # their claims may be among those not taken
-        redrawn = _redrawn(store, aois)
         claims = taken.claims
+        if not request.aoi_refs:  # an AOI of aoi/ new to the store (--all-aois) that no claim names: no baseline
+            invalid.update(_unstarted(store, selected.aois, claims, request.since, version))
+        aois = [a for a in selected.aois if a.id not in invalid]  # their claims may be among those not taken
+        redrawn = _redrawn(store, aois)
         step(f"searching {source.name} for new scenes over {counted(len(aois), 'AOI')}")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
         failed.update(invalid)

@@ -42,6 +42,7 @@ def test_crontab_line_runs_a_valid_recheck():
     assert minute.isdigit() and all(h.isdigit() for h in hour.split(","))
     params = parse(recheck_args(fields[5]))
     assert params["store"] == Path("/srv/geo/recheck.gpkg") and params["wait_s"] == 600 and params["on_new"]
+    assert params["all_aois"] and not params["aoi_refs"]  # an AOI added to aoi/ later is re-checked too
 
 
 def test_systemd_service_runs_a_valid_recheck():
@@ -49,6 +50,7 @@ def test_systemd_service_runs_a_valid_recheck():
     [exec_start] = [line.split("=", 1)[1] for line in service.splitlines() if line.startswith("ExecStart=")]
     params = parse(recheck_args(exec_start))
     assert params["store"] == Path("/srv/geo/recheck.gpkg") and params["on_new"] == "/srv/geo/bin/notify-analysts"
+    assert params["all_aois"] and not params["aoi_refs"]
     assert "SuccessExitStatus=3" in service
 
 
