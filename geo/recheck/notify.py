@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from geo.recheck import retire
 from geo.words import counted
 
 if TYPE_CHECKING:
@@ -83,8 +84,9 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
            files: Mapping[str, str]) -> str:
     """A few plain lines saying what the run found: a chat message's or a mail's body."""
     types = ", ".join(f"{n} {t}" for t, n in summary["new_changes_by_type"].items()) or "none"
+    registry = "".join(f", {news}" for news in retire.news_counts(summary))
     lines = [f"geo recheck run {summary['run_id']}: {counted(summary['n_new_changes'], 'new change')} ({types}), "
-             f"{counted(len(verdicts), 'verdict')} changed"]
+             f"{counted(len(verdicts), 'verdict')} changed{registry}"]
     for change in changes[:MAX_LISTED]:
         at = change["centroid"]
         lines.append(f"• {change['change_type']} in {change['aoi_id']}: {change['area_m2']:.0f} m² at "
@@ -94,7 +96,9 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
                      f"({verdict_was(verdict['previous_verdict'])})")
     for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
         lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")
-    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, summary["failed_aois"]))
+    retired = retire.retired_lines(summary, summary["run_id"])  # AOIs and claims out of the registry, or back
+    lines += [f"• {line}" for line in retired[:MAX_LISTED]]
+    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, summary["failed_aois"], retired))
     if hidden:
         lines.append(f"… and {hidden} more in the summary")
     if "summary" in files:
@@ -135,6 +139,7 @@ def payload(store: Store, summary: Mapping[str, Any], out: Path, late: bool = Fa
         "new_changes": changes,
         "verdicts_changed": verdicts,
         "failed_aois": summary["failed_aois"],
+        **retire.registry_news(summary),  # aois_retired, claims_retired...: only when the run has them
         "files": files,
         "file_uris": {name: Path(path).as_uri() for name, path in files.items()},
     }

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from geo.aoi_files import AoiFeature
 from geo.claim_files import ClaimSet
+from geo.words import counted
 
 if TYPE_CHECKING:
     from geo.store import Store
@@ -137,7 +138,24 @@ def retirements(store: Store, inputs: RegistryRead, aois: Sequence[str], aois_ba
                        sorted(set(store.retired("claims")) & set(inputs.read.claims)), moved_off(store, inputs))
 
 
-def retired_lines(summary: dict[str, Any], run_id: int | None) -> list[str]:
+SUMMARY_KEYS = ("aois_retired", "aois_resumed", "claims_retired", "claims_resumed", "claims_moved_off")
+_COUNTED = {"aois_retired": ("AOI", "retired"), "aois_resumed": ("AOI", "re-checked again"),
+            "claims_retired": ("claim", "retired"), "claims_resumed": ("claim", "current again"),
+            "claims_moved_off": ("claim", "moved off an AOI")}
+
+
+def registry_news(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary's keys of what the run retired or took up again: news for the --on-new command and the webhook
+    (a cron user reads their mail, not the log)."""
+    return {k: summary[k] for k in SUMMARY_KEYS if summary.get(k)}
+
+
+def news_counts(summary: Mapping[str, Any]) -> list[str]:
+    """``1 AOI retired``, ``2 claims current again``...: the first line of the text the --on-new command gets."""
+    return [f"{counted(len(v), _COUNTED[k][0])} {_COUNTED[k][1]}" for k, v in registry_news(summary).items()]
+
+
+def retired_lines(summary: Mapping[str, Any], run_id: int | None) -> list[str]:
     """What the terminal (and cron's log) says of them."""
     lines = []
     for entry in summary.get("aois_retired", []):

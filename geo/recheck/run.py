@@ -345,6 +345,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             retired.record(store, run_id, recorded)
             summary = {**_summary(run_id, started, now_utc(), source.name, version, entries, news, failed,
                                   outputs.run_files(out, run_id)), **retired.summary_part(store, inputs)}
+            # an AOI or claim retired (or back) is news to whoever reads only --on-new's mail or the webhook
+            summary["has_new"] = summary["has_new"] or bool(retired)
             store.finish_run(run_id, summary["finished_at"], summary)
             if request.notify and summary["has_new"]:  # pending until a webhook takes it, whatever happens next
                 store.set_alert_pending([run_id], True)
