@@ -191,9 +191,12 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
 
     def aoi_drawn(self, aoi_id: str) -> bool | None:
         """Whether the stored AOI came from a drawn file (``--aoi FILE``) rather than the aoi/ registry; None when
-        not recorded (or not stored)."""
-        row = self.conn.execute("SELECT drawn FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
-        return None if row is None or row[0] is None else bool(row[0])
+        not known (or not stored). A store from before schema 6 did not record it: an AOI that the run registering
+        it named by its id was aoi/'s (a drawn file is named by its path), so it can be retired too."""
+        row = self.conn.execute(
+            "SELECT a.drawn, EXISTS (SELECT 1 FROM runs r, json_each(r.arguments, '$.aoi') j WHERE r.run_id = "
+            "a.first_run AND j.value = a.aoi_id) FROM aois a WHERE a.aoi_id = ?", (aoi_id,)).fetchone()
+        return None if row is None else bool(row[0]) if row[0] is not None else (False if row[1] else None)
 
     def holds_other_area(self, aoi: AOI) -> bool:
         """Whether the store holds ``aoi.id`` with another area than ``aoi``'s (compared as stored)."""

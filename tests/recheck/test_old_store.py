@@ -168,3 +168,20 @@ def test_an_old_stores_vessel_counts_learn_their_mode_from_the_archive_or_follow
     assert set(ships["tests"]) == {"s1", "s1 at berth"} and len(ships["tests"]["s1"]["baseline"]) == 10
     assert (f"10 s1 scenes counted before the store kept the instrument mode taken as IW, the mode of every s1 "
             f"scene that says it ({', '.join(old)})") in ships["rationale"], ships["rationale"]
+
+
+def test_an_aoi_removed_from_the_registry_of_an_old_store_is_retired(first_run, geo_cli):
+    """A store from before schema 6 did not record whether an AOI came from aoi/ or a drawn file (NULL after the
+    migration): one removed from aoi/ was re-checked from the store's record for good, said nowhere, as before
+    retirements. The run that registered it named it by its id (a drawn file is named by its path): aoi/'s."""
+    series, store = first_run
+    as_schema_5(store)
+    (series.aoi_dir / "site-c.geojson").unlink()
+    result = geo_cli(*series.args(store))
+    assert result.returncode == 0, result.stdout + result.stderr
+    migrated, run, retired, *_ = result.stdout.splitlines()
+    assert migrated == f"store schema migrated from version {OLD_SCHEMA} to {schema.LATEST}"
+    assert run.startswith("run 2: 0 new pairs") and retired.startswith("  site-c: retired: no file of aoi/ defines it")
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT aoi_id, retired_run FROM aois WHERE retired_run IS NOT NULL").fetchall() == [
+            ("site-c", 2)]
