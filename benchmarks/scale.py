@@ -193,13 +193,16 @@ def job(size: str, aoi: Path, catalog: Path, work: Path, run: int, code: Path = 
 
 
 def same_outputs(one: Path, other: Path) -> dict[str, bool]:
-    """Whether two run folders hold the same results: changes.geojson, changes.kml and claims.json byte for byte, each
-    raster's pixels (NaN equal to NaN) and those of each of its overviews, compared in strips of rows."""
+    """Whether two run folders hold the same results: changes.kml and claims.json byte for byte, changes.geojson's
+    JSON (its layout aside), each raster's pixels (NaN equal to NaN) and those of each of its overviews, compared in
+    strips of rows."""
     import rasterio
     from rasterio.windows import Window
 
-    same = {name: (one / name).read_bytes() == (other / name).read_bytes()
-            for name in ("changes.geojson", "changes.kml", "claims.json")}
+    same = {name: (one / name).read_bytes() == (other / name).read_bytes() for name in ("changes.kml", "claims.json")}
+    # parsed: a reference from before it was written one feature a line (it was indented) holds the same changes
+    same["changes.geojson"] = json.loads((one / "changes.geojson").read_bytes()) == \
+        json.loads((other / "changes.geojson").read_bytes())
     for path in sorted(one.glob("*.tif")):
         with rasterio.open(path) as a:
             levels = len(a.overviews(1))
@@ -294,8 +297,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="also run each size with --workers N (Dask)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
     parser.add_argument("--compare", action="store_true",
-                        help="compare the job's outputs (first run) with the reference's: changes.geojson, "
-                             "changes.kml and claims.json byte for byte, each raster's pixels and overviews")
+                        help="compare the job's outputs (first run) with the reference's: changes.kml and "
+                             "claims.json byte for byte, changes.geojson's JSON, each raster's pixels and overviews")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from geo.paths import shared_data

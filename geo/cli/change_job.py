@@ -130,3 +130,8 @@ def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: 
     if "project.qgz" in names:
         out.print(f"[bold]QGIS:[/] {esc(names['project.qgz'])} (styled, time-aware layers; or open changes.gpkg)",
                   markup=True)
+    if "changes.kml" in names:
+        from geo.outputs.kml import my_maps_note  # shapely: loaded by the job already, not at start-up
+
+        if note := my_maps_note(names["changes.kml"], len(features)):
+            out.print(f"[bold]Google Earth:[/] {esc(note)}", markup=True)

@@ -6,6 +6,7 @@ like the GeoJSON.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -97,8 +98,9 @@ def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
                 evidence.setdefault(change, []).append(claim["claim_id"])
         for feature in run.features:
             row = feature.properties()
-            row["claim_ids"] = ",".join(feature.claim_ids)
-            row["evidence_for"] = ",".join(evidence.get(feature.change_id, []))
+            # JSON text, as the re-check store holds them: one exact filter in both, claim_ids LIKE '%"id"%'
+            row["claim_ids"] = json.dumps(list(feature.claim_ids))
+            row["evidence_for"] = json.dumps(evidence.get(feature.change_id, []))
             row["before_date"], row["after_date"] = before, after
             rows.append(row)
             geometries.append(feature.geometry)

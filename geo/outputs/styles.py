@@ -183,6 +183,10 @@ def to_qml(root: ET.Element) -> str:
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
 
 
+# A change's claim ids as words: a list in the GeoJSON (QGIS: StringList), JSON text in the GeoPackage (as in the store)
+CLAIM_IDS_TEXT = """try(array_to_string("claim_ids", ', '), array_to_string(from_json("claim_ids"), ', '))"""
+
+
 def changes_style(types_present: Iterable[str] = ()) -> ET.Element:
     """Change polygons outlined in the colour of their ``change_type`` over a contrasting halo, lightly
     tinted, no labels; alive from ``before_date`` to ``after_date``."""
@@ -194,7 +198,7 @@ def changes_style(types_present: Iterable[str] = ()) -> ET.Element:
     _common_tail(root, "change_type", (
         f'<b>{_text(CHANGE_TYPE_WORDS)}</b><br>[% format_number("area_m2", 0) %] m²,'
         ' confidence [% "confidence" %]<br>[% "before_date" %] → [% "after_date" %]<br>'
-        'claims: [% "claim_ids" %]'
+        f'claims: [% {CLAIM_IDS_TEXT} %]'
     ), CHANGE_ALIASES)
     return root
 

@@ -32,7 +32,7 @@ def test_geopackage_layers_counts_and_crs(synthetic_output):
     assert len(changes) == len(_geojson(synthetic_output)["features"]) == 3
     assert changes.crs.to_epsg() == 4326
     assert set(changes["change_type"]) == {"new_bright_surface"}
-    assert set(changes["evidence_for"]) == {"test-construction,test-denial"}
+    assert set(changes["evidence_for"]) == {'["test-construction", "test-denial"]'}
     claims = pyogrio.read_dataframe(gpkg, layer="claims").set_index("claim_id")
     assert dict(claims["verdict"]) == {
         "test-construction": "consistent with the claim",
@@ -40,6 +40,24 @@ def test_geopackage_layers_counts_and_crs(synthetic_output):
         "test-later": "not tested",
     }
     assert len(pyogrio.read_dataframe(gpkg, layer="aois")) == 1
+
+
+def test_claim_ids_are_the_stores_json_text_one_filter_finds_a_claims_changes(synthetic_output, tmp_path):
+    """The run's GeoPackage wrote ``claim_ids`` (and ``evidence_for``) comma-separated, the re-check store JSON
+    text: a QGIS user filtering both met two conventions, and ``LIKE '%test%'`` on the commas found the changes
+    of ``test-later`` too. Now both hold the store's JSON text, and ``claim_ids LIKE '%"test-denial"%'`` finds
+    exactly a claim's changes, in QGIS expressions, OGR SQL and SQLite alike."""
+    gpkg = synthetic_output / "changes.gpkg"
+    features = _geojson(synthetic_output)["features"]
+    changes = pyogrio.read_dataframe(gpkg, layer="changes").set_index("change_id")
+    for feature in features:
+        ids = feature["properties"]["claim_ids"]
+        assert changes.loc[feature["id"], "claim_ids"] == json.dumps(ids)  # as geo.store.changes writes it
+    linked = {f["id"] for f in features if "test-denial" in f["properties"]["claim_ids"]}
+    assert linked
+    found = pyogrio.read_dataframe(gpkg, layer="changes", where="""claim_ids LIKE '%"test-denial"%'""")
+    assert set(found["change_id"]) == linked
+    assert len(pyogrio.read_dataframe(gpkg, layer="changes", where="""claim_ids LIKE '%"test"%'""")) == 0
 
 
 def types_of(gpkg, layer: str) -> dict[str, str]:

@@ -146,6 +146,14 @@ def test_every_layer_credits_the_copernicus_sentinel_data_it_is_made_of(syntheti
             assert cog.tags()["TIFFTAG_COPYRIGHT"] == statement, name
 
 
+def test_map_tips_name_a_changes_claims_as_words_from_the_geopackage_and_the_geojson(synthetic_seen):
+    """The GeoPackage's ``claim_ids`` is JSON text (as the re-check store's), the GeoJSON's a list QGIS reads as
+    a StringList: the changes' map tip shows both as the ids, not the JSON's brackets and quotes."""
+    for key in ("changes", "geojson"):
+        tips = synthetic_seen["vectors"][key]["map_tips"]
+        assert tips and all("claims: test-construction, test-denial" in tip for tip in tips), (key, tips)
+
+
 def test_before_after_and_window_are_datetime_fields(synthetic_seen):
     changes, claims = synthetic_seen["vectors"]["changes"], synthetic_seen["vectors"]["claims"]
     assert changes["variant_types"]["before_date"] == changes["variant_types"]["after_date"] == DATETIME
