@@ -21,7 +21,7 @@ from typing import Any
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.atomic import MARKER, recover_output_dir
+from geo.atomic import MARKER, read_marker, recover_output_dir
 from geo.errors import OutputError
 from geo.results import GeoFeature, VesselData, utc_datetime
 from geo.vector.feature import ChangeFeature
@@ -88,6 +88,13 @@ class RunData:
     def scene_datetime(self, role: str) -> datetime:
         """Acquisition time of the before/after scene (UTC), from the manifest."""
         return utc_datetime(self.manifest["scenes"][role]["datetime"])
+
+
+def pictures_gone(folder: Path) -> list[str]:
+    """The true-colour images the run wrote into ``folder`` (its marker lists them) that are no longer there: a copy
+    sent without them (they are the folder's heaviest files). A report made from the folder lacks its pictures."""
+    listed = (read_marker(folder) or {}).get("files", [])
+    return [name for name in (BEFORE_RGB, AFTER_RGB) if name in listed and not (Path(folder) / name).exists()]
 
 
 def _json(path: Path) -> Any:

@@ -1,0 +1,81 @@
+"""A run folder handed on: zipped, sent, unzipped by a colleague somewhere else (another folder, read-only as some
+unzip tools leave it, or without its heavy true-colour images, left out to fit a mail), who runs ``geo report`` on it.
+The report received is the evidence: it is never replaced by a poorer one in silence."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
+
+
+@pytest.fixture
+def sent(user):
+    """The run folder as the colleague unzipped it: another folder, spaces and accents in its path, renamed."""
+    drawn_aoi(user.home / "harbour.geojson")
+    result = user("run", "--aoi", "harbour.geojson", "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                  "--after", "2017-10-14", "--out", "run")
+    assert result.returncode == 0, result.output
+    received = user.home / "reçu de Léa" / "Nantes (copie)"
+    received.parent.mkdir()
+    shutil.copytree(user.home / "run", received)
+    return received
+
+
+@pytest.mark.parametrize("left_out", ["before_rgb.tif", "after_rgb.tif"])
+def test_a_folder_sent_without_its_images_keeps_the_report_it_came_with(user, sent, left_out):
+    # The report received has the swipe view and the chips inlined; rebuilt from the folder it had none of them,
+    # written over the one received, with a warning only.
+    (sent / left_out).unlink()
+    received = (sent / "report.html").read_bytes()
+    result = user("report", "reçu de Léa/Nantes (copie)")
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"Error: reçu de Léa/Nantes (copie)/{left_out}: missing from the run folder")
+    assert "report.html" in result.stderr and "--out" in result.stderr, result.stderr
+    assert (sent / "report.html").read_bytes() == received
+    # written elsewhere, as the error says: the report without the pictures, saying why
+    elsewhere = user("report", "reçu de Léa/Nantes (copie)", "--out", "mine.html")
+    assert elsewhere.returncode == 0, elsewhere.output
+    assert f"{left_out} missing" in (user.home / "mine.html").read_text(encoding="utf-8")
+    assert (sent / "report.html").read_bytes() == received
+
+
+def test_a_folder_sent_whole_rebuilds_its_report_in_place(user, sent):
+    result = user("report", "reçu de Léa/Nantes (copie)")
+    assert result.returncode == 0, result.output
+    assert "data:image/jpeg" in (sent / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def read_only(sent, tmp_path):
+    """The received folder read-only (permission bits for a user; a read-only bind mount for root)."""
+    if os.geteuid() != 0:
+        sent.chmod(0o555)
+        yield sent
+        sent.chmod(0o755)
+        return
+    if subprocess.run(["mount", "--bind", str(sent), str(sent)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount as root here")
+    try:
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(sent)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        yield sent
+    finally:
+        subprocess.run(["umount", str(sent)], capture_output=True)
+
+
+def test_a_read_only_folder_says_where_else_the_report_goes(user, read_only):
+    # It said "--out reçu de Léa/Nantes (copie)/report.html: cannot write there": an option never given.
+    result = user("report", "reçu de Léa/Nantes (copie)")
+    assert result.returncode == 1, result.output
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("Error: reçu de Léa/Nantes (copie)/report.html: cannot write there ("), \
+        result.stderr
+    assert result.stderr.rstrip().endswith("write the report elsewhere with --out FILE.html"), result.stderr
+    elsewhere = user("report", "reçu de Léa/Nantes (copie)", "--out", "mine.html")
+    assert elsewhere.returncode == 0 and (user.home / "mine.html").is_file(), elsewhere.output
