@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 
 import pytest
@@ -79,3 +80,20 @@ def test_a_read_only_folder_says_where_else_the_report_goes(user, read_only):
     assert result.stderr.rstrip().endswith("write the report elsewhere with --out FILE.html"), result.stderr
     elsewhere = user("report", "reçu de Léa/Nantes (copie)", "--out", "mine.html")
     assert elsewhere.returncode == 0 and (user.home / "mine.html").is_file(), elsewhere.output
+
+
+def test_a_demo_store_handed_on_says_the_demo_scenes_are_here_too(user):
+    # The store keeps its catalog by its absolute path: the sender's checkout. On the colleague's machine the message
+    # said "restore it, or give its new place with --source": the demo scenes' place in their own geo, unknown to them.
+    drawn_aoi(user.home / "harbour.geojson")
+    made = user("recheck", "--store", "watch/store.gpkg", "--aoi", "harbour.geojson", "--source", "demo",
+                "--since", "2015-08-01")
+    assert made.returncode == 0, made.output
+    with sqlite3.connect(user.home / "watch" / "store.gpkg") as db:  # as made on the sender's machine
+        db.execute("UPDATE store_meta SET value = '/home/lea/geo/scenes/demo/catalog.json' WHERE key = 'source'")
+    refused = user("recheck", "--store", "watch/store.gpkg")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.output
+    assert "/home/lea/geo/scenes/demo/catalog.json, which no longer exists" in refused.stderr
+    assert refused.stderr.rstrip().endswith("the demo scenes of this geo are --source demo"), refused.stderr
+    again = user("recheck", "--store", "watch/store.gpkg", "--source", "demo")
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 1 AOI checked"), again.output
