@@ -181,8 +181,10 @@ def load_run(folder: Path) -> RunData:
         raise RunFolderError(f"{folder}: not a folder (give the output folder of `geo run` or `geo demo`)")
     _refuse_recheck_folder(folder)
     if not (folder / MARKER).is_file():
-        raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
-                             "an interrupted run, a partial copy, or one from an older workbench); run it again")
+        raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, the hidden file a run writes "
+                             "last: an interrupted run, a partial copy (of its visible files alone: `cp RUN/*`, a "
+                             "file manager's select-all), or one from an older workbench); copy the whole folder, "
+                             "or run it again")
     if not (folder / MANIFEST).exists() and (folder / VESSEL_MANIFEST).exists():
         raise RunFolderError(f"{folder}: the output of `geo vessels`, not of a change job (its counts are in "
                              "timeseries.csv and timeseries.svg); geo report reads the folders of `geo run` or `geo demo`")

@@ -97,3 +97,19 @@ def test_a_demo_store_handed_on_says_the_demo_scenes_are_here_too(user):
     assert refused.stderr.rstrip().endswith("the demo scenes of this geo are --source demo"), refused.stderr
     again = user("recheck", "--store", "watch/store.gpkg", "--source", "demo")
     assert again.returncode == 0 and again.stdout.startswith("nothing new: 1 AOI checked"), again.output
+
+
+def test_a_copy_of_the_visible_files_only_is_told_what_it_lacks(user, sent):
+    # `zip -r run.zip run/*`, `cp run/* there/`, a file manager's select-all: the hidden marker stays behind, and
+    # the colleague holding every visible file was told to "run it again", a run they may not be able to make.
+    copy = user.home / "visible only"
+    copy.mkdir()
+    visible = [path for path in sent.iterdir() if not path.name.startswith(".")]  # as the shell's * lists them
+    for path in visible:
+        shutil.copy2(path, copy / path.name)
+    result = user("report", "visible only")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.output
+    assert result.stderr.startswith("Error: visible only: not a complete run folder (no .geo-complete.json"), \
+        result.stderr
+    assert "hidden" in result.stderr and "copy the whole folder" in result.stderr, result.stderr
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in visible)  # nothing written
