@@ -4,6 +4,7 @@ The report received is the evidence: it is never replaced by a poorer one in sil
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -11,6 +12,7 @@ import subprocess
 
 import pytest
 
+from tests.conftest import REPO
 from tests.flows.conftest import DEMO_CATALOG, drawn_aoi
 
 
@@ -113,3 +115,21 @@ def test_a_copy_of_the_visible_files_only_is_told_what_it_lacks(user, sent):
         result.stderr
     assert "hidden" in result.stderr and "copy the whole folder" in result.stderr, result.stderr
     assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in visible)  # nothing written
+
+
+def test_a_recheck_store_sent_with_its_outputs_names_no_folder_of_the_senders(user):
+    # A run folder's manifest writes its catalog as 'my scenes/catalog.json' (geo.outputs.provenance); a re-check's
+    # summary.json and latest.json wrote the sender's absolute path (their user name and folder layout) beside it.
+    shutil.copytree(REPO / "scenes" / "demo", user.home / "my scenes", ignore=shutil.ignore_patterns("build.py"))
+    drawn_aoi(user.home / "harbour.geojson")
+    made = user("recheck", "--store", "watch/store.gpkg", "--aoi", "harbour.geojson", "--source", "my scenes",
+                "--since", "2015-08-01")
+    assert made.returncode == 0 and "1 new pair," in made.stdout, made.output
+    outputs = user.home / "watch" / "store-outputs"
+    for name in ("latest.json", "runs/000001/summary.json"):
+        assert json.loads((outputs / name).read_text())["source"] == "my scenes/catalog.json", name
+    for path in outputs.rglob("*"):
+        if path.is_file():
+            assert str(user.home) not in path.read_text(encoding="utf-8"), path
+    again = user("recheck", "--store", "watch/store.gpkg", "--json")  # the store itself still finds its catalog
+    assert again.returncode == 0 and json.loads(again.stdout)["source"] == "my scenes/catalog.json", again.output
