@@ -133,3 +133,20 @@ def test_a_recheck_store_sent_with_its_outputs_names_no_folder_of_the_senders(us
             assert str(user.home) not in path.read_text(encoding="utf-8"), path
     again = user("recheck", "--store", "watch/store.gpkg", "--json")  # the store itself still finds its catalog
     assert again.returncode == 0 and json.loads(again.stdout)["source"] == "my scenes/catalog.json", again.output
+
+
+def test_a_store_renamed_by_its_new_owner_names_its_former_outputs(user):
+    # Renamed, the store writes its outputs again beside it under the new name, as when moved without them; the
+    # warning said it had been "moved or copied without that folder" with the old one there, its layer file naming
+    # a store gone.
+    drawn_aoi(user.home / "harbour.geojson")
+    made = user("recheck", "--store", "veille/store.gpkg", "--aoi", "harbour.geojson", "--source", str(DEMO_CATALOG),
+                "--since", "2015-08-01")
+    assert made.returncode == 0, made.output
+    (user.home / "veille" / "store.gpkg").rename(user.home / "veille" / "nantes.gpkg")
+    again = user("recheck", "--store", "veille/nantes.gpkg")
+    assert again.returncode == 0 and "nothing new" in again.stdout, again.output
+    assert (user.home / "veille" / "nantes-outputs" / "runs" / "000001" / "summary.json").is_file()
+    told = [line for line in again.stderr.splitlines() if "run(s) [1]" in line]
+    assert len(told) == 1 and "veille/store-outputs" in told[0] and "store.gpkg" in told[0], again.stderr
+    assert "renamed" in told[0], again.stderr
