@@ -27,7 +27,7 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
 
     with collector_paused():  # numpy, rasterio, geopandas...: here, so that --help stays light
         from geo.outputs.rebuild import rebuild_report
-        from geo.outputs.run_data import REPORT, RunData, refuse_file
+        from geo.outputs.run_data import REPORT, RunData, RunFolderError, pictures_gone, refuse_file
     for folder in run_dirs:
         refuse_file(folder)
     # a folder named twice ('run ./run', a shell glob and a name) is one run: its report, not "several folders"
@@ -35,13 +35,27 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
     for folder in run_dirs:
         unique.setdefault(folder.resolve(), folder)
     run_dirs = tuple(unique.values())
+    defaulted = out is None
     if out is None:
         if len(run_dirs) > 1:
             raise click.UsageError("several run folders: say where the combined report goes with --out FILE")
         out = run_dirs[0] / REPORT
     if out.suffix.lower() not in (".html", ".htm"):  # '--out run/changes.geojson' wrote over the run's own layer
         raise OutputError(f"--out {out}: the report is an HTML file; name it .html or .htm (e.g. report.html)")
-    check_output_file(out, unique=True)
+    elsewhere = "write the report elsewhere with --out FILE.html"
+    try:
+        check_output_file(out, unique=True)
+    except OutputError as exc:  # a folder unzipped read-only: it named an --out never given
+        if not defaulted:
+            raise
+        raise OutputError(f"{str(exc).removeprefix('--out ')}; {elsewhere}") from None
+    for folder in run_dirs:
+        # a folder sent without its true-colour images: its own report, pictures inlined, is the evidence received
+        own = folder / REPORT
+        if own.is_file() and out.resolve() == own.resolve() and (gone := pictures_gone(folder)):
+            raise RunFolderError(f"{folder / gone[0]}: missing from the run folder (left out of a copy, or removed "
+                                 f"since the run wrote it); {own} shows it and is kept: {elsewhere} (without the "
+                                 f"pictures), or put {' and '.join(gone)} back")
 
     def one_run_per_aoi(dirs: Sequence[Path], runs: list[RunData]) -> None:
         folders: dict[str, list[str]] = {}

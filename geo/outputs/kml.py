@@ -124,11 +124,14 @@ def _placemark(document: ET.Element, geometry: BaseGeometry, props: Mapping[str,
     _polygons(placemark, geometry)
 
 
-def kml_document(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], name: str) -> str:
-    """The KML text of ``features`` (lon/lat geometries and their attributes)."""
+def kml_document(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], name: str, credit: str = "") -> str:
+    """The KML text of ``features`` (lon/lat geometries and their attributes); ``credit``, the data's (the
+    Copernicus licence's notice), as the Document's description: Google Earth shows it under the name."""
     root = ET.Element("kml", xmlns=KML_NAMESPACE)  # plain tags in KML's default namespace
     document = ET.SubElement(root, "Document")
     ET.SubElement(document, "name").text = name
+    if credit:  # after the name, before the styles: KML 2.2's order in a Feature
+        ET.SubElement(document, "description").text = credit
     present = {str(p.get("change_type", "other")) for _, p in features}
     for change_type in [*CHANGE_TYPE_COLOURS, *sorted(present - set(CHANGE_TYPE_COLOURS))]:
         _style(document, change_type)
@@ -152,7 +155,8 @@ def my_maps_note(path: Path, placemarks: int) -> str | None:
             f"ogr2ogr -f LIBKML subset.kml {shlex.quote(str(path))} -where {shlex.quote(SUBSET)})")
 
 
-def write_kml(path: Path, features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], name: str) -> Path:
+def write_kml(path: Path, features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]], name: str,
+              credit: str = "") -> Path:
     """Write ``changes.kml`` through a temporary file and a rename."""
-    write_text(Path(path), kml_document(features, name))
+    write_text(Path(path), kml_document(features, name, credit))
     return Path(path)

@@ -52,6 +52,11 @@ def as_written(features: Sequence[ChangeFeature]) -> list[tuple[BaseGeometry, di
     return [(f.geometry, f.properties()) for f in features]
 
 
+def _days(features: Sequence[ChangeFeature], facts: LayerFacts) -> list[date | str]:
+    """The days of the data the layer is made of (its credit's years): the scenes', and its changes' pairs'."""
+    return [*facts.days, *(day for f in features for day in (f.before_date, f.after_date))]
+
+
 CHANGES_STYLE = "changes.qml"
 
 
@@ -84,13 +89,14 @@ def write_changes_definition(path: Path, features: Sequence[ChangeFeature], fact
         fields = declared_fields(written, (*DATE_COLUMNS, "before_date", "after_date"), lists=("claim_ids",))
     about = resource_metadata(title, f"{title}: change polygons geo workbench found between a before and an after "
                               "Sentinel scene, each with its kind, area, score, confidence and the claims it bears on.",
-                              sentinel_credit([*facts.days, *(day for f in features for day in (f.before_date, f.after_date))]))
+                              sentinel_credit(_days(features, facts)))
     path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True, fields, about)]), encoding="utf-8")
 
 
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (
     ChangeLayer("geojson", CHANGES, lambda path, features, _facts: write_feature_collection(path, as_written(features))),
-    ChangeLayer("kml", KML, lambda path, features, facts: write_kml(path, as_written(features), facts.title)),
+    ChangeLayer("kml", KML, lambda path, features, facts: write_kml(path, as_written(features), facts.title,
+                                                                    sentinel_credit(_days(features, facts)))),
     ChangeLayer("qgis style", CHANGES_STYLE, write_changes_style),
     ChangeLayer("qgis layer", CHANGES_LAYER, write_changes_definition),
 )

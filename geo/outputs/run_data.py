@@ -21,7 +21,7 @@ from typing import Any
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.atomic import MARKER, recover_output_dir
+from geo.atomic import MARKER, read_marker, recover_output_dir
 from geo.errors import OutputError
 from geo.results import GeoFeature, VesselData, utc_datetime
 from geo.vector.feature import ChangeFeature
@@ -88,6 +88,13 @@ class RunData:
     def scene_datetime(self, role: str) -> datetime:
         """Acquisition time of the before/after scene (UTC), from the manifest."""
         return utc_datetime(self.manifest["scenes"][role]["datetime"])
+
+
+def pictures_gone(folder: Path) -> list[str]:
+    """The true-colour images the run wrote into ``folder`` (its marker lists them) that are no longer there: a copy
+    sent without them (they are the folder's heaviest files). A report made from the folder lacks its pictures."""
+    listed = (read_marker(folder) or {}).get("files", [])
+    return [name for name in (BEFORE_RGB, AFTER_RGB) if name in listed and not (Path(folder) / name).exists()]
 
 
 def _json(path: Path) -> Any:
@@ -174,8 +181,10 @@ def load_run(folder: Path) -> RunData:
         raise RunFolderError(f"{folder}: not a folder (give the output folder of `geo run` or `geo demo`)")
     _refuse_recheck_folder(folder)
     if not (folder / MARKER).is_file():
-        raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, which a run writes last: "
-                             "an interrupted run, a partial copy, or one from an older workbench); run it again")
+        raise RunFolderError(f"{folder}: not a complete run folder (no {MARKER}, the hidden file a run writes "
+                             "last: an interrupted run, a partial copy (of its visible files alone: `cp RUN/*`, a "
+                             "file manager's select-all), or one from an older workbench); copy the whole folder, "
+                             "or run it again")
     if not (folder / MANIFEST).exists() and (folder / VESSEL_MANIFEST).exists():
         raise RunFolderError(f"{folder}: the output of `geo vessels`, not of a change job (its counts are in "
                              "timeseries.csv and timeseries.svg); geo report reads the folders of `geo run` or `geo demo`")

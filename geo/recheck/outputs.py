@@ -176,9 +176,25 @@ def repair(store: Store, out: Path) -> list[int]:
             write_layer_definition(store, out)
     if repaired:
         # Either cause is harmless (the files are derived from the store), and the user should know which.
-        log.warning("wrote the missing files of run(s) %s into %s from the store (a re-check stopped after its "
-                    "commit, or the store was moved or copied without that folder)", repaired, out)
+        former = _former_outputs(store.path, out)
+        log.warning("wrote the missing files of run(s) %s into %s from the store (%s)", repaired, out,
+                    "a re-check stopped after its commit, or the store was moved or copied without that folder"
+                    if former is None else f"the store renamed? {former} beside it holds the outputs of "
+                    f"{former.name.removesuffix('-outputs')}{store.path.suffix}, no longer there: remove it")
     return repaired
+
+
+def _former_outputs(store: Path, out: Path) -> Path | None:
+    """The default outputs folder beside ``store`` of a store no longer there (``store`` renamed since: its layer
+    definition names the old name), when ``out`` is ``store``'s default one; None otherwise."""
+    if out.name != default_out(store).name or not out.parent.samefile(store.parent):
+        return None
+    for folder in sorted(out.parent.glob("*-outputs")):
+        old = folder.name.removesuffix("-outputs")
+        if (folder.name != out.name and (folder / "latest.json").is_file() and (folder / f"{old}.qlr").is_file()
+                and not store.with_name(f"{old}{store.suffix}").exists()):
+            return folder
+    return None
 
 
 def _hook_text(store: Store, summary: dict[str, Any], out: Path) -> str:

@@ -25,6 +25,7 @@ from geo import __version__, paths
 from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import DateError, GeoError, StoreError
+from geo.outputs.provenance import portable_path
 from geo.recheck import notify, outputs, quick, retire, sar_chain, source_choice
 from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
                                 take_claims)
@@ -122,7 +123,7 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, versi
         "run_id": run_id,
         "started_at": started,
         "finished_at": finished,
-        "source": source,
+        "source": portable_path(source),  # as a run's manifest: no folder of this machine (the store keeps it)
         "algorithm_version": version,
         "workbench_version": __version__,
         "has_new": bool(n_new or any(v["changed"] for v in verdict_news)),

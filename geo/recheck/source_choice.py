@@ -13,6 +13,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
+from geo import paths
 from geo.errors import StoreError
 from geo.scenes.source import ARCHIVES, default_source, local_catalog_file
 
@@ -58,6 +59,13 @@ def _same_source(chosen: str, stored: str) -> bool:
 def _gone(stored: str) -> bool:
     """Whether the store's source is a local catalog no longer where it was (moved, deleted)."""
     return stored not in ARCHIVES and not stored.startswith(("http://", "https://")) and not Path(stored).exists()
+
+
+def _demo_here(stored: str) -> str:
+    """For a store of the demo scenes made where geo lies elsewhere (a store handed on): where they are here."""
+    if Path(stored).parts[-3:] != ("scenes", "demo", "catalog.json") or not paths.demo_catalog().is_file():
+        return ""
+    return "; the demo scenes of this geo are --source demo"
 
 
 def stored_source(store_path: Path) -> tuple[str | None, tuple[str, ...]]:
@@ -113,7 +121,7 @@ def choose_source(given: str | None, stored: str | None, switch: bool, store_pat
         if _gone(stored):  # said as the store's, not as a --source the user never typed
             raise StoreError(f"{store_path} is re-checked against the local catalog {stored}, which no longer "
                              "exists: restore it, or give its new place with --source (a copy of it is the same "
-                             "source), or another source with --source SRC --switch-source")
+                             f"source), or another source with --source SRC --switch-source{_demo_here(stored)}")
         log.info("--source: %s, the store's source (%s)", stored, store_path)
         return stored
     chosen = normalized(given)

@@ -116,3 +116,19 @@ def test_a_change_linked_to_many_claims_lists_them_in_words_a_balloon_can_wrap(t
     assert description.endswith("claims: " + ", ".join(ids)), description
     data = {d.get("name"): d.text for d in placemark.iterfind("k:ExtendedData/k:SchemaData/k:SimpleData", NS)}
     assert data["claim_ids"] == ",".join(ids)
+
+
+def test_the_kml_credits_the_data_as_the_licence_asks(demo_output, tmp_path):
+    """Handed on alone (a mail to a colleague with Google Earth), the KML was the one layer of a run that did not
+    say it was made of Copernicus Sentinel data: the Document's description, which Google Earth shows under its
+    name in *Places*, now says so with the scenes' years, also for a run that found no change; GDAL still reads
+    one layer of it."""
+    root = ET.parse(demo_output / "changes.kml").getroot()
+    assert root.findtext("k:Document/k:description", namespaces=NS) == \
+        "Contains modified Copernicus Sentinel data 2015–2017"
+    assert len(pyogrio.list_layers(demo_output / "changes.kml")) == 1
+    path = tmp_path / "changes.kml"
+    path.write_text(kml_document([], "Changes in quiet river", "Contains modified Copernicus Sentinel data 2017"))
+    assert ET.parse(path).getroot().findtext("k:Document/k:description", namespaces=NS) == \
+        "Contains modified Copernicus Sentinel data 2017"
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["Changes in quiet river"]
