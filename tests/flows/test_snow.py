@@ -35,7 +35,8 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
         "before-snow": (utc(10, 6), {"snow": (part(AOI, *ALL),)}),  # an early snow, for a pair snowed on both dates
         "after-west-snow": (utc(11, 4), {"snow": (part(AOI, *WEST_SNOW),), "changed": part(AOI, *EAST_CHANGE)}),
         "after-snow": (utc(11, 5), {"snow": (part(AOI, *ALL),)}),
-        "after-snow-no-scl": (utc(11, 6), {"snow": (part(AOI, *ALL),), "scl": False}),
+        "after-snow-no-scl": (utc(11, 20), {"snow": (part(AOI, *ALL),), "scl": False}),
+        "after-melted": (utc(11, 12), {"changed": part(AOI, *EAST_CHANGE)}),
     }
     for tag, (when, kwargs) in tiles.items():  # (snow has a texture: noise as a sensor's)
         tile_item(server, folder, Tile(f"S2A_{AOI}_{tag}", when, 32653, bounds, noise_dn=20.0, **kwargs))
@@ -122,3 +123,17 @@ def test_a_re_check_says_a_pair_was_skipped_for_snow(user, archive):
     assert pairs[0] == ("before", "before-snow", "skipped", "only 0% of the AOI clear on both dates and compared "
                         "(need 50%; 100% had snow or ice on one date only, a season's change)"), pairs
     assert pairs[1][:3] == ("before", "after-west-snow", "done"), pairs
+
+
+def test_a_pair_chosen_for_the_claim_goes_past_an_early_snow(user, archive):
+    """No dates given: the after scenes nearest the window's end (4 and 5 November) are snowed, by their SCL, on
+    45% and all of the area, the one of 12 November not: it is chosen, the change found on all the area."""
+    shell = user("run", "--aoi", AOI, "--claim", CLAIM, "--source", archive.url, "--out", "chosen")
+    assert shell.returncode == 0, shell.output
+    manifest = json.loads((user.home / "chosen" / "manifest.json").read_text())
+    selection = manifest["scenes"]["selection"]
+    assert (selection["before"]["id"], selection["after"]["id"]) == (f"S2A_{AOI}_before", f"S2A_{AOI}_after-melted")
+    assert "not_compared" not in manifest and manifest["clear_fraction"] == 1.0
+    judged = {c["id"].rsplit("_", 1)[1]: c for c in selection["candidates"]["after"]}
+    assert judged["after-snow"]["snow_fraction"] == 1.0 and judged["after-melted"]["snow_fraction"] == 0.0, judged
+    assert 0.44 < judged["after-west-snow"]["snow_fraction"] < 0.47, judged
