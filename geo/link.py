@@ -51,6 +51,10 @@ class PairContext:
     sensor: Sensor = Sensor.S2
     # Whether both scenes' cloud was masked (optical: by their SCL); else the share seen is not called clear.
     cloud_judged: bool = True
+    # Share of the AOI seen on both dates but not compared (counted out of ``clear_fraction``), and why: snow
+    # or ice on one date only.
+    excluded_fraction: float = 0.0
+    excluded_why: str = ""
 
     @property
     def seen_word(self) -> str:

@@ -195,6 +195,9 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
         shortfall = 1.0 - context.clear_fraction / context.min_clear_fraction
         need = f"at least {context.min_clear_fraction:.0%} is needed"
         return Verdict(NOT_OBSERVABLE, round(0.5 + 0.5 * shortfall, 3), (
+            f"Only {context.clear_fraction:.0%} of the area was free of cloud and gaps on both dates and compared; "
+            f"{context.excluded_fraction:.0%} had {context.excluded_why}, and was not compared ({need}), so too "
+            "little of the ground was seen." if context.excluded_fraction else
             f"Only {context.clear_fraction:.0%} of the area was free of cloud and gaps on both dates "
             f"({need}), so the ground was not seen." if context.sensor.sees_cloud else
             f"Only {context.clear_fraction:.0%} of the area was seen on both dates (no data or outside the "
@@ -289,6 +292,15 @@ def outside_note(claim: Claim, verdict: Verdict, context: PairContext) -> str:
     return f" {outside}% of the area lies outside the scenes and was not seen at all: nothing is known of that part."
 
 
+def excluded_note(claim: Claim, verdict: Verdict, context: PairContext) -> str:
+    """The part of the AOI seen but not compared (snow on one date only), said in the rationale of a verdict
+    on what was compared: what was there cannot be told from a season's change."""
+    left_out = round(100 * context.excluded_fraction)
+    if not left_out or verdict.verdict in (NOT_TESTED, NOT_OBSERVABLE) or not claim.observable:
+        return ""
+    return f" {left_out}% of the area had {context.excluded_why}, and was not compared: nothing is known of that part."
+
+
 def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context: PairContext) -> list[ClaimVerdict]:
     """One per claim naming the AOI, with the evidence behind its verdict (claims.json's entries)."""
     assessed = assess(claims, features, context)
@@ -328,6 +340,6 @@ def verdicts(claims: Sequence[Claim], features: Sequence[ChangeFeature], context
             verdict=verdict.verdict,
             confidence=verdict.confidence,
             confidence_label=verdict.confidence_label,
-            rationale=verdict.rationale + outside_note(claim, verdict, context),
+            rationale=verdict.rationale + outside_note(claim, verdict, context) + excluded_note(claim, verdict, context),
         ))
     return out

@@ -298,7 +298,7 @@ def estimate_shift(
     if shift.quality < min_quality:
         raise CoregError(
             f"no reliable shift: correlation {shift.quality:.2f} after alignment is below {min_quality} "
-            "(images too different, too cloudy, or not the same place)"
+            "(images too different: cloud or snow on one date, or not the same place)"
         )
     return shift
 
@@ -344,8 +344,8 @@ def combine(fit: lk.Fit, ok: np.ndarray, finer: float = 1.0) -> Shift:
     the stated error only, not the weights, so the shift itself does not depend on it."""
     good = ok & np.isfinite(fit.sigma) & (fit.quality > 0)
     if not good.any():
-        raise CoregError("no reliable shift: no window converged (images too different, too cloudy, or not "
-                         "the same place)")
+        raise CoregError("no reliable shift: no window converged (images too different: cloud or snow on one date, "
+                         "or not the same place)")
     dx, dy = fit.dx[good], fit.dy[good]
     mx, my = median(dx), median(dy)
     dist = np.hypot(dx - mx, dy - my)

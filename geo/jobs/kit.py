@@ -48,6 +48,9 @@ class AlignedStacks:
     after: Stack
     manifest: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    # Pixels seen on both dates but left out of the comparison (snow on one date only), and why; None: none.
+    excluded: np.ndarray | None = None
+    excluded_why: str = ""
 
 
 @dataclass(frozen=True)

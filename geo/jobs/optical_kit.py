@@ -24,6 +24,8 @@ from geo.scenes.pairs import select_pair
 from geo.scenes.read import Stack, read_stack
 from geo.scenes.read_blocks import READ_BLOCK_PX, read_stack_blocks
 from geo.scenes.scratch import release
+from geo.scenes.snow import EDGE_M, GREEN_MIN, NDSI_MIN, NIR_GREEN_MIN, NIR_MIN, can_judge, one_date_snow, snow_shares
+from geo.scenes.snow import WHY as SNOW_WHY
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity, region_features
 from geo.vector.polygonize import polygonize
@@ -102,16 +104,23 @@ class OpticalKit(ParamsKit[Params]):
         pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, step,
                             local_coreg(p), self.read_block_px(grid), p.max_coreg_shift_px)
         shift, model = pair.shift, pair.model
+        snowy = can_judge(pair.before)
+        excluded = one_date_snow(pair.before, pair.after) if snowy else None
+        snow = {"snow": {**snow_shares(pair.before, pair.after, job.aoi), "ndsi_min": NDSI_MIN, "nir_min": NIR_MIN,
+                         "green_min": GREEN_MIN, "nir_green_min": NIR_GREEN_MIN,
+                         "edge_m": EDGE_M}} if snowy else {}
         return AlignedStacks(pair.before, pair.after, {
             "coregistration": shift.to_dict(grid) if shift else None,
             "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,
-            "coregistration_applied": pair.applied,
-        }, pair.warnings)
+            "coregistration_applied": pair.applied, **snow,
+        }, pair.warnings, excluded if excluded is not None and excluded.any() else None, SNOW_WHY)
 
     def detect(self, job: ChangeJob, pair: AlignedStacks, grid: Grid, inside: np.ndarray,
                identity: PairIdentity, step: Step) -> FoundChanges:
         p, before = self.params, pair.before
         valid = before.valid & pair.after.valid
+        if pair.excluded is not None:  # snow on one date only: a season's change, left out as cloud is
+            valid &= ~pair.excluded
         release()  # (the masks of a large grid are on disk)
         with step("change statistic"):
             found = self.detector.detect(before.data, pair.after.data, valid, p.bands, self.runner)

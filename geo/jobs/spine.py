@@ -43,23 +43,28 @@ def pair_identity(job: ChangeJob, algorithm_version: str) -> PairIdentity:
 def judge_claims(
     aoi: AOI, claims: Sequence[Claim], before: Stack, after: Stack, inside: np.ndarray, min_clear_fraction: float,
     features: Sequence[ChangeFeature], outside_share: float = 0.0, sensor: Sensor = Sensor.S2,
+    excluded: np.ndarray | None = None, excluded_why: str = "",
 ) -> tuple[PairContext, list[ChangeFeature], list[ClaimVerdict]]:
     """Link ``features`` to ``claims`` and judge each claim on the pair: the pair's context (the share of the
     AOI, ``inside``, valid on both dates and on each alone; ``outside_share`` of it outside the scenes, capped
-    at what was not seen; ``sensor``: the scenes', how the rationales name it), the linked features and the
-    verdicts."""
+    at what was not seen; ``sensor``: the scenes', how the rationales name it; ``excluded``: pixels seen on
+    both dates but not compared, for ``excluded_why``), the linked features and the verdicts."""
     n_inside = max(int(inside.sum()), 1)
 
     def share(seen: np.ndarray) -> float:  # to 4 places, as every output holds it: a rationale's 54% (0.54496) beside
         return round(float((seen & inside).sum() / n_inside), 4)  # claims.json's 0.545 and the report's 55% misread
 
-    clear = share(before.valid & after.valid)
+    both = before.valid & after.valid
+    left_out = 0.0 if excluded is None else share(both & excluded)
+    clear = round(share(both) - left_out, 4)
+    del both
     context = PairContext(
         aoi, before.scene.datetime, after.scene.datetime, clear, min_clear_fraction,
         before_scene=before.scene.summary(), after_scene=after.scene.summary(),
         before_clear_fraction=share(before.valid), after_clear_fraction=share(after.valid),
         outside_fraction=min(outside_share, 1.0 - clear), sensor=sensor,
-        cloud_judged=before.cloud_masked and after.cloud_masked,
+        cloud_judged=before.cloud_masked and after.cloud_masked, excluded_fraction=left_out,
+        excluded_why=excluded_why if left_out else "",
     )
     linked = link_features(features, claims, context)
     return context, linked, verdicts(claims, linked, context)
@@ -68,11 +73,16 @@ def judge_claims(
 def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[str]:
     """A warning when too little of the AOI was seen on both dates (outside the scenes' footprint, no data, or
     cloud): a claim-free job has no verdict to say it, and no change can be found where nothing was seen."""
+    left_out = round(100 * context.excluded_fraction)
+    said = f"{left_out}% of the AOI had {context.excluded_why}, and was not compared" if left_out else ""
     if context.clear_fraction >= min_clear_fraction:
-        return []
-    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates (before "
+        if said:
+            log.warning(said)
+        return [said] if said else []
+    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates and compared (before "
             f"{context.before_clear_fraction or 0:.0%}, after {context.after_clear_fraction or 0:.0%}: outside the "
-            "scenes, no data or cloud); no change can be found in the rest")
+            f"scenes, no data or cloud{'; ' + said.replace(' of the AOI', '') if said else ''}); no change can be "
+            "found in the rest")
     log.warning(text)
     return [text]
 
@@ -95,7 +105,9 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     with timer.step("link claims"):
         context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,
                                                kit.min_clear_fraction, found.features, outside_scenes_share(scenes),
-                                               kit.sensor)
+                                               kit.sensor, pair.excluded, pair.excluded_why)
+    not_compared = {"not_compared": {"fraction": context.excluded_fraction, "why": context.excluded_why}
+                    } if context.excluded_fraction else {}
     manifest = Manifest(
         workbench_version=__version__,
         algorithm_version=kit.algorithm_version,
@@ -105,7 +117,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
         scenes=scenes,
         grid=grid.to_dict(),
         parameters={**kit.parameters(), "margin_used_m": [round(m, 1) for m in margins]},
-        sections={**pair.manifest, **found.manifest},
+        sections={**pair.manifest, **found.manifest, **not_compared},
         statistic=found.description,
         cloud_masked={"before": pair.before.cloud_masked, "after": pair.after.cloud_masked},
         clear_fraction=round(context.clear_fraction, 4),

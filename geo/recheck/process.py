@@ -142,9 +142,14 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
             break
         clear = result.manifest.clear_fraction
         if clear < kit.min_clear_fraction:  # (a pair not compared names the date that showed nothing: geo.jobs.unseen)
-            why = (result.manifest.statistic.get("reason") if result.manifest.statistic.get("name") == NOT_COMPUTED
-                   else None) or (f"only {clear:.0%} of the AOI {kit.sensor.clear_word} on both dates "
-                                  f"(need {kit.min_clear_fraction:.0%})")
+            left_out = result.manifest.sections.get("not_compared") or {}
+            need = f"need {kit.min_clear_fraction:.0%}"
+            if left_out:  # (snow on one date: said before any "too few pixels" it left)
+                why = (f"only {clear:.0%} of the AOI {kit.sensor.clear_word} on both dates and compared ({need}; "
+                       f"{left_out['fraction']:.0%} had {left_out['why']})")
+            else:
+                why = (result.manifest.statistic.get("reason") if result.manifest.statistic.get("name") == NOT_COMPUTED
+                       else None) or f"only {clear:.0%} of the AOI {kit.sensor.clear_word} on both dates ({need})"
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest,
                                              obscured=True))
             continue

@@ -21,7 +21,7 @@ from geo.aoi import AOI
 from geo.errors import SceneError
 from geo.geometry import WGS84, reproject
 from geo.scenes.cache import SceneCache
-from geo.scenes.model import SCL_ASSET, SCL_NODATA, Scene, Sensor, tile_cloud_cover
+from geo.scenes.model import SCL_ASSET, SCL_NODATA, SCL_SNOW, Scene, Sensor, tile_cloud_cover
 from geo.scenes.read import cloud_buffer_px, padded, read_window, scl_clear
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class AoiCover:
     nodata: float
     method: str
     error: str | None = None
+    snow: float | None = None  # of the AOI, clear pixels under snow or ice (SCL class 11); None: not known
 
     @property
     def usable(self) -> bool:
@@ -52,6 +53,8 @@ class AoiCover:
 
         out = {"clear_fraction": r(self.clear), "cloud_fraction": r(self.cloud),
                "nodata_fraction": r(self.nodata), "cover_method": self.method}
+        if self.snow is not None:
+            out["snow_fraction"] = r(self.snow)
         if self.error:
             out["error"] = self.error
         return out
@@ -87,7 +90,8 @@ def scl_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCov
     total = float(inside.sum())
     nodata = 1.0 - float(observed.sum()) / total
     cloud = float(masked.sum()) / total
-    return AoiCover(clear=max(0.0, 1.0 - nodata - cloud), cloud=cloud, nodata=nodata, method="scl")
+    snow = float((observed & clear & (classes == SCL_SNOW)).sum()) / total
+    return AoiCover(clear=max(0.0, 1.0 - nodata - cloud), cloud=cloud, nodata=nodata, method="scl", snow=snow)
 
 
 def aoi_cover(scene: Scene, aoi: AOI, cache: SceneCache | None = None) -> AoiCover:

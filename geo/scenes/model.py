@@ -21,6 +21,7 @@ SCL_MASKED = (0, 1, 3, 8, 9, 10)
 # Of those, the soft-edged ones (cloud shadow, clouds, cirrus): masked with a buffer around them (geo.scenes.read).
 SCL_CLOUDY = (3, 8, 9, 10)
 SCL_NODATA = 0
+SCL_SNOW = 11  # snow or ice: not masked (snow on both dates is compared); pair selection prefers like with like
 SCL_ASSET = "scl"
 SAR_ASSETS = ("vv", "vh", "hh", "hv")  # Sentinel-1 polarisations, keyed in lower case (some catalogs write VV)
 BASELINE_OFFSET_FROM = (4, 0)  # processing baseline 04.00 (25 Jan 2022) added DN offset -1000

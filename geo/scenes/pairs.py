@@ -3,7 +3,9 @@
 The rule, in order: the AOI must be clear (cloud judged inside the AOI, ``geo.scenes.cloud``); then the
 scenes closest to the window win (the before scene on or before its start, the after scene on or after
 its end, counted in the window's days, ``geo.scenes.anchors``); a pair on the same relative orbit (same
-viewing geometry, so less false change) is preferred, worth ``ORBIT_PENALTY_DAYS`` of extra distance.
+viewing geometry, so less false change) is preferred, worth ``ORBIT_PENALTY_DAYS`` of extra distance; and a
+pair without snow by its SCL, worth up to ``SNOW_PENALTY_DAYS`` (snow on one date only is not compared; on both,
+half as much: it hides the ground on both).
 Searching widens from 30 to 90 to 365 days only while no clear scene is found. Every candidate judged, and
 why the pair won, goes into the manifest.
 """
@@ -36,6 +38,10 @@ DEFAULT_MAX_GAP_DAYS = 365
 SEARCH_HORIZONS_DAYS = (30, 90, 365)
 MIN_CLEAR = 0.8  # share of the AOI that must be clear for a scene to count as "clear"
 ORBIT_PENALTY_DAYS = 10  # a pair on different relative orbits must be this many days closer to win
+# A pair whose AOI is snowed on one date and not the other must be this many days closer (times the share that
+# differs) to win: those pixels are not compared (geo.scenes.snow), so an early snow melted a week later loses;
+# snow on both dates costs half as much (compared, but the ground under it is hidden on both)
+SNOW_PENALTY_DAYS = 30
 BATCH = 6  # candidates judged at a time, nearest first
 MAX_JUDGED = 24  # per side: SCL windows read before settling for the clearest seen
 
@@ -171,7 +177,17 @@ def _left_out(side: _Side | None, chosen: Scene) -> dict[str, list[str]]:
 def _cost(before: Candidate, after: Candidate) -> float:
     orbits = before.scene.relative_orbit, after.scene.relative_orbit
     penalty = ORBIT_PENALTY_DAYS if None not in orbits and orbits[0] != orbits[1] else 0
-    return before.gap_days + after.gap_days + penalty
+    snow = [None if c.cover is None else c.cover.snow for c in (before, after)]
+    return before.gap_days + after.gap_days + penalty + _snow_cost(*snow)
+
+
+def _snow_cost(before: float | None, after: float | None) -> float:
+    """Days of distance a pair's snow is worth (by the SCL): snow on one date only is not compared, snow on both
+    is but hides the ground, half as bad; a scene without SCL (snow not known) beside a snowed one, the same."""
+    if before is None or after is None:
+        known = after if before is None else before
+        return SNOW_PENALTY_DAYS / 2 * (known or 0.0)
+    return SNOW_PENALTY_DAYS * abs(before - after) + SNOW_PENALTY_DAYS / 2 * min(before, after)
 
 
 def _best(befores: Sequence[Candidate], afters: Sequence[Candidate]) -> tuple[Candidate, Candidate] | None:
@@ -221,7 +237,8 @@ def _why(candidate: Candidate, side: str, anchor: date | None, fixed: bool, othe
     cover = candidate.cover
     if cover is not None and cover.method == "scl":
         kind = "closest clear scene" if candidate.clear >= MIN_CLEAR else f"no scene >= {MIN_CLEAR:.0%} clear; the clearest"
-        state = f"{cover.clear:.0%} of the AOI clear by its SCL"
+        snow = f", {cover.snow:.0%} under snow or ice" if cover.snow and cover.snow >= 0.005 else ""
+        state = f"{cover.clear:.0%} of the AOI clear by its SCL{snow}"
     else:
         kind = "closest scene covering the AOI"
         judged = "SAR: cloud does not matter" if cover and cover.method == "sar" else "cloud not judged: no SCL"
@@ -323,7 +340,9 @@ def select_pair(
         "method": "automatic" if not (fixed_before and fixed_after) else "named by id",
         "source": source.name,
         "rule": (f"AOI clear (>= {MIN_CLEAR:.0%} of its pixels clear, judged inside the AOI), then closest to the "
-                 f"window, same relative orbit preferred (a different orbit costs {ORBIT_PENALTY_DAYS} days)"),
+                 f"window, same relative orbit preferred (a different orbit costs {ORBIT_PENALTY_DAYS} days), snow "
+                 f"avoided (by the SCL: all the AOI snowed on one date only costs {SNOW_PENALTY_DAYS} days, on both "
+                 f"{SNOW_PENALTY_DAYS // 2}, a share of it in proportion)"),
         "anchors": anchors.to_dict(),
         "before": {**chosen_before.to_dict(), **_left_out(sides.get("before"), chosen_before.scene),
                    "why": _why(chosen_before, "before", before_anchor, fixed_before, chosen_after)},

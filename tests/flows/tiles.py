@@ -31,6 +31,10 @@ LonLatBox = tuple[float, float, float, float]  # west, south, east, north
 SCL_VEGETATION = 4
 SCL_CLOUD_HIGH = 9
 CLOUD_DN = 8000  # a cloud's reflectance DN in every band, under its SCL class
+SCL_SNOW = 11
+# Fresh snow's reflectance DN by band (blue, green, red, NIR, SWIR 1.6, SWIR 2.2): bright in the visible and NIR,
+# dark in the SWIR, which it absorbs (NDSI 0.74)
+SNOW_DN = (8500, 8200, 7900, 7000, 1200, 900)
 
 
 def _inside(lon: np.ndarray, lat: np.ndarray, area: LonLatBox) -> np.ndarray:
@@ -68,6 +72,7 @@ class Tile:
     footprint: BaseGeometry | None = None  # lon/lat, as the item says it (default: ``bounds`` reprojected)
     clouds: tuple[LonLatBox, ...] = ()  # bright (``CLOUD_DN``) in every band, SCL class 9 (cloud, high probability)
     scl: bool = True  # False: an item without its scene classification (cloud not judged)
+    snow: tuple[LonLatBox, ...] = ()  # snow (``SNOW_DN``) under any change, SCL class 11 (snow)
 
 
 def _lon_lat(crs: CRS, transform: Affine, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -87,14 +92,20 @@ def tile_item(server: ArchiveServer, folder: Path, tile: Tile) -> dict[str, Any]
         transform = Affine(res, 0, left, 0, -res, top)
         shape = (round((top - bottom) / res), round((right - left) / res))
         lon, lat = _lon_lat(crs, transform, shape)
-        clouded = np.zeros(shape, bool)
+        clouded, snowy = np.zeros(shape, bool), np.zeros(shape, bool)
         for cloud in tile.clouds:
             clouded |= _inside(lon, lat, cloud)
+        for snow in tile.snow:
+            snowy |= _inside(lon, lat, snow)
         for index, band in enumerate(names):
             if band == "scl":
-                data = np.where(clouded, SCL_CLOUD_HIGH, SCL_VEGETATION).astype(np.uint8)
+                data = np.where(clouded, SCL_CLOUD_HIGH, np.where(snowy, SCL_SNOW, SCL_VEGETATION)).astype(np.uint8)
             else:
-                value = np.where(clouded, CLOUD_DN, ground(lon, lat, index, tile.changed) + tile.dn_offset)
+                value = ground(lon, lat, index, tile.changed) + tile.dn_offset
+                if tile.snow:
+                    value = np.where(snowy & ~_inside(lon, lat, tile.changed) if tile.changed else snowy,
+                                     SNOW_DN[index] + tile.dn_offset, value)
+                value = np.where(clouded, CLOUD_DN, value)
                 if tile.noise_dn:
                     seed = zlib.crc32(f"{tile.item_id}/{band}".encode())
                     value = value + np.random.default_rng(seed).normal(0.0, tile.noise_dn, value.shape)
