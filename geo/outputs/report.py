@@ -277,7 +277,9 @@ def seen_clear(manifest: dict[str, Any]) -> str:
 def unseen_causes(manifest: dict[str, Any]) -> str:
     """What leaves part of the area unseen on a date, in the report's words: radar (Sentinel-1) sees through
     cloud, so its runs name no cloud."""
-    return "cloud, no data or outside the scenes" if _sensor(manifest).sees_cloud else "no data or outside the scenes"
+    causes = "cloud, no data or outside the scenes" if _sensor(manifest).sees_cloud else "no data or outside the scenes"
+    left_out = manifest.get("not_compared")
+    return f"{causes}; or seen but not compared: {left_out['why']}" if left_out else causes
 
 
 def nothing_found(clear_fraction: float, dates: Sequence[str], causes: str) -> str:

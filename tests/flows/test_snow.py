@@ -6,7 +6,9 @@ the truth known)."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +100,9 @@ def test_a_change_beside_the_snow_is_found_and_the_snow_share_said(user, archive
             "compared: nothing is known of that part.") in verdict["rationale"], verdict
     assert (f"{round(100 * left_out)}% of the AOI had snow or ice on one date only, a season's change, and was not "
             "compared") in (out / "stderr.txt").read_text()
+    report = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", (out / "report.html").read_text())))
+    assert (f"{round(100 * verdict['clear_fraction'])}% of the area clear on both dates; {round(100 * left_out)}% "
+            "with snow or ice on one date only, a season's change, not compared.") in report
 
 
 def test_snow_on_both_dates_is_compared(user, archive):
