@@ -79,7 +79,7 @@ def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[s
         if said:
             log.warning(said)
         return [said] if said else []
-    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates and compared (before "
+    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates{' and compared' if said else ''} (before "
             f"{context.before_clear_fraction or 0:.0%}, after {context.after_clear_fraction or 0:.0%}: outside the "
             f"scenes, no data or cloud{'; ' + said.replace(' of the AOI', '') if said else ''}); no change can be "
             "found in the rest")
@@ -94,7 +94,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
     try:
         pair = kit.align(job, grid, timer.step)
     except EmptyReadError as empty:  # one date shows nothing of the grid: its claims are not observable
-        pair = unseen_pair(job, kit, grid, empty, timer.step)
+        pair, empty = unseen_pair(job, kit, grid, empty, timer.step)
         found = nothing_found(kit, grid, empty)
     else:
         try:

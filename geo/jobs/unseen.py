@@ -40,16 +40,20 @@ def _pair_bands(job: ChangeJob, kit: SensorKit) -> tuple[str, ...]:
     return tuple(kit.parameters().get("bands", ()))
 
 
-def unseen_pair(job: ChangeJob, kit: SensorKit, grid: Grid, empty: EmptyReadError, step: Step) -> AlignedStacks:
-    """Each date as read, the one (or both) showing nothing as a stack without a valid pixel, not aligned.
+def unseen_pair(job: ChangeJob, kit: SensorKit, grid: Grid, empty: EmptyReadError, step: Step
+                ) -> tuple[AlignedStacks, EmptyReadError]:
+    """Each date as read, the one (or both) showing nothing as a stack without a valid pixel, not aligned; and
+    why: ``empty``, or both dates' reasons when neither shows anything (``empty`` named the first only).
     A kit that cannot say what bands the pair holds (none in its settings) raises ``empty`` again."""
     read: dict[str, Stack | None] = {}
+    reasons: list[str] = []
     with step("reading what each date shows"):
         for role, scene in (("before", job.before), ("after", job.after)):
             try:
                 read[role] = kit.read(scene, grid, role)
-            except EmptyReadError:
+            except EmptyReadError as exc:
                 read[role] = None
+                reasons.append(str(exc))
     seen = read["before"] or read["after"]
     bands = _pair_bands(job, kit) if seen is None else ()
     if seen is None and not bands:
@@ -57,7 +61,8 @@ def unseen_pair(job: ChangeJob, kit: SensorKit, grid: Grid, empty: EmptyReadErro
     quantity = "reflectance" if kit.sensor.sees_cloud else "backscatter"
     before = read["before"] or _blank(job.before, grid, seen, bands, quantity)
     after = read["after"] or _blank(job.after, grid, seen, bands, quantity)
-    return AlignedStacks(before, after, {"coregistration": None}, ())
+    why = EmptyReadError("; ".join(reasons)) if len(reasons) == 2 else empty
+    return AlignedStacks(before, after, {"coregistration": None}, ()), why
 
 
 def nothing_found(kit: SensorKit, grid: Grid, why: EmptyReadError | TooFewPixelsError) -> FoundChanges:

@@ -103,6 +103,20 @@ def test_a_before_scene_showing_nothing_leaves_the_after_picture_named_as_there(
             f"{BEFORE} shows nothing of the area (no data: no SCL, so no cloud was masked))") in text, text
 
 
+def test_both_scenes_showing_nothing_are_both_named(user):
+    """Neither date shows anything: the reason (the manifest's, the terminal's warning) named the before scene
+    alone, as if the after one had been seen."""
+    source = demo_keeping(user.home / "scenes", BEFORE, 0)
+    demo_keeping(user.home / "both", AFTER, 0)
+    shutil.copytree(user.home / "both" / AFTER, source / AFTER, dirs_exist_ok=True)
+    shell = run_demo(user, source, "out")
+    assert shell.returncode == 0, shell.output
+    reason = strict_json(user.home / "out" / "manifest.json")["statistic"]["reason"]
+    assert reason == (f"scene {BEFORE}: no valid pixels over the area (all nodata); "
+                      f"scene {AFTER}: no valid pixels over the area (all nodata)"), reason
+    assert f"{reason}: no change could be looked for on this pair" in shell.output, shell.output
+
+
 def s1_pair(root: Path, shown: dict[str, int | None]) -> Path:
     """Two same-orbit Sentinel-1 RTC dates (1 and 13 June 2021) of textured land, 1 km square; a date of
     ``shown`` is no data but a square of that side in the middle (0: nothing; None: whole)."""
