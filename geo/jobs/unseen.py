@@ -12,7 +12,7 @@ from geo.errors import EmptyReadError, TooFewPixelsError
 from geo.grid import Grid
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, SensorKit, Step
 from geo.results import NOT_COMPUTED
-from geo.scenes.model import SCL_ASSET, Scene, Sensor
+from geo.scenes.model import Scene, Sensor
 from geo.scenes.read import Stack
 from geo.scenes.read_blocks import READ_BLOCK_PX
 from geo.scenes.scratch import is_scratch, scratch_array
@@ -28,7 +28,7 @@ def _blank(scene: Scene, grid: Grid, like: Stack | None, bands: tuple[str, ...],
     data = scratch_array(shape, np.float32) if large else np.empty(shape, np.float32)
     data.fill(np.nan)
     valid = scratch_array(grid.shape, bool) if large else np.zeros(grid.shape, bool)
-    return Stack(scene, grid, names, data, valid, quantity == "reflectance" and SCL_ASSET in scene.assets, quantity)
+    return Stack(scene, grid, names, data, valid, quantity == "reflectance" and scene.cloud_classified, quantity)
 
 
 def _pair_bands(job: ChangeJob, kit: SensorKit) -> tuple[str, ...]:

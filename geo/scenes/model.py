@@ -137,6 +137,11 @@ class Scene:
             raise UnusableSceneError(self.id, f"asset {key!r}: {asset.problem}")
         return asset
 
+    @property
+    def cloud_classified(self) -> bool:
+        """Whether the scene's clouds are masked when read: every tile of it has a scene classification (SCL)."""
+        return all(SCL_ASSET in tile.assets for tile in self.parts or (self,))
+
     def summary(self) -> dict[str, object]:
         return {
             "id": self.id,

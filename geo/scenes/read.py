@@ -255,7 +255,7 @@ def read_bands(
             return values, ok
 
         return (*first_valid(scene.parts, len(bands), grid, read_tile), masked[0])
-    masked_clouds = cloud_mask and SCL_ASSET in scene.assets
+    masked_clouds = cloud_mask and scene.cloud_classified
     requests = [(name, resampling) for name in bands]
     pad = cloud_buffer_px(grid) if masked_clouds else 0
     scl_read = [(SCL_ASSET, Resampling.nearest, *padded(grid, displacement, pad))] if masked_clouds else []
