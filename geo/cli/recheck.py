@@ -170,7 +170,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--wait", "wait_s", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
 @click.option("--on-new", default=None, metavar="CMD", callback=not_empty,
-              help="Shell command run when a run finds new changes or a verdict changes: the summary JSON on stdin, "
+              help="Shell command run when a run finds new changes, a verdict changes or an AOI or claim is retired "
+                   "(or back): the summary JSON on stdin, "
                    "its path in $GEO_RECHECK_SUMMARY, what it found in a few lines in $GEO_RECHECK_TEXT.")
 @click.option("--on-new-timeout", "on_new_timeout_s", type=FiniteFloatRange(min=0, min_open=True), default=600.0,
               show_default=True, help="Seconds the --on-new command may take; then it is stopped, with every process "
