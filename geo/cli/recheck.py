@@ -102,6 +102,12 @@ def print_report(report: RecheckReport, store: Path) -> None:
     _print_failures(summary)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
     alone = report.out / Path(summary["files"]["changes"]).with_suffix(".qlr")
+    if summary["n_new_changes"]:  # the run's changes.kml, beside its changes.geojson: as geo run says of its own
+        from geo.outputs.kml import my_maps_note
+
+        kml = report.out / Path(summary["files"]["changes"]).with_suffix(".kml")
+        if note := my_maps_note(kml, summary["n_new_changes"]):
+            out.print(f"[bold]Google Earth:[/] {esc(note)}", markup=True)
     out.print(f"QGIS: {report.out / (store.stem + '.qlr')} (the store's AOIs and changes, on the time slider: drag "
               f"and drop, or Layer > Add from Layer Definition File; this run's changes alone: {alone})")
 
