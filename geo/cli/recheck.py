@@ -102,6 +102,12 @@ def print_report(report: RecheckReport, store: Path) -> None:
     _print_failures(summary)
     out.print("files: " + ", ".join(str(report.out / f) for f in summary["files"].values()))
     alone = report.out / Path(summary["files"]["changes"]).with_suffix(".qlr")
+    if summary["n_new_changes"]:  # the run's changes.kml, beside its changes.geojson: as geo run says of its own
+        from geo.outputs.kml import my_maps_note
+
+        kml = report.out / Path(summary["files"]["changes"]).with_suffix(".kml")
+        if note := my_maps_note(kml, summary["n_new_changes"]):
+            out.print(f"[bold]Google Earth:[/] {esc(note)}", markup=True)
     out.print(f"QGIS: {report.out / (store.stem + '.qlr')} (the store's AOIs and changes, on the time slider: drag "
               f"and drop, or Layer > Add from Layer Definition File; this run's changes alone: {alone})")
 
@@ -170,7 +176,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @click.option("--wait", "wait_s", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
 @click.option("--on-new", default=None, metavar="CMD", callback=not_empty,
-              help="Shell command run when a run finds new changes or a verdict changes: the summary JSON on stdin, "
+              help="Shell command run when a run finds new changes, a verdict changes or an AOI or claim is retired "
+                   "(or back): the summary JSON on stdin, "
                    "its path in $GEO_RECHECK_SUMMARY, what it found in a few lines in $GEO_RECHECK_TEXT.")
 @click.option("--on-new-timeout", "on_new_timeout_s", type=FiniteFloatRange(min=0, min_open=True), default=600.0,
               show_default=True, help="Seconds the --on-new command may take; then it is stopped, with every process "

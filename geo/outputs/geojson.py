@@ -37,8 +37,12 @@ def rfc7946_geometry(geometry: BaseGeometry) -> dict[str, Any]:
     return mapping(lonlat_as_written(geometry))
 
 
-def feature_collection(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": [_feature(geom, props) for geom, props in features]}
+def feature_collection(features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]],
+                       description: str = "") -> dict[str, Any]:
+    """``description``, when given, a top-level member (RFC 7946 6.1 allows foreign ones): GDAL reads it as the
+    layer's DESCRIPTION, QGIS as its metadata's abstract; the data's credit (another member's name GDAL drops)."""
+    head: dict[str, Any] = {"type": "FeatureCollection", **({"description": description} if description else {})}
+    return {**head, "features": [_feature(geom, props) for geom, props in features]}
 
 
 def _feature(geometry: BaseGeometry, properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -64,5 +68,6 @@ def geojson_text(collection: Mapping[str, Any]) -> str:
     return "{" + ",".join([*members, '"features":[']) + (f"\n{lines}\n" if lines else "") + "]}\n"
 
 
-def write_feature_collection(path: Path, features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]]) -> None:
-    write_text(path, geojson_text(feature_collection(features)))
+def write_feature_collection(path: Path, features: Sequence[tuple[BaseGeometry, Mapping[str, Any]]],
+                             description: str = "") -> None:
+    write_text(path, geojson_text(feature_collection(features, description)))

@@ -13,6 +13,7 @@ the KML writers on PyPI are either unmaintained (simplekml, pykml) or bring a ge
 
 from __future__ import annotations
 
+import json
 import shlex
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,11 +48,12 @@ def style_id(change_type: str) -> str:
 
 
 def kml_value(value: Any) -> str:
-    """An attribute as ExtendedData text: lists comma-separated, missing values empty."""
+    """An attribute as ExtendedData text: lists as JSON text (``claim_ids``: ``["a", "b"]``, as changes.gpkg and the
+    re-check store hold them, so one filter, ``"claim_ids" LIKE '%"a"%'``, serves all three), missing values empty."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
+        return json.dumps(list(value))
     return str(value)
 
 

@@ -98,6 +98,22 @@ def raster_metadata(run: RunData, role: str | None, title: str) -> ET.Element:
                              f"{_areas([run])}, on the run's grid, for display.", sentinel_credit([scene["datetime"]]))
 
 
+def project_metadata(run: RunData) -> ET.Element:
+    """``<projectMetadata>`` of a run's project (*Project > Properties > Metadata*) as QGIS 3.22 writes it: its
+    title, an abstract naming the area, the scenes with their dates and the data's credit, and the author."""
+    areas = _areas([run])
+    abstract = (f"Changes geo workbench found over {areas} between the Sentinel scenes {_pairs([run])}, and the "
+                f"verdicts of the claims on it. {sentinel_credit(run_days([run]))}.")
+    root = ET.Element("projectMetadata")
+    for tag, text in (("identifier", ""), ("parentidentifier", ""), ("language", ""), ("type", ""),
+                      ("title", _no_tags(f"Changes over {run.aoi.get('name', run.aoi_id)}")),
+                      ("abstract", _no_tags(abstract))):
+        ET.SubElement(root, tag).text = text
+    ET.SubElement(root, "links")
+    ET.SubElement(root, "author").text = "geo workbench"
+    return root
+
+
 def vessel_metadata(title: str, area: str, days: Iterable[date]) -> ET.Element:
     """The metadata of a layer of vessel detections over ``area`` in the scenes of ``days``."""
     return resource_metadata(title, f"Vessels geo workbench detected in Sentinel scenes over {area}, each at its "

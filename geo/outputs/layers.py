@@ -94,7 +94,8 @@ def write_changes_definition(path: Path, features: Sequence[ChangeFeature], fact
 
 
 CHANGE_LAYERS: tuple[ChangeLayer, ...] = (
-    ChangeLayer("geojson", CHANGES, lambda path, features, _facts: write_feature_collection(path, as_written(features))),
+    ChangeLayer("geojson", CHANGES, lambda path, features, facts: write_feature_collection(
+        path, as_written(features), sentinel_credit(_days(features, facts)))),  # handed on alone, it credits the data
     ChangeLayer("kml", KML, lambda path, features, facts: write_kml(path, as_written(features), facts.title,
                                                                     sentinel_credit(_days(features, facts)))),
     ChangeLayer("qgis style", CHANGES_STYLE, write_changes_style),

@@ -27,7 +27,7 @@ from pyproj import CRS
 from geo.atomic import replacing
 from geo.outputs.render import display_stretch
 from geo.outputs.cog import read_view
-from geo.outputs.layer_metadata import raster_metadata, vector_metadata
+from geo.outputs.layer_metadata import project_metadata, raster_metadata, vector_metadata
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, GEOPACKAGE, STATISTIC, RunData
 from geo.outputs.statistic import describe
 from geo.outputs.styles import (
@@ -222,6 +222,7 @@ def project_document(run: RunData) -> ET.Element:
     root = ET.Element("qgis", version=QGIS_VERSION, projectname=f"geo run: {run.aoi.get('name', run.aoi_id)}")
     ET.SubElement(root, "homePath", path="")
     ET.SubElement(root, "title").text = f"Changes over {run.aoi.get('name', run.aoi_id)}"
+    root.append(project_metadata(run))  # what Project > Properties > Metadata shows (QGIS reads <title> without it)
     _spatialrefsys(ET.SubElement(root, "projectCrs"), grid_crs)
     _tree(root, layers)
     canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas")

@@ -66,10 +66,12 @@ class TakenClaims:
 
 
 def take_claims(inputs: RecheckInputs, aoi_ids: Sequence[str], scheduled: bool,
-                already_failed: Collection[str] = ()) -> TakenClaims:
-    """The claims of the seeds, checked against the re-checked AOIs, those ``already_failed`` and the registry;
-    a problem concerning a re-checked AOI (``ClaimProblem.concerns``) fails it when ``scheduled``, else is raised."""
-    known = set(aoi_ids) | set(already_failed) | set(inputs.known)
+                already_failed: Collection[str] = (), retired: Collection[str] = ()) -> TakenClaims:
+    """The claims of the seeds, checked against the re-checked AOIs, those ``already_failed``, the registry and the
+    store's AOIs ``retired`` (a claim naming one names an AOI the store holds, not an unknown one: it was warned of
+    as such at every run, and an AOI it also names failed every run); a problem concerning a re-checked AOI
+    (``ClaimProblem.concerns``) fails it when ``scheduled``, else is raised."""
+    known = set(aoi_ids) | set(already_failed) | set(inputs.known) | set(retired)
     read = inputs.read.checked(known, bool(inputs.skipped_aois))
     failed: dict[str, str] = {}
     concerning: list[ClaimProblem] = []
@@ -103,7 +105,7 @@ def quiet_claims(inputs: RecheckInputs, store: Store, refs: Sequence[str]) -> Ta
                 aoi_id, store.aoi_drawn(aoi_id)) is not None):
             return None
     try:
-        taken = take_claims(inputs, ids, scheduled=not refs)
+        taken = take_claims(inputs, ids, scheduled=not refs, retired=store.retired())
     except GeoError:
         return None
     return None if taken.failed else taken

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COORDINATE_PLACES = 6  # as the report and changes.geojson: ~0.1 m
+COORDINATE_PLACES = 6  # as the report's coordinates: ~0.1 m (changes.geojson keeps 7, ~1 cm)
 MAX_LISTED = 10  # changes and verdicts spelled out in the text; the JSON lists them all
 
 

@@ -86,7 +86,8 @@ def pending(store: Store, inputs: RegistryRead, refs: Sequence[str]) -> bool:
 
 def successors(store: Store, inputs: RegistryRead, aoi_id: str) -> list[str]:
     """The AOIs of aoi/ new to the store whose area touches the stored AOI's (by their bounding boxes): what it
-    was renamed to, or merged into, which a scheduled run does not re-check until named once with --aoi."""
+    was renamed to, or merged into, which a scheduled run does not re-check until named once with --aoi (or run
+    with --all-aois, which registers them first: none are new then)."""
     from geo.recheck.quick import geojson_box, overlaps
 
     feature = store.aoi_feature(aoi_id)
@@ -162,8 +163,10 @@ def retired_lines(summary: Mapping[str, Any], run_id: int | None) -> list[str]:
         new = entry.get("new_aois_over_it") or []
         named = " ".join(f"--aoi {a}" for a in new)
         one = len(new) == 1
+        # a run with --all-aois took them up already (registered: not new to the store), one without names both ways
         over = (f"; {', '.join(repr(a) for a in new)} of aoi/, new to the store, {'covers' if one else 'cover'} its "
-                f"place: {named} re-checks {'it' if one else 'them'} from now on") if new else ""
+                f"place: {named} once, or --all-aois in the scheduled command, re-checks {'it' if one else 'them'} "
+                "from now on") if new else ""
         lines.append(f"{entry['aoi_id']}: retired: {entry['why']}; no longer re-checked, its results kept in the "
                      f"store, marked (aois.retired_run = {run_id}); its file back in aoi/ takes it up again{over}")
     lines += [f"{aoi_id}: re-checked again (it was retired: no file of aoi/ defined it)"

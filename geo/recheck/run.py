@@ -283,7 +283,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             store, store_path, request.aoi_refs, inputs, aoi_dir, request.all_aois)
         invalid = selected.invalid
         taken = take_claims(inputs, [a.id for a in selected.aois], scheduled=not request.aoi_refs,
-                            already_failed=invalid)
+                            already_failed=invalid, retired=[*store.retired(), *selected.retiring])
         report.skipped_aois, report.skipped_claims = aoi_file_warnings(inputs, invalid), taken.warnings
         _catch_up(store, out, request, report, alerts)
         if source is None:
@@ -311,6 +311,9 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
         if not unregistered and not registry_news and not any(p.has_work for p in [*plans, *(s1.plans if s1 else [])]):
             # nothing new, or nothing but failed AOIs (the archive down): no run, no run folder (an archive down
             # for a week filled the store and the outputs with empty runs); the failures are said, exit 4
+            if stored_source is None:  # a first re-check of no AOI started: the store keeps its source all the same
+                with store.transaction():  # (a later run without --source searched the default archive)
+                    store.set_source(request.archive, request.collections)
             return _nothing_new(report, started, source.name, version, [quiet_entry(p, version) for p in plans], clock,
                                 failed)
         from geo.jobs.optical_kit import OpticalKit, Params

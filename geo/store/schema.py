@@ -274,6 +274,23 @@ def _v12(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE claims ADD COLUMN retired_run INTEGER")
 
 
+def _v13(conn: sqlite3.Connection) -> None:
+    """``verdicts.evidence`` (the change ids a verdict rests on) as JSON text, ``["c1", "c12"]``, as ``changes.claim_ids``
+    and ``claims.aoi_ids`` are: comma text, ``c1,c12``, had a QGIS or ogr SQL filter ``evidence LIKE '%c1%'`` find the
+    verdicts on c12 too, where ``LIKE '%"c1"%'`` is exact. Each row is written again from its details' ``evidence``
+    (the list recorded), else from its comma text (change ids hold no comma); none is ``[]``."""
+    rows = []
+    for fid, evidence, details in conn.execute("SELECT fid, evidence, details FROM verdicts"):
+        try:
+            listed = json.loads(details or "{}").get("evidence")
+        except (ValueError, AttributeError):
+            listed = None
+        if not isinstance(listed, list):
+            listed = [e for e in (evidence or "").split(",") if e]
+        rows.append((json.dumps([str(e) for e in listed]), fid))
+    conn.executemany("UPDATE verdicts SET evidence = ? WHERE fid = ?", rows)
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "GeoPackage core; AOIs, claims, scenes, chains, runs, pairs, changes, verdicts", _v1),
     (2, "QGIS default style for changes: temporal by first_seen, accumulating", _v2),
@@ -287,6 +304,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (10, "Sentinel-1 attributes of changes", _v10),
     (11, "count of failed reads per scene", _v11),
     (12, "AOIs and claims no longer in the registry marked retired", _v12),
+    (13, "verdicts' evidence as JSON text, as changes' claim_ids", _v13),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -377,7 +377,7 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
             "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (kind, verdict["aoi_id"], verdict["claim_id"], before, after, algorithm_version, verdict["verdict"],
              verdict.get("confidence"), verdict["rationale"], verdict.get("n_changes"), verdict.get("n_matching"),
-             verdict.get("clear_fraction"), covers_window, ",".join(verdict.get("evidence", [])),
+             verdict.get("clear_fraction"), covers_window, json.dumps(list(verdict.get("evidence", []))),
              json.dumps(dict(verdict), sort_keys=True, default=str), run_id, recorded_at),
         )
         return cursor.rowcount == 1

@@ -111,3 +111,18 @@ def test_all_aois_with_an_empty_registry_and_no_store_says_so(user):
     assert result.returncode == 1 and "no AOIs" in result.stderr, result.output
     assert not (user.home / "store.gpkg").exists()
 
+
+
+def test_a_first_cron_run_that_can_start_no_aoi_keeps_its_source_for_the_next(user):
+    """The first `--all-aois --source demo` over an aoi/ whose AOI no claim names yet fails that AOI (exit 4) and
+    leaves the store made, blank: it kept no source, so the next run without --source (the cron line) searched
+    Earth Search, not the demo scenes given first. The store keeps the source of its first re-check, recorded or not."""
+    dirs, project = team_project(user.home)
+    (project / "seeds" / "demo-nantes.toml").unlink()
+    first = cron(user, dirs, "--source", "demo")
+    assert first.returncode == 4 and "failed demo-nantes-port: no claim names it" in first.stdout, first.output
+    shutil.copy(REPO / "seeds" / "demo-nantes.toml", project / "seeds")  # the claim comes: the cron line goes on
+    later = cron(user, dirs)
+    assert later.returncode == 0 and f"  demo-nantes-port: baseline {DEMO_BASE}; 1 pair" in later.stdout, later.output
+    summary = json.loads((user.home / "store-outputs" / "latest.json").read_text())
+    assert summary["source"].endswith(str(DEMO_CATALOG.relative_to(DEMO_CATALOG.parents[2]))), summary["source"]

@@ -95,6 +95,6 @@ def test_a_store_of_schema_10_already_held_up_by_a_scene_starts_counting_at_its_
     finally:
         server.stop()
     assert first.returncode == 4 and second.returncode == 4, second.output
-    assert second.stdout.startswith("store schema migrated from version 10 to 12\nrun 2: 0 new pairs"), second.stdout
+    assert second.stdout.startswith("store schema migrated from version 10 to 13\nrun 2: 0 new pairs"), second.stdout
     assert f"failed harbour: {BROKEN}: scene {BROKEN} asset 'red'" in second.stdout
     assert [(s, n) for s, n, _, _ in _failures(store)] == [(BROKEN, 1)]  # the run before the upgrade is not known

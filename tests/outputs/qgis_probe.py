@@ -212,6 +212,8 @@ def project_facts(path, ranges):
     facts = {"read": project.read(path), "layers": {}}
     facts["crs"] = {"valid": project.crs().isValid(), "authid": project.crs().authid()}
     facts["ellipsoid"] = project.ellipsoid()
+    metadata = project.metadata()  # Project > Properties > Metadata
+    facts["metadata"] = {"title": metadata.title(), "abstract": metadata.abstract(), "author": metadata.author()}
     facts["layers"] = tree_facts(project, ranges)
     time_range = project.timeSettings().temporalRange()
     facts["time_range"] = [time_range.begin().toString(Qt.ISODate), time_range.end().toString(Qt.ISODate)]

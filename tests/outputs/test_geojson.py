@@ -51,3 +51,16 @@ def test_the_text_is_under_half_the_indented_one():
     collection = feature_collection(features(200))
     compact = geojson_text(collection)
     assert len(compact) < 0.5 * len(json.dumps(collection, indent=2, ensure_ascii=False, default=str))
+
+
+def test_changes_geojson_credits_the_data_where_gdal_and_qgis_read_it(demo_output):
+    """changes.geojson handed on alone (its own sidecars aside) was the one file of a run not crediting the Copernicus
+    Sentinel data, as its licence asks. RFC 7946 allows a foreign member; GDAL reads a top-level ``description`` as
+    the layer's DESCRIPTION (QGIS 3.22: its Metadata's abstract) and drops any other, so the credit is that."""
+    path = demo_output / "changes.geojson"
+    head = path.read_text(encoding="utf-8").splitlines()[0]
+    assert head == '{"type":"FeatureCollection","description":"Contains modified Copernicus Sentinel data 2015–2017",' \
+                   '"features":['
+    assert pyogrio.read_info(path)["layer_metadata"] == {
+        "DESCRIPTION": "Contains modified Copernicus Sentinel data 2015–2017"}
+    assert len(pyogrio.read_dataframe(path)) == len(json.loads(path.read_text(encoding="utf-8"))["features"]) > 0

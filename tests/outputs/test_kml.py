@@ -36,8 +36,9 @@ def _placemarks(folder):
 
 
 def _expected(props):
-    """The attributes as SimpleData text: lists comma-separated, a missing value left out (a null)."""
-    return {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in props.items() if v is not None}
+    """The attributes as SimpleData text: lists as JSON text (``claim_ids``: as changes.gpkg and the re-check store
+    hold them), a missing value left out (a null)."""
+    return {k: json.dumps(v) if isinstance(v, list) else str(v) for k, v in props.items() if v is not None}
 
 
 @pytest.mark.parametrize("run", ["synthetic_output", "demo_output"])
@@ -69,7 +70,7 @@ def test_gdal_reads_the_kml_as_the_geojson(synthetic_output):
     for feature in features:
         props, row = feature["properties"], kml.loc[feature["properties"]["change_id"]]
         assert row["geometry"].equals_exact(shape(feature["geometry"]), 1e-9)
-        assert row["area_m2"] == props["area_m2"] and row["claim_ids"] == ",".join(props["claim_ids"])
+        assert row["area_m2"] == props["area_m2"] and row["claim_ids"] == json.dumps(props["claim_ids"])
     aoi = shape(json.loads((synthetic_output / "aoi.geojson").read_text())["features"][0]["geometry"])
     assert aoi.buffer(1e-6).contains(kml.geometry.union_all())
 
@@ -103,7 +104,7 @@ def test_a_kml_of_no_change_is_an_empty_layer_gdal_and_qgis_open(tmp_path):
 def test_a_change_linked_to_many_claims_lists_them_in_words_a_balloon_can_wrap(tmp_path):
     """A change on an area named by 74 claims had 'claims: claim-0000,claim-0012,...' in its description, 800
     characters without a space that Google Earth's balloon cannot wrap; the ids are separated by ', ' there
-    (its ExtendedData keeps the comma-separated text the GeoPackage has)."""
+    (its ExtendedData keeps the JSON text the GeoPackage has)."""
     from shapely.geometry import box
 
     ids = [f"claim-{i:04d}" for i in range(74)]
@@ -115,7 +116,23 @@ def test_a_change_linked_to_many_claims_lists_them_in_words_a_balloon_can_wrap(t
     description = placemark.findtext("k:description", namespaces=NS)
     assert description.endswith("claims: " + ", ".join(ids)), description
     data = {d.get("name"): d.text for d in placemark.iterfind("k:ExtendedData/k:SchemaData/k:SimpleData", NS)}
-    assert data["claim_ids"] == ",".join(ids)
+    assert data["claim_ids"] == json.dumps(ids)
+
+
+def test_claim_ids_read_by_gdal_are_the_json_text_of_changes_gpkg_and_the_store(tmp_path):
+    """A QGIS or ogr2ogr user filtering changes.kml met claim_ids as comma text ('a,a-2') where changes.gpkg and the
+    re-check store hold JSON text ('["a", "a-2"]'): the one exact filter, "claim_ids" LIKE '%"a"%', found nothing
+    here. The KML's ExtendedData holds the same JSON text; the description keeps the ids in words."""
+    from shapely.geometry import box
+
+    props = {"change_id": "c1", "change_type": "new_bright_surface", "area_m2": 900.0, "confidence": 0.5,
+             "before_date": "2015-08-21", "after_date": "2017-10-14", "claim_ids": ["a", "a-2"]}
+    other = {**props, "change_id": "c2", "claim_ids": ["a-2"]}
+    path = tmp_path / "changes.kml"
+    path.write_text(kml_document([(box(-1.56, 47.19, -1.55, 47.20), props), (box(-1.54, 47.19, -1.53, 47.20), other)],
+                                 "Changes"))
+    found = pyogrio.read_dataframe(path, where="claim_ids LIKE '%\"a\"%'")
+    assert found["change_id"].tolist() == ["c1"] and found["claim_ids"].tolist() == ['["a", "a-2"]']
 
 
 def test_the_kml_credits_the_data_as_the_licence_asks(demo_output, tmp_path):

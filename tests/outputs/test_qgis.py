@@ -195,6 +195,21 @@ def test_project_layers_load_styled_and_time_aware(synthetic_seen, synthetic_out
     assert layers["changes"]["checked"] and not layers["claim verdicts"]["checked"]
 
 
+def test_the_projects_metadata_names_the_run_and_credits_the_data(synthetic_seen, synthetic_output):
+    """Project > Properties > Metadata was empty (its title alone, from the old <title>): a project handed on said
+    nothing of what it shows, and not the credit the Copernicus licence asks of what is made of the data, which
+    every layer gives. Its title, abstract (the area, the scenes and their dates, the credit) and author now."""
+    manifest = json.loads((synthetic_output / "manifest.json").read_text())
+    name, scenes = manifest["aoi"]["name"], manifest["scenes"]
+    metadata = synthetic_seen["projects"]["project"]["metadata"]
+    assert metadata["title"] == f"Changes over {name}"
+    assert metadata["author"] == "geo workbench"
+    abstract = metadata["abstract"]
+    for role in ("before", "after"):
+        assert f"{scenes[role]['id']} ({scenes[role]['datetime'][:10]})" in abstract, abstract
+    assert name in abstract and abstract.endswith("Contains modified Copernicus Sentinel data 2020."), abstract
+
+
 def test_the_change_statistic_is_on_the_time_slider_with_the_changes(synthetic_seen):
     """The statistic is of the pair, as the changes are: ticked, it showed also before the before scene (the
     plugin timed it with the changes, the project did not). Now it is drawn exactly when the changes are."""

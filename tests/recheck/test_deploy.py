@@ -77,10 +77,9 @@ def _crontab_command() -> str:
     return line.split(None, 5)[5]
 
 
-def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path):
-    """The crontab's command line as cron runs it (``sh -c``, cron's PATH) in a fresh /srv/geo (no log folder
-    yet), the paths moved into a temporary folder, ``./venv/bin/geo`` this checkout over the test's catalog and
-    ``mail`` a stand-in that keeps what it is given: new results are logged and mailed, nothing new is not."""
+def _cron_machine(first_run, tmp_path) -> tuple[str, dict[str, str], Path]:
+    """The crontab's command, its environment and /srv/geo, moved into ``tmp_path``: ``./venv/bin/geo`` this checkout
+    over the test's catalog, ``mail`` a stand-in that keeps what it is given in ``mailbox.*``."""
     series, store = first_run
     srv = tmp_path / "srv"
     (srv / "venv" / "bin").mkdir(parents=True)
@@ -97,6 +96,15 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     command = _crontab_command().replace("/srv/geo", str(srv))
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh", "LANG": "C.UTF-8",
            "MAILBOX": str(tmp_path / "mailbox")}
+    return command, env, srv
+
+
+def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path):
+    """The crontab's command line as cron runs it (``sh -c``, cron's PATH) in a fresh /srv/geo (no log folder
+    yet), the paths moved into a temporary folder, ``./venv/bin/geo`` this checkout over the test's catalog and
+    ``mail`` a stand-in that keeps what it is given: new results are logged and mailed, nothing new is not."""
+    series, _ = first_run
+    command, env, srv = _cron_machine(first_run, tmp_path)
     series.publish(4)
     first = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0 and first.stderr == "" and first.stdout == "", first.stdout + first.stderr  # cron mails nothing
@@ -105,7 +113,8 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     assert "\nrun 2: 4 new pairs, 2 new changes (2 new_bright_surface)" in log
     [mail] = list(tmp_path.glob("mailbox.*"))
     subject, *body = mail.read_text().splitlines()
-    assert subject == "mail -s geo re-check: new changes analysts@example.org"
+    assert subject == ("mail -s geo recheck run 2: 2 new changes (2 new_bright_surface), 1 verdict changed "
+                       "analysts@example.org")  # the text's first line: what is new
     # a body to read, not the summary JSON: the counts, each change with its place, the verdict, the file
     assert body[0] == "geo recheck run 2: 2 new changes (2 new_bright_surface), 1 verdict changed"
     changes = [line for line in body if line.startswith("• new_bright_surface in ")]
@@ -136,6 +145,21 @@ def test_the_crontab_command_run_by_hand_on_a_fresh_machine(first_run, tmp_path)
     assert failed.stdout.splitlines()[-len(run_lines):] == run_lines, failed.stdout  # this run's lines, all mailed
     assert DATE_LINE.fullmatch(run_lines[0]) and any(
         f"failed site-a: {path}: invalid polygon" in line for line in run_lines), run_lines
+
+
+def test_a_run_that_only_retired_an_aoi_is_mailed_as_such(first_run, tmp_path):
+    """A run that retires an AOI is news (the --on-new command runs), but the crontab's mail was titled 'geo re-check:
+    new changes' for it, none found; the subject is now the text's first line, saying what is new."""
+    series, _ = first_run
+    command, env, _srv = _cron_machine(first_run, tmp_path)
+    (series.aoi_dir / "site-c.geojson").unlink()
+    run = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0 and run.stdout == "" and run.stderr == "", run.stdout + run.stderr
+    [mail] = list(tmp_path.glob("mailbox.*"))
+    subject, first, *_ = mail.read_text().splitlines()
+    assert subject == ("mail -s geo recheck run 2: 0 new changes (none), 0 verdicts changed, 1 AOI retired "
+                       "analysts@example.org")
+    assert first == subject[len("mail -s "):-len(" analysts@example.org")]
 
 
 def test_the_scheduled_commands_read_the_aoi_and_seeds_of_their_folder(first_run, tmp_path):

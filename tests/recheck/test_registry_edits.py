@@ -66,8 +66,9 @@ def test_an_aoi_renamed_is_retired_under_its_old_id_naming_the_new_one(first_run
     result = geo_cli(*series.args(store))
     assert result.returncode == 0, result.stdout + result.stderr
     [line] = [line for line in aoi_lines(result.stdout) if line.startswith("  site-a:")]
-    assert line.endswith("; 'harbour-a' of aoi/, new to the store, covers its place: --aoi harbour-a re-checks it "
-                         "from now on"), line
+    # a cron line without --all-aois takes it up neither: the way that does is named too
+    assert line.endswith("; 'harbour-a' of aoi/, new to the store, covers its place: --aoi harbour-a once, or "
+                         "--all-aois in the scheduled command, re-checks it from now on"), line
     assert ("  claim a-build: no longer names site-a: its verdicts there kept in the store, its changes there "
             "no longer linked to it") in result.stdout
     named = geo_cli(*series.args(store, "--aoi", "harbour-a"))
@@ -155,3 +156,59 @@ def test_a_claim_moved_to_another_aoi_leaves_the_changes_of_the_first_unlinked_i
     idle = geo_cli(*series.args(store), env=PROFILE)
     assert idle.returncode == 0 and "nothing new: 4 AOIs checked" in idle.stdout, idle.stdout + idle.stderr
     assert "shapely" not in imported_modules(idle.stderr)
+
+
+def test_a_rename_taken_up_by_all_aois_names_no_successor_to_take_up(first_run, geo_cli):
+    """With --all-aois the run that retires site-a re-checks harbour-a, new over its place, from its baseline:
+    its retirement line has nothing more to ask."""
+    series, store = first_run
+    old = series.aoi_dir / "site-a.geojson"
+    (series.aoi_dir / "harbour-a.geojson").write_text(old.read_text().replace('"site-a"', '"harbour-a"'))
+    old.unlink()
+    seeds = series.seeds_dir / "claims.toml"
+    seeds.write_text(seeds.read_text().replace('aoi_ids = ["site-a"]', 'aoi_ids = ["harbour-a"]'))
+    result = geo_cli(*series.args(store, "--all-aois"))
+    assert result.returncode == 0 and "  harbour-a: baseline " in result.stdout, result.stdout + result.stderr
+    [line] = [line for line in aoi_lines(result.stdout) if line.startswith("  site-a:")]
+    assert line.endswith("its file back in aoi/ takes it up again"), line
+
+
+def test_a_claim_naming_a_retired_aoi_is_no_claim_of_an_unknown_aoi(first_run, geo_cli):
+    """site-c retired (its file removed), the claims naming it left as they were: each run warned 'claim ... names
+    unknown AOI site-c', though the store holds it, retired, and a claim naming site-d too failed site-d at every run
+    (exit 4). The store's retired AOIs are known AOIs: site-d is re-checked with the claim, and no run warns."""
+    series, store = first_run
+    seeds = series.seeds_dir / "claims.toml"
+    seeds.write_text(seeds.read_text() + """
+[[claim]]
+id = "c-build"
+claimant = "test"
+statement = "Roofs went up on site C in March."
+date_stated = 2021-04-20
+stance = "assert"
+aoi_ids = ["site-c"]
+window = { start = 2021-03-05, end = 2021-03-25 }
+signatures = ["new_construction"]
+
+[[claim]]
+id = "cd-build"
+claimant = "test"
+statement = "Roofs went up on sites C and D in May."
+date_stated = 2021-05-30
+stance = "assert"
+aoi_ids = ["site-c", "site-d"]
+window = { start = 2021-05-10, end = 2021-05-25 }
+signatures = ["new_construction"]
+""")
+    (series.aoi_dir / "site-c.geojson").unlink()
+    first = geo_cli(*series.args(store))
+    assert first.returncode == 0 and "  site-c: retired: " in first.stdout, first.stdout + first.stderr
+    assert "failed" not in first.stdout and first.stderr == "", first.stderr
+    series.publish(4)
+    later = geo_cli(*series.args(store))
+    assert later.returncode == 0 and "  site-d: 1 pair" in later.stdout, later.stdout + later.stderr
+    assert "  claim cd-build on site-d: consistent with the claim" in later.stdout, later.stdout
+    assert "site-c" not in later.stdout and later.stderr == "", later.stderr
+    idle = geo_cli(*series.args(store))
+    assert idle.returncode == 0 and idle.stdout.startswith("nothing new: 3 AOIs checked"), idle.stdout + idle.stderr
+    assert idle.stderr == ""

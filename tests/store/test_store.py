@@ -93,7 +93,7 @@ def test_every_migration_applies_in_order_from_an_old_store(tmp_path):
     conn.close()
     assert not _tables(path) >= {"layer_styles"}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 12
+        assert store.schema_version == schema.LATEST == 13
     assert "layer_styles" in _tables(path)
     conn = sqlite3.connect(path)
     [(qml,)] = conn.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'changes' AND useAsDefault")
@@ -203,7 +203,7 @@ def test_migration_4_adds_the_vessel_size_classes_and_old_rows_say_they_have_non
            "n_large": 4, "total_area_m2": 1.0, "large_area_m2": 1.0, "observed_fraction": 0.97, "observed_km2": 2.0,
            "land_mask": "sar-temporal-median/0.1", "n_100m": 2, "n_at_berth": 4, "n_at_anchor": 2, "n_100m_at_berth": 1}
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 12
+        assert store.schema_version == schema.LATEST == 13
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", [new], 1, "t") == 1
         old_row, new_row = vessel_rows(store, "port", "vessels/0.1")
@@ -232,7 +232,7 @@ def test_migration_7_reads_old_vessel_counts_of_unknown_mode_and_records_it_once
     new = [{**row, "scene": "IW", "instrument_mode": "IW", "date": "2021-04-13", "datetime": "2021-04-13T06:00:00Z"},
            {**row, "scene": "UNSAID", "instrument_mode": "", "date": "2021-04-19", "datetime": "2021-04-19T06:00:00Z"}]
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 12
+        assert store.schema_version == schema.LATEST == 13
         with store.transaction():
             assert add_vessel_rows(store, "port", "vessels/0.1", new, 1, "t") == 2
         assert sorted(unknown_mode_scenes(store, "port", "vessels/0.1")) == ["OLD1", "OLD2"]
@@ -261,7 +261,7 @@ def test_migration_6_keeps_old_pairs_readable_their_outside_share_unknown(tmp_pa
     conn.execute("COMMIT")
     conn.close()
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 12
+        assert store.schema_version == schema.LATEST == 13
         old, = store.pairs("x", "v")
         assert old.clear_fraction == 0.7 and old.nodata_fractions == (None, None) and old.outside_fraction is None
         assert (store.aoi_drawn("harbour"), store.aoi_drawn("port"), store.aoi_drawn("none")) == (True, None, None)
@@ -301,7 +301,7 @@ def test_migration_9_records_each_claims_window_zone_per_aoi_from_its_verdicts(t
         return {c: z and json.loads(z) for c, z in store.conn.execute("SELECT claim_id, window_time_zone FROM claims")}
 
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 12
+        assert store.schema_version == schema.LATEST == 13
         assert zones(store) == {"ships": {"east": "UTC+08:48", "west": "Asia/Vladivostok"},
                                 "troops": {"east": "UTC"}, "unjudged": None}
         ships = Claim("ships", "x", "y", "z", date(2021, 6, 20), Stance.ASSERT, ("east", "north"),
@@ -338,7 +338,7 @@ def test_migration_10_keeps_a_sentinel1_changes_own_attributes_old_ones_unknown(
            "change_last_unchanged": "2021-03-08", "change_date_agreement": 0.9}
     sar = ChangeFeature.from_properties(box(3.01, 45.0, 3.011, 45.002), {**_props("sar", 1.0), **own})
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 12
+        assert store.schema_version == schema.LATEST == 13
         with store.transaction():
             store.add_changes([sar], WHEN, 1, "2021-04-02T00:00:00.000Z")
         old, new = store.changes()
@@ -406,3 +406,32 @@ def test_migration_12_has_every_aoi_of_an_old_store_current(tmp_path):
         assert store.retired() == {"west": 1}
         assert store.aoi_ids() == ["east", "west"] and store.aoi_ids(retired=False) == ["east"]
         assert store.retired("claims") == {}
+
+
+def test_migration_13_holds_verdicts_evidence_as_json_text_as_claim_ids(tmp_path):
+    """``verdicts.evidence`` was comma text ('c1,c12') where ``changes.claim_ids`` and ``claims.aoi_ids`` are JSON
+    text: a QGIS or ogr SQL user's filter, evidence LIKE '%c1%', also found the verdicts resting on c12. A store of
+    schema 12 has its rows written again as JSON text, from each verdict's details (its comma text when they hold no
+    list), and verdicts recorded since are JSON text too: evidence LIKE '%"c1"%' finds exactly the verdicts on c1."""
+    path = tmp_path / "v12.gpkg"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    assert schema.migrate(conn, 0, upto=12) == list(range(1, 13))
+    conn.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('t', 't', '{}')")
+    rows = [("pair", "a", "c1,c12", json.dumps({"evidence": ["c1", "c12"]})), ("window", "b", "c12", "{}"),
+            ("vessels", "c", "", json.dumps({"p_value": 0.01})), ("pair", "d", None, None)]
+    for kind, claim_id, evidence, details in rows:
+        conn.execute("INSERT INTO verdicts (kind, aoi_id, claim_id, before_scene, after_scene, algorithm_version, "
+                     "verdict, evidence, details, run_id, recorded_at) VALUES (?, 'x', ?, 'b', 'a', 'v', 'v', ?, ?, 1, "
+                     "'t')", (kind, claim_id, evidence, details))
+    conn.execute("COMMIT")
+    conn.close()
+    with writer_lock(path), Store.open(path) as store:
+        assert (store.migrated_from, store.schema_version) == (12, schema.LATEST)
+        with store.transaction():
+            store.add_verdict("window", {"aoi_id": "x", "claim_id": "e", "verdict": "v", "rationale": "r",
+                                         "evidence": ["c1"]}, "b", "a", "v", True, 1, "t")
+        stored = dict(store.conn.execute("SELECT claim_id, evidence FROM verdicts"))
+        assert stored == {"a": '["c1", "c12"]', "b": '["c12"]', "c": "[]", "d": "[]", "e": '["c1"]'}
+        found = [r[0] for r in store.conn.execute("""SELECT claim_id FROM verdicts WHERE evidence LIKE '%"c1"%'""")]
+        assert sorted(found) == ["a", "e"]

@@ -38,7 +38,7 @@ def test_migration_8_keeps_a_sensors_mask_of_unknown_mode_beside_one_per_mode(tm
 
     iw, ew, again = _mask((2, 2)), _mask((3, 3), (3, 4)), _mask((0, 5))
     with writer_lock(path), Store.open(path) as store:
-        assert store.schema_version == schema.LATEST == 12
+        assert store.schema_version == schema.LATEST == 13
         [(key, kept)] = vessel_masks(store, "port", VERSION, GRID).items()
         assert key == ("s1", None) and kept.run_id == 1 and kept.method == "sar-temporal-median/6 scenes"
         assert np.array_equal(kept.mask, old)
