@@ -137,3 +137,20 @@ def test_a_pair_chosen_for_the_claim_goes_past_an_early_snow(user, archive):
     judged = {c["id"].rsplit("_", 1)[1]: c for c in selection["candidates"]["after"]}
     assert judged["after-snow"]["snow_fraction"] == 1.0 and judged["after-melted"]["snow_fraction"] == 0.0, judged
     assert 0.44 < judged["after-west-snow"]["snow_fraction"] < 0.47, judged
+
+
+def test_scenes_search_shows_the_snow_an_analyst_picks_dates_by(user, archive):
+    """An analyst choosing --before/--after by hand over a Far-East autumn: the table showed clear, cloud and nodata
+    only, a scene snowed all over read '100%' clear as the bare one; now a snow column (SCL class 11, inside the AOI,
+    part of the clear), as the JSON's snow_fraction, and n/a for a scene without its scene classification."""
+    shell = user("scenes", "search", "--aoi", AOI, "--from", "2024-10-01", "--to", "2024-11-30", "--source",
+                 archive.url, "--sort", "date", columns=120)
+    assert shell.returncode == 0, shell.output
+    lines = shell.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("date"))
+    assert header.split()[:8] == ["date", "id", "sat", "orbit", "clear", "cloud", "nodata", "snow"], shell.stdout
+    snow_at = header.index("snow")
+    cells = {line.split()[1].rsplit("_", 1)[1]: line[snow_at:snow_at + 4].strip() for line in lines
+             if line.startswith("2024-")}
+    assert cells == {"before": "0%", "before-snow": "100%", "after-west-snow": "45%", "after-snow": "100%",
+                     "after-snow-no-scl": "n/a", "after-melted": "0%"}, shell.stdout
