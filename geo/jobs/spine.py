@@ -80,10 +80,12 @@ def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[s
         if said:
             log.warning(said)
         return [said] if said else []
-    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates and compared (before "
-            f"{context.before_clear_fraction or 0:.0%}, after {context.after_clear_fraction or 0:.0%}: outside the "
-            f"scenes, no data or cloud{'; ' + said.replace(' of the AOI', '') if said else ''}); no change can be "
-            "found in the rest")
+    before, after = context.before_clear_fraction or 0, context.after_clear_fraction or 0
+    # each date's share seen; the rest unseen for want of data, unless both were seen in full (snow left it out)
+    unseen = "" if min(before, after) >= 0.995 else ": the rest outside the scenes, no data or cloud"
+    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates and compared (seen before "
+            f"{before:.0%}, after {after:.0%}{unseen}{'; ' + said.replace(' of the AOI', '') if said else ''}); no "
+            "change can be found in the rest")
     log.warning(text)
     return [text]
 

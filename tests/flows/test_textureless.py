@@ -59,4 +59,4 @@ def test_a_pair_with_no_texture_is_not_compared_and_says_why(user, archive, befo
     assert manifest["not_compared"] == {"fraction": 1.0, "why": why}, manifest.get("not_compared")
     assert manifest["statistic"]["name"] == "not computed", manifest["statistic"]
     said = (out / "stderr.txt").read_text()
-    assert f"100% had {why}, and was not compared" in said, said
+    assert f"(seen before 100%, after 100%; 100% had {why}, and was not compared)" in said, said
