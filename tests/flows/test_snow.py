@@ -156,3 +156,22 @@ def test_scenes_search_shows_the_snow_an_analyst_picks_dates_by(user, archive):
              if line.startswith("2024-")}
     assert cells == {"before": "0%", "before-snow": "100%", "after-west-snow": "45%", "after-snow": "100%",
                      "after-snow-no-scl": "n/a", "after-melted": "0%"}, shell.stdout
+
+
+def test_the_ground_compared_is_shown_alike_on_both_dates_beside_the_snow(user, archive):
+    """Snow on the west 45% of the after date set that date's display stretch (its 98th percentile the snow's
+    0.8): in QGIS and in the report the ground beside it, the part compared, showed a few times darker than on the
+    before date, as a wide change did before it was left out of the stretch; now the area not compared is left
+    out as the changes are."""
+    import re
+
+    from tests.flows.test_wide_change_display import pixels, stretch
+
+    out = run(user, archive, "after-west-snow")
+    before, after = stretch(out / "before_rgb.qml"), stretch(out / "after_rgb.qml")
+    for (low_b, high_b), (low_a, high_a) in zip(before, after):
+        assert high_b < 0.35 and high_a == pytest.approx(high_b, rel=0.1), (before, after)
+    report = (out / "report.html").read_text()
+    views = [pixels(uri) for uri in re.findall(r'data:image/jpeg;base64,[A-Za-z0-9+/=]+', report)[:2]]
+    east = [view[view.shape[0] // 10: view.shape[0] // 3, -view.shape[1] // 5:].mean() for view in views]
+    assert abs(east[0] - east[1]) < 0.1 * east[0], east  # (of 255: was ~70% darker after)
