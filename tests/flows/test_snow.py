@@ -175,3 +175,11 @@ def test_the_ground_compared_is_shown_alike_on_both_dates_beside_the_snow(user, 
     views = [pixels(uri) for uri in re.findall(r'data:image/jpeg;base64,[A-Za-z0-9+/=]+', report)[:2]]
     east = [view[view.shape[0] // 10: view.shape[0] // 3, -view.shape[1] // 5:].mean() for view in views]
     assert abs(east[0] - east[1]) < 0.1 * east[0], east  # (of 255: was ~70% darker after)
+    # the area's line and the claim card's clear area say the part not compared, beside "55% clear on both dates"
+    # after "100% of the area clear" on each date (it was in the rationale alone)
+    import html
+
+    left_out = round(100 * json.loads((out / "manifest.json").read_text())["not_compared"]["fraction"])
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", report)))
+    said = f"{left_out}% not compared (snow or ice on one date only, a season's change)"
+    assert text.count(said) == 2, re.findall(r"[^.]{0,80}clear on both dates[^.]{0,120}", text)
