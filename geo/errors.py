@@ -87,6 +87,12 @@ class TooFewPixelsError(ChangeError):
     grid): the pair cannot be compared, which makes its claims not observable (``geo.jobs.unseen``)."""
 
 
+class UniformPairError(ChangeError):
+    """A date of the pair holds one value in every band over the pixels compared (no texture: fresh snow on a frozen
+    lake, calm sea, saturation): nothing tells its ground apart, so the area is left out of the comparison, said as
+    snow on one date is (``geo.jobs.spine``). The message is that reason, worded to follow "the area had"."""
+
+
 class DatasetError(GeoError, ValueError):
     """An evaluation dataset (e.g. OSCD) is missing files or holds malformed ones."""
 

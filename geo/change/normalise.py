@@ -28,7 +28,7 @@ from scipy import linalg, special
 from geo.change.sampling import distinct_sample, median, sample_in_order
 from geo.change.normalised_stack import NormalisedStack
 from geo.scenes.scratch import nth_valid, take_pixels
-from geo.errors import TooFewPixelsError
+from geo.errors import TooFewPixelsError, UniformPairError
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,17 @@ def _standardised_sum(mad: np.ndarray, centre: np.ndarray, variance: np.ndarray)
     return chi2
 
 
+def _textured(x: np.ndarray, y: np.ndarray) -> None:
+    """Raise ``UniformPairError`` when a date's pixels (k × N) hold one value in every band: their covariance is 0
+    and the canonical correlation divides by it (noise-free synthetic snow on both dates ended a run in "array
+    must not contain infs or NaNs"); real data are never so, but for fresh snow, calm sea or saturation."""
+    flat = [not np.any(np.ptp(v, axis=1) > 0) for v in (x, y)]
+    if any(flat):
+        date = "both dates" if all(flat) else "the before date" if flat[0] else "the after date"
+        raise UniformPairError(f"one value in every band on {date} (no texture to compare by: fresh snow, calm "
+                               "water or saturation)")
+
+
 def irmad(
     before: np.ndarray, after: np.ndarray, valid: np.ndarray, max_iterations: int = 30,
     tolerance: float = 1e-3, sample: int = 30_000, seed: int = 0, chunk: int = CHUNK_PX,
@@ -203,6 +214,7 @@ def irmad(
     rng = np.random.default_rng(seed)
     pick = nth_valid(valid, rng.choice(n_valid, sample, replace=False) if n_valid > sample else None)
     x, y = take_pixels(before, pick).astype(np.float64), take_pixels(after, pick).astype(np.float64)
+    _textured(x, y)
     weights = np.ones(x.shape[1])
     rho_old = np.full(k, -1.0)
     converged, iteration = False, 0

@@ -48,9 +48,10 @@ def _platform(name: str) -> str:
     return f"S{match[1]}{match[2].upper()}" if match else name
 
 
-def _table_row(row: dict[str, Any], cover: AoiCover) -> tuple[str, ...]:
+def _table_row(row: dict[str, Any], cover: AoiCover, snow: bool) -> tuple[str, ...]:
     """A scene's cells in the search table: date, id, platform, orbit (and Sentinel-1's mode), clear, cloud,
-    nodata, tile cloud (Sentinel-1: the polarisations read, or why none can be); the JSON spells them out."""
+    nodata, with ``snow`` (Sentinel-2) the snow inside the AOI (part of the clear; n/a without SCL), tile cloud
+    (Sentinel-1: the polarisations read, or why none can be); the JSON spells them out."""
     state = str(row.get("orbit_state") or "")
     orbit = " ".join(str(value) for value in (row.get("relative_orbit"), ORBIT_STATES.get(state, state),
                                                row.get("instrument_mode")) if value)
@@ -59,7 +60,8 @@ def _table_row(row: dict[str, Any], cover: AoiCover) -> tuple[str, ...]:
     if "polarisations" in row:
         last = row["unusable"] or "+".join(p.upper() for p in row["polarisations"])
     return (row["date"], row["id"], _platform(row["platform"] or ""), orbit,
-            "error" if cover.error else _percent(cover.clear), _percent(cover.cloud), _percent(cover.nodata), last)
+            "error" if cover.error else _percent(cover.clear), _percent(cover.cloud), _percent(cover.nodata),
+            *((_percent(cover.snow),) if snow else ()), last)
 
 
 def _sar_fields(scene: Scene) -> dict[str, Any]:
@@ -146,11 +148,14 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                                "not_judged": [{"id": s.id, "date": s.date.isoformat(), "tile_cloud_cover": tile_cloud(s)}
                                               for s in unjudged]}, indent=2))
         return
-    last_column = "polarisation" if sensor is Sensor.S1 else "tile cloud"
-    table = Table("date", "id", "sat", "orbit", "clear", "cloud", "nodata", last_column, box=box.SIMPLE_HEAD,
+    # snow (SCL class 11) hides the ground: an analyst choosing --before/--after by hand in winter needs to see it
+    snow = sensor is not Sensor.S1
+    columns = ("clear", "cloud", "nodata", *(("snow",) if snow else ()),
+               "polarisation" if sensor is Sensor.S1 else "tile cloud")
+    table = Table("date", "id", "sat", "orbit", *columns, box=box.SIMPLE_HEAD,
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
     for row, (_, cover) in zip(rows, shown):
-        table.add_row(*_table_row(row, cover))
+        table.add_row(*_table_row(row, cover, snow))
     if shown:
         console.print_table(table, "date", "id")
     else:  # its title alone: no header of an empty table

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from geo import __version__
 from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
 from geo.claims import Claim
-from geo.errors import EmptyReadError, TooFewPixelsError
+from geo.errors import EmptyReadError, TooFewPixelsError, UniformPairError
 from geo.grid import Grid
 from geo.jobs.kit import ChangeJob, SensorKit
 from geo.jobs.steps import Progress, StepTimer, package_versions
@@ -79,10 +80,15 @@ def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[s
         if said:
             log.warning(said)
         return [said] if said else []
-    text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates{' and compared' if said else ''} (before "
-            f"{context.before_clear_fraction or 0:.0%}, after {context.after_clear_fraction or 0:.0%}: outside the "
-            f"scenes, no data or cloud{'; ' + said.replace(' of the AOI', '') if said else ''}); no change can be "
-            "found in the rest")
+    before, after = context.before_clear_fraction or 0, context.after_clear_fraction or 0
+    if not said:
+        text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates (before {before:.0%}, after "
+                f"{after:.0%}: outside the scenes, no data or cloud); no change can be found in the rest")
+    else:  # each date's share seen; the rest unseen for want of data, unless both were seen in full (snow left it out)
+        unseen = "" if min(before, after) >= 0.995 else ": the rest outside the scenes, no data or cloud"
+        text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates and compared (seen before "
+                f"{before:.0%}, after {after:.0%}{unseen}; {said.replace(' of the AOI', '')}); no change can be "
+                "found in the rest")
     log.warning(text)
     return [text]
 
@@ -101,6 +107,10 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
             found = kit.detect(job, pair, grid, inside, pair_identity(job, kit.algorithm_version), timer.step)
         except TooFewPixelsError as few:  # next to nothing seen on both dates: not observable either
             found = nothing_found(kit, grid, few)
+        except UniformPairError as flat:  # a date without texture: its area left out of the comparison, as snow is
+            found = nothing_found(kit, grid, flat)
+            why = str(flat) if pair.excluded is None else f"{pair.excluded_why} or {flat}"
+            pair = replace(pair, excluded=pair.before.valid & pair.after.valid, excluded_why=why)
     scenes = {"before": job.before.summary(), "after": job.after.summary(), "selection": dict(job.pair_reason)}
     with timer.step("link claims"):
         context, features, claim_verdicts = judge_claims(job.aoi, job.claims, pair.before, pair.after, inside,

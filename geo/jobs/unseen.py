@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geo.errors import EmptyReadError, TooFewPixelsError
+from geo.errors import EmptyReadError, TooFewPixelsError, UniformPairError
 from geo.grid import Grid
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, SensorKit, Step
 from geo.results import NOT_COMPUTED
@@ -65,14 +65,16 @@ def unseen_pair(job: ChangeJob, kit: SensorKit, grid: Grid, empty: EmptyReadErro
     return AlignedStacks(before, after, {"coregistration": None}, ()), why
 
 
-def nothing_found(kit: SensorKit, grid: Grid, why: EmptyReadError | TooFewPixelsError) -> FoundChanges:
+def nothing_found(kit: SensorKit, grid: Grid, why: EmptyReadError | TooFewPixelsError | UniformPairError
+                  ) -> FoundChanges:
     """No change, the statistic not computed (its raster is not written): the manifest says why (``why``: a date
-    showing nothing of the grid, or the two dates too few pixels in common to compare)."""
-    empty = isinstance(why, EmptyReadError)
-    reason = str(why) if empty else f"too few valid pixels on both dates ({why})"
+    showing nothing of the grid, the two dates too few pixels in common to compare, or a date without texture)."""
+    empty, flat = isinstance(why, EmptyReadError), isinstance(why, UniformPairError)
+    reason = str(why) if empty or flat else f"too few valid pixels on both dates ({why})"
     # not logged: `geo run` prints its manifest's warnings, a re-check records the pair skipped with the reason
     warning = f"{reason}: no change could be looked for on this pair"
-    seen = "nothing seen on one date" if empty else "too few valid pixels on both dates"
+    seen = ("nothing seen on one date" if empty else "no texture on a date" if flat
+            else "too few valid pixels on both dates")
     description = {"method": kit.algorithm_version.split("/")[0], "name": NOT_COMPUTED,
                    "label": f"change statistic (not computed: {seen})", "unit": "", "levels": [], "reason": reason}
     return FoundChanges([], np.full(grid.shape, np.nan, np.float32), np.zeros(grid.shape, bool), description,

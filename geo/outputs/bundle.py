@@ -27,6 +27,7 @@ from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData
 from geo.outputs.statistic import describe
 from geo.outputs.styles import statistic_style, to_qml, true_colour_style
 from geo.results import NOT_COMPUTED, JobResult, Manifest
+from geo.scenes.scratch import is_scratch, scratch_array
 from geo.scenes.read import Stack
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def write_rasters(result: JobResult, out: Path) -> None:
     else:
         log.warning("%s", why)
     grid = result.before.grid
+    left_out = _left_out_of_stretch(result)
     for name, stack in ((BEFORE_RGB, result.before), (AFTER_RGB, result.after)):
         rgb: np.ndarray | list[np.ndarray] | None  # None: no true colour (checked below)
         if (why := _no_true_colour(name, stack)) is not None:
@@ -101,7 +103,19 @@ def write_rasters(result: JobResult, out: Path) -> None:
         write_cog(out / name, rgb, grid, names,
                   {"scene": stack.scene.id, "acquired": stack.scene.datetime.isoformat(), "units": units,
                    COPYRIGHT_TAG: sentinel_credit([stack.scene.datetime])})
-        _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb, result.mask))))
+        _write_text((out / name).with_suffix(".qml"), to_qml(true_colour_style(display_stretch(rgb, left_out))))
+
+
+def _left_out_of_stretch(result: JobResult, strip_rows: int = 1024) -> np.ndarray:
+    """The pixels a date's display stretch leaves out: the changes, and those seen on both dates but not compared
+    (no statistic there: snow on one date only), which set the snowed date's stretch and showed the ground compared
+    beside them a few times darker on that date alone. By strips of rows (a large grid's masks are on disk)."""
+    shape, valid = result.mask.shape, (result.before.valid, result.after.valid)
+    out = scratch_array(shape, bool) if is_scratch(result.mask) else np.zeros(shape, bool)
+    for top in range(0, shape[0], strip_rows):
+        rows = slice(top, top + strip_rows)
+        out[rows] = result.mask[rows] | (~np.isfinite(result.statistic[rows]) & valid[0][rows] & valid[1][rows])
+    return out
 
 
 def _write_statistic(result: JobResult, out: Path) -> None:

@@ -1,7 +1,8 @@
 """Pictures for the report: stretched true colour as inlined images, polygons as SVG paths in pixel space,
 and the map furniture of each picture (scale bar, north arrow, corner coordinates) computed from its grid.
 
-The stretch is per band and per date (2nd to 98th percentile of the valid pixels outside the changes) so
+The stretch is per band and per date (2nd to 98th percentile of the valid pixels outside the changes and the
+ground not compared, snow on one date only) so
 each date reads well on its own and ground that did not change looks alike in both, however bright or wide a
 change is; the same stretch goes into the true-colour COGs' QGIS styles.
 """

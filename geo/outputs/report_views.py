@@ -32,7 +32,7 @@ from geo.outputs.render import (
     lat_lon_text,
     to_rgb8,
 )
-from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, RunData
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, STATISTIC, RunData
 from geo.results import VesselData, utc_datetime
 from geo.scenes.model import Sensor
 from geo.vector.feature import ChangeFeature
@@ -177,8 +177,13 @@ def build_pictures(run: RunData) -> Pictures:
     before_rgb, grid, scale = read_view(before_path, VIEW_MAX_SIDE)
     after_rgb, _, _ = read_view(after_path, VIEW_MAX_SIDE)
     frame = PixelFrame(grid, scale)
-    # stretched on the ground outside the changes, as the COGs' QGIS styles are (``bundle.write_rasters``)
+    # stretched on the ground compared outside the changes, as the COGs' QGIS styles are (``bundle.write_rasters``)
     changed = frame.cover([f.geometry for f in run.features], before_rgb.shape[1:])
+    if (statistic_path := run.raster(STATISTIC)) is not None:  # and the ground not compared (snow on one date only)
+        statistic = read_view(statistic_path, VIEW_MAX_SIDE)[0][0]
+        if statistic.shape == before_rgb.shape[1:]:
+            not_compared = ~np.isfinite(statistic) & np.isfinite(before_rgb).all(0) & np.isfinite(after_rgb).all(0)
+            changed = not_compared if changed is None else changed | not_compared
     stretch_before, stretch_after = display_stretch(before_rgb, changed), display_stretch(after_rgb, changed)
     view_before, view_after = to_rgb8(before_rgb, stretch_before), to_rgb8(after_rgb, stretch_after)
     outlines = [

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from geo.recheck import retire
+from geo.scenes.model import Sensor
 from geo.words import counted
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
         lines.append(f"• {change['change_type']} in {change['aoi_id']}: {change['area_m2']:.0f} m² at "
                      f"{at['lat']:.5f}, {at['lon']:.5f} (first seen {str(change['first_seen'])[:10]})")
     for verdict in verdicts[:MAX_LISTED]:
-        lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}: {verdict['verdict']} "
+        chain = " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else ""  # as the terminal says it
+        lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}{chain}: {verdict['verdict']} "
                      f"({verdict_was(verdict['previous_verdict'])})")
     for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
         lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")

@@ -202,12 +202,14 @@ def vessel_evidence(
                 window_clouded = True
                 seen["clouded"] += [float(r["observed_fraction"]) for r in window_seen]
                 # no date saw water at all: more likely no water to see (an AOI on land) than cloud on each
+                # optical: ice (a harbour frozen over, pack ice) is bright in the visible and left out as cloud is
+                hidden = "cloud, ice" if sensor.startswith("s2") else "cloud"
                 reasons.append(
                     f"{sensor}: none of its {counted(len(series), 'scene')} saw any water in the AOI: the land mask leaves "
-                    "none (an AOI on land?) or no date was clear of cloud and nodata"
+                    f"none (an AOI on land?) or no date was clear of {hidden} and nodata"
                     if all(r.get("observed_km2") == 0 for r in series) else
                     f"{sensor}: the {counted(len(window_seen), 'scene')} in the window saw less than "
-                    f"{params.min_observed_fraction:.0%} of the AOI's water (cloud or nodata)")
+                    f"{params.min_observed_fraction:.0%} of the AOI's water ({hidden} or nodata)")
             else:
                 reasons.append(f"{sensor}: no scene inside the window {start}..{claim.window.end}{days}")
             continue
@@ -342,6 +344,17 @@ def evidence_for_claims(
     for claim in claims:
         if claim.stance is Stance.DENY and aoi_id in claim.aoi_ids and VESSEL_SIGNATURE in claim.signatures:
             supported = [d for d in claim.denies if asserted.get(d, {}).get("verdict") == CONSISTENT]
+            tested = [asserted[d] for d in claim.denies if d in asserted]
+            if not supported and tested and all(e["verdict"] in (NOT_OBSERVABLE, NOT_TESTED) for e in tested):
+                # nothing seen in what it denies (a frozen or clouded window): not "no vessel rise", as the change
+                # verdicts' denials say
+                worst = tested[0]
+                out.append({"claim_id": claim.id, "aoi_id": aoi_id, "signature": VESSEL_SIGNATURE,
+                            "window": claim.window.to_dict(), "window_time_zone": claim_zone(claim, aoi).name,
+                            "verdict": worst["verdict"], "p_value": None, **_confidence(worst["confidence"]),
+                            "rationale": "the denied claims cannot be checked here: " + worst["rationale"][0].lower()
+                            + worst["rationale"][1:]})
+                continue
             verdict = INCONSISTENT_WITH_DENIAL if supported else NO_EVIDENCE
             confidence = max(asserted[d]["confidence"] for d in supported) if supported else 0.2
             rationale = (f"a significant rise in large vessels on {aoi_id} supports the denied "

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from geo.change.normalise import irmad, normalise, orthogonal_fit
-from geo.errors import ChangeError
+from geo.errors import ChangeError, UniformPairError
 from tests.change.scenes import gaussian_no_change, seasonal_pair
 
 
@@ -47,6 +47,19 @@ def test_irmad_refuses_too_few_pixels():
     before, after = gaussian_no_change(shape=(5, 5))
     with pytest.raises(ChangeError, match="valid pixels"):
         irmad(before, after, np.ones((5, 5), bool))
+
+
+@pytest.mark.parametrize("flat, date", [("before", "the before date"), ("after", "the after date"), ("both", "both dates")])
+def test_irmad_refuses_a_date_without_texture_saying_which(flat, date):
+    """One value in every band (noise-free snow): the canonical correlation divided by the zero variance and the
+    run ended in "array must not contain infs or NaNs"; now a ChangeError naming the date."""
+    before, after = gaussian_no_change(seed=3)
+    if flat in ("before", "both"):
+        before = np.full_like(before, 0.7)
+    if flat in ("after", "both"):
+        after = np.full_like(after, 0.6)
+    with pytest.raises(UniformPairError, match=f"one value in every band on {date}"):
+        irmad(before, after, np.ones(before.shape[1:], bool))
 
 
 def test_chi2_and_variates_by_columns_are_those_of_one_pass():

@@ -200,3 +200,20 @@ def test_an_aoi_whose_scenes_never_saw_water_is_not_blamed_on_cloud():
                for i, row in enumerate(_rows(BASELINE + [0], observed=[1.0] * 12 + [0.0]))]
     result, = evidence_for_claims([_claim(window_day, window_day)], PORT, clouded)
     assert result["rationale"] == "s1: the 1 scene in the window saw less than 80% of the AOI's water (cloud or nodata)"
+
+
+def test_a_denial_of_a_claim_no_date_could_check_is_not_observable_either():
+    """A harbour frozen over (or clouded) on the window's date: the claim that ships came read 'not observable',
+    and its denial 'no evidence found: no significant vessel rise', as if the water had been seen without ships.
+    The change verdicts' denial reads 'the denied claims cannot be checked here'; so does the vessels' now, and
+    a Sentinel-2 date names ice with cloud (ice is bright in the visible, left out of the water seen as cloud is)."""
+    window_day = date(2021, 4, 1) + timedelta(days=6 * 12)
+    frozen = [{**row, "observed_km2": 0.0 if i == 12 else 3.2}
+              for i, row in enumerate(_rows(BASELINE + [0], observed=[1.0] * 12 + [0.0], sensor="s2"))]
+    claims = [_claim(window_day, window_day), _claim(window_day, window_day, Stance.DENY, "d", ("c",))]
+    out = {e["claim_id"]: e for e in evidence_for_claims(claims, PORT, frozen)}
+    reason = "s2: the 1 scene in the window saw less than 80% of the AOI's water (cloud, ice or nodata)"
+    assert out["c"]["verdict"] == "not observable" and out["c"]["rationale"] == reason, out["c"]
+    assert out["d"]["verdict"] == "not observable", out["d"]
+    assert out["d"]["rationale"] == f"the denied claims cannot be checked here: {reason}", out["d"]
+    assert out["d"]["confidence"] == out["c"]["confidence"], out["d"]
