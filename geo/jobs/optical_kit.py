@@ -24,8 +24,8 @@ from geo.scenes.pairs import select_pair
 from geo.scenes.read import Stack, read_stack
 from geo.scenes.read_blocks import READ_BLOCK_PX, read_stack_blocks
 from geo.scenes.scratch import release
-from geo.scenes.snow import EDGE_M, GREEN_MIN, NDSI_MIN, NIR_GREEN_MIN, NIR_MIN, can_judge, one_date_snow, snow_shares
 from geo.scenes.snow import WHY as SNOW_WHY
+from geo.scenes.snow import can_judge, one_date_snow, snow_section
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity, region_features
 from geo.vector.polygonize import polygonize
@@ -106,9 +106,7 @@ class OpticalKit(ParamsKit[Params]):
         shift, model = pair.shift, pair.model
         snowy = can_judge(pair.before)
         excluded = one_date_snow(pair.before, pair.after) if snowy else None
-        snow = {"snow": {**snow_shares(pair.before, pair.after, job.aoi), "ndsi_min": NDSI_MIN, "nir_min": NIR_MIN,
-                         "green_min": GREEN_MIN, "nir_green_min": NIR_GREEN_MIN,
-                         "edge_m": EDGE_M}} if snowy else {}
+        snow = {"snow": snow_section(pair.before, pair.after, job.aoi)} if snowy else {}
         return AlignedStacks(pair.before, pair.after, {
             "coregistration": shift.to_dict(grid) if shift else None,
             "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,

@@ -76,9 +76,10 @@ def one_date_snow(before: Stack, after: Stack, strip_rows: int = STRIP_ROWS) -> 
     return out
 
 
-def snow_shares(before: Stack, after: Stack, aoi: AOI, strip_rows: int = STRIP_ROWS) -> dict[str, float]:
-    """The share of ``aoi`` with snow or ice on each date (of its pixels valid on that date), for the manifest:
-    which date the season's change came with. By strips of rows, the AOI's mask too."""
+def snow_section(before: Stack, after: Stack, aoi: AOI, strip_rows: int = STRIP_ROWS) -> dict[str, float]:
+    """The manifest's ``snow``: the share of ``aoi`` with snow or ice on each date (of its pixels valid on that
+    date: which date the season's change came with), and the test's levels. By strips of rows, the AOI's mask
+    too."""
     grid = before.grid
     counts = np.zeros((2, 2), dtype=np.int64)
     for start in range(0, grid.height, strip_rows):
@@ -86,4 +87,6 @@ def snow_shares(before: Stack, after: Stack, aoi: AOI, strip_rows: int = STRIP_R
         inside = aoi.pixel_mask(grid.window(start, 0, rows.stop - start, grid.width))
         for i, stack in enumerate((before, after)):
             counts[i] += ((snow(stack, rows) & inside).sum(), (stack.valid[rows] & inside).sum())
-    return {role: round(float(found / max(seen, 1)), 4) for role, (found, seen) in zip(("before", "after"), counts)}
+    shares = {role: round(float(found / max(seen, 1)), 4) for role, (found, seen) in zip(("before", "after"), counts)}
+    return {**shares, "ndsi_min": NDSI_MIN, "nir_min": NIR_MIN, "green_min": GREEN_MIN, "nir_green_min": NIR_GREEN_MIN,
+            "edge_m": EDGE_M}
