@@ -31,7 +31,7 @@ from geo.grid import Grid
 from geo.geometry import WGS84, reproject
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.geojson import geojson_text, rfc7946_geometry
-from geo.outputs.layer_metadata import vessel_metadata
+from geo.outputs.layer_metadata import sentinel_credit, vessel_metadata
 from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
 from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
 from geo.outputs.styles import to_qml, vessels_style
@@ -332,14 +332,17 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     for scene_id, features in _features_by_scene(run):
         everything += features
         name = f"detections-{id_as_file_name(scene_id)}.geojson"
-        write_text(folder / name, geojson_text({"type": "FeatureCollection", "features": features}))
+        write_text(folder / name, geojson_text({"type": "FeatureCollection",  # (handed on alone, credits the data)
+                                                "description": sentinel_credit([taken[scene_id]]), "features": features}))
         write_text(folder / (name.removesuffix(".geojson") + ".qml"), style)
         layers.append(GeoJSONLayer(name, f"detections {scene_id}", vessels_style(), False,  # each scene's, unticked
                                    None if features else fields,
                                    vessel_metadata(f"detections {scene_id}", area, [taken[scene_id]])))
     layers.insert(0, GeoJSONLayer(VESSEL_DETECTIONS, "vessel detections", vessels_style(), True,
                                   None if everything else fields, vessel_metadata("vessel detections", area, taken.values())))
-    write_text(folder / VESSEL_DETECTIONS, geojson_text({"type": "FeatureCollection", "features": everything}))
+    write_text(folder / VESSEL_DETECTIONS, geojson_text({"type": "FeatureCollection",
+                                                         "description": sentinel_credit(taken.values()),
+                                                         "features": everything}))
     write_text(folder / VESSEL_STYLE, style)
     write_text(folder / VESSEL_LAYERS, geojson_definition(layers))
     write_csv(folder / "timeseries.csv", run.rows)

@@ -34,6 +34,14 @@ def test_outputs_and_schema(s1_run):
         assert 2.9 < lon < 3.1 and 45.0 < lat < 45.2  # lon/lat order (synthetic scenes sit at 3 E, 45.1 N)
     assert (out / "timeseries.svg").read_text().lstrip().startswith("<?xml")
     assert (out / "timeseries.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # handed on alone, each detections file credits the data as changes.geojson does (GDAL: the layer's DESCRIPTION)
+    years = sorted({d.year for d in (*BASELINE_DATES, *WINDOW_DATES)})
+    credit = f"Contains modified Copernicus Sentinel data {years[0]}" + (f"–{years[-1]}" if years[-1] != years[0] else "")
+    assert json.loads((out / "vessels.geojson").read_text())["description"] == credit
+    assert collection["description"].startswith("Contains modified Copernicus Sentinel data 20")
+    import pyogrio
+
+    assert pyogrio.read_info(out / "vessels.geojson")["layer_metadata"]["DESCRIPTION"] == credit
 
 
 def test_the_run_folder_is_a_stac_item(s1_run, port_project):
