@@ -44,6 +44,8 @@ def print_report(report: RecheckReport, store: Path) -> None:
     but_for = " and ".join([f"its {migrated}"] * bool(migrated) + [
         f"{_runs(runs)}'s {option} delivery recorded" for option, runs in late.items() if runs])
     unchanged = f"store unchanged but for {but_for}" if but_for else "store unchanged"
+    if report.created:  # a first re-check that recorded no run still made the store, its source kept for the next
+        unchanged = f"store {store} made, its source kept for later runs"
     if report.run_id is None and summary["failed_aois"]:  # not a run: nothing of it recorded, no run folder
         out.print(f"[bold]no run recorded[/]: [red]{counted(len(summary['failed_aois']), 'AOI')} failed[/] (retried "
                   f"next run), nothing new in {counted(len(summary['aois']), 'other')}, in {report.elapsed_s:.2f} s; "

@@ -262,7 +262,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                 baseline_date(aoi, first_claims, request.since)
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
     with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
-        report = RecheckReport({}, out)
+        report = RecheckReport({}, out, created=first_selection is not None)
         if store.migrated_from is not None:  # a write even when nothing is new: the terminal says so
             report.migrated = (store.migrated_from, store.schema_version)
         if request.switch_source and (request.archive, request.collections) != (

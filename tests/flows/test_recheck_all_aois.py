@@ -121,6 +121,7 @@ def test_a_first_cron_run_that_can_start_no_aoi_keeps_its_source_for_the_next(us
     (project / "seeds" / "demo-nantes.toml").unlink()
     first = cron(user, dirs, "--source", "demo")
     assert first.returncode == 4 and "failed demo-nantes-port: no claim names it" in first.stdout, first.output
+    assert "store unchanged" not in first.stdout and "made, its source kept for later runs" in first.stdout, first.stdout
     shutil.copy(REPO / "seeds" / "demo-nantes.toml", project / "seeds")  # the claim comes: the cron line goes on
     later = cron(user, dirs)
     assert later.returncode == 0 and f"  demo-nantes-port: baseline {DEMO_BASE}; 1 pair" in later.stdout, later.output
