@@ -79,8 +79,8 @@ def test_a_tile_cloud_cover_that_is_no_number_shows_blank_not_a_crash(user, arch
     rows = {line.split()[1]: line.split() for line in table.stdout.splitlines() if line.startswith("2021-")}
     assert set(rows) == {"S2A_52TGM_20210601_BEFORE", *ODD_CLOUD_COVER}
     assert rows["S2A_52TGM_20210601_BEFORE"][-1] == "1%"
-    for item_id in ODD_CLOUD_COVER:  # clear, cloud, nodata counted from the SCL; the tile's figure left blank
-        assert rows[item_id][-3:] == ["100%", "0%", "0%"], rows[item_id]
+    for item_id in ODD_CLOUD_COVER:  # clear, cloud, nodata, snow counted from the SCL; the tile's figure left blank
+        assert rows[item_id][4:] == ["100%", "0%", "0%", "0%"], rows[item_id]
     listed = user("scenes", "search", "--aoi", area, "--source", archive.url, "--from", "2021-06-01",
                   "--to", "2021-06-05", "--json")
     assert listed.returncode == 0, listed.output
