@@ -25,7 +25,7 @@ from geo.scenes.read import Stack, read_stack
 from geo.scenes.read_blocks import READ_BLOCK_PX, read_stack_blocks
 from geo.scenes.scratch import release
 from geo.scenes.snow import WHY as SNOW_WHY
-from geo.scenes.snow import can_judge, one_date_snow, snow_section
+from geo.scenes.snow import can_judge, snow_on_pair
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity, region_features
 from geo.vector.polygonize import polygonize
@@ -104,9 +104,10 @@ class OpticalKit(ParamsKit[Params]):
         pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, step,
                             local_coreg(p), self.read_block_px(grid), p.max_coreg_shift_px)
         shift, model = pair.shift, pair.model
-        snowy = can_judge(pair.before)
-        excluded = one_date_snow(pair.before, pair.after) if snowy else None
-        snow = {"snow": snow_section(pair.before, pair.after, job.aoi)} if snowy else {}
+        excluded, snow = None, {}
+        if can_judge(pair.before):
+            excluded, snow_shares = snow_on_pair(pair.before, pair.after, job.aoi)
+            snow = {"snow": snow_shares}
         return AlignedStacks(pair.before, pair.after, {
             "coregistration": shift.to_dict(grid) if shift else None,
             "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,

@@ -57,36 +57,32 @@ def can_judge(stack: Stack) -> bool:
     return {"green", "swir16", "nir"} <= set(stack.bands)
 
 
-def one_date_snow(before: Stack, after: Stack, strip_rows: int = STRIP_ROWS) -> np.ndarray:
-    """Pixels valid on both dates with snow or ice on one of them only, grown by ``EDGE_M``: a boolean mask of
-    the grid. Worked in strips of rows, so a large grid's stacks (on disk) are read a strip at a time."""
-    rows_total = before.valid.shape[0]
-    edge = max(1, round(EDGE_M / min(abs(v) for v in before.grid.pixel_metres())))
+def snow_on_pair(before: Stack, after: Stack, aoi: AOI | None = None,
+                 strip_rows: int = STRIP_ROWS) -> tuple[np.ndarray, dict[str, float]]:
+    """Pixels valid on both dates with snow or ice on one of them only, grown by ``EDGE_M`` (a boolean mask of the
+    grid), and the manifest's ``snow``: the share of ``aoi`` (None: the grid) with snow or ice on each date (of its
+    pixels valid on that date: which date the season's change came with) and the test's levels. One pass in strips
+    of rows, each date's snow found once, so a large grid's stacks (on disk) are read a strip at a time."""
+    grid = before.grid
+    rows_total = grid.height
+    edge = max(1, round(EDGE_M / min(abs(v) for v in grid.pixel_metres())))
     grow = ndimage.generate_binary_structure(2, 1)
     out = scratch_array(before.valid.shape, bool) if is_scratch(before.valid) else np.zeros(before.valid.shape, bool)
+    counts = np.zeros((2, 2), dtype=np.int64)
     for start in range(0, rows_total, strip_rows):
         stop = min(start + strip_rows, rows_total)
         lo, hi = max(0, start - edge - 2), min(rows_total, stop + edge + 2)  # (and the opening's reach)
-        rows = slice(lo, hi)
+        rows, core = slice(lo, hi), slice(start - lo, stop - lo)
+        snowy = [snow(stack, rows) for stack in (before, after)]
+        inside = (aoi.pixel_mask(grid.window(start, 0, stop - start, grid.width)) if aoi is not None
+                  else np.ones((stop - start, grid.width), bool))
+        for i, stack in enumerate((before, after)):
+            counts[i] += ((snowy[i][core] & inside).sum(), (stack.valid[start:stop] & inside).sum())
         both = before.valid[rows] & after.valid[rows]
-        differs = (snow(before, rows) != snow(after, rows)) & both
+        differs = (snowy[0] != snowy[1]) & both
         if differs.any():
             grown = ndimage.binary_dilation(differs, grow, iterations=edge)
-            out[start:stop] = (grown & both)[start - lo:start - lo + stop - start]
-    return out
-
-
-def snow_section(before: Stack, after: Stack, aoi: AOI, strip_rows: int = STRIP_ROWS) -> dict[str, float]:
-    """The manifest's ``snow``: the share of ``aoi`` with snow or ice on each date (of its pixels valid on that
-    date: which date the season's change came with), and the test's levels. By strips of rows, the AOI's mask
-    too."""
-    grid = before.grid
-    counts = np.zeros((2, 2), dtype=np.int64)
-    for start in range(0, grid.height, strip_rows):
-        rows = slice(start, min(start + strip_rows, grid.height))
-        inside = aoi.pixel_mask(grid.window(start, 0, rows.stop - start, grid.width))
-        for i, stack in enumerate((before, after)):
-            counts[i] += ((snow(stack, rows) & inside).sum(), (stack.valid[rows] & inside).sum())
+            out[start:stop] = (grown & both)[core]
     shares = {role: round(float(found / max(seen, 1)), 4) for role, (found, seen) in zip(("before", "after"), counts)}
-    return {**shares, "ndsi_min": NDSI_MIN, "nir_min": NIR_MIN, "green_min": GREEN_MIN, "nir_green_min": NIR_GREEN_MIN,
-            "edge_m": EDGE_M}
+    return out, {**shares, "ndsi_min": NDSI_MIN, "nir_min": NIR_MIN, "green_min": GREEN_MIN,
+                 "nir_green_min": NIR_GREEN_MIN, "edge_m": EDGE_M}

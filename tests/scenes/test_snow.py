@@ -9,7 +9,7 @@ from rasterio.crs import CRS
 
 from geo.grid import Grid
 from geo.scenes.read import Stack
-from geo.scenes.snow import one_date_snow, snow
+from geo.scenes.snow import snow, snow_on_pair
 
 BANDS = ("blue", "green", "red", "nir", "swir16", "swir22")
 GROUND = (0.05, 0.08, 0.07, 0.25, 0.20, 0.12)  # fields
@@ -36,7 +36,7 @@ def test_a_snow_field_is_found_and_a_roof_or_foam_is_not():
 def test_one_date_snow_is_grown_by_its_edge_and_snow_on_both_dates_is_not_left_out():
     before = stack((60, 60), [((slice(0, 60), slice(0, 20)), SNOW)])  # the west third under snow on both dates
     after = stack((60, 60), [((slice(0, 60), slice(0, 20)), SNOW), ((slice(10, 30), slice(30, 50)), SNOW)])
-    left_out = one_date_snow(before, after)
+    left_out, _ = snow_on_pair(before, after)
     assert left_out[8:32, 30:50].all() and left_out[10:30, 28:52].all()  # 20 m (2 px) around it
     assert left_out.sum() == 24 * 24 - 4 * 3  # (its corners rounded)
     assert not left_out[:, :20].any()
@@ -46,7 +46,7 @@ def test_strips_of_rows_give_the_whole_grids_mask():
     rng = np.random.default_rng(0)
     patches = [((slice(r, r + h), slice(c, c + w)), SNOW) for r, c, h, w in rng.integers(1, 40, (25, 4))]
     before, after = stack((90, 70), patches[:10]), stack((90, 70), patches[8:])
-    whole = one_date_snow(before, after, strip_rows=1000)
+    whole, shares = snow_on_pair(before, after, strip_rows=1000)
     assert whole.any() and not whole.all()
     for rows in (1, 7, 16, 33):
-        assert np.array_equal(one_date_snow(before, after, strip_rows=rows), whole), rows
+        assert np.array_equal(snow_on_pair(before, after, strip_rows=rows)[0], whole), rows
