@@ -151,6 +151,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     traceback), and one raised in the import system's own clean-up is printed and dropped (the job ran on)."""
     if signum not in _STOPPED:
         _STOPPED.append(signum)
+        _quiet_the_way_out()
     if _importing(frame):
         if signum not in _PUT_OFF:
             _PUT_OFF.append(signum)
@@ -160,6 +161,31 @@ def _stop(signum: int, frame: FrameType | None) -> None:
         return
     _PUT_OFF.clear()
     raise _STOPS[signum][0]
+
+
+# Loggers of what a stop breaks on the way out: a local Dask cluster stopped while its workers start logs "Task
+# exception was never retrieved ... Nanny failed to start" (asyncio) around the one line the user is owed.
+_TEARDOWN_LOGGERS = ("asyncio", "distributed", "tornado")
+
+
+def _from_teardown(record: logging.LogRecord) -> bool:
+    return record.name.split(".")[0] in _TEARDOWN_LOGGERS
+
+
+def _quiet_the_way_out() -> None:
+    """After Ctrl-C or SIGTERM, what the stop itself breaks is not news: the cluster machinery's log records are
+    not shown, nor the errors of exit handlers (distributed's closes a cluster that never started: a 25-line
+    traceback after "Interrupted."). With GEO_DEBUG set, all is shown as before."""
+    if os.environ.get("GEO_DEBUG"):
+        return
+    console = sys.modules.get("geo.cli.console")  # not imported yet: no log handler of geo's to quiet
+    if console is not None:
+        console.warning_log.addFilter(lambda record: not _from_teardown(record))
+    sys.unraisablehook = _unraisable_after_stop
+
+
+def _unraisable_after_stop(unraisable: "sys.UnraisableHookArgs") -> None:
+    log.debug("on the way out after a stop: %s", unraisable.exc_value)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -140,13 +140,25 @@ def _sigint_caught(pid: int) -> bool | None:
     return bool(caught & (1 << (signal.SIGINT - 1)))
 
 
+def _set_up(worker: int) -> bool:
+    """Whether a worker process has run geo's start (``geo.jobs.worker_start``): Python's KeyboardInterrupt handler
+    set back to the default, in a process that has started threads. A process that has not yet started Python (one
+    thread, SIGINT not caught) is not: a Ctrl-C then reaches Python's own start-up, which prints its error."""
+    try:
+        threads = len(list(Path(f"/proc/{worker}/task").iterdir()))
+    except OSError:
+        return False
+    return threads > 1 and _sigint_caught(worker) is False
+
+
 def _workers(pid: int) -> list[int]:
-    """The dask worker processes of the job ``pid`` (its children started by multiprocessing)."""
+    """The dask worker processes of the job ``pid`` (its children started by multiprocessing's spawn; not its
+    resource tracker, a child started by multiprocessing too)."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and f"PPid:\t{pid}\n" in (entry / "status").read_text() \
-                    and b"multiprocessing" in (entry / "cmdline").read_bytes():
+                    and b"spawn_main" in (entry / "cmdline").read_bytes():
                 found.append(int(entry.name))
         except OSError:
             continue
@@ -166,8 +178,8 @@ def test_ctrl_c_in_a_terminal_stops_a_recheck_with_workers_in_one_line(tmp_path,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     # the workers are up once they have set their Ctrl-C (on a machine where they never do, after the deadline)
-    while time.monotonic() < deadline and not ((workers := _workers(job.pid)) and len(workers) == 2 and not any(
-            _sigint_caught(worker) for worker in workers)):
+    while time.monotonic() < deadline and not ((workers := _workers(job.pid)) and len(workers) == 2 and all(
+            _set_up(worker) for worker in workers)):
         assert job.poll() is None, job.communicate()
         time.sleep(0.05)
     os.killpg(job.pid, signal.SIGINT)  # as the terminal does
