@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from shapely.geometry import shape
@@ -24,12 +26,18 @@ WEST_SNOW = (-.3, -.3, .45, 1.3)  # the west 45% of the AOI and the grid's margi
 ALL = (-2, -2, 3, 3)
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
+def khabarovsk_archive(folder: Path, tiles: dict[str, tuple[datetime, dict[str, Any]]]) -> ArchiveServer:
+    """A loopback archive of a synthetic tile over the AOI (5.5 x 4.5 km) per tag: its date and ``Tile`` options."""
     server = ArchiveServer(page_size=20).start()
-    folder = tmp_path_factory.mktemp("snow")
     west, south, east, north = part(AOI, 0, 0, 1, 1)
     bounds = utm_box(32653, (west + east) / 2, (south + north) / 2, 5500, 4500)
+    for tag, (when, options) in tiles.items():
+        tile_item(server, folder, Tile(f"S2A_{AOI}_{tag}", when, 32653, bounds, **options))
+    return server
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
     tiles = {
         "before": (utc(10, 5), {}),
         "before-snow": (utc(10, 6), {"snow": (part(AOI, *ALL),)}),  # an early snow, for a pair snowed on both dates
@@ -38,8 +46,8 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
         "after-snow-no-scl": (utc(11, 20), {"snow": (part(AOI, *ALL),), "scl": False}),
         "after-melted": (utc(11, 12), {"changed": part(AOI, *EAST_CHANGE)}),
     }
-    for tag, (when, kwargs) in tiles.items():  # (snow has a texture: noise as a sensor's)
-        tile_item(server, folder, Tile(f"S2A_{AOI}_{tag}", when, 32653, bounds, noise_dn=20.0, **kwargs))
+    server = khabarovsk_archive(tmp_path_factory.mktemp("snow"), {  # (snow has a texture: noise as a sensor's)
+        tag: (when, {"noise_dn": 20.0, **options}) for tag, (when, options) in tiles.items()})
     yield server
     server.stop()
 
@@ -48,6 +56,7 @@ def run(user, archive: ArchiveServer, after: str, before: str = "before") -> Pat
     shell = user("run", "--aoi", AOI, "--claim", CLAIM, "--source", archive.url, "--before", f"S2A_{AOI}_{before}",
                  "--after", f"S2A_{AOI}_{after}", "--out", after)
     assert shell.returncode == 0, shell.output
+    assert "internal error" not in shell.output and "Traceback" not in shell.output, shell.output
     out: Path = user.home / after
     (out / "terminal.txt").write_text(shell.stdout)
     (out / "stderr.txt").write_text(shell.stderr)
