@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests.archive_data import utc
 from tests.archive_server import ArchiveServer
-from tests.flows.tiles import Tile, lon_lat_aoi, lon_lat_square, tile_item, utm_box
+from tests.flows.tiles import changed_square_pair, lon_lat_aoi, lon_lat_square
 
 LON, LAT, EPSG = 131.95, 43.80, 32652
 
@@ -29,10 +29,8 @@ def square(side_m: float) -> tuple[float, float, float, float]:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
     server = ArchiveServer(page_size=5).start()
-    folder = tmp_path_factory.mktemp("wide-change-chips")
-    for day, changed in ((1, None), (11, square(5000))):
-        tile_item(server, folder, Tile(f"S2A_flood_202107{day:02d}", utc(2021, 7, day), EPSG,
-                                       utm_box(EPSG, LON, LAT, 4500, 4500), changed=changed))
+    changed_square_pair(server, tmp_path_factory.mktemp("wide-change-chips"), "S2A_flood", LON, LAT, EPSG,
+                        (utc(2021, 7, 1), utc(2021, 7, 11)), 4500, 5000)
     yield server
     server.stop()
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.archive_data import utc
 from tests.archive_server import ArchiveServer
-from tests.flows.tiles import Tile, lon_lat_aoi, lon_lat_square, tile_item, utm_box
+from tests.flows.tiles import changed_square_pair, lon_lat_aoi, lon_lat_square
 
 LON, LAT, EPSG = 131.95, 43.80, 32652
 
@@ -35,10 +35,8 @@ def stretch(qml) -> list[tuple[float, float]]:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
     server = ArchiveServer(page_size=5).start()
-    folder = tmp_path_factory.mktemp("wide-change")
-    for day, changed in ((1, None), (11, square(1500))):
-        tile_item(server, folder, Tile(f"S2A_wide_202106{day:02d}", utc(2021, 6, day), EPSG,
-                                       utm_box(EPSG, LON, LAT, 2500, 2500), changed=changed))
+    changed_square_pair(server, tmp_path_factory.mktemp("wide-change"), "S2A_wide", LON, LAT, EPSG,
+                        (utc(2021, 6, 1), utc(2021, 6, 11)), 2500, 1500)
     yield server
     server.stop()
 

@@ -165,3 +165,12 @@ def split_at_antimeridian(epsg: int, bounds: tuple[float, float, float, float]) 
     east = unwrapped.intersection(box(0, -90, 180, 90))
     west = affinity.translate(unwrapped.intersection(box(180, -90, 540, 90)), -360)
     return MultiPolygon([east, west])
+
+
+def changed_square_pair(server: ArchiveServer, folder: Path, name: str, lon: float, lat: float, epsg: int,
+                        dates: tuple[datetime, datetime], tile_half_m: float, change_side_m: float) -> None:
+    """Two tiles centred on (``lon``, ``lat``), ``tile_half_m`` each way, ``name``_YYYYMMDD on each date: the second
+    with a bright square of ``change_side_m`` planted at their centre."""
+    for when, changed in zip(dates, (None, lon_lat_square(lon, lat, change_side_m))):
+        tile_item(server, folder, Tile(f"{name}_{when:%Y%m%d}", when, epsg,
+                                       utm_box(epsg, lon, lat, tile_half_m, tile_half_m), changed=changed))
