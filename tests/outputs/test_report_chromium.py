@@ -392,3 +392,45 @@ def test_on_a_phone_a_finger_on_the_picture_scrolls_the_page_or_moves_the_line(d
         touch_drag(driver, box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"], -0.3 * box["width"], 0)
         assert 15 < float(slider.get_attribute("value")) < 25, slider.get_attribute("value")
         assert errors(driver) == []
+
+
+def test_the_pointer_over_a_change_outline_names_the_change(driver, demo_output):
+    """The outlines' hover text never showed (they take no pointer events: the picture is dragged to swipe); the
+    readout under the picture now names the change under the pointer, as its card does, and a click says it."""
+    from selenium.webdriver import ActionChains
+
+    driver.set_window_size(1280, 1500)
+    open_report(driver, demo_output / "report.html")
+    stage = driver.find_element("css selector", "[data-swipe]")
+    driver.execute_script("arguments[0].scrollIntoView()", stage)
+    # a point inside the largest outline, as offsets from the picture's centre in CSS px
+    found = driver.execute_script("""
+        const stage = arguments[0], svg = stage.querySelector('svg'), view = svg.viewBox.baseVal;
+        const box = stage.getBoundingClientRect();
+        let best = null;
+        for (const path of svg.querySelectorAll('path.change')) {
+            const b = path.getBBox();
+            if (!best || b.width * b.height > best.b.width * best.b.height) best = {path, b};
+        }
+        for (let i = 1; i < 40; i++) for (let j = 1; j < 40; j++) {
+            const x = best.b.x + best.b.width * i / 40, y = best.b.y + best.b.height * j / 40;
+            if (best.path.isPointInFill(new DOMPoint(x, y))) {
+                return [best.path.getAttribute('data-change'), best.path.querySelector('title').textContent,
+                        (x - view.x) / view.width * box.width - box.width / 2,
+                        (y - view.y) / view.height * box.height - box.height / 2];
+            }
+        }
+        return null;""", stage)
+    assert found is not None, "no point inside the largest outline"
+    change_id, title, dx, dy = found
+    ActionChains(driver).move_to_element_with_offset(stage, round(dx), round(dy)).perform()
+    shown = driver.find_element("css selector", "[data-coords]").text
+    assert shown.startswith("Pointer: ") and f"Change {change_id}: {title}." in shown, shown
+    assert "m²" in title and "strong" in title
+    ActionChains(driver).click().perform()
+    assert f"Change {change_id}: " in driver.find_element("css selector", "[data-coords-said]").get_attribute(
+        "textContent")
+    driver.find_element("css selector", "[data-outlines]").click()  # outlines hidden: none named
+    ActionChains(driver).move_to_element_with_offset(stage, round(dx), round(dy)).perform()
+    assert "Change" not in driver.find_element("css selector", "[data-coords]").text
+    assert errors(driver) == []

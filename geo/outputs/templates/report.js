@@ -28,7 +28,25 @@
       var top = nw[i] + (ne[i] - nw[i]) * u, bottom = sw[i] + (se[i] - sw[i]) * u;
       return top + (bottom - top) * v;
     }
-    readout.textContent = "Pointer: " + latLonText(mix(0), mix(1)) + ".";
+    readout.textContent = "Pointer: " + latLonText(mix(0), mix(1)) + "." + changeAt(stage, u, v);
+  }
+  // The change outlined under the pointer, as its card names it: the outlines take no pointer events (the
+  // picture is dragged to swipe), so their own hover text never showed.
+  function changeAt(stage, u, v) {
+    var svg = stage.querySelector("svg");
+    if (!svg || stage.classList.contains("hide-outlines") || !svg.viewBox || !window.DOMPoint) {
+      return "";
+    }
+    var view = svg.viewBox.baseVal;
+    var point = new DOMPoint(view.x + u * view.width, view.y + v * view.height);
+    var paths = svg.querySelectorAll("path.change");
+    for (var i = paths.length - 1; i >= 0; i--) {  // the last drawn is on top
+      if (paths[i].isPointInFill(point) || paths[i].isPointInStroke(point)) {
+        var title = paths[i].querySelector("title");
+        return " Change " + paths[i].getAttribute("data-change") + ": " + (title ? title.textContent : "") + ".";
+      }
+    }
+    return "";
   }
   // A wide table scrolls in its own box on a narrow or zoomed screen: while it does, the box is a region named
   // as its table, in the tab order (a keyboard scrolls it where the browser does not focus such boxes itself).
