@@ -32,7 +32,7 @@ from geo.outputs.render import (
     lat_lon_text,
     to_rgb8,
 )
-from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, STATISTIC, RunData
+from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, STATISTIC, VESSEL_PLOT_NARROW, RunData
 from geo.results import VesselData, utc_datetime
 from geo.scenes.model import Sensor
 from geo.vector.feature import ChangeFeature
@@ -204,6 +204,7 @@ def build_pictures(run: RunData) -> Pictures:
 @dataclass(frozen=True)
 class VesselView:
     plot_uri: str  # the series plot (SVG) as a data: URI, or "" when the file is not an SVG
+    narrow_plot_uri: str  # the plot drawn for a phone, or "" (a folder from before it: the wide one there too)
     rows: list[dict[str, Any]]
     large_length_m: float
     min_observed_fraction: float
@@ -237,13 +238,15 @@ def vessel_view(vessels: VesselData | None) -> VesselView | None:
     if vessels is None:
         return None
     uri = svg_uri(vessels.plot)
+    narrow = vessels.plot.with_name(VESSEL_PLOT_NARROW)
+    narrow_uri = svg_uri(narrow) if uri and narrow.is_file() else ""
     m = vessels.manifest
     sensors = sorted({str(r["sensor"]) for r in vessels.rows})
     rows = [{**r, "day": day(r), "taken_utc": utc_datetime(r["datetime"]).strftime("%Y-%m-%d %H:%M")}
             for r in vessels.rows]
     dates = sorted(r["day"] for r in rows)
     return VesselView(
-        uri, rows, vessels.large_length_m, vessels.min_observed_fraction, sensors,
+        uri, narrow_uri, rows, vessels.large_length_m, vessels.min_observed_fraction, sensors,
         [str(d) for d in m.get("period", [])], len(vessels.detections),
         dates=[dates[0], dates[-1]] if dates else [],
         note="" if uri else f"{vessels.plot.name} is not an SVG image: the plot is not shown.",

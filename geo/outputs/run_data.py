@@ -54,6 +54,7 @@ VESSEL_DETECTIONS = "vessels.geojson"
 VESSEL_SERIES = "timeseries.json"
 VESSEL_EVIDENCE = "evidence.json"
 VESSEL_PLOT = "timeseries.svg"
+VESSEL_PLOT_NARROW = "timeseries-narrow.svg"  # the plot drawn for a phone (the report shows it on a narrow screen)
 
 
 CLAIM_KEYS = (

@@ -33,7 +33,7 @@ from geo.outputs.provenance import as_json, portable
 from geo.outputs.geojson import geojson_text, rfc7946_geometry
 from geo.outputs.layer_metadata import sentinel_credit, vessel_metadata
 from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
-from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT
+from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT, VESSEL_PLOT_NARROW
 from geo.outputs.styles import to_qml, vessels_style
 from geo.paths import visible_files
 from geo.words import counted
@@ -351,9 +351,9 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
                                             "min_observed_fraction": p["min_observed_fraction"],
                                             "local_time_zone": zone.name, "rows": run.rows})
-    plot_series([folder / VESSEL_PLOT, folder / "timeseries.png"], run.rows,
-                f"Vessels detected in {run.aoi.name} ({run.aoi.id})", windows,
-                p["min_observed_fraction"], p["large_length_m"], zone)
+    title = f"Vessels detected in {run.aoi.name} ({run.aoi.id})"
+    for paths, narrow in (([folder / VESSEL_PLOT, folder / "timeseries.png"], False), ([folder / VESSEL_PLOT_NARROW], True)):
+        plot_series(paths, run.rows, title, windows, p["min_observed_fraction"], p["large_length_m"], zone, narrow)
     write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder
     write_json(folder / "vessels-manifest.json", portable(run.manifest))
     return visible_files(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -151,6 +152,7 @@ class PlotWindow(NamedTuple):
     zone: DayZone | None = None
 
 
+NARROW_INCHES = (3.6, 6.0)  # a phone's plot: ~350 CSS px wide, shown at 290-390 px
 FLOOR = 0.05  # the count axis starts this share of its top below zero: a date of none above the frame
 Span = tuple[str, datetime, datetime]  # a window's name, first and last instant (exclusive) on the plot's clock
 
@@ -194,14 +196,15 @@ def plot_time(row: Mapping[str, Any], zone: DayZone) -> datetime:
 def plot_series(
     paths: Sequence[Path], rows: Sequence[Mapping[str, Any]], title: str,
     windows: Sequence[tuple[str, date, date] | PlotWindow] = (), min_observed: float = 0.8,
-    large_length_m: float = 50.0, zone: DayZone = UTC,
+    large_length_m: float = 50.0, zone: DayZone = UTC, narrow: bool = False,
 ) -> None:
     """Counts (all, large) and total vessel area per date, one colour per sensor; claim windows shaded;
     dates that saw less than ``min_observed`` of the water drawn hollow. One file per path (.svg, .png).
     The time axis is ``zone``'s clock (named under it when not UTC): each scene at its time there (``plot_time``),
     its area's bar over its whole day there, each window shaded over its whole days, from the first's start to
     the last's end, so a scene is inside the shading when the evidence counts it inside the window
-    (``geo.claim_days``)."""
+    (``geo.claim_days``). ``narrow``: drawn for a phone's screen (the report shows it there), upright, its legend
+    under the plot and its words larger: the wide plot shrunk to a phone's width had words ~4 px high."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -209,7 +212,7 @@ def plot_series(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure: Figure = plt.figure(figsize=(9, 5.5))
+    figure: Figure = plt.figure(figsize=NARROW_INCHES if narrow else (9, 5.5))
     counts_ax, area_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     colours = SENSOR_COLOURS
     series_name = series_namer(rows)
@@ -240,9 +243,15 @@ def plot_series(
     counts_ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole vessels, from none
     top = max(counts_ax.get_ylim()[1], 1.0)  # a series of none: an axis up to one vessel, not around zero
     counts_ax.set_ylim(-FLOOR * top, top)  # a date of none above the frame, not on it
-    counts_ax.set_title(title, fontsize=11)
+    counts_ax.set_title(textwrap.fill(title, 40) if narrow else title, fontsize=11)
     # Beside the plot, not in it: inside, it covered points and the names of claim windows at the left edge.
-    counts_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    # On a phone, under it (the plot takes the screen's width).
+    legend = figure.legend(*counts_ax.get_legend_handles_labels(), fontsize=9, loc="upper center",
+                           bbox_to_anchor=(0.5, 0.0), frameon=False) if narrow else \
+        counts_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    if narrow:
+        for ax in (counts_ax, area_ax):
+            ax.tick_params(labelsize=9)
     counts_ax.grid(alpha=0.3)
     area_ax.set_ylabel("vessel area (1000 m²)")
     area_ax.set_ylim(0, max(area_ax.get_ylim()[1], 1.0))  # no negative area around a series of none
@@ -255,7 +264,8 @@ def plot_series(
     for path in map(Path, paths):
         with replacing(path) as tmp:
             figure.savefig(tmp, format=path.suffix.lstrip("."), dpi=110,
-                           metadata={"Date": None} if path.suffix == ".svg" else None)
+                           metadata={"Date": None} if path.suffix == ".svg" else None,
+                           bbox_inches="tight" if narrow else None, bbox_extra_artists=[legend] if narrow else None)
     plt.close(figure)
 
 

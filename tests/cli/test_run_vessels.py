@@ -89,7 +89,9 @@ def test_geopackage_has_the_vessel_detections_and_both_verdicts(port_run_output)
 
 def test_report_shows_the_vessel_plot_and_evidence(port_run_output):
     html = (port_run_output / "report.html").read_text()
-    assert html.count('src="data:image/svg+xml;base64,') == 1 and "data-vessel-plot" in html
+    # the plot, and the one drawn for a phone
+    assert html.count('src="data:image/svg+xml;base64,') == 2 and "data-vessel-plot" in html
+    assert "data-vessel-plot-narrow" in html
     assert 'id="vessels-test-port"' in html
     # the days counted (the claims' windows' local days: the port's mean solar time), and apart from them the
     # period searched (its first months have no scene)

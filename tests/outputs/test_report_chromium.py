@@ -138,6 +138,28 @@ def test_vessel_plot_and_evidence_show(driver, port_run_output):
     assert badge == "consistent with the claim ●●● high confidence"
 
 
+def test_on_a_phone_the_vessel_plot_is_the_one_drawn_for_it(driver, port_run_output):
+    """The 990 px plot shrunk to a 375 px phone had its words ~4 px high: the one drawn for a phone is shown
+    there, upright, its words at least 9 px high; a wide screen shows the wide one."""
+    with phone_with_touch(driver):
+        open_report(driver, port_run_output / "report.html")
+        wide = driver.find_element("css selector", "[data-vessel-plot]")
+        narrow = driver.find_element("css selector", "[data-vessel-plot-narrow]")
+        driver.execute_script("arguments[0].scrollIntoView()", narrow)
+        assert not wide.is_displayed() and narrow.is_displayed()
+        assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", narrow)
+        shown, natural = driver.execute_script("return [arguments[0].clientWidth, arguments[0].naturalWidth]", narrow)
+        assert narrow.size["height"] > narrow.size["width"] > 250
+        # matplotlib's 9 pt words (12 CSS px at the SVG's own size) at the width it is shown
+        assert 12 * shown / natural >= 9, (shown, natural)
+        assert driver.execute_script("return document.documentElement.scrollWidth <= innerWidth")
+    driver.set_window_size(1280, 900)
+    open_report(driver, port_run_output / "report.html")
+    assert driver.find_element("css selector", "[data-vessel-plot]").is_displayed()
+    assert not driver.find_element("css selector", "[data-vessel-plot-narrow]").is_displayed()
+    assert errors(driver) == []
+
+
 def test_a_plot_file_with_script_stays_an_inert_image(driver, port_run_output, tmp_path):
     copy = tmp_path / "run"
     shutil.copytree(port_run_output, copy)
