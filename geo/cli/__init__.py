@@ -40,8 +40,19 @@ COMMANDS = {
 }
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C on its way out of a command past click, whose ``main`` prints a blank line to stderr for a
+    KeyboardInterrupt before it turns it into ``Abort``: "Interrupted." is the one line said."""
+
+
 class LazyGroup(click.Group):
     """A click group that imports a command's module on first use."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -181,6 +192,9 @@ def _quiet_the_way_out() -> None:
     console = sys.modules.get("geo.cli.console")  # not imported yet: no log handler of geo's to quiet
     if console is not None:
         console.warning_log.addFilter(lambda record: not _from_teardown(record))
+    for name in _TEARDOWN_LOGGERS:  # and their own handlers (distributed's, as it closes a cluster after the stop)
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(lambda record: False)
     sys.unraisablehook = _unraisable_after_stop
 
 
@@ -323,7 +337,7 @@ def _run(argv: Sequence[str] | None) -> None:
     except GeoError as exc:
         stderr.print(f"[bold red]Error:[/] {esc(exc)}", markup=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         _stopped(signal.SIGINT)
     except Terminated:
         _stopped(signal.SIGTERM)

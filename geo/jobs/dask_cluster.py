@@ -77,7 +77,7 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
             return
         # No dashboard; its HTTP server (health checks) on a free port, so clusters never compete for 8787.
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR,
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.CRITICAL,
                           preload=[WORKER_START]) as cluster:
             with Client(cluster) as client:
                 yield client

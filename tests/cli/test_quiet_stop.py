@@ -21,12 +21,17 @@ def test_after_a_stop_the_cluster_machinery_is_not_heard_but_geo_is(monkeypatch,
     err = capsys.readouterr().err
     assert "Task exception was never retrieved" in err and "AssertionError: Status.init" in err  # before a stop
 
+    own = logging.StreamHandler(sys.stderr)  # distributed logs through a handler of its own too
+    monkeypatch.setattr(logging.getLogger("distributed"), "handlers", [own])
+    logging.getLogger("distributed.core").warning("Received 'close-stream'; closing.")
+    assert "close-stream" in capsys.readouterr().err
     geo.cli._quiet_the_way_out()
     logging.getLogger("asyncio").error("Task exception was never retrieved")
     logging.getLogger("distributed.deploy.spec").error("cluster closing failed")
+    logging.getLogger("distributed.core").warning("Received 'close-stream'; closing.")
     logging.getLogger("geo.jobs").warning("the run folder kept at X")
     err = capsys.readouterr().err
-    assert "never retrieved" not in err and "closing failed" not in err
+    assert "never retrieved" not in err and "closing failed" not in err and "close-stream" not in err
     assert "warning: the run folder kept at X" in err
     _ClosedBadly()  # an exception Python cannot raise (an exit handler's, a finaliser's) is not printed either
     assert capsys.readouterr().err == ""

@@ -44,7 +44,7 @@ def test_a_recheck_stopped_while_numpy_imports_for_shapely_says_so_and_leaves_no
                "--since", "2015-06-01")
     stopped = _stopped_while_importing(tmp_path, "numpy", "shapely", signum, *recheck)
     assert stopped.returncode == 128 + signum, stopped.stdout + stopped.stderr
-    assert stopped.stderr.strip() == said and stopped.stdout == ""  # no traceback, no "internal error"
+    assert stopped.stderr == said + "\n" and stopped.stdout == ""  # no traceback, no "internal error"
     assert not (tmp_path / "store.gpkg").exists() and not (tmp_path / "store-outputs").exists()
     again = subprocess.run([sys.executable, "-m", "geo", *recheck], cwd=tmp_path, capture_output=True, text=True,
                            timeout=300, env={**os.environ, "PYTHONPATH": str(REPO),
