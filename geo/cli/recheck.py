@@ -23,6 +23,7 @@ from geo.cli.options import (
 )
 from geo.errors import StoreLockedError
 from geo.recheck import retire
+from geo.recheck.skips import entry_counts, skipped_words
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -72,12 +73,12 @@ def print_report(report: RecheckReport, store: Path) -> None:
                       "it, those already processed keep the old one")
         if entry["pairs"] or entry["baseline_scene"]:
             done = [p for p in entry["pairs"] if p["status"] == "done"]
-            skipped = len(entry["pairs"]) - len(done)
+            skipped = skipped_words(entry.get("skipped") or entry_counts(entry["pairs"]))  # why, counted
             start = f" baseline {entry['baseline_scene']};" if entry["baseline_scene"] else ""
             chain = " (Sentinel-1)" if entry.get("sensor") == Sensor.S1.value else ""
             out.print(f"  {entry['aoi_id']}{chain}:{start} {counted(len(done), 'pair')}, "
                       f"{counted(entry['n_new_changes'], 'change')}"
-                      + (f", {counted(skipped, 'scene')} skipped" if skipped else "")
+                      + (f", {esc(skipped)}" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done, entry.get("sensor")))
         elif entry.get("head_was"):  # nothing paired: the run recorded the head under its new id

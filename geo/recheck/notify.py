@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from geo.recheck import retire
+from geo.recheck.skips import entry_counts, run_counts, skipped_words
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -96,6 +97,10 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
         chain = " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else ""  # as the terminal says it
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}{chain}: {verdict['verdict']} "
                      f"({verdict_was(verdict['previous_verdict'])})")
+    for entry in summary["aois"]:  # why scenes were skipped (cloud, snow...): the next pair may be weeks away
+        if words := skipped_words(entry.get("skipped") or entry_counts(entry["pairs"])):
+            chain = " (Sentinel-1)" if entry.get("sensor") == Sensor.S1.value else ""
+            lines.append(f"• {entry['aoi_id']}{chain}: {words}")
     for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
         lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")
     retired = retire.retired_lines(summary, summary["run_id"])  # AOIs and claims out of the registry, or back
@@ -141,6 +146,7 @@ def payload(store: Store, summary: Mapping[str, Any], out: Path, late: bool = Fa
         "new_changes": changes,
         "verdicts_changed": verdicts,
         "failed_aois": summary["failed_aois"],
+        "skipped": summary.get("skipped") or run_counts(summary["aois"]),  # scenes skipped, counted by why
         **retire.registry_news(summary),  # aois_retired, claims_retired...: only when the run has them
         "files": files,
         "file_uris": {name: Path(path).as_uri() for name, path in files.items()},
