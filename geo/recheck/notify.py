@@ -94,10 +94,11 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
         lines.append(f"• {change['change_type']} in {change['aoi_id']}: {change['area_m2']:.0f} m² at "
                      f"{at['lat']:.5f}, {at['lon']:.5f} (first seen {str(change['first_seen'])[:10]})")
     for verdict in verdicts[:MAX_LISTED]:
-        chain = " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else ""  # as the terminal says it
+        chain = " (vessel counts)" if verdict.get("kind") == "vessels" else (  # as the terminal says it
+            " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else "")
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}{chain}: {verdict['verdict']} "
                      f"({verdict_was(verdict['previous_verdict'])})")
-    for entry in summary["aois"]:  # why scenes were skipped (cloud, snow...): the next pair may be weeks away
+    for entry in summary.get("aois", ()):  # why scenes were skipped (cloud, snow...): the next pair may be weeks away
         if words := skipped_words(entry.get("skipped") or entry_counts(entry["pairs"])):
             chain = " (Sentinel-1)" if entry.get("sensor") == Sensor.S1.value else ""
             lines.append(f"• {entry['aoi_id']}{chain}: {words}")
@@ -146,7 +147,7 @@ def payload(store: Store, summary: Mapping[str, Any], out: Path, late: bool = Fa
         "new_changes": changes,
         "verdicts_changed": verdicts,
         "failed_aois": summary["failed_aois"],
-        "skipped": summary.get("skipped") or run_counts(summary["aois"]),  # scenes skipped, counted by why
+        "skipped": summary.get("skipped") or run_counts(summary.get("aois", ())),  # scenes skipped, counted by why
         **retire.registry_news(summary),  # aois_retired, claims_retired...: only when the run has them
         "files": files,
         "file_uris": {name: Path(path).as_uri() for name, path in files.items()},

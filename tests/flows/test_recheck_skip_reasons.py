@@ -47,6 +47,9 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
                  "--sensor", "s2", "--on-new", 'printf "%s" "$GEO_RECHECK_TEXT" > mail.txt',
                  "--notify", f"{archive.url}/hooks/secret")
     assert shell.returncode == 0, shell.output
+    # cron's log: a run that succeeds is quiet on stderr; each skipped pair's coverage note ("only 31% of the AOI was
+    # seen on both dates ...", naming no AOI nor scene) is in its manifest, and its cause on the AOI's line
+    assert shell.stderr == "", shell.stderr
     line, = [line for line in shell.stdout.splitlines() if line.startswith(f"  {AOI}: baseline")]
     assert f", {WORDS}; head S2A_{AOI}_e-changed" in line, line
 
@@ -60,6 +63,10 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
 
     mail = (user.home / "mail.txt").read_text()
     assert f"• {AOI}: {WORDS}" in mail.splitlines(), mail
+    # the claim's verdict from the vessel counts marked as the terminal marks it: the mail said "claim kremlin-denial
+    # on khabarovsk: inconsistent with the denial" and then "... : no evidence found", two verdicts of one claim
+    assert f"• claim kremlin-denial on {AOI} (vessel counts): no evidence found (first verdict)" in mail.splitlines()
+    assert f"• claim kremlin-denial on {AOI}: inconsistent with the denial (first verdict)" in mail.splitlines()
     posted, = [json.loads(r.received) for r in archive.records("/hooks/")]
     assert f"• {AOI}: {WORDS}" in posted["text"].splitlines() and posted["skipped"] == SKIPPED, posted["text"]
 
