@@ -81,6 +81,8 @@ def print_report(report: RecheckReport, store: Path) -> None:
                       + (f", {esc(skipped)}" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done, entry.get("sensor")))
+            if moved := entry.get("baseline_moved"):  # it showed too little: every later pair was skipped for good
+                out.print(f"  {entry['aoi_id']}: {esc(moved['why'])} (its next scenes pair with it)")
         elif entry.get("head_was"):  # nothing paired: the run recorded the head under its new id
             out.print(f"  {entry['aoi_id']}: nothing to pair; head {entry['head_was']} is read as "
                       f"{entry['head_scene']} from now on (published again, or its whole pass)")

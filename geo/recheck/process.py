@@ -27,7 +27,7 @@ from geo.jobs.spine import run_job
 from geo.jobs.steps import Progress
 from geo.recheck.give_up import failed_scene, give_up_reason
 from geo.recheck.plan import AoiPlan
-from geo.recheck.skips import NOT_LATER, OFF_AOI, UNREADABLE, UNUSABLE, obscured_cause
+from geo.recheck.skips import NOT_LATER, OFF_AOI, UNREADABLE, UNUSABLE, baseline_short, obscured_cause
 from geo.scenes.model import Scene
 from geo.scenes.remote import is_remote
 from geo.store import SceneRef
@@ -72,6 +72,7 @@ class AoiOutcome:
     pairs: list[PairOutcome] = field(default_factory=list)
     error: str | None = None  # the chain stopped here; the remaining scenes are retried next run
     unread: tuple[str, str] | None = None  # (scene, error): reading this scene failed, counted by the store
+    rebased: tuple[SceneRef, str] | None = None  # the chain's new baseline and why: the old one showed too little
     vessels: VesselOutcome | None = None  # when the plan had scenes to count ships on
 
 
@@ -110,6 +111,7 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
     sensor kit, built once for the run (its algorithm version keys the chain)."""
     outcome = AoiOutcome(plan.aoi.id)
     head = plan.head
+    unpaired = plan.head_is_baseline  # no pair done yet: a baseline showing too little is moved on, not kept for good
     for scene in plan.pending:
         assert head is not None  # a plan with pending scenes has a head
         if scene.datetime <= head.datetime:
@@ -162,10 +164,13 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
             judged = cloud_unjudged_on(result.manifest.cloud_masked) is None
             skipped.skipped_for = obscured_cause(clear, skipped.outside_fraction, snow, kit.sensor.sees_cloud, judged)
             outcome.pairs.append(skipped)
+            if unpaired and (short := baseline_short(result.manifest.sections, kit.min_clear_fraction)) is not None:
+                outcome.rebased = (ref(scene), f"baseline {head.id} {short}: moved on to {scene.id}")
+                head = scene
             continue
         outcome.pairs.append(PairOutcome(ref(head), ref(scene), "done", "", clear, result.features, result.claims,
                                          result.manifest))
-        head = scene
+        head, unpaired = scene, False
         if scene is plan.pending[-1]:
             keep_head_window(plan.aoi, head, kit)
     if plan.vessels is not None and plan.vessels.pending:

@@ -62,6 +62,10 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
             # a head stored as a tile (its pass), or published again under a new id: as found from now on
             head_was, head = head.id, SceneRef(plan.head.id, plan.head.datetime)
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
+    moved: dict[str, str] = {}
+    if outcome is not None and outcome.rebased is not None:  # the baseline showed too little: the chain starts later
+        moved = {"from": baseline.id, "to": outcome.rebased[0].id, "why": outcome.rebased[1]}
+        (baseline, reason), head = outcome.rebased, outcome.rebased[0]
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
                        pair.clear_fraction, len(pair.features),
@@ -86,7 +90,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         "aoi_id": aoi.id,
         "sensor": sensor.value,
         "algorithm_version": version,
-        "baseline_scene": baseline.id if plan.starts_chain else None,
+        "baseline_scene": (moved.get("from") or baseline.id) if plan.starts_chain else None,
+        **({"baseline_moved": moved} if moved else {}),
         "baseline_reason": reason if plan.starts_chain else None,
         "new_scenes": [s.id for s in plan.seen],
         "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,

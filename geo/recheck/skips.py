@@ -29,6 +29,19 @@ def obscured_cause(clear: float, outside: float | None, snow: float, sees_cloud:
     return max(shares, key=lambda cause: shares[cause])
 
 
+def baseline_short(sections: Mapping[str, Any], min_clear_fraction: float) -> str | None:
+    """How a pair's before scene, the chain's baseline, fell short when the after scene would do (``sections``: the
+    pair manifest's, its ``seen`` shares and ``snow``); None when it did not. A chain whose baseline is clouded over,
+    snowed over or off the AOI otherwise skips every later scene for good: its head never moves."""
+    seen, snow = sections.get("seen"), sections.get("snow") or {}
+    if not seen:
+        return None
+    usable = {role: seen[role] * (1.0 - (snow.get(role) or 0.0)) for role in ("before", "after")}
+    if usable["before"] < min_clear_fraction <= usable["after"]:
+        return f"showed {usable['before']:.0%} of the AOI clear and free of snow (need {min_clear_fraction:.0%})"
+    return None
+
+
 def counts(causes: Iterable[str | None]) -> dict[str, int]:
     """The skipped pairs' causes counted, most frequent first (None: a pair processed, not counted)."""
     return dict(Counter(cause for cause in causes if cause).most_common())

@@ -34,6 +34,7 @@ def archive(tmp_path_factory) -> Iterator[ArchiveServer]:
         "c-snowed": (utc(10, 19), {"snow": (part(AOI, *ALL),)}),
         "d-partial": (utc(10, 26), {"bounds": west_third}),
         "e-changed": (utc(11, 2), {"changed": part(AOI, .6, .4, .7, .5)}),
+        "f-later": (utc(11, 9), {"changed": part(AOI, .6, .4, .7, .5)}),
     }
     for tag, (when, kwargs) in tiles.items():
         tile_bounds = kwargs.pop("bounds", bounds)
@@ -51,7 +52,7 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
     # seen on both dates ...", naming no AOI nor scene) is in its manifest, and its cause on the AOI's line
     assert shell.stderr == "", shell.stderr
     line, = [line for line in shell.stdout.splitlines() if line.startswith(f"  {AOI}: baseline")]
-    assert f", {WORDS}; head S2A_{AOI}_e-changed" in line, line
+    assert f", {WORDS}; head S2A_{AOI}_f-later" in line, line
 
     summary = json.loads((user.home / "s-outputs" / "runs" / "000001" / "summary.json").read_text())
     assert summary == json.loads((user.home / "s-outputs" / "latest.json").read_text())
@@ -59,7 +60,7 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
     assert entry["skipped"] == SKIPPED and summary["skipped"] == SKIPPED, entry
     causes = {p["after_scene"].rsplit("_", 1)[1]: p.get("skipped_for") for p in entry["pairs"]}
     assert causes == {"b-clouded": "clouded", "c-snowed": "snowed", "d-partial": "not covering the AOI",
-                      "e-changed": None}, causes
+                      "e-changed": None, "f-later": None}, causes
 
     mail = (user.home / "mail.txt").read_text()
     assert f"• {AOI}: {WORDS}" in mail.splitlines(), mail
@@ -77,3 +78,33 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
     assert (user.home / "s-outputs" / "runs" / "000001" / "changes.kml").is_file()
     assert summary["files"]["kml"] == "runs/000001/changes.kml"
     assert posted["files"]["kml"] == str(user.home / "s-outputs" / "runs" / "000001" / "changes.kml")
+
+
+@pytest.mark.parametrize(("since", "baseline", "cause", "short"), [
+    ("2024-10-27", "d-partial", "not covering the AOI", "31%"),
+    ("2024-10-20", "c-snowed", "snowed", "0%"),
+])
+def test_a_baseline_showing_too_little_of_the_aoi_is_moved_on(user, archive, since, baseline, cause, short):
+    """A first re-check whose --since falls after a scene covering a third of the area (or snowed over): that scene
+    became the chain's baseline, and every later scene, paired with it, was skipped, for good (its head never
+    moved). Now the first scene the baseline could not pair with for its own want of clear ground starts the chain."""
+    shell = user("recheck", "--aoi", AOI, "--store", "s.gpkg", "--source", archive.url, "--since", since,
+                 "--sensor", "s2", "--json")
+    assert shell.returncode == 0, shell.output
+    entry, = json.loads(shell.stdout)["aois"]
+    pairs = [(p["before_scene"].rsplit("_", 1)[1], p["after_scene"].rsplit("_", 1)[1], p["status"])
+             for p in entry["pairs"]]
+    assert pairs[-2:] == [(baseline, "e-changed", "skipped"), ("e-changed", "f-later", "done")], pairs
+    assert entry["head_scene"] == f"S2A_{AOI}_f-later" and entry["baseline_scene"] == f"S2A_{AOI}_{baseline}"
+    moved = entry["baseline_moved"]
+    assert (moved["from"], moved["to"]) == (f"S2A_{AOI}_{baseline}", f"S2A_{AOI}_e-changed"), moved
+    assert f"showed {short} of the AOI clear and free of snow (need 50%)" in moved["why"], moved
+    assert entry["skipped"][cause] >= 1, entry["skipped"]
+
+    again = user("recheck", "--store", "s.gpkg", "--sensor", "s2")
+    assert again.returncode == 0 and again.stdout.startswith("nothing new: 1 AOI checked"), again.output
+    import sqlite3
+
+    with sqlite3.connect(user.home / "s.gpkg") as db:
+        chain = db.execute("SELECT baseline_scene, head_scene FROM chains").fetchall()
+    assert chain == [(f"S2A_{AOI}_e-changed", f"S2A_{AOI}_f-later")], chain
