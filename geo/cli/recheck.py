@@ -55,7 +55,12 @@ def print_report(report: RecheckReport, store: Path) -> None:
         _print_failures(summary)
         return
     if report.run_id is None:
-        out.print(f"nothing new: {counted(len(summary['aois']), 'AOI')} checked in {report.elapsed_s:.2f} s; {unchanged}")
+        # an AOI no scene was ever found over (a wrong polygon or source) was said on its first run alone
+        waiting = [e["aoi_id"] for e in summary["aois"] if e.get("head_scene") is None]
+        some = ", ".join(waiting[:3]) + (", ..." if len(waiting) > 3 else "")
+        without = f" ({len(waiting)} without any scene yet: {esc(some)})" if waiting else ""
+        out.print(f"nothing new: {counted(len(summary['aois']), 'AOI')} checked in {report.elapsed_s:.2f} s{without}; "
+                  f"{unchanged}")
         return
     if migrated:
         out.print(f"store {migrated}")
