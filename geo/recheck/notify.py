@@ -98,15 +98,16 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
             " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else "")
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}{chain}: {verdict['verdict']} "
                      f"({verdict_was(verdict['previous_verdict'])})")
-    for entry in summary.get("aois", ()):  # why scenes were skipped (cloud, snow...): the next pair may be weeks away
-        if words := skipped_words(entry.get("skipped") or entry_counts(entry["pairs"])):
-            chain = " (Sentinel-1)" if entry.get("sensor") == Sensor.S1.value else ""
-            lines.append(f"• {entry['aoi_id']}{chain}: {words}")
+    skips = [f"• {entry['aoi_id']}{' (Sentinel-1)' if entry.get('sensor') == Sensor.S1.value else ''}: {words}"
+             for entry in summary.get("aois", ())  # why scenes were skipped (cloud, snow...): the next pair may wait
+             if (words := skipped_words(entry.get("skipped") or entry_counts(entry["pairs"])))]
+    lines += skips[:MAX_LISTED]
     for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
         lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")
     retired = retire.retired_lines(summary, summary["run_id"])  # AOIs and claims out of the registry, or back
     lines += [f"• {line}" for line in retired[:MAX_LISTED]]
-    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, summary["failed_aois"], retired))
+    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, skips, summary["failed_aois"],
+                                                                  retired))
     if hidden:
         lines.append(f"… and {hidden} more in the summary")
     if "summary" in files:
