@@ -289,6 +289,11 @@ def _declared_crs(data: Mapping[str, object], where: str) -> str | None:
         raise AOIError(f"{where}: unknown CRS {name!r} in the 'crs' member") from None
     if crs.equals(CRS.from_epsg(4326), ignore_axis_order=True):
         return None
+    if crs.is_geocentric or not (crs.is_geographic or crs.is_projected):  # a typo (EPSG:4362) may name one
+        kind = crs.type_name.split()[0].lower()  # geocentric, vertical...
+        shown = crs.name if f"({kind})" in crs.name else f"{crs.name} ({kind})"
+        raise AOIError(f"{where}: CRS {name!r} in the 'crs' member is {shown}, not one of map coordinates (lon/lat or a projection): a typo? (lon/lat is EPSG:4326, or "
+                       "leave the member out)")
     return crs.to_string()
 
 

@@ -23,6 +23,7 @@ from geo.cli.options import (
 )
 from geo.errors import StoreLockedError
 from geo.recheck import retire
+from geo.recheck.skips import entry_counts, skipped_words
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -54,7 +55,12 @@ def print_report(report: RecheckReport, store: Path) -> None:
         _print_failures(summary)
         return
     if report.run_id is None:
-        out.print(f"nothing new: {counted(len(summary['aois']), 'AOI')} checked in {report.elapsed_s:.2f} s; {unchanged}")
+        # an AOI no scene was ever found over (a wrong polygon or source) was said on its first run alone
+        waiting = [e["aoi_id"] for e in summary["aois"] if e.get("head_scene") is None]
+        some = ", ".join(waiting[:3]) + (", ..." if len(waiting) > 3 else "")
+        without = f" ({len(waiting)} without any scene yet: {esc(some)})" if waiting else ""
+        out.print(f"nothing new: {counted(len(summary['aois']), 'AOI')} checked in {report.elapsed_s:.2f} s{without}; "
+                  f"{unchanged}")
         return
     if migrated:
         out.print(f"store {migrated}")
@@ -72,14 +78,16 @@ def print_report(report: RecheckReport, store: Path) -> None:
                       "it, those already processed keep the old one")
         if entry["pairs"] or entry["baseline_scene"]:
             done = [p for p in entry["pairs"] if p["status"] == "done"]
-            skipped = len(entry["pairs"]) - len(done)
+            skipped = skipped_words(entry.get("skipped") or entry_counts(entry["pairs"]))  # why, counted
             start = f" baseline {entry['baseline_scene']};" if entry["baseline_scene"] else ""
             chain = " (Sentinel-1)" if entry.get("sensor") == Sensor.S1.value else ""
             out.print(f"  {entry['aoi_id']}{chain}:{start} {counted(len(done), 'pair')}, "
                       f"{counted(entry['n_new_changes'], 'change')}"
-                      + (f", {counted(skipped, 'scene')} skipped" if skipped else "")
+                      + (f", {esc(skipped)}" if skipped else "")
                       + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done, entry.get("sensor")))
+            if moved := entry.get("baseline_moved"):  # it showed too little: every later pair was skipped for good
+                out.print(f"  {entry['aoi_id']}: {esc(moved['why'])} (its next scenes pair with it)")
         elif entry.get("head_was"):  # nothing paired: the run recorded the head under its new id
             out.print(f"  {entry['aoi_id']}: nothing to pair; head {entry['head_was']} is read as "
                       f"{entry['head_scene']} from now on (published again, or its whole pass)")

@@ -71,14 +71,16 @@ def judge_claims(
     return context, linked, verdicts(claims, linked, context)
 
 
-def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[str]:
+def coverage_warnings(context: PairContext, min_clear_fraction: float, level: int = logging.WARNING) -> list[str]:
     """A warning when too little of the AOI was seen on both dates (outside the scenes' footprint, no data, or
-    cloud): a claim-free job has no verdict to say it, and no change can be found where nothing was seen."""
+    cloud): a claim-free job has no verdict to say it, and no change can be found where nothing was seen. Logged at
+    ``level``: a re-check's pair keeps it in its manifest and says its skip on the AOI's line (``logging.INFO``:
+    shown with -v), so that a run that succeeds leaves nothing on cron's stderr."""
     left_out = round(100 * context.excluded_fraction)
     said = f"{left_out}% of the AOI had {context.excluded_why}, and was not compared" if left_out else ""
     if context.clear_fraction >= min_clear_fraction:
         if said:
-            log.warning(said)
+            log.log(level, said)
         return [said] if said else []
     before, after = context.before_clear_fraction or 0, context.after_clear_fraction or 0
     if not said:
@@ -89,8 +91,13 @@ def coverage_warnings(context: PairContext, min_clear_fraction: float) -> list[s
         text = (f"only {context.clear_fraction:.0%} of the AOI was seen on both dates and compared (seen before "
                 f"{before:.0%}, after {after:.0%}{unseen}; {said.replace(' of the AOI', '')}); no change can be "
                 "found in the rest")
-    log.warning(text)
+    log.log(level, text)
     return [text]
+
+
+def _note_level(job: ChangeJob) -> int:
+    """INFO for a re-check's pair (its selection the chain's: ``geo.recheck.process.chain_reason``), else WARNING."""
+    return logging.INFO if job.pair_reason.get("policy") == "chain" else logging.WARNING
 
 
 def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) -> JobResult:
@@ -118,6 +125,9 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
                                                kit.sensor, pair.excluded, pair.excluded_why)
     not_compared = {"not_compared": {"fraction": context.excluded_fraction, "why": context.excluded_why}
                     } if context.excluded_fraction else {}
+    if context.clear_fraction < kit.min_clear_fraction:  # too little seen on both: each date's share (which one fell short)
+        not_compared["seen"] = {"before": round(context.before_clear_fraction or 0.0, 4),
+                                "after": round(context.after_clear_fraction or 0.0, 4)}
     manifest = Manifest(
         workbench_version=__version__,
         algorithm_version=kit.algorithm_version,
@@ -132,7 +142,7 @@ def run_job(job: ChangeJob, kit: SensorKit, progress: Progress | None = None) ->
         cloud_masked={"before": pair.before.cloud_masked, "after": pair.after.cloud_masked},
         clear_fraction=round(context.clear_fraction, 4),
         n_changes=len(found.features),
-        warnings=(*pair.warnings, *found.warnings, *coverage_warnings(context, kit.min_clear_fraction)),
+        warnings=(*pair.warnings, *found.warnings, *coverage_warnings(context, kit.min_clear_fraction, _note_level(job))),
         timings_s=timer.timings,
         versions=package_versions(),
     )

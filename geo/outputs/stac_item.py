@@ -187,7 +187,33 @@ def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -
     except Exception as exc:  # a catalog moved or gone since the run: the link is left out, not the item
         log.warning("cannot read the catalog %s for scene %s: %s", source, scene_id, exc)
         return None
-    return _local_href(Path(path), folder) if path else None
+    if not path:
+        return None
+    href = _local_href(Path(path), folder)
+    # a path of this disk, in a folder handed on: where the item says it is published, when it says (else pystac
+    # still follows the URI here)
+    return (_published_href(Path(path)) or href) if href.startswith("file:") else href
+
+
+def _published_href(path: Path) -> str | None:
+    """Where a local copy of a published STAC item is published: its ``via`` or ``canonical`` link over https, or,
+    for an item of Earth Search (its ``earthsearch:`` fields), its URL in Earth Search's API; None otherwise."""
+    import json
+
+    from geo.scenes.source import EARTH_SEARCH
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for link in data.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") in ("via", "canonical") \
+                and str(link.get("href", "")).startswith("https://"):
+            return str(link["href"])
+    properties, collection = data.get("properties") or {}, data.get("collection")
+    if isinstance(collection, str) and collection and any(str(k).startswith("earthsearch:") for k in properties):
+        return f"{EARTH_SEARCH}/collections/{quote(collection)}/items/{quote(str(data.get('id', '')))}"
+    return None
 
 
 def scene_link(scene: Scene, folder: Path) -> SceneLink:

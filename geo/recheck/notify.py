@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from geo.recheck import retire
+from geo.recheck.skips import entry_counts, run_counts, skipped_words
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -93,14 +94,20 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
         lines.append(f"• {change['change_type']} in {change['aoi_id']}: {change['area_m2']:.0f} m² at "
                      f"{at['lat']:.5f}, {at['lon']:.5f} (first seen {str(change['first_seen'])[:10]})")
     for verdict in verdicts[:MAX_LISTED]:
-        chain = " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else ""  # as the terminal says it
+        chain = " (vessel counts)" if verdict.get("kind") == "vessels" else (  # as the terminal says it
+            " (Sentinel-1)" if verdict.get("sensor") == Sensor.S1.value else "")
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}{chain}: {verdict['verdict']} "
                      f"({verdict_was(verdict['previous_verdict'])})")
+    skips = [f"• {entry['aoi_id']}{' (Sentinel-1)' if entry.get('sensor') == Sensor.S1.value else ''}: {words}"
+             for entry in summary.get("aois", ())  # why scenes were skipped (cloud, snow...): the next pair may wait
+             if (words := skipped_words(entry.get("skipped") or entry_counts(entry["pairs"])))]
+    lines += skips[:MAX_LISTED]
     for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
         lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")
     retired = retire.retired_lines(summary, summary["run_id"])  # AOIs and claims out of the registry, or back
     lines += [f"• {line}" for line in retired[:MAX_LISTED]]
-    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, summary["failed_aois"], retired))
+    hidden = sum(max(0, len(listed) - MAX_LISTED) for listed in (changes, verdicts, skips, summary["failed_aois"],
+                                                                  retired))
     if hidden:
         lines.append(f"… and {hidden} more in the summary")
     if "summary" in files:
@@ -141,6 +148,7 @@ def payload(store: Store, summary: Mapping[str, Any], out: Path, late: bool = Fa
         "new_changes": changes,
         "verdicts_changed": verdicts,
         "failed_aois": summary["failed_aois"],
+        "skipped": summary.get("skipped") or run_counts(summary.get("aois", ())),  # scenes skipped, counted by why
         **retire.registry_news(summary),  # aois_retired, claims_retired...: only when the run has them
         "files": files,
         "file_uris": {name: Path(path).as_uri() for name, path in files.items()},

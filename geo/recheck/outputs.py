@@ -79,7 +79,8 @@ def run_dir(out: Path, run_id: int) -> Path:
 
 def run_files(out: Path, run_id: int) -> dict[str, str]:
     folder = run_dir(out, run_id).relative_to(out)
-    return {"changes": str(folder / "changes.geojson"), "summary": str(folder / "summary.json")}
+    return {"changes": str(folder / "changes.geojson"), "kml": str(folder / "changes.kml"),
+            "summary": str(folder / "summary.json")}
 
 
 def layer_definition_path(store: Store, out: Path) -> Path:

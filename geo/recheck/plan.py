@@ -54,6 +54,7 @@ class AoiPlan:
     left_out: tuple[Scene, ...] = ()  # tiles not recorded yet that their pass leaves out (recorded with it, as seen)
     recorded_head: str | None = None  # the chain's head as the store records it (in an old store: a tile of its pass)
     deferred: int = 0  # new scenes left for a later run by --max-pairs
+    head_is_baseline: bool = False  # no pair of the chain done yet: its baseline may show too little to pair with
     vessels: VesselPlan | None = None  # when a claim on the AOI predicts vessels
     read_failures: Mapping[str, ReadFailure] = field(default_factory=dict)  # scenes whose reading failed before
     # claims whose window the stored chain covers with no verdict on it yet (added to the seeds since): judged
@@ -205,4 +206,5 @@ def plan_aoi(source: SceneSource, aoi: AOI, claims: Sequence[Claim], chain: Chai
     unrecorded = tuple(sorted({s.id: s for s in left_out if s.id not in recorded | kept}.values(), key=scene_order))
     log.info("%s: head %s, %d new scene(s)", aoi.id, head_key[1], len(new))
     return AoiPlan(aoi, tuple(claims), head, tuple(pending), seen, baseline_reason, left_out=unrecorded,
-                   recorded_head=chain.head.id if chain else None, deferred=len(new) - len(pending))
+                   recorded_head=chain.head.id if chain else None, deferred=len(new) - len(pending),
+                   head_is_baseline=chain is None or chain.head.id == chain.baseline.id)

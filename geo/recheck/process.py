@@ -19,7 +19,7 @@ from geo.vector.feature import ChangeFeature
 from geo.aoi import AOI
 from geo.claim_verdict import ClaimVerdict
 from geo.errors import EmptyReadError, GeoError, OverlapError, UnusableSceneError
-from geo.results import NOT_COMPUTED, Manifest, outside_scenes_share, recorded_nodata
+from geo.results import NOT_COMPUTED, Manifest, cloud_unjudged_on, outside_scenes_share, recorded_nodata
 from geo.grid import Grid
 from geo.jobs.dask_cluster import dask_client
 from geo.jobs.kit import ChangeJob, SensorKit
@@ -27,6 +27,7 @@ from geo.jobs.spine import run_job
 from geo.jobs.steps import Progress
 from geo.recheck.give_up import failed_scene, give_up_reason
 from geo.recheck.plan import AoiPlan
+from geo.recheck.skips import NOT_LATER, OFF_AOI, UNREADABLE, UNUSABLE, baseline_short, obscured_cause
 from geo.scenes.model import Scene
 from geo.scenes.remote import is_remote
 from geo.store import SceneRef
@@ -49,6 +50,7 @@ class PairOutcome:
     verdicts: list[ClaimVerdict] = field(default_factory=list)
     manifest: Manifest | None = None
     obscured: bool = False  # skipped for want of clear pixels (cloud, or nothing valid over the AOI)
+    skipped_for: str | None = None  # why, in a word or two (``geo.recheck.skips``): clouded, snowed...
 
     @property
     def nodata_fractions(self) -> tuple[float | None, float | None]:
@@ -70,6 +72,7 @@ class AoiOutcome:
     pairs: list[PairOutcome] = field(default_factory=list)
     error: str | None = None  # the chain stopped here; the remaining scenes are retried next run
     unread: tuple[str, str] | None = None  # (scene, error): reading this scene failed, counted by the store
+    rebased: tuple[SceneRef, str] | None = None  # the chain's new baseline and why: the old one showed too little
     vessels: VesselOutcome | None = None  # when the plan had scenes to count ships on
 
 
@@ -108,30 +111,36 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
     sensor kit, built once for the run (its algorithm version keys the chain)."""
     outcome = AoiOutcome(plan.aoi.id)
     head = plan.head
+    unpaired = plan.head_is_baseline  # no pair done yet: a baseline showing too little is moved on, not kept for good
     for scene in plan.pending:
         assert head is not None  # a plan with pending scenes has a head
         if scene.datetime <= head.datetime:
-            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", "not acquired after the before scene"))
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", "not acquired after the before scene",
+                                             skipped_for=NOT_LATER))
             continue
+        selection = chain_reason(plan.aoi, head, scene)
         try:
-            result = run_job(ChangeJob(plan.aoi, plan.claims, head, scene, chain_reason(plan.aoi, head, scene)), kit)
+            result = run_job(ChangeJob(plan.aoi, plan.claims, head, scene, selection), kit)
         except (EmptyReadError, OverlapError) as exc:
+            outside = max(selection["before"]["nodata_fraction"], selection["after"]["nodata_fraction"])
+            cause = OFF_AOI if isinstance(exc, OverlapError) else obscured_cause(
+                0.0, outside, 0.0, kit.sensor.sees_cloud, "cloud" in str(exc))
             outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc),
-                                             obscured=isinstance(exc, EmptyReadError)))
+                                             obscured=isinstance(exc, EmptyReadError), skipped_for=cause))
             continue
         except UnusableSceneError as exc:
             if exc.scene_id != scene.id:  # the head's item: no later scene could pair with it either
                 outcome.error = f"{scene.id}: {exc}"
                 break
             log.warning("AOI %s: scene skipped: %s", plan.aoi.id, exc)  # its item will not mend: go around it
-            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc)))
+            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", str(exc), skipped_for=UNUSABLE))
             continue
         except GeoError as exc:  # unreadable scene, archive down: stop here, retry from here next run
             if failed_scene(exc, head, scene):
                 if (why := give_up_reason(plan.read_failures.get(scene.id), datetime.now(timezone.utc),
                                           str(exc))) is not None:  # it failed for days: go around it
                     log.warning("AOI %s: scene skipped: %s", plan.aoi.id, why)
-                    outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why))
+                    outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, skipped_for=UNREADABLE))
                     continue
                 outcome.unread = (scene.id, str(exc))
             outcome.error = f"{scene.id}: {exc}"
@@ -150,12 +159,18 @@ def process_plan(plan: AoiPlan, kit: SensorKit) -> AoiOutcome:
             else:
                 why = (result.manifest.statistic.get("reason") if result.manifest.statistic.get("name") == NOT_COMPUTED
                        else None) or f"only {clear:.0%} of the AOI {kit.sensor.clear_word} on both dates ({need})"
-            outcome.pairs.append(PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest,
-                                             obscured=True))
+            skipped = PairOutcome(ref(head), ref(scene), "skipped", why, clear, manifest=result.manifest, obscured=True)
+            snow = left_out["fraction"] if "snow" in left_out.get("why", "") else 0.0
+            judged = cloud_unjudged_on(result.manifest.cloud_masked) is None
+            skipped.skipped_for = obscured_cause(clear, skipped.outside_fraction, snow, kit.sensor.sees_cloud, judged)
+            outcome.pairs.append(skipped)
+            if unpaired and (short := baseline_short(result.manifest.sections, kit.min_clear_fraction)) is not None:
+                outcome.rebased = (ref(scene), f"baseline {head.id} {short}: moved on to {scene.id}")
+                head = scene
             continue
         outcome.pairs.append(PairOutcome(ref(head), ref(scene), "done", "", clear, result.features, result.claims,
                                          result.manifest))
-        head = scene
+        head, unpaired = scene, False
         if scene is plan.pending[-1]:
             keep_head_window(plan.aoi, head, kit)
     if plan.vessels is not None and plan.vessels.pending:

@@ -14,6 +14,7 @@ from geo.claim_days import claim_zone
 from geo.claims import Claim
 from geo.recheck.passes import is_head
 from geo.recheck.plan import AoiPlan
+from geo.recheck.skips import counts
 from geo.scenes.model import Sensor
 from geo.store import PairRow, SceneRef, Store
 
@@ -61,6 +62,10 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
             # a head stored as a tile (its pass), or published again under a new id: as found from now on
             head_was, head = head.id, SceneRef(plan.head.id, plan.head.datetime)
     pairs: list[PairOutcome] = outcome.pairs if outcome else []
+    moved: dict[str, str] = {}
+    if outcome is not None and outcome.rebased is not None:  # the baseline showed too little: the chain starts later
+        moved = {"from": baseline.id, "to": outcome.rebased[0].id, "why": outcome.rebased[1]}
+        (baseline, reason), head = outcome.rebased, outcome.rebased[0]
     for pair in pairs:
         store.add_pair(aoi.id, version, pair.before, pair.after, pair.status, pair.reason,
                        pair.clear_fraction, len(pair.features),
@@ -85,16 +90,19 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         "aoi_id": aoi.id,
         "sensor": sensor.value,
         "algorithm_version": version,
-        "baseline_scene": baseline.id if plan.starts_chain else None,
+        "baseline_scene": (moved.get("from") or baseline.id) if plan.starts_chain else None,
+        **({"baseline_moved": moved} if moved else {}),
         "baseline_reason": reason if plan.starts_chain else None,
         "new_scenes": [s.id for s in plan.seen],
         "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
+                   **({"skipped_for": p.skipped_for} if p.skipped_for else {}),
                    "clear_fraction": p.clear_fraction, "outside_fraction": p.outside_fraction,
                    **({"cloud_masked": dict(p.manifest.cloud_masked)} if p.manifest else {}),
                    "n_changes": len(p.features),
                    "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
         "head_scene": head.id,
         **({"head_was": head_was} if head_was else {}),
+        "skipped": counts(p.skipped_for or "unknown" for p in pairs if p.status == "skipped"),  # why, counted
         "deferred_scenes": plan.deferred,
         "n_new_changes": sum(len(p.features) for p in pairs),
         **({"vessels": vessels} if vessels is not None else {}),
@@ -179,7 +187,7 @@ def idle_entry(aoi_id: str, version: str, head_scene: str | None, baseline_reaso
                 sensor: Sensor = Sensor.S2) -> dict[str, Any]:
     return {"aoi_id": aoi_id, "sensor": sensor.value, "algorithm_version": version, "baseline_scene": None,
             "baseline_reason": baseline_reason, "new_scenes": [], "pairs": [], "head_scene": head_scene,
-            "deferred_scenes": 0, "n_new_changes": 0}
+            "skipped": {}, "deferred_scenes": 0, "n_new_changes": 0}
 
 
 def quiet_entry(plan: AoiPlan, version: str, sensor: Sensor = Sensor.S2) -> dict[str, Any]:

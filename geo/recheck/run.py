@@ -26,7 +26,7 @@ from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import DateError, GeoError, StoreError
 from geo.outputs.provenance import portable_path
-from geo.recheck import notify, outputs, quick, retire, sar_chain, source_choice
+from geo.recheck import notify, outputs, quick, retire, sar_chain, skips, source_choice
 from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
                                 take_claims)
 from geo.recheck.request import RecheckReport, RecheckRequest
@@ -130,6 +130,7 @@ def _summary(run_id: int | None, started: str, finished: str, source: str, versi
         "n_pairs": sum(1 for e in entries for p in e["pairs"] if p["status"] == "done"),
         "n_new_changes": n_new,
         "new_changes_by_type": dict(sorted(types.items())),
+        "skipped": skips.run_counts(entries),  # the scenes skipped, counted by why (clouded, snowed...)
         "aois": entries,
         "verdicts": verdict_news,
         "failed_aois": [{"aoi_id": k, "error": v} for k, v in sorted(failed.items())],

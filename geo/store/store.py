@@ -343,7 +343,9 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         self.conn.execute(
             "INSERT INTO chains (aoi_id, algorithm_version, baseline_scene, baseline_datetime, baseline_reason, "
             "head_scene, head_datetime, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (aoi_id, algorithm_version) DO UPDATE SET head_scene = excluded.head_scene, "
+            "ON CONFLICT (aoi_id, algorithm_version) DO UPDATE SET baseline_scene = excluded.baseline_scene, "
+            "baseline_datetime = excluded.baseline_datetime, baseline_reason = excluded.baseline_reason, "
+            "head_scene = excluded.head_scene, "
             "head_datetime = excluded.head_datetime, updated_run = excluded.updated_run",
             (aoi_id, algorithm_version, baseline.id, iso_utc(baseline.datetime), baseline_reason, head.id,
              iso_utc(head.datetime), run_id),

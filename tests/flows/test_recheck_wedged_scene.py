@@ -62,7 +62,7 @@ def test_a_scene_its_host_never_serves_is_skipped_after_three_failed_runs_over_a
     why = f"failed to read in 3 runs since {since}: {error}"
     assert third.returncode == 0, third.output
     assert third.stdout.startswith("run 3: 1 new pair, "), third.stdout
-    assert "harbour: 1 pair, " in third.stdout and ", 1 scene skipped; head " + LATER in third.stdout
+    assert "harbour: 1 pair, " in third.stdout and ", 1 scene skipped (1 unreadable); head " + LATER in third.stdout
     assert f"warning: AOI harbour: scene skipped: {why}" in third.stderr
     summary = json.loads((user.home / "store-outputs" / "runs" / "000003" / "summary.json").read_text())
     (entry,) = summary["aois"]

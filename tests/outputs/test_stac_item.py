@@ -177,3 +177,40 @@ def test_a_wrong_projection_field_fails_validation(demo_output):
     data["assets"]["change_statistic-tif"]["proj:shape"] = "513x448"
     with offline_validation(), pytest.raises(STACValidationError):
         pystac.Item.from_dict(data).validate()
+
+
+def test_a_scene_of_a_local_copy_of_earth_search_is_linked_at_earth_search(tmp_path):
+    """Items fetched from Earth Search into a catalog of one's own (for offline work), the run folder elsewhere:
+    its ``derived_from`` was the item file's ``file:`` URI, a path of the sender's disk in a folder handed to a
+    colleague. An item that says where it is published (Earth Search's ``earthsearch:`` fields, or a ``via`` /
+    ``canonical`` link over https) is linked there; one that does not keeps its ``file:`` URI."""
+    from geo.outputs.stac_item import SceneLink, change_item, scene_item_href
+
+    apart = _apart_from(tmp_path.resolve())
+    if apart is None:
+        pytest.skip(f"no writable folder shares nothing but the root with {tmp_path}")
+    catalog = pystac.Catalog("mine", "Earth Search items kept offline")
+    box = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    when = datetime(2024, 10, 5, 2, 0)
+    es = pystac.Item("S2A_53UPU_20241005_0_L2A", box, [0, 0, 1, 1], when,
+                     {"earthsearch:s3_path": "s3://sentinel-cogs/sentinel-s2-l2a-cogs/53/U/PU/2024/10/S2A_53UPU"},
+                     collection="sentinel-2-l2a")
+    via = pystac.Item("S2A_53UPU_20241012_0_L2A", box, [0, 0, 1, 1], when, {}, collection="sentinel-2-l2a")
+    via.add_link(pystac.Link("via", "https://stac.example.org/collections/s2/items/S2A_53UPU_20241012_0_L2A"))
+    plain = pystac.Item("my-own-scene", box, [0, 0, 1, 1], when, {})
+    for item in (es, via, plain):
+        catalog.add_item(item)
+    catalog.normalize_hrefs(str(tmp_path / "scenes"))
+    catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    source, run = str(tmp_path / "scenes" / "catalog.json"), Path(tempfile.mkdtemp(dir=apart))
+    try:
+        hrefs = [scene_item_href(i.id, i.collection_id or "", source, run) for i in (es, via, plain)]
+        assert hrefs == [
+            "https://earth-search.aws.element84.com/v1/collections/sentinel-2-l2a/items/S2A_53UPU_20241005_0_L2A",
+            "https://stac.example.org/collections/s2/items/S2A_53UPU_20241012_0_L2A",
+            (tmp_path / "scenes" / "my-own-scene" / "my-own-scene.json").resolve().as_uri()]
+        item = change_item("x", box, SceneLink(es.id, when, hrefs[0]), SceneLink(via.id, when, hrefs[1]), "a/0.1", {})
+        with offline_validation():
+            item.validate()
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
