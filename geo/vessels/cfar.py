@@ -143,8 +143,8 @@ def detect_sar(
     ice = sea_ice(copol, sea, grid, params.ice)
     sea = sea & ~ice  # floes are not ships, nor is ice water seen
     if int(sea.sum()) < params.min_background_px:
-        return DetectorOutput((), np.zeros(grid.shape, bool), {"skipped": f"only {int(sea.sum())} sea pixels free of ice"},
-                              ice)
+        skipped = {"skipped": f"only {int(sea.sum())} sea pixels free of ice"}
+        return DetectorOutput((), np.zeros(grid.shape, bool), skipped, ice)
     results = {name: _channel(np.asarray(values, dtype=np.float64), sea, per_channel_pfa, params)
                for name, values in channels.items()}
     seeds = np.zeros(grid.shape, bool)

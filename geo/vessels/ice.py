@@ -9,13 +9,16 @@ Measured on 40 m cells (4 x 4 pixel means of the co-polarisation, ~70 looks: spe
 water), per cell the interquartile range of the cells in a 7 x 7 window (280 m) over the sea. Ships, even a
 crowded anchorage or hulls moored abreast, fill under a quarter of such a window and leave its interquartile
 range at the sea's (calm to spiky sea: ~0.7-1.5 dB); a field of floes at 10-80 % cover spreads it to 2-7 dB.
-Cells above ``iqr_db`` are ice-like; an ice field is what of them survives an opening by a disc ``min_width_m``
-wide (a group of ships or a wind front's edge is narrower) and covers ``min_area_m2``, with the rest of the
-ice-like patch it lies in (along quays and piers, where no such disc fits), widened by half a window (the floes
+Swell and a spiky sea seen in coarse pixels (EW) spread it too, but about the water's level: floes stand well
+above it (+5-10 dB in C band). Cells whose window spreads over ``iqr_db`` with its upper quartile ``bright_db``
+over the open water's level (the darker Otsu class of the cells) are ice-like; an ice field is what of them
+survives an opening by a disc ``min_width_m`` wide (a group of ships or a wind front's edge is narrower) and
+covers ``min_area_m2``, with the rest of the ice-like patch it lies in (along quays and piers, where no such disc fits), widened by half a window (the floes
 at its edge). Its water is not seen: its detections are not counted and it leaves the observed sea.
 
-Not told apart: level ice as smooth and dark as calm water, or as homogeneous as a wind-roughened sea (no
-patchwork), and a few floes scattered on open water (each one alone is a compact bright object, as a small ship is).
+Not told apart: level ice or close pack (~8/10 and more) as smooth and dark as calm water, or as homogeneous as a
+wind-roughened sea (no patchwork), floes scattered thinly on open water (under ~3/10 cover: each one alone is a
+compact bright object, as a small ship is); and a swell of +-4 dB (rare in a harbour) passes for ice.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage as ndi
+from skimage.filters import threshold_otsu
 
 from geo.grid import Grid
 
@@ -39,6 +43,7 @@ class IceParams:
     cell_px: int = 4  # a cell is cell_px x cell_px pixels (40 m at 10 m): speckle averaged out
     window_cells: int = 7  # the texture window, in cells (280 m)
     iqr_db: float = 2.5  # interquartile range of the window's cells (dB) above which the water is ice-like
+    bright_db: float = 4.0  # its upper quartile this far over the open water: floes, not swell or a spiky sea
     min_width_m: float = 360.0  # an ice field is at least this wide (opening by a disc this wide)
     min_area_m2: float = 250_000.0  # and covers at least this much (25 ha)
 
@@ -61,11 +66,12 @@ def _cells(intensity: np.ndarray, sea: np.ndarray, size: int) -> np.ndarray:
         return np.where(count >= size * size / 2, 10.0 * np.log10(total / np.maximum(count, 1)), np.nan)
 
 
-def _window_iqr(db: np.ndarray, k: int) -> np.ndarray:
-    """Interquartile range of the finite cells in the k x k window around each cell (NaN where under a quarter are)."""
+def _window_quartiles(db: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper quartiles of the finite cells in the k x k window around each cell (NaN where under a
+    quarter are)."""
     half = k // 2
     padded = np.pad(db, half, constant_values=np.nan)
-    out = np.full(db.shape, np.nan)
+    low_q, high_q = np.full(db.shape, np.nan), np.full(db.shape, np.nan)
     for start in range(0, db.shape[0], CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, db.shape[0])
         windows = np.sort(sliding_window_view(padded[start:stop + 2 * half], (k, k))
@@ -81,8 +87,18 @@ def _window_iqr(db: np.ndarray, k: int) -> np.ndarray:
             return np.asarray(a + (b - a) * (at - low))
 
         with np.errstate(invalid="ignore"):
-            out[start:stop] = np.where(n >= (k * k + 3) // 4, quantile(0.75) - quantile(0.25), np.nan)
-    return out
+            enough = n >= (k * k + 3) // 4
+            low_q[start:stop] = np.where(enough, quantile(0.25), np.nan)
+            high_q[start:stop] = np.where(enough, quantile(0.75), np.nan)
+    return low_q, high_q
+
+
+def _water_level(db: np.ndarray) -> float:
+    """The open water's level (dB): the median of the darker Otsu class of the cells (water is the darkest)."""
+    values = db[np.isfinite(db)]
+    if values.size == 0 or np.ptp(values) <= 0:
+        return float(values[0]) if values.size else 0.0
+    return float(np.median(values[values <= threshold_otsu(values)]))
 
 
 def _disc(radius: int) -> np.ndarray:
@@ -97,8 +113,10 @@ def sea_ice(copol: np.ndarray, sea: np.ndarray, grid: Grid, p: IceParams = IcePa
     if not p.enabled or not sea.any():
         return none
     db = _cells(np.asarray(copol, dtype=np.float64), sea, p.cell_px)
+    low_q, high_q = _window_quartiles(db, p.window_cells)
     with np.errstate(invalid="ignore"):
-        textured = np.nan_to_num(_window_iqr(db, p.window_cells), nan=0.0) >= p.iqr_db
+        textured = (np.nan_to_num(high_q - low_q, nan=0.0) >= p.iqr_db) & (
+            np.nan_to_num(high_q, nan=-np.inf) >= _water_level(db) + p.bright_db)
     cell_m = math.sqrt(grid.pixel_area) * p.cell_px
     radius = max(1, int(round(p.min_width_m / cell_m / 2)))
     fields = ndi.binary_opening(textured, structure=_disc(radius))

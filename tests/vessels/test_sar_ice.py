@@ -18,7 +18,8 @@ import pytest
 from scipy import ndimage as ndi
 
 from tests import synthetic
-from tests.vessels import sea
+from geo.vessels.ice import sea_ice
+from tests.vessels import sar_port, sea
 from tests.vessels.port import CLAIMS, SHAPE, _ships
 
 ICE_VV_DB, ICE_VH_DB = 8.0, 6.0  # floes over calm water (C band, drift ice with some deformation)
@@ -113,3 +114,31 @@ def test_sea_ice_floes_are_not_ships_and_a_window_of_ice_is_not_observable(icy_s
     assert evidence["test-denial"]["verdict"] == "not observable", evidence["test-denial"]
     assert "no significant vessel rise" not in shell.stdout and "cannot be checked here" in shell.stdout, shell.stdout
     assert "sea ice" in shell.stdout and "cloud" not in shell.stdout, shell.stdout  # radar sees through cloud
+
+
+def _no_ice_seas() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(11)
+    shape = (600, 600)
+    cols = np.arange(shape[1])[None, :] * np.ones(shape)
+    everywhere = np.ones(shape, bool)
+    port = sar_port.port_scene(1, 10.0)
+    anchorage = sea.random_ships(SHAPE, 30, rng, col_min=110, margin=10, lengths=(100.0, 250.0))
+    land, structures = sea.harbour(SHAPE)
+    return {
+        "spiky sea in EW's 40 m pixels": (ndi.zoom(sea.clutter((150, 150), 4.4, 1.5, rng), 4, order=1), everywhere),
+        "swell +-3 dB, 200 m": (10 ** (0.3 * np.sin(2 * np.pi * cols / 20)) * sea.clutter(shape, 4.4, 4.0, rng),
+                                everywhere),
+        "a wind front of 6 dB": (np.where(cols > 300, 10 ** 0.6, 1.0) * sea.clutter(shape, 4.4, 4.0, rng), everywhere),
+        "30 ships of 100-250 m at anchor": (sea.sar_scene(SHAPE, anchorage, looks=4.4, texture=6.0, seed=9, land=land,
+                                                          structures=structures)["vv"], ~(land | structures)),
+        "the SAR port: hulls moored abreast": (port.vv, ~port.land),
+    }
+
+
+@pytest.mark.parametrize("name", ["spiky sea in EW's 40 m pixels", "swell +-3 dB, 200 m", "a wind front of 6 dB",
+                                  "30 ships of 100-250 m at anchor", "the SAR port: hulls moored abreast"])
+def test_no_ice_is_found_on_open_water_or_among_ships(name):
+    """What spreads the texture of a sea without ice, in a window of 280 m: ships however crowded, swell, a spiky sea
+    in coarse pixels (its spread is about the water's level, floes stand 5-10 dB above it), a wind front's edge."""
+    image, water = _no_ice_seas()[name]
+    assert not sea_ice(image, water, sea.scene_grid(image.shape)).any(), name
