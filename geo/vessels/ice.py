@@ -133,3 +133,20 @@ def sea_ice(copol: np.ndarray, sea: np.ndarray, grid: Grid, p: IceParams = IcePa
     pixels = np.repeat(np.repeat(fields, p.cell_px, axis=0), p.cell_px, axis=1)[: grid.shape[0], : grid.shape[1]]
     ice: np.ndarray = pixels & sea
     return ice
+
+
+def sea_ice_on_pair(before: np.ndarray, after: np.ndarray, valid_before: np.ndarray, valid_after: np.ndarray,
+                    grid: Grid, water_db: float, p: IceParams = IceParams()) -> np.ndarray:
+    """The ice fields of either date of a Sentinel-1 pair (co-polarised intensities on ``grid``), over its water:
+    the pixels whose 5x5 mean is water-dark (below ``water_db``) on one date or both, ice on the other showing as
+    floes where the water was. For the change job: floes arriving are no new objects, and ice is no water seen."""
+    def dark(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        filled = np.where(valid, np.nan_to_num(image, nan=0.0), 0.0)
+        mean = ndi.uniform_filter(filled, 5) / np.maximum(ndi.uniform_filter(valid.astype(np.float64), 5), 1e-6)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            low: np.ndarray = valid & (10.0 * np.log10(mean) < water_db)
+        return low
+
+    water = ndi.binary_opening(dark(before, valid_before) | dark(after, valid_after), structure=np.ones((3, 3), bool))
+    ice: np.ndarray = sea_ice(before, water & valid_before, grid, p) | sea_ice(after, water & valid_after, grid, p)
+    return ice

@@ -75,7 +75,9 @@ def icy_sar_port(tmp_path_factory) -> tuple[Path, dict[str, int], dict[str, floa
         area = {"floes": north, "frozen": np.ones(SHAPE, bool)}.get(kind, np.zeros(SHAPE, bool))
         ice = floes(rng, area & water & ~ndi.binary_dilation(hulls, iterations=8), 0.4 if kind == "floes" else 0.5)
         scene_id = f"S1A_ICE_{when:%Y%m%d}_{kind}"
-        items.append(sea.write_s1_item(root / "scenes" / scene_id, scene_id, when, with_ice(bands, ice, rng)))
+        item = sea.write_s1_item(root / "scenes" / scene_id, scene_id, when, with_ice(bands, ice, rng))
+        item.properties.update({"sat:relative_orbit": 42, "sat:orbit_state": "ascending"})  # one geometry: SAR pairs
+        items.append(item)
         planted[scene_id], iced[scene_id] = len(ships), float(ice.sum() / water.sum())
     synthetic.write_catalog(root / "scenes", items)
     (root / "aoi").mkdir()
@@ -114,6 +116,28 @@ def test_sea_ice_floes_are_not_ships_and_a_window_of_ice_is_not_observable(icy_s
     assert evidence["test-denial"]["verdict"] == "not observable", evidence["test-denial"]
     assert "no significant vessel rise" not in shell.stdout and "cannot be checked here" in shell.stdout, shell.stdout
     assert "sea ice" in shell.stdout and "cloud" not in shell.stdout, shell.stdout  # radar sees through cloud
+
+
+def test_a_sar_change_pair_leaves_sea_ice_out_and_a_window_of_ice_is_not_observable(icy_sar_port, tmp_path, geo_cli):
+    """geo run --sensor s1 over the open date before the window and the date of pack ice in it: the floes came out as
+    46 new 'vessel' changes (0.53 km2), so once the counts said 'not observable' the change polygons made the ships
+    claim 'consistent' and its denial 'inconsistent with the denial'. Ice on either date is now left out of the
+    comparison, as snow is on Sentinel-2, and said: both claims are not observable."""
+    root, _, _ = icy_sar_port
+    out = tmp_path / "run"
+    shell = geo_cli("run", "--aoi", "test-port", "--claim", "test-ships", "--claim", "test-denial", "--sensor", "s1",
+                    "--source", str(root / "scenes" / "catalog.json"), "--aoi-dir", str(root / "aoi"),
+                    "--seeds-dir", str(root / "seeds"), "--out", str(out))
+    assert shell.returncode == 0, shell.stderr
+    claims = {c["claim_id"]: c for c in json.loads((out / "claims.json").read_text())}
+    assert {c["verdict"] for c in claims.values()} == {"not observable"}, claims
+    assert claims["test-ships"]["change_verdict"]["verdict"] == "not observable", claims["test-ships"]
+    assert "had sea ice on one date or both" in claims["test-ships"]["rationale"], claims["test-ships"]["rationale"]
+    assert "cloud" not in claims["test-ships"]["rationale"], claims["test-ships"]["rationale"]  # radar sees through it
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["not_compared"]["fraction"] > 0.6 and "sea ice" in manifest["not_compared"]["why"], manifest
+    changes = json.loads((out / "changes.geojson").read_text())["features"]
+    assert sum(f["properties"]["area_m2"] for f in changes) < 20_000, len(changes)  # no field of floes as new objects
 
 
 def _no_ice_seas() -> dict[str, tuple[np.ndarray, np.ndarray]]:
