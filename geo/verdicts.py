@@ -195,7 +195,8 @@ def assess_assertion(claim: Claim, features: Sequence[ChangeFeature], context: P
         shortfall = 1.0 - context.clear_fraction / context.min_clear_fraction
         need = f"at least {context.min_clear_fraction:.0%} is needed"
         return Verdict(NOT_OBSERVABLE, round(0.5 + 0.5 * shortfall, 3), (
-            f"Only {context.clear_fraction:.0%} of the area was free of cloud and gaps on both dates and compared; "
+            f"Only {context.clear_fraction:.0%} of the area was "
+            f"{'free of cloud and gaps' if context.sensor.sees_cloud else 'seen'} on both dates and compared; "
             f"{context.excluded_fraction:.0%} had {context.excluded_why}, and was not compared ({need}), so too "
             "little of the ground was seen." if context.excluded_fraction else
             f"Only {context.clear_fraction:.0%} of the area was free of cloud and gaps on both dates "

@@ -208,10 +208,11 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
     masks = ", ".join(f"{series} {method}" for series, method in run.manifest["land_mask"].items())
     echo(f"[bold]AOI[/] {esc(run.aoi.id)}: {counted(len(run.results), 'scene')}, land mask {esc(masks)}", markup=True)
     for row in run.rows:
+        ice = run.manifest["per_scene"].get(row["scene"], {}).get("sea_ice_fraction", 0.0)  # Sentinel-1's ice fields
         echo(f"  {row['date']} {row['sensor']}: {row['n_vessels']} vessel{'' if row['n_vessels'] == 1 else 's'} ({row['n_large']} >= "
              f"{run.manifest['parameters']['evidence']['large_length_m']:.0f} m), "
              f"{row['total_area_m2'] / 1e3:.1f}k m2, saw {row['observed_fraction']:.0%} of the water "
-             f"({row['observed_km2']:.2f} km2)")
+             f"({row['observed_km2']:.2f} km2{f'; {ice:.0%} sea ice, not seen' if ice >= 0.005 else ''})")
     water = max((r.sea_px * r.pixel_area_m2 / 1e6 for r in run.results), default=0.0)  # seen or not
     if run.results and water < LITTLE_WATER_KM2:
         # a share of almost no water reads as "saw 100%": say how little there was

@@ -12,7 +12,8 @@ dates each change: the first date that differs from those before it.
 
 Scenes are not co-registered (``align`` reads them as they are): RTC/GRD are geocoded by the archive, and
 same-orbit scenes agree to a few metres; nothing is cloud-masked (radar sees through cloud), so the clear
-fraction is the share of the AOI with valid pixels on both dates.
+fraction is the share of the AOI with valid pixels on both dates. Sea ice on either date (``geo.vessels.ice``:
+floes are bright as new objects are) is left out of the comparison, as snow is on Sentinel-2.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from geo.scenes.sar_read import read_scene, shared_polarisations
 from geo.scenes.sar_pairs import select_sar_pair
 from geo.scenes.source import SceneSource
 from geo.vector.attributes import PairIdentity
+from geo.vessels.ice import sea_ice_on_pair
 
 
 
@@ -61,6 +63,10 @@ class SarParams:
     series_window: int = 3  # omnibus: boxcar multilook of each date (more looks, same 10 m pixels)
     water_db: float = WATER_DB
     min_clear_fraction: float = 0.5
+    sea_ice: bool = True  # leave the ice fields of either date out of the comparison
+
+
+SEA_ICE_WHY = "sea ice on one date or both"  # floes or pack: bright as new objects are
 
 
 class SarKit(ParamsKit[SarParams]):
@@ -103,7 +109,16 @@ class SarKit(ParamsKit[SarParams]):
             "quantity": {"before": before.quantity, "after": after.quantity},
             "polarisations": list(shared),
             "clear_fraction_note": "radar sees through cloud: only missing data (nodata, outside the footprint) counts",
-        })
+        }, excluded=(ice := self._sea_ice(before, after, grid)), excluded_why=SEA_ICE_WHY if ice is not None else "")
+
+    def _sea_ice(self, before: Stack, after: Stack, grid: Grid) -> np.ndarray | None:
+        """The ice fields of either date over the water (None: none): floes arriving on the water are no new
+        objects, nor is ice water seen (``geo.vessels.ice``)."""
+        if not self.params.sea_ice:
+            return None
+        ice = sea_ice_on_pair(before.band(before.bands[0]), after.band(after.bands[0]), before.valid, after.valid,
+                              grid, self.params.water_db)
+        return ice & before.valid & after.valid if ice.any() else None
 
     def _series(self, job: ChangeJob, pair: AlignedStacks, grid: Grid, step: Step,
                 warnings: list[str]) -> list[Stack]:
@@ -137,8 +152,9 @@ class SarKit(ParamsKit[SarParams]):
                 series = (result, stacks)
         with step("polygonise"):
             local = local_log_ratio(before, after, p.edge_window)
-            increase = change_regions(test.changed & inside & (test.log_ratio > 0), local, p.min_area_px, p.edge_px)
-            decrease = change_regions(test.changed & inside & (test.log_ratio < 0), local, p.min_area_px, p.edge_px)
+            compared = inside if pair.excluded is None else inside & ~pair.excluded  # sea ice left out
+            increase = change_regions(test.changed & compared & (test.log_ratio > 0), local, p.min_area_px, p.edge_px)
+            decrease = change_regions(test.changed & compared & (test.log_ratio < 0), local, p.min_area_px, p.edge_px)
             labels = np.where(decrease > 0, decrease + increase.max(), increase).astype(np.int32)
             looks = next(iter(test.tests.values())).raw_looks
             filtered = [filtered_co_pol(s, looks, p.filter_size) for s in stacks]

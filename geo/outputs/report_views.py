@@ -217,9 +217,9 @@ class VesselView:
 
     @property
     def unseen_causes(self) -> str:
-        """Why a date saw too little of the water: radar (Sentinel-1) sees through cloud."""
+        """Why a date saw too little of the water: radar (Sentinel-1) sees through cloud, not through sea ice."""
         optical = any((Sensor.named(s) or Sensor.S2).sees_cloud for s in self.sensors)
-        return "no data" if self.sensors and not optical else "cloud or no data"
+        return "sea ice or no data" if self.sensors and not optical else "cloud, ice or no data"
 
 
 def svg_uri(path: Path) -> str:

@@ -10,6 +10,9 @@ Per channel:
 4. VV and VH are tested each at pfa / 2 (Bonferroni), so the pixel false-alarm rate of the fused
    detector stays at or below ``pfa``. Seed pixels are grown through neighbours above a lenient level
    (hysteresis), so a ship's full extent is measured, and each grown cluster is one detection.
+
+Sea ice (``geo.vessels.ice``) is taken out of the sea first: its floes are not counted as ships, and its water
+is not seen.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from scipy import ndimage as ndi
 from geo.grid import Grid
 from geo.vessels.clutter import ClutterFit, ClutterKind, fit_clutter
 from geo.vessels.cluster import clusters, seeded_clusters, split_abreast
+from geo.vessels.ice import IceParams, sea_ice
 from geo.vessels.model import DetectorOutput
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class CfarParams:
     length_per_beam: float = 6.5
     min_beam_m: float = 25.0
     object_margin_db: float = 6.0  # 5x5 mean this far above the sea's median: a target, kept out of the background
+    ice: IceParams = IceParams()  # ice fields (floes, pack): not sea, not seen
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +139,12 @@ def detect_sar(
     if not channels:
         raise ValueError("detect_sar needs at least one intensity channel")
     per_channel_pfa = params.pfa / len(channels)
+    copol = next((channels[name] for name in ("vv", "hh") if name in channels), next(iter(channels.values())))
+    ice = sea_ice(copol, sea, grid, params.ice)
+    sea = sea & ~ice  # floes are not ships, nor is ice water seen
+    if int(sea.sum()) < params.min_background_px:
+        skipped = {"skipped": f"only {int(sea.sum())} sea pixels free of ice"}
+        return DetectorOutput((), np.zeros(grid.shape, bool), skipped, ice)
     results = {name: _channel(np.asarray(values, dtype=np.float64), sea, per_channel_pfa, params)
                for name, values in channels.items()}
     seeds = np.zeros(grid.shape, bool)
@@ -163,4 +174,4 @@ def detect_sar(
         "seed_pixels": int(seeds.sum()),
         "clusters_rejected": rejected,
     }
-    return DetectorOutput(tuple(detections), observed, diagnostics)
+    return DetectorOutput(tuple(detections), observed, diagnostics, ice)

@@ -202,8 +202,9 @@ def vessel_evidence(
                 window_clouded = True
                 seen["clouded"] += [float(r["observed_fraction"]) for r in window_seen]
                 # no date saw water at all: more likely no water to see (an AOI on land) than cloud on each
-                # optical: ice (a harbour frozen over, pack ice) is bright in the visible and left out as cloud is
-                hidden = "cloud, ice" if sensor.startswith("s2") else "cloud"
+                # optical: ice (a harbour frozen over, pack ice) is bright in the visible and left out as cloud is;
+                # radar sees through cloud, and leaves out ice fields (geo.vessels.ice)
+                hidden = "cloud, ice" if sensor.startswith("s2") else "sea ice"
                 reasons.append(
                     f"{sensor}: none of its {counted(len(series), 'scene')} saw any water in the AOI: the land mask leaves "
                     f"none (an AOI on land?) or no date was clear of {hidden} and nodata"

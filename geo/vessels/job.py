@@ -182,11 +182,14 @@ def detect_scene(bands: SceneBands, land: np.ndarray, grid: Grid, inside: np.nda
         out = detect_sar(bands.bands, sea & bands.valid, grid, p.sar)
     else:
         out = detect_optical(bands.bands, bands.valid, sea, grid, p.optical)
+    sea_px = int((sea & inside).sum())
+    ice = {} if out.sea_ice is None else {  # the AOI's water under ice fields: not seen (geo.vessels.ice)
+        "sea_ice_fraction": round(int((out.sea_ice & inside).sum()) / sea_px, 4) if sea_px else 0.0}
     return SceneDetections(
         scene_id=bands.scene.id, datetime=bands.scene.datetime, sensor=bands.sensor.value,
-        detections=mark_at_berth(out.detections, land, grid, p.berth_m), sea_px=int((sea & inside).sum()),
+        detections=mark_at_berth(out.detections, land, grid, p.berth_m), sea_px=sea_px,
         observed_px=int((out.observed & inside).sum()), pixel_area_m2=grid.pixel_area,
-        diagnostics={**out.diagnostics, "land_mask": land_method}, instrument_mode=bands.scene.instrument_mode,
+        diagnostics={**out.diagnostics, **ice, "land_mask": land_method}, instrument_mode=bands.scene.instrument_mode,
     )
 
 

@@ -70,6 +70,7 @@ class DetectorOutput:
     detections: tuple[VesselDetection, ...]
     observed: np.ndarray  # bool array on the grid: sea pixels that were valid, cloud-free and tested
     diagnostics: dict[str, Any]
+    sea_ice: np.ndarray | None = None  # SAR: the sea pixels under an ice field (geo.vessels.ice), not seen
 
 
 @dataclass(frozen=True)

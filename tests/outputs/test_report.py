@@ -169,11 +169,11 @@ def test_the_claim_window_line_names_its_zone_utc_too(synthetic_output, tmp_path
     assert lines[2].startswith(f"{window[2]}, local days at UTC+08:48, the area's mean solar time ("), lines
 
 
-@pytest.mark.parametrize("sensors, causes", [({"s1"}, "no data"), ({"s1", "s2"}, "cloud or no data")])
+@pytest.mark.parametrize("sensors, causes", [({"s1"}, "sea ice or no data"), ({"s1", "s2"}, "cloud, ice or no data")])
 def test_the_vessel_counts_say_why_a_date_saw_too_little_water_as_their_sensors_can(port_run_output, tmp_path,
                                                                                       sensors, causes):
     """Counts on Sentinel-1 alone (``geo run --sensor s1``): the paragraph over the plot said dates were left out
-    for 'cloud or no data', of radar, which sees through cloud."""
+    for 'cloud or no data', of radar, which sees through cloud. Ice fields are water not seen on both sensors."""
     from geo.outputs.report import render_report
     from geo.outputs.run_data import VESSEL_SERIES, load_run
 

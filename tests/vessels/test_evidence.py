@@ -189,17 +189,18 @@ def test_a_not_tested_reason_names_the_windows_zone_in_one_parenthesis():
 def test_an_aoi_whose_scenes_never_saw_water_is_not_blamed_on_cloud():
     """An AOI drawn on land (or a land layer covering it): every date saw 0 m2 of water. The claim's rationale
     said its window scenes 'saw less than 80% of the AOI's water (cloud or nodata)', true of no scene: there
-    was no water to see. A series that saw water on other dates still names cloud or nodata."""
+    was no water to see. A series that saw water on other dates still names what hides it: for radar, which sees
+    through cloud, sea ice or nodata."""
     window_day = date(2021, 4, 1) + timedelta(days=6 * 12)
     dry = [{**row, "observed_km2": 0.0} for row in _rows([0] * 13, observed=[0.0] * 13)]
     result, = evidence_for_claims([_claim(window_day, window_day)], PORT, dry)
     assert result["verdict"] == "not observable"
     assert result["rationale"] == ("s1: none of its 13 scenes saw any water in the AOI: the land mask leaves none "
-                                   "(an AOI on land?) or no date was clear of cloud and nodata")
+                                   "(an AOI on land?) or no date was clear of sea ice and nodata")
     clouded = [{**row, "observed_km2": 0.0 if i == 12 else 3.2}
                for i, row in enumerate(_rows(BASELINE + [0], observed=[1.0] * 12 + [0.0]))]
     result, = evidence_for_claims([_claim(window_day, window_day)], PORT, clouded)
-    assert result["rationale"] == "s1: the 1 scene in the window saw less than 80% of the AOI's water (cloud or nodata)"
+    assert result["rationale"] == "s1: the 1 scene in the window saw less than 80% of the AOI's water (sea ice or nodata)"
 
 
 def test_a_denial_of_a_claim_no_date_could_check_is_not_observable_either():
