@@ -178,3 +178,5 @@ class JobResult:
     mask: np.ndarray
     aoi: AOI | None = None
     vessels: VesselData | None = None  # when a claim predicts vessels and the vessel job counted them
+    # the AOI's areas not compared, lon/lat, one per reason (geo.outputs.not_compared); None: not made yet
+    not_compared: tuple[GeoFeature, ...] | None = None

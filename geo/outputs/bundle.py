@@ -76,7 +76,8 @@ def run_data(result: JobResult, out: Path) -> RunData:
     manifest = as_json(result.manifest.to_dict())
     return RunData(out, {**manifest["aoi"], **as_json(result.aoi.summary())},
                    lonlat_as_written(result.aoi.geometry), features, [c.to_dict() for c in result.claims], manifest,
-                   None if result.vessels is None else replace(result.vessels, plot=out / result.vessels.plot.name))
+                   None if result.vessels is None else replace(result.vessels, plot=out / result.vessels.plot.name),
+                   tuple(result.not_compared or ()))
 
 
 def write_rasters(result: JobResult, out: Path) -> None:

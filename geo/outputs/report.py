@@ -36,6 +36,7 @@ from geo.atomic import replacing
 from geo.claim_verdict import DECIDED_BY_NEITHER
 from geo.results import cloud_unjudged_on, seen_clear_split
 from geo.outputs.layer_metadata import run_days, sentinel_credit
+from geo.outputs.not_compared import legend_words
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
@@ -338,6 +339,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "cloud_unjudged": _cloud_unjudged(manifest),
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
+        "not_compared": legend_words(run.not_compared),
         "n_changes": len(run.features),
         "area_text": area_text(sum(f.area_m2 for f in run.features)),
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
