@@ -207,7 +207,9 @@ def load_run(folder: Path) -> RunData:
     for key in ("scenes", "aoi"):
         if key not in manifest:
             raise RunFolderError(f"{folder / MANIFEST}: no {key!r} entry")
-    not_compared = tuple(_features(folder / NOT_COMPARED)) if (folder / NOT_COMPARED).exists() else ()
+    # a folder from before the areas not compared has none; one whose run wrote them (its marker lists the file) must
+    written = (folder / NOT_COMPARED).exists() or NOT_COMPARED in (read_marker(folder) or {}).get("files", [])
+    not_compared = tuple(_features(folder / NOT_COMPARED)) if written else ()
     return RunData(folder, {**manifest["aoi"], **props}, geometry, _change_features(folder / CHANGES), claims, manifest,
                    load_vessels(folder), not_compared)
 

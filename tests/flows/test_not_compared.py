@@ -17,6 +17,7 @@ import pyogrio
 import pytest
 from shapely.geometry import box, shape
 
+from geo.atomic import MARKER
 from geo.geometry import WGS84, reproject
 from tests.archive_server import ArchiveServer
 from tests.flows.tiles import Tile, lon_lat_aoi, lon_lat_square, tile_item, utm_box
@@ -140,3 +141,21 @@ def test_a_pair_that_compared_all_of_the_area_has_the_layer_empty(user, archive)
     info = pyogrio.read_info(out / "changes.gpkg", layer="not_compared")
     assert info["features"] == 0 and info["geometry_type"] == "MultiPolygon"
     assert "not-compared" not in (out / "report.html").read_text().split("<body>", 1)[1].split("</svg>", 1)[1]
+
+
+def test_geo_report_reads_them_back_and_names_the_file_when_it_was_removed(user, archive):
+    """``geo report RUN_DIR`` hatches them as the run's own report; a folder whose run wrote the file and lost it since
+    is refused naming it (as any run file), one from a workbench before them is read without them."""
+    out = run(user, archive, "S2A_T_before", "S2A_T_after", "out")
+    shell = user("report", "out", "--out", "again.html")
+    assert shell.returncode == 0, shell.output
+    assert (user.home / "again.html").read_text().count('<path class="not-compared"') == 3
+    (out / "not_compared.geojson").unlink()
+    shell = user("report", "out", "--out", "again.html")
+    assert shell.returncode == 1 and "not_compared.geojson: missing from the run folder" in shell.output, shell.output
+    marker = out / MARKER
+    listed = json.loads(marker.read_text())
+    marker.write_text(json.dumps({**listed, "files": [f for f in listed["files"] if f != "not_compared.geojson"]}))
+    shell = user("report", "out", "--out", "again.html")
+    assert shell.returncode == 0, shell.output
+    assert '<path class="not-compared"' not in (user.home / "again.html").read_text()
