@@ -34,7 +34,7 @@ from geo.link import (
 )
 from geo.atomic import replacing
 from geo.claim_verdict import DECIDED_BY_NEITHER
-from geo.results import cloud_unjudged_on, seen_clear_split
+from geo.results import cloud_unjudged_on, left_out_share, seen_clear_split
 from geo.outputs.layer_metadata import run_days, sentinel_credit
 from geo.outputs.not_compared import legend_words
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
@@ -348,7 +348,8 @@ def _section(run: RunData) -> dict[str, Any]:
         "scenes": scenes,
         # a local catalog's items often name no collection: then the scene table has no column for it
         "scene_collections": any(scene.get("collection") for scene in scenes),
-        "seen": seen_clear_split(float(manifest.get("clear_fraction") or 0.0), manifest["scenes"]),
+        "seen": seen_clear_split(float(manifest.get("clear_fraction") or 0.0), manifest["scenes"],
+                                 left_out=left_out_share(manifest)),
     }
 
 

@@ -159,3 +159,18 @@ def test_geo_report_reads_them_back_and_names_the_file_when_it_was_removed(user,
     shell = user("report", "out", "--out", "again.html")
     assert shell.returncode == 0, shell.output
     assert '<path class="not-compared"' not in (user.home / "again.html").read_text()
+
+
+def test_the_shares_said_add_up_to_the_area(user, archive):
+    """The terminal and the report said "71% seen clear; 20% outside the scenes; 9% cloud or gaps inside them" and
+    then "3% not compared (snow ...)": the snow counted twice, as cloud too, 103% of the area. Its 3% is now said once."""
+    lon_lat_aoi(user.home / "area.geojson", AREA)
+    shell = user("run", "--aoi", "area.geojson", "--source", archive.url, "--before", "S2A_T_before", "--after",
+                 "S2A_T_after", "--out", "out")
+    assert shell.returncode == 0, shell.output
+    summary, = [line for line in shell.stdout.splitlines() if "change polygon" in line]
+    assert summary.endswith("; 71% of the AOI seen clear; 20% outside the scenes; 6% cloud or gaps inside them"), summary
+    assert "3% of the AOI had snow or ice on one date only, a season's change, and was not compared" in shell.output
+    report = (user.home / "out" / "report.html").read_text()
+    assert ("71% of the area seen clear on both dates; 20% outside the scenes; 6% cloud or gaps inside them; 3% not "
+            "compared (snow or ice on one date only, a season&#39;s change).") in report
