@@ -10,6 +10,7 @@ empty layer: the same files and layers in every run folder.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,15 @@ def legend_words(features: Sequence[GeoFeature]) -> str:
     return "; ".join(parts)
 
 
-def write_not_compared(result: JobResult, out: Path) -> None:
-    """``not_compared.geojson`` (RFC 7946), crediting the data it is made of."""
-    features = result.not_compared if result.not_compared is not None else not_compared_features(result)
+def with_not_compared(result: JobResult) -> JobResult:
+    """``result`` with its areas not compared, made unless it has them."""
+    return result if result.not_compared is not None else replace(result, not_compared=not_compared_features(result))
+
+
+def write_not_compared(result: JobResult, out: Path) -> JobResult:
+    """``not_compared.geojson`` (RFC 7946), crediting the data it is made of; returns ``result`` with the areas, for
+    the writers after it (``geo.outputs.writers.write_run``)."""
+    result = with_not_compared(result)
     days = [result.manifest.scenes[role]["datetime"][:10] for role in ("before", "after")]
-    write_feature_collection(out / NOT_COMPARED, list(features), sentinel_credit(days))
+    write_feature_collection(out / NOT_COMPARED, list(result.not_compared or ()), sentinel_credit(days))
+    return result
