@@ -174,3 +174,14 @@ def test_the_shares_said_add_up_to_the_area(user, archive):
     report = (user.home / "out" / "report.html").read_text()
     assert ("71% of the area seen clear on both dates; 20% outside the scenes; 6% cloud or gaps inside them; 3% not "
             "compared (snow or ice on one date only, a season&#39;s change).") in report
+
+
+def test_a_scene_partly_outside_the_area_is_not_said_to_be_clouded(user, archive):
+    """The before scene holds 80% of the area, all of it clear: "only 80% of the AOI is clear" read as cloud over the
+    rest; the share outside the scene is named."""
+    lon_lat_aoi(user.home / "area.geojson", AREA)
+    shell = user("run", "--aoi", "area.geojson", "--source", archive.url, "--before", "S2A_T_before", "--after",
+                 "S2A_T_after", "--out", "out")
+    assert shell.returncode == 0, shell.output
+    assert ("before scene S2A_T_before: only 80% of the AOI is clear (20% outside the scene or no data; no candidate "
+            "reached 80%)") in shell.output, shell.output
