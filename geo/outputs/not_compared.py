@@ -14,20 +14,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from geo.atomic import write_text
 from geo.geometry import WGS84, reproject
 from geo.outputs.geojson import lonlat_as_written, write_feature_collection
 from geo.outputs.layer_metadata import sentinel_credit
 from geo.outputs.run_data import NOT_COMPARED
+from geo.outputs.styles import NOT_COMPARED_CATEGORIES, not_compared_style, to_qml
 from geo.results import NOT_COMPUTED, GeoFeature, JobResult
+
+NOT_COMPARED_STYLE = "not_compared.qml"
 
 # the ``reason`` field's values (short, for filters) and their legend labels (QGIS's categories, the report's)
 NO_DATA_REASON, CLOUD_REASON, SNOW_REASON, LEFT_OUT_REASON = "no data", "cloud", "snow", "left out"
-REASON_WORDS = {
-    CLOUD_REASON: "cloud or cloud shadow",
-    NO_DATA_REASON: "no data (outside a scene, or a gap in it)",
-    SNOW_REASON: "snow or ice on one date only",
-    LEFT_OUT_REASON: "left out of the comparison",
-}
+REASON_WORDS = {reason: label for reason, (label, _) in NOT_COMPARED_CATEGORIES.items()}
 # the columns, in order (a run that compared all of its AOI has them too)
 COLUMNS = {"aoi_id": "object", "reason": "object", "detail": "object", "area_m2": "float64",
            "aoi_fraction": "float64", "before_scene": "object", "after_scene": "object", "before_date": "object",
@@ -89,9 +88,11 @@ def with_not_compared(result: JobResult) -> JobResult:
 
 
 def write_not_compared(result: JobResult, out: Path) -> JobResult:
-    """``not_compared.geojson`` (RFC 7946), crediting the data it is made of; returns ``result`` with the areas, for
+    """``not_compared.geojson`` (RFC 7946), crediting the data it is made of, and its style ``not_compared.qml``; returns ``result`` with the areas, for
     the writers after it (``geo.outputs.writers.write_run``)."""
     result = with_not_compared(result)
     days = [result.manifest.scenes[role]["datetime"][:10] for role in ("before", "after")]
     write_feature_collection(out / NOT_COMPARED, list(result.not_compared or ()), sentinel_credit(days))
+    # its QGIS style beside it (a sidecar of the same name: QGIS applies it when it opens the file, as changes.qml)
+    write_text(out / NOT_COMPARED_STYLE, to_qml(not_compared_style()))
     return result

@@ -236,8 +236,14 @@ def vessels_style() -> ET.Element:
 
 
 NOT_COMPARED_GREY = "#4d4d4d"
-# reason -> its hatch: grey hatching, a pattern per reason, over a light veil greying the imagery
-NOT_COMPARED_HATCHES = {"cloud": "f_diagonal", "no data": "diagonal_x", "snow": "b_diagonal", "left out": "horizontal"}
+# the areas not compared's ``reason`` -> (its legend label, in QGIS and the report; its hatch): grey hatching, a
+# pattern per reason, over a light veil greying the imagery
+NOT_COMPARED_CATEGORIES = {
+    "cloud": ("cloud or cloud shadow", "f_diagonal"),
+    "no data": ("no data (outside a scene, or a gap in it)", "diagonal_x"),
+    "snow": ("snow or ice on one date only", "b_diagonal"),
+    "left out": ("left out of the comparison", "horizontal"),
+}
 
 
 def _hatched_symbol(parent: ET.Element, name: str, hatch: str) -> None:
@@ -255,9 +261,7 @@ def not_compared_style() -> ET.Element:
         "enableorderby": "0", "referencescale": "-1",
     })
     cats, symbols = ET.SubElement(renderer, "categories"), ET.SubElement(renderer, "symbols")
-    from geo.outputs.not_compared import REASON_WORDS
-
-    rows = [*((value, label, NOT_COMPARED_HATCHES[value]) for value, label in REASON_WORDS.items()),
+    rows = [*((value, label, hatch) for value, (label, hatch) in NOT_COMPARED_CATEGORIES.items()),
             ("", "other reasons", "dense6")]
     for index, (value, label, hatch) in enumerate(rows):
         ET.SubElement(cats, "category", render="true", symbol=str(index), value=value, label=label, type="string")

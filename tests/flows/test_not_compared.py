@@ -127,7 +127,8 @@ def test_the_areas_not_compared_are_where_the_cloud_the_snow_and_the_scene_edge_
     assert {"cloud or cloud shadow [1]", "no data (outside a scene, or a gap in it) [1]",
             "snow or ice on one date only [1]"} <= set(facts["tree_legend"]), facts["tree_legend"]
     assert facts["aliases"]["reason"] == "Why not compared"
-    assert seen["vectors"]["geojson"]["valid"] and seen["vectors"]["geojson"]["invalid_geometries"] == 0
+    geojson = seen["vectors"]["geojson"]  # opened alone: styled by not_compared.qml beside it
+    assert geojson["valid"] and geojson["invalid_geometries"] == 0 and geojson["renderer"] == "categorizedSymbol"
 
 
 def test_a_pair_that_compared_all_of_the_area_has_the_layer_empty(user, archive):
