@@ -128,27 +128,38 @@ def outside_scenes_share(scenes: Mapping[str, Any]) -> float:
     return max(recorded_nodata_share(scenes, role) for role in ("before", "after"))
 
 
-def seen_clear_split(clear_fraction: float, scenes: Mapping[str, Any], role: str | None = None) -> tuple[int, int, int]:
+def seen_clear_split(clear_fraction: float, scenes: Mapping[str, Any], role: str | None = None,
+                     left_out: float = 0.0) -> tuple[int, int, int]:
     """Whole percents of the AOI: seen clear (on both dates, or in the ``role`` scene alone), outside the
     scenes (or that scene), and the rest (cloud, or gaps inside them); the outside share is what the
-    selection recorded, capped at what was not seen."""
+    selection recorded, capped at what was not seen; ``left_out``: the share seen on both dates but not compared
+    (the manifest's ``not_compared``), said apart, not in the rest."""
     share = outside_scenes_share(scenes) if role is None else recorded_nodata_share(scenes, role)
-    return seen_shares(clear_fraction, share)
+    return seen_shares(clear_fraction, share, left_out)
 
 
-def seen_shares(clear_fraction: float, outside_share: float) -> tuple[int, int, int]:
-    """Whole percents of the AOI seen clear, outside the scenes (capped at what was not seen), and the rest."""
+def left_out_share(sections: Mapping[str, Any]) -> float:
+    """The share of the AOI seen on both dates but not compared, as a manifest (or its sections) records it."""
+    entry = sections.get("not_compared")
+    return float(entry.get("fraction") or 0.0) if isinstance(entry, Mapping) else 0.0
+
+
+def seen_shares(clear_fraction: float, outside_share: float, left_out: float = 0.0) -> tuple[int, int, int]:
+    """Whole percents of the AOI seen clear, outside the scenes (capped at what was not seen), and the rest, less
+    ``left_out`` (seen but not compared: snow on one date only, said apart; it was counted in the rest as cloud)."""
     clear = round(100 * clear_fraction)
     outside = min(round(100 * outside_share), 100 - clear)
-    return clear, outside, 100 - clear - outside
+    left = min(round(100 * left_out), 100 - clear - outside)
+    return clear, outside, 100 - clear - outside - left
 
 
 def seen_words(clear_fraction: float, outside_share: float, sensor: Sensor | None = None,
-               cloud_unjudged: str | None = None) -> str:
+               cloud_unjudged: str | None = None, left_out: float = 0.0) -> str:
     """How much of the AOI was seen, in the terminal's words (``geo run``, ``geo recheck``): a part outside the
     scenes is named as such, not left to read as cloud; a radar's (``sensor``) share is 'seen', never 'clear',
-    and so is an optical one whose cloud was not judged (``cloud_unjudged``: on which scenes, ``cloud_unjudged_on``)."""
-    clear, outside, rest = seen_shares(clear_fraction, outside_share)
+    and so is an optical one whose cloud was not judged (``cloud_unjudged``: on which scenes, ``cloud_unjudged_on``);
+    ``left_out``: seen on both dates but not compared (a warning says it), not in the cloud's share."""
+    clear, outside, rest = seen_shares(clear_fraction, outside_share, left_out)
     radar = sensor is not None and not sensor.sees_cloud
     if cloud_unjudged and not radar:  # no scene classification: nodata was masked, cloud was not
         parts = [f"{clear}% of the AOI seen", f"{outside}% outside the scenes" if outside else "",
@@ -178,3 +189,5 @@ class JobResult:
     mask: np.ndarray
     aoi: AOI | None = None
     vessels: VesselData | None = None  # when a claim predicts vessels and the vessel job counted them
+    # the AOI's areas not compared, lon/lat, one per reason (geo.outputs.not_compared); None: not made yet
+    not_compared: tuple[GeoFeature, ...] | None = None

@@ -24,7 +24,7 @@ from geo.jobs.spine import run_job
 from geo.outputs.bundle import folder_view
 from geo.outputs.report import UNTESTED_BY_EITHER, decided_by
 from geo.outputs.writers import Write, write_run
-from geo.results import Manifest, cloud_unjudged_on, outside_scenes_share, seen_words
+from geo.results import Manifest, cloud_unjudged_on, left_out_share, outside_scenes_share, seen_words
 from geo.scenes.model import Sensor
 from geo.scenes.source import open_source
 from geo.vector.feature import ChangeFeature
@@ -85,7 +85,7 @@ def execute(
 
 def _seen_text(manifest: Manifest) -> str:
     return seen_words(manifest.clear_fraction, outside_scenes_share(manifest.scenes), Sensor.named(manifest.sensor),
-                      cloud_unjudged_on(manifest.cloud_masked))
+                      cloud_unjudged_on(manifest.cloud_masked), left_out_share(manifest.sections))
 
 
 def print_summary(manifest: Manifest, claims: Sequence[ClaimVerdict], features: Sequence[ChangeFeature],

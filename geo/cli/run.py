@@ -55,7 +55,8 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     """Detect change over an AOI between a before and an after scene; link it to claims.
 
     Without --before/--after the pair brackets the claims' time windows. Writes into --out the change
-    polygons (changes.geojson, RFC 7946; changes.gpkg; changes.kml), the area (aoi.geojson), claims.json,
+    polygons (changes.geojson, RFC 7946; changes.gpkg; changes.kml), the parts of the area not compared: cloud,
+    no data, snow on one date only (not_compared.geojson, a layer of changes.gpkg), the area (aoi.geojson), claims.json,
     manifest.json, item.json, the evidence report (report.html), the imagery and statistic as COGs, and a
     QGIS project (project.qgz; changes.qlr adds changes.geojson alone).
     """

@@ -21,6 +21,7 @@ from geo.claim_verdict import ClaimVerdict
 from geo.outputs.cog import TRUE_COLOUR, sar_display, true_colour, write_cog
 from geo.outputs.geojson import lonlat_as_written, write_feature_collection
 from geo.outputs.layer_metadata import COPYRIGHT_TAG, sentinel_credit
+from geo.outputs.not_compared import with_not_compared
 from geo.outputs.render import display_stretch
 from geo.outputs.provenance import as_json, portable
 from geo.outputs.run_data import AFTER_RGB, AOI, BEFORE_RGB, STATISTIC, RunData
@@ -76,7 +77,8 @@ def run_data(result: JobResult, out: Path) -> RunData:
     manifest = as_json(result.manifest.to_dict())
     return RunData(out, {**manifest["aoi"], **as_json(result.aoi.summary())},
                    lonlat_as_written(result.aoi.geometry), features, [c.to_dict() for c in result.claims], manifest,
-                   None if result.vessels is None else replace(result.vessels, plot=out / result.vessels.plot.name))
+                   None if result.vessels is None else replace(result.vessels, plot=out / result.vessels.plot.name),
+                   tuple(with_not_compared(result).not_compared or ()))
 
 
 def write_rasters(result: JobResult, out: Path) -> None:

@@ -1,5 +1,5 @@
-"""The run as one GeoPackage for QGIS: layers ``changes``, ``aois`` and ``claims`` (and ``vessels``, the
-vessel detections, when a claim predicted vessels), each with its default style in the ``layer_styles``
+"""The run as one GeoPackage for QGIS: layers ``changes``, ``not_compared`` (the AOI's areas not compared, one
+per reason), ``aois`` and ``claims`` (and ``vessels``, the vessel detections, when a claim predicted vessels), each with its default style in the ``layer_styles``
 table (the table and columns QGIS itself creates), DateTime fields for the temporal controller, EPSG:4326
 like the GeoJSON.
 """
@@ -28,7 +28,8 @@ from geo.errors import OutputError
 from geo.geometry import WGS84
 from geo.outputs.layer_metadata import vector_metadata, write_geopackage_metadata
 from geo.outputs.run_data import RunData
-from geo.outputs.styles import QGIS_VERSION, aois_style, changes_style, claims_style, to_qml, vessels_style
+from geo.outputs.styles import (QGIS_VERSION, aois_style, changes_style, claims_style, not_compared_style, to_qml,
+                                vessels_style)
 from geo.vector.feature import ChangeFeature
 from geo.vector.sensor_columns import extra_columns
 
@@ -111,6 +112,17 @@ def changes_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
     frame["before_date"] = _utc(frame["before_date"].tolist())
     frame["after_date"] = _utc(frame["after_date"].tolist())
     return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries(geometries, crs=WGS84), crs=WGS84)
+
+
+def not_compared_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
+    """The runs' areas not compared (``geo.outputs.not_compared``), the pair's dates as DateTime (as the changes')."""
+    from geo.outputs.not_compared import COLUMNS
+
+    pairs = [(geometry, props) for run in runs for geometry, props in run.not_compared]
+    frame = pd.DataFrame([{k: p.get(k) for k in COLUMNS} for _, p in pairs], columns=list(COLUMNS)).astype(COLUMNS)
+    frame["before_date"] = _utc(frame["before_date"].tolist())
+    frame["after_date"] = _utc(frame["after_date"].tolist())
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([g for g, _ in pairs], crs=WGS84), crs=WGS84)
 
 
 def aois_frame(runs: Sequence[RunData]) -> geopandas.GeoDataFrame:
@@ -254,6 +266,7 @@ def write_geopackage(path: Path, runs: Sequence[RunData]) -> Path:
     types = changes["change_type"].dropna().unique() if len(changes) else ()
     layers: dict[str, tuple[geopandas.GeoDataFrame, str, str]] = {
         "changes": (changes, to_qml(changes_style(types)), POLYGONS),
+        "not_compared": (not_compared_frame(runs), to_qml(not_compared_style()), POLYGONS),
         "aois": (aois_frame(runs), to_qml(aois_style()), POLYGONS),
         "claims": (claims_frame(runs), to_qml(claims_style()), POLYGONS),
     }

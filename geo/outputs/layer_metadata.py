@@ -71,12 +71,16 @@ def _pairs(runs: Iterable[RunData]) -> str:
 
 
 def vector_metadata(runs: Iterable[RunData]) -> dict[str, ET.Element]:
-    """The metadata of the runs' vector layers (their GeoPackage tables: changes, aois, claims, vessels)."""
+    """The metadata of the runs' vector layers (their GeoPackage tables: changes, not_compared, aois, claims,
+    vessels)."""
     runs = list(runs)
     areas, pairs, days = _areas(runs), _pairs(runs), run_days(runs)
     layers = {
         "changes": (f"Changes over {areas}", f"Change polygons geo workbench found over {areas} between the Sentinel "
                     f"scenes {pairs}: each with its kind, area, score, confidence and the claims it bears on."),
+        "not_compared": (f"Not compared over {areas}", f"The parts of {areas} the Sentinel scenes {pairs} did not "
+                         "both show clear, or that were left out of the comparison (cloud, no data, snow on one date "
+                         "only), one polygon per reason: no change could be found there, nothing is known of them."),
         "aois": ("Areas of interest", f"The areas of interest {areas}, with the share of each seen clear in the run."),
         "claims": (f"Claim verdicts over {areas}", f"Each claim on {areas} with its verdict, confidence and "
                    f"rationale from the changes between the Sentinel scenes {pairs}, drawn over its area."),

@@ -35,6 +35,7 @@ from geo.outputs.styles import (
     aois_style,
     changes_style,
     claims_style,
+    not_compared_style,
     statistic_style,
     to_qml,
     true_colour_style,
@@ -44,6 +45,7 @@ from geo.outputs.styles import (
 PROJECT = "project.qgz"
 MEASURE_ELLIPSOID = "EPSG:7030"  # WGS 84: what QGIS sets for a new project (lengths and areas on the ellipsoid)
 AFTER_SHOWN_FOR = timedelta(days=1)
+NOT_COMPARED_NAME = "not compared: nothing known here"  # the legend's name of the areas not compared
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,9 @@ def project_layers(run: RunData) -> list[ProjectLayer]:
                         vessels_style(), feature_counts=True, metadata=about["vessels"])] if run.vessels is not None else []),
         ProjectLayer(_layer_id("claims"), "claim verdicts", "vector", gpkg + "claims", "EPSG:4326", claims_style(), False,
                      feature_counts=True, metadata=about["claims"]),
+        # over the imagery, under the changes: where nobody saw the ground, which the changes alone show as unchanged
+        ProjectLayer(_layer_id("not_compared"), NOT_COMPARED_NAME, "vector", gpkg + "not_compared", "EPSG:4326",
+                     not_compared_style(), time_range=images_shown, feature_counts=True, metadata=about["not_compared"]),
     ]
     statistic = run.manifest["statistic"]
     if run.raster(STATISTIC):

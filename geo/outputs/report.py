@@ -34,8 +34,9 @@ from geo.link import (
 )
 from geo.atomic import replacing
 from geo.claim_verdict import DECIDED_BY_NEITHER
-from geo.results import cloud_unjudged_on, seen_clear_split
+from geo.results import cloud_unjudged_on, left_out_share, seen_clear_split
 from geo.outputs.layer_metadata import run_days, sentinel_credit
+from geo.outputs.not_compared import legend_words
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
@@ -338,6 +339,7 @@ def _section(run: RunData) -> dict[str, Any]:
         "cloud_unjudged": _cloud_unjudged(manifest),
         "legend": [{"type": t, "label": t.replace("_", " "), "colour": change_colour(t), "count": n}
                    for t, n in types.most_common()],
+        "not_compared": legend_words(run.not_compared),
         "n_changes": len(run.features),
         "area_text": area_text(sum(f.area_m2 for f in run.features)),
         "cards": [_claim_card(e, run, pictures) for e in run.claims],
@@ -346,7 +348,8 @@ def _section(run: RunData) -> dict[str, Any]:
         "scenes": scenes,
         # a local catalog's items often name no collection: then the scene table has no column for it
         "scene_collections": any(scene.get("collection") for scene in scenes),
-        "seen": seen_clear_split(float(manifest.get("clear_fraction") or 0.0), manifest["scenes"]),
+        "seen": seen_clear_split(float(manifest.get("clear_fraction") or 0.0), manifest["scenes"],
+                                 left_out=left_out_share(manifest)),
     }
 
 

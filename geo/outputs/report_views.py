@@ -111,6 +111,7 @@ class Pictures:
     _sources: tuple[TrueColour, TrueColour] | None = None
     _grid: Grid | None = None
     gaps: bool = False  # either picture has pixels not seen on its date (drawn dark grey)
+    not_compared: list[tuple[str, str]] = field(default_factory=list)  # the areas not compared: (SVG path, title)
     # each change's chips by change id: an area named by 40 claims shows the same changes on 40 cards
     _chips: dict[str, Chip] = field(default_factory=dict)
 
@@ -198,6 +199,8 @@ def build_pictures(run: RunData) -> Pictures:
         {"before": [list(s) for s in stretch_before], "after": [list(s) for s in stretch_after]},
         furniture(grid), (TrueColour(before_path, stretch_before), TrueColour(after_path, stretch_after)), grid,
         gaps=not (np.isfinite(before_rgb).all() and np.isfinite(after_rgb).all()),
+        not_compared=[(frame.svg_path(geometry), f"not compared: {props.get('detail') or props.get('reason')}")
+                      for geometry, props in run.not_compared],
     )
 
 

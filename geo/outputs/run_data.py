@@ -27,6 +27,7 @@ from geo.results import GeoFeature, VesselData, utc_datetime
 from geo.vector.feature import ChangeFeature
 
 CHANGES = "changes.geojson"
+NOT_COMPARED = "not_compared.geojson"  # the AOI's areas not compared (geo.outputs.not_compared)
 CLAIMS = "claims.json"
 MANIFEST = "manifest.json"
 AOI = "aoi.geojson"
@@ -77,6 +78,7 @@ class RunData:
     claims: list[dict[str, Any]]
     manifest: dict[str, Any]
     vessels: VesselData | None = None
+    not_compared: tuple[GeoFeature, ...] = ()  # lon/lat, one per reason (a folder from before them: none)
 
     @property
     def aoi_id(self) -> str:
@@ -206,8 +208,11 @@ def load_run(folder: Path) -> RunData:
     for key in ("scenes", "aoi"):
         if key not in manifest:
             raise RunFolderError(f"{folder / MANIFEST}: no {key!r} entry")
+    # a folder from before the areas not compared has none; one whose run wrote them (its marker lists the file) must
+    written = (folder / NOT_COMPARED).exists() or NOT_COMPARED in (read_marker(folder) or {}).get("files", [])
+    not_compared = tuple(_features(folder / NOT_COMPARED)) if written else ()
     return RunData(folder, {**manifest["aoi"], **props}, geometry, _change_features(folder / CHANGES), claims, manifest,
-                   load_vessels(folder))
+                   load_vessels(folder), not_compared)
 
 
 def load_vessels(folder: Path) -> VesselData | None:

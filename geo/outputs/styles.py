@@ -52,6 +52,11 @@ VESSEL_ALIASES = {
     "pixels": "Pixels", "score": "Detection score", "peak": "Peak value", "at_berth": "At berth",
     "lon": "Longitude", "lat": "Latitude", "algorithm_version": "Algorithm version",
 }
+NOT_COMPARED_ALIASES = {
+    "aoi_id": "Area of interest", "reason": "Why not compared", "detail": "Why, in full", "area_m2": "Area (m²)",
+    "aoi_fraction": "Share of the area", "before_scene": "Before scene", "after_scene": "After scene",
+    "before_date": "Before (acquired, UTC)", "after_date": "After (acquired, UTC)",
+}
 AOI_ALIASES = {
     "id": "Id", "name": "Name", "country": "Country", "kind": "Kind", "area_km2": "Area (km²)",
     "approximate": "Approximate outline", "source": "Outline source", "clear_fraction": "Clear share in the run",
@@ -73,12 +78,13 @@ def _contrasting(colour: str) -> str:
 
 
 def _simple_fill(symbol: ET.Element, colour: str, fill_alpha: int, outline: str, outline_alpha: int,
-                 outline_width: float, outline_style: str) -> None:
+                 outline_width: float, outline_style: str, brush: str | None = None) -> None:
+    """A SimpleFill layer: its fill solid (none when ``fill_alpha`` is 0), or ``brush`` (a hatch: f_diagonal...)."""
     (r, g, b), (outline_r, outline_g, outline_b) = rgb_triplet(colour), rgb_triplet(outline)
     layer = ET.SubElement(symbol, "layer", {"class": "SimpleFill", "enabled": "1", "pass": "0", "locked": "0"})
     _option_map(layer, {
         "color": f"{r},{g},{b},{fill_alpha}",
-        "style": "solid" if fill_alpha else "no",
+        "style": brush or ("solid" if fill_alpha else "no"),
         "outline_color": f"{outline_r},{outline_g},{outline_b},{outline_alpha}",
         "outline_style": outline_style,
         "outline_width": f"{outline_width}",
@@ -226,6 +232,44 @@ def vessels_style() -> ET.Element:
         '<b>vessel</b> ([% upper("sensor") %]) [% format_number("length_m", 0) %] m long, '
         f'[% format_number("area_m2", 0) %] m², score [% "score" %]<br>[% "datetime" %]<br>scene {_field("scene")}'
     ), VESSEL_ALIASES)
+    return root
+
+
+NOT_COMPARED_GREY = "#4d4d4d"
+# the areas not compared's ``reason`` -> (its legend label, in QGIS and the report; its hatch): grey hatching, a
+# pattern per reason, over a light veil greying the imagery
+NOT_COMPARED_CATEGORIES = {
+    "cloud": ("cloud or cloud shadow", "f_diagonal"),
+    "no data": ("no data (outside a scene, or a gap in it)", "diagonal_x"),
+    "snow": ("snow or ice on one date only", "b_diagonal"),
+    "left out": ("left out of the comparison", "horizontal"),
+}
+
+
+def _hatched_symbol(parent: ET.Element, name: str, hatch: str) -> None:
+    symbol = ET.SubElement(parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0")
+    _simple_fill(symbol, "#ffffff", 110, "#ffffff", 0, 0.0, "no")  # the veil: the imagery seen through, paler
+    _simple_fill(symbol, NOT_COMPARED_GREY, 255, NOT_COMPARED_GREY, 255, 0.4, "solid", hatch)
+
+
+def not_compared_style() -> ET.Element:
+    """The AOI's areas not compared: grey hatching over a light veil, a pattern per ``reason``, so the ground nobody
+    saw reads apart from the ground seen without change; drawn over the imagery, under the changes."""
+    root = _document()
+    renderer = ET.SubElement(root, "renderer-v2", {
+        "type": "categorizedSymbol", "attr": "reason", "forceraster": "0", "symbollevels": "0",
+        "enableorderby": "0", "referencescale": "-1",
+    })
+    cats, symbols = ET.SubElement(renderer, "categories"), ET.SubElement(renderer, "symbols")
+    rows = [*((value, label, hatch) for value, (label, hatch) in NOT_COMPARED_CATEGORIES.items()),
+            ("", "other reasons", "dense6")]
+    for index, (value, label, hatch) in enumerate(rows):
+        ET.SubElement(cats, "category", render="true", symbol=str(index), value=value, label=label, type="string")
+        _hatched_symbol(symbols, str(index), hatch)
+    _common_tail(root, "reason", (
+        f'<b>not compared: {_field("reason")}</b><br>{_field("detail")}<br>[% format_number("area_m2", 0) %] m², '
+        '[% format_number(100 * "aoi_fraction", 1) %]% of the area: no change could be found here'
+    ), NOT_COMPARED_ALIASES)
     return root
 
 

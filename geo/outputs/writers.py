@@ -21,15 +21,16 @@ from geo.atomic import staged_dir, write_json
 from geo.outputs.bundle import folder_view, run_data, write_aoi, write_rasters
 from geo.outputs.gpkg import write_geopackage
 from geo.outputs.layers import CHANGE_LAYERS, LayerFacts, write_change_layers
+from geo.outputs.not_compared import NOT_COMPARED_STYLE, write_not_compared
 from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
-from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, REPORT, STATISTIC,
-                                  WRITER_TIMING, RunData)
+from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, NOT_COMPARED, REPORT,
+                                  STATISTIC, WRITER_TIMING, RunData)
 from geo.outputs.stac_item import STAC_ITEM, write_stac_item
 from geo.results import JobResult
 from geo.vector.sensor_columns import extra_columns
 
-Write = Callable[[JobResult, Path], object]  # what it returns is not used
+Write = Callable[[JobResult, Path], object]  # what it returns is not used, but a JobResult: handed on (write_run)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def _write_client_views(result: JobResult, out: Path) -> None:
 RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("change layers", tuple(layer.file for layer in CHANGE_LAYERS),
                  lambda result, out: write_change_layers(out, result.features, _layer_facts(result))),
+    OutputWriter("areas not compared", (NOT_COMPARED, NOT_COMPARED_STYLE), write_not_compared),
     OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, [c.to_dict() for c in result.claims])),
     OutputWriter("aoi", (AOI,), write_aoi),
     OutputWriter("rasters", _raster_files(), write_rasters),
@@ -94,7 +96,8 @@ def write_run(result: JobResult, out: Path, job_writers: Sequence[Write] = (),
     show), then ``writers`` in order, each timed: the view a writer is given holds in its manifest's
     ``timings_s`` the seconds of the writers before it ("write rasters", ...; the manifest, written last, holds
     them all). Staged, then swapped into place whole (``staged_dir``: the folder holds this run or the previous
-    one, never a mix). Returns the final paths."""
+    one, never a mix). A writer returning a ``JobResult`` hands on what it made to the writers after it (the areas
+    not compared, made once for the GeoJSON, the GeoPackage, the project and the report). Returns the final paths."""
     view = folder_view(result)
     timings = dict(view.manifest.timings_s)
     with staged_dir(out) as stage:
@@ -102,7 +105,9 @@ def write_run(result: JobResult, out: Path, job_writers: Sequence[Write] = (),
             job_writer(view, stage)
         for writer in writers:
             start = time.perf_counter()
-            writer.write(replace(view, manifest=replace(view.manifest, timings_s=dict(timings))), stage)
+            made = writer.write(replace(view, manifest=replace(view.manifest, timings_s=dict(timings))), stage)
+            if isinstance(made, JobResult):
+                view = replace(made, manifest=view.manifest)
             timings[WRITER_TIMING.format(writer.name)] = round(time.perf_counter() - start, 3)
         names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
     return [Path(out) / n for n in names]

@@ -190,6 +190,15 @@ def _snow_cost(before: float | None, after: float | None) -> float:
     return SNOW_PENALTY_DAYS * abs(before - after) + SNOW_PENALTY_DAYS / 2 * min(before, after)
 
 
+def _unclear(cover: AoiCover) -> str:
+    """What hides the rest of the AOI in a scene, when part of it lies outside the scene (or its no data): "20%
+    outside the scene or no data; " (else nothing: the rest is cloud), so that it does not read as cloud."""
+    if round(100 * cover.nodata) == 0:
+        return ""
+    cloud = f", {cover.cloud:.0%} cloud" if cover.cloud is not None and round(100 * cover.cloud) else ""
+    return f"{cover.nodata:.0%} outside the scene or no data{cloud}; "
+
+
 def _best(befores: Sequence[Candidate], afters: Sequence[Candidate]) -> tuple[Candidate, Candidate] | None:
     pairs = [(b, a) for b in befores for a in afters if b.scene.datetime < a.scene.datetime]
     if not pairs:
@@ -329,8 +338,8 @@ def select_pair(
         raise not_later_error(options["before"][0].scene, options["after"][0].scene, before, after)
     chosen_before, chosen_after = best
     warnings = [
-        f"{name} scene {c.scene.id}: only {c.clear:.0%} of the AOI is clear (no candidate reached {MIN_CLEAR:.0%})"
-        for name, c in (("before", chosen_before), ("after", chosen_after))
+        f"{name} scene {c.scene.id}: only {c.clear:.0%} of the AOI is clear ({_unclear(c.cover)}no candidate reached "
+        f"{MIN_CLEAR:.0%})" for name, c in (("before", chosen_before), ("after", chosen_after))
         if c.cover is not None and c.cover.method == "scl" and c.clear < MIN_CLEAR
     ]
     warnings += [f"candidate {c.scene.id} skipped: {c.cover.error}" for s in sides.values()

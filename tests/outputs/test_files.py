@@ -89,7 +89,7 @@ def test_layer_styles_table_is_the_one_qgis_reads(synthetic_output):
         contents = dict(db.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         geometry_columns = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
     assert contents["layer_styles"] == "attributes"
-    assert [r[0] for r in rows] == ["aois", "changes", "claims"]
+    assert [r[0] for r in rows] == ["aois", "changes", "claims", "not_compared"]
     for table, schema, geometry_column, name, default, qml in rows:
         assert schema == "" and default == 1 and name == table
         assert geometry_column == geometry_columns[table]
@@ -275,7 +275,7 @@ def test_the_geopackage_is_written_without_sqlites_fsync_unless_the_user_says_ot
         after = pyogrio.get_gdal_config_option(gpkg.SQLITE_SYNC)
     finally:
         pyogrio.set_gdal_config_options({gpkg.SQLITE_SYNC: None})
-    assert seen == [False] * 4 if users_setting is None else seen == [users_setting] * 4  # 3 layers + the styles
+    assert seen == [False] * 5 if users_setting is None else seen == [users_setting] * 5  # 4 layers + the styles
     assert after == users_setting
     for layer in ("changes", "aois", "claims"):
         ours, runs = (pyogrio.read_dataframe(path, layer=layer) for path in (tmp_path / "again.gpkg",

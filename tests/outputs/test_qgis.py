@@ -23,6 +23,7 @@ import shapely
 from PIL import Image
 
 from geo.outputs.palette import change_colour, rgb_triplet
+from geo.outputs.qgis_project import NOT_COMPARED_NAME as NOT_COMPARED
 from geo.outputs.styles import AOI_COLOUR
 
 pytestmark = pytest.mark.qgis
@@ -135,7 +136,7 @@ def test_every_layer_credits_the_copernicus_sentinel_data_it_is_made_of(syntheti
     opened = {**{f"gpkg {k}": synthetic_seen["vectors"][k] for k in ("changes", "aois", "claims")},
               **{f"project {k}": v for k, v in synthetic_seen["projects"]["project"]["layers"].items()},
               **{f"qlr {k}": v for k, v in synthetic_seen["definitions"]["changes_qlr"]["layers"].items()}}
-    assert len(opened) == 3 + 6 + 1, sorted(opened)
+    assert len(opened) == 3 + 7 + 1, sorted(opened)  # the project's: with the areas not compared (none here)
     for name, layer in opened.items():
         metadata = layer["metadata"]
         assert metadata["rights"] == [statement], (name, metadata)
@@ -458,7 +459,8 @@ def test_project_crs_and_view_are_the_job_grid(demo_render):
 
 def test_change_outlines_are_drawn_over_the_imagery_where_the_changes_are(demo_render):
     checked = demo_render.facts["renders"]["checked"]
-    assert checked["layers"] == ["areas of interest", "changes", demo_render.after, demo_render.before]
+    # (the areas not compared drawn under the changes: the demo's layer is empty, all of its area was compared)
+    assert checked["layers"] == ["areas of interest", "changes", NOT_COMPARED, demo_render.after, demo_render.before]
     # the pixels along every change polygon carry its type's outline colour, which the imagery alone does not
     assert len(demo_render.changes) > 10
     assert _change_outlines(demo_render, "checked") > 0.9
@@ -473,13 +475,15 @@ def test_at_the_after_scene_the_outlines_show_over_the_after_image(demo_render):
     imagery = _away_from_outlines(demo_render)
     assert len(imagery) > 300
     for key in ("at_after", "at_end"):  # the after scene's instant, and the last instant of the time range
-        assert demo_render.facts["renders"][key]["drawn"] == ["areas of interest", "changes", demo_render.after]
+        assert demo_render.facts["renders"][key]["drawn"] == ["areas of interest", "changes", NOT_COMPARED,
+                                                              demo_render.after]
         assert _change_outlines(demo_render, key) > 0.9, key
         assert _same_pixels(demo_render, key, "after_only", imagery) > 0.98, key
 
 
 def test_at_the_before_scene_the_outlines_show_over_the_before_image(demo_render):
-    assert demo_render.facts["renders"]["at_before"]["drawn"] == ["areas of interest", "changes", demo_render.before]
+    assert demo_render.facts["renders"]["at_before"]["drawn"] == ["areas of interest", "changes", NOT_COMPARED,
+                                                                  demo_render.before]
     assert _change_outlines(demo_render, "at_before") > 0.9
     # two years apart, the two images differ almost everywhere
     assert _same_pixels(demo_render, "at_before", "after_only", _away_from_outlines(demo_render)) < 0.5
