@@ -141,7 +141,8 @@ def test_a_pair_that_compared_all_of_the_area_has_the_layer_empty(user, archive)
     assert json.loads((out / "not_compared.geojson").read_text())["features"] == []
     info = pyogrio.read_info(out / "changes.gpkg", layer="not_compared")
     assert info["features"] == 0 and info["geometry_type"] == "MultiPolygon"
-    assert "not-compared" not in (out / "report.html").read_text().split("<body>", 1)[1].split("</svg>", 1)[1]
+    body = (out / "report.html").read_text().split("<body>", 1)[1].split("</svg>", 1)[1]
+    assert '<path class="not-compared"' not in body and "swatch not-compared" not in body  # no hatching, no legend
 
 
 def test_geo_report_reads_them_back_and_names_the_file_when_it_was_removed(user, archive):
@@ -186,3 +187,48 @@ def test_a_scene_partly_outside_the_area_is_not_said_to_be_clouded(user, archive
     assert shell.returncode == 0, shell.output
     assert ("before scene S2A_T_before: only 80% of the AOI is clear (20% outside the scene or no data; no candidate "
             "reached 80%)") in shell.output, shell.output
+
+
+@pytest.mark.chromium
+def test_the_pointer_over_the_hatching_names_why_that_ground_was_not_compared(user, archive):
+    """The README said the swipe view gives "each polygon's reason under the pointer", but the hatching takes no
+    pointer events (the picture is dragged to swipe): its hover text never showed and the readout under the picture
+    said only "Pointer: 41.7…° N, …". It now names the reason there, as it names a change under the pointer."""
+    from selenium.webdriver import ActionChains
+
+    from tests.outputs import browser
+
+    if browser.missing():
+        pytest.skip(browser.missing())
+    out = run(user, archive, "S2A_T_before", "S2A_T_after", "out")
+    with browser.chromium() as driver:
+        driver.set_window_size(1280, 2400)
+        driver.get((out / "report.html").resolve().as_uri())
+        stage = driver.find_element("css selector", "[data-swipe]")
+        driver.execute_script("arguments[0].scrollIntoView()", stage)
+        # a point inside the cloud's hatching and outside every change outline, as offsets from the picture's centre
+        found = driver.execute_script("""
+            const stage = arguments[0], svg = stage.querySelector('svg'), view = svg.viewBox.baseVal;
+            const box = stage.getBoundingClientRect();
+            const changes = [...svg.querySelectorAll('path.change')];
+            for (const path of svg.querySelectorAll('path.not-compared')) {
+                if (!path.querySelector('title').textContent.includes('cloud')) continue;
+                const b = path.getBBox();
+                for (let i = 1; i < 40; i++) for (let j = 1; j < 40; j++) {
+                    const p = new DOMPoint(b.x + b.width * i / 40, b.y + b.height * j / 40);
+                    if (path.isPointInFill(p) && !changes.some(c => c.isPointInFill(p) || c.isPointInStroke(p))) {
+                        return [(p.x - view.x) / view.width * box.width - box.width / 2,
+                                (p.y - view.y) / view.height * box.height - box.height / 2];
+                    }
+                }
+            }
+            return null;""", stage)
+        assert found is not None, "no point inside the cloud's hatching"
+        ActionChains(driver).move_to_element_with_offset(stage, round(found[0]), round(found[1])).perform()
+        shown = driver.find_element("css selector", "[data-coords]").text
+        assert shown.startswith("Pointer: ") and shown.endswith(
+            " Not compared here: cloud, cirrus or cloud shadow on a date (its scene classification's, and 40 m round "
+            "them)."), shown
+        ActionChains(driver).click().perform()
+        assert "Not compared here: cloud" in driver.find_element("css selector", "[data-coords-said]").get_attribute(
+            "textContent")

@@ -30,20 +30,30 @@
     }
     readout.textContent = "Pointer: " + latLonText(mix(0), mix(1)) + "." + changeAt(stage, u, v);
   }
-  // The change outlined under the pointer, as its card names it: the outlines take no pointer events (the
-  // picture is dragged to swipe), so their own hover text never showed.
+  // The change outlined under the pointer, as its card names it, else why the hatched ground there was not
+  // compared: the outlines and the hatching take no pointer events (the picture is dragged to swipe), so their own
+  // hover text never showed. The hatching stays when the outlines are hidden.
   function changeAt(stage, u, v) {
     var svg = stage.querySelector("svg");
-    if (!svg || stage.classList.contains("hide-outlines") || !svg.viewBox || !window.DOMPoint) {
+    if (!svg || !svg.viewBox || !window.DOMPoint) {
       return "";
     }
     var view = svg.viewBox.baseVal;
     var point = new DOMPoint(view.x + u * view.width, view.y + v * view.height);
-    var paths = svg.querySelectorAll("path.change");
+    function titleOf(path) {
+      var title = path.querySelector("title");
+      return title ? title.textContent : "";
+    }
+    var paths = stage.classList.contains("hide-outlines") ? [] : svg.querySelectorAll("path.change");
     for (var i = paths.length - 1; i >= 0; i--) {  // the last drawn is on top
       if (paths[i].isPointInFill(point) || paths[i].isPointInStroke(point)) {
-        var title = paths[i].querySelector("title");
-        return " Change " + paths[i].getAttribute("data-change") + ": " + (title ? title.textContent : "") + ".";
+        return " Change " + paths[i].getAttribute("data-change") + ": " + titleOf(paths[i]) + ".";
+      }
+    }
+    var unseen = svg.querySelectorAll("path.not-compared");
+    for (var j = 0; j < unseen.length; j++) {
+      if (unseen[j].isPointInFill(point)) {
+        return " Not compared here: " + titleOf(unseen[j]).replace(/^not compared: /, "") + ".";
       }
     }
     return "";
