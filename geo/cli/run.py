@@ -58,7 +58,8 @@ def run_command(aoi_ref: str, claim_ids: tuple[str, ...], before: str | None, af
     polygons (changes.geojson, RFC 7946; changes.gpkg; changes.kml), the parts of the area not compared: cloud,
     no data, snow on one date only (not_compared.geojson, a layer of changes.gpkg), the area (aoi.geojson), claims.json,
     manifest.json, item.json, the evidence report (report.html), the imagery and statistic as COGs, and a
-    QGIS project (project.qgz; changes.qlr adds changes.geojson alone).
+    QGIS project (project.qgz; changes.qlr and not_compared.qlr add changes.geojson and not_compared.geojson
+    alone).
     """
     one_cluster(scheduler)
     from geo.cli.start_up import job_imports

@@ -17,12 +17,15 @@ from typing import Any
 from geo.atomic import write_text
 from geo.geometry import WGS84, reproject
 from geo.outputs.geojson import lonlat_as_written, write_feature_collection
-from geo.outputs.layer_metadata import sentinel_credit
+from geo.outputs.layer_metadata import resource_metadata, sentinel_credit
 from geo.outputs.run_data import NOT_COMPARED
 from geo.outputs.styles import NOT_COMPARED_CATEGORIES, not_compared_style, to_qml
 from geo.results import NOT_COMPUTED, GeoFeature, JobResult
 
 NOT_COMPARED_STYLE = "not_compared.qml"
+# the layer as QGIS should add it: a lon/lat polygon layer also when empty (QGIS opens an empty FeatureCollection as
+# a table without geometry or CRS, which no style changes: the demo's), as changes.qlr does the changes
+NOT_COMPARED_LAYER = "not_compared.qlr"
 
 # the ``reason`` field's values (short, for filters) and their legend labels (QGIS's categories, the report's)
 NO_DATA_REASON, CLOUD_REASON, SNOW_REASON, LEFT_OUT_REASON = "no data", "cloud", "snow", "left out"
@@ -95,4 +98,20 @@ def write_not_compared(result: JobResult, out: Path) -> JobResult:
     write_feature_collection(out / NOT_COMPARED, list(result.not_compared or ()), sentinel_credit(days))
     # its QGIS style beside it (a sidecar of the same name: QGIS applies it when it opens the file, as changes.qml)
     write_text(out / NOT_COMPARED_STYLE, to_qml(not_compared_style()))
+    write_text(out / NOT_COMPARED_LAYER, _definition(result, days))
     return result
+
+
+def _definition(result: JobResult, days: Sequence[str]) -> str:
+    """``not_compared.qlr``: ``not_compared.geojson`` as a lon/lat polygon layer styled by reason, declaring its
+    columns when it has no feature (OGR reads them from the features), typed as QGIS reads them from a file with some."""
+    from geo.outputs.qgis_project import NOT_COMPARED_NAME
+    from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
+
+    fields = None if result.not_compared else declared_fields(COLUMNS, datetimes=("before_date", "after_date"))
+    area = f"{result.aoi.name} ({result.aoi.id})" if result.aoi is not None else "the area"
+    about = resource_metadata(f"Not compared over {area}", f"The parts of {area} the Sentinel scenes did not both show "
+                              "clear, or that were left out of the comparison (cloud, no data, snow on one date only), "
+                              "one polygon per reason: no change could be found there, nothing is known of them.",
+                              sentinel_credit(days))
+    return geojson_definition([GeoJSONLayer(NOT_COMPARED, NOT_COMPARED_NAME, not_compared_style(), True, fields, about)])

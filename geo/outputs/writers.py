@@ -21,7 +21,7 @@ from geo.atomic import staged_dir, write_json
 from geo.outputs.bundle import folder_view, run_data, write_aoi, write_rasters
 from geo.outputs.gpkg import write_geopackage
 from geo.outputs.layers import CHANGE_LAYERS, LayerFacts, write_change_layers
-from geo.outputs.not_compared import NOT_COMPARED_STYLE, write_not_compared
+from geo.outputs.not_compared import NOT_COMPARED_LAYER, NOT_COMPARED_STYLE, write_not_compared
 from geo.outputs.qgis_project import PROJECT, write_project
 from geo.outputs.report import write_report
 from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, NOT_COMPARED, REPORT,
@@ -79,7 +79,7 @@ def _write_client_views(result: JobResult, out: Path) -> None:
 RUN_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter("change layers", tuple(layer.file for layer in CHANGE_LAYERS),
                  lambda result, out: write_change_layers(out, result.features, _layer_facts(result))),
-    OutputWriter("areas not compared", (NOT_COMPARED, NOT_COMPARED_STYLE), write_not_compared),
+    OutputWriter("areas not compared", (NOT_COMPARED, NOT_COMPARED_STYLE, NOT_COMPARED_LAYER), write_not_compared),
     OutputWriter("claims", (CLAIMS,), lambda result, out: write_json(out / CLAIMS, [c.to_dict() for c in result.claims])),
     OutputWriter("aoi", (AOI,), write_aoi),
     OutputWriter("rasters", _raster_files(), write_rasters),

@@ -232,3 +232,30 @@ def test_the_pointer_over_the_hatching_names_why_that_ground_was_not_compared(us
         ActionChains(driver).click().perform()
         assert "Not compared here: cloud" in driver.find_element("css selector", "[data-coords-said]").get_attribute(
             "textContent")
+
+
+def test_an_empty_layer_opens_in_qgis_as_a_styled_polygon_layer(user, archive):
+    """The demo's ``not_compared.geojson`` is empty (all of its AOI compared): an empty FeatureCollection, which QGIS
+    opens as a table without geometry or CRS, ``not_compared.qml`` not applied. ``not_compared.qlr`` beside it adds
+    it as a lon/lat polygon layer styled by reason, with the columns, typed, QGIS reads from a file with areas."""
+    full = run(user, archive, "S2A_T_before", "S2A_T_after", "out")
+    empty = run(user, archive, "S2A_T_clear", "S2A_T_clear_later", "same")
+    for out in (full, empty):
+        assert "not_compared.qlr" in json.loads((out / MARKER).read_text())["files"]
+        assert "not_compared-qlr" in json.loads((out / "item.json").read_text())["assets"]
+    if _qgis_missing():
+        pytest.skip(_qgis_missing())
+    seen = probe({"vectors": [{"key": "empty", "uri": str(empty / "not_compared.geojson")},
+                              {"key": "full", "uri": str(full / "not_compared.geojson")}],
+                  "definitions": [{"key": "empty", "path": str(empty / "not_compared.qlr")},
+                                  {"key": "full", "path": str(full / "not_compared.qlr")}], "rasters": [], "ranges": []})
+    assert seen["vectors"]["empty"]["geometry"] == "NoGeometry"  # QGIS's own reading of the file: why the .qlr
+    for key, count in (("empty", 0), ("full", 3)):
+        definition = seen["definitions"][key]
+        assert definition["read"], definition["error"]
+        layer = definition["layers"]["not compared: nothing known here"]
+        assert layer["valid"] and layer["count"] == count and layer["checked"], layer
+        assert layer["geometry"] in ("Polygon", "MultiPolygon") and layer["crs"] == "EPSG:4326"
+        assert layer["renderer"] == "categorizedSymbol" and layer["class_attribute"] == "reason"
+        assert layer["fields"] == seen["vectors"]["full"]["fields"]
+        assert layer["metadata"]["rights"] and "Copernicus Sentinel" in layer["metadata"]["rights"][0]

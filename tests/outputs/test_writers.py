@@ -92,7 +92,7 @@ def test_every_file_of_a_run_comes_from_one_registered_writer(synthetic_result, 
     written = {p.name for p in write_run(synthetic_result, tmp_path / "out")}
     listed = [f for writer in RUN_WRITERS for f in writer.files]
     assert len(listed) == len(set(listed))  # no file claimed by two writers
-    assert written == set(listed) and len(written) == 19
+    assert written == set(listed) and len(written) == 20
     assert (tmp_path / "out" / MARKER).is_file()
     assert RUN_WRITERS[-1].files == ("manifest.json",)  # last: a folder with its manifest is complete
 
