@@ -259,3 +259,12 @@ def test_an_empty_layer_opens_in_qgis_as_a_styled_polygon_layer(user, archive):
         assert layer["renderer"] == "categorizedSymbol" and layer["class_attribute"] == "reason"
         assert layer["fields"] == seen["vectors"]["full"]["fields"]
         assert layer["metadata"]["rights"] and "Copernicus Sentinel" in layer["metadata"]["rights"][0]
+
+
+def test_the_reports_footer_names_the_layer_among_the_geopackages(user, archive):
+    """The report's last words list what ``changes.gpkg`` holds: "the changes, areas, claim verdicts (and vessel
+    detections, when counted)", without its ``not_compared`` layer."""
+    out = run(user, archive, "S2A_T_before", "S2A_T_after", "out")
+    footer = (out / "report.html").read_text().split("<footer>", 1)[1].split("</footer>", 1)[0]
+    assert ("<code>changes.gpkg</code> holds the changes, the areas of interest, the parts of them not compared, "
+            "the claim verdicts (and vessel detections, when counted) with their styles") in footer, footer
