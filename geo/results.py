@@ -168,7 +168,7 @@ def seen_words(clear_fraction: float, outside_share: float, sensor: Sensor | Non
         return "; ".join(part for part in parts if part)
     if not outside:
         return f"{clear}% of the AOI seen" if radar else f"clear fraction of AOI {clear_fraction:.0%}"
-    cloud = f"; {rest}% cloud or gaps inside them" if rest else ""
+    cloud = f"; {rest}% {'gaps' if radar else 'cloud or gaps'} inside them" if rest else ""
     return f"{clear}% of the AOI seen{'' if radar else ' clear'}; {outside}% outside the scenes{cloud}"
 
 

@@ -26,3 +26,10 @@ def test_gaps_with_no_part_outside_the_scenes_are_said_inside_the_scenes():
     assert seen_words(0.0, 0.0, Sensor.S2, "both scenes") == (
         "0% of the AOI seen; 100% gaps inside the scenes; cloud not judged: no scene classification (SCL) on "
         "both scenes")
+
+
+def test_a_radar_pairs_gaps_are_not_said_to_be_cloud():
+    # radar sees through cloud: the part of the area not seen inside the scenes is gaps (no data, the swath's edge)
+    assert seen_words(0.60, 0.30, Sensor.S1) == "60% of the AOI seen; 30% outside the scenes; 10% gaps inside them"
+    assert seen_words(0.60, 0.30, Sensor.S2) == (
+        "60% of the AOI seen clear; 30% outside the scenes; 10% cloud or gaps inside them")
