@@ -12,7 +12,8 @@ from geo.words import counted
 
 CLOUDED = "clouded"
 SNOWED = "snowed"
-OFF_AOI = "not covering the AOI"  # the scene's footprint (or its valid pixels) holds too little of the AOI
+OFF_AOI = "not covering the AOI"  # the scene's footprint (or its valid pixels) holds none of the AOI
+PART_OFF_AOI = "covering too little of the AOI"  # ... some of it, too little (a third: not "not covering" it)
 NO_DATA = "no data"  # nothing valid over the AOI, cloud not judged (no SCL) or a radar scene
 NOT_LATER = "not after the head"
 UNUSABLE = "unusable item"  # a band missing, an href its archive does not serve...
@@ -25,7 +26,7 @@ def obscured_cause(clear: float, outside: float | None, snow: float, sees_cloud:
     outside = outside or 0.0
     rest = max(0.0, 1.0 - clear - outside - snow)
     rest_cause = CLOUDED if sees_cloud and cloud_judged else NO_DATA
-    shares = {OFF_AOI: outside, SNOWED: snow, rest_cause: rest}
+    shares = {OFF_AOI if outside >= 0.995 else PART_OFF_AOI: outside, SNOWED: snow, rest_cause: rest}
     return max(shares, key=lambda cause: shares[cause])
 
 

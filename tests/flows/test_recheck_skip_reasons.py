@@ -17,8 +17,9 @@ from tests.flows.tiles import Tile, tile_item, utm_box
 
 AOI = "khabarovsk"
 ALL = (-2, -2, 3, 3)
-SKIPPED = {"clouded": 1, "snowed": 1, "not covering the AOI": 1}
-WORDS = "3 scenes skipped (1 clouded, 1 snowed, 1 not covering the AOI)"
+# a scene holding a third of the area was said "not covering the AOI", as one beside it: it covers too little of it
+SKIPPED = {"clouded": 1, "snowed": 1, "covering too little of the AOI": 1}
+WORDS = "3 scenes skipped (1 clouded, 1 snowed, 1 covering too little of the AOI)"
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
     entry, = summary["aois"]
     assert entry["skipped"] == SKIPPED and summary["skipped"] == SKIPPED, entry
     causes = {p["after_scene"].rsplit("_", 1)[1]: p.get("skipped_for") for p in entry["pairs"]}
-    assert causes == {"b-clouded": "clouded", "c-snowed": "snowed", "d-partial": "not covering the AOI",
+    assert causes == {"b-clouded": "clouded", "c-snowed": "snowed", "d-partial": "covering too little of the AOI",
                       "e-changed": None, "f-later": None}, causes
 
     mail = (user.home / "mail.txt").read_text()
@@ -81,7 +82,7 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
 
 
 @pytest.mark.parametrize(("since", "baseline", "cause", "short"), [
-    ("2024-10-27", "d-partial", "not covering the AOI", "31%"),
+    ("2024-10-27", "d-partial", "covering too little of the AOI", "31%"),
     ("2024-10-20", "c-snowed", "snowed", "0%"),
 ])
 def test_a_baseline_showing_too_little_of_the_aoi_is_moved_on(user, archive, since, baseline, cause, short):
