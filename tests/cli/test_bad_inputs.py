@@ -52,7 +52,8 @@ def test_good_run_works(geo_cli, project):
     assert sorted(p.name for p in out.iterdir()) == [
         ".geo-complete.json", "after_rgb.qml", "after_rgb.tif", "aoi.geojson", "before_rgb.qml", "before_rgb.tif",
         "change_statistic.qml", "change_statistic.tif", "changes.geojson", "changes.gpkg", "changes.kml",
-        "changes.qlr", "changes.qml", "claims.json", "item.json", "manifest.json", "project.qgz", "report.html",
+        "changes.qlr", "changes.qml", "claims.json", "item.json", "manifest.json", "not_compared.geojson",
+        "not_compared.qlr", "not_compared.qml", "project.qgz", "report.html",
     ]
 
 
