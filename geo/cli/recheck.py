@@ -23,7 +23,7 @@ from geo.cli.options import (
 )
 from geo.errors import StoreLockedError
 from geo.recheck import retire
-from geo.recheck.skips import entry_counts, skipped_words
+from geo.recheck.skips import deferred_words, entry_counts, skipped_words
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -84,7 +84,7 @@ def print_report(report: RecheckReport, store: Path) -> None:
             out.print(f"  {entry['aoi_id']}{chain}:{start} {counted(len(done), 'pair')}, "
                       f"{counted(entry['n_new_changes'], 'change')}"
                       + (f", {esc(skipped)}" if skipped else "")
-                      + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
+                      + (f", {deferred_words(entry['deferred_scenes'])}" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done, entry.get("sensor")))
             if moved := entry.get("baseline_moved"):  # it showed too little: every later pair was skipped for good
                 out.print(f"  {entry['aoi_id']}: {esc(moved['why'])} (its next scenes pair with it)")
