@@ -58,10 +58,10 @@ def check_since(since: date, utc_today: date, local_today: date) -> None:
     first = Sensor.S2.first_day
     if since < first:
         meant = year_slip(since, first, utc_today)
-        guess = f"did you mean {meant}? " if meant else ""
+        start = f"from the first scenes on: --since {first}"
+        meant_words = f"did you mean {meant}? ({start})" if meant else start
         raise DateError(f"--since {since} is before {Sensor.S2.mission}'s first scenes ({first}): the baseline would be "
-                        f"the first scene over the AOI, every scene since then processed; {guess}(from the first scenes "
-                        f"on: --since {first})")
+                        f"the first scene over the AOI, every scene since then processed; {meant_words}")
 
 
 def _redrawn(store: Store, aois: Sequence[AOI]) -> set[str]:

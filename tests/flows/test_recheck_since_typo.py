@@ -22,6 +22,13 @@ def test_a_since_before_the_first_scenes_is_refused_naming_the_date_meant(user, 
     assert not (user.home / "s.gpkg").exists() and not (user.home / "s-outputs").exists()
 
 
+def test_a_since_no_digit_away_from_a_recent_date_is_refused_without_a_guess(user, flow_archive):
+    shell = user("recheck", "--aoi", "demo-nantes-port", "--store", "s.gpkg", "--source", flow_archive.url,
+                 "--since", "1999-10-01")
+    assert shell.returncode == 1 and shell.stderr.endswith(
+        "every scene since then processed; from the first scenes on: --since 2015-06-23\n"), shell.stderr
+
+
 def test_a_since_on_the_first_scenes_day_is_taken(user, flow_archive):
     shell = user("recheck", "--aoi", "demo-nantes-port", "--store", "s.gpkg", "--source", flow_archive.url,
                  "--since", "2015-06-23", "--sensor", "s2", "--json")
