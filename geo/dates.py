@@ -17,3 +17,19 @@ def parse_date(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise DateError(f"{option} {text!r}: not a valid date ({exc})") from None
+
+
+def year_slip(day: date, first: date, today: date) -> date | None:
+    """The date ``day`` probably meant when it is before ``first`` (a mission's first scenes): the latest date one
+    digit of its year away (2004 -> 2024, 1025 -> 2025) from ``first`` to ``today``; None when there is none."""
+    year = f"{day.year:04d}"
+    meant = []
+    for at in range(4):
+        for digit in "0123456789":
+            try:
+                other = day.replace(year=int(year[:at] + digit + year[at + 1:]))
+            except ValueError:  # 29 February of a year not leap
+                continue
+            if first <= other <= today:
+                meant.append(other)
+    return max(meant, default=None)

@@ -23,7 +23,7 @@ from geo.cli.options import (
 )
 from geo.errors import StoreLockedError
 from geo.recheck import retire
-from geo.recheck.skips import entry_counts, skipped_words
+from geo.recheck.skips import deferred_words, entry_counts, skipped_words
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -84,7 +84,7 @@ def print_report(report: RecheckReport, store: Path) -> None:
             out.print(f"  {entry['aoi_id']}{chain}:{start} {counted(len(done), 'pair')}, "
                       f"{counted(entry['n_new_changes'], 'change')}"
                       + (f", {esc(skipped)}" if skipped else "")
-                      + (f", {entry['deferred_scenes']} deferred" if entry["deferred_scenes"] else "")
+                      + (f", {deferred_words(entry['deferred_scenes'])}" if entry["deferred_scenes"] else "")
                       + f"; head {entry['head_scene']}" + _seen_part(done, entry.get("sensor")))
             if moved := entry.get("baseline_moved"):  # it showed too little: every later pair was skipped for good
                 out.print(f"  {entry['aoi_id']}: {esc(moved['why'])} (its next scenes pair with it)")
@@ -134,15 +134,21 @@ def _seen_part(done: list[dict[str, Any]], sensor: str | None) -> str:
     newest = done[-1] if done else {}
     if newest.get("clear_fraction") is None:
         return ""
-    from geo.results import cloud_unjudged_on, seen_shares, seen_words
+    from geo.results import cloud_unjudged_on, left_out_share, seen_shares, seen_words
 
     kind = Sensor.named(sensor)
     outside = newest.get("outside_fraction") or 0.0
     unjudged = cloud_unjudged_on(newest.get("cloud_masked") or {}) if (kind or Sensor.S2).sees_cloud else None
     if not unjudged and not (outside and seen_shares(newest["clear_fraction"], outside)[1]):
         return ""
+    # seen but not compared (snow on one date only): said apart, out of the cloud's share, as geo run says it
+    left_out = left_out_share(newest)
+    clear, outside_pct, _rest = seen_shares(newest["clear_fraction"], outside, left_out)
+    left = min(round(100 * left_out), 100 - clear - outside_pct)
+    why = (newest.get("not_compared") or {}).get("why")
+    apart = f"; {left}% not compared{f' ({why})' if why else ''}" if left else ""
     newest_only = " (newest pair)" if len(done) > 1 else ""
-    return "; " + seen_words(newest["clear_fraction"], outside, kind, unjudged) + newest_only
+    return "; " + seen_words(newest["clear_fraction"], outside, kind, unjudged, left_out) + apart + newest_only
 
 
 def _runs(run_ids: list[int]) -> str:

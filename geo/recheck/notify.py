@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from geo.recheck import retire
-from geo.recheck.skips import entry_counts, run_counts, skipped_words
+from geo.recheck.skips import aoi_words, run_counts
 from geo.scenes.model import Sensor
 from geo.words import counted
 
@@ -99,8 +99,8 @@ def _lines(summary: Mapping[str, Any], changes: Sequence[dict[str, Any]], verdic
         lines.append(f"• claim {verdict['claim_id']} on {verdict['aoi_id']}{chain}: {verdict['verdict']} "
                      f"({verdict_was(verdict['previous_verdict'])})")
     skips = [f"• {entry['aoi_id']}{' (Sentinel-1)' if entry.get('sensor') == Sensor.S1.value else ''}: {words}"
-             for entry in summary.get("aois", ())  # why scenes were skipped (cloud, snow...): the next pair may wait
-             if (words := skipped_words(entry.get("skipped") or entry_counts(entry["pairs"])))]
+             for entry in summary.get("aois", ())  # why scenes were skipped (cloud, snow...), or left by --max-pairs
+             if (words := aoi_words(entry))]
     lines += skips[:MAX_LISTED]
     for failure in summary["failed_aois"][:MAX_LISTED]:  # retried next run; the others went on
         lines.append(f"• failed {failure['aoi_id']}: {failure['error']}")

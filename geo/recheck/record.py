@@ -98,6 +98,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
                    **({"skipped_for": p.skipped_for} if p.skipped_for else {}),
                    "clear_fraction": p.clear_fraction, "outside_fraction": p.outside_fraction,
                    **({"cloud_masked": dict(p.manifest.cloud_masked)} if p.manifest else {}),
+                   # seen on both dates but not compared (snow on one date only): out of the cloud's share, said apart
+                   **({"not_compared": dict(left)} if p.manifest and (left := _left_out(p.manifest.sections)) else {}),
                    "n_changes": len(p.features),
                    "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
         "head_scene": head.id,
@@ -108,6 +110,14 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         **({"vessels": vessels} if vessels is not None else {}),
     }
     return entry, news
+
+
+def _left_out(sections: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A pair manifest's share seen on both dates but not compared, and why; None when there is none."""
+    entry = sections.get("not_compared")
+    if not isinstance(entry, Mapping) or not entry.get("fraction"):
+        return None
+    return {"fraction": float(entry["fraction"]), "why": str(entry.get("why") or "")}
 
 
 def _record_vessels(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, run_id: int, recorded: str,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from geo import __version__, paths
 from geo.change.detectors import SAR_VERSION
 from geo.claims import VESSEL_SIGNATURE, Claim
+from geo.dates import year_slip
 from geo.errors import DateError, GeoError, StoreError
 from geo.outputs.provenance import portable_path
 from geo.recheck import notify, outputs, quick, retire, sar_chain, skips, source_choice
@@ -53,6 +54,14 @@ def check_since(since: date, utc_today: date, local_today: date) -> None:
     if since > max(utc_today, local_today):
         here = f", {local_today} here" if local_today != utc_today else ""
         raise DateError(f"--since {since} is in the future (today is {utc_today} in UTC{here})")
+    # a year mistyped (2004 for 2024): the baseline would be the archive's first scene, and every one since processed
+    first = Sensor.S2.first_day
+    if since < first:
+        meant = year_slip(since, first, utc_today)
+        start = f"from the first scenes on: --since {first}"
+        meant_words = f"did you mean {meant}? ({start})" if meant else start
+        raise DateError(f"--since {since} is before {Sensor.S2.mission}'s first scenes ({first}): the baseline would be "
+                        f"the first scene over the AOI, every scene since then processed; {meant_words}")
 
 
 def _redrawn(store: Store, aois: Sequence[AOI]) -> set[str]:

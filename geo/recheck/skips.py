@@ -66,3 +66,15 @@ def skipped_words(by_cause: Mapping[str, int]) -> str:
     if not n:
         return ""
     return f"{counted(n, 'scene')} skipped ({', '.join(f'{k} {cause}' for cause, k in by_cause.items())})"
+
+
+def deferred_words(n: int) -> str:
+    """``2 scenes deferred to the next run (--max-pairs reached)``: the new scenes past the cap; empty when none."""
+    return f"{counted(n, 'scene')} deferred to the next run (--max-pairs reached)" if n else ""
+
+
+def aoi_words(entry: Mapping[str, Any]) -> str:
+    """What an AOI's new scenes were not paired for: skipped (why, counted), then those the cap left for the next
+    run; the mail's line of the AOI. Empty when none."""
+    skipped = skipped_words(entry.get("skipped") or entry_counts(entry["pairs"]))
+    return "; ".join(filter(None, (skipped, deferred_words(entry.get("deferred_scenes") or 0))))

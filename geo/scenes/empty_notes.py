@@ -20,14 +20,10 @@ def future_note(anchor: date) -> str:
     return f"{anchor} is in the future (today is {today})" if anchor > today else ""
 
 
-# The launch of each mission's first satellite (Sentinel-2A, Sentinel-1A): no archive holds a scene before it.
-FIRST_LAUNCH = {Sensor.S2: date(2015, 6, 23), Sensor.S1: date(2014, 4, 3)}
-
-
 def mission_note(sensor: Sensor, latest: date) -> str:
     """Why an archive holds no scene up to ``latest``: the mission had not begun (a claim window of 2014 for
     Sentinel-2); '' otherwise."""
-    launch = FIRST_LAUNCH[sensor]
+    launch = sensor.first_day
     return f"{sensor.mission}'s first satellite was launched on {launch}: no scene of it is older" if latest < launch else ""
 
 

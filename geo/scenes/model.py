@@ -43,6 +43,11 @@ class Sensor(StrEnum):
         """The mission's name as users say it."""
         return "Sentinel-2" if self is Sensor.S2 else "Sentinel-1"
 
+    @property
+    def first_day(self) -> date:
+        """The launch of the mission's first satellite (Sentinel-2A, Sentinel-1A): no archive holds a scene before it."""
+        return date(2015, 6, 23) if self is Sensor.S2 else date(2014, 4, 3)
+
     @classmethod
     def named(cls, value: object) -> Sensor | None:
         """The sensor a manifest's or row's ``sensor`` names; None for a missing or unknown value (an older

@@ -41,7 +41,7 @@ def _stopped_while_importing(home: Path, library: str, by: str, signum: int, *ar
 @pytest.mark.parametrize("signum, said", [(signal.SIGINT, "Interrupted."), (signal.SIGTERM, "Terminated.")])
 def test_a_recheck_stopped_while_numpy_imports_for_shapely_says_so_and_leaves_no_store(tmp_path, signum, said):
     recheck = ("recheck", "--store", "store.gpkg", "--aoi", "demo-nantes-port", "--source", str(DEMO_CATALOG),
-               "--since", "2015-06-01")
+               "--since", "2015-06-23")
     stopped = _stopped_while_importing(tmp_path, "numpy", "shapely", signum, *recheck)
     assert stopped.returncode == 128 + signum, stopped.stdout + stopped.stderr
     assert stopped.stderr == said + "\n" and stopped.stdout == ""  # no traceback, no "internal error"

@@ -57,7 +57,7 @@ def test_a_run_whose_reader_stopped_writes_its_whole_output_folder(tmp_path, std
 
 def test_a_recheck_whose_reader_stopped_still_exports_its_stac_collection(tmp_path):
     recheck = ("recheck", "--store", "store.gpkg", "--aoi", "demo-nantes-port", "--source", str(DEMO_CATALOG),
-               "--since", "2015-06-01", "--json", "--export-stac", "stac")
+               "--since", "2015-06-23", "--json", "--export-stac", "stac")
     stopped = geo_into_closed_pipe(tmp_path, *recheck)
     assert stopped.returncode == READER_GONE, stopped.stderr
     assert stopped.stderr == "STAC collection of 1 item: stac/collection.json\n"

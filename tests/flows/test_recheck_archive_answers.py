@@ -61,12 +61,12 @@ def test_an_area_no_scene_covers_yet_is_registered_and_checked_again_not_dropped
     paris = [[2.30, 48.85], [2.31, 48.85], [2.31, 48.86], [2.30, 48.86], [2.30, 48.85]]  # outside the demo scenes
     drawn_aoi(user.home / "paris.geojson", [paris])
     first = user("recheck", "--store", "store.gpkg", "--aoi", "paris.geojson", "--source", str(DEMO_CATALOG),
-                 "--since", "2015-01-01")
+                 "--since", "2015-06-23")
     assert first.returncode == 0, first.output
     assert "run 1: 0 new pairs" in first.stdout
-    # it said "since 2014-01-01" for --since 2015-01-01: the search's reach back for a baseline is named as such
-    assert "paris: no chain yet: no scene over the AOI from 2014-01-01 to " in first.stdout
-    assert "(the 365 days before 2015-01-01 searched for a baseline too)" in first.stdout
+    # it said "since 2014-06-23" for --since 2015-06-23: the search's reach back for a baseline is named as such
+    assert "paris: no chain yet: no scene over the AOI from 2014-06-23 to " in first.stdout
+    assert "(the 365 days before 2015-06-23 searched for a baseline too)" in first.stdout
     with sqlite3.connect(user.home / "store.gpkg") as db:
         assert db.execute("SELECT aoi_id, first_run FROM aois").fetchall() == [("paris", 1)]
     cron = user("recheck", "--store", "store.gpkg", "--source", str(DEMO_CATALOG))
