@@ -143,8 +143,8 @@ def _seen_part(done: list[dict[str, Any]], sensor: str | None) -> str:
         return ""
     # seen but not compared (snow on one date only): said apart, out of the cloud's share, as geo run says it
     left_out = left_out_share(newest)
-    clear, outside_pct, _rest = seen_shares(newest["clear_fraction"], outside, left_out)
-    left = min(round(100 * left_out), 100 - clear - outside_pct)
+    clear, outside_pct, rest = seen_shares(newest["clear_fraction"], outside, left_out)
+    left = 100 - clear - outside_pct - rest  # (the share not compared, as seen_shares took it out of the rest)
     why = (newest.get("not_compared") or {}).get("why")
     apart = f"; {left}% not compared{f' ({why})' if why else ''}" if left else ""
     newest_only = " (newest pair)" if len(done) > 1 else ""

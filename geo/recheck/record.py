@@ -14,7 +14,8 @@ from geo.claim_days import claim_zone
 from geo.claims import Claim
 from geo.recheck.passes import is_head
 from geo.recheck.plan import AoiPlan
-from geo.recheck.skips import counts
+from geo.recheck.skips import entry_counts
+from geo.results import left_out_share
 from geo.scenes.model import Sensor
 from geo.store import PairRow, SceneRef, Store
 
@@ -86,6 +87,14 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
                                                           or any(p.status == "done" for p in pairs)) else []
     vessels, vessel_news = _record_vessels(store, plan, outcome, run_id, recorded, version)
     news.extend(vessel_news)
+    written = [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
+                **({"skipped_for": p.skipped_for} if p.skipped_for else {}),
+                "clear_fraction": p.clear_fraction, "outside_fraction": p.outside_fraction,
+                **({"cloud_masked": dict(p.manifest.cloud_masked)} if p.manifest else {}),
+                # seen on both dates but not compared (snow on one date only): out of the cloud's share, said apart
+                **({"not_compared": dict(left)} if p.manifest and (left := _left_out(p.manifest.sections)) else {}),
+                "n_changes": len(p.features),
+                "change_types": sorted(f.change_type for f in p.features)} for p in pairs]
     entry = {
         "aoi_id": aoi.id,
         "sensor": sensor.value,
@@ -94,17 +103,10 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
         **({"baseline_moved": moved} if moved else {}),
         "baseline_reason": reason if plan.starts_chain else None,
         "new_scenes": [s.id for s in plan.seen],
-        "pairs": [{"before_scene": p.before.id, "after_scene": p.after.id, "status": p.status, "reason": p.reason,
-                   **({"skipped_for": p.skipped_for} if p.skipped_for else {}),
-                   "clear_fraction": p.clear_fraction, "outside_fraction": p.outside_fraction,
-                   **({"cloud_masked": dict(p.manifest.cloud_masked)} if p.manifest else {}),
-                   # seen on both dates but not compared (snow on one date only): out of the cloud's share, said apart
-                   **({"not_compared": dict(left)} if p.manifest and (left := _left_out(p.manifest.sections)) else {}),
-                   "n_changes": len(p.features),
-                   "change_types": sorted(f.change_type for f in p.features)} for p in pairs],
+        "pairs": written,
         "head_scene": head.id,
         **({"head_was": head_was} if head_was else {}),
-        "skipped": counts(p.skipped_for or "unknown" for p in pairs if p.status == "skipped"),  # why, counted
+        "skipped": entry_counts(written),  # why, counted
         "deferred_scenes": plan.deferred,
         "n_new_changes": sum(len(p.features) for p in pairs),
         **({"vessels": vessels} if vessels is not None else {}),
@@ -114,10 +116,8 @@ def record_aoi(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, claims: 
 
 def _left_out(sections: Mapping[str, Any]) -> dict[str, Any] | None:
     """A pair manifest's share seen on both dates but not compared, and why; None when there is none."""
-    entry = sections.get("not_compared")
-    if not isinstance(entry, Mapping) or not entry.get("fraction"):
-        return None
-    return {"fraction": float(entry["fraction"]), "why": str(entry.get("why") or "")}
+    share = left_out_share(sections)
+    return {"fraction": share, "why": str(sections["not_compared"].get("why") or "")} if share else None
 
 
 def _record_vessels(store: Store, plan: AoiPlan, outcome: AoiOutcome | None, run_id: int, recorded: str,
