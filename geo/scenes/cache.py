@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -111,15 +112,21 @@ def _gone(exc: Exception) -> bool:
 
 def _make_folder(folder: Path) -> None:
     """``folder`` made if missing. ``Path.mkdir(exist_ok=True)`` says 'File exists' of a folder there when it
-    tried and gone when it looked (removed meanwhile): said here as missing, as it is."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        if folder.is_dir():  # made again meanwhile
+    tried and gone when it looked (removed meanwhile): tried again, then said missing, as it is. What is there
+    is looked at once per try (checking 'a folder?' then 'anything?' raced with another thread making it)."""
+    for _ in range(3):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
             return
-        if os.path.lexists(folder):  # a file where the folder should be
-            raise
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder)) from None
+        except FileExistsError:
+            try:
+                mode = folder.stat().st_mode
+            except FileNotFoundError:  # removed meanwhile: try again
+                continue
+            if stat.S_ISDIR(mode):  # made again meanwhile
+                return
+            raise  # a file where the folder should be
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder))
 
 
 def _existing(folder: Path) -> Path:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from rasterio.crs import CRS
 
 from geo.grid import Grid
 from geo.scenes import cache as cache_module
-from geo.scenes.cache import CacheKey, SceneCache
+from geo.scenes.cache import CacheKey, SceneCache, _make_folder
 
 GRID = Grid(CRS.from_epsg(32630), Affine(10.0, 0, 500_000.0, 0, -10.0, 5_200_000.0), (20, 30))
 
@@ -70,3 +72,41 @@ def test_clearing_while_a_run_moves_a_finished_window_into_place_clears_it_all(c
     monkeypatch.setattr(os, "unlink", finished_meanwhile)
     files, _ = cache.clear()
     assert files == 4 and not any(cache.root.iterdir())
+
+
+def test_an_item_folder_made_and_removed_by_others_meanwhile_is_never_taken_for_a_file(tmp_path):
+    """Threads of one run make an item's folder while another user's ``clear`` removes it again and again: each
+    make either succeeds or says the folder is missing (then the entry is let go), never 'File exists' — which
+    read as a cache that cannot be written and stopped caching for the run (1 in ~10 CI runs of the shared-cache
+    flow). The old check ('a folder?' then 'anything there?') failed here within a second."""
+    folder = tmp_path / "S2A_ITEM"
+    stop = threading.Event()
+    wrong: list[OSError] = []
+    made = [0]
+
+    def make() -> None:
+        while not stop.is_set():
+            try:
+                _make_folder(folder)
+                made[0] += 1
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                wrong.append(exc)
+
+    def clear() -> None:
+        while not stop.is_set():
+            shutil.rmtree(folder, ignore_errors=True)
+
+    threads = [threading.Thread(target=make) for _ in range(3)] + [threading.Thread(target=clear)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.0)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert not wrong, wrong[:3]
+    assert made[0] > 100
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(FileExistsError):  # a file where the folder should be is still said as it is
+        _make_folder(tmp_path / "a-file")
