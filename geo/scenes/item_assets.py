@@ -95,6 +95,8 @@ def reflectance_scaling(
     band = _raster_fields(asset_fields)
     baseline = processing_baseline(properties)
     scale, offset = band.get("scale"), band.get("offset")
+    if is_reflectance and _gdal_default_scaling(scale, offset, band.get("data_type")):
+        scale = offset = None  # rio-stac's copy of GDAL's default: integer DN, not reflectance up to 10000
     if scale is None and offset is None:
         if not is_reflectance:
             return 1.0, 0.0
@@ -106,6 +108,30 @@ def reflectance_scaling(
                                       or (baseline is not None and baseline < BASELINE_OFFSET_FROM)):
         offset = 0.0
     return scale, offset
+
+
+def _gdal_default_scaling(scale: object, offset: object, data_type: object) -> bool:
+    """Whether an integer band's ``scale 1.0, offset 0.0`` only copies GDAL's default (``rio stac`` writes it for
+    every file): said of reflectance stored as integers, it would make DN 0..10000 the reflectance."""
+    integer = str(data_type or "").startswith(("uint", "int"))
+    return integer and scale in (1, 1.0) and offset in (None, 0, 0.0)
+
+
+def _band_names(asset_fields: Mapping[str, object]) -> list[str]:
+    """The names an asset's band list gives its bands (common name, else name), one per band; [] for a single-band
+    asset or one whose bands are not listed."""
+    for field_name, name_key in (("eo:bands", "common_name"), ("bands", "eo:common_name"), ("raster:bands", "")):
+        entries = asset_fields.get(field_name)
+        if isinstance(entries, list) and len(entries) > 1:
+            return [str(e.get(name_key) or e.get("name") or f"band {i}") if isinstance(e, Mapping) else f"band {i}"
+                    for i, e in enumerate(entries, 1)]
+    return []
+
+
+def _several_bands(key: str, names: list[str]) -> str:
+    """Why an asset of several bands is not read: each of geo's reads takes one band of one file."""
+    return (f"asset {key!r} holds {len(names)} bands ({', '.join(names)}) in one file, and geo reads one band "
+            f"per asset: give each band its own single-band file and asset (gdal_translate -b N)")
 
 
 _FETCHED = ("http://", "https://", "s3://", "gs://", "az://", "/vsi")  # what an archive's asset may point at
@@ -154,12 +180,20 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
     when = item_datetime(item)
     assets: dict[str, Asset] = {}
     aliases: dict[str, tuple[float, Asset]] = {}  # alias -> (resolution, asset): the finest copy of a band answers
+    unread: dict[str, Asset] = {}  # band name -> the multi-band asset holding it (not read)
     for key, asset in item.assets.items():
         roles = asset.roles or []
         is_class_map = _band_key(key)[0].lower() == SCL_ASSET
-        if "data" not in roles and not is_class_map:
+        if roles and "data" not in roles and not is_class_map:  # no roles at all (rio stac's): data too
             continue
         fields = asset.extra_fields
+        if names := _band_names(fields):  # each band's name answers, and says why it is not read
+            href = asset.get_absolute_href() or asset.href
+            several = Asset(key, local_path(href), problem=_several_bands(key, names), bands=len(names))
+            assets[key] = several
+            for name in names:
+                unread.setdefault(name.lower(), several)
+            continue
         common = _common_name(key, fields)
         if is_class_map:  # a class map (Earth Search tags it "reflectance" too): never scaled
             scale, offset = 1.0, 0.0
@@ -179,6 +213,8 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
             aliases[alias] = (resolution, assets[key])
     for alias, (_, aliased) in aliases.items():
         assets.setdefault(alias, aliased)
+    for alias, several in unread.items():  # a band only a multi-band asset holds: asked for, it says why not read
+        assets.setdefault(alias, several)
     if item.geometry is None:
         raise SceneError(f"STAC item {item.id}: no geometry")
     return Scene(

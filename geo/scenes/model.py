@@ -82,6 +82,7 @@ class Asset:
     unit: str | None = None  # as the item's raster:bands say (e.g. dB), else None
     # GDAL settings reaching the file where the item says it is stored (``geo.scenes.item_assets.storage_options``): an S3 endpoint
     gdal_options: tuple[tuple[str, str], ...] = ()
+    bands: int = 1  # as its item lists them: one asset of several is not read (its ``problem`` says so)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ class Scene:
     def asset(self, key: str) -> Asset:
         asset = self.assets.get(key)
         if asset is None:
-            raise UnusableSceneError(self.id, f"no asset {key!r} (has {', '.join(sorted(self.assets))})")
+            unread = "".join(sorted({f"; {a.problem}" for a in self.assets.values() if a.bands > 1}))
+            raise UnusableSceneError(self.id, f"no asset {key!r} (has {', '.join(sorted(self.assets))}{unread})")
         if asset.problem is not None:
             raise UnusableSceneError(self.id, f"asset {key!r}: {asset.problem}")
         return asset

@@ -193,6 +193,9 @@ def opened_source(href: str, env: dict[str, Any], nodata: float | None) -> Itera
     """The opened, georeferenced file and its nodata value (the item's, the file's, else 0)."""
     with gdal_env(**env), rasterio.open(href) as src:
         _georeferenced(src, href)
+        if src.count > 1:  # its first band is not the band the asset names
+            raise RasterError(f"{href}: holds {src.count} bands, and geo reads one band per asset: give each band "
+                              "its own single-band file and asset (gdal_translate -b N)")
         src_nodata = nodata if nodata is not None else src.nodata
         yield src, DEFAULT_NODATA if src_nodata is None else src_nodata
 
