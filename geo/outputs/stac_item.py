@@ -189,6 +189,8 @@ def scene_item_href(scene_id: str, collection: str, source: str, folder: Path) -
         return None
     if not path:
         return None
+    if path.startswith(("http://", "https://")):  # a saved search's item: where its archive serves it (self link)
+        return path
     href = _local_href(Path(path), folder)
     # a path of this disk, in a folder handed on: where the item says it is published, when it says (else pystac
     # still follows the URI here)

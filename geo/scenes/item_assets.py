@@ -98,7 +98,7 @@ def reflectance_scaling(
     if is_reflectance and _gdal_default_scaling(scale, offset, band.get("data_type")):
         scale = offset = None  # rio-stac's copy of GDAL's default: integer DN, not reflectance up to 10000
     if scale is None and offset is None:
-        if not is_reflectance:
+        if not is_reflectance or str(band.get("data_type") or "").startswith("float"):  # floats: reflectance itself
             return 1.0, 0.0
         scale = 1.0 / S2_QUANTIFICATION
         offset = -1000.0 / S2_QUANTIFICATION if baseline is not None and baseline >= BASELINE_OFFSET_FROM else 0.0
@@ -203,9 +203,13 @@ def scene_from_item(item: pystac.Item, source: str = "") -> Scene:
         band = _raster_fields(fields)
         nodata, data_type, unit = band.get("nodata"), band.get("data_type"), band.get("unit")
         href = asset.get_absolute_href() or asset.href
+        # Sentinel-2's DN rule taken for want of any word on the band's type or scale: a float file is reflectance
+        assumed = not is_class_map and not data_type and (scale, offset) != (1.0, 0.0) and not any(
+            name in band for name in ("scale", "offset"))
         assets[key] = Asset(key, local_path(href), scale, offset, None if nodata is None else float(nodata),
                             _unreachable(href, source), str(data_type) if data_type else None,
-                            str(unit) if unit else None, storage_options(href, fields, item.properties))
+                            str(unit) if unit else None, storage_options(href, fields, item.properties),
+                            scale_assumed=assumed)
         # Earth Search names (blue, nir, swir16, scl ...) for archives that key assets by band (B02, SCL, B04_10m)
         alias = SCL_ASSET if is_class_map else key.lower() if key.lower() in SAR_ASSETS else common
         resolution = _resolution(key, fields)

@@ -82,6 +82,9 @@ class Asset:
     unit: str | None = None  # as the item's raster:bands say (e.g. dB), else None
     # GDAL settings reaching the file where the item says it is stored (``geo.scenes.item_assets.storage_options``): an S3 endpoint
     gdal_options: tuple[tuple[str, str], ...] = ()
+    # scale and offset from Sentinel-2's DN rule, the item saying neither them nor the data type: a local file of
+    # floats is read as the reflectance it holds (``geo.scenes.read.read_asset``)
+    scale_assumed: bool = False
     bands: int = 1  # as its item lists them: one asset of several is not read (its ``problem`` says so)
 
 

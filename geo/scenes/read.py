@@ -168,11 +168,23 @@ def read_asset(asset: Asset, grid: Grid, resampling: Resampling = Resampling.cub
     raw = read_window(item, asset, grid, resampling, cache, displacement=displacement)
     valid = ~np.ma.getmaskarray(raw)
     values = np.ma.getdata(raw).astype(np.float32)  # (masked pixels become NaN below whatever they hold)
-    values *= np.float32(asset.scale)
-    values += np.float32(asset.offset)
+    scale, offset = (1.0, 0.0) if asset.scale_assumed and _float_file(asset.href) else (asset.scale, asset.offset)
+    values *= np.float32(scale)
+    values += np.float32(offset)
     valid &= np.isfinite(values)
     values[~valid] = np.nan
     return values, valid
+
+
+def _float_file(href: str) -> bool:
+    """Whether ``href`` is a local file of floating-point pixels (a remote one is not opened for it)."""
+    if is_remote(href):
+        return False
+    try:
+        with open_raster(href) as src:
+            return bool(np.issubdtype(np.dtype(src.dtypes[0]), np.floating))
+    except RasterError:
+        return False  # the read names the fault
 
 
 def grid_footprint(grid: Grid) -> BaseGeometry:

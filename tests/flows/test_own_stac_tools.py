@@ -110,3 +110,53 @@ def test_a_multiband_file_under_a_band_asset_is_refused(user):
     line, = result.stderr.strip().splitlines()
     assert "stack-" in line and "6 bands" in line, line
     assert not (user.home / "ours").exists()
+
+
+def float_reflectance(folder: Path, files: dict[str, str]) -> dict[str, str]:
+    """The band files of one date as float32 reflectance 0..1 (their DN times 1e-4), nodata NaN."""
+    out = {}
+    for name, href in files.items():
+        with rasterio.open(href) as src:
+            data, profile = src.read(1), src.profile
+        profile.update(dtype="float32", nodata=float("nan"), driver="GTiff")
+        path = folder / f"{Path(href).parent.name}-{name}.tif"
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(np.where(data == 0, np.nan, data * 1e-4).astype(np.float32), 1)
+        out[name] = str(path)
+    return out
+
+
+@pytest.mark.parametrize("raster_bands", [False, True], ids=["no-raster-bands", "float32-said"])
+def test_float_reflectance_is_not_scaled_as_digital_numbers(user, raster_bands):
+    """Reflectance 0..1 stored as float32, its item giving no scale: it was multiplied by 1e-4 (Sentinel-2's DN rule)."""
+    def floats(item_id, files):
+        extra = {"raster:bands": [{"data_type": "float32"}]} if raster_bands else {}
+        return {BANDS[n]: pystac.Asset(f, roles=["data"], extra_fields=dict(extra))
+                for n, f in float_reflectance(user.home, files).items()}
+
+    own_catalog(user.home / "mine", [], floats)
+    ours = user("run", "--aoi", "demo-nantes-port", "--source", "mine", *DATES, "--out", "ours")
+    assert ours.returncode == 0, ours.output
+    with rasterio.open(user.home / "ours" / "before_rgb.tif") as src:
+        assert 0.02 < float(np.nanmedian(src.read(1))) < 0.5
+    demo = user("run", "--aoi", "demo-nantes-port", "--source", "demo", *DATES, "--out", "demo")
+    assert demo.returncode == 0, demo.output
+    ours_areas = sorted(f["properties"]["area_m2"] for f in changes(user, "ours"))
+    demo_areas = sorted(f["properties"]["area_m2"] for f in changes(user, "demo"))
+    assert abs(sum(ours_areas) - sum(demo_areas)) < 0.05 * sum(demo_areas)
+
+
+def test_a_saved_search_s_items_are_linked_where_their_archive_serves_them(user):
+    """``stac-client search --save`` keeps each item's ``self`` link (its URL in the API): the run's item.json linked
+    ``../https:/archive.example/...`` (the URL taken for a file path next to the run folder)."""
+    from tests.flows.test_local_collections import demo_items
+
+    items = demo_items()
+    api = "https://archive.example/v1/collections/sentinel-2-l2a/items"
+    for item in items:
+        item.set_self_href(f"{api}/{item.id}")
+    (user.home / "found.json").write_text(json.dumps(pystac.ItemCollection(items).to_dict()))
+    result = user("run", "--aoi", "demo-nantes-port", "--source", "found.json", *DATES, "--out", "out")
+    assert result.returncode == 0, result.output
+    links = json.loads((user.home / "out" / "item.json").read_text())["links"]
+    assert sorted(link["href"] for link in links if link["rel"] == "derived_from") == [f"{api}/{i}" for i in DEMO_IDS]
