@@ -39,8 +39,27 @@ def catalog_file(path: Path) -> Path:
 def _missing_root(path: Path) -> SceneError | None:
     """The error for a folder named as a catalog that holds none of ``ROOT_FILES``."""
     if path.name == ROOT_FILES[0] and not path.exists() and path.parent.is_dir():
+        items = _item_files(path.parent)
+        if items:  # rio stac's items, one file each: a STAC static catalog links them
+            shown = ", ".join(f.name for f in items[:3]) + (" ..." if len(items) > 3 else "")
+            return SceneError(f"{path.parent}: a folder of {len(items)} STAC item files ({shown}) and no "
+                              f"{' or '.join(ROOT_FILES)}: add a catalog.json linking each of them (rel \"item\"), or "
+                              "save them as one FeatureCollection (pystac's ItemCollection) and give that file")
         return SceneError(f"{path.parent}: a folder holding no {' or '.join(ROOT_FILES)}")
     return None
+
+
+def _item_files(folder: Path) -> list[Path]:
+    """The STAC Item files directly in ``folder`` (JSON files whose ``type`` is ``Feature`` with a ``stac_version``)."""
+    found = []
+    for candidate in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("type") == "Feature" and "stac_version" in data:
+            found.append(candidate)
+    return found
 
 
 def _item_collection(path: Path, data: dict[str, Any]) -> list[pystac.Item]:

@@ -160,3 +160,20 @@ def test_a_saved_search_s_items_are_linked_where_their_archive_serves_them(user)
     assert result.returncode == 0, result.output
     links = json.loads((user.home / "out" / "item.json").read_text())["links"]
     assert sorted(link["href"] for link in links if link["rel"] == "derived_from") == [f"{api}/{i}" for i in DEMO_IDS]
+
+
+def test_a_folder_of_item_files_without_a_catalog_says_how_to_make_one(user):
+    """``rio stac FILE -o items/x.json`` for each scene leaves a folder of items and no catalog: it was said to hold
+    no catalog.json, as if empty."""
+    from tests.flows.test_local_collections import demo_items
+
+    (user.home / "items").mkdir()
+    for item in demo_items():
+        (user.home / "items" / f"{item.id}.json").write_text(json.dumps(item.to_dict(include_self_link=False)))
+    result = user("scenes", "search", "--aoi", "demo-nantes-port", "--source", "items", "--from", "2015-01-01",
+                  "--to", "2018-01-01")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == (
+        f"Error: items: a folder of 2 STAC item files ({DEMO_IDS[0]}.json, {DEMO_IDS[1]}.json) and no catalog.json or "
+        "collection.json: add a catalog.json linking each of them (rel \"item\"), or save them as one "
+        "FeatureCollection (pystac's ItemCollection) and give that file")
