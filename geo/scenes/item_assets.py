@@ -37,12 +37,15 @@ def _band_key(key: str) -> tuple[str, int | None]:
 def _common_name(key: str, asset_fields: Mapping[str, object]) -> str | None:
     """The common name of a single-band optical asset (``blue``, ``nir``, ``swir16`` ...): its ``eo:bands``' (STAC
     1.0) or its ``bands``' ``eo:common_name`` (STAC 1.1), else that of the Sentinel-2 band its key names (``B04``,
-    ``b8a``, ``B04_10m``)."""
+    ``b8a``, ``B04_10m``), else that of the Sentinel-2 band its band list names (``"name": "B04"``: an asset keyed
+    by its file name)."""
     for field_name, name_key in (("eo:bands", "common_name"), ("bands", "eo:common_name")):
         name = _band_entry(asset_fields, field_name).get(name_key)
         if name:
             return str(name)
-    return S2_COMMON_NAMES.get(_band_key(key)[0].upper())
+    named = (str(_band_entry(asset_fields, f).get("name") or "").upper() for f in ("eo:bands", "bands"))
+    return S2_COMMON_NAMES.get(_band_key(key)[0].upper()) or next(
+        (S2_COMMON_NAMES[n] for n in named if n in S2_COMMON_NAMES), None)
 
 
 def _band_entry(asset_fields: Mapping[str, object], field_name: str, only: bool = True) -> Mapping[str, Any]:

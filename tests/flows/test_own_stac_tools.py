@@ -177,3 +177,19 @@ def test_a_folder_of_item_files_without_a_catalog_says_how_to_make_one(user):
         f"Error: items: a folder of 2 STAC item files ({DEMO_IDS[0]}.json, {DEMO_IDS[1]}.json) and no catalog.json or "
         "collection.json: add a catalog.json linking each of them (rel \"item\"), or save them as one "
         "FeatureCollection (pystac's ItemCollection) and give that file")
+
+
+def test_assets_keyed_by_file_name_are_found_by_their_eo_band_names(user):
+    """Assets keyed by file name, each saying its band as ``eo:bands`` ``name`` (``B04``) without a common name:
+    refused as ``no asset 'blue' (has ..._B02.tif, ...)``."""
+    def by_file_name(item_id, files):
+        return {Path(f).name.replace(".tif", f"-{item_id}.tif"): pystac.Asset(f, roles=["data"], extra_fields={
+            "eo:bands": [{"name": BANDS[n]}], "raster:bands": [{"data_type": "uint16", "scale": 0.0001}]})
+            for n, f in files.items()}
+
+    own_catalog(user.home / "mine", [], by_file_name)
+    ours = user("run", "--aoi", "demo-nantes-port", "--source", "mine", *DATES, "--out", "ours")
+    assert ours.returncode == 0, ours.output
+    demo = user("run", "--aoi", "demo-nantes-port", "--source", "demo", *DATES, "--out", "demo")
+    assert [f["properties"]["area_m2"] for f in changes(user, "ours")] == [
+        f["properties"]["area_m2"] for f in changes(user, "demo")]
