@@ -51,8 +51,9 @@ def catalog_note(source: SceneSource, aoi: AOI) -> str:
     scenes = source.all()
     if not scenes:
         held = ", ".join(counted(n, f"{sensor.mission} scene") for sensor, n in source.other_sensors.items())
-        return (f"the catalog holds no {source.sensor.mission} scene (it holds {held})"
-                if held and source.sensor is not None else "")
+        if held and source.sensor is not None:
+            return f"the catalog holds no {source.sensor.mission} scene (it holds {held})"
+        return "the catalog holds no scene at all (a saved search that found none?)"  # not a place unimaged
     over = sorted({s.date.isoformat() for s in scenes if s.geometry.intersects(aoi.geometry)})
     if over:
         shown = ", ".join(over) if len(over) <= 6 else f"{', '.join(over[:3])}, ... {', '.join(over[-2:])}"

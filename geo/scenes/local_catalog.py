@@ -95,6 +95,9 @@ def catalog_items(path: Path) -> list[pystac.Item]:
     try:
         stac_io = FileUriStacIO()
         data = json.loads(stac_io.read_text(uri))
+        # (a search that found nothing saves no features: an empty source, not an unreadable one)
+        if isinstance(data, dict) and data.get("type") == "FeatureCollection" and data.get("features") == []:
+            return []
         if isinstance(data, dict) and data.get("type") == "FeatureCollection" and data.get("features") and all(
                 isinstance(f, dict) and "stac_version" in f for f in data["features"]):
             return _item_collection(Path(path), data)

@@ -193,3 +193,18 @@ def test_assets_keyed_by_file_name_are_found_by_their_eo_band_names(user):
     demo = user("run", "--aoi", "demo-nantes-port", "--source", "demo", *DATES, "--out", "demo")
     assert [f["properties"]["area_m2"] for f in changes(user, "ours")] == [
         f["properties"]["area_m2"] for f in changes(user, "demo")]
+
+
+def test_a_saved_search_that_found_nothing_is_an_empty_source(user, tmp_path):
+    """``stac-client search --save`` of a search that found nothing writes ``{"type": "FeatureCollection", "features":
+    []}``: it was 'not a readable STAC catalog (... does not represent a STACObject instance ...)'."""
+    (user.home / "none.json").write_text('{"type": "FeatureCollection", "features": []}')
+    found = user("scenes", "search", "--aoi", "demo-nantes-port", "--source", "none.json", "--from", "2015-01-01",
+                 "--to", "2018-01-01")
+    assert found.returncode == 0, found.output
+    assert "holds no scene at all" in found.output and "seems not to image" not in found.output
+    run = user("run", "--aoi", "demo-nantes-port", "--source", "none.json", *DATES, "--out", "out")
+    assert run.returncode == 1 and "Traceback" not in run.output
+    line, = run.stderr.strip().splitlines()
+    assert "none.json" in line and "holds no scene at all" in line and "seems not to image" not in line, line
+    assert not (user.home / "out").exists()
