@@ -18,6 +18,11 @@ CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scen
                  "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
                  "algorithm_version", "run_id")
 SENSOR_FIELDS = tuple(schema.SAR_CHANGE_COLUMNS)
+# The rows a re-check recorded: a polygon and its measures. An analyst's own polygon drawn in QGIS, whose form asks
+# only for the columns declared NOT NULL, lacks them: it stays in the layer, and is no change of a run's files, of
+# a STAC item or alert, nor evidence of a verdict judged again.
+RECORDED = ("geom IS NOT NULL AND " +
+            " AND ".join(f"typeof({c}) IN ('integer', 'real')" for c in ("area_m2", "score", "confidence")))
 
 
 class ChangeLog:
@@ -28,8 +33,9 @@ class ChangeLog:
     def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
                 after_scenes: Sequence[str] | None = None) -> list[ChangeFeature]:
         """Change polygons (lon/lat) with their attributes, in the order they were recorded: a sensor's own
-        (``SENSOR_FIELDS``, those it has) before ``first_seen`` and ``run_id``."""
-        where, args = [], []
+        (``SENSOR_FIELDS``, those it has) before ``first_seen`` and ``run_id``; only those a re-check recorded
+        (``RECORDED``)."""
+        where, args = [RECORDED], []
         for column, value in (("run_id", run_id), ("aoi_id", aoi_id), ("algorithm_version", algorithm_version)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -37,9 +43,7 @@ class ChangeLog:
         if after_scenes is not None:
             where.append(f"after_scene IN ({', '.join('?' * len(after_scenes))})")
             args.extend(after_scenes)
-        sql = f"SELECT geom, {', '.join(CHANGE_FIELDS + SENSOR_FIELDS)} FROM changes"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = f"SELECT geom, {', '.join(CHANGE_FIELDS + SENSOR_FIELDS)} FROM changes WHERE " + " AND ".join(where)
         features: list[ChangeFeature] = []
         for row in self.conn.execute(sql + " ORDER BY fid", args):
             props = dict(zip(CHANGE_FIELDS, row[1:]))
