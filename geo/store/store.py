@@ -80,6 +80,7 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the results store ({exc})") from None
+        gpkg.register_functions(conn)
         store = cls(path, conn)
         try:
             store._prepare(create)
