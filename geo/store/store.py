@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.disk import no_space
-from geo.errors import StoreError
+from geo.errors import StoreError, StoreLockedError
 from geo.store import gpkg, schema
 from geo.store.changes import ChangeLog
 from geo.store.rows import Chain, PairRow, SceneRef
@@ -137,8 +137,18 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction: everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction: everything inside commits together or not at all. ``StoreLockedError`` when
+        another program holds a write transaction on the store for ``BUSY_TIMEOUT_S`` (QGIS editing it in a
+        transaction group holds one until its edits are saved)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            raise StoreLockedError(
+                f"{self.path}: another program has been writing the store for {BUSY_TIMEOUT_S:.0f} s (QGIS editing a "
+                "layer of it in a transaction group, or an SQLite tool): nothing of this run recorded; save or end "
+                "those edits, and the next re-check does the work") from None
         try:
             yield
             self.conn.execute("COMMIT")
