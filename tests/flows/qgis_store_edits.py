@@ -39,6 +39,8 @@ def triage(store, false_alarm, confirmed, deleted):
     changes.startEditing()
     changes.changeAttributeValue(ids[confirmed], fields.indexOf("status"), "confirmed")
     changes.changeAttributeValue(ids[confirmed], fields.indexOf("note"), "new roofs, seen on a VHR image")
+    # linked by hand to the claim it bears on, and one of the analyst's, typed as the cell reads
+    changes.changeAttributeValue(ids[confirmed], fields.indexOf("claim_ids"), "a-build, my-claim")
     changes.changeAttributeValue(ids[false_alarm], fields.indexOf("status"), "false alarm")
     changes.changeAttributeValue(ids[false_alarm], fields.indexOf("change_type"), "false_alarm")
     changes.deleteFeature(ids[deleted])
@@ -78,11 +80,11 @@ def look(store):
     changes = layer(store, "changes")
     changes.loadDefaultStyle()
     out = {"valid": changes.isValid(), "fields": changes.fields().names(),
-           "rows": {f["change_id"]: {k: f[k] for k in ("change_type", "status", "note", "run_id")
+           "rows": {f["change_id"]: {k: f[k] for k in ("change_type", "status", "note", "run_id", "claim_ids")
                                      if changes.fields().indexOf(k) >= 0}
                     for f in changes.getFeatures()},
            "temporal": changes.temporalProperties().isActive()}
-    for key in ("status", "note"):  # QGIS hands NULL as a QVariant
+    for key in ("status", "note", "claim_ids"):  # QGIS hands NULL as a QVariant
         for row in out["rows"].values():
             if key in row and not isinstance(row[key], str):
                 row[key] = None

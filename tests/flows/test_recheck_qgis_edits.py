@@ -80,7 +80,9 @@ def test_analyst_edits_survive_the_next_recheck_and_its_files(qgis, user, tmp_pa
     got = seen["rows"]
     # the analyst's columns, values and edit kept; the change deleted stays deleted; the drawn polygon kept
     assert got[confirmed]["status"] == "confirmed" and got[confirmed]["note"] == "new roofs, seen on a VHR image"
-    assert got[false_alarm] == {"change_type": "false_alarm", "status": "false alarm", "note": None, "run_id": 1}
+    assert got[false_alarm] == {"change_type": "false_alarm", "status": "false alarm", "note": None, "run_id": 1,
+                                "claim_ids": "[]"}
+    assert got[confirmed]["claim_ids"] == "a-build, my-claim"
     assert evidence not in got and got["hand-1"]["status"] == "mine"
     assert len(got) == 3 + 1 + 2 and sum(r["run_id"] == 3 for r in got.values()) == 2
     assert seen["temporal"]  # the analyst's default style, saved from geo's, keeps the time slider
@@ -96,6 +98,7 @@ def test_analyst_edits_survive_the_next_recheck_and_its_files(qgis, user, tmp_pa
     run2 = json.loads((user.home / "watch-outputs" / "runs" / "000002" / "changes.geojson").read_text())
     assert [f["properties"]["change_id"] for f in run2["features"]] == [confirmed, rows(
         store, "SELECT change_id FROM changes WHERE aoi_id = 'site-b' AND run_id = 2")[0][0]]
+    assert run2["features"][0]["properties"]["claim_ids"] == ["a-build", "my-claim"]
     assert "hand-1" not in (user.home / "stac").joinpath("collection.json").read_text()
 
 
