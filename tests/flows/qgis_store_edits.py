@@ -5,6 +5,7 @@ usage: qgis_store_edits.py STORE triage       columns of their own, values, an e
                                               polygon drawn by hand, a layer of their own, a style and a project
                                               saved in the GeoPackage
        qgis_store_edits.py STORE index        Layer Properties > Source > Create Spatial Index, on both layers
+       qgis_store_edits.py STORE delete-aoi ID  the AOI's feature deleted in the aois layer
        qgis_store_edits.py STORE hold SECONDS an edit kept uncommitted in a transaction group for SECONDS
        qgis_store_edits.py STORE look         the layers as QGIS reads them
 """
@@ -101,6 +102,11 @@ def main():
     elif action == "index":
         layers = {name: layer(store, name) for name in ("changes", "aois")}
         out = {name: lay.dataProvider().createSpatialIndex() for name, lay in layers.items()}
+    elif action == "delete-aoi":  # the AOI's feature deleted in the aois layer
+        aois = layer(store, "aois")
+        aois.startEditing()
+        aois.deleteFeatures([f.id() for f in aois.getFeatures() if f["aoi_id"] == sys.argv[3]])
+        out = {"deleted": aois.commitChanges()}
     elif action == "hold":
         project = QgsProject.instance()
         project.setAutoTransaction(True)  # Project Properties > Data Sources: automatic transaction groups

@@ -114,6 +114,23 @@ def test_spatial_index_made_in_qgis(qgis, user, tmp_path):
     assert len(seen["rows"]) == 6 and seen["in_extent"] == sorted(seen["rows"])
 
 
+def test_aoi_deleted_in_the_aois_layer_is_said_not_dropped(qgis, user, tmp_path):
+    series, store = two_runs(user, tmp_path)
+    assert in_qgis(store, "delete-aoi", "site-d") == {"deleted": True}
+    # nothing new: it was "nothing new: 3 AOIs checked", site-d and its claim left out for good, said nowhere
+    quiet = user(*series.args(store))
+    assert quiet.returncode == 0, quiet.output
+    warning = ("warning: site-d: its feature was deleted from the aois layer of watch.gpkg; re-checked from its file "
+               "in aoi/ and recorded again (to stop its re-checks, remove its file from aoi/: the next re-check "
+               "retires it)")
+    assert warning in quiet.stderr.replace("\n", " "), quiet.stderr
+    assert rows(store, "SELECT aoi_id FROM aois ORDER BY aoi_id") == [(a,) for a in sorted(AOIS)]
+    series.publish(4)
+    later = user(*series.args(store))
+    assert later.returncode == 0 and later.stderr == "", later.output
+    assert "site-d: 1 pair, 1 change" in later.stdout and "claim d-build on site-d: consistent" in later.stdout
+
+
 def test_editing_session_holding_the_store(qgis, user, tmp_path):
     series, store = two_runs(user, tmp_path)
     series.publish(4)
