@@ -216,6 +216,10 @@ def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckI
     if (unreadable := inputs.unreadable_file_error(ref, drawn)) is not None:
         raise unreadable
     if store and (feature := store.aoi_feature(ref)) is not None:
+        if feature.get("type") != "Feature":
+            raise AOIError(f"AOI {ref!r} of the aois layer of {store_path.name} is no AOI of geo's (its feature "
+                           "column is not geo's GeoJSON: a row added by hand, in QGIS?): add an area as a file of aoi/, "
+                           "or with --aoi FILE; then delete this row")
         return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}"), None
     if not stored_id and Path(ref).is_dir():  # spelled as an id, but none: the folder was meant
         raise folder_error(ref)

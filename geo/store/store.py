@@ -191,8 +191,16 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         return [r[0] for r in self.conn.execute(f"SELECT aoi_id FROM aois{where} ORDER BY aoi_id")]
 
     def aoi_feature(self, aoi_id: str) -> dict[str, Any] | None:
+        """The stored AOI as a GeoJSON Feature; None when not stored; {} when its ``feature`` is not a JSON object
+        (a row an analyst added to the aois layer in QGIS, typing something in that NOT NULL column)."""
         row = self.conn.execute("SELECT feature FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if not row:
+            return None
+        try:
+            feature = json.loads(row[0])
+        except (TypeError, ValueError):
+            return {}
+        return feature if isinstance(feature, dict) else {}
 
     def retired(self, table: str = "aois") -> dict[str, int]:
         """The AOIs retired (no file of aoi/ defined them; ``table`` 'claims': the claims in no seeds file), each

@@ -6,6 +6,7 @@ usage: qgis_store_edits.py STORE triage       columns of their own, values, an e
                                               saved in the GeoPackage
        qgis_store_edits.py STORE index        Layer Properties > Source > Create Spatial Index, on both layers
        qgis_store_edits.py STORE delete-aoi ID  the AOI's feature deleted in the aois layer
+       qgis_store_edits.py STORE draw-aoi     a new area drawn in the aois layer
        qgis_store_edits.py STORE hold SECONDS an edit kept uncommitted in a transaction group for SECONDS
        qgis_store_edits.py STORE look         the layers as QGIS reads them
 """
@@ -107,6 +108,18 @@ def main():
         aois.startEditing()
         aois.deleteFeatures([f.id() for f in aois.getFeatures() if f["aoi_id"] == sys.argv[3]])
         out = {"deleted": aois.commitChanges()}
+    elif action == "draw-aoi":  # a new area drawn in the aois layer, the form's NOT NULL columns typed in
+        aois = layer(store, "aois")
+        extent = aois.extent()
+        drawn = QgsFeature(aois.fields())
+        drawn.setGeometry(QgsGeometry.fromRect(QgsRectangle(extent.xMinimum(), extent.yMinimum(),
+                                                            extent.xMinimum() + 0.002, extent.yMinimum() + 0.002)))
+        for key, value in {"aoi_id": "my-area", "name": "my area", "feature": "drawn in QGIS", "first_run": 2,
+                           "updated_run": 2}.items():
+            drawn[key] = value
+        aois.startEditing()
+        aois.addFeature(drawn)
+        out = {"drawn": aois.commitChanges()}
     elif action == "hold":
         project = QgsProject.instance()
         project.setAutoTransaction(True)  # Project Properties > Data Sources: automatic transaction groups

@@ -131,6 +131,22 @@ def test_aoi_deleted_in_the_aois_layer_is_said_not_dropped(qgis, user, tmp_path)
     assert "site-d: 1 pair, 1 change" in later.stdout and "claim d-build on site-d: consistent" in later.stdout
 
 
+def test_area_drawn_in_the_aois_layer_fails_alone(qgis, user, tmp_path):
+    series, store = two_runs(user, tmp_path)
+    assert in_qgis(store, "draw-aoi") == {"drawn": True}
+    series.publish(4)
+    third = user(*series.args(store, "--export-stac", str(user.home / "stac")))
+    # it stopped every re-check: "internal error: JSONDecodeError" (exit 2); the others are re-checked now
+    assert third.returncode == 4, third.output
+    assert third.stdout.startswith("run 3: 4 new pairs, 2 new changes"), third.output
+    failed = ("failed my-area: AOI 'my-area' of the aois layer of watch.gpkg is no AOI of geo's (its feature column is "
+              "not geo's GeoJSON: a row added by hand, in QGIS?): add an area as a file of aoi/, or with --aoi FILE; "
+              "then delete this row")
+    assert failed in third.stdout, third.stdout
+    assert "Traceback" not in third.stderr and "internal error" not in third.stderr
+    assert (user.home / "stac" / "collection.json").is_file()
+
+
 def test_editing_session_holding_the_store(qgis, user, tmp_path):
     series, store = two_runs(user, tmp_path)
     series.publish(4)
