@@ -144,6 +144,7 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
             raise AOIError(f"{store_path}: the store has no AOIs yet; name the AOIs to re-check with --aoi ID "
                            "(or --all-aois: every AOI of aoi/)")
         if store is not None:
+            refs = sorted({*refs, *_rows_deleted(store, store_path, inputs)})
             selected.retiring = [a for a in refs if a not in retired and retire.gone(store, inputs, a)]
             # a retired AOI is left out until its file is back
             refs = [a for a in refs if a not in selected.retiring and (a not in retired or a in inputs.known)]
@@ -173,6 +174,29 @@ def select_aois(store: Store | None, store_path: Path, refs: Sequence[str], inpu
     return selected
 
 
+def rows_deleted(store: Store) -> list[str]:
+    """The AOIs whose feature was deleted from the store's ``aois`` layer (in QGIS): a chain of theirs, no row."""
+    return [r[0] for r in store.conn.execute("SELECT DISTINCT aoi_id FROM chains WHERE aoi_id NOT IN "
+                                             "(SELECT aoi_id FROM aois) ORDER BY aoi_id")]
+
+
+def _rows_deleted(store: Store, store_path: Path, inputs: RecheckInputs) -> list[str]:
+    """``rows_deleted``, said: those aoi/ defines are re-checked from their file and recorded again (a scheduled run
+    dropped them, said nowhere; with --all-aois took them up as new, said nowhere), the others (drawn) no longer."""
+    taken = []
+    for aoi_id in rows_deleted(store):
+        if aoi_id in inputs.known:
+            taken.append(aoi_id)
+            log.warning("%s: its feature was deleted from the aois layer of %s; re-checked from its file in aoi/ and "
+                        "recorded again (to stop its re-checks, remove its file from aoi/: the next re-check retires "
+                        "it)", aoi_id, store_path.name)
+        else:
+            log.warning("%s: its feature was deleted from the aois layer of %s, and no file of aoi/ defines it (a drawn "
+                        "area): no longer re-checked, its chains, pairs and changes kept in the store; --aoi with its "
+                        "file takes it up again", aoi_id, store_path.name)
+    return taken
+
+
 def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckInputs, aoi_dir: Path,
                stored_id: bool = False) -> tuple[AOI, bool | None]:
     """The AOI ``ref`` names: an id of the aoi/ folder, a drawn file, or an id recorded in the store (a registry
@@ -192,6 +216,10 @@ def _named_aoi(store: Store | None, store_path: Path, ref: str, inputs: RecheckI
     if (unreadable := inputs.unreadable_file_error(ref, drawn)) is not None:
         raise unreadable
     if store and (feature := store.aoi_feature(ref)) is not None:
+        if feature.get("type") != "Feature":
+            raise AOIError(f"AOI {ref!r} of the aois layer of {store_path.name} is no AOI of geo's (its feature "
+                           "column is not geo's GeoJSON: a row added by hand, in QGIS?): add an area as a file of aoi/, "
+                           "or with --aoi FILE; then delete this row")
         return aoi_from_geojson(feature, f"{store_path}: stored AOI {ref!r}"), None
     if not stored_id and Path(ref).is_dir():  # spelled as an id, but none: the folder was meant
         raise folder_error(ref)

@@ -28,8 +28,8 @@ from geo.dates import year_slip
 from geo.errors import DateError, GeoError, StoreError
 from geo.outputs.provenance import portable_path
 from geo.recheck import notify, outputs, quick, retire, sar_chain, skips, source_choice
-from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, select_aois,
-                                take_claims)
+from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, rows_deleted,
+                                select_aois, take_claims)
 from geo.recheck.request import RecheckReport, RecheckRequest
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
                                 register_new)
@@ -174,7 +174,8 @@ def _quick_answer(store: Store, brief: quick.CatalogBrief, inputs: RecheckInputs
     """``quick.nothing_new`` when the input problems, if any, concern no AOI re-checked (then warnings, put in
     ``report``); None when something may be new, or a problem may concern an AOI (the full path decides)."""
     taken = quiet_claims(inputs, store, request.aoi_refs)
-    if taken is None or retire.pending(store, inputs, request.aoi_refs):
+    if taken is None or retire.pending(store, inputs, request.aoi_refs) or (
+            not request.aoi_refs and rows_deleted(store)):  # said by the full path (select_aois)
         return None
     if request.all_aois and set(inputs.known) - set(store.aoi_ids()):  # an AOI of aoi/ new to the store
         return None

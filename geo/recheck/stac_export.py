@@ -101,7 +101,8 @@ def _collection(store: Store, items: list[pystac.Item]) -> pystac.Collection:
 
     from geo.antimeridian import union_bbox
 
-    aois = [f for a in store.aoi_ids() if (f := store.aoi_feature(a)) is not None]
+    # a row drawn by hand in QGIS has no GeoJSON of geo's: not one of the collection's areas
+    aois = [f for a in store.aoi_ids() if (f := store.aoi_feature(a)) and f.get("geometry")]
     # AOIs on both sides of 180: a box across it (west over east, as STAC and RFC 7946 allow), not -180..180
     bbox = list(union_bbox([shape(f["geometry"]) for f in aois]))
     starts = [i.common_metadata.start_datetime for i in items if i.common_metadata.start_datetime]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -18,6 +19,28 @@ CHANGE_FIELDS = ("change_id", "aoi_id", "claim_ids", "before_scene", "after_scen
                  "first_seen", "area_m2", "score", "confidence", "change_type", "type_confidence", "pixels",
                  "algorithm_version", "run_id")
 SENSOR_FIELDS = tuple(schema.SAR_CHANGE_COLUMNS)
+# The rows a re-check recorded: a polygon and its measures. An analyst's own polygon drawn in QGIS, whose form asks
+# only for the columns declared NOT NULL, lacks them: it stays in the layer, and is no change of a run's files, of
+# a STAC item or alert, nor evidence of a verdict judged again.
+RECORDED = ("geom IS NOT NULL AND " +
+            " AND ".join(f"typeof({c}) IN ('integer', 'real')" for c in ("area_m2", "score", "confidence")))
+
+
+_TYPED_ID = re.compile(r"[^\s,;\[\]\"']+")
+
+
+def stored_claim_ids(text: str | None) -> list[str]:
+    """A change's ``claim_ids`` as stored: JSON text, as a re-check writes it, or the ids an analyst typed over it
+    in QGIS, as the cell reads (``a-build, b-build``; a lone ``a-build``)."""
+    if not text or not text.strip():
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return _TYPED_ID.findall(text)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
 
 
 class ChangeLog:
@@ -28,8 +51,9 @@ class ChangeLog:
     def changes(self, run_id: int | None = None, aoi_id: str | None = None, algorithm_version: str | None = None,
                 after_scenes: Sequence[str] | None = None) -> list[ChangeFeature]:
         """Change polygons (lon/lat) with their attributes, in the order they were recorded: a sensor's own
-        (``SENSOR_FIELDS``, those it has) before ``first_seen`` and ``run_id``."""
-        where, args = [], []
+        (``SENSOR_FIELDS``, those it has) before ``first_seen`` and ``run_id``; only those a re-check recorded
+        (``RECORDED``)."""
+        where, args = [RECORDED], []
         for column, value in (("run_id", run_id), ("aoi_id", aoi_id), ("algorithm_version", algorithm_version)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -37,13 +61,11 @@ class ChangeLog:
         if after_scenes is not None:
             where.append(f"after_scene IN ({', '.join('?' * len(after_scenes))})")
             args.extend(after_scenes)
-        sql = f"SELECT geom, {', '.join(CHANGE_FIELDS + SENSOR_FIELDS)} FROM changes"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = f"SELECT geom, {', '.join(CHANGE_FIELDS + SENSOR_FIELDS)} FROM changes WHERE " + " AND ".join(where)
         features: list[ChangeFeature] = []
         for row in self.conn.execute(sql + " ORDER BY fid", args):
             props = dict(zip(CHANGE_FIELDS, row[1:]))
-            props["claim_ids"] = json.loads(props["claim_ids"] or "[]")
+            props["claim_ids"] = stored_claim_ids(props["claim_ids"])
             own = {k: v for k, v in zip(SENSOR_FIELDS, row[1 + len(CHANGE_FIELDS):]) if v is not None}
             props = {**{k: v for k, v in props.items() if k not in ("first_seen", "run_id")}, **own,
                      "first_seen": props["first_seen"], "run_id": props["run_id"]}
@@ -74,7 +96,7 @@ class ChangeLog:
         for change_id, stored in self.conn.execute(
                 f"SELECT change_id, claim_ids FROM changes WHERE change_id IN ({', '.join('?' * len(links))})",
                 list(links)):
-            have = json.loads(stored or "[]")
+            have = stored_claim_ids(stored)
             merged = have + [c for c in links[change_id] if c not in have]
             if merged != have:
                 updates.append((json.dumps(merged), change_id))
@@ -87,7 +109,7 @@ class ChangeLog:
         links: set[tuple[str, str, str]] = set()
         for aoi_id, version, stored in self.conn.execute(
                 "SELECT DISTINCT aoi_id, algorithm_version, claim_ids FROM changes WHERE claim_ids NOT IN ('', '[]')"):
-            links.update((claim_id, aoi_id, version) for claim_id in json.loads(stored or "[]"))
+            links.update((claim_id, aoi_id, version) for claim_id in stored_claim_ids(stored))
         return links
 
     def unlink_claim(self, claim_id: str, aoi_id: str, algorithm_version: str, recorded_at: str) -> None:
@@ -96,8 +118,8 @@ class ChangeLog:
         updates = []
         for change_id, stored in self.conn.execute(
                 "SELECT change_id, claim_ids FROM changes WHERE aoi_id = ? AND algorithm_version = ? "
-                "AND claim_ids LIKE ?", (aoi_id, algorithm_version, f'%{json.dumps(claim_id)}%')):
-            have = json.loads(stored or "[]")
+                "AND claim_ids LIKE ?", (aoi_id, algorithm_version, f'%{claim_id}%')):
+            have = stored_claim_ids(stored)
             if claim_id in have:
                 updates.append((json.dumps([c for c in have if c != claim_id]), change_id))
         self.conn.executemany("UPDATE changes SET claim_ids = ? WHERE change_id = ?", updates)

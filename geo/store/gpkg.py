@@ -98,6 +98,32 @@ def touch(conn: sqlite3.Connection, table: str, timestamp: str, geometries: Iter
     )
 
 
+def _bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a GeoPackage geometry blob, from its envelope when it has one; None when
+    NULL, empty or not a blob."""
+    if not isinstance(blob, bytes) or len(blob) < _HEADER.size or blob[:2] != b"GP" or blob[3] & _FLAG_EMPTY:
+        return None
+    if (blob[3] >> 1) & 0b111:  # an envelope: its first four doubles are X and Y, in the blob's byte order
+        order = "<" if blob[3] & 1 else ">"
+        return struct.unpack_from(f"{order}4d", blob, _HEADER.size)
+    try:
+        minx, miny, maxx, maxy = decode(blob).bounds
+    except Exception:  # ValueError, shapely's GEOSException: an unreadable blob has no bounds
+        return None
+    return minx, maxx, miny, maxy
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions of GDAL's GeoPackage driver that the triggers of a spatial index call (``ST_IsEmpty``,
+    ``ST_MinX`` ...): QGIS makes one on a layer of the store (*Layer Properties > Source > Create Spatial Index*),
+    and every write to that layer then needs them ("no such function: ST_IsEmpty")."""
+    conn.create_function("ST_IsEmpty", 1, lambda blob: None if blob is None else int(_bounds(blob) is None),
+                         deterministic=True)
+    for name, index in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
+        conn.create_function(name, 1, lambda blob, i=index: None if (b := _bounds(blob)) is None else b[i],
+                             deterministic=True)
+
+
 def as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
     """Feature layers are declared MULTIPOLYGON, so single polygons are wrapped."""
     from shapely.geometry import MultiPolygon, Polygon

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.disk import no_space
-from geo.errors import StoreError
+from geo.errors import StoreError, StoreLockedError
 from geo.store import gpkg, schema
 from geo.store.changes import ChangeLog
 from geo.store.rows import Chain, PairRow, SceneRef
@@ -80,6 +80,7 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the results store ({exc})") from None
+        gpkg.register_functions(conn)
         store = cls(path, conn)
         try:
             store._prepare(create)
@@ -136,8 +137,18 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction: everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction: everything inside commits together or not at all. ``StoreLockedError`` when
+        another program holds a write transaction on the store for ``BUSY_TIMEOUT_S`` (QGIS editing it in a
+        transaction group holds one until its edits are saved)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            raise StoreLockedError(
+                f"{self.path}: another program has been writing the store for {BUSY_TIMEOUT_S:.0f} s (QGIS editing a "
+                "layer of it in a transaction group, or an SQLite tool): nothing of this run recorded; save or end "
+                "those edits, and the next re-check does the work") from None
         try:
             yield
             self.conn.execute("COMMIT")
@@ -180,8 +191,16 @@ class Store(RunLog, ChangeLog, ReadFailureLog):
         return [r[0] for r in self.conn.execute(f"SELECT aoi_id FROM aois{where} ORDER BY aoi_id")]
 
     def aoi_feature(self, aoi_id: str) -> dict[str, Any] | None:
+        """The stored AOI as a GeoJSON Feature; None when not stored; {} when its ``feature`` is not a JSON object
+        (a row an analyst added to the aois layer in QGIS, typing something in that NOT NULL column)."""
         row = self.conn.execute("SELECT feature FROM aois WHERE aoi_id = ?", (aoi_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if not row:
+            return None
+        try:
+            feature = json.loads(row[0])
+        except (TypeError, ValueError):
+            return {}
+        return feature if isinstance(feature, dict) else {}
 
     def retired(self, table: str = "aois") -> dict[str, int]:
         """The AOIs retired (no file of aoi/ defined them; ``table`` 'claims': the claims in no seeds file), each

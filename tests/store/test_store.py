@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import struct
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timezone
 
@@ -435,3 +436,25 @@ def test_migration_13_holds_verdicts_evidence_as_json_text_as_claim_ids(tmp_path
         assert stored == {"a": '["c1", "c12"]', "b": '["c12"]', "c": "[]", "d": "[]", "e": '["c1"]'}
         found = [r[0] for r in store.conn.execute("""SELECT claim_id FROM verdicts WHERE evidence LIKE '%"c1"%'""")]
         assert sorted(found) == ["a", "e"]
+
+
+def test_spatial_index_triggers_of_gdal_run_on_the_stores_connection(tmp_path):
+    """QGIS's *Create Spatial Index* adds GDAL's rtree triggers, which call ST_IsEmpty and ST_MinX ...: a write
+    through the store's connection keeps the index as GDAL would."""
+    path = tmp_path / "s.gpkg"
+    with Store.open(path) as store:
+        store.conn.execute("PRAGMA foreign_keys = OFF")  # rows of no run: the triggers alone are tested
+        store.conn.execute("CREATE VIRTUAL TABLE rtree_changes_geom USING rtree(id, minx, maxx, miny, maxy)")
+        store.conn.execute(
+            'CREATE TRIGGER rtree_changes_geom_insert AFTER INSERT ON changes WHEN (new.geom NOT NULL AND NOT '
+            'ST_IsEmpty(NEW.geom)) BEGIN INSERT OR REPLACE INTO rtree_changes_geom VALUES (NEW.fid, ST_MinX(NEW.geom), '
+            'ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END')
+        for name, geometry in (("c1", box(1, 2, 3, 4)), ("c2", MultiPolygon())):
+            store.conn.execute("INSERT INTO changes (geom, change_id, aoi_id, before_scene, after_scene, first_seen, "
+                               "algorithm_version, run_id, recorded_at) VALUES (?, ?, 'a', 'b', 'c', 'd', 'v', 1, 'r')",
+                               (gpkg.encode(gpkg.as_multipolygon(geometry)), name))
+        assert store.conn.execute("SELECT * FROM rtree_changes_geom").fetchall() == [(1, 1.0, 3.0, 2.0, 4.0)]
+        point = shapely.to_wkb(shapely.Point(5, 6), byte_order=0)  # big-endian, no envelope (as GDAL writes points)
+        blob = struct.pack(">2sBBi", b"GP", 0, 0, 4326) + point
+        assert store.conn.execute("SELECT ST_IsEmpty(?), ST_MinX(?), ST_MaxY(?), ST_IsEmpty(NULL)",
+                                  (blob, blob, blob)).fetchone() == (0, 5.0, 6.0, None)
