@@ -54,6 +54,7 @@ def _polygons(algorithm, parameters, context, feedback):
             if geometry.isEmpty() or QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
                 continue
             geometry.transform(to_lonlat)
+            _check_valid(name, feature.id(), geometry)
             geometries.append(geometry)
         if not geometries:
             raise QgsProcessingException(_no_polygon(name, source, parameters.get(AOI)))
@@ -64,6 +65,27 @@ def _polygons(algorithm, parameters, context, feedback):
             raise QgsProcessingException("the extent is empty")
         return "extent", [extent]
     raise QgsProcessingException("give an area of interest: a polygon layer, or an extent (the canvas extent)")
+
+
+# What to do about the faults GEOS names, as geo words them (geo.aoi_files.validity_advice)
+_VALIDITY_ADVICE = {
+    "self-intersection": "its edges cross (a bow-tie): move the corners so they do not, or let QGIS split it "
+                         "(Vector > Geometry Tools > Fix Geometries)",
+    "ring self-intersection": "its outline touches itself: move the corner it touches",
+}
+
+
+def _check_valid(name, feature_id, geometry):
+    """A polygon drawn crossing itself fails before geo starts, naming the layer, the feature and where (in lon/lat):
+    the union of several with it was an empty geometry, which geo read as 'the feature has no geometry'."""
+    errors = geometry.validateGeometry(QgsGeometry.ValidatorGeos)
+    if not errors:
+        return
+    fault = errors[0]
+    where = f" at {fault.where().x():.5f}, {fault.where().y():.5f}, lon/lat" if fault.hasWhere() else ""
+    advice = _VALIDITY_ADVICE.get(fault.what().lower(), "let QGIS fix it (Vector > Geometry Tools > Fix Geometries)")
+    raise QgsProcessingException(
+        f"AOI layer '{name}': feature {feature_id} is not a valid polygon ({fault.what()}{where}): {advice}")
 
 
 def _no_polygon(name, source, given):

@@ -9,7 +9,8 @@ stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command se
         "params": {...} (the algorithm's; "DRAWN": a ring [[lon, lat], ...] or a list of rings is drawn as a
                   polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS); "DRAWN_KIND": "Point" a point layer; "SELECTED":
                   indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
-                  ymin, xmax, ymax] given as an extent in EPSG:3857),
+                  ymin, xmax, ymax] given as an extent in EPSG:3857;
+                  "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values),
         "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
         "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
@@ -20,6 +21,7 @@ stdout: {"available", "started", "provider", "algorithms", "parameters" (the alg
          "layers": [...] (the run's layers, top to bottom), "project_crs", "renders": {key: {"png", "extent", ...}}}
 """
 
+import datetime
 import gc
 import json
 import os
@@ -46,7 +48,7 @@ from qgis.core import (  # noqa: E402
     QgsVectorLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QDateTime, QSize, Qt  # noqa: E402
+from qgis.PyQt.QtCore import QDate, QDateTime, QSize, Qt  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
 MERCATOR = QgsCoordinateReferenceSystem("EPSG:3857")
@@ -216,6 +218,12 @@ def main():
             ids = [feature.id() for feature in layer.getFeatures()]
             layer.selectByIds([ids[i] for i in params.pop("SELECTED")])
             params["AOI"] = QgsProcessingFeatureSourceDefinition(layer.id(), True)
+    as_dates = params.pop("DATES_AS", None)  # the dates as a console script or a model gives them
+    for key in ("BEFORE", "AFTER", "FROM", "TO"):
+        if as_dates and key in params:
+            day = datetime.date.fromisoformat(params[key])
+            params[key] = {"date": day, "QDate": QDate(day.year, day.month, day.day),
+                           "QDateTime": QDateTime(QDate(day.year, day.month, day.day))}[as_dates]
     if "EXTENT_LONLAT" in params:
         params["EXTENT"] = extent_text(params.pop("EXTENT_LONLAT"))
     logged = []  # QGIS's message log: what the Log Messages panel shows

@@ -371,6 +371,11 @@ def test_counted_ships_load_as_vessel_detections(qgis_ready, plugins_dir, geo_bi
 
 
 FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the demo scenes
+# drawn by hand with its edges crossing at (-1.55, 47.2025)
+BOWTIE = [[-1.565, 47.19], [-1.535, 47.215], [-1.535, 47.19], [-1.565, 47.215], [-1.565, 47.19]]
+BOWTIE_FAULT = ("is not a valid polygon (Self-intersection at -1.55000, 47.20250, lon/lat): its edges cross (a "
+                "bow-tie): move the corners so they do not, or let QGIS split it (Vector > Geometry Tools > Fix "
+                "Geometries)")
 
 
 @pytest.mark.parametrize("drawn, message", [
@@ -385,6 +390,10 @@ FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the 
     ({"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:32630", "DRAWN_NO_CRS": True},
      "AOI layer 'harbour east': has no CRS, so where its polygons are is unknown; set it (Layer Properties > "
      "Source > Assigned Coordinate Reference System) and run again"),
+    # a good polygon and one drawn crossing itself: their union failed in QGIS, and geo was handed a feature
+    # without geometry ('the feature has no geometry', naming a temporary file)
+    ({"DRAWN": [DRAWN_RING, BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 2 {BOWTIE_FAULT}"),
+    ({"DRAWN": [BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 1 {BOWTIE_FAULT}"),
 ])
 def test_an_aoi_layer_without_polygons_is_named_and_geo_not_started(qgis_ready, plugins_dir, geo_bin, tmp_path,
                                                                      drawn, message):
@@ -472,6 +481,19 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
     assert "--before" in facts["error"] and "YYYY-MM-DD" in facts["error"]
     assert facts["feedback"]["errors"] == []  # said once, by the exception (the dialog logged it twice)
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("kind", ["date", "QDate", "QDateTime"])
+def test_dates_given_as_date_values_are_the_dates_geo_gets(qgis_ready, plugins_dir, geo_bin, tmp_path, kind):
+    """processing.run from the Python console or a model hands the date parameters a datetime.date, a QDate or a
+    QDateTime: a date was dropped silently (geo: 'no --before given'), a QDateTime sent as '2015-08-21T00:00:00.000'
+    (refused as a scene id)."""
+    out = tmp_path / "dated"
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "DATES_AS": kind, "LOAD": False, "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"] is None, facts["error"]
+    scenes = json.loads((out / "manifest.json").read_text())["scenes"]
+    assert [scenes[k]["datetime"][:10] for k in ("before", "after")] == [BEFORE, AFTER]
 
 
 def test_rebuild_report_of_the_run(qgis_ready, plugins_dir, geo_bin, drawn, tmp_path):

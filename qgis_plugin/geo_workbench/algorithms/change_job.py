@@ -51,8 +51,8 @@ class ChangeJobAlgorithm(GeoAlgorithm):
         args = ["run", "--aoi", aoi, "--source", self.text(parameters, SOURCE, context) or "earth-search",
                 "--sensor", SENSORS[self.parameterAsEnum(parameters, SENSOR, context)], "--out", out]
         for option, name in (("--before", BEFORE), ("--after", AFTER)):
-            if self.text(parameters, name, context):
-                args += [option, self.text(parameters, name, context)]
+            if self.date_text(parameters, name, context):
+                args += [option, self.date_text(parameters, name, context)]
         for claim in filter(None, (c.strip() for c in self.text(parameters, CLAIMS, context).split(","))):
             args += ["--claim", claim]
         self.geo(args, feedback, STEPS)

@@ -40,8 +40,8 @@ class VesselCountsAlgorithm(GeoAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         aoi = write_aoi(self, parameters, context, feedback)
         out = self.parameterAsString(parameters, OUTPUT, context)
-        args = ["vessels", "--aoi", aoi, "--from", self.text(parameters, FROM, context),
-                "--to", self.text(parameters, TO, context),
+        args = ["vessels", "--aoi", aoi, "--from", self.date_text(parameters, FROM, context),
+                "--to", self.date_text(parameters, TO, context),
                 "--source", self.text(parameters, SOURCE, context) or "earth-search", "--out", out]
         sensor = SENSORS[self.parameterAsEnum(parameters, SENSOR, context)]
         if sensor:
