@@ -16,6 +16,8 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessing,
     QgsProcessingUtils,
+    QgsRectangle,
+    QgsUnitTypes,
     QgsWkbTypes,
 )
 
@@ -48,16 +50,21 @@ def _polygons(algorithm, parameters, context, feedback):
                 f"AOI layer '{name}': has no CRS, so where its polygons are is unknown; set it (Layer Properties > "
                 "Source > Assigned Coordinate Reference System) and run again")
         to_lonlat = QgsCoordinateTransform(source.sourceCrs(), LONLAT, context.transformContext())
-        geometries = []
+        geometries, extent = [], QgsRectangle()
         for feature in source.getFeatures():
             geometry = QgsGeometry(feature.geometry())
             if geometry.isEmpty() or QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
                 continue
+            extent.combineExtentWith(geometry.boundingBox())
             geometry.transform(to_lonlat)
             _check_valid(name, feature.id(), geometry)
             geometries.append(geometry)
         if not geometries:
             raise QgsProcessingException(_no_polygon(name, source, parameters.get(AOI)))
+        _check_units(name, source.sourceCrs(), extent)
+        if parameters.get(EXTENT):
+            feedback.pushWarning(f"both an AOI layer ('{name}') and an extent are given: the layer's polygons are the "
+                                 "area, the extent is left out")
         return name, geometries
     if parameters.get(EXTENT):
         extent = algorithm.parameterAsExtentGeometry(parameters, EXTENT, context, LONLAT)
@@ -88,6 +95,22 @@ def _check_valid(name, feature_id, geometry):
         f"AOI layer '{name}': feature {feature_id} is not a valid polygon ({fault.what()}{where}): {advice}")
 
 
+def _check_units(name, crs, extent):
+    """Polygons a few metres wide at lon/lat's numbers in a CRS of metres: lon/lat degrees in a layer given a
+    projected CRS (a wrong .prj, a CRS set by hand); geo, handed them, said 'check the file's CRS' of the
+    temporary file written in EPSG:4326. Any such area is under geo's 100 m square minimum: none geo takes is
+    refused."""
+    lonlat_numbers = QgsRectangle(-180, -90, 180, 90).contains(extent)
+    metres_wide = max(extent.width(), extent.height())
+    if crs.mapUnits() != QgsUnitTypes.DistanceMeters or not lonlat_numbers or metres_wide >= 100:
+        return
+    raise QgsProcessingException(
+        f"AOI layer '{name}': its polygons span {extent.width():.3f} x {extent.height():.3f} m in its CRS, "
+        f"{crs.authid()} ({crs.description()}): lon/lat degrees in a layer given a projected CRS? set the CRS its "
+        "coordinates are in (Layer Properties > Source > Assigned Coordinate Reference System; EPSG:4326 for "
+        "lon/lat) and run again")
+
+
 def _no_polygon(name, source, given):
     """Why the AOI layer gave no polygon, naming it: a layer of points or lines, an empty selection, no feature."""
     kind = QgsWkbTypes.geometryType(source.wkbType())
@@ -101,7 +124,8 @@ def _no_polygon(name, source, given):
 
 
 def write_aoi(algorithm, parameters, context, feedback):
-    """The AOI as a GeoJSON file in Processing's temporary folder; returns its path."""
+    """The AOI as a GeoJSON file in Processing's temporary folder; returns its path and what geo's messages should
+    call it instead (the user never made that file: "AOI layer 'harbour east'", "the extent")."""
     name, geometries = _polygons(algorithm, parameters, context, feedback)
     folder = os.path.join(QgsProcessingUtils.tempFolder(), f"geo-aoi-{os.getpid()}-{id(algorithm):x}")
     os.makedirs(folder, exist_ok=True)
@@ -111,4 +135,4 @@ def write_aoi(algorithm, parameters, context, feedback):
     with open(path, "w", encoding="utf-8") as out:
         json.dump({"type": "FeatureCollection", "features": features}, out)
     feedback.pushInfo(f"area of interest: {name} ({len(geometries)} polygon(s)) written to {path}")
-    return path
+    return path, {path: "the extent" if parameters.get(AOI) is None else f"AOI layer '{name}'"}

@@ -7,7 +7,8 @@ and render it to a PNG.
 stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command setting),
         "algorithm": id (default geo:changejob),
         "params": {...} (the algorithm's; "DRAWN": a ring [[lon, lat], ...] or a list of rings is drawn as a
-                  polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS); "DRAWN_KIND": "Point" a point layer; "SELECTED":
+                  polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS,
+                  "DRAWN_WRONG_CRS": a CRS labels it instead); "DRAWN_KIND": "Point" a point layer; "SELECTED":
                   indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
                   ymin, xmax, ymax] given as an extent in EPSG:3857;
                   "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values),
@@ -213,6 +214,8 @@ def main():
                             params.pop("DRAWN_NAME", "harbour east"))
         if params.pop("DRAWN_NO_CRS", False):  # its coordinates kept, its CRS lost (a shapefile without .prj)
             layer.setCrs(QgsCoordinateReferenceSystem())
+        if "DRAWN_WRONG_CRS" in params:  # its coordinates kept, labelled with another CRS (a wrong .prj)
+            layer.setCrs(QgsCoordinateReferenceSystem(params.pop("DRAWN_WRONG_CRS")))
         params["AOI"] = layer
         if "SELECTED" in params:  # 'Selected features only' ticked, these features (by index) selected
             ids = [feature.id() for feature in layer.getFeatures()]

@@ -394,6 +394,12 @@ BOWTIE_FAULT = ("is not a valid polygon (Self-intersection at -1.55000, 47.20250
     # without geometry ('the feature has no geometry', naming a temporary file)
     ({"DRAWN": [DRAWN_RING, BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 2 {BOWTIE_FAULT}"),
     ({"DRAWN": [BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 1 {BOWTIE_FAULT}"),
+    # lon/lat coordinates in a layer labelled Lambert-93: geo said 'lon/lat degrees read as metres? check the
+    # file's CRS' of a temporary file whose CRS the plugin had written right
+    ({"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "DRAWN_WRONG_CRS": "EPSG:2154"},
+     "AOI layer 'harbour east': its polygons span 0.030 x 0.025 m in its CRS, EPSG:2154 (RGF93 v1 / Lambert-93): "
+     "lon/lat degrees in a layer given a projected CRS? set the CRS its coordinates are in (Layer Properties > "
+     "Source > Assigned Coordinate Reference System; EPSG:4326 for lon/lat) and run again"),
 ])
 def test_an_aoi_layer_without_polygons_is_named_and_geo_not_started(qgis_ready, plugins_dir, geo_bin, tmp_path,
                                                                      drawn, message):
@@ -481,6 +487,31 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
     assert "--before" in facts["error"] and "YYYY-MM-DD" in facts["error"]
     assert facts["feedback"]["errors"] == []  # said once, by the exception (the dialog logged it twice)
     assert not (tmp_path / "bad").exists()
+
+
+HUGE_RING = [[-5.0, 44.0], [5.0, 44.0], [5.0, 50.0], [-5.0, 50.0], [-5.0, 44.0]]
+
+
+def test_geos_message_about_the_area_names_the_layer_not_a_temporary_file(qgis_ready, plugins_dir, geo_bin,
+                                                                          tmp_path):
+    """geo named the GeoJSON the plugin wrote in Processing's temporary folder ('/tmp/processing_x/geo-aoi-1-a/harbour
+    east.geojson: area ... km2 is over ...'), a file the user never made nor can find."""
+    facts = check(plugins_dir, {"DRAWN": HUGE_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(tmp_path / "never")}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"].startswith("geo run failed: Error: AOI layer 'harbour east': area "), facts["error"]
+    assert "km2 is over the 15,000 km2" in facts["error"] and ".geojson" not in facts["error"]
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_layer_and_an_extent_both_given_says_the_extent_is_left_out(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The extent was dropped without a word when an AOI layer was given too."""
+    params = {"DRAWN": HUGE_RING, "EXTENT_LONLAT": [-1.565, 47.19, -1.535, 47.215], "SOURCE": str(DEMO),
+              "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(tmp_path / "never")}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["feedback"]["warnings"] == [
+        "both an AOI layer ('harbour east') and an extent are given: the layer's polygons are the area, the extent is "
+        "left out"]
+    assert facts["error"].startswith("geo run failed: Error: AOI layer 'harbour east': area ")  # the layer's
 
 
 @pytest.mark.parametrize("kind", ["date", "QDate", "QDateTime"])

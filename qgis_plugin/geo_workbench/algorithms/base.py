@@ -58,5 +58,5 @@ class GeoAlgorithm(QgsProcessingAlgorithm):
             return value.isoformat()
         return self.text(parameters, name, context)
 
-    def geo(self, args, feedback, expected_steps=1):
-        return run_geo(args, feedback, expected_steps)
+    def geo(self, args, feedback, expected_steps=1, aliases=None):
+        return run_geo(args, feedback, expected_steps, aliases=aliases)

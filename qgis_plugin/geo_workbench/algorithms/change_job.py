@@ -46,7 +46,7 @@ class ChangeJobAlgorithm(GeoAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(N_CHANGES, "Change polygons found"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        aoi = write_aoi(self, parameters, context, feedback)
+        aoi, aliases = write_aoi(self, parameters, context, feedback)
         out = self.parameterAsString(parameters, OUTPUT, context)
         args = ["run", "--aoi", aoi, "--source", self.text(parameters, SOURCE, context) or "earth-search",
                 "--sensor", SENSORS[self.parameterAsEnum(parameters, SENSOR, context)], "--out", out]
@@ -55,7 +55,7 @@ class ChangeJobAlgorithm(GeoAlgorithm):
                 args += [option, self.date_text(parameters, name, context)]
         for claim in filter(None, (c.strip() for c in self.text(parameters, CLAIMS, context).split(","))):
             args += ["--claim", claim]
-        self.geo(args, feedback, STEPS)
+        self.geo(args, feedback, STEPS, aliases)
         with open(os.path.join(out, "changes.geojson"), encoding="utf-8") as changes:
             n_changes = len(json.load(changes)["features"])
         feedback.pushInfo(f"{n_changes} change polygon(s) in {out}")

@@ -38,7 +38,7 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         self.addParameter(QgsProcessingParameterFolderDestination(OUTPUT, "Output folder"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        aoi = write_aoi(self, parameters, context, feedback)
+        aoi, aliases = write_aoi(self, parameters, context, feedback)
         out = self.parameterAsString(parameters, OUTPUT, context)
         args = ["vessels", "--aoi", aoi, "--from", self.date_text(parameters, FROM, context),
                 "--to", self.date_text(parameters, TO, context),
@@ -46,7 +46,7 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         sensor = SENSORS[self.parameterAsEnum(parameters, SENSOR, context)]
         if sensor:
             args += ["--sensor", sensor]
-        self.geo(args, feedback, SEARCH_SHARE)
+        self.geo(args, feedback, SEARCH_SHARE, aliases)
         load_vessel_run(LayerLoader(context, OUTPUT), out)
         return {OUTPUT: out}
 
