@@ -11,7 +11,8 @@ stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command se
                   "DRAWN_WRONG_CRS": a CRS labels it instead); "DRAWN_KIND": "Point" a point layer; "SELECTED":
                   indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
                   ymin, xmax, ymax] given as an extent in EPSG:3857;
-                  "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values),
+                  "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values;
+                  "WEB_LAYERS": names of raster parameters given OpenStreetMap's XYZ tile layer),
         "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
         "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
@@ -221,6 +222,11 @@ def main():
             ids = [feature.id() for feature in layer.getFeatures()]
             layer.selectByIds([ids[i] for i in params.pop("SELECTED")])
             params["AOI"] = QgsProcessingFeatureSourceDefinition(layer.id(), True)
+    for key in params.pop("WEB_LAYERS", []):  # a web map (OpenStreetMap's tiles) picked as this raster
+        web = QgsRasterLayer("type=xyz&url=https://tile.openstreetmap.org/%7Bz%7D/%7Bx%7D/%7By%7D.png&zmax=19&zmin=0",
+                             "OpenStreetMap", "wms")
+        project.addMapLayer(web)
+        params[key] = web
     as_dates = params.pop("DATES_AS", None)  # the dates as a console script or a model gives them
     for key in ("BEFORE", "AFTER", "FROM", "TO"):
         if as_dates and key in params:

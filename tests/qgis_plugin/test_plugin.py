@@ -558,6 +558,20 @@ def test_coregistration_gives_what_geo_coreg_gives(qgis_ready, plugins_dir, geo_
         assert fixed.crs == reference.crs and fixed.res == reference.res
 
 
+def test_coregistration_of_a_web_map_names_the_layer(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """OpenStreetMap's tiles picked as the reference: geo was handed the layer's data source and said
+    "type=xyz&url=https://tile...: cannot read raster (...: No such file or directory)"."""
+    tgt = SHARED_DATA / "coreg-pair" / CORE_PAIR_FILES[1]
+    if not tgt.exists():
+        pytest.skip("../shared/data/coreg-pair not present")
+    facts = check(plugins_dir, {"WEB_LAYERS": ["REFERENCE"], "TARGET": str(tgt)}, f"{geo_bin}:/usr/bin:/bin",
+                  algorithm="geo:coregistration")
+    assert facts["results"] is None and facts["error"] == (
+        "Reference raster 'OpenStreetMap': a web map (wms), not a raster file; geo measures the shift between two "
+        "raster files (GeoTIFF, JPEG 2000...): give one")
+    assert not any(i.startswith("geo started") for i in facts["feedback"]["infos"])
+
+
 @pytest.fixture
 def one_band_ref_four_band_tgt(tmp_path) -> tuple[Path, Path]:
     """ref.tif: one band of real Sentinel-2 pixels; tgt4.tif: bands B02..B08, that image moved by the crop's known

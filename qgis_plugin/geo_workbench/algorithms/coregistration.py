@@ -4,6 +4,7 @@ import json
 import os
 
 from qgis.core import (
+    QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
@@ -20,6 +21,7 @@ REFERENCE, TARGET, LOCAL, CORRECTED = "REFERENCE", "TARGET", "LOCAL", "CORRECTED
 REFERENCE_BAND, TARGET_BAND = "REFERENCE_BAND", "TARGET_BAND"
 NUMBERS = ("dx_px", "dy_px", "dx_m", "dy_m", "quality")
 GEOTIFF = "GeoTIFF (*.tif *.tiff)"  # what geo coreg --apply writes (another extension is refused)
+WEB_PROVIDERS = ("wms", "wcs", "arcgismapserver")  # QGIS's data providers of web maps (WMS, XYZ tiles, WCS...)
 
 
 class CoregistrationAlgorithm(GeoAlgorithm):
@@ -45,8 +47,8 @@ class CoregistrationAlgorithm(GeoAlgorithm):
         self.addOutput(QgsProcessingOutputString("JSON", "geo coreg --json"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        reference = self.parameterAsRasterLayer(parameters, REFERENCE, context).source()
-        target = self.parameterAsRasterLayer(parameters, TARGET, context).source()
+        reference = self.raster_file(parameters, REFERENCE, "Reference", context)
+        target = self.raster_file(parameters, TARGET, "Target", context)
         args = ["coreg", reference, target, "--json",
                 "--band", str(self.parameterAsInt(parameters, REFERENCE_BAND, context)),
                 "--tgt-band", str(self.parameterAsInt(parameters, TARGET_BAND, context))]
@@ -67,3 +69,15 @@ class CoregistrationAlgorithm(GeoAlgorithm):
             LayerLoader(context, CORRECTED).add(QgsRasterLayer(corrected, name), corrected, rank=0)
             outputs[CORRECTED] = corrected
         return outputs
+
+    def raster_file(self, parameters, name, role, context):
+        """The file of a raster layer; a layer of another data provider (a web map: OpenStreetMap's tiles) fails,
+        naming it: geo was handed its data source ('type=xyz&url=...: No such file or directory')."""
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        provider = layer.providerType()
+        if provider != "gdal":
+            kind = f"a web map ({provider})" if provider in WEB_PROVIDERS else f"a layer of QGIS's {provider} provider"
+            raise QgsProcessingException(
+                f"{role} raster '{layer.name()}': {kind}, not a raster file; geo measures the shift between two raster "
+                "files (GeoTIFF, JPEG 2000...): give one")
+        return layer.source()
