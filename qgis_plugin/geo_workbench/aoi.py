@@ -84,8 +84,10 @@ _VALIDITY_ADVICE = {
 
 def _check_valid(name, feature_id, geometry):
     """A polygon drawn crossing itself fails before geo starts, naming the layer, the feature and where (in lon/lat):
-    the union of several with it was an empty geometry, which geo read as 'the feature has no geometry'."""
-    errors = geometry.validateGeometry(QgsGeometry.ValidatorGeos)
+    the union of several with it was an empty geometry, which geo read as 'the feature has no geometry'. Each part
+    is checked alone, as geo checks them: parts overlapping each other (QGIS's Add Part) are one area."""
+    parts = geometry.asGeometryCollection() if geometry.isMultipart() else [geometry]
+    errors = [error for part in parts for error in part.validateGeometry(QgsGeometry.ValidatorGeos)]
     if not errors:
         return
     fault = errors[0]

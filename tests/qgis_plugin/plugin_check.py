@@ -8,8 +8,8 @@ stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command se
         "algorithm": id (default geo:changejob),
         "params": {...} (the algorithm's; "DRAWN": a ring [[lon, lat], ...] or a list of rings is drawn as a
                   polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS,
-                  "DRAWN_WRONG_CRS": a CRS labels it instead); "DRAWN_KIND": "Point" a point layer; "SELECTED":
-                  indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
+                  "DRAWN_WRONG_CRS": a CRS labels it instead); "DRAWN_KIND": "Point" a point layer,
+                  "MultiPolygon" one feature of the rings as parts; "SELECTED": indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
                   ymin, xmax, ymax] given as an extent in EPSG:3857;
                   "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values;
                   "WEB_LAYERS": names of raster parameters given OpenStreetMap's XYZ tile layer),
@@ -91,13 +91,19 @@ class RecordingFeedback(QgsProcessingFeedback):
 
 def drawn_layer(rings, crs="EPSG:3857", kind="Polygon", name="harbour east"):
     """A memory layer in Web Mercator (as a user draws one on an OpenStreetMap background) or ``crs``, of one
-    polygon per ring (none: an empty layer); ``kind`` "Point": a point at each ring's first vertex."""
+    polygon per ring (none: an empty layer); ``kind`` "Point": a point at each ring's first vertex; "MultiPolygon":
+    one feature of a part per ring (QGIS's *Add Part*)."""
     layer = QgsVectorLayer(f"{kind}?crs={crs}&field=name:string", name, "memory")
     to_layer = QgsCoordinateTransform(LONLAT, QgsCoordinateReferenceSystem(crs), QgsProject.instance())
     features = []
+    if kind == "MultiPolygon":
+        rings = [rings]
     for ring in rings:
-        geometry = (QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]]) if kind == "Polygon"
-                    else QgsGeometry.fromPointXY(QgsPointXY(*ring[0])))
+        if kind == "MultiPolygon":
+            geometry = QgsGeometry.fromMultiPolygonXY([[[QgsPointXY(x, y) for x, y in part]] for part in ring])
+        else:
+            geometry = (QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]]) if kind == "Polygon"
+                        else QgsGeometry.fromPointXY(QgsPointXY(*ring[0])))
         geometry.transform(to_layer)
         feature = QgsFeature(layer.fields())
         feature.setGeometry(geometry)

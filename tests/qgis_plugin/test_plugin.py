@@ -489,6 +489,21 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_feature_of_overlapping_parts_is_their_union(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """A feature whose parts overlap (QGIS's Add Part) is invalid as a whole but each part is a good polygon: geo
+    takes their union, and so does the plugin (its check of self-crossing polygons looks at each part)."""
+    west = [[x, y] for x, y in DRAWN_RING[:1]] + [[-1.545, 47.19], [-1.545, 47.215], [-1.565, 47.215], [-1.565, 47.19]]
+    east = [[-1.555, 47.19], [-1.535, 47.19], [-1.535, 47.215], [-1.555, 47.215], [-1.555, 47.19]]
+    out = tmp_path / "parts"
+    facts = check(plugins_dir, {"DRAWN": [west, east], "DRAWN_KIND": "MultiPolygon", "DRAWN_CRS": "EPSG:4326",
+                                "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER, "LOAD": False,
+                                "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"] is None, facts["error"]
+    aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
+    drawn_polygon = Polygon(DRAWN_RING)
+    assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
+
+
 HUGE_RING = [[-5.0, 44.0], [5.0, 44.0], [5.0, 50.0], [-5.0, 50.0], [-5.0, 44.0]]
 
 
