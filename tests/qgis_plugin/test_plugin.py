@@ -133,6 +133,17 @@ def test_the_job_ran_on_the_drawn_polygon(drawn):
     assert all(drawn_polygon.buffer(1e-6).contains(g) for g in changes.geometry)
 
 
+def test_the_runs_summary_is_in_the_log(drawn):
+    """geo run's summary (the scenes it took for the dates given, the shift, the changes by type, the share of the
+    AOI seen, where the evidence report is) went to a pipe nobody read: the log said only 'N change polygon(s)'."""
+    facts, out = drawn
+    infos = facts["feedback"]["infos"]
+    assert ("AOI harbour-east: S2A_30TXT_20150821_L1C_nantes (2015-08-21) -> S2_30TXT_20171014_L1C_nantes "
+            "(2017-10-14)") in infos
+    assert any(i.startswith(f"{facts['results']['N_CHANGES']} change polygons (") for i in infos), infos
+    assert f"evidence report: {out}/report.html (open in a browser)" in infos
+
+
 def test_progress_is_streamed_step_by_step(drawn):
     feedback = drawn[0]["feedback"]
     steps = [t.split(": ", 1)[1] for t in feedback["texts"] if t.startswith("change job harbour-east: ")]
@@ -658,6 +669,8 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     [vessels] = facts["layers"]
     detections = json.loads((out / "vessels.geojson").read_text())["features"]
     assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
+    # geo vessels' summary, a line per scene, in the log (it went to a pipe nobody read)
+    assert sum(bool(re.search(r" s1: \d+ vessels \(.* saw ", i)) for i in facts["feedback"]["infos"]) == 3
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
     assert vessels["geometry"] == "Polygon" and vessels["crs"]["authid"] == "EPSG:4326"
     assert vessels["renderer"] == "categorizedSymbol" and vessels["attribute"] == "sensor"

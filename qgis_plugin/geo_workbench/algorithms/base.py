@@ -58,5 +58,12 @@ class GeoAlgorithm(QgsProcessingAlgorithm):
             return value.isoformat()
         return self.text(parameters, name, context)
 
-    def geo(self, args, feedback, expected_steps=1, aliases=None):
-        return run_geo(args, feedback, expected_steps, aliases=aliases)
+    def geo(self, args, feedback, expected_steps=1, aliases=None, summary=True):
+        """Run ``geo ARGS``; returns its stdout, which is also logged line by line when it is ``geo``'s summary
+        (the scenes taken, the changes, where the report is), not data the algorithm reads (``--json``)."""
+        out = run_geo(args, feedback, expected_steps, aliases=aliases)
+        if summary:
+            for line in out.splitlines():
+                if line.strip():
+                    feedback.pushInfo(line.rstrip())
+        return out
