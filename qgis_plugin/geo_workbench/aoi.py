@@ -93,8 +93,11 @@ def _check_valid(name, feature_id, geometry):
     fault = errors[0]
     where = f" at {fault.where().x():.5f}, {fault.where().y():.5f}, lon/lat" if fault.hasWhere() else ""
     advice = _VALIDITY_ADVICE.get(fault.what().lower(), "let QGIS fix it (Vector > Geometry Tools > Fix Geometries)")
+    # an edit session's features have negative ids until saved, which QGIS shows nowhere
+    feature = (f"feature {feature_id}" if feature_id >= 0
+               else "a feature not saved yet (drawn since the last Save Layer Edits)")
     raise QgsProcessingException(
-        f"AOI layer '{name}': feature {feature_id} is not a valid polygon ({fault.what()}{where}): {advice}")
+        f"AOI layer '{name}': {feature} is not a valid polygon ({fault.what()}{where}): {advice}")
 
 
 def _check_units(name, crs, extent):

@@ -9,7 +9,8 @@ stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command se
         "params": {...} (the algorithm's; "DRAWN": a ring [[lon, lat], ...] or a list of rings is drawn as a
                   polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS,
                   "DRAWN_WRONG_CRS": a CRS labels it instead); "DRAWN_KIND": "Point" a point layer,
-                  "MultiPolygon" one feature of the rings as parts; "SELECTED": indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
+                  "MultiPolygon" one feature of the rings as parts; "DRAWN_UNSAVED": true, in an edit session
+                  not saved; "SELECTED": indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
                   ymin, xmax, ymax] given as an extent in EPSG:3857;
                   "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values;
                   "WEB_LAYERS": names of raster parameters given OpenStreetMap's XYZ tile layer),
@@ -89,10 +90,10 @@ class RecordingFeedback(QgsProcessingFeedback):
         super().reportError(error, fatalError)
 
 
-def drawn_layer(rings, crs="EPSG:3857", kind="Polygon", name="harbour east"):
+def drawn_layer(rings, crs="EPSG:3857", kind="Polygon", name="harbour east", unsaved=False):
     """A memory layer in Web Mercator (as a user draws one on an OpenStreetMap background) or ``crs``, of one
     polygon per ring (none: an empty layer); ``kind`` "Point": a point at each ring's first vertex; "MultiPolygon":
-    one feature of a part per ring (QGIS's *Add Part*)."""
+    one feature of a part per ring (QGIS's *Add Part*). ``unsaved``: drawn in an edit session not saved yet."""
     layer = QgsVectorLayer(f"{kind}?crs={crs}&field=name:string", name, "memory")
     to_layer = QgsCoordinateTransform(LONLAT, QgsCoordinateReferenceSystem(crs), QgsProject.instance())
     features = []
@@ -109,7 +110,11 @@ def drawn_layer(rings, crs="EPSG:3857", kind="Polygon", name="harbour east"):
         feature.setGeometry(geometry)
         feature.setAttribute("name", name)
         features.append(feature)
-    layer.dataProvider().addFeatures(features)
+    if unsaved:  # the features in the layer's edit buffer, with the negative ids QGIS gives them until saved
+        layer.startEditing()
+        layer.addFeatures(features)
+    else:
+        layer.dataProvider().addFeatures(features)
     QgsProject.instance().addMapLayer(layer, False)  # in the project (as drawn), not drawn on the map here
     return layer
 
@@ -218,7 +223,7 @@ def main():
         rings = params.pop("DRAWN")
         layer = drawn_layer(rings if not rings or isinstance(rings[0][0], list) else [rings],
                             params.pop("DRAWN_CRS", "EPSG:3857"), params.pop("DRAWN_KIND", "Polygon"),
-                            params.pop("DRAWN_NAME", "harbour east"))
+                            params.pop("DRAWN_NAME", "harbour east"), params.pop("DRAWN_UNSAVED", False))
         if params.pop("DRAWN_NO_CRS", False):  # its coordinates kept, its CRS lost (a shapefile without .prj)
             layer.setCrs(QgsCoordinateReferenceSystem())
         if "DRAWN_WRONG_CRS" in params:  # its coordinates kept, labelled with another CRS (a wrong .prj)

@@ -405,6 +405,9 @@ BOWTIE_FAULT = ("is not a valid polygon (Self-intersection at -1.55000, 47.20250
     # without geometry ('the feature has no geometry', naming a temporary file)
     ({"DRAWN": [DRAWN_RING, BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 2 {BOWTIE_FAULT}"),
     ({"DRAWN": [BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 1 {BOWTIE_FAULT}"),
+    # drawn and not saved yet: QGIS's negative feature id ('feature -3') named nothing the user could find
+    ({"DRAWN": [DRAWN_RING, BOWTIE], "DRAWN_CRS": "EPSG:4326", "DRAWN_UNSAVED": True},
+     f"AOI layer 'harbour east': a feature not saved yet (drawn since the last Save Layer Edits) {BOWTIE_FAULT}"),
     # lon/lat coordinates in a layer labelled Lambert-93: geo said 'lon/lat degrees read as metres? check the
     # file's CRS' of a temporary file whose CRS the plugin had written right
     ({"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "DRAWN_WRONG_CRS": "EPSG:2154"},
