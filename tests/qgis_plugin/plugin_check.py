@@ -17,7 +17,7 @@ stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command se
         "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
         "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
-stdout: {"available", "started", "provider", "algorithms", "parameters" (the algorithm's: {name: {"type",
+stdout: {"available", "started", "provider", "algorithms", "descriptions" ({id: {"short", "help"}}), "parameters" (the algorithm's: {name: {"type",
          "optional", "parent" (a band's layer parameter), "file_filter" (an output's)}}),
          "feedback" (with "log": QGIS's message log),
          "results" | null, "error" | null,
@@ -212,6 +212,8 @@ def main():
     provider = QgsApplication.processingRegistry().providerById("geo")
     report["provider"] = {"name": provider.name() if provider else None}
     report["algorithms"] = sorted(a.id() for a in provider.algorithms()) if provider else []
+    report["descriptions"] = {a.id(): {"short": a.shortDescription(), "help": a.shortHelpString()}
+                              for a in provider.algorithms()} if provider else {}
     algorithm = QgsApplication.processingRegistry().algorithmById(spec.get("algorithm", "geo:changejob"))
     report["parameters"] = {p.name(): parameter_facts(p) for p in algorithm.parameterDefinitions()} if algorithm else {}
     if spec.get("setting") is not None:

@@ -133,6 +133,17 @@ def test_the_job_ran_on_the_drawn_polygon(drawn):
     assert all(drawn_polygon.buffer(1e-6).contains(g) for g in changes.geometry)
 
 
+def test_every_algorithm_has_a_tooltip_and_help(drawn):
+    """The toolbox's tooltip (shortDescription) was empty for all four; the dialog's help panel had its text."""
+    descriptions = drawn[0]["descriptions"]
+    assert sorted(descriptions) == drawn[0]["algorithms"]
+    for algorithm, text in descriptions.items():
+        assert text["short"] and "\n" not in text["short"] and len(text["short"]) < 120, algorithm
+        assert text["help"] and text["help"] != text["short"], algorithm
+    # a claim tests the AOI it names: the dialog says how a drawn layer is that AOI
+    assert "name the AOI layer as the AOI id the claim names" in descriptions["geo:changejob"]["help"]
+
+
 def test_the_runs_summary_is_in_the_log(drawn):
     """geo run's summary (the scenes it took for the dates given, the shift, the changes by type, the share of the
     AOI seen, where the evidence report is) went to a pipe nobody read: the log said only 'N change polygon(s)'."""

@@ -15,6 +15,7 @@ class GeoAlgorithm(QgsProcessingAlgorithm):
     NAME = ""
     TITLE = ""
     HELP = ""
+    SHORT = ""  # the Processing Toolbox's tooltip
 
     def createInstance(self):  # noqa: N802 (QGIS's names)
         return type(self)()
@@ -33,6 +34,9 @@ class GeoAlgorithm(QgsProcessingAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.HELP
+
+    def shortDescription(self):  # noqa: N802
+        return self.SHORT
 
     def source_parameter(self):
         return QgsProcessingParameterString(

@@ -25,10 +25,12 @@ STEPS = 8  # geo run's progress steps for Sentinel-2: search, read, co-register,
 class ChangeJobAlgorithm(GeoAlgorithm):
     NAME = "changejob"
     TITLE = "Change job"
+    SHORT = "Changes between a before and an after Sentinel scene over a drawn area (geo run), loaded styled"
     HELP = ("Finds the changes between two Sentinel scenes over an area: a polygon layer (its union; tick "
             "'Selected features only' for a drawn selection) or an extent (the canvas extent). Before/after are "
             "dates (YYYY-MM-DD, the nearest clear scene) or scene ids; leave them empty with claims to bracket "
-            "the claims' windows. Runs the installed geo command (geo run) and loads the change polygons, the "
+            "the claims' windows. A claim tests the area it names: name the AOI layer as the AOI id the claim names "
+            "(e.g. demo-nantes-port). Runs the installed geo command (geo run) and loads the change polygons, the "
             "AOI, the change statistic and the before/after true colour, styled and on the time slider.")
 
     def initAlgorithm(self, config=None):  # noqa: N802

@@ -27,6 +27,7 @@ WEB_PROVIDERS = ("wms", "wcs", "arcgismapserver")  # QGIS's data providers of we
 class CoregistrationAlgorithm(GeoAlgorithm):
     NAME = "coregistration"
     TITLE = "Co-registration"
+    SHORT = "Sub-pixel shift between two rasters (geo coreg); optionally the target resampled onto the reference"
     HELP = ("Sub-pixel shift between two rasters (geo coreg), measured on the chosen band of each: a feature at "
             "(col, row) in the reference is at (col + dx_px, row + dy_px) in the target; dx_m/dy_m in metres on "
             "the ground, east and north positive. With a corrected raster (GeoTIFF), every band of the target is "

@@ -22,6 +22,7 @@ SEARCH_SHARE = 20  # the search is ~1/20 of the bar; the scenes ("detecting in I
 class VesselCountsAlgorithm(GeoAlgorithm):
     NAME = "vesselcounts"
     TITLE = "Vessel counts"
+    SHORT = "Ships per scene and vessel counts per date over an area (geo vessels), on the time slider"
     HELP = ("Ships per scene and vessel counts per date over an area (geo vessels): Sentinel-1 CFAR and/or "
             "Sentinel-2. Writes the detections, the time series (CSV, JSON, SVG, PNG) and the evidence for "
             "vessel claims into the folder, and loads the detections on the time slider.")
