@@ -135,8 +135,10 @@ def write_aoi(algorithm, parameters, context, feedback):
     folder = os.path.join(QgsProcessingUtils.tempFolder(), f"geo-aoi-{os.getpid()}-{id(algorithm):x}")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{_file_stem(name)}.geojson")
-    union = QgsGeometry.unaryUnion(geometries) if len(geometries) > 1 else geometries[0]
-    features = [{"type": "Feature", "properties": {"name": name}, "geometry": json.loads(union.asJson(7))}]
+    # a feature per polygon: geo takes their union, each cut at 180 first (QGIS's union in lon/lat read a polygon
+    # drawn across 180 the long way round, and lost what one covered beside another)
+    features = [{"type": "Feature", "properties": {"name": name}, "geometry": json.loads(geometry.asJson(7))}
+                for geometry in geometries]
     with open(path, "w", encoding="utf-8") as out:
         json.dump({"type": "FeatureCollection", "features": features}, out)
     feedback.pushInfo(f"area of interest: {name} ({len(geometries)} polygon(s)) written to {path}")

@@ -529,6 +529,34 @@ def test_a_feature_of_overlapping_parts_is_their_union(qgis_ready, plugins_dir, 
     assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
 
 
+@pytest.fixture
+def geo_spy(tmp_path) -> Path:
+    """A ``geo`` that keeps a copy of the AOI file it is given (``aoi.geojson`` beside it): the area QGIS sent."""
+    folder = tmp_path / "spy"
+    folder.mkdir()
+    (folder / "geo").write_text(
+        '#!/bin/sh\nprev=""\nfor a in "$@"; do [ "$prev" = "--aoi" ] && cp "$a" ' + f'"{folder}/aoi.geojson"; '
+        'prev="$a"; done\n' + f'PYTHONPATH={REPO} exec {sys.executable} -m geo "$@"\n')
+    (folder / "geo").chmod(0o755)
+    return folder
+
+
+def test_polygons_drawn_across_180_in_utm_are_the_area_geo_gets(qgis_ready, plugins_dir, geo_spy, tmp_path):
+    """Two overlapping harbour polygons drawn across 180 in UTM zone 60: QGIS's union of them in lon/lat (each ring
+    jumping from 179.94 to -179.96, read the long way round) lost the first's strip beside the second."""
+    from shapely import union_all
+
+    from geo.aoi import geodesic_area_m2, load_drawn_aoi
+
+    rings = [[[179.94, 68.9], [180.04, 68.9], [180.04, 68.93], [179.94, 68.93], [179.94, 68.9]],
+             [[179.96, 68.92], [180.02, 68.92], [180.02, 68.95], [179.96, 68.95], [179.96, 68.92]]]
+    check(plugins_dir, {"DRAWN": rings, "DRAWN_CRS": "EPSG:32660", "DRAWN_NAME": "egvekinot", "SOURCE": str(DEMO),
+                        "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(tmp_path / "run")}, f"{geo_spy}:/usr/bin:/bin")
+    expected = union_all([Polygon(ring) for ring in rings])
+    aoi = load_drawn_aoi(geo_spy / "aoi.geojson")
+    assert aoi.area_km2 == pytest.approx(geodesic_area_m2(expected) / 1e6, rel=1e-3)
+
+
 HUGE_RING = [[-5.0, 44.0], [5.0, 44.0], [5.0, 50.0], [-5.0, 50.0], [-5.0, 44.0]]
 
 
