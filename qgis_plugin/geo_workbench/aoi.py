@@ -10,6 +10,7 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsGeometry,
+    QgsPointXY,
     QgsProcessingException,
     QgsProcessingFeatureSourceDefinition,
     QgsProcessingParameterExtent,
@@ -57,6 +58,7 @@ def _polygons(algorithm, parameters, context, feedback):
                 continue
             extent.combineExtentWith(geometry.boundingBox())
             geometry.transform(to_lonlat)
+            geometry = _continuous(geometry)
             _check_valid(name, feature.id(), geometry)
             geometries.append(geometry)
         if not geometries:
@@ -70,8 +72,31 @@ def _polygons(algorithm, parameters, context, feedback):
         extent = algorithm.parameterAsExtentGeometry(parameters, EXTENT, context, LONLAT)
         if extent is None or extent.isEmpty():
             raise QgsProcessingException("the extent is empty")
-        return "extent", [extent]
+        return "extent", [_continuous(extent)]
     raise QgsProcessingException("give an area of interest: a polygon layer, or an extent (the canvas extent)")
+
+
+def _continuous(geometry):
+    """``geometry`` (lon/lat) with each ring's longitudes continuous across 180 (179.99 -> 180.01, not -179.99), as
+    geo reads an area drawn past it: projected to lon/lat, an area across 180 (drawn in UTM zone 60, a canvas
+    panned across it) jumped from 179.99 to -179.99 and back, an outline crossing itself when read flat (geo: "its
+    edges cross (a bow-tie)"). Others are returned as they are."""
+    polygons = geometry.asMultiPolygon() if geometry.isMultipart() else [geometry.asPolygon()]
+    jumps = any(abs(b.x() - a.x()) > 180 for rings in polygons for ring in rings for a, b in zip(ring, ring[1:]))
+    if not jumps:
+        return geometry
+    moved = []
+    for rings in polygons:
+        moved_rings = []
+        for ring in rings:
+            turn = 0.0 if not moved_rings else 360.0 * round((moved_rings[0][0].x() - ring[0].x()) / 360.0)
+            points = [QgsPointXY(ring[0].x() + turn, ring[0].y())]
+            for a, b in zip(ring, ring[1:]):
+                turn -= 360.0 * round((b.x() - a.x()) / 360.0)
+                points.append(QgsPointXY(b.x() + turn, b.y()))
+            moved_rings.append(points)
+        moved.append(moved_rings)
+    return QgsGeometry.fromMultiPolygonXY(moved) if geometry.isMultipart() else QgsGeometry.fromPolygonXY(moved[0])
 
 
 # What to do about the faults GEOS names, as geo words them (geo.aoi_files.validity_advice)

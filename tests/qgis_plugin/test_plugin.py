@@ -22,7 +22,7 @@ import pytest
 import rasterio
 import shapely
 from PIL import Image
-from shapely.geometry import Polygon
+from shapely.geometry import Polygon, box
 
 from geo.outputs.palette import change_colour, rgb_triplet
 from tests.align.crops import COREG_PAIR_512, shifted_pair
@@ -555,6 +555,24 @@ def test_polygons_drawn_across_180_in_utm_are_the_area_geo_gets(qgis_ready, plug
     expected = union_all([Polygon(ring) for ring in rings])
     aoi = load_drawn_aoi(geo_spy / "aoi.geojson")
     assert aoi.area_km2 == pytest.approx(geodesic_area_m2(expected) / 1e6, rel=1e-3)
+
+
+def test_a_canvas_extent_across_180_is_the_area_geo_gets(qgis_ready, plugins_dir, geo_spy, tmp_path):
+    """The canvas in Web Mercator panned across 180 (Chukotka): its outline in lon/lat jumped from 179.99 to -179.99
+    and back, and geo refused the extent as "invalid polygon (Self-intersection ...): its edges cross (a bow-tie)"."""
+    from pyproj import Transformer
+
+    from geo.aoi import geodesic_area_m2, load_drawn_aoi
+
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    (xmin, xmax), (ymin, ymax) = to_mercator.transform([179.95, 179.95], [65.0, 65.03])
+    xmax = xmin + (180.05 - 179.95) * 20037508.342789244 / 180  # past the edge of the Mercator world, as QGIS pans
+    facts = check(plugins_dir, {"EXTENT": f"{xmin},{xmax},{ymin},{ymax} [EPSG:3857]", "SOURCE": str(DEMO),
+                                "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(tmp_path / "run")},
+                  f"{geo_spy}:/usr/bin:/bin")
+    assert "invalid polygon" not in (facts["error"] or ""), facts["error"]
+    aoi = load_drawn_aoi(geo_spy / "aoi.geojson")
+    assert aoi.area_km2 == pytest.approx(geodesic_area_m2(box(179.95, 65.0, 180.05, 65.03)) / 1e6, rel=1e-3)
 
 
 HUGE_RING = [[-5.0, 44.0], [5.0, 44.0], [5.0, 50.0], [-5.0, 50.0], [-5.0, 44.0]]
