@@ -215,7 +215,11 @@ def drawn_aoi_from_geojson(data: object, path: Path) -> AOI:
         polygons = polygon_parts(geometry)
         for polygon in polygons:
             _check_valid(polygon, at)
-        parts.extend(polygons)
+        # each cut at 180 before the union: a plain union of rings drawn across it uncut (each read the long way
+        # round, spanning the globe) lost what one covered beside the other
+        if not geometry.is_empty:
+            geometry = checked_lon_lat(geometry, at, out_of_range_hint(*geometry.bounds))
+        parts.extend(polygon_parts(geometry))
         name = feature_properties(feature, at).get("name")
         if isinstance(name, str) and name.strip() and name.strip() not in names:
             names.append(name.strip())

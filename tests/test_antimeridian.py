@@ -102,3 +102,27 @@ def test_an_area_around_a_pole_is_refused_naming_the_pole(drawn, pole):
 
     with pytest.raises(AOIError, match=f"^t: the polygon goes around the {pole} .*do not image the poles"):
         aoi_from_geojson(feature(mapping(drawn)), "t")
+
+
+@pytest.mark.parametrize("rings", [
+    # two areas drawn across 180 uncut, overlapping: their plain union was taken of the planar readings (each
+    # spanning the globe the long way), which read the short way again lost the first's strip beside the second
+    [[(179.94, 68.9), (-179.96, 68.9), (-179.96, 68.93), (179.94, 68.93)],
+     [(179.96, 68.92), (-179.98, 68.92), (-179.98, 68.95), (179.96, 68.95)]],
+    # an area drawn up to 180 whose last corners a reprojection wrote as -180 (QGIS from UTM 60N), and the area
+    # beyond it: the first, read the long way, swallowed the second and half the area was lost
+    [[(179.94, 68.9), (-180.0, 68.9), (-180.0, 68.93), (179.94, 68.93)],
+     [(-180.0, 68.9), (-179.96, 68.9), (-179.96, 68.93), (-180.0, 68.93)]],
+])
+def test_features_across_180_are_each_cut_before_their_union(tmp_path, rings):
+    from shapely import union_all
+
+    from geo.aoi import drawn_aoi_from_geojson
+
+    data = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": mapping(Polygon(ring))} for ring in rings]}
+    aoi = drawn_aoi_from_geojson(data, tmp_path / "chukotka.geojson")
+    turned = [Polygon([(x + 360 if x < 0 else x, y) for x, y in ring]) for ring in rings]
+    expected = union_all(turned)
+    assert aoi.area_km2 == pytest.approx(geodesic_area_m2(expected) / 1e6, rel=1e-4)
+    assert unwrapped(aoi.geometry).symmetric_difference(expected).area < 1e-9

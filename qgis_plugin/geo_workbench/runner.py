@@ -92,8 +92,9 @@ class StepProgress:
     are kept for the exception of a failed run (logged once, by it), the rest is console output. A Python traceback (``geo`` dying before its own error handling, e.g. an
     install missing a package) is kept out of the log: its last line, the exception, becomes the error."""
 
-    def __init__(self, feedback, expected_steps):
+    def __init__(self, feedback, expected_steps, aliases=None):
         self.feedback = feedback
+        self.aliases = aliases or {}  # text in geo's messages -> what the user knows it as (a temporary AOI file)
         self.expected = max(1, expected_steps)
         self.steps = 0
         self.percent = 0.0
@@ -102,6 +103,8 @@ class StepProgress:
         self.crash = ""
 
     def __call__(self, line):
+        for text, alias in self.aliases.items():
+            line = line.replace(text, alias)
         if line.startswith("Traceback (most recent call last):") or self.in_traceback:
             self.in_traceback = True
             if line.strip() and not line[0].isspace() and not line.startswith("Traceback"):
@@ -122,9 +125,10 @@ class StepProgress:
             self.feedback.pushConsoleInfo(line)
 
 
-def run_geo(args, feedback, expected_steps=1, cwd=None):
+def run_geo(args, feedback, expected_steps=1, cwd=None, aliases=None):
     """Run ``geo ARGS``; returns its stdout. Raises ``QgsProcessingException`` when it fails (its error
-    message) or is canceled (after stopping it)."""
+    message) or is canceled (after stopping it). ``aliases``: text of geo's lines to say otherwise (a temporary
+    file's path -> "AOI layer 'harbour east'")."""
     command = [*geo_command(), *args]
     feedback.pushCommandInfo(" ".join(shlex.quote(a) for a in command))
     env = {name: value for name, value in os.environ.items() if name not in QGIS_PYTHON_SETTINGS}
@@ -141,7 +145,7 @@ def run_geo(args, feedback, expected_steps=1, cwd=None):
                threading.Thread(target=_read_all, args=(proc.stdout, out), daemon=True)]
     for reader in readers:
         reader.start()
-    show = StepProgress(feedback, expected_steps)
+    show = StepProgress(feedback, expected_steps, aliases)
     while True:
         if feedback.isCanceled():
             _stop(proc, feedback)

@@ -7,19 +7,24 @@ and render it to a PNG.
 stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command setting),
         "algorithm": id (default geo:changejob),
         "params": {...} (the algorithm's; "DRAWN": a ring [[lon, lat], ...] or a list of rings is drawn as a
-                  polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS); "DRAWN_KIND": "Point" a point layer; "SELECTED":
-                  indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
-                  ymin, xmax, ymax] given as an extent in EPSG:3857),
+                  polygon layer in EPSG:3857, or "DRAWN_CRS" ("DRAWN_NO_CRS": true then drops the layer's CRS,
+                  "DRAWN_WRONG_CRS": a CRS labels it instead); "DRAWN_KIND": "Point" a point layer,
+                  "MultiPolygon" one feature of the rings as parts; "DRAWN_UNSAVED": true, in an edit session
+                  not saved; "SELECTED": indices of the features selected, with 'Selected features only'; or "EXTENT_LONLAT": [xmin,
+                  ymin, xmax, ymax] given as an extent in EPSG:3857;
+                  "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values;
+                  "WEB_LAYERS": names of raster parameters given OpenStreetMap's XYZ tile layer),
         "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
         "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
-stdout: {"available", "started", "provider", "algorithms", "parameters" (the algorithm's: {name: {"type",
+stdout: {"available", "started", "provider", "algorithms", "descriptions" ({id: {"short", "help"}}), "parameters" (the algorithm's: {name: {"type",
          "optional", "parent" (a band's layer parameter), "file_filter" (an output's)}}),
          "feedback" (with "log": QGIS's message log),
          "results" | null, "error" | null,
          "layers": [...] (the run's layers, top to bottom), "project_crs", "renders": {key: {"png", "extent", ...}}}
 """
 
+import datetime
 import gc
 import json
 import os
@@ -46,7 +51,7 @@ from qgis.core import (  # noqa: E402
     QgsVectorLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QDateTime, QSize, Qt  # noqa: E402
+from qgis.PyQt.QtCore import QDate, QDateTime, QSize, Qt  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
 MERCATOR = QgsCoordinateReferenceSystem("EPSG:3857")
@@ -85,21 +90,31 @@ class RecordingFeedback(QgsProcessingFeedback):
         super().reportError(error, fatalError)
 
 
-def drawn_layer(rings, crs="EPSG:3857", kind="Polygon", name="harbour east"):
+def drawn_layer(rings, crs="EPSG:3857", kind="Polygon", name="harbour east", unsaved=False):
     """A memory layer in Web Mercator (as a user draws one on an OpenStreetMap background) or ``crs``, of one
-    polygon per ring (none: an empty layer); ``kind`` "Point": a point at each ring's first vertex."""
+    polygon per ring (none: an empty layer); ``kind`` "Point": a point at each ring's first vertex; "MultiPolygon":
+    one feature of a part per ring (QGIS's *Add Part*). ``unsaved``: drawn in an edit session not saved yet."""
     layer = QgsVectorLayer(f"{kind}?crs={crs}&field=name:string", name, "memory")
     to_layer = QgsCoordinateTransform(LONLAT, QgsCoordinateReferenceSystem(crs), QgsProject.instance())
     features = []
+    if kind == "MultiPolygon":
+        rings = [rings]
     for ring in rings:
-        geometry = (QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]]) if kind == "Polygon"
-                    else QgsGeometry.fromPointXY(QgsPointXY(*ring[0])))
+        if kind == "MultiPolygon":
+            geometry = QgsGeometry.fromMultiPolygonXY([[[QgsPointXY(x, y) for x, y in part]] for part in ring])
+        else:
+            geometry = (QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in ring]]) if kind == "Polygon"
+                        else QgsGeometry.fromPointXY(QgsPointXY(*ring[0])))
         geometry.transform(to_layer)
         feature = QgsFeature(layer.fields())
         feature.setGeometry(geometry)
         feature.setAttribute("name", name)
         features.append(feature)
-    layer.dataProvider().addFeatures(features)
+    if unsaved:  # the features in the layer's edit buffer, with the negative ids QGIS gives them until saved
+        layer.startEditing()
+        layer.addFeatures(features)
+    else:
+        layer.dataProvider().addFeatures(features)
     QgsProject.instance().addMapLayer(layer, False)  # in the project (as drawn), not drawn on the map here
     return layer
 
@@ -197,6 +212,8 @@ def main():
     provider = QgsApplication.processingRegistry().providerById("geo")
     report["provider"] = {"name": provider.name() if provider else None}
     report["algorithms"] = sorted(a.id() for a in provider.algorithms()) if provider else []
+    report["descriptions"] = {a.id(): {"short": a.shortDescription(), "help": a.shortHelpString()}
+                              for a in provider.algorithms()} if provider else {}
     algorithm = QgsApplication.processingRegistry().algorithmById(spec.get("algorithm", "geo:changejob"))
     report["parameters"] = {p.name(): parameter_facts(p) for p in algorithm.parameterDefinitions()} if algorithm else {}
     if spec.get("setting") is not None:
@@ -208,14 +225,27 @@ def main():
         rings = params.pop("DRAWN")
         layer = drawn_layer(rings if not rings or isinstance(rings[0][0], list) else [rings],
                             params.pop("DRAWN_CRS", "EPSG:3857"), params.pop("DRAWN_KIND", "Polygon"),
-                            params.pop("DRAWN_NAME", "harbour east"))
+                            params.pop("DRAWN_NAME", "harbour east"), params.pop("DRAWN_UNSAVED", False))
         if params.pop("DRAWN_NO_CRS", False):  # its coordinates kept, its CRS lost (a shapefile without .prj)
             layer.setCrs(QgsCoordinateReferenceSystem())
+        if "DRAWN_WRONG_CRS" in params:  # its coordinates kept, labelled with another CRS (a wrong .prj)
+            layer.setCrs(QgsCoordinateReferenceSystem(params.pop("DRAWN_WRONG_CRS")))
         params["AOI"] = layer
         if "SELECTED" in params:  # 'Selected features only' ticked, these features (by index) selected
             ids = [feature.id() for feature in layer.getFeatures()]
             layer.selectByIds([ids[i] for i in params.pop("SELECTED")])
             params["AOI"] = QgsProcessingFeatureSourceDefinition(layer.id(), True)
+    for key in params.pop("WEB_LAYERS", []):  # a web map (OpenStreetMap's tiles) picked as this raster
+        web = QgsRasterLayer("type=xyz&url=https://tile.openstreetmap.org/%7Bz%7D/%7Bx%7D/%7By%7D.png&zmax=19&zmin=0",
+                             "OpenStreetMap", "wms")
+        project.addMapLayer(web)
+        params[key] = web
+    as_dates = params.pop("DATES_AS", None)  # the dates as a console script or a model gives them
+    for key in ("BEFORE", "AFTER", "FROM", "TO"):
+        if as_dates and key in params:
+            day = datetime.date.fromisoformat(params[key])
+            params[key] = {"date": day, "QDate": QDate(day.year, day.month, day.day),
+                           "QDateTime": QDateTime(QDate(day.year, day.month, day.day))}[as_dates]
     if "EXTENT_LONLAT" in params:
         params["EXTENT"] = extent_text(params.pop("EXTENT_LONLAT"))
     logged = []  # QGIS's message log: what the Log Messages panel shows

@@ -22,7 +22,7 @@ import pytest
 import rasterio
 import shapely
 from PIL import Image
-from shapely.geometry import Polygon
+from shapely.geometry import Polygon, box
 
 from geo.outputs.palette import change_colour, rgb_triplet
 from tests.align.crops import COREG_PAIR_512, shifted_pair
@@ -131,6 +131,28 @@ def test_the_job_ran_on_the_drawn_polygon(drawn):
     drawn_polygon = Polygon(DRAWN_RING)
     assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
     assert all(drawn_polygon.buffer(1e-6).contains(g) for g in changes.geometry)
+
+
+def test_every_algorithm_has_a_tooltip_and_help(drawn):
+    """The toolbox's tooltip (shortDescription) was empty for all four; the dialog's help panel had its text."""
+    descriptions = drawn[0]["descriptions"]
+    assert sorted(descriptions) == drawn[0]["algorithms"]
+    for algorithm, text in descriptions.items():
+        assert text["short"] and "\n" not in text["short"] and len(text["short"]) < 120, algorithm
+        assert text["help"] and text["help"] != text["short"], algorithm
+    # a claim tests the AOI it names: the dialog says how a drawn layer is that AOI
+    assert "name the AOI layer as the AOI id the claim names" in descriptions["geo:changejob"]["help"]
+
+
+def test_the_runs_summary_is_in_the_log(drawn):
+    """geo run's summary (the scenes it took for the dates given, the shift, the changes by type, the share of the
+    AOI seen, where the evidence report is) went to a pipe nobody read: the log said only 'N change polygon(s)'."""
+    facts, out = drawn
+    infos = facts["feedback"]["infos"]
+    assert ("AOI harbour-east: S2A_30TXT_20150821_L1C_nantes (2015-08-21) -> S2_30TXT_20171014_L1C_nantes "
+            "(2017-10-14)") in infos
+    assert any(i.startswith(f"{facts['results']['N_CHANGES']} change polygons (") for i in infos), infos
+    assert f"evidence report: {out}/report.html (open in a browser)" in infos
 
 
 def test_progress_is_streamed_step_by_step(drawn):
@@ -371,6 +393,11 @@ def test_counted_ships_load_as_vessel_detections(qgis_ready, plugins_dir, geo_bi
 
 
 FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the demo scenes
+# drawn by hand with its edges crossing at (-1.55, 47.2025)
+BOWTIE = [[-1.565, 47.19], [-1.535, 47.215], [-1.535, 47.19], [-1.565, 47.215], [-1.565, 47.19]]
+BOWTIE_FAULT = ("is not a valid polygon (Self-intersection at -1.55000, 47.20250, lon/lat): its edges cross (a "
+                "bow-tie): move the corners so they do not, or let QGIS split it (Vector > Geometry Tools > Fix "
+                "Geometries)")
 
 
 @pytest.mark.parametrize("drawn, message", [
@@ -385,6 +412,19 @@ FAR_RING = [[x + 5.0, y] for x, y in DRAWN_RING]  # a second area, far from the 
     ({"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:32630", "DRAWN_NO_CRS": True},
      "AOI layer 'harbour east': has no CRS, so where its polygons are is unknown; set it (Layer Properties > "
      "Source > Assigned Coordinate Reference System) and run again"),
+    # a good polygon and one drawn crossing itself: their union failed in QGIS, and geo was handed a feature
+    # without geometry ('the feature has no geometry', naming a temporary file)
+    ({"DRAWN": [DRAWN_RING, BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 2 {BOWTIE_FAULT}"),
+    ({"DRAWN": [BOWTIE], "DRAWN_CRS": "EPSG:4326"}, f"AOI layer 'harbour east': feature 1 {BOWTIE_FAULT}"),
+    # drawn and not saved yet: QGIS's negative feature id ('feature -3') named nothing the user could find
+    ({"DRAWN": [DRAWN_RING, BOWTIE], "DRAWN_CRS": "EPSG:4326", "DRAWN_UNSAVED": True},
+     f"AOI layer 'harbour east': a feature not saved yet (drawn since the last Save Layer Edits) {BOWTIE_FAULT}"),
+    # lon/lat coordinates in a layer labelled Lambert-93: geo said 'lon/lat degrees read as metres? check the
+    # file's CRS' of a temporary file whose CRS the plugin had written right
+    ({"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "DRAWN_WRONG_CRS": "EPSG:2154"},
+     "AOI layer 'harbour east': its polygons span 0.030 x 0.025 m in its CRS, EPSG:2154 (RGF93 v1 / Lambert-93): "
+     "lon/lat degrees in a layer given a projected CRS? set the CRS its coordinates are in (Layer Properties > "
+     "Source > Assigned Coordinate Reference System; EPSG:4326 for lon/lat) and run again"),
 ])
 def test_an_aoi_layer_without_polygons_is_named_and_geo_not_started(qgis_ready, plugins_dir, geo_bin, tmp_path,
                                                                      drawn, message):
@@ -474,6 +514,105 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_feature_of_overlapping_parts_is_their_union(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """A feature whose parts overlap (QGIS's Add Part) is invalid as a whole but each part is a good polygon: geo
+    takes their union, and so does the plugin (its check of self-crossing polygons looks at each part)."""
+    west = [[x, y] for x, y in DRAWN_RING[:1]] + [[-1.545, 47.19], [-1.545, 47.215], [-1.565, 47.215], [-1.565, 47.19]]
+    east = [[-1.555, 47.19], [-1.535, 47.19], [-1.535, 47.215], [-1.555, 47.215], [-1.555, 47.19]]
+    out = tmp_path / "parts"
+    facts = check(plugins_dir, {"DRAWN": [west, east], "DRAWN_KIND": "MultiPolygon", "DRAWN_CRS": "EPSG:4326",
+                                "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER, "LOAD": False,
+                                "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"] is None, facts["error"]
+    aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
+    drawn_polygon = Polygon(DRAWN_RING)
+    assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
+
+
+@pytest.fixture
+def geo_spy(tmp_path) -> Path:
+    """A ``geo`` that keeps a copy of the AOI file it is given (``aoi.geojson`` beside it): the area QGIS sent."""
+    folder = tmp_path / "spy"
+    folder.mkdir()
+    (folder / "geo").write_text(
+        '#!/bin/sh\nprev=""\nfor a in "$@"; do [ "$prev" = "--aoi" ] && cp "$a" ' + f'"{folder}/aoi.geojson"; '
+        'prev="$a"; done\n' + f'PYTHONPATH={REPO} exec {sys.executable} -m geo "$@"\n')
+    (folder / "geo").chmod(0o755)
+    return folder
+
+
+def test_polygons_drawn_across_180_in_utm_are_the_area_geo_gets(qgis_ready, plugins_dir, geo_spy, tmp_path):
+    """Two overlapping harbour polygons drawn across 180 in UTM zone 60: QGIS's union of them in lon/lat (each ring
+    jumping from 179.94 to -179.96, read the long way round) lost the first's strip beside the second."""
+    from shapely import union_all
+
+    from geo.aoi import geodesic_area_m2, load_drawn_aoi
+
+    rings = [[[179.94, 68.9], [180.04, 68.9], [180.04, 68.93], [179.94, 68.93], [179.94, 68.9]],
+             [[179.96, 68.92], [180.02, 68.92], [180.02, 68.95], [179.96, 68.95], [179.96, 68.92]]]
+    check(plugins_dir, {"DRAWN": rings, "DRAWN_CRS": "EPSG:32660", "DRAWN_NAME": "egvekinot", "SOURCE": str(DEMO),
+                        "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(tmp_path / "run")}, f"{geo_spy}:/usr/bin:/bin")
+    expected = union_all([Polygon(ring) for ring in rings])
+    aoi = load_drawn_aoi(geo_spy / "aoi.geojson")
+    assert aoi.area_km2 == pytest.approx(geodesic_area_m2(expected) / 1e6, rel=1e-3)
+
+
+def test_a_canvas_extent_across_180_is_the_area_geo_gets(qgis_ready, plugins_dir, geo_spy, tmp_path):
+    """The canvas in Web Mercator panned across 180 (Chukotka): its outline in lon/lat jumped from 179.99 to -179.99
+    and back, and geo refused the extent as "invalid polygon (Self-intersection ...): its edges cross (a bow-tie)"."""
+    from pyproj import Transformer
+
+    from geo.aoi import geodesic_area_m2, load_drawn_aoi
+
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    (xmin, xmax), (ymin, ymax) = to_mercator.transform([179.95, 179.95], [65.0, 65.03])
+    xmax = xmin + (180.05 - 179.95) * 20037508.342789244 / 180  # past the edge of the Mercator world, as QGIS pans
+    facts = check(plugins_dir, {"EXTENT": f"{xmin},{xmax},{ymin},{ymax} [EPSG:3857]", "SOURCE": str(DEMO),
+                                "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(tmp_path / "run")},
+                  f"{geo_spy}:/usr/bin:/bin")
+    assert "invalid polygon" not in (facts["error"] or ""), facts["error"]
+    aoi = load_drawn_aoi(geo_spy / "aoi.geojson")
+    assert aoi.area_km2 == pytest.approx(geodesic_area_m2(box(179.95, 65.0, 180.05, 65.03)) / 1e6, rel=1e-3)
+
+
+HUGE_RING = [[-5.0, 44.0], [5.0, 44.0], [5.0, 50.0], [-5.0, 50.0], [-5.0, 44.0]]
+
+
+def test_geos_message_about_the_area_names_the_layer_not_a_temporary_file(qgis_ready, plugins_dir, geo_bin,
+                                                                          tmp_path):
+    """geo named the GeoJSON the plugin wrote in Processing's temporary folder ('/tmp/processing_x/geo-aoi-1-a/harbour
+    east.geojson: area ... km2 is over ...'), a file the user never made nor can find."""
+    facts = check(plugins_dir, {"DRAWN": HUGE_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "OUTPUT": str(tmp_path / "never")}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"].startswith("geo run failed: Error: AOI layer 'harbour east': area "), facts["error"]
+    assert "km2 is over the 15,000 km2" in facts["error"] and ".geojson" not in facts["error"]
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_layer_and_an_extent_both_given_says_the_extent_is_left_out(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """The extent was dropped without a word when an AOI layer was given too."""
+    params = {"DRAWN": HUGE_RING, "EXTENT_LONLAT": [-1.565, 47.19, -1.535, 47.215], "SOURCE": str(DEMO),
+              "BEFORE": BEFORE, "AFTER": AFTER, "OUTPUT": str(tmp_path / "never")}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["feedback"]["warnings"] == [
+        "both an AOI layer ('harbour east') and an extent are given: the layer's polygons are the area, the extent is "
+        "left out"]
+    assert facts["error"].startswith("geo run failed: Error: AOI layer 'harbour east': area ")  # the layer's
+
+
+@pytest.mark.parametrize("kind", ["date", "QDate", "QDateTime"])
+def test_dates_given_as_date_values_are_the_dates_geo_gets(qgis_ready, plugins_dir, geo_bin, tmp_path, kind):
+    """processing.run from the Python console or a model hands the date parameters a datetime.date, a QDate or a
+    QDateTime: a date was dropped silently (geo: 'no --before given'), a QDateTime sent as '2015-08-21T00:00:00.000'
+    (refused as a scene id)."""
+    out = tmp_path / "dated"
+    facts = check(plugins_dir, {"DRAWN": DRAWN_RING, "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+                                "DATES_AS": kind, "LOAD": False, "OUTPUT": str(out)}, f"{geo_bin}:/usr/bin:/bin")
+    assert facts["error"] is None, facts["error"]
+    scenes = json.loads((out / "manifest.json").read_text())["scenes"]
+    assert [scenes[k]["datetime"][:10] for k in ("before", "after")] == [BEFORE, AFTER]
+
+
 def test_rebuild_report_of_the_run(qgis_ready, plugins_dir, geo_bin, drawn, tmp_path):
     _, run = drawn
     report = tmp_path / "again.html"
@@ -503,6 +642,20 @@ def test_coregistration_gives_what_geo_coreg_gives(qgis_ready, plugins_dir, geo_
     assert facts["results"]["CORRECTED"] == str(corrected)
     with rasterio.open(corrected) as fixed, rasterio.open(ref) as reference:
         assert fixed.crs == reference.crs and fixed.res == reference.res
+
+
+def test_coregistration_of_a_web_map_names_the_layer(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """OpenStreetMap's tiles picked as the reference: geo was handed the layer's data source and said
+    "type=xyz&url=https://tile...: cannot read raster (...: No such file or directory)"."""
+    tgt = SHARED_DATA / "coreg-pair" / CORE_PAIR_FILES[1]
+    if not tgt.exists():
+        pytest.skip("../shared/data/coreg-pair not present")
+    facts = check(plugins_dir, {"WEB_LAYERS": ["REFERENCE"], "TARGET": str(tgt)}, f"{geo_bin}:/usr/bin:/bin",
+                  algorithm="geo:coregistration")
+    assert facts["results"] is None and facts["error"] == (
+        "Reference raster 'OpenStreetMap': a web map (wms), not a raster file; geo measures the shift between two "
+        "raster files (GeoTIFF, JPEG 2000...): give one")
+    assert not any(i.startswith("geo started") for i in facts["feedback"]["infos"])
 
 
 @pytest.fixture
@@ -576,6 +729,8 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     [vessels] = facts["layers"]
     detections = json.loads((out / "vessels.geojson").read_text())["features"]
     assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
+    # geo vessels' summary, a line per scene, in the log (it went to a pipe nobody read)
+    assert sum(bool(re.search(r" s1: \d+ vessels \(.* saw ", i)) for i in facts["feedback"]["infos"]) == 3
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
     assert vessels["geometry"] == "Polygon" and vessels["crs"]["authid"] == "EPSG:4326"
     assert vessels["renderer"] == "categorizedSymbol" and vessels["attribute"] == "sensor"

@@ -25,10 +25,12 @@ STEPS = 8  # geo run's progress steps for Sentinel-2: search, read, co-register,
 class ChangeJobAlgorithm(GeoAlgorithm):
     NAME = "changejob"
     TITLE = "Change job"
+    SHORT = "Changes between a before and an after Sentinel scene over a drawn area (geo run), loaded styled"
     HELP = ("Finds the changes between two Sentinel scenes over an area: a polygon layer (its union; tick "
             "'Selected features only' for a drawn selection) or an extent (the canvas extent). Before/after are "
             "dates (YYYY-MM-DD, the nearest clear scene) or scene ids; leave them empty with claims to bracket "
-            "the claims' windows. Runs the installed geo command (geo run) and loads the change polygons, the "
+            "the claims' windows. A claim tests the area it names: name the AOI layer as the AOI id the claim names "
+            "(e.g. demo-nantes-port). Runs the installed geo command (geo run) and loads the change polygons, the "
             "AOI, the change statistic and the before/after true colour, styled and on the time slider.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -46,16 +48,16 @@ class ChangeJobAlgorithm(GeoAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(N_CHANGES, "Change polygons found"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        aoi = write_aoi(self, parameters, context, feedback)
+        aoi, aliases = write_aoi(self, parameters, context, feedback)
         out = self.parameterAsString(parameters, OUTPUT, context)
         args = ["run", "--aoi", aoi, "--source", self.text(parameters, SOURCE, context) or "earth-search",
                 "--sensor", SENSORS[self.parameterAsEnum(parameters, SENSOR, context)], "--out", out]
         for option, name in (("--before", BEFORE), ("--after", AFTER)):
-            if self.text(parameters, name, context):
-                args += [option, self.text(parameters, name, context)]
+            if self.date_text(parameters, name, context):
+                args += [option, self.date_text(parameters, name, context)]
         for claim in filter(None, (c.strip() for c in self.text(parameters, CLAIMS, context).split(","))):
             args += ["--claim", claim]
-        self.geo(args, feedback, STEPS)
+        self.geo(args, feedback, STEPS, aliases)
         with open(os.path.join(out, "changes.geojson"), encoding="utf-8") as changes:
             n_changes = len(json.load(changes)["features"])
         feedback.pushInfo(f"{n_changes} change polygon(s) in {out}")

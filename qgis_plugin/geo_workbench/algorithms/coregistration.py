@@ -4,6 +4,7 @@ import json
 import os
 
 from qgis.core import (
+    QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
@@ -20,11 +21,13 @@ REFERENCE, TARGET, LOCAL, CORRECTED = "REFERENCE", "TARGET", "LOCAL", "CORRECTED
 REFERENCE_BAND, TARGET_BAND = "REFERENCE_BAND", "TARGET_BAND"
 NUMBERS = ("dx_px", "dy_px", "dx_m", "dy_m", "quality")
 GEOTIFF = "GeoTIFF (*.tif *.tiff)"  # what geo coreg --apply writes (another extension is refused)
+WEB_PROVIDERS = ("wms", "wcs", "arcgismapserver")  # QGIS's data providers of web maps (WMS, XYZ tiles, WCS...)
 
 
 class CoregistrationAlgorithm(GeoAlgorithm):
     NAME = "coregistration"
     TITLE = "Co-registration"
+    SHORT = "Sub-pixel shift between two rasters (geo coreg); optionally the target resampled onto the reference"
     HELP = ("Sub-pixel shift between two rasters (geo coreg), measured on the chosen band of each: a feature at "
             "(col, row) in the reference is at (col + dx_px, row + dy_px) in the target; dx_m/dy_m in metres on "
             "the ground, east and north positive. With a corrected raster (GeoTIFF), every band of the target is "
@@ -45,8 +48,8 @@ class CoregistrationAlgorithm(GeoAlgorithm):
         self.addOutput(QgsProcessingOutputString("JSON", "geo coreg --json"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        reference = self.parameterAsRasterLayer(parameters, REFERENCE, context).source()
-        target = self.parameterAsRasterLayer(parameters, TARGET, context).source()
+        reference = self.raster_file(parameters, REFERENCE, "Reference", context)
+        target = self.raster_file(parameters, TARGET, "Target", context)
         args = ["coreg", reference, target, "--json",
                 "--band", str(self.parameterAsInt(parameters, REFERENCE_BAND, context)),
                 "--tgt-band", str(self.parameterAsInt(parameters, TARGET_BAND, context))]
@@ -55,7 +58,7 @@ class CoregistrationAlgorithm(GeoAlgorithm):
         corrected = self.parameterAsFileOutput(parameters, CORRECTED, context) if parameters.get(CORRECTED) else None
         if corrected:
             args += ["--apply", corrected]
-        result = json.loads(self.geo(args, feedback))
+        result = json.loads(self.geo(args, feedback, summary=False))
         feedback.pushInfo(f"shift dx {result['dx_px']:.3f} px, dy {result['dy_px']:.3f} px, quality "
                           f"{result['quality']:.3f}")
         outputs = {name.upper(): result[name] for name in NUMBERS}
@@ -67,3 +70,15 @@ class CoregistrationAlgorithm(GeoAlgorithm):
             LayerLoader(context, CORRECTED).add(QgsRasterLayer(corrected, name), corrected, rank=0)
             outputs[CORRECTED] = corrected
         return outputs
+
+    def raster_file(self, parameters, name, role, context):
+        """The file of a raster layer; a layer of another data provider (a web map: OpenStreetMap's tiles) fails,
+        naming it: geo was handed its data source ('type=xyz&url=...: No such file or directory')."""
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        provider = layer.providerType()
+        if provider != "gdal":
+            kind = f"a web map ({provider})" if provider in WEB_PROVIDERS else f"a layer of QGIS's {provider} provider"
+            raise QgsProcessingException(
+                f"{role} raster '{layer.name()}': {kind}, not a raster file; geo measures the shift between two raster "
+                "files (GeoTIFF, JPEG 2000...): give one")
+        return layer.source()

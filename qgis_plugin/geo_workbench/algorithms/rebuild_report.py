@@ -10,6 +10,7 @@ RUN_DIR, OUTPUT = "RUN_DIR", "OUTPUT"
 class RebuildReportAlgorithm(GeoAlgorithm):
     NAME = "rebuildreport"
     TITLE = "Rebuild report"
+    SHORT = "The evidence report (HTML) of a run folder written again (geo report)"
     HELP = "Writes the evidence report (one self-contained HTML file) from a run folder again (geo report)."
 
     def initAlgorithm(self, config=None):  # noqa: N802

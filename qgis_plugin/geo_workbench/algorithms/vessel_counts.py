@@ -22,6 +22,7 @@ SEARCH_SHARE = 20  # the search is ~1/20 of the bar; the scenes ("detecting in I
 class VesselCountsAlgorithm(GeoAlgorithm):
     NAME = "vesselcounts"
     TITLE = "Vessel counts"
+    SHORT = "Ships per scene and vessel counts per date over an area (geo vessels), on the time slider"
     HELP = ("Ships per scene and vessel counts per date over an area (geo vessels): Sentinel-1 CFAR and/or "
             "Sentinel-2. Writes the detections, the time series (CSV, JSON, SVG, PNG) and the evidence for "
             "vessel claims into the folder, and loads the detections on the time slider.")
@@ -38,15 +39,15 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         self.addParameter(QgsProcessingParameterFolderDestination(OUTPUT, "Output folder"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        aoi = write_aoi(self, parameters, context, feedback)
+        aoi, aliases = write_aoi(self, parameters, context, feedback)
         out = self.parameterAsString(parameters, OUTPUT, context)
-        args = ["vessels", "--aoi", aoi, "--from", self.text(parameters, FROM, context),
-                "--to", self.text(parameters, TO, context),
+        args = ["vessels", "--aoi", aoi, "--from", self.date_text(parameters, FROM, context),
+                "--to", self.date_text(parameters, TO, context),
                 "--source", self.text(parameters, SOURCE, context) or "earth-search", "--out", out]
         sensor = SENSORS[self.parameterAsEnum(parameters, SENSOR, context)]
         if sensor:
             args += ["--sensor", sensor]
-        self.geo(args, feedback, SEARCH_SHARE)
+        self.geo(args, feedback, SEARCH_SHARE, aliases)
         load_vessel_run(LayerLoader(context, OUTPUT), out)
         return {OUTPUT: out}
 
