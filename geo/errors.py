@@ -106,7 +106,14 @@ class StoreError(GeoError, OSError):
 
 
 class StoreLockedError(StoreError):
-    """Another re-check holds the store's writer lock."""
+    """Another re-check holds the store's writer lock (``holder``: what its lock file says of it, pid, host and
+    since, when it says), or another program has held a write transaction on the store too long (``holder`` None:
+    QGIS editing it in a transaction group)."""
+
+    def __init__(self, message: str, by_recheck: bool = False, holder: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.by_recheck = by_recheck
+        self.holder = holder
 
 
 class ScratchError(GeoError, OSError):

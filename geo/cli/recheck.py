@@ -1,8 +1,9 @@
 """``geo recheck``: the scheduled re-check of AOIs against new scenes, accumulating in a results store.
 
 Exit codes (for cron and systemd): 0 ok (new results or nothing new), 1 user error, 2 internal error,
-3 the store is locked by another re-check, 4 some AOIs failed (the others are recorded; the failed ones
-are retried next run), 5 the --on-new command failed (results are recorded; it is retried next run).
+3 the store is locked by another re-check (or written by another program), 4 some AOIs failed (the others are
+recorded; the failed ones are retried next run), 5 the --on-new command failed (results are recorded; it is retried
+next run), 6 the store has been locked for every run for longer than --blocked-alert (``geo.recheck.blocked``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from geo.cli.options import (
     scheduler_option, seeds_dir_option,
 )
 from geo.errors import StoreLockedError
-from geo.recheck import retire
+from geo.recheck import blocked, retire
 from geo.recheck.skips import deferred_words, entry_counts, skipped_words
 from geo.scenes.model import Sensor
 from geo.words import counted
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # imported by the command itself, so --help stays light
 EXIT_LOCKED = 3
 EXIT_AOIS_FAILED = 4
 EXIT_HOOK_FAILED = 5
+EXIT_BLOCKED = 6
 DEFAULT_STORE = "recheck.gpkg"
 
 
@@ -191,6 +193,11 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @scheduler_option("Address of an existing Dask scheduler (tcp://host:8786) to use instead.")
 @click.option("--wait", "wait_s", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="Seconds to wait for another re-check writing the same store before giving up (exit 3).")
+@click.option("--blocked-alert", "blocked_alert_h", type=FiniteFloatRange(min=0), default=blocked.DEFAULT_ALERT_H,
+              show_default=True, metavar="HOURS",
+              help="A run refused the store (exit 3) when every run has been refused for this long (a QGIS edit "
+                   "left open, a hung re-check) exits 6 instead, naming what holds it; the next run that gets the "
+                   "store ends the count.")
 @click.option("--on-new", default=None, metavar="CMD", callback=not_empty,
               help="Shell command run when a run finds new changes, a verdict changes or an AOI or claim is retired "
                    "(or back): the summary JSON on stdin, "
@@ -216,7 +223,8 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
 @seeds_dir_option
 def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, since: str | None, source: str | None,
                     collections: tuple[str, ...], switch_source: bool, out: Path | None,
-                    workers: int, scheduler: str | None, wait_s: float, on_new: str | None, on_new_timeout_s: float,
+                    workers: int, scheduler: str | None, wait_s: float, blocked_alert_h: float, on_new: str | None,
+                    on_new_timeout_s: float,
                     max_pairs: int | None,
                     sensor: str, notify: str | None, notify_retries: int, export_stac: Path | None, as_json: bool,
                     aoi_dir: Path | None, seeds_dir: Path | None) -> None:
@@ -224,7 +232,8 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
 
     Idempotent: a pair (AOI, before scene, after scene, algorithm version) is processed once; with no new
     scenes nothing is read or written. Exit codes: 0 ok, 1 user error, 2 internal error, 3 store locked
-    by another re-check, 4 some AOIs failed (retried next run), 5 the --on-new command failed.
+    by another re-check, 4 some AOIs failed (retried next run), 5 the --on-new command failed, 6 the store
+    locked for every run for longer than --blocked-alert.
     """
     one_cluster(scheduler)
     if all_aois and aoi_refs:
@@ -255,8 +264,15 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
         with spinner as step:
             report = recheck(request, step)
     except StoreLockedError as exc:
-        console.stderr.print(f"[bold red]Locked:[/] {console.esc(exc)}", markup=True)
+        episode = blocked.note_refused(store, exc)
+        if blocked.overdue(episode, blocked_alert_h):
+            console.stderr.print(f"[bold red]Blocked:[/] {console.esc(blocked.alert_line(store, episode, blocked_alert_h))}",
+                                 markup=True)
+            raise click.exceptions.Exit(EXIT_BLOCKED) from None
+        console.stderr.print(f"[bold red]Locked:[/] {console.esc(exc)}{console.esc(blocked.refused_words(episode, blocked_alert_h))}",
+                             markup=True)
         raise click.exceptions.Exit(EXIT_LOCKED) from None
+    blocked.clear(store)  # the store was got: a later refused run begins a new count
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
     console.warn_skipped(report.skipped_claims, "`geo claims list`")
     if as_json:

@@ -33,6 +33,11 @@ def lock_path(store: Path) -> Path:
     return store.with_name(store.name + ".lock")
 
 
+def note_path(store: Path) -> Path:
+    """The note of the re-checks refused the store in a row (``geo.recheck.blocked``)."""
+    return store.with_name(store.name + ".blocked")
+
+
 def _missing_folders(folder: Path) -> list[Path]:
     """``folder`` and those of its parents that do not exist yet, deepest first."""
     missing = []
@@ -43,9 +48,12 @@ def _missing_folders(folder: Path) -> list[Path]:
 
 
 def _remove_created(lock: Path, created: list[Path]) -> None:
-    """The folders ``created`` for the store (deepest first), if the lock file is all they hold."""
-    if not created or [p.name for p in created[0].iterdir()] != [lock.name]:
+    """The folders ``created`` for the store (deepest first), if the lock file is all they hold (and the note of a
+    re-check refused meanwhile, ``note_path``, of a store that is no more)."""
+    note = note_path(lock.with_name(lock.name.removesuffix(".lock")))
+    if not created or not {lock.name} <= {p.name for p in created[0].iterdir()} <= {lock.name, note.name}:
         return
+    note.unlink(missing_ok=True)
     lock.unlink()
     for folder in created:
         try:
@@ -55,13 +63,21 @@ def _remove_created(lock: Path, created: list[Path]) -> None:
     log.info("%s: removed again (created for the store; no re-check finished in it)", created[-1])
 
 
-def _holder(fd: int) -> str:
+def _holder_info(fd: int) -> dict[str, object] | None:
+    """What the holder wrote into the lock file (``pid``, ``host``, ``since``), when it can be read."""
     try:
-        text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
-        info = json.loads(text)
-        return f"pid {info['pid']} on {info['host']}, since {info['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "another process"
+        info = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+        return info if isinstance(info, dict) and {"pid", "host", "since"} <= info.keys() else None
+    except (OSError, ValueError):
+        return None
+
+
+def holder_words(info: dict[str, object] | None) -> str:
+    return f"pid {info['pid']} on {info['host']}, since {info['since']}" if info else "another process"
+
+
+def _holder(fd: int) -> str:
+    return holder_words(_holder_info(fd))
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -102,9 +118,10 @@ def _locked(store: Path, path: Path, wait_s: float) -> tuple[int, list[Path]]:
                         log.info("%s is locked by %s; waiting up to %g s", store, _holder(fd), wait_s)
                     if time.monotonic() >= deadline:
                         waited = f"waited {wait_s:g} s" if wait_s > 0 else "use --wait SECONDS to wait for it"
+                        holder = _holder_info(fd)
                         raise StoreLockedError(
-                            f"{store}: another re-check is writing this store ({_holder(fd)}); {waited}"
-                        ) from None
+                            f"{store}: another re-check is writing this store ({holder_words(holder)}); {waited}",
+                            by_recheck=True, holder=holder) from None
                     time.sleep(POLL_S)
         except BaseException:
             os.close(fd)
