@@ -51,7 +51,8 @@ def test_systemd_service_runs_a_valid_recheck():
     params = parse(recheck_args(exec_start))
     assert params["store"] == Path("/srv/geo/recheck.gpkg") and params["on_new"] == "/srv/geo/bin/notify-analysts"
     assert params["all_aois"] and not params["aoi_refs"]
-    assert "SuccessExitStatus=3" in service
+    # 3 (the store refused: the next run picks the work up) is quiet; 6 (refused for a day) is a failure
+    assert [line for line in service.splitlines() if line.startswith("SuccessExitStatus=")] == ["SuccessExitStatus=3"]
 
 
 def test_systemd_accepts_the_units(tmp_path):
@@ -196,3 +197,44 @@ def test_the_scheduled_commands_read_the_aoi_and_seeds_of_their_folder(first_run
     assert [(v["claim_id"], v["verdict"]) for v in summary["verdicts"]] == [("d-build", "consistent with the claim")]
     service = (DEPLOY / "systemd" / "geo-recheck.service").read_text()
     assert "WorkingDirectory=/srv/geo" in service and "Environment=GEO_ROOT=/srv/geo" in service.splitlines()
+
+
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from geo.store import writer_lock
+with writer_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_the_crontab_mails_a_store_refused_to_every_run_for_a_day_and_not_one_refused_once(first_run, tmp_path):
+    """A hung re-check holding the store's lock (a QGIS edit left open, the same) refused every cron run with exit 3,
+    which the crontab takes quietly: for days, nobody was told. Refused for a day (--blocked-alert), a run exits 6,
+    which the crontab mails as any failure."""
+    command, env, srv = _cron_machine(first_run, tmp_path)
+    command = command.replace(" --wait 600 ", " --wait 0.5 ")  # the holder never lets go: no need to wait 10 min
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(srv / "recheck.gpkg")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        quiet = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
+        assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == "", quiet.stdout + quiet.stderr
+        assert "\nLocked: " in (srv / "log" / "recheck.log").read_text()
+        note = json.loads((srv / "recheck.gpkg.blocked").read_text())
+        assert note["runs"] == 1 and note["holder"]["pid"] == holder.pid
+        note["since"] = "2026-01-01T06:15:00Z"  # the first refused run, long ago
+        (srv / "recheck.gpkg.blocked").write_text(json.dumps(note))
+        loud = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
+        mailed = loud.stdout.splitlines()  # what cron mails
+        assert loud.returncode == 0 and loud.stderr == "" and mailed, loud.stdout + loud.stderr
+        assert mailed[-1].startswith(f"Blocked: {srv / 'recheck.gpkg'}: every re-check for ") and (
+            " days was refused the store (2 runs in a row since 2026-01-01 06:15 UTC, nothing recorded; "
+            f"--blocked-alert 24 h): another re-check holds its lock, pid {holder.pid} on ") in mailed[-1], mailed
+        assert f"(kill {holder.pid})" in mailed[-1]
+    finally:
+        holder.communicate("\n", timeout=60)
+    got = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env, timeout=600)
+    assert got.returncode == 0 and got.stdout == "" and got.stderr == "", got.stdout + got.stderr
+    assert not (srv / "recheck.gpkg.blocked").exists()
