@@ -162,6 +162,8 @@ def test_editing_session_holding_the_store(qgis, user, tmp_path):
         assert held.stderr.startswith("Locked: ") and len(held.stderr.strip().splitlines()) == 1, held.stderr
         assert str(store) in held.stderr and "QGIS" in held.stderr, held.stderr
         assert rows(store, "SELECT max(run_id) FROM runs") == [(2,)]
+        note = json.loads(store.with_name(store.name + ".blocked").read_text())  # counted: exit 6 if left for a day
+        assert note["runs"] == 1 and note["held_by"] == "another program"
         out, _ = holder.communicate(timeout=120)
         assert json.loads(out.strip().splitlines()[-1]) == {"committed": True}
     finally:
@@ -169,3 +171,4 @@ def test_editing_session_holding_the_store(qgis, user, tmp_path):
     later = user(*series.args(store))
     assert later.returncode == 0 and later.stdout.startswith("run 3: 4 new pairs, 2 new changes"), later.output
     assert "held" in {r[0] for r in rows(store, "SELECT change_type FROM changes")}
+    assert not store.with_name(store.name + ".blocked").exists()  # the store got: the count is over
