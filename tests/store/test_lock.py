@@ -39,6 +39,7 @@ def test_second_writer_is_refused_with_the_holder_named(tmp_path):
         assert time.monotonic() - start < 1
         assert f"pid {holder.pid}" in str(info.value) and "s.gpkg" in str(info.value)
         assert "--wait" in str(info.value)
+        assert info.value.by_recheck and info.value.holder["pid"] == holder.pid  # for geo.recheck.blocked's line
     finally:
         holder.kill()
         holder.wait()
@@ -75,3 +76,17 @@ def test_sigkilled_holder_leaves_no_stale_lock(tmp_path):
     assert lock_path(store).exists()
     with writer_lock(store, wait_s=0):
         pass
+
+
+def test_a_stopped_first_writer_removes_its_folder_with_the_note_of_a_run_refused_meanwhile(tmp_path):
+    # a re-check refused the new store meanwhile noted it beside it (geo.recheck.blocked): the folder held more than
+    # the lock file, so it stayed, with a note of a store that is no more
+    store = tmp_path / "new" / "deeper" / "s.gpkg"
+    with pytest.raises(KeyboardInterrupt), writer_lock(store):
+        (store.parent / "s.gpkg.blocked").write_text('{"since": "2026-12-05T06:15:00Z", "runs": 1}')
+        raise KeyboardInterrupt
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(KeyboardInterrupt), writer_lock(store):
+        (store.parent / "mine.txt").write_text("the user's")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in store.parent.iterdir()) == ["mine.txt", "s.gpkg.lock"]
