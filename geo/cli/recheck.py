@@ -266,11 +266,11 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
     except StoreLockedError as exc:
         episode = blocked.note_refused(store, exc)
         if blocked.overdue(episode, blocked_alert_h):
-            console.stderr.print(f"[bold red]Blocked:[/] {console.esc(blocked.alert_line(store, episode, blocked_alert_h))}",
-                                 markup=True)
+            alert = blocked.alert_line(store, episode, blocked_alert_h)
+            console.stderr.print(f"[bold red]Blocked:[/] {console.esc(alert)}", markup=True)
             raise click.exceptions.Exit(EXIT_BLOCKED) from None
-        console.stderr.print(f"[bold red]Locked:[/] {console.esc(exc)}{console.esc(blocked.refused_words(episode, blocked_alert_h))}",
-                             markup=True)
+        refused = f"{exc}{blocked.refused_words(episode, blocked_alert_h)}"
+        console.stderr.print(f"[bold red]Locked:[/] {console.esc(refused)}", markup=True)
         raise click.exceptions.Exit(EXIT_LOCKED) from None
     blocked.clear(store)  # the store was got: a later refused run begins a new count
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
