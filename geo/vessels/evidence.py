@@ -261,8 +261,7 @@ def vessel_evidence(
             what = COUNT_NAMES.get(best.count, f"large vessels (>= {params.large_length_m:.0f} m)")
             rationale += (f"; the detector found no {what.replace('ships', 'ship', 1)} on any of the "
                           f"{len(best.baseline) + len(best.window)} dates: an empty port and ships it does not see look "
-                          "alike (counts are ships found, a lower bound; a ship moored through most of the period is "
-                          "part of a time-series land mask)")
+                          "alike (a ship moored through most of the period is part of a time-series land mask)")
             confidence = min(confidence, WEAK_EVIDENCE_CAP)
     if reasons:
         rationale += "; " + "; ".join(reasons)

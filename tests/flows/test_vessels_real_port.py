@@ -4,7 +4,8 @@ quays and 12 at anchor) catalogued with pystac as a user does, the one scene giv
 
 The terminal said ``13 vessels (13 >= 50 m)`` per date and nothing else: not the >= 100 m class nor at berth /
 at anchor, which the claim turns on, and not that the single-scene land mask paints every ship alongside a quay
-land (0 of the 15 found here; 2 of 136 on the six labelled ports), so ``n_at_berth`` 0 read as an empty quay."""
+land (0 of the 15 found here; 2 of 136 on the six labelled ports), so ``n_at_berth`` 0 read as an empty quay. On the other five ports what it counts at berth is quay-side clutter
+(1 ship among 46 "at berth" detections), so the warning says the counts are detections, not a census."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def test_the_terminal_gives_the_claims_classes_and_says_berthed_ships_are_missed
     assert len(rows) == 3
     assert "2023-08-17 s2: 13 vessels (13 >= 50 m, 10 >= 100 m; 0 at berth, 13 at anchor)" in result.stdout
     note = " ".join(result.stderr.split())
-    assert "lower bound" in note and "at berth" in note and "2 of 136" in note, result.stderr
+    assert "not a census" in note and "at berth" in note and "2 of 136" in note, result.stderr
+    assert "4 in 5 of its detections were not ships" in note, result.stderr
     assert "--berthed" in note and "3 or more" in note, result.stderr
 
 

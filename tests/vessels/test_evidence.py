@@ -229,7 +229,7 @@ def test_a_series_that_found_no_ship_of_the_class_on_any_date_is_no_confident_no
     assert result["verdict"] == "no evidence found"
     assert result["confidence_label"] == "low", result["confidence"]
     assert "found no ship >= 100 m on any of the 13 dates" in result["rationale"]
-    assert "lower bound" in result["rationale"] and "land mask" in result["rationale"]
+    assert "ships it does not see" in result["rationale"] and "land mask" in result["rationale"]
     # a series that did count ships of the class keeps its confidence
     [counted_some] = evidence_for_claims([claim], PORT, _size_rows([1] * 13, [0] * 13, "water-index-temporal-median/13"))
     assert counted_some["confidence_label"] == "high" and "on any of" not in counted_some["rationale"]
