@@ -43,7 +43,7 @@ from scipy import special, stats
 from geo.claim_days import DayZone, claim_zone
 from geo.claims import VESSEL_SIGNATURE, Claim, Stance, TimeWindow
 from geo.link import CONSISTENT, INCONSISTENT_WITH_DENIAL, NO_EVIDENCE, NOT_OBSERVABLE, NOT_TESTED
-from geo.verdicts import NO_EVIDENCE_CAP, confidence_label
+from geo.verdicts import NO_EVIDENCE_CAP, WEAK_EVIDENCE_CAP, confidence_label
 from geo.vessels.period import BASELINE_DAYS
 from geo.vessels.series import known_modes, mode_unknown, row_day, series_namer
 from geo.words import counted
@@ -255,6 +255,14 @@ def vessel_evidence(
     else:
         verdict, rationale = NO_EVIDENCE, f"no significant rise at alpha {params.alpha}: {summary}"
         confidence = min(NO_EVIDENCE_CAP, float(np.mean(seen["tested"])))
+        if not any(sum(t.baseline) + t.observed_window_sum for t in tests.values()):
+            # nothing of the class on any date: an empty port, or ships the detector cannot see (moored through the
+            # period, so part of a time-series land mask; painted land by a single scene's): no confident "no"
+            what = COUNT_NAMES.get(best.count, f"large vessels (>= {params.large_length_m:.0f} m)")
+            rationale += (f"; the detector found no {what.replace('ships', 'ship', 1)} on any of the "
+                          f"{len(best.baseline) + len(best.window)} dates: an empty port and ships it does not see look "
+                          "alike (a ship moored through most of the period is part of a time-series land mask)")
+            confidence = min(confidence, WEAK_EVIDENCE_CAP)
     if reasons:
         rationale += "; " + "; ".join(reasons)
     return {**result, "verdict": verdict, "p_value": float(f"{p_value:.4g}"), "sensor": sensor,

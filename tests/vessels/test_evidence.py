@@ -218,3 +218,18 @@ def test_a_denial_of_a_claim_no_date_could_check_is_not_observable_either():
     assert out["d"]["verdict"] == "not observable", out["d"]
     assert out["d"]["rationale"] == f"the denied claims cannot be checked here: {reason}", out["d"]
     assert out["d"]["confidence"] == out["c"]["confidence"], out["d"]
+
+
+def test_a_series_that_found_no_ship_of_the_class_on_any_date_is_no_confident_no():
+    """Algiers (sen2ships) given as six dates of one scene: 15 ships >= 100 m at berth on every date, each part of the
+    time-series land mask (present on every date), so ``n_100m`` 0 and ``n_100m_at_berth`` 0 everywhere; the claim of
+    large ships at berth read "no evidence found, high confidence (80%)", "0.0 per scene", as if the quays were empty."""
+    claim = _claim(WINDOW_DAY, WINDOW_DAY)
+    [result] = evidence_for_claims([claim], PORT, _size_rows([0] * 13, [0] * 13, "water-index-temporal-median/13 scenes"))
+    assert result["verdict"] == "no evidence found"
+    assert result["confidence_label"] == "low", result["confidence"]
+    assert "found no ship >= 100 m on any of the 13 dates" in result["rationale"]
+    assert "ships it does not see" in result["rationale"] and "land mask" in result["rationale"]
+    # a series that did count ships of the class keeps its confidence
+    [counted_some] = evidence_for_claims([claim], PORT, _size_rows([1] * 13, [0] * 13, "water-index-temporal-median/13"))
+    assert counted_some["confidence_label"] == "high" and "on any of" not in counted_some["rationale"]

@@ -7,10 +7,11 @@ its 3.25 km2 of water. A split whose darker side is water too is no land/water s
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from geo.change.classify import water_index
 from geo.vessels.landmask import optical_land_mask
-from tests.vessels import sea
+from tests.vessels import sea, sen2ships
 
 SHAPE = (200, 200)
 GRID = sea.scene_grid(SHAPE)
@@ -39,3 +40,23 @@ def test_a_coast_still_splits_land_from_glinted_water():
         land, _ = optical_land_mask(dates, GRID)
         assert land[:, :50].all()
         assert not land[:, 60:].any(), f"{land[:, 60:].mean():.0%} of the water taken for land"
+
+
+# A real anchorage: Algiers' roadstead (sen2ships, Sentinel-2 L2A of 2023-08-17), 4 x 4 km of open sea under sun
+# glint holding 4 labelled ships of 118-214 m. Its MNDWI is ~0.1 throughout (SWIR lifted to near the green), so
+# Otsu split calm from glinted water at 0.099 (darker side's median 0.089, under the 0.3 the rule above looked
+# for): half the sea was "land", and an AOI drawn there saw "100% of the water (0.10 km2)" of its 4 km2 and 0 of
+# its ships. A split whose darker side is water by the index's own sign (MNDWI > 0) is no land/water split.
+ANCHORAGE = (slice(500, 900), slice(850, 1250))
+
+
+@pytest.mark.skipif(not sen2ships.available(), reason="no sen2ships ports in ../shared/data")
+def test_a_real_glinted_anchorage_is_all_water():
+    crop = sen2ships.load_port("algiers").crop(*ANCHORAGE)
+    b = crop.bands
+    index = water_index(b["green"], b["nir"], b["swir16"])
+    assert 0.05 < float(np.nanmedian(index)) < 0.15
+    land, _ = optical_land_mask([index], crop.grid)
+    ships = crop.ships > 0
+    assert len(np.unique(crop.ships[ships])) == 4
+    assert land[~ships].mean() < 0.01, f"{land[~ships].mean():.0%} of the open sea taken for land"
