@@ -39,7 +39,7 @@ def rebuild_report(run_dirs: Sequence[Path], out: Path,
         try:
             runs = [load_run(folder) for folder in run_dirs]
             check(run_dirs, runs)
-            html = report.render_report(runs)
+            html = report.render_report(runs, out=out)
         except Exception:
             if [_identity(folder) for folder in run_dirs] == seen:
                 raise
