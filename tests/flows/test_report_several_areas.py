@@ -91,3 +91,8 @@ def test_a_combined_report_names_each_areas_run_folder_and_its_links_lead_there(
 def test_a_run_folders_own_report_names_no_folder(user, runs):
     html = (runs / "harbour" / "report.html").read_text()
     assert local_links(html) == [] and "<footer>Open <code>project.qgz</code>" in html
+    result = user("report", "harbour", "--out", "harbour.html")  # one area's report written elsewhere
+    assert result.returncode == 0, result.output
+    html = (runs / "harbour.html").read_text()
+    assert local_links(html) == ["harbour/"]
+    assert "<footer>In the area's run folder (named under its heading): open <code>project.qgz</code>" in html
