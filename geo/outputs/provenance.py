@@ -79,12 +79,13 @@ def as_json(value: Any) -> Any:
 
 def run_folder(folder: Path, out: Path | None) -> dict[str, str] | None:
     """The run folder as a report written to ``out`` names and links it (relative to the report: the link still
-    leads there when the report and the runs move together); None for a report inside its own run folder."""
+    leads there when the report and the runs move together; the report's own folder as such: a report of several
+    areas written into one of their folders); None for no ``out``."""
     if out is None:
         return None
     base, target = Path(out).resolve().parent, Path(folder).resolve()
     if target == base:
-        return None
+        return {"text": "this report's own folder", "href": "./"}
     try:
         relative = Path(os.path.relpath(target, base))
     except ValueError:  # another drive (Windows): no relative path leads there

@@ -366,6 +366,8 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None, ou
     environment = _environment()
     script, style = _asset("report.js"), _asset("report.css")
     sections = [_section(run, out) for run in runs]
+    if all(s["folder"] is None or s["folder"]["href"] == "./" for s in sections):  # a run's report in its folder
+        sections = [{**s, "folder": None} for s in sections]
     summary = [
         {"claim_id": c["entry"]["claim_id"], "aoi_id": s["aoi"]["id"], "badge": c["badge"],
          "label": c["entry"].get("confidence_label", ""), "confidence": c["entry"].get("confidence"),

@@ -96,3 +96,11 @@ def test_a_run_folders_own_report_names_no_folder(user, runs):
     html = (runs / "harbour.html").read_text()
     assert local_links(html) == ["harbour/"]
     assert "<footer>In the area's run folder (named under its heading): open <code>project.qgz</code>" in html
+
+
+def test_a_combined_report_written_into_one_of_the_run_folders_names_that_one_too(user, runs):
+    result = user("report", "harbour", "quay", "--out", "quay/claim.html")
+    assert result.returncode == 0, result.output
+    html = (runs / "quay" / "claim.html").read_text()
+    assert local_links(html) == ["../harbour/", "./"]
+    assert "Run folder: <a href=\"./\"><code>this report&#39;s own folder</code></a>" in html
