@@ -104,3 +104,16 @@ def test_a_combined_report_written_into_one_of_the_run_folders_names_that_one_to
     html = (runs / "quay" / "claim.html").read_text()
     assert local_links(html) == ["../harbour/", "./"]
     assert "Run folder: <a href=\"./\"><code>this report&#39;s own folder</code></a>" in html
+
+
+def test_a_run_folder_lacking_a_deeper_key_is_named_with_the_key(user, runs):
+    """A manifest's scene without its acquisition time (an older or hand-edited folder) stopped the report with
+    "internal error: KeyError: 'datetime'" (exit 2), naming neither the folder nor the file."""
+    manifest = json.loads((runs / "quay" / "manifest.json").read_text())
+    del manifest["scenes"]["before"]["datetime"]
+    (runs / "quay" / "manifest.json").write_text(json.dumps(manifest))
+    result = user("report", "harbour", "quay", "--out", "claim.html")
+    assert result.returncode == 1, result.output
+    assert result.stderr.strip() == ("Error: quay: its files lack 'datetime' (written by an older workbench? run the "
+                                     "job again)"), result.stderr
+    assert not (runs / "claim.html").exists()
