@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from geo.atomic import check_output_file
+from geo.atomic import MARKER, check_output_file
 from geo.cli import console
 from geo.errors import OutputError
 
@@ -42,6 +42,11 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> None:
         out = run_dirs[0] / REPORT
     if out.suffix.lower() not in (".html", ".htm"):  # '--out run/changes.geojson' wrote over the run's own layer
         raise OutputError(f"--out {out}: the report is an HTML file; name it .html or .htm (e.g. report.html)")
+    own_report = out.resolve().parent
+    if out.name == REPORT and (own_report / MARKER).is_file() and [f.resolve() for f in run_dirs] != [own_report]:
+        # a run folder's own report.html: the run's evidence, listed in its item.json and project, not other areas'
+        raise OutputError(f"--out {out}: that run folder's own evidence report, which would show other areas; write "
+                          "this one elsewhere (e.g. --out claim.html)")
     elsewhere = "write the report elsewhere with --out FILE.html"
     try:
         check_output_file(out, unique=True)

@@ -10,10 +10,11 @@ catalog's name, e.g. ``my-scenes/catalog.json``). URLs are kept as they are. Pat
 from __future__ import annotations
 
 import json
+import os
 import re
-from pathlib import PurePath, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from geo import paths
 
@@ -74,3 +75,19 @@ def portable(value: Any) -> Any:
 def as_json(value: Any) -> Any:
     """``value`` as its JSON file holds it (tuples as lists, dates as text): what a reader of the folder sees."""
     return json.loads(json.dumps(value, default=str))
+
+
+def run_folder(folder: Path, out: Path | None) -> dict[str, str] | None:
+    """The run folder as a report written to ``out`` names and links it (relative to the report: the link still
+    leads there when the report and the runs move together; the report's own folder as such: a report of several
+    areas written into one of their folders); None for no ``out``."""
+    if out is None:
+        return None
+    base, target = Path(out).resolve().parent, Path(folder).resolve()
+    if target == base:
+        return {"text": "this report's own folder", "href": "./"}
+    try:
+        relative = Path(os.path.relpath(target, base))
+    except ValueError:  # another drive (Windows): no relative path leads there
+        return None
+    return {"text": str(relative), "href": quote(relative.as_posix()) + "/"}

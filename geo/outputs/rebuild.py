@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import jinja2
+
 from geo.errors import OutputError
 from geo.outputs import report
-from geo.outputs.run_data import RunData, load_run
+from geo.outputs.run_data import RunData, RunFolderError, load_run
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +33,34 @@ def _identity(folder: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
+def _lacking(runs: Sequence[RunData]) -> RunFolderError | None:
+    """The run whose files lack a value the report reads (a folder of an older workbench, or edited by hand), each
+    run's report made alone to find it, as an error naming its folder and the key; None when each makes its own."""
+    for run in runs:
+        try:
+            report.render_report([run])
+        except (KeyError, jinja2.UndefinedError) as exc:
+            said = re.search(r"attribute '([^']+)'", str(exc)) if isinstance(exc, jinja2.UndefinedError) else None
+            key = f"'{said.group(1)}'" if said else str(exc)
+            return RunFolderError(f"{run.folder}: its files lack {key} (written by an older workbench? run the job again)")
+    return None
+
+
 def rebuild_report(run_dirs: Sequence[Path], out: Path,
                    check: Callable[[Sequence[Path], list[RunData]], None] = lambda dirs, runs: None) -> list[RunData]:
     """Read ``run_dirs``, ``check`` them, write their report to ``out``; returns the runs read. A folder replaced
     by a new run meanwhile (an error reading it included) is read again, up to ``ATTEMPTS`` times."""
     for _attempt in range(ATTEMPTS):
         seen = [_identity(folder) for folder in run_dirs]
+        runs: list[RunData] = []
         try:
             runs = [load_run(folder) for folder in run_dirs]
             check(run_dirs, runs)
-            html = report.render_report(runs)
-        except Exception:
+            html = report.render_report(runs, out=out)
+        except Exception as exc:
             if [_identity(folder) for folder in run_dirs] == seen:
+                if isinstance(exc, (KeyError, jinja2.UndefinedError)) and (lacking := _lacking(runs)) is not None:
+                    raise lacking from None
                 raise
             log.info("a run folder was replaced by a new run while it was read: reading it again")
             continue

@@ -38,7 +38,7 @@ from geo.results import cloud_unjudged_on, left_out_share, seen_clear_split
 from geo.outputs.layer_metadata import run_days, sentinel_credit
 from geo.outputs.not_compared import legend_words
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
-from geo.outputs.provenance import portable_path
+from geo.outputs.provenance import portable_path, run_folder
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, STATISTIC, RunData, job_timings
 from geo.outputs.settings import readable_detector_settings, readable_settings
@@ -310,7 +310,7 @@ def _overview(run: RunData, pictures: Pictures, dates: Sequence[str]) -> dict[st
     }
 
 
-def _section(run: RunData) -> dict[str, Any]:
+def _section(run: RunData, out: Path | None = None) -> dict[str, Any]:
     pictures = build_pictures(run)
     types = Counter(f.change_type for f in run.features)
     manifest = run.manifest
@@ -327,6 +327,7 @@ def _section(run: RunData) -> dict[str, Any]:
     return {
         "run": run,
         "aoi": run.aoi,
+        "folder": run_folder(run.folder, out),
         "manifest": manifest,
         "statistic": describe(manifest["statistic"]),
         "job_parameters": readable_settings(job_parameters(manifest), _sensor(manifest)),
@@ -359,11 +360,14 @@ def verdict_help(runs: Sequence[RunData]) -> dict[str, str]:
     return {v: (RADAR_VERDICT_HELP.get(v) if radar else None) or VERDICT_HELP[v] for v in VERDICTS}
 
 
-def render_report(runs: Sequence[RunData], generated: datetime | None = None) -> str:
-    """The report's HTML for one or more runs (one section per AOI, one card per claim)."""
+def render_report(runs: Sequence[RunData], generated: datetime | None = None, out: Path | None = None) -> str:
+    """The report's HTML for one or more runs (one section per AOI, one card per claim); written to ``out``, it
+    names the run folders other than its own (each area's files: a combined report lies outside them)."""
     environment = _environment()
     script, style = _asset("report.js"), _asset("report.css")
-    sections = [_section(run) for run in runs]
+    sections = [_section(run, out) for run in runs]
+    if all(s["folder"] is None or s["folder"]["href"] == "./" for s in sections):  # a run's report in its folder
+        sections = [{**s, "folder": None} for s in sections]
     summary = [
         {"claim_id": c["entry"]["claim_id"], "aoi_id": s["aoi"]["id"], "badge": c["badge"],
          "label": c["entry"].get("confidence_label", ""), "confidence": c["entry"].get("confidence"),
@@ -394,7 +398,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None) ->
 def write_report(path: Path, runs: Sequence[RunData]) -> Path:
     """Render and write the report through a temporary file of its own and a rename (two reports written into one
     file at once each land whole: the last one stays)."""
-    return write_html(Path(path), render_report(runs))
+    return write_html(Path(path), render_report(runs, out=Path(path)))
 
 
 def write_html(path: Path, html: str) -> Path:

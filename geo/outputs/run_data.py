@@ -65,6 +65,13 @@ CLAIM_KEYS = (
 )
 
 
+# What the report reads of a run's manifest: a folder of an older workbench lacking one is named, not an internal error
+MANIFEST_KEYS = (
+    "workbench_version", "algorithm_version", "aoi", "scenes", "grid", "coregistration", "statistic", "cloud_masked",
+    "clear_fraction", "warnings", "versions",
+)
+
+
 class RunFolderError(OutputError):
     """A run folder lacks a file the report needs, or holds a malformed one."""
 
@@ -205,9 +212,11 @@ def load_run(folder: Path) -> RunData:
     if len(aoi_features) != 1:
         raise RunFolderError(f"{folder / AOI}: expected exactly one AOI feature, found {len(aoi_features)}")
     geometry, props = aoi_features[0]
-    for key in ("scenes", "aoi"):
-        if key not in manifest:
-            raise RunFolderError(f"{folder / MANIFEST}: no {key!r} entry")
+    if not isinstance(manifest, dict):
+        raise RunFolderError(f"{folder / MANIFEST}: expected a JSON object")
+    if missing := [key for key in MANIFEST_KEYS if key not in manifest]:
+        raise RunFolderError(f"{folder / MANIFEST}: lacks {', '.join(missing)} (written by an older workbench? run the "
+                             "job again)")
     # a folder from before the areas not compared has none; one whose run wrote them (its marker lists the file) must
     written = (folder / NOT_COMPARED).exists() or NOT_COMPARED in (read_marker(folder) or {}).get("files", [])
     not_compared = tuple(_features(folder / NOT_COMPARED)) if written else ()

@@ -214,7 +214,7 @@ def test_two_reports_of_one_run_written_at_once_both_land_whole(monkeypatch, tmp
     path = tmp_path / "report.html"
     first, second = "<html>" + "a" * 200_000 + "</html>", "<html>" + "b" * 200_000 + "</html>"
     texts = iter([first, second])
-    monkeypatch.setattr(report, "render_report", lambda runs: next(texts))
+    monkeypatch.setattr(report, "render_report", lambda runs, **kwargs: next(texts))
     real_write = Path.write_text
 
     def slow_write(self: Path, data: str, *args, **kwargs) -> int:

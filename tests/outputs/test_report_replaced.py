@@ -24,8 +24,8 @@ def test_a_report_made_while_a_new_run_replaces_the_folder_describes_the_run_in_
     real_render = report.render_report
     swaps = []
 
-    def swapped_meanwhile(runs):
-        html = real_render(runs)
+    def swapped_meanwhile(runs, **kwargs):
+        html = real_render(runs, **kwargs)
         if not swaps:  # the new run is swapped into place as this report is about to be written
             swaps.append(rename_exchange(staged, folder))
             shutil.rmtree(staged)
