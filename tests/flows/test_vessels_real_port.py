@@ -48,11 +48,16 @@ def port_catalog(folder: Path, port: str = "algiers", dates: int = 2) -> Path:
     return folder / "catalog.json"
 
 
-def test_the_terminal_gives_the_claims_classes_and_says_berthed_ships_are_missed(user):
+def _vessels_over(user, name: str, ring: list[list[float]]):
+    """``geo vessels`` over the area ``ring`` drawn as ``name``.geojson, on the two-date Algiers catalog."""
     port_catalog(user.home / "ports")
-    aoi = drawn_aoi(user.home / "algiers.geojson", [WHOLE_PORT])
-    result = user("vessels", "--aoi", str(aoi), "--source", "ports", "--from", "2023-08-01", "--to", "2023-08-31",
-                  "--out", "ships")
+    aoi = drawn_aoi(user.home / f"{name}.geojson", [ring])
+    return user("vessels", "--aoi", str(aoi), "--source", "ports", "--from", "2023-08-01", "--to", "2023-08-31",
+                "--out", "ships")
+
+
+def test_the_terminal_gives_the_claims_classes_and_says_berthed_ships_are_missed(user):
+    result = _vessels_over(user, "algiers", WHOLE_PORT)
     assert result.returncode == 0, result.output
     rows = (user.home / "ships" / "timeseries.csv").read_text().splitlines()
     assert len(rows) == 3
@@ -64,10 +69,7 @@ def test_the_terminal_gives_the_claims_classes_and_says_berthed_ships_are_missed
 
 
 def test_an_area_of_open_sea_is_all_water(user):
-    port_catalog(user.home / "ports")
-    aoi = drawn_aoi(user.home / "sea.geojson", [OPEN_SEA])
-    result = user("vessels", "--aoi", str(aoi), "--source", "ports", "--from", "2023-08-01", "--to", "2023-08-31",
-                  "--out", "ships")
+    result = _vessels_over(user, "sea", OPEN_SEA)
     assert result.returncode == 0, result.output
     rows = json.loads((user.home / "ships" / "timeseries.json").read_text())["rows"]
     assert all(3.5 < r["observed_km2"] < 4.5 for r in rows), [r["observed_km2"] for r in rows]
