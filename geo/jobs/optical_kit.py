@@ -18,6 +18,7 @@ from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
 from geo.change.threshold import StackDifference, change_regions
 from geo.claims import Claim
 from geo.grid import Grid
+from geo.jobs.band_needs import require_bands
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import select_pair
@@ -94,6 +95,7 @@ class OpticalKit(ParamsKit[Params]):
         return ChangeJob(aoi, tuple(claims), pair.before, pair.after, pair.reason)
 
     def read(self, scene: Scene, grid: Grid, role: str = "scene") -> Stack:
+        require_bands(scene, self.params.bands)
         block_px = self.read_block_px(grid)  # a large grid by blocks onto disk, as ``align`` reads it
         if block_px is not None:
             return read_stack_blocks(scene, self.params.bands, grid, block_px)
@@ -101,6 +103,8 @@ class OpticalKit(ParamsKit[Params]):
 
     def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:
         p = self.params
+        for scene in (job.before, job.after):
+            require_bands(scene, p.bands, job.claims)
         pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, step,
                             local_coreg(p), self.read_block_px(grid), p.max_coreg_shift_px)
         shift, model = pair.shift, pair.model

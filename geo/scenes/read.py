@@ -26,6 +26,7 @@ from geo.geometry import WGS84, reproject
 from geo.grid import Grid
 from geo.scenes.cache import CacheKey, SceneCache
 from geo.scenes.model import SAR_ASSETS, SCL_ASSET, SCL_CLOUDY, SCL_MASKED, Asset, Scene, Sensor
+from geo.scenes.reflectance_check import check_reflectance
 from geo.scenes.remote import RetryPolicy, is_remote, sign_href, with_retries
 from geo.scenes.warp import gdal_message, open_raster, read_onto  # noqa: F401  (re-exported)
 
@@ -243,6 +244,7 @@ def read_stack(
     data, valid, masked_clouds = read_bands(scene, bands, grid, resampling, cloud_mask, cache, displacement)
     if not valid.any():
         raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area ({nothing_seen(masked_clouds)})")
+    check_reflectance(scene, bands, data, valid)
     log.debug("read %s: %d bands, %.1f%% valid", scene.id, len(bands), 100 * valid.mean())
     return Stack(scene, grid, tuple(bands), data, valid, masked_clouds)
 

@@ -17,6 +17,7 @@ from geo.errors import EmptyReadError
 from geo.grid import Grid
 from geo.scenes.model import Scene
 from geo.scenes.read import OffsetDisplacement, Stack, check_overlap, nothing_seen, read_bands
+from geo.scenes.reflectance_check import check_reflectance
 from geo.scenes.scratch import release, scratch_array
 
 if TYPE_CHECKING:
@@ -60,5 +61,6 @@ def read_stack_blocks(scene: Scene, bands: Sequence[str], grid: Grid, block_px: 
     release()
     if not fraction:
         raise EmptyReadError(f"scene {scene.id}: no valid pixels over the area ({nothing_seen(masked)})")
+    check_reflectance(scene, bands, data, valid)
     log.debug("read %s by blocks of %d px: %d bands, %.1f%% valid", scene.id, block_px, len(bands), 100 * fraction)
     return Stack(scene, grid, tuple(bands), data, valid, masked)

@@ -107,7 +107,9 @@ RED_URL = f"http://127.0.0.1:{{port}}/files/s2/{BROKEN}/red.tif"
 
 
 @pytest.mark.parametrize("breaks, why", [
-    (_bandless, "no asset 'red' (has blue, green, nir, scl, swir16, swir22)"),
+    (_bandless, "no asset 'red' (Sentinel-2 B04; has blue, green, nir, scl, swir16, swir22): the change step reads "
+                "it for the change statistic, the co-registration and the true-colour layers (an asset keyed B04 gives "
+                "it)"),
     (_ungeoreferenced, f"asset 'red': {RED_URL}: raster has no CRS (georeference missing)"),
     (_not_served, f"asset 'red' ({RED_URL}): HTTP response code: 404"),
     (_login_page, f"asset 'red' ({RED_URL}): not a raster: the host answers with text/html "

@@ -77,7 +77,9 @@ def _local(item: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("breaks, problem", [
-    (_bandless, "no asset 'red' (has blue, green, nir, scl, swir16, swir22)"),
+    (_bandless, "no asset 'red' (Sentinel-2 B04; has blue, green, nir, scl, swir16, swir22): the change step reads "
+                "it for the change statistic, the co-registration and the true-colour layers (an asset keyed B04 gives "
+                "it)"),
     (_relative, "asset 'red': href 'red.tif' is relative and the item has no self link to resolve it against"),
     (_local, "asset 'red': href 'file:///etc/hostname' is a local path, not a file of the archive http://127.0.0.1:"),
 ])
