@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["MOSAIC_JOIN", "mosaic", "newest_products", "passes"]
 
 MIN_GAIN = 0.005  # a further tile joins a pass's mosaic only when it shows this much more of the AOI
+SAME_PRODUCT_SHARE = 0.5  # items naming one tile are one product when they share this much of the smaller's ground
 SAME_GROUND = 0.98  # two footprints sharing this much of their union are one product's (its slices share far less)
 
 
@@ -62,22 +63,26 @@ def passes(scenes: Sequence[Scene], aoi: AOI, left_out: list[Scene] | None = Non
     it: the tile showing most of the AOI first (of those showing as much, one on the AOI grid's CRS: its
     pixels are read as they are, not resampled); further tiles join as a
     ``mosaic`` while each shows at least ``MIN_GAIN`` more of it; of a tile published twice, the newest
-    publication (``newest_products``). Items without a relative orbit are kept as they are, but for their
-    earlier publications. The tiles a pass leaves out (another tile of it shows the AOI, or a newer
-    publication of it) are added to ``left_out``."""
+    publication (``newest_products``). Items without a relative orbit are one pass when sensed together by one
+    platform into one collection (pieces of a product clipped by a user, tiles of a catalog that does not say
+    the orbit: a satellite sees one place once a pass), and chosen among the same way. The tiles a pass leaves
+    out (another tile of it shows the AOI, or a newer publication of it) are added to ``left_out``."""
     groups: dict[PassKey, list[Scene]] = {}
     for scene in scenes:
         key = pass_of(scene)
         if key is not None:
             groups.setdefault(key, []).append(scene)
     chosen = {key: _fewest(newest_products(tiles), aoi) for key, tiles in groups.items() if len(tiles) > 1}
-    newest = _newest_without_orbit([s for s in scenes if pass_of(s) is None and not s.parts])
+    without_orbit = [s for s in scenes if pass_of(s) is None and not s.parts]
+    order = {id(scene): at for at, scene in enumerate(without_orbit)}
+    standing = {id(min(run, key=lambda s: order[id(s)])): _fewest(newest_products(run), aoi)
+                for run in _sensed_together(without_orbit)}
     out: list[Scene] = []
     for scene in scenes:
         key = pass_of(scene)
         if key is None and not scene.parts:
-            if scene.id in newest:  # else an earlier publication of a scene kept
-                out.append(newest[scene.id])
+            if id(scene) in standing:  # the run's first item in the search's order stands for it
+                out.append(standing[id(scene)])
         elif key not in chosen:
             out.append(scene)
         elif scene is groups[key][0]:  # the pass, where its first tile was
@@ -92,17 +97,31 @@ def newest_products(tiles: Sequence[Scene]) -> list[Scene]:
     """The tiles of one pass with each tile once (``geo.scenes.ids.mgrs_tile``; an id naming no tile is a tile
     of its own, but for another such sensed with it over the same ground): its newest publication, of the highest processing baseline and of those the id sorting last
     (Earth Search's ``_1_L2A`` after ``_0_L2A``), naming the ids of the others in ``supersedes``."""
-    products: dict[str, list[Scene]] = {}
+    products: list[list[Scene]] = []
     for tile in tiles:
-        key = mgrs_tile(tile.id) or next((first for first, (other, *_) in products.items()
-                                          if mgrs_tile(other.id) is None and _republished(tile, other)), tile.id)
-        products.setdefault(key, []).append(tile)
+        same = next((versions for versions in products if _one_product(tile, versions[0])), None)
+        if same is None:
+            products.append([tile])
+        else:
+            same.append(tile)
     newest = []
-    for versions in products.values():
+    for versions in products:
         latest = max(versions, key=lambda t: (processing_baseline(t.properties) or (-1, -1), t.id))
         older = tuple(sorted(t.id for t in versions if t is not latest))
         newest.append(replace(latest, supersedes=(*latest.supersedes, *older)) if older else latest)
     return newest
+
+
+def _one_product(tile: Scene, other: Scene) -> bool:
+    """Whether two items of one pass are one product: ids naming the same tile over much the same ground (a
+    user's pieces of one product, named after it, are not), or ids naming no tile ``_republished``."""
+    named = mgrs_tile(tile.id)
+    if named is None and mgrs_tile(other.id) is None:
+        return _republished(tile, other)
+    if named != mgrs_tile(other.id):
+        return False
+    smaller = min(tile.geometry.area, other.geometry.area)
+    return not smaller or tile.geometry.intersection(other.geometry).area / smaller >= SAME_PRODUCT_SHARE
 
 
 def _republished(tile: Scene, other: Scene) -> bool:
@@ -113,9 +132,9 @@ def _republished(tile: Scene, other: Scene) -> bool:
     return not union or tile.geometry.intersection(other.geometry).area / union >= SAME_GROUND
 
 
-def _newest_without_orbit(scenes: Sequence[Scene]) -> dict[str, Scene]:
-    """Of items that do not say their orbit, by id, those kept: ``newest_products`` over the items of one
-    platform and collection sensed together (``geo.scenes.ids.sensed_together``)."""
+def _sensed_together(scenes: Sequence[Scene]) -> list[list[Scene]]:
+    """Items that do not say their orbit in runs of one platform and collection sensed together
+    (``geo.scenes.ids.sensed_together``): one pass each."""
     together: dict[tuple[str, str], list[list[Scene]]] = {}
     for scene in sorted(scenes, key=lambda s: s.datetime):  # a search need not give them in time order
         runs = together.setdefault((scene.platform.lower(), scene.collection), [])
@@ -123,7 +142,7 @@ def _newest_without_orbit(scenes: Sequence[Scene]) -> dict[str, Scene]:
             runs[-1].append(scene)
         else:
             runs.append([scene])
-    return {scene.id: scene for runs in together.values() for group in runs for scene in newest_products(group)}
+    return [run for runs in together.values() for run in runs]
 
 
 def _fewest(tiles: Sequence[Scene], aoi: AOI) -> Scene:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -83,11 +84,16 @@ def test_a_recheck_reads_each_pass_whole_and_a_second_one_reads_nothing(user, ha
 
 
 def test_a_store_written_tile_by_tile_goes_on_by_passes(user, halves, tmp_path):
-    """A store as the tile-by-tile planner wrote it (the archive's items without an orbit make each tile its own
-    scene): the head a tile of 06-11. Its tiles are not new; the next pass pairs with the head's pass, whole."""
+    """A store as the tile-by-tile planner wrote it (the archive's items without an orbit, zone 53's said sensed
+    two minutes after zone 52's, make each tile its own scene): the head a tile of 06-11. Its tiles are not new;
+    the next pass pairs with the head's pass, whole."""
     lon_lat_aoi(user.home / "across.geojson", AREA)
+    sensed = {item["id"]: item["properties"]["datetime"] for item in halves.items["sentinel-2-l2a"]}
     for item in halves.items["sentinel-2-l2a"]:
         del item["properties"]["sat:relative_orbit"]
+        if item["id"].startswith(EAST):
+            item["properties"]["datetime"] = (datetime.fromisoformat(sensed[item["id"]].replace("Z", "+00:00"))
+                                              + timedelta(minutes=2)).isoformat()
     old = recheck(user, halves)
     tiles = [f"{name}_202106{day:02d}" for day in (1, 11) for name in (WEST, EAST)]
     assert old["aois"][0]["new_scenes"] == tiles
@@ -96,6 +102,7 @@ def test_a_store_written_tile_by_tile_goes_on_by_passes(user, halves, tmp_path):
 
     for item in halves.items["sentinel-2-l2a"]:
         item["properties"]["sat:relative_orbit"] = ORBIT
+        item["properties"]["datetime"] = sensed[item["id"]]
     nothing = recheck(user, halves)  # the passes of 06-01 and 06-11 are the tiles stored
     assert nothing["run_id"] is None and nothing["aois"][0]["head_scene"] == old_head[0]  # as the store keeps it
     assert stored(user) == (scenes, pairs, [old_head])

@@ -56,7 +56,20 @@ def test_tiles_each_showing_part_of_the_aoi_are_one_scene():
 def test_only_tiles_of_one_pass_are_merged(other):
     west = tile("a-52", WEST_HALF, 32652)
     assert ids(passes([west, other], AOI)) == ["a-52", "b-53"]
-    assert ids(passes([tile("x", WEST_HALF, orbit=None), tile("y", EAST_HALF, orbit=None)], AOI)) == ["x", "y"]
+
+
+def test_pieces_sensed_together_without_an_orbit_are_one_pass():
+    """A user's catalog (rio-stac, pystac) says no orbit: pieces of one product sensed together by one platform
+    are one observation, read as one scene; sensed apart, by another platform or into another collection, not."""
+    west, east = tile("x", WEST_HALF, orbit=None), tile("y", EAST_HALF, orbit=None)
+    (pass_,) = passes([west, east], AOI)
+    assert pass_.id == "y+x" and [t.id for t in pass_.parts] == ["y", "x"]  # the piece showing more first
+    # a piece showing all of the AOI stands alone; the other is left out, and said so
+    left_out: list[Scene] = []
+    assert ids(passes([west, tile("z", ALL, orbit=None)], AOI, left_out)) == ["z"] and ids(left_out) == ["x"]
+    for other in (replace(east, datetime=east.datetime + timedelta(minutes=5)), replace(east, platform="sentinel-2b"),
+                  replace(east, collection="sentinel-2-l1c")):
+        assert ids(passes([west, other], AOI)) == ["x", "y"]
 
 
 def test_a_mosaic_needs_two_tiles():
