@@ -18,7 +18,7 @@ from geo.change.detectors import DEFAULT_METHOD, Detector, build_detector
 from geo.change.threshold import StackDifference, change_regions
 from geo.claims import Claim
 from geo.grid import Grid
-from geo.jobs.band_needs import require_bands
+from geo.jobs.band_needs import bands_to_read
 from geo.jobs.kit import AlignedStacks, ChangeJob, FoundChanges, ParamsKit, Step
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.pairs import select_pair
@@ -95,17 +95,16 @@ class OpticalKit(ParamsKit[Params]):
         return ChangeJob(aoi, tuple(claims), pair.before, pair.after, pair.reason)
 
     def read(self, scene: Scene, grid: Grid, role: str = "scene") -> Stack:
-        require_bands(scene, self.params.bands)
+        bands, _ = bands_to_read((scene,), self.params.bands)
         block_px = self.read_block_px(grid)  # a large grid by blocks onto disk, as ``align`` reads it
         if block_px is not None:
-            return read_stack_blocks(scene, self.params.bands, grid, block_px)
-        return read_stack(scene, self.params.bands, grid)
+            return read_stack_blocks(scene, bands, grid, block_px)
+        return read_stack(scene, bands, grid)
 
     def align(self, job: ChangeJob, grid: Grid, step: Step) -> AlignedStacks:
         p = self.params
-        for scene in (job.before, job.after):
-            require_bands(scene, p.bands, job.claims)
-        pair = read_aligned(job.before, job.after, p.bands, grid, p.coreg_band, p.min_coreg_quality, step,
+        bands, missing = bands_to_read((job.before, job.after), p.bands)  # a band it can do without: left out, said
+        pair = read_aligned(job.before, job.after, bands, grid, p.coreg_band, p.min_coreg_quality, step,
                             local_coreg(p), self.read_block_px(grid), p.max_coreg_shift_px)
         shift, model = pair.shift, pair.model
         excluded, snow = None, {}
@@ -116,30 +115,33 @@ class OpticalKit(ParamsKit[Params]):
             "coregistration": shift.to_dict(grid) if shift else None,
             "coregistration_local": model.summary(grid.shape, grid) if model is not None else None,
             "coregistration_applied": pair.applied, **snow,
-        }, pair.warnings, excluded if excluded is not None and excluded.any() else None, SNOW_WHY)
+            **({"bands_missing": [m.to_dict() for m in missing]} if missing else {}),
+        }, (*(m.warning() for m in missing), *pair.warnings),
+            excluded if excluded is not None and excluded.any() else None, SNOW_WHY)
 
     def detect(self, job: ChangeJob, pair: AlignedStacks, grid: Grid, inside: np.ndarray,
                identity: PairIdentity, step: Step) -> FoundChanges:
         p, before = self.params, pair.before
+        bands = before.bands  # the job's bands the pair has (``bands_to_read``)
         valid = before.valid & pair.after.valid
         if pair.excluded is not None:  # snow on one date only: a season's change, left out as cloud is
             valid &= ~pair.excluded
         release()  # (the masks of a large grid are on disk)
         with step("change statistic"):
-            found = self.detector.detect(before.data, pair.after.data, valid, p.bands, self.runner)
+            found = self.detector.detect(before.data, pair.after.data, valid, bands, self.runner)
             after_n = found.after_normalised
             release()
         with step("polygonise"):
-            levels = scene_levels(before.data, after_n, valid, p.bands)
+            levels = scene_levels(before.data, after_n, valid, bands)
             del valid  # (a large grid holds as few whole-grid masks at once as it can)
             min_area = max(p.min_area_px, found.min_area_px)
             labels = change_regions(found.mask & inside, StackDifference(after_n, before.data), min_area, found.edge_px,
                                     compact=True)  # (no arithmetic on them: uint16 when they fit)
             features = region_features(
                 polygonize(labels, grid), labels, found.statistic.values, found.strong_threshold, before.data,
-                after_n, p.bands, grid, job.aoi.projected(grid.crs.to_string()), identity, levels,
+                after_n, bands, grid, job.aoi.projected(grid.crs.to_string()), identity, levels,
             )
             release()
-        normalisation = {b: f.to_dict() for b, f in zip(p.bands, found.fits)}
+        normalisation = {b: f.to_dict() for b, f in zip(bands, found.fits)}
         return FoundChanges(features, found.statistic.values, labels > 0, found.summary(),
                             {"normalisation": normalisation})

@@ -109,3 +109,25 @@ def test_every_change_type_has_a_colour():
 
     assert set(CHANGE_TYPES) == set(CHANGE_TYPE_COLOURS)
     assert CHANGE_TYPE_COLOURS["shadow"] != OTHER_COLOUR
+
+
+def test_without_swir22_a_region_is_typed_otherwise_only_by_the_shadow_test():
+    """A pair without B12 (``geo.jobs.band_needs``): B12 reaches typing only through the shadow test's SWIR level,
+    so over 20,000 random region pairs (the scene's dark level read with and without it too) a type changes only
+    where one of the two types is ``shadow``; and there are such regions (B12 does tell some apart)."""
+    rng = np.random.default_rng(7)
+    spectra = np.stack([WATER, SHIP, URBAN, ROOF, VEGETATION, BARE, ASPHALT])
+    five = [b for b in BANDS if b != "swir22"]
+    changed = 0
+    for _ in range(20_000):
+        before, after = (spectra[rng.integers(len(spectra))] * rng.uniform(0.3, 1.5, len(BANDS)) for _ in range(2))
+        path = rng.uniform(0.0, 0.03, 3)
+        with_b12 = SceneLevels(0.1, 0.08, (path[0], path[1], path[2]))
+        without = SceneLevels(0.1, 0.08, (path[0], path[1], path[2] * rng.uniform(0.7, 1.3)))
+        full = classify(_ix(before), _ix(after), 5_000.0, with_b12)[0]
+        means = [{b: float(v) for b, v in zip(BANDS, s) if b in five} for s in (before, after)]
+        degraded = classify(indices(means[0]), indices(means[1]), 5_000.0, without)[0]
+        if full != degraded:
+            changed += 1
+            assert "shadow" in (full, degraded), (full, degraded)
+    assert changed > 0
