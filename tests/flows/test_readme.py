@@ -304,3 +304,17 @@ def test_the_readme_says_where_to_draw_an_area_for_the_demo_scenes(user):
     assert result.returncode == 0, result.output
     bounds = json.loads(result.stdout)["bounds"]
     assert west < bounds[0] < bounds[2] < east and south < bounds[1] < bounds[3] < north
+
+
+def test_every_environment_variable_a_help_names_is_in_the_readme(user):
+    # `geo recheck --help` gives --store's default as "$GEO_STORE or recheck.gpkg"; the README never named
+    # GEO_STORE, so a cron line or unit setting it was a thing found in --help alone.
+    text = README.read_text(encoding="utf-8")
+    named: dict[str, set[str]] = {}
+    for path in geo_commands():
+        result = user(*path, "--help", columns=400)
+        assert result.returncode == 0, result.output
+        for variable in re.findall(r"\$(GEO_[A-Z_]+)", result.stdout):
+            named.setdefault(variable, set()).add(" ".join(path))
+    assert "GEO_STORE" in named
+    assert {v: sorted(c) for v, c in named.items() if not re.search(rf"\b{v}\b", text)} == {}
