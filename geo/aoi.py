@@ -344,15 +344,16 @@ def check_same_place(aoi: AOI, registry: Mapping[str, AOI]) -> None:
 
 
 def resolve_aoi(ref: str, directory: Path, problems: list[AOIError] | None = None,
-                registry: Mapping[str, AOI] | None = None) -> AOI:
+                registry: Mapping[str, AOI] | None = None, advice: str = "give --aoi {id}") -> AOI:
     """``ref`` is an AOI id from ``directory`` (strict) or a path to a polygon file, GeoJSON or GDAL vector (drawn).
     Given a ``problems`` list, the other files of ``directory`` that cannot be taken go there (see ``load_aois``);
     when ``ref`` is none of the good ones, the first of them is raised (the broken file may be the one meant).
-    ``registry``: the directory's AOIs when the caller has loaded them already (``problems`` from that load)."""
+    ``registry``: the directory's AOIs when the caller has loaded them already (``problems`` from that load).
+    ``advice``: what to type for a registry file's name given as ``ref`` (see ``missing_file_error``)."""
     candidate = Path(ref)
     if names_a_file(ref):
         if not candidate.is_file():
-            raise missing_file_error(ref, directory)
+            raise missing_file_error(ref, directory, advice)
         return load_drawn_aoi(candidate)
     aois = load_aois(directory, problems) if registry is None else registry
     if ref not in aois:

@@ -279,17 +279,18 @@ def _check_lon_lat(data: Mapping[str, Any], where: str) -> None:
                    "file to --aoi as it is (a drawn area's CRS is honoured)")
 
 
-def missing_file_error(ref: str, directory: Path) -> AOIError:
+def missing_file_error(ref: str, directory: Path, advice: str = "give --aoi {id}") -> AOIError:
     """The error of an ``--aoi`` path that names a file but no regular file: missing, or a pipe or device (``--aoi
     <(curl ...)``, ``cat area.geojson | geo run --aoi /dev/stdin``), which is not read: the AOI's id comes from its file
-    name and a re-check reads the file again."""
+    name and a re-check reads the file again. ``advice``: what to type instead, ``{id}`` the registry file's id (``geo aoi
+    show`` takes no --aoi)."""
     if Path(ref).exists():
         return AOIError(f"{ref}: not a regular file (a pipe or device, as <(...) and /dev/stdin give); "
                         "save the polygon to a file and give its path")
-    return AOIError(f"{ref}: AOI file does not exist{registry_file_hint(ref, directory)}")
+    return AOIError(f"{ref}: AOI file does not exist{registry_file_hint(ref, directory, advice)}")
 
 
-def registry_file_hint(ref: str, directory: Path) -> str:
+def registry_file_hint(ref: str, directory: Path, advice: str = "give --aoi {id}") -> str:
     """'here; aoi/x.geojson is the AOI of id 'x': give --aoi x' for the name of a registry file typed from
     another folder (``ls aoi/`` shows file names; --aoi takes their ids), else ''."""
     path = Path(directory) / ref
@@ -299,7 +300,7 @@ def registry_file_hint(ref: str, directory: Path) -> str:
         aoi_id = registry_feature(read_geojson(path), str(path), path).id
     except AOIError:
         return ""
-    return f" here; {path} is the AOI of id {aoi_id!r}: give --aoi {aoi_id}"
+    return f" here; {path} is the AOI of id {aoi_id!r}: {advice.format(id=aoi_id)}"
 
 
 def index_aois(directory: Path, problems: list[AOIError] | None = None) -> dict[str, AoiFeature]:

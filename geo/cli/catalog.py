@@ -90,7 +90,7 @@ def aoi_show(aoi_ref: str, aoi_dir: Path | None, as_json: bool) -> None:
     from geo.aoi import resolve_aoi
 
     skipped: list[AOIError] = []
-    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped)
+    aoi = resolve_aoi(aoi_ref, aoi_folder(aoi_dir), skipped, advice="give its id: geo aoi show {id}")
     console.warn_skipped(skipped, "`geo aoi list`")
     console.echo(json.dumps({**aoi.summary(), "bounds": list(bbox(aoi.geometry)), "geometry": mapping(aoi.geometry)}, indent=2))
 

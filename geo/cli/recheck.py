@@ -254,9 +254,9 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
                              aoi_dir=aoi_dir, seeds_dir=seeds_dir, sensor=sensor, notify=notify,
                              notify_retries=notify_retries)
     if export_stac is not None:
-        from geo.atomic import check_output_dir
+        from geo.recheck.stac_export import check_export_dir
 
-        check_output_dir(export_stac, "--export-stac")  # before any work: nothing created when it is refused
+        check_export_dir(export_stac)  # before any work: nothing created when it is refused
     try:
         # A spinner only for a person watching: cron and systemd write stderr to a log (and the spinner's
         # thread costs a no-op run a tenth of its time).

@@ -19,7 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo.atomic import staged_dir, write_json
+from geo.atomic import check_output_dir, read_marker, staged_dir, write_json
+from geo.errors import OutputError
 from geo.scenes.ids import id_as_file_name
 from geo.store import Store
 from geo.store.times import parse_utc
@@ -124,6 +125,22 @@ def _item_href(item: pystac.Item, parent_dir: str) -> str:
     the pair's passes, each of several tiles' ids, pass the 255 bytes of one)."""
     name = id_as_file_name(item.id)  # letters, digits and -_.+ only: the same as a path and as a URL
     return f"{parent_dir.rstrip('/')}/{name}/{name}.json"
+
+
+def check_export_dir(dest: Path) -> None:
+    """Refuse, before the re-check, a DIR the export cannot replace: what ``check_output_dir`` refuses, and another
+    command's complete output folder (a ``geo run``'s report, project and COGs were replaced by the collection,
+    its marker taken for a previous export's)."""
+    check_output_dir(dest, "--export-stac")
+    marker = read_marker(dest) if Path(dest).is_dir() else None
+    if marker is None or COLLECTION in marker["files"]:
+        return
+    files = marker["files"]
+    what = ("the folder of a geo run or geo demo (its report.html ...)" if "report.html" in files else
+            "the folder of geo vessels (its timeseries.csv ...)" if "timeseries.csv" in files else
+            "a geo recheck run's folder (its summary.json ...)" if "summary.json" in files else "a geo output folder")
+    raise OutputError(f"--export-stac {dest}: {what}, not a previous export: the export replaces the whole folder; "
+                      "give a new or empty one, or the folder of a previous export")
 
 
 def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:

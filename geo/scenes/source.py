@@ -14,6 +14,7 @@ filtered against the exact AOI.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import warnings
@@ -361,8 +362,17 @@ def open_source(source: str, sensor: Sensor | str | None = None, collections: Se
                        default_cache=True, collections_required=collections_required)
     path = Path(source)
     if not path.exists():
-        raise SceneError(
-            f"scene source {source!r} is neither {', '.join(repr(a) for a in ARCHIVES)}, a URL, "
-            "nor an existing catalog path"
-        )
+        raise SceneError(unknown_source_message(source))
     return LocalCatalog(path, kind, collections)
+
+
+def unknown_source_message(source: str) -> str:
+    """A ``--source`` that names nothing: the names it takes (``demo`` too, which the CLI turns into the demo
+    catalog's path before this), and the one meant when it is a name typed a slip away (``earthsearch``, ``Demo``)."""
+    names = (*ARCHIVES, "demo")
+    message = (f"scene source {source!r} is neither {', '.join(repr(a) for a in ARCHIVES)}, 'demo' (the demo scenes "
+               "that come with geo), a URL, nor an existing catalog path")
+    if "/" in source or "\\" in source or "." in source:
+        return message
+    close = difflib.get_close_matches(source.lower().replace("_", "-").replace(" ", "-"), names, n=1, cutoff=0.7)
+    return f"{message} (did you mean {close[0]!r}?)" if close else message

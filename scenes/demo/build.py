@@ -1,4 +1,4 @@
-"""Rebuild the shipped demo scenes from the OSCD Nantes pair (../shared/data/oscd/nantes).
+"""Rebuild the shipped demo scenes from the OSCD Nantes pair (../shared/data/oscd/nantes, or $GEO_SHARED_DATA/oscd).
 
 Cuts the 10 m and 20 m bands the pipeline uses into Cloud-Optimised GeoTIFFs (pixels unchanged) and writes
 a self-contained pystac catalog beside them.  Run from the repository root:
@@ -11,7 +11,7 @@ Contains modified Copernicus Sentinel data 2015-2017.
 from __future__ import annotations
 
 import argparse
-import glob
+import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,18 +33,33 @@ SCENES = [
 ATTRIBUTION = "Contains modified Copernicus Sentinel data 2015-2017 (crop of the OSCD Nantes pair)"
 
 
+def band_files(oscd: Path) -> dict[tuple[str, str], Path]:
+    """Each scene's OSCD file of each band, found before anything is removed (a missing pair ends the script in one
+    line; it removed the first scene's folder, then stopped in an IndexError)."""
+    found: dict[tuple[str, str], Path] = {}
+    for item_id, folder, _, _ in SCENES:
+        for name, (band, _, _) in BANDS.items():
+            matches = sorted((oscd / "nantes" / folder).glob(f"*_{band}.tif"))
+            if not matches:
+                raise SystemExit(f"error: no OSCD Nantes band {band} in {oscd / 'nantes' / folder} (give the OSCD "
+                                 "folder with --oscd DIR, or set $GEO_SHARED_DATA): the demo scenes were left as they are")
+            found[item_id, name] = matches[0]
+    return found
+
+
 def build(oscd: Path) -> None:
+    sources = band_files(oscd)
     catalog = pystac.Catalog(
         id="demo", description=f"Demo Sentinel-2 L1C pair over Nantes. {ATTRIBUTION}.", title="Workbench demo scenes"
     )
-    for item_id, folder, when, platform in SCENES:
+    for item_id, _, when, platform in SCENES:
         out_dir = HERE / item_id
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
         footprint = None
         assets: dict[str, pystac.Asset] = {}
         for name, (band, wavelength, gsd) in BANDS.items():
-            src = glob.glob(str(oscd / "nantes" / folder / f"*_{band}.tif"))[0]
+            src = sources[item_id, name]
             dst = out_dir / f"{name}.tif"
             rio_copy(src, dst, driver="COG", compress="DEFLATE", predictor=2, blocksize=256, overview_resampling="average")
             with rasterio.open(dst) as ds:
@@ -87,5 +102,6 @@ def build(oscd: Path) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oscd", type=Path, default=HERE.parents[2] / "shared" / "data" / "oscd")
+    shared = Path(os.environ["GEO_SHARED_DATA"]) if os.environ.get("GEO_SHARED_DATA") else HERE.parents[2] / "shared" / "data"
+    parser.add_argument("--oscd", type=Path, default=shared / "oscd")
     build(parser.parse_args().oscd)

@@ -54,3 +54,22 @@ def test_a_recheck_names_its_qgis_layer_file(user):
         f"Definition File; this run's changes alone: {qlr.parent / 'runs' / '000001' / 'changes.qlr'})"), first.stdout
     again = user(*args)
     assert again.returncode == 0 and again.stdout.startswith("nothing new: ") and "QGIS" not in again.stdout
+
+
+def test_a_mistyped_source_name_lists_demo_among_the_names_and_suggests_the_one_meant(user):
+    # "--source earthsearch" or "--source Demo" was told the source is "neither 'earth-search', 'planetary-computer',
+    # 'cdse', a URL, nor an existing catalog path": no suggestion, and 'demo', which the README's first own-area
+    # example gives, missing from the names.
+    drawn_aoi(user.home / "harbour east.geojson")
+    names = ("'earth-search', 'planetary-computer', 'cdse', 'demo' (the demo scenes that come with geo), a URL, "
+             "nor an existing catalog path")
+    for typed, meant in [("earthsearch", "earth-search"), ("Demo", "demo"), ("planetary_computer", "planetary-computer")]:
+        result = user("run", "--aoi", "harbour east.geojson", "--source", typed, "--before", "2015-08-21",
+                      "--after", "2017-10-14", "--out", "harbour")
+        assert result.returncode == 1, result.output
+        assert result.stderr.strip() == f"Error: scene source {typed!r} is neither {names} (did you mean {meant!r}?)"
+        assert not (user.home / "harbour").exists()
+    result = user("scenes", "search", "--aoi", "harbour east.geojson", "--from", "2015-01-01", "--to", "2018-01-01",
+                  "--source", "my-scenes/catalog.json")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: scene source 'my-scenes/catalog.json' is neither {names}"

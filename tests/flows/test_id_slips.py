@@ -41,9 +41,11 @@ def test_a_claim_id_in_capitals_is_answered_with_the_id(user, command):
 def test_a_registry_file_name_typed_from_another_folder_names_its_id(user, command):
     result = user(*command, "demo-nantes-port.geojson")
     assert result.returncode == 1, result.output
+    # `geo aoi show` takes the id as its argument: "give --aoi demo-nantes-port" there was an option it refuses.
+    advice = "give its id: geo aoi show" if command[0] == "aoi" else "give --aoi"
     assert result.stderr.strip() == (f"Error: demo-nantes-port.geojson: AOI file does not exist here; "
                                      f"{AOI_DIR / 'demo-nantes-port.geojson'} is the AOI of id 'demo-nantes-port': "
-                                     f"give --aoi demo-nantes-port")
+                                     f"{advice} demo-nantes-port")
     assert not (user.home / "out").exists()
 
 

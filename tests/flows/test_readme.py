@@ -268,3 +268,53 @@ def test_the_readme_s_offline_coreg_and_vessels_examples_run_and_print_what_it_s
     assert [(r["date"], r["sensor"], r["n_vessels"]) for r in rows] == [
         (said[2], "s2", said[1]), (said[4], "s2", said[3])]
     assert sum(int(r["n_large"]) for r in rows) == int(said[5])
+
+
+def test_the_readme_says_where_to_draw_an_area_for_the_demo_scenes(user):
+    """A README walk drew its own area as *Your own area* says and ran it with `--source demo`, as its example
+    does: the README never said the demo scenes cover only ~5 x 6.5 km of Nantes, so an area drawn anywhere else
+    (the user's own harbour) was refused. It now gives their extent: the demo items' own, an area drawn inside it
+    finds both scenes whole, one outside is refused naming the same extent, and the outline it points to lies inside."""
+    said = re.search(r"they cover lon (\S+) to (\S+), lat (\S+) to\s+(\S+), about",
+                     README.read_text(encoding="utf-8").replace("−", "-"))
+    assert said, "the README's extent of the demo scenes"
+    west, east, south, north = (float(value.rstrip(",")) for value in said.groups())
+    boxes = [json.loads(path.read_text())["bbox"] for path in DEMO_CATALOG.parent.glob("*/*.json")]
+    assert len(boxes) == 2
+    assert [round(v, 4) for v in (min(b[0] for b in boxes), max(b[2] for b in boxes), min(b[1] for b in boxes),
+                                  max(b[3] for b in boxes))] == [west, east, south, north]
+
+    inside = drawn_aoi(user.home / "inside.geojson", rings=[
+        [[west + 0.002, south + 0.002], [west + 0.02, south + 0.002], [west + 0.02, south + 0.015],
+         [west + 0.002, south + 0.015], [west + 0.002, south + 0.002]]])
+    result = user("scenes", "search", "--aoi", inside.name, "--from", "2015-01-01", "--to", "2018-01-01",
+                  "--source", "demo", "--json")
+    assert result.returncode == 0, result.output
+    assert [s["clear_fraction"] for s in json.loads(result.stdout)["scenes"]] == [1.0, 1.0]
+
+    away = drawn_aoi(user.home / "my harbour.geojson", rings=[
+        [[9.93, 53.535], [9.97, 53.535], [9.97, 53.55], [9.93, 53.55], [9.93, 53.535]]])
+    result = user("run", "--aoi", away.name, "--source", "demo", "--before", "2015-08-21", "--after", "2017-10-14",
+                  "--out", "away")
+    assert result.returncode == 1
+    assert f"lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f}" in result.stderr, result.stderr
+    assert not (user.home / "away").exists()
+
+    result = user("aoi", "show", "demo-nantes-port")
+    assert result.returncode == 0, result.output
+    bounds = json.loads(result.stdout)["bounds"]
+    assert west < bounds[0] < bounds[2] < east and south < bounds[1] < bounds[3] < north
+
+
+def test_every_environment_variable_a_help_names_is_in_the_readme(user):
+    # `geo recheck --help` gives --store's default as "$GEO_STORE or recheck.gpkg"; the README never named
+    # GEO_STORE, so a cron line or unit setting it was a thing found in --help alone.
+    text = README.read_text(encoding="utf-8")
+    named: dict[str, set[str]] = {}
+    for path in geo_commands():
+        result = user(*path, "--help", columns=400)
+        assert result.returncode == 0, result.output
+        for variable in re.findall(r"\$(GEO_[A-Z_]+)", result.stdout):
+            named.setdefault(variable, set()).add(" ".join(path))
+    assert "GEO_STORE" in named
+    assert {v: sorted(c) for v, c in named.items() if not re.search(rf"\b{v}\b", text)} == {}

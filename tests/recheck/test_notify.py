@@ -5,6 +5,7 @@ that is down — the re-check is recorded and exits 0 all the same, with a warni
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 
@@ -12,6 +13,7 @@ import pytest
 from shapely.geometry import Point
 
 from tests.archive_server import ArchiveServer
+from tests.conftest import REPO
 from tests.recheck.conftest import PLANTS, rect_lonlat
 
 SECRET = "/services/T000/B000/s3cr3t-token"
@@ -76,6 +78,13 @@ def test_an_alert_with_the_new_changes_and_changed_verdicts_arrives(first_run, r
     assert all(f"{c['centroid']['lat']:.5f}, {c['centroid']['lon']:.5f}" in text for c in changes)
     assert "claim d-build on site-d: consistent with the claim (first verdict)" in text
     assert "<" not in text.replace("&lt;", "")
+    # every key of the body, of a new change and of a changed verdict is named in the README's paragraph on it
+    # (finished_at and algorithm_version were not, nor a change's before_scene / after_scene)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("**Alerts to a webhook"):readme.index("**The store as a STAC Collection")]
+    named = set(re.findall(r"`([a-z0-9_]+)`", paragraph))
+    keys = set(body) | {k for c in changes for k in c} | {k for v in body["verdicts_changed"] for k in v}
+    assert keys - named == set()
 
 
 def test_a_failing_receiver_is_retried_with_backoff(first_run, receiver, geo_cli):
