@@ -8,7 +8,10 @@ holding the lock, blocks every run for days, told to nobody. So each refused run
 file beside the store (SQLite's ``-wal`` and ``-shm`` and the lock file are there: the folder is writable): when its
 first refused run was, how many runs were refused, what held the store at the last. A run refused once the episode
 is older than ``--blocked-alert`` hours says so on one line and exits 6, which cron and systemd take as a failure.
-The next run that gets the store removes the file; one that is missing or cannot be read (or dated after now: a clock
+The next run that gets the store removes the file (``holding``): as soon as it holds the lock, unless the runs were
+refused by another program's write transaction after they got the lock (then when it ends refused by none, a crash
+included: a run that crashed or was killed holding the store left the note, and a later refused run counted from its
+old time, raising the exit-6 alert too early). A note that is missing or cannot be read (or dated after now: a clock
 set back) is no episode, and a new one begins with the run refused.
 """
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -95,6 +100,34 @@ def clear(store: Path) -> None:
                     path, exc.strerror or exc)
         return
     log.info("%s: removed (the store is no longer blocked)", path)
+
+
+def _by_program(path: Path) -> bool:
+    """Whether the note says another program's write transaction refused the last run (not the re-checks' lock)."""
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("held_by") == "another program")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+@contextmanager
+def holding(store: Path, wait_s: float) -> Iterator[None]:
+    """The store's writer lock held (``geo.store.lock.writer_lock``), which ends the episode of runs refused the store:
+    at once when they were refused the lock (this run got it: a kill later leaves nothing behind), else when this run
+    ends with anything but another program's refusal (a crash included: the run was not refused)."""
+    from geo.store.lock import note_path, writer_lock
+
+    with writer_lock(Path(store), wait_s):
+        if not _by_program(note_path(Path(store))):
+            clear(store)
+        try:
+            yield
+        except StoreLockedError:
+            raise
+        except BaseException:
+            clear(store)
+            raise
+        clear(store)
 
 
 def overdue(episode: Episode, alert_h: float, now: datetime | None = None) -> bool:
