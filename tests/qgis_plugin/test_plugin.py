@@ -450,8 +450,8 @@ def test_the_selected_polygon_of_a_layer_of_two_is_the_aoi(qgis_ready, plugins_d
 
 
 @pytest.mark.parametrize("change, needles", [
-    ({"BEFORE": AFTER, "AFTER": BEFORE}, ["--after 2015-08-21 is before --before 2017-10-14"]),
-    ({"OUTPUT": "a-file/run"}, ["--out", "a-file is a file, not a folder"]),
+    ({"BEFORE": AFTER, "AFTER": BEFORE}, ["'After' 2015-08-21 is before 'Before' 2017-10-14"]),
+    ({"OUTPUT": "a-file/run"}, ["'Run folder'", "a-file is a file, not a folder"]),
 ])
 def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready, plugins_dir, geo_bin, tmp_path,
                                                                       change, needles):
@@ -461,6 +461,8 @@ def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready,
     facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
     assert facts["results"] is None and facts["error"].startswith("geo run failed: Error: ")
     assert "\n" not in facts["error"] and all(n in facts["error"] for n in needles), facts["error"]
+    # the parameters as the dialog labels them, not geo's options the user never typed (--after, --out)
+    assert not re.search(r"--(after|before|out)\b", facts["error"]), facts["error"]
     assert not any("Traceback" in line for line in facts["feedback"]["log"])
     assert facts["layers"] == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
@@ -509,7 +511,7 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
               "OUTPUT": str(tmp_path / "bad")}
     facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
     assert facts["results"] is None and facts["error"].startswith("geo run failed: Error:")
-    assert "--before" in facts["error"] and "YYYY-MM-DD" in facts["error"]
+    assert "'Before'" in facts["error"] and "YYYY-MM-DD" in facts["error"] and "--before" not in facts["error"]
     assert facts["feedback"]["errors"] == []  # said once, by the exception (the dialog logged it twice)
     assert not (tmp_path / "bad").exists()
 

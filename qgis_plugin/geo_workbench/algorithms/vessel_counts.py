@@ -47,7 +47,8 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         sensor = SENSORS[self.parameterAsEnum(parameters, SENSOR, context)]
         if sensor:
             args += ["--sensor", sensor]
-        self.geo(args, feedback, SEARCH_SHARE, aliases)
+        self.geo(args, feedback, SEARCH_SHARE, aliases, options={"--from": FROM, "--to": TO, "--source": SOURCE,
+                                                                  "--sensor": SENSOR, "--out": OUTPUT})
         load_vessel_run(LayerLoader(context, OUTPUT), out)
         return {OUTPUT: out}
 
