@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +34,10 @@ from geo.words import counted
 log = logging.getLogger(__name__)
 
 DEFAULT_ALERT_H = 24.0
+# The byte of the store's lock file whose POSIX record lock the note's writers take in turn: far past what the lock's
+# holder writes into it, and apart from its flock (Linux keeps the two kinds apart).
+_COUNT_BYTE = 1 << 30
+_COUNT_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,37 @@ def _read(path: Path, now: datetime) -> tuple[datetime, int] | None:
     return (since, runs) if since <= now else None  # a clock set back: counted from now
 
 
+@contextmanager
+def _in_turn(store: Path) -> Iterator[None]:
+    """The note read and written by one run at a time: runs refused at the same moment (two cron lines on one store)
+    each read the count and wrote it plus one, and one was lost. A record lock on a byte of the store's lock file
+    (``_COUNT_BYTE``); not had within ``_COUNT_WAIT_S`` (a file system whose flock is such a lock on the whole file:
+    NFS), the note is read and written without it, as before."""
+    import fcntl
+
+    from geo.store.lock import lock_path
+
+    try:
+        fd = os.open(lock_path(Path(store)), os.O_RDWR | os.O_CREAT, 0o664)
+    except OSError:
+        yield  # (the note cannot be written either: said by its writer)
+        return
+    try:
+        deadline = time.monotonic() + _COUNT_WAIT_S
+        while True:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _COUNT_BYTE)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    log.info("%s: the refused runs' count is written without its lock", store)
+                    break
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)  # (releases the record lock)
+
+
 def note_refused(store: Path, exc: StoreLockedError, now: datetime | None = None) -> Episode:
     """Count this refused run in the store's episode (begun now when there is none), written whole; a note that
     cannot be written is a warning (the run is refused all the same: exit 3)."""
@@ -75,14 +112,15 @@ def note_refused(store: Path, exc: StoreLockedError, now: datetime | None = None
 
     now = now or datetime.now(timezone.utc)
     path = note_path(Path(store))
-    earlier = _read(path, now)
-    since, runs = earlier if earlier else (now, 0)
-    episode = Episode(since, runs + 1, exc.by_recheck, exc.holder)
-    try:
-        write_text(path, json.dumps(episode.as_json(now), indent=2) + "\n")
-    except OSError as err:
-        log.warning("%s: cannot note the refused run (%s): a store blocked for long is not told by exit 6",
-                    path, err.strerror or err)
+    with _in_turn(store):
+        earlier = _read(path, now)
+        since, runs = earlier if earlier else (now, 0)
+        episode = Episode(since, runs + 1, exc.by_recheck, exc.holder)
+        try:
+            write_text(path, json.dumps(episode.as_json(now), indent=2) + "\n")
+        except OSError as err:
+            log.warning("%s: cannot note the refused run (%s): a store blocked for long is not told by exit 6",
+                        path, err.strerror or err)
     return episode
 
 
@@ -92,7 +130,8 @@ def clear(store: Path) -> None:
 
     path = note_path(Path(store))
     try:
-        path.unlink()
+        with _in_turn(store):  # not between a refused run's read of the count and its write
+            path.unlink()
     except FileNotFoundError:
         return
     except OSError as exc:
