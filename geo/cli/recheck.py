@@ -272,7 +272,6 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
         refused = f"{exc}{blocked.refused_words(episode, blocked_alert_h)}"
         console.stderr.print(f"[bold red]Locked:[/] {console.esc(refused)}", markup=True)
         raise click.exceptions.Exit(EXIT_LOCKED) from None
-    blocked.clear(store)  # the store was got: a later refused run begins a new count
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
     console.warn_skipped(report.skipped_claims, "`geo claims list`")
     if as_json:

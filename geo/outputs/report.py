@@ -371,7 +371,7 @@ def render_report(runs: Sequence[RunData], generated: datetime | None = None, ou
     summary = [
         {"claim_id": c["entry"]["claim_id"], "aoi_id": s["aoi"]["id"], "badge": c["badge"],
          "label": c["entry"].get("confidence_label", ""), "confidence": c["entry"].get("confidence"),
-         "anchor": f"{s['aoi']['id']}--{c['entry']['claim_id']}"}
+         "anchor": f"claim-{s['aoi']['id']}:{c['entry']['claim_id']}"}
         for s in sections for c in s["cards"]
     ]
     # the verdicts at a glance, most frequent first: a report of ten areas may hold a hundred

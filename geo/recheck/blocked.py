@@ -8,7 +8,10 @@ holding the lock, blocks every run for days, told to nobody. So each refused run
 file beside the store (SQLite's ``-wal`` and ``-shm`` and the lock file are there: the folder is writable): when its
 first refused run was, how many runs were refused, what held the store at the last. A run refused once the episode
 is older than ``--blocked-alert`` hours says so on one line and exits 6, which cron and systemd take as a failure.
-The next run that gets the store removes the file; one that is missing or cannot be read (or dated after now: a clock
+The next run that gets the store removes the file (``holding``): as soon as it holds the lock, unless the runs were
+refused by another program's write transaction after they got the lock (then when it ends refused by none, a crash
+included: a run that crashed or was killed holding the store left the note, and a later refused run counted from its
+old time, raising the exit-6 alert too early). A note that is missing or cannot be read (or dated after now: a clock
 set back) is no episode, and a new one begins with the run refused.
 """
 
@@ -16,6 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +34,10 @@ from geo.words import counted
 log = logging.getLogger(__name__)
 
 DEFAULT_ALERT_H = 24.0
+# The byte of the store's lock file whose POSIX record lock the note's writers take in turn: far past what the lock's
+# holder writes into it, and apart from its flock (Linux keeps the two kinds apart).
+_COUNT_BYTE = 1 << 30
+_COUNT_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,37 @@ def _read(path: Path, now: datetime) -> tuple[datetime, int] | None:
     return (since, runs) if since <= now else None  # a clock set back: counted from now
 
 
+@contextmanager
+def _in_turn(store: Path) -> Iterator[None]:
+    """The note read and written by one run at a time: runs refused at the same moment (two cron lines on one store)
+    each read the count and wrote it plus one, and one was lost. A record lock on a byte of the store's lock file
+    (``_COUNT_BYTE``); not had within ``_COUNT_WAIT_S`` (a file system whose flock is such a lock on the whole file:
+    NFS), the note is read and written without it, as before."""
+    import fcntl
+
+    from geo.store.lock import lock_path
+
+    try:
+        fd = os.open(lock_path(Path(store)), os.O_RDWR | os.O_CREAT, 0o664)
+    except OSError:
+        yield  # (the note cannot be written either: said by its writer)
+        return
+    try:
+        deadline = time.monotonic() + _COUNT_WAIT_S
+        while True:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _COUNT_BYTE)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    log.info("%s: the refused runs' count is written without its lock", store)
+                    break
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)  # (releases the record lock)
+
+
 def note_refused(store: Path, exc: StoreLockedError, now: datetime | None = None) -> Episode:
     """Count this refused run in the store's episode (begun now when there is none), written whole; a note that
     cannot be written is a warning (the run is refused all the same: exit 3)."""
@@ -70,14 +112,15 @@ def note_refused(store: Path, exc: StoreLockedError, now: datetime | None = None
 
     now = now or datetime.now(timezone.utc)
     path = note_path(Path(store))
-    earlier = _read(path, now)
-    since, runs = earlier if earlier else (now, 0)
-    episode = Episode(since, runs + 1, exc.by_recheck, exc.holder)
-    try:
-        write_text(path, json.dumps(episode.as_json(now), indent=2) + "\n")
-    except OSError as err:
-        log.warning("%s: cannot note the refused run (%s): a store blocked for long is not told by exit 6",
-                    path, err.strerror or err)
+    with _in_turn(store):
+        earlier = _read(path, now)
+        since, runs = earlier if earlier else (now, 0)
+        episode = Episode(since, runs + 1, exc.by_recheck, exc.holder)
+        try:
+            write_text(path, json.dumps(episode.as_json(now), indent=2) + "\n")
+        except OSError as err:
+            log.warning("%s: cannot note the refused run (%s): a store blocked for long is not told by exit 6",
+                        path, err.strerror or err)
     return episode
 
 
@@ -87,7 +130,8 @@ def clear(store: Path) -> None:
 
     path = note_path(Path(store))
     try:
-        path.unlink()
+        with _in_turn(store):  # not between a refused run's read of the count and its write
+            path.unlink()
     except FileNotFoundError:
         return
     except OSError as exc:
@@ -95,6 +139,34 @@ def clear(store: Path) -> None:
                     path, exc.strerror or exc)
         return
     log.info("%s: removed (the store is no longer blocked)", path)
+
+
+def _by_program(path: Path) -> bool:
+    """Whether the note says another program's write transaction refused the last run (not the re-checks' lock)."""
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("held_by") == "another program")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+@contextmanager
+def holding(store: Path, wait_s: float) -> Iterator[None]:
+    """The store's writer lock held (``geo.store.lock.writer_lock``), which ends the episode of runs refused the store:
+    at once when they were refused the lock (this run got it: a kill later leaves nothing behind), else when this run
+    ends with anything but another program's refusal (a crash included: the run was not refused)."""
+    from geo.store.lock import note_path, writer_lock
+
+    with writer_lock(Path(store), wait_s):
+        if not _by_program(note_path(Path(store))):
+            clear(store)
+        try:
+            yield
+        except StoreLockedError:
+            raise
+        except BaseException:
+            clear(store)
+            raise
+        clear(store)
 
 
 def overdue(episode: Episode, alert_h: float, now: datetime | None = None) -> bool:

@@ -78,8 +78,11 @@ def run_dir(out: Path, run_id: int) -> Path:
 
 
 def run_files(out: Path, run_id: int) -> dict[str, str]:
+    """The files a run writes into its folder (``geo.outputs.layers.CHANGE_LAYERS`` and its summary), relative to
+    ``out``: the terminal's ``files:`` line, the summary's ``files`` and the alert's list them all."""
     folder = run_dir(out, run_id).relative_to(out)
     return {"changes": str(folder / "changes.geojson"), "kml": str(folder / "changes.kml"),
+            "qml": str(folder / "changes.qml"), "qlr": str(folder / "changes.qlr"),
             "summary": str(folder / "summary.json")}
 
 

@@ -27,7 +27,7 @@ from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.dates import year_slip
 from geo.errors import DateError, GeoError, StoreError
 from geo.outputs.provenance import portable_path
-from geo.recheck import notify, outputs, quick, retire, sar_chain, skips, source_choice
+from geo.recheck import blocked, notify, outputs, quick, retire, sar_chain, skips, source_choice
 from geo.recheck.inputs import (RecheckInputs, aoi_file_warnings, quiet_claims, read_inputs, rows_deleted,
                                 select_aois, take_claims)
 from geo.recheck.request import RecheckReport, RecheckRequest
@@ -272,7 +272,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             for aoi in first_selection.aois:
                 baseline_date(aoi, first_claims, request.since)
     # A first re-check that does not finish (stopped, failed) leaves no store: geo.store.first_run.
-    with writer_lock(store_path, request.wait_s), open_for_writing(store_path) as store:
+    with blocked.holding(store_path, request.wait_s), open_for_writing(store_path) as store:
         report = RecheckReport({}, out, created=first_selection is not None)
         if store.migrated_from is not None:  # a write even when nothing is new: the terminal says so
             report.migrated = (store.migrated_from, store.schema_version)

@@ -78,6 +78,7 @@ class RunLayerSetup(QgsProcessingLayerPostProcessorInterface):
         project = context.project()
         if project is not None:
             _drop_earlier_load(project, layer, self.run_folder, self.rank)
+            _name_apart(project, layer, self.run_folder)
             node = project.layerTreeRoot().findLayer(layer.id())
             if node is not None and not self.checked:
                 node.setItemVisibilityChecked(False)
@@ -95,6 +96,22 @@ def _drop_earlier_load(project, layer, run_folder, rank):
                and str(other.customProperty(RANK)) == str(rank)]
     if earlier:
         project.removeMapLayers(earlier)
+
+
+def _name_apart(project, layer, run_folder):
+    """A layer named as one of another run folder's (its AOI and dates the same: another sensor, other claims) gets
+    its folder's name too ('Changes (harbour-east 2015-08-21→2017-10-14, quay-run)'), and a number if still taken."""
+    taken = {other.name() for other in project.mapLayers().values()
+             if other.id() != layer.id() and not _same_folder(other.customProperty(RUN), run_folder)}
+    name = layer.name()
+    if name not in taken:
+        return
+    if name.endswith(")"):
+        name = f"{name[:-1]}, {os.path.basename(os.path.normpath(str(run_folder)))})"
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name} #{number}", number + 1
+    layer.setName(candidate)
 
 
 def _same_folder(one, other):
@@ -133,6 +150,20 @@ def credited(layer, credit):
         metadata.setRights([credit])
         layer.setMetadata(metadata)
     return layer
+
+
+def run_name(folder, file, first, last):
+    """What tells a run's layers from another run's in the Layers panel: its AOI (as ``file`` of the folder names
+    it: a change run's manifest, a vessel run's time series) and its dates ('harbour-east 2015-08-21→2017-10-14');
+    the names alone ('Changes') were the same for every run."""
+    with open(os.path.join(folder, file), encoding="utf-8") as source:
+        data = json.load(source)
+    return f"{data['aoi']['id'] if 'aoi' in data else data['aoi_id']} {first}→{last}"
+
+
+def named(name, run):
+    """A layer's name with its run's: 'Changes (harbour-east 2015-08-21→2017-10-14)'."""
+    return f"{name} ({run})"
 
 
 def pair_times(folder):
@@ -194,22 +225,25 @@ def load_change_run(loader, folder, feedback):
     the run's project: they fill the area) when claims were tested and the vessel detections when ships were
     counted, the statistic and the two true-colour COGs (each with its QML sidecar)."""
     before, after = pair_times(folder)
+    run = run_name(folder, "manifest.json", before.date(), after.date())
     day = timedelta(days=1)
     gpkg = os.path.join(folder, "changes.gpkg")
     layers = [
-        (QgsVectorLayer(f"{gpkg}|layername=changes", "Changes", "ogr"), 0, (before, after + day), True),
-        (QgsVectorLayer(f"{gpkg}|layername=aois", "Area of interest", "ogr"), 3, None, True),
-        (credited(QgsRasterLayer(os.path.join(folder, "change_statistic.tif"), "Change statistic"),
+        (QgsVectorLayer(f"{gpkg}|layername=changes", named("Changes", run), "ogr"), 0, (before, after + day), True),
+        (QgsVectorLayer(f"{gpkg}|layername=aois", named("Area of interest", run), "ogr"), 3, None, True),
+        (credited(QgsRasterLayer(os.path.join(folder, "change_statistic.tif"), named("Change statistic", run)),
                   sentinel_credit(before, after)), 4, (before, after + day), True),
-        (credited(QgsRasterLayer(os.path.join(folder, "after_rgb.tif"), f"After {after.date()}"),
+        (credited(QgsRasterLayer(os.path.join(folder, "after_rgb.tif"), named(f"After {after.date()}", run)),
                   sentinel_credit(after)), 5, (after, after + day), True),
-        (credited(QgsRasterLayer(os.path.join(folder, "before_rgb.tif"), f"Before {before.date()}"),
+        (credited(QgsRasterLayer(os.path.join(folder, "before_rgb.tif"), named(f"Before {before.date()}", run)),
                   sentinel_credit(before)), 6, (before, after), True),
     ]
     if os.path.exists(os.path.join(folder, "vessels.geojson")):  # the run counted ships: its GeoPackage has them
-        layers.insert(1, (QgsVectorLayer(f"{gpkg}|layername=vessels", "Vessel detections", "ogr"), 1, None, True))
+        layers.insert(1, (QgsVectorLayer(f"{gpkg}|layername=vessels", named("Vessel detections", run), "ogr"), 1,
+                          None, True))
     if _claims_tested(folder):  # the layer's default style times each claim by its window
-        layers.insert(-4, (QgsVectorLayer(f"{gpkg}|layername=claims", "Claim verdicts", "ogr"), 2, None, False))
+        layers.insert(-4, (QgsVectorLayer(f"{gpkg}|layername=claims", named("Claim verdicts", run), "ogr"), 2, None,
+                           False))
     for layer, rank, time_range, checked in layers:
         if isinstance(layer, QgsRasterLayer) and not os.path.exists(layer.source()):
             feedback.pushWarning(f"{os.path.basename(layer.source())} not written by the run: not loaded")

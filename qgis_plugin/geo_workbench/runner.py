@@ -94,7 +94,8 @@ class StepProgress:
 
     def __init__(self, feedback, expected_steps, aliases=None):
         self.feedback = feedback
-        self.aliases = aliases or {}  # text in geo's messages -> what the user knows it as (a temporary AOI file)
+        # text in geo's messages -> what the user knows it as (a temporary AOI file; an option -> its parameter)
+        self.aliases = aliases or {}
         self.expected = max(1, expected_steps)
         self.steps = 0
         self.percent = 0.0
@@ -104,7 +105,10 @@ class StepProgress:
 
     def __call__(self, line):
         for text, alias in self.aliases.items():
-            line = line.replace(text, alias)
+            if text.startswith("--"):  # an option, as a word: '--to' is not in '--tolerance'
+                line = re.sub(rf"(?<![\w-]){re.escape(text)}(?![\w-])", lambda _: alias, line)
+            else:
+                line = line.replace(text, alias)
         if line.startswith("Traceback (most recent call last):") or self.in_traceback:
             self.in_traceback = True
             if line.strip() and not line[0].isspace() and not line.startswith("Traceback"):

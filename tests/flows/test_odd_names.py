@@ -146,7 +146,7 @@ def test_two_areas_whose_file_names_differ_only_in_cyrillic_are_two_aois_in_one_
     assert result.returncode == 0, result.output
     report = (user.home / "both.html").read_text()
     for name, aoi_id in ids.items():
-        assert f'<h2 id="aoi-{aoi_id}-title">{name} <span class="id">{aoi_id}</span></h2>' in report
+        assert f'<h2 id="aoi-{aoi_id}:title">{name} <span class="id">{aoi_id}</span></h2>' in report
 
 
 def test_a_store_takes_both_areas_whose_file_names_differ_only_in_cyrillic(user):

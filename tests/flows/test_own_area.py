@@ -63,7 +63,7 @@ def test_claim_free_job_on_a_drawn_area_with_the_demo_catalog(user):
     assert f"{len(features)} change polygons" in result.stdout
     assert "no claims touch this AOI" in result.stdout
     report = (user.home / "out" / "report.html").read_text()
-    assert '<h2 id="aoi-my-harbour-area-title">My harbour area <span class="id">my-harbour-area</span></h2>' in report
+    assert '<h2 id="aoi-my-harbour-area:title">My harbour area <span class="id">my-harbour-area</span></h2>' in report
 
 
 def test_claim_free_job_on_a_drawn_area_against_a_stac_api(user, flow_archive):

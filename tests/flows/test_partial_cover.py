@@ -40,7 +40,7 @@ def test_the_part_outside_the_scenes_is_named_not_called_cloud(user):
     assert "clear fraction" not in result.stdout
     assert "68% of the area seen on both dates; 32% outside the scenes; cloud not judged: no scene classification (SCL) on both scenes." in report
     # The area's heading names it once when its name is its id (a drawn file's name: "harbour harbour" before)
-    assert '<h2 id="aoi-harbour-title">harbour</h2>' in report
+    assert '<h2 id="aoi-harbour:title">harbour</h2>' in report
     assert "% of the area clear on both dates" not in report
     # each scene's line too, with no claim to carry the scenes' shares (the selection's record)
     assert ("(<code>S2A_30TXT_20150821_L1C_nantes</code>, 68% of the area seen, 32% outside the scene)"

@@ -68,7 +68,7 @@ def test_the_empty_report_reads_in_chromium_after_the_folder_moved(quiet_run, tm
     shutil.copytree(quiet_run, moved)
     with browser.chromium() as driver:
         driver.get((moved / "report.html").resolve().as_uri())
-        panel = driver.find_element("css selector", '[id="quiet--changes"]')
+        panel = driver.find_element("css selector", '[id="changes-quiet"]')
         assert panel.is_displayed()
         assert "No change was found in the 45% of the area seen on both dates" in panel.text
         assert driver.execute_script(

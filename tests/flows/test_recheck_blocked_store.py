@@ -145,3 +145,67 @@ def test_a_qgis_edit_left_open_over_the_weekend_is_said_with_exit_6(user):
     later = user("recheck", "--store", "watch.gpkg", "--aoi", str(area), "--since", "2015-08-01")
     assert later.returncode == 0 and later.stdout.startswith("run 2: "), later.output
     assert not (home / "watch.gpkg.blocked").exists()
+
+
+CRASH = """
+import os, sys
+import geo.recheck.run as run
+
+how = sys.argv[1]
+
+
+def crash(*args, **kwargs):
+    if how == "kill":
+        os._exit(137)  # killed while it holds the store (the OOM killer, kill -9): no clean-up runs
+    raise RuntimeError("a bug met while the store is held")
+
+run._catch_up = crash
+sys.argv = ["geo", *sys.argv[2:]]
+from geo.__main__ import main
+main()
+"""
+
+
+def _crashing(user, how: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", CRASH, how, *args], capture_output=True, text=True, cwd=user.home,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+
+
+def test_a_run_that_got_the_store_and_crashed_ends_the_episode(user):
+    """It left the note: the next refused run counted from the old episode's first run, and the one after a day of
+    runs that got the store (and crashed, exit 2) said "Blocked:" (exit 6) on its first refusal."""
+    _first_store(user)
+    home, note = user.home, user.home / "watch.gpkg.blocked"
+    holder = _holder(HOLD_LOCK, home / "watch.gpkg")
+    try:
+        assert user("recheck", "--store", "watch.gpkg").returncode == 3
+    finally:
+        _release(holder)
+    _back(home, 25)
+    crashed = _crashing(user, "raise", "recheck", "--store", "watch.gpkg")
+    assert crashed.returncode == 2 and "internal error" in crashed.stderr, crashed.stdout + crashed.stderr
+    assert not note.exists()  # the run got the store: not refused, the episode is over
+    holder = _holder(HOLD_LOCK, home / "watch.gpkg")
+    try:
+        refused = user("recheck", "--store", "watch.gpkg")
+        assert refused.returncode == 3 and refused.stderr.startswith("Locked: "), refused.output
+        assert "runs refused" not in refused.stderr and _note(home)["runs"] == 1
+        _back(home, 25)
+    finally:
+        _release(holder)
+    killed = _crashing(user, "kill", "recheck", "--store", "watch.gpkg")
+    assert killed.returncode == 137, killed.stdout + killed.stderr
+    assert not note.exists()  # gone as soon as the run held the lock: a kill leaves nothing to clean
+
+
+def test_a_run_that_crashed_while_qgis_edited_ends_the_episode(user):
+    """An episode of another program's write transaction goes on past a run that gets the lock and is refused by
+    SQLite (the test above); one that gets the lock and crashes was not refused: the episode is over."""
+    _first_store(user)
+    home = user.home
+    (home / "watch.gpkg.blocked").write_text(json.dumps({
+        "since": "2026-12-04T18:15:00Z", "runs": 3, "last": "2026-12-05T18:15:02Z", "held_by": "another program",
+        "holder": None}))
+    crashed = _crashing(user, "raise", "recheck", "--store", "watch.gpkg")
+    assert crashed.returncode == 2 and "internal error" in crashed.stderr, crashed.stdout + crashed.stderr
+    assert not (home / "watch.gpkg.blocked").exists()

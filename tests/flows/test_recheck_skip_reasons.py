@@ -75,6 +75,7 @@ def test_a_re_check_says_why_its_scenes_were_skipped(user, archive):
     # the run's files: its changes.kml among them, where the terminal, the mail and the webhook list them
     files = [line for line in shell.stdout.splitlines() if line.startswith("files: ")]
     assert files == ["files: s-outputs/runs/000001/changes.geojson, s-outputs/runs/000001/changes.kml, "
+                     "s-outputs/runs/000001/changes.qml, s-outputs/runs/000001/changes.qlr, "
                      "s-outputs/runs/000001/summary.json"], shell.stdout
     assert (user.home / "s-outputs" / "runs" / "000001" / "changes.kml").is_file()
     assert summary["files"]["kml"] == "runs/000001/changes.kml"

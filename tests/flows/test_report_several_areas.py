@@ -117,3 +117,40 @@ def test_a_run_folder_lacking_a_deeper_key_is_named_with_the_key(user, runs):
     assert result.stderr.strip() == ("Error: quay: its files lack 'datetime' (written by an older workbench? run the "
                                      "job again)"), result.stderr
     assert not (runs / "claim.html").exists()
+
+
+def test_areas_whose_ids_extend_one_another_have_ids_of_their_own_in_chromium(user):
+    """Areas ``port`` and ``port-title``: the section of the second (``aoi-port-title``) had the id of the first's
+    heading, so its link and the first's tables' labels led to the wrong place. Ids are now unique whatever the area
+    ids, and every link and label in the report leads to an element of the report."""
+    from tests.outputs import browser
+
+    for name, ring in (("port", HARBOUR), ("port-title", QUAY)):
+        drawn_aoi(user.home / f"{name}.geojson", [ring])
+        result = user("run", "--aoi", f"{name}.geojson", "--source", str(DEMO_CATALOG), "--before", "2015-08-21",
+                      "--after", "2017-10-14", "--out", name)
+        assert result.returncode == 0, result.output
+    made = user("report", "port", "port-title", "--out", "both.html")
+    assert made.returncode == 0, made.output
+    html = (user.home / "both.html").read_text(encoding="utf-8")
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == [], ids
+    reason = browser.missing()
+    if reason:
+        pytest.skip(reason)
+    with browser.chromium() as driver:
+        driver.get((user.home / "both.html").resolve().as_uri())
+        seen = driver.execute_script("return Array.from(document.querySelectorAll('[id]'), e => e.id)")
+        assert len(seen) == len(set(seen)) and len(seen) >= len(ids), seen
+        dangling = driver.execute_script("""
+            const refs = [];
+            document.querySelectorAll('[aria-labelledby],[aria-describedby]').forEach(e => {
+              for (const a of ['aria-labelledby', 'aria-describedby'])
+                for (const r of (e.getAttribute(a) || '').split(/\\s+/).filter(Boolean)) refs.push(r);
+            });
+            document.querySelectorAll('a[href^="#"], use[href^="#"]').forEach(e => refs.push(
+              decodeURIComponent(e.getAttribute('href').slice(1))));
+            return refs.filter(r => !document.getElementById(r));""")
+        assert dangling == []
+        section = driver.execute_script("return document.getElementById('aoi-port-title').tagName")
+        assert section == "SECTION"

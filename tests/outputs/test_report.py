@@ -62,7 +62,7 @@ def test_report_shows_every_verdict_with_its_rationale(synthetic_output):
     claims = json.loads((synthetic_output / "claims.json").read_text())
     assert len(claims) == 3
     for entry in claims:
-        assert f'id="test-site--{entry["claim_id"]}"' in html
+        assert f'id="claim-test-site:{entry["claim_id"]}"' in html
         assert entry["rationale"].replace("'", "&#39;") in html
     assert html.count('class="chip"') >= 3  # before/after chips around the planted roofs
     assert "S2A_TEST_20200301" in html and "S2A_TEST_20200801" in html  # provenance

@@ -132,9 +132,9 @@ def test_vessel_plot_and_evidence_show(driver, port_run_output):
     assert shot.std() > 20, "the plot is (nearly) one colour"
     s1_blue = np.abs(shot - np.array([0x1F, 0x5F, 0xA8])).sum(axis=2) < 40
     assert s1_blue.sum() > 200  # the Sentinel-1 series is drawn in its colour
-    rationale = driver.find_element("css selector", '[id="test-port--test-ships"] .vessel-rationale').text
+    rationale = driver.find_element("css selector", '[id="claim-test-port:test-ships"] .vessel-rationale').text
     assert "significant rise" in rationale and "p = " in rationale
-    badge = driver.find_element("css selector", '[id="test-port--test-ships"] .badge').text
+    badge = driver.find_element("css selector", '[id="claim-test-port:test-ships"] .badge').text
     assert badge == "consistent with the claim ●●● high confidence"
 
 

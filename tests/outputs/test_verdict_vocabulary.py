@@ -40,11 +40,11 @@ def test_badges_show_confidence_and_weak_evidence_reads_low(synthetic_output, tm
     result = run_geo("report", str(folder))
     assert result.returncode == 0, result.stderr
     html = (folder / "report.html").read_text()
-    card = html[html.index('id="test-site--test-construction"'):]
+    card = html[html.index('id="claim-test-site:test-construction"'):]
     header_badge = re.search(r'<span class="badge conf-(\w+)" style="--c: (#\w+)">([^<]*)<span', card)
     assert header_badge.groups() == ("low", VERDICT_COLOURS["weak evidence"], "weak evidence ")
     assert "●○○</span> low confidence" in card[:2000]
-    later = html[html.index('id="test-site--test-later"'):]
+    later = html[html.index('id="claim-test-site:test-later"'):]
     assert re.search(r'<span class="badge conf-none" style="--c: #\w+">not tested</span>', later)  # no confidence
     for verdict in VERDICTS:  # the legend explains every verdict
         assert f'<span class="badge conf-key" style="--c: {VERDICT_COLOURS[verdict]}">{verdict}</span>' in html

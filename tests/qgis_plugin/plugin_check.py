@@ -15,6 +15,7 @@ stdin: {"plugins_dir": dir, "setting": str | null (the provider's geo command se
                   "DATES_AS": "date" | "QDate" | "QDateTime": BEFORE/AFTER/FROM/TO given as such values;
                   "WEB_LAYERS": names of raster parameters given OpenStreetMap's XYZ tile layer),
         "cancel_after_steps": int | null, "runs": int (default 1: times the algorithm is run, same params),
+        "then": [{...}] (runs after those, each with these params changed: another run of the same layer),
         "renders": [{"key", "png", "at": ISO instant | null}],
         "project": path | null}
 stdout: {"available", "started", "provider", "algorithms", "descriptions" ({id: {"short", "help"}}), "parameters" (the algorithm's: {name: {"type",
@@ -173,7 +174,7 @@ def render(project, layers, png, at=None):
     settings.setOutputSize(QSize(900, 900))
     settings.setOutputDpi(96)
     settings.setBackgroundColor(QColor(255, 255, 255))
-    aoi = next(layer for layer in layers if layer.name() == "Area of interest")
+    aoi = next(layer for layer in layers if layer.name().startswith("Area of interest"))
     extent = QgsCoordinateTransform(aoi.crs(), project.crs(), project).transformBoundingBox(aoi.extent())
     extent.scale(1.05)
     settings.setExtent(extent)
@@ -255,8 +256,9 @@ def main():
     context.setProject(project)
     context.setFeedback(feedback)
     try:
-        for _ in range(spec.get("runs", 1)):  # a re-run into the same folder, as a user runs it again
-            results = processing.run(spec.get("algorithm", "geo:changejob"), params, feedback=feedback,
+        runs = [params] * spec.get("runs", 1) + [{**params, **changed} for changed in spec.get("then", [])]
+        for run_params in runs:  # a re-run into the same folder, as a user runs it again, or another run
+            results = processing.run(spec.get("algorithm", "geo:changejob"), run_params, feedback=feedback,
                                      context=context, onFinish=handleAlgorithmResults)
         # a result layer (the corrected raster) is a path here: no layer object may outlive exitQgis()
         report["results"] = {k: v if isinstance(v, (str, int, float)) or v is None else v.source()
@@ -278,7 +280,7 @@ def main():
     if spec.get("project") and ordered:
         report["project_written"] = project.write(spec["project"])
     print(json.dumps(report))
-    del params, ordered, context, feedback
+    del params, runs, ordered, context, feedback
     project.clear()
     gc.collect()
     app.exitQgis()

@@ -79,9 +79,9 @@ def geo_bin(tmp_path_factory) -> Path:
 
 def check(plugins: Path, params: dict, path: str, setting: str | None = None, cancel_after: int | None = None,
           renders: list[dict] | None = None, project: Path | None = None, algorithm: str = "geo:changejob",
-          runs: int = 1, env: dict[str, str] | None = None) -> dict:
+          runs: int = 1, env: dict[str, str] | None = None, then: list[dict] | None = None) -> dict:
     spec = {"plugins_dir": str(plugins), "setting": setting, "params": params, "cancel_after_steps": cancel_after,
-            "algorithm": algorithm, "runs": runs,
+            "algorithm": algorithm, "runs": runs, "then": then or [],
             "renders": renders or [], "project": str(project) if project else None}
     # A fresh home: QGIS keeps settings (the provider's geo command among them) in the user's profile.
     env = {**_env(), "PATH": path, "HOME": tempfile.mkdtemp(prefix="qgis-home-", dir=plugins.parent), **(env or {})}
@@ -89,6 +89,11 @@ def check(plugins: Path, params: dict, path: str, setting: str | None = None, ca
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
+
+
+def plain(name: str) -> str:
+    """A loaded layer's name without its run's AOI and dates ('Changes (harbour-east 2015-08-21→2017-10-14)')."""
+    return re.sub(r" \([^()]*→[^()]*\)$", "", name)
 
 
 def _instant(moment: datetime) -> str:
@@ -169,9 +174,11 @@ def test_layers_load_valid_styled_and_time_aware(drawn):
     manifest = json.loads((out / "manifest.json").read_text())
     before, after = (datetime.fromisoformat(manifest["scenes"][k]["datetime"]) for k in ("before", "after"))
     day = timedelta(days=1)
-    layers = {layer["name"]: layer for layer in facts["layers"]}
+    layers = {plain(layer["name"]): layer for layer in facts["layers"]}
     assert list(layers) == ["Changes", "Area of interest", "Change statistic", f"After {after.date()}",
                             f"Before {before.date()}"]  # top to bottom: outlines over the imagery
+    run = f"harbour-east {before.date()}→{after.date()}"  # told from another run's: its AOI and dates
+    assert [layer["name"] for layer in facts["layers"]] == [f"{name} ({run})" for name in layers]
     assert all(layer["valid"] and layer["crs"]["valid"] for layer in layers.values())
     assert facts["project_crs"] == {"valid": True, "authid": manifest["grid"]["crs"]}
     changes = layers["Changes"]
@@ -197,7 +204,7 @@ def test_every_layer_loaded_credits_the_copernicus_sentinel_data(drawn):
     its years: the GeoPackage's layers from the GeoPackage, the COGs from the plugin (the demo pair's scenes:
     2015 and 2017)."""
     facts, _ = drawn
-    rights = {layer["name"]: layer["rights"] for layer in facts["layers"]}
+    rights = {plain(layer["name"]): layer["rights"] for layer in facts["layers"]}
     credit = "Contains modified Copernicus Sentinel data"
     assert rights == {"Changes": [f"{credit} 2015–2017"], "Area of interest": [f"{credit} 2015–2017"],
                       "Change statistic": [f"{credit} 2015–2017"], f"After {AFTER}": [f"{credit} 2017"],
@@ -266,7 +273,7 @@ def test_the_canvas_extent_and_a_configured_geo_command(qgis_ready, plugins_dir,
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["aoi"]["id"] == "extent"
     assert facts["results"]["N_CHANGES"] == len(json.loads((out / "changes.geojson").read_text())["features"]) > 5
-    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+    assert [plain(layer["name"]) for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
 def test_a_geo_command_setting_naming_a_folder_or_a_plain_file_says_so(qgis_ready, plugins_dir, geo_bin, tmp_path):
@@ -321,13 +328,32 @@ def test_a_rerun_into_the_same_folder_replaces_its_layers(qgis_ready, plugins_di
     manifest = json.loads((out / "manifest.json").read_text())
     after, before = (manifest["scenes"][k]["datetime"][:10] for k in ("after", "before"))
     layers = facts["layers"]
-    assert [layer["name"] for layer in layers] == ["Changes", "Area of interest", "Change statistic",
+    assert [plain(layer["name"]) for layer in layers] == ["Changes", "Area of interest", "Change statistic",
                                                   f"After {after}", f"Before {before}"]
     assert all(layer["valid"] and layer["crs"]["valid"] and layer["source"].startswith(str(out)) for layer in layers)
     assert layers[0]["features"] == facts["results"]["N_CHANGES"] > 5
     drawn_polygon = Polygon(DRAWN_RING)
     aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
     assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area
+
+
+def test_runs_layers_are_named_apart_by_their_area_dates_and_folder(qgis_ready, plugins_dir, geo_bin, tmp_path):
+    """Runs of the job into other folders: the Layers panel showed two "Changes", two "Area of interest", two
+    "Change statistic", with nothing to tell which run each was. Each name now ends with the run's AOI and the dates
+    of its pair, and, when another run's are the same (the same pair taken again), with its folder's name."""
+    params = {"DRAWN": DRAWN_RING, "DRAWN_CRS": "EPSG:4326", "SOURCE": str(DEMO), "BEFORE": BEFORE, "AFTER": AFTER,
+              "OUTPUT": str(tmp_path / "first")}
+    facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin",  # 2017-07-01 is taken by the demo's last scene
+                  then=[{"AFTER": "2017-07-01", "OUTPUT": str(tmp_path / "second")}])
+    assert facts["error"] is None, facts["feedback"]
+    names = [layer["name"] for layer in facts["layers"]]
+    assert len(names) == len(set(names)) == 10, names
+    manifest = json.loads((tmp_path / "first" / "manifest.json").read_text())
+    before, after = (manifest["scenes"][k]["datetime"][:10] for k in ("before", "after"))
+    run = f"harbour-east {before}→{after}"
+    layers = ["Changes", "Area of interest", "Change statistic", f"After {after}", f"Before {before}"]
+    assert sorted(names) == sorted([f"{layer} ({run})" for layer in layers]
+                                   + [f"{layer} ({run}, second)" for layer in layers]), names
 
 
 def test_tested_claims_load_their_verdicts_unchecked_and_timed_by_window(qgis_ready, plugins_dir, geo_bin,
@@ -341,7 +367,7 @@ def test_tested_claims_load_their_verdicts_unchecked_and_timed_by_window(qgis_re
     facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
     assert facts["error"] is None, facts["feedback"]
     verdict, = json.loads((out / "claims.json").read_text())
-    layers = {layer["name"]: layer for layer in facts["layers"]}
+    layers = {plain(layer["name"]): layer for layer in facts["layers"]}
     assert list(layers)[:3] == ["Changes", "Claim verdicts", "Area of interest"]
     claims = layers["Claim verdicts"]
     assert claims["valid"] and claims["features"] == 1 and not claims["checked"]
@@ -385,7 +411,7 @@ def test_counted_ships_load_as_vessel_detections(qgis_ready, plugins_dir, geo_bi
     facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin", env={"GEO_ROOT": str(root)})
     assert facts["error"] is None, facts["feedback"]
     detections = json.loads((out / "vessels.geojson").read_text())["features"]
-    layers = {layer["name"]: layer for layer in facts["layers"]}
+    layers = {plain(layer["name"]): layer for layer in facts["layers"]}
     assert list(layers)[:4] == ["Changes", "Vessel detections", "Claim verdicts", "Area of interest"]
     vessels = layers["Vessel detections"]
     assert vessels["valid"] and vessels["checked"] and vessels["features"] == len(detections) > 0
@@ -446,12 +472,12 @@ def test_the_selected_polygon_of_a_layer_of_two_is_the_aoi(qgis_ready, plugins_d
     aoi = geopandas.read_file(out / "aoi.geojson").geometry[0]
     drawn_polygon = Polygon(DRAWN_RING)
     assert aoi.symmetric_difference(drawn_polygon).area < 1e-4 * drawn_polygon.area  # not the far one
-    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+    assert [plain(layer["name"]) for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
 @pytest.mark.parametrize("change, needles", [
-    ({"BEFORE": AFTER, "AFTER": BEFORE}, ["--after 2015-08-21 is before --before 2017-10-14"]),
-    ({"OUTPUT": "a-file/run"}, ["--out", "a-file is a file, not a folder"]),
+    ({"BEFORE": AFTER, "AFTER": BEFORE}, ["'After' 2015-08-21 is before 'Before' 2017-10-14"]),
+    ({"OUTPUT": "a-file/run"}, ["'Run folder'", "a-file is a file, not a folder"]),
 ])
 def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready, plugins_dir, geo_bin, tmp_path,
                                                                       change, needles):
@@ -461,6 +487,8 @@ def test_reversed_dates_and_an_unwritable_folder_fail_with_geos_line(qgis_ready,
     facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
     assert facts["results"] is None and facts["error"].startswith("geo run failed: Error: ")
     assert "\n" not in facts["error"] and all(n in facts["error"] for n in needles), facts["error"]
+    # the parameters as the dialog labels them, not geo's options the user never typed (--after, --out)
+    assert not re.search(r"--(after|before|out)\b", facts["error"]), facts["error"]
     assert not any("Traceback" in line for line in facts["feedback"]["log"])
     assert facts["layers"] == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
@@ -483,7 +511,7 @@ def test_geo_in_its_own_environment_runs_under_qgis_launcher_settings(qgis_ready
                   env={"PYTHONHOME": "/usr", "PYTHONPATH": str(qgis_only), "PYTHONEXECUTABLE": SYSTEM_PYTHON})
     assert facts["error"] is None, facts["feedback"]
     assert facts["results"]["N_CHANGES"] == len(json.loads((out / "changes.geojson").read_text())["features"]) > 5
-    assert [layer["name"] for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
+    assert [plain(layer["name"]) for layer in facts["layers"]][:2] == ["Changes", "Area of interest"]
 
 
 def test_a_geo_that_cannot_start_fails_with_the_exception_not_a_traceback(qgis_ready, plugins_dir, tmp_path):
@@ -509,7 +537,7 @@ def test_a_failing_geo_shows_its_message(qgis_ready, plugins_dir, geo_bin, tmp_p
               "OUTPUT": str(tmp_path / "bad")}
     facts = check(plugins_dir, params, f"{geo_bin}:/usr/bin:/bin")
     assert facts["results"] is None and facts["error"].startswith("geo run failed: Error:")
-    assert "--before" in facts["error"] and "YYYY-MM-DD" in facts["error"]
+    assert "'Before'" in facts["error"] and "YYYY-MM-DD" in facts["error"] and "--before" not in facts["error"]
     assert facts["feedback"]["errors"] == []  # said once, by the exception (the dialog logged it twice)
     assert not (tmp_path / "bad").exists()
 
@@ -728,7 +756,8 @@ def test_vessel_counts_load_the_detections_on_the_time_slider(qgis_ready, plugin
     assert all(n_large > baseline[2] for _, _, n_large in window)  # the ships planted in the claim window
     [vessels] = facts["layers"]
     detections = json.loads((out / "vessels.geojson").read_text())["features"]
-    assert vessels["name"] == "Vessels" and vessels["valid"] and vessels["features"] == len(detections) > 0
+    assert vessels["name"] == "Vessels (test-port 2021-05-20→2021-06-14)"  # the AOI and period: apart from others'
+    assert vessels["valid"] and vessels["features"] == len(detections) > 0
     # geo vessels' summary, a line per scene, in the log (it went to a pipe nobody read)
     assert sum(bool(re.search(r" s1: \d+ vessels \(.* saw ", i)) for i in facts["feedback"]["infos"]) == 3
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS
@@ -756,7 +785,8 @@ def test_vessel_counts_without_a_ship_load_a_typed_empty_layer(qgis_ready, plugi
     assert json.loads((out / "vessels.geojson").read_text())["features"] == []
     assert [r["n_vessels"] for r in json.loads((out / "timeseries.json").read_text())["rows"]] == [0, 0]
     [vessels] = facts["layers"]
-    assert (vessels["name"], vessels["valid"], vessels["features"], vessels["checked"]) == ("Vessels", True, 0, True)
+    assert (plain(vessels["name"]), vessels["valid"], vessels["features"], vessels["checked"]) == (
+        "Vessels", True, 0, True)
     assert vessels["geometry"] == "Polygon" and vessels["crs"] == {"valid": True, "authid": "EPSG:4326"}
     assert vessels["renderer"] == "categorizedSymbol" and vessels["attribute"] == "sensor"
     assert vessels["temporal"]["active"] and vessels["temporal"]["mode"] == FROM_EXPRESSIONS

@@ -62,9 +62,21 @@ class GeoAlgorithm(QgsProcessingAlgorithm):
             return value.isoformat()
         return self.text(parameters, name, context)
 
-    def geo(self, args, feedback, expected_steps=1, aliases=None, summary=True):
+    def labels(self, options):
+        """geo's options (``--after``) said in its messages -> the parameters the dialog shows for them ('After'):
+        ``options`` maps each option to its parameter's name. A label is the description up to its ':' or '('."""
+        labels = {}
+        for option, name in options.items():
+            parameter = self.parameterDefinition(name)
+            if parameter is not None:
+                labels[option] = "'" + parameter.description().split(":")[0].split(" (")[0].strip() + "'"
+        return labels
+
+    def geo(self, args, feedback, expected_steps=1, aliases=None, summary=True, options=None):
         """Run ``geo ARGS``; returns its stdout, which is also logged line by line when it is ``geo``'s summary
-        (the scenes taken, the changes, where the report is), not data the algorithm reads (``--json``)."""
+        (the scenes taken, the changes, where the report is), not data the algorithm reads (``--json``).
+        ``options``: geo's options -> the parameters given as them, named so in geo's messages (``labels``)."""
+        aliases = {**(aliases or {}), **self.labels(options or {})}
         out = run_geo(args, feedback, expected_steps, aliases=aliases)
         if summary:
             for line in out.splitlines():

@@ -57,7 +57,8 @@ class ChangeJobAlgorithm(GeoAlgorithm):
                 args += [option, self.date_text(parameters, name, context)]
         for claim in filter(None, (c.strip() for c in self.text(parameters, CLAIMS, context).split(","))):
             args += ["--claim", claim]
-        self.geo(args, feedback, STEPS, aliases)
+        self.geo(args, feedback, STEPS, aliases, options={"--before": BEFORE, "--after": AFTER, "--source": SOURCE,
+                                                          "--sensor": SENSOR, "--claim": CLAIMS, "--out": OUTPUT})
         with open(os.path.join(out, "changes.geojson"), encoding="utf-8") as changes:
             n_changes = len(json.load(changes)["features"])
         feedback.pushInfo(f"{n_changes} change polygon(s) in {out}")

@@ -58,7 +58,8 @@ class CoregistrationAlgorithm(GeoAlgorithm):
         corrected = self.parameterAsFileOutput(parameters, CORRECTED, context) if parameters.get(CORRECTED) else None
         if corrected:
             args += ["--apply", corrected]
-        result = json.loads(self.geo(args, feedback, summary=False))
+        result = json.loads(self.geo(args, feedback, summary=False, options={
+            "--band": REFERENCE_BAND, "--tgt-band": TARGET_BAND, "--local": LOCAL, "--apply": CORRECTED}))
         feedback.pushInfo(f"shift dx {result['dx_px']:.3f} px, dy {result['dy_px']:.3f} px, quality "
                           f"{result['quality']:.3f}")
         outputs = {name.upper(): result[name] for name in NUMBERS}

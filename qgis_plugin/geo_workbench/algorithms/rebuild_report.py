@@ -20,5 +20,5 @@ class RebuildReportAlgorithm(GeoAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         run_dir = self.parameterAsFile(parameters, RUN_DIR, context)
         out = self.parameterAsFileOutput(parameters, OUTPUT, context)
-        self.geo(["report", run_dir, "--out", out], feedback)
+        self.geo(["report", run_dir, "--out", out], feedback, options={"--out": OUTPUT})
         return {OUTPUT: out}

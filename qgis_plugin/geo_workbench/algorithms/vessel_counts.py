@@ -10,7 +10,7 @@ from qgis.core import (
 )
 
 from ..aoi import aoi_parameters, write_aoi
-from ..loading import LayerLoader, definition_layers
+from ..loading import LayerLoader, definition_layers, named, run_name
 from .base import SOURCE, GeoAlgorithm
 
 FROM, TO, SENSOR, OUTPUT = "FROM", "TO", "SENSOR", "OUTPUT"
@@ -47,12 +47,14 @@ class VesselCountsAlgorithm(GeoAlgorithm):
         sensor = SENSORS[self.parameterAsEnum(parameters, SENSOR, context)]
         if sensor:
             args += ["--sensor", sensor]
-        self.geo(args, feedback, SEARCH_SHARE, aliases)
-        load_vessel_run(LayerLoader(context, OUTPUT), out)
+        self.geo(args, feedback, SEARCH_SHARE, aliases, options={"--from": FROM, "--to": TO, "--source": SOURCE,
+                                                                  "--sensor": SENSOR, "--out": OUTPUT})
+        load_vessel_run(LayerLoader(context, OUTPUT), out, self.date_text(parameters, FROM, context),
+                        self.date_text(parameters, TO, context))
         return {OUTPUT: out}
 
 
-def load_vessel_run(loader, folder):
+def load_vessel_run(loader, folder, first, last):
     """The detections of every scene, as ``vessels.qlr`` defines them: a lon/lat polygon layer styled by sensor,
     each ship at its scene's instant on the time slider, also when no ship was found (an empty
     ``vessels.geojson`` alone opens as a table without geometry or CRS). The file's per-scene layers, unticked
@@ -63,7 +65,8 @@ def load_vessel_run(loader, folder):
     layers = definition_layers(path)
     if not layers:
         raise QgsProcessingException(f"{path}: no layer shown in it: nothing to load")
-    layers[0].setName("Vessels")  # the algorithm's name for the detections of every scene
+    # the algorithm's name for the detections of every scene, with the run's AOI and period (another run's are apart)
+    layers[0].setName(named("Vessels", run_name(folder, "timeseries.json", first, last)))
     for rank, layer in enumerate(layers):
         loader.add(layer, folder, rank, styled=True)
     return layers
