@@ -49,7 +49,7 @@ seeds_dir_option = click.option(
          "the claims installed with geo].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-OUT_HELP = "Output folder (created, or replaced whole by the new run in one step; see README)."
+OUT_HELP = "Output folder (created, or replaced whole by the new run in one step if this command wrote it; see README)."
 out_option = click.option("--out", type=NonEmptyPath(path_type=Path), required=True, help=OUT_HELP)
 
 
