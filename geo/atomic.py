@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import OutputError
+from geo.output_kinds import OutputKind, refusal
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +117,12 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
     return marker if isinstance(marker, dict) and isinstance(marker.get("files"), list) else None
 
 
-def check_output_dir(out: Path, option: str = "--out", replace_any: bool = False) -> None:
+def check_output_dir(out: Path, option: str = "--out", replace_any: bool = False,
+                     kind: OutputKind | None = None) -> None:
     """Refuse, before any work, an output folder the run cannot create and swap into place: a file, a name
     or path too long for the file system (with the staging names made beside it), an unwritable place, the
-    current folder, or a non-empty folder that is not a run's (unless ``replace_any``: a folder only the
-    workbench writes)."""
+    current folder, a non-empty folder that is not a run's (unless ``replace_any``: a folder only the
+    workbench writes), or another command's than ``kind``'s (``geo.output_kinds``)."""
     shown = _shown(out)
     out = _absolute(Path(out))
     if out.parent == out:
@@ -136,7 +138,11 @@ def check_output_dir(out: Path, option: str = "--out", replace_any: bool = False
     if os.path.realpath(out) in (str(cwd), *map(str, cwd.parents)):
         raise OutputError(f"{option} {shown}: is the current folder or holds it (a run replaces the whole folder); "
                           "give another folder")
-    if not replace_any and read_marker(out) is None:
+    marker = None if replace_any else read_marker(out)
+    why = refusal(marker["files"], kind) if marker is not None and kind is not None else None
+    if why is not None:
+        raise OutputError(f"{option} {shown}: {why}")
+    if not replace_any and marker is None:
         entries = sorted(p.name for p in out.iterdir())
         if entries:
             listed = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
@@ -325,13 +331,13 @@ def _carry_over(out: Path, stage: Path, own: Sequence[str]) -> None:
 
 
 @contextmanager
-def staged_dir(out: Path, replace_any: bool = False) -> Iterator[Path]:
+def staged_dir(out: Path, replace_any: bool = False, kind: OutputKind | None = None) -> Iterator[Path]:
     """Yield a staging folder beside ``out``; when the block succeeds, write ``MARKER`` into it and swap it
     into place whole (see the module docstring). On any exception ``out`` stays as it was and nothing is
     left behind; a kill leaves at most the staging folder, which the next run into ``out`` removes.
     ``replace_any``: ``out`` is a folder only the workbench writes (replace it whatever it holds, carry
-    nothing over)."""
-    check_output_dir(out, replace_any=replace_any)
+    nothing over); ``kind``: the command's (another command's folder is refused)."""
+    check_output_dir(out, replace_any=replace_any, kind=kind)
     out = _absolute(Path(out))
     created = _make_parents(out.parent)
     recover_output_dir(out)

@@ -21,6 +21,7 @@ from geo.link import claim_index
 from geo.jobs.dask_cluster import block_runner
 from geo.jobs.kits import kit_for
 from geo.jobs.spine import run_job
+from geo.output_kinds import CHANGE_RUN
 from geo.outputs.bundle import folder_view
 from geo.outputs.report import UNTESTED_BY_EITHER, decided_by
 from geo.outputs.writers import Write, write_run
@@ -62,7 +63,7 @@ def execute(
     sensor: Sensor = Sensor.S2, workers: int | None = None, scheduler: str | None = None,
     collections: Sequence[str] = (),
 ) -> None:
-    check_output_dir(out)
+    check_output_dir(out, kind=CHANGE_RUN)  # a re-run's folder, not another command's
     # s2: Sentinel-2 bands; s1: VV/VH backscatter; in the archive's collections for the sensor unless named
     scene_source = open_source(source, sensor, tuple(collections) or None)
     with console.progress(f"change job {aoi.id}") as step, block_runner(workers, scheduler) as runner:

@@ -73,7 +73,7 @@ def print_table(table: Table, *whole: str, console: Console | None = None,
                 narrow: Callable[[], None] | None = None, room: Mapping[str, int] | None = None) -> None:
     """Print ``table`` with the columns named in ``whole`` never cut or wrapped: ids and dates are what other
     commands take (``--aoi``, ``--claim``, ``--before``), and a date cut in two reads as two. The other
-    columns fold. Where the terminal is too narrow even for that (or for the folded columns named in ``room``
+    columns fold (their header between words only). Where the terminal is too narrow even for that (or for the folded columns named in ``room``
     to keep that many characters a line, or their whole text when shorter), ``narrow`` prints the rows another
     way; without it the table is printed wider (the terminal wraps its lines) rather than with columns
     squeezed to nothing."""
@@ -87,9 +87,10 @@ def print_table(table: Table, *whole: str, console: Console | None = None,
             column.min_width = max(len(clean(line)) for cell in (*map(str, column.cells), "")
                                    for line in (*cell.splitlines(), ""))
             column.min_width = max(column.min_width, *words)
-        else:  # folded where it must, but never squeezed to nothing
+        else:  # folded where it must, but never squeezed to nothing, nor a header word cut ('orbi' / 't')
             column.overflow = "fold"
-            column.min_width = min(max(words, default=1), 4)
+            heading = [len(clean(word)) for word in str(column.header).split()]
+            column.min_width = max(min(max(words, default=1), 4), *heading, 1)
     folded = [column for column in table.columns if not column.no_wrap]
     for column in folded:  # measured at their narrowest
         column.max_width = column.min_width

@@ -49,7 +49,7 @@ seeds_dir_option = click.option(
          "the claims installed with geo].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-OUT_HELP = "Output folder (created, or replaced whole by the new run in one step; see README)."
+OUT_HELP = "Output folder (created, or replaced whole by the new run in one step if this command wrote it; see README)."
 out_option = click.option("--out", type=NonEmptyPath(path_type=Path), required=True, help=OUT_HELP)
 
 
@@ -58,9 +58,11 @@ def _sensor(_context: click.Context, _param: click.Parameter, value: str | None)
 
 
 def sensor_option(default: Sensor | None, help: str) -> Callable[[Command], Command]:
-    """``--sensor s1|s2``, handed to the command as a ``Sensor`` (None when not given and no default)."""
-    return click.option("--sensor", type=click.Choice([s.value for s in Sensor]), callback=_sensor,
-                        default=default.value if default else None, show_default=default is not None, help=help)
+    """``--sensor s1|s2`` (``S2`` too: papers write it so), handed to the command as a ``Sensor`` (None when not
+    given and no default)."""
+    return click.option("--sensor", type=click.Choice([s.value for s in Sensor], case_sensitive=False),
+                        callback=_sensor, default=default.value if default else None,
+                        show_default=default is not None, help=help)
 
 
 COLLECTION_HELP = ("STAC collection to search (repeatable) [default: the archive's for the sensor, e.g. "

@@ -18,6 +18,7 @@ from geo.cli.options import (
 )
 from geo.claims import VESSEL_SIGNATURE, Claim
 from geo.errors import AOIError, ClaimError, OverlapError
+from geo.output_kinds import VESSELS
 from geo.paths import visible_files
 from geo.scenes.model import Sensor
 from geo.scenes.source import default_source
@@ -119,7 +120,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
         from geo.vessels.period import default_sensors, no_scenes, vessel_claims
 
     first, last = parse_period(start, end)
-    check_output_dir(out)
+    check_output_dir(out, kind=VESSELS)  # a re-run's folder, not another command's
     aoi, claims = load_job_inputs(aoi_ref, claim_ids, aoi_folder(aoi_dir),
                                   seeds_folder(seeds_dir, needed=bool(claim_ids)))
     if claim_ids:
@@ -146,7 +147,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
             _berthed_applies(scenes)
         run = run_vessels(aoi, scenes, claims, params, land, step)
         step("writing outputs")
-        with staged_dir(out) as stage:
+        with staged_dir(out, kind=VESSELS) as stage:
             write_vessel_outputs(run, stage)
             write_vessel_item(run, scenes, stage)
             written = [out / path.name for path in visible_files(stage)]

@@ -47,6 +47,7 @@ from geo.scenes.cirrus import cirrus_cloud_mask
 from geo.scenes.model import Asset, Scene
 from geo.scenes.read import read_stack
 from geo.scenes.warp import open_raster
+from geo.slips import closest
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,10 @@ def load_city(root: Path, name: str, labels: Path | None = None) -> City:
     labels = root if labels is None else labels
     folder = root / name
     if not folder.is_dir():
-        raise DatasetError(f"OSCD city {name!r} not found under {root} (have: {', '.join(discover(root, labels))})")
+        have = discover(root, labels)
+        close = closest(name, have)
+        meant = f"did you mean {close!r}? " if close else ""
+        raise DatasetError(f"OSCD city {name!r} not found under {root} ({meant}have: {', '.join(have)})")
     label_path = label_file(labels, name)
     if label_path is None:
         cm_tif, download = label_candidates(labels, name)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from geo.atomic import staged_dir, write_json
+from geo.output_kinds import CHANGE_RUN
 from geo.outputs.bundle import folder_view, run_data, write_aoi, write_rasters
 from geo.outputs.gpkg import write_geopackage
 from geo.outputs.layers import CHANGE_LAYERS, LayerFacts, write_change_layers
@@ -100,7 +101,7 @@ def write_run(result: JobResult, out: Path, job_writers: Sequence[Write] = (),
     not compared, made once for the GeoJSON, the GeoPackage, the project and the report). Returns the final paths."""
     view = folder_view(result)
     timings = dict(view.manifest.timings_s)
-    with staged_dir(out) as stage:
+    with staged_dir(out, kind=CHANGE_RUN) as stage:
         for job_writer in job_writers:
             job_writer(view, stage)
         for writer in writers:

@@ -19,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo.atomic import check_output_dir, read_marker, staged_dir, write_json
-from geo.errors import OutputError
+from geo.atomic import check_output_dir, staged_dir, write_json
+from geo.output_kinds import EXPORT
 from geo.scenes.ids import id_as_file_name
 from geo.store import Store
 from geo.store.times import parse_utc
@@ -128,19 +128,10 @@ def _item_href(item: pystac.Item, parent_dir: str) -> str:
 
 
 def check_export_dir(dest: Path) -> None:
-    """Refuse, before the re-check, a DIR the export cannot replace: what ``check_output_dir`` refuses, and another
-    command's complete output folder (a ``geo run``'s report, project and COGs were replaced by the collection,
-    its marker taken for a previous export's)."""
-    check_output_dir(dest, "--export-stac")
-    marker = read_marker(dest) if Path(dest).is_dir() else None
-    if marker is None or COLLECTION in marker["files"]:
-        return
-    files = marker["files"]
-    what = ("the folder of a geo run or geo demo (its report.html ...)" if "report.html" in files else
-            "the folder of geo vessels (its timeseries.csv ...)" if "timeseries.csv" in files else
-            "a geo recheck run's folder (its summary.json ...)" if "summary.json" in files else "a geo output folder")
-    raise OutputError(f"--export-stac {dest}: {what}, not a previous export: the export replaces the whole folder; "
-                      "give a new or empty one, or the folder of a previous export")
+    """Refuse, before the re-check, a DIR the export cannot replace: what ``check_output_dir`` refuses, another
+    command's complete output folder among them (a ``geo run``'s report, project and COGs were replaced by the
+    collection, its marker taken for a previous export's)."""
+    check_output_dir(dest, "--export-stac", kind=EXPORT)
 
 
 def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:
@@ -151,7 +142,7 @@ def export_collection(store_path: Path, dest: Path) -> tuple[Path, int]:
 
     from geo.scenes.file_io import FileUriStacIO
 
-    with Store.open(Path(store_path), create=False) as store, staged_dir(Path(dest)) as stage:
+    with Store.open(Path(store_path), create=False) as store, staged_dir(Path(dest), kind=EXPORT) as stage:
         pairs = _pairs(store)
         versions = {a: len({p.algorithm_version for p in pairs if p.aoi_id == a}) for a in {p.aoi_id for p in pairs}}
         ids = [item_id(p, versions[p.aoi_id]) for p in pairs]

@@ -71,4 +71,5 @@ def test_every_out_folder_s_help_says_a_second_run_replaces_it(user):
     mixed in, or refused? `geo run` and `geo vessels` said."""
     for command in ("demo", "run", "vessels"):
         text = " ".join(user(command, "--help").stdout.split())
-        assert "--out PATH Output folder (created, or replaced whole by the new run in one step; see README)" in text
+        assert ("--out PATH Output folder (created, or replaced whole by the new run in one step if this command wrote "
+                "it; see README)") in text

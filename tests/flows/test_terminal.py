@@ -112,6 +112,22 @@ def test_scene_search_never_cuts_ids_or_dates_in_a_narrow_terminal(user):
             assert date in row, result.stdout
 
 
+def test_scene_search_headers_are_never_split_mid_word_in_a_narrow_terminal(user):
+    """Below 80 columns the search table's headers were folded into 4-letter pieces ('orbi' / 't', 'noda' / 'ta'):
+    each header word is now whole, on a line of its own at most."""
+    aoi = drawn_aoi(user.home / "area.geojson")
+    words = sorted(["date", "id", "sat", "orbit", "clear", "cloud", "nodata", "snow", "tile", "cloud"])
+    for columns in (60, 80):
+        result = user("scenes", "search", "--aoi", str(aoi), "--from", "2015-01-01", "--to", "2018-01-01",
+                      "--source", str(DEMO_CATALOG), columns=columns)
+        assert result.returncode == 0, result.output
+        lines = result.stdout.splitlines()
+        rule = next(i for i, line in enumerate(lines) if line.lstrip().startswith("─"))
+        header = [word for line in lines[1:rule] for word in line.split()]
+        assert sorted(header) == words, result.stdout
+    assert max(map(len, lines)) <= 80, result.stdout  # and at 80 the table fits
+
+
 def test_claims_list_at_80_columns_keeps_the_aoi_ids_and_claimant_readable(user):
     """At 80 columns the shipped claims' table folded their AOI ids into 4-letter pieces ('chon' / 'gjin' /
     '-por' / 't'), the ids ``--aoi`` takes, and the claimant likewise. A terminal too narrow for the table gets
