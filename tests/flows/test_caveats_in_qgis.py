@@ -80,3 +80,23 @@ def test_a_run_that_warned_of_nothing_has_no_caveats_in_its_metadata(user, tmp_p
     assert not [where for where, abstract in abstracts.items() if "Caveats" in abstract or "\n" in abstract], abstracts
     assert abstracts["project"].endswith("and the verdicts of the claims on it. Contains modified Copernicus Sentinel "
                                          "data 2015–2017."), abstracts["project"]
+
+
+def test_a_re_check_runs_change_layer_names_the_caveats_of_its_pairs(user):
+    """``geo recheck`` says of each AOI that its scenes' cloud was not judged (no SCL); the run's
+    ``runs/<run>/changes.qlr`` said nothing of it. Now its layer's abstract lists each pair's caveats, named by
+    the AOI and the pair."""
+    result = user("recheck", "--store", "watch.gpkg", "--aoi", "demo-nantes-port", "--source", "demo")
+    assert result.returncode == 0, result.output
+    assert CLOUD_NOT_JUDGED in result.output
+    # the pair exported as a STAC item's folder: its changes.qlr lists the pair's caveats too
+    assert user("recheck", "--store", "watch.gpkg", "--export-stac", "stac").returncode == 0
+    [exported] = (user.home / "stac").glob("demo-nantes-port_*/changes.qlr")
+    assert f"Caveats (what geo run warned of):\n- 100% of the AOI seen; {CLOUD_NOT_JUDGED}" in exported.read_text()
+    if _qgis_missing():
+        pytest.skip(_qgis_missing())
+    qlr = user.home / "watch-outputs" / "runs" / "000001" / "changes.qlr"
+    seen = probe({"definitions": [{"key": "qlr", "path": str(qlr)}]})["definitions"]["qlr"]
+    abstract = seen["layers"]["changes"]["metadata"]["abstract"]
+    assert ("\n- demo-nantes-port, S2A_30TXT_20150821_L1C_nantes to S2_30TXT_20171014_L1C_nantes: 100% of the AOI "
+            f"seen; {CLOUD_NOT_JUDGED}") in abstract, abstract
