@@ -178,6 +178,23 @@ def cloud_unjudged_on(cloud_masked: Mapping[str, bool]) -> str | None:
     return None if not unmasked else "both scenes" if len(unmasked) == 2 else f"the {unmasked[0]} scene"
 
 
+def run_caveats(manifest: Mapping[str, Any]) -> list[str]:
+    """What ``geo run`` warned of a run (``manifest``: as ``manifest.json`` holds it), in the terminal's words:
+    the scene selection's warnings and the run's, then how much of the AOI was seen when part of it lies outside
+    the scenes or their cloud was not judged (no SCL). Empty for a run without a caveat."""
+    from geo.scenes.model import Sensor  # pystac: not for a module that only reads results
+
+    scenes = manifest.get("scenes") or {}
+    selection = scenes.get("selection") or {}
+    said = [str(w) for w in (*(selection.get("warnings") or ()), *(manifest.get("warnings") or ()))]
+    sensor = Sensor.named(manifest.get("sensor")) or Sensor.S2
+    unjudged = cloud_unjudged_on(manifest.get("cloud_masked") or {}) if sensor.sees_cloud else None
+    clear, outside = float(manifest.get("clear_fraction") or 0.0), outside_scenes_share(scenes)
+    if unjudged or seen_shares(clear, outside)[1]:
+        said.append(seen_words(clear, outside, sensor, unjudged, left_out_share(manifest)))
+    return said
+
+
 @dataclass(frozen=True)
 class JobResult:
     features: list[ChangeFeature]

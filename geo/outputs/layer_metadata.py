@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from datetime import date
 from pathlib import Path
@@ -33,6 +33,23 @@ def sentinel_credit(days: Iterable[date | str]) -> str:
     if not years:
         return COPERNICUS
     return f"{COPERNICUS} {years[0]}" if years[0] == years[-1] else f"{COPERNICUS} {years[0]}–{years[-1]}"
+
+
+def with_caveats(abstract: str, caveats: Sequence[str]) -> str:
+    """``abstract`` followed by what ``geo run`` warned of the run (``geo.results.run_caveats``), one a line, for
+    a QGIS user who opens only the project or a layer (its *Metadata*, the GeoPackage's table description) and
+    never saw the terminal or the report; ``abstract`` as it is when there is none."""
+    if not caveats:
+        return abstract
+    return abstract + "\n\nCaveats (what geo run warned of):\n" + "\n".join(f"- {caveat}" for caveat in caveats)
+
+
+def runs_caveats(runs: Iterable[RunData]) -> list[str]:
+    """The runs' caveats (``geo.results.run_caveats``), each named by its AOI when there are several runs."""
+    from geo.results import run_caveats
+
+    runs = list(runs)
+    return [caveat if len(runs) == 1 else f"{run.aoi_id}: {caveat}" for run in runs for caveat in run_caveats(run.manifest)]
 
 
 def _no_tags(text: str) -> str:
@@ -85,29 +102,36 @@ def vector_metadata(runs: Iterable[RunData]) -> dict[str, ET.Element]:
         "claims": (f"Claim verdicts over {areas}", f"Each claim on {areas} with its verdict, confidence and "
                    f"rationale from the changes between the Sentinel scenes {pairs}, drawn over its area."),
     }
-    about = {name: resource_metadata(title, abstract, sentinel_credit(days)) for name, (title, abstract) in layers.items()}
+    caveats = runs_caveats(runs)
+    about = {name: resource_metadata(title, with_caveats(abstract, caveats), sentinel_credit(days))
+             for name, (title, abstract) in layers.items()}
     if any(run.vessels is not None for run in runs):
-        about["vessels"] = vessel_metadata(f"Vessel detections over {areas}", areas, days)
+        about["vessels"] = vessel_metadata(f"Vessel detections over {areas}", areas, days, caveats)
     return about
 
 
 def raster_metadata(run: RunData, role: str | None, title: str) -> ET.Element:
     """The metadata of a run's image (``role``: before or after) or of its change statistic (None)."""
-    scenes = run.manifest["scenes"]
+    scenes, caveats = run.manifest["scenes"], runs_caveats([run])
     if role is None:
-        return resource_metadata(title, f"The change statistic geo workbench computed over {_areas([run])} between "
-                                 f"the Sentinel scenes {_pairs([run])}.", sentinel_credit(run_days([run])[:2]))
+        return resource_metadata(title, with_caveats(f"The change statistic geo workbench computed over "
+                                                     f"{_areas([run])} between the Sentinel scenes {_pairs([run])}.",
+                                                     caveats), sentinel_credit(run_days([run])[:2]))
     scene = scenes[role]
-    return resource_metadata(title, f"The {role} Sentinel scene {scene['id']} ({scene['datetime'][:10]}) over "
-                             f"{_areas([run])}, on the run's grid, for display.", sentinel_credit([scene["datetime"]]))
+    return resource_metadata(title, with_caveats(f"The {role} Sentinel scene {scene['id']} ({scene['datetime'][:10]}) "
+                                                 f"over {_areas([run])}, on the run's grid, for display.", caveats),
+                             sentinel_credit([scene["datetime"]]))
 
 
 def project_metadata(run: RunData) -> ET.Element:
     """``<projectMetadata>`` of a run's project (*Project > Properties > Metadata*) as QGIS 3.22 writes it: its
-    title, an abstract naming the area, the scenes with their dates and the data's credit, and the author."""
-    areas = _areas([run])
-    abstract = (f"Changes geo workbench found over {areas} between the Sentinel scenes {_pairs([run])}, and the "
-                f"verdicts of the claims on it. {sentinel_credit(run_days([run]))}.")
+    title, an abstract naming the area, the scenes with their dates, what the run warned of (its caveats, one a
+    line) and the data's credit, and the author."""
+    areas, caveats = _areas([run]), runs_caveats([run])
+    about = with_caveats(f"Changes geo workbench found over {areas} between the Sentinel scenes {_pairs([run])}, and "
+                         "the verdicts of the claims on it.", caveats)
+    separator = "\n\n" if caveats else " "  # the credit last, a paragraph of its own after the caveats
+    abstract = f"{about}{separator}{sentinel_credit(run_days([run]))}."
     root = ET.Element("projectMetadata")
     for tag, text in (("identifier", ""), ("parentidentifier", ""), ("language", ""), ("type", ""),
                       ("title", _no_tags(f"Changes over {run.aoi.get('name', run.aoi_id)}")),
@@ -118,10 +142,11 @@ def project_metadata(run: RunData) -> ET.Element:
     return root
 
 
-def vessel_metadata(title: str, area: str, days: Iterable[date]) -> ET.Element:
-    """The metadata of a layer of vessel detections over ``area`` in the scenes of ``days``."""
-    return resource_metadata(title, f"Vessels geo workbench detected in Sentinel scenes over {area}, each at its "
-                             "scene's acquisition time.", sentinel_credit(days))
+def vessel_metadata(title: str, area: str, days: Iterable[date], caveats: Sequence[str] = ()) -> ET.Element:
+    """The metadata of a layer of vessel detections over ``area`` in the scenes of ``days`` (``caveats``: the
+    run's, ``with_caveats``)."""
+    return resource_metadata(title, with_caveats(f"Vessels geo workbench detected in Sentinel scenes over {area}, "
+                                                 "each at its scene's acquisition time.", caveats), sentinel_credit(days))
 
 
 def _qgis_document(metadata: ET.Element, qgis_version: str) -> str:

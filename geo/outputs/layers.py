@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from geo.outputs.geojson import write_feature_collection
 from geo.outputs.kml import KML, write_kml
-from geo.outputs.layer_metadata import resource_metadata, sentinel_credit
+from geo.outputs.layer_metadata import resource_metadata, sentinel_credit, with_caveats
 from geo.outputs.run_data import CHANGES
 from geo.outputs.styles import changes_style, to_qml
 from geo.vector.feature import ChangeFeature
@@ -31,11 +31,13 @@ Columns = Mapping[str, type]
 class LayerFacts:
     """What a change layer says of itself beside its features: its ``title``; the ``columns`` the features'
     sensor adds to the contract's (a file with no feature may declare them); the ``days`` of the scenes the
-    changes were looked for in (their data's credit names the years also when no change was found)."""
+    changes were looked for in (their data's credit names the years also when no change was found); the
+    ``caveats`` the run warned of (``geo.results.run_caveats``: in the layer's metadata, for a QGIS user)."""
 
     title: str
     columns: Columns = field(default_factory=dict)
     days: tuple[date | str, ...] = ()  # dates, or ISO text
+    caveats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,9 @@ def write_changes_definition(path: Path, features: Sequence[ChangeFeature], fact
         written = {name: dtype for name, dtype in change_columns(columns).items()
                    if name != "evidence_for" and (not features or name in missing)}
         fields = declared_fields(written, (*DATE_COLUMNS, "before_date", "after_date"), lists=("claim_ids",))
-    about = resource_metadata(title, f"{title}: change polygons geo workbench found between a before and an after "
-                              "Sentinel scene, each with its kind, area, score, confidence and the claims it bears on.",
+    about = resource_metadata(title, with_caveats(f"{title}: change polygons geo workbench found between a before and "
+                                                  "an after Sentinel scene, each with its kind, area, score, confidence "
+                                                  "and the claims it bears on.", facts.caveats),
                               sentinel_credit(_days(features, facts)))
     path.write_text(geojson_definition([GeoJSONLayer(CHANGES, "changes", style, True, fields, about)]), encoding="utf-8")
 

@@ -17,10 +17,10 @@ from typing import Any
 from geo.atomic import write_text
 from geo.geometry import WGS84, reproject
 from geo.outputs.geojson import lonlat_as_written, write_feature_collection
-from geo.outputs.layer_metadata import resource_metadata, sentinel_credit
+from geo.outputs.layer_metadata import resource_metadata, sentinel_credit, with_caveats
 from geo.outputs.run_data import NOT_COMPARED
 from geo.outputs.styles import NOT_COMPARED_CATEGORIES, not_compared_style, to_qml
-from geo.results import NOT_COMPUTED, GeoFeature, JobResult
+from geo.results import NOT_COMPUTED, GeoFeature, JobResult, run_caveats
 
 NOT_COMPARED_STYLE = "not_compared.qml"
 # the layer as QGIS should add it: a lon/lat polygon layer also when empty (QGIS opens an empty FeatureCollection as
@@ -110,8 +110,8 @@ def _definition(result: JobResult, days: Sequence[str]) -> str:
 
     fields = None if result.not_compared else declared_fields(COLUMNS, datetimes=("before_date", "after_date"))
     area = f"{result.aoi.name} ({result.aoi.id})" if result.aoi is not None else "the area"
-    about = resource_metadata(f"Not compared over {area}", f"The parts of {area} the Sentinel scenes did not both show "
-                              "clear, or that were left out of the comparison (cloud, no data, snow on one date only), "
-                              "one polygon per reason: no change could be found there, nothing is known of them.",
-                              sentinel_credit(days))
+    about = resource_metadata(f"Not compared over {area}", with_caveats(
+        f"The parts of {area} the Sentinel scenes did not both show clear, or that were left out of the comparison "
+        "(cloud, no data, snow on one date only), one polygon per reason: no change could be found there, nothing is "
+        "known of them.", run_caveats(result.manifest.to_dict())), sentinel_credit(days))
     return geojson_definition([GeoJSONLayer(NOT_COMPARED, NOT_COMPARED_NAME, not_compared_style(), True, fields, about)])

@@ -28,7 +28,7 @@ from geo.outputs.report import write_report
 from geo.outputs.run_data import (AFTER_RGB, AOI, BEFORE_RGB, CLAIMS, GEOPACKAGE, MANIFEST, NOT_COMPARED, REPORT,
                                   STATISTIC, WRITER_TIMING, RunData)
 from geo.outputs.stac_item import STAC_ITEM, write_stac_item
-from geo.results import JobResult
+from geo.results import JobResult, run_caveats
 from geo.vector.sensor_columns import extra_columns
 
 Write = Callable[[JobResult, Path], object]  # what it returns is not used, but a JobResult: handed on (write_run)
@@ -45,7 +45,9 @@ def _layer_facts(result: JobResult) -> LayerFacts:
     scenes = result.manifest.scenes
     name = result.aoi.name if result.aoi is not None else result.manifest.aoi["id"]
     days = (scenes["before"]["datetime"][:10], scenes["after"]["datetime"][:10])
-    return LayerFacts(f"Changes in {name}: {days[0]} to {days[1]}", extra_columns(result.manifest.to_dict()), days)
+    manifest = result.manifest.to_dict()
+    return LayerFacts(f"Changes in {name}: {days[0]} to {days[1]}", extra_columns(manifest), days,
+                      tuple(run_caveats(manifest)))
 
 
 def _raster_files() -> tuple[str, ...]:

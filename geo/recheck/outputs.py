@@ -129,7 +129,8 @@ def _write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)  # so the staging folder is made in runs/
     with staged_dir(folder, replace_any=True) as stage:  # derived from the store: replaced whatever it holds
         write_change_layers(stage, store.changes(run_id=run_id), LayerFacts(
-            f"Changes new in re-check run {run_id}", run_columns(store, run_id), store.pair_span(run_id)))
+            f"Changes new in re-check run {run_id}", run_columns(store, run_id), store.pair_span(run_id),
+            pairs_caveats(store, run_id)))
         write_json(stage / "summary.json", store.run_summary(run_id))
     latest = store.run_ids()[-1]
     if latest == run_id:
@@ -137,6 +138,17 @@ def _write_run_outputs(store: Store, run_id: int, out: Path) -> Path:
     write_layer_definition(store, out)
     log.info("run %d outputs written to %s", run_id, folder)
     return folder / "summary.json"
+
+
+def pairs_caveats(store: Store, run_id: int) -> tuple[str, ...]:
+    """What the run's pairs warned of (``geo.results.run_caveats`` of each pair's manifest), each named by its AOI
+    and pair: the caveats its ``changes.qlr`` gives a QGIS user, as a ``geo run`` folder's layers do."""
+    from geo.results import run_caveats
+
+    rows = store.conn.execute("SELECT aoi_id, before_scene, after_scene, manifest FROM pairs WHERE run_id = ? AND "
+                              "status = 'done' AND manifest IS NOT NULL ORDER BY fid", (run_id,)).fetchall()
+    return tuple(f"{aoi}, {before} to {after}: {caveat}" for aoi, before, after, manifest in rows
+                 for caveat in run_caveats(json.loads(manifest)))
 
 
 def run_columns(store: Store, run_id: int) -> dict[str, type]:

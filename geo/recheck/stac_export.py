@@ -74,6 +74,7 @@ def item_id(pair: StoredPair, versions_of_aoi: int) -> str:
 def _pair_item(store: Store, pair: StoredPair, folder: Path, identifier: str) -> pystac.Item:
     from geo.outputs.layers import CHANGE_LAYERS, LayerFacts, write_change_layers
     from geo.outputs.stac_item import SceneLink, asset_key, asset_of, change_item, scene_item_href
+    from geo.results import run_caveats
     from geo.vector.sensor_columns import extra_columns
 
     features = [f for f in store.changes(aoi_id=pair.aoi_id, algorithm_version=pair.algorithm_version,
@@ -81,7 +82,7 @@ def _pair_item(store: Store, pair: StoredPair, folder: Path, identifier: str) ->
     folder.mkdir(parents=True)
     write_change_layers(folder, features, LayerFacts(
         f"Changes in {pair.aoi_id}: {pair.before} to {pair.after}", extra_columns(pair.manifest),
-        (pair.before_datetime.date(), pair.after_datetime.date())))
+        (pair.before_datetime.date(), pair.after_datetime.date()), tuple(run_caveats(pair.manifest))))
     write_json(folder / "manifest.json", pair.manifest)
     names = [*(layer.file for layer in CHANGE_LAYERS), "manifest.json"]
     assets = {asset_key(n): a for n in names if (a := asset_of(n)) is not None}  # beside the item: relative
