@@ -21,7 +21,7 @@ PACKAGE = REPO / "geo"
 # The stages, low to high: a module may import its own stage and the stages below it, never one above.
 # A module is in the stage of the longest prefix that names it; a new top-level module or folder is placed here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("geo", "geo.errors", "geo.paths", "geo.grid", "geo.geometry", "geo.atomic", "geo.output_kinds",
+    ("geo", "geo.errors", "geo.paths", "geo.grid", "geo.geometry", "geo.atomic", "geo.output_kinds", "geo.rename_exchange",
      "geo.text_files"),
     ("geo.aoi", "geo.claims", "geo.claim_files", "geo.claim_syntax", "geo.claim_days"),
     ("geo.scenes",),

@@ -9,7 +9,7 @@ import shutil
 
 from click.testing import CliRunner
 
-from geo.atomic import rename_exchange
+from geo.rename_exchange import rename_exchange
 from geo.cli import cli
 from geo.outputs import report
 
