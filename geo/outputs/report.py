@@ -7,20 +7,14 @@ for http(s) URLs.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any, SupportsFloat
 from urllib.parse import urlparse
 
-import jinja2
-from markupsafe import Markup, escape
 
 from geo import __version__
 from geo.link import (
@@ -39,6 +33,7 @@ from geo.outputs.layer_metadata import run_days, sentinel_credit
 from geo.outputs.not_compared import legend_words
 from geo.outputs.palette import VERDICT_COLOURS, change_colour
 from geo.outputs.provenance import portable_path, run_folder
+from geo.outputs.report_templates import csp_hash, template_asset, template_environment
 from geo.outputs.report_views import Pictures, Place, build_pictures, vessel_view
 from geo.outputs.run_data import AFTER_RGB, BEFORE_RGB, STATISTIC, RunData, job_timings
 from geo.outputs.settings import readable_detector_settings, readable_settings
@@ -76,71 +71,6 @@ VESSEL_HELP = (
     "around the claim window: a significant rise inside the window against the area's own earlier dates "
     "decides; when the counts cannot be tested the change polygons decide. Both judgements are shown."
 )
-
-
-ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-
-
-def whole_dates(text: str) -> Markup:
-    """``text`` escaped, its ISO dates kept whole on a line: a browser breaks "2015-08-21" after "2015-"."""
-    return Markup(ISO_DATE.sub(lambda m: f'<span class="date">{m.group(0)}</span>', str(escape(text))))
-
-
-def percent(value: object) -> str:
-    """0.864 -> '86%'; blanks for missing values."""
-    if value is None or value == "":
-        return ""
-    try:
-        return f"{100 * float(value):.0f}%" if isinstance(value, (SupportsFloat, str)) else str(value)
-    except ValueError:
-        return str(value)
-
-
-class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """jinja2's cache of compiled templates (in the user's own folder of the system's temporary folder, keyed
-    by each template's name and source: an edited template is compiled anew): compiling the report's template
-    cost every run ~0.1 s. A cache that cannot be read or written is passed over, never fails a report."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except (OSError, EOFError, ValueError, TypeError):  # unreadable or damaged: compiled again
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:  # a full or read-only temporary folder: this run's template is compiled all the same
-            pass
-
-
-def _compiled_templates() -> jinja2.BytecodeCache | None:
-    try:
-        return _CompiledTemplates()
-    except (OSError, RuntimeError):  # no temporary folder of this user's that is safe to use
-        return None
-
-
-def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("geo.outputs", "templates"),
-        bytecode_cache=_compiled_templates(),
-        autoescape=True,  # every value, including claim text, is HTML-escaped
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["pct"] = percent
-    environment.filters["whole_dates"] = whole_dates
-    return environment
-
-
-def _asset(name: str) -> str:
-    return resources.files("geo.outputs").joinpath("templates", name).read_text(encoding="utf-8")
-
-
-def csp_hash(script: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
 def safe_url(url: str) -> str | None:
@@ -363,8 +293,8 @@ def verdict_help(runs: Sequence[RunData]) -> dict[str, str]:
 def render_report(runs: Sequence[RunData], generated: datetime | None = None, out: Path | None = None) -> str:
     """The report's HTML for one or more runs (one section per AOI, one card per claim); written to ``out``, it
     names the run folders other than its own (each area's files: a combined report lies outside them)."""
-    environment = _environment()
-    script, style = _asset("report.js"), _asset("report.css")
+    environment = template_environment()
+    script, style = template_asset("report.js"), template_asset("report.css")
     sections = [_section(run, out) for run in runs]
     if all(s["folder"] is None or s["folder"]["href"] == "./" for s in sections):  # a run's report in its folder
         sections = [{**s, "folder": None} for s in sections]

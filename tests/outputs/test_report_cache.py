@@ -11,7 +11,7 @@ import tempfile
 
 import jinja2
 
-from geo.outputs.report import _environment
+from geo.outputs.report_templates import template_environment
 from tests.conftest import run_geo
 
 STAMP = re.compile(r"Generated [0-9-]+ [0-9:]+ UTC")
@@ -27,9 +27,9 @@ def test_the_template_is_compiled_once_then_read_from_the_cache(tmp_path, monkey
         return compile_source(self, source, name, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
-    first = _environment().get_template("report.html.j2")
+    first = template_environment().get_template("report.html.j2")
     cached = list((tmp_path / f"_jinja2-cache-{os.getuid()}").glob("__jinja2_*.cache"))
-    second = _environment().get_template("report.html.j2")  # a new environment: a new run's
+    second = template_environment().get_template("report.html.j2")  # a new environment: a new run's
     assert compiled == ["report.html.j2"] and len(cached) == 1
     assert first.root_render_func.__code__.co_code == second.root_render_func.__code__.co_code
 
