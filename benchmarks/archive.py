@@ -180,4 +180,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, data=["coreg-pair/ref_S2A_20160608T153121_T33UUU_sub.jp2"], packages=["odc.stac"])

@@ -317,4 +317,6 @@ def _version(name: str) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, data=["coreg-pair", "oscd"], packages=[] if "--no-arosics" in sys.argv else ["arosics"])

@@ -119,4 +119,6 @@ def side_by_side(make_cases: Callable[[Path, Path], list[dict]], run: Callable[[
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, data=["coreg-pair", "oscd"])

@@ -197,4 +197,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, data=["coreg-pair", "oscd"])

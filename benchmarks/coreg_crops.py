@@ -4,6 +4,9 @@ commit's ``geo`` in a fresh interpreter (``benchmarks/coreg.py`` puts them in it
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/coreg_crops.py is a part of other benchmarks, not one to run: run python benchmarks/coreg.py")
+
 import json
 import logging
 import subprocess

@@ -4,6 +4,9 @@ not geo's method), offset from geo's tie points, and what that grid reports when
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/coreg_grid.py is a part of other benchmarks, not one to run: run python benchmarks/coreg.py")
+
 from pathlib import Path
 
 import numpy as np

@@ -5,7 +5,7 @@ upsampling by 2 and 4 (what a user gets from a 20 m band resampled to 10 m, a pa
 product). Per case: |error| / sigma (z, per component) and sigma in native pixels. Also two real dates of the
 OSCD cities (no known truth): the upsampled measurement, in native pixels, against the native one.
 
-    PYTHONPATH=. python benchmarks/coreg_oversampled.py /work/shared/data
+    python benchmarks/coreg_oversampled.py [DATA: the shared data, by default shared/data above the checkout or $GEO_SHARED_DATA]
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import numpy as np
 import rasterio
 from scipy import ndimage
 
-from geo.align.coreg import estimate_shift
-from tests.align.crops import MARGIN, Crop, fourier_shift, read_crop
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from geo.align.coreg import estimate_shift  # noqa: E402
+from tests.align.crops import MARGIN, Crop, fourier_shift, read_crop  # noqa: E402
 
 CITIES = ("aguasclaras", "bercy", "bordeaux", "nantes", "paris", "pisa", "rennes")
 SHIFTS = ((0.13, -0.21), (-0.22, 0.09), (0.18, 0.24))  # small: at 4x the integer start locks to multiples of 4 px (see docs)
@@ -94,7 +96,13 @@ def summary(rows: list[dict]) -> list[dict]:
     return table
 
 
-if __name__ == "__main__":
-    data = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data")
+def main() -> None:
+    data = shared_data_argument(__doc__)
     rows = known_shift_rows(data)
     print(json.dumps({"known_shifts": summary(rows), "two_dates": two_date_rows(data)}, indent=1))
+
+
+if __name__ == "__main__":
+    from benchmarks.needs import run, shared_data_argument
+
+    run(main, data=["oscd"], option="DATA")

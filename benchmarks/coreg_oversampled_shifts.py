@@ -2,7 +2,7 @@
 20 m band resampled to 5 m): how often ``estimate_shift`` succeeds, its RMSE in content pixels and RMS
 |error| / sigma. The target is the real crop moved by an exact Fourier shift (tests/align/crops.py).
 
-    PYTHONPATH=. python benchmarks/coreg_oversampled_shifts.py /work/shared/data
+    python benchmarks/coreg_oversampled_shifts.py [DATA: the shared data, by default shared/data above the checkout or $GEO_SHARED_DATA]
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.coreg_oversampled import CITIES, upsample
-from geo.align.coreg import estimate_shift
-from tests.align.crops import MARGIN, Crop, fourier_shift, read_crop
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.coreg_oversampled import CITIES, upsample  # noqa: E402
+from geo.align.coreg import estimate_shift  # noqa: E402
+from tests.align.crops import MARGIN, Crop, fourier_shift, read_crop  # noqa: E402
 
 SHIFTS = ((0.1, -0.15), (0.37, 0.52), (-0.61, 0.28), (0.83, -0.97), (-1.04, -0.66), (1.23, 1.31), (-1.5, 0.45))
 FACTORS = (1, 2, 3, 4)
@@ -55,9 +57,15 @@ def summary(found: list[dict]) -> list[dict]:
     return table
 
 
-if __name__ == "__main__":
-    found = rows(Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data"))
+def main() -> None:
+    found = rows(shared_data_argument(__doc__))
     print(json.dumps(summary(found), indent=1))
     for r in found:
         if "failed" in r:
             print(r["city"], r["shift"], r["k"], r["failed"])
+
+
+if __name__ == "__main__":
+    from benchmarks.needs import run, shared_data_argument
+
+    run(main, data=["oscd"], option="DATA")

@@ -88,4 +88,6 @@ def print_typing(typing: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, data=["oscd"], option="--root")

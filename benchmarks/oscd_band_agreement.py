@@ -9,6 +9,9 @@ does not.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/oscd_band_agreement.py is a part of other benchmarks, not one to run: run python benchmarks/oscd_statistics.py")
+
 from collections.abc import Callable
 
 import numpy as np

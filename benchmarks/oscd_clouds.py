@@ -16,6 +16,9 @@ kept in ``CACHE``.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/oscd_clouds.py is a part of other benchmarks, not one to run: run python benchmarks/oscd_statistics.py")
+
 import dataclasses
 from pathlib import Path
 

@@ -8,6 +8,9 @@ six cities, scored on the seventh). Each city is read and co-registered once.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/oscd_directions.py is a part of other benchmarks, not one to run: run python benchmarks/learn_oscd.py")
+
 import itertools
 import logging
 import time

@@ -5,6 +5,9 @@ of the two directions' |z| instead of their mean, and a contrast of texture (the
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/oscd_fusion_variants.py is a part of other benchmarks, not one to run: run python benchmarks/oscd_statistics.py")
+
 import numpy as np
 
 from geo.change.local import PRECISION, masked_gaussian, robust_z

@@ -396,4 +396,6 @@ def table(result: dict[str, Any]) -> list[str]:
     return lines
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, data=["oscd"], option="--root", packages=["sklearn"])

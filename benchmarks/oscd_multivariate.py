@@ -11,6 +11,9 @@ pixels whose first residual is beyond the chi-square level of 3 robust deviation
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/oscd_multivariate.py is a part of other benchmarks, not one to run: run python benchmarks/oscd_statistics.py")
+
 from collections.abc import Callable
 
 import numpy as np

@@ -14,6 +14,9 @@ model, and the SAR-style log ratio.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/oscd_noise_model.py is a part of other benchmarks, not one to run: run python benchmarks/oscd_statistics.py")
+
 from collections.abc import Callable
 
 import numpy as np

@@ -14,6 +14,9 @@ are kept in ``CACHE`` (``--fresh`` does not re-read them: delete it after a chan
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/oscd_red_edge.py is a part of other benchmarks, not one to run: run python benchmarks/oscd_statistics.py")
+
 import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path

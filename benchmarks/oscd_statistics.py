@@ -225,4 +225,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, data=["oscd"], option="--root", packages=["sklearn"])

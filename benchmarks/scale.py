@@ -28,7 +28,6 @@ Contains modified Copernicus Sentinel data 2015-2017.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import math
 import os
@@ -95,6 +94,13 @@ def build_scenes(oscd: Path, folder: Path) -> Path:
         return catalog_path
     tile = box(TILE_ORIGIN[0], TILE_ORIGIN[1] - TILE_PX * 10, TILE_ORIGIN[0] + TILE_PX * 10, TILE_ORIGIN[1])
     footprint = reproject(tile, CRS, WGS84)
+    sources = {(imgs, band): sorted((oscd / "nantes" / imgs).glob(f"*_{band}.tif"))
+               for _, imgs, _ in SCENES for band, _ in BANDS.values()}
+    for (imgs, band), found in sources.items():  # all found first: it stopped in an IndexError, a half-built cache
+        if not found:
+            raise SystemExit(f"error: no OSCD Nantes band {band} in {oscd / 'nantes' / imgs} (the shared data's oscd: "
+                             "shared/data beside or above the checkout, or $GEO_SHARED_DATA); give the OSCD folder "
+                             "with --oscd DIR, or set $GEO_SHARED_DATA")
     catalog = pystac.Catalog("scale", "whole-tile scenes mirror-tiled from OSCD Nantes")
     for item_id, imgs, when in SCENES:
         item = pystac.Item(item_id, mapping(footprint), list(footprint.bounds), when,
@@ -104,7 +110,7 @@ def build_scenes(oscd: Path, folder: Path) -> Path:
             dst.parent.mkdir(parents=True, exist_ok=True)
             if not dst.exists():
                 print(f"building {dst}", file=sys.stderr, flush=True)
-                build_band(glob.glob(str(oscd / "nantes" / imgs / f"*_{band}.tif"))[0], dst, gsd)
+                build_band(str(sources[imgs, band][0]), dst, gsd)
             item.add_asset(name, pystac.Asset(href=str(dst), media_type=pystac.MediaType.COG, roles=["data"],
                                               extra_fields={"raster:bands": [{"scale": 0.0001, "offset": 0.0,
                                                                               "nodata": 0}]}))

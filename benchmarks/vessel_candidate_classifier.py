@@ -224,4 +224,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.needs import run
+
+    run(main, packages=["sklearn"])

@@ -13,6 +13,9 @@ spectrum against the land and the water within 8 px.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/vessel_context.py is a part of other benchmarks, not one to run: run python benchmarks/vessel_candidate_classifier.py")
+
 import math
 from collections.abc import Mapping, Sequence
 

@@ -13,6 +13,9 @@ moments, x cos(latitude) of the Mercator grid). False alarms per km² of referen
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/vessel_ports.py is a part of other benchmarks, not one to run: run python benchmarks/vessels.py")
+
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

@@ -7,6 +7,9 @@ missed because of its size") is held to."""
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # imported by the benchmarks, nothing of its own to run (it stopped in an import error)
+    raise SystemExit("error: benchmarks/vessel_sar_port.py is a part of other benchmarks, not one to run: run python benchmarks/vessels.py")
+
 from dataclasses import replace
 
 import numpy as np

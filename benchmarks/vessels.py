@@ -249,6 +249,7 @@ def real_ports() -> dict[str, object]:
     """Table 1: the six shared sen2ships ports (see ``benchmarks/vessel_ports.py``), and the hull model of
     ``--berthed`` in-sample and leave one port out (``benchmarks/vessel_ship_model.py``)."""
     if not sen2ships.available():
+        print(f"Real Sentinel-2 ports: skipped, no sen2ships ports in {sen2ships.data_root()} (set $GEO_SHARED_DATA)")
         return {"skipped": f"no sen2ships ports in {sen2ships.data_root()}"}
     ports = [sen2ships.load_port(name) for name in sen2ships.PORTS]
     berthed = VesselParams(land=LandParams(keep_objects_on_water=True), optical=OpticalParams(ship_model=True))

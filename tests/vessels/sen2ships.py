@@ -100,5 +100,6 @@ def available(root: Path | None = None) -> bool:
 def ports_or_exit() -> list[Port]:
     """The six development ports, for a benchmark's command line: it stops naming the folder when they are absent."""
     if not available():
-        raise SystemExit(f"no sen2ships ports in {data_root()}")
+        raise SystemExit(f"error: no sen2ships ports in {data_root()} (the shared data's sen2ships: shared/data beside "
+                         "or above the checkout, or $GEO_SHARED_DATA); set $GEO_SHARED_DATA, or $GEO_SEN2SHIPS to the ports' folder")
     return [load_port(name) for name in PORTS]
