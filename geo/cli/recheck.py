@@ -19,7 +19,7 @@ import click
 
 from geo.cli import console
 from geo.cli.options import (
-    FiniteFloatRange, NonEmptyPath, aoi_dir_option, collection_option, not_empty, one_cluster, scene_source,
+    FiniteFloatRange, NonEmptyPath, aoi_dir_option, choice, collection_option, not_empty, one_cluster, scene_source,
     scheduler_option, seeds_dir_option,
 )
 from geo.errors import StoreLockedError
@@ -207,7 +207,7 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
                                       "it started (and retried next run).")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=None,
               help="At most N new scenes per AOI per run; the rest wait for the next run.")
-@click.option("--sensor", type=click.Choice(["auto", "both", "s2"], case_sensitive=False), default="auto",
+@click.option("--sensor", type=choice(["auto", "both", "s2"]), default="auto",
               show_default=True,
               help="Sentinel-1 chains beside the Sentinel-2 ones: auto = for AOIs whose Sentinel-2 pair was "
                    "clouded (from then on), both = for every AOI, s2 = none (only when the source has Sentinel-1).")

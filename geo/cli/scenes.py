@@ -13,8 +13,8 @@ from rich import box
 from rich.table import Table
 
 from geo.cli import console
-from geo.cli.options import (FiniteFloatRange, aoi_dir_option, aoi_folder, collection_option, json_option, not_empty,
-                              scene_source, sensor_option)
+from geo.cli.options import (FiniteFloatRange, aoi_dir_option, aoi_folder, choice, collection_option, json_option,
+                              not_empty, scene_source, sensor_option)
 from geo.errors import AOIError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import Scene, Sensor, tile_cloud_cover
@@ -103,7 +103,7 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
                    "shipped with geo) "
                    "[default: earth-search for s2, planetary-computer for s1].")
 @collection_option()
-@click.option("--sort", type=click.Choice(["clear", "date"]), default="clear", show_default=True,
+@click.option("--sort", type=choice(["clear", "date"]), default="clear", show_default=True,
               help="clear: most of the AOI clear first; date: oldest first.")
 @click.option("--max-judged", type=click.IntRange(min=1), default=MAX_JUDGED, show_default=True,
               help="Judge cloud inside the AOI (one SCL read each) for at most N scenes, those with the lowest "
