@@ -9,6 +9,7 @@ next run), 6 the store has been locked for every run for longer than --blocked-a
 from __future__ import annotations
 
 import json
+import logging
 import os
 from contextlib import nullcontext
 from datetime import date
@@ -275,6 +276,10 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
         raise click.exceptions.Exit(EXIT_LOCKED) from None
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
     console.warn_skipped(report.skipped_claims, "`geo claims list`")
+    if report.since_passed and since_date is not None:  # given for AOIs whose chain runs past it: taken silently
+        from geo.recheck.since_note import since_line
+
+        logging.getLogger("geo.cli").warning("%s", since_line(since_date, report.since_passed))
     if as_json:
         console.echo(json.dumps(report.summary, indent=2))
     else:
