@@ -276,7 +276,7 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
         raise click.exceptions.Exit(EXIT_LOCKED) from None
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
     console.warn_skipped(report.skipped_claims, "`geo claims list`")
-    if report.since_passed and since_date is not None:  # given for AOIs whose chain runs past it: taken silently
+    if report.since_passed and since_date is not None:  # given before where chains start: taken silently
         from geo.recheck.since_note import since_line
 
         logging.getLogger("geo.cli").warning("%s", since_line(since_date, report.since_passed))
