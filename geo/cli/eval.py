@@ -9,6 +9,7 @@ import click
 from geo.atomic import check_output_file, write_json
 from geo.change.detectors import DEFAULT_METHOD, DETECTORS, build_detector
 from geo.cli import console
+from geo.cli.options import choice
 from geo.errors import DatasetError
 
 
@@ -34,7 +35,7 @@ def _cities(value: str | None) -> list[str] | None:
               help="Folder of the labels when they are not in ROOT's city folders: the OSCD download's Train (or "
                    "Test) Labels, <city>/cm/<city>-cm.tif [default: ROOT].")
 @click.option("--cities", default=None, help="Comma-separated city names [default: every city under ROOT].")
-@click.option("--method", "methods", type=click.Choice(tuple(DETECTORS)), multiple=True,
+@click.option("--method", "methods", type=choice(DETECTORS), multiple=True,
               help=f"Change method (repeatable) [default: {DEFAULT_METHOD}].")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write per-city and mean scores to this JSON file.")

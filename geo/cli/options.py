@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,6 +15,12 @@ from geo.errors import GeoError
 from geo.scenes.model import Sensor
 
 Command = TypeVar("Command", bound=Callable[..., object])
+
+
+def choice(names: Iterable[str]) -> click.Choice[str]:
+    """The one way a CLI option takes a name from a fixed set: in any case (``--sort DATE``, ``--method
+    Local-Fusion``, ``--sensor S2``), handed on in its canonical spelling, a wrong one refused naming the choices."""
+    return click.Choice(tuple(names), case_sensitive=False)
 
 
 class NonEmptyPath(click.Path):
@@ -60,7 +66,7 @@ def _sensor(_context: click.Context, _param: click.Parameter, value: str | None)
 def sensor_option(default: Sensor | None, help: str) -> Callable[[Command], Command]:
     """``--sensor s1|s2`` (``S2`` too: papers write it so), handed to the command as a ``Sensor`` (None when not
     given and no default)."""
-    return click.option("--sensor", type=click.Choice([s.value for s in Sensor], case_sensitive=False),
+    return click.option("--sensor", type=choice(s.value for s in Sensor),
                         callback=_sensor, default=default.value if default else None,
                         show_default=default is not None, help=help)
 
@@ -122,8 +128,13 @@ DEMO_SOURCE = "demo"
 
 def scene_source(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """``--source demo``: the demo scenes that come with geo (``scenes/demo`` of the checkout, or of the installed
-    package), from any folder; any other value as given."""
+    package), from any folder; a registered name in any case (``Demo``, ``Earth-Search``: as ``choice`` takes them)
+    unless a file or folder is so named; any other value as given."""
     not_empty(_context, _param, value)
+    if value is not None and not Path(value).exists():
+        from geo.scenes.source import ARCHIVES
+
+        value = {name.casefold(): name for name in (*ARCHIVES, DEMO_SOURCE)}.get(value.casefold(), value)
     if value != DEMO_SOURCE:
         return value
     catalog = paths.demo_catalog()

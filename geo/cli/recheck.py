@@ -9,6 +9,7 @@ next run), 6 the store has been locked for every run for longer than --blocked-a
 from __future__ import annotations
 
 import json
+import logging
 import os
 from contextlib import nullcontext
 from datetime import date
@@ -19,7 +20,7 @@ import click
 
 from geo.cli import console
 from geo.cli.options import (
-    FiniteFloatRange, NonEmptyPath, aoi_dir_option, collection_option, not_empty, one_cluster, scene_source,
+    FiniteFloatRange, NonEmptyPath, aoi_dir_option, choice, collection_option, not_empty, one_cluster, scene_source,
     scheduler_option, seeds_dir_option,
 )
 from geo.errors import StoreLockedError
@@ -207,7 +208,7 @@ def _webhook(_ctx: click.Context, _param: click.Parameter, url: str | None) -> s
                                       "it started (and retried next run).")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=None,
               help="At most N new scenes per AOI per run; the rest wait for the next run.")
-@click.option("--sensor", type=click.Choice(["auto", "both", "s2"], case_sensitive=False), default="auto",
+@click.option("--sensor", type=choice(["auto", "both", "s2"]), default="auto",
               show_default=True,
               help="Sentinel-1 chains beside the Sentinel-2 ones: auto = for AOIs whose Sentinel-2 pair was "
                    "clouded (from then on), both = for every AOI, s2 = none (only when the source has Sentinel-1).")
@@ -275,6 +276,10 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
         raise click.exceptions.Exit(EXIT_LOCKED) from None
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
     console.warn_skipped(report.skipped_claims, "`geo claims list`")
+    if report.since_passed and since_date is not None:  # given before where chains start: taken silently
+        from geo.recheck.since_note import since_line
+
+        logging.getLogger("geo.cli").warning("%s", since_line(since_date, report.since_passed))
     if as_json:
         console.echo(json.dumps(report.summary, indent=2))
     else:

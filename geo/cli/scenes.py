@@ -13,8 +13,8 @@ from rich import box
 from rich.table import Table
 
 from geo.cli import console
-from geo.cli.options import (FiniteFloatRange, aoi_dir_option, aoi_folder, collection_option, json_option, not_empty,
-                              scene_source, sensor_option)
+from geo.cli.options import (FiniteFloatRange, aoi_dir_option, aoi_folder, choice, collection_option, json_option,
+                              not_empty, scene_source, sensor_option)
 from geo.errors import AOIError, SceneError
 from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.model import Scene, Sensor, tile_cloud_cover
@@ -64,6 +64,35 @@ def _table_row(row: dict[str, Any], cover: AoiCover, snow: bool) -> tuple[str, .
             *((_percent(cover.snow),) if snow else ()), last)
 
 
+def _scene_blocks(table: Table, shown: Sequence[tuple[Scene, AoiCover]], columns: Sequence[str]) -> None:
+    """The scenes where the table does not fit the terminal, as ``geo claims list`` prints its claims: the title,
+    then each scene's date and id on a line (the id on its own when both do not fit; never cut), then its cells
+    named by their column, wrapped between them."""
+    import textwrap
+
+    echo = console.stdout.print
+    width = max(console.stdout.width, 40)
+    echo(textwrap.fill(str(table.title), width, break_long_words=False, break_on_hyphens=False), markup=False,
+         soft_wrap=True)
+    cells = [[str(cell) for cell in column.cells] for column in table.columns]
+    for index in range(len(shown)):
+        date, scene_id, sat, orbit, *rest = (column[index] for column in cells)
+        if index:
+            echo()
+        head = f"{date} {scene_id}"
+        echo(head if len(head) <= width else f"{date}\n{scene_id}", markup=False, soft_wrap=True)
+        facts = [sat, *([f"orbit {orbit}"] if orbit else []),
+                 *(f"{name} {value}" for name, value in zip(columns, rest) if value)]
+        lines = [""]
+        for fact in facts:  # wrapped between facts, never inside one ('tile' / 'cloud 0%')
+            if lines[-1] and len(f"  {lines[-1]}, {fact},") > width:
+                lines[-1] += ","
+                lines.append(fact)
+            else:
+                lines[-1] = f"{lines[-1]}, {fact}" if lines[-1] else fact
+        echo("\n".join(f"  {line}" for line in lines), markup=False, soft_wrap=True)
+
+
 def _sar_fields(scene: Scene) -> dict[str, Any]:
     """What tells Sentinel-1 scenes apart for a change pair: mode, the polarisations geo reads (co-pol first),
     or why it reads none."""
@@ -103,7 +132,7 @@ def scene_row(scene: Scene, cover: AoiCover) -> dict[str, Any]:
                    "shipped with geo) "
                    "[default: earth-search for s2, planetary-computer for s1].")
 @collection_option()
-@click.option("--sort", type=click.Choice(["clear", "date"]), default="clear", show_default=True,
+@click.option("--sort", type=choice(["clear", "date"]), default="clear", show_default=True,
               help="clear: most of the AOI clear first; date: oldest first.")
 @click.option("--max-judged", type=click.IntRange(min=1), default=MAX_JUDGED, show_default=True,
               help="Judge cloud inside the AOI (one SCL read each) for at most N scenes, those with the lowest "
@@ -156,8 +185,8 @@ def search_command(aoi_ref: str, start: str, end: str, sensor: Sensor, max_cloud
                   padding=0, show_edge=False, title=f"{len(shown)} scenes over {aoi.id} ({scene_source.name})")
     for row, (_, cover) in zip(rows, shown):
         table.add_row(*_table_row(row, cover, snow))
-    if shown:
-        console.print_table(table, "date", "id")
+    if shown:  # a terminal too narrow for the table (date and id alone take 40 columns): a block per scene
+        console.print_table(table, "date", "id", narrow=lambda: _scene_blocks(table, shown, columns))
     else:  # its title alone: no header of an empty table
         console.stdout.print(str(table.title), markup=False, soft_wrap=True)
     if note:

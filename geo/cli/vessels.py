@@ -128,7 +128,7 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     else:
         claims = vessel_claims(claims, aoi)
     land = _land_layer(land_path, aoi)
-    _windows_outside([c for c in claims if c.id in claim_ids] if claim_ids else claims, first, last)
+    said = _windows_outside([c for c in claims if c.id in claim_ids] if claim_ids else claims, first, last)
     params = VesselParams()
     if pfa is not None:
         params = replace(params, sar=replace(params.sar, pfa=pfa), optical=replace(params.optical, pfa=pfa))
@@ -144,14 +144,16 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
         if not scenes:
             raise no_scenes(sensors, aoi, first, last, source, named)
         if berthed:
-            _berthed_applies(scenes)
+            said += _berthed_applies(scenes)
         run = run_vessels(aoi, scenes, claims, params, land, step)
+        after = _run_warnings(run)  # said with the summary below
+        run.manifest["warnings"] = [*said, *after]  # before the files: their layers' metadata lists them
         step("writing outputs")
         with staged_dir(out, kind=VESSELS) as stage:
             write_vessel_outputs(run, stage)
             write_vessel_item(run, scenes, stage)
             written = [out / path.name for path in visible_files(stage)]
-    _summary(run, written, out)
+    _summary(run, written, out, after)
 
 
 def _named_collections(collections: tuple[str, ...], sensors: tuple[Sensor, ...], source: str,
@@ -167,9 +169,10 @@ def _named_collections(collections: tuple[str, ...], sensors: tuple[Sensor, ...]
     return {sensors[0]: collections}
 
 
-def _windows_outside(claims: list[Claim], first: date, last: date) -> None:
+def _windows_outside(claims: list[Claim], first: date, last: date) -> list[str]:
     """Warn of a claim whose window lies wholly outside the period: its 'no scene inside the window' would
-    blame the archive for what --from/--to left out (a day's slack: windows count local days)."""
+    blame the archive for what --from/--to left out (a day's slack: windows count local days). The warnings."""
+    said = []
     period = f"the period {first}..{last} (--from/--to): no scene of the period can test it"
     for claim in claims:
         window = claim.window
@@ -179,24 +182,26 @@ def _windows_outside(claims: list[Claim], first: date, last: date) -> None:
             side, fix = "before", f"give --from well before {window.start} (its baseline is the dates before it)"
         else:
             continue
-        logging.getLogger(__name__).warning(
-            f"claim {claim.id}: its window {window.start}..{window.end} lies {side} {period}; {fix}")
+        said.append(f"claim {claim.id}: its window {window.start}..{window.end} lies {side} {period}; {fix}")
+        logging.getLogger(__name__).warning(said[-1])
+    return said
 
 
-def _berthed_applies(scenes: list[Scene]) -> None:
+def _berthed_applies(scenes: list[Scene]) -> list[str]:
     """Warn when --berthed can change nothing: it changes only the land model of Sentinel-2 scenes judged one by
-    one; a series of them shares a time-series mask, which has no ships in it to keep."""
+    one; a series of them shares a time-series mask, which has no ships in it to keep. The warning, if any."""
     from geo.vessels.job import mask_groups
     from geo.vessels.landmask import MIN_SCENES_FOR_MEDIAN
 
     optical = [group for key, group in mask_groups(scenes).items() if key.sensor == Sensor.S2]
     if any(len(group) < MIN_SCENES_FOR_MEDIAN for group in optical):
-        return
+        return []
     held = (f"these {sum(map(len, optical))} Sentinel-2 scenes share a time-series land mask" if optical else
             "the period holds no Sentinel-2 scene")
-    logging.getLogger(__name__).warning(
-        f"--berthed changes nothing here: it applies to Sentinel-2 scenes judged one by one (fewer than "
-        f"{MIN_SCENES_FOR_MEDIAN} in the period); {held}")
+    said = (f"--berthed changes nothing here: it applies to Sentinel-2 scenes judged one by one (fewer than "
+            f"{MIN_SCENES_FOR_MEDIAN} in the period); {held}")
+    logging.getLogger(__name__).warning(said)
+    return [said]
 
 
 # Measured on the six labelled sen2ships ports (benchmarks/vessels.py, README's real-data table): the default
@@ -204,23 +209,34 @@ def _berthed_applies(scenes: list[Scene]) -> None:
 SINGLE_SCENE_FOUND = "2 of 136 ships at berth and 30 of 39 on open water, and 4 in 5 of its detections were not ships"
 
 
-def _berths_unseen(masks: dict[str, str]) -> None:
-    """Warn when a Sentinel-2 series was judged by the single-scene land mask without --berthed: it paints a ship
-    alongside a quay land with the quay, so its at-berth counts are near 0 whatever is moored there."""
+def _berths_unseen(masks: dict[str, str]) -> list[str]:
+    """The warning when a Sentinel-2 series was judged by the single-scene land mask without --berthed: it paints a
+    ship alongside a quay land with the quay, so its at-berth counts are near 0 whatever is moored there."""
     blind = [series for series, method in masks.items()
              if series.startswith("s2") and "single-scene" in method and "objects-on-water" not in method]
-    if blind:
-        logging.getLogger(__name__).warning(
-            f"{', '.join(blind)}: counts are detections, not a census, and ships at berth are nearly all missed: with "
+    if not blind:
+        return []
+    return [f"{', '.join(blind)}: counts are detections, not a census, and ships at berth are nearly all missed: with "
             f"fewer than 3 scenes the land mask paints a ship alongside a quay land with the quay, and what it counts at "
             f"berth is mostly quay-side clutter (on six labelled ports it found {SINGLE_SCENE_FOUND}); give 3 or more "
-            "scenes (a time-series mask) or try --berthed")
+            "scenes (a time-series mask) or try --berthed"]
 
 
 LITTLE_WATER_KM2 = 0.005  # half a hectare, 50 pixels of 10 m: room for one ship at most
 
 
-def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
+def _run_warnings(run: VesselRun) -> list[str]:
+    """What the counts warrant a warning of: almost no water in the area, ships at berth unseen."""
+    said = []
+    water = max((r.sea_px * r.pixel_area_m2 / 1e6 for r in run.results), default=0.0)  # seen or not
+    if run.results and water < LITTLE_WATER_KM2:
+        # a share of almost no water reads as "saw 100%": say how little there was
+        said.append(f"{run.aoi.id}: the land mask leaves {water * 1e6:,.0f} m2 of water in the area on its best date; "
+                    "vessel counts there say little (is the area over a port's water?)")
+    return said + _berths_unseen(run.manifest["land_mask"])
+
+
+def _summary(run: VesselRun, written: list[Path], out: Path, warnings: list[str]) -> None:
     from geo.vessels.job import VESSEL_LAYERS
 
     echo, esc = console.stdout.print, console.esc
@@ -233,13 +249,8 @@ def _summary(run: VesselRun, written: list[Path], out: Path) -> None:
              f"{row['n_at_berth']} at berth, {row['n_at_anchor']} at anchor), "
              f"{row['total_area_m2'] / 1e3:.1f}k m2, saw {row['observed_fraction']:.0%} of the water "
              f"({row['observed_km2']:.2f} km2{f'; {ice:.0%} sea ice, not seen' if ice >= 0.005 else ''})")
-    water = max((r.sea_px * r.pixel_area_m2 / 1e6 for r in run.results), default=0.0)  # seen or not
-    if run.results and water < LITTLE_WATER_KM2:
-        # a share of almost no water reads as "saw 100%": say how little there was
-        logging.getLogger(__name__).warning(
-            f"{run.aoi.id}: the land mask leaves {water * 1e6:,.0f} m2 of water in the area on its best date; vessel "
-            "counts there say little (is the area over a port's water?)")
-    _berths_unseen(run.manifest["land_mask"])
+    for warning in warnings:  # after the counts they are about
+        logging.getLogger(__name__).warning(warning)
     for item in run.evidence:
         echo(f"  claim {esc(item['claim_id'])}: [bold]{esc(item['verdict'])}[/] — {esc(item['rationale'])}",
              markup=True)

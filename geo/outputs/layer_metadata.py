@@ -35,13 +35,14 @@ def sentinel_credit(days: Iterable[date | str]) -> str:
     return f"{COPERNICUS} {years[0]}" if years[0] == years[-1] else f"{COPERNICUS} {years[0]}–{years[-1]}"
 
 
-def with_caveats(abstract: str, caveats: Sequence[str]) -> str:
-    """``abstract`` followed by what ``geo run`` warned of the run (``geo.results.run_caveats``), one a line, for
-    a QGIS user who opens only the project or a layer (its *Metadata*, the GeoPackage's table description) and
-    never saw the terminal or the report; ``abstract`` as it is when there is none."""
+def with_caveats(abstract: str, caveats: Sequence[str], command: str = "geo run") -> str:
+    """``abstract`` followed by what ``command`` warned of the run (``geo.results.run_caveats``; ``geo vessels``:
+    its manifest's ``warnings``), one a line, for a QGIS user who opens only the project or a layer (its *Metadata*,
+    the GeoPackage's table description) and never saw the terminal or the report; ``abstract`` as it is when there
+    is none."""
     if not caveats:
         return abstract
-    return abstract + "\n\nCaveats (what geo run warned of):\n" + "\n".join(f"- {caveat}" for caveat in caveats)
+    return abstract + f"\n\nCaveats (what {command} warned of):\n" + "\n".join(f"- {caveat}" for caveat in caveats)
 
 
 def runs_caveats(runs: Iterable[RunData]) -> list[str]:
@@ -142,11 +143,13 @@ def project_metadata(run: RunData) -> ET.Element:
     return root
 
 
-def vessel_metadata(title: str, area: str, days: Iterable[date], caveats: Sequence[str] = ()) -> ET.Element:
-    """The metadata of a layer of vessel detections over ``area`` in the scenes of ``days`` (``caveats``: the
-    run's, ``with_caveats``)."""
+def vessel_metadata(title: str, area: str, days: Iterable[date], caveats: Sequence[str] = (),
+                    command: str = "geo run") -> ET.Element:
+    """The metadata of a layer of vessel detections over ``area`` in the scenes of ``days`` (``caveats``: what
+    ``command`` warned of the run, ``with_caveats``)."""
     return resource_metadata(title, with_caveats(f"Vessels geo workbench detected in Sentinel scenes over {area}, "
-                                                 "each at its scene's acquisition time.", caveats), sentinel_credit(days))
+                                                 "each at its scene's acquisition time.", caveats, command),
+                             sentinel_credit(days))
 
 
 def _qgis_document(metadata: ET.Element, qgis_version: str) -> str:

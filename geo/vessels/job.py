@@ -318,9 +318,8 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
     swaps it into place whole): ``detections-<scene>.geojson`` per scene (``geo.scenes.ids.id_as_file_name``)
     and ``vessels.geojson`` (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
-    beside it (``detections-<scene>.qml``, ``vessels.qml``); ``vessels.qlr`` (all of them, for QGIS);
-    ``timeseries.csv|json|svg|png``; ``evidence.json``;
-    ``vessels-manifest.json``."""
+    beside it (``detections-<scene>.qml``, ``vessels.qml``); ``vessels.qlr`` (all of them, for QGIS, their metadata
+    listing the manifest's ``warnings``); ``timeseries.csv|json|svg|png``; ``evidence.json``; ``vessels-manifest.json``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     everything = []
@@ -332,6 +331,7 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
     # a file with no ship has no field for OGR: the layer declares them, typed as in the GeoPackage
     fields = declared_fields(VESSEL_COLUMNS, DATE_COLUMNS, ("datetime",))
     layers, area, taken = [], f"{run.aoi.name} ({run.aoi.id})", {r.scene_id: r.datetime for r in run.results}
+    caveats = (run.manifest.get("warnings", ()), "geo vessels")  # the caller's, set before: in the layers' abstracts
     for scene_id, features in _features_by_scene(run):
         everything += features
         name = f"detections-{id_as_file_name(scene_id)}.geojson"
@@ -340,9 +340,10 @@ def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
         write_text(folder / (name.removesuffix(".geojson") + ".qml"), style)
         layers.append(GeoJSONLayer(name, f"detections {scene_id}", vessels_style(), False,  # each scene's, unticked
                                    None if features else fields,
-                                   vessel_metadata(f"detections {scene_id}", area, [taken[scene_id]])))
+                                   vessel_metadata(f"detections {scene_id}", area, [taken[scene_id]], *caveats)))
     layers.insert(0, GeoJSONLayer(VESSEL_DETECTIONS, "vessel detections", vessels_style(), True,
-                                  None if everything else fields, vessel_metadata("vessel detections", area, taken.values())))
+                                  None if everything else fields, vessel_metadata("vessel detections", area, taken.values(),
+                                                                                   *caveats)))
     write_text(folder / VESSEL_DETECTIONS, geojson_text({"type": "FeatureCollection",
                                                          "description": sentinel_credit(taken.values()),
                                                          "features": everything}))
