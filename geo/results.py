@@ -34,7 +34,7 @@ def utc_datetime(text: object) -> datetime:
 class VesselData:
     """The vessel job's part of a run, as its files hold it: detections inside the AOI (lon/lat), the count
     series, the claims' evidence, the plot's file and the vessel manifest. A run makes it in memory
-    (``geo.vessels.job.vessel_data``); ``geo report`` reads it back from the folder. ``local_time_zone``: the
+    (``geo.vessels.run_files.vessel_data``); ``geo report`` reads it back from the folder. ``local_time_zone``: the
     zone whose days the rows' ``local_date`` counts (``timeseries.json``; UTC for a series from before it)."""
 
     detections: list[GeoFeature]

@@ -115,8 +115,8 @@ def vessels_command(aoi_ref: str, start: str, end: str, sensor: Sensor | None, s
     with collector_paused():  # numpy, rasterio, geopandas...: as a change job's (geo.cli.start_up.job_imports)
         from geo.cli.change_job import load_job_inputs
         from geo.scenes.pairs import parse_period
-        from geo.vessels.job import (VesselParams, find_scenes, run_vessels, write_vessel_item,
-                                     write_vessel_outputs)
+        from geo.vessels.job import VesselParams, find_scenes, run_vessels
+        from geo.vessels.run_files import write_vessel_item, write_vessel_outputs
         from geo.vessels.period import default_sensors, no_scenes, vessel_claims
 
     first, last = parse_period(start, end)
@@ -237,7 +237,7 @@ def _run_warnings(run: VesselRun) -> list[str]:
 
 
 def _summary(run: VesselRun, written: list[Path], out: Path, warnings: list[str]) -> None:
-    from geo.vessels.job import VESSEL_LAYERS
+    from geo.vessels.run_files import VESSEL_LAYERS
 
     echo, esc = console.stdout.print, console.esc
     masks = ", ".join(f"{series} {method}" for series, method in run.manifest["land_mask"].items())

@@ -49,7 +49,7 @@ def job_timings(timings: Mapping[str, float]) -> dict[str, float]:
     return {key: value for key, value in timings.items() if not key.startswith(prefix)}
 
 
-# Written by the vessel job (geo.vessels.job.write_vessel_outputs) when a claim predicts vessels.
+# Written by the vessel job (geo.vessels.run_files.write_vessel_outputs) when a claim predicts vessels.
 VESSEL_MANIFEST = "vessels-manifest.json"
 VESSEL_DETECTIONS = "vessels.geojson"
 VESSEL_SERIES = "timeseries.json"

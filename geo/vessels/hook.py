@@ -18,7 +18,8 @@ from geo.results import JobResult
 from geo.scenes.model import Sensor
 from geo.vessels.evidence import evidence_for_claims
 from geo.jobs.steps import Progress
-from geo.vessels.job import VesselRun, vessel_data, vessel_job, write_vessel_outputs
+from geo.vessels.job import VesselRun, vessel_job
+from geo.vessels.run_files import vessel_data, write_vessel_outputs
 from geo.vessels.period import default_period, default_sensors, vessel_claims
 from geo.vessels.merged_verdicts import merge_vessel_evidence
 from geo.vessels.model import VESSELS_VERSION

@@ -1,7 +1,7 @@
 """One vessel job: an AOI and a period -> detections per scene, the AOI's count series, claim evidence.
 
 I/O lives at the edges: ``find_scenes`` (a scene source), ``geo.scenes.sar_read.read_scene`` (windowed reads
-onto the AOI's grid) and ``write_vessel_outputs``. ``run_vessels`` is what ``geo vessels`` calls, and what
+onto the AOI's grid) and ``geo.vessels.run_files.write_vessel_outputs``. ``run_vessels`` is what ``geo vessels`` calls, and what
 ``geo run`` / ``geo recheck`` call for claims whose signature is vessels.
 """
 
@@ -14,32 +14,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo import __version__
-from geo.antimeridian import cut_at_antimeridian
 from geo.aoi import AOI
-from geo.atomic import write_json, write_text
 from geo.change.classify import water_index
 from geo.claims import Claim
 from geo.grid import Grid
-from geo.geometry import WGS84, reproject
-from geo.outputs.provenance import as_json, portable
-from geo.outputs.geojson import geojson_text, rfc7946_geometry
-from geo.outputs.layer_metadata import sentinel_credit, vessel_metadata
-from geo.outputs.qlr import GeoJSONLayer, declared_fields, geojson_definition
-from geo.outputs.run_data import VESSEL_DETECTIONS, VESSEL_PLOT, VESSEL_PLOT_NARROW
-from geo.outputs.styles import to_qml, vessels_style
-from geo.paths import visible_files
 from geo.words import counted
 from geo.jobs.steps import Progress
-from geo.results import VesselData
-from geo.scenes.ids import id_as_file_name
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.mosaic import passes
 from geo.scenes.sar_read import SceneBands, lacking_assets, read_scene, scene_sensor
@@ -49,17 +35,13 @@ from geo.vessels.cfar import CfarParams, detect_sar
 from geo.vessels.evidence import EvidenceParams, evidence_for_claims
 from geo.vessels.landmask import LandParams, dark_water, optical_land_mask, rasterize_land, sar_land_mask
 from geo.vessels.ship_pixels import SHIP_PIXEL_BANDS, PixelModel, ship_pixels, shipped_pixel_model
-from geo.vessels.model import VESSELS_VERSION, DetectorOutput, LandMask, MaskKey, SceneDetections, detection_id
+from geo.vessels.model import VESSELS_VERSION, DetectorOutput, LandMask, MaskKey, SceneDetections
 from geo.vessels.optical import OpticalParams, detect_optical
 from geo.vessels.period import default_period, default_sensors, no_scenes, vessel_claims  # noqa: F401 (also imported from here)
-from geo.vessels.series import (one_row_per_day, plot_series, plot_windows, scene_row, series_namer, series_zones,
-                                write_csv)
+from geo.vessels.series import one_row_per_day, scene_row, series_namer, series_zones
 
 log = logging.getLogger(__name__)
 
-VESSEL_STYLE = str(Path(VESSEL_DETECTIONS).with_suffix(".qml"))  # beside the layer: QGIS loads it with it
-# the layers as QGIS should open them: typed also when empty, on the time slider (geo.outputs.qlr)
-VESSEL_LAYERS = str(Path(VESSEL_DETECTIONS).with_suffix(".qlr"))
 SCL_WATER = 6
 
 
@@ -249,7 +231,7 @@ def run_vessels(
                 masks[name] = method
             results.append(detect_scene(bands, land, grid, inside, scene_params,
                                         method + ("+layer" if layer.any() else "")))
-    contains = _contains(inside, grid)
+    contains = contains_point(inside, grid)
     scene_rows = [scene_row(r, contains, params.evidence.large_length_m) for r in results]
     rows = one_row_per_day(scene_rows, series_zones(claims, aoi))  # the local days the claims count
     evidence = evidence_for_claims(claims, aoi, rows, params.evidence)
@@ -271,7 +253,7 @@ def run_vessels(
     return VesselRun(aoi, grid, results, rows, evidence, manifest, tuple(claims), scene_rows, built)
 
 
-def _contains(inside: np.ndarray, grid: Grid) -> Callable[[float, float], bool]:
+def contains_point(inside: np.ndarray, grid: Grid) -> Callable[[float, float], bool]:
     inverse = ~grid.transform
 
     def contains(x: float, y: float) -> bool:
@@ -280,105 +262,6 @@ def _contains(inside: np.ndarray, grid: Grid) -> Callable[[float, float], bool]:
         return 0 <= r < grid.height and 0 <= c < grid.width and bool(inside[r, c])
 
     return contains
-
-
-def _feature(detection: Any, result: SceneDetections, aoi_id: str, grid: Grid) -> dict[str, Any]:
-    lon, lat = reproject(Point(detection.x, detection.y), grid.crs.to_string(), WGS84).coords[0]
-    identifier = detection_id(aoi_id, result.scene_id, result.sensor, detection.x, detection.y)
-    props = {
-        "detection_id": identifier, "aoi_id": aoi_id, "scene": result.scene_id,
-        "datetime": result.datetime.isoformat(), "date": result.datetime.date().isoformat(),
-        "sensor": result.sensor, "length_m": detection.length_m, "width_m": detection.width_m,
-        "heading_deg": detection.heading_deg, "area_m2": detection.area_m2, "pixels": detection.pixels,
-        "score": detection.score, "peak": detection.peak, "at_berth": detection.at_berth, "lon": round(lon, 7), "lat": round(lat, 7),
-        "algorithm_version": VESSELS_VERSION,
-    }
-    geometry = cut_at_antimeridian(reproject(detection.geometry, grid.crs.to_string(), WGS84))
-    return {"type": "Feature", "id": identifier, "geometry": rfc7946_geometry(geometry), "properties": props}
-
-
-def _features_by_scene(run: VesselRun) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Each scene's detections inside the AOI as GeoJSON features (RFC 7946, lon/lat)."""
-    inside = _contains(run.aoi.pixel_mask(run.grid), run.grid)
-    return [(result.scene_id, [_feature(d, result, run.aoi.id, run.grid) for d in result.detections
-                               if inside(d.x, d.y)]) for result in run.results]
-
-
-def vessel_data(run: VesselRun) -> VesselData:
-    """The run as its files hold it (``write_vessel_outputs``), from memory: what the GeoPackage, QGIS project
-    and report show of it. ``plot`` is the plot's file name in the run folder."""
-    detections = [(shape(f["geometry"]), f["properties"]) for _, features in _features_by_scene(run) for f in features]
-    p = run.manifest["parameters"]["evidence"]
-    return VesselData(detections, as_json(run.rows), float(p["large_length_m"]), float(p["min_observed_fraction"]),
-                      as_json(portable(run.evidence)), Path(VESSEL_PLOT), as_json(portable(run.manifest)),
-                      plot_windows(run.claims, run.aoi)[1].name)  # the rows' local_date's zone
-
-
-def write_vessel_outputs(run: VesselRun, folder: Path) -> list[Path]:
-    """The run's files into ``folder`` (a staging folder: see ``geo.atomic.staged_dir``, which
-    swaps it into place whole): ``detections-<scene>.geojson`` per scene (``geo.scenes.ids.id_as_file_name``)
-    and ``vessels.geojson`` (all scenes), both RFC 7946, holding the detections inside the AOI, and each with its QGIS style
-    beside it (``detections-<scene>.qml``, ``vessels.qml``); ``vessels.qlr`` (all of them, for QGIS, their metadata
-    listing the manifest's ``warnings``); ``timeseries.csv|json|svg|png``; ``evidence.json``; ``vessels-manifest.json``."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    everything = []
-    # QGIS applies a .qml of the same name when the layer is opened: the GeoPackage layer's style, beside
-    # vessels.geojson and each scene's file
-    style = to_qml(vessels_style())
-    from geo.outputs.gpkg import DATE_COLUMNS, VESSEL_COLUMNS  # geopandas: only once there are files to write
-
-    # a file with no ship has no field for OGR: the layer declares them, typed as in the GeoPackage
-    fields = declared_fields(VESSEL_COLUMNS, DATE_COLUMNS, ("datetime",))
-    layers, area, taken = [], f"{run.aoi.name} ({run.aoi.id})", {r.scene_id: r.datetime for r in run.results}
-    caveats = (run.manifest.get("warnings", ()), "geo vessels")  # the caller's, set before: in the layers' abstracts
-    for scene_id, features in _features_by_scene(run):
-        everything += features
-        name = f"detections-{id_as_file_name(scene_id)}.geojson"
-        write_text(folder / name, geojson_text({"type": "FeatureCollection",  # (handed on alone, credits the data)
-                                                "description": sentinel_credit([taken[scene_id]]), "features": features}))
-        write_text(folder / (name.removesuffix(".geojson") + ".qml"), style)
-        layers.append(GeoJSONLayer(name, f"detections {scene_id}", vessels_style(), False,  # each scene's, unticked
-                                   None if features else fields,
-                                   vessel_metadata(f"detections {scene_id}", area, [taken[scene_id]], *caveats)))
-    layers.insert(0, GeoJSONLayer(VESSEL_DETECTIONS, "vessel detections", vessels_style(), True,
-                                  None if everything else fields, vessel_metadata("vessel detections", area, taken.values(),
-                                                                                   *caveats)))
-    write_text(folder / VESSEL_DETECTIONS, geojson_text({"type": "FeatureCollection",
-                                                         "description": sentinel_credit(taken.values()),
-                                                         "features": everything}))
-    write_text(folder / VESSEL_STYLE, style)
-    write_text(folder / VESSEL_LAYERS, geojson_definition(layers))
-    write_csv(folder / "timeseries.csv", run.rows)
-    p = run.manifest["parameters"]["evidence"]
-    windows, zone = plot_windows(run.claims, run.aoi)  # zone: the rows' local_date's (series_zones)
-    write_json(folder / "timeseries.json", {"aoi_id": run.aoi.id, "large_length_m": p["large_length_m"],
-                                            "min_observed_fraction": p["min_observed_fraction"],
-                                            "local_time_zone": zone.name, "rows": run.rows})
-    title = f"Vessels detected in {run.aoi.name} ({run.aoi.id})"
-    for paths, narrow in (([folder / VESSEL_PLOT, folder / "timeseries.png"], False), ([folder / VESSEL_PLOT_NARROW], True)):
-        plot_series(paths, run.rows, title, windows, p["min_observed_fraction"], p["large_length_m"], zone, narrow)
-    write_json(folder / "evidence.json", portable(run.evidence))  # no path of this machine in a run folder
-    write_json(folder / "vessels-manifest.json", portable(run.manifest))
-    return visible_files(folder)
-
-
-def write_vessel_item(run: VesselRun, scenes: Sequence[Scene], folder: Path) -> None:
-    """``item.json``: the vessel run folder as a STAC Item (``geo.outputs.stac_item``), its assets the files
-    already in ``folder``, a ``derived_from`` link to each scene searched, its time range theirs."""
-    from geo.outputs.stac_item import STAC_ITEM, derived_item, run_assets, scene_link, write_item
-
-    folder = Path(folder)
-    first, last = min(s.datetime for s in scenes).date(), max(s.datetime for s in scenes).date()
-    names = [path.name for path in visible_files(folder)]
-    properties = {"title": f"Vessels in {run.aoi.name}", "geo:aoi_id": run.aoi.id,
-                  "geo:n_scenes": len(scenes), "geo:n_detections": sum(r["n_vessels"] for r in run.scene_rows),
-                  "geo:claim_ids": sorted({c.id for c in run.claims})}
-    lineage = f"Vessel detection ({VESSELS_VERSION}) in {len(scenes)} Sentinel scene(s) from {first} to {last}"
-    item = derived_item(f"{run.aoi.id}_vessels_{first}_{last}", rfc7946_geometry(run.aoi.geometry),
-                        [scene_link(s, folder) for s in scenes], VESSELS_VERSION, lineage, run_assets(names, folder),
-                        properties)
-    write_item(folder / STAC_ITEM, item)
 
 
 def vessel_job(
@@ -394,7 +277,7 @@ def vessel_job(
     """The hook for ``geo run`` / ``geo recheck``: when a claim on ``aoi`` predicts vessels, search the
     period (default: 180 days before the earliest window to 14 days after the last) and run the vessel
     job; None when no claim predicts vessels. Add ``run.evidence`` to the claims' verdicts and write the
-    files with ``write_vessel_outputs(run, stage)`` into the run's own staging folder (its file names do
+    files with ``geo.vessels.run_files.write_vessel_outputs(run, stage)`` into the run's own staging folder (its file names do
     not collide with the change job's). ``named``: the collections searched for a sensor (``--collection``)."""
     relevant = vessel_claims(claims, aoi)
     if not relevant:

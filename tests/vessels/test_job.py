@@ -7,7 +7,8 @@ from datetime import date
 from geo.aoi import load_aoi
 from geo.claim_files import load_claims
 from geo.outputs.run_data import load_vessels
-from geo.vessels.job import default_period, scene_sensor, vessel_data, vessel_job, write_vessel_outputs
+from geo.vessels.job import default_period, scene_sensor, vessel_job
+from geo.vessels.run_files import vessel_data, write_vessel_outputs
 from geo.scenes.source import LocalCatalog
 
 
