@@ -7,13 +7,14 @@ import difflib
 from collections.abc import Iterable
 
 
-def closest(typed: str, known: Iterable[str]) -> str | None:
-    """The one known name ``typed`` means, if any: the same name in other case first, else difflib's closest."""
+def closest(typed: str, known: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The one known name ``typed`` means, if any: the same name in other case first, else difflib's closest (its
+    similarity at least ``cutoff``, difflib's default)."""
     names = list(known)
     folded = {name.casefold(): name for name in names}
     if typed.casefold() in folded:
         return folded[typed.casefold()]
-    close = difflib.get_close_matches(typed.casefold(), list(folded), n=1)
+    close = difflib.get_close_matches(typed.casefold(), list(folded), n=1, cutoff=cutoff)
     return folded[close[0]] if close else None
 
 

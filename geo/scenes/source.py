@@ -14,7 +14,6 @@ filtered against the exact AOI.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import warnings
@@ -34,6 +33,7 @@ from geo.scenes.ids import shown_id, unsafe_id_reason
 from geo.scenes.item_assets import scene_from_item
 from geo.scenes.local_catalog import UNREADABLE, catalog_file, catalog_items, in_collections, unreadable
 from geo.scenes.model import Scene, Sensor, in_period
+from geo.slips import closest
 
 if TYPE_CHECKING:  # imported by the archive client only: a local catalog needs neither rasterio nor HTTP,
     from shapely.geometry.base import BaseGeometry  # and listing its items (geo.recheck.quick) no shapely
@@ -374,5 +374,5 @@ def unknown_source_message(source: str) -> str:
                "that come with geo), a URL, nor an existing catalog path")
     if "/" in source or "\\" in source or "." in source:
         return message
-    close = difflib.get_close_matches(source.lower().replace("_", "-").replace(" ", "-"), names, n=1, cutoff=0.7)
-    return f"{message} (did you mean {close[0]!r}?)" if close else message
+    close = closest(source.replace("_", "-").replace(" ", "-"), names, cutoff=0.7)
+    return f"{message} (did you mean {close!r}?)" if close else message
