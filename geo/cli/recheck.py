@@ -276,10 +276,10 @@ def recheck_command(store: Path, aoi_refs: tuple[str, ...], all_aois: bool, sinc
         raise click.exceptions.Exit(EXIT_LOCKED) from None
     console.warn_skipped(report.skipped_aois, "`geo aoi list`")
     console.warn_skipped(report.skipped_claims, "`geo claims list`")
-    if report.since_passed and since_date is not None:  # given before where chains start: taken silently
+    if report.since_before_chains and since_date is not None:  # given before where chains start: taken silently
         from geo.recheck.since_note import since_line
 
-        logging.getLogger("geo.cli").warning("%s", since_line(since_date, report.since_passed))
+        logging.getLogger("geo.cli").warning("%s", since_line(since_date, report.since_before_chains))
     if as_json:
         console.echo(json.dumps(report.summary, indent=2))
     else:

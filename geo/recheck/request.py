@@ -71,7 +71,8 @@ class RecheckReport:
     skipped_claims: list[GeoError] = field(default_factory=list)  # the same of seeds files and claims
     migrated: tuple[int, int] | None = None  # the store's schema (from, to) when this run migrated it
     created: bool = False  # the store was made by this run (a first one), though it may record nothing
-    since_passed: list[tuple[str, str, str]] = field(default_factory=list)  # (AOI, baseline day, head day): --since before
+    # (AOI, baseline day, head day) of the chains a --since given comes before (geo.recheck.since_note)
+    since_before_chains: list[tuple[str, str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
 
     @property

@@ -34,7 +34,7 @@ from geo.recheck.request import RecheckReport, RecheckRequest
 from geo.recheck.record import (ChainRun, add_failures, idle_entry, internal_error, quiet_entry, record_chain,
                                 register_new)
 from geo.recheck.plan import AoiPlan, baseline_date, plan_aoi
-from geo.recheck.since_note import passed_heads
+from geo.recheck.since_note import chains_begun_after
 from geo.scenes.model import Scene, Sensor
 from geo.scenes.source import SceneSource, local_catalog_file, open_source
 from geo.store import Store, now_utc, open_for_writing, writer_lock
@@ -286,7 +286,8 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
                         "scenes are searched up to %s only", started, last, today)
         idle = _quick_answer(store, brief, inputs, request, report, today, version, step) if brief else None
         if idle is not None and brief is not None:
-            report.since_passed = passed_heads(store, [i.aoi_id for i in idle], request.since, version)
+            report.since_before_chains = chains_begun_after(store, [i.aoi_id for i in idle], request.since,
+                                                            version)
             _catch_up(store, out, request, report, alerts)
             return _nothing_new(report, started, brief.name, version,
                                 [idle_entry(i.aoi_id, version, i.head_scene) for i in idle], clock)
@@ -307,7 +308,7 @@ def _recheck(request: RecheckRequest, progress: Progress | None, alerts: list[di
             invalid.update(_unstarted(store, selected.aois, claims, request.since, version))
         aois = [a for a in selected.aois if a.id not in invalid]  # their claims may be among those not taken
         redrawn = _redrawn(store, aois)
-        report.since_passed = passed_heads(store, [a.id for a in aois], request.since, version)
+        report.since_before_chains = chains_begun_after(store, [a.id for a in aois], request.since, version)
         step(f"searching {source.name} for new scenes over {counted(len(aois), 'AOI')}")
         plans, failed = _plan_all(store, source, aois, claims, today, request, version)
         failed.update(invalid)

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 NAMED = 3  # AOIs named in the line; the others counted
 
 
-def passed_heads(store: Store, aoi_ids: Iterable[str], since: date | None, version: str) -> list[tuple[str, str, str]]:
+def chains_begun_after(store: Store, aoi_ids: Iterable[str], since: date | None,
+                       version: str) -> list[tuple[str, str, str]]:
     """(AOI id, its baseline's and its head scene's UTC days) of the AOIs whose chain keyed by ``version`` starts
     after ``since``."""
     if since is None:
